@@ -1,0 +1,106 @@
+"""In-process clients with boto3's method names, parameters, responses and exceptions.
+
+``hw.client("sqs").send_message(QueueUrl=..., MessageBody=...)`` validates parameters as
+botocore does (``ParamValidationError``), calls the service directly (no HTTP) and raises
+``botocore.exceptions.ClientError`` subclasses from ``client.exceptions``, so code written
+for boto3 runs unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from botocore.errorfactory import ClientExceptionsFactory
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+from botocore.validate import validate_parameters
+
+from headwater.core.errors import AwsError
+from headwater.core.ids import request_id
+from headwater.models import method_to_operation, operation_model, service_model
+from headwater.services.base import RequestContext, Service
+
+_exceptions_factory = ClientExceptionsFactory()
+
+
+class ServiceClient:
+    """A boto3-compatible client bound to one headwater service and request context."""
+
+    def __init__(self, service: Service, context: RequestContext, *, validate: bool = True) -> None:
+        self._service = service
+        self._context = context
+        self._validate = validate
+        self._name = service.service_name
+        self._methods = method_to_operation(self._name)
+        self.exceptions = _exceptions_factory.create_client_exceptions(service_model(self._name))
+        self.meta = _ClientMeta(self._name, context.region, context.endpoint)
+
+    def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
+        operation_name = self._methods.get(name)
+        if operation_name is None:
+            raise AttributeError(f"'{self._name}' client has no method {name!r}")
+
+        def api_call(**kwargs: Any) -> dict[str, Any]:
+            return self._make_api_call(operation_name, kwargs)
+
+        api_call.__name__ = name
+        return api_call
+
+    def can_paginate(self, operation_name: str) -> bool:
+        return False
+
+    def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
+        op_model = operation_model(self._name, operation_name)
+        if self._validate and op_model.input_shape is not None:
+            validate_parameters(params, op_model.input_shape)
+        rid = request_id()
+        try:
+            result = self._service.call(operation_name, params, self._context)
+        except AwsError as error:
+            raise self._client_error(error, operation_name, rid) from None
+        output = op_model.output_shape
+        if output is not None:
+            payload = output.serialization.get("payload")
+            if payload and output.members[payload].type_name == "blob":
+                body = result.get(payload, b"")
+                if isinstance(body, bytes | bytearray):
+                    result[payload] = StreamingBody(io.BytesIO(body), len(body))
+        result["ResponseMetadata"] = {
+            "RequestId": rid,
+            "HTTPStatusCode": result.pop("_status", op_model.http.get("responseCode", 200)),
+            "HTTPHeaders": {},
+            "RetryAttempts": 0,
+        }
+        return result
+
+    def _client_error(self, error: AwsError, operation_name: str, rid: str) -> ClientError:
+        body: dict[str, Any] = {"Code": error.code, "Message": error.message}
+        if error.query_code is not None:
+            # awsJson + awsQueryCompatible (SQS): botocore reports the legacy code and
+            # keeps the modeled name as QueryErrorCode, but raises the modeled class.
+            body["Code"] = error.query_code
+            body["QueryErrorCode"] = error.code
+            body["Type"] = "Sender" if error.sender_fault else "Receiver"
+        response: dict[str, Any] = {
+            "Error": body,
+            "ResponseMetadata": {
+                "RequestId": rid,
+                "HTTPStatusCode": error.status,
+                "HTTPHeaders": dict(error.headers),
+                "RetryAttempts": 0,
+            },
+        }
+        for key, value in error.fields.items():
+            response.setdefault(key, value)
+        cls = self.exceptions.from_code(error.code)
+        exc: ClientError = cls(response, operation_name)
+        return exc
+
+
+class _ClientMeta:
+    def __init__(self, service_name: str, region: str, endpoint: str | None) -> None:
+        self.service_model = service_model(service_name)
+        self.region_name = region
+        self.endpoint_url = endpoint or f"https://{service_name}.{region}.amazonaws.com"

@@ -1,0 +1,53 @@
+"""The error hierarchy: one root, and AWS-facing errors that carry AWS's code and message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HeadwaterError(Exception):
+    """Root of every error headwater raises on purpose."""
+
+
+class AwsError(HeadwaterError):
+    """An error an AWS service would return, with its code, message and HTTP status.
+
+    ``code`` is the error shape name in the botocore model (``QueueDoesNotExist``);
+    ``query_code`` the legacy awsQuery code where it differs
+    (``AWS.SimpleQueueService.NonExistentQueue``); ``fields`` extra members of the error
+    body (e.g. Lambda's ``Type`` or ``Reason``). The wire layer serializes these without
+    knowing the cause; the in-process client turns them into botocore ``ClientError``.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 400,
+        sender_fault: bool = True,
+        query_code: str | None = None,
+        fields: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.sender_fault = sender_fault
+        self.query_code = query_code
+        self.fields = fields or {}
+        self.headers = headers or {}
+
+    def __repr__(self) -> str:
+        return f"AwsError({self.code!r}, {self.message!r}, status={self.status})"
+
+
+def validation_error(value: object, member: str, constraint: str) -> AwsError:
+    """AWS's standard single-member ValidationException."""
+    shown = "null" if value is None else f"'{value}'"
+    return AwsError(
+        "ValidationException",
+        f"1 validation error detected: Value {shown} at '{member}' failed to satisfy "
+        f"constraint: {constraint}",
+    )

@@ -1,0 +1,43 @@
+"""Coercions for values boto3 accepts in several forms (blobs, timestamps)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+UTC = dt.UTC
+
+
+def as_bytes(value: Any) -> bytes:
+    """A blob parameter as bytes (boto3 accepts bytes, bytearray, str and file-likes)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    read = getattr(value, "read", None)
+    if callable(read):
+        return as_bytes(read())
+    raise TypeError(f"expected bytes, got {type(value).__name__}")
+
+
+def as_epoch_seconds(value: Any) -> float:
+    """A timestamp parameter as epoch seconds (datetime, number or ISO-8601 string)."""
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return float(aware.timestamp())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return as_epoch_seconds(parsed)
+    raise TypeError(f"expected a timestamp, got {type(value).__name__}")
+
+
+def as_datetime(epoch_seconds: float) -> dt.datetime:
+    """Epoch seconds as the timezone-aware datetime boto3 returns for timestamp members."""
+    return dt.datetime.fromtimestamp(epoch_seconds, tz=UTC)

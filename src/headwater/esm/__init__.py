@@ -1,0 +1,1 @@
+"""esm layer (see DESIGN.md)."""

@@ -1,0 +1,33 @@
+"""botocore service models: loaded once, shared by the in-process client and the wire layer."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from botocore import xform_name
+from botocore.loaders import create_loader
+from botocore.model import OperationModel, ServiceModel
+
+
+@cache
+def _loader() -> Any:
+    return create_loader()
+
+
+@cache
+def service_model(service_name: str) -> ServiceModel:
+    """The botocore ``ServiceModel`` for ``service_name`` (e.g. "sqs", "lambda")."""
+    data = _loader().load_service_model(service_name, "service-2")
+    return ServiceModel(data, service_name=service_name)
+
+
+@cache
+def method_to_operation(service_name: str) -> dict[str, str]:
+    """boto3 method names (``send_message``) to operation names (``SendMessage``)."""
+    return {xform_name(op): op for op in service_model(service_name).operation_names}
+
+
+@cache
+def operation_model(service_name: str, operation_name: str) -> OperationModel:
+    return service_model(service_name).operation_model(operation_name)

@@ -1,0 +1,111 @@
+"""What every service shares: the request context, the environment and operation dispatch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
+from headwater.core.clock import Clock
+from headwater.core.errors import AwsError
+
+if TYPE_CHECKING:
+    from headwater.store.database import MemoryDatabase, SqliteDatabase
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who is calling and how: region and account (from the signature), endpoint for URLs."""
+
+    region: str = DEFAULT_REGION
+    account: str = DEFAULT_ACCOUNT
+    #: Base URL the caller used (``http://127.0.0.1:4599``); ``None`` in process, where
+    #: queue URLs take the AWS form ``https://sqs.<region>.amazonaws.com/<account>/<name>``.
+    endpoint: str | None = None
+    access_key: str | None = None
+
+
+@dataclass(slots=True)
+class ServiceEnvironment:
+    """Everything a service needs from the application, and a way to reach its peers."""
+
+    database: SqliteDatabase | MemoryDatabase
+    clock: Clock
+    account: str = DEFAULT_ACCOUNT
+    region: str = DEFAULT_REGION
+    #: URL of a running headwater server, given to function workers as AWS_ENDPOINT_URL.
+    endpoint_url: str | None = None
+    #: Looks up another service by botocore name (``"sqs"``); set by ``Headwater``.
+    lookup: Callable[[str], Service] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.database.data_dir
+
+    def service(self, name: str) -> Service:
+        if self.lookup is None:
+            raise RuntimeError("no service registry in this environment")
+        return self.lookup(name)
+
+    def default_context(self) -> RequestContext:
+        return RequestContext(region=self.region, account=self.account)
+
+
+F = TypeVar("F", bound=Callable[..., Result])
+
+
+def operation(name: str) -> Callable[[F], F]:
+    """Mark a method as the implementation of the AWS operation ``name``."""
+
+    def mark(func: F) -> F:
+        func.__aws_operation__ = name  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+class Service:
+    """Base class: collects ``@operation`` methods and dispatches ``call(op, params, ctx)``."""
+
+    #: botocore service name ("sqs", "lambda", "kinesis").
+    service_name: ClassVar[str]
+    _operations: ClassVar[dict[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        ops: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                op = getattr(value, "__aws_operation__", None)
+                if op is not None:
+                    ops[op] = attr
+        cls._operations = ops
+
+    def __init__(self, env: ServiceEnvironment) -> None:
+        self.env = env
+
+    @classmethod
+    def operation_names(cls) -> list[str]:
+        return sorted(cls._operations)
+
+    def call(
+        self, operation_name: str, params: Params, ctx: RequestContext | None = None
+    ) -> Result:
+        """Run one AWS operation with boto3-shaped ``params``; raises ``AwsError``."""
+        attr = self._operations.get(operation_name)
+        if attr is None:
+            raise AwsError(
+                "UnknownOperationException",
+                f"Operation {operation_name} is not supported by headwater's {self.service_name}",
+            )
+        method: Callable[[Params, RequestContext], Result] = getattr(self, attr)
+        return method(params, ctx or self.env.default_context())
+
+    def close(self) -> None:
+        """Release resources (worker processes, threads); the database is closed by the app."""

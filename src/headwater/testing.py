@@ -1,0 +1,5 @@
+"""Helpers for testing code that uses headwater."""
+
+from headwater.core.clock import ManualClock
+
+__all__ = ["ManualClock"]
