@@ -24,6 +24,8 @@ def _register() -> None:
 
 
 #: (module, attribute) of every subcommand.
-COMMANDS: list[tuple[str, str]] = []
+COMMANDS: list[tuple[str, str]] = [
+    ("headwater.cli.serve", "serve"),
+]
 
 _register()

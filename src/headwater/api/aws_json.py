@@ -1,0 +1,85 @@
+"""awsJson 1.0 / 1.1 (SQS, Kinesis): ``X-Amz-Target: <Prefix>.<Operation>``, JSON bodies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from headwater.api.errors import json_error, serialization_error
+from headwater.api.http import WireRequest, WireResponse
+from headwater.api.shapes import dump_json, input_converter, validate_input
+from headwater.core.errors import AwsError
+from headwater.models import service_model
+
+
+@dataclass(frozen=True, slots=True)
+class JsonProtocol:
+    """How one awsJson service looks on the wire."""
+
+    service_name: str
+    content_type: str
+    #: ``__type`` namespace; None for services that send bare names (Kinesis).
+    namespace: str | None
+
+    @property
+    def operations(self) -> frozenset[str]:
+        return _operation_names(self.service_name)
+
+
+_OPERATIONS: dict[str, frozenset[str]] = {}
+
+
+def _operation_names(service_name: str) -> frozenset[str]:
+    found = _OPERATIONS.get(service_name)
+    if found is None:
+        found = frozenset(service_model(service_name).operation_names)
+        _OPERATIONS[service_name] = found
+    return found
+
+
+#: X-Amz-Target prefix -> protocol.
+JSON_TARGETS: dict[str, JsonProtocol] = {
+    "AmazonSQS": JsonProtocol("sqs", "application/x-amz-json-1.0", "com.amazonaws.sqs"),
+    "Kinesis_20131202": JsonProtocol("kinesis", "application/x-amz-json-1.1", None),
+}
+
+#: For errors raised before the service is known (unknown target prefix).
+GENERIC_JSON = JsonProtocol("", "application/x-amz-json-1.0", "com.amazon.coral.service")
+
+
+def parse_request(protocol: JsonProtocol, operation: str, request: WireRequest) -> dict[str, Any]:
+    """The boto3-shaped params of an awsJson request; raises AwsError for bad input."""
+    body = request.body
+    if not body or body.isspace():
+        params: Any = {}
+    else:
+        try:
+            params = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise serialization_error("Malformed JSON in request body") from None
+        if not isinstance(params, dict):
+            raise serialization_error("Request body must be a JSON object")
+    convert = input_converter(protocol.service_name, operation)
+    if convert is not None:
+        params = convert(params)
+    validate_input(protocol.service_name, operation, params)
+    result: dict[str, Any] = params
+    return result
+
+
+def success(protocol: JsonProtocol, result: dict[str, Any], request_id: str) -> WireResponse:
+    status = result.pop("_status", 200)
+    return WireResponse(
+        status, dump_json(result), protocol.content_type, [("x-amzn-RequestId", request_id)]
+    )
+
+
+def failure(protocol: JsonProtocol, error: AwsError, request_id: str) -> WireResponse:
+    return json_error(
+        error,
+        namespace=protocol.namespace,
+        content_type=protocol.content_type,
+        request_id=request_id,
+    )

@@ -1,0 +1,100 @@
+"""``AwsError`` as each protocol's error response, and errors for malformed requests.
+
+awsJson: ``{"__type": "<namespace>#<Code>", "message": ...}`` (Kinesis: bare name); SQS adds
+``x-amzn-query-error: <legacy code>;Sender`` so botocore reports the legacy code.
+awsQuery: ``<ErrorResponse><Error><Type/><Code/><Message/>...``. restJson (Lambda):
+``x-amzn-ErrorType`` header and ``{"Type": "User", "message": ...}`` body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.sax.saxutils import escape
+
+import orjson
+
+from headwater.api.http import WireResponse
+from headwater.core.errors import AwsError
+
+#: Errors AWS's request layer (Coral) raises before a service sees the request.
+FRAMEWORK_NAMESPACES: dict[str, str] = {
+    "SerializationException": "com.amazon.coral.service",
+    "UnknownOperationException": "com.amazon.coral.service",
+    "UnrecognizedClientException": "com.amazon.coral.service",
+    "InternalFailure": "com.amazon.coral.service",
+    "MissingRequiredParameterException": "com.amazon.coral.service",
+    "ValidationException": "com.amazon.coral.validate",
+}
+
+
+def serialization_error(message: str) -> AwsError:
+    """A body that is not valid JSON / not of the modeled types."""
+    return AwsError("SerializationException", message)
+
+
+def unknown_operation(message: str = "") -> AwsError:
+    return AwsError("UnknownOperationException", message)
+
+
+def internal_failure() -> AwsError:
+    """A genuine server fault (a bug): 500, no traceback on the wire."""
+    return AwsError(
+        "InternalFailure",
+        "The request processing has failed because of an unknown error, exception or failure.",
+        status=500,
+        sender_fault=False,
+    )
+
+
+def json_error(
+    error: AwsError,
+    *,
+    namespace: str | None,
+    content_type: str,
+    request_id: str,
+) -> WireResponse:
+    """awsJson error; ``namespace`` None for services whose ``__type`` is a bare name."""
+    if namespace is None:
+        type_name = error.code
+    else:
+        type_name = f"{FRAMEWORK_NAMESPACES.get(error.code, namespace)}#{error.code}"
+    body: dict[str, Any] = {"__type": type_name, "message": error.message}
+    for key, value in error.fields.items():
+        body.setdefault(key, value)
+    headers = [("x-amzn-RequestId", request_id), *error.headers.items()]
+    if error.query_code is not None:
+        fault = "Sender" if error.sender_fault else "Receiver"
+        headers.append(("x-amzn-query-error", f"{error.query_code};{fault}"))
+    return WireResponse(error.status, orjson.dumps(body, default=str), content_type, headers)
+
+
+def query_error(error: AwsError, *, request_id: str) -> WireResponse:
+    """awsQuery (legacy SQS) ``ErrorResponse`` XML with the legacy code."""
+    fault = "Sender" if error.sender_fault else "Receiver"
+    code = error.query_code or error.code
+    xml = (
+        '<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
+        f"<Error><Type>{fault}</Type><Code>{escape(code)}</Code>"
+        f"<Message>{escape(error.message)}</Message><Detail/></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    headers = [("x-amzn-RequestId", request_id), *error.headers.items()]
+    return WireResponse(error.status, xml.encode(), "text/xml", headers)
+
+
+def rest_json_error(error: AwsError, *, request_id: str) -> WireResponse:
+    """restJson1 (Lambda) error: code in ``x-amzn-ErrorType``, ``Type`` + message in the body.
+
+    Some Lambda errors spell the message member ``Message`` (event source mappings); a
+    service says so by putting ``Message`` in ``AwsError.fields``.
+    """
+    body: dict[str, Any] = {"Type": "User" if error.sender_fault else "Service"}
+    if "Message" not in error.fields:
+        body["message"] = error.message
+    body.update(error.fields)
+    headers = [
+        ("x-amzn-RequestId", request_id),
+        ("x-amzn-ErrorType", error.code),
+        *error.headers.items(),
+    ]
+    return WireResponse(error.status, orjson.dumps(body, default=str), "application/json", headers)

@@ -1,0 +1,160 @@
+"""The ASGI application of ``headwater serve``.
+
+A plain ASGI callable rather than a framework: every request goes to the protocol router,
+so routing tables, middleware and request objects would only add per-request cost on the
+hot SQS path. ``GET /_headwater/health`` answers without touching any service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from headwater.api.http import WireRequest, WireResponse
+from headwater.api.router import Router
+
+if TYPE_CHECKING:
+    from headwater.app import Headwater
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+HEALTH_PATH = "/_headwater/health"
+#: Largest request body accepted (a 50 MB zip, base64-encoded, in CreateFunction JSON).
+MAX_BODY = 96 * 1024 * 1024
+
+Hook = Callable[[asyncio.AbstractEventLoop], Awaitable[None]]
+
+
+class HeadwaterApp:
+    """ASGI app: health endpoint, lifespan hooks, everything else through ``Router``."""
+
+    def __init__(
+        self,
+        router: Router,
+        *,
+        health: Callable[[], dict[str, Any]] | None = None,
+        on_startup: Hook | None = None,
+        on_shutdown: Hook | None = None,
+    ) -> None:
+        self.router = router
+        self._health = health or (lambda: {})
+        self._on_startup = on_startup
+        self._on_shutdown = on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        if message.get("more_body"):
+            chunks = [body]
+            size = len(body)
+            while message.get("more_body"):
+                message = await receive()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > MAX_BODY:
+                    await _send(send, _too_large())
+                    return
+                chunks.append(chunk)
+            body = b"".join(chunks)
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        method: str = scope["method"]
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            await _send(send, WireResponse(200, orjson.dumps({"status": "ok", **self._health()})))
+            return
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        request = WireRequest(
+            method=method,
+            raw_path=path,
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+        )
+        await _send(send, await self.router.handle(request))
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self._on_startup is not None:
+                        await self._on_startup(asyncio.get_running_loop())
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    if self._on_shutdown is not None:
+                        await self._on_shutdown(asyncio.get_running_loop())
+                except Exception:
+                    log.exception("shutdown failed")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _send(send: Send, response: WireResponse) -> None:
+    headers = [
+        (b"content-type", response.content_type.encode("latin-1")),
+        (b"content-length", str(len(response.body)).encode("latin-1")),
+    ]
+    headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers)
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _too_large() -> WireResponse:
+    body = {"__type": "RequestEntityTooLarge", "Type": "User", "message": "Request too large"}
+    return WireResponse(
+        413, orjson.dumps(body), headers=[("x-amzn-ErrorType", "RequestTooLargeException")]
+    )
+
+
+def create_app(
+    hw: Headwater,
+    *,
+    executor: Executor | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> HeadwaterApp:
+    """The app serving ``hw``; the engine starts on the server's loop at lifespan startup
+    and is stopped (in-flight batches settled) at lifespan shutdown."""
+    router = Router(hw.service, executor=executor, region=hw.env.region, account=hw.env.account)
+
+    async def startup(loop: asyncio.AbstractEventLoop) -> None:
+        start = getattr(hw, "start", None)
+        if start is not None:
+            start(loop=loop)
+        if on_ready is not None:
+            on_ready()
+
+    async def shutdown(loop: asyncio.AbstractEventLoop) -> None:
+        stop = getattr(hw, "stop", None)
+        if stop is not None:
+            # stop() waits for in-flight batches, which run on this very loop: wait in a
+            # thread so the loop keeps running them to completion.
+            await loop.run_in_executor(None, stop)
+
+    def health() -> dict[str, Any]:
+        return {"data_dir": str(hw.data_dir), "endpoint": hw.env.endpoint_url}
+
+    return HeadwaterApp(router, health=health, on_startup=startup, on_shutdown=shutdown)
