@@ -1,0 +1,8 @@
+"""Kinesis Data Streams service and the typed stream source for event source mappings."""
+
+from __future__ import annotations
+
+from headwater.services.kinesis.service import KinesisService
+from headwater.services.kinesis.source import ShardInfo, StreamRecord, StreamSource
+
+__all__ = ["KinesisService", "ShardInfo", "StreamRecord", "StreamSource"]

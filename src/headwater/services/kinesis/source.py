@@ -1,0 +1,150 @@
+"""The typed read interface stream event source mappings consume.
+
+Small on purpose: DynamoDB Streams implements the same ``StreamSource`` protocol, so the
+stream poller engine never sees Kinesis specifics beyond these records and shards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from headwater.core.arn import Arn
+from headwater.core.errors import AwsError
+from headwater.services.kinesis.core import KinesisCore, StreamRef, not_found
+from headwater.services.kinesis.record_operations import RecordOperations
+from headwater.services.kinesis.sequence import format_sequence, shard_prefix
+from headwater.services.kinesis.validation import invalid_argument
+from headwater.store.streams import ShardRow, StreamRow
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """One record as a stream mapping sees it."""
+
+    sequence_number: str
+    partition_key: str
+    data: bytes
+    approximate_arrival: float  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ShardInfo:
+    """A shard and the parents that must be read to their end before it."""
+
+    shard_id: str
+    parent_shard_ids: tuple[str, ...]
+    closed: bool
+
+
+class StreamSource(Protocol):
+    """What the stream poller engine needs from a stream service."""
+
+    def list_shards_for_mapping(self, stream_arn: str) -> list[ShardInfo]: ...
+
+    def read_shard(
+        self,
+        stream_arn: str,
+        shard_id: str,
+        after_sequence: str | None,
+        limit: int,
+        *,
+        at_timestamp: float | None = None,
+        from_latest: bool = False,
+    ) -> tuple[list[StreamRecord], bool]: ...
+
+    def latest_sequence(self, stream_arn: str, shard_id: str) -> str | None: ...
+
+    def add_listener(self, callback: Callable[[str, str], None]) -> Callable[[], None]: ...
+
+    def stream_exists(self, stream_arn: str) -> bool: ...
+
+
+def _ref(stream_arn: str) -> StreamRef:
+    arn = Arn.try_parse(stream_arn)
+    if arn is None or arn.service != "kinesis" or not arn.resource.startswith("stream/"):
+        raise invalid_argument(f"Invalid stream ARN {stream_arn}")
+    return StreamRef(arn.region, arn.account, arn.resource[len("stream/") :])
+
+
+class KinesisStreamSource(RecordOperations, KinesisCore):
+    """``StreamSource`` for Kinesis streams (methods of ``KinesisService``)."""
+
+    def _stream_and_shard(
+        self, stream_arn: str, shard_id: str
+    ) -> tuple[StreamRef, StreamRow, ShardRow]:
+        ref = _ref(stream_arn)
+        stream = self.require_stream(ref)
+        shard = self.find_shard(stream, shard_id)
+        if shard is None:
+            raise self.shard_not_found(ref, shard_id)
+        return ref, stream, shard
+
+    def stream_exists(self, stream_arn: str) -> bool:
+        """True while the stream exists."""
+        try:
+            ref = _ref(stream_arn)
+        except AwsError:
+            return False
+        return self.store.get_stream(ref.arn) is not None
+
+    def list_shards_for_mapping(self, stream_arn: str) -> list[ShardInfo]:
+        """Listed shards in index order; parents only if still listed (expired ones are done)."""
+        ref = _ref(stream_arn)
+        stream = self.require_stream(ref)
+        shards = self.visible_shards(stream, self.env.clock.now())
+        listed = {s.shard_id for s in shards}
+        return [
+            ShardInfo(
+                s.shard_id,
+                tuple(p for p in (s.parent, s.adjacent_parent) if p is not None and p in listed),
+                s.closed,
+            )
+            for s in shards
+        ]
+
+    def read_shard(
+        self,
+        stream_arn: str,
+        shard_id: str,
+        after_sequence: str | None,
+        limit: int,
+        *,
+        at_timestamp: float | None = None,
+        from_latest: bool = False,
+    ) -> tuple[list[StreamRecord], bool]:
+        """Up to ``limit`` records after ``after_sequence`` (or from the start position).
+
+        Without ``after_sequence`` reading starts at the trim horizon, at ``at_timestamp``,
+        or at the tip (``from_latest``: nothing now, only later records). Returns the records
+        and whether the end of a closed shard was reached (read its children next).
+        """
+        if limit < 1:
+            raise invalid_argument("limit must be at least 1")
+        ref, stream, shard = self._stream_and_shard(stream_arn, shard_id)
+        if after_sequence is not None:
+            after = self.sequence_counter(ref, shard, after_sequence, "GetRecords")
+        elif from_latest:
+            after = shard.last_counter
+        elif at_timestamp is not None:
+            first = self.store.first_counter_at(shard.key, at_timestamp)
+            after = shard.last_counter if first is None else first - 1
+        else:
+            after = 0
+        records, _, end, _ = self.read_from(stream, shard, after, min(limit, 10_000))
+        prefix = shard_prefix(shard.created, shard.index)
+        return [
+            StreamRecord(format_sequence(prefix, r.counter), r.partition_key, r.data, r.arrival)
+            for r in records
+        ], end
+
+    def latest_sequence(self, stream_arn: str, shard_id: str) -> str | None:
+        """The sequence number of the shard's newest record, or None if it has none."""
+        _, _, shard = self._stream_and_shard(stream_arn, shard_id)
+        if shard.last_counter == 0:
+            return None
+        return format_sequence(shard_prefix(shard.created, shard.index), shard.last_counter)
+
+
+__all__ = ["KinesisStreamSource", "ShardInfo", "StreamRecord", "StreamSource", "not_found"]
