@@ -1,0 +1,308 @@
+"""Pattern JSON text, read the way EventBridge reads it.
+
+EventBridge parses patterns with a streaming Jackson parser: it reads the first JSON value and
+ignores what follows, duplicate keys are allowed (the last one wins) and syntax errors carry
+Jackson's wording. Python's ``json`` module differs on all three, so patterns (small, at most a
+few KB) are read by this recursive-descent reader instead. Events are ordinary JSON and go through
+orjson elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: What Jackson lists when it wanted a value.
+_VALUE_LIST = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+_WS = " \t\r\n"
+_MAX_DEPTH = 1000
+
+
+class PatternSyntaxError(ValueError):
+    """Malformed pattern JSON; ``reason`` is Jackson's message (first line)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _char_desc(ch: str) -> str:
+    code = ord(ch)
+    if code < 32:
+        return f"(CTRL-CHAR, code {code})"
+    if code > 255:
+        return f"'{ch}' (code {code} / 0x{code:x})"
+    return f"'{ch}' (code {code})"
+
+
+def _is_ident_part(ch: str) -> bool:
+    # Java's Character.isJavaIdentifierPart, close enough for error messages.
+    return ch.isalnum() or ch in "_$"
+
+
+class _Reader:
+    __slots__ = ("depth", "pos", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.depth = 0
+
+    # -- scanning helpers -------------------------------------------------------------------
+    def skip_ws(self) -> str:
+        """Skip whitespace; return the next char or "" at end of input."""
+        text, pos = self.text, self.pos
+        n = len(text)
+        while pos < n and text[pos] in _WS:
+            pos += 1
+        self.pos = pos
+        return text[pos] if pos < n else ""
+
+    def eof(self, what: str) -> PatternSyntaxError:
+        return PatternSyntaxError(f"Unexpected end-of-input{what}")
+
+    def unexpected(self, ch: str, expecting: str) -> PatternSyntaxError:
+        return PatternSyntaxError(f"Unexpected character ({_char_desc(ch)}): {expecting}")
+
+    def invalid_token(self, start: int) -> PatternSyntaxError:
+        end = start
+        text = self.text
+        while end < len(text) and _is_ident_part(text[end]) and end - start < 256:
+            end += 1
+        token = text[start:end] or text[start : start + 1]
+        return PatternSyntaxError(f"Unrecognized token '{token}': was expecting {_VALUE_LIST}")
+
+    # -- grammar ---------------------------------------------------------------------------
+    def value(self, context: str) -> Any:
+        ch = self.skip_ws()
+        if ch == "":
+            return self._eof_in(context)
+        if ch == "{":
+            return self.obj()
+        if ch == "[":
+            return self.array()
+        if ch == '"':
+            self.pos += 1
+            return self.string()
+        if ch == "-" or ch.isdigit():
+            return self.number()
+        for word, result in (("true", True), ("false", False), ("null", None)):
+            if self.text.startswith(word, self.pos):
+                after = self.pos + len(word)
+                if after < len(self.text) and _is_ident_part(self.text[after]):
+                    raise self.invalid_token(self.pos)
+                self.pos = after
+                return result
+        if ch.isalpha() or ch in "_$":
+            raise self.invalid_token(self.pos)
+        if ch in "]}" and context != "root":
+            raise self.unexpected(ch, "expected a value")
+        raise self.unexpected(ch, f"expected a valid value {_VALUE_LIST}")
+
+    def _eof_in(self, context: str) -> Any:
+        if context == "root":
+            return _NOTHING
+        raise self.eof(f": expected close marker for {context}")
+
+    def obj(self) -> dict[str, Any]:
+        self.pos += 1  # "{"
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise PatternSyntaxError("Document nesting depth exceeds the maximum allowed")
+        result: dict[str, Any] = {}
+        ch = self.skip_ws()
+        if ch == "}":
+            self.pos += 1
+            self.depth -= 1
+            return result
+        while True:
+            if ch == "":
+                raise self.eof(": expected close marker for Object")
+            if ch != '"':
+                raise self.unexpected(ch, "was expecting double-quote to start field name")
+            self.pos += 1
+            key = self.string()
+            ch = self.skip_ws()
+            if ch == "":
+                raise self.eof(": expected close marker for Object")
+            if ch != ":":
+                raise self.unexpected(ch, "was expecting a colon to separate field name and value")
+            self.pos += 1
+            # Duplicate keys: the later value wins, as in EventBridge.
+            result.pop(key, None)
+            result[key] = self.value("Object")
+            ch = self.skip_ws()
+            if ch == "}":
+                self.pos += 1
+                self.depth -= 1
+                return result
+            if ch == "":
+                raise self.eof(": expected close marker for Object")
+            if ch != ",":
+                raise self.unexpected(ch, "was expecting comma to separate Object entries")
+            self.pos += 1
+            ch = self.skip_ws()
+
+    def array(self) -> list[Any]:
+        self.pos += 1  # "["
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise PatternSyntaxError("Document nesting depth exceeds the maximum allowed")
+        result: list[Any] = []
+        ch = self.skip_ws()
+        if ch == "]":
+            self.pos += 1
+            self.depth -= 1
+            return result
+        while True:
+            result.append(self.value("Array"))
+            ch = self.skip_ws()
+            if ch == "]":
+                self.pos += 1
+                self.depth -= 1
+                return result
+            if ch == "":
+                raise self.eof(": expected close marker for Array")
+            if ch != ",":
+                raise self.unexpected(ch, "was expecting comma to separate Array entries")
+            self.pos += 1
+
+    def string(self) -> str:
+        text = self.text
+        start = self.pos
+        end = text.find('"', start)
+        if end >= 0 and "\\" not in text[start:end] and _no_ctrl(text, start, end):
+            self.pos = end + 1
+            return text[start:end]
+        parts: list[str] = []
+        pos = start
+        n = len(text)
+        while True:
+            if pos >= n:
+                self.pos = pos
+                raise self.eof(": was expecting closing quote for a string value")
+            ch = text[pos]
+            if ch == '"':
+                self.pos = pos + 1
+                return _join_surrogates("".join(parts))
+            if ch == "\\":
+                pos += 1
+                if pos >= n:
+                    raise self.eof(" in character escape sequence")
+                esc = text[pos]
+                simple = {
+                    '"': '"',
+                    "\\": "\\",
+                    "/": "/",
+                    "b": "\b",
+                    "f": "\f",
+                    "n": "\n",
+                    "r": "\r",
+                    "t": "\t",
+                }
+                if esc in simple:
+                    parts.append(simple[esc])
+                    pos += 1
+                    continue
+                if esc == "u":
+                    digits = text[pos + 1 : pos + 5]
+                    if len(digits) < 4 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+                        bad = next((c for c in digits if c not in "0123456789abcdefABCDEF"), "")
+                        if not bad:
+                            raise self.eof(" in character escape sequence")
+                        raise self.unexpected(
+                            bad, "expected a hex-digit for character escape sequence"
+                        )
+                    parts.append(chr(int(digits, 16)))
+                    pos += 5
+                    continue
+                raise PatternSyntaxError(f"Unrecognized character escape {_char_desc(esc)}")
+            if ord(ch) < 32:
+                raise PatternSyntaxError(
+                    f"Illegal unquoted character ({_char_desc(ch)}): has to be escaped using "
+                    "backslash to be included in string value"
+                )
+            parts.append(ch)
+            pos += 1
+
+    def number(self) -> int | float:
+        text = self.text
+        start = pos = self.pos
+        n = len(text)
+        if text[pos] == "-":
+            pos += 1
+            if pos >= n or not text[pos].isdigit():
+                if pos >= n:
+                    raise self.eof(" in a Number value")
+                raise self.unexpected(
+                    text[pos],
+                    "expected digit (0-9) to follow minus sign, for valid numeric value",
+                )
+        int_start = pos
+        while pos < n and text[pos].isdigit():
+            pos += 1
+        if pos - int_start > 1 and text[int_start] == "0":
+            raise PatternSyntaxError("Invalid numeric value: Leading zeroes not allowed")
+        is_float = False
+        if pos < n and text[pos] == ".":
+            is_float = True
+            pos += 1
+            frac_start = pos
+            while pos < n and text[pos].isdigit():
+                pos += 1
+            if pos == frac_start:
+                if pos >= n:
+                    raise self.eof(" in a Number value")
+                raise self.unexpected(text[pos], "Decimal point not followed by a digit")
+        if pos < n and text[pos] in "eE":
+            is_float = True
+            pos += 1
+            if pos < n and text[pos] in "+-":
+                pos += 1
+            exp_start = pos
+            while pos < n and text[pos].isdigit():
+                pos += 1
+            if pos == exp_start:
+                if pos >= n:
+                    raise self.eof(" in a Number value")
+                raise self.unexpected(text[pos], "Exponent indicator not followed by a digit")
+        self.pos = pos
+        literal = text[start:pos]
+        return float(literal) if is_float else int(literal)
+
+
+def _join_surrogates(text: str) -> str:
+    """Combine \\uD83D\\uDE80-style escaped surrogate pairs into one code point."""
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _no_ctrl(text: str, start: int, end: int) -> bool:
+    return all(ord(c) >= 32 for c in text[start:end])
+
+
+class _Nothing:
+    """Marker for an empty document."""
+
+
+_NOTHING: Any = _Nothing()
+_NOT_OBJECT: Any = _Nothing()
+
+
+def read_pattern_text(text: str) -> Any:
+    """Parse pattern text; returns the first JSON value, or ``None``-like marker if empty.
+
+    Raises PatternSyntaxError with Jackson's wording. Content after the first value is ignored,
+    as EventBridge's streaming parser never reads it.
+    """
+    reader = _Reader(text)
+    first = reader.skip_ws()
+    if first in ("[", '"'):
+        # Jackson's first token is already not an object; the rest is never read.
+        return _NOT_OBJECT
+    return reader.value("root")
+
+
+def is_nothing(value: Any) -> bool:
+    """True when read_pattern_text found no value at all (empty or blank text)."""
+    return value is _NOTHING
