@@ -182,8 +182,6 @@ def _read_structure(shape: Shape, key: str, form: dict[str, str], prefixes: set[
     for name, member in shape.members.items():
         query_name = member_name(shape, name)
         member_key = f"{key}.{query_name}" if key else query_name
-        if member_key not in prefixes:
-            continue
         value = _read(member, member_key, form, prefixes)
         if value is not _MISSING:
             result[name] = value
