@@ -78,8 +78,8 @@ class Router:
         try:
             if operation not in protocol.operations:
                 raise unknown_operation(f"Unknown operation {operation}")
-            service = self._service(protocol.service_name)
             params = aws_json.parse_request(protocol, operation, request)
+            service = self._service(protocol.service_name)
             result = await self._call(service, operation, params, self._context(request))
             return aws_json.success(protocol, result, rid)
         except AwsError as error:
@@ -98,8 +98,8 @@ class Router:
                     "InvalidAction",
                     f"The action {operation} is not valid for this web service.",
                 )
-            service = self._service("sqs")
             params = aws_query.parse_request(operation, form, request)
+            service = self._service("sqs")
             result = await self._call(service, operation, params, self._context(request))
             return aws_query.success(operation, result, rid)
         except AwsError as error:
@@ -123,8 +123,8 @@ class Router:
                 )
             route, labels = found
             operation = route.operation
-            service = self._service(service_name)
             params = rest_json.parse_request(service_name, route, labels, request, query_items)
+            service = self._service(service_name)
             result = await self._call(service, operation, params, self._context(request))
             return rest_json.success(service_name, operation, result, rid)
         except AwsError as error:

@@ -7,8 +7,12 @@ SQS/Lambda/Kinesis JSON clients.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
@@ -21,6 +25,24 @@ from headwater.store.database import Durability
 CALL_THREADS = 64
 #: boto3 keeps connections in a pool and may be idle for a while between calls.
 KEEP_ALIVE_SECONDS = 75
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so the process would
+    die by the signal; headwater finishes its own shutdown (engine, database) and exits 0."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def endpoint_for(host: str, port: int) -> str:
@@ -70,7 +92,7 @@ def serve(
         timeout_graceful_shutdown=5,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     try:
         server.run()
     finally:

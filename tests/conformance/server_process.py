@@ -1,0 +1,115 @@
+"""A real ``headwater serve`` subprocess for tests that speak HTTP to it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HEALTH_PATH = "/_headwater/health"
+#: Environment for boto3 / the AWS CLI: any credentials work, region from the signature.
+CLIENT_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIDHEADWATERTEST",
+    "AWS_SECRET_ACCESS_KEY": "secret",
+    "AWS_DEFAULT_REGION": "us-west-2",
+    "AWS_REGION": "us-west-2",
+}
+
+
+@dataclass
+class ServerProcess:
+    endpoint: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def client_env(self) -> dict[str, str]:
+        """An environment for the AWS CLI with dummy credentials and no user config."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(CLIENT_ENV)
+        env["AWS_CONFIG_FILE"] = os.devnull
+        env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+        return env
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_healthy(endpoint: str, process: subprocess.Popen[bytes], deadline_s: float) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"headwater serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"headwater serve not healthy after {deadline_s}s")
+
+
+@contextmanager
+def headwater_server(
+    tmp_path: Path, extra_args: Sequence[str] = (), *, startup_deadline_s: float = 30.0
+) -> Iterator[ServerProcess]:
+    """Start ``headwater serve`` on 127.0.0.1:<free port> with a fresh data dir; stop it
+    with SIGTERM (then SIGKILL after 15 s) on exit."""
+    port = free_port()
+    data_dir = tmp_path / "hw-data"
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    log_path = tmp_path / f"serve-{port}.log"
+    command = [
+        sys.executable,
+        "-c",
+        "from headwater.cli.main import main; main()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *extra_args,
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    endpoint = f"http://127.0.0.1:{port}"
+    server = ServerProcess(endpoint, data_dir, process, log_path)
+    try:
+        try:
+            wait_healthy(endpoint, process, startup_deadline_s)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}\n--- server output ---\n{server.output()}") from None
+        yield server
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> int:
+    """SIGTERM, wait, SIGKILL if needed; returns the exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode

@@ -1,0 +1,91 @@
+"""``headwater serve`` as a process: startup banner, health, bad input, clean shutdown."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import subprocess
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conformance.server_process import headwater_server, stop
+
+pytestmark = pytest.mark.integration
+
+
+def _request(
+    endpoint: str, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, dict[str, str], bytes]:
+    host = endpoint.removeprefix("http://")
+    conn = http.client.HTTPConnection(host, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def test_serve_health_bad_requests_and_sigterm(tmp_path: Path) -> None:
+    with headwater_server(tmp_path, ["--time-scale", "10"]) as server:
+        status, _, body = _request(server.endpoint, "GET", "/_headwater/health", b"", {})
+        assert status == 200
+        health = orjson.loads(body)
+        assert health["status"] == "ok"
+        assert health["endpoint"] == server.endpoint
+        assert health["data_dir"] == str(server.data_dir)
+
+        # malformed JSON, an unknown target and an unknown path: AWS-shaped 4xx, no traceback
+        status, headers, body = _request(
+            server.endpoint,
+            "POST",
+            "/",
+            b"{oops",
+            {"X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"},
+        )
+        assert status == 400
+        assert orjson.loads(body)["__type"].endswith("#SerializationException")
+        assert int(headers["content-length"]) == len(body)
+        status, _, body = _request(server.endpoint, "POST", "/", b"{}", {"X-Amz-Target": "Nope.Op"})
+        assert status == 400
+        assert b"UnknownOperationException" in body
+        status, _, _ = _request(server.endpoint, "GET", "/no/such/thing", b"", {})
+        assert status == 404
+        # still serving
+        status, _, _ = _request(server.endpoint, "GET", "/_headwater/health", b"", {})
+        assert status == 200
+
+        assert stop(server.process) == 0
+        output = server.output()
+        assert f"headwater serving on {server.endpoint} (time scale 10x)" in output
+        assert f"data directory: {server.data_dir}" in output
+        assert "headwater stopped" in output
+        assert "Traceback" not in output
+
+
+def test_sigint_stops_cleanly(tmp_path: Path) -> None:
+    with headwater_server(tmp_path) as server:
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=15) == 0
+        assert "headwater stopped" in server.output()
+
+
+def test_port_in_use_fails(tmp_path: Path) -> None:
+    with headwater_server(tmp_path / "a") as server:
+        port = server.endpoint.rsplit(":", 1)[1]
+        result = subprocess.run(
+            [
+                *server.process.args[:3],  # type: ignore[index]
+                "serve",
+                "--port",
+                port,
+                "--data-dir",
+                str(tmp_path / "b"),
+            ],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode != 0
