@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from headwater.core.errors import AwsError
 
-ITERATOR_VERSION = b"\x00\x00\x00\x00\x00\x00\x00\x01"
+#: AWS's eight bytes ``00..01`` and headwater's format byte (below 0x40, so the base64
+#: text always starts ``AAAAAAAAAAE`` like AWS's).
+ITERATOR_VERSION = b"\x00\x00\x00\x00\x00\x00\x00\x01\x01"
 ITERATOR_LIFETIME_MS = 300_000
 _KEY = b"headwater-kinesis-shard-iterator-v1"
 _MAC_BYTES = 16
