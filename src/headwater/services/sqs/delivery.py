@@ -1,0 +1,197 @@
+"""Receiving: visibility, receive counts, retention expiry, redrive to the DLQ, long polls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.services.sqs.queue_access import QueueAccess, ResolvedQueue
+from headwater.services.sqs.validation import decode_attributes, encode_receipt_handle
+from headwater.store.queues import NewMessage, Received, StoredMessage
+
+#: Real seconds a long poll sleeps at most between re-checks (guards against lost wake-ups).
+MAX_REAL_WAIT = 1.0
+FIFO_SEQUENCE_BASE = 18_000_000_000_000_000_000
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One received message and the handle for this receive."""
+
+    message: StoredMessage
+    receipt_handle: str
+
+
+def system_attributes(message: StoredMessage) -> dict[str, str]:
+    """All system attributes of a received message, as SQS reports them (strings, ms)."""
+    attributes = {
+        "SenderId": message.sender_id,
+        "SentTimestamp": str(int(message.sent_at * 1000)),
+        "ApproximateReceiveCount": str(message.receive_count),
+        "ApproximateFirstReceiveTimestamp": str(int((message.first_receive_at or 0.0) * 1000)),
+    }
+    if message.sequence_number is not None:
+        attributes["SequenceNumber"] = message.sequence_number
+    if message.dedup_id is not None:
+        attributes["MessageDeduplicationId"] = message.dedup_id
+    if message.group_id is not None:
+        attributes["MessageGroupId"] = message.group_id
+    if message.trace_header is not None:
+        attributes["AWSTraceHeader"] = message.trace_header
+    if message.dead_letter_source_arn is not None:
+        attributes["DeadLetterQueueSourceArn"] = message.dead_letter_source_arn
+    return attributes
+
+
+def user_attributes(message: StoredMessage) -> dict[str, dict[str, Any]]:
+    if message.message_attributes is None:
+        return {}
+    return decode_attributes(message.message_attributes)
+
+
+class DeliveryMixin(QueueAccess):
+    """The receive path shared by ReceiveMessage and the ESM engine's API."""
+
+    def format_sequence(self, number: int) -> str:
+        return str(FIFO_SEQUENCE_BASE + number)
+
+    def receive_now(
+        self,
+        queue: ResolvedQueue,
+        now: float,
+        max_messages: int,
+        visibility_timeout: int,
+        moved_to: set[str],
+    ) -> list[Delivery]:
+        """Receive up to ``max_messages`` (inside a transaction); never blocks.
+
+        Expired messages are dropped first; a message whose receive would exceed the
+        redrive policy's ``maxReceiveCount`` moves to the DLQ instead (its ARN is added
+        to ``moved_to`` so the caller can wake the DLQ's listeners after commit).
+        """
+        record, settings = queue.record, queue.settings
+        self.store.delete_sent_before(record, now - settings.retention_seconds)
+        redrive = settings.redrive
+        dlq = None if redrive is None else self.resolve_arn(redrive.dead_letter_target_arn)
+        visible_at = now + visibility_timeout
+        deliveries: list[Delivery] = []
+        seen: set[int] = set()
+        while len(deliveries) < max_messages:
+            candidates = self.store.receivable(record, now, max_messages - len(deliveries))
+            updates: list[Received] = []
+            dead: list[StoredMessage] = []
+            for message in candidates:
+                if message.row_id in seen:
+                    continue
+                seen.add(message.row_id)
+                if (
+                    redrive is not None
+                    and dlq is not None
+                    and message.receive_count >= redrive.max_receive_count
+                ):
+                    dead.append(message)
+                    continue
+                message.receive_count += 1
+                if message.first_receive_at is None:
+                    message.first_receive_at = now
+                message.visible_at = visible_at
+                updates.append(
+                    Received(
+                        message.row_id,
+                        message.group_id,
+                        visible_at,
+                        message.receive_count,
+                        message.first_receive_at,
+                    )
+                )
+                handle = encode_receipt_handle(
+                    record.queue_id, message.row_id, message.receive_count, message.message_id
+                )
+                deliveries.append(Delivery(message, handle))
+            if dead and dlq is not None:
+                self.move_messages(queue, dlq, dead, now, source_arn=queue.arn)
+                moved_to.add(dlq.arn)
+            if updates:
+                self.store.mark_received(record, updates)
+            if not dead:
+                break
+        return deliveries
+
+    def move_messages(
+        self,
+        source: ResolvedQueue,
+        target: ResolvedQueue,
+        messages: list[StoredMessage],
+        now: float,
+        *,
+        source_arn: str | None,
+    ) -> None:
+        """Move messages (same MessageId, body, attributes, sent time) to ``target``.
+
+        ``source_arn`` is recorded as DeadLetterQueueSourceArn when moving into a DLQ, and
+        cleared (``None``) when a move task redrives messages back.
+        """
+        sequences: list[int] = []
+        if target.record.fifo:
+            sequences = self.store.next_sequence_numbers(target.record, len(messages))
+        moved = [
+            NewMessage(
+                message_id=m.message_id,
+                body=m.body,
+                md5_of_body=m.md5_of_body,
+                message_attributes=m.message_attributes,
+                md5_of_message_attributes=m.md5_of_message_attributes,
+                sent_at=m.sent_at,
+                visible_at=now,
+                sender_id=m.sender_id,
+                group_id=m.group_id if target.record.fifo else None,
+                dedup_id=m.dedup_id if target.record.fifo else None,
+                sequence_number=(
+                    self.format_sequence(sequences[i]) if target.record.fifo else None
+                ),
+                trace_header=m.trace_header,
+                dead_letter_source_arn=source_arn,
+            )
+            for i, m in enumerate(messages)
+        ]
+        self.store.delete_messages(source.record, messages)
+        self.store.insert_messages(target.record, moved)
+
+    def receive_waiting(
+        self,
+        attempt: Callable[[], tuple[list[Delivery], float | None]],
+        wait_seconds: int,
+    ) -> list[Delivery]:
+        """Call ``attempt`` until it yields messages or ``wait_seconds`` of clock time pass.
+
+        ``attempt`` runs one receive transaction and returns the deliveries and the next
+        time a hidden message becomes visible. Between attempts the thread sleeps on a
+        condition woken by sends (``notify``) and by clock jumps (``ManualClock``).
+        """
+        deadline = self.clock.now() + wait_seconds
+        if wait_seconds <= 0:
+            return attempt()[0]
+        # Count ourselves as a waiter and subscribe before the first attempt, so a send or
+        # clock jump that lands between an attempt and the wait still bumps the generation.
+        with self._wake:
+            self._waiters += 1
+        unsubscribe = self.clock.subscribe(self.wake_waiters)
+        try:
+            while True:
+                with self._wake:
+                    generation = self._wake_generation
+                deliveries, next_visible = attempt()
+                now = self.clock.now()
+                if deliveries or now >= deadline:
+                    return deliveries
+                target = deadline if next_visible is None else min(deadline, next_visible)
+                delay = self.clock.real_delay(target - now)
+                timeout = MAX_REAL_WAIT if delay is None else min(delay, MAX_REAL_WAIT)
+                with self._wake:
+                    if self._wake_generation == generation:
+                        self._wake.wait(timeout)
+        finally:
+            unsubscribe()
+            with self._wake:
+                self._waiters -= 1

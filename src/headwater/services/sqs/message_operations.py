@@ -1,0 +1,422 @@
+"""Message operations: send, receive (with long polling), delete, change visibility."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.core.errors import AwsError
+from headwater.core.ids import new_uuid
+from headwater.services.base import Params, RequestContext, Result, operation
+from headwater.services.sqs.delivery import (
+    Delivery,
+    DeliveryMixin,
+    system_attributes,
+    user_attributes,
+)
+from headwater.services.sqs.errors import (
+    invalid_parameter,
+    invalid_value,
+    missing_parameter,
+    receipt_handle_invalid,
+    sqs_error,
+)
+from headwater.services.sqs.message_digest import (
+    content_dedup_id,
+    md5_of_attributes,
+    md5_of_body,
+)
+from headwater.services.sqs.queue_access import ResolvedQueue
+from headwater.services.sqs.validation import (
+    MAX_BATCH_BYTES,
+    check_batch,
+    check_body,
+    check_fifo_id,
+    check_integer,
+    check_message_attributes,
+    decode_receipt_handle,
+    encode_attributes,
+    normalized_attributes,
+    select_attributes,
+)
+from headwater.store.queues import NewMessage, StoredMessage
+
+DEDUP_WINDOW_SECONDS = 300.0
+MAX_VISIBILITY_TIMEOUT = 43_200
+NOT_FOR_QUEUE_TYPE = "The request include parameter that is not valid for this queue type."
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A validated send request: the row to store (None for a deduplicated resend)."""
+
+    message: NewMessage | None
+    result: dict[str, Any]
+    dedup_scope: str | None = None
+
+
+def _system_attributes_of(entry: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(AWSTraceHeader, MD5OfMessageSystemAttributes) from MessageSystemAttributes."""
+    given = entry.get("MessageSystemAttributes")
+    if not given:
+        return None, None
+    for name, value in given.items():
+        if name != "AWSTraceHeader":
+            raise invalid_parameter(f"Message system attribute name '{name}' is invalid.")
+        if value.get("DataType") != "String" or not value.get("StringValue"):
+            raise invalid_parameter(
+                "Message system attribute 'AWSTraceHeader' must contain a non-empty value of "
+                "type 'String'."
+            )
+    trace = str(given["AWSTraceHeader"]["StringValue"])
+    digest = md5_of_attributes({"AWSTraceHeader": {"DataType": "String", "StringValue": trace}})
+    return trace, digest
+
+
+class MessageOperations(DeliveryMixin):
+    """SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ChangeMessageVisibility(Batch)."""
+
+    # -- send -----------------------------------------------------------------------------
+    def _validate_entry(
+        self, queue: ResolvedQueue, entry: Mapping[str, Any], ctx: RequestContext
+    ) -> tuple[NewMessage, str | None, dict[str, Any]]:
+        """Validate one send; returns the message (no sequence yet), md5s and extras."""
+        settings = queue.settings
+        body: str = entry["MessageBody"]
+        check_body(body)
+        raw_attributes = entry.get("MessageAttributes")
+        attributes_size = check_message_attributes(raw_attributes)
+        size = len(body.encode("utf-8")) + attributes_size
+        if size > settings.maximum_message_size:
+            raise invalid_parameter(
+                "One or more parameters are invalid. Reason: Message must be shorter than "
+                f"{settings.maximum_message_size} bytes."
+            )
+        trace, system_md5 = _system_attributes_of(entry)
+        delay = entry.get("DelaySeconds")
+        group_id = entry.get("MessageGroupId")
+        dedup_id = entry.get("MessageDeduplicationId")
+        check_fifo_id(group_id, "MessageGroupId")
+        check_fifo_id(dedup_id, "MessageDeduplicationId")
+        if settings.fifo:
+            if delay is not None and int(delay) != 0:
+                raise invalid_value(delay, "DelaySeconds", NOT_FOR_QUEUE_TYPE)
+            if group_id is None:
+                raise missing_parameter("MessageGroupId")
+            if dedup_id is None:
+                if not settings.content_based_dedup:
+                    raise invalid_parameter(
+                        "The queue should either have ContentBasedDeduplication enabled or "
+                        "MessageDeduplicationId provided explicitly"
+                    )
+                dedup_id = content_dedup_id(body)
+        elif dedup_id is not None:
+            raise invalid_value(dedup_id, "MessageDeduplicationId", NOT_FOR_QUEUE_TYPE)
+        delay_seconds = check_integer(
+            delay, "DelaySeconds", 0, 900, "DelaySeconds must be >= 0 and <= 900."
+        )
+        if delay_seconds is None:
+            delay_seconds = settings.delay_seconds
+        encoded = None
+        attributes_md5 = None
+        if raw_attributes:
+            normalized = normalized_attributes(raw_attributes)
+            encoded = encode_attributes(normalized)
+            attributes_md5 = md5_of_attributes(normalized)
+        now = self.now()
+        message = NewMessage(
+            message_id=new_uuid(),
+            body=body,
+            md5_of_body=md5_of_body(body),
+            message_attributes=encoded,
+            md5_of_message_attributes=attributes_md5,
+            sent_at=now,
+            visible_at=now + delay_seconds,
+            sender_id=ctx.access_key or ctx.account,
+            group_id=group_id,
+            dedup_id=dedup_id if settings.fifo else None,
+            trace_header=trace,
+        )
+        return message, system_md5, {}
+
+    def _prepare(
+        self, queue: ResolvedQueue, entry: Mapping[str, Any], ctx: RequestContext, now: float
+    ) -> _Prepared:
+        """Validate one send and apply FIFO dedup/sequence (inside the transaction)."""
+        message, system_md5, _ = self._validate_entry(queue, entry, ctx)
+        result: dict[str, Any] = {
+            "MessageId": message.message_id,
+            "MD5OfMessageBody": message.md5_of_body,
+        }
+        if message.md5_of_message_attributes is not None:
+            result["MD5OfMessageAttributes"] = message.md5_of_message_attributes
+        if system_md5 is not None:
+            result["MD5OfMessageSystemAttributes"] = system_md5
+        if not queue.settings.fifo:
+            return _Prepared(message, result)
+        assert message.dedup_id is not None
+        scope = (message.group_id or "") if queue.settings.dedup_per_group else ""
+        duplicate = self.store.find_dedup(queue.record, scope, message.dedup_id, now)
+        if duplicate is not None:
+            result["MessageId"] = duplicate[0]
+            if duplicate[1] is not None:
+                result["SequenceNumber"] = duplicate[1]
+            return _Prepared(None, result)
+        (number,) = self.store.next_sequence_numbers(queue.record, 1)
+        message.sequence_number = self.format_sequence(number)
+        result["SequenceNumber"] = message.sequence_number
+        self.store.put_dedup(
+            queue.record,
+            scope,
+            message.dedup_id,
+            message_id=message.message_id,
+            sequence_number=message.sequence_number,
+            expires_at=now + DEDUP_WINDOW_SECONDS,
+        )
+        return _Prepared(message, result)
+
+    @operation("SendMessage")
+    def send_message(self, params: Params, ctx: RequestContext) -> Result:
+        with self.db.transaction():
+            queue = self.resolve_url(params["QueueUrl"], ctx)
+            prepared = self._prepare(queue, params, ctx, self.now())
+            if prepared.message is not None:
+                self.store.insert_messages(queue.record, [prepared.message])
+        if prepared.message is not None:
+            self.notify((queue.arn,))
+        return prepared.result
+
+    @operation("SendMessageBatch")
+    def send_message_batch(self, params: Params, ctx: RequestContext) -> Result:
+        entries: Sequence[Mapping[str, Any]] = params["Entries"]
+        with self.db.transaction():
+            queue = self.resolve_url(params["QueueUrl"], ctx)
+            check_batch(entries, "SendMessageBatchRequestEntry")
+            total = 0
+            for entry in entries:
+                total += len(entry["MessageBody"].encode("utf-8"))
+                total += check_message_attributes_size(entry.get("MessageAttributes"))
+            if total > MAX_BATCH_BYTES:
+                raise sqs_error(
+                    "BatchRequestTooLong",
+                    f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. "
+                    f"You have sent {total} bytes.",
+                )
+            now = self.now()
+            successful: list[dict[str, Any]] = []
+            failed: list[dict[str, Any]] = []
+            rows: list[NewMessage] = []
+            for entry in entries:
+                try:
+                    prepared = self._prepare(queue, entry, ctx, now)
+                except AwsError as error:
+                    failed.append(_failure(entry["Id"], error))
+                    continue
+                if prepared.message is not None:
+                    rows.append(prepared.message)
+                successful.append({"Id": entry["Id"], **prepared.result})
+            if rows:
+                self.store.insert_messages(queue.record, rows)
+        if rows:
+            self.notify((queue.arn,))
+        return {"Successful": successful, "Failed": failed}
+
+    # -- receive --------------------------------------------------------------------------
+    @operation("ReceiveMessage")
+    def receive_message(self, params: Params, ctx: RequestContext) -> Result:
+        max_messages = check_integer(
+            params.get("MaxNumberOfMessages"),
+            "MaxNumberOfMessages",
+            1,
+            10,
+            "Must be between 1 and 10, if provided.",
+        )
+        visibility = check_integer(
+            params.get("VisibilityTimeout"),
+            "VisibilityTimeout",
+            0,
+            MAX_VISIBILITY_TIMEOUT,
+            "Must be >= 0 and <= 43200, if provided.",
+        )
+        wait = check_integer(
+            params.get("WaitTimeSeconds"),
+            "WaitTimeSeconds",
+            0,
+            20,
+            "Must be >= 0 and <= 20, if provided.",
+        )
+        url = params["QueueUrl"]
+        with self.db.transaction():
+            queue = self.resolve_url(url, ctx)
+        if wait is None:
+            wait = queue.settings.wait_seconds
+
+        def attempt() -> tuple[list[Delivery], float | None]:
+            moved_to: set[str] = set()
+            with self.db.transaction():
+                current = self.resolve_url(url, ctx)
+                timeout = current.settings.visibility_timeout if visibility is None else visibility
+                now = self.now()
+                deliveries = self.receive_now(current, now, max_messages or 1, timeout, moved_to)
+                next_visible = (
+                    None if deliveries else self.store.next_visible_at(current.record, now)
+                )
+            if moved_to:
+                self.notify(moved_to)
+            return deliveries, next_visible
+
+        deliveries = self.receive_waiting(attempt, wait)
+        if not deliveries:
+            return {}
+        system_names = set(params.get("MessageSystemAttributeNames") or ())
+        system_names.update(params.get("AttributeNames") or ())
+        attribute_names = params.get("MessageAttributeNames")
+        return {"Messages": [_render(d, system_names, attribute_names) for d in deliveries]}
+
+    # -- delete ---------------------------------------------------------------------------
+    def _current_message(self, queue: ResolvedQueue, handle: str) -> StoredMessage | None:
+        """The message ``handle`` names if the handle is its latest receive; else None."""
+        queue_id, row_id, generation, message_id = decode_receipt_handle(handle)
+        if queue_id != queue.record.queue_id:
+            raise receipt_handle_invalid(handle)
+        message = self.store.get_message(queue.record, row_id)
+        if message is None or message.receive_count != generation:
+            return None
+        if message.message_id != message_id:
+            return None
+        return message
+
+    @operation("DeleteMessage")
+    def delete_message(self, params: Params, ctx: RequestContext) -> Result:
+        with self.db.transaction():
+            queue = self.resolve_url(params["QueueUrl"], ctx)
+            message = self._current_message(queue, params["ReceiptHandle"])
+            if message is not None:
+                self.store.delete_messages(queue.record, [message])
+        return {}
+
+    @operation("DeleteMessageBatch")
+    def delete_message_batch(self, params: Params, ctx: RequestContext) -> Result:
+        entries: Sequence[Mapping[str, Any]] = params["Entries"]
+        successful: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        with self.db.transaction():
+            queue = self.resolve_url(params["QueueUrl"], ctx)
+            check_batch(entries, "DeleteMessageBatchRequestEntry")
+            doomed: list[StoredMessage] = []
+            for entry in entries:
+                try:
+                    message = self._current_message(queue, entry["ReceiptHandle"])
+                except AwsError as error:
+                    failed.append(_failure(entry["Id"], error))
+                    continue
+                if message is not None:
+                    doomed.append(message)
+                successful.append({"Id": entry["Id"]})
+            self.store.delete_messages(queue.record, doomed)
+        return {"Successful": successful, "Failed": failed}
+
+    # -- visibility -----------------------------------------------------------------------
+    def _change_visibility(
+        self, queue: ResolvedQueue, handle: str, timeout: Any, now: float
+    ) -> None:
+        seconds = int(timeout)
+        if not 0 <= seconds <= MAX_VISIBILITY_TIMEOUT:
+            raise invalid_value(
+                seconds,
+                "VisibilityTimeout",
+                f"Total VisibilityTimeout for the message is beyond the limit "
+                f"[{MAX_VISIBILITY_TIMEOUT} seconds]",
+            )
+        message = self._current_message(queue, handle)
+        if message is None:
+            raise invalid_value(
+                handle,
+                "ReceiptHandle",
+                "Message does not exist or is not available for visibility timeout change.",
+            )
+        if message.visible_at <= now:
+            raise sqs_error("MessageNotInflight", "The message referred to isn't in flight.")
+        self.store.set_visible_at(queue.record, message.row_id, message.group_id, now + seconds)
+
+    @operation("ChangeMessageVisibility")
+    def change_message_visibility(self, params: Params, ctx: RequestContext) -> Result:
+        with self.db.transaction():
+            queue = self.resolve_url(params["QueueUrl"], ctx)
+            self._change_visibility(
+                queue, params["ReceiptHandle"], params["VisibilityTimeout"], self.now()
+            )
+        self.notify((queue.arn,))
+        return {}
+
+    @operation("ChangeMessageVisibilityBatch")
+    def change_message_visibility_batch(self, params: Params, ctx: RequestContext) -> Result:
+        entries: Sequence[Mapping[str, Any]] = params["Entries"]
+        successful: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        with self.db.transaction():
+            queue = self.resolve_url(params["QueueUrl"], ctx)
+            check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
+            now = self.now()
+            for entry in entries:
+                try:
+                    self._change_visibility(
+                        queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0), now
+                    )
+                except AwsError as error:
+                    failed.append(_failure(entry["Id"], error))
+                    continue
+                successful.append({"Id": entry["Id"]})
+        if successful:
+            self.notify((queue.arn,))
+        return {"Successful": successful, "Failed": failed}
+
+
+def check_message_attributes_size(attributes: Mapping[str, Mapping[str, Any]] | None) -> int:
+    """Bytes user attributes add to a message (names, types, values); no validation."""
+    if not attributes:
+        return 0
+    size = 0
+    for name, attribute in attributes.items():
+        size += len(name.encode("utf-8")) + len(str(attribute.get("DataType", "")).encode())
+        value = attribute.get("StringValue")
+        if value is not None:
+            size += len(str(value).encode("utf-8"))
+        binary = attribute.get("BinaryValue")
+        if binary is not None:
+            size += len(binary) if isinstance(binary, bytes | bytearray) else len(str(binary))
+    return size
+
+
+def _failure(entry_id: str, error: AwsError) -> dict[str, Any]:
+    return {
+        "Id": entry_id,
+        "SenderFault": error.sender_fault,
+        "Code": error.query_code or error.code,
+        "Message": error.message,
+    }
+
+
+def _render(
+    delivery: Delivery, system_names: set[str], attribute_names: Sequence[str] | None
+) -> dict[str, Any]:
+    message = delivery.message
+    rendered: dict[str, Any] = {
+        "MessageId": message.message_id,
+        "ReceiptHandle": delivery.receipt_handle,
+        "MD5OfBody": message.md5_of_body,
+        "Body": message.body,
+    }
+    if system_names:
+        everything = system_attributes(message)
+        if "All" not in system_names:
+            everything = {k: v for k, v in everything.items() if k in system_names}
+        if everything:
+            rendered["Attributes"] = everything
+    if attribute_names and message.message_attributes is not None:
+        chosen = select_attributes(user_attributes(message), attribute_names)
+        if chosen:
+            rendered["MD5OfMessageAttributes"] = md5_of_attributes(chosen)
+            rendered["MessageAttributes"] = chosen
+    return rendered

@@ -1,0 +1,150 @@
+"""What every SQS operation shares: the store, queue lookup by URL/ARN, and wake-ups."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from headwater.core.arn import Arn, sqs_queue_arn
+from headwater.services.base import RequestContext, Service, ServiceEnvironment
+from headwater.services.sqs.attributes import QueueSettings, settings_of
+from headwater.services.sqs.errors import queue_does_not_exist
+from headwater.store.queues import QueueRecord, QueueStore, open_queue_store
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    """What the ESM engine needs to know about a queue."""
+
+    arn: str
+    name: str
+    url: str
+    region: str
+    fifo: bool
+    visibility_timeout: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedQueue:
+    """A stored queue with its parsed settings and ARN (cached per queue version)."""
+
+    record: QueueRecord
+    settings: QueueSettings
+    arn: str
+
+
+def parse_queue_url(url: str) -> tuple[str, str] | None:
+    """(account, name) from any queue URL form, keyed on the last two path segments."""
+    path = url.split("?", 1)[0].rstrip("/")
+    parts = path.rsplit("/", 2)
+    if len(parts) < 3 or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+class QueueAccess(Service):
+    """Base of the SQS service: store access, queue resolution, notifications."""
+
+    service_name: ClassVar[str] = "sqs"
+
+    def __init__(self, env: ServiceEnvironment) -> None:
+        super().__init__(env)
+        self.db = env.database
+        self.clock = env.clock
+        with self.db.transaction():
+            self.store: QueueStore = open_queue_store(self.db)
+        self._cache: dict[tuple[str, str, str], ResolvedQueue] = {}
+        self._wake = threading.Condition()
+        self._wake_generation = 0
+        self._waiters = 0
+        self._listeners: dict[int, Callable[[str], None]] = {}
+        self._next_listener = 0
+        self._listener_lock = threading.Lock()
+
+    # -- URLs and ARNs --------------------------------------------------------------------
+    def queue_url(self, record: QueueRecord, ctx: RequestContext | None = None) -> str:
+        endpoint = None if ctx is None else ctx.endpoint
+        if endpoint:
+            return f"{endpoint.rstrip('/')}/{record.account}/{record.name}"
+        return f"https://sqs.{record.region}.amazonaws.com/{record.account}/{record.name}"
+
+    @staticmethod
+    def queue_arn(record: QueueRecord) -> str:
+        return sqs_queue_arn(record.region, record.account, record.name)
+
+    # -- lookup (call inside a transaction) -----------------------------------------------
+    def _lookup(self, account: str, region: str, name: str) -> ResolvedQueue | None:
+        key = (account, region, name)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        record = self.store.get_queue(account, region, name)
+        if record is None:
+            return None
+        found = ResolvedQueue(
+            record, settings_of(record.attributes, record.fifo), self.queue_arn(record)
+        )
+        self._cache[key] = found
+        return found
+
+    def resolve_url(self, url: str, ctx: RequestContext) -> ResolvedQueue:
+        """The queue a QueueUrl names (any host); raises QueueDoesNotExist."""
+        parsed = parse_queue_url(url)
+        if parsed is None:
+            raise queue_does_not_exist()
+        found = self._lookup(parsed[0], ctx.region, parsed[1])
+        if found is None:
+            raise queue_does_not_exist()
+        return found
+
+    def resolve_arn(self, arn: str) -> ResolvedQueue | None:
+        parsed = Arn.try_parse(arn)
+        if parsed is None or parsed.service != "sqs":
+            return None
+        return self._lookup(parsed.account, parsed.region, parsed.resource)
+
+    def require_arn(self, arn: str) -> ResolvedQueue:
+        found = self.resolve_arn(arn)
+        if found is None:
+            raise queue_does_not_exist()
+        return found
+
+    def forget(self, record: QueueRecord) -> None:
+        """Drop a queue from the lookup cache (after its attributes or existence changed)."""
+        self._cache.pop((record.account, record.region, record.name), None)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    # -- wake-ups -------------------------------------------------------------------------
+    def add_listener(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(queue_arn)`` after commits that may make messages receivable."""
+        with self._listener_lock:
+            key = self._next_listener
+            self._next_listener += 1
+            self._listeners[key] = callback
+
+        def unsubscribe() -> None:
+            with self._listener_lock:
+                self._listeners.pop(key, None)
+
+        return unsubscribe
+
+    def notify(self, arns: Iterable[str]) -> None:
+        """Wake long polls and tell listeners; call after the transaction committed."""
+        if self._waiters:
+            self.wake_waiters()
+        if self._listeners:
+            listeners = list(self._listeners.values())
+            for arn in arns:
+                for callback in listeners:
+                    with contextlib.suppress(Exception):
+                        callback(arn)
+
+    def wake_waiters(self) -> None:
+        with self._wake:
+            self._wake_generation += 1
+            self._wake.notify_all()

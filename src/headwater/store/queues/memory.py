@@ -1,0 +1,256 @@
+"""In-memory queue store for tests: same contract as SQLite, plain dicts and scans."""
+
+from __future__ import annotations
+
+import copy
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from headwater.store.queues import (
+    MessageCounts,
+    MoveTaskRecord,
+    NewMessage,
+    QueueRecord,
+    Received,
+    StoredMessage,
+)
+
+
+@dataclass(slots=True)
+class _QueueState:
+    record: QueueRecord
+    messages: dict[int, StoredMessage] = field(default_factory=dict)
+    #: FIFO group id -> row ids in order.
+    groups: dict[str, list[int]] = field(default_factory=dict)
+    sequence: int = 0
+    dedup: dict[tuple[str, str], tuple[str, str | None, float]] = field(default_factory=dict)
+
+
+class MemoryQueueStore:
+    """Queues in process memory (``Headwater.in_memory()``)."""
+
+    def __init__(self) -> None:
+        self._queues: dict[int, _QueueState] = {}
+        self._names: dict[tuple[str, str, str], int] = {}
+        self._deleted: dict[tuple[str, str, str], float] = {}
+        self._tasks: dict[str, MoveTaskRecord] = {}
+        self._next_queue_id = 1
+        self._next_row_id = 1
+
+    def _state(self, queue: QueueRecord) -> _QueueState:
+        return self._queues[queue.queue_id]
+
+    # -- queues ---------------------------------------------------------------------------
+    def get_queue(self, account: str, region: str, name: str) -> QueueRecord | None:
+        queue_id = self._names.get((account, region, name))
+        return None if queue_id is None else copy.deepcopy(self._queues[queue_id].record)
+
+    def list_queues(self, account: str, region: str, prefix: str = "") -> list[QueueRecord]:
+        return sorted(
+            (
+                copy.deepcopy(s.record)
+                for s in self._queues.values()
+                if s.record.account == account
+                and s.record.region == region
+                and s.record.name.startswith(prefix)
+            ),
+            key=lambda q: q.name,
+        )
+
+    def all_queues(self) -> list[QueueRecord]:
+        return sorted(
+            (copy.deepcopy(s.record) for s in self._queues.values()), key=lambda q: q.name
+        )
+
+    def insert_queue(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        *,
+        attributes: dict[str, str],
+        tags: dict[str, str],
+        now: float,
+    ) -> QueueRecord:
+        self._deleted.pop((account, region, name), None)
+        record = QueueRecord(
+            self._next_queue_id, account, region, name, dict(attributes), dict(tags), now, now
+        )
+        self._next_queue_id += 1
+        self._queues[record.queue_id] = _QueueState(copy.deepcopy(record))
+        self._names[(account, region, name)] = record.queue_id
+        return record
+
+    def update_queue(self, queue: QueueRecord) -> None:
+        self._state(queue).record = copy.deepcopy(queue)
+
+    def delete_queue(self, queue: QueueRecord, now: float) -> None:
+        key = (queue.account, queue.region, queue.name)
+        self._names.pop(key, None)
+        self._queues.pop(queue.queue_id, None)
+        self._deleted[key] = now
+
+    def deleted_at(self, account: str, region: str, name: str) -> float | None:
+        return self._deleted.get((account, region, name))
+
+    # -- messages -------------------------------------------------------------------------
+    def insert_messages(self, queue: QueueRecord, messages: Sequence[NewMessage]) -> None:
+        state = self._state(queue)
+        for m in messages:
+            row_id = self._next_row_id
+            self._next_row_id += 1
+            state.messages[row_id] = StoredMessage(
+                row_id=row_id,
+                message_id=m.message_id,
+                body=m.body,
+                md5_of_body=m.md5_of_body,
+                message_attributes=m.message_attributes,
+                md5_of_message_attributes=m.md5_of_message_attributes,
+                sent_at=m.sent_at,
+                visible_at=m.visible_at,
+                receive_count=0,
+                first_receive_at=None,
+                sender_id=m.sender_id,
+                group_id=m.group_id,
+                dedup_id=m.dedup_id,
+                sequence_number=m.sequence_number,
+                trace_header=m.trace_header,
+                dead_letter_source_arn=m.dead_letter_source_arn,
+            )
+            if queue.fifo:
+                state.groups.setdefault(m.group_id or "", []).append(row_id)
+
+    def next_sequence_numbers(self, queue: QueueRecord, count: int) -> list[int]:
+        state = self._state(queue)
+        first = state.sequence + 1
+        state.sequence += count
+        return list(range(first, state.sequence + 1))
+
+    def receivable(self, queue: QueueRecord, now: float, limit: int) -> list[StoredMessage]:
+        state = self._state(queue)
+        if not queue.fifo:
+            ready = (m for m in state.messages.values() if m.visible_at <= now)
+            chosen = heapq.nsmallest(limit, ready, key=lambda m: (m.visible_at, m.row_id))
+            return [copy.copy(m) for m in chosen]
+        heads = []
+        for rows in state.groups.values():
+            head = state.messages[rows[0]]
+            if head.visible_at <= now:
+                heads.append((head.visible_at, head.row_id, rows))
+        heads.sort(key=lambda item: (item[0], item[1]))
+        found: list[StoredMessage] = []
+        for _, _, rows in heads:
+            for row_id in rows:
+                message = state.messages[row_id]
+                if message.visible_at > now or len(found) >= limit:
+                    break
+                found.append(copy.copy(message))
+            if len(found) >= limit:
+                break
+        return found
+
+    def mark_received(self, queue: QueueRecord, updates: Sequence[Received]) -> None:
+        messages = self._state(queue).messages
+        for u in updates:
+            message = messages.get(u.row_id)
+            if message is not None:
+                message.visible_at = u.visible_at
+                message.receive_count = u.receive_count
+                message.first_receive_at = u.first_receive_at
+
+    def get_message(self, queue: QueueRecord, row_id: int) -> StoredMessage | None:
+        message = self._state(queue).messages.get(row_id)
+        return None if message is None else copy.copy(message)
+
+    def set_visible_at(
+        self, queue: QueueRecord, row_id: int, group_id: str | None, visible_at: float
+    ) -> None:
+        message = self._state(queue).messages.get(row_id)
+        if message is not None:
+            message.visible_at = visible_at
+
+    def delete_messages(self, queue: QueueRecord, messages: Sequence[StoredMessage]) -> int:
+        state = self._state(queue)
+        deleted = 0
+        for m in messages:
+            if state.messages.pop(m.row_id, None) is None:
+                continue
+            deleted += 1
+            if queue.fifo:
+                key = m.group_id or ""
+                rows = state.groups.get(key)
+                if rows is not None:
+                    rows.remove(m.row_id)
+                    if not rows:
+                        del state.groups[key]
+        return deleted
+
+    def delete_sent_before(self, queue: QueueRecord, cutoff: float) -> int:
+        state = self._state(queue)
+        expired = [m for m in state.messages.values() if m.sent_at <= cutoff]
+        return self.delete_messages(queue, expired)
+
+    def purge(self, queue: QueueRecord) -> int:
+        state = self._state(queue)
+        count = len(state.messages)
+        state.messages.clear()
+        state.groups.clear()
+        return count
+
+    def counts(self, queue: QueueRecord, now: float) -> MessageCounts:
+        counts = MessageCounts(0, 0, 0)
+        for m in self._state(queue).messages.values():
+            if m.visible_at <= now:
+                counts.visible += 1
+            elif m.receive_count > 0:
+                counts.not_visible += 1
+            else:
+                counts.delayed += 1
+        return counts
+
+    def oldest_sent_at(self, queue: QueueRecord) -> float | None:
+        messages = self._state(queue).messages
+        return min((m.sent_at for m in messages.values()), default=None)
+
+    def next_visible_at(self, queue: QueueRecord, now: float) -> float | None:
+        state = self._state(queue)
+        if queue.fifo:
+            times = (state.messages[rows[0]].visible_at for rows in state.groups.values())
+        else:
+            times = (m.visible_at for m in state.messages.values())
+        return min((t for t in times if t > now), default=None)
+
+    # -- FIFO deduplication ---------------------------------------------------------------
+    def find_dedup(
+        self, queue: QueueRecord, scope: str, dedup_id: str, now: float
+    ) -> tuple[str, str | None] | None:
+        entry = self._state(queue).dedup.get((scope, dedup_id))
+        if entry is None or entry[2] <= now:
+            return None
+        return entry[0], entry[1]
+
+    def put_dedup(
+        self,
+        queue: QueueRecord,
+        scope: str,
+        dedup_id: str,
+        *,
+        message_id: str,
+        sequence_number: str | None,
+        expires_at: float,
+    ) -> None:
+        self._state(queue).dedup[(scope, dedup_id)] = (message_id, sequence_number, expires_at)
+
+    # -- move tasks -----------------------------------------------------------------------
+    def save_move_task(self, task: MoveTaskRecord) -> None:
+        self._tasks[task.task_handle] = copy.deepcopy(task)
+
+    def move_tasks(self, source_arn: str | None = None) -> list[MoveTaskRecord]:
+        tasks = [
+            copy.deepcopy(t)
+            for t in self._tasks.values()
+            if source_arn is None or t.source_arn == source_arn
+        ]
+        tasks.sort(key=lambda t: t.started_at, reverse=True)
+        return tasks

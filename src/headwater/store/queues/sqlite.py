@@ -1,0 +1,518 @@
+"""SQLite queue store: indexed so receive, delete and send cost O(log depth).
+
+Standard receive walks ``(queue_id, visible_at)``; FIFO receive walks the group table by
+``(queue_id, head_visible_at)`` so blocked groups (head in flight) are never scanned
+message by message, however deep they are.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from headwater.store.database import SqliteDatabase
+from headwater.store.queues import (
+    MessageCounts,
+    MoveTaskRecord,
+    NewMessage,
+    QueueRecord,
+    Received,
+    StoredMessage,
+)
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE sqs_queues (
+        queue_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        modified_at REAL NOT NULL,
+        purged_at REAL,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (account, region, name)
+    );
+    CREATE TABLE sqs_deleted_queues (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deleted_at REAL NOT NULL,
+        PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE sqs_messages (
+        row_id INTEGER PRIMARY KEY,
+        queue_id INTEGER NOT NULL,
+        visible_at REAL NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        sent_at REAL NOT NULL,
+        first_receive_at REAL,
+        message_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        md5_of_body TEXT NOT NULL,
+        message_attributes TEXT,
+        md5_of_message_attributes TEXT,
+        sender_id TEXT NOT NULL,
+        group_id TEXT,
+        dedup_id TEXT,
+        sequence_number TEXT,
+        trace_header TEXT,
+        dead_letter_source_arn TEXT
+    );
+    CREATE INDEX sqs_messages_visible ON sqs_messages (queue_id, visible_at, receive_count);
+    CREATE INDEX sqs_messages_sent ON sqs_messages (queue_id, sent_at);
+    CREATE INDEX sqs_messages_group ON sqs_messages (queue_id, group_id, row_id)
+        WHERE group_id IS NOT NULL;
+    CREATE TABLE sqs_fifo_groups (
+        queue_id INTEGER NOT NULL,
+        group_id TEXT NOT NULL,
+        head_row_id INTEGER NOT NULL,
+        head_visible_at REAL NOT NULL,
+        PRIMARY KEY (queue_id, group_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX sqs_fifo_groups_ready ON sqs_fifo_groups (queue_id, head_visible_at, head_row_id);
+    CREATE TABLE sqs_fifo_dedup (
+        queue_id INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        dedup_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sequence_number TEXT,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (queue_id, scope, dedup_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE sqs_move_tasks (
+        task_handle TEXT PRIMARY KEY,
+        source_arn TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        data TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sqs_move_tasks_source ON sqs_move_tasks (source_arn, started_at)
+    """,
+]
+
+_QUEUE_COLUMNS = (
+    "queue_id, account, region, name, attributes, tags, created_at, modified_at, purged_at"
+)
+_MESSAGE_COLUMNS = (
+    "row_id, message_id, body, md5_of_body, message_attributes, md5_of_message_attributes,"
+    " sent_at, visible_at, receive_count, first_receive_at, sender_id, group_id, dedup_id,"
+    " sequence_number, trace_header, dead_letter_source_arn"
+)
+_INSERT_MESSAGE = (
+    "INSERT INTO sqs_messages (queue_id, visible_at, sent_at, message_id, body, md5_of_body,"
+    " message_attributes, md5_of_message_attributes, sender_id, group_id, dedup_id,"
+    " sequence_number, trace_header, dead_letter_source_arn)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: Dedup entries are swept every this many puts per store (amortized cleanup).
+_DEDUP_SWEEP_EVERY = 1000
+
+
+def _queue(row: Any) -> QueueRecord:
+    return QueueRecord(
+        queue_id=row[0],
+        account=row[1],
+        region=row[2],
+        name=row[3],
+        attributes=json.loads(row[4]),
+        tags=json.loads(row[5]),
+        created_at=row[6],
+        modified_at=row[7],
+        purged_at=row[8],
+    )
+
+
+def _message(row: Any) -> StoredMessage:
+    return StoredMessage(*row)
+
+
+class SqliteQueueStore:
+    """Queues in the application's SQLite database."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+        db.migrate("queues", MIGRATIONS)
+        self._dedup_puts = 0
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    # -- queues ---------------------------------------------------------------------------
+    def get_queue(self, account: str, region: str, name: str) -> QueueRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ?"
+            " AND name = ?",
+            (account, region, name),
+        ).fetchone()
+        return None if row is None else _queue(row)
+
+    def list_queues(self, account: str, region: str, prefix: str = "") -> list[QueueRecord]:
+        rows = self._conn.execute(
+            f"SELECT {_QUEUE_COLUMNS} FROM sqs_queues WHERE account = ? AND region = ?"
+            " AND substr(name, 1, ?) = ? ORDER BY name",
+            (account, region, len(prefix), prefix),
+        ).fetchall()
+        return [_queue(row) for row in rows]
+
+    def all_queues(self) -> list[QueueRecord]:
+        rows = self._conn.execute(f"SELECT {_QUEUE_COLUMNS} FROM sqs_queues ORDER BY name")
+        return [_queue(row) for row in rows]
+
+    def insert_queue(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        *,
+        attributes: dict[str, str],
+        tags: dict[str, str],
+        now: float,
+    ) -> QueueRecord:
+        self._conn.execute(
+            "DELETE FROM sqs_deleted_queues WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        )
+        cursor = self._conn.execute(
+            "INSERT INTO sqs_queues (account, region, name, attributes, tags, created_at,"
+            " modified_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (account, region, name, json.dumps(attributes), json.dumps(tags), now, now),
+        )
+        queue_id = cursor.lastrowid
+        assert queue_id is not None
+        return QueueRecord(queue_id, account, region, name, dict(attributes), dict(tags), now, now)
+
+    def update_queue(self, queue: QueueRecord) -> None:
+        self._conn.execute(
+            "UPDATE sqs_queues SET attributes = ?, tags = ?, modified_at = ?, purged_at = ?"
+            " WHERE queue_id = ?",
+            (
+                json.dumps(queue.attributes),
+                json.dumps(queue.tags),
+                queue.modified_at,
+                queue.purged_at,
+                queue.queue_id,
+            ),
+        )
+
+    def delete_queue(self, queue: QueueRecord, now: float) -> None:
+        qid = (queue.queue_id,)
+        self._conn.execute("DELETE FROM sqs_messages WHERE queue_id = ?", qid)
+        self._conn.execute("DELETE FROM sqs_fifo_groups WHERE queue_id = ?", qid)
+        self._conn.execute("DELETE FROM sqs_fifo_dedup WHERE queue_id = ?", qid)
+        self._conn.execute("DELETE FROM sqs_queues WHERE queue_id = ?", qid)
+        self._conn.execute(
+            "INSERT OR REPLACE INTO sqs_deleted_queues VALUES (?, ?, ?, ?)",
+            (queue.account, queue.region, queue.name, now),
+        )
+
+    def deleted_at(self, account: str, region: str, name: str) -> float | None:
+        row = self._conn.execute(
+            "SELECT deleted_at FROM sqs_deleted_queues WHERE account = ? AND region = ?"
+            " AND name = ?",
+            (account, region, name),
+        ).fetchone()
+        return None if row is None else float(row[0])
+
+    # -- messages -------------------------------------------------------------------------
+    def insert_messages(self, queue: QueueRecord, messages: Sequence[NewMessage]) -> None:
+        qid = queue.queue_id
+        conn = self._conn
+        if not queue.fifo:
+            conn.executemany(
+                _INSERT_MESSAGE,
+                [
+                    (
+                        qid,
+                        m.visible_at,
+                        m.sent_at,
+                        m.message_id,
+                        m.body,
+                        m.md5_of_body,
+                        m.message_attributes,
+                        m.md5_of_message_attributes,
+                        m.sender_id,
+                        m.group_id,
+                        m.dedup_id,
+                        m.sequence_number,
+                        m.trace_header,
+                        m.dead_letter_source_arn,
+                    )
+                    for m in messages
+                ],
+            )
+            return
+        for m in messages:
+            cursor = conn.execute(
+                _INSERT_MESSAGE,
+                (
+                    qid,
+                    m.visible_at,
+                    m.sent_at,
+                    m.message_id,
+                    m.body,
+                    m.md5_of_body,
+                    m.message_attributes,
+                    m.md5_of_message_attributes,
+                    m.sender_id,
+                    m.group_id,
+                    m.dedup_id,
+                    m.sequence_number,
+                    m.trace_header,
+                    m.dead_letter_source_arn,
+                ),
+            )
+            conn.execute(
+                "INSERT INTO sqs_fifo_groups VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (qid, m.group_id or "", cursor.lastrowid, m.visible_at),
+            )
+
+    def next_sequence_numbers(self, queue: QueueRecord, count: int) -> list[int]:
+        row = self._conn.execute(
+            "UPDATE sqs_queues SET sequence = sequence + ? WHERE queue_id = ? RETURNING sequence",
+            (count, queue.queue_id),
+        ).fetchone()
+        last = int(row[0])
+        return list(range(last - count + 1, last + 1))
+
+    def receivable(self, queue: QueueRecord, now: float, limit: int) -> list[StoredMessage]:
+        conn = self._conn
+        if not queue.fifo:
+            rows = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM sqs_messages INDEXED BY sqs_messages_visible"
+                " WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?",
+                (queue.queue_id, now, limit),
+            ).fetchall()
+            return [_message(row) for row in rows]
+        groups = conn.execute(
+            "SELECT group_id FROM sqs_fifo_groups WHERE queue_id = ? AND head_visible_at <= ?"
+            " ORDER BY head_visible_at, head_row_id LIMIT ?",
+            (queue.queue_id, now, limit),
+        ).fetchall()
+        found: list[StoredMessage] = []
+        for (group_id,) in groups:
+            rows = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM sqs_messages INDEXED BY sqs_messages_group"
+                " WHERE queue_id = ? AND group_id = ? ORDER BY row_id LIMIT ?",
+                (queue.queue_id, group_id, limit - len(found)),
+            ).fetchall()
+            for row in rows:
+                message = _message(row)
+                if message.visible_at > now:
+                    break
+                found.append(message)
+            if len(found) >= limit:
+                break
+        return found
+
+    def mark_received(self, queue: QueueRecord, updates: Sequence[Received]) -> None:
+        self._conn.executemany(
+            "UPDATE sqs_messages SET visible_at = ?, receive_count = ?, first_receive_at = ?"
+            " WHERE row_id = ?",
+            [(u.visible_at, u.receive_count, u.first_receive_at, u.row_id) for u in updates],
+        )
+        if queue.fifo:
+            self._conn.executemany(
+                "UPDATE sqs_fifo_groups SET head_visible_at = ?"
+                " WHERE queue_id = ? AND group_id = ? AND head_row_id = ?",
+                [(u.visible_at, queue.queue_id, u.group_id or "", u.row_id) for u in updates],
+            )
+
+    def get_message(self, queue: QueueRecord, row_id: int) -> StoredMessage | None:
+        row = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM sqs_messages WHERE row_id = ? AND queue_id = ?",
+            (row_id, queue.queue_id),
+        ).fetchone()
+        return None if row is None else _message(row)
+
+    def set_visible_at(
+        self, queue: QueueRecord, row_id: int, group_id: str | None, visible_at: float
+    ) -> None:
+        self._conn.execute(
+            "UPDATE sqs_messages SET visible_at = ? WHERE row_id = ?", (visible_at, row_id)
+        )
+        if queue.fifo:
+            self._conn.execute(
+                "UPDATE sqs_fifo_groups SET head_visible_at = ?"
+                " WHERE queue_id = ? AND group_id = ? AND head_row_id = ?",
+                (visible_at, queue.queue_id, group_id or "", row_id),
+            )
+
+    def delete_messages(self, queue: QueueRecord, messages: Sequence[StoredMessage]) -> int:
+        if not messages:
+            return 0
+        conn = self._conn
+        before = conn.total_changes
+        conn.executemany(
+            "DELETE FROM sqs_messages WHERE row_id = ? AND queue_id = ?",
+            [(m.row_id, queue.queue_id) for m in messages],
+        )
+        deleted = conn.total_changes - before
+        if queue.fifo:
+            self._refresh_group_heads(queue, {m.group_id or "" for m in messages})
+        return deleted
+
+    def _refresh_group_heads(self, queue: QueueRecord, group_ids: set[str]) -> None:
+        conn = self._conn
+        for group_id in group_ids:
+            head = conn.execute(
+                "SELECT row_id, visible_at FROM sqs_messages INDEXED BY sqs_messages_group"
+                " WHERE queue_id = ? AND group_id = ? ORDER BY row_id LIMIT 1",
+                (queue.queue_id, group_id),
+            ).fetchone()
+            if head is None:
+                conn.execute(
+                    "DELETE FROM sqs_fifo_groups WHERE queue_id = ? AND group_id = ?",
+                    (queue.queue_id, group_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE sqs_fifo_groups SET head_row_id = ?, head_visible_at = ?"
+                    " WHERE queue_id = ? AND group_id = ?",
+                    (head[0], head[1], queue.queue_id, group_id),
+                )
+
+    def delete_sent_before(self, queue: QueueRecord, cutoff: float) -> int:
+        conn = self._conn
+        if queue.fifo:
+            groups = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT DISTINCT group_id FROM sqs_messages INDEXED BY sqs_messages_sent"
+                    " WHERE queue_id = ? AND sent_at <= ?",
+                    (queue.queue_id, cutoff),
+                )
+            }
+            if not groups:
+                return 0
+        before = conn.total_changes
+        conn.execute(
+            "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_at <= ?",
+            (queue.queue_id, cutoff),
+        )
+        deleted = conn.total_changes - before
+        if queue.fifo and deleted:
+            self._refresh_group_heads(queue, {g or "" for g in groups})
+        return deleted
+
+    def purge(self, queue: QueueRecord) -> int:
+        before = self._conn.total_changes
+        self._conn.execute("DELETE FROM sqs_messages WHERE queue_id = ?", (queue.queue_id,))
+        deleted = self._conn.total_changes - before
+        self._conn.execute("DELETE FROM sqs_fifo_groups WHERE queue_id = ?", (queue.queue_id,))
+        return deleted
+
+    def counts(self, queue: QueueRecord, now: float) -> MessageCounts:
+        qid = queue.queue_id
+        visible = self._conn.execute(
+            "SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?", (qid, now)
+        ).fetchone()[0]
+        hidden = self._conn.execute(
+            "SELECT COALESCE(SUM(receive_count > 0), 0), COALESCE(SUM(receive_count = 0), 0)"
+            " FROM sqs_messages WHERE queue_id = ? AND visible_at > ?",
+            (qid, now),
+        ).fetchone()
+        return MessageCounts(int(visible), int(hidden[0]), int(hidden[1]))
+
+    def oldest_sent_at(self, queue: QueueRecord) -> float | None:
+        row = self._conn.execute(
+            "SELECT MIN(sent_at) FROM sqs_messages WHERE queue_id = ?", (queue.queue_id,)
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def next_visible_at(self, queue: QueueRecord, now: float) -> float | None:
+        if queue.fifo:
+            sql = (
+                "SELECT MIN(head_visible_at) FROM sqs_fifo_groups"
+                " WHERE queue_id = ? AND head_visible_at > ?"
+            )
+        else:
+            sql = "SELECT MIN(visible_at) FROM sqs_messages WHERE queue_id = ? AND visible_at > ?"
+        row = self._conn.execute(sql, (queue.queue_id, now)).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    # -- FIFO deduplication ---------------------------------------------------------------
+    def find_dedup(
+        self, queue: QueueRecord, scope: str, dedup_id: str, now: float
+    ) -> tuple[str, str | None] | None:
+        row = self._conn.execute(
+            "SELECT message_id, sequence_number FROM sqs_fifo_dedup"
+            " WHERE queue_id = ? AND scope = ? AND dedup_id = ? AND expires_at > ?",
+            (queue.queue_id, scope, dedup_id, now),
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def put_dedup(
+        self,
+        queue: QueueRecord,
+        scope: str,
+        dedup_id: str,
+        *,
+        message_id: str,
+        sequence_number: str | None,
+        expires_at: float,
+    ) -> None:
+        self._dedup_puts += 1
+        if self._dedup_puts % _DEDUP_SWEEP_EVERY == 0:
+            # expires_at - 300 is "now" for the entry being written.
+            self._conn.execute(
+                "DELETE FROM sqs_fifo_dedup WHERE queue_id = ? AND expires_at <= ?",
+                (queue.queue_id, expires_at - 300.0),
+            )
+        self._conn.execute(
+            "INSERT OR REPLACE INTO sqs_fifo_dedup VALUES (?, ?, ?, ?, ?, ?)",
+            (queue.queue_id, scope, dedup_id, message_id, sequence_number, expires_at),
+        )
+
+    # -- move tasks -----------------------------------------------------------------------
+    def save_move_task(self, task: MoveTaskRecord) -> None:
+        data = {
+            "destination_arn": task.destination_arn,
+            "max_per_second": task.max_per_second,
+            "status": task.status,
+            "moved": task.moved,
+            "to_move": task.to_move,
+            "failure_reason": task.failure_reason,
+            "progressed_at": task.progressed_at,
+            "extra": task.extra,
+        }
+        self._conn.execute(
+            "INSERT OR REPLACE INTO sqs_move_tasks VALUES (?, ?, ?, ?)",
+            (task.task_handle, task.source_arn, task.started_at, json.dumps(data)),
+        )
+
+    def move_tasks(self, source_arn: str | None = None) -> list[MoveTaskRecord]:
+        if source_arn is None:
+            rows = self._conn.execute(
+                "SELECT task_handle, source_arn, started_at, data FROM sqs_move_tasks"
+                " ORDER BY started_at DESC"
+            ).fetchall()
+        else:
+            rows = self._conn.execute(
+                "SELECT task_handle, source_arn, started_at, data FROM sqs_move_tasks"
+                " WHERE source_arn = ? ORDER BY started_at DESC",
+                (source_arn,),
+            ).fetchall()
+        tasks = []
+        for handle, source, started_at, raw in rows:
+            data = json.loads(raw)
+            tasks.append(
+                MoveTaskRecord(
+                    task_handle=handle,
+                    source_arn=source,
+                    destination_arn=data["destination_arn"],
+                    max_per_second=data["max_per_second"],
+                    status=data["status"],
+                    moved=data["moved"],
+                    to_move=data["to_move"],
+                    started_at=started_at,
+                    failure_reason=data["failure_reason"],
+                    progressed_at=data["progressed_at"],
+                    extra=data["extra"],
+                )
+            )
+        return tasks
