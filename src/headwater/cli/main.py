@@ -26,6 +26,7 @@ def _register() -> None:
 #: (module, attribute) of every subcommand.
 COMMANDS: list[tuple[str, str]] = [
     ("headwater.cli.serve", "serve"),
+    ("headwater.cli.filter", "filter_group"),
 ]
 
 _register()
