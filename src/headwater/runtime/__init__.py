@@ -1,1 +1,9 @@
-"""runtime layer (see DESIGN.md)."""
+"""Function runtime: warm worker processes, invocations, logs (see DESIGN.md).
+
+``InvocationResult`` is the contract with the ESM engine and the wire layer.
+"""
+
+from headwater.runtime.invocation import InvocationRequest, InvocationResult
+from headwater.runtime.pool import FunctionSpec
+
+__all__ = ["FunctionSpec", "InvocationRequest", "InvocationResult"]

@@ -1,0 +1,725 @@
+"""Lambda functions as resources, and invoking them.
+
+AWS operations (boto3-shaped, via ``hw.client("lambda")``): CreateFunction, GetFunction,
+GetFunctionConfiguration, ListFunctions, UpdateFunctionCode, UpdateFunctionConfiguration,
+DeleteFunction, Put/Get/DeleteFunctionConcurrency and Invoke.
+
+Python API for the ESM engine, the wire layer and users:
+
+- ``resolve_function(ref)`` -> ``FunctionInfo``;
+- ``invoke_function(ref, payload, ...)`` (blocking, any thread) and ``await
+  invoke_async(ref, payload, ...)`` (never blocks the loop) -> ``InvocationResult``; a
+  missing function is a ``service_error`` result, a throttle a ``throttled`` one;
+- ``create_function_from_directory(name, directory, handler, ...)``: code used in place
+  from a local directory (boto3's ``Code`` cannot express this);
+- ``function_logs(name)``, ``wait_for_event_invocations(timeout)``.
+
+Options (``Headwater(..., functions="inline")`` etc., read from ``env.options``):
+``functions`` ("process" default, or "inline"), ``function_workers`` (global cap on
+worker processes), ``function_idle_timeout`` (seconds), ``function_log_retention_bytes``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from headwater.core.arn import lambda_function_arn
+from headwater.core.errors import AwsError, validation_error
+from headwater.core.ids import request_id as new_request_id
+from headwater.core.values import as_bytes
+from headwater.runtime import code as function_code
+from headwater.runtime.inline import InlineRuntime
+from headwater.runtime.invocation import (
+    EventInvocation,
+    EventQueue,
+    FunctionRuntime,
+    InvocationRequest,
+    InvocationResult,
+)
+from headwater.runtime.logs import DEFAULT_RETENTION_BYTES, LogStore
+from headwater.runtime.pool import DEFAULT_IDLE_TIMEOUT, FunctionSpec, WorkerPools
+from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.services.lambda_ import validation as check
+from headwater.store.functions import FunctionRecord, FunctionStore, open_function_store
+
+#: Sync invoke request/response payload limit (bytes).
+MAX_SYNC_PAYLOAD = 6_291_456
+#: Async (Event) invoke payload limit (bytes).
+MAX_ASYNC_PAYLOAD = 1_048_576
+#: What Lambda's error message says the response limit is.
+RESPONSE_LIMIT_IN_MESSAGE = 6_291_556
+DEFAULT_ROLE = "arn:aws:iam::{account}:role/headwater-function"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInfo:
+    """A resolved function reference (what the ESM engine needs to know)."""
+
+    name: str
+    arn: str  # unqualified
+    qualified_arn: str  # as referenced (qualified if the reference was)
+    timeout: int
+    memory_size: int
+    reserved_concurrency: int | None
+    role: str
+
+
+def _last_modified(epoch: float) -> str:
+    """Lambda's ``LastModified`` string: ``2024-01-01T12:00:00.000+0000``."""
+    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+class FunctionOperations(Service):
+    """Function CRUD, concurrency and Invoke (mixed into ``LambdaService``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._functions: FunctionStore = open_function_store(self.env.database)
+        self._function_lock = threading.RLock()
+        self._specs: dict[str, FunctionSpec] = {}
+        self._runtime: FunctionRuntime | InlineRuntime | None = None
+        self._pools: WorkerPools | None = None
+        self._events: EventQueue | None = None
+        self._runtime_lock = threading.Lock()
+        self._runtime_closed = False
+        options = self.env.options
+        self.function_logs_store = LogStore(
+            self.env.data_dir,
+            int(options.get("function_log_retention_bytes", DEFAULT_RETENTION_BYTES)),
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _arn(self, name: str, qualifier: str | None = None) -> str:
+        return lambda_function_arn(self.env.region, self.env.account, name, qualifier)
+
+    def _record(self, ref: str, qualifier: str | None = None) -> tuple[FunctionRecord, str | None]:
+        parsed = check.parse_function_ref(ref, qualifier)
+        record = self._functions.get(parsed.name)
+        if record is None or parsed.qualifier not in (None, "$LATEST"):
+            raise check.not_found(self._arn(parsed.name, parsed.qualifier))
+        return record, parsed.qualifier
+
+    def _configuration(self, record: FunctionRecord) -> Result:
+        config: Result = {
+            "FunctionName": record.name,
+            "FunctionArn": self._arn(record.name),
+            "Runtime": record.runtime,
+            "Role": record.role,
+            "Handler": record.handler,
+            "CodeSize": record.code_size,
+            "Description": record.description,
+            "Timeout": record.timeout,
+            "MemorySize": record.memory_size,
+            "LastModified": _last_modified(record.last_modified),
+            "CodeSha256": record.code_sha256,
+            "Version": "$LATEST",
+        }
+        if record.environment:
+            config["Environment"] = {"Variables": dict(record.environment)}
+        config.update(
+            {
+                "TracingConfig": record.extra.get("TracingConfig", {"Mode": "PassThrough"}),
+                "RevisionId": record.revision_id,
+                "State": "Active",
+                "LastUpdateStatus": "Successful",
+                "PackageType": "Zip",
+                "Architectures": record.extra.get("Architectures", ["x86_64"]),
+                "EphemeralStorage": record.extra.get("EphemeralStorage", {"Size": 512}),
+                "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+                "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{record.name}"},
+            }
+        )
+        return config
+
+    def _spec(self, record: FunctionRecord) -> FunctionSpec:
+        spec = self._specs.get(record.name)
+        if spec is None or spec.revision != record.revision_id:
+            spec = FunctionSpec(
+                name=record.name,
+                arn=self._arn(record.name),
+                runtime=record.runtime,
+                handler=record.handler,
+                code_dir=record.code_dir,
+                timeout=record.timeout,
+                memory_size=record.memory_size,
+                environment=dict(record.environment),
+                reserved_concurrency=record.reserved_concurrency,
+                revision=record.revision_id,
+                region=self.env.region,
+            )
+            self._specs[record.name] = spec
+        return spec
+
+    def _cached_spec(self, name: str) -> FunctionSpec | None:
+        spec = self._specs.get(name)
+        if spec is not None:
+            return spec
+        record = self._functions.get(name)
+        return self._spec(record) if record is not None else None
+
+    def _changed(self, record: FunctionRecord) -> None:
+        """After an update or delete: forget the cached spec and drain old workers."""
+        self._specs.pop(record.name, None)
+        if self._runtime is not None:
+            if isinstance(self._runtime, InlineRuntime):
+                self._runtime.drain(record.name)
+            elif self._pools is not None:
+                self._pools.drain(record.name)
+
+    def _unpack(self, name: str, zip_file: Any) -> function_code.CodeInfo:
+        data = as_bytes(zip_file)
+        target = function_code.function_code_root(self.env.data_dir, name) / (
+            "code-" + uuid.uuid4().hex[:16]
+        )
+        return function_code.unpack_zip(data, target)
+
+    def _code(self, name: str, code: Any) -> function_code.CodeInfo:
+        if not isinstance(code, dict):
+            raise check.invalid_parameter("Code is required")
+        if code.get("Directory") is not None:
+            return function_code.directory_code(code["Directory"])
+        if code.get("ZipFile") is not None:
+            return self._unpack(name, code["ZipFile"])
+        if code.get("S3Bucket") or code.get("ImageUri"):
+            raise check.invalid_parameter(
+                "headwater runs functions from zip bytes (Code={'ZipFile': ...}) or a local "
+                "directory (create_function_from_directory); S3 and image code are not supported"
+            )
+        raise check.invalid_parameter("Please provide a source for function code.")
+
+    # -- CRUD ------------------------------------------------------------------------------
+
+    @operation("CreateFunction")
+    def create_function(self, params: Params, ctx: RequestContext) -> Result:
+        ref = check.parse_function_ref(params.get("FunctionName", ""))
+        if ref.qualifier is not None:
+            raise check.invalid_parameter("Unsupported: function names cannot carry a qualifier")
+        if params.get("PackageType", "Zip") != "Zip":
+            raise check.invalid_parameter("headwater runs Zip functions only (PackageType=Zip)")
+        role = check.check_role(params.get("Role"))
+        if params.get("Runtime") is None or params.get("Handler") is None:
+            raise check.invalid_parameter(
+                "Runtime and Handler are mandatory parameters for functions created with "
+                "deployment packages."
+            )
+        runtime = check.check_runtime(params["Runtime"])
+        handler = check.check_handler(params["Handler"])
+        timeout = check.check_timeout(params.get("Timeout", check.DEFAULT_TIMEOUT))
+        memory = check.check_memory(params.get("MemorySize", check.DEFAULT_MEMORY))
+        environment = check.check_environment(params.get("Environment"))
+        description = check.check_description(params.get("Description"))
+        with self._function_lock:
+            if self._functions.get(ref.name) is not None:
+                raise check.user_error(
+                    "ResourceConflictException", f"Function already exist: {ref.name}", 409
+                )
+            code = self._code(ref.name, params.get("Code"))
+            extra: dict[str, Any] = {}
+            for key in ("Architectures", "EphemeralStorage", "TracingConfig", "Tags"):
+                if params.get(key) is not None:
+                    extra[key] = params[key]
+            record = FunctionRecord(
+                name=ref.name,
+                runtime=runtime,
+                handler=handler,
+                role=role,
+                code_dir=code.directory,
+                code_sha256=code.sha256,
+                code_size=code.size,
+                code_source=code.source,
+                timeout=timeout,
+                memory_size=memory,
+                environment=environment,
+                description=description,
+                reserved_concurrency=None,
+                last_modified=self.env.clock.now(),
+                revision_id=str(uuid.uuid4()),
+                extra=extra,
+            )
+            self._functions.insert(record)
+            self._specs.pop(ref.name, None)
+        result = self._configuration(record)
+        result["_status"] = 201
+        return result
+
+    def create_function_from_directory(
+        self,
+        name: str,
+        directory: str | Path,
+        handler: str,
+        *,
+        runtime: str = "python3.12",
+        role: str | None = None,
+        timeout: int = check.DEFAULT_TIMEOUT,
+        memory_size: int = check.DEFAULT_MEMORY,
+        environment: dict[str, str] | None = None,
+        description: str = "",
+        reserved_concurrency: int | None = None,
+    ) -> Result:
+        """Create a function whose code is the local ``directory``, used in place.
+
+        Returns the FunctionConfiguration. After editing files there, call
+        ``update_function_code_from_directory`` (or UpdateFunctionConfiguration) to restart
+        the function's workers on the new code.
+        """
+        params: Params = {
+            "FunctionName": name,
+            "Runtime": runtime,
+            "Handler": handler,
+            "Role": role or DEFAULT_ROLE.format(account=self.env.account),
+            "Timeout": timeout,
+            "MemorySize": memory_size,
+            "Description": description,
+            "Code": {"Directory": str(directory)},
+        }
+        if environment:
+            params["Environment"] = {"Variables": environment}
+        result = self.create_function(params, self.env.default_context())
+        if reserved_concurrency is not None:
+            self.put_function_concurrency(
+                {"FunctionName": name, "ReservedConcurrentExecutions": reserved_concurrency},
+                self.env.default_context(),
+            )
+        result.pop("_status", None)
+        return result
+
+    def update_function_code_from_directory(self, name: str, directory: str | Path) -> Result:
+        """Point a function at (or re-read) a local code directory; drains its workers."""
+        return self.update_function_code(
+            {"FunctionName": name, "Directory": str(directory)}, self.env.default_context()
+        )
+
+    @operation("GetFunction")
+    def get_function(self, params: Params, ctx: RequestContext) -> Result:
+        record, _ = self._record(params.get("FunctionName", ""), params.get("Qualifier"))
+        result: Result = {
+            "Configuration": self._configuration(record),
+            "Code": {"RepositoryType": "S3", "Location": Path(record.code_dir).as_uri()},
+        }
+        if record.extra.get("Tags"):
+            result["Tags"] = dict(record.extra["Tags"])
+        if record.reserved_concurrency is not None:
+            result["Concurrency"] = {"ReservedConcurrentExecutions": record.reserved_concurrency}
+        return result
+
+    @operation("GetFunctionConfiguration")
+    def get_function_configuration(self, params: Params, ctx: RequestContext) -> Result:
+        record, _ = self._record(params.get("FunctionName", ""), params.get("Qualifier"))
+        return self._configuration(record)
+
+    @operation("ListFunctions")
+    def list_functions(self, params: Params, ctx: RequestContext) -> Result:
+        limit = params.get("MaxItems", 50)
+        if not isinstance(limit, int) or not 1 <= limit <= 10000:
+            raise validation_error(
+                limit, "maxItems", "Member must have value less than or equal to 10000"
+            )
+        marker = params.get("Marker")
+        after: str | None = None
+        if marker:
+            try:
+                after = base64.urlsafe_b64decode(marker.encode()).decode()
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise check.invalid_parameter("Invalid marker") from None
+        records = self._functions.list(after=after, limit=limit + 1)
+        result: Result = {"Functions": [self._configuration(r) for r in records[:limit]]}
+        if len(records) > limit:
+            last = records[limit - 1].name
+            result["NextMarker"] = base64.urlsafe_b64encode(last.encode()).decode()
+        return result
+
+    @operation("UpdateFunctionCode")
+    def update_function_code(self, params: Params, ctx: RequestContext) -> Result:
+        with self._function_lock:
+            record, _ = self._record(params.get("FunctionName", ""))
+            self._check_revision(record, params.get("RevisionId"))
+            code_params = {
+                key: params[key]
+                for key in ("ZipFile", "S3Bucket", "ImageUri", "Directory")
+                if params.get(key) is not None
+            }
+            if params.get("DryRun"):
+                if "ZipFile" in code_params:
+                    function_code.check_zip(as_bytes(code_params["ZipFile"]))
+                return self._configuration(record)
+            code = self._code(record.name, code_params)
+            updated = record.with_changes(
+                code_dir=code.directory,
+                code_sha256=code.sha256,
+                code_size=code.size,
+                code_source=code.source,
+                last_modified=self.env.clock.now(),
+                revision_id=str(uuid.uuid4()),
+            )
+            self._functions.replace(updated)
+            self._changed(updated)
+            keep = {code.directory}
+            if record.code_source == "zip":
+                keep.add(record.code_dir)  # busy workers may still be importing from it
+            function_code.remove_stale_code(self.env.data_dir, record.name, keep)
+        return self._configuration(updated)
+
+    @operation("UpdateFunctionConfiguration")
+    def update_function_configuration(self, params: Params, ctx: RequestContext) -> Result:
+        with self._function_lock:
+            record, _ = self._record(params.get("FunctionName", ""))
+            self._check_revision(record, params.get("RevisionId"))
+            changes: dict[str, Any] = {}
+            if "Role" in params:
+                changes["role"] = check.check_role(params["Role"])
+            if "Handler" in params:
+                changes["handler"] = check.check_handler(params["Handler"])
+            if "Runtime" in params:
+                changes["runtime"] = check.check_runtime(params["Runtime"])
+            if "Timeout" in params:
+                changes["timeout"] = check.check_timeout(params["Timeout"])
+            if "MemorySize" in params:
+                changes["memory_size"] = check.check_memory(params["MemorySize"])
+            if "Environment" in params:
+                changes["environment"] = check.check_environment(params["Environment"])
+            if "Description" in params:
+                changes["description"] = check.check_description(params["Description"])
+            extra = dict(record.extra)
+            for key in ("EphemeralStorage", "TracingConfig"):
+                if params.get(key) is not None:
+                    extra[key] = params[key]
+            updated = record.with_changes(
+                **changes,
+                extra=extra,
+                last_modified=self.env.clock.now(),
+                revision_id=str(uuid.uuid4()),
+            )
+            self._functions.replace(updated)
+            self._changed(updated)
+        return self._configuration(updated)
+
+    def _check_revision(self, record: FunctionRecord, revision_id: str | None) -> None:
+        if revision_id is not None and revision_id != record.revision_id:
+            raise check.user_error(
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetFunction/GetAlias API to retrieve the latest Revision Id",
+                412,
+            )
+
+    @operation("DeleteFunction")
+    def delete_function(self, params: Params, ctx: RequestContext) -> Result:
+        with self._function_lock:
+            record, qualifier = self._record(
+                params.get("FunctionName", ""), params.get("Qualifier")
+            )
+            if qualifier == "$LATEST":
+                raise check.invalid_parameter(
+                    "$LATEST version cannot be deleted without deleting the function."
+                )
+            self._functions.delete(record.name)
+            self._changed(record)
+            if record.code_source == "zip":
+                function_code.remove_function_code(self.env.data_dir, record.name)
+        return {"_status": 204}
+
+    # -- concurrency -----------------------------------------------------------------------
+
+    @operation("PutFunctionConcurrency")
+    def put_function_concurrency(self, params: Params, ctx: RequestContext) -> Result:
+        value = check.check_reserved_concurrency(params.get("ReservedConcurrentExecutions"))
+        with self._function_lock:
+            record, _ = self._record(params.get("FunctionName", ""))
+            updated = record.with_changes(reserved_concurrency=value)
+            self._functions.replace(updated)
+            self._specs.pop(record.name, None)
+        return {"ReservedConcurrentExecutions": value}
+
+    @operation("GetFunctionConcurrency")
+    def get_function_concurrency(self, params: Params, ctx: RequestContext) -> Result:
+        record, _ = self._record(params.get("FunctionName", ""))
+        if record.reserved_concurrency is None:
+            return {}
+        return {"ReservedConcurrentExecutions": record.reserved_concurrency}
+
+    @operation("DeleteFunctionConcurrency")
+    def delete_function_concurrency(self, params: Params, ctx: RequestContext) -> Result:
+        with self._function_lock:
+            record, _ = self._record(params.get("FunctionName", ""))
+            self._functions.replace(record.with_changes(reserved_concurrency=None))
+            self._specs.pop(record.name, None)
+        return {"_status": 204}
+
+    # -- invoke ----------------------------------------------------------------------------
+
+    def resolve_function(self, function_ref: str) -> FunctionInfo:
+        """Resolve a name, partial ARN or ARN (optionally qualified); raises AwsError."""
+        record, qualifier = self._record(function_ref)
+        return FunctionInfo(
+            name=record.name,
+            arn=self._arn(record.name),
+            qualified_arn=self._arn(record.name, qualifier),
+            timeout=record.timeout,
+            memory_size=record.memory_size,
+            reserved_concurrency=record.reserved_concurrency,
+            role=record.role,
+        )
+
+    def _get_runtime(self) -> FunctionRuntime | InlineRuntime:
+        runtime = self._runtime
+        if runtime is not None:
+            return runtime
+        with self._runtime_lock:
+            if self._runtime_closed:
+                raise RuntimeError("the Lambda service is closed")
+            if self._runtime is None:
+                options = self.env.options
+                if options.get("functions", "process") == "inline":
+                    self._runtime = InlineRuntime(
+                        self.function_logs_store, lambda: self.env.endpoint_url
+                    )
+                else:
+                    workers = options.get("function_workers")
+                    self._pools = WorkerPools(
+                        max_workers=int(workers) if workers else None,
+                        idle_timeout=float(
+                            options.get("function_idle_timeout", DEFAULT_IDLE_TIMEOUT)
+                        ),
+                        endpoint_url=lambda: self.env.endpoint_url,
+                    )
+                    self._runtime = FunctionRuntime(self._pools, self.function_logs_store)
+            return self._runtime
+
+    @property
+    def worker_pools(self) -> WorkerPools | None:
+        """The worker pools (``None`` before the first invocation or in inline mode)."""
+        return self._pools
+
+    def _prepare(
+        self, function_ref: str, payload: bytes, invocation_type: str, qualifier: str | None
+    ) -> tuple[FunctionSpec, str] | InvocationResult:
+        try:
+            parsed = check.parse_function_ref(function_ref, qualifier)
+            spec = self._cached_spec(parsed.name)
+            if spec is None or parsed.qualifier not in (None, "$LATEST"):
+                raise check.not_found(self._arn(parsed.name, parsed.qualifier))
+            if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+                raise check.invalid_parameter(f"Invalid invocation type: {invocation_type}")
+            limit = MAX_SYNC_PAYLOAD if invocation_type != "Event" else MAX_ASYNC_PAYLOAD
+            if len(payload) > limit:
+                operation_name = "InvokeFunction" if invocation_type != "Event" else "InvokeAsync"
+                raise check.user_error(
+                    "RequestTooLargeException",
+                    f"Request must be smaller than {limit} bytes for the {operation_name} "
+                    "operation",
+                    413,
+                )
+            if payload:
+                try:
+                    orjson.loads(payload)
+                except orjson.JSONDecodeError as exc:
+                    raise check.user_error(
+                        "InvalidRequestContentException",
+                        f"Could not parse request body into json: Could not parse payload into "
+                        f"json: {exc}",
+                    ) from None
+        except AwsError as error:
+            return _service_error(error)
+        return spec, self._arn(spec.name, parsed.qualifier)
+
+    def invoke_function(
+        self,
+        function_ref: str,
+        payload: bytes | str = b"",
+        *,
+        invocation_type: str = "RequestResponse",
+        log_tail: bool = False,
+        qualifier: str | None = None,
+        client_context: dict[str, Any] | None = None,
+    ) -> InvocationResult:
+        """Invoke a function and wait for the result (blocking; any thread)."""
+        data = as_bytes(payload)
+        prepared = self._prepare(function_ref, data, invocation_type, qualifier)
+        if isinstance(prepared, InvocationResult):
+            return prepared
+        spec, invoked_arn = prepared
+        if invocation_type != "RequestResponse":
+            return self._not_run(spec, data, invocation_type)
+        request = InvocationRequest(data, invoked_arn, log_tail, client_context)
+        return _check_response_size(self._get_runtime().invoke(spec, request))
+
+    async def invoke_async(
+        self,
+        function_ref: str,
+        payload: bytes | str = b"",
+        *,
+        invocation_type: str = "RequestResponse",
+        log_tail: bool = False,
+        qualifier: str | None = None,
+        client_context: dict[str, Any] | None = None,
+    ) -> InvocationResult:
+        """Invoke a function from any asyncio loop without blocking it."""
+        data = as_bytes(payload)
+        prepared = self._prepare(function_ref, data, invocation_type, qualifier)
+        if isinstance(prepared, InvocationResult):
+            return prepared
+        spec, invoked_arn = prepared
+        if invocation_type != "RequestResponse":
+            return self._not_run(spec, data, invocation_type)
+        request = InvocationRequest(data, invoked_arn, log_tail, client_context)
+        return _check_response_size(await self._get_runtime().invoke_async(spec, request))
+
+    def _not_run(
+        self, spec: FunctionSpec, payload: bytes, invocation_type: str
+    ) -> InvocationResult:
+        """Event (queued) and DryRun (validated only) invocations."""
+        if invocation_type == "Event":
+            self._event_queue().submit(spec.name, payload)
+        return InvocationResult(
+            status="ok",
+            payload=b"",
+            function_error=None,
+            executed_version="$LATEST",
+            request_id=new_request_id(),
+            log_tail=None,
+            duration_ms=0.0,
+        )
+
+    def _event_queue(self) -> EventQueue:
+        with self._runtime_lock:
+            if self._events is None:
+                if self._runtime_closed:
+                    raise RuntimeError("the Lambda service is closed")
+                self._events = EventQueue(self._run_event, self.env.clock)
+            return self._events
+
+    def _run_event(self, item: EventInvocation) -> InvocationResult | None:
+        spec = self._cached_spec(item.function_name)
+        if spec is None:
+            return None  # deleted meanwhile: the event is dropped
+        request = InvocationRequest(item.payload, spec.arn)
+        return self._get_runtime().invoke(spec, request)
+
+    def wait_for_event_invocations(self, timeout: float = 10.0) -> bool:
+        """Wait until no Event invocation is running or due; False on timeout."""
+        events = self._events
+        return True if events is None else events.wait_idle(timeout)
+
+    @property
+    def event_results(self) -> list[tuple[EventInvocation, InvocationResult]]:
+        """Recent Event invocation attempts and their results (oldest first)."""
+        events = self._events
+        return [] if events is None else list(events.results)
+
+    def function_logs(self, function_name: str) -> str:
+        """The retained log text of a function (START/END/REPORT and its output)."""
+        return self.function_logs_store.read(function_name)
+
+    @operation("Invoke")
+    def invoke(self, params: Params, ctx: RequestContext) -> Result:
+        invocation_type = params.get("InvocationType", "RequestResponse")
+        log_type = params.get("LogType", "None")
+        client_context = None
+        if params.get("ClientContext"):
+            try:
+                client_context = orjson.loads(base64.b64decode(params["ClientContext"]))
+            except (binascii.Error, ValueError):
+                raise check.invalid_parameter(
+                    "Client context must be a valid Base64-encoded JSON object."
+                ) from None
+        payload = as_bytes(params["Payload"]) if params.get("Payload") is not None else b""
+        result = self.invoke_function(
+            params.get("FunctionName", ""),
+            payload,
+            invocation_type=invocation_type,
+            log_tail=log_type == "Tail",
+            qualifier=params.get("Qualifier"),
+            client_context=client_context,
+        )
+        if result.status in ("throttled", "service_error"):
+            raise _result_error(result)
+        status = {"RequestResponse": 200, "Event": 202, "DryRun": 204}[invocation_type]
+        response: Result = {"StatusCode": status, "_status": status}
+        if invocation_type == "RequestResponse":
+            response["ExecutedVersion"] = result.executed_version
+            if result.function_error is not None:
+                response["FunctionError"] = result.function_error
+            if result.log_tail is not None:
+                response["LogResult"] = base64.b64encode(result.log_tail.encode()).decode()
+        response["Payload"] = result.payload
+        return response
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop Event dispatchers and every worker process."""
+        with self._runtime_lock:
+            self._runtime_closed = True
+            events, runtime = self._events, self._runtime
+        if events is not None:
+            events.close()
+        if self._pools is not None:
+            self._pools.close()
+        if isinstance(runtime, InlineRuntime):
+            runtime.close()
+        self.function_logs_store.close()
+        super().close()
+
+
+def _service_error(error: AwsError) -> InvocationResult:
+    return InvocationResult(
+        status="service_error",
+        payload=b"",
+        function_error=None,
+        executed_version="$LATEST",
+        request_id=new_request_id(),
+        log_tail=None,
+        duration_ms=0.0,
+        error_code=error.code,
+        error_message=error.message,
+    )
+
+
+def _result_error(result: InvocationResult) -> AwsError:
+    if result.status == "throttled":
+        return AwsError(
+            "TooManyRequestsException",
+            result.error_message or "Rate Exceeded.",
+            status=429,
+            fields={"Type": "User", "Reason": result.reason},
+            headers={"Retry-After": "1"},
+        )
+    code = result.error_code or "ServiceException"
+    status = {
+        "ResourceNotFoundException": 404,
+        "RequestTooLargeException": 413,
+        "ServiceException": 500,
+    }.get(code, 400)
+    return AwsError(code, result.error_message or code, status=status, fields={"Type": "User"})
+
+
+def _check_response_size(result: InvocationResult) -> InvocationResult:
+    if result.status != "ok" or len(result.payload) <= MAX_SYNC_PAYLOAD:
+        return result
+    body = orjson.dumps(
+        {
+            "errorMessage": "Response payload size exceeded maximum allowed payload size "
+            f"({RESPONSE_LIMIT_IN_MESSAGE} bytes).",
+            "errorType": "Function.ResponseSizeTooLarge",
+        }
+    )
+    return InvocationResult(
+        status="function_error",
+        payload=body,
+        function_error="Unhandled",
+        executed_version=result.executed_version,
+        request_id=result.request_id,
+        log_tail=result.log_tail,
+        duration_ms=result.duration_ms,
+    )
