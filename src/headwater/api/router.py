@@ -163,6 +163,12 @@ class Router:
         self, service: Service, operation: str, params: dict[str, Any], ctx: RequestContext
     ) -> dict[str, Any]:
         if may_wait(service.service_name, operation, params):
+            if _can_try_receive_now(service.service_name, operation, params):
+                # A receive that may wait returns at once when messages are there; try that
+                # on the loop first, and only wait (in a thread) if the queue is empty.
+                found = service.call(operation, {**params, "WaitTimeSeconds": 0}, ctx)
+                if found.get("Messages"):
+                    return found
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, service.call, operation, params, ctx)
         return service.call(operation, params, ctx)
@@ -178,6 +184,16 @@ def may_wait(service_name: str, operation: str, params: dict[str, Any]) -> bool:
     if service_name == "sqs":
         return operation == "ReceiveMessage" and params.get("WaitTimeSeconds") != 0
     return service_name == "lambda"
+
+
+def _can_try_receive_now(service_name: str, operation: str, params: dict[str, Any]) -> bool:
+    if service_name != "sqs" or operation != "ReceiveMessage":
+        return False
+    if "ReceiveRequestAttemptId" in params:  # FIFO receive replays are keyed by attempt
+        return False
+    wait = params.get("WaitTimeSeconds")
+    # out-of-range values must reach the service unchanged to be rejected
+    return wait is None or (type(wait) is int and 0 < wait <= 20)
 
 
 def _not_found(request: WireRequest, rid: str) -> WireResponse:

@@ -138,6 +138,102 @@ def input_converter(service_name: str, operation_name: str) -> Converter | None:
     return None if shape is None else compile_converter(shape)
 
 
+Checker = Callable[[Any], bool]
+
+
+def _accept(value: Any) -> bool:
+    return True
+
+
+def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
+    """A fast yes/no: would botocore's validator find nothing to report (other than
+    min-length/min-value constraints, which the services check)? ``False`` sends the
+    request down the full botocore validation for the exact error."""
+    kind = shape.type_name
+    name = shape.name
+    if name in memo:
+        return memo[name]
+
+    def check_later(value: Any) -> bool:
+        return memo[name](value)
+
+    memo[name] = check_later  # recursive shapes resolve through memo at call time
+    checker: Checker
+    if kind == "structure":
+        if shape.metadata.get("union") or shape.metadata.get("document"):
+
+            def checker(value: Any) -> bool:
+                return False
+
+        else:
+            members = {m: _compile_checker(s, memo) for m, s in shape.members.items()}
+            required = frozenset(shape.required_members)
+
+            def checker(value: Any) -> bool:
+                if type(value) is not dict or not required.issubset(value.keys()):
+                    return False
+                for key, item in value.items():
+                    check = members.get(key)
+                    if check is None or not check(item):
+                        return False
+                return True
+
+    elif kind == "list":
+        item_check = _compile_checker(shape.member, memo)
+
+        def checker(value: Any) -> bool:
+            return isinstance(value, list | tuple) and all(item_check(v) for v in value)
+
+    elif kind == "map":
+        value_check = _compile_checker(shape.value, memo)
+
+        def checker(value: Any) -> bool:
+            return type(value) is dict and all(
+                type(k) is str and value_check(v) for k, v in value.items()
+            )
+
+    elif kind == "string":
+
+        def checker(value: Any) -> bool:
+            return type(value) is str
+
+    elif kind in ("integer", "long"):
+
+        def checker(value: Any) -> bool:
+            return type(value) is int
+
+    elif kind == "boolean":
+
+        def checker(value: Any) -> bool:
+            return type(value) is bool
+
+    elif kind in ("float", "double"):
+
+        def checker(value: Any) -> bool:
+            return type(value) in (float, int, Decimal)
+
+    elif kind == "blob":
+
+        def checker(value: Any) -> bool:
+            return type(value) in (bytes, bytearray, str)
+
+    elif kind == "timestamp":
+
+        def checker(value: Any) -> bool:
+            return isinstance(value, dt.datetime)
+
+    else:
+        checker = _accept
+    memo[name] = checker
+    return checker
+
+
+@cache
+def input_checker(service_name: str, operation_name: str) -> Checker:
+    shape = operation_model(service_name, operation_name).input_shape
+    return _accept if shape is None else _compile_checker(shape, {})
+
+
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -166,6 +262,8 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
     shape = operation_model(service_name, operation_name).input_shape
     if shape is None:
         params.clear()
+        return
+    if input_checker(service_name, operation_name)(params):
         return
     report = _validator.validate(params, shape)
     if not report.has_errors():

@@ -91,6 +91,7 @@ def serve(
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=5,
         server_header=False,
+        proxy_headers=False,
     )
     server = _Server(config)
     try:

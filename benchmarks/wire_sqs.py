@@ -1,0 +1,309 @@
+"""boto3 SQS workload against three servers in one run: headwater, moto, a fixed reply.
+
+    .venv/bin/python benchmarks/wire_sqs.py [--messages 5000] [--moto-messages 500]
+
+Workload per server: send_message_batch (10 x 200-byte messages) from 4 threads until
+``--messages`` are sent; then receive_message (10) + delete_message_batch from 4 threads
+until as many are received; then 500 sequential send_message calls for client latency.
+The fixed-reply server (benchmarks/fixed_reply_server.py) does no work, so its figures are
+the ceiling of boto3 itself on this machine. Server CPU per request is read from
+/proc/<pid>/stat (utime + stime) before and after each phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+HERE = Path(__file__).resolve().parent
+THREADS = 4
+BODY = "x" * 200
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Phase:
+    messages: int
+    requests: int
+    seconds: float
+    cpu_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_seconds * 1000 / max(self.requests, 1)
+
+
+@dataclass
+class Result:
+    name: str
+    messages: int
+    send: Phase
+    receive: Phase
+    p50_ms: float
+    p99_ms: float
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and its waited-for children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # fields[11..14] = utime, stime, cutime, cstime (after the pid and comm fields)
+    return sum(int(v) for v in fields[11:15]) / CLOCK_TICK
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # answering, even if with an error status
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def client(endpoint: str) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDBENCH",
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1}, max_pool_connections=THREADS),
+    )
+
+
+def run_threads(
+    work: Callable[[Any, int], tuple[int, int]], clients: list[Any]
+) -> tuple[int, int, float]:
+    totals = [(0, 0)] * len(clients)
+
+    def run(index: int) -> None:
+        totals[index] = work(clients[index], index)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    return sum(t[0] for t in totals), sum(t[1] for t in totals), elapsed
+
+
+def workload(name: str, endpoint: str, pid: int, messages: int) -> Result:
+    clients = [client(endpoint) for _ in range(THREADS)]
+    queue_url = clients[0].create_queue(QueueName="bench", Attributes={"VisibilityTimeout": "600"})[
+        "QueueUrl"
+    ]
+    per_thread = messages // THREADS
+
+    def send(sqs: Any, index: int) -> tuple[int, int]:
+        sent = requests = 0
+        while sent < per_thread:
+            count = min(10, per_thread - sent)
+            entries = [{"Id": str(i), "MessageBody": BODY} for i in range(count)]
+            response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            if response.get("Failed"):
+                raise RuntimeError(response["Failed"])
+            sent += count
+            requests += 1
+        return sent, requests
+
+    cpu0 = process_cpu_seconds(pid)
+    sent, send_requests, send_seconds = run_threads(send, clients)
+    send_phase = Phase(sent, send_requests, send_seconds, process_cpu_seconds(pid) - cpu0)
+
+    remaining = [sent]
+    lock = threading.Lock()
+
+    def receive(sqs: Any, index: int) -> tuple[int, int]:
+        received = requests = empty = 0
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    break
+            response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+            requests += 1
+            batch = response.get("Messages", [])
+            if not batch:
+                empty += 1
+                if empty > 50:
+                    break
+                continue
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
+                ],
+            )
+            requests += 1
+            received += len(batch)
+            with lock:
+                remaining[0] -= len(batch)
+        return received, requests
+
+    cpu0 = process_cpu_seconds(pid)
+    received, receive_requests, receive_seconds = run_threads(receive, clients)
+    receive_phase = Phase(
+        received, receive_requests, receive_seconds, process_cpu_seconds(pid) - cpu0
+    )
+
+    latencies = []
+    sqs = clients[0]
+    for _ in range(20):  # warm the connection
+        sqs.send_message(QueueUrl=queue_url, MessageBody=BODY)
+    for _ in range(500):
+        start = time.perf_counter()
+        sqs.send_message(QueueUrl=queue_url, MessageBody=BODY)
+        latencies.append((time.perf_counter() - start) * 1000)
+    latencies.sort()
+    return Result(
+        name,
+        messages,
+        send_phase,
+        receive_phase,
+        statistics.median(latencies),
+        latencies[int(len(latencies) * 0.99) - 1],
+    )
+
+
+def start(command: list[str], ready_url: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(ready_url, process)
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def bench_headwater(messages: int, data_dir: Path) -> Result:
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-c",
+        "from headwater.cli.main import main; main()",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    process = start(command, endpoint + "/_headwater/health")
+    try:
+        return workload("headwater serve", endpoint, process.pid, messages)
+    finally:
+        stop(process)
+
+
+def bench_moto(messages: int) -> Result | None:
+    moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
+        "moto_server"
+    )
+    if moto is None:
+        print("moto_server not installed (pip install 'moto[server]'): skipped")
+        return None
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    process = start([moto, "-p", str(port)], endpoint + "/moto-api/")
+    try:
+        return workload("moto_server", endpoint, process.pid, messages)
+    finally:
+        stop(process)
+
+
+def bench_fixed(messages: int) -> Result:
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    command = [sys.executable, str(HERE / "fixed_reply_server.py"), "--port", str(port)]
+    process = start(command, endpoint + "/_headwater/health")
+    try:
+        return workload("fixed reply (boto3 ceiling)", endpoint, process.pid, messages)
+    finally:
+        stop(process)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--moto-messages", type=int, default=500)
+    parser.add_argument("--skip-moto", action="store_true")
+    args = parser.parse_args()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(bench_fixed(args.messages))
+        results.append(bench_headwater(args.messages, Path(tmp) / "data"))
+        if not args.skip_moto:
+            moto = bench_moto(args.moto_messages)
+            if moto is not None:
+                results.append(moto)
+    print(f"\nboto3 SQS workload, {THREADS} threads, 200-byte messages ({os.cpu_count()} CPUs)")
+    header = (
+        f"{'server':30} {'msgs':>5} {'send msg/s':>10} {'cpu ms/req':>10} "
+        f"{'recv+del msg/s':>14} {'cpu ms/req':>10} {'p50 ms':>7} {'p99 ms':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r.name:30} {r.messages:>5} {r.send.rate:>10.0f} {r.send.cpu_ms_per_request:>10.3f} "
+            f"{r.receive.rate:>14.0f} {r.receive.cpu_ms_per_request:>10.3f} "
+            f"{r.p50_ms:>7.2f} {r.p99_ms:>7.2f}"
+        )
+    ceiling, headwater = results[0], results[1]
+    print(
+        f"\nheadwater / ceiling: send {headwater.send.rate / ceiling.send.rate:.0%} "
+        f"(target >= 85%), receive+delete {headwater.receive.rate / ceiling.receive.rate:.0%} "
+        f"(target >= 75%); p50 +{headwater.p50_ms - ceiling.p50_ms:.2f} ms (target <= 0.5)"
+    )
+    worst_cpu = max(headwater.send.cpu_ms_per_request, headwater.receive.cpu_ms_per_request)
+    print(f"headwater server CPU per request: {worst_cpu:.3f} ms (target <= 0.3)")
+    for r in results[2:]:
+        if r.messages != args.messages:
+            print(f"note: {r.name} ran {r.messages} messages (too slow for {args.messages})")
+
+
+if __name__ == "__main__":
+    main()
