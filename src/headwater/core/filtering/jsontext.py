@@ -15,6 +15,10 @@ from typing import Any
 _VALUE_LIST = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
 _WS = " \t\r\n"
 _MAX_DEPTH = 1000
+_DEPTH_MESSAGE = (
+    "Document nesting depth ({}) exceeds the maximum allowed (1000, from "
+    "`StreamReadConstraints.getMaxNestingDepth()`)"
+)
 
 
 class PatternSyntaxError(ValueError):
@@ -107,7 +111,7 @@ class _Reader:
         self.pos += 1  # "{"
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            raise PatternSyntaxError("Document nesting depth exceeds the maximum allowed")
+            raise PatternSyntaxError(_DEPTH_MESSAGE.format(self.depth))
         result: dict[str, Any] = {}
         ch = self.skip_ws()
         if ch == "}":
@@ -146,7 +150,7 @@ class _Reader:
         self.pos += 1  # "["
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            raise PatternSyntaxError("Document nesting depth exceeds the maximum allowed")
+            raise PatternSyntaxError(_DEPTH_MESSAGE.format(self.depth))
         result: list[Any] = []
         ch = self.skip_ws()
         if ch == "]":

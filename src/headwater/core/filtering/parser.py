@@ -52,6 +52,14 @@ RESERVED_IN_OR = frozenset(
 
 #: Wildcard patterns whose matching could keep more states alive than this are "too complex".
 MAX_WILDCARD_COMPLEXITY = 5
+#: EventBridge's rule engine caps the fields of one rule (branch) at 256.
+MAX_FIELDS_PER_BRANCH = 256
+#: Our cap on the branches ``$or`` may expand to (AWS documents none; see docs/filtering.md).
+MAX_BRANCHES = 1000
+NESTING_MESSAGE = (
+    "Document nesting depth exceeds the maximum allowed (1000, from "
+    "`StreamReadConstraints.getMaxNestingDepth()`)"
+)
 _MASK_BITS = re.compile(r"[+-]?[0-9]{1,9}")
 
 Branch = dict[str, ops.FieldRules]
@@ -73,6 +81,8 @@ def _text(value: Any) -> str:
     """How the JSON parser would print a token in a message."""
     if isinstance(value, str):
         return value
+    if isinstance(value, _End):
+        return "]"
     if isinstance(value, list):
         return "["
     if isinstance(value, dict):
@@ -89,6 +99,9 @@ def load_pattern(pattern: str | bytes | dict[str, Any]) -> Any:
         value = read_pattern_text(text)
     except PatternSyntaxError as exc:
         raise InvalidPatternError(exc.reason) from None
+    except RecursionError:
+        # Deeper than Python's stack allows (far beyond any pattern of 4096 characters).
+        raise InvalidPatternError(NESTING_MESSAGE) from None
     if is_nothing(value):
         _barf("Filter is not an object")
     return value
@@ -100,7 +113,13 @@ def parse_pattern(pattern: str | bytes | dict[str, Any]) -> list[Branch]:
     if not isinstance(value, dict):
         _barf("Filter is not an object")
     branches: list[Branch] = []
-    _parse_object(branches, [], value, inside_or=False)
+    try:
+        _parse_object(branches, [], value, inside_or=False)
+    except RecursionError:
+        _barf(NESTING_MESSAGE)
+    for branch in branches:
+        if len(branch) > MAX_FIELDS_PER_BRANCH:
+            _barf(f"Size of rule exceeds max value of {MAX_FIELDS_PER_BRANCH}")
     return branches
 
 
@@ -136,6 +155,9 @@ def _parse_or(branches: list[Branch], path: list[str], value: Any) -> None:
         branches.extend(forked)
     if len(value) < 2:
         _barf("There must have at least 2 Objects in $or relationship.")
+    if len(branches) > MAX_BRANCHES:
+        # Parallel $or multiply; unbounded, a 4 KB pattern could expand to 2**100 branches.
+        _barf(f"Too many $or combinations (more than {MAX_BRANCHES})")
 
 
 def _write_rules(branches: list[Branch], name: str, values: list[Any]) -> None:
