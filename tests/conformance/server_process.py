@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HEALTH_PATH = "/_headwater/health"
 #: Environment for boto3 / the AWS CLI: any credentials work, region from the signature.
@@ -113,3 +115,39 @@ def stop(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> int:
             process.kill()
             process.wait()
     return process.returncode
+
+
+AWS_CLI = Path(sys.executable).parent / "aws"
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout) if self.stdout.strip() else None
+
+
+def aws_cli(
+    server: ServerProcess, *args: str, check: bool = True, cwd: Path | None = None
+) -> CliResult:
+    """Run the AWS CLI against ``server`` (``--endpoint-url``), JSON output, no retries."""
+    env = server.client_env()
+    env["AWS_MAX_ATTEMPTS"] = "1"
+    env["AWS_RETRY_MODE"] = "standard"
+    env["AWS_PAGER"] = ""
+    completed = subprocess.run(
+        [str(AWS_CLI), "--endpoint-url", server.endpoint, "--output", "json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+    )
+    result = CliResult(completed.returncode, completed.stdout, completed.stderr)
+    if check and completed.returncode != 0:
+        raise AssertionError(f"aws {' '.join(args)} failed:\n{completed.stderr}")
+    return result
