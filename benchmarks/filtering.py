@@ -215,6 +215,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     rate_a, _, hits = measure(
         "compiled matcher, parsing excluded", loop(matcher.matches, events), n, repeat
     )
+    matching = [e for e in events if matcher.matches(e)]
+    measure(
+        "compiled matcher, matching events only (all 3 fields tested)",
+        loop(matcher.matches, matching),
+        len(matching),
+        repeat,
+    )
     measure(
         "compiled matcher, parsing included (orjson.loads + match)",
         loop(lambda t: matcher.matches(orjson.loads(t)), texts),

@@ -93,30 +93,48 @@ class _Field:
                     return MATCHED
             return trails
 
-        def leaf_result(value: Any) -> FieldResult:
-            # value is a scalar reached without arrays
-            if exists_true or predicate(value):
-                return MATCHED
-            return None
+        # Results for "no leaf at the path" and for a leaf reached without arrays.
+        absent = MATCHED if exists_false else None
+        accept: ops.Predicate = _always if exists_true else predicate
 
-        if n == 1 and not has_dotted:
+        if n == 1:
             key0 = segments[0]
 
             def field_one(event: Any) -> FieldResult:
                 if type(event) is dict:
                     value = event.get(key0, missing)
                     if value is missing:
-                        return MATCHED if exists_false else None
+                        return absent
                     kind = type(value)
                     if kind is not dict and kind is not list:
-                        if exists_true or predicate(value):
-                            return MATCHED
-                        return None
+                        return MATCHED if accept(value) else None
                     if kind is dict:
-                        return MATCHED if exists_false else None
+                        return absent
                 return general(event)
 
             return field_one
+
+        if n == 2:
+            key0, key1 = segments
+            joined = dotted[0][0]
+
+            def field_two(event: Any) -> FieldResult:
+                if type(event) is dict and joined not in event:
+                    node = event.get(key0, missing)
+                    if node is missing:
+                        return absent
+                    if type(node) is dict:
+                        value = node.get(key1, missing)
+                        if value is missing:
+                            return absent
+                        kind = type(value)
+                        if kind is not dict and kind is not list:
+                            return MATCHED if accept(value) else None
+                        if kind is dict:
+                            return absent
+                return general(event)
+
+            return field_two
 
         def field_many(event: Any) -> FieldResult:
             node = event
@@ -129,15 +147,19 @@ class _Field:
                             return general(event)
                 node = node.get(segments[i], missing)
                 if node is missing:
-                    return MATCHED if exists_false else None
+                    return absent
             kind = type(node)
             if kind is dict:
-                return MATCHED if exists_false else None
+                return absent
             if kind is list:
                 return general(event)
-            return leaf_result(node)
+            return MATCHED if accept(node) else None
 
         return field_many
+
+
+def _always(_value: Any) -> bool:
+    return True
 
 
 def _consistent(groups: list[list[Trail]]) -> bool:
