@@ -113,8 +113,9 @@ def exception_body(exc: BaseException, request_id: str | None) -> dict[str, Any]
     if isinstance(exc, FaultError):
         return error_body(exc.message, exc.error_type, request_id, exc.trace)
     frames = traceback.extract_tb(exc.__traceback__)
-    here = os.path.abspath(__file__)
-    while frames and os.path.abspath(frames[0].filename) == here:
+    # Drop the runtime's own frames (this loop, or the inline runtime's call).
+    runtime_dir = os.path.dirname(os.path.abspath(__file__))
+    while frames and os.path.dirname(os.path.abspath(frames[0].filename)) == runtime_dir:
         del frames[0]
     return error_body(str(exc), type(exc).__name__, request_id, traceback.format_list(frames))
 

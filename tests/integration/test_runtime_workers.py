@@ -1,0 +1,509 @@
+"""Real worker processes: failures, pools, throttling, draining, environment, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from headwater import Headwater, ManualClock
+
+pytestmark = pytest.mark.integration
+
+HANDLERS = """
+import os, sys, time, json
+
+INIT_PID = os.getpid()
+INITS = 0
+INITS += 1
+print("init ran")
+
+
+def echo(event, context):
+    print("echo", json.dumps(event))
+    return event
+
+
+def describe(event, context):
+    return {
+        "pid": os.getpid(),
+        "inits": INITS,
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "aws_request_id": context.aws_request_id,
+        "log_group_name": context.log_group_name,
+        "log_stream_name": context.log_stream_name,
+        "remaining": context.get_remaining_time_in_millis(),
+        "identity": context.identity,
+        "client_context": None if context.client_context is None else context.client_context.custom,
+        "env": {k: v for k, v in os.environ.items()},
+        "cwd": os.getcwd(),
+    }
+
+
+def fail(event, context):
+    raise ValueError("Handler fails")
+
+
+def sleep(event, context):
+    print("going to sleep")
+    time.sleep(event.get("seconds", 5))
+    return "woke"
+
+
+def hold(event, context):
+    time.sleep(event.get("seconds", 0.5))
+    return os.getpid()
+
+
+def exit_now(event, context):
+    os._exit(event.get("code", 3))
+
+
+def crash(event, context):
+    import signal
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def sys_exit(event, context):
+    sys.exit(0)
+
+
+def hog(event, context):
+    blob = b"x" * (event["mb"] * 1024 * 1024)
+    time.sleep(event.get("hold", 0))
+    return len(blob)
+
+
+def not_json(event, context):
+    return {1, 2, 3}
+
+
+def big_output(event, context):
+    print("y" * 10000)
+    return "ok"
+"""
+
+
+@pytest.fixture
+def code_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "code"
+    root.mkdir()
+    (root / "handlers.py").write_text(HANDLERS)
+    pkg = root / "pkg" / "sub"
+    pkg.mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "mod.py").write_text("def handler(event, context):\n    return 'nested'\n")
+    (root / "broken.py").write_text("import does_not_exist_anywhere\n")
+    (root / "syntax.py").write_text("def handler(:\n")
+    return root
+
+
+@pytest.fixture
+def hw() -> Iterator[Headwater]:
+    app = Headwater.in_memory(clock=ManualClock())
+    try:
+        yield app
+    finally:
+        pids = []
+        pools = app.lambda_.worker_pools
+        if pools is not None:
+            for name in list(pools._pools):
+                pids += pools.worker_pids(name)
+        app.close()
+        for pid in pids:  # no worker outlives Headwater.close()
+            assert not _alive(pid), f"worker {pid} leaked"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def make(hw: Headwater, code_dir: Path, name: str, handler: str, **kwargs: object) -> None:
+    hw.lambda_.create_function_from_directory(name, code_dir, handler, **kwargs)
+
+
+def error_of(result: object) -> dict[str, object]:
+    return orjson.loads(result.payload)  # type: ignore[attr-defined]
+
+
+def test_worker_is_reused_and_init_runs_once(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "f", "handlers.describe")
+    first = orjson.loads(hw.lambda_.invoke_function("f", b"{}").payload)
+    second = orjson.loads(hw.lambda_.invoke_function("f", b"{}").payload)
+    assert first["pid"] == second["pid"]
+    assert first["inits"] == second["inits"] == 1
+    assert hw.lambda_.worker_pools.spawned == 1
+    logs = hw.lambda_.function_logs("f")
+    assert logs.count("init ran") == 1
+    assert logs.count("Init Duration:") == 1
+
+
+def test_nested_package_handler(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "nested", "pkg.sub.mod.handler")
+    result = hw.lambda_.invoke_function("nested", b"{}")
+    assert result.status == "ok"
+    assert result.payload == b'"nested"'
+
+
+def test_context_fields_and_environment(hw: Headwater, code_dir: Path) -> None:
+    make(
+        hw,
+        code_dir,
+        "ctx",
+        "handlers.describe",
+        memory_size=256,
+        timeout=7,
+        environment={"MY_SETTING": "on"},
+    )
+    result = hw.lambda_.invoke_function("ctx", b"{}")
+    body = orjson.loads(result.payload)
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:ctx"
+    assert body["function_name"] == "ctx"
+    assert body["function_version"] == "$LATEST"
+    assert body["invoked_function_arn"] == arn
+    assert body["memory_limit_in_mb"] == "256"
+    assert body["aws_request_id"] == result.request_id
+    assert body["log_group_name"] == "/aws/lambda/ctx"
+    stream = body["log_stream_name"]
+    assert len(stream) == len("2024/01/01/[$LATEST]") + 32 and "/[$LATEST]" in stream
+    assert 6000 < body["remaining"] <= 7000
+    assert body["identity"] is None and body["client_context"] is None
+    env = body["env"]
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "ctx"
+    assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/ctx"
+    assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == stream
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    assert env["_HANDLER"] == "handlers.describe"
+    assert env["LAMBDA_TASK_ROOT"] == str(code_dir.resolve())
+    assert env["TZ"] == ":UTC"
+    assert env["MY_SETTING"] == "on"
+    assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"]
+    assert "AWS_ENDPOINT_URL" not in env
+    assert "_HEADWATER_ADDRESS_SPACE_LIMIT" not in env
+    assert body["cwd"] == str(code_dir.resolve())
+
+
+def test_endpoint_url_and_client_context(code_dir: Path) -> None:
+    with Headwater.in_memory(endpoint_url="http://127.0.0.1:4599") as hw:
+        make(hw, code_dir, "ep", "handlers.describe")
+        client_context = base64.b64encode(b'{"custom": {"k": "v"}}').decode()
+        response = hw.client("lambda").invoke(
+            FunctionName="ep", Payload=b"{}", ClientContext=client_context
+        )
+        body = orjson.loads(response["Payload"].read())
+        assert body["env"]["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4599"
+        assert body["client_context"] == {"k": "v"}
+
+
+def test_handler_exception_is_unhandled(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "fail", "handlers.fail")
+    result = hw.lambda_.invoke_function("fail", b"{}")
+    assert result.status == "function_error"
+    assert result.function_error == "Unhandled"
+    body = error_of(result)
+    assert list(body) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+    assert body["errorMessage"] == "Handler fails"
+    assert body["errorType"] == "ValueError"
+    assert body["requestId"] == result.request_id
+    assert 'in fail\n    raise ValueError("Handler fails")' in body["stackTrace"][0]
+    assert "[ERROR] ValueError: Handler fails" in hw.lambda_.function_logs("fail")
+    # the environment survives a handler exception
+    again = hw.lambda_.invoke_function("fail", b"{}")
+    assert again.status == "function_error"
+    assert hw.lambda_.worker_pools.spawned == 1
+
+
+def test_timeout_kills_and_replaces_the_worker(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "slow", "handlers.sleep", timeout=1)
+    result = hw.lambda_.invoke_function("slow", b'{"seconds": 30}')
+    assert result.function_error == "Unhandled"
+    assert error_of(result) == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 1.00 seconds",
+    }
+    assert 1000 <= result.duration_ms < 3000
+    logs = hw.lambda_.function_logs("slow")
+    assert "going to sleep" in logs  # output before the kill is kept
+    assert f"{result.request_id} Task timed out after 1.00 seconds" in logs
+    assert "Status: timeout" in logs
+    fast = hw.lambda_.invoke_function("slow", b'{"seconds": 0}')
+    assert fast.status == "ok" and fast.payload == b'"woke"'
+    assert hw.lambda_.worker_pools.spawned == 2
+
+
+def test_worker_exit_is_runtime_exit_error(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "exit", "handlers.exit_now")
+    result = hw.lambda_.invoke_function("exit", b'{"code": 3}')
+    assert error_of(result) == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: "
+        "exit status 3",
+    }
+    assert "Error Type: Runtime.ExitError" in hw.lambda_.function_logs("exit")
+    make(hw, code_dir, "segv", "handlers.crash")
+    crashed = hw.lambda_.invoke_function("segv", b"{}")
+    assert error_of(crashed)["errorMessage"].endswith(
+        "Runtime exited with error: signal: segmentation fault"
+    )
+    make(hw, code_dir, "sysexit", "handlers.sys_exit")
+    exited = hw.lambda_.invoke_function("sysexit", b"{}")
+    assert error_of(exited)["errorMessage"].endswith("Runtime exited without providing a reason")
+    # a crashed worker is replaced by a fresh one
+    again = hw.lambda_.invoke_function("exit", b'{"code": 1}')
+    assert error_of(again)["errorMessage"].endswith("exit status 1")
+
+
+def test_import_error_and_missing_handler(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "broken", "broken.handler")
+    result = hw.lambda_.invoke_function("broken", b"{}")
+    assert result.function_error == "Unhandled"
+    assert error_of(result) == {
+        "errorMessage": "Unable to import module 'broken': No module named "
+        "'does_not_exist_anywhere'",
+        "errorType": "Runtime.ImportModuleError",
+        "requestId": result.request_id,
+        "stackTrace": [],
+    }
+    make(hw, code_dir, "missing", "handlers.nope")
+    missing = hw.lambda_.invoke_function("missing", b"{}")
+    assert error_of(missing)["errorType"] == "Runtime.HandlerNotFound"
+    assert error_of(missing)["errorMessage"] == "Handler 'nope' missing on module 'handlers'"
+    make(hw, code_dir, "nomodule", "absent.handler")
+    assert error_of(hw.lambda_.invoke_function("nomodule", b"{}"))["errorMessage"] == (
+        "Unable to import module 'absent': No module named 'absent'"
+    )
+    make(hw, code_dir, "syntax", "syntax.handler")
+    assert error_of(hw.lambda_.invoke_function("syntax", b"{}"))["errorType"] == (
+        "Runtime.UserCodeSyntaxError"
+    )
+    make(hw, code_dir, "nodot", "handlers")
+    assert error_of(hw.lambda_.invoke_function("nodot", b"{}"))["errorType"] == (
+        "Runtime.MalformedHandlerName"
+    )
+
+
+def test_marshal_error(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "marshal", "handlers.not_json")
+    result = hw.lambda_.invoke_function("marshal", b"{}")
+    assert error_of(result) == {
+        "errorMessage": "Unable to marshal response: Object of type set is not JSON serializable",
+        "errorType": "Runtime.MarshalError",
+        "requestId": result.request_id,
+        "stackTrace": [],
+    }
+
+
+def test_memory_limit(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "hog", "handlers.hog", memory_size=128)
+    fits = hw.lambda_.invoke_function("hog", b'{"mb": 16}')
+    assert fits.status == "ok"
+    result = hw.lambda_.invoke_function("hog", b'{"mb": 200}')
+    assert result.function_error == "Unhandled"
+    assert error_of(result) == {
+        "errorType": "Runtime.OutOfMemory",
+        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: "
+        "signal: killed",
+    }
+    logs = hw.lambda_.function_logs("hog")
+    assert "Error Type: Runtime.OutOfMemory" in logs
+    # a handler that grows and keeps running is killed by the RSS poll
+    polled = hw.lambda_.invoke_function("hog", b'{"mb": 200, "hold": 20}')
+    assert error_of(polled)["errorType"] == "Runtime.OutOfMemory"
+    assert polled.duration_ms < 10_000
+    assert hw.lambda_.invoke_function("hog", b'{"mb": 1}').status == "ok"
+
+
+def test_pool_grows_to_reserved_concurrency_then_throttles(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "pool", "handlers.hold", reserved_concurrency=2)
+    results: list[object] = []
+    gate = threading.Barrier(3)
+
+    def call() -> None:
+        gate.wait()
+        results.append(hw.lambda_.invoke_function("pool", b'{"seconds": 1.0}'))
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(r.status for r in results)  # type: ignore[attr-defined]
+    assert statuses == ["ok", "ok", "throttled"]
+    throttled = next(r for r in results if r.status == "throttled")  # type: ignore[attr-defined]
+    assert throttled.error_code == "TooManyRequestsException"
+    assert throttled.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    pids = {orjson.loads(r.payload) for r in results if r.status == "ok"}  # type: ignore[attr-defined]
+    assert len(pids) == 2
+    assert hw.lambda_.worker_pools.worker_count("pool") == (2, 0)
+
+
+def test_reserved_concurrency_zero_always_throttles(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "off", "handlers.echo")
+    client = hw.client("lambda")
+    client.put_function_concurrency(FunctionName="off", ReservedConcurrentExecutions=0)
+    with pytest.raises(client.exceptions.TooManyRequestsException) as caught:
+        client.invoke(FunctionName="off", Payload=b"{}")
+    error = caught.value.response
+    assert error["Error"]["Code"] == "TooManyRequestsException"
+    assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert hw.lambda_.worker_pools is None or hw.lambda_.worker_pools.spawned == 0
+
+
+def test_code_update_drains_old_workers(hw: Headwater, code_dir: Path, tmp_path: Path) -> None:
+    make(hw, code_dir, "upd", "handlers.describe")
+    before = orjson.loads(hw.lambda_.invoke_function("upd", b"{}").payload)
+    other = tmp_path / "v2"
+    other.mkdir()
+    (other / "handlers.py").write_text("def describe(event, context):\n    return 'v2'\n")
+    hw.lambda_.update_function_code_from_directory("upd", other)
+    assert hw.lambda_.invoke_function("upd", b"{}").payload == b'"v2"'
+    assert _wait_dead(before["pid"])
+    hw.client("lambda").update_function_configuration(FunctionName="upd", Timeout=5)
+    assert hw.lambda_.invoke_function("upd", b"{}").payload == b'"v2"'
+    assert hw.lambda_.worker_pools.spawned == 3
+
+
+def _wait_dead(pid: int, timeout: float = 5.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_log_tail_and_report_lines(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "logs", "handlers.big_output", memory_size=512)
+    response = hw.client("lambda").invoke(FunctionName="logs", Payload=b"{}", LogType="Tail")
+    tail = base64.b64decode(response["LogResult"]).decode()
+    assert len(tail.encode()) <= 4096
+    assert tail.startswith("y")
+    assert "END RequestId: " in tail
+    assert "\tMemory Size: 512 MB\tMax Memory Used: " in tail
+    assert "Init Duration: " in tail
+    assert response["ExecutedVersion"] == "$LATEST"
+    assert response["StatusCode"] == 200
+
+
+def test_invoke_async_does_not_block_the_loop(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "aio", "handlers.hold", reserved_concurrency=4)
+    make(hw, code_dir, "slow", "handlers.sleep", timeout=1)
+
+    async def main() -> tuple[list[object], int, object]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        results = await asyncio.gather(
+            *(hw.lambda_.invoke_async("aio", b'{"seconds": 0.5}') for _ in range(3))
+        )
+        timed_out = await hw.lambda_.invoke_async("slow", b'{"seconds": 10}')
+        task.cancel()
+        return list(results), ticks, timed_out
+
+    results, ticks, timed_out = asyncio.run(main())
+    assert [r.status for r in results] == ["ok", "ok", "ok"]  # type: ignore[attr-defined]
+    assert len({r.payload for r in results}) == 3  # type: ignore[attr-defined]
+    assert ticks > 50  # the loop kept running during ~1.5 s of invocations
+    assert error_of(timed_out)["errorType"] == "Sandbox.Timedout"
+    missing = asyncio.run(hw.lambda_.invoke_async("nope", b"{}"))
+    assert missing.status == "service_error"
+    assert missing.error_code == "ResourceNotFoundException"
+
+
+def test_event_invocations_are_retried_twice(hw: Headwater, code_dir: Path) -> None:
+    clock = hw.clock
+    assert isinstance(clock, ManualClock)
+    make(hw, code_dir, "ev", "handlers.fail")
+    response = hw.client("lambda").invoke(FunctionName="ev", InvocationType="Event", Payload=b"{}")
+    assert response["StatusCode"] == 202
+    assert response["Payload"].read() == b""
+    assert hw.lambda_.wait_for_event_invocations(10)
+    assert len(hw.lambda_.event_results) == 1
+    clock.advance(60)
+    assert hw.lambda_.wait_for_event_invocations(10)
+    assert len(hw.lambda_.event_results) == 2
+    clock.advance(120)
+    assert hw.lambda_.wait_for_event_invocations(10)
+    clock.advance(600)
+    assert hw.lambda_.wait_for_event_invocations(10)
+    attempts = hw.lambda_.event_results
+    assert len(attempts) == 3
+    assert all(r.function_error == "Unhandled" for _, r in attempts)
+    dry = hw.client("lambda").invoke(FunctionName="ev", InvocationType="DryRun")
+    assert dry["StatusCode"] == 204
+
+
+def test_global_worker_limit_evicts_idle_workers(code_dir: Path) -> None:
+    with Headwater.in_memory(function_workers=1) as hw:
+        make(hw, code_dir, "a", "handlers.describe")
+        make(hw, code_dir, "b", "handlers.describe")
+        pid_a = orjson.loads(hw.lambda_.invoke_function("a", b"{}").payload)["pid"]
+        pid_b = orjson.loads(hw.lambda_.invoke_function("b", b"{}").payload)["pid"]
+        assert pid_a != pid_b
+        assert hw.lambda_.worker_pools.worker_count("a") == (0, 0)
+        assert _wait_dead(pid_a)
+
+
+def test_idle_workers_shrink(code_dir: Path) -> None:
+    with Headwater.in_memory(function_idle_timeout=0.2) as hw:
+        make(hw, code_dir, "idle", "handlers.describe")
+        pid = orjson.loads(hw.lambda_.invoke_function("idle", b"{}").payload)["pid"]
+        assert _wait_dead(pid)
+        assert hw.lambda_.worker_pools.worker_count("idle") == (0, 0)
+
+
+def test_zip_code_runs(hw: Headwater, tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "app.py",
+            textwrap.dedent(
+                """
+            import os
+            def handler(event, context):
+                return {"root": os.environ["LAMBDA_TASK_ROOT"], "n": event["n"] + 1}
+            """
+            ),
+        )
+    client = hw.client("lambda")
+    client.create_function(
+        FunctionName="zipped",
+        Runtime="python3.11",
+        Role="arn:aws:iam::000000000000:role/r",
+        Handler="app.handler",
+        Code={"ZipFile": buffer.getvalue()},
+    )
+    body = orjson.loads(client.invoke(FunctionName="zipped", Payload=b'{"n": 1}')["Payload"].read())
+    assert body["n"] == 2
+    assert Path(body["root"]).is_relative_to(hw.data_dir)
+    assert os.path.isfile(os.path.join(body["root"], "app.py"))
