@@ -27,6 +27,7 @@ def _register() -> None:
 COMMANDS: list[tuple[str, str]] = [
     ("headwater.cli.serve", "serve"),
     ("headwater.cli.filter", "filter_group"),
+    ("headwater.cli.logs", "logs"),
 ]
 
 _register()
