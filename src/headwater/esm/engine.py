@@ -1,0 +1,256 @@
+"""The ESM engine: runs a poller for every enabled mapping on one asyncio loop.
+
+It follows the mapping store: every committed Create/Update/Delete (and Lambda-initiated
+state change) reaches ``_reconcile``, which starts, reconfigures or stops that mapping's
+poller. Pollers are created per source kind through ``register_poller_kind``, so stream
+engines plug in next to the SQS one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+from headwater.esm.mapping_config import source_kind
+from headwater.esm.metrics import MappingMetricsSnapshot
+from headwater.esm.pulse import Pulse
+from headwater.esm.scaling import (
+    INITIAL_CONCURRENCY,
+    MAX_CONCURRENCY,
+    SCALE_UP_PER_MINUTE,
+    ScalingPolicy,
+)
+from headwater.esm.sources import LambdaInvoker, LocalQueueSource
+from headwater.esm.sqs_poller import SqsPoller
+from headwater.services.base import ServiceEnvironment
+from headwater.store.mappings import MappingRecord
+
+log = logging.getLogger(__name__)
+
+#: Real seconds ``stop()`` lets in-flight batches finish before returning their messages.
+DEFAULT_STOP_GRACE_SECONDS = 10.0
+
+
+class Poller(Protocol):
+    """What the engine needs from a per-mapping poller (SQS now, streams later)."""
+
+    uuid: str
+    pulse: Pulse
+
+    async def run(self) -> None: ...
+    async def stop(self, grace_seconds: float) -> None: ...
+    def reconfigure(self, record: MappingRecord) -> None: ...
+    @property
+    def idle(self) -> bool: ...
+    def metrics_snapshot(self) -> MappingMetricsSnapshot: ...
+
+
+PollerFactory = Callable[["EsmEngine", MappingRecord], Poller]
+
+
+def _sqs_poller(engine: EsmEngine, record: MappingRecord) -> Poller:
+    assert engine.loop is not None
+    return SqsPoller(
+        record,
+        LocalQueueSource(engine.env.service("sqs"), record.source_arn),
+        LambdaInvoker(engine.lambda_service),
+        engine.env.clock,
+        engine.loop,
+        policy=engine.policy,
+    )
+
+
+def scaling_policy(options: dict[str, Any]) -> ScalingPolicy:
+    """Scaling settings, overridable per app (``Headwater(esm_scale_up_per_minute=...)``)."""
+    return ScalingPolicy(
+        initial=int(options.get("esm_initial_concurrency", INITIAL_CONCURRENCY)),
+        scale_up_per_minute=float(options.get("esm_scale_up_per_minute", SCALE_UP_PER_MINUTE)),
+        ceiling=int(options.get("esm_max_concurrency", MAX_CONCURRENCY)),
+    )
+
+
+class EsmEngine:
+    """All pollers of one headwater, on a loop of their own or one given by the server."""
+
+    def __init__(
+        self, env: ServiceEnvironment, *, stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS
+    ) -> None:
+        self.env = env
+        self.policy = scaling_policy(env.options)
+        self.stop_grace_seconds = float(
+            env.options.get("esm_stop_grace_seconds", stop_grace_seconds)
+        )
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._own_thread: threading.Thread | None = None
+        self._factories: dict[str, PollerFactory] = {"sqs": _sqs_poller}
+        self._pollers: dict[str, Poller] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._unsubscribes: list[Callable[[], None]] = []
+        self._reconcile_lock: asyncio.Lock | None = None
+        self._state_lock = threading.Lock()
+        self.running = False
+
+    @property
+    def lambda_service(self) -> Any:
+        return self.env.service("lambda")
+
+    def register_poller_kind(self, kind: str, factory: PollerFactory) -> None:
+        """Let another engine (Kinesis, DynamoDB Streams) run mappings of ``kind``."""
+        self._factories[kind] = factory
+
+    # ------------------------------------------------------------------ lifecycle (sync)
+
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Run the engine on ``loop``, or on a new loop in a background thread."""
+        with self._state_lock:
+            if self.running:
+                return
+            self.running = True
+        if loop is None:
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+
+            def run_loop() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(ready.set)
+                loop.run_forever()
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+            self._own_thread = threading.Thread(target=run_loop, name="headwater-esm", daemon=True)
+            self._own_thread.start()
+            ready.wait()
+        self.loop = loop
+        self._run_on_loop(self.astart())
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop every poller; in-flight batches settle or their messages are returned."""
+        with self._state_lock:
+            if not self.running or self.loop is None:
+                return
+            self.running = False
+        loop = self.loop
+        grace = self.stop_grace_seconds if timeout is None else timeout
+        self._run_on_loop(self.astop(grace), wait=grace + 30.0)
+        if self._own_thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            self._own_thread.join(timeout=30.0)
+            self._own_thread = None
+
+    def _run_on_loop(self, coroutine: Coroutine[Any, Any, None], wait: float = 30.0) -> None:
+        assert self.loop is not None
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            # Called from the loop's own thread (the wire server): cannot block; schedule.
+            self.loop.create_task(coroutine)
+            return
+        future: Future[None] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        future.result(timeout=wait)
+
+    # ------------------------------------------------------------------ lifecycle (async)
+
+    async def astart(self) -> None:
+        """Subscribe to mapping changes and clock moves; start every enabled mapping."""
+        self.loop = asyncio.get_running_loop()
+        self._reconcile_lock = asyncio.Lock()
+        service = self.lambda_service
+        self._unsubscribes.append(service.add_mapping_listener(self._mapping_changed))
+        self._unsubscribes.append(self.env.clock.subscribe(self._clock_moved))
+        for record in service.list_mapping_records():
+            await self._reconcile(record.uuid)
+
+    async def astop(self, grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS) -> None:
+        """Stop all pollers (the wire server awaits this on its own loop)."""
+        for unsubscribe in self._unsubscribes:
+            unsubscribe()
+        self._unsubscribes.clear()
+        uuids = list(self._pollers)
+        await asyncio.gather(*(self._stop_poller(u, grace_seconds) for u in uuids))
+
+    def _mapping_changed(self, uuid: str) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+
+        def schedule() -> None:
+            if self.running:
+                loop.create_task(self._reconcile(uuid))
+
+        loop.call_soon_threadsafe(schedule)
+
+    def _clock_moved(self) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
+        for poller in list(self._pollers.values()):
+            poller.pulse.fire()
+
+    async def _reconcile(self, uuid: str) -> None:
+        assert self._reconcile_lock is not None
+        async with self._reconcile_lock:
+            record: MappingRecord | None = self.lambda_service.get_mapping_record(uuid)
+            kind = None if record is None else source_kind(record.source_arn)
+            factory = None if kind is None else self._factories.get(kind)
+            poller = self._pollers.get(uuid)
+            if record is None or record.state != "Enabled" or factory is None:
+                if poller is not None:
+                    await self._stop_poller(uuid, self.stop_grace_seconds)
+                return
+            if poller is not None:
+                poller.reconfigure(record)
+                return
+            try:
+                poller = factory(self, record)
+            except Exception:
+                log.exception("mapping %s: cannot start", uuid)
+                return
+            self._pollers[uuid] = poller
+            self._tasks[uuid] = asyncio.get_running_loop().create_task(self._run(poller))
+
+    async def _run(self, poller: Poller) -> None:
+        try:
+            await poller.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("mapping %s: poller crashed", poller.uuid)
+
+    async def _stop_poller(self, uuid: str, grace_seconds: float) -> None:
+        poller = self._pollers.pop(uuid, None)
+        task = self._tasks.pop(uuid, None)
+        if poller is None:
+            return
+        await poller.stop(grace_seconds)
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, timeout=5.0)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+
+    # ------------------------------------------------------------------ observation
+
+    def mapping_uuids(self) -> list[str]:
+        """Mappings with a running poller."""
+        return list(self._pollers)
+
+    def metrics(self, uuid: str) -> MappingMetricsSnapshot | None:
+        """Counters of a running mapping (``None`` if it has no poller)."""
+        poller = self._pollers.get(uuid)
+        return None if poller is None else poller.metrics_snapshot()
+
+    def is_idle(self, uuid: str) -> bool:
+        """Whether the mapping has no batch in flight and none being assembled."""
+        poller = self._pollers.get(uuid)
+        return poller is None or poller.idle

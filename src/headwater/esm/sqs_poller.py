@@ -1,0 +1,316 @@
+"""The SQS poller: receive -> filter -> batch -> invoke -> settle, for one mapping.
+
+One coroutine (``run``) receives messages while the mapping has spare concurrency and
+hands each finished batch to its own task (``_process``): invoke, then settle. Everything
+the queue does (visibility timeouts, receive counts, redrive to the DLQ, FIFO group
+locking) stays the queue's job; the poller only decides what to delete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.core.clock import Clock
+from headwater.esm.batching import Batch, BatchBuilder, PendingRecord
+from headwater.esm.mapping_config import RecordFilter, compile_record_filter
+from headwater.esm.metrics import MappingMetrics, MappingMetricsSnapshot
+from headwater.esm.pulse import Pulse
+from headwater.esm.records import build_payload, encode_record, sqs_record
+from headwater.esm.scaling import ConcurrencyScaler, ScalingPolicy
+from headwater.esm.settle import BatchOutcome, classify, decide
+from headwater.esm.sources import Invoker, QueueFacts, QueueSource
+from headwater.store.mappings import MappingRecord
+
+log = logging.getLogger(__name__)
+
+#: First retry delay after a throttled or failed-to-start invoke, doubled each time.
+THROTTLE_BACKOFF_SECONDS = 1.0
+THROTTLE_BACKOFF_MAX_SECONDS = 30.0
+#: How long to wait before checking a queue that could not be read again.
+SOURCE_ERROR_RETRY_SECONDS = 5.0
+
+FilterFactory = Callable[[dict[str, Any] | None], RecordFilter | None]
+
+
+def _sqs_filter(criteria: dict[str, Any] | None) -> RecordFilter | None:
+    return compile_record_filter(criteria, "sqs")
+
+
+@dataclass(frozen=True, slots=True)
+class PollerSettings:
+    """The parts of a mapping the poller uses, read from its record."""
+
+    function_arn: str
+    batch_size: int
+    window_seconds: int
+    report_item_failures: bool
+    maximum_concurrency: int | None
+    filter_criteria: dict[str, Any] | None
+
+    @classmethod
+    def from_record(cls, record: MappingRecord) -> PollerSettings:
+        config = record.config
+        scaling = config.get("ScalingConfig") or {}
+        return cls(
+            function_arn=record.function_arn,
+            batch_size=int(config.get("BatchSize", 10)),
+            window_seconds=int(config.get("MaximumBatchingWindowInSeconds", 0)),
+            report_item_failures="ReportBatchItemFailures"
+            in (config.get("FunctionResponseTypes") or []),
+            maximum_concurrency=scaling.get("MaximumConcurrency"),
+            filter_criteria=config.get("FilterCriteria"),
+        )
+
+
+class SqsPoller:
+    """Runs one enabled SQS mapping on the engine's event loop."""
+
+    def __init__(
+        self,
+        record: MappingRecord,
+        source: QueueSource,
+        invoker: Invoker,
+        clock: Clock,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        policy: ScalingPolicy | None = None,
+        filter_factory: FilterFactory = _sqs_filter,
+    ) -> None:
+        self.uuid = record.uuid
+        self.source = source
+        self.invoker = invoker
+        self.clock = clock
+        self.metrics = MappingMetrics()
+        self.pulse = Pulse(loop)
+        self._filter_factory = filter_factory
+        self.scaler = ConcurrencyScaler(policy or ScalingPolicy(), clock.now())
+        self.builder = BatchBuilder(1, 0)
+        self._in_flight: dict[asyncio.Task[None], Batch] = {}
+        self._stopping = False
+        self._backlog = False
+        self._facts: QueueFacts | None = None
+        self._function_timeout: int | None = None
+        self.settings = PollerSettings.from_record(record)
+        self._filter: RecordFilter | None = None
+        self.reconfigure(record)
+
+    # ------------------------------------------------------------------ configuration
+
+    def reconfigure(self, record: MappingRecord) -> None:
+        """Apply an updated mapping; takes effect from the next batch."""
+        self.settings = settings = PollerSettings.from_record(record)
+        self._filter = self._filter_factory(settings.filter_criteria)
+        self.builder.configure(settings.batch_size, settings.window_seconds)
+        timeout, reserved = self.invoker.function_limits(settings.function_arn)
+        self._function_timeout = timeout
+        self.scaler.configure(settings.maximum_concurrency, reserved)
+        self.pulse.fire()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight and nothing waiting to be batched."""
+        return not self._in_flight and not self.builder.pending
+
+    def metrics_snapshot(self) -> MappingMetricsSnapshot:
+        snapshot = self.metrics.snapshot()
+        with contextlib.suppress(Exception):
+            snapshot.ApproximateAgeOfOldestMessage = self.source.approximate_age_of_oldest_message()
+        return snapshot
+
+    # ------------------------------------------------------------------ the loop
+
+    async def run(self) -> None:
+        """Receive and dispatch batches until ``stop``."""
+        unsubscribe = self.source.subscribe(self.pulse.fire_threadsafe)
+        try:
+            while not self._stopping:
+                now = self.clock.now()
+                if self._backlog:
+                    self.scaler.observe_backlog(now)
+                if self.in_flight >= self.scaler.target:
+                    # A finishing batch, a config change or (with a backlog) the next
+                    # scale-up step lets another batch go.
+                    step = self.scaler.seconds_per_step if self._backlog else None
+                    await self.pulse.sleep_until(self.clock, None if step is None else now + step)
+                    continue
+                batch = await self._next_batch()
+                if batch is not None:
+                    self._dispatch(batch)
+        finally:
+            unsubscribe()
+
+    async def _next_batch(self) -> Batch | None:
+        """Receive (and filter) until a batch is ready; ``None`` when stopping."""
+        while not self._stopping:
+            now = self.clock.now()
+            received = 0
+            wanted = self.builder.wanted()
+            if wanted:
+                try:
+                    received = self._receive(wanted, now)
+                except Exception:
+                    log.exception("mapping %s: cannot read %s", self.uuid, self.source.arn)
+                    await self.pulse.sleep_until(self.clock, now + SOURCE_ERROR_RETRY_SECONDS)
+                    continue
+            if self.builder.ready(now):
+                return self._take_batch(now)
+            if received:
+                continue  # the queue may hold more to fill the batch right away
+            if not self._in_flight and not self.builder.pending:
+                self.scaler.observe_empty(now)
+            await self.pulse.sleep_until(self.clock, self._next_wake_time())
+        return None
+
+    def _next_wake_time(self) -> float | None:
+        """When to look again without a wake-up: window close or next message visible."""
+        times = [self.builder.window_closes_at(), self.source.next_visible_at()]
+        known = [t for t in times if t is not None]
+        return min(known) if known else None
+
+    def _receive(self, wanted: int, now: float) -> int:
+        """One receive: records that pass the filter join the builder, others are deleted."""
+        facts = self._facts = self.source.facts()
+        visibility = self._visibility_timeout(facts)
+        messages = self.source.receive(wanted, None if visibility is None else visibility)
+        if not messages:
+            self._backlog = False
+            return 0
+        self._backlog = len(messages) >= wanted
+        if self._backlog:
+            self.scaler.observe_backlog(now)
+        hidden_until = now + (visibility or facts.visibility_timeout)
+        keep: list[PendingRecord] = []
+        filtered_out: list[str] = []
+        for message in messages:
+            record = sqs_record(message, facts.arn, facts.region)
+            if self._filter is not None and not self._filter.keep(record):
+                filtered_out.append(message.receipt_handle)
+                continue
+            keep.append(
+                PendingRecord(
+                    message_id=message.message_id,
+                    receipt_handle=message.receipt_handle,
+                    record=record,
+                    encoded=encode_record(record),
+                    group_id=message.attributes.get("MessageGroupId"),
+                    sent_timestamp=message.sent_timestamp,
+                    visible_again_at=hidden_until,
+                )
+            )
+        if filtered_out:
+            self.source.delete(filtered_out)
+        self.metrics.add(PolledEventCount=len(messages), FilteredOutEventCount=len(filtered_out))
+        self.builder.add(keep, now)
+        return len(messages)
+
+    def _visibility_timeout(self, facts: QueueFacts) -> int | None:
+        """AWS stretches visibility to window + function timeout + 30 s when needed (§3.2)."""
+        window = self.settings.window_seconds
+        timeout = self._function_timeout
+        if window > 0 and timeout is not None and window + timeout > facts.visibility_timeout:
+            return window + timeout + 30
+        return None
+
+    def _take_batch(self, now: float) -> Batch:
+        batch = self.builder.take(now)
+        if self.builder.pending and self._facts is not None and self._facts.fifo:
+            # A FIFO batch cut by the 6 MB cap: hand the rest back so its groups stay in
+            # order behind the in-flight batch instead of forming a concurrent one.
+            leftovers = self.builder.drain()
+            self.source.change_visibility([r.receipt_handle for r in leftovers], 0)
+        return batch
+
+    def _dispatch(self, batch: Batch) -> None:
+        task = asyncio.get_running_loop().create_task(self._process(batch))
+        self._in_flight[task] = batch
+        self.metrics.set_concurrency(self.in_flight, self.scaler.target)
+        task.add_done_callback(self._batch_done)
+
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(task, None)
+        self.metrics.set_concurrency(self.in_flight, self.scaler.target)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("mapping %s: batch failed", self.uuid, exc_info=task.exception())
+        self.pulse.fire()
+
+    # ------------------------------------------------------------------ invoke + settle
+
+    async def _process(self, batch: Batch) -> None:
+        """Invoke the function with the batch, then settle it."""
+        settings = self.settings
+        outcome = await self._invoke(batch, settings)
+        settlement = decide(outcome, batch.message_ids, batch.receipt_handles)
+        deleted = self.source.delete(settlement.delete) if settlement.delete else 0
+        self.metrics.add(
+            DeletedEventCount=deleted,
+            FailedInvokeEventCount=settlement.failed_count,
+            Errors=1 if settlement.function_failed else 0,
+        )
+
+    async def _invoke(self, batch: Batch, settings: PollerSettings) -> BatchOutcome:
+        """Invoke until the result is not a throttle or a service error, or visibility runs out."""
+        payload = build_payload([r.encoded for r in batch.records])
+        give_up_at = min(r.visible_again_at for r in batch.records)
+        delay = THROTTLE_BACKOFF_SECONDS
+        while True:
+            try:
+                result = await self.invoker.invoke(settings.function_arn, payload)
+                outcome = classify(
+                    result, batch.message_ids, report_item_failures=settings.report_item_failures
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # function gone, runtime down: a service error
+                log.warning("mapping %s: invoke failed: %s", self.uuid, error)
+                outcome = BatchOutcome("service_error", detail=str(error))
+            if outcome.kind == "throttled":
+                self.metrics.add(Throttles=1)
+            elif outcome.kind != "service_error":
+                self.metrics.add(Invocations=1, InvokedEventCount=len(batch))
+            if not outcome.retry_invoke:
+                return outcome
+            retry_at = self.clock.now() + delay
+            if retry_at >= give_up_at or self._stopping:
+                return outcome  # messages reappear when their visibility timeout lapses
+            await self.pulse.sleep_until(self.clock, retry_at)
+            while self.clock.now() < retry_at and not self._stopping:
+                await self.pulse.sleep_until(self.clock, retry_at)
+            delay = min(delay * 2, THROTTLE_BACKOFF_MAX_SECONDS)
+
+    # ------------------------------------------------------------------ shutdown
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Stop receiving; let in-flight batches settle for ``grace_seconds`` (real time),
+        then cancel the rest and make their messages visible again (nothing is lost)."""
+        self._stopping = True
+        self.pulse.fire()
+        if self._in_flight:
+            _, pending = await asyncio.wait(list(self._in_flight), timeout=grace_seconds)
+            returned: list[str] = []
+            for task in pending:
+                batch = self._in_flight.get(task)
+                task.cancel()
+                if batch is not None:
+                    returned.extend(batch.receipt_handles)
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            if returned:
+                self._return_messages(returned)
+        leftovers = self.builder.drain()
+        if leftovers:
+            self._return_messages([r.receipt_handle for r in leftovers])
+
+    def _return_messages(self, receipt_handles: list[str]) -> None:
+        try:
+            self.source.change_visibility(receipt_handles, 0)
+        except Exception:  # the queue is gone or closed: messages reappear on their own
+            log.warning("mapping %s: could not return %d messages", self.uuid, len(receipt_handles))

@@ -1,0 +1,71 @@
+"""Event source mapping storage: one record per mapping, its configuration as a dict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from headwater.store.database import MemoryDatabase, SqliteDatabase
+
+
+@dataclass(frozen=True, slots=True)
+class MappingRecord:
+    """A stored event source mapping.
+
+    ``config`` holds the AWS-shaped, source-specific settings (``BatchSize``,
+    ``MaximumBatchingWindowInSeconds``, ``FilterCriteria``, ``ScalingConfig``, stream
+    fields...) exactly as they are echoed in responses; the columns are what lookups need.
+    """
+
+    uuid: str
+    source_arn: str
+    #: ARN the mapping invokes, qualified when the request was (§2.7): the ``FunctionArn``.
+    function_arn: str
+    #: Unqualified function name (duplicate checks, error texts).
+    function_name: str
+    #: Settled state: ``Enabled`` or ``Disabled``.
+    state: str
+    state_reason: str
+    last_modified: float
+    config: dict[str, Any] = field(default_factory=dict)
+    #: Insertion order, assigned by the store (stable listing and paging).
+    seq: int = 0
+
+    def with_changes(self, **changes: Any) -> MappingRecord:
+        return replace(self, **changes)
+
+
+class MappingStore(Protocol):
+    """Persistence for event source mappings."""
+
+    def insert(self, record: MappingRecord) -> MappingRecord:
+        """Store a new mapping; returns it with ``seq`` assigned."""
+        ...
+
+    def replace(self, record: MappingRecord) -> None:
+        """Overwrite an existing mapping (same uuid); ``KeyError`` if it is gone."""
+        ...
+
+    def get(self, uuid: str) -> MappingRecord | None: ...
+
+    def delete(self, uuid: str) -> bool:
+        """Remove a mapping; ``False`` if it did not exist."""
+        ...
+
+    def list(
+        self, *, function_name: str | None = None, source_arn: str | None = None
+    ) -> list[MappingRecord]:
+        """Mappings in creation order, optionally only those of a function and/or source."""
+        ...
+
+
+def open_mapping_store(db: SqliteDatabase | MemoryDatabase) -> MappingStore:
+    """The mapping store for ``db`` (SQLite or memory)."""
+    if db.kind == "sqlite":
+        from headwater.store.mappings.sqlite import SqliteMappingStore
+
+        return SqliteMappingStore(db)  # type: ignore[arg-type]
+    from headwater.store.mappings.memory import MemoryMappingStore
+
+    return MemoryMappingStore(db)

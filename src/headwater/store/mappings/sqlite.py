@@ -1,0 +1,126 @@
+"""SQLite mapping store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from headwater.store.database import SqliteDatabase
+from headwater.store.mappings import MappingRecord
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE esm_mappings (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        uuid TEXT NOT NULL UNIQUE,
+        source_arn TEXT NOT NULL,
+        function_arn TEXT NOT NULL,
+        function_name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        state_reason TEXT NOT NULL,
+        last_modified REAL NOT NULL,
+        config BLOB NOT NULL
+    );
+    CREATE INDEX esm_mappings_source ON esm_mappings(source_arn);
+    CREATE INDEX esm_mappings_function ON esm_mappings(function_name)
+    """,
+]
+
+_COLUMNS = (
+    "seq, uuid, source_arn, function_arn, function_name, state, state_reason, last_modified, config"
+)
+
+
+def _row_to_record(row: tuple[Any, ...]) -> MappingRecord:
+    return MappingRecord(
+        seq=row[0],
+        uuid=row[1],
+        source_arn=row[2],
+        function_arn=row[3],
+        function_name=row[4],
+        state=row[5],
+        state_reason=row[6],
+        last_modified=row[7],
+        config=orjson.loads(row[8]),
+    )
+
+
+class SqliteMappingStore:
+    """One row per mapping; the configuration is a JSON document."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+        db.migrate("mappings", _MIGRATIONS)
+
+    def insert(self, record: MappingRecord) -> MappingRecord:
+        with self._db.transaction():
+            if self._db.conn.execute(
+                "SELECT 1 FROM esm_mappings WHERE uuid = ?", (record.uuid,)
+            ).fetchone():
+                raise KeyError(f"mapping {record.uuid} already exists")
+            cursor = self._db.conn.execute(
+                "INSERT INTO esm_mappings(uuid, source_arn, function_arn, function_name, state,"
+                " state_reason, last_modified, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.uuid,
+                    record.source_arn,
+                    record.function_arn,
+                    record.function_name,
+                    record.state,
+                    record.state_reason,
+                    record.last_modified,
+                    orjson.dumps(record.config),
+                ),
+            )
+            seq = cursor.lastrowid
+        return record.with_changes(seq=seq)
+
+    def replace(self, record: MappingRecord) -> None:
+        with self._db.transaction():
+            cursor = self._db.conn.execute(
+                "UPDATE esm_mappings SET source_arn = ?, function_arn = ?, function_name = ?,"
+                " state = ?, state_reason = ?, last_modified = ?, config = ? WHERE uuid = ?",
+                (
+                    record.source_arn,
+                    record.function_arn,
+                    record.function_name,
+                    record.state,
+                    record.state_reason,
+                    record.last_modified,
+                    orjson.dumps(record.config),
+                    record.uuid,
+                ),
+            )
+            if cursor.rowcount == 0:
+                raise KeyError(record.uuid)
+
+    def get(self, uuid: str) -> MappingRecord | None:
+        with self._db.lock:
+            row = self._db.conn.execute(
+                f"SELECT {_COLUMNS} FROM esm_mappings WHERE uuid = ?", (uuid,)
+            ).fetchone()
+        return None if row is None else _row_to_record(row)
+
+    def delete(self, uuid: str) -> bool:
+        with self._db.transaction():
+            cursor = self._db.conn.execute("DELETE FROM esm_mappings WHERE uuid = ?", (uuid,))
+            return cursor.rowcount > 0
+
+    def list(
+        self, *, function_name: str | None = None, source_arn: str | None = None
+    ) -> list[MappingRecord]:
+        clauses: list[str] = []
+        args: list[str] = []
+        if function_name is not None:
+            clauses.append("function_name = ?")
+            args.append(function_name)
+        if source_arn is not None:
+            clauses.append("source_arn = ?")
+            args.append(source_arn)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._db.lock:
+            rows = self._db.conn.execute(
+                f"SELECT {_COLUMNS} FROM esm_mappings{where} ORDER BY seq", args
+            ).fetchall()
+        return [_row_to_record(row) for row in rows]
