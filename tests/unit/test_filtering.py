@@ -419,7 +419,26 @@ def test_rejections(pattern: Any, message: str) -> None:
             "Unexpected character ('}' (code 125)): was expecting double-quote to start field name",
         ),
         ('{"a": [01]}', "Invalid numeric value: Leading zeroes not allowed"),
-        ('{"a": [1', "Unexpected end-of-input: expected close marker for Array"),
+        (
+            '{"a": [1',
+            "Unexpected end-of-input: expected close marker for Array (start marker at "
+            '[Source: (String)"{"a": [1"; line: 1, column: 7])',
+        ),
+        (
+            '{\n "a": {"b": [1]',
+            "Unexpected end-of-input: expected close marker for Object (start marker at "
+            '[Source: (String)"{',  # the first line of the message, as AWS reports it
+        ),
+        (
+            '{"a": [1.]}',
+            "Unexpected character (']' (code 93)) in numeric value: Decimal point "
+            "not followed by a digit",
+        ),
+        (
+            '{"a": [-x]}',
+            "Unexpected character ('x' (code 120)) in numeric value: expected "
+            "digit (0-9) to follow minus sign, for valid numeric value",
+        ),
         ('{"a": ["x', "Unexpected end-of-input: was expecting closing quote for a string value"),
         ('{"a": ["\\q"]}', "Unrecognized character escape 'q' (code 113)"),
         (

@@ -44,12 +44,14 @@ def _is_ident_part(ch: str) -> bool:
 
 
 class _Reader:
-    __slots__ = ("depth", "pos", "text")
+    __slots__ = ("depth", "pos", "starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
         self.depth = 0
+        #: offsets of the open containers (for "start marker at" in end-of-input errors)
+        self.starts: list[int] = []
 
     # -- scanning helpers -------------------------------------------------------------------
     def skip_ws(self) -> str:
@@ -63,6 +65,28 @@ class _Reader:
 
     def eof(self, what: str) -> PatternSyntaxError:
         return PatternSyntaxError(f"Unexpected end-of-input{what}")
+
+    def unclosed(self, kind: str) -> PatternSyntaxError:
+        start = self.starts[-1] if self.starts else 0
+        line = self.text.count("\n", 0, start) + 1
+        column = start - (self.text.rfind("\n", 0, start) + 1) + 1
+        source = self.text
+        if len(source) > 500:
+            source = f'{source[:500]}"[truncated {len(source) - 500} chars]'
+            quoted = f'(String)"{source}'
+        else:
+            quoted = f'(String)"{source}"'
+        message = (
+            f"Unexpected end-of-input: expected close marker for {kind} (start marker at "
+            f"[Source: {quoted}; line: {line}, column: {column}])"
+        )
+        # AWS reports the first line of the parser's message.
+        return PatternSyntaxError(message.split("\n", 1)[0])
+
+    def unexpected_in_number(self, ch: str, expecting: str) -> PatternSyntaxError:
+        return PatternSyntaxError(
+            f"Unexpected character ({_char_desc(ch)}) in numeric value: {expecting}"
+        )
 
     def unexpected(self, ch: str, expecting: str) -> PatternSyntaxError:
         return PatternSyntaxError(f"Unexpected character ({_char_desc(ch)}): {expecting}")
@@ -105,9 +129,10 @@ class _Reader:
     def _eof_in(self, context: str) -> Any:
         if context == "root":
             return _NOTHING
-        raise self.eof(f": expected close marker for {context}")
+        raise self.unclosed(context)
 
     def obj(self) -> dict[str, Any]:
+        self.starts.append(self.pos)
         self.pos += 1  # "{"
         self.depth += 1
         if self.depth > _MAX_DEPTH:
@@ -117,17 +142,18 @@ class _Reader:
         if ch == "}":
             self.pos += 1
             self.depth -= 1
+            self.starts.pop()
             return result
         while True:
             if ch == "":
-                raise self.eof(": expected close marker for Object")
+                raise self.unclosed("Object")
             if ch != '"':
                 raise self.unexpected(ch, "was expecting double-quote to start field name")
             self.pos += 1
             key = self.string()
             ch = self.skip_ws()
             if ch == "":
-                raise self.eof(": expected close marker for Object")
+                raise self.unclosed("Object")
             if ch != ":":
                 raise self.unexpected(ch, "was expecting a colon to separate field name and value")
             self.pos += 1
@@ -138,15 +164,17 @@ class _Reader:
             if ch == "}":
                 self.pos += 1
                 self.depth -= 1
+                self.starts.pop()
                 return result
             if ch == "":
-                raise self.eof(": expected close marker for Object")
+                raise self.unclosed("Object")
             if ch != ",":
                 raise self.unexpected(ch, "was expecting comma to separate Object entries")
             self.pos += 1
             ch = self.skip_ws()
 
     def array(self) -> list[Any]:
+        self.starts.append(self.pos)
         self.pos += 1  # "["
         self.depth += 1
         if self.depth > _MAX_DEPTH:
@@ -156,6 +184,7 @@ class _Reader:
         if ch == "]":
             self.pos += 1
             self.depth -= 1
+            self.starts.pop()
             return result
         while True:
             result.append(self.value("Array"))
@@ -163,9 +192,10 @@ class _Reader:
             if ch == "]":
                 self.pos += 1
                 self.depth -= 1
+                self.starts.pop()
                 return result
             if ch == "":
-                raise self.eof(": expected close marker for Array")
+                raise self.unclosed("Array")
             if ch != ",":
                 raise self.unexpected(ch, "was expecting comma to separate Array entries")
             self.pos += 1
@@ -237,7 +267,7 @@ class _Reader:
             if pos >= n or not text[pos].isdigit():
                 if pos >= n:
                     raise self.eof(" in a Number value")
-                raise self.unexpected(
+                raise self.unexpected_in_number(
                     text[pos],
                     "expected digit (0-9) to follow minus sign, for valid numeric value",
                 )
@@ -256,7 +286,7 @@ class _Reader:
             if pos == frac_start:
                 if pos >= n:
                     raise self.eof(" in a Number value")
-                raise self.unexpected(text[pos], "Decimal point not followed by a digit")
+                raise self.unexpected_in_number(text[pos], "Decimal point not followed by a digit")
         if pos < n and text[pos] in "eE":
             is_float = True
             pos += 1
@@ -268,7 +298,9 @@ class _Reader:
             if pos == exp_start:
                 if pos >= n:
                     raise self.eof(" in a Number value")
-                raise self.unexpected(text[pos], "Exponent indicator not followed by a digit")
+                raise self.unexpected_in_number(
+                    text[pos], "Exponent indicator not followed by a digit"
+                )
         self.pos = pos
         literal = text[start:pos]
         return float(literal) if is_float else int(literal)
