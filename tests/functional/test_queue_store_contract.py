@@ -152,3 +152,17 @@ def test_move_tasks_newest_first(store: QueueStore) -> None:
     assert store.move_tasks("s1")[0].status == "COMPLETED"
     assert store.move_tasks("s1")[0].moved == 5
     assert len(store.move_tasks()) == 3
+
+
+def test_delete_received_matches_latest_receive_only(store: QueueStore) -> None:
+    for name in ("q", "f.fifo"):
+        queue = new_queue(store, name)
+        store.insert_messages(queue, [message("a", 1.0, "g"), message("b", 2.0, "g")])
+        a, b = store.receivable(queue, 10.0, 10)
+        store.mark_received(queue, [Received(a.row_id, "g", 20.0, 1, 10.0)])
+        assert store.delete_received(queue, [(a.row_id, 0, a.message_id)]) == 0
+        assert store.delete_received(queue, [(a.row_id, 1, "other-id")]) == 0
+        assert store.delete_received(queue, [(a.row_id, 1, a.message_id)]) == 1
+        assert store.delete_received(queue, [(a.row_id, 1, a.message_id)]) == 0
+        assert [m.body for m in store.receivable(queue, 10.0, 10)] == ["b"]
+        assert b.body == "b"

@@ -99,12 +99,12 @@ class MappingOperations(DeliveryMixin):
         with self.db.transaction():
             queue = self.require_arn(queue_arn)
             record = queue.record
-            messages = self._handles_to_messages(
-                record.queue_id,
-                receipt_handles,
-                lambda row_id: self.store.get_message(record, row_id),
-            )
-            return self.store.delete_messages(record, messages)
+            keys = []
+            for handle in receipt_handles:
+                queue_id, row_id, generation, message_id = decode_receipt_handle(handle)
+                if queue_id == record.queue_id:
+                    keys.append((row_id, generation, message_id))
+            return self.store.delete_received(record, keys)
 
     def change_visibility_for_mapping(
         self, queue_arn: str, receipt_handles: Sequence[str], visibility_timeout: int

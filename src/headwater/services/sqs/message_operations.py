@@ -287,13 +287,20 @@ class MessageOperations(DeliveryMixin):
             return None
         return message
 
+    def _receipt_key(self, queue: ResolvedQueue, handle: str) -> tuple[int, int, str]:
+        """(row id, receive count, message id) a handle names; it must be this queue's."""
+        queue_id, row_id, generation, message_id = decode_receipt_handle(handle)
+        if queue_id != queue.record.queue_id:
+            raise receipt_handle_invalid(handle)
+        return row_id, generation, message_id
+
     @operation("DeleteMessage")
     def delete_message(self, params: Params, ctx: RequestContext) -> Result:
         with self.db.transaction():
             queue = self.resolve_url(params["QueueUrl"], ctx)
-            message = self._current_message(queue, params["ReceiptHandle"])
-            if message is not None:
-                self.store.delete_messages(queue.record, [message])
+            key = self._receipt_key(queue, params["ReceiptHandle"])
+            # A stale handle (message received again since) deletes nothing, yet succeeds.
+            self.store.delete_received(queue.record, [key])
         return {}
 
     @operation("DeleteMessageBatch")
@@ -304,17 +311,15 @@ class MessageOperations(DeliveryMixin):
         with self.db.transaction():
             queue = self.resolve_url(params["QueueUrl"], ctx)
             check_batch(entries, "DeleteMessageBatchRequestEntry")
-            doomed: list[StoredMessage] = []
+            keys: list[tuple[int, int, str]] = []
             for entry in entries:
                 try:
-                    message = self._current_message(queue, entry["ReceiptHandle"])
+                    keys.append(self._receipt_key(queue, entry["ReceiptHandle"]))
                 except AwsError as error:
                     failed.append(_failure(entry["Id"], error))
                     continue
-                if message is not None:
-                    doomed.append(message)
                 successful.append({"Id": entry["Id"]})
-            self.store.delete_messages(queue.record, doomed)
+            self.store.delete_received(queue.record, keys)
         return {"Successful": successful, "Failed": failed}
 
     # -- visibility -----------------------------------------------------------------------

@@ -185,6 +185,13 @@ class QueueStore(Protocol):
         """Delete the given messages (by row); returns how many existed."""
         ...
 
+    def delete_received(self, queue: QueueRecord, keys: Sequence[tuple[int, int, str]]) -> int:
+        """Delete messages named by (row id, receive count, message id) of their latest receive.
+
+        Keys from an older receive (the count moved on) match nothing; returns the count.
+        """
+        ...
+
     def delete_sent_before(self, queue: QueueRecord, cutoff: float) -> int:
         """Delete messages with ``sent_at <= cutoff`` (retention expiry); returns the count."""
         ...

@@ -186,6 +186,19 @@ class MemoryQueueStore:
                         del state.groups[key]
         return deleted
 
+    def delete_received(self, queue: QueueRecord, keys: Sequence[tuple[int, int, str]]) -> int:
+        messages = self._state(queue).messages
+        matching = []
+        for row_id, count, message_id in keys:
+            found = messages.get(row_id)
+            if (
+                found is not None
+                and found.receive_count == count
+                and found.message_id == message_id
+            ):
+                matching.append(found)
+        return self.delete_messages(queue, matching)
+
     def delete_sent_before(self, queue: QueueRecord, cutoff: float) -> int:
         state = self._state(queue)
         expired = [m for m in state.messages.values() if m.sent_at <= cutoff]

@@ -356,6 +356,31 @@ class SqliteQueueStore:
             self._refresh_group_heads(queue, {m.group_id or "" for m in messages})
         return deleted
 
+    def delete_received(self, queue: QueueRecord, keys: Sequence[tuple[int, int, str]]) -> int:
+        if not keys:
+            return 0
+        conn = self._conn
+        qid = queue.queue_id
+        groups: set[str] = set()
+        if queue.fifo:
+            for row_id, _, _ in keys:
+                row = conn.execute(
+                    "SELECT group_id FROM sqs_messages WHERE row_id = ? AND queue_id = ?",
+                    (row_id, qid),
+                ).fetchone()
+                if row is not None:
+                    groups.add(row[0] or "")
+        before = conn.total_changes
+        conn.executemany(
+            "DELETE FROM sqs_messages WHERE row_id = ? AND queue_id = ? AND receive_count = ?"
+            " AND message_id = ?",
+            [(row_id, qid, count, message_id) for row_id, count, message_id in keys],
+        )
+        deleted = conn.total_changes - before
+        if groups and deleted:
+            self._refresh_group_heads(queue, groups)
+        return deleted
+
     def _refresh_group_heads(self, queue: QueueRecord, group_ids: set[str]) -> None:
         conn = self._conn
         for group_id in group_ids:
