@@ -268,3 +268,9 @@ def test_pattern_length_limit() -> None:
 def test_unknown_source() -> None:
     with pytest.raises(ValueError, match="unknown event source"):
         compile_filter_criteria(None, "kafka")
+
+
+def test_sqs_json_body_with_escaped_lone_surrogate_is_json() -> None:
+    record_filter = compile_filter_criteria(criteria({"body": {"a": [{"exists": True}]}}), "sqs")
+    assert record_filter.keep(sqs('{"a": "\\ud800"}'))
+    assert not record_filter.keep(sqs('{"a": NaN}'))  # not JSON: a plain body

@@ -21,10 +21,8 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from headwater.core.errors import AwsError, validation_error
-from headwater.core.filtering.matcher import compile_pattern
+from headwater.core.filtering.matcher import compile_pattern, parse_event_json
 from headwater.core.filtering.parser import InvalidPatternError
 
 MAX_FILTERS = 5
@@ -92,8 +90,8 @@ class RecordFilter:
 
 def _parse_json(data: str | bytes) -> tuple[Any, bool]:
     try:
-        return orjson.loads(data), True
-    except orjson.JSONDecodeError:
+        return parse_event_json(data), True
+    except ValueError:
         return None, False
 
 

@@ -15,6 +15,7 @@ only arrays or dotted event keys fall back to the general walk.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,24 @@ FieldResult = Any
 MATCHED: Any = True
 
 _MISSING: Any = object()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid JSON constant {name}")
+
+
+def parse_event_json(data: str | bytes | bytearray | memoryview) -> Any:
+    """Parse event JSON (orjson; the stdlib only for lone surrogates, which orjson refuses).
+
+    Raises ValueError (orjson.JSONDecodeError is one) for text that is not JSON.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" not in str(exc):
+            raise
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+        return json.loads(text, parse_constant=_reject_constant)
 
 
 class _Field:
@@ -241,7 +260,7 @@ class Matcher:
     def matches(self, event: Any) -> bool:
         """Whether the event (dict, or JSON str/bytes) matches the pattern."""
         if type(event) is not dict and isinstance(event, str | bytes | bytearray | memoryview):
-            event = orjson.loads(event)
+            event = parse_event_json(event)
         return self._test(event)
 
     def matches_dict(self, event: dict[str, Any]) -> bool:

@@ -256,10 +256,9 @@ def _ignore_case_operand(kind: str, inner: dict[str, Any]) -> str:
 
 # -- numbers -----------------------------------------------------------------------------------
 def _comparable(value: int | float) -> float:
-    number = float(value)
-    if not -ops.NUMBER_LIMIT <= number <= ops.NUMBER_LIMIT:
+    if not -ops.NUMBER_LIMIT <= value <= ops.NUMBER_LIMIT:
         _barf("Value must be between -5.0E9 and 5.0E9, inclusive")
-    return number
+    return float(value)
 
 
 def _numeric(terms: list[Any]) -> ops.Predicate:
