@@ -175,10 +175,9 @@ def compile_filter_criteria(criteria: dict[str, Any] | None, source: str) -> Rec
                 f"Member must have length less than or equal to {MAX_PATTERN_LENGTH}",
             )
     if len(filters) > MAX_FILTERS:
-        raise _invalid(
-            f"The number of filters ({len(filters)}) exceeds the maximum of {MAX_FILTERS} "
-            "filters per event source mapping."
-        )
+        # AWS's wording for this case is not recorded; the generic message is the one Lambda
+        # uses for every other FilterCriteria problem.
+        raise _invalid()
     entries: list[tuple[_Requirement, Callable[[Any], bool]]] = []
     for item in filters:
         pattern = item.get("Pattern") if isinstance(item, dict) else None
