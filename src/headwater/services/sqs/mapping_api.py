@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from headwater.core.errors import AwsError
 from headwater.services.sqs.delivery import DeliveryMixin, system_attributes, user_attributes
 from headwater.services.sqs.queue_access import QueueInfo
 from headwater.services.sqs.validation import decode_receipt_handle
@@ -123,7 +122,7 @@ class MappingOperations(DeliveryMixin):
                 self.store.set_visible_at(
                     record, message.row_id, message.group_id, now + visibility_timeout
                 )
-        if visibility_timeout == 0 and messages:
+        if messages:
             self.notify((queue.arn,))
 
     def next_visible_at(self, queue_arn: str) -> float | None:
@@ -142,4 +141,4 @@ class MappingOperations(DeliveryMixin):
         return 0.0 if oldest is None else max(0.0, now - oldest)
 
 
-__all__ = ["AwsError", "MappingOperations", "ReceivedMessage"]
+__all__ = ["MappingOperations", "ReceivedMessage"]

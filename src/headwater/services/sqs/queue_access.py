@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -13,6 +13,8 @@ from headwater.services.base import RequestContext, Service, ServiceEnvironment
 from headwater.services.sqs.attributes import QueueSettings, settings_of
 from headwater.services.sqs.errors import queue_does_not_exist
 from headwater.store.queues import QueueRecord, QueueStore, open_queue_store
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +143,11 @@ class QueueAccess(Service):
             listeners = list(self._listeners.values())
             for arn in arns:
                 for callback in listeners:
-                    with contextlib.suppress(Exception):
+                    # A broken listener must not fail the send that already committed.
+                    try:
                         callback(arn)
+                    except Exception:
+                        _log.exception("SQS listener failed for %s", arn)
 
     def wake_waiters(self) -> None:
         with self._wake:
