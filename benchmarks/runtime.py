@@ -141,9 +141,7 @@ def warm_rate(hw: Headwater, name: str, threads: int, n: int) -> tuple[float, li
     for caller in callers:
         caller.join()
     elapsed = time.perf_counter() - started
-    cpu = (time.process_time() - parent_cpu) + (
-        sum(cpu_seconds(pid) for pid in pids) - workers_cpu
-    )
+    cpu = (time.process_time() - parent_cpu) + (sum(cpu_seconds(pid) for pid in pids) - workers_cpu)
     assert not errors, errors[:3]
     total = per_thread * threads
     return total / elapsed, [x for own in latencies for x in own], cpu / total

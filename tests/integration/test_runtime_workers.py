@@ -507,3 +507,26 @@ def test_zip_code_runs(hw: Headwater, tmp_path: Path) -> None:
     assert body["n"] == 2
     assert Path(body["root"]).is_relative_to(hw.data_dir)
     assert os.path.isfile(os.path.join(body["root"], "app.py"))
+
+
+def test_logging_module_output_is_formatted_like_lambda(hw: Headwater, tmp_path: Path) -> None:
+    code = tmp_path / "logcode"
+    code.mkdir()
+    (code / "logapp.py").write_text(
+        "import logging\n"
+        "logger = logging.getLogger()\n"
+        "logger.setLevel(logging.INFO)\n"
+        "def handler(event, context):\n"
+        "    logger.info('processing %s', event['n'])\n"
+        "    return 1\n"
+    )
+    make(hw, code, "logging", "logapp.handler")
+    result = hw.lambda_.invoke_function("logging", b'{"n": 7}')
+    line = next(
+        line for line in hw.lambda_.function_logs("logging").splitlines() if "processing" in line
+    )
+    level, stamp, rid, message = line.split("\t")
+    assert level == "[INFO]"
+    assert stamp.endswith("Z") and "T" in stamp
+    assert rid == result.request_id
+    assert message == "processing 7"

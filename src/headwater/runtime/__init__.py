@@ -3,7 +3,7 @@
 ``InvocationResult`` is the contract with the ESM engine and the wire layer.
 """
 
+from headwater.runtime.environment import FunctionSpec
 from headwater.runtime.invocation import InvocationRequest, InvocationResult
-from headwater.runtime.pool import FunctionSpec
 
 __all__ = ["FunctionSpec", "InvocationRequest", "InvocationResult"]

@@ -36,18 +36,14 @@ import orjson
 from headwater.core.ids import request_id as new_request_id
 from headwater.runtime import logs
 from headwater.runtime.context import LambdaContext
+from headwater.runtime.environment import FunctionSpec, log_stream_name, worker_environment
 from headwater.runtime.invocation import (
     InvocationRequest,
     InvocationResult,
     sandbox_error,
     throttled,
 )
-from headwater.runtime.pool import (
-    RESERVED_LIMIT,
-    FunctionSpec,
-    log_stream_name,
-    worker_environment,
-)
+from headwater.runtime.pool import RESERVED_LIMIT
 from headwater.runtime.worker import (
     FaultError,
     encode_result,

@@ -26,16 +26,8 @@ import orjson
 from headwater.core.clock import Clock
 from headwater.core.ids import request_id as new_request_id
 from headwater.runtime import limits, logs
-from headwater.runtime.pool import (
-    INIT_TIMEOUT,
-    Frame,
-    FunctionSpec,
-    Reservation,
-    Throttle,
-    WaitEnd,
-    Worker,
-    WorkerPools,
-)
+from headwater.runtime.environment import INIT_TIMEOUT, Frame, FunctionSpec, WaitEnd, Worker
+from headwater.runtime.pool import Reservation, Throttle, WorkerPools
 
 Status = Literal["ok", "function_error", "throttled", "service_error"]
 

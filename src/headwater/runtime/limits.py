@@ -36,7 +36,7 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 def address_space_limit(memory_size_mb: int) -> int:
     """Bytes of virtual address space a worker may map (the backstop of rule 3)."""
-    return max(2 * memory_size_mb, memory_size_mb + 1024) * MIB
+    return max(2 * memory_size_mb, memory_size_mb + 4096) * MIB
 
 
 def current_rss_mb(pid: int) -> float | None:

@@ -235,6 +235,31 @@ def _set_address_space_limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+class _CurrentRequest:
+    request_id = ""
+
+
+def _install_logging() -> None:
+    """Format the root logger like Lambda's Python runtime: level, UTC time, request id."""
+    import logging
+    import time
+
+    class RequestIdFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.aws_request_id = _CurrentRequest.request_id
+            return True
+
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S",
+    )
+    formatter.converter = time.gmtime
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    handler.addFilter(RequestIdFilter())
+    logging.getLogger().addHandler(handler)
+
+
 def serve(request_fd: int, response_fd: int) -> int:
     """Init (import the handler), then answer invocations until the request pipe closes."""
     os.set_inheritable(request_fd, False)
@@ -250,6 +275,7 @@ def serve(request_fd: int, response_fd: int) -> int:
     _set_address_space_limit()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    _install_logging()
     context_class = _load_context_class()
     peak = _PeakMemory()
 
@@ -281,7 +307,7 @@ def serve(request_fd: int, response_fd: int) -> int:
         if frame is None:
             return 0
         request = loads(frame[:head_size])
-        request_id = request["id"]
+        request_id = _CurrentRequest.request_id = request["id"]
         out_of_memory = False
         ok = False
         try:

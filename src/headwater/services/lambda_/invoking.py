@@ -1,0 +1,321 @@
+"""Invoking functions: Invoke, the Python invoke API, Event queue and runtime lifecycle.
+
+``InvokeOperations`` is the invoking half of ``FunctionOperations`` (which adds function
+resources and resolution); it owns the function runtime (worker pools or inline mode),
+created on the first invocation, and stops it in ``close``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from headwater.core.errors import AwsError
+from headwater.core.ids import request_id as new_request_id
+from headwater.core.values import as_bytes
+from headwater.runtime.environment import FunctionSpec
+from headwater.runtime.inline import InlineRuntime
+from headwater.runtime.invocation import (
+    EventInvocation,
+    EventQueue,
+    FunctionRuntime,
+    InvocationRequest,
+    InvocationResult,
+)
+from headwater.runtime.logs import DEFAULT_RETENTION_BYTES, LogStore
+from headwater.runtime.pool import DEFAULT_IDLE_TIMEOUT, WorkerPools
+from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.services.lambda_ import validation as check
+
+#: Sync invoke request/response payload limit (bytes).
+MAX_SYNC_PAYLOAD = 6_291_456
+#: Async (Event) invoke payload limit (bytes).
+MAX_ASYNC_PAYLOAD = 1_048_576
+#: What Lambda's error message says the response limit is.
+RESPONSE_LIMIT_IN_MESSAGE = 6_291_556
+
+
+class InvokeOperations(Service):
+    """Invoke and the runtime behind it (mixed into ``FunctionOperations``)."""
+
+    if TYPE_CHECKING:
+        # Provided by FunctionOperations.
+        def _arn(self, name: str, qualifier: str | None = None) -> str: ...
+
+        def _cached_spec(self, name: str) -> FunctionSpec | None: ...
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._runtime: FunctionRuntime | InlineRuntime | None = None
+        self._pools: WorkerPools | None = None
+        self._events: EventQueue | None = None
+        self._runtime_lock = threading.Lock()
+        self._runtime_closed = False
+        self.function_logs_store = LogStore(
+            self.env.data_dir,
+            int(self.env.options.get("function_log_retention_bytes", DEFAULT_RETENTION_BYTES)),
+        )
+
+    def _drain(self, function_name: str) -> None:
+        """Stop a function's idle workers (busy ones stop when they finish)."""
+        if isinstance(self._runtime, InlineRuntime):
+            self._runtime.drain(function_name)
+        elif self._pools is not None:
+            self._pools.drain(function_name)
+
+    def _get_runtime(self) -> FunctionRuntime | InlineRuntime:
+        runtime = self._runtime
+        if runtime is not None:
+            return runtime
+        with self._runtime_lock:
+            if self._runtime_closed:
+                raise RuntimeError("the Lambda service is closed")
+            if self._runtime is None:
+                options = self.env.options
+                if options.get("functions", "process") == "inline":
+                    self._runtime = InlineRuntime(
+                        self.function_logs_store, lambda: self.env.endpoint_url
+                    )
+                else:
+                    workers = options.get("function_workers")
+                    self._pools = WorkerPools(
+                        max_workers=int(workers) if workers else None,
+                        idle_timeout=float(
+                            options.get("function_idle_timeout", DEFAULT_IDLE_TIMEOUT)
+                        ),
+                        endpoint_url=lambda: self.env.endpoint_url,
+                    )
+                    self._runtime = FunctionRuntime(self._pools, self.function_logs_store)
+            return self._runtime
+
+    @property
+    def worker_pools(self) -> WorkerPools | None:
+        """The worker pools (``None`` before the first invocation or in inline mode)."""
+        return self._pools
+
+    def _prepare(
+        self, function_ref: str, payload: bytes, invocation_type: str, qualifier: str | None
+    ) -> tuple[FunctionSpec, str] | InvocationResult:
+        try:
+            parsed = check.parse_function_ref(function_ref, qualifier)
+            spec = self._cached_spec(parsed.name)
+            if spec is None or parsed.qualifier not in (None, "$LATEST"):
+                raise check.not_found(self._arn(parsed.name, parsed.qualifier))
+            if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+                raise check.invalid_parameter(f"Invalid invocation type: {invocation_type}")
+            limit = MAX_SYNC_PAYLOAD if invocation_type != "Event" else MAX_ASYNC_PAYLOAD
+            if len(payload) > limit:
+                operation_name = "InvokeFunction" if invocation_type != "Event" else "InvokeAsync"
+                raise check.user_error(
+                    "RequestTooLargeException",
+                    f"Request must be smaller than {limit} bytes for the {operation_name} "
+                    "operation",
+                    413,
+                )
+            if payload:
+                try:
+                    orjson.loads(payload)
+                except orjson.JSONDecodeError as exc:
+                    raise check.user_error(
+                        "InvalidRequestContentException",
+                        f"Could not parse request body into json: Could not parse payload into "
+                        f"json: {exc}",
+                    ) from None
+        except AwsError as error:
+            return _service_error(error)
+        return spec, self._arn(spec.name, parsed.qualifier)
+
+    def invoke_function(
+        self,
+        function_ref: str,
+        payload: bytes | str = b"",
+        *,
+        invocation_type: str = "RequestResponse",
+        log_tail: bool = False,
+        qualifier: str | None = None,
+        client_context: dict[str, Any] | None = None,
+    ) -> InvocationResult:
+        """Invoke a function and wait for the result (blocking; any thread)."""
+        data = as_bytes(payload)
+        prepared = self._prepare(function_ref, data, invocation_type, qualifier)
+        if isinstance(prepared, InvocationResult):
+            return prepared
+        spec, invoked_arn = prepared
+        if invocation_type != "RequestResponse":
+            return self._not_run(spec, data, invocation_type)
+        request = InvocationRequest(data, invoked_arn, log_tail, client_context)
+        return _check_response_size(self._get_runtime().invoke(spec, request))
+
+    async def invoke_async(
+        self,
+        function_ref: str,
+        payload: bytes | str = b"",
+        *,
+        invocation_type: str = "RequestResponse",
+        log_tail: bool = False,
+        qualifier: str | None = None,
+        client_context: dict[str, Any] | None = None,
+    ) -> InvocationResult:
+        """Invoke a function from any asyncio loop without blocking it."""
+        data = as_bytes(payload)
+        prepared = self._prepare(function_ref, data, invocation_type, qualifier)
+        if isinstance(prepared, InvocationResult):
+            return prepared
+        spec, invoked_arn = prepared
+        if invocation_type != "RequestResponse":
+            return self._not_run(spec, data, invocation_type)
+        request = InvocationRequest(data, invoked_arn, log_tail, client_context)
+        return _check_response_size(await self._get_runtime().invoke_async(spec, request))
+
+    def _not_run(
+        self, spec: FunctionSpec, payload: bytes, invocation_type: str
+    ) -> InvocationResult:
+        """Event (queued) and DryRun (validated only) invocations."""
+        if invocation_type == "Event":
+            self._event_queue().submit(spec.name, payload)
+        return InvocationResult(
+            status="ok",
+            payload=b"",
+            function_error=None,
+            executed_version="$LATEST",
+            request_id=new_request_id(),
+            log_tail=None,
+            duration_ms=0.0,
+        )
+
+    def _event_queue(self) -> EventQueue:
+        with self._runtime_lock:
+            if self._events is None:
+                if self._runtime_closed:
+                    raise RuntimeError("the Lambda service is closed")
+                self._events = EventQueue(self._run_event, self.env.clock)
+            return self._events
+
+    def _run_event(self, item: EventInvocation) -> InvocationResult | None:
+        spec = self._cached_spec(item.function_name)
+        if spec is None:
+            return None  # deleted meanwhile: the event is dropped
+        request = InvocationRequest(item.payload, spec.arn)
+        return self._get_runtime().invoke(spec, request)
+
+    def wait_for_event_invocations(self, timeout: float = 10.0) -> bool:
+        """Wait until no Event invocation is running or due; False on timeout."""
+        events = self._events
+        return True if events is None else events.wait_idle(timeout)
+
+    @property
+    def event_results(self) -> list[tuple[EventInvocation, InvocationResult]]:
+        """Recent Event invocation attempts and their results (oldest first)."""
+        events = self._events
+        return [] if events is None else list(events.results)
+
+    def function_logs(self, function_name: str) -> str:
+        """The retained log text of a function (START/END/REPORT and its output)."""
+        return self.function_logs_store.read(function_name)
+
+    @operation("Invoke")
+    def invoke(self, params: Params, ctx: RequestContext) -> Result:
+        invocation_type = params.get("InvocationType", "RequestResponse")
+        log_type = params.get("LogType", "None")
+        client_context = None
+        if params.get("ClientContext"):
+            try:
+                client_context = orjson.loads(base64.b64decode(params["ClientContext"]))
+            except (binascii.Error, ValueError):
+                raise check.invalid_parameter(
+                    "Client context must be a valid Base64-encoded JSON object."
+                ) from None
+        payload = as_bytes(params["Payload"]) if params.get("Payload") is not None else b""
+        result = self.invoke_function(
+            params.get("FunctionName", ""),
+            payload,
+            invocation_type=invocation_type,
+            log_tail=log_type == "Tail",
+            qualifier=params.get("Qualifier"),
+            client_context=client_context,
+        )
+        if result.status in ("throttled", "service_error"):
+            raise _result_error(result)
+        status = {"RequestResponse": 200, "Event": 202, "DryRun": 204}[invocation_type]
+        response: Result = {"StatusCode": status, "_status": status}
+        if invocation_type == "RequestResponse":
+            response["ExecutedVersion"] = result.executed_version
+            if result.function_error is not None:
+                response["FunctionError"] = result.function_error
+            if result.log_tail is not None:
+                response["LogResult"] = base64.b64encode(result.log_tail.encode()).decode()
+        response["Payload"] = result.payload
+        return response
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop Event dispatchers and every worker process."""
+        with self._runtime_lock:
+            self._runtime_closed = True
+            events, runtime = self._events, self._runtime
+        if events is not None:
+            events.close()
+        if self._pools is not None:
+            self._pools.close()
+        if isinstance(runtime, InlineRuntime):
+            runtime.close()
+        self.function_logs_store.close()
+        super().close()
+
+
+def _service_error(error: AwsError) -> InvocationResult:
+    return InvocationResult(
+        status="service_error",
+        payload=b"",
+        function_error=None,
+        executed_version="$LATEST",
+        request_id=new_request_id(),
+        log_tail=None,
+        duration_ms=0.0,
+        error_code=error.code,
+        error_message=error.message,
+    )
+
+
+def _result_error(result: InvocationResult) -> AwsError:
+    if result.status == "throttled":
+        return AwsError(
+            "TooManyRequestsException",
+            result.error_message or "Rate Exceeded.",
+            status=429,
+            fields={"Type": "User", "Reason": result.reason},
+            headers={"Retry-After": "1"},
+        )
+    code = result.error_code or "ServiceException"
+    status = {
+        "ResourceNotFoundException": 404,
+        "RequestTooLargeException": 413,
+        "ServiceException": 500,
+    }.get(code, 400)
+    return AwsError(code, result.error_message or code, status=status, fields={"Type": "User"})
+
+
+def _check_response_size(result: InvocationResult) -> InvocationResult:
+    if result.status != "ok" or len(result.payload) <= MAX_SYNC_PAYLOAD:
+        return result
+    body = orjson.dumps(
+        {
+            "errorMessage": "Response payload size exceeded maximum allowed payload size "
+            f"({RESPONSE_LIMIT_IN_MESSAGE} bytes).",
+            "errorType": "Function.ResponseSizeTooLarge",
+        }
+    )
+    return InvocationResult(
+        status="function_error",
+        payload=body,
+        function_error="Unhandled",
+        executed_version=result.executed_version,
+        request_id=result.request_id,
+        log_tail=result.log_tail,
+        duration_ms=result.duration_ms,
+    )
