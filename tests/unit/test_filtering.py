@@ -467,6 +467,12 @@ def test_limits() -> None:
     assert reason(parallel_ors) == "Too many $or combinations (more than 1000)"
     assert reason({"a": [{"wildcard": "*a*b*c*d*e*"}]}).startswith("Rule is too complex")
     assert matches({"a": [{"wildcard": "*a*b*c*d*"}]}, {"a": "xaybzcwd"})
+    # repeated sequences after a wildcard count too
+    assert reason({"a": [{"wildcard": "*" + "a" * 11}]}).startswith("Rule is too complex")
+    assert reason({"a": [{"anything-but": {"wildcard": ["ok*", "*" + "ab" * 6]}}]}).startswith(
+        "Rule is too complex"
+    )
+    assert matches({"a": [{"wildcard": "x*" + "\\*" * 20}]}, {"a": "xy" + "*" * 20})
 
 
 def _nest(depth: int, leaf: Any) -> Any:
