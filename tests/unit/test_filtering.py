@@ -472,7 +472,7 @@ def test_limits() -> None:
     assert reason({"a": [{"anything-but": {"wildcard": ["ok*", "*" + "ab" * 10]}}]}).startswith(
         "Rule is too complex"
     )
-    assert matches({"a": [{"wildcard": "x*" + "\\*" * 20}]}, {"a": "xy" + "*" * 20})
+    assert matches({"a": [{"wildcard": "x*\\*y"}]}, {"a": "xab*y"})
 
 
 def _nest(depth: int, leaf: Any) -> Any:
