@@ -83,11 +83,12 @@ def test_standard_receivable_order_and_receive_state(store: QueueStore) -> None:
     store.insert_messages(queue, [message("a", 1.0), message("b", 2.0), message("c", 50.0)])
     ready = store.receivable(queue, now=10.0, limit=10)
     assert [m.body for m in ready] == ["a", "b"]
-    store.mark_received(queue, [Received(ready[0].row_id, None, 40.0, 1, 10.0)])
+    store.mark_received(queue, [Received(ready[0].row_id, None, 40.0, 1, 10.0, 10.0)])
     assert [m.body for m in store.receivable(queue, 10.0, 10)] == ["b"]
     got = store.get_message(queue, ready[0].row_id)
     assert got is not None
     assert (got.visible_at, got.receive_count, got.first_receive_at) == (40.0, 1, 10.0)
+    assert got.received_at == 10.0
     counts = store.counts(queue, 10.0)
     assert (counts.visible, counts.not_visible, counts.delayed) == (1, 1, 1)
     assert store.next_visible_at(queue, 10.0) == 40.0
@@ -117,7 +118,7 @@ def test_fifo_groups_block_on_head(store: QueueStore) -> None:
     ready = store.receivable(queue, 10.0, 10)
     assert [m.body for m in ready] == ["a1", "a2", "b1", "b2"]
     a1 = ready[0]
-    store.mark_received(queue, [Received(a1.row_id, "A", 40.0, 1, 10.0)])
+    store.mark_received(queue, [Received(a1.row_id, "A", 40.0, 1, 10.0, 10.0)])
     assert [m.body for m in store.receivable(queue, 10.0, 10)] == ["b1", "b2"]
     assert store.next_visible_at(queue, 10.0) == 40.0
     store.delete_messages(queue, [a1])
@@ -159,7 +160,7 @@ def test_delete_received_matches_latest_receive_only(store: QueueStore) -> None:
         queue = new_queue(store, name)
         store.insert_messages(queue, [message("a", 1.0, "g"), message("b", 2.0, "g")])
         a, b = store.receivable(queue, 10.0, 10)
-        store.mark_received(queue, [Received(a.row_id, "g", 20.0, 1, 10.0)])
+        store.mark_received(queue, [Received(a.row_id, "g", 20.0, 1, 10.0, 10.0)])
         assert store.delete_received(queue, [(a.row_id, 0, a.message_id)]) == 0
         assert store.delete_received(queue, [(a.row_id, 1, "other-id")]) == 0
         assert store.delete_received(queue, [(a.row_id, 1, a.message_id)]) == 1

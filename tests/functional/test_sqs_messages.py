@@ -318,6 +318,23 @@ def test_change_message_visibility(sqs: Any, url: str, clock: ManualClock) -> No
     sqs.delete_message(QueueUrl=url, ReceiptHandle=newest)
 
 
+def test_visibility_limit_is_twelve_hours_from_the_receive(
+    sqs: Any, url: str, clock: ManualClock
+) -> None:
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    clock.advance(20)
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=43_180)
+    expect_error(
+        lambda: sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=43_181
+        ),
+        "InvalidParameterValue",
+        "Value 43181 for parameter VisibilityTimeout is invalid. Reason: Total "
+        "VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+    )
+
+
 def test_malformed_receipt_handles(sqs: Any, url: str) -> None:
     sqs.send_message(QueueUrl=url, MessageBody="x")
     for handle in ("garbage", "AQEB!!!", "AQEBMXwx"):

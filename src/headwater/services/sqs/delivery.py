@@ -96,6 +96,7 @@ class DeliveryMixin(QueueAccess):
                 if message.first_receive_at is None:
                     message.first_receive_at = now
                 message.visible_at = visible_at
+                message.received_at = now
                 updates.append(
                     Received(
                         message.row_id,
@@ -103,6 +104,7 @@ class DeliveryMixin(QueueAccess):
                         visible_at,
                         message.receive_count,
                         message.first_receive_at,
+                        now,
                     )
                 )
                 handle = encode_receipt_handle(

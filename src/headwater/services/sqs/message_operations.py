@@ -343,6 +343,14 @@ class MessageOperations(DeliveryMixin):
             )
         if message.visible_at <= now:
             raise sqs_error("MessageNotInflight", "The message referred to isn't in flight.")
+        received_at = now if message.received_at is None else message.received_at
+        if now + seconds - received_at > MAX_VISIBILITY_TIMEOUT:
+            raise invalid_value(
+                seconds,
+                "VisibilityTimeout",
+                f"Total VisibilityTimeout for the message is beyond the limit "
+                f"[{MAX_VISIBILITY_TIMEOUT} seconds]",
+            )
         self.store.set_visible_at(queue.record, message.row_id, message.group_id, now + seconds)
 
     @operation("ChangeMessageVisibility")

@@ -79,6 +79,8 @@ class StoredMessage:
     sequence_number: str | None
     trace_header: str | None
     dead_letter_source_arn: str | None
+    #: Clock time of the latest receive (the 12-hour visibility limit counts from it).
+    received_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -90,6 +92,7 @@ class Received:
     visible_at: float
     receive_count: int
     first_receive_at: float
+    received_at: float
 
 
 @dataclass(slots=True)

@@ -158,6 +158,7 @@ class MemoryQueueStore:
                 message.visible_at = u.visible_at
                 message.receive_count = u.receive_count
                 message.first_receive_at = u.first_receive_at
+                message.received_at = u.received_at
 
     def get_message(self, queue: QueueRecord, row_id: int) -> StoredMessage | None:
         message = self._state(queue).messages.get(row_id)

@@ -92,6 +92,7 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX sqs_move_tasks_source ON sqs_move_tasks (source_arn, started_at)
     """,
+    "ALTER TABLE sqs_messages ADD COLUMN received_at REAL",
 ]
 
 _QUEUE_COLUMNS = (
@@ -100,7 +101,7 @@ _QUEUE_COLUMNS = (
 _MESSAGE_COLUMNS = (
     "row_id, message_id, body, md5_of_body, message_attributes, md5_of_message_attributes,"
     " sent_at, visible_at, receive_count, first_receive_at, sender_id, group_id, dedup_id,"
-    " sequence_number, trace_header, dead_letter_source_arn"
+    " sequence_number, trace_header, dead_letter_source_arn, received_at"
 )
 _INSERT_MESSAGE = (
     "INSERT INTO sqs_messages (queue_id, visible_at, sent_at, message_id, body, md5_of_body,"
@@ -311,9 +312,12 @@ class SqliteQueueStore:
 
     def mark_received(self, queue: QueueRecord, updates: Sequence[Received]) -> None:
         self._conn.executemany(
-            "UPDATE sqs_messages SET visible_at = ?, receive_count = ?, first_receive_at = ?"
-            " WHERE row_id = ?",
-            [(u.visible_at, u.receive_count, u.first_receive_at, u.row_id) for u in updates],
+            "UPDATE sqs_messages SET visible_at = ?, receive_count = ?, first_receive_at = ?,"
+            " received_at = ? WHERE row_id = ?",
+            [
+                (u.visible_at, u.receive_count, u.first_receive_at, u.received_at, u.row_id)
+                for u in updates
+            ],
         )
         if queue.fifo:
             self._conn.executemany(
