@@ -6,7 +6,7 @@ import importlib
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headwater.client import ServiceClient
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
@@ -22,6 +22,11 @@ SERVICE_CLASSES: dict[str, str] = {
 }
 
 DEFAULT_DATA_DIR = Path("~/.headwater")
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from headwater.esm.engine import EsmEngine
 
 
 class Headwater:
@@ -61,6 +66,7 @@ class Headwater:
         self._services: dict[str, Service] = {}
         self._lock = threading.RLock()
         self._closed = False
+        self._engine: EsmEngine | None = None
 
     @classmethod
     def in_memory(cls, **kwargs: Any) -> Headwater:
@@ -108,8 +114,33 @@ class Headwater:
         )
         return ServiceClient(self.service(service_name), context, validate=validate)
 
+    @property
+    def engine(self) -> EsmEngine:
+        """The event source mapping engine (created on first use; runs after ``start``)."""
+        with self._lock:
+            if self._engine is None:
+                from headwater.esm.engine import EsmEngine
+
+                self._engine = EsmEngine(self.env)
+            return self._engine
+
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> Headwater:
+        """Run every enabled event source mapping, on ``loop`` or a background-thread loop.
+
+        Returns ``self``, so ``with Headwater(...).start() as hw:`` stops it on exit.
+        """
+        self.engine.start(loop)
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the mappings; in-flight batches settle or their messages are returned."""
+        engine = self._engine
+        if engine is not None:
+            engine.stop(timeout)
+
     def close(self) -> None:
         """Stop everything and close the database; safe to call twice."""
+        self.stop()
         with self._lock:
             if self._closed:
                 return

@@ -47,6 +47,9 @@ class Poller(Protocol):
     def reconfigure(self, record: MappingRecord) -> None: ...
     @property
     def idle(self) -> bool: ...
+    @property
+    def asleep(self) -> bool: ...
+    def wake_at(self) -> float | None: ...
     def metrics_snapshot(self) -> MappingMetricsSnapshot: ...
 
 
@@ -249,6 +252,16 @@ class EsmEngine:
         """Counters of a running mapping (``None`` if it has no poller)."""
         poller = self._pollers.get(uuid)
         return None if poller is None else poller.metrics_snapshot()
+
+    def is_asleep(self, uuid: str) -> bool:
+        """Whether the mapping waits (for messages, a window, time) with nothing in flight."""
+        poller = self._pollers.get(uuid)
+        return poller is None or poller.asleep
+
+    def wake_at(self, uuid: str) -> float | None:
+        """Clock time the mapping next acts on its own (window close, message visible)."""
+        poller = self._pollers.get(uuid)
+        return None if poller is None else poller.wake_at()
 
     def is_idle(self, uuid: str) -> bool:
         """Whether the mapping has no batch in flight and none being assembled."""

@@ -318,7 +318,7 @@ def compile_record_filter(criteria: dict[str, Any] | None, kind: SourceKind) -> 
     """The compiled filter of a mapping, or ``None`` when it keeps every record."""
     if not criteria or not criteria.get("Filters"):
         return None
-    from headwater.filtering import compile_filter_criteria
+    from headwater.core.filtering import compile_filter_criteria
 
     compiled: RecordFilter = compile_filter_criteria(criteria, kind)
     return compiled

@@ -93,6 +93,8 @@ class SqsPoller:
         self._in_flight: dict[asyncio.Task[None], Batch] = {}
         self._stopping = False
         self._backlog = False
+        #: True only while the receive loop sleeps for lack of messages (see ``idle``).
+        self._waiting = False
         self._facts: QueueFacts | None = None
         self._function_timeout: int | None = None
         self.settings = PollerSettings.from_record(record)
@@ -117,8 +119,21 @@ class SqsPoller:
 
     @property
     def idle(self) -> bool:
-        """Nothing in flight and nothing waiting to be batched."""
-        return not self._in_flight and not self.builder.pending
+        """Asleep for lack of messages, with nothing in flight or waiting to be batched.
+
+        Read from other threads (test helpers): ``_waiting`` is only set at the await, so a
+        receive half-way through its batching never looks idle.
+        """
+        return self._waiting and not self._in_flight and not self.builder.pending
+
+    @property
+    def asleep(self) -> bool:
+        """Waiting for messages, a window to close or time to pass, nothing in flight."""
+        return self._waiting and not self._in_flight
+
+    def wake_at(self) -> float | None:
+        """Clock time the poller next has something to do without a wake-up."""
+        return self._next_wake_time()
 
     def metrics_snapshot(self) -> MappingMetricsSnapshot:
         snapshot = self.metrics.snapshot()
@@ -167,7 +182,11 @@ class SqsPoller:
                 continue  # the queue may hold more to fill the batch right away
             if not self._in_flight and not self.builder.pending:
                 self.scaler.observe_empty(now)
-            await self.pulse.sleep_until(self.clock, self._next_wake_time())
+            self._waiting = True
+            try:
+                await self.pulse.sleep_until(self.clock, self._next_wake_time())
+            finally:
+                self._waiting = False
         return None
 
     def _next_wake_time(self) -> float | None:
