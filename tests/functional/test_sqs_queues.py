@@ -365,3 +365,52 @@ def test_list_dead_letter_source_queues(sqs) -> None:  # type: ignore[no-untyped
     )
     assert rest["queueUrls"] == [AWS_URL + "s2"]
     assert sqs.list_dead_letter_source_queues(QueueUrl=AWS_URL + "unrelated")["queueUrls"] == []
+
+
+def test_add_and_remove_permission(sqs) -> None:  # type: ignore[no-untyped-def]
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    sqs.add_permission(
+        QueueUrl=url, Label="send", AWSAccountIds=["111122223333"], Actions=["SendMessage"]
+    )
+    sqs.add_permission(
+        QueueUrl=url,
+        Label="both",
+        AWSAccountIds=["111122223333", "444455556666"],
+        Actions=["ReceiveMessage", "DeleteMessage"],
+    )
+    policy = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    )
+    assert policy["Id"] == "arn:aws:sqs:us-east-1:000000000000:q/SQSDefaultPolicy"
+    assert policy["Statement"][0] == {
+        "Sid": "send",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "SQS:SendMessage",
+        "Resource": "arn:aws:sqs:us-east-1:000000000000:q",
+    }
+    assert policy["Statement"][1]["Action"] == ["SQS:ReceiveMessage", "SQS:DeleteMessage"]
+    expect_error(
+        lambda: sqs.add_permission(
+            QueueUrl=url, Label="send", AWSAccountIds=["1"], Actions=["SendMessage"]
+        ),
+        "InvalidParameterValue",
+        "Value send for parameter Label is invalid. Reason: Already exists.",
+    )
+    expect_error(
+        lambda: sqs.add_permission(
+            QueueUrl=url, Label="x", AWSAccountIds=["1"], Actions=["CreateQueue"]
+        ),
+        "InvalidParameterValue",
+        "Value SQS:CreateQueue for parameter ActionName is invalid. Reason: Only the queue "
+        "owner is allowed to invoke this action.",
+    )
+    sqs.remove_permission(QueueUrl=url, Label="send")
+    sqs.remove_permission(QueueUrl=url, Label="both")
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert "Policy" not in attrs
+    expect_error(
+        lambda: sqs.remove_permission(QueueUrl=url, Label="send"),
+        "InvalidParameterValue",
+        "Value send for parameter Label is invalid. Reason: can't find label on existing policy.",
+    )
