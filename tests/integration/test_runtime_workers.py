@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -86,6 +87,10 @@ def hog(event, context):
 
 def not_json(event, context):
     return {1, 2, 3}
+
+
+def which(event, context):
+    return {"exe": sys.executable, "orjson": "orjson" in sys.modules, "event": event}
 
 
 def big_output(event, context):
@@ -530,3 +535,41 @@ def test_logging_module_output_is_formatted_like_lambda(hw: Headwater, tmp_path:
     assert stamp.endswith("Z") and "T" in stamp
     assert rid == result.request_id
     assert message == "processing 7"
+
+
+def test_cancelled_async_invocation_releases_its_worker(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "cancel", "handlers.hold", reserved_concurrency=1, timeout=30)
+
+    async def main() -> object:
+        task = asyncio.create_task(hw.lambda_.invoke_async("cancel", b'{"seconds": 20}'))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return await hw.lambda_.invoke_async("cancel", b'{"seconds": 0}')
+
+    result = asyncio.run(main())
+    assert result.status == "ok"  # the slot of the cancelled invocation was freed
+    assert hw.lambda_.worker_pools.spawned == 2
+
+
+def test_runtime_interpreter_mapping_and_stdlib_json_fallback(
+    code_dir: Path, tmp_path: Path
+) -> None:
+    # A wrapper "interpreter" on which orjson cannot be imported: the worker falls back to json.
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "orjson.py").write_text("raise ImportError('blocked for this test')\n")
+    wrapper = tmp_path / "python-no-orjson"
+    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH={blocker} exec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    with Headwater.in_memory(function_interpreters={"python3.10": str(wrapper)}) as hw:
+        make(hw, code_dir, "old", "handlers.which", runtime="python3.10")
+        make(hw, code_dir, "new", "handlers.which", runtime="python3.12")
+        old = orjson.loads(hw.lambda_.invoke_function("old", b'{"k": [1, 2]}').payload)
+        new = orjson.loads(hw.lambda_.invoke_function("new", b'{"k": [1, 2]}').payload)
+        assert old == {"exe": sys.executable, "orjson": False, "event": {"k": [1, 2]}}
+        assert new["orjson"] is True
+        make(hw, code_dir, "old_fail", "handlers.not_json", runtime="python3.10")
+        failed = orjson.loads(hw.lambda_.invoke_function("old_fail", b"{}").payload)
+        assert failed["errorType"] == "Runtime.MarshalError"

@@ -117,18 +117,22 @@ class FunctionRuntime:
         if isinstance(got, Throttle):
             return throttled(got, rid)
         worker = got
-        init_log = ""
-        if not worker.ready:
-            end = worker.wait_frame(INIT_TIMEOUT)
-            init_log = self._on_init(worker, end)
+        try:
+            init_log = ""
             if not worker.ready:
-                return self._finish(
-                    worker, request, rid, end=end, duration_ms=0.0, init_log=init_log
-                )
-        started = time.perf_counter()
-        sent = worker.send(self._header(spec, worker, request, rid), request.payload)
-        end = worker.wait_frame(float(spec.timeout)) if sent else "eof"
-        duration_ms = (time.perf_counter() - started) * 1000.0
+                end = worker.wait_frame(INIT_TIMEOUT)
+                init_log = self._on_init(worker, end)
+                if not worker.ready:
+                    return self._finish(
+                        worker, request, rid, end=end, duration_ms=0.0, init_log=init_log
+                    )
+            started = time.perf_counter()
+            sent = worker.send(self._header(spec, worker, request, rid), request.payload)
+            end = worker.wait_frame(float(spec.timeout)) if sent else "eof"
+            duration_ms = (time.perf_counter() - started) * 1000.0
+        except BaseException:
+            self._abandon(worker)
+            raise
         return self._finish(
             worker, request, rid, end=end, duration_ms=duration_ms, init_log=init_log
         )
@@ -138,31 +142,51 @@ class FunctionRuntime:
     async def invoke_async(
         self, spec: FunctionSpec, request: InvocationRequest
     ) -> InvocationResult:
-        """Run one invocation without blocking the running event loop."""
+        """Run one invocation without blocking the running event loop.
+
+        Cancelling the awaiting task kills the worker (its invocation is abandoned).
+        """
         rid = new_request_id()
         got = self.pools.reserve(spec)
         if isinstance(got, Throttle):
             return throttled(got, rid)
         if isinstance(got, Reservation):
-            loop = asyncio.get_running_loop()
-            worker = await loop.run_in_executor(None, self.pools.start, got)
+            starting = asyncio.get_running_loop().run_in_executor(None, self.pools.start, got)
+            try:
+                worker = await asyncio.shield(starting)
+            except asyncio.CancelledError:
+                starting.add_done_callback(self._abandon_started)
+                raise
         else:
             worker = got
-        init_log = ""
-        if not worker.ready:
-            end = await worker.wait_frame_async(INIT_TIMEOUT)
-            init_log = self._on_init(worker, end)
+        try:
+            init_log = ""
             if not worker.ready:
-                return self._finish(
-                    worker, request, rid, end=end, duration_ms=0.0, init_log=init_log
-                )
-        started = time.perf_counter()
-        sent = worker.send(self._header(spec, worker, request, rid), request.payload)
-        end = await worker.wait_frame_async(float(spec.timeout)) if sent else "eof"
-        duration_ms = (time.perf_counter() - started) * 1000.0
+                end = await worker.wait_frame_async(INIT_TIMEOUT)
+                init_log = self._on_init(worker, end)
+                if not worker.ready:
+                    return self._finish(
+                        worker, request, rid, end=end, duration_ms=0.0, init_log=init_log
+                    )
+            started = time.perf_counter()
+            sent = worker.send(self._header(spec, worker, request, rid), request.payload)
+            end = await worker.wait_frame_async(float(spec.timeout)) if sent else "eof"
+            duration_ms = (time.perf_counter() - started) * 1000.0
+        except BaseException:
+            self._abandon(worker)
+            raise
         return self._finish(
             worker, request, rid, end=end, duration_ms=duration_ms, init_log=init_log
         )
+
+    def _abandon(self, worker: Worker) -> None:
+        """An invocation was interrupted (cancelled task, KeyboardInterrupt): drop its worker."""
+        worker.kill("abandoned")
+        self.pools.release(worker, reusable=False)
+
+    def _abandon_started(self, starting: asyncio.Future[Worker]) -> None:
+        if not starting.cancelled() and starting.exception() is None:
+            self._abandon(starting.result())
 
     # -- shared ----------------------------------------------------------------------------
 

@@ -73,11 +73,14 @@ class WorkerPools:
         max_workers: int | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         python: str | None = None,
+        interpreters: dict[str, str] | None = None,
         endpoint_url: Callable[[], str | None] | None = None,
     ) -> None:
         self.max_workers = max_workers or default_max_workers()
         self.idle_timeout = idle_timeout
         self.python = python or sys.executable
+        #: Runtime name -> Python executable; runtimes not listed use ``python``.
+        self.interpreters = dict(interpreters or {})
         self._endpoint_url = endpoint_url or (lambda: None)
         self._lock = threading.Lock()
         self._pools: dict[str, FunctionPool] = {}
@@ -132,7 +135,9 @@ class WorkerPools:
         pool = reservation.pool
         try:
             worker = spawn_worker(
-                reservation.spec, python=self.python, endpoint_url=self._endpoint_url()
+                reservation.spec,
+                python=self.interpreters.get(reservation.spec.runtime, self.python),
+                endpoint_url=self._endpoint_url(),
             )
         except BaseException:
             with self._lock:

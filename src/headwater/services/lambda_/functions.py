@@ -16,7 +16,10 @@ Python API for the ESM engine, the wire layer and users:
 
 Options (``Headwater(..., functions="inline")`` etc., read from ``env.options``):
 ``functions`` ("process" default, or "inline"), ``function_workers`` (global cap on
-worker processes), ``function_idle_timeout`` (seconds), ``function_log_retention_bytes``.
+worker processes, default 4 per CPU), ``function_idle_timeout`` (seconds, default 300),
+``function_log_retention_bytes`` (default 10 MB per function), ``function_interpreters``
+(``{"python3.12": "/usr/bin/python3.12"}``: by default every runtime runs on the
+interpreter running headwater).
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ class InvokeOperations(Service):
                             options.get("function_idle_timeout", DEFAULT_IDLE_TIMEOUT)
                         ),
                         endpoint_url=lambda: self.env.endpoint_url,
+                        interpreters=options.get("function_interpreters"),
                     )
                     self._runtime = FunctionRuntime(self._pools, self.function_logs_store)
             return self._runtime
