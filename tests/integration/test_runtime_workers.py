@@ -156,6 +156,10 @@ def test_worker_is_reused_and_init_runs_once(hw: Headwater, code_dir: Path) -> N
     logs = hw.lambda_.function_logs("f")
     assert logs.count("init ran") == 1
     assert logs.count("Init Duration:") == 1
+    assert logs.startswith(
+        "INIT_START Runtime Version: python:3.12.headwater\tRuntime Version ARN: "
+        "arn:aws:lambda:us-east-1::runtime:headwater-python3.12\ninit ran\nSTART RequestId: "
+    )
 
 
 def test_nested_package_handler(hw: Headwater, code_dir: Path) -> None:

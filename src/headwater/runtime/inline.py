@@ -191,7 +191,8 @@ class InlineRuntime:
             finally:
                 with contextlib.suppress(ValueError):
                     sys.path.remove(root)
-        return handler, error, (time.perf_counter() - started) * 1000.0, output.getvalue()
+        init_log = logs.init_start_line(spec.runtime, spec.region) + output.getvalue()
+        return handler, error, (time.perf_counter() - started) * 1000.0, init_log
 
     @contextlib.contextmanager
     def _environment(self, spec: FunctionSpec, stream: str) -> Iterator[None]:

@@ -212,7 +212,8 @@ class FunctionRuntime:
             worker.init_error = end.header.get("error")
         elif end == "timeout":
             worker.kill("init-timeout")
-        return worker.read_new_log()
+        spec = worker.spec
+        return logs.init_start_line(spec.runtime, spec.region) + worker.read_new_log()
 
     def _finish(
         self,

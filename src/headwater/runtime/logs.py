@@ -23,6 +23,15 @@ DEFAULT_RETENTION_BYTES = 10 * 1024 * 1024
 TAIL_BYTES = 4096
 
 
+def init_start_line(runtime: str, region: str) -> str:
+    """The line Lambda logs when an execution environment starts its init phase."""
+    version = runtime.replace("python", "python:") + ".headwater"
+    return (
+        f"INIT_START Runtime Version: {version}\t"
+        f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:headwater-{runtime}\n"
+    )
+
+
 def start_line(request_id: str, version: str) -> str:
     return f"START RequestId: {request_id} Version: {version}\n"
 
