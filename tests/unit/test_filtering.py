@@ -319,7 +319,11 @@ def test_escaped_unicode_in_pattern_text() -> None:
         ({"a": [{"numeric": ["<", 5, ">", 1]}]}, "Too many elements in numeric expression"),
         ({"a": [{"numeric": [">", 0, 5]}]}, "Bad value in numeric range: 5"),
         ({"a": [{"numeric": [">", 0, "<", 5, 6]}]}, "Too many terms in numeric range expression"),
-        ({"a": [{"numeric": [">", 5e9 + 1]}]}, "Value must be between -5.0E9 and 5.0E9, inclusive"),
+        # EventBridge's ranges check the bound order first (an open top is 5.0e9)
+        ({"a": [{"numeric": [">", 5e9 + 1]}]}, "Bottom must be less than top"),
+        ({"a": [{"numeric": [">=", 5e9]}]}, "Bottom must be less than top"),
+        ({"a": [{"numeric": ["<", 6e9]}]}, "Value must be between -5.0E9 and 5.0E9, inclusive"),
+        ({"a": [{"numeric": ["=", -6e9]}]}, "Value must be between -5.0E9 and 5.0E9, inclusive"),
         ({"a": [{"numeric": [">", 5, "<", 5]}]}, "Bottom must be less than top"),
         ({"a": [{"numeric": [">", True]}]}, "Value of > must be numeric"),
         (
@@ -480,3 +484,21 @@ def _nest(depth: int, leaf: Any) -> Any:
     for _ in range(depth):
         value = {"a": value}
     return value
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # the rule compiler pulls tokens: an error in what was read wins over later syntax
+        ('{"a": "x", "b": [', '"a" must be an object or an array'),
+        ('{"a": [{"prefix": 1}], "a": ["ok"]}', "prefix match pattern must be a string"),
+        ('{"a": [], "b": nonsense', "Empty arrays are not allowed"),
+        (
+            '{"a": ["ok"], "b": {',
+            "Unexpected end-of-input: expected close marker for Object (start marker at "
+            '[Source: (String)"{"a": ["ok"], "b": {"; line: 1, column: 20])',
+        ),
+    ],
+)
+def test_errors_in_reading_order(text: str, message: str) -> None:
+    assert reason(text) == message

@@ -2,13 +2,16 @@
 
 EventBridge parses patterns with a streaming Jackson parser: it reads the first JSON value and
 ignores what follows, duplicate keys are allowed (the last one wins) and syntax errors carry
-Jackson's wording. Python's ``json`` module differs on all three, so patterns (small, at most a
-few KB) are read by this recursive-descent reader instead. Events are ordinary JSON and go through
-orjson elsewhere.
+Jackson's wording. The rule compiler pulls tokens one at a time, so a rule error early in the
+text is reported before a syntax error later in it, as EventBridge does. Python's ``json``
+module differs on all of this, so patterns (small, at most a few KB) are read by this pull
+tokenizer instead. Events are ordinary JSON and go through orjson elsewhere.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 #: What Jackson lists when it wanted a value.
@@ -43,13 +46,24 @@ def _is_ident_part(ch: str) -> bool:
     return ch.isalnum() or ch in "_$"
 
 
-class _Reader:
-    __slots__ = ("depth", "pos", "starts", "text")
+#: A token: (kind, value, text). Kinds: "{", "}", "[", "]", "field", "string", "number",
+#: "true", "false", "null", or None at the end of the input.
+Token = tuple[str | None, Any, str]
+END: Token = (None, None, "")
+_LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+
+
+class TokenReader:
+    """A pull parser over pattern text with Jackson's behaviour and messages."""
+
+    __slots__ = ("pos", "root_done", "stack", "starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
-        self.depth = 0
+        self.root_done = False
+        #: open containers: (kind, state); state is start | after_name | after_value
+        self.stack: list[tuple[str, str]] = []
         #: offsets of the open containers (for "start marker at" in end-of-input errors)
         self.starts: list[int] = []
 
@@ -99,106 +113,109 @@ class _Reader:
         token = text[start:end] or text[start : start + 1]
         return PatternSyntaxError(f"Unrecognized token '{token}': was expecting {_VALUE_LIST}")
 
-    # -- grammar ---------------------------------------------------------------------------
-    def value(self, context: str) -> Any:
+    # -- tokens ----------------------------------------------------------------------------
+    def next_token(self) -> Token:
+        """The next token, like Jackson's ``nextToken()``; END at the end of the root value."""
+        if not self.stack:
+            if self.root_done:
+                return END
+            self.root_done = True
+            ch = self.skip_ws()
+            if ch == "":
+                return END
+            return self.value_token(ch, "root")
+        kind, state = self.stack[-1]
         ch = self.skip_ws()
-        if ch == "":
-            return self._eof_in(context)
-        if ch == "{":
-            return self.obj()
-        if ch == "[":
-            return self.array()
-        if ch == '"':
-            self.pos += 1
-            return self.string()
-        if ch == "-" or ch.isdigit():
-            return self.number()
-        for word, result in (("true", True), ("false", False), ("null", None)):
-            if self.text.startswith(word, self.pos):
-                after = self.pos + len(word)
-                if after < len(self.text) and _is_ident_part(self.text[after]):
-                    raise self.invalid_token(self.pos)
-                self.pos = after
-                return result
-        if ch.isalpha() or ch in "_$":
-            raise self.invalid_token(self.pos)
-        if ch in "]}" and context != "root":
-            raise self.unexpected(ch, "expected a value")
-        raise self.unexpected(ch, f"expected a valid value {_VALUE_LIST}")
-
-    def _eof_in(self, context: str) -> Any:
-        if context == "root":
-            return _NOTHING
-        raise self.unclosed(context)
-
-    def obj(self) -> dict[str, Any]:
-        self.starts.append(self.pos)
-        self.pos += 1  # "{"
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise PatternSyntaxError(_DEPTH_MESSAGE.format(self.depth))
-        result: dict[str, Any] = {}
-        ch = self.skip_ws()
-        if ch == "}":
-            self.pos += 1
-            self.depth -= 1
-            self.starts.pop()
-            return result
-        while True:
+        if kind == "Object":
+            if state == "after_value":
+                if ch == "}":
+                    return self.close()
+                if ch == "":
+                    raise self.unclosed("Object")
+                if ch != ",":
+                    raise self.unexpected(ch, "was expecting comma to separate Object entries")
+                self.pos += 1
+                ch = self.skip_ws()
+            elif state == "start" and ch == "}":
+                return self.close()
+            elif state == "after_name":
+                if ch == "":
+                    raise self.unclosed("Object")
+                if ch != ":":
+                    raise self.unexpected(
+                        ch, "was expecting a colon to separate field name and value"
+                    )
+                self.pos += 1
+                self.stack[-1] = (kind, "after_value")
+                ch = self.skip_ws()
+                if ch == "":
+                    raise self.unclosed("Object")
+                return self.value_token(ch, "Object")
+            # a field name
             if ch == "":
                 raise self.unclosed("Object")
             if ch != '"':
                 raise self.unexpected(ch, "was expecting double-quote to start field name")
             self.pos += 1
-            key = self.string()
-            ch = self.skip_ws()
-            if ch == "":
-                raise self.unclosed("Object")
-            if ch != ":":
-                raise self.unexpected(ch, "was expecting a colon to separate field name and value")
-            self.pos += 1
-            # Duplicate keys: the later value wins, as in EventBridge.
-            result.pop(key, None)
-            result[key] = self.value("Object")
-            ch = self.skip_ws()
-            if ch == "}":
-                self.pos += 1
-                self.depth -= 1
-                self.starts.pop()
-                return result
-            if ch == "":
-                raise self.unclosed("Object")
-            if ch != ",":
-                raise self.unexpected(ch, "was expecting comma to separate Object entries")
-            self.pos += 1
-            ch = self.skip_ws()
-
-    def array(self) -> list[Any]:
-        self.starts.append(self.pos)
-        self.pos += 1  # "["
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise PatternSyntaxError(_DEPTH_MESSAGE.format(self.depth))
-        result: list[Any] = []
-        ch = self.skip_ws()
-        if ch == "]":
-            self.pos += 1
-            self.depth -= 1
-            self.starts.pop()
-            return result
-        while True:
-            result.append(self.value("Array"))
-            ch = self.skip_ws()
+            name = self.string()
+            self.stack[-1] = (kind, "after_name")
+            return ("field", name, name)
+        # Array
+        if state == "after_value":
             if ch == "]":
-                self.pos += 1
-                self.depth -= 1
-                self.starts.pop()
-                return result
+                return self.close()
             if ch == "":
                 raise self.unclosed("Array")
             if ch != ",":
                 raise self.unexpected(ch, "was expecting comma to separate Array entries")
             self.pos += 1
+            ch = self.skip_ws()
+        elif ch == "]":
+            return self.close()
+        if ch == "":
+            raise self.unclosed("Array")
+        self.stack[-1] = (kind, "after_value")
+        return self.value_token(ch, "Array")
+
+    def close(self) -> Token:
+        kind, _ = self.stack.pop()
+        self.starts.pop()
+        self.pos += 1
+        return ("}", None, "}") if kind == "Object" else ("]", None, "]")
+
+    def open(self, kind: str) -> Token:
+        if len(self.stack) >= _MAX_DEPTH:
+            raise PatternSyntaxError(_DEPTH_MESSAGE.format(len(self.stack) + 1))
+        self.stack.append((kind, "start"))
+        self.starts.append(self.pos)
+        self.pos += 1
+        return ("{", None, "{") if kind == "Object" else ("[", None, "[")
+
+    def value_token(self, ch: str, context: str) -> Token:
+        if ch == "{":
+            return self.open("Object")
+        if ch == "[":
+            return self.open("Array")
+        if ch == '"':
+            self.pos += 1
+            text = self.string()
+            return ("string", text, text)
+        if ch == "-" or ch.isdigit():
+            start = self.pos
+            number = self.number()
+            return ("number", number, self.text[start : self.pos])
+        for word in ("true", "false", "null"):
+            if self.text.startswith(word, self.pos):
+                after = self.pos + len(word)
+                if after < len(self.text) and _is_ident_part(self.text[after]):
+                    raise self.invalid_token(self.pos)
+                self.pos = after
+                return (word, _LITERALS[word], word)
+        if ch.isalpha() or ch in "_$":
+            raise self.invalid_token(self.pos)
+        if ch in "]}" and context != "root":
+            raise self.unexpected(ch, "expected a value")
+        raise self.unexpected(ch, f"expected a valid value {_VALUE_LIST}")
 
     def string(self) -> str:
         text = self.text
@@ -317,28 +334,36 @@ def _no_ctrl(text: str, start: int, end: int) -> bool:
     return all(ord(c) >= 32 for c in text[start:end])
 
 
-class _Nothing:
-    """Marker for an empty document."""
+class ValueTokens:
+    """The same token stream for a pattern given as a Python object."""
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self, value: Any) -> None:
+        self._tokens = _tokens_of(value)
+
+    def next_token(self) -> Token:
+        return next(self._tokens, END)
 
 
-_NOTHING: Any = _Nothing()
-_NOT_OBJECT: Any = _Nothing()
-
-
-def read_pattern_text(text: str) -> Any:
-    """Parse pattern text; returns the first JSON value, or ``None``-like marker if empty.
-
-    Raises PatternSyntaxError with Jackson's wording. Content after the first value is ignored,
-    as EventBridge's streaming parser never reads it.
-    """
-    reader = _Reader(text)
-    first = reader.skip_ws()
-    if first in ("[", '"'):
-        # Jackson's first token is already not an object; the rest is never read.
-        return _NOT_OBJECT
-    return reader.value("root")
-
-
-def is_nothing(value: Any) -> bool:
-    """True when read_pattern_text found no value at all (empty or blank text)."""
-    return value is _NOTHING
+def _tokens_of(value: Any) -> Iterator[Token]:
+    if isinstance(value, dict):
+        yield ("{", None, "{")
+        for key, child in value.items():
+            yield ("field", key, key)
+            yield from _tokens_of(child)
+        yield ("}", None, "}")
+    elif isinstance(value, list | tuple):
+        yield ("[", None, "[")
+        for child in value:
+            yield from _tokens_of(child)
+        yield ("]", None, "]")
+    elif isinstance(value, str):
+        yield ("string", value, value)
+    elif value is True or value is False or value is None:
+        text = json.dumps(value)
+        yield (text, value, text)
+    elif isinstance(value, int | float):
+        yield ("number", value, json.dumps(value))
+    else:
+        raise TypeError(f"not a JSON value: {type(value).__name__}")
