@@ -577,3 +577,34 @@ def test_runtime_interpreter_mapping_and_stdlib_json_fallback(
         make(hw, code_dir, "old_fail", "handlers.not_json", runtime="python3.10")
         failed = orjson.loads(hw.lambda_.invoke_function("old_fail", b"{}").payload)
         assert failed["errorType"] == "Runtime.MarshalError"
+
+
+def test_workers_exit_when_headwater_dies(code_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, threading\n"
+        "from headwater import Headwater\n"
+        "hw = Headwater.in_memory()\n"
+        f"hw.lambda_.create_function_from_directory('s', {str(code_dir)!r}, 'handlers.sleep',"
+        " timeout=60)\n"
+        "assert hw.lambda_.invoke_function('s', b'{\"seconds\": 0}').status == 'ok'\n"
+        "threading.Thread(target=hw.lambda_.invoke_function, args=('s', b'{\"seconds\": 60}'),"
+        " daemon=True).start()\n"
+        "import time\n"
+        "while hw.lambda_.worker_pools.worker_count('s') != (0, 1):\n"
+        "    time.sleep(0.01)\n"
+        "time.sleep(0.3)  # the warm worker is now inside the 60 s handler call\n"
+        "print(hw.lambda_.worker_pools.worker_pids('s')[0], flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        assert _alive(pid)
+    finally:
+        parent.kill()
+        parent.wait()
+    assert _wait_dead(pid, timeout=5.0)  # busy in a 60 s sleep, yet gone with its parent

@@ -260,6 +260,22 @@ def _install_logging() -> None:
     logging.getLogger().addHandler(handler)
 
 
+def _exit_with_parent() -> None:
+    """Exit if the parent (headwater) dies, even while a handler is busy or stuck."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="headwater-parent-watch", daemon=True).start()
+
+
 def serve(request_fd: int, response_fd: int) -> int:
     """Init (import the handler), then answer invocations until the request pipe closes."""
     os.set_inheritable(request_fd, False)
@@ -275,6 +291,7 @@ def serve(request_fd: int, response_fd: int) -> int:
     _set_address_space_limit()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    _exit_with_parent()
     _install_logging()
     context_class = _load_context_class()
     peak = _PeakMemory()
