@@ -23,12 +23,6 @@ _IPV4_SHAPE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 _IPV6_SHAPE = re.compile(r"[0-9a-fA-F:]*:[0-9a-fA-F:]*")
 
 
-def is_number(value: Any) -> bool:
-    """A JSON number (bool is an int subclass in Python but a JSON boolean)."""
-    kind = type(value)
-    return kind is int or kind is float
-
-
 def ip_literal(text: str) -> tuple[int, int] | None:
     """(version, integer) for an IPv4/IPv6 literal in EventBridge's accepted shapes, else None."""
     if _IPV4_SHAPE.fullmatch(text):
@@ -82,7 +76,7 @@ class FieldRules:
     any_tests: list[Predicate] = field(default_factory=list)
     exists_true: bool = False
     exists_false: bool = False
-    #: a short description of each rule, for the single-rule fast path.
+    #: how many rules were added (an empty rule array is an error)
     count: int = 0
 
     # -- adders (called by the parser) --------------------------------------------------------
