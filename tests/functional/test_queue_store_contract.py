@@ -9,6 +9,7 @@ import pytest
 
 from headwater.store.database import MemoryDatabase, SqliteDatabase
 from headwater.store.queues import (
+    DedupEntry,
     MoveTaskRecord,
     NewMessage,
     QueueRecord,
@@ -132,11 +133,14 @@ def test_fifo_groups_block_on_head(store: QueueStore) -> None:
 
 def test_dedup_entries_expire(store: QueueStore) -> None:
     queue = new_queue(store, "f.fifo")
-    store.put_dedup(queue, "", "d", message_id="m1", sequence_number="7", expires_at=100.0)
+    store.put_dedups(queue, [DedupEntry("", "d", "m1", "7", 100.0)])
     assert store.find_dedup(queue, "", "d", 99.0) == ("m1", "7")
     assert store.find_dedup(queue, "g", "d", 99.0) is None
     assert store.find_dedup(queue, "", "d", 100.0) is None
-    store.put_dedup(queue, "", "d", message_id="m2", sequence_number=None, expires_at=400.0)
+    store.put_dedups(
+        queue, [DedupEntry("", "d", "m2", None, 400.0), DedupEntry("g", "d", "m3", "9", 400.0)]
+    )
+    assert store.find_dedup(queue, "g", "d", 200.0) == ("m3", "9")
     assert store.find_dedup(queue, "", "d", 200.0) == ("m2", None)
 
 

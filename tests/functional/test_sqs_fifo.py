@@ -163,3 +163,17 @@ def test_many_groups_interleave(sqs: Any, url: str) -> None:
     assert sorted(got) == sorted(["a0", "b1", "a2", "b3", "a4", "b5"])
     assert [b for b in got if b[0] == "a"] == ["a0", "a2", "a4"]
     assert [b for b in got if b[0] == "b"] == ["b1", "b3", "b5"]
+
+
+def test_group_stays_blocked_while_any_received_message_is_in_flight(
+    sqs: Any, url: str, clock: ManualClock
+) -> None:
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageGroupId="g")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=10)
+    first = got["Messages"][0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first, VisibilityTimeout=0)
+    # m0 is visible again but m1 is still in flight: the group yields nothing.
+    assert bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == []
+    clock.advance(10)
+    assert bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == ["m0", "m1", "m2"]

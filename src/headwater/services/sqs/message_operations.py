@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.errors import AwsError
@@ -40,20 +39,15 @@ from headwater.services.sqs.validation import (
     normalized_attributes,
     select_attributes,
 )
-from headwater.store.queues import NewMessage, StoredMessage
+from headwater.store.queues import (
+    DEDUP_WINDOW_SECONDS,
+    DedupEntry,
+    NewMessage,
+    StoredMessage,
+)
 
-DEDUP_WINDOW_SECONDS = 300.0
 MAX_VISIBILITY_TIMEOUT = 43_200
 NOT_FOR_QUEUE_TYPE = "The request include parameter that is not valid for this queue type."
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """A validated send request: the row to store (None for a deduplicated resend)."""
-
-    message: NewMessage | None
-    result: dict[str, Any]
-    dedup_scope: str | None = None
 
 
 def _system_attributes_of(entry: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -140,52 +134,96 @@ class MessageOperations(DeliveryMixin):
         )
         return message, system_md5, {}
 
-    def _prepare(
-        self, queue: ResolvedQueue, entry: Mapping[str, Any], ctx: RequestContext, now: float
-    ) -> _Prepared:
-        """Validate one send and apply FIFO dedup/sequence (inside the transaction)."""
-        message, system_md5, _ = self._validate_entry(queue, entry, ctx)
-        result: dict[str, Any] = {
-            "MessageId": message.message_id,
-            "MD5OfMessageBody": message.md5_of_body,
-        }
-        if message.md5_of_message_attributes is not None:
-            result["MD5OfMessageAttributes"] = message.md5_of_message_attributes
-        if system_md5 is not None:
-            result["MD5OfMessageSystemAttributes"] = system_md5
-        if not queue.settings.fifo:
-            return _Prepared(message, result)
-        assert message.dedup_id is not None
-        scope = (message.group_id or "") if queue.settings.dedup_per_group else ""
-        duplicate = self.store.find_dedup(queue.record, scope, message.dedup_id, now)
-        if duplicate is not None:
-            result["MessageId"] = duplicate[0]
-            if duplicate[1] is not None:
-                result["SequenceNumber"] = duplicate[1]
-            return _Prepared(None, result)
-        (number,) = self.store.next_sequence_numbers(queue.record, 1)
-        message.sequence_number = self.format_sequence(number)
-        result["SequenceNumber"] = message.sequence_number
-        self.store.put_dedup(
-            queue.record,
-            scope,
-            message.dedup_id,
-            message_id=message.message_id,
-            sequence_number=message.sequence_number,
-            expires_at=now + DEDUP_WINDOW_SECONDS,
-        )
-        return _Prepared(message, result)
+    def _send_entries(
+        self,
+        queue: ResolvedQueue,
+        entries: Sequence[Mapping[str, Any]],
+        ctx: RequestContext,
+        *,
+        raise_errors: bool,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[NewMessage]]:
+        """Validate and enqueue entries (inside the transaction).
+
+        Returns (successful results, failed entries, stored messages). FIFO queues drop
+        duplicates of ids seen in the last 5 minutes (or earlier in this batch) and give
+        every new message the next sequence number.
+        """
+        now = self.now()
+        fifo = queue.settings.fifo
+        per_group = queue.settings.dedup_per_group
+        successful: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        accepted: list[NewMessage] = []
+        #: FIFO results that take the sequence number of a message accepted in this batch.
+        awaiting_sequence: list[tuple[dict[str, Any], NewMessage]] = []
+        seen: dict[tuple[str, str], NewMessage] = {}
+        for entry in entries:
+            try:
+                message, system_md5, _ = self._validate_entry(queue, entry, ctx)
+            except AwsError as error:
+                if raise_errors:
+                    raise
+                failed.append(_failure(entry["Id"], error))
+                continue
+            result: dict[str, Any] = {"MessageId": message.message_id}
+            if "Id" in entry:
+                result = {"Id": entry["Id"], **result}
+            result["MD5OfMessageBody"] = message.md5_of_body
+            if message.md5_of_message_attributes is not None:
+                result["MD5OfMessageAttributes"] = message.md5_of_message_attributes
+            if system_md5 is not None:
+                result["MD5OfMessageSystemAttributes"] = system_md5
+            successful.append(result)
+            if not fifo:
+                accepted.append(message)
+                continue
+            assert message.dedup_id is not None
+            key = ((message.group_id or "") if per_group else "", message.dedup_id)
+            earlier = seen.get(key)
+            if earlier is not None:
+                result["MessageId"] = earlier.message_id
+                awaiting_sequence.append((result, earlier))
+                continue
+            duplicate = self.store.find_dedup(queue.record, key[0], key[1], now)
+            if duplicate is not None:
+                result["MessageId"] = duplicate[0]
+                if duplicate[1] is not None:
+                    result["SequenceNumber"] = duplicate[1]
+                continue
+            seen[key] = message
+            accepted.append(message)
+            awaiting_sequence.append((result, message))
+        if fifo and accepted:
+            numbers = self.store.next_sequence_numbers(queue.record, len(accepted))
+            for message, number in zip(accepted, numbers, strict=True):
+                message.sequence_number = self.format_sequence(number)
+            for result, message in awaiting_sequence:
+                result["SequenceNumber"] = message.sequence_number
+            self.store.put_dedups(
+                queue.record,
+                [
+                    DedupEntry(
+                        scope,
+                        dedup_id,
+                        message.message_id,
+                        message.sequence_number,
+                        now + DEDUP_WINDOW_SECONDS,
+                    )
+                    for (scope, dedup_id), message in seen.items()
+                ],
+            )
+        if accepted:
+            self.store.insert_messages(queue.record, accepted)
+        return successful, failed, accepted
 
     @operation("SendMessage")
     def send_message(self, params: Params, ctx: RequestContext) -> Result:
         with self.db.transaction():
             queue = self.resolve_url(params["QueueUrl"], ctx)
-            prepared = self._prepare(queue, params, ctx, self.now())
-            if prepared.message is not None:
-                self.store.insert_messages(queue.record, [prepared.message])
-        if prepared.message is not None:
+            (result,), _, stored = self._send_entries(queue, [params], ctx, raise_errors=True)
+        if stored:
             self.notify((queue.arn,))
-        return prepared.result
+        return result
 
     @operation("SendMessageBatch")
     def send_message_batch(self, params: Params, ctx: RequestContext) -> Result:
@@ -203,22 +241,8 @@ class MessageOperations(DeliveryMixin):
                     f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. "
                     f"You have sent {total} bytes.",
                 )
-            now = self.now()
-            successful: list[dict[str, Any]] = []
-            failed: list[dict[str, Any]] = []
-            rows: list[NewMessage] = []
-            for entry in entries:
-                try:
-                    prepared = self._prepare(queue, entry, ctx, now)
-                except AwsError as error:
-                    failed.append(_failure(entry["Id"], error))
-                    continue
-                if prepared.message is not None:
-                    rows.append(prepared.message)
-                successful.append({"Id": entry["Id"], **prepared.result})
-            if rows:
-                self.store.insert_messages(queue.record, rows)
-        if rows:
+            successful, failed, stored = self._send_entries(queue, entries, ctx, raise_errors=False)
+        if stored:
             self.notify((queue.arn,))
         return {"Successful": successful, "Failed": failed}
 

@@ -7,8 +7,8 @@ method runs inside the caller's ``db.transaction()`` so one API call is one tran
 Receivable order: standard queues yield messages by ``visible_at`` (then insertion order);
 FIFO queues yield whole group prefixes, groups ordered by when their head became
 receivable. A FIFO group is receivable only when its head (lowest sequence still stored)
-is visible: in-flight messages are always the head of their group, so a group with a
-message in flight yields nothing until that message is deleted or visible again.
+is visible and none of its received messages is in flight; received messages always form
+a prefix of their group, so stores keep one "ready at" time per group.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from headwater.store.database import MemoryDatabase, SqliteDatabase
+
+#: How long SQS remembers a FIFO deduplication id (5 minutes).
+DEDUP_WINDOW_SECONDS = 300.0
 
 
 @dataclass(slots=True)
@@ -93,6 +96,17 @@ class Received:
     receive_count: int
     first_receive_at: float
     received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DedupEntry:
+    """A FIFO deduplication id remembered until ``expires_at`` (scope: "" or a group)."""
+
+    scope: str
+    dedup_id: str
+    message_id: str
+    sequence_number: str | None
+    expires_at: float
 
 
 @dataclass(slots=True)
@@ -218,16 +232,9 @@ class QueueStore(Protocol):
         """(message id, sequence number) of an unexpired dedup entry."""
         ...
 
-    def put_dedup(
-        self,
-        queue: QueueRecord,
-        scope: str,
-        dedup_id: str,
-        *,
-        message_id: str,
-        sequence_number: str | None,
-        expires_at: float,
-    ) -> None: ...
+    def put_dedups(self, queue: QueueRecord, entries: Sequence[DedupEntry]) -> None:
+        """Remember deduplication ids (replacing expired or older entries)."""
+        ...
 
     # -- move tasks -----------------------------------------------------------------------
     def save_move_task(self, task: MoveTaskRecord) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from headwater.store.queues import (
+    DedupEntry,
     MessageCounts,
     MoveTaskRecord,
     NewMessage,
@@ -136,8 +137,9 @@ class MemoryQueueStore:
         heads = []
         for rows in state.groups.values():
             head = state.messages[rows[0]]
-            if head.visible_at <= now:
-                heads.append((head.visible_at, head.row_id, rows))
+            ready_at = self._group_ready_at(state, rows)
+            if ready_at <= now:
+                heads.append((ready_at, head.row_id, rows))
         heads.sort(key=lambda item: (item[0], item[1]))
         found: list[StoredMessage] = []
         for _, _, rows in heads:
@@ -149,6 +151,17 @@ class MemoryQueueStore:
             if len(found) >= limit:
                 break
         return found
+
+    @staticmethod
+    def _group_ready_at(state: _QueueState, rows: list[int]) -> float:
+        """When a FIFO group is next receivable: its head is visible and nothing in flight."""
+        ready_at = state.messages[rows[0]].visible_at
+        for row_id in rows:
+            message = state.messages[row_id]
+            if message.receive_count == 0:
+                break
+            ready_at = max(ready_at, message.visible_at)
+        return ready_at
 
     def mark_received(self, queue: QueueRecord, updates: Sequence[Received]) -> None:
         messages = self._state(queue).messages
@@ -230,7 +243,7 @@ class MemoryQueueStore:
     def next_visible_at(self, queue: QueueRecord, now: float) -> float | None:
         state = self._state(queue)
         if queue.fifo:
-            times = (state.messages[rows[0]].visible_at for rows in state.groups.values())
+            times = (self._group_ready_at(state, rows) for rows in state.groups.values())
         else:
             times = (m.visible_at for m in state.messages.values())
         return min((t for t in times if t > now), default=None)
@@ -244,17 +257,10 @@ class MemoryQueueStore:
             return None
         return entry[0], entry[1]
 
-    def put_dedup(
-        self,
-        queue: QueueRecord,
-        scope: str,
-        dedup_id: str,
-        *,
-        message_id: str,
-        sequence_number: str | None,
-        expires_at: float,
-    ) -> None:
-        self._state(queue).dedup[(scope, dedup_id)] = (message_id, sequence_number, expires_at)
+    def put_dedups(self, queue: QueueRecord, entries: Sequence[DedupEntry]) -> None:
+        dedup = self._state(queue).dedup
+        for e in entries:
+            dedup[(e.scope, e.dedup_id)] = (e.message_id, e.sequence_number, e.expires_at)
 
     # -- move tasks -----------------------------------------------------------------------
     def save_move_task(self, task: MoveTaskRecord) -> None:

@@ -1,8 +1,8 @@
 """SQLite queue store: indexed so receive, delete and send cost O(log depth).
 
 Standard receive walks ``(queue_id, visible_at)``; FIFO receive walks the group table by
-``(queue_id, head_visible_at)`` so blocked groups (head in flight) are never scanned
-message by message, however deep they are.
+``(queue_id, head_visible_at)`` (the time the group is next receivable), so blocked groups
+are never scanned message by message, however deep they are.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 from headwater.store.database import SqliteDatabase
 from headwater.store.queues import (
+    DEDUP_WINDOW_SECONDS,
+    DedupEntry,
     MessageCounts,
     MoveTaskRecord,
     NewMessage,
@@ -109,6 +111,8 @@ _INSERT_MESSAGE = (
     " sequence_number, trace_header, dead_letter_source_arn)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: Rows read per step when recomputing a FIFO group's state.
+_GROUP_SCAN_CHUNK = 64
 #: Dedup entries are swept every this many puts per store (amortized cleanup).
 _DEDUP_SWEEP_EVERY = 1000
 
@@ -320,10 +324,11 @@ class SqliteQueueStore:
             ],
         )
         if queue.fifo:
+            # The group stays blocked until the last of its received messages is visible.
             self._conn.executemany(
-                "UPDATE sqs_fifo_groups SET head_visible_at = ?"
-                " WHERE queue_id = ? AND group_id = ? AND head_row_id = ?",
-                [(u.visible_at, queue.queue_id, u.group_id or "", u.row_id) for u in updates],
+                "UPDATE sqs_fifo_groups SET head_visible_at = MAX(head_visible_at, ?)"
+                " WHERE queue_id = ? AND group_id = ?",
+                [(u.visible_at, queue.queue_id, u.group_id or "") for u in updates],
             )
 
     def get_message(self, queue: QueueRecord, row_id: int) -> StoredMessage | None:
@@ -340,11 +345,7 @@ class SqliteQueueStore:
             "UPDATE sqs_messages SET visible_at = ? WHERE row_id = ?", (visible_at, row_id)
         )
         if queue.fifo:
-            self._conn.execute(
-                "UPDATE sqs_fifo_groups SET head_visible_at = ?"
-                " WHERE queue_id = ? AND group_id = ? AND head_row_id = ?",
-                (visible_at, queue.queue_id, group_id or "", row_id),
-            )
+            self._refresh_group_heads(queue, {group_id or ""})
 
     def delete_messages(self, queue: QueueRecord, messages: Sequence[StoredMessage]) -> int:
         if not messages:
@@ -386,23 +387,46 @@ class SqliteQueueStore:
         return deleted
 
     def _refresh_group_heads(self, queue: QueueRecord, group_ids: set[str]) -> None:
+        """Recompute each group's head and the time it next becomes receivable.
+
+        A group is receivable when its head is visible and none of its received messages
+        is in flight; received messages always form a prefix of the group, so the time is
+        the latest ``visible_at`` in that prefix (or the head's own, for delays).
+        """
         conn = self._conn
+        qid = queue.queue_id
         for group_id in group_ids:
-            head = conn.execute(
-                "SELECT row_id, visible_at FROM sqs_messages INDEXED BY sqs_messages_group"
-                " WHERE queue_id = ? AND group_id = ? ORDER BY row_id LIMIT 1",
-                (queue.queue_id, group_id),
-            ).fetchone()
-            if head is None:
+            head_row: int | None = None
+            ready_at = 0.0
+            offset = 0
+            while True:
+                rows = conn.execute(
+                    "SELECT row_id, visible_at, receive_count FROM sqs_messages"
+                    " INDEXED BY sqs_messages_group WHERE queue_id = ? AND group_id = ?"
+                    " ORDER BY row_id LIMIT ? OFFSET ?",
+                    (qid, group_id, _GROUP_SCAN_CHUNK, offset),
+                ).fetchall()
+                done = len(rows) < _GROUP_SCAN_CHUNK
+                for row_id, visible_at, receive_count in rows:
+                    if head_row is None:
+                        head_row, ready_at = row_id, visible_at
+                    if receive_count == 0:
+                        done = True
+                        break
+                    ready_at = max(ready_at, visible_at)
+                if done:
+                    break
+                offset += len(rows)
+            if head_row is None:
                 conn.execute(
                     "DELETE FROM sqs_fifo_groups WHERE queue_id = ? AND group_id = ?",
-                    (queue.queue_id, group_id),
+                    (qid, group_id),
                 )
             else:
                 conn.execute(
                     "UPDATE sqs_fifo_groups SET head_row_id = ?, head_visible_at = ?"
                     " WHERE queue_id = ? AND group_id = ?",
-                    (head[0], head[1], queue.queue_id, group_id),
+                    (head_row, ready_at, qid, group_id),
                 )
 
     def delete_sent_before(self, queue: QueueRecord, cutoff: float) -> int:
@@ -475,26 +499,31 @@ class SqliteQueueStore:
         ).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def put_dedup(
-        self,
-        queue: QueueRecord,
-        scope: str,
-        dedup_id: str,
-        *,
-        message_id: str,
-        sequence_number: str | None,
-        expires_at: float,
-    ) -> None:
-        self._dedup_puts += 1
-        if self._dedup_puts % _DEDUP_SWEEP_EVERY == 0:
-            # expires_at - 300 is "now" for the entry being written.
+    def put_dedups(self, queue: QueueRecord, entries: Sequence[DedupEntry]) -> None:
+        if not entries:
+            return
+        self._dedup_puts += len(entries)
+        if self._dedup_puts >= _DEDUP_SWEEP_EVERY:
+            self._dedup_puts = 0
+            # Entries live DEDUP_WINDOW seconds, so "now" is expires_at minus the window.
+            now = min(e.expires_at for e in entries) - DEDUP_WINDOW_SECONDS
             self._conn.execute(
                 "DELETE FROM sqs_fifo_dedup WHERE queue_id = ? AND expires_at <= ?",
-                (queue.queue_id, expires_at - 300.0),
+                (queue.queue_id, now),
             )
-        self._conn.execute(
+        self._conn.executemany(
             "INSERT OR REPLACE INTO sqs_fifo_dedup VALUES (?, ?, ?, ?, ?, ?)",
-            (queue.queue_id, scope, dedup_id, message_id, sequence_number, expires_at),
+            [
+                (
+                    queue.queue_id,
+                    e.scope,
+                    e.dedup_id,
+                    e.message_id,
+                    e.sequence_number,
+                    e.expires_at,
+                )
+                for e in entries
+            ],
         )
 
     # -- move tasks -----------------------------------------------------------------------
