@@ -26,7 +26,7 @@ class MemoryMappingStore:
             stored = record.with_changes(seq=self._next_seq, config=copy.deepcopy(record.config))
             self._next_seq += 1
             self._records[record.uuid] = stored
-            return stored
+            return stored.with_changes(config=copy.deepcopy(stored.config))
 
     def replace(self, record: MappingRecord) -> None:
         with self._db.transaction():

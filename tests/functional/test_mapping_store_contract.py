@@ -1,0 +1,104 @@
+"""One contract for every mapping store (memory, SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from headwater.store.database import MemoryDatabase, SqliteDatabase, open_database
+from headwater.store.mappings import MappingRecord, MappingStore, open_mapping_store
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteDatabase | MemoryDatabase]:
+    database = open_database(None if request.param == "memory" else tmp_path / "data")
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+@pytest.fixture
+def store(db: SqliteDatabase | MemoryDatabase) -> MappingStore:
+    return open_mapping_store(db)
+
+
+def record(
+    uuid: str, function: str = "f", source: str = "arn:aws:sqs:us-east-1:1:q"
+) -> MappingRecord:
+    return MappingRecord(
+        uuid=uuid,
+        source_arn=source,
+        function_arn=f"arn:aws:lambda:us-east-1:1:function:{function}",
+        function_name=function,
+        state="Enabled",
+        state_reason="USER_INITIATED",
+        last_modified=1_700_000_000.5,
+        config={"BatchSize": 10, "FilterCriteria": {"Filters": [{"Pattern": "{}"}]}},
+    )
+
+
+def test_insert_get_roundtrip(store: MappingStore) -> None:
+    stored = store.insert(record("u1"))
+    assert stored.seq > 0
+    assert store.get("u1") == stored
+    assert store.get("missing") is None
+
+
+def test_insert_rejects_duplicate_uuid_without_change(store: MappingStore) -> None:
+    store.insert(record("u1"))
+    with pytest.raises(KeyError):
+        store.insert(record("u1", function="g"))
+    found = store.get("u1")
+    assert found is not None and found.function_name == "f"
+
+
+def test_replace_keeps_seq_and_requires_existing(store: MappingStore) -> None:
+    stored = store.insert(record("u1"))
+    store.replace(stored.with_changes(state="Disabled", config={"BatchSize": 5}, seq=999))
+    found = store.get("u1")
+    assert found is not None
+    assert (found.state, found.config, found.seq) == ("Disabled", {"BatchSize": 5}, stored.seq)
+    with pytest.raises(KeyError):
+        store.replace(record("nope"))
+
+
+def test_returned_configs_are_copies(store: MappingStore) -> None:
+    stored = store.insert(record("u1"))
+    stored.config["BatchSize"] = 99
+    found = store.get("u1")
+    assert found is not None and found.config["BatchSize"] == 10
+    found.config["BatchSize"] = 77
+    again = store.get("u1")
+    assert again is not None and again.config["BatchSize"] == 10
+
+
+def test_list_filters_in_creation_order(store: MappingStore) -> None:
+    store.insert(record("b", function="f", source="s1"))
+    store.insert(record("a", function="g", source="s1"))
+    store.insert(record("c", function="f", source="s2"))
+    assert [r.uuid for r in store.list()] == ["b", "a", "c"]
+    assert [r.uuid for r in store.list(function_name="f")] == ["b", "c"]
+    assert [r.uuid for r in store.list(source_arn="s1")] == ["b", "a"]
+    assert [r.uuid for r in store.list(function_name="f", source_arn="s2")] == ["c"]
+    assert store.list(function_name="zzz") == []
+
+
+def test_delete(store: MappingStore) -> None:
+    store.insert(record("u1"))
+    assert store.delete("u1") is True
+    assert store.delete("u1") is False
+    assert store.get("u1") is None
+
+
+def test_sqlite_store_persists(tmp_path: Path) -> None:
+    first = SqliteDatabase(tmp_path / "d")
+    stored = open_mapping_store(first).insert(record("u1"))
+    first.close()
+    second = SqliteDatabase(tmp_path / "d")
+    try:
+        assert open_mapping_store(second).get("u1") == stored
+    finally:
+        second.close()
