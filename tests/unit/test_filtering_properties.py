@@ -67,7 +67,16 @@ PATTERN_BODIES = st.recursive(
     lambda children: st.dictionaries(KEYS, children, min_size=1, max_size=3),
     max_leaves=6,
 )
-PATTERNS = st.dictionaries(KEYS, PATTERN_BODIES, min_size=1, max_size=3)
+PLAIN_PATTERNS = st.dictionaries(KEYS, PATTERN_BODIES, min_size=1, max_size=3)
+PATTERNS = st.one_of(
+    PLAIN_PATTERNS,
+    st.builds(
+        lambda first, second, rest: {**rest, "$or": [first, second]},
+        PLAIN_PATTERNS,
+        PLAIN_PATTERNS,
+        st.dictionaries(KEYS, PATTERN_BODIES, max_size=2),
+    ),
+)
 
 
 def compiled(pattern: Any) -> Any:
