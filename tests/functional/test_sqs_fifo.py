@@ -177,3 +177,34 @@ def test_group_stays_blocked_while_any_received_message_is_in_flight(
     assert bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == []
     clock.advance(10)
     assert bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == ["m0", "m1", "m2"]
+
+
+def test_receive_request_attempt_id_replays_the_same_receive(
+    sqs: Any, url: str, clock: ManualClock
+) -> None:
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageGroupId="g")
+    first = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1"
+    )["Messages"]
+    clock.advance(20)
+    again = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1"
+    )["Messages"]
+    assert [m["ReceiptHandle"] for m in again] == [m["ReceiptHandle"] for m in first]
+    clock.advance(20)  # the replay restarted the 30 s visibility timeout
+    assert bodies(sqs.receive_message(QueueUrl=url)) == []
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])
+    # Once a message of the attempt is gone the id no longer replays.
+    assert (
+        bodies(
+            sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="try-1"
+            )
+        )
+        == []
+    )
+    expect_error(
+        lambda: sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="bad id"),
+        "InvalidParameterValue",
+    )

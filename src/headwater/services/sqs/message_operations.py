@@ -47,6 +47,10 @@ from headwater.store.queues import (
 )
 
 MAX_VISIBILITY_TIMEOUT = 43_200
+#: How long a FIFO ReceiveRequestAttemptId replays its receive.
+RECEIVE_ATTEMPT_SECONDS = 300.0
+#: Remembered attempts before expired ones are swept.
+MAX_REMEMBERED_ATTEMPTS = 10_000
 NOT_FOR_QUEUE_TYPE = "The request include parameter that is not valid for this queue type."
 
 
@@ -270,6 +274,8 @@ class MessageOperations(DeliveryMixin):
             20,
             "Must be >= 0 and <= 20, if provided.",
         )
+        attempt_id: str | None = params.get("ReceiveRequestAttemptId")
+        check_fifo_id(attempt_id, "ReceiveRequestAttemptId")
         url = params["QueueUrl"]
         with self.db.transaction():
             queue = self.resolve_url(url, ctx)
@@ -282,7 +288,15 @@ class MessageOperations(DeliveryMixin):
                 current = self.resolve_url(url, ctx)
                 timeout = current.settings.visibility_timeout if visibility is None else visibility
                 now = self.now()
+                replay_key = None
+                if attempt_id is not None and current.record.fifo:
+                    replay_key = (current.record.queue_id, attempt_id)
+                    replayed = self._replay_receive(current, replay_key, now, timeout)
+                    if replayed is not None:
+                        return replayed, None
                 deliveries = self.receive_now(current, now, max_messages or 1, timeout, moved_to)
+                if replay_key is not None and deliveries:
+                    self._remember_receive(replay_key, deliveries, now)
                 next_visible = (
                     None if deliveries else self.store.next_visible_at(current.record, now)
                 )
@@ -297,6 +311,42 @@ class MessageOperations(DeliveryMixin):
         system_names.update(params.get("AttributeNames") or ())
         attribute_names = params.get("MessageAttributeNames")
         return {"Messages": [_render(d, system_names, attribute_names) for d in deliveries]}
+
+    def _replay_receive(
+        self, queue: ResolvedQueue, key: tuple[int, str], now: float, timeout: int
+    ) -> list[Delivery] | None:
+        """FIFO ReceiveRequestAttemptId: the same messages and handles within 5 minutes.
+
+        Only while none of them was deleted or received again; their visibility restarts.
+        """
+        remembered = self.receive_attempts.get(key)
+        if remembered is None or remembered[0] <= now:
+            return None
+        deliveries: list[Delivery] = []
+        for handle in remembered[1]:
+            _, row_id, generation, message_id = decode_receipt_handle(handle)
+            message = self.store.get_message(queue.record, row_id)
+            if message is None or message.receive_count != generation:
+                return None
+            if message.message_id != message_id:
+                return None
+            deliveries.append(Delivery(message, handle))
+        for delivery in deliveries:
+            message = delivery.message
+            message.visible_at = now + timeout
+            self.store.set_visible_at(queue.record, message.row_id, message.group_id, now + timeout)
+        return deliveries
+
+    def _remember_receive(
+        self, key: tuple[int, str], deliveries: list[Delivery], now: float
+    ) -> None:
+        if len(self.receive_attempts) >= MAX_REMEMBERED_ATTEMPTS:
+            for stale in [k for k, v in self.receive_attempts.items() if v[0] <= now]:
+                del self.receive_attempts[stale]
+        self.receive_attempts[key] = (
+            now + RECEIVE_ATTEMPT_SECONDS,
+            [d.receipt_handle for d in deliveries],
+        )
 
     # -- delete ---------------------------------------------------------------------------
     def _current_message(self, queue: ResolvedQueue, handle: str) -> StoredMessage | None:

@@ -59,6 +59,8 @@ class QueueAccess(Service):
         with self.db.transaction():
             self.store: QueueStore = open_queue_store(self.db)
         self._cache: dict[tuple[str, str, str], ResolvedQueue] = {}
+        #: FIFO ReceiveRequestAttemptId -> (expires at, receipt handles); process memory only.
+        self.receive_attempts: dict[tuple[int, str], tuple[float, list[str]]] = {}
         self._wake = threading.Condition()
         self._wake_generation = 0
         self._waiters = 0
