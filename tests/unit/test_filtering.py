@@ -301,6 +301,7 @@ def test_escaped_unicode_in_pattern_text() -> None:
         ("[1, 2]", "Filter is not an object"),
         ("[{]", "Filter is not an object"),  # Jackson never reads past the first token
         ('"text"', "Filter is not an object"),
+        ('"unterminated \\q', "Filter is not an object"),
         ("42", "Filter is not an object"),
         ("null", "Filter is not an object"),
         ("{}", "Empty objects are not allowed"),

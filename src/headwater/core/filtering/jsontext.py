@@ -123,6 +123,10 @@ class TokenReader:
             ch = self.skip_ws()
             if ch == "":
                 return END
+            if ch == '"':
+                # Jackson decodes string contents lazily: a root string is "not an object"
+                # before anything inside it is read.
+                return ("string", None, "")
             return self.value_token(ch, "root")
         kind, state = self.stack[-1]
         ch = self.skip_ws()
