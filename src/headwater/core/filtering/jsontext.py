@@ -354,6 +354,8 @@ def _tokens_of(value: Any) -> Iterator[Token]:
     if isinstance(value, dict):
         yield ("{", None, "{")
         for key, child in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"pattern keys must be strings, got {key!r}")
             yield ("field", key, key)
             yield from _tokens_of(child)
         yield ("}", None, "}")
