@@ -173,3 +173,10 @@ def test_unrouted_request_is_404(services: FakeServices) -> None:
     response = handle(make_router(services), request)
     assert response.status == 404
     assert ("x-amzn-ErrorType", "UnknownOperationException") in response.headers
+
+
+def test_json_null_members_are_absent(services: FakeServices) -> None:
+    body = b'{"QueueUrl": "http://h/0/q1", "MessageBody": "x", "DelaySeconds": null}'
+    response = handle(make_router(services), _raw("AmazonSQS.SendMessage", body))
+    assert response.status == 200
+    assert "DelaySeconds" not in services.sqs.calls[-1][1]

@@ -265,6 +265,7 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
         return
     if input_checker(service_name, operation_name)(params):
         return
+    _drop_nulls(params)  # JSON null means "not given", as AWS reads it
     report = _validator.validate(params, shape)
     if not report.has_errors():
         return
@@ -279,6 +280,17 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
                 f"Unexpected value type for {_member_path(name)}: "
                 f"{type(info.get('param')).__name__}"
             )
+
+
+def _drop_nulls(value: Any) -> None:
+    if isinstance(value, dict):
+        for key in [k for k, v in value.items() if v is None]:
+            del value[key]
+        for item in value.values():
+            _drop_nulls(item)
+    elif isinstance(value, list):
+        for item in value:
+            _drop_nulls(item)
 
 
 def missing_parameter(service_name: str, path: str, member: str) -> AwsError:
