@@ -5,7 +5,8 @@ Workloads (200-byte bodies, 10 messages per call):
   recv+del receive_message(MaxNumberOfMessages=10) + delete_message_batch
 
 Run: .venv/bin/python benchmarks/sqs_embedded.py [--messages N] [--moto-messages M]
-     [--depth D]   (D=0 skips the deep-queue part; default builds 1,000,000 messages)
+     [--fifo-messages F] [--fifo-blocked B] [--depth D]
+     (D=0 skips the deep-queue part; default builds 1,000,000 messages)
 
 Figures: msgs/s (wall), CPU microseconds per message (process time, all threads), first on
 an empty queue, then while the queue is built up to D messages (send rate per slice, to
@@ -91,6 +92,45 @@ def moto_run(messages: int) -> dict[str, tuple[float, float]]:
         return both_workloads(sqs, url, messages)
 
 
+def fifo_run(data_dir: str, messages: int, blocked: int) -> None:
+    """FIFO over 100 groups, then the same with one deep group blocked by an in-flight head."""
+    with Headwater(data_dir=data_dir) as hw:
+        sqs = hw.client("sqs")
+        url = sqs.create_queue(
+            QueueName="bench.fifo",
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+        )["QueueUrl"]
+        sent = 0
+
+        def send(n: int, group: Callable[[int], str]) -> int:
+            nonlocal sent
+            for _ in range(n // BATCH):
+                sqs.send_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "MessageBody": f"{sent + i}", "MessageGroupId": group(i)}
+                        for i in range(BATCH)
+                    ],
+                )
+                sent += BATCH
+            return n
+
+        def spread(i: int) -> str:
+            return f"g{(sent + i) % 100}"
+
+        print(f"\nFIFO, 100 message groups ({messages:,} messages):")
+        rate, cpu = measure(lambda: send(messages, spread))
+        print(f"  {'send':<9} {rate:>9,.0f} msgs/s  {cpu:6.1f} us CPU/msg")
+        rate, cpu = measure(lambda: receive_and_delete(sqs, url, messages))
+        print(f"  {'recv+del':<9} {rate:>9,.0f} msgs/s  {cpu:6.1f} us CPU/msg")
+        send(blocked, lambda i: "hot")
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=3600)
+        send(messages, spread)
+        print(f"  with a {blocked:,}-message group blocked (head in flight):")
+        rate, cpu = measure(lambda: receive_and_delete(sqs, url, messages))
+        print(f"  {'recv+del':<9} {rate:>9,.0f} msgs/s  {cpu:6.1f} us CPU/msg")
+
+
 def depth_run(data_dir: str, depth: int, probe: int) -> None:
     slice_size = max(depth // 10, BATCH)
     with Headwater(data_dir=data_dir) as hw:
@@ -124,6 +164,8 @@ def main() -> None:
     parser.add_argument("--moto-messages", type=int, default=500)
     parser.add_argument("--depth", type=int, default=1_000_000)
     parser.add_argument("--probe", type=int, default=20_000)
+    parser.add_argument("--fifo-messages", type=int, default=20_000)
+    parser.add_argument("--fifo-blocked", type=int, default=100_000)
     args = parser.parse_args()
 
     print(f"{'workload':<10} {'engine':<28} {'msgs/s':>10} {'us CPU/msg':>11}")
@@ -137,6 +179,9 @@ def main() -> None:
         rate, cpu = theirs[name]
         label = f"moto mock_aws ({args.moto_messages:,})"
         print(f"{name:<10} {label:<28} {rate:>10,.0f} {cpu:>11.1f}")
+    if args.fifo_messages:
+        with tempfile.TemporaryDirectory(prefix="hw-bench-fifo-") as data_dir:
+            fifo_run(data_dir, args.fifo_messages, args.fifo_blocked)
     if args.depth:
         with tempfile.TemporaryDirectory(prefix="hw-bench-deep-") as data_dir:
             depth_run(data_dir, args.depth, args.probe)
