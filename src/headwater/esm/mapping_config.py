@@ -311,7 +311,12 @@ def validate_filters(criteria: dict[str, Any] | None, kind: SourceKind) -> None:
                 "filterCriteria.filters.member.pattern",
                 f"Member must have length less than or equal to {MAX_PATTERN_LENGTH}",
             )
-    compile_record_filter(criteria, kind)
+    try:
+        compile_record_filter(criteria, kind)
+    except AwsError as error:
+        # Re-raised so the body carries Lambda's lower-case "message" like every
+        # InvalidParameterValueException of this API.
+        raise invalid_parameter(error.message) from None
 
 
 def compile_record_filter(criteria: dict[str, Any] | None, kind: SourceKind) -> RecordFilter | None:
