@@ -176,3 +176,19 @@ def test_move_task_bad_input(sqs: Any) -> None:
         "ResourceNotFoundException",
     )
     assert sqs.list_message_move_tasks(SourceArn=ARN + "dlq")["Results"] == []
+
+
+def test_retention_in_the_dlq_counts_from_the_original_send(sqs: Any, clock: ManualClock) -> None:
+    dlq = sqs.create_queue(QueueName="dlq", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    policy = json.dumps({"deadLetterTargetArn": ARN + "dlq", "maxReceiveCount": 1})
+    src = sqs.create_queue(
+        QueueName="src", Attributes={"RedrivePolicy": policy, "VisibilityTimeout": "40"}
+    )["QueueUrl"]
+    sqs.send_message(QueueUrl=src, MessageBody="x")
+    sqs.receive_message(QueueUrl=src)
+    clock.advance(40)
+    assert "Messages" not in sqs.receive_message(QueueUrl=src)  # moved to the DLQ now
+    clock.advance(19)
+    assert sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=0)["Messages"]
+    clock.advance(1)  # 60 s after the original send: expired in the DLQ (standard queues)
+    assert "Messages" not in sqs.receive_message(QueueUrl=dlq)

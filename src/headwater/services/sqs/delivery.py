@@ -129,7 +129,7 @@ class DeliveryMixin(QueueAccess):
         *,
         source_arn: str | None,
     ) -> None:
-        """Move messages (same MessageId, body, attributes, sent time) to ``target``.
+        """Move messages (same MessageId, body, attributes) to ``target``.
 
         ``source_arn`` is recorded as DeadLetterQueueSourceArn when moving into a DLQ, and
         cleared (``None``) when a move task redrives messages back.
@@ -144,7 +144,9 @@ class DeliveryMixin(QueueAccess):
                 md5_of_body=m.md5_of_body,
                 message_attributes=m.message_attributes,
                 md5_of_message_attributes=m.md5_of_message_attributes,
-                sent_at=m.sent_at,
+                # Standard queues keep the original enqueue time (retention counts from it);
+                # FIFO queues reset it on redrive, as SQS documents.
+                sent_at=now if target.record.fifo else m.sent_at,
                 visible_at=now,
                 sender_id=m.sender_id,
                 group_id=m.group_id if target.record.fifo else None,
