@@ -503,3 +503,11 @@ def _nest(depth: int, leaf: Any) -> Any:
 )
 def test_errors_in_reading_order(text: str, message: str) -> None:
     assert reason(text) == message
+
+
+def test_duplicate_object_keys_merge_their_fields() -> None:
+    # streamed like EventBridge: both "detail" objects contribute fields; only equal paths override
+    text = '{"detail": {"a": [1]}, "detail": {"b": [2], "a": [3]}}'
+    assert matches(text, {"detail": {"a": 3, "b": 2}})
+    assert not matches(text, {"detail": {"a": 1, "b": 2}})
+    assert not matches(text, {"detail": {"a": 3}})
