@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from headwater.services.kinesis.shards import (
@@ -48,7 +50,7 @@ def test_four_shards_starts() -> None:
 def test_uniform_ranges_tile_the_space(count: int) -> None:
     ranges = uniform_ranges(count)
     assert ranges[0][0] == 0 and ranges[-1][1] == HASH_SPACE - 1
-    for (_, end), (start, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(ranges):
         assert start == end + 1
 
 
