@@ -1,4 +1,9 @@
-"""In-memory queue store for tests: same contract as SQLite, plain dicts and scans."""
+"""In-memory queue store for tests: same contract as SQLite, dicts and lazy heaps.
+
+Two heaps per queue keep receive and retention expiry cheap on deep queues: one ordered
+by (visible_at, row) for standard receives, one by (sent_at, row) for expiry. Entries go
+stale when a message's visibility changes or it is deleted; they are dropped when popped.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,8 @@ class _QueueState:
     groups: dict[str, list[int]] = field(default_factory=dict)
     sequence: int = 0
     dedup: dict[tuple[str, str], tuple[str, str | None, float]] = field(default_factory=dict)
+    by_visibility: list[tuple[float, int]] = field(default_factory=list)
+    by_sent: list[tuple[float, int]] = field(default_factory=list)
 
 
 class MemoryQueueStore:
@@ -121,6 +128,9 @@ class MemoryQueueStore:
             )
             if queue.fifo:
                 state.groups.setdefault(m.group_id or "", []).append(row_id)
+            else:
+                heapq.heappush(state.by_visibility, (m.visible_at, row_id))
+            heapq.heappush(state.by_sent, (m.sent_at, row_id))
 
     def next_sequence_numbers(self, queue: QueueRecord, count: int) -> list[int]:
         state = self._state(queue)
@@ -131,9 +141,7 @@ class MemoryQueueStore:
     def receivable(self, queue: QueueRecord, now: float, limit: int) -> list[StoredMessage]:
         state = self._state(queue)
         if not queue.fifo:
-            ready = (m for m in state.messages.values() if m.visible_at <= now)
-            chosen = heapq.nsmallest(limit, ready, key=lambda m: (m.visible_at, m.row_id))
-            return [copy.copy(m) for m in chosen]
+            return self._receivable_standard(state, now, limit)
         heads = []
         for rows in state.groups.values():
             head = state.messages[rows[0]]
@@ -153,6 +161,24 @@ class MemoryQueueStore:
         return found
 
     @staticmethod
+    def _receivable_standard(state: _QueueState, now: float, limit: int) -> list[StoredMessage]:
+        heap = state.by_visibility
+        found: list[StoredMessage] = []
+        kept: list[tuple[float, int]] = []
+        while heap and len(found) < limit and heap[0][0] <= now:
+            entry = heapq.heappop(heap)
+            message = state.messages.get(entry[1])
+            if message is None or message.visible_at != entry[0]:
+                continue  # stale: deleted, or its visibility changed since
+            if kept and kept[-1] == entry:
+                continue  # the same entry pushed twice
+            kept.append(entry)
+            found.append(copy.copy(message))
+        for entry in kept:
+            heapq.heappush(heap, entry)
+        return found
+
+    @staticmethod
     def _group_ready_at(state: _QueueState, rows: list[int]) -> float:
         """When a FIFO group is next receivable: its head is visible and nothing in flight."""
         ready_at = state.messages[rows[0]].visible_at
@@ -164,10 +190,13 @@ class MemoryQueueStore:
         return ready_at
 
     def mark_received(self, queue: QueueRecord, updates: Sequence[Received]) -> None:
-        messages = self._state(queue).messages
+        state = self._state(queue)
+        messages = state.messages
         for u in updates:
             message = messages.get(u.row_id)
             if message is not None:
+                if not queue.fifo:
+                    heapq.heappush(state.by_visibility, (u.visible_at, u.row_id))
                 message.visible_at = u.visible_at
                 message.receive_count = u.receive_count
                 message.first_receive_at = u.first_receive_at
@@ -180,9 +209,12 @@ class MemoryQueueStore:
     def set_visible_at(
         self, queue: QueueRecord, row_id: int, group_id: str | None, visible_at: float
     ) -> None:
-        message = self._state(queue).messages.get(row_id)
+        state = self._state(queue)
+        message = state.messages.get(row_id)
         if message is not None:
             message.visible_at = visible_at
+            if not queue.fifo:
+                heapq.heappush(state.by_visibility, (visible_at, row_id))
 
     def delete_messages(self, queue: QueueRecord, messages: Sequence[StoredMessage]) -> int:
         state = self._state(queue)
@@ -215,7 +247,12 @@ class MemoryQueueStore:
 
     def delete_sent_before(self, queue: QueueRecord, cutoff: float) -> int:
         state = self._state(queue)
-        expired = [m for m in state.messages.values() if m.sent_at <= cutoff]
+        expired = []
+        while state.by_sent and state.by_sent[0][0] <= cutoff:
+            _, row_id = heapq.heappop(state.by_sent)
+            message = state.messages.get(row_id)
+            if message is not None:
+                expired.append(message)
         return self.delete_messages(queue, expired)
 
     def purge(self, queue: QueueRecord) -> int:
@@ -223,6 +260,8 @@ class MemoryQueueStore:
         count = len(state.messages)
         state.messages.clear()
         state.groups.clear()
+        state.by_visibility.clear()
+        state.by_sent.clear()
         return count
 
     def counts(self, queue: QueueRecord, now: float) -> MessageCounts:
@@ -237,8 +276,10 @@ class MemoryQueueStore:
         return counts
 
     def oldest_sent_at(self, queue: QueueRecord) -> float | None:
-        messages = self._state(queue).messages
-        return min((m.sent_at for m in messages.values()), default=None)
+        state = self._state(queue)
+        while state.by_sent and state.by_sent[0][1] not in state.messages:
+            heapq.heappop(state.by_sent)
+        return state.by_sent[0][0] if state.by_sent else None
 
     def next_visible_at(self, queue: QueueRecord, now: float) -> float | None:
         state = self._state(queue)
