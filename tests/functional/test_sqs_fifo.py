@@ -208,3 +208,25 @@ def test_receive_request_attempt_id_replays_the_same_receive(
         lambda: sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="bad id"),
         "InvalidParameterValue",
     )
+
+
+def test_fifo_batch_without_group_or_dedup_id_fails_whole_request(sqs: Any) -> None:
+    url = sqs.create_queue(QueueName="b.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    good = {"Id": "1", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "d"}
+    expect_error(
+        lambda: sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[good, {"Id": "2", "MessageBody": "y", "MessageDeduplicationId": "e"}],
+        ),
+        "InvalidParameterValue",
+        "The request must contain the parameter MessageGroupId.",
+    )
+    expect_error(
+        lambda: sqs.send_message_batch(
+            QueueUrl=url, Entries=[good, {"Id": "2", "MessageBody": "y", "MessageGroupId": "g"}]
+        ),
+        "InvalidParameterValue",
+        "The queue should either have ContentBasedDeduplication enabled or "
+        "MessageDeduplicationId provided explicitly",
+    )
+    assert bodies(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)) == []

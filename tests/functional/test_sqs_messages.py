@@ -513,3 +513,46 @@ def test_botocore_param_validation_is_kept(sqs: Any, url: str) -> None:
         sqs.send_message(QueueUrl=url)
     with pytest.raises(ParamValidationError):
         sqs.receive_message(QueueUrl=url, MaxNumberOfMessages="ten")
+
+
+@pytest.mark.parametrize(
+    ("method", "shape", "entry"),
+    [
+        ("send_message_batch", "SendMessageBatchRequestEntry", {"MessageBody": "x"}),
+        ("delete_message_batch", "DeleteMessageBatchRequestEntry", {"ReceiptHandle": "h"}),
+        (
+            "change_message_visibility_batch",
+            "ChangeMessageVisibilityBatchRequestEntry",
+            {"ReceiptHandle": "h", "VisibilityTimeout": 1},
+        ),
+    ],
+)
+def test_batch_rules_for_every_batch_operation(
+    sqs: Any, url: str, method: str, shape: str, entry: dict[str, Any]
+) -> None:
+    call = getattr(sqs, method)
+    sqs.send_message(QueueUrl=url, MessageBody="keep")
+    expect_error(
+        lambda: call(QueueUrl=url, Entries=[]),
+        "AWS.SimpleQueueService.EmptyBatchRequest",
+        f"There should be at least one {shape} in the request.",
+        exception="EmptyBatchRequest",
+    )
+    expect_error(
+        lambda: call(QueueUrl=url, Entries=[{"Id": str(i), **entry} for i in range(11)]),
+        "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+        "Maximum number of entries per request are 10. You have sent 11.",
+        exception="TooManyEntriesInBatchRequest",
+    )
+    expect_error(
+        lambda: call(QueueUrl=url, Entries=[{"Id": "a" * 81, **entry}]),
+        "AWS.SimpleQueueService.InvalidBatchEntryId",
+        exception="InvalidBatchEntryId",
+    )
+    expect_error(
+        lambda: call(QueueUrl=url, Entries=[{"Id": "same", **entry}, {"Id": "same", **entry}]),
+        "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+        "Id same repeated.",
+        exception="BatchEntryIdsNotDistinct",
+    )
+    assert counts(sqs, url) == (1, 0, 0)

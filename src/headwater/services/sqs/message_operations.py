@@ -235,6 +235,8 @@ class MessageOperations(DeliveryMixin):
         with self.db.transaction():
             queue = self.resolve_url(params["QueueUrl"], ctx)
             check_batch(entries, "SendMessageBatchRequestEntry")
+            if queue.settings.fifo:
+                _check_fifo_batch(entries, queue.settings.content_based_dedup)
             total = 0
             for entry in entries:
                 total += len(entry["MessageBody"].encode("utf-8"))
@@ -474,6 +476,18 @@ def check_message_attributes_size(attributes: Mapping[str, Mapping[str, Any]] | 
         if binary is not None:
             size += len(binary) if isinstance(binary, bytes | bytearray) else len(str(binary))
     return size
+
+
+def _check_fifo_batch(entries: Sequence[Mapping[str, Any]], content_based: bool) -> None:
+    """FIFO batch entries without a group or dedup id fail the whole request, as in SQS."""
+    for entry in entries:
+        if entry.get("MessageGroupId") is None:
+            raise invalid_parameter("The request must contain the parameter MessageGroupId.")
+        if entry.get("MessageDeduplicationId") is None and not content_based:
+            raise invalid_parameter(
+                "The queue should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly"
+            )
 
 
 def _failure(entry_id: str, error: AwsError) -> dict[str, Any]:
