@@ -92,6 +92,8 @@ class KinesisCore(Service):
         #: Enforce AWS's per-shard write limits (1,000 records/s, 1 MiB/s) as partial failures.
         self.enforce_throughput = bool(env.options.get("kinesis_enforce_throughput", False))
         self._routing: dict[str, Routing] = {}
+        #: shard key -> (second, records, bytes) written in that second (throughput limits).
+        self._throughput: dict[int, tuple[int, int, int]] = {}
         self._listeners: dict[int, Callable[[str, str], None]] = {}
         self._listener_ids = itertools.count()
         self._listener_lock = threading.Lock()

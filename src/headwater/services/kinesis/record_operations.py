@@ -6,8 +6,9 @@ import hashlib
 from typing import Any
 
 from headwater.core.errors import AwsError, validation_error
-from headwater.core.values import as_bytes, as_epoch_seconds
+from headwater.core.values import as_bytes, as_datetime, as_epoch_seconds
 from headwater.services.base import Params, RequestContext, Result, operation
+from headwater.services.kinesis import shards as hash_space
 from headwater.services.kinesis.core import KinesisCore, Routing, StreamRef, sequence_prefix
 from headwater.services.kinesis.iterators import (
     IteratorState,
@@ -63,8 +64,6 @@ def _explicit_hash(value: Any, member: str) -> int:
 class RecordOperations(KinesisCore):
     """Writes route by hash key into open shards; reads follow opaque iterators."""
 
-    _throughput: dict[int, tuple[int, int, int]]
-
     def _check_record(
         self, entry: Any, member: str, limit_bytes: int
     ) -> tuple[str, bytes, int | None]:
@@ -91,8 +90,6 @@ class RecordOperations(KinesisCore):
 
     def _throttled(self, shard_key: int, size: int, now: float) -> bool:
         """Count a write against the shard's per-second budget; True if over it."""
-        if not hasattr(self, "_throughput"):
-            self._throughput = {}
         second = int(now)
         window, records, used = self._throughput.get(shard_key, (second, 0, 0))
         if window != second:
@@ -372,7 +369,7 @@ class RecordOperations(KinesisCore):
             "Records": [
                 {
                     "SequenceNumber": f"{prefix}{r.counter:032d}",
-                    "ApproximateArrivalTimestamp": _datetime(r.arrival),
+                    "ApproximateArrivalTimestamp": as_datetime(r.arrival),
                     "Data": r.data,
                     "PartitionKey": r.partition_key,
                 }
@@ -409,13 +406,6 @@ class RecordOperations(KinesisCore):
 
 
 def _normal_shard_id(text: str) -> str:
-    from headwater.services.kinesis.shards import shard_id, shard_index
-
-    index = shard_index(text)
-    return text if index is None else shard_id(index)
-
-
-def _datetime(epoch: float) -> Any:
-    from headwater.core.values import as_datetime
-
-    return as_datetime(epoch)
+    """``shardId-000000000003`` for ``3`` or ``shardId-3`` (AWS accepts the short forms)."""
+    index = hash_space.shard_index(text)
+    return text if index is None else hash_space.shard_id(index)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from headwater.store.database import SqliteDatabase
 from headwater.store.streams import NewRecord, NewShard, ShardRow, StoredRecord, StreamRow
@@ -60,17 +61,17 @@ _SHARD_COLUMNS = (
 )
 
 
-def _shard(row: tuple[object, ...]) -> ShardRow:
+def _shard(row: Any) -> ShardRow:
     return ShardRow(
-        key=int(row[0]),  # type: ignore[call-overload]
-        index=int(row[1]),  # type: ignore[call-overload]
-        start_hash=int(str(row[2])),
-        end_hash=int(str(row[3])),
+        key=int(row[0]),
+        index=int(row[1]),
+        start_hash=int(row[2]),
+        end_hash=int(row[3]),
         parent=None if row[4] is None else str(row[4]),
         adjacent_parent=None if row[5] is None else str(row[5]),
-        created=float(row[6]),  # type: ignore[arg-type]
-        closed_at=None if row[7] is None else float(row[7]),  # type: ignore[arg-type]
-        last_counter=int(row[8]),  # type: ignore[call-overload]
+        created=float(row[6]),
+        closed_at=None if row[7] is None else float(row[7]),
+        last_counter=int(row[8]),
     )
 
 
@@ -262,16 +263,16 @@ class SqliteStreamStore:
             return cursor.rowcount
 
 
-def _stream(row: tuple[object, ...]) -> StreamRow:
+def _stream(row: Any) -> StreamRow:
     return StreamRow(
         arn=str(row[0]),
         name=str(row[1]),
         region=str(row[2]),
         account=str(row[3]),
-        created=float(row[4]),  # type: ignore[arg-type]
-        retention_hours=int(row[5]),  # type: ignore[call-overload]
+        created=float(row[4]),
+        retention_hours=int(row[5]),
         mode=str(row[6]),
-        next_shard_index=int(row[7]),  # type: ignore[call-overload]
-        max_record_kib=int(row[8]),  # type: ignore[call-overload]
+        next_shard_index=int(row[7]),
+        max_record_kib=int(row[8]),
         tags=json.loads(str(row[9])),
     )
