@@ -168,17 +168,20 @@ def main() -> None:
     parser.add_argument("--fifo-blocked", type=int, default=100_000)
     args = parser.parse_args()
 
-    print(f"{'workload':<10} {'engine':<28} {'msgs/s':>10} {'us CPU/msg':>11}")
+    # API calls per message: send = 1 call per 10; recv+del = 2 calls per 10.
+    calls_per_message = {"send": 1 / BATCH, "recv+del": 2 / BATCH}
+    print(f"{'workload':<10} {'engine':<28} {'msgs/s':>10} {'us CPU/msg':>11} {'us CPU/call':>12}")
     with tempfile.TemporaryDirectory(prefix="hw-bench-") as data_dir:
         ours = headwater_run(data_dir, args.messages)
     theirs = moto_run(args.moto_messages)
     for name in ("send", "recv+del"):
+        per_call = 1 / calls_per_message[name]
         rate, cpu = ours[name]
         label = f"headwater sqlite ({args.messages:,})"
-        print(f"{name:<10} {label:<28} {rate:>10,.0f} {cpu:>11.1f}")
+        print(f"{name:<10} {label:<28} {rate:>10,.0f} {cpu:>11.1f} {cpu * per_call:>12.1f}")
         rate, cpu = theirs[name]
         label = f"moto mock_aws ({args.moto_messages:,})"
-        print(f"{name:<10} {label:<28} {rate:>10,.0f} {cpu:>11.1f}")
+        print(f"{name:<10} {label:<28} {rate:>10,.0f} {cpu:>11.1f} {cpu * per_call:>12.1f}")
     if args.fifo_messages:
         with tempfile.TemporaryDirectory(prefix="hw-bench-fifo-") as data_dir:
             fifo_run(data_dir, args.fifo_messages, args.fifo_blocked)
