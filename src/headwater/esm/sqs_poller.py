@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 #: First retry delay after a throttled or failed-to-start invoke, doubled each time.
 THROTTLE_BACKOFF_SECONDS = 1.0
 THROTTLE_BACKOFF_MAX_SECONDS = 30.0
+#: Upper bound of one receive that fills several batches at once (standard queues).
+MAX_MESSAGES_PER_RECEIVE = 500
+#: Real seconds queue settings (visibility timeout, FIFO) are cached between receives.
+FACTS_TTL_SECONDS = 1.0
 #: How long to wait before checking a queue that could not be read again.
 SOURCE_ERROR_RETRY_SECONDS = 5.0
 
@@ -96,6 +101,8 @@ class SqsPoller:
         #: True only while the receive loop sleeps for lack of messages (see ``idle``).
         self._waiting = False
         self._facts: QueueFacts | None = None
+        self._facts_read_at = 0.0
+        self._deletes: list[tuple[list[str], asyncio.Future[int]]] = []
         self._function_timeout: int | None = None
         self.settings = PollerSettings.from_record(record)
         self._filter: RecordFilter | None = None
@@ -168,8 +175,8 @@ class SqsPoller:
         while not self._stopping:
             now = self.clock.now()
             received = 0
-            wanted = self.builder.wanted()
-            if wanted:
+            wanted = self._wanted()
+            if wanted > 0:
                 try:
                     received = self._receive(wanted, now)
                 except Exception:
@@ -195,9 +202,29 @@ class SqsPoller:
         known = [t for t in times if t is not None]
         return min(known) if known else None
 
+    def _wanted(self) -> int:
+        """How many messages to receive now.
+
+        Enough for every free concurrency slot in one receive (one transaction) on standard
+        queues; on FIFO queues one batch at a time, so no two batches share a group.
+        """
+        per_batch = self.settings.batch_size
+        fifo = self._facts is not None and self._facts.fifo
+        free = 1 if fifo else max(1, self.scaler.target - self.in_flight)
+        total = min(per_batch * free, max(per_batch, MAX_MESSAGES_PER_RECEIVE))
+        return total - len(self.builder.pending)
+
+    def _current_facts(self) -> QueueFacts:
+        """Queue settings, re-read at most every ``FACTS_TTL_SECONDS`` of real time."""
+        now = time.monotonic()
+        if self._facts is None or now - self._facts_read_at > FACTS_TTL_SECONDS:
+            self._facts = self.source.facts()
+            self._facts_read_at = now
+        return self._facts
+
     def _receive(self, wanted: int, now: float) -> int:
         """One receive: records that pass the filter join the builder, others are deleted."""
-        facts = self._facts = self.source.facts()
+        facts = self._current_facts()
         visibility = self._visibility_timeout(facts)
         messages = self.source.receive(wanted, None if visibility is None else visibility)
         if not messages:
@@ -268,12 +295,39 @@ class SqsPoller:
         settings = self.settings
         outcome = await self._invoke(batch, settings)
         settlement = decide(outcome, batch.message_ids, batch.receipt_handles)
-        deleted = self.source.delete(settlement.delete) if settlement.delete else 0
+        deleted = await self._delete(settlement.delete) if settlement.delete else 0
         self.metrics.add(
             DeletedEventCount=deleted,
             FailedInvokeEventCount=settlement.failed_count,
             Errors=1 if settlement.function_failed else 0,
         )
+
+    def _delete(self, receipt_handles: list[str]) -> asyncio.Future[int]:
+        """Delete messages; batches settling in the same loop turn share one transaction."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        if not self._deletes:
+            loop.call_soon(self._flush_deletes)
+        self._deletes.append((receipt_handles, future))
+        return future
+
+    def _flush_deletes(self) -> None:
+        pending, self._deletes = self._deletes, []
+        handles = [h for batch_handles, _ in pending for h in batch_handles]
+        try:
+            remaining = self.source.delete(handles)
+        except Exception as error:
+            # Undeleted messages reappear after their visibility timeout: at least once.
+            log.warning("mapping %s: delete failed: %s", self.uuid, error)
+            for _, future in pending:
+                future.set_result(0)
+            return
+        for batch_handles, future in pending:
+            # stale handles (already redelivered) are skipped by the queue: count what was
+            # really deleted, in order
+            counted = min(len(batch_handles), remaining)
+            remaining -= counted
+            future.set_result(counted)
 
     async def _invoke(self, batch: Batch, settings: PollerSettings) -> BatchOutcome:
         """Invoke until the result is not a throttle or a service error, or visibility runs out."""
