@@ -277,3 +277,23 @@ def test_reopen_keeps_streams_shards_and_records(tmp_path: Any, clock: ManualClo
         assert more["ShardId"] == "shardId-000000000000"
         old = [int(r["SequenceNumber"]) for r in put["Records"] if r["ShardId"] == more["ShardId"]]
         assert old and int(more["SequenceNumber"]) > max(old)
+
+
+def test_update_stream_mode_and_describe_limits(hw: Headwater) -> None:
+    k = hw.client("kinesis")
+    k.create_stream(StreamName="s", ShardCount=2)
+    k.create_stream(StreamName="od", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    limits = k.describe_limits()
+    assert limits["OpenShardCount"] == 6 and limits["OnDemandStreamCount"] == 1
+    assert limits["ShardLimit"] >= 6
+    arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+    k.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    summary = k.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]
+    assert summary["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+    assert summary["OpenShardCount"] == 2
+    code, _ = error_of(
+        k.update_stream_mode,
+        StreamARN=arn.replace("/s", "/x"),
+        StreamModeDetails={"StreamMode": "PROVISIONED"},
+    )
+    assert code == "ResourceNotFoundException"

@@ -138,9 +138,11 @@ def test_retention_and_tags(store: StreamStore, db: SqliteDatabase | MemoryDatab
     with db.transaction():
         store.set_retention(ARN, 48)
         store.set_tags(ARN, {"x": "1", "y": ""})
+        store.set_mode(ARN, "ON_DEMAND")
     stream = store.get_stream(ARN)
     assert stream is not None
     assert stream.retention_hours == 48 and dict(stream.tags) == {"x": "1", "y": ""}
+    assert stream.mode == "ON_DEMAND"
 
 
 def test_large_hash_keys_roundtrip(store: StreamStore, db: SqliteDatabase | MemoryDatabase) -> None:

@@ -309,6 +309,35 @@ class StreamOperations(KinesisCore):
     def decrease_stream_retention_period(self, params: Params, ctx: RequestContext) -> Result:
         return self._change_retention(params, ctx, increase=False)
 
+    @operation("UpdateStreamMode")
+    def update_stream_mode(self, params: Params, ctx: RequestContext) -> Result:
+        region, account, name = stream_name_from_arn(require(params, "StreamARN", "streamARN"))
+        details = require(params, "StreamModeDetails", "streamModeDetails")
+        mode = require(details, "StreamMode", "streamModeDetails.streamMode")
+        if mode not in ("PROVISIONED", "ON_DEMAND"):
+            raise AwsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{mode}' at "
+                "'streamModeDetails.streamMode' failed to satisfy constraint: Member must "
+                "satisfy enum value set: [PROVISIONED, ON_DEMAND]",
+            )
+        ref = StreamRef(region, account, name)
+        with self.db.transaction():
+            self.require_stream(ref)
+            self.store.set_mode(ref.arn, mode)
+            self.invalidate(ref.arn)
+        return {}
+
+    @operation("DescribeLimits")
+    def describe_limits(self, params: Params, ctx: RequestContext) -> Result:
+        streams = self.store.list_streams(ctx.region, ctx.account)
+        return {
+            "ShardLimit": self.shard_limit,
+            "OpenShardCount": self.open_shard_total(ctx.region, ctx.account),
+            "OnDemandStreamCount": sum(1 for s in streams if s.mode == "ON_DEMAND"),
+            "OnDemandStreamCountLimit": 50,
+        }
+
     # -- tags -------------------------------------------------------------------------------
 
     def _add_tags(self, ref: StreamRef, tags: dict[str, str]) -> None:

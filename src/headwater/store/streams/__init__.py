@@ -100,6 +100,10 @@ class StreamStore(Protocol):
 
     def set_retention(self, arn: str, hours: int) -> None: ...
 
+    def set_mode(self, arn: str, mode: str) -> None:
+        """Set the capacity mode (PROVISIONED or ON_DEMAND)."""
+        ...
+
     def set_tags(self, arn: str, tags: Mapping[str, str]) -> None:
         """Replace the stream's tag map."""
         ...

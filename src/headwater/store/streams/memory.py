@@ -71,6 +71,9 @@ class MemoryStreamStore:
     def set_retention(self, arn: str, hours: int) -> None:
         self._streams[arn] = replace(self._streams[arn], retention_hours=hours)
 
+    def set_mode(self, arn: str, mode: str) -> None:
+        self._streams[arn] = replace(self._streams[arn], mode=mode)
+
     def set_tags(self, arn: str, tags: Mapping[str, str]) -> None:
         self._streams[arn] = replace(self._streams[arn], tags=dict(tags))
 

@@ -169,6 +169,10 @@ class SqliteStreamStore:
                 "UPDATE kinesis_streams SET retention_hours = ? WHERE arn = ?", (hours, arn)
             )
 
+    def set_mode(self, arn: str, mode: str) -> None:
+        with self.db.transaction():
+            self.db.conn.execute("UPDATE kinesis_streams SET mode = ? WHERE arn = ?", (mode, arn))
+
     def set_tags(self, arn: str, tags: Mapping[str, str]) -> None:
         with self.db.transaction():
             self.db.conn.execute(
