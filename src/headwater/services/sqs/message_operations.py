@@ -131,7 +131,7 @@ class MessageOperations(DeliveryMixin):
             md5_of_message_attributes=attributes_md5,
             sent_at=now,
             visible_at=now + delay_seconds,
-            sender_id=ctx.access_key or ctx.account,
+            sender_id=ctx.account,  # AWS shows the caller's principal id; one account here
             group_id=group_id,
             dedup_id=dedup_id if settings.fifo else None,
             trace_header=trace,
