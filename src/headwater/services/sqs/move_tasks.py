@@ -82,6 +82,7 @@ class MoveTaskOperations(DeliveryMixin):
 
     def close(self) -> None:
         self._closing.set()
+        self.wake_waiters()  # long polls re-check promptly instead of sleeping on
         if self._clock_unsubscribe is not None:
             self._clock_unsubscribe()
             self._clock_unsubscribe = None
