@@ -169,3 +169,29 @@ def test_sqlite_store_survives_reopen(tmp_path: Path) -> None:
         assert [r.data for r in store.read(shard.key, 0, 10, 10**9, 0.0)] == [b"v"]
     finally:
         db.close()
+
+
+def test_arrival_search_over_gaps_and_many_expired(
+    store: StreamStore, db: SqliteDatabase | MemoryDatabase
+) -> None:
+    a, b = _create(store, db)
+    with db.transaction():
+        for second in range(200):
+            store.append(ARN, [(a, "k", b"%d" % second)] * 3, float(second))
+        store.append(ARN, [(a, "k", b"jump")], 500.0, ordering_floor=5000)
+    assert store.first_counter_at(a, 0.0) == 1
+    assert store.first_counter_at(a, 150.0) == 451
+    assert store.first_counter_at(a, 199.5) == 5001
+    assert store.first_counter_at(a, 501.0) is None
+    assert store.first_counter_at(b, 0.0) is None
+    assert [r.counter for r in store.read(a, 10, 2, 10**9, 150.0)] == [451, 452]
+    assert [r.counter for r in store.read(a, 460, 2, 10**9, 150.0)] == [461, 462]
+    assert [r.counter for r in store.read(a, 0, 5, 10**9, 200.0)] == [5001]
+    assert store.read(a, 0, 5, 10**9, 600.0) == []
+    with db.transaction():
+        assert store.trim(a, 100.0) == 300
+        assert store.trim(a, 100.0) == 0
+    assert store.read(a, 0, 1, 10**9, 0.0)[0].counter == 301
+    with db.transaction():
+        assert store.trim(a, 1000.0) == 301
+    assert store.read(a, 0, 10, 10**9, 0.0) == []

@@ -227,6 +227,47 @@ class SqliteStreamStore:
             )
         return counters
 
+    def _first_live_id(self, base: int, after_id: int, min_arrival: float) -> int | None:
+        """The first record id > ``after_id`` in the shard that arrived at or after ``min_arrival``.
+
+        Arrival times never decrease within a shard (the service guarantees it), so this is
+        a binary search over rowids: O(log n) point queries instead of a scan of expired rows.
+        """
+        conn = self.db.conn
+        top = base | COUNTER_MASK
+        first = conn.execute(
+            "SELECT id, arrival FROM kinesis_records WHERE id > ? AND id <= ? ORDER BY id LIMIT 1",
+            (after_id, top),
+        ).fetchone()
+        if first is None or first[1] >= min_arrival:
+            return None if first is None else int(first[0])
+        last = conn.execute(
+            "SELECT id, arrival FROM kinesis_records WHERE id > ? AND id <= ?"
+            " ORDER BY id DESC LIMIT 1",
+            (after_id, top),
+        ).fetchone()
+        if last[1] < min_arrival:
+            return None
+        # Invariant: the first record at or after id ``low`` expired, the first at or after
+        # ``high`` did not (ids may have gaps; ``last_id`` bounds every lookup and exists).
+        low, high = int(first[0]), int(last[0])
+        last_id = high
+        while high - low > 1:
+            middle = (low + high) // 2
+            row = conn.execute(
+                "SELECT arrival FROM kinesis_records WHERE id >= ? AND id <= ? ORDER BY id LIMIT 1",
+                (middle, last_id),
+            ).fetchone()
+            if row[0] >= min_arrival:
+                high = middle
+            else:
+                low = middle
+        row = conn.execute(
+            "SELECT id FROM kinesis_records WHERE id >= ? AND id <= ? ORDER BY id LIMIT 1",
+            (high, top),
+        ).fetchone()
+        return int(row[0])
+
     def read(
         self, shard_key: int, after_counter: int, limit: int, max_bytes: int, min_arrival: float
     ) -> list[StoredRecord]:
@@ -234,10 +275,14 @@ class SqliteStreamStore:
         found: list[StoredRecord] = []
         size = 0
         with self.db.lock:
+            start = base | after_counter
+            first = self._first_live_id(base, start, min_arrival)
+            if first is None:
+                return []
             cursor = self.db.conn.execute(
                 "SELECT id, arrival, partition_key, data FROM kinesis_records"
-                " WHERE id > ? AND id <= ? AND arrival >= ? ORDER BY id LIMIT ?",
-                (base | after_counter, base | COUNTER_MASK, min_arrival, limit),
+                " WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?",
+                (first, base | COUNTER_MASK, limit),
             )
             for rowid, arrival, partition_key, data in cursor:
                 if found and size + len(data) > max_bytes:
@@ -250,19 +295,16 @@ class SqliteStreamStore:
     def first_counter_at(self, shard_key: int, min_arrival: float) -> int | None:
         base = shard_key << COUNTER_BITS
         with self.db.lock:
-            row = self.db.conn.execute(
-                "SELECT id FROM kinesis_records WHERE id > ? AND id <= ? AND arrival >= ?"
-                " ORDER BY id LIMIT 1",
-                (base, base | COUNTER_MASK, min_arrival),
-            ).fetchone()
-        return None if row is None else int(row[0]) & COUNTER_MASK
+            first = self._first_live_id(base, base, min_arrival)
+        return None if first is None else first & COUNTER_MASK
 
     def trim(self, shard_key: int, before_arrival: float) -> int:
         base = shard_key << COUNTER_BITS
         with self.db.transaction():
+            first = self._first_live_id(base, base, before_arrival)
+            end = base | COUNTER_MASK if first is None else first - 1
             cursor = self.db.conn.execute(
-                "DELETE FROM kinesis_records WHERE id > ? AND id <= ? AND arrival < ?",
-                (base, base | COUNTER_MASK, before_arrival),
+                "DELETE FROM kinesis_records WHERE id > ? AND id <= ?", (base, end)
             )
             return cursor.rowcount
 
