@@ -156,4 +156,4 @@ def open_stream_store(db: SqliteDatabase | MemoryDatabase) -> StreamStore:
         return SqliteStreamStore(db)
     from headwater.store.streams.memory import MemoryStreamStore
 
-    return MemoryStreamStore()
+    return MemoryStreamStore(db.lock)

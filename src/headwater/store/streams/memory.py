@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Concatenate, ParamSpec, TypeVar
 
 from headwater.store.streams import NewRecord, NewShard, ShardRow, StoredRecord, StreamRow
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(
+    method: Callable[Concatenate[MemoryStreamStore, P], R],
+) -> Callable[Concatenate[MemoryStreamStore, P], R]:
+    """Run ``method`` holding the store's lock."""
+
+    def run(store: MemoryStreamStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with store._lock:
+            return method(store, *args, **kwargs)
+
+    run.__doc__ = method.__doc__
+    return run
 
 
 @dataclass(slots=True)
@@ -21,14 +39,20 @@ class _ShardLog:
 
 
 class MemoryStreamStore:
-    """Streams in dicts; records in per-shard lists."""
+    """Streams in dicts; records in per-shard lists.
 
-    def __init__(self) -> None:
+    Every method holds the database lock: readers run on other threads than writers (the
+    stream poller, the wire server) and a trim shifts list positions under a reader.
+    """
+
+    def __init__(self, lock: threading.RLock | None = None) -> None:
+        self._lock = lock if lock is not None else threading.RLock()
         self._streams: dict[str, StreamRow] = {}
         self._shards: dict[str, list[_ShardLog]] = {}
         self._by_key: dict[int, _ShardLog] = {}
         self._next_key = 1
 
+    @_locked
     def create_stream(self, stream: StreamRow, shards: Sequence[NewShard]) -> None:
         self._streams[stream.arn] = replace(stream, tags=dict(stream.tags))
         self._shards[stream.arn] = []
@@ -56,30 +80,38 @@ class MemoryStreamStore:
             top = max(s.index for s in shards) + 1
             self._streams[arn] = replace(stream, next_shard_index=max(stream.next_shard_index, top))
 
+    @_locked
     def get_stream(self, arn: str) -> StreamRow | None:
         return self._streams.get(arn)
 
+    @_locked
     def list_streams(self, region: str, account: str) -> list[StreamRow]:
         found = [s for s in self._streams.values() if s.region == region and s.account == account]
         return sorted(found, key=lambda s: s.name)
 
+    @_locked
     def delete_stream(self, arn: str) -> None:
         self._streams.pop(arn, None)
         for log in self._shards.pop(arn, []):
             self._by_key.pop(log.row.key, None)
 
+    @_locked
     def set_retention(self, arn: str, hours: int) -> None:
         self._streams[arn] = replace(self._streams[arn], retention_hours=hours)
 
+    @_locked
     def set_mode(self, arn: str, mode: str) -> None:
         self._streams[arn] = replace(self._streams[arn], mode=mode)
 
+    @_locked
     def set_tags(self, arn: str, tags: Mapping[str, str]) -> None:
         self._streams[arn] = replace(self._streams[arn], tags=dict(tags))
 
+    @_locked
     def shards(self, arn: str) -> list[ShardRow]:
         return sorted((log.row for log in self._shards.get(arn, [])), key=lambda r: r.index)
 
+    @_locked
     def reshard(
         self, arn: str, close: Sequence[str], create: Sequence[NewShard], now: float
     ) -> None:
@@ -89,6 +121,7 @@ class MemoryStreamStore:
                 log.row = replace(log.row, closed_at=now)
         self._add_shards(arn, create, now)
 
+    @_locked
     def append(
         self, arn: str, records: Sequence[NewRecord], now: float, ordering_floor: int = 0
     ) -> list[int]:
@@ -109,6 +142,7 @@ class MemoryStreamStore:
             log.row = replace(log.row, last_counter=last)
         return counters
 
+    @_locked
     def read(
         self, shard_key: int, after_counter: int, limit: int, max_bytes: int, min_arrival: float
     ) -> list[StoredRecord]:
@@ -128,6 +162,7 @@ class MemoryStreamStore:
             found.append(StoredRecord(log.counters[i], log.arrivals[i], log.keys[i], log.datas[i]))
         return found
 
+    @_locked
     def first_counter_at(self, shard_key: int, min_arrival: float) -> int | None:
         log = self._by_key.get(shard_key)
         if log is None:
@@ -135,6 +170,7 @@ class MemoryStreamStore:
         position = bisect_left(log.arrivals, min_arrival)
         return log.counters[position] if position < len(log.counters) else None
 
+    @_locked
     def trim(self, shard_key: int, before_arrival: float) -> int:
         log = self._by_key.get(shard_key)
         if log is None:
