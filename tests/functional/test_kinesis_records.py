@@ -112,8 +112,12 @@ def test_put_records_results_in_request_order(k: Any) -> None:
 def test_put_validation_errors_store_nothing(hw: Headwater, k: Any) -> None:
     raw = hw.client("kinesis", validate=False)
     big = b"x" * (1024 * 1024)
-    code, message = error_of(k.put_record, StreamName="s", Data=big, PartitionKey="k")
-    assert code == "ValidationException" and "1048576" in message
+    assert error_of(k.put_record, StreamName="s", Data=big, PartitionKey="k") == (
+        "ValidationException",
+        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048576 "
+        "cap=1048576]' at 'data' failed to satisfy constraint: Member must have length less "
+        "than or equal to 1048576",
+    )
     k.put_record(StreamName="s", Data=big[:-1], PartitionKey="k", ExplicitHashKey="0")
     code, message = error_of(
         k.put_records,

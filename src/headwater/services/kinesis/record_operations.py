@@ -77,8 +77,9 @@ class RecordOperations(KinesisCore):
             max_len=256,
         )
         if len(data) + len(key.encode("utf-8")) > limit_bytes:
+            # AWS prints blobs as the Java buffer that held them.
             raise validation_error(
-                "java.nio.HeapByteBuffer",
+                f"java.nio.HeapByteBuffer[pos=0 lim={len(data)} cap={len(data)}]",
                 f"{member}data",
                 f"Member must have length less than or equal to {limit_bytes}",
             )
