@@ -51,3 +51,31 @@ def test_reopen_keeps_everything(tmp_path: Path) -> None:
         assert int(later["SequenceNumber"]) > int(first["SequenceNumber"])
         got = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]
         assert [m["Body"] for m in got] == ["f0", "f1", "f2"]
+
+
+def test_running_move_task_resumes_after_reopen(tmp_path: Path) -> None:
+    clock = ManualClock()
+    data = tmp_path / "data"
+    arn = "arn:aws:sqs:us-east-1:000000000000:"
+    with Headwater(data_dir=data, clock=clock) as hw:
+        sqs = hw.client("sqs")
+        dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+        policy = json.dumps({"deadLetterTargetArn": arn + "dlq", "maxReceiveCount": 1})
+        sqs.create_queue(QueueName="src", Attributes={"RedrivePolicy": policy})
+        sqs.send_message_batch(
+            QueueUrl=dlq, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(6)]
+        )
+        sqs.start_message_move_task(
+            SourceArn=arn + "dlq", DestinationArn=arn + "src", MaxNumberOfMessagesPerSecond=1
+        )
+        clock.advance(2)
+        task = sqs.list_message_move_tasks(SourceArn=arn + "dlq")["Results"][0]
+        assert (task["Status"], task["ApproximateNumberOfMessagesMoved"]) == ("RUNNING", 2)
+    with Headwater(data_dir=data, clock=clock) as hw:
+        sqs = hw.client("sqs")
+        clock.advance(10)
+        task = sqs.list_message_move_tasks(SourceArn=arn + "dlq")["Results"][0]
+        assert (task["Status"], task["ApproximateNumberOfMessagesMoved"]) == ("COMPLETED", 6)
+        src = sqs.get_queue_url(QueueName="src")["QueueUrl"]
+        got = sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)["Messages"]
+        assert sorted(m["Body"] for m in got) == [str(i) for i in range(6)]
