@@ -38,7 +38,8 @@ def test_service_satisfies_the_protocol(kinesis: KinesisService) -> None:
 
 
 def test_read_shard_positions(hw: Headwater, kinesis: KinesisService, clock: ManualClock) -> None:
-    assert kinesis.latest_sequence(ARN, S0) is None
+    empty = kinesis.latest_sequence(ARN, S0)
+    assert empty is not None and empty.endswith("0" * 20)
     first = put(hw, b"a", b"b")
     clock.advance(10)
     second = put(hw, b"c")
@@ -55,6 +56,8 @@ def test_read_shard_positions(hw: Headwater, kinesis: KinesisService, clock: Man
     latest, _ = kinesis.read_shard(ARN, S0, None, 10, from_latest=True)
     assert latest == []
     assert kinesis.latest_sequence(ARN, S0) == second[0]
+    from_empty, _ = kinesis.read_shard(ARN, S0, empty, 10)  # LATEST taken on the empty shard
+    assert [r.data for r in from_empty] == [b"a", b"b", b"c"]
     assert int(second[0]) > int(first[1]) > int(first[0])
 
 

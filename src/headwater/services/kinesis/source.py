@@ -140,10 +140,13 @@ class KinesisStreamSource(RecordOperations, KinesisCore):
         ], end
 
     def latest_sequence(self, stream_arn: str, shard_id: str) -> str | None:
-        """The sequence number of the shard's newest record, or None if it has none."""
+        """The position just before the shard's next record, for LATEST checkpoints.
+
+        That is the newest record's sequence number, or the shard's StartingSequenceNumber
+        when it has no record yet; ``read_shard(after_sequence=...)`` with it returns only
+        records put afterwards. (Never ``None`` for Kinesis; other sources may return it.)
+        """
         _, _, shard = self._stream_and_shard(stream_arn, shard_id)
-        if shard.last_counter == 0:
-            return None
         return format_sequence(shard_prefix(shard.created, shard.index), shard.last_counter)
 
 
