@@ -322,6 +322,8 @@ def test_retention_expires_records(k: Any, clock: ManualClock) -> None:
     assert [r["Data"] for r in read_all(k)] == [b"new", b"newest"]
     k.decrease_stream_retention_period(StreamName="s", RetentionPeriodHours=24)
     assert [r["Data"] for r in read_all(k)] == [b"newest"]
+    k.increase_stream_retention_period(StreamName="s", RetentionPeriodHours=72)
+    assert [r["Data"] for r in read_all(k)] == [b"newest"]  # expired records stay expired
 
 
 def test_stream_addressed_by_arn(k: Any) -> None:

@@ -297,6 +297,10 @@ class StreamOperations(KinesisCore):
                     f"longer than existing retention period ({stream.retention_hours} hours). "
                     "Use IncreaseRetentionPeriod API."
                 )
+            # Expired records stay gone when retention grows again: drop them now.
+            cutoff = self.env.clock.now() - min(hours, stream.retention_hours) * 3600.0
+            for shard in self.store.shards(ref.arn):
+                self.store.trim(shard.key, cutoff)
             self.store.set_retention(ref.arn, hours)
             self.invalidate(ref.arn)
         return {}
