@@ -42,6 +42,52 @@ def _measure(label: str, put: Callable[[list[dict[str, Any]]], Any], batches: li
     return rate
 
 
+def _measure_reads(hw: Headwater, client: Any, name: str, shards: int) -> None:
+    """Read back everything the API run wrote: GetRecords (10,000/call) and read_shard."""
+    arn = f"arn:aws:kinesis:{hw.env.region}:{hw.env.account}:stream/{name}"
+    for label, read_all in (
+        ("GetRecords via the client (Limit 10,000)", _get_records_reader(client, name)),
+        ("KinesisService.read_shard (limit 10,000)", _read_shard_reader(hw, arn)),
+    ):
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        count = sum(read_all(f"shardId-{i:012d}") for i in range(shards))
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        print(
+            f"  {label:<44} {count / wall:>10,.0f} records/s   "
+            f"{cpu / count * 1000:.4f} CPU-s/1k records"
+        )
+
+
+def _get_records_reader(client: Any, name: str) -> Callable[[str], int]:
+    def read_all(shard: str) -> int:
+        iterator = client.get_shard_iterator(
+            StreamName=name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        count = 0
+        while True:
+            out = client.get_records(ShardIterator=iterator, Limit=10_000)
+            count += len(out["Records"])
+            if not out["Records"] or out["MillisBehindLatest"] == 0:
+                return count
+            iterator = out["NextShardIterator"]
+
+    return read_all
+
+
+def _read_shard_reader(hw: Headwater, arn: str) -> Callable[[str], int]:
+    def read_all(shard: str) -> int:
+        after = None
+        count = 0
+        while True:
+            records, _ = hw.kinesis.read_shard(arn, shard, after, 10_000)
+            if not records:
+                return count
+            count += len(records)
+            after = records[-1].sequence_number
+
+    return read_all
+
+
 def run(store: str, total: int, shards: int, size: int) -> None:
     data_dir = tempfile.mkdtemp(prefix="hw-kinesis-bench-") if store == "sqlite" else None
     print(f"{store} store, {shards} shards, {size}-byte records, {total:,} records per run")
@@ -67,6 +113,7 @@ def run(store: str, total: int, shards: int, size: int) -> None:
             lambda b: service.call("PutRecords", {"StreamName": "service", "Records": b}),
             batches,
         )
+        _measure_reads(hw, client, "api", shards)
         shape = operation_model("kinesis", "PutRecords").input_shape
         params = {"StreamName": "api", "Records": batches[0]}
         start = time.process_time()

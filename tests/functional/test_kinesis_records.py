@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -338,3 +339,38 @@ def test_stream_addressed_by_arn(k: Any) -> None:
         ]
         == 0
     )
+
+
+def test_concurrent_puts_keep_every_record_and_strict_order(hw: Headwater) -> None:
+    k = hw.client("kinesis")
+    k.create_stream(StreamName="c", ShardCount=3)
+    results: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def writer(worker: int) -> None:
+        client = hw.client("kinesis")
+        for batch in range(10):
+            entries = [
+                {"Data": b"%d-%d-%d" % (worker, batch, i), "PartitionKey": f"{worker}-{i}"}
+                for i in range(20)
+            ]
+            out = client.put_records(StreamName="c", Records=entries)
+            with lock:
+                results.extend(out["Records"])
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 800
+    total = 0
+    for shard in range(3):
+        it = k.get_shard_iterator(
+            StreamName="c", ShardId=f"shardId-{shard:012d}", ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        numbers = [int(r["SequenceNumber"]) for r in k.get_records(ShardIterator=it)["Records"]]
+        assert numbers == sorted(set(numbers))
+        total += len(numbers)
+    assert total == 800
+    assert len({r["SequenceNumber"] for r in results}) == 800
