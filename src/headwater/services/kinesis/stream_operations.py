@@ -59,6 +59,10 @@ class StreamOperations(KinesisCore):
         details = params.get("StreamModeDetails")
         mode = None
         if details is not None:
+            if not isinstance(details, dict):
+                raise AwsError(
+                    "SerializationException", "Expected a structure for streamModeDetails"
+                )
             mode = require(details, "StreamMode", "streamModeDetails.streamMode")
             if mode not in ("PROVISIONED", "ON_DEMAND"):
                 raise AwsError(
@@ -317,6 +321,8 @@ class StreamOperations(KinesisCore):
     def update_stream_mode(self, params: Params, ctx: RequestContext) -> Result:
         region, account, name = stream_name_from_arn(require(params, "StreamARN", "streamARN"))
         details = require(params, "StreamModeDetails", "streamModeDetails")
+        if not isinstance(details, dict):
+            raise AwsError("SerializationException", "Expected a structure for streamModeDetails")
         mode = require(details, "StreamMode", "streamModeDetails.streamMode")
         if mode not in ("PROVISIONED", "ON_DEMAND"):
             raise AwsError(
