@@ -267,3 +267,72 @@ def test_stop_returns_in_flight_messages(hw: Headwater, clock: ManualClock) -> N
 
 def run(coroutine: Any) -> None:
     asyncio.run(coroutine)
+
+
+def test_fifo_one_group_is_one_batch_at_a_time_from_the_first_receive(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    url = fifo_queue(hw)
+    send_group(hw, url, "only", *[f"m{i}" for i in range(6)])
+
+    async def scenario() -> None:
+        invoker, gate = blocking_invoker()
+        async with PollerHarness(hw, clock, mapping("q.fifo", BatchSize=2), invoker) as h:
+            await h.until(lambda: invoker.running == 1)
+            await asyncio.sleep(0.02)
+            assert invoker.running == 1
+            gate.set()
+            await h.until(lambda: len(invoker.events) == 3)
+            await h.settled()
+        assert invoker.bodies() == [["m0", "m1"], ["m2", "m3"], ["m4", "m5"]]
+
+    run(scenario())
+
+
+def test_reserved_concurrency_zero_invokes_nothing_until_raised(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    make_backlog(hw, 10)
+    invoker = FakeInvoker(reserved_concurrency=0)
+
+    async def scenario() -> None:
+        async with PollerHarness(hw, clock, mapping("q", BatchSize=10), invoker) as h:
+            await asyncio.sleep(0.05)
+            assert invoker.events == []
+            invoker.reserved_concurrency = 2  # PutFunctionConcurrency; re-read within 1 s
+            await h.until(lambda: len(invoker.events) == 1, timeout=5)
+
+    run(scenario())
+
+
+def test_window_plus_timeout_stretches_the_visibility_timeout(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    url: str = hw.client("sqs").create_queue(QueueName="q", Attributes={"VisibilityTimeout": "30"})[
+        "QueueUrl"
+    ]
+    hw.client("sqs").send_message(QueueUrl=url, MessageBody="a")
+    calls = 0
+
+    def handler(event: dict[str, Any]) -> FakeResult:
+        nonlocal calls
+        calls += 1
+        return function_error() if calls == 1 else ok()
+
+    invoker = FakeInvoker(handler, timeout=30)
+
+    async def scenario() -> None:
+        record = mapping("q", BatchSize=20, MaximumBatchingWindowInSeconds=5)
+        async with PollerHarness(hw, clock, record, invoker) as h:
+            await h.settled()
+            await h.advance(5)  # window closes: invoked, fails
+            await h.until(lambda: calls == 1)
+            await h.settled()
+            # window 5 + function timeout 30 > visibility 30: Lambda used 5 + 30 + 30 = 65 s
+            await h.advance(59)
+            assert calls == 1
+            await h.advance(1)  # 65 s after the receive
+            await h.advance(5)  # and its new window
+            await h.until(lambda: calls == 2)
+
+    run(scenario())

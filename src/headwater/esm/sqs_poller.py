@@ -36,6 +36,8 @@ THROTTLE_BACKOFF_MAX_SECONDS = 30.0
 MAX_MESSAGES_PER_RECEIVE = 500
 #: Real seconds queue settings (visibility timeout, FIFO) are cached between receives.
 FACTS_TTL_SECONDS = 1.0
+#: Real seconds the function's timeout and reserved concurrency are cached.
+LIMITS_TTL_SECONDS = 1.0
 #: How long to wait before checking a queue that could not be read again.
 SOURCE_ERROR_RETRY_SECONDS = 5.0
 
@@ -102,6 +104,7 @@ class SqsPoller:
         self._waiting = False
         self._facts: QueueFacts | None = None
         self._facts_read_at = 0.0
+        self._limits_read_at = 0.0
         self._deletes: list[tuple[list[str], asyncio.Future[int]]] = []
         self._function_timeout: int | None = None
         self.settings = PollerSettings.from_record(record)
@@ -115,10 +118,15 @@ class SqsPoller:
         self.settings = settings = PollerSettings.from_record(record)
         self._filter = self._filter_factory(settings.filter_criteria)
         self.builder.configure(settings.batch_size, settings.window_seconds)
-        timeout, reserved = self.invoker.function_limits(settings.function_arn)
-        self._function_timeout = timeout
-        self.scaler.configure(settings.maximum_concurrency, reserved)
+        self._refresh_function_limits()
         self.pulse.fire()
+
+    def _refresh_function_limits(self) -> None:
+        """Function timeout and reserved concurrency (PutFunctionConcurrency may change it)."""
+        timeout, reserved = self.invoker.function_limits(self.settings.function_arn)
+        self._function_timeout = timeout
+        self.scaler.configure(self.settings.maximum_concurrency, reserved)
+        self._limits_read_at = time.monotonic()
 
     @property
     def in_flight(self) -> int:
@@ -156,9 +164,15 @@ class SqsPoller:
         try:
             while not self._stopping:
                 now = self.clock.now()
+                if time.monotonic() - self._limits_read_at > LIMITS_TTL_SECONDS:
+                    self._refresh_function_limits()
                 if self._backlog:
                     self.scaler.observe_backlog(now)
                 if self.in_flight >= self.scaler.target:
+                    if self.scaler.target == 0:
+                        # reserved concurrency 0: nothing may run; look again later
+                        await self.pulse.wait(LIMITS_TTL_SECONDS)
+                        continue
                     # A finishing batch, a config change or (with a backlog) the next
                     # scale-up step lets another batch go.
                     step = self.scaler.seconds_per_step if self._backlog else None
@@ -175,14 +189,15 @@ class SqsPoller:
         while not self._stopping:
             now = self.clock.now()
             received = 0
-            wanted = self._wanted()
-            if wanted > 0:
-                try:
+            try:
+                wanted = self._wanted()
+                if wanted > 0:
                     received = self._receive(wanted, now)
-                except Exception:
-                    log.exception("mapping %s: cannot read %s", self.uuid, self.source.arn)
-                    await self.pulse.sleep_until(self.clock, now + SOURCE_ERROR_RETRY_SECONDS)
-                    continue
+            except Exception as error:  # queue deleted, database closing: retry later
+                log.warning("mapping %s: cannot read %s: %s", self.uuid, self.source.arn, error)
+                self._facts = None
+                await self.pulse.sleep_until(self.clock, now + SOURCE_ERROR_RETRY_SECONDS)
+                continue
             if self.builder.ready(now):
                 return self._take_batch(now)
             if received:
@@ -209,7 +224,7 @@ class SqsPoller:
         queues; on FIFO queues one batch at a time, so no two batches share a group.
         """
         per_batch = self.settings.batch_size
-        fifo = self._facts is not None and self._facts.fifo
+        fifo = self._current_facts().fifo
         free = 1 if fifo else max(1, self.scaler.target - self.in_flight)
         total = min(per_batch * free, max(per_batch, MAX_MESSAGES_PER_RECEIVE))
         return total - len(self.builder.pending)
