@@ -145,6 +145,10 @@ def test_list_shards_pagination_and_errors(hw: Headwater, clock: ManualClock) ->
         "InvalidArgumentException",
         "NextToken and StreamName cannot be provided together.",
     )
+    assert error_of(k.list_shards) == (
+        "InvalidArgumentException",
+        "Either NextToken or StreamName should be provided.",
+    )
     by_arn = k.list_shards(StreamARN="arn:aws:kinesis:us-east-1:000000000000:stream/s")
     assert len(by_arn["Shards"]) == 5
     after = k.list_shards(StreamName="s", ExclusiveStartShardId="shardId-000000000002")

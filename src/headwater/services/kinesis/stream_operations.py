@@ -245,6 +245,8 @@ class StreamOperations(KinesisCore):
             start_after = state.get("after")
             shard_filter = state.get("filter")
         else:
+            if params.get("StreamName") is None and params.get("StreamARN") is None:
+                raise invalid_argument("Either NextToken or StreamName should be provided.")
             ref = self.stream_ref(params, ctx)
             start_after = params.get("ExclusiveStartShardId")
             if start_after is not None:
