@@ -211,6 +211,14 @@ def test_get_shard_iterator_errors(k: Any, clock: ManualClock) -> None:
         "ResourceNotFoundException",
         "Shard shardId-000000000009 in stream s under account 000000000000 does not exist",
     )
+    assert error_of(
+        k.get_shard_iterator, StreamName="s", ShardId="shard-x", ShardIteratorType="LATEST"
+    ) == (
+        "ResourceNotFoundException",
+        "Could not find shard shard-x in stream s under account 000000000000.",
+    )
+    short = k.get_shard_iterator(StreamName="s", ShardId="1", ShardIteratorType="LATEST")
+    assert short["ShardIterator"].startswith("AAAAAAAAAAE")
     code, message = error_of(
         k.get_shard_iterator, StreamName="s", ShardId=SHARD0, ShardIteratorType="AT_SEQUENCE_NUMBER"
     )

@@ -271,9 +271,16 @@ class RecordOperations(KinesisCore):
         if sequence is not None:
             sequence = check_sequence_number(sequence, "startingSequenceNumber")
         stream = self.require_stream(ref)
-        shard = self.find_shard(stream, _normal_shard_id(shard_text))
+        index = hash_space.shard_index(shard_text)
+        if index is None:
+            raise AwsError(
+                "ResourceNotFoundException",
+                f"Could not find shard {shard_text} in stream {ref.name} under account "
+                f"{ref.account}.",
+            )
+        shard = self.find_shard(stream, hash_space.shard_id(index))
         if shard is None:
-            raise self.shard_not_found(ref, shard_text)
+            raise self.shard_not_found(ref, hash_space.shard_id(index))
         after = self.iterator_position(
             ref, shard, kind, sequence=sequence, timestamp=params.get("Timestamp")
         )
@@ -404,9 +411,3 @@ class RecordOperations(KinesisCore):
                     }
                 )
         return children
-
-
-def _normal_shard_id(text: str) -> str:
-    """``shardId-000000000003`` for ``3`` or ``shardId-3`` (AWS accepts the short forms)."""
-    index = hash_space.shard_index(text)
-    return text if index is None else hash_space.shard_id(index)
