@@ -131,6 +131,9 @@ def test_reshard_closes_and_creates(
         ("shardId-000000000003", True),
     ]
     assert shards[0].closed_at == 500.0 and shards[2].parent == "shardId-000000000000"
+    assert store.get_shard(ARN, 2) == shards[2]
+    assert store.get_shard(ARN, 9) is None
+    assert store.get_shard(ARN + "x", 0) is None
     assert shards[2].created == 500.0
     stream = store.get_stream(ARN)
     assert stream is not None and stream.next_shard_index == 4

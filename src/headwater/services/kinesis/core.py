@@ -13,7 +13,7 @@ from headwater.core.arn import kinesis_stream_arn
 from headwater.core.errors import AwsError
 from headwater.services.base import RequestContext, Service, ServiceEnvironment
 from headwater.services.kinesis.sequence import ENDING_COUNTER, format_sequence, shard_prefix
-from headwater.services.kinesis.shards import HashRouter
+from headwater.services.kinesis.shards import HashRouter, shard_id, shard_index
 from headwater.services.kinesis.validation import (
     check_stream_name,
     invalid_argument,
@@ -160,10 +160,11 @@ class KinesisCore(Service):
         ]
 
     def find_shard(self, stream: StreamRow, shard: str) -> ShardRow | None:
-        for row in self.store.shards(stream.arn):
-            if row.shard_id == shard:
-                return row
-        return None
+        """The shard with id ``shard`` (canonical ``shardId-`` + 12 digits) of ``stream``."""
+        index = shard_index(shard)
+        if index is None or shard_id(index) != shard:
+            return None
+        return self.store.get_shard(stream.arn, index)
 
     # -- routing cache --------------------------------------------------------------------
 

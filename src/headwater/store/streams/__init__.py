@@ -112,6 +112,10 @@ class StreamStore(Protocol):
         """All shards (open and closed) of a stream, ordered by index."""
         ...
 
+    def get_shard(self, arn: str, index: int) -> ShardRow | None:
+        """One shard of a stream by its index."""
+        ...
+
     def reshard(
         self, arn: str, close: Sequence[str], create: Sequence[NewShard], now: float
     ) -> None:

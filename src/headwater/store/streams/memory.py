@@ -112,6 +112,13 @@ class MemoryStreamStore:
         return sorted((log.row for log in self._shards.get(arn, [])), key=lambda r: r.index)
 
     @_locked
+    def get_shard(self, arn: str, index: int) -> ShardRow | None:
+        for log in self._shards.get(arn, []):
+            if log.row.index == index:
+                return log.row
+        return None
+
+    @_locked
     def reshard(
         self, arn: str, close: Sequence[str], create: Sequence[NewShard], now: float
     ) -> None:

@@ -188,6 +188,15 @@ class SqliteStreamStore:
             ).fetchall()
         return [_shard(row) for row in rows]
 
+    def get_shard(self, arn: str, index: int) -> ShardRow | None:
+        with self.db.lock:
+            row = self.db.conn.execute(
+                f"SELECT {_SHARD_COLUMNS} FROM kinesis_shards"
+                " WHERE stream_arn = ? AND shard_index = ?",
+                (arn, index),
+            ).fetchone()
+        return None if row is None else _shard(row)
+
     def reshard(
         self, arn: str, close: Sequence[str], create: Sequence[NewShard], now: float
     ) -> None:
