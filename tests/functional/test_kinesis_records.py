@@ -176,6 +176,12 @@ def test_throughput_limit_reports_partial_failures(clock: ManualClock) -> None:
         assert out["FailedRecordCount"] == 0
         it = k.get_shard_iterator(StreamName="s", ShardId=SHARD0, ShardIteratorType="TRIM_HORIZON")
         assert len(k.get_records(ShardIterator=it["ShardIterator"])["Records"]) == 1003
+        for _ in range(4):  # five GetRecords per shard and second
+            k.get_records(ShardIterator=it["ShardIterator"], Limit=1)
+        code, _ = error_of(k.get_records, ShardIterator=it["ShardIterator"])
+        assert code == "ProvisionedThroughputExceededException"
+        clock.advance(1)
+        assert len(k.get_records(ShardIterator=it["ShardIterator"], Limit=1)["Records"]) == 1
 
 
 def test_iterator_types(k: Any, clock: ManualClock) -> None:

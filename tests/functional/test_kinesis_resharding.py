@@ -229,3 +229,17 @@ def test_reading_whole_lineage_keeps_every_record_once(hw: Headwater, clock: Man
                 pending.append(shards[child["ShardId"]])
     assert sorted(got) == sorted(sent)
     assert done == set(shards)
+
+
+def test_closed_shards_listed_until_their_records_expire(hw: Headwater, clock: ManualClock) -> None:
+    k = hw.client("kinesis")
+    k.create_stream(StreamName="s", ShardCount=1)
+    k.put_record(StreamName="s", Data=b"old", PartitionKey="p")
+    k.split_shard(StreamName="s", ShardToSplit=sid(0), NewStartingHashKey=str(2**127))
+    clock.advance(24 * 3600 - 1)
+    assert sid(0) in shards_of(k)
+    clock.advance(2)
+    assert sorted(shards_of(k)) == [sid(1), sid(2)]
+    described = k.describe_stream(StreamName="s")["StreamDescription"]["Shards"]
+    assert [s["ShardId"] for s in described] == [sid(1), sid(2)]
+    assert read_shard(k, sid(0))[0] == []  # still addressable, but its records expired

@@ -94,6 +94,8 @@ class KinesisCore(Service):
         self._routing: dict[str, Routing] = {}
         #: shard key -> (second, records, bytes) written in that second (throughput limits).
         self._throughput: dict[int, tuple[int, int, int]] = {}
+        #: shard key -> (second, GetRecords calls in that second).
+        self._reads: dict[int, tuple[int, int]] = {}
         self._listeners: dict[int, Callable[[str, str], None]] = {}
         self._listener_ids = itertools.count()
         self._listener_lock = threading.Lock()

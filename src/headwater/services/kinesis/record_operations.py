@@ -40,6 +40,7 @@ MAX_GET_RECORDS_BYTES = 10 * 1024 * 1024
 #: AWS's per-shard write limits, enforced only with ``kinesis_enforce_throughput``.
 SHARD_RECORDS_PER_SECOND = 1000
 SHARD_BYTES_PER_SECOND = 1024 * 1024
+SHARD_READS_PER_SECOND = 5
 ITERATOR_TYPES = (
     "AT_SEQUENCE_NUMBER",
     "AFTER_SEQUENCE_NUMBER",
@@ -98,6 +99,17 @@ class RecordOperations(KinesisCore):
         if records + 1 > SHARD_RECORDS_PER_SECOND or used + size > SHARD_BYTES_PER_SECOND:
             return True
         self._throughput[shard_key] = (window, records + 1, used + size)
+        return False
+
+    def _read_throttled(self, shard_key: int) -> bool:
+        """Count a GetRecords call against the shard's 5 reads/s; True if over it."""
+        second = int(self.env.clock.now())
+        window, calls = self._reads.get(shard_key, (second, 0))
+        if window != second:
+            window, calls = second, 0
+        if calls + 1 > SHARD_READS_PER_SECOND:
+            return True
+        self._reads[shard_key] = (window, calls + 1)
         return False
 
     @operation("PutRecord")
@@ -371,6 +383,12 @@ class RecordOperations(KinesisCore):
         shard = None if stream is None else self.find_shard(stream, state.shard_id)
         if stream is None or shard is None:
             raise self.shard_not_found(ref, state.shard_id)
+        if self.enforce_throughput and self._read_throttled(shard.key):
+            raise AwsError(
+                "ProvisionedThroughputExceededException",
+                f"Rate exceeded for shard {shard.shard_id} in stream {ref.name} under account "
+                f"{ref.account}.",
+            )
         records, position, end, behind = self.read_from(stream, shard, state.after_counter, limit)
         prefix = sequence_prefix(shard)
         result: dict[str, Any] = {
