@@ -40,7 +40,7 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     with headwater_server(
-        tmp_path_factory.mktemp("walkthrough"), ["--time-scale", "60"]
+        tmp_path_factory.mktemp("walkthrough"), ["--time-scale", "60", "--log-level", "info"]
     ) as running:
         yield running
 
