@@ -51,6 +51,8 @@ def wait_for_drain(
     moment the next one reappears, so retries and redrive to a DLQ play out at once.
     ``timeout`` is real seconds; raises ``TimeoutError`` with the queue's counts.
     """
+    if not hw.engine.running:
+        raise RuntimeError("the engine is not running: call hw.start() first")
     arn, url = _queue_arn_and_url(hw, queue)
     deadline = time.monotonic() + timeout
     clock = hw.clock

@@ -261,3 +261,21 @@ def test_worker_processes_end_to_end(tmp_path: Path) -> None:
         wait_for_drain(hw, url, timeout=60)
     bodies = sorted(b for batch in journal_batches(journal) for b in batch)
     assert bodies == sorted(f"m{i}" for i in range(10))
+
+
+def test_start_stop_start_and_drain_needs_a_running_engine(hw: Headwater, tmp_path: Path) -> None:
+    journal = deploy_worker(hw, tmp_path)
+    url, arn = make_queue(hw)
+    hw.client("lambda").create_event_source_mapping(FunctionName="worker", EventSourceArn=arn)
+    with pytest.raises(RuntimeError, match=r"hw\.start"):
+        wait_for_drain(hw, url)
+    hw.start()
+    hw.start()  # idempotent
+    hw.client("sqs").send_message(QueueUrl=url, MessageBody="one")
+    wait_for_drain(hw, url)
+    hw.stop()
+    hw.client("sqs").send_message(QueueUrl=url, MessageBody="two")
+    assert queue_counts(hw, url)["ApproximateNumberOfMessages"] == 1
+    hw.start()
+    wait_for_drain(hw, url)
+    assert journal_batches(journal) == [["one"], ["two"]]
