@@ -142,6 +142,8 @@ def test_put_validation_errors_store_nothing(hw: Headwater, k: Any) -> None:
     assert code == "ValidationException"
     code, _ = error_of(raw.put_record, StreamName="s", Data=b"x")
     assert code == "ValidationException"
+    code, _ = error_of(raw.put_record, StreamName="s", Data=12, PartitionKey="k")
+    assert code == "SerializationException"
     code, _ = error_of(
         raw.put_records,
         StreamName="s",

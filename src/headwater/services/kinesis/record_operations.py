@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from headwater.core.errors import AwsError, validation_error
-from headwater.core.values import as_bytes, as_datetime, as_epoch_seconds
+from headwater.core.values import as_bytes, as_datetime
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.kinesis import shards as hash_space
 from headwater.services.kinesis.core import KinesisCore, Routing, StreamRef, sequence_prefix
@@ -28,6 +28,7 @@ from headwater.services.kinesis.validation import (
     check_sequence_number,
     check_shard_id,
     check_string,
+    check_timestamp,
     invalid_argument,
     require,
 )
@@ -70,7 +71,10 @@ class RecordOperations(KinesisCore):
     ) -> tuple[str, bytes, int | None]:
         if not isinstance(entry, dict):
             raise AwsError("SerializationException", f"Expected a structure for {member}")
-        data = as_bytes(require(entry, "Data", f"{member}data"))
+        try:
+            data = as_bytes(require(entry, "Data", f"{member}data"))
+        except TypeError:
+            raise AwsError("SerializationException", f"Expected a blob for {member}data") from None
         key = check_string(
             require(entry, "PartitionKey", f"{member}partitionKey"),
             f"{member}partitionKey",
@@ -337,7 +341,7 @@ class RecordOperations(KinesisCore):
                 "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
                 "Current request has no timestamp parameter."
             )
-        moment = as_epoch_seconds(timestamp)
+        moment = check_timestamp(timestamp, "timestamp")
         now = self.env.clock.now()
         if moment > now:
             raise invalid_argument(

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from headwater.core.errors import AwsError
-from headwater.core.values import as_datetime, as_epoch_seconds
+from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.kinesis.core import KinesisCore, StreamRef, shard_shape
 from headwater.services.kinesis.shards import uniform_ranges
@@ -19,6 +19,7 @@ from headwater.services.kinesis.validation import (
     check_shard_id,
     check_stream_name,
     check_string,
+    check_timestamp,
     invalid_argument,
     require,
     stream_name_from_arn,
@@ -475,7 +476,7 @@ def _check_shard_filter(value: Any) -> dict[str, Any]:
     if kind in ("AT_TIMESTAMP", "FROM_TIMESTAMP"):
         if value.get("Timestamp") is None:
             raise invalid_argument(f"Must specify Timestamp for ShardFilter type {kind}.")
-        checked["Timestamp"] = as_epoch_seconds(value["Timestamp"])
+        checked["Timestamp"] = check_timestamp(value["Timestamp"], "shardFilter.timestamp")
     return checked
 
 

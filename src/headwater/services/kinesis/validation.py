@@ -12,6 +12,7 @@ from typing import Any
 
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError, validation_error
+from headwater.core.values import as_epoch_seconds
 
 STREAM_NAME_PATTERN = "[a-zA-Z0-9_.-]+"
 _STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
@@ -63,6 +64,16 @@ def check_int(value: Any, member: str, *, minimum: int | None, maximum: int | No
             value, member, f"Member must have value less than or equal to {maximum}"
         )
     return value
+
+
+def check_timestamp(value: Any, member: str) -> float:
+    """A timestamp member (datetime, epoch number or ISO string) as epoch seconds."""
+    try:
+        return as_epoch_seconds(value)
+    except (TypeError, ValueError):
+        raise AwsError(
+            "SerializationException", f"Expected a timestamp for {member}, got {value!r:.64}"
+        ) from None
 
 
 def check_stream_name(value: Any, member: str = "streamName") -> str:
