@@ -391,3 +391,36 @@ def test_errors_match_aws(hw: Headwater, entry: dict[str, Any]) -> None:
     for key in ("Type", "message", "Message"):
         if key in expected:
             assert wildcard(expected[key]).match(response[key]), key
+
+
+def test_batching_with_reserved_concurrency_delivers_like_aws(hw: Headwater) -> None:
+    """LS-AWS test_sqs_event_source_mapping_batching_reserved_concurrency: reserved 2,
+    MaximumConcurrency 2, BatchSize 20, window 1, 30 queued messages -> 2 invocations."""
+    (entry,) = [
+        e
+        for e in SQS
+        if e["test"].endswith("test_sqs_event_source_mapping_batching_reserved_concurrency")
+        and e["kind"] == "api-response"
+    ]
+    esm = entry["params"]["esm"]
+    sqs = hw.client("sqs")
+    url = sqs.create_queue(QueueName="batched")["QueueUrl"]
+    for start in range(0, 30, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, start + 10)],
+        )
+    invoker = FakeInvoker(reserved_concurrency=2)
+    clock = hw.clock
+    assert isinstance(clock, ManualClock)
+
+    async def scenario() -> None:
+        async with PollerHarness(hw, clock, mapping("batched", **esm), invoker) as h:
+            await h.settled()
+            await h.advance(esm["MaximumBatchingWindowInSeconds"])
+            await h.settled()
+
+    asyncio.run(scenario())
+    assert sum(len(b) for b in invoker.bodies()) == 30
+    assert len(invoker.events) == 2
+    assert invoker.max_running <= 2
