@@ -112,6 +112,7 @@ def test_describe_stream_pagination(hw: Headwater) -> None:
     rest = k.describe_stream(StreamName="big", ExclusiveStartShardId=first["Shards"][-1]["ShardId"])
     assert len(rest["StreamDescription"]["Shards"]) == 50
     assert rest["StreamDescription"]["HasMoreShards"] is False
+    assert len(k.describe_stream(StreamName="big", Limit=500)["StreamDescription"]["Shards"]) == 100
     small = k.describe_stream(StreamName="big", Limit=7)["StreamDescription"]
     assert len(small["Shards"]) == 7 and small["HasMoreShards"]
 

@@ -190,6 +190,7 @@ class StreamOperations(KinesisCore):
     def list_streams(self, params: Params, ctx: RequestContext) -> Result:
         limit = params.get("Limit")
         limit = 100 if limit is None else check_int(limit, "limit", minimum=1, maximum=10000)
+        limit = min(limit, 100)  # AWS returns at most 100 streams per call
         start_after = params.get("ExclusiveStartStreamName")
         if start_after is not None:
             check_stream_name(start_after, "exclusiveStartStreamName")
@@ -259,6 +260,7 @@ class StreamOperations(KinesisCore):
         shards = _apply_filter(self.visible_shards(stream, now), shard_filter, stream)
         if start_after is not None:
             shards = [s for s in shards if s.shard_id > start_after]
+        max_results = min(max_results, 1000)  # AWS returns at most 1,000 shards per call
         page = shards[:max_results]
         result: dict[str, Any] = {"Shards": [shard_shape(s) for s in page]}
         if len(shards) > max_results:
