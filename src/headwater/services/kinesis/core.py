@@ -105,8 +105,11 @@ class KinesisCore(Service):
     # -- time ---------------------------------------------------------------------------
 
     def arrival_time(self) -> float:
-        """Clock time for a new record, never below the previous one (reads rely on it)."""
-        now = self.env.clock.now()
+        """Clock time for a new record, never below the previous one (reads rely on it).
+
+        Millisecond precision, like AWS's ApproximateArrivalTimestamp.
+        """
+        now = int(self.env.clock.now() * 1000) / 1000
         now = max(now, self._last_arrival)
         self._last_arrival = now
         return now
