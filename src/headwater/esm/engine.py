@@ -27,6 +27,7 @@ from headwater.esm.scaling import (
 )
 from headwater.esm.sources import LambdaInvoker, LocalQueueSource
 from headwater.esm.sqs_poller import SqsPoller
+from headwater.esm.streams.stream_poller import kinesis_poller
 from headwater.services.base import ServiceEnvironment
 from headwater.store.mappings import MappingRecord
 
@@ -90,7 +91,7 @@ class EsmEngine:
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self._own_thread: threading.Thread | None = None
-        self._factories: dict[str, PollerFactory] = {"sqs": _sqs_poller}
+        self._factories: dict[str, PollerFactory] = {"sqs": _sqs_poller, "kinesis": kinesis_poller}
         self._pollers: dict[str, Poller] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._unsubscribes: list[Callable[[], None]] = []
@@ -187,7 +188,8 @@ class EsmEngine:
             if self.running:
                 loop.create_task(self._reconcile(uuid))
 
-        loop.call_soon_threadsafe(schedule)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(schedule)
 
     def _clock_moved(self) -> None:
         loop = self.loop

@@ -129,7 +129,8 @@ def decide(
     return Settlement(
         delete=[],
         failed_count=len(message_ids),
-        function_failed=outcome.kind in ("function_error", "timeout", "invalid_response"),
+        # an unparsable partial response fails the batch but the invocation itself worked
+        function_failed=outcome.kind in ("function_error", "timeout"),
     )
 
 
