@@ -608,3 +608,41 @@ def test_workers_exit_when_headwater_dies(code_dir: Path, tmp_path: Path) -> Non
         parent.kill()
         parent.wait()
     assert _wait_dead(pid, timeout=5.0)  # busy in a 60 s sleep, yet gone with its parent
+
+
+def test_update_while_busy_retires_the_busy_worker(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "busy", "handlers.hold", timeout=10)
+    outcome: list[object] = []
+    caller = threading.Thread(
+        target=lambda: outcome.append(hw.lambda_.invoke_function("busy", b'{"seconds": 1.0}'))
+    )
+    caller.start()
+    while True:  # wait until the invocation holds its worker
+        pools = hw.lambda_.worker_pools
+        if pools is not None and pools.worker_count("busy") == (0, 1):
+            break
+        threading.Event().wait(0.01)
+    hw.client("lambda").update_function_configuration(FunctionName="busy", Description="v2")
+    caller.join()
+    old_pid = orjson.loads(outcome[0].payload)  # type: ignore[attr-defined]
+    assert _wait_dead(old_pid)  # finished its invocation, then stopped (old revision)
+    new_pid = orjson.loads(hw.lambda_.invoke_function("busy", b'{"seconds": 0}').payload)
+    assert new_pid != old_pid
+
+
+def test_global_limit_throttles_when_every_worker_is_busy(code_dir: Path) -> None:
+    with Headwater.in_memory(function_workers=1) as hw:
+        make(hw, code_dir, "g", "handlers.hold")
+        results: list[object] = []
+        callers = [
+            threading.Thread(
+                target=lambda: results.append(hw.lambda_.invoke_function("g", b'{"seconds": 0.8}'))
+            )
+            for _ in range(2)
+        ]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        reasons = sorted(str(r.reason) for r in results)  # type: ignore[attr-defined]
+        assert reasons == ["ConcurrentInvocationLimitExceeded", "None"]
