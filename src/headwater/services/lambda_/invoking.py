@@ -99,7 +99,13 @@ class InvokeOperations(Service):
         return self._pools
 
     def _prepare(
-        self, function_ref: str, payload: bytes, invocation_type: str, qualifier: str | None
+        self,
+        function_ref: str,
+        payload: bytes,
+        invocation_type: str,
+        qualifier: str | None,
+        *,
+        check_json: bool = True,
     ) -> tuple[FunctionSpec, str] | InvocationResult:
         try:
             parsed = check.parse_function_ref(function_ref, qualifier)
@@ -117,7 +123,7 @@ class InvokeOperations(Service):
                     "operation",
                     413,
                 )
-            if payload:
+            if payload and check_json:
                 try:
                     orjson.loads(payload)
                 except orjson.JSONDecodeError as exc:
@@ -163,7 +169,9 @@ class InvokeOperations(Service):
     ) -> InvocationResult:
         """Invoke a function from any asyncio loop without blocking it."""
         data = as_bytes(payload)
-        prepared = self._prepare(function_ref, data, invocation_type, qualifier)
+        # No JSON parse of the payload on the loop (the ESM builds it; 6 MB would stall the
+        # loop): a malformed payload fails in the worker as an Unhandled decode error.
+        prepared = self._prepare(function_ref, data, invocation_type, qualifier, check_json=False)
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, invoked_arn = prepared
