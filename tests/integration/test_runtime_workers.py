@@ -646,3 +646,15 @@ def test_global_limit_throttles_when_every_worker_is_busy(code_dir: Path) -> Non
             caller.join()
         reasons = sorted(str(r.reason) for r in results)  # type: ignore[attr-defined]
         assert reasons == ["ConcurrentInvocationLimitExceeded", "None"]
+
+
+def test_worker_that_died_while_idle_is_replaced_silently(hw: Headwater, code_dir: Path) -> None:
+    import signal
+
+    make(hw, code_dir, "fragile", "handlers.describe")
+    pid = orjson.loads(hw.lambda_.invoke_function("fragile", b"{}").payload)["pid"]
+    os.kill(pid, signal.SIGKILL)
+    assert _wait_dead(pid)
+    result = hw.lambda_.invoke_function("fragile", b"{}")
+    assert result.status == "ok"
+    assert orjson.loads(result.payload)["pid"] != pid

@@ -114,8 +114,12 @@ class WorkerPools:
                 raise RuntimeError("the function runtime is closed")
             pool = self._pool_for(spec, retired)
             try:
-                if pool.idle:
+                while pool.idle:
                     worker = pool.idle.pop()
+                    if worker.process.poll() is not None:  # died while idle: replace it
+                        retired.append(worker)
+                        self._live -= 1
+                        continue
                     worker.busy = True
                     pool.busy.add(worker)
                     return worker
