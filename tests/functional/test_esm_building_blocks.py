@@ -88,5 +88,13 @@ def test_scaler_growth_caps_and_reset() -> None:
     scaler.configure(maximum_concurrency=20, reserved_concurrency=3)
     assert (scaler.target, scaler.cap) == (3, 3)
     scaler.configure(maximum_concurrency=None, reserved_concurrency=None)
+    scaler.observe_function_error(61)
+    assert scaler.target == 25  # function errors back off
+    scaler.observe_function_error(61)
+    scaler.observe_function_error(61)
+    assert scaler.target == 6
+    scaler.observe_function_error(61)
+    assert scaler.target == 5  # never below the start
+    scaler.observe_backlog(62)
     scaler.observe_empty(62)
     assert scaler.target == 5

@@ -1,9 +1,9 @@
 """How many batches a mapping may have in flight (reference §3.7).
 
 Starts at 5, grows by ``scale_up_per_minute`` (AWS: 300) of clock time while the queue
-has a backlog, never past the lowest of the per-mapping ceiling (1,250),
-``ScalingConfig.MaximumConcurrency`` and the function's reserved concurrency; drops back to
-the start value when the queue runs empty.
+has a backlog and halves (not below the start) when the function fails a batch; never
+passes the lowest of the per-mapping ceiling (1,250), ``ScalingConfig.MaximumConcurrency``
+and the function's reserved concurrency; drops back to the start when the queue runs empty.
 """
 
 from __future__ import annotations
@@ -62,6 +62,11 @@ class ConcurrencyScaler:
         self._last_growth = now
         grown = self._target + self.policy.scale_up_per_minute * elapsed / 60.0
         self._target = min(grown, float(max(self.cap, self.policy.initial)))
+
+    def observe_function_error(self, now: float) -> None:
+        """A batch failed in the function: Lambda backs off (halves, not below the start)."""
+        self._target = max(float(self.policy.initial), self._target / 2)
+        self._last_growth = now
 
     def observe_empty(self, now: float) -> None:
         """A receive found nothing: scale back down."""

@@ -311,6 +311,8 @@ class SqsPoller:
         outcome = await self._invoke(batch, settings)
         settlement = decide(outcome, batch.message_ids, batch.receipt_handles)
         deleted = await self._delete(settlement.delete) if settlement.delete else 0
+        if settlement.function_failed:
+            self.scaler.observe_function_error(self.clock.now())
         self.metrics.add(
             DeletedEventCount=deleted,
             FailedInvokeEventCount=settlement.failed_count,
