@@ -93,6 +93,11 @@ def which(event, context):
     return {"exe": sys.executable, "orjson": "orjson" in sys.modules, "event": event}
 
 
+def spew(event, context):
+    print(event["char"] * event["n"])
+    return "ok"
+
+
 def big_output(event, context):
     print("y" * 10000)
     return "ok"
@@ -658,3 +663,15 @@ def test_worker_that_died_while_idle_is_replaced_silently(hw: Headwater, code_di
     result = hw.lambda_.invoke_function("fragile", b"{}")
     assert result.status == "ok"
     assert orjson.loads(result.payload)["pid"] != pid
+
+
+def test_large_outputs_are_captured_per_invocation(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "spew", "handlers.spew")
+    size = 1_500_000
+    for char in "abc":
+        payload = orjson.dumps({"char": char, "n": size})
+        assert hw.lambda_.invoke_function("spew", payload).status == "ok"
+    logs = hw.lambda_.function_logs("spew")
+    for char in "abc":
+        assert logs.count(char * size + "\n") == 1
+    assert hw.lambda_.worker_pools.spawned == 1

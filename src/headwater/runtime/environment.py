@@ -197,8 +197,10 @@ class Worker:
             return ""
         data = os.pread(self.log_fd, size - self.log_offset, self.log_offset)
         self.log_offset += len(data)
-        if self.log_offset > 1 << 20 and not self.busy:
-            os.ftruncate(self.log_fd, 0)  # the file is O_APPEND: writes restart at 0
+        if self.log_offset > 1 << 20:
+            # Called once the worker has answered (it waits for the next request), so
+            # nothing is lost; the file is O_APPEND: the next writes start at 0 again.
+            os.ftruncate(self.log_fd, 0)
             self.log_offset = 0
         return data.decode("utf-8", errors="replace")
 
