@@ -675,3 +675,19 @@ def test_large_outputs_are_captured_per_invocation(hw: Headwater, code_dir: Path
     for char in "abc":
         assert logs.count(char * size + "\n") == 1
     assert hw.lambda_.worker_pools.spawned == 1
+
+
+def test_close_during_a_running_event_invocation_is_prompt(code_dir: Path) -> None:
+    import time
+
+    hw = Headwater.in_memory()
+    make(hw, code_dir, "long", "handlers.sleep", timeout=60)
+    hw.lambda_.invoke_function("long", b'{"seconds": 60}', invocation_type="Event")
+    while hw.lambda_.worker_pools is None or hw.lambda_.worker_pools.worker_count("long") != (
+        0,
+        1,
+    ):
+        time.sleep(0.01)
+    started = time.monotonic()
+    hw.close()
+    assert time.monotonic() - started < 3.0

@@ -405,7 +405,7 @@ class EventQueue:
                 result = None
             with self._cond:
                 self._running -= 1
-                if result is not None:
+                if result is not None and not self._closed:
                     self.results.append((item, result))
                     self._schedule_retry(item, result)
                 self._cond.notify_all()
@@ -423,12 +423,15 @@ class EventQueue:
             return
         heapq.heappush(self._heap, (now + delay, next(self._seq), item))
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Stop dispatching (queued invocations are dropped); ``wait`` joins the threads."""
         with self._cond:
             self._closed = True
             self._heap.clear()
             self._cond.notify_all()
         self._unsubscribe()
+        if not wait:
+            return
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5.0)

@@ -268,11 +268,13 @@ class InvokeOperations(Service):
             self._runtime_closed = True
             events, runtime = self._events, self._runtime
         if events is not None:
-            events.close()
+            events.close(wait=False)  # no new dispatches; running ones end with the pools
         if self._pools is not None:
             self._pools.close()
         if isinstance(runtime, InlineRuntime):
             runtime.close()
+        if events is not None:
+            events.close()
         self.function_logs_store.close()
         super().close()
 
