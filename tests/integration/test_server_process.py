@@ -23,7 +23,8 @@ def _request(
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, headers, response.read()
     finally:
         conn.close()
 

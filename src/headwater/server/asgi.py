@@ -69,35 +69,43 @@ class HeadwaterApp:
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > MAX_BODY:
-                    await _send(send, _too_large())
+                    await _send(send, too_large())
                     return
                 chunks.append(chunk)
             body = b"".join(chunks)
         raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else scope["path"]
-        method: str = scope["method"]
-        if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            await _send(send, WireResponse(200, orjson.dumps({"status": "ok", **self._health()})))
-            return
         headers = {
             name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
         }
         request = WireRequest(
-            method=method,
-            raw_path=path,
+            method=scope["method"],
+            raw_path=raw_path.decode("latin-1") if raw_path else scope["path"],
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=body,
         )
-        await _send(send, await self.router.handle(request))
+        await _send(send, await self.respond(request))
+
+    async def respond(self, request: WireRequest) -> WireResponse:
+        """The response to one request (health check or AWS call); never raises."""
+        if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
+            return WireResponse(200, orjson.dumps({"status": "ok", **self._health()}))
+        return await self.router.handle(request)
+
+    async def startup(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._on_startup is not None:
+            await self._on_startup(loop)
+
+    async def shutdown(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._on_shutdown is not None:
+            await self._on_shutdown(loop)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    if self._on_startup is not None:
-                        await self._on_startup(asyncio.get_running_loop())
+                    await self.startup(asyncio.get_running_loop())
                 except Exception as exc:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -105,8 +113,7 @@ class HeadwaterApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:
-                    if self._on_shutdown is not None:
-                        await self._on_shutdown(asyncio.get_running_loop())
+                    await self.shutdown(asyncio.get_running_loop())
                 except Exception:
                     log.exception("shutdown failed")
                 await send({"type": "lifespan.shutdown.complete"})
@@ -123,7 +130,7 @@ async def _send(send: Send, response: WireResponse) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-def _too_large() -> WireResponse:
+def too_large() -> WireResponse:
     body = {"__type": "RequestEntityTooLarge", "Type": "User", "message": "Request too large"}
     return WireResponse(
         413, orjson.dumps(body), headers=[("x-amzn-ErrorType", "RequestTooLargeException")]

@@ -1,30 +1,41 @@
-"""Run the ASGI app on uvicorn (httptools parser, uvloop event loop).
+"""Run the headwater app: on its lean HTTP/1.1 server (default) or on uvicorn.
 
-uvicorn + httptools + uvloop measured fastest of uvicorn/granian/hypercorn for boto3-style
-HTTP/1.1 keep-alive traffic (aws-wire-protocols.md §10); HTTP/2 is not needed by the
-SQS/Lambda/Kinesis JSON clients.
+Both use uvloop and the httptools (llhttp) parser; uvicorn + httptools + uvloop measured
+fastest of uvicorn/granian/hypercorn (aws-wire-protocols.md §10), and the lean server in
+``server/http.py`` cuts the remaining per-request overhead further (see its docstring).
+HTTP/2 is not needed by the SQS/Lambda/Kinesis JSON clients.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import uvicorn
+import uvloop
 
 from headwater.app import DEFAULT_DATA_DIR, Headwater
-from headwater.server.asgi import create_app
+from headwater.server.asgi import HeadwaterApp, create_app
+from headwater.server.http import serve_forever
 from headwater.store.database import Durability
 
 #: Threads for calls that may wait (long polls, sync Invoke): one per waiting client.
 CALL_THREADS = 64
 #: boto3 keeps connections in a pool and may be idle for a while between calls.
 KEEP_ALIVE_SECONDS = 75
+#: How long in-flight requests may run on after SIGTERM before connections are closed.
+GRACE_SECONDS = 5.0
+
+HttpServer = Literal["headwater", "uvicorn"]
 
 
 class _Server(uvicorn.Server):
@@ -62,6 +73,7 @@ def serve(
     time_scale: float = 1.0,
     durability: Durability = "normal",
     log_level: str = "warning",
+    http: HttpServer = "headwater",
 ) -> None:
     """Serve until SIGINT/SIGTERM, then stop the engine and close the data directory."""
     endpoint = endpoint_for(host, port)
@@ -78,7 +90,22 @@ def serve(
         print(f"headwater serving on {endpoint}{scale}", flush=True)
         print(f"data directory: {hw.data_dir}", flush=True)
 
-    app = create_app(hw, executor=executor, on_ready=ready)
+    try:
+        if http == "uvicorn":
+            app = create_app(hw, executor=executor, on_ready=ready)
+            started = _run_uvicorn(app, host, port, log_level)
+        else:
+            app = create_app(hw, executor=executor)
+            started = _run_lean(app, host, port, log_level, ready)
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        hw.close()
+        print("headwater stopped", flush=True)
+    if not started:
+        sys.exit(1)
+
+
+def _run_uvicorn(app: HeadwaterApp, host: str, port: int, log_level: str) -> bool:
     config = uvicorn.Config(
         app,
         host=host,
@@ -89,16 +116,49 @@ def serve(
         access_log=False,
         log_level=log_level,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=int(GRACE_SECONDS),
         server_header=False,
         proxy_headers=False,
     )
     server = _Server(config)
+    server.run()
+    return bool(server.started)
+
+
+def _run_lean(
+    app: HeadwaterApp, host: str, port: int, log_level: str, ready: Callable[[], None]
+) -> bool:
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
+    signals_seen = 0
+
+    async def main() -> None:
+        nonlocal signals_seen
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            nonlocal signals_seen
+            signals_seen += 1
+            if signals_seen > 1:
+                os._exit(130)  # a second Ctrl-C: do not wait for the graceful shutdown
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        await serve_forever(
+            app,
+            host,
+            port,
+            stop=stop,
+            on_listening=ready,
+            keep_alive_seconds=KEEP_ALIVE_SECONDS,
+            grace_seconds=GRACE_SECONDS,
+        )
+
     try:
-        server.run()
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
-        hw.close()
-        print("headwater stopped", flush=True)
-    if not server.started:
-        sys.exit(1)
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
+    except OSError as exc:
+        print(f"headwater: cannot listen on {host}:{port}: {exc}", file=sys.stderr, flush=True)
+        return False
+    return True
