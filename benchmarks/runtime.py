@@ -7,7 +7,8 @@ Figures:
   (process start + interpreter + handler import + one invocation), p50 of ``--cold`` runs,
   and the REPORT line's Init Duration;
 - warm sync invocations/s with a 1 KB payload on one worker (one caller thread) and on a
-  pool of 2 (two caller threads, reserved concurrency 2);
+  pool of 2 (two caller threads, reserved concurrency 2), and with ``invoke_async`` from
+  two tasks on one event loop (how the ESM engine invokes);
 - per-invocation latency p50/p99 (µs) on a warm worker, and the *overhead*: that latency
   minus the same-run baseline, a raw length-prefixed echo round trip between two
   processes over pipes (what any process-isolated runtime must pay at least);
@@ -17,6 +18,7 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import struct
@@ -147,6 +149,31 @@ def warm_rate(hw: Headwater, name: str, threads: int, n: int) -> tuple[float, li
     return total / elapsed, [x for own in latencies for x in own], cpu / total
 
 
+def async_rate(hw: Headwater, name: str, tasks: int, n: int) -> tuple[float, float]:
+    """(invocations/s, CPU seconds per call) with ``tasks`` concurrent invoke_async on one loop."""
+    lam = hw.lambda_
+    pools = lam.worker_pools
+    assert pools is not None
+    pids = pools.worker_pids(name)
+    per_task = n // tasks
+
+    async def run() -> None:
+        async def one() -> None:
+            for _ in range(per_task):
+                result = await lam.invoke_async(name, PAYLOAD)
+                assert result.status == "ok", result
+
+        await asyncio.gather(*(one() for _ in range(tasks)))
+
+    workers_cpu = sum(cpu_seconds(pid) for pid in pids)
+    parent_cpu = time.process_time()
+    started = time.perf_counter()
+    asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    cpu = (time.process_time() - parent_cpu) + (sum(cpu_seconds(pid) for pid in pids) - workers_cpu)
+    return per_task * tasks / elapsed, cpu / (per_task * tasks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--invocations", type=int, default=5000)
@@ -166,6 +193,7 @@ def main() -> None:
             )
             one_rate, one_lat, one_cpu = warm_rate(hw, "one", 1, args.invocations)
             two_rate, _, two_cpu = warm_rate(hw, "two", 2, args.invocations)
+            aio_rate, aio_cpu = async_rate(hw, "two", 2, args.invocations)
         base_times, base_cpu = baseline(args.invocations)
 
     us = 1e6
@@ -181,6 +209,10 @@ def main() -> None:
     print(f"warm sync, 1 worker : {one_rate:,.0f} invocations/s   target >= 5,000")
     print(f"warm sync, pool of 2: {two_rate:,.0f} invocations/s (2 caller threads)")
     print(
+        f"warm invoke_async, pool of 2: {aio_rate:,.0f} invocations/s "
+        "(2 tasks on one event loop, as the ESM engine calls it)"
+    )
+    print(
         f"warm latency, 1 worker: p50 {lat_p50 * us:.1f} µs, p99 "
         f"{percentile(one_lat, 0.99) * us:.1f} µs"
     )
@@ -194,7 +226,7 @@ def main() -> None:
     )
     print(
         f"CPU per invocation: 1 worker {one_cpu * us:.1f} µs, pool of 2 {two_cpu * us:.1f} µs, "
-        f"baseline echo {base_cpu * us:.1f} µs"
+        f"async pool of 2 {aio_cpu * us:.1f} µs, baseline echo {base_cpu * us:.1f} µs"
     )
 
 
