@@ -90,3 +90,9 @@ def test_throttle_with_zero_concurrency(hw: Headwater) -> None:
     result = hw.lambda_.invoke_function("f", b"{}")
     assert result.status == "throttled"
     assert result.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_python_payloads_are_encoded(hw: Headwater) -> None:
+    body = orjson.loads(hw.lambda_.invoke_function("f", {"x": [1, 2]}).payload)
+    assert body["event"] == {"x": [1, 2]}
+    assert orjson.loads(hw.lambda_.invoke_function("f", '{"y": 3}').payload)["event"] == {"y": 3}

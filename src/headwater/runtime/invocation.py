@@ -309,8 +309,10 @@ def _timestamp() -> str:
 
 #: Clock seconds before the first and second retry of a failed Event invocation.
 EVENT_RETRY_DELAYS = (60.0, 120.0)
-#: Clock seconds between attempts of a throttled Event invocation (not counted as retries).
+#: Clock seconds before re-attempting a throttled Event invocation (not counted as a retry);
+#: doubles per throttle up to EVENT_THROTTLE_MAX_DELAY.
 EVENT_THROTTLE_DELAY = 1.0
+EVENT_THROTTLE_MAX_DELAY = 300.0
 #: Clock seconds after which Lambda drops an undelivered Event invocation.
 EVENT_MAX_AGE = 6 * 3600.0
 
@@ -321,6 +323,7 @@ class EventInvocation:
     payload: bytes
     enqueued_at: float
     attempt: int = 0
+    throttles: int = 0
 
 
 class EventQueue:
@@ -415,7 +418,8 @@ class EventQueue:
         if result.status == "ok" or now - item.enqueued_at > EVENT_MAX_AGE:
             return
         if result.status in {"throttled", "service_error"}:
-            delay = EVENT_THROTTLE_DELAY
+            delay = min(EVENT_THROTTLE_MAX_DELAY, EVENT_THROTTLE_DELAY * 2**item.throttles)
+            item.throttles += 1
         elif item.attempt < len(EVENT_RETRY_DELAYS):
             delay = EVENT_RETRY_DELAYS[item.attempt]
             item.attempt += 1

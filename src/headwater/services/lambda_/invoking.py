@@ -139,7 +139,7 @@ class InvokeOperations(Service):
     def invoke_function(
         self,
         function_ref: str,
-        payload: bytes | str = b"",
+        payload: bytes | str | dict[str, Any] | list[Any] = b"",
         *,
         invocation_type: str = "RequestResponse",
         log_tail: bool = False,
@@ -147,7 +147,7 @@ class InvokeOperations(Service):
         client_context: dict[str, Any] | None = None,
     ) -> InvocationResult:
         """Invoke a function and wait for the result (blocking; any thread)."""
-        data = as_bytes(payload)
+        data = _payload_bytes(payload)
         prepared = self._prepare(function_ref, data, invocation_type, qualifier)
         if isinstance(prepared, InvocationResult):
             return prepared
@@ -160,7 +160,7 @@ class InvokeOperations(Service):
     async def invoke_async(
         self,
         function_ref: str,
-        payload: bytes | str = b"",
+        payload: bytes | str | dict[str, Any] | list[Any] = b"",
         *,
         invocation_type: str = "RequestResponse",
         log_tail: bool = False,
@@ -168,7 +168,7 @@ class InvokeOperations(Service):
         client_context: dict[str, Any] | None = None,
     ) -> InvocationResult:
         """Invoke a function from any asyncio loop without blocking it."""
-        data = as_bytes(payload)
+        data = _payload_bytes(payload)
         # No JSON parse of the payload on the loop (the ESM builds it; 6 MB would stall the
         # loop): a malformed payload fails in the worker as an Unhandled decode error.
         prepared = self._prepare(function_ref, data, invocation_type, qualifier, check_json=False)
@@ -277,6 +277,13 @@ class InvokeOperations(Service):
             events.close()
         self.function_logs_store.close()
         super().close()
+
+
+def _payload_bytes(payload: bytes | str | dict[str, Any] | list[Any]) -> bytes:
+    """An invoke payload as bytes: JSON text as given, dicts and lists encoded."""
+    if isinstance(payload, dict | list):
+        return orjson.dumps(payload)
+    return as_bytes(payload)
 
 
 def _service_error(error: AwsError) -> InvocationResult:
