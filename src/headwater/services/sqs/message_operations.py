@@ -87,8 +87,8 @@ class MessageOperations(DeliveryMixin):
     # -- send -----------------------------------------------------------------------------
     def _validate_entry(
         self, queue: ResolvedQueue, entry: Mapping[str, Any], ctx: RequestContext
-    ) -> tuple[NewMessage, str | None, dict[str, Any]]:
-        """Validate one send; returns the message (no sequence yet), md5s and extras."""
+    ) -> tuple[NewMessage, str | None]:
+        """Validate one send; returns the message (no sequence number yet) and system MD5."""
         settings = queue.settings
         body: str = entry["MessageBody"]
         check_body(body)
@@ -145,7 +145,7 @@ class MessageOperations(DeliveryMixin):
             dedup_id=dedup_id if settings.fifo else None,
             trace_header=trace,
         )
-        return message, system_md5, {}
+        return message, system_md5
 
     def _send_entries(
         self,
@@ -172,7 +172,7 @@ class MessageOperations(DeliveryMixin):
         seen: dict[tuple[str, str], NewMessage] = {}
         for entry in entries:
             try:
-                message, system_md5, _ = self._validate_entry(queue, entry, ctx)
+                message, system_md5 = self._validate_entry(queue, entry, ctx)
             except AwsError as error:
                 if raise_errors:
                     raise
