@@ -67,7 +67,7 @@ class HttpConnection(asyncio.Protocol):
         self.loop = server.loop
         self.parser = httptools.HttpRequestParser(self)
         self.transport: Any = None
-        self.queue: deque[tuple[WireRequest, bool]] = deque()
+        self.queue: deque[tuple[WireRequest | None, bool]] = deque()
         self.worker: asyncio.Task[None] | None = None
         self.closing = False
         self.reading_paused = False
@@ -159,9 +159,8 @@ class HttpConnection(asyncio.Protocol):
             body=b"".join(self.body) if len(self.body) != 1 else self.body[0],
         )
         keep_alive = self.parser.should_keep_alive() and not self.too_large
-        if self.too_large:
-            request.raw_path = ""  # marker: answered with 413 below
-        self.queue.append((request, keep_alive))
+        # None: the body was too large and was dropped; answered with 413
+        self.queue.append((None if self.too_large else request, keep_alive))
         if len(self.queue) >= MAX_QUEUED and not self.reading_paused:
             self.reading_paused = True
             self.transport.pause_reading()
@@ -176,7 +175,7 @@ class HttpConnection(asyncio.Protocol):
             if self.reading_paused and len(self.queue) < MAX_QUEUED // 2:
                 self.reading_paused = False
                 self.transport.resume_reading()
-            if request.raw_path == "":
+            if request is None:
                 response = too_large()
             else:
                 try:
@@ -188,7 +187,11 @@ class HttpConnection(asyncio.Protocol):
             if self.transport.is_closing():
                 return
             self.transport.write(
-                encode_response(response, keep_alive=keep_alive, head=request.method == "HEAD")
+                encode_response(
+                    response,
+                    keep_alive=keep_alive,
+                    head=request is not None and request.method == "HEAD",
+                )
             )
             if self.write_ready is not None:
                 await self.write_ready
