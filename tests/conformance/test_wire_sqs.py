@@ -364,3 +364,63 @@ def test_cli_sqs_operations(server: ServerProcess, tmp_path: Path) -> None:
     missing = aws_cli(server, "sqs", "get-queue-url", "--queue-name", "cli-q", check=False)
     assert missing.returncode == 255  # AWS CLI v1: service error
     assert "AWS.SimpleQueueService.NonExistentQueue" in missing.stderr
+
+
+def test_query_protocol_remaining_operations(legacy_sqs: Any) -> None:
+    dlq = legacy_sqs.create_queue(QueueName="legacy-dlq")["QueueUrl"]
+    dlq_arn = legacy_sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    url = legacy_sqs.create_queue(QueueName="legacy-src")["QueueUrl"]
+    legacy_sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+        },
+    )
+    assert legacy_sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [url]
+    assert url in legacy_sqs.list_queues(QueueNamePrefix="legacy-")["QueueUrls"]
+    legacy_sqs.tag_queue(QueueUrl=url, Tags={"a": "1", "b": "2"})
+    legacy_sqs.untag_queue(QueueUrl=url, TagKeys=["a"])
+    assert legacy_sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"b": "2"}
+    sent = legacy_sqs.send_message(QueueUrl=url, MessageBody="one", DelaySeconds=0)
+    assert sent["MD5OfMessageBody"] == hashlib.md5(b"one").hexdigest()
+    legacy_sqs.send_message(QueueUrl=url, MessageBody="two")
+    messages: list[dict[str, Any]] = []
+    for _ in range(5):
+        messages += legacy_sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if len(messages) == 2:
+            break
+    handles = [m["ReceiptHandle"] for m in messages]
+    legacy_sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=handles[0], VisibilityTimeout=5
+    )
+    changed = legacy_sqs.change_message_visibility_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "ok", "ReceiptHandle": handles[1], "VisibilityTimeout": 5},
+            {"Id": "bad", "ReceiptHandle": "garbage", "VisibilityTimeout": 5},
+        ],
+    )
+    assert [e["Id"] for e in changed["Successful"]] == ["ok"]
+    assert changed["Failed"][0]["Id"] == "bad"
+    assert changed["Failed"][0]["SenderFault"] is True
+    deleted = legacy_sqs.delete_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)]
+    )
+    assert sorted(e["Id"] for e in deleted["Successful"]) == ["0", "1"]
+    legacy_sqs.send_message(QueueUrl=dlq, MessageBody="parked")
+    task = legacy_sqs.start_message_move_task(
+        SourceArn=dlq_arn, DestinationArn="arn:aws:sqs:us-west-2:000000000000:legacy-src"
+    )
+    assert task["TaskHandle"]
+    results = legacy_sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=10)["Results"]
+    assert results[0]["SourceArn"] == dlq_arn
+    assert results[0]["Status"] in ("RUNNING", "COMPLETED")
+    legacy_sqs.purge_queue(QueueUrl=url)
+    legacy_sqs.delete_queue(QueueUrl=url)
+    with pytest.raises(ClientError) as excinfo:
+        legacy_sqs.get_queue_url(QueueName="legacy-src")
+    assert _error(excinfo)["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
