@@ -424,3 +424,62 @@ def test_query_protocol_remaining_operations(legacy_sqs: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
         legacy_sqs.get_queue_url(QueueName="legacy-src")
     assert _error(excinfo)["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_cli_dead_letter_and_move_tasks(server: ServerProcess) -> None:
+    dlq = aws_cli(server, "sqs", "create-queue", "--queue-name", "cli-dlq").json()["QueueUrl"]
+    dlq_arn = "arn:aws:sqs:us-west-2:000000000000:cli-dlq"
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})
+    src = aws_cli(
+        server,
+        "sqs",
+        "create-queue",
+        "--queue-name",
+        "cli-src",
+        "--attributes",
+        json.dumps({"RedrivePolicy": policy}),
+    ).json()["QueueUrl"]
+    sources = aws_cli(server, "sqs", "list-dead-letter-source-queues", "--queue-url", dlq).json()
+    assert sources["queueUrls"] == [src]
+    aws_cli(server, "sqs", "send-message", "--queue-url", src, "--message-body", "m")
+    handle = aws_cli(
+        server,
+        "sqs",
+        "receive-message",
+        "--queue-url",
+        src,
+        "--wait-time-seconds",
+        "1",
+        "--query",
+        "Messages[0].ReceiptHandle",
+        "--output",
+        "text",
+    ).stdout.strip()
+    changed = aws_cli(
+        server,
+        "sqs",
+        "change-message-visibility-batch",
+        "--queue-url",
+        src,
+        "--entries",
+        f"Id=a,ReceiptHandle={handle},VisibilityTimeout=0",
+    ).json()
+    assert [e["Id"] for e in changed["Successful"]] == ["a"]
+    aws_cli(server, "sqs", "send-message", "--queue-url", dlq, "--message-body", "parked")
+    task = aws_cli(server, "sqs", "start-message-move-task", "--source-arn", dlq_arn).json()
+    listed = aws_cli(server, "sqs", "list-message-move-tasks", "--source-arn", dlq_arn).json()
+    assert listed["Results"][0]["SourceArn"] == dlq_arn
+    cancel = aws_cli(
+        server,
+        "sqs",
+        "cancel-message-move-task",
+        "--task-handle",
+        task["TaskHandle"],
+        check=False,
+    )
+    # a task that already completed cannot be cancelled: AWS answers with an error
+    if listed["Results"][0]["Status"] == "RUNNING":
+        assert cancel.returncode == 0, cancel.stderr
+    else:
+        assert cancel.returncode == 255
+        assert "An error occurred" in cancel.stderr
