@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
+from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
@@ -39,10 +41,25 @@ def _status_line(status: int) -> bytes:
     return _STATUS_LINES.get(status) or f"HTTP/1.1 {status} Status\r\n".encode("latin-1")
 
 
+_date_second = 0
+_date_header = b""
+
+
+def _date() -> bytes:
+    """``Date: <HTTP-date>\r\n``, formatted once per second."""
+    global _date_second, _date_header
+    now = int(time.time())
+    if now != _date_second:
+        _date_second = now
+        _date_header = f"Date: {formatdate(now, usegmt=True)}\r\n".encode("latin-1")
+    return _date_header
+
+
 def encode_response(response: WireResponse, *, keep_alive: bool, head: bool = False) -> bytes:
     """Status line, headers and body as one buffer."""
     parts = [
         _status_line(response.status),
+        _date(),
         b"Content-Type: ",
         response.content_type.encode("latin-1"),
         b"\r\nContent-Length: ",
