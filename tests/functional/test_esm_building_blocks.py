@@ -15,7 +15,7 @@ def pending(n: int, size: int = 10) -> PendingRecord:
     return PendingRecord(
         message_id=f"id{n}",
         receipt_handle=f"rh{n}",
-        record={},
+        record=None,
         encoded=b"x" * size,
         group_id=None,
         sent_timestamp=0.0,

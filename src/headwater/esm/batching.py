@@ -12,11 +12,15 @@ MAX_PAYLOAD_BYTES = 6_291_456
 
 @dataclass(slots=True)
 class PendingRecord:
-    """A received message on its way to a batch: its record and the encoded record."""
+    """A received message on its way to a batch: its record and the encoded record.
+
+    The SQS poller leaves ``record`` empty once the record is encoded (fewer live objects
+    for the garbage collector); stream pollers may keep it.
+    """
 
     message_id: str
     receipt_handle: str
-    record: dict[str, Any]
+    record: dict[str, Any] | None
     encoded: bytes
     group_id: str | None
     sent_timestamp: float

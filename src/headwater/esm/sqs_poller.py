@@ -260,7 +260,7 @@ class SqsPoller:
                 PendingRecord(
                     message_id=message.message_id,
                     receipt_handle=message.receipt_handle,
-                    record=record,
+                    record=None,
                     encoded=encode_record(record),
                     group_id=message.attributes.get("MessageGroupId"),
                     sent_timestamp=message.sent_timestamp,
