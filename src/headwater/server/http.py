@@ -1,9 +1,10 @@
 """A lean HTTP/1.1 server for the headwater app: asyncio protocol + httptools parser.
 
-Why not only uvicorn: measured on the SQS benchmark (benchmarks/wire_sqs.py), uvicorn
-spent ~0.06 ms of server CPU per request more than a bare protocol, which is a fifth of
-the per-request budget; it also writes status line + headers and the body in two socket
-writes (two syscalls, two TCP segments). This server parses with the same httptools
+Why not only uvicorn: on the SQS benchmark (benchmarks/wire_sqs.py --uvicorn, 20,000
+messages) uvicorn cost 0.02-0.04 ms more server CPU per request (0.31 vs 0.29 ms per
+SendMessageBatch, 0.26 vs 0.22 ms per receive/delete) and ~9% send throughput, mostly
+because it builds an ASGI scope per request and writes status line + headers and the body
+in two socket writes (two syscalls, two TCP segments). This server parses with the same httptools
 (llhttp) parser uvicorn uses, answers each request with one write, keeps connections
 alive, answers ``Expect: 100-continue``, handles pipelined requests in order and applies
 read/write back-pressure. It calls the app's ``respond(WireRequest)`` directly, without
