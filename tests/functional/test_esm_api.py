@@ -443,3 +443,36 @@ def test_mappings_survive_a_restart(tmp_path: Path) -> None:
     assert after == before
     assert [m["State"] for m in after] == ["Enabled", "Disabled"]
     assert [m["UUID"] for m in after] == [created["UUID"], disabled["UUID"]]
+
+
+def test_provisioned_pollers_kms_key_and_tags(lam: Any) -> None:
+    created = lam.create_event_source_mapping(
+        FunctionName="worker",
+        EventSourceArn=QUEUE_ARN,
+        ProvisionedPollerConfig={"MinimumPollers": 3},
+        KMSKeyArn="arn:aws:kms:us-east-1:000000000000:key/k",
+        Tags={"team": "orders"},
+    )
+    assert created["ProvisionedPollerConfig"] == {"MinimumPollers": 3, "MaximumPollers": 200}
+    assert created["KMSKeyArn"] == "arn:aws:kms:us-east-1:000000000000:key/k"
+    assert "Tags" not in created
+    uuid = created["UUID"]
+    assert error_of(
+        lam.update_event_source_mapping, UUID=uuid, ScalingConfig={"MaximumConcurrency": 5}
+    ) == invalid("ScalingConfig and ProvisionedPollerConfig cannot be specified together")
+    assert (
+        error_of(
+            lam.update_event_source_mapping,
+            UUID=uuid,
+            ProvisionedPollerConfig={"MinimumPollers": 201},
+        )[0]
+        == "ValidationException"
+    )
+    cleared = lam.update_event_source_mapping(UUID=uuid, ProvisionedPollerConfig={})
+    assert "ProvisionedPollerConfig" not in cleared
+    assert error_of(
+        lam.create_event_source_mapping,
+        FunctionName="helper",
+        EventSourceArn=QUEUE_ARN,
+        LoggingConfig={"SystemLogLevel": "INFO"},
+    ) == invalid("Unsupported LoggingConfig parameter for given event source mapping type")

@@ -33,6 +33,7 @@ OTHER_SOURCES_ONLY = (
     "SelfManagedKafkaEventSourceConfig",
     "AmazonManagedKafkaEventSourceConfig",
     "DocumentDBEventSourceConfig",
+    "LoggingConfig",
 )
 STARTING_POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
 MAX_FILTERS = 5
@@ -107,6 +108,16 @@ def check_ranges(params: dict[str, Any]) -> None:
         )
         if error is not None:
             raise error
+    pollers = params.get("ProvisionedPollerConfig")
+    if pollers:
+        for key, member, low, high in (
+            ("MinimumPollers", "provisionedPollerConfig.minimumPollers", 2, 200),
+            ("MaximumPollers", "provisionedPollerConfig.maximumPollers", 2, 2000),
+        ):
+            if pollers.get(key) is not None:
+                error = _range_error(pollers[key], member, low, high)
+                if error is not None:
+                    raise error
     position = params.get("StartingPosition")
     if position is not None and position not in STARTING_POSITIONS:
         raise validation_error(
@@ -198,6 +209,23 @@ def _set_common(config: dict[str, Any], params: dict[str, Any]) -> None:
             config.pop("ScalingConfig", None)
         else:
             config["ScalingConfig"] = {"MaximumConcurrency": scaling["MaximumConcurrency"]}
+    if "ProvisionedPollerConfig" in params:
+        pollers = params["ProvisionedPollerConfig"] or {}
+        if not pollers:
+            config.pop("ProvisionedPollerConfig", None)
+        else:
+            config["ProvisionedPollerConfig"] = {
+                "MinimumPollers": int(pollers.get("MinimumPollers", 2)),
+                "MaximumPollers": int(pollers.get("MaximumPollers", 200)),
+            }
+    if params.get("KMSKeyArn") is not None:
+        if params["KMSKeyArn"]:
+            config["KMSKeyArn"] = params["KMSKeyArn"]
+        else:
+            config.pop("KMSKeyArn", None)
+    if params.get("Tags"):
+        # kept for ListTags/TagResource on the mapping ARN (not part of the configuration)
+        config["_Tags"] = dict(params["Tags"])
     for name in (
         "ParallelizationFactor",
         "MaximumRetryAttempts",
@@ -261,6 +289,15 @@ def validate_config(
     """Rules that depend on the merged configuration and on the source (§2.5 #10-#18)."""
     batch_size = int(config["BatchSize"])
     window = int(config.get("MaximumBatchingWindowInSeconds", 0))
+    pollers = config.get("ProvisionedPollerConfig")
+    if pollers is not None:
+        # exact AWS texts for these two are not recorded (reference §11)
+        if "ScalingConfig" in config:
+            raise invalid_parameter(
+                "ScalingConfig and ProvisionedPollerConfig cannot be specified together"
+            )
+        if pollers["MinimumPollers"] > pollers["MaximumPollers"]:
+            raise invalid_parameter("MinimumPollers must be less than or equal to MaximumPollers")
     if kind == "sqs":
         if fifo:
             if window > 0:

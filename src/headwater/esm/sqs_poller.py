@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 #: First retry delay after a throttled or failed-to-start invoke, doubled each time.
 THROTTLE_BACKOFF_SECONDS = 1.0
 THROTTLE_BACKOFF_MAX_SECONDS = 30.0
+#: Concurrent invokes per provisioned poller (ProvisionedPollerConfig).
+POLLER_CONCURRENCY = 10
 #: Upper bound of one receive that fills several batches at once (standard queues).
 MAX_MESSAGES_PER_RECEIVE = 500
 #: Real seconds queue settings (visibility timeout, FIFO) are cached between receives.
@@ -63,13 +65,18 @@ class PollerSettings:
     def from_record(cls, record: MappingRecord) -> PollerSettings:
         config = record.config
         scaling = config.get("ScalingConfig") or {}
+        maximum = scaling.get("MaximumConcurrency")
+        pollers = config.get("ProvisionedPollerConfig")
+        if pollers:
+            # provisioned mode: each poller runs up to 10 concurrent invokes (§3.7)
+            maximum = POLLER_CONCURRENCY * int(pollers["MaximumPollers"])
         return cls(
             function_arn=record.function_arn,
             batch_size=int(config.get("BatchSize", 10)),
             window_seconds=int(config.get("MaximumBatchingWindowInSeconds", 0)),
             report_item_failures="ReportBatchItemFailures"
             in (config.get("FunctionResponseTypes") or []),
-            maximum_concurrency=scaling.get("MaximumConcurrency"),
+            maximum_concurrency=maximum,
             filter_criteria=config.get("FilterCriteria"),
         )
 
