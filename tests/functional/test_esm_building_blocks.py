@@ -39,6 +39,8 @@ def test_classify_and_decide() -> None:
     assert decide(BatchOutcome("success"), ids, handles).delete == handles
     failed = decide(BatchOutcome("function_error"), ids, handles)
     assert (failed.delete, failed.failed_count, failed.function_failed) == ([], 3, True)
+    gave_up = decide(BatchOutcome("throttled"), ids, handles)
+    assert (gave_up.delete, gave_up.failed_count, gave_up.function_failed) == ([], 0, False)
     invalid = decide(classify(raw(b"{"), ids, report_item_failures=True), ids, handles)
     assert (invalid.delete, invalid.function_failed) == ([], False)
 

@@ -126,6 +126,9 @@ def decide(
         keep = outcome.failed_ids
         delete = [h for m, h in zip(message_ids, receipt_handles, strict=True) if m not in keep]
         return Settlement(delete=delete, failed_count=len(message_ids), function_failed=False)
+    if outcome.retry_invoke:
+        # never invoked (throttled until the visibility deadline): not a failed invoke
+        return Settlement(delete=[], failed_count=0, function_failed=False)
     return Settlement(
         delete=[],
         failed_count=len(message_ids),
