@@ -279,3 +279,28 @@ def test_start_stop_start_and_drain_needs_a_running_engine(hw: Headwater, tmp_pa
     hw.start()
     wait_for_drain(hw, url)
     assert journal_batches(journal) == [["one"], ["two"]]
+
+
+def test_engine_on_a_loop_given_before_it_runs(hw: Headwater, tmp_path: Path) -> None:
+    """``hw.start(loop=...)`` with the caller's own loop (as the wire server does)."""
+    import asyncio
+
+    journal = deploy_worker(hw, tmp_path)
+    url, arn = make_queue(hw)
+    hw.client("lambda").create_event_source_mapping(FunctionName="worker", EventSourceArn=arn)
+    loop = asyncio.new_event_loop()
+    hw.start(loop=loop)  # not running yet: the engine starts with it
+
+    async def main() -> None:
+        hw.client("sqs").send_message(QueueUrl=url, MessageBody="x")
+        for _ in range(1000):
+            await asyncio.sleep(0.002)
+            if journal_batches(journal):
+                break
+        await hw.engine.astop(1.0)
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert journal_batches(journal) == [["x"]]

@@ -154,7 +154,8 @@ class EsmEngine:
     def stop(self, timeout: float | None = None) -> None:
         """Stop every poller; in-flight batches settle or their messages are returned."""
         with self._state_lock:
-            if not self.running or self.loop is None:
+            if not self.running or self.loop is None or self.loop.is_closed():
+                self.running = False
                 return
             self.running = False
         loop = self.loop
@@ -171,9 +172,10 @@ class EsmEngine:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is self.loop:
-            # Called from the loop's own thread (the wire server): cannot block; schedule.
-            self.loop.create_task(coroutine)
+        if running is self.loop or not self.loop.is_running():
+            # Called from the loop's own thread (the wire server), or before the loop runs:
+            # cannot wait for it; the coroutine runs as soon as the loop does.
+            asyncio.run_coroutine_threadsafe(coroutine, self.loop)
             return
         future: Future[None] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         future.result(timeout=wait)
@@ -194,6 +196,8 @@ class EsmEngine:
 
     async def astop(self, grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS) -> None:
         """Stop all pollers (the wire server awaits this on its own loop)."""
+        with self._state_lock:
+            self.running = False
         for unsubscribe in self._unsubscribes:
             unsubscribe()
         self._unsubscribes.clear()
