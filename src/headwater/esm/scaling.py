@@ -68,6 +68,10 @@ class ConcurrencyScaler:
         self._target = max(float(self.policy.initial), self._target / 2)
         self._last_growth = now
 
+    def observe_throttle(self, now: float) -> None:
+        """An invoke was throttled: several mappings share the functions' capacity, back off."""
+        self.observe_function_error(now)
+
     def observe_empty(self, now: float) -> None:
         """A receive found nothing: scale back down."""
         self._target = float(self.policy.initial)

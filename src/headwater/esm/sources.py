@@ -125,13 +125,28 @@ class LambdaInvoker:
         return result
 
     def function_limits(self, function_arn: str) -> tuple[int | None, int | None]:
+        """Timeout and the concurrency the function can really get: its reserved
+        concurrency, and never more than the runtime's worker processes (the local
+        "account" limit), since invokes past it are only throttled."""
         try:
             info = self._lambda.resolve_function(function_arn)
         except Exception:  # a deleted function leaves the mapping enabled (§2.4)
             return None, None
         timeout = getattr(info, "timeout", None)
         reserved = getattr(info, "reserved_concurrency", None)
-        return (
-            None if timeout is None else int(timeout),
-            None if reserved is None else int(reserved),
-        )
+        limits = [int(reserved)] if reserved is not None else []
+        workers = self._worker_limit()
+        if workers is not None:
+            limits.append(workers)
+        return (None if timeout is None else int(timeout), min(limits) if limits else None)
+
+    def _worker_limit(self) -> int | None:
+        options: dict[str, Any] = getattr(getattr(self._lambda, "env", None), "options", {})
+        if options.get("functions", "process") != "process":
+            return None  # inline handlers: no process pool
+        configured = options.get("function_workers")
+        if configured:
+            return int(configured)
+        from headwater.runtime.pool import default_max_workers
+
+        return default_max_workers()

@@ -371,6 +371,7 @@ class SqsPoller:
                 outcome = BatchOutcome("service_error", detail=str(error))
             if outcome.kind == "throttled":
                 self.metrics.add(Throttles=1)
+                self.scaler.observe_throttle(self.clock.now())
             elif outcome.kind != "service_error":
                 self.metrics.add(Invocations=1, InvokedEventCount=len(batch))
             if not outcome.retry_invoke:
