@@ -218,7 +218,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def bench_headwater(messages: int, data_dir: Path, http: str = "headwater") -> Result:
+def bench_headwater(messages: int, data_dir: Path) -> Result:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     command = [
@@ -230,11 +230,9 @@ def bench_headwater(messages: int, data_dir: Path, http: str = "headwater") -> R
         str(port),
         "--data-dir",
         str(data_dir),
-        "--http",
-        http,
     ]
     process = start(command, endpoint + "/_headwater/health")
-    name = "headwater serve" if http == "headwater" else f"headwater serve --http {http}"
+    name = "headwater serve"
     try:
         return workload(name, endpoint, process.pid, messages)
     finally:
@@ -291,9 +289,6 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--moto-messages", type=int, default=500)
     parser.add_argument("--skip-moto", action="store_true")
-    parser.add_argument(
-        "--uvicorn", action="store_true", help="also run headwater under uvicorn (--http uvicorn)"
-    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of fixed/headwater (best)")
     args = parser.parse_args()
     results: list[Result] = []
@@ -301,18 +296,11 @@ def main() -> None:
         # The machine is shared: alternate the two and keep each one's best run.
         fixed_runs: list[Result] = []
         headwater_runs: list[Result] = []
-        uvicorn_runs: list[Result] = []
         for run in range(args.repeat):
             fixed_runs.append(bench_fixed(args.messages))
             headwater_runs.append(bench_headwater(args.messages, Path(tmp) / f"data{run}"))
-            if args.uvicorn:
-                uvicorn_runs.append(
-                    bench_headwater(args.messages, Path(tmp) / f"uv{run}", http="uvicorn")
-                )
         results.append(best(fixed_runs))
         results.append(best(headwater_runs))
-        if uvicorn_runs:
-            results.append(best(uvicorn_runs))
         if not args.skip_moto:
             moto = bench_moto(args.moto_messages)
             if moto is not None:

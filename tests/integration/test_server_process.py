@@ -29,9 +29,8 @@ def _request(
         conn.close()
 
 
-@pytest.mark.parametrize("http_server", ["headwater", "uvicorn"])
-def test_serve_health_bad_requests_and_sigterm(tmp_path: Path, http_server: str) -> None:
-    with headwater_server(tmp_path, ["--time-scale", "10", "--http", http_server]) as server:
+def test_serve_health_bad_requests_and_sigterm(tmp_path: Path) -> None:
+    with headwater_server(tmp_path, ["--time-scale", "10"]) as server:
         status, _, body = _request(server.endpoint, "GET", "/_headwater/health", b"", {})
         assert status == 200
         health = orjson.loads(body)

@@ -11,7 +11,7 @@ from headwater.server.serve import endpoint_for
 def test_help_lists_the_options() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--data-dir", "--time-scale", "--durability", "--http"):
+    for option in ("--host", "--port", "--data-dir", "--time-scale", "--durability"):
         assert option in result.output
     assert "4599" in result.output
     assert "function timeouts stay in real" in " ".join(result.output.split())

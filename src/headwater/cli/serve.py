@@ -32,14 +32,6 @@ import click
     help="SQLite sync mode: 'full' survives power loss, 'normal' only process crashes.",
 )
 @click.option(
-    "--http",
-    "http_server",
-    type=click.Choice(["headwater", "uvicorn"]),
-    default="headwater",
-    show_default=True,
-    help="HTTP server: headwater's lean HTTP/1.1 server, or uvicorn running the ASGI app.",
-)
-@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="warning",
@@ -53,7 +45,6 @@ def serve(
     time_scale: float,
     durability: str,
     log_level: str,
-    http_server: str,
 ) -> None:
     """Serve the AWS APIs so boto3 and the AWS CLI work with only --endpoint-url changed.
 
@@ -73,5 +64,4 @@ def serve(
         time_scale=time_scale,
         durability="full" if durability == "full" else "normal",
         log_level=log_level,
-        http="uvicorn" if http_server == "uvicorn" else "headwater",
     )

@@ -1,31 +1,25 @@
-"""Run the headwater app: on its lean HTTP/1.1 server (default) or on uvicorn.
+"""Run the headwater ASGI app on uvicorn (uvloop + the httptools parser).
 
-Both use uvloop and the httptools (llhttp) parser; uvicorn + httptools + uvloop measured
-fastest of uvicorn/granian/hypercorn (aws-wire-protocols.md §10), and the lean server in
-``server/http.py`` cuts the remaining per-request overhead further (see its docstring).
+uvicorn + httptools + uvloop measured fastest of uvicorn/granian/hypercorn for boto3
+traffic (aws-wire-protocols.md §10). A hand-written HTTP/1.1 server was tried and saved
+only 0.02-0.04 ms of server CPU per request, not worth owning an HTTP implementation.
 HTTP/2 is not needed by the SQS/Lambda/Kinesis JSON clients.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
 
 import uvicorn
-import uvloop
 
 from headwater.app import DEFAULT_DATA_DIR, Headwater
 from headwater.server.asgi import HeadwaterApp, create_app
-from headwater.server.http import serve_forever
 from headwater.store.database import Durability
 
 #: Threads for calls that may wait (long polls, sync Invoke): one per waiting client.
@@ -34,8 +28,6 @@ CALL_THREADS = 64
 KEEP_ALIVE_SECONDS = 75
 #: How long in-flight requests may run on after SIGTERM before connections are closed.
 GRACE_SECONDS = 5.0
-
-HttpServer = Literal["headwater", "uvicorn"]
 
 
 class _Server(uvicorn.Server):
@@ -73,7 +65,6 @@ def serve(
     time_scale: float = 1.0,
     durability: Durability = "normal",
     log_level: str = "warning",
-    http: HttpServer = "headwater",
 ) -> None:
     """Serve until SIGINT/SIGTERM, then stop the engine and close the data directory."""
     endpoint = endpoint_for(host, port)
@@ -91,12 +82,8 @@ def serve(
         print(f"data directory: {hw.data_dir}", flush=True)
 
     try:
-        if http == "uvicorn":
-            app = create_app(hw, executor=executor, on_ready=ready)
-            started = _run_uvicorn(app, host, port, log_level)
-        else:
-            app = create_app(hw, executor=executor)
-            started = _run_lean(app, host, port, log_level, ready)
+        app = create_app(hw, executor=executor, on_ready=ready)
+        started = _run_uvicorn(app, host, port, log_level)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         hw.close()
@@ -123,42 +110,3 @@ def _run_uvicorn(app: HeadwaterApp, host: str, port: int, log_level: str) -> boo
     server = _Server(config)
     server.run()
     return bool(server.started)
-
-
-def _run_lean(
-    app: HeadwaterApp, host: str, port: int, log_level: str, ready: Callable[[], None]
-) -> bool:
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
-    signals_seen = 0
-
-    async def main() -> None:
-        nonlocal signals_seen
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def on_signal() -> None:
-            nonlocal signals_seen
-            signals_seen += 1
-            if signals_seen > 1:
-                os._exit(130)  # a second Ctrl-C: do not wait for the graceful shutdown
-            stop.set()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal)
-        await serve_forever(
-            app,
-            host,
-            port,
-            stop=stop,
-            on_listening=ready,
-            keep_alive_seconds=KEEP_ALIVE_SECONDS,
-            grace_seconds=GRACE_SECONDS,
-        )
-
-    try:
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(main())
-    except OSError as exc:
-        print(f"headwater: cannot listen on {host}:{port}: {exc}", file=sys.stderr, flush=True)
-        return False
-    return True
