@@ -691,3 +691,27 @@ def test_close_during_a_running_event_invocation_is_prompt(code_dir: Path) -> No
     started = time.monotonic()
     hw.close()
     assert time.monotonic() - started < 3.0
+
+
+def test_zip_function_runs_after_reopening_the_data_dir(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("pkg/__init__.py", "")
+        archive.writestr("pkg/app.py", "def handler(event, context):\n    return event['v'] * 2\n")
+    data_dir = tmp_path / "data"
+    with Headwater(data_dir=data_dir) as hw:
+        hw.client("lambda").create_function(
+            FunctionName="kept",
+            Runtime="python3.13",
+            Role="arn:aws:iam::000000000000:role/r",
+            Handler="pkg.app.handler",
+            Code={"ZipFile": buffer.getvalue()},
+        )
+        assert hw.lambda_.invoke_function("kept", {"v": 1}).payload == b"2"
+    with Headwater(data_dir=data_dir) as hw:
+        assert hw.lambda_.invoke_function("kept", {"v": 21}).payload == b"42"
+        logs = hw.lambda_.function_logs("kept")
+        assert logs.count("START RequestId: ") == 2  # the log survived the restart too
