@@ -11,8 +11,14 @@ Python API for the ESM engine, the wire layer and users:
   invoke_async(ref, payload, ...)`` (never blocks the loop) -> ``InvocationResult``; a
   missing function is a ``service_error`` result, a throttle a ``throttled`` one;
 - ``create_function_from_directory(name, directory, handler, ...)``: code used in place
-  from a local directory (boto3's ``Code`` cannot express this);
-- ``function_logs(name)``, ``wait_for_event_invocations(timeout)``.
+  from a local directory (boto3's ``Code`` cannot express this), and
+  ``update_function_code_from_directory(name, directory)`` to restart it on edited code;
+- ``function_logs(name)``, ``wait_for_event_invocations(timeout)``, ``event_results``.
+
+The invoking half (Invoke, ``invoke_function``/``invoke_async``, Event queue, runtime
+lifecycle) is ``InvokeOperations`` in ``invoking.py``. Only ``$LATEST`` exists: versions
+and aliases are not modelled (``Publish`` is ignored; other qualifiers are not found), and
+code comes from zip bytes or a directory (not S3 or images).
 
 Options (``Headwater(..., functions="inline")`` etc., read from ``env.options``):
 ``functions`` ("process" default, or "inline"), ``function_workers`` (global cap on
