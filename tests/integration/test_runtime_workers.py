@@ -715,3 +715,20 @@ def test_zip_function_runs_after_reopening_the_data_dir(tmp_path: Path) -> None:
         assert hw.lambda_.invoke_function("kept", {"v": 21}).payload == b"42"
         logs = hw.lambda_.function_logs("kept")
         assert logs.count("START RequestId: ") == 2  # the log survived the restart too
+
+
+def test_missing_code_directory_is_a_service_error(hw: Headwater, tmp_path: Path) -> None:
+    import shutil
+
+    code = tmp_path / "gone"
+    code.mkdir()
+    (code / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    make(hw, code, "gone", "app.handler")
+    shutil.rmtree(code)
+    result = hw.lambda_.invoke_function("gone", b"{}")
+    assert result.status == "service_error"
+    assert result.error_code == "ServiceException"
+    assert asyncio.run(hw.lambda_.invoke_async("gone", b"{}")).status == "service_error"
+    with pytest.raises(hw.client("lambda").exceptions.ServiceException):
+        hw.client("lambda").invoke(FunctionName="gone", Payload=b"{}")
+    assert hw.lambda_.worker_pools.worker_count("gone") == (0, 0)

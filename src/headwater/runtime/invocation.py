@@ -73,6 +73,21 @@ def throttled(reason: Throttle, rid: str) -> InvocationResult:
     )
 
 
+def start_failed(error: OSError, rid: str) -> InvocationResult:
+    """A worker process could not be started (code directory gone, bad interpreter...)."""
+    return InvocationResult(
+        status="service_error",
+        payload=b"",
+        function_error=None,
+        executed_version="$LATEST",
+        request_id=rid,
+        log_tail=None,
+        duration_ms=0.0,
+        error_code="ServiceException",
+        error_message=f"headwater could not start the function's worker process: {error}",
+    )
+
+
 _SIGNAL_NAMES = {
     signal.SIGKILL: "killed",
     signal.SIGSEGV: "segmentation fault",
@@ -113,7 +128,10 @@ class FunctionRuntime:
     def invoke(self, spec: FunctionSpec, request: InvocationRequest) -> InvocationResult:
         """Run one invocation, blocking this thread until it ends."""
         rid = new_request_id()
-        got = self.pools.acquire(spec)
+        try:
+            got = self.pools.acquire(spec)
+        except OSError as error:
+            return start_failed(error, rid)
         if isinstance(got, Throttle):
             return throttled(got, rid)
         worker = got
@@ -157,6 +175,8 @@ class FunctionRuntime:
             except asyncio.CancelledError:
                 starting.add_done_callback(self._abandon_started)
                 raise
+            except OSError as error:
+                return start_failed(error, rid)
         else:
             worker = got
         try:
