@@ -732,3 +732,17 @@ def test_missing_code_directory_is_a_service_error(hw: Headwater, tmp_path: Path
     with pytest.raises(hw.client("lambda").exceptions.ServiceException):
         hw.client("lambda").invoke(FunctionName="gone", Payload=b"{}")
     assert hw.lambda_.worker_pools.worker_count("gone") == (0, 0)
+
+
+def test_prewarm_starts_environments_ahead(hw: Headwater, code_dir: Path) -> None:
+    make(hw, code_dir, "warm", "handlers.describe", reserved_concurrency=3)
+    assert hw.lambda_.prewarm("warm", 5) == 3  # capped by reserved concurrency
+    pools = hw.lambda_.worker_pools
+    assert pools.worker_count("warm") == (3, 0)
+    assert pools.spawned == 3
+    first = hw.lambda_.invoke_function("warm", b"{}", log_tail=True)
+    assert pools.spawned == 3  # served by a prewarmed worker
+    assert "init ran" in (first.log_tail or "")  # its init output comes with its first call
+    make(hw, code_dir, "broken_warm", "broken.handler")
+    assert hw.lambda_.prewarm("broken_warm", 2) == 0
+    assert "Runtime.ImportModuleError" in hw.lambda_.function_logs("broken_warm")

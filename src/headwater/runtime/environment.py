@@ -112,6 +112,8 @@ class Worker:
     killed_for: str | None = None
     peak_mb: int = 0
     init_reported: bool = False
+    #: Init-phase log of a prewarmed worker, written with its first invocation.
+    pending_log: str = ""
     closed: bool = False
     _poll: Any = None
 

@@ -136,7 +136,7 @@ class FunctionRuntime:
             return throttled(got, rid)
         worker = got
         try:
-            init_log = ""
+            init_log, worker.pending_log = worker.pending_log, ""
             if not worker.ready:
                 end = worker.wait_frame(INIT_TIMEOUT)
                 init_log = self._on_init(worker, end)
@@ -154,6 +154,32 @@ class FunctionRuntime:
         return self._finish(
             worker, request, rid, end=end, duration_ms=duration_ms, init_log=init_log
         )
+
+    def prewarm(self, spec: FunctionSpec, count: int) -> int:
+        """Make ``count`` workers of ``spec`` warm and idle (init done); returns how many are.
+
+        Like provisioned concurrency: the init phases run in parallel, stops early when the
+        pool throttles; workers whose init failed are discarded.
+        """
+        held: list[Worker] = []
+        try:
+            for _ in range(count):
+                got = self.pools.acquire(spec)
+                if isinstance(got, Throttle):
+                    break
+                held.append(got)
+        finally:
+            warm = 0
+            for worker in held:
+                if not worker.ready:
+                    end = worker.wait_frame(INIT_TIMEOUT)
+                    worker.pending_log = self._on_init(worker, end)
+                ok = worker.ready and worker.init_error is None
+                if not ok and worker.pending_log:
+                    self.logs.append(spec.name, worker.pending_log)
+                self.pools.release(worker, reusable=ok)
+                warm += ok
+        return warm
 
     # -- asyncio ---------------------------------------------------------------------------
 
@@ -180,7 +206,7 @@ class FunctionRuntime:
         else:
             worker = got
         try:
-            init_log = ""
+            init_log, worker.pending_log = worker.pending_log, ""
             if not worker.ready:
                 end = await worker.wait_frame_async(INIT_TIMEOUT)
                 init_log = self._on_init(worker, end)

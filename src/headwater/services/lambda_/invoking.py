@@ -180,6 +180,21 @@ class InvokeOperations(Service):
         request = InvocationRequest(data, invoked_arn, log_tail, client_context)
         return _check_response_size(await self._get_runtime().invoke_async(spec, request))
 
+    def prewarm(self, function_ref: str, count: int = 1) -> int:
+        """Start ``count`` warm execution environments now (like provisioned concurrency).
+
+        Returns how many workers are warm and idle; fewer when reserved concurrency or the
+        global worker limit stop it, or init fails. In inline mode nothing is started (0).
+        """
+        parsed = check.parse_function_ref(function_ref)
+        spec = self._cached_spec(parsed.name)
+        if spec is None:
+            raise check.not_found(self._arn(parsed.name, parsed.qualifier))
+        runtime = self._get_runtime()
+        if isinstance(runtime, InlineRuntime):
+            return 0
+        return runtime.prewarm(spec, count)
+
     def _not_run(
         self, spec: FunctionSpec, payload: bytes, invocation_type: str
     ) -> InvocationResult:
