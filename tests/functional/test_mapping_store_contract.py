@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase, open_database
+from headwater.store.database import MemoryDatabase, SqliteDatabase
 from headwater.store.mappings import MappingRecord, MappingStore, open_mapping_store
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteDatabase | MemoryDatabase]:
-    database = open_database(None if request.param == "memory" else tmp_path / "data")
-    try:
-        yield database
-    finally:
-        database.close()
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from headwater.store.database import MemoryDatabase, SqliteDatabase
@@ -19,15 +16,6 @@ from headwater.store.queues import (
 )
 
 Db = MemoryDatabase | SqliteDatabase
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
-    database: Db = MemoryDatabase() if request.param == "memory" else SqliteDatabase(tmp_path)
-    try:
-        yield database
-    finally:
-        database.close()
 
 
 @pytest.fixture

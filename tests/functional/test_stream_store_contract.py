@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from headwater.store.database import MemoryDatabase, SqliteDatabase, open_databa
 from headwater.store.streams import NewShard, StreamRow, StreamStore, open_stream_store
 
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteDatabase | MemoryDatabase]:
-    database = open_database(None if request.param == "memory" else tmp_path / "data")
-    try:
-        yield database
-    finally:
-        database.close()
 
 
 @pytest.fixture
