@@ -131,6 +131,26 @@ def _queue(row: Any) -> QueueRecord:
     )
 
 
+def _message_params(queue_id: int, m: NewMessage) -> tuple[Any, ...]:
+    """The parameters of ``_INSERT_MESSAGE`` for ``m``, in its column order."""
+    return (
+        queue_id,
+        m.visible_at,
+        m.sent_at,
+        m.message_id,
+        m.body,
+        m.md5_of_body,
+        m.message_attributes,
+        m.md5_of_message_attributes,
+        m.sender_id,
+        m.group_id,
+        m.dedup_id,
+        m.sequence_number,
+        m.trace_header,
+        m.dead_letter_source_arn,
+    )
+
+
 def _message(row: Any) -> StoredMessage:
     return StoredMessage(*row)
 
@@ -228,49 +248,10 @@ class SqliteQueueStore:
         qid = queue.queue_id
         conn = self._conn
         if not queue.fifo:
-            conn.executemany(
-                _INSERT_MESSAGE,
-                [
-                    (
-                        qid,
-                        m.visible_at,
-                        m.sent_at,
-                        m.message_id,
-                        m.body,
-                        m.md5_of_body,
-                        m.message_attributes,
-                        m.md5_of_message_attributes,
-                        m.sender_id,
-                        m.group_id,
-                        m.dedup_id,
-                        m.sequence_number,
-                        m.trace_header,
-                        m.dead_letter_source_arn,
-                    )
-                    for m in messages
-                ],
-            )
+            conn.executemany(_INSERT_MESSAGE, [_message_params(qid, m) for m in messages])
             return
         for m in messages:
-            cursor = conn.execute(
-                _INSERT_MESSAGE,
-                (
-                    qid,
-                    m.visible_at,
-                    m.sent_at,
-                    m.message_id,
-                    m.body,
-                    m.md5_of_body,
-                    m.message_attributes,
-                    m.md5_of_message_attributes,
-                    m.sender_id,
-                    m.group_id,
-                    m.dedup_id,
-                    m.sequence_number,
-                    m.trace_header,
-                    m.dead_letter_source_arn,
-                ),
-            )
+            cursor = conn.execute(_INSERT_MESSAGE, _message_params(qid, m))
             conn.execute(
                 "INSERT INTO sqs_fifo_groups VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (qid, m.group_id or "", cursor.lastrowid, m.visible_at),
