@@ -105,8 +105,15 @@ class InvokeOperations(Service):
         invocation_type: str,
         qualifier: str | None,
         *,
+        log_tail: bool,
+        client_context: dict[str, Any] | None,
         check_json: bool = True,
-    ) -> tuple[FunctionSpec, str] | InvocationResult:
+    ) -> tuple[FunctionSpec, InvocationRequest] | InvocationResult:
+        """The function and request to run, or the final result when nothing runs here.
+
+        A refused request (service error), an Event (queued) and a DryRun end here, so the
+        blocking and the asyncio entry points share every check and only differ in how they run.
+        """
         try:
             parsed = check.parse_function_ref(function_ref, qualifier)
             spec = self._cached_spec(parsed.name)
@@ -134,7 +141,10 @@ class InvokeOperations(Service):
                     ) from None
         except AwsError as error:
             return _service_error(error)
-        return spec, self._arn(spec.name, parsed.qualifier)
+        if invocation_type != "RequestResponse":
+            return self._not_run(spec, payload, invocation_type)
+        invoked_arn = self._arn(spec.name, parsed.qualifier)
+        return spec, InvocationRequest(payload, invoked_arn, log_tail, client_context)
 
     def invoke_function(
         self,
@@ -147,14 +157,17 @@ class InvokeOperations(Service):
         client_context: dict[str, Any] | None = None,
     ) -> InvocationResult:
         """Invoke a function and wait for the result (blocking; any thread)."""
-        data = _payload_bytes(payload)
-        prepared = self._prepare(function_ref, data, invocation_type, qualifier)
+        prepared = self._prepare(
+            function_ref,
+            _payload_bytes(payload),
+            invocation_type,
+            qualifier,
+            log_tail=log_tail,
+            client_context=client_context,
+        )
         if isinstance(prepared, InvocationResult):
             return prepared
-        spec, invoked_arn = prepared
-        if invocation_type != "RequestResponse":
-            return self._not_run(spec, data, invocation_type)
-        request = InvocationRequest(data, invoked_arn, log_tail, client_context)
+        spec, request = prepared
         return _check_response_size(self._get_runtime().invoke(spec, request))
 
     async def invoke_async(
@@ -168,16 +181,20 @@ class InvokeOperations(Service):
         client_context: dict[str, Any] | None = None,
     ) -> InvocationResult:
         """Invoke a function from any asyncio loop without blocking it."""
-        data = _payload_bytes(payload)
         # No JSON parse of the payload on the loop (the ESM builds it; 6 MB would stall the
         # loop): a malformed payload fails in the worker as an Unhandled decode error.
-        prepared = self._prepare(function_ref, data, invocation_type, qualifier, check_json=False)
+        prepared = self._prepare(
+            function_ref,
+            _payload_bytes(payload),
+            invocation_type,
+            qualifier,
+            log_tail=log_tail,
+            client_context=client_context,
+            check_json=False,
+        )
         if isinstance(prepared, InvocationResult):
             return prepared
-        spec, invoked_arn = prepared
-        if invocation_type != "RequestResponse":
-            return self._not_run(spec, data, invocation_type)
-        request = InvocationRequest(data, invoked_arn, log_tail, client_context)
+        spec, request = prepared
         return _check_response_size(await self._get_runtime().invoke_async(spec, request))
 
     def prewarm(self, function_ref: str, count: int = 1) -> int:
