@@ -40,6 +40,7 @@ from headwater.runtime.environment import FunctionSpec, log_stream_name, worker_
 from headwater.runtime.invocation import (
     InvocationRequest,
     InvocationResult,
+    result_of_run,
     sandbox_error,
     throttled,
 )
@@ -160,14 +161,8 @@ class InlineRuntime:
             )
         )
         self.logs.append(spec.name, text)
-        return InvocationResult(
-            status="ok" if ok else "function_error",
-            payload=payload,
-            function_error=None if ok else "Unhandled",
-            executed_version="$LATEST",
-            request_id=rid,
-            log_tail=logs.tail(text) if request.log_tail else None,
-            duration_ms=duration_ms,
+        return result_of_run(
+            ok, payload, rid, text, log_tail=request.log_tail, duration_ms=duration_ms
         )
 
     def _load(

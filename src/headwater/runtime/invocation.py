@@ -58,15 +58,48 @@ class InvocationRequest:
     client_context: dict[str, Any] | None = None
 
 
-def throttled(reason: Throttle, rid: str) -> InvocationResult:
+def result_without_run(
+    status: Status,
+    rid: str,
+    *,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    reason: str | None = None,
+) -> InvocationResult:
+    """The result of an invocation that ran no function code: empty payload, no time taken."""
     return InvocationResult(
-        status="throttled",
+        status=status,
         payload=b"",
         function_error=None,
         executed_version="$LATEST",
         request_id=rid,
         log_tail=None,
         duration_ms=0.0,
+        error_code=error_code,
+        error_message=error_message,
+        reason=reason,
+    )
+
+
+def result_of_run(
+    ok: bool, payload: bytes, rid: str, log_text: str, *, log_tail: bool, duration_ms: float
+) -> InvocationResult:
+    """The result of an invocation that ran: the function's answer or its Unhandled error."""
+    return InvocationResult(
+        status="ok" if ok else "function_error",
+        payload=payload,
+        function_error=None if ok else "Unhandled",
+        executed_version="$LATEST",
+        request_id=rid,
+        log_tail=logs.tail(log_text) if log_tail else None,
+        duration_ms=duration_ms,
+    )
+
+
+def throttled(reason: Throttle, rid: str) -> InvocationResult:
+    return result_without_run(
+        "throttled",
+        rid,
         error_code="TooManyRequestsException",
         error_message=reason.message,
         reason=reason.reason,
@@ -75,14 +108,9 @@ def throttled(reason: Throttle, rid: str) -> InvocationResult:
 
 def start_failed(error: OSError, rid: str) -> InvocationResult:
     """A worker process could not be started (code directory gone, bad interpreter...)."""
-    return InvocationResult(
-        status="service_error",
-        payload=b"",
-        function_error=None,
-        executed_version="$LATEST",
-        request_id=rid,
-        log_tail=None,
-        duration_ms=0.0,
+    return result_without_run(
+        "service_error",
+        rid,
         error_code="ServiceException",
         error_message=f"headwater could not start the function's worker process: {error}",
     )
@@ -335,14 +363,8 @@ class FunctionRuntime:
             )
         )
         self.logs.append(spec.name, text)
-        return InvocationResult(
-            status="ok" if ok else "function_error",
-            payload=payload,
-            function_error=None if ok else "Unhandled",
-            executed_version="$LATEST",
-            request_id=rid,
-            log_tail=logs.tail(text) if request.log_tail else None,
-            duration_ms=duration_ms,
+        return result_of_run(
+            ok, payload, rid, text, log_tail=request.log_tail, duration_ms=duration_ms
         )
 
 

@@ -25,6 +25,7 @@ from headwater.runtime.invocation import (
     FunctionRuntime,
     InvocationRequest,
     InvocationResult,
+    result_without_run,
 )
 from headwater.runtime.logs import DEFAULT_RETENTION_BYTES, LogStore
 from headwater.runtime.pool import DEFAULT_IDLE_TIMEOUT, WorkerPools
@@ -218,15 +219,7 @@ class InvokeOperations(Service):
         """Event (queued) and DryRun (validated only) invocations."""
         if invocation_type == "Event":
             self._event_queue().submit(spec.name, payload)
-        return InvocationResult(
-            status="ok",
-            payload=b"",
-            function_error=None,
-            executed_version="$LATEST",
-            request_id=new_request_id(),
-            log_tail=None,
-            duration_ms=0.0,
-        )
+        return result_without_run("ok", new_request_id())
 
     def _event_queue(self) -> EventQueue:
         with self._runtime_lock:
@@ -319,16 +312,8 @@ def _payload_bytes(payload: bytes | str | dict[str, Any] | list[Any]) -> bytes:
 
 
 def _service_error(error: AwsError) -> InvocationResult:
-    return InvocationResult(
-        status="service_error",
-        payload=b"",
-        function_error=None,
-        executed_version="$LATEST",
-        request_id=new_request_id(),
-        log_tail=None,
-        duration_ms=0.0,
-        error_code=error.code,
-        error_message=error.message,
+    return result_without_run(
+        "service_error", new_request_id(), error_code=error.code, error_message=error.message
     )
 
 
