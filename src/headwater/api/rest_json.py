@@ -25,6 +25,7 @@ from headwater.api.errors import rest_json_error, serialization_error
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.shapes import dump_json, input_converter, validate_input
 from headwater.core.errors import AwsError
+from headwater.core.values import as_bytes
 from headwater.models import operation_model, service_model
 
 
@@ -239,17 +240,14 @@ def success(
 
 
 def _payload_bytes(payload: Any) -> bytes:
+    """A blob payload member as bytes (as ``as_bytes``); ``None`` is empty, other values JSON."""
     if payload is None:
         return b""
-    if isinstance(payload, bytes):
-        return payload
-    if isinstance(payload, bytearray | memoryview):
-        return bytes(payload)
-    if isinstance(payload, str):
-        return payload.encode("utf-8")
     read = getattr(payload, "read", None)
     if callable(read):
         return _payload_bytes(read())
+    if isinstance(payload, bytes | bytearray | memoryview | str):
+        return as_bytes(payload)
     return dump_json(payload)
 
 
