@@ -35,6 +35,7 @@ import binascii
 import datetime as dt
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,18 @@ from headwater.services.lambda_.invoking import InvokeOperations
 from headwater.store.functions import FunctionRecord, FunctionStore, open_function_store
 
 DEFAULT_ROLE = "arn:aws:iam::{account}:role/headwater-function"
+
+#: UpdateFunctionConfiguration parameters: the record field each sets and its validator,
+#: checked in this order (the first invalid one is the error reported).
+_CONFIGURATION_FIELDS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("Role", "role", check.check_role),
+    ("Handler", "handler", check.check_handler),
+    ("Runtime", "runtime", check.check_runtime),
+    ("Timeout", "timeout", check.check_timeout),
+    ("MemorySize", "memory_size", check.check_memory),
+    ("Environment", "environment", check.check_environment),
+    ("Description", "description", check.check_description),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,21 +366,11 @@ class FunctionOperations(InvokeOperations):
         with self._function_lock:
             record, _ = self._record(params.get("FunctionName", ""))
             self._check_revision(record, params.get("RevisionId"))
-            changes: dict[str, Any] = {}
-            if "Role" in params:
-                changes["role"] = check.check_role(params["Role"])
-            if "Handler" in params:
-                changes["handler"] = check.check_handler(params["Handler"])
-            if "Runtime" in params:
-                changes["runtime"] = check.check_runtime(params["Runtime"])
-            if "Timeout" in params:
-                changes["timeout"] = check.check_timeout(params["Timeout"])
-            if "MemorySize" in params:
-                changes["memory_size"] = check.check_memory(params["MemorySize"])
-            if "Environment" in params:
-                changes["environment"] = check.check_environment(params["Environment"])
-            if "Description" in params:
-                changes["description"] = check.check_description(params["Description"])
+            changes = {
+                field: validate(params[key])
+                for key, field, validate in _CONFIGURATION_FIELDS
+                if key in params
+            }
             extra = dict(record.extra)
             for key in ("EphemeralStorage", "TracingConfig"):
                 if params.get(key) is not None:
