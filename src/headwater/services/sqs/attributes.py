@@ -160,15 +160,19 @@ def normalize_attributes(attributes: Mapping[str, Any], fifo: bool) -> dict[str,
     return normalized
 
 
-def _normalize_redrive_policy(value: str) -> str:
+def _json_map(value: str, attribute: str, not_a_map: str) -> dict[str, Any]:
+    """A policy attribute's JSON object; ``not_a_map`` is SQS's message when it is not one."""
     try:
         policy = json.loads(value)
     except ValueError:
-        raise invalid_value(
-            value, "RedrivePolicy", "Redrive policy is not a valid JSON map."
-        ) from None
+        raise invalid_value(value, attribute, not_a_map) from None
     if not isinstance(policy, dict):
-        raise invalid_value(value, "RedrivePolicy", "Redrive policy is not a valid JSON map.")
+        raise invalid_value(value, attribute, not_a_map)
+    return policy
+
+
+def _normalize_redrive_policy(value: str) -> str:
+    policy = _json_map(value, "RedrivePolicy", "Redrive policy is not a valid JSON map.")
     unknown = set(policy) - {"deadLetterTargetArn", "maxReceiveCount"}
     if unknown:
         raise invalid_value(
@@ -210,16 +214,7 @@ def _normalize_redrive_policy(value: str) -> str:
 
 
 def _normalize_redrive_allow_policy(value: str) -> str:
-    try:
-        policy = json.loads(value)
-    except ValueError:
-        raise invalid_value(
-            value, "RedriveAllowPolicy", "Redrive allow policy is not a valid JSON map."
-        ) from None
-    if not isinstance(policy, dict):
-        raise invalid_value(
-            value, "RedriveAllowPolicy", "Redrive allow policy is not a valid JSON map."
-        )
+    policy = _json_map(value, "RedriveAllowPolicy", "Redrive allow policy is not a valid JSON map.")
     permission = policy.get("redrivePermission")
     if permission not in ("allowAll", "denyAll", "byQueue"):
         raise invalid_value(
