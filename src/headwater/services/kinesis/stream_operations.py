@@ -35,6 +35,21 @@ def mode_details(stream: StreamRow) -> dict[str, str]:
     return {"StreamMode": stream.mode}
 
 
+def check_stream_mode(details: Any) -> str:
+    """``StreamModeDetails``'s mode: ``PROVISIONED`` or ``ON_DEMAND``."""
+    if not isinstance(details, dict):
+        raise AwsError("SerializationException", "Expected a structure for streamModeDetails")
+    mode = require(details, "StreamMode", "streamModeDetails.streamMode")
+    if mode not in ("PROVISIONED", "ON_DEMAND"):
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value '{mode}' at "
+            "'streamModeDetails.streamMode' failed to satisfy constraint: Member must "
+            "satisfy enum value set: [PROVISIONED, ON_DEMAND]",
+        )
+    return str(mode)
+
+
 def check_tags(tags: Any) -> dict[str, str]:
     """A tag map: 1-200 entries, keys 1-128 chars, values 0-256 chars."""
     if not isinstance(tags, dict):
@@ -58,20 +73,7 @@ class StreamOperations(KinesisCore):
     def create_stream(self, params: Params, ctx: RequestContext) -> Result:
         name = check_stream_name(require(params, "StreamName", "streamName"))
         details = params.get("StreamModeDetails")
-        mode = None
-        if details is not None:
-            if not isinstance(details, dict):
-                raise AwsError(
-                    "SerializationException", "Expected a structure for streamModeDetails"
-                )
-            mode = require(details, "StreamMode", "streamModeDetails.streamMode")
-            if mode not in ("PROVISIONED", "ON_DEMAND"):
-                raise AwsError(
-                    "ValidationException",
-                    f"1 validation error detected: Value '{mode}' at "
-                    "'streamModeDetails.streamMode' failed to satisfy constraint: Member must "
-                    "satisfy enum value set: [PROVISIONED, ON_DEMAND]",
-                )
+        mode = None if details is None else check_stream_mode(details)
         shard_count = params.get("ShardCount")
         if shard_count is not None:
             shard_count = check_int(shard_count, "shardCount", minimum=1, maximum=None)
@@ -325,17 +327,7 @@ class StreamOperations(KinesisCore):
     @operation("UpdateStreamMode")
     def update_stream_mode(self, params: Params, ctx: RequestContext) -> Result:
         region, account, name = stream_name_from_arn(require(params, "StreamARN", "streamARN"))
-        details = require(params, "StreamModeDetails", "streamModeDetails")
-        if not isinstance(details, dict):
-            raise AwsError("SerializationException", "Expected a structure for streamModeDetails")
-        mode = require(details, "StreamMode", "streamModeDetails.streamMode")
-        if mode not in ("PROVISIONED", "ON_DEMAND"):
-            raise AwsError(
-                "ValidationException",
-                f"1 validation error detected: Value '{mode}' at "
-                "'streamModeDetails.streamMode' failed to satisfy constraint: Member must "
-                "satisfy enum value set: [PROVISIONED, ON_DEMAND]",
-            )
+        mode = check_stream_mode(require(params, "StreamModeDetails", "streamModeDetails"))
         ref = StreamRef(region, account, name)
         with self.db.transaction():
             self.require_stream(ref)
