@@ -136,24 +136,16 @@ def test_cli_walkthrough_good_order_processed_failing_order_in_dlq(
 
     # 5. one good and one failing order, through the AWS URL form
     orders_url = "https://sqs.us-west-2.amazonaws.com/000000000000/orders"
-    aws_cli(
-        server,
-        "sqs",
-        "send-message",
-        "--queue-url",
-        orders_url,
-        "--message-body",
-        json.dumps({"id": "order-1"}),
-    )
-    aws_cli(
-        server,
-        "sqs",
-        "send-message",
-        "--queue-url",
-        orders_url,
-        "--message-body",
-        json.dumps({"id": "order-2", "fail": True}),
-    )
+    for order in ({"id": "order-1"}, {"id": "order-2", "fail": True}):
+        aws_cli(
+            server,
+            "sqs",
+            "send-message",
+            "--queue-url",
+            orders_url,
+            "--message-body",
+            json.dumps(order),
+        )
 
     # 6. the good one is processed; the failing one ends in the DLQ after 3 receives
     processed = out_dir / "processed.txt"
