@@ -285,6 +285,11 @@ def test_fifo_one_group_is_one_batch_at_a_time_from_the_first_receive(
             await h.until(lambda: len(invoker.events) == 3)
             await h.settled()
         assert invoker.bodies() == [["m0", "m1"], ["m2", "m3"], ["m4", "m5"]]
+        # no over-receive handed back: every message was received exactly once
+        counts = {
+            r["attributes"]["ApproximateReceiveCount"] for e in invoker.events for r in e["Records"]
+        }
+        assert counts == {"1"}
 
     run(scenario())
 
