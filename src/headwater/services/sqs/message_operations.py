@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from headwater.core.errors import AwsError
@@ -47,6 +47,10 @@ from headwater.store.queues import (
 )
 
 MAX_VISIBILITY_TIMEOUT = 43_200
+_BEYOND_VISIBILITY_LIMIT = (
+    f"Total VisibilityTimeout for the message is beyond the limit "
+    f"[{MAX_VISIBILITY_TIMEOUT} seconds]"
+)
 #: How long a FIFO ReceiveRequestAttemptId replays its receive.
 RECEIVE_ATTEMPT_SECONDS = 300.0
 #: Remembered attempts before expired ones are swept.
@@ -391,21 +395,15 @@ class MessageOperations(DeliveryMixin):
     @operation("DeleteMessageBatch")
     def delete_message_batch(self, params: Params, ctx: RequestContext) -> Result:
         entries: Sequence[Mapping[str, Any]] = params["Entries"]
-        successful: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
         with self.db.transaction():
             queue = self.resolve_url(params["QueueUrl"], ctx)
             check_batch(entries, "DeleteMessageBatchRequestEntry")
             keys: list[tuple[int, int, str]] = []
-            for entry in entries:
-                try:
-                    keys.append(self._receipt_key(queue, entry["ReceiptHandle"]))
-                except AwsError as error:
-                    failed.append(_failure(entry["Id"], error))
-                    continue
-                successful.append({"Id": entry["Id"]})
+            result = _each_entry(
+                entries, lambda entry: keys.append(self._receipt_key(queue, entry["ReceiptHandle"]))
+            )
             self.store.delete_received(queue.record, keys)
-        return {"Successful": successful, "Failed": failed}
+        return result
 
     # -- visibility -----------------------------------------------------------------------
     def _change_visibility(
@@ -413,12 +411,7 @@ class MessageOperations(DeliveryMixin):
     ) -> None:
         seconds = int(timeout)
         if not 0 <= seconds <= MAX_VISIBILITY_TIMEOUT:
-            raise invalid_value(
-                seconds,
-                "VisibilityTimeout",
-                f"Total VisibilityTimeout for the message is beyond the limit "
-                f"[{MAX_VISIBILITY_TIMEOUT} seconds]",
-            )
+            raise invalid_value(seconds, "VisibilityTimeout", _BEYOND_VISIBILITY_LIMIT)
         message = self._current_message(queue, handle)
         if message is None:
             raise invalid_value(
@@ -430,12 +423,7 @@ class MessageOperations(DeliveryMixin):
             raise sqs_error("MessageNotInflight", "The message referred to isn't in flight.")
         received_at = now if message.received_at is None else message.received_at
         if now + seconds - received_at > MAX_VISIBILITY_TIMEOUT:
-            raise invalid_value(
-                seconds,
-                "VisibilityTimeout",
-                f"Total VisibilityTimeout for the message is beyond the limit "
-                f"[{MAX_VISIBILITY_TIMEOUT} seconds]",
-            )
+            raise invalid_value(seconds, "VisibilityTimeout", _BEYOND_VISIBILITY_LIMIT)
         self.store.set_visible_at(queue.record, message.row_id, message.group_id, now + seconds)
 
     @operation("ChangeMessageVisibility")
@@ -451,24 +439,19 @@ class MessageOperations(DeliveryMixin):
     @operation("ChangeMessageVisibilityBatch")
     def change_message_visibility_batch(self, params: Params, ctx: RequestContext) -> Result:
         entries: Sequence[Mapping[str, Any]] = params["Entries"]
-        successful: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
         with self.db.transaction():
             queue = self.resolve_url(params["QueueUrl"], ctx)
             check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
             now = self.now()
-            for entry in entries:
-                try:
-                    self._change_visibility(
-                        queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0), now
-                    )
-                except AwsError as error:
-                    failed.append(_failure(entry["Id"], error))
-                    continue
-                successful.append({"Id": entry["Id"]})
-        if successful:
+            result = _each_entry(
+                entries,
+                lambda entry: self._change_visibility(
+                    queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0), now
+                ),
+            )
+        if result["Successful"]:
             self.notify((queue.arn,))
-        return {"Successful": successful, "Failed": failed}
+        return result
 
 
 def check_message_attributes_size(attributes: Mapping[str, Mapping[str, Any]] | None) -> int:
@@ -497,6 +480,22 @@ def _check_fifo_batch(entries: Sequence[Mapping[str, Any]], content_based: bool)
                 "The queue should either have ContentBasedDeduplication enabled or "
                 "MessageDeduplicationId provided explicitly"
             )
+
+
+def _each_entry(
+    entries: Sequence[Mapping[str, Any]], action: Callable[[Mapping[str, Any]], object]
+) -> dict[str, list[dict[str, Any]]]:
+    """A batch response: ``action`` on each entry; an AWS error fails that entry only."""
+    successful: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    for entry in entries:
+        try:
+            action(entry)
+        except AwsError as error:
+            failed.append(_failure(entry["Id"], error))
+            continue
+        successful.append({"Id": entry["Id"]})
+    return {"Successful": successful, "Failed": failed}
 
 
 def _failure(entry_id: str, error: AwsError) -> dict[str, Any]:
