@@ -25,7 +25,7 @@ def handler(event, context):
         for record in event["Records"]:
             out.write(record["body"] + "\\n")
         out.flush()
-    time.sleep(0.02)
+    time.sleep(0.05)
 """
 
 RUNNER = """
@@ -37,7 +37,7 @@ while True:
     time.sleep(1)
 """
 
-MESSAGES = 400
+MESSAGES = 600
 
 
 def test_sigkill_mid_processing_loses_nothing(tmp_path: Path) -> None:
