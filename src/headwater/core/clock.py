@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from headwater.core.listeners import Listeners
+
 #: 2023-11-14T22:13:20Z: a fixed, realistic start for manual clocks.
 MANUAL_CLOCK_START = 1_700_000_000.0
 
@@ -85,8 +87,7 @@ class ManualClock:
     def __init__(self, start: float = MANUAL_CLOCK_START) -> None:
         self._now = float(start)
         self._lock = threading.Lock()
-        self._subscribers: dict[int, Callable[[], None]] = {}
-        self._next_id = 0
+        self._subscribers: Listeners[Callable[[], None]] = Listeners()
 
     def now(self) -> float:
         return self._now
@@ -106,19 +107,10 @@ class ManualClock:
             if epoch_seconds < self._now:
                 raise ValueError("a ManualClock cannot go backwards")
             self._now = float(epoch_seconds)
-            callbacks = list(self._subscribers.values())
+            callbacks = self._subscribers.snapshot()
         for callback in callbacks:
             callback()
         return self._now
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
-        with self._lock:
-            key = self._next_id
-            self._next_id += 1
-            self._subscribers[key] = callback
-
-        def unsubscribe() -> None:
-            with self._lock:
-                self._subscribers.pop(key, None)
-
-        return unsubscribe
+        return self._subscribers.add(callback)

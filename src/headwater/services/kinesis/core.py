@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.arn import kinesis_stream_arn
 from headwater.core.errors import AwsError
+from headwater.core.listeners import Listeners
 from headwater.services.base import RequestContext, Service, ServiceEnvironment
 from headwater.services.kinesis.sequence import ENDING_COUNTER, format_sequence, shard_prefix
 from headwater.services.kinesis.shards import HashRouter, shard_id, shard_index
@@ -96,9 +95,7 @@ class KinesisCore(Service):
         self._throughput: dict[int, tuple[int, int, int]] = {}
         #: shard key -> (second, GetRecords calls in that second).
         self._reads: dict[int, tuple[int, int]] = {}
-        self._listeners: dict[int, Callable[[str, str], None]] = {}
-        self._listener_ids = itertools.count()
-        self._listener_lock = threading.Lock()
+        self._listeners: Listeners[Callable[[str, str], None]] = Listeners()
         self._last_arrival = 0.0
         self._last_trim: dict[str, float] = {}
 
@@ -202,19 +199,10 @@ class KinesisCore(Service):
 
         Returns a function that removes the listener.
         """
-        with self._listener_lock:
-            key = next(self._listener_ids)
-            self._listeners[key] = callback
-
-        def remove() -> None:
-            with self._listener_lock:
-                self._listeners.pop(key, None)
-
-        return remove
+        return self._listeners.add(callback)
 
     def notify(self, arn: str, shard_ids: Iterable[str]) -> None:
-        with self._listener_lock:
-            callbacks = list(self._listeners.values())
+        callbacks = self._listeners.snapshot()
         if not callbacks:
             return
         for shard in shard_ids:

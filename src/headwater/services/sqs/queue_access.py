@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from headwater.core.arn import Arn, sqs_queue_arn
+from headwater.core.listeners import Listeners
 from headwater.services.base import RequestContext, Service, ServiceEnvironment
 from headwater.services.sqs.attributes import QueueSettings, settings_of
 from headwater.services.sqs.errors import queue_does_not_exist
@@ -64,9 +65,7 @@ class QueueAccess(Service):
         self._wake = threading.Condition()
         self._wake_generation = 0
         self._waiters = 0
-        self._listeners: dict[int, Callable[[str], None]] = {}
-        self._next_listener = 0
-        self._listener_lock = threading.Lock()
+        self._listeners: Listeners[Callable[[str], None]] = Listeners()
 
     # -- URLs and ARNs --------------------------------------------------------------------
     def queue_url(self, record: QueueRecord, ctx: RequestContext | None = None) -> str:
@@ -126,23 +125,14 @@ class QueueAccess(Service):
     # -- wake-ups -------------------------------------------------------------------------
     def add_listener(self, callback: Callable[[str], None]) -> Callable[[], None]:
         """Call ``callback(queue_arn)`` after commits that may make messages receivable."""
-        with self._listener_lock:
-            key = self._next_listener
-            self._next_listener += 1
-            self._listeners[key] = callback
-
-        def unsubscribe() -> None:
-            with self._listener_lock:
-                self._listeners.pop(key, None)
-
-        return unsubscribe
+        return self._listeners.add(callback)
 
     def notify(self, arns: Iterable[str]) -> None:
         """Wake long polls and tell listeners; call after the transaction committed."""
         if self._waiters:
             self.wake_waiters()
-        if self._listeners:
-            listeners = list(self._listeners.values())
+        listeners = self._listeners.snapshot()
+        if listeners:
             for arn in arns:
                 for callback in listeners:
                     # A broken listener must not fail the send that already committed.
