@@ -304,3 +304,29 @@ def test_engine_on_a_loop_given_before_it_runs(hw: Headwater, tmp_path: Path) ->
     finally:
         loop.close()
     assert journal_batches(journal) == [["x"]]
+
+
+def test_a_crashed_poller_is_restarted(
+    hw: Headwater, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from headwater.esm import engine as engine_module
+    from headwater.esm.sqs_poller import SqsPoller
+
+    monkeypatch.setattr(engine_module, "POLLER_RESTART_DELAY_SECONDS", 0.01)
+    journal = deploy_worker(hw, tmp_path)
+    url, arn = make_queue(hw)
+    crashes = []
+    original = SqsPoller._next_batch
+
+    async def crash_once(self: SqsPoller) -> Any:
+        if not crashes:
+            crashes.append(self.uuid)
+            raise RuntimeError("bug")
+        return await original(self)
+
+    monkeypatch.setattr(SqsPoller, "_next_batch", crash_once)
+    hw.client("lambda").create_event_source_mapping(FunctionName="worker", EventSourceArn=arn)
+    hw.start()
+    hw.client("sqs").send_message(QueueUrl=url, MessageBody="survives")
+    wait_for_drain(hw, url)
+    assert crashes and journal_batches(journal) == [["survives"]]

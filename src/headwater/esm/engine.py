@@ -34,6 +34,8 @@ from headwater.store.mappings import MappingRecord
 
 log = logging.getLogger(__name__)
 
+#: Real seconds before a crashed poller is started again.
+POLLER_RESTART_DELAY_SECONDS = 1.0
 #: Real seconds ``stop()`` lets in-flight batches finish before returning their messages.
 DEFAULT_STOP_GRACE_SECONDS = 10.0
 
@@ -255,15 +257,21 @@ class EsmEngine:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("mapping %s: poller crashed", poller.uuid)
+            log.exception("mapping %s: poller crashed; restarting it", poller.uuid)
+            await asyncio.sleep(POLLER_RESTART_DELAY_SECONDS)
+            if self.running and self._pollers.get(poller.uuid) is poller:
+                # stop what is left of it (in-flight batches, held messages), start afresh
+                await self._stop_poller(poller.uuid, self.stop_grace_seconds, current=True)
+                await self._reconcile(poller.uuid)
 
-    async def _stop_poller(self, uuid: str, grace_seconds: float) -> None:
+    async def _stop_poller(self, uuid: str, grace_seconds: float, *, current: bool = False) -> None:
+        """Stop a mapping's poller; ``current`` when called from that poller's own task."""
         poller = self._pollers.pop(uuid, None)
         task = self._tasks.pop(uuid, None)
         if poller is None:
             return
         await poller.stop(grace_seconds)
-        if task is not None:
+        if task is not None and not current:
             try:
                 await asyncio.wait_for(task, timeout=5.0)
             except (TimeoutError, asyncio.CancelledError):
