@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from headwater.api.errors import json_error, serialization_error
+from headwater.api.errors import json_error
 from headwater.api.http import WireRequest, WireResponse
-from headwater.api.shapes import dump_json, input_converter, validate_input
+from headwater.api.shapes import dump_json, input_converter, load_json_object, validate_input
 from headwater.core.errors import AwsError
 from headwater.models import service_model
 
@@ -51,22 +49,12 @@ GENERIC_JSON = JsonProtocol("", "application/x-amz-json-1.0", "com.amazon.coral.
 
 def parse_request(protocol: JsonProtocol, operation: str, request: WireRequest) -> dict[str, Any]:
     """The boto3-shaped params of an awsJson request; raises AwsError for bad input."""
-    body = request.body
-    if not body or body.isspace():
-        params: Any = {}
-    else:
-        try:
-            params = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise serialization_error("Malformed JSON in request body") from None
-        if not isinstance(params, dict):
-            raise serialization_error("Request body must be a JSON object")
+    params = load_json_object(request.body)
     convert = input_converter(protocol.service_name, operation)
     if convert is not None:
         params = convert(params)
     validate_input(protocol.service_name, operation, params)
-    result: dict[str, Any] = params
-    return result
+    return params
 
 
 def success(protocol: JsonProtocol, result: dict[str, Any], request_id: str) -> WireResponse:

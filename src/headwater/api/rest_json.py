@@ -18,12 +18,11 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
-import orjson
 from botocore.model import Shape
 
-from headwater.api.errors import rest_json_error, serialization_error
+from headwater.api.errors import rest_json_error
 from headwater.api.http import WireRequest, WireResponse
-from headwater.api.shapes import dump_json, input_converter, validate_input
+from headwater.api.shapes import dump_json, input_converter, load_json_object, validate_input
 from headwater.core.errors import AwsError
 from headwater.core.values import as_bytes
 from headwater.models import operation_model, service_model
@@ -154,26 +153,14 @@ def parse_request(
             if request.body:
                 params[payload_name] = request.body
         elif request.body:
-            params[payload_name] = _load_object(request.body)
+            params[payload_name] = load_json_object(request.body)
     elif body_members and request.body:
-        params.update(_load_object(request.body))
+        params.update(load_json_object(request.body))
     convert = input_converter(service_name, route.operation)
     if convert is not None:
         params = convert(params)
     validate_input(service_name, route.operation, params)
     return params
-
-
-def _load_object(body: bytes) -> dict[str, Any]:
-    if body.isspace():
-        return {}
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise serialization_error("Malformed JSON in request body") from None
-    if not isinstance(value, dict):
-        raise serialization_error("Request body must be a JSON object")
-    return value
 
 
 def _text_value(shape: Shape, name: str, raw: str) -> Any:

@@ -326,6 +326,19 @@ def _json_default(value: Any) -> Any:
 _DUMP_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 
+def load_json_object(body: bytes) -> dict[str, Any]:
+    """A JSON protocol request body: a JSON object, or ``{}`` when the body is blank."""
+    if not body or body.isspace():
+        return {}
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise serialization_error("Malformed JSON in request body") from None
+    if not isinstance(value, dict):
+        raise serialization_error("Request body must be a JSON object")
+    return value
+
+
 def dump_json(value: Any) -> bytes:
     """JSON for the AWS JSON protocols: blobs base64, timestamps epoch seconds."""
     return orjson.dumps(value, default=_json_default, option=_DUMP_OPTIONS)
