@@ -19,13 +19,6 @@ from tests.unit.api_wire_fakes import (
 )
 
 
-@pytest.fixture
-def services() -> FakeServices:
-    fakes = FakeServices()
-    fakes.sqs.queues["q1"] = {}
-    return fakes
-
-
 def test_send_message_round_trip_with_context(services: FakeServices) -> None:
     router = make_router(services)
     request = botocore_request(

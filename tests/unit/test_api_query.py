@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
 from botocore.model import ServiceModel
 
 from headwater.api import aws_query
@@ -50,13 +49,6 @@ def legacy_sqs_model() -> ServiceModel:
 
 
 LEGACY = legacy_sqs_model()
-
-
-@pytest.fixture
-def services() -> FakeServices:
-    fakes = FakeServices()
-    fakes.sqs.queues["q1"] = {}
-    return fakes
 
 
 def test_create_queue_with_attributes_and_tags(services: FakeServices) -> None:
