@@ -281,6 +281,14 @@ def test_duplicate_keys_last_wins_and_trailing_text_ignored() -> None:
     assert not matches(text, {"f": "a"})
 
 
+def test_a_field_repeated_inside_or_follows_document_order() -> None:
+    # EventBridge's compiler copies the rule so far into each $or branch and a later field
+    # replaces an earlier one with the same path, exactly like a duplicate key.
+    event = {"a": ""}
+    assert matches({"a": ["0"], "$or": [{"a": [""]}, {"a": [None]}]}, event)
+    assert not matches({"$or": [{"a": [""]}, {"a": [None]}], "a": ["0"]}, event)
+
+
 def test_event_as_text_or_bytes() -> None:
     matcher = compile_pattern('{"f": [{"prefix": "a"}]}')
     assert matcher.matches('{"f": "abc"}')
