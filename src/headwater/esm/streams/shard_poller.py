@@ -137,9 +137,14 @@ class ShardPoller:
             if read:
                 await asyncio.sleep(0)  # let settle tasks run between reads
                 continue
+            deadline = self.wake_at()
+            if deadline is not None and deadline <= now:
+                # Due now (a backoff ending): let its task run instead of spinning.
+                await asyncio.sleep(0)
+                continue
             self.waiting = True
             try:
-                await self.pulse.sleep_until(owner.clock, self.wake_at())
+                await self.pulse.sleep_until(owner.clock, deadline)
             finally:
                 self.waiting = False
 
