@@ -32,6 +32,13 @@ import click
     help="SQLite sync mode: 'full' survives power loss, 'normal' only process crashes.",
 )
 @click.option(
+    "--example",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Deploy an example app (a directory with app.py defining deploy(hw)) at startup, "
+    "e.g. examples/orders.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="warning",
@@ -45,6 +52,7 @@ def serve(
     time_scale: float,
     durability: str,
     log_level: str,
+    example: Path | None,
 ) -> None:
     """Serve the AWS APIs so boto3 and the AWS CLI work with only --endpoint-url changed.
 
@@ -64,4 +72,5 @@ def serve(
         time_scale=time_scale,
         durability="full" if durability == "full" else "normal",
         log_level=log_level,
+        example=example,
     )

@@ -20,6 +20,7 @@ import uvicorn
 
 from headwater.app import DEFAULT_DATA_DIR, Headwater
 from headwater.server.asgi import HeadwaterApp, create_app
+from headwater.server.examples import deploy_example
 from headwater.store.database import Durability
 
 #: Threads for calls that may wait (long polls, sync Invoke): one per waiting client.
@@ -65,6 +66,7 @@ def serve(
     time_scale: float = 1.0,
     durability: Durability = "normal",
     log_level: str = "warning",
+    example: str | Path | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM, then stop the engine and close the data directory."""
     endpoint = endpoint_for(host, port)
@@ -74,6 +76,13 @@ def serve(
         durability=durability,
         endpoint_url=endpoint,
     )
+    if example is not None:
+        try:
+            deploy_example(hw, example)
+        except Exception:
+            hw.close()
+            raise
+        print(f"deployed example {example}", flush=True)
     executor = ThreadPoolExecutor(max_workers=CALL_THREADS, thread_name_prefix="headwater-call")
 
     def ready() -> None:
