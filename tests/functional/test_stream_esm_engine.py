@@ -1,0 +1,201 @@
+"""Kinesis mappings end to end: Headwater.start(), a real stream, inline functions, the
+Lambda API (create/update/disable/delete), LastProcessingResult and restart."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater, ManualClock
+from headwater.store.checkpoints import open_checkpoint_store
+
+HANDLER = """
+import base64, json, os
+
+def handler(event, context):
+    datas = [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
+    with open(os.environ["JOURNAL"], "a", encoding="utf-8") as out:
+        out.write(json.dumps(datas) + "\\n")
+    if any(d.startswith("poison") for d in datas):
+        raise RuntimeError("bad record")
+    return None
+"""
+
+STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/clicks"
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def hw(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Any:
+    data_dir = None if request.param == "memory" else tmp_path / "data"
+    app = Headwater(
+        data_dir=data_dir, clock=clock, functions="inline", esm_stream_retry_backoff=0.5
+    )
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def deploy(hw: Headwater, tmp_path: Path) -> Path:
+    code = tmp_path / "code"
+    code.mkdir(exist_ok=True)
+    (code / "stream_app.py").write_text(HANDLER)
+    journal = tmp_path / "journal"
+    hw.lambda_.create_function_from_directory(
+        "worker", code, "stream_app.handler", environment={"JOURNAL": str(journal)}
+    )
+    return journal
+
+
+def journal(path: Path) -> list[list[str]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def put(hw: Headwater, *datas: str, key: str = "p") -> None:
+    hw.client("kinesis").put_records(
+        StreamName="clicks", Records=[{"Data": d.encode(), "PartitionKey": key} for d in datas]
+    )
+
+
+def wait_processed(hw: Headwater, uuid: str, clock: ManualClock, timeout: float = 10.0) -> None:
+    """Wait until the mapping is idle, jumping the clock over backoffs."""
+    engine = hw.engine
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline:
+        time.sleep(0.005)
+        if engine.is_idle(uuid):
+            quiet += 1
+            if quiet >= 3:
+                return
+            continue
+        quiet = 0
+        if engine.is_asleep(uuid):
+            wake = engine.wake_at(uuid)
+            if wake is not None:
+                clock.set(max(wake, clock.now()))
+    raise TimeoutError("mapping never went idle")
+
+
+def test_mapping_processes_a_stream_and_reports_results(
+    hw: Headwater, tmp_path: Path, clock: ManualClock
+) -> None:
+    path = deploy(hw, tmp_path)
+    hw.client("kinesis").create_stream(StreamName="clicks", ShardCount=2)
+    sqs = hw.client("sqs")
+    url = sqs.create_queue(QueueName="failures")["QueueUrl"]
+    lam = hw.client("lambda")
+    put(hw, "a", "b", key="k1")
+    put(hw, "poison-1", key="k1")
+    put(hw, "c", key="k1")
+    created = lam.create_event_source_mapping(
+        FunctionName="worker",
+        EventSourceArn=STREAM_ARN,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=10,
+        MaximumRetryAttempts=1,
+        BisectBatchOnFunctionError=True,
+        DestinationConfig={
+            "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:failures"}
+        },
+    )
+    uuid = created["UUID"]
+    assert created["LastProcessingResult"] == "No records processed"
+    hw.start()
+    wait_processed(hw, uuid, clock)
+    assert journal(path) == [
+        ["a", "b", "poison-1", "c"],
+        ["a", "b"],
+        ["poison-1", "c"],
+        ["poison-1"],
+        ["poison-1"],
+        ["c"],
+    ]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    (body,) = [json.loads(m["Body"]) for m in messages]
+    assert body["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert body["KinesisBatchInfo"]["batchSize"] == 1
+    got = lam.get_event_source_mapping(UUID=uuid)
+    assert got["LastProcessingResult"] == "OK"
+    metrics = hw.engine.metrics(uuid)
+    assert metrics is not None and metrics.OnFailureDestinationDeliveredEventCount == 1
+
+
+def test_disable_keeps_the_position_and_enable_resumes(
+    hw: Headwater, tmp_path: Path, clock: ManualClock
+) -> None:
+    path = deploy(hw, tmp_path)
+    hw.client("kinesis").create_stream(StreamName="clicks", ShardCount=1)
+    lam = hw.client("lambda")
+    uuid = lam.create_event_source_mapping(
+        FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="LATEST"
+    )["UUID"]
+    hw.start()
+    deadline = time.monotonic() + 5
+    while uuid not in hw.engine.mapping_uuids() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    wait_processed(hw, uuid, clock)
+    put(hw, "one")
+    wait_processed(hw, uuid, clock)
+    lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+    deadline = time.monotonic() + 5
+    while uuid in hw.engine.mapping_uuids() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    put(hw, "two")
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    deadline = time.monotonic() + 5
+    while journal(path)[-1:] != [["two"]] and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert journal(path) == [["one"], ["two"]]
+    lam.delete_event_source_mapping(UUID=uuid)
+    deadline = time.monotonic() + 5
+    checkpoints = open_checkpoint_store(hw.database)
+    while checkpoints.list(uuid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert checkpoints.list(uuid) == {}
+
+
+def test_kinesis_mapping_api_shape_and_errors(hw: Headwater, tmp_path: Path) -> None:
+    deploy(hw, tmp_path)
+    lam = hw.client("lambda")
+    with pytest.raises(ClientError) as missing:
+        lam.create_event_source_mapping(
+            FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="LATEST"
+        )
+    assert missing.value.response["Error"]["Message"] == f"Stream not found: {STREAM_ARN}"
+    hw.client("kinesis").create_stream(StreamName="clicks", ShardCount=1)
+    with pytest.raises(ClientError) as no_position:
+        lam.create_event_source_mapping(FunctionName="worker", EventSourceArn=STREAM_ARN)
+    assert "startingPosition" in no_position.value.response["Error"]["Message"]
+    created = lam.create_event_source_mapping(
+        FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="TRIM_HORIZON"
+    )
+    assert set(created) - {"ResponseMetadata"} == {
+        "UUID", "BatchSize", "BisectBatchOnFunctionError", "DestinationConfig",
+        "EventSourceArn", "EventSourceMappingArn", "FunctionArn", "FunctionResponseTypes",
+        "LastModified", "LastProcessingResult", "MaximumBatchingWindowInSeconds",
+        "MaximumRecordAgeInSeconds", "MaximumRetryAttempts", "ParallelizationFactor",
+        "StartingPosition", "State", "StateTransitionReason", "TumblingWindowInSeconds",
+    }  # fmt: skip
+    assert created["StateTransitionReason"] == "User action"
+    with pytest.raises(ClientError) as duplicate:
+        lam.create_event_source_mapping(
+            FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="LATEST"
+        )
+    assert duplicate.value.response["Error"]["Message"] == (
+        f'The event source arn (" {STREAM_ARN} ") and function (" worker ") provided mapping '
+        f"already exists. Please update or delete the existing mapping with UUID "
+        f"{created['UUID']}"
+    )
+    with pytest.raises(ClientError) as age:
+        lam.update_event_source_mapping(UUID=created["UUID"], MaximumRecordAgeInSeconds=59)
+    assert age.value.response["Error"]["Message"].startswith(
+        "MaximumRecordAgeInSeconds must be either -1"
+    )
