@@ -458,3 +458,27 @@ def test_bisect_with_partial_response_retries_only_the_remainder(
 
     run(scenario())
     assert [datas(e) for e in invoker.events] == [["a", "b", "c", "d"], ["c", "d"]]
+
+
+def test_records_trimmed_by_retention_while_blocked_are_skipped_silently(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    make_stream(hw)
+    url, queue_arn = make_queue(hw)
+    put(hw, "poison")
+    invoker = FakeInvoker(poison)
+
+    async def scenario() -> None:
+        async with StreamHarness(hw, clock, stream_mapping(**on_failure(queue_arn)), invoker) as h:
+            await h.settled()
+            assert len(invoker.events) == 1
+            await h.advance(25 * 3600)  # past the 24 h retention, mid-backoff
+            put(hw, "after")
+            await h.until(lambda: datas(invoker.events[-1]) == ["after"])
+            await h.drain()
+            snapshot = h.poller.metrics.snapshot() if h.poller else None
+            assert snapshot is not None and snapshot.DroppedEventCount == 0
+
+    run(scenario())
+    assert [datas(e) for e in invoker.events] == [["poison"], ["after"]]
+    assert queue_bodies(hw, url) == []

@@ -382,6 +382,21 @@ class _LaneHooks:
     def settled(self, records: Sequence[PendingRecord]) -> None:
         self.shard._settled_sequences([r.message_id for r in records])
 
+    def trimmed(self, records: Sequence[PendingRecord]) -> list[PendingRecord]:
+        """The leading records older than the stream's retention (arrival order)."""
+        try:
+            cutoff = self.owner.source.retention_cutoff(self.now())
+        except Exception:
+            return []
+        if cutoff is None:
+            return []
+        gone: list[PendingRecord] = []
+        for record in records:
+            if record.sent_timestamp >= cutoff:
+                break
+            gone.append(record)
+        return gone
+
     async def discard(self, discard: Discard) -> None:
         owner = self.owner
         count = len(discard.records)

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from headwater.core.arn import Arn
+from headwater.core.errors import AwsError
 from headwater.esm.streams.kinesis_records import encode_kinesis_record
+from headwater.services.base import RequestContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,10 @@ class StreamSource(Protocol):
         """An arrival time as failure records show it."""
         ...
 
+    def retention_cutoff(self, now: float) -> float | None:
+        """Arrival time before which records have left the stream (``None``: unknown)."""
+        ...
+
 
 def iso_millis(epoch: float) -> str:
     """``2025-11-25T16:34:01.000Z``."""
@@ -153,3 +159,17 @@ class LocalKinesisSource:
 
     def arrival_text(self, epoch: float) -> str:
         return iso_millis(epoch)
+
+    def retention_cutoff(self, now: float) -> float | None:
+        arn = Arn.try_parse(self.arn)
+        if arn is None:
+            return None
+        try:
+            summary = self._kinesis.call(
+                "DescribeStreamSummary",
+                {"StreamARN": self.arn},
+                RequestContext(region=arn.region, account=arn.account),
+            )["StreamDescriptionSummary"]
+        except AwsError:  # the stream is gone: nothing is retained
+            return now
+        return now - float(summary["RetentionPeriodHours"]) * 3600.0

@@ -75,7 +75,7 @@ class SettleHooks(Protocol):
     async def invoke(self, records: Sequence[PendingRecord]) -> InvocationLike: ...
 
     def settled(self, records: Sequence[PendingRecord]) -> None:
-        """Records are done (processed or discarded): the checkpoint may pass them."""
+        """Records are done (processed, discarded or trimmed): the checkpoint may pass them."""
         ...
 
     async def discard(self, discard: Discard) -> None:
@@ -84,6 +84,10 @@ class SettleHooks(Protocol):
 
     async def wait(self, seconds: float) -> None:
         """Back off for ``seconds`` of clock time."""
+        ...
+
+    def trimmed(self, records: Sequence[PendingRecord]) -> list[PendingRecord]:
+        """Records that left the stream (retention) while the batch was blocked."""
         ...
 
 
@@ -117,7 +121,16 @@ class BatchSettler:
         attempts = 0
         request_id: str | None = None
         delay = policy.backoff_seconds
+        retrying = False
         while True:
+            if retrying:
+                # Records trimmed by retention while the shard was blocked are skipped
+                # silently (not reported, not DroppedEventCount).
+                gone = hooks.trimmed(batch)
+                if gone:
+                    hooks.settled(gone)
+                    batch = batch[len(gone) :]
+            retrying = True
             batch = await self._drop_expired(batch, attempts, request_id)
             if not batch:
                 return None
