@@ -8,7 +8,8 @@ from typing import Any
 
 from headwater import Headwater, ManualClock
 from headwater.esm.batching import MAX_PAYLOAD_BYTES
-from tests.functional.esm_fakes import FakeInvoker, ok
+from headwater.esm.streams.lanes import lane_of
+from tests.functional.esm_fakes import FakeInvoker, function_error, ok
 from tests.functional.test_stream_esm_support import (
     ROLE_ARN,
     STREAM_ARN,
@@ -396,3 +397,35 @@ def test_deleted_mapping_forgets_its_checkpoints(hw: Headwater, clock: ManualClo
 
     run(scenario())
     assert STREAM_ARN
+
+
+def test_a_blocked_lane_holds_the_checkpoint_and_bounds_what_is_read(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    make_stream(hw)
+    keys = ["a", "d"]  # CRC-32 puts them in different lanes of 2
+    assert lane_of(keys[0], 2) != lane_of(keys[1], 2)
+    (blocked,) = put(hw, "poison", key=keys[0])
+    for i in range(40):
+        put(hw, f"b{i}", key=keys[1])
+
+    def handler(event: dict[str, Any]) -> Any:
+        return function_error() if "poison" in datas(event) else ok()
+
+    invoker = FakeInvoker(handler)
+
+    async def scenario() -> None:
+        record = stream_mapping(BatchSize=2, ParallelizationFactor=2)
+        async with StreamHarness(hw, clock, record, invoker) as h:
+            await h.settled()
+            assert h.poller is not None
+            shard = h.poller.shards[S0]
+            assert len(shard.ledger) <= 2 * 2 * 2  # two batches per lane
+            assert h.checkpoint() is None  # nothing passes the blocked record
+            assert blocked
+
+    run(scenario())
+    delivered = [d for e in invoker.events for d in datas(e) if d != "poison"]
+    # the other lane ran ahead of the blocked one, but only up to the unsettled limit
+    assert delivered == [f"b{i}" for i in range(len(delivered))]
+    assert 2 <= len(delivered) < 40

@@ -173,14 +173,26 @@ class ShardPoller:
         if self._next_read_at is not None and now < self._next_read_at:
             return False
         batch_size = self.owner.settings.batch_size
-        # Back-pressure: a lane blocked by a failing batch stops the shard's reads.
+        # Back-pressure: a lane blocked by a failing batch stops the shard's reads, and so
+        # does a checkpoint lagging behind lanes that ran ahead (bounded memory, and a
+        # bounded number of records re-read after a crash).
+        if len(self.ledger) >= self._unsettled_limit():
+            return False
         return all(lane.pending < batch_size for lane in self.lanes)
+
+    def _unsettled_limit(self) -> int:
+        """Most records read and not yet behind the checkpoint: two batches per lane."""
+        return 2 * self.owner.settings.batch_size * len(self.lanes)
 
     def _read(self, now: float) -> int:
         """One read of the shard; records go to their lanes (filtered ones settle at once)."""
         owner = self.owner
         settings = owner.settings
-        limit = min(10_000, settings.batch_size * len(self.lanes))
+        limit = min(
+            10_000,
+            settings.batch_size * len(self.lanes),
+            self._unsettled_limit() - len(self.ledger),
+        )
         try:
             records, end = owner.source.read(
                 self.shard_id, self._cursor, limit, settings.start if self._start_applies else None
