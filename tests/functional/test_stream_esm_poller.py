@@ -429,3 +429,27 @@ def test_a_blocked_lane_holds_the_checkpoint_and_bounds_what_is_read(
     # the other lane ran ahead of the blocked one, but only up to the unsettled limit
     assert delivered == [f"b{i}" for i in range(len(delivered))]
     assert 2 <= len(delivered) < 40
+
+
+def test_children_are_read_from_their_start_even_with_latest(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    make_stream(hw)
+    kinesis = hw.client("kinesis")
+    invoker = FakeInvoker()
+
+    async def scenario() -> None:
+        record = stream_mapping(StartingPosition="LATEST")
+        async with StreamHarness(hw, clock, record, invoker) as h:
+            await h.settled()
+            put(hw, "parent")
+            await h.until(lambda: len(invoker.events) == 1)
+            kinesis.split_shard(StreamName="s", ShardToSplit=S0, NewStartingHashKey=str(2**127))
+            for i in range(4):  # before any child poller runs
+                put(hw, f"c{i}", key=f"k{i}")
+            await h.until(lambda: sum(len(e["Records"]) for e in invoker.events) == 5)
+            await h.drain()
+
+    run(scenario())
+    flat = [d for e in invoker.events for d in datas(e)]
+    assert flat[0] == "parent" and sorted(flat[1:]) == [f"c{i}" for i in range(4)]

@@ -70,8 +70,18 @@ class ShardOwner(Protocol):
 class ShardPoller:
     """Reads one shard and keeps its checkpoint; see the module docstring."""
 
-    def __init__(self, owner: ShardOwner, shard: SourceShard, loop: asyncio.AbstractEventLoop):
+    def __init__(
+        self,
+        owner: ShardOwner,
+        shard: SourceShard,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        from_start: bool = False,
+    ) -> None:
         self.owner = owner
+        #: A child of shards this mapping finished: read all of it, whatever the
+        #: StartingPosition (which only applies to the shards found at the start).
+        self.from_start = from_start
         self.shard = shard
         self.shard_id = shard.shard_id
         self.pulse = Pulse(loop)
@@ -159,7 +169,9 @@ class ShardPoller:
                 self.windows.restore(checkpoint.window)
             return
         start = owner.settings.start
-        if start.kind == "LATEST":
+        if self.from_start:
+            self._start_applies = False  # from the trim horizon
+        elif start.kind == "LATEST":
             # Pin "now" durably so a restart does not skip what arrived in between.
             self._cursor = owner.source.latest(self.shard_id)
             self._start_applies = False

@@ -210,7 +210,7 @@ class StreamPoller:
                 continue
             if not all(parent in finished for parent in shard.parent_shard_ids):
                 continue
-            poller = ShardPoller(self, shard, self.loop)
+            poller = ShardPoller(self, shard, self.loop, from_start=bool(shard.parent_shard_ids))
             self.shards[shard.shard_id] = poller
             task = self.loop.create_task(poller.run())
             self._tasks[shard.shard_id] = task
