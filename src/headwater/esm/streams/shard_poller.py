@@ -107,7 +107,12 @@ class ShardPoller:
     @property
     def asleep(self) -> bool:
         """Waiting (for records, a window, a backoff or a poll) with no invoke running."""
-        return self.waiting and all(lane.retry_at is not None for lane in self.lanes if lane.busy)
+        if not self.waiting:
+            return False
+        now = self.owner.clock.now()
+        return all(
+            lane.retry_at is not None and lane.retry_at > now for lane in self.lanes if lane.busy
+        )
 
     @property
     def idle(self) -> bool:
@@ -115,19 +120,25 @@ class ShardPoller:
         return self.waiting and not len(self.ledger) and not any(lane.busy for lane in self.lanes)
 
     def wake_at(self) -> float | None:
+        """The next future clock time the loop has something to do without a wake-up.
+
+        Times already past are left out: a due backoff wakes its own task, and a due read
+        or window that waits for a lane wakes with that lane's settle.
+        """
         times = [lane.retry_at for lane in self.lanes if lane.retry_at is not None]
         times += [
             t
             for lane in self.lanes
             if not lane.busy and (t := lane.builder.window_closes_at()) is not None
         ]
-        if self._next_read_at is not None:
-            times.append(self._next_read_at)
-        if self._read_error_until is not None:
-            times.append(self._read_error_until)
-        if self.windows is not None and (closes := self.windows.closes_at()) is not None:
-            times.append(closes)
-        return min(times) if times else None
+        times += [t for t in (self._next_read_at, self._read_error_until) if t is not None]
+        if self.windows is not None and not self.lanes[0].busy:
+            closes = self.windows.closes_at()
+            if closes is not None:
+                times.append(closes)
+        now = self.owner.clock.now()
+        future = [t for t in times if t > now]
+        return min(future) if future else None
 
     # ------------------------------------------------------------------ the loop
 
@@ -147,14 +158,9 @@ class ShardPoller:
             if read:
                 await asyncio.sleep(0)  # let settle tasks run between reads
                 continue
-            deadline = self.wake_at()
-            if deadline is not None and deadline <= now:
-                # Due now (a backoff ending): let its task run instead of spinning.
-                await asyncio.sleep(0)
-                continue
             self.waiting = True
             try:
-                await self.pulse.sleep_until(owner.clock, deadline)
+                await self.pulse.sleep_until(owner.clock, self.wake_at())
             finally:
                 self.waiting = False
 
