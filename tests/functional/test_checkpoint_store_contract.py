@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,9 +45,10 @@ def test_save_overwrites_per_mapping_and_shard(store: CheckpointStore) -> None:
 
 
 def test_window_state_round_trips_and_is_a_copy(store: CheckpointStore) -> None:
-    window = {"start": 1_700_000_000.0, "state": {"clicks": 3, "keys": ["a"]}, "early": False}
+    state: dict[str, Any] = {"clicks": 3, "keys": ["a"]}
+    window = {"start": 1_700_000_000.0, "state": state, "early": False}
     store.save("m", Checkpoint("s0", "7", window=window))
-    window["state"]["clicks"] = 99
+    state["clicks"] = 99
     found = store.get("m", "s0")
     assert found is not None and found.window is not None
     assert found.window["state"] == {"clicks": 3, "keys": ["a"]}

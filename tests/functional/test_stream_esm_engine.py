@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
+from headwater.esm.streams.metrics import StreamMetricsSnapshot
 from headwater.store.checkpoints import open_checkpoint_store
 
 HANDLER = """
@@ -125,7 +126,8 @@ def test_mapping_processes_a_stream_and_reports_results(
     got = lam.get_event_source_mapping(UUID=uuid)
     assert got["LastProcessingResult"] == "OK"
     metrics = hw.engine.metrics(uuid)
-    assert metrics is not None and metrics.OnFailureDestinationDeliveredEventCount == 1
+    assert isinstance(metrics, StreamMetricsSnapshot)
+    assert metrics.OnFailureDestinationDeliveredEventCount == 1
 
 
 def test_disable_keeps_the_position_and_enable_resumes(
@@ -199,3 +201,34 @@ def test_kinesis_mapping_api_shape_and_errors(hw: Headwater, tmp_path: Path) -> 
     assert age.value.response["Error"]["Message"].startswith(
         "MaximumRecordAgeInSeconds must be either -1"
     )
+
+
+def test_aws_poll_cadence_option(tmp_path: Path, clock: ManualClock) -> None:
+    """``Headwater(esm_stream_poll_interval=1.0)``: idle shards are read once a second of
+    clock time (AWS's GetRecords cadence) instead of waking on every put."""
+    hw = Headwater(data_dir=None, clock=clock, functions="inline", esm_stream_poll_interval=1.0)
+    try:
+        path = deploy(hw, tmp_path)
+        hw.client("kinesis").create_stream(StreamName="clicks", ShardCount=1)
+        uuid = hw.client("lambda").create_event_source_mapping(
+            FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="LATEST"
+        )["UUID"]
+        hw.start()
+        deadline = time.monotonic() + 5
+        while not hw.engine.is_asleep(uuid) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        clock.advance(1.0)  # the first poll pins LATEST
+        time.sleep(0.05)
+        put(hw, "x")
+        time.sleep(0.1)
+        assert journal(path) == []  # not read until the next poll
+        clock.advance(1.0)
+        deadline = time.monotonic() + 5
+        while not journal(path) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert journal(path) == [["x"]]
+        metrics = hw.engine.metrics(uuid)
+        assert isinstance(metrics, StreamMetricsSnapshot)
+        assert metrics.IteratorAgeByShard == {"shardId-000000000000": 1000.0}
+    finally:
+        hw.close()
