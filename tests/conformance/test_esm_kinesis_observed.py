@@ -75,7 +75,7 @@ def request_from(recorded: dict[str, Any]) -> dict[str, Any]:
 
 def comparable(response: dict[str, Any]) -> dict[str, Any]:
     """Our response as the recording shows it (JSON-looking strings parsed, no metadata)."""
-    shown = {
+    shown: dict[str, Any] = {
         k: v.isoformat() if isinstance(v, datetime) else v
         for k, v in response.items()
         if k != "ResponseMetadata"
