@@ -232,3 +232,24 @@ def test_aws_poll_cadence_option(tmp_path: Path, clock: ManualClock) -> None:
         assert metrics.IteratorAgeByShard == {"shardId-000000000000": 1000.0}
     finally:
         hw.close()
+
+
+def test_update_applies_to_a_running_mapping(
+    hw: Headwater, tmp_path: Path, clock: ManualClock
+) -> None:
+    path = deploy(hw, tmp_path)
+    hw.client("kinesis").create_stream(StreamName="clicks", ShardCount=1)
+    lam = hw.client("lambda")
+    uuid = lam.create_event_source_mapping(
+        FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="TRIM_HORIZON",
+        BatchSize=2,
+    )["UUID"]  # fmt: skip
+    put(hw, "a", "b", "c")
+    hw.start()
+    wait_processed(hw, uuid, clock)
+    assert journal(path) == [["a", "b"], ["c"]]
+    lam.update_event_source_mapping(UUID=uuid, BatchSize=10, ParallelizationFactor=3)
+    time.sleep(0.05)
+    put(hw, *[f"x{i}" for i in range(6)])
+    wait_processed(hw, uuid, clock)
+    assert journal(path)[2:] == [[f"x{i}" for i in range(6)]]  # nothing re-delivered
