@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,16 @@ def put(hw: Headwater, *datas: str, key: str = "p") -> None:
     )
 
 
-def wait_processed(hw: Headwater, uuid: str, clock: ManualClock, timeout: float = 10.0) -> None:
-    """Wait until the mapping is idle, jumping the clock over backoffs."""
+def wait_processed(
+    hw: Headwater, uuid: str, clock: ManualClock, done: Callable[[], bool], timeout: float = 10.0
+) -> None:
+    """Wait until ``done()`` holds and the mapping is idle, jumping the clock over backoffs."""
     engine = hw.engine
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline:
         time.sleep(0.005)
-        if engine.is_idle(uuid):
+        if uuid in engine.mapping_uuids() and done() and engine.is_idle(uuid):
             quiet += 1
             if quiet >= 3:
                 return
@@ -83,6 +86,12 @@ def wait_processed(hw: Headwater, uuid: str, clock: ManualClock, timeout: float 
             if wake is not None:
                 clock.set(max(wake, clock.now()))
     raise TimeoutError("mapping never went idle")
+
+
+def pinned(hw: Headwater, uuid: str) -> Callable[[], bool]:
+    """True once the (single) shard has a checkpoint: LATEST is pinned."""
+    store = open_checkpoint_store(hw.database)
+    return lambda: store.get(uuid, "shardId-000000000000") is not None
 
 
 def test_mapping_processes_a_stream_and_reports_results(
@@ -110,7 +119,7 @@ def test_mapping_processes_a_stream_and_reports_results(
     uuid = created["UUID"]
     assert created["LastProcessingResult"] == "No records processed"
     hw.start()
-    wait_processed(hw, uuid, clock)
+    wait_processed(hw, uuid, clock, lambda: len(journal(path)) >= 6)
     assert journal(path) == [
         ["a", "b", "poison-1", "c"],
         ["a", "b"],
@@ -143,9 +152,9 @@ def test_disable_keeps_the_position_and_enable_resumes(
     deadline = time.monotonic() + 5
     while uuid not in hw.engine.mapping_uuids() and time.monotonic() < deadline:
         time.sleep(0.005)
-    wait_processed(hw, uuid, clock)
+    wait_processed(hw, uuid, clock, pinned(hw, uuid))
     put(hw, "one")
-    wait_processed(hw, uuid, clock)
+    wait_processed(hw, uuid, clock, lambda: journal(path) == [["one"]])
     lam.update_event_source_mapping(UUID=uuid, Enabled=False)
     deadline = time.monotonic() + 5
     while uuid in hw.engine.mapping_uuids() and time.monotonic() < deadline:
@@ -214,11 +223,13 @@ def test_aws_poll_cadence_option(tmp_path: Path, clock: ManualClock) -> None:
             FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="LATEST"
         )["UUID"]
         hw.start()
-        deadline = time.monotonic() + 5
-        while not hw.engine.is_asleep(uuid) and time.monotonic() < deadline:
+        wait_processed(hw, uuid, clock, pinned(hw, uuid))
+        clock.advance(1.0)
+        poll_at = clock.now() + 1.0
+        deadline = time.monotonic() + 5  # the poll at the new time found nothing
+        while hw.engine.wake_at(uuid) != poll_at and time.monotonic() < deadline:
             time.sleep(0.005)
-        clock.advance(1.0)  # the first poll pins LATEST
-        time.sleep(0.05)
+        assert hw.engine.wake_at(uuid) == poll_at
         put(hw, "x")
         time.sleep(0.1)
         assert journal(path) == []  # not read until the next poll
@@ -246,10 +257,10 @@ def test_update_applies_to_a_running_mapping(
     )["UUID"]  # fmt: skip
     put(hw, "a", "b", "c")
     hw.start()
-    wait_processed(hw, uuid, clock)
+    wait_processed(hw, uuid, clock, lambda: len(journal(path)) == 2)
     assert journal(path) == [["a", "b"], ["c"]]
     lam.update_event_source_mapping(UUID=uuid, BatchSize=10, ParallelizationFactor=3)
     time.sleep(0.05)
     put(hw, *[f"x{i}" for i in range(6)])
-    wait_processed(hw, uuid, clock)
+    wait_processed(hw, uuid, clock, lambda: len(journal(path)) >= 3)
     assert journal(path)[2:] == [[f"x{i}" for i in range(6)]]  # nothing re-delivered
