@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from headwater import Headwater, ManualClock
+from headwater.esm.batching import MAX_PAYLOAD_BYTES
 from tests.functional.esm_fakes import FakeInvoker, FakeResult, ok
 from tests.functional.test_stream_esm_support import (
     StreamHarness,
@@ -112,3 +113,26 @@ def test_a_large_state_ends_the_window_early(hw: Headwater, clock: ManualClock) 
     assert datas(events[0]) == ["a"]
     assert events[1]["isFinalInvokeForWindow"] is True
     assert events[1]["isWindowTerminatedEarly"] is True
+
+
+def test_windowed_payloads_stay_within_6_mb_with_their_state(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    make_stream(hw)
+    clock.set(1_700_000_040.0)
+    put(hw, *[b"x" * 900_000 for _ in range(10)])
+
+    def keep_big_state(event: dict[str, Any]) -> FakeResult:
+        return ok({"state": {"blob": "y" * 900_000}})
+
+    invoker = FakeInvoker(keep_big_state)
+
+    async def scenario() -> None:
+        record = stream_mapping(BatchSize=100, TumblingWindowInSeconds=60)
+        async with StreamHarness(hw, clock, record, invoker) as h:
+            await h.until(lambda: sum(len(e["Records"]) for e in invoker.events) == 10)
+
+    asyncio.run(scenario())
+    assert all(size <= MAX_PAYLOAD_BYTES for size in invoker.payload_sizes)
+    # 5 records of 1.2 MB fill a payload; with the 0.9 MB state only 4 do
+    assert [len(e["Records"]) for e in invoker.events] == [5, 4, 1]

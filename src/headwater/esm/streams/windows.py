@@ -6,7 +6,8 @@ previous one returned (``{}`` at window start) and must return ``{"state": {...}
 the window is over (clock past its end, a record of a later window, the shard's end, or a
 state over 1 MB) one more invocation with ``isFinalInvokeForWindow: true`` and no records
 closes it; it is retried until it succeeds. The open window and its state are saved in the
-shard checkpoint, so a restart continues the window.
+shard checkpoint, so a restart continues the window. A mapping with windows runs one lane
+per shard (ParallelizationFactor is not applied): the state is per shard.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from headwater.esm.streams.stream_settle import RetryPolicy
 
 #: A state larger than this ends the window early (``isWindowTerminatedEarly``).
 MAX_STATE_BYTES = 1_048_576
+#: Payload bytes besides records and state: window, shardId, ARN, flags (generous).
+WINDOW_FIELDS_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +90,15 @@ class TumblingWindows:
             self.start, self.state = first, {}
         elif first != self.start:
             return []  # the open window must close first
+        # The window fields and the state travel in the same 6 MB payload as the records.
+        room = builder.max_bytes - WINDOW_FIELDS_BYTES - len(orjson.dumps(self.state))
         batch: list[PendingRecord] = []
+        size = 0
         while pending and len(batch) < builder.batch_size:
             if self.window_of(pending[0].sent_timestamp) != self.start:
+                break
+            size += len(pending[0].encoded) + 1
+            if batch and size > room:
                 break
             batch.append(pending.popleft())
         builder.opened_at = now if pending else None
