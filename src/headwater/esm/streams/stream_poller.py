@@ -10,6 +10,7 @@ applies to shards that have none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -186,7 +187,8 @@ class StreamPoller:
 
     def _records_added(self, shard_id: str) -> None:
         """A put (any thread): wake that shard, or rediscover if it is new to us."""
-        self.loop.call_soon_threadsafe(self._wake_shard, shard_id)
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
+            self.loop.call_soon_threadsafe(self._wake_shard, shard_id)
 
     def _wake_shard(self, shard_id: str) -> None:
         shard = self.shards.get(shard_id)
