@@ -25,7 +25,7 @@ def handler(event, context):
         for record in event["Records"]:
             out.write(base64.b64decode(record["kinesis"]["data"]).decode() + "\\n")
         out.flush()
-    time.sleep(0.02)
+    time.sleep(0.05)  # slow enough that the kill lands mid-processing on a loaded machine
 """
 
 RUNNER = """
