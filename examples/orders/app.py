@@ -47,16 +47,28 @@ def deploy(hw: Headwater, environment: dict[str, str] | None = None) -> OrdersAp
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
-    hw.lambda_.create_function_from_directory(
-        "process-orders", HERE, "handler.handle", environment=environment
-    )
-    mapping = lam.create_event_source_mapping(
-        FunctionName="process-orders",
-        EventSourceArn=queue_arn,
-        BatchSize=5,
-        FunctionResponseTypes=["ReportBatchItemFailures"],
-    )
-    return OrdersApp(hw, queue_url, queue_arn, dlq_url, mapping["UUID"])
+    # Idempotent: `headwater serve --example` deploys again on every start.
+    try:
+        lam.get_function(FunctionName="process-orders")
+    except lam.exceptions.ResourceNotFoundException:
+        hw.lambda_.create_function_from_directory(
+            "process-orders", HERE, "handler.handle", environment=environment
+        )
+    else:
+        hw.lambda_.update_function_code_from_directory("process-orders", HERE)
+    existing = lam.list_event_source_mappings(
+        FunctionName="process-orders", EventSourceArn=queue_arn
+    )["EventSourceMappings"]
+    if existing:
+        uuid = existing[0]["UUID"]
+    else:
+        uuid = lam.create_event_source_mapping(
+            FunctionName="process-orders",
+            EventSourceArn=queue_arn,
+            BatchSize=5,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )["UUID"]
+    return OrdersApp(hw, queue_url, queue_arn, dlq_url, uuid)
 
 
 def send_orders(app: OrdersApp, orders: list[dict[str, Any]]) -> None:

@@ -330,3 +330,13 @@ def test_a_crashed_poller_is_restarted(
     hw.client("sqs").send_message(QueueUrl=url, MessageBody="survives")
     wait_for_drain(hw, url)
     assert crashes and journal_batches(journal) == [["survives"]]
+
+
+def test_orders_example_deploys_idempotently(tmp_path: Path) -> None:
+    example = load_orders_example()
+    with Headwater(data_dir=tmp_path / "data", clock=ManualClock(), functions="inline") as hw:
+        first = example.deploy(hw)
+    with Headwater(data_dir=tmp_path / "data", clock=ManualClock(), functions="inline") as hw:
+        again = example.deploy(hw)
+        assert again.mapping_uuid == first.mapping_uuid
+        assert len(hw.client("lambda").list_event_source_mappings()["EventSourceMappings"]) == 1
