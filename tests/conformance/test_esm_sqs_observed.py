@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from tests.conftest import SHARED
-from tests.functional.esm_fakes import FakeInvoker, PollerHarness, mapping
+from tests.functional.esm_fakes import FakeInvoker, PollerHarness, mapping, ok
 
 OBSERVED = json.loads((SHARED / "conformance" / "esm-aws-observed.json").read_text("utf-8"))
 SQS = [e for e in OBSERVED if e["source"] == "sqs"]
@@ -424,3 +424,84 @@ def test_batching_with_reserved_concurrency_delivers_like_aws(hw: Headwater) -> 
     assert sum(len(b) for b in invoker.bodies()) == 30
     assert len(invoker.events) == 2
     assert invoker.max_running <= 2
+
+
+def test_fifo_partial_batch_failures_replayed_like_aws(hw: Headwater) -> None:
+    """LS-AWS test_report_batch_item_failures: FIFO queue (visibility 8 s, maxReceiveCount 2,
+    FIFO DLQ), a function reporting records whose fail_attempts >= receive count."""
+    entries = [e for e in SQS if e["test"] == "test_report_batch_item_failures"]
+    setup = entries[0]["params"]
+    aws_events = {
+        e["snapshot_key"]: [
+            json.loads(r["body"]) if isinstance(r["body"], str) else r["body"]
+            for r in records_in(e["data"])
+        ]
+        for e in entries
+        if e["kind"] == "event"
+    }
+    aws_counts = {
+        e["snapshot_key"]: [
+            r["attributes"]["ApproximateReceiveCount"] for r in records_in(e["data"])
+        ]
+        for e in entries
+        if e["kind"] == "event"
+    }
+    (dlq_entry,) = [e for e in entries if e["kind"] == "on-failure"]
+    sqs = hw.client("sqs")
+    dlq = sqs.create_queue(QueueName="dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    url = sqs.create_queue(
+        QueueName="src.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "VisibilityTimeout": str(setup["queue"]["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps(
+                {
+                    "deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq.fifo",
+                    "maxReceiveCount": setup["queue"]["RedrivePolicy"]["maxReceiveCount"],
+                }
+            ),
+        },
+    )["QueueUrl"]
+    sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {**item, "MessageBody": json.dumps(item["MessageBody"])} for item in setup["input"]
+        ],
+    )
+
+    def handler(event: dict[str, Any]) -> Any:
+        failed = [
+            {"itemIdentifier": r["messageId"]}
+            for r in event["Records"]
+            if json.loads(r["body"])["fail_attempts"]
+            >= int(r["attributes"]["ApproximateReceiveCount"])
+        ]
+        return ok({"batchItemFailures": failed})
+
+    invoker = FakeInvoker(handler)
+    clock = hw.clock
+    assert isinstance(clock, ManualClock)
+
+    async def scenario() -> None:
+        async with PollerHarness(hw, clock, mapping("src.fifo", **setup["esm"]), invoker) as h:
+            for _ in range(4):
+                await h.settled()
+                await h.advance(setup["queue"]["VisibilityTimeout"])
+            await h.settled()
+
+    asyncio.run(scenario())
+    ours = [[json.loads(r["body"]) for r in event["Records"]] for event in invoker.events]
+    assert ours == [aws_events["first_invocation"], aws_events["second_invocation"]]
+    counts = [
+        [r["attributes"]["ApproximateReceiveCount"] for r in e["Records"]] for e in invoker.events
+    ]
+    assert counts == [aws_counts["first_invocation"], aws_counts["second_invocation"]]
+    for event in invoker.events:
+        for record in event["Records"]:
+            assert set(record["attributes"]) == set(
+                next(records_in(entries[1]["data"]))["attributes"]
+            )
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in dead] == [
+        m["Body"] for m in dlq_entry["data"]["Messages"]
+    ]
