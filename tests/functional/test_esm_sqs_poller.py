@@ -15,6 +15,7 @@ import pytest
 
 from headwater import Headwater, ManualClock
 from headwater.esm.batching import MAX_PAYLOAD_BYTES
+from headwater.esm.sources import LocalQueueSource
 from headwater.testing import queue_counts
 from tests.functional.esm_fakes import (
     FakeInvoker,
@@ -343,3 +344,48 @@ def test_nothing_matching_means_no_invocation(hw: Headwater, clock: ManualClock)
     run(scenario())
     assert invoker.events == []
     assert sum(queue_counts(hw, url).values()) == 0
+
+
+class SilentClock(ManualClock):
+    """A ManualClock that can also move without waking anyone, like real (or scaled) time
+    passing while the poller is busy inside a call."""
+
+    def drift(self, seconds: float) -> None:
+        self._now += seconds
+
+
+def test_message_visible_again_during_a_receive_is_not_missed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Regression: the poller asked for the next visibility time relative to the clock
+    # *after* its receive, so a message that became visible in between was neither
+    # received nor a reason to wake, and it waited for the next send (seen under
+    # --time-scale 60 in the CLI walkthrough).
+    clock = SilentClock()
+    with Headwater.in_memory(clock=clock) as app:
+        url = make_queue(app, VisibilityTimeout="30")
+        send(app, url, "a")
+        outcomes = [function_error(), ok()]
+        invoker = FakeInvoker(lambda event: outcomes.pop(0))
+        receive = LocalQueueSource.receive
+        drifted = False
+
+        def receive_while_time_passes(source: LocalQueueSource, *args: Any, **kwargs: Any) -> Any:
+            nonlocal drifted
+            got = receive(source, *args, **kwargs)
+            # the first empty receive after the failed invoke (settled by then: the fake
+            # function answers at once and the poller awaits between receives)
+            if not got and not drifted and invoker.events:
+                drifted = True
+                clock.drift(30)  # the failed message is visible again, silently
+            return got
+
+        monkeypatch.setattr(LocalQueueSource, "receive", receive_while_time_passes)
+
+        async def scenario() -> None:
+            async with PollerHarness(app, clock, mapping("q"), invoker) as h:
+                await h.until(lambda: len(invoker.events) == 2)
+
+        run(scenario())
+        assert drifted
+        assert [r["body"] for e in invoker.events for r in e["Records"]] == ["a", "a"]

@@ -96,7 +96,10 @@ def test_change_visibility_and_next_visible_at(
     assert service.next_visible_at(ARN + "q") == clock.now() + 100
     service.change_visibility_for_mapping(ARN + "q", [got[0].receipt_handle], 3)
     assert service.next_visible_at(ARN + "q") == clock.now() + 3
+    # Asked relative to an earlier receive, a message visible since then still counts.
+    assert service.next_visible_at(ARN + "q", after=clock.now() - 10) == clock.now() + 3
     clock.advance(3)
+    assert service.next_visible_at(ARN + "q", after=clock.now() - 1) == clock.now()
     again = service.receive_for_mapping(ARN + "q", 1)
     assert again[0].attributes["ApproximateReceiveCount"] == "2"
     # A stale handle is skipped without error.

@@ -45,8 +45,8 @@ class QueueSource(Protocol):
         self, receipt_handles: Sequence[str], visibility_timeout: int
     ) -> None: ...
 
-    def next_visible_at(self) -> float | None:
-        """Earliest clock time a hidden or delayed message becomes receivable."""
+    def next_visible_at(self, after: float) -> float | None:
+        """Earliest clock time after ``after`` a hidden or delayed message becomes receivable."""
         ...
 
     def approximate_age_of_oldest_message(self) -> float: ...
@@ -96,8 +96,8 @@ class LocalQueueSource:
     def change_visibility(self, receipt_handles: Sequence[str], visibility_timeout: int) -> None:
         self._sqs.change_visibility_for_mapping(self.arn, receipt_handles, visibility_timeout)
 
-    def next_visible_at(self) -> float | None:
-        found = self._sqs.next_visible_at(self.arn)
+    def next_visible_at(self, after: float) -> float | None:
+        found = self._sqs.next_visible_at(self.arn, after)
         return None if found is None else float(found)
 
     def approximate_age_of_oldest_message(self) -> float:

@@ -213,14 +213,19 @@ class SqsPoller:
                 self.scaler.observe_empty(now)
             self._waiting = True
             try:
-                await self.pulse.sleep_until(self.clock, self._next_wake_time())
+                await self.pulse.sleep_until(self.clock, self._next_wake_time(now))
             finally:
                 self._waiting = False
         return None
 
-    def _next_wake_time(self) -> float | None:
-        """When to look again without a wake-up: window close or next message visible."""
-        times = [self.builder.window_closes_at(), self.source.next_visible_at()]
+    def _next_wake_time(self, received_at: float) -> float | None:
+        """When to look again without a wake-up: window close or next message visible.
+
+        Visibility is asked relative to ``received_at``, not the current time: a message
+        that became visible after that receive (clock time moves on while we work, quickly
+        under --time-scale) must wake us at once instead of being missed until a send.
+        """
+        times = [self.builder.window_closes_at(), self.source.next_visible_at(received_at)]
         known = [t for t in times if t is not None]
         return min(known) if known else None
 

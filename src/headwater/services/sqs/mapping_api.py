@@ -125,11 +125,15 @@ class MappingOperations(DeliveryMixin):
         if messages:
             self.notify((queue.arn,))
 
-    def next_visible_at(self, queue_arn: str) -> float | None:
-        """Earliest clock time a hidden or delayed message becomes visible, if any."""
+    def next_visible_at(self, queue_arn: str, after: float | None = None) -> float | None:
+        """Earliest clock time after ``after`` (default: now) a message becomes visible.
+
+        A poller passes the time of its last receive: a message that became visible since
+        then was not received yet, and must still count as a reason to wake up.
+        """
         with self.db.transaction():
             queue = self.require_arn(queue_arn)
-            return self.store.next_visible_at(queue.record, self.now())
+            return self.store.next_visible_at(queue.record, self.now() if after is None else after)
 
     def approximate_age_of_oldest_message(self, queue_arn: str) -> float:
         """Seconds since the oldest message still in the queue was sent (0 when empty)."""
