@@ -109,6 +109,8 @@ class SqsPoller:
         self._backlog = False
         #: True only while the receive loop sleeps for lack of messages (see ``idle``).
         self._waiting = False
+        #: Clock time of the last receive: visibility is asked relative to it.
+        self._received_at = clock.now()
         self._facts: QueueFacts | None = None
         self._facts_read_at = 0.0
         self._limits_read_at = 0.0
@@ -195,6 +197,7 @@ class SqsPoller:
         """Receive (and filter) until a batch is ready; ``None`` when stopping."""
         while not self._stopping:
             now = self.clock.now()
+            self._received_at = now
             received = 0
             try:
                 wanted = self._wanted()
@@ -213,19 +216,20 @@ class SqsPoller:
                 self.scaler.observe_empty(now)
             self._waiting = True
             try:
-                await self.pulse.sleep_until(self.clock, self._next_wake_time(now))
+                await self.pulse.sleep_until(self.clock, self._next_wake_time())
             finally:
                 self._waiting = False
         return None
 
-    def _next_wake_time(self, received_at: float) -> float | None:
+    def _next_wake_time(self) -> float | None:
         """When to look again without a wake-up: window close or next message visible.
 
-        Visibility is asked relative to ``received_at``, not the current time: a message
+        Visibility is asked relative to the last receive, not the current time: a message
         that became visible after that receive (clock time moves on while we work, quickly
         under --time-scale) must wake us at once instead of being missed until a send.
         """
-        times = [self.builder.window_closes_at(), self.source.next_visible_at(received_at)]
+        after = self._received_at
+        times = [self.builder.window_closes_at(), self.source.next_visible_at(after)]
         known = [t for t in times if t is not None]
         return min(known) if known else None
 
