@@ -1,0 +1,65 @@
+"""The README's first command: `headwater serve --example examples/orders --time-scale 60`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conformance.server_process import headwater_server
+
+pytestmark = pytest.mark.integration
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "orders"
+
+
+def client(service: str, endpoint: str):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def test_serve_example_processes_good_orders_and_dead_letters_bad_ones(tmp_path: Path) -> None:
+    args = ["--example", str(EXAMPLE), "--time-scale", "60"]
+    with headwater_server(tmp_path, args) as server:
+        assert "deployed example" in server.output()
+        sqs = client("sqs", server.endpoint)
+        queue = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+        dlq = sqs.get_queue_url(QueueName="orders-dlq")["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"orderId": "A-1"}))
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"orderId": "B-2", "fail": True}))
+        # 3 receives x 180 s visibility = 9 minutes of queue time = about 9 s at 60x.
+        dead: list[str] = []
+        deadline = time.monotonic() + 60
+        while not dead and time.monotonic() < deadline:
+            got = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1, VisibilityTimeout=0)
+            dead = [json.loads(m["Body"])["orderId"] for m in got.get("Messages", [])]
+        assert dead == ["B-2"]
+        counts = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+        assert counts["ApproximateNumberOfMessages"] == "0"
+        assert counts["ApproximateNumberOfMessagesNotVisible"] == "0"
+        cli = [sys.executable, "-c", "from headwater.cli.main import main; main()"]
+        logs = subprocess.run(
+            [*cli, "logs", "process-orders", "--data-dir", str(server.data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert logs.count("processed order A-1") == 1
+        assert "processed order B-2" not in logs
+
+    # Starting again on the same data directory deploys idempotently: one mapping.
+    with headwater_server(tmp_path, args) as server:
+        mappings = client("lambda", server.endpoint).list_event_source_mappings(
+            FunctionName="process-orders"
+        )["EventSourceMappings"]
+        assert len(mappings) == 1
