@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from headwater.esm.streams.source import SourceRecord
+    from headwater.services.kinesis import StreamRecord
 
 
 def kinesis_record(
-    record: SourceRecord, shard_id: str, stream_arn: str, region: str, role_arn: str
+    record: StreamRecord, shard_id: str, stream_arn: str, region: str, role_arn: str
 ) -> dict[str, Any]:
     """The ``event["Records"]`` entry for one Kinesis record (AWS's key order)."""
     return {
@@ -35,7 +35,7 @@ def kinesis_record(
 
 
 def encode_kinesis_record(
-    record: SourceRecord, shard_id: str, stream_arn: str, region: str, role_arn: str
+    record: StreamRecord, shard_id: str, stream_arn: str, region: str, role_arn: str
 ) -> tuple[dict[str, Any], bytes]:
     """The record and its JSON encoding (the payload is assembled from encodings)."""
     shaped = kinesis_record(record, shard_id, stream_arn, region, role_arn)

@@ -25,9 +25,10 @@ from headwater.esm.streams.destinations import OnFailureDestination, failure_rec
 from headwater.esm.streams.lanes import Lane, Ledger, lane_of
 from headwater.esm.streams.metrics import StreamMetrics
 from headwater.esm.streams.settings import StreamSettings
-from headwater.esm.streams.source import SourceRecord, SourceShard, StreamSource
+from headwater.esm.streams.source import StreamSource
 from headwater.esm.streams.stream_settle import BatchSettler, Discard
 from headwater.esm.streams.windows import TumblingWindows
+from headwater.services.kinesis import ShardInfo, StreamRecord
 from headwater.store.checkpoints import Checkpoint, CheckpointStore
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class ShardPoller:
     def __init__(
         self,
         owner: ShardOwner,
-        shard: SourceShard,
+        shard: ShardInfo,
         loop: asyncio.AbstractEventLoop,
         *,
         from_start: bool = False,
@@ -232,7 +233,7 @@ class ShardPoller:
         self._accept(records, now)
         return len(records)
 
-    def _accept(self, records: Sequence[SourceRecord], now: float) -> None:
+    def _accept(self, records: Sequence[StreamRecord], now: float) -> None:
         owner = self.owner
         keep_filter = owner.record_filter
         filtered: list[str] = []

@@ -4,6 +4,10 @@ The engine sees records (sequence number, partition key, data, arrival time) and
 (id, parents, closed); the source also owns everything that differs between Kinesis and
 DynamoDB Streams: the event record shape, the failure record's batch-info object and the
 poll cadence AWS uses (Kinesis: one GetRecords per second per shard).
+
+Records and shards are the services' typed source values (``StreamRecord``, ``ShardInfo``
+in ``headwater.services.kinesis``): the engine consumes that interface rather than keeping
+a copy of it, and services never import the engine.
 """
 
 from __future__ import annotations
@@ -17,25 +21,7 @@ from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
 from headwater.esm.streams.kinesis_records import encode_kinesis_record
 from headwater.services.base import RequestContext
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRecord:
-    """One stream record as the engine sees it."""
-
-    sequence_number: str
-    partition_key: str
-    data: bytes
-    approximate_arrival: float  # epoch seconds
-
-
-@dataclass(frozen=True, slots=True)
-class SourceShard:
-    """A shard and the parents that must be finished before it is read."""
-
-    shard_id: str
-    parent_shard_ids: tuple[str, ...]
-    closed: bool
+from headwater.services.kinesis import ShardInfo, StreamRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +44,13 @@ class StreamSource(Protocol):
 
     def exists(self) -> bool: ...
 
-    def shards(self) -> list[SourceShard]:
+    def shards(self) -> list[ShardInfo]:
         """Readable shards (expired parents are not listed)."""
         ...
 
     def read(
         self, shard_id: str, after: str | None, limit: int, start: StartPosition | None
-    ) -> tuple[list[SourceRecord], bool]:
+    ) -> tuple[list[StreamRecord], bool]:
         """Records after sequence ``after`` (or from ``start`` when ``after`` is None) and
         whether the end of a closed shard was reached."""
         ...
@@ -78,7 +64,7 @@ class StreamSource(Protocol):
         ...
 
     def event_record(
-        self, record: SourceRecord, shard_id: str, role_arn: str
+        self, record: StreamRecord, shard_id: str, role_arn: str
     ) -> tuple[dict[str, Any], bytes]:
         """The record as the function sees it, and its JSON encoding."""
         ...
@@ -113,18 +99,18 @@ class LocalKinesisSource:
     def exists(self) -> bool:
         return bool(self._kinesis.stream_exists(self.arn))
 
-    def shards(self) -> list[SourceShard]:
-        return [
-            SourceShard(s.shard_id, tuple(s.parent_shard_ids), bool(s.closed))
-            for s in self._kinesis.list_shards_for_mapping(self.arn)
-        ]
+    def shards(self) -> list[ShardInfo]:
+        listed: list[ShardInfo] = self._kinesis.list_shards_for_mapping(self.arn)
+        return listed
 
     def read(
         self, shard_id: str, after: str | None, limit: int, start: StartPosition | None
-    ) -> tuple[list[SourceRecord], bool]:
+    ) -> tuple[list[StreamRecord], bool]:
         at_timestamp = None
         if after is None and start is not None and start.kind == "AT_TIMESTAMP":
             at_timestamp = start.timestamp
+        records: list[StreamRecord]
+        end: bool
         records, end = self._kinesis.read_shard(
             self.arn,
             shard_id,
@@ -133,10 +119,7 @@ class LocalKinesisSource:
             at_timestamp=at_timestamp,
             from_latest=after is None and start is not None and start.kind == "LATEST",
         )
-        return [
-            SourceRecord(r.sequence_number, r.partition_key, r.data, r.approximate_arrival)
-            for r in records
-        ], bool(end)
+        return records, end
 
     def latest(self, shard_id: str) -> str | None:
         found = self._kinesis.latest_sequence(self.arn, shard_id)
@@ -153,7 +136,7 @@ class LocalKinesisSource:
         return unsubscribe
 
     def event_record(
-        self, record: SourceRecord, shard_id: str, role_arn: str
+        self, record: StreamRecord, shard_id: str, role_arn: str
     ) -> tuple[dict[str, Any], bytes]:
         return encode_kinesis_record(record, shard_id, self.arn, self.region, role_arn)
 
