@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +9,6 @@ import pytest
 
 from headwater.store.checkpoints import Checkpoint, CheckpointStore, open_checkpoint_store
 from headwater.store.database import MemoryDatabase, SqliteDatabase, open_database
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteDatabase | MemoryDatabase]:
-    database = open_database(None if request.param == "memory" else tmp_path / "data")
-    try:
-        yield database
-    finally:
-        database.close()
 
 
 @pytest.fixture
