@@ -1,5 +1,6 @@
-"""Fakes for driving the SQS poller on its own: an ``Invoker`` whose function is a Python
-callable, and a harness that runs one ``SqsPoller`` over a real in-memory queue.
+"""Fakes for driving a poller on its own: an ``Invoker`` whose function is a Python
+callable, ``PollerRun`` (start, stop and wait on any poller inside the test's
+``asyncio.run``) and ``PollerHarness``, one ``SqsPoller`` over a real in-memory queue.
 
 The invoker implements ``headwater.esm.sources.Invoker`` (and returns objects shaped like
 ``headwater.runtime.InvocationResult``), so tests control exactly what the "function" does:
@@ -13,11 +14,12 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, Self
 
 import orjson
 
 from headwater import Headwater, ManualClock
+from headwater.esm.pulse import Pulse
 from headwater.esm.scaling import ScalingPolicy
 from headwater.esm.sources import LocalQueueSource
 from headwater.esm.sqs_poller import SqsPoller
@@ -119,52 +121,74 @@ def mapping(queue_name: str, **config: Any) -> MappingRecord:
     )
 
 
-class PollerHarness:
-    """One poller over a real queue of ``hw``, run inside ``asyncio.run`` by the test."""
+class RunnablePoller(Protocol):
+    """What ``PollerRun`` drives: the SQS and the stream poller both are one."""
+
+    pulse: Pulse
+
+    @property
+    def asleep(self) -> bool: ...
+
+    async def run(self) -> None: ...
+
+    async def stop(self, grace_seconds: float) -> None: ...
+
+
+class PollerRun:
+    """One poller of ``hw`` run inside ``asyncio.run`` by the test; subclasses build it.
+
+    The clock's subscribers fire the poller's pulse, so ``advance`` wakes it as a real
+    clock would.
+    """
+
+    #: Real seconds ``until`` waits by default before giving up.
+    until_timeout = 5.0
+    #: Real seconds given to the poller's first pass on entry.
+    start_pause = 0.001
 
     def __init__(
-        self,
-        hw: Headwater,
-        clock: ManualClock,
-        record: MappingRecord,
-        invoker: FakeInvoker,
-        policy: ScalingPolicy | None = None,
+        self, hw: Headwater, clock: ManualClock, record: MappingRecord, invoker: FakeInvoker
     ) -> None:
         self.hw = hw
         self.clock = clock
         self.record = record
         self.invoker = invoker
-        self.policy = policy
-        self.poller: SqsPoller | None = None
+        self._running: RunnablePoller | None = None
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
-    async def __aenter__(self) -> PollerHarness:
+    def start_poller(self, loop: asyncio.AbstractEventLoop) -> RunnablePoller:
+        """Build the poller (and keep it where the test reads it)."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
         loop = asyncio.get_running_loop()
-        source = LocalQueueSource(self.hw.sqs, self.record.source_arn)
-        self.poller = SqsPoller(
-            self.record, source, self.invoker, self.clock, loop, policy=self.policy
-        )
-        self._unsubscribe = self.clock.subscribe(self.poller.pulse.fire_threadsafe)
-        self._task = loop.create_task(self.poller.run())
-        await self.until(lambda: True)
+        poller = self._running = self.start_poller(loop)
+        self._unsubscribe = self.clock.subscribe(poller.pulse.fire_threadsafe)
+        self._task = loop.create_task(poller.run())
+        await asyncio.sleep(self.start_pause)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self.poller is not None and self._task is not None
-        await self.poller.stop(0.5)
+        assert self._task is not None
+        await self.running().stop(0.5)
         await asyncio.wait_for(self._task, 5)
         if self._unsubscribe:
             self._unsubscribe()
+
+    def running(self) -> RunnablePoller:
+        """The poller started on entry."""
+        assert self._running is not None
+        return self._running
 
     async def advance(self, seconds: float) -> None:
         """Move the clock, then let the poller react."""
         self.clock.advance(seconds)
         await self.settled()
 
-    async def until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def until(self, condition: Callable[[], bool], timeout: float | None = None) -> None:
         """Yield to the poller until ``condition()`` holds (real-time deadline)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (self.until_timeout if timeout is None else timeout)
         while True:
             await asyncio.sleep(0.001)
             if condition():
@@ -174,6 +198,28 @@ class PollerHarness:
 
     async def settled(self) -> None:
         """Wait until the poller sleeps with nothing in flight."""
-        assert self.poller is not None
-        poller = self.poller
+        poller = self.running()
         await self.until(lambda: poller.asleep)
+
+
+class PollerHarness(PollerRun):
+    """One ``SqsPoller`` over a real queue of ``hw``."""
+
+    def __init__(
+        self,
+        hw: Headwater,
+        clock: ManualClock,
+        record: MappingRecord,
+        invoker: FakeInvoker,
+        policy: ScalingPolicy | None = None,
+    ) -> None:
+        super().__init__(hw, clock, record, invoker)
+        self.policy = policy
+        self.poller: SqsPoller | None = None
+
+    def start_poller(self, loop: asyncio.AbstractEventLoop) -> SqsPoller:
+        source = LocalQueueSource(self.hw.sqs, self.record.source_arn)
+        self.poller = SqsPoller(
+            self.record, source, self.invoker, self.clock, loop, policy=self.policy
+        )
+        return self.poller

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,7 @@ from headwater.esm.streams.source import LocalKinesisSource
 from headwater.esm.streams.stream_poller import StreamMappingHost, StreamPoller
 from headwater.store.checkpoints import open_checkpoint_store
 from headwater.store.mappings import MappingRecord
-from tests.functional.esm_fakes import FUNCTION_ARN, FakeInvoker
+from tests.functional.esm_fakes import FUNCTION_ARN, FakeInvoker, PollerRun
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/"
 ROLE_ARN = "arn:aws:iam::000000000000:role/worker-role"
@@ -73,8 +72,11 @@ def datas(event: dict[str, Any]) -> list[str]:
     return [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
 
 
-class StreamHarness:
+class StreamHarness(PollerRun):
     """Runs one stream poller inside the test's ``asyncio.run``."""
+
+    until_timeout = 10.0
+    start_pause = 0.005
 
     def __init__(
         self,
@@ -87,10 +89,7 @@ class StreamHarness:
         backoff_seconds: float = 1.0,
         mapping_exists: Callable[[str], bool] | None = None,
     ) -> None:
-        self.hw = hw
-        self.clock = clock
-        self.record = record
-        self.invoker = invoker
+        super().__init__(hw, clock, record, invoker)
         self.results: list[str] = []
         self.host = StreamMappingHost(
             checkpoints=open_checkpoint_store(hw.database),
@@ -102,48 +101,21 @@ class StreamHarness:
             backoff_seconds=backoff_seconds,
         )
         self.poller: StreamPoller | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._unsubscribe: Callable[[], None] | None = None
 
-    async def __aenter__(self) -> StreamHarness:
-        loop = asyncio.get_running_loop()
+    def start_poller(self, loop: asyncio.AbstractEventLoop) -> StreamPoller:
         source = LocalKinesisSource(self.hw.kinesis, self.record.source_arn)
         self.poller = StreamPoller(
             self.record, source, self.invoker, self.clock, loop, host=self.host
         )
-        self._unsubscribe = self.clock.subscribe(self.poller.pulse.fire_threadsafe)
-        self._task = loop.create_task(self.poller.run())
-        await asyncio.sleep(0.005)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.poller is not None and self._task is not None
-        await self.poller.stop(0.5)
-        await asyncio.wait_for(self._task, 5)
-        if self._unsubscribe:
-            self._unsubscribe()
-
-    async def until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            await asyncio.sleep(0.001)
-            if condition():
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError("condition not reached")
+        return self.poller
 
     async def settled(self) -> None:
         """Wait until the poller sleeps with no invoke running."""
-        poller = self.poller
-        assert poller is not None
+        poller = self.running()
         await asyncio.sleep(0.002)
         await self.until(lambda: poller.asleep)
         await asyncio.sleep(0.002)
         await self.until(lambda: poller.asleep)
-
-    async def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-        await self.settled()
 
     async def drain(self, max_steps: int = 10_000) -> None:
         """Settle, jumping the clock to each deadline, until the poller is idle."""
