@@ -3,17 +3,13 @@ with SIGKILL mid-processing; after a restart every message is processed and none
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from headwater import Headwater
 from headwater.testing import queue_counts, wait_for_drain
+from tests.integration.killed_midway import journal_lines, kill_midway
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +22,6 @@ def handler(event, context):
             out.write(record["body"] + "\\n")
         out.flush()
     time.sleep(0.05)
-"""
-
-RUNNER = """
-import sys, time
-from headwater import Headwater
-hw = Headwater(data_dir=sys.argv[1]).start()
-print("started", flush=True)
-while True:
-    time.sleep(1)
 """
 
 MESSAGES = 600
@@ -62,24 +49,8 @@ def test_sigkill_mid_processing_loses_nothing(tmp_path: Path) -> None:
                 Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, start + 10)],
             )
 
-    process = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, str(data)],
-        stdout=subprocess.PIPE,
-        start_new_session=True,  # its own process group: workers die with it
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            done = len(journal.read_text().split()) if journal.exists() else 0
-            if done >= MESSAGES // 4:
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail("the mapping never got going")
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    processed_before = set(journal.read_text().split())
+    kill_midway(data, journal, MESSAGES // 4)
+    processed_before = set(journal_lines(journal))
     assert len(processed_before) < MESSAGES, "killed too late to test anything"
 
     with Headwater(data_dir=data).start() as hw:

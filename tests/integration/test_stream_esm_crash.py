@@ -4,16 +4,13 @@ from its per-shard checkpoints and every record is processed, none lost."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from headwater import Headwater
+from tests.integration.killed_midway import journal_lines, kill_midway
 
 pytestmark = pytest.mark.integration
 
@@ -28,21 +25,8 @@ def handler(event, context):
     time.sleep(0.05)  # slow enough that the kill lands mid-processing on a loaded machine
 """
 
-RUNNER = """
-import sys, time
-from headwater import Headwater
-hw = Headwater(data_dir=sys.argv[1]).start()
-print("started", flush=True)
-while True:
-    time.sleep(1)
-"""
-
 RECORDS = 1200
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/events"
-
-
-def processed(journal: Path) -> list[str]:
-    return journal.read_text().split() if journal.exists() else []
 
 
 def test_sigkill_mid_processing_loses_no_record(tmp_path: Path) -> None:
@@ -73,31 +57,16 @@ def test_sigkill_mid_processing_loses_no_record(tmp_path: Path) -> None:
                 ],
             )
 
-    process = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, str(data)],
-        stdout=subprocess.PIPE,
-        start_new_session=True,  # its own process group: workers die with it
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if len(processed(journal)) >= RECORDS // 4:
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail("the mapping never got going")
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    before = set(processed(journal))
+    kill_midway(data, journal, RECORDS // 4)
+    before = set(journal_lines(journal))
     assert len(before) < RECORDS, "killed too late to test anything"
 
     expected = {f"r{i}" for i in range(RECORDS)}
     with Headwater(data_dir=data).start():
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and set(processed(journal)) != expected:
+        while time.monotonic() < deadline and set(journal_lines(journal)) != expected:
             time.sleep(0.05)
-    lines = processed(journal)
+    lines = journal_lines(journal)
     assert set(lines) == expected  # none lost
     assert len(lines) >= RECORDS  # at least once (a batch in flight at the kill may repeat)
     # a restart resumes from the checkpoints: only records read but not yet behind a
