@@ -26,6 +26,7 @@ from tests.functional.test_stream_esm_support import (
     STREAM_ARN,
     StreamHarness,
     datas,
+    drain_mapping,
     make_queue,
     make_stream,
     put,
@@ -141,11 +142,7 @@ def test_maximum_retry_attempts_zero_invokes_once(hw: Headwater, clock: ManualCl
     invoker = FakeInvoker(poison)
     record = stream_mapping(MaximumRetryAttempts=0, **on_failure(queue_arn))
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, record, invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, record, invoker)
     assert len(invoker.events) == 1
     (body,) = queue_bodies(hw, url)
     assert body["requestContext"]["approximateInvokeCount"] == 1
@@ -216,11 +213,7 @@ def test_record_age_is_checked_per_record_before_each_invoke(
         BatchSize=10, MaximumRetryAttempts=0, MaximumRecordAgeInSeconds=60, **on_failure(queue_arn)
     )
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, record, invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, record, invoker)
     assert [datas(e) for e in invoker.events] == [[f"stream-data-{i}" for i in range(1, 6)]]
     (body,) = queue_bodies(hw, url)
     assert "responseContext" not in body
@@ -241,11 +234,7 @@ def test_infinite_retries_end_when_the_record_gets_too_old(
         MaximumRetryAttempts=-1, MaximumRecordAgeInSeconds=60, **on_failure(queue_arn)
     )
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, record, invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, record, invoker)
     # backoff 1, 2, 4, 8, 16, 32 s: invokes at t=0,1,3,7,15,31,63 -> 7th try finds it expired
     assert len(invoker.events) == 6
     (body,) = queue_bodies(hw, url)
@@ -268,11 +257,7 @@ def test_bisect_isolates_the_poison_record_without_consuming_retries(
         **on_failure(queue_arn),
     )
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, record, invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, record, invoker)
     # 5 -> [3, 2]; [r0 r1 poison] -> [r0 r1] ok, [poison] x2 (1 retry); then [r3 r4]
     assert [datas(e) for e in invoker.events] == [
         ["r0", "r1", "poison", "r3", "r4"],
@@ -386,11 +371,7 @@ def test_malformed_partial_response_fails_the_whole_batch(
         **on_failure(queue_arn),
     )
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, record, invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, record, invoker)
     assert len(invoker.events) == 3
     (body,) = queue_bodies(hw, url)
     assert body["requestContext"]["approximateInvokeCount"] == 3
@@ -452,11 +433,7 @@ def test_bisect_with_partial_response_retries_only_the_remainder(
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, record, invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, record, invoker)
     assert [datas(e) for e in invoker.events] == [["a", "b", "c", "d"], ["c", "d"]]
 
 

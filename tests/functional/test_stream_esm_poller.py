@@ -15,6 +15,7 @@ from tests.functional.test_stream_esm_support import (
     STREAM_ARN,
     StreamHarness,
     datas,
+    drain_mapping,
     make_stream,
     put,
     stream_mapping,
@@ -85,11 +86,7 @@ def test_batches_follow_batch_size_in_shard_order(hw: Headwater, clock: ManualCl
     put(hw, *[f"r{i}" for i in range(250)])
     invoker = FakeInvoker()
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, stream_mapping(BatchSize=100), invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, stream_mapping(BatchSize=100), invoker)
     assert [len(e["Records"]) for e in invoker.events] == [100, 100, 50]
     assert [d for e in invoker.events for d in datas(e)] == [f"r{i}" for i in range(250)]
 
@@ -121,11 +118,7 @@ def test_payload_is_cut_at_6_mb(hw: Headwater, clock: ManualClock) -> None:
     put(hw, *[b"x" * 900_000 for _ in range(8)])
     invoker = FakeInvoker()
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, stream_mapping(BatchSize=100), invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, stream_mapping(BatchSize=100), invoker)
     assert [len(e["Records"]) for e in invoker.events] == [5, 3]
     assert all(size <= MAX_PAYLOAD_BYTES for size in invoker.payload_sizes)
 
@@ -315,11 +308,7 @@ def test_children_wait_for_an_unfinished_parent(hw: Headwater, clock: ManualCloc
         put(hw, f"c{i}", key=f"k{i}")
     invoker = FakeInvoker()
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, stream_mapping(BatchSize=100), invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, stream_mapping(BatchSize=100), invoker)
     assert datas(invoker.events[0]) == ["p0", "p1", "p2"]
     assert sorted(d for e in invoker.events[1:] for d in datas(e)) == [f"c{i}" for i in range(4)]
 
@@ -335,11 +324,7 @@ def test_merge_children_wait_for_both_parents(hw: Headwater, clock: ManualClock)
     put(hw, "child", key="k0")
     invoker = FakeInvoker()
 
-    async def scenario() -> None:
-        async with StreamHarness(hw, clock, stream_mapping(BatchSize=100), invoker) as h:
-            await h.drain()
-
-    run(scenario())
+    drain_mapping(hw, clock, stream_mapping(BatchSize=100), invoker)
     flat = [d for e in invoker.events for d in datas(e)]
     assert flat[-1] == "child" and sorted(flat[:-1]) == [f"p{i}" for i in range(4)]
 

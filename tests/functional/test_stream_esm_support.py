@@ -134,3 +134,15 @@ class StreamHarness(PollerRun):
     def checkpoint(self, shard_id: str = "shardId-000000000000") -> str | None:
         found = self.host.checkpoints.get(self.record.uuid, shard_id)
         return None if found is None else found.sequence_number
+
+
+def drain_mapping(
+    hw: Headwater, clock: ManualClock, record: MappingRecord, invoker: FakeInvoker, **options: Any
+) -> None:
+    """Run ``record``'s stream poller until it is idle (retries and backoffs played out)."""
+
+    async def scenario() -> None:
+        async with StreamHarness(hw, clock, record, invoker, **options) as h:
+            await h.drain()
+
+    asyncio.run(scenario())
