@@ -88,6 +88,13 @@ def wait_processed(
     raise TimeoutError("mapping never went idle")
 
 
+def poll_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll (real time) until ``condition()`` holds or ``timeout`` passes; callers assert."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def pinned(hw: Headwater, uuid: str) -> Callable[[], bool]:
     """True once the (single) shard has a checkpoint: LATEST is pinned."""
     store = open_checkpoint_store(hw.database)
@@ -149,27 +156,19 @@ def test_disable_keeps_the_position_and_enable_resumes(
         FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="LATEST"
     )["UUID"]
     hw.start()
-    deadline = time.monotonic() + 5
-    while uuid not in hw.engine.mapping_uuids() and time.monotonic() < deadline:
-        time.sleep(0.005)
+    poll_until(lambda: uuid in hw.engine.mapping_uuids())
     wait_processed(hw, uuid, clock, pinned(hw, uuid))
     put(hw, "one")
     wait_processed(hw, uuid, clock, lambda: journal(path) == [["one"]])
     lam.update_event_source_mapping(UUID=uuid, Enabled=False)
-    deadline = time.monotonic() + 5
-    while uuid in hw.engine.mapping_uuids() and time.monotonic() < deadline:
-        time.sleep(0.005)
+    poll_until(lambda: uuid not in hw.engine.mapping_uuids())
     put(hw, "two")
     lam.update_event_source_mapping(UUID=uuid, Enabled=True)
-    deadline = time.monotonic() + 5
-    while journal(path)[-1:] != [["two"]] and time.monotonic() < deadline:
-        time.sleep(0.005)
+    poll_until(lambda: journal(path)[-1:] == [["two"]])
     assert journal(path) == [["one"], ["two"]]
     lam.delete_event_source_mapping(UUID=uuid)
-    deadline = time.monotonic() + 5
     checkpoints = open_checkpoint_store(hw.database)
-    while checkpoints.list(uuid) and time.monotonic() < deadline:
-        time.sleep(0.005)
+    poll_until(lambda: not checkpoints.list(uuid))
     assert checkpoints.list(uuid) == {}
 
 
@@ -226,17 +225,13 @@ def test_aws_poll_cadence_option(tmp_path: Path, clock: ManualClock) -> None:
         wait_processed(hw, uuid, clock, pinned(hw, uuid))
         clock.advance(1.0)
         poll_at = clock.now() + 1.0
-        deadline = time.monotonic() + 5  # the poll at the new time found nothing
-        while hw.engine.wake_at(uuid) != poll_at and time.monotonic() < deadline:
-            time.sleep(0.005)
+        poll_until(lambda: hw.engine.wake_at(uuid) == poll_at)  # that poll found nothing
         assert hw.engine.wake_at(uuid) == poll_at
         put(hw, "x")
         time.sleep(0.1)
         assert journal(path) == []  # not read until the next poll
         clock.advance(1.0)
-        deadline = time.monotonic() + 5
-        while not journal(path) and time.monotonic() < deadline:
-            time.sleep(0.005)
+        poll_until(lambda: bool(journal(path)))
         assert journal(path) == [["x"]]
         metrics = hw.engine.metrics(uuid)
         assert isinstance(metrics, StreamMetricsSnapshot)
