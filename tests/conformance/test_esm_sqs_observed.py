@@ -29,6 +29,20 @@ REQUEST_KEYS = {
     "Enabled",
 }
 
+#: The keys of an SQS event record, in the order the function receives them.
+RECORD_KEYS = [
+    "messageId",
+    "receiptHandle",
+    "body",
+    "attributes",
+    "messageAttributes",
+    "md5OfMessageAttributes",
+    "md5OfBody",
+    "eventSource",
+    "eventSourceARN",
+    "awsRegion",
+]
+
 
 def records_in(value: Any) -> Iterator[dict[str, Any]]:
     """Every SQS event record anywhere in a recorded value."""
@@ -92,18 +106,7 @@ def deliver(hw: Headwater, queue: str, entries: list[dict[str, Any]], **config: 
 def test_observed_records_have_our_key_set() -> None:
     assert len(OBSERVED_RECORDS) > 30
     top = {tuple(sorted(r)) for r in OBSERVED_RECORDS}
-    ours = {
-        "messageId",
-        "receiptHandle",
-        "body",
-        "attributes",
-        "messageAttributes",
-        "md5OfMessageAttributes",
-        "md5OfBody",
-        "eventSource",
-        "eventSourceARN",
-        "awsRegion",
-    }
+    ours = set(RECORD_KEYS)
     # some recordings omit md5OfMessageAttributes when there are no attributes (§3.8)
     assert top <= {tuple(sorted(ours)), tuple(sorted(ours - {"md5OfMessageAttributes"}))}
     for record in OBSERVED_RECORDS:
@@ -127,18 +130,7 @@ def test_record_with_message_attributes_matches_aws_exactly(hw: Headwater) -> No
         BatchSize=1,
     )
     (record,) = invoker.events[0]["Records"]
-    assert list(record) == [
-        "messageId",
-        "receiptHandle",
-        "body",
-        "attributes",
-        "messageAttributes",
-        "md5OfMessageAttributes",
-        "md5OfBody",
-        "eventSource",
-        "eventSourceARN",
-        "awsRegion",
-    ]
+    assert list(record) == RECORD_KEYS
     assert record["messageAttributes"] == expected["messageAttributes"]
     assert record["md5OfMessageAttributes"] == expected["md5OfMessageAttributes"]
     assert list(record["attributes"]) == list(expected["attributes"])
