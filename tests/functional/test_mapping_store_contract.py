@@ -92,3 +92,39 @@ def test_sqlite_store_persists(tmp_path: Path) -> None:
         assert open_mapping_store(second).get("u1") == stored
     finally:
         second.close()
+
+
+def test_update_is_one_read_modify_write(store: MappingStore) -> None:
+    stored = store.insert(record("u1"))
+    seen: list[MappingRecord] = []
+
+    def change(current: MappingRecord) -> MappingRecord:
+        seen.append(current)
+        return current.with_changes(
+            state="Disabled", config={**current.config, "LastProcessingResult": "OK"}, seq=999
+        )
+
+    updated = store.update("u1", change)
+    assert seen == [stored]
+    assert updated is not None and updated.seq == stored.seq and updated.state == "Disabled"
+    assert store.get("u1") == updated
+    assert updated.config == {**stored.config, "LastProcessingResult": "OK"}
+    assert store.update("u1", lambda current: None) == updated  # no change
+    assert store.get("u1") == updated
+    assert store.update("missing", change) is None
+    assert store.get("missing") is None
+
+
+def test_update_result_and_stored_config_are_copies(store: MappingStore) -> None:
+    store.insert(record("u1"))
+    updated = store.update("u1", lambda current: current.with_changes(state="Disabled"))
+    assert updated is not None
+    updated.config["BatchSize"] = 99
+    found = store.get("u1")
+    assert found is not None and found.config["BatchSize"] == 10
+
+
+def test_region_is_the_function_arns(store: MappingStore) -> None:
+    west = record("u1").with_changes(function_arn="arn:aws:lambda:us-west-2:1:function:f:$LATEST")
+    assert store.insert(west).region == "us-west-2"
+    assert store.insert(record("u2")).region == "us-east-1"

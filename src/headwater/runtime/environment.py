@@ -47,7 +47,9 @@ class FunctionSpec:
     environment: dict[str, str]
     reserved_concurrency: int | None
     revision: str  # changes on every code or configuration update
-    region: str
+    region: str  # the function's region: AWS_REGION, AWS_DEFAULT_REGION, its ARN
+    #: The runtime's name for the function (pools, log file): unique across regions.
+    key: str
 
 
 @dataclass(slots=True)

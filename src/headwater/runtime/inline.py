@@ -70,17 +70,17 @@ class InlineRuntime:
     def invoke(self, spec: FunctionSpec, request: InvocationRequest) -> InvocationResult:
         rid = new_request_id()
         with self._active_lock:
-            active = self._active.get(spec.name, 0)
+            active = self._active.get(spec.key, 0)
             limit = spec.reserved_concurrency
             if limit == 0 or (limit is not None and active >= limit):
                 return throttled(RESERVED_LIMIT, rid)
-            self._active[spec.name] = active + 1
+            self._active[spec.key] = active + 1
         try:
             with self._lock:
                 return self._invoke(spec, request, rid)
         finally:
             with self._active_lock:
-                self._active[spec.name] -= 1
+                self._active[spec.key] -= 1
 
     async def invoke_async(
         self, spec: FunctionSpec, request: InvocationRequest
@@ -88,9 +88,9 @@ class InlineRuntime:
         """Inline calls are plain calls: this runs the handler on the calling loop."""
         return self.invoke(spec, request)
 
-    def drain(self, function_name: str) -> None:
+    def drain(self, function_key: str) -> None:
         with self._lock:
-            self._loaded.pop(function_name, None)
+            self._loaded.pop(function_key, None)
 
     def close(self) -> None:
         with self._lock:
@@ -100,12 +100,12 @@ class InlineRuntime:
         stream = ""
         init_log = ""
         init_ms: float | None = None
-        loaded = self._loaded.get(spec.name)
+        loaded = self._loaded.get(spec.key)
         if loaded is None or loaded[0] != spec.revision:
             stream = log_stream_name()
             handler, init_error, init_ms, init_log = self._load(spec, stream)
             loaded = (spec.revision, handler, init_error, init_ms, stream)
-            self._loaded[spec.name] = loaded
+            self._loaded[spec.key] = loaded
         _, handler, init_error, _, stream = loaded
         context = LambdaContext(
             function_name=spec.name,
@@ -143,7 +143,7 @@ class InlineRuntime:
             status = "timeout"
             ok = False
         if handler is None:
-            self._loaded.pop(spec.name, None)  # like a failed init: retried next time
+            self._loaded.pop(spec.key, None)  # like a failed init: retried next time
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         text = (
             init_log
@@ -160,7 +160,7 @@ class InlineRuntime:
                 status=status,
             )
         )
-        self.logs.append(spec.name, text)
+        self.logs.append(spec.key, text)
         return result_of_run(
             ok, payload, rid, text, log_tail=request.log_tail, duration_ms=duration_ms
         )

@@ -204,7 +204,7 @@ class FunctionRuntime:
                     worker.pending_log = self._on_init(worker, end)
                 ok = worker.ready and worker.init_error is None
                 if not ok and worker.pending_log:
-                    self.logs.append(spec.name, worker.pending_log)
+                    self.logs.append(spec.key, worker.pending_log)
                 self.pools.release(worker, reusable=ok)
                 warm += ok
         return warm
@@ -362,7 +362,7 @@ class FunctionRuntime:
                 ),
             )
         )
-        self.logs.append(spec.name, text)
+        self.logs.append(spec.key, text)
         return result_of_run(
             ok, payload, rid, text, log_tail=request.log_tail, duration_ms=duration_ms
         )
@@ -392,6 +392,8 @@ class EventInvocation:
     enqueued_at: float
     attempt: int = 0
     throttles: int = 0
+    #: The function's region ("" for the environment's).
+    region: str = ""
 
 
 class EventQueue:
@@ -421,9 +423,9 @@ class EventQueue:
         with self._cond:
             self._cond.notify_all()
 
-    def submit(self, function_name: str, payload: bytes) -> None:
+    def submit(self, function_name: str, payload: bytes, region: str = "") -> None:
         """Queue an Event invocation (runs as soon as a dispatcher is free)."""
-        item = EventInvocation(function_name, payload, self._clock.now())
+        item = EventInvocation(function_name, payload, self._clock.now(), region=region)
         with self._cond:
             if self._closed:
                 raise RuntimeError("the function runtime is closed")

@@ -161,7 +161,7 @@ class WorkerPools:
         worker.last_used = time.monotonic()
         stop = True
         with self._lock:
-            pool = self._pools.get(worker.spec.name)
+            pool = self._pools.get(worker.spec.key)
             if pool is not None:
                 pool.busy.discard(worker)
             if (
@@ -178,9 +178,9 @@ class WorkerPools:
                 self._stop_later([worker])
 
     def _pool_for(self, spec: FunctionSpec, retired: list[Worker]) -> FunctionPool:
-        pool = self._pools.get(spec.name)
+        pool = self._pools.get(spec.key)
         if pool is None:
-            pool = self._pools[spec.name] = FunctionPool(spec.revision)
+            pool = self._pools[spec.key] = FunctionPool(spec.revision)
         elif pool.revision != spec.revision:
             # Drain: idle workers of the old revision stop now, busy ones on release.
             pool.revision = spec.revision
@@ -202,11 +202,11 @@ class WorkerPools:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def drain(self, function_name: str, new_revision: str | None = None) -> None:
-        """Stop idle workers of ``function_name``; busy ones stop when they finish."""
+    def drain(self, function_key: str, new_revision: str | None = None) -> None:
+        """Stop idle workers of ``function_key``; busy ones stop when they finish."""
         retired: list[Worker] = []
         with self._lock:
-            pool = self._pools.get(function_name)
+            pool = self._pools.get(function_key)
             if pool is None:
                 return
             retired.extend(pool.idle)
@@ -218,17 +218,17 @@ class WorkerPools:
                 pool.revision = new_revision
             self._stop_later(retired)
 
-    def worker_count(self, function_name: str) -> tuple[int, int]:
+    def worker_count(self, function_key: str) -> tuple[int, int]:
         """(idle, busy) workers of a function."""
         with self._lock:
-            pool = self._pools.get(function_name)
+            pool = self._pools.get(function_key)
             if pool is None:
                 return (0, 0)
             return (len(pool.idle), len(pool.busy) + pool.starting)
 
-    def worker_pids(self, function_name: str) -> list[int]:
+    def worker_pids(self, function_key: str) -> list[int]:
         with self._lock:
-            pool = self._pools.get(function_name)
+            pool = self._pools.get(function_key)
             if pool is None:
                 return []
             return [w.pid for w in [*pool.idle, *pool.busy]]

@@ -6,7 +6,7 @@ DeleteFunction, Put/Get/DeleteFunctionConcurrency and Invoke.
 
 Python API for the ESM engine, the wire layer and users:
 
-- ``resolve_function(ref)`` -> ``FunctionInfo``;
+- ``resolve_function(ref, region=None)`` -> ``FunctionInfo``;
 - ``invoke_function(ref, payload, ...)`` (blocking, any thread) and ``await
   invoke_async(ref, payload, ...)`` (never blocks the loop) -> ``InvocationResult``; a
   missing function is a ``service_error`` result, a throttle a ``throttled`` one;
@@ -14,6 +14,12 @@ Python API for the ESM engine, the wire layer and users:
   from a local directory (boto3's ``Code`` cannot express this), and
   ``update_function_code_from_directory(name, directory)`` to restart it on edited code;
 - ``function_logs(name)``, ``wait_for_event_invocations(timeout)``, ``event_results``.
+
+Functions are regional, like on AWS: a function is (region, name) in headwater's one
+account. Operations use the caller's region (``RequestContext.region``); a full ARN names
+its own region, and one of another region than the caller's is not reachable (AWS's
+``ResourceNotFoundException``). The Python API takes a ``region`` argument (default: the
+ARN's region, else the environment's). Workers run with ``AWS_REGION`` = the function's.
 
 The invoking half (Invoke, ``invoke_function``/``invoke_async``, Event queue, runtime
 lifecycle) is ``InvokeOperations`` in ``invoking.py``. Only ``$LATEST`` exists: versions
@@ -70,6 +76,7 @@ class FunctionInfo:
     """A resolved function reference (what the ESM engine needs to know)."""
 
     name: str
+    region: str
     arn: str  # unqualified
     qualified_arn: str  # as referenced (qualified if the reference was)
     timeout: int
@@ -89,26 +96,61 @@ class FunctionOperations(InvokeOperations):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._functions: FunctionStore = open_function_store(self.env.database)
+        self._functions: FunctionStore = open_function_store(self.env.database, self.env.region)
         self._function_lock = threading.RLock()
-        self._specs: dict[str, FunctionSpec] = {}
+        self._specs: dict[tuple[str, str], FunctionSpec] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _arn(self, name: str, qualifier: str | None = None) -> str:
-        return lambda_function_arn(self.env.region, self.env.account, name, qualifier)
+    def _arn(self, region: str, name: str, qualifier: str | None = None) -> str:
+        return lambda_function_arn(region, self.env.account, name, qualifier)
 
-    def _record(self, ref: str, qualifier: str | None = None) -> tuple[FunctionRecord, str | None]:
+    def _function_key(self, region: str, name: str) -> str:
+        """The runtime's name for a function (worker pools, log file, code directory).
+
+        Functions of the environment's region keep their bare name (``headwater logs
+        NAME`` and existing data directories); others are ``NAME@REGION``.
+        """
+        return name if region == self.env.region else f"{name}@{region}"
+
+    def _locate(
+        self, ref: str, qualifier: str | None = None, region: str | None = None
+    ) -> tuple[check.FunctionRef, str]:
+        """Parse ``ref`` and find its region: the ARN's, else ``region``, else the default.
+
+        An ARN of another region than the caller's ``region`` is not reachable, one of
+        another account is not found (as on AWS).
+        """
         parsed = check.parse_function_ref(ref, qualifier)
-        record = self._functions.get(parsed.name)
+        home = region or self.env.region
+        if parsed.region is not None:
+            if region is not None and parsed.region != region:
+                raise check.user_error(
+                    "ResourceNotFoundException",
+                    f"Functions from '{parsed.region}' are not reachable in this region "
+                    f"('{region}')",
+                    404,
+                )
+            home = parsed.region
+        if parsed.account is not None and parsed.account != self.env.account:
+            raise check.not_found(
+                lambda_function_arn(home, parsed.account, parsed.name, parsed.qualifier)
+            )
+        return parsed, home
+
+    def _record(
+        self, ref: str, qualifier: str | None = None, region: str | None = None
+    ) -> tuple[FunctionRecord, str | None]:
+        parsed, home = self._locate(ref, qualifier, region)
+        record = self._functions.get(home, parsed.name)
         if record is None or parsed.qualifier not in (None, "$LATEST"):
-            raise check.not_found(self._arn(parsed.name, parsed.qualifier))
+            raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
         return record, parsed.qualifier
 
     def _configuration(self, record: FunctionRecord) -> Result:
         config: Result = {
             "FunctionName": record.name,
-            "FunctionArn": self._arn(record.name),
+            "FunctionArn": self._arn(record.region, record.name),
             "Runtime": record.runtime,
             "Role": record.role,
             "Handler": record.handler,
@@ -138,11 +180,11 @@ class FunctionOperations(InvokeOperations):
         return config
 
     def _spec(self, record: FunctionRecord) -> FunctionSpec:
-        spec = self._specs.get(record.name)
+        spec = self._specs.get((record.region, record.name))
         if spec is None or spec.revision != record.revision_id:
             spec = FunctionSpec(
                 name=record.name,
-                arn=self._arn(record.name),
+                arn=self._arn(record.region, record.name),
                 runtime=record.runtime,
                 handler=record.handler,
                 code_dir=record.code_dir,
@@ -151,37 +193,38 @@ class FunctionOperations(InvokeOperations):
                 environment=dict(record.environment),
                 reserved_concurrency=record.reserved_concurrency,
                 revision=record.revision_id,
-                region=self.env.region,
+                region=record.region,
+                key=self._function_key(record.region, record.name),
             )
-            self._specs[record.name] = spec
+            self._specs[(record.region, record.name)] = spec
         return spec
 
-    def _cached_spec(self, name: str) -> FunctionSpec | None:
-        spec = self._specs.get(name)
+    def _cached_spec(self, region: str, name: str) -> FunctionSpec | None:
+        spec = self._specs.get((region, name))
         if spec is not None:
             return spec
-        record = self._functions.get(name)
+        record = self._functions.get(region, name)
         return self._spec(record) if record is not None else None
 
     def _changed(self, record: FunctionRecord) -> None:
         """After an update or delete: forget the cached spec and drain old workers."""
-        self._specs.pop(record.name, None)
-        self._drain(record.name)
+        self._specs.pop((record.region, record.name), None)
+        self._drain(self._function_key(record.region, record.name))
 
-    def _unpack(self, name: str, zip_file: Any) -> function_code.CodeInfo:
+    def _unpack(self, key: str, zip_file: Any) -> function_code.CodeInfo:
         data = as_bytes(zip_file)
-        target = function_code.function_code_root(self.env.data_dir, name) / (
+        target = function_code.function_code_root(self.env.data_dir, key) / (
             "code-" + uuid.uuid4().hex[:16]
         )
         return function_code.unpack_zip(data, target)
 
-    def _code(self, name: str, code: Any) -> function_code.CodeInfo:
+    def _code(self, key: str, code: Any) -> function_code.CodeInfo:
         if not isinstance(code, dict):
             raise check.invalid_parameter("Code is required")
         if code.get("Directory") is not None:
             return function_code.directory_code(code["Directory"])
         if code.get("ZipFile") is not None:
-            return self._unpack(name, code["ZipFile"])
+            return self._unpack(key, code["ZipFile"])
         if code.get("S3Bucket") or code.get("ImageUri"):
             raise check.invalid_parameter(
                 "headwater runs functions from zip bytes (Code={'ZipFile': ...}) or a local "
@@ -193,7 +236,7 @@ class FunctionOperations(InvokeOperations):
 
     @operation("CreateFunction")
     def create_function(self, params: Params, ctx: RequestContext) -> Result:
-        ref = check.parse_function_ref(params.get("FunctionName", ""))
+        ref, region = self._locate(params.get("FunctionName", ""), region=ctx.region)
         if ref.qualifier is not None:
             raise check.invalid_parameter("Unsupported: function names cannot carry a qualifier")
         if params.get("PackageType", "Zip") != "Zip":
@@ -211,11 +254,11 @@ class FunctionOperations(InvokeOperations):
         environment = check.check_environment(params.get("Environment"))
         description = check.check_description(params.get("Description"))
         with self._function_lock:
-            if self._functions.get(ref.name) is not None:
+            if self._functions.get(region, ref.name) is not None:
                 raise check.user_error(
                     "ResourceConflictException", f"Function already exist: {ref.name}", 409
                 )
-            code = self._code(ref.name, params.get("Code"))
+            code = self._code(self._function_key(region, ref.name), params.get("Code"))
             extra: dict[str, Any] = {}
             for key in ("Architectures", "EphemeralStorage", "TracingConfig", "Tags"):
                 if params.get(key) is not None:
@@ -237,9 +280,10 @@ class FunctionOperations(InvokeOperations):
                 last_modified=self.env.clock.now(),
                 revision_id=str(uuid.uuid4()),
                 extra=extra,
+                region=region,
             )
             self._functions.insert(record)
-            self._specs.pop(ref.name, None)
+            self._specs.pop((region, ref.name), None)
         result = self._configuration(record)
         result["_status"] = 201
         return result
@@ -257,12 +301,13 @@ class FunctionOperations(InvokeOperations):
         environment: dict[str, str] | None = None,
         description: str = "",
         reserved_concurrency: int | None = None,
+        region: str | None = None,
     ) -> Result:
         """Create a function whose code is the local ``directory``, used in place.
 
         Returns the FunctionConfiguration. After editing files there, call
         ``update_function_code_from_directory`` (or UpdateFunctionConfiguration) to restart
-        the function's workers on the new code.
+        the function's workers on the new code. ``region`` defaults to the environment's.
         """
         params: Params = {
             "FunctionName": name,
@@ -276,24 +321,27 @@ class FunctionOperations(InvokeOperations):
         }
         if environment:
             params["Environment"] = {"Variables": environment}
-        result = self.create_function(params, self.env.default_context())
+        ctx = RequestContext(region=region or self.env.region, account=self.env.account)
+        result = self.create_function(params, ctx)
         if reserved_concurrency is not None:
             self.put_function_concurrency(
-                {"FunctionName": name, "ReservedConcurrentExecutions": reserved_concurrency},
-                self.env.default_context(),
+                {"FunctionName": name, "ReservedConcurrentExecutions": reserved_concurrency}, ctx
             )
         result.pop("_status", None)
         return result
 
-    def update_function_code_from_directory(self, name: str, directory: str | Path) -> Result:
+    def update_function_code_from_directory(
+        self, name: str, directory: str | Path, *, region: str | None = None
+    ) -> Result:
         """Point a function at (or re-read) a local code directory; drains its workers."""
-        return self.update_function_code(
-            {"FunctionName": name, "Directory": str(directory)}, self.env.default_context()
-        )
+        ctx = RequestContext(region=region or self.env.region, account=self.env.account)
+        return self.update_function_code({"FunctionName": name, "Directory": str(directory)}, ctx)
 
     @operation("GetFunction")
     def get_function(self, params: Params, ctx: RequestContext) -> Result:
-        record, _ = self._record(params.get("FunctionName", ""), params.get("Qualifier"))
+        record, _ = self._record(
+            params.get("FunctionName", ""), params.get("Qualifier"), ctx.region
+        )
         result: Result = {
             "Configuration": self._configuration(record),
             "Code": {"RepositoryType": "S3", "Location": Path(record.code_dir).as_uri()},
@@ -306,7 +354,9 @@ class FunctionOperations(InvokeOperations):
 
     @operation("GetFunctionConfiguration")
     def get_function_configuration(self, params: Params, ctx: RequestContext) -> Result:
-        record, _ = self._record(params.get("FunctionName", ""), params.get("Qualifier"))
+        record, _ = self._record(
+            params.get("FunctionName", ""), params.get("Qualifier"), ctx.region
+        )
         return self._configuration(record)
 
     @operation("ListFunctions")
@@ -323,7 +373,7 @@ class FunctionOperations(InvokeOperations):
                 after = base64.urlsafe_b64decode(marker.encode()).decode()
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 raise check.invalid_parameter("Invalid marker") from None
-        records = self._functions.list(after=after, limit=limit + 1)
+        records = self._functions.list(ctx.region, after=after, limit=limit + 1)
         result: Result = {"Functions": [self._configuration(r) for r in records[:limit]]}
         if len(records) > limit:
             last = records[limit - 1].name
@@ -333,7 +383,7 @@ class FunctionOperations(InvokeOperations):
     @operation("UpdateFunctionCode")
     def update_function_code(self, params: Params, ctx: RequestContext) -> Result:
         with self._function_lock:
-            record, _ = self._record(params.get("FunctionName", ""))
+            record, _ = self._record(params.get("FunctionName", ""), region=ctx.region)
             self._check_revision(record, params.get("RevisionId"))
             code_params = {
                 key: params[key]
@@ -344,7 +394,8 @@ class FunctionOperations(InvokeOperations):
                 if "ZipFile" in code_params:
                     function_code.check_zip(as_bytes(code_params["ZipFile"]))
                 return self._configuration(record)
-            code = self._code(record.name, code_params)
+            key = self._function_key(record.region, record.name)
+            code = self._code(key, code_params)
             updated = record.with_changes(
                 code_dir=code.directory,
                 code_sha256=code.sha256,
@@ -358,13 +409,13 @@ class FunctionOperations(InvokeOperations):
             keep = {code.directory}
             if record.code_source == "zip":
                 keep.add(record.code_dir)  # busy workers may still be importing from it
-            function_code.remove_stale_code(self.env.data_dir, record.name, keep)
+            function_code.remove_stale_code(self.env.data_dir, key, keep)
         return self._configuration(updated)
 
     @operation("UpdateFunctionConfiguration")
     def update_function_configuration(self, params: Params, ctx: RequestContext) -> Result:
         with self._function_lock:
-            record, _ = self._record(params.get("FunctionName", ""))
+            record, _ = self._record(params.get("FunctionName", ""), region=ctx.region)
             self._check_revision(record, params.get("RevisionId"))
             changes = {
                 field: validate(params[key])
@@ -398,16 +449,18 @@ class FunctionOperations(InvokeOperations):
     def delete_function(self, params: Params, ctx: RequestContext) -> Result:
         with self._function_lock:
             record, qualifier = self._record(
-                params.get("FunctionName", ""), params.get("Qualifier")
+                params.get("FunctionName", ""), params.get("Qualifier"), ctx.region
             )
             if qualifier == "$LATEST":
                 raise check.invalid_parameter(
                     "$LATEST version cannot be deleted without deleting the function."
                 )
-            self._functions.delete(record.name)
+            self._functions.delete(record.region, record.name)
             self._changed(record)
             if record.code_source == "zip":
-                function_code.remove_function_code(self.env.data_dir, record.name)
+                function_code.remove_function_code(
+                    self.env.data_dir, self._function_key(record.region, record.name)
+                )
         return {"_status": 204}
 
     # -- concurrency -----------------------------------------------------------------------
@@ -416,15 +469,15 @@ class FunctionOperations(InvokeOperations):
     def put_function_concurrency(self, params: Params, ctx: RequestContext) -> Result:
         value = check.check_reserved_concurrency(params.get("ReservedConcurrentExecutions"))
         with self._function_lock:
-            record, _ = self._record(params.get("FunctionName", ""))
+            record, _ = self._record(params.get("FunctionName", ""), region=ctx.region)
             updated = record.with_changes(reserved_concurrency=value)
             self._functions.replace(updated)
-            self._specs.pop(record.name, None)
+            self._specs.pop((record.region, record.name), None)
         return {"ReservedConcurrentExecutions": value}
 
     @operation("GetFunctionConcurrency")
     def get_function_concurrency(self, params: Params, ctx: RequestContext) -> Result:
-        record, _ = self._record(params.get("FunctionName", ""))
+        record, _ = self._record(params.get("FunctionName", ""), region=ctx.region)
         if record.reserved_concurrency is None:
             return {}
         return {"ReservedConcurrentExecutions": record.reserved_concurrency}
@@ -432,20 +485,26 @@ class FunctionOperations(InvokeOperations):
     @operation("DeleteFunctionConcurrency")
     def delete_function_concurrency(self, params: Params, ctx: RequestContext) -> Result:
         with self._function_lock:
-            record, _ = self._record(params.get("FunctionName", ""))
+            record, _ = self._record(params.get("FunctionName", ""), region=ctx.region)
             self._functions.replace(record.with_changes(reserved_concurrency=None))
-            self._specs.pop(record.name, None)
+            self._specs.pop((record.region, record.name), None)
         return {"_status": 204}
 
     # -- invoke ----------------------------------------------------------------------------
 
-    def resolve_function(self, function_ref: str) -> FunctionInfo:
-        """Resolve a name, partial ARN or ARN (optionally qualified); raises AwsError."""
-        record, qualifier = self._record(function_ref)
+    def resolve_function(self, function_ref: str, region: str | None = None) -> FunctionInfo:
+        """Resolve a name, partial ARN or ARN (optionally qualified); raises AwsError.
+
+        A full ARN is looked up in its own region; a name or partial ARN in ``region``
+        (default: the environment's). With both, they must agree (as for a caller of
+        that region on AWS).
+        """
+        record, qualifier = self._record(function_ref, region=region)
         return FunctionInfo(
             name=record.name,
-            arn=self._arn(record.name),
-            qualified_arn=self._arn(record.name, qualifier),
+            region=record.region,
+            arn=self._arn(record.region, record.name),
+            qualified_arn=self._arn(record.region, record.name, qualifier),
             timeout=record.timeout,
             memory_size=record.memory_size,
             reserved_concurrency=record.reserved_concurrency,

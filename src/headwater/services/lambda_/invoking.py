@@ -45,9 +45,15 @@ class InvokeOperations(Service):
 
     if TYPE_CHECKING:
         # Provided by FunctionOperations.
-        def _arn(self, name: str, qualifier: str | None = None) -> str: ...
+        def _arn(self, region: str, name: str, qualifier: str | None = None) -> str: ...
 
-        def _cached_spec(self, name: str) -> FunctionSpec | None: ...
+        def _locate(
+            self, ref: str, qualifier: str | None = None, region: str | None = None
+        ) -> tuple[check.FunctionRef, str]: ...
+
+        def _cached_spec(self, region: str, name: str) -> FunctionSpec | None: ...
+
+        def _function_key(self, region: str, name: str) -> str: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,12 +67,12 @@ class InvokeOperations(Service):
             int(self.env.options.get("function_log_retention_bytes", DEFAULT_RETENTION_BYTES)),
         )
 
-    def _drain(self, function_name: str) -> None:
+    def _drain(self, function_key: str) -> None:
         """Stop a function's idle workers (busy ones stop when they finish)."""
         if isinstance(self._runtime, InlineRuntime):
-            self._runtime.drain(function_name)
+            self._runtime.drain(function_key)
         elif self._pools is not None:
-            self._pools.drain(function_name)
+            self._pools.drain(function_key)
 
     def _get_runtime(self) -> FunctionRuntime | InlineRuntime:
         runtime = self._runtime
@@ -105,6 +111,7 @@ class InvokeOperations(Service):
         payload: bytes,
         invocation_type: str,
         qualifier: str | None,
+        region: str | None,
         *,
         log_tail: bool,
         client_context: dict[str, Any] | None,
@@ -116,10 +123,10 @@ class InvokeOperations(Service):
         blocking and the asyncio entry points share every check and only differ in how they run.
         """
         try:
-            parsed = check.parse_function_ref(function_ref, qualifier)
-            spec = self._cached_spec(parsed.name)
+            parsed, home = self._locate(function_ref, qualifier, region)
+            spec = self._cached_spec(home, parsed.name)
             if spec is None or parsed.qualifier not in (None, "$LATEST"):
-                raise check.not_found(self._arn(parsed.name, parsed.qualifier))
+                raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
             if invocation_type not in ("RequestResponse", "Event", "DryRun"):
                 raise check.invalid_parameter(f"Invalid invocation type: {invocation_type}")
             limit = MAX_SYNC_PAYLOAD if invocation_type != "Event" else MAX_ASYNC_PAYLOAD
@@ -144,7 +151,7 @@ class InvokeOperations(Service):
             return _service_error(error)
         if invocation_type != "RequestResponse":
             return self._not_run(spec, payload, invocation_type)
-        invoked_arn = self._arn(spec.name, parsed.qualifier)
+        invoked_arn = self._arn(spec.region, spec.name, parsed.qualifier)
         return spec, InvocationRequest(payload, invoked_arn, log_tail, client_context)
 
     def invoke_function(
@@ -156,13 +163,19 @@ class InvokeOperations(Service):
         log_tail: bool = False,
         qualifier: str | None = None,
         client_context: dict[str, Any] | None = None,
+        region: str | None = None,
     ) -> InvocationResult:
-        """Invoke a function and wait for the result (blocking; any thread)."""
+        """Invoke a function and wait for the result (blocking; any thread).
+
+        A full ARN is invoked in its region; a name in ``region`` (default: the
+        environment's). A function that is not there is a ``service_error`` result.
+        """
         prepared = self._prepare(
             function_ref,
             _payload_bytes(payload),
             invocation_type,
             qualifier,
+            region,
             log_tail=log_tail,
             client_context=client_context,
         )
@@ -180,8 +193,10 @@ class InvokeOperations(Service):
         log_tail: bool = False,
         qualifier: str | None = None,
         client_context: dict[str, Any] | None = None,
+        region: str | None = None,
     ) -> InvocationResult:
-        """Invoke a function from any asyncio loop without blocking it."""
+        """Invoke a function from any asyncio loop without blocking it (regions as in
+        ``invoke_function``: the ESM engine passes the mapping's full function ARN)."""
         # No JSON parse of the payload on the loop (the ESM builds it; 6 MB would stall the
         # loop): a malformed payload fails in the worker as an Unhandled decode error.
         prepared = self._prepare(
@@ -189,6 +204,7 @@ class InvokeOperations(Service):
             _payload_bytes(payload),
             invocation_type,
             qualifier,
+            region,
             log_tail=log_tail,
             client_context=client_context,
             check_json=False,
@@ -198,16 +214,16 @@ class InvokeOperations(Service):
         spec, request = prepared
         return _check_response_size(await self._get_runtime().invoke_async(spec, request))
 
-    def prewarm(self, function_ref: str, count: int = 1) -> int:
+    def prewarm(self, function_ref: str, count: int = 1, *, region: str | None = None) -> int:
         """Start ``count`` warm execution environments now (like provisioned concurrency).
 
         Returns how many workers are warm and idle; fewer when reserved concurrency or the
         global worker limit stop it, or init fails. In inline mode nothing is started (0).
         """
-        parsed = check.parse_function_ref(function_ref)
-        spec = self._cached_spec(parsed.name)
+        parsed, home = self._locate(function_ref, region=region)
+        spec = self._cached_spec(home, parsed.name)
         if spec is None:
-            raise check.not_found(self._arn(parsed.name, parsed.qualifier))
+            raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
         runtime = self._get_runtime()
         if isinstance(runtime, InlineRuntime):
             return 0
@@ -218,7 +234,7 @@ class InvokeOperations(Service):
     ) -> InvocationResult:
         """Event (queued) and DryRun (validated only) invocations."""
         if invocation_type == "Event":
-            self._event_queue().submit(spec.name, payload)
+            self._event_queue().submit(spec.name, payload, spec.region)
         return result_without_run("ok", new_request_id())
 
     def _event_queue(self) -> EventQueue:
@@ -230,7 +246,7 @@ class InvokeOperations(Service):
             return self._events
 
     def _run_event(self, item: EventInvocation) -> InvocationResult | None:
-        spec = self._cached_spec(item.function_name)
+        spec = self._cached_spec(item.region or self.env.region, item.function_name)
         if spec is None:
             return None  # deleted meanwhile: the event is dropped
         request = InvocationRequest(item.payload, spec.arn)
@@ -247,9 +263,10 @@ class InvokeOperations(Service):
         events = self._events
         return [] if events is None else list(events.results)
 
-    def function_logs(self, function_name: str) -> str:
+    def function_logs(self, function_name: str, region: str | None = None) -> str:
         """The retained log text of a function (START/END/REPORT and its output)."""
-        return self.function_logs_store.read(function_name)
+        key = self._function_key(region or self.env.region, function_name)
+        return self.function_logs_store.read(key)
 
     @operation("Invoke")
     def invoke(self, params: Params, ctx: RequestContext) -> Result:
@@ -271,6 +288,7 @@ class InvokeOperations(Service):
             log_tail=log_type == "Tail",
             qualifier=params.get("Qualifier"),
             client_context=client_context,
+            region=ctx.region,
         )
         if result.status in ("throttled", "service_error"):
             raise _result_error(result)

@@ -6,6 +6,9 @@ order AWS was observed to apply them (reference §2.5): schema ranges, event sou
 destination, function, source existence, parameter applicability and batching rules, filter
 patterns, duplicates. Bad input never changes stored data.
 
+Mappings are regional, like functions: a mapping belongs to its function's region (the
+caller's when it was created), its ARN says so, and callers of another region do not see it.
+
 Stored state is the settled one (``Enabled``/``Disabled``); the transitional state AWS shows
 (``Creating``, ``Enabling``, ``Disabling``, ``Updating``, ``Deleting``) is what the mutating
 call answers, because headwater's engine applies a change as soon as it is committed.
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.core.arn import Arn, esm_arn
 from headwater.core.errors import AwsError, validation_error
 from headwater.core.ids import new_uuid
+from headwater.core.listeners import Listeners
 from headwater.core.values import as_datetime, as_epoch_seconds
 from headwater.esm.mapping_config import (
     SourceKind,
@@ -50,9 +54,7 @@ class _MappingState:
 
     def __init__(self, store: MappingStore) -> None:
         self.store = store
-        self.listeners: dict[int, MappingListener] = {}
-        self.next_listener = 0
-        self.lock = threading.Lock()
+        self.listeners: Listeners[MappingListener] = Listeners()
 
 
 def not_found() -> AwsError:
@@ -72,7 +74,7 @@ class MappingOperations:
     # Provided by FunctionOperations (runtime); declared for type checking only.
     if TYPE_CHECKING:
 
-        def resolve_function(self, function_ref: str) -> Any: ...
+        def resolve_function(self, function_ref: str, region: str | None = None) -> Any: ...
 
     # ----------------------------------------------------------------- internal API
 
@@ -93,23 +95,10 @@ class MappingOperations:
 
     def add_mapping_listener(self, callback: MappingListener) -> Callable[[], None]:
         """Call ``callback(uuid)`` after each committed mapping change; returns unsubscribe."""
-        state = self._esm()
-        with state.lock:
-            key = state.next_listener
-            state.next_listener += 1
-            state.listeners[key] = callback
-
-        def unsubscribe() -> None:
-            with state.lock:
-                state.listeners.pop(key, None)
-
-        return unsubscribe
+        return self._esm().listeners.add(callback)
 
     def _notify_mapping(self, uuid: str) -> None:
-        state = self._esm()
-        with state.lock:
-            callbacks = list(state.listeners.values())
-        for callback in callbacks:
+        for callback in self._esm().listeners.snapshot():
             callback(uuid)
 
     def list_mapping_records(self) -> list[MappingRecord]:
@@ -121,26 +110,36 @@ class MappingOperations:
 
     def set_mapping_state(self, uuid: str, *, enabled: bool, reason: str) -> None:
         """Lambda-initiated state change (e.g. the source was deleted)."""
-        record = self.mapping_store.get(uuid)
-        if record is None:
-            return
-        self.mapping_store.replace(
-            record.with_changes(
-                state="Enabled" if enabled else "Disabled",
-                state_reason=reason,
-                last_modified=self.env.clock.now(),
-            )
+        now = self.env.clock.now()
+        changed = self.mapping_store.update(
+            uuid,
+            lambda record: record.with_changes(
+                state="Enabled" if enabled else "Disabled", state_reason=reason, last_modified=now
+            ),
         )
-        self._notify_mapping(uuid)
+        if changed is not None:
+            self._notify_mapping(uuid)
 
     def set_processing_result(self, uuid: str, result: str) -> None:
-        """Record ``LastProcessingResult`` (stream mappings)."""
-        record = self.mapping_store.get(uuid)
-        if record is None or record.config.get("LastProcessingResult") == result:
-            return
-        config = dict(record.config)
-        config["LastProcessingResult"] = result
-        self.mapping_store.replace(record.with_changes(config=config))
+        """Record ``LastProcessingResult`` (stream mappings).
+
+        One read-modify-write transaction that changes only that field, so an API update
+        committed meanwhile is never overwritten with the older configuration.
+        """
+
+        def change(record: MappingRecord) -> MappingRecord | None:
+            if record.config.get("LastProcessingResult") == result:
+                return None
+            return record.with_changes(config={**record.config, "LastProcessingResult": result})
+
+        self.mapping_store.update(uuid, change)
+
+    def _regional_record(self, uuid: Any, ctx: RequestContext) -> MappingRecord:
+        """The mapping ``uuid`` as the caller's region sees it (others' are not found)."""
+        record = self.mapping_store.get(str(uuid or ""))
+        if record is None or record.region != ctx.region:
+            raise not_found()
+        return record
 
     # ----------------------------------------------------------------- operations
 
@@ -158,7 +157,7 @@ class MappingOperations:
             raise invalid_parameter(
                 "Unsupported DestinationConfig parameter for given event source mapping type."
             )
-        function = self._resolve_mapping_function(params.get("FunctionName"))
+        function = self._resolve_mapping_function(params.get("FunctionName"), ctx)
         fifo, visibility = self._check_source(kind, source_arn)
         config = build_config(kind, params)
         validate_config(
@@ -192,19 +191,20 @@ class MappingOperations:
 
     @operation("GetEventSourceMapping")
     def get_event_source_mapping(self, params: Params, ctx: RequestContext) -> Result:
-        record = self.mapping_store.get(str(params.get("UUID", "")))
-        if record is None:
-            raise not_found()
-        return _describe(record, ctx)
+        return _describe(self._regional_record(params.get("UUID"), ctx), ctx)
 
     @operation("ListEventSourceMappings")
     def list_event_source_mappings(self, params: Params, ctx: RequestContext) -> Result:
         function_name = None
         if params.get("FunctionName"):
             function_name = _function_name_of(str(params["FunctionName"]))
-        records = self.mapping_store.list(
-            function_name=function_name, source_arn=params.get("EventSourceArn") or None
-        )
+        records = [
+            record
+            for record in self.mapping_store.list(
+                function_name=function_name, source_arn=params.get("EventSourceArn") or None
+            )
+            if record.region == ctx.region
+        ]
         marker = params.get("Marker")
         if marker:
             try:
@@ -223,9 +223,7 @@ class MappingOperations:
     @operation("UpdateEventSourceMapping")
     def update_event_source_mapping(self, params: Params, ctx: RequestContext) -> Result:
         check_ranges(params)
-        record = self.mapping_store.get(str(params.get("UUID", "")))
-        if record is None:
-            raise not_found()
+        record = self._regional_record(params.get("UUID"), ctx)
         kind = source_kind(record.source_arn)
         assert kind is not None
         destination = params.get("DestinationConfig") or {}
@@ -236,7 +234,7 @@ class MappingOperations:
         function_arn, function_name = record.function_arn, record.function_name
         function = None
         if params.get("FunctionName"):
-            function = self._resolve_mapping_function(params["FunctionName"])
+            function = self._resolve_mapping_function(params["FunctionName"], ctx)
             function_arn, function_name = str(function.qualified_arn), str(function.name)
         config = apply_update(kind, record.config, params)
         fifo, visibility = False, None
@@ -271,21 +269,28 @@ class MappingOperations:
             last_modified=self.env.clock.now(),
             config=config,
         )
-        try:
-            self.mapping_store.replace(updated)
-        except KeyError:
-            raise not_found() from None
+
+        def keep_processing_result(current: MappingRecord) -> MappingRecord:
+            # The engine may have recorded a newer LastProcessingResult since the read.
+            if "LastProcessingResult" not in current.config:
+                return updated
+            result = current.config["LastProcessingResult"]
+            return updated.with_changes(config={**updated.config, "LastProcessingResult": result})
+
+        stored = self.mapping_store.update(record.uuid, keep_processing_result)
+        if stored is None:
+            raise not_found()
         self._notify_mapping(record.uuid)
-        response = _describe(updated, ctx)
+        response = _describe(stored, ctx)
         response["State"] = shown
         response["_status"] = 202
         return response
 
     @operation("DeleteEventSourceMapping")
     def delete_event_source_mapping(self, params: Params, ctx: RequestContext) -> Result:
-        uuid = str(params.get("UUID", ""))
-        record = self.mapping_store.get(uuid)
-        if record is None or not self.mapping_store.delete(uuid):
+        record = self._regional_record(params.get("UUID"), ctx)
+        uuid = record.uuid
+        if not self.mapping_store.delete(uuid):
             raise not_found()
         self._notify_mapping(uuid)
         response = _describe(record, ctx)
@@ -295,11 +300,12 @@ class MappingOperations:
 
     # ----------------------------------------------------------------- checks
 
-    def _resolve_mapping_function(self, function_ref: Any) -> Any:
+    def _resolve_mapping_function(self, function_ref: Any, ctx: RequestContext) -> Any:
+        """The function in the caller's region (an ARN of another region does not exist)."""
         if not function_ref:
             raise invalid_parameter("Function does not exist")
         try:
-            return self.resolve_function(str(function_ref))
+            return self.resolve_function(str(function_ref), ctx.region)
         except AwsError as error:
             if error.code in ("ResourceNotFoundException", "InvalidParameterValueException"):
                 raise invalid_parameter("Function does not exist") from None

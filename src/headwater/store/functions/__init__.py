@@ -1,9 +1,15 @@
-"""Function storage: one record per Lambda function (its configuration and code location)."""
+"""Function storage: one record per Lambda function (its configuration and code location).
+
+Functions are regional, like on AWS: a function is identified by its region and name (one
+account per headwater), so the same name may exist in two regions.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
+
+from headwater.core.arn import DEFAULT_REGION
 
 if TYPE_CHECKING:
     from headwater.store.database import MemoryDatabase, SqliteDatabase
@@ -33,6 +39,7 @@ class FunctionRecord:
     last_modified: float
     revision_id: str
     extra: dict[str, Any] = field(default_factory=dict)
+    region: str = DEFAULT_REGION
 
     def with_changes(self, **changes: Any) -> FunctionRecord:
         return replace(self, **changes)
@@ -42,30 +49,38 @@ class FunctionStore(Protocol):
     """Persistence for functions."""
 
     def insert(self, record: FunctionRecord) -> None:
-        """Store a new function; ``KeyError`` if the name is taken."""
+        """Store a new function; ``KeyError`` if its region already has that name."""
         ...
 
     def replace(self, record: FunctionRecord) -> None:
-        """Overwrite an existing function (same name); ``KeyError`` if it is gone."""
+        """Overwrite an existing function (same region and name); ``KeyError`` if it is gone."""
         ...
 
-    def get(self, name: str) -> FunctionRecord | None: ...
+    def get(self, region: str, name: str) -> FunctionRecord | None: ...
 
-    def delete(self, name: str) -> bool:
+    def delete(self, region: str, name: str) -> bool:
         """Remove a function; ``False`` if it did not exist."""
         ...
 
-    def list(self, *, after: str | None = None, limit: int | None = None) -> list[FunctionRecord]:
-        """Functions ordered by name, those named after ``after`` only, at most ``limit``."""
+    def list(
+        self, region: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[FunctionRecord]:
+        """A region's functions ordered by name, those named after ``after``, at most ``limit``."""
         ...
 
 
-def open_function_store(db: SqliteDatabase | MemoryDatabase) -> FunctionStore:
-    """The function store for ``db`` (SQLite or memory)."""
+def open_function_store(
+    db: SqliteDatabase | MemoryDatabase, default_region: str = DEFAULT_REGION
+) -> FunctionStore:
+    """The function store for ``db`` (SQLite or memory).
+
+    ``default_region`` is the region of functions stored before functions were regional
+    (the environment's region: they keep working where they were created).
+    """
     if db.kind == "sqlite":
         from headwater.store.functions.sqlite import SqliteFunctionStore
 
-        return SqliteFunctionStore(db)  # type: ignore[arg-type]
+        return SqliteFunctionStore(db, default_region)  # type: ignore[arg-type]
     from headwater.store.functions.memory import MemoryFunctionStore
 
     return MemoryFunctionStore(db)

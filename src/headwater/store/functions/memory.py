@@ -16,32 +16,38 @@ class MemoryFunctionStore:
 
     def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
         self._db = db
-        self._records: dict[str, FunctionRecord] = {}
+        self._records: dict[tuple[str, str], FunctionRecord] = {}
 
     def insert(self, record: FunctionRecord) -> None:
         with self._db.transaction():
-            if record.name in self._records:
-                raise KeyError(f"function {record.name} already exists")
-            self._records[record.name] = copy.deepcopy(record)
+            key = (record.region, record.name)
+            if key in self._records:
+                raise KeyError(f"function {record.name} already exists in {record.region}")
+            self._records[key] = copy.deepcopy(record)
 
     def replace(self, record: FunctionRecord) -> None:
         with self._db.transaction():
-            if record.name not in self._records:
-                raise KeyError(f"function {record.name} does not exist")
-            self._records[record.name] = copy.deepcopy(record)
+            key = (record.region, record.name)
+            if key not in self._records:
+                raise KeyError(f"function {record.name} does not exist in {record.region}")
+            self._records[key] = copy.deepcopy(record)
 
-    def get(self, name: str) -> FunctionRecord | None:
+    def get(self, region: str, name: str) -> FunctionRecord | None:
         with self._db.transaction():
-            found = self._records.get(name)
+            found = self._records.get((region, name))
             return copy.deepcopy(found) if found is not None else None
 
-    def delete(self, name: str) -> bool:
+    def delete(self, region: str, name: str) -> bool:
         with self._db.transaction():
-            return self._records.pop(name, None) is not None
+            return self._records.pop((region, name), None) is not None
 
-    def list(self, *, after: str | None = None, limit: int | None = None) -> list[FunctionRecord]:
+    def list(
+        self, region: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[FunctionRecord]:
         with self._db.transaction():
-            names = sorted(n for n in self._records if after is None or n > after)
+            names = sorted(
+                n for r, n in self._records if r == region and (after is None or n > after)
+            )
             if limit is not None:
                 names = names[:limit]
-            return [copy.deepcopy(self._records[n]) for n in names]
+            return [copy.deepcopy(self._records[(region, n)]) for n in names]

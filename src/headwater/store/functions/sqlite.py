@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -9,8 +11,7 @@ import orjson
 from headwater.store.database import SqliteDatabase
 from headwater.store.functions import FunctionRecord
 
-_MIGRATIONS = [
-    """
+_V1_TABLE = """
     CREATE TABLE lambda_functions (
         name TEXT PRIMARY KEY,
         runtime TEXT NOT NULL,
@@ -29,14 +30,55 @@ _MIGRATIONS = [
         revision_id TEXT NOT NULL,
         extra BLOB NOT NULL
     )
-    """,
-]
+    """
 
-_COLUMNS = (
+_V1_COLUMNS = (
     "name, runtime, handler, role, code_dir, code_sha256, code_size, code_source, timeout,"
     " memory_size, environment, description, reserved_concurrency, last_modified,"
     " revision_id, extra"
 )
+
+
+def _regional(default_region: str) -> Callable[[sqlite3.Connection], None]:
+    """Migration 2: functions keyed by (region, name); older rows get ``default_region``."""
+
+    def migrate(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            """
+            CREATE TABLE lambda_functions_regional (
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                runtime TEXT NOT NULL,
+                handler TEXT NOT NULL,
+                role TEXT NOT NULL,
+                code_dir TEXT NOT NULL,
+                code_sha256 TEXT NOT NULL,
+                code_size INTEGER NOT NULL,
+                code_source TEXT NOT NULL,
+                timeout INTEGER NOT NULL,
+                memory_size INTEGER NOT NULL,
+                environment BLOB NOT NULL,
+                description TEXT NOT NULL,
+                reserved_concurrency INTEGER,
+                last_modified REAL NOT NULL,
+                revision_id TEXT NOT NULL,
+                extra BLOB NOT NULL,
+                PRIMARY KEY (region, name)
+            )
+            """
+        )
+        conn.execute(
+            f"INSERT INTO lambda_functions_regional(region, {_V1_COLUMNS})"
+            f" SELECT ?, {_V1_COLUMNS} FROM lambda_functions",
+            (default_region,),
+        )
+        conn.execute("DROP TABLE lambda_functions")
+        conn.execute("ALTER TABLE lambda_functions_regional RENAME TO lambda_functions")
+
+    return migrate
+
+
+_COLUMNS = _V1_COLUMNS + ", region"
 
 
 def _row_to_record(row: tuple[Any, ...]) -> FunctionRecord:
@@ -57,6 +99,7 @@ def _row_to_record(row: tuple[Any, ...]) -> FunctionRecord:
         last_modified=row[13],
         revision_id=row[14],
         extra=orjson.loads(row[15]),
+        region=row[16],
     )
 
 
@@ -78,25 +121,27 @@ def _record_to_row(record: FunctionRecord) -> tuple[Any, ...]:
         record.last_modified,
         record.revision_id,
         orjson.dumps(record.extra),
+        record.region,
     )
 
 
 class SqliteFunctionStore:
     """One row per function; environment and extra settings as JSON."""
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: SqliteDatabase, default_region: str) -> None:
         self._db = db
-        db.migrate("functions", _MIGRATIONS)
+        db.migrate("functions", [_V1_TABLE, _regional(default_region)])
 
     def insert(self, record: FunctionRecord) -> None:
         with self._db.transaction():
             if self._db.conn.execute(
-                "SELECT 1 FROM lambda_functions WHERE name = ?", (record.name,)
+                "SELECT 1 FROM lambda_functions WHERE region = ? AND name = ?",
+                (record.region, record.name),
             ).fetchone():
-                raise KeyError(f"function {record.name} already exists")
+                raise KeyError(f"function {record.name} already exists in {record.region}")
             self._db.conn.execute(
                 f"INSERT INTO lambda_functions({_COLUMNS}) VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _record_to_row(record),
             )
 
@@ -107,29 +152,34 @@ class SqliteFunctionStore:
                 "UPDATE lambda_functions SET runtime = ?, handler = ?, role = ?, code_dir = ?,"
                 " code_sha256 = ?, code_size = ?, code_source = ?, timeout = ?, memory_size = ?,"
                 " environment = ?, description = ?, reserved_concurrency = ?,"
-                " last_modified = ?, revision_id = ?, extra = ? WHERE name = ?",
-                (*row[1:], row[0]),
+                " last_modified = ?, revision_id = ?, extra = ? WHERE region = ? AND name = ?",
+                (*row[1:16], record.region, record.name),
             )
             if cursor.rowcount == 0:
-                raise KeyError(f"function {record.name} does not exist")
+                raise KeyError(f"function {record.name} does not exist in {record.region}")
 
-    def get(self, name: str) -> FunctionRecord | None:
+    def get(self, region: str, name: str) -> FunctionRecord | None:
         with self._db.lock:
             row = self._db.conn.execute(
-                f"SELECT {_COLUMNS} FROM lambda_functions WHERE name = ?", (name,)
+                f"SELECT {_COLUMNS} FROM lambda_functions WHERE region = ? AND name = ?",
+                (region, name),
             ).fetchone()
         return _row_to_record(row) if row else None
 
-    def delete(self, name: str) -> bool:
+    def delete(self, region: str, name: str) -> bool:
         with self._db.transaction():
-            cursor = self._db.conn.execute("DELETE FROM lambda_functions WHERE name = ?", (name,))
+            cursor = self._db.conn.execute(
+                "DELETE FROM lambda_functions WHERE region = ? AND name = ?", (region, name)
+            )
             return cursor.rowcount > 0
 
-    def list(self, *, after: str | None = None, limit: int | None = None) -> list[FunctionRecord]:
-        sql = f"SELECT {_COLUMNS} FROM lambda_functions"
-        args: list[Any] = []
+    def list(
+        self, region: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[FunctionRecord]:
+        sql = f"SELECT {_COLUMNS} FROM lambda_functions WHERE region = ?"
+        args: list[Any] = [region]
         if after is not None:
-            sql += " WHERE name > ?"
+            sql += " AND name > ?"
             args.append(after)
         sql += " ORDER BY name"
         if limit is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
+
+from headwater.core.arn import Arn
 
 if TYPE_CHECKING:
     from headwater.store.database import MemoryDatabase, SqliteDatabase
@@ -35,6 +38,20 @@ class MappingRecord:
     def with_changes(self, **changes: Any) -> MappingRecord:
         return replace(self, **changes)
 
+    @property
+    def region(self) -> str:
+        """The mapping's region: its function's (mappings are regional, like functions).
+
+        ``function_arn`` is always a full ARN, so rows stored before regions mattered
+        keep the region they were created in.
+        """
+        parsed = Arn.try_parse(self.function_arn)
+        return parsed.region if parsed is not None else ""
+
+
+#: A read-modify-write step: the new record, or ``None`` to leave the stored one unchanged.
+MappingChange = Callable[[MappingRecord], MappingRecord | None]
+
 
 class MappingStore(Protocol):
     """Persistence for event source mappings."""
@@ -48,6 +65,16 @@ class MappingStore(Protocol):
         ...
 
     def get(self, uuid: str) -> MappingRecord | None: ...
+
+    def update(self, uuid: str, change: MappingChange) -> MappingRecord | None:
+        """Atomically apply ``change`` to the stored mapping (one transaction).
+
+        ``change`` gets the current record and returns the record to store (its ``uuid``
+        and ``seq`` are kept) or ``None`` for no change; it runs under the database lock,
+        so it must be quick and must not call the store. Returns the stored result, or
+        ``None`` if the mapping does not exist.
+        """
+        ...
 
     def delete(self, uuid: str) -> bool:
         """Remove a mapping; ``False`` if it did not exist."""

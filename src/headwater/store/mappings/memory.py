@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from headwater.store.mappings import MappingRecord
+from headwater.store.mappings import MappingChange, MappingRecord
 
 if TYPE_CHECKING:
     from headwater.store.database import MemoryDatabase, SqliteDatabase
@@ -36,6 +36,19 @@ class MemoryMappingStore:
             self._records[record.uuid] = record.with_changes(
                 seq=old.seq, config=copy.deepcopy(record.config)
             )
+
+    def update(self, uuid: str, change: MappingChange) -> MappingRecord | None:
+        with self._db.transaction():
+            current = self._records.get(uuid)
+            if current is None:
+                return None
+            changed = change(current.with_changes(config=copy.deepcopy(current.config)))
+            if changed is not None:
+                current = changed.with_changes(
+                    uuid=uuid, seq=current.seq, config=copy.deepcopy(changed.config)
+                )
+                self._records[uuid] = current
+            return current.with_changes(config=copy.deepcopy(current.config))
 
     def get(self, uuid: str) -> MappingRecord | None:
         with self._db.transaction():

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from headwater.store.database import SqliteDatabase
-from headwater.store.mappings import MappingRecord
+from headwater.store.mappings import MappingChange, MappingRecord
 
 _MIGRATIONS = [
     """
@@ -78,22 +78,40 @@ class SqliteMappingStore:
 
     def replace(self, record: MappingRecord) -> None:
         with self._db.transaction():
-            cursor = self._db.conn.execute(
-                "UPDATE esm_mappings SET source_arn = ?, function_arn = ?, function_name = ?,"
-                " state = ?, state_reason = ?, last_modified = ?, config = ? WHERE uuid = ?",
-                (
-                    record.source_arn,
-                    record.function_arn,
-                    record.function_name,
-                    record.state,
-                    record.state_reason,
-                    record.last_modified,
-                    orjson.dumps(record.config),
-                    record.uuid,
-                ),
-            )
-            if cursor.rowcount == 0:
+            if not self._write(record):
                 raise KeyError(record.uuid)
+
+    def _write(self, record: MappingRecord) -> bool:
+        cursor = self._db.conn.execute(
+            "UPDATE esm_mappings SET source_arn = ?, function_arn = ?, function_name = ?,"
+            " state = ?, state_reason = ?, last_modified = ?, config = ? WHERE uuid = ?",
+            (
+                record.source_arn,
+                record.function_arn,
+                record.function_name,
+                record.state,
+                record.state_reason,
+                record.last_modified,
+                orjson.dumps(record.config),
+                record.uuid,
+            ),
+        )
+        return cursor.rowcount > 0
+
+    def update(self, uuid: str, change: MappingChange) -> MappingRecord | None:
+        with self._db.transaction():
+            row = self._db.conn.execute(
+                f"SELECT {_COLUMNS} FROM esm_mappings WHERE uuid = ?", (uuid,)
+            ).fetchone()
+            if row is None:
+                return None
+            current = _row_to_record(row)
+            changed = change(current)
+            if changed is None:
+                return current
+            stored = changed.with_changes(uuid=uuid, seq=current.seq)
+            self._write(stored)
+            return stored
 
     def get(self, uuid: str) -> MappingRecord | None:
         with self._db.lock:
