@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
-import uuid
+import random
+
+# Message ids, request ids and mapping UUIDs must be unique, not secret. A generator seeded
+# from the OS once per process avoids one getrandom() syscall per id, which was ~8% of the
+# server's CPU on SendMessageBatch (10 ids per call). getrandbits() runs under the GIL, so
+# it is safe from any thread; workers are started with exec (never forked), so no two
+# processes share a seed.
+_random = random.Random(os.urandom(32))
+_VERSION_4 = (0x4 << 76) | (0x2 << 62)
+_CLEAR = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 
 
 def new_uuid() -> str:
     """A random UUID4 string (message ids, mapping UUIDs, request ids)."""
-    return str(uuid.UUID(bytes=os.urandom(16), version=4))
+    h = f"{(_random.getrandbits(128) & _CLEAR) | _VERSION_4:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def request_id() -> str:
