@@ -199,7 +199,13 @@ def workload(name: str, endpoint: str, pid: int, messages: int) -> Result:
     )
 
 
+#: With --pin, servers run on this CPU and the boto3 client on the others.
+SERVER_CPU: int | None = None
+
+
 def start(command: list[str], ready_url: str) -> subprocess.Popen[bytes]:
+    if SERVER_CPU is not None:
+        command = ["taskset", "-c", str(SERVER_CPU), *command]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(ready_url, process)
@@ -290,7 +296,19 @@ def main() -> None:
     parser.add_argument("--moto-messages", type=int, default=500)
     parser.add_argument("--skip-moto", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="runs of fixed/headwater (best)")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="run each server on the last CPU and the boto3 client on the others, so the "
+        "two never share a core (steadier figures on a small shared machine)",
+    )
     args = parser.parse_args()
+    if args.pin:
+        global SERVER_CPU
+        cpus = sorted(os.sched_getaffinity(0))
+        SERVER_CPU = cpus[-1]
+        os.sched_setaffinity(0, set(cpus[:-1]) or {cpus[0]})
+        print(f"pinned: servers on CPU {SERVER_CPU}, client on {sorted(os.sched_getaffinity(0))}")
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         # The machine is shared: alternate the two and keep each one's best run.
