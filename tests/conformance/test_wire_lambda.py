@@ -20,8 +20,9 @@ from tests.conformance.server_process import ServerProcess, aws_cli, headwater_s
 pytestmark = pytest.mark.integration
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-#: Functions live in the server's region (us-east-1 by default), whatever region signed.
-ACCOUNT_PREFIX = "arn:aws:lambda:us-east-1:000000000000:function"
+#: Functions live in the region that signed the request (these clients sign for us-west-2;
+#: the server's default region is us-east-1), as on AWS.
+ACCOUNT_PREFIX = "arn:aws:lambda:us-west-2:000000000000:function"
 
 HANDLER = """
 import json
@@ -35,13 +36,21 @@ def handler(event, context):
 """
 
 SQS_HANDLER = """
+import os
+
 import boto3
 
 def handler(event, context):
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=event["queue"])["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="from the function")
-    return {"url": url}
+    return {
+        "url": url,
+        "region": os.environ["AWS_REGION"],
+        "default_region": os.environ["AWS_DEFAULT_REGION"],
+        "client_region": sqs.meta.region_name,
+        "invoked_arn": context.invoked_function_arn,
+    }
 """
 
 
@@ -87,7 +96,7 @@ def echo(lam: Any) -> str:
     return "echo"
 
 
-def test_function_crud(lam: Any) -> None:
+def test_function_crud(lam: Any, server: ServerProcess) -> None:
     created = lam.create_function(
         FunctionName="crud",
         Runtime="python3.12",
@@ -108,6 +117,19 @@ def test_function_crud(lam: Any) -> None:
         )
     for ref in ("crud", "000000000000:function:crud", f"{ACCOUNT_PREFIX}:crud"):
         assert lam.get_function(FunctionName=ref)["Configuration"]["FunctionName"] == "crud"
+    # invisible from another region, by name or by ARN (AWS's errors)
+    east = _client(server, "lambda", region="us-east-1")
+    with pytest.raises(east.exceptions.ResourceNotFoundException) as excinfo:
+        east.get_function(FunctionName="crud")
+    assert excinfo.value.response["Error"]["Message"] == (
+        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:crud"
+    )
+    with pytest.raises(east.exceptions.ResourceNotFoundException) as excinfo:
+        east.get_function(FunctionName=f"{ACCOUNT_PREFIX}:crud")
+    assert excinfo.value.response["Error"]["Message"] == (
+        "Functions from 'us-west-2' are not reachable in this region ('us-east-1')"
+    )
+    assert "crud" not in [f["FunctionName"] for f in east.list_functions()["Functions"]]
     config = lam.get_function_configuration(FunctionName="crud")
     assert config["Handler"] == "app.handler"
     assert "crud" in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
@@ -172,6 +194,9 @@ def test_event_source_mapping_api(lam: Any, echo: str, server: ServerProcess) ->
     uuid = created["UUID"]
     assert created["EventSourceArn"] == arn
     assert created["FunctionArn"] == f"{ACCOUNT_PREFIX}:{echo}"
+    assert created["EventSourceMappingArn"] == (
+        f"arn:aws:lambda:us-west-2:000000000000:event-source-mapping:{uuid}"
+    )
     assert created["BatchSize"] == 5
     assert created["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     with pytest.raises(lam.exceptions.ResourceConflictException):
@@ -181,6 +206,10 @@ def test_event_source_mapping_api(lam: Any, echo: str, server: ServerProcess) ->
     assert got["LastModified"].year >= 2024  # epoch seconds parsed to datetime
     listed = lam.list_event_source_mappings(FunctionName=echo, EventSourceArn=arn)
     assert [m["UUID"] for m in listed["EventSourceMappings"]] == [uuid]
+    east = _client(server, "lambda", region="us-east-1")
+    assert east.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"] == []
+    with pytest.raises(east.exceptions.ResourceNotFoundException):
+        east.get_event_source_mapping(UUID=uuid)
     updated = lam.update_event_source_mapping(UUID=uuid, BatchSize=7)
     assert updated["BatchSize"] == 7
     assert updated["ResponseMetadata"]["HTTPStatusCode"] == 202
@@ -192,9 +221,12 @@ def test_event_source_mapping_api(lam: Any, echo: str, server: ServerProcess) ->
 
 
 def test_function_calls_boto3_without_endpoint(lam: Any, server: ServerProcess) -> None:
-    # function workers run in the server's region (AWS_REGION=us-east-1)
-    sqs = _client(server, "sqs", region="us-east-1")
+    # The function is created in us-west-2, so its worker runs with AWS_REGION=us-west-2
+    # and boto3.client("sqs") finds the us-west-2 queue, not the us-east-1 one of that name.
+    sqs = _client(server, "sqs")
     url = sqs.create_queue(QueueName="from-function")["QueueUrl"]
+    east_sqs = _client(server, "sqs", region="us-east-1")
+    east_url = east_sqs.create_queue(QueueName="from-function")["QueueUrl"]
     lam.create_function(
         FunctionName="caller",
         Runtime="python3.12",
@@ -207,8 +239,12 @@ def test_function_calls_boto3_without_endpoint(lam: Any, server: ServerProcess) 
     payload = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, payload
     assert payload["url"].endswith("/000000000000/from-function")
+    assert payload["region"] == payload["default_region"] == payload["client_region"]
+    assert payload["region"] == "us-west-2"
+    assert payload["invoked_arn"] == f"{ACCOUNT_PREFIX}:caller"
     messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
     assert messages[0]["Body"] == "from the function"
+    assert "Messages" not in east_sqs.receive_message(QueueUrl=east_url)
 
 
 def test_cli_lambda_operations(server: ServerProcess, tmp_path: Path) -> None:

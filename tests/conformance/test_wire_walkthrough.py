@@ -116,6 +116,10 @@ def test_cli_walkthrough_good_order_processed_failing_order_in_dlq(
         json.dumps({"Variables": {"OUT_DIR": str(out_dir)}}),
     ).json()
     assert function["State"] == "Active"
+    # the CLI is configured for us-west-2: the function is a us-west-2 one
+    assert function["FunctionArn"] == (
+        "arn:aws:lambda:us-west-2:000000000000:function:process-orders"
+    )
 
     # 4. the mapping, with partial batch responses
     mapping = aws_cli(
@@ -132,6 +136,10 @@ def test_cli_walkthrough_good_order_processed_failing_order_in_dlq(
         "ReportBatchItemFailures",
     ).json()
     assert mapping["BatchSize"] == 5
+    assert mapping["FunctionArn"] == function["FunctionArn"]
+    assert mapping["EventSourceMappingArn"].startswith(
+        "arn:aws:lambda:us-west-2:000000000000:event-source-mapping:"
+    )
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
     # 5. one good and one failing order, through the AWS URL form
