@@ -289,6 +289,15 @@ def test_a_field_repeated_inside_or_follows_document_order() -> None:
     assert not matches({"$or": [{"a": [""]}, {"a": [None]}], "a": ["0"]}, event)
 
 
+def test_an_open_ended_range_at_the_number_limit_is_empty_and_rejected() -> None:
+    # EventBridge builds ">= x" as the range [x, 5e9]; at x = 5e9 it is empty.
+    with pytest.raises(InvalidPatternError, match="Bottom must be less than top"):
+        compile_pattern({"n": [{"numeric": [">=", 5e9]}]})
+    with pytest.raises(InvalidPatternError, match="Bottom must be less than top"):
+        compile_pattern({"n": [{"numeric": ["<=", -5e9]}]})
+    assert matches({"n": [{"numeric": ["=", 5e9]}]}, {"n": 5e9})
+
+
 def test_event_as_text_or_bytes() -> None:
     matcher = compile_pattern('{"f": [{"prefix": "a"}]}')
     assert matcher.matches('{"f": "abc"}')

@@ -158,8 +158,12 @@ def rule_for(value: Any, choice: int) -> Any:
     options = [value, {"exists": True}]
     if -5e9 <= value <= 5e9:
         options.append({"numeric": ["=", value]})
-        options.append({"numeric": [">=", value]})
-        options.append({"numeric": ["<=", value]})
+        # At the +-5e9 limit these ranges are empty, which EventBridge rejects
+        # ("Bottom must be less than top"; pinned in test_filtering.py).
+        if value < 5e9:
+            options.append({"numeric": [">=", value]})
+        if value > -5e9:
+            options.append({"numeric": ["<=", value]})
         if value + 1 <= 5e9 and value - 1 >= -5e9:
             options.append({"numeric": [">", value - 1, "<", value + 1]})
         if value != 0:

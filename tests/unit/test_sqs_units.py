@@ -140,15 +140,3 @@ def test_attribute_codec_and_selection() -> None:
     assert select_attributes(attributes, [".*"]) == attributes
     assert set(select_attributes(attributes, ["p.*", "s"])) == {"p.one", "s"}
     assert select_attributes(attributes, None) == {}
-
-
-def test_message_ids_are_uuid4() -> None:
-    import uuid
-
-    from headwater.services.sqs.message_operations import new_message_id
-
-    ids = {new_message_id() for _ in range(1000)}
-    assert len(ids) == 1000
-    for text in list(ids)[:50]:
-        parsed = uuid.UUID(text)
-        assert parsed.version == 4 and str(parsed) == text
