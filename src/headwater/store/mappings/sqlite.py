@@ -46,6 +46,35 @@ def _row_to_record(row: tuple[Any, ...]) -> MappingRecord:
     )
 
 
+#: Columns written from a MappingRecord (besides the uuid key), in ``_values`` order.
+_WRITTEN = (
+    "source_arn",
+    "function_arn",
+    "function_name",
+    "state",
+    "state_reason",
+    "last_modified",
+    "config",
+)
+_INSERT = (
+    f"INSERT INTO esm_mappings(uuid, {', '.join(_WRITTEN)})"
+    f" VALUES ({', '.join('?' * (len(_WRITTEN) + 1))})"
+)
+_UPDATE = f"UPDATE esm_mappings SET {', '.join(c + ' = ?' for c in _WRITTEN)} WHERE uuid = ?"
+
+
+def _values(record: MappingRecord) -> tuple[Any, ...]:
+    return (
+        record.source_arn,
+        record.function_arn,
+        record.function_name,
+        record.state,
+        record.state_reason,
+        record.last_modified,
+        orjson.dumps(record.config),
+    )
+
+
 class SqliteMappingStore:
     """One row per mapping; the configuration is a JSON document."""
 
@@ -59,20 +88,7 @@ class SqliteMappingStore:
                 "SELECT 1 FROM esm_mappings WHERE uuid = ?", (record.uuid,)
             ).fetchone():
                 raise KeyError(f"mapping {record.uuid} already exists")
-            cursor = self._db.conn.execute(
-                "INSERT INTO esm_mappings(uuid, source_arn, function_arn, function_name, state,"
-                " state_reason, last_modified, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.uuid,
-                    record.source_arn,
-                    record.function_arn,
-                    record.function_name,
-                    record.state,
-                    record.state_reason,
-                    record.last_modified,
-                    orjson.dumps(record.config),
-                ),
-            )
+            cursor = self._db.conn.execute(_INSERT, (record.uuid, *_values(record)))
             seq = cursor.lastrowid
         return record.with_changes(seq=seq)
 
@@ -82,20 +98,7 @@ class SqliteMappingStore:
                 raise KeyError(record.uuid)
 
     def _write(self, record: MappingRecord) -> bool:
-        cursor = self._db.conn.execute(
-            "UPDATE esm_mappings SET source_arn = ?, function_arn = ?, function_name = ?,"
-            " state = ?, state_reason = ?, last_modified = ?, config = ? WHERE uuid = ?",
-            (
-                record.source_arn,
-                record.function_arn,
-                record.function_name,
-                record.state,
-                record.state_reason,
-                record.last_modified,
-                orjson.dumps(record.config),
-                record.uuid,
-            ),
-        )
+        cursor = self._db.conn.execute(_UPDATE, (*_values(record), record.uuid))
         return cursor.rowcount > 0
 
     def update(self, uuid: str, change: MappingChange) -> MappingRecord | None:
