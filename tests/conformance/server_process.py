@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +26,31 @@ CLIENT_ENV = {
     "AWS_DEFAULT_REGION": "us-west-2",
     "AWS_REGION": "us-west-2",
 }
+
+
+def zip_of(source: str, name: str = "app.py") -> bytes:
+    """A function zip with one module."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+def boto_client(
+    endpoint: str, service: str, region: str = "us-west-2", *, attempts: int = 1
+) -> Any:
+    """A boto3 client for a test server: dummy credentials, few retries, long reads."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=CLIENT_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CLIENT_ENV["AWS_SECRET_ACCESS_KEY"],
+        config=Config(retries={"max_attempts": attempts}, read_timeout=60),
+    )
 
 
 @dataclass

@@ -5,23 +5,25 @@ have the shape AWS recorded (``esm-aws-observed.json``, placeholders are wildcar
 from __future__ import annotations
 
 import base64
-import io
 import json
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from headwater.esm.batching import PendingRecord
 from headwater.esm.streams.destinations import failure_record
 from headwater.esm.streams.source import LocalKinesisSource
 from headwater.esm.streams.stream_settle import Discard
-from tests.conformance.server_process import ServerProcess, aws_cli, headwater_server
+from tests.conformance.server_process import (
+    ServerProcess,
+    aws_cli,
+    boto_client,
+    headwater_server,
+    zip_of,
+)
 from tests.conftest import SHARED
 
 pytestmark = pytest.mark.integration
@@ -64,13 +66,6 @@ def same_shape(ours: Any, recorded: Any, path: str = "$") -> list[str]:
     return [] if ours == recorded else [f"{path}: {ours!r} != {recorded!r}"]
 
 
-def zip_of(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     # 10x clock: the retry backoffs (1 s, 2 s) pass in a fraction of a second
@@ -79,14 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def client(server: ServerProcess, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name="us-west-2",
-        aws_access_key_id="AKIDHEADWATERTEST",
-        aws_secret_access_key="secret",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return boto_client(server.endpoint, service)
 
 
 def test_cli_mapping_sends_the_poison_batch_to_the_destination(

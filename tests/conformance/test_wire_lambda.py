@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conformance.server_process import ServerProcess, aws_cli, headwater_server
+from tests.conformance.server_process import (
+    ServerProcess,
+    aws_cli,
+    boto_client,
+    headwater_server,
+    zip_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -54,13 +56,6 @@ def handler(event, context):
 """
 
 
-def zip_of(source: str, name: str = "app.py") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, source)
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     with headwater_server(tmp_path_factory.mktemp("lambda-wire")) as running:
@@ -68,14 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def _client(server: ServerProcess, service: str, region: str = "us-west-2") -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name=region,
-        aws_access_key_id="AKIDHEADWATERTEST",
-        aws_secret_access_key="secret",
-        config=Config(retries={"max_attempts": 1}, read_timeout=60),
-    )
+    return boto_client(server.endpoint, service, region)
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,13 @@ and a restarted server resumes the mapping."""
 
 from __future__ import annotations
 
-import io
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.conformance.server_process import ServerProcess, headwater_server
+from tests.conformance.server_process import ServerProcess, boto_client, headwater_server, zip_of
 
 pytestmark = pytest.mark.integration
 
@@ -27,21 +24,8 @@ def handler(event, context):
 """
 
 
-def zip_of(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
 def client(server: ServerProcess, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name="us-west-2",
-        aws_access_key_id="AKIDHEADWATERTEST",
-        aws_secret_access_key="secret",
-    )
+    return boto_client(server.endpoint, service, attempts=3)
 
 
 def journal_lines(path: Path, count: int, deadline_s: float = 30.0) -> list[str]:

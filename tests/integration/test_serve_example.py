@@ -7,25 +7,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-import boto3
 import pytest
 
-from tests.conformance.server_process import headwater_server
+from tests.conformance.server_process import boto_client, headwater_server
 
 pytestmark = pytest.mark.integration
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "orders"
 
 
-def client(service: str, endpoint: str):  # type: ignore[no-untyped-def]
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+def client(service: str, endpoint: str) -> Any:
+    return boto_client(endpoint, service, "us-east-1")
 
 
 def test_serve_example_processes_good_orders_and_dead_letters_bad_ones(tmp_path: Path) -> None:
