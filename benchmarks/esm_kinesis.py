@@ -17,9 +17,7 @@ Prints:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,15 +33,7 @@ import boto3
 from botocore.config import Config
 
 from headwater import Headwater
-
-NOOP = """
-import time
-
-def handler(event, context):
-    if "warm" in event:  # benchmark set-up only: hold the worker so others start
-        time.sleep(event["warm"])
-    return None
-"""
+from measure import NOOP_HANDLER, free_port, percentile, process_cpu_seconds
 
 LATENCY = """
 import base64, os, time
@@ -60,20 +50,7 @@ def handler(event, context):
     OUT.flush()
 """
 
-TICKS = os.sysconf("SC_CLK_TCK")
 PER_CALL = 500
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_http(url: str, process: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:
@@ -219,7 +196,7 @@ def python_put(base: Path, total: int) -> float:
 
 def end_to_end(base: Path, total: int) -> tuple[float, float, int]:
     """Records/s from engine start until every record of a 4-shard backlog was invoked."""
-    hw = setup(base / "e2e", base / "code-noop", NOOP, None)
+    hw = setup(base / "e2e", base / "code-noop", NOOP_HANDLER, None)
     try:
         client = hw.client("kinesis", validate=False)
         client.create_stream(StreamName="e2e", ShardCount=4)
@@ -284,10 +261,6 @@ def latency(base: Path, rate: float, seconds: float) -> list[float]:
         hw.close()
     values = [float(line) for line in out.read_text().split()]
     return sorted(values[len(values) // 10 :])  # drop the first 10 %: warm-up
-
-
-def percentile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def main() -> None:

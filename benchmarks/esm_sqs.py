@@ -13,7 +13,6 @@ SQS receive/delete loop (no engine, no function) and direct blocking invokes.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import threading
@@ -23,15 +22,7 @@ from typing import Any
 
 from headwater import Headwater
 from headwater.testing import wait_for_drain
-
-NOOP = """
-import time
-
-def handler(event, context):
-    if "warm" in event:  # benchmark set-up only: hold the worker so others start
-        time.sleep(event["warm"])
-    return None
-"""
+from measure import NOOP_HANDLER, percentile, tree_cpu_seconds
 
 LATENCY = """
 import json, os, time
@@ -47,24 +38,6 @@ def handler(event, context):
         OUT.write(f"{now - float(record['body'])}\\n")
     OUT.flush()
 """
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu_seconds() -> float:
-    """CPU seconds of this process and its live children (the function workers)."""
-    total = time.process_time()
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1] == me:  # ppid
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
 
 
 def setup(data_dir: Path, code: Path, handler_source: str, env: dict[str, str] | None) -> Any:
@@ -106,7 +79,7 @@ def warm(hw: Headwater, workers: int = 8) -> None:
 
 def drain_rate(base: Path, batch_size: int, count: int) -> tuple[float, float, int]:
     """Messages/s and CPU s/message to drain a ``count`` backlog; and invocations made."""
-    hw, url, arn = setup(base / f"drain{batch_size}", base / "code-noop", NOOP, None)
+    hw, url, arn = setup(base / f"drain{batch_size}", base / "code-noop", NOOP_HANDLER, None)
     try:
         fill(hw, url, count)
         warm(hw)
@@ -160,7 +133,7 @@ def latency(base: Path, rate: float, seconds: float) -> list[float]:
 
 def baseline_queue(base: Path, count: int) -> float:
     """Ceiling for the engine's queue work: receive + delete batches of 100, no invoke."""
-    hw, url, arn = setup(base / "baseline", base / "code-noop", NOOP, None)
+    hw, url, arn = setup(base / "baseline", base / "code-noop", NOOP_HANDLER, None)
     try:
         fill(hw, url, count)
         sqs = hw.sqs
@@ -177,7 +150,7 @@ def baseline_queue(base: Path, count: int) -> float:
 
 def baseline_invoke(base: Path, count: int) -> float:
     """Ceiling for BatchSize 1: blocking invokes of the no-op function, one at a time."""
-    hw, _url, _arn = setup(base / "invoke", base / "code-noop", NOOP, None)
+    hw, _url, _arn = setup(base / "invoke", base / "code-noop", NOOP_HANDLER, None)
     try:
         warm(hw)
         payload = b'{"Records": [{"body": "x"}]}'
@@ -187,10 +160,6 @@ def baseline_invoke(base: Path, count: int) -> float:
         return count / (time.perf_counter() - t0)
     finally:
         hw.close()
-
-
-def percentile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def main() -> None:

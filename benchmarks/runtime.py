@@ -32,8 +32,8 @@ from pathlib import Path
 import orjson
 
 from headwater import Headwater
+from measure import percentile, process_cpu_seconds
 
-CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 PAYLOAD = orjson.dumps({"data": "x" * 1000})  # ~1 KB event
 
 HANDLER = "def handler(event, context):\n    return event\n"
@@ -57,12 +57,6 @@ while True:
 """
 
 
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICK
-
-
 def baseline(n: int) -> tuple[list[float], float]:
     """Raw pipe echo round trips (seconds each) and CPU seconds per round trip."""
     to_child_r, to_child_w = os.pipe()
@@ -77,7 +71,7 @@ def baseline(n: int) -> tuple[list[float], float]:
     message = header.pack(len(PAYLOAD)) + PAYLOAD
     times = []
     cpu_parent = time.process_time()
-    cpu_child = cpu_seconds(child.pid)
+    cpu_child = process_cpu_seconds(child.pid)
     for _ in range(n):
         started = time.perf_counter()
         os.write(to_child_w, message)
@@ -85,16 +79,11 @@ def baseline(n: int) -> tuple[list[float], float]:
         while len(got) < len(message):
             got += os.read(from_child_r, 65536)
         times.append(time.perf_counter() - started)
-    cpu = (time.process_time() - cpu_parent) + (cpu_seconds(child.pid) - cpu_child)
+    cpu = (time.process_time() - cpu_parent) + (process_cpu_seconds(child.pid) - cpu_child)
     os.close(to_child_w)
     child.wait()
     os.close(from_child_r)
     return times, cpu / n
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def cold_starts(hw: Headwater, code: Path, runs: int) -> tuple[list[float], list[float]]:
@@ -134,7 +123,7 @@ def warm_rate(hw: Headwater, name: str, threads: int, n: int) -> tuple[float, li
             if result.status != "ok":
                 errors.append(result)
 
-    workers_cpu = sum(cpu_seconds(pid) for pid in pids)
+    workers_cpu = sum(process_cpu_seconds(pid) for pid in pids)
     parent_cpu = time.process_time()
     started = time.perf_counter()
     callers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
@@ -143,7 +132,9 @@ def warm_rate(hw: Headwater, name: str, threads: int, n: int) -> tuple[float, li
     for caller in callers:
         caller.join()
     elapsed = time.perf_counter() - started
-    cpu = (time.process_time() - parent_cpu) + (sum(cpu_seconds(pid) for pid in pids) - workers_cpu)
+    cpu = (time.process_time() - parent_cpu) + (
+        sum(process_cpu_seconds(pid) for pid in pids) - workers_cpu
+    )
     assert not errors, errors[:3]
     total = per_thread * threads
     return total / elapsed, [x for own in latencies for x in own], cpu / total
@@ -165,12 +156,14 @@ def async_rate(hw: Headwater, name: str, tasks: int, n: int) -> tuple[float, flo
 
         await asyncio.gather(*(one() for _ in range(tasks)))
 
-    workers_cpu = sum(cpu_seconds(pid) for pid in pids)
+    workers_cpu = sum(process_cpu_seconds(pid) for pid in pids)
     parent_cpu = time.process_time()
     started = time.perf_counter()
     asyncio.run(run())
     elapsed = time.perf_counter() - started
-    cpu = (time.process_time() - parent_cpu) + (sum(cpu_seconds(pid) for pid in pids) - workers_cpu)
+    cpu = (time.process_time() - parent_cpu) + (
+        sum(process_cpu_seconds(pid) for pid in pids) - workers_cpu
+    )
     return per_task * tasks / elapsed, cpu / (per_task * tasks)
 
 

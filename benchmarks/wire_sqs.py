@@ -16,7 +16,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,10 +31,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from measure import free_port, process_cpu_seconds
+
 HERE = Path(__file__).resolve().parent
 THREADS = 4
 BODY = "x" * 200
-CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """A server's CPU seconds, including any children it has reaped."""
+    return process_cpu_seconds(pid, reaped_children=True)
 
 
 @dataclass
@@ -62,20 +67,6 @@ class Result:
     receive: Phase
     p50_ms: float
     p99_ms: float
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` and its waited-for children, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # fields[11..14] = utime, stime, cutime, cstime (after the pid and comm fields)
-    return sum(int(v) for v in fields[11:15]) / CLOCK_TICK
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], deadline_s: float = 60) -> None:
@@ -141,9 +132,9 @@ def workload(name: str, endpoint: str, pid: int, messages: int) -> Result:
             requests += 1
         return sent, requests
 
-    cpu0 = process_cpu_seconds(pid)
+    cpu0 = server_cpu_seconds(pid)
     sent, send_requests, send_seconds = run_threads(send, clients)
-    send_phase = Phase(sent, send_requests, send_seconds, process_cpu_seconds(pid) - cpu0)
+    send_phase = Phase(sent, send_requests, send_seconds, server_cpu_seconds(pid) - cpu0)
 
     remaining = [sent]
     lock = threading.Lock()
@@ -174,10 +165,13 @@ def workload(name: str, endpoint: str, pid: int, messages: int) -> Result:
                 remaining[0] -= len(batch)
         return received, requests
 
-    cpu0 = process_cpu_seconds(pid)
+    cpu0 = server_cpu_seconds(pid)
     received, receive_requests, receive_seconds = run_threads(receive, clients)
     receive_phase = Phase(
-        received, receive_requests, receive_seconds, process_cpu_seconds(pid) - cpu0
+        received,
+        receive_requests,
+        receive_seconds,
+        server_cpu_seconds(pid) - cpu0,
     )
 
     latencies = []
