@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -27,11 +28,22 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+@pytest.fixture
+def hw_options() -> dict[str, Any]:
+    """Extra ``Headwater(...)`` options for ``hw``; a test module overrides this fixture."""
+    return {}
+
+
 @pytest.fixture(params=["memory", "sqlite"])
-def hw(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Iterator[Headwater]:
+def hw(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: ManualClock,
+    hw_options: dict[str, Any],
+) -> Iterator[Headwater]:
     """A Headwater on each store, with a ManualClock."""
     data_dir = None if request.param == "memory" else tmp_path / "data"
-    app = Headwater(data_dir=data_dir, clock=clock)
+    app = Headwater(data_dir=data_dir, clock=clock, **hw_options)
     try:
         yield app
     finally:

@@ -66,15 +66,10 @@ def make_queue(hw: Headwater, name: str = "jobs") -> tuple[str, str]:
     return url, arn
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def hw(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Any:
-    """An inline-functions Headwater on memory and on SQLite, with a ManualClock."""
-    data_dir = None if request.param == "memory" else tmp_path / "data"
-    app = Headwater(data_dir=data_dir, clock=clock, functions="inline")
-    try:
-        yield app
-    finally:
-        app.close()
+@pytest.fixture
+def hw_options() -> dict[str, Any]:
+    """``hw`` (tests/conftest.py) runs functions inline here."""
+    return {"functions": "inline"}
 
 
 def test_orders_example_end_to_end(hw: Headwater, tmp_path: Path, clock: ManualClock) -> None:

@@ -45,15 +45,10 @@ def handler(event, context):
 """
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def hw(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Any:
-    """Inline functions on memory and on SQLite (the server default region is us-east-1)."""
-    data_dir = None if request.param == "memory" else tmp_path / "data"
-    app = Headwater(data_dir=data_dir, clock=clock, functions="inline")
-    try:
-        yield app
-    finally:
-        app.close()
+@pytest.fixture
+def hw_options() -> dict[str, Any]:
+    """``hw`` (tests/conftest.py) runs functions inline here; the default region is us-east-1."""
+    return {"functions": "inline"}
 
 
 @pytest.fixture

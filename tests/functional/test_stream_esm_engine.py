@@ -31,16 +31,10 @@ def handler(event, context):
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/clicks"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def hw(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Any:
-    data_dir = None if request.param == "memory" else tmp_path / "data"
-    app = Headwater(
-        data_dir=data_dir, clock=clock, functions="inline", esm_stream_retry_backoff=0.5
-    )
-    try:
-        yield app
-    finally:
-        app.close()
+@pytest.fixture
+def hw_options() -> dict[str, Any]:
+    """``hw`` (tests/conftest.py) runs functions inline, with a short stream retry backoff."""
+    return {"functions": "inline", "esm_stream_retry_backoff": 0.5}
 
 
 def deploy(hw: Headwater, tmp_path: Path) -> Path:
