@@ -50,7 +50,7 @@ def setup(data_dir: Path, code: Path, handler_source: str, env: dict[str, str] |
     url = hw.client("sqs").create_queue(QueueName="bench", Attributes={"VisibilityTimeout": "60"})[
         "QueueUrl"
     ]
-    arn = hw.sqs.queue_info(f"arn:aws:sqs:{hw.env.region}:{hw.env.account}:bench").arn
+    arn = hw.service("sqs").queue_info(f"arn:aws:sqs:{hw.env.region}:{hw.env.account}:bench").arn
     return hw, url, arn
 
 
@@ -136,7 +136,7 @@ def baseline_queue(base: Path, count: int) -> float:
     hw, url, arn = setup(base / "baseline", base / "code-noop", NOOP_HANDLER, None)
     try:
         fill(hw, url, count)
-        sqs = hw.sqs
+        sqs = hw.service("sqs")
         t0 = time.perf_counter()
         done = 0
         while done < count:

@@ -79,7 +79,7 @@ def _read_shard_reader(hw: Headwater, arn: str) -> Callable[[str], int]:
         after = None
         count = 0
         while True:
-            records, _ = hw.kinesis.read_shard(arn, shard, after, 10_000)
+            records, _ = hw.service("kinesis").read_shard(arn, shard, after, 10_000)
             if not records:
                 return count
             count += len(records)
@@ -95,7 +95,7 @@ def run(store: str, total: int, shards: int, size: int) -> None:
     with Headwater(data_dir=data_dir) as hw:
         client = hw.client("kinesis")
         raw = hw.client("kinesis", validate=False)
-        service = hw.kinesis
+        service = hw.service("kinesis")
         for name in ("api", "novalidate", "service"):
             client.create_stream(StreamName=name, ShardCount=shards)
         _measure(

@@ -19,8 +19,8 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-#: ../shared next to the project root: AWS-recorded conformance data lives there.
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: AWS-recorded conformance data, copied into the repository (see data/NOTICE).
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from headwater.client import ServiceClient
+from headwater.client import LambdaClient, ServiceClient
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
 from headwater.core.clock import Clock, ScaledClock, SystemClock
+from headwater.core.errors import HeadwaterError
+from headwater.options import HeadwaterOptions
 from headwater.services.base import RequestContext, Service, ServiceEnvironment
 from headwater.store.database import Durability, open_database
-
-#: botocore service name -> "module:Class"; imported on first use.
-SERVICE_CLASSES: dict[str, str] = {
-    "sqs": "headwater.services.sqs:SqsService",
-    "lambda": "headwater.services.lambda_:LambdaService",
-    "kinesis": "headwater.services.kinesis:KinesisService",
-}
+from headwater.wiring import build_destinations, build_engine, service_class
 
 DEFAULT_DATA_DIR = Path("~/.headwater")
 
@@ -27,14 +22,24 @@ if TYPE_CHECKING:
     import asyncio
 
     from headwater.esm.engine import EsmEngine
+    from headwater.services.kinesis import KinesisService
+    from headwater.services.lambda_ import LambdaService
+    from headwater.services.sqs import SqsService
+    from headwater.wiring.adapters import LocalDestinations
+
+
+class HeadwaterClosed(HeadwaterError):
+    """The ``Headwater`` was closed; make a new one."""
 
 
 class Headwater:
-    """Queues, streams, functions and event source mappings in one process.
+    """Queues, streams, tables, functions and event source mappings in one process.
 
     ``Headwater(data_dir=...)`` stores everything in SQLite under ``data_dir``;
     ``Headwater.in_memory()`` keeps it in memory (tests). Pass ``clock=ManualClock()`` to
     drive time by hand, or ``time_scale=N`` to run queue and stream timers N times faster.
+    Other keyword arguments are ``HeadwaterOptions`` fields (``function_workers=8``); pass
+    ``options=HeadwaterOptions(...)`` to reuse a set.
     """
 
     def __init__(
@@ -47,8 +52,10 @@ class Headwater:
         durability: Durability = "normal",
         time_scale: float = 1.0,
         endpoint_url: str | None = None,
-        **options: Any,
+        options: HeadwaterOptions | None = None,
+        **option_values: Any,
     ) -> None:
+        self.options = HeadwaterOptions.from_kwargs(options, **option_values)
         if clock is None:
             clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale)
         self.clock = clock
@@ -61,12 +68,14 @@ class Headwater:
             region=region,
             endpoint_url=endpoint_url,
             lookup=self.service,
-            options=options,
+            options=self.options,
         )
         self._services: dict[str, Service] = {}
+        self._clients: dict[str, ServiceClient] = {}
         self._lock = threading.RLock()
         self._closed = False
         self._engine: EsmEngine | None = None
+        self._destinations: LocalDestinations | None = None
 
     @classmethod
     def in_memory(cls, **kwargs: Any) -> Headwater:
@@ -77,31 +86,46 @@ class Headwater:
     def data_dir(self) -> Path:
         return self.database.data_dir
 
+    # ------------------------------------------------------------------ services
+
+    @overload
+    def service(self, name: Literal["sqs"]) -> SqsService: ...
+    @overload
+    def service(self, name: Literal["lambda"]) -> LambdaService: ...
+    @overload
+    def service(self, name: Literal["kinesis"]) -> KinesisService: ...
+    @overload
+    def service(self, name: str) -> Service: ...
+
     def service(self, name: str) -> Service:
-        """The service object for a botocore service name ("sqs", "lambda", "kinesis")."""
+        """The service object for a botocore service name ("sqs", "lambda", ...).
+
+        Service objects are headwater's internals (operations take boto3-shaped params
+        and a request context); applications use ``client(name)``.
+        """
+        found = self._services.get(name)
+        if found is not None:
+            return found
         with self._lock:
+            self._check_open()
             found = self._services.get(name)
             if found is None:
-                target = SERVICE_CLASSES.get(name)
-                if target is None:
-                    raise ValueError(f"headwater has no {name!r} service")
-                module_name, class_name = target.split(":")
-                cls = getattr(importlib.import_module(module_name), class_name)
-                found = cls(self.env)
+                found = service_class(name)(self.env)
                 self._services[name] = found
             return found
 
-    @property
-    def sqs(self) -> Any:
-        return self.service("sqs")
-
-    @property
-    def lambda_(self) -> Any:
-        return self.service("lambda")
-
-    @property
-    def kinesis(self) -> Any:
-        return self.service("kinesis")
+    @overload
+    def client(
+        self,
+        service_name: Literal["lambda"],
+        region_name: str | None = None,
+        *,
+        validate: bool = True,
+    ) -> LambdaClient: ...
+    @overload
+    def client(
+        self, service_name: str, region_name: str | None = None, *, validate: bool = True
+    ) -> ServiceClient: ...
 
     def client(
         self, service_name: str, region_name: str | None = None, *, validate: bool = True
@@ -112,16 +136,50 @@ class Headwater:
             account=self.env.account,
             endpoint=self.env.endpoint_url,
         )
-        return ServiceClient(self.service(service_name), context, validate=validate)
+        client_class = LambdaClient if service_name == "lambda" else ServiceClient
+        return client_class(self.service(service_name), context, validate=validate)
+
+    def _default_client(self, service_name: str) -> ServiceClient:
+        found = self._clients.get(service_name)
+        if found is None:
+            found = self._clients[service_name] = self.client(service_name)
+        return found
+
+    @property
+    def sqs(self) -> ServiceClient:
+        """The SQS client of the default region (boto3's methods)."""
+        return self._default_client("sqs")
+
+    @property
+    def kinesis(self) -> ServiceClient:
+        """The Kinesis client of the default region (boto3's methods)."""
+        return self._default_client("kinesis")
+
+    @property
+    def lambda_(self) -> LambdaClient:
+        """The Lambda client of the default region: boto3's methods plus
+        ``create_function_from_directory`` and friends."""
+        client = self._default_client("lambda")
+        assert isinstance(client, LambdaClient)
+        return client
+
+    # ------------------------------------------------------------------ the engine
+
+    @property
+    def destinations(self) -> LocalDestinations:
+        """Where stream mappings deliver on-failure records."""
+        with self._lock:
+            if self._destinations is None:
+                self._destinations = build_destinations(self.env)
+            return self._destinations
 
     @property
     def engine(self) -> EsmEngine:
         """The event source mapping engine (created on first use; runs after ``start``)."""
         with self._lock:
             if self._engine is None:
-                from headwater.esm.engine import EsmEngine
-
-                self._engine = EsmEngine(self.env)
+                self._check_open()
+                self._engine = build_engine(self.env, self.destinations)
             return self._engine
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> Headwater:
@@ -148,6 +206,10 @@ class Headwater:
             for service in reversed(list(self._services.values())):
                 service.close()
             self.database.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise HeadwaterClosed("this Headwater is closed; create a new one")
 
     def __enter__(self) -> Headwater:
         return self

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError
@@ -21,6 +22,12 @@ from headwater.core.errors import AwsError
 from headwater.core.ids import request_id
 from headwater.models import method_to_operation, operation_model, service_model
 from headwater.services.base import RequestContext, Service
+
+if TYPE_CHECKING:
+    from headwater.runtime.invocation import InvocationResult
+    from headwater.services.lambda_ import LambdaService
+
+T = TypeVar("T")
 
 _exceptions_factory = ClientExceptionsFactory()
 
@@ -104,3 +111,98 @@ class _ClientMeta:
         self.service_model = service_model(service_name)
         self.region_name = region
         self.endpoint_url = endpoint or f"https://{service_name}.{region}.amazonaws.com"
+
+
+class LambdaClient(ServiceClient):
+    """The Lambda client, plus the Python-API extras that have no AWS operation.
+
+    Extras raise the same ``ClientError`` subclasses as the boto3 methods.
+    """
+
+    _service: LambdaService
+
+    def create_function_from_directory(
+        self,
+        name: str,
+        directory: str | Path,
+        handler: str,
+        *,
+        runtime: str = "python3.12",
+        role: str | None = None,
+        timeout: int = 3,
+        memory_size: int = 128,
+        environment: dict[str, str] | None = None,
+        description: str = "",
+        reserved_concurrency: int | None = None,
+    ) -> dict[str, Any]:
+        """Create a function whose code is the local ``directory``, used in place.
+
+        Returns the FunctionConfiguration. After editing files there, call
+        ``update_function_code_from_directory`` to restart its workers on the new code.
+        """
+        return self._extra(
+            "CreateFunction",
+            lambda: self._service.create_function_from_directory(
+                name,
+                directory,
+                handler,
+                runtime=runtime,
+                role=role,
+                timeout=timeout,
+                memory_size=memory_size,
+                environment=environment,
+                description=description,
+                reserved_concurrency=reserved_concurrency,
+                region=self._context.region,
+            ),
+        )
+
+    def update_function_code_from_directory(
+        self, name: str, directory: str | Path
+    ) -> dict[str, Any]:
+        """Point a function at (or re-read) a local code directory; drains its workers."""
+        return self._extra(
+            "UpdateFunctionCode",
+            lambda: self._service.update_function_code_from_directory(
+                name, directory, region=self._context.region
+            ),
+        )
+
+    def invoke_function(
+        self,
+        function_ref: str,
+        payload: bytes | str | dict[str, Any] | list[Any] = b"",
+        *,
+        invocation_type: str = "RequestResponse",
+        log_tail: bool = False,
+        qualifier: str | None = None,
+    ) -> InvocationResult:
+        """Invoke and wait; the result carries the payload, error, logs and request id.
+
+        A full ARN is invoked in its own region (the Python API is not bound to one).
+        """
+        region = None if function_ref.startswith("arn:") else self._context.region
+        return self._extra(
+            "Invoke",
+            lambda: self._service.invoke_function(
+                function_ref,
+                payload,
+                invocation_type=invocation_type,
+                log_tail=log_tail,
+                qualifier=qualifier,
+                region=region,
+            ),
+        )
+
+    def function_logs(self, function_name: str) -> str:
+        """The retained log text of a function (START/END/REPORT and its output)."""
+        return self._extra(
+            "GetFunction",
+            lambda: self._service.function_logs(function_name, region=self._context.region),
+        )
+
+    def _extra(self, operation_name: str, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except AwsError as error:
+            raise self._client_error(error, operation_name, request_id()) from None

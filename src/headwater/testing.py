@@ -19,7 +19,7 @@ _COUNT_ATTRIBUTES = (
 
 def _queue_arn_and_url(hw: Headwater, queue: str) -> tuple[str, str]:
     if queue.startswith("arn:"):
-        info = hw.sqs.queue_info(queue)
+        info = hw.service("sqs").queue_info(queue)
         return queue, str(info.url)
     attributes = hw.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
     return str(attributes["Attributes"]["QueueArn"]), queue
@@ -59,7 +59,9 @@ def wait_for_drain(
     while True:
         counts = queue_counts(hw, url)
         uuids = [
-            r.uuid for r in hw.lambda_.mapping_store.list(source_arn=arn) if r.state == "Enabled"
+            r.uuid
+            for r in hw.service("lambda").mapping_store.list(source_arn=arn)
+            if r.state == "Enabled"
         ]
         engine = hw.engine
         if all(engine.is_idle(uuid) for uuid in uuids) and not any(counts.values()):
@@ -72,7 +74,9 @@ def wait_for_drain(
         ):
             # Everyone waits for time to pass: jump to the first moment something happens
             # (a batching window closes, a hidden message reappears).
-            times = [engine.wake_at(uuid) for uuid in uuids] + [hw.sqs.next_visible_at(arn)]
+            times = [engine.wake_at(uuid) for uuid in uuids] + [
+                hw.service("sqs").next_visible_at(arn)
+            ]
             known = [t for t in times if t is not None]
             if known and min(known) > clock.now():
                 clock.set(min(known))

@@ -18,10 +18,10 @@ import pytest
 
 from headwater.core.errors import AwsError
 from headwater.filtering import compile_filter_criteria
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 ENTRIES: list[dict[str, Any]] = json.loads(
-    (SHARED / "conformance" / "esm-aws-observed.json").read_text("utf-8")
+    (DATA / "conformance" / "esm-aws-observed.json").read_text("utf-8")
 )
 SOURCE = {"sqs": "sqs", "kinesis": "kinesis", "dynamodbstreams": "dynamodb"}
 

@@ -15,8 +15,8 @@ import pytest
 
 from headwater.esm.batching import PendingRecord
 from headwater.esm.streams.destinations import failure_record
-from headwater.esm.streams.source import LocalKinesisSource
 from headwater.esm.streams.stream_settle import Discard
+from headwater.wiring.adapters import LocalKinesisSource
 from tests.conformance.server_process import (
     ServerProcess,
     aws_cli,
@@ -24,11 +24,11 @@ from tests.conformance.server_process import (
     headwater_server,
     zip_of,
 )
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 pytestmark = pytest.mark.integration
 
-OBSERVED = json.loads((SHARED / "conformance" / "esm-aws-observed.json").read_text("utf-8"))
+OBSERVED = json.loads((DATA / "conformance" / "esm-aws-observed.json").read_text("utf-8"))
 
 HANDLER = """
 import base64, json, os

@@ -17,9 +17,9 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from tests.conformance.test_esm_kinesis_cli import same_shape
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
-OBSERVED = json.loads((SHARED / "conformance" / "esm-aws-observed.json").read_text("utf-8"))
+OBSERVED = json.loads((DATA / "conformance" / "esm-aws-observed.json").read_text("utf-8"))
 CREATES = [
     e
     for e in OBSERVED

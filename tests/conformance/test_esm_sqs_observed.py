@@ -14,10 +14,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
-from tests.conftest import SHARED
+from tests.conftest import DATA
 from tests.functional.esm_fakes import FakeInvoker, PollerHarness, mapping, ok
 
-OBSERVED = json.loads((SHARED / "conformance" / "esm-aws-observed.json").read_text("utf-8"))
+OBSERVED = json.loads((DATA / "conformance" / "esm-aws-observed.json").read_text("utf-8"))
 SQS = [e for e in OBSERVED if e["source"] == "sqs"]
 PLACEHOLDER = re.compile(r"<[^>]+>")
 REQUEST_KEYS = {

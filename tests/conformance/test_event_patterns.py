@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from headwater.filtering import InvalidPatternError, compile_pattern
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 CASES: list[dict[str, Any]] = json.loads(
-    (SHARED / "conformance" / "event-patterns.json").read_text("utf-8")
+    (DATA / "conformance" / "event-patterns.json").read_text("utf-8")
 )
 
 

@@ -21,9 +21,9 @@ import orjson
 from headwater import Headwater, ManualClock
 from headwater.esm.pulse import Pulse
 from headwater.esm.scaling import ScalingPolicy
-from headwater.esm.sources import LocalQueueSource
 from headwater.esm.sqs_poller import SqsPoller
 from headwater.store.mappings import MappingRecord
+from headwater.wiring.adapters import LocalQueueSource
 
 ACCOUNT_ARN = "arn:aws:sqs:us-east-1:000000000000:"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:fake"
@@ -218,7 +218,7 @@ class PollerHarness(PollerRun):
         self.poller: SqsPoller | None = None
 
     def start_poller(self, loop: asyncio.AbstractEventLoop) -> SqsPoller:
-        source = LocalQueueSource(self.hw.sqs, self.record.source_arn)
+        source = LocalQueueSource(self.hw.service("sqs"), self.record.source_arn)
         self.poller = SqsPoller(
             self.record, source, self.invoker, self.clock, loop, policy=self.policy
         )

@@ -221,7 +221,7 @@ def test_metrics_are_readable(hw: Headwater, tmp_path: Path, clock: ManualClock)
     hw.stop()
     sqs.send_message(QueueUrl=url, MessageBody="keep")
     clock.advance(42)
-    assert hw.sqs.approximate_age_of_oldest_message(arn) == 42
+    assert hw.service("sqs").approximate_age_of_oldest_message(arn) == 42
 
 
 def test_mappings_resume_after_restart(tmp_path: Path) -> None:

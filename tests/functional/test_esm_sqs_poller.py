@@ -15,8 +15,8 @@ import pytest
 
 from headwater import Headwater, ManualClock
 from headwater.esm.batching import MAX_PAYLOAD_BYTES
-from headwater.esm.sources import LocalQueueSource
 from headwater.testing import queue_counts
+from headwater.wiring.adapters import LocalQueueSource
 from tests.functional.esm_fakes import (
     FakeInvoker,
     PollerHarness,

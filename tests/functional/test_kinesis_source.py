@@ -9,7 +9,8 @@ import pytest
 
 from headwater import Headwater, ManualClock
 from headwater.core.errors import AwsError
-from headwater.services.kinesis import KinesisService, ShardInfo, StreamRecord, StreamSource
+from headwater.esm.streams.source import ShardInfo, StreamRecord
+from headwater.services.kinesis import KinesisMappingApi, KinesisService
 
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
 S0 = "shardId-000000000000"
@@ -18,7 +19,7 @@ S0 = "shardId-000000000000"
 @pytest.fixture
 def kinesis(hw: Headwater) -> KinesisService:
     hw.client("kinesis").create_stream(StreamName="s", ShardCount=1)
-    service = hw.kinesis
+    service = hw.service("kinesis")
     assert isinstance(service, KinesisService)
     return service
 
@@ -31,7 +32,7 @@ def put(hw: Headwater, *datas: bytes, key: str = "p") -> list[str]:
 
 
 def test_service_satisfies_the_protocol(kinesis: KinesisService) -> None:
-    source: StreamSource = kinesis
+    source: KinesisMappingApi = kinesis
     assert source.stream_exists(ARN)
     assert not source.stream_exists(ARN + "x")
     assert not source.stream_exists("not-an-arn")

@@ -317,13 +317,13 @@ def test_concurrency_operations(hw: Headwater) -> None:
 def test_resolve_function(hw: Headwater) -> None:
     client = hw.client("lambda")
     create(client, Timeout=9, MemorySize=256)
-    info = hw.lambda_.resolve_function(ARN + "fn:$LATEST")
+    info = hw.service("lambda").resolve_function(ARN + "fn:$LATEST")
     assert info.name == "fn"
     assert info.arn == ARN + "fn"
     assert info.qualified_arn == ARN + "fn:$LATEST"
     assert (info.timeout, info.memory_size, info.reserved_concurrency) == (9, 256, None)
     assert info.role == ROLE
-    assert hw.lambda_.resolve_function("fn").qualified_arn == ARN + "fn"
+    assert hw.service("lambda").resolve_function("fn").qualified_arn == ARN + "fn"
 
 
 def test_invoke_validation(hw: Headwater) -> None:

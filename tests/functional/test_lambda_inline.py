@@ -64,7 +64,7 @@ def test_runs_in_this_process(hw: Headwater) -> None:
     assert 4000 < body["remaining"] <= 5000
     assert body["event"] == {"x": 1}
     assert "STAGE" not in os.environ  # restored after the call
-    assert hw.lambda_.worker_pools is None
+    assert hw.service("lambda").worker_pools is None
     logs = hw.lambda_.function_logs("f")
     assert "inline says hi" in logs
     assert "REPORT RequestId: " in logs and "Init Duration: " in logs

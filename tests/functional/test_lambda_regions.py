@@ -135,22 +135,25 @@ def test_handler_runs_in_the_functions_region(hw: Headwater, code: bytes) -> Non
     assert json.loads(by_arn.payload)["arn"] == WEST_ARN + "fn:$LATEST"
     missing = hw.lambda_.invoke_function("fn", b"{}")
     assert (missing.status, missing.error_code) == ("service_error", "ResourceNotFoundException")
-    by_name = hw.lambda_.invoke_function("fn", b"{}", region="us-west-2")
+    by_name = hw.client("lambda", "us-west-2").invoke_function("fn", b"{}")
     assert json.loads(by_name.payload)["AWS_REGION"] == "us-west-2"
-    assert "START RequestId" in hw.lambda_.function_logs("fn", region="us-west-2")
+    assert "START RequestId" in hw.client("lambda", "us-west-2").function_logs("fn")
     assert hw.lambda_.function_logs("fn") == ""
 
 
 def test_resolve_function_takes_the_region_of_the_reference(hw: Headwater, code: bytes) -> None:
     create(hw.client("lambda", region_name="us-west-2"), code)
-    info = hw.lambda_.resolve_function(WEST_ARN + "fn")
+    info = hw.service("lambda").resolve_function(WEST_ARN + "fn")
     assert (info.name, info.region, info.arn) == ("fn", "us-west-2", WEST_ARN + "fn")
-    assert hw.lambda_.resolve_function("fn", region="us-west-2").qualified_arn == WEST_ARN + "fn"
+    assert (
+        hw.service("lambda").resolve_function("fn", region="us-west-2").qualified_arn
+        == WEST_ARN + "fn"
+    )
     with pytest.raises(AwsError) as caught:
-        hw.lambda_.resolve_function("fn")
+        hw.service("lambda").resolve_function("fn")
     assert caught.value.code == "ResourceNotFoundException"
     with pytest.raises(AwsError) as caught:
-        hw.lambda_.resolve_function(WEST_ARN + "fn", region="us-east-1")
+        hw.service("lambda").resolve_function(WEST_ARN + "fn", region="us-east-1")
     assert caught.value.code == "ResourceNotFoundException"
 
 
@@ -259,7 +262,7 @@ def test_processing_result_and_api_update_both_survive(hw: Headwater, code: byte
     uuid = lam.create_event_source_mapping(
         FunctionName="fn", EventSourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders", Enabled=False
     )["UUID"]
-    store = hw.lambda_.mapping_store
+    store = hw.service("lambda").mapping_store
     in_window = threading.Event()
     engine_thread: list[threading.Thread] = []
 
@@ -277,7 +280,7 @@ def test_processing_result_and_api_update_both_survive(hw: Headwater, code: byte
     )
     try:
         writer = threading.Thread(
-            target=hw.lambda_.set_processing_result, args=(uuid, "PollingFunctionError")
+            target=hw.service("lambda").set_processing_result, args=(uuid, "PollingFunctionError")
         )
         engine_thread.append(writer)
         writer.start()

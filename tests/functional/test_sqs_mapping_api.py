@@ -20,7 +20,7 @@ def sqs(hw: Headwater) -> Any:
 
 @pytest.fixture
 def service(hw: Headwater) -> SqsService:
-    found = hw.sqs
+    found = hw.service("sqs")
     assert isinstance(found, SqsService)
     return found
 

@@ -16,10 +16,10 @@ import orjson
 
 from headwater import Headwater, ManualClock
 from headwater.esm.mapping_config import build_config
-from headwater.esm.streams.source import LocalKinesisSource
 from headwater.esm.streams.stream_poller import StreamMappingHost, StreamPoller
 from headwater.store.checkpoints import open_checkpoint_store
 from headwater.store.mappings import MappingRecord
+from headwater.wiring.adapters import LocalDestinations, LocalKinesisSource
 from tests.functional.esm_fakes import FUNCTION_ARN, FakeInvoker, PollerRun
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/"
@@ -93,7 +93,7 @@ class StreamHarness(PollerRun):
         self.results: list[str] = []
         self.host = StreamMappingHost(
             checkpoints=open_checkpoint_store(hw.database),
-            destination_sqs=hw.sqs,
+            destinations=LocalDestinations(hw.service),
             function_role=lambda arn: ROLE_ARN,
             processing_result=lambda uuid, result: self.results.append(result),
             mapping_exists=mapping_exists or (lambda uuid: True),
@@ -103,7 +103,7 @@ class StreamHarness(PollerRun):
         self.poller: StreamPoller | None = None
 
     def start_poller(self, loop: asyncio.AbstractEventLoop) -> StreamPoller:
-        source = LocalKinesisSource(self.hw.kinesis, self.record.source_arn)
+        source = LocalKinesisSource(self.hw.service("kinesis"), self.record.source_arn)
         self.poller = StreamPoller(
             self.record, source, self.invoker, self.clock, loop, host=self.host
         )

@@ -36,7 +36,7 @@ def test_sigkill_mid_processing_loses_nothing(tmp_path: Path) -> None:
     with Headwater(data_dir=data) as hw:
         sqs = hw.client("sqs")
         url = sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
-        arn = hw.sqs.queue_info("arn:aws:sqs:us-east-1:000000000000:jobs").arn
+        arn = hw.service("sqs").queue_info("arn:aws:sqs:us-east-1:000000000000:jobs").arn
         hw.lambda_.create_function_from_directory(
             "worker", code, "crash_app.handler", timeout=1, environment={"JOURNAL": str(journal)}
         )

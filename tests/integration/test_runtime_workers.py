@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -127,7 +128,7 @@ def hw() -> Iterator[Headwater]:
         yield app
     finally:
         pids = []
-        pools = app.lambda_.worker_pools
+        pools = app.service("lambda").worker_pools
         if pools is not None:
             for name in list(pools._pools):
                 pids += pools.worker_pids(name)
@@ -144,8 +145,10 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def make(hw: Headwater, code_dir: Path, name: str, handler: str, **kwargs: object) -> None:
-    hw.lambda_.create_function_from_directory(name, code_dir, handler, **kwargs)
+def make(
+    hw: Headwater, code_dir: Path, name: str, handler: str, region: str | None = None, **kwargs: Any
+) -> None:
+    hw.client("lambda", region).create_function_from_directory(name, code_dir, handler, **kwargs)
 
 
 def error_of(result: object) -> dict[str, object]:
@@ -158,7 +161,7 @@ def test_worker_is_reused_and_init_runs_once(hw: Headwater, code_dir: Path) -> N
     second = orjson.loads(hw.lambda_.invoke_function("f", b"{}").payload)
     assert first["pid"] == second["pid"]
     assert first["inits"] == second["inits"] == 1
-    assert hw.lambda_.worker_pools.spawned == 1
+    assert hw.service("lambda").worker_pools.spawned == 1
     logs = hw.lambda_.function_logs("f")
     assert logs.count("init ran") == 1
     assert logs.count("Init Duration:") == 1
@@ -229,9 +232,10 @@ def test_worker_runs_in_the_functions_region(hw: Headwater, code_dir: Path) -> N
     east = orjson.loads(hw.lambda_.invoke_function("ctx", b"{}").payload)
     assert east["env"]["AWS_REGION"] == "us-east-1"
     assert east["pid"] != body["pid"]
-    assert "arn:aws:lambda:us-west-2::runtime:" in hw.lambda_.function_logs("ctx", "us-west-2")
+    west_logs = hw.client("lambda", "us-west-2").function_logs("ctx")
+    assert "arn:aws:lambda:us-west-2::runtime:" in west_logs
     assert "arn:aws:lambda:us-east-1::runtime:" in hw.lambda_.function_logs("ctx")
-    pools = hw.lambda_.worker_pools
+    pools = hw.service("lambda").worker_pools
     assert pools is not None
     assert pools.worker_pids("ctx@us-west-2") == [body["pid"]]
     assert pools.worker_pids("ctx") == [east["pid"]]
@@ -264,7 +268,7 @@ def test_handler_exception_is_unhandled(hw: Headwater, code_dir: Path) -> None:
     # the environment survives a handler exception
     again = hw.lambda_.invoke_function("fail", b"{}")
     assert again.status == "function_error"
-    assert hw.lambda_.worker_pools.spawned == 1
+    assert hw.service("lambda").worker_pools.spawned == 1
 
 
 def test_timeout_kills_and_replaces_the_worker(hw: Headwater, code_dir: Path) -> None:
@@ -282,7 +286,7 @@ def test_timeout_kills_and_replaces_the_worker(hw: Headwater, code_dir: Path) ->
     assert "Status: timeout" in logs
     fast = hw.lambda_.invoke_function("slow", b'{"seconds": 0}')
     assert fast.status == "ok" and fast.payload == b'"woke"'
-    assert hw.lambda_.worker_pools.spawned == 2
+    assert hw.service("lambda").worker_pools.spawned == 2
 
 
 def test_worker_exit_is_runtime_exit_error(hw: Headwater, code_dir: Path) -> None:
@@ -388,7 +392,7 @@ def test_pool_grows_to_reserved_concurrency_then_throttles(hw: Headwater, code_d
     assert throttled.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
     pids = {orjson.loads(r.payload) for r in results if r.status == "ok"}  # type: ignore[attr-defined]
     assert len(pids) == 2
-    assert hw.lambda_.worker_pools.worker_count("pool") == (2, 0)
+    assert hw.service("lambda").worker_pools.worker_count("pool") == (2, 0)
 
 
 def test_reserved_concurrency_zero_always_throttles(hw: Headwater, code_dir: Path) -> None:
@@ -401,7 +405,9 @@ def test_reserved_concurrency_zero_always_throttles(hw: Headwater, code_dir: Pat
     assert error["Error"]["Code"] == "TooManyRequestsException"
     assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
-    assert hw.lambda_.worker_pools is None or hw.lambda_.worker_pools.spawned == 0
+    assert (
+        hw.service("lambda").worker_pools is None or hw.service("lambda").worker_pools.spawned == 0
+    )
 
 
 def test_code_update_drains_old_workers(hw: Headwater, code_dir: Path, tmp_path: Path) -> None:
@@ -415,7 +421,7 @@ def test_code_update_drains_old_workers(hw: Headwater, code_dir: Path, tmp_path:
     assert _wait_dead(before["pid"])
     hw.client("lambda").update_function_configuration(FunctionName="upd", Timeout=5)
     assert hw.lambda_.invoke_function("upd", b"{}").payload == b'"v2"'
-    assert hw.lambda_.worker_pools.spawned == 3
+    assert hw.service("lambda").worker_pools.spawned == 3
 
 
 def _wait_dead(pid: int, timeout: float = 5.0) -> bool:
@@ -457,9 +463,9 @@ def test_invoke_async_does_not_block_the_loop(hw: Headwater, code_dir: Path) -> 
 
         task = asyncio.create_task(ticker())
         results = await asyncio.gather(
-            *(hw.lambda_.invoke_async("aio", b'{"seconds": 0.5}') for _ in range(3))
+            *(hw.service("lambda").invoke_async("aio", b'{"seconds": 0.5}') for _ in range(3))
         )
-        timed_out = await hw.lambda_.invoke_async("slow", b'{"seconds": 10}')
+        timed_out = await hw.service("lambda").invoke_async("slow", b'{"seconds": 10}')
         task.cancel()
         return list(results), ticks, timed_out
 
@@ -468,7 +474,7 @@ def test_invoke_async_does_not_block_the_loop(hw: Headwater, code_dir: Path) -> 
     assert len({r.payload for r in results}) == 3  # type: ignore[attr-defined]
     assert ticks > 50  # the loop kept running during ~1.5 s of invocations
     assert error_of(timed_out)["errorType"] == "Sandbox.Timedout"
-    missing = asyncio.run(hw.lambda_.invoke_async("nope", b"{}"))
+    missing = asyncio.run(hw.service("lambda").invoke_async("nope", b"{}"))
     assert missing.status == "service_error"
     assert missing.error_code == "ResourceNotFoundException"
 
@@ -480,16 +486,16 @@ def test_event_invocations_are_retried_twice(hw: Headwater, code_dir: Path) -> N
     response = hw.client("lambda").invoke(FunctionName="ev", InvocationType="Event", Payload=b"{}")
     assert response["StatusCode"] == 202
     assert response["Payload"].read() == b""
-    assert hw.lambda_.wait_for_event_invocations(10)
-    assert len(hw.lambda_.event_results) == 1
+    assert hw.service("lambda").wait_for_event_invocations(10)
+    assert len(hw.service("lambda").event_results) == 1
     clock.advance(60)
-    assert hw.lambda_.wait_for_event_invocations(10)
-    assert len(hw.lambda_.event_results) == 2
+    assert hw.service("lambda").wait_for_event_invocations(10)
+    assert len(hw.service("lambda").event_results) == 2
     clock.advance(120)
-    assert hw.lambda_.wait_for_event_invocations(10)
+    assert hw.service("lambda").wait_for_event_invocations(10)
     clock.advance(600)
-    assert hw.lambda_.wait_for_event_invocations(10)
-    attempts = hw.lambda_.event_results
+    assert hw.service("lambda").wait_for_event_invocations(10)
+    attempts = hw.service("lambda").event_results
     assert len(attempts) == 3
     assert all(r.function_error == "Unhandled" for _, r in attempts)
     dry = hw.client("lambda").invoke(FunctionName="ev", InvocationType="DryRun")
@@ -503,7 +509,7 @@ def test_global_worker_limit_evicts_idle_workers(code_dir: Path) -> None:
         pid_a = orjson.loads(hw.lambda_.invoke_function("a", b"{}").payload)["pid"]
         pid_b = orjson.loads(hw.lambda_.invoke_function("b", b"{}").payload)["pid"]
         assert pid_a != pid_b
-        assert hw.lambda_.worker_pools.worker_count("a") == (0, 0)
+        assert hw.service("lambda").worker_pools.worker_count("a") == (0, 0)
         assert _wait_dead(pid_a)
 
 
@@ -512,7 +518,7 @@ def test_idle_workers_shrink(code_dir: Path) -> None:
         make(hw, code_dir, "idle", "handlers.describe")
         pid = orjson.loads(hw.lambda_.invoke_function("idle", b"{}").payload)["pid"]
         assert _wait_dead(pid)
-        assert hw.lambda_.worker_pools.worker_count("idle") == (0, 0)
+        assert hw.service("lambda").worker_pools.worker_count("idle") == (0, 0)
 
 
 def test_zip_code_runs(hw: Headwater, tmp_path: Path) -> None:
@@ -572,16 +578,16 @@ def test_cancelled_async_invocation_releases_its_worker(hw: Headwater, code_dir:
     make(hw, code_dir, "cancel", "handlers.hold", reserved_concurrency=1, timeout=30)
 
     async def main() -> object:
-        task = asyncio.create_task(hw.lambda_.invoke_async("cancel", b'{"seconds": 20}'))
+        task = asyncio.create_task(hw.service("lambda").invoke_async("cancel", b'{"seconds": 20}'))
         await asyncio.sleep(0.5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return await hw.lambda_.invoke_async("cancel", b'{"seconds": 0}')
+        return await hw.service("lambda").invoke_async("cancel", b'{"seconds": 0}')
 
     result = asyncio.run(main())
     assert result.status == "ok"  # the slot of the cancelled invocation was freed
-    assert hw.lambda_.worker_pools.spawned == 2
+    assert hw.service("lambda").worker_pools.spawned == 2
 
 
 def test_runtime_interpreter_mapping_and_stdlib_json_fallback(
@@ -620,10 +626,10 @@ def test_workers_exit_when_headwater_dies(code_dir: Path, tmp_path: Path) -> Non
         "threading.Thread(target=hw.lambda_.invoke_function, args=('s', b'{\"seconds\": 60}'),"
         " daemon=True).start()\n"
         "import time\n"
-        "while hw.lambda_.worker_pools.worker_count('s') != (0, 1):\n"
+        "while hw.service('lambda').worker_pools.worker_count('s') != (0, 1):\n"
         "    time.sleep(0.01)\n"
         "time.sleep(0.3)  # the warm worker is now inside the 60 s handler call\n"
-        "print(hw.lambda_.worker_pools.worker_pids('s')[0], flush=True)\n"
+        "print(hw.service('lambda').worker_pools.worker_pids('s')[0], flush=True)\n"
         "time.sleep(60)\n"
     )
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
@@ -645,7 +651,7 @@ def test_update_while_busy_retires_the_busy_worker(hw: Headwater, code_dir: Path
     )
     caller.start()
     while True:  # wait until the invocation holds its worker
-        pools = hw.lambda_.worker_pools
+        pools = hw.service("lambda").worker_pools
         if pools is not None and pools.worker_count("busy") == (0, 1):
             break
         threading.Event().wait(0.01)
@@ -680,7 +686,7 @@ def test_worker_that_died_while_idle_is_replaced_silently(hw: Headwater, code_di
 
     make(hw, code_dir, "fragile", "handlers.describe")
     pid = orjson.loads(hw.lambda_.invoke_function("fragile", b"{}").payload)["pid"]
-    pools = hw.lambda_.worker_pools
+    pools = hw.service("lambda").worker_pools
     assert pools is not None
     (idle,) = pools._pools["fragile"].idle
     os.kill(pid, signal.SIGKILL)
@@ -705,7 +711,7 @@ def test_large_outputs_are_captured_per_invocation(hw: Headwater, code_dir: Path
     logs = hw.lambda_.function_logs("spew")
     for char in "abc":
         assert logs.count(char * size + "\n") == 1
-    assert hw.lambda_.worker_pools.spawned == 1
+    assert hw.service("lambda").worker_pools.spawned == 1
 
 
 def test_close_during_a_running_event_invocation_is_prompt(code_dir: Path) -> None:
@@ -714,7 +720,9 @@ def test_close_during_a_running_event_invocation_is_prompt(code_dir: Path) -> No
     hw = Headwater.in_memory()
     make(hw, code_dir, "long", "handlers.sleep", timeout=60)
     hw.lambda_.invoke_function("long", b'{"seconds": 60}', invocation_type="Event")
-    while hw.lambda_.worker_pools is None or hw.lambda_.worker_pools.worker_count("long") != (
+    while hw.service("lambda").worker_pools is None or hw.service(
+        "lambda"
+    ).worker_pools.worker_count("long") != (
         0,
         1,
     ):
@@ -759,21 +767,21 @@ def test_missing_code_directory_is_a_service_error(hw: Headwater, tmp_path: Path
     result = hw.lambda_.invoke_function("gone", b"{}")
     assert result.status == "service_error"
     assert result.error_code == "ServiceException"
-    assert asyncio.run(hw.lambda_.invoke_async("gone", b"{}")).status == "service_error"
+    assert asyncio.run(hw.service("lambda").invoke_async("gone", b"{}")).status == "service_error"
     with pytest.raises(hw.client("lambda").exceptions.ServiceException):
         hw.client("lambda").invoke(FunctionName="gone", Payload=b"{}")
-    assert hw.lambda_.worker_pools.worker_count("gone") == (0, 0)
+    assert hw.service("lambda").worker_pools.worker_count("gone") == (0, 0)
 
 
 def test_prewarm_starts_environments_ahead(hw: Headwater, code_dir: Path) -> None:
     make(hw, code_dir, "warm", "handlers.describe", reserved_concurrency=3)
-    assert hw.lambda_.prewarm("warm", 5) == 3  # capped by reserved concurrency
-    pools = hw.lambda_.worker_pools
+    assert hw.service("lambda").prewarm("warm", 5) == 3  # capped by reserved concurrency
+    pools = hw.service("lambda").worker_pools
     assert pools.worker_count("warm") == (3, 0)
     assert pools.spawned == 3
     first = hw.lambda_.invoke_function("warm", b"{}", log_tail=True)
     assert pools.spawned == 3  # served by a prewarmed worker
     assert "init ran" in (first.log_tail or "")  # its init output comes with its first call
     make(hw, code_dir, "broken_warm", "broken.handler")
-    assert hw.lambda_.prewarm("broken_warm", 2) == 0
+    assert hw.service("lambda").prewarm("broken_warm", 2) == 0
     assert "Runtime.ImportModuleError" in hw.lambda_.function_logs("broken_warm")

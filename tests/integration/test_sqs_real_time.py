@@ -67,7 +67,9 @@ def test_move_task_progresses_in_the_background(tmp_path: Path) -> None:
         )
         deadline = time.monotonic() + 5
         while True:
-            task = hw.sqs.call("ListMessageMoveTasks", {"SourceArn": arn + "dlq"})["Results"][0]
+            task = hw.service("sqs").call("ListMessageMoveTasks", {"SourceArn": arn + "dlq"})[
+                "Results"
+            ][0]
             if task["Status"] == "COMPLETED":
                 break
             assert time.monotonic() < deadline, task

@@ -17,6 +17,7 @@ from headwater.api.router import Router
 from headwater.core.errors import AwsError
 from headwater.models import service_model
 from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.wiring import SERVICES
 
 AUTH = (
     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261125/eu-west-1/{svc}/aws4_request, "
@@ -180,7 +181,7 @@ class FakeServices:
 
 
 def make_router(services: FakeServices) -> Router:
-    return Router(services)
+    return Router(services, service_names=SERVICES)
 
 
 def handle(router: Router, request: WireRequest) -> WireResponse:

@@ -171,8 +171,11 @@ def test_missing_parameter_and_bad_integer(services: FakeServices) -> None:
     )
     assert bad.status == 400
     assert b"<Code>InvalidParameterValue</Code>" in bad.body
-    other = handle(make_router(services), form(b"Action=Publish&Version=2010-03-31"))
+    other = handle(make_router(services), form(b"Action=DescribeInstances&Version=2016-11-15"))
     assert b"<Code>InvalidAction</Code>" in other.body
+    unknown = handle(make_router(services), form(b"Action=Nonsense&Version=2010-03-31"))
+    assert b"<Code>InvalidAction</Code>" in unknown.body
+    assert b'xmlns="http://sns.amazonaws.com/doc/2010-03-31/"' in unknown.body
 
 
 def test_get_with_action_in_query_string(services: FakeServices) -> None:

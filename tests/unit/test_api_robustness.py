@@ -16,6 +16,7 @@ from headwater.api import rest_json
 from headwater.api.http import WireRequest
 from headwater.api.router import Router
 from headwater.models import service_model
+from headwater.wiring import SERVICES
 
 TARGETS = {"sqs": ("AmazonSQS", "1.0"), "kinesis": ("Kinesis_20131202", "1.1")}
 
@@ -24,7 +25,7 @@ TARGETS = {"sqs": ("AmazonSQS", "1.0"), "kinesis": ("Kinesis_20131202", "1.1")}
 def router() -> Iterator[Router]:
     hw = Headwater.in_memory()
     try:
-        yield Router(hw.service)
+        yield Router(hw.service, service_names=SERVICES)
     finally:
         hw.close()
 

@@ -1,8 +1,14 @@
-"""awsJson 1.0 / 1.1 (SQS, Kinesis): ``X-Amz-Target: <Prefix>.<Operation>``, JSON bodies."""
+"""awsJson 1.0 / 1.1: ``X-Amz-Target: <Prefix>.<Operation>``, JSON bodies.
+
+Any listed service whose botocore model speaks JSON is found by its model's
+``targetPrefix`` (``DynamoDB_20120810``, ``Logs_20140328`` ...); only the ``__type``
+namespace of error bodies differs per service.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from headwater.api.errors import json_error
@@ -37,11 +43,32 @@ def _operation_names(service_name: str) -> frozenset[str]:
     return found
 
 
-#: X-Amz-Target prefix -> protocol.
-JSON_TARGETS: dict[str, JsonProtocol] = {
-    "AmazonSQS": JsonProtocol("sqs", "application/x-amz-json-1.0", "com.amazonaws.sqs"),
-    "Kinesis_20131202": JsonProtocol("kinesis", "application/x-amz-json-1.1", None),
+#: ``__type`` namespace of error bodies, per service (default: bare error names).
+ERROR_NAMESPACES: dict[str, str] = {
+    "sqs": "com.amazonaws.sqs",
+    "dynamodb": "com.amazonaws.dynamodb.v20120810",
+    "dynamodbstreams": "com.amazonaws.dynamodb.v20120810",
 }
+
+
+@cache
+def json_targets(service_names: tuple[str, ...]) -> dict[str, JsonProtocol]:
+    """X-Amz-Target prefix -> protocol, for the services among ``service_names`` whose
+    botocore model speaks JSON."""
+    found: dict[str, JsonProtocol] = {}
+    for name in service_names:
+        try:
+            metadata = service_model(name).metadata
+        except Exception:  # botocore without that model: headwater cannot speak it
+            continue
+        target = metadata.get("targetPrefix")
+        if target and "json" in metadata.get("protocols", [metadata.get("protocol")]):
+            version = metadata.get("jsonVersion", "1.0")
+            found[target] = JsonProtocol(
+                name, f"application/x-amz-json-{version}", ERROR_NAMESPACES.get(name)
+            )
+    return found
+
 
 #: For errors raised before the service is known (unknown target prefix).
 GENERIC_JSON = JsonProtocol("", "application/x-amz-json-1.0", "com.amazon.coral.service")

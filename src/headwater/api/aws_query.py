@@ -1,9 +1,13 @@
-"""awsQuery, the legacy SQS protocol: form-encoded requests, XML responses.
+"""awsQuery: form-encoded requests (``Action`` + ``Version``), XML responses.
 
-boto3 < 1.34.90, AWS CLI v2 < 2.15.41 and many other SDKs still send it. The current
-botocore SQS model is awsJson and has lost the query member names, so the legacy names
-(``Attribute.1.Name``, ``SendMessageBatchRequestEntry.1.Id``, ``<Message>`` ...) are
-listed here; they are those of the 2012-11-05 query model (the same names moto restores).
+The services whose botocore model is awsQuery (SNS, IAM, STS, CloudFormation, CloudWatch's
+query flavour) are read and written straight from the model: member and list element
+names come from its ``locationName`` traits, as botocore's own serializer and parser use
+them. SQS is the exception: boto3 < 1.34.90, AWS CLI v2 < 2.15.41 and many other SDKs still
+send SQS as awsQuery, but the current botocore SQS model is awsJson and has lost the query
+member names, so the legacy names (``Attribute.1.Name``, ``SendMessageBatchRequestEntry.1.Id``,
+``<Message>`` ...) are listed here; they are those of the 2012-11-05 query model (the same
+names moto restores).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
@@ -82,12 +87,98 @@ FLATTENED_LISTS = frozenset({"StringList", "BinaryList"})
 _MISSING = object()
 
 
-def member_name(structure: Shape, name: str) -> str:
-    return MEMBER_NAMES.get((structure.name, name), name)
+class QueryDialect:
+    """How one service names its members, list items and map entries on the query wire."""
+
+    def __init__(self, service_name: str) -> None:
+        self.service_name = service_name
+        model = service_model(service_name)
+        self.namespace = str(model.metadata.get("xmlNamespace", ""))
+        self.version = str(model.metadata.get("apiVersion", ""))
+
+    def member_name(self, structure: Shape, name: str) -> str:
+        return str(structure.members[name].serialization.get("name", name))
+
+    def is_flattened(self, shape: Shape) -> bool:
+        return bool(shape.serialization.get("flattened"))
+
+    def list_item_name(self, shape: Shape, default: str) -> str:
+        """Element name of a list's items (``default``: "member", or the list's own name
+        for flattened lists)."""
+        return str(shape.member.serialization.get("name", default))
+
+    def map_entry_names(self, shape: Shape) -> tuple[str, str]:
+        return (
+            str(shape.key.serialization.get("name", "key")),
+            str(shape.value.serialization.get("name", "value")),
+        )
 
 
-def is_flattened(shape: Shape) -> bool:
-    return bool(shape.serialization.get("flattened")) or shape.name in FLATTENED_LISTS
+class SqsQueryDialect(QueryDialect):
+    """SQS's legacy 2012-11-05 query names, which today's JSON model no longer carries."""
+
+    def __init__(self) -> None:
+        super().__init__("sqs")
+        self.namespace = SQS_NAMESPACE
+
+    def member_name(self, structure: Shape, name: str) -> str:
+        return MEMBER_NAMES.get((structure.name, name), name)
+
+    def is_flattened(self, shape: Shape) -> bool:
+        return bool(shape.serialization.get("flattened")) or shape.name in FLATTENED_LISTS
+
+    def list_item_name(self, shape: Shape, default: str) -> str:
+        return LIST_ITEM_NAMES.get(shape.name, default)
+
+    def map_entry_names(self, shape: Shape) -> tuple[str, str]:
+        return MAP_ENTRY_NAMES.get(shape.name, ("key", "value"))
+
+
+SQS = SqsQueryDialect()
+_DIALECTS: dict[str, QueryDialect] = {"sqs": SQS}
+
+
+def dialect(service_name: str) -> QueryDialect:
+    """The query dialect of ``service_name`` (made once)."""
+    found = _DIALECTS.get(service_name)
+    if found is None:
+        found = _DIALECTS[service_name] = QueryDialect(service_name)
+    return found
+
+
+def operation_names(service_name: str) -> frozenset[str]:
+    return frozenset(service_model(service_name).operation_names)
+
+
+@cache
+def query_services(service_names: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """(API version -> service, signing name -> service) of the awsQuery services (SQS
+    aside) among ``service_names``."""
+    versions: dict[str, str] = {}
+    signing_names: dict[str, str] = {}
+    for name in service_names:
+        if name == "sqs":
+            continue
+        try:
+            metadata = service_model(name).metadata
+        except Exception:  # botocore without that model: headwater cannot speak it
+            continue
+        if "query" not in metadata.get("protocols", [metadata.get("protocol")]):
+            continue
+        versions[str(metadata["apiVersion"])] = name
+        signing_names[str(metadata.get("signingName", metadata["endpointPrefix"]))] = name
+    return versions, signing_names
+
+
+def service_for_query(
+    version: str | None, signing_name: str | None, service_names: tuple[str, ...]
+) -> str | None:
+    """The awsQuery service (other than SQS) a form is for: by its ``Version``, else by
+    the service in its signature's credential scope."""
+    versions, signing_names = query_services(service_names)
+    if version is not None:
+        return versions.get(version)
+    return None if signing_name is None else signing_names.get(signing_name)
 
 
 def is_sqs_query(form: dict[str, str]) -> bool:
@@ -113,9 +204,12 @@ def read_form(request: WireRequest) -> dict[str, str]:
     return fields
 
 
-def parse_request(operation: str, form: dict[str, str], request: WireRequest) -> dict[str, Any]:
-    """boto3-shaped params of an SQS query call; old SDKs may POST to the queue URL."""
-    shape = operation_model("sqs", operation).input_shape
+def parse_request(
+    operation: str, form: dict[str, str], request: WireRequest, dialect: QueryDialect = SQS
+) -> dict[str, Any]:
+    """boto3-shaped params of a query call; old SQS SDKs may POST to the queue URL."""
+    service_name = dialect.service_name
+    shape = operation_model(service_name, operation).input_shape
     if shape is None:
         return {}
     prefixes: set[str] = set()
@@ -123,50 +217,55 @@ def parse_request(operation: str, form: dict[str, str], request: WireRequest) ->
         parts = key.split(".")
         for end in range(1, len(parts) + 1):
             prefixes.add(".".join(parts[:end]))
-    params = _read_structure(shape, "", form, prefixes)
+    params = _read_structure(dialect, shape, "", form, prefixes)
     if not isinstance(params, dict):
         params = {}
     if (
-        "QueueUrl" in shape.members
+        dialect is SQS
+        and "QueueUrl" in shape.members
         and "QueueUrl" not in params
         and request.raw_path.strip("/").count("/") >= 1
     ):
         params["QueueUrl"] = f"http://{request.host}{request.raw_path}"
     for required in shape.required_members:
         if required not in params:
-            raise missing_parameter("sqs", "", required)
-    validate_input("sqs", operation, params)
+            raise missing_parameter(service_name, "", required)
+    validate_input(service_name, operation, params)
     return params
 
 
-def _read(shape: Shape, key: str, form: dict[str, str], prefixes: set[str]) -> Any:
+def _read(
+    dialect: QueryDialect, shape: Shape, key: str, form: dict[str, str], prefixes: set[str]
+) -> Any:
     kind = shape.type_name
     if kind == "structure":
-        return _read_structure(shape, key, form, prefixes)
+        return _read_structure(dialect, shape, key, form, prefixes)
     if kind == "list":
         if form.get(key) == "" and f"{key}.1" not in prefixes:
             return []
-        if is_flattened(shape):
-            item = LIST_ITEM_NAMES.get(shape.name)
-            base = key if item is None else ".".join([*key.split(".")[:-1], item])
+        if dialect.is_flattened(shape):
+            item = dialect.list_item_name(shape, "")
+            base = key if not item else ".".join([*key.split(".")[:-1], item])
         else:
-            base = f"{key}.{LIST_ITEM_NAMES.get(shape.name, 'member')}"
+            base = f"{key}.{dialect.list_item_name(shape, 'member')}"
         items = []
         index = 1
         while f"{base}.{index}" in prefixes:
-            value = _read(shape.member, f"{base}.{index}", form, prefixes)
+            value = _read(dialect, shape.member, f"{base}.{index}", form, prefixes)
             if value is not _MISSING:
                 items.append(value)
             index += 1
         return items if items else _MISSING
     if kind == "map":
-        key_name, value_name = MAP_ENTRY_NAMES.get(shape.name, ("key", "value"))
-        base = key if is_flattened(shape) else f"{key}.entry"
+        key_name, value_name = dialect.map_entry_names(shape)
+        base = key if dialect.is_flattened(shape) else f"{key}.entry"
         result = {}
         index = 1
         while f"{base}.{index}" in prefixes:
             entry_key = form.get(f"{base}.{index}.{key_name}")
-            entry_value = _read(shape.value, f"{base}.{index}.{value_name}", form, prefixes)
+            entry_value = _read(
+                dialect, shape.value, f"{base}.{index}.{value_name}", form, prefixes
+            )
             if entry_key is not None and entry_value is not _MISSING:
                 result[entry_key] = entry_value
             index += 1
@@ -177,12 +276,14 @@ def _read(shape: Shape, key: str, form: dict[str, str], prefixes: set[str]) -> A
     return _scalar(shape, key, raw)
 
 
-def _read_structure(shape: Shape, key: str, form: dict[str, str], prefixes: set[str]) -> Any:
+def _read_structure(
+    dialect: QueryDialect, shape: Shape, key: str, form: dict[str, str], prefixes: set[str]
+) -> Any:
     result: dict[str, Any] = {}
     for name, member in shape.members.items():
-        query_name = member_name(shape, name)
+        query_name = dialect.member_name(shape, name)
         member_key = f"{key}.{query_name}" if key else query_name
-        value = _read(member, member_key, form, prefixes)
+        value = _read(dialect, member, member_key, form, prefixes)
         if value is not _MISSING:
             result[name] = value
     return result if result or not key else _MISSING
@@ -229,15 +330,18 @@ def _scalar(shape: Shape, key: str, raw: str) -> Any:
 # ---- responses ----
 
 
-def success(operation: str, result: dict[str, Any], request_id: str) -> WireResponse:
+def success(
+    operation: str, result: dict[str, Any], request_id: str, dialect: QueryDialect = SQS
+) -> WireResponse:
     """``<OpResponse><OpResult>...</OpResult><ResponseMetadata/></OpResponse>``."""
     status = result.pop("_status", 200)
-    out: list[str] = [f'<?xml version="1.0"?><{operation}Response xmlns="{SQS_NAMESPACE}">']
-    shape = operation_model("sqs", operation).output_shape
+    out: list[str] = [f'<?xml version="1.0"?><{operation}Response xmlns="{dialect.namespace}">']
+    shape = operation_model(dialect.service_name, operation).output_shape
     if shape is not None and shape.members:
-        out.append(f"<{operation}Result>")
-        _write_members(shape, result, out)
-        out.append(f"</{operation}Result>")
+        wrapper = shape.serialization.get("resultWrapper", f"{operation}Result")
+        out.append(f"<{wrapper}>")
+        _write_members(dialect, shape, result, out)
+        out.append(f"</{wrapper}>")
     out.append(
         f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
         f"</{operation}Response>"
@@ -246,57 +350,63 @@ def success(operation: str, result: dict[str, Any], request_id: str) -> WireResp
     return WireResponse(status, "".join(out).encode("utf-8"), "text/xml", headers)
 
 
-def failure(error: AwsError, request_id: str) -> WireResponse:
-    return query_error(error, request_id=request_id)
+def failure(error: AwsError, request_id: str, dialect: QueryDialect = SQS) -> WireResponse:
+    return query_error(error, request_id=request_id, namespace=dialect.namespace)
 
 
-def _write_members(shape: Shape, value: dict[str, Any], out: list[str]) -> None:
+def _write_members(
+    dialect: QueryDialect, shape: Shape, value: dict[str, Any], out: list[str]
+) -> None:
     for name, member in shape.members.items():
         item = value.get(name)
         if item is None:
             continue
-        _write_member(member, member_name(shape, name), item, out)
+        _write_member(dialect, member, dialect.member_name(shape, name), item, out)
 
 
-def _write_member(shape: Shape, name: str, value: Any, out: list[str]) -> None:
+def _write_member(
+    dialect: QueryDialect, shape: Shape, name: str, value: Any, out: list[str]
+) -> None:
     kind = shape.type_name
     if kind == "list":
-        if is_flattened(shape):
-            item_name = LIST_ITEM_NAMES.get(shape.name, name)
+        if dialect.is_flattened(shape):
+            item_name = dialect.list_item_name(shape, name)
             for item in value:
-                _write_value(shape.member, item_name, item, out)
+                _write_value(dialect, shape.member, item_name, item, out)
         else:
-            item_name = LIST_ITEM_NAMES.get(shape.name, "member")
+            item_name = dialect.list_item_name(shape, "member")
             out.append(f"<{name}>")
             for item in value:
-                _write_value(shape.member, item_name, item, out)
+                _write_value(dialect, shape.member, item_name, item, out)
             out.append(f"</{name}>")
         return
     if kind == "map":
-        key_name, value_name = MAP_ENTRY_NAMES.get(shape.name, ("key", "value"))
-        flattened = is_flattened(shape)
+        key_name, value_name = dialect.map_entry_names(shape)
+        flattened = dialect.is_flattened(shape)
         if not flattened:
             out.append(f"<{name}>")
         for key, item in value.items():
             out.append(
                 f"<{name if flattened else 'entry'}><{key_name}>{escape(str(key))}</{key_name}>"
             )
-            _write_value(shape.value, value_name, item, out)
+            _write_value(dialect, shape.value, value_name, item, out)
             out.append(f"</{name if flattened else 'entry'}>")
         if not flattened:
             out.append(f"</{name}>")
         return
-    _write_value(shape, name, value, out)
+    _write_value(dialect, shape, name, value, out)
 
 
-def _write_value(shape: Shape, name: str, value: Any, out: list[str]) -> None:
+def _write_value(
+    dialect: QueryDialect, shape: Shape, name: str, value: Any, out: list[str]
+) -> None:
     kind = shape.type_name
     if kind == "structure":
         out.append(f"<{name}>")
-        _write_members(shape, value, out)
+        _write_members(dialect, shape, value, out)
         out.append(f"</{name}>")
     elif kind in ("list", "map"):
-        _write_member(shape, name, value, out)
+        _write_member(dialect, shape, name, value, out)
     else:
         out.append(f"<{name}>{_scalar_text(kind, value)}</{name}>")
 

@@ -68,14 +68,20 @@ def json_error(
     return WireResponse(error.status, orjson.dumps(body, default=str), content_type, headers)
 
 
-def query_error(error: AwsError, *, request_id: str) -> WireResponse:
-    """awsQuery (legacy SQS) ``ErrorResponse`` XML with the legacy code."""
+def query_error(
+    error: AwsError,
+    *,
+    request_id: str,
+    namespace: str = "http://queue.amazonaws.com/doc/2012-11-05/",
+) -> WireResponse:
+    """awsQuery ``ErrorResponse`` XML with the query code (SQS: the legacy code)."""
     fault = "Sender" if error.sender_fault else "Receiver"
     code = error.query_code or error.code
+    detail = "<Detail/>" if "queue.amazonaws.com" in namespace else ""  # SQS only
     xml = (
-        '<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
+        f'<?xml version="1.0"?><ErrorResponse xmlns="{namespace}">'
         f"<Error><Type>{fault}</Type><Code>{escape(code)}</Code>"
-        f"<Message>{escape(error.message)}</Message><Detail/></Error>"
+        f"<Message>{escape(error.message)}</Message>{detail}</Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     headers = [("x-amzn-RequestId", request_id), *error.headers.items()]

@@ -1,26 +1,29 @@
 """Route one HTTP request to a service operation and back, whatever the protocol.
 
-Order (aws-wire-protocols.md §1.2): ``X-Amz-Target`` (awsJson: SQS, Kinesis), then form
-``Action`` + ``Version`` (SQS query, also POSTed to a queue URL path), then Lambda's REST
-path prefixes, then the credential scope to shape a 404. Services are called with
-boto3-shaped params; only calls that may wait (long-poll receive, Lambda) leave the event
-loop for the thread pool, the rest run inline because a thread hop costs more than they do.
+Order (aws-wire-protocols.md §1.2): ``X-Amz-Target`` (awsJson: any service whose model has
+that target prefix), then form ``Action`` + ``Version`` (awsQuery: SQS's legacy flavour,
+also POSTed to a queue URL path, or SNS / IAM / STS / CloudFormation / CloudWatch by their
+API version), then the protocols registered with ``add_protocol`` (rpc-v2-cbor, restXml),
+then Lambda's REST path prefixes, then a 404 both JSON parsers understand. Services are
+called with boto3-shaped params; only calls that may wait (long-poll receive, Lambda)
+leave the event loop for the thread pool, the rest run inline because a thread hop costs
+more than they do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from headwater.api import aws_json, aws_query, rest_json
 from headwater.api.errors import internal_failure, unknown_operation
 from headwater.api.http import WireRequest, WireResponse
-from headwater.api.sigv4 import credential_scope
+from headwater.api.sigv4 import CredentialScope, credential_scope
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
 from headwater.core.errors import AwsError
 from headwater.core.ids import request_id
@@ -29,6 +32,22 @@ from headwater.services.base import RequestContext, Service
 log = logging.getLogger(__name__)
 
 ServiceLookup = Callable[[str], Service]
+#: Calls ``operation`` of service ``name`` with ``params`` (off the loop when it may wait).
+Dispatch = Callable[[str, str, dict[str, Any], RequestContext], Awaitable[dict[str, Any]]]
+
+
+class WireProtocol(Protocol):
+    """A protocol the router does not know by itself (rpc-v2-cbor, restXml for S3)."""
+
+    def claims(self, request: WireRequest, scope: CredentialScope) -> bool:
+        """Whether ``request`` is this protocol's (cheap: headers, path, scope)."""
+        ...
+
+    async def handle(
+        self, request: WireRequest, request_id: str, ctx: RequestContext, dispatch: Dispatch
+    ) -> WireResponse:
+        """The response; never raises (errors become this protocol's error shape)."""
+        ...
 
 
 class Router:
@@ -41,12 +60,20 @@ class Router:
         executor: Executor | None = None,
         region: str = DEFAULT_REGION,
         account: str = DEFAULT_ACCOUNT,
+        service_names: Iterable[str],
+        protocols: Iterable[WireProtocol] = (),
     ) -> None:
         self._services = services
         self._executor = executor
         self._region = region
         self._account = account
+        self._service_names = tuple(service_names)
+        self._protocols = list(protocols)
         self._contexts: dict[tuple[str, str | None, str | None], RequestContext] = {}
+
+    def add_protocol(self, protocol: WireProtocol) -> None:
+        """Try ``protocol`` for requests that are neither awsJson nor awsQuery."""
+        self._protocols.append(protocol)
 
     # ---- entry point ----
 
@@ -64,6 +91,11 @@ class Router:
             form = aws_query.read_form(request)
             if "Action" in form:
                 return await self._handle_query(form, request, rid)
+        if self._protocols:
+            scope = credential_scope(headers.get("authorization"), request.query_string)
+            for protocol in self._protocols:
+                if protocol.claims(request, scope):
+                    return await protocol.handle(request, rid, self._context(request), self.call)
         if rest_json.claims_path("lambda", request.raw_path):
             return await self._handle_rest("lambda", request, rid)
         return _not_found(request, rid)
@@ -72,7 +104,7 @@ class Router:
 
     async def _handle_json(self, target: str, request: WireRequest, rid: str) -> WireResponse:
         prefix, _, operation = target.partition(".")
-        protocol = aws_json.JSON_TARGETS.get(prefix)
+        protocol = aws_json.json_targets(self._service_names).get(prefix)
         if protocol is None:
             return aws_json.failure(aws_json.GENERIC_JSON, unknown_operation(), rid)
         try:
@@ -92,21 +124,35 @@ class Router:
         self, form: dict[str, str], request: WireRequest, rid: str
     ) -> WireResponse:
         operation = form["Action"]
+        dialect: aws_query.QueryDialect = aws_query.SQS
         try:
             if not aws_query.is_sqs_query(form):
-                raise AwsError(
-                    "InvalidAction",
-                    f"The action {operation} is not valid for this web service.",
-                )
-            params = aws_query.parse_request(operation, form, request)
-            service = self._service("sqs")
+                dialect = self._query_dialect(form, request)
+                if operation not in aws_query.operation_names(dialect.service_name):
+                    raise AwsError(
+                        "InvalidAction",
+                        f"The action {operation} is not valid for this web service.",
+                    )
+            params = aws_query.parse_request(operation, form, request, dialect)
+            service = self._service(dialect.service_name)
             result = await self._call(service, operation, params, self._context(request))
-            return aws_query.success(operation, result, rid)
+            return aws_query.success(operation, result, rid, dialect)
         except AwsError as error:
-            return aws_query.failure(error, rid)
+            return aws_query.failure(error, rid, dialect)
         except Exception:
-            log.exception("sqs %s (query) failed", operation)
-            return aws_query.failure(internal_failure(), rid)
+            log.exception("%s %s (query) failed", dialect.service_name, operation)
+            return aws_query.failure(internal_failure(), rid, dialect)
+
+    def _query_dialect(self, form: dict[str, str], request: WireRequest) -> aws_query.QueryDialect:
+        """The query service of a non-SQS form: by ``Version``, else by the signing scope."""
+        scope = credential_scope(request.headers.get("authorization"), request.query_string)
+        found = aws_query.service_for_query(form.get("Version"), scope.service, self._service_names)
+        if found is None:
+            raise AwsError(
+                "InvalidAction",
+                f"The action {form['Action']} is not valid for this web service.",
+            )
+        return aws_query.dialect(found)
 
     async def _handle_rest(self, service_name: str, request: WireRequest, rid: str) -> WireResponse:
         operation = "?"
@@ -158,6 +204,12 @@ class Router:
                 self._contexts.clear()
             self._contexts[key] = found
         return found
+
+    async def call(
+        self, service_name: str, operation: str, params: dict[str, Any], ctx: RequestContext
+    ) -> dict[str, Any]:
+        """Run one operation of ``service_name`` (for protocols registered with the router)."""
+        return await self._call(self._service(service_name), operation, params, ctx)
 
     async def _call(
         self, service: Service, operation: str, params: dict[str, Any], ctx: RequestContext

@@ -25,7 +25,7 @@ from botocore.validate import ParamValidator
 from headwater.api.errors import serialization_error
 from headwater.core.errors import AwsError
 from headwater.core.values import as_datetime
-from headwater.models import operation_model
+from headwater.models import operation_model, service_model
 
 Converter = Callable[[Any], Any]
 
@@ -303,8 +303,14 @@ def missing_parameter(service_name: str, path: str, member: str) -> AwsError:
         )
     where = f"{path.lstrip('.')}.{member}" if path.strip(".") else member
     where = where[0].lower() + where[1:]
+    # awsQuery services (IAM, STS, CloudFormation, SNS...) call it ValidationError
+    code = (
+        "ValidationError"
+        if service_model(service_name).protocol == "query"
+        else "ValidationException"
+    )
     return AwsError(
-        "ValidationException",
+        code,
         f"1 validation error detected: Value null at '{where}' failed to satisfy "
         "constraint: Member must not be null",
     )

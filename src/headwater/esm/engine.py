@@ -1,9 +1,11 @@
 """The ESM engine: runs a poller for every enabled mapping on one asyncio loop.
 
-It follows the mapping store: every committed Create/Update/Delete (and Lambda-initiated
-state change) reaches ``_reconcile``, which starts, reconfigures or stops that mapping's
-poller. Pollers are created per source kind through ``register_poller_kind``, so stream
-engines plug in next to the SQS one.
+It follows a ``MappingFeed`` (the Lambda service's mappings): every committed
+Create/Update/Delete (and Lambda-initiated state change) reaches ``_reconcile``, which
+starts, reconfigures or stops that mapping's poller. Pollers are made per source kind by
+the factories registered with ``register_poller_kind``; the composition root
+(``headwater.wiring``) registers the local SQS, Kinesis and DynamoDB Streams ones. The
+engine itself knows no service: only these interfaces.
 """
 
 from __future__ import annotations
@@ -17,19 +19,10 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from headwater.core.clock import Clock
 from headwater.esm.mapping_config import source_kind
 from headwater.esm.metrics import MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
-from headwater.esm.scaling import (
-    INITIAL_CONCURRENCY,
-    MAX_CONCURRENCY,
-    SCALE_UP_PER_MINUTE,
-    ScalingPolicy,
-)
-from headwater.esm.sources import LambdaInvoker, LocalQueueSource
-from headwater.esm.sqs_poller import SqsPoller
-from headwater.esm.streams.stream_poller import kinesis_poller
-from headwater.services.base import ServiceEnvironment
 from headwater.store.mappings import MappingRecord
 
 log = logging.getLogger(__name__)
@@ -41,7 +34,7 @@ DEFAULT_STOP_GRACE_SECONDS = 10.0
 
 
 class Poller(Protocol):
-    """What the engine needs from a per-mapping poller (SQS now, streams later)."""
+    """What the engine needs from a per-mapping poller (SQS, Kinesis, DynamoDB Streams)."""
 
     uuid: str
     pulse: Pulse
@@ -57,19 +50,20 @@ class Poller(Protocol):
     def metrics_snapshot(self) -> MappingMetricsSnapshot: ...
 
 
-PollerFactory = Callable[["EsmEngine", MappingRecord], Poller]
+class MappingFeed(Protocol):
+    """Where mappings come from (the Lambda service's mapping store)."""
+
+    def list_mapping_records(self) -> list[MappingRecord]: ...
+
+    def get_mapping_record(self, uuid: str) -> MappingRecord | None: ...
+
+    def add_mapping_listener(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(uuid)`` (any thread) after a mapping changed; returns unsubscribe."""
+        ...
 
 
-def _sqs_poller(engine: EsmEngine, record: MappingRecord) -> Poller:
-    assert engine.loop is not None
-    return SqsPoller(
-        record,
-        LocalQueueSource(engine.env.service("sqs"), record.source_arn),
-        LambdaInvoker(engine.lambda_service),
-        engine.env.clock,
-        engine.loop,
-        policy=engine.policy,
-    )
+#: Makes the poller of one enabled mapping, on the engine's loop.
+PollerFactory = Callable[[MappingRecord, asyncio.AbstractEventLoop], Poller]
 
 
 _HEAP_FROZEN = False
@@ -80,7 +74,8 @@ def _freeze_startup_heap() -> None:
     stores: they live as long as the process) out of the garbage collector's reach.
 
     Full collections otherwise re-walk that heap and cost a third of the engine's CPU at
-    high message rates. ``Headwater(esm_gc_freeze=False)`` opts out.
+    high message rates. Only servers ask for it (``esm_gc_freeze``): an embedding
+    process's heap is its own business.
     """
     global _HEAP_FROZEN
     if _HEAP_FROZEN:
@@ -90,29 +85,24 @@ def _freeze_startup_heap() -> None:
     gc.freeze()
 
 
-def scaling_policy(options: dict[str, Any]) -> ScalingPolicy:
-    """Scaling settings, overridable per app (``Headwater(esm_scale_up_per_minute=...)``)."""
-    return ScalingPolicy(
-        initial=int(options.get("esm_initial_concurrency", INITIAL_CONCURRENCY)),
-        scale_up_per_minute=float(options.get("esm_scale_up_per_minute", SCALE_UP_PER_MINUTE)),
-        ceiling=int(options.get("esm_max_concurrency", MAX_CONCURRENCY)),
-    )
-
-
 class EsmEngine:
     """All pollers of one headwater, on a loop of their own or one given by the server."""
 
     def __init__(
-        self, env: ServiceEnvironment, *, stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS
+        self,
+        feed: MappingFeed,
+        clock: Clock,
+        *,
+        stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
+        gc_freeze: bool = False,
     ) -> None:
-        self.env = env
-        self.policy = scaling_policy(env.options)
-        self.stop_grace_seconds = float(
-            env.options.get("esm_stop_grace_seconds", stop_grace_seconds)
-        )
+        self.feed = feed
+        self.clock = clock
+        self.stop_grace_seconds = stop_grace_seconds
+        self.gc_freeze = gc_freeze
         self.loop: asyncio.AbstractEventLoop | None = None
         self._own_thread: threading.Thread | None = None
-        self._factories: dict[str, PollerFactory] = {"sqs": _sqs_poller, "kinesis": kinesis_poller}
+        self._factories: dict[str, PollerFactory] = {}
         self._pollers: dict[str, Poller] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._unsubscribes: list[Callable[[], None]] = []
@@ -120,12 +110,8 @@ class EsmEngine:
         self._state_lock = threading.Lock()
         self.running = False
 
-    @property
-    def lambda_service(self) -> Any:
-        return self.env.service("lambda")
-
     def register_poller_kind(self, kind: str, factory: PollerFactory) -> None:
-        """Let another engine (Kinesis, DynamoDB Streams) run mappings of ``kind``."""
+        """Run mappings whose source is of ``kind`` ("sqs", "kinesis", "dynamodb")."""
         self._factories[kind] = factory
 
     # ------------------------------------------------------------------ lifecycle (sync)
@@ -187,13 +173,12 @@ class EsmEngine:
     async def astart(self) -> None:
         """Subscribe to mapping changes and clock moves; start every enabled mapping."""
         self.loop = asyncio.get_running_loop()
-        if self.env.options.get("esm_gc_freeze", True):
+        if self.gc_freeze:
             _freeze_startup_heap()
         self._reconcile_lock = asyncio.Lock()
-        service = self.lambda_service
-        self._unsubscribes.append(service.add_mapping_listener(self._mapping_changed))
-        self._unsubscribes.append(self.env.clock.subscribe(self._clock_moved))
-        for record in service.list_mapping_records():
+        self._unsubscribes.append(self.feed.add_mapping_listener(self._mapping_changed))
+        self._unsubscribes.append(self.clock.subscribe(self._clock_moved))
+        for record in self.feed.list_mapping_records():
             await self._reconcile(record.uuid)
 
     async def astop(self, grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS) -> None:
@@ -232,7 +217,7 @@ class EsmEngine:
     async def _reconcile(self, uuid: str) -> None:
         assert self._reconcile_lock is not None
         async with self._reconcile_lock:
-            record: MappingRecord | None = self.lambda_service.get_mapping_record(uuid)
+            record = self.feed.get_mapping_record(uuid)
             kind = None if record is None else source_kind(record.source_arn)
             factory = None if kind is None else self._factories.get(kind)
             poller = self._pollers.get(uuid)
@@ -244,7 +229,7 @@ class EsmEngine:
                 poller.reconfigure(record)
                 return
             try:
-                poller = factory(self, record)
+                poller = factory(record, asyncio.get_running_loop())
             except Exception:
                 log.exception("mapping %s: cannot start", uuid)
                 return

@@ -17,6 +17,7 @@ import orjson
 
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.router import Router
+from headwater.wiring import SERVICES
 
 if TYPE_CHECKING:
     from headwater.app import Headwater
@@ -145,7 +146,13 @@ def create_app(
 ) -> HeadwaterApp:
     """The app serving ``hw``; the engine starts on the server's loop at lifespan startup
     and is stopped (in-flight batches settled) at lifespan shutdown."""
-    router = Router(hw.service, executor=executor, region=hw.env.region, account=hw.env.account)
+    router = Router(
+        hw.service,
+        executor=executor,
+        region=hw.env.region,
+        account=hw.env.account,
+        service_names=SERVICES,
+    )
 
     async def startup(loop: asyncio.AbstractEventLoop) -> None:
         start = getattr(hw, "start", None)

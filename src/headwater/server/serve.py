@@ -75,6 +75,7 @@ def serve(
         time_scale=time_scale,
         durability=durability,
         endpoint_url=endpoint,
+        esm_gc_freeze=True,
     )
     if example is not None:
         try:

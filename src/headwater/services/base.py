@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
 from headwater.core.clock import Clock
 from headwater.core.errors import AwsError
+from headwater.options import HeadwaterOptions
 
 if TYPE_CHECKING:
     from headwater.store.database import MemoryDatabase, SqliteDatabase
@@ -42,7 +43,7 @@ class ServiceEnvironment:
     endpoint_url: str | None = None
     #: Looks up another service by botocore name (``"sqs"``); set by ``Headwater``.
     lookup: Callable[[str], Service] | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: HeadwaterOptions = field(default_factory=HeadwaterOptions)
 
     @property
     def data_dir(self) -> Path:

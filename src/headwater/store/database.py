@@ -3,6 +3,12 @@
 SQLite runs in WAL mode on one connection guarded by a re-entrant lock: services are
 synchronous and thread-safe, and their transactions are short (tens of microseconds), so
 one writer connection is both the simplest and the fastest choice for one process.
+
+The transaction convention, for every store: ``with db.transaction():`` around the calls
+of one operation; nested calls join the outer transaction, an exception rolls it back.
+Both databases offer ``conn`` (a SQLite connection; in memory for ``MemoryDatabase``) and
+``migrate``, so a store written once in portable SQL runs on both (and, through the
+PostgreSQL backend, on several nodes).
 """
 
 from __future__ import annotations
@@ -25,13 +31,23 @@ DATABASE_FILE = "headwater.sqlite3"
 
 
 class Database(Protocol):
-    """What every store implementation shares: a lock, transactions and a data directory."""
+    """What every store implementation shares: transactions, schemas, a data directory."""
 
     kind: str
     data_dir: Path
-    lock: threading.RLock
 
-    def transaction(self) -> AbstractContextManager[None]: ...
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The SQL connection of the current transaction (SQL stores)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One transaction; nested calls join it; an exception rolls it back."""
+        ...
+
+    def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
+        """Bring ``component``'s schema up to ``len(migrations)``; each step runs once, ever."""
+        ...
 
     def close(self) -> None: ...
 
@@ -59,10 +75,7 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.execute("PRAGMA cache_size=-65536")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
+        self.conn.execute(SCHEMA_VERSION_TABLE)
         self._closed = False
 
     @contextmanager
@@ -90,27 +103,7 @@ class SqliteDatabase:
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
         """Bring ``component``'s schema up to ``len(migrations)``; each step runs once, ever."""
         with self.transaction():
-            row = self.conn.execute(
-                "SELECT version FROM schema_version WHERE component = ?", (component,)
-            ).fetchone()
-            current = row[0] if row else 0
-            if current > len(migrations):
-                raise RuntimeError(
-                    f"{self.path} has {component} schema v{current}, newer than this "
-                    f"headwater (v{len(migrations)}); upgrade headwater"
-                )
-            for step in migrations[current:]:
-                if isinstance(step, str):
-                    for statement in _split_sql(step):
-                        self.conn.execute(statement)
-                else:
-                    step(self.conn)
-            if current != len(migrations):
-                self.conn.execute(
-                    "INSERT INTO schema_version(component, version) VALUES (?, ?)"
-                    " ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                    (component, len(migrations)),
-                )
+            _migrate(self.conn, str(self.path), component, migrations)
 
     def close(self) -> None:
         with self.lock:
@@ -120,7 +113,12 @@ class SqliteDatabase:
 
 
 class MemoryDatabase:
-    """Process-local state for tests; same component interfaces, nothing on disk but code."""
+    """Process-local state for tests; same component interfaces, nothing on disk but code.
+
+    The hot queue and stream stores keep plain Python structures; SQL stores use ``conn``,
+    a private in-memory SQLite database created on first use. Transactions are real on it
+    (rolled back on error); Python-structure stores validate before they mutate.
+    """
 
     kind = "memory"
 
@@ -128,19 +126,93 @@ class MemoryDatabase:
         # Function code still needs a directory to be unpacked into.
         self.data_dir = Path(tempfile.mkdtemp(prefix="headwater-mem-"))
         self.lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._depth = 0
         self._closed = False
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        found = self._conn
+        if found is None:
+            with self.lock:
+                if self._conn is None:
+                    self._conn = sqlite3.connect(
+                        ":memory:", isolation_level=None, check_same_thread=False
+                    )
+                    self._conn.execute("PRAGMA foreign_keys=ON")
+                    self._conn.execute(SCHEMA_VERSION_TABLE)
+                found = self._conn
+        return found
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Serializes writers. There is no rollback: memory stores validate before mutating."""
+        """Serializes writers; SQL stores' changes roll back on an exception."""
         with self.lock:
-            yield
+            conn = self._conn
+            if self._depth or conn is None:
+                # nested, or no SQL store yet: the lock is the whole transaction
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            conn.execute("BEGIN")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            conn.execute("COMMIT")
+
+    def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
+        conn = self.conn
+        with self.transaction():
+            _migrate(conn, ":memory:", component, migrations)
 
     def close(self) -> None:
         with self.lock:
             if not self._closed:
                 self._closed = True
+                if self._conn is not None:
+                    self._conn.close()
                 shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+SCHEMA_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+)
+
+
+def _migrate(
+    conn: sqlite3.Connection, where: str, component: str, migrations: Sequence[Migration]
+) -> None:
+    """Run ``component``'s migrations past its stored version (inside a transaction)."""
+    row = conn.execute(
+        "SELECT version FROM schema_version WHERE component = ?", (component,)
+    ).fetchone()
+    current = row[0] if row else 0
+    if current > len(migrations):
+        raise RuntimeError(
+            f"{where} has {component} schema v{current}, newer than this "
+            f"headwater (v{len(migrations)}); upgrade headwater"
+        )
+    for step in migrations[current:]:
+        if isinstance(step, str):
+            for statement in _split_sql(step):
+                conn.execute(statement)
+        else:
+            step(conn)
+    if current != len(migrations):
+        conn.execute(
+            "INSERT INTO schema_version(component, version) VALUES (?, ?)"
+            " ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+            (component, len(migrations)),
+        )
 
 
 def _split_sql(script: str) -> list[str]:

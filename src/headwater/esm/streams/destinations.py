@@ -1,24 +1,17 @@
 """On-failure destination records for stream mappings (reference §4.5) and their delivery.
 
-Only SQS queues exist in headwater: a batch discarded towards an SNS topic or an S3 bucket
-(or a FIFO queue, or a queue that is gone) counts as a ``DestinationDeliveryFailures`` and
-its records as dropped, as on AWS when delivery fails; the mapping keeps going.
+Delivery goes through a ``DestinationSender`` (the local one is in ``headwater.wiring``). A
+record that cannot be delivered (a destination that is gone or cannot take it) counts as a
+``DestinationDeliveryFailures`` and its records as dropped, as on AWS; the mapping keeps going.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import Any, Protocol
 
-import orjson
-
-from headwater.core.arn import Arn
 from headwater.core.ids import new_uuid
 from headwater.esm.streams.source import StreamSource, iso_millis
 from headwater.esm.streams.stream_settle import RECORD_AGE_EXCEEDED, Discard
-from headwater.services.base import RequestContext
-
-log = logging.getLogger(__name__)
 
 
 def failure_record(
@@ -53,29 +46,23 @@ def failure_record(
     return body
 
 
-class OnFailureDestination:
-    """Sends failure records to the mapping's ``DestinationConfig.OnFailure`` queue."""
+class DestinationSender(Protocol):
+    """Delivers one failure record to an on-failure destination ARN (SQS, SNS, S3)."""
 
-    def __init__(self, sqs: Any, destination_arn: str | None) -> None:
-        self._sqs = sqs
+    def send(self, destination_arn: str, body: dict[str, Any]) -> bool:
+        """``True`` once delivered; ``False`` (never an exception) if delivery failed."""
+        ...
+
+
+class OnFailureDestination:
+    """Sends failure records to the mapping's ``DestinationConfig.OnFailure`` target."""
+
+    def __init__(self, sender: DestinationSender | None, destination_arn: str | None) -> None:
+        self._sender = sender
         self.arn = destination_arn or None
 
     def deliver(self, body: dict[str, Any]) -> bool:
         """Send one failure record; ``False`` if it could not be delivered."""
-        if self.arn is None:
+        if self.arn is None or self._sender is None:
             return False
-        arn = Arn.try_parse(self.arn)
-        if arn is None or arn.service != "sqs" or arn.resource.endswith(".fifo"):
-            log.warning("on-failure destination %s is not a standard SQS queue", self.arn)
-            return False
-        try:
-            info = self._sqs.queue_info(self.arn)
-            self._sqs.call(
-                "SendMessage",
-                {"QueueUrl": info.url, "MessageBody": orjson.dumps(body).decode()},
-                RequestContext(region=arn.region, account=arn.account),
-            )
-        except Exception as error:  # a missing queue fails delivery, not the mapping
-            log.warning("on-failure delivery to %s failed: %s", self.arn, error)
-            return False
-        return True
+        return self._sender.send(self.arn, body)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from headwater.services.kinesis import StreamRecord
+    from headwater.esm.streams.source import StreamRecord
 
 
 def kinesis_record(

@@ -25,10 +25,9 @@ from headwater.esm.streams.destinations import OnFailureDestination, failure_rec
 from headwater.esm.streams.lanes import Lane, Ledger, lane_of
 from headwater.esm.streams.metrics import StreamMetrics
 from headwater.esm.streams.settings import StreamSettings
-from headwater.esm.streams.source import StreamSource
+from headwater.esm.streams.source import ShardInfo, StreamRecord, StreamSource
 from headwater.esm.streams.stream_settle import BatchSettler, Discard
 from headwater.esm.streams.windows import TumblingWindows
-from headwater.services.kinesis import ShardInfo, StreamRecord
 from headwater.store.checkpoints import Checkpoint, CheckpointStore
 
 log = logging.getLogger(__name__)

@@ -13,20 +13,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from headwater.core.clock import Clock
 from headwater.esm.mapping_config import RecordFilter, compile_record_filter
 from headwater.esm.metrics import MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
-from headwater.esm.sources import Invoker, LambdaInvoker
-from headwater.esm.streams.destinations import OnFailureDestination
+from headwater.esm.sources import Invoker
+from headwater.esm.streams.destinations import DestinationSender, OnFailureDestination
 from headwater.esm.streams.metrics import StreamMetrics
 from headwater.esm.streams.settings import StreamSettings
 from headwater.esm.streams.shard_poller import ShardPoller
-from headwater.esm.streams.source import LocalKinesisSource, StreamSource
+from headwater.esm.streams.source import StreamSource
 from headwater.esm.streams.stream_settle import RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_SECONDS
-from headwater.store.checkpoints import CheckpointStore, open_checkpoint_store
+from headwater.store.checkpoints import CheckpointStore
 from headwater.store.mappings import MappingRecord
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ class StreamMappingHost:
         self,
         *,
         checkpoints: CheckpointStore,
-        destination_sqs: Any,
+        destinations: DestinationSender | None,
         function_role: Callable[[str], str],
         processing_result: Callable[[str, str], None],
         mapping_exists: Callable[[str], bool],
@@ -65,7 +64,7 @@ class StreamMappingHost:
         filter_kind: str = "kinesis",
     ) -> None:
         self.checkpoints = checkpoints
-        self.destination_sqs = destination_sqs
+        self.destinations = destinations
         self.function_role = function_role
         self.processing_result = processing_result
         self.mapping_exists = mapping_exists
@@ -106,7 +105,7 @@ class StreamPoller:
         self._last_result: str | None = None
         self.settings = self._settings(record)
         self.record_filter: RecordFilter | None = None
-        self.destination = OnFailureDestination(host.destination_sqs, None)
+        self.destination = OnFailureDestination(host.destinations, None)
         self.role_arn = ""
         self.reconfigure(record)
 
@@ -128,7 +127,7 @@ class StreamPoller:
             settings.filter_criteria,
             "kinesis" if self.host.filter_kind == "kinesis" else "dynamodb",
         )
-        self.destination = OnFailureDestination(self.host.destination_sqs, settings.destination)
+        self.destination = OnFailureDestination(self.host.destinations, settings.destination)
         self.role_arn = self.host.function_role(settings.function_arn)
         if (old.parallelization, old.tumbling_window, old.batch_size, old.window_seconds) != (
             settings.parallelization,
@@ -249,39 +248,3 @@ class StreamPoller:
         self.pulse.fire()
         if not self.host.mapping_exists(self.uuid):
             self.checkpoints.delete_mapping(self.uuid)
-
-
-def kinesis_poller(engine: Any, record: MappingRecord) -> StreamPoller:
-    """The engine's factory for mappings of Kinesis streams (``register_poller_kind``)."""
-    env = engine.env
-    lambda_service = engine.lambda_service
-    options = env.options
-    interval = options.get("esm_stream_poll_interval")
-
-    def function_role(function_arn: str) -> str:
-        try:
-            return str(lambda_service.resolve_function(function_arn).role)
-        except Exception:  # a deleted function leaves the mapping enabled (§2.4)
-            return ""
-
-    host = StreamMappingHost(
-        checkpoints=open_checkpoint_store(env.database),
-        destination_sqs=env.service("sqs"),
-        function_role=function_role,
-        processing_result=lambda_service.set_processing_result,
-        mapping_exists=lambda uuid: lambda_service.get_mapping_record(uuid) is not None,
-        poll_interval=None if interval is None else float(interval),
-        backoff_seconds=float(options.get("esm_stream_retry_backoff", RETRY_BACKOFF_SECONDS)),
-        backoff_max_seconds=float(
-            options.get("esm_stream_retry_backoff_max", RETRY_BACKOFF_MAX_SECONDS)
-        ),
-    )
-    assert engine.loop is not None
-    return StreamPoller(
-        record,
-        LocalKinesisSource(env.service("kinesis"), record.source_arn),
-        LambdaInvoker(lambda_service),
-        env.clock,
-        engine.loop,
-        host=host,
-    )

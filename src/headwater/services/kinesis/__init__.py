@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from headwater.services.kinesis.service import KinesisService
-from headwater.services.kinesis.source import ShardInfo, StreamRecord, StreamSource
+from headwater.services.kinesis.source import KinesisMappingApi
 
-__all__ = ["KinesisService", "ShardInfo", "StreamRecord", "StreamSource"]
+__all__ = ["KinesisMappingApi", "KinesisService"]

@@ -23,7 +23,6 @@ from headwater.store.streams import ShardRow, StreamRow, open_stream_store
 log = logging.getLogger(__name__)
 
 #: Default account-wide open-shard limit (AWS's default is lower; headwater is local).
-DEFAULT_SHARD_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +86,9 @@ class KinesisCore(Service):
         super().__init__(env)
         self.db = env.database
         self.store = open_stream_store(env.database)
-        self.shard_limit = int(env.options.get("kinesis_shard_limit", DEFAULT_SHARD_LIMIT))
+        self.shard_limit = env.options.kinesis_shard_limit
         #: Enforce AWS's per-shard write limits (1,000 records/s, 1 MiB/s) as partial failures.
-        self.enforce_throughput = bool(env.options.get("kinesis_enforce_throughput", False))
+        self.enforce_throughput = env.options.kinesis_enforce_throughput
         self._routing: dict[str, Routing] = {}
         #: shard key -> (second, records, bytes) written in that second (throughput limits).
         self._throughput: dict[int, tuple[int, int, int]] = {}

@@ -1,17 +1,17 @@
-"""The typed read interface stream event source mappings consume.
+"""The typed read interface that stream event source mappings consume from Kinesis.
 
-Small on purpose: DynamoDB Streams implements the same ``StreamSource`` protocol, so the
-stream poller engine never sees Kinesis specifics beyond these records and shards.
+Small on purpose: the adapter in ``headwater.wiring`` turns it into the engine's
+``StreamSource``, so the stream engine never sees Kinesis specifics beyond records and shards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
+from headwater.esm.streams.source import ShardInfo, StreamRecord
 from headwater.services.kinesis.core import KinesisCore, StreamRef, not_found
 from headwater.services.kinesis.record_operations import RecordOperations
 from headwater.services.kinesis.sequence import format_sequence, shard_prefix
@@ -19,27 +19,8 @@ from headwater.services.kinesis.validation import invalid_argument
 from headwater.store.streams import ShardRow, StreamRow
 
 
-@dataclass(frozen=True, slots=True)
-class StreamRecord:
-    """One record as a stream mapping sees it."""
-
-    sequence_number: str
-    partition_key: str
-    data: bytes
-    approximate_arrival: float  # epoch seconds
-
-
-@dataclass(frozen=True, slots=True)
-class ShardInfo:
-    """A shard and the parents that must be read to their end before it."""
-
-    shard_id: str
-    parent_shard_ids: tuple[str, ...]
-    closed: bool
-
-
-class StreamSource(Protocol):
-    """What the stream poller engine needs from a stream service."""
+class KinesisMappingApi(Protocol):
+    """The typed calls the stream mapping adapter makes on ``KinesisService``."""
 
     def list_shards_for_mapping(self, stream_arn: str) -> list[ShardInfo]: ...
 
@@ -150,4 +131,4 @@ class KinesisStreamSource(RecordOperations, KinesisCore):
         return format_sequence(shard_prefix(shard.created, shard.index), shard.last_counter)
 
 
-__all__ = ["KinesisStreamSource", "ShardInfo", "StreamRecord", "StreamSource", "not_found"]
+__all__ = ["KinesisMappingApi", "KinesisStreamSource", "ShardInfo", "StreamRecord", "not_found"]

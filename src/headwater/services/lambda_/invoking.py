@@ -27,8 +27,8 @@ from headwater.runtime.invocation import (
     InvocationResult,
     result_without_run,
 )
-from headwater.runtime.logs import DEFAULT_RETENTION_BYTES, LogStore
-from headwater.runtime.pool import DEFAULT_IDLE_TIMEOUT, WorkerPools
+from headwater.runtime.logs import LogStore
+from headwater.runtime.pool import WorkerPools
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.lambda_ import validation as check
 
@@ -64,7 +64,7 @@ class InvokeOperations(Service):
         self._runtime_closed = False
         self.function_logs_store = LogStore(
             self.env.data_dir,
-            int(self.env.options.get("function_log_retention_bytes", DEFAULT_RETENTION_BYTES)),
+            self.env.options.function_log_retention_bytes,
         )
 
     def _drain(self, function_key: str) -> None:
@@ -83,19 +83,16 @@ class InvokeOperations(Service):
                 raise RuntimeError("the Lambda service is closed")
             if self._runtime is None:
                 options = self.env.options
-                if options.get("functions", "process") == "inline":
+                if options.functions == "inline":
                     self._runtime = InlineRuntime(
                         self.function_logs_store, lambda: self.env.endpoint_url
                     )
                 else:
-                    workers = options.get("function_workers")
                     self._pools = WorkerPools(
-                        max_workers=int(workers) if workers else None,
-                        idle_timeout=float(
-                            options.get("function_idle_timeout", DEFAULT_IDLE_TIMEOUT)
-                        ),
+                        max_workers=options.function_workers,
+                        idle_timeout=options.function_idle_timeout,
                         endpoint_url=lambda: self.env.endpoint_url,
-                        interpreters=options.get("function_interpreters"),
+                        interpreters=options.function_interpreters,
                     )
                     self._runtime = FunctionRuntime(self._pools, self.function_logs_store)
             return self._runtime

@@ -1,0 +1,78 @@
+"""``HeadwaterOptions``: every tunable of a headwater, typed, with its default in one place.
+
+``Headwater(data_dir, function_workers=8)`` and ``HeadwaterOptions(function_workers=8)`` take
+the same names; a name that is not a field is an error (with a suggestion), so a misspelt
+option never silently falls back to its default.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+from headwater.esm.scaling import INITIAL_CONCURRENCY, MAX_CONCURRENCY, SCALE_UP_PER_MINUTE
+from headwater.esm.streams.stream_settle import RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_SECONDS
+from headwater.runtime.logs import DEFAULT_RETENTION_BYTES
+from headwater.runtime.pool import DEFAULT_IDLE_TIMEOUT
+
+FunctionMode = Literal["process", "inline"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeadwaterOptions:
+    """Settings of one headwater (embedded or served). All have AWS-like defaults."""
+
+    # ---- functions (runtime) ----
+    #: "process": warm worker processes (default); "inline": handlers run in this process.
+    functions: FunctionMode = "process"
+    #: Cap on worker processes over all functions (the local "account" concurrency);
+    #: ``None``: 4 per CPU.
+    function_workers: int | None = None
+    #: Real seconds an idle execution environment is kept warm.
+    function_idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    #: Bytes of log lines kept per function (``headwater logs``).
+    function_log_retention_bytes: int = DEFAULT_RETENTION_BYTES
+    #: Interpreter per runtime (``{"python3.12": "/usr/bin/python3.12"}``).
+    function_interpreters: dict[str, str] = field(default_factory=dict)
+
+    # ---- Kinesis ----
+    #: Open shards per account and region (AWS's default quota is far lower; a local
+    #: machine is not the limit people test).
+    kinesis_shard_limit: int = 10_000
+    #: Enforce AWS's per-shard write limits (1,000 records/s, 1 MiB/s) as partial failures.
+    kinesis_enforce_throughput: bool = False
+
+    # ---- event source mapping engine ----
+    #: Concurrent batches an SQS mapping starts with (AWS: 5).
+    esm_initial_concurrency: int = INITIAL_CONCURRENCY
+    #: Growth of an SQS mapping's concurrency per minute of backlog (AWS: 300).
+    esm_scale_up_per_minute: float = SCALE_UP_PER_MINUTE
+    #: Ceiling of an SQS mapping's concurrency (AWS: 1,250).
+    esm_max_concurrency: int = MAX_CONCURRENCY
+    #: Real seconds ``stop()`` lets in-flight batches finish before returning messages.
+    esm_stop_grace_seconds: float = 10.0
+    #: Freeze the startup heap out of the garbage collector's reach when the engine starts
+    #: (a third of the engine's CPU at high rates); only servers should do it.
+    esm_gc_freeze: bool = False
+    #: Clock seconds between reads of an idle shard; ``None``: woken by writes, like SQS.
+    #: AWS polls a Kinesis shard once a second (``1.0`` for fidelity tests).
+    esm_stream_poll_interval: float | None = None
+    #: First retry delay of a failed stream batch (doubled up to the maximum).
+    esm_stream_retry_backoff: float = RETRY_BACKOFF_SECONDS
+    esm_stream_retry_backoff_max: float = RETRY_BACKOFF_MAX_SECONDS
+
+    @classmethod
+    def from_kwargs(cls, base: HeadwaterOptions | None = None, **kwargs: Any) -> HeadwaterOptions:
+        """``base`` (or the defaults) with ``kwargs`` changed; unknown names are a TypeError."""
+        known = cls.field_names()
+        for name in kwargs:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise TypeError(f"unknown headwater option {name!r}{hint}")
+        return replace(base or cls(), **kwargs)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]

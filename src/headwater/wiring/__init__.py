@@ -1,0 +1,142 @@
+"""The composition root: which services exist, and how the engine meets them.
+
+``SERVICES`` lists every AWS service headwater serves (botocore name -> class, imported on
+first use). ``build_engine`` makes the event source mapping engine and registers one
+poller factory per source kind, each wiring the local adapters (``wiring.adapters``)
+between the engine's protocols and the services. Nothing else in headwater decides how
+the layers are put together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from headwater.core.errors import AwsError
+from headwater.esm.engine import EsmEngine, Poller
+from headwater.esm.scaling import ScalingPolicy
+from headwater.esm.sqs_poller import SqsPoller
+from headwater.esm.streams.stream_poller import StreamMappingHost, StreamPoller
+from headwater.services.base import Service, ServiceEnvironment
+from headwater.store.checkpoints import open_checkpoint_store
+from headwater.store.mappings import MappingRecord
+from headwater.wiring.adapters import (
+    LambdaInvoker,
+    LocalDestinations,
+    LocalKinesisSource,
+    LocalQueueSource,
+)
+
+if TYPE_CHECKING:
+    from headwater.esm.streams.source import StreamSource
+    from headwater.services.lambda_ import LambdaService
+
+#: botocore service name -> "module:Class". A listed service whose module is not there
+#: yet answers every call with an error naming it.
+SERVICES: dict[str, str] = {
+    "sqs": "headwater.services.sqs:SqsService",
+    "lambda": "headwater.services.lambda_:LambdaService",
+    "kinesis": "headwater.services.kinesis:KinesisService",
+    "dynamodb": "headwater.services.dynamodb:DynamoDBService",
+    "dynamodbstreams": "headwater.services.dynamodbstreams:DynamoDBStreamsService",
+    "sns": "headwater.services.sns:SnsService",
+    "s3": "headwater.services.s3:S3Service",
+    "cloudwatch": "headwater.services.cloudwatch:CloudWatchService",
+    "logs": "headwater.services.logs:LogsService",
+    "iam": "headwater.services.iam:IamService",
+    "sts": "headwater.services.sts:StsService",
+    "cloudformation": "headwater.services.cloudformation:CloudFormationService",
+    "ssm": "headwater.services.ssm:SsmService",
+}
+
+
+class UnknownService(ValueError):
+    """A name that is not an AWS service headwater knows."""
+
+
+def service_class(name: str) -> type[Service]:
+    """The class serving botocore service ``name``.
+
+    Raises ``UnknownService`` for names headwater does not list, and ``AwsError``
+    (``UnknownOperationException``) for listed services that are not built yet.
+    """
+    target = SERVICES.get(name)
+    if target is None:
+        raise UnknownService(f"headwater has no {name!r} service")
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is None or not module_name.startswith(error.name):
+            raise
+        raise AwsError(
+            "UnknownOperationException",
+            f"headwater does not support the {name} service yet",
+        ) from None
+    cls: type[Service] = getattr(module, class_name)
+    return cls
+
+
+# ---------------------------------------------------------------------------- the engine
+
+
+def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
+    """Where stream mappings (and asynchronous invokes) deliver failure records."""
+    return LocalDestinations(env.service)
+
+
+def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> EsmEngine:
+    """The mapping engine of ``env``'s services, with the local poller factories."""
+    lambda_service: LambdaService = env.service("lambda")  # type: ignore[assignment]
+    options = env.options
+    engine = EsmEngine(
+        lambda_service,
+        env.clock,
+        stop_grace_seconds=options.esm_stop_grace_seconds,
+        gc_freeze=options.esm_gc_freeze,
+    )
+    invoker = LambdaInvoker(lambda_service)
+    policy = scaling_policy(env)
+
+    def sqs_poller(record: MappingRecord, loop: asyncio.AbstractEventLoop) -> Poller:
+        source = LocalQueueSource(env.service("sqs"), record.source_arn)  # type: ignore[arg-type]
+        return SqsPoller(record, source, invoker, env.clock, loop, policy=policy)
+
+    def stream_poller(
+        make_source: Callable[[str], StreamSource], filter_kind: str
+    ) -> Callable[[MappingRecord, asyncio.AbstractEventLoop], Poller]:
+        def factory(record: MappingRecord, loop: asyncio.AbstractEventLoop) -> Poller:
+            host = StreamMappingHost(
+                checkpoints=open_checkpoint_store(env.database),
+                destinations=destinations,
+                function_role=invoker.function_role,
+                processing_result=lambda_service.set_processing_result,
+                mapping_exists=lambda uuid: lambda_service.get_mapping_record(uuid) is not None,
+                poll_interval=options.esm_stream_poll_interval,
+                backoff_seconds=options.esm_stream_retry_backoff,
+                backoff_max_seconds=options.esm_stream_retry_backoff_max,
+                filter_kind=filter_kind,
+            )
+            source = make_source(record.source_arn)
+            return StreamPoller(record, source, invoker, env.clock, loop, host=host)
+
+        return factory
+
+    def kinesis_source(arn: str) -> StreamSource:
+        return LocalKinesisSource(env.service("kinesis"), arn)  # type: ignore[arg-type]
+
+    engine.register_poller_kind("sqs", sqs_poller)
+    engine.register_poller_kind("kinesis", stream_poller(kinesis_source, "kinesis"))
+    return engine
+
+
+def scaling_policy(env: ServiceEnvironment) -> ScalingPolicy:
+    """The SQS scaling settings of ``env``'s options."""
+    options = env.options
+    return ScalingPolicy(
+        initial=options.esm_initial_concurrency,
+        scale_up_per_minute=options.esm_scale_up_per_minute,
+        ceiling=options.esm_max_concurrency,
+    )

@@ -1,0 +1,239 @@
+"""Local adapters: this headwater's services as the engine's sources, invoker and destinations.
+
+The engine (``headwater.esm``) only knows the ``QueueSource``, ``StreamSource``,
+``Invoker`` and ``DestinationSender`` protocols; these classes implement them over the
+in-process services. A PostgreSQL-backed or real-AWS source is another adapter, not
+another engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from headwater.core.arn import Arn
+from headwater.core.errors import AwsError
+from headwater.esm.records import QueueMessage
+from headwater.esm.settle import InvocationLike
+from headwater.esm.sources import QueueFacts
+from headwater.esm.streams.kinesis_records import encode_kinesis_record
+from headwater.esm.streams.source import ShardInfo, StartPosition, StreamRecord, iso_millis
+from headwater.services.base import RequestContext, Service
+
+if TYPE_CHECKING:
+    from headwater.services.kinesis import KinesisService
+    from headwater.services.lambda_ import LambdaService
+    from headwater.services.sqs import SqsService
+
+log = logging.getLogger(__name__)
+
+
+class LocalQueueSource:
+    """A queue of this headwater's ``SqsService`` (its typed internal API)."""
+
+    def __init__(self, sqs: SqsService, queue_arn: str) -> None:
+        self._sqs = sqs
+        self.arn = queue_arn
+
+    def facts(self) -> QueueFacts:
+        info = self._sqs.queue_info(self.arn)
+        return QueueFacts(
+            arn=self.arn,
+            region=str(info.region),
+            fifo=bool(info.fifo),
+            visibility_timeout=int(info.visibility_timeout),
+        )
+
+    def receive(
+        self, max_messages: int, visibility_timeout: int | None = None
+    ) -> Sequence[QueueMessage]:
+        return self._sqs.receive_for_mapping(self.arn, max_messages, visibility_timeout)
+
+    def delete(self, receipt_handles: Sequence[str]) -> int:
+        return int(self._sqs.delete_for_mapping(self.arn, receipt_handles))
+
+    def change_visibility(self, receipt_handles: Sequence[str], visibility_timeout: int) -> None:
+        self._sqs.change_visibility_for_mapping(self.arn, receipt_handles, visibility_timeout)
+
+    def next_visible_at(self, after: float) -> float | None:
+        found = self._sqs.next_visible_at(self.arn, after)
+        return None if found is None else float(found)
+
+    def approximate_age_of_oldest_message(self) -> float:
+        return float(self._sqs.approximate_age_of_oldest_message(self.arn))
+
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        arn = self.arn
+
+        def on_commit(queue_arn: str) -> None:
+            if queue_arn == arn:
+                callback()
+
+        return self._sqs.add_listener(on_commit)
+
+
+class LambdaInvoker:
+    """Invokes functions of this headwater's ``LambdaService`` without blocking the loop."""
+
+    def __init__(self, lambda_service: LambdaService) -> None:
+        self._lambda = lambda_service
+
+    async def invoke(self, function_arn: str, payload: bytes) -> InvocationLike:
+        result: InvocationLike = await self._lambda.invoke_async(function_arn, payload)
+        return result
+
+    def function_limits(self, function_arn: str) -> tuple[int | None, int | None]:
+        """Timeout and the concurrency the function can really get: its reserved
+        concurrency, and never more than the runtime's worker processes (the local
+        "account" limit), since invokes past it are only throttled."""
+        try:
+            info = self._lambda.resolve_function(function_arn)
+        except Exception:  # a deleted function leaves the mapping enabled (§2.4)
+            return None, None
+        timeout = getattr(info, "timeout", None)
+        reserved = getattr(info, "reserved_concurrency", None)
+        limits = [int(reserved)] if reserved is not None else []
+        workers = self._worker_limit()
+        if workers is not None:
+            limits.append(workers)
+        return (None if timeout is None else int(timeout), min(limits) if limits else None)
+
+    def function_role(self, function_arn: str) -> str:
+        """The function's execution role ARN ("" once the function is gone)."""
+        try:
+            return str(self._lambda.resolve_function(function_arn).role)
+        except Exception:  # a deleted function leaves the mapping enabled (§2.4)
+            return ""
+
+    def _worker_limit(self) -> int | None:
+        options = self._lambda.env.options
+        if options.functions != "process":
+            return None  # inline handlers: no process pool
+        if options.function_workers:
+            return int(options.function_workers)
+        from headwater.runtime.pool import default_max_workers
+
+        return default_max_workers()
+
+
+class LocalKinesisSource:
+    """A stream of this headwater's ``KinesisService`` (its typed mapping interface)."""
+
+    poll_interval = 1.0
+    batch_info_key = "KinesisBatchInfo"
+
+    def __init__(self, kinesis: KinesisService | None, stream_arn: str) -> None:
+        self._kinesis: Any = kinesis
+        self.arn = stream_arn
+        parsed = Arn.try_parse(stream_arn)
+        self.region = parsed.region if parsed is not None else ""
+
+    def exists(self) -> bool:
+        return bool(self._kinesis.stream_exists(self.arn))
+
+    def shards(self) -> list[ShardInfo]:
+        listed: list[ShardInfo] = self._kinesis.list_shards_for_mapping(self.arn)
+        return listed
+
+    def read(
+        self, shard_id: str, after: str | None, limit: int, start: StartPosition | None
+    ) -> tuple[list[StreamRecord], bool]:
+        at_timestamp = None
+        if after is None and start is not None and start.kind == "AT_TIMESTAMP":
+            at_timestamp = start.timestamp
+        records: list[StreamRecord]
+        end: bool
+        records, end = self._kinesis.read_shard(
+            self.arn,
+            shard_id,
+            after,
+            limit,
+            at_timestamp=at_timestamp,
+            from_latest=after is None and start is not None and start.kind == "LATEST",
+        )
+        return records, end
+
+    def latest(self, shard_id: str) -> str | None:
+        found = self._kinesis.latest_sequence(self.arn, shard_id)
+        return None if found is None else str(found)
+
+    def subscribe(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        arn = self.arn
+
+        def on_put(stream_arn: str, shard_id: str) -> None:
+            if stream_arn == arn:
+                callback(shard_id)
+
+        unsubscribe: Callable[[], None] = self._kinesis.add_listener(on_put)
+        return unsubscribe
+
+    def event_record(
+        self, record: StreamRecord, shard_id: str, role_arn: str
+    ) -> tuple[dict[str, Any], bytes]:
+        return encode_kinesis_record(record, shard_id, self.arn, self.region, role_arn)
+
+    def arrival_text(self, epoch: float) -> str:
+        return iso_millis(epoch)
+
+    def retention_cutoff(self, now: float) -> float | None:
+        arn = Arn.try_parse(self.arn)
+        if arn is None:
+            return None
+        try:
+            summary = self._kinesis.call(
+                "DescribeStreamSummary",
+                {"StreamARN": self.arn},
+                RequestContext(region=arn.region, account=arn.account),
+            )["StreamDescriptionSummary"]
+        except AwsError:  # the stream is gone: nothing is retained
+            return now
+        return now - float(summary["RetentionPeriodHours"]) * 3600.0
+
+
+#: Sends one failure record to a destination of one service kind; ``False`` if it failed.
+DestinationHandler = Callable[[Arn, dict[str, Any]], bool]
+
+
+class LocalDestinations:
+    """``DestinationSender`` over this headwater's services, one handler per ARN service.
+
+    SQS is built in; other services (SNS, S3) register theirs with ``register``. A
+    destination of a service with no handler fails delivery (counted, never raised).
+    """
+
+    def __init__(self, lookup: Callable[[str], Service]) -> None:
+        self._lookup = lookup
+        self._handlers: dict[str, DestinationHandler] = {"sqs": self._send_sqs}
+
+    def register(self, service: str, handler: DestinationHandler) -> None:
+        self._handlers[service] = handler
+
+    def send(self, destination_arn: str, body: dict[str, Any]) -> bool:
+        arn = Arn.try_parse(destination_arn)
+        handler = None if arn is None else self._handlers.get(arn.service)
+        if arn is None or handler is None:
+            log.warning(
+                "on-failure destination %s: headwater cannot deliver there", destination_arn
+            )
+            return False
+        try:
+            return handler(arn, body)
+        except Exception as error:  # a missing destination fails delivery, not the mapping
+            log.warning("on-failure delivery to %s failed: %s", destination_arn, error)
+            return False
+
+    def _send_sqs(self, arn: Arn, body: dict[str, Any]) -> bool:
+        if arn.resource.endswith(".fifo"):
+            log.warning("on-failure destination %s is a FIFO queue", arn)
+            return False
+        sqs: Any = self._lookup("sqs")
+        info = sqs.queue_info(str(arn))
+        sqs.call(
+            "SendMessage",
+            {"QueueUrl": info.url, "MessageBody": orjson.dumps(body).decode()},
+            RequestContext(region=arn.region, account=arn.account),
+        )
+        return True
