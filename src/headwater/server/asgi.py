@@ -152,6 +152,9 @@ def create_app(
         region=hw.env.region,
         account=hw.env.account,
         service_names=SERVICES,
+        # Protocols the router does not know by itself, tried in this order after awsJson
+        # and awsQuery: rpc-v2-cbor (CloudWatch), restXml (S3).
+        protocols=[],
     )
 
     async def startup(loop: asyncio.AbstractEventLoop) -> None:
