@@ -1,0 +1,101 @@
+"""A Query's key condition (expression or legacy ``KeyConditions``) as per-key conditions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.core.expressions.syntax import (
+    And,
+    Between,
+    Comparison,
+    FunctionCall,
+    In,
+    Not,
+    Or,
+    PathOperand,
+    SizeOperand,
+    ValueOperand,
+)
+from headwater.core.expressions.values import validation
+
+_FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCondition:
+    """One condition on one key attribute: ``=``, ``<``, ``<=``, ``>``, ``>=``,
+    ``BETWEEN`` or ``begins_with``, with its value placeholders."""
+
+    attribute: str
+    operator: str
+    operands: tuple[ValueOperand, ...]
+
+
+def _invalid(message: str) -> Exception:
+    return validation(f"Invalid KeyConditionExpression: {message}")
+
+
+def key_conditions(root: Any, *, legacy: bool = False) -> list[KeyCondition]:
+    """The per-key conditions of a key-condition tree, with AWS's errors for bad shapes."""
+    found: dict[str, KeyCondition] = {}
+    _collect(root, found, legacy)
+    return list(found.values())
+
+
+def _collect(node: Any, found: dict[str, KeyCondition], legacy: bool) -> None:
+    if isinstance(node, And):
+        _collect(node.left, found, legacy)
+        _collect(node.right, found, legacy)
+        return
+    if isinstance(node, Or):
+        raise _invalid("Invalid operator used in KeyConditionExpression: OR")
+    if isinstance(node, Not):
+        raise _invalid("Invalid operator used in KeyConditionExpression: NOT")
+    if isinstance(node, In):
+        raise _invalid("Invalid operator used in KeyConditionExpression: IN")
+    if isinstance(node, Comparison) and node.operator == "<>":
+        raise _invalid("Invalid operator used in KeyConditionExpression: <>")
+    if isinstance(node, FunctionCall) and node.name != "begins_with":
+        if legacy:
+            raise validation("Attempted conditional constraint is not an indexable operation")
+        raise _invalid(f"Invalid operator used in KeyConditionExpression: {node.name}")
+    operands = _operands(node)
+    if any(isinstance(o, SizeOperand) for o in operands):
+        raise _invalid("KeyConditionExpressions cannot contain nested operations")
+    if isinstance(node, Between | FunctionCall) and not isinstance(operands[0], PathOperand):
+        name = "BETWEEN" if isinstance(node, Between) else node.name
+        raise _invalid(f"{name} operator must have the key attribute as its first operand")
+    paths = [i for i, o in enumerate(operands) if isinstance(o, PathOperand)]
+    if len(paths) > 1:
+        raise _invalid(
+            "Invalid condition in KeyConditionExpression: Multiple attribute names used in one "
+            "condition"
+        )
+    if not paths:
+        raise _invalid("Invalid condition in KeyConditionExpression: No key attribute specified")
+    path = operands[paths[0]]
+    assert isinstance(path, PathOperand)
+    if len(path.path) > 1:
+        raise _invalid("KeyConditionExpressions cannot have conditions on nested attributes")
+    name = str(path.path[0])
+    if name in found:
+        raise _invalid("KeyConditionExpressions must only contain one condition per key")
+    values = tuple(o for o in operands if isinstance(o, ValueOperand))
+    if isinstance(node, Comparison):
+        operator = node.operator if paths[0] == 0 else _FLIPPED[node.operator]
+    elif isinstance(node, Between):
+        operator = "BETWEEN"
+    else:
+        operator = "begins_with"
+    found[name] = KeyCondition(name, operator, values)
+
+
+def _operands(node: Any) -> tuple[Any, ...]:
+    if isinstance(node, Comparison):
+        return (node.left, node.right)
+    if isinstance(node, Between):
+        return (node.subject, node.low, node.high)
+    if isinstance(node, FunctionCall):
+        return node.args
+    raise _invalid("Syntax error")

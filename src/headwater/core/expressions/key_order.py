@@ -1,0 +1,70 @@
+"""Byte strings that sort as DynamoDB sorts key values, so a Query is an index range scan.
+
+- ``S``: UTF-8 bytes (DynamoDB orders strings by their UTF-8 bytes).
+- ``B``: the bytes themselves (unsigned byte order).
+- ``N``: a sign byte, a biased exponent byte and one byte per decimal digit; negative numbers
+  have their exponent and digits complemented and end with ``0xFF`` so that a longer
+  negative mantissa (a number further from zero) sorts first.
+
+A partition key's encoding also gives its *scan token*: the first 4 bytes of its MD5, which
+orders a Scan by hash as DynamoDB does (not by key) and splits a parallel Scan's segments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from headwater.core.expressions.values import number_parts
+
+#: Scan tokens are 31-bit, so they fit a signed 32-bit INTEGER column on every store.
+TOKEN_SPACE = 1 << 31
+
+_NEGATIVE, _ZERO, _POSITIVE = b"\x01", b"\x02", b"\x03"
+_DIGITS = bytes(range(1, 11))  # digit d -> d + 1
+_NEGATIVE_DIGITS = bytes(254 - d for d in range(10))  # digit d -> 254 - d
+
+
+def encode_number(text: str) -> bytes:
+    """Order-preserving bytes of a (validated) number string."""
+    parts = number_parts(text)
+    if parts is None or not parts[1]:
+        return _ZERO
+    negative, digits, exp = parts
+    # value = 0.d1d2... x 10**position, position in [-129, 126] for valid numbers
+    position = len(digits) + exp
+    exponent_byte = position + 129
+    encoded = digits.encode("ascii")
+    if negative:
+        body = encoded.translate(_NEG_TABLE)
+        return _NEGATIVE + bytes((255 - exponent_byte,)) + body + b"\xff"
+    return _POSITIVE + bytes((exponent_byte,)) + encoded.translate(_POS_TABLE)
+
+
+_POS_TABLE = bytes.maketrans(b"0123456789", _DIGITS)
+_NEG_TABLE = bytes.maketrans(b"0123456789", _NEGATIVE_DIGITS)
+
+
+def encode_key_value(value: dict[str, Any]) -> bytes:
+    """The sort bytes of a key attribute value (``S``, ``N`` or ``B``)."""
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        return inner.encode("utf-8", "surrogatepass")  # type: ignore[no-any-return]
+    if kind == "B":
+        return bytes(inner)
+    if kind == "N":
+        return encode_number(inner)
+    raise ValueError(f"not a key type: {kind}")
+
+
+def scan_token(partition: bytes) -> int:
+    """Where a partition sits in Scan order (and which parallel-scan segment holds it)."""
+    digest = hashlib.md5(partition, usedforsecurity=False).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
+
+
+def segment_bounds(segment: int, total_segments: int) -> tuple[int, int]:
+    """The half-open token range ``[low, high)`` of one parallel-scan segment."""
+    low = segment * TOKEN_SPACE // total_segments
+    high = (segment + 1) * TOKEN_SPACE // total_segments
+    return low, high

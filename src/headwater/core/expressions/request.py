@@ -1,0 +1,131 @@
+"""The expressions of one request, checked together as DynamoDB checks them.
+
+Order of checks (AWS): legacy and expression parameters mixed; placeholder maps given
+without expressions; empty maps and malformed keys; invalid values; each expression parsed
+(update, condition, key condition, filter, projection); then placeholders nobody used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.core.expressions.parser import bind, parse
+from headwater.core.expressions.syntax import Parsed
+from headwater.core.expressions.values import AttributeValue, validate_value, validation
+
+_NAME_KEY = re.compile(r"#[0-9A-Za-z_]+")
+_VALUE_KEY = re.compile(r":[0-9A-Za-z_]+")
+
+#: Expression parameters in the order AWS parses them.
+PARSE_ORDER = (
+    "UpdateExpression",
+    "ConditionExpression",
+    "KeyConditionExpression",
+    "FilterExpression",
+    "ProjectionExpression",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestExpressions:
+    """The parsed expressions of a request and its (validated) placeholder values."""
+
+    values: Mapping[str, AttributeValue]
+    parsed: Mapping[str, Parsed]
+
+    def get(self, label: str) -> Parsed | None:
+        return self.parsed.get(label)
+
+
+NO_EXPRESSIONS = RequestExpressions({}, {})
+
+
+def read_expressions(
+    params: Mapping[str, Any],
+    expression_params: tuple[str, ...],
+    legacy_params: tuple[str, ...] = (),
+) -> RequestExpressions:
+    """Parse and check the expressions of ``params`` that an operation accepts.
+
+    ``expression_params`` are the operation's expression parameters (in AWS's order for
+    messages), ``legacy_params`` its pre-expression equivalents.
+    """
+    present = [name for name in expression_params if params.get(name) is not None]
+    names = params.get("ExpressionAttributeNames")
+    raw_values = params.get("ExpressionAttributeValues")
+    if not present and names is None and raw_values is None:
+        return NO_EXPRESSIONS
+    if present:
+        legacy = [name for name in legacy_params if params.get(name) is not None]
+        if "KeyConditions" in legacy and "KeyConditionExpression" not in present:
+            legacy.remove("KeyConditions")
+        if legacy:
+            raise validation(
+                "Can not use both expression and non-expression parameters in the same request: "
+                f"Non-expression parameters: {{{', '.join(legacy)}}} "
+                f"Expression parameters: {{{', '.join(present)}}}"
+            )
+    if names is not None and not present:
+        raise validation("ExpressionAttributeNames can only be specified when using expressions")
+    value_params = [name for name in expression_params if name != "ProjectionExpression"]
+    if raw_values is not None and not any(params.get(name) is not None for name in value_params):
+        verb = "are" if len(value_params) > 1 else "is"
+        raise validation(
+            "ExpressionAttributeValues can only be specified when using expressions: "
+            f"{' and '.join(value_params)} {verb} null"
+        )
+    if names is not None:
+        if not names:
+            raise validation("ExpressionAttributeNames must not be empty")
+        for key in names:
+            if not _NAME_KEY.fullmatch(key):
+                raise validation(
+                    f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
+                )
+    values: dict[str, AttributeValue] = {}
+    if raw_values is not None:
+        if not raw_values:
+            raise validation("ExpressionAttributeValues must not be empty")
+        for key in raw_values:
+            if not _VALUE_KEY.fullmatch(key):
+                raise validation(
+                    f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
+                )
+        for key, value in raw_values.items():
+            try:
+                values[key] = validate_value(value)
+            except Exception as error:
+                message = getattr(error, "message", str(error))
+                raise validation(
+                    f"ExpressionAttributeValues contains invalid value: {message} for key {key}"
+                ) from None
+    parsed: dict[str, Parsed] = {}
+    names_used: set[str] = set()
+    values_used: set[str] = set()
+    for label in PARSE_ORDER:
+        source = params.get(label)
+        if source is None or label not in expression_params:
+            continue
+        result = parse(label, source, names)
+        bind(label, result, values)
+        parsed[label] = result
+        names_used |= result.names_used
+        values_used.update(result.values_used)
+    if names:
+        unused = [key for key in names if key not in names_used]
+        if unused:
+            raise validation(
+                "Value provided in ExpressionAttributeNames unused in expressions: "
+                f"keys: {{{', '.join(unused)}}}"
+            )
+    if values:
+        unused = [key for key in values if key not in values_used]
+        if unused:
+            raise validation(
+                "Value provided in ExpressionAttributeValues unused in expressions: "
+                f"keys: {{{', '.join(unused)}}}"
+            )
+    return RequestExpressions(values, parsed)

@@ -1,0 +1,355 @@
+"""DynamoDB attribute values: validation, number normalisation, ordering, equality and size.
+
+Values keep boto3's low-level shape (``{"S": "x"}``, ``{"N": "1.5"}``, ``{"B": b"..."}``,
+``{"L": [...]}``...). Numbers stay strings, normalised as DynamoDB stores them (no exponent,
+no leading or trailing zeros) and compared as exact decimals: they are never floats.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Context, Decimal
+from typing import Any
+
+from headwater.core.errors import AwsError
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+
+SCALAR_TYPES = frozenset({"S", "N", "B"})
+SET_TYPES = frozenset({"SS", "NS", "BS"})
+ALL_TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
+#: Deepest nesting of lists and maps DynamoDB accepts.
+MAX_DEPTH = 32
+MAX_SIGNIFICANT_DIGITS = 38
+
+#: Exact arithmetic for SET a = b + c and ADD: wide enough that nothing rounds before
+#: the result is checked against the 38-digit limit.
+ARITHMETIC = Context(prec=400, Emax=999_999, Emin=-999_999)
+
+_NUMBER = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
+_PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,37}|0")
+
+
+def validation(message: str) -> AwsError:
+    """DynamoDB's ValidationException with ``message``."""
+    return AwsError("ValidationException", message)
+
+
+def invalid(message: str) -> AwsError:
+    return validation(f"One or more parameter values were invalid: {message}")
+
+
+# ---- numbers ----
+
+
+def number_parts(text: str) -> tuple[bool, str, int] | None:
+    """``(negative, significant digits, exponent)`` of a number string, or ``None``.
+
+    The value is ``-1**negative * int(digits) * 10**exponent``; ``digits`` has no leading or
+    trailing zeros and is ``""`` for zero.
+    """
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        return None
+    sign, whole, fraction, exponent = match.groups()
+    fraction = fraction or ""
+    if not whole and not fraction:
+        return None
+    digits = (whole + fraction).lstrip("0")
+    exp = (int(exponent) if exponent else 0) - len(fraction)
+    stripped = digits.rstrip("0")
+    exp += len(digits) - len(stripped)
+    if not stripped:
+        return False, "", 0
+    return sign == "-", stripped, exp
+
+
+def format_number(negative: bool, digits: str, exp: int) -> str:
+    """The plain decimal text of a normalised number (as DynamoDB returns it)."""
+    if not digits:
+        return "0"
+    if exp >= 0:
+        text = digits + "0" * exp
+    else:
+        point = len(digits) + exp
+        text = digits[:point] + "." + digits[point:] if point > 0 else "0." + "0" * -point + digits
+    return "-" + text if negative else text
+
+
+def normalize_number(text: Any) -> str:
+    """``text`` as DynamoDB stores it; ValidationException when it is not a valid Number."""
+    if type(text) is str and _PLAIN_INTEGER.fullmatch(text):
+        return text
+    if not isinstance(text, str) or not text:
+        raise validation("The parameter cannot be converted to a numeric value")
+    parts = number_parts(text)
+    if parts is None:
+        raise validation(f"The parameter cannot be converted to a numeric value: {text}")
+    return checked_number(*parts)
+
+
+def checked_number(negative: bool, digits: str, exp: int) -> str:
+    """Format a number after checking DynamoDB's precision and range limits."""
+    if digits:
+        if len(digits) > MAX_SIGNIFICANT_DIGITS:
+            raise validation("Attempting to store more than 38 significant digits in a Number")
+        magnitude = len(digits) - 1 + exp  # exponent of the leading digit
+        if magnitude > 125:
+            raise validation(
+                "Number overflow. Attempting to store a number with magnitude larger than "
+                "supported range"
+            )
+        if magnitude < -130:
+            raise validation(
+                "Number underflow. Attempting to store a number with magnitude smaller than "
+                "supported range"
+            )
+    return format_number(negative, digits, exp)
+
+
+def decimal_of(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def number_from_decimal(value: Decimal) -> str:
+    """A computed Decimal as a stored number string (checked against the limits)."""
+    sign, digit_tuple, exp = value.as_tuple()
+    assert isinstance(exp, int)
+    digits = "".join(map(str, digit_tuple)).lstrip("0")
+    stripped = digits.rstrip("0")
+    exp += len(digits) - len(stripped)
+    if not stripped:
+        return "0"
+    return checked_number(bool(sign), stripped, exp)
+
+
+# ---- validation ----
+
+
+def value_type(value: Any) -> str:
+    """The one type key of an attribute value (assumes a validated value)."""
+    for key in value:
+        return str(key)
+    raise validation(
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+    )
+
+
+def _collection_text(values: list[Any]) -> str:
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def validate_value(value: Any, depth: int = 0) -> AttributeValue:
+    """``value`` checked as DynamoDB checks an AttributeValue; numbers normalised.
+
+    Returns ``value`` itself when nothing needed normalising (the common case), else a
+    new dict: the caller's data is never modified.
+    """
+    if type(value) is not dict or len(value) != 1:
+        if isinstance(value, dict) and len(value) > 1:
+            raise validation(
+                "Supplied AttributeValue has more than one datatypes set, must contain "
+                "exactly one of the supported datatypes"
+            )
+        raise validation(
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+        )
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        if type(inner) is not str:
+            raise validation(
+                "Supplied AttributeValue is empty, must contain exactly one of the supported "
+                "datatypes"
+            )
+        return value
+    if kind == "N":
+        normal = normalize_number(inner)
+        return value if normal is inner else {"N": normal}
+    if kind == "B":
+        if not isinstance(inner, bytes | bytearray):
+            raise invalid("An AttributeValue may not contain a null or empty binary type.")
+        return value
+    if kind == "BOOL":
+        if type(inner) is not bool:
+            raise validation(
+                "Supplied AttributeValue is empty, must contain exactly one of the supported "
+                "datatypes"
+            )
+        return value
+    if kind == "NULL":
+        if inner is not True:
+            raise invalid("Null attribute value types must have the value of true")
+        return value
+    if kind in ("M", "L"):
+        if depth >= MAX_DEPTH:
+            raise validation("Nesting Levels have exceeded supported limits")
+        if kind == "M":
+            if not isinstance(inner, dict):
+                raise validation(
+                    "Supplied AttributeValue is empty, must contain exactly one of the "
+                    "supported datatypes"
+                )
+            changed: dict[str, Any] | None = None
+            for name, member in inner.items():
+                checked = validate_value(member, depth + 1)
+                if checked is not member:
+                    changed = changed if changed is not None else dict(inner)
+                    changed[name] = checked
+            return value if changed is None else {"M": changed}
+        if not isinstance(inner, list):
+            raise validation(
+                "Supplied AttributeValue is empty, must contain exactly one of the supported "
+                "datatypes"
+            )
+        items = [validate_value(member, depth + 1) for member in inner]
+        return value if all(a is b for a, b in zip(items, inner, strict=True)) else {"L": items}
+    if kind == "SS":
+        if not inner:
+            raise invalid("An string set  may not be empty")
+        if len(set(inner)) != len(inner):
+            raise invalid(f"Input collection {_collection_text(inner)} contains duplicates.")
+        return value
+    if kind == "NS":
+        if not inner:
+            raise invalid("An number set  may not be empty")
+        numbers = [normalize_number(n) for n in inner]
+        if len({Decimal(n) for n in numbers}) != len(numbers):
+            raise validation("Input collection contains duplicates")
+        same = all(a is b for a, b in zip(numbers, inner, strict=True))
+        return value if same else {"NS": numbers}
+    if kind == "BS":
+        if not inner:
+            raise invalid("Binary sets should not be empty")
+        if len({bytes(b) for b in inner}) != len(inner):
+            raise invalid(
+                f"Input collection {_collection_text(inner)}of type BS contains duplicates."
+            )
+        return value
+    raise validation(
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+    )
+
+
+def validate_item_values(item: Any) -> Item:
+    """Every attribute of ``item`` validated (names non-empty); a copy only if needed."""
+    if not isinstance(item, dict):
+        raise validation(
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+        )
+    changed: Item | None = None
+    for name, value in item.items():
+        if not name:
+            raise invalid("An attribute name cannot be empty")  # pragma: no cover - botocore
+        checked = validate_value(value)
+        if checked is not value:
+            changed = changed if changed is not None else dict(item)
+            changed[name] = checked
+    return item if changed is None else changed
+
+
+# ---- size ----
+
+
+def _number_size(text: str) -> int:
+    parts = number_parts(text)
+    digits = parts[1] if parts else ""
+    return (len(digits) + 1) // 2 + 1
+
+
+def value_size(value: AttributeValue) -> int:
+    """Bytes DynamoDB counts for one attribute value (without its name)."""
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        return len(inner.encode("utf-8")) if not inner.isascii() else len(inner)
+    if kind == "N":
+        return _number_size(inner)
+    if kind == "B":
+        return len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode("utf-8")) for s in inner)
+    if kind == "NS":
+        return sum(_number_size(n) for n in inner)
+    if kind == "BS":
+        return sum(len(b) for b in inner)
+    if kind == "L":
+        return 3 + sum(value_size(v) + 1 for v in inner)
+    if kind == "M":
+        return 3 + sum(len(k.encode("utf-8")) + value_size(v) + 1 for k, v in inner.items())
+    return 0
+
+
+def item_size(item: Item) -> int:
+    """Bytes DynamoDB counts for an item: attribute names plus values."""
+    return sum(len(name.encode("utf-8")) + value_size(value) for name, value in item.items())
+
+
+# ---- comparison ----
+
+
+def values_equal(a: AttributeValue, b: AttributeValue) -> bool:
+    """DynamoDB equality: same type and value; sets compare as sets, numbers as decimals."""
+    ((kind, left),) = a.items()
+    ((other_kind, right),) = b.items()
+    if kind != other_kind:
+        return False
+    if kind == "N":
+        return bool(left == right or Decimal(left) == Decimal(right))
+    if kind == "B":
+        return bytes(left) == bytes(right)
+    if kind == "SS":
+        return set(left) == set(right)
+    if kind == "NS":
+        return {Decimal(n) for n in left} == {Decimal(n) for n in right}
+    if kind == "BS":
+        return {bytes(x) for x in left} == {bytes(x) for x in right}
+    if kind == "L":
+        return len(left) == len(right) and all(
+            values_equal(x, y) for x, y in zip(left, right, strict=True)
+        )
+    if kind == "M":
+        return left.keys() == right.keys() and all(values_equal(left[k], right[k]) for k in left)
+    return bool(left == right)
+
+
+def items_equal(a: Item | None, b: Item | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
+
+
+def ordering_key(value: AttributeValue) -> Any:
+    """A Python value ordering S, N and B values as DynamoDB orders them, else ``None``.
+
+    Strings order by UTF-8 bytes, which is code point order, so ``str`` comparison is exact.
+    """
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        return inner
+    if kind == "N":
+        return Decimal(inner)
+    if kind == "B":
+        return bytes(inner)
+    return None
+
+
+def compare(a: AttributeValue, b: AttributeValue) -> int | None:
+    """-1/0/1 for two scalars of the same type (S, N or B); ``None`` when not comparable."""
+    if value_type(a) != value_type(b):
+        return None
+    left, right = ordering_key(a), ordering_key(b)
+    if left is None:
+        return None
+    return int(left > right) - int(left < right)
+
+
+def set_members(value: AttributeValue) -> list[Any]:
+    """The members of a set value, in a form usable as dict keys (numbers as Decimal)."""
+    ((kind, inner),) = value.items()
+    if kind == "NS":
+        return [Decimal(n) for n in inner]
+    if kind == "BS":
+        return [bytes(b) for b in inner]
+    return list(inner)

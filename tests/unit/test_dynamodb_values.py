@@ -1,0 +1,191 @@
+"""DynamoDB attribute values: number rules, validation texts, sizes and key ordering."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headwater.core.errors import AwsError
+from headwater.core.expressions.key_order import encode_key_value, scan_token, segment_bounds
+from headwater.core.expressions.legacy import Legacy
+from headwater.core.expressions.values import (
+    item_size,
+    normalize_number,
+    validate_value,
+    values_equal,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        ("0", "0"),
+        ("-0", "0"),
+        ("007", "7"),
+        ("1.50", "1.5"),
+        ("+3", "3"),
+        ("1e2", "100"),
+        ("1.5E-3", "0.0015"),
+        ("-.5", "-0.5"),
+        ("12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),
+        (
+            "9.9999999999999999999999999999999999999E+125",
+            "99999999999999999999999999999999999999" + "0" * 88,
+        ),
+        ("1E-130", "0." + "0" * 129 + "1"),
+    ],
+)
+def test_numbers_are_exact_and_normalized(text: str, normal: str) -> None:
+    assert normalize_number(text) == normal
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "The parameter cannot be converted to a numeric value"),
+        ("abc", "The parameter cannot be converted to a numeric value: abc"),
+        ("1_000", "The parameter cannot be converted to a numeric value: 1_000"),
+        ("NaN", "The parameter cannot be converted to a numeric value: NaN"),
+        ("1" * 39, "Attempting to store more than 38 significant digits in a Number"),
+        (
+            "1E126",
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range",
+        ),
+        (
+            "1E-131",
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range",
+        ),
+    ],
+)
+def test_invalid_numbers(text: str, message: str) -> None:
+    with pytest.raises(AwsError) as caught:
+        normalize_number(text)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            {},
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+        ),
+        (
+            {"S": "a", "N": "1"},
+            "Supplied AttributeValue has more than one datatypes set, must contain exactly one "
+            "of the supported datatypes",
+        ),
+        (
+            {"NULL": False},
+            "One or more parameter values were invalid: Null attribute value types must have "
+            "the value of true",
+        ),
+        ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
+        ({"NS": []}, "One or more parameter values were invalid: An number set  may not be empty"),
+        ({"BS": []}, "One or more parameter values were invalid: Binary sets should not be empty"),
+        (
+            {"SS": ["a", "a"]},
+            "One or more parameter values were invalid: Input collection [a, a] contains "
+            "duplicates.",
+        ),
+        ({"NS": ["1", "1.0"]}, "Input collection contains duplicates"),
+        ({"L": [{"N": "x"}]}, "The parameter cannot be converted to a numeric value: x"),
+    ],
+)
+def test_invalid_values(value: dict[str, object], message: str) -> None:
+    with pytest.raises(AwsError) as caught:
+        validate_value(value)
+    assert caught.value.message == message
+
+
+def test_validation_never_modifies_the_callers_value() -> None:
+    value = {"M": {"n": {"N": "1.0"}, "l": {"L": [{"NS": ["02"]}]}}}
+    checked = validate_value(value)
+    assert checked == {"M": {"n": {"N": "1"}, "l": {"L": [{"NS": ["2"]}]}}}
+    assert value == {"M": {"n": {"N": "1.0"}, "l": {"L": [{"NS": ["02"]}]}}}
+    plain = {"S": "x"}
+    assert validate_value(plain) is plain
+
+
+def test_empty_strings_and_binary_allowed_outside_keys() -> None:
+    assert validate_value({"S": ""}) == {"S": ""}
+    assert validate_value({"B": b""}) == {"B": b""}
+
+
+def test_nesting_depth_limit() -> None:
+    value: dict[str, object] = {"S": "x"}
+    for _ in range(33):
+        value = {"L": [value]}
+    with pytest.raises(AwsError, match="Nesting Levels have exceeded supported limits"):
+        validate_value(value)
+
+
+def test_item_size_counts_names_and_values() -> None:
+    assert item_size({"id": {"S": "abc"}}) == 5
+    assert item_size({"n": {"N": "123"}}) == 1 + 3  # 2 bytes of digits + 1
+    assert item_size({"l": {"L": [{"S": "ab"}, {"BOOL": True}]}}) == 1 + 3 + (2 + 1) + (1 + 1)
+
+
+def test_set_equality_ignores_order() -> None:
+    assert values_equal({"SS": ["a", "b"]}, {"SS": ["b", "a"]})
+    assert values_equal({"NS": ["1", "2.0"]}, {"NS": ["2", "1"]})
+    assert not values_equal({"SS": ["a"]}, {"S": "a"})
+
+
+numbers = (
+    st.decimals(allow_nan=False, allow_infinity=False, places=None)
+    .filter(lambda d: d == 0 or -130 <= d.adjusted() <= 125)
+    .map(lambda d: normalize_number(format(d, "f")) if len(d.as_tuple().digits) <= 38 else "0")
+)
+
+
+@given(numbers, numbers)
+def test_number_keys_sort_as_decimals(a: str, b: str) -> None:
+    ka, kb = encode_key_value({"N": a}), encode_key_value({"N": b})
+    da, db = Decimal(a), Decimal(b)
+    assert (ka < kb) == (da < db)
+    assert (ka == kb) == (da == db)
+
+
+@given(st.text(), st.text())
+def test_string_keys_sort_by_utf8_bytes(a: str, b: str) -> None:
+    ka, kb = encode_key_value({"S": a}), encode_key_value({"S": b})
+    assert (ka < kb) == (a.encode("utf-8", "surrogatepass") < b.encode("utf-8", "surrogatepass"))
+
+
+@given(st.binary(), st.binary())
+def test_binary_keys_sort_unsigned(a: bytes, b: bytes) -> None:
+    assert (encode_key_value({"B": a}) < encode_key_value({"B": b})) == (a < b)
+
+
+def test_scan_segments_cover_the_token_space() -> None:
+    bounds = [segment_bounds(i, 7) for i in range(7)]
+    assert bounds[0][0] == 0 and bounds[-1][1] == 1 << 31
+    assert all(bounds[i][1] == bounds[i + 1][0] for i in range(6))
+    assert 0 <= scan_token(b"anything") < 1 << 31
+
+
+def test_legacy_expected_translation() -> None:
+    legacy = Legacy()
+    item = {"a": {"S": "x"}, "n": {"N": "5"}}
+    condition = legacy.expected(
+        {
+            "a": {"Value": {"S": "x"}},
+            "n": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [{"N": "1"}, {"N": "9"}]},
+        },
+        "AND",
+    )
+    assert condition.evaluate(item, legacy.values)
+    missing = legacy.expected({"zz": {"Exists": False}}, None)
+    assert missing.evaluate(item, legacy.values)
+    with pytest.raises(AwsError) as caught:
+        legacy.expected({"a": {"Exists": True}}, None)
+    assert caught.value.message == (
+        "One or more parameter values were invalid: Value must be provided when Exists is true "
+        "for Attribute: a"
+    )
