@@ -75,7 +75,8 @@ class ServiceClient:
                 if isinstance(body, bytes | bytearray):
                     result[payload] = StreamingBody(io.BytesIO(body), len(body))
         result["ResponseMetadata"] = {
-            "RequestId": rid,
+            # An operation whose result has its own request id (Invoke) answers with it.
+            "RequestId": result.pop("_request_id", rid),
             "HTTPStatusCode": result.pop("_status", op_model.http.get("responseCode", 200)),
             "HTTPHeaders": {},
             "RetryAttempts": 0,

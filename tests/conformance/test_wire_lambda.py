@@ -149,6 +149,12 @@ def test_invoke_types_errors_and_logs(lam: Any, echo: str) -> None:
     error = json.loads(failed["Payload"].read())
     assert error["errorType"] == "ValueError"
     assert error["errorMessage"] == "asked to fail"
+    # the response's x-amzn-RequestId is the invocation's own id
+    assert error["requestId"] == failed["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    assert (
+        f"REPORT RequestId: {ok['ResponseMetadata']['RequestId']}"
+        in base64.b64decode(ok["LogResult"]).decode()
+    )
 
     event = lam.invoke(FunctionName=echo, InvocationType="Event", Payload=b"{}")
     assert event["StatusCode"] == 202

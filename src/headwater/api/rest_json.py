@@ -191,7 +191,8 @@ def success(
 ) -> WireResponse:
     op = operation_model(service_name, operation)
     status: int | None = result.pop("_status", None)
-    headers = [("x-amzn-RequestId", request_id)]
+    # An operation whose result has its own request id (Invoke: the invocation's) sends it.
+    headers = [("x-amzn-RequestId", result.pop("_request_id", request_id))]
     shape = op.output_shape
     content_type = "application/json"
     if shape is None:

@@ -14,8 +14,6 @@ import asyncio
 import contextlib
 import os
 import select
-import signal
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from typing import Any, Literal
 import orjson
 
 from headwater.runtime import limits
+from headwater.runtime.processes import EnvironmentProcess, start_process
 from headwater.runtime.worker import FRAME
 
 WORKER_SCRIPT = str(Path(__file__).with_name("worker.py"))
@@ -97,7 +96,7 @@ class Worker:
     """One execution environment (a worker process) of one function revision."""
 
     spec: FunctionSpec
-    process: subprocess.Popen[bytes]
+    process: EnvironmentProcess
     request_fd: int
     response_fd: int
     log_fd: int
@@ -215,17 +214,13 @@ class Worker:
 
     def exit_status(self, wait: float = 1.0) -> int | None:
         """The process's return code (negative for a signal), waiting up to ``wait`` s."""
-        try:
-            return self.process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            return None
+        return self.process.wait(wait)
 
     def kill(self, reason: str | None = None) -> None:
-        """SIGKILL the worker (timeouts, memory, shutdown of a busy worker)."""
+        """SIGKILL the worker's process tree (timeouts, memory, shutdown of a busy worker)."""
         if reason is not None and self.killed_for is None:
             self.killed_for = reason
-        with contextlib.suppress(ProcessLookupError, OSError):
-            self.process.send_signal(signal.SIGKILL)
+        self.process.kill()
 
     def close_pipes(self) -> None:
         if self.closed:
@@ -274,7 +269,6 @@ def worker_environment(spec: FunctionSpec, stream: str, endpoint_url: str | None
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url
     env.update(spec.environment)
-    env["_HEADWATER_ADDRESS_SPACE_LIMIT"] = str(limits.address_space_limit(spec.memory_size))
     return env
 
 
@@ -289,15 +283,13 @@ def spawn_worker(spec: FunctionSpec, *, python: str, endpoint_url: str | None) -
     stream = log_stream_name()
     started = time.perf_counter()
     try:
-        process = subprocess.Popen(
+        process = start_process(
             [python, WORKER_SCRIPT, str(request_read), str(response_write)],
-            stdin=subprocess.DEVNULL,
-            stdout=log_fd,
-            stderr=log_fd,
-            pass_fds=(request_read, response_write),
             env=worker_environment(spec, stream, endpoint_url),
             cwd=spec.code_dir,
-            start_new_session=True,
+            output_fd=log_fd,
+            pass_fds=(request_read, response_write),
+            data_limit_bytes=limits.data_limit_bytes(spec.memory_size),
         )
     except BaseException:
         for fd in (request_read, request_write, response_read, response_write, log_fd):

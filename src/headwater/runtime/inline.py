@@ -46,7 +46,7 @@ from headwater.runtime.invocation import (
 )
 from headwater.runtime.pool import RESERVED_LIMIT
 from headwater.runtime.worker import (
-    FaultError,
+    InitFailedError,
     encode_result,
     error_log_text,
     exception_body,
@@ -125,10 +125,12 @@ class InlineRuntime:
             try:
                 if handler is None:
                     assert init_error is not None
-                    raise FaultError(init_error["errorType"], init_error["errorMessage"])
+                    raise InitFailedError(init_error)
                 event = orjson.loads(request.payload) if request.payload else {}
                 payload = encode_result(handler(event, context))
                 ok = True
+            except InitFailedError as exc:
+                payload = orjson.dumps(exc.body)
             except Exception as exc:
                 failure = exception_body(exc, rid)
                 output.write(error_log_text(failure))
@@ -194,7 +196,6 @@ class InlineRuntime:
         wanted = worker_environment(spec, stream, self._endpoint_url())
         for name in ("PATH", "HOME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "SYSTEMROOT"):
             wanted.pop(name, None)
-        wanted.pop("_HEADWATER_ADDRESS_SPACE_LIMIT", None)
         saved = {name: os.environ.get(name) for name in wanted}
         os.environ.update(wanted)
         try:

@@ -328,9 +328,13 @@ class FunctionRuntime:
             status = "timeout"
         else:
             returncode = worker.exit_status(2.0)
-            if worker.killed_for == "oom":
+            # The kernel's record of the process's peak (wait4): a fast allocation can pass
+            # the limit between two RSS polls, and the REPORT line shows by how much.
+            worker.peak_mb = max(worker.peak_mb, worker.process.peak_rss_mb or 0)
+            if worker.killed_for == "oom" or (
+                returncode != 0 and worker.peak_mb >= spec.memory_size
+            ):
                 error_type = limits.OUT_OF_MEMORY_ERROR
-                worker.peak_mb = max(worker.peak_mb, spec.memory_size + 1)
             else:
                 error_type = "Runtime.ExitError"
             payload = sandbox_error(error_type, rid, exit_reason(returncode))

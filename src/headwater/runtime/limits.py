@@ -1,22 +1,26 @@
 """Memory limits of execution environments.
 
-Choice: **resident set size (RSS)**, measured three ways, plus an address-space backstop.
+Lambda meters an environment's resident memory (RSS: its REPORT line's *Max Memory Used*)
+and kills it when that passes ``MemorySize``. headwater enforces it three ways:
 
-1. After every invocation the worker reads its peak RSS (``VmHWM`` in
-   ``/proc/self/status``, one ``pread``) and reports it as *Max Memory Used*; above the
-   function's ``MemorySize`` the worker answers with an out-of-memory result and exits, so
-   the environment is replaced, as Lambda does. This check is deterministic.
-2. While an invocation runs, the pool's housekeeping thread polls the worker's current
-   RSS (``/proc/<pid>/statm``) every ``RSS_POLL_INTERVAL`` seconds and kills a worker
-   that is above its limit (a handler that grows and keeps running).
-3. ``RLIMIT_AS`` is set in the worker to ``address_space_limit(memory)``: far above the
-   memory size (virtual memory counts thread stacks and malloc arenas, so an RSS-sized
-   address-space limit would fail legitimate code), it only stops runaway allocations
-   from taking the machine down before the poll sees them. A ``MemoryError`` raised by it
-   is reported as out of memory too.
+1. **A kernel bound** (Linux): every environment process starts with ``RLIMIT_DATA`` =
+   ``MemorySize + DATA_HEADROOM_MB``. The data limit counts private writable memory (heap,
+   anonymous mappings, thread stacks) but not reserved-only address space, so runtimes
+   that reserve gigabytes (V8, glibc arenas) start normally, and an allocation past the
+   limit fails at once (Python: ``MemoryError``; Node: a fatal out-of-memory abort).
+   **The bound:** an environment's RSS never exceeds ``MemorySize + DATA_HEADROOM_MB``
+   plus the file-backed pages of its binaries (about 10 MB for Python, 40 MB for Node),
+   however fast it allocates. (The first wave measured 414 MB under ``MemorySize`` 128.)
+2. **The exact limit, checked after every invocation** by the Python worker (its peak RSS,
+   ``VmHWM``): above ``MemorySize`` it answers out of memory and exits, so the environment
+   is replaced, as Lambda does.
+3. **While an invocation runs**, the pool's housekeeping thread reads each busy
+   environment's RSS every ``RSS_POLL_INTERVAL`` seconds and kills one above
+   ``MemorySize``: a handler that grows past the limit (but within the headroom of rule
+   1) and keeps running is stopped within one interval.
 
-RSS is what Lambda meters (its REPORT line's *Max Memory Used*), which is why it is the
-limit here rather than the address space.
+An environment killed or failed for memory is reported as ``Runtime.OutOfMemory`` with
+the peak RSS the kernel recorded for it (``wait4``), so the overshoot is visible in REPORT.
 """
 
 from __future__ import annotations
@@ -34,9 +38,14 @@ OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def address_space_limit(memory_size_mb: int) -> int:
-    """Bytes of virtual address space a worker may map (the backstop of rule 3)."""
-    return max(2 * memory_size_mb, memory_size_mb + 4096) * MIB
+#: Private writable memory an environment may have beyond its memory size (rule 1): room
+#: for thread stacks (8 MB of data each) and the runtime's own baseline (Node: ~48 MB).
+DATA_HEADROOM_MB = 64
+
+
+def data_limit_bytes(memory_size_mb: int) -> int:
+    """``RLIMIT_DATA`` of an environment with this memory size (rule 1)."""
+    return (memory_size_mb + DATA_HEADROOM_MB) * MIB
 
 
 def current_rss_mb(pid: int) -> float | None:

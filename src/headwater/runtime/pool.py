@@ -151,7 +151,14 @@ class WorkerPools:
         with self._lock:
             self.spawned += 1
             pool.starting -= 1
-            pool.busy.add(worker)
+            closed = self._closed
+            if not closed:
+                pool.busy.add(worker)
+        if closed:  # closed while it started: close() could not see it
+            worker.kill()
+            worker.exit_status(1.0)
+            worker.close_pipes()
+            raise RuntimeError("the function runtime is closed")
         self._ensure_housekeeper()
         return worker
 

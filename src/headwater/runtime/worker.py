@@ -62,6 +62,14 @@ class FaultError(Exception):
         self.trace = trace or []
 
 
+class InitFailedError(Exception):
+    """The handler could not be loaded; ``body`` is the init error payload."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(body["errorMessage"])
+        self.body = body
+
+
 def load_handler(handler: str) -> Handler:
     """Import ``module.function`` the way Lambda's Python runtime does; raises FaultError.
 
@@ -227,14 +235,6 @@ def _load_context_class() -> Any:
     return module.LambdaContext
 
 
-def _set_address_space_limit() -> None:
-    limit = int(os.environ.pop("_HEADWATER_ADDRESS_SPACE_LIMIT", "0"))
-    if limit > 0:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 class _CurrentRequest:
     request_id = ""
 
@@ -261,11 +261,18 @@ def _install_logging() -> None:
 
 
 def _exit_with_parent() -> None:
-    """Exit if the parent (headwater) dies, even while a handler is busy or stuck."""
+    """Exit if the parent (headwater) dies, even while a handler is busy or stuck.
+
+    Only where the kernel has no parent-death signal (Linux kills the worker itself; see
+    ``headwater.runtime.processes``): headwater then names its pid in this variable.
+    """
+    watched = os.environ.pop("_HEADWATER_WATCH_PARENT", "")
+    if not watched:
+        return
     import threading
     import time
 
-    parent = os.getppid()
+    parent = int(watched)
 
     def watch() -> None:
         while True:
@@ -288,7 +295,6 @@ def serve(request_fd: int, response_fd: int) -> int:
     sys.path.insert(0, task_root)
     os.chdir(task_root)
     memory_limit_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "0"))
-    _set_address_space_limit()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     _exit_with_parent()
@@ -329,8 +335,10 @@ def serve(request_fd: int, response_fd: int) -> int:
         ok = False
         try:
             if handler is None:
+                # Lambda answers every invoke of a failed init with the init error as the
+                # runtime reported it: requestId "" and the import's stack trace.
                 assert init_error is not None
-                raise FaultError(init_error["errorType"], init_error["errorMessage"])
+                raise InitFailedError(init_error)
             context = context_class(
                 aws_request_id=request_id,
                 invoked_function_arn=request["arn"],
@@ -345,6 +353,8 @@ def serve(request_fd: int, response_fd: int) -> int:
         except MemoryError:
             out_of_memory = True
             body = b""
+        except InitFailedError as exc:
+            body = _dumps(exc.body)
         except Exception as exc:
             failure = exception_body(exc, request_id)
             sys.stderr.write(error_log_text(failure))

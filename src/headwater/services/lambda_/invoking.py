@@ -290,7 +290,12 @@ class InvokeOperations(Service):
         if result.status in ("throttled", "service_error"):
             raise _result_error(result)
         status = {"RequestResponse": 200, "Event": 202, "DryRun": 204}[invocation_type]
-        response: Result = {"StatusCode": status, "_status": status}
+        # x-amzn-RequestId is the invocation's id: context.aws_request_id, START/END/REPORT.
+        response: Result = {
+            "StatusCode": status,
+            "_status": status,
+            "_request_id": result.request_id,
+        }
         if invocation_type == "RequestResponse":
             response["ExecutedVersion"] = result.executed_version
             if result.function_error is not None:
