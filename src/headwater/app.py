@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from headwater.esm.engine import EsmEngine
+    from headwater.services.dynamodb import DynamoDBService
     from headwater.services.kinesis import KinesisService
     from headwater.services.lambda_ import LambdaService
     from headwater.services.sqs import SqsService
@@ -95,6 +96,8 @@ class Headwater:
     @overload
     def service(self, name: Literal["kinesis"]) -> KinesisService: ...
     @overload
+    def service(self, name: Literal["dynamodb"]) -> DynamoDBService: ...
+    @overload
     def service(self, name: str) -> Service: ...
 
     def service(self, name: str) -> Service:
@@ -154,6 +157,11 @@ class Headwater:
     def kinesis(self) -> ServiceClient:
         """The Kinesis client of the default region (boto3's methods)."""
         return self._default_client("kinesis")
+
+    @property
+    def dynamodb(self) -> ServiceClient:
+        """The DynamoDB client of the default region (boto3's methods)."""
+        return self._default_client("dynamodb")
 
     @property
     def lambda_(self) -> LambdaClient:

@@ -43,6 +43,11 @@ class HeadwaterOptions:
     #: Enforce AWS's per-shard write limits (1,000 records/s, 1 MiB/s) as partial failures.
     kinesis_enforce_throughput: bool = False
 
+    # ---- DynamoDB ----
+    #: Clock seconds between TTL sweeps (AWS deletes expired items within days; a
+    #: ManualClock sweeps whenever it is advanced).
+    dynamodb_ttl_sweep_interval: float = 1.0
+
     # ---- event source mapping engine ----
     #: Concurrent batches an SQS mapping starts with (AWS: 5).
     esm_initial_concurrency: int = INITIAL_CONCURRENCY

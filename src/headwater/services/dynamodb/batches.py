@@ -1,0 +1,176 @@
+"""BatchGetItem and BatchWriteItem.
+
+A BatchWriteItem runs in one transaction here: every request is checked before anything
+is written, and nothing is ever left unprocessed (``UnprocessedItems`` is ``{}``) since
+there is no throughput to exceed. BatchGetItem returns what does not fit in 16 MB as
+``UnprocessedKeys``, as AWS does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from headwater.core.errors import AwsError
+from headwater.core.expressions import project, read_expressions
+from headwater.core.expressions.values import Item, validate_item_values, validation
+from headwater.services.base import RequestContext
+from headwater.services.dynamodb.items import projection_of
+from headwater.services.dynamodb.schema import TableSchema, key_mismatch
+from headwater.services.dynamodb.tables import TableCatalog
+from headwater.services.dynamodb.writes import (
+    ItemWriter,
+    consumed_capacity,
+    item_collection_metrics,
+    read_units,
+    write_units,
+)
+from headwater.store.tables import ItemKey
+from headwater.store.tables.codec import decode_item
+
+MAX_BATCH_GET = 100
+MAX_BATCH_WRITE = 25
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+
+
+def duplicates() -> AwsError:
+    return validation("Provided list of item keys contains duplicates")
+
+
+class BatchOperations:
+    def __init__(self, catalog: TableCatalog, writer: ItemWriter) -> None:
+        self.catalog = catalog
+        self.writer = writer
+        self.store = writer.store
+
+    def batch_get(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        requests = params["RequestItems"]
+        if not requests:
+            raise validation(
+                "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
+                "constraint: Member must have length greater than or equal to 1"
+            )
+        if sum(len(r.get("Keys", [])) for r in requests.values()) > MAX_BATCH_GET:
+            raise validation("Too many items requested for the BatchGetItem call")
+        plans = []
+        for name, request in requests.items():
+            table = self.catalog.schema(ctx, name)
+            expressions = read_expressions(request, ("ProjectionExpression",), ("AttributesToGet",))
+            keys = []
+            seen = set()
+            for key in request["Keys"]:
+                _, stored = table.key_of(key)
+                if stored in seen:
+                    raise duplicates()
+                seen.add(stored)
+                keys.append((key, stored))
+            plans.append((name, table, request, projection_of(request, expressions), keys))
+        responses: dict[str, list[Any]] = {}
+        unprocessed: dict[str, Any] = {}
+        capacities = []
+        total = 0
+        with self.store.db.lock:
+            for name, table, request, paths, keys in plans:
+                found = responses.setdefault(name, [])
+                size = 0
+                for position, (_key, stored) in enumerate(keys):
+                    if total > MAX_RESPONSE_BYTES:
+                        rest = {k: v for k, v in request.items() if k != "Keys"}
+                        unprocessed[name] = {**rest, "Keys": [k for k, _ in keys[position:]]}
+                        break
+                    raw = self.store.get_item(table.id, stored)
+                    if raw is None:
+                        continue
+                    size += len(raw)
+                    total += len(raw)
+                    item = decode_item(raw)
+                    found.append(item if paths is None else project(item, paths))
+                capacity = consumed_capacity(
+                    table,
+                    params.get("ReturnConsumedCapacity"),
+                    read_units(size, bool(request.get("ConsistentRead"))),
+                    "read",
+                )
+                if capacity is not None:
+                    capacities.append(capacity)
+        result: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
+        if capacities:
+            result["ConsumedCapacity"] = capacities
+        return result
+
+    def batch_write(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        requests = params["RequestItems"]
+        if not requests:
+            raise validation(
+                "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
+                "constraint: Member must have length greater than or equal to 1"
+            )
+        if sum(len(r) for r in requests.values()) > MAX_BATCH_WRITE:
+            raise validation("Too many items requested for the BatchWriteItem call")
+        work: list[tuple[TableSchema, ItemKey, Item | None]] = []
+        for name, entries in requests.items():
+            table = self.catalog.schema(ctx, name)
+            seen = set()
+            for entry in entries:
+                put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
+                if (put is None) == (delete is None):
+                    raise validation(
+                        "Supplied AttributeValue has more than one datatypes set, must contain "
+                        "exactly one of the supported datatypes"
+                    )
+                if put is not None:
+                    try:
+                        item = validate_item_values(put["Item"])
+                        stored = table.item_key(item)
+                    except AwsError as error:
+                        if "key" in error.message:
+                            raise key_mismatch() from None
+                        raise
+                    work.append((table, stored, item))
+                else:
+                    _, stored = table.key_of(delete["Key"])
+                    work.append((table, stored, None))
+                if stored in seen:
+                    raise duplicates()
+                seen.add(stored)
+        streams = []
+        capacity: dict[str, float] = {}
+        metrics: dict[str, list[Any]] = {}
+        with self.store.db.transaction():
+            for table, stored, replacement in work:
+                outcome = self.writer.write(
+                    table,
+                    stored,
+                    _replace_with(replacement),
+                    read_old=replacement is None or self.writer.needs_old(table),
+                )
+                streams.append(outcome.stream_arn)
+                capacity[table.name] = capacity.get(table.name, 0.0) + write_units(
+                    outcome.old, outcome.new
+                )
+                collected = item_collection_metrics(
+                    table,
+                    params.get("ReturnItemCollectionMetrics"),
+                    outcome.new or outcome.old or {},
+                )
+                if collected is not None:
+                    metrics.setdefault(table.name, []).append(collected)
+        self.writer.feed.notify(streams)
+        result: dict[str, Any] = {"UnprocessedItems": {}}
+        mode = params.get("ReturnConsumedCapacity")
+        if mode in ("TOTAL", "INDEXES"):
+            tables = {t.name: t for t, _, _ in work}
+            result["ConsumedCapacity"] = [
+                consumed_capacity(tables[name], mode, units, "write", tuple(tables[name].indexes))
+                for name, units in capacity.items()
+            ]
+        if metrics:
+            result["ItemCollectionMetrics"] = metrics
+        return result
+
+
+def _replace_with(item: Item | None) -> Callable[[Item | None], Item | None]:
+    def replace(old: Item | None) -> Item | None:
+        return item
+
+    return replace

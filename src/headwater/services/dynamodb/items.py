@@ -1,0 +1,243 @@
+"""PutItem, GetItem, UpdateItem, DeleteItem."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from headwater.core.expressions import project, read_expressions
+from headwater.core.expressions.legacy import Legacy, attributes_to_get
+from headwater.core.expressions.updates import apply_update
+from headwater.core.expressions.values import (
+    AttributeValue,
+    Item,
+    invalid,
+    validate_item_values,
+    validation,
+)
+from headwater.services.base import RequestContext
+from headwater.services.dynamodb.schema import TableSchema
+from headwater.services.dynamodb.tables import TableCatalog
+from headwater.services.dynamodb.writes import (
+    Condition,
+    ItemWriter,
+    consumed_capacity,
+    item_collection_metrics,
+    read_units,
+    write_units,
+)
+from headwater.store.tables.codec import decode_item
+
+PUT_RETURN_VALUES = ("NONE", "ALL_OLD")
+UPDATE_RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+
+
+def check_return_values(value: str | None, allowed: tuple[str, ...]) -> str:
+    if value is None:
+        return "NONE"
+    if value not in UPDATE_RETURN_VALUES:
+        raise validation(
+            f"1 validation error detected: Value '{value}' at 'returnValues' failed to satisfy "
+            "constraint: Member must satisfy enum value set: "
+            "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
+        )
+    if value not in allowed:
+        raise validation("Return values set to invalid value")
+    return value
+
+
+def write_condition(
+    params: Mapping[str, Any], extra: tuple[str, ...] = ()
+) -> tuple[Condition | None, Any]:
+    """The request's condition (expression or legacy ``Expected``) and its expressions."""
+    expressions = read_expressions(
+        params, (*extra, "ConditionExpression"), ("AttributeUpdates", "Expected")
+    )
+    parsed = expressions.get("ConditionExpression")
+    if parsed is not None:
+        return (parsed.root, expressions.values), expressions
+    expected = params.get("Expected")
+    if expected is not None:
+        legacy = Legacy()
+        tree = legacy.expected(expected, params.get("ConditionalOperator"))
+        return (tree, legacy.values), expressions
+    if params.get("ConditionalOperator") is not None:
+        raise validation(
+            "ConditionalOperator can only be used when Filter or Expected conditions have been "
+            "specified"
+        )
+    return None, expressions
+
+
+def projection_of(params: Mapping[str, Any], expressions: Any) -> list[Any] | None:
+    parsed = expressions.get("ProjectionExpression")
+    if parsed is not None:
+        return list(parsed.root)
+    names = params.get("AttributesToGet")
+    if names is not None:
+        return list(attributes_to_get(names))
+    return None
+
+
+class ItemOperations:
+    def __init__(self, catalog: TableCatalog, writer: ItemWriter) -> None:
+        self.catalog = catalog
+        self.writer = writer
+        self.store = writer.store
+        self.feed = writer.feed
+
+    # ---- PutItem ----
+
+    def prepare_put(self, table: TableSchema, item: Any) -> tuple[Item, Any]:
+        checked = validate_item_values(item)
+        return checked, table.item_key(checked)
+
+    def put_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        table = self.catalog.schema(ctx, params["TableName"])
+        returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
+        condition, _ = write_condition(params)
+        item, key = self.prepare_put(table, params["Item"])
+        read_old = returns == "ALL_OLD" or self.writer.needs_old(table)
+        with self.store.db.transaction():
+            outcome = self.writer.write(
+                table,
+                key,
+                lambda old: item,
+                condition=condition,
+                return_old_on_failure=params.get("ReturnValuesOnConditionCheckFailure")
+                == "ALL_OLD",
+                read_old=read_old,
+            )
+        self.feed.notify((outcome.stream_arn,))
+        result: dict[str, Any] = {}
+        if returns == "ALL_OLD" and outcome.old is not None:
+            result["Attributes"] = outcome.old
+        self._capacity(result, table, params, write_units(outcome.old, item))
+        metrics = item_collection_metrics(table, params.get("ReturnItemCollectionMetrics"), item)
+        if metrics is not None:
+            result["ItemCollectionMetrics"] = metrics
+        return result
+
+    def _capacity(
+        self, result: dict[str, Any], table: TableSchema, params: Mapping[str, Any], units: float
+    ) -> None:
+        capacity = consumed_capacity(
+            table, params.get("ReturnConsumedCapacity"), units, "write", tuple(table.indexes)
+        )
+        if capacity is not None:
+            result["ConsumedCapacity"] = capacity
+
+    # ---- GetItem ----
+
+    def get_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        table = self.catalog.schema(ctx, params["TableName"])
+        expressions = read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",))
+        paths = projection_of(params, expressions)
+        _, key = table.key_of(params["Key"])
+        with self.store.db.lock:
+            raw = self.store.get_item(table.id, key)
+        result: dict[str, Any] = {}
+        size = 0
+        if raw is not None:
+            item = decode_item(raw)
+            size = len(raw)
+            result["Item"] = item if paths is None else project(item, paths)
+        capacity = consumed_capacity(
+            table,
+            params.get("ReturnConsumedCapacity"),
+            read_units(size, bool(params.get("ConsistentRead"))),
+            "read",
+        )
+        if capacity is not None:
+            result["ConsumedCapacity"] = capacity
+        return result
+
+    # ---- UpdateItem ----
+
+    def update_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        table = self.catalog.schema(ctx, params["TableName"])
+        returns = check_return_values(params.get("ReturnValues"), UPDATE_RETURN_VALUES)
+        condition, expressions = write_condition(params, ("UpdateExpression",))
+        key_item, key = table.key_of(params["Key"])
+        parsed = expressions.get("UpdateExpression")
+        values: Mapping[str, AttributeValue]
+        if parsed is not None:
+            actions = parsed.root
+            values = expressions.values
+        elif params.get("AttributeUpdates") is not None:
+            legacy = Legacy()
+            actions = legacy.attribute_updates(params["AttributeUpdates"])
+            values = legacy.values
+        else:
+            actions, values = (), {}
+        for action in actions:
+            if action.path[0] in table.keys.names:
+                raise invalid(
+                    f"Cannot update attribute {action.path[0]}. This attribute is part of the key"
+                )
+
+        def make_new(old: Item | None) -> Item:
+            return apply_update(old if old is not None else dict(key_item), actions, values)
+
+        with self.store.db.transaction():
+            outcome = self.writer.write(
+                table,
+                key,
+                make_new,
+                condition=condition,
+                return_old_on_failure=params.get("ReturnValuesOnConditionCheckFailure")
+                == "ALL_OLD",
+                size_message="Item size to update has exceeded the maximum allowed size",
+            )
+        self.feed.notify((outcome.stream_arn,))
+        result: dict[str, Any] = {}
+        attributes = _returned(returns, outcome.old, outcome.new, [a.path for a in actions])
+        if attributes:
+            result["Attributes"] = attributes
+        self._capacity(result, table, params, write_units(outcome.old, outcome.new))
+        metrics = item_collection_metrics(
+            table, params.get("ReturnItemCollectionMetrics"), outcome.new or key_item
+        )
+        if metrics is not None:
+            result["ItemCollectionMetrics"] = metrics
+        return result
+
+    # ---- DeleteItem ----
+
+    def delete_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        table = self.catalog.schema(ctx, params["TableName"])
+        returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
+        condition, _ = write_condition(params)
+        key_item, key = table.key_of(params["Key"])
+        with self.store.db.transaction():
+            outcome = self.writer.write(
+                table,
+                key,
+                lambda old: None,
+                condition=condition,
+                return_old_on_failure=params.get("ReturnValuesOnConditionCheckFailure")
+                == "ALL_OLD",
+            )
+        self.feed.notify((outcome.stream_arn,))
+        result: dict[str, Any] = {}
+        if returns == "ALL_OLD" and outcome.old is not None:
+            result["Attributes"] = outcome.old
+        self._capacity(result, table, params, write_units(outcome.old))
+        metrics = item_collection_metrics(
+            table, params.get("ReturnItemCollectionMetrics"), outcome.old or key_item
+        )
+        if metrics is not None:
+            result["ItemCollectionMetrics"] = metrics
+        return result
+
+
+def _returned(returns: str, old: Item | None, new: Item | None, paths: list[Any]) -> Item | None:
+    if returns == "ALL_OLD":
+        return old
+    if returns == "ALL_NEW":
+        return new
+    if returns == "UPDATED_OLD":
+        return project(old, paths) if old is not None else None
+    if returns == "UPDATED_NEW":
+        return project(new, paths) if new is not None else None
+    return None

@@ -1,0 +1,222 @@
+"""A table's key schema and indexes, and how items and keys are checked against them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.core.expressions.key_order import encode_key_value, scan_token
+from headwater.core.expressions.values import (
+    Item,
+    invalid,
+    validate_value,
+    validation,
+    value_type,
+)
+from headwater.store.tables import IndexEntry, ItemKey, TableRow
+
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+
+
+def key_mismatch() -> Exception:
+    return validation("The provided key element does not match the schema")
+
+
+@dataclass(frozen=True, slots=True)
+class KeySchema:
+    hash_key: str
+    hash_type: str
+    range_key: str | None = None
+    range_type: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSchema:
+    name: str
+    kind: str  # "GSI" | "LSI"
+    keys: KeySchema
+    projection: str  # ALL | KEYS_ONLY | INCLUDE
+    non_key_attributes: frozenset[str]
+    arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class TableSchema:
+    """What item operations need to know of a table (from its stored spec)."""
+
+    id: int
+    version: int
+    account: str
+    region: str
+    name: str
+    arn: str
+    keys: KeySchema
+    indexes: dict[str, IndexSchema]
+    stream_arn: str | None
+    ttl_attribute: str | None
+    has_local_indexes: bool
+    spec: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: TableRow) -> TableSchema:
+        spec = row.spec
+        types = {a["AttributeName"]: a["AttributeType"] for a in spec["AttributeDefinitions"]}
+        indexes: dict[str, IndexSchema] = {}
+        for kind, field in (("GSI", "GlobalSecondaryIndexes"), ("LSI", "LocalSecondaryIndexes")):
+            for index in spec.get(field, []):
+                projection = index.get("Projection", {})
+                indexes[index["IndexName"]] = IndexSchema(
+                    name=index["IndexName"],
+                    kind=kind,
+                    keys=key_schema(index["KeySchema"], types),
+                    projection=projection.get("ProjectionType", "ALL"),
+                    non_key_attributes=frozenset(projection.get("NonKeyAttributes", [])),
+                    arn=f"{spec['TableArn']}/index/{index['IndexName']}",
+                )
+        stream = spec.get("StreamSpecification") or {}
+        ttl = spec.get("TimeToLive") or {}
+        return cls(
+            id=row.id,
+            version=row.version,
+            account=row.account,
+            region=row.region,
+            name=row.name,
+            arn=spec["TableArn"],
+            keys=key_schema(spec["KeySchema"], types),
+            indexes=indexes,
+            stream_arn=spec.get("LatestStreamArn") if stream.get("StreamEnabled") else None,
+            ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
+            has_local_indexes=bool(spec.get("LocalSecondaryIndexes")),
+            spec=spec,
+        )
+
+    # ---- keys ----
+
+    def item_key(self, item: Item) -> ItemKey:
+        """The stored key of a full item (PutItem), with AWS's messages for bad keys."""
+        keys = self.keys
+        hash_value = _key_part(item, keys.hash_key, keys.hash_type, MAX_PARTITION_KEY_BYTES)
+        pk = encode_key_value(hash_value)
+        sk = b""
+        if keys.range_key is not None:
+            assert keys.range_type is not None
+            sk = encode_key_value(
+                _key_part(item, keys.range_key, keys.range_type, MAX_SORT_KEY_BYTES)
+            )
+        return ItemKey(scan_token(pk), pk, sk)
+
+    def key_of(self, key: Any) -> tuple[Item, ItemKey]:
+        """A ``Key`` parameter (exactly the key attributes) as ``(key item, stored key)``."""
+        keys = self.keys
+        if not isinstance(key, dict) or len(key) != len(keys.names):
+            raise key_mismatch()
+        checked: Item = {}
+        for name, kind in ((keys.hash_key, keys.hash_type), (keys.range_key, keys.range_type)):
+            if name is None:
+                continue
+            value = key.get(name)
+            if value is None:
+                raise key_mismatch()
+            value = validate_value(value)
+            if value_type(value) != kind:
+                raise key_mismatch()
+            _check_not_empty(value, name)
+            checked[name] = value
+        return checked, self.item_key(checked)
+
+    def key_attributes(self, item: Item) -> Item:
+        return {name: item[name] for name in self.keys.names}
+
+    def stored_key_to_item(self, item: Item) -> Item:
+        return self.key_attributes(item)
+
+    # ---- indexes ----
+
+    def index_entries(self, item: Item, item_key: ItemKey) -> list[IndexEntry]:
+        """The index entries of ``item``: one per index whose key attributes it has."""
+        entries: list[IndexEntry] = []
+        for index in self.indexes.values():
+            keys = index.keys
+            hash_value = item.get(keys.hash_key)
+            if hash_value is None:
+                continue
+            range_value = None
+            if keys.range_key is not None:
+                range_value = item.get(keys.range_key)
+                if range_value is None:
+                    continue
+            pk = encode_key_value(hash_value)
+            sk = b"" if range_value is None else encode_key_value(range_value)
+            entries.append(IndexEntry(index.name, ItemKey(scan_token(pk), pk, sk), item_key))
+        return entries
+
+    def check_index_keys(self, item: Item) -> None:
+        """Index key attributes present in ``item`` must have the index's type, not empty."""
+        for index in reversed(list(self.indexes.values())):
+            for name, kind in (
+                (index.keys.hash_key, index.keys.hash_type),
+                (index.keys.range_key, index.keys.range_type),
+            ):
+                if name is None or name not in item:
+                    continue
+                actual = value_type(item[name])
+                if actual != kind:
+                    raise invalid(
+                        f"Type mismatch for Index Key {name} Expected: {kind} Actual: {actual} "
+                        f"IndexName: {index.name}"
+                    )
+                value = item[name][actual]
+                if actual in ("S", "B") and len(value) == 0:
+                    word = "string" if actual == "S" else "binary"
+                    raise validation(
+                        "One or more parameter values are not valid. A value specified for a "
+                        "secondary index key is not supported. The AttributeValue for a key "
+                        f"attribute cannot contain an empty {word} value. "
+                        f"IndexName: {index.name}, IndexKey: {name}"
+                    )
+
+
+def key_schema(elements: list[dict[str, str]], types: dict[str, str]) -> KeySchema:
+    hash_key = next(e["AttributeName"] for e in elements if e["KeyType"] == "HASH")
+    range_key = next((e["AttributeName"] for e in elements if e["KeyType"] == "RANGE"), None)
+    return KeySchema(
+        hash_key,
+        types[hash_key],
+        range_key,
+        None if range_key is None else types[range_key],
+    )
+
+
+def _check_not_empty(value: dict[str, Any], name: str) -> None:
+    kind = value_type(value)
+    if kind in ("S", "B") and len(value[kind]) == 0:
+        word = "string" if kind == "S" else "binary"
+        raise validation(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute "
+            f"cannot contain an empty {word} value. Key: {name}"
+        )
+
+
+def _key_part(item: Item, name: str, kind: str, limit: int) -> dict[str, Any]:
+    value = item.get(name)
+    if value is None:
+        raise invalid(f"Missing the key {name} in the item")
+    actual = value_type(value)
+    if actual != kind:
+        raise invalid(f"Type mismatch for key {name} expected: {kind} actual: {actual}")
+    _check_not_empty(value, name)
+    if kind != "N":
+        raw = value[kind]
+        size = len(raw.encode("utf-8")) if kind == "S" else len(raw)
+        if size > limit:
+            if limit == MAX_PARTITION_KEY_BYTES:
+                raise invalid("Size of hashkey has exceeded the maximum size limit of2048 bytes")
+            raise invalid(
+                "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+            )
+    return value

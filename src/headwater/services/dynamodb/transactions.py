@@ -1,0 +1,236 @@
+"""TransactWriteItems and TransactGetItems.
+
+A write transaction is one store transaction: every action's condition is evaluated, and
+if any fails the whole transaction rolls back (items, index entries and change records)
+and ``TransactionCanceledException`` lists a reason per action in request order. Writers
+are serialized by the store, so ``TransactionConflictException`` never arises here.
+``ClientRequestToken`` makes a retry within 10 minutes a no-op that succeeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from headwater.core.errors import AwsError
+from headwater.core.expressions import project, read_expressions
+from headwater.core.expressions.updates import apply_update
+from headwater.core.expressions.values import Item, invalid, validate_item_values, validation
+from headwater.services.base import RequestContext
+from headwater.services.dynamodb.items import projection_of
+from headwater.services.dynamodb.schema import TableSchema
+from headwater.services.dynamodb.tables import TableCatalog
+from headwater.services.dynamodb.writes import (
+    ItemWriter,
+    consumed_capacity,
+    read_units,
+    write_units,
+)
+from headwater.store.tables import ItemKey
+from headwater.store.tables.codec import decode_item, encode_item
+
+MAX_ACTIONS = 100
+TOKEN_SECONDS = 600
+ACTION_KINDS = ("ConditionCheck", "Put", "Delete", "Update")
+
+
+def _too_many(count: int, member: str) -> AwsError:
+    return validation(
+        f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
+        f"Member must have length less than or equal to {MAX_ACTIONS}"
+        if count > MAX_ACTIONS
+        else f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1"
+    )
+
+
+class TransactionOperations:
+    def __init__(self, catalog: TableCatalog, writer: ItemWriter) -> None:
+        self.catalog = catalog
+        self.writer = writer
+        self.store = writer.store
+
+    def _prepare(
+        self, action: dict[str, Any], ctx: RequestContext
+    ) -> tuple[str, TableSchema, ItemKey, Callable[[Item | None], Item | None] | None, Any, bool]:
+        """One action as ``(kind, table, key, make_new, condition, return_old_on_failure)``."""
+        kinds = [k for k in ACTION_KINDS if action.get(k) is not None]
+        if len(kinds) != 1:
+            raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
+        kind = kinds[0]
+        body = action[kind]
+        table = self.catalog.schema(ctx, body["TableName"])
+        extra = ("UpdateExpression",) if kind == "Update" else ()
+        expressions = read_expressions(body, (*extra, "ConditionExpression"))
+        parsed = expressions.get("ConditionExpression")
+        condition = None if parsed is None else (parsed.root, expressions.values)
+        return_old = body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+        make_new: Callable[[Item | None], Item | None] | None
+        if kind == "Put":
+            item = validate_item_values(body["Item"])
+            key = table.item_key(item)
+            make_new = lambda old, item=item: item  # noqa: E731
+        else:
+            key_item, key = table.key_of(body["Key"])
+            if kind == "ConditionCheck":
+                if condition is None:
+                    raise validation("The ConditionCheck operation requires a ConditionExpression")
+                make_new = None
+            elif kind == "Delete":
+                make_new = lambda old: None  # noqa: E731
+            else:
+                update = expressions.get("UpdateExpression")
+                if update is None:
+                    raise validation(
+                        "UpdateExpression is required for an Update in TransactWriteItems"
+                    )
+                for step in update.root:
+                    if step.path[0] in table.keys.names:
+                        raise invalid(
+                            f"Cannot update attribute {step.path[0]}. This attribute is part "
+                            "of the key"
+                        )
+                values = expressions.values
+
+                def make_new(
+                    old: Item | None, key_item: Item = key_item, actions: Any = update.root
+                ) -> Item:
+                    return apply_update(old if old is not None else dict(key_item), actions, values)
+
+        return kind, table, key, make_new, condition, return_old
+
+    def transact_write(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        actions = params["TransactItems"]
+        if not actions or len(actions) > MAX_ACTIONS:
+            raise _too_many(len(actions), "transactItems")
+        prepared = [self._prepare(action, ctx) for action in actions]
+        seen: set[tuple[int, ItemKey]] = set()
+        for _, table, key, *_ in prepared:
+            if (table.id, key) in seen:
+                raise validation(
+                    "Transaction request cannot include multiple operations on one item"
+                )
+            seen.add((table.id, key))
+        token = params.get("ClientRequestToken")
+        digest = hashlib.sha256(
+            orjson.dumps(actions, default=_bytes, option=orjson.OPT_SORT_KEYS)
+        ).hexdigest()
+        now = self.writer.clock.now()
+        streams: list[str | None] = []
+        units: dict[str, float] = {}
+        with self.store.db.transaction():
+            if token is not None:
+                used = self.store.request_token(ctx.account, token, now - TOKEN_SECONDS)
+                if used is not None:
+                    if used != digest:
+                        raise AwsError(
+                            "IdempotentParameterMismatchException",
+                            "The request uses the same client token as a previous, but non-identical request.",  # noqa: E501
+                        )
+                    return {}
+            reasons: list[dict[str, Any]] = []
+            failed = False
+            for _kind, table, key, make_new, condition, return_old in prepared:
+                try:
+                    if make_new is None:
+                        old = self.writer.read(table, key)
+                        tree, values = condition
+                        if not tree.evaluate(old if old is not None else {}, values):
+                            raise _failed(old, return_old)
+                        units[table.name] = units.get(table.name, 0.0) + 2 * write_units(old)
+                    else:
+                        outcome = self.writer.write(
+                            table,
+                            key,
+                            make_new,
+                            condition=condition,
+                            return_old_on_failure=return_old,
+                        )
+                        streams.append(outcome.stream_arn)
+                        units[table.name] = units.get(table.name, 0.0) + 2 * write_units(
+                            outcome.old, outcome.new
+                        )
+                    reasons.append({"Code": "None"})
+                except AwsError as error:
+                    failed = True
+                    reasons.append(_reason(error))
+            if failed:
+                codes = ", ".join(r["Code"] for r in reasons)
+                raise AwsError(
+                    "TransactionCanceledException",
+                    "Transaction cancelled, please refer cancellation reasons for specific "
+                    f"reasons [{codes}]",
+                    fields={"CancellationReasons": reasons},
+                )
+            if token is not None:
+                self.store.save_request_token(ctx.account, token, now, digest)
+        self.writer.feed.notify(streams)
+        result: dict[str, Any] = {}
+        mode = params.get("ReturnConsumedCapacity")
+        if mode in ("TOTAL", "INDEXES"):
+            tables = {t.name: t for _, t, *_ in prepared}
+            result["ConsumedCapacity"] = [
+                consumed_capacity(tables[name], mode, total, "write")
+                for name, total in units.items()
+            ]
+        return result
+
+    def transact_get(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        actions = params["TransactItems"]
+        if not actions or len(actions) > MAX_ACTIONS:
+            raise _too_many(len(actions), "transactItems")
+        plans = []
+        for action in actions:
+            get = action["Get"]
+            table = self.catalog.schema(ctx, get["TableName"])
+            expressions = read_expressions(get, ("ProjectionExpression",))
+            _, key = table.key_of(get["Key"])
+            plans.append((table, key, projection_of(get, expressions)))
+        responses: list[dict[str, Any]] = []
+        units: dict[str, float] = {}
+        with self.store.db.lock:
+            for table, key, paths in plans:
+                raw = self.store.get_item(table.id, key)
+                units[table.name] = units.get(table.name, 0.0) + 2 * read_units(
+                    len(raw or b""), True
+                )
+                if raw is None:
+                    responses.append({})
+                    continue
+                item = decode_item(raw)
+                responses.append({"Item": item if paths is None else project(item, paths)})
+        result: dict[str, Any] = {"Responses": responses}
+        mode = params.get("ReturnConsumedCapacity")
+        if mode in ("TOTAL", "INDEXES"):
+            tables = {t.name: t for t, _, _ in plans}
+            result["ConsumedCapacity"] = [
+                consumed_capacity(tables[name], mode, total, "read")
+                for name, total in units.items()
+            ]
+        return result
+
+
+def _failed(old: Item | None, return_old: bool) -> AwsError:
+    from headwater.services.dynamodb.writes import condition_failed
+
+    return condition_failed(old, return_old)
+
+
+def _reason(error: AwsError) -> dict[str, Any]:
+    if error.code == "ConditionalCheckFailedException":
+        reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": error.message}
+        if "Item" in error.fields:
+            reason["Item"] = error.fields["Item"]
+        return reason
+    if error.code == "ValidationException":
+        return {"Code": "ValidationError", "Message": error.message}
+    return {"Code": error.code.removesuffix("Exception"), "Message": error.message}
+
+
+def _bytes(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return encode_item({"B": {"B": bytes(value)}}).decode()
+    raise TypeError

@@ -1,0 +1,166 @@
+"""One write path for every item write: conditions, index upkeep, the change feed.
+
+``ItemWriter.write`` runs inside the caller's transaction (a single PutItem, a batch or a
+transaction), so the item, its index entries and its change record commit together, and
+a failed condition or limit changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.core.clock import Clock
+from headwater.core.errors import AwsError
+from headwater.core.expressions.values import AttributeValue, Item, item_size, validation
+from headwater.services.dynamodb.change_feed import ChangeFeed
+from headwater.services.dynamodb.schema import TableSchema
+from headwater.services.dynamodb.tables import ttl_expiry
+from headwater.store.tables import ItemKey, TableStore
+from headwater.store.tables.codec import decode_item, encode_item
+
+MAX_ITEM_BYTES = 400 * 1024
+MAX_ITEM_COLLECTION_BYTES = 10 * 1024**3
+
+#: A condition and the values it reads: ``(tree, values)``.
+Condition = tuple[Any, Mapping[str, AttributeValue]]
+
+
+def condition_failed(old: Item | None, return_old: bool) -> AwsError:
+    fields: dict[str, Any] = {"message": "The conditional request failed"}
+    if return_old and old is not None:
+        fields["Item"] = old
+    return AwsError(
+        "ConditionalCheckFailedException", "The conditional request failed", fields=fields
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    old: Item | None
+    new: Item | None
+    #: Stream to notify once the transaction has committed.
+    stream_arn: str | None
+
+
+class ItemWriter:
+    """Reads the old item when needed, checks the condition, stores the new item."""
+
+    def __init__(self, store: TableStore, feed: ChangeFeed, clock: Clock) -> None:
+        self.store = store
+        self.feed = feed
+        self.clock = clock
+
+    def read(self, table: TableSchema, key: ItemKey) -> Item | None:
+        raw = self.store.get_item(table.id, key)
+        return None if raw is None else decode_item(raw)
+
+    def needs_old(self, table: TableSchema) -> bool:
+        """Whether a blind write would skip work: indexes and streams need the old item."""
+        return bool(table.indexes) or table.stream_arn is not None
+
+    def write(
+        self,
+        table: TableSchema,
+        key: ItemKey,
+        make_new: Callable[[Item | None], Item | None],
+        *,
+        condition: Condition | None = None,
+        return_old_on_failure: bool = False,
+        read_old: bool = True,
+        by_service: bool = False,
+        size_message: str = "Item size has exceeded the maximum allowed size",
+    ) -> WriteOutcome:
+        """Replace the item at ``key`` by ``make_new(old)`` (``None`` deletes it)."""
+        old = self.read(table, key) if read_old or condition is not None else None
+        if condition is not None:
+            tree, values = condition
+            if not tree.evaluate(old if old is not None else {}, values):
+                raise condition_failed(old, return_old_on_failure)
+        new = make_new(old)
+        if new is None:
+            if old is None:
+                return WriteOutcome(None, None, None)
+            self.store.delete_item(table.id, key)
+            if table.indexes:
+                self.store.remove_index_entries(table.id, table.index_entries(old, key))
+        else:
+            size = item_size(new)
+            if size > MAX_ITEM_BYTES:
+                raise validation(size_message)
+            if table.indexes:
+                table.check_index_keys(new)
+            self.store.put_item(
+                table.id, key, encode_item(new), size, ttl_expiry(new, table.ttl_attribute)
+            )
+            if table.indexes:
+                self._reindex(table, key, old, new)
+            if table.has_local_indexes:
+                self._check_collection(table, key)
+        now = self.clock.now()
+        stream = self.feed.record(
+            table, table.key_attributes(new or old or {}), old, new, now, by_service=by_service
+        )
+        return WriteOutcome(old, new, stream)
+
+    def _reindex(self, table: TableSchema, key: ItemKey, old: Item | None, new: Item) -> None:
+        before = set(table.index_entries(old, key)) if old is not None else set()
+        after = set(table.index_entries(new, key))
+        if before - after:
+            self.store.remove_index_entries(table.id, before - after)
+        if after - before:
+            self.store.add_index_entries(table.id, after - before)
+
+    def _check_collection(self, table: TableSchema, key: ItemKey) -> None:
+        row = self.store.db.conn.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ? AND token = ? AND "
+            "pk = ?",
+            (table.id, key.token, key.pk),
+        ).fetchone()
+        if row[0] > MAX_ITEM_COLLECTION_BYTES:
+            raise AwsError(
+                "ItemCollectionSizeLimitExceededException",
+                "Item collection size limit exceeded",
+            )
+
+
+# ---- response parts ----
+
+
+def write_units(*items: Item | None) -> float:
+    size = max((item_size(item) for item in items if item is not None), default=0)
+    return float(max(1, math.ceil(size / 1024)))
+
+
+def read_units(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / 4096))
+    return float(units if consistent else units / 2)
+
+
+def consumed_capacity(
+    table: TableSchema, mode: str | None, units: float, kind: str, indexes: tuple[str, ...] = ()
+) -> dict[str, Any] | None:
+    """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES (None for NONE)."""
+    if mode not in ("TOTAL", "INDEXES"):
+        return None
+    field = "WriteCapacityUnits" if kind == "write" else "ReadCapacityUnits"
+    total = units * (1 + len(indexes)) if kind == "write" else units
+    capacity: dict[str, Any] = {"TableName": table.name, "CapacityUnits": total, field: total}
+    if mode == "INDEXES":
+        capacity["Table"] = {"CapacityUnits": units, field: units}
+        for name in indexes:
+            index = table.indexes[name]
+            group = "GlobalSecondaryIndexes" if index.kind == "GSI" else "LocalSecondaryIndexes"
+            capacity.setdefault(group, {})[name] = {"CapacityUnits": units, field: units}
+    return capacity
+
+
+def item_collection_metrics(
+    table: TableSchema, mode: str | None, item: Item
+) -> dict[str, Any] | None:
+    if mode != "SIZE" or not table.has_local_indexes:
+        return None
+    hash_key = table.keys.hash_key
+    return {"ItemCollectionKey": {hash_key: item[hash_key]}, "SizeEstimateRangeGB": [0.0, 1.0]}

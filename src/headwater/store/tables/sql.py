@@ -1,0 +1,590 @@
+"""``TableStore``: DynamoDB tables in portable SQL (memory, SQLite; PostgreSQL-ready)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from headwater.store.database import MemoryDatabase, SqliteDatabase
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE ddb_counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    CREATE TABLE ddb_tables (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        spec BLOB NOT NULL,
+        last_change INTEGER NOT NULL,
+        UNIQUE (account, region, name)
+    );
+    CREATE TABLE ddb_items (
+        table_id INTEGER NOT NULL,
+        token INTEGER NOT NULL,
+        pk BLOB NOT NULL,
+        sk BLOB NOT NULL,
+        item BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        expires REAL,
+        PRIMARY KEY (table_id, token, pk, sk)
+    );
+    CREATE INDEX ddb_items_expiry ON ddb_items (table_id, expires);
+    CREATE TABLE ddb_index_items (
+        table_id INTEGER NOT NULL,
+        index_name TEXT NOT NULL,
+        token INTEGER NOT NULL,
+        pk BLOB NOT NULL,
+        sk BLOB NOT NULL,
+        item_token INTEGER NOT NULL,
+        item_pk BLOB NOT NULL,
+        item_sk BLOB NOT NULL,
+        PRIMARY KEY (table_id, index_name, token, pk, sk, item_token, item_pk, item_sk)
+    );
+    CREATE TABLE ddb_streams (
+        arn TEXT PRIMARY KEY,
+        table_id INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        label TEXT NOT NULL,
+        view_type TEXT NOT NULL,
+        key_schema BLOB NOT NULL,
+        created REAL NOT NULL,
+        first_seq INTEGER NOT NULL,
+        disabled REAL,
+        last_seq INTEGER
+    );
+    CREATE INDEX ddb_streams_table ON ddb_streams (account, region, table_name);
+    CREATE TABLE ddb_changes (
+        table_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        stream_arn TEXT NOT NULL,
+        created REAL NOT NULL,
+        event TEXT NOT NULL,
+        keys BLOB NOT NULL,
+        old_image BLOB,
+        new_image BLOB,
+        changed INTEGER NOT NULL,
+        by_service INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (table_id, seq)
+    );
+    CREATE INDEX ddb_changes_created ON ddb_changes (created);
+    CREATE TABLE ddb_request_tokens (
+        account TEXT NOT NULL,
+        token TEXT NOT NULL,
+        created REAL NOT NULL,
+        digest TEXT NOT NULL,
+        PRIMARY KEY (account, token)
+    )
+    """,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKey:
+    """Where an item sits: its partition's scan token and its encoded key values."""
+
+    token: int
+    pk: bytes
+    sk: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    id: int
+    account: str
+    region: str
+    name: str
+    version: int
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    key: ItemKey
+    item: bytes
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """An item's entry in a secondary index: the index key and the item's table key."""
+
+    index_name: str
+    key: ItemKey
+    item: ItemKey
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRow:
+    """One stream of a table (a new one each time the stream is enabled)."""
+
+    arn: str
+    table_id: int
+    account: str
+    region: str
+    table_name: str
+    label: str
+    view_type: str
+    key_schema: list[dict[str, str]]
+    created: float
+    first_seq: int
+    disabled: float | None = None
+    last_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    table_id: int
+    seq: int
+    stream_arn: str
+    created: float
+    event: str
+    keys: bytes
+    old_image: bytes | None
+    new_image: bytes | None
+    changed: bool
+    by_service: bool
+    size: int
+
+
+_TABLE_COLUMNS = "id, account, region, name, version, spec"
+_STREAM_COLUMNS = (
+    "arn, table_id, account, region, table_name, label, view_type, key_schema, created,"
+    " first_seq, disabled, last_seq"
+)
+_CHANGE_COLUMNS = (
+    "table_id, seq, stream_arn, created, event, keys, old_image, new_image, changed,"
+    " by_service, size"
+)
+_PUT_ITEM = (
+    "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (table_id, token, pk, sk) DO UPDATE SET"
+    " item = excluded.item, size = excluded.size, expires = excluded.expires"
+)
+_GET_ITEM = "SELECT item FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
+_DELETE_ITEM = "DELETE FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
+
+
+def _table(row: Sequence[Any]) -> TableRow:
+    return TableRow(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]))
+
+
+def _stream(row: Sequence[Any]) -> StreamRow:
+    return StreamRow(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+        orjson.loads(row[7]), row[8], row[9], row[10], row[11],
+    )  # fmt: skip
+
+
+def _change(row: Sequence[Any]) -> ChangeRow:
+    return ChangeRow(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+        bool(row[8]), bool(row[9]), row[10],
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRange:
+    """Bounds on the sort-key bytes of one partition (``None``: unbounded)."""
+
+    low: bytes | None = None
+    low_inclusive: bool = True
+    high: bytes | None = None
+    high_inclusive: bool = True
+
+    def clauses(self, column: str) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if self.low is not None:
+            clauses.append(f"{column} {'>=' if self.low_inclusive else '>'} ?")
+            args.append(self.low)
+        if self.high is not None:
+            clauses.append(f"{column} {'<=' if self.high_inclusive else '<'} ?")
+            args.append(self.high)
+        return clauses, args
+
+
+class TableStore:
+    """Tables, items, index entries, streams and change records in SQL."""
+
+    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+        self.db = db
+        db.migrate("dynamodb", _MIGRATIONS)
+
+    @property
+    def _conn(self) -> Any:
+        return self.db.conn
+
+    # ---- counters ----
+
+    def next_value(self, name: str) -> int:
+        """The next value of a named counter (transaction required)."""
+        row = self._conn.execute(
+            "INSERT INTO ddb_counters (name, value) VALUES (?, 1)"
+            " ON CONFLICT (name) DO UPDATE SET value = ddb_counters.value + 1"
+            " RETURNING value",
+            (name,),
+        ).fetchone()
+        return int(row[0])
+
+    # ---- catalog ----
+
+    def insert_table(self, account: str, region: str, name: str, spec: dict[str, Any]) -> TableRow:
+        table_id = self.next_value("table")
+        self._conn.execute(
+            "INSERT INTO ddb_tables (id, account, region, name, version, spec, last_change)"
+            " VALUES (?, ?, ?, ?, 1, ?, 0)",
+            (table_id, account, region, name, orjson.dumps(spec)),
+        )
+        return TableRow(table_id, account, region, name, 1, spec)
+
+    def table(self, account: str, region: str, name: str) -> TableRow | None:
+        row = self._conn.execute(
+            f"SELECT {_TABLE_COLUMNS} FROM ddb_tables WHERE account = ? AND region = ? AND "
+            "name = ?",
+            (account, region, name),
+        ).fetchone()
+        return None if row is None else _table(row)
+
+    def table_version(self, account: str, region: str, name: str) -> tuple[int, int] | None:
+        """``(id, version)`` of a table: enough to tell whether a cached schema is current."""
+        row = self._conn.execute(
+            "SELECT id, version FROM ddb_tables WHERE account = ? AND region = ? AND name = ?",
+            (account, region, name),
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def all_tables(self) -> list[TableRow]:
+        rows = self._conn.execute(f"SELECT {_TABLE_COLUMNS} FROM ddb_tables ORDER BY id").fetchall()
+        return [_table(row) for row in rows]
+
+    def table_names(self, account: str, region: str, after: str | None, limit: int) -> list[str]:
+        rows = self._conn.execute(
+            "SELECT name FROM ddb_tables WHERE account = ? AND region = ? AND name > ?"
+            " ORDER BY name LIMIT ?",
+            (account, region, after or "", limit),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def save_table(self, table: TableRow) -> TableRow:
+        """Store a changed spec; the version moves on so cached schemas reload."""
+        version = table.version + 1
+        self._conn.execute(
+            "UPDATE ddb_tables SET spec = ?, version = ? WHERE id = ?",
+            (orjson.dumps(table.spec), version, table.id),
+        )
+        return TableRow(table.id, table.account, table.region, table.name, version, table.spec)
+
+    def delete_table(self, table_id: int) -> None:
+        """Drop a table with its items and index entries (change records stay for streams)."""
+        conn = self._conn
+        conn.execute("DELETE FROM ddb_index_items WHERE table_id = ?", (table_id,))
+        conn.execute("DELETE FROM ddb_items WHERE table_id = ?", (table_id,))
+        conn.execute("DELETE FROM ddb_tables WHERE id = ?", (table_id,))
+
+    def item_stats(self, table_id: int) -> tuple[int, int]:
+        """``(item count, total size)`` of a table."""
+        row = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ?",
+            (table_id,),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def index_stats(self, table_id: int, index_name: str) -> tuple[int, int]:
+        row = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(i.size), 0) FROM ddb_index_items x"
+            " JOIN ddb_items i ON i.table_id = x.table_id AND i.token = x.item_token"
+            " AND i.pk = x.item_pk AND i.sk = x.item_sk"
+            " WHERE x.table_id = ? AND x.index_name = ?",
+            (table_id, index_name),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    # ---- items ----
+
+    def get_item(self, table_id: int, key: ItemKey) -> bytes | None:
+        row = self._conn.execute(_GET_ITEM, (table_id, key.token, key.pk, key.sk)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def put_item(
+        self, table_id: int, key: ItemKey, item: bytes, size: int, expires: float | None
+    ) -> None:
+        self._conn.execute(_PUT_ITEM, (table_id, key.token, key.pk, key.sk, item, size, expires))
+
+    def delete_item(self, table_id: int, key: ItemKey) -> bool:
+        cursor = self._conn.execute(_DELETE_ITEM, (table_id, key.token, key.pk, key.sk))
+        return bool(cursor.rowcount)
+
+    def set_expiry(self, table_id: int, key: ItemKey, expires: float | None) -> None:
+        self._conn.execute(
+            "UPDATE ddb_items SET expires = ? WHERE table_id = ? AND token = ? AND pk = ? AND "
+            "sk = ?",
+            (expires, table_id, key.token, key.pk, key.sk),
+        )
+
+    def query_items(
+        self,
+        table_id: int,
+        token: int,
+        pk: bytes,
+        bounds: KeyRange,
+        *,
+        forward: bool,
+        limit: int,
+    ) -> list[ItemRow]:
+        """One partition's items in sort-key order (or reverse), within ``bounds``."""
+        clauses, args = bounds.clauses("sk")
+        where = "".join(f" AND {c}" for c in clauses)
+        rows = self._conn.execute(
+            f"SELECT sk, item, size FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ?"
+            f"{where} ORDER BY sk {'ASC' if forward else 'DESC'} LIMIT ?",
+            (table_id, token, pk, *args, limit),
+        ).fetchall()
+        return [ItemRow(ItemKey(token, pk, bytes(r[0])), bytes(r[1]), r[2]) for r in rows]
+
+    def scan_items(
+        self, table_id: int, low: int, high: int, after: ItemKey | None, limit: int
+    ) -> list[ItemRow]:
+        """Items with ``low <= token < high`` in scan order, after the key ``after``."""
+        if after is None:
+            rows = self._conn.execute(
+                "SELECT token, pk, sk, item, size FROM ddb_items WHERE table_id = ?"
+                " AND token >= ? AND token < ? ORDER BY token, pk, sk LIMIT ?",
+                (table_id, low, high, limit),
+            ).fetchall()
+        else:
+            rows = self._conn.execute(
+                "SELECT token, pk, sk, item, size FROM ddb_items WHERE table_id = ?"
+                " AND token >= ? AND token < ? AND (token, pk, sk) > (?, ?, ?)"
+                " ORDER BY token, pk, sk LIMIT ?",
+                (table_id, low, high, after.token, after.pk, after.sk, limit),
+            ).fetchall()
+        return [ItemRow(ItemKey(r[0], bytes(r[1]), bytes(r[2])), bytes(r[3]), r[4]) for r in rows]
+
+    def expired_items(self, table_id: int, since: float, now: float, limit: int) -> list[ItemRow]:
+        """Items whose expiry time is in ``[since, now]``, soonest first."""
+        rows = self._conn.execute(
+            "SELECT token, pk, sk, item, size FROM ddb_items WHERE table_id = ?"
+            " AND expires >= ? AND expires <= ? ORDER BY expires LIMIT ?",
+            (table_id, since, now, limit),
+        ).fetchall()
+        return [ItemRow(ItemKey(r[0], bytes(r[1]), bytes(r[2])), bytes(r[3]), r[4]) for r in rows]
+
+    # ---- secondary indexes ----
+
+    def add_index_entries(self, table_id: int, entries: Iterable[IndexEntry]) -> None:
+        self._conn.executemany(
+            "INSERT INTO ddb_index_items (table_id, index_name, token, pk, sk, item_token,"
+            " item_pk, item_sk) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                (table_id, e.index_name, e.key.token, e.key.pk, e.key.sk,
+                 e.item.token, e.item.pk, e.item.sk)
+                for e in entries
+            ],
+        )  # fmt: skip
+
+    def remove_index_entries(self, table_id: int, entries: Iterable[IndexEntry]) -> None:
+        self._conn.executemany(
+            "DELETE FROM ddb_index_items WHERE table_id = ? AND index_name = ? AND token = ?"
+            " AND pk = ? AND sk = ? AND item_token = ? AND item_pk = ? AND item_sk = ?",
+            [
+                (table_id, e.index_name, e.key.token, e.key.pk, e.key.sk,
+                 e.item.token, e.item.pk, e.item.sk)
+                for e in entries
+            ],
+        )  # fmt: skip
+
+    def drop_index(self, table_id: int, index_name: str) -> None:
+        self._conn.execute(
+            "DELETE FROM ddb_index_items WHERE table_id = ? AND index_name = ?",
+            (table_id, index_name),
+        )
+
+    def query_index(
+        self,
+        table_id: int,
+        index_name: str,
+        token: int,
+        pk: bytes,
+        bounds: KeyRange,
+        *,
+        after: tuple[bytes, ItemKey] | None,
+        forward: bool,
+        limit: int,
+    ) -> list[tuple[bytes, ItemRow]]:
+        """``(index sort key, item)`` of one index partition, in index order."""
+        clauses, args = bounds.clauses("x.sk")
+        if after is not None:
+            op = ">" if forward else "<"
+            clauses.append(f"(x.sk, x.item_token, x.item_pk, x.item_sk) {op} (?, ?, ?, ?)")
+            args.extend((after[0], after[1].token, after[1].pk, after[1].sk))
+        where = "".join(f" AND {c}" for c in clauses)
+        direction = "ASC" if forward else "DESC"
+        rows = self._conn.execute(
+            "SELECT x.sk, i.token, i.pk, i.sk, i.item, i.size FROM ddb_index_items x"
+            " JOIN ddb_items i ON i.table_id = x.table_id AND i.token = x.item_token"
+            " AND i.pk = x.item_pk AND i.sk = x.item_sk"
+            " WHERE x.table_id = ? AND x.index_name = ? AND x.token = ? AND x.pk = ?"
+            f"{where} ORDER BY x.sk {direction}, x.item_token {direction},"
+            f" x.item_pk {direction}, x.item_sk {direction} LIMIT ?",
+            (table_id, index_name, token, pk, *args, limit),
+        ).fetchall()
+        return [
+            (bytes(r[0]), ItemRow(ItemKey(r[1], bytes(r[2]), bytes(r[3])), bytes(r[4]), r[5]))
+            for r in rows
+        ]
+
+    def scan_index(
+        self,
+        table_id: int,
+        index_name: str,
+        low: int,
+        high: int,
+        *,
+        after: tuple[ItemKey, ItemKey] | None,
+        limit: int,
+    ) -> list[tuple[ItemKey, ItemRow]]:
+        """``(index key, item)`` in index scan order, after ``(index key, item key)``."""
+        extra = ""
+        args: list[Any] = []
+        if after is not None:
+            index_key, item_key = after
+            extra = (
+                " AND (x.token, x.pk, x.sk, x.item_token, x.item_pk, x.item_sk)"
+                " > (?, ?, ?, ?, ?, ?)"
+            )
+            args = [index_key.token, index_key.pk, index_key.sk,
+                    item_key.token, item_key.pk, item_key.sk]  # fmt: skip
+        rows = self._conn.execute(
+            "SELECT x.token, x.pk, x.sk, i.token, i.pk, i.sk, i.item, i.size"
+            " FROM ddb_index_items x JOIN ddb_items i ON i.table_id = x.table_id"
+            " AND i.token = x.item_token AND i.pk = x.item_pk AND i.sk = x.item_sk"
+            " WHERE x.table_id = ? AND x.index_name = ? AND x.token >= ? AND x.token < ?"
+            f"{extra} ORDER BY x.token, x.pk, x.sk, x.item_token, x.item_pk, x.item_sk LIMIT ?",
+            (table_id, index_name, low, high, *args, limit),
+        ).fetchall()
+        return [
+            (
+                ItemKey(r[0], bytes(r[1]), bytes(r[2])),
+                ItemRow(ItemKey(r[3], bytes(r[4]), bytes(r[5])), bytes(r[6]), r[7]),
+            )
+            for r in rows
+        ]
+
+    # ---- streams and change records ----
+
+    def next_change_seq(self, table_id: int) -> int:
+        row = self._conn.execute(
+            "UPDATE ddb_tables SET last_change = last_change + 1 WHERE id = ? RETURNING "
+            "last_change",
+            (table_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def last_change_seq(self, table_id: int) -> int:
+        row = self._conn.execute(
+            "SELECT last_change FROM ddb_tables WHERE id = ?", (table_id,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def append_change(self, change: ChangeRow) -> None:
+        self._conn.execute(
+            f"INSERT INTO ddb_changes ({_CHANGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                change.table_id, change.seq, change.stream_arn, change.created, change.event,
+                change.keys, change.old_image, change.new_image, int(change.changed),
+                int(change.by_service), change.size,
+            ),
+        )  # fmt: skip
+
+    def changes(self, table_id: int, after: int, upto: int | None, limit: int) -> list[ChangeRow]:
+        """Change records of a table with ``after < seq (<= upto)``, oldest first."""
+        if upto is None:
+            rows = self._conn.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM ddb_changes WHERE table_id = ? AND seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (table_id, after, limit),
+            ).fetchall()
+        else:
+            rows = self._conn.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM ddb_changes WHERE table_id = ? AND seq > ?"
+                " AND seq <= ? ORDER BY seq LIMIT ?",
+                (table_id, after, upto, limit),
+            ).fetchall()
+        return [_change(row) for row in rows]
+
+    def trim_changes(self, before: float) -> int:
+        cursor = self._conn.execute("DELETE FROM ddb_changes WHERE created < ?", (before,))
+        self._conn.execute(
+            "DELETE FROM ddb_streams WHERE disabled IS NOT NULL AND disabled < ?", (before,)
+        )
+        return int(cursor.rowcount)
+
+    def insert_stream(self, stream: StreamRow) -> None:
+        self._conn.execute(
+            f"INSERT INTO ddb_streams ({_STREAM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?)",
+            (
+                stream.arn, stream.table_id, stream.account, stream.region, stream.table_name,
+                stream.label, stream.view_type, orjson.dumps(stream.key_schema), stream.created,
+                stream.first_seq, stream.disabled, stream.last_seq,
+            ),
+        )  # fmt: skip
+
+    def disable_stream(self, arn: str, when: float, last_seq: int) -> None:
+        self._conn.execute(
+            "UPDATE ddb_streams SET disabled = ?, last_seq = ? WHERE arn = ? AND disabled IS NULL",
+            (when, last_seq, arn),
+        )
+
+    def stream(self, arn: str) -> StreamRow | None:
+        row = self._conn.execute(
+            f"SELECT {_STREAM_COLUMNS} FROM ddb_streams WHERE arn = ?", (arn,)
+        ).fetchone()
+        return None if row is None else _stream(row)
+
+    def streams(self, account: str, region: str, table_name: str | None) -> list[StreamRow]:
+        if table_name is None:
+            rows = self._conn.execute(
+                f"SELECT {_STREAM_COLUMNS} FROM ddb_streams WHERE account = ? AND region = ?"
+                " ORDER BY arn",
+                (account, region),
+            ).fetchall()
+        else:
+            rows = self._conn.execute(
+                f"SELECT {_STREAM_COLUMNS} FROM ddb_streams WHERE account = ? AND region = ?"
+                " AND table_name = ? ORDER BY arn",
+                (account, region, table_name),
+            ).fetchall()
+        return [_stream(row) for row in rows]
+
+    # ---- idempotency tokens (TransactWriteItems ClientRequestToken) ----
+
+    def request_token(self, account: str, token: str, since: float) -> str | None:
+        """The request digest a token was used with after ``since``, if any."""
+        row = self._conn.execute(
+            "SELECT digest FROM ddb_request_tokens WHERE account = ? AND token = ? AND created "
+            ">= ?",
+            (account, token, since),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_request_token(self, account: str, token: str, created: float, digest: str) -> None:
+        self._conn.execute(
+            "INSERT INTO ddb_request_tokens (account, token, created, digest) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (account, token) DO UPDATE SET created = excluded.created,"
+            " digest = excluded.digest",
+            (account, token, created, digest),
+        )
+        self._conn.execute("DELETE FROM ddb_request_tokens WHERE created < ?", (created - 600,))
