@@ -1,0 +1,255 @@
+"""BatchGetItem, BatchWriteItem, TransactWriteItems, TransactGetItems, and the change feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater, ManualClock
+from tests.functional.dynamodb_tables import create_table
+
+STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+@pytest.fixture
+def ddb(hw: Headwater) -> Any:
+    client = hw.dynamodb
+    create_table(client, "accounts", StreamSpecification=STREAM)
+    create_table(client, "ledger", range_key=("sk", "N"))
+    return client
+
+
+def key(name: str) -> dict[str, Any]:
+    return {"pk": {"S": name}}
+
+
+def error_of(call: Any, **params: Any) -> ClientError:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return caught.value
+
+
+def test_batch_write_and_get(ddb: Any) -> None:
+    result = ddb.batch_write_item(
+        RequestItems={
+            "accounts": [
+                {"PutRequest": {"Item": {**key(f"a{i}"), "n": {"N": str(i)}}}} for i in range(20)
+            ],
+            "ledger": [{"PutRequest": {"Item": {**key("x"), "sk": {"N": "1"}}}}],
+        }
+    )
+    assert result["UnprocessedItems"] == {}
+    ddb.batch_write_item(RequestItems={"accounts": [{"DeleteRequest": {"Key": key("a0")}}]})
+    got = ddb.batch_get_item(
+        RequestItems={
+            "accounts": {"Keys": [key("a0"), key("a1"), key("a2")], "ProjectionExpression": "n"},
+            "ledger": {"Keys": [{**key("x"), "sk": {"N": "1"}}]},
+        }
+    )
+    assert sorted(got["Responses"]["accounts"], key=lambda i: i["n"]["N"]) == [
+        {"n": {"N": "1"}},
+        {"n": {"N": "2"}},
+    ]
+    assert got["Responses"]["ledger"] == [{**key("x"), "sk": {"N": "1"}}]
+    assert got["UnprocessedKeys"] == {}
+
+
+def test_batch_limits_and_errors(ddb: Any) -> None:
+    too_many = [{"PutRequest": {"Item": key(f"k{i}")}} for i in range(26)]
+    assert error_of(ddb.batch_write_item, RequestItems={"accounts": too_many}).response["Error"][
+        "Message"
+    ] == ("Too many items requested for the BatchWriteItem call")
+    assert error_of(
+        ddb.batch_get_item, RequestItems={"accounts": {"Keys": [key(f"k{i}") for i in range(101)]}}
+    ).response["Error"]["Message"] == ("Too many items requested for the BatchGetItem call")
+    twice = [{"PutRequest": {"Item": key("k")}}, {"DeleteRequest": {"Key": key("k")}}]
+    assert error_of(ddb.batch_write_item, RequestItems={"accounts": twice}).response["Error"][
+        "Message"
+    ] == ("Provided list of item keys contains duplicates")
+    wrong = [{"PutRequest": {"Item": {"other": {"S": "x"}}}}]
+    assert error_of(ddb.batch_write_item, RequestItems={"accounts": wrong}).response["Error"][
+        "Message"
+    ] == ("The provided key element does not match the schema")
+    # nothing of a rejected batch was written
+    partly_bad = [
+        {"PutRequest": {"Item": key("good")}},
+        {"PutRequest": {"Item": {"pk": {"N": "1"}}}},
+    ]
+    error_of(ddb.batch_write_item, RequestItems={"accounts": partly_bad})
+    assert "Item" not in ddb.get_item(TableName="accounts", Key=key("good"))
+    missing = error_of(
+        ddb.batch_write_item, RequestItems={"nothere": [{"PutRequest": {"Item": key("k")}}]}
+    )
+    assert missing.response["Error"] == {
+        "Code": "ResourceNotFoundException",
+        "Message": "Requested resource not found",
+    }
+
+
+def test_transaction_commits_all_or_nothing(ddb: Any) -> None:
+    ddb.put_item(TableName="accounts", Item={**key("alice"), "balance": {"N": "100"}})
+    ddb.put_item(TableName="accounts", Item={**key("bob"), "balance": {"N": "0"}})
+
+    def transfer(amount: int) -> dict[str, Any]:
+        return ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "accounts",
+                        "Key": key("alice"),
+                        "UpdateExpression": "SET balance = balance - :a",
+                        "ConditionExpression": "balance >= :a",
+                        "ExpressionAttributeValues": {":a": {"N": str(amount)}},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": "accounts",
+                        "Key": key("bob"),
+                        "UpdateExpression": "SET balance = balance + :a",
+                        "ExpressionAttributeValues": {":a": {"N": str(amount)}},
+                    }
+                },
+                {"Put": {"TableName": "ledger", "Item": {**key("log"), "sk": {"N": str(amount)}}}},
+            ]
+        )
+
+    transfer(60)
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as caught:
+        transfer(60)
+    assert caught.value.response["Error"]["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[ConditionalCheckFailed, None, None]"
+    )
+    assert caught.value.response["CancellationReasons"] == [
+        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"},
+        {"Code": "None"},
+        {"Code": "None"},
+    ]
+    balances = {i["pk"]["S"]: i["balance"]["N"] for i in ddb.scan(TableName="accounts")["Items"]}
+    assert balances == {"alice": "40", "bob": "60"}
+    assert ddb.scan(TableName="ledger")["Count"] == 1
+
+
+def test_transaction_reasons_item_and_condition_check(ddb: Any) -> None:
+    ddb.put_item(TableName="accounts", Item={**key("a"), "v": {"N": "1"}})
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as caught:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "accounts", "Item": key("b")}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "accounts",
+                        "Key": key("a"),
+                        "ConditionExpression": "v = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            ]
+        )
+    assert caught.value.response["CancellationReasons"] == [
+        {"Code": "None"},
+        {
+            "Code": "ConditionalCheckFailed",
+            "Message": "The conditional request failed",
+            "Item": {**key("a"), "v": {"N": "1"}},
+        },
+    ]
+    assert "Item" not in ddb.get_item(TableName="accounts", Key=key("b"))
+    same_item = error_of(
+        ddb.transact_write_items,
+        TransactItems=[
+            {"Put": {"TableName": "accounts", "Item": key("a")}},
+            {"Delete": {"TableName": "accounts", "Key": key("a")}},
+        ],
+    )
+    assert (
+        same_item.response["Error"]["Message"]
+        == "Transaction request cannot include multiple operations on one item"
+    )
+
+
+def test_client_request_token_makes_retries_idempotent(ddb: Any, clock: ManualClock) -> None:
+    action = [
+        {
+            "Update": {
+                "TableName": "accounts",
+                "Key": key("c"),
+                "UpdateExpression": "ADD n :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
+    ]
+    for _ in range(3):
+        ddb.transact_write_items(TransactItems=action, ClientRequestToken="tok-1")
+    assert ddb.get_item(TableName="accounts", Key=key("c"))["Item"]["n"] == {"N": "1"}
+    other = [{"Put": {"TableName": "accounts", "Item": key("d")}}]
+    assert error_of(
+        ddb.transact_write_items, TransactItems=other, ClientRequestToken="tok-1"
+    ).response["Error"]["Code"] == ("IdempotentParameterMismatchException")
+    clock.advance(601)
+    ddb.transact_write_items(TransactItems=action, ClientRequestToken="tok-1")
+    assert ddb.get_item(TableName="accounts", Key=key("c"))["Item"]["n"] == {"N": "2"}
+
+
+def test_transact_get(ddb: Any) -> None:
+    ddb.put_item(TableName="accounts", Item={**key("a"), "v": {"N": "1"}, "w": {"S": "x"}})
+    got = ddb.transact_get_items(
+        TransactItems=[
+            {"Get": {"TableName": "accounts", "Key": key("a"), "ProjectionExpression": "v"}},
+            {"Get": {"TableName": "accounts", "Key": key("zz")}},
+        ]
+    )
+    assert got["Responses"] == [{"Item": {"v": {"N": "1"}}}, {}]
+
+
+def test_change_feed_records_every_write_in_order(ddb: Any, hw: Headwater) -> None:
+    feed = hw.service("dynamodb").feed
+    arn = ddb.describe_table(TableName="accounts")["Table"]["LatestStreamArn"]
+    woken: list[str] = []
+    feed.subscribe(woken.append)
+    ddb.put_item(TableName="accounts", Item={**key("a"), "v": {"N": "1"}})
+    ddb.put_item(TableName="accounts", Item={**key("a"), "v": {"N": "1"}})  # unchanged
+    ddb.update_item(
+        TableName="accounts",
+        Key=key("a"),
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
+    )
+    ddb.batch_write_item(
+        RequestItems={
+            "accounts": [{"PutRequest": {"Item": key("b")}}, {"DeleteRequest": {"Key": key("a")}}]
+        }
+    )
+    ddb.delete_item(TableName="accounts", Key=key("never-there"))  # nothing to record
+    ddb.transact_write_items(TransactItems=[{"Put": {"TableName": "accounts", "Item": key("c")}}])
+    with pytest.raises(ClientError):
+        ddb.put_item(
+            TableName="accounts", Item=key("b"), ConditionExpression="attribute_not_exists(pk)"
+        )
+    records = feed.read(arn)
+    assert [(r.event_name, r.keys["pk"]["S"], r.changed) for r in records] == [
+        ("INSERT", "a", True),
+        ("MODIFY", "a", False),
+        ("MODIFY", "a", True),
+        ("INSERT", "b", True),
+        ("REMOVE", "a", True),
+        ("INSERT", "c", True),
+    ]
+    assert [r.sequence for r in records] == list(range(1, 7))
+    assert records[2].old_image == {**key("a"), "v": {"N": "1"}} and records[2].new_image == {
+        **key("a"),
+        "v": {"N": "2"},
+    }
+    assert not any(r.by_service for r in records)
+    assert feed.read(arn, after=4) == records[4:]
+    assert feed.latest_sequence(arn) == 6
+    assert set(woken) == {arn} and len(woken) == 5
+
+
+def test_writes_without_a_stream_are_not_recorded(ddb: Any, hw: Headwater) -> None:
+    ddb.put_item(TableName="ledger", Item={**key("x"), "sk": {"N": "1"}})
+    assert hw.service("dynamodb").feed.streams("000000000000", "us-east-1", "ledger") == []

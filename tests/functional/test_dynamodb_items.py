@@ -1,0 +1,243 @@
+"""DynamoDB item operations through hw.dynamodb (boto3 shapes), on memory and SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater
+from tests.functional.dynamodb_tables import create_table
+
+
+@pytest.fixture
+def ddb(hw: Headwater) -> Any:
+    client = hw.dynamodb
+    create_table(client, "items", range_key=("sk", "N"))
+    return client
+
+
+def error_of(call: Any, **params: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+KEY = {"pk": {"S": "a"}, "sk": {"N": "1"}}
+
+
+def test_put_get_round_trip_keeps_exact_numbers_binary_and_empty_strings(ddb: Any) -> None:
+    item = {
+        **KEY,
+        "big": {"N": "12345678901234567890123456789012345678"},
+        "tiny": {"N": "1E-130"},
+        "neg": {"N": "-0.000"},
+        "bin": {"B": b"\x00\xff"},
+        "bins": {"BS": [b"\x01", b"\x02"]},
+        "blank": {"S": ""},
+        "nested": {"M": {"l": {"L": [{"N": "1.50"}, {"NULL": True}, {"BOOL": False}]}}},
+    }
+    ddb.put_item(TableName="items", Item=item)
+    got = ddb.get_item(TableName="items", Key=KEY)["Item"]
+    assert got["big"] == {"N": "12345678901234567890123456789012345678"}
+    assert got["tiny"] == {"N": "0." + "0" * 129 + "1"}
+    assert got["neg"] == {"N": "0"}
+    assert got["bin"] == {"B": b"\x00\xff"} and got["bins"] == {"BS": [b"\x01", b"\x02"]}
+    assert got["blank"] == {"S": ""}
+    assert got["nested"] == {"M": {"l": {"L": [{"N": "1.5"}, {"NULL": True}, {"BOOL": False}]}}}
+
+
+def test_get_missing_item_and_projection(ddb: Any) -> None:
+    assert "Item" not in ddb.get_item(TableName="items", Key=KEY)
+    ddb.put_item(
+        TableName="items",
+        Item={**KEY, "a": {"S": "x"}, "m": {"M": {"b": {"N": "2"}, "c": {"N": "3"}}}},
+    )
+    got = ddb.get_item(
+        TableName="items", Key=KEY, ProjectionExpression="a, m.c", ConsistentRead=True
+    )["Item"]
+    assert got == {"a": {"S": "x"}, "m": {"M": {"c": {"N": "3"}}}}
+    legacy = ddb.get_item(TableName="items", Key=KEY, AttributesToGet=["a"])["Item"]
+    assert legacy == {"a": {"S": "x"}}
+
+
+def test_return_values(ddb: Any) -> None:
+    assert "Attributes" not in ddb.put_item(
+        TableName="items", Item={**KEY, "v": {"N": "1"}}, ReturnValues="ALL_OLD"
+    )
+    old = ddb.put_item(TableName="items", Item={**KEY, "v": {"N": "2"}}, ReturnValues="ALL_OLD")
+    assert old["Attributes"]["v"] == {"N": "1"}
+    upd = ddb.update_item(
+        TableName="items",
+        Key=KEY,
+        UpdateExpression="SET v = v + :one, w = :w",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":w": {"S": "new"}},
+        ReturnValues="UPDATED_OLD",
+    )
+    assert upd["Attributes"] == {"v": {"N": "2"}}
+    upd = ddb.update_item(
+        TableName="items",
+        Key=KEY,
+        UpdateExpression="REMOVE w SET v = :v",
+        ExpressionAttributeValues={":v": {"N": "9"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    assert upd["Attributes"] == {"v": {"N": "9"}}
+    gone = ddb.delete_item(TableName="items", Key=KEY, ReturnValues="ALL_OLD")
+    assert gone["Attributes"] == {**KEY, "v": {"N": "9"}}
+    assert error_of(ddb.put_item, TableName="items", Item=KEY, ReturnValues="ALL_NEW") == (
+        "ValidationException",
+        "Return values set to invalid value",
+    )
+
+
+def test_conditional_writes_fail_without_changing_anything(ddb: Any) -> None:
+    ddb.put_item(
+        TableName="items",
+        Item={**KEY, "v": {"N": "1"}},
+        ConditionExpression="attribute_not_exists(pk)",
+    )
+    with pytest.raises(ddb.exceptions.ConditionalCheckFailedException) as caught:
+        ddb.put_item(
+            TableName="items",
+            Item={**KEY, "v": {"N": "2"}},
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    assert caught.value.response["Error"]["Message"] == "The conditional request failed"
+    assert caught.value.response["Item"] == {**KEY, "v": {"N": "1"}}
+    with pytest.raises(ddb.exceptions.ConditionalCheckFailedException) as caught:
+        ddb.update_item(
+            TableName="items",
+            Key=KEY,
+            UpdateExpression="SET v = :v",
+            ConditionExpression="v > :v",
+            ExpressionAttributeValues={":v": {"N": "5"}},
+        )
+    assert "Item" not in caught.value.response
+    with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
+        ddb.delete_item(TableName="items", Key=KEY, Expected={"v": {"Value": {"N": "7"}}})
+    assert ddb.get_item(TableName="items", Key=KEY)["Item"]["v"] == {"N": "1"}
+    ddb.delete_item(TableName="items", Key=KEY, Expected={"v": {"Value": {"N": "1"}}})
+    assert "Item" not in ddb.get_item(TableName="items", Key=KEY)
+
+
+def test_update_creates_item_and_legacy_attribute_updates(ddb: Any) -> None:
+    ddb.update_item(
+        TableName="items",
+        Key=KEY,
+        AttributeUpdates={
+            "n": {"Action": "ADD", "Value": {"N": "5"}},
+            "s": {"Action": "PUT", "Value": {"SS": ["a"]}},
+            "l": {"Action": "ADD", "Value": {"L": [{"S": "x"}]}},
+        },
+    )
+    ddb.update_item(
+        TableName="items",
+        Key=KEY,
+        AttributeUpdates={"n": {"Action": "ADD", "Value": {"N": "-2"}}, "s": {"Action": "DELETE"}},
+    )
+    assert ddb.get_item(TableName="items", Key=KEY)["Item"] == {
+        **KEY,
+        "n": {"N": "3"},
+        "l": {"L": [{"S": "x"}]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"Item": {"pk": {"S": "a"}}},
+            "One or more parameter values were invalid: Missing the key sk in the item",
+        ),
+        (
+            {"Item": {"pk": {"S": "a"}, "sk": {"S": "1"}}},
+            "One or more parameter values were invalid: Type mismatch for key sk expected: N "
+            "actual: S",
+        ),
+        (
+            {"Item": {"pk": {"S": ""}, "sk": {"N": "1"}}},
+            "One or more parameter values are not valid. The AttributeValue for a key "
+            "attribute cannot contain an empty string value. Key: pk",
+        ),
+        (
+            {"Item": {**KEY, "x": {"S": "x" * 410_000}}},
+            "Item size has exceeded the maximum allowed size",
+        ),
+        (
+            {"Item": {**KEY, "x": {"N": "1" * 39}}},
+            "Attempting to store more than 38 significant digits in a Number",
+        ),
+        (
+            {"Item": {"pk": {"S": "p" * 2049}, "sk": {"N": "1"}}},
+            "One or more parameter values were invalid: Size of hashkey has exceeded the "
+            "maximum size limit of2048 bytes",
+        ),
+        (
+            {"Item": KEY, "ConditionExpression": "attribute_not_exists(status)"},
+            "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: status",
+        ),
+        (
+            {
+                "Item": KEY,
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+                "ConditionExpression": "a = :v",
+                "Expected": {"a": {"Exists": False}},
+            },
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}",
+        ),
+    ],
+)
+def test_put_item_validation_errors(ddb: Any, params: dict[str, Any], message: str) -> None:
+    assert error_of(ddb.put_item, TableName="items", **params) == ("ValidationException", message)
+
+
+def test_key_errors_and_missing_table(ddb: Any) -> None:
+    assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
+        "ValidationException",
+        "The provided key element does not match the schema",
+    )
+    assert error_of(ddb.get_item, TableName="items", Key={**KEY, "x": {"S": "a"}}) == (
+        "ValidationException",
+        "The provided key element does not match the schema",
+    )
+    assert error_of(
+        ddb.update_item,
+        TableName="items",
+        Key=KEY,
+        UpdateExpression="SET sk = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
+    ) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Cannot update attribute sk. This attribute "
+        "is part of the key",
+    )
+    assert error_of(ddb.get_item, TableName="nothere", Key=KEY) == (
+        "ResourceNotFoundException",
+        "Requested resource not found",
+    )
+    code, _ = error_of(ddb.put_item, TableName="nothere", Item=KEY)
+    assert code == "ResourceNotFoundException"
+
+
+def test_table_arn_works_as_table_name(ddb: Any, hw: Headwater) -> None:
+    arn = ddb.describe_table(TableName="items")["Table"]["TableArn"]
+    ddb.put_item(TableName=arn, Item=KEY)
+    assert ddb.get_item(TableName=arn, Key=KEY)["Item"] == KEY
+
+
+def test_consumed_capacity_shapes(ddb: Any) -> None:
+    put = ddb.put_item(TableName="items", Item=KEY, ReturnConsumedCapacity="TOTAL")
+    assert put["ConsumedCapacity"] == {
+        "TableName": "items",
+        "CapacityUnits": 1.0,
+        "WriteCapacityUnits": 1.0,
+    }
+    get = ddb.get_item(TableName="items", Key=KEY, ReturnConsumedCapacity="INDEXES")
+    assert get["ConsumedCapacity"]["CapacityUnits"] == 0.5
+    assert get["ConsumedCapacity"]["Table"] == {"CapacityUnits": 0.5, "ReadCapacityUnits": 0.5}

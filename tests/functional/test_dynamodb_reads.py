@@ -1,0 +1,341 @@
+"""Query and Scan: DynamoDB's key order, paging, filters after the limit, indexes, segments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater
+from tests.functional.dynamodb_tables import create_table, gsi
+
+
+def query_all(ddb: Any, **params: Any) -> tuple[list[dict[str, Any]], int]:
+    """Every item of a paged Query/Scan, and how many pages it took."""
+    items: list[dict[str, Any]] = []
+    pages = 0
+    call = ddb.query if "KeyConditionExpression" in params else ddb.scan
+    while True:
+        page = call(**params)
+        pages += 1
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items, pages
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+NUMBERS = ["-1E+10", "-12.5", "-12", "-0.001", "0", "0.5", "1", "9.99", "10", "1E+100"]
+
+
+def test_number_sort_keys_in_numeric_order(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(ddb, "tbl", range_key=("sk", "N"))
+    for n in reversed(NUMBERS):
+        ddb.put_item(TableName="tbl", Item={"pk": {"S": "p"}, "sk": {"N": n}})
+    values = {":p": {"S": "p"}}
+    items, _ = query_all(
+        ddb, TableName="tbl", KeyConditionExpression="pk = :p", ExpressionAttributeValues=values
+    )
+    assert [Decimal(i["sk"]["N"]) for i in items] == sorted(Decimal(n) for n in NUMBERS)
+    back, _ = query_all(
+        ddb,
+        TableName="tbl",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues=values,
+        ScanIndexForward=False,
+        Limit=3,
+    )
+    assert [Decimal(i["sk"]["N"]) for i in back] == sorted(
+        (Decimal(n) for n in NUMBERS), reverse=True
+    )
+
+
+def test_string_and_binary_keys_in_byte_order(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(ddb, "strs", range_key=("sk", "S"))
+    create_table(ddb, "bins", range_key=("sk", "B"))
+    strings = ["a", "B", "ab", "é", "😀", "Z", "aa", "\u00ff", "\uffff"]
+    for s in strings:
+        ddb.put_item(TableName="strs", Item={"pk": {"S": "p"}, "sk": {"S": s}})
+    for b in [b"\xff", b"\x00", b"\x7f\x01", b"\x80"]:
+        ddb.put_item(TableName="bins", Item={"pk": {"S": "p"}, "sk": {"B": b}})
+    got = [
+        i["sk"]["S"]
+        for i in ddb.query(
+            TableName="strs",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+        )["Items"]
+    ]
+    assert got == sorted(strings, key=lambda s: s.encode("utf-8"))
+    got_b = [
+        i["sk"]["B"]
+        for i in ddb.query(
+            TableName="bins",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+        )["Items"]
+    ]
+    assert got_b == [b"\x00", b"\x7f\x01", b"\x80", b"\xff"]
+
+
+@pytest.fixture
+def table(hw: Headwater) -> Any:
+    ddb = hw.dynamodb
+    create_table(ddb, "tbl", range_key=("sk", "S"))
+    for p in ("x", "y"):
+        for i in range(20):
+            ddb.put_item(
+                TableName="tbl",
+                Item={"pk": {"S": p}, "sk": {"S": f"item#{i:02d}"}, "n": {"N": str(i)}},
+            )
+    return ddb
+
+
+@pytest.mark.parametrize(
+    ("condition", "values", "expected"),
+    [
+        ("pk = :p AND sk = :a", {":a": "item#03"}, ["item#03"]),
+        ("pk = :p AND sk < :a", {":a": "item#02"}, ["item#00", "item#01"]),
+        ("pk = :p AND sk <= :a", {":a": "item#01"}, ["item#00", "item#01"]),
+        ("pk = :p AND sk > :a", {":a": "item#18"}, ["item#19"]),
+        ("pk = :p AND sk >= :a", {":a": "item#18"}, ["item#18", "item#19"]),
+        (
+            "pk = :p AND sk BETWEEN :a AND :b",
+            {":a": "item#05", ":b": "item#07"},
+            ["item#05", "item#06", "item#07"],
+        ),
+        ("pk = :p AND begins_with(sk, :a)", {":a": "item#1"}, [f"item#1{i}" for i in range(10)]),
+        (":p = pk AND :a > sk", {":a": "item#01"}, ["item#00"]),
+    ],
+)
+def test_key_conditions(
+    table: Any, condition: str, values: dict[str, str], expected: list[str]
+) -> None:
+    attrs = {":p": {"S": "x"}, **{k: {"S": v} for k, v in values.items()}}
+    items, _ = query_all(
+        table, TableName="tbl", KeyConditionExpression=condition, ExpressionAttributeValues=attrs
+    )
+    assert [i["sk"]["S"] for i in items] == expected
+
+
+def test_limit_counts_items_before_the_filter(table: Any) -> None:
+    page = table.query(
+        TableName="tbl",
+        KeyConditionExpression="pk = :p",
+        FilterExpression="n >= :ten",
+        ExpressionAttributeValues={":p": {"S": "x"}, ":ten": {"N": "10"}},
+        Limit=5,
+    )
+    assert page["Count"] == 0 and page["ScannedCount"] == 5 and page["Items"] == []
+    assert page["LastEvaluatedKey"] == {"pk": {"S": "x"}, "sk": {"S": "item#04"}}
+    items, pages = query_all(
+        table,
+        TableName="tbl",
+        KeyConditionExpression="pk = :p",
+        FilterExpression="n >= :ten",
+        ExpressionAttributeValues={":p": {"S": "x"}, ":ten": {"N": "10"}},
+        Limit=5,
+    )
+    assert [int(i["n"]["N"]) for i in items] == list(range(10, 20)) and pages == 5
+
+
+def test_select_count_and_projection(table: Any) -> None:
+    count = table.query(
+        TableName="tbl",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "y"}},
+        Select="COUNT",
+    )
+    assert count["Count"] == 20 and "Items" not in count
+    projected = table.query(
+        TableName="tbl",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "y"}},
+        ProjectionExpression="n",
+        Limit=1,
+    )
+    assert projected["Items"] == [{"n": {"N": "0"}}]
+
+
+def test_legacy_key_conditions_and_query_filter(table: Any) -> None:
+    page = table.query(
+        TableName="tbl",
+        KeyConditions={
+            "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]},
+            "sk": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [{"S": "item#0"}]},
+        },
+        QueryFilter={"n": {"ComparisonOperator": "GT", "AttributeValueList": [{"N": "7"}]}},
+    )
+    assert [i["sk"]["S"] for i in page["Items"]] == ["item#08", "item#09"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"KeyConditionExpression": "sk = :p"}, "Query condition missed key schema element: pk"),
+        ({"KeyConditionExpression": "pk < :p"}, "Query key condition not supported"),
+        (
+            {"KeyConditionExpression": "pk = :p OR sk = :p"},
+            "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: OR",
+        ),
+        (
+            {"KeyConditionExpression": "pk = :n", "ExpressionAttributeValues": {":n": {"N": "1"}}},
+            "One or more parameter values were invalid: Condition parameter type does not "
+            "match schema type",
+        ),
+        (
+            {"KeyConditionExpression": "pk = :p", "IndexName": "nope"},
+            "The table does not have the specified index: nope",
+        ),
+        (
+            {},
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
+            "the request.",
+        ),
+    ],
+)
+def test_query_errors(table: Any, params: dict[str, Any], message: str) -> None:
+    if "KeyConditionExpression" in params:
+        params.setdefault("ExpressionAttributeValues", {":p": {"S": "x"}})
+    with pytest.raises(ClientError) as caught:
+        table.query(TableName="tbl", **params)
+    assert caught.value.response["Error"]["Message"] == message
+
+
+def test_scan_pages_and_parallel_segments_return_every_item_once(table: Any) -> None:
+    everything, pages = query_all(table, TableName="tbl", Limit=7)
+    assert pages == 6 and len(everything) == 40
+    keys = {(i["pk"]["S"], i["sk"]["S"]) for i in everything}
+    assert len(keys) == 40
+    by_segment: list[tuple[str, str]] = []
+    for segment in range(4):
+        items, _ = query_all(table, TableName="tbl", Segment=segment, TotalSegments=4, Limit=3)
+        by_segment.extend((i["pk"]["S"], i["sk"]["S"]) for i in items)
+    assert sorted(by_segment) == sorted(keys)
+    with pytest.raises(ClientError) as caught:
+        table.scan(TableName="tbl", Segment=4, TotalSegments=4)
+    assert caught.value.response["Error"]["Message"] == (
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+        "Segment: 4 is not less than TotalSegments: 4"
+    )
+
+
+def test_scan_filter_legacy_and_expression(table: Any) -> None:
+    legacy = table.scan(
+        TableName="tbl",
+        ScanFilter={
+            "n": {"ComparisonOperator": "IN", "AttributeValueList": [{"N": "1"}, {"N": "2"}]}
+        },
+    )
+    assert legacy["Count"] == 4 and legacy["ScannedCount"] == 40
+    expr = table.scan(
+        TableName="tbl",
+        FilterExpression="pk = :p AND n < :two",
+        ExpressionAttributeValues={":p": {"S": "y"}, ":two": {"N": "2"}},
+    )
+    assert sorted(i["sk"]["S"] for i in expr["Items"]) == ["item#00", "item#01"]
+
+
+def test_one_megabyte_page_limit(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(ddb, "big", range_key=("sk", "N"))
+    blob = "x" * 100_000
+    for i in range(25):
+        ddb.put_item(
+            TableName="big", Item={"pk": {"S": "p"}, "sk": {"N": str(i)}, "v": {"S": blob}}
+        )
+    page = ddb.query(
+        TableName="big",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "p"}},
+    )
+    assert 9 <= page["Count"] <= 11 and "LastEvaluatedKey" in page
+    items, pages = query_all(
+        ddb,
+        TableName="big",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "p"}},
+    )
+    assert [int(i["sk"]["N"]) for i in items] == list(range(25)) and pages == 3
+
+
+def test_global_secondary_index_is_sparse_and_kept_current(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "orders",
+        attributes={"status": "S", "total": "N"},
+        GlobalSecondaryIndexes=[
+            gsi("by_status", "status", "total"),
+            gsi("keys", "status", projection="KEYS_ONLY"),
+        ],
+    )
+    for i in range(6):
+        item = {"pk": {"S": f"o{i}"}, "total": {"N": str(10 - i)}, "note": {"S": "n"}}
+        if i % 2 == 0:
+            item["status"] = {"S": "open"}
+        ddb.put_item(TableName="orders", Item=item)
+    ddb.update_item(
+        TableName="orders",
+        Key={"pk": {"S": "o2"}},
+        UpdateExpression="SET #s = :c",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":c": {"S": "closed"}},
+    )
+    ddb.delete_item(TableName="orders", Key={"pk": {"S": "o4"}})
+    values = {":s": {"S": "open"}}
+    page = ddb.query(
+        TableName="orders",
+        IndexName="by_status",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues=values,
+    )
+    assert [i["pk"]["S"] for i in page["Items"]] == ["o0"]
+    keys_only = ddb.query(
+        TableName="orders",
+        IndexName="keys",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues=values,
+    )
+    assert keys_only["Items"] == [{"pk": {"S": "o0"}, "status": {"S": "open"}}]
+    assert ddb.scan(TableName="orders", IndexName="by_status")["Count"] == 2
+    with pytest.raises(ClientError) as caught:
+        ddb.query(
+            TableName="orders",
+            IndexName="by_status",
+            ConsistentRead=True,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
+        )
+    assert (
+        caught.value.response["Error"]["Message"]
+        == "Consistent reads are not supported on global secondary indexes"
+    )
+    with pytest.raises(ClientError) as caught:
+        ddb.put_item(TableName="orders", Item={"pk": {"S": "bad"}, "status": {"N": "1"}})
+    assert caught.value.response["Error"]["Message"] == (
+        "One or more parameter values were invalid: Type mismatch for Index Key status "
+        "Expected: S Actual: N IndexName: keys"
+    )
+
+
+def test_index_query_pages_with_duplicate_index_keys(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(ddb, "dup", attributes={"g": "S"}, GlobalSecondaryIndexes=[gsi("by_g", "g")])
+    for i in range(9):
+        ddb.put_item(TableName="dup", Item={"pk": {"S": f"k{i}"}, "g": {"S": "same"}})
+    items, pages = query_all(
+        ddb,
+        TableName="dup",
+        IndexName="by_g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "same"}},
+        Limit=2,
+    )
+    assert sorted(i["pk"]["S"] for i in items) == [f"k{i}" for i in range(9)] and pages == 5

@@ -1,0 +1,295 @@
+"""DynamoDB table operations: lifecycle, AWS's errors, indexes, streams, tags, TTL, backups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater, ManualClock
+from tests.functional.dynamodb_tables import create_table, gsi
+
+
+def error_of(call: Any, **params: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def test_lifecycle(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    created = ddb.create_table(
+        TableName="crud",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )["TableDescription"]
+    assert created["TableStatus"] == "CREATING"
+    assert created["TableArn"] == "arn:aws:dynamodb:us-east-1:000000000000:table/crud"
+    table = ddb.describe_table(TableName="crud")["Table"]
+    assert table["TableStatus"] == "ACTIVE" and table["ItemCount"] == 0
+    assert table["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 5,
+        "Status": "ACTIVE",
+        "WriteUnitsPerSecond": 5,
+    }
+    ddb.put_item(TableName="crud", Item={"id": {"S": "a"}, "v": {"S": "xyz"}})
+    table = ddb.describe_table(TableName="crud")["Table"]
+    assert table["ItemCount"] == 1 and table["TableSizeBytes"] == 2 + 1 + 1 + 3
+    assert error_of(
+        ddb.create_table,
+        TableName="crud",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    ) == ("ResourceInUseException", "Table already exists: crud")
+    deleted = ddb.delete_table(TableName="crud")["TableDescription"]
+    assert deleted["TableStatus"] == "DELETING" and "KeySchema" not in deleted
+    assert error_of(ddb.describe_table, TableName="crud") == (
+        "ResourceNotFoundException",
+        "Requested resource not found: Table: crud not found",
+    )
+    assert error_of(ddb.delete_table, TableName="crud")[0] == "ResourceNotFoundException"
+
+
+def test_list_tables_pages(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    for name in ("ccc", "aaa", "bbb", "ddd"):
+        create_table(ddb, name)
+    first = ddb.list_tables(Limit=3)
+    assert first == {**first, "TableNames": ["aaa", "bbb", "ccc"], "LastEvaluatedTableName": "ccc"}
+    rest = ddb.list_tables(ExclusiveStartTableName="ccc")
+    assert rest["TableNames"] == ["ddd"] and "LastEvaluatedTableName" not in rest
+    assert hw.client("dynamodb", "eu-west-1").list_tables()["TableNames"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {
+                "BillingMode": "PAY_PER_REQUEST",
+                "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+            },
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+            "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+        ),
+        (
+            {},
+            "One or more parameter values were invalid: ReadCapacityUnits and "
+            "WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+        ),
+        (
+            {
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [
+                    {"AttributeName": "id", "AttributeType": "S"},
+                    {"AttributeName": "x", "AttributeType": "S"},
+                ],
+            },
+            "One or more parameter values were invalid: Number of attributes in KeySchema does "
+            "not exactly match number of attributes defined in AttributeDefinitions",
+        ),
+        (
+            {
+                "BillingMode": "PAY_PER_REQUEST",
+                "KeySchema": [{"AttributeName": "id", "KeyType": "RANGE"}],
+            },
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ),
+        (
+            {
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "other", "AttributeType": "S"}],
+            },
+            "One or more parameter values were invalid: Some index key attributes are not "
+            "defined in AttributeDefinitions. Keys: [id], AttributeDefinitions: [other]",
+        ),
+        (
+            {
+                "BillingMode": "PAY_PER_REQUEST",
+                "LocalSecondaryIndexes": [
+                    {
+                        "IndexName": "lsi",
+                        "KeySchema": [
+                            {"AttributeName": "id", "KeyType": "HASH"},
+                            {"AttributeName": "id", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
+            },
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ),
+        (
+            {"TableName": "x!"},
+            "2 validation errors detected: Value 'x!' at 'tableName' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 3; Value 'x!' at "
+            "'tableName' failed to satisfy constraint: Member must satisfy regular expression "
+            "pattern: [a-zA-Z0-9_.-]+",
+        ),
+    ],
+)
+def test_create_table_errors(hw: Headwater, params: dict[str, Any], message: str) -> None:
+    base: dict[str, Any] = {
+        "TableName": "bad",
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    }
+    assert error_of(hw.dynamodb.create_table, **{**base, **params}) == (
+        "ValidationException",
+        message,
+    )
+
+
+def test_update_table_adds_and_removes_an_index_with_backfill(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(ddb, "grow")
+    for i in range(5):
+        ddb.put_item(
+            TableName="grow",
+            Item={"pk": {"S": f"k{i}"}, "g": {"S": "even" if i % 2 == 0 else "odd"}},
+        )
+    ddb.update_table(
+        TableName="grow",
+        AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[{"Create": gsi("by_g", "g")}],
+    )
+    page = ddb.query(
+        TableName="grow",
+        IndexName="by_g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "even"}},
+    )
+    assert sorted(i["pk"]["S"] for i in page["Items"]) == ["k0", "k2", "k4"]
+    described = ddb.describe_table(TableName="grow")["Table"]["GlobalSecondaryIndexes"][0]
+    assert described["IndexStatus"] == "ACTIVE" and described["ItemCount"] == 5
+    ddb.update_table(
+        TableName="grow", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_g"}}]
+    )
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName="grow")["Table"]
+    ddb.update_table(
+        TableName="grow",
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 3},
+    )
+    table = ddb.describe_table(TableName="grow")["Table"]
+    assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
+    assert table["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+
+
+def test_streams_open_and_close(hw: Headwater, clock: ManualClock) -> None:
+    ddb = hw.dynamodb
+    created = create_table(
+        ddb,
+        "streamy",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    first = created["TableDescription"]["LatestStreamArn"]
+    assert first.startswith(
+        created["TableDescription"]["TableArn"] + "/stream/2023-11-14T22:13:20.000"
+    )
+    feed = hw.service("dynamodb").feed
+    assert [s.arn for s in feed.streams("000000000000", "us-east-1")] == [first]
+    ddb.update_table(TableName="streamy", StreamSpecification={"StreamEnabled": False})
+    assert "StreamSpecification" not in ddb.describe_table(TableName="streamy")["Table"]
+    assert not feed.stream(first).enabled  # type: ignore[union-attr]
+    clock.advance(1)
+    ddb.update_table(
+        TableName="streamy",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    second = ddb.describe_table(TableName="streamy")["Table"]["LatestStreamArn"]
+    assert second != first
+    assert (
+        error_of(
+            ddb.update_table,
+            TableName="streamy",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+        )[0]
+        == "ValidationException"
+    )
+
+
+def test_tags(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    arn = create_table(ddb, "tagged", Tags=[{"Key": "a", "Value": "1"}])["TableDescription"][
+        "TableArn"
+    ]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "3"}])
+    ddb.untag_resource(ResourceArn=arn, TagKeys=["b"])
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "a", "Value": "3"}]
+    missing = arn.replace("tagged", "nope")
+    assert error_of(ddb.list_tags_of_resource, ResourceArn=missing) == (
+        "ResourceNotFoundException",
+        f"Requested resource not found: ResourcArn: {missing} not found",
+    )
+
+
+def test_time_to_live_deletes_expired_items_as_the_service(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    ddb = hw.dynamodb
+    create_table(
+        ddb, "ttl", StreamSpecification={"StreamEnabled": True, "StreamViewType": "OLD_IMAGE"}
+    )
+    now = int(clock.now())
+    ddb.put_item(TableName="ttl", Item={"pk": {"S": "old"}, "exp": {"N": str(now + 10)}})
+    ddb.put_item(TableName="ttl", Item={"pk": {"S": "new"}, "exp": {"N": str(now + 100)}})
+    ddb.put_item(TableName="ttl", Item={"pk": {"S": "never"}, "exp": {"S": "not a number"}})
+    ddb.put_item(
+        TableName="ttl", Item={"pk": {"S": "ancient"}, "exp": {"N": str(now - 6 * 365 * 86400)}}
+    )
+    assert ddb.describe_time_to_live(TableName="ttl")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "DISABLED"
+    }
+    ddb.update_time_to_live(
+        TableName="ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+    assert ddb.describe_time_to_live(TableName="ttl")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": "exp",
+    }
+    assert error_of(
+        ddb.update_time_to_live,
+        TableName="ttl",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"},
+    ) == ("ValidationException", "TimeToLive is already enabled")
+    clock.advance(11)
+    keys = sorted(i["pk"]["S"] for i in ddb.scan(TableName="ttl")["Items"])
+    assert keys == ["ancient", "never", "new"]
+    arn = ddb.describe_table(TableName="ttl")["Table"]["LatestStreamArn"]
+    removal = [r for r in hw.service("dynamodb").feed.read(arn) if r.event_name == "REMOVE"]
+    assert len(removal) == 1 and removal[0].by_service and removal[0].keys == {"pk": {"S": "old"}}
+
+
+def test_continuous_backups_limits_endpoints(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(ddb, "backed")
+    assert ddb.describe_continuous_backups(TableName="backed")["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"
+    ] == {"PointInTimeRecoveryStatus": "DISABLED"}
+    updated = ddb.update_continuous_backups(
+        TableName="backed", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    description = updated["ContinuousBackupsDescription"]
+    assert description["ContinuousBackupsStatus"] == "ENABLED"
+    assert description["PointInTimeRecoveryDescription"]["RecoveryPeriodInDays"] == 35
+    assert ddb.describe_limits()["TableMaxReadCapacityUnits"] == 40000
+    assert ddb.describe_endpoints()["Endpoints"][0]["CachePeriodInMinutes"] == 1440
+
+
+def test_unimplemented_operation_names_itself(hw: Headwater) -> None:
+    _, message = error_of(hw.dynamodb.create_backup, TableName="xyz", BackupName="bkp")
+    assert message == "Operation CreateBackup is not supported by headwater's dynamodb"
+
+
+def test_tables_persist_across_restart(tmp_path: Any, clock: ManualClock) -> None:
+    with Headwater(data_dir=tmp_path, clock=clock) as first:
+        create_table(first.dynamodb, "kept", range_key=("sk", "N"))
+        first.dynamodb.put_item(TableName="kept", Item={"pk": {"S": "a"}, "sk": {"N": "1"}})
+    with Headwater(data_dir=tmp_path, clock=clock) as second:
+        assert second.dynamodb.get_item(TableName="kept", Key={"pk": {"S": "a"}, "sk": {"N": "1"}})[
+            "Item"
+        ]
