@@ -8,6 +8,7 @@ awsQuery: ``<ErrorResponse><Error><Type/><Code/><Message/>...``. restJson (Lambd
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -46,6 +47,13 @@ def internal_failure() -> AwsError:
     )
 
 
+def _field_default(value: Any) -> Any:
+    """Error fields as the JSON protocols send them: blobs base64 (DynamoDB's ``Item``)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
+
+
 def json_error(
     error: AwsError,
     *,
@@ -65,7 +73,9 @@ def json_error(
     if error.query_code is not None:
         fault = "Sender" if error.sender_fault else "Receiver"
         headers.append(("x-amzn-query-error", f"{error.query_code};{fault}"))
-    return WireResponse(error.status, orjson.dumps(body, default=str), content_type, headers)
+    return WireResponse(
+        error.status, orjson.dumps(body, default=_field_default), content_type, headers
+    )
 
 
 def query_error(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from headwater.core.errors import AwsError, validation_error
 from headwater.services.base import (
     Params,
     RequestContext,
@@ -178,3 +179,31 @@ class DynamoDBService(Service):
     @operation("TransactGetItems")
     def transact_get_items(self, params: Params, ctx: RequestContext) -> Result:
         return self.transactions.transact_get(params, ctx)
+
+    # ---- PartiQL ----
+
+    @operation("ExecuteStatement")
+    def execute_statement(self, params: Params, ctx: RequestContext) -> Result:
+        parameters = params.get("Parameters")
+        if parameters is not None and not parameters:
+            raise validation_error(
+                "[]", "parameters", "Member must have length greater than or equal to 1"
+            )
+        raise partiql_unsupported("ExecuteStatement")
+
+    @operation("BatchExecuteStatement")
+    def batch_execute_statement(self, params: Params, ctx: RequestContext) -> Result:
+        raise partiql_unsupported("BatchExecuteStatement")
+
+    @operation("ExecuteTransaction")
+    def execute_transaction(self, params: Params, ctx: RequestContext) -> Result:
+        raise partiql_unsupported("ExecuteTransaction")
+
+
+def partiql_unsupported(operation_name: str) -> AwsError:
+    return AwsError(
+        "UnknownOperationException",
+        f"Operation {operation_name} (PartiQL) is not supported by headwater's dynamodb; "
+        "use the item API (PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan, "
+        "TransactWriteItems)",
+    )

@@ -29,7 +29,9 @@ Condition = tuple[Any, Mapping[str, AttributeValue]]
 
 
 def condition_failed(old: Item | None, return_old: bool) -> AwsError:
-    fields: dict[str, Any] = {"message": "The conditional request failed"}
+    # AWS's body carries the message as "Message": botocore does not copy it to the top
+    # level of the error response, as it does for other DynamoDB errors.
+    fields: dict[str, Any] = {}
     if return_old and old is not None:
         fields["Item"] = old
     return AwsError(
