@@ -252,38 +252,48 @@ def validate_item_values(item: Any) -> Item:
 
 
 def _number_size(text: str) -> int:
-    parts = number_parts(text)
-    digits = parts[1] if parts else ""
-    return (len(digits) + 1) // 2 + 1
+    if _PLAIN_INTEGER.fullmatch(text):
+        digits = len(text.lstrip("-").rstrip("0")) or 1
+    else:
+        parts = number_parts(text)
+        digits = len(parts[1]) if parts else 0
+    return (digits + 1) // 2 + 1
+
+
+def _text_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def value_size(value: AttributeValue) -> int:
     """Bytes DynamoDB counts for one attribute value (without its name)."""
-    ((kind, inner),) = value.items()
-    if kind == "S":
-        return len(inner.encode("utf-8")) if not inner.isascii() else len(inner)
-    if kind == "N":
-        return _number_size(inner)
-    if kind == "B":
-        return len(inner)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(s.encode("utf-8")) for s in inner)
-    if kind == "NS":
-        return sum(_number_size(n) for n in inner)
-    if kind == "BS":
-        return sum(len(b) for b in inner)
-    if kind == "L":
-        return 3 + sum(value_size(v) + 1 for v in inner)
-    if kind == "M":
-        return 3 + sum(len(k.encode("utf-8")) + value_size(v) + 1 for k, v in inner.items())
+    for kind, inner in value.items():
+        if kind == "S":
+            return _text_size(inner)
+        if kind == "N":
+            return _number_size(inner)
+        if kind == "B":
+            return len(inner)
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "SS":
+            return sum(_text_size(s) for s in inner)
+        if kind == "NS":
+            return sum(_number_size(n) for n in inner)
+        if kind == "BS":
+            return sum(len(b) for b in inner)
+        if kind == "L":
+            return 3 + sum(value_size(v) + 1 for v in inner)
+        if kind == "M":
+            return 3 + sum(_text_size(k) + value_size(v) + 1 for k, v in inner.items())
     return 0
 
 
 def item_size(item: Item) -> int:
     """Bytes DynamoDB counts for an item: attribute names plus values."""
-    return sum(len(name.encode("utf-8")) + value_size(value) for name, value in item.items())
+    total = 0
+    for name, value in item.items():
+        total += _text_size(name) + value_size(value)
+    return total
 
 
 # ---- comparison ----

@@ -112,7 +112,8 @@ class ItemOperations:
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and outcome.old is not None:
             result["Attributes"] = outcome.old
-        self._capacity(result, table, params, write_units(outcome.old, item))
+        if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
+            self._capacity(result, table, params, write_units(outcome.old, item))
         metrics = item_collection_metrics(table, params.get("ReturnItemCollectionMetrics"), item)
         if metrics is not None:
             result["ItemCollectionMetrics"] = metrics
@@ -142,14 +143,10 @@ class ItemOperations:
             item = decode_item(raw)
             size = len(raw)
             result["Item"] = item if paths is None else project(item, paths)
-        capacity = consumed_capacity(
-            table,
-            params.get("ReturnConsumedCapacity"),
-            read_units(size, bool(params.get("ConsistentRead"))),
-            "read",
-        )
-        if capacity is not None:
-            result["ConsumedCapacity"] = capacity
+        mode = params.get("ReturnConsumedCapacity")
+        if mode in ("TOTAL", "INDEXES"):
+            units = read_units(size, bool(params.get("ConsistentRead")))
+            result["ConsumedCapacity"] = consumed_capacity(table, mode, units, "read")
         return result
 
     # ---- UpdateItem ----
@@ -194,7 +191,8 @@ class ItemOperations:
         attributes = _returned(returns, outcome.old, outcome.new, [a.path for a in actions])
         if attributes:
             result["Attributes"] = attributes
-        self._capacity(result, table, params, write_units(outcome.old, outcome.new))
+        if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
+            self._capacity(result, table, params, write_units(outcome.old, outcome.new))
         metrics = item_collection_metrics(
             table, params.get("ReturnItemCollectionMetrics"), outcome.new or key_item
         )
@@ -222,7 +220,8 @@ class ItemOperations:
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and outcome.old is not None:
             result["Attributes"] = outcome.old
-        self._capacity(result, table, params, write_units(outcome.old))
+        if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
+            self._capacity(result, table, params, write_units(outcome.old))
         metrics = item_collection_metrics(
             table, params.get("ReturnItemCollectionMetrics"), outcome.old or key_item
         )
