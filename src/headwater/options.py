@@ -67,6 +67,12 @@ class HeadwaterOptions:
     esm_stream_retry_backoff: float = RETRY_BACKOFF_SECONDS
     esm_stream_retry_backoff_max: float = RETRY_BACKOFF_MAX_SECONDS
 
+    # ---- CloudFormation ----
+    #: Real seconds a call that starts a stack operation (CreateStack, ExecuteChangeSet, ...)
+    #: waits for it to finish before answering, so pollers see the result on their first
+    #: poll; the operation goes on in the background after that.
+    cloudformation_wait_seconds: float = 10.0
+
     @classmethod
     def from_kwargs(cls, base: HeadwaterOptions | None = None, **kwargs: Any) -> HeadwaterOptions:
         """``base`` (or the defaults) with ``kwargs`` changed; unknown names are a TypeError."""

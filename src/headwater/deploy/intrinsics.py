@@ -118,9 +118,10 @@ class StackValues:
 class Resolver:
     """Evaluates intrinsic functions and conditions over one ``StackValues``."""
 
-    def __init__(self, values: StackValues) -> None:
+    def __init__(self, values: StackValues, conditions: dict[str, bool] | None = None) -> None:
         self.values = values
-        self._condition_results: dict[str, bool] = {}
+        #: Conditions already evaluated (a stack operation evaluates them once, up front).
+        self._condition_results: dict[str, bool] = dict(conditions or {})
         self._evaluating: list[str] = []
 
     # -- conditions ------------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""The SAM transform (``AWS::Serverless-2016-10-31``) through aws-sam-translator.
+
+The same library AWS runs turns ``AWS::Serverless::Function`` and friends, with every
+event type it knows, into plain CloudFormation. For ``headwater deploy``'s direct path, a
+local ``CodeUri``/``ContentUri`` is swapped for a placeholder S3 location before the
+transform and turned into ``Code: {Directory: ...}`` after it, so functions run from the
+directory in place (no packaging, edits picked up on redeploy).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from headwater.deploy.errors import validation_error
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+#: Placeholder bucket that marks a local code directory through the transform.
+LOCAL_CODE_BUCKET = "headwater-local-code"
+
+#: Local directory text (as written in the template) -> absolute path, or None if it is
+#: not a local path.
+LocalCode = Callable[[str], str | None]
+
+
+def declares_sam(document: dict[str, Any]) -> bool:
+    transform = document.get("Transform")
+    names = transform if isinstance(transform, list) else [transform]
+    return SAM_TRANSFORM in names
+
+
+def transform_sam(
+    document: dict[str, Any],
+    parameter_values: dict[str, Any],
+    *,
+    region: str,
+    local_code: LocalCode | None = None,
+) -> dict[str, Any]:
+    """The CloudFormation template ``document`` (a SAM template) stands for.
+
+    Raises ``ValidationError`` with the text CloudFormation reports when the transform fails.
+    """
+    import boto3
+    from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
+    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
+    from samtranslator.model.exceptions import InvalidDocumentException, InvalidTemplateException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    template = copy.deepcopy(document)
+    directories = _swap_local_code(template, local_code) if local_code else {}
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    session = boto3.Session(region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
+    try:
+        translated: dict[str, Any] = translator.translate(
+            template,
+            parameter_values=dict(parameter_values),
+            get_managed_policy_map=lambda: get_bundled_managed_policy_map(partition) or {},
+        )
+    except InvalidDocumentException as error:
+        causes = " ".join(cause.message for cause in error.causes)
+        raise validation_error(
+            f"Transform {SAM_TRANSFORM} failed with: {error.message} {causes}".strip()
+        ) from None
+    except InvalidTemplateException as error:
+        raise validation_error(f"Transform {SAM_TRANSFORM} failed with: {error.message}") from None
+    finally:
+        metrics.publish()
+    if directories:
+        _restore_local_code(translated, directories)
+    return translated
+
+
+def _swap_local_code(template: dict[str, Any], local_code: LocalCode) -> dict[str, str]:
+    """Replace local CodeUri/ContentUri values with placeholders; key -> directory."""
+    directories: dict[str, str] = {}
+    globals_function = (template.get("Globals") or {}).get("Function") or {}
+    default_uri = globals_function.get("CodeUri")
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("Type")
+        key = {
+            "AWS::Serverless::Function": "CodeUri",
+            "AWS::Serverless::LayerVersion": "ContentUri",
+        }
+        prop = key.get(str(kind))
+        if prop is None:
+            continue
+        properties = resource.setdefault("Properties", {})
+        uri = properties.get(prop, default_uri if prop == "CodeUri" else None)
+        if not isinstance(uri, str):
+            continue
+        directory = local_code(uri)
+        if directory is None:
+            continue
+        placeholder = f"{logical_id}/{Path(directory).name}"
+        directories[placeholder] = directory
+        properties[prop] = f"s3://{LOCAL_CODE_BUCKET}/{placeholder}"
+    return directories
+
+
+def _restore_local_code(template: dict[str, Any], directories: dict[str, str]) -> None:
+    for resource in (template.get("Resources") or {}).values():
+        properties = resource.get("Properties") or {}
+        for prop in ("Code", "Content"):
+            code = properties.get(prop)
+            if isinstance(code, dict) and code.get("S3Bucket") == LOCAL_CODE_BUCKET:
+                properties[prop] = {"Directory": directories[str(code["S3Key"])]}

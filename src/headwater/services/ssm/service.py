@@ -1,0 +1,305 @@
+"""The SSM Parameter Store subset CloudFormation and CDK use: parameters, versions, tags.
+
+``AWS::SSM::Parameter`` resources, ``AWS::SSM::Parameter::Value<...>`` template parameters,
+``{{resolve:ssm:...}}`` references and CDK's bootstrap version parameter all read and write
+here. SecureString values are stored as given (no KMS), and returned as given whether or
+not ``WithDecryption`` is set.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from headwater.core.errors import AwsError
+from headwater.core.values import as_datetime
+from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.services.ssm.store import ParameterRecord, ParameterStore, ParameterVersion
+
+TYPES = ("String", "StringList", "SecureString")
+MAX_NAME = 2048
+MAX_VERSIONS = 100
+_NAME = re.compile(r"^[a-zA-Z0-9_.\-/]+$")
+
+
+def _not_found(name: str = "") -> AwsError:
+    # AWS answers GetParameter on a missing name with an empty message.
+    return AwsError("ParameterNotFound", name and f"Parameter {name} not found.")
+
+
+def _validation(message: str) -> AwsError:
+    return AwsError("ValidationException", message)
+
+
+def parameter_arn(region: str, account: str, name: str) -> str:
+    return f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name:
+        raise _validation("Parameter name must not be empty.")
+    if len(name) > MAX_NAME or not _NAME.match(name):
+        raise _validation(
+            'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). '
+            "It must use only letters, numbers, or the following symbols: . (period), - "
+            "(hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if "
+            'specified, must use the forward slash symbol "/". Valid example: /get/parameters2-/'
+            "by1./path0_."
+        )
+    if "/" in name and not name.startswith("/"):
+        raise _validation('Parameter name must be a fully qualified name (begin with "/").')
+    return name
+
+
+class SsmService(Service):
+    service_name = "ssm"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._store = ParameterStore(self.env.database)
+        self._lock = threading.Lock()
+
+    # -- Python API ------------------------------------------------------------------------
+
+    def lookup(self, name: str, region: str | None = None) -> str | None:
+        """The latest value of parameter ``name`` (``name:version`` works too), or None."""
+        ctx = RequestContext(region=region or self.env.region, account=self.env.account)
+        try:
+            return str(self._selected(name, ctx)[1].value)
+        except AwsError:
+            return None
+
+    # -- operations ------------------------------------------------------------------------
+
+    @operation("PutParameter")
+    def put_parameter(self, params: Params, ctx: RequestContext) -> Result:
+        name = _check_name(params.get("Name"))
+        value = params.get("Value")
+        if not isinstance(value, str) or value == "":
+            raise _validation(
+                "1 validation error detected: Value '' at 'value' failed to satisfy constraint: "
+                "Member must have length greater than or equal to 1"
+            )
+        type_name = params.get("Type")
+        if type_name is not None and type_name not in TYPES:
+            raise _validation(
+                f"1 validation error detected: Value '{type_name}' at 'type' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [SecureString, StringList, "
+                "String]"
+            )
+        pattern = params.get("AllowedPattern")
+        if pattern and re.fullmatch(pattern, value) is None:
+            raise AwsError(
+                "ParameterPatternMismatchException",
+                f"Parameter value, cannot be validated against allowedPattern: {pattern}",
+            )
+        with self._lock:
+            record = self._store.get(ctx.account, ctx.region, name)
+            if record is not None and not params.get("Overwrite"):
+                raise AwsError(
+                    "ParameterAlreadyExists",
+                    "The parameter already exists. To overwrite this value, set the overwrite "
+                    "option in the request to true.",
+                )
+            if record is None:
+                if type_name is None:
+                    raise _validation("A parameter type is required when you create a parameter.")
+                if params.get("Tags"):
+                    tags = {tag["Key"]: tag["Value"] for tag in params["Tags"]}
+                else:
+                    tags = {}
+                record = ParameterRecord(name=name, tags=tags)
+            elif params.get("Tags"):
+                raise _validation(
+                    "Invalid request: tags and overwrite can't be used together. To create a "
+                    "parameter with tags, please remove overwrite flag. To update tags for an "
+                    "existing parameter, please use AddTagsToResource or RemoveTagsFromResource."
+                )
+            previous = record.versions[-1] if record.versions else None
+            version = ParameterVersion(
+                version=(previous.version + 1) if previous else 1,
+                value=value,
+                type=type_name or (previous.type if previous else "String"),
+                modified=self.env.clock.now(),
+                description=params.get("Description", previous.description if previous else ""),
+                allowed_pattern=pattern or (previous.allowed_pattern if previous else None),
+                data_type=params.get("DataType", "text"),
+                tier=params.get("Tier", "Standard"),
+                key_id=params.get("KeyId"),
+            )
+            record.versions = [*record.versions, version][-MAX_VERSIONS:]
+            self._store.put(ctx.account, ctx.region, record)
+        return {"Version": version.version, "Tier": version.tier}
+
+    def _selected(
+        self, reference: str, ctx: RequestContext
+    ) -> tuple[ParameterRecord, ParameterVersion]:
+        name, _, selector = reference.partition(":")
+        record = self._store.get(ctx.account, ctx.region, name)
+        if record is None:
+            raise _not_found()
+        if not selector:
+            return record, record.latest
+        for version in record.versions:
+            if str(version.version) == selector or selector in version.labels:
+                return record, version
+        raise AwsError(
+            "ParameterVersionNotFound",
+            f"Systems Manager could not find version {selector} of {name}. Verify the version "
+            "and try again.",
+        )
+
+    def _describe(
+        self,
+        record: ParameterRecord,
+        version: ParameterVersion,
+        ctx: RequestContext,
+        selector: str = "",
+    ) -> Result:
+        value = version.value
+        described: Result = {
+            "Name": record.name,
+            "Type": version.type,
+            "Value": value,
+            "Version": version.version,
+            "LastModifiedDate": as_datetime(version.modified),
+            "ARN": parameter_arn(ctx.region, ctx.account, record.name),
+            "DataType": version.data_type,
+        }
+        if selector:
+            described["Selector"] = f":{selector}"
+        return described
+
+    @operation("GetParameter")
+    def get_parameter(self, params: Params, ctx: RequestContext) -> Result:
+        reference = str(params.get("Name", ""))
+        record, version = self._selected(reference, ctx)
+        return {"Parameter": self._describe(record, version, ctx, reference.partition(":")[2])}
+
+    @operation("GetParameters")
+    def get_parameters(self, params: Params, ctx: RequestContext) -> Result:
+        found, invalid = [], []
+        for reference in params.get("Names") or []:
+            try:
+                record, version = self._selected(reference, ctx)
+            except AwsError:
+                invalid.append(reference)
+                continue
+            found.append(self._describe(record, version, ctx, reference.partition(":")[2]))
+        return {"Parameters": found, "InvalidParameters": invalid}
+
+    @operation("GetParametersByPath")
+    def get_parameters_by_path(self, params: Params, ctx: RequestContext) -> Result:
+        path = str(params.get("Path", ""))
+        if not path.startswith("/"):
+            raise _validation(
+                "The parameter doesn't meet the parameter name requirements. The parameter name "
+                'must begin with a forward slash "/".'
+            )
+        prefix = path if path.endswith("/") else path + "/"
+        found = []
+        for record in self._store.all(ctx.account, ctx.region):
+            if not record.name.startswith(prefix):
+                continue
+            if not params.get("Recursive") and "/" in record.name[len(prefix) :]:
+                continue
+            found.append(self._describe(record, record.latest, ctx))
+        return {"Parameters": found}
+
+    @operation("GetParameterHistory")
+    def get_parameter_history(self, params: Params, ctx: RequestContext) -> Result:
+        record = self._store.get(ctx.account, ctx.region, str(params.get("Name", "")))
+        if record is None:
+            raise _not_found()
+        return {
+            "Parameters": [
+                {
+                    "Name": record.name,
+                    "Type": version.type,
+                    "Value": version.value,
+                    "Version": version.version,
+                    "LastModifiedDate": as_datetime(version.modified),
+                    "Description": version.description,
+                    "Labels": list(version.labels),
+                    "Tier": version.tier,
+                    "DataType": version.data_type,
+                    "Policies": [],
+                }
+                for version in record.versions
+            ]
+        }
+
+    @operation("DescribeParameters")
+    def describe_parameters(self, params: Params, ctx: RequestContext) -> Result:
+        names: set[str] | None = None
+        for parameter_filter in params.get("ParameterFilters") or []:
+            if parameter_filter.get("Key") == "Name":
+                names = set(parameter_filter.get("Values") or [])
+        described = []
+        for record in self._store.all(ctx.account, ctx.region):
+            if names is not None and record.name not in names:
+                continue
+            latest = record.latest
+            entry: Result = {
+                "Name": record.name,
+                "ARN": parameter_arn(ctx.region, ctx.account, record.name),
+                "Type": latest.type,
+                "LastModifiedDate": as_datetime(latest.modified),
+                "LastModifiedUser": f"arn:aws:iam::{ctx.account}:root",
+                "Version": latest.version,
+                "Tier": latest.tier,
+                "Policies": [],
+                "DataType": latest.data_type,
+            }
+            if latest.description:
+                entry["Description"] = latest.description
+            described.append(entry)
+        return {"Parameters": described}
+
+    @operation("DeleteParameter")
+    def delete_parameter(self, params: Params, ctx: RequestContext) -> Result:
+        name = str(params.get("Name", ""))
+        if not self._store.delete(ctx.account, ctx.region, name):
+            raise _not_found()
+        return {}
+
+    @operation("DeleteParameters")
+    def delete_parameters(self, params: Params, ctx: RequestContext) -> Result:
+        deleted: list[str] = []
+        invalid: list[str] = []
+        for name in params.get("Names") or []:
+            (deleted if self._store.delete(ctx.account, ctx.region, name) else invalid).append(name)
+        return {"DeletedParameters": deleted, "InvalidParameters": invalid}
+
+    # -- tags ------------------------------------------------------------------------------
+
+    def _tagged(self, params: Params, ctx: RequestContext) -> ParameterRecord:
+        if params.get("ResourceType") != "Parameter":
+            raise _validation("headwater's SSM supports tags on parameters only")
+        record = self._store.get(ctx.account, ctx.region, str(params.get("ResourceId", "")))
+        if record is None:
+            raise AwsError("InvalidResourceId", "")
+        return record
+
+    @operation("AddTagsToResource")
+    def add_tags_to_resource(self, params: Params, ctx: RequestContext) -> Result:
+        with self._lock:
+            record = self._tagged(params, ctx)
+            record.tags.update({tag["Key"]: tag["Value"] for tag in params.get("Tags") or []})
+            self._store.put(ctx.account, ctx.region, record)
+        return {}
+
+    @operation("RemoveTagsFromResource")
+    def remove_tags_from_resource(self, params: Params, ctx: RequestContext) -> Result:
+        with self._lock:
+            record = self._tagged(params, ctx)
+            for key in params.get("TagKeys") or []:
+                record.tags.pop(key, None)
+            self._store.put(ctx.account, ctx.region, record)
+        return {}
+
+    @operation("ListTagsForResource")
+    def list_tags_for_resource(self, params: Params, ctx: RequestContext) -> Result:
+        record = self._tagged(params, ctx)
+        return {"TagList": [{"Key": k, "Value": v} for k, v in record.tags.items()]}
