@@ -337,7 +337,9 @@ def success(
     status = result.pop("_status", 200)
     out: list[str] = [f'<?xml version="1.0"?><{operation}Response xmlns="{dialect.namespace}">']
     shape = operation_model(dialect.service_name, operation).output_shape
-    if shape is not None and shape.members:
+    # An empty result still gets its wrapper element when the model names one:
+    # botocore's parser looks it up (ExecuteChangeSet answers <ExecuteChangeSetResult/>).
+    if shape is not None and (shape.members or "resultWrapper" in shape.serialization):
         wrapper = shape.serialization.get("resultWrapper", f"{operation}Result")
         out.append(f"<{wrapper}>")
         _write_members(dialect, shape, result, out)

@@ -235,7 +235,8 @@ def may_wait(service_name: str, operation: str, params: dict[str, Any]) -> bool:
     """
     if service_name == "sqs":
         return operation == "ReceiveMessage" and params.get("WaitTimeSeconds") != 0
-    return service_name == "lambda"
+    # CloudFormation calls run transforms and may wait for a stack operation to finish.
+    return service_name in ("lambda", "cloudformation")
 
 
 def _can_try_receive_now(service_name: str, operation: str, params: dict[str, Any]) -> bool:
