@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from headwater.deploy.errors import TemplateError
 from headwater.deploy.graph import creation_order, referenced_names
 from headwater.deploy.intrinsics import UNKNOWN, contains_unknown
 from headwater.deploy.plan import Target, resolve_dynamic_references, resolver_for
@@ -42,6 +44,14 @@ def _value_text(value: Any) -> str:
     return shown if isinstance(shown, str) else json.dumps(shown)
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeList:
+    """A change set's ``Changes`` and the warning CloudFormation gives with incomplete data."""
+
+    changes: list[dict[str, Any]]
+    warning: str | None = None
+
+
 def describe_changes(
     target: Target,
     current: Mapping[str, ResourceRecord],
@@ -50,21 +60,38 @@ def describe_changes(
     old_parameters: Mapping[str, Any],
     import_value: Callable[[str], Any],
     ssm: Callable[[str], str | None],
-) -> list[dict[str, Any]]:
-    """The ``Changes`` list (with property values) of going from ``current`` to ``target``."""
+) -> ChangeList:
+    """The ``Changes`` (with property values) of going from ``current`` to ``target``."""
     changes: dict[str, dict[str, Any]] = {}
     pending: set[str] = set()
+    warning: str | None = None
     changed_parameters = {
         name
         for name, value in target.parameters.values.items()
         if old_parameters.get(name) != value
     }
+    warnings: list[str] = []
+
+    def lenient_import(name: str) -> Any:
+        try:
+            return import_value(name)
+        except TemplateError as error:
+            warnings.append(error.message.removeprefix("Template error: "))
+            return UNKNOWN
+
     for logical_id in creation_order(target.graph):
         definition = target.resources[logical_id]
         resolver = resolver_for(
-            target, current, import_value=import_value, pending=frozenset(pending)
+            target, current, import_value=lenient_import, pending=frozenset(pending)
         )
+        found = len(warnings)
         properties = resolve_dynamic_references(resolver.resolve(definition.properties), ssm)
+        if len(warnings) > found and warning is None:
+            warning = (
+                "[WARN] --include-property-values option can return incomplete ChangeSet data "
+                f"because: ChangeSet creation failed for resource [{logical_id}] because: "
+                f"{warnings[found]}"
+            )
         old = current.get(logical_id)
         if old is None or old.physical_id is None:
             pending.add(logical_id)
@@ -107,7 +134,10 @@ def describe_changes(
                 "BeforeContext": _context(record.properties),
             }
     order = [*target.resources, *[lid for lid in current if lid not in target.resources]]
-    return [{"Type": "Resource", "ResourceChange": changes[lid]} for lid in order if lid in changes]
+    listed = [
+        {"Type": "Resource", "ResourceChange": changes[lid]} for lid in order if lid in changes
+    ]
+    return ChangeList(listed, warning)
 
 
 def _modification(

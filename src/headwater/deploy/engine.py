@@ -212,6 +212,8 @@ class StackRun:
         if deletion_failures:
             self.stack_event("ROLLBACK_FAILED", self._delete_reason(deletion_failures))
         else:
+            # AWS stamps a rolled-back stack with a deletion time: its resources are gone.
+            self.stack.deletion_time = self.now()
             self.stack_event("ROLLBACK_COMPLETE")
         return False
 

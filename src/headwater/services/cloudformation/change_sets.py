@@ -105,7 +105,7 @@ def create_change_set(cfn: CloudFormationService, params: Params, ctx: RequestCo
         current = cfn.store.resources(stack.stack_id) if kind == "UPDATE" else {}
         old_template = check_template(stack.processed) if kind == "UPDATE" else None
         try:
-            record.changes = describe_changes(
+            found = describe_changes(
                 target,
                 current,
                 old_template=old_template,
@@ -116,6 +116,8 @@ def create_change_set(cfn: CloudFormationService, params: Params, ctx: RequestCo
         except TemplateError as error:
             _fail(cfn, record, error.message)
             return {"Id": record.change_set_id, "StackId": stack.stack_id}
+        record.changes = found.changes
+        record.status_reason = found.warning
         unchanged = (
             kind == "UPDATE"
             and not record.changes

@@ -41,7 +41,7 @@ def stack(record: StackRecord) -> dict[str, Any]:
         described["LastUpdatedTime"] = as_datetime(record.last_updated_time)
     if record.deletion_time is not None:
         described["DeletionTime"] = as_datetime(record.deletion_time)
-    else:
+    if record.status != "DELETE_COMPLETE":
         described["EnableTerminationProtection"] = record.termination_protection
     if record.role_arn:
         described["RoleARN"] = record.role_arn

@@ -330,7 +330,7 @@ class CloudFormationService(Service):
             ssm=self.ssm_lookup(stack.region),
         )
         return bool(
-            changes
+            changes.changes
             or prepared.document != stack.processed
             or target.parameters.given != stack.parameter_values
             or (params.get("Tags") is not None and list(params["Tags"]) != stack.tags)

@@ -1,0 +1,420 @@
+"""CloudFormation stacks in process: create, update in place, replace, roll back, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater
+from tests.functional.cfn_support import (
+    body,
+    deploy,
+    events_of,
+    outputs_of,
+    physical_ids,
+    stack_of,
+    status_of,
+)
+
+HANDLER = "def handler(event, context):\n    return {'batchItemFailures': []}\n"
+
+
+def app(batch_size: int = 10, visibility: int = 180, **extra: Any) -> dict[str, Any]:
+    """A queue with a DLQ feeding a function, as in the seed's SAM application."""
+    resources: dict[str, Any] = {
+        "Dlq": {"Type": "AWS::SQS::Queue"},
+        "Queue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "VisibilityTimeout": visibility,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]},
+                    "maxReceiveCount": 3,
+                },
+            },
+        },
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+        "Fn": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Runtime": "python3.12",
+                "Handler": "index.handler",
+                "Timeout": 30,
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Code": {"ZipFile": HANDLER},
+            },
+        },
+        "Mapping": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "FunctionName": {"Ref": "Fn"},
+                "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]},
+                "BatchSize": batch_size,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        },
+        **extra,
+    }
+    return {
+        "Resources": resources,
+        "Outputs": {
+            "QueueUrl": {"Value": {"Ref": "Queue"}},
+            "FunctionName": {"Value": {"Ref": "Fn"}},
+            "MappingId": {"Value": {"Ref": "Mapping"}},
+        },
+    }
+
+
+def queue_attributes(hw: Headwater, url: str) -> dict[str, str]:
+    found: dict[str, str] = hw.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])[
+        "Attributes"
+    ]
+    return found
+
+
+def test_create_deploys_every_resource_with_its_references(hw: Headwater) -> None:
+    assert deploy(hw, "shop", app()) == "CREATE_COMPLETE"
+    out = outputs_of(hw, "shop")
+    attributes = queue_attributes(hw, out["QueueUrl"])
+    assert attributes["VisibilityTimeout"] == "180"
+    dlq_url = physical_ids(hw, "shop")["Dlq"]
+    dlq_arn = queue_attributes(hw, dlq_url)["QueueArn"]
+    assert '"deadLetterTargetArn":"' + dlq_arn in attributes["RedrivePolicy"].replace(" ", "")
+    mapping = hw.lambda_.get_event_source_mapping(UUID=out["MappingId"])
+    assert mapping["BatchSize"] == 10
+    assert mapping["EventSourceArn"] == attributes["QueueArn"]
+    assert mapping["FunctionArn"].endswith(":function:" + out["FunctionName"])
+    assert out["FunctionName"].startswith("shop-Fn-")
+    assert (
+        hw.lambda_.get_function(FunctionName=out["FunctionName"])["Configuration"]["Timeout"] == 30
+    )
+    events = events_of(hw, "shop")
+    assert events[0] == ("shop", "CREATE_IN_PROGRESS")
+    assert events[-1] == ("shop", "CREATE_COMPLETE")
+    for logical_id in ("Dlq", "Queue", "Role", "Fn", "Mapping"):
+        mine = [status for lid, status in events if lid == logical_id]
+        assert mine == ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
+    order = [lid for lid, status in events if status == "CREATE_COMPLETE"]
+    assert order.index("Dlq") < order.index("Queue") < order.index("Mapping")
+    assert order.index("Role") < order.index("Fn") < order.index("Mapping")
+
+
+def test_update_touches_only_what_changed_and_keeps_the_mapping(hw: Headwater) -> None:
+    deploy(hw, "shop", app())
+    before = physical_ids(hw, "shop")
+    seen = len(events_of(hw, "shop"))
+    assert deploy(hw, "shop", app(batch_size=5)) == "UPDATE_COMPLETE"
+    assert physical_ids(hw, "shop") == before
+    assert hw.lambda_.get_event_source_mapping(UUID=before["Mapping"])["BatchSize"] == 5
+    changed = events_of(hw, "shop")[seen:]
+    assert changed == [
+        ("shop", "UPDATE_IN_PROGRESS"),
+        ("Mapping", "UPDATE_IN_PROGRESS"),
+        ("Mapping", "UPDATE_COMPLETE"),
+        ("shop", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        ("shop", "UPDATE_COMPLETE"),
+    ]
+
+
+def test_no_changes_is_refused(hw: Headwater) -> None:
+    deploy(hw, "shop", app())
+    with pytest.raises(ClientError) as caught:
+        deploy(hw, "shop", app())
+    assert caught.value.response["Error"]["Message"] == "No updates are to be performed."
+
+
+def test_create_only_change_replaces_and_repoints_dependents(hw: Headwater) -> None:
+    deploy(hw, "shop", app())
+    before = physical_ids(hw, "shop")
+    document = app()
+    document["Resources"]["Queue"]["Properties"]["QueueName"] = "orders-v2"
+    assert deploy(hw, "shop", document) == "UPDATE_COMPLETE"
+    after = physical_ids(hw, "shop")
+    assert after["Queue"].endswith("/orders-v2")
+    # the mapping's event source is create-only: it was replaced too, pointing at the new queue
+    assert after["Mapping"] != before["Mapping"]
+    assert hw.lambda_.get_event_source_mapping(UUID=after["Mapping"])["EventSourceArn"].endswith(
+        ":orders-v2"
+    )
+    urls = hw.sqs.list_queues().get("QueueUrls", [])
+    assert before["Queue"] not in urls and after["Queue"] in urls
+    with pytest.raises(ClientError):
+        hw.lambda_.get_event_source_mapping(UUID=before["Mapping"])
+    assert after["Dlq"] == before["Dlq"] and after["Fn"] == before["Fn"]
+
+
+def test_replacing_a_custom_named_resource_rolls_back(hw: Headwater) -> None:
+    document = app()
+    document["Resources"]["Dlq"]["Properties"] = {"QueueName": "fixed-dlq"}
+    deploy(hw, "shop", document)
+    before = physical_ids(hw, "shop")
+    changed = app(visibility=60)
+    changed["Resources"]["Dlq"]["Properties"] = {"QueueName": "fixed-dlq", "FifoQueue": True}
+    assert deploy(hw, "shop", changed) == "UPDATE_ROLLBACK_COMPLETE"
+    stack = stack_of(hw, "shop")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    reasons = hw.client("cloudformation").describe_stack_events(StackName="shop")["StackEvents"]
+    failed = [e for e in reasons if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert failed[0]["ResourceStatusReason"] == (
+        "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+        "Rename fixed-dlq and update the stack again."
+    )
+    assert physical_ids(hw, "shop") == before
+    assert queue_attributes(hw, before["Queue"])["VisibilityTimeout"] == "180"
+
+
+def test_failed_update_restores_the_previous_state(hw: Headwater) -> None:
+    deploy(hw, "shop", app())
+    before = physical_ids(hw, "shop")
+    broken = app(
+        batch_size=7,
+        visibility=90,
+        Broken={
+            "Type": "AWS::SQS::Queue",
+            "DependsOn": "Mapping",
+            "Properties": {"VisibilityTimeout": 99999},
+        },
+        Extra={"Type": "AWS::SQS::Queue"},
+    )
+    assert deploy(hw, "shop", broken) == "UPDATE_ROLLBACK_COMPLETE"
+    assert physical_ids(hw, "shop") == before
+    assert queue_attributes(hw, before["Queue"])["VisibilityTimeout"] == "180"
+    assert hw.lambda_.get_event_source_mapping(UUID=before["Mapping"])["BatchSize"] == 10
+    urls = hw.sqs.list_queues().get("QueueUrls", [])
+    assert sorted(urls) == sorted([before["Queue"], before["Dlq"]])
+    statuses = [status for lid, status in events_of(hw, "shop") if lid == "shop"]
+    assert statuses[-4:] == [
+        "UPDATE_IN_PROGRESS",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE",
+    ]
+    reason = stack_of(hw, "shop")
+    assert reason["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    # the stack is usable again: a good update goes through
+    assert deploy(hw, "shop", app(batch_size=7)) == "UPDATE_COMPLETE"
+
+
+def test_failed_create_rolls_back_everything(hw: Headwater) -> None:
+    document = app(
+        Broken={"Type": "AWS::SQS::Queue", "DependsOn": "Fn", "Properties": {"DelaySeconds": 5000}}
+    )
+    assert deploy(hw, "shop", document) == "ROLLBACK_COMPLETE"
+    stack = stack_of(hw, "shop")
+    assert "StackStatusReason" not in stack and "DeletionTime" in stack  # as AWS shows it
+    reasons = [
+        e.get("ResourceStatusReason", "")
+        for e in hw.client("cloudformation").describe_stack_events(StackName="shop")["StackEvents"]
+    ]
+    assert (
+        "The following resource(s) failed to create: [Broken]. Rollback requested by user."
+        in reasons
+    )
+    assert hw.sqs.list_queues().get("QueueUrls", []) == []
+    assert hw.lambda_.list_functions()["Functions"] == []
+    events = hw.client("cloudformation").describe_stack_events(StackName="shop")["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed[0]["LogicalResourceId"] == "Broken"
+    assert "DelaySeconds" in failed[0]["ResourceStatusReason"]
+    with pytest.raises(ClientError, match="ROLLBACK_COMPLETE state and can not be updated"):
+        deploy(hw, "shop", app())
+
+
+def test_disable_rollback_keeps_what_was_created(hw: Headwater) -> None:
+    document = app(
+        Broken={
+            "Type": "AWS::SQS::Queue",
+            "DependsOn": "Queue",
+            "Properties": {"DelaySeconds": 5000},
+        }
+    )
+    assert deploy(hw, "shop", document, DisableRollback=True) == "CREATE_FAILED"
+    assert len(hw.sqs.list_queues()["QueueUrls"]) == 2
+
+
+def test_delete_removes_everything_but_retained_resources(hw: Headwater) -> None:
+    document = app()
+    document["Resources"]["Dlq"]["DeletionPolicy"] = "Retain"
+    deploy(hw, "shop", document)
+    ids = physical_ids(hw, "shop")
+    stack_id = stack_of(hw, "shop")["StackId"]
+    hw.client("cloudformation").delete_stack(StackName="shop")
+    assert stack_of(hw, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    assert hw.sqs.list_queues()["QueueUrls"] == [ids["Dlq"]]
+    assert hw.lambda_.list_functions()["Functions"] == []
+    assert hw.lambda_.list_event_source_mappings()["EventSourceMappings"] == []
+    deleted = [(lid, s) for lid, s in events_of(hw, stack_id) if s.startswith("DELETE")]
+    assert ("Dlq", "DELETE_SKIPPED") in deleted
+    done = [lid for lid, s in deleted if s == "DELETE_COMPLETE"]
+    assert done.index("Mapping") < done.index("Fn") < done.index("Role")
+    assert done.index("Mapping") < done.index("Queue")
+    with pytest.raises(ClientError, match="Stack with id shop does not exist"):
+        stack_of(hw, "shop")
+
+
+def test_exports_imports_and_their_protection(hw: Headwater) -> None:
+    producer = {
+        "Resources": {"Topic": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {"Url": {"Value": {"Ref": "Topic"}, "Export": {"Name": "shared-url"}}},
+    }
+    consumer = {
+        "Resources": {
+            "Param": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Type": "String", "Value": {"Fn::ImportValue": "shared-url"}},
+            }
+        }
+    }
+    deploy(hw, "producer", producer)
+    deploy(hw, "consumer", consumer)
+    cfn = hw.client("cloudformation")
+    url = outputs_of(hw, "producer")["Url"]
+    assert cfn.list_exports()["Exports"][0]["Value"] == url
+    assert cfn.list_imports(ExportName="shared-url")["Imports"] == ["consumer"]
+    name = physical_ids(hw, "consumer")["Param"]
+    assert hw.client("ssm").get_parameter(Name=name)["Parameter"]["Value"] == url
+    cfn.delete_stack(StackName="producer")
+    assert status_of(hw, "producer") == "DELETE_FAILED"
+    assert stack_of(hw, "producer")["StackStatusReason"] == (
+        "Export shared-url cannot be deleted as it is in use by consumer"
+    )
+    duplicate = {
+        "Resources": {"Other": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {"Url": {"Value": {"Ref": "Other"}, "Export": {"Name": "shared-url"}}},
+    }
+    assert deploy(hw, "copycat", duplicate) == "ROLLBACK_COMPLETE"
+    reasons = [
+        e.get("ResourceStatusReason", "")
+        for e in cfn.describe_stack_events(StackName="copycat")["StackEvents"]
+    ]
+    assert any(
+        "Export with name shared-url is already exported by stack producer" in r for r in reasons
+    )
+    assert cfn.list_exports()["Exports"][0]["Value"] == url
+
+
+def test_unsupported_types_are_refused_by_name(hw: Headwater) -> None:
+    document = {"Resources": {"Thing": {"Type": "AWS::EC2::VPC"}, "Q": {"Type": "AWS::SQS::Queue"}}}
+    with pytest.raises(ClientError) as caught:
+        deploy(hw, "vpc", document)
+    assert caught.value.response["Error"]["Message"] == (
+        "Template format error: Unrecognized resource types: [AWS::EC2::VPC]. headwater does "
+        "not support these resource types yet."
+    )
+
+
+def test_parameters_conditions_and_no_echo(hw: Headwater) -> None:
+    document = {
+        "Parameters": {
+            "Env": {"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev"},
+            "Secret": {"Type": "String", "NoEcho": True},
+        },
+        "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}},
+        "Resources": {
+            "Always": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"QueueName": {"Fn::Sub": "${AWS::StackName}-${Env}"}},
+            },
+            "ProdOnly": {"Type": "AWS::SQS::Queue", "Condition": "IsProd"},
+        },
+        "Outputs": {"Name": {"Value": {"Fn::GetAtt": ["Always", "QueueName"]}}},
+    }
+    params = [{"ParameterKey": "Secret", "ParameterValue": "hunter2"}]
+    deploy(hw, "cfg", document, Parameters=params)
+    assert set(physical_ids(hw, "cfg")) == {"Always"}
+    assert outputs_of(hw, "cfg")["Name"] == "cfg-dev"
+    shown = {p["ParameterKey"]: p["ParameterValue"] for p in stack_of(hw, "cfg")["Parameters"]}
+    assert shown == {"Env": "dev", "Secret": "****"}
+    prod = [
+        {"ParameterKey": "Env", "ParameterValue": "prod"},
+        {"ParameterKey": "Secret", "UsePreviousValue": True},
+    ]
+    assert deploy(hw, "cfg", document, Parameters=prod) == "UPDATE_COMPLETE"
+    assert set(physical_ids(hw, "cfg")) == {"Always", "ProdOnly"}
+    assert outputs_of(hw, "cfg")["Name"] == "cfg-prod"
+    with pytest.raises(ClientError, match="Parameter 'Env' must be one of AllowedValues"):
+        deploy(
+            hw,
+            "cfg",
+            document,
+            Parameters=[
+                {"ParameterKey": "Env", "ParameterValue": "x"},
+                {"ParameterKey": "Secret", "ParameterValue": "s"},
+            ],
+        )
+
+
+def test_ssm_parameter_types_and_dynamic_references(hw: Headwater) -> None:
+    ssm = hw.client("ssm")
+    ssm.put_parameter(Name="/app/visibility", Value="77", Type="String")
+    document = {
+        "Parameters": {
+            "Vis": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/app/visibility"}
+        },
+        "Resources": {
+            "Q": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "VisibilityTimeout": {"Ref": "Vis"},
+                    "DelaySeconds": "{{resolve:ssm:/app/visibility:1}}",
+                },
+            },
+        },
+    }
+    deploy(hw, "ssmref", document)
+    attributes = queue_attributes(hw, physical_ids(hw, "ssmref")["Q"])
+    assert attributes["VisibilityTimeout"] == "77" and attributes["DelaySeconds"] == "77"
+    parameters = stack_of(hw, "ssmref")["Parameters"]
+    assert parameters == [
+        {"ParameterKey": "Vis", "ParameterValue": "/app/visibility", "ResolvedValue": "77"}
+    ]
+
+
+def test_iam_resources_need_the_capability(hw: Headwater) -> None:
+    cfn = hw.client("cloudformation")
+    with pytest.raises(ClientError) as caught:
+        cfn.create_stack(StackName="iam", TemplateBody=body(app()))
+    assert caught.value.response["Error"]["Code"] == "InsufficientCapabilitiesException"
+    assert caught.value.response["Error"]["Message"] == "Requires capabilities : [CAPABILITY_IAM]"
+    named = app()
+    named["Resources"]["Role"]["Properties"]["RoleName"] = "fixed"
+    with pytest.raises(ClientError, match=r"\[CAPABILITY_NAMED_IAM\]"):
+        cfn.create_stack(StackName="iam", TemplateBody=body(named), Capabilities=["CAPABILITY_IAM"])
+
+
+def test_sam_templates_are_transformed(hw: Headwater) -> None:
+    sam = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue"},
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "InlineCode": HANDLER,
+                    "Handler": "index.handler",
+                    "Runtime": "python3.12",
+                    "Events": {
+                        "Sqs": {
+                            "Type": "SQS",
+                            "Properties": {
+                                "Queue": {"Fn::GetAtt": ["Queue", "Arn"]},
+                                "BatchSize": 3,
+                            },
+                        }
+                    },
+                },
+            },
+        },
+    }
+    deploy(hw, "sam", sam, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    ids = physical_ids(hw, "sam")
+    assert set(ids) == {"Queue", "Fn", "FnRole", "FnSqs"}
+    assert hw.lambda_.get_event_source_mapping(UUID=ids["FnSqs"])["BatchSize"] == 3
+    template = hw.client("cloudformation").get_template(StackName="sam", TemplateStage="Processed")
+    assert "AWS::Lambda::EventSourceMapping" in str(template["TemplateBody"])
+    with pytest.raises(ClientError, match="CAPABILITY_AUTO_EXPAND"):
+        hw.client("cloudformation").create_stack(
+            StackName="sam2", TemplateBody=body(sam), Capabilities=["CAPABILITY_IAM"]
+        )
