@@ -28,6 +28,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("headwater.cli.serve", "serve"),
     ("headwater.cli.filter", "filter_group"),
     ("headwater.cli.logs", "logs"),
+    ("headwater.cli.deploy", "deploy"),
+    ("headwater.cli.deploy", "stacks"),
+    ("headwater.cli.deploy", "destroy"),
 ]
 
 _register()

@@ -1,0 +1,81 @@
+"""``headwater deploy``'s direct path: a template whose code is in local directories.
+
+No packaging and no S3: a SAM ``CodeUri`` (or a plain function's ``Code``) naming a local
+directory becomes ``Code: {Directory: <absolute path>}``, which headwater's Lambda runs in
+place. The SAM transform runs here, with the caller's parameter values, so the server gets
+a plain CloudFormation template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from headwater.deploy.sam import declares_sam, transform_sam
+from headwater.deploy.template import parse_document
+
+FUNCTION_TYPE = "AWS::Lambda::Function"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTemplate:
+    """A template ready for CreateStack/UpdateStack, and the code directories it uses."""
+
+    document: dict[str, Any]
+    #: Logical id of each function whose code is a local directory -> that directory.
+    code_directories: dict[str, Path]
+
+
+def load_local_template(path: Path, parameters: Mapping[str, str], *, region: str) -> LocalTemplate:
+    """Read ``path`` and resolve its local code directories (relative to the template)."""
+    base = path.resolve().parent
+    document = parse_document(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict):
+        return LocalTemplate(document={"Template": document}, code_directories={})
+
+    def local_code(uri: str) -> str | None:
+        if "://" in uri:
+            return None
+        candidate = (base / uri).resolve()
+        return str(candidate) if candidate.is_dir() else None
+
+    if declares_sam(document):
+        values: dict[str, Any] = {}
+        for name, declaration in (document.get("Parameters") or {}).items():
+            if isinstance(declaration, dict) and "Default" in declaration:
+                values[name] = declaration["Default"]
+        values.update(parameters)
+        document = transform_sam(document, values, region=region, local_code=local_code)
+    directories: dict[str, Path] = {}
+    for logical_id, resource in (document.get("Resources") or {}).items():
+        if not isinstance(resource, dict) or resource.get("Type") != FUNCTION_TYPE:
+            continue
+        properties = resource.get("Properties") or {}
+        code = properties.get("Code")
+        if isinstance(code, str) and (directory := local_code(code)) is not None:
+            properties["Code"] = code = {"Directory": directory}
+        if isinstance(code, dict) and code.get("Directory"):
+            directories[logical_id] = Path(code["Directory"])
+    return LocalTemplate(document=document, code_directories=directories)
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    """``["Key=Value", ...]`` (as ``--parameter-overrides`` takes them) as a mapping."""
+    found: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"parameter override {item!r} is not Key=Value")
+        found[key] = value
+    return found
+
+
+def default_stack_name(path: Path) -> str:
+    """A stack name from the template's directory (``seed000-sam``), as CloudFormation allows."""
+    raw = path.resolve().parent.name or "stack"
+    cleaned = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in raw).strip("-")
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = "stack-" + cleaned
+    return cleaned[:128]
