@@ -418,3 +418,49 @@ def test_sam_templates_are_transformed(hw: Headwater) -> None:
         hw.client("cloudformation").create_stack(
             StackName="sam2", TemplateBody=body(sam), Capabilities=["CAPABILITY_IAM"]
         )
+
+
+def test_dynamodb_table_with_stream_ttl_and_an_index(hw: Headwater) -> None:
+    table = {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "AttributeDefinitions": [{"AttributeName": "productId", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "productId", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
+        },
+    }
+    document = {
+        "Resources": {"Inventory": table},
+        "Outputs": {
+            "Stream": {"Value": {"Fn::GetAtt": ["Inventory", "StreamArn"]}},
+            "Name": {"Value": {"Ref": "Inventory"}},
+        },
+    }
+    assert deploy(hw, "inv", document) == "CREATE_COMPLETE"
+    name = outputs_of(hw, "inv")["Name"]
+    described = hw.client("dynamodb").describe_table(TableName=name)["Table"]
+    assert described["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert described["LatestStreamArn"] == outputs_of(hw, "inv")["Stream"]
+    ttl = hw.client("dynamodb").describe_time_to_live(TableName=name)
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires"
+    table["Properties"]["AttributeDefinitions"].append(
+        {"AttributeName": "sku", "AttributeType": "S"}
+    )
+    table["Properties"]["GlobalSecondaryIndexes"] = [
+        {
+            "IndexName": "bySku",
+            "KeySchema": [{"AttributeName": "sku", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    assert deploy(hw, "inv", document) == "UPDATE_COMPLETE"
+    described = hw.client("dynamodb").describe_table(TableName=name)["Table"]
+    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["bySku"]
+    table["Properties"]["KeySchema"] = [{"AttributeName": "sku", "KeyType": "HASH"}]
+    table["Properties"]["AttributeDefinitions"] = [{"AttributeName": "sku", "AttributeType": "S"}]
+    del table["Properties"]["GlobalSecondaryIndexes"]
+    assert deploy(hw, "inv", document) == "UPDATE_COMPLETE"  # a new key replaces the table
+    assert outputs_of(hw, "inv")["Name"] != name
+    assert name not in hw.client("dynamodb").list_tables()["TableNames"]

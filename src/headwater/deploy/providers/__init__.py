@@ -8,6 +8,7 @@ from headwater.deploy.providers.base import (
     ResourceProvider,
     ResourceRequest,
 )
+from headwater.deploy.providers.dynamodb import TableProvider
 from headwater.deploy.providers.kinesis import StreamProvider
 from headwater.deploy.providers.lambda_ import EventSourceMappingProvider, FunctionProvider
 from headwater.deploy.providers.sqs import QueuePolicyProvider, QueueProvider
@@ -31,6 +32,7 @@ def default_providers() -> dict[str, ResourceProvider]:
         FunctionProvider(),
         EventSourceMappingProvider(),
         StreamProvider(),
+        TableProvider(),
         ParameterProvider(),
         *stored_providers(),
     ]

@@ -286,9 +286,7 @@ class CloudFormationService(Service):
     @operation("UpdateStack")
     def update_stack(self, params: Params, ctx: RequestContext) -> Result:
         with self._lock:
-            stack = self.find_stack(params.get("StackName"), ctx)
-            if stack is None or stack.status == "DELETE_COMPLETE":
-                raise stack_not_found(str(params.get("StackName")))
+            stack = self.require_stack(params.get("StackName"), ctx)
             self.check_updatable(stack)
             prepared = self.prepare_template(params, ctx, previous=stack)
             check_capabilities(prepared, params.get("Capabilities") or [], through_change_set=False)

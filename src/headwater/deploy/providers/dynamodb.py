@@ -1,0 +1,145 @@
+"""AWS::DynamoDB::Table through the DynamoDB client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from headwater.deploy.providers.base import (
+    ProviderResult,
+    ResourceProvider,
+    ResourceRequest,
+    tags_dict,
+    to_params,
+)
+
+MAX_TABLE_NAME = 255
+
+
+def _stream(properties: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's StreamSpecification (a view type) as the API's."""
+    view = (properties.get("StreamSpecification") or {}).get("StreamViewType")
+    return {"StreamEnabled": True, "StreamViewType": view} if view else {"StreamEnabled": False}
+
+
+def _sse(properties: dict[str, Any]) -> dict[str, Any] | None:
+    sse = properties.get("SSESpecification")
+    if not sse:
+        return None
+    converted: dict[str, Any] = {"Enabled": str(sse.get("SSEEnabled", False)).lower() == "true"}
+    if sse.get("SSEType"):
+        converted["SSEType"] = sse["SSEType"]
+    if sse.get("KMSMasterKeyId"):
+        converted["KMSMasterKeyId"] = sse["KMSMasterKeyId"]
+    return converted
+
+
+class TableProvider(ResourceProvider):
+    type_name = "AWS::DynamoDB::Table"
+    service = "dynamodb"
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        properties = request.properties
+        dynamodb = request.client("dynamodb")
+        name = str(properties.get("TableName") or request.physical_name(MAX_TABLE_NAME))
+        values = {
+            key: value
+            for key, value in properties.items()
+            if key not in ("StreamSpecification", "SSESpecification", "Tags", "TableName")
+        }
+        params = to_params("dynamodb", "CreateTable", values)
+        params["TableName"] = name
+        params.setdefault("BillingMode", "PROVISIONED")
+        stream = _stream(properties)
+        if stream["StreamEnabled"]:
+            params["StreamSpecification"] = stream
+        if (sse := _sse(properties)) is not None:
+            params["SSESpecification"] = sse
+        tags = tags_dict(properties.get("Tags"))
+        if tags:
+            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        dynamodb.create_table(**params)
+        self._time_to_live(request, name, None, properties.get("TimeToLiveSpecification"))
+        return ProviderResult(name, self._attributes(request, name))
+
+    def _attributes(self, request: ResourceRequest, name: str) -> dict[str, Any]:
+        table = request.client("dynamodb").describe_table(TableName=name)["Table"]
+        attributes = {"Arn": table["TableArn"]}
+        if table.get("LatestStreamArn"):
+            attributes["StreamArn"] = table["LatestStreamArn"]
+        return attributes
+
+    def _time_to_live(self, request: ResourceRequest, name: str, old: Any, new: Any) -> None:
+        if old == new or (not new and not old):
+            return
+        spec = new or {"AttributeName": (old or {}).get("AttributeName"), "Enabled": False}
+        request.client("dynamodb").update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={
+                "AttributeName": str(spec["AttributeName"]),
+                "Enabled": str(spec.get("Enabled", False)).lower() == "true",
+            },
+        )
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        name = str(request.physical_id)
+        old, new = request.previous_properties, request.properties
+        dynamodb = request.client("dynamodb")
+        changes: dict[str, Any] = {}
+        for key in (
+            "BillingMode",
+            "ProvisionedThroughput",
+            "TableClass",
+            "DeletionProtectionEnabled",
+        ):
+            if new.get(key) != old.get(key) and new.get(key) is not None:
+                changes[key] = new[key]
+        params = to_params("dynamodb", "UpdateTable", changes)
+        if _stream(old) != _stream(new):
+            if _stream(old)["StreamEnabled"] and _stream(new)["StreamEnabled"]:
+                dynamodb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+            params["StreamSpecification"] = _stream(new)
+        index_updates = _index_updates(old, new)
+        if index_updates:
+            params["GlobalSecondaryIndexUpdates"] = index_updates
+            params["AttributeDefinitions"] = to_params(
+                "dynamodb", "UpdateTable", {"AttributeDefinitions": new["AttributeDefinitions"]}
+            )["AttributeDefinitions"]
+        if params:
+            dynamodb.update_table(TableName=name, **params)
+        self._time_to_live(
+            request, name, old.get("TimeToLiveSpecification"), new.get("TimeToLiveSpecification")
+        )
+        old_tags, new_tags = tags_dict(old.get("Tags")), tags_dict(new.get("Tags"))
+        if old_tags != new_tags:
+            arn = request.previous_attributes.get("Arn") or self._attributes(request, name)["Arn"]
+            removed = [key for key in old_tags if key not in new_tags]
+            if removed:
+                dynamodb.untag_resource(ResourceArn=arn, TagKeys=removed)
+            if new_tags:
+                dynamodb.tag_resource(
+                    ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()]
+                )
+        return ProviderResult(name, self._attributes(request, name))
+
+    def delete(self, request: ResourceRequest) -> None:
+        try:
+            request.client("dynamodb").delete_table(TableName=str(request.physical_id))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+
+
+def _index_updates(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    before = {i["IndexName"]: i for i in old.get("GlobalSecondaryIndexes") or []}
+    after = {i["IndexName"]: i for i in new.get("GlobalSecondaryIndexes") or []}
+    updates: list[dict[str, Any]] = []
+    for name in before.keys() - after.keys():
+        updates.append({"Delete": {"IndexName": name}})
+    for name in after.keys() - before.keys():
+        created = to_params("dynamodb", "CreateTable", {"GlobalSecondaryIndexes": [after[name]]})[
+            "GlobalSecondaryIndexes"
+        ][0]
+        updates.append({"Create": created})
+    return updates
