@@ -242,17 +242,17 @@ def over_the_wire(rounds: int) -> None:
             made: dict[str, Any] = {}
             measure(
                 "direct calls: create the same 10 resources",
-                lambda i=index: direct_create(c, f"d{i}", made),
+                lambda i=index, m=made: direct_create(c, f"d{i}", m),
                 keep,
             )
             measure(
                 "direct calls: UpdateEventSourceMapping",
-                lambda: c["lambda"].update_event_source_mapping(
-                    UUID=made["order_mapping"], BatchSize=5
+                lambda m=made: c["lambda"].update_event_source_mapping(
+                    UUID=m["order_mapping"], BatchSize=5
                 ),
                 keep,
             )
-            measure("direct calls: delete them", lambda: direct_delete(c, made), keep)
+            measure("direct calls: delete them", lambda m=made: direct_delete(c, m), keep)
         print("over the wire (headwater serve, SQLite; boto3 client in this process):")
         for label, values in samples.items():
             report(label, values, cpu[label])
