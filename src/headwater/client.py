@@ -91,6 +91,9 @@ class ServiceClient:
             body["Code"] = error.query_code
             body["QueryErrorCode"] = error.code
             body["Type"] = "Sender" if error.sender_fault else "Receiver"
+        elif self.meta.service_model.protocol == "query":
+            # botocore's query parser reports the <Type> of the error document too.
+            body["Type"] = "Sender" if error.sender_fault else "Receiver"
         response: dict[str, Any] = {
             "Error": body,
             "ResponseMetadata": {

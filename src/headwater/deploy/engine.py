@@ -113,6 +113,7 @@ class StackRun:
         self._changes: list[_Change] = []
         self._retired: list[ResourceRecord] = []
         self._imports: set[str] = set()
+        self._previous_graph: dict[str, set[str]] = {}
 
     # -- events and state ------------------------------------------------------------------
 
@@ -220,6 +221,8 @@ class StackRun:
     def update(self, target: Target, *, commit: Callable[[], None]) -> bool:
         """Converge to ``target``; ``commit`` records the new template once it succeeded."""
         self.stack.last_updated_time = self.now()
+        # resources the update removes are deleted in the order of the template they came from
+        self._previous_graph = self._deployed_graph()
         self.stack_event("UPDATE_IN_PROGRESS", "User Initiated")
         failures = run_in_order(
             target.graph,
@@ -419,17 +422,24 @@ class StackRun:
             replaced = [c.old for c in self._changes if c.kind == "replaced" and c.old]
         for old in replaced:
             self._delete_one(old, keep_record=True, policy=old.update_replace_policy)
-        graph = self._old_graph(removed)
+        graph = {
+            lid: {d for d in self._previous_graph.get(lid, set()) if d in removed}
+            for lid in removed
+        }
         failures = self._delete_set(removed, graph)
         for logical_id, _ in failures:
             log.warning("stack %s: cleanup of %s failed", self.stack.name, logical_id)
 
+    def _deployed_graph(self) -> dict[str, set[str]]:
+        """The dependency graph of the stack's deployed template."""
+        try:
+            return resource_dependencies(check_template(self.stack.processed))
+        except AwsError:
+            return {}
+
     def _old_graph(self, records: Mapping[str, ResourceRecord]) -> dict[str, set[str]]:
         """Dependencies among ``records`` according to the stack's deployed template."""
-        try:
-            graph = resource_dependencies(check_template(self.stack.processed))
-        except AwsError:
-            graph = {}
+        graph = self._deployed_graph()
         return {lid: {d for d in graph.get(lid, set()) if d in records} for lid in records}
 
     def _undo(self, failures: Iterable[tuple[str, BaseException]]) -> bool:

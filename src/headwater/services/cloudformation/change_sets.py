@@ -69,8 +69,13 @@ def create_change_set(cfn: CloudFormationService, params: Params, ctx: RequestCo
             stack = cfn.new_stack(name, ctx, "REVIEW_IN_PROGRESS", params)
             cfn.store.put_stack(stack)
             _run(cfn, stack).stack_event("REVIEW_IN_PROGRESS", "User Initiated")
-        elif cfn.store.find_change_set(stack.stack_id, cs_name) is not None:
-            raise AwsError("AlreadyExistsException", f"ChangeSet [{cs_name}] already exists")
+        else:
+            existing = cfn.store.find_change_set(stack.stack_id, cs_name)
+            if existing is not None and existing.execution_status.startswith("EXECUTE_"):
+                # an executed change set no longer holds its name
+                cfn.store.delete_change_set(existing.change_set_id)
+            elif existing is not None:
+                raise AwsError("AlreadyExistsException", f"ChangeSet [{cs_name}] already exists")
         record = ChangeSetRecord(
             change_set_id=(
                 f"arn:aws:cloudformation:{ctx.region}:{ctx.account}:changeSet/{cs_name}/"
