@@ -298,14 +298,9 @@ def test_stack_errors(cfn: Any) -> None:
         error_of(cfn.update_stack, StackName=stack_id, TemplateBody=MINIMAL_TEMPLATE),
     )
     expected = recorded("test_create_stack_url_as_template")["stack_create_ec2"]
-    message = str(
-        pytest.raises(
-            ClientError,
-            cfn.create_stack,
-            StackName="url",
-            TemplateBody="https://example.com/template.yml",
-        ).value
-    )
+    with pytest.raises(ClientError) as url_body:
+        cfn.create_stack(StackName="url", TemplateBody="https://example.com/template.yml")
+    message = str(url_body.value)
     assert message == expected
     with pytest.raises(ClientError) as caught:
         cfn.create_stack(StackName="*@da591fa3_$", TemplateBody=MINIMAL_TEMPLATE)
@@ -443,29 +438,23 @@ def test_change_set_errors(cfn: Any) -> None:
     ].replace(
         "arn:<partition>:cloudformation:<region>:111111111111:changeSet/<resource:1>", created["Id"]
     )
-    like(
-        recorded("test_no_parameters_given")["deploy-error"].split(": ", 1)[1],
-        str(
-            pytest.raises(
-                ClientError,
-                cfn.create_change_set,
-                StackName="np",
-                ChangeSetName="c",
-                ChangeSetType="CREATE",
-                TemplateBody=json.dumps(
-                    {
-                        "Parameters": {"Input": {"Type": "String"}},
-                        "Resources": {
-                            "P": {
-                                "Type": "AWS::SSM::Parameter",
-                                "Properties": {"Type": "String", "Value": {"Ref": "Input"}},
-                            }
-                        },
-                    }
-                ),
-            ).value
-        ).split(": ", 1)[1],
-    )
+    needs_input = {
+        "Parameters": {"Input": {"Type": "String"}},
+        "Resources": {
+            "P": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Type": "String", "Value": {"Ref": "Input"}},
+            }
+        },
+    }
+    with pytest.raises(ClientError) as no_value:
+        cfn.create_change_set(
+            StackName="np",
+            ChangeSetName="c",
+            ChangeSetType="CREATE",
+            TemplateBody=json.dumps(needs_input),
+        )
+    assert str(no_value.value) == recorded("test_no_parameters_given")["deploy-error"]
 
 
 def test_change_sets_for_existing_and_deleted_stacks(cfn: Any) -> None:
