@@ -8,7 +8,7 @@ N); Scan reads in partition-hash order, split into token ranges for parallel seg
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ from headwater.core.expressions.values import (
 )
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.items import projection_of
-from headwater.services.dynamodb.schema import IndexSchema, KeySchema, TableSchema, key_mismatch
+from headwater.services.dynamodb.schema import IndexSchema, KeySchema, TableSchema
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.writes import consumed_capacity, read_units
 from headwater.store.tables import ItemKey, ItemRow, TableStore
@@ -284,50 +284,32 @@ class ReadOperations:
         start: tuple[ItemKey, ItemKey | None] | None,
         forward: bool,
     ) -> Iterator[tuple[ItemRow, Item]]:
-        table = plan.table
-        budget = plan.limit
-        read = 0
-        if plan.index is None:
-            if start is not None:
-                bounds = _after(bounds, start[0].sk, forward)
-            while True:
-                chunk = min(CHUNK, budget) if budget is not None else CHUNK
-                rows = self.store.query_items(
-                    table.id, token, pk, bounds, forward=forward, limit=chunk
-                )
-                for row in rows:
-                    read += row.size
-                    yield row, decode_item(row.item)
-                if len(rows) < chunk or read >= MAX_PAGE_BYTES:
-                    return
-                if budget is not None:
-                    budget -= len(rows)
-                    if budget <= 0:
-                        return
-                bounds = _after(bounds, rows[-1].key.sk, forward)
-        after = None if start is None else (start[1].sk, start[0])  # type: ignore[union-attr]
-        while True:
-            chunk = min(CHUNK, budget) if budget is not None else CHUNK
-            found = self.store.query_index(
-                table.id,
-                plan.index.name,
-                token,
-                pk,
-                bounds,
-                after=after,
-                forward=forward,
-                limit=chunk,
+        table_id = plan.table.id
+        index = plan.index
+        if index is None:
+            first = bounds if start is None else _after(bounds, start[0].sk, forward)
+            return _paged(
+                lambda after, limit: self.store.query_items(
+                    table_id, token, pk, after, forward=forward, limit=limit
+                ),
+                lambda row: row,
+                lambda row: _after(bounds, row.key.sk, forward),
+                first,
+                plan.limit,
             )
-            for _, row in found:
-                read += row.size
-                yield row, decode_item(row.item)
-            if len(found) < chunk or read >= MAX_PAGE_BYTES:
-                return
-            if budget is not None:
-                budget -= len(found)
-                if budget <= 0:
-                    return
-            after = (found[-1][0], found[-1][1].key)
+        index_start = None
+        if start is not None:
+            assert start[1] is not None
+            index_start = (start[1].sk, start[0])
+        return _paged(
+            lambda after, limit: self.store.query_index(
+                table_id, index.name, token, pk, bounds, after=after, forward=forward, limit=limit
+            ),
+            lambda found: found[1],
+            lambda found: (found[0], found[1].key),
+            index_start,
+            plan.limit,
+        )
 
     # ---- Scan ----
 
@@ -373,44 +355,54 @@ class ReadOperations:
     def _scan_rows(
         self, plan: ReadPlan, low: int, high: int, start: tuple[ItemKey, ItemKey | None] | None
     ) -> Iterator[tuple[ItemRow, Item]]:
-        table = plan.table
-        budget = plan.limit
-        read = 0
-        if plan.index is None:
-            after = None if start is None else start[0]
-            while True:
-                chunk = min(CHUNK, budget) if budget is not None else CHUNK
-                rows = self.store.scan_items(table.id, low, high, after, chunk)
-                for row in rows:
-                    read += row.size
-                    yield row, decode_item(row.item)
-                if len(rows) < chunk or read >= MAX_PAGE_BYTES:
-                    return
-                if budget is not None:
-                    budget -= len(rows)
-                    if budget <= 0:
-                        return
-                after = rows[-1].key
-        index_after = None
+        table_id = plan.table.id
+        index = plan.index
+        if index is None:
+            return _paged(
+                lambda after, limit: self.store.scan_items(table_id, low, high, after, limit),
+                lambda row: row,
+                lambda row: row.key,
+                None if start is None else start[0],
+                plan.limit,
+            )
+        index_start = None
         if start is not None:
             assert start[1] is not None
-            index_after = (start[1], start[0])
-        assert plan.index is not None
-        while True:
-            chunk = min(CHUNK, budget) if budget is not None else CHUNK
-            found = self.store.scan_index(
-                table.id, plan.index.name, low, high, after=index_after, limit=chunk
-            )
-            for _, row in found:
-                read += row.size
-                yield row, decode_item(row.item)
-            if len(found) < chunk or read >= MAX_PAGE_BYTES:
+            index_start = (start[1], start[0])
+        return _paged(
+            lambda after, limit: self.store.scan_index(
+                table_id, index.name, low, high, after=after, limit=limit
+            ),
+            lambda found: found[1],
+            lambda found: (found[0], found[1].key),
+            index_start,
+            plan.limit,
+        )
+
+
+def _paged(
+    fetch: Callable[[Any, int], list[Any]],
+    row_of: Callable[[Any], ItemRow],
+    position_after: Callable[[Any], Any],
+    position: Any,
+    budget: int | None,
+) -> Iterator[tuple[ItemRow, Item]]:
+    """Rows from ``fetch(position, chunk)`` in chunks, until ``budget`` rows or 1 MB."""
+    read = 0
+    while True:
+        chunk = min(CHUNK, budget) if budget is not None else CHUNK
+        found = fetch(position, chunk)
+        for entry in found:
+            row = row_of(entry)
+            read += row.size
+            yield row, decode_item(row.item)
+        if len(found) < chunk or read >= MAX_PAGE_BYTES:
+            return
+        if budget is not None:
+            budget -= len(found)
+            if budget <= 0:
                 return
-            if budget is not None:
-                budget -= len(found)
-                if budget <= 0:
-                    return
-            index_after = (found[-1][0], found[-1][1].key)
+        position = position_after(found[-1])
 
 
 def _after(bounds: KeyRange, sk: bytes, forward: bool) -> KeyRange:
@@ -481,7 +473,3 @@ def _key_range(
 def _shown(value: AttributeValue) -> Any:
     ((_, inner),) = value.items()
     return inner
-
-
-def key_mismatch_error() -> Exception:  # pragma: no cover - re-exported for symmetry
-    return key_mismatch()
