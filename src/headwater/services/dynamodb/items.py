@@ -98,6 +98,12 @@ class ItemOperations:
         condition, _ = write_condition(params)
         item, key = self.prepare_put(table, params["Item"])
         read_old = returns == "ALL_OLD" or self.writer.needs_old(table)
+        if not read_old and condition is None:
+            self.writer.put_blind(table, key, item)
+            result: dict[str, Any] = {}
+            if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
+                self._capacity(result, table, params, write_units(item))
+            return result
         with self.store.db.transaction():
             outcome = self.writer.write(
                 table,
@@ -109,7 +115,7 @@ class ItemOperations:
                 read_old=read_old,
             )
         self.feed.notify((outcome.stream_arn,))
-        result: dict[str, Any] = {}
+        result = {}
         if returns == "ALL_OLD" and outcome.old is not None:
             result["Attributes"] = outcome.old
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):

@@ -61,7 +61,21 @@ class ItemWriter:
 
     def needs_old(self, table: TableSchema) -> bool:
         """Whether a blind write would skip work: indexes and streams need the old item."""
-        return bool(table.indexes) or table.stream_arn is not None
+        return bool(table.indexes) or table.stream_arn is not None or table.has_local_indexes
+
+    def put_blind(self, table: TableSchema, key: ItemKey, item: Item) -> None:
+        """Store ``item`` without reading the old one: one statement, its own transaction.
+
+        Only for tables without indexes, streams or local indexes, and writes without a
+        condition or return values: nothing else depends on the old item.
+        """
+        size = item_size(item)
+        if size > MAX_ITEM_BYTES:
+            raise validation("Item size has exceeded the maximum allowed size")
+        with self.store.db.lock:
+            self.store.put_item(
+                table.id, key, encode_item(item), size, ttl_expiry(item, table.ttl_attribute)
+            )
 
     def write(
         self,
