@@ -59,11 +59,16 @@ def timed(call: Callable[[], Any]) -> float:
 
 
 def wait_status(cfn: Any, stack: str, done: set[str]) -> str:
+    """Poll until the stack (a name, or an id once it may be deleted) settles."""
     while True:
         status = str(cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"])
         if status in done or not status.endswith("IN_PROGRESS"):
             return status
         time.sleep(0.01)
+
+
+def stack_id(cfn: Any, name: str) -> str:
+    return str(cfn.describe_stacks(StackName=name)["Stacks"][0]["StackId"])
 
 
 def template_with(batch_size: int) -> Path:
@@ -103,9 +108,9 @@ def embedded(rounds: int) -> None:
             made = timed(lambda: deploy(first, cfn.create_stack))
             changed = timed(lambda: deploy(second, cfn.update_stack))
             removed = timed(
-                lambda stack=name: (
-                    cfn.delete_stack(StackName=stack),
-                    wait_status(cfn, stack, set()),
+                lambda sid=stack_id(cfn, name): (  # noqa: B008 - bound before timing
+                    cfn.delete_stack(StackName=sid),
+                    wait_status(cfn, sid, set()),
                 )
             )
             if index:  # the first round pays for imports
@@ -236,7 +241,10 @@ def over_the_wire(rounds: int) -> None:
             )
             measure(
                 "CFN API delete (DeleteStack + wait)",
-                lambda s=stack: (cfn.delete_stack(StackName=s), wait_status(cfn, s, set())),
+                lambda sid=stack_id(cfn, stack): (  # noqa: B008 - bound before timing
+                    cfn.delete_stack(StackName=sid),
+                    wait_status(cfn, sid, set()),
+                ),
                 keep,
             )
             made: dict[str, Any] = {}
