@@ -147,7 +147,7 @@ def run_embedded(client: Any, ops: int) -> dict[str, Any]:
         ops,
     )
     result["query"] = (rate, cpu)
-    result["page_ms"] = query_page_latency(client, 200)
+    result["page_ms"] = query_page_latency(client, max(10, min(200, ops // 10)))
     return result
 
 
