@@ -11,6 +11,12 @@ from headwater.deploy.providers.base import (
 from headwater.deploy.providers.dynamodb import TableProvider
 from headwater.deploy.providers.kinesis import StreamProvider
 from headwater.deploy.providers.lambda_ import EventSourceMappingProvider, FunctionProvider
+from headwater.deploy.providers.observability import AlarmProvider, LogGroupProvider
+from headwater.deploy.providers.sns import (
+    SubscriptionProvider,
+    TopicPolicyProvider,
+    TopicProvider,
+)
 from headwater.deploy.providers.sqs import QueuePolicyProvider, QueueProvider
 from headwater.deploy.providers.ssm import ParameterProvider
 from headwater.deploy.providers.stored import stored_providers
@@ -34,6 +40,11 @@ def default_providers() -> dict[str, ResourceProvider]:
         StreamProvider(),
         TableProvider(),
         ParameterProvider(),
+        TopicProvider(),
+        SubscriptionProvider(),
+        TopicPolicyProvider(),
+        AlarmProvider(),
+        LogGroupProvider(),
         *stored_providers(),
     ]
     return {provider.type_name: provider for provider in providers}

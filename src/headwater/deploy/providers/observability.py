@@ -1,0 +1,103 @@
+"""AWS::CloudWatch::Alarm and AWS::Logs::LogGroup through the CloudWatch and Logs clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from headwater.deploy.providers.base import (
+    ProviderResult,
+    ResourceProvider,
+    ResourceRequest,
+    tags_dict,
+    to_params,
+)
+
+MAX_ALARM_NAME = 255
+MAX_LOG_GROUP_NAME = 512
+
+
+class AlarmProvider(ResourceProvider):
+    """PutMetricAlarm creates and updates alike; the alarm name is the physical id."""
+
+    type_name = "AWS::CloudWatch::Alarm"
+    service = "cloudwatch"
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        name = str(request.properties.get("AlarmName") or request.physical_name(MAX_ALARM_NAME))
+        self._put(request, name)
+        return ProviderResult(name, self._attributes(request, name))
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        name = str(request.physical_id)
+        self._put(request, name)
+        return ProviderResult(name, self._attributes(request, name))
+
+    def _put(self, request: ResourceRequest, name: str) -> None:
+        params = to_params("cloudwatch", "PutMetricAlarm", request.properties)
+        params["AlarmName"] = name
+        tags = tags_dict(request.properties.get("Tags"))
+        params.pop("Tags", None)
+        if tags:
+            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        request.client("cloudwatch").put_metric_alarm(**params)
+
+    def _attributes(self, request: ResourceRequest, name: str) -> dict[str, Any]:
+        arn = f"arn:aws:cloudwatch:{request.region}:{request.account}:alarm:{name}"
+        return {"Arn": arn}
+
+    def delete(self, request: ResourceRequest) -> None:
+        request.client("cloudwatch").delete_alarms(AlarmNames=[str(request.physical_id)])
+
+
+class LogGroupProvider(ResourceProvider):
+    type_name = "AWS::Logs::LogGroup"
+    service = "logs"
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        properties = request.properties
+        name = str(properties.get("LogGroupName") or request.physical_name(MAX_LOG_GROUP_NAME))
+        params: dict[str, Any] = {"logGroupName": name}
+        tags = tags_dict(properties.get("Tags"))
+        if tags:
+            params["tags"] = tags
+        if properties.get("KmsKeyId"):
+            params["kmsKeyId"] = str(properties["KmsKeyId"])
+        logs = request.client("logs")
+        logs.create_log_group(**params)
+        if properties.get("RetentionInDays") is not None:
+            logs.put_retention_policy(
+                logGroupName=name, retentionInDays=int(properties["RetentionInDays"])
+            )
+        return ProviderResult(name, self._attributes(request, name))
+
+    def _attributes(self, request: ResourceRequest, name: str) -> dict[str, Any]:
+        return {"Arn": f"arn:aws:logs:{request.region}:{request.account}:log-group:{name}:*"}
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        name = str(request.physical_id)
+        old, new = request.previous_properties, request.properties
+        logs = request.client("logs")
+        if old.get("RetentionInDays") != new.get("RetentionInDays"):
+            if new.get("RetentionInDays") is None:
+                logs.delete_retention_policy(logGroupName=name)
+            else:
+                logs.put_retention_policy(
+                    logGroupName=name, retentionInDays=int(new["RetentionInDays"])
+                )
+        old_tags, new_tags = tags_dict(old.get("Tags")), tags_dict(new.get("Tags"))
+        arn = self._attributes(request, name)["Arn"].removesuffix(":*")
+        removed = [key for key in old_tags if key not in new_tags]
+        if removed:
+            logs.untag_resource(resourceArn=arn, tagKeys=removed)
+        if new_tags and new_tags != old_tags:
+            logs.tag_resource(resourceArn=arn, tags=new_tags)
+        return ProviderResult(name, self._attributes(request, name))
+
+    def delete(self, request: ResourceRequest) -> None:
+        try:
+            request.client("logs").delete_log_group(logGroupName=str(request.physical_id))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
