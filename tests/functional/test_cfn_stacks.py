@@ -464,3 +464,14 @@ def test_dynamodb_table_with_stream_ttl_and_an_index(hw: Headwater) -> None:
     assert deploy(hw, "inv", document) == "UPDATE_COMPLETE"  # a new key replaces the table
     assert outputs_of(hw, "inv")["Name"] != name
     assert name not in hw.client("dynamodb").list_tables()["TableNames"]
+
+
+def test_types_whose_service_operations_are_missing_are_refused(hw: Headwater) -> None:
+    cfn: Any = hw.service("cloudformation")
+    has_permissions = {"AddPermission", "RemovePermission"} <= set(
+        hw.service("lambda").operation_names()
+    )
+    assert cfn.supports_type("AWS::Lambda::Permission") is has_permissions
+    assert cfn.supports_type("AWS::SQS::Queue")
+    assert cfn.supports_type("AWS::IAM::Role")
+    assert not cfn.supports_type("AWS::EC2::VPC")

@@ -11,6 +11,11 @@ from headwater.deploy.providers.base import (
 from headwater.deploy.providers.dynamodb import TableProvider
 from headwater.deploy.providers.kinesis import StreamProvider
 from headwater.deploy.providers.lambda_ import EventSourceMappingProvider, FunctionProvider
+from headwater.deploy.providers.lambda_extras import (
+    AliasProvider,
+    PermissionProvider,
+    VersionProvider,
+)
 from headwater.deploy.providers.observability import AlarmProvider, LogGroupProvider
 from headwater.deploy.providers.sns import (
     SubscriptionProvider,
@@ -37,6 +42,9 @@ def default_providers() -> dict[str, ResourceProvider]:
         QueuePolicyProvider(),
         FunctionProvider(),
         EventSourceMappingProvider(),
+        PermissionProvider(),
+        VersionProvider(),
+        AliasProvider(),
         StreamProvider(),
         TableProvider(),
         ParameterProvider(),

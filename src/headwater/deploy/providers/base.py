@@ -89,6 +89,9 @@ class ResourceProvider:
     #: The headwater service the provider calls; the type is unsupported while that
     #: service is not built. ``None`` for resources kept only in the stack.
     service: ClassVar[str | None] = None
+    #: Operations of that service the provider needs (the type is unsupported until the
+    #: service implements them all).
+    operations: ClassVar[tuple[str, ...]] = ()
 
     def create(self, request: ResourceRequest) -> ProviderResult:
         raise NotImplementedError

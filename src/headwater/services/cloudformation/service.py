@@ -96,7 +96,12 @@ class CloudFormationService(Service):
         provider = self.providers.get(type_name)
         if provider is None:
             return False
-        return provider.service is None or self.service_available(provider.service)
+        if provider.service is None:
+            return True
+        if not self.service_available(provider.service):
+            return False
+        implemented = set(self.env.service(provider.service).operation_names())
+        return all(operation in implemented for operation in provider.operations)
 
     def clients_for(self, stack: StackRecord) -> Callable[..., ServiceClient]:
         context = RequestContext(
