@@ -17,6 +17,7 @@ from headwater.deploy.providers.lambda_extras import (
     VersionProvider,
 )
 from headwater.deploy.providers.observability import AlarmProvider, LogGroupProvider
+from headwater.deploy.providers.s3 import BucketPolicyProvider, BucketProvider
 from headwater.deploy.providers.sns import (
     SubscriptionProvider,
     TopicPolicyProvider,
@@ -35,8 +36,13 @@ __all__ = [
 ]
 
 
-def default_providers() -> dict[str, ResourceProvider]:
-    """Resource type -> provider, for every type headwater can deploy."""
+def default_providers() -> dict[str, list[ResourceProvider]]:
+    """Resource type -> its providers, preferred first.
+
+    A type with a service-backed provider and a stored one (S3 buckets, which ``cdk
+    bootstrap`` declares) deploys through the service once it exists and is kept in the
+    stack before that.
+    """
     providers: list[ResourceProvider] = [
         QueueProvider(),
         QueuePolicyProvider(),
@@ -53,6 +59,11 @@ def default_providers() -> dict[str, ResourceProvider]:
         TopicPolicyProvider(),
         AlarmProvider(),
         LogGroupProvider(),
+        BucketProvider(),
+        BucketPolicyProvider(),
         *stored_providers(),
     ]
-    return {provider.type_name: provider for provider in providers}
+    found: dict[str, list[ResourceProvider]] = {}
+    for provider in providers:
+        found.setdefault(provider.type_name, []).append(provider)
+    return found

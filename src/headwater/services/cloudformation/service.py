@@ -61,7 +61,7 @@ class CloudFormationService(Service):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.store = StackStore(self.env.database)
-        self.providers: dict[str, ResourceProvider] = default_providers()
+        self.candidates: dict[str, list[ResourceProvider]] = default_providers()
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=4, thread_name_prefix="cfn-stack"
         )
@@ -92,16 +92,28 @@ class CloudFormationService(Service):
             return False
         return True
 
-    def supports_type(self, type_name: str) -> bool:
-        provider = self.providers.get(type_name)
-        if provider is None:
-            return False
+    def usable(self, provider: ResourceProvider) -> bool:
+        """Whether the provider's service exists and has the operations it needs."""
         if provider.service is None:
             return True
         if not self.service_available(provider.service):
             return False
         implemented = set(self.env.service(provider.service).operation_names())
         return all(operation in implemented for operation in provider.operations)
+
+    @property
+    def providers(self) -> dict[str, ResourceProvider]:
+        """Resource type -> the provider that deploys it now (the first usable one)."""
+        chosen: dict[str, ResourceProvider] = {}
+        for type_name, candidates in self.candidates.items():
+            for provider in candidates:
+                if self.usable(provider):
+                    chosen[type_name] = provider
+                    break
+        return chosen
+
+    def supports_type(self, type_name: str) -> bool:
+        return any(self.usable(provider) for provider in self.candidates.get(type_name, []))
 
     def clients_for(self, stack: StackRecord) -> Callable[..., ServiceClient]:
         context = RequestContext(
