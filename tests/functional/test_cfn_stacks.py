@@ -475,3 +475,41 @@ def test_types_whose_service_operations_are_missing_are_refused(hw: Headwater) -
     assert cfn.supports_type("AWS::SQS::Queue")
     assert cfn.supports_type("AWS::IAM::Role")
     assert not cfn.supports_type("AWS::EC2::VPC")
+
+
+def test_nested_stacks_read_their_template_url(
+    hw: Headwater, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    child = {
+        "Parameters": {"Delay": {"Type": "Number"}},
+        "Resources": {
+            "Q": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": {"Ref": "Delay"}}}
+        },
+        "Outputs": {"Url": {"Value": {"Ref": "Q"}}},
+    }
+    templates = {("templates", "child.json"): body(child)}
+    cfn: Any = hw.service("cloudformation")
+    # the TemplateURL is read from S3; the test stands in for the bucket
+    monkeypatch.setattr(
+        cfn, "read_object", lambda ctx: lambda bucket, key: templates[(bucket, key)].encode()
+    )
+    parent = {
+        "Resources": {
+            "Child": {
+                "Type": "AWS::CloudFormation::Stack",
+                "Properties": {
+                    "TemplateURL": "https://templates.s3.amazonaws.com/child.json",
+                    "Parameters": {"Delay": 7},
+                },
+            }
+        },
+        "Outputs": {"ChildUrl": {"Value": {"Fn::GetAtt": ["Child", "Outputs.Url"]}}},
+    }
+    assert deploy(hw, "parent", parent) == "CREATE_COMPLETE"
+    url = outputs_of(hw, "parent")["ChildUrl"]
+    assert queue_attributes(hw, url)["DelaySeconds"] == "7"
+    child_id = physical_ids(hw, "parent")["Child"]
+    assert stack_of(hw, child_id)["StackStatus"] == "CREATE_COMPLETE"
+    hw.client("cloudformation").delete_stack(StackName="parent")
+    assert stack_of(hw, child_id)["StackStatus"] == "DELETE_COMPLETE"
+    assert hw.sqs.list_queues().get("QueueUrls", []) == []

@@ -16,6 +16,7 @@ from headwater.deploy.providers.lambda_extras import (
     PermissionProvider,
     VersionProvider,
 )
+from headwater.deploy.providers.nested import NestedStackProvider
 from headwater.deploy.providers.observability import AlarmProvider, LogGroupProvider
 from headwater.deploy.providers.s3 import BucketPolicyProvider, BucketProvider
 from headwater.deploy.providers.sns import (
@@ -61,6 +62,7 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         LogGroupProvider(),
         BucketProvider(),
         BucketPolicyProvider(),
+        NestedStackProvider(),
         *stored_providers(),
     ]
     found: dict[str, list[ResourceProvider]] = {}
