@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from headwater.services.dynamodb import DynamoDBService
     from headwater.services.kinesis import KinesisService
     from headwater.services.lambda_ import LambdaService
+    from headwater.services.sns import SnsService
     from headwater.services.sqs import SqsService
     from headwater.wiring.adapters import LocalDestinations
 
@@ -98,6 +99,8 @@ class Headwater:
     @overload
     def service(self, name: Literal["dynamodb"]) -> DynamoDBService: ...
     @overload
+    def service(self, name: Literal["sns"]) -> SnsService: ...
+    @overload
     def service(self, name: str) -> Service: ...
 
     def service(self, name: str) -> Service:
@@ -162,6 +165,11 @@ class Headwater:
     def dynamodb(self) -> ServiceClient:
         """The DynamoDB client of the default region (boto3's methods)."""
         return self._default_client("dynamodb")
+
+    @property
+    def sns(self) -> ServiceClient:
+        """The SNS client of the default region (boto3's methods)."""
+        return self._default_client("sns")
 
     @property
     def lambda_(self) -> LambdaClient:

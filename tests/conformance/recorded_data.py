@@ -13,7 +13,7 @@ from typing import Any
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "recorded"
 PLACEHOLDER = re.compile(r"<[^<>]+>|111111111111")
 #: Unnumbered placeholders: only the value's presence was recorded.
-PRESENCE = frozenset({"datetime", "date", "starting-sequence-number"})
+PRESENCE = frozenset({"datetime", "date", "timestamp", "starting-sequence-number"})
 
 
 @cache

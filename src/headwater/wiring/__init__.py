@@ -83,8 +83,27 @@ def service_class(name: str) -> type[Service]:
 
 
 def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
-    """Where stream mappings (and asynchronous invokes) deliver failure records."""
-    return LocalDestinations(env.service)
+    """Where stream mappings (and asynchronous invokes) deliver failure records.
+
+    Also resumes SNS deliveries a previous run left in its outbox (the engine starts here).
+    """
+    from headwater.services.destinations import send_to_s3, send_to_sns
+
+    destinations = LocalDestinations(env.service)
+    destinations.register("sns", lambda arn, body: send_to_sns(env, arn, body))
+    destinations.register("s3", lambda arn, body: send_to_s3(env, arn, body))
+    if _has_component(env, "sns"):
+        env.service("sns")  # its deliverer picks up pending outbox rows
+    return destinations
+
+
+def _has_component(env: ServiceEnvironment, component: str) -> bool:
+    """Whether ``component``'s schema exists in the database (it was used before)."""
+    with env.database.transaction():
+        row = env.database.conn.execute(
+            "SELECT version FROM schema_version WHERE component = ?", (component,)
+        ).fetchone()
+    return row is not None
 
 
 def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> EsmEngine:

@@ -7,11 +7,15 @@ record that cannot be delivered (a destination that is gone or cannot take it) c
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from headwater.core.ids import new_uuid
 from headwater.esm.streams.source import StreamSource, iso_millis
 from headwater.esm.streams.stream_settle import RECORD_AGE_EXCEEDED, Discard
+
+#: Body key naming the object an S3 destination writes (read and removed by the sender).
+S3_KEY_FIELD = "__headwater_s3_key__"
 
 
 def failure_record(
@@ -54,6 +58,16 @@ class DestinationSender(Protocol):
         ...
 
 
+def s3_object_key(mapping_uuid: str, shard_id: str, now: float) -> str:
+    """Where an S3 on-failure destination gets a record (AWS's documented layout):
+    ``aws/lambda/<ESM-UUID>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>``."""
+    moment = datetime.fromtimestamp(now, UTC)
+    return (
+        f"aws/lambda/{mapping_uuid}/{shard_id}/{moment:%Y/%m/%d}/"
+        f"{moment:%Y-%m-%dT%H.%M.%S}-{new_uuid()}"
+    )
+
+
 class OnFailureDestination:
     """Sends failure records to the mapping's ``DestinationConfig.OnFailure`` target."""
 
@@ -61,8 +75,25 @@ class OnFailureDestination:
         self._sender = sender
         self.arn = destination_arn or None
 
-    def deliver(self, body: dict[str, Any]) -> bool:
-        """Send one failure record; ``False`` if it could not be delivered."""
+    @property
+    def is_s3(self) -> bool:
+        return bool(self.arn and self.arn.startswith("arn:") and self.arn.split(":")[2] == "s3")
+
+    def deliver(
+        self,
+        body: dict[str, Any],
+        *,
+        payload: bytes | None = None,
+        object_key: str | None = None,
+    ) -> bool:
+        """Send one failure record; ``False`` if it could not be delivered.
+
+        S3 destinations also get the invocation ``payload`` (as a JSON string, as AWS adds
+        it) and are written under ``object_key``.
+        """
         if self.arn is None or self._sender is None:
             return False
+        if self.is_s3:
+            body = {**body, "payload": (payload or b"").decode("utf-8", "replace")}
+            body[S3_KEY_FIELD] = object_key or ""
         return self._sender.send(self.arn, body)

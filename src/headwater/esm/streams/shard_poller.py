@@ -21,7 +21,11 @@ from headwater.esm.pulse import Pulse
 from headwater.esm.records import build_payload
 from headwater.esm.settle import InvocationLike
 from headwater.esm.sources import Invoker
-from headwater.esm.streams.destinations import OnFailureDestination, failure_record
+from headwater.esm.streams.destinations import (
+    OnFailureDestination,
+    failure_record,
+    s3_object_key,
+)
 from headwater.esm.streams.lanes import Lane, Ledger, lane_of
 from headwater.esm.streams.metrics import StreamMetrics
 from headwater.esm.streams.settings import StreamSettings
@@ -441,7 +445,11 @@ class _LaneHooks:
             source=owner.source,
             now=self.now(),
         )
-        if destination.deliver(body):
+        payload = object_key = None
+        if destination.is_s3:
+            payload = build_payload([r.encoded for r in discard.records])
+            object_key = s3_object_key(owner.uuid, self.shard.shard_id, self.now())
+        if destination.deliver(body, payload=payload, object_key=object_key):
             owner.metrics.add(OnFailureDestinationDeliveredEventCount=count)
         else:
             owner.metrics.add(DestinationDeliveryFailures=1, DroppedEventCount=count)

@@ -35,6 +35,7 @@ from headwater.esm.mapping_config import (
     validate_config,
 )
 from headwater.services.base import Params, RequestContext, Result, operation
+from headwater.services.destinations import check_mapping_destination
 from headwater.store.mappings import MappingRecord, MappingStore, open_mapping_store
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ class MappingOperations:
             raise invalid_parameter(
                 "Unsupported DestinationConfig parameter for given event source mapping type."
             )
+        check_mapping_destination(destination)
         function = self._resolve_mapping_function(params.get("FunctionName"), ctx)
         fifo, visibility = self._check_source(kind, source_arn)
         config = build_config(kind, params)
@@ -231,6 +233,7 @@ class MappingOperations:
             raise invalid_parameter(
                 "Unsupported DestinationConfig parameter for given event source mapping type."
             )
+        check_mapping_destination(destination)
         function_arn, function_name = record.function_arn, record.function_name
         function = None
         if params.get("FunctionName"):

@@ -1,0 +1,94 @@
+"""How SNS topics and S3 buckets take on-failure records (stream mappings, async invokes).
+
+Registered with ``LocalDestinations`` by the composition root. Each returns ``False``
+(never raises) when the destination cannot take the record: it is missing, or of a kind
+AWS does not deliver to (a FIFO topic); the caller counts a DestinationDeliveryFailure.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from headwater.core.arn import Arn
+from headwater.core.errors import AwsError
+from headwater.esm.streams.destinations import S3_KEY_FIELD
+
+if TYPE_CHECKING:
+    from headwater.services.base import ServiceEnvironment
+
+log = logging.getLogger(__name__)
+
+
+def send_to_sns(env: ServiceEnvironment, arn: Arn, body: dict[str, Any]) -> bool:
+    """Publish the record (JSON) to a standard topic."""
+    if arn.resource.endswith(".fifo"):
+        log.warning("on-failure destination %s is a FIFO topic", arn)
+        return False
+    sns: Any = env.service("sns")
+    try:
+        sns.publish_message(str(arn), orjson.dumps(body).decode())
+    except AwsError as error:
+        log.warning("on-failure delivery to %s failed: %s", arn, error.message)
+        return False
+    return True
+
+
+def send_to_s3(env: ServiceEnvironment, arn: Arn, body: dict[str, Any]) -> bool:
+    """Write the record as a JSON object into the bucket, under the key its sender chose."""
+    record = dict(body)
+    key = str(record.pop(S3_KEY_FIELD, "") or "")
+    bucket = arn.resource
+    if not key or not bucket or "/" in bucket:
+        log.warning("on-failure destination %s: no object key or not a bucket", arn)
+        return False
+    s3: Any = env.service("s3")
+    try:
+        s3.put_object_bytes(bucket, key, orjson.dumps(record), content_type="application/json")
+    except AwsError as error:
+        log.warning("on-failure delivery to %s failed: %s", arn, error.message)
+        return False
+    return True
+
+
+#: Services a stream mapping's on-failure destination may be (Kafka topics aside).
+MAPPING_DESTINATION_SERVICES = frozenset({"sqs", "sns", "s3"})
+
+
+#: Lambda's pattern for destination ARNs (its ValidationException quotes it).
+DESTINATION_PATTERN = (
+    r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
+    r"((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
+)
+_DESTINATION = re.compile(DESTINATION_PATTERN)
+
+
+def check_destination_pattern(target: str, member: str) -> None:
+    """Lambda's ValidationException for a destination that is not an ARN at all."""
+    if _DESTINATION.fullmatch(target) is None:
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value '{target}' at '{member}' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern: {DESTINATION_PATTERN}",
+            fields={"Type": "User"},
+        )
+
+
+def check_mapping_destination(destination_config: dict[str, Any] | None) -> None:
+    """Refuse, at create/update time, an on-failure destination no mapping delivers to."""
+    on_failure = (destination_config or {}).get("OnFailure") or {}
+    target = on_failure.get("Destination")
+    if not target:
+        return
+    check_destination_pattern(str(target), "destinationConfig.onFailure.destination")
+    arn = Arn.try_parse(str(target))
+    if arn is None or arn.service not in MAPPING_DESTINATION_SERVICES or not arn.resource:
+        raise AwsError(
+            "InvalidParameterValueException",
+            "The provided destination config DestinationConfig(onSuccess=null, "
+            f"onFailure=OnFailure(destination={target})) is invalid.",
+            fields={"Type": "User"},
+        )
