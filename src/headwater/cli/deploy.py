@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from headwater.cli.stack_progress import SUCCESS, follow_operation
+if TYPE_CHECKING:
+    # rich is imported when a command runs, so `headwater serve` and --help start faster
+    from rich.console import Console
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4599"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -115,6 +115,8 @@ def _zip_directory(directory: Path) -> bytes:
 
 
 def _show_outputs(console: Console, cfn: Any, stack_name: str) -> None:
+    from rich.table import Table
+
     stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     outputs = stack.get("Outputs") or []
     if not outputs:
@@ -140,6 +142,7 @@ class DeployJob:
 
     def deploy_once(self) -> dict[str, Path]:
         """Create or update the stack; returns function physical name -> code directory."""
+        from headwater.cli.stack_progress import SUCCESS, follow_operation
         from headwater.deploy.local import load_local_template
 
         local = load_local_template(self.template, self.overrides, region=self.region)
@@ -253,6 +256,8 @@ def deploy(
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--parameter-overrides") from None
     name = stack_name or default_stack_name(template)
+    from rich.console import Console
+
     console = Console()
     with connect(endpoint_url, data_dir, region) as connection:
         console.print(f"deploying [bold]{name}[/] to {connection.where}")
@@ -266,12 +271,16 @@ def deploy(
 @_connection_options
 def stacks(endpoint_url: str | None, data_dir: Path | None, region: str) -> None:
     """List the stacks (name, status, last change)."""
+    from rich.console import Console
+
     console = Console()
     with connect(endpoint_url, data_dir, region) as connection:
         found = connection.cfn.describe_stacks()["Stacks"]
         if not found:
             console.print(f"no stacks in {connection.where}")
             return
+        from rich.table import Table
+
         table = Table(title=f"Stacks in {connection.where}", title_justify="left")
         for column in ("Stack", "Status", "Updated", "Description"):
             table.add_column(column, overflow="fold")
@@ -291,6 +300,8 @@ def stacks(endpoint_url: str | None, data_dir: Path | None, region: str) -> None
 @_connection_options
 def destroy(stack_name: str, endpoint_url: str | None, data_dir: Path | None, region: str) -> None:
     """Delete stack STACK_NAME and every resource it created."""
+    from rich.console import Console
+
     console = Console()
     with connect(endpoint_url, data_dir, region) as connection:
         cfn = connection.cfn
@@ -302,6 +313,8 @@ def destroy(stack_name: str, endpoint_url: str | None, data_dir: Path | None, re
         def start() -> str:
             cfn.delete_stack(StackName=stack_id)
             return str(stack_id)
+
+        from headwater.cli.stack_progress import follow_operation
 
         progress = follow_operation(cfn, stack_name, start, console)
         if progress.status != "DELETE_COMPLETE":
