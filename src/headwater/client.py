@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
 
+from headwater.api.shapes import input_checker
 from headwater.core.errors import AwsError
 from headwater.core.ids import request_id
 from headwater.models import method_to_operation, operation_model, service_model
@@ -60,7 +61,11 @@ class ServiceClient:
 
     def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
         op_model = operation_model(self._name, operation_name)
-        if self._validate and op_model.input_shape is not None:
+        if (
+            self._validate
+            and op_model.input_shape is not None
+            and not input_checker(self._name, operation_name)(params)
+        ):
             validate_parameters(params, op_model.input_shape)
         rid = request_id()
         try:

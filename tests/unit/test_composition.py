@@ -160,3 +160,15 @@ def test_sql_stores_run_on_both_databases_and_roll_back(kind: str, tmp_path: Any
         assert rows == [("a", 1)]
     finally:
         db.close()
+
+
+def test_the_in_process_client_validates_like_botocore() -> None:
+    from botocore.exceptions import ParamValidationError
+
+    with Headwater.in_memory() as hw:
+        with pytest.raises(ParamValidationError, match="valid min length: 1"):
+            hw.lambda_.get_function(FunctionName="")
+        with pytest.raises(ParamValidationError, match="Unknown parameter"):
+            hw.client("dynamodb").describe_table(TableName="abc", Bogus=1)
+        with pytest.raises(ParamValidationError, match="Invalid type"):
+            hw.sqs.receive_message(QueueUrl="u", MaxNumberOfMessages="ten")

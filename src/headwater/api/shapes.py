@@ -146,11 +146,13 @@ def _accept(value: Any) -> bool:
 
 
 def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
-    """A fast yes/no: would botocore's validator find nothing to report (other than
-    min-length/min-value constraints, which the services check)? ``False`` sends the
-    request down the full botocore validation for the exact error."""
+    """A fast yes/no: would botocore's validator find nothing to report? ``False`` sends
+    the request down the full botocore validation for the exact error (the in-process
+    client raises it as ``ParamValidationError``, the wire layer leaves min-length and
+    min-value findings to the services, which know AWS's messages)."""
     kind = shape.type_name
     name = shape.name
+    low = shape.metadata.get("min")
     if name in memo:
         return memo[name]
 
@@ -181,8 +183,14 @@ def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
     elif kind == "list":
         item_check = _compile_checker(shape.member, memo)
 
+        min_items = low or 0
+
         def checker(value: Any) -> bool:
-            return isinstance(value, list | tuple) and all(item_check(v) for v in value)
+            return (
+                isinstance(value, list | tuple)
+                and len(value) >= min_items
+                and all(item_check(v) for v in value)
+            )
 
     elif kind == "map":
         value_check = _compile_checker(shape.value, memo)
@@ -193,14 +201,16 @@ def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
             )
 
     elif kind == "string":
+        min_length = low or 0
 
         def checker(value: Any) -> bool:
-            return type(value) is str
+            return type(value) is str and len(value) >= min_length
 
     elif kind in ("integer", "long"):
+        minimum = low if low is not None else -(2**63)
 
         def checker(value: Any) -> bool:
-            return type(value) is int
+            return type(value) is int and value >= minimum
 
     elif kind == "boolean":
 
@@ -208,14 +218,16 @@ def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
             return type(value) is bool
 
     elif kind in ("float", "double"):
+        floor = low if low is not None else float("-inf")
 
         def checker(value: Any) -> bool:
-            return type(value) in (float, int, Decimal)
+            return type(value) in (float, int, Decimal) and value >= floor
 
     elif kind == "blob":
+        min_bytes = low or 0
 
         def checker(value: Any) -> bool:
-            return type(value) in (bytes, bytearray, str)
+            return type(value) in (bytes, bytearray, str) and len(value) >= min_bytes
 
     elif kind == "timestamp":
 
