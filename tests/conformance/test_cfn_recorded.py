@@ -748,3 +748,156 @@ def test_kinesis_stream_resource(hw: Headwater, cfn: Any) -> None:
     assert described["StreamDescription"]["StreamStatus"] == "ACTIVE"
     assert described["StreamDescription"]["RetentionPeriodHours"] == 24
     assert len(described["StreamDescription"]["Shards"]) == 1
+
+
+def topic_policy(hw: Headwater, arn: str) -> Any:
+    return json.loads(hw.client("sns").get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+
+
+def test_sns_topic_policy_resets_to_default(hw: Headwater, cfn: Any) -> None:
+    snapshot = recorded("test_sns_topic_policy_resets_to_default")
+    topic = {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "policy-topic"}}}
+    policy = {
+        "Type": "AWS::SNS::TopicPolicy",
+        "Properties": {
+            "Topics": [{"Ref": "Topic"}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "0",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "sns:Publish",
+                        "Resource": {"Ref": "Topic"},
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                        },
+                    }
+                ],
+            },
+        },
+    }
+    outputs_section = {"Arn": {"Value": {"Ref": "Topic"}}}
+    cfn.create_stack(
+        StackName="p", TemplateBody=json.dumps({"Resources": topic, "Outputs": outputs_section})
+    )
+    arn = outputs(cfn, "p")["Arn"]
+    like(snapshot["default-topic-attributes"], topic_policy(hw, arn))
+    cfn.update_stack(
+        StackName="p",
+        TemplateBody=json.dumps(
+            {"Resources": {**topic, "Policy": policy}, "Outputs": outputs_section}
+        ),
+    )
+    like(snapshot["modified-topic-attributes"], topic_policy(hw, arn))
+    cfn.update_stack(
+        StackName="p", TemplateBody=json.dumps({"Resources": topic, "Outputs": outputs_section})
+    )
+    like(snapshot["reverted-topic-attributes"], topic_policy(hw, arn))
+
+
+def test_sns_subscription_update(hw: Headwater, cfn: Any) -> None:
+    snapshot = recorded("test_sns.py::test_update_subscription")
+
+    def template(raw: bool) -> str:
+        return json.dumps(
+            {
+                "Resources": {
+                    "Topic": {"Type": "AWS::SNS::Topic"},
+                    "Queue": {"Type": "AWS::SQS::Queue"},
+                    "Sub": {
+                        "Type": "AWS::SNS::Subscription",
+                        "Properties": {
+                            "TopicArn": {"Ref": "Topic"},
+                            "Protocol": "sqs",
+                            "Endpoint": {"Fn::GetAtt": ["Queue", "Arn"]},
+                            "RawMessageDelivery": raw,
+                        },
+                    },
+                },
+                "Outputs": {"Sub": {"Value": {"Ref": "Sub"}}},
+            }
+        )
+
+    sns = hw.client("sns")
+    cfn.create_stack(StackName="sub", TemplateBody=template(True))
+    arn = outputs(cfn, "sub")["Sub"]
+    expected = snapshot["subscription-1"]
+    expected["Attributes"].pop("SubscriptionPrincipal")  # the caller's IAM user: none here
+    like(expected, sns.get_subscription_attributes(SubscriptionArn=arn))
+    cfn.update_stack(StackName="sub", TemplateBody=template(False))
+    assert outputs(cfn, "sub")["Sub"] == arn  # updated in place
+    expected = snapshot["subscription-2"]
+    expected["Attributes"].pop("SubscriptionPrincipal")
+    like(expected, sns.get_subscription_attributes(SubscriptionArn=arn))
+
+
+def test_sns_fifo_topics(hw: Headwater, cfn: Any) -> None:
+    cfn.create_stack(
+        StackName="fifo",
+        TemplateBody=json.dumps(
+            {
+                "Resources": {
+                    "Topic": {
+                        "Type": "AWS::SNS::Topic",
+                        "Properties": {
+                            "TopicName": "orders.fifo",
+                            "FifoTopic": True,
+                            "ContentBasedDeduplication": True,
+                        },
+                    }
+                },
+                "Outputs": {"Arn": {"Value": {"Ref": "Topic"}}},
+            }
+        ),
+    )
+    attributes = hw.client("sns").get_topic_attributes(TopicArn=outputs(cfn, "fifo")["Arn"])
+    expected = recorded("test_sns_topic_fifo_with_deduplication")["get-topic-attrs"]
+    for key in ("FifoTopic", "ContentBasedDeduplication", "TopicArn", "Owner"):
+        like(expected["Attributes"][key], attributes["Attributes"][key])
+    failed = recorded("test_sns_topic_fifo_without_suffix_fails")["describe-stack"]
+    stack_id = cfn.create_stack(
+        StackName="nofifo",
+        TemplateBody=json.dumps(
+            {
+                "Parameters": {"TopicName": {"Type": "String"}},
+                "Resources": {
+                    "Topic": {
+                        "Type": "AWS::SNS::Topic",
+                        "Properties": {"TopicName": {"Ref": "TopicName"}, "FifoTopic": True},
+                    }
+                },
+            }
+        ),
+        Parameters=[{"ParameterKey": "TopicName", "ParameterValue": "no-suffix"}],
+    )["StackId"]
+    described = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+    failed.pop("LastUpdatedTime")  # recorded through a change set; this stack was never updated
+    like(failed, described)
+
+
+def test_list_events_after_deployment(cfn: Any) -> None:
+    snapshot = recorded("test_list_events_after_deployment")["events"]
+    created = cfn.create_change_set(
+        StackName="events",
+        ChangeSetName="c",
+        ChangeSetType="CREATE",
+        TemplateBody=json.dumps(
+            {
+                "Resources": {
+                    "topic123": {
+                        "Type": "AWS::SNS::Topic",
+                        "Properties": {"TopicName": "topic-name"},
+                    }
+                }
+            }
+        ),
+    )
+    cfn.execute_change_set(ChangeSetName=created["Id"])
+    events = cfn.describe_stack_events(StackName="events")["StackEvents"]
+    oldest_first = list(reversed(events))
+    for event in oldest_first:
+        if "ResourceProperties" in event:
+            event["ResourceProperties"] = json.loads(event["ResourceProperties"])
+    like(snapshot["StackEvents"], oldest_first)

@@ -513,3 +513,59 @@ def test_nested_stacks_read_their_template_url(
     hw.client("cloudformation").delete_stack(StackName="parent")
     assert stack_of(hw, child_id)["StackStatus"] == "DELETE_COMPLETE"
     assert hw.sqs.list_queues().get("QueueUrls", []) == []
+
+
+def test_sns_topic_subscription_and_policy(hw: Headwater) -> None:
+    document: dict[str, Any] = {
+        "Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "orders"}},
+            "Inbox": {"Type": "AWS::SQS::Queue"},
+            "Sub": {
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {
+                    "TopicArn": {"Ref": "Topic"},
+                    "Protocol": "sqs",
+                    "Endpoint": {"Fn::GetAtt": ["Inbox", "Arn"]},
+                    "RawMessageDelivery": True,
+                },
+            },
+            "Policy": {
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {
+                    "Topics": [{"Ref": "Topic"}],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sns:Publish",
+                                "Resource": {"Ref": "Topic"},
+                            }
+                        ],
+                    },
+                },
+            },
+        },
+        "Outputs": {
+            "Arn": {"Value": {"Ref": "Topic"}},
+            "Name": {"Value": {"Fn::GetAtt": ["Topic", "TopicName"]}},
+        },
+    }
+    assert deploy(hw, "sns", document) == "CREATE_COMPLETE"
+    out = outputs_of(hw, "sns")
+    sns = hw.client("sns")
+    attributes = sns.get_topic_attributes(TopicArn=out["Arn"])["Attributes"]
+    assert attributes["DisplayName"] == "orders"
+    assert "events.amazonaws.com" in attributes["Policy"]
+    assert out["Arn"].endswith(":" + out["Name"])
+    sns.publish(TopicArn=out["Arn"], Message="hello")
+    inbox = physical_ids(hw, "sns")["Inbox"]
+    received = hw.sqs.receive_message(QueueUrl=inbox).get("Messages", [])
+    assert [m["Body"] for m in received] == ["hello"]  # raw delivery
+    document["Resources"]["Topic"]["Properties"]["DisplayName"] = "renamed"
+    assert deploy(hw, "sns", document) == "UPDATE_COMPLETE"
+    attributes = sns.get_topic_attributes(TopicArn=out["Arn"])["Attributes"]
+    assert attributes["DisplayName"] == "renamed"
+    hw.client("cloudformation").delete_stack(StackName="sns")
+    assert sns.list_topics()["Topics"] == []
