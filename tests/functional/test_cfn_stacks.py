@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -569,3 +570,45 @@ def test_sns_topic_subscription_and_policy(hw: Headwater) -> None:
     assert attributes["DisplayName"] == "renamed"
     hw.client("cloudformation").delete_stack(StackName="sns")
     assert sns.list_topics()["Topics"] == []
+
+
+def test_retain_resources_after_a_failed_delete(hw: Headwater) -> None:
+    producer = {
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {"Url": {"Value": {"Ref": "Q"}, "Export": {"Name": "kept"}}},
+    }
+    consumer = {
+        "Resources": {
+            "P": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Type": "String", "Value": {"Fn::ImportValue": "kept"}},
+            }
+        }
+    }
+    deploy(hw, "producer", producer)
+    deploy(hw, "consumer", consumer)
+    cfn = hw.client("cloudformation")
+    with pytest.raises(ClientError, match="RetainResources can only be specified"):
+        cfn.delete_stack(StackName="producer", RetainResources=["Q"])
+    url = outputs_of(hw, "producer")["Url"]
+    stack_id = stack_of(hw, "producer")["StackId"]
+    cfn.delete_stack(StackName="producer")  # the export is in use: DELETE_FAILED
+    assert stack_of(hw, "producer")["StackStatus"] == "DELETE_FAILED"
+    cfn.delete_stack(StackName="consumer")
+    cfn.delete_stack(StackName="producer", RetainResources=["Q"])
+    assert stack_of(hw, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    assert url in hw.sqs.list_queues().get("QueueUrls", [])  # retained
+    assert ("Q", "DELETE_SKIPPED") in events_of(hw, stack_id)
+
+
+def test_an_operation_cut_short_by_a_stop_is_failed_on_restart(tmp_path: Path) -> None:
+    with Headwater(data_dir=tmp_path) as first:
+        deploy(first, "cut", {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}})
+        service: Any = first.service("cloudformation")
+        record = service.store.find_live_stack("000000000000", "us-east-1", "cut")
+        record.status = "UPDATE_IN_PROGRESS"  # as if the process died mid-update
+        service.store.put_stack(record)
+    with Headwater(data_dir=tmp_path) as second:
+        stack = stack_of(second, "cut")
+        assert stack["StackStatus"] == "UPDATE_FAILED"
+        assert stack["StackStatusReason"] == "headwater stopped while the operation was running"

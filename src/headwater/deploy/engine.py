@@ -488,8 +488,8 @@ class StackRun:
 
     # -- delete ----------------------------------------------------------------------------
 
-    def delete(self) -> bool:
-        """Delete every resource of the stack; returns whether the stack is gone."""
+    def delete(self, retain: frozenset[str] = frozenset()) -> bool:
+        """Delete every resource of the stack but ``retain``; returns whether it is gone."""
         self.stack_event("DELETE_IN_PROGRESS", "User Initiated")
         for name, (owner, _) in self.store.exports(self.stack.account, self.stack.region).items():
             user = self.importer_of(name) if owner == self.stack.stack_id else None
@@ -499,7 +499,10 @@ class StackRun:
                 )
                 return False
         with self._lock:
-            records = dict(self.state)
+            records = {
+                lid: replace(r, deletion_policy="Retain") if lid in retain else r
+                for lid, r in self.state.items()
+            }
         failures = self._delete_set(records, self._old_graph(records))
         if failures:
             self.stack_event("DELETE_FAILED", self._delete_reason(failures))

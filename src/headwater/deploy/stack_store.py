@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from headwater.deploy.records import (
     ChangeSetRecord,
     EventRecord,
@@ -117,6 +115,14 @@ class StackStore:
         rows = self.db.conn.execute(
             "SELECT body FROM cfn_stacks WHERE account = ? AND region = ? ORDER BY created DESC",
             (account, region),
+        ).fetchall()
+        return [from_json(StackRecord, row[0]) for row in rows]
+
+    def stacks_in_progress(self) -> list[StackRecord]:
+        """Stacks of every account and region whose last operation has not finished."""
+        rows = self.db.conn.execute(
+            "SELECT body FROM cfn_stacks WHERE status LIKE ? AND status <> ?",
+            ("%_IN_PROGRESS", "REVIEW_IN_PROGRESS"),
         ).fetchall()
         return [from_json(StackRecord, row[0]) for row in rows]
 
@@ -242,7 +248,3 @@ class StackStore:
 
     def transaction(self) -> Any:
         return self.db.transaction()
-
-
-def dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()

@@ -76,14 +76,12 @@ class CloudFormationService(Service):
 
     def _interrupted_operations(self) -> None:
         """Stacks left in progress by a previous process failed; say so instead of hanging."""
-        for account_region in {(self.env.account, self.env.region)}:
-            for stack in self.store.list_stacks(*account_region):
-                if stack.status.endswith("_IN_PROGRESS") and stack.status != "REVIEW_IN_PROGRESS":
-                    stack.status = stack.status.replace("_IN_PROGRESS", "_FAILED")
-                    if stack.status == "UPDATE_COMPLETE_CLEANUP_FAILED":
-                        stack.status = "UPDATE_COMPLETE"
-                    stack.status_reason = "headwater stopped while the operation was running"
-                    self.store.put_stack(stack)
+        for stack in self.store.stacks_in_progress():
+            stack.status = stack.status.replace("_IN_PROGRESS", "_FAILED")
+            if stack.status == "UPDATE_COMPLETE_CLEANUP_FAILED":
+                stack.status = "UPDATE_COMPLETE"
+            stack.status_reason = "headwater stopped while the operation was running"
+            self.store.put_stack(stack)
 
     def service_available(self, name: str) -> bool:
         try:
@@ -385,11 +383,17 @@ class CloudFormationService(Service):
                 ).stack_event("DELETE_COMPLETE")
                 self.store.delete_change_sets(stack.stack_id)
                 return {}
+            retain = frozenset(params.get("RetainResources") or [])
+            if retain and stack.status != "DELETE_FAILED":
+                raise validation_error(
+                    f"Invalid operation on stack [{stack.stack_id}]. RetainResources can only be "
+                    "specified when a stack is in the DELETE_FAILED state"
+                )
             stack.status = "DELETE_IN_PROGRESS"
             self.store.put_stack(stack)
 
         def delete(run: StackRun) -> None:
-            if run.delete():
+            if run.delete(retain):
                 self.store.delete_change_sets(stack.stack_id)
 
         self.run(stack, delete)
