@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import shutil
 import signal
 import statistics
@@ -334,6 +335,69 @@ def direct_delete(c: Any, made: dict[str, Any]) -> None:
         c["sqs"].delete_queue(QueueUrl=url)
 
 
+def watch_round_trip(rounds: int) -> None:
+    """`headwater deploy --watch`: from saving a handler to the new code answering an Invoke."""
+    data = Path(tempfile.mkdtemp(prefix="hw-bench-watch-"))
+    process, endpoint = start_server(data)
+    folder = template_with(10).parent
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from headwater.cli.main import main; main()",
+            "deploy",
+            str(folder / "template.yaml"),
+            "--stack-name",
+            "watched",
+            "--watch",
+            "--endpoint-url",
+            endpoint,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={
+            **os.environ,
+            "COLUMNS": "200",
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+    )
+    try:
+        assert watcher.stdout is not None
+        for line in watcher.stdout:
+            if "Ctrl-C stops" in line:
+                break
+        c = clients(endpoint)
+        outputs = c["cloudformation"].describe_stacks(StackName="watched")["Stacks"][0]["Outputs"]
+        name = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "ProcessStreamFnName")
+        handler = folder / "src" / "stream_app.py"
+        printed, live = [], []
+        for index in range(rounds + 1):
+            started = time.perf_counter()
+            handler.write_text(f"def handler(event, context):\n    return {index}\n")
+            for line in watcher.stdout:
+                if f"updated code of {name}" in line:
+                    break
+            noticed = time.perf_counter() - started
+            while True:  # the first Invoke after the update starts a fresh worker
+                answer = c["lambda"].invoke(FunctionName=name, Payload=b"{}")
+                if json.loads(answer["Payload"].read()) == index:
+                    break
+            if index:
+                printed.append(noticed)
+                live.append(time.perf_counter() - started)
+        print("headwater deploy --watch (server, SQLite): save a handler file ->")
+        report("code redeployed (watcher prints it)", printed)
+        report("new code answers an Invoke", live)
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=30)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -342,6 +406,8 @@ def main() -> None:
     embedded(args.rounds)
     print()
     over_the_wire(args.rounds)
+    print()
+    watch_round_trip(args.rounds)
 
 
 if __name__ == "__main__":
