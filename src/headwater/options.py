@@ -17,6 +17,7 @@ from headwater.runtime.logs import DEFAULT_RETENTION_BYTES
 from headwater.runtime.pool import DEFAULT_IDLE_TIMEOUT
 
 FunctionMode = Literal["process", "inline"]
+PythonClient = Literal["worker", "awslambdaric"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,8 +34,19 @@ class HeadwaterOptions:
     function_idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     #: Bytes of log lines kept per function (``headwater logs``).
     function_log_retention_bytes: int = DEFAULT_RETENTION_BYTES
-    #: Interpreter per runtime (``{"python3.12": "/usr/bin/python3.12"}``).
+    #: Interpreter per runtime (``{"python3.12": "/usr/bin/python3.12"}``); by default a
+    #: matching ``pythonX.Y`` found on PATH, pyenv or uv, else headwater's own.
     function_interpreters: dict[str, str] = field(default_factory=dict)
+    #: How Python functions run: "worker" (headwater's fast worker) or "awslambdaric"
+    #: (AWS's runtime interface client through the Runtime API: exact AWS behaviour).
+    function_python_runtime_client: PythonClient = "worker"
+    #: The node executable for nodejs functions (``None``: ``node`` on PATH).
+    function_node: str | None = None
+    #: An installed aws-lambda-ric package directory to run nodejs functions with
+    #: (``None``: headwater's own bootstrap, which behaves the same and needs no build).
+    function_node_runtime_client: str | None = None
+    #: The esbuild executable for TypeScript code directories (``None``: searched).
+    function_esbuild: str | None = None
 
     # ---- Kinesis ----
     #: Open shards per account and region (AWS's default quota is far lower; a local

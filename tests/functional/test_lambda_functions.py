@@ -139,7 +139,14 @@ def test_duplicate_name(hw: Headwater) -> None:
             "AWS Lambda functions. We recommend you use a supported runtime while creating or "
             "updating functions.",
         ),
-        ({"Runtime": "nodejs22.x"}, "InvalidParameterValueException", None),
+        ({"Runtime": "java21"}, "InvalidParameterValueException", None),
+        (
+            {"PackageType": "Image", "Code": {"ImageUri": "1.dkr.ecr.us-east-1.amazonaws.com/f"}},
+            "InvalidParameterValueException",
+            "Container image functions (PackageType Image) cannot run here: headwater runs "
+            "functions without a container engine (no Docker). Deploy the function as a .zip "
+            "package (PackageType Zip) with a python, nodejs or provided runtime.",
+        ),
         (
             {"Handler": "bad handler"},
             "ValidationException",

@@ -92,7 +92,11 @@ def not_json(event, context):
 
 
 def which(event, context):
-    return {"exe": sys.executable, "orjson": "orjson" in sys.modules, "event": event}
+    import importlib.util
+    found = {name: importlib.util.find_spec(name) is not None
+             for name in ("orjson", "uvicorn", "headwater", "pydantic", "boto3", "botocore")}
+    return {"exe": sys.executable, "version": "%d.%d" % sys.version_info[:2],
+            "orjson": "orjson" in sys.modules, "importable": found, "event": event}
 
 
 def spew(event, context):
@@ -658,23 +662,63 @@ def test_cancelled_async_invocation_releases_its_worker(hw: Headwater, code_dir:
 def test_runtime_interpreter_mapping_and_stdlib_json_fallback(
     code_dir: Path, tmp_path: Path
 ) -> None:
-    # A wrapper "interpreter" on which orjson cannot be imported: the worker falls back to json.
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "orjson.py").write_text("raise ImportError('blocked for this test')\n")
-    wrapper = tmp_path / "python-no-orjson"
-    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH={blocker} exec {sys.executable} "$@"\n')
+    # A configured "interpreter" that is not headwater's: the worker cannot load headwater's
+    # orjson there and falls back to the stdlib json, with the same error shapes.
+    wrapper = tmp_path / "python-wrapper"
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
     wrapper.chmod(0o755)
     with Headwater.in_memory(function_interpreters={"python3.10": str(wrapper)}) as hw:
         make(hw, code_dir, "old", "handlers.which", runtime="python3.10")
-        make(hw, code_dir, "new", "handlers.which", runtime="python3.12")
         old = orjson.loads(hw.lambda_.invoke_function("old", b'{"k": [1, 2]}').payload)
-        new = orjson.loads(hw.lambda_.invoke_function("new", b'{"k": [1, 2]}').payload)
-        assert old == {"exe": sys.executable, "orjson": False, "event": {"k": [1, 2]}}
-        assert new["orjson"] is True
+        assert old["exe"] == sys.executable and old["event"] == {"k": [1, 2]}
         make(hw, code_dir, "old_fail", "handlers.not_json", runtime="python3.10")
         failed = orjson.loads(hw.lambda_.invoke_function("old_fail", b"{}").payload)
         assert failed["errorType"] == "Runtime.MarshalError"
+
+
+def test_python_runs_on_the_runtimes_version_when_installed(hw: Headwater, code_dir: Path) -> None:
+    from headwater.runtime.python_runtime import find_interpreter
+
+    make(hw, code_dir, "v312", "handlers.which", runtime="python3.12")
+    body = orjson.loads(hw.lambda_.invoke_function("v312", b"{}").payload)
+    logs = hw.lambda_.function_logs("v312")
+    if find_interpreter("3.12") is not None:
+        assert body["version"] == "3.12"
+        assert "INIT_START Runtime Version: python:3.12.headwater\t" in logs
+    else:  # the host's Python, and INIT_START says so
+        assert body["version"] == "{}.{}".format(*sys.version_info[:2])
+        assert "(runs on Python 3." in logs and "no Python 3.12 found" in logs
+
+
+def test_function_imports_only_its_code_layers_and_bundled_boto3(
+    hw: Headwater, code_dir: Path, tmp_path: Path
+) -> None:
+    make(hw, code_dir, "paths", "handlers.which", runtime="python3.11")
+    body = orjson.loads(hw.lambda_.invoke_function("paths", b"{}").payload)
+    assert body["importable"] == {
+        "orjson": False,
+        "uvicorn": False,
+        "headwater": False,
+        "pydantic": False,
+        "boto3": True,
+        "botocore": True,
+    }
+    assert body["orjson"] is False  # the worker's private orjson is not in sys.modules
+    code = tmp_path / "needs"
+    code.mkdir()
+    (code / "app.py").write_text("import uvicorn\n\ndef handler(event, context):\n    return 1\n")
+    make(hw, code, "needs_uvicorn", "app.handler")
+    assert error_of(hw.lambda_.invoke_function("needs_uvicorn", b"{}")) == {
+        "errorMessage": "Unable to import module 'app': No module named 'uvicorn'",
+        "errorType": "Runtime.ImportModuleError",
+        "requestId": "",
+        "stackTrace": [],
+    }
+    (code / "uses_boto3.py").write_text(
+        "import boto3\n\ndef handler(event, context):\n    return boto3.__version__\n"
+    )
+    make(hw, code, "boto", "uses_boto3.handler")
+    assert hw.lambda_.invoke_function("boto", b"{}").status == "ok"
 
 
 def test_workers_exit_when_headwater_dies(code_dir: Path, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from headwater.runtime import worker
-from headwater.runtime.environment import FrameReader, encode_frame
 from headwater.runtime.invocation import exit_reason
+from headwater.runtime.python_worker import FrameReader, encode_frame
 
 
 def test_encode_result_follows_lambda_json_rules() -> None:

@@ -27,6 +27,7 @@ from headwater.core.clock import Clock
 from headwater.core.ids import request_id as new_request_id
 from headwater.runtime import limits, logs
 from headwater.runtime.environment import INIT_TIMEOUT, Frame, FunctionSpec, WaitEnd, Worker
+from headwater.runtime.families import EntrypointError
 from headwater.runtime.pool import Reservation, Throttle, WorkerPools
 
 Status = Literal["ok", "function_error", "throttled", "service_error"]
@@ -144,6 +145,12 @@ def sandbox_error(error_type: str, rid: str, detail: str) -> bytes:
     )
 
 
+def init_error_frame(worker: Worker) -> Frame:
+    """The answer to every invoke of an environment whose init failed: the init error as
+    the runtime reported it (no request id), without running anything."""
+    return Frame({"ok": False, "mem": worker.peak_mb}, orjson.dumps(worker.init_error))
+
+
 class FunctionRuntime:
     """Runs invocations on warm worker processes and records their logs."""
 
@@ -160,6 +167,8 @@ class FunctionRuntime:
             got = self.pools.acquire(spec)
         except OSError as error:
             return start_failed(error, rid)
+        except EntrypointError as error:
+            return self._entrypoint_failed(spec, request, rid, error)
         if isinstance(got, Throttle):
             return throttled(got, rid)
         worker = got
@@ -173,8 +182,11 @@ class FunctionRuntime:
                         worker, request, rid, end=end, duration_ms=0.0, init_log=init_log
                     )
             started = time.perf_counter()
-            sent = worker.send(self._header(spec, worker, request, rid), request.payload)
-            end = worker.wait_frame(float(spec.timeout)) if sent else "eof"
+            if worker.init_error is not None:
+                end = init_error_frame(worker)
+            else:
+                sent = worker.send(self._header(spec, worker, request, rid), request.payload)
+                end = worker.wait_frame(float(spec.timeout)) if sent else "eof"
             duration_ms = (time.perf_counter() - started) * 1000.0
         except BaseException:
             self._abandon(worker)
@@ -231,6 +243,8 @@ class FunctionRuntime:
                 raise
             except OSError as error:
                 return start_failed(error, rid)
+            except EntrypointError as error:
+                return self._entrypoint_failed(spec, request, rid, error)
         else:
             worker = got
         try:
@@ -243,8 +257,11 @@ class FunctionRuntime:
                         worker, request, rid, end=end, duration_ms=0.0, init_log=init_log
                     )
             started = time.perf_counter()
-            sent = worker.send(self._header(spec, worker, request, rid), request.payload)
-            end = await worker.wait_frame_async(float(spec.timeout)) if sent else "eof"
+            if worker.init_error is not None:
+                end = init_error_frame(worker)
+            else:
+                sent = worker.send(self._header(spec, worker, request, rid), request.payload)
+                end = await worker.wait_frame_async(float(spec.timeout)) if sent else "eof"
             duration_ms = (time.perf_counter() - started) * 1000.0
         except BaseException:
             self._abandon(worker)
@@ -287,7 +304,35 @@ class FunctionRuntime:
         elif end == "timeout":
             worker.kill("init-timeout")
         spec = worker.spec
-        return logs.init_start_line(spec.runtime, spec.region) + worker.read_new_log()
+        return (
+            logs.init_start_line(spec.runtime, spec.region, worker.runtime_note)
+            + worker.read_new_log()
+        )
+
+    def _entrypoint_failed(
+        self, spec: FunctionSpec, request: InvocationRequest, rid: str, error: EntrypointError
+    ) -> InvocationResult:
+        """The environment could not even start its runtime (no bootstrap...)."""
+        text = "".join(
+            (
+                logs.init_start_line(spec.runtime, spec.region),
+                f"{error.body['errorType']}: {error.body['errorMessage']}\n",
+                logs.start_line(rid, "$LATEST"),
+                logs.end_line(rid),
+                logs.report_line(
+                    rid,
+                    duration_ms=0.0,
+                    memory_size=spec.memory_size,
+                    max_memory_used=0,
+                    status="error",
+                    error_type=error.body["errorType"],
+                ),
+            )
+        )
+        self.logs.append(spec.key, text)
+        return result_of_run(
+            False, orjson.dumps(error.body), rid, text, log_tail=request.log_tail, duration_ms=0.0
+        )
 
     def _finish(
         self,
@@ -328,9 +373,8 @@ class FunctionRuntime:
             status = "timeout"
         else:
             returncode = worker.exit_status(2.0)
-            # The kernel's record of the process's peak (wait4): a fast allocation can pass
-            # the limit between two RSS polls, and the REPORT line shows by how much.
-            worker.peak_mb = max(worker.peak_mb, worker.process.peak_rss_mb or 0)
+            # peak_mb: the worker's own reports and the RSS polls while it ran (wait4's
+            # ru_maxrss would count the forked copy of headwater before exec).
             if worker.killed_for == "oom" or (
                 returncode != 0 and worker.peak_mb >= spec.memory_size
             ):

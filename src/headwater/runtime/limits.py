@@ -19,8 +19,8 @@ and kills it when that passes ``MemorySize``. headwater enforces it three ways:
    ``MemorySize``: a handler that grows past the limit (but within the headroom of rule
    1) and keeps running is stopped within one interval.
 
-An environment killed or failed for memory is reported as ``Runtime.OutOfMemory`` with
-the peak RSS the kernel recorded for it (``wait4``), so the overshoot is visible in REPORT.
+An environment killed or failed for memory is reported as ``Runtime.OutOfMemory``, with
+the highest RSS seen (its own report, or the polls) as REPORT's *Max Memory Used*.
 """
 
 from __future__ import annotations
@@ -61,3 +61,16 @@ def current_rss_mb(pid: int) -> float | None:
 def is_over_limit(rss_mb: float | None, memory_size_mb: int) -> bool:
     """Whether an RSS reading breaks the function's memory size."""
     return rss_mb is not None and rss_mb > memory_size_mb
+
+
+def peak_rss_mb(pid: int) -> int | None:
+    """Peak resident set size (``VmHWM``) of a live process in MB, or ``None``."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            data = status.read()
+    except OSError:
+        return None
+    start = data.find(b"VmHWM:")
+    if start < 0:
+        return None
+    return int(data[start + 6 : data.find(b"kB", start)]) // 1024

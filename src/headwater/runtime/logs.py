@@ -23,9 +23,21 @@ DEFAULT_RETENTION_BYTES = 10 * 1024 * 1024
 TAIL_BYTES = 4096
 
 
-def init_start_line(runtime: str, region: str) -> str:
-    """The line Lambda logs when an execution environment starts its init phase."""
-    version = runtime.replace("python", "python:") + ".headwater"
+def init_start_line(runtime: str, region: str, note: str = "") -> str:
+    """The line Lambda logs when an execution environment starts its init phase.
+
+    ``note`` says what really runs when it is not what the runtime asks for (a missing
+    interpreter), appended after the version as ``(note)``.
+    """
+    if runtime.startswith("provided."):
+        version = "provided:" + runtime.removeprefix("provided.")
+    elif runtime.startswith("nodejs"):
+        version = "nodejs:" + runtime.removeprefix("nodejs").removesuffix(".x")
+    else:
+        version = runtime.replace("python", "python:")
+    version += ".headwater"
+    if note.startswith("runs on"):
+        version += f" ({note})"
     return (
         f"INIT_START Runtime Version: {version}\t"
         f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:headwater-{runtime}\n"

@@ -1,6 +1,8 @@
 """Execution environments: warm worker processes, pooled per function.
 
-Workers (``headwater.runtime.environment``) are pooled per function. ``WorkerPools`` keeps,
+Workers (any ``headwater.runtime.environment.Worker``: Python workers, Runtime API
+environments; ``headwater.runtime.families.launch`` starts the right one) are pooled per
+function. ``WorkerPools`` keeps,
 per function, a stack of idle workers (the most recently used is reused first, so a
 steady trickle keeps one environment warm) and:
 
@@ -16,16 +18,15 @@ Function time (timeouts, durations) is real time: handlers run in real processes
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from headwater.runtime import limits
-from headwater.runtime.environment import FunctionSpec, Worker, spawn_worker
+from headwater.runtime.environment import FunctionSpec, Worker
+from headwater.runtime.families import LaunchSettings, launch
 
 #: Default seconds an idle worker is kept warm.
 DEFAULT_IDLE_TIMEOUT = 300.0
@@ -72,16 +73,16 @@ class WorkerPools:
         *,
         max_workers: int | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-        python: str | None = None,
         interpreters: dict[str, str] | None = None,
         endpoint_url: Callable[[], str | None] | None = None,
+        settings: LaunchSettings | None = None,
     ) -> None:
         self.max_workers = max_workers or default_max_workers()
         self.idle_timeout = idle_timeout
-        self.python = python or sys.executable
-        #: Runtime name -> Python executable; runtimes not listed use ``python``.
-        self.interpreters = dict(interpreters or {})
-        self._endpoint_url = endpoint_url or (lambda: None)
+        self.settings = settings or LaunchSettings(
+            interpreters=dict(interpreters or {}),
+            endpoint_url=endpoint_url or (lambda: None),
+        )
         self._lock = threading.Lock()
         self._pools: dict[str, FunctionPool] = {}
         self._live = 0
@@ -138,11 +139,7 @@ class WorkerPools:
         """Start the worker process of a reservation (blocks for the ``Popen``)."""
         pool = reservation.pool
         try:
-            worker = spawn_worker(
-                reservation.spec,
-                python=self.interpreters.get(reservation.spec.runtime, self.python),
-                endpoint_url=self._endpoint_url(),
-            )
+            worker = launch(reservation.spec, self.settings)
         except BaseException:
             with self._lock:
                 pool.starting -= 1
@@ -241,13 +238,11 @@ class WorkerPools:
             return [w.pid for w in [*pool.idle, *pool.busy]]
 
     def _stop_later(self, workers: list[Worker]) -> None:
-        # Closing the request pipe makes an idle worker exit by itself; the housekeeper
-        # reaps it and SIGKILLs it if it lingers. Called with the lock held.
+        # An idle worker asked to stop exits by itself; the housekeeper reaps it and
+        # SIGKILLs it if it lingers. Called with the lock held.
         deadline = time.monotonic() + 2.0
         for worker in workers:
-            with contextlib.suppress(OSError):
-                os.close(worker.request_fd)
-            worker.request_fd = -1
+            worker.stop()
             self._dying.append((worker, deadline))
         if workers:
             self._wake.set()
@@ -270,6 +265,8 @@ class WorkerPools:
                 busy = [w for p in self._pools.values() for w in p.busy]
             for worker in busy:
                 rss = limits.current_rss_mb(worker.pid)
+                if rss is not None and rss > worker.peak_mb:
+                    worker.peak_mb = int(rss)
                 if limits.is_over_limit(rss, worker.spec.memory_size):
                     worker.kill("oom")
             now = time.monotonic()
@@ -323,10 +320,7 @@ class WorkerPools:
             self._live = 0
         self._wake.set()
         for worker in workers:
-            if worker.request_fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(worker.request_fd)
-                worker.request_fd = -1
+            worker.stop()
             if worker.busy:
                 worker.kill()
         deadline = time.monotonic() + 1.0

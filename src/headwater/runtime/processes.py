@@ -14,8 +14,9 @@ started by ``start_process``:
   mid-invocation, and ``kill`` reaches the whole tree (the session's process group).
 - **Memory bounded by the kernel**: ``RLIMIT_DATA`` (private writable memory) is set to
   the function's memory size plus ``limits.DATA_HEADROOM_MB``; see ``headwater.runtime.limits``.
-- **Reaped with ``wait4``**, which reports the peak resident memory the process ever had
-  (``ru_maxrss``), the honest *Max Memory Used* of an environment killed for memory.
+- **Reaped** by its own pid only (``waitid``/``waitpid``), after a last kill of its process
+  group while the leader is a zombie, so a bootstrap's children go with it. (``wait4``'s
+  ``ru_maxrss`` is not used: it counts the forked copy of headwater before exec.)
 """
 
 from __future__ import annotations
@@ -115,14 +116,12 @@ def _child_setup(parent: int, data_limit: int | None) -> Callable[[], None]:
 
 
 class EnvironmentProcess:
-    """A started environment process: poll, wait, kill its tree, and its peak memory."""
+    """A started environment process: poll, wait, kill its tree."""
 
     def __init__(self, popen: subprocess.Popen[bytes]) -> None:
         self._popen = popen
         self.pid = popen.pid
         self.returncode: int | None = None
-        #: Peak resident memory (MB) from ``wait4``, once reaped.
-        self.peak_rss_mb: int | None = None
         self._lock = threading.Lock()
         self._pidfd: int | None = None
         with contextlib.suppress(AttributeError, OSError):
@@ -173,12 +172,11 @@ class EnvironmentProcess:
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
         try:
-            _, status, usage = os.wait4(self.pid, 0)
+            _, status = os.waitpid(self.pid, 0)
         except ChildProcessError:
             self.returncode = -signal.SIGKILL
             return
         self.returncode = os.waitstatus_to_exitcode(status)
-        self.peak_rss_mb = int(usage.ru_maxrss // 1024)
         self._popen.returncode = self.returncode  # keeps Popen from warning at collection
         if self._pidfd is not None:
             os.close(self._pidfd)

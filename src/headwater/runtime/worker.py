@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 import struct
 import sys
@@ -33,12 +34,31 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-try:
-    import orjson as _orjson
-except ImportError:  # the worker runs on whatever interpreter the function uses
-    _orjson = None  # type: ignore[assignment]
 
-import json
+def _load_orjson() -> Any:
+    """orjson for speed: imported normally in headwater's process; in a worker (started
+    with ``-S``, no site-packages) loaded privately from the file headwater names, so that
+    it never lands in ``sys.modules`` for the function to import."""
+    try:
+        import orjson
+
+        return orjson
+    except ImportError:
+        pass
+    path = os.environ.pop("_HEADWATER_ORJSON", "")
+    if not path:
+        return None  # another interpreter than headwater's: the stdlib json
+    try:
+        spec = importlib.util.spec_from_file_location("orjson", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception:
+        return None
+    return module
+
+
+_orjson = _load_orjson()
 
 FRAME = struct.Struct("<II")
 
@@ -152,11 +172,12 @@ def encode_result(result: Any) -> bytes:
     """
     if _orjson is not None:
         try:
-            return _orjson.dumps(
+            encoded: bytes = _orjson.dumps(
                 result,
                 default=_decimal_default,
                 option=_orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS,
             )
+            return encoded
         except TypeError:
             pass  # stdlib json decides, and gives AWS's exact message
     try:
@@ -180,7 +201,8 @@ def decode_event(body: bytes) -> Any:
 
 def _dumps(value: Any) -> bytes:
     if _orjson is not None:
-        return _orjson.dumps(value)
+        encoded: bytes = _orjson.dumps(value)
+        return encoded
     return json.dumps(value).encode("utf-8")
 
 
@@ -290,9 +312,11 @@ def serve(request_fd: int, response_fd: int) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     # Started by path, Python put this directory first on sys.path; its module names
     # (code, logs, ...) must not shadow the standard library or the user's modules.
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    stdlib = [p for p in sys.path if os.path.abspath(p or ".") != here]
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
-    sys.path.insert(0, task_root)
+    # The function's code, its layers and the bundled boto3 (see python_runtime.py).
+    function_path = os.environ.pop("_HEADWATER_PATH", "")
+    sys.path[:] = [*(function_path.split(os.pathsep) if function_path else [task_root]), *stdlib]
     os.chdir(task_root)
     memory_limit_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "0"))
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]

@@ -51,12 +51,20 @@ from headwater.core.errors import validation_error
 from headwater.core.values import as_bytes
 from headwater.runtime import code as function_code
 from headwater.runtime.environment import FunctionSpec
+from headwater.runtime.python_runtime import warn_if_no_interpreter
+from headwater.runtime.typescript import prepare_code_directory
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.lambda_ import validation as check
 from headwater.services.lambda_.invoking import InvokeOperations
 from headwater.store.functions import FunctionRecord, FunctionStore, open_function_store
 
 DEFAULT_ROLE = "arn:aws:iam::{account}:role/headwater-function"
+
+IMAGE_UNSUPPORTED = (
+    "Container image functions (PackageType Image) cannot run here: headwater runs "
+    "functions without a container engine (no Docker). Deploy the function as a .zip "
+    "package (PackageType Zip) with a python, nodejs or provided runtime."
+)
 
 #: UpdateFunctionConfiguration parameters: the record field each sets and its validator,
 #: checked in this order (the first invalid one is the error reported).
@@ -218,17 +226,30 @@ class FunctionOperations(InvokeOperations):
         )
         return function_code.unpack_zip(data, target)
 
-    def _code(self, key: str, code: Any) -> function_code.CodeInfo:
+    def _code(
+        self, key: str, code: Any, handler: str = "", runtime: str = ""
+    ) -> function_code.CodeInfo:
         if not isinstance(code, dict):
             raise check.invalid_parameter("Code is required")
         if code.get("Directory") is not None:
-            return function_code.directory_code(code["Directory"])
+            directory = code["Directory"]
+            if runtime.startswith("nodejs"):  # a TypeScript entry point is built first
+                directory = prepare_code_directory(
+                    directory,
+                    handler,
+                    function_code.function_code_root(self.env.data_dir, key),
+                    runtime=runtime,
+                    esbuild=self.env.options.function_esbuild,
+                )
+            return function_code.directory_code(directory)
         if code.get("ZipFile") is not None:
             return self._unpack(key, code["ZipFile"])
-        if code.get("S3Bucket") or code.get("ImageUri"):
+        if code.get("ImageUri"):
+            raise check.invalid_parameter(IMAGE_UNSUPPORTED)
+        if code.get("S3Bucket"):
             raise check.invalid_parameter(
                 "headwater runs functions from zip bytes (Code={'ZipFile': ...}) or a local "
-                "directory (create_function_from_directory); S3 and image code are not supported"
+                "directory (create_function_from_directory); S3 code is not supported"
             )
         raise check.invalid_parameter("Please provide a source for function code.")
 
@@ -240,7 +261,7 @@ class FunctionOperations(InvokeOperations):
         if ref.qualifier is not None:
             raise check.invalid_parameter("Unsupported: function names cannot carry a qualifier")
         if params.get("PackageType", "Zip") != "Zip":
-            raise check.invalid_parameter("headwater runs Zip functions only (PackageType=Zip)")
+            raise check.invalid_parameter(IMAGE_UNSUPPORTED)
         role = check.check_role(params.get("Role"))
         if params.get("Runtime") is None or params.get("Handler") is None:
             raise check.invalid_parameter(
@@ -249,6 +270,8 @@ class FunctionOperations(InvokeOperations):
             )
         runtime = check.check_runtime(params["Runtime"])
         handler = check.check_handler(params["Handler"])
+        # A pythonX.Y with no matching interpreter here runs on headwater's: say so now.
+        warn_if_no_interpreter(runtime, self.env.options.function_interpreters)
         timeout = check.check_timeout(params.get("Timeout", check.DEFAULT_TIMEOUT))
         memory = check.check_memory(params.get("MemorySize", check.DEFAULT_MEMORY))
         environment = check.check_environment(params.get("Environment"))
@@ -258,7 +281,9 @@ class FunctionOperations(InvokeOperations):
                 raise check.user_error(
                     "ResourceConflictException", f"Function already exist: {ref.name}", 409
                 )
-            code = self._code(self._function_key(region, ref.name), params.get("Code"))
+            code = self._code(
+                self._function_key(region, ref.name), params.get("Code"), handler, runtime
+            )
             extra: dict[str, Any] = {}
             for key in ("Architectures", "EphemeralStorage", "TracingConfig", "Tags"):
                 if params.get(key) is not None:
@@ -395,7 +420,7 @@ class FunctionOperations(InvokeOperations):
                     function_code.check_zip(as_bytes(code_params["ZipFile"]))
                 return self._configuration(record)
             key = self._function_key(record.region, record.name)
-            code = self._code(key, code_params)
+            code = self._code(key, code_params, record.handler, record.runtime)
             updated = record.with_changes(
                 code_dir=code.directory,
                 code_sha256=code.sha256,

@@ -18,6 +18,7 @@ from headwater.core.errors import AwsError
 from headwater.core.ids import request_id as new_request_id
 from headwater.core.values import as_bytes
 from headwater.runtime.environment import FunctionSpec
+from headwater.runtime.families import LaunchSettings
 from headwater.runtime.inline import InlineRuntime
 from headwater.runtime.invocation import (
     EventInvocation,
@@ -59,6 +60,7 @@ class InvokeOperations(Service):
         super().__init__(*args, **kwargs)
         self._runtime: FunctionRuntime | InlineRuntime | None = None
         self._pools: WorkerPools | None = None
+        self._process: FunctionRuntime | None = None
         self._events: EventQueue | None = None
         self._runtime_lock = threading.Lock()
         self._runtime_closed = False
@@ -71,31 +73,51 @@ class InvokeOperations(Service):
         """Stop a function's idle workers (busy ones stop when they finish)."""
         if isinstance(self._runtime, InlineRuntime):
             self._runtime.drain(function_key)
-        elif self._pools is not None:
+        if self._pools is not None:
             self._pools.drain(function_key)
 
-    def _get_runtime(self) -> FunctionRuntime | InlineRuntime:
+    def _get_runtime(self, spec: FunctionSpec | None = None) -> FunctionRuntime | InlineRuntime:
+        """The runtime that runs ``spec``: inline mode runs Python handlers in process; other
+        runtimes (Node.js, provided) always run in their own processes."""
         runtime = self._runtime
-        if runtime is not None:
-            return runtime
-        with self._runtime_lock:
-            if self._runtime_closed:
-                raise RuntimeError("the Lambda service is closed")
-            if self._runtime is None:
-                options = self.env.options
-                if options.functions == "inline":
-                    self._runtime = InlineRuntime(
-                        self.function_logs_store, lambda: self.env.endpoint_url
-                    )
-                else:
-                    self._pools = WorkerPools(
-                        max_workers=options.function_workers,
-                        idle_timeout=options.function_idle_timeout,
-                        endpoint_url=lambda: self.env.endpoint_url,
-                        interpreters=options.function_interpreters,
-                    )
-                    self._runtime = FunctionRuntime(self._pools, self.function_logs_store)
-            return self._runtime
+        if runtime is None:
+            with self._runtime_lock:
+                if self._runtime_closed:
+                    raise RuntimeError("the Lambda service is closed")
+                if self._runtime is None:
+                    if self.env.options.functions == "inline":
+                        self._runtime = InlineRuntime(
+                            self.function_logs_store, lambda: self.env.endpoint_url
+                        )
+                    else:
+                        self._runtime = self._process_runtime()
+                runtime = self._runtime
+        if (
+            isinstance(runtime, InlineRuntime)
+            and spec is not None
+            and not spec.runtime.startswith("python")
+        ):
+            with self._runtime_lock:
+                return self._process_runtime()
+        return runtime
+
+    def _process_runtime(self) -> FunctionRuntime:
+        """Worker pools and the runtime over them (created once; lock held)."""
+        if self._process is None:
+            options = self.env.options
+            self._pools = WorkerPools(
+                max_workers=options.function_workers,
+                idle_timeout=options.function_idle_timeout,
+                settings=LaunchSettings(
+                    interpreters=dict(options.function_interpreters),
+                    endpoint_url=lambda: self.env.endpoint_url,
+                    node=options.function_node,
+                    node_runtime_client=options.function_node_runtime_client,
+                    python_runtime_client=options.function_python_runtime_client,
+                ),
+            )
+            self._process = FunctionRuntime(self._pools, self.function_logs_store)
+        return self._process
 
     @property
     def worker_pools(self) -> WorkerPools | None:
@@ -179,7 +201,7 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        return _check_response_size(self._get_runtime().invoke(spec, request))
+        return _check_response_size(self._get_runtime(spec).invoke(spec, request))
 
     async def invoke_async(
         self,
@@ -209,7 +231,7 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        return _check_response_size(await self._get_runtime().invoke_async(spec, request))
+        return _check_response_size(await self._get_runtime(spec).invoke_async(spec, request))
 
     def prewarm(self, function_ref: str, count: int = 1, *, region: str | None = None) -> int:
         """Start ``count`` warm execution environments now (like provisioned concurrency).
@@ -221,7 +243,7 @@ class InvokeOperations(Service):
         spec = self._cached_spec(home, parsed.name)
         if spec is None:
             raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
-        runtime = self._get_runtime()
+        runtime = self._get_runtime(spec)
         if isinstance(runtime, InlineRuntime):
             return 0
         return runtime.prewarm(spec, count)
@@ -247,7 +269,7 @@ class InvokeOperations(Service):
         if spec is None:
             return None  # deleted meanwhile: the event is dropped
         request = InvocationRequest(item.payload, spec.arn)
-        return self._get_runtime().invoke(spec, request)
+        return self._get_runtime(spec).invoke(spec, request)
 
     def wait_for_event_invocations(self, timeout: float = 10.0) -> bool:
         """Wait until no Event invocation is running or due; False on timeout."""

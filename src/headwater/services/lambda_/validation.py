@@ -10,8 +10,20 @@ import orjson
 
 from headwater.core.errors import AwsError, validation_error
 
-#: Runtimes headwater runs (every one on the local Python interpreter).
-SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
+#: Runtimes headwater runs (see ``headwater.runtime.families``): Python on a matching local
+#: interpreter, Node.js on the local node, custom runtimes from their ``bootstrap``.
+SUPPORTED_RUNTIMES = (
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "provided.al2",
+    "provided.al2023",
+)
 #: Runtimes Lambda refuses for new functions and updates.
 DEPRECATED_RUNTIMES = frozenset(
     {
@@ -133,7 +145,7 @@ def check_runtime(runtime: Any) -> str:
         )
     raise invalid_parameter(
         f"The runtime parameter of {runtime} is not supported by headwater: it runs "
-        f"{', '.join(SUPPORTED_RUNTIMES)} functions on the local Python interpreter."
+        f"{', '.join(SUPPORTED_RUNTIMES)} functions."
     )
 
 

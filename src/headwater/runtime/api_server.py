@@ -1,0 +1,289 @@
+"""The HTTP side of the Lambda Runtime API: one loopback listener per execution environment.
+
+All environments' listeners are served by one daemon thread running an asyncio loop
+(``RuntimeApiHost``). Requests are parsed with httptools (llhttp, the parser uvicorn
+uses) by a small protocol class: the API is a handful of fixed routes, and a framework
+would cost more per invocation than the whole exchange (the target is 0.5 ms p50).
+
+Who may talk to an environment's API: it listens on 127.0.0.1 only and refuses requests
+that a web page could send (any ``Origin`` or ``Sec-Fetch-*`` header, or a ``Host`` that is
+not a loopback name: DNS rebinding) and, on Linux, connections from another user's
+processes (the peer socket's owner in ``/proc/net/tcp``). Processes of the same user can
+reach it, as they could reach the function's processes anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httptools
+import orjson
+
+log = logging.getLogger("headwater.lambda")
+
+_REASONS = {
+    200: b"OK",
+    202: b"Accepted",
+    400: b"Bad Request",
+    403: b"Forbidden",
+    404: b"Not Found",
+    405: b"Method Not Allowed",
+    413: b"Request Entity Too Large",
+    500: b"Internal Server Error",
+}
+
+#: Largest request body the API reads (a response over the 6 MB limit is refused by the
+#: route; this only bounds what a misbehaving client can make us buffer).
+MAX_BODY = 16 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class ApiRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request and the connection to answer it on (possibly later: /next waits)."""
+
+    request: ApiRequest
+    _protocol: ApiProtocol
+    answered: bool = False
+
+    def respond(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        if self.answered:
+            return
+        self.answered = True
+        self._protocol.write_response(status, body, headers, content_type)
+
+    def respond_json(self, status: int, value: Any, headers: dict[str, str] | None = None) -> None:
+        self.respond(status, orjson.dumps(value), headers)
+
+    @property
+    def open(self) -> bool:
+        return not self._protocol.closed
+
+
+Handler = Callable[[Exchange], None]
+
+
+class ApiProtocol(asyncio.Protocol):
+    """HTTP/1.1 keep-alive server side of one connection, one request at a time."""
+
+    def __init__(self, handler: Handler, port: int) -> None:
+        self._handler = handler
+        self._port = port
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._size = 0
+        self._keep_alive = True
+        self.closed = False
+
+    # -- asyncio.Protocol -----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        if peer is not None and not _same_user(peer[1], self._port):
+            transport.close()
+            self.closed = True
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.write_response(400, b'{"errorMessage":"Malformed HTTP request"}', None)
+            self._close()
+
+    # -- httptools callbacks --------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._body = []
+        self._size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        self._size += len(body)
+        if self._size <= MAX_BODY:
+            self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        self._keep_alive = self._parser.should_keep_alive()
+        path = self._url.split(b"?", 1)[0].decode("latin-1")
+        method = self._parser.get_method().decode("latin-1")
+        request = ApiRequest(method, path, self._headers, b"".join(self._body))
+        exchange = Exchange(request, self)
+        refusal = _browser_refusal(self._headers, self._port)
+        if refusal is not None:
+            exchange.respond_json(403, {"errorMessage": refusal, "errorType": "Forbidden"})
+            return
+        if self._size > MAX_BODY:
+            exchange.respond_json(
+                413, {"errorMessage": "Request too large", "errorType": "RequestTooLarge"}
+            )
+            return
+        try:
+            self._handler(exchange)
+        except Exception:
+            log.exception("Runtime API request %s %s failed", method, path)
+            exchange.respond_json(500, {"errorMessage": "Internal error", "errorType": "Internal"})
+
+    # -- output ---------------------------------------------------------------------------
+
+    def write_response(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None,
+        content_type: str = "application/json",
+    ) -> None:
+        transport = self._transport
+        if transport is None or self.closed:
+            return
+        head = [
+            b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown")),
+            b"Content-Type: " + content_type.encode() + b"\r\n",
+            b"Content-Length: %d\r\n" % len(body),
+        ]
+        if headers:
+            for name, value in headers.items():
+                head.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+        if not self._keep_alive:
+            head.append(b"Connection: close\r\n")
+        head.append(b"\r\n")
+        transport.write(b"".join(head) + body)
+        if not self._keep_alive:
+            self._close()
+
+    def _close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        self.closed = True
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _browser_refusal(headers: dict[str, str], port: int) -> str | None:
+    """Why a request looks like it comes from a web page (None when it does not)."""
+    for name in ("origin", "sec-fetch-mode", "sec-fetch-site"):
+        if name in headers:
+            return f"The Runtime API does not accept browser requests ({name} header)"
+    host = headers.get("host")
+    if host is not None:
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name not in _LOOPBACK_HOSTS:
+            return f"The Runtime API only answers requests for 127.0.0.1:{port}"
+    return None
+
+
+def _same_user(peer_port: int, our_port: int) -> bool:
+    """Whether the connecting socket (127.0.0.1:peer_port) belongs to this user (Linux)."""
+    if sys.platform != "linux":
+        return True
+    wanted = f"0100007F:{peer_port:04X}"
+    ours = f"0100007F:{our_port:04X}"
+    try:
+        with open("/proc/net/tcp", encoding="ascii") as table:
+            next(table)
+            for line in table:
+                fields = line.split()
+                if fields[1] == wanted and fields[2] == ours:
+                    return int(fields[7]) == os.getuid()
+    except (OSError, ValueError, IndexError, StopIteration):
+        return True
+    return True  # not found (closed already): nothing to protect
+
+
+@dataclass(eq=False)
+class Listener:
+    """One environment's API endpoint."""
+
+    port: int
+    server: asyncio.Server
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+class RuntimeApiHost:
+    """The daemon thread and loop that serve every environment's Runtime API."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="headwater-runtime-api", daemon=True
+        )
+        self._thread.start()
+
+    def call(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run ``function(*args)`` on the API loop soon (from any thread)."""
+        self.loop.call_soon_threadsafe(function, *args)
+
+    def listen(self, handler: Handler) -> Listener:
+        """A new loopback listener on a free port whose requests go to ``handler``."""
+
+        async def open_listener() -> Listener:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            server = await self.loop.create_server(
+                lambda: ApiProtocol(handler, port), sock=sock, backlog=64
+            )
+            return Listener(port, server)
+
+        return asyncio.run_coroutine_threadsafe(open_listener(), self.loop).result(10.0)
+
+    def close_listener(self, listener: Listener) -> None:
+        self.call(listener.server.close)
+
+
+_HOST: RuntimeApiHost | None = None
+_HOST_LOCK = threading.Lock()
+
+
+def runtime_api_host() -> RuntimeApiHost:
+    """The process's Runtime API host (started on first use)."""
+    global _HOST
+    with _HOST_LOCK:
+        if _HOST is None:
+            _HOST = RuntimeApiHost()
+        return _HOST

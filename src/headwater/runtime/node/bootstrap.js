@@ -1,0 +1,321 @@
+// headwater's Node.js runtime interface client: a plain-JavaScript stand-in for AWS's
+// aws-lambda-ric (npm) that behaves the same way towards handlers and the Runtime API, so
+// nodejs functions run without a native build. What it reproduces, from aws-lambda-ric:
+// - handler loading: "dir/file.nested.fn"; file, .js (CommonJS, or ESM under a package.json
+//   with "type": "module"), .mjs, .cjs, then Node's own resolution; Runtime.ImportModuleError,
+//   Runtime.UserCodeSyntaxError, Runtime.HandlerNotFound, Runtime.MalformedHandlerName;
+// - async handlers (the promise's value), callback handlers (callback(err, result), with
+//   context.callbackWaitsForEmptyEventLoop), context.succeed/fail/done, a handler that never
+//   answers (null once the event loop is empty), context.getRemainingTimeInMillis();
+// - error payloads {errorType, errorMessage, trace}, console lines
+//   "<ISO time>\t<request id>\t<LEVEL>\t<message>" (newlines as \r), "Invoke Error" and
+//   "Uncaught Exception" log lines, exit codes 129/128 after an uncaught error/rejection.
+'use strict';
+
+const http = require('http');
+const fs = require('fs');
+const path = require('path');
+const util = require('util');
+
+const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+const AGENT = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const PREFIX = '/2018-06-01/runtime';
+let currentRequestId;
+
+function call(method, urlPath, body, headers) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: HOST, port: Number(PORT), method, path: PREFIX + urlPath, agent: AGENT, headers },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) })
+        );
+      }
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+// -- errors and logs ---------------------------------------------------------------------
+
+function runtimeError(name, message) {
+  const error = new Error(message);
+  error.name = `Runtime.${name}`;
+  return error;
+}
+
+function toRapidResponse(error) {
+  try {
+    if (util.types.isNativeError(error) || (error && typeof error.stack === 'string' && typeof error.name === 'string')) {
+      return {
+        errorType: error.name,
+        errorMessage: error.message,
+        trace: error.stack.split('\n'),
+      };
+    }
+    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+  } catch (_) {
+    return {
+      errorType: 'handled',
+      errorMessage:
+        'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+    };
+  }
+}
+
+function toFormatted(error) {
+  const value = error instanceof Error ? error : new Error(error);
+  const shown = Object.assign(
+    { errorType: value.name, errorMessage: value.message, code: value.code },
+    value,
+    typeof value.stack === 'string' ? { stack: value.stack.split('\n') } : {}
+  );
+  return '\t' + JSON.stringify(shown);
+}
+
+function patchConsole() {
+  const write = (level) => (message, ...params) => {
+    const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(message, ...params)}`;
+    process.stdout.write(line.replace(/\n/g, '\r') + '\n');
+  };
+  console.trace = write('TRACE');
+  console.debug = write('DEBUG');
+  console.info = write('INFO');
+  console.log = console.info;
+  console.warn = write('WARN');
+  console.error = write('ERROR');
+  console.fatal = write('FATAL');
+}
+
+function logError(what, error) {
+  console.error(what, toFormatted(error));
+}
+
+// -- loading the handler -----------------------------------------------------------------
+
+function hasTypeModule(folder) {
+  if (folder.endsWith('/node_modules')) return false;
+  const manifest = path.join(folder, 'package.json');
+  if (fs.existsSync(manifest)) {
+    try {
+      return JSON.parse(fs.readFileSync(manifest)).type === 'module';
+    } catch (_) {
+      return false;
+    }
+  }
+  if (folder === '/') return false;
+  return hasTypeModule(path.resolve(folder, '..'));
+}
+
+function tryRequire(file) {
+  return fs.existsSync(file) ? require(file) : undefined;
+}
+
+async function tryImport(file) {
+  return fs.existsSync(file) ? await import(file) : undefined;
+}
+
+async function loadModule(appRoot, moduleRoot, moduleName) {
+  const base = path.resolve(appRoot, moduleRoot, moduleName);
+  const extensionless = tryRequire(base);
+  if (extensionless) return extensionless;
+  const esm = fs.existsSync(base + '.js') && hasTypeModule(path.dirname(base + '.js'));
+  if (!esm) {
+    const loaded = tryRequire(base + '.js');
+    if (loaded) return loaded;
+  }
+  const loaded =
+    (esm && (await tryImport(base + '.js'))) || (await tryImport(base + '.mjs')) || tryRequire(base + '.cjs');
+  if (loaded) return loaded;
+  return require(require.resolve(moduleName, { paths: [appRoot, moduleRoot] }));
+}
+
+async function loadHandler(appRoot, fullHandler) {
+  if (fullHandler.includes('..')) {
+    throw runtimeError(
+      'MalformedHandlerName',
+      `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`
+    );
+  }
+  const moduleAndHandler = path.basename(fullHandler);
+  const moduleRoot = fullHandler.substring(0, fullHandler.indexOf(moduleAndHandler));
+  const match = moduleAndHandler.match(/^([^.]*)\.(.*)$/);
+  if (!match || match.length !== 3) throw runtimeError('MalformedHandlerName', 'Bad handler');
+  let userModule;
+  try {
+    userModule = await loadModule(appRoot, moduleRoot, match[1]);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw runtimeError('UserCodeSyntaxError', String(error));
+    if (error && error.code === 'MODULE_NOT_FOUND') throw runtimeError('ImportModuleError', String(error));
+    throw error;
+  }
+  const handler = match[2].split('.').reduce((nested, key) => nested && nested[key], userModule);
+  if (!handler) throw runtimeError('HandlerNotFound', `${fullHandler} is undefined or not exported`);
+  if (typeof handler !== 'function') throw runtimeError('HandlerNotFound', `${fullHandler} is not a function`);
+  return handler;
+}
+
+// -- the loop ----------------------------------------------------------------------------
+
+let beforeExit = () => {};
+process.on('beforeExit', () => beforeExit());
+
+function serialize(result) {
+  try {
+    return JSON.stringify(result === undefined ? null : result);
+  } catch (_) {
+    throw new Error('Unable to stringify response body');
+  }
+}
+
+function postError(id, error) {
+  logError('Invoke Error', error);
+  const body = toRapidResponse(error);
+  return call('POST', `/invocation/${encodeURIComponent(id)}/error`, JSON.stringify(body), {
+    'Content-Type': 'application/json',
+    'Lambda-Runtime-Function-Error-Type': body.errorType,
+  });
+}
+
+async function postResponse(id, result) {
+  let body;
+  try {
+    body = serialize(result);
+  } catch (error) {
+    return postError(id, error);
+  }
+  return call('POST', `/invocation/${encodeURIComponent(id)}/response`, body, {
+    'Content-Type': 'application/json',
+  });
+}
+
+function contextFor(headers, callbacks) {
+  const deadline = Number(headers['lambda-runtime-deadline-ms']);
+  const parse = (name, label) => {
+    const value = headers[name];
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value);
+    } catch (error) {
+      throw new Error(`Cannot parse ${label} as json: ${error.toString()}`);
+    }
+  };
+  return Object.assign(callbacks, {
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    clientContext: parse('lambda-runtime-client-context', 'ClientContext'),
+    identity: parse('lambda-runtime-cognito-identity', 'CognitoIdentity'),
+    invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+    awsRequestId: headers['lambda-runtime-aws-request-id'],
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  });
+}
+
+async function invokeOnce(handler) {
+  const { headers, body } = await call('GET', '/invocation/next');
+  const id = headers['lambda-runtime-aws-request-id'];
+  currentRequestId = id;
+  invoking = id;
+  if (headers['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = headers['lambda-runtime-trace-id'];
+  else delete process.env._X_AMZN_TRACE_ID;
+
+  let finished = false;
+  const finish = (error, result) => {
+    if (finished) {
+      console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
+      return;
+    }
+    finished = true;
+    invoking = undefined;
+    beforeExit = () => {};
+    const posted = error !== undefined && error !== null ? postError(id, error) : postResponse(id, result);
+    posted.then(() => setImmediate(() => invokeOnce(handler).catch(fatal)), fatal);
+  };
+  let waitForEmptyEventLoop = true;
+  const callback = (error, result) => {
+    if ((error !== undefined && error !== null) || !waitForEmptyEventLoop) {
+      finish(error, result);
+    } else {
+      beforeExit = () => setImmediate(() => finish(null, result));
+    }
+  };
+  const callbacks = {
+    get callbackWaitsForEmptyEventLoop() {
+      return waitForEmptyEventLoop;
+    },
+    set callbackWaitsForEmptyEventLoop(value) {
+      waitForEmptyEventLoop = value;
+    },
+    succeed: (result) => finish(null, result),
+    fail: (error) => finish(error === undefined || error === null ? 'handled' : error, null),
+    done: (error, result) => finish(error, result),
+  };
+  // A handler that neither answers nor returns a promise: null once the loop is empty.
+  beforeExit = () => finish(null, null);
+  try {
+    const context = contextFor(headers, callbacks);
+    const result = handler(JSON.parse(body.toString('utf8')), context, callback);
+    if (result && typeof result.then === 'function') {
+      result.then(callbacks.succeed, callbacks.fail).catch(callbacks.fail);
+    }
+  } catch (error) {
+    callback(error);
+  }
+}
+
+function fatal(error) {
+  process.stdout.write(`Unexpected Top Level Error: ${error}\n`);
+  process.exit(1);
+}
+
+// An uncaught error or rejection ends the environment: reported as the init error during
+// init, as the invocation's error during one, then exit (129 / 128), as aws-lambda-ric does.
+let invoking;
+async function reportFatal(error, code) {
+  const body = toRapidResponse(error);
+  const target = invoking === undefined ? '/init/error' : `/invocation/${encodeURIComponent(invoking)}/error`;
+  try {
+    await call('POST', target, JSON.stringify(body), {
+      'Content-Type': 'application/json',
+      'Lambda-Runtime-Function-Error-Type': body.errorType,
+    });
+  } finally {
+    process.exit(code);
+  }
+}
+
+async function main() {
+  patchConsole();
+  if (process.env._HEADWATER_WATCH_PARENT) {
+    // No parent-death signal on this platform: exit when headwater is gone.
+    const parent = Number(process.env._HEADWATER_WATCH_PARENT);
+    delete process.env._HEADWATER_WATCH_PARENT;
+    setInterval(() => process.ppid !== parent && process.exit(1), 1000).unref();
+  }
+  process.on('uncaughtException', (error) => {
+    logError('Uncaught Exception', error);
+    reportFatal(error, 129);
+  });
+  process.on('unhandledRejection', (reason) => {
+    const error = new Error(String(reason && reason.message !== undefined ? reason.message : reason));
+    error.name = 'Runtime.UnhandledPromiseRejection';
+    logError('Unhandled Promise Rejection', error);
+    reportFatal(error, 128);
+  });
+  globalThis.awslambda = globalThis.awslambda || {
+    streamifyResponse: (handler) => handler,
+  };
+  const handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER);
+  await invokeOnce(handler);
+}
+
+main().catch((error) => {
+  logError('Uncaught Exception', error);
+  reportFatal(error, 129);
+});
