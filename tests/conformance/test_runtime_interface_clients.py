@@ -158,5 +158,6 @@ def console_lines(hw: Headwater, name: str) -> list[str]:
         fields = line.split("\t")
         if len(fields) >= 4 and fields[2] in ("INFO", "WARN", "ERROR"):
             message = "\t".join(fields[3:]).split('"stack"')[0].split('"trace"')[0]
+            message = message.split("\\nRequire stack:")[0]  # names each client's file
             found.append(f"{fields[2]} {message}")
     return found

@@ -100,7 +100,9 @@ def test_sqs_failing_message_comes_back_and_reaches_the_dlq(
     url = sqs.create_queue(
         QueueName="OrderQueue",
         Attributes={
-            "VisibilityTimeout": "6",
+            # 1 s of real time at 60x: longer than a cold start, so a batch is settled
+            # before its messages could be received again
+            "VisibilityTimeout": "60",
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}),
         },
     )["QueueUrl"]

@@ -41,10 +41,15 @@ function call(method, urlPath, body, headers) {
 
 // -- errors and logs ---------------------------------------------------------------------
 
+// Named on the prototype, as aws-lambda-ric's classes are (so not copied into log JSON).
+const ERROR_CLASSES = {};
+for (const name of ['ImportModuleError', 'HandlerNotFound', 'MalformedHandlerName', 'UserCodeSyntaxError', 'UnhandledPromiseRejection']) {
+  ERROR_CLASSES[name] = class extends Error {};
+  ERROR_CLASSES[name].prototype.name = `Runtime.${name}`;
+}
+
 function runtimeError(name, message) {
-  const error = new Error(message);
-  error.name = `Runtime.${name}`;
-  return error;
+  return new ERROR_CLASSES[name](message);
 }
 
 function toRapidResponse(error) {
@@ -303,8 +308,7 @@ async function main() {
     reportFatal(error, 129);
   });
   process.on('unhandledRejection', (reason) => {
-    const error = new Error(String(reason && reason.message !== undefined ? reason.message : reason));
-    error.name = 'Runtime.UnhandledPromiseRejection';
+    const error = runtimeError('UnhandledPromiseRejection', String(reason && reason.message !== undefined ? reason.message : reason));
     logError('Unhandled Promise Rejection', error);
     reportFatal(error, 128);
   });
