@@ -173,14 +173,14 @@ def warm_rate(hw: Headwater, name: str, threads: int, n: int) -> tuple[float, li
 
 def async_rate(hw: Headwater, name: str, tasks: int, n: int) -> tuple[float, float]:
     """(invocations/s, CPU seconds per call) with ``tasks`` concurrent invoke_async on one loop."""
-    lam = hw.lambda_
+    service = hw.service("lambda")
     pids = pools_of(hw).worker_pids(name)
     per_task = n // tasks
 
     async def run() -> None:
         async def one() -> None:
             for _ in range(per_task):
-                result = await lam.invoke_async(name, PAYLOAD)
+                result = await service.invoke_async(name, PAYLOAD)
                 assert result.status == "ok", result
 
         await asyncio.gather(*(one() for _ in range(tasks)))

@@ -59,6 +59,22 @@ def hw() -> Iterator[Headwater]:
         yield app
 
 
+def queue_arn(sqs: Any, url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+def create_node_function(hw: Headwater, name: str, code: bytes, timeout: int) -> None:
+    hw.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="nodejs20.x",
+        Role="arn:aws:iam::000000000000:role/r",
+        Handler="index.handler",
+        Code={"ZipFile": code},
+        Timeout=timeout,
+    )
+
+
 def wait_for(condition: Any, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,19 +122,10 @@ def test_sqs_failing_message_comes_back_and_reaches_the_dlq(
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}),
         },
     )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    arn = queue_arn(sqs, url)
     code = built_zip(seed_source(tmp_path, "order-processor"), esbuild, tmp_path / "build")
+    create_node_function(hw, "OrderProcessor", code, timeout=1)
     lam = hw.client("lambda")
-    lam.create_function(
-        FunctionName="OrderProcessor",
-        Runtime="nodejs20.x",
-        Role="arn:aws:iam::000000000000:role/r",
-        Handler="index.handler",
-        Code={"ZipFile": code},
-        Timeout=1,
-    )
     lam.create_event_source_mapping(
         FunctionName="OrderProcessor",
         EventSourceArn=arn,
@@ -150,19 +157,10 @@ def test_kinesis_failing_record_is_retried_alone(
     ]
     sqs = hw.client("sqs")
     failed_url = sqs.create_queue(QueueName="FailedRecords")["QueueUrl"]
-    failed_arn = sqs.get_queue_attributes(QueueUrl=failed_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    failed_arn = queue_arn(sqs, failed_url)
     code = built_zip(seed_source(tmp_path, "high-priority"), esbuild, tmp_path / "build")
+    create_node_function(hw, "HighPriorityProcessor", code, timeout=5)
     lam = hw.client("lambda")
-    lam.create_function(
-        FunctionName="HighPriorityProcessor",
-        Runtime="nodejs20.x",
-        Role="arn:aws:iam::000000000000:role/r",
-        Handler="index.handler",
-        Code={"ZipFile": code},
-        Timeout=5,
-    )
     sequence = []
     for click in (
         {"eventType": "CLICK", "priority": 5, "n": 1},

@@ -24,7 +24,6 @@ Everything here runs on the API host's loop; callers on other threads reach it t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
 import time
@@ -55,6 +54,8 @@ MAX_RESPONSE_BYTES = 6_291_556
 INVOCATION = "/2018-06-01/runtime/invocation/"
 NEXT = "/2018-06-01/runtime/invocation/next"
 INIT_ERROR = "/2018-06-01/runtime/init/error"
+#: Seconds extensions have between SHUTDOWN and the kill (AWS: up to 2,000 ms).
+SHUTDOWN_GRACE = 2.0
 
 
 class Mailbox:
@@ -215,10 +216,18 @@ class RuntimeApiEnvironment(Worker):
 
     def _shutdown(self) -> None:
         if self.extensions is not None and self.extensions.shutdown():
-            # Extensions have until the reaper's grace period ends; the runtime stops now.
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, 9)
+            # As on AWS: extensions get SHUTDOWN and up to 2 s to exit; then everything
+            # is killed (the reaper's grace period ends at about the same time).
+            self._kill_when_extensions_exit(time.monotonic() + SHUTDOWN_GRACE)
             return
+        self.process.kill()
+
+    def _kill_when_extensions_exit(self, deadline: float) -> None:
+        assert self.extensions is not None
+        if self.extensions.running() and time.monotonic() < deadline:
+            self.host.loop.call_later(0.02, self._kill_when_extensions_exit, deadline)
+            return
+        self.extensions.close()
         self.process.kill()
 
     def _deliver(self, invocation: Invocation) -> None:

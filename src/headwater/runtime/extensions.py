@@ -213,9 +213,14 @@ class ExtensionRegistry:
         for destination in self.destinations:
             self.host.loop.create_task(_post(destination, body))
 
+    def running(self) -> bool:
+        """Whether an extension process is still alive."""
+        return any(process.poll() is None for process in self.processes)
+
     def close(self) -> None:
         for process in self.processes:
             process.kill()
+            process.wait(0.5)
 
 
 def _now() -> str:

@@ -105,28 +105,11 @@ def _launch_python(spec: FunctionSpec, settings: LaunchSettings) -> Worker:
 
 
 def _python_note(runtime: str, python: str, warning: str | None) -> str:
-    version = _interpreter_version(python)
+    version = python_runtime.interpreter_version(python)
     wanted = python_runtime.runtime_version(runtime)
     if warning is not None or (version and wanted and not version.startswith(wanted + ".")):
         return f"runs on Python {version or '?'} ({python}): no Python {wanted} found"
     return f"Python {version}" if version else ""
-
-
-@cache
-def _interpreter_version(python: str) -> str:
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
-        return ".".join(map(str, sys.version_info[:3]))
-    try:
-        done = subprocess.run(
-            [python, "-S", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout.strip()
 
 
 @cache

@@ -109,18 +109,25 @@ def orjson_extension(python: str) -> str | None:
 
 
 @functools.cache
-def _version_of(executable: str) -> str | None:
+def interpreter_version(executable: str) -> str:
+    """``"3.12.1"`` for a Python executable ("" if it does not run)."""
+    if os.path.realpath(executable) == os.path.realpath(sys.executable):
+        return ".".join(map(str, sys.version_info[:3]))
     try:
         done = subprocess.run(
-            [executable, "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            [executable, "-S", "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
             capture_output=True,
             text=True,
             timeout=10,
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _version_of(executable: str) -> str:
+    return ".".join(interpreter_version(executable).split(".")[:2])
 
 
 def _candidates(version: str) -> list[str]:
