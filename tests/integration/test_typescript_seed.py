@@ -23,7 +23,7 @@ from tests.integration.runtime_api_fixtures import needs_node, node_tools
 
 pytestmark = [pytest.mark.integration, needs_node]
 
-SEED = DATA / "typescript"
+SEED = DATA / "apps" / "seed003-cdk" / "lambda"  # the seed app, as users bring it
 PACKAGE_JSON = '{"name": "seed003-lambda", "private": true}\n'
 
 
