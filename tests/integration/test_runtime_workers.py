@@ -914,3 +914,21 @@ def test_prewarm_starts_environments_ahead(hw: Headwater, code_dir: Path) -> Non
     make(hw, code_dir, "broken_warm", "broken.handler")
     assert hw.service("lambda").prewarm("broken_warm", 2) == 0
     assert "Runtime.ImportModuleError" in hw.lambda_.function_logs("broken_warm")
+
+
+def test_missing_python_version_warns_at_create_and_in_init_start(
+    hw: Headwater, code_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from headwater.runtime import python_runtime
+
+    monkeypatch.setattr(python_runtime, "find_interpreter", lambda version: None)
+    with caplog.at_level("WARNING", logger="headwater.lambda"):
+        make(hw, code_dir, "old", "handlers.which", runtime="python3.9")
+    assert "no Python 3.9 found on this machine" in caplog.text
+    body = orjson.loads(hw.lambda_.invoke_function("old", b"{}").payload)
+    assert body["version"] == "{}.{}".format(*sys.version_info[:2])
+    host = ".".join(map(str, sys.version_info[:3]))
+    assert (
+        f"INIT_START Runtime Version: python:3.9.headwater (runs on Python {host} "
+        f"({sys.executable}): no Python 3.9 found)\t"
+    ) in hw.lambda_.function_logs("old")
