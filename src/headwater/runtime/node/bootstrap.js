@@ -12,31 +12,85 @@
 //   "Uncaught Exception" log lines, exit codes 129/128 after an uncaught error/rejection.
 'use strict';
 
-const http = require('http');
+const net = require('net');
 const fs = require('fs');
 const path = require('path');
 const util = require('util');
 
 const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
-const AGENT = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const PREFIX = '/2018-06-01/runtime';
 let currentRequestId;
 
+// A minimal HTTP/1.1 keep-alive client for the Runtime API (one request at a time, bodies
+// with Content-Length): Node's http module costs more per call than the whole exchange.
+// The socket is unref'd between calls so that an idle connection never keeps the event
+// loop alive (callbackWaitsForEmptyEventLoop relies on the loop emptying).
+class RuntimeApiClient {
+  constructor(host, port) {
+    this.host = host;
+    this.port = Number(port);
+    this.socket = null;
+    this.pending = null;
+    this.buffer = Buffer.alloc(0);
+  }
+
+  connect() {
+    const socket = net.createConnection({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.received(chunk));
+    const fail = (error) => {
+      if (this.socket === socket) this.socket = null;
+      const pending = this.pending;
+      this.pending = null;
+      if (pending) pending.reject(error || new Error('Runtime API connection closed'));
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail());
+    this.socket = socket;
+    this.buffer = Buffer.alloc(0);
+  }
+
+  request(method, urlPath, body, headers) {
+    if (this.socket === null) this.connect();
+    const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+    let head = `${method} ${urlPath} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\nContent-Length: ${payload.length}\r\n`;
+    for (const name in headers || {}) head += `${name}: ${headers[name]}\r\n`;
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.socket.ref();
+      this.socket.write(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), payload]));
+    });
+  }
+
+  received(chunk) {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    const end = this.buffer.indexOf('\r\n\r\n');
+    if (end < 0 || this.pending === null) return;
+    const lines = this.buffer.toString('latin1', 0, end).split('\r\n');
+    const headers = {};
+    for (let i = 1; i < lines.length; i++) {
+      const colon = lines[i].indexOf(':');
+      headers[lines[i].slice(0, colon).toLowerCase()] = lines[i].slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] || 0);
+    if (this.buffer.length < end + 4 + length) return;
+    const body = this.buffer.subarray(end + 4, end + 4 + length);
+    this.buffer = this.buffer.subarray(end + 4 + length);
+    const pending = this.pending;
+    this.pending = null;
+    this.socket.unref();
+    if (headers['connection'] === 'close') {
+      this.socket.destroy();
+      this.socket = null;
+    }
+    pending.resolve({ status: Number(lines[0].split(' ')[1]), headers, body });
+  }
+}
+
+const CLIENT = new RuntimeApiClient(HOST, PORT);
+
 function call(method, urlPath, body, headers) {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: HOST, port: Number(PORT), method, path: PREFIX + urlPath, agent: AGENT, headers },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) })
-        );
-      }
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+  return CLIENT.request(method, PREFIX + urlPath, body, headers);
 }
 
 // -- errors and logs ---------------------------------------------------------------------
