@@ -420,6 +420,36 @@ def test_stream_mappings_are_validated_and_shaped_for_streams(hw: Headwater, lam
     )
 
 
+def test_starting_position_timestamp_rules(hw: Headwater, lam: Any) -> None:
+    hw.client("kinesis").create_stream(StreamName="clicks", ShardCount=1)
+    create = lam.create_event_source_mapping
+    stamp = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for position in ("LATEST", "TRIM_HORIZON"):
+        assert error_of(
+            create,
+            FunctionName="worker",
+            EventSourceArn=STREAM_ARN,
+            StartingPosition=position,
+            StartingPositionTimestamp=stamp,
+        ) == invalid("Timestamp only valid with StartingPosition AT_TIMESTAMP")
+    code, _, status = error_of(
+        create,
+        FunctionName="worker",
+        EventSourceArn=STREAM_ARN,
+        StartingPosition="AT_TIMESTAMP",
+        StartingPositionTimestamp=-5,
+    )
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert lam.list_event_source_mappings()["EventSourceMappings"] == []
+    created = create(
+        FunctionName="worker",
+        EventSourceArn=STREAM_ARN,
+        StartingPosition="AT_TIMESTAMP",
+        StartingPositionTimestamp=stamp,
+    )
+    assert created["StartingPositionTimestamp"] == stamp
+
+
 # ----------------------------------------------------------------------------- persistence
 
 

@@ -206,6 +206,17 @@ def test_iterator_types(k: Any, clock: ManualClock) -> None:
     assert iterator(k, shard="1").startswith("AAAAAAAAAAE")
 
 
+def test_get_records_accepts_an_iterator_in_double_quotes(k: Any) -> None:
+    """AWS accepts an iterator pasted with its JSON quotes; so does headwater."""
+    k.put_record(StreamName="s", Data=b"q", PartitionKey="p", ExplicitHashKey="0")
+    quoted = '"' + iterator(k) + '"'
+    assert [r["Data"] for r in k.get_records(ShardIterator=quoted)["Records"]] == [b"q"]
+    assert error_of(k.get_records, ShardIterator='"' + iterator(k)) == (
+        "InvalidArgumentException",
+        "Invalid ShardIterator.",
+    )
+
+
 def test_get_shard_iterator_errors(k: Any, clock: ManualClock) -> None:
     seq = k.put_record(StreamName="s", Data=b"x", PartitionKey="p", ExplicitHashKey="0")[
         "SequenceNumber"

@@ -319,6 +319,13 @@ def validate_config(
                 f"Function timeout: {function_timeout} seconds"
             )
     else:
+        timestamp = config.get("StartingPositionTimestamp")
+        if timestamp is not None:
+            if config.get("StartingPosition") != "AT_TIMESTAMP":
+                raise invalid_parameter("Timestamp only valid with StartingPosition AT_TIMESTAMP")
+            if float(timestamp) < 0:
+                # AWS's exact text for this one is not recorded.
+                raise invalid_parameter("StartingPositionTimestamp must not be negative")
         if config.get("StartingPosition") == "AT_TIMESTAMP":
             if kind == "dynamodb":
                 raise invalid_parameter(f"Unsupported starting position for arn type: {source_arn}")

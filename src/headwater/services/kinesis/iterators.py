@@ -63,7 +63,13 @@ def invalid_iterator() -> AwsError:
 
 
 def decode_iterator(text: str) -> IteratorState:
-    """Parse and verify an iterator; raises ``InvalidArgumentException`` if it is not one."""
+    """Parse and verify an iterator; raises ``InvalidArgumentException`` if it is not one.
+
+    AWS accepts an iterator wrapped in double quotes (as copied from JSON output), so
+    headwater does too.
+    """
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        text = text[1:-1]
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):

@@ -12,6 +12,7 @@ from headwater.services.sqs.errors import (
     invalid_attribute_value,
     invalid_parameter,
     invalid_value,
+    sqs_error,
     unknown_attribute,
 )
 
@@ -50,6 +51,8 @@ COMPUTED = (
 #: Every name GetQueueAttributes knows.
 ALL_NAMES = frozenset({*FIFO_SETTABLE, *COMPUTED, "FifoQueue", "All"})
 _BOOLEANS = ("true", "false")
+#: FIFO-only attributes AWS rejects on a standard queue with their own text.
+_FIFO_ONLY_SCOPES = ("DeduplicationScope", "FifoThroughputLimit")
 MAX_REDRIVE_SOURCES = 10
 
 
@@ -113,6 +116,11 @@ def normalize_attributes(attributes: Mapping[str, Any], fifo: bool) -> dict[str,
     normalized: dict[str, str] = {}
     for name, raw in attributes.items():
         if name not in allowed:
+            if name in _FIFO_ONLY_SCOPES:
+                raise sqs_error(
+                    "InvalidAttributeName",
+                    f"You can specify the {name} only when FifoQueue is set to true.",
+                )
             raise unknown_attribute(name)
         value = str(raw)
         if name in INTEGER_ATTRIBUTES:

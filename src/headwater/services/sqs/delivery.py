@@ -156,6 +156,11 @@ class DeliveryMixin(QueueAccess):
                 ),
                 trace_header=m.trace_header,
                 dead_letter_source_arn=source_arn,
+                # Into a DLQ a message keeps its receive count and first receive time: its
+                # first DLQ receive shows one more than its last source receive (AWS-
+                # recorded). A move task back out starts them afresh.
+                receive_count=m.receive_count if source_arn is not None else 0,
+                first_receive_at=m.first_receive_at if source_arn is not None else None,
             )
             for i, m in enumerate(messages)
         ]

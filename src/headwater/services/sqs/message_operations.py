@@ -81,9 +81,12 @@ class MessageOperations(DeliveryMixin):
 
     # -- send -----------------------------------------------------------------------------
     def _validate_entry(
-        self, queue: ResolvedQueue, entry: Mapping[str, Any], ctx: RequestContext
+        self, queue: ResolvedQueue, entry: Mapping[str, Any], ctx: RequestContext, *, batch: bool
     ) -> tuple[NewMessage, str | None]:
-        """Validate one send; returns the message (no sequence number yet) and system MD5."""
+        """Validate one send; returns the message (no sequence number yet) and system MD5.
+
+        ``batch``: a SendMessageBatch entry, whose size error AWS words differently.
+        """
         settings = queue.settings
         body: str = entry["MessageBody"]
         check_body(body)
@@ -91,8 +94,9 @@ class MessageOperations(DeliveryMixin):
         attributes_size = check_message_attributes(raw_attributes)
         size = len(body.encode("utf-8")) + attributes_size
         if size > settings.maximum_message_size:
+            wording = "cannot be validated" if batch else "are invalid"
             raise invalid_parameter(
-                "One or more parameters are invalid. Reason: Message must be shorter than "
+                f"One or more parameters {wording}. Reason: Message must be shorter than "
                 f"{settings.maximum_message_size} bytes."
             )
         trace, system_md5 = _system_attributes_of(entry)
@@ -118,7 +122,9 @@ class MessageOperations(DeliveryMixin):
         delay_seconds = check_integer(
             delay, "DelaySeconds", 0, 900, "DelaySeconds must be >= 0 and <= 900."
         )
-        if delay_seconds is None:
+        if delay_seconds is None or settings.fifo:
+            # FIFO queues only take DelaySeconds=0 per message, and that 0 leaves the
+            # queue's own delay in force (AWS-recorded).
             delay_seconds = settings.delay_seconds
         encoded = None
         attributes_md5 = None
@@ -167,7 +173,9 @@ class MessageOperations(DeliveryMixin):
         seen: dict[tuple[str, str], NewMessage] = {}
         for entry in entries:
             try:
-                message, system_md5 = self._validate_entry(queue, entry, ctx)
+                message, system_md5 = self._validate_entry(
+                    queue, entry, ctx, batch=not raise_errors
+                )
             except AwsError as error:
                 if raise_errors:
                     raise
@@ -374,12 +382,30 @@ class MessageOperations(DeliveryMixin):
             raise receipt_handle_invalid(handle)
         return row_id, generation, message_id
 
+    def _deletable_key(self, queue: ResolvedQueue, handle: str, now: float) -> tuple[int, int, str]:
+        """The store key of the message ``handle`` deletes.
+
+        A standard queue deletes with any handle of the latest receive, even after its
+        visibility timeout lapsed; a stale one (received again since) deletes nothing yet
+        succeeds. A FIFO queue refuses a handle whose visibility timeout has lapsed, and
+        the message comes back (AWS-recorded).
+        """
+        key = self._receipt_key(queue, handle)
+        if queue.record.fifo:
+            message = self.store.get_message(queue.record, key[0])
+            if (
+                message is not None
+                and message.message_id == key[2]
+                and (message.receive_count != key[1] or message.visible_at <= now)
+            ):
+                raise invalid_value(handle, "ReceiptHandle", "The receipt handle has expired.")
+        return key
+
     @operation("DeleteMessage")
     def delete_message(self, params: Params, ctx: RequestContext) -> Result:
         with self.db.transaction():
             queue = self.resolve_url(params["QueueUrl"], ctx)
-            key = self._receipt_key(queue, params["ReceiptHandle"])
-            # A stale handle (message received again since) deletes nothing, yet succeeds.
+            key = self._deletable_key(queue, params["ReceiptHandle"], self.now())
             self.store.delete_received(queue.record, [key])
         return {}
 
@@ -390,8 +416,10 @@ class MessageOperations(DeliveryMixin):
             queue = self.resolve_url(params["QueueUrl"], ctx)
             check_batch(entries, "DeleteMessageBatchRequestEntry")
             keys: list[tuple[int, int, str]] = []
+            now = self.now()
             result = _each_entry(
-                entries, lambda entry: keys.append(self._receipt_key(queue, entry["ReceiptHandle"]))
+                entries,
+                lambda entry: keys.append(self._deletable_key(queue, entry["ReceiptHandle"], now)),
             )
             self.store.delete_received(queue.record, keys)
         return result
@@ -410,8 +438,8 @@ class MessageOperations(DeliveryMixin):
                 "ReceiptHandle",
                 "Message does not exist or is not available for visibility timeout change.",
             )
-        if message.visible_at <= now:
-            raise sqs_error("MessageNotInflight", "The message referred to isn't in flight.")
+        # A message whose visibility timeout lapsed, and that nobody received since, is
+        # hidden again: AWS answers 200 here (recorded), not MessageNotInflight.
         received_at = now if message.received_at is None else message.received_at
         if now + seconds - received_at > MAX_VISIBILITY_TIMEOUT:
             raise invalid_value(seconds, "VisibilityTimeout", _BEYOND_VISIBILITY_LIMIT)

@@ -105,12 +105,14 @@ class QueueOperations(QueueAccess):
         requested = dict(params.get("Attributes") or {})
         tags = {str(k): str(v) for k, v in (params.get("tags") or {}).items()}
         fifo_value = requested.pop("FifoQueue", None)
-        fifo_flag: bool | None = None
+        fifo = False
         if fifo_value is not None:
             if str(fifo_value).lower() not in ("true", "false"):
                 raise invalid_attribute_value("FifoQueue")
-            fifo_flag = str(fifo_value).lower() == "true"
-        fifo = fifo_flag is True
+            if str(fifo_value).lower() == "false":
+                # A standard queue does not know the attribute at all (AWS-recorded).
+                raise unknown_attribute("FifoQueue")
+            fifo = True
         check_queue_name(name, fifo)
         attributes = normalize_attributes(requested, fifo)
         _check_tags(tags)
@@ -121,9 +123,8 @@ class QueueOperations(QueueAccess):
             existing = self.store.get_queue(ctx.account, ctx.region, name)
             if existing is not None:
                 shown = effective_attributes(existing.attributes, existing.fifo)
-                if fifo_flag is not None:
-                    attributes["FifoQueue"] = "true" if fifo_flag else "false"
-                    shown.setdefault("FifoQueue", "false")
+                if fifo:
+                    attributes["FifoQueue"] = "true"
                 for key, value in attributes.items():
                     if shown.get(key, "") != value:
                         raise sqs_error(
@@ -203,8 +204,16 @@ class QueueOperations(QueueAccess):
         with self.db.transaction():
             queue = self.resolve_url(params["QueueUrl"], ctx)
             record = queue.record
-            if "FifoQueue" in requested:
-                raise unknown_attribute("FifoQueue")
+            fifo_value = requested.pop("FifoQueue", None)
+            if fifo_value is not None:
+                if not record.fifo:
+                    raise unknown_attribute("FifoQueue")
+                if str(fifo_value).lower() != "true":
+                    raise sqs_error(
+                        "InvalidAttributeValue",
+                        "Invalid value for the parameter FifoQueue. Reason: Modifying queue "
+                        "type is not supported.",
+                    )
             attributes = normalize_attributes(requested, record.fifo)
             self._check_redrive(attributes, record.fifo, queue.arn)
             updated = dataclasses.replace(record, attributes=dict(record.attributes))

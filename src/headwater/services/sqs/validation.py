@@ -231,10 +231,10 @@ def decode_attributes(encoded: str) -> dict[str, dict[str, Any]]:
 def select_attributes(
     attributes: dict[str, dict[str, Any]], names: Sequence[str] | None
 ) -> dict[str, dict[str, Any]]:
-    """MessageAttributeNames selection: ``All``, ``.*``, exact names and ``prefix.*``."""
+    """MessageAttributeNames selection: ``All``, ``.*``, ``*``, exact names and ``prefix.*``."""
     if not names:
         return {}
-    if "All" in names or ".*" in names:
+    if "All" in names or ".*" in names or "*" in names:
         return attributes
     chosen: dict[str, dict[str, Any]] = {}
     prefixes = tuple(n[:-1] for n in names if n.endswith(".*"))

@@ -60,6 +60,9 @@ class NewMessage:
     sequence_number: str | None = None
     trace_header: str | None = None
     dead_letter_source_arn: str | None = None
+    #: Receives so far: 0 for a new message; a message moved to a DLQ keeps its count.
+    receive_count: int = 0
+    first_receive_at: float | None = None
 
 
 @dataclass(slots=True)

@@ -108,8 +108,8 @@ _MESSAGE_COLUMNS = (
 _INSERT_MESSAGE = (
     "INSERT INTO sqs_messages (queue_id, visible_at, sent_at, message_id, body, md5_of_body,"
     " message_attributes, md5_of_message_attributes, sender_id, group_id, dedup_id,"
-    " sequence_number, trace_header, dead_letter_source_arn)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " sequence_number, trace_header, dead_letter_source_arn, receive_count, first_receive_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 #: Rows read per step when recomputing a FIFO group's state.
 _GROUP_SCAN_CHUNK = 64
@@ -148,6 +148,8 @@ def _message_params(queue_id: int, m: NewMessage) -> tuple[Any, ...]:
         m.sequence_number,
         m.trace_header,
         m.dead_letter_source_arn,
+        m.receive_count,
+        m.first_receive_at,
     )
 
 
