@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.session
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.asgi_boto import legacy_sqs_session
 from tests.conformance.server_process import ServerProcess, aws_cli, headwater_server
-from tests.unit.test_api_query import legacy_sqs_model
 
 pytestmark = pytest.mark.integration
 
@@ -49,13 +48,7 @@ def sqs(server: ServerProcess) -> Any:
 @pytest.fixture(scope="module")
 def legacy_sqs(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A botocore client that speaks the query protocol, as boto3 < 1.34.90 did."""
-    data_path = tmp_path_factory.mktemp("legacy-models")
-    model_dir = data_path / "sqs" / "2012-11-05"
-    model_dir.mkdir(parents=True)
-    legacy = legacy_sqs_model()
-    (model_dir / "service-2.json").write_text(json.dumps(legacy._service_description))
-    session = botocore.session.get_session()
-    session.get_component("data_loader").search_paths.insert(0, str(data_path))
+    session = legacy_sqs_session(tmp_path_factory.mktemp("legacy-models"))
     client = _client(server.endpoint, session)
     assert client.meta.service_model.protocol == "query"
     return client

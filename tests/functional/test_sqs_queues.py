@@ -412,5 +412,5 @@ def test_add_and_remove_permission(sqs) -> None:  # type: ignore[no-untyped-def]
     expect_error(
         lambda: sqs.remove_permission(QueueUrl=url, Label="send"),
         "InvalidParameterValue",
-        "Value send for parameter Label is invalid. Reason: can't find label on existing policy.",
+        "Value send for parameter Label is invalid. Reason: can't find label.",
     )

@@ -230,6 +230,10 @@ def parse_request(
     for required in shape.required_members:
         if required not in params:
             raise missing_parameter(service_name, "", required)
+    if dialect is SQS and operation == "ReceiveMessage" and "AttributeNames" in params:
+        # The query API predates MessageSystemAttributeNames: with AttributeNames given, it
+        # answers those alone (AWS-recorded).
+        params.pop("MessageSystemAttributeNames", None)
     validate_input(service_name, operation, params)
     return params
 
@@ -352,7 +356,22 @@ def success(
     return WireResponse(status, "".join(out).encode("utf-8"), "text/xml", headers)
 
 
+#: SQS's query API words some errors its own way (AWS-recorded).
+_SQS_QUERY_MESSAGES = {
+    "QueueDoesNotExist": "The specified queue does not exist for this wsdl version.",
+}
+
+
 def failure(error: AwsError, request_id: str, dialect: QueryDialect = SQS) -> WireResponse:
+    if dialect is SQS and error.code in _SQS_QUERY_MESSAGES:
+        error = AwsError(
+            error.code,
+            _SQS_QUERY_MESSAGES[error.code],
+            status=error.status,
+            sender_fault=error.sender_fault,
+            query_code=error.query_code,
+            headers=error.headers,
+        )
     return query_error(error, request_id=request_id, namespace=dialect.namespace)
 
 

@@ -157,6 +157,12 @@ def normalize_attributes(attributes: Mapping[str, Any], fifo: bool) -> dict[str,
             normalized[name] = value
         else:
             normalized[name] = value
+    if normalized.get("KmsMasterKeyId") and normalized.get("SqsManagedSseEnabled") == "true":
+        raise sqs_error(
+            "InvalidAttributeName",
+            "You can use one type of server-side encryption (SSE) at one time. You can either "
+            "enable KMS SSE or SQS SSE.",
+        )
     if (
         normalized.get("FifoThroughputLimit") == "perMessageGroupId"
         and normalized.get("DeduplicationScope") == "queue"

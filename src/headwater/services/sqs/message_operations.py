@@ -262,7 +262,7 @@ class MessageOperations(DeliveryMixin):
             successful, failed, stored = self._send_entries(queue, entries, ctx, raise_errors=False)
         if stored:
             self.notify((queue.arn,))
-        return {"Successful": successful, "Failed": failed}
+        return _batch_result(successful, failed)
 
     # -- receive --------------------------------------------------------------------------
     @operation("ReceiveMessage")
@@ -468,7 +468,7 @@ class MessageOperations(DeliveryMixin):
                     queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0), now
                 ),
             )
-        if result["Successful"]:
+        if result.get("Successful"):
             self.notify((queue.arn,))
         return result
 
@@ -514,7 +514,20 @@ def _each_entry(
             failed.append(_failure(entry["Id"], error))
             continue
         successful.append({"Id": entry["Id"]})
-    return {"Successful": successful, "Failed": failed}
+    return _batch_result(successful, failed)
+
+
+def _batch_result(
+    successful: list[dict[str, Any]], failed: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """A batch response; AWS leaves an empty list out (recorded), though the model says
+    both are required."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    if successful:
+        result["Successful"] = successful
+    if failed:
+        result["Failed"] = failed
+    return result
 
 
 def _failure(entry_id: str, error: AwsError) -> dict[str, Any]:

@@ -95,7 +95,7 @@ class PermissionOperations(QueueAccess):
             policy = self._policy(queue.record.attributes.get("Policy"), queue.arn)
             kept = [s for s in policy["Statement"] if s.get("Sid") != label]
             if len(kept) == len(policy["Statement"]):
-                raise invalid_value(label, "Label", "can't find label on existing policy.")
+                raise invalid_value(label, "Label", "can't find label.")
             policy["Statement"] = kept
             self._save_policy(queue.record, policy if kept else None)
         return {}
@@ -108,7 +108,7 @@ class PermissionOperations(QueueAccess):
             if isinstance(parsed["Statement"], dict):
                 parsed["Statement"] = [parsed["Statement"]]
             return parsed
-        return {"Version": "2012-10-17", "Id": f"{arn}/SQSDefaultPolicy", "Statement": []}
+        return {"Version": "2008-10-17", "Id": f"{arn}/SQSDefaultPolicy", "Statement": []}
 
     def _save_policy(self, record: QueueRecord, policy: dict[str, Any] | None) -> None:
         attributes = dict(record.attributes)

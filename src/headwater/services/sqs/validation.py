@@ -237,7 +237,8 @@ def select_attributes(
     if "All" in names or ".*" in names or "*" in names:
         return attributes
     chosen: dict[str, dict[str, Any]] = {}
-    prefixes = tuple(n[:-1] for n in names if n.endswith(".*"))
+    # "Hel.*" selects "Hello" and "Help.Me" (AWS-recorded): the prefix stops before ".*"
+    prefixes = tuple(n[:-2] for n in names if n.endswith(".*"))
     exact = set(names)
     for name, value in attributes.items():
         if name in exact or (prefixes and name.startswith(prefixes)):

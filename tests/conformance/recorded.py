@@ -1,0 +1,145 @@
+"""AWS-recorded responses (``tests/data/recorded/<service>.json``) and a matcher for them.
+
+A recording is a LocalStack snapshot of what real AWS answered (see ``tests/data/NOTICE``).
+Values that differ between runs were replaced by placeholders: ``<uuid:1>`` (numbered: the
+same number is the same value within one recording), ``<region>``, ``timestamp``, the account
+``111111111111``. ``differences(ours, recorded)`` compares a headwater response with the
+recording under those rules and lists every mismatch (empty: same shape, codes and texts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+
+from tests.conftest import DATA
+
+RECORDED = DATA / "recorded"
+ACCOUNT = "000000000000"
+#: Whole-value placeholders LocalStack's transformers leave without a number.
+_ANY_VALUE = {"timestamp", "date", "<datetime>", "<code-size>", "<timestamp>"}
+_PLACEHOLDER = re.compile(r"<([a-z0-9_-]+)(?::(\d+))?>")
+
+
+@cache
+def _entries(service: str) -> dict[str, dict[str, Any]]:
+    data = json.loads((RECORDED / f"{service}.json").read_text("utf-8"))
+    return {entry["test"].split("::", 1)[1]: entry["snapshot"] for entry in data}
+
+
+def recording(service: str, test: str) -> dict[str, Any]:
+    """The snapshot of ``test`` (``Class::test_name[param]`` or ``test_name``)."""
+    entries = _entries(service)
+    if test in entries:
+        return entries[test]
+    matches = [snapshot for name, snapshot in entries.items() if name.split("::")[-1] == test]
+    if len(matches) != 1:
+        raise KeyError(f"{len(matches)} recordings named {test!r} in {service}.json")
+    return matches[0]
+
+
+def recorded_tests(service: str) -> list[str]:
+    return sorted(_entries(service))
+
+
+class Matcher:
+    """Compares values with a recording, binding numbered placeholders as it goes."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+        self.bound: dict[str, str] = {}
+
+    def differences(self, ours: Any, recorded: Any, path: str = "$") -> list[str]:
+        if isinstance(recorded, dict):
+            return self._dict(ours, recorded, path)
+        if isinstance(recorded, list):
+            if not isinstance(ours, list) or len(ours) != len(recorded):
+                return [f"{path}: {_short(ours)} is not a list of {len(recorded)}"]
+            found: list[str] = []
+            for index, (mine, theirs) in enumerate(zip(ours, recorded, strict=True)):
+                found.extend(self.differences(mine, theirs, f"{path}[{index}]"))
+            return found
+        if isinstance(recorded, str):
+            return self._string(ours, recorded, path)
+        return [] if ours == recorded else [f"{path}: {_short(ours)} != {_short(recorded)}"]
+
+    def _dict(self, ours: Any, recorded: dict[str, Any], path: str) -> list[str]:
+        if isinstance(ours, str | bytes):
+            # the snapshot tool turned JSON text into objects
+            try:
+                ours = json.loads(ours)
+            except ValueError:
+                return [f"{path}: {_short(ours)} is not the recorded object"]
+        if not isinstance(ours, dict):
+            return [f"{path}: {_short(ours)} is not an object"]
+        if "HTTPStatusCode" in recorded and "HTTPHeaders" in recorded:  # ResponseMetadata
+            status = ours.get("HTTPStatusCode")
+            expected = recorded["HTTPStatusCode"]
+            return [] if status == expected else [f"{path}.HTTPStatusCode: {status} != {expected}"]
+        mine = {k: v for k, v in ours.items() if not (k == "Detail" and v is None)}
+        theirs = {k: v for k, v in recorded.items() if not (k == "Detail" and v is None)}
+        found: list[str] = []
+        if set(mine) != set(theirs):
+            extra, missing = sorted(set(mine) - set(theirs)), sorted(set(theirs) - set(mine))
+            found.append(f"{path}: keys differ: extra {extra}, missing {missing}")
+        for key in sorted(set(mine) & set(theirs)):
+            found.extend(self.differences(mine[key], theirs[key], f"{path}.{key}"))
+        return found
+
+    def _string(self, ours: Any, recorded: str, path: str) -> list[str]:
+        if isinstance(ours, bytes) and recorded.startswith("b'"):
+            return [] if repr(ours) == recorded else [f"{path}: {ours!r} != {recorded}"]
+        if recorded in _ANY_VALUE:
+            return [] if ours is not None else [f"{path}: missing"]
+        expected = self._normalize(recorded)
+        if not isinstance(ours, str):
+            ours = (
+                str(ours) if isinstance(ours, int | float) and not isinstance(ours, bool) else ours
+            )
+        if not isinstance(ours, str):
+            return [f"{path}: {_short(ours)} is not a string like {recorded!r}"]
+        if "<" not in expected:
+            return [] if ours == expected else [f"{path}: {ours!r} != {expected!r}"]
+        return self._pattern(ours, expected, path)
+
+    def _normalize(self, text: str) -> str:
+        return (
+            text.replace("111111111111", ACCOUNT)
+            .replace("arn:<partition>:", "arn:aws:")
+            .replace("<region>", self.region)
+        )
+
+    def _pattern(self, ours: str, expected: str, path: str) -> list[str]:
+        pattern: list[str] = []
+        names: list[str | None] = []
+        position = 0
+        for found in _PLACEHOLDER.finditer(expected):
+            pattern.append(re.escape(expected[position : found.start()]))
+            key = f"{found.group(1)}:{found.group(2)}" if found.group(2) else None
+            if key is not None and key in self.bound:
+                pattern.append(re.escape(self.bound[key]))
+            else:
+                pattern.append("(.+?)" if key is not None else ".+?")
+                if key is not None:
+                    names.append(key)
+            position = found.end()
+        pattern.append(re.escape(expected[position:]))
+        match = re.fullmatch("".join(pattern), ours, re.DOTALL)
+        if match is None:
+            return [f"{path}: {ours!r} does not match {expected!r}"]
+        for key, value in zip(names, match.groups(), strict=True):
+            if key is not None:
+                self.bound.setdefault(key, value)
+        return []
+
+
+def differences(ours: Any, recorded: Any, region: str = "us-east-1") -> list[str]:
+    """Every mismatch between ``ours`` and an AWS recording (see ``Matcher``)."""
+    return Matcher(region).differences(ours, recorded)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
