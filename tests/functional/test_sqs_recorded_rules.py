@@ -212,3 +212,17 @@ def test_oversize_batch_entry_gets_the_batch_wording(sqs: Any) -> None:
         "InvalidParameterValue",
         "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.",
     )
+
+
+def test_cloudformation_standard_queue_with_fifo_queue_false_deploys(hw: Headwater) -> None:
+    """SQS refuses FifoQueue=false, yet CloudFormation templates may say it: the provider
+    leaves it out, as CloudFormation does."""
+    template = {
+        "Resources": {
+            "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "std", "FifoQueue": False}}
+        }
+    }
+    cfn = hw.client("cloudformation")
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(template))
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert hw.client("sqs").get_queue_url(QueueName="std")["QueueUrl"].endswith("/std")

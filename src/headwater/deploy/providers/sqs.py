@@ -51,6 +51,9 @@ def _attributes(properties: dict[str, Any]) -> dict[str, str]:
         name: _attribute_text(name, value)
         for name, value in properties.items()
         if name not in _NOT_ATTRIBUTES
+        # SQS rejects FifoQueue=false ("Unknown Attribute FifoQueue."); CloudFormation
+        # accepts it on a standard queue and leaves it out.
+        and not (name == "FifoQueue" and not _is_fifo(properties))
     }
 
 
