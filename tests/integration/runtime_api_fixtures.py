@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import shutil
 import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,3 +199,20 @@ def node_tools() -> Path:
             + done.stderr[-3000:]
         )
     return root
+
+
+def invoke_together(invoke: Callable[[], Any], count: int) -> list[Any]:
+    """``count`` calls of ``invoke`` released at the same moment from as many threads."""
+    results: list[Any] = []
+    gate = threading.Barrier(count)
+
+    def call() -> None:
+        gate.wait()
+        results.append(invoke())
+
+    callers = [threading.Thread(target=call) for _ in range(count)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    return results

@@ -4,7 +4,6 @@ bootstrap, through every failure kind the Python worker tests cover, with AWS's 
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,12 @@ import orjson
 import pytest
 
 from headwater import Headwater
-from tests.integration.runtime_api_fixtures import needs_node, node_code, shell_code
+from tests.integration.runtime_api_fixtures import (
+    invoke_together,
+    needs_node,
+    node_code,
+    shell_code,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -227,18 +231,7 @@ def test_node_marshal_error(hw: Headwater, node_dir: Path) -> None:
 @needs_node
 def test_node_concurrency_and_throttle(hw: Headwater, node_dir: Path) -> None:
     node(hw, node_dir, "pool", "index.sleep", reserved_concurrency=2, timeout=5)
-    results: list[Any] = []
-    gate = threading.Barrier(3)
-
-    def call() -> None:
-        gate.wait()
-        results.append(hw.lambda_.invoke_function("pool", b'{"seconds": 0.6}'))
-
-    callers = [threading.Thread(target=call) for _ in range(3)]
-    for caller in callers:
-        caller.start()
-    for caller in callers:
-        caller.join()
+    results = invoke_together(lambda: hw.lambda_.invoke_function("pool", b'{"seconds": 0.6}'), 3)
     assert sorted(r.status for r in results) == ["ok", "ok", "throttled"]
 
 

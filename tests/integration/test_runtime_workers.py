@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from headwater import Headwater, ManualClock
+from tests.integration.runtime_api_fixtures import invoke_together
 
 pytestmark = pytest.mark.integration
 
@@ -442,18 +443,7 @@ def test_memory_overshoot_is_bounded(hw: Headwater, tmp_path: Path) -> None:
 
 def test_pool_grows_to_reserved_concurrency_then_throttles(hw: Headwater, code_dir: Path) -> None:
     make(hw, code_dir, "pool", "handlers.hold", reserved_concurrency=2)
-    results: list[object] = []
-    gate = threading.Barrier(3)
-
-    def call() -> None:
-        gate.wait()
-        results.append(hw.lambda_.invoke_function("pool", b'{"seconds": 1.0}'))
-
-    threads = [threading.Thread(target=call) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = invoke_together(lambda: hw.lambda_.invoke_function("pool", b'{"seconds": 1.0}'), 3)
     statuses = sorted(r.status for r in results)  # type: ignore[attr-defined]
     assert statuses == ["ok", "ok", "throttled"]
     throttled = next(r for r in results if r.status == "throttled")  # type: ignore[attr-defined]
