@@ -132,6 +132,35 @@ response, body = call("POST", "/register", json.dumps({{"events": ["INVOKE", "SH
 ident = response.getheader("Lambda-Extension-Identifier")
 out.write(json.dumps({{"registered": json.loads(body)}}) + "\\n")
 out.flush()
+
+# The Telemetry API: a local listener, subscribed the way AWS documents it.
+import http.server, threading
+telemetry = open(os.environ["TELEMETRY"], "a")
+
+class Sink(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        records = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        for record in records:
+            telemetry.write(json.dumps(record) + "\\n")
+        telemetry.flush()
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+sink = http.server.HTTPServer(("127.0.0.1", 0), Sink)
+threading.Thread(target=sink.serve_forever, daemon=True).start()
+subscription = {{"schemaVersion": "2022-12-13", "types": ["platform", "function"],
+                "destination": {{"protocol": "HTTP",
+                                "URI": f"http://sandbox.localdomain:{{sink.server_port}}"}}}}
+api = http.client.HTTPConnection(host, int(port))
+api.request("PUT", "/2022-07-01/telemetry", json.dumps(subscription),
+            {{"Lambda-Extension-Identifier": ident}})
+answer = api.getresponse()
+out.write(json.dumps({{"subscribed": answer.status}}) + "\\n")
+out.flush()
+answer.read()
 while True:
     response, body = call("GET", "/event/next", headers={{"Lambda-Extension-Identifier": ident}})
     event = json.loads(body)
@@ -165,6 +194,8 @@ def test_layer_extension_gets_invoke_and_shutdown(tmp_path: Path) -> None:
     (layer / "extensions" / "recorder").write_text(EXTENSION)
     (layer / "extensions" / "recorder").chmod(0o755)
     events = tmp_path / "events.jsonl"
+    telemetry = tmp_path / "telemetry.jsonl"
+    telemetry.write_text("")
     spec = FunctionSpec(
         name="withext",
         arn="arn:aws:lambda:us-east-1:000000000000:function:withext",
@@ -173,7 +204,7 @@ def test_layer_extension_gets_invoke_and_shutdown(tmp_path: Path) -> None:
         code_dir=str(code),
         timeout=5,
         memory_size=128,
-        environment={"EVENTS": str(events)},
+        environment={"EVENTS": str(events), "TELEMETRY": str(telemetry)},
         reserved_concurrency=None,
         revision="1",
         region="us-east-1",
@@ -185,6 +216,9 @@ def test_layer_extension_gets_invoke_and_shutdown(tmp_path: Path) -> None:
     try:
         results = [runtime.invoke(spec, InvocationRequest(b'{"n": 1}', spec.arn)) for _ in "ab"]
         assert [r.payload for r in results] == [b'{"n": 1}', b'{"n": 1}']
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and telemetry.read_text().count("runtimeDone") < 2:
+            time.sleep(0.02)
     finally:
         pools.drain("withext")  # idle: extensions get SHUTDOWN, then the environment stops
         deadline = time.monotonic() + 5
@@ -198,9 +232,15 @@ def test_layer_extension_gets_invoke_and_shutdown(tmp_path: Path) -> None:
         "handler": "h",
         "accountId": "000000000000",
     }
-    invokes = [line for line in lines[1:] if line["eventType"] == "INVOKE"]
+    assert lines[1] == {"subscribed": 200}
+    invokes = [line for line in lines[2:] if line["eventType"] == "INVOKE"]
     assert [event["requestId"] for event in invokes] == [r.request_id for r in results]
     assert invokes[0]["invokedFunctionArn"] == spec.arn
     assert invokes[0]["tracing"]["type"] == "X-Amzn-Trace-Id"
     assert lines[-1]["eventType"] == "SHUTDOWN"
     assert lines[-1]["shutdownReason"] == "spindown"
+    platform = read_notes(telemetry)
+    starts = [r for r in platform if r["type"] == "platform.start"]
+    assert [r["record"]["requestId"] for r in starts] == [r.request_id for r in results]
+    done = [r["record"] for r in platform if r["type"] == "platform.runtimeDone"]
+    assert done == [{"requestId": r.request_id, "status": "success"} for r in results]

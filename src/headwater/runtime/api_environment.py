@@ -332,7 +332,9 @@ class RuntimeApiEnvironment(Worker):
         peak = limits.peak_rss_mb(self.pid) or 0
         header = {"ok": kind == "response", "mem": peak, "oom": peak > self.spec.memory_size}
         if self.extensions is not None:
-            self.extensions.after_invoke(lambda: self.mailbox.put(Frame(header, body)))
+            self.extensions.after_invoke(
+                lambda: self.mailbox.put(Frame(header, body)), request_id, kind == "response"
+            )
         else:
             self.mailbox.put(Frame(header, body))
 

@@ -68,6 +68,7 @@ class ExtensionRegistry:
         self.destinations: list[str] = []
         self.on_ready: Callable[[], None] = lambda: None
         self._after: Callable[[], None] | None = None
+        self._done_record: dict[str, Any] = {}
         self._started_at = ""
 
     def start(self, commands: Sequence[str], env: dict[str, str], log_fd: int) -> None:
@@ -180,9 +181,10 @@ class ExtensionRegistry:
             if "INVOKE" in extension.events:
                 self._send(extension, event)
 
-    def after_invoke(self, done: Callable[[], None]) -> None:
+    def after_invoke(self, done: Callable[[], None], request_id: str, ok: bool) -> None:
         """Run ``done`` once every INVOKE subscriber waits for its next event."""
         self._after = done
+        self._done_record = {"requestId": request_id, "status": "success" if ok else "failure"}
         self._maybe_done()
 
     def _maybe_done(self) -> None:
@@ -191,7 +193,7 @@ class ExtensionRegistry:
         if any(ext.parked is None for ext in self.extensions.values() if "INVOKE" in ext.events):
             return
         done, self._after = self._after, None
-        self._publish("platform.runtimeDone", {"status": "success"})
+        self._publish("platform.runtimeDone", self._done_record)
         done()
 
     def shutdown(self) -> bool:
