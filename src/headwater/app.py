@@ -172,6 +172,11 @@ class Headwater:
         return self._default_client("sns")
 
     @property
+    def s3(self) -> ServiceClient:
+        """The S3 client of the default region (boto3's methods)."""
+        return self._default_client("s3")
+
+    @property
     def lambda_(self) -> LambdaClient:
         """The Lambda client of the default region: boto3's methods plus
         ``create_function_from_directory`` and friends."""

@@ -108,8 +108,10 @@ class ServiceClient:
                 "RetryAttempts": 0,
             },
         }
+        # restXml (S3) errors carry extra elements inside <Error>, where botocore puts them.
+        target = body if self.meta.service_model.protocol == "rest-xml" else response
         for key, value in error.fields.items():
-            response.setdefault(key, value)
+            target.setdefault(key, value)
         cls = self.exceptions.from_code(error.code)
         exc: ClientError = cls(response, operation_name)
         return exc

@@ -3,7 +3,10 @@ queue) and an S3 bucket; destinations headwater cannot deliver to are refused at
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +135,55 @@ def test_a_destination_no_mapping_delivers_to_is_refused_at_create(
         lam.update_event_source_mapping(
             UUID=uuid, DestinationConfig={"OnFailure": {"Destination": destination}}
         )
+
+
+def test_kinesis_poison_record_becomes_an_aws_shaped_s3_object(
+    hw: Headwater, tmp_path: Path, clock: ManualClock
+) -> None:
+    path = deploy(hw, tmp_path)
+    hw.s3.create_bucket(Bucket="failures")
+    uuid = poison_mapping(hw, "arn:aws:s3:::failures")
+    hw.start()
+    wait_processed(hw, uuid, clock, lambda: len(journal(path)) >= 1)
+    wait_processed(
+        hw,
+        uuid,
+        clock,
+        lambda: bool(hw.engine.metrics(uuid).OnFailureDestinationDeliveredEventCount),  # type: ignore[union-attr]
+    )
+    (listed,) = hw.s3.list_objects_v2(Bucket="failures")["Contents"]
+    key = listed["Key"]
+    moment = dt.datetime.fromtimestamp(clock.now(), dt.UTC)
+    prefix = f"aws/lambda/{uuid}/shardId-000000000000/{moment:%Y/%m/%d}/"
+    assert key.startswith(prefix)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d-[0-9a-f-]{36}", key[len(prefix) :]), key
+    record = json.loads(hw.s3.get_object(Bucket="failures", Key=key)["Body"].read())
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["KinesisBatchInfo"]["batchSize"] == 2
+    # S3 records also carry the invocation's payload, as a JSON string
+    payload = json.loads(record["payload"])
+    datas = [base64.b64decode(r["kinesis"]["data"]).decode() for r in payload["Records"]]
+    assert datas == ["a", "poison-1"]
+    assert set(record) == {
+        "requestContext",
+        "responseContext",
+        "version",
+        "timestamp",
+        "KinesisBatchInfo",
+        "payload",
+    }
+
+
+def test_a_missing_bucket_is_a_delivery_failure(
+    hw: Headwater, tmp_path: Path, clock: ManualClock
+) -> None:
+    deploy(hw, tmp_path)
+    uuid = poison_mapping(hw, "arn:aws:s3:::no-such-bucket")
+    hw.start()
+    wait_processed(
+        hw,
+        uuid,
+        clock,
+        lambda: bool(hw.engine.metrics(uuid).DestinationDeliveryFailures),  # type: ignore[union-attr]
+    )
+    assert hw.engine.metrics(uuid).DroppedEventCount == 2  # type: ignore[union-attr]

@@ -236,7 +236,16 @@ def may_wait(service_name: str, operation: str, params: dict[str, Any]) -> bool:
     if service_name == "sqs":
         return operation == "ReceiveMessage" and params.get("WaitTimeSeconds") != 0
     # CloudFormation calls run transforms and may wait for a stack operation to finish.
+    # S3 object data calls read or write files of up to gigabytes.
+    if service_name == "s3":
+        return operation in S3_DATA_OPERATIONS
     return service_name in ("lambda", "cloudformation")
+
+
+#: S3 operations that move object bytes (files on disk): off the event loop.
+S3_DATA_OPERATIONS = frozenset(
+    {"PutObject", "GetObject", "UploadPart", "CompleteMultipartUpload", "CopyObject"}
+)
 
 
 def _can_try_receive_now(service_name: str, operation: str, params: dict[str, Any]) -> bool:

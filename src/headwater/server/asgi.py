@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from headwater.api.http import WireRequest, WireResponse
+from headwater.api.rest_xml import RestXmlProtocol
 from headwater.api.router import Router
 from headwater.wiring import SERVICES
 
@@ -122,10 +123,10 @@ class HeadwaterApp:
 
 
 async def _send(send: Send, response: WireResponse) -> None:
-    headers = [
-        (b"content-type", response.content_type.encode("latin-1")),
-        (b"content-length", str(len(response.body)).encode("latin-1")),
-    ]
+    headers = [(b"content-type", response.content_type.encode("latin-1"))]
+    # A response may state its own length: S3's HEAD object answers the object's size.
+    if not any(name.lower() == "content-length" for name, _ in response.headers):
+        headers.append((b"content-length", str(len(response.body)).encode("latin-1")))
     headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers)
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
@@ -154,7 +155,7 @@ def create_app(
         service_names=SERVICES,
         # Protocols the router does not know by itself, tried in this order after awsJson
         # and awsQuery: rpc-v2-cbor (CloudWatch), restXml (S3).
-        protocols=[],
+        protocols=[RestXmlProtocol()],
     )
 
     async def startup(loop: asyncio.AbstractEventLoop) -> None:

@@ -1,0 +1,439 @@
+"""Object operations: Put, Get (ranges, conditions, header overrides), Head, Delete,
+DeleteObjects, Copy, tagging, and ``put_object_bytes`` for in-process writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
+
+from headwater.core.errors import AwsError
+from headwater.services.base import Params, RequestContext, Result, operation
+from headwater.services.s3.buckets import BucketOperations
+from headwater.services.s3.checksums import (
+    ALGORITHMS,
+    check_content_md5,
+    checksums_for,
+    etag_of,
+)
+from headwater.services.s3.errors import invalid_argument, no_such_key, s3_error
+from headwater.store.objects import ObjectRecord
+
+#: System headers stored with an object and returned by Get/Head (boto3 member names).
+STORED_HEADERS = (
+    "CacheControl",
+    "ContentDisposition",
+    "ContentEncoding",
+    "ContentLanguage",
+    "Expires",
+    "WebsiteRedirectLocation",
+    "StorageClass",
+)
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+MAX_TAGS = 10
+MAX_DELETE = 1000
+
+
+def body_bytes(body: Any) -> bytes:
+    """A PutObject/UploadPart ``Body`` (bytes, str or a file object) as bytes."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode()
+    read = getattr(body, "read", None)
+    if callable(read):
+        data = read()
+        return data.encode() if isinstance(data, str) else bytes(data)
+    raise AwsError("InvalidArgument", "Body must be bytes, a string or a file object")
+
+
+def parse_tagging(text: str | None) -> dict[str, str]:
+    """The ``x-amz-tagging`` form (``k1=v1&k2=v2``)."""
+    if not text:
+        return {}
+    tags = dict(parse_qsl(text, keep_blank_values=True))
+    if len(tags) > MAX_TAGS:
+        raise s3_error("BadRequest", "Object tags cannot be greater than 10")
+    return tags
+
+
+def given_checksums(params: Params) -> dict[str, str]:
+    return {
+        name: str(params[f"Checksum{name}"])
+        for name in ALGORITHMS
+        if params.get(f"Checksum{name}") is not None
+    }
+
+
+def _http_date(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return None
+
+
+def _not_modified() -> AwsError:
+    return s3_error("304", "Not Modified", 304)
+
+
+def _precondition_failed(condition: str) -> AwsError:
+    return s3_error(
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        412,
+        Condition=condition,
+    )
+
+
+def check_conditions(obj: ObjectRecord, params: Params, prefix: str = "If") -> None:
+    """If-Match / If-None-Match / If-(Un)Modified-Since, in S3's order of precedence."""
+    etag = obj.etag.strip('"')
+    modified = dt.datetime.fromtimestamp(int(obj.last_modified), dt.UTC)
+    if_match = params.get(f"{prefix}Match")
+    if_none_match = params.get(f"{prefix}NoneMatch")
+    since = _http_date(params.get(f"{prefix}ModifiedSince"))
+    unmodified_since = _http_date(params.get(f"{prefix}UnmodifiedSince"))
+    if if_match is not None:
+        if not _etag_matches(if_match, etag):
+            raise _precondition_failed("If-Match")
+    elif unmodified_since is not None and modified > unmodified_since:
+        raise _precondition_failed("If-Unmodified-Since")
+    if if_none_match is not None:
+        if _etag_matches(if_none_match, etag):
+            raise _not_modified()
+    elif since is not None and modified <= since <= dt.datetime.now(dt.UTC):
+        raise _not_modified()
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    wanted = [item.strip().strip('"') for item in str(header).split(",")]
+    return "*" in wanted or etag in wanted
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end) inclusive for a satisfiable ``bytes=`` range, None to send everything."""
+    if not header:
+        return None
+    found = _RANGE.fullmatch(header.strip())
+    if found is None:
+        return None
+    first, last = found.group(1), found.group(2)
+    if first == "" and last == "":
+        return None
+    if first == "":
+        length = int(last)
+        if length == 0:
+            raise _invalid_range(header, size)
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = size - 1 if last == "" else min(int(last), size - 1)
+    if last != "" and int(last) < start:
+        return None  # syntactically invalid: ignored, as S3 does
+    if start >= size:
+        raise _invalid_range(header, size)
+    return start, end
+
+
+def _invalid_range(header: str, size: int) -> AwsError:
+    return s3_error(
+        "InvalidRange",
+        "The requested range is not satisfiable",
+        416,
+        RangeRequested=header,
+        ActualObjectSize=str(size),
+    )
+
+
+def describe(obj: ObjectRecord) -> Result:
+    """The headers Get and Head share."""
+    result: Result = {
+        "AcceptRanges": "bytes",
+        "LastModified": dt.datetime.fromtimestamp(int(obj.last_modified), dt.UTC),
+        "ContentLength": obj.size,
+        "ETag": obj.etag,
+        "ContentType": obj.content_type,
+        "ServerSideEncryption": "AES256",
+        "Metadata": dict(obj.metadata),
+    }
+    for name in STORED_HEADERS:
+        if obj.headers.get(name) is not None and name != "StorageClass":
+            result[name] = obj.headers[name]
+    if obj.parts:
+        result["PartsCount"] = obj.parts
+    if obj.tags:
+        result["TagCount"] = len(obj.tags)
+    return result
+
+
+class ObjectOperations(BucketOperations):
+    """Objects: their bytes in blobs, their index rows in the store."""
+
+    def _store_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        params: Params,
+        *,
+        content_type: str | None = None,
+    ) -> ObjectRecord:
+        """Write the bytes, then swap the index row in one transaction (old blob removed
+        after the commit); a missing bucket leaves nothing behind."""
+        check_content_md5(data, params.get("ContentMD5"))
+        checksums = checksums_for(data, given_checksums(params), params.get("ChecksumAlgorithm"))
+        tags = parse_tagging(params.get("Tagging"))
+        blob_id = self.store.blobs.write(data)
+        record = ObjectRecord(
+            bucket=bucket,
+            key=key,
+            size=len(data),
+            etag=etag_of(data),
+            last_modified=self.env.clock.now(),
+            blob_id=blob_id,
+            content_type=content_type or str(params.get("ContentType") or "binary/octet-stream"),
+            headers={
+                name: _header_value(params[name])
+                for name in STORED_HEADERS
+                if params.get(name) is not None
+            },
+            metadata={str(k).lower(): str(v) for k, v in (params.get("Metadata") or {}).items()},
+            tags=tags,
+            checksums=checksums,
+        )
+        try:
+            with self.store.db.transaction():
+                self._bucket(bucket)
+                replaced = self.store.put_object(record)
+        except BaseException:
+            self.store.blobs.delete(blob_id)
+            raise
+        if replaced is not None:
+            self.store.blobs.delete(replaced)
+        return record
+
+    def put_object_bytes(
+        self, bucket: str, key: str, data: bytes, *, content_type: str = "binary/octet-stream"
+    ) -> str:
+        """Write an object from inside headwater (on-failure destinations); its ETag."""
+        return self._store_object(bucket, key, data, {}, content_type=content_type).etag
+
+    @operation("PutObject")
+    def put_object(self, params: Params, ctx: RequestContext) -> Result:
+        data = body_bytes(params.get("Body"))
+        record = self._store_object(str(params["Bucket"]), str(params["Key"]), data, params)
+        result: Result = {"ETag": record.etag, "ServerSideEncryption": "AES256"}
+        result.update(_checksum_members(record.checksums, params))
+        return result
+
+    def _object(self, bucket: str, key: str) -> ObjectRecord:
+        self._bucket(bucket)
+        found = self.store.get_object(bucket, key)
+        if found is None:
+            raise no_such_key(key)
+        return found
+
+    @operation("GetObject")
+    def get_object(self, params: Params, ctx: RequestContext) -> Result:
+        with self.store.db.transaction():
+            obj = self._object(str(params["Bucket"]), str(params["Key"]))
+        check_conditions(obj, params)
+        chosen = parse_range(params.get("Range"), obj.size)
+        result = describe(obj)
+        if chosen is None:
+            body = self.store.blobs.read(obj.blob_id)
+            if params.get("ChecksumMode") == "ENABLED":
+                result.update(_checksum_members(obj.checksums, {}, full=True))
+        else:
+            start, end = chosen
+            body = self.store.blobs.read(obj.blob_id, start, end)
+            result["ContentRange"] = f"bytes {start}-{end}/{obj.size}"
+            result["ContentLength"] = len(body)
+            result["_status"] = 206
+        for name in (
+            "ResponseCacheControl",
+            "ResponseContentDisposition",
+            "ResponseContentEncoding",
+            "ResponseContentLanguage",
+            "ResponseContentType",
+            "ResponseExpires",
+        ):
+            if params.get(name) is not None:
+                result[name[len("Response") :]] = params[name]
+        result["Body"] = body
+        return result
+
+    @operation("HeadObject")
+    def head_object(self, params: Params, ctx: RequestContext) -> Result:
+        with self.store.db.transaction():
+            bucket = self.store.get_bucket(str(params["Bucket"]))
+            obj = (
+                None
+                if bucket is None
+                else self.store.get_object(str(params["Bucket"]), str(params["Key"]))
+            )
+        if obj is None:
+            raise s3_error("404", "Not Found", 404)
+        try:
+            check_conditions(obj, params)
+        except AwsError as error:  # HEAD has no body: only the status speaks
+            raise s3_error(str(error.status), _STATUS_TEXT[error.status], error.status) from None
+        result = describe(obj)
+        chosen = parse_range(params.get("Range"), obj.size)
+        if chosen is not None:
+            start, end = chosen
+            result["ContentRange"] = f"bytes {start}-{end}/{obj.size}"
+            result["ContentLength"] = end - start + 1
+            result["_status"] = 206
+        elif params.get("ChecksumMode") == "ENABLED":
+            result.update(_checksum_members(obj.checksums, {}, full=True))
+        return result
+
+    @operation("DeleteObject")
+    def delete_object(self, params: Params, ctx: RequestContext) -> Result:
+        with self.store.db.transaction():
+            self._bucket(str(params["Bucket"]))
+            blob = self.store.delete_object(str(params["Bucket"]), str(params["Key"]))
+        if blob is not None:
+            self.store.blobs.delete(blob)
+        return {}
+
+    @operation("DeleteObjects")
+    def delete_objects(self, params: Params, ctx: RequestContext) -> Result:
+        bucket = str(params["Bucket"])
+        delete = params.get("Delete") or {}
+        objects = delete.get("Objects") or []
+        if len(objects) > MAX_DELETE:
+            raise s3_error(
+                "MalformedXML",
+                "The XML you provided was not well-formed or did not validate against our "
+                "published schema",
+            )
+        deleted: list[dict[str, Any]] = []
+        blobs: list[str] = []
+        with self.store.db.transaction():
+            self._bucket(bucket)
+            for item in objects:
+                key = str(item["Key"])
+                blob = self.store.delete_object(bucket, key)
+                if blob is not None:
+                    blobs.append(blob)
+                deleted.append({"Key": key})
+        for blob in blobs:
+            self.store.blobs.delete(blob)
+        result: Result = {"Errors": []} if delete.get("Quiet") else {"Deleted": deleted}
+        return result
+
+    @operation("CopyObject")
+    def copy_object(self, params: Params, ctx: RequestContext) -> Result:
+        source_bucket, source_key = parse_copy_source(params["CopySource"])
+        bucket, key = str(params["Bucket"]), str(params["Key"])
+        with self.store.db.transaction():
+            source = self._object(source_bucket, source_key)
+            self._bucket(bucket)
+        check_conditions(source, params, prefix="CopySourceIf")
+        replace = params.get("MetadataDirective") == "REPLACE"
+        if (
+            (source_bucket, source_key) == (bucket, key)
+            and not replace
+            and not any(params.get(name) for name in ("StorageClass", "WebsiteRedirectLocation"))
+        ):
+            raise s3_error(
+                "InvalidRequest",
+                "This copy request is illegal because it is trying to copy an object to itself "
+                "without changing the object's metadata, storage class, website redirect "
+                "location or encryption attributes.",
+            )
+        data = self.store.blobs.read(source.blob_id)
+        new_params: Params = (
+            dict(params)
+            if replace
+            else {
+                **{name: source.headers[name] for name in source.headers},
+                "ContentType": source.content_type,
+                "Metadata": source.metadata,
+            }
+        )
+        if params.get("TaggingDirective") == "REPLACE":
+            new_params["Tagging"] = params.get("Tagging")
+        else:
+            new_params["Tagging"] = urlencode(source.tags)
+        for field in ("ChecksumAlgorithm",):
+            if params.get(field):
+                new_params[field] = params[field]
+        record = self._store_object(bucket, key, data, new_params)
+        modified = dt.datetime.fromtimestamp(int(record.last_modified), dt.UTC)
+        copy_result: dict[str, Any] = {"ETag": record.etag, "LastModified": modified}
+        return {"CopyObjectResult": copy_result, "ServerSideEncryption": "AES256"}
+
+    # ---- tagging ----
+
+    @operation("PutObjectTagging")
+    def put_object_tagging(self, params: Params, ctx: RequestContext) -> Result:
+        tag_set = (params.get("Tagging") or {}).get("TagSet") or []
+        if len(tag_set) > MAX_TAGS:
+            raise s3_error("BadRequest", "Object tags cannot be greater than 10")
+        keys = [t["Key"] for t in tag_set]
+        if len(keys) != len(set(keys)):
+            raise invalid_argument("Cannot provide multiple Tags with the same key")
+        with self.store.db.transaction():
+            self._object(str(params["Bucket"]), str(params["Key"]))
+            self.store.set_object_tags(
+                str(params["Bucket"]), str(params["Key"]), {t["Key"]: t["Value"] for t in tag_set}
+            )
+        return {}
+
+    @operation("GetObjectTagging")
+    def get_object_tagging(self, params: Params, ctx: RequestContext) -> Result:
+        with self.store.db.transaction():
+            obj = self._object(str(params["Bucket"]), str(params["Key"]))
+        return {"TagSet": [{"Key": k, "Value": v} for k, v in obj.tags.items()]}
+
+    @operation("DeleteObjectTagging")
+    def delete_object_tagging(self, params: Params, ctx: RequestContext) -> Result:
+        with self.store.db.transaction():
+            self._object(str(params["Bucket"]), str(params["Key"]))
+            self.store.set_object_tags(str(params["Bucket"]), str(params["Key"]), {})
+        return {}
+
+
+_STATUS_TEXT = {
+    304: "Not Modified",
+    412: "Precondition Failed",
+    416: "Requested Range Not Satisfiable",
+}
+
+
+def _header_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return value
+
+
+def _checksum_members(
+    checksums: dict[str, str], params: Params, *, full: bool = False
+) -> dict[str, str]:
+    """The ``Checksum<ALG>`` members to answer: those asked for (Put) or all (Get/Head)."""
+    out: dict[str, str] = {}
+    asked = str(params.get("ChecksumAlgorithm") or "").upper()
+    for name, value in checksums.items():
+        if full or name == asked or params.get(f"Checksum{name}") is not None:
+            out[f"Checksum{name}"] = value
+    if out:
+        composite = any("-" in v for v in out.values())
+        out["ChecksumType"] = "COMPOSITE" if composite else "FULL_OBJECT"
+    return out
+
+
+def parse_copy_source(source: Any) -> tuple[str, str]:
+    """``bucket/key`` (URL-encoded, maybe with a leading ``/`` and ``?versionId=``)."""
+    if isinstance(source, dict):
+        return str(source["Bucket"]), str(source["Key"])
+    text = unquote(str(source).split("?versionId=", 1)[0]).lstrip("/")
+    bucket, _, key = text.partition("/")
+    if not bucket or not key:
+        raise invalid_argument("Invalid copy source object key", "x-amz-copy-source", str(source))
+    return bucket, key

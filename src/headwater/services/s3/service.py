@@ -1,0 +1,14 @@
+"""``S3Service``: Amazon S3 in Python, bytes on disk and the index in the database."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from headwater.services.s3.multipart import MultipartOperations
+
+
+class S3Service(MultipartOperations):
+    """The S3 operations headwater serves, plus ``put_object_bytes`` for in-process writers
+    (on-failure destinations)."""
+
+    service_name: ClassVar[str] = "s3"
