@@ -195,3 +195,44 @@ def test_kinesis_failing_record_is_retried_alone(
     assert clicks.count(3) == 3  # the first try, then two retries of that record alone
     failures = hw.lambda_.function_logs("HighPriorityProcessor")
     assert f"Falha no record {sequence[2]}:" in failures
+
+
+def test_typescript_esm_package_and_build_errors(tmp_path: Path, esbuild: str) -> None:
+    code = tmp_path / "esm"
+    code.mkdir()
+    (code / "package.json").write_text('{"type": "module"}\n')
+    (code / "app.ts").write_text(
+        "import type { Context } from 'aws-lambda';\n"
+        "export const handler = async (event: { n: number }, context: Context) =>\n"
+        "  ({ doubled: event.n * 2, fn: context.functionName });\n"
+    )
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "package.json").write_text("{}\n")
+    (broken / "index.ts").write_text("export const handler = async ( => 1;\n")
+    with Headwater.in_memory(function_esbuild=esbuild) as hw:
+        hw.lambda_.create_function_from_directory("esm", code, "app.handler", runtime="nodejs22.x")
+        result = hw.lambda_.invoke_function("esm", b'{"n": 21}')
+        assert json.loads(result.payload) == {"doubled": 42, "fn": "esm"}
+        client = hw.client("lambda")
+        with pytest.raises(client.exceptions.InvalidParameterValueException) as caught:
+            hw.lambda_.create_function_from_directory(
+                "broken", broken, "index.handler", runtime="nodejs20.x"
+            )
+        assert "esbuild could not build index.ts" in caught.value.response["Error"]["Message"]
+
+
+def test_typescript_without_esbuild_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from headwater.runtime import typescript
+
+    monkeypatch.setattr(typescript, "find_esbuild", lambda directory, configured=None: None)
+    source = seed_source(tmp_path, "order-processor")
+    with Headwater.in_memory() as hw:
+        client = hw.client("lambda")
+        with pytest.raises(client.exceptions.InvalidParameterValueException) as caught:
+            hw.lambda_.create_function_from_directory(
+                "orders", source, "index.handler", runtime="nodejs20.x"
+            )
+    assert "npm install --save-dev esbuild" in caught.value.response["Error"]["Message"]

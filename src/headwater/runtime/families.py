@@ -92,14 +92,17 @@ def _launch_python(spec: FunctionSpec, settings: LaunchSettings) -> Worker:
         *python_runtime.import_path(spec, version)[1:],
         python_runtime.bundle_directory(python_runtime.AWSLAMBDARIC_MODULES),
     ]
-    note = _python_note(spec.runtime, sys.executable, None)
+    host = python_runtime.interpreter_version(sys.executable)
+    note = f"Python {host} via awslambdaric"
+    if python_runtime.runtime_version(spec.runtime) != python_runtime.HOST_VERSION:
+        note = f"runs on Python {host} ({sys.executable}): awslambdaric is installed there"
     return start_api_environment(
         spec,
         [sys.executable, "-S", "-m", "awslambdaric", spec.handler],
         host=runtime_api_host(),
         endpoint_url=settings.endpoint_url(),
         extra_env={"PYTHONPATH": os.pathsep.join(path)},
-        runtime_note=note + " via awslambdaric",
+        runtime_note=note,
         extension_commands=extension_executables(spec.layer_dirs),
     )
 
