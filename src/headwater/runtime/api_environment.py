@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import threading
 import time
 from collections import deque
@@ -135,7 +136,8 @@ class Invocation:
 def trace_header(request_id: str) -> str:
     """An X-Ray trace header like the one Lambda passes (not sampled)."""
     now = int(time.time())
-    return f"Root=1-{now:08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
+    ids = random.getrandbits(160)  # trace ids need to be unique, not secret
+    return f"Root=1-{now:08x}-{ids >> 64:024x};Parent={ids & (2**64 - 1):016x};Sampled=0"
 
 
 @dataclass(eq=False, kw_only=True)
@@ -154,12 +156,12 @@ class RuntimeApiEnvironment(Worker):
     _init_done: bool = False
     _runtime_waiting: bool = False
     _pidfd: int | None = None
+    _status_fd: int | None = None
 
     # -- Worker interface (any thread) ----------------------------------------------------
 
     def send(self, header: dict[str, Any], body: bytes) -> bool:
-        if self.process.poll() is not None:
-            return False
+        # No liveness check here: a dead process has already put "eof" in the mailbox.
         rid = header["id"]
         self.host.call(self._deliver, Invocation(rid, header, body, trace_header(rid)))
         return True
@@ -211,6 +213,9 @@ class RuntimeApiEnvironment(Worker):
             self.host.loop.remove_reader(self._pidfd)
             os.close(self._pidfd)
             self._pidfd = None
+        if self._status_fd is not None:
+            os.close(self._status_fd)
+            self._status_fd = None
         if self.extensions is not None:
             self.extensions.close()
 
@@ -329,7 +334,7 @@ class RuntimeApiEnvironment(Worker):
             exchange.respond_json(202, {"status": "OK"})
         if kind == "error":
             body = error_payload(body, exchange.request.headers)
-        peak = limits.peak_rss_mb(self.pid) or 0
+        peak = self._peak_rss_mb()
         header = {"ok": kind == "response", "mem": peak, "oom": peak > self.spec.memory_size}
         if self.extensions is not None:
             self.extensions.after_invoke(
@@ -337,6 +342,20 @@ class RuntimeApiEnvironment(Worker):
             )
         else:
             self.mailbox.put(Frame(header, body))
+
+    def _peak_rss_mb(self) -> int:
+        """The process's peak RSS (VmHWM) in MB: one pread of its open status file."""
+        if self._status_fd is None:
+            try:
+                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return limits.peak_rss_mb(self.pid) or 0
+        try:
+            data = os.pread(self._status_fd, 4096, 0)
+        except OSError:
+            return 0
+        start = data.find(b"VmHWM:")
+        return int(data[start + 6 : data.find(b"kB", start)]) // 1024 if start >= 0 else 0
 
     def _init_error(self, exchange: Exchange) -> None:
         exchange.respond_json(202, {"status": "OK"})
