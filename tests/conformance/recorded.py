@@ -19,7 +19,15 @@ from tests.conftest import DATA
 RECORDED = DATA / "recorded"
 ACCOUNT = "000000000000"
 #: Whole-value placeholders LocalStack's transformers leave without a number.
-_ANY_VALUE = {"timestamp", "date", "<datetime>", "<code-size>", "<timestamp>"}
+_ANY_VALUE = {
+    "timestamp",
+    "date",
+    "<datetime>",
+    "<code-size>",
+    "<timestamp>",
+    "starting_hash",
+    "ending_hash",
+}
 _PLACEHOLDER = re.compile(r"<([a-z0-9_-]+)(?::(\d+))?>")
 
 

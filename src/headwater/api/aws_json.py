@@ -7,10 +7,11 @@ namespace of error bodies differs per service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
+from headwater.api import amz_cbor
 from headwater.api.errors import json_error
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.shapes import dump_json, input_converter, load_json_object, validate_input
@@ -26,6 +27,8 @@ class JsonProtocol:
     content_type: str
     #: ``__type`` namespace; None for services that send bare names (Kinesis).
     namespace: str | None
+    #: Bodies in CBOR (``application/x-amz-cbor-1.1``, Kinesis from the Java SDK).
+    cbor: bool = False
 
     @property
     def operations(self) -> frozenset[str]:
@@ -74,9 +77,25 @@ def json_targets(service_names: tuple[str, ...]) -> dict[str, JsonProtocol]:
 GENERIC_JSON = JsonProtocol("", "application/x-amz-json-1.0", "com.amazon.coral.service")
 
 
+#: Services that also accept CBOR bodies.
+CBOR_SERVICES = frozenset({"kinesis"})
+
+
+def negotiate(protocol: JsonProtocol, request: WireRequest) -> JsonProtocol:
+    """``protocol``, or its CBOR variant when the request body is CBOR (Kinesis)."""
+    if protocol.service_name in CBOR_SERVICES and amz_cbor.is_cbor(
+        request.headers.get("content-type", "")
+    ):
+        return replace(protocol, content_type=amz_cbor.CONTENT_TYPE, cbor=True)
+    return protocol
+
+
 def parse_request(protocol: JsonProtocol, operation: str, request: WireRequest) -> dict[str, Any]:
     """The boto3-shaped params of an awsJson request; raises AwsError for bad input."""
-    params = load_json_object(request.body)
+    if protocol.cbor:
+        params = amz_cbor.load_cbor_object(request.body, protocol.service_name, operation)
+    else:
+        params = load_json_object(request.body)
     convert = input_converter(protocol.service_name, operation)
     if convert is not None:
         params = convert(params)
@@ -86,12 +105,20 @@ def parse_request(protocol: JsonProtocol, operation: str, request: WireRequest) 
 
 def success(protocol: JsonProtocol, result: dict[str, Any], request_id: str) -> WireResponse:
     status = result.pop("_status", 200)
-    return WireResponse(
-        status, dump_json(result), protocol.content_type, [("x-amzn-RequestId", request_id)]
-    )
+    body = amz_cbor.dump_cbor(result) if protocol.cbor else dump_json(result)
+    return WireResponse(status, body, protocol.content_type, [("x-amzn-RequestId", request_id)])
 
 
 def failure(protocol: JsonProtocol, error: AwsError, request_id: str) -> WireResponse:
+    if protocol.cbor:
+        headers = [
+            ("x-amzn-RequestId", request_id),
+            ("x-amzn-ErrorType", error.code),
+            *error.headers.items(),
+        ]
+        return WireResponse(
+            error.status, amz_cbor.error_body(error), protocol.content_type, headers
+        )
     return json_error(
         error,
         namespace=protocol.namespace,

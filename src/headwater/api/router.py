@@ -107,6 +107,7 @@ class Router:
         protocol = aws_json.json_targets(self._service_names).get(prefix)
         if protocol is None:
             return aws_json.failure(aws_json.GENERIC_JSON, unknown_operation(), rid)
+        protocol = aws_json.negotiate(protocol, request)
         try:
             if operation not in protocol.operations:
                 raise unknown_operation(f"Unknown operation {operation}")

@@ -19,6 +19,7 @@ from headwater.services.kinesis.validation import (
     stream_name_from_arn,
 )
 from headwater.store.streams import ShardRow, StreamRow, open_stream_store
+from headwater.store.streams.extras import StreamExtrasStore
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class KinesisCore(Service):
         super().__init__(env)
         self.db = env.database
         self.store = open_stream_store(env.database)
+        #: Stream consumers and resource policies.
+        self.extras = StreamExtrasStore(env.database)
         self.shard_limit = env.options.kinesis_shard_limit
         #: Enforce AWS's per-shard write limits (1,000 records/s, 1 MiB/s) as partial failures.
         self.enforce_throughput = env.options.kinesis_enforce_throughput
@@ -97,6 +100,10 @@ class KinesisCore(Service):
         self._listeners: Listeners[Callable[[str, str], None]] = Listeners()
         self._last_arrival = 0.0
         self._last_trim: dict[str, float] = {}
+
+    def forget_stream_extras(self, stream_arn: str) -> None:
+        """Drop a deleted stream's consumers and resource policy (see consumer_operations)."""
+        self.extras.delete_stream(stream_arn)
 
     # -- time ---------------------------------------------------------------------------
 

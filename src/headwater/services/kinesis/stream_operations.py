@@ -131,6 +131,7 @@ class StreamOperations(KinesisCore):
         with self.db.transaction():
             self.require_stream(ref)
             self.store.delete_stream(ref.arn)
+            self.forget_stream_extras(ref.arn)
             self.invalidate(ref.arn)
         return {}
 
