@@ -64,10 +64,10 @@ def failure_reason(error: BaseException) -> str:
     if isinstance(error, ClientError):
         detail = error.response.get("Error", {})
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
-        service = error.operation_name
         return (
-            f'Resource handler returned message: "{detail.get("Message", "")} (Service: '
-            f'{service}, Status Code: {status}, Error Code: {detail.get("Code", "")})"'
+            f'Resource handler returned message: "{detail.get("Message", "")} (Operation: '
+            f"{error.operation_name}, Status Code: {status}, Error Code: "
+            f'{detail.get("Code", "")})"'
         )
     if isinstance(error, AwsError):
         return f'Resource handler returned message: "{error.message}"'
