@@ -48,6 +48,7 @@ def load_local_template(path: Path, parameters: Mapping[str, str], *, region: st
                 values[name] = declaration["Default"]
         values.update(parameters)
         document = transform_sam(document, values, region=region, local_code=local_code)
+    _use_cdk_assets_in_place(document, base)
     directories: dict[str, Path] = {}
     for logical_id, resource in (document.get("Resources") or {}).items():
         if not isinstance(resource, dict) or resource.get("Type") != FUNCTION_TYPE:
@@ -59,6 +60,32 @@ def load_local_template(path: Path, parameters: Mapping[str, str], *, region: st
         if isinstance(code, dict) and code.get("Directory"):
             directories[logical_id] = Path(code["Directory"])
     return LocalTemplate(document=document, code_directories=directories)
+
+
+def _use_cdk_assets_in_place(document: dict[str, Any], base: Path) -> None:
+    """A template from ``cdk synth``: functions run from their asset folders in cdk.out.
+
+    CDK marks each asset-backed property (``aws:asset:path``, ``aws:asset:property``); the
+    direct path needs neither the bootstrap bucket nor the bootstrap version check then, so
+    CDK's ``BootstrapVersion`` parameter and ``CheckBootstrapVersion`` rule are dropped too.
+    """
+    replaced = False
+    for resource in (document.get("Resources") or {}).values():
+        if not isinstance(resource, dict) or resource.get("Type") != FUNCTION_TYPE:
+            continue
+        metadata = resource.get("Metadata") or {}
+        asset = metadata.get("aws:asset:path")
+        if metadata.get("aws:asset:property") != "Code" or not isinstance(asset, str):
+            continue
+        directory = (base / asset).resolve()
+        if directory.is_dir():
+            resource.setdefault("Properties", {})["Code"] = {"Directory": str(directory)}
+            replaced = True
+    if replaced:
+        (document.get("Parameters") or {}).pop("BootstrapVersion", None)
+        (document.get("Rules") or {}).pop("CheckBootstrapVersion", None)
+        if document.get("Rules") == {}:
+            del document["Rules"]
 
 
 def parse_overrides(items: list[str]) -> dict[str, str]:

@@ -1,0 +1,65 @@
+"""headwater deploy's direct path: local code directories, SAM and cdk synth output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from headwater.deploy.local import default_stack_name, load_local_template, parse_overrides
+
+
+def test_cdk_assets_run_from_cdk_out(tmp_path: Path) -> None:
+    asset = tmp_path / "asset.abc123"
+    asset.mkdir()
+    (asset / "index.js").write_text("exports.handler = async () => 1;\n")
+    template = {
+        "Parameters": {
+            "BootstrapVersion": {
+                "Type": "AWS::SSM::Parameter::Value<String>",
+                "Default": "/cdk-bootstrap/hnb659fds/version",
+            }
+        },
+        "Rules": {"CheckBootstrapVersion": {"Assertions": []}},
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Code": {"S3Bucket": "cdk-assets", "S3Key": "abc123.zip"},
+                    "Handler": "index.handler",
+                    "Runtime": "nodejs22.x",
+                },
+                "Metadata": {"aws:asset:path": "asset.abc123", "aws:asset:property": "Code"},
+            }
+        },
+    }
+    path = tmp_path / "Stack.template.json"
+    path.write_text(json.dumps(template))
+    local = load_local_template(path, {}, region="us-east-1")
+    assert local.document["Resources"]["Fn"]["Properties"]["Code"] == {"Directory": str(asset)}
+    assert local.code_directories == {"Fn": asset}
+    assert "BootstrapVersion" not in local.document["Parameters"]
+    assert "Rules" not in local.document
+
+
+def test_plain_function_code_paths_and_sam_code_uris(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    template = (
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Sam:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {CodeUri: src/, Handler: app.handler, Runtime: python3.12}\n"
+        "  Plain:\n    Type: AWS::Lambda::Function\n"
+        "    Properties: {Code: src, Handler: app.handler, Runtime: python3.12, Role: r}\n"
+    )
+    path = tmp_path / "template.yaml"
+    path.write_text(template)
+    local = load_local_template(path, {}, region="us-east-1")
+    source = (tmp_path / "src").resolve()
+    assert local.code_directories == {"Sam": source, "Plain": source}
+    assert local.document["Resources"]["Sam"]["Properties"]["Code"] == {"Directory": str(source)}
+
+
+def test_overrides_and_stack_names(tmp_path: Path) -> None:
+    assert parse_overrides(["A=1", "B=x=y"]) == {"A": "1", "B": "x=y"}
+    assert default_stack_name(tmp_path / "my_app" / "template.yaml") == "my-app"
+    assert default_stack_name(Path("/tmp/2024 app/t.yaml")) == "stack-2024-app"
