@@ -51,6 +51,7 @@ ERROR_NAMESPACES: dict[str, str] = {
     "sqs": "com.amazonaws.sqs",
     "dynamodb": "com.amazonaws.dynamodb.v20120810",
     "dynamodbstreams": "com.amazonaws.dynamodb.v20120810",
+    "cloudwatch": "com.amazonaws.cloudwatch.v2010_08_01",
 }
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from headwater.api.cbor_protocol import CborProtocol
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.rest_xml import RestXmlProtocol
 from headwater.api.router import Router
@@ -155,7 +156,7 @@ def create_app(
         service_names=SERVICES,
         # Protocols the router does not know by itself, tried in this order after awsJson
         # and awsQuery: rpc-v2-cbor (CloudWatch), restXml (S3).
-        protocols=[RestXmlProtocol()],
+        protocols=[CborProtocol(tuple(SERVICES)), RestXmlProtocol()],
     )
 
     async def startup(loop: asyncio.AbstractEventLoop) -> None:

@@ -1,0 +1,91 @@
+"""``Telemetry``: the one sink services and the engine report what happened to.
+
+Services, the mapping engine and the function runtime call these methods at the points
+where AWS would publish a CloudWatch metric or where a record's journey moves on (sent,
+received, invoked, moved to a DLQ, deleted). The base class does nothing, so a headwater
+with observability off pays one method call per hook; the composition root installs a
+recording implementation (``headwater.telemetry.Recorder``) when it is on.
+
+Hooks take what the caller already has at hand (ARNs, ids, sizes, the invocation
+result); turning them into metric names, dimensions and journey text happens later, off
+the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class InvocationFacts(Protocol):
+    """The fields of an invocation result telemetry reads (``runtime.InvocationResult``)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def function_error(self) -> str | None: ...
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def duration_ms(self) -> float: ...
+
+
+class Telemetry:
+    """Observability hooks; every method of this base class is a no-op."""
+
+    #: Whether anything is recorded (callers may skip building arguments when False).
+    enabled: bool = False
+
+    # ---- SQS ----
+    def sqs_sent(self, queue_arn: str, messages: Sequence[tuple[str, int]]) -> None:
+        """Messages (id, body size in bytes) were stored in a queue."""
+
+    def sqs_received(self, queue_arn: str, message_ids: Sequence[str]) -> None:
+        """Messages were received (``message_ids`` empty: an empty receive)."""
+
+    def sqs_deleted(self, queue_arn: str, message_ids: Sequence[str]) -> None:
+        """Messages were deleted through a receipt handle."""
+
+    def sqs_moved(
+        self, source_arn: str, target_arn: str, message_ids: Sequence[str], reason: str
+    ) -> None:
+        """Messages moved between queues (``reason``: "dead-letter" or "redrive")."""
+
+    def sqs_visibility(self, queue_arn: str, message_ids: Sequence[str], seconds: int) -> None:
+        """Received messages' visibility timeout was changed."""
+
+    # ---- Lambda ----
+    def lambda_invoked(self, function_arn: str, result: InvocationFacts) -> None:
+        """One invocation of a function ended (any status, throttles included)."""
+
+    # ---- event source mappings ----
+    def esm_filtered(self, mapping_uuid: str, record_ids: Sequence[str]) -> None:
+        """Records did not match the mapping's filter criteria and were dropped."""
+
+    def esm_invoked(
+        self,
+        mapping_uuid: str,
+        function_arn: str,
+        record_ids: Sequence[str],
+        result: InvocationFacts,
+        *,
+        outcome: str,
+        failed_ids: Sequence[str] = (),
+    ) -> None:
+        """A mapping invoked its function with a batch; ``outcome`` is the settle kind."""
+
+    # ---- Kinesis ----
+    def kinesis_put(self, stream_arn: str, records: Sequence[tuple[str, int]]) -> None:
+        """Records (sequence number, data size) were written to a stream."""
+
+    def kinesis_throttled(self, stream_arn: str, records: int) -> None:
+        """Writes were refused for exceeding a shard's throughput."""
+
+    def kinesis_read(self, stream_arn: str, records: int, behind_ms: float) -> None:
+        """A GetRecords call returned ``records``, ``behind_ms`` behind the tip."""
+
+
+#: The shared do-nothing sink.
+NO_TELEMETRY = Telemetry()
