@@ -34,6 +34,8 @@ class HeadwaterOptions:
     function_idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     #: Bytes of log lines kept per function (``headwater logs``).
     function_log_retention_bytes: int = DEFAULT_RETENTION_BYTES
+    #: Keep function logs (CloudWatch Logs groups ``/aws/lambda/<name>``).
+    function_logs: bool = True
     #: Interpreter per runtime (``{"python3.12": "/usr/bin/python3.12"}``); by default a
     #: matching ``pythonX.Y`` found on PATH, pyenv or uv, else headwater's own.
     function_interpreters: dict[str, str] = field(default_factory=dict)

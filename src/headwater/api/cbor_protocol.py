@@ -119,9 +119,7 @@ def _default(encoder: cbor2.CBOREncoder, value: Any) -> None:
 
 
 def encode(value: Any) -> bytes:
-    return cbor2.dumps(
-        value, datetime_as_timestamp=True, timezone=dt.UTC, default=_default
-    )
+    return cbor2.dumps(value, datetime_as_timestamp=True, timezone=dt.UTC, default=_default)
 
 
 def success(result: dict[str, Any], request_id: str) -> WireResponse:

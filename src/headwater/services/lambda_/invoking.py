@@ -28,10 +28,10 @@ from headwater.runtime.invocation import (
     InvocationResult,
     result_without_run,
 )
-from headwater.runtime.logs import LogStore
 from headwater.runtime.pool import WorkerPools
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.lambda_ import validation as check
+from headwater.services.logs.function_logs import function_logs_for
 
 #: Sync invoke request/response payload limit (bytes).
 MAX_SYNC_PAYLOAD = 6_291_456
@@ -64,10 +64,7 @@ class InvokeOperations(Service):
         self._events: EventQueue | None = None
         self._runtime_lock = threading.Lock()
         self._runtime_closed = False
-        self.function_logs_store = LogStore(
-            self.env.data_dir,
-            self.env.options.function_log_retention_bytes,
-        )
+        self.function_logs_store = function_logs_for(self.env)
 
     def _drain(self, function_key: str) -> None:
         """Stop a function's idle workers (busy ones stop when they finish)."""

@@ -1,0 +1,387 @@
+"""Where CloudWatch Logs lives: log groups, streams and events in portable SQL over ``db.conn``.
+
+Events carry a store-wide sequence number (kept in a counter row), which orders events
+that share a millisecond and gives each its ``eventId``. ``headwater logs`` opens this
+store on a data directory without a server, so every read is a plain query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+from headwater.store.database import MemoryDatabase, SqliteDatabase
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE logs_groups (
+        group_key TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        retention_days INTEGER,
+        kms_key TEXT,
+        group_class TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        stored_bytes INTEGER NOT NULL
+    );
+    CREATE INDEX logs_groups_name ON logs_groups(account, region, name);
+    CREATE TABLE logs_streams (
+        group_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        first_event INTEGER,
+        last_event INTEGER,
+        last_ingestion INTEGER,
+        stored_bytes INTEGER NOT NULL,
+        PRIMARY KEY (group_key, name)
+    );
+    CREATE TABLE logs_events (
+        group_key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        stream_name TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        ingested INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (group_key, seq)
+    );
+    CREATE INDEX logs_events_time ON logs_events(group_key, ts, seq);
+    CREATE INDEX logs_events_stream ON logs_events(group_key, stream_name, seq);
+    CREATE TABLE logs_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
+    """,
+]
+
+
+@dataclass(slots=True)
+class LogGroup:
+    account: str
+    region: str
+    name: str
+    created: int
+    retention_days: int | None = None
+    kms_key: str | None = None
+    group_class: str = "STANDARD"
+    tags: dict[str, str] = field(default_factory=dict)
+    stored_bytes: int = 0
+
+    @property
+    def key(self) -> str:
+        return group_key(self.account, self.region, self.name)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:logs:{self.region}:{self.account}:log-group:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogStream:
+    name: str
+    created: int
+    first_event: int | None
+    last_event: int | None
+    last_ingestion: int | None
+    stored_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    seq: int
+    stream_name: str
+    timestamp: int
+    ingested: int
+    message: str
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.seq:056d}"
+
+
+def group_key(account: str, region: str, name: str) -> str:
+    return f"{account}\x1f{region}\x1f{name}"
+
+
+_GROUP_COLUMNS = (
+    "account, region, name, created, retention_days, kms_key, group_class, tags, stored_bytes"
+)
+
+
+def _group(row: Sequence[object]) -> LogGroup:
+    account, region, name, created, retention, kms, group_class, tags, stored = row
+    return LogGroup(
+        str(account),
+        str(region),
+        str(name),
+        int(created),  # type: ignore[call-overload]
+        None if retention is None else int(retention),  # type: ignore[call-overload]
+        None if kms is None else str(kms),
+        str(group_class),
+        orjson.loads(tags),  # type: ignore[arg-type]
+        int(stored),  # type: ignore[call-overload]
+    )
+
+
+class LogStore:
+    """Groups, streams and events; every method joins the caller's transaction."""
+
+    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+        self.db = db
+        db.migrate("logs", _MIGRATIONS)
+
+    # ---- groups ----
+
+    def get_group(self, account: str, region: str, name: str) -> LogGroup | None:
+        with self.db.transaction():
+            row = self.db.conn.execute(
+                f"SELECT {_GROUP_COLUMNS} FROM logs_groups WHERE group_key = ?",
+                (group_key(account, region, name),),
+            ).fetchone()
+        return None if row is None else _group(row)
+
+    def groups(self, account: str | None = None, region: str | None = None) -> list[LogGroup]:
+        """Log groups of an account and region (or every group), by name."""
+        sql = f"SELECT {_GROUP_COLUMNS} FROM logs_groups"
+        args: tuple[str, ...] = ()
+        if account is not None and region is not None:
+            sql += " WHERE account = ? AND region = ?"
+            args = (account, region)
+        with self.db.transaction():
+            rows = self.db.conn.execute(sql + " ORDER BY name", args).fetchall()
+        return [_group(row) for row in rows]
+
+    def insert_group(self, group: LogGroup) -> bool:
+        """Create ``group``; False when it exists already."""
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                f"INSERT INTO logs_groups(group_key, {_GROUP_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_key) DO NOTHING",
+                (
+                    group.key,
+                    group.account,
+                    group.region,
+                    group.name,
+                    group.created,
+                    group.retention_days,
+                    group.kms_key,
+                    group.group_class,
+                    orjson.dumps(group.tags).decode(),
+                    group.stored_bytes,
+                ),
+            )
+        return cursor.rowcount > 0
+
+    def update_group(self, group: LogGroup) -> None:
+        with self.db.transaction():
+            self.db.conn.execute(
+                "UPDATE logs_groups SET retention_days = ?, kms_key = ?, tags = ?"
+                " WHERE group_key = ?",
+                (group.retention_days, group.kms_key, orjson.dumps(group.tags).decode(), group.key),
+            )
+
+    def delete_group(self, group: LogGroup) -> None:
+        conn = self.db.conn
+        with self.db.transaction():
+            for table in ("logs_events", "logs_streams", "logs_groups"):
+                conn.execute(f"DELETE FROM {table} WHERE group_key = ?", (group.key,))
+
+    # ---- streams ----
+
+    def insert_stream(self, group: LogGroup, name: str, created: int) -> bool:
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "INSERT INTO logs_streams(group_key, name, created, stored_bytes)"
+                " VALUES (?, ?, ?, 0) ON CONFLICT (group_key, name) DO NOTHING",
+                (group.key, name, created),
+            )
+        return cursor.rowcount > 0
+
+    def get_stream(self, group: LogGroup, name: str) -> LogStream | None:
+        with self.db.transaction():
+            row = self.db.conn.execute(
+                "SELECT name, created, first_event, last_event, last_ingestion, stored_bytes"
+                " FROM logs_streams WHERE group_key = ? AND name = ?",
+                (group.key, name),
+            ).fetchone()
+        return None if row is None else LogStream(*row)
+
+    def streams(self, group: LogGroup, prefix: str = "") -> list[LogStream]:
+        with self.db.transaction():
+            rows = self.db.conn.execute(
+                "SELECT name, created, first_event, last_event, last_ingestion, stored_bytes"
+                " FROM logs_streams WHERE group_key = ? AND name >= ? ORDER BY name",
+                (group.key, prefix),
+            ).fetchall()
+        return [LogStream(*row) for row in rows if str(row[0]).startswith(prefix)]
+
+    def delete_stream(self, group: LogGroup, name: str) -> bool:
+        conn = self.db.conn
+        with self.db.transaction():
+            conn.execute(
+                "DELETE FROM logs_events WHERE group_key = ? AND stream_name = ?",
+                (group.key, name),
+            )
+            cursor = conn.execute(
+                "DELETE FROM logs_streams WHERE group_key = ? AND name = ?", (group.key, name)
+            )
+        return cursor.rowcount > 0
+
+    # ---- events ----
+
+    def append(
+        self, group: LogGroup, stream: str, events: Sequence[tuple[int, str]], ingested: int
+    ) -> int:
+        """Store ``(timestamp ms, message)`` events in ``stream``; returns bytes stored."""
+        if not events:
+            return 0
+        conn = self.db.conn
+        with self.db.transaction():
+            row = conn.execute(
+                "INSERT INTO logs_counters(name, value) VALUES ('events', ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = logs_counters.value + ?"
+                " RETURNING value",
+                (len(events), len(events)),
+            ).fetchone()
+            first_seq = int(row[0]) - len(events) + 1
+            conn.executemany(
+                "INSERT INTO logs_events(group_key, seq, stream_name, ts, ingested, message)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (group.key, first_seq + i, stream, ts, ingested, message)
+                    for i, (ts, message) in enumerate(events)
+                ],
+            )
+            size = sum(len(message.encode("utf-8")) + 26 for _, message in events)
+            first = min(ts for ts, _ in events)
+            last = max(ts for ts, _ in events)
+            current = conn.execute(
+                "SELECT first_event, last_event FROM logs_streams WHERE group_key = ? AND name = ?",
+                (group.key, stream),
+            ).fetchone()
+            if current is not None:
+                if current[0] is not None:
+                    first = min(first, int(current[0]))
+                if current[1] is not None:
+                    last = max(last, int(current[1]))
+            conn.execute(
+                "UPDATE logs_streams SET first_event = ?, last_event = ?, last_ingestion = ?,"
+                " stored_bytes = stored_bytes + ? WHERE group_key = ? AND name = ?",
+                (first, last, ingested, size, group.key, stream),
+            )
+            conn.execute(
+                "UPDATE logs_groups SET stored_bytes = stored_bytes + ? WHERE group_key = ?",
+                (size, group.key),
+            )
+        return size
+
+    def events(
+        self,
+        group: LogGroup,
+        *,
+        streams: Iterable[str] | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        after: tuple[int, int] | None = None,
+        limit: int = 10_000,
+    ) -> list[LogEvent]:
+        """Events in time order (then sequence), after the ``(timestamp, seq)`` cursor."""
+        sql = "SELECT seq, stream_name, ts, ingested, message FROM logs_events WHERE group_key = ?"
+        args: list[object] = [group.key]
+        if start is not None:
+            sql += " AND ts >= ?"
+            args.append(start)
+        if end is not None:
+            sql += " AND ts <= ?"
+            args.append(end)
+        if after is not None:
+            sql += " AND (ts > ? OR (ts = ? AND seq > ?))"
+            args.extend((after[0], after[0], after[1]))
+        names = None if streams is None else list(streams)
+        if names is not None:
+            sql += f" AND stream_name IN ({', '.join('?' * len(names))})"
+            args.extend(names)
+        sql += " ORDER BY ts, seq LIMIT ?"
+        args.append(limit)
+        with self.db.transaction():
+            rows = self.db.conn.execute(sql, args).fetchall()
+        return [LogEvent(*row) for row in rows]
+
+    def stream_events(
+        self,
+        group: LogGroup,
+        stream: str,
+        *,
+        start: int | None,
+        end: int | None,
+        from_head: bool,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        limit: int,
+    ) -> list[LogEvent]:
+        """One stream's events in order; from the head, or the newest ``limit`` ones."""
+        sql = (
+            "SELECT seq, stream_name, ts, ingested, message FROM logs_events"
+            " WHERE group_key = ? AND stream_name = ?"
+        )
+        args: list[object] = [group.key, stream]
+        if start is not None:
+            sql += " AND ts >= ?"
+            args.append(start)
+        if end is not None:
+            sql += " AND ts < ?"
+            args.append(end)
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            args.append(before_seq)
+        if after_seq is not None:
+            sql += " AND seq > ?"
+            args.append(after_seq)
+        descending = not from_head or before_seq is not None
+        sql += f" ORDER BY seq {'DESC' if descending else 'ASC'} LIMIT ?"
+        args.append(limit)
+        with self.db.transaction():
+            rows = self.db.conn.execute(sql, args).fetchall()
+        found = [LogEvent(*row) for row in rows]
+        return list(reversed(found)) if descending else found
+
+    def expire(self, group: LogGroup, before: int) -> int:
+        """Drop events older than ``before`` (ms); returns how many."""
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "DELETE FROM logs_events WHERE group_key = ? AND ts < ?", (group.key, before)
+            )
+        return cursor.rowcount
+
+    def trim(self, group: LogGroup, keep_bytes: int) -> int:
+        """Drop the oldest events until the group holds at most ``keep_bytes``."""
+        if group.stored_bytes <= keep_bytes:
+            return 0
+        conn = self.db.conn
+        with self.db.transaction():
+            rows = conn.execute(
+                "SELECT seq, message FROM logs_events WHERE group_key = ? ORDER BY seq",
+                (group.key,),
+            ).fetchall()
+            excess = group.stored_bytes - keep_bytes // 2
+            cut = None
+            freed = 0
+            for seq, message in rows:
+                freed += len(str(message).encode("utf-8")) + 26
+                cut = seq
+                if freed >= excess:
+                    break
+            if cut is None:
+                return 0
+            conn.execute(
+                "DELETE FROM logs_events WHERE group_key = ? AND seq <= ?", (group.key, cut)
+            )
+            stored = conn.execute(
+                "SELECT stored_bytes FROM logs_groups WHERE group_key = ?", (group.key,)
+            ).fetchone()
+            group.stored_bytes = max(0, int(stored[0]) - freed) if stored else 0
+            conn.execute(
+                "UPDATE logs_groups SET stored_bytes = ? WHERE group_key = ?",
+                (group.stored_bytes, group.key),
+            )
+        return freed
