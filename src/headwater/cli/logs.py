@@ -30,9 +30,7 @@ FOLLOW_INTERVAL = 0.25
     default=None,
     help="Data directory of the headwater that runs the function [default: ~/.headwater].",
 )
-@click.option(
-    "--region", default=DEFAULT_REGION, show_default=True, help="Region of the function."
-)
+@click.option("--region", default=DEFAULT_REGION, show_default=True, help="Region of the function.")
 def logs(function_name: str, follow: bool, data_dir: Path | None, region: str) -> None:
     """Print the log of FUNCTION: its /aws/lambda/FUNCTION log group, oldest first."""
     root = (data_dir or DEFAULT_DATA_DIR).expanduser()

@@ -267,6 +267,24 @@ def _call(node: Call, scope: Scope) -> Value:
             part = node.args[0].value
         found = [scope.values[i] for i in scope.metric_ids if part in i and i in scope.values]
         return [s for s in found if isinstance(s, dict)]
+    if name == "FILL":
+        if len(node.args) != 2:
+            raise MathError("FILL takes two arguments")
+        how = node.args[1]
+        mode: str | float
+        if isinstance(how, Ref) and how.name.upper() in ("REPEAT", "LINEAR"):
+            mode = how.name.upper()
+        else:
+            filler = evaluate(how, scope)
+            if not isinstance(filler, float):
+                raise MathError("The second argument of FILL must be a number, REPEAT or LINEAR")
+            mode = filler
+        target = evaluate(node.args[0], scope)
+        if isinstance(target, list):
+            return [_fill(s, mode, scope.timestamps) for s in target]
+        if isinstance(target, dict):
+            return _fill(target, mode, scope.timestamps)
+        raise MathError("The first argument of FILL must be a time series")
     args = [evaluate(arg, scope) for arg in node.args]
     if name in _AGGREGATES:
         if len(args) != 1:
@@ -276,24 +294,6 @@ def _call(node: Call, scope: Scope) -> Value:
         if len(args) != 1:
             raise MathError(f"{name} takes exactly one argument")
         return _elementwise(args[0], _ELEMENTWISE[name])
-    if name == "FILL":
-        if len(node.args) != 2:
-            raise MathError("FILL takes two arguments")
-        how = node.args[1]
-        mode: str | float
-        if isinstance(how, Ref) and how.name.upper() in ("REPEAT", "LINEAR"):
-            mode = how.name.upper()
-        else:
-            filler = args[1]
-            if not isinstance(filler, float):
-                raise MathError("The second argument of FILL must be a number, REPEAT or LINEAR")
-            mode = filler
-        target = args[0]
-        if isinstance(target, list):
-            return [_fill(s, mode, scope.timestamps) for s in target]
-        if isinstance(target, dict):
-            return _fill(target, mode, scope.timestamps)
-        raise MathError("The first argument of FILL must be a time series")
     raise MathError(f"Unrecognized function {name}")
 
 

@@ -93,7 +93,7 @@ _JSON_TOKEN = re.compile(
     r"|(?P<op>&&|\|\||!=|<=|>=|=|<|>|\(|\))"
     r'|(?P<string>"(?:[^"\\]|\\.)*")'
     r"|(?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
-    r"|(?P<word>[A-Za-z_*][A-Za-z0-9_*./\-:]*))"
+    r"|(?P<word>[A-Za-z_*/][A-Za-z0-9_*./\-:]*))"
 )
 
 _MISSING = object()
