@@ -115,9 +115,10 @@ def test_seed000_deploys_runs_updates_and_is_destroyed(
 
 
 def headwater_logs(server: ServerProcess, function: str) -> str:
-    """The function's retained log (``<data>/logs/<name>@<region>.log``)."""
-    (path,) = (server.data_dir / "logs").glob(f"{function}@*.log")
-    return path.read_text()
+    """The function's retained log (its CloudWatch Logs group ``/aws/lambda/<name>``)."""
+    logs = boto_client(server.endpoint, "logs")
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function}")
+    return "".join(event["message"] for page in pages for event in page["events"])
 
 
 def test_watch_puts_edited_code_live(server: ServerProcess, app_dir: Path) -> None:
