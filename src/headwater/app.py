@@ -14,6 +14,7 @@ from headwater.core.errors import HeadwaterError
 from headwater.options import HeadwaterOptions
 from headwater.services.base import RequestContext, Service, ServiceEnvironment
 from headwater.store.database import Durability, open_database
+from headwater.telemetry import Observability
 from headwater.wiring import build_destinations, build_engine, service_class
 
 DEFAULT_DATA_DIR = Path("~/.headwater")
@@ -78,6 +79,11 @@ class Headwater:
         self._closed = False
         self._engine: EsmEngine | None = None
         self._destinations: LocalDestinations | None = None
+        self.observability = Observability.build(
+            self.env, peek=self._services.get, engine=lambda: self._engine
+        )
+        self.env.telemetry = self.observability.telemetry
+        self.observability.start()
 
     @classmethod
     def in_memory(cls, **kwargs: Any) -> Headwater:
@@ -220,6 +226,8 @@ class Headwater:
     def close(self) -> None:
         """Stop everything and close the database; safe to call twice."""
         self.stop()
+        if not self._closed:
+            self.observability.stop()
         with self._lock:
             if self._closed:
                 return
@@ -227,6 +235,10 @@ class Headwater:
             for service in reversed(list(self._services.values())):
                 service.close()
             self.database.close()
+
+    def journey(self, record_id: str) -> list[dict[str, Any]]:
+        """What happened to a message id or stream sequence number, oldest step first."""
+        return [step.as_dict() for step in self.observability.journey(record_id)]
 
     def _check_open(self) -> None:
         if self._closed:

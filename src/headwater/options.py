@@ -87,6 +87,14 @@ class HeadwaterOptions:
     #: poll; the operation goes on in the background after that.
     cloudformation_wait_seconds: float = 10.0
 
+    # ---- observability ----
+    #: Publish the built-in CloudWatch metrics (AWS/SQS, AWS/Lambda, AWS/Kinesis).
+    metrics: bool = True
+    #: Record what happens to each message and stream record (``headwater trace``).
+    journeys: bool = True
+    #: Clock seconds a record's journey is kept.
+    journey_retention_seconds: float = 3600.0
+
     @classmethod
     def from_kwargs(cls, base: HeadwaterOptions | None = None, **kwargs: Any) -> HeadwaterOptions:
         """``base`` (or the defaults) with ``kwargs`` changed; unknown names are a TypeError."""

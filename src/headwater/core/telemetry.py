@@ -18,7 +18,8 @@ from typing import Protocol
 
 
 class InvocationFacts(Protocol):
-    """The fields of an invocation result telemetry reads (``runtime.InvocationResult``)."""
+    """The fields of an invocation result telemetry needs (``runtime.InvocationResult``;
+    its ``request_id`` and ``duration_ms`` are read when present)."""
 
     @property
     def status(self) -> str: ...
@@ -26,10 +27,15 @@ class InvocationFacts(Protocol):
     def payload(self) -> bytes: ...
     @property
     def function_error(self) -> str | None: ...
+
+
+class SentMessage(Protocol):
+    """What telemetry reads of a message just stored (``store.queues.NewMessage``)."""
+
     @property
-    def request_id(self) -> str: ...
+    def message_id(self) -> str: ...
     @property
-    def duration_ms(self) -> float: ...
+    def body(self) -> str: ...
 
 
 class Telemetry:
@@ -38,9 +44,12 @@ class Telemetry:
     #: Whether anything is recorded (callers may skip building arguments when False).
     enabled: bool = False
 
+    def flush(self) -> None:
+        """Make everything reported so far visible to readers (CloudWatch, journeys)."""
+
     # ---- SQS ----
-    def sqs_sent(self, queue_arn: str, messages: Sequence[tuple[str, int]]) -> None:
-        """Messages (id, body size in bytes) were stored in a queue."""
+    def sqs_sent(self, queue_arn: str, messages: Sequence[SentMessage]) -> None:
+        """Messages were stored in a queue."""
 
     def sqs_received(self, queue_arn: str, message_ids: Sequence[str]) -> None:
         """Messages were received (``message_ids`` empty: an empty receive)."""

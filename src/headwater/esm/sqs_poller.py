@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.clock import Clock
+from headwater.core.telemetry import NO_TELEMETRY, Telemetry
 from headwater.esm.batching import Batch, BatchBuilder, PendingRecord
 from headwater.esm.mapping_config import RecordFilter, compile_record_filter
 from headwater.esm.metrics import MappingMetrics, MappingMetricsSnapshot
@@ -94,8 +95,10 @@ class SqsPoller:
         *,
         policy: ScalingPolicy | None = None,
         filter_factory: FilterFactory = _sqs_filter,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.uuid = record.uuid
+        self.telemetry = telemetry
         self.source = source
         self.invoker = invoker
         self.clock = clock
@@ -271,6 +274,7 @@ class SqsPoller:
             record = sqs_record(message, facts.arn, facts.region)
             if self._filter is not None and not self._filter.keep(record):
                 filtered_out.append(message.receipt_handle)
+                self.telemetry.esm_filtered(self.uuid, (message.message_id,))
                 continue
             keep.append(
                 PendingRecord(
@@ -373,6 +377,10 @@ class SqsPoller:
                 outcome = classify(
                     result, batch.message_ids, report_item_failures=settings.report_item_failures
                 )
+                self.telemetry.esm_invoked(
+                    self.uuid, settings.function_arn, batch.message_ids, result,
+                    outcome=outcome.kind, failed_ids=tuple(outcome.failed_ids),
+                )  # fmt: skip
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # function gone, runtime down: a service error

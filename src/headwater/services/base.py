@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
 from headwater.core.clock import Clock
 from headwater.core.errors import AwsError
+from headwater.core.telemetry import NO_TELEMETRY, Telemetry
 from headwater.options import HeadwaterOptions
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class ServiceEnvironment:
     #: Looks up another service by botocore name (``"sqs"``); set by ``Headwater``.
     lookup: Callable[[str], Service] | None = None
     options: HeadwaterOptions = field(default_factory=HeadwaterOptions)
+    #: Where services report metrics and record journeys (set by ``Headwater``).
+    telemetry: Telemetry = NO_TELEMETRY
 
     @property
     def data_dir(self) -> Path:

@@ -70,7 +70,8 @@ class ClockTicker:
             due = self._last + self.interval
             delay = self.clock.real_delay(due - self.clock.now()) or 0.0
             if self.real_interval_max is not None:
-                delay = min(delay, self.real_interval_max)
+                rim = self.real_interval_max
+                delay = rim if self.interval <= 0 else min(delay, rim)
             if self._stop.wait(min(max(delay, 0.01), MAX_REAL_SLEEP)):
                 return
             now = self.clock.now()

@@ -83,7 +83,10 @@ class JourneyStore:
                 " ORDER BY seq",
                 (record_id,),
             ).fetchall()
-        return [Step(record_id, at, kind, place, orjson.loads(detail)) for at, kind, place, detail in rows]
+        return [
+            Step(record_id, at, kind, place, orjson.loads(detail))
+            for at, kind, place, detail in rows
+        ]
 
     def recent(self, limit: int = 50, kinds: Sequence[str] | None = None) -> list[Step]:
         """The newest steps (of some kinds), newest first."""
@@ -96,7 +99,10 @@ class JourneyStore:
         args.append(limit)
         with self.db.transaction():
             rows = self.db.conn.execute(sql, args).fetchall()
-        return [Step(rid, at, kind, place, orjson.loads(detail)) for rid, at, kind, place, detail in rows]
+        return [
+            Step(rid, at, kind, place, orjson.loads(detail))
+            for rid, at, kind, place, detail in rows
+        ]
 
     def prune(self, before: float) -> int:
         """Forget steps older than clock time ``before``."""

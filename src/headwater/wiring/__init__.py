@@ -121,7 +121,9 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
 
     def sqs_poller(record: MappingRecord, loop: asyncio.AbstractEventLoop) -> Poller:
         source = LocalQueueSource(env.service("sqs"), record.source_arn)  # type: ignore[arg-type]
-        return SqsPoller(record, source, invoker, env.clock, loop, policy=policy)
+        return SqsPoller(
+            record, source, invoker, env.clock, loop, policy=policy, telemetry=env.telemetry
+        )
 
     def stream_poller(
         make_source: Callable[[str], StreamSource], filter_kind: str

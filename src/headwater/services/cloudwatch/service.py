@@ -26,7 +26,7 @@ class CloudWatchService(AlarmOperations):
         super().__init__(env)
         self.metric_store = MetricStore(env.database)
         self.alarm_store = AlarmStore(env.database)
-        self.read_hooks: list[Callable[[], None]] = []
+        self.read_hooks: list[Callable[[], None]] = [env.telemetry.flush]
         self._tickers = [
             ClockTicker(env.clock, EVALUATION_INTERVAL, self.evaluate_alarms, name="cw-alarms"),
             ClockTicker(env.clock, ROLL_UP_INTERVAL, self.metric_store.roll_up, name="cw-rollup"),

@@ -146,6 +146,7 @@ class RecordOperations(KinesisCore):
             (counter,) = self.store.append(ref.arn, [(shard_key, key, data)], now, floor)
         self.trim_expired(routing.stream, now)
         self.notify(ref.arn, (shard_id,))
+        self.env.telemetry.kinesis_put(ref.arn, [(format_sequence(prefix, counter), len(data))])
         return {
             "ShardId": shard_id,
             "SequenceNumber": format_sequence(prefix, counter),
@@ -238,6 +239,16 @@ class RecordOperations(KinesisCore):
                 )
         self.trim_expired(routing.stream, now)
         self.notify(ref.arn, sorted({shards[row[0]][0] for row in accepted}))
+        if failed:
+            self.env.telemetry.kinesis_throttled(ref.arn, len(failed))
+        self.env.telemetry.kinesis_put(
+            ref.arn,
+            [
+                (r["SequenceNumber"], len(row[2]))
+                for r, row in zip(results, rows, strict=True)
+                if "SequenceNumber" in r
+            ],
+        )
         return {"FailedRecordCount": len(failed), "Records": results, "EncryptionType": "NONE"}
 
     # -- reading ----------------------------------------------------------------------------
@@ -394,6 +405,7 @@ class RecordOperations(KinesisCore):
                 f"{ref.account}.",
             )
         records, position, end, behind = self.read_from(stream, shard, state.after_counter, limit)
+        self.env.telemetry.kinesis_read(ref.arn, len(records), float(behind))
         prefix = sequence_prefix(shard)
         result: dict[str, Any] = {
             "Records": [

@@ -198,7 +198,9 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        return _check_response_size(self._get_runtime(spec).invoke(spec, request))
+        result = _check_response_size(self._get_runtime(spec).invoke(spec, request))
+        self.env.telemetry.lambda_invoked(spec.arn, result)
+        return result
 
     async def invoke_async(
         self,
@@ -228,7 +230,9 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        return _check_response_size(await self._get_runtime(spec).invoke_async(spec, request))
+        result = _check_response_size(await self._get_runtime(spec).invoke_async(spec, request))
+        self.env.telemetry.lambda_invoked(spec.arn, result)
+        return result
 
     def prewarm(self, function_ref: str, count: int = 1, *, region: str | None = None) -> int:
         """Start ``count`` warm execution environments now (like provisioned concurrency).
@@ -266,7 +270,9 @@ class InvokeOperations(Service):
         if spec is None:
             return None  # deleted meanwhile: the event is dropped
         request = InvocationRequest(item.payload, spec.arn)
-        return self._get_runtime(spec).invoke(spec, request)
+        result = self._get_runtime(spec).invoke(spec, request)
+        self.env.telemetry.lambda_invoked(spec.arn, result)
+        return result
 
     def wait_for_event_invocations(self, timeout: float = 10.0) -> bool:
         """Wait until no Event invocation is running or due; False on timeout."""

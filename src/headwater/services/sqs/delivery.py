@@ -113,11 +113,15 @@ class DeliveryMixin(QueueAccess):
                 deliveries.append(Delivery(message, handle))
             if dead and dlq is not None:
                 self.move_messages(queue, dlq, dead, now, source_arn=queue.arn)
+                self.env.telemetry.sqs_moved(
+                    queue.arn, dlq.arn, [m.message_id for m in dead], "dead-letter"
+                )
                 moved_to.add(dlq.arn)
             if updates:
                 self.store.mark_received(record, updates)
             if not dead:
                 break
+        self.env.telemetry.sqs_received(queue.arn, [d.message.message_id for d in deliveries])
         return deliveries
 
     def move_messages(

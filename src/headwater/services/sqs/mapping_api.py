@@ -103,7 +103,9 @@ class MappingOperations(DeliveryMixin):
                 queue_id, row_id, generation, message_id = decode_receipt_handle(handle)
                 if queue_id == record.queue_id:
                     keys.append((row_id, generation, message_id))
-            return self.store.delete_received(record, keys)
+            deleted = self.store.delete_received(record, keys)
+        self.env.telemetry.sqs_deleted(queue.arn, [key[2] for key in keys])
+        return deleted
 
     def change_visibility_for_mapping(
         self, queue_arn: str, receipt_handles: Sequence[str], visibility_timeout: int
@@ -124,6 +126,8 @@ class MappingOperations(DeliveryMixin):
                 )
         if messages:
             self.notify((queue.arn,))
+            ids = [m.message_id for m in messages]
+            self.env.telemetry.sqs_visibility(queue.arn, ids, visibility_timeout)
 
     def next_visible_at(self, queue_arn: str, after: float | None = None) -> float | None:
         """Earliest clock time after ``after`` (default: now) a message becomes visible.

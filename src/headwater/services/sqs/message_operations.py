@@ -230,6 +230,7 @@ class MessageOperations(DeliveryMixin):
             )
         if accepted:
             self.store.insert_messages(queue.record, accepted)
+            self.env.telemetry.sqs_sent(queue.arn, accepted)
         return successful, failed, accepted
 
     @operation("SendMessage")
@@ -407,6 +408,7 @@ class MessageOperations(DeliveryMixin):
             queue = self.resolve_url(params["QueueUrl"], ctx)
             key = self._deletable_key(queue, params["ReceiptHandle"], self.now())
             self.store.delete_received(queue.record, [key])
+        self.env.telemetry.sqs_deleted(queue.arn, [key[2]])
         return {}
 
     @operation("DeleteMessageBatch")
@@ -422,6 +424,7 @@ class MessageOperations(DeliveryMixin):
                 lambda entry: keys.append(self._deletable_key(queue, entry["ReceiptHandle"], now)),
             )
             self.store.delete_received(queue.record, keys)
+        self.env.telemetry.sqs_deleted(queue.arn, [key[2] for key in keys])
         return result
 
     # -- visibility -----------------------------------------------------------------------
@@ -444,6 +447,7 @@ class MessageOperations(DeliveryMixin):
         if now + seconds - received_at > MAX_VISIBILITY_TIMEOUT:
             raise invalid_value(seconds, "VisibilityTimeout", _BEYOND_VISIBILITY_LIMIT)
         self.store.set_visible_at(queue.record, message.row_id, message.group_id, now + seconds)
+        self.env.telemetry.sqs_visibility(queue.arn, [message.message_id], seconds)
 
     @operation("ChangeMessageVisibility")
     def change_message_visibility(self, params: Params, ctx: RequestContext) -> Result:

@@ -132,6 +132,9 @@ class MoveTaskOperations(DeliveryMixin):
                 by_target.setdefault(target.arn, (target, []))[1].append(message)
             for target, messages in by_target.values():
                 self.move_messages(source, target, messages, now, source_arn=None)
+                self.env.telemetry.sqs_moved(
+                    source.arn, target.arn, [m.message_id for m in messages], "redrive"
+                )
                 task.moved += len(messages)
                 woken.add(target.arn)
             self.store.save_move_task(task)

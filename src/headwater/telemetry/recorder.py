@@ -1,0 +1,370 @@
+"""``Recorder``: the Telemetry sink that turns hook calls into CloudWatch metrics and journeys.
+
+Hooks run on hot paths (a send, a receive, an invocation), so they only append to
+in-memory buffers under one lock: metric samples are aggregated per (metric, unit,
+minute) right away, journey steps are queued as tuples. ``flush`` (every half second of
+real time, on every ManualClock move and before any CloudWatch read) moves both into the
+store in one transaction each. Cumulative counters are also kept for Prometheus.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from headwater.core.telemetry import InvocationFacts, SentMessage, Telemetry
+from headwater.services.cloudwatch.aggregate import Aggregate
+from headwater.services.cloudwatch.metric_store import MetricId, MetricStore, bucket_start
+from headwater.telemetry.journeys import JourneyStore, Step
+
+if TYPE_CHECKING:
+    from headwater.services.base import ServiceEnvironment
+
+Dims = tuple[tuple[str, str], ...]
+#: (region, account, namespace, name, dimensions)
+Metric = tuple[str, str, str, str, Dims]
+#: (account, region, namespace, name, dimensions, unit, bucket start)
+MetricKey = tuple[str, str, str, str, Dims, str, int]
+
+#: Built-in metrics are stored at one-minute resolution, as AWS publishes them.
+RESOLUTION = 60
+
+
+def arn_parts(arn: str) -> tuple[str, str, str]:
+    """(region, account, resource name) of an ARN (``queue``, ``function:name``...)."""
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return "", "", arn
+    name = parts[-1] if parts[2] != "lambda" else parts[6]
+    if parts[2] == "kinesis":
+        name = parts[5].split("/", 1)[-1]
+    return parts[3], parts[4], name
+
+
+def _duration(result: InvocationFacts) -> float:
+    return float(getattr(result, "duration_ms", 0.0))
+
+
+def error_text(payload: bytes) -> str:
+    """``errorType: errorMessage`` of a function error payload."""
+    try:
+        body = orjson.loads(payload) if payload else None
+    except orjson.JSONDecodeError:
+        return payload[:500].decode("utf-8", "replace")
+    if isinstance(body, dict):
+        kind, message = body.get("errorType"), body.get("errorMessage")
+        if kind or message:
+            return f"{kind}: {message}" if kind and message else str(kind or message)
+    return payload[:500].decode("utf-8", "replace")
+
+
+class Recorder(Telemetry):
+    """Buffers hook calls; ``flush`` writes them to CloudWatch and the journey store."""
+
+    enabled = True
+
+    def __init__(
+        self,
+        env: ServiceEnvironment,
+        metric_store: Callable[[], MetricStore],
+        journey_store: JourneyStore | None,
+        *,
+        metrics: bool = True,
+        journey_seconds: float = 3600.0,
+    ) -> None:
+        self.env = env
+        self.clock = env.clock
+        self._metric_store = metric_store
+        self.journeys = journey_store
+        self.metrics_on = metrics
+        self.journey_seconds = journey_seconds
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._metrics: dict[MetricKey, Aggregate] = {}
+        self._steps: list[tuple[str, float, str, str, Any]] = []
+        #: Cumulative counters since start, for Prometheus: (family, labels) -> value.
+        self.counters: dict[tuple[str, Dims], float] = defaultdict(float)
+        self._last_prune = 0.0
+
+    # ---- buffering ----
+
+    def _count(
+        self, metric: Metric, value: float, unit: str = "Count", *, now: float, count: float = 1.0
+    ) -> None:
+        """Add a sample of ``(region, account, namespace, name, dims)`` (lock held)."""
+        region, account, namespace, name, dims = metric
+        key = (account, region, namespace, name, dims, unit, bucket_start(now, RESOLUTION))
+        found = self._metrics.get(key)
+        if found is None:
+            self._metrics[key] = Aggregate.of_value(value, count)
+        else:
+            found.add(value, count)
+
+    def _step(self, record_id: str, now: float, kind: str, place: str, detail: Any) -> None:
+        self._steps.append((record_id, now, kind, place, detail))
+
+    # ---- SQS ----
+
+    def sqs_sent(self, queue_arn: str, messages: Sequence[SentMessage]) -> None:
+        if not messages:
+            return
+        region, account, name = arn_parts(queue_arn)
+        dims = (("QueueName", name),)
+        now = self.clock.now()
+        with self._lock:
+            self.counters[("sqs_messages_sent", dims)] += len(messages)
+            if self.metrics_on:
+                self._count(
+                    (region, account, "AWS/SQS", "NumberOfMessagesSent", dims),
+                    1.0,
+                    now=now,
+                    count=len(messages),
+                )
+                for message in messages:
+                    self._count(
+                        (region, account, "AWS/SQS", "SentMessageSize", dims),
+                        float(len(message.body.encode())),
+                        "Bytes",
+                        now=now,
+                    )
+            if self.journeys is not None:
+                for message in messages:
+                    self._step(message.message_id, now, "sent", queue_arn, None)
+
+    def sqs_received(self, queue_arn: str, message_ids: Sequence[str]) -> None:
+        region, account, name = arn_parts(queue_arn)
+        dims = (("QueueName", name),)
+        now = self.clock.now()
+        with self._lock:
+            if not message_ids:
+                self.counters[("sqs_empty_receives", dims)] += 1
+                if self.metrics_on:
+                    self._count(
+                        (region, account, "AWS/SQS", "NumberOfEmptyReceives", dims), 1.0, now=now
+                    )
+                return
+            self.counters[("sqs_messages_received", dims)] += len(message_ids)
+            if self.metrics_on:
+                self._count(
+                    (region, account, "AWS/SQS", "NumberOfMessagesReceived", dims),
+                    1.0,
+                    now=now,
+                    count=len(message_ids),
+                )
+            if self.journeys is not None:
+                for message_id in message_ids:
+                    self._step(message_id, now, "received", queue_arn, None)
+
+    def sqs_deleted(self, queue_arn: str, message_ids: Sequence[str]) -> None:
+        if not message_ids:
+            return
+        region, account, name = arn_parts(queue_arn)
+        dims = (("QueueName", name),)
+        now = self.clock.now()
+        with self._lock:
+            self.counters[("sqs_messages_deleted", dims)] += len(message_ids)
+            if self.metrics_on:
+                self._count(
+                    (region, account, "AWS/SQS", "NumberOfMessagesDeleted", dims),
+                    1.0,
+                    now=now,
+                    count=len(message_ids),
+                )
+            if self.journeys is not None:
+                for message_id in message_ids:
+                    self._step(message_id, now, "deleted", queue_arn, None)
+
+    def sqs_moved(
+        self, source_arn: str, target_arn: str, message_ids: Sequence[str], reason: str
+    ) -> None:
+        if self.journeys is None or not message_ids:
+            return
+        now = self.clock.now()
+        with self._lock:
+            for message_id in message_ids:
+                self._step(message_id, now, reason, source_arn, {"to": target_arn})
+
+    def sqs_visibility(self, queue_arn: str, message_ids: Sequence[str], seconds: int) -> None:
+        if self.journeys is None or not message_ids:
+            return
+        now = self.clock.now()
+        with self._lock:
+            for message_id in message_ids:
+                self._step(message_id, now, "visibility", queue_arn, {"seconds": seconds})
+
+    # ---- Lambda ----
+
+    def lambda_invoked(self, function_arn: str, result: InvocationFacts) -> None:
+        region, account, name = arn_parts(function_arn)
+        dims = (("FunctionName", name),)
+        now = self.clock.now()
+        status = result.status
+        with self._lock:
+            if status == "throttled":
+                names = ["Throttles"]
+            elif status == "service_error":
+                return
+            else:
+                names = ["Invocations"]
+                if status != "ok" or result.function_error:
+                    names.append("Errors")
+            for metric in names:
+                self.counters[(f"lambda_{metric.lower()}", dims)] += 1
+            self.counters[("lambda_duration_ms", dims)] += _duration(result)
+            if not self.metrics_on:
+                return
+            for metric in names:
+                for metric_dims in (dims, ()):
+                    self._count((region, account, "AWS/Lambda", metric, metric_dims), 1.0, now=now)
+            if status != "throttled":
+                for metric_dims in (dims, ()):
+                    self._count(
+                        (region, account, "AWS/Lambda", "Duration", metric_dims),
+                        _duration(result),
+                        "Milliseconds",
+                        now=now,
+                    )
+
+    # ---- mappings ----
+
+    def esm_filtered(self, mapping_uuid: str, record_ids: Sequence[str]) -> None:
+        if self.journeys is None or not record_ids:
+            return
+        now = self.clock.now()
+        with self._lock:
+            for record_id in record_ids:
+                self._step(record_id, now, "filtered", mapping_uuid, None)
+
+    def esm_invoked(
+        self,
+        mapping_uuid: str,
+        function_arn: str,
+        record_ids: Sequence[str],
+        result: InvocationFacts,
+        *,
+        outcome: str,
+        failed_ids: Sequence[str] = (),
+    ) -> None:
+        if self.journeys is None:
+            return
+        now = self.clock.now()
+        failed = set(failed_ids)
+        errored = outcome not in ("success", "partial_failure")
+        error = error_text(result.payload) if errored and result.payload else None
+        with self._lock:
+            for record_id in record_ids:
+                detail = {
+                    "mapping": mapping_uuid,
+                    "function": function_arn,
+                    "request_id": getattr(result, "request_id", ""),
+                    "batch_size": len(record_ids),
+                    "outcome": outcome,
+                    "duration_ms": round(_duration(result), 2),
+                }
+                if record_id in failed:
+                    detail["reported_failed"] = True
+                if error is not None:
+                    detail["error"] = error
+                self._step(record_id, now, "invoked", function_arn, detail)
+
+    # ---- Kinesis ----
+
+    def kinesis_put(self, stream_arn: str, records: Sequence[tuple[str, int]]) -> None:
+        if not records:
+            return
+        region, account, name = arn_parts(stream_arn)
+        dims = (("StreamName", name),)
+        now = self.clock.now()
+        size = float(sum(s for _, s in records))
+        with self._lock:
+            self.counters[("kinesis_incoming_records", dims)] += len(records)
+            self.counters[("kinesis_incoming_bytes", dims)] += size
+            if self.metrics_on:
+                self._count(
+                    (region, account, "AWS/Kinesis", "IncomingRecords", dims),
+                    float(len(records)),
+                    now=now,
+                )
+                self._count(
+                    (region, account, "AWS/Kinesis", "IncomingBytes", dims), size, "Bytes", now=now
+                )
+            if self.journeys is not None:
+                for sequence, _ in records:
+                    self._step(sequence, now, "put", stream_arn, None)
+
+    def kinesis_throttled(self, stream_arn: str, records: int) -> None:
+        region, account, name = arn_parts(stream_arn)
+        dims = (("StreamName", name),)
+        with self._lock:
+            if self.metrics_on:
+                self._count(
+                    (region, account, "AWS/Kinesis", "WriteProvisionedThroughputExceeded", dims),
+                    float(records),
+                    now=self.clock.now(),
+                )
+
+    def kinesis_read(self, stream_arn: str, records: int, behind_ms: float) -> None:
+        region, account, name = arn_parts(stream_arn)
+        dims = (("StreamName", name),)
+        now = self.clock.now()
+        with self._lock:
+            if self.metrics_on:
+                self._count(
+                    (region, account, "AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", dims),
+                    behind_ms,
+                    "Milliseconds",
+                    now=now,
+                )
+                self._count(
+                    (region, account, "AWS/Kinesis", "GetRecords.Records", dims),
+                    float(records),
+                    now=now,
+                )
+
+    # ---- samples from collectors ----
+
+    def sample(self, metric: Metric, value: float, unit: str, *, now: float) -> None:
+        """A gauge or delta a collector measured (queue depth, mapping counters);
+        ``metric`` is ``(region, account, namespace, name, dimensions)``."""
+        if not self.metrics_on:
+            return
+        with self._lock:
+            self._count(metric, value, unit, now=now)
+
+    # ---- flushing ----
+
+    def flush(self) -> None:
+        """Write buffered metrics and journey steps to the store."""
+        with self._flush_lock:
+            with self._lock:
+                metrics, self._metrics = self._metrics, {}
+                steps, self._steps = self._steps, []
+            now = self.clock.now()
+            if metrics:
+                items = [
+                    (MetricId(account, region, ns, name, dims), RESOLUTION, ts, unit, aggregate)
+                    for (account, region, ns, name, dims, unit, ts), aggregate in metrics.items()
+                ]
+                self._metric_store().put(items, now)
+            if self.journeys is not None:
+                if steps:
+                    self.journeys.add(
+                        [
+                            Step(rid, at, kind, place, detail or {})
+                            for rid, at, kind, place, detail in steps
+                        ]
+                    )
+                if now - self._last_prune >= min(60.0, self.journey_seconds / 10):
+                    self._last_prune = now
+                    self.journeys.prune(now - self.journey_seconds)
+
+    def journey(self, record_id: str) -> list[Step]:
+        """Every retained step of a message id or sequence number."""
+        if self.journeys is None:
+            return []
+        self.flush()
+        return self.journeys.journey(record_id)

@@ -1,0 +1,218 @@
+"""Built-in metrics, record journeys and the DLQ alarm, in process on a ManualClock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headwater import Headwater, ManualClock
+from headwater.testing import wait_for_drain
+
+HANDLER = """
+def handler(event, context):
+    for record in event["Records"]:
+        print("handling", record["body"])
+        if record["body"] == "poison":
+            raise ValueError("cannot digest " + record["messageId"])
+"""
+
+
+@pytest.fixture
+def hw_options() -> dict[str, Any]:
+    return {"functions": "inline"}
+
+
+def _at(clock: ManualClock, offset: float = 0.0) -> dt.datetime:
+    return dt.datetime.fromtimestamp(clock.now() + offset, dt.UTC)
+
+
+def metric_values(
+    hw: Headwater, clock: ManualClock, namespace: str, name: str, dims: dict[str, str], stat: str
+) -> list[float]:
+    result = hw.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                    },
+                    "Period": 60,
+                    "Stat": stat,
+                },
+            }
+        ],
+        StartTime=_at(clock, -3600),
+        EndTime=_at(clock, 120),
+        ScanBy="TimestampAscending",
+    )
+    values: list[float] = result["MetricDataResults"][0]["Values"]
+    return values
+
+
+def deploy(hw: Headwater, tmp_path: Path) -> tuple[str, str, str, str]:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "poison_app.py").write_text(HANDLER)
+    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    sqs = hw.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    url = sqs.create_queue(
+        QueueName="orders", Attributes={"RedrivePolicy": policy, "VisibilityTimeout": "30"}
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    hw.lambda_.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="digest", BatchSize=1,
+        MetricsConfig={"Metrics": ["EventCount"]},
+    )  # fmt: skip
+    return url, arn, dlq_url, dlq_arn
+
+
+def test_sqs_and_lambda_metrics_are_time_series(hw: Headwater, clock: ManualClock) -> None:
+    sqs = hw.client("sqs")
+    url = sqs.create_queue(QueueName="metrics")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is not None
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None
+    queue = {"QueueName": "metrics"}
+    assert metric_values(hw, clock, "AWS/SQS", "NumberOfMessagesSent", queue, "Sum") == [1.0]
+    assert metric_values(hw, clock, "AWS/SQS", "SentMessageSize", queue, "Average") == [5.0]
+    assert metric_values(hw, clock, "AWS/SQS", "NumberOfMessagesReceived", queue, "Sum") == [1.0]
+    assert metric_values(hw, clock, "AWS/SQS", "NumberOfEmptyReceives", queue, "Sum") == [1.0]
+    clock.advance(60)  # the collector samples queue depths once a minute
+    # the received message's 30 s visibility timeout has run out: it is visible again
+    depth = metric_values(
+        hw, clock, "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue, "Maximum"
+    )
+    assert depth == [1.0]
+    listed = hw.client("cloudwatch").list_metrics(Namespace="AWS/SQS")["Metrics"]
+    assert {m["MetricName"] for m in listed} >= {
+        "NumberOfMessagesSent",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+    }
+
+
+def test_lambda_invocation_metrics(hw: Headwater, clock: ManualClock, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "poison_app.py").write_text(HANDLER)
+    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    ok = {"Records": [{"body": "fine", "messageId": "1"}]}
+    bad = {"Records": [{"body": "poison", "messageId": "2"}]}
+    hw.lambda_.invoke(FunctionName="digest", Payload=json.dumps(ok))
+    hw.lambda_.invoke(FunctionName="digest", Payload=json.dumps(bad))
+    fn = {"FunctionName": "digest"}
+    assert metric_values(hw, clock, "AWS/Lambda", "Invocations", fn, "Sum") == [2.0]
+    assert metric_values(hw, clock, "AWS/Lambda", "Errors", fn, "Sum") == [1.0]
+    assert metric_values(hw, clock, "AWS/Lambda", "Duration", fn, "SampleCount") == [2.0]
+    assert metric_values(hw, clock, "AWS/Lambda", "Invocations", {}, "Sum") == [2.0]
+
+
+def test_poisoned_message_journey_and_dlq_alarm(
+    hw: Headwater, clock: ManualClock, tmp_path: Path
+) -> None:
+    url, arn, dlq_url, dlq_arn = deploy(hw, tmp_path)
+    cw = hw.client("cloudwatch")
+    cw.put_metric_alarm(
+        AlarmName="dlq-not-empty", Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[{"Name": "QueueName", "Value": "orders-dlq"}], Statistic="Maximum",
+        Period=60, EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching", AlarmActions=["arn:aws:sns:us-east-1:000000000000:ops"],
+    )  # fmt: skip
+    sqs = hw.client("sqs")
+    hw.start()
+    sent = sqs.send_message(QueueUrl=url, MessageBody="poison")["MessageId"]
+    sqs.send_message(QueueUrl=url, MessageBody="fine")
+    wait_for_drain(hw, url)
+    assert (
+        sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+        == "1"
+    )
+
+    steps = hw.journey(sent)
+    kinds = [s["kind"] for s in steps]
+    assert kinds[0] == "sent" and kinds.count("received") == 2 and kinds.count("invoked") == 2
+    assert kinds[-1] == "dead-letter" and steps[-1]["to"] == dlq_arn
+    invoked = [s for s in steps if s["kind"] == "invoked"]
+    assert all(s["outcome"] == "function_error" for s in invoked)
+    assert invoked[0]["error"] == f"ValueError: cannot digest {sent}"
+    assert invoked[0]["request_id"] != invoked[1]["request_id"]
+
+    for _ in range(3):  # sample, then let the alarm evaluate the completed minute
+        clock.advance(60)
+    alarm = cw.describe_alarms(AlarmNames=["dlq-not-empty"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM", alarm["StateReason"]
+    assert alarm["StateReason"].startswith("Threshold Crossed: 1 datapoint [1.0")
+
+    # redrive back to the source (StartMessageMoveTask): the fixed function eats it now
+    hw.stop()
+    sqs.purge_queue(QueueUrl=url)
+    task = sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=arn)
+    assert task["TaskHandle"]
+    moved = hw.service("sqs")
+    for _ in range(10):
+        clock.advance(1)
+        if (
+            moved.call("ListMessageMoveTasks", {"SourceArn": dlq_arn})["Results"][0]["Status"]
+            == "COMPLETED"
+        ):
+            break
+    assert hw.journey(sent)[-1]["kind"] == "redrive"
+    for _ in range(3):
+        clock.advance(60)
+    alarm = cw.describe_alarms(AlarmNames=["dlq-not-empty"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "OK", alarm["StateReason"]
+    history = cw.describe_alarm_history(AlarmName="dlq-not-empty")["AlarmHistoryItems"]
+    summaries = [h["HistorySummary"] for h in history]
+    # missing data counts as good: OK until the DLQ fills, ALARM, OK after the redrive
+    # (the action to SNS fails while headwater has no SNS; it is recorded either way)
+    assert summaries[0] == "Alarm updated from ALARM to OK"
+    assert summaries[1].endswith("execute action arn:aws:sns:us-east-1:000000000000:ops")
+    assert summaries[2:5] == [
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from INSUFFICIENT_DATA to OK",
+        'Alarm "dlq-not-empty" created',
+    ]
+    actions = [h for h in history if h["HistoryItemType"] == "Action"]
+    assert actions and "arn:aws:sns:us-east-1:000000000000:ops" in actions[-1]["HistorySummary"]
+
+
+def test_function_logs_are_cloudwatch_logs(hw: Headwater, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "poison_app.py").write_text(HANDLER)
+    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    result = hw.lambda_.invoke_function("digest", {"Records": [{"body": "x", "messageId": "1"}]})
+    logs = hw.client("logs")
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/digest")["logStreams"]
+    assert len(streams) == 1
+    assert streams[0]["logStreamName"].split("/")[3].startswith("[$LATEST]")
+    events = logs.filter_log_events(logGroupName="/aws/lambda/digest", filterPattern="handling")
+    assert [e["message"] for e in events["events"]] == ["handling x\n"]
+    text = hw.lambda_.function_logs("digest")
+    assert f"START RequestId: {result.request_id}" in text and "REPORT RequestId" in text
+
+
+def test_observability_off_records_nothing(tmp_path: Path) -> None:
+    with Headwater.in_memory(clock=ManualClock(), metrics=False, journeys=False) as hw:
+        sqs = hw.client("sqs")
+        url = sqs.create_queue(QueueName="quiet")["QueueUrl"]
+        sent = sqs.send_message(QueueUrl=url, MessageBody="x")["MessageId"]
+        assert hw.journey(sent) == []
+        assert hw.client("cloudwatch").list_metrics()["Metrics"] == []
