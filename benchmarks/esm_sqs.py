@@ -4,7 +4,8 @@ processes and a no-op handler.
     .venv/bin/python benchmarks/esm_sqs.py [--messages 20000] [--single 5000] [--seconds 5]
 
 Worker processes are started before each measurement (steady state, not cold start).
-Prints: msgs/s with BatchSize 100 (backlog drained by the engine), invocations/s with
+Prints: msgs/s with BatchSize 100 (observability on, and the same with metrics, function
+logs and record journeys off), (backlog drained by the engine), invocations/s with
 BatchSize 1, send-to-handler latency p50/p99 at a steady 200 msgs/s, CPU per message
 (engine process + workers), and a same-run baseline: the same messages through a plain
 SQS receive/delete loop (no engine, no function) and direct blocking invokes.
@@ -40,10 +41,20 @@ def handler(event, context):
 """
 
 
-def setup(data_dir: Path, code: Path, handler_source: str, env: dict[str, str] | None) -> Any:
+#: Headwater options with metrics, function logs and record journeys all off.
+OBSERVABILITY_OFF = {"metrics": False, "journeys": False, "function_logs": False}
+
+
+def setup(
+    data_dir: Path,
+    code: Path,
+    handler_source: str,
+    env: dict[str, str] | None,
+    observe: bool = True,
+) -> Any:
     code.mkdir(parents=True, exist_ok=True)
     (code / "bench_app.py").write_text(handler_source)
-    hw = Headwater(data_dir=data_dir)
+    hw = Headwater(data_dir=data_dir, **({} if observe else OBSERVABILITY_OFF))
     hw.lambda_.create_function_from_directory(
         "bench", code, "bench_app.handler", environment=env, timeout=30
     )
@@ -77,9 +88,12 @@ def warm(hw: Headwater, workers: int = 8) -> None:
         thread.join()
 
 
-def drain_rate(base: Path, batch_size: int, count: int) -> tuple[float, float, int]:
+def drain_rate(
+    base: Path, batch_size: int, count: int, observe: bool = True
+) -> tuple[float, float, int]:
     """Messages/s and CPU s/message to drain a ``count`` backlog; and invocations made."""
-    hw, url, arn = setup(base / f"drain{batch_size}", base / "code-noop", NOOP_HANDLER, None)
+    name = f"drain{batch_size}-{'on' if observe else 'off'}"
+    hw, url, arn = setup(base / name, base / "code-noop", NOOP_HANDLER, None, observe)
     try:
         fill(hw, url, count)
         warm(hw)
@@ -170,7 +184,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hw-bench-esm-") as tmp:
         base = Path(tmp)
+        off100 = drain_rate(base, 100, args.messages, observe=False)
         rate100, cpu100, inv100 = drain_rate(base, 100, args.messages)
+        off1 = drain_rate(base, 1, args.single, observe=False)
         rate1, cpu1, inv1 = drain_rate(base, 1, args.single)
         lat = latency(base, 200.0, args.seconds)
         queue_ceiling = baseline_queue(base, args.messages)
@@ -189,6 +205,12 @@ def main() -> None:
         f"p50 {percentile(lat, 0.5) * 1e3:.2f} ms, p99 {percentile(lat, 0.99) * 1e3:.2f} ms, "
         f"mean {statistics.fmean(lat) * 1e3:.2f} ms   target p50 <= 5, p99 <= 50"
     )
+    print("observability (metrics + function logs + journeys) off, same run:")
+    for label, on, off in (("BatchSize 100", rate100, off100), ("BatchSize 1", rate1, off1)):
+        print(
+            f"  {label}: off {off[0]:10,.0f} msgs/s ({off[1] * 1e6:6.1f} us CPU/msg); on is "
+            f"{(on / off[0] - 1) * 100:+.1f}%   target within -10%"
+        )
     print("baseline, same run:")
     print(f"  SQS receive+delete of 100, no engine/no invoke: {queue_ceiling:10,.0f} msgs/s")
     print(f"  blocking invoke of the no-op function, serial:  {invoke_ceiling:10,.0f} invokes/s")

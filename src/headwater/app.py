@@ -236,6 +236,14 @@ class Headwater:
                 service.close()
             self.database.close()
 
+    def existing_service(self, name: str) -> Service | None:
+        """The service ``name`` if something already created it (``None`` otherwise)."""
+        return self._services.get(name)
+
+    def existing_engine(self) -> EsmEngine | None:
+        """The engine if it was created (observers must not create one)."""
+        return self._engine
+
     def journey(self, record_id: str) -> list[dict[str, Any]]:
         """What happened to a message id or stream sequence number, oldest step first."""
         return [step.as_dict() for step in self.observability.journey(record_id)]

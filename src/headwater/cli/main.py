@@ -28,6 +28,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("headwater.cli.serve", "serve"),
     ("headwater.cli.filter", "filter_group"),
     ("headwater.cli.logs", "logs"),
+    ("headwater.cli.trace", "trace"),
     ("headwater.cli.deploy", "deploy"),
     ("headwater.cli.deploy", "stacks"),
     ("headwater.cli.deploy", "destroy"),

@@ -19,6 +19,9 @@ from headwater.api.cbor_protocol import CborProtocol
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.rest_xml import RestXmlProtocol
 from headwater.api.router import Router
+from headwater.server.dashboard import Dashboard
+from headwater.server.prometheus import PATH as METRICS_PATH
+from headwater.server.prometheus import MetricsEndpoint
 from headwater.wiring import SERVICES
 
 if TYPE_CHECKING:
@@ -48,8 +51,12 @@ class HeadwaterApp:
         health: Callable[[], dict[str, Any]] | None = None,
         on_startup: Hook | None = None,
         on_shutdown: Hook | None = None,
+        dashboard: Dashboard | None = None,
+        metrics: MetricsEndpoint | None = None,
     ) -> None:
         self.router = router
+        self.dashboard = dashboard
+        self.metrics = metrics
         self._health = health or (lambda: {})
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
@@ -93,6 +100,14 @@ class HeadwaterApp:
         """The response to one request (health check or AWS call); never raises."""
         if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
             return WireResponse(200, orjson.dumps({"status": "ok", **self._health()}))
+        if self.dashboard is not None and self.dashboard.claims(request):
+            return self.dashboard.handle(request)
+        if (
+            self.metrics is not None
+            and request.method == "GET"
+            and request.raw_path == METRICS_PATH
+        ):
+            return self.metrics.respond()
         return await self.router.handle(request)
 
     async def startup(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -176,4 +191,11 @@ def create_app(
     def health() -> dict[str, Any]:
         return {"data_dir": str(hw.data_dir), "endpoint": hw.env.endpoint_url}
 
-    return HeadwaterApp(router, health=health, on_startup=startup, on_shutdown=shutdown)
+    return HeadwaterApp(
+        router,
+        health=health,
+        on_startup=startup,
+        on_shutdown=shutdown,
+        dashboard=Dashboard(hw),
+        metrics=MetricsEndpoint(hw),
+    )
