@@ -315,6 +315,8 @@ def test_provided_response_over_6_mb(hw: Headwater, shell_dir: Path) -> None:
         "(6291556 bytes).",
         "errorType": "Function.ResponseSizeTooLarge",
     }
+    # what the runtime was told comes after the invocation ended: in the next one's log
+    hw.lambda_.invoke_function("big", b"{}")
     assert "runtime api said 413" in hw.lambda_.function_logs("big")
 
 
