@@ -612,3 +612,48 @@ def test_an_operation_cut_short_by_a_stop_is_failed_on_restart(tmp_path: Path) -
         stack = stack_of(second, "cut")
         assert stack["StackStatus"] == "UPDATE_FAILED"
         assert stack["StackStatusReason"] == "headwater stopped while the operation was running"
+
+
+def test_cloudwatch_alarm_and_log_group(hw: Headwater) -> None:
+    document: dict[str, Any] = {
+        "Resources": {
+            "Logs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": "/app/orders", "RetentionInDays": 7},
+            },
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmDescription": "DLQ has messages",
+                    "Namespace": "AWS/SQS",
+                    "MetricName": "ApproximateNumberOfMessagesVisible",
+                    "Dimensions": [{"Name": "QueueName", "Value": "orders-dlq"}],
+                    "Statistic": "Maximum",
+                    "Period": 60,
+                    "EvaluationPeriods": 1,
+                    "Threshold": "1",
+                    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                },
+            },
+        },
+        "Outputs": {
+            "AlarmArn": {"Value": {"Fn::GetAtt": ["Alarm", "Arn"]}},
+            "LogArn": {"Value": {"Fn::GetAtt": ["Logs", "Arn"]}},
+        },
+    }
+    assert deploy(hw, "obs", document) == "CREATE_COMPLETE"
+    name = physical_ids(hw, "obs")["Alarm"]
+    (alarm,) = hw.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert alarm["Threshold"] == 1.0 and alarm["AlarmArn"] == outputs_of(hw, "obs")["AlarmArn"]
+    (group,) = hw.client("logs").describe_log_groups(logGroupNamePrefix="/app/orders")["logGroups"]
+    assert group["retentionInDays"] == 7
+    document["Resources"]["Logs"]["Properties"]["RetentionInDays"] = 14
+    document["Resources"]["Alarm"]["Properties"]["Threshold"] = 5
+    assert deploy(hw, "obs", document) == "UPDATE_COMPLETE"
+    (alarm,) = hw.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert alarm["Threshold"] == 5.0
+    (group,) = hw.client("logs").describe_log_groups(logGroupNamePrefix="/app/orders")["logGroups"]
+    assert group["retentionInDays"] == 14
+    hw.client("cloudformation").delete_stack(StackName="obs")
+    assert hw.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
+    assert hw.client("logs").describe_log_groups(logGroupNamePrefix="/app/")["logGroups"] == []
