@@ -16,6 +16,7 @@ import orjson
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
 from headwater.esm.streams.destinations import S3_KEY_FIELD
+from headwater.services.base import RequestContext
 
 if TYPE_CHECKING:
     from headwater.services.base import ServiceEnvironment
@@ -73,7 +74,6 @@ def check_destination_pattern(target: str, member: str) -> None:
             "ValidationException",
             f"1 validation error detected: Value '{target}' at '{member}' failed to satisfy "
             f"constraint: Member must satisfy regular expression pattern: {DESTINATION_PATTERN}",
-            fields={"Type": "User"},
         )
 
 
@@ -92,3 +92,46 @@ def check_mapping_destination(destination_config: dict[str, Any] | None) -> None
             f"onFailure=OnFailure(destination={target})) is invalid.",
             fields={"Type": "User"},
         )
+
+
+def send_to_sqs(env: ServiceEnvironment, arn: Arn, body: dict[str, Any]) -> bool:
+    """Send the record (JSON) to a standard queue of this headwater."""
+    if arn.resource.endswith(".fifo"):
+        log.warning("destination %s is a FIFO queue", arn)
+        return False
+    sqs: Any = env.service("sqs")
+    resolved = sqs.resolve_arn(str(arn))
+    if resolved is None:
+        log.warning("destination %s: the queue does not exist", arn)
+        return False
+    try:
+        sqs.call(
+            "SendMessage",
+            {
+                "QueueUrl": sqs.queue_url(resolved.record),
+                "MessageBody": orjson.dumps(body).decode(),
+            },
+            RequestContext(region=arn.region, account=arn.account),
+        )
+    except AwsError as error:
+        log.warning("delivery to %s failed: %s", arn, error.message)
+        return False
+    return True
+
+
+def deliver_record(env: ServiceEnvironment, destination: str, body: dict[str, Any]) -> bool:
+    """Send a destination record to an SQS queue, SNS topic or S3 bucket; False if it could
+    not be delivered (never raises)."""
+    arn = Arn.try_parse(destination)
+    sender = None if arn is None else _SENDERS.get(arn.service)
+    if arn is None or sender is None:
+        log.warning("destination %s: headwater cannot deliver there", destination)
+        return False
+    try:
+        return sender(env, arn, body)
+    except Exception as error:  # a broken destination fails the delivery, not the caller
+        log.warning("delivery to %s failed: %s", destination, error)
+        return False
+
+
+_SENDERS = {"sqs": send_to_sqs, "sns": send_to_sns, "s3": send_to_s3}

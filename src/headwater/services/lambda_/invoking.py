@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -262,8 +263,14 @@ class InvokeOperations(Service):
             if self._events is None:
                 if self._runtime_closed:
                     raise RuntimeError("the Lambda service is closed")
-                self._events = EventQueue(self._run_event, self.env.clock)
+                self._events = self._make_event_queue(self._run_event)
             return self._events
+
+    def _make_event_queue(
+        self, run: Callable[[EventInvocation], InvocationResult | None]
+    ) -> EventQueue:
+        """The Event queue (event_invoke.py adds destinations and per-function limits)."""
+        return EventQueue(run, self.env.clock)
 
     def _run_event(self, item: EventInvocation) -> InvocationResult | None:
         spec = self._cached_spec(item.region or self.env.region, item.function_name)
