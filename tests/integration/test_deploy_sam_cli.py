@@ -25,7 +25,7 @@ from tests.conformance.server_process import (
     boto_client,
     headwater_server,
 )
-from tests.integration.deploy_tools import tool
+from tests.integration.deploy_tools import function_log, tool
 
 pytestmark = pytest.mark.integration
 
@@ -159,9 +159,9 @@ def test_sam_deploy_runs_the_order_demo_updates_and_deletes(
     )
     dead = wait_for_message(sqs, out["OrderDLQUrl"])
     assert json.loads(dead["Body"])["orderId"] == "ORD-002"
-    (log,) = (server.data_dir / "logs").glob(f"{out['ProcessOrderFnName']}@*.log")
-    assert log.read_text().count("Processing order: ORD-002") == 3  # three receives
-    assert log.read_text().count("Success: ORD-001") == 1
+    log = function_log(server, out["ProcessOrderFnName"], REGION)
+    assert log.count("Processing order: ORD-002") == 3  # three receives
+    assert log.count("Success: ORD-001") == 1
 
     template = app / "template.yaml"
     template.write_text(template.read_text().replace("BatchSize: 10", "BatchSize: 5"))

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conformance.server_process import ServerProcess, boto_client, headwater_server
+from tests.integration.deploy_tools import function_log
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +94,7 @@ def test_seed000_deploys_runs_updates_and_is_destroyed(
     )
     dead = wait_for_message(sqs, out["OrderDLQUrl"])
     assert json.loads(dead["Body"])["orderId"] == "ORD-002"
-    logs = headwater_logs(server, out["ProcessOrderFnName"])
+    logs = function_log(server, out["ProcessOrderFnName"])
     assert logs.count("Success: ORD-001") == 1
     assert logs.count("Processing order: ORD-002") == 3
 
@@ -112,13 +113,6 @@ def test_seed000_deploys_runs_updates_and_is_destroyed(
     assert lam.list_event_source_mappings()["EventSourceMappings"] == []
     kinesis = boto_client(server.endpoint, "kinesis")
     assert kinesis.list_streams()["StreamNames"] == []
-
-
-def headwater_logs(server: ServerProcess, function: str) -> str:
-    """The function's retained log (its CloudWatch Logs group ``/aws/lambda/<name>``)."""
-    logs = boto_client(server.endpoint, "logs")
-    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=f"/aws/lambda/{function}")
-    return "".join(event["message"] for page in pages for event in page["events"])
 
 
 def test_watch_puts_edited_code_live(server: ServerProcess, app_dir: Path) -> None:

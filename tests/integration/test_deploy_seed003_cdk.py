@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.server_process import ServerProcess, boto_client, headwater_server
+from tests.integration.deploy_tools import function_log
 
 pytestmark = pytest.mark.integration
 
@@ -118,12 +119,10 @@ def test_seed003_stacks_deploy_and_the_order_pipeline_runs(
     sqs.send_message(
         QueueUrl=queue, MessageBody=json.dumps({"orderId": "ORD-3", "status": "CANCELLED"})
     )
-    log_dir = server.data_dir / "logs"
     deadline = time.monotonic() + 60  # batching window 10 s, then a cold Node.js start
     text = ""
     while time.monotonic() < deadline:
-        logs = list(log_dir.glob(f"{outputs['OrderProcessorName']}@*.log"))
-        text = logs[0].read_text() if logs else ""
+        text = function_log(server, outputs["OrderProcessorName"])
         left = sqs.get_queue_attributes(
             QueueUrl=queue,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
