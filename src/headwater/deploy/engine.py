@@ -303,17 +303,29 @@ class StackRun:
     ) -> None:
         record.properties = properties
         self._save(record)
+        self._make(provider, record, failed=replace(record, status="CREATE_FAILED"))
+        self._save(replace(record, status="CREATE_COMPLETE"))
+
+    def _make(
+        self,
+        provider: ResourceProvider,
+        record: ResourceRecord,
+        *,
+        failed: ResourceRecord,
+        replacing: ResourceRecord | None = None,
+    ) -> None:
+        """Create the physical resource of ``record`` (a new one, or a replacement)."""
         try:
-            result = provider.create(self._request(record, properties))
+            result = provider.create(self._request(record, record.properties))
         except Exception as error:
-            self._save(replace(record, status="CREATE_FAILED"), failure_reason(error))
+            self._save(failed, failure_reason(error))
             raise
-        with self._lock:
-            self._changes.append(_Change("created", record.logical_id))
         record.physical_id = result.physical_id
         record.attributes = result.attributes
+        kind = "created" if replacing is None else "replaced"
+        with self._lock:
+            self._changes.append(_Change(kind, record.logical_id, old=replacing, new=record))
         self._save(record, "Resource creation Initiated")
-        self._save(replace(record, status="CREATE_COMPLETE"))
 
     def _replace(
         self,
@@ -332,16 +344,7 @@ class StackRun:
             self._save(replace(old, status="UPDATE_FAILED"), reason, properties=properties)
             raise ResourceFailure(reason)
         self._save(replace(record, physical_id=old.physical_id), CREATING_NEW_PHYSICAL)
-        try:
-            result = provider.create(self._request(record, properties))
-        except Exception as error:
-            self._save(replace(old, status="UPDATE_FAILED"), failure_reason(error))
-            raise
-        record.physical_id = result.physical_id
-        record.attributes = result.attributes
-        with self._lock:
-            self._changes.append(_Change("replaced", record.logical_id, old=old, new=record))
-        self._save(record, "Resource creation Initiated")
+        self._make(provider, record, failed=replace(old, status="UPDATE_FAILED"), replacing=old)
         self._save(replace(record, status="UPDATE_COMPLETE"))
 
     def _update_in_place(

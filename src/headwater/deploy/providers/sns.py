@@ -180,40 +180,11 @@ class TopicPolicyProvider(ResourceProvider):
             )
 
     def _reset(self, request: ResourceRequest, topics: set[str]) -> None:
-        """Give the topics back the default policy a new topic has (AWS does the same)."""
+        """Remove the policy: SNS gives a topic without one its default policy back."""
         for arn in topics:
             try:
                 request.client("sns").set_topic_attributes(
-                    TopicArn=arn,
-                    AttributeName="Policy",
-                    AttributeValue=_text(default_topic_policy(arn, request.account)),
+                    TopicArn=arn, AttributeName="Policy", AttributeValue=""
                 )
             except ClientError:
                 continue  # the topic is gone already
-
-
-def default_topic_policy(topic_arn: str, account: str) -> dict[str, Any]:
-    """The policy SNS gives a new topic."""
-    return {
-        "Version": "2008-10-17",
-        "Id": "__default_policy_ID",
-        "Statement": [
-            {
-                "Sid": "__default_statement_ID",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": [
-                    "SNS:GetTopicAttributes",
-                    "SNS:SetTopicAttributes",
-                    "SNS:AddPermission",
-                    "SNS:RemovePermission",
-                    "SNS:DeleteTopic",
-                    "SNS:Subscribe",
-                    "SNS:ListSubscriptionsByTopic",
-                    "SNS:Publish",
-                ],
-                "Resource": topic_arn,
-                "Condition": {"StringEquals": {"AWS:SourceOwner": account}},
-            }
-        ],
-    }
