@@ -901,3 +901,43 @@ def test_list_events_after_deployment(cfn: Any) -> None:
         if "ResourceProperties" in event:
             event["ResourceProperties"] = json.loads(event["ResourceProperties"])
     like(snapshot["StackEvents"], oldest_first)
+
+
+def test_lambda_event_invoke_config(hw: Headwater, cfn: Any) -> None:
+    snapshot = recorded("test_lambda.py::test_event_invoke_config")
+    cfn.create_stack(
+        StackName="eic",
+        Capabilities=["CAPABILITY_IAM"],
+        TemplateBody=json.dumps(
+            {
+                "Resources": {
+                    "Role": {
+                        "Type": "AWS::IAM::Role",
+                        "Properties": {"AssumeRolePolicyDocument": {}},
+                    },
+                    "Fn": {
+                        "Type": "AWS::Lambda::Function",
+                        "Properties": {
+                            "Runtime": "python3.12",
+                            "Handler": "index.handler",
+                            "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                            "Code": {"ZipFile": "def handler(event, context):\n    return None\n"},
+                        },
+                    },
+                    "Config": {
+                        "Type": "AWS::Lambda::EventInvokeConfig",
+                        "Properties": {
+                            "FunctionName": {"Ref": "Fn"},
+                            "Qualifier": "$LATEST",
+                            "MaximumEventAgeInSeconds": 300,
+                            "MaximumRetryAttempts": 1,
+                        },
+                    },
+                },
+                "Outputs": {"Name": {"Value": {"Ref": "Fn"}}},
+            }
+        ),
+    )
+    name = outputs(cfn, "eic")["Name"]
+    found = hw.lambda_.get_function_event_invoke_config(FunctionName=name, Qualifier="$LATEST")
+    like(snapshot["event_invoke_config"], found)

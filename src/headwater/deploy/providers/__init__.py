@@ -13,6 +13,7 @@ from headwater.deploy.providers.kinesis import StreamProvider
 from headwater.deploy.providers.lambda_ import EventSourceMappingProvider, FunctionProvider
 from headwater.deploy.providers.lambda_extras import (
     AliasProvider,
+    EventInvokeConfigProvider,
     PermissionProvider,
     VersionProvider,
 )
@@ -52,6 +53,7 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         PermissionProvider(),
         VersionProvider(),
         AliasProvider(),
+        EventInvokeConfigProvider(),
         StreamProvider(),
         TableProvider(),
         ParameterProvider(),

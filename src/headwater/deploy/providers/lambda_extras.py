@@ -1,4 +1,4 @@
-"""AWS::Lambda::Permission, AWS::Lambda::Version and AWS::Lambda::Alias.
+"""AWS::Lambda::Permission, Version, Alias and EventInvokeConfig.
 
 They need Lambda's permission, version and alias operations; until the Lambda service has
 them, these types are refused with the unsupported-type error.
@@ -105,5 +105,36 @@ class AliasProvider(ResourceProvider):
                 FunctionName=str(request.properties["FunctionName"]),
                 Name=str(request.properties["Name"]),
             )
+        except ClientError as error:
+            _ignore_missing(error)
+
+
+class EventInvokeConfigProvider(ResourceProvider):
+    """Retries, event age and destinations of a function's asynchronous invocations."""
+
+    type_name = "AWS::Lambda::EventInvokeConfig"
+    service = "lambda"
+    operations = ("PutFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig")
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        self._put(request)
+        properties = request.properties
+        physical_id = f"{properties['FunctionName']}${properties.get('Qualifier', '$LATEST')}"
+        return ProviderResult(physical_id, {})
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        self._put(request)
+        return ProviderResult(str(request.physical_id), {})
+
+    def _put(self, request: ResourceRequest) -> None:
+        params = to_params("lambda", "PutFunctionEventInvokeConfig", request.properties)
+        request.client("lambda").put_function_event_invoke_config(**params)
+
+    def delete(self, request: ResourceRequest) -> None:
+        params = {"FunctionName": str(request.properties["FunctionName"])}
+        if request.properties.get("Qualifier"):
+            params["Qualifier"] = str(request.properties["Qualifier"])
+        try:
+            request.client("lambda").delete_function_event_invoke_config(**params)
         except ClientError as error:
             _ignore_missing(error)
