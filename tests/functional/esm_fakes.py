@@ -19,6 +19,7 @@ from typing import Any, Protocol, Self
 import orjson
 
 from headwater import Headwater, ManualClock
+from headwater.core.mapping_config import MappingConfig
 from headwater.esm.pulse import Pulse
 from headwater.esm.scaling import ScalingPolicy
 from headwater.esm.sqs_poller import SqsPoller
@@ -102,13 +103,8 @@ class FakeInvoker:
         return [[r["body"] for r in event["Records"]] for event in self.events]
 
 
-def mapping(queue_name: str, **config: Any) -> MappingRecord:
-    base: dict[str, Any] = {
-        "BatchSize": 10,
-        "MaximumBatchingWindowInSeconds": 0,
-        "FunctionResponseTypes": [],
-    }
-    base.update(config)
+def mapping(queue_name: str, **params: Any) -> MappingRecord:
+    """An SQS mapping with CreateEventSourceMapping ``params`` (AWS's defaults otherwise)."""
     return MappingRecord(
         uuid="00000000-0000-4000-8000-000000000001",
         source_arn=ACCOUNT_ARN + queue_name,
@@ -117,7 +113,7 @@ def mapping(queue_name: str, **config: Any) -> MappingRecord:
         state="Enabled",
         state_reason="USER_INITIATED",
         last_modified=0.0,
-        config=base,
+        config=MappingConfig.create("sqs", params),
     )
 
 

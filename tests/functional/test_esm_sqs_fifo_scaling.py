@@ -240,7 +240,9 @@ def test_update_takes_effect_on_the_next_batch(hw: Headwater, clock: ManualClock
             await h.until(lambda: len(invoker.events) == 2)
             await h.settled()
             assert h.poller is not None
-            h.poller.reconfigure(record.with_changes(config={**record.config, "BatchSize": 4}))
+            h.poller.reconfigure(
+                record.with_changes(config=record.config.updated({"BatchSize": 4}))
+            )
             hw.client("sqs").send_message_batch(
                 QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"b{i}"} for i in range(4)]
             )

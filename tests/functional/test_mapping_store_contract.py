@@ -1,4 +1,4 @@
-"""One contract for every mapping store (memory, SQLite)."""
+"""One contract for the mapping store on every backend."""
 
 from __future__ import annotations
 
@@ -6,13 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.core.mapping_config import MappingConfig
+from headwater.store.database import Database, SqliteDatabase
 from headwater.store.mappings import MappingRecord, MappingStore, open_mapping_store
 
 
 @pytest.fixture
-def store(db: SqliteDatabase | MemoryDatabase) -> MappingStore:
+def store(db: Database) -> MappingStore:
     return open_mapping_store(db)
+
+
+CONFIG = MappingConfig.create(
+    "sqs", {"BatchSize": 10, "FilterCriteria": {"Filters": [{"Pattern": "{}"}]}, "Tags": {"a": "b"}}
+)
 
 
 def record(
@@ -26,7 +32,7 @@ def record(
         state="Enabled",
         state_reason="USER_INITIATED",
         last_modified=1_700_000_000.5,
-        config={"BatchSize": 10, "FilterCriteria": {"Filters": [{"Pattern": "{}"}]}},
+        config=CONFIG,
     )
 
 
@@ -47,22 +53,14 @@ def test_insert_rejects_duplicate_uuid_without_change(store: MappingStore) -> No
 
 def test_replace_keeps_seq_and_requires_existing(store: MappingStore) -> None:
     stored = store.insert(record("u1"))
-    store.replace(stored.with_changes(state="Disabled", config={"BatchSize": 5}, seq=999))
+    smaller = CONFIG.updated({"BatchSize": 5})
+    store.replace(stored.with_changes(state="Disabled", config=smaller, seq=999))
     found = store.get("u1")
     assert found is not None
-    assert (found.state, found.config, found.seq) == ("Disabled", {"BatchSize": 5}, stored.seq)
+    assert (found.state, found.config, found.seq) == ("Disabled", smaller, stored.seq)
+    assert found.config.tags == {"a": "b"}
     with pytest.raises(KeyError):
         store.replace(record("nope"))
-
-
-def test_returned_configs_are_copies(store: MappingStore) -> None:
-    stored = store.insert(record("u1"))
-    stored.config["BatchSize"] = 99
-    found = store.get("u1")
-    assert found is not None and found.config["BatchSize"] == 10
-    found.config["BatchSize"] = 77
-    again = store.get("u1")
-    assert again is not None and again.config["BatchSize"] == 10
 
 
 def test_list_filters_in_creation_order(store: MappingStore) -> None:
@@ -100,28 +98,17 @@ def test_update_is_one_read_modify_write(store: MappingStore) -> None:
 
     def change(current: MappingRecord) -> MappingRecord:
         seen.append(current)
-        return current.with_changes(
-            state="Disabled", config={**current.config, "LastProcessingResult": "OK"}, seq=999
-        )
+        return current.with_changes(state="Disabled", processing_result="OK", seq=999)
 
     updated = store.update("u1", change)
     assert seen == [stored]
     assert updated is not None and updated.seq == stored.seq and updated.state == "Disabled"
     assert store.get("u1") == updated
-    assert updated.config == {**stored.config, "LastProcessingResult": "OK"}
+    assert (updated.config, updated.processing_result) == (stored.config, "OK")
     assert store.update("u1", lambda current: None) == updated  # no change
     assert store.get("u1") == updated
     assert store.update("missing", change) is None
     assert store.get("missing") is None
-
-
-def test_update_result_and_stored_config_are_copies(store: MappingStore) -> None:
-    store.insert(record("u1"))
-    updated = store.update("u1", lambda current: current.with_changes(state="Disabled"))
-    assert updated is not None
-    updated.config["BatchSize"] = 99
-    found = store.get("u1")
-    assert found is not None and found.config["BatchSize"] == 10
 
 
 def test_region_is_the_function_arns(store: MappingStore) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from headwater import Headwater, ManualClock
-from headwater.esm.mapping_config import build_config
+from headwater.core.mapping_config import MappingConfig
 from headwater.esm.streams.stream_poller import StreamMappingHost, StreamPoller
 from headwater.store.checkpoints import open_checkpoint_store
 from headwater.store.mappings import MappingRecord
@@ -37,7 +37,7 @@ def stream_mapping(stream: str = "s", uuid: str = UUID, **params: Any) -> Mappin
         state="Enabled",
         state_reason="User action",
         last_modified=0.0,
-        config=build_config("kinesis", params),
+        config=MappingConfig.create("kinesis", params),
     )
 
 

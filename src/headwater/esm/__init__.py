@@ -5,6 +5,6 @@
 receive -> filter -> batch (``batching``) -> invoke -> settle (``settle``), with the SQS
 record shape in ``records``, concurrency in ``scaling`` and counters in ``metrics``. It
 consumes queues and functions only through the ``QueueSource`` / ``Invoker`` protocols of
-``sources``. ``mapping_config`` holds the mapping defaults and AWS's validation rules,
-shared with the Lambda API (``services/lambda_/mappings.py``) and the stream engines.
+``sources``. A mapping's settings are the typed ``core.mapping_config.MappingConfig``,
+shared with the Lambda API (``services/lambda_/mappings.py``).
 """

@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from headwater.core.clock import Clock
-from headwater.esm.mapping_config import source_kind
+from headwater.core.mapping_config import source_kind
 from headwater.esm.metrics import MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
 from headwater.store.mappings import MappingRecord

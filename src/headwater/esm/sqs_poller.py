@@ -13,13 +13,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.clock import Clock
+from headwater.core.filtering import RecordFilter
+from headwater.core.mapping_config import MappingConfig, compile_record_filter
 from headwater.core.telemetry import NO_TELEMETRY, Telemetry
 from headwater.esm.batching import Batch, BatchBuilder, PendingRecord
-from headwater.esm.mapping_config import RecordFilter, compile_record_filter
 from headwater.esm.metrics import MappingMetrics, MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
 from headwater.esm.records import build_payload, encode_record, sqs_record
@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 #: First retry delay after a throttled or failed-to-start invoke, doubled each time.
 THROTTLE_BACKOFF_SECONDS = 1.0
 THROTTLE_BACKOFF_MAX_SECONDS = 30.0
-#: Concurrent invokes per provisioned poller (ProvisionedPollerConfig).
-POLLER_CONCURRENCY = 10
 #: Upper bound of one receive that fills several batches at once (standard queues).
 MAX_MESSAGES_PER_RECEIVE = 500
 #: Real seconds queue settings (visibility timeout, FIFO) are cached between receives.
@@ -49,37 +47,6 @@ FilterFactory = Callable[[dict[str, Any] | None], RecordFilter | None]
 
 def _sqs_filter(criteria: dict[str, Any] | None) -> RecordFilter | None:
     return compile_record_filter(criteria, "sqs")
-
-
-@dataclass(frozen=True, slots=True)
-class PollerSettings:
-    """The parts of a mapping the poller uses, read from its record."""
-
-    function_arn: str
-    batch_size: int
-    window_seconds: int
-    report_item_failures: bool
-    maximum_concurrency: int | None
-    filter_criteria: dict[str, Any] | None
-
-    @classmethod
-    def from_record(cls, record: MappingRecord) -> PollerSettings:
-        config = record.config
-        scaling = config.get("ScalingConfig") or {}
-        maximum = scaling.get("MaximumConcurrency")
-        pollers = config.get("ProvisionedPollerConfig")
-        if pollers:
-            # provisioned mode: each poller runs up to 10 concurrent invokes (§3.7)
-            maximum = POLLER_CONCURRENCY * int(pollers["MaximumPollers"])
-        return cls(
-            function_arn=record.function_arn,
-            batch_size=int(config.get("BatchSize", 10)),
-            window_seconds=int(config.get("MaximumBatchingWindowInSeconds", 0)),
-            report_item_failures="ReportBatchItemFailures"
-            in (config.get("FunctionResponseTypes") or []),
-            maximum_concurrency=maximum,
-            filter_criteria=config.get("FilterCriteria"),
-        )
 
 
 class SqsPoller:
@@ -119,7 +86,7 @@ class SqsPoller:
         self._limits_read_at = 0.0
         self._deletes: list[tuple[list[str], asyncio.Future[int]]] = []
         self._function_timeout: int | None = None
-        self.settings = PollerSettings.from_record(record)
+        self.mapping = record
         self._filter: RecordFilter | None = None
         self.reconfigure(record)
 
@@ -127,18 +94,23 @@ class SqsPoller:
 
     def reconfigure(self, record: MappingRecord) -> None:
         """Apply an updated mapping; takes effect from the next batch."""
-        self.settings = settings = PollerSettings.from_record(record)
-        self._filter = self._filter_factory(settings.filter_criteria)
-        self.builder.configure(settings.batch_size, settings.window_seconds)
+        self.mapping = record
+        config = record.config
+        self._filter = self._filter_factory(config.filter_criteria)
+        self.builder.configure(config.batch_size, config.window_seconds)
         self._refresh_function_limits()
         self.pulse.fire()
 
     def _refresh_function_limits(self) -> None:
         """Function timeout and reserved concurrency (PutFunctionConcurrency may change it)."""
-        timeout, reserved = self.invoker.function_limits(self.settings.function_arn)
+        timeout, reserved = self.invoker.function_limits(self.mapping.function_arn)
         self._function_timeout = timeout
-        self.scaler.configure(self.settings.maximum_concurrency, reserved)
+        self.scaler.configure(self.config.concurrency_cap, reserved)
         self._limits_read_at = time.monotonic()
+
+    @property
+    def config(self) -> MappingConfig:
+        return self.mapping.config
 
     @property
     def in_flight(self) -> int:
@@ -242,7 +214,7 @@ class SqsPoller:
         Enough for every free concurrency slot in one receive (one transaction) on standard
         queues; on FIFO queues one batch at a time, so no two batches share a group.
         """
-        per_batch = self.settings.batch_size
+        per_batch = self.config.batch_size
         fifo = self._current_facts().fifo
         free = 1 if fifo else max(1, self.scaler.target - self.in_flight)
         total = min(per_batch * free, max(per_batch, MAX_MESSAGES_PER_RECEIVE))
@@ -295,7 +267,7 @@ class SqsPoller:
 
     def _visibility_timeout(self, facts: QueueFacts) -> int | None:
         """AWS stretches visibility to window + function timeout + 30 s when needed (§3.2)."""
-        window = self.settings.window_seconds
+        window = self.config.window_seconds
         timeout = self._function_timeout
         if window > 0 and timeout is not None and window + timeout > facts.visibility_timeout:
             return window + timeout + 30
@@ -327,8 +299,7 @@ class SqsPoller:
 
     async def _process(self, batch: Batch) -> None:
         """Invoke the function with the batch, then settle it."""
-        settings = self.settings
-        outcome = await self._invoke(batch, settings)
+        outcome = await self._invoke(batch, self.mapping)
         settlement = decide(outcome, batch.message_ids, batch.receipt_handles)
         deleted = await self._delete(settlement.delete) if settlement.delete else 0
         if settlement.function_failed:
@@ -366,19 +337,21 @@ class SqsPoller:
             remaining -= counted
             future.set_result(counted)
 
-    async def _invoke(self, batch: Batch, settings: PollerSettings) -> BatchOutcome:
+    async def _invoke(self, batch: Batch, mapping: MappingRecord) -> BatchOutcome:
         """Invoke until the result is not a throttle or a service error, or visibility runs out."""
         payload = build_payload([r.encoded for r in batch.records])
         give_up_at = min(r.visible_again_at for r in batch.records)
         delay = THROTTLE_BACKOFF_SECONDS
         while True:
             try:
-                result = await self.invoker.invoke(settings.function_arn, payload)
+                result = await self.invoker.invoke(mapping.function_arn, payload)
                 outcome = classify(
-                    result, batch.message_ids, report_item_failures=settings.report_item_failures
+                    result,
+                    batch.message_ids,
+                    report_item_failures=mapping.config.report_item_failures,
                 )
                 self.telemetry.esm_invoked(
-                    self.uuid, settings.function_arn, batch.message_ids, result,
+                    self.uuid, mapping.function_arn, batch.message_ids, result,
                     outcome=outcome.kind, failed_ids=tuple(outcome.failed_ids),
                 )  # fmt: skip
             except asyncio.CancelledError:

@@ -1,14 +1,19 @@
-"""Database handles shared by every component store.
-
-SQLite runs in WAL mode on one connection guarded by a re-entrant lock: services are
-synchronous and thread-safe, and their transactions are short (tens of microseconds), so
-one writer connection is both the simplest and the fastest choice for one process.
+"""Database handles shared by every component store: the store contract.
 
 The transaction convention, for every store: ``with db.transaction():`` around the calls
-of one operation; nested calls join the outer transaction, an exception rolls it back.
-Both databases offer ``conn`` (a SQLite connection; in memory for ``MemoryDatabase``) and
-``migrate``, so a store written once in portable SQL runs on both (and, through the
-PostgreSQL backend, on several nodes).
+of one operation; nested calls join the outer transaction, an exception rolls it back, and
+the transaction is the only thing that makes a read-then-write safe (on SQLite it holds
+the database's write lock, across processes; on PostgreSQL, rows read ``FOR UPDATE``
+stay locked until it ends). ``with db.read():`` runs reads that change nothing. Inside
+either, ``db.conn`` is the connection of this thread's transaction. Every backend offers
+``conn`` (SQLite, in memory for ``MemoryDatabase``; an adapter on PostgreSQL that takes
+the same ``?`` SQL), ``dialect`` (the few clauses that differ) and ``migrate``, so a store
+written once in portable SQL runs on all three.
+
+SQLite runs in WAL mode on one connection per process: services are synchronous and
+thread-safe, and their transactions are short (tens of microseconds), so one connection is
+both the simplest and the fastest choice; other processes on the same file take turns on
+SQLite's own write lock (``BEGIN IMMEDIATE``, with a busy timeout).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Durability = Literal["normal", "full"]
 
@@ -30,19 +36,57 @@ Migration = str | Callable[[sqlite3.Connection], None]
 DATABASE_FILE = "headwater.sqlite3"
 
 
+class SqlCursor(Protocol):
+    """What stores use of a cursor (``sqlite3.Cursor`` has it, and so has the PG adapter)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class SqlConnection(Protocol):
+    """What stores use of a connection: ``?`` placeholders, portable SQL."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> SqlCursor: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> SqlCursor: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """The clauses portable SQL cannot spell the same on every backend."""
+
+    name: str
+    #: Appended to a SELECT whose rows the transaction will change (row locks).
+    for_update: str = ""
+    #: Appended to a SELECT that claims rows other nodes may be claiming (queue receives).
+    skip_locked: str = ""
+
+
+SQLITE_DIALECT = Dialect("sqlite")
+
+
 class Database(Protocol):
-    """What every store implementation shares: transactions, schemas, a data directory."""
+    """The store contract: transactions, reads, schemas, a data directory."""
 
     kind: str
     data_dir: Path
+    dialect: Dialect
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        """The SQL connection of the current transaction (SQL stores)."""
+    def conn(self) -> SqlConnection:
+        """The SQL connection of this thread's transaction or read."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:
         """One transaction; nested calls join it; an exception rolls it back."""
+        ...
+
+    def read(self) -> AbstractContextManager[None]:
+        """Reads that change nothing (joins a transaction in progress)."""
         ...
 
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
@@ -56,6 +100,7 @@ class SqliteDatabase:
     """One SQLite file per data directory, WAL, schema versioned per component."""
 
     kind = "sqlite"
+    dialect = SQLITE_DIALECT
 
     def __init__(self, data_dir: str | Path, durability: Durability = "normal") -> None:
         self.data_dir = Path(data_dir).expanduser()
@@ -100,6 +145,12 @@ class SqliteDatabase:
             self._depth = 0
             self.conn.execute("COMMIT")
 
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """Reads on this process's connection (WAL: never blocked by other processes)."""
+        with self.lock:
+            yield
+
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
         """Bring ``component``'s schema up to ``len(migrations)``; each step runs once, ever."""
         with self.transaction():
@@ -121,6 +172,7 @@ class MemoryDatabase:
     """
 
     kind = "memory"
+    dialect = SQLITE_DIALECT
 
     def __init__(self) -> None:
         # Function code still needs a directory to be unpacked into.
@@ -167,6 +219,11 @@ class MemoryDatabase:
                 raise
             self._depth = 0
             conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self.lock:
+            yield
 
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
         conn = self.conn

@@ -1,4 +1,4 @@
-"""The parts of a stream mapping the engine uses, read from its stored record."""
+"""A stream mapping's settings as the shard pollers use them (from its ``MappingConfig``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from headwater.store.mappings import MappingRecord
 
 @dataclass(frozen=True, slots=True)
 class StreamSettings:
-    """A stream mapping's configuration (defaults as AWS's)."""
+    """The mapping's ``MappingConfig`` joined with the engine's retry backoff options."""
 
     function_arn: str
     batch_size: int
@@ -33,27 +33,23 @@ class StreamSettings:
         backoff_max_seconds: float,
     ) -> StreamSettings:
         config = record.config
-        timestamp = config.get("StartingPositionTimestamp")
-        on_failure = (config.get("DestinationConfig") or {}).get("OnFailure") or {}
         return cls(
             function_arn=record.function_arn,
-            batch_size=int(config.get("BatchSize", 100)),
-            window_seconds=int(config.get("MaximumBatchingWindowInSeconds", 0)),
-            parallelization=int(config.get("ParallelizationFactor", 1)),
-            tumbling_window=int(config.get("TumblingWindowInSeconds", 0)),
+            batch_size=config.batch_size,
+            window_seconds=config.window_seconds,
+            parallelization=config.parallelization_factor,
+            tumbling_window=config.tumbling_window,
             start=StartPosition(
-                str(config.get("StartingPosition", "LATEST")),
-                None if timestamp is None else float(timestamp),
+                config.starting_position or "LATEST", config.starting_position_timestamp
             ),
             policy=RetryPolicy(
-                maximum_retry_attempts=int(config.get("MaximumRetryAttempts", -1)),
-                maximum_record_age=int(config.get("MaximumRecordAgeInSeconds", -1)),
-                bisect=bool(config.get("BisectBatchOnFunctionError", False)),
-                report_item_failures="ReportBatchItemFailures"
-                in (config.get("FunctionResponseTypes") or []),
+                maximum_retry_attempts=config.maximum_retry_attempts,
+                maximum_record_age=config.maximum_record_age,
+                bisect=config.bisect_on_error,
+                report_item_failures=config.report_item_failures,
                 backoff_seconds=backoff_seconds,
                 backoff_max_seconds=backoff_max_seconds,
             ),
-            destination=on_failure.get("Destination") or None,
-            filter_criteria=config.get("FilterCriteria"),
+            destination=config.on_failure_destination,
+            filter_criteria=config.filter_criteria,
         )

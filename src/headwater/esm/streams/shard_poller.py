@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from headwater.core.clock import Clock
+from headwater.core.filtering import RecordFilter
 from headwater.esm.batching import PendingRecord
-from headwater.esm.mapping_config import RecordFilter
 from headwater.esm.pulse import Pulse
 from headwater.esm.records import build_payload
 from headwater.esm.settle import InvocationLike

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable
 
 from headwater.core.clock import Clock
-from headwater.esm.mapping_config import RecordFilter, compile_record_filter
+from headwater.core.filtering import RecordFilter
+from headwater.core.mapping_config import compile_record_filter
 from headwater.esm.metrics import MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
 from headwater.esm.sources import Invoker

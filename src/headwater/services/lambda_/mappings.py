@@ -24,16 +24,17 @@ from headwater.core.arn import Arn, esm_arn
 from headwater.core.errors import AwsError, validation_error
 from headwater.core.ids import new_uuid
 from headwater.core.listeners import Listeners
-from headwater.core.values import as_datetime, as_epoch_seconds
-from headwater.esm.mapping_config import (
+from headwater.core.mapping_config import (
+    NO_RECORDS_PROCESSED,
+    RULES,
+    MappingConfig,
+    SourceFacts,
     SourceKind,
-    apply_update,
-    build_config,
     check_ranges,
     invalid_parameter,
     source_kind,
-    validate_config,
 )
+from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.destinations import check_mapping_destination
 from headwater.store.mappings import MappingRecord, MappingStore, open_mapping_store
@@ -129,9 +130,9 @@ class MappingOperations:
         """
 
         def change(record: MappingRecord) -> MappingRecord | None:
-            if record.config.get("LastProcessingResult") == result:
+            if record.processing_result == result:
                 return None
-            return record.with_changes(config={**record.config, "LastProcessingResult": result})
+            return record.with_changes(processing_result=result)
 
         self.mapping_store.update(uuid, change)
 
@@ -161,15 +162,8 @@ class MappingOperations:
         check_mapping_destination(destination)
         function = self._resolve_mapping_function(params.get("FunctionName"), ctx)
         fifo, visibility = self._check_source(kind, source_arn)
-        config = build_config(kind, params)
-        validate_config(
-            kind,
-            config,
-            source_arn=source_arn,
-            fifo=fifo,
-            queue_visibility_timeout=visibility,
-            function_timeout=_function_timeout(function),
-        )
+        config = MappingConfig.create(kind, params)
+        config.validate(SourceFacts(source_arn, fifo, visibility, _function_timeout(function)))
         self._check_duplicate(kind, source_arn, function)
         enabled = params.get("Enabled", True)
         now = self.env.clock.now()
@@ -180,9 +174,10 @@ class MappingOperations:
             function_arn=str(function.qualified_arn),
             function_name=str(function.name),
             state="Enabled" if enabled else "Disabled",
-            state_reason=_user_reason(kind),
+            state_reason=RULES[kind].user_reason,
             last_modified=now,
             config=config,
+            processing_result=None if kind == "sqs" else NO_RECORDS_PROCESSED,
         )
         record = self.mapping_store.insert(record)
         self._notify_mapping(uuid)
@@ -239,19 +234,14 @@ class MappingOperations:
         if params.get("FunctionName"):
             function = self._resolve_mapping_function(params["FunctionName"], ctx)
             function_arn, function_name = str(function.qualified_arn), str(function.name)
-        config = apply_update(kind, record.config, params)
+        config = record.config.updated(params)
         fifo, visibility = False, None
         if kind == "sqs":
             fifo, visibility = self._queue_facts(record.source_arn)
         if function is None:
             function = self._try_resolve(function_arn)
-        validate_config(
-            kind,
-            config,
-            source_arn=record.source_arn,
-            fifo=fifo,
-            queue_visibility_timeout=visibility,
-            function_timeout=_function_timeout(function),
+        config.validate(
+            SourceFacts(record.source_arn, fifo, visibility, _function_timeout(function))
         )
         if function_arn != record.function_arn and function is not None:
             self._check_duplicate(kind, record.source_arn, function)
@@ -268,17 +258,14 @@ class MappingOperations:
             function_arn=function_arn,
             function_name=function_name,
             state="Enabled" if enabled else "Disabled",
-            state_reason=_user_reason(kind),
+            state_reason=RULES[kind].user_reason,
             last_modified=self.env.clock.now(),
             config=config,
         )
 
         def keep_processing_result(current: MappingRecord) -> MappingRecord:
             # The engine may have recorded a newer LastProcessingResult since the read.
-            if "LastProcessingResult" not in current.config:
-                return updated
-            result = current.config["LastProcessingResult"]
-            return updated.with_changes(config={**updated.config, "LastProcessingResult": result})
+            return updated.with_changes(processing_result=current.processing_result)
 
         stored = self.mapping_store.update(record.uuid, keep_processing_result)
         if stored is None:
@@ -391,10 +378,6 @@ def _function_timeout(function: Any) -> int | None:
     return None if timeout is None else int(timeout)
 
 
-def _user_reason(kind: SourceKind) -> str:
-    return "USER_INITIATED" if kind == "sqs" else "User action"
-
-
 def _function_name_of(function_ref: str) -> str:
     """The unqualified function name in a name, partial ARN or ARN (with qualifier)."""
     parts = function_ref.split(":")
@@ -412,40 +395,21 @@ def _describe(record: MappingRecord, ctx: RequestContext) -> Result:
     parsed = Arn.try_parse(record.function_arn)
     if parsed is not None:
         region, account = parsed.region, parsed.account
-    config = record.config
+    shown = record.config.describe()
     result: Result = {
+        **shown,
         "UUID": record.uuid,
-        "BatchSize": config["BatchSize"],
         "EventSourceArn": record.source_arn,
         "EventSourceMappingArn": esm_arn(region, account, record.uuid),
         "FunctionArn": record.function_arn,
-        "FunctionResponseTypes": list(config.get("FunctionResponseTypes", [])),
         "LastModified": as_datetime(record.last_modified),
-        "MaximumBatchingWindowInSeconds": config.get("MaximumBatchingWindowInSeconds", 0),
         "State": record.state,
         "StateTransitionReason": record.state_reason,
     }
-    for key in (
-        "BisectBatchOnFunctionError",
-        "DestinationConfig",
-        "FilterCriteria",
-        "KMSKeyArn",
-        "LastProcessingResult",
-        "MaximumRecordAgeInSeconds",
-        "MaximumRetryAttempts",
-        "MetricsConfig",
-        "ParallelizationFactor",
-        "ProvisionedPollerConfig",
-        "ScalingConfig",
-        "StartingPosition",
-        "TumblingWindowInSeconds",
-    ):
-        if key in config:
-            result[key] = config[key]
-    if "StartingPositionTimestamp" in config:
-        result["StartingPositionTimestamp"] = as_datetime(
-            as_epoch_seconds(config["StartingPositionTimestamp"])
-        )
+    if record.processing_result is not None:
+        result["LastProcessingResult"] = record.processing_result
+    if "StartingPositionTimestamp" in shown:
+        result["StartingPositionTimestamp"] = as_datetime(shown["StartingPositionTimestamp"])
     return dict(sorted(result.items(), key=lambda item: (item[0] != "UUID", item[0])))
 
 

@@ -1,24 +1,24 @@
-"""Event source mapping storage: one record per mapping, its configuration as a dict."""
+"""Event source mapping storage: one record per mapping, its typed ``MappingConfig``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from headwater.core.arn import Arn
+from headwater.core.mapping_config import MappingConfig
 
 if TYPE_CHECKING:
-    from headwater.store.database import MemoryDatabase, SqliteDatabase
+    from headwater.store.database import Database
 
 
 @dataclass(frozen=True, slots=True)
 class MappingRecord:
     """A stored event source mapping.
 
-    ``config`` holds the AWS-shaped, source-specific settings (``BatchSize``,
-    ``MaximumBatchingWindowInSeconds``, ``FilterCriteria``, ``ScalingConfig``, stream
-    fields...) exactly as they are echoed in responses; the columns are what lookups need.
+    ``config`` is the parsed configuration (stored in its AWS-shaped form); the other
+    fields are identity, state and what lookups need.
     """
 
     uuid: str
@@ -31,7 +31,9 @@ class MappingRecord:
     state: str
     state_reason: str
     last_modified: float
-    config: dict[str, Any] = field(default_factory=dict)
+    config: MappingConfig
+    #: Stream mappings' ``LastProcessingResult`` (``None`` for SQS mappings).
+    processing_result: str | None = None
     #: Insertion order, assigned by the store (stable listing and paging).
     seq: int = 0
 
@@ -70,9 +72,9 @@ class MappingStore(Protocol):
         """Atomically apply ``change`` to the stored mapping (one transaction).
 
         ``change`` gets the current record and returns the record to store (its ``uuid``
-        and ``seq`` are kept) or ``None`` for no change; it runs under the database lock,
-        so it must be quick and must not call the store. Returns the stored result, or
-        ``None`` if the mapping does not exist.
+        and ``seq`` are kept) or ``None`` for no change; it runs inside the transaction
+        (the row is locked), so it must be quick and must not call the store. Returns the
+        stored result, or ``None`` if the mapping does not exist.
         """
         ...
 
@@ -87,12 +89,8 @@ class MappingStore(Protocol):
         ...
 
 
-def open_mapping_store(db: SqliteDatabase | MemoryDatabase) -> MappingStore:
-    """The mapping store for ``db`` (SQLite or memory)."""
-    if db.kind == "sqlite":
-        from headwater.store.mappings.sqlite import SqliteMappingStore
+def open_mapping_store(db: Database) -> MappingStore:
+    """The mapping store of ``db`` (one SQL store for every backend)."""
+    from headwater.store.mappings.sql import SqlMappingStore
 
-        return SqliteMappingStore(db)  # type: ignore[arg-type]
-    from headwater.store.mappings.memory import MemoryMappingStore
-
-    return MemoryMappingStore(db)
+    return SqlMappingStore(db)

@@ -1,4 +1,4 @@
-"""SQLite mapping store."""
+"""The mapping store: one portable-SQL class for every backend (memory, SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 
-from headwater.store.database import SqliteDatabase
+from headwater.core.mapping_config import MappingConfig, source_kind
+from headwater.store.database import Database
 from headwater.store.mappings import MappingChange, MappingRecord
 
 _MIGRATIONS = [
@@ -25,14 +26,21 @@ _MIGRATIONS = [
     CREATE INDEX esm_mappings_source ON esm_mappings(source_arn);
     CREATE INDEX esm_mappings_function ON esm_mappings(function_name)
     """,
+    # LastProcessingResult moves out of the configuration (it is state, not settings);
+    # rows written before keep it in ``config`` and are read from there.
+    "ALTER TABLE esm_mappings ADD COLUMN processing_result TEXT",
 ]
 
 _COLUMNS = (
-    "seq, uuid, source_arn, function_arn, function_name, state, state_reason, last_modified, config"
+    "seq, uuid, source_arn, function_arn, function_name, state, state_reason, last_modified,"
+    " config, processing_result"
 )
 
 
 def _row_to_record(row: tuple[Any, ...]) -> MappingRecord:
+    stored = orjson.loads(row[8])
+    kind = source_kind(row[2]) or "sqs"
+    result = row[9] if row[9] is not None else stored.get("LastProcessingResult")
     return MappingRecord(
         seq=row[0],
         uuid=row[1],
@@ -42,7 +50,8 @@ def _row_to_record(row: tuple[Any, ...]) -> MappingRecord:
         state=row[5],
         state_reason=row[6],
         last_modified=row[7],
-        config=orjson.loads(row[8]),
+        config=MappingConfig.from_stored(kind, stored),
+        processing_result=result,
     )
 
 
@@ -55,10 +64,12 @@ _WRITTEN = (
     "state_reason",
     "last_modified",
     "config",
+    "processing_result",
 )
 _INSERT = (
     f"INSERT INTO esm_mappings(uuid, {', '.join(_WRITTEN)})"
     f" VALUES ({', '.join('?' * (len(_WRITTEN) + 1))})"
+    " ON CONFLICT (uuid) DO NOTHING RETURNING seq"
 )
 _UPDATE = f"UPDATE esm_mappings SET {', '.join(c + ' = ?' for c in _WRITTEN)} WHERE uuid = ?"
 
@@ -71,26 +82,24 @@ def _values(record: MappingRecord) -> tuple[Any, ...]:
         record.state,
         record.state_reason,
         record.last_modified,
-        orjson.dumps(record.config),
+        orjson.dumps(record.config.to_stored()),
+        record.processing_result,
     )
 
 
-class SqliteMappingStore:
-    """One row per mapping; the configuration is a JSON document."""
+class SqlMappingStore:
+    """One row per mapping; the configuration is its AWS-shaped JSON document."""
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
         db.migrate("mappings", _MIGRATIONS)
 
     def insert(self, record: MappingRecord) -> MappingRecord:
         with self._db.transaction():
-            if self._db.conn.execute(
-                "SELECT 1 FROM esm_mappings WHERE uuid = ?", (record.uuid,)
-            ).fetchone():
-                raise KeyError(f"mapping {record.uuid} already exists")
-            cursor = self._db.conn.execute(_INSERT, (record.uuid, *_values(record)))
-            seq = cursor.lastrowid
-        return record.with_changes(seq=seq)
+            row = self._db.conn.execute(_INSERT, (record.uuid, *_values(record))).fetchone()
+        if row is None:
+            raise KeyError(f"mapping {record.uuid} already exists")
+        return record.with_changes(seq=int(row[0]))
 
     def replace(self, record: MappingRecord) -> None:
         with self._db.transaction():
@@ -102,9 +111,11 @@ class SqliteMappingStore:
         return cursor.rowcount > 0
 
     def update(self, uuid: str, change: MappingChange) -> MappingRecord | None:
-        with self._db.transaction():
-            row = self._db.conn.execute(
-                f"SELECT {_COLUMNS} FROM esm_mappings WHERE uuid = ?", (uuid,)
+        db = self._db
+        with db.transaction():
+            row = db.conn.execute(
+                f"SELECT {_COLUMNS} FROM esm_mappings WHERE uuid = ?{db.dialect.for_update}",
+                (uuid,),
             ).fetchone()
             if row is None:
                 return None
@@ -117,7 +128,7 @@ class SqliteMappingStore:
             return stored
 
     def get(self, uuid: str) -> MappingRecord | None:
-        with self._db.lock:
+        with self._db.read():
             row = self._db.conn.execute(
                 f"SELECT {_COLUMNS} FROM esm_mappings WHERE uuid = ?", (uuid,)
             ).fetchone()
@@ -140,7 +151,7 @@ class SqliteMappingStore:
             clauses.append("source_arn = ?")
             args.append(source_arn)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._db.lock:
+        with self._db.read():
             rows = self._db.conn.execute(
                 f"SELECT {_COLUMNS} FROM esm_mappings{where} ORDER BY seq", args
             ).fetchall()
