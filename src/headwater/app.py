@@ -63,7 +63,9 @@ class Headwater:
             clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale)
         self.clock = clock
         self.time_scale = time_scale
-        self.database = open_database(data_dir, durability)
+        self.database = open_database(
+            data_dir, durability, poll_fallback=self.options.poll_fallback_seconds
+        )
         self.env = ServiceEnvironment(
             database=self.database,
             clock=clock,

@@ -15,6 +15,7 @@ from headwater.esm.scaling import INITIAL_CONCURRENCY, MAX_CONCURRENCY, SCALE_UP
 from headwater.esm.streams.stream_settle import RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_SECONDS
 from headwater.runtime.logs import DEFAULT_RETENTION_BYTES
 from headwater.runtime.pool import DEFAULT_IDLE_TIMEOUT
+from headwater.store.database import DEFAULT_POLL_FALLBACK_SECONDS
 
 FunctionMode = Literal["process", "inline"]
 PythonClient = Literal["worker", "awslambdaric"]
@@ -23,6 +24,12 @@ PythonClient = Literal["worker", "awslambdaric"]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HeadwaterOptions:
     """Settings of one headwater (embedded or served). All have AWS-like defaults."""
+
+    # ---- storage ----
+    #: Real seconds between checks for writes by other processes or nodes sharing the
+    #: database: the longest a poller or a long poll takes to see them (local writes wake
+    #: them at once).
+    poll_fallback_seconds: float = DEFAULT_POLL_FALLBACK_SECONDS
 
     # ---- functions (runtime) ----
     #: "process": warm worker processes (default); "inline": handlers run in this process.

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from headwater.store.watch import ChangeWatch, Watcher
+
 Durability = Literal["normal", "full"]
 
 #: A migration is SQL (a script) or a function run inside the migration transaction.
@@ -93,7 +95,21 @@ class Database(Protocol):
         """Bring ``component``'s schema up to ``len(migrations)``; each step runs once, ever."""
         ...
 
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call ``watcher`` (any thread) when another process or node changed the database,
+        within the poll fallback interval; returns the unsubscribe function."""
+        ...
+
+    def publish(self, resource: str) -> None:
+        """Tell other processes' watchers that ``resource`` changed (after commit, or in a
+        transaction: delivered when it commits)."""
+        ...
+
     def close(self) -> None: ...
+
+
+#: Real seconds between checks for other processes' commits (see ``ChangeWatch``).
+DEFAULT_POLL_FALLBACK_SECONDS = 0.1
 
 
 class SqliteDatabase:
@@ -102,7 +118,13 @@ class SqliteDatabase:
     kind = "sqlite"
     dialect = SQLITE_DIALECT
 
-    def __init__(self, data_dir: str | Path, durability: Durability = "normal") -> None:
+    def __init__(
+        self,
+        data_dir: str | Path,
+        durability: Durability = "normal",
+        *,
+        poll_fallback: float = DEFAULT_POLL_FALLBACK_SECONDS,
+    ) -> None:
         self.data_dir = Path(data_dir).expanduser()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DATABASE_FILE
@@ -122,6 +144,18 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA cache_size=-65536")
         self.conn.execute(SCHEMA_VERSION_TABLE)
         self._closed = False
+        # Other processes on this file: PRAGMA data_version moves when one commits.
+        self._watch = ChangeWatch(self._data_version, poll_fallback, name="headwater-sqlite-watch")
+
+    def _data_version(self) -> object:
+        with self.lock:
+            return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        return self._watch.add(watcher)
+
+    def publish(self, resource: str) -> None:
+        """Nothing to send: other processes see the commit through ``data_version``."""
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -157,6 +191,7 @@ class SqliteDatabase:
             _migrate(self.conn, str(self.path), component, migrations)
 
     def close(self) -> None:
+        self._watch.close()
         with self.lock:
             if not self._closed:
                 self._closed = True
@@ -225,6 +260,13 @@ class MemoryDatabase:
         with self.lock:
             yield
 
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """No other process shares this database: nothing to watch."""
+        return _noop
+
+    def publish(self, resource: str) -> None:
+        """No other process shares this database."""
+
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
         conn = self.conn
         with self.transaction():
@@ -276,10 +318,17 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";\n") if s.strip()]
 
 
+def _noop() -> None:
+    pass
+
+
 def open_database(
-    data_dir: str | Path | None, durability: Durability = "normal"
+    data_dir: str | Path | None,
+    durability: Durability = "normal",
+    *,
+    poll_fallback: float = DEFAULT_POLL_FALLBACK_SECONDS,
 ) -> SqliteDatabase | MemoryDatabase:
     """SQLite in ``data_dir``, or an in-memory database when ``data_dir`` is ``None``."""
     if data_dir is None:
         return MemoryDatabase()
-    return SqliteDatabase(data_dir, durability)
+    return SqliteDatabase(data_dir, durability, poll_fallback=poll_fallback)

@@ -66,13 +66,14 @@ class LocalQueueSource:
         return float(self._sqs.approximate_age_of_oldest_message(self.arn))
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Commits in this process at once; other processes' within the poll fallback."""
         arn = self.arn
 
-        def on_commit(queue_arn: str) -> None:
-            if queue_arn == arn:
+        def on_commit(queue_arn: str | None) -> None:
+            if queue_arn is None or queue_arn == arn:
                 callback()
 
-        return self._sqs.add_listener(on_commit)
+        return _both(self._sqs.add_listener(on_commit), self._sqs.db.watch(on_commit))
 
 
 class LambdaInvoker:
@@ -161,14 +162,21 @@ class LocalKinesisSource:
         return None if found is None else str(found)
 
     def subscribe(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Puts in this process at once (with their shard); other processes' within the
+        poll fallback, as ``callback("")`` (some shard may have new records)."""
         arn = self.arn
 
         def on_put(stream_arn: str, shard_id: str) -> None:
             if stream_arn == arn:
                 callback(shard_id)
 
-        unsubscribe: Callable[[], None] = self._kinesis.add_listener(on_put)
-        return unsubscribe
+        def on_change(resource: str | None) -> None:
+            if resource is None or resource == arn:
+                callback("")
+
+        return _both(
+            self._kinesis.add_listener(on_put), self._kinesis.env.database.watch(on_change)
+        )
 
     def event_record(
         self, record: StreamRecord, shard_id: str, role_arn: str
@@ -191,6 +199,14 @@ class LocalKinesisSource:
         except AwsError:  # the stream is gone: nothing is retained
             return now
         return now - float(summary["RetentionPeriodHours"]) * 3600.0
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    def unsubscribe() -> None:
+        first()
+        second()
+
+    return unsubscribe
 
 
 #: Sends one failure record to a destination of one service kind; ``False`` if it failed.

@@ -190,6 +190,8 @@ class DeliveryMixin(QueueAccess):
         with self._wake:
             self._waiters += 1
         unsubscribe = self.clock.subscribe(self.wake_waiters)
+        # Sends by other processes sharing the database wake us within the poll fallback.
+        unwatch = self.db.watch(lambda _resource: self.wake_waiters())
         try:
             while True:
                 with self._wake:
@@ -206,5 +208,6 @@ class DeliveryMixin(QueueAccess):
                         self._wake.wait(timeout)
         finally:
             unsubscribe()
+            unwatch()
             with self._wake:
                 self._waiters -= 1

@@ -1,0 +1,78 @@
+"""Several processes on one SQLite data directory: writes by one are seen by the others.
+
+Local commits wake pollers at once; another process's commit has no in-process wake-up,
+so sources watch the database (``PRAGMA data_version``) every ``poll_fallback_seconds``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from headwater import Headwater
+
+pytestmark = pytest.mark.integration
+
+HANDLER = """
+import os
+
+def handler(event, context):
+    with open(os.environ["JOURNAL"], "a", encoding="utf-8") as out:
+        for record in event["Records"]:
+            out.write(record.get("body") or record["kinesis"]["data"])
+            out.write("\\n")
+"""
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:jobs"
+STREAM_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/events"
+
+SEND = """
+import sys
+from headwater import Headwater
+with Headwater(data_dir=sys.argv[1]) as hw:
+    url = hw.sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+    hw.sqs.send_message(QueueUrl=url, MessageBody="from-b")
+    hw.kinesis.put_record(StreamName="events", Data=b"put-by-b", PartitionKey="k")
+"""
+
+
+def wait_for(condition: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_send_from_another_process_reaches_a_running_mapping(tmp_path: Path) -> None:
+    """The reproduced bug: with nothing in flight the SQS poller waited for an in-process
+    wake-up forever, so process B's message never reached process A's function."""
+    data = tmp_path / "data"
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(HANDLER)
+    journal = tmp_path / "journal"
+    with Headwater(data_dir=data, functions="inline", poll_fallback_seconds=0.05) as hw:
+        hw.sqs.create_queue(QueueName="jobs")
+        hw.kinesis.create_stream(StreamName="events", ShardCount=1)
+        hw.lambda_.create_function_from_directory(
+            "worker", code, "app.handler", environment={"JOURNAL": str(journal)}
+        )
+        hw.lambda_.create_event_source_mapping(FunctionName="worker", EventSourceArn=QUEUE_ARN)
+        hw.lambda_.create_event_source_mapping(
+            FunctionName="worker", EventSourceArn=STREAM_ARN, StartingPosition="TRIM_HORIZON"
+        )
+        hw.start()
+        time.sleep(0.3)  # the pollers are asleep, waiting for messages
+        sent = subprocess.run(
+            [sys.executable, "-c", SEND, str(data)], capture_output=True, timeout=60, check=False
+        )
+        assert sent.returncode == 0, sent.stderr.decode()
+        lines = lambda: journal.read_text().split() if journal.exists() else []  # noqa: E731
+        assert wait_for(lambda: "from-b" in lines(), 10), lines()
+        assert wait_for(lambda: "cHV0LWJ5LWI=" in lines(), 10), lines()  # base64 of put-by-b
