@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 from hypothesis import settings
 
 from headwater import Headwater, ManualClock
+from tests import pg_cluster
 
 # CI runs (CI=true) replay the same examples every time, so a submission's result does not
 # depend on which random examples a run happened to draw; local runs keep exploring and
@@ -21,6 +24,47 @@ if os.environ.get("CI"):
 
 #: AWS-recorded conformance data, copied into the repository (see data/NOTICE).
 DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str | None]:
+    """A PostgreSQL server for the tests: ``$HEADWATER_TEST_POSTGRESQL`` (``.ci/run`` starts
+    one), else a throwaway cluster of our own when PostgreSQL is installed, else ``None``."""
+    url = os.environ.get("HEADWATER_TEST_POSTGRESQL")
+    if url:
+        yield url
+        return
+    if not pg_cluster.available():
+        yield None
+        return
+    # Not under pytest's tmp dir: the cluster's owner (postgres, when root runs the tests)
+    # must be able to reach it.
+    directory = Path(tempfile.mkdtemp(prefix="headwater-test-pg-"))
+    url = pg_cluster.start(directory)
+    try:
+        yield url
+    finally:
+        pg_cluster.stop(directory)
+
+
+@pytest.fixture
+def pg_url(pg_server: str | None) -> Iterator[str]:
+    """A PostgreSQL URL whose tables are private to this test (a schema of its own)."""
+    if pg_server is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide PostgreSQL (.ci/run starts it)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in pg_server else "?"
+    try:
+        yield f"{pg_server}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
@@ -34,7 +78,15 @@ def hw_options() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+#: Backends the ``hw`` fixture runs each test on. PostgreSQL joins with
+#: HEADWATER_TEST_HW_POSTGRESQL=1 (the store contract suites always cover it; the service
+#: suites on it are a long run kept out of the default budget).
+HW_BACKENDS = ["memory", "sqlite"] + (
+    ["postgresql"] if os.environ.get("HEADWATER_TEST_HW_POSTGRESQL") else []
+)
+
+
+@pytest.fixture(params=HW_BACKENDS)
 def hw(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -43,7 +95,8 @@ def hw(
 ) -> Iterator[Headwater]:
     """A Headwater on each store, with a ManualClock."""
     data_dir = None if request.param == "memory" else tmp_path / "data"
-    app = Headwater(data_dir=data_dir, clock=clock, **hw_options)
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    app = Headwater(data_dir=data_dir, clock=clock, database_url=url, **hw_options)
     try:
         yield app
     finally:

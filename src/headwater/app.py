@@ -39,10 +39,11 @@ class Headwater:
     """Queues, streams, tables, functions and event source mappings in one process.
 
     ``Headwater(data_dir=...)`` stores everything in SQLite under ``data_dir``;
-    ``Headwater.in_memory()`` keeps it in memory (tests). Pass ``clock=ManualClock()`` to
-    drive time by hand, or ``time_scale=N`` to run queue and stream timers N times faster.
-    Other keyword arguments are ``HeadwaterOptions`` fields (``function_workers=8``); pass
-    ``options=HeadwaterOptions(...)`` to reuse a set.
+    ``Headwater(database_url="postgresql://...")`` in PostgreSQL, shared by every headwater
+    (node) given the same URL; ``Headwater.in_memory()`` keeps it in memory (tests). Pass
+    ``clock=ManualClock()`` to drive time by hand, or ``time_scale=N`` to run queue and
+    stream timers N times faster. Other keyword arguments are ``HeadwaterOptions`` fields
+    (``function_workers=8``); pass ``options=HeadwaterOptions(...)`` to reuse a set.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class Headwater:
         durability: Durability = "normal",
         time_scale: float = 1.0,
         endpoint_url: str | None = None,
+        database_url: str | None = None,
         options: HeadwaterOptions | None = None,
         **option_values: Any,
     ) -> None:
@@ -64,7 +66,10 @@ class Headwater:
         self.clock = clock
         self.time_scale = time_scale
         self.database = open_database(
-            data_dir, durability, poll_fallback=self.options.poll_fallback_seconds
+            None if database_url is not None and data_dir == DEFAULT_DATA_DIR else data_dir,
+            durability,
+            url=database_url,
+            poll_fallback=self.options.poll_fallback_seconds,
         )
         self.env = ServiceEnvironment(
             database=self.database,

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from headwater.store.checkpoints import Checkpoint, CheckpointStore, open_checkpoint_store
-from headwater.store.database import MemoryDatabase, SqliteDatabase, open_database
+from headwater.store.database import Database, open_database
 
 
 @pytest.fixture
-def store(db: SqliteDatabase | MemoryDatabase) -> CheckpointStore:
+def store(db: Database) -> CheckpointStore:
     return open_checkpoint_store(db)
 
 
@@ -55,7 +55,7 @@ def test_delete_mapping_removes_only_its_checkpoints(store: CheckpointStore) -> 
 
 
 def test_stores_opened_on_one_database_share_checkpoints(
-    db: SqliteDatabase | MemoryDatabase,
+    db: Database,
 ) -> None:
     open_checkpoint_store(db).save("m", Checkpoint("s0", "42"))
     assert open_checkpoint_store(db).get("m", "s0") == Checkpoint("s0", "42")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from headwater.store.database import DATABASE_FILE, MemoryDatabase, SqliteDatabase
+from headwater.store.database import DATABASE_FILE, Database, SqliteDatabase
 from headwater.store.functions import FunctionRecord, FunctionStore, open_function_store
 
 
 @pytest.fixture
-def store(db: SqliteDatabase | MemoryDatabase) -> FunctionStore:
+def store(db: Database) -> FunctionStore:
     return open_function_store(db)
 
 

@@ -105,7 +105,7 @@ def test_expired_parents_are_not_waited_for(
     assert all(s.parent_shard_ids == () for s in shards)
 
 
-def test_listeners_called_after_puts_outside_the_lock(
+def test_listeners_called_after_puts_outside_the_transaction(
     hw: Headwater, kinesis: KinesisService
 ) -> None:
     calls: list[tuple[str, str]] = []
@@ -113,19 +113,17 @@ def test_listeners_called_after_puts_outside_the_lock(
 
     def listener(stream_arn: str, shard_id: str) -> None:
         calls.append((stream_arn, shard_id))
-        # Another thread must be able to take the database lock while we run.
+        # Another thread must be able to run a transaction while we run (the put's ended).
         got: list[bool] = []
 
         def probe() -> None:
-            acquired = hw.database.lock.acquire(timeout=1)
-            got.append(acquired)
-            if acquired:
-                hw.database.lock.release()
+            with hw.database.transaction():
+                got.append(True)
 
-        thread = threading.Thread(target=probe)
+        thread = threading.Thread(target=probe, daemon=True)
         thread.start()
-        thread.join()
-        lock_free.append(bool(got and got[0]))
+        thread.join(timeout=2)
+        lock_free.append(bool(got))
 
     remove = kinesis.add_listener(listener)
     put(hw, b"x")

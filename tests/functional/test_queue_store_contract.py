@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.store.database import Database
 from headwater.store.queues import (
     DedupEntry,
     MoveTaskRecord,
@@ -15,17 +15,17 @@ from headwater.store.queues import (
     open_queue_store,
 )
 
-Db = MemoryDatabase | SqliteDatabase
-
 
 @pytest.fixture
-def store(db: Db) -> QueueStore:
+def store(db: Database) -> QueueStore:
     with db.transaction():
         return open_queue_store(db)
 
 
 def new_queue(store: QueueStore, name: str = "q", **attributes: str) -> QueueRecord:
-    return store.insert_queue("111", "r", name, attributes=attributes, tags={"t": "1"}, now=10.0)
+    queue = store.insert_queue("111", "r", name, attributes=attributes, tags={"t": "1"}, now=10.0)
+    assert queue is not None
+    return queue
 
 
 def message(body: str, at: float = 0.0, group: str | None = None) -> NewMessage:
@@ -119,17 +119,28 @@ def test_fifo_groups_block_on_head(store: QueueStore) -> None:
     assert store.next_sequence_numbers(queue, 1) == [3]
 
 
-def test_dedup_entries_expire(store: QueueStore) -> None:
+def test_dedup_check_and_insert_is_one_call(store: QueueStore) -> None:
     queue = new_queue(store, "f.fifo")
-    store.put_dedups(queue, [DedupEntry("", "d", "m1", "7", 100.0)])
-    assert store.find_dedup(queue, "", "d", 99.0) == ("m1", "7")
-    assert store.find_dedup(queue, "g", "d", 99.0) is None
-    assert store.find_dedup(queue, "", "d", 100.0) is None
-    store.put_dedups(
-        queue, [DedupEntry("", "d", "m2", None, 400.0), DedupEntry("g", "d", "m3", "9", 400.0)]
-    )
-    assert store.find_dedup(queue, "g", "d", 200.0) == ("m3", "9")
-    assert store.find_dedup(queue, "", "d", 200.0) == ("m2", None)
+    assert store.claim_dedup(queue, [DedupEntry("", "d", "m1", "7", 100.0)], 0.0) == {}
+    # remembered until it expires, in its scope only
+    again = [DedupEntry("", "d", "m2", "8", 400.0), DedupEntry("g", "d", "m3", "9", 400.0)]
+    assert store.claim_dedup(queue, again, 99.0) == {("", "d"): ("m1", "7")}
+    assert store.claim_dedup(queue, again, 99.0) == {
+        ("", "d"): ("m1", "7"),
+        ("g", "d"): ("m3", "9"),
+    }
+    # expired at 100: taken over by the new message
+    assert store.claim_dedup(queue, [DedupEntry("", "d", "m4", None, 500.0)], 100.0) == {}
+    assert store.claim_dedup(queue, again, 200.0) == {
+        ("", "d"): ("m4", None),
+        ("g", "d"): ("m3", "9"),
+    }
+
+
+def test_insert_queue_if_absent(store: QueueStore) -> None:
+    first = new_queue(store, "same")
+    assert store.insert_queue("111", "r", "same", attributes={}, tags={}, now=20.0) is None
+    assert store.get_queue("111", "r", "same") == first
 
 
 def test_move_tasks_newest_first(store: QueueStore) -> None:

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase, open_database
+from headwater.store.database import Database, open_database
 from headwater.store.streams import NewShard, StreamRow, StreamStore, open_stream_store
 
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
 
 
 @pytest.fixture
-def store(db: SqliteDatabase | MemoryDatabase) -> StreamStore:
+def store(db: Database) -> StreamStore:
     return open_stream_store(db)
 
 
@@ -37,13 +37,13 @@ def _stream(name: str = "s", region: str = "us-east-1", **extra: object) -> Stre
     return StreamRow(**fields)  # type: ignore[arg-type]
 
 
-def _create(store: StreamStore, db: SqliteDatabase | MemoryDatabase) -> list[int]:
+def _create(store: StreamStore, db: Database) -> list[int]:
     with db.transaction():
         store.create_stream(_stream(), [NewShard(0, 0, 9), NewShard(1, 10, 19)])
     return [s.key for s in store.shards(ARN)]
 
 
-def test_create_get_list_delete(store: StreamStore, db: SqliteDatabase | MemoryDatabase) -> None:
+def test_create_get_list_delete(store: StreamStore, db: Database) -> None:
     _create(store, db)
     with db.transaction():
         store.create_stream(_stream("b"), [NewShard(0, 0, 19)])
@@ -59,7 +59,7 @@ def test_create_get_list_delete(store: StreamStore, db: SqliteDatabase | MemoryD
 
 
 def test_append_assigns_strictly_increasing_counters_per_shard(
-    store: StreamStore, db: SqliteDatabase | MemoryDatabase
+    store: StreamStore, db: Database
 ) -> None:
     a, b = _create(store, db)
     with db.transaction():
@@ -80,9 +80,7 @@ def test_append_assigns_strictly_increasing_counters_per_shard(
     assert records[0].arrival == 1000.0
 
 
-def test_read_limits_position_bytes_and_arrival(
-    store: StreamStore, db: SqliteDatabase | MemoryDatabase
-) -> None:
+def test_read_limits_position_bytes_and_arrival(store: StreamStore, db: Database) -> None:
     a, _ = _create(store, db)
     with db.transaction():
         store.append(ARN, [(a, "k", b"x" * 10) for _ in range(5)], 10.0)
@@ -99,9 +97,7 @@ def test_read_limits_position_bytes_and_arrival(
     assert [r.counter for r in store.read(a, 0, 100, 10**9, 0.0)] == [6, 7, 8, 9, 10]
 
 
-def test_reshard_closes_and_creates(
-    store: StreamStore, db: SqliteDatabase | MemoryDatabase
-) -> None:
+def test_reshard_closes_and_creates(store: StreamStore, db: Database) -> None:
     _create(store, db)
     with db.transaction():
         store.reshard(
@@ -129,7 +125,7 @@ def test_reshard_closes_and_creates(
     assert stream is not None and stream.next_shard_index == 4
 
 
-def test_retention_and_tags(store: StreamStore, db: SqliteDatabase | MemoryDatabase) -> None:
+def test_retention_and_tags(store: StreamStore, db: Database) -> None:
     _create(store, db)
     with db.transaction():
         store.set_retention(ARN, 48)
@@ -141,7 +137,7 @@ def test_retention_and_tags(store: StreamStore, db: SqliteDatabase | MemoryDatab
     assert stream.mode == "ON_DEMAND"
 
 
-def test_large_hash_keys_roundtrip(store: StreamStore, db: SqliteDatabase | MemoryDatabase) -> None:
+def test_large_hash_keys_roundtrip(store: StreamStore, db: Database) -> None:
     with db.transaction():
         store.create_stream(_stream(), [NewShard(0, 0, 2**128 - 1)])
     (shard,) = store.shards(ARN)
@@ -167,9 +163,7 @@ def test_sqlite_store_survives_reopen(tmp_path: Path) -> None:
         db.close()
 
 
-def test_arrival_search_over_gaps_and_many_expired(
-    store: StreamStore, db: SqliteDatabase | MemoryDatabase
-) -> None:
+def test_arrival_search_over_gaps_and_many_expired(store: StreamStore, db: Database) -> None:
     a, b = _create(store, db)
     with db.transaction():
         for second in range(200):

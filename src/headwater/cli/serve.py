@@ -17,6 +17,14 @@ import click
     help="Where queues, streams and functions are stored [default: ~/.headwater].",
 )
 @click.option(
+    "--database",
+    "database_url",
+    metavar="URL",
+    default=None,
+    help="Share state with other headwater nodes in PostgreSQL (postgresql://user@host/db) "
+    "instead of SQLite; --data-dir then only holds this node's unpacked function code.",
+)
+@click.option(
     "--time-scale",
     default=1.0,
     show_default=True,
@@ -49,6 +57,7 @@ def serve(
     host: str,
     port: int,
     data_dir: Path | None,
+    database_url: str | None,
     time_scale: float,
     durability: str,
     log_level: str,
@@ -73,4 +82,5 @@ def serve(
         durability="full" if durability == "full" else "normal",
         log_level=log_level,
         example=example,
+        database_url=database_url,
     )

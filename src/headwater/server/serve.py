@@ -21,6 +21,7 @@ import uvicorn
 from headwater.app import DEFAULT_DATA_DIR, Headwater
 from headwater.server.asgi import HeadwaterApp, create_app
 from headwater.server.examples import deploy_example
+from headwater.server.presence import Presence
 from headwater.store.database import Durability
 
 #: Threads for calls that may wait (long polls, sync Invoke): one per waiting client.
@@ -67,6 +68,7 @@ def serve(
     durability: Durability = "normal",
     log_level: str = "warning",
     example: str | Path | None = None,
+    database_url: str | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM, then stop the engine and close the data directory."""
     endpoint = endpoint_for(host, port)
@@ -75,8 +77,18 @@ def serve(
         time_scale=time_scale,
         durability=durability,
         endpoint_url=endpoint,
+        database_url=database_url,
         esm_gc_freeze=True,
     )
+    presence = None
+    if database_url is None:
+        presence = Presence(hw.data_dir, endpoint)
+        for other in presence.others:
+            print(
+                f"note: another headwater server (pid {other.pid}, {other.endpoint}) runs on "
+                f"{hw.data_dir}; both serve the same queues, streams and mappings",
+                flush=True,
+            )
     if example is not None:
         try:
             deploy_example(hw, example)
@@ -89,7 +101,10 @@ def serve(
     def ready() -> None:
         scale = f" (time scale {time_scale:g}x)" if time_scale != 1.0 else ""
         print(f"headwater serving on {endpoint}{scale}", flush=True)
-        print(f"data directory: {hw.data_dir}", flush=True)
+        if database_url is None:
+            print(f"data directory: {hw.data_dir}", flush=True)
+        else:
+            print(f"database: {_without_password(database_url)}", flush=True)
 
     try:
         app = create_app(hw, executor=executor, on_ready=ready)
@@ -97,9 +112,22 @@ def serve(
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         hw.close()
+        if presence is not None:
+            presence.close()
         print("headwater stopped", flush=True)
     if not started:
         sys.exit(1)
+
+
+def _without_password(url: str) -> str:
+    """``url`` safe to print: a password in it is masked."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _run_uvicorn(app: HeadwaterApp, host: str, port: int, log_level: str) -> bool:

@@ -14,7 +14,7 @@ from headwater.core.telemetry import NO_TELEMETRY, Telemetry
 from headwater.options import HeadwaterOptions
 
 if TYPE_CHECKING:
-    from headwater.store.database import MemoryDatabase, SqliteDatabase
+    from headwater.store.database import Database
 
 Params = dict[str, Any]
 Result = dict[str, Any]
@@ -36,7 +36,7 @@ class RequestContext:
 class ServiceEnvironment:
     """Everything a service needs from the application, and a way to reach its peers."""
 
-    database: SqliteDatabase | MemoryDatabase
+    database: Database
     clock: Clock
     account: str = DEFAULT_ACCOUNT
     region: str = DEFAULT_REGION

@@ -26,11 +26,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from headwater.store.watch import ChangeWatch, Watcher
 
 Durability = Literal["normal", "full"]
+StoreT = TypeVar("StoreT")
 
 #: A migration is SQL (a script) or a function run inside the migration transaction.
 Migration = str | Callable[[sqlite3.Connection], None]
@@ -105,14 +106,46 @@ class Database(Protocol):
         transaction: delivered when it commits)."""
         ...
 
+    def version(self, component: str) -> int:
+        """A number that changes when ``component``'s definitions change (``bump``), in any
+        process: caches of queue settings, stream routing... compare it before use. Seen
+        at once in this process, within the poll fallback from others."""
+        ...
+
+    def bump(self, component: str) -> None:
+        """Change ``component``'s version (inside the transaction that changed it)."""
+        ...
+
+    def store(self, factory: Callable[[Any], StoreT]) -> StoreT:
+        """The one store ``factory(db)`` makes for this database (the backend object holds
+        every store, so all services of a process share one, and its caches)."""
+        ...
+
     def close(self) -> None: ...
+
+
+class StoreRegistry:
+    """``Database.store``: one instance per store factory, made on first use."""
+
+    def __init__(self) -> None:
+        self._stores: dict[object, object] = {}
+        self._stores_lock = threading.Lock()
+
+    def store(self, factory: Callable[[Any], StoreT]) -> StoreT:
+        found = self._stores.get(factory)
+        if found is None:
+            with self._stores_lock:
+                found = self._stores.get(factory)
+                if found is None:
+                    found = self._stores[factory] = factory(self)
+        return found  # type: ignore[return-value]
 
 
 #: Real seconds between checks for other processes' commits (see ``ChangeWatch``).
 DEFAULT_POLL_FALLBACK_SECONDS = 0.1
 
 
-class SqliteDatabase:
+class SqliteDatabase(StoreRegistry):
     """One SQLite file per data directory, WAL, schema versioned per component."""
 
     kind = "sqlite"
@@ -125,6 +158,7 @@ class SqliteDatabase:
         *,
         poll_fallback: float = DEFAULT_POLL_FALLBACK_SECONDS,
     ) -> None:
+        super().__init__()
         self.data_dir = Path(data_dir).expanduser()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DATABASE_FILE
@@ -143,7 +177,10 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.execute("PRAGMA cache_size=-65536")
         self.conn.execute(SCHEMA_VERSION_TABLE)
+        self.conn.execute(DEFINITION_VERSION_TABLE)
         self._closed = False
+        self._versions: dict[str, int] = {}
+        self._versions_seen_at: object = None
         # Other processes on this file: PRAGMA data_version moves when one commits.
         self._watch = ChangeWatch(self._data_version, poll_fallback, name="headwater-sqlite-watch")
 
@@ -156,6 +193,22 @@ class SqliteDatabase:
 
     def publish(self, resource: str) -> None:
         """Nothing to send: other processes see the commit through ``data_version``."""
+
+    def version(self, component: str) -> int:
+        """Cached until another process commits (``data_version`` moves): then re-read."""
+        with self.lock:
+            seen = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if seen != self._versions_seen_at:
+                self._versions = dict(
+                    self.conn.execute("SELECT component, version FROM definition_versions")
+                )
+                self._versions_seen_at = seen
+            return self._versions.get(component, 0)
+
+    def bump(self, component: str) -> None:
+        with self.transaction():
+            version = self.conn.execute(BUMP_VERSION, (component,)).fetchone()[0]
+            self._versions[component] = version
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -175,6 +228,7 @@ class SqliteDatabase:
             except BaseException:
                 self._depth = 0
                 self.conn.execute("ROLLBACK")
+                self._versions_seen_at = None  # a bump may have been rolled back
                 raise
             self._depth = 0
             self.conn.execute("COMMIT")
@@ -198,7 +252,7 @@ class SqliteDatabase:
                 self.conn.close()
 
 
-class MemoryDatabase:
+class MemoryDatabase(StoreRegistry):
     """Process-local state for tests; same component interfaces, nothing on disk but code.
 
     The hot queue and stream stores keep plain Python structures; SQL stores use ``conn``,
@@ -210,12 +264,14 @@ class MemoryDatabase:
     dialect = SQLITE_DIALECT
 
     def __init__(self) -> None:
+        super().__init__()
         # Function code still needs a directory to be unpacked into.
         self.data_dir = Path(tempfile.mkdtemp(prefix="headwater-mem-"))
         self.lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._depth = 0
         self._closed = False
+        self._versions: dict[str, int] = {}
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -267,6 +323,13 @@ class MemoryDatabase:
     def publish(self, resource: str) -> None:
         """No other process shares this database."""
 
+    def version(self, component: str) -> int:
+        return self._versions.get(component, 0)
+
+    def bump(self, component: str) -> None:
+        with self.lock:
+            self._versions[component] = self._versions.get(component, 0) + 1
+
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
         conn = self.conn
         with self.transaction():
@@ -284,6 +347,16 @@ class MemoryDatabase:
 SCHEMA_VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_version ("
     " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+)
+#: Definition versions (``Database.version``), one row per component.
+DEFINITION_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS definition_versions ("
+    " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+)
+BUMP_VERSION = (
+    "INSERT INTO definition_versions (component, version) VALUES (?, 1)"
+    " ON CONFLICT (component) DO UPDATE SET version = definition_versions.version + 1"
+    " RETURNING version"
 )
 
 
@@ -326,9 +399,17 @@ def open_database(
     data_dir: str | Path | None,
     durability: Durability = "normal",
     *,
+    url: str | None = None,
     poll_fallback: float = DEFAULT_POLL_FALLBACK_SECONDS,
-) -> SqliteDatabase | MemoryDatabase:
-    """SQLite in ``data_dir``, or an in-memory database when ``data_dir`` is ``None``."""
+) -> Database:
+    """PostgreSQL at ``url`` (``postgresql://...``; ``data_dir`` then only holds this node's
+    unpacked function code), SQLite in ``data_dir``, or memory when both are ``None``."""
+    if url is not None:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"unsupported database URL {url!r}: expected postgresql://...")
+        from headwater.store.postgresql import PostgresDatabase
+
+        return PostgresDatabase(url, data_dir=data_dir, poll_fallback=poll_fallback)
     if data_dir is None:
         return MemoryDatabase()
     return SqliteDatabase(data_dir, durability, poll_fallback=poll_fallback)

@@ -130,7 +130,7 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
     ) -> Callable[[MappingRecord, asyncio.AbstractEventLoop], Poller]:
         def factory(record: MappingRecord, loop: asyncio.AbstractEventLoop) -> Poller:
             host = StreamMappingHost(
-                checkpoints=open_checkpoint_store(env.database),
+                checkpoints=env.database.store(open_checkpoint_store),
                 destinations=destinations,
                 function_role=invoker.function_role,
                 processing_result=lambda_service.set_processing_result,

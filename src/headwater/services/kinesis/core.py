@@ -86,13 +86,15 @@ class KinesisCore(Service):
     def __init__(self, env: ServiceEnvironment) -> None:
         super().__init__(env)
         self.db = env.database
-        self.store = open_stream_store(env.database)
+        self.store = env.database.store(open_stream_store)
         #: Stream consumers and resource policies.
         self.extras = StreamExtrasStore(env.database)
         self.shard_limit = env.options.kinesis_shard_limit
         #: Enforce AWS's per-shard write limits (1,000 records/s, 1 MiB/s) as partial failures.
         self.enforce_throughput = env.options.kinesis_enforce_throughput
+        #: Open-shard routing per stream, valid while the "kinesis" version holds.
         self._routing: dict[str, Routing] = {}
+        self._routing_version = -1
         #: shard key -> (second, records, bytes) written in that second (throughput limits).
         self._throughput: dict[int, tuple[int, int, int]] = {}
         #: shard key -> (second, GetRecords calls in that second).
@@ -179,24 +181,28 @@ class KinesisCore(Service):
     def routing(self, ref: StreamRef) -> Routing:
         """The stream's open-shard routing (cached; every stream change invalidates it)."""
         arn = ref.arn
+        version = self.db.version("kinesis")
+        if version != self._routing_version:
+            self._routing = {}
+            self._routing_version = version
         found = self._routing.get(arn)
         if found is not None:
             return found
-        with self.db.lock:
+        with self.db.read():
             stream = self.require_stream(ref)
             open_rows = [s for s in self.store.shards(arn) if not s.closed]
-            found = Routing(
-                stream=stream,
-                router=HashRouter.build([(s.start_hash, s.key) for s in open_rows]),
-                open_shards={s.key: (s.shard_id, sequence_prefix(s)) for s in open_rows},
-            )
-            self._routing[arn] = found
+        found = Routing(
+            stream=stream,
+            router=HashRouter.build([(s.start_hash, s.key) for s in open_rows]),
+            open_shards={s.key: (s.shard_id, sequence_prefix(s)) for s in open_rows},
+        )
+        self._routing[arn] = found
         return found
 
     def invalidate(self, arn: str) -> None:
-        """Forget cached routing for ``arn``; call inside the lock after changing the stream."""
-        with self.db.lock:
-            self._routing.pop(arn, None)
+        """Forget ``arn``'s routing in every process (its shards or existence changed)."""
+        self._routing.pop(arn, None)
+        self.db.bump("kinesis")
 
     # -- listeners ------------------------------------------------------------------------
 

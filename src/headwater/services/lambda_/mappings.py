@@ -86,7 +86,7 @@ class MappingOperations:
             with _STATE_LOCK:
                 state = self.__dict__.get("_esm_state")
                 if state is None:
-                    state = _MappingState(open_mapping_store(self.env.database))
+                    state = _MappingState(self.env.database.store(open_mapping_store))
                     self.__dict__["_esm_state"] = state
         return state
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from headwater.services.sqs.queue_access import QueueAccess, ResolvedQueue
 from headwater.services.sqs.validation import decode_attributes, encode_receipt_handle
-from headwater.store.queues import NewMessage, Received, StoredMessage
+from headwater.store.queues import NewMessage, StoredMessage
 
 #: Real seconds a long poll sleeps at most between re-checks (guards against lost wake-ups).
 MAX_REAL_WAIT = 1.0
@@ -75,52 +75,26 @@ class DeliveryMixin(QueueAccess):
         redrive = settings.redrive
         dlq = None if redrive is None else self.resolve_arn(redrive.dead_letter_target_arn)
         visible_at = now + visibility_timeout
+        max_receives = None if redrive is None or dlq is None else redrive.max_receive_count
         deliveries: list[Delivery] = []
-        seen: set[int] = set()
         while len(deliveries) < max_messages:
-            candidates = self.store.receivable(record, now, max_messages - len(deliveries))
-            updates: list[Received] = []
-            dead: list[StoredMessage] = []
-            for message in candidates:
-                if message.row_id in seen:
-                    continue
-                seen.add(message.row_id)
-                if (
-                    redrive is not None
-                    and dlq is not None
-                    and message.receive_count >= redrive.max_receive_count
-                ):
-                    dead.append(message)
-                    continue
-                message.receive_count += 1
-                if message.first_receive_at is None:
-                    message.first_receive_at = now
-                message.visible_at = visible_at
-                message.received_at = now
-                updates.append(
-                    Received(
-                        message.row_id,
-                        message.group_id,
-                        visible_at,
-                        message.receive_count,
-                        message.first_receive_at,
-                        now,
-                    )
-                )
+            received, dead = self.store.claim_receivable(
+                record, now, max_messages - len(deliveries), visible_at, max_receives
+            )
+            for message in received:
                 handle = encode_receipt_handle(
                     record.queue_id, message.row_id, message.receive_count, message.message_id
                 )
                 deliveries.append(Delivery(message, handle))
-            if dead and dlq is not None:
-                self.move_messages(queue, dlq, dead, now, source_arn=queue.arn)
-                self.env.telemetry.sqs_moved(
-                    queue.arn, dlq.arn, [m.message_id for m in dead], "dead-letter"
-                )
-                moved_to.add(dlq.arn)
-            if updates:
-                self.store.mark_received(record, updates)
             if not dead:
                 break
+            assert dlq is not None
+            # Moved in this transaction, so the next claim looks past them.
+            self.move_messages(queue, dlq, dead, now, source_arn=queue.arn)
+            self.env.telemetry.sqs_moved(
+                queue.arn, dlq.arn, [m.message_id for m in dead], "dead-letter"
+            )
+            moved_to.add(dlq.arn)
         self.env.telemetry.sqs_received(queue.arn, [d.message.message_id for d in deliveries])
         return deliveries
 

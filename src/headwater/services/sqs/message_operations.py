@@ -171,6 +171,8 @@ class MessageOperations(DeliveryMixin):
         #: FIFO results that take the sequence number of a message accepted in this batch.
         awaiting_sequence: list[tuple[dict[str, Any], NewMessage]] = []
         seen: dict[tuple[str, str], NewMessage] = {}
+        #: FIFO messages new to this batch, with their results (dedup not checked yet).
+        candidates: list[tuple[dict[str, Any], NewMessage]] = []
         for entry in entries:
             try:
                 message, system_md5 = self._validate_entry(
@@ -197,25 +199,17 @@ class MessageOperations(DeliveryMixin):
             key = ((message.group_id or "") if per_group else "", message.dedup_id)
             earlier = seen.get(key)
             if earlier is not None:
-                result["MessageId"] = earlier.message_id
                 awaiting_sequence.append((result, earlier))
                 continue
-            duplicate = self.store.find_dedup(queue.record, key[0], key[1], now)
-            if duplicate is not None:
-                result["MessageId"] = duplicate[0]
-                if duplicate[1] is not None:
-                    result["SequenceNumber"] = duplicate[1]
-                continue
             seen[key] = message
-            accepted.append(message)
-            awaiting_sequence.append((result, message))
-        if fifo and accepted:
-            numbers = self.store.next_sequence_numbers(queue.record, len(accepted))
-            for message, number in zip(accepted, numbers, strict=True):
+            candidates.append((result, message))
+        if fifo and candidates:
+            # Sequence numbers first, so the dedup check-and-insert is one store call (a
+            # duplicate leaves a gap in the numbers, which SQS allows: they only increase).
+            numbers = self.store.next_sequence_numbers(queue.record, len(candidates))
+            for (_, message), number in zip(candidates, numbers, strict=True):
                 message.sequence_number = self.format_sequence(number)
-            for result, message in awaiting_sequence:
-                result["SequenceNumber"] = message.sequence_number
-            self.store.put_dedups(
+            remembered = self.store.claim_dedup(
                 queue.record,
                 [
                     DedupEntry(
@@ -227,7 +221,25 @@ class MessageOperations(DeliveryMixin):
                     )
                     for (scope, dedup_id), message in seen.items()
                 ],
+                now,
             )
+            for result, message in candidates:
+                assert message.dedup_id is not None
+                key = ((message.group_id or "") if per_group else "", message.dedup_id)
+                duplicate = remembered.get(key)
+                if duplicate is None:
+                    accepted.append(message)
+                    result["SequenceNumber"] = message.sequence_number
+                    continue
+                # A duplicate of a message sent in the last 5 minutes: its id, not stored.
+                message.message_id, message.sequence_number = duplicate
+                result["MessageId"] = duplicate[0]
+                if duplicate[1] is not None:
+                    result["SequenceNumber"] = duplicate[1]
+            for result, message in awaiting_sequence:
+                result["MessageId"] = message.message_id
+                if message.sequence_number is not None:
+                    result["SequenceNumber"] = message.sequence_number
         if accepted:
             self.store.insert_messages(queue.record, accepted)
             self.env.telemetry.sqs_sent(queue.arn, accepted)

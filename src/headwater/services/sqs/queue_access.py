@@ -58,8 +58,11 @@ class QueueAccess(Service):
         self.db = env.database
         self.clock = env.clock
         with self.db.transaction():
-            self.store: QueueStore = open_queue_store(self.db)
+            self.store: QueueStore = self.db.store(open_queue_store)
+        #: Resolved queues, valid while the database's "sqs" version stays the same (any
+        #: process's CreateQueue, DeleteQueue or SetQueueAttributes changes it).
         self._cache: dict[tuple[str, str, str], ResolvedQueue] = {}
+        self._cache_version = -1
         #: FIFO ReceiveRequestAttemptId -> (expires at, receipt handles); process memory only.
         self.receive_attempts: dict[tuple[int, str], tuple[float, list[str]]] = {}
         self._wake = threading.Condition()
@@ -80,6 +83,10 @@ class QueueAccess(Service):
 
     # -- lookup (call inside a transaction) -----------------------------------------------
     def _lookup(self, account: str, region: str, name: str) -> ResolvedQueue | None:
+        version = self.db.version("sqs")
+        if version != self._cache_version:
+            self._cache = {}
+            self._cache_version = version
         key = (account, region, name)
         found = self._cache.get(key)
         if found is not None:
@@ -116,8 +123,10 @@ class QueueAccess(Service):
         return found
 
     def forget(self, record: QueueRecord) -> None:
-        """Drop a queue from the lookup cache (after its attributes or existence changed)."""
+        """Drop a queue from every process's lookup cache (its attributes or existence
+        changed); call inside the transaction that changed it."""
         self._cache.pop((record.account, record.region, record.name), None)
+        self.db.bump("sqs")
 
     def now(self) -> float:
         return self.clock.now()

@@ -121,33 +121,37 @@ class QueueOperations(QueueAccess):
         with self.db.transaction():
             now = self.now()
             existing = self.store.get_queue(ctx.account, ctx.region, name)
-            if existing is not None:
-                shown = effective_attributes(existing.attributes, existing.fifo)
-                if fifo:
-                    attributes["FifoQueue"] = "true"
-                for key, value in attributes.items():
-                    if shown.get(key, "") != value:
-                        raise sqs_error(
-                            "QueueNameExists",
-                            "A queue already exists with the same name and a different value "
-                            f"for attribute {key}",
-                        )
-                return {"QueueUrl": self.queue_url(existing, ctx)}
-            deleted = self.store.deleted_at(ctx.account, ctx.region, name)
-            if deleted is not None and now - deleted < RECENTLY_DELETED_SECONDS:
-                raise sqs_error(
-                    "QueueDeletedRecently",
-                    "You must wait 60 seconds after deleting a queue before you can create "
-                    "another with the same name.",
+            if existing is None:
+                deleted = self.store.deleted_at(ctx.account, ctx.region, name)
+                if deleted is not None and now - deleted < RECENTLY_DELETED_SECONDS:
+                    raise sqs_error(
+                        "QueueDeletedRecently",
+                        "You must wait 60 seconds after deleting a queue before you can create "
+                        "another with the same name.",
+                    )
+                arn = f"arn:aws:sqs:{ctx.region}:{ctx.account}:{name}"
+                self._check_redrive(attributes, fifo, arn)
+                stored = {k: v for k, v in attributes.items() if v != ""}
+                record = self.store.insert_queue(
+                    ctx.account, ctx.region, name, attributes=stored, tags=tags, now=now
                 )
-            arn = f"arn:aws:sqs:{ctx.region}:{ctx.account}:{name}"
-            self._check_redrive(attributes, fifo, arn)
-            stored = {k: v for k, v in attributes.items() if v != ""}
-            record = self.store.insert_queue(
-                ctx.account, ctx.region, name, attributes=stored, tags=tags, now=now
-            )
-            self.forget(record)
-        return {"QueueUrl": self.queue_url(record, ctx)}
+                if record is not None:
+                    self.forget(record)
+                    return {"QueueUrl": self.queue_url(record, ctx)}
+                # Another node created it meanwhile: answer as if it had been there.
+                existing = self.store.get_queue(ctx.account, ctx.region, name)
+                assert existing is not None
+            shown = effective_attributes(existing.attributes, existing.fifo)
+            if fifo:
+                attributes["FifoQueue"] = "true"
+            for key, value in attributes.items():
+                if shown.get(key, "") != value:
+                    raise sqs_error(
+                        "QueueNameExists",
+                        "A queue already exists with the same name and a different value "
+                        f"for attribute {key}",
+                    )
+            return {"QueueUrl": self.queue_url(existing, ctx)}
 
     @operation("GetQueueUrl")
     def get_queue_url(self, params: Params, ctx: RequestContext) -> Result:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from headwater.store.database import MemoryDatabase, SqliteDatabase
+    from headwater.store.database import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +45,11 @@ class CheckpointStore(Protocol):
         ...
 
 
-def open_checkpoint_store(db: SqliteDatabase | MemoryDatabase) -> CheckpointStore:
-    """The checkpoint store for ``db`` (SQLite or memory)."""
-    if db.kind == "sqlite":
-        from headwater.store.checkpoints.sqlite import SqliteCheckpointStore
+def open_checkpoint_store(db: Database) -> CheckpointStore:
+    """The checkpoint store of ``db`` (one SQL store for every backend)."""
+    from headwater.store.checkpoints.sql import SqlCheckpointStore
 
-        return SqliteCheckpointStore(db)  # type: ignore[arg-type]
-    from headwater.store.checkpoints.memory import MemoryCheckpointStore
-
-    return MemoryCheckpointStore(db)
+    return SqlCheckpointStore(db)
 
 
 __all__ = ["Checkpoint", "CheckpointStore", "open_checkpoint_store"]

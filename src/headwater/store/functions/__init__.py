@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from headwater.core.arn import DEFAULT_REGION
 
 if TYPE_CHECKING:
-    from headwater.store.database import MemoryDatabase, SqliteDatabase
+    from headwater.store.database import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +69,12 @@ class FunctionStore(Protocol):
         ...
 
 
-def open_function_store(
-    db: SqliteDatabase | MemoryDatabase, default_region: str = DEFAULT_REGION
-) -> FunctionStore:
-    """The function store for ``db`` (SQLite or memory).
+def open_function_store(db: Database, default_region: str = DEFAULT_REGION) -> FunctionStore:
+    """The function store of ``db`` (one SQL store for every backend).
 
     ``default_region`` is the region of functions stored before functions were regional
     (the environment's region: they keep working where they were created).
     """
-    if db.kind == "sqlite":
-        from headwater.store.functions.sqlite import SqliteFunctionStore
+    from headwater.store.functions.sql import SqlFunctionStore
 
-        return SqliteFunctionStore(db, default_region)  # type: ignore[arg-type]
-    from headwater.store.functions.memory import MemoryFunctionStore
-
-    return MemoryFunctionStore(db)
+    return SqlFunctionStore(db, default_region)

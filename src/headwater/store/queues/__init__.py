@@ -2,7 +2,10 @@
 
 The store keeps data and answers indexed questions ("which messages are receivable now?");
 the SQS service owns the semantics (visibility, redrive, retention, FIFO rules). Every
-method runs inside the caller's ``db.transaction()`` so one API call is one transaction.
+method runs inside the caller's ``db.transaction()`` so one API call is one transaction,
+and the read-then-write pairs are named operations that stay correct when several
+processes or nodes share the store: ``claim_receivable`` (receive), ``claim_dedup`` (FIFO
+deduplication check-and-insert) and ``insert_queue`` (insert if absent).
 
 Receivable order: standard queues yield messages by ``visible_at`` (then insertion order);
 FIFO queues yield whole group prefixes, groups ordered by when their head became
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from headwater.store.database import MemoryDatabase, SqliteDatabase
+    from headwater.store.database import Database
 
 #: How long SQS remembers a FIFO deduplication id (5 minutes).
 DEDUP_WINDOW_SECONDS = 300.0
@@ -162,8 +165,9 @@ class QueueStore(Protocol):
         attributes: dict[str, str],
         tags: dict[str, str],
         now: float,
-    ) -> QueueRecord:
-        """Create a queue (the caller checked that the name is free); clears a tombstone."""
+    ) -> QueueRecord | None:
+        """Create a queue if the name is free (clearing a tombstone); ``None`` if another
+        transaction holds the name (a create race: the caller reports the existing one)."""
         ...
 
     def update_queue(self, queue: QueueRecord) -> None:
@@ -188,7 +192,9 @@ class QueueStore(Protocol):
         ...
 
     def receivable(self, queue: QueueRecord, now: float, limit: int) -> list[StoredMessage]:
-        """Up to ``limit`` messages receivable at ``now``, in delivery order (no change)."""
+        """Up to ``limit`` messages receivable at ``now``, in delivery order, claimed by this
+        transaction: no concurrent transaction gets them until it ends (the caller marks
+        them received, moves or deletes them within it)."""
         ...
 
     def mark_received(self, queue: QueueRecord, updates: Sequence[Received]) -> None:
@@ -228,15 +234,32 @@ class QueueStore(Protocol):
         """Earliest ``visible_at`` after ``now`` that could make a message receivable."""
         ...
 
-    # -- FIFO deduplication ---------------------------------------------------------------
-    def find_dedup(
-        self, queue: QueueRecord, scope: str, dedup_id: str, now: float
-    ) -> tuple[str, str | None] | None:
-        """(message id, sequence number) of an unexpired dedup entry."""
+    def claim_receivable(
+        self,
+        queue: QueueRecord,
+        now: float,
+        limit: int,
+        visible_at: float,
+        max_receive_count: int | None,
+    ) -> tuple[list[StoredMessage], list[StoredMessage]]:
+        """Receive up to ``limit`` messages: ``(received, dead)``.
+
+        ``received`` are marked received (count + 1, hidden until ``visible_at``);
+        ``dead`` already reached ``max_receive_count`` and stay claimed, unchanged, for the
+        caller to move to the dead-letter queue in the same transaction.
+        """
         ...
 
-    def put_dedups(self, queue: QueueRecord, entries: Sequence[DedupEntry]) -> None:
-        """Remember deduplication ids (replacing expired or older entries)."""
+    # -- FIFO deduplication ---------------------------------------------------------------
+    def claim_dedup(
+        self, queue: QueueRecord, entries: Sequence[DedupEntry], now: float
+    ) -> dict[tuple[str, str], tuple[str, str | None]]:
+        """Remember deduplication ids, check-and-insert in one call.
+
+        Entries whose ``(scope, dedup_id)`` is still remembered (unexpired at ``now``) are
+        not stored: the result maps them to the remembered (message id, sequence number).
+        Expired entries are replaced.
+        """
         ...
 
     # -- move tasks -----------------------------------------------------------------------
@@ -249,14 +272,57 @@ class QueueStore(Protocol):
         ...
 
 
-def open_queue_store(db: SqliteDatabase | MemoryDatabase) -> QueueStore:
-    """The queue store for ``db`` (SQLite or memory)."""
-    from headwater.store.database import SqliteDatabase
+class QueueClaims:
+    """``claim_receivable`` over ``receivable`` and ``mark_received`` (every store)."""
 
-    if isinstance(db, SqliteDatabase):
-        from headwater.store.queues.sqlite import SqliteQueueStore
+    def receivable(self, queue: QueueRecord, now: float, limit: int) -> list[StoredMessage]:
+        raise NotImplementedError
 
-        return SqliteQueueStore(db)
-    from headwater.store.queues.memory import MemoryQueueStore
+    def mark_received(self, queue: QueueRecord, updates: Sequence[Received]) -> None:
+        raise NotImplementedError
 
-    return MemoryQueueStore()
+    def claim_receivable(
+        self,
+        queue: QueueRecord,
+        now: float,
+        limit: int,
+        visible_at: float,
+        max_receive_count: int | None,
+    ) -> tuple[list[StoredMessage], list[StoredMessage]]:
+        received: list[StoredMessage] = []
+        dead: list[StoredMessage] = []
+        updates: list[Received] = []
+        for message in self.receivable(queue, now, limit):
+            if max_receive_count is not None and message.receive_count >= max_receive_count:
+                dead.append(message)
+                continue
+            message.receive_count += 1
+            if message.first_receive_at is None:
+                message.first_receive_at = now
+            message.visible_at = visible_at
+            message.received_at = now
+            updates.append(
+                Received(
+                    message.row_id,
+                    message.group_id,
+                    visible_at,
+                    message.receive_count,
+                    message.first_receive_at,
+                    now,
+                )
+            )
+            received.append(message)
+        if updates:
+            self.mark_received(queue, updates)
+        return received, dead
+
+
+def open_queue_store(db: Database) -> QueueStore:
+    """The queue store for ``db``'s kind (use ``db.store(open_queue_store)``: one each)."""
+    if db.kind == "memory":
+        from headwater.store.queues.memory import MemoryQueueStore
+
+        return MemoryQueueStore()
+    from headwater.store.queues.sql import SqlQueueStore
+
+    return SqlQueueStore(db)

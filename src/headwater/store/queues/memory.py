@@ -17,6 +17,7 @@ from headwater.store.queues import (
     MessageCounts,
     MoveTaskRecord,
     NewMessage,
+    QueueClaims,
     QueueRecord,
     Received,
     StoredMessage,
@@ -35,7 +36,7 @@ class _QueueState:
     by_sent: list[tuple[float, int]] = field(default_factory=list)
 
 
-class MemoryQueueStore:
+class MemoryQueueStore(QueueClaims):
     """Queues in process memory (``Headwater.in_memory()``)."""
 
     def __init__(self) -> None:
@@ -80,7 +81,9 @@ class MemoryQueueStore:
         attributes: dict[str, str],
         tags: dict[str, str],
         now: float,
-    ) -> QueueRecord:
+    ) -> QueueRecord | None:
+        if (account, region, name) in self._names:
+            return None
         self._deleted.pop((account, region, name), None)
         record = QueueRecord(
             self._next_queue_id, account, region, name, dict(attributes), dict(tags), now, now
@@ -290,18 +293,19 @@ class MemoryQueueStore:
         return min((t for t in times if t > now), default=None)
 
     # -- FIFO deduplication ---------------------------------------------------------------
-    def find_dedup(
-        self, queue: QueueRecord, scope: str, dedup_id: str, now: float
-    ) -> tuple[str, str | None] | None:
-        entry = self._state(queue).dedup.get((scope, dedup_id))
-        if entry is None or entry[2] <= now:
-            return None
-        return entry[0], entry[1]
-
-    def put_dedups(self, queue: QueueRecord, entries: Sequence[DedupEntry]) -> None:
+    def claim_dedup(
+        self, queue: QueueRecord, entries: Sequence[DedupEntry], now: float
+    ) -> dict[tuple[str, str], tuple[str, str | None]]:
         dedup = self._state(queue).dedup
+        claimed: dict[tuple[str, str], tuple[str, str | None]] = {}
         for e in entries:
-            dedup[(e.scope, e.dedup_id)] = (e.message_id, e.sequence_number, e.expires_at)
+            key = (e.scope, e.dedup_id)
+            found = dedup.get(key)
+            if found is not None and found[2] > now:
+                claimed[key] = (found[0], found[1])
+                continue
+            dedup[key] = (e.message_id, e.sequence_number, e.expires_at)
+        return claimed
 
     # -- move tasks -----------------------------------------------------------------------
     def save_move_task(self, task: MoveTaskRecord) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from headwater.store.database import MemoryDatabase, SqliteDatabase
+    from headwater.store.database import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,14 +150,14 @@ class StreamStore(Protocol):
         ...
 
 
-def open_stream_store(db: SqliteDatabase | MemoryDatabase) -> StreamStore:
-    """The stream store for ``db``'s kind."""
-    if db.kind == "sqlite":
-        from headwater.store.database import SqliteDatabase
-        from headwater.store.streams.sqlite import SqliteStreamStore
+def open_stream_store(db: Database) -> StreamStore:
+    """The stream store for ``db``'s kind (use ``db.store(open_stream_store)``: one each)."""
+    if db.kind == "memory":
+        from headwater.store.database import MemoryDatabase
+        from headwater.store.streams.memory import MemoryStreamStore
 
-        assert isinstance(db, SqliteDatabase)
-        return SqliteStreamStore(db)
-    from headwater.store.streams.memory import MemoryStreamStore
+        assert isinstance(db, MemoryDatabase)
+        return MemoryStreamStore(db.lock)
+    from headwater.store.streams.sql import SqlStreamStore
 
-    return MemoryStreamStore(db.lock)
+    return SqlStreamStore(db)

@@ -51,6 +51,7 @@ class MemoryStreamStore:
         self._shards: dict[str, list[_ShardLog]] = {}
         self._by_key: dict[int, _ShardLog] = {}
         self._next_key = 1
+        self._last_arrival: dict[str, float] = {}
 
     @_locked
     def create_stream(self, stream: StreamRow, shards: Sequence[NewShard]) -> None:
@@ -134,6 +135,9 @@ class MemoryStreamStore:
     ) -> list[int]:
         counters: list[int] = []
         touched: dict[int, int] = {}
+        # Arrival times never go backwards in a stream (as in the SQL stores).
+        now = max(now, self._last_arrival.get(arn, now))
+        self._last_arrival[arn] = now
         for shard_key, partition_key, data in records:
             log = self._by_key[shard_key]
             last = touched.get(shard_key, log.row.last_counter)

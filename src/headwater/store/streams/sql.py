@@ -1,9 +1,11 @@
-"""SQLite stream store.
+"""The stream store of the SQL backends (SQLite, PostgreSQL).
 
 Records live in one rowid table whose rowid packs ``(shard key, counter)``:
 ``shard_key << 40 | counter``. A put is then a single append to one B-tree (no secondary
 index), a shard's records are one contiguous rowid range, and sequence numbers are never
-stored as strings (the service derives them from the counter).
+stored as strings (the service derives them from the counter). Appends lock the stream's
+shard rows (``FOR UPDATE`` on PostgreSQL; SQLite's write lock), so nodes appending at once
+take turns on the counters, and keep arrival times non-decreasing per shard across nodes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from headwater.store.database import SqliteDatabase
+from headwater.store.database import Database
 from headwater.store.streams import NewRecord, NewShard, ShardRow, StoredRecord, StreamRow
 
 COUNTER_BITS = 40
@@ -52,7 +54,9 @@ MIGRATIONS = [
         partition_key TEXT NOT NULL,
         data BLOB NOT NULL
     )
-    """
+    """,
+    # Arrival times must not go backwards in a shard when several processes append.
+    "ALTER TABLE kinesis_shards ADD COLUMN last_arrival REAL NOT NULL DEFAULT 0",
 ]
 
 _SHARD_COLUMNS = (
@@ -75,10 +79,10 @@ def _shard(row: Any) -> ShardRow:
     )
 
 
-class SqliteStreamStore:
-    """Streams, shards and records in the shared SQLite database."""
+class SqlStreamStore:
+    """Streams, shards and records in the shared SQL database."""
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("streams", MIGRATIONS)
 
@@ -125,12 +129,13 @@ class SqliteStreamStore:
             ],
         )
         self.db.conn.execute(
-            "UPDATE kinesis_streams SET next_shard_index = max(next_shard_index, ?) WHERE arn = ?",
-            (max(s.index for s in shards) + 1, arn),
+            "UPDATE kinesis_streams SET next_shard_index = CASE WHEN next_shard_index > ?"
+            " THEN next_shard_index ELSE ? END WHERE arn = ?",
+            (next_index := max(s.index for s in shards) + 1, next_index, arn),
         )
 
     def get_stream(self, arn: str) -> StreamRow | None:
-        with self.db.lock:
+        with self.db.read():
             row = self.db.conn.execute(
                 "SELECT arn, name, region, account, created, retention_hours, mode,"
                 " next_shard_index, max_record_kib, tags FROM kinesis_streams WHERE arn = ?",
@@ -139,7 +144,7 @@ class SqliteStreamStore:
         return None if row is None else _stream(row)
 
     def list_streams(self, region: str, account: str) -> list[StreamRow]:
-        with self.db.lock:
+        with self.db.read():
             rows = self.db.conn.execute(
                 "SELECT arn, name, region, account, created, retention_hours, mode,"
                 " next_shard_index, max_record_kib, tags FROM kinesis_streams"
@@ -154,7 +159,7 @@ class SqliteStreamStore:
                 k
                 for (k,) in self.db.conn.execute(
                     "SELECT key FROM kinesis_shards WHERE stream_arn = ?", (arn,)
-                )
+                ).fetchall()
             ]
             self.db.conn.executemany(
                 "DELETE FROM kinesis_records WHERE id BETWEEN ? AND ?",
@@ -180,7 +185,7 @@ class SqliteStreamStore:
             )
 
     def shards(self, arn: str) -> list[ShardRow]:
-        with self.db.lock:
+        with self.db.read():
             rows = self.db.conn.execute(
                 f"SELECT {_SHARD_COLUMNS} FROM kinesis_shards WHERE stream_arn = ?"
                 " ORDER BY shard_index",
@@ -189,7 +194,7 @@ class SqliteStreamStore:
         return [_shard(row) for row in rows]
 
     def get_shard(self, arn: str, index: int) -> ShardRow | None:
-        with self.db.lock:
+        with self.db.read():
             row = self.db.conn.execute(
                 f"SELECT {_SHARD_COLUMNS} FROM kinesis_shards"
                 " WHERE stream_arn = ? AND shard_index = ?",
@@ -210,13 +215,18 @@ class SqliteStreamStore:
     def append(
         self, arn: str, records: Sequence[NewRecord], now: float, ordering_floor: int = 0
     ) -> list[int]:
-        conn = self.db.conn
         with self.db.transaction():
-            last = dict(
-                conn.execute(
-                    "SELECT key, last_counter FROM kinesis_shards WHERE stream_arn = ?", (arn,)
-                ).fetchall()
-            )
+            conn = self.db.conn
+            last: dict[int, int] = {}
+            arrived = now
+            for key, counter, last_arrival in conn.execute(
+                "SELECT key, last_counter, last_arrival FROM kinesis_shards WHERE stream_arn = ?"
+                f" ORDER BY key{self.db.dialect.for_update}",
+                (arn,),
+            ).fetchall():
+                last[key] = counter
+                arrived = max(arrived, last_arrival)
+            now = arrived
             counters: list[int] = []
             rows: list[tuple[int, float, str, bytes]] = []
             for shard_key, partition_key, data in records:
@@ -231,8 +241,8 @@ class SqliteStreamStore:
             )
             touched = {shard_key for shard_key, _, _ in records}
             conn.executemany(
-                "UPDATE kinesis_shards SET last_counter = ? WHERE key = ?",
-                [(last[k], k) for k in touched],
+                "UPDATE kinesis_shards SET last_counter = ?, last_arrival = ? WHERE key = ?",
+                [(last[k], now, k) for k in touched],
             )
         return counters
 
@@ -283,27 +293,26 @@ class SqliteStreamStore:
         base = shard_key << COUNTER_BITS
         found: list[StoredRecord] = []
         size = 0
-        with self.db.lock:
+        with self.db.read():
             start = base | after_counter
             first = self._first_live_id(base, start, min_arrival)
             if first is None:
                 return []
-            cursor = self.db.conn.execute(
+            rows = self.db.conn.execute(
                 "SELECT id, arrival, partition_key, data FROM kinesis_records"
                 " WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?",
                 (first, base | COUNTER_MASK, limit),
-            )
-            for rowid, arrival, partition_key, data in cursor:
-                if found and size + len(data) > max_bytes:
-                    break
-                size += len(data)
-                found.append(StoredRecord(rowid & COUNTER_MASK, arrival, partition_key, data))
-            cursor.close()
+            ).fetchall()
+        for rowid, arrival, partition_key, data in rows:
+            if found and size + len(data) > max_bytes:
+                break
+            size += len(data)
+            found.append(StoredRecord(rowid & COUNTER_MASK, arrival, partition_key, bytes(data)))
         return found
 
     def first_counter_at(self, shard_key: int, min_arrival: float) -> int | None:
         base = shard_key << COUNTER_BITS
-        with self.db.lock:
+        with self.db.read():
             first = self._first_live_id(base, base, min_arrival)
         return None if first is None else first & COUNTER_MASK
 

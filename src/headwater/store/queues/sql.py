@@ -1,24 +1,31 @@
-"""SQLite queue store: indexed so receive, delete and send cost O(log depth).
+"""The queue store of the SQL backends (SQLite, PostgreSQL): receive, delete and send
+cost O(log depth).
 
 Standard receive walks ``(queue_id, visible_at)``; FIFO receive walks the group table by
 ``(queue_id, head_visible_at)`` (the time the group is next receivable), so blocked groups
 are never scanned message by message, however deep they are.
+
+Claims: on SQLite the transaction holds the database's write lock, so what ``receivable``
+returns is this transaction's alone. On PostgreSQL ``receivable`` locks what it returns
+(``FOR UPDATE SKIP LOCKED``: message rows of standard queues, group rows of FIFO queues),
+so concurrent receivers on several nodes get disjoint messages and a FIFO group is
+received by one node at a time. Writers that touch a FIFO group's messages lock its group
+row first (``_lock_groups``), in group order, so receivers and deleters never deadlock.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from headwater.store.database import SqliteDatabase
+from headwater.store.database import Database
 from headwater.store.queues import (
-    DEDUP_WINDOW_SECONDS,
     DedupEntry,
     MessageCounts,
     MoveTaskRecord,
     NewMessage,
+    QueueClaims,
     QueueRecord,
     Received,
     StoredMessage,
@@ -157,17 +164,30 @@ def _message(row: Any) -> StoredMessage:
     return StoredMessage(*row)
 
 
-class SqliteQueueStore:
-    """Queues in the application's SQLite database."""
+class SqlQueueStore(QueueClaims):
+    """Queues in the application's SQL database."""
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("queues", MIGRATIONS)
         self._dedup_puts = 0
+        self._skip_locked = db.dialect.skip_locked
+        self._for_update = db.dialect.for_update
 
     @property
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Any:
         return self.db.conn
+
+    def _lock_groups(self, queue: QueueRecord, group_ids: Iterable[str]) -> None:
+        """Lock FIFO group rows (PostgreSQL) before changing their messages, in order."""
+        if not self._for_update or not queue.fifo:
+            return
+        for group_id in sorted(group_ids):
+            self._conn.execute(
+                "SELECT 1 FROM sqs_fifo_groups WHERE queue_id = ? AND group_id = ?"
+                + self._for_update,
+                (queue.queue_id, group_id),
+            )
 
     # -- queues ---------------------------------------------------------------------------
     def get_queue(self, account: str, region: str, name: str) -> QueueRecord | None:
@@ -187,7 +207,9 @@ class SqliteQueueStore:
         return [_queue(row) for row in rows]
 
     def all_queues(self) -> list[QueueRecord]:
-        rows = self._conn.execute(f"SELECT {_QUEUE_COLUMNS} FROM sqs_queues ORDER BY name")
+        rows = self._conn.execute(
+            f"SELECT {_QUEUE_COLUMNS} FROM sqs_queues ORDER BY name"
+        ).fetchall()
         return [_queue(row) for row in rows]
 
     def insert_queue(
@@ -199,19 +221,22 @@ class SqliteQueueStore:
         attributes: dict[str, str],
         tags: dict[str, str],
         now: float,
-    ) -> QueueRecord:
+    ) -> QueueRecord | None:
+        row = self._conn.execute(
+            "INSERT INTO sqs_queues (account, region, name, attributes, tags, created_at,"
+            " modified_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (account, region, name) DO NOTHING RETURNING queue_id",
+            (account, region, name, json.dumps(attributes), json.dumps(tags), now, now),
+        ).fetchone()
+        if row is None:
+            return None  # another process created it first
         self._conn.execute(
             "DELETE FROM sqs_deleted_queues WHERE account = ? AND region = ? AND name = ?",
             (account, region, name),
         )
-        cursor = self._conn.execute(
-            "INSERT INTO sqs_queues (account, region, name, attributes, tags, created_at,"
-            " modified_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (account, region, name, json.dumps(attributes), json.dumps(tags), now, now),
+        return QueueRecord(
+            int(row[0]), account, region, name, dict(attributes), dict(tags), now, now
         )
-        queue_id = cursor.lastrowid
-        assert queue_id is not None
-        return QueueRecord(queue_id, account, region, name, dict(attributes), dict(tags), now, now)
 
     def update_queue(self, queue: QueueRecord) -> None:
         self._conn.execute(
@@ -233,7 +258,8 @@ class SqliteQueueStore:
         self._conn.execute("DELETE FROM sqs_fifo_dedup WHERE queue_id = ?", qid)
         self._conn.execute("DELETE FROM sqs_queues WHERE queue_id = ?", qid)
         self._conn.execute(
-            "INSERT OR REPLACE INTO sqs_deleted_queues VALUES (?, ?, ?, ?)",
+            "INSERT INTO sqs_deleted_queues VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (account, region, name) DO UPDATE SET deleted_at = excluded.deleted_at",
             (queue.account, queue.region, queue.name, now),
         )
 
@@ -253,10 +279,12 @@ class SqliteQueueStore:
             conn.executemany(_INSERT_MESSAGE, [_message_params(qid, m) for m in messages])
             return
         for m in messages:
-            cursor = conn.execute(_INSERT_MESSAGE, _message_params(qid, m))
+            row_id = conn.execute(
+                _INSERT_MESSAGE + " RETURNING row_id", _message_params(qid, m)
+            ).fetchone()[0]
             conn.execute(
                 "INSERT INTO sqs_fifo_groups VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (qid, m.group_id or "", cursor.lastrowid, m.visible_at),
+                (qid, m.group_id or "", row_id, m.visible_at),
             )
 
     def next_sequence_numbers(self, queue: QueueRecord, count: int) -> list[int]:
@@ -272,13 +300,14 @@ class SqliteQueueStore:
         if not queue.fifo:
             rows = conn.execute(
                 f"SELECT {_MESSAGE_COLUMNS} FROM sqs_messages INDEXED BY sqs_messages_visible"
-                " WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?",
+                " WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?"
+                + self._skip_locked,
                 (queue.queue_id, now, limit),
             ).fetchall()
             return [_message(row) for row in rows]
         groups = conn.execute(
             "SELECT group_id FROM sqs_fifo_groups WHERE queue_id = ? AND head_visible_at <= ?"
-            " ORDER BY head_visible_at, head_row_id LIMIT ?",
+            " ORDER BY head_visible_at, head_row_id LIMIT ?" + self._skip_locked,
             (queue.queue_id, now, limit),
         ).fetchall()
         found: list[StoredMessage] = []
@@ -309,9 +338,9 @@ class SqliteQueueStore:
         if queue.fifo:
             # The group stays blocked until the last of its received messages is visible.
             self._conn.executemany(
-                "UPDATE sqs_fifo_groups SET head_visible_at = MAX(head_visible_at, ?)"
-                " WHERE queue_id = ? AND group_id = ?",
-                [(u.visible_at, queue.queue_id, u.group_id or "") for u in updates],
+                "UPDATE sqs_fifo_groups SET head_visible_at = CASE WHEN head_visible_at > ?"
+                " THEN head_visible_at ELSE ? END WHERE queue_id = ? AND group_id = ?",
+                [(u.visible_at, u.visible_at, queue.queue_id, u.group_id or "") for u in updates],
             )
 
     def get_message(self, queue: QueueRecord, row_id: int) -> StoredMessage | None:
@@ -324,6 +353,7 @@ class SqliteQueueStore:
     def set_visible_at(
         self, queue: QueueRecord, row_id: int, group_id: str | None, visible_at: float
     ) -> None:
+        self._lock_groups(queue, {group_id or ""})
         self._conn.execute(
             "UPDATE sqs_messages SET visible_at = ? WHERE row_id = ?", (visible_at, row_id)
         )
@@ -334,15 +364,14 @@ class SqliteQueueStore:
         if not messages:
             return 0
         conn = self._conn
-        before = conn.total_changes
-        conn.executemany(
+        self._lock_groups(queue, {m.group_id or "" for m in messages})
+        deleted = conn.executemany(
             "DELETE FROM sqs_messages WHERE row_id = ? AND queue_id = ?",
             [(m.row_id, queue.queue_id) for m in messages],
-        )
-        deleted = conn.total_changes - before
+        ).rowcount
         if queue.fifo:
             self._refresh_group_heads(queue, {m.group_id or "" for m in messages})
-        return deleted
+        return int(deleted)
 
     def delete_received(self, queue: QueueRecord, keys: Sequence[tuple[int, int, str]]) -> int:
         if not keys:
@@ -358,16 +387,15 @@ class SqliteQueueStore:
                 ).fetchone()
                 if row is not None:
                     groups.add(row[0] or "")
-        before = conn.total_changes
-        conn.executemany(
+            self._lock_groups(queue, groups)
+        deleted = conn.executemany(
             "DELETE FROM sqs_messages WHERE row_id = ? AND queue_id = ? AND receive_count = ?"
             " AND message_id = ?",
             [(row_id, qid, count, message_id) for row_id, count, message_id in keys],
-        )
-        deleted = conn.total_changes - before
+        ).rowcount
         if groups and deleted:
             self._refresh_group_heads(queue, groups)
-        return deleted
+        return int(deleted)
 
     def _refresh_group_heads(self, queue: QueueRecord, group_ids: set[str]) -> None:
         """Recompute each group's head and the time it next becomes receivable.
@@ -425,22 +453,21 @@ class SqliteQueueStore:
             }
             if not groups:
                 return 0
-        before = conn.total_changes
-        conn.execute(
+            self._lock_groups(queue, {g or "" for g in groups})
+        deleted = conn.execute(
             "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_at <= ?",
             (queue.queue_id, cutoff),
-        )
-        deleted = conn.total_changes - before
+        ).rowcount
         if queue.fifo and deleted:
             self._refresh_group_heads(queue, {g or "" for g in groups})
-        return deleted
+        return int(deleted)
 
     def purge(self, queue: QueueRecord) -> int:
-        before = self._conn.total_changes
-        self._conn.execute("DELETE FROM sqs_messages WHERE queue_id = ?", (queue.queue_id,))
-        deleted = self._conn.total_changes - before
+        deleted = self._conn.execute(
+            "DELETE FROM sqs_messages WHERE queue_id = ?", (queue.queue_id,)
+        ).rowcount
         self._conn.execute("DELETE FROM sqs_fifo_groups WHERE queue_id = ?", (queue.queue_id,))
-        return deleted
+        return int(deleted)
 
     def counts(self, queue: QueueRecord, now: float) -> MessageCounts:
         qid = queue.queue_id
@@ -448,7 +475,8 @@ class SqliteQueueStore:
             "SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?", (qid, now)
         ).fetchone()[0]
         hidden = self._conn.execute(
-            "SELECT COALESCE(SUM(receive_count > 0), 0), COALESCE(SUM(receive_count = 0), 0)"
+            "SELECT COALESCE(SUM(CASE WHEN receive_count > 0 THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN receive_count = 0 THEN 1 ELSE 0 END), 0)"
             " FROM sqs_messages WHERE queue_id = ? AND visible_at > ?",
             (qid, now),
         ).fetchone()
@@ -472,42 +500,39 @@ class SqliteQueueStore:
         return None if row[0] is None else float(row[0])
 
     # -- FIFO deduplication ---------------------------------------------------------------
-    def find_dedup(
-        self, queue: QueueRecord, scope: str, dedup_id: str, now: float
-    ) -> tuple[str, str | None] | None:
-        row = self._conn.execute(
-            "SELECT message_id, sequence_number FROM sqs_fifo_dedup"
-            " WHERE queue_id = ? AND scope = ? AND dedup_id = ? AND expires_at > ?",
-            (queue.queue_id, scope, dedup_id, now),
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def put_dedups(self, queue: QueueRecord, entries: Sequence[DedupEntry]) -> None:
+    def claim_dedup(
+        self, queue: QueueRecord, entries: Sequence[DedupEntry], now: float
+    ) -> dict[tuple[str, str], tuple[str, str | None]]:
+        claimed: dict[tuple[str, str], tuple[str, str | None]] = {}
         if not entries:
-            return
+            return claimed
+        conn = self._conn
+        qid = queue.queue_id
         self._dedup_puts += len(entries)
         if self._dedup_puts >= _DEDUP_SWEEP_EVERY:
             self._dedup_puts = 0
-            # Entries live DEDUP_WINDOW seconds, so "now" is expires_at minus the window.
-            now = min(e.expires_at for e in entries) - DEDUP_WINDOW_SECONDS
-            self._conn.execute(
-                "DELETE FROM sqs_fifo_dedup WHERE queue_id = ? AND expires_at <= ?",
-                (queue.queue_id, now),
+            conn.execute(
+                "DELETE FROM sqs_fifo_dedup WHERE queue_id = ? AND expires_at <= ?", (qid, now)
             )
-        self._conn.executemany(
-            "INSERT OR REPLACE INTO sqs_fifo_dedup VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    queue.queue_id,
-                    e.scope,
-                    e.dedup_id,
-                    e.message_id,
-                    e.sequence_number,
-                    e.expires_at,
-                )
-                for e in entries
-            ],
-        )
+        for e in entries:
+            # Insert, or take over an expired entry; a live one stays and is reported.
+            row = conn.execute(
+                "INSERT INTO sqs_fifo_dedup VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE SET"
+                " message_id = excluded.message_id, sequence_number = excluded.sequence_number,"
+                " expires_at = excluded.expires_at WHERE sqs_fifo_dedup.expires_at <= ?"
+                " RETURNING message_id",
+                (qid, e.scope, e.dedup_id, e.message_id, e.sequence_number, e.expires_at, now),
+            ).fetchone()
+            if row is not None:
+                continue
+            existing = conn.execute(
+                "SELECT message_id, sequence_number FROM sqs_fifo_dedup"
+                " WHERE queue_id = ? AND scope = ? AND dedup_id = ?",
+                (qid, e.scope, e.dedup_id),
+            ).fetchone()
+            claimed[(e.scope, e.dedup_id)] = (existing[0], existing[1])
+        return claimed
 
     # -- move tasks -----------------------------------------------------------------------
     def save_move_task(self, task: MoveTaskRecord) -> None:
@@ -522,7 +547,9 @@ class SqliteQueueStore:
             "extra": task.extra,
         }
         self._conn.execute(
-            "INSERT OR REPLACE INTO sqs_move_tasks VALUES (?, ?, ?, ?)",
+            "INSERT INTO sqs_move_tasks VALUES (?, ?, ?, ?) ON CONFLICT (task_handle) DO UPDATE"
+            " SET source_arn = excluded.source_arn, started_at = excluded.started_at,"
+            " data = excluded.data",
             (task.task_handle, task.source_arn, task.started_at, json.dumps(data)),
         )
 

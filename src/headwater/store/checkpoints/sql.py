@@ -1,4 +1,4 @@
-"""SQLite checkpoint store: one row per mapping and shard, in the mappings' database."""
+"""The checkpoint store: one row per mapping and shard, portable SQL for every backend."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from headwater.store.checkpoints import Checkpoint
-from headwater.store.database import SqliteDatabase
+from headwater.store.database import Database
 
 _MIGRATIONS = [
     """
@@ -16,7 +16,7 @@ _MIGRATIONS = [
         shard_id TEXT NOT NULL,
         sequence_number TEXT,
         finished INTEGER NOT NULL,
-        window BLOB,
+        "window" BLOB,
         PRIMARY KEY (mapping_uuid, shard_id)
     ) WITHOUT ROWID
     """,
@@ -28,26 +28,26 @@ def _row(shard_id: str, row: tuple[Any, ...]) -> Checkpoint:
     return Checkpoint(shard_id, row[0], bool(row[1]), window)
 
 
-class SqliteCheckpointStore:
+class SqlCheckpointStore:
     """Checkpoints in table ``esm_checkpoints``."""
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
         db.migrate("checkpoints", _MIGRATIONS)
 
     def get(self, mapping_uuid: str, shard_id: str) -> Checkpoint | None:
-        with self._db.lock:
+        with self._db.read():
             row = self._db.conn.execute(
-                "SELECT sequence_number, finished, window FROM esm_checkpoints"
+                'SELECT sequence_number, finished, "window" FROM esm_checkpoints'
                 " WHERE mapping_uuid = ? AND shard_id = ?",
                 (mapping_uuid, shard_id),
             ).fetchone()
         return None if row is None else _row(shard_id, row)
 
     def list(self, mapping_uuid: str) -> dict[str, Checkpoint]:
-        with self._db.lock:
+        with self._db.read():
             rows = self._db.conn.execute(
-                "SELECT shard_id, sequence_number, finished, window FROM esm_checkpoints"
+                'SELECT shard_id, sequence_number, finished, "window" FROM esm_checkpoints'
                 " WHERE mapping_uuid = ?",
                 (mapping_uuid,),
             ).fetchall()
@@ -58,11 +58,11 @@ class SqliteCheckpointStore:
         with self._db.transaction():
             self._db.conn.execute(
                 "INSERT INTO esm_checkpoints"
-                " (mapping_uuid, shard_id, sequence_number, finished, window)"
+                ' (mapping_uuid, shard_id, sequence_number, finished, "window")'
                 " VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (mapping_uuid, shard_id) DO UPDATE SET"
                 " sequence_number = excluded.sequence_number,"
-                " finished = excluded.finished, window = excluded.window",
+                ' finished = excluded.finished, "window" = excluded."window"',
                 (
                     mapping_uuid,
                     checkpoint.shard_id,

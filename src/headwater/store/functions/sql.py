@@ -1,14 +1,13 @@
-"""SQLite function store."""
+"""The function store: one portable-SQL class for every backend."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from headwater.store.database import SqliteDatabase
+from headwater.store.database import Database
 from headwater.store.functions import FunctionRecord
 
 _V1_TABLE = """
@@ -39,10 +38,10 @@ _V1_COLUMNS = (
 )
 
 
-def _regional(default_region: str) -> Callable[[sqlite3.Connection], None]:
+def _regional(default_region: str) -> Callable[[Any], None]:
     """Migration 2: functions keyed by (region, name); older rows get ``default_region``."""
 
-    def migrate(conn: sqlite3.Connection) -> None:
+    def migrate(conn: Any) -> None:
         conn.execute(
             """
             CREATE TABLE lambda_functions_regional (
@@ -125,25 +124,25 @@ def _record_to_row(record: FunctionRecord) -> tuple[Any, ...]:
     )
 
 
-class SqliteFunctionStore:
+class SqlFunctionStore:
     """One row per function; environment and extra settings as JSON."""
 
-    def __init__(self, db: SqliteDatabase, default_region: str) -> None:
+    def __init__(self, db: Database, default_region: str) -> None:
         self._db = db
         db.migrate("functions", [_V1_TABLE, _regional(default_region)])
 
     def insert(self, record: FunctionRecord) -> None:
+        # Insert-if-absent in one statement: of two nodes creating the same function at
+        # once, one inserts and the other gets the KeyError (no unique-violation abort).
         with self._db.transaction():
-            if self._db.conn.execute(
-                "SELECT 1 FROM lambda_functions WHERE region = ? AND name = ?",
-                (record.region, record.name),
-            ).fetchone():
-                raise KeyError(f"function {record.name} already exists in {record.region}")
-            self._db.conn.execute(
+            inserted = self._db.conn.execute(
                 f"INSERT INTO lambda_functions({_COLUMNS}) VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (region, name) DO NOTHING RETURNING name",
                 _record_to_row(record),
-            )
+            ).fetchone()
+        if inserted is None:
+            raise KeyError(f"function {record.name} already exists in {record.region}")
 
     def replace(self, record: FunctionRecord) -> None:
         with self._db.transaction():
@@ -159,7 +158,7 @@ class SqliteFunctionStore:
                 raise KeyError(f"function {record.name} does not exist in {record.region}")
 
     def get(self, region: str, name: str) -> FunctionRecord | None:
-        with self._db.lock:
+        with self._db.read():
             row = self._db.conn.execute(
                 f"SELECT {_COLUMNS} FROM lambda_functions WHERE region = ? AND name = ?",
                 (region, name),
@@ -185,6 +184,6 @@ class SqliteFunctionStore:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
-        with self._db.lock:
+        with self._db.read():
             rows = self._db.conn.execute(sql, args).fetchall()
         return [_row_to_record(row) for row in rows]
