@@ -17,7 +17,7 @@ from headwater.deploy.records import (
     from_json,
     to_json,
 )
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.store.database import Database
 
 _MIGRATIONS = [
     """
@@ -70,7 +70,7 @@ DELETED = "DELETE_COMPLETE"
 class StackStore:
     """CloudFormation's state for one headwater database."""
 
-    def __init__(self, database: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.db = database
         database.migrate("cloudformation", _MIGRATIONS)
 
@@ -154,6 +154,12 @@ class StackStore:
 
     def add_event(self, stack_id: str, event: EventRecord) -> None:
         with self.db.transaction():
+            # Resources deploy in parallel threads: on PostgreSQL the stack row's lock makes
+            # this read-then-insert one at a time (SQLite's write lock already does).
+            self.db.conn.execute(
+                "SELECT 1 FROM cfn_stacks WHERE stack_id = ?" + self.db.dialect.for_update,
+                (stack_id,),
+            )
             row = self.db.conn.execute(
                 "SELECT MAX(seq) FROM cfn_events WHERE stack_id = ?", (stack_id,)
             ).fetchone()

@@ -4,7 +4,8 @@ The transaction convention, for every store: ``with db.transaction():`` around t
 of one operation; nested calls join the outer transaction, an exception rolls it back, and
 the transaction is the only thing that makes a read-then-write safe (on SQLite it holds
 the database's write lock, across processes; on PostgreSQL, rows read ``FOR UPDATE``
-stay locked until it ends). ``with db.read():`` runs reads that change nothing. Inside
+stay locked until it ends). ``with db.read():`` runs statements that each commit on their
+own (reads, a single self-contained write). Inside
 either, ``db.conn`` is the connection of this thread's transaction. Every backend offers
 ``conn`` (SQLite, in memory for ``MemoryDatabase``; an adapter on PostgreSQL that takes
 the same ``?`` SQL), ``dialect`` (the few clauses that differ) and ``migrate``, so a store
@@ -89,7 +90,8 @@ class Database(Protocol):
         ...
 
     def read(self) -> AbstractContextManager[None]:
-        """Reads that change nothing (joins a transaction in progress)."""
+        """Statements that each stand alone: reads, or one self-contained write (an upsert);
+        joins a transaction in progress."""
         ...
 
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:

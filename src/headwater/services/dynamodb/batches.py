@@ -69,7 +69,7 @@ class BatchOperations:
         unprocessed: dict[str, Any] = {}
         capacities = []
         total = 0
-        with self.store.db.lock:
+        with self.store.db.read():
             for name, table, request, paths, keys in plans:
                 found = responses.setdefault(name, [])
                 size = 0

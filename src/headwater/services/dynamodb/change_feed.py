@@ -172,18 +172,18 @@ class ChangeFeed:
         return self._listeners.add(callback)
 
     def stream(self, arn: str) -> StreamInfo | None:
-        with self._store.db.lock:
+        with self._store.db.read():
             row = self._store.stream(arn)
         return None if row is None else _info(row)
 
     def streams(self, account: str, region: str, table_name: str | None = None) -> list[StreamInfo]:
-        with self._store.db.lock:
+        with self._store.db.read():
             rows = self._store.streams(account, region, table_name)
         return [_info(row) for row in rows]
 
     def read(self, stream_arn: str, after: int = 0, limit: int = 1000) -> list[ChangeRecord]:
         """Records of the stream with ``sequence > after``, oldest first."""
-        with self._store.db.lock:
+        with self._store.db.read():
             row = self._store.stream(stream_arn)
             if row is None:
                 return []
@@ -193,7 +193,7 @@ class ChangeFeed:
 
     def latest_sequence(self, stream_arn: str) -> int:
         """The sequence of the newest record the stream holds (its first_sequence if none)."""
-        with self._store.db.lock:
+        with self._store.db.read():
             row = self._store.stream(stream_arn)
             if row is None:
                 return 0

@@ -141,7 +141,7 @@ class ItemOperations:
         expressions = read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",))
         paths = projection_of(params, expressions)
         _, key = table.key_of(params["Key"])
-        with self.store.db.lock:
+        with self.store.db.read():
             raw = self.store.get_item(table.id, key)
         result: dict[str, Any] = {}
         size = 0

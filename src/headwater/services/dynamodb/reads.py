@@ -270,7 +270,7 @@ class ReadOperations:
                     "The provided starting key is outside query boundaries based on provided "
                     "conditions"
                 )
-        with self.store.db.lock:
+        with self.store.db.read():
             rows = list(self._query_rows(plan, token, pk, bounds, start=start, forward=forward))
         return self._page(plan, iter(rows), params, self._evaluated_key(plan))
 
@@ -348,7 +348,7 @@ class ReadOperations:
                 )
             low, high = segment_bounds(int(segment or 0), total)
         start = self._start(plan, params.get("ExclusiveStartKey"))
-        with self.store.db.lock:
+        with self.store.db.read():
             rows = list(self._scan_rows(plan, low, high, start))
         return self._page(plan, iter(rows), params, self._evaluated_key(plan))
 

@@ -60,7 +60,7 @@ class DynamoDBService(Service):
             self.ttl.ensure_running()
 
     def _tables(self) -> list[Any]:
-        with self.store.db.lock:
+        with self.store.db.read():
             return self.store.all_tables()
 
     def close(self) -> None:
@@ -120,7 +120,7 @@ class DynamoDBService(Service):
 
     @operation("DescribeContributorInsights")
     def describe_contributor_insights(self, params: Params, ctx: RequestContext) -> Result:
-        with self.store.db.lock:
+        with self.store.db.read():
             row = self.catalog.row(ctx, params["TableName"])
         result: Result = {"TableName": row.name, "ContributorInsightsStatus": "DISABLED"}
         if params.get("IndexName"):

@@ -95,7 +95,7 @@ class TableCatalog:
         """The current schema of a table (cached while its version is unchanged)."""
         name = table_name_of(table_name)
         key = (ctx.account, ctx.region, name)
-        with self.store.db.lock:
+        with self.store.db.read():
             found = self.store.table_version(*key)
             cached = self._schemas.get(key)
             if found is None:
@@ -206,7 +206,7 @@ class TableCatalog:
             return {"TableDescription": self.describe(row, "CREATING")}
 
     def describe_table(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        with self.store.db.lock:
+        with self.store.db.read():
             return {"Table": self.describe(self.row(ctx, params["TableName"]))}
 
     def delete(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -246,7 +246,7 @@ class TableCatalog:
                 f"constraint: Member must have value {'less' if limit > 100 else 'greater'} than "
                 f"or equal to {100 if limit > 100 else 1}",
             )
-        with self.store.db.lock:
+        with self.store.db.read():
             names = self.store.table_names(
                 ctx.account, ctx.region, params.get("ExclusiveStartTableName"), limit + 1
             )
@@ -456,7 +456,7 @@ class TableCatalog:
         return {}
 
     def list_tags(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        with self.store.db.lock:
+        with self.store.db.read():
             row = self._row_by_arn(ctx, params["ResourceArn"])
         return {"Tags": list(row.spec.get("Tags", []))}
 
@@ -505,7 +505,7 @@ class TableCatalog:
             after = batch[-1].key
 
     def describe_ttl(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        with self.store.db.lock:
+        with self.store.db.read():
             row = self.row(ctx, params["TableName"])
         ttl = row.spec.get("TimeToLive")
         if not ttl or not ttl.get("Enabled"):
@@ -518,7 +518,7 @@ class TableCatalog:
         }
 
     def describe_backups(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        with self.store.db.lock:
+        with self.store.db.read():
             row = self.row(ctx, params["TableName"])
         return {"ContinuousBackupsDescription": self._backups(row.spec)}
 

@@ -191,7 +191,7 @@ class TransactionOperations:
             plans.append((table, key, projection_of(get, expressions)))
         responses: list[dict[str, Any]] = []
         units: dict[str, float] = {}
-        with self.store.db.lock:
+        with self.store.db.read():
             for table, key, paths in plans:
                 raw = self.store.get_item(table.id, key)
                 units[table.name] = units.get(table.name, 0.0) + 2 * read_units(

@@ -65,7 +65,7 @@ class TtlSweeper:
         now = self.clock.now()
         store = self.writer.store
         deleted = 0
-        with store.db.lock:
+        with store.db.read():
             tables = [TableSchema.from_row(row) for row in store.all_tables()]
         for table in tables:
             if table.ttl_attribute is None:

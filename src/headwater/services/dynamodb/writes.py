@@ -72,7 +72,7 @@ class ItemWriter:
         size = item_size(item)
         if size > MAX_ITEM_BYTES:
             raise validation("Item size has exceeded the maximum allowed size")
-        with self.store.db.lock:
+        with self.store.db.read():
             self.store.put_item(
                 table.id, key, encode_item(item), size, ttl_expiry(item, table.ttl_attribute)
             )

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import orjson
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.store.database import Database
 
 _MIGRATIONS = [
     """
@@ -57,7 +57,7 @@ def _decode(body: bytes) -> ParameterRecord:
 
 
 class ParameterStore:
-    def __init__(self, database: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.db = database
         database.migrate("ssm", _MIGRATIONS)
 

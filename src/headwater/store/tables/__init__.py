@@ -8,7 +8,7 @@ one primary-key range scan in DynamoDB's key order, a Scan walks the key in hash
 
 Store methods run plain SQL and never open transactions themselves: the service calls
 them inside ``db.transaction()`` (writes, so a write, its index entries and its change
-record commit together) or under ``db.lock`` (reads).
+record commit together) or ``db.read()`` (reads, and single-statement writes).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.store.database import Database
 
 _MIGRATIONS = [
     """
@@ -218,7 +218,7 @@ class KeyRange:
 class TableStore:
     """Tables, items, index entries, streams and change records in SQL."""
 
-    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("dynamodb", _MIGRATIONS)
 
