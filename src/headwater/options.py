@@ -11,6 +11,7 @@ import difflib
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
+from headwater.esm.leases import DEFAULT_LEASE_TTL_SECONDS
 from headwater.esm.scaling import INITIAL_CONCURRENCY, MAX_CONCURRENCY, SCALE_UP_PER_MINUTE
 from headwater.esm.streams.stream_settle import RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_SECONDS
 from headwater.runtime.logs import DEFAULT_RETENTION_BYTES
@@ -76,6 +77,9 @@ class HeadwaterOptions:
     esm_scale_up_per_minute: float = SCALE_UP_PER_MINUTE
     #: Ceiling of an SQS mapping's concurrency (AWS: 1,250).
     esm_max_concurrency: int = MAX_CONCURRENCY
+    #: Wall-clock seconds a stream shard's lease lasts without renewal: when an engine node
+    #: dies, another takes its shards over within this (plus one heartbeat, <= 0.5 s).
+    esm_lease_ttl_seconds: float = DEFAULT_LEASE_TTL_SECONDS
     #: Real seconds ``stop()`` lets in-flight batches finish before returning messages.
     esm_stop_grace_seconds: float = 10.0
     #: Freeze the startup heap out of the garbage collector's reach when the engine starts

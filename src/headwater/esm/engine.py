@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from headwater.core.clock import Clock
 from headwater.core.mapping_config import source_kind
+from headwater.esm.leases import NodeMembership
 from headwater.esm.metrics import MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
 from headwater.store.mappings import MappingRecord
@@ -95,11 +96,14 @@ class EsmEngine:
         *,
         stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
         gc_freeze: bool = False,
+        membership: NodeMembership | None = None,
     ) -> None:
         self.feed = feed
         self.clock = clock
         self.stop_grace_seconds = stop_grace_seconds
         self.gc_freeze = gc_freeze
+        #: This node among the engine nodes sharing the database (heartbeat, leases).
+        self.membership = membership
         self.loop: asyncio.AbstractEventLoop | None = None
         self._own_thread: threading.Thread | None = None
         self._factories: dict[str, PollerFactory] = {}
@@ -175,6 +179,8 @@ class EsmEngine:
         self.loop = asyncio.get_running_loop()
         if self.gc_freeze:
             _freeze_startup_heap()
+        if self.membership is not None:
+            self.membership.start()
         self._reconcile_lock = asyncio.Lock()
         self._unsubscribes.append(self.feed.add_mapping_listener(self._mapping_changed))
         self._unsubscribes.append(self.clock.subscribe(self._clock_moved))
@@ -190,6 +196,8 @@ class EsmEngine:
         self._unsubscribes.clear()
         uuids = list(self._pollers)
         await asyncio.gather(*(self._stop_poller(u, grace_seconds) for u in uuids))
+        if self.membership is not None:
+            await self.membership.stop()
 
     def _mapping_changed(self, uuid: str) -> None:
         loop = self.loop

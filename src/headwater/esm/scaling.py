@@ -8,6 +8,7 @@ and the function's reserved concurrency; drops back to the start when the queue 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 INITIAL_CONCURRENCY = 5
@@ -22,14 +23,26 @@ class ScalingPolicy:
     ceiling: int = MAX_CONCURRENCY
 
 
-class ConcurrencyScaler:
-    """Target concurrency of one mapping, moved by what the poller observes."""
+def _whole(total: int) -> int:
+    return total
 
-    def __init__(self, policy: ScalingPolicy, now: float) -> None:
+
+class ConcurrencyScaler:
+    """Target concurrency of one mapping, moved by what the poller observes.
+
+    With several engine nodes, ``share`` gives this node's part of a cluster-wide number
+    (``NodeMembership.share``): the caps, the start and the growth rate are split over the
+    live nodes, so together they hold MaximumConcurrency, reserved concurrency and the ramp.
+    """
+
+    def __init__(
+        self, policy: ScalingPolicy, now: float, share: Callable[[int], int] = _whole
+    ) -> None:
         self.policy = policy
+        self.share = share
         self.maximum_concurrency: int | None = None
         self.reserved_concurrency: int | None = None
-        self._target = float(policy.initial)
+        self._target = float(self.initial)
         self._last_growth = now
 
     def configure(self, maximum_concurrency: int | None, reserved_concurrency: int | None) -> None:
@@ -44,7 +57,16 @@ class ConcurrencyScaler:
             cap = min(cap, self.maximum_concurrency)
         if self.reserved_concurrency is not None:
             cap = min(cap, self.reserved_concurrency)
-        return max(0, cap)
+        return max(0, self.share(cap))
+
+    @property
+    def initial(self) -> int:
+        """Where this node starts: its share of the start (at least one batch)."""
+        return max(1, self.share(self.policy.initial))
+
+    @property
+    def scale_up_per_minute(self) -> float:
+        return self.policy.scale_up_per_minute * self.share(1000) / 1000.0
 
     @property
     def target(self) -> int:
@@ -54,18 +76,19 @@ class ConcurrencyScaler:
     @property
     def seconds_per_step(self) -> float:
         """Clock seconds for the target to grow by one batch."""
-        return 60.0 / self.policy.scale_up_per_minute if self.policy.scale_up_per_minute else 60.0
+        rate = self.scale_up_per_minute
+        return 60.0 / rate if rate else 60.0
 
     def observe_backlog(self, now: float) -> None:
         """The queue still had messages after a receive: grow with the elapsed time."""
         elapsed = max(0.0, now - self._last_growth)
         self._last_growth = now
-        grown = self._target + self.policy.scale_up_per_minute * elapsed / 60.0
-        self._target = min(grown, float(max(self.cap, self.policy.initial)))
+        grown = self._target + self.scale_up_per_minute * elapsed / 60.0
+        self._target = min(grown, float(max(self.cap, self.initial)))
 
     def observe_function_error(self, now: float) -> None:
         """A batch failed in the function: Lambda backs off (halves, not below the start)."""
-        self._target = max(float(self.policy.initial), self._target / 2)
+        self._target = max(float(self.initial), self._target / 2)
         self._last_growth = now
 
     def observe_throttle(self, now: float) -> None:
@@ -74,5 +97,5 @@ class ConcurrencyScaler:
 
     def observe_empty(self, now: float) -> None:
         """A receive found nothing: scale back down."""
-        self._target = float(self.policy.initial)
+        self._target = float(self.initial)
         self._last_growth = now

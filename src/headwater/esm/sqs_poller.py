@@ -63,6 +63,7 @@ class SqsPoller:
         policy: ScalingPolicy | None = None,
         filter_factory: FilterFactory = _sqs_filter,
         telemetry: Telemetry = NO_TELEMETRY,
+        share: Callable[[int], int] | None = None,
     ) -> None:
         self.uuid = record.uuid
         self.telemetry = telemetry
@@ -72,7 +73,10 @@ class SqsPoller:
         self.metrics = MappingMetrics()
         self.pulse = Pulse(loop)
         self._filter_factory = filter_factory
-        self.scaler = ConcurrencyScaler(policy or ScalingPolicy(), clock.now())
+        # With several engine nodes: this node's share of the mapping's concurrency.
+        self.scaler = ConcurrencyScaler(
+            policy or ScalingPolicy(), clock.now(), *(() if share is None else (share,))
+        )
         self.builder = BatchBuilder(1, 0)
         self._in_flight: dict[asyncio.Task[None], Batch] = {}
         self._stopping = False

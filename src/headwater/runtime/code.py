@@ -124,6 +124,20 @@ def unpack_zip(data: bytes, target: Path) -> CodeInfo:
     return CodeInfo(str(target), code_sha256(data), len(data), "zip")
 
 
+def zip_directory(path: str | os.PathLike[str]) -> bytes:
+    """A zip of a code directory (for nodes that cannot see it; ``__pycache__`` left out)."""
+    root = Path(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for filename in sorted(filenames):
+                file_path = Path(dirpath, filename)
+                if file_path.suffix != ".pyc":
+                    archive.write(file_path, file_path.relative_to(root).as_posix())
+    return buffer.getvalue()
+
+
 def directory_code(path: str | os.PathLike[str]) -> CodeInfo:
     """Describe a code directory used in place (hash over relative paths and contents)."""
     root = Path(path).expanduser().resolve()

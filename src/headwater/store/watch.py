@@ -35,7 +35,7 @@ class ChangeWatch:
         always: bool = False,
     ) -> None:
         self._probe = probe
-        self.interval = interval
+        self.interval = max(0.01, interval)
         self._name = name
         #: Call watchers at every check, changed or not (a pure poll fallback).
         self._always = always

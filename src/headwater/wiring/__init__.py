@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from headwater.core.errors import AwsError
 from headwater.esm.engine import EsmEngine, Poller
+from headwater.esm.leases import NodeMembership, Offload, StoreThreads, inline
 from headwater.esm.scaling import ScalingPolicy
 from headwater.esm.sqs_poller import SqsPoller
 from headwater.esm.streams.stream_poller import StreamMappingHost, StreamPoller
 from headwater.services.base import Service, ServiceEnvironment
 from headwater.store.checkpoints import open_checkpoint_store
+from headwater.store.leases import LeaseStore
 from headwater.store.mappings import MappingRecord
 from headwater.wiring.adapters import (
     LambdaInvoker,
@@ -110,11 +112,16 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
     """The mapping engine of ``env``'s services, with the local poller factories."""
     lambda_service: LambdaService = env.service("lambda")  # type: ignore[assignment]
     options = env.options
+    offload: Offload = inline if env.database.kind == "memory" else StoreThreads()
+    membership = NodeMembership(
+        env.database.store(LeaseStore), ttl=options.esm_lease_ttl_seconds, offload=offload
+    )
     engine = EsmEngine(
         lambda_service,
         env.clock,
         stop_grace_seconds=options.esm_stop_grace_seconds,
         gc_freeze=options.esm_gc_freeze,
+        membership=membership,
     )
     invoker = LambdaInvoker(lambda_service)
     policy = scaling_policy(env)
@@ -122,7 +129,14 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
     def sqs_poller(record: MappingRecord, loop: asyncio.AbstractEventLoop) -> Poller:
         source = LocalQueueSource(env.service("sqs"), record.source_arn)  # type: ignore[arg-type]
         return SqsPoller(
-            record, source, invoker, env.clock, loop, policy=policy, telemetry=env.telemetry
+            record,
+            source,
+            invoker,
+            env.clock,
+            loop,
+            policy=policy,
+            telemetry=env.telemetry,
+            share=membership.share,
         )
 
     def stream_poller(
@@ -139,6 +153,7 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
                 backoff_seconds=options.esm_stream_retry_backoff,
                 backoff_max_seconds=options.esm_stream_retry_backoff_max,
                 filter_kind=filter_kind,
+                membership=membership,
             )
             source = make_source(record.source_arn)
             return StreamPoller(record, source, invoker, env.clock, loop, host=host)

@@ -33,6 +33,7 @@ from headwater.esm.streams.source import ShardInfo, StreamRecord, StreamSource
 from headwater.esm.streams.stream_settle import BatchSettler, Discard
 from headwater.esm.streams.windows import TumblingWindows
 from headwater.store.checkpoints import Checkpoint, CheckpointStore
+from headwater.store.leases import Lease, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class ShardOwner(Protocol):
 
     def processing_result(self, result: str) -> None: ...
 
+    def lease_lost(self, shard_id: str) -> None: ...
+
 
 class ShardPoller:
     """Reads one shard and keeps its checkpoint; see the module docstring."""
@@ -81,8 +84,13 @@ class ShardPoller:
         loop: asyncio.AbstractEventLoop,
         *,
         from_start: bool = False,
+        lease: Lease | None = None,
     ) -> None:
         self.owner = owner
+        #: The shard's lease when several nodes may run the mapping: fences checkpoints.
+        self.lease = lease
+        #: Set once the lease moved to another node: the loop ends, nothing more is saved.
+        self.lost = False
         #: A child of shards this mapping finished: read all of it, whatever the
         #: StartingPosition (which only applies to the shards found at the start).
         self.from_start = from_start
@@ -150,7 +158,7 @@ class ShardPoller:
         """Process the shard until it is finished or the mapping stops."""
         owner = self.owner
         self._restore(owner.checkpoints.get(owner.uuid, self.shard_id))
-        while not owner.stopping and not self.finished:
+        while not owner.stopping and not self.finished and not self.lost:
             now = owner.clock.now()
             read = self._read(now) if self._should_read(now) else 0
             self._dispatch(now)
@@ -185,7 +193,7 @@ class ShardPoller:
             # Pin "now" durably so a restart does not skip what arrived in between.
             self._cursor = owner.source.latest(self.shard_id)
             self._start_applies = False
-            owner.checkpoints.save(owner.uuid, Checkpoint(self.shard_id, self._cursor))
+            self._save(Checkpoint(self.shard_id, self._cursor))
 
     def _should_read(self, now: float) -> bool:
         if self._end_reached:
@@ -298,9 +306,8 @@ class ShardPoller:
 
     def _finish(self) -> None:
         """The closed shard is read and settled to its end: children may start."""
-        owner = self.owner
-        owner.checkpoints.save(owner.uuid, Checkpoint(self.shard_id, self._cursor, finished=True))
-        self.finished = True
+        if self._save(Checkpoint(self.shard_id, self._cursor, finished=True)):
+            self.finished = True
 
     # ------------------------------------------------------------------ settling
 
@@ -308,9 +315,22 @@ class ShardPoller:
         checkpoint = self.ledger.settle(sequence_numbers)
         if checkpoint is not None:
             window = None if self.windows is None else self.windows.snapshot()
-            self.owner.checkpoints.save(
-                self.owner.uuid, Checkpoint(self.shard_id, checkpoint, window=window)
-            )
+            self._save(Checkpoint(self.shard_id, checkpoint, window=window))
+
+    def _save(self, checkpoint: Checkpoint) -> bool:
+        """Save a checkpoint, fenced by the shard's lease; ``False`` once it is lost."""
+        if self.lost:
+            return False
+        owner = self.owner
+        try:
+            owner.checkpoints.save(owner.uuid, checkpoint, fence=self.lease)
+        except LeaseLost:
+            log.info("mapping %s: %s is another node's now", owner.uuid, self.shard_id)
+            self.lost = True
+            owner.lease_lost(self.shard_id)
+            self.pulse.fire()
+            return False
+        return True
 
     def _close_window(self, now: float) -> None:
         assert self.windows is not None
@@ -329,11 +349,7 @@ class ShardPoller:
         try:
             await self.windows.finish(hooks, self.owner.settings.policy)
             window = self.windows.snapshot()
-            owner = self.owner
-            owner.checkpoints.save(
-                owner.uuid,
-                Checkpoint(self.shard_id, self._checkpointed(), window=window),
-            )
+            self._save(Checkpoint(self.shard_id, self._checkpointed(), window=window))
         finally:
             lane.batch = None
             lane.retry_at = None

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from headwater.core.clock import Clock
 from headwater.core.filtering import RecordFilter
 from headwater.core.mapping_config import compile_record_filter
+from headwater.esm.leases import NodeMembership, ShardLeases
 from headwater.esm.metrics import MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
 from headwater.esm.sources import Invoker
@@ -63,6 +64,7 @@ class StreamMappingHost:
         backoff_seconds: float = RETRY_BACKOFF_SECONDS,
         backoff_max_seconds: float = RETRY_BACKOFF_MAX_SECONDS,
         filter_kind: str = "kinesis",
+        membership: NodeMembership | None = None,
     ) -> None:
         self.checkpoints = checkpoints
         self.destinations = destinations
@@ -73,6 +75,8 @@ class StreamMappingHost:
         self.backoff_seconds = backoff_seconds
         self.backoff_max_seconds = backoff_max_seconds
         self.filter_kind = filter_kind
+        #: Set when several nodes may run the mapping: shards are then leased.
+        self.membership = membership
 
 
 class StreamPoller:
@@ -108,6 +112,7 @@ class StreamPoller:
         self.record_filter: RecordFilter | None = None
         self.destination = OnFailureDestination(host.destinations, None)
         self.role_arn = ""
+        self.leases = None if host.membership is None else ShardLeases(host.membership, record.uuid)
         self.reconfigure(record)
 
     def _settings(self, record: MappingRecord) -> StreamSettings:
@@ -175,11 +180,15 @@ class StreamPoller:
                 if self._restart_shards:
                     self._restart_shards = False
                     await self._stop_shards(grace_seconds=30.0)
-                self._discover()
+                await self._discover()
                 self._waiting = True
                 try:
-                    delay = self.clock.real_delay(DISCOVERY_INTERVAL_SECONDS)
-                    await self.pulse.wait(None if delay is None else DISCOVERY_INTERVAL_SECONDS)
+                    if self.leases is not None:
+                        # leases are renewed and rebalanced in real time, whatever the clock
+                        await self.pulse.wait(self.leases.membership.interval)
+                    else:
+                        delay = self.clock.real_delay(DISCOVERY_INTERVAL_SECONDS)
+                        await self.pulse.wait(None if delay is None else DISCOVERY_INTERVAL_SECONDS)
                 finally:
                     self._waiting = False
         finally:
@@ -199,24 +208,63 @@ class StreamPoller:
             # closed shard), so every shard looks again.
             self.pulse.fire()
 
-    def _discover(self) -> None:
+    async def _discover(self) -> None:
+        """Start a shard poller for every readable shard this node may read (with leases:
+        those it holds after this tick), and stop those whose lease moved elsewhere."""
         try:
             shards = self.source.shards()
+            checkpoints = self.checkpoints.list(self.uuid)
         except Exception as error:
             log.warning("mapping %s: cannot list shards: %s", self.uuid, error)
             return
-        checkpoints = self.checkpoints.list(self.uuid)
         finished = {shard_id for shard_id, c in checkpoints.items() if c.finished}
-        for shard in shards:
-            if shard.shard_id in self.shards or shard.shard_id in finished:
+        readable = [
+            shard
+            for shard in shards
+            if shard.shard_id not in finished
+            and all(parent in finished for parent in shard.parent_shard_ids)
+        ]
+        leases = self.leases
+        if leases is not None:
+            try:
+                _, lost = await leases.tick([s.shard_id for s in readable])
+            except Exception as error:
+                log.warning("mapping %s: cannot renew shard leases: %s", self.uuid, error)
+                return
+            for shard_id in lost:
+                await self._stop_shard(shard_id)
+        for shard in readable:
+            if shard.shard_id in self.shards:
                 continue
-            if not all(parent in finished for parent in shard.parent_shard_ids):
-                continue
-            poller = ShardPoller(self, shard, self.loop, from_start=bool(shard.parent_shard_ids))
+            lease = None
+            if leases is not None:
+                lease = leases.held.get(shard.shard_id)
+                if lease is None:
+                    continue
+            poller = ShardPoller(
+                self, shard, self.loop, from_start=bool(shard.parent_shard_ids), lease=lease
+            )
             self.shards[shard.shard_id] = poller
             task = self.loop.create_task(poller.run())
             self._tasks[shard.shard_id] = task
             task.add_done_callback(self._shard_done)
+
+    async def _stop_shard(self, shard_id: str) -> None:
+        """Another node has this shard now: stop reading it (its checkpoint is fenced)."""
+        shard = self.shards.get(shard_id)
+        if shard is None:
+            return
+        log.info("mapping %s: %s moved to another node", self.uuid, shard_id)
+        shard.lost = True
+        await shard.stop(grace_seconds=0.0)
+        task = self._tasks.get(shard_id)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+    def lease_lost(self, shard_id: str) -> None:
+        """A fenced checkpoint save failed: the shard is another node's (from a shard)."""
+        if self.leases is not None:
+            self.leases.drop(shard_id)
 
     def _shard_done(self, task: asyncio.Task[None]) -> None:
         for shard_id, known in list(self._tasks.items()):
@@ -247,5 +295,9 @@ class StreamPoller:
         await self._stop_shards(grace_seconds)
         self.stopping = True
         self.pulse.fire()
+        if self.leases is not None:
+            await self.leases.release_all()
         if not self.host.mapping_exists(self.uuid):
             self.checkpoints.delete_mapping(self.uuid)
+            if self.leases is not None:
+                self.leases.store.delete(self.leases.prefix)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import threading
 import uuid
 from collections.abc import Callable
@@ -57,6 +58,7 @@ from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.lambda_ import validation as check
 from headwater.services.lambda_.invoking import InvokeOperations
 from headwater.store.functions import FunctionRecord, FunctionStore, open_function_store
+from headwater.store.functions.code import FunctionCodeStore
 
 DEFAULT_ROLE = "arn:aws:iam::{account}:role/headwater-function"
 
@@ -195,7 +197,7 @@ class FunctionOperations(InvokeOperations):
                 arn=self._arn(record.region, record.name),
                 runtime=record.runtime,
                 handler=record.handler,
-                code_dir=record.code_dir,
+                code_dir=self._local_code_dir(record),
                 timeout=record.timeout,
                 memory_size=record.memory_size,
                 environment=dict(record.environment),
@@ -224,7 +226,26 @@ class FunctionOperations(InvokeOperations):
         target = function_code.function_code_root(self.env.data_dir, key) / (
             "code-" + uuid.uuid4().hex[:16]
         )
-        return function_code.unpack_zip(data, target)
+        info = function_code.unpack_zip(data, target)
+        # In the shared database too: other nodes unpack it when they run the function.
+        self.env.database.store(FunctionCodeStore).put(info.sha256, data)
+        return info
+
+    def _local_code_dir(self, record: FunctionRecord) -> str:
+        """Where this node has the function's code: ``code_dir`` when it is here (the
+        node that created it, or one machine), else unpacked from the shared database."""
+        if Path(record.code_dir).is_dir():
+            return record.code_dir
+        data = self.env.database.store(FunctionCodeStore).get(record.code_sha256)
+        if data is None:
+            return record.code_dir  # not shared (a directory on another machine)
+        digest = hashlib.sha256(record.code_sha256.encode()).hexdigest()[:16]
+        target = function_code.function_code_root(
+            self.env.data_dir, self._function_key(record.region, record.name)
+        ) / ("shared-" + digest)
+        if not target.is_dir():
+            function_code.unpack_zip(data, target)
+        return str(target)
 
     def _code(
         self, key: str, code: Any, handler: str = "", runtime: str = ""
@@ -241,7 +262,12 @@ class FunctionOperations(InvokeOperations):
                     runtime=runtime,
                     esbuild=self.env.options.function_esbuild,
                 )
-            return function_code.directory_code(directory)
+            info = function_code.directory_code(directory)
+            if self.env.database.kind == "postgresql":
+                # Nodes on other machines cannot see this directory: share a snapshot.
+                snapshot = function_code.zip_directory(info.directory)
+                self.env.database.store(FunctionCodeStore).put(info.sha256, snapshot)
+            return info
         if code.get("ZipFile") is not None:
             return self._unpack(key, code["ZipFile"])
         if code.get("ImageUri"):
@@ -307,7 +333,12 @@ class FunctionOperations(InvokeOperations):
                 extra=extra,
                 region=region,
             )
-            self._functions.insert(record)
+            try:
+                self._functions.insert(record)
+            except KeyError:  # another node created it since the check above
+                raise check.user_error(
+                    "ResourceConflictException", f"Function already exist: {ref.name}", 409
+                ) from None
             self._specs.pop((region, ref.name), None)
         result = self._configuration(record)
         result["_status"] = 201

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from headwater.store.database import Database
+    from headwater.store.leases import Lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +37,12 @@ class CheckpointStore(Protocol):
         """Every checkpoint of a mapping, by shard id."""
         ...
 
-    def save(self, mapping_uuid: str, checkpoint: Checkpoint) -> None:
-        """Insert or overwrite the checkpoint of ``(mapping_uuid, checkpoint.shard_id)``."""
+    def save(self, mapping_uuid: str, checkpoint: Checkpoint, fence: Lease | None = None) -> None:
+        """Insert or overwrite the checkpoint of ``(mapping_uuid, checkpoint.shard_id)``.
+
+        With a ``fence``, only while that lease is still held under its token (checked in
+        the same transaction); otherwise ``LeaseLost`` and nothing changes.
+        """
         ...
 
     def delete_mapping(self, mapping_uuid: str) -> int:

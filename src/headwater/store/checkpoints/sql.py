@@ -8,6 +8,7 @@ import orjson
 
 from headwater.store.checkpoints import Checkpoint
 from headwater.store.database import Database
+from headwater.store.leases import Lease, LeaseLost, LeaseStore
 
 _MIGRATIONS = [
     """
@@ -53,9 +54,11 @@ class SqlCheckpointStore:
             ).fetchall()
         return {r[0]: _row(r[0], r[1:]) for r in rows}
 
-    def save(self, mapping_uuid: str, checkpoint: Checkpoint) -> None:
+    def save(self, mapping_uuid: str, checkpoint: Checkpoint, fence: Lease | None = None) -> None:
         window = None if checkpoint.window is None else orjson.dumps(checkpoint.window)
         with self._db.transaction():
+            if fence is not None and not self._db.store(LeaseStore).holds(fence):
+                raise LeaseLost(f"{fence.resource}: the lease moved to another node")
             self._db.conn.execute(
                 "INSERT INTO esm_checkpoints"
                 ' (mapping_uuid, shard_id, sequence_number, finished, "window")'
