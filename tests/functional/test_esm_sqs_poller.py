@@ -370,9 +370,11 @@ def test_message_visible_again_during_a_receive_is_not_missed(
         receive = LocalQueueSource.receive
         drifted = False
 
-        def receive_while_time_passes(source: LocalQueueSource, *args: Any, **kwargs: Any) -> Any:
+        async def receive_while_time_passes(
+            source: LocalQueueSource, *args: Any, **kwargs: Any
+        ) -> Any:
             nonlocal drifted
-            got = receive(source, *args, **kwargs)
+            got = await receive(source, *args, **kwargs)
             # the first empty receive after the failed invoke (settled by then: the fake
             # function answers at once and the poller awaits between receives)
             if not got and not drifted and invoker.events:

@@ -76,3 +76,89 @@ def test_a_send_from_another_process_reaches_a_running_mapping(tmp_path: Path) -
         lines = lambda: journal.read_text().split() if journal.exists() else []  # noqa: E731
         assert wait_for(lambda: "from-b" in lines(), 10), lines()
         assert wait_for(lambda: "cHV0LWJ5LWI=" in lines(), 10), lines()  # base64 of put-by-b
+
+
+ENGINE = """
+import sys, time
+from headwater import Headwater
+hw = Headwater(data_dir=sys.argv[1], functions="inline", poll_fallback_seconds=0.05).start()
+print("started", flush=True)
+while True:
+    time.sleep(1)
+"""
+
+PRODUCER = """
+import sys
+from headwater import Headwater
+with Headwater(data_dir=sys.argv[1]) as hw:
+    url = hw.sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+    total = int(sys.argv[2])
+    for start in range(0, total, 10):
+        hw.sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, start + 10)],
+        )
+"""
+
+JOURNAL_HANDLER = """
+import os
+
+def handler(event, context):
+    path = os.path.join(os.environ["JOURNAL_DIR"], f"{os.getpid()}.log")
+    with open(path, "a", encoding="utf-8") as out:
+        out.write("".join(record["body"] + "\\n" for record in event["Records"]))
+"""
+
+TOTAL = 10_000
+
+
+def test_a_producer_and_two_engines_share_one_data_directory(tmp_path: Path) -> None:
+    """10,000 messages through two engine processes: none lost, none processed twice (a
+    message received by both engines while in flight would be)."""
+    data = tmp_path / "data"
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(JOURNAL_HANDLER)
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    with Headwater(data_dir=data) as hw:
+        # visibility far above the run's length: only a double receive could repeat one
+        hw.sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "600"})
+        hw.lambda_.create_function_from_directory(
+            "worker", code, "app.handler", environment={"JOURNAL_DIR": str(journal_dir)}
+        )
+        hw.lambda_.create_event_source_mapping(
+            FunctionName="worker", EventSourceArn=QUEUE_ARN, BatchSize=10
+        )
+    engines = [
+        subprocess.Popen(
+            [sys.executable, "-c", ENGINE, str(data)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    try:
+        for engine in engines:
+            assert engine.stdout is not None and engine.stdout.readline().strip() == "started"
+        producer = subprocess.run(
+            [sys.executable, "-c", PRODUCER, str(data), str(TOTAL)],
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        assert producer.returncode == 0, producer.stderr.decode()
+
+        def processed() -> list[str]:
+            return [
+                line for path in journal_dir.glob("*.log") for line in path.read_text().splitlines()
+            ]
+
+        assert wait_for(lambda: len(processed()) >= TOTAL, 180), len(processed())
+        time.sleep(0.5)  # anything processed twice would show up now
+        bodies = processed()
+        assert sorted(bodies) == sorted(f"m{i}" for i in range(TOTAL))  # each exactly once
+        per_engine = [len(path.read_text().splitlines()) for path in journal_dir.glob("*.log")]
+        assert len(per_engine) == 2, per_engine  # both engines took part
+    finally:
+        for engine in engines:
+            engine.kill()
+            engine.wait(timeout=10)

@@ -24,26 +24,37 @@ class Pulse:
             self._future.set_result(None)
         self._future = self._loop.create_future()
 
+    def mark(self) -> asyncio.Future[None]:
+        """The current generation: waits given it as ``since`` return at once if ``fire()``
+        ran after this call, so a check that awaits (a store call off the loop) loses no
+        wake-up that lands during it."""
+        return self._future
+
     def fire_threadsafe(self) -> None:
         # A closed loop raises RuntimeError: nobody is waiting any more.
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self.fire)
 
-    async def wait(self, timeout: float | None = None) -> None:
-        """Wait for the next ``fire()`` or ``timeout`` real seconds, whichever comes first."""
-        future = self._future
+    async def wait(
+        self, timeout: float | None = None, since: asyncio.Future[None] | None = None
+    ) -> None:
+        """Wait for the next ``fire()`` (after ``since``, a ``mark()``) or ``timeout`` real
+        seconds, whichever comes first."""
+        future = self._future if since is None else since
         if timeout is None:
             await asyncio.shield(future)
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(future), timeout)
 
-    async def sleep_until(self, clock: Clock, deadline: float | None) -> None:
-        """Wait until clock time ``deadline`` (or any wake-up before it)."""
+    async def sleep_until(
+        self, clock: Clock, deadline: float | None, since: asyncio.Future[None] | None = None
+    ) -> None:
+        """Wait until clock time ``deadline`` (or any wake-up before it, or since ``since``)."""
         if deadline is None:
-            await self.wait(None)
+            await self.wait(None, since)
             return
         remaining = deadline - clock.now()
         if remaining <= 0:
             return
-        await self.wait(clock.real_delay(remaining))
+        await self.wait(clock.real_delay(remaining), since)

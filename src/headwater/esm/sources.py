@@ -25,7 +25,13 @@ class QueueFacts:
 
 
 class QueueSource(Protocol):
-    """A queue as the poller sees it; every call is short and non-blocking."""
+    """A queue as the poller sees it.
+
+    ``receive``, ``delete``, ``change_visibility`` and ``next_visible_at`` are awaitable: a
+    source whose storage may block (another process's SQLite write lock, a PostgreSQL
+    round trip) runs them off the event loop. ``subscribe`` is how it wakes the poller:
+    at once for writes in this process, within the poll fallback for other processes'.
+    """
 
     arn: str
 
@@ -33,19 +39,19 @@ class QueueSource(Protocol):
         """Current settings; raises ``AwsError`` if the queue is gone."""
         ...
 
-    def receive(
+    async def receive(
         self, max_messages: int, visibility_timeout: int | None = None
     ) -> Sequence[QueueMessage]:
         """Receive up to ``max_messages`` with the queue's semantics (visibility, redrive)."""
         ...
 
-    def delete(self, receipt_handles: Sequence[str]) -> int: ...
+    async def delete(self, receipt_handles: Sequence[str]) -> int: ...
 
-    def change_visibility(
+    async def change_visibility(
         self, receipt_handles: Sequence[str], visibility_timeout: int
     ) -> None: ...
 
-    def next_visible_at(self, after: float) -> float | None:
+    async def next_visible_at(self, after: float) -> float | None:
         """Earliest clock time after ``after`` a hidden or delayed message becomes receivable."""
         ...
 

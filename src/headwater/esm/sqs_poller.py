@@ -83,12 +83,16 @@ class SqsPoller:
         self._backlog = False
         #: True only while the receive loop sleeps for lack of messages (see ``idle``).
         self._waiting = False
+        self._wait_mark: asyncio.Future[None] | None = None
         #: Clock time of the last receive: visibility is asked relative to it.
         self._received_at = clock.now()
         self._facts: QueueFacts | None = None
         self._facts_read_at = 0.0
         self._limits_read_at = 0.0
         self._deletes: list[tuple[list[str], asyncio.Future[int]]] = []
+        self._wake_at: float | None = None
+        #: Delete flushes under way (a reference keeps each task alive).
+        self._flushes: set[asyncio.Task[None]] = set()
         self._function_timeout: int | None = None
         self.mapping = record
         self._filter: RecordFilter | None = None
@@ -127,16 +131,22 @@ class SqsPoller:
         Read from other threads (test helpers): ``_waiting`` is only set at the await, so a
         receive half-way through its batching never looks idle.
         """
-        return self._waiting and not self._in_flight and not self.builder.pending
+        return self._sleeping() and not self._in_flight and not self.builder.pending
 
     @property
     def asleep(self) -> bool:
         """Waiting for messages, a window to close or time to pass, nothing in flight."""
-        return self._waiting and not self._in_flight
+        return self._sleeping() and not self._in_flight
+
+    def _sleeping(self) -> bool:
+        """Waiting with no wake-up delivered yet (one may have landed before it resumes)."""
+        mark = self._wait_mark
+        return self._waiting and mark is not None and not mark.done()
 
     def wake_at(self) -> float | None:
-        """Clock time the poller next has something to do without a wake-up."""
-        return self._next_wake_time()
+        """Clock time the poller next has something to do without a wake-up (as of the
+        last time it went to sleep)."""
+        return self._wake_at
 
     def metrics_snapshot(self) -> MappingMetricsSnapshot:
         snapshot = self.metrics.snapshot()
@@ -175,32 +185,36 @@ class SqsPoller:
     async def _next_batch(self) -> Batch | None:
         """Receive (and filter) until a batch is ready; ``None`` when stopping."""
         while not self._stopping:
+            # Wake-ups from here on end the wait below, though receives await the store.
+            mark = self.pulse.mark()
             now = self.clock.now()
             self._received_at = now
             received = 0
             try:
                 wanted = self._wanted()
                 if wanted > 0:
-                    received = self._receive(wanted, now)
+                    received = await self._receive(wanted, now)
             except Exception as error:  # queue deleted, database closing: retry later
                 log.warning("mapping %s: cannot read %s: %s", self.uuid, self.source.arn, error)
                 self._facts = None
                 await self.pulse.sleep_until(self.clock, now + SOURCE_ERROR_RETRY_SECONDS)
                 continue
             if self.builder.ready(now):
-                return self._take_batch(now)
+                return await self._take_batch(now)
             if received:
                 continue  # the queue may hold more to fill the batch right away
             if not self._in_flight and not self.builder.pending:
                 self.scaler.observe_empty(now)
+            wake_at = self._wake_at = await self._next_wake_time()
+            self._wait_mark = mark
             self._waiting = True
             try:
-                await self.pulse.sleep_until(self.clock, self._next_wake_time())
+                await self.pulse.sleep_until(self.clock, wake_at, since=mark)
             finally:
                 self._waiting = False
         return None
 
-    def _next_wake_time(self) -> float | None:
+    async def _next_wake_time(self) -> float | None:
         """When to look again without a wake-up: window close or next message visible.
 
         Visibility is asked relative to the last receive, not the current time: a message
@@ -208,7 +222,7 @@ class SqsPoller:
         under --time-scale) must wake us at once instead of being missed until a send.
         """
         after = self._received_at
-        times = [self.builder.window_closes_at(), self.source.next_visible_at(after)]
+        times = [self.builder.window_closes_at(), await self.source.next_visible_at(after)]
         known = [t for t in times if t is not None]
         return min(known) if known else None
 
@@ -232,11 +246,11 @@ class SqsPoller:
             self._facts_read_at = now
         return self._facts
 
-    def _receive(self, wanted: int, now: float) -> int:
+    async def _receive(self, wanted: int, now: float) -> int:
         """One receive: records that pass the filter join the builder, others are deleted."""
         facts = self._current_facts()
         visibility = self._visibility_timeout(facts)
-        messages = self.source.receive(wanted, None if visibility is None else visibility)
+        messages = await self.source.receive(wanted, None if visibility is None else visibility)
         if not messages:
             self._backlog = False
             return 0
@@ -264,7 +278,7 @@ class SqsPoller:
                 )
             )
         if filtered_out:
-            self.source.delete(filtered_out)
+            await self.source.delete(filtered_out)
         self.metrics.add(PolledEventCount=len(messages), FilteredOutEventCount=len(filtered_out))
         self.builder.add(keep, now)
         return len(messages)
@@ -277,13 +291,13 @@ class SqsPoller:
             return window + timeout + 30
         return None
 
-    def _take_batch(self, now: float) -> Batch:
+    async def _take_batch(self, now: float) -> Batch:
         batch = self.builder.take(now)
         if self.builder.pending and self._facts is not None and self._facts.fifo:
             # A FIFO batch cut by the 6 MB cap: hand the rest back so its groups stay in
             # order behind the in-flight batch instead of forming a concurrent one.
             leftovers = self.builder.drain()
-            self.source.change_visibility([r.receipt_handle for r in leftovers], 0)
+            await self.source.change_visibility([r.receipt_handle for r in leftovers], 0)
         return batch
 
     def _dispatch(self, batch: Batch) -> None:
@@ -319,15 +333,20 @@ class SqsPoller:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         if not self._deletes:
-            loop.call_soon(self._flush_deletes)
+            loop.call_soon(self._start_flush)
         self._deletes.append((receipt_handles, future))
         return future
 
-    def _flush_deletes(self) -> None:
+    def _start_flush(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._flush_deletes())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _flush_deletes(self) -> None:
         pending, self._deletes = self._deletes, []
         handles = [h for batch_handles, _ in pending for h in batch_handles]
         try:
-            remaining = self.source.delete(handles)
+            remaining = await self.source.delete(handles)
         except Exception as error:
             # Undeleted messages reappear after their visibility timeout: at least once.
             log.warning("mapping %s: delete failed: %s", self.uuid, error)
@@ -396,13 +415,13 @@ class SqsPoller:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
             if returned:
-                self._return_messages(returned)
+                await self._return_messages(returned)
         leftovers = self.builder.drain()
         if leftovers:
-            self._return_messages([r.receipt_handle for r in leftovers])
+            await self._return_messages([r.receipt_handle for r in leftovers])
 
-    def _return_messages(self, receipt_handles: list[str]) -> None:
+    async def _return_messages(self, receipt_handles: list[str]) -> None:
         try:
-            self.source.change_visibility(receipt_handles, 0)
+            await self.source.change_visibility(receipt_handles, 0)
         except Exception:  # the queue is gone or closed: messages reappear on their own
             log.warning("mapping %s: could not return %d messages", self.uuid, len(receipt_handles))

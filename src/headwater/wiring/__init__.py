@@ -127,7 +127,7 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
     policy = scaling_policy(env)
 
     def sqs_poller(record: MappingRecord, loop: asyncio.AbstractEventLoop) -> Poller:
-        source = LocalQueueSource(env.service("sqs"), record.source_arn)  # type: ignore[arg-type]
+        source = LocalQueueSource(env.service("sqs"), record.source_arn, offload)  # type: ignore[arg-type]
         return SqsPoller(
             record,
             source,
@@ -161,7 +161,7 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
         return factory
 
     def kinesis_source(arn: str) -> StreamSource:
-        return LocalKinesisSource(env.service("kinesis"), arn)  # type: ignore[arg-type]
+        return LocalKinesisSource(env.service("kinesis"), arn, offload)  # type: ignore[arg-type]
 
     engine.register_poller_kind("sqs", sqs_poller)
     engine.register_poller_kind("kinesis", stream_poller(kinesis_source, "kinesis"))

@@ -16,6 +16,7 @@ import orjson
 
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
+from headwater.esm.leases import Offload, inline
 from headwater.esm.records import QueueMessage
 from headwater.esm.settle import InvocationLike
 from headwater.esm.sources import QueueFacts
@@ -32,11 +33,13 @@ log = logging.getLogger(__name__)
 
 
 class LocalQueueSource:
-    """A queue of this headwater's ``SqsService`` (its typed internal API)."""
+    """A queue of this headwater's ``SqsService`` (its typed internal API); store calls go
+    through ``offload`` (threads for SQLite and PostgreSQL, inline for memory)."""
 
-    def __init__(self, sqs: SqsService, queue_arn: str) -> None:
+    def __init__(self, sqs: SqsService, queue_arn: str, offload: Offload = inline) -> None:
         self._sqs = sqs
         self.arn = queue_arn
+        self._offload = offload
 
     def facts(self) -> QueueFacts:
         info = self._sqs.queue_info(self.arn)
@@ -47,19 +50,26 @@ class LocalQueueSource:
             visibility_timeout=int(info.visibility_timeout),
         )
 
-    def receive(
+    async def receive(
         self, max_messages: int, visibility_timeout: int | None = None
     ) -> Sequence[QueueMessage]:
-        return self._sqs.receive_for_mapping(self.arn, max_messages, visibility_timeout)
+        received: Sequence[QueueMessage] = await self._offload(
+            self._sqs.receive_for_mapping, self.arn, max_messages, visibility_timeout
+        )
+        return received
 
-    def delete(self, receipt_handles: Sequence[str]) -> int:
-        return int(self._sqs.delete_for_mapping(self.arn, receipt_handles))
+    async def delete(self, receipt_handles: Sequence[str]) -> int:
+        return int(await self._offload(self._sqs.delete_for_mapping, self.arn, receipt_handles))
 
-    def change_visibility(self, receipt_handles: Sequence[str], visibility_timeout: int) -> None:
-        self._sqs.change_visibility_for_mapping(self.arn, receipt_handles, visibility_timeout)
+    async def change_visibility(
+        self, receipt_handles: Sequence[str], visibility_timeout: int
+    ) -> None:
+        await self._offload(
+            self._sqs.change_visibility_for_mapping, self.arn, receipt_handles, visibility_timeout
+        )
 
-    def next_visible_at(self, after: float) -> float | None:
-        found = self._sqs.next_visible_at(self.arn, after)
+    async def next_visible_at(self, after: float) -> float | None:
+        found = await self._offload(self._sqs.next_visible_at, self.arn, after)
         return None if found is None else float(found)
 
     def approximate_age_of_oldest_message(self) -> float:
@@ -126,9 +136,12 @@ class LocalKinesisSource:
     poll_interval = 1.0
     batch_info_key = "KinesisBatchInfo"
 
-    def __init__(self, kinesis: KinesisService | None, stream_arn: str) -> None:
+    def __init__(
+        self, kinesis: KinesisService | None, stream_arn: str, offload: Offload = inline
+    ) -> None:
         self._kinesis: Any = kinesis
         self.arn = stream_arn
+        self._offload = offload
         parsed = Arn.try_parse(stream_arn)
         self.region = parsed.region if parsed is not None else ""
 
@@ -139,7 +152,12 @@ class LocalKinesisSource:
         listed: list[ShardInfo] = self._kinesis.list_shards_for_mapping(self.arn)
         return listed
 
-    def read(
+    async def read(
+        self, shard_id: str, after: str | None, limit: int, start: StartPosition | None
+    ) -> tuple[list[StreamRecord], bool]:
+        return await self._offload(self._read, shard_id, after, limit, start)  # type: ignore[no-any-return]
+
+    def _read(
         self, shard_id: str, after: str | None, limit: int, start: StartPosition | None
     ) -> tuple[list[StreamRecord], bool]:
         at_timestamp = None

@@ -112,6 +112,7 @@ class ShardPoller:
         self._read_error_until: float | None = None
         #: True while the loop sleeps (see ``asleep``).
         self.waiting = False
+        self._wait_mark: asyncio.Future[None] | None = None
         self.finished = False
 
     # ------------------------------------------------------------------ observation
@@ -119,7 +120,7 @@ class ShardPoller:
     @property
     def asleep(self) -> bool:
         """Waiting (for records, a window, a backoff or a poll) with no invoke running."""
-        if not self.waiting:
+        if not self._sleeping():
             return False
         now = self.owner.clock.now()
         return all(
@@ -129,7 +130,14 @@ class ShardPoller:
     @property
     def idle(self) -> bool:
         """Nothing read and unsettled: every record read so far is behind the checkpoint."""
-        return self.waiting and not len(self.ledger) and not any(lane.busy for lane in self.lanes)
+        return (
+            self._sleeping() and not len(self.ledger) and not any(lane.busy for lane in self.lanes)
+        )
+
+    def _sleeping(self) -> bool:
+        """Waiting with no wake-up delivered yet (one may land before the loop resumes)."""
+        mark = self._wait_mark
+        return self.waiting and mark is not None and not mark.done()
 
     def wake_at(self) -> float | None:
         """The next future clock time the loop has something to do without a wake-up.
@@ -159,8 +167,10 @@ class ShardPoller:
         owner = self.owner
         self._restore(owner.checkpoints.get(owner.uuid, self.shard_id))
         while not owner.stopping and not self.finished and not self.lost:
+            # Wake-ups from here on end the wait below, though the read awaits the store.
+            mark = self.pulse.mark()
             now = owner.clock.now()
-            read = self._read(now) if self._should_read(now) else 0
+            read = await self._read(now) if self._should_read(now) else 0
             self._dispatch(now)
             if self.windows is not None:
                 self._close_window(now)
@@ -170,9 +180,10 @@ class ShardPoller:
             if read:
                 await asyncio.sleep(0)  # let settle tasks run between reads
                 continue
+            self._wait_mark = mark
             self.waiting = True
             try:
-                await self.pulse.sleep_until(owner.clock, self.wake_at())
+                await self.pulse.sleep_until(owner.clock, self.wake_at(), since=mark)
             finally:
                 self.waiting = False
 
@@ -214,7 +225,7 @@ class ShardPoller:
         """Most records read and not yet behind the checkpoint: two batches per lane."""
         return 2 * self.owner.settings.batch_size * len(self.lanes)
 
-    def _read(self, now: float) -> int:
+    async def _read(self, now: float) -> int:
         """One read of the shard; records go to their lanes (filtered ones settle at once)."""
         owner = self.owner
         settings = owner.settings
@@ -224,7 +235,7 @@ class ShardPoller:
             self._unsettled_limit() - len(self.ledger),
         )
         try:
-            records, end = owner.source.read(
+            records, end = await owner.source.read(
                 self.shard_id, self._cursor, limit, settings.start if self._start_applies else None
             )
         except Exception as error:

@@ -61,11 +61,12 @@ class StreamSource(Protocol):
         """Readable shards (expired parents are not listed)."""
         ...
 
-    def read(
+    async def read(
         self, shard_id: str, after: str | None, limit: int, start: StartPosition | None
     ) -> tuple[list[StreamRecord], bool]:
         """Records after sequence ``after`` (or from ``start`` when ``after`` is None) and
-        whether the end of a closed shard was reached."""
+        whether the end of a closed shard was reached (off the event loop when the
+        storage may block)."""
         ...
 
     def latest(self, shard_id: str) -> str | None:
