@@ -78,6 +78,40 @@ def test_a_send_from_another_process_reaches_a_running_mapping(tmp_path: Path) -
         assert wait_for(lambda: "cHV0LWJ5LWI=" in lines(), 10), lines()  # base64 of put-by-b
 
 
+CREATE_AND_SEND = """
+import sys
+from headwater import Headwater
+with Headwater(data_dir=sys.argv[1]) as hw:
+    url = hw.sqs.create_queue(QueueName="late")["QueueUrl"]
+    hw.lambda_.create_event_source_mapping(
+        FunctionName="worker", EventSourceArn="arn:aws:sqs:us-east-1:000000000000:late"
+    )
+    hw.sqs.send_message(QueueUrl=url, MessageBody="late-one")
+"""
+
+
+def test_a_mapping_created_by_another_process_starts_running(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(HANDLER)
+    journal = tmp_path / "journal"
+    with Headwater(data_dir=data, functions="inline", poll_fallback_seconds=0.05) as hw:
+        hw.lambda_.create_function_from_directory(
+            "worker", code, "app.handler", environment={"JOURNAL": str(journal)}
+        )
+        hw.start()  # no mapping yet
+        made = subprocess.run(
+            [sys.executable, "-c", CREATE_AND_SEND, str(data)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr.decode()
+        lines = lambda: journal.read_text().split() if journal.exists() else []  # noqa: E731
+        assert wait_for(lambda: "late-one" in lines(), 10), lines()
+
+
 ENGINE = """
 import sys, time
 from headwater import Headwater

@@ -214,6 +214,8 @@ class KinesisCore(Service):
         return self._listeners.add(callback)
 
     def notify(self, arn: str, shard_ids: Iterable[str]) -> None:
+        if self.db.kind == "postgresql":
+            self.db.publish(arn)  # other nodes' shard pollers (NOTIFY)
         callbacks = self._listeners.snapshot()
         if not callbacks:
             return

@@ -41,6 +41,7 @@ from headwater.store.mappings import MappingRecord, MappingStore, open_mapping_s
 
 if TYPE_CHECKING:
     from headwater.services.base import ServiceEnvironment
+    from headwater.store.database import Database
 
 #: Listener called with a mapping UUID after every committed change to that mapping.
 MappingListener = Callable[[str], None]
@@ -51,12 +52,52 @@ MAX_LIST_ITEMS = 100
 _STATE_LOCK = threading.Lock()
 
 
-class _MappingState:
-    """Per-service mapping state, created lazily (the mixin has no ``__init__``)."""
+#: ``Database.publish`` resource of a mapping change (other processes' engines relist).
+MAPPINGS_CHANGED = "lambda:mappings"
 
-    def __init__(self, store: MappingStore) -> None:
+
+class _MappingState:
+    """Per-service mapping state, created lazily (the mixin has no ``__init__``).
+
+    Other processes and nodes change mappings too: while someone listens, a database
+    watch relists the mappings when another process wrote and tells the listeners which
+    ones changed (added, updated, deleted), so their engines follow within the poll
+    fallback.
+    """
+
+    def __init__(self, store: MappingStore, database: Database) -> None:
         self.store = store
+        self.database = database
         self.listeners: Listeners[MappingListener] = Listeners()
+        self._seen: dict[str, tuple[float, str, str]] | None = None
+        self._unwatch: Callable[[], None] | None = None
+        self._watch_lock = threading.Lock()
+
+    def listen(self, callback: MappingListener) -> Callable[[], None]:
+        remove = self.listeners.add(callback)
+        with self._watch_lock:
+            if self._unwatch is None:
+                self._seen = self._snapshot()
+                self._unwatch = self.database.watch(self._changed_elsewhere)
+        return remove
+
+    def _snapshot(self) -> dict[str, tuple[float, str, str]]:
+        return {r.uuid: (r.last_modified, r.state, r.function_arn) for r in self.store.list()}
+
+    def _changed_elsewhere(self, resource: str | None) -> None:
+        if resource is not None and resource != MAPPINGS_CHANGED:
+            return
+        with self._watch_lock:
+            try:
+                now = self._snapshot()
+            except Exception:  # closing
+                return
+            before = self._seen or {}
+            self._seen = now
+        changed = [u for u in now if before.get(u) != now[u]] + [u for u in before if u not in now]
+        for uuid in changed:
+            for callback in self.listeners.snapshot():
+                callback(uuid)
 
 
 def not_found() -> AwsError:
@@ -86,7 +127,8 @@ class MappingOperations:
             with _STATE_LOCK:
                 state = self.__dict__.get("_esm_state")
                 if state is None:
-                    state = _MappingState(self.env.database.store(open_mapping_store))
+                    database = self.env.database
+                    state = _MappingState(database.store(open_mapping_store), database)
                     self.__dict__["_esm_state"] = state
         return state
 
@@ -97,9 +139,10 @@ class MappingOperations:
 
     def add_mapping_listener(self, callback: MappingListener) -> Callable[[], None]:
         """Call ``callback(uuid)`` after each committed mapping change; returns unsubscribe."""
-        return self._esm().listeners.add(callback)
+        return self._esm().listen(callback)
 
     def _notify_mapping(self, uuid: str) -> None:
+        self.env.database.publish(MAPPINGS_CHANGED)
         for callback in self._esm().listeners.snapshot():
             callback(uuid)
 

@@ -69,6 +69,9 @@ class QueueAccess(Service):
         self._wake_generation = 0
         self._waiters = 0
         self._listeners: Listeners[Callable[[str], None]] = Listeners()
+        #: Whether other nodes hear of commits through the database (not SQLite: they
+        #: see its data_version move; not memory: nobody else).
+        self._publish = self.db.kind == "postgresql"
 
     # -- URLs and ARNs --------------------------------------------------------------------
     def queue_url(self, record: QueueRecord, ctx: RequestContext | None = None) -> str:
@@ -138,6 +141,10 @@ class QueueAccess(Service):
 
     def notify(self, arns: Iterable[str]) -> None:
         """Wake long polls and tell listeners; call after the transaction committed."""
+        if self._publish:
+            arns = list(arns)
+            for arn in arns:
+                self.db.publish(arn)  # other nodes' pollers (PostgreSQL NOTIFY)
         if self._waiters:
             self.wake_waiters()
         listeners = self._listeners.snapshot()
