@@ -51,6 +51,15 @@ def test_insert_rejects_duplicate_uuid_without_change(store: MappingStore) -> No
     assert found is not None and found.function_name == "f"
 
 
+def test_one_mapping_per_source_and_function(store: MappingStore) -> None:
+    """A create race between nodes: the second insert of the same pair is refused."""
+    store.insert(record("u1"))
+    with pytest.raises(KeyError):
+        store.insert(record("u2"))
+    assert [r.uuid for r in store.list()] == ["u1"]
+    store.insert(record("u3", function="g"))  # another function: fine
+
+
 def test_replace_keeps_seq_and_requires_existing(store: MappingStore) -> None:
     stored = store.insert(record("u1"))
     smaller = CONFIG.updated({"BatchSize": 5})

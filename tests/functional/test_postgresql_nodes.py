@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,3 +86,34 @@ def test_definitions_and_races_across_nodes(nodes: tuple[Headwater, Headwater]) 
     second.sqs.delete_queue(QueueUrl=url)
     with pytest.raises(ClientError):
         first.sqs.send_message(QueueUrl=url, MessageBody="gone")
+
+
+def test_a_mapping_create_race_yields_one_mapping(
+    nodes: tuple[Headwater, Headwater], tmp_path: Path
+) -> None:
+    first = nodes[0]
+    first.sqs.create_queue(QueueName="race")
+    directory = tmp_path / "race-code"
+    directory.mkdir()
+    (directory / "app.py").write_text(CODE)
+    first.lambda_.create_function_from_directory("racer", directory, "app.handler")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def create(hw: Headwater) -> None:
+        start.wait()
+        try:
+            hw.lambda_.create_event_source_mapping(
+                FunctionName="racer", EventSourceArn="arn:aws:sqs:us-east-1:000000000000:race"
+            )
+            outcomes.append("created")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=create, args=(hw,)) for hw in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["ResourceConflictException", "created"]
+    assert len(first.lambda_.list_event_source_mappings()["EventSourceMappings"]) == 1

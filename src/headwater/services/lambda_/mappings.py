@@ -222,7 +222,12 @@ class MappingOperations:
             config=config,
             processing_result=None if kind == "sqs" else NO_RECORDS_PROCESSED,
         )
-        record = self.mapping_store.insert(record)
+        try:
+            record = self.mapping_store.insert(record)
+        except KeyError:
+            # Another node created the same mapping since the check: AWS's conflict.
+            self._check_duplicate(kind, source_arn, function)
+            raise
         self._notify_mapping(uuid)
         response = _describe(record, ctx)
         response["State"] = "Creating" if enabled else "Disabled"

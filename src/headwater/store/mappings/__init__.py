@@ -59,7 +59,8 @@ class MappingStore(Protocol):
     """Persistence for event source mappings."""
 
     def insert(self, record: MappingRecord) -> MappingRecord:
-        """Store a new mapping; returns it with ``seq`` assigned."""
+        """Store a new mapping; returns it with ``seq`` assigned. ``KeyError`` if its uuid, or
+        its source and function, are taken (a create race with another node)."""
         ...
 
     def replace(self, record: MappingRecord) -> None:

@@ -29,6 +29,9 @@ _MIGRATIONS = [
     # LastProcessingResult moves out of the configuration (it is state, not settings);
     # rows written before keep it in ``config`` and are read from there.
     "ALTER TABLE esm_mappings ADD COLUMN processing_result TEXT",
+    # One mapping per source and (qualified) function: two nodes creating the same one at
+    # once get one mapping and AWS's conflict error, not two mappings.
+    "CREATE UNIQUE INDEX esm_mappings_source_function ON esm_mappings(source_arn, function_arn)",
 ]
 
 _COLUMNS = (
@@ -69,7 +72,7 @@ _WRITTEN = (
 _INSERT = (
     f"INSERT INTO esm_mappings(uuid, {', '.join(_WRITTEN)})"
     f" VALUES ({', '.join('?' * (len(_WRITTEN) + 1))})"
-    " ON CONFLICT (uuid) DO NOTHING RETURNING seq"
+    " ON CONFLICT DO NOTHING RETURNING seq"
 )
 _UPDATE = f"UPDATE esm_mappings SET {', '.join(c + ' = ?' for c in _WRITTEN)} WHERE uuid = ?"
 
@@ -98,7 +101,7 @@ class SqlMappingStore:
         with self._db.transaction():
             row = self._db.conn.execute(_INSERT, (record.uuid, *_values(record))).fetchone()
         if row is None:
-            raise KeyError(f"mapping {record.uuid} already exists")
+            raise KeyError(f"mapping {record.uuid} (or one of its source and function) exists")
         return record.with_changes(seq=int(row[0]))
 
     def replace(self, record: MappingRecord) -> None:
