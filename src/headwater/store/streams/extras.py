@@ -1,6 +1,6 @@
 """Stream consumers (enhanced fan-out registrations) and resource policies of Kinesis.
 
-Small, rarely written rows: one portable SQL class for the memory and SQLite databases.
+Small, rarely written rows: one portable SQL class for every backend.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from headwater.store.database import MemoryDatabase, SqliteDatabase
+    from headwater.store.database import Database
 
 _MIGRATIONS = [
     """
@@ -39,7 +39,7 @@ class ConsumerRow:
 class StreamExtrasStore:
     """Consumers and resource policies; call inside ``db.transaction()``."""
 
-    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("kinesis_extras", _MIGRATIONS)
 
