@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.store.database import Database
 
 _MIGRATIONS = [
     """
@@ -50,7 +50,7 @@ class Step:
 class JourneyStore:
     """Journey steps in portable SQL; every method joins the caller's transaction."""
 
-    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("journeys", _MIGRATIONS)
 

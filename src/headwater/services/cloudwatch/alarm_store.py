@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.store.database import Database
 
 _MIGRATIONS = [
     """
@@ -87,7 +87,7 @@ def alarm_key(account: str, region: str, name: str) -> str:
 class AlarmStore:
     """Alarm rows and history; every method joins the caller's transaction."""
 
-    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("cloudwatch_alarms", _MIGRATIONS)
 

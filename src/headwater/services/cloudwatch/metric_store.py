@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from headwater.services.cloudwatch.aggregate import Aggregate
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.store.database import Database
 
 Dimensions = tuple[tuple[str, str], ...]
 
@@ -91,7 +91,7 @@ class DataRow:
 class MetricStore:
     """Metric identities and their buckets; every method joins the caller's transaction."""
 
-    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("cloudwatch_metrics", _MIGRATIONS)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from headwater.store.database import MemoryDatabase, SqliteDatabase
+from headwater.store.database import Database
 
 _MIGRATIONS = [
     """
@@ -126,7 +126,7 @@ def _group(row: Sequence[object]) -> LogGroup:
 class LogStore:
     """Groups, streams and events; every method joins the caller's transaction."""
 
-    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("logs", _MIGRATIONS)
 
