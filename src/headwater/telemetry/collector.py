@@ -166,7 +166,7 @@ class Collector:
             }
             self._last[uuid] = {k: float(v or 0) for k, v in values.items() if _number(v)}
             region, _, function = arn_parts(record.function_arn)
-            opted_in = "EventCount" in (record.config.get("MetricsConfig") or {}).get("Metrics", [])
+            opted_in = "EventCount" in record.config.metrics
             if opted_in:
                 dims = (("EventSourceMappingUUID", uuid),)
                 for name in EVENT_COUNTS:
