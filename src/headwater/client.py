@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError
+from botocore.handlers import json_decode_policies
 from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
 
@@ -73,6 +74,9 @@ class ServiceClient:
         except AwsError as error:
             raise self._client_error(error, operation_name, rid) from None
         output = op_model.output_shape
+        if output is not None and self._name == "iam":
+            # IAM answers policy documents URL-encoded; boto3 hands them out as dicts.
+            json_decode_policies(result, op_model)
         if output is not None:
             payload = output.serialization.get("payload")
             if payload and output.members[payload].type_name == "blob":
