@@ -57,6 +57,8 @@ class FunctionSpec:
     key: str
     #: The function's layers, unpacked, in the function's order (AWS's /opt).
     layer_dirs: tuple[str, ...] = ()
+    #: ``$LATEST`` or the published version number (AWS_LAMBDA_FUNCTION_VERSION).
+    version: str = "$LATEST"
 
 
 @dataclass(slots=True)
@@ -188,7 +190,7 @@ def worker_environment(spec: FunctionSpec, stream: str, endpoint_url: str | None
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,

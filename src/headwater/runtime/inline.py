@@ -109,7 +109,7 @@ class InlineRuntime:
         _, handler, init_error, _, stream = loaded
         context = LambdaContext(
             function_name=spec.name,
-            function_version="$LATEST",
+            function_version=spec.version,
             invoked_function_arn=request.invoked_arn,
             memory_limit_in_mb=str(spec.memory_size),
             aws_request_id=rid,

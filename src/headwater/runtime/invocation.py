@@ -442,6 +442,8 @@ class EventInvocation:
     throttles: int = 0
     #: The function's region ("" for the environment's).
     region: str = ""
+    #: The version or alias invoked (``None``: unqualified).
+    qualifier: str | None = None
 
 
 class EventQueue:
@@ -471,9 +473,13 @@ class EventQueue:
         with self._cond:
             self._cond.notify_all()
 
-    def submit(self, function_name: str, payload: bytes, region: str = "") -> None:
+    def submit(
+        self, function_name: str, payload: bytes, region: str = "", qualifier: str | None = None
+    ) -> None:
         """Queue an Event invocation (runs as soon as a dispatcher is free)."""
-        item = EventInvocation(function_name, payload, self._clock.now(), region=region)
+        item = EventInvocation(
+            function_name, payload, self._clock.now(), region=region, qualifier=qualifier
+        )
         with self._cond:
             if self._closed:
                 raise RuntimeError("the function runtime is closed")

@@ -19,9 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    import sqlite3
-
-    from headwater.store.database import MemoryDatabase, SqliteDatabase
+    from headwater.store.database import Database, SqlConnection
 
 _SCHEMA = """
 CREATE TABLE iam_entities (
@@ -128,20 +126,26 @@ class Session:
 class IamStore:
     """Persistence for IAM entities and STS sessions."""
 
-    def __init__(self, db: SqliteDatabase | MemoryDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
         db.migrate("iam", [_SCHEMA])
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[SqlConnection]:
         """One transaction (joins an outer one) and its connection."""
         with self._db.transaction():
+            yield self._db.conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[SqlConnection]:
+        """Statements that read (join a transaction in progress)."""
+        with self._db.read():
             yield self._db.conn
 
     # -- entities -------------------------------------------------------------------------
 
     def get(self, account: str, kind: str, name: str) -> Entity | None:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             row = conn.execute(
                 "SELECT kind, name, entity_id, path, created, body FROM iam_entities"
                 " WHERE account = ? AND kind = ? AND name_key = ?",
@@ -194,7 +198,7 @@ class IamStore:
 
     def entities(self, account: str, kind: str, path_prefix: str = "/") -> list[Entity]:
         """Entities of ``kind`` whose path starts with ``path_prefix``, by name."""
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 "SELECT kind, name, entity_id, path, created, body FROM iam_entities"
                 " WHERE account = ? AND kind = ? ORDER BY name_key",
@@ -214,7 +218,7 @@ class IamStore:
             )
 
     def get_inline(self, account: str, owner: Entity, name: str) -> str | None:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             row = conn.execute(
                 "SELECT document FROM iam_inline_policies WHERE account = ? AND owner_kind = ?"
                 " AND owner_key = ? AND policy_name = ?",
@@ -232,7 +236,7 @@ class IamStore:
             return cursor.rowcount > 0
 
     def list_inline(self, account: str, owner: Entity) -> list[str]:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 "SELECT policy_name FROM iam_inline_policies WHERE account = ?"
                 " AND owner_kind = ? AND owner_key = ? ORDER BY policy_name",
@@ -261,7 +265,7 @@ class IamStore:
             return cursor.rowcount > 0
 
     def attached(self, account: str, owner: Entity) -> list[str]:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 "SELECT policy_arn FROM iam_attachments WHERE account = ? AND owner_kind = ?"
                 " AND owner_key = ? ORDER BY policy_arn",
@@ -271,7 +275,7 @@ class IamStore:
 
     def attachments_of(self, account: str, policy_arn: str) -> list[tuple[str, str]]:
         """(owner kind, owner key) of every entity the policy is attached to."""
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 "SELECT owner_kind, owner_key FROM iam_attachments WHERE account = ?"
                 " AND policy_arn = ? ORDER BY owner_kind, owner_key",
@@ -293,7 +297,7 @@ class IamStore:
 
     def versions(self, account: str, policy_key: str) -> list[tuple[str, str, float]]:
         """(version id, document, created) of a policy, newest first."""
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 "SELECT version_id, document, created FROM iam_policy_versions"
                 " WHERE account = ? AND policy_key = ?",
@@ -339,7 +343,7 @@ class IamStore:
             return cursor.rowcount > 0
 
     def children(self, account: str, kind: str, parent_key: str) -> list[str]:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 "SELECT child_key FROM iam_links WHERE account = ? AND kind = ?"
                 " AND parent_key = ? ORDER BY child_key",
@@ -348,7 +352,7 @@ class IamStore:
         return [str(row[0]) for row in rows]
 
     def parents(self, account: str, kind: str, child_key: str) -> list[str]:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 "SELECT parent_key FROM iam_links WHERE account = ? AND kind = ?"
                 " AND child_key = ? ORDER BY parent_key",
@@ -367,7 +371,7 @@ class IamStore:
             )
 
     def access_keys(self, account: str, user_key: str) -> list[AccessKey]:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             rows = conn.execute(
                 "SELECT access_key_id, user_key, secret, status, created FROM iam_access_keys"
                 " WHERE account = ? AND user_key = ? ORDER BY created, access_key_id",
@@ -377,7 +381,7 @@ class IamStore:
 
     def access_key(self, access_key_id: str) -> tuple[str, AccessKey] | None:
         """(account, key) of an access key id, from any account."""
-        with self.transaction() as conn:
+        with self._reading() as conn:
             row = conn.execute(
                 "SELECT account, access_key_id, user_key, secret, status, created"
                 " FROM iam_access_keys WHERE access_key_id = ?",
@@ -417,7 +421,7 @@ class IamStore:
             )
 
     def session(self, access_key_id: str) -> Session | None:
-        with self.transaction() as conn:
+        with self._reading() as conn:
             row = conn.execute(
                 "SELECT access_key_id, account, expires, body FROM sts_sessions"
                 " WHERE access_key_id = ?",

@@ -26,7 +26,7 @@ class IamService(RoleOperations, PolicyOperations, UserOperations, InstanceProfi
 
     def __init__(self, env: ServiceEnvironment) -> None:
         super().__init__(env)
-        self.store = IamStore(env.database)
+        self.store = env.database.store(IamStore)
 
 
 __all__ = ["IamService"]

@@ -22,9 +22,11 @@ its own region, and one of another region than the caller's is not reachable (AW
 ARN's region, else the environment's). Workers run with ``AWS_REGION`` = the function's.
 
 The invoking half (Invoke, ``invoke_function``/``invoke_async``, Event queue, runtime
-lifecycle) is ``InvokeOperations`` in ``invoking.py``. Only ``$LATEST`` exists: versions
-and aliases are not modelled (``Publish`` is ignored; other qualifiers are not found), and
-code comes from zip bytes or a directory (not S3 or images).
+lifecycle) is ``InvokeOperations`` in ``invoking.py``. Qualifiers (``$LATEST``, published
+versions, aliases) are resolved by ``qualifiers.QualifierResolver``; publishing, aliases,
+resource policies, layers, tags and the other settings are their own operation groups
+(``versions.py``, ``aliases.py``, ``permissions.py``, ``layers.py``, ``tags.py``,
+``settings.py``). Code comes from zip bytes or a directory (not S3 or images).
 
 Options (``Headwater(..., functions="inline")`` etc., read from ``env.options``):
 ``functions`` ("process" default, or "inline"), ``function_workers`` (global cap on
@@ -38,14 +40,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
+import dataclasses
 import hashlib
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headwater.core.arn import lambda_function_arn
 from headwater.core.errors import validation_error
@@ -55,10 +57,13 @@ from headwater.runtime.environment import FunctionSpec
 from headwater.runtime.python_runtime import warn_if_no_interpreter
 from headwater.runtime.typescript import prepare_code_directory
 from headwater.services.base import Params, RequestContext, Result, operation
+from headwater.services.lambda_ import configuration
 from headwater.services.lambda_ import validation as check
 from headwater.services.lambda_.invoking import InvokeOperations
+from headwater.services.lambda_.qualifiers import LATEST, QualifierResolver, Target, is_version
 from headwater.store.functions import FunctionRecord, FunctionStore, open_function_store
 from headwater.store.functions.code import FunctionCodeStore
+from headwater.store.lambda_resources import LambdaResourceStore
 
 DEFAULT_ROLE = "arn:aws:iam::{account}:role/headwater-function"
 
@@ -95,20 +100,33 @@ class FunctionInfo:
     role: str
 
 
-def _last_modified(epoch: float) -> str:
-    """Lambda's ``LastModified`` string: ``2024-01-01T12:00:00.000+0000``."""
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
-
-
 class FunctionOperations(InvokeOperations):
     """Function CRUD, concurrency and resolution, plus Invoke (mixed into ``LambdaService``)."""
+
+    if TYPE_CHECKING:
+        # Provided by the version and layer groups (versions.py, layers.py).
+        def _publish(self, record: FunctionRecord, description: str | None = None) -> Result: ...
+
+        def _version_code_dirs(self, region: str, name: str) -> set[str]: ...
+
+        def _delete_version(self, record: FunctionRecord, version: str) -> None: ...
+
+        def _forget_function(self, record: FunctionRecord) -> None: ...
+
+        def _layer_settings(self, layers: Any, region: str) -> list[dict[str, Any]]: ...
+
+        def _layer_dirs(self, record: FunctionRecord) -> tuple[str, ...]: ...
+
+        def _checked_tags(self, tags: Any) -> dict[str, str]: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._functions: FunctionStore = open_function_store(self.env.database, self.env.region)
+        self._resources = self.env.database.store(LambdaResourceStore)
+        self._qualifiers = QualifierResolver(self._functions, self._resources)
         self._function_lock = threading.RLock()
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
+        self._version_specs: dict[tuple[str, str, str], FunctionSpec] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -151,62 +169,82 @@ class FunctionOperations(InvokeOperations):
     def _record(
         self, ref: str, qualifier: str | None = None, region: str | None = None
     ) -> tuple[FunctionRecord, str | None]:
+        """$LATEST's record (for operations that change the function itself)."""
         parsed, home = self._locate(ref, qualifier, region)
         record = self._functions.get(home, parsed.name)
-        if record is None or parsed.qualifier not in (None, "$LATEST"):
+        if record is None or parsed.qualifier not in (None, LATEST):
             raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
         return record, parsed.qualifier
 
-    def _configuration(self, record: FunctionRecord) -> Result:
-        config: Result = {
-            "FunctionName": record.name,
-            "FunctionArn": self._arn(record.region, record.name),
-            "Runtime": record.runtime,
-            "Role": record.role,
-            "Handler": record.handler,
-            "CodeSize": record.code_size,
-            "Description": record.description,
-            "Timeout": record.timeout,
-            "MemorySize": record.memory_size,
-            "LastModified": _last_modified(record.last_modified),
-            "CodeSha256": record.code_sha256,
-            "Version": "$LATEST",
-        }
-        if record.environment:
-            config["Environment"] = {"Variables": dict(record.environment)}
-        config.update(
-            {
-                "TracingConfig": record.extra.get("TracingConfig", {"Mode": "PassThrough"}),
-                "RevisionId": record.revision_id,
-                "State": "Active",
-                "LastUpdateStatus": "Successful",
-                "PackageType": "Zip",
-                "Architectures": record.extra.get("Architectures", ["x86_64"]),
-                "EphemeralStorage": record.extra.get("EphemeralStorage", {"Size": 512}),
-                "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-                "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{record.name}"},
-            }
+    def _target(self, ref: str, qualifier: str | None = None, region: str | None = None) -> Target:
+        """What ``ref`` (and ``qualifier``) names: $LATEST, a published version or an alias."""
+        parsed, home = self._locate(ref, qualifier, region)
+        target = self._qualifiers.resolve(home, parsed.name, parsed.qualifier)
+        if target is None:
+            raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
+        return target
+
+    def _configuration(
+        self, record: FunctionRecord, arn: str | None = None, version: str = LATEST
+    ) -> Result:
+        arn = arn or self._arn(record.region, record.name)
+        return configuration.describe(record, arn, version)
+
+    def _target_configuration(self, target: Target) -> Result:
+        """The configuration GetFunction(Configuration) answers for a qualified name."""
+        arn = self._arn(target.record.region, target.record.name, target.qualifier)
+        return self._configuration(target.record, arn, target.version)
+
+    def _build_spec(self, record: FunctionRecord, key: str, version: str) -> FunctionSpec:
+        return FunctionSpec(
+            name=record.name,
+            arn=self._arn(record.region, record.name),
+            runtime=record.runtime,
+            handler=record.handler,
+            code_dir=self._local_code_dir(record),
+            timeout=record.timeout,
+            memory_size=record.memory_size,
+            environment=dict(record.environment),
+            reserved_concurrency=record.reserved_concurrency,
+            revision=record.revision_id,
+            region=record.region,
+            key=key,
+            layer_dirs=self._layer_dirs(record),
+            version=version,
         )
-        return config
 
     def _spec(self, record: FunctionRecord) -> FunctionSpec:
         spec = self._specs.get((record.region, record.name))
         if spec is None or spec.revision != record.revision_id:
-            spec = FunctionSpec(
-                name=record.name,
-                arn=self._arn(record.region, record.name),
-                runtime=record.runtime,
-                handler=record.handler,
-                code_dir=self._local_code_dir(record),
-                timeout=record.timeout,
-                memory_size=record.memory_size,
-                environment=dict(record.environment),
-                reserved_concurrency=record.reserved_concurrency,
-                revision=record.revision_id,
-                region=record.region,
-                key=self._function_key(record.region, record.name),
-            )
+            key = self._function_key(record.region, record.name)
+            spec = self._build_spec(record, key, LATEST)
             self._specs[(record.region, record.name)] = spec
+        return spec
+
+    def _qualified_spec(self, region: str, name: str, qualifier: str | None) -> FunctionSpec | None:
+        """The spec one invocation of ``name:qualifier`` runs (a weighted alias picks its
+        version per invocation); ``None`` if it does not exist."""
+        if qualifier is None or qualifier == LATEST:
+            return self._cached_spec(region, name)
+        target = self._qualifiers.resolve(region, name, qualifier)
+        return None if target is None else self._target_spec(self._qualifiers.pick(target))
+
+    def _target_spec(self, target: Target) -> FunctionSpec | None:
+        """The runtime spec of the version ``target`` runs (each version has its own
+        workers); reserved concurrency is the function's, whichever version runs."""
+        record = target.record
+        if target.version == LATEST:
+            return self._cached_spec(record.region, record.name)
+        cache_key = (record.region, record.name, target.version)
+        spec = self._version_specs.get(cache_key)
+        latest = self._cached_spec(record.region, record.name)
+        if latest is None:
+            return None
+        if spec is None or spec.reserved_concurrency != latest.reserved_concurrency:
+            key = f"{self._function_key(record.region, record.name)}:{target.version}"
+            built = self._build_spec(record, key, target.version)
+            spec = dataclasses.replace(built, reserved_concurrency=latest.reserved_concurrency)
+            self._version_specs[cache_key] = spec
         return spec
 
     def _cached_spec(self, region: str, name: str) -> FunctionSpec | None:
@@ -310,10 +348,11 @@ class FunctionOperations(InvokeOperations):
             code = self._code(
                 self._function_key(region, ref.name), params.get("Code"), handler, runtime
             )
-            extra: dict[str, Any] = {}
-            for key in ("Architectures", "EphemeralStorage", "TracingConfig", "Tags"):
-                if params.get(key) is not None:
-                    extra[key] = params[key]
+            extra = configuration.settings_of(params)
+            if params.get("Tags"):
+                extra["Tags"] = self._checked_tags(params["Tags"])
+            if params.get("Layers"):
+                extra["Layers"] = self._layer_settings(params["Layers"], region)
             record = FunctionRecord(
                 name=ref.name,
                 runtime=runtime,
@@ -340,6 +379,12 @@ class FunctionOperations(InvokeOperations):
                     "ResourceConflictException", f"Function already exist: {ref.name}", 409
                 ) from None
             self._specs.pop((region, ref.name), None)
+            if params.get("Publish"):
+                # AWS answers with version 1's configuration, under the unqualified ARN.
+                result = self._publish(record)
+                result["FunctionArn"] = self._arn(region, ref.name)
+                result["_status"] = 201
+                return result
         result = self._configuration(record)
         result["_status"] = 201
         return result
@@ -395,25 +440,23 @@ class FunctionOperations(InvokeOperations):
 
     @operation("GetFunction")
     def get_function(self, params: Params, ctx: RequestContext) -> Result:
-        record, _ = self._record(
-            params.get("FunctionName", ""), params.get("Qualifier"), ctx.region
-        )
+        target = self._target(params.get("FunctionName", ""), params.get("Qualifier"), ctx.region)
+        record = target.record
+        latest = self._functions.get(record.region, record.name) or record
         result: Result = {
-            "Configuration": self._configuration(record),
+            "Configuration": self._target_configuration(target),
             "Code": {"RepositoryType": "S3", "Location": Path(record.code_dir).as_uri()},
         }
-        if record.extra.get("Tags"):
-            result["Tags"] = dict(record.extra["Tags"])
-        if record.reserved_concurrency is not None:
-            result["Concurrency"] = {"ReservedConcurrentExecutions": record.reserved_concurrency}
+        if latest.extra.get("Tags"):
+            result["Tags"] = dict(latest.extra["Tags"])
+        if latest.reserved_concurrency is not None:
+            result["Concurrency"] = {"ReservedConcurrentExecutions": latest.reserved_concurrency}
         return result
 
     @operation("GetFunctionConfiguration")
     def get_function_configuration(self, params: Params, ctx: RequestContext) -> Result:
-        record, _ = self._record(
-            params.get("FunctionName", ""), params.get("Qualifier"), ctx.region
-        )
-        return self._configuration(record)
+        target = self._target(params.get("FunctionName", ""), params.get("Qualifier"), ctx.region)
+        return self._target_configuration(target)
 
     @operation("ListFunctions")
     def list_functions(self, params: Params, ctx: RequestContext) -> Result:
@@ -462,10 +505,12 @@ class FunctionOperations(InvokeOperations):
             )
             self._functions.replace(updated)
             self._changed(updated)
-            keep = {code.directory}
+            keep = {code.directory} | self._version_code_dirs(record.region, record.name)
             if record.code_source == "zip":
                 keep.add(record.code_dir)  # busy workers may still be importing from it
             function_code.remove_stale_code(self.env.data_dir, key, keep)
+            if params.get("Publish"):
+                return self._publish(updated)
         return self._configuration(updated)
 
     @operation("UpdateFunctionConfiguration")
@@ -478,10 +523,11 @@ class FunctionOperations(InvokeOperations):
                 for key, field, validate in _CONFIGURATION_FIELDS
                 if key in params
             }
-            extra = dict(record.extra)
-            for key in ("EphemeralStorage", "TracingConfig"):
-                if params.get(key) is not None:
-                    extra[key] = params[key]
+            extra = configuration.settings_of(params, record.extra)
+            if params.get("Layers") is not None:
+                extra["Layers"] = self._layer_settings(params["Layers"], record.region)
+                if not extra["Layers"]:
+                    del extra["Layers"]
             updated = record.with_changes(
                 **changes,
                 extra=extra,
@@ -504,15 +550,27 @@ class FunctionOperations(InvokeOperations):
     @operation("DeleteFunction")
     def delete_function(self, params: Params, ctx: RequestContext) -> Result:
         with self._function_lock:
-            record, qualifier = self._record(
+            parsed, home = self._locate(
                 params.get("FunctionName", ""), params.get("Qualifier"), ctx.region
             )
-            if qualifier == "$LATEST":
+            record = self._functions.get(home, parsed.name)
+            if record is None:
+                raise check.not_found(self._arn(home, parsed.name))
+            qualifier = parsed.qualifier
+            if qualifier == LATEST:
                 raise check.invalid_parameter(
                     "$LATEST version cannot be deleted without deleting the function."
                 )
+            if qualifier is not None:
+                if not is_version(qualifier):
+                    raise check.invalid_parameter(
+                        "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias."
+                    )
+                self._delete_version(record, qualifier)
+                return {"_status": 204}
             self._functions.delete(record.region, record.name)
             self._changed(record)
+            self._forget_function(record)
             if record.code_source == "zip":
                 function_code.remove_function_code(
                     self.env.data_dir, self._function_key(record.region, record.name)
@@ -555,14 +613,16 @@ class FunctionOperations(InvokeOperations):
         (default: the environment's). With both, they must agree (as for a caller of
         that region on AWS).
         """
-        record, qualifier = self._record(function_ref, region=region)
+        target = self._target(function_ref, region=region)
+        record = target.record
+        latest = self._functions.get(record.region, record.name) or record
         return FunctionInfo(
             name=record.name,
             region=record.region,
             arn=self._arn(record.region, record.name),
-            qualified_arn=self._arn(record.region, record.name, qualifier),
+            qualified_arn=self._arn(record.region, record.name, target.qualifier),
             timeout=record.timeout,
             memory_size=record.memory_size,
-            reserved_concurrency=record.reserved_concurrency,
+            reserved_concurrency=latest.reserved_concurrency,
             role=record.role,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,10 @@ class InvokeOperations(Service):
         ) -> tuple[check.FunctionRef, str]: ...
 
         def _cached_spec(self, region: str, name: str) -> FunctionSpec | None: ...
+
+        def _qualified_spec(
+            self, region: str, name: str, qualifier: str | None
+        ) -> FunctionSpec | None: ...
 
         def _function_key(self, region: str, name: str) -> str: ...
 
@@ -141,8 +146,8 @@ class InvokeOperations(Service):
         """
         try:
             parsed, home = self._locate(function_ref, qualifier, region)
-            spec = self._cached_spec(home, parsed.name)
-            if spec is None or parsed.qualifier not in (None, "$LATEST"):
+            spec = self._qualified_spec(home, parsed.name, parsed.qualifier)
+            if spec is None:
                 raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
             if invocation_type not in ("RequestResponse", "Event", "DryRun"):
                 raise check.invalid_parameter(f"Invalid invocation type: {invocation_type}")
@@ -167,7 +172,7 @@ class InvokeOperations(Service):
         except AwsError as error:
             return _service_error(error)
         if invocation_type != "RequestResponse":
-            return self._not_run(spec, payload, invocation_type)
+            return self._not_run(spec, payload, invocation_type, parsed.qualifier)
         invoked_arn = self._arn(spec.region, spec.name, parsed.qualifier)
         return spec, InvocationRequest(payload, invoked_arn, log_tail, client_context)
 
@@ -199,7 +204,7 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        result = _check_response_size(self._get_runtime(spec).invoke(spec, request))
+        result = _check_response_size(_ran(spec, self._get_runtime(spec).invoke(spec, request)))
         self.env.telemetry.lambda_invoked(spec.arn, result)
         return result
 
@@ -231,7 +236,8 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        result = _check_response_size(await self._get_runtime(spec).invoke_async(spec, request))
+        ran = await self._get_runtime(spec).invoke_async(spec, request)
+        result = _check_response_size(_ran(spec, ran))
         self.env.telemetry.lambda_invoked(spec.arn, result)
         return result
 
@@ -251,11 +257,11 @@ class InvokeOperations(Service):
         return runtime.prewarm(spec, count)
 
     def _not_run(
-        self, spec: FunctionSpec, payload: bytes, invocation_type: str
+        self, spec: FunctionSpec, payload: bytes, invocation_type: str, qualifier: str | None
     ) -> InvocationResult:
         """Event (queued) and DryRun (validated only) invocations."""
         if invocation_type == "Event":
-            self._event_queue().submit(spec.name, payload, spec.region)
+            self._event_queue().submit(spec.name, payload, spec.region, qualifier)
         return result_without_run("ok", new_request_id())
 
     def _event_queue(self) -> EventQueue:
@@ -273,11 +279,14 @@ class InvokeOperations(Service):
         return EventQueue(run, self.env.clock)
 
     def _run_event(self, item: EventInvocation) -> InvocationResult | None:
-        spec = self._cached_spec(item.region or self.env.region, item.function_name)
+        region = item.region or self.env.region
+        spec = self._qualified_spec(region, item.function_name, item.qualifier)
         if spec is None:
             return None  # deleted meanwhile: the event is dropped
-        request = InvocationRequest(item.payload, spec.arn)
-        result = self._get_runtime(spec).invoke(spec, request)
+        request = InvocationRequest(
+            item.payload, self._arn(region, item.function_name, item.qualifier)
+        )
+        result = _ran(spec, self._get_runtime(spec).invoke(spec, request))
         self.env.telemetry.lambda_invoked(spec.arn, result)
         return result
 
@@ -354,6 +363,13 @@ class InvokeOperations(Service):
             events.close()
         self.function_logs_store.close()
         super().close()
+
+
+def _ran(spec: FunctionSpec, result: InvocationResult) -> InvocationResult:
+    """The result with the version that ran (the runtime reports $LATEST)."""
+    if spec.version == result.executed_version:
+        return result
+    return dataclasses.replace(result, executed_version=spec.version)
 
 
 def _payload_bytes(payload: bytes | str | dict[str, Any] | list[Any]) -> bytes:

@@ -48,7 +48,7 @@ class StsService(Service):
 
     def __init__(self, env: ServiceEnvironment) -> None:
         super().__init__(env)
-        self.store = IamStore(env.database)
+        self.store = env.database.store(IamStore)
 
     # -- identity -------------------------------------------------------------------------
 

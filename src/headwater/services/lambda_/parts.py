@@ -1,0 +1,80 @@
+"""What the Lambda operation groups (versions, aliases, permissions, layers, tags,
+settings) use of the function core, declared once for type checking.
+
+``LambdaParts`` is empty at run time: ``FunctionOperations`` provides these members in
+``LambdaService``. The groups derive from it so each reads as a small class of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING
+
+from headwater.core.errors import validation_error
+from headwater.services.base import Params, Result
+from headwater.services.lambda_ import validation as check
+
+if TYPE_CHECKING:
+    import threading
+
+    from headwater.runtime.environment import FunctionSpec
+    from headwater.services.base import ServiceEnvironment
+    from headwater.services.lambda_.qualifiers import QualifierResolver, Target
+    from headwater.store.functions import FunctionRecord, FunctionStore
+    from headwater.store.lambda_resources import LambdaResourceStore
+
+
+MAX_LIST_ITEMS = 50
+
+
+class LambdaParts:
+    """Members of ``FunctionOperations`` that the other operation groups call."""
+
+    if TYPE_CHECKING:
+        env: ServiceEnvironment
+        _functions: FunctionStore
+        _resources: LambdaResourceStore
+        _qualifiers: QualifierResolver
+        _version_specs: dict[tuple[str, str, str], FunctionSpec]
+        _function_lock: threading.RLock
+
+        def _drain(self, function_key: str) -> None: ...
+
+        def _arn(self, region: str, name: str, qualifier: str | None = None) -> str: ...
+
+        def _locate(
+            self, ref: str, qualifier: str | None = None, region: str | None = None
+        ) -> tuple[check.FunctionRef, str]: ...
+
+        def _target(
+            self, ref: str, qualifier: str | None = None, region: str | None = None
+        ) -> Target: ...
+
+        def _configuration(
+            self, record: FunctionRecord, arn: str | None = None, version: str = "$LATEST"
+        ) -> Result: ...
+
+        def _changed(self, record: FunctionRecord) -> None: ...
+
+        def _function_key(self, region: str, name: str) -> str: ...
+
+
+def marker_page(items: list[Result], params: Params, key: str) -> Result:
+    """Lambda's ``Marker``/``MaxItems`` paging (``NextMarker`` when there is more)."""
+    start = 0
+    marker = params.get("Marker")
+    if marker:
+        try:
+            start = int(base64.urlsafe_b64decode(marker.encode()).decode())
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise check.invalid_parameter("Invalid marker") from None
+    limit = params.get("MaxItems") or MAX_LIST_ITEMS
+    if not isinstance(limit, int) or not 1 <= limit <= 10000:
+        raise validation_error(
+            limit, "maxItems", "Member must have value less than or equal to 10000"
+        )
+    result: Result = {key: items[start : start + limit]}
+    if start + limit < len(items):
+        result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+    return result

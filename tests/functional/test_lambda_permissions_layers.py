@@ -1,0 +1,268 @@
+"""Resource policies, layers and the stored settings (provisioned concurrency, runtime
+management, recursion, code signing, function URLs, tracing, dead-letter target...)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+ARN = "arn:aws:lambda:us-east-1:000000000000:function"
+LAYER = "arn:aws:lambda:us-east-1:000000000000:layer"
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+FUNCTION_ZIP = zip_of({"app.py": "def handler(event, context):\n    return 1\n"})
+
+
+@pytest.fixture
+def fn(hw: Headwater) -> str:
+    hw.lambda_.create_function(
+        FunctionName="f",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": FUNCTION_ZIP},
+    )
+    return "f"
+
+
+def error_of(call: Any, **params: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return dict(caught.value.response["Error"])
+
+
+def test_permissions_build_aws_statements(hw: Headwater, fn: str) -> None:
+    lam = hw.lambda_
+    added = lam.add_permission(
+        FunctionName=fn,
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::bucket",
+        SourceAccount="000000000000",
+    )
+    assert json.loads(added["Statement"]) == {
+        "Sid": "s3",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": f"{ARN}:f",
+        "Condition": {
+            "StringEquals": {"AWS:SourceAccount": "000000000000"},
+            "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::bucket"},
+        },
+    }
+    lam.add_permission(
+        FunctionName=fn, StatementId="acct", Action="lambda:*", Principal="111122223333"
+    )
+    policy = lam.get_policy(FunctionName=fn)
+    statements = json.loads(policy["Policy"])["Statement"]
+    assert [s["Sid"] for s in statements] == ["s3", "acct"]
+    assert statements[1]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert (
+        error_of(
+            lam.add_permission,
+            FunctionName=fn,
+            StatementId="s3",
+            Action="lambda:InvokeFunction",
+            Principal="*",
+        )["Code"]
+        == "ResourceConflictException"
+    )
+    assert (
+        error_of(
+            lam.add_permission,
+            FunctionName=fn,
+            StatementId="x",
+            Action="lambda:InvokeFunction",
+            Principal="*",
+            RevisionId="stale",
+        )["Code"]
+        == "PreconditionFailedException"
+    )
+    lam.remove_permission(FunctionName=fn, StatementId="s3")
+    assert error_of(lam.remove_permission, FunctionName=fn, StatementId="s3") == {
+        "Code": "ResourceNotFoundException",
+        "Message": "Statement s3 is not found in resource policy.",
+    }
+    lam.remove_permission(FunctionName=fn, StatementId="acct")
+    assert error_of(lam.get_policy, FunctionName=fn)["Message"] == (
+        "The resource you requested does not exist."
+    )
+
+
+def test_permissions_on_versions_and_aliases(hw: Headwater, fn: str) -> None:
+    lam = hw.lambda_
+    lam.publish_version(FunctionName=fn)
+    lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
+    for qualifier in ("1", "live"):
+        lam.add_permission(
+            FunctionName=fn,
+            Qualifier=qualifier,
+            StatementId="sns",
+            Action="lambda:InvokeFunction",
+            Principal="sns.amazonaws.com",
+        )
+        statement = json.loads(lam.get_policy(FunctionName=fn, Qualifier=qualifier)["Policy"])
+        assert statement["Statement"][0]["Resource"] == f"{ARN}:f:{qualifier}"
+    assert error_of(lam.get_policy, FunctionName=fn)["Code"] == "ResourceNotFoundException"
+    assert (
+        error_of(
+            lam.add_permission,
+            FunctionName=fn,
+            Qualifier="$LATEST",
+            StatementId="x",
+            Action="lambda:InvokeFunction",
+            Principal="*",
+        )["Message"]
+        == "We currently do not support adding policies for $LATEST."
+    )
+    assert (
+        error_of(
+            lam.add_permission,
+            FunctionName=fn,
+            Qualifier="nope",
+            StatementId="x",
+            Action="lambda:InvokeFunction",
+            Principal="*",
+        )["Message"]
+        == f"Cannot find alias arn: {ARN}:f:nope"
+    )
+    assert (
+        error_of(
+            lam.add_permission,
+            FunctionName=fn,
+            StatementId="x",
+            Action="lambda:InvokeFunction",
+            Principal="not a principal",
+        )["Message"]
+        == "The provided principal was invalid. Please check the principal and try again."
+    )
+
+
+def test_layers_are_published_and_referenced(hw: Headwater, fn: str) -> None:
+    lam = hw.lambda_
+    content = zip_of({"python/helpers.py": "VALUE = 42\n"})
+    first = lam.publish_layer_version(
+        LayerName="helpers", Content={"ZipFile": content}, CompatibleRuntimes=["python3.12"]
+    )
+    assert (first["Version"], first["LayerVersionArn"]) == (1, f"{LAYER}:helpers:1")
+    assert first["Content"]["CodeSize"] == len(content)
+    second = lam.publish_layer_version(LayerName="helpers", Content={"ZipFile": content})
+    assert second["Version"] == 2
+    assert lam.get_layer_version(LayerName="helpers", VersionNumber=1)["Version"] == 1
+    assert lam.get_layer_version_by_arn(Arn=f"{LAYER}:helpers:2")["Version"] == 2
+    versions = lam.list_layer_versions(LayerName="helpers")["LayerVersions"]
+    assert [v["Version"] for v in versions] == [2, 1]
+    layers = lam.list_layers()["Layers"]
+    assert [(x["LayerName"], x["LatestMatchingVersion"]["Version"]) for x in layers] == [
+        ("helpers", 2)
+    ]
+    config = lam.update_function_configuration(FunctionName=fn, Layers=[f"{LAYER}:helpers:1"])
+    assert config["Layers"] == [{"Arn": f"{LAYER}:helpers:1", "CodeSize": len(content)}]
+    assert (
+        error_of(lam.update_function_configuration, FunctionName=fn, Layers=[f"{LAYER}:helpers:9"])[
+            "Message"
+        ]
+        == f"Layer version {LAYER}:helpers:9 does not exist."
+    )
+    lam.delete_layer_version(LayerName="helpers", VersionNumber=1)
+    assert error_of(lam.get_layer_version, LayerName="helpers", VersionNumber=1)["Code"] == (
+        "ResourceNotFoundException"
+    )
+    # a function keeps the layer version it references
+    assert lam.get_function(FunctionName=fn)["Configuration"]["Layers"][0]["Arn"].endswith(":1")
+    lam.update_function_configuration(FunctionName=fn, Layers=[])
+    assert "Layers" not in lam.get_function_configuration(FunctionName=fn)
+
+
+def test_provisioned_concurrency_is_stored(hw: Headwater, fn: str) -> None:
+    lam = hw.lambda_
+    lam.publish_version(FunctionName=fn)
+    lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
+    put = lam.put_provisioned_concurrency_config(
+        FunctionName=fn, Qualifier="live", ProvisionedConcurrentExecutions=3
+    )
+    assert (put["Status"], put["RequestedProvisionedConcurrentExecutions"]) == ("IN_PROGRESS", 3)
+    got = lam.get_provisioned_concurrency_config(FunctionName=fn, Qualifier="live")
+    assert (got["Status"], got["AllocatedProvisionedConcurrentExecutions"]) == ("READY", 3)
+    assert (
+        error_of(
+            lam.put_provisioned_concurrency_config,
+            FunctionName=fn,
+            Qualifier="1",
+            ProvisionedConcurrentExecutions=1,
+        )["Message"]
+        == "Version is pointed by a Provisioned Concurrency alias"
+    )
+    assert (
+        error_of(lam.get_provisioned_concurrency_config, FunctionName=fn, Qualifier="$LATEST")[
+            "Message"
+        ]
+        == "The function resource provided must be an alias or a published version."
+    )
+    listed = lam.list_provisioned_concurrency_configs(FunctionName=fn)
+    assert [c["FunctionArn"] for c in listed["ProvisionedConcurrencyConfigs"]] == [f"{ARN}:f:live"]
+    lam.delete_provisioned_concurrency_config(FunctionName=fn, Qualifier="live")
+    assert (
+        error_of(lam.get_provisioned_concurrency_config, FunctionName=fn, Qualifier="live")["Code"]
+        == "ProvisionedConcurrencyConfigNotFoundException"
+    )
+
+
+def test_settings_answer_as_aws_when_unset(hw: Headwater, fn: str) -> None:
+    lam = hw.lambda_
+    assert lam.get_function_code_signing_config(FunctionName=fn)["CodeSigningConfigArn"] == ""
+    assert error_of(lam.get_function_url_config, FunctionName=fn)["Code"] == (
+        "ResourceNotFoundException"
+    )
+    assert lam.list_function_url_configs(FunctionName=fn)["FunctionUrlConfigs"] == []
+    runtime = lam.get_runtime_management_config(FunctionName=fn)
+    assert (runtime["UpdateRuntimeOn"], runtime["FunctionArn"]) == ("Auto", f"{ARN}:f")
+    assert lam.get_function_recursion_config(FunctionName=fn)["RecursiveLoop"] == "Terminate"
+    lam.put_function_recursion_config(FunctionName=fn, RecursiveLoop="Allow")
+    assert lam.get_function_recursion_config(FunctionName=fn)["RecursiveLoop"] == "Allow"
+
+
+def test_optional_settings_are_echoed(hw: Headwater, fn: str) -> None:
+    lam = hw.lambda_
+    config = lam.update_function_configuration(
+        FunctionName=fn,
+        TracingConfig={"Mode": "Active"},
+        DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"},
+        EphemeralStorage={"Size": 1024},
+        LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"},
+    )
+    assert config["TracingConfig"] == {"Mode": "Active"}
+    assert config["DeadLetterConfig"] == {"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"}
+    assert config["EphemeralStorage"] == {"Size": 1024}
+    assert config["LoggingConfig"] == {
+        "ApplicationLogLevel": "DEBUG",
+        "LogFormat": "JSON",
+        "LogGroup": "/aws/lambda/f",
+        "SystemLogLevel": "INFO",
+    }
+    cleared = lam.update_function_configuration(
+        FunctionName=fn, DeadLetterConfig={}, LoggingConfig={"LogFormat": "Text"}
+    )
+    assert "DeadLetterConfig" not in cleared
+    assert cleared["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/f"}
+    unchecked = hw.client("lambda", validate=False)
+    with pytest.raises(ClientError, match="ValidationException"):
+        unchecked.update_function_configuration(FunctionName=fn, EphemeralStorage={"Size": 100})
