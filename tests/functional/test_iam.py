@@ -32,7 +32,8 @@ BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 def error_of(call: Any, **params: Any) -> dict[str, Any]:
     with pytest.raises(ClientError) as caught:
         call(**params)
-    return dict(caught.value.response["Error"])
+    error = caught.value.response["Error"]
+    return {"Code": error["Code"], "Message": error["Message"]}
 
 
 def test_role_lifecycle(hw: Headwater) -> None:

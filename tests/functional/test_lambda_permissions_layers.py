@@ -44,7 +44,8 @@ def fn(hw: Headwater) -> str:
 def error_of(call: Any, **params: Any) -> dict[str, Any]:
     with pytest.raises(ClientError) as caught:
         call(**params)
-    return dict(caught.value.response["Error"])
+    error = caught.value.response["Error"]
+    return {"Code": error["Code"], "Message": error["Message"]}
 
 
 def test_permissions_build_aws_statements(hw: Headwater, fn: str) -> None:

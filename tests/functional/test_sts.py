@@ -34,7 +34,8 @@ def sts_as(hw: Headwater, access_key: str) -> ServiceClient:
 def error_of(call: Any, **params: Any) -> dict[str, Any]:
     with pytest.raises(ClientError) as caught:
         call(**params)
-    return dict(caught.value.response["Error"])
+    error = caught.value.response["Error"]
+    return {"Code": error["Code"], "Message": error["Message"]}
 
 
 def test_caller_identity_follows_the_access_key(hw: Headwater) -> None:

@@ -149,7 +149,7 @@ class InlineRuntime:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         text = (
             init_log
-            + logs.start_line(rid, "$LATEST")
+            + logs.start_line(rid, spec.version)
             + output.getvalue()
             + extra
             + logs.end_line(rid)

@@ -395,7 +395,7 @@ class FunctionRuntime:
         text = "".join(
             (
                 init_log,
-                logs.start_line(rid, "$LATEST"),
+                logs.start_line(rid, spec.version),
                 function_log,
                 extra_log,
                 logs.end_line(rid),

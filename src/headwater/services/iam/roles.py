@@ -10,7 +10,10 @@ from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.iam import validation as check
 from headwater.services.iam.aws_managed import is_aws_managed
 from headwater.services.iam.entities import IamParts, check_path, encoded, new_id, page
-from headwater.services.iam.service_linked_catalog import SERVICE_LINKED_ROLES
+from headwater.services.iam.service_linked_catalog import (
+    SERVICE_LINKED_DESCRIPTIONS,
+    SERVICE_LINKED_ROLES,
+)
 from headwater.store.iam import Entity
 
 DEFAULT_MAX_SESSION = 3600
@@ -230,8 +233,9 @@ class RoleOperations(IamParts):
             "MaxSessionDuration": DEFAULT_MAX_SESSION,
             "ServiceLinked": service,
         }
-        if params.get("Description"):
-            body["Description"] = params["Description"]
+        description = params.get("Description") or SERVICE_LINKED_DESCRIPTIONS.get(service)
+        if description:
+            body["Description"] = description
         path = f"/aws-service-role/{service}/"
         role = Entity("role", role_name, new_id("AROA"), path, self._now(), body)
         with self.store.transaction():

@@ -280,3 +280,13 @@ SERVICE_LINKED_ROLES: dict[str, tuple[str, str, bool]] = {
         False,
     ),
 }
+
+#: The description AWS gives the service-linked roles that have one.
+SERVICE_LINKED_DESCRIPTIONS: dict[str, str] = {
+    "rds.amazonaws.com": "Allows Amazon RDS to manage AWS resources on your behalf",
+    "ssm.amazonaws.com": "Provides access to AWS Resources managed or used by Amazon SSM.",
+    "sso.amazonaws.com": (
+        "Service-linked role used by AWS SSO to manage AWS resources, including IAM roles, "
+        "policies and SAML IdP on your behalf."
+    ),
+}

@@ -77,6 +77,10 @@ class UserOperations(IamParts):
             user = self.store.get(ctx.account, "user", owner[1].user_key)
             if user is not None:
                 return {"User": self._user_result(ctx, user)}
+        if ctx.access_key and self.store.session(ctx.access_key) is not None:
+            raise check.validation_error(
+                "Must specify userName when calling with non-User credentials"
+            )
         # Anyone else (any access key works on headwater) is the account's root user.
         return {
             "User": {
@@ -162,6 +166,23 @@ class UserOperations(IamParts):
                     "Cannot delete entity, must remove users from group first."
                 )
             self.store.delete(account, "user", user.name)
+        return {}
+
+    @operation("PutUserPermissionsBoundary")
+    def put_user_permissions_boundary(self, params: Params, ctx: RequestContext) -> Result:
+        with self.store.transaction():
+            user = self._entity(ctx, "user", params["UserName"])
+            boundary = str(params["PermissionsBoundary"])
+            if not boundary.startswith("arn:aws:iam::aws:policy/"):
+                self._managed_policy(ctx, boundary)
+            self.store.replace(ctx.account, user.with_body(PermissionsBoundary=boundary))
+        return {}
+
+    @operation("DeleteUserPermissionsBoundary")
+    def delete_user_permissions_boundary(self, params: Params, ctx: RequestContext) -> Result:
+        with self.store.transaction():
+            user = self._entity(ctx, "user", params["UserName"])
+            self.store.replace(ctx.account, user.with_body(PermissionsBoundary=None))
         return {}
 
     @operation("TagUser")

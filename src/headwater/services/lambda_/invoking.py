@@ -400,7 +400,7 @@ def _result_error(result: InvocationResult) -> AwsError:
         "RequestTooLargeException": 413,
         "ServiceException": 500,
     }.get(code, 400)
-    return AwsError(code, result.error_message or code, status=status, fields={"Type": "User"})
+    return check.user_error(code, result.error_message or code, status)
 
 
 def _check_response_size(result: InvocationResult) -> InvocationResult:

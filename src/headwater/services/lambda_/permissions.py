@@ -125,6 +125,37 @@ class PermissionOperations(LambdaParts):
             raise _not_found(f"Cannot find alias arn: {self._arn(home, record.name, qualifier)}")
         return record, qualifier
 
+    def _check_policy_revision(
+        self,
+        record: FunctionRecord,
+        qualifier: str,
+        policy: dict[str, Any] | None,
+        revision: str | None,
+    ) -> None:
+        """A RevisionId must be the policy's: for the unqualified function, that is the
+        function's own revision (a policy change gives $LATEST a new revision)."""
+        if revision is None:
+            return
+        current = record.revision_id if not qualifier else (policy or {}).get("RevisionId")
+        if revision != current:
+            raise precondition_failed("GetPolicy")
+
+    def _store_policy(
+        self, record: FunctionRecord, qualifier: str, statements: list[dict[str, Any]]
+    ) -> None:
+        region, name = record.region, record.name
+        revision = str(uuid.uuid4())
+        if statements:
+            body = {"Statements": statements, "RevisionId": revision}
+            self._resources.put_setting(region, name, qualifier, POLICY_KIND, body)
+        else:
+            self._resources.delete_setting(region, name, qualifier, POLICY_KIND)
+        if not qualifier:
+            # The function's policy is part of $LATEST: it shares the policy's revision.
+            # Code and configuration are unchanged, so its workers keep running.
+            latest = self._functions.get(region, name) or record
+            self._functions.replace(latest.with_changes(revision_id=revision))
+
     @operation("AddPermission")
     def add_permission(self, params: Params, ctx: RequestContext) -> Result:
         statement_id = str(params.get("StatementId") or "")
@@ -138,10 +169,7 @@ class PermissionOperations(LambdaParts):
                 )
             region, name = record.region, record.name
             policy = self._resources.setting(region, name, qualifier, POLICY_KIND)
-            revision = params.get("RevisionId")
-            current = policy["RevisionId"] if policy else record.revision_id
-            if revision is not None and revision != current:
-                raise precondition_failed("GetPolicy")
+            self._check_policy_revision(record, qualifier, policy, params.get("RevisionId"))
             statements = list((policy or {}).get("Statements", []))
             if any(s["Sid"] == statement_id for s in statements):
                 raise check.user_error(
@@ -153,8 +181,7 @@ class PermissionOperations(LambdaParts):
             resource = self._arn(region, name, qualifier or None)
             statement = statement_of(params, resource)
             statements.append(statement)
-            body = {"Statements": statements, "RevisionId": str(uuid.uuid4())}
-            self._resources.put_setting(region, name, qualifier, POLICY_KIND, body)
+            self._store_policy(record, qualifier, statements)
         return {"Statement": orjson.dumps(statement).decode(), "_status": 201}
 
     @operation("RemovePermission")
@@ -167,18 +194,12 @@ class PermissionOperations(LambdaParts):
             policy = self._resources.setting(region, name, qualifier, POLICY_KIND)
             if policy is None:
                 raise _not_found("No policy is associated with the given resource.")
-            revision = params.get("RevisionId")
-            if revision is not None and revision != policy["RevisionId"]:
-                raise precondition_failed("GetPolicy")
+            self._check_policy_revision(record, qualifier, policy, params.get("RevisionId"))
             statement_id = params.get("StatementId")
             statements = [s for s in policy["Statements"] if s["Sid"] != statement_id]
             if len(statements) == len(policy["Statements"]):
                 raise _not_found(f"Statement {statement_id} is not found in resource policy.")
-            if statements:
-                body = {"Statements": statements, "RevisionId": str(uuid.uuid4())}
-                self._resources.put_setting(region, name, qualifier, POLICY_KIND, body)
-            else:
-                self._resources.delete_setting(region, name, qualifier, POLICY_KIND)
+            self._store_policy(record, qualifier, statements)
         return {"_status": 204}
 
     @operation("GetPolicy")

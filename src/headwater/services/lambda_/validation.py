@@ -96,8 +96,17 @@ _ROLE = re.compile(ROLE_PATTERN)
 _ENV_KEY = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
 
 
+#: Lambda errors whose model spells the message member ``Message`` (the others: ``message``).
+CAPITALIZED_MESSAGE = frozenset(
+    {"ResourceNotFoundException", "ResourceInUseException", "ServiceException"}
+)
+
+
 def user_error(code: str, message: str, status: int = 400, **fields: Any) -> AwsError:
-    """A Lambda error: its body carries ``"Type": "User"``."""
+    """A Lambda error: its body carries ``"Type": "User"`` and the message member the
+    model names (``Message`` for ResourceNotFoundException, ``message`` for most)."""
+    if code in CAPITALIZED_MESSAGE:
+        fields.setdefault("Message", message)
     return AwsError(code, message, status=status, fields={"Type": "User", **fields})
 
 

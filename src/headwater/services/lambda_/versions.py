@@ -11,8 +11,11 @@ instead of making a new one, as Lambda does.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import uuid
+
+import orjson
 
 from headwater.runtime import code as function_code
 from headwater.services.base import Params, RequestContext, Result, operation
@@ -38,7 +41,8 @@ class VersionOperations(LambdaParts):
         with self._resources.transaction():
             latest = self._functions.get(region, name) or record
             published = latest.extra.get("Published") or {}
-            if published.get("Revision") == latest.revision_id:
+            fingerprint = _fingerprint(latest)
+            if published.get("Fingerprint") == fingerprint:
                 existing = self._resources.version(region, name, int(published["Version"]))
                 if existing is not None:
                     return self._version_configuration(existing, str(published["Version"]))
@@ -58,7 +62,7 @@ class VersionOperations(LambdaParts):
             # Publishing gives $LATEST a new revision; its code and configuration (hence
             # its running workers) are unchanged.
             revision = str(uuid.uuid4())
-            extra = {**latest.extra, "Published": {"Revision": revision, "Version": number}}
+            extra = {**latest.extra, "Published": {"Fingerprint": fingerprint, "Version": number}}
             self._functions.replace(latest.with_changes(revision_id=revision, extra=extra))
         return self._version_configuration(snapshot, str(number))
 
@@ -161,6 +165,24 @@ class VersionOperations(LambdaParts):
             for key in _NOT_LISTED:
                 config.pop(key, None)
         return marker_page(listed, params, "Versions")
+
+
+def _fingerprint(record: FunctionRecord) -> str:
+    """What a version captures of $LATEST: its code and configuration (not its revision,
+    tags or policy, which change without a new version being warranted)."""
+    settings = {k: v for k, v in record.extra.items() if k not in _FUNCTION_ONLY}
+    captured = (
+        record.code_sha256,
+        record.runtime,
+        record.handler,
+        record.role,
+        record.timeout,
+        record.memory_size,
+        record.environment,
+        record.description,
+        settings,
+    )
+    return hashlib.sha256(orjson.dumps(captured, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 __all__ = ["VersionOperations"]
