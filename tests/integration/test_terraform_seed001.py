@@ -1,0 +1,312 @@
+"""Terraform manages headwater: the seed001 configuration (tests/data/apps/seed001-terraform,
+a copy of the project's seed application) through the real hashicorp/aws provider against
+``headwater serve``: init (offline, from the provider mirror), apply, an empty plan, the
+mapping's batch size changed in place, the configuration's orders processed and a
+poisoned one dead-lettered, destroy.
+
+Resources of services headwater does not serve yet are left out of the configuration (and
+the references to them replaced by the names they would have); the test says which. It
+skips only where the terraform binary or the provider mirror is absent. The provider's own
+waits (an SQS queue is polled for 25 s after it is created) make up most of its run time.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headwater.core.errors import AwsError
+from headwater.wiring import service_class
+from tests.conformance.server_process import ServerProcess, boto_client, headwater_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+APP = Path(__file__).resolve().parents[1] / "data" / "apps" / "seed001-terraform"
+REGION = "us-east-1"
+ACCOUNT = "000000000000"
+MIRROR_CANDIDATES = (
+    os.environ.get("HEADWATER_TF_MIRROR", ""),
+    "/opt/tf-plugins",
+    "/usr/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    os.path.expanduser("~/.terraform.d/plugins"),
+)
+
+#: Resource types of services headwater may not serve yet -> (service, literal attributes of
+#: each resource of the configuration, standing for the references to it).
+OPTIONAL: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
+    "aws_dynamodb_table": (
+        "dynamodb",
+        {"orders": {"name": "orders", "arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"}},
+    ),
+    "aws_sns_topic": ("sns", {"alerts": {"arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:orders-alerts"}}),
+    "aws_s3_bucket": (
+        "s3",
+        {
+            "dlq_archive": {
+                "arn": "arn:aws:s3:::orders-dlq-archive-absent",
+                "bucket": "orders-dlq-archive-absent",
+            }
+        },
+    ),
+    "aws_cloudwatch_metric_alarm": ("cloudwatch", {}),
+}
+
+
+def provider_mirror() -> str | None:
+    """A directory laid out as ``registry.terraform.io/hashicorp/aws/<version>/...``."""
+    candidates = [c for c in MIRROR_CANDIDATES if c]
+    candidates += [
+        str(Path(p).parents[2]) for p in glob.glob("/*/*/registry.terraform.io/hashicorp/aws")
+    ]
+    for root in candidates:
+        if Path(root, "registry.terraform.io", "hashicorp", "aws").is_dir():
+            return root
+    return None
+
+
+TERRAFORM = shutil.which("terraform")
+MIRROR = provider_mirror()
+if TERRAFORM is None or MIRROR is None:
+    pytest.skip(
+        "needs the terraform binary and a filesystem mirror of the hashicorp/aws provider "
+        f"(terraform: {TERRAFORM or 'not on PATH'}, mirror: {MIRROR or 'not found'})",
+        allow_module_level=True,
+    )
+
+
+def served(service: str) -> bool:
+    try:
+        service_class(service)
+    except AwsError:
+        return False
+    return True
+
+
+def drop_blocks(text: str, resource_type: str) -> str:
+    """The configuration without the ``resource "<type>" ...`` blocks (top-level, ``}``-closed)."""
+    out: list[str] = []
+    skipping = False
+    for line in text.splitlines(keepends=True):
+        if not skipping and line.startswith(f'resource "{resource_type}" '):
+            skipping = True
+            continue
+        if skipping:
+            skipping = line.rstrip() != "}"
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def configuration(text: str) -> tuple[str, list[str]]:
+    """The seed configuration without the resources of unserved services, and their types."""
+    left_out = []
+    for resource_type, (service, resources) in OPTIONAL.items():
+        if served(service):
+            continue
+        left_out.append(resource_type)
+        text = drop_blocks(text, resource_type)
+        for name, attributes in resources.items():
+            for attribute, value in attributes.items():
+                reference = f"{resource_type}.{name}.{attribute}"
+                text = text.replace("${" + reference + "}", value).replace(reference, f'"{value}"')
+    return text, left_out
+
+
+def lambda_zip(target: Path) -> None:
+    """build.sh's zip: the three modules at the zip's root."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        for source in sorted((APP / "src").glob("*.py.txt")):
+            archive.writestr(source.name.removesuffix(".txt"), source.read_text("utf-8"))
+
+
+class Terraform:
+    def __init__(self, workdir: Path, server: ServerProcess) -> None:
+        self.workdir = workdir
+        rc = workdir / "mirror.tfrc"
+        rc.write_text(
+            "provider_installation {\n"
+            f'  filesystem_mirror {{\n    path    = "{MIRROR}"\n'
+            '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
+            '  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n'
+        )
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+        self.env.update(
+            {
+                "TF_CLI_CONFIG_FILE": str(rc),
+                "TF_IN_AUTOMATION": "1",
+                "TF_DATA_DIR": str(workdir / ".terraform"),
+                "AWS_ENDPOINT_URL": server.endpoint,
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_REGION": REGION,
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_MAX_ATTEMPTS": "2",
+                "CHECKPOINT_DISABLE": "1",
+            }
+        )
+
+    def run(self, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(TERRAFORM), *args, "-no-color", "-input=false"],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode in ok, (
+            f"terraform {args[0]} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+        return done
+
+    def output(self, name: str) -> str:
+        done = subprocess.run(
+            [str(TERRAFORM), "output", "-raw", name],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+
+def eventually(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def order_message(order_type: str, order_id: str) -> str:
+    """The producer's message shape (seed001-python/producer.py), with the order data the
+    handler reads."""
+    now = "2026-01-01T00:00:00"
+    return json.dumps(
+        {
+            "type": order_type,
+            "data": {
+                "order_id": order_id,
+                "customer_id": "CUST-001",
+                "items": [{"sku": "SKU-001", "quantity": 2}],
+                "total": 40,
+                "status": "shipped",
+                "timestamp": now,
+            },
+            "timestamp": now,
+            "correlation_id": str(uuid.uuid4()),
+        }
+    )
+
+
+def test_terraform_apply_plan_update_orders_destroy(tmp_path: Path) -> None:
+    workdir = tmp_path / "app"
+    workdir.mkdir()
+    text, left_out = configuration((APP / "main.tf").read_text("utf-8"))
+    (workdir / "main.tf").write_text(text)
+    lambda_zip(workdir / "build" / "lambda.zip")
+    print(f"resources left out (services not served yet): {left_out or 'none'}")
+
+    with headwater_server(tmp_path / "server", ["--time-scale", "60"]) as server:
+        tf = Terraform(workdir, server)
+        tf.run("init")
+        applied = tf.run("apply", "-auto-approve")
+        assert "Apply complete!" in applied.stdout
+
+        tf.run("plan", "-detailed-exitcode")  # exit 0: what was applied is what is read back
+
+        sqs = boto_client(server.endpoint, "sqs", REGION)
+        lam = boto_client(server.endpoint, "lambda", REGION)
+        queue_url = tf.output("queue_url")
+        fifo_url = tf.output("fifo_queue_url")
+        dlq_url = tf.output("dlq_url")
+        good = [f"ORD-{n}" for n in range(3)]
+        for order_id in good:
+            sqs.send_message(
+                QueueUrl=queue_url, MessageBody=order_message("order_created", order_id)
+            )
+        fifo = [f"ORD-F{n}" for n in range(2)]
+        for order_id in fifo:
+            sqs.send_message(
+                QueueUrl=fifo_url,
+                MessageBody=order_message("order_created", order_id),
+                MessageGroupId="CUST-001",
+                MessageDeduplicationId=order_id,
+            )
+        # order_updated always fails (the seed's key mismatch): retried, then dead-lettered
+        poison = sqs.send_message(
+            QueueUrl=queue_url, MessageBody=order_message("order_updated", "ORD-0")
+        )["MessageId"]
+
+        if served("dynamodb"):
+            table = boto_client(server.endpoint, "dynamodb", REGION)
+
+            def stored() -> bool:
+                return all(
+                    "Item" in table.get_item(TableName="orders", Key={"pk": {"S": f"ORDER#{o}"}})
+                    for o in good + fifo
+                )
+
+            eventually(stored, 60, "the orders are in the orders table")
+        if served("s3"):
+            s3 = boto_client(server.endpoint, "s3", REGION)
+            bucket = tf.output("dlq_bucket")
+            eventually(
+                lambda: s3.list_objects_v2(Bucket=bucket, Prefix=f"failed/{poison}").get(
+                    "KeyCount"
+                ),
+                90,
+                "the poisoned order archived by the DLQ processor",
+            )
+        else:
+
+            def dead_lettered() -> bool:
+                messages = sqs.receive_message(
+                    QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=1
+                ).get("Messages", [])
+                return any(m["MessageId"] == poison for m in messages)
+
+            eventually(dead_lettered, 90, "the poisoned order in the dead-letter queue")
+
+        main_tf = workdir / "main.tf"
+        changed = re.sub(
+            r"(function_name\s+= aws_lambda_function\.processor\.arn\n\s+batch_size\s+= )10\n"
+            r"(\s+maximum_batching_window_in_seconds)",
+            r"\g<1>5\n\g<2>",
+            main_tf.read_text(),
+        )
+        assert changed != main_tf.read_text()
+        main_tf.write_text(changed)
+        updated = tf.run("apply", "-auto-approve")
+        assert "Resources: 0 added, 1 changed, 0 destroyed." in updated.stdout
+        mappings = lam.list_event_source_mappings(
+            EventSourceArn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-queue"
+        )
+        assert [m["BatchSize"] for m in mappings["EventSourceMappings"]] == [5]
+
+        destroyed = tf.run("destroy", "-auto-approve")
+        assert "Destroy complete!" in destroyed.stdout
+        assert lam.list_functions()["Functions"] == []
+        assert lam.list_event_source_mappings()["EventSourceMappings"] == []
+        assert sqs.list_queues().get("QueueUrls", []) == []
+        assert boto_client(server.endpoint, "iam", REGION).list_roles()["Roles"] == []
