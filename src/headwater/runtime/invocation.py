@@ -317,7 +317,7 @@ class FunctionRuntime:
             (
                 logs.init_start_line(spec.runtime, spec.region),
                 f"{error.body['errorType']}: {error.body['errorMessage']}\n",
-                logs.start_line(rid, "$LATEST"),
+                logs.start_line(rid, spec.version),
                 logs.end_line(rid),
                 logs.report_line(
                     rid,
