@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 from typing import Any
 
@@ -267,3 +268,49 @@ def test_optional_settings_are_echoed(hw: Headwater, fn: str) -> None:
     unchecked = hw.client("lambda", validate=False)
     with pytest.raises(ClientError, match="ValidationException"):
         unchecked.update_function_configuration(FunctionName=fn, EphemeralStorage={"Size": 100})
+
+
+def test_layer_content_is_on_the_import_path(hw: Headwater) -> None:
+    """python/ and python/lib/pythonX.Y/site-packages of each layer, as on AWS; a published
+    version keeps the layer version it was published with."""
+    lam = hw.lambda_
+    major_minor = f"{sys.version_info.major}.{sys.version_info.minor}"
+    site = f"python/lib/python{major_minor}/site-packages"
+    first = lam.publish_layer_version(
+        LayerName="shared",
+        Content={
+            "ZipFile": zip_of(
+                {"python/helpers.py": "VALUE = 'one'\n", f"{site}/extra.py": "EXTRA = 1\n"}
+            )
+        },
+    )
+    source = (
+        "import extra, helpers\n\n"
+        "def handler(event, context):\n    return [helpers.VALUE, extra.EXTRA]\n"
+    )
+    lam.create_function(
+        FunctionName="layered",
+        Runtime=f"python{major_minor}",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": source})},
+        Layers=[first["LayerVersionArn"]],
+    )
+    lam.publish_version(FunctionName="layered")
+    second = lam.publish_layer_version(
+        LayerName="shared",
+        Content={
+            "ZipFile": zip_of(
+                {"python/helpers.py": "VALUE = 'two'\n", f"{site}/extra.py": "EXTRA = 2\n"}
+            )
+        },
+    )
+    lam.update_function_configuration(FunctionName="layered", Layers=[second["LayerVersionArn"]])
+
+    def run(qualifier: str) -> Any:
+        response = lam.invoke(FunctionName="layered", Qualifier=qualifier)
+        assert "FunctionError" not in response, response["Payload"].read()
+        return json.loads(response["Payload"].read())
+
+    assert run("$LATEST") == ["two", 2]
+    assert run("1") == ["one", 1]

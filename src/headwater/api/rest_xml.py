@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 
 from botocore.model import Shape
 
+from headwater.api import rest_json
 from headwater.api.errors import internal_failure
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.router import Dispatch
@@ -497,6 +498,28 @@ def error_response(error: AwsError, request_id: str, *, head: bool) -> WireRespo
 # ---------------------------------------------------------------------------- the protocol
 
 
+def _not_implemented(method: str, raw_path: str, query: dict[str, str]) -> AwsError:
+    """S3's NotImplemented, naming the model's operation for the request when there is one."""
+    candidates = [
+        route
+        for table in rest_json.routes("s3").values()
+        for route in table
+        if route.method == method
+        and route.pattern.match(raw_path.split("?", 1)[0])
+        and all(query.get(key) == value for key, value in route.query_literals)
+    ]
+    if not candidates:
+        return AwsError(
+            "NotImplemented",
+            "A header you provided implies functionality that is not implemented",
+            status=501,
+        )
+    operation = max(candidates, key=lambda route: route.specificity).operation
+    return AwsError(
+        "NotImplemented", f"Operation {operation} is not supported by headwater's s3", status=501
+    )
+
+
 class RestXmlProtocol:
     """S3 on the router's protocol hook (``api.router.WireProtocol``)."""
 
@@ -521,11 +544,7 @@ class RestXmlProtocol:
             query = dict(request.query_items())
             found = operation_for(request.method, bucket, key, query, headers)
             if found is None or found not in service_model("s3").operation_names:
-                raise AwsError(
-                    "NotImplemented",
-                    "A header you provided implies functionality that is not implemented",
-                    status=501,
-                )
+                raise _not_implemented(request.method, request.raw_path, query)
             operation = found
             params = parse_request(
                 operation, bucket=bucket, key=key, query=query, headers=headers, body=body

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any, Protocol
+from xml.sax.saxutils import escape
 
 import orjson
 
@@ -112,7 +113,7 @@ class Router:
             if operation not in protocol.operations:
                 raise unknown_operation(f"Unknown operation {operation}")
             params = aws_json.parse_request(protocol, operation, request)
-            service = self._service(protocol.service_name)
+            service = self._service(protocol.service_name, operation)
             result = await self._call(service, operation, params, self._context(request))
             return aws_json.success(protocol, result, rid)
         except AwsError as error:
@@ -135,7 +136,7 @@ class Router:
                         f"The action {operation} is not valid for this web service.",
                     )
             params = aws_query.parse_request(operation, form, request, dialect)
-            service = self._service(dialect.service_name)
+            service = self._service(dialect.service_name, operation)
             result = await self._call(service, operation, params, self._context(request))
             return aws_query.success(operation, result, rid, dialect)
         except AwsError as error:
@@ -171,7 +172,7 @@ class Router:
             route, labels = found
             operation = route.operation
             params = rest_json.parse_request(service_name, route, labels, request, query_items)
-            service = self._service(service_name)
+            service = self._service(service_name, operation)
             result = await self._call(service, operation, params, self._context(request))
             return rest_json.success(service_name, operation, result, rid)
         except AwsError as error:
@@ -182,12 +183,24 @@ class Router:
 
     # ---- services ----
 
-    def _service(self, name: str) -> Service:
+    def _service(self, name: str, operation: str) -> Service:
+        """The service ``name``; a service headwater lists but has not built yet is an
+        error that names the operation asked for."""
         try:
             return self._services(name)
         except (ValueError, ImportError) as exc:
             raise AwsError(
-                "UnknownOperationException", f"headwater does not serve {name}: {exc}"
+                "UnknownOperationException",
+                f"Operation {operation} is not supported by headwater: it does not serve "
+                f"{name}: {exc}",
+            ) from None
+        except AwsError as error:
+            if error.code != "UnknownOperationException":
+                raise
+            raise AwsError(
+                error.code,
+                f"Operation {operation} is not supported by headwater: {error.message}",
+                status=error.status,
             ) from None
 
     def _context(self, request: WireRequest) -> RequestContext:
@@ -210,7 +223,7 @@ class Router:
         self, service_name: str, operation: str, params: dict[str, Any], ctx: RequestContext
     ) -> dict[str, Any]:
         """Run one operation of ``service_name`` (for protocols registered with the router)."""
-        return await self._call(self._service(service_name), operation, params, ctx)
+        return await self._call(self._service(service_name, operation), operation, params, ctx)
 
     async def _call(
         self, service: Service, operation: str, params: dict[str, Any], ctx: RequestContext
@@ -260,8 +273,19 @@ def _can_try_receive_now(service_name: str, operation: str, params: dict[str, An
 
 
 def _not_found(request: WireRequest, rid: str) -> WireResponse:
-    """A 404 both JSON protocols' parsers read as UnknownOperationException."""
+    """A 404 both JSON protocols' parsers read as UnknownOperationException; for a request
+    signed for an XML service (S3 Express's control plane), S3's NotImplemented document."""
     message = f"No AWS operation for {request.method} {request.raw_path}"
+    scope = credential_scope(request.headers.get("authorization"), request.query_string)
+    if scope.service is not None and scope.service.startswith("s3"):
+        named = dict(request.query_items()).get("x-id")
+        what = f"Operation {named}" if named else f"{request.method} {request.raw_path}"
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code>'
+            f"<Message>{escape(what)} is not supported by headwater's {scope.service}"
+            f"</Message><RequestId>{rid}</RequestId></Error>"
+        )
+        return WireResponse(501, xml.encode(), "application/xml", [("x-amz-request-id", rid)])
     body = {
         "__type": "com.amazon.coral.service#UnknownOperationException",
         "Type": "User",
