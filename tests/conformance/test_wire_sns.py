@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -425,3 +429,54 @@ def test_aws_cli_topic_subscribe_publish(server: ServerProcess, sqs: Any) -> Non
     assert "NotFound" in missing.stderr and "Topic does not exist" in missing.stderr
     topics = aws_cli(server, "sns", "list-topics").json()["Topics"]
     assert {"TopicArn": topic} in topics
+
+
+def test_http_endpoint_confirms_by_visiting_the_subscribe_url(
+    server: ServerProcess, sns: Any
+) -> None:
+    received: list[dict[str, Any]] = []
+
+    class Endpoint(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            message = json.loads(self.rfile.read(length))
+            received.append(message)
+            if message["Type"] == "SubscriptionConfirmation":
+                # what endpoint code usually does: visit the SubscribeURL
+                with urllib.request.urlopen(message["SubscribeURL"], timeout=10) as answer:
+                    assert answer.status == 200
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    http = HTTPServer(("127.0.0.1", 0), Endpoint)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        topic = sns.create_topic(Name="web-hooks")["TopicArn"]
+        url = f"http://127.0.0.1:{http.server_port}/hook"
+        assert sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)["SubscriptionArn"] == (
+            "pending confirmation"
+        )
+        deadline = time.monotonic() + 20
+        subscriptions: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+            if subscriptions and subscriptions[0]["SubscriptionArn"] != "PendingConfirmation":
+                break
+            time.sleep(0.05)
+        assert subscriptions[0]["SubscriptionArn"].startswith(topic + ":")
+        sns.publish(TopicArn=topic, Message="to the web", Subject="hook")
+        while time.monotonic() < deadline and len(received) < 2:
+            time.sleep(0.05)
+        notification = received[1]
+        assert (notification["Type"], notification["Message"]) == ("Notification", "to the web")
+        assert notification["UnsubscribeURL"].startswith(server.endpoint)
+        with urllib.request.urlopen(notification["UnsubscribeURL"], timeout=10) as answer:
+            assert answer.status == 200
+        assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    finally:
+        http.shutdown()
+        http.server_close()

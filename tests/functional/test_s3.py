@@ -434,3 +434,17 @@ def test_a_put_into_a_missing_bucket_leaves_no_file(hw: Headwater) -> None:
     )
     root = hw.data_dir / "s3"
     assert not [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_object_versions_of_an_unversioned_bucket(s3: Any) -> None:
+    for key in ("a", "b", "dir/c"):
+        s3.put_object(Bucket="bucket", Key=key, Body=b"x")
+    listed = s3.list_object_versions(Bucket="bucket", Delimiter="/")
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [
+        ("a", "null", True),
+        ("b", "null", True),
+    ]
+    assert listed["CommonPrefixes"] == [{"Prefix": "dir/"}]
+    first = s3.list_object_versions(Bucket="bucket", MaxKeys=2)
+    rest = s3.list_object_versions(Bucket="bucket", KeyMarker=first["NextKeyMarker"])
+    assert [v["Key"] for v in first["Versions"] + rest["Versions"]] == ["a", "b", "dir/c"]

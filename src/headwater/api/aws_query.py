@@ -171,14 +171,23 @@ def query_services(service_names: tuple[str, ...]) -> tuple[dict[str, str], dict
 
 
 def service_for_query(
-    version: str | None, signing_name: str | None, service_names: tuple[str, ...]
+    version: str | None,
+    signing_name: str | None,
+    service_names: tuple[str, ...],
+    action: str | None = None,
 ) -> str | None:
     """The awsQuery service (other than SQS) a form is for: by its ``Version``, else by
-    the service in its signature's credential scope."""
+    the service in its signature's credential scope, else (an unsigned link such as SNS's
+    SubscribeURL, which names only the action) the one service that has ``action``."""
     versions, signing_names = query_services(service_names)
     if version is not None:
         return versions.get(version)
-    return None if signing_name is None else signing_names.get(signing_name)
+    if signing_name is not None:
+        return signing_names.get(signing_name)
+    if action is None:
+        return None
+    owners = [name for name in versions.values() if action in operation_names(name)]
+    return owners[0] if len(owners) == 1 else None
 
 
 def is_sqs_query(form: dict[str, str]) -> bool:

@@ -148,7 +148,9 @@ class Router:
     def _query_dialect(self, form: dict[str, str], request: WireRequest) -> aws_query.QueryDialect:
         """The query service of a non-SQS form: by ``Version``, else by the signing scope."""
         scope = credential_scope(request.headers.get("authorization"), request.query_string)
-        found = aws_query.service_for_query(form.get("Version"), scope.service, self._service_names)
+        found = aws_query.service_for_query(
+            form.get("Version"), scope.service, self._service_names, form.get("Action")
+        )
         if found is None:
             raise AwsError(
                 "InvalidAction",

@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from headwater.services.s3.errors import s3_error, s3_error_with
 
@@ -22,8 +23,20 @@ from headwater.services.s3.errors import s3_error, s3_error_with
 ALGORITHMS = ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")
 
 
-def etag_of(data: bytes | memoryview) -> str:
-    return f'"{hashlib.md5(data).hexdigest()}"'
+@dataclass(frozen=True, slots=True)
+class Digests:
+    """What S3 computes over an upload: its MD5 (the ETag) and the checksums to keep."""
+
+    md5: bytes
+    checksums: dict[str, str]
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.md5.hex()}"'
+
+
+def digests_of(data: bytes | memoryview, given: dict[str, str], algorithm: str | None) -> Digests:
+    return Digests(hashlib.md5(data).digest(), checksums_for(data, given, algorithm))
 
 
 def multipart_etag(part_etags: Iterable[str]) -> str:
@@ -73,8 +86,8 @@ def composite(algorithm: str, part_checksums: list[str]) -> str | None:
     return None if value is None else f"{value}-{len(part_checksums)}"
 
 
-def check_content_md5(data: bytes | memoryview, content_md5: str | None) -> None:
-    """S3's InvalidDigest / BadDigest for a Content-MD5 header."""
+def check_content_md5(actual: bytes, content_md5: str | None) -> None:
+    """S3's InvalidDigest / BadDigest for a Content-MD5 header (``actual``: the body's MD5)."""
     if content_md5 is None:
         return
     try:
@@ -87,7 +100,6 @@ def check_content_md5(data: bytes | memoryview, content_md5: str | None) -> None
             "The Content-MD5 you specified was invalid.",
             {"Content-MD5": content_md5},
         )
-    actual = hashlib.md5(data).digest()
     if actual != expected:
         raise s3_error(
             "BadDigest",

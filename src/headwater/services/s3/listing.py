@@ -162,6 +162,46 @@ class ListingOperations(ObjectOperations):
             result["EncodingType"] = params["EncodingType"]
         return result
 
+    @operation("ListObjectVersions")
+    def list_object_versions(self, params: Params, ctx: RequestContext) -> Result:
+        """Buckets keep one version per key (versioning is not served): each object is its
+        ``null`` version, the latest."""
+        bucket = str(params["Bucket"])
+        encode = _encoder(params.get("EncodingType"))
+        prefix = str(params.get("Prefix") or "")
+        delimiter = params.get("Delimiter") or None
+        limit = min(int(params.get("MaxKeys", MAX_KEYS)), MAX_KEYS)
+        marker = params.get("KeyMarker") or None
+        with self.store.db.transaction():
+            bucket_record = self._bucket(bucket)
+            page = self._page(bucket, prefix, delimiter, marker, limit)
+        versions = []
+        for obj in page.contents:
+            entry = self._entry(obj, encode, bucket_record.account, True)
+            entry["VersionId"] = "null"
+            entry["IsLatest"] = True
+            versions.append(entry)
+        result: Result = {
+            "IsTruncated": page.truncated,
+            "KeyMarker": encode(marker or ""),
+            "VersionIdMarker": params.get("VersionIdMarker") or "",
+            "Name": bucket,
+            "Prefix": encode(prefix),
+            "MaxKeys": limit,
+        }
+        if versions:
+            result["Versions"] = versions
+        if delimiter:
+            result["Delimiter"] = encode(delimiter)
+        if page.prefixes:
+            result["CommonPrefixes"] = [{"Prefix": encode(p)} for p in page.prefixes]
+        if page.truncated and page.last is not None:
+            result["NextKeyMarker"] = encode(page.last)
+            result["NextVersionIdMarker"] = "null"
+        if params.get("EncodingType"):
+            result["EncodingType"] = params["EncodingType"]
+        return result
+
     @staticmethod
     def _entry(obj: ObjectRecord, encode: Any, account: str, with_owner: Any) -> dict[str, Any]:
         entry: dict[str, Any] = {

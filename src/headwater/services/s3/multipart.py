@@ -9,13 +9,7 @@ from typing import Any
 from headwater.core.ids import new_uuid
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.s3.buckets import owner
-from headwater.services.s3.checksums import (
-    check_content_md5,
-    checksums_for,
-    composite,
-    etag_of,
-    multipart_etag,
-)
+from headwater.services.s3.checksums import composite, multipart_etag
 from headwater.services.s3.errors import invalid_argument, malformed_xml, no_such_upload, s3_error
 from headwater.services.s3.listing import ListingOperations
 from headwater.services.s3.objects import (
@@ -87,20 +81,17 @@ class MultipartOperations(ListingOperations):
                 str(number),
             )
         data = body_bytes(params.get("Body"))
-        check_content_md5(data, params.get("ContentMD5"))
         with self.store.db.transaction():
             upload = self._upload(params)
-        checksums = checksums_for(
-            data,
-            given_checksums(params),
-            params.get("ChecksumAlgorithm") or upload.checksum_algorithm,
+        blob_id, digests = self.write_blob(
+            data, params, params.get("ChecksumAlgorithm") or upload.checksum_algorithm
         )
-        blob_id = self.store.blobs.write(data)
+        checksums = digests.checksums
         part = PartRecord(
             upload.upload_id,
             number,
             len(data),
-            etag_of(data),
+            digests.etag,
             blob_id,
             self.env.clock.now(),
             checksums,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
@@ -13,9 +15,9 @@ from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.s3.buckets import BucketOperations
 from headwater.services.s3.checksums import (
     ALGORITHMS,
+    Digests,
     check_content_md5,
-    checksums_for,
-    etag_of,
+    digests_of,
 )
 from headwater.services.s3.errors import invalid_argument, no_such_key, s3_error
 from headwater.store.objects import ObjectRecord
@@ -31,6 +33,20 @@ STORED_HEADERS = (
     "StorageClass",
 )
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+#: Bodies at least this big are hashed on another thread while they are written.
+PARALLEL_DIGEST_BYTES = 1024 * 1024
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _digest_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="headwater-s3-digest")
+        return _pool
+
+
 MAX_TAGS = 10
 MAX_DELETE = 1000
 
@@ -172,6 +188,28 @@ def describe(obj: ObjectRecord) -> Result:
 class ObjectOperations(BucketOperations):
     """Objects: their bytes in blobs, their index rows in the store."""
 
+    def write_blob(self, data: bytes, params: Params, algorithm: str | None) -> tuple[str, Digests]:
+        """Store ``data`` as a blob and compute its MD5 and checksums, checking the ones the
+        client sent (the blob is removed if they do not match).
+
+        Hashing and writing a large body overlap, on two cores: hashlib and file writes
+        release the GIL, and an 8 MB body's MD5 costs about as much as writing it.
+        """
+        given = given_checksums(params)
+        if len(data) < PARALLEL_DIGEST_BYTES:
+            digests = digests_of(data, given, algorithm)
+            check_content_md5(digests.md5, params.get("ContentMD5"))
+            return self.store.blobs.write(data), digests
+        pending = _digest_pool().submit(digests_of, data, given, algorithm)
+        blob_id = self.store.blobs.write(data)
+        try:
+            digests = pending.result()
+            check_content_md5(digests.md5, params.get("ContentMD5"))
+        except BaseException:
+            self.store.blobs.delete(blob_id)
+            raise
+        return blob_id, digests
+
     def _store_object(
         self,
         bucket: str,
@@ -183,15 +221,13 @@ class ObjectOperations(BucketOperations):
     ) -> ObjectRecord:
         """Write the bytes, then swap the index row in one transaction (old blob removed
         after the commit); a missing bucket leaves nothing behind."""
-        check_content_md5(data, params.get("ContentMD5"))
-        checksums = checksums_for(data, given_checksums(params), params.get("ChecksumAlgorithm"))
         tags = parse_tagging(params.get("Tagging"))
-        blob_id = self.store.blobs.write(data)
+        blob_id, digests = self.write_blob(data, params, params.get("ChecksumAlgorithm"))
         record = ObjectRecord(
             bucket=bucket,
             key=key,
             size=len(data),
-            etag=etag_of(data),
+            etag=digests.etag,
             last_modified=self.env.clock.now(),
             blob_id=blob_id,
             content_type=content_type or str(params.get("ContentType") or "binary/octet-stream"),
@@ -202,7 +238,7 @@ class ObjectOperations(BucketOperations):
             },
             metadata={str(k).lower(): str(v) for k, v in (params.get("Metadata") or {}).items()},
             tags=tags,
-            checksums=checksums,
+            checksums=digests.checksums,
         )
         try:
             with self.store.db.transaction():

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -232,14 +231,24 @@ def parse_structure(message: str) -> dict[str, str]:
 # ---- what subscribers receive ----
 
 
+_second_text: tuple[int, str] = (-1, "")
+
+
 def iso_timestamp(epoch: float) -> str:
-    """``2025-11-25T16:34:01.000Z``, as SNS writes Timestamp."""
-    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """``2025-11-25T16:34:01.000Z``, as SNS writes Timestamp (the seconds part is formatted
+    once per second: a third of a publish's own CPU went to strftime)."""
+    global _second_text
+    second = int(epoch)
+    cached = _second_text
+    if cached[0] != second:
+        moment = dt.datetime.fromtimestamp(second, dt.UTC)
+        cached = _second_text = (second, moment.strftime("%Y-%m-%dT%H:%M:%S."))
+    return f"{cached[1]}{int((epoch - second) * 1000):03d}Z"
 
 
 def _signature(text: str) -> str:
-    digest = hmac.new(_SIGNING_KEY, text.encode(), hashlib.sha256).digest()
+    """A stable stand-in of an RSA signature's shape (344 base64 characters)."""
+    digest = hashlib.sha256(_SIGNING_KEY + text.encode()).digest()
     return base64.b64encode(digest * 8).decode()
 
 

@@ -137,7 +137,10 @@ class SubscriptionOperations(TopicOperations):
 
     @operation("ConfirmSubscription")
     def confirm_subscription(self, params: Params, ctx: RequestContext) -> Result:
-        topic_arn = self._topic_arn(params, ctx)
+        if ctx.access_key is None:  # the SubscribeURL link, unsigned: the topic's region
+            topic_arn = str(check_arn(params.get("TopicArn"), "TopicArn"))
+        else:
+            topic_arn = self._topic_arn(params, ctx)
         token = str(params.get("Token") or "")
         with self.store.db.transaction():
             if self.store.get_topic(topic_arn) is None:
