@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from headwater import Headwater, ManualClock
 from headwater.testing import wait_for_drain
+from tests.conformance.recorded_shapes import assert_matches, recorded
 
 HANDLER = """
 def handler(event, context):
@@ -216,3 +218,98 @@ def test_observability_off_records_nothing(tmp_path: Path) -> None:
         sent = sqs.send_message(QueueUrl=url, MessageBody="x")["MessageId"]
         assert hw.journey(sent) == []
         assert hw.client("cloudwatch").list_metrics()["Metrics"] == []
+
+
+def test_recorded_sqs_metrics(hw: Headwater, clock: ManualClock) -> None:
+    """AWS's recording of the SQS metrics a send, an empty receive, a receive and a delete make."""
+    sqs = hw.client("sqs")
+    url = sqs.create_queue(QueueName="recorded")["QueueUrl"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)  # empty
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+
+    def query(qid: str, name: str, stat: str) -> dict[str, Any]:
+        metric = {
+            "Namespace": "AWS/SQS",
+            "MetricName": name,
+            "Dimensions": [{"Name": "QueueName", "Value": "recorded"}],
+        }
+        return {"Id": qid, "MetricStat": {"Metric": metric, "Period": 3600, "Stat": stat}}
+
+    cw = hw.client("cloudwatch")
+    window = {"StartTime": _at(clock, -3600), "EndTime": _at(clock, 60)}
+    first = cw.get_metric_data(
+        MetricDataQueries=[
+            query("sent", "NumberOfMessagesSent", "Sum"),
+            query("sent_size", "SentMessageSize", "Sum"),
+            query("empty_receives", "NumberOfEmptyReceives", "Sum"),
+        ],
+        **window,
+    )
+    test = "test_aws_sqs_metrics_created"
+    assert_matches(first, recorded("cloudwatch", test, "get_metric_data"))
+    second = cw.get_metric_data(
+        MetricDataQueries=[
+            query("num_msg_received", "NumberOfMessagesReceived", "Sum"),
+            query("num_msg_deleted", "NumberOfMessagesDeleted", "Sum"),
+        ],
+        **window,
+    )
+    assert_matches(second, recorded("cloudwatch", test, "get_metric_data_2"))
+
+
+def test_recorded_alarm_on_messages_sent_notifies_sns(hw: Headwater, clock: ManualClock) -> None:
+    """AWS's recording of an alarm on NumberOfMessagesSent, and the message it published."""
+    sqs, sns, cw = hw.client("sqs"), hw.client("sns"), hw.client("cloudwatch")
+    topic = sns.create_topic(Name="alarms")["TopicArn"]
+    inbox = sqs.create_queue(QueueName="alarm-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
+    url = sqs.create_queue(QueueName="watched")["QueueUrl"]
+    cw.put_metric_alarm(
+        AlarmName="sent-alarm", AlarmDescription="test messages sent", Namespace="AWS/SQS",
+        MetricName="NumberOfMessagesSent", Dimensions=[{"Name": "QueueName", "Value": "watched"}],
+        Statistic="SampleCount", Period=60, EvaluationPeriods=1, Threshold=0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="missing",
+        AlarmActions=[topic],
+    )  # fmt: skip
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    clock.advance(60)  # the minute of the send is complete: the alarm evaluates it
+    test = "test_alarm_number_of_messages_sent"
+    described = cw.describe_alarms(AlarmNames=["sent-alarm"])
+    alarm = described["MetricAlarms"][0]
+    alarm["StateReasonData"] = json.loads(alarm["StateReasonData"])
+    alarm["StateReason"] = _mask_dates(alarm["StateReason"])
+    described.pop("LogAlarms", None)
+    assert_matches(described, recorded("cloudwatch", test, "NumberOfMessagesSent-describe"))
+    received = sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=0)["Messages"]
+    message = json.loads(json.loads(received[0]["Body"])["Message"])
+    message["NewStateReason"] = _mask_dates(message["NewStateReason"])
+    assert_matches(message, recorded("cloudwatch", test, "NumberOfMessagesSent-sqs-msg"))
+
+
+def _mask_dates(reason: str) -> str:
+    return re.sub(r"\(\d\d/\d\d/\d\d \d\d:\d\d:\d\d\)", "(MM/DD/YY HH:MM:SS)", reason)
+
+
+def test_dynamodb_request_metrics(hw: Headwater, clock: ManualClock) -> None:
+    ddb = hw.client("dynamodb")
+    ddb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for key in ("a", "b"):
+        ddb.put_item(TableName="orders", Item={"id": {"S": key}})
+    ddb.scan(TableName="orders")
+    scan = {"TableName": "orders", "Operation": "Scan"}
+    put = {"TableName": "orders", "Operation": "PutItem"}
+    assert metric_values(hw, clock, "AWS/DynamoDB", "ReturnedItemCount", scan, "Sum") == [2.0]
+    latency = metric_values(
+        hw, clock, "AWS/DynamoDB", "SuccessfulRequestLatency", put, "SampleCount"
+    )
+    assert latency == [2.0]

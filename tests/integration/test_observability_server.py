@@ -43,7 +43,7 @@ def app(server: ServerProcess) -> dict[str, str]:
 def headwater_cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
     command = "from headwater.cli.main import main; main()"
     return subprocess.run(
-        [sys.executable, "-c", command, *args, "--data-dir", str(server.data_dir)],
+        [sys.executable, "-c", command, *args],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
@@ -113,7 +113,7 @@ def test_dlq_alarm_goes_off_and_recovers_after_redrive(
     )
     wait_for(lambda: alarm_state(server) == "ALARM", what="the DLQ alarm")
 
-    trace = headwater_cli(server, "trace", poisoned)
+    trace = headwater_cli(server, "trace", poisoned, "--endpoint-url", server.endpoint)
     assert trace.returncode == 0, trace.stderr
     assert trace.stdout.count("received from orders") == 2
     assert f"error: ValueError: cannot digest {poisoned}" in trace.stdout
@@ -135,7 +135,9 @@ def test_dlq_alarm_goes_off_and_recovers_after_redrive(
         return False
 
     wait_for(digested, what="the redriven message's log line")
-    logs_cli = headwater_cli(server, "logs", "digest", "--region", "us-west-2")
+    logs_cli = headwater_cli(
+        server, "logs", "digest", "--region", "us-west-2", "--data-dir", str(server.data_dir)
+    )
     assert "handling poison" in logs_cli.stdout and "digested poison" in logs_cli.stdout
 
 

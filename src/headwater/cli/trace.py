@@ -1,22 +1,19 @@
 """``headwater trace ID``: what happened to one message or stream record.
 
-Reads the record journeys of a data directory (written by a running headwater every half
-second), with the log lines of each invocation from CloudWatch Logs.
+Asks the running server (``GET /_headwater/api/journey/<id>``), which keeps journeys in
+memory, for the steps and the log lines of each invocation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+import urllib.request
+from urllib.parse import quote
 
 import click
 import orjson
 
-from headwater.app import DEFAULT_DATA_DIR
-from headwater.services.logs.function_logs import LAMBDA_GROUP_PREFIX
-from headwater.services.logs.store import LogStore
-from headwater.store.database import DATABASE_FILE, SqliteDatabase
-from headwater.telemetry.journeys import JourneyStore, Step
+from headwater.telemetry.journeys import Step
 from headwater.telemetry.recorder import arn_parts
 
 
@@ -48,61 +45,37 @@ def describe(step: Step) -> str:
     return f"{step.kind} {where}"
 
 
-def invocation_lines(logs: LogStore, function_arn: str, request_id: str) -> list[str]:
-    region, account, name = arn_parts(function_arn)
-    group = logs.get_group(account, region, LAMBDA_GROUP_PREFIX + name)
-    if group is None:
-        return []
-    lines: list[str] = []
-    stream = None
-    after: tuple[int, int] | None = None
-    while True:
-        events = logs.events(group, after=after, limit=5000)
-        if not events:
-            return lines
-        for event in events:
-            after = (event.timestamp, event.seq)
-            if stream is None:
-                if event.message.startswith(f"START RequestId: {request_id}"):
-                    stream = event.stream_name
-                    lines.append(event.message.rstrip("\n"))
-                continue
-            if event.stream_name == stream:
-                lines.append(event.message.rstrip("\n"))
-                if event.message.startswith(f"REPORT RequestId: {request_id}"):
-                    return lines
-
-
 @click.command("trace")
 @click.argument("record_id")
 @click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Data directory of the headwater [default: ~/.headwater].",
+    "--endpoint-url",
+    default="http://127.0.0.1:4599",
+    show_default=True,
+    help="The headwater server that processed the record.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the steps as JSON.")
-def trace(record_id: str, data_dir: Path | None, as_json: bool) -> None:
-    """Show the journey of RECORD_ID (an SQS message id or a stream sequence number)."""
-    root = (data_dir or DEFAULT_DATA_DIR).expanduser()
-    if not (root / DATABASE_FILE).exists():
-        raise click.ClickException(f"no headwater data in {root}")
-    database = SqliteDatabase(root)
+def trace(record_id: str, endpoint_url: str, as_json: bool) -> None:
+    """Show the journey of RECORD_ID (an SQS message id or a stream sequence number).
+
+    Journeys are kept in the server's memory for ``journey_retention_seconds``.
+    """
+    url = f"{endpoint_url.rstrip('/')}/_headwater/api/journey/{quote(record_id, safe='')}"
     try:
-        steps = JourneyStore(database).journey(record_id)
-        if not steps:
-            raise click.ClickException(
-                f"nothing recorded for {record_id!r} (journeys are kept for a limited time)"
-            )
-        logs = LogStore(database)
-        if as_json:
-            click.echo(orjson.dumps([s.as_dict() for s in steps], option=orjson.OPT_INDENT_2))
-            return
-        for step in steps:
-            moment = dt.datetime.fromtimestamp(step.at, dt.UTC).strftime("%H:%M:%S.%f")[:-3]
-            click.echo(f"{moment}  {describe(step)}")
-            if step.kind == "invoked":
-                for line in invocation_lines(logs, step.place, step.detail.get("request_id", "")):
-                    click.echo(f"    | {line}")
-    finally:
-        database.close()
+        with urllib.request.urlopen(url, timeout=30) as response:
+            found = orjson.loads(response.read())
+    except OSError as error:
+        raise click.ClickException(f"cannot reach headwater at {endpoint_url}: {error}") from None
+    if not found:
+        raise click.ClickException(
+            f"nothing recorded for {record_id!r} (journeys are kept for a limited time)"
+        )
+    if as_json:
+        click.echo(orjson.dumps(found, option=orjson.OPT_INDENT_2))
+        return
+    for item in found:
+        detail = {k: v for k, v in item.items() if k not in ("at", "kind", "place", "lines")}
+        step = Step(record_id, item["at"], item["kind"], item["place"], detail)
+        moment = dt.datetime.fromtimestamp(step.at, dt.UTC).strftime("%H:%M:%S.%f")[:-3]
+        click.echo(f"{moment}  {describe(step)}")
+        for line in item.get("lines") or []:
+            click.echo(f"    | {line}")

@@ -85,6 +85,12 @@ class Telemetry:
     ) -> None:
         """A mapping invoked its function with a batch; ``outcome`` is the settle kind."""
 
+    # ---- DynamoDB ----
+    def dynamodb_request(
+        self, region: str, table: str, operation: str, latency_ms: float, returned: int | None
+    ) -> None:
+        """A successful request on a table (``returned``: Query/Scan item count)."""
+
     # ---- Kinesis ----
     def kinesis_put(self, stream_arn: str, records: Sequence[tuple[str, int]]) -> None:
         """Records (sequence number, data size) were written to a stream."""

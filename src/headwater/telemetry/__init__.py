@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.core.telemetry import NO_TELEMETRY, Telemetry
 from headwater.services.ticker import ClockTicker
 from headwater.telemetry.collector import SAMPLE_INTERVAL, Collector
-from headwater.telemetry.journeys import JourneyStore, Step
+from headwater.telemetry.journeys import JourneyLog, Step
 from headwater.telemetry.recorder import Recorder
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class Observability:
             store: MetricStore = service.metric_store
             return store
 
-        journeys = JourneyStore(env.database) if options.journeys else None
+        journeys = JourneyLog(options.journey_retention_seconds) if options.journeys else None
         recorder = Recorder(
             env,
             metric_store,

@@ -1,35 +1,22 @@
 """Record journeys: what happened to one message or stream record, in order.
 
-Each step is a row (record id, sequence, clock time, kind, where, detail JSON) written in
-batches by the recorder; rows older than the configured window are pruned, so the cost is
-bounded in time and space. ``headwater trace`` and the dashboard read them back by id.
+Steps are kept in memory, bounded in time (``journey_retention_seconds`` of clock time)
+and in number (``MAX_STEPS``, oldest dropped first): recording one costs an append, which
+keeps the mapping engine's throughput within a few percent of running without journeys
+(benchmarks/esm_sqs.py). Writing each step to the database cost 15-20 us, as much as the
+engine spends on a message. ``headwater trace`` asks the running server for them.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from headwater.store.database import Database
-
-_MIGRATIONS = [
-    """
-    CREATE TABLE journey_steps (
-        record_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        at REAL NOT NULL,
-        kind TEXT NOT NULL,
-        place TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        PRIMARY KEY (record_id, seq)
-    );
-    CREATE INDEX journey_steps_at ON journey_steps(at);
-    CREATE TABLE journey_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
-    """,
-]
+#: Most steps kept (about 200 bytes each).
+MAX_STEPS = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,65 +34,66 @@ class Step:
         return {"at": self.at, "kind": self.kind, "place": self.place, **self.detail}
 
 
-class JourneyStore:
-    """Journey steps in portable SQL; every method joins the caller's transaction."""
+#: A step as buffered: (record id, clock time, kind, place, detail or None).
+RawStep = tuple[str, float, str, str, Any]
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        db.migrate("journeys", _MIGRATIONS)
 
-    def add(self, steps: Sequence[Step]) -> None:
+class JourneyLog:
+    """Steps by record id, oldest first; thread-safe."""
+
+    def __init__(self, retention_seconds: float, max_steps: int = MAX_STEPS) -> None:
+        self.retention_seconds = retention_seconds
+        self.max_steps = max_steps
+        self._lock = threading.Lock()
+        self._by_record: dict[str, list[RawStep]] = {}
+        #: (clock time, record id) of every step, in arrival order, for pruning.
+        self._order: deque[tuple[float, str]] = deque()
+        self._recent: deque[RawStep] = deque(maxlen=500)
+
+    def add(self, steps: Sequence[RawStep]) -> None:
         if not steps:
             return
-        conn = self.db.conn
-        with self.db.transaction():
-            row = conn.execute(
-                "INSERT INTO journey_counters(name, value) VALUES ('steps', ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = journey_counters.value + ?"
-                " RETURNING value",
-                (len(steps), len(steps)),
-            ).fetchone()
-            first = int(row[0]) - len(steps) + 1
-            conn.executemany(
-                "INSERT INTO journey_steps(record_id, seq, at, kind, place, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (s.record_id, first + i, s.at, s.kind, s.place, orjson.dumps(s.detail).decode())
-                    for i, s in enumerate(steps)
-                ],
-            )
+        with self._lock:
+            by_record = self._by_record
+            order = self._order
+            for step in steps:
+                found = by_record.get(step[0])
+                if found is None:
+                    by_record[step[0]] = [step]
+                else:
+                    found.append(step)
+                order.append((step[1], step[0]))
+            self._recent.extend(s for s in steps if s[2] in ("dead-letter", "invoked", "redrive"))
+            self._prune_locked(steps[-1][1])
+
+    def _prune_locked(self, now: float) -> None:
+        cutoff = now - self.retention_seconds
+        order, by_record = self._order, self._by_record
+        while order and (order[0][0] < cutoff or len(order) > self.max_steps):
+            _, record_id = order.popleft()
+            steps = by_record.get(record_id)
+            if steps:
+                steps.pop(0)
+                if not steps:
+                    del by_record[record_id]
 
     def journey(self, record_id: str) -> list[Step]:
         """Every retained step of ``record_id``, oldest first."""
-        with self.db.transaction():
-            rows = self.db.conn.execute(
-                "SELECT at, kind, place, detail FROM journey_steps WHERE record_id = ?"
-                " ORDER BY seq",
-                (record_id,),
-            ).fetchall()
-        return [
-            Step(record_id, at, kind, place, orjson.loads(detail))
-            for at, kind, place, detail in rows
-        ]
+        with self._lock:
+            raw = list(self._by_record.get(record_id, ()))
+        return [_step(s) for s in raw]
 
     def recent(self, limit: int = 50, kinds: Sequence[str] | None = None) -> list[Step]:
         """The newest steps (of some kinds), newest first."""
-        sql = "SELECT record_id, at, kind, place, detail FROM journey_steps"
-        args: list[object] = []
-        if kinds:
-            sql += f" WHERE kind IN ({', '.join('?' * len(kinds))})"
-            args.extend(kinds)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(limit)
-        with self.db.transaction():
-            rows = self.db.conn.execute(sql, args).fetchall()
-        return [
-            Step(rid, at, kind, place, orjson.loads(detail))
-            for rid, at, kind, place, detail in rows
-        ]
+        with self._lock:
+            raw = list(self._recent)
+        found = [s for s in reversed(raw) if kinds is None or s[2] in kinds]
+        return [_step(s) for s in found[:limit]]
 
-    def prune(self, before: float) -> int:
-        """Forget steps older than clock time ``before``."""
-        with self.db.transaction():
-            cursor = self.db.conn.execute("DELETE FROM journey_steps WHERE at < ?", (before,))
-        return cursor.rowcount
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+def _step(raw: RawStep) -> Step:
+    record_id, at, kind, place, detail = raw
+    return Step(record_id, at, kind, place, dict(detail) if detail else {})

@@ -19,7 +19,7 @@ import orjson
 from headwater.core.telemetry import InvocationFacts, SentMessage, Telemetry
 from headwater.services.cloudwatch.aggregate import Aggregate
 from headwater.services.cloudwatch.metric_store import MetricId, MetricStore, bucket_start
-from headwater.telemetry.journeys import JourneyStore, Step
+from headwater.telemetry.journeys import JourneyLog, RawStep, Step
 
 if TYPE_CHECKING:
     from headwater.services.base import ServiceEnvironment
@@ -71,7 +71,7 @@ class Recorder(Telemetry):
         self,
         env: ServiceEnvironment,
         metric_store: Callable[[], MetricStore],
-        journey_store: JourneyStore | None,
+        journey_store: JourneyLog | None,
         *,
         metrics: bool = True,
         journey_seconds: float = 3600.0,
@@ -85,10 +85,9 @@ class Recorder(Telemetry):
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._metrics: dict[MetricKey, Aggregate] = {}
-        self._steps: list[tuple[str, float, str, str, Any]] = []
+        self._steps: list[RawStep] = []
         #: Cumulative counters since start, for Prometheus: (family, labels) -> value.
         self.counters: dict[tuple[str, Dims], float] = defaultdict(float)
-        self._last_prune = 0.0
 
     # ---- buffering ----
 
@@ -103,6 +102,18 @@ class Recorder(Telemetry):
             self._metrics[key] = Aggregate.of_value(value, count)
         else:
             found.add(value, count)
+
+    def _aggregate(self, metric: Metric, unit: str, now: float) -> Aggregate | None:
+        """The buffered aggregate of ``metric`` for ``now``'s bucket, if any (lock held)."""
+        region, account, namespace, name, dims = metric
+        key = (account, region, namespace, name, dims, unit, bucket_start(now, RESOLUTION))
+        return self._metrics.get(key)
+
+    def _start(self, metric: Metric, value: float, unit: str, now: float) -> Aggregate:
+        region, account, namespace, name, dims = metric
+        key = (account, region, namespace, name, dims, unit, bucket_start(now, RESOLUTION))
+        aggregate = self._metrics[key] = Aggregate.of_value(value)
+        return aggregate
 
     def _step(self, record_id: str, now: float, kind: str, place: str, detail: Any) -> None:
         self._steps.append((record_id, now, kind, place, detail))
@@ -124,16 +135,19 @@ class Recorder(Telemetry):
                     now=now,
                     count=len(messages),
                 )
+                size_metric = (region, account, "AWS/SQS", "SentMessageSize", dims)
+                sizes = self._aggregate(size_metric, "Bytes", now)
                 for message in messages:
-                    self._count(
-                        (region, account, "AWS/SQS", "SentMessageSize", dims),
-                        float(len(message.body.encode())),
-                        "Bytes",
-                        now=now,
-                    )
+                    body = message.body
+                    size = float(len(body) if body.isascii() else len(body.encode()))
+                    if sizes is None:
+                        sizes = self._start(size_metric, size, "Bytes", now)
+                    else:
+                        sizes.add(size)
             if self.journeys is not None:
+                steps = self._steps
                 for message in messages:
-                    self._step(message.message_id, now, "sent", queue_arn, None)
+                    steps.append((message.message_id, now, "sent", queue_arn, None))
 
     def sqs_received(self, queue_arn: str, message_ids: Sequence[str]) -> None:
         region, account, name = arn_parts(queue_arn)
@@ -156,8 +170,9 @@ class Recorder(Telemetry):
                     count=len(message_ids),
                 )
             if self.journeys is not None:
+                steps = self._steps
                 for message_id in message_ids:
-                    self._step(message_id, now, "received", queue_arn, None)
+                    steps.append((message_id, now, "received", queue_arn, None))
 
     def sqs_deleted(self, queue_arn: str, message_ids: Sequence[str]) -> None:
         if not message_ids:
@@ -175,8 +190,9 @@ class Recorder(Telemetry):
                     count=len(message_ids),
                 )
             if self.journeys is not None:
+                steps = self._steps
                 for message_id in message_ids:
-                    self._step(message_id, now, "deleted", queue_arn, None)
+                    steps.append((message_id, now, "deleted", queue_arn, None))
 
     def sqs_moved(
         self, source_arn: str, target_arn: str, message_ids: Sequence[str], reason: str
@@ -184,9 +200,10 @@ class Recorder(Telemetry):
         if self.journeys is None or not message_ids:
             return
         now = self.clock.now()
+        detail = {"to": target_arn}
         with self._lock:
             for message_id in message_ids:
-                self._step(message_id, now, reason, source_arn, {"to": target_arn})
+                self._steps.append((message_id, now, reason, source_arn, detail))
 
     def sqs_visibility(self, queue_arn: str, message_ids: Sequence[str], seconds: int) -> None:
         if self.journeys is None or not message_ids:
@@ -255,21 +272,39 @@ class Recorder(Telemetry):
         failed = set(failed_ids)
         errored = outcome not in ("success", "partial_failure")
         error = error_text(result.payload) if errored and result.payload else None
+        detail: dict[str, Any] = {
+            "mapping": mapping_uuid,
+            "function": function_arn,
+            "request_id": getattr(result, "request_id", ""),
+            "batch_size": len(record_ids),
+            "outcome": outcome,
+            "duration_ms": round(_duration(result), 2),
+        }
+        if error is not None:
+            detail["error"] = error
+        reported = {**detail, "reported_failed": True} if failed else detail
         with self._lock:
+            steps = self._steps
             for record_id in record_ids:
-                detail = {
-                    "mapping": mapping_uuid,
-                    "function": function_arn,
-                    "request_id": getattr(result, "request_id", ""),
-                    "batch_size": len(record_ids),
-                    "outcome": outcome,
-                    "duration_ms": round(_duration(result), 2),
-                }
-                if record_id in failed:
-                    detail["reported_failed"] = True
-                if error is not None:
-                    detail["error"] = error
-                self._step(record_id, now, "invoked", function_arn, detail)
+                shown = reported if record_id in failed else detail
+                steps.append((record_id, now, "invoked", function_arn, shown))
+
+    # ---- DynamoDB ----
+
+    def dynamodb_request(
+        self, region: str, table: str, operation: str, latency_ms: float, returned: int | None
+    ) -> None:
+        if not self.metrics_on:
+            return
+        dims = (("Operation", operation), ("TableName", table))
+        account = self.env.account
+        now = self.clock.now()
+        with self._lock:
+            self._count((region, account, "AWS/DynamoDB", "SuccessfulRequestLatency", dims),
+                        latency_ms, "Milliseconds", now=now)  # fmt: skip
+            if returned is not None:
+                self._count((region, account, "AWS/DynamoDB", "ReturnedItemCount", dims),
+                            float(returned), now=now)  # fmt: skip
 
     # ---- Kinesis ----
 
@@ -350,17 +385,8 @@ class Recorder(Telemetry):
                     for (account, region, ns, name, dims, unit, ts), aggregate in metrics.items()
                 ]
                 self._metric_store().put(items, now)
-            if self.journeys is not None:
-                if steps:
-                    self.journeys.add(
-                        [
-                            Step(rid, at, kind, place, detail or {})
-                            for rid, at, kind, place, detail in steps
-                        ]
-                    )
-                if now - self._last_prune >= min(60.0, self.journey_seconds / 10):
-                    self._last_prune = now
-                    self.journeys.prune(now - self.journey_seconds)
+            if self.journeys is not None and steps:
+                self.journeys.add(steps)
 
     def journey(self, record_id: str) -> list[Step]:
         """Every retained step of a message id or sequence number."""

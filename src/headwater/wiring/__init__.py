@@ -154,6 +154,7 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
                 backoff_max_seconds=options.esm_stream_retry_backoff_max,
                 filter_kind=filter_kind,
                 membership=membership,
+                telemetry=env.telemetry,
             )
             source = make_source(record.source_arn)
             return StreamPoller(record, source, invoker, env.clock, loop, host=host)

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from headwater.core.clock import Clock
 from headwater.core.filtering import RecordFilter
+from headwater.core.telemetry import Telemetry
 from headwater.esm.batching import PendingRecord
 from headwater.esm.pulse import Pulse
 from headwater.esm.records import build_payload
@@ -68,6 +69,8 @@ class ShardOwner(Protocol):
     #: Clock seconds between polls of an idle shard (AWS cadence), ``None``: wake on put.
     poll_interval: float | None
     stopping: bool
+    #: Where record journeys are reported.
+    telemetry: Telemetry
 
     def processing_result(self, result: str) -> None: ...
 
@@ -279,6 +282,7 @@ class ShardPoller:
         owner.metrics.add(PolledEventCount=len(records), FilteredOutEventCount=len(filtered))
         if filtered:
             self._settled_sequences(filtered)
+            owner.telemetry.esm_filtered(owner.uuid, filtered)
 
     def _dispatch(self, now: float) -> None:
         """Start a settle task for every free lane whose batch is ready."""
@@ -422,6 +426,11 @@ class _LaneHooks:
         finally:
             metrics.concurrency(-1)
         self._count(result, len(records))
+        failed = result.status != "ok" or bool(result.function_error)
+        owner.telemetry.esm_invoked(
+            owner.uuid, owner.settings.function_arn, [r.message_id for r in records], result,
+            outcome="function_error" if failed else "success",
+        )  # fmt: skip
         if windows is not None and result.status == "ok":
             result = windows.accept_response(result)
         return result

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from headwater.core.clock import Clock
 from headwater.core.filtering import RecordFilter
 from headwater.core.mapping_config import compile_record_filter
+from headwater.core.telemetry import NO_TELEMETRY, Telemetry
 from headwater.esm.leases import NodeMembership, ShardLeases
 from headwater.esm.metrics import MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
@@ -65,7 +66,9 @@ class StreamMappingHost:
         backoff_max_seconds: float = RETRY_BACKOFF_MAX_SECONDS,
         filter_kind: str = "kinesis",
         membership: NodeMembership | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
+        self.telemetry = telemetry
         self.checkpoints = checkpoints
         self.destinations = destinations
         self.function_role = function_role
@@ -98,6 +101,7 @@ class StreamPoller:
         self.clock = clock
         self.loop = loop
         self.host = host
+        self.telemetry = host.telemetry
         self.checkpoints = host.checkpoints
         self.poll_interval = host.poll_interval
         self.metrics = StreamMetrics()

@@ -86,6 +86,11 @@ class Dashboard:
                 name = path.removeprefix("fragments/")
                 rows = getattr(views, name if name != "records" else "recent_records")(self.hw)
                 return _html(f"{name}.html", rows=rows)
+            if path.startswith("api/journey/"):
+                record_id = unquote(path.removeprefix("api/journey/"))
+                steps = views.journey(self.hw, record_id)
+                hidden = ("when", "where")
+                return _json(200, [{k: v for k, v in s.items() if k not in hidden} for s in steps])
             if path.startswith("journey/"):
                 record_id = unquote(path.removeprefix("journey/"))
                 return _html(

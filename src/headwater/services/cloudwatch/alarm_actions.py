@@ -9,6 +9,7 @@ the alarm's history, as CloudWatch does.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,11 @@ def _iso(ts: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
+def _upper_snake(name: str) -> str:
+    """``SampleCount`` -> ``SAMPLE_COUNT`` (how notifications spell statistics)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+
+
 def sns_message(alarm: AlarmRecord, old_state: str, now: float) -> dict[str, Any]:
     """The JSON CloudWatch publishes to an SNS topic on a state change."""
     config, state = alarm.config, alarm.state
@@ -75,7 +81,9 @@ def sns_message(alarm: AlarmRecord, old_state: str, now: float) -> dict[str, Any
             "MetricName": config["MetricName"],
             "Namespace": config.get("Namespace"),
             "StatisticType": "Statistic" if config.get("Statistic") else "ExtendedStatistic",
-            "Statistic": str(config.get("Statistic") or config.get("ExtendedStatistic")).upper(),
+            "Statistic": _upper_snake(
+                str(config.get("Statistic") or config.get("ExtendedStatistic"))
+            ),
             "Unit": config.get("Unit"),
             "Dimensions": [
                 {"value": d["Value"], "name": d["Name"]} for d in config.get("Dimensions") or []

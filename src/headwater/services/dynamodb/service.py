@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from headwater.core.errors import AwsError, validation_error
@@ -65,6 +66,20 @@ class DynamoDBService(Service):
 
     def close(self) -> None:
         self.ttl.close()
+
+    def call(
+        self, operation_name: str, params: Params, ctx: RequestContext | None = None
+    ) -> Result:
+        """Run an operation; successful item operations are reported for AWS/DynamoDB."""
+        started = time.perf_counter()
+        result = super().call(operation_name, params, ctx)
+        if params.get("TableName"):
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            region = (ctx or self.env.default_context()).region
+            self.env.telemetry.dynamodb_request(
+                region, params["TableName"], operation_name, elapsed_ms, result.get("Count")
+            )
+        return result
 
     # ---- tables ----
 

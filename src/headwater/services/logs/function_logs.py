@@ -18,9 +18,14 @@ from typing import TYPE_CHECKING
 
 from headwater.runtime.logs import LogStore as FileLogStore
 from headwater.services.logs.store import LogGroup, LogStore
+from headwater.services.ticker import ClockTicker
 
 if TYPE_CHECKING:
     from headwater.services.base import ServiceEnvironment
+    from headwater.services.logs.service import LogsService
+
+#: Real seconds between writes of queued function log text.
+FLUSH_REAL_SECONDS = 0.25
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 
@@ -41,21 +46,87 @@ class FunctionLogs(FileLogStore):
 
     It takes the place of the runtime's file-per-function ``LogStore`` (hence the base
     class, whose interface the runtime is written against) without sharing its files.
+    ``append`` only queues the text (it runs on the engine's event loop); ``flush`` writes
+    the queue in one transaction, four times a second and before every read.
     """
 
-    def __init__(self, env: ServiceEnvironment, store: Callable[[], LogStore]) -> None:
+    def __init__(
+        self,
+        env: ServiceEnvironment,
+        store: Callable[[], LogStore],
+        on_first_use: Callable[[FunctionLogs], None] | None = None,
+    ) -> None:
         self.data_dir = env.data_dir
         self.env = env
-        self._store = store
+        self._resolve_store = store
+        self._store: LogStore | None = None
+        self._on_first_use = on_first_use
         self._lock = threading.Lock()
-        #: function key -> (group, current stream, bytes appended since the last trim)
-        self._current: dict[str, tuple[LogGroup, str, int]] = {}
+        self._flush_lock = threading.Lock()
+        #: function key -> (current stream, bytes appended since the last trim)
+        self._current: dict[str, tuple[str, int]] = {}
+        #: (function key, stream, timestamp ms, lines) waiting for ``flush``
+        self._pending: list[tuple[str, str, int, list[str]]] = []
+        self._ticker: ClockTicker | None = None
         self.retention_bytes = max(1024, env.options.function_log_retention_bytes)
         self.enabled = env.options.function_logs
 
-    def _group(self, function_key: str) -> LogGroup:
+    def _log_store(self) -> LogStore:
+        store = self._store
+        if store is None:
+            store = self._store = self._resolve_store()
+        return store
+
+    def append(self, function_key: str, text: str) -> None:
+        """Queue one invocation's log text (each line one event)."""
+        if not self.enabled or not text:
+            return
+        now = self.env.clock.now()
+        lines = text.splitlines(keepends=True)
+        with self._lock:
+            current = self._current.get(function_key)
+            if current is None or text.startswith("INIT_START"):
+                stream = stream_name(now)
+                self._current[function_key] = (stream, 0 if current is None else current[1])
+            else:
+                stream = current[0]
+            self._pending.append((function_key, stream, int(now * 1000), lines))
+            first = self._ticker is None
+            if first:
+                self._ticker = ClockTicker(
+                    self.env.clock, 0.0, lambda _now: self.flush(), name="function-logs",
+                    real_interval_max=FLUSH_REAL_SECONDS,
+                ).start()  # fmt: skip
+        if first and self._on_first_use is not None:
+            self._on_first_use(self)
+
+    def flush(self) -> None:
+        """Write the queued log text to the store."""
+        with self._flush_lock:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if not pending:
+                return
+            store = self._log_store()
+            by_stream: dict[tuple[str, str], list[tuple[int, str]]] = {}
+            for function_key, stream, stamp, lines in pending:
+                events = by_stream.setdefault((function_key, stream), [])
+                events.extend((stamp, line) for line in lines)
+            groups: dict[str, LogGroup] = {}
+            grown: dict[str, int] = {}
+            with store.db.transaction():
+                for (function_key, stream), events in by_stream.items():
+                    group = groups.get(function_key)
+                    if group is None:
+                        group = groups[function_key] = self._group(store, function_key)
+                    store.insert_stream(group, stream, events[0][0])
+                    size = store.append(group, stream, events, events[-1][0])
+                    grown[function_key] = grown.get(function_key, 0) + size
+            for function_key, size in grown.items():
+                self._trim_if_needed(store, groups[function_key], function_key, size)
+
+    def _group(self, store: LogStore, function_key: str) -> LogGroup:
         name, region = function_of(function_key, self.env.region)
-        store = self._store()
         group_name = LAMBDA_GROUP_PREFIX + name
         group = store.get_group(self.env.account, region, group_name)
         if group is None:
@@ -65,59 +136,53 @@ class FunctionLogs(FileLogStore):
             assert group is not None
         return group
 
-    def append(self, function_key: str, text: str) -> None:
-        """Store one invocation's log text (each line one event)."""
-        if not self.enabled or not text:
-            return
-        now = self.env.clock.now()
-        stamp = int(now * 1000)
-        lines = text.splitlines(keepends=True)
-        store = self._store()
+    def _trim_if_needed(self, store: LogStore, group: LogGroup, key: str, size: int) -> None:
         with self._lock:
-            current = self._current.get(function_key)
-            group = self._group(function_key)
-            if current is None or text.startswith("INIT_START") or current[0].key != group.key:
-                stream = stream_name(now)
-                since_trim = 0 if current is None else current[2]
-            else:
-                stream, since_trim = current[1], current[2]
-            with store.db.transaction():
-                store.insert_stream(group, stream, stamp)
-                size = store.append(group, stream, [(stamp, line) for line in lines], stamp)
+            stream, since_trim = self._current.get(key, ("", 0))
             since_trim += size
-            if since_trim > self.retention_bytes // 8:
-                fresh = store.get_group(group.account, group.region, group.name)
-                if fresh is not None:
-                    store.trim(fresh, self.retention_bytes)
-                since_trim = 0
-            self._current[function_key] = (group, stream, since_trim)
+            trim = since_trim > self.retention_bytes // 8
+            self._current[key] = (stream, 0 if trim else since_trim)
+        if trim:
+            fresh = store.get_group(group.account, group.region, group.name)
+            if fresh is not None:
+                store.trim(fresh, self.retention_bytes)
 
     def read(self, function_key: str) -> str:
         """Everything retained for a function, oldest first."""
+        self.flush()
         name, region = function_of(function_key, self.env.region)
-        return read_function_log(self._store(), self.env.account, region, name)
+        return read_function_log(self._log_store(), self.env.account, region, name)
 
     def delete(self, function_key: str) -> None:
         """Lambda keeps a deleted function's log group; only forget the current stream."""
+        self.flush()
         with self._lock:
             self._current.pop(function_key, None)
 
     def close(self) -> None:
+        ticker = self._ticker
+        if ticker is not None:
+            ticker.stop()
+        self.flush()
         with self._lock:
             self._current.clear()
 
 
 def function_logs_for(env: ServiceEnvironment) -> FunctionLogs:
-    """The function log sink of ``env``, writing through its CloudWatch Logs service."""
+    """The function log sink of ``env``, writing through its CloudWatch Logs service
+    (whose reads flush it first)."""
 
-    def store() -> LogStore:
+    def service() -> LogsService:
         from headwater.services.logs.service import LogsService
 
-        service = env.service("logs")
-        assert isinstance(service, LogsService)
-        return service.log_store
+        found = env.service("logs")
+        assert isinstance(found, LogsService)
+        return found
 
-    return FunctionLogs(env, store)
+    def register(sink: FunctionLogs) -> None:
+        service().add_read_hook(sink.flush)
+
+    return FunctionLogs(env, lambda: service().log_store, register)
 
 
 def read_function_log(store: LogStore, account: str, region: str, name: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from headwater.services.base import ServiceEnvironment
+from collections.abc import Callable
+
+from headwater.services.base import Params, RequestContext, Result, ServiceEnvironment
 from headwater.services.logs.event_operations import EventOperations
 from headwater.services.logs.store import LogStore
 from headwater.services.ticker import ClockTicker
@@ -19,9 +21,21 @@ class LogsService(EventOperations):
     def __init__(self, env: ServiceEnvironment) -> None:
         super().__init__(env)
         self.log_store = LogStore(env.database)
+        self._read_hooks: list[Callable[[], None]] = []
         self._sweeper = ClockTicker(
             env.clock, RETENTION_SWEEP_INTERVAL, self.expire, name="logs-retention"
         ).start()
+
+    def add_read_hook(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` before every operation (queued function logs flush through it)."""
+        self._read_hooks.append(hook)
+
+    def call(
+        self, operation_name: str, params: Params, ctx: RequestContext | None = None
+    ) -> Result:
+        for hook in self._read_hooks:
+            hook()
+        return super().call(operation_name, params, ctx)
 
     def expire(self, now: float | None = None) -> int:
         """Drop events older than their group's retention; returns how many."""
