@@ -74,21 +74,38 @@ def operation(name: str) -> Callable[[F], F]:
     return mark
 
 
+def _marked(klass: type) -> dict[str, str]:
+    """``@operation`` methods of ``klass`` and its bases: operation name -> method name."""
+    ops: dict[str, str] = {}
+    for base in reversed(klass.__mro__):
+        for attr, value in vars(base).items():
+            op = getattr(value, "__aws_operation__", None)
+            if op is not None:
+                ops[op] = attr
+    return ops
+
+
 class Service:
-    """Base class: collects ``@operation`` methods and dispatches ``call(op, params, ctx)``."""
+    """Base class: collects ``@operation`` methods and dispatches ``call(op, params, ctx)``.
+
+    A service is composed of owned parts rather than a stack of mixins: ``parts`` names the
+    attributes holding operation groups (objects whose ``@operation`` methods are the
+    service's operations, made in the service's ``__init__``); ``@operation`` methods of
+    the service class itself work too.
+    """
 
     #: botocore service name ("sqs", "lambda", "kinesis").
     service_name: ClassVar[str]
-    _operations: ClassVar[dict[str, str]]
+    #: Attribute name -> class of each operation group the service owns.
+    parts: ClassVar[dict[str, type]] = {}
+    #: Operation name -> (part attribute, or "" for the service itself; method name).
+    _operations: ClassVar[dict[str, tuple[str, str]]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        ops: dict[str, str] = {}
-        for klass in reversed(cls.__mro__):
-            for attr, value in vars(klass).items():
-                op = getattr(value, "__aws_operation__", None)
-                if op is not None:
-                    ops[op] = attr
+        ops = {op: ("", attr) for op, attr in _marked(cls).items()}
+        for part, part_class in cls.parts.items():
+            ops.update({op: (part, attr) for op, attr in _marked(part_class).items()})
         cls._operations = ops
 
     def __init__(self, env: ServiceEnvironment) -> None:
@@ -102,13 +119,15 @@ class Service:
         self, operation_name: str, params: Params, ctx: RequestContext | None = None
     ) -> Result:
         """Run one AWS operation with boto3-shaped ``params``; raises ``AwsError``."""
-        attr = self._operations.get(operation_name)
-        if attr is None:
+        found = self._operations.get(operation_name)
+        if found is None:
             raise AwsError(
                 "UnknownOperationException",
                 f"Operation {operation_name} is not supported by headwater's {self.service_name}",
             )
-        method: Callable[[Params, RequestContext], Result] = getattr(self, attr)
+        part, attr = found
+        owner = getattr(self, part) if part else self
+        method: Callable[[Params, RequestContext], Result] = getattr(owner, attr)
         return method(params, ctx or self.env.default_context())
 
     def close(self) -> None:

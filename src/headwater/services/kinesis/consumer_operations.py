@@ -22,19 +22,22 @@ MAX_CONSUMER_NAME = 128
 MAX_POLICY_BYTES = 20_480
 
 
-class ConsumerOperations(KinesisCore):
+class ConsumerOperations:
     """Register/Describe/List/DeregisterStreamConsumer, Put/Get/DeleteResourcePolicy."""
+
+    def __init__(self, core: KinesisCore) -> None:
+        self.core = core
 
     def _stream_of(self, arn_value: Any) -> StreamRef:
         region, account, name = stream_name_from_arn(arn_value)
         ref = StreamRef(region, account, name)
-        self.require_stream(ref)
+        self.core.require_stream(ref)
         return ref
 
     def _consumer(self, params: Params) -> ConsumerRow:
         consumer_arn = params.get("ConsumerARN")
         if consumer_arn is not None:
-            found = self.extras.consumer_by_arn(check_string(consumer_arn, "consumerARN"))
+            found = self.core.extras.consumer_by_arn(check_string(consumer_arn, "consumerARN"))
             if found is None:
                 raise AwsError("ResourceNotFoundException", f"Consumer {consumer_arn} not found.")
             return found
@@ -45,7 +48,7 @@ class ConsumerOperations(KinesisCore):
                 "Either ConsumerARN or both ConsumerName and StreamARN must be provided.",
             )
         ref = self._stream_of(params["StreamARN"])
-        for consumer in self.extras.consumers(ref.arn):
+        for consumer in self.core.extras.consumers(ref.arn):
             if consumer.name == name:
                 return consumer
         raise AwsError(
@@ -58,28 +61,28 @@ class ConsumerOperations(KinesisCore):
         name = check_string(
             params.get("ConsumerName"), "consumerName", min_len=1, max_len=MAX_CONSUMER_NAME
         )
-        with self.db.transaction():
+        with self.core.db.transaction():
             ref = self._stream_of(params.get("StreamARN"))
-            if any(c.name == name for c in self.extras.consumers(ref.arn)):
+            if any(c.name == name for c in self.core.extras.consumers(ref.arn)):
                 raise AwsError(
                     "ResourceInUseException",
                     f"Consumer {name} under stream {ref.name} already exists for account "
                     f"{ref.account}.",
                 )
-            now = float(int(self.env.clock.now()))
+            now = float(int(self.core.env.clock.now()))
             consumer = ConsumerRow(ref.arn, name, f"{ref.arn}/consumer/{name}:{int(now)}", now)
-            self.extras.add_consumer(consumer)
+            self.core.extras.add_consumer(consumer)
         return {"Consumer": {**_consumer_shape(consumer), "ConsumerStatus": "CREATING"}}
 
     @operation("DeregisterStreamConsumer")
     def deregister_stream_consumer(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            self.extras.delete_consumer(self._consumer(params))
+        with self.core.db.transaction():
+            self.core.extras.delete_consumer(self._consumer(params))
         return {}
 
     @operation("DescribeStreamConsumer")
     def describe_stream_consumer(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
+        with self.core.db.transaction():
             consumer = self._consumer(params)
         return {
             "ConsumerDescription": {**_consumer_shape(consumer), "StreamARN": consumer.stream_arn}
@@ -87,9 +90,9 @@ class ConsumerOperations(KinesisCore):
 
     @operation("ListStreamConsumers")
     def list_stream_consumers(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
+        with self.core.db.transaction():
             ref = self._stream_of(params.get("StreamARN"))
-            consumers = self.extras.consumers(ref.arn)
+            consumers = self.core.extras.consumers(ref.arn)
         return {"Consumers": [_consumer_shape(c) for c in consumers]}
 
     # -- resource policies --------------------------------------------------------------
@@ -105,7 +108,7 @@ class ConsumerOperations(KinesisCore):
                 "Member must satisfy regular expression pattern: arn:aws.*:kinesis:.*:\\d{12}:.+",
             )
         if "/consumer/" in arn.resource:
-            if self.extras.consumer_by_arn(text) is None:
+            if self.core.extras.consumer_by_arn(text) is None:
                 raise AwsError("ResourceNotFoundException", f"Consumer {text} not found.")
         else:
             self._stream_of(text)
@@ -122,21 +125,21 @@ class ConsumerOperations(KinesisCore):
             raise AwsError("InvalidArgumentException", "Policy is not valid JSON.") from None
         if not isinstance(parsed, dict):
             raise AwsError("InvalidArgumentException", "Policy is not valid JSON.")
-        with self.db.transaction():
-            self.extras.put_policy(self._policy_resource(params.get("ResourceARN")), policy)
+        with self.core.db.transaction():
+            self.core.extras.put_policy(self._policy_resource(params.get("ResourceARN")), policy)
         return {}
 
     @operation("GetResourcePolicy")
     def get_resource_policy(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            policy = self.extras.policy(self._policy_resource(params.get("ResourceARN")))
+        with self.core.db.transaction():
+            policy = self.core.extras.policy(self._policy_resource(params.get("ResourceARN")))
         return {"Policy": "{}" if policy is None else policy}
 
     @operation("DeleteResourcePolicy")
     def delete_resource_policy(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
+        with self.core.db.transaction():
             resource = self._policy_resource(params.get("ResourceARN"))
-            if not self.extras.delete_policy(resource):
+            if not self.core.extras.delete_policy(resource):
                 raise AwsError(
                     "ResourceNotFoundException", f"No resource policy found for {resource}."
                 )

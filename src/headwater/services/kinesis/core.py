@@ -10,7 +10,7 @@ from typing import Any
 from headwater.core.arn import kinesis_stream_arn
 from headwater.core.errors import AwsError
 from headwater.core.listeners import Listeners
-from headwater.services.base import RequestContext, Service, ServiceEnvironment
+from headwater.services.base import RequestContext, ServiceEnvironment
 from headwater.services.kinesis.sequence import ENDING_COUNTER, format_sequence, shard_prefix
 from headwater.services.kinesis.shards import HashRouter, shard_id, shard_index
 from headwater.services.kinesis.validation import (
@@ -78,13 +78,12 @@ def shard_shape(shard: ShardRow) -> dict[str, Any]:
     return shape
 
 
-class KinesisCore(Service):
-    """Storage, stream lookup, routing cache and put listeners."""
-
-    service_name = "kinesis"
+class KinesisCore:
+    """What every Kinesis operation group shares (owned by ``KinesisService``): storage,
+    stream lookup, the routing cache and put listeners."""
 
     def __init__(self, env: ServiceEnvironment) -> None:
-        super().__init__(env)
+        self.env = env
         self.db = env.database
         self.store = env.database.store(open_stream_store)
         #: Stream consumers and resource policies.
@@ -95,10 +94,6 @@ class KinesisCore(Service):
         #: Open-shard routing per stream, valid while the "kinesis" version holds.
         self._routing: dict[str, Routing] = {}
         self._routing_version = -1
-        #: shard key -> (second, records, bytes) written in that second (throughput limits).
-        self._throughput: dict[int, tuple[int, int, int]] = {}
-        #: shard key -> (second, GetRecords calls in that second).
-        self._reads: dict[int, tuple[int, int]] = {}
         self._listeners: Listeners[Callable[[str, str], None]] = Listeners()
         self._last_arrival = 0.0
         self._last_trim: dict[str, float] = {}

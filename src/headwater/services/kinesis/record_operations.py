@@ -63,8 +63,15 @@ def _explicit_hash(value: Any, member: str) -> int:
     return key
 
 
-class RecordOperations(KinesisCore):
+class RecordOperations:
     """Writes route by hash key into open shards; reads follow opaque iterators."""
+
+    def __init__(self, core: KinesisCore) -> None:
+        self.core = core
+        #: shard key -> (second, records, bytes) written in that second (throughput limits).
+        self._throughput: dict[int, tuple[int, int, int]] = {}
+        #: shard key -> (second, GetRecords calls in that second).
+        self._reads: dict[int, tuple[int, int]] = {}
 
     def _check_record(
         self, entry: Any, member: str, limit_bytes: int
@@ -107,7 +114,7 @@ class RecordOperations(KinesisCore):
 
     def _read_throttled(self, shard_key: int) -> bool:
         """Count a GetRecords call against the shard's 5 reads/s; True if over it."""
-        second = int(self.env.clock.now())
+        second = int(self.core.env.clock.now())
         window, calls = self._reads.get(shard_key, (second, 0))
         if window != second:
             window, calls = second, 0
@@ -118,12 +125,12 @@ class RecordOperations(KinesisCore):
 
     @operation("PutRecord")
     def put_record(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         floor_text = params.get("SequenceNumberForOrdering")
         if floor_text is not None:
             floor_text = check_sequence_number(floor_text, "sequenceNumberForOrdering")
-        with self.db.transaction():
-            routing = self.routing(ref)
+        with self.core.db.transaction():
+            routing = self.core.routing(ref)
             key, data, hash_key = self._check_record(
                 params, "", routing.stream.max_record_kib * 1024
             )
@@ -136,17 +143,21 @@ class RecordOperations(KinesisCore):
                 decoded = decode_sequence(floor_text)
                 if decoded is not None and floor_text.startswith(prefix):
                     floor = min(decoded.counter, MAX_COUNTER - 1)
-            now = self.arrival_time()
-            if self.enforce_throughput and self._throttled(shard_key, len(data) + len(key), now):
+            now = self.core.arrival_time()
+            if self.core.enforce_throughput and self._throttled(
+                shard_key, len(data) + len(key), now
+            ):
                 raise AwsError(
                     "ProvisionedThroughputExceededException",
                     f"Rate exceeded for shard {shard_id} in stream {ref.name} under account "
                     f"{ref.account}.",
                 )
-            (counter,) = self.store.append(ref.arn, [(shard_key, key, data)], now, floor)
-        self.trim_expired(routing.stream, now)
-        self.notify(ref.arn, (shard_id,))
-        self.env.telemetry.kinesis_put(ref.arn, [(format_sequence(prefix, counter), len(data))])
+            (counter,) = self.core.store.append(ref.arn, [(shard_key, key, data)], now, floor)
+        self.core.trim_expired(routing.stream, now)
+        self.core.notify(ref.arn, (shard_id,))
+        self.core.env.telemetry.kinesis_put(
+            ref.arn, [(format_sequence(prefix, counter), len(data))]
+        )
         return {
             "ShardId": shard_id,
             "SequenceNumber": format_sequence(prefix, counter),
@@ -205,18 +216,18 @@ class RecordOperations(KinesisCore):
                 f"1 validation error detected: Value '{entries!r:.64}' at 'records' failed to "
                 f"satisfy constraint: {constraint}",
             )
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         failed: dict[int, str] = {}
-        with self.db.transaction():
-            routing = self.routing(ref)
+        with self.core.db.transaction():
+            routing = self.core.routing(ref)
             rows = self._route_entries(routing, entries)
-            now = self.arrival_time()
-            if self.enforce_throughput:
+            now = self.core.arrival_time()
+            if self.core.enforce_throughput:
                 for i, (shard_key, key, data) in enumerate(rows):
                     if self._throttled(shard_key, len(data) + len(key), now):
                         failed[i] = routing.open_shards[shard_key][0]
             accepted = [row for i, row in enumerate(rows) if i not in failed] if failed else rows
-            counters = self.store.append(ref.arn, accepted, now) if accepted else []
+            counters = self.core.store.append(ref.arn, accepted, now) if accepted else []
         shards = routing.open_shards
         results: list[dict[str, str]] = []
         next_counter = iter(counters)
@@ -237,11 +248,11 @@ class RecordOperations(KinesisCore):
                         "ShardId": shard_id,
                     }
                 )
-        self.trim_expired(routing.stream, now)
-        self.notify(ref.arn, sorted({shards[row[0]][0] for row in accepted}))
+        self.core.trim_expired(routing.stream, now)
+        self.core.notify(ref.arn, sorted({shards[row[0]][0] for row in accepted}))
         if failed:
-            self.env.telemetry.kinesis_throttled(ref.arn, len(failed))
-        self.env.telemetry.kinesis_put(
+            self.core.env.telemetry.kinesis_throttled(ref.arn, len(failed))
+        self.core.env.telemetry.kinesis_put(
             ref.arn,
             [
                 (r["SequenceNumber"], len(row[2]))
@@ -284,7 +295,7 @@ class RecordOperations(KinesisCore):
 
     @operation("GetShardIterator")
     def get_shard_iterator(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         shard_text = check_shard_id(require(params, "ShardId", "shardId"))
         kind = require(params, "ShardIteratorType", "shardIteratorType")
         if kind not in ITERATOR_TYPES:
@@ -297,7 +308,7 @@ class RecordOperations(KinesisCore):
         sequence = params.get("StartingSequenceNumber")
         if sequence is not None:
             sequence = check_sequence_number(sequence, "startingSequenceNumber")
-        stream = self.require_stream(ref)
+        stream = self.core.require_stream(ref)
         index = hash_space.shard_index(shard_text)
         if index is None:
             raise AwsError(
@@ -305,14 +316,14 @@ class RecordOperations(KinesisCore):
                 f"Could not find shard {shard_text} in stream {ref.name} under account "
                 f"{ref.account}.",
             )
-        shard = self.find_shard(stream, hash_space.shard_id(index))
+        shard = self.core.find_shard(stream, hash_space.shard_id(index))
         if shard is None:
             raise self.shard_not_found(ref, hash_space.shard_id(index))
         after = self.iterator_position(
             ref, shard, kind, sequence=sequence, timestamp=params.get("Timestamp")
         )
         state = IteratorState(
-            ref.region, ref.account, ref.name, shard.shard_id, after, self.now_ms()
+            ref.region, ref.account, ref.name, shard.shard_id, after, self.core.now_ms()
         )
         return {"ShardIterator": encode_iterator(state)}
 
@@ -353,23 +364,23 @@ class RecordOperations(KinesisCore):
                 "Current request has no timestamp parameter."
             )
         moment = check_timestamp(timestamp, "timestamp")
-        now = self.env.clock.now()
+        now = self.core.env.clock.now()
         if moment > now:
             raise invalid_argument(
                 "The timestampInMillis parameter cannot be greater than the "
                 f"currentTimestampInMillis. timestampInMillis: {int(moment * 1000)}, "
                 f"currentTimestampInMillis: {int(now * 1000)}"
             )
-        first = self.store.first_counter_at(shard.key, moment)
+        first = self.core.store.first_counter_at(shard.key, moment)
         return shard.last_counter if first is None else first - 1
 
     def read_from(
         self, stream: StreamRow, shard: ShardRow, after: int, limit: int
     ) -> tuple[list[StoredRecord], int, bool, int]:
         """Read a batch: ``(records, new position, shard end reached, millis behind)``."""
-        now = self.env.clock.now()
-        records = self.store.read(
-            shard.key, after, limit, MAX_GET_RECORDS_BYTES, self.retention_cutoff(stream, now)
+        now = self.core.env.clock.now()
+        records = self.core.store.read(
+            shard.key, after, limit, MAX_GET_RECORDS_BYTES, self.core.retention_cutoff(stream, now)
         )
         position = records[-1].counter if records else after
         caught_up = position >= shard.last_counter or not records
@@ -392,20 +403,20 @@ class RecordOperations(KinesisCore):
             else check_int(limit, "limit", minimum=1, maximum=MAX_GET_RECORDS)
         )
         state = decode_iterator(text)
-        check_not_expired(state, self.now_ms())
+        check_not_expired(state, self.core.now_ms())
         ref = StreamRef(state.region, state.account, state.stream_name)
-        stream = self.store.get_stream(ref.arn)
-        shard = None if stream is None else self.find_shard(stream, state.shard_id)
+        stream = self.core.store.get_stream(ref.arn)
+        shard = None if stream is None else self.core.find_shard(stream, state.shard_id)
         if stream is None or shard is None:
             raise self.shard_not_found(ref, state.shard_id)
-        if self.enforce_throughput and self._read_throttled(shard.key):
+        if self.core.enforce_throughput and self._read_throttled(shard.key):
             raise AwsError(
                 "ProvisionedThroughputExceededException",
                 f"Rate exceeded for shard {shard.shard_id} in stream {ref.name} under account "
                 f"{ref.account}.",
             )
         records, position, end, behind = self.read_from(stream, shard, state.after_counter, limit)
-        self.env.telemetry.kinesis_read(ref.arn, len(records), float(behind))
+        self.core.env.telemetry.kinesis_read(ref.arn, len(records), float(behind))
         prefix = sequence_prefix(shard)
         result: dict[str, Any] = {
             "Records": [
@@ -424,14 +435,14 @@ class RecordOperations(KinesisCore):
         else:
             result["NextShardIterator"] = encode_iterator(
                 IteratorState(
-                    ref.region, ref.account, ref.name, shard.shard_id, position, self.now_ms()
+                    ref.region, ref.account, ref.name, shard.shard_id, position, self.core.now_ms()
                 )
             )
         return result
 
     def child_shards(self, stream: StreamRow, shard: ShardRow) -> list[dict[str, Any]]:
         children = []
-        for row in self.store.shards(stream.arn):
+        for row in self.core.store.shards(stream.arn):
             if shard.shard_id in (row.parent, row.adjacent_parent):
                 parents = [p for p in (row.parent, row.adjacent_parent) if p is not None]
                 children.append(

@@ -23,12 +23,15 @@ from headwater.services.kinesis.validation import (
 from headwater.store.streams import NewShard, ShardRow, StreamRow
 
 
-class ReshardOperations(KinesisCore):
+class ReshardOperations:
     """Resharding closes parents (they keep their records) and opens children at once."""
+
+    def __init__(self, core: KinesisCore) -> None:
+        self.core = core
 
     def _shard_or_404(self, ref: StreamRef, stream: StreamRow, text: str) -> ShardRow:
         index = shard_index(text)
-        found = None if index is None else self.find_shard(stream, shard_id(index))
+        found = None if index is None else self.core.find_shard(stream, shard_id(index))
         if found is None:
             raise AwsError(
                 "ResourceNotFoundException",
@@ -39,27 +42,27 @@ class ReshardOperations(KinesisCore):
     def _apply(self, ref: StreamRef, plan: ReshardPlan) -> None:
         opened = sum(1 for s in plan.create if not s.closed) - len(plan.close)
         if opened > 0:
-            self.check_shard_limit(ref.region, ref.account, opened)
-        self.store.reshard(
+            self.core.check_shard_limit(ref.region, ref.account, opened)
+        self.core.store.reshard(
             ref.arn,
             plan.close,
             [
                 NewShard(s.index, s.start, s.end, s.parent, s.adjacent_parent, s.closed)
                 for s in plan.create
             ],
-            self.env.clock.now(),
+            self.core.env.clock.now(),
         )
-        self.invalidate(ref.arn)
+        self.core.invalidate(ref.arn)
 
     @operation("SplitShard")
     def split_shard(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         target = check_shard_id(require(params, "ShardToSplit", "shardToSplit"), "shardToSplit")
         new_start = check_hash_key(
             require(params, "NewStartingHashKey", "newStartingHashKey"), "newStartingHashKey"
         )
-        with self.db.transaction():
-            stream = self.require_stream(ref)
+        with self.core.db.transaction():
+            stream = self.core.require_stream(ref)
             shard = self._shard_or_404(ref, stream, target)
             if shard.closed:
                 raise invalid_argument(
@@ -82,14 +85,14 @@ class ReshardOperations(KinesisCore):
 
     @operation("MergeShards")
     def merge_shards(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         first = check_shard_id(require(params, "ShardToMerge", "shardToMerge"), "shardToMerge")
         second = check_shard_id(
             require(params, "AdjacentShardToMerge", "adjacentShardToMerge"),
             "adjacentShardToMerge",
         )
-        with self.db.transaction():
-            stream = self.require_stream(ref)
+        with self.core.db.transaction():
+            stream = self.core.require_stream(ref)
             shards = [
                 self._shard_or_404(ref, stream, first),
                 self._shard_or_404(ref, stream, second),
@@ -120,7 +123,7 @@ class ReshardOperations(KinesisCore):
 
     @operation("UpdateShardCount")
     def update_shard_count(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         target = check_int(
             require(params, "TargetShardCount", "targetShardCount"),
             "targetShardCount",
@@ -134,14 +137,14 @@ class ReshardOperations(KinesisCore):
                 f"1 validation error detected: Value '{scaling}' at 'scalingType' failed to "
                 "satisfy constraint: Member must satisfy enum value set: [UNIFORM_SCALING]",
             )
-        with self.db.transaction():
-            stream = self.require_stream(ref)
+        with self.core.db.transaction():
+            stream = self.core.require_stream(ref)
             if stream.mode == "ON_DEMAND":
                 raise invalid_argument(
                     f"UpdateShardCount is not supported for stream {ref.name} under account "
                     f"{ref.account} in ON_DEMAND mode."
                 )
-            open_shards = [s for s in self.store.shards(ref.arn) if not s.closed]
+            open_shards = [s for s in self.core.store.shards(ref.arn) if not s.closed]
             current = len(open_shards)
             if target > current * 2:
                 raise AwsError(

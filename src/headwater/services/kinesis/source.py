@@ -49,17 +49,21 @@ def _ref(stream_arn: str) -> StreamRef:
     return StreamRef(arn.region, arn.account, arn.resource[len("stream/") :])
 
 
-class KinesisStreamSource(RecordOperations, KinesisCore):
-    """``StreamSource`` for Kinesis streams (methods of ``KinesisService``)."""
+class KinesisStreamSource:
+    """What stream mappings read (``KinesisMappingApi``), a part of ``KinesisService``."""
+
+    def __init__(self, core: KinesisCore, records: RecordOperations) -> None:
+        self.core = core
+        self.records = records
 
     def _stream_and_shard(
         self, stream_arn: str, shard_id: str
     ) -> tuple[StreamRef, StreamRow, ShardRow]:
         ref = _ref(stream_arn)
-        stream = self.require_stream(ref)
-        shard = self.find_shard(stream, shard_id)
+        stream = self.core.require_stream(ref)
+        shard = self.core.find_shard(stream, shard_id)
         if shard is None:
-            raise self.shard_not_found(ref, shard_id)
+            raise self.records.shard_not_found(ref, shard_id)
         return ref, stream, shard
 
     def stream_exists(self, stream_arn: str) -> bool:
@@ -68,13 +72,13 @@ class KinesisStreamSource(RecordOperations, KinesisCore):
             ref = _ref(stream_arn)
         except AwsError:
             return False
-        return self.store.get_stream(ref.arn) is not None
+        return self.core.store.get_stream(ref.arn) is not None
 
     def list_shards_for_mapping(self, stream_arn: str) -> list[ShardInfo]:
         """Listed shards in index order; parents only if still listed (expired ones are done)."""
         ref = _ref(stream_arn)
-        stream = self.require_stream(ref)
-        shards = self.visible_shards(stream, self.env.clock.now())
+        stream = self.core.require_stream(ref)
+        shards = self.core.visible_shards(stream, self.core.env.clock.now())
         listed = {s.shard_id for s in shards}
         return [
             ShardInfo(
@@ -105,15 +109,15 @@ class KinesisStreamSource(RecordOperations, KinesisCore):
             raise invalid_argument("limit must be at least 1")
         ref, stream, shard = self._stream_and_shard(stream_arn, shard_id)
         if after_sequence is not None:
-            after = self.sequence_counter(ref, shard, after_sequence, "GetRecords")
+            after = self.records.sequence_counter(ref, shard, after_sequence, "GetRecords")
         elif from_latest:
             after = shard.last_counter
         elif at_timestamp is not None:
-            first = self.store.first_counter_at(shard.key, at_timestamp)
+            first = self.core.store.first_counter_at(shard.key, at_timestamp)
             after = shard.last_counter if first is None else first - 1
         else:
             after = 0
-        records, _, end, _ = self.read_from(stream, shard, after, min(limit, 10_000))
+        records, _, end, _ = self.records.read_from(stream, shard, after, min(limit, 10_000))
         prefix = shard_prefix(shard.created, shard.index)
         return [
             StreamRecord(format_sequence(prefix, r.counter), r.partition_key, r.data, r.arrival)

@@ -66,8 +66,11 @@ def check_tags(tags: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in tags.items()}
 
 
-class StreamOperations(KinesisCore):
+class StreamOperations:
     """CreateStream, DeleteStream, Describe*, ListStreams, ListShards, retention, tags."""
+
+    def __init__(self, core: KinesisCore) -> None:
+        self.core = core
 
     @operation("CreateStream")
     def create_stream(self, params: Params, ctx: RequestContext) -> Result:
@@ -93,14 +96,14 @@ class StreamOperations(KinesisCore):
         )
         tags = check_tags(params["Tags"]) if params.get("Tags") is not None else {}
         ref = StreamRef(ctx.region, ctx.account, name)
-        now = self.env.clock.now()
-        with self.db.transaction():
-            if self.store.get_stream(ref.arn) is not None:
+        now = self.core.env.clock.now()
+        with self.core.db.transaction():
+            if self.core.store.get_stream(ref.arn) is not None:
                 raise AwsError(
                     "ResourceInUseException",
                     f"Stream {name} under account {ctx.account} already exists.",
                 )
-            self.check_shard_limit(ctx.region, ctx.account, shard_count)
+            self.core.check_shard_limit(ctx.region, ctx.account, shard_count)
             stream = StreamRow(
                 arn=ref.arn,
                 name=name,
@@ -117,22 +120,22 @@ class StreamOperations(KinesisCore):
                 NewShard(i, start, end)
                 for i, (start, end) in enumerate(uniform_ranges(shard_count))
             ]
-            self.store.create_stream(stream, shards)
-            self.invalidate(ref.arn)
+            self.core.store.create_stream(stream, shards)
+            self.core.invalidate(ref.arn)
         return {}
 
     @operation("DeleteStream")
     def delete_stream(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         if params.get("EnforceConsumerDeletion") not in (None, True, False):
             raise AwsError(
                 "SerializationException", "Expected a boolean for enforceConsumerDeletion"
             )
-        with self.db.transaction():
-            self.require_stream(ref)
-            self.store.delete_stream(ref.arn)
-            self.forget_stream_extras(ref.arn)
-            self.invalidate(ref.arn)
+        with self.core.db.transaction():
+            self.core.require_stream(ref)
+            self.core.store.delete_stream(ref.arn)
+            self.core.forget_stream_extras(ref.arn)
+            self.core.invalidate(ref.arn)
         return {}
 
     def _description_base(self, stream: StreamRow) -> dict[str, Any]:
@@ -145,15 +148,15 @@ class StreamOperations(KinesisCore):
 
     @operation("DescribeStream")
     def describe_stream(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         limit = params.get("Limit")
         limit = 100 if limit is None else check_int(limit, "limit", minimum=1, maximum=10000)
         limit = min(limit, 100)
         start_after = params.get("ExclusiveStartShardId")
         if start_after is not None:
             check_shard_id(start_after, "exclusiveStartShardId")
-        stream = self.require_stream(ref)
-        shards = self.visible_shards(stream, self.env.clock.now())
+        stream = self.core.require_stream(ref)
+        shards = self.core.visible_shards(stream, self.core.env.clock.now())
         if start_after is not None:
             shards = [s for s in shards if s.shard_id > start_after]
         page = shards[:limit]
@@ -172,9 +175,9 @@ class StreamOperations(KinesisCore):
 
     @operation("DescribeStreamSummary")
     def describe_stream_summary(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
-        stream = self.require_stream(ref)
-        open_count = sum(1 for s in self.store.shards(stream.arn) if not s.closed)
+        ref = self.core.stream_ref(params, ctx)
+        stream = self.core.require_stream(ref)
+        open_count = sum(1 for s in self.core.store.shards(stream.arn) if not s.closed)
         summary = self._description_base(stream)
         summary.update(
             {
@@ -200,7 +203,7 @@ class StreamOperations(KinesisCore):
         token = params.get("NextToken")
         if token is not None:
             start_after = _decode_token(check_string(token, "nextToken", min_len=1), "name")
-        streams = self.store.list_streams(ctx.region, ctx.account)
+        streams = self.core.store.list_streams(ctx.region, ctx.account)
         if start_after is not None:
             streams = [s for s in streams if s.name > start_after]
         page = streams[:limit]
@@ -232,7 +235,7 @@ class StreamOperations(KinesisCore):
             if max_results is None
             else check_int(max_results, "maxResults", minimum=1, maximum=10000)
         )
-        now = self.env.clock.now()
+        now = self.core.env.clock.now()
         start_after: str | None
         shard_filter: dict[str, Any] | None
         if token is not None:
@@ -252,15 +255,15 @@ class StreamOperations(KinesisCore):
         else:
             if params.get("StreamName") is None and params.get("StreamARN") is None:
                 raise invalid_argument("Either NextToken or StreamName should be provided.")
-            ref = self.stream_ref(params, ctx)
+            ref = self.core.stream_ref(params, ctx)
             start_after = params.get("ExclusiveStartShardId")
             if start_after is not None:
                 check_shard_id(start_after, "exclusiveStartShardId")
             shard_filter = params.get("ShardFilter")
             if shard_filter is not None:
                 shard_filter = _check_shard_filter(shard_filter)
-        stream = self.require_stream(ref)
-        shards = _apply_filter(self.visible_shards(stream, now), shard_filter, stream)
+        stream = self.core.require_stream(ref)
+        shards = _apply_filter(self.core.visible_shards(stream, now), shard_filter, stream)
         if start_after is not None:
             shards = [s for s in shards if s.shard_id > start_after]
         max_results = min(max_results, 1000)  # AWS returns at most 1,000 shards per call
@@ -278,15 +281,15 @@ class StreamOperations(KinesisCore):
         return result
 
     def _change_retention(self, params: Params, ctx: RequestContext, increase: bool) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         hours = check_int(
             require(params, "RetentionPeriodHours", "retentionPeriodHours"),
             "retentionPeriodHours",
             minimum=None,
             maximum=None,
         )
-        with self.db.transaction():
-            stream = self.require_stream(ref)
+        with self.core.db.transaction():
+            stream = self.core.require_stream(ref)
             if hours < MIN_RETENTION_HOURS:
                 raise invalid_argument(
                     f"Minimum allowed retention period is {MIN_RETENTION_HOURS} hours. Requested "
@@ -310,11 +313,11 @@ class StreamOperations(KinesisCore):
                     "Use IncreaseRetentionPeriod API."
                 )
             # Expired records stay gone when retention grows again: drop them now.
-            cutoff = self.env.clock.now() - min(hours, stream.retention_hours) * 3600.0
-            for shard in self.store.shards(ref.arn):
-                self.store.trim(shard.key, cutoff)
-            self.store.set_retention(ref.arn, hours)
-            self.invalidate(ref.arn)
+            cutoff = self.core.env.clock.now() - min(hours, stream.retention_hours) * 3600.0
+            for shard in self.core.store.shards(ref.arn):
+                self.core.store.trim(shard.key, cutoff)
+            self.core.store.set_retention(ref.arn, hours)
+            self.core.invalidate(ref.arn)
         return {}
 
     @operation("IncreaseStreamRetentionPeriod")
@@ -330,18 +333,18 @@ class StreamOperations(KinesisCore):
         region, account, name = stream_name_from_arn(require(params, "StreamARN", "streamARN"))
         mode = check_stream_mode(require(params, "StreamModeDetails", "streamModeDetails"))
         ref = StreamRef(region, account, name)
-        with self.db.transaction():
-            self.require_stream(ref)
-            self.store.set_mode(ref.arn, mode)
-            self.invalidate(ref.arn)
+        with self.core.db.transaction():
+            self.core.require_stream(ref)
+            self.core.store.set_mode(ref.arn, mode)
+            self.core.invalidate(ref.arn)
         return {}
 
     @operation("DescribeLimits")
     def describe_limits(self, params: Params, ctx: RequestContext) -> Result:
-        streams = self.store.list_streams(ctx.region, ctx.account)
+        streams = self.core.store.list_streams(ctx.region, ctx.account)
         return {
-            "ShardLimit": self.shard_limit,
-            "OpenShardCount": self.open_shard_total(ctx.region, ctx.account),
+            "ShardLimit": self.core.shard_limit,
+            "OpenShardCount": self.core.open_shard_total(ctx.region, ctx.account),
             "OnDemandStreamCount": sum(1 for s in streams if s.mode == "ON_DEMAND"),
             "OnDemandStreamCountLimit": 50,
         }
@@ -349,8 +352,8 @@ class StreamOperations(KinesisCore):
     # -- tags -------------------------------------------------------------------------------
 
     def _add_tags(self, ref: StreamRef, tags: dict[str, str]) -> None:
-        with self.db.transaction():
-            stream = self.require_stream(ref)
+        with self.core.db.transaction():
+            stream = self.core.require_stream(ref)
             merged = dict(stream.tags)
             merged.update(tags)
             if len(merged) > MAX_TAGS:
@@ -358,8 +361,8 @@ class StreamOperations(KinesisCore):
                     f"Failed to add tags to stream {ref.name} under account {ref.account} because "
                     f"a given stream cannot have more than {MAX_TAGS} tags associated with it."
                 )
-            self.store.set_tags(ref.arn, merged)
-            self.invalidate(ref.arn)
+            self.core.store.set_tags(ref.arn, merged)
+            self.core.invalidate(ref.arn)
 
     def _remove_tags(self, ref: StreamRef, keys: Any) -> None:
         if not isinstance(keys, list) or not 1 <= len(keys) <= 50:
@@ -370,33 +373,33 @@ class StreamOperations(KinesisCore):
             )
         for key in keys:
             check_string(key, "tagKeys.member", min_len=1, max_len=128)
-        with self.db.transaction():
-            stream = self.require_stream(ref)
+        with self.core.db.transaction():
+            stream = self.core.require_stream(ref)
             remaining = {k: v for k, v in stream.tags.items() if k not in set(keys)}
-            self.store.set_tags(ref.arn, remaining)
-            self.invalidate(ref.arn)
+            self.core.store.set_tags(ref.arn, remaining)
+            self.core.invalidate(ref.arn)
 
     @operation("AddTagsToStream")
     def add_tags_to_stream(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         self._add_tags(ref, check_tags(require(params, "Tags", "tags")))
         return {}
 
     @operation("RemoveTagsFromStream")
     def remove_tags_from_stream(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         self._remove_tags(ref, require(params, "TagKeys", "tagKeys"))
         return {}
 
     @operation("ListTagsForStream")
     def list_tags_for_stream(self, params: Params, ctx: RequestContext) -> Result:
-        ref = self.stream_ref(params, ctx)
+        ref = self.core.stream_ref(params, ctx)
         limit = params.get("Limit")
         limit = 50 if limit is None else check_int(limit, "limit", minimum=1, maximum=50)
         start = params.get("ExclusiveStartTagKey")
         if start is not None:
             check_string(start, "exclusiveStartTagKey", min_len=1, max_len=128)
-        stream = self.require_stream(ref)
+        stream = self.core.require_stream(ref)
         keys = sorted(k for k in stream.tags if start is None or k > start)
         return {
             "Tags": [{"Key": k, "Value": stream.tags[k]} for k in keys[:limit]],
@@ -423,7 +426,7 @@ class StreamOperations(KinesisCore):
     @operation("ListTagsForResource")
     def list_tags_for_resource(self, params: Params, ctx: RequestContext) -> Result:
         ref = self._resource_ref(params)
-        stream = self.require_stream(ref)
+        stream = self.core.require_stream(ref)
         return {"Tags": [{"Key": k, "Value": stream.tags[k]} for k in sorted(stream.tags)]}
 
 
