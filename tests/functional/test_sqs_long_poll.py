@@ -30,7 +30,7 @@ def receive_in_thread(sqs: Any, **params: Any) -> tuple[threading.Thread, dict[s
 
 def wait_blocked(hw: Headwater) -> None:
     deadline = time.monotonic() + 5
-    while hw.service("sqs")._waiters == 0:
+    while hw.service("sqs").access._waiters == 0:
         assert time.monotonic() < deadline, "receive never started waiting"
         time.sleep(0.005)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +9,6 @@ from headwater.services.sqs.queue_access import QueueAccess, ResolvedQueue
 from headwater.services.sqs.validation import decode_attributes, encode_receipt_handle
 from headwater.store.queues import NewMessage, StoredMessage
 
-#: Real seconds a long poll sleeps at most between re-checks (guards against lost wake-ups).
-MAX_REAL_WAIT = 1.0
 FIFO_SEQUENCE_BASE = 18_000_000_000_000_000_000
 
 
@@ -50,8 +47,12 @@ def user_attributes(message: StoredMessage) -> dict[str, dict[str, Any]]:
     return decode_attributes(message.message_attributes)
 
 
-class DeliveryMixin(QueueAccess):
-    """The receive path shared by ReceiveMessage and the ESM engine's API."""
+class ReceivePath:
+    """The receive path shared by ReceiveMessage, move tasks and the ESM engine's API
+    (a part of ``SqsService``)."""
+
+    def __init__(self, access: QueueAccess) -> None:
+        self.access = access
 
     def format_sequence(self, number: int) -> str:
         return str(FIFO_SEQUENCE_BASE + number)
@@ -71,14 +72,14 @@ class DeliveryMixin(QueueAccess):
         to ``moved_to`` so the caller can wake the DLQ's listeners after commit).
         """
         record, settings = queue.record, queue.settings
-        self.store.delete_sent_before(record, now - settings.retention_seconds)
+        self.access.store.delete_sent_before(record, now - settings.retention_seconds)
         redrive = settings.redrive
-        dlq = None if redrive is None else self.resolve_arn(redrive.dead_letter_target_arn)
+        dlq = None if redrive is None else self.access.resolve_arn(redrive.dead_letter_target_arn)
         visible_at = now + visibility_timeout
         max_receives = None if redrive is None or dlq is None else redrive.max_receive_count
         deliveries: list[Delivery] = []
         while len(deliveries) < max_messages:
-            received, dead = self.store.claim_receivable(
+            received, dead = self.access.store.claim_receivable(
                 record, now, max_messages - len(deliveries), visible_at, max_receives
             )
             for message in received:
@@ -91,11 +92,13 @@ class DeliveryMixin(QueueAccess):
             assert dlq is not None
             # Moved in this transaction, so the next claim looks past them.
             self.move_messages(queue, dlq, dead, now, source_arn=queue.arn)
-            self.env.telemetry.sqs_moved(
+            self.access.env.telemetry.sqs_moved(
                 queue.arn, dlq.arn, [m.message_id for m in dead], "dead-letter"
             )
             moved_to.add(dlq.arn)
-        self.env.telemetry.sqs_received(queue.arn, [d.message.message_id for d in deliveries])
+        self.access.env.telemetry.sqs_received(
+            queue.arn, [d.message.message_id for d in deliveries]
+        )
         return deliveries
 
     def move_messages(
@@ -114,7 +117,7 @@ class DeliveryMixin(QueueAccess):
         """
         sequences: list[int] = []
         if target.record.fifo:
-            sequences = self.store.next_sequence_numbers(target.record, len(messages))
+            sequences = self.access.store.next_sequence_numbers(target.record, len(messages))
         moved = [
             NewMessage(
                 message_id=m.message_id,
@@ -142,46 +145,5 @@ class DeliveryMixin(QueueAccess):
             )
             for i, m in enumerate(messages)
         ]
-        self.store.delete_messages(source.record, messages)
-        self.store.insert_messages(target.record, moved)
-
-    def receive_waiting(
-        self,
-        attempt: Callable[[], tuple[list[Delivery], float | None]],
-        wait_seconds: int,
-    ) -> list[Delivery]:
-        """Call ``attempt`` until it yields messages or ``wait_seconds`` of clock time pass.
-
-        ``attempt`` runs one receive transaction and returns the deliveries and the next
-        time a hidden message becomes visible. Between attempts the thread sleeps on a
-        condition woken by sends (``notify``) and by clock jumps (``ManualClock``).
-        """
-        deadline = self.clock.now() + wait_seconds
-        if wait_seconds <= 0:
-            return attempt()[0]
-        # Count ourselves as a waiter and subscribe before the first attempt, so a send or
-        # clock jump that lands between an attempt and the wait still bumps the generation.
-        with self._wake:
-            self._waiters += 1
-        unsubscribe = self.clock.subscribe(self.wake_waiters)
-        # Sends by other processes sharing the database wake us within the poll fallback.
-        unwatch = self.db.watch(lambda _resource: self.wake_waiters())
-        try:
-            while True:
-                with self._wake:
-                    generation = self._wake_generation
-                deliveries, next_visible = attempt()
-                now = self.clock.now()
-                if deliveries or now >= deadline:
-                    return deliveries
-                target = deadline if next_visible is None else min(deadline, next_visible)
-                delay = self.clock.real_delay(target - now)
-                timeout = MAX_REAL_WAIT if delay is None else min(delay, MAX_REAL_WAIT)
-                with self._wake:
-                    if self._wake_generation == generation:
-                        self._wake.wait(timeout)
-        finally:
-            unsubscribe()
-            unwatch()
-            with self._wake:
-                self._waiters -= 1
+        self.access.store.delete_messages(source.record, messages)
+        self.access.store.insert_messages(target.record, moved)

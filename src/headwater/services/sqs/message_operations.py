@@ -10,7 +10,7 @@ from headwater.core.ids import new_uuid
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.sqs.delivery import (
     Delivery,
-    DeliveryMixin,
+    ReceivePath,
     system_attributes,
     user_attributes,
 )
@@ -26,7 +26,7 @@ from headwater.services.sqs.message_digest import (
     md5_of_attributes,
     md5_of_body,
 )
-from headwater.services.sqs.queue_access import ResolvedQueue
+from headwater.services.sqs.queue_access import QueueAccess, ResolvedQueue
 from headwater.services.sqs.validation import (
     MAX_BATCH_BYTES,
     check_batch,
@@ -76,8 +76,12 @@ def _system_attributes_of(entry: Mapping[str, Any]) -> tuple[str | None, str | N
     return trace, digest
 
 
-class MessageOperations(DeliveryMixin):
+class MessageOperations:
     """SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch), ChangeMessageVisibility(Batch)."""
+
+    def __init__(self, access: QueueAccess, delivery: ReceivePath) -> None:
+        self.access = access
+        self.delivery = delivery
 
     # -- send -----------------------------------------------------------------------------
     def _validate_entry(
@@ -132,7 +136,7 @@ class MessageOperations(DeliveryMixin):
             normalized = normalized_attributes(raw_attributes)
             encoded = encode_attributes(normalized)
             attributes_md5 = md5_of_attributes(normalized)
-        now = self.now()
+        now = self.access.now()
         message = NewMessage(
             message_id=new_uuid(),
             body=body,
@@ -162,7 +166,7 @@ class MessageOperations(DeliveryMixin):
         duplicates of ids seen in the last 5 minutes (or earlier in this batch) and give
         every new message the next sequence number.
         """
-        now = self.now()
+        now = self.access.now()
         fifo = queue.settings.fifo
         per_group = queue.settings.dedup_per_group
         successful: list[dict[str, Any]] = []
@@ -206,10 +210,10 @@ class MessageOperations(DeliveryMixin):
         if fifo and candidates:
             # Sequence numbers first, so the dedup check-and-insert is one store call (a
             # duplicate leaves a gap in the numbers, which SQS allows: they only increase).
-            numbers = self.store.next_sequence_numbers(queue.record, len(candidates))
+            numbers = self.access.store.next_sequence_numbers(queue.record, len(candidates))
             for (_, message), number in zip(candidates, numbers, strict=True):
-                message.sequence_number = self.format_sequence(number)
-            remembered = self.store.claim_dedup(
+                message.sequence_number = self.delivery.format_sequence(number)
+            remembered = self.access.store.claim_dedup(
                 queue.record,
                 [
                     DedupEntry(
@@ -241,24 +245,24 @@ class MessageOperations(DeliveryMixin):
                 if message.sequence_number is not None:
                     result["SequenceNumber"] = message.sequence_number
         if accepted:
-            self.store.insert_messages(queue.record, accepted)
-            self.env.telemetry.sqs_sent(queue.arn, accepted)
+            self.access.store.insert_messages(queue.record, accepted)
+            self.access.env.telemetry.sqs_sent(queue.arn, accepted)
         return successful, failed, accepted
 
     @operation("SendMessage")
     def send_message(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             (result,), _, stored = self._send_entries(queue, [params], ctx, raise_errors=True)
         if stored:
-            self.notify((queue.arn,))
+            self.access.notify((queue.arn,))
         return result
 
     @operation("SendMessageBatch")
     def send_message_batch(self, params: Params, ctx: RequestContext) -> Result:
         entries: Sequence[Mapping[str, Any]] = params["Entries"]
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             check_batch(entries, "SendMessageBatchRequestEntry")
             if queue.settings.fifo:
                 _check_fifo_batch(entries, queue.settings.content_based_dedup)
@@ -274,7 +278,7 @@ class MessageOperations(DeliveryMixin):
                 )
             successful, failed, stored = self._send_entries(queue, entries, ctx, raise_errors=False)
         if stored:
-            self.notify((queue.arn,))
+            self.access.notify((queue.arn,))
         return _batch_result(successful, failed)
 
     # -- receive --------------------------------------------------------------------------
@@ -304,34 +308,36 @@ class MessageOperations(DeliveryMixin):
         attempt_id: str | None = params.get("ReceiveRequestAttemptId")
         check_fifo_id(attempt_id, "ReceiveRequestAttemptId")
         url = params["QueueUrl"]
-        with self.db.transaction():
-            queue = self.resolve_url(url, ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(url, ctx)
         if wait is None:
             wait = queue.settings.wait_seconds
 
         def attempt() -> tuple[list[Delivery], float | None]:
             moved_to: set[str] = set()
-            with self.db.transaction():
-                current = self.resolve_url(url, ctx)
+            with self.access.db.transaction():
+                current = self.access.resolve_url(url, ctx)
                 timeout = current.settings.visibility_timeout if visibility is None else visibility
-                now = self.now()
+                now = self.access.now()
                 replay_key = None
                 if attempt_id is not None and current.record.fifo:
                     replay_key = (current.record.queue_id, attempt_id)
                     replayed = self._replay_receive(current, replay_key, now, timeout)
                     if replayed is not None:
                         return replayed, None
-                deliveries = self.receive_now(current, now, max_messages or 1, timeout, moved_to)
+                deliveries = self.delivery.receive_now(
+                    current, now, max_messages or 1, timeout, moved_to
+                )
                 if replay_key is not None and deliveries:
                     self._remember_receive(replay_key, deliveries, now)
                 next_visible = (
-                    None if deliveries else self.store.next_visible_at(current.record, now)
+                    None if deliveries else self.access.store.next_visible_at(current.record, now)
                 )
             if moved_to:
-                self.notify(moved_to)
+                self.access.notify(moved_to)
             return deliveries, next_visible
 
-        deliveries = self.receive_waiting(attempt, wait)
+        deliveries = self.access.receive_waiting(attempt, wait)
         if not deliveries:
             return {}
         system_names = set(params.get("MessageSystemAttributeNames") or ())
@@ -346,13 +352,13 @@ class MessageOperations(DeliveryMixin):
 
         Only while none of them was deleted or received again; their visibility restarts.
         """
-        remembered = self.receive_attempts.get(key)
+        remembered = self.access.receive_attempts.get(key)
         if remembered is None or remembered[0] <= now:
             return None
         deliveries: list[Delivery] = []
         for handle in remembered[1]:
             _, row_id, generation, message_id = decode_receipt_handle(handle)
-            message = self.store.get_message(queue.record, row_id)
+            message = self.access.store.get_message(queue.record, row_id)
             if message is None or message.receive_count != generation:
                 return None
             if message.message_id != message_id:
@@ -361,16 +367,18 @@ class MessageOperations(DeliveryMixin):
         for delivery in deliveries:
             message = delivery.message
             message.visible_at = now + timeout
-            self.store.set_visible_at(queue.record, message.row_id, message.group_id, now + timeout)
+            self.access.store.set_visible_at(
+                queue.record, message.row_id, message.group_id, now + timeout
+            )
         return deliveries
 
     def _remember_receive(
         self, key: tuple[int, str], deliveries: list[Delivery], now: float
     ) -> None:
-        if len(self.receive_attempts) >= MAX_REMEMBERED_ATTEMPTS:
-            for stale in [k for k, v in self.receive_attempts.items() if v[0] <= now]:
-                del self.receive_attempts[stale]
-        self.receive_attempts[key] = (
+        if len(self.access.receive_attempts) >= MAX_REMEMBERED_ATTEMPTS:
+            for stale in [k for k, v in self.access.receive_attempts.items() if v[0] <= now]:
+                del self.access.receive_attempts[stale]
+        self.access.receive_attempts[key] = (
             now + RECEIVE_ATTEMPT_SECONDS,
             [d.receipt_handle for d in deliveries],
         )
@@ -381,7 +389,7 @@ class MessageOperations(DeliveryMixin):
         queue_id, row_id, generation, message_id = decode_receipt_handle(handle)
         if queue_id != queue.record.queue_id:
             raise receipt_handle_invalid(handle)
-        message = self.store.get_message(queue.record, row_id)
+        message = self.access.store.get_message(queue.record, row_id)
         if message is None or message.receive_count != generation:
             return None
         if message.message_id != message_id:
@@ -405,7 +413,7 @@ class MessageOperations(DeliveryMixin):
         """
         key = self._receipt_key(queue, handle)
         if queue.record.fifo:
-            message = self.store.get_message(queue.record, key[0])
+            message = self.access.store.get_message(queue.record, key[0])
             if (
                 message is not None
                 and message.message_id == key[2]
@@ -416,27 +424,27 @@ class MessageOperations(DeliveryMixin):
 
     @operation("DeleteMessage")
     def delete_message(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
-            key = self._deletable_key(queue, params["ReceiptHandle"], self.now())
-            self.store.delete_received(queue.record, [key])
-        self.env.telemetry.sqs_deleted(queue.arn, [key[2]])
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
+            key = self._deletable_key(queue, params["ReceiptHandle"], self.access.now())
+            self.access.store.delete_received(queue.record, [key])
+        self.access.env.telemetry.sqs_deleted(queue.arn, [key[2]])
         return {}
 
     @operation("DeleteMessageBatch")
     def delete_message_batch(self, params: Params, ctx: RequestContext) -> Result:
         entries: Sequence[Mapping[str, Any]] = params["Entries"]
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             check_batch(entries, "DeleteMessageBatchRequestEntry")
             keys: list[tuple[int, int, str]] = []
-            now = self.now()
+            now = self.access.now()
             result = _each_entry(
                 entries,
                 lambda entry: keys.append(self._deletable_key(queue, entry["ReceiptHandle"], now)),
             )
-            self.store.delete_received(queue.record, keys)
-        self.env.telemetry.sqs_deleted(queue.arn, [key[2] for key in keys])
+            self.access.store.delete_received(queue.record, keys)
+        self.access.env.telemetry.sqs_deleted(queue.arn, [key[2] for key in keys])
         return result
 
     # -- visibility -----------------------------------------------------------------------
@@ -458,26 +466,28 @@ class MessageOperations(DeliveryMixin):
         received_at = now if message.received_at is None else message.received_at
         if now + seconds - received_at > MAX_VISIBILITY_TIMEOUT:
             raise invalid_value(seconds, "VisibilityTimeout", _BEYOND_VISIBILITY_LIMIT)
-        self.store.set_visible_at(queue.record, message.row_id, message.group_id, now + seconds)
-        self.env.telemetry.sqs_visibility(queue.arn, [message.message_id], seconds)
+        self.access.store.set_visible_at(
+            queue.record, message.row_id, message.group_id, now + seconds
+        )
+        self.access.env.telemetry.sqs_visibility(queue.arn, [message.message_id], seconds)
 
     @operation("ChangeMessageVisibility")
     def change_message_visibility(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             self._change_visibility(
-                queue, params["ReceiptHandle"], params["VisibilityTimeout"], self.now()
+                queue, params["ReceiptHandle"], params["VisibilityTimeout"], self.access.now()
             )
-        self.notify((queue.arn,))
+        self.access.notify((queue.arn,))
         return {}
 
     @operation("ChangeMessageVisibilityBatch")
     def change_message_visibility_batch(self, params: Params, ctx: RequestContext) -> Result:
         entries: Sequence[Mapping[str, Any]] = params["Entries"]
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
-            now = self.now()
+            now = self.access.now()
             result = _each_entry(
                 entries,
                 lambda entry: self._change_visibility(
@@ -485,7 +495,7 @@ class MessageOperations(DeliveryMixin):
                 ),
             )
         if result.get("Successful"):
-            self.notify((queue.arn,))
+            self.access.notify((queue.arn,))
         return result
 
 

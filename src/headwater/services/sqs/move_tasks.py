@@ -16,11 +16,11 @@ from typing import Any
 
 from headwater.core.arn import Arn
 from headwater.core.ids import new_uuid
-from headwater.services.base import Params, RequestContext, Result, ServiceEnvironment, operation
+from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.sqs.attributes import settings_of
-from headwater.services.sqs.delivery import DeliveryMixin
+from headwater.services.sqs.delivery import ReceivePath
 from headwater.services.sqs.errors import invalid_parameter, invalid_value, sqs_error
-from headwater.services.sqs.queue_access import ResolvedQueue
+from headwater.services.sqs.queue_access import QueueAccess, ResolvedQueue
 from headwater.store.queues import MoveTaskRecord, StoredMessage
 
 RUNNING = "RUNNING"
@@ -45,11 +45,12 @@ def _not_found(parameter: str) -> Exception:
     )
 
 
-class MoveTaskOperations(DeliveryMixin):
+class MoveTaskOperations:
     """Redrive a dead-letter queue back to its sources or to another queue."""
 
-    def __init__(self, env: ServiceEnvironment) -> None:
-        super().__init__(env)
+    def __init__(self, access: QueueAccess, delivery: ReceivePath) -> None:
+        self.access = access
+        self.delivery = delivery
         self._tasks_running = bool(self._running_tasks())
         self._clock_unsubscribe: Callable[[], None] | None = None
         self._pump_thread: threading.Thread | None = None
@@ -58,14 +59,14 @@ class MoveTaskOperations(DeliveryMixin):
             self._watch_tasks()
 
     def _running_tasks(self) -> list[MoveTaskRecord]:
-        with self.db.transaction():
-            return [t for t in self.store.move_tasks() if t.status == RUNNING]
+        with self.access.db.transaction():
+            return [t for t in self.access.store.move_tasks() if t.status == RUNNING]
 
     def _watch_tasks(self) -> None:
         """Arrange for running tasks to progress as clock time passes."""
-        if self.clock.real_delay(1.0) is None:
+        if self.access.clock.real_delay(1.0) is None:
             if self._clock_unsubscribe is None:
-                self._clock_unsubscribe = self.clock.subscribe(self.progress_move_tasks)
+                self._clock_unsubscribe = self.access.clock.subscribe(self.progress_move_tasks)
             return
         if self._pump_thread is None or not self._pump_thread.is_alive():
             self._pump_thread = threading.Thread(
@@ -82,28 +83,27 @@ class MoveTaskOperations(DeliveryMixin):
 
     def close(self) -> None:
         self._closing.set()
-        self.wake_waiters()  # long polls re-check promptly instead of sleeping on
+        self.access.wake_waiters()  # long polls re-check promptly instead of sleeping on
         if self._clock_unsubscribe is not None:
             self._clock_unsubscribe()
             self._clock_unsubscribe = None
-        super().close()
 
     def progress_move_tasks(self) -> None:
         """Advance every running task as far as its rate budget allows."""
         if not self._tasks_running:
             return
         woken: set[str] = set()
-        with self.db.transaction():
-            running = [t for t in self.store.move_tasks() if t.status == RUNNING]
+        with self.access.db.transaction():
+            running = [t for t in self.access.store.move_tasks() if t.status == RUNNING]
             for task in running:
                 self._step(task, woken)
             self._tasks_running = any(t.status == RUNNING for t in running)
         if woken:
-            self.notify(woken)
+            self.access.notify(woken)
 
     def _step(self, task: MoveTaskRecord, woken: set[str]) -> None:
-        now = self.now()
-        source = self.resolve_arn(task.source_arn)
+        now = self.access.now()
+        source = self.access.resolve_arn(task.source_arn)
         if source is None:
             self._finish(task, FAILED, "AWS.SimpleQueueService.NonExistentQueue")
             return
@@ -116,33 +116,33 @@ class MoveTaskOperations(DeliveryMixin):
                 self._finish(task, COMPLETED, None)
                 return
             if remaining <= 0:
-                self.store.save_move_task(task)
+                self.access.store.save_move_task(task)
                 return
-            batch = self.store.receivable(source.record, now, min(remaining, UNLIMITED_STEP))
+            batch = self.access.store.receivable(source.record, now, min(remaining, UNLIMITED_STEP))
             if not batch:
                 self._finish(task, COMPLETED, None)
                 return
             by_target: dict[str, tuple[ResolvedQueue, list[StoredMessage]]] = {}
             for message in batch:
                 target_arn = task.destination_arn or message.dead_letter_source_arn
-                target = None if target_arn is None else self.resolve_arn(target_arn)
+                target = None if target_arn is None else self.access.resolve_arn(target_arn)
                 if target is None:
                     self._finish(task, FAILED, "AWS.SimpleQueueService.NonExistentQueue")
                     break
                 by_target.setdefault(target.arn, (target, []))[1].append(message)
             for target, messages in by_target.values():
-                self.move_messages(source, target, messages, now, source_arn=None)
-                self.env.telemetry.sqs_moved(
+                self.delivery.move_messages(source, target, messages, now, source_arn=None)
+                self.access.env.telemetry.sqs_moved(
                     source.arn, target.arn, [m.message_id for m in messages], "redrive"
                 )
                 task.moved += len(messages)
                 woken.add(target.arn)
-            self.store.save_move_task(task)
+            self.access.store.save_move_task(task)
 
     def _finish(self, task: MoveTaskRecord, status: str, reason: str | None) -> None:
         task.status = status
         task.failure_reason = reason
-        self.store.save_move_task(task)
+        self.access.store.save_move_task(task)
 
     @operation("StartMessageMoveTask")
     def start_message_move_task(self, params: Params, ctx: RequestContext) -> Result:
@@ -158,26 +158,26 @@ class MoveTaskOperations(DeliveryMixin):
                 "You must use this format to specify the SourceArn: "
                 "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"
             )
-        with self.db.transaction():
-            source = self.resolve_arn(source_arn)
+        with self.access.db.transaction():
+            source = self.access.resolve_arn(source_arn)
             if source is None:
                 raise _not_found("SourceArn")
             is_dead_letter_queue = any(
                 (policy := settings_of(q.attributes, q.fifo).redrive) is not None
                 and policy.dead_letter_target_arn == source.arn
-                for q in self.store.all_queues()
+                for q in self.access.store.all_queues()
             )
             if not is_dead_letter_queue:
                 raise invalid_parameter("Source queue must be configured as a Dead Letter Queue.")
-            if destination_arn is not None and self.resolve_arn(destination_arn) is None:
+            if destination_arn is not None and self.access.resolve_arn(destination_arn) is None:
                 raise _not_found("DestinationArn")
-            if any(t.status == RUNNING for t in self.store.move_tasks(source.arn)):
+            if any(t.status == RUNNING for t in self.access.store.move_tasks(source.arn)):
                 raise invalid_parameter(
                     "There is already a task running. Only one active task is allowed for a "
                     "source queue arn at a given time."
                 )
-            now = self.now()
-            counts = self.store.counts(source.record, now)
+            now = self.access.now()
+            counts = self.access.store.counts(source.record, now)
             task = MoveTaskRecord(
                 task_handle=_task_handle(new_uuid(), source.arn),
                 source_arn=source.arn,
@@ -189,7 +189,7 @@ class MoveTaskOperations(DeliveryMixin):
                 started_at=now,
                 progressed_at=now,
             )
-            self.store.save_move_task(task)
+            self.access.store.save_move_task(task)
             self._tasks_running = True
         self._watch_tasks()
         self.progress_move_tasks()
@@ -201,11 +201,11 @@ class MoveTaskOperations(DeliveryMixin):
         if max_results is not None and not 1 <= int(max_results) <= 10:
             raise invalid_value(max_results, "MaxResults", "Must be between 1 and 10.")
         self.progress_move_tasks()
-        with self.db.transaction():
-            source = self.resolve_arn(params["SourceArn"])
+        with self.access.db.transaction():
+            source = self.access.resolve_arn(params["SourceArn"])
             if source is None:
                 raise _not_found("SourceArn")
-            tasks = self.store.move_tasks(source.arn)
+            tasks = self.access.store.move_tasks(source.arn)
         limit = 1 if max_results is None else int(max_results)
         return {"Results": [_describe(t) for t in tasks[:limit]]}
 
@@ -218,11 +218,12 @@ class MoveTaskOperations(DeliveryMixin):
         except (ValueError, KeyError, TypeError):
             raise invalid_parameter("Value for parameter TaskHandle is invalid.") from None
         self.progress_move_tasks()
-        with self.db.transaction():
-            if self.resolve_arn(source_arn) is None:
+        with self.access.db.transaction():
+            if self.access.resolve_arn(source_arn) is None:
                 raise _not_found("SourceArn")
             task = next(
-                (t for t in self.store.move_tasks(source_arn) if t.task_handle == handle), None
+                (t for t in self.access.store.move_tasks(source_arn) if t.task_handle == handle),
+                None,
             )
             if task is None:
                 raise sqs_error("ResourceNotFoundException", "Task does not exist.")

@@ -36,8 +36,11 @@ def _one_or_many(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
 
 
-class PermissionOperations(QueueAccess):
+class PermissionOperations:
     """Queue policy statements managed by label."""
+
+    def __init__(self, access: QueueAccess) -> None:
+        self.access = access
 
     @operation("AddPermission")
     def add_permission(self, params: Params, ctx: RequestContext) -> Result:
@@ -66,8 +69,8 @@ class PermissionOperations(QueueAccess):
                     "ActionName",
                     "Only the queue owner is allowed to invoke this action.",
                 )
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             record = queue.record
             policy = self._policy(record.attributes.get("Policy"), queue.arn)
             statements: list[dict[str, Any]] = policy["Statement"]
@@ -90,8 +93,8 @@ class PermissionOperations(QueueAccess):
     @operation("RemovePermission")
     def remove_permission(self, params: Params, ctx: RequestContext) -> Result:
         label: str = params["Label"]
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             policy = self._policy(queue.record.attributes.get("Policy"), queue.arn)
             kept = [s for s in policy["Statement"] if s.get("Sid") != label]
             if len(kept) == len(policy["Statement"]):
@@ -116,7 +119,7 @@ class PermissionOperations(QueueAccess):
             attributes.pop("Policy", None)
         else:
             attributes["Policy"] = json.dumps(policy, separators=(",", ":"))
-        self.store.update_queue(
-            dataclasses.replace(record, attributes=attributes, modified_at=self.now())
+        self.access.store.update_queue(
+            dataclasses.replace(record, attributes=attributes, modified_at=self.access.now())
         )
-        self.forget(record)
+        self.access.forget(record)

@@ -6,16 +6,20 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TypeVar
 
 from headwater.core.arn import Arn, sqs_queue_arn
 from headwater.core.listeners import Listeners
-from headwater.services.base import RequestContext, Service, ServiceEnvironment
+from headwater.services.base import RequestContext, ServiceEnvironment
 from headwater.services.sqs.attributes import QueueSettings, settings_of
 from headwater.services.sqs.errors import queue_does_not_exist
 from headwater.store.queues import QueueRecord, QueueStore, open_queue_store
 
 _log = logging.getLogger(__name__)
+
+#: Real seconds a long poll sleeps at most between re-checks (guards against lost wake-ups).
+MAX_REAL_WAIT = 1.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +52,12 @@ def parse_queue_url(url: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-class QueueAccess(Service):
-    """Base of the SQS service: store access, queue resolution, notifications."""
-
-    service_name: ClassVar[str] = "sqs"
+class QueueAccess:
+    """What every SQS operation group shares (owned by ``SqsService``): the store, queue
+    resolution (cached per definition version), wake-ups of long polls and listeners."""
 
     def __init__(self, env: ServiceEnvironment) -> None:
-        super().__init__(env)
+        self.env = env
         self.db = env.database
         self.clock = env.clock
         with self.db.transaction():
@@ -161,3 +164,44 @@ class QueueAccess(Service):
         with self._wake:
             self._wake_generation += 1
             self._wake.notify_all()
+
+    def receive_waiting(
+        self,
+        attempt: Callable[[], tuple[list[T], float | None]],
+        wait_seconds: int,
+    ) -> list[T]:
+        """Call ``attempt`` until it yields messages or ``wait_seconds`` of clock time pass.
+
+        ``attempt`` runs one receive transaction and returns the deliveries and the next
+        time a hidden message becomes visible. Between attempts the thread sleeps on a
+        condition woken by sends (``notify``) and by clock jumps (``ManualClock``).
+        """
+        deadline = self.clock.now() + wait_seconds
+        if wait_seconds <= 0:
+            return attempt()[0]
+        # Count ourselves as a waiter and subscribe before the first attempt, so a send or
+        # clock jump that lands between an attempt and the wait still bumps the generation.
+        with self._wake:
+            self._waiters += 1
+        unsubscribe = self.clock.subscribe(self.wake_waiters)
+        # Sends by other processes sharing the database wake us within the poll fallback.
+        unwatch = self.db.watch(lambda _resource: self.wake_waiters())
+        try:
+            while True:
+                with self._wake:
+                    generation = self._wake_generation
+                deliveries, next_visible = attempt()
+                now = self.clock.now()
+                if deliveries or now >= deadline:
+                    return deliveries
+                target = deadline if next_visible is None else min(deadline, next_visible)
+                delay = self.clock.real_delay(target - now)
+                timeout = MAX_REAL_WAIT if delay is None else min(delay, MAX_REAL_WAIT)
+                with self._wake:
+                    if self._wake_generation == generation:
+                        self._wake.wait(timeout)
+        finally:
+            unsubscribe()
+            unwatch()
+            with self._wake:
+                self._waiters -= 1

@@ -74,8 +74,11 @@ def _page(records: list[QueueRecord], params: Params) -> tuple[list[QueueRecord]
     return page, token
 
 
-class QueueOperations(QueueAccess):
+class QueueOperations:
     """CreateQueue, GetQueueUrl, ListQueues, Get/SetQueueAttributes, Purge/DeleteQueue, tags."""
+
+    def __init__(self, access: QueueAccess) -> None:
+        self.access = access
 
     def _check_redrive(self, attributes: dict[str, str], fifo: bool, source_arn: str) -> None:
         policy_text = attributes.get("RedrivePolicy")
@@ -83,7 +86,7 @@ class QueueOperations(QueueAccess):
             return
         settings = settings_of({"RedrivePolicy": policy_text}, fifo)
         assert settings.redrive is not None
-        target = self.resolve_arn(settings.redrive.dead_letter_target_arn)
+        target = self.access.resolve_arn(settings.redrive.dead_letter_target_arn)
         if target is None:
             raise invalid_value(policy_text, "RedrivePolicy", "Dead letter target does not exist.")
         if target.record.fifo != fifo:
@@ -118,11 +121,11 @@ class QueueOperations(QueueAccess):
         _check_tags(tags)
         if len(tags) > MAX_TAGS:
             raise invalid_parameter(f"Too many tags added for queue {name}.")
-        with self.db.transaction():
-            now = self.now()
-            existing = self.store.get_queue(ctx.account, ctx.region, name)
+        with self.access.db.transaction():
+            now = self.access.now()
+            existing = self.access.store.get_queue(ctx.account, ctx.region, name)
             if existing is None:
-                deleted = self.store.deleted_at(ctx.account, ctx.region, name)
+                deleted = self.access.store.deleted_at(ctx.account, ctx.region, name)
                 if deleted is not None and now - deleted < RECENTLY_DELETED_SECONDS:
                     raise sqs_error(
                         "QueueDeletedRecently",
@@ -132,14 +135,14 @@ class QueueOperations(QueueAccess):
                 arn = f"arn:aws:sqs:{ctx.region}:{ctx.account}:{name}"
                 self._check_redrive(attributes, fifo, arn)
                 stored = {k: v for k, v in attributes.items() if v != ""}
-                record = self.store.insert_queue(
+                record = self.access.store.insert_queue(
                     ctx.account, ctx.region, name, attributes=stored, tags=tags, now=now
                 )
                 if record is not None:
-                    self.forget(record)
-                    return {"QueueUrl": self.queue_url(record, ctx)}
+                    self.access.forget(record)
+                    return {"QueueUrl": self.access.queue_url(record, ctx)}
                 # Another node created it meanwhile: answer as if it had been there.
-                existing = self.store.get_queue(ctx.account, ctx.region, name)
+                existing = self.access.store.get_queue(ctx.account, ctx.region, name)
                 assert existing is not None
             shown = effective_attributes(existing.attributes, existing.fifo)
             if fifo:
@@ -151,26 +154,26 @@ class QueueOperations(QueueAccess):
                         "A queue already exists with the same name and a different value "
                         f"for attribute {key}",
                     )
-            return {"QueueUrl": self.queue_url(existing, ctx)}
+            return {"QueueUrl": self.access.queue_url(existing, ctx)}
 
     @operation("GetQueueUrl")
     def get_queue_url(self, params: Params, ctx: RequestContext) -> Result:
         account = params.get("QueueOwnerAWSAccountId") or ctx.account
-        with self.db.transaction():
-            found = self._lookup(account, ctx.region, params["QueueName"])
+        with self.access.db.transaction():
+            found = self.access._lookup(account, ctx.region, params["QueueName"])
         if found is None:
             raise queue_does_not_exist()
-        return {"QueueUrl": self.queue_url(found.record, ctx)}
+        return {"QueueUrl": self.access.queue_url(found.record, ctx)}
 
     @operation("ListQueues")
     def list_queues(self, params: Params, ctx: RequestContext) -> Result:
         prefix = params.get("QueueNamePrefix") or ""
-        with self.db.transaction():
-            records = self.store.list_queues(ctx.account, ctx.region, prefix)
+        with self.access.db.transaction():
+            records = self.access.store.list_queues(ctx.account, ctx.region, prefix)
         page, token = _page(records, params)
         result: Result = {}
         if page:
-            result["QueueUrls"] = [self.queue_url(r, ctx) for r in page]
+            result["QueueUrls"] = [self.access.queue_url(r, ctx) for r in page]
         if token is not None:
             result["NextToken"] = token
         return result
@@ -181,14 +184,14 @@ class QueueOperations(QueueAccess):
         for name in names:
             if name not in ALL_NAMES:
                 raise unknown_attribute(name)
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             if not names:
                 return {}
             record = queue.record
-            now = self.now()
-            self.store.delete_sent_before(record, now - queue.settings.retention_seconds)
-            counts = self.store.counts(record, now)
+            now = self.access.now()
+            self.access.store.delete_sent_before(record, now - queue.settings.retention_seconds)
+            counts = self.access.store.counts(record, now)
         everything = "All" in names
         shown = effective_attributes(record.attributes, record.fifo)
         shown.update(
@@ -205,8 +208,8 @@ class QueueOperations(QueueAccess):
     @operation("SetQueueAttributes")
     def set_queue_attributes(self, params: Params, ctx: RequestContext) -> Result:
         requested: dict[str, Any] = dict(params.get("Attributes") or {})
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             record = queue.record
             fifo_value = requested.pop("FifoQueue", None)
             if fifo_value is not None:
@@ -226,42 +229,42 @@ class QueueOperations(QueueAccess):
                     updated.attributes.pop(key, None)
                 else:
                     updated.attributes[key] = value
-            updated.modified_at = self.now()
-            self.store.update_queue(updated)
-            self.forget(record)
+            updated.modified_at = self.access.now()
+            self.access.store.update_queue(updated)
+            self.access.forget(record)
         return {}
 
     @operation("DeleteQueue")
     def delete_queue(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
-            self.store.delete_queue(queue.record, self.now())
-            self.forget(queue.record)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
+            self.access.store.delete_queue(queue.record, self.access.now())
+            self.access.forget(queue.record)
         return {}
 
     @operation("PurgeQueue")
     def purge_queue(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             record = queue.record
-            now = self.now()
+            now = self.access.now()
             if record.purged_at is not None and now - record.purged_at < PURGE_INTERVAL_SECONDS:
                 raise sqs_error(
                     "PurgeQueueInProgress",
                     f"Only one PurgeQueue operation on {record.name} is allowed every 60 seconds.",
                 )
-            self.store.purge(record)
+            self.access.store.purge(record)
             updated = dataclasses.replace(record, purged_at=now)
-            self.store.update_queue(updated)
-            self.forget(record)
+            self.access.store.update_queue(updated)
+            self.access.forget(record)
         return {}
 
     @operation("TagQueue")
     def tag_queue(self, params: Params, ctx: RequestContext) -> Result:
         tags = {str(k): str(v) for k, v in (params.get("Tags") or {}).items()}
         _check_tags(tags)
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             merged = {**queue.record.tags, **tags}
             if len(merged) > MAX_TAGS:
                 raise invalid_parameter(f"Too many tags added for queue {queue.record.name}.")
@@ -271,35 +274,35 @@ class QueueOperations(QueueAccess):
     @operation("UntagQueue")
     def untag_queue(self, params: Params, ctx: RequestContext) -> Result:
         keys = list(params.get("TagKeys") or [])
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             remaining = {k: v for k, v in queue.record.tags.items() if k not in keys}
             self._save_tags(queue, remaining)
         return {}
 
     def _save_tags(self, queue: ResolvedQueue, tags: dict[str, str]) -> None:
         updated = dataclasses.replace(queue.record, tags=tags)
-        self.store.update_queue(updated)
-        self.forget(queue.record)
+        self.access.store.update_queue(updated)
+        self.access.forget(queue.record)
 
     @operation("ListQueueTags")
     def list_queue_tags(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
         return {"Tags": dict(queue.record.tags)} if queue.record.tags else {}
 
     @operation("ListDeadLetterSourceQueues")
     def list_dead_letter_source_queues(self, params: Params, ctx: RequestContext) -> Result:
-        with self.db.transaction():
-            queue = self.resolve_url(params["QueueUrl"], ctx)
+        with self.access.db.transaction():
+            queue = self.access.resolve_url(params["QueueUrl"], ctx)
             sources = [
                 r
-                for r in self.store.list_queues(ctx.account, ctx.region)
+                for r in self.access.store.list_queues(ctx.account, ctx.region)
                 if (policy := settings_of(r.attributes, r.fifo).redrive) is not None
                 and policy.dead_letter_target_arn == queue.arn
             ]
         page, token = _page(sources, params)
-        result: Result = {"queueUrls": [self.queue_url(r, ctx) for r in page]}
+        result: Result = {"queueUrls": [self.access.queue_url(r, ctx) for r in page]}
         if token is not None:
             result["NextToken"] = token
         return result
