@@ -20,11 +20,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
-from headwater.deploy.errors import TemplateError
+from headwater.deploy.errors import ResourceFailure, StackFailure, TemplateError, failure_reason
 from headwater.deploy.graph import dependents, resource_dependencies
 from headwater.deploy.parameters import SsmLookup
 from headwater.deploy.plan import Target, outputs_of, resolve_dynamic_references, resolver_for
@@ -41,40 +39,6 @@ STACK_TYPE = "AWS::CloudFormation::Stack"
 CREATING_NEW_PHYSICAL = (
     "Requested update requires the creation of a new physical resource; hence creating one."
 )
-
-
-class ResourceFailure(Exception):
-    """A resource could not be changed; ``reason`` is its status reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class StackFailure(Exception):
-    """The operation failed outside any one resource (outputs, exports)."""
-
-
-def failure_reason(error: BaseException) -> str:
-    """A resource status reason for ``error``, worded as CloudFormation's handlers do."""
-    if isinstance(error, ResourceFailure):
-        return error.reason
-    if isinstance(error, TemplateError):
-        return error.message
-    if isinstance(error, ClientError):
-        detail = error.response.get("Error", {})
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
-        return (
-            f'Resource handler returned message: "{detail.get("Message", "")} (Operation: '
-            f"{error.operation_name}, Status Code: {status}, Error Code: "
-            f'{detail.get("Code", "")})"'
-        )
-    if isinstance(error, AwsError):
-        return f'Resource handler returned message: "{error.message}"'
-    if isinstance(error, ValueError):
-        return str(error)
-    log.exception("resource provider failed", exc_info=error)
-    return f"Internal failure: {type(error).__name__}: {error}"
 
 
 @dataclass(slots=True)

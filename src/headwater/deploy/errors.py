@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
+from botocore.exceptions import ClientError
+
 from headwater.core.errors import AwsError, HeadwaterError
+
+log = logging.getLogger(__name__)
 
 
 def validation_error(message: str) -> AwsError:
@@ -28,3 +34,37 @@ class TemplateError(HeadwaterError):
 
     def as_aws_error(self) -> AwsError:
         return validation_error(self.message)
+
+
+class ResourceFailure(Exception):
+    """A resource could not be changed; ``reason`` is its status reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StackFailure(Exception):
+    """The operation failed outside any one resource (outputs, exports)."""
+
+
+def failure_reason(error: BaseException) -> str:
+    """A resource status reason for ``error``, worded as CloudFormation's handlers do."""
+    if isinstance(error, ResourceFailure):
+        return error.reason
+    if isinstance(error, TemplateError):
+        return error.message
+    if isinstance(error, ClientError):
+        detail = error.response.get("Error", {})
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+        return (
+            f'Resource handler returned message: "{detail.get("Message", "")} (Operation: '
+            f"{error.operation_name}, Status Code: {status}, Error Code: "
+            f'{detail.get("Code", "")})"'
+        )
+    if isinstance(error, AwsError):
+        return f'Resource handler returned message: "{error.message}"'
+    if isinstance(error, ValueError):
+        return str(error)
+    log.exception("resource provider failed", exc_info=error)
+    return f"Internal failure: {type(error).__name__}: {error}"

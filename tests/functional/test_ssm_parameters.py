@@ -1,0 +1,70 @@
+"""The SSM Parameter Store subset: versions, overwrite, selectors, paths, tags, errors."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater
+
+
+def test_put_get_versions_and_selectors(hw: Headwater) -> None:
+    ssm = hw.client("ssm")
+    assert ssm.put_parameter(Name="/app/level", Value="info", Type="String")["Version"] == 1
+    with pytest.raises(ClientError) as caught:
+        ssm.put_parameter(Name="/app/level", Value="debug", Type="String")
+    assert caught.value.response["Error"]["Code"] == "ParameterAlreadyExists"
+    assert ssm.put_parameter(Name="/app/level", Value="debug", Overwrite=True)["Version"] == 2
+    found = ssm.get_parameter(Name="/app/level")["Parameter"]
+    assert (found["Value"], found["Version"], found["Type"]) == ("debug", 2, "String")
+    assert found["ARN"] == "arn:aws:ssm:us-east-1:000000000000:parameter/app/level"
+    assert ssm.get_parameter(Name="/app/level:1")["Parameter"]["Value"] == "info"
+    history = ssm.get_parameter_history(Name="/app/level")["Parameters"]
+    assert [p["Value"] for p in history] == ["info", "debug"]
+    both = ssm.get_parameters(Names=["/app/level", "/app/missing"])
+    assert [p["Name"] for p in both["Parameters"]] == ["/app/level"]
+    assert both["InvalidParameters"] == ["/app/missing"]
+
+
+def test_paths_describe_tags_and_delete(hw: Headwater) -> None:
+    ssm = hw.client("ssm")
+    ssm.put_parameter(Name="/svc/a", Value="1", Type="String", Tags=[{"Key": "team", "Value": "x"}])
+    ssm.put_parameter(Name="/svc/nested/b", Value="2", Type="SecureString")
+    ssm.put_parameter(Name="plain", Value="p1,p2", Type="StringList")
+    shallow = ssm.get_parameters_by_path(Path="/svc")["Parameters"]
+    assert [p["Name"] for p in shallow] == ["/svc/a"]
+    deep = ssm.get_parameters_by_path(Path="/svc", Recursive=True)["Parameters"]
+    assert [p["Name"] for p in deep] == ["/svc/a", "/svc/nested/b"]
+    names = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
+    assert names == ["/svc/a", "/svc/nested/b", "plain"]
+    assert ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/svc/a")["TagList"] == [
+        {"Key": "team", "Value": "x"}
+    ]
+    ssm.remove_tags_from_resource(ResourceType="Parameter", ResourceId="/svc/a", TagKeys=["team"])
+    assert (
+        ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/svc/a")["TagList"] == []
+    )
+    deleted = ssm.delete_parameters(Names=["/svc/a", "/svc/none"])
+    assert deleted == {
+        **deleted,
+        "DeletedParameters": ["/svc/a"],
+        "InvalidParameters": ["/svc/none"],
+    }
+    ssm.delete_parameter(Name="plain")
+    with pytest.raises(ClientError) as caught:
+        ssm.get_parameter(Name="plain")
+    assert caught.value.response["Error"]["Code"] == "ParameterNotFound"
+    with pytest.raises(ClientError) as caught:
+        ssm.delete_parameter(Name="plain")
+    assert caught.value.response["Error"]["Code"] == "ParameterNotFound"
+
+
+def test_invalid_input(hw: Headwater) -> None:
+    ssm = hw.client("ssm")
+    with pytest.raises(ClientError, match="A parameter type is required"):
+        ssm.put_parameter(Name="/new", Value="v")
+    with pytest.raises(ClientError, match="fully qualified name"):
+        ssm.put_parameter(Name="a/b", Value="v", Type="String")
+    with pytest.raises(ClientError) as caught:
+        ssm.put_parameter(Name="/p", Value="abc", Type="String", AllowedPattern="[0-9]+")
+    assert caught.value.response["Error"]["Code"] == "ParameterPatternMismatchException"
