@@ -1,7 +1,9 @@
 """Where S3 object bytes live: files under the data directory, never rows in the database.
 
-This module is the one place that knows the path scheme (``<root>/<ab>/<cd>/<blob id>``),
-so a shared-storage backend (several PostgreSQL nodes) replaces only this class. A blob is
+This module is the one place that knows the path scheme (``<root>/<ab>/<blob id>``),
+so a shared-storage backend (several PostgreSQL nodes) replaces only this class. One level of
+256 directories: a deeper tree made most writes create two fresh directories, which cost more
+than the write itself on small objects. A blob is
 written to a temporary file and renamed into place, so a crash never leaves a partial blob
 under a name the index could point at; blobs are immutable once written (an overwritten
 object gets a new blob, and the old one is removed after the index stops naming it).
@@ -25,13 +27,23 @@ class BlobStore:
     def __init__(self, root: Path, *, fsync: bool = False) -> None:
         self.root = root
         self.fsync = fsync
+        self._directories: set[str] = set()
         (root / _TMP).mkdir(parents=True, exist_ok=True)
         # temporary files of a process that died mid-write are garbage
         for leftover in (root / _TMP).iterdir():
             leftover.unlink(missing_ok=True)
 
     def path(self, blob_id: str) -> Path:
-        return self.root / blob_id[:2] / blob_id[2:4] / blob_id
+        return self.root / blob_id[:2] / blob_id
+
+    def _place(self, temporary: Path, blob_id: str) -> None:
+        """Rename a finished temporary file to the blob's path (its directory made once)."""
+        target = self.path(blob_id)
+        directory = blob_id[:2]
+        if directory not in self._directories:
+            target.parent.mkdir(exist_ok=True)
+            self._directories.add(directory)
+        os.replace(temporary, target)
 
     def write(self, data: bytes | memoryview) -> str:
         """Store ``data`` atomically; returns the new blob's id."""
@@ -42,9 +54,7 @@ class BlobStore:
             if self.fsync:
                 out.flush()
                 os.fsync(out.fileno())
-        target = self.path(blob_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temporary, target)
+        self._place(temporary, blob_id)
         return blob_id
 
     def concatenate(self, blob_ids: list[str]) -> tuple[str, int]:
@@ -60,9 +70,7 @@ class BlobStore:
             if self.fsync:
                 out.flush()
                 os.fsync(out.fileno())
-        target = self.path(blob_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temporary, target)
+        self._place(temporary, blob_id)
         return blob_id, size
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> bytes:
