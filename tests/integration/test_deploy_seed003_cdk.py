@@ -1,11 +1,12 @@
-"""The seed's CDK app (TypeScript), synthesized by the real CDK and deployed to headwater.
+"""The seed's CDK app (TypeScript) with the real CDK CLI against ``headwater serve``.
 
-``cdk synth`` runs the app as its README says (compiling the TypeScript handlers first);
-``headwater deploy cdk.out/<Stack>.template.json`` then deploys each stack with its function
-code taken from the synthesized asset folders in place. The order pipeline runs: a PLACED
-order reaches the TypeScript handler, a CANCELLED one is filtered out and deleted. The
-inventory pipeline needs DynamoDB Streams, which headwater does not have yet: it fails with
-the clear error, and rolls back.
+``cdk synth`` runs the app as its README says (compiling the TypeScript handlers first),
+then ``cdk bootstrap`` and ``cdk deploy`` deploy it unchanged, only the endpoint set: the
+CDKToolkit stack, assets uploaded to its bucket, templates passed by URL. The order
+pipeline runs: a PLACED order reaches the TypeScript handler, a CANCELLED one is filtered
+out and deleted. ``headwater deploy cdk.out/<Stack>.template.json`` deploys the same
+stacks with code from the asset folders in place; the inventory pipeline needs DynamoDB
+Streams, which headwater does not have yet: it fails with the clear error and rolls back.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {
         **os.environ,
         "CDK_DISABLE_VERSION_CHECK": "1",
-        "AWS_REGION": "us-west-2",
-        "AWS_DEFAULT_REGION": "us-west-2",
+        "AWS_REGION": CDK_REGION,
+        "AWS_DEFAULT_REGION": CDK_REGION,
     }
     completed = subprocess.run(
         ["npx", "cdk", "synth", "--no-notices", "-o", "cdk.out"],
@@ -75,7 +76,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield running
 
 
-def deploy(server: ServerProcess, template: Path, stack: str) -> subprocess.CompletedProcess[str]:
+CDK_REGION = "us-east-1"
+
+
+def cdk(server: ServerProcess, app: Path, *args: str) -> str:
+    env = {
+        **server.client_env(),
+        "AWS_ENDPOINT_URL": server.endpoint,
+        "AWS_REGION": CDK_REGION,
+        "AWS_DEFAULT_REGION": CDK_REGION,
+        "CDK_DISABLE_VERSION_CHECK": "1",
+    }
+    completed = subprocess.run(
+        ["npx", "cdk", *args, "--no-notices", "--app", "cdk.out"],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout + completed.stderr
+
+
+def headwater_deploy(
+    server: ServerProcess, template: Path, stack: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             *HEADWATER,
@@ -85,6 +112,8 @@ def deploy(server: ServerProcess, template: Path, stack: str) -> subprocess.Comp
             stack,
             "--endpoint-url",
             server.endpoint,
+            "--region",
+            CDK_REGION,
         ],
         env={**server.client_env(), "COLUMNS": "200"},
         capture_output=True,
@@ -94,24 +123,29 @@ def deploy(server: ServerProcess, template: Path, stack: str) -> subprocess.Comp
     )
 
 
-def test_seed003_stacks_deploy_and_the_order_pipeline_runs(
+def test_cdk_bootstrap_and_deploy_then_the_order_pipeline_runs(
     synthesized: Path, server: ServerProcess
 ) -> None:
-    order = deploy(
-        server, synthesized / "Seed003OrderPipeline.template.json", "Seed003OrderPipeline"
+    app = synthesized.parent
+    assert "bootstrapped" in cdk(server, app, "bootstrap", f"aws://000000000000/{CDK_REGION}")
+    printed = cdk(
+        server,
+        app,
+        "deploy",
+        "--require-approval",
+        "never",
+        "Seed003OrderPipeline",
+        "Seed003UserEventPipeline",
     )
-    assert order.returncode == 0, order.stdout + order.stderr
-    events = deploy(
-        server, synthesized / "Seed003UserEventPipeline.template.json", "Seed003UserEventPipeline"
-    )
-    assert events.returncode == 0, events.stdout + events.stderr
-
-    cfn = boto_client(server.endpoint, "cloudformation")
+    assert "Seed003UserEventPipeline.UserEventStreamName" in printed
+    cfn = boto_client(server.endpoint, "cloudformation", CDK_REGION)
+    for stack in ("CDKToolkit", "Seed003OrderPipeline", "Seed003UserEventPipeline"):
+        assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     outputs = {
         o["OutputKey"]: o["OutputValue"]
         for o in cfn.describe_stacks(StackName="Seed003OrderPipeline")["Stacks"][0]["Outputs"]
     }
-    sqs = boto_client(server.endpoint, "sqs")
+    sqs = boto_client(server.endpoint, "sqs", CDK_REGION)
     queue = outputs["OrderQueueUrl"]
     sqs.send_message(
         QueueUrl=queue, MessageBody=json.dumps({"orderId": "ORD-1", "status": "PLACED"})
@@ -120,9 +154,9 @@ def test_seed003_stacks_deploy_and_the_order_pipeline_runs(
         QueueUrl=queue, MessageBody=json.dumps({"orderId": "ORD-3", "status": "CANCELLED"})
     )
     deadline = time.monotonic() + 60  # batching window 10 s, then a cold Node.js start
-    text = ""
+    text, left = "", {}
     while time.monotonic() < deadline:
-        text = function_log(server, outputs["OrderProcessorName"])
+        text = function_log(server, outputs["OrderProcessorName"], CDK_REGION)
         left = sqs.get_queue_attributes(
             QueueUrl=queue,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -134,11 +168,18 @@ def test_seed003_stacks_deploy_and_the_order_pipeline_runs(
     assert "ORD-3" not in text  # filtered out by the mapping, and deleted
     assert set(left.values()) == {"0"}
 
-    inventory = deploy(
+
+def test_headwater_deploy_of_the_synthesized_stacks(
+    synthesized: Path, server: ServerProcess
+) -> None:
+    order = headwater_deploy(server, synthesized / "Seed003OrderPipeline.template.json", "Direct")
+    assert order.returncode == 0, order.stdout + order.stderr
+    inventory = headwater_deploy(
         server, synthesized / "Seed003InventoryPipeline.template.json", "Seed003InventoryPipeline"
     )
     assert inventory.returncode != 0
     assert "ROLLBACK_COMPLETE" in inventory.stdout + inventory.stderr
+    cfn = boto_client(server.endpoint, "cloudformation", CDK_REGION)
     reasons = [
         e.get("ResourceStatusReason", "")
         for e in cfn.describe_stack_events(StackName="Seed003InventoryPipeline")["StackEvents"]
