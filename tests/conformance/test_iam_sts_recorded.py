@@ -4,8 +4,7 @@ boto3 and the AWS CLI against a real ``headwater serve``.
 Requests are rebuilt from LocalStack's tests (the recordings' source, see NOTICE);
 placeholders in the recording match any value, and for the answers whose members matter
 to infrastructure tools (CreateRole, GetRole, ListRoles) the member sets must be exactly
-AWS's. Left out: SimulatePrincipalPolicy (policies are stored, not evaluated) and
-service-specific credentials (not in the recording).
+AWS's. Left out: service-specific credentials (not in the recording).
 """
 
 from __future__ import annotations
@@ -248,6 +247,44 @@ def test_policy_encoding(iam: Any, kind: str) -> None:
     if kind == "role":
         check(recording["get-role-response"], iam.get_role(RoleName=name))
         check(recording["list-roles-response"], iam.list_roles(PathPrefix="/encoding/"))
+
+
+@pytest.mark.parametrize("kind", ["role", "group", "user"])
+def test_simulate_principal_policy(iam: Any, kind: str) -> None:
+    recording = IAM[f"TestIAMIntegrations::test_simulate_principle_policy[{kind}]"]
+    document = {
+        "Version": "2012-10-17",
+        "Statement": {"Sid": "", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"},
+    }
+    arn = iam.create_policy(PolicyName=f"simulated-{kind}", PolicyDocument=json.dumps(document))[
+        "Policy"
+    ]["Arn"]
+    name = f"simulated-{kind}"
+    if kind == "role":
+        statement = {
+            "Sid": "",
+            "Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+        source = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statement}),
+        )["Role"]["Arn"]
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+    elif kind == "group":
+        source = iam.create_group(GroupName=name)["Group"]["Arn"]
+        iam.attach_group_policy(GroupName=name, PolicyArn=arn)
+    else:
+        source = iam.create_user(UserName=name)["User"]["Arn"]
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    simulated = iam.simulate_principal_policy(
+        PolicySourceArn=source,
+        ActionNames=["s3:PutObject", "s3:GetObjectVersion"],
+        ResourceArns=["arn:aws:s3:::bucket"],
+    )
+    check(recording["response"], simulated)
+    assert simulated["EvaluationResults"][0]["MatchedStatements"][0]["SourcePolicyId"] == name
 
 
 # ------------------------------------------------------------------------- service-linked roles

@@ -232,3 +232,49 @@ def test_iam_is_global_and_durable(tmp_path: Path) -> None:
     with Headwater(data_dir=tmp_path) as hw:
         role = hw.client("iam", "ap-south-1").get_role(RoleName="r")["Role"]
         assert role["AssumeRolePolicyDocument"] == TRUST
+
+
+def test_policy_simulation(hw: Headwater) -> None:
+    iam = hw.client("iam")
+    iam.create_user(UserName="sim")
+    iam.create_group(GroupName="readers")
+    iam.add_user_to_group(GroupName="readers", UserName="sim")
+    allow_reads = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}],
+    }
+    deny_secret = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/secret*"},
+            {
+                "Effect": "Allow",
+                "NotAction": "iam:*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}},
+            },
+        ],
+    }
+    iam.put_group_policy(
+        GroupName="readers", PolicyName="reads", PolicyDocument=json.dumps(allow_reads)
+    )
+    iam.put_user_policy(UserName="sim", PolicyName="guard", PolicyDocument=json.dumps(deny_secret))
+    results = iam.simulate_principal_policy(
+        PolicySourceArn="arn:aws:iam::000000000000:user/sim",
+        ActionNames=["s3:GetObject", "iam:CreateUser"],
+        ResourceArns=["arn:aws:s3:::b/report", "arn:aws:s3:::b/secret.txt"],
+    )["EvaluationResults"]
+    decisions = {(r["EvalActionName"], r["EvalResourceName"]): r["EvalDecision"] for r in results}
+    assert decisions == {
+        ("s3:GetObject", "arn:aws:s3:::b/report"): "allowed",
+        ("s3:GetObject", "arn:aws:s3:::b/secret.txt"): "explicitDeny",
+        ("iam:CreateUser", "arn:aws:s3:::b/report"): "implicitDeny",
+        ("iam:CreateUser", "arn:aws:s3:::b/secret.txt"): "implicitDeny",
+    }
+    assert results[0]["MissingContextValues"] == ["aws:SourceVpc"]
+    custom = iam.simulate_custom_policy(
+        PolicyInputList=[json.dumps(allow_reads)],
+        ActionNames=["s3:GetObject"],
+        ResourceArns=["arn:aws:s3:::b/x"],
+    )["EvaluationResults"]
+    assert custom[0]["EvalDecision"] == "allowed"
