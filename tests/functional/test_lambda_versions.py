@@ -269,3 +269,17 @@ def test_tags_of_functions_and_mappings(hw: Headwater) -> None:
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
     with pytest.raises(ClientError, match="Event source mapping not found"):
         lam.list_tags(Resource=mapping_arn)
+
+
+def test_a_versions_logs_go_to_the_functions_log_group(hw: Headwater) -> None:
+    two_versions(hw)
+    hw.lambda_.invoke(FunctionName="f", Qualifier="1")
+    hw.lambda_.invoke(FunctionName="f")
+    logs = hw.client("logs")
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/f")["logStreams"]
+    assert sorted(s["logStreamName"].split("]")[0].split("[")[1] for s in streams) == [
+        "$LATEST",
+        "1",
+    ]
+    text = hw.lambda_.function_logs("f")
+    assert "Version: 1" in text and "Version: $LATEST" in text

@@ -31,14 +31,15 @@ LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 
 
 def function_of(function_key: str, default_region: str) -> tuple[str, str]:
-    """(name, region) of the runtime's function key (``name`` or ``name@region``)."""
-    name, _, region = function_key.partition("@")
+    """(name, region) of the runtime's function key (``name`` or ``name@region``, and
+    ``...:<version>`` for a published version, whose logs go to the function's group)."""
+    name, _, region = function_key.partition(":")[0].partition("@")
     return name, region or default_region
 
 
-def stream_name(now: float) -> str:
+def stream_name(now: float, version: str = "$LATEST") -> str:
     day = dt.datetime.fromtimestamp(now, tz=dt.UTC).strftime("%Y/%m/%d")
-    return f"{day}/[$LATEST]{uuid.uuid4().hex}"
+    return f"{day}/[{version}]{uuid.uuid4().hex}"
 
 
 class FunctionLogs(FileLogStore):
@@ -86,7 +87,7 @@ class FunctionLogs(FileLogStore):
         with self._lock:
             current = self._current.get(function_key)
             if current is None or text.startswith("INIT_START"):
-                stream = stream_name(now)
+                stream = stream_name(now, function_key.partition(":")[2] or "$LATEST")
                 self._current[function_key] = (stream, 0 if current is None else current[1])
             else:
                 stream = current[0]
