@@ -19,12 +19,9 @@ import argparse
 import io
 import json
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +32,7 @@ import boto3
 from botocore.config import Config
 
 from measure import free_port, percentile, process_cpu_seconds
+from wire_sqs import start, stop
 
 ROLE_TRUST = json.dumps(
     {
@@ -74,19 +72,6 @@ def client(endpoint: str, service: str) -> Any:
         aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 1}),
     )
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: server exited {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
 
 
 def measure(name: str, pid: int, calls: int, call: Callable[[int], Any]) -> str:
@@ -154,17 +139,11 @@ def workload(label: str, endpoint: str, pid: int, calls: int) -> None:
 
 
 def serve(command: list[str], ready: str, label: str, calls: int, endpoint: str) -> None:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start(command, ready)
     try:
-        wait_ready(ready, process)
         workload(label, endpoint, process.pid, calls)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def weighted_alias() -> None:

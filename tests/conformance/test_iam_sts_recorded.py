@@ -58,6 +58,20 @@ def same_members(expected: dict[str, Any], actual: dict[str, Any]) -> None:
     assert set(actual) - {"ResponseMetadata"} == set(expected) - {"ResponseMetadata"}
 
 
+def as_session(server: ServerProcess, service: str, credentials: dict[str, Any]) -> Any:
+    """A boto3 client signing with temporary credentials from STS."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name="us-west-2",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
 def failure(call: Any, **params: Any) -> dict[str, Any]:
     with pytest.raises(ClientError) as caught:
         call(**params)
@@ -355,31 +369,11 @@ def test_assume_role(iam: Any, sts: Any, server: ServerProcess) -> None:
     same_members(recording["assume-role"], assumed)
     assert assumed["AssumedRoleUser"]["AssumedRoleId"].startswith(created["Role"]["RoleId"] + ":")
     credentials = assumed["Credentials"]
-    as_role = boto_client(server.endpoint, "sts")
-    import boto3
-
-    as_role = boto3.client(
-        "sts",
-        endpoint_url=server.endpoint,
-        region_name="us-west-2",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    as_role = as_session(server, "sts", credentials)
     assert as_role.get_caller_identity()["Arn"] == assumed["AssumedRoleUser"]["Arn"]
-    assert (
-        failure(
-            boto3.client(
-                "iam",
-                endpoint_url=server.endpoint,
-                region_name="us-west-2",
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-            ).get_user
-        )["Error"]["Message"]
-        == "Must specify userName when calling with non-User credentials"
-    )
+    as_role_iam = as_session(server, "iam", credentials)
+    message = failure(as_role_iam.get_user)["Error"]["Message"]
+    assert message == "Must specify userName when calling with non-User credentials"
 
 
 def test_get_federation_token(sts: Any) -> None:
@@ -438,8 +432,6 @@ def test_assume_role_tag_validation(iam: Any, sts: Any) -> None:
 
 
 def test_role_chaining_transitive_tags(iam: Any, sts: Any, server: ServerProcess) -> None:
-    import boto3
-
     recording = STS["TestSTSAssumeRoleTagging::test_iam_role_chaining_override_transitive_tags"]
     document = trust({"AWS": ACCOUNT}, ["sts:AssumeRole", "sts:TagSession"])
     first = iam.create_role(RoleName="chain-1", AssumeRolePolicyDocument=document)["Role"]["Arn"]
@@ -450,14 +442,7 @@ def test_role_chaining_transitive_tags(iam: Any, sts: Any, server: ServerProcess
         Tags=[{"Key": "SessionTag1", "Value": "a"}],
         TransitiveTagKeys=["SessionTag1"],
     )["Credentials"]
-    chained = boto3.client(
-        "sts",
-        endpoint_url=server.endpoint,
-        region_name="us-west-2",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    chained = as_session(server, "sts", credentials)
     for key, tag in (
         ("override-transitive-tag-error", "SessionTag1"),
         ("override-transitive-tag-case-ignore-error", "sessiontag1"),

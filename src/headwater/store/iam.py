@@ -11,15 +11,15 @@ opens (or joins) one, so each is atomic on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from headwater.store.sql_store import SqlStore
+
 if TYPE_CHECKING:
-    from headwater.store.database import Database, SqlConnection
+    from headwater.store.database import Database
 
 _SCHEMA = """
 CREATE TABLE iam_entities (
@@ -123,24 +123,11 @@ class Session:
     body: dict[str, Any]
 
 
-class IamStore:
+class IamStore(SqlStore):
     """Persistence for IAM entities and STS sessions."""
 
     def __init__(self, db: Database) -> None:
-        self._db = db
-        db.migrate("iam", [_SCHEMA])
-
-    @contextmanager
-    def transaction(self) -> Iterator[SqlConnection]:
-        """One transaction (joins an outer one) and its connection."""
-        with self._db.transaction():
-            yield self._db.conn
-
-    @contextmanager
-    def _reading(self) -> Iterator[SqlConnection]:
-        """Statements that read (join a transaction in progress)."""
-        with self._db.read():
-            yield self._db.conn
+        super().__init__(db, "iam", [_SCHEMA])
 
     # -- entities -------------------------------------------------------------------------
 

@@ -10,16 +10,15 @@ function (or layer) exists, as on AWS. Bodies are AWS-shaped JSON.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from headwater.store.functions import FunctionRecord
+from headwater.store.sql_store import SqlStore
 
 if TYPE_CHECKING:
-    from headwater.store.database import Database, SqlConnection
+    from headwater.store.database import Database
 
 _SCHEMA = """
 CREATE TABLE lambda_versions (
@@ -69,24 +68,11 @@ def record_from_json(data: bytes | str) -> FunctionRecord:
     return FunctionRecord(**orjson.loads(data))
 
 
-class LambdaResourceStore:
+class LambdaResourceStore(SqlStore):
     """Persistence for versions, aliases, policies, settings and layers."""
 
     def __init__(self, db: Database) -> None:
-        self._db = db
-        db.migrate("lambda_resources", [_SCHEMA])
-
-    @contextmanager
-    def transaction(self) -> Iterator[SqlConnection]:
-        """One transaction (joins an outer one) and its connection."""
-        with self._db.transaction():
-            yield self._db.conn
-
-    @contextmanager
-    def _reading(self) -> Iterator[SqlConnection]:
-        """Statements that read (join a transaction in progress)."""
-        with self._db.read():
-            yield self._db.conn
+        super().__init__(db, "lambda_resources", [_SCHEMA])
 
     # -- counters -------------------------------------------------------------------------
 

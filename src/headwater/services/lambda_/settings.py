@@ -27,6 +27,14 @@ UPDATE_RUNTIME_ON = ("Auto", "Manual", "FunctionUpdate")
 NO_SUCH_RESOURCE = "The resource you requested does not exist."
 
 
+def _not_in_enum(value: Any, member: str, allowed: tuple[str, ...]) -> AwsError:
+    return AwsError(
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+        f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]",
+    )
+
+
 def _not_found(message: str) -> AwsError:
     return check.user_error("ResourceNotFoundException", message, 404)
 
@@ -172,12 +180,7 @@ class SettingOperations(LambdaParts):
     def put_runtime_management_config(self, params: Params, ctx: RequestContext) -> Result:
         update_on = params.get("UpdateRuntimeOn")
         if update_on not in UPDATE_RUNTIME_ON:
-            raise AwsError(
-                "ValidationException",
-                f"1 validation error detected: Value '{update_on}' at 'updateRuntimeOn' failed "
-                "to satisfy constraint: Member must satisfy enum value set: "
-                f"[{', '.join(UPDATE_RUNTIME_ON)}]",
-            )
+            raise _not_in_enum(update_on, "updateRuntimeOn", UPDATE_RUNTIME_ON)
         target = self._target(params.get("FunctionName", ""), params.get("Qualifier"), ctx.region)
         record = target.record
         qualifier = target.qualifier if target.qualifier != LATEST else None
@@ -206,11 +209,7 @@ class SettingOperations(LambdaParts):
     def put_function_recursion_config(self, params: Params, ctx: RequestContext) -> Result:
         loop = params.get("RecursiveLoop")
         if loop not in RECURSIVE_LOOPS:
-            raise AwsError(
-                "ValidationException",
-                f"1 validation error detected: Value '{loop}' at 'recursiveLoop' failed to "
-                "satisfy constraint: Member must satisfy enum value set: [Terminate, Allow]",
-            )
+            raise _not_in_enum(loop, "recursiveLoop", RECURSIVE_LOOPS)
         record = self._function(params, ctx)
         self._resources.put_setting(
             record.region, record.name, "", RECURSION, {"RecursiveLoop": loop}

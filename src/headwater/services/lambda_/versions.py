@@ -131,14 +131,7 @@ class VersionOperations(LambdaParts):
         record = self._functions.get(home, parsed.name)
         if record is None or parsed.qualifier not in (None, LATEST):
             raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
-        revision = params.get("RevisionId")
-        if revision is not None and revision != record.revision_id:
-            raise check.user_error(
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetFunction/GetAlias API to retrieve the latest Revision Id",
-                412,
-            )
+        self._check_revision(record, params.get("RevisionId"))
         sha = params.get("CodeSha256")
         if sha is not None and sha != record.code_sha256:
             raise check.invalid_parameter(
