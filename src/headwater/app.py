@@ -180,6 +180,16 @@ class Headwater:
         return self._default_client("dynamodb")
 
     @property
+    def iam(self) -> ServiceClient:
+        """The IAM client (global: its entities are the account's in every region)."""
+        return self._default_client("iam")
+
+    @property
+    def sts(self) -> ServiceClient:
+        """The STS client of the default region (boto3's methods)."""
+        return self._default_client("sts")
+
+    @property
     def sns(self) -> ServiceClient:
         """The SNS client of the default region (boto3's methods)."""
         return self._default_client("sns")

@@ -37,7 +37,7 @@ def error_of(call: Any, **params: Any) -> dict[str, Any]:
 
 
 def test_role_lifecycle(hw: Headwater) -> None:
-    iam = hw.client("iam")
+    iam = hw.iam
     created = iam.create_role(
         RoleName="app-role",
         Path="/service/",

@@ -39,7 +39,7 @@ def error_of(call: Any, **params: Any) -> dict[str, Any]:
 
 
 def test_caller_identity_follows_the_access_key(hw: Headwater) -> None:
-    sts, iam = hw.client("sts"), hw.client("iam")
+    sts, iam = hw.sts, hw.iam
     assert sts.get_caller_identity()["Arn"] == "arn:aws:iam::000000000000:root"
     user = iam.create_user(UserName="bob", Path="/ops/")["User"]
     key = iam.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
