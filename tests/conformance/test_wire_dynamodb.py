@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import time
@@ -28,7 +29,10 @@ from tests.conformance.server_process import (
 
 pytestmark = [pytest.mark.integration]
 
-SEED_HANDLER = Path(__file__).resolve().parents[1] / "data" / "apps" / "seed001" / "handler.py.txt"
+APPS = Path(__file__).resolve().parents[1] / "data" / "apps"
+SEED_HANDLER = APPS / "seed001" / "handler.py.txt"
+#: The seed's metrics module, byte for byte: it publishes to headwater's CloudWatch.
+SEED_METRICS = APPS / "seed001-terraform" / "src" / "metrics.py.txt"
 
 
 @pytest.fixture(scope="module")
@@ -270,13 +274,6 @@ def handler(event, context):
     return {"batchItemFailures": failures}
 """
 
-#: The seed's handler imports its metrics module, which publishes to CloudWatch; this
-#: stand-in records the figures locally until headwater serves CloudWatch.
-METRICS_STAND_IN = """
-def publish_metrics(success_count, failure_count, duration_ms):
-    print(f"metrics success={success_count} failure={failure_count}")
-"""
-
 
 def zipped(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
@@ -368,7 +365,10 @@ def test_seed_order_processor_runs_unmodified(server: ServerProcess, ddb: Any) -
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    files = {"handler.py": SEED_HANDLER.read_text("utf-8"), "metrics.py": METRICS_STAND_IN}
+    files = {
+        "handler.py": SEED_HANDLER.read_text("utf-8"),
+        "metrics.py": SEED_METRICS.read_text("utf-8"),
+    }
     queue_url = deploy(server, "order-processor", files, "handler.process_order", "orders")
     sqs = boto_client(server.endpoint, "sqs")
     created = {
@@ -405,3 +405,25 @@ def test_seed_order_processor_runs_unmodified(server: ServerProcess, ddb: Any) -
         )
     )
     assert ddb.get_item(TableName="orders", Key=key)["Item"] == item
+    # the seed's metrics.py published each batch's figures to CloudWatch
+    cloudwatch = boto_client(server.endpoint, "cloudwatch")
+
+    def processed(status: str) -> float:
+        now = datetime.datetime.now(datetime.UTC)
+        points = cloudwatch.get_metric_statistics(
+            Namespace="OrderProcessing",
+            MetricName="MessagesProcessed",
+            Dimensions=[{"Name": "Status", "Value": status}],
+            StartTime=now - datetime.timedelta(hours=1),
+            EndTime=now + datetime.timedelta(minutes=5),
+            Period=3600,
+            Statistics=["Sum", "SampleCount"],
+        )["Datapoints"]
+        return sum(point["Sum"] for point in points)
+
+    assert wait_for(lambda: processed("Success") == 2)  # both deliveries succeeded
+    assert processed("Failure") == 0
+    durations = cloudwatch.list_metrics(
+        Namespace="OrderProcessing", MetricName="ProcessingDuration"
+    )
+    assert [m["Dimensions"] for m in durations["Metrics"]] == [[]]
