@@ -4,7 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from headwater.app import Headwater
 from headwater.core.clock import Clock, ManualClock, ScaledClock, SystemClock
-from headwater.core.errors import AwsError, HeadwaterError
+from headwater.core.errors import AwsError, HeadwaterClosed, HeadwaterError
 
 try:
     __version__ = version("headwater")
@@ -15,6 +15,7 @@ __all__ = [
     "AwsError",
     "Clock",
     "Headwater",
+    "HeadwaterClosed",
     "HeadwaterError",
     "ManualClock",
     "ScaledClock",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from headwater.client import LambdaClient, ServiceClient
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
 from headwater.core.clock import Clock, ScaledClock, SystemClock
-from headwater.core.errors import HeadwaterError
+from headwater.core.errors import HeadwaterClosed
 from headwater.options import HeadwaterOptions
 from headwater.services.base import RequestContext, Service, ServiceEnvironment
 from headwater.store.database import Durability, open_database
@@ -29,10 +29,6 @@ if TYPE_CHECKING:
     from headwater.services.sns import SnsService
     from headwater.services.sqs import SqsService
     from headwater.wiring.adapters import LocalDestinations
-
-
-class HeadwaterClosed(HeadwaterError):
-    """The ``Headwater`` was closed; make a new one."""
 
 
 class Headwater:
@@ -122,6 +118,8 @@ class Headwater:
         Service objects are headwater's internals (operations take boto3-shaped params
         and a request context); applications use ``client(name)``.
         """
+        if self.env.closed:
+            self._check_open()
         found = self._services.get(name)
         if found is not None:
             return found
@@ -252,6 +250,7 @@ class Headwater:
             for service in reversed(list(self._services.values())):
                 service.close()
             self.database.close()
+            self.env.closed = True
 
     def existing_service(self, name: str) -> Service | None:
         """The service ``name`` if something already created it (``None`` otherwise)."""

@@ -20,7 +20,7 @@ from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
 
 from headwater.api.shapes import input_checker
-from headwater.core.errors import AwsError
+from headwater.core.errors import AwsError, HeadwaterClosed
 from headwater.core.ids import request_id
 from headwater.models import method_to_operation, operation_model, service_model
 from headwater.services.base import RequestContext, Service
@@ -68,6 +68,7 @@ class ServiceClient:
             and not input_checker(self._name, operation_name)(params)
         ):
             validate_parameters(params, op_model.input_shape)
+        self._check_open()
         rid = request_id()
         try:
             result = self._service.call(operation_name, params, self._context)
@@ -91,6 +92,13 @@ class ServiceClient:
             "RetryAttempts": 0,
         }
         return result
+
+    def _check_open(self) -> None:
+        if self._service.env.closed:
+            raise HeadwaterClosed(
+                f"{self._name} client of a closed Headwater: this Headwater is closed; "
+                "create a new one"
+            )
 
     def _client_error(self, error: AwsError, operation_name: str, rid: str) -> ClientError:
         body: dict[str, Any] = {"Code": error.code, "Message": error.message}
@@ -217,6 +225,7 @@ class LambdaClient(ServiceClient):
         )
 
     def _extra(self, operation_name: str, call: Callable[[], T]) -> T:
+        self._check_open()
         try:
             return call()
         except AwsError as error:

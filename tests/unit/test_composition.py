@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
 
-from headwater import Headwater
+from headwater import Headwater, ManualClock
 from headwater.app import HeadwaterClosed
 from headwater.core.errors import AwsError
 from headwater.models import service_model
@@ -33,6 +34,12 @@ def test_options_are_typed_and_shared_by_services() -> None:
 
 def test_embedded_headwater_does_not_freeze_the_users_heap() -> None:
     assert HeadwaterOptions().esm_gc_freeze is False
+    frozen_before = gc.get_freeze_count()
+    with Headwater.in_memory(clock=ManualClock()) as hw:
+        url = hw.sqs.create_queue(QueueName="q")["QueueUrl"]
+        hw.start()  # the engine runs in this (the user's) process
+        hw.sqs.send_message(QueueUrl=url, MessageBody="x")
+        assert gc.get_freeze_count() == frozen_before
 
 
 def test_every_listed_service_has_a_botocore_model() -> None:
@@ -74,11 +81,17 @@ def test_python_api_extras_raise_client_errors(tmp_path: Any) -> None:
         assert caught.value.response["Error"]["Code"] == "ResourceConflictException"
 
 
-def test_a_closed_headwater_says_so() -> None:
-    hw = Headwater.in_memory()
+def test_a_closed_headwater_says_so(tmp_path: Any) -> None:
+    hw = Headwater(tmp_path / "data", functions="inline")
+    sqs, lam = hw.sqs, hw.lambda_  # clients taken before close() say it too
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
     hw.close()
     with pytest.raises(HeadwaterClosed):
         hw.service("sqs")
+    with pytest.raises(HeadwaterClosed, match="closed"):
+        sqs.send_message(QueueUrl=url, MessageBody="x")
+    with pytest.raises(HeadwaterClosed):
+        lam.create_function_from_directory("f", tmp_path, "app.handle")
 
 
 class FakeSns(Service):

@@ -9,6 +9,10 @@ class HeadwaterError(Exception):
     """Root of every error headwater raises on purpose."""
 
 
+class HeadwaterClosed(HeadwaterError):
+    """The ``Headwater`` was closed; make a new one."""
+
+
 class AwsError(HeadwaterError):
     """An error an AWS service would return, with its code, message and HTTP status.
 

@@ -47,6 +47,8 @@ class ServiceEnvironment:
     options: HeadwaterOptions = field(default_factory=HeadwaterOptions)
     #: Where services report metrics and record journeys (set by ``Headwater``).
     telemetry: Telemetry = NO_TELEMETRY
+    #: Set by ``Headwater.close()``: clients then raise ``HeadwaterClosed``.
+    closed: bool = False
 
     @property
     def data_dir(self) -> Path:
