@@ -5,12 +5,13 @@ from __future__ import annotations
 import http.client
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
-from tests.conformance.server_process import headwater_server, stop
+from tests.conformance.server_process import free_port, headwater_server, stop
 
 pytestmark = pytest.mark.integration
 
@@ -73,20 +74,39 @@ def test_sigint_stops_cleanly(tmp_path: Path) -> None:
         assert "headwater stopped" in server.output()
 
 
-def test_port_in_use_fails(tmp_path: Path) -> None:
+def _serve(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from headwater.cli.main import main; main()", "serve"]
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_port_in_use_fails_with_one_line_before_any_banner(tmp_path: Path) -> None:
     with headwater_server(tmp_path / "a") as server:
         port = server.endpoint.rsplit(":", 1)[1]
-        result = subprocess.run(
-            [
-                *server.process.args[:3],  # type: ignore[index]
-                "serve",
-                "--port",
-                port,
-                "--data-dir",
-                str(tmp_path / "b"),
-            ],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-        assert result.returncode != 0
+        result = _serve("--port", port, "--data-dir", str(tmp_path / "b"))
+    assert result.returncode == 1
+    assert "serving on" not in result.stdout
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"headwater: error: cannot serve on 127.0.0.1:{port}: the port is in use "
+        "(choose another with --port)"
+    ]
+    assert not (tmp_path / "b").exists()  # nothing was started or created
+
+
+@pytest.mark.parametrize("app_text", [None, "QUEUES = []\n"])
+def test_example_without_deploy_is_one_line(tmp_path: Path, app_text: str | None) -> None:
+    example = tmp_path / "example"
+    example.mkdir()
+    if app_text is not None:
+        (example / "app.py").write_text(app_text)
+    result = _serve(
+        "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--example", str(example)
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "serving on" not in result.stdout
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("headwater: error: ")
+    assert "deploy(hw)" in line

@@ -1,16 +1,46 @@
-"""The ``headwater`` command. Subcommands live in their own modules and register here."""
+"""The ``headwater`` command. Subcommands live in their own modules and register here.
+
+Exit codes: 0 success; 1 an error, printed as one line ``headwater: error: ...`` (a
+headwater or AWS error, a port in use, a file that cannot be read); 2 a usage error
+(click's). ``headwater filter test`` has its own (0 match, 1 no match, 2 invalid).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 
 from headwater import __version__
+from headwater.core.errors import HeadwaterError
+
+EXIT_ERROR = 1
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class HeadwaterGroup(click.Group):
+    """Turns the errors a user can cause into one line on stderr, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (HeadwaterError, ClientError, BotoCoreError, OSError) as error:
+            click.echo(f"headwater: error: {one_line(error)}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+def one_line(error: BaseException) -> str:
+    """``error``'s message on one line (an AWS error keeps its code)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+@click.group(cls=HeadwaterGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="headwater")
 def main() -> None:
-    """headwater: AWS Lambda event source mappings on your machine."""
+    """headwater: AWS Lambda event source mappings on your machine.
+
+    Exit codes: 0 success, 1 error (one line on stderr), 2 usage error.
+    """
 
 
 def _register() -> None:

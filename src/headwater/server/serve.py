@@ -8,7 +8,9 @@ HTTP/2 is not needed by the SQS/Lambda/Kinesis JSON clients.
 
 from __future__ import annotations
 
+import errno
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from pathlib import Path
 import uvicorn
 
 from headwater.app import DEFAULT_DATA_DIR, Headwater
+from headwater.core.errors import HeadwaterError
 from headwater.server.asgi import HeadwaterApp, create_app
 from headwater.server.examples import deploy_example
 from headwater.server.presence import Presence
@@ -50,6 +53,33 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+class PortInUse(HeadwaterError):
+    """The address to serve on cannot be bound."""
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything starts so a busy port fails first."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise PortInUse(f"cannot serve on {host}:{port}: {error.strerror or error}") from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as error:
+        listener.close()
+        reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror
+        raise PortInUse(
+            f"cannot serve on {host}:{port}: {reason} (choose another with --port)"
+        ) from None
+    listener.set_inheritable(True)
+    return listener
+
+
 def endpoint_for(host: str, port: int) -> str:
     """The URL clients (and function workers) use to reach a server bound to ``host``."""
     if host in ("", "0.0.0.0", "::"):
@@ -72,14 +102,19 @@ def serve(
 ) -> None:
     """Serve until SIGINT/SIGTERM, then stop the engine and close the data directory."""
     endpoint = endpoint_for(host, port)
-    hw = Headwater(
-        DEFAULT_DATA_DIR if data_dir is None else data_dir,
-        time_scale=time_scale,
-        durability=durability,
-        endpoint_url=endpoint,
-        database_url=database_url,
-        esm_gc_freeze=True,
-    )
+    listener = bind_listener(host, port)
+    try:
+        hw = Headwater(
+            DEFAULT_DATA_DIR if data_dir is None else data_dir,
+            time_scale=time_scale,
+            durability=durability,
+            endpoint_url=endpoint,
+            database_url=database_url,
+            esm_gc_freeze=True,
+        )
+    except BaseException:
+        listener.close()
+        raise
     presence = None
     if database_url is None:
         presence = Presence(hw.data_dir, endpoint)
@@ -92,8 +127,11 @@ def serve(
     if example is not None:
         try:
             deploy_example(hw, example)
-        except Exception:
+        except BaseException:
             hw.close()
+            listener.close()
+            if presence is not None:
+                presence.close()
             raise
         print(f"deployed example {example}", flush=True)
     executor = ThreadPoolExecutor(max_workers=CALL_THREADS, thread_name_prefix="headwater-call")
@@ -108,8 +146,9 @@ def serve(
 
     try:
         app = create_app(hw, executor=executor, on_ready=ready)
-        started = _run_uvicorn(app, host, port, log_level)
+        started = _run_uvicorn(app, listener, host, port, log_level)
     finally:
+        listener.close()
         executor.shutdown(wait=False, cancel_futures=True)
         hw.close()
         if presence is not None:
@@ -130,7 +169,9 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _run_uvicorn(app: HeadwaterApp, host: str, port: int, log_level: str) -> bool:
+def _run_uvicorn(
+    app: HeadwaterApp, listener: socket.socket, host: str, port: int, log_level: str
+) -> bool:
     config = uvicorn.Config(
         app,
         host=host,
@@ -146,5 +187,5 @@ def _run_uvicorn(app: HeadwaterApp, host: str, port: int, log_level: str) -> boo
         proxy_headers=False,
     )
     server = _Server(config)
-    server.run()
+    server.run(sockets=[listener])
     return bool(server.started)
