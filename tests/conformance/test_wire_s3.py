@@ -3,10 +3,13 @@ seed application's DLQ processor archiving to S3 and alerting through SNS."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import hashlib
 import http.client
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -240,27 +243,57 @@ def test_listing_and_digests_as_recorded(s3: Any) -> None:
         assert_like(md5[f"md5-error-{index}"], got)
 
 
-def test_virtual_hosted_style_by_host_header(s3: Any, server: ServerProcess) -> None:
-    s3.create_bucket(Bucket="vhost-bucket")
-    s3.put_object(Bucket="vhost-bucket", Key="dir/file.txt", Body=b"via host")
+def raw_request(
+    server: ServerProcess, method: str, path: str, host_header: str | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request as an SDK sends it (signatures are read, not checked): status, headers, body."""
     host, port = server.endpoint.removeprefix("http://").split(":")
     credential = "AKID/20260101/us-east-1/s3/aws4_request"
-    for host_header in (
-        "vhost-bucket.s3.us-east-1.amazonaws.com",
-        f"vhost-bucket.localhost:{port}",
-    ):
-        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
         connection.request(
-            "GET",
-            "/dir/file.txt",
+            method,
+            path,
             headers={
-                "Host": host_header,
+                "Host": host_header or f"{host}:{port}",
                 "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, Signature=x",
             },
         )
         response = connection.getresponse()
-        assert (response.status, response.read()) == (200, b"via host"), host_header
+        return response.status, response.msg, response.read()
+    finally:
         connection.close()
+
+
+def test_virtual_hosted_style_by_host_header(s3: Any, server: ServerProcess) -> None:
+    s3.create_bucket(Bucket="vhost-bucket")
+    s3.put_object(Bucket="vhost-bucket", Key="dir/file.txt", Body=b"via host")
+    port = server.endpoint.rsplit(":", 1)[1]
+    for host_header in (
+        "vhost-bucket.s3.us-east-1.amazonaws.com",
+        f"vhost-bucket.localhost:{port}",
+    ):
+        status, _, body = raw_request(server, "GET", "/dir/file.txt", host_header)
+        assert (status, body) == (200, b"via host"), host_header
+
+
+def test_last_modified_in_whole_seconds_as_s3_answers_it(s3: Any, server: ServerProcess) -> None:
+    """S3 keeps milliseconds but answers whole seconds, rounded down: ``.000Z`` in listings,
+    an RFC 1123 date in ``Last-Modified``. ``aws s3 sync`` compares files' mtimes to these."""
+    s3.create_bucket(Bucket="seconds-bucket")
+    before = time.time()
+    s3.put_object(Bucket="seconds-bucket", Key="k", Body=b"x")
+    after = time.time()
+    _, _, listing = raw_request(server, "GET", "/seconds-bucket?list-type=2")
+    (listed,) = re.findall(rb"<LastModified>([^<]+)</LastModified>", listing)
+    assert re.fullmatch(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z", listed), listed
+    status, headers, _ = raw_request(server, "HEAD", "/seconds-bucket/k")
+    assert status == 200
+    stamp = email.utils.parsedate_to_datetime(headers["Last-Modified"]).timestamp()
+    assert headers["Last-Modified"].endswith(" GMT")
+    listed_stamp = dt.datetime.fromisoformat(listed.decode().replace("Z", "+00:00")).timestamp()
+    assert stamp == listed_stamp
+    assert int(before) <= stamp <= after  # rounded down to the second, never up
 
 
 def test_aws_cli_cp_ls_sync_and_multipart(server: ServerProcess, tmp_path: Path) -> None:
@@ -287,6 +320,12 @@ def test_aws_cli_cp_ls_sync_and_multipart(server: ServerProcess, tmp_path: Path)
     (tree / "sub").mkdir(parents=True)
     (tree / "a.txt").write_text("a")
     (tree / "sub" / "b.txt").write_text("b")
+    # `aws s3 sync` uploads a file whose mtime is after the object's LastModified, which S3
+    # answers in whole seconds: a file written in the second of its upload would be sent
+    # again (on AWS too). Files older than their upload are what the comparison is about.
+    an_hour_ago = time.time() - 3600
+    for written in (tree / "a.txt", tree / "sub" / "b.txt"):
+        os.utime(written, (an_hour_ago, an_hour_ago))
     synced = aws_cli(server, "s3", "sync", str(tree), "s3://cli-bucket/tree")
     assert synced.stdout.count("upload:") == 2
     again = aws_cli(server, "s3", "sync", str(tree), "s3://cli-bucket/tree")
