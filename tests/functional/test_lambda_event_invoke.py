@@ -275,3 +275,83 @@ def test_an_sns_triggered_function_uses_its_async_settings(
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     (sns_record,) = record["requestPayload"]["Records"]
     assert sns_record["Sns"]["Message"] == "fail"
+
+
+def test_a_version_or_alias_invoked_uses_its_own_configuration(hw: Headwater) -> None:
+    """Configurations are per qualifier: the alias's applies to invocations of the alias,
+    $LATEST's to unqualified ones; the record names the qualifier invoked."""
+    alias_url, alias_queue = queue(hw, "alias-failures")
+    latest_url, latest_queue = queue(hw, "latest-failures")
+    lam = hw.lambda_
+    lam.publish_version(FunctionName="worker")
+    lam.create_alias(FunctionName="worker", Name="live", FunctionVersion="1")
+    for qualifier, target in (("live", alias_queue), ("$LATEST", latest_queue)):
+        lam.put_function_event_invoke_config(
+            FunctionName="worker",
+            Qualifier=qualifier,
+            MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": target}},
+        )
+    lam.invoke(
+        FunctionName="worker",
+        Qualifier="live",
+        InvocationType="Event",
+        Payload=b'{"raise_error": 1}',
+    )
+    settle(hw)
+    (record,) = messages(hw, alias_url)
+    assert record["requestContext"]["functionArn"].endswith(":function:worker:live")
+    assert record["requestContext"]["approximateInvokeCount"] == 1  # the alias's 0 retries
+    assert record["responseContext"]["executedVersion"] == "1"
+    assert messages(hw, latest_url) == []
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b'{"raise_error": 1}')
+    settle(hw)
+    (record,) = messages(hw, latest_url)
+    assert record["requestContext"]["functionArn"].endswith(":function:worker:$LATEST")
+    assert messages(hw, alias_url) == []
+
+
+def test_the_functions_dead_letter_queue_gets_the_discarded_event(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    """DeadLetterConfig (SQS or SNS) takes the event itself with RequestID, ErrorCode and
+    ErrorMessage attributes, beside the OnFailure destination; successes never go there."""
+    dlq_url, dlq_arn = queue(hw, "worker-dlq")
+    failures_url, failures_arn = queue(hw, "worker-failures")
+    lam = hw.lambda_
+    lam.update_function_configuration(
+        FunctionName="worker", DeadLetterConfig={"TargetArn": dlq_arn}
+    )
+    lam.put_function_event_invoke_config(
+        FunctionName="worker", DestinationConfig={"OnFailure": {"Destination": failures_arn}}
+    )
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b"{}")
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b'{"raise_error": 1}')
+    settle(hw)
+    for delay in (60, 120):  # the default two retries come first
+        assert hw.sqs.receive_message(QueueUrl=dlq_url).get("Messages", []) == []
+        clock.advance(delay)
+        settle(hw)
+    (dead,) = hw.sqs.receive_message(
+        QueueUrl=dlq_url, MessageAttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    assert json.loads(dead["Body"]) == {"raise_error": 1}
+    attributes = dead["MessageAttributes"]
+    assert attributes["ErrorCode"] == {"DataType": "Number", "StringValue": "200"}
+    assert attributes["ErrorMessage"] == {
+        "DataType": "String",
+        "StringValue": "Test exception (this is intentional)",
+    }
+    (record,) = messages(hw, failures_url)
+    assert attributes["RequestID"]["StringValue"] == record["requestContext"]["requestId"]
+
+    topic = hw.sns.create_topic(Name="worker-dead")["TopicArn"]
+    inbox_url, inbox_arn = queue(hw, "dead-inbox")
+    hw.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
+    lam.update_function_configuration(FunctionName="worker", DeadLetterConfig={"TargetArn": topic})
+    lam.put_function_event_invoke_config(FunctionName="worker", MaximumRetryAttempts=0)
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b'{"raise_error": 2}')
+    settle(hw)
+    (envelope,) = messages(hw, inbox_url)
+    assert json.loads(envelope["Message"]) == {"raise_error": 2}
+    assert envelope["MessageAttributes"]["ErrorCode"] == {"Type": "Number", "Value": "200"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -26,14 +27,23 @@ log = logging.getLogger(__name__)
 
 def send_to_sns(env: ServiceEnvironment, arn: Arn, body: dict[str, Any]) -> bool:
     """Publish the record (JSON) to a standard topic."""
+    return _publish(env, arn, orjson.dumps(body).decode())
+
+
+def _publish(
+    env: ServiceEnvironment,
+    arn: Arn,
+    message: str,
+    attributes: Mapping[str, str | int] | None = None,
+) -> bool:
     if arn.resource.endswith(".fifo"):
-        log.warning("on-failure destination %s is a FIFO topic", arn)
+        log.warning("destination %s is a FIFO topic", arn)
         return False
     sns: Any = env.service("sns")
     try:
-        sns.publish_message(str(arn), orjson.dumps(body).decode())
+        sns.publish_message(str(arn), message, attributes=attributes)
     except AwsError as error:
-        log.warning("on-failure delivery to %s failed: %s", arn, error.message)
+        log.warning("delivery to %s failed: %s", arn, error.message)
         return False
     return True
 
@@ -96,6 +106,15 @@ def check_mapping_destination(destination_config: dict[str, Any] | None) -> None
 
 def send_to_sqs(env: ServiceEnvironment, arn: Arn, body: dict[str, Any]) -> bool:
     """Send the record (JSON) to a standard queue of this headwater."""
+    return _send(env, arn, orjson.dumps(body).decode())
+
+
+def _send(
+    env: ServiceEnvironment,
+    arn: Arn,
+    message: str,
+    attributes: Mapping[str, str | int] | None = None,
+) -> bool:
     if arn.resource.endswith(".fifo"):
         log.warning("destination %s is a FIFO queue", arn)
         return False
@@ -104,19 +123,38 @@ def send_to_sqs(env: ServiceEnvironment, arn: Arn, body: dict[str, Any]) -> bool
     if resolved is None:
         log.warning("destination %s: the queue does not exist", arn)
         return False
+    params: dict[str, Any] = {"QueueUrl": sqs.queue_url(resolved.record), "MessageBody": message}
+    if attributes:
+        params["MessageAttributes"] = {
+            name: {
+                "DataType": "Number" if isinstance(value, int) else "String",
+                "StringValue": str(value),
+            }
+            for name, value in attributes.items()
+        }
     try:
-        sqs.call(
-            "SendMessage",
-            {
-                "QueueUrl": sqs.queue_url(resolved.record),
-                "MessageBody": orjson.dumps(body).decode(),
-            },
-            RequestContext(region=arn.region, account=arn.account),
-        )
+        sqs.call("SendMessage", params, RequestContext(region=arn.region, account=arn.account))
     except AwsError as error:
         log.warning("delivery to %s failed: %s", arn, error.message)
         return False
     return True
+
+
+def deliver_message(
+    env: ServiceEnvironment, target: str, message: str, attributes: Mapping[str, str | int]
+) -> bool:
+    """Send ``message`` as it is, with String/Number message attributes, to an SQS queue or
+    SNS topic (a function's dead-letter target); False if it could not (never raises)."""
+    arn = Arn.try_parse(target)
+    sender = None if arn is None else _MESSAGE_SENDERS.get(arn.service)
+    if arn is None or sender is None:
+        log.warning("dead-letter target %s: headwater cannot deliver there", target)
+        return False
+    try:
+        return sender(env, arn, message, attributes)
+    except Exception as error:  # a broken target fails the delivery, not the caller
+        log.warning("delivery to %s failed: %s", target, error)
+        return False
 
 
 def deliver_record(env: ServiceEnvironment, destination: str, body: dict[str, Any]) -> bool:
@@ -135,3 +173,4 @@ def deliver_record(env: ServiceEnvironment, destination: str, body: dict[str, An
 
 
 _SENDERS = {"sqs": send_to_sqs, "sns": send_to_sns, "s3": send_to_s3}
+_MESSAGE_SENDERS = {"sqs": _send, "sns": _publish}

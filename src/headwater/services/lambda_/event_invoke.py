@@ -35,13 +35,19 @@ from headwater.runtime.invocation import (
     InvocationResult,
 )
 from headwater.services.base import Params, RequestContext, Result, Service, operation
-from headwater.services.destinations import check_destination_pattern, deliver_record
+from headwater.services.destinations import (
+    check_destination_pattern,
+    deliver_message,
+    deliver_record,
+)
 from headwater.services.lambda_ import validation as check
+from headwater.services.lambda_.qualifiers import LATEST
 from headwater.store.database import Database
 
 if TYPE_CHECKING:
     from headwater.core.clock import Clock
     from headwater.runtime.environment import FunctionSpec
+    from headwater.services.lambda_.qualifiers import QualifierResolver
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +240,8 @@ class EventInvokeConfigOperations(Service):
 
         def _cached_spec(self, region: str, name: str) -> FunctionSpec | None: ...
 
+        _qualifiers: QualifierResolver
+
         def invoke_function(
             self,
             function_ref: str,
@@ -260,9 +268,13 @@ class EventInvokeConfigOperations(Service):
         )
 
     def _config_of(self, item: EventInvocation) -> EventInvokeConfig | None:
+        """The configuration of the qualifier invoked (an unqualified invocation is
+        ``$LATEST``'s); a version or alias without one has Lambda's defaults."""
         region = item.region or self.env.region
         with self.env.database.transaction():
-            found = self.event_invoke_configs.get(region, item.function_name, "$LATEST")
+            found = self.event_invoke_configs.get(
+                region, item.function_name, item.qualifier or LATEST
+            )
         return None if found is None else found[0]
 
     def _event_limits(self, item: EventInvocation) -> tuple[int, float]:
@@ -276,15 +288,17 @@ class EventInvokeConfigOperations(Service):
     def _event_settled(
         self, item: EventInvocation, result: InvocationResult, condition: str
     ) -> None:
+        region = item.region or self.env.region
+        if condition != "Success":
+            self._dead_letter(region, item, result)
         config = self._config_of(item)
         if config is None:
             return
         target = config.on_success if condition == "Success" else config.on_failure
         if not target:
             return
-        region = item.region or self.env.region
         record = destination_record(
-            function_arn=self._arn(region, item.function_name, "$LATEST"),
+            function_arn=self._arn(region, item.function_name, item.qualifier or LATEST),
             condition=condition,
             item=item,
             result=result,
@@ -303,6 +317,32 @@ class EventInvokeConfigOperations(Service):
         if not deliver_record(self.env, target, record):
             log.warning("asynchronous invocation destination %s: delivery failed", target)
 
+    def _dead_letter(self, region: str, item: EventInvocation, result: InvocationResult) -> None:
+        """The function's ``DeadLetterConfig`` (an SQS queue or SNS topic) gets the event of
+        a discarded asynchronous invocation, beside any OnFailure destination, as on AWS:
+        the event as the body, ``RequestID``, ``ErrorCode`` and ``ErrorMessage`` attributes."""
+        target = self._qualifiers.resolve(region, item.function_name, item.qualifier)
+        if target is None:
+            return
+        dead_letter = (target.record.extra.get("DeadLetterConfig") or {}).get("TargetArn")
+        if not dead_letter:
+            return
+        response = _json_or_text(result.payload)
+        error_message = (
+            response.get("errorMessage") if isinstance(response, dict) else None
+        ) or result.status
+        attributes: dict[str, str | int] = {
+            "RequestID": result.request_id,
+            "ErrorCode": 200,
+            "ErrorMessage": str(error_message),
+        }
+        if not deliver_message(
+            self.env, dead_letter, item.payload.decode("utf-8", "replace"), attributes
+        ):
+            log.warning(
+                "asynchronous invocation dead-letter target %s: delivery failed", dead_letter
+            )
+
     # ---- the API ----
 
     def _event_function(self, params: Params, ctx: RequestContext) -> tuple[str, str, str]:
@@ -315,12 +355,9 @@ class EventInvokeConfigOperations(Service):
             if error.code == "ResourceNotFoundException":
                 raise _function_missing() from None
             raise
-        if self._cached_spec(region, parsed.name) is None:
-            raise _function_missing()
-        qualifier = parsed.qualifier or "$LATEST"
-        if qualifier != "$LATEST":
-            raise _function_missing()  # versions and aliases are not served yet
-        return region, parsed.name, qualifier
+        if self._qualifiers.resolve(region, parsed.name, parsed.qualifier) is None:
+            raise _function_missing()  # no such function, version or alias
+        return region, parsed.name, parsed.qualifier or LATEST
 
     def _check_destinations(
         self, given: dict[str, Any], region: str, name: str
@@ -429,12 +466,20 @@ class EventInvokeConfigOperations(Service):
         region, name, _ = self._event_function(params, ctx)
         with self.env.database.transaction():
             found = self.event_invoke_configs.list(region, name)
-        return {
+        # the marker is the qualifier to start from (configurations are few per function)
+        marker = params.get("Marker")
+        if marker:
+            found = [entry for entry in found if entry[0] >= marker]
+        limit = int(params.get("MaxItems") or 50)
+        result: Result = {
             "FunctionEventInvokeConfigs": [
                 self._describe_config(region, name, qualifier, config, modified)
-                for qualifier, config, modified in found
+                for qualifier, config, modified in found[:limit]
             ]
         }
+        if len(found) > limit:
+            result["NextMarker"] = found[limit][0]
+        return result
 
     def _event_config_target(self, params: Params, ctx: RequestContext) -> tuple[str, str, str]:
         """Like ``_event_function``, but a missing function reads as a missing config
@@ -442,7 +487,7 @@ class EventInvokeConfigOperations(Service):
         parsed, region = self._locate(
             str(params.get("FunctionName") or ""), params.get("Qualifier"), ctx.region
         )
-        return region, parsed.name, parsed.qualifier or "$LATEST"
+        return region, parsed.name, parsed.qualifier or LATEST
 
 
 def _not_found(message: str) -> AwsError:
