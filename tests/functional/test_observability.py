@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,50 @@ def test_lambda_invocation_metrics(hw: Headwater, clock: ManualClock, tmp_path: 
     assert metric_values(hw, clock, "AWS/Lambda", "Errors", fn, "Sum") == [1.0]
     assert metric_values(hw, clock, "AWS/Lambda", "Duration", fn, "SampleCount") == [2.0]
     assert metric_values(hw, clock, "AWS/Lambda", "Invocations", {}, "Sum") == [2.0]
+
+
+SLOW_HANDLER = """
+import os
+import time
+
+
+def handler(event, context):
+    # rendezvous of the three invocations (each its own worker process): they overlap
+    open(os.path.join(event["dir"], context.aws_request_id), "w").close()
+    deadline = time.monotonic() + 20
+    while len(os.listdir(event["dir"])) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(os.listdir(event["dir"]))
+"""
+
+
+def test_concurrent_executions_metric(clock: ManualClock, tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "slow_app.py").write_text(SLOW_HANDLER)
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    payload = json.dumps({"dir": str(meeting)})
+    # worker processes (not the fixture's inline functions): invocations really run at once
+    with Headwater(data_dir=None, clock=clock) as hw:
+        hw.lambda_.create_function_from_directory("slow", code, "slow_app.handler")
+        with ThreadPoolExecutor(3) as pool:
+            results = list(
+                pool.map(lambda _: hw.lambda_.invoke(FunctionName="slow", Payload=payload), "abc")
+            )
+        assert [json.loads(r["Payload"].read()) for r in results] == [3, 3, 3]
+        fn = {"FunctionName": "slow"}
+        # AWS's gauge, read as Maximum: three ran at once, per function and account-wide
+        peak = metric_values(hw, clock, "AWS/Lambda", "ConcurrentExecutions", fn, "Maximum")
+        assert peak == [3.0]
+        assert metric_values(hw, clock, "AWS/Lambda", "ConcurrentExecutions", {}, "Maximum") == [
+            3.0
+        ]
+        clock.advance(60)
+        hw.lambda_.invoke(FunctionName="slow", Payload=json.dumps({"dir": str(meeting)}))
+        # the next minute had one invocation at a time
+        peak = metric_values(hw, clock, "AWS/Lambda", "ConcurrentExecutions", fn, "Maximum")
+        assert peak == [3.0, 1.0]
 
 
 def test_poisoned_message_journey_and_dlq_alarm(

@@ -14,6 +14,7 @@ the hot path.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 
@@ -66,6 +67,11 @@ class Telemetry:
         """Received messages' visibility timeout was changed."""
 
     # ---- Lambda ----
+    def lambda_running(self, function_arn: str) -> AbstractContextManager[None]:
+        """Held while one invocation of a function runs (``lambda_invoked`` is reported
+        inside it), so the sink can tell how many run at once (ConcurrentExecutions)."""
+        return nullcontext()
+
     def lambda_invoked(self, function_arn: str, result: InvocationFacts) -> None:
         """One invocation of a function ended (any status, throttles included)."""
 

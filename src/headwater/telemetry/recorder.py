@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -88,6 +89,9 @@ class Recorder(Telemetry):
         self._steps: list[RawStep] = []
         #: Cumulative counters since start, for Prometheus: (family, labels) -> value.
         self.counters: dict[tuple[str, Dims], float] = defaultdict(float)
+        #: Invocations running now, per (region, account, function name) and per
+        #: (region, account, ""): the ConcurrentExecutions gauge.
+        self._running: dict[tuple[str, str, str], int] = defaultdict(int)
 
     # ---- buffering ----
 
@@ -215,6 +219,22 @@ class Recorder(Telemetry):
 
     # ---- Lambda ----
 
+    @contextmanager
+    def lambda_running(self, function_arn: str) -> Iterator[None]:
+        region, account, name = arn_parts(function_arn)
+        keys = ((region, account, name), (region, account, ""))
+        with self._lock:
+            for key in keys:
+                self._running[key] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                for key in keys:
+                    self._running[key] -= 1
+                    if not self._running[key]:
+                        del self._running[key]
+
     def lambda_invoked(self, function_arn: str, result: InvocationFacts) -> None:
         region, account, name = arn_parts(function_arn)
         dims = (("FunctionName", name),)
@@ -243,6 +263,14 @@ class Recorder(Telemetry):
                         (region, account, "AWS/Lambda", "Duration", metric_dims),
                         _duration(result),
                         "Milliseconds",
+                        now=now,
+                    )
+                # As AWS: how many ran at once (this one included), read as Maximum.
+                for metric_dims, running_key in ((dims, name), ((), "")):
+                    running = self._running.get((region, account, running_key), 0)
+                    self._count(
+                        (region, account, "AWS/Lambda", "ConcurrentExecutions", metric_dims),
+                        float(max(running, 1)),
                         now=now,
                     )
 

@@ -204,8 +204,10 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        result = _check_response_size(_ran(spec, self._get_runtime(spec).invoke(spec, request)))
-        self.env.telemetry.lambda_invoked(spec.arn, result)
+        with self.env.telemetry.lambda_running(spec.arn):
+            ran = self._get_runtime(spec).invoke(spec, request)
+            result = _check_response_size(_ran(spec, ran))
+            self.env.telemetry.lambda_invoked(spec.arn, result)
         return result
 
     async def invoke_async(
@@ -236,9 +238,10 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        ran = await self._get_runtime(spec).invoke_async(spec, request)
-        result = _check_response_size(_ran(spec, ran))
-        self.env.telemetry.lambda_invoked(spec.arn, result)
+        with self.env.telemetry.lambda_running(spec.arn):
+            ran = await self._get_runtime(spec).invoke_async(spec, request)
+            result = _check_response_size(_ran(spec, ran))
+            self.env.telemetry.lambda_invoked(spec.arn, result)
         return result
 
     def prewarm(self, function_ref: str, count: int = 1, *, region: str | None = None) -> int:
@@ -286,8 +289,9 @@ class InvokeOperations(Service):
         request = InvocationRequest(
             item.payload, self._arn(region, item.function_name, item.qualifier)
         )
-        result = _ran(spec, self._get_runtime(spec).invoke(spec, request))
-        self.env.telemetry.lambda_invoked(spec.arn, result)
+        with self.env.telemetry.lambda_running(spec.arn):
+            result = _ran(spec, self._get_runtime(spec).invoke(spec, request))
+            self.env.telemetry.lambda_invoked(spec.arn, result)
         return result
 
     def wait_for_event_invocations(self, timeout: float = 10.0) -> bool:
