@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from headwater.client import LambdaClient, ServiceClient
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
-from headwater.core.clock import Clock, ScaledClock, SystemClock
+from headwater.core.clock import Clock
 from headwater.core.errors import HeadwaterClosed
 from headwater.options import HeadwaterOptions
 from headwater.services.base import RequestContext, Service, ServiceEnvironment
+from headwater.store.clock_origin import resume_clock
 from headwater.store.database import Durability, open_database
 from headwater.telemetry import Observability
 from headwater.wiring import build_destinations, build_engine, service_class
@@ -57,16 +58,18 @@ class Headwater:
         **option_values: Any,
     ) -> None:
         self.options = HeadwaterOptions.from_kwargs(options, **option_values)
-        if clock is None:
-            clock = SystemClock() if time_scale == 1.0 else ScaledClock(time_scale)
-        self.clock = clock
-        self.time_scale = time_scale
         self.database = open_database(
             None if database_url is not None and data_dir == DEFAULT_DATA_DIR else data_dir,
             durability,
             url=database_url,
             poll_fallback=self.options.poll_fallback_seconds,
         )
+        if clock is None:
+            # a scaled clock continues across restarts (its origin is saved on disk)
+            on_disk = None if self.database.kind == "memory" else self.database.data_dir
+            clock = resume_clock(on_disk, time_scale)
+        self.clock = clock
+        self.time_scale = time_scale
         self.env = ServiceEnvironment(
             database=self.database,
             clock=clock,

@@ -59,15 +59,18 @@ class SystemClock:
 class ScaledClock:
     """Clock time that runs ``time_scale`` times faster than real time (``--time-scale``)."""
 
-    def __init__(self, time_scale: float, origin: float | None = None) -> None:
+    def __init__(
+        self, time_scale: float, origin: float | None = None, real_origin: float | None = None
+    ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.time_scale = time_scale
-        self._real_origin = time.time()
-        self._origin = self._real_origin if origin is None else origin
+        #: Clock time ``origin`` was read at real (wall-clock) time ``real_origin``.
+        self.real_origin = time.time() if real_origin is None else real_origin
+        self.origin = self.real_origin if origin is None else origin
 
     def now(self) -> float:
-        return self._origin + (time.time() - self._real_origin) * self.time_scale
+        return self.origin + (time.time() - self.real_origin) * self.time_scale
 
     def real_delay(self, clock_seconds: float) -> float | None:
         return max(0.0, clock_seconds) / self.time_scale
