@@ -49,6 +49,11 @@ def test_cdk_bootstrap_template_deploys(hw: Headwater) -> None:
     resources = cfn.list_stack_resources(StackName="CDKToolkit")["StackResourceSummaries"]
     roles = [r for r in resources if r["ResourceType"] == "AWS::IAM::Role"]
     assert len(roles) == 5 and all(r["ResourceStatus"] == "CREATE_COMPLETE" for r in roles)
+    iam = hw.client("iam")
+    for role in roles:  # the roles exist in IAM, with the policies the template gives them
+        assert iam.get_role(RoleName=role["PhysicalResourceId"])["Role"]["RoleName"]
+    deploy_role = f"cdk-hnb659fds-deploy-role-{account}-{region}"
+    assert iam.list_role_policies(RoleName=deploy_role)["PolicyNames"]
 
     # a CDK app's stack: BootstrapVersion from SSM and the CheckBootstrapVersion rule
     app_stack = {

@@ -19,6 +19,16 @@ from tests.functional.cfn_support import (
     status_of,
 )
 
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
 HANDLER = "def handler(event, context):\n    return {'batchItemFailures': []}\n"
 
 
@@ -36,7 +46,7 @@ def app(batch_size: int = 10, visibility: int = 180, **extra: Any) -> dict[str, 
                 },
             },
         },
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": TRUST}},
         "Fn": {
             "Type": "AWS::Lambda::Function",
             "Properties": {

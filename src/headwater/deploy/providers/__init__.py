@@ -9,6 +9,7 @@ from headwater.deploy.providers.base import (
     ResourceRequest,
 )
 from headwater.deploy.providers.dynamodb import TableProvider
+from headwater.deploy.providers.iam import ManagedPolicyProvider, PolicyProvider, RoleProvider
 from headwater.deploy.providers.kinesis import StreamProvider
 from headwater.deploy.providers.lambda_ import EventSourceMappingProvider, FunctionProvider
 from headwater.deploy.providers.lambda_extras import (
@@ -65,6 +66,9 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         BucketProvider(),
         BucketPolicyProvider(),
         NestedStackProvider(),
+        RoleProvider(),
+        PolicyProvider(),
+        ManagedPolicyProvider(),
         *stored_providers(),
     ]
     found: dict[str, list[ResourceProvider]] = {}
