@@ -913,7 +913,18 @@ def test_lambda_event_invoke_config(hw: Headwater, cfn: Any) -> None:
                 "Resources": {
                     "Role": {
                         "Type": "AWS::IAM::Role",
-                        "Properties": {"AssumeRolePolicyDocument": {}},
+                        "Properties": {
+                            "AssumeRolePolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Principal": {"Service": "lambda.amazonaws.com"},
+                                        "Action": "sts:AssumeRole",
+                                    }
+                                ],
+                            }
+                        },
                     },
                     "Fn": {
                         "Type": "AWS::Lambda::Function",
