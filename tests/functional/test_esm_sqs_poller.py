@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -193,6 +194,63 @@ def test_partial_batch_response_keeps_only_listed_messages(
 
     run(scenario())
     assert invoker.bodies() == [["good1", "bad", "good2"], ["bad"]]
+
+
+def test_the_mapping_log_names_the_messages_a_batch_reported_failed(
+    hw: Headwater, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = make_queue(hw, VisibilityTimeout="30")
+    send(hw, url, "good", "bad")
+
+    def handler(event: dict[str, Any]) -> Any:
+        failed = [
+            {"itemIdentifier": r["messageId"]} for r in event["Records"] if r["body"] == "bad"
+        ]
+        return ok({"batchItemFailures": failed})
+
+    invoker = FakeInvoker(handler)
+
+    async def scenario() -> None:
+        record = mapping("q", FunctionResponseTypes=["ReportBatchItemFailures"])
+        async with PollerHarness(hw, clock, record, invoker) as h:
+            await h.settled()
+            await h.advance(30)
+            await h.until(lambda: len(invoker.events) == 2)
+            await h.settled()
+
+    with caplog.at_level(logging.INFO, logger="headwater.mappings"):
+        run(scenario())
+    bad = next(r["messageId"] for r in invoker.events[0]["Records"] if r["body"] == "bad")
+    lines = [r.getMessage() for r in caplog.records if r.name == "headwater.mappings"]
+    assert lines == [
+        f"mapping {mapping('q').uuid} (q -> fake): {n} of {n_batch} messages reported failed "
+        f"(batchItemFailures): {bad} (receive {receive}); they return to the queue when "
+        "their visibility timeout lapses"
+        for n, n_batch, receive in ((1, 2, 1), (1, 1, 2))
+    ]
+
+
+def test_a_visibility_timeout_that_lapses_during_the_invocation_is_warned_once(
+    hw: Headwater, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = make_queue(hw, VisibilityTimeout="30")
+    send(hw, url, "a")
+
+    def slow(event: dict[str, Any]) -> Any:
+        clock.advance(31)  # a cold start longer than the visibility timeout
+        return ok()
+
+    async def scenario() -> None:
+        async with PollerHarness(hw, clock, mapping("q"), FakeInvoker(slow)) as h:
+            await h.settled()
+            send(hw, url, "b")
+            await h.until(lambda: sum(queue_counts(hw, url).values()) == 0)
+
+    with caplog.at_level(logging.WARNING, logger="headwater.mappings"):
+        run(scenario())
+    warnings = [r.getMessage() for r in caplog.records if r.name == "headwater.mappings"]
+    assert len(warnings) == 1
+    assert "longer than the queue's visibility timeout (30 s)" in warnings[0]
 
 
 def test_batch_item_failures_are_ignored_without_report_batch_item_failures(

@@ -30,7 +30,9 @@ def test_serve_example_processes_good_orders_and_dead_letters_bad_ones(tmp_path:
         queue = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
         dlq = sqs.get_queue_url(QueueName="orders-dlq")["QueueUrl"]
         sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"orderId": "A-1"}))
-        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"orderId": "B-2", "fail": True}))
+        bad = sqs.send_message(
+            QueueUrl=queue, MessageBody=json.dumps({"orderId": "B-2", "fail": True})
+        )["MessageId"]
         # 3 receives x 180 s visibility = 9 minutes of queue time = about 9 s at 60x.
         dead: list[str] = []
         deadline = time.monotonic() + 60
@@ -50,6 +52,10 @@ def test_serve_example_processes_good_orders_and_dead_letters_bad_ones(tmp_path:
         ).stdout
         assert logs.count("processed order A-1") == 1
         assert "processed order B-2" not in logs
+        # headwater's mapping log in the server output: B-2 reported failed at each receive
+        output = server.output()
+        for receive in (1, 2, 3):
+            assert f"reported failed (batchItemFailures): {bad} (receive {receive})" in output
 
     # Starting again on the same data directory deploys idempotently: one mapping.
     with headwater_server(tmp_path, args) as server:

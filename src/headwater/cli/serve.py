@@ -74,6 +74,8 @@ def serve(
     """
     from headwater.server.serve import serve as run
 
+    if log_level not in ("error", "critical"):
+        _print_mapping_log()
     run(
         host=host,
         port=port,
@@ -84,3 +86,17 @@ def serve(
         example=example,
         database_url=database_url,
     )
+
+
+def _print_mapping_log() -> None:
+    """headwater's mapping log (which messages a batch left to be retried, a visibility
+    timeout shorter than an invocation) goes to the server's output, line by line."""
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    mapping_log = logging.getLogger("headwater.mappings")
+    mapping_log.addHandler(handler)
+    mapping_log.setLevel(logging.INFO)
+    mapping_log.propagate = False

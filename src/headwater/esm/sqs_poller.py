@@ -20,6 +20,7 @@ from headwater.core.filtering import RecordFilter
 from headwater.core.mapping_config import MappingConfig, compile_record_filter
 from headwater.core.telemetry import NO_TELEMETRY, Telemetry
 from headwater.esm.batching import Batch, BatchBuilder, PendingRecord
+from headwater.esm.mapping_log import log_settlement, warn_visibility_lapsed
 from headwater.esm.metrics import MappingMetrics, MappingMetricsSnapshot
 from headwater.esm.pulse import Pulse
 from headwater.esm.records import build_payload, encode_record, sqs_record
@@ -94,6 +95,7 @@ class SqsPoller:
         #: Delete flushes under way (a reference keeps each task alive).
         self._flushes: set[asyncio.Task[None]] = set()
         self._function_timeout: int | None = None
+        self._warned_visibility = False
         self.mapping = record
         self._filter: RecordFilter | None = None
         self.reconfigure(record)
@@ -317,8 +319,14 @@ class SqsPoller:
 
     async def _process(self, batch: Batch) -> None:
         """Invoke the function with the batch, then settle it."""
+        started = time.monotonic()
         outcome = await self._invoke(batch, self.mapping)
+        if not self._warned_visibility and batch.records:
+            self._check_visibility(batch, time.monotonic() - started)
         settlement = decide(outcome, batch.message_ids, batch.receipt_handles)
+        log_settlement(
+            self.uuid, self.source.arn, self.mapping.function_arn, outcome, batch.records
+        )
         deleted = await self._delete(settlement.delete) if settlement.delete else 0
         if settlement.function_failed:
             self.scaler.observe_function_error(self.clock.now())
@@ -326,6 +334,21 @@ class SqsPoller:
             DeletedEventCount=deleted,
             FailedInvokeEventCount=settlement.failed_count,
             Errors=1 if settlement.function_failed else 0,
+        )
+
+    def _check_visibility(self, batch: Batch, real_seconds: float) -> None:
+        """Warn once when messages became visible again before their invocation ended
+        (a scaled visibility timeout shorter than the function's cold start, say)."""
+        if self.clock.now() <= min(r.visible_again_at for r in batch.records):
+            return
+        self._warned_visibility = True
+        facts = self._facts
+        warn_visibility_lapsed(
+            self.uuid,
+            self.source.arn,
+            facts.visibility_timeout if facts is not None else 0,
+            real_seconds,
+            getattr(self.clock, "time_scale", 1.0),
         )
 
     def _delete(self, receipt_handles: list[str]) -> asyncio.Future[int]:
