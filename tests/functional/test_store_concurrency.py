@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from headwater.services.cloudwatch.aggregate import Aggregate
+from headwater.services.cloudwatch.metric_store import MetricId, MetricStore
 from headwater.store.database import Database, open_database
 from headwater.store.queues import DedupEntry, NewMessage, QueueRecord, open_queue_store
 from headwater.store.streams import NewShard, StreamRow, open_stream_store
@@ -256,3 +258,22 @@ def test_memory_handles_are_one_database(tmp_path: Path) -> None:
         assert db.store(open_queue_store) is db.store(open_queue_store)
     finally:
         db.close()
+
+
+def test_metric_flushes_from_several_nodes_add_up_without_deadlock(db_factory: Any) -> None:
+    """Nodes flush the same metrics in different orders: every datum counts once, and no
+    flush fails (PostgreSQL aborted one of two flushes that locked rows in opposite orders)."""
+    dbs = handles(db_factory, WORKERS)
+    metrics = [MetricId("1", "r", "NS", f"m{i:02d}", ()) for i in range(30)]
+    rounds = 8
+
+    def flush(index: int) -> None:
+        store = dbs[index].store(MetricStore)
+        for turn in range(rounds):
+            mine = metrics[::-1] if (index + turn) % 2 else metrics
+            store.put([(m, 60, 0, "None", Aggregate.of_value(1.0)) for m in mine], 1.0)
+
+    run_threads(WORKERS, flush)
+    store = dbs[0].store(MetricStore)
+    counts = [sum(row.aggregate.count for row in store.rows(m, 0.0, 60.0)) for m in metrics]
+    assert counts == [WORKERS * rounds] * len(metrics)

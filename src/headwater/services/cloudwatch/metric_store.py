@@ -104,9 +104,12 @@ class MetricStore:
     ) -> None:
         """Merge ``(metric, resolution, bucket start, unit, aggregate)`` items into the store."""
         conn = self.db.conn
+        # Rows are locked in key order: two nodes flushing the same metrics in different
+        # orders would otherwise deadlock on PostgreSQL (each holding a row the other needs).
+        ordered = sorted(items, key=lambda item: (item[0].key, item[1], item[2], item[3]))
         with self.db.transaction():
             seen: set[str] = set()
-            for metric, resolution, ts, unit, aggregate in items:
+            for metric, resolution, ts, unit, aggregate in ordered:
                 key = metric.key
                 if key not in seen:
                     seen.add(key)
