@@ -15,13 +15,11 @@ from typing import Any
 import cbor2
 from botocore.model import Shape
 
-from headwater.api.errors import serialization_error
+from headwater.api.errors import MAX_NESTING, serialization_error
 from headwater.core.errors import AwsError
 from headwater.models import operation_model
 
 CONTENT_TYPE = "application/x-amz-cbor-1.1"
-#: Nesting a CBOR request may have (AWS's inputs are shallow; deeper is malformed).
-MAX_DEPTH = 64
 
 
 def is_cbor(content_type: str) -> bool:
@@ -37,7 +35,7 @@ def load_cbor_object(body: bytes, service_name: str, operation: str) -> dict[str
     if not body:
         return {}
     try:
-        value = cbor2.loads(body, semantic_decoders={1: _keep_epoch}, max_depth=MAX_DEPTH)
+        value = cbor2.loads(body, semantic_decoders={1: _keep_epoch}, max_depth=MAX_NESTING)
     except Exception:  # cbor2 raises CBORDecodeError and, on odd input, others
         raise serialization_error("Malformed CBOR in request body") from None
     if not isinstance(value, dict):

@@ -18,13 +18,13 @@ import datetime as dt
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
 from botocore.model import Shape
 
 from headwater.api.errors import query_error
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.shapes import missing_parameter, validate_input
+from headwater.api.xml_text import xml_escape
 from headwater.core.errors import AwsError
 from headwater.models import operation_model, service_model
 
@@ -202,15 +202,26 @@ def is_sqs_query(form: dict[str, str]) -> bool:
 
 
 def read_form(request: WireRequest) -> dict[str, str]:
-    """Form fields from the body (POST) merged over the query string (GET)."""
-    fields = dict(request.query_items())
+    """Form fields from the body (POST) merged over the query string (GET).
+
+    Bytes that are not UTF-8 are kept as lone surrogates (``surrogateescape``), never
+    replaced by U+FFFD: the services then reject them as AWS does (a message body answers
+    ``InvalidMessageContents``) instead of storing a character the sender never sent.
+    """
+    fields = _form_fields(request.query_string.encode("latin-1"))
     if request.body:
-        try:
-            text = request.body.decode("utf-8")
-        except UnicodeDecodeError:
-            return fields
-        fields.update(parse_qsl(text, keep_blank_values=True))
+        fields.update(_form_fields(request.body))
     return fields
+
+
+def _form_fields(raw: bytes) -> dict[str, str]:
+    text = raw.decode("utf-8", "surrogateescape")
+    return dict(parse_qsl(text, keep_blank_values=True, errors="surrogateescape"))
+
+
+def missing_action() -> AwsError:
+    """A form post that names no ``Action`` (AWS's common query error)."""
+    return AwsError("MissingAction", "The request is missing an action or a required parameter.")
 
 
 def parse_request(
@@ -417,7 +428,7 @@ def _write_member(
             out.append(f"<{name}>")
         for key, item in value.items():
             out.append(
-                f"<{name if flattened else 'entry'}><{key_name}>{escape(str(key))}</{key_name}>"
+                f"<{name if flattened else 'entry'}><{key_name}>{xml_escape(str(key))}</{key_name}>"
             )
             _write_value(dialect, shape.value, value_name, item, out)
             out.append(f"</{name if flattened else 'entry'}>")
@@ -451,9 +462,9 @@ def _scalar_text(kind: str, value: Any) -> str:
         if isinstance(value, dt.datetime):
             aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
             return aware.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        return escape(str(value))
+        return xml_escape(str(value))
     # \r would be normalised to \n by XML parsers; AWS sends it as a character reference.
-    return escape(str(value), _ENTITIES)
+    return xml_escape(str(value), _ENTITIES)
 
 
 _ENTITIES = {"\r": "&#xD;"}

@@ -20,7 +20,13 @@ from typing import Any
 
 import cbor2
 
-from headwater.api.errors import FRAMEWORK_NAMESPACES, internal_failure, serialization_error
+from headwater.api.errors import (
+    FRAMEWORK_NAMESPACES,
+    MAX_NESTING,
+    internal_failure,
+    serialization_error,
+    too_deeply_nested,
+)
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.router import Dispatch
 from headwater.api.shapes import validate_input
@@ -77,6 +83,8 @@ class CborProtocol:
             return success(result, request_id)
         except AwsError as error:
             return failure(error, service_name, request_id)
+        except RecursionError:  # a value in the request a service parses, nested too deep
+            return failure(too_deeply_nested(), service_name, request_id)
         except Exception:
             log.exception("%s %s (cbor) failed", service_name, operation)
             return failure(internal_failure(), service_name, request_id)
@@ -103,7 +111,9 @@ def decode_body(body: bytes) -> dict[str, Any]:
     if not body:
         return {}
     try:
-        value = cbor2.loads(body)
+        value = cbor2.loads(body, max_depth=MAX_NESTING)
+    except RecursionError:
+        raise too_deeply_nested() from None
     except (cbor2.CBORDecodeError, ValueError, EOFError):
         raise serialization_error("Malformed CBOR in request body") from None
     if not isinstance(value, dict):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from xml.sax.saxutils import escape
 
 import orjson
 
 from headwater.api.http import WireResponse
+from headwater.api.xml_text import xml_escape, xml_safe
 from headwater.core.errors import AwsError
 
 #: Errors AWS's request layer (Coral) raises before a service sees the request.
@@ -31,6 +31,25 @@ FRAMEWORK_NAMESPACES: dict[str, str] = {
 def serialization_error(message: str) -> AwsError:
     """A body that is not valid JSON / not of the modeled types."""
     return AwsError("SerializationException", message)
+
+
+#: How deep a request body's JSON or CBOR may nest. AWS's inputs are shallow (a DynamoDB
+#: item's 32 levels are about 70 in JSON); deeper is malformed input, rejected before any
+#: recursive walk (validation, conversion, a service's own parsing) could overflow.
+MAX_NESTING = 128
+
+
+def too_deeply_nested() -> AwsError:
+    """A request nested deeper than headwater reads (AWS's parsers stop at 1000 levels)."""
+    return serialization_error(
+        f"The request is malformed: it is nested more than {MAX_NESTING} levels deep."
+    )
+
+
+def nested_value_error(code: str = "InvalidParameterValue") -> AwsError:
+    """A value inside the request (a policy, a template, a message structure) nested too
+    deeply for its parser: the protocols that have no SerializationException say ``code``."""
+    return AwsError(code, "A value in the request is nested too deeply to be read.")
 
 
 def unknown_operation(message: str = "") -> AwsError:
@@ -66,7 +85,7 @@ def json_error(
         type_name = error.code
     else:
         type_name = f"{FRAMEWORK_NAMESPACES.get(error.code, namespace)}#{error.code}"
-    body: dict[str, Any] = {"__type": type_name, "message": error.message}
+    body: dict[str, Any] = {"__type": type_name, "message": xml_safe(error.message)}
     for key, value in error.fields.items():
         body.setdefault(key, value)
     headers = [("x-amzn-RequestId", request_id), *error.headers.items()]
@@ -90,8 +109,8 @@ def query_error(
     detail = "<Detail/>" if "queue.amazonaws.com" in namespace else ""  # SQS only
     xml = (
         f'<?xml version="1.0"?><ErrorResponse xmlns="{namespace}">'
-        f"<Error><Type>{fault}</Type><Code>{escape(code)}</Code>"
-        f"<Message>{escape(error.message)}</Message>{detail}</Error>"
+        f"<Error><Type>{fault}</Type><Code>{xml_escape(code)}</Code>"
+        f"<Message>{xml_escape(error.message)}</Message>{detail}</Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     headers = [("x-amzn-RequestId", request_id), *error.headers.items()]
@@ -106,7 +125,7 @@ def rest_json_error(error: AwsError, *, request_id: str) -> WireResponse:
     """
     body: dict[str, Any] = {"Type": "User" if error.sender_fault else "Service"}
     if "Message" not in error.fields:
-        body["message"] = error.message
+        body["message"] = xml_safe(error.message)
     body.update(error.fields)
     headers = [
         ("x-amzn-RequestId", request_id),

@@ -17,14 +17,19 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any, Protocol
-from xml.sax.saxutils import escape
 
 import orjson
 
 from headwater.api import aws_json, aws_query, rest_json
-from headwater.api.errors import internal_failure, unknown_operation
+from headwater.api.errors import (
+    internal_failure,
+    nested_value_error,
+    too_deeply_nested,
+    unknown_operation,
+)
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.sigv4 import CredentialScope, credential_scope
+from headwater.api.xml_text import xml_escape
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
 from headwater.core.errors import AwsError
 from headwater.core.ids import request_id
@@ -86,6 +91,7 @@ class Router:
         if target is not None:
             return await self._handle_json(target, request, rid)
         content_type = headers.get("content-type", "")
+        form: dict[str, str] | None = None
         if content_type.startswith("application/x-www-form-urlencoded") or (
             "Action=" in request.query_string
         ):
@@ -99,7 +105,14 @@ class Router:
                     return await protocol.handle(request, rid, self._context(request), self.call)
         if rest_json.claims_path("lambda", request.raw_path):
             return await self._handle_rest("lambda", request, rid)
+        if form is not None:  # a query-protocol post without its Action: answer in XML
+            return aws_query.failure(aws_query.missing_action(), rid, self._form_dialect(form))
         return _not_found(request, rid)
+
+    def _form_dialect(self, form: dict[str, str]) -> aws_query.QueryDialect:
+        """The dialect a form's error is written in: its ``Version``'s service, else SQS's."""
+        found = aws_query.service_for_query(form.get("Version"), None, self._service_names)
+        return aws_query.SQS if found is None else aws_query.dialect(found)
 
     # ---- protocols ----
 
@@ -118,6 +131,8 @@ class Router:
             return aws_json.success(protocol, result, rid)
         except AwsError as error:
             return aws_json.failure(protocol, error, rid)
+        except RecursionError:  # a value a service parses (a policy, a pattern) nests too deep
+            return aws_json.failure(protocol, too_deeply_nested(), rid)
         except Exception:
             log.exception("%s %s failed", protocol.service_name, operation)
             return aws_json.failure(protocol, internal_failure(), rid)
@@ -141,6 +156,8 @@ class Router:
             return aws_query.success(operation, result, rid, dialect)
         except AwsError as error:
             return aws_query.failure(error, rid, dialect)
+        except RecursionError:
+            return aws_query.failure(nested_value_error(), rid, dialect)
         except Exception:
             log.exception("%s %s (query) failed", dialect.service_name, operation)
             return aws_query.failure(internal_failure(), rid, dialect)
@@ -179,6 +196,8 @@ class Router:
             return rest_json.success(service_name, operation, result, rid)
         except AwsError as error:
             return rest_json.failure(error, rid)
+        except RecursionError:
+            return rest_json.failure(too_deeply_nested(), rid)
         except Exception:
             log.exception("%s %s failed", service_name, operation)
             return rest_json.failure(internal_failure(), rid)
@@ -284,7 +303,7 @@ def _not_found(request: WireRequest, rid: str) -> WireResponse:
         what = f"Operation {named}" if named else f"{request.method} {request.raw_path}"
         xml = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code>'
-            f"<Message>{escape(what)} is not supported by headwater's {scope.service}"
+            f"<Message>{xml_escape(what)} is not supported by headwater's {scope.service}"
             f"</Message><RequestId>{rid}</RequestId></Error>"
         )
         return WireResponse(501, xml.encode(), "application/xml", [("x-amz-request-id", rid)])

@@ -22,7 +22,7 @@ import orjson
 from botocore.model import Shape
 from botocore.validate import ParamValidator
 
-from headwater.api.errors import serialization_error
+from headwater.api.errors import MAX_NESTING, serialization_error, too_deeply_nested
 from headwater.core.errors import AwsError
 from headwater.core.values import as_datetime
 from headwater.models import operation_model, service_model
@@ -354,7 +354,22 @@ def load_json_object(body: bytes) -> dict[str, Any]:
         raise serialization_error("Malformed JSON in request body") from None
     if not isinstance(value, dict):
         raise serialization_error("Request body must be a JSON object")
+    # A body with few brackets cannot nest deeply: only bracket-heavy ones pay for the walk.
+    if body.count(b"{") + body.count(b"[") > MAX_NESTING:
+        check_nesting(value)
     return value
+
+
+def check_nesting(value: Any) -> None:
+    """Raise AWS's malformed-input error if ``value`` nests deeper than ``MAX_NESTING``;
+    iterative, so the check itself cannot overflow the stack."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise too_deeply_nested()
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def dump_json(value: Any) -> bytes:

@@ -23,7 +23,11 @@ from headwater.services.sqs.errors import (
     unknown_attribute,
 )
 from headwater.services.sqs.queue_access import QueueAccess, ResolvedQueue
-from headwater.services.sqs.validation import check_queue_name
+from headwater.services.sqs.validation import (
+    INVALID_TEXT,
+    check_queue_name,
+    has_invalid_characters,
+)
 from headwater.store.queues import QueueRecord
 
 #: Seconds during which a deleted queue's name, or another purge, is refused.
@@ -35,6 +39,10 @@ MAX_LIST_RESULTS = 1000
 
 def _check_tags(tags: dict[str, str]) -> None:
     for key, value in tags.items():
+        if has_invalid_characters(key) or has_invalid_characters(value):
+            raise invalid_parameter(
+                f"Tag keys and values must be valid Unicode text. {INVALID_TEXT}"
+            )
         if not 1 <= len(key) <= 128:
             raise invalid_parameter(f"Tag key '{key}' must be between 1 and 128 characters long.")
         if len(str(value)) > 256:

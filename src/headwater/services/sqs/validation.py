@@ -25,10 +25,17 @@ _FIFO_ID = re.compile(r"[!-~]{1,128}")
 MAX_MESSAGE_ATTRIBUTES = 10
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 1_048_576
-INVALID_CHARACTERS = (
-    "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to "
+INVALID_TEXT = (
+    "Valid unicode characters are #x9 | #xA | #xD | #x20 to "
     "#xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"
 )
+INVALID_CHARACTERS = f"Invalid characters found. {INVALID_TEXT}"
+
+
+def has_invalid_characters(text: str) -> bool:
+    """Whether ``text`` holds a character SQS refuses (control characters, lone surrogates
+    from bytes that were not UTF-8): the characters XML 1.0 cannot carry."""
+    return _INVALID_BODY_CHARS.search(text) is not None
 
 
 def check_queue_name(name: str, fifo_attribute: bool) -> None:
@@ -49,7 +56,7 @@ def check_queue_name(name: str, fifo_attribute: bool) -> None:
 def check_body(body: str) -> None:
     if body == "":
         raise missing_parameter("MessageBody")
-    if _INVALID_BODY_CHARS.search(body) is not None:
+    if has_invalid_characters(body):
         raise sqs_error("InvalidMessageContents", INVALID_CHARACTERS)
 
 
@@ -176,7 +183,7 @@ def check_message_attributes(
                 f"Message (user) attribute '{name}' with type '{base_type}' must only contain "
                 "a string value."
             )
-        if _INVALID_BODY_CHARS.search(text) is not None:
+        if has_invalid_characters(text):
             raise invalid_parameter(INVALID_CHARACTERS)
         if base_type == "Number":
             try:
