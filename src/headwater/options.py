@@ -69,6 +69,9 @@ class HeadwaterOptions:
     #: Clock seconds between TTL sweeps (AWS deletes expired items within days; a
     #: ManualClock sweeps whenever it is advanced).
     dynamodb_ttl_sweep_interval: float = 1.0
+    #: Clock seconds a DynamoDB Streams shard stays open before it closes and a child
+    #: shard takes over (AWS: about 4 hours), so readers meet parent/child lineage.
+    dynamodb_stream_shard_seconds: float = 4 * 3600.0
 
     # ---- event source mapping engine ----
     #: Concurrent batches an SQS mapping starts with (AWS: 5).

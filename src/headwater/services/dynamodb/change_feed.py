@@ -19,6 +19,11 @@ Interface for the DynamoDB Streams service (``hw.service("dynamodb").feed``):
   ``stream(arn) -> StreamInfo | None``;
 - ``read(stream_arn, after=0, limit=1000) -> list[ChangeRecord]``: records with
   ``sequence > after``, oldest first (``sequence`` grows by one per record of the table);
+- ``shards(stream_arn, now) -> list[ShardView]`` and ``read_shard(stream_arn, shard_id,
+  after, limit) -> (records, end_reached)``: the stream cut into shards like DynamoDB's.
+  One shard is open at a time; it closes after ``shard_seconds`` of clock time (or when
+  the stream is disabled) and a child opens where it ended, so readers that finish a
+  parent before its child see each item's records in order;
 - ``subscribe(callback) -> unsubscribe``: ``callback(stream_arn)`` runs after a write
   with records for that stream has committed (from the writing thread: keep it short,
   e.g. ``loop.call_soon_threadsafe``). A bounded poll fallback still belongs in readers:
@@ -27,13 +32,14 @@ Interface for the DynamoDB Streams service (``hw.service("dynamodb").feed``):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from headwater.core.expressions.values import item_size, items_equal
 from headwater.core.listeners import Listeners
-from headwater.store.tables import ChangeRow, StreamRow, TableStore
+from headwater.store.tables import ChangeRow, ShardRow, StreamRow, TableStore
 from headwater.store.tables.codec import decode_item, encode_item
 
 if TYPE_CHECKING:
@@ -87,6 +93,32 @@ class StreamInfo:
         return self.disabled_at is None
 
 
+@dataclass(frozen=True, slots=True)
+class ShardView:
+    """One shard of a stream: its records have ``first_sequence < sequence <= last``."""
+
+    shard_id: str
+    parent_shard_id: str | None
+    created: float
+    first_sequence: int
+    #: ``None`` while the shard is open.
+    last_sequence: int | None
+
+    @property
+    def closed(self) -> bool:
+        return self.last_sequence is not None
+
+
+def shard_id_for(stream_arn: str, index: int, created: float) -> str:
+    """``shardId-<20 digits: creation ms>-<8 hex>`` as DynamoDB names shards."""
+    digest = hashlib.sha256(f"{stream_arn}#{index}".encode()).hexdigest()[:8]
+    return f"shardId-{int(created * 1000):020d}-{digest}"
+
+
+def _shard_view(row: ShardRow) -> ShardView:
+    return ShardView(row.shard_id, row.parent_id, row.created, row.first_seq, row.last_seq)
+
+
 def _info(row: StreamRow) -> StreamInfo:
     return StreamInfo(
         row.arn, row.label, row.table_name, row.account, row.region, row.view_type,
@@ -112,8 +144,9 @@ def _record(row: ChangeRow) -> ChangeRecord:
 class ChangeFeed:
     """Appends change records inside write transactions and serves them to readers."""
 
-    def __init__(self, store: TableStore) -> None:
+    def __init__(self, store: TableStore, shard_seconds: float = 4 * 3600.0) -> None:
         self._store = store
+        self._shard_seconds = shard_seconds
         self._listeners: Listeners[Callable[[str], None]] = Listeners()
 
     # ---- writers (inside the write transaction) ----
@@ -190,6 +223,89 @@ class ChangeFeed:
             start = max(after, row.first_seq)
             changes = self._store.changes(row.table_id, start, row.last_seq, limit)
         return [_record(change) for change in changes if change.stream_arn == stream_arn]
+
+    def shards(self, stream_arn: str, now: float) -> list[ShardView]:
+        """The stream's retained shards, oldest first, rolled over up to ``now``.
+
+        Shards are made when first looked at: the first one covers the stream from its
+        start; the open one closes at the table's newest record once it is
+        ``shard_seconds`` old or the stream is disabled, and its child starts there.
+        """
+        with self._store.db.read():
+            stream = self._store.stream(stream_arn)
+            rows = self._store.shards(stream_arn)
+        if stream is None:
+            return []
+        if rows and rows[-1].last_seq is None and not self._due(stream, rows[-1], now):
+            return [_shard_view(row) for row in rows]
+        with self._store.db.transaction():
+            rows = self._store.shards(stream_arn)
+            if not rows:
+                first = ShardRow(
+                    stream_arn, 0, shard_id_for(stream_arn, 0, stream.created), None,
+                    stream.created, stream.first_seq,
+                )  # fmt: skip
+                self._store.insert_shard(first)
+                rows = [first]
+            last = rows[-1]
+            if last.last_seq is None and self._due(stream, last, now):
+                if stream.last_seq is not None:
+                    end = stream.last_seq
+                    when = stream.disabled if stream.disabled is not None else now
+                else:
+                    end = self._store.last_change_seq(stream.table_id)
+                    when = now
+                self._store.close_shard(stream_arn, last.idx, end, when)
+                if stream.last_seq is None:
+                    child_idx = last.idx + 1
+                    self._store.insert_shard(
+                        ShardRow(
+                            stream_arn, child_idx, shard_id_for(stream_arn, child_idx, now),
+                            last.shard_id, now, end,
+                        )
+                    )  # fmt: skip
+            rows = self._store.shards(stream_arn)
+        return [_shard_view(row) for row in rows]
+
+    def _due(self, stream: StreamRow, shard: ShardRow, now: float) -> bool:
+        """Whether the open ``shard`` must close: the stream is disabled or time is up."""
+        return stream.last_seq is not None or now >= shard.created + self._shard_seconds
+
+    def read_shard(
+        self, stream_arn: str, shard: ShardView, after: int, limit: int
+    ) -> tuple[list[ChangeRecord], int, bool]:
+        """Records of ``shard`` with ``sequence > after`` (writes that changed nothing
+        left out), the position read up to, and whether the end of a closed shard was
+        reached. Skips past runs of no-op writes, so a reader always moves on."""
+        position = max(after, shard.first_sequence)
+        with self._store.db.read():
+            row = self._store.stream(stream_arn)
+        if row is None:
+            return [], position, True
+        upto = shard.last_sequence
+        if row.last_seq is not None:
+            upto = row.last_seq if upto is None else min(upto, row.last_seq)
+        records: list[ChangeRecord] = []
+        while True:
+            with self._store.db.read():
+                changes = self._store.changes(row.table_id, position, upto, limit)
+            if changes:
+                position = changes[-1].seq
+            records.extend(
+                _record(change)
+                for change in changes
+                if change.stream_arn == stream_arn and change.changed
+            )
+            exhausted = len(changes) < limit or (upto is not None and position >= upto)
+            if records or exhausted:
+                break
+        return records, position, shard.closed and exhausted
+
+    def first_retained(self, stream_arn: str) -> int | None:
+        """The oldest sequence still held for the stream's table (older ones were trimmed)."""
+        with self._store.db.read():
+            row = self._store.stream(stream_arn)
+            return None if row is None else self._store.first_change_seq(row.table_id)
 
     def latest_sequence(self, stream_arn: str) -> int:
         """The sequence of the newest record the stream holds (its first_sequence if none)."""

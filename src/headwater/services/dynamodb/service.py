@@ -49,7 +49,7 @@ class DynamoDBService(Service):
     def __init__(self, env: ServiceEnvironment) -> None:
         super().__init__(env)
         self.store = TableStore(env.database)
-        self.feed = ChangeFeed(self.store)
+        self.feed = ChangeFeed(self.store, env.options.dynamodb_stream_shard_seconds)
         self.catalog = TableCatalog(self.store, self.feed, env.clock)
         self.writer = ItemWriter(self.store, self.feed, env.clock)
         self.items = ItemOperations(self.catalog, self.writer)

@@ -86,6 +86,21 @@ _MIGRATIONS = [
         PRIMARY KEY (account, token)
     )
     """,
+    # DynamoDB Streams shards: ranges of a stream's records, a child opening as its
+    # parent closes (``first_seq < seq <= last_seq``; ``last_seq`` NULL while open).
+    """
+    CREATE TABLE ddb_stream_shards (
+        stream_arn TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        shard_id TEXT NOT NULL,
+        parent_id TEXT,
+        created REAL NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER,
+        closed REAL,
+        PRIMARY KEY (stream_arn, idx)
+    )
+    """,
 ]
 
 
@@ -157,7 +172,22 @@ class ChangeRow:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class ShardRow:
+    """One shard of a stream: the stream's records with ``first_seq < seq <= last_seq``."""
+
+    stream_arn: str
+    idx: int
+    shard_id: str
+    parent_id: str | None
+    created: float
+    first_seq: int
+    last_seq: int | None = None
+    closed: float | None = None
+
+
 _TABLE_COLUMNS = "id, account, region, name, version, spec"
+_SHARD_COLUMNS = "stream_arn, idx, shard_id, parent_id, created, first_seq, last_seq, closed"
 _STREAM_COLUMNS = (
     "arn, table_id, account, region, table_name, label, view_type, key_schema, created,"
     " first_seq, disabled, last_seq"
@@ -524,12 +554,52 @@ class TableStore:
             ).fetchall()
         return [_change(row) for row in rows]
 
+    def first_change_seq(self, table_id: int) -> int | None:
+        """The oldest record the table's feed still holds (``None``: none)."""
+        row = self._conn.execute(
+            "SELECT MIN(seq) FROM ddb_changes WHERE table_id = ?", (table_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     def trim_changes(self, before: float) -> int:
         cursor = self._conn.execute("DELETE FROM ddb_changes WHERE created < ?", (before,))
         self._conn.execute(
             "DELETE FROM ddb_streams WHERE disabled IS NOT NULL AND disabled < ?", (before,)
         )
+        self._conn.execute(
+            "DELETE FROM ddb_stream_shards WHERE (closed IS NOT NULL AND closed < ?)"
+            " OR stream_arn NOT IN (SELECT arn FROM ddb_streams)",
+            (before,),
+        )
         return int(cursor.rowcount)
+
+    def shards(self, stream_arn: str) -> list[ShardRow]:
+        """The stream's retained shards, oldest first."""
+        rows = self._conn.execute(
+            f"SELECT {_SHARD_COLUMNS} FROM ddb_stream_shards WHERE stream_arn = ? ORDER BY idx",
+            (stream_arn,),
+        ).fetchall()
+        return [ShardRow(*row) for row in rows]
+
+    def insert_shard(self, shard: ShardRow) -> None:
+        """Open a shard (another process may have opened the same one first)."""
+        self._conn.execute(
+            f"INSERT INTO ddb_stream_shards ({_SHARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (stream_arn, idx) DO NOTHING",
+            (
+                shard.stream_arn, shard.idx, shard.shard_id, shard.parent_id, shard.created,
+                shard.first_seq, shard.last_seq, shard.closed,
+            ),
+        )  # fmt: skip
+
+    def close_shard(self, stream_arn: str, idx: int, last_seq: int, when: float) -> bool:
+        """Close an open shard at ``last_seq``; False if it was closed already."""
+        cursor = self._conn.execute(
+            "UPDATE ddb_stream_shards SET last_seq = ?, closed = ?"
+            " WHERE stream_arn = ? AND idx = ? AND last_seq IS NULL",
+            (last_seq, when, stream_arn, idx),
+        )
+        return int(cursor.rowcount) > 0
 
     def insert_stream(self, stream: StreamRow) -> None:
         self._conn.execute(
