@@ -168,6 +168,36 @@ def test_invoke_types_errors_and_logs(lam: Any, echo: str) -> None:
     assert excinfo.value.response["Error"]["Code"] == "InvalidRequestContentException"
 
 
+def test_invoke_with_response_stream(lam: Any, echo: str) -> None:
+    """botocore reads the vnd.amazon.eventstream framing: payload chunks, then completion."""
+    big = {"data": "x" * 100_000}  # more than one PayloadChunk
+    streamed = lam.invoke_with_response_stream(
+        FunctionName=echo, Payload=json.dumps(big), LogType="Tail"
+    )
+    assert streamed["StatusCode"] == 200
+    assert streamed["ExecutedVersion"] == "$LATEST"
+    assert streamed["ResponseStreamContentType"] == "application/vnd.amazon.eventstream"
+    events = list(streamed["EventStream"])
+    chunks = [e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e]
+    assert len(chunks) > 1
+    assert json.loads(b"".join(chunks))["echo"] == big
+    complete = events[-1]["InvokeComplete"]
+    assert "ErrorCode" not in complete
+    assert "REPORT RequestId:" in base64.b64decode(complete["LogResult"]).decode()
+
+    failed = lam.invoke_with_response_stream(FunctionName=echo, Payload=b'{"fail": true}')
+    events = list(failed["EventStream"])
+    assert [list(e) for e in events] == [["InvokeComplete"]]
+    complete = events[0]["InvokeComplete"]
+    assert complete["ErrorCode"] == "ValueError"
+    assert json.loads(complete["ErrorDetails"])["errorMessage"] == "asked to fail"
+
+    dry = lam.invoke_with_response_stream(FunctionName=echo, InvocationType="DryRun")
+    assert dry["StatusCode"] == 204
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke_with_response_stream(FunctionName="no-such-function", Payload=b"{}")
+
+
 def test_event_source_mapping_api(lam: Any, echo: str, server: ServerProcess) -> None:
     sqs = _client(server, "sqs")
     url = sqs.create_queue(QueueName="esm-api")["QueueUrl"]

@@ -5,7 +5,9 @@ Routes come from each operation's ``requestUri`` template (``/2015-03-31/functio
 several), so functions can be named by name, partial ARN or full ARN. Members bind to the
 path, query string, headers or the JSON body; a blob ``payload`` member is the raw body
 (Invoke's ``Payload``). Responses bind header members (``X-Amz-Function-Error``) and the
-``statusCode`` member back, with the model's ``responseCode`` as the default status.
+``statusCode`` member back, with the model's ``responseCode`` as the default status. An
+``eventstream`` payload (InvokeWithResponseStream) is sent framed as
+``application/vnd.amazon.eventstream`` (``event_stream``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import unquote
 
 from botocore.model import Shape
 
+from headwater.api import event_stream
 from headwater.api.errors import rest_json_error
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.shapes import dump_json, input_converter, load_json_object, validate_input
@@ -202,8 +205,11 @@ def success(
             location = member.serialization.get("location")
             if location == "header":
                 value = result.pop(name, None)
-                if value is not None:
-                    headers.append((member.serialization.get("name", name), _header_text(value)))
+                wire_name = member.serialization.get("name", name)
+                if value is not None and wire_name.lower() == "content-type":
+                    content_type = str(value)
+                elif value is not None:
+                    headers.append((wire_name, _header_text(value)))
             elif location == "statusCode":
                 value = result.pop(name, None)
                 if status is None and value is not None:
@@ -214,8 +220,12 @@ def success(
         payload_name = shape.serialization.get("payload")
         if payload_name is not None:
             payload = result.pop(payload_name, None)
-            if shape.members[payload_name].type_name == "blob":
+            payload_shape = shape.members[payload_name]
+            if payload_shape.type_name == "blob":
                 body = _payload_bytes(payload)
+            elif payload_shape.serialization.get("eventstream"):
+                body = event_stream.encode(payload_shape, list(payload or []))
+                content_type = event_stream.CONTENT_TYPE
             else:
                 body = dump_json(payload if payload is not None else {})
         else:

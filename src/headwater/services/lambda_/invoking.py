@@ -37,6 +37,8 @@ from headwater.services.logs.function_logs import function_logs_for
 
 #: Sync invoke request/response payload limit (bytes).
 MAX_SYNC_PAYLOAD = 6_291_456
+#: Largest PayloadChunk event InvokeWithResponseStream sends.
+STREAM_CHUNK = 32 * 1024
 #: Async (Event) invoke payload limit (bytes).
 MAX_ASYNC_PAYLOAD = 1_048_576
 #: What Lambda's error message says the response limit is.
@@ -310,10 +312,8 @@ class InvokeOperations(Service):
         key = self._function_key(region or self.env.region, function_name)
         return self.function_logs_store.read(key)
 
-    @operation("Invoke")
-    def invoke(self, params: Params, ctx: RequestContext) -> Result:
-        invocation_type = params.get("InvocationType", "RequestResponse")
-        log_type = params.get("LogType", "None")
+    def _invoke_params(self, params: Params, ctx: RequestContext) -> InvocationResult:
+        """Run the invocation an Invoke or InvokeWithResponseStream request asks for."""
         client_context = None
         if params.get("ClientContext"):
             try:
@@ -326,14 +326,51 @@ class InvokeOperations(Service):
         result = self.invoke_function(
             params.get("FunctionName", ""),
             payload,
-            invocation_type=invocation_type,
-            log_tail=log_type == "Tail",
+            invocation_type=params.get("InvocationType", "RequestResponse"),
+            log_tail=params.get("LogType", "None") == "Tail",
             qualifier=params.get("Qualifier"),
             client_context=client_context,
             region=ctx.region,
         )
         if result.status in ("throttled", "service_error"):
             raise _result_error(result)
+        return result
+
+    @operation("InvokeWithResponseStream")
+    def invoke_with_response_stream(self, params: Params, ctx: RequestContext) -> Result:
+        """Invoke, the result as an event stream: its payload in ``PayloadChunk`` events, then
+        ``InvokeComplete`` (with the error type and body when the function failed, and the
+        log tail when asked).
+
+        The function answers in buffered mode (as a function that does not stream does on
+        AWS): the whole response, at most 6 MB, is sent once it has finished.
+        """
+        invocation_type = params.get("InvocationType", "RequestResponse")
+        result = self._invoke_params(params, ctx)
+        response: Result = {"StatusCode": 200, "_status": 200, "_request_id": result.request_id}
+        if invocation_type == "DryRun":
+            response.update(StatusCode=204, _status=204)
+            return response
+        response["ExecutedVersion"] = result.executed_version
+        complete: dict[str, Any] = {}
+        events: list[dict[str, dict[str, Any]]] = []
+        if result.function_error is not None:
+            complete["ErrorCode"] = _error_type(result.payload) or result.function_error
+            complete["ErrorDetails"] = as_bytes(result.payload).decode("utf-8", "replace")
+        else:
+            body = as_bytes(result.payload)
+            for start in range(0, len(body), STREAM_CHUNK):
+                events.append({"PayloadChunk": {"Payload": body[start : start + STREAM_CHUNK]}})
+        if result.log_tail is not None:
+            complete["LogResult"] = base64.b64encode(result.log_tail.encode()).decode()
+        events.append({"InvokeComplete": complete})
+        response["EventStream"] = events
+        return response
+
+    @operation("Invoke")
+    def invoke(self, params: Params, ctx: RequestContext) -> Result:
+        invocation_type = params.get("InvocationType", "RequestResponse")
+        result = self._invoke_params(params, ctx)
         status = {"RequestResponse": 200, "Event": 202, "DryRun": 204}[invocation_type]
         # x-amzn-RequestId is the invocation's id: context.aws_request_id, START/END/REPORT.
         response: Result = {
@@ -381,6 +418,16 @@ def _payload_bytes(payload: bytes | str | dict[str, Any] | list[Any]) -> bytes:
     if isinstance(payload, dict | list):
         return orjson.dumps(payload)
     return as_bytes(payload)
+
+
+def _error_type(payload: bytes | str) -> str | None:
+    """The ``errorType`` of a function's error payload, when it has one."""
+    try:
+        found = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    error_type = found.get("errorType") if isinstance(found, dict) else None
+    return str(error_type) if error_type else None
 
 
 def _service_error(error: AwsError) -> InvocationResult:
