@@ -55,6 +55,8 @@ class ServiceClient:
             return self._make_api_call(operation_name, kwargs)
 
         api_call.__name__ = name
+        # Later look-ups find the method in the instance dict: no __getattr__, no new closure.
+        self.__dict__[name] = api_call
         return api_call
 
     def can_paginate(self, operation_name: str) -> bool:

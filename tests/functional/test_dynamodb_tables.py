@@ -293,3 +293,35 @@ def test_tables_persist_across_restart(tmp_path: Any, clock: ManualClock) -> Non
         assert second.dynamodb.get_item(TableName="kept", Key={"pk": {"S": "a"}, "sk": {"N": "1"}})[
             "Item"
         ]
+
+
+def test_a_table_changed_by_another_process_is_seen_at_once(tmp_path: Any) -> None:
+    """Schemas are cached per process: a table another process deletes, recreates with
+    other keys or gives an index is what the next item call here works with."""
+    with Headwater(data_dir=tmp_path) as here, Headwater(data_dir=tmp_path) as there:
+        create_table(here.dynamodb, "shared")
+        here.dynamodb.put_item(TableName="shared", Item={"pk": {"S": "a"}})
+        there.dynamodb.delete_table(TableName="shared")
+        assert error_of(here.dynamodb.get_item, TableName="shared", Key={"pk": {"S": "a"}}) == (
+            "ResourceNotFoundException",
+            "Requested resource not found",
+        )
+        create_table(there.dynamodb, "shared", hash_key=("id", "N"))
+        assert error_of(here.dynamodb.put_item, TableName="shared", Item={"pk": {"S": "a"}}) == (
+            "ValidationException",
+            "One or more parameter values were invalid: Missing the key id in the item",
+        )
+        here.dynamodb.put_item(TableName="shared", Item={"id": {"N": "1"}, "g": {"S": "x"}})
+        there.dynamodb.update_table(
+            TableName="shared",
+            AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[{"Create": gsi("by-g", "g")}],
+        )
+        here.dynamodb.put_item(TableName="shared", Item={"id": {"N": "2"}, "g": {"S": "x"}})
+        found = here.dynamodb.query(
+            TableName="shared",
+            IndexName="by-g",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "x"}},
+        )
+        assert sorted(item["id"]["N"] for item in found["Items"]) == ["1", "2"]

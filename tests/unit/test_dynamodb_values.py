@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from headwater.api.shapes import _attribute_value, _compile_checker, _is_plain_attribute_value
 from headwater.core.errors import AwsError
 from headwater.core.expressions.key_order import encode_key_value, scan_token, segment_bounds
 from headwater.core.expressions.legacy import Legacy
@@ -17,6 +19,7 @@ from headwater.core.expressions.values import (
     validate_value,
     values_equal,
 )
+from headwater.models import service_model
 
 
 @pytest.mark.parametrize(
@@ -189,3 +192,28 @@ def test_legacy_expected_translation() -> None:
         "One or more parameter values were invalid: Value must be provided when Exists is true "
         "for Attribute: a"
     )
+
+
+_LEAF = st.one_of(
+    st.text(max_size=3), st.binary(max_size=3), st.integers(), st.booleans(), st.none()
+)
+_SHAPED = st.recursive(
+    st.dictionaries(
+        st.sampled_from(["S", "N", "B", "SS", "NS", "BS", "NULL", "BOOL", "X"]),
+        st.one_of(_LEAF, st.lists(_LEAF, max_size=3)),
+        max_size=2,
+    ),
+    lambda inner: st.one_of(
+        st.dictionaries(st.just("M"), st.dictionaries(st.text(max_size=2), inner, max_size=3)),
+        st.dictionaries(st.just("L"), st.lists(inner, max_size=3)),
+    ),
+    max_leaves=8,
+)
+
+
+@given(_SHAPED)
+def test_the_hand_written_attribute_value_checker_agrees_with_the_compiled_one(value: Any) -> None:
+    shape = service_model("dynamodb").shape_for("AttributeValue")
+    assert _is_plain_attribute_value(shape)
+    compiled = _compile_checker(shape, {}, fast_attribute_values=False)
+    assert _attribute_value(value) == compiled(value)

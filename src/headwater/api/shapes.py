@@ -145,7 +145,9 @@ def _accept(value: Any) -> bool:
     return True
 
 
-def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
+def _compile_checker(
+    shape: Shape, memo: dict[str, Checker], *, fast_attribute_values: bool = True
+) -> Checker:
     """A fast yes/no: would botocore's validator find nothing to report? ``False`` sends
     the request down the full botocore validation for the exact error (the in-process
     client raises it as ``ParamValidationError``, the wire layer leaves min-length and
@@ -161,14 +163,19 @@ def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
 
     memo[name] = check_later  # recursive shapes resolve through memo at call time
     checker: Checker
-    if kind == "structure":
+    if fast_attribute_values and name == "AttributeValue" and _is_plain_attribute_value(shape):
+        checker = _attribute_value
+    elif kind == "structure":
         if shape.metadata.get("union") or shape.metadata.get("document"):
 
             def checker(value: Any) -> bool:
                 return False
 
         else:
-            members = {m: _compile_checker(s, memo) for m, s in shape.members.items()}
+            members = {
+                m: _compile_checker(s, memo, fast_attribute_values=fast_attribute_values)
+                for m, s in shape.members.items()
+            }
             required = frozenset(shape.required_members)
 
             def checker(value: Any) -> bool:
@@ -181,7 +188,9 @@ def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
                 return True
 
     elif kind == "list":
-        item_check = _compile_checker(shape.member, memo)
+        item_check = _compile_checker(
+            shape.member, memo, fast_attribute_values=fast_attribute_values
+        )
 
         min_items = low or 0
 
@@ -193,7 +202,9 @@ def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
             )
 
     elif kind == "map":
-        value_check = _compile_checker(shape.value, memo)
+        value_check = _compile_checker(
+            shape.value, memo, fast_attribute_values=fast_attribute_values
+        )
 
         def checker(value: Any) -> bool:
             return type(value) is dict and all(
@@ -238,6 +249,65 @@ def _compile_checker(shape: Shape, memo: dict[str, Checker]) -> Checker:
         checker = _accept
     memo[name] = checker
     return checker
+
+
+_BLOB_TYPES = (bytes, bytearray, str)
+_ATTRIBUTE_VALUE_MEMBERS = {
+    "S": "string", "N": "string", "B": "blob", "SS": "list", "NS": "list", "BS": "list",
+    "M": "map", "L": "list", "NULL": "boolean", "BOOL": "boolean",
+}  # fmt: skip
+
+
+def _is_plain_attribute_value(shape: Shape) -> bool:
+    """DynamoDB's AttributeValue as the model has it today (no length limits, no union)."""
+    members = getattr(shape, "members", {})
+    return (
+        shape.type_name == "structure"
+        and not shape.metadata
+        and {m: s.type_name for m, s in members.items()} == _ATTRIBUTE_VALUE_MEMBERS
+        and not any(s.metadata for s in members.values())
+    )
+
+
+def _attribute_value(value: Any) -> bool:
+    """The compiled structure checker of DynamoDB's AttributeValue, written out by hand:
+    items are made of these, and one inline pass is several times cheaper than a call per
+    member (the embedded PutItem's validation was a sixth of its time)."""
+    if type(value) is not dict:
+        return False
+    for kind, inner in value.items():
+        if kind in ("S", "N"):
+            if type(inner) is not str:
+                return False
+        elif kind == "M":
+            if type(inner) is not dict:
+                return False
+            for key, member in inner.items():
+                if type(key) is not str or not _attribute_value(member):
+                    return False
+        elif kind == "L":
+            if not isinstance(inner, list | tuple):
+                return False
+            for member in inner:
+                if not _attribute_value(member):
+                    return False
+        elif kind in ("SS", "NS"):
+            if not isinstance(inner, list | tuple) or any(type(x) is not str for x in inner):
+                return False
+        elif kind == "B":
+            if type(inner) not in _BLOB_TYPES:
+                return False
+        elif kind == "BS":
+            if not isinstance(inner, list | tuple) or any(
+                type(x) not in _BLOB_TYPES for x in inner
+            ):
+                return False
+        elif kind in ("NULL", "BOOL"):
+            if type(inner) is not bool:
+                return False
+        else:
+            return False
+    return True
 
 
 @cache

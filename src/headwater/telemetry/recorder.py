@@ -327,6 +327,10 @@ class Recorder(Telemetry):
         dims = (("Operation", operation), ("TableName", table))
         account = self.env.account
         now = self.clock.now()
+        # Two significant digits, as a latency histogram keeps them: exact sub-microsecond
+        # floats would each be a distinct value of the minute's aggregate, which then keeps
+        # compacting itself on the hot path.
+        latency_ms = float(f"{latency_ms:.2g}")
         with self._lock:
             self._count((region, account, "AWS/DynamoDB", "SuccessfulRequestLatency", dims),
                         latency_ms, "Milliseconds", now=now)  # fmt: skip

@@ -86,8 +86,12 @@ class TableCatalog:
         self.store = store
         self.feed = feed
         self.clock = clock
-        self._schemas: dict[tuple[str, str, str], TableSchema] = {}
+        #: (account, region, name) -> (schema, ``store.tables_changed()`` when read)
+        self._schemas: dict[tuple[str, str, str], tuple[TableSchema, int]] = {}
         self._lock = threading.Lock()
+        # PostgreSQL nodes re-read definition versions only every poll interval: there the
+        # table's own version row is checked on every call.
+        self._exact_versions = store.db.kind in ("sqlite", "memory")
 
     # ---- lookups ----
 
@@ -95,20 +99,29 @@ class TableCatalog:
         """The current schema of a table (cached while its version is unchanged)."""
         name = table_name_of(table_name)
         key = (ctx.account, ctx.region, name)
+        cached = self._schemas.get(key)
+        if cached is not None and self._exact_versions:
+            # One PRAGMA instead of a SELECT per item call: SQLite's definition versions
+            # move with every table change, this process's or another's, so an unchanged
+            # number means the cached schema is the stored one.
+            schema, seen = cached
+            if self.store.tables_changed() == seen:
+                return schema
         with self.store.db.read():
+            seen = self.store.tables_changed()
             found = self.store.table_version(*key)
-            cached = self._schemas.get(key)
             if found is None:
                 self._schemas.pop(key, None)
                 raise table_not_found(name if named else None)
-            if cached is not None and (cached.id, cached.version) == found:
-                return cached
+            if cached is not None and (cached[0].id, cached[0].version) == found:
+                self._schemas[key] = (cached[0], seen)
+                return cached[0]
             row = self.store.table(*key)
         if row is None:
             raise table_not_found(name if named else None)
         schema = TableSchema.from_row(row)
         with self._lock:
-            self._schemas[key] = schema
+            self._schemas[key] = (schema, seen)
         return schema
 
     def row(self, ctx: RequestContext, table_name: str) -> TableRow:

@@ -202,6 +202,8 @@ _PUT_ITEM = (
     " ON CONFLICT (table_id, token, pk, sk) DO UPDATE SET"
     " item = excluded.item, size = excluded.size, expires = excluded.expires"
 )
+#: The definition-version component of table definitions (``Database.version``).
+TABLES_COMPONENT = "dynamodb-tables"
 _GET_ITEM = "SELECT item FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 _DELETE_ITEM = "DELETE FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 
@@ -270,6 +272,11 @@ class TableStore:
 
     # ---- catalog ----
 
+    def tables_changed(self) -> int:
+        """A number that moves whenever any table is created, changed or deleted (by this
+        process or another): cached schemas are current while it stands still."""
+        return self.db.version(TABLES_COMPONENT)
+
     def insert_table(self, account: str, region: str, name: str, spec: dict[str, Any]) -> TableRow:
         table_id = self.next_value("table")
         self._conn.execute(
@@ -277,6 +284,7 @@ class TableStore:
             " VALUES (?, ?, ?, ?, 1, ?, 0)",
             (table_id, account, region, name, orjson.dumps(spec)),
         )
+        self.db.bump(TABLES_COMPONENT)
         return TableRow(table_id, account, region, name, 1, spec)
 
     def table(self, account: str, region: str, name: str) -> TableRow | None:
@@ -314,6 +322,7 @@ class TableStore:
             "UPDATE ddb_tables SET spec = ?, version = ? WHERE id = ?",
             (orjson.dumps(table.spec), version, table.id),
         )
+        self.db.bump(TABLES_COMPONENT)
         return TableRow(table.id, table.account, table.region, table.name, version, table.spec)
 
     def delete_table(self, table_id: int) -> None:
@@ -322,6 +331,7 @@ class TableStore:
         conn.execute("DELETE FROM ddb_index_items WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM ddb_items WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM ddb_tables WHERE id = ?", (table_id,))
+        self.db.bump(TABLES_COMPONENT)
 
     def item_stats(self, table_id: int) -> tuple[int, int]:
         """``(item count, total size)`` of a table."""
