@@ -27,6 +27,7 @@ from headwater.store.mappings import MappingRecord
 from headwater.wiring.adapters import (
     LambdaInvoker,
     LocalDestinations,
+    LocalDynamoDBStreamSource,
     LocalKinesisSource,
     LocalQueueSource,
 )
@@ -164,8 +165,12 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
     def kinesis_source(arn: str) -> StreamSource:
         return LocalKinesisSource(env.service("kinesis"), arn, offload)  # type: ignore[arg-type]
 
+    def dynamodb_source(arn: str) -> StreamSource:
+        return LocalDynamoDBStreamSource(env.service("dynamodbstreams"), arn, offload)  # type: ignore[arg-type]
+
     engine.register_poller_kind("sqs", sqs_poller)
     engine.register_poller_kind("kinesis", stream_poller(kinesis_source, "kinesis"))
+    engine.register_poller_kind("dynamodb", stream_poller(dynamodb_source, "dynamodb"))
     return engine
 
 

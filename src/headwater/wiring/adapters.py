@@ -20,11 +20,14 @@ from headwater.esm.leases import Offload, inline
 from headwater.esm.records import QueueMessage
 from headwater.esm.settle import InvocationLike
 from headwater.esm.sources import QueueFacts
+from headwater.esm.streams.dynamodb_records import encode_dynamodb_record, iso_seconds
 from headwater.esm.streams.kinesis_records import encode_kinesis_record
 from headwater.esm.streams.source import ShardInfo, StartPosition, StreamRecord, iso_millis
 from headwater.services.base import RequestContext, Service
 
 if TYPE_CHECKING:
+    from headwater.services.dynamodb.change_feed import ShardView
+    from headwater.services.dynamodbstreams import DynamoDBStreamsService
     from headwater.services.kinesis import KinesisService
     from headwater.services.lambda_ import LambdaService
     from headwater.services.sqs import SqsService
@@ -217,6 +220,127 @@ class LocalKinesisSource:
         except AwsError:  # the stream is gone: nothing is retained
             return now
         return now - float(summary["RetentionPeriodHours"]) * 3600.0
+
+
+class LocalDynamoDBStreamSource:
+    """A DynamoDB stream of this headwater's tables, read from the change feed.
+
+    Records are keyed by the item's primary key (per-item order under
+    ParallelizationFactor) and carry their event record ready-made; shards roll over as
+    they are read (the feed closes a due shard and opens its child).
+    """
+
+    #: AWS polls a DynamoDB stream shard four times a second.
+    poll_interval = 0.25
+    batch_info_key = "DDBStreamBatchInfo"
+
+    def __init__(
+        self, streams: DynamoDBStreamsService, stream_arn: str, offload: Offload = inline
+    ) -> None:
+        self._streams = streams
+        self.arn = stream_arn
+        self._offload = offload
+        parsed = Arn.try_parse(stream_arn)
+        self.region = parsed.region if parsed is not None else ""
+
+    def _shard(self, shard_id: str) -> ShardView | None:
+        now = self._streams.now()
+        for shard in self._streams.feed.shards(self.arn, now):
+            if shard.shard_id == shard_id:
+                return shard
+        return None
+
+    def exists(self) -> bool:
+        return self._streams.stream_exists(self.arn)
+
+    def shards(self) -> list[ShardInfo]:
+        return [
+            ShardInfo(
+                s.shard_id,
+                () if s.parent_shard_id is None else (s.parent_shard_id,),
+                s.closed,
+            )
+            for s in self._streams.feed.shards(self.arn, self._streams.now())
+        ]
+
+    async def read(
+        self, shard_id: str, after: str | None, limit: int, start: StartPosition | None
+    ) -> tuple[list[StreamRecord], bool]:
+        return await self._offload(self._read, shard_id, after, limit, start)  # type: ignore[no-any-return]
+
+    def _read(
+        self, shard_id: str, after: str | None, limit: int, start: StartPosition | None
+    ) -> tuple[list[StreamRecord], bool]:
+        from headwater.services.dynamodbstreams.records import sequence_position, stream_record
+
+        feed = self._streams.feed
+        shard = self._shard(shard_id)
+        if shard is None:  # trimmed away, or the stream is gone
+            return [], True
+        if after is not None:
+            position = sequence_position(after) or 0
+        elif start is not None and start.kind == "LATEST":
+            position = self._latest_position(shard)
+        else:
+            retained = feed.first_retained(self.arn)
+            position = shard.first_sequence if retained is None else retained - 1
+        info = feed.stream(self.arn)
+        if info is None:
+            return [], True
+        changes, _, end = feed.read_shard(self.arn, shard, position, limit)
+        records = []
+        for change in changes:
+            shaped = stream_record(change, info.view_type, self.region, lambda_event=True)
+            records.append(
+                StreamRecord(
+                    sequence_number=shaped["dynamodb"]["SequenceNumber"],
+                    partition_key=orjson.dumps(change.keys, option=orjson.OPT_SORT_KEYS).decode(),
+                    data=orjson.dumps(shaped),
+                    approximate_arrival=change.created,
+                )
+            )
+        return records, end
+
+    def _latest_position(self, shard: ShardView) -> int:
+        if shard.last_sequence is not None:
+            return shard.last_sequence
+        return max(shard.first_sequence, self._streams.feed.latest_sequence(self.arn))
+
+    def latest(self, shard_id: str) -> str | None:
+        from headwater.services.dynamodbstreams.records import sequence_text
+
+        shard = self._shard(shard_id)
+        return None if shard is None else sequence_text(self._latest_position(shard))
+
+    def subscribe(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Writes in this process at once; other processes' within the poll fallback (as
+        ``callback("")``: some shard may have new records)."""
+        arn = self.arn
+
+        def on_write(stream_arn: str) -> None:
+            if stream_arn == arn:
+                callback("")
+
+        def on_change(resource: str | None) -> None:
+            callback("")
+
+        return _both(
+            self._streams.feed.subscribe(on_write),
+            self._streams.env.database.watch(on_change),
+        )
+
+    def event_record(
+        self, record: StreamRecord, shard_id: str, role_arn: str
+    ) -> tuple[dict[str, Any], bytes]:
+        return encode_dynamodb_record(record, self.arn)
+
+    def arrival_text(self, epoch: float) -> str:
+        return iso_seconds(epoch)
+
+    def retention_cutoff(self, now: float) -> float | None:
+        if not self.exists():
+            return now
+        return now - 24 * 3600.0
 
 
 def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
