@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from headwater.store.database import Database
+from headwater.store.database import Database, open_database
 from headwater.store.queues import (
     DedupEntry,
     MoveTaskRecord,
@@ -170,3 +170,30 @@ def test_delete_received_matches_latest_receive_only(store: QueueStore) -> None:
         assert store.delete_received(queue, [(a.row_id, 1, a.message_id)]) == 0
         assert [m.body for m in store.receivable(queue, 10.0, 10)] == ["b"]
         assert b.body == "b"
+
+
+def test_postgresql_claims_and_deletes_walk_indexes_of_a_deep_queue(pg_url: str) -> None:
+    """Without statistics of the grown table PostgreSQL sorted every visible message to
+    claim a batch (and hash-joined the whole queue to delete one); the store analyzes
+    the table as it grows."""
+    db = open_database(None, url=pg_url)
+    try:
+        store = db.store(open_queue_store)
+        with db.transaction():
+            queue = new_queue(store)
+        for start in range(0, 5000, 500):
+            with db.transaction():
+                store.insert_messages(queue, [message(str(i)) for i in range(start, start + 500)])
+        with db.transaction():
+            plan = "\n".join(
+                row[0]
+                for row in db.conn.execute(
+                    "EXPLAIN SELECT row_id FROM sqs_messages WHERE queue_id = ?"
+                    " AND visible_at <= ? ORDER BY visible_at LIMIT 100 FOR UPDATE SKIP LOCKED",
+                    (queue.queue_id, 1.0),
+                ).fetchall()
+            )
+        assert "Index Scan using sqs_messages_visible" in plan, plan
+        assert "Sort" not in plan, plan
+    finally:
+        db.close()
