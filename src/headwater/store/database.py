@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
+from headwater.store.sqlite_space import SpaceReclaimer, enable_incremental_vacuum
 from headwater.store.watch import ChangeWatch, Watcher
 
 Durability = Literal["normal", "full"]
@@ -170,6 +171,7 @@ class SqliteDatabase(StoreRegistry):
         self.conn = sqlite3.connect(
             str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
         )
+        enable_incremental_vacuum(self.conn)
         self.conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process crash (only an OS crash may lose the last
         # commits); FULL also fsyncs the WAL on every commit.
@@ -180,6 +182,7 @@ class SqliteDatabase(StoreRegistry):
         self.conn.execute("PRAGMA cache_size=-65536")
         self.conn.execute(SCHEMA_VERSION_TABLE)
         self.conn.execute(DEFINITION_VERSION_TABLE)
+        self.space = SpaceReclaimer(self.conn)
         self._closed = False
         self._versions: dict[str, int] = {}
         self._versions_seen_at: object = None
@@ -227,13 +230,17 @@ class SqliteDatabase(StoreRegistry):
             self._depth = 1
             try:
                 yield
+                self._depth = 0
+                # COMMIT itself can fail (a full disk when the WAL grows): roll back
+                # below, so the next transaction does not find this one still open.
+                self.conn.execute("COMMIT")
             except BaseException:
                 self._depth = 0
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # SQLite may have rolled back already
+                    self.conn.execute("ROLLBACK")
                 self._versions_seen_at = None  # a bump may have been rolled back
                 raise
-            self._depth = 0
-            self.conn.execute("COMMIT")
+            self.space.after_commit()
 
     @contextmanager
     def read(self) -> Iterator[None]:
