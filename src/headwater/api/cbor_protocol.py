@@ -23,8 +23,8 @@ import cbor2
 from headwater.api.errors import (
     FRAMEWORK_NAMESPACES,
     MAX_NESTING,
-    internal_failure,
     serialization_error,
+    server_fault,
     too_deeply_nested,
 )
 from headwater.api.http import WireRequest, WireResponse
@@ -85,9 +85,9 @@ class CborProtocol:
             return failure(error, service_name, request_id)
         except RecursionError:  # a value in the request a service parses, nested too deep
             return failure(too_deeply_nested(), service_name, request_id)
-        except Exception:
-            log.exception("%s %s (cbor) failed", service_name, operation)
-            return failure(internal_failure(), service_name, request_id)
+        except Exception as exc:
+            fault = server_fault(exc, f"{service_name} {operation} (cbor)")
+            return failure(fault, service_name, request_id)
 
     def _route(self, request: WireRequest) -> tuple[str, str]:
         parts = request.raw_path.split("?", 1)[0].strip("/").split("/")

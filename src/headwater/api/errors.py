@@ -9,6 +9,9 @@ awsQuery: ``<ErrorResponse><Error><Type/><Code/><Message/>...``. restJson (Lambd
 from __future__ import annotations
 
 import base64
+import errno
+import logging
+import sqlite3
 from typing import Any
 
 import orjson
@@ -16,6 +19,8 @@ import orjson
 from headwater.api.http import WireResponse
 from headwater.api.xml_text import xml_escape, xml_safe
 from headwater.core.errors import AwsError
+
+log = logging.getLogger(__name__)
 
 #: Errors AWS's request layer (Coral) raises before a service sees the request.
 FRAMEWORK_NAMESPACES: dict[str, str] = {
@@ -64,6 +69,51 @@ def internal_failure() -> AwsError:
         status=500,
         sender_fault=False,
     )
+
+
+DATA_DIRECTORY_FULL = (
+    "The data directory is full: headwater could not store this request. Nothing stored "
+    "was lost; free disk space and retry (no restart needed)."
+)
+#: PostgreSQL's SQLSTATE for a full disk (class 53, insufficient resources).
+_PG_DISK_FULL = "53100"
+_disk_full_logged = False
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the store or the file system out of space."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlite3.Error):
+            if getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                return True
+            if "database or disk is full" in str(seen):
+                return True
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(seen, "sqlstate", None) == _PG_DISK_FULL:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def server_fault(exc: Exception, what: str) -> AwsError:
+    """The AWS error for an exception no service turned into one, logged: a full disk is
+    AWS's 503 ``ServiceUnavailable`` (retried by the SDKs) and one clear log line; anything
+    else is a bug, an ``InternalFailure`` with its traceback in the log."""
+    global _disk_full_logged
+    if not is_disk_full(exc):
+        log.error("%s failed", what, exc_info=exc)
+        return internal_failure()
+    if not _disk_full_logged:
+        _disk_full_logged = True
+        log.error(
+            "the data directory is full (%s): requests that store data answer 503 "
+            "ServiceUnavailable until space is freed; nothing stored is lost and headwater "
+            "recovers without a restart (logged once)",
+            exc,
+        )
+    return AwsError("ServiceUnavailable", DATA_DIRECTORY_FULL, status=503, sender_fault=False)
 
 
 def _field_default(value: Any) -> Any:

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 from botocore.model import Shape
 
 from headwater.api import rest_json
-from headwater.api.errors import internal_failure, nested_value_error
+from headwater.api.errors import nested_value_error, server_fault
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.router import Dispatch
 from headwater.api.sigv4 import CredentialScope
@@ -558,6 +558,5 @@ class RestXmlProtocol:
             return error_response(error, request_id, head=head)
         except RecursionError:  # a policy or configuration document nested too deep
             return error_response(nested_value_error("InvalidArgument"), request_id, head=head)
-        except Exception:
-            log.exception("s3 %s failed", operation)
-            return error_response(internal_failure(), request_id, head=head)
+        except Exception as exc:
+            return error_response(server_fault(exc, f"s3 {operation}"), request_id, head=head)

@@ -22,8 +22,8 @@ import orjson
 
 from headwater.api import aws_json, aws_query, rest_json
 from headwater.api.errors import (
-    internal_failure,
     nested_value_error,
+    server_fault,
     too_deeply_nested,
     unknown_operation,
 )
@@ -133,9 +133,9 @@ class Router:
             return aws_json.failure(protocol, error, rid)
         except RecursionError:  # a value a service parses (a policy, a pattern) nests too deep
             return aws_json.failure(protocol, too_deeply_nested(), rid)
-        except Exception:
-            log.exception("%s %s failed", protocol.service_name, operation)
-            return aws_json.failure(protocol, internal_failure(), rid)
+        except Exception as exc:
+            fault = server_fault(exc, f"{protocol.service_name} {operation}")
+            return aws_json.failure(protocol, fault, rid)
 
     async def _handle_query(
         self, form: dict[str, str], request: WireRequest, rid: str
@@ -158,9 +158,9 @@ class Router:
             return aws_query.failure(error, rid, dialect)
         except RecursionError:
             return aws_query.failure(nested_value_error(), rid, dialect)
-        except Exception:
-            log.exception("%s %s (query) failed", dialect.service_name, operation)
-            return aws_query.failure(internal_failure(), rid, dialect)
+        except Exception as exc:
+            fault = server_fault(exc, f"{dialect.service_name} {operation} (query)")
+            return aws_query.failure(fault, rid, dialect)
 
     def _query_dialect(self, form: dict[str, str], request: WireRequest) -> aws_query.QueryDialect:
         """The query service of a non-SQS form: by ``Version``, else by the signing scope."""
@@ -198,9 +198,8 @@ class Router:
             return rest_json.failure(error, rid)
         except RecursionError:
             return rest_json.failure(too_deeply_nested(), rid)
-        except Exception:
-            log.exception("%s %s failed", service_name, operation)
-            return rest_json.failure(internal_failure(), rid)
+        except Exception as exc:
+            return rest_json.failure(server_fault(exc, f"{service_name} {operation}"), rid)
 
     # ---- services ----
 
