@@ -109,6 +109,19 @@ class HeadwaterOptions:
     #: Clock seconds a record's journey is kept.
     journey_retention_seconds: float = 3600.0
 
+    # ---- who may call the server (docs/security.md) ----
+    #: Browser origins (``"http://localhost:3000"``; ``"*"``: any) whose web pages may call
+    #: the AWS API of ``headwater serve``; requests from other pages are refused.
+    cors_origins: tuple[str, ...] = ()
+    #: Host names besides loopback ones that requests may be addressed to (``"*"``: any);
+    #: others are refused, as DNS rebinding attacks send them.
+    allowed_hosts: tuple[str, ...] = ()
+    #: Verify SigV4 signatures (payload hash, 15-minute clock skew, presigned expiry)
+    #: against ``access_keys``; off by default, like AWS emulators: any key signs.
+    verify_signatures: bool = False
+    #: Access key id -> secret access key, for ``verify_signatures``.
+    access_keys: dict[str, str] = field(default_factory=dict)
+
     @classmethod
     def from_kwargs(cls, base: HeadwaterOptions | None = None, **kwargs: Any) -> HeadwaterOptions:
         """``base`` (or the defaults) with ``kwargs`` changed; unknown names are a TypeError."""

@@ -256,7 +256,9 @@ def raw_request(
             path,
             headers={
                 "Host": host_header or f"{host}:{port}",
-                "Authorization": f"AWS4-HMAC-SHA256 Credential={credential}, Signature=x",
+                "Authorization": (
+                    f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=x"
+                ),
             },
         )
         response = connection.getresponse()

@@ -16,6 +16,13 @@ from tests.conformance.server_process import free_port, headwater_server, stop
 pytestmark = pytest.mark.integration
 
 
+#: What every AWS SDK sends: a SigV4 Authorization header (read, not verified, by default).
+SIGNED = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-west-2/sqs/aws4_request, "
+    "SignedHeaders=host, Signature=0"
+}
+
+
 def _request(
     endpoint: str, method: str, path: str, body: bytes, headers: dict[str, str]
 ) -> tuple[int, dict[str, str], bytes]:
@@ -45,15 +52,21 @@ def test_serve_health_bad_requests_and_sigterm(tmp_path: Path) -> None:
             "POST",
             "/",
             b"{oops",
-            {"X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"},
+            {
+                **SIGNED,
+                "X-Amz-Target": "AmazonSQS.ListQueues",
+                "Content-Type": "application/x-amz-json-1.0",
+            },
         )
         assert status == 400
         assert orjson.loads(body)["__type"].endswith("#SerializationException")
         assert int(headers["content-length"]) == len(body)
-        status, _, body = _request(server.endpoint, "POST", "/", b"{}", {"X-Amz-Target": "Nope.Op"})
+        status, _, body = _request(
+            server.endpoint, "POST", "/", b"{}", {**SIGNED, "X-Amz-Target": "Nope.Op"}
+        )
         assert status == 400
         assert b"UnknownOperationException" in body
-        status, _, _ = _request(server.endpoint, "GET", "/no/such/thing", b"", {})
+        status, _, _ = _request(server.endpoint, "GET", "/no/such/thing", b"", SIGNED)
         assert status == 404
         # still serving
         status, _, _ = _request(server.endpoint, "GET", "/_headwater/health", b"", {})

@@ -523,7 +523,12 @@ def _not_implemented(method: str, raw_path: str, query: dict[str, str]) -> AwsEr
 class RestXmlProtocol:
     """S3 on the router's protocol hook (``api.router.WireProtocol``)."""
 
+    #: Refused requests get S3's XML error codes (``api.router.Router.handle``).
+    error_family = "xml"
+
     def claims(self, request: WireRequest, scope: CredentialScope) -> bool:
+        if "AWSAccessKeyId=" in request.query_string:  # presigned with signature v2: S3's
+            return True
         if scope.service is not None:
             return scope.service == "s3"
         return virtual_host_bucket(request.host) is not None

@@ -13,6 +13,7 @@ more than they do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 ServiceLookup = Callable[[str], Service]
 #: Calls ``operation`` of service ``name`` with ``params`` (off the loop when it may wait).
 Dispatch = Callable[[str, str, dict[str, Any], RequestContext], Awaitable[dict[str, Any]]]
+#: The error that refuses a request, in the shape of an error family ("json" for awsJson,
+#: restJson and rpc-v2-cbor, "query" for awsQuery, "xml" for S3): ``server.request_checks``.
+RefusalError = Callable[[Any], AwsError]
 
 
 class WireProtocol(Protocol):
@@ -83,13 +87,19 @@ class Router:
 
     # ---- entry point ----
 
-    async def handle(self, request: WireRequest) -> WireResponse:
-        """The response to ``request``; never raises (faults become AWS-shaped 500s)."""
+    async def handle(
+        self, request: WireRequest, refusal: RefusalError | None = None
+    ) -> WireResponse:
+        """The response to ``request``; never raises (faults become AWS-shaped 500s).
+
+        With ``refusal``, the request is refused before any operation runs, with the
+        error ``refusal(family)`` in the shape of the request's protocol.
+        """
         rid = request_id()
         headers = request.headers
         target = headers.get("x-amz-target")
         if target is not None:
-            return await self._handle_json(target, request, rid)
+            return await self._handle_json(target, request, rid, refusal)
         content_type = headers.get("content-type", "")
         form: dict[str, str] | None = None
         if content_type.startswith("application/x-www-form-urlencoded") or (
@@ -97,12 +107,16 @@ class Router:
         ):
             form = aws_query.read_form(request)
             if "Action" in form:
-                return await self._handle_query(form, request, rid)
+                return await self._handle_query(form, request, rid, refusal)
         if self._protocols:
             scope = credential_scope(headers.get("authorization"), request.query_string)
             for protocol in self._protocols:
                 if protocol.claims(request, scope):
-                    return await protocol.handle(request, rid, self._context(request), self.call)
+                    dispatch = self.call if refusal is None else _refused(refusal, protocol)
+                    ctx = self._context(request) if refusal is None else _REFUSED_CONTEXT
+                    return await protocol.handle(request, rid, ctx, dispatch)
+        if refusal is not None:
+            return rest_json.failure(refusal("json"), rid)
         if rest_json.claims_path("lambda", request.raw_path):
             return await self._handle_rest("lambda", request, rid)
         if form is not None:  # a query-protocol post without its Action: answer in XML
@@ -116,13 +130,18 @@ class Router:
 
     # ---- protocols ----
 
-    async def _handle_json(self, target: str, request: WireRequest, rid: str) -> WireResponse:
+    async def _handle_json(
+        self, target: str, request: WireRequest, rid: str, refusal: RefusalError | None
+    ) -> WireResponse:
         prefix, _, operation = target.partition(".")
         protocol = aws_json.json_targets(self._service_names).get(prefix)
         if protocol is None:
-            return aws_json.failure(aws_json.GENERIC_JSON, unknown_operation(), rid)
+            error = unknown_operation() if refusal is None else refusal("json")
+            return aws_json.failure(aws_json.GENERIC_JSON, error, rid)
         protocol = aws_json.negotiate(protocol, request)
         try:
+            if refusal is not None:
+                raise refusal("json")
             if operation not in protocol.operations:
                 raise unknown_operation(f"Unknown operation {operation}")
             params = aws_json.parse_request(protocol, operation, request)
@@ -138,11 +157,16 @@ class Router:
             return aws_json.failure(protocol, fault, rid)
 
     async def _handle_query(
-        self, form: dict[str, str], request: WireRequest, rid: str
+        self, form: dict[str, str], request: WireRequest, rid: str, refusal: RefusalError | None
     ) -> WireResponse:
         operation = form["Action"]
         dialect: aws_query.QueryDialect = aws_query.SQS
         try:
+            if refusal is not None:
+                if not aws_query.is_sqs_query(form):
+                    with contextlib.suppress(AwsError):
+                        dialect = self._query_dialect(form, request)
+                raise refusal("query")
             if not aws_query.is_sqs_query(form):
                 dialect = self._query_dialect(form, request)
                 if operation not in aws_query.operation_names(dialect.service_name):
@@ -258,6 +282,22 @@ class Router:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, service.call, operation, params, ctx)
         return service.call(operation, params, ctx)
+
+
+#: The context a refused request's protocol is handed: never used, as nothing runs.
+_REFUSED_CONTEXT = RequestContext(region=DEFAULT_REGION, account=DEFAULT_ACCOUNT)
+
+
+def _refused(refusal: RefusalError, protocol: WireProtocol) -> Dispatch:
+    """A dispatch that runs nothing: it raises the refusal in ``protocol``'s family."""
+    family = getattr(protocol, "error_family", "json")
+
+    async def dispatch(
+        service_name: str, operation: str, params: dict[str, Any], ctx: RequestContext
+    ) -> dict[str, Any]:
+        raise refusal(family)
+
+    return dispatch
 
 
 def may_wait(service_name: str, operation: str, params: dict[str, Any]) -> bool:

@@ -1,14 +1,25 @@
-"""Who signed a request: access key and region from the SigV4 credential scope.
+"""Who signed a request, and whether the signature holds (AWS Signature Version 4).
 
-Signatures are *not* verified (like LocalStack and moto): any credentials are accepted and
-only the scope is read, because boto3 signs with its configured region even when
-``endpoint_url`` points at headwater.
+By default signatures are *not* verified (like LocalStack and moto): any credentials are
+accepted and only the scope is read, because boto3 signs with its configured region even
+when ``endpoint_url`` points at headwater. ``verify`` checks a signature for real (payload
+hash, clock skew, presigned expiry) for ``headwater serve --verify-signatures``.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import email.utils
+import hashlib
+import hmac
+import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
+
+from botocore.auth import HmacV1Auth
+
+from headwater.api.http import WireRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +54,343 @@ def credential_scope(authorization: str | None, query_string: str = "") -> Crede
     return CredentialScope(
         access_key=parts[0] or None, region=parts[2] or None, service=parts[3] or None
     )
+
+
+# ---------------------------------------------------------------------------- signatures
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+#: How far a request's time may be from the server's (AWS: 15 minutes either way).
+MAX_SKEW_SECONDS = 15 * 60
+#: An AWS region name as AWS accepts it in a credential scope (``us-east-1``,
+#: ``us-gov-west-1``, ``ap-southeast-5``); the scope becomes part of ARNs and file names.
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def valid_region(region: str) -> bool:
+    """Whether ``region`` has the shape of an AWS region name."""
+    return len(region) <= 32 and REGION_PATTERN.fullmatch(region) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """The parts of a SigV4 signature, from the Authorization header or a presigned query."""
+
+    access_key: str
+    date: str  # YYYYMMDD of the credential scope
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+    amz_date: str  # YYYYMMDDTHHMMSSZ
+    presigned: bool
+    expires: int | None = None
+
+
+class SignatureProblem(Exception):
+    """Why a signature cannot be accepted: ``kind`` names the AWS error family (see
+    ``server.request_checks``), ``str()`` is the message AWS gives."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _fields(authorization: str) -> dict[str, str]:
+    rest = authorization[len(ALGORITHM) :]
+    found: dict[str, str] = {}
+    for part in rest.split(","):
+        name, eq, value = part.strip().partition("=")
+        if eq:
+            found[name.strip()] = value.strip()
+    return found
+
+
+def parse_signature(
+    authorization: str | None, query: list[tuple[str, str]], headers: dict[str, str]
+) -> Signature:
+    """The signature of a request, or ``SignatureProblem("incomplete", ...)`` when its
+    shape is not SigV4's (``"missing"`` when there is no signature at all)."""
+    params = dict(query)
+    if authorization is not None:
+        if not authorization.startswith(ALGORITHM + " "):
+            raise SignatureProblem(
+                "incomplete", f"Authorization header requires '{ALGORITHM}' as the algorithm."
+            )
+        found = _fields(authorization)
+        missing = [
+            name for name in ("Credential", "SignedHeaders", "Signature") if not found.get(name)
+        ]
+        if missing:
+            raise SignatureProblem(
+                "incomplete",
+                "Authorization header requires "
+                + ", ".join(f"'{name}' parameter" for name in missing)
+                + f". Authorization={authorization[:200]}",
+            )
+        credential, signed, signature = (
+            found["Credential"],
+            found["SignedHeaders"],
+            found["Signature"],
+        )
+        amz_date = headers.get("x-amz-date", "")
+        if not amz_date and "date" in headers:
+            amz_date = _from_http_date(headers["date"])
+        presigned, expires = False, None
+    elif params.get("X-Amz-Algorithm") is not None or params.get("X-Amz-Signature") is not None:
+        if params.get("X-Amz-Algorithm") != ALGORITHM:
+            raise SignatureProblem("incomplete", f"X-Amz-Algorithm only supports '{ALGORITHM}'")
+        missing = [
+            name
+            for name in ("X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Date")
+            if not params.get(name)
+        ]
+        if missing:
+            raise SignatureProblem(
+                "incomplete", "Query-string authentication requires " + ", ".join(missing)
+            )
+        credential, signed = params["X-Amz-Credential"], params["X-Amz-SignedHeaders"]
+        signature, amz_date = params["X-Amz-Signature"], params["X-Amz-Date"]
+        presigned = True
+        try:
+            expires = int(params.get("X-Amz-Expires", "604800"))
+        except ValueError:
+            raise SignatureProblem("incomplete", "X-Amz-Expires must be a number") from None
+    else:
+        raise SignatureProblem("missing", "Missing Authentication Token")
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
+        raise SignatureProblem(
+            "incomplete",
+            f"Credential should have five slash-separated parts "
+            f"(AKID/date/region/service/aws4_request): {credential[:200]!r}",
+        )
+    return Signature(
+        access_key=parts[0],
+        date=parts[1],
+        region=parts[2],
+        service=parts[3],
+        signed_headers=tuple(signed.split(";")),
+        signature=signature,
+        amz_date=amz_date,
+        presigned=presigned,
+        expires=expires,
+    )
+
+
+def _from_http_date(value: str) -> str:
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return ""
+    return when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _timestamp(amz_date: str) -> float | None:
+    try:
+        return dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC).timestamp()
+    except ValueError:
+        return None
+
+
+def check_time(sig: Signature, now: float) -> None:
+    """AWS's clock checks: a header-signed request within 15 minutes of ``now``; a presigned
+    URL not before its date (less the skew) and not after it expires."""
+    when = _timestamp(sig.amz_date)
+    if when is None:
+        raise SignatureProblem(
+            "incomplete", f"Date must be in ISO-8601 'basic format'. Got '{sig.amz_date[:40]}'."
+        )
+    if sig.date != sig.amz_date[:8]:
+        raise SignatureProblem(
+            "signature",
+            f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+            f"from HTTP: '{sig.date[:16]}' != '{sig.amz_date[:8]}'",
+        )
+    stamp = _stamp(now)
+    if sig.presigned:
+        if when - now > MAX_SKEW_SECONDS:
+            raise SignatureProblem(
+                "skew", f"Request is not yet valid: {sig.amz_date} is after {stamp}"
+            )
+        if now > when + (sig.expires or 0):
+            raise SignatureProblem("expired", "Request has expired")
+        return
+    if abs(now - when) > MAX_SKEW_SECONDS:
+        earlier = now - when > 0
+        bound = _stamp(now - MAX_SKEW_SECONDS if earlier else now + MAX_SKEW_SECONDS)
+        relation = "earlier" if earlier else "later"
+        sign = "-" if earlier else "+"
+        raise SignatureProblem(
+            "skew",
+            f"Signature expired: {sig.amz_date} is now {relation} than {bound} "
+            f"({stamp} {sign} 15 min.)",
+        )
+
+
+def _stamp(when: float) -> str:
+    return dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def payload_hash(sig: Signature, headers: dict[str, str], body: bytes) -> str:
+    """The payload hash the signature covers; a stated hash that is not the body's is a
+    ``SignatureProblem("payload")``. ``UNSIGNED-PAYLOAD`` and the streaming (aws-chunked)
+    markers are signed as they are."""
+    stated = headers.get("x-amz-content-sha256")
+    if stated is None:
+        if sig.presigned and sig.service == "s3":
+            return "UNSIGNED-PAYLOAD"
+        return hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256
+    if _HEX_SHA256.fullmatch(stated) and hashlib.sha256(body).hexdigest() != stated:
+        raise SignatureProblem(
+            "payload",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+    return stated
+
+
+def canonical_request(sig: Signature, request: WireRequest, body_hash: str) -> str:
+    """SigV4's canonical request of what was received (raw path, sorted query, signed
+    headers as sent, payload hash)."""
+    path = request.raw_path or "/"
+    headers = request.headers
+    if sig.service != "s3":
+        # Every service but S3 signs the normalized path, percent-encoded once more.
+        path = quote(_remove_dot_segments(path), safe="/~")
+    pairs = sorted(
+        (_encode(name), _encode(value))
+        for name, value in request.query_items()
+        if not (sig.presigned and name == "X-Amz-Signature")
+    )
+    canonical_query = "&".join(f"{name}={value}" for name, value in pairs)
+    lines = [f"{name}:{' '.join(headers.get(name, '').split())}" for name in sig.signed_headers]
+    return "\n".join(
+        [
+            request.method.upper(),
+            path,
+            canonical_query,
+            "\n".join(lines) + "\n",
+            ";".join(sig.signed_headers),
+            body_hash,
+        ]
+    )
+
+
+def _encode(value: str) -> str:
+    return quote(value, safe="-_.~")
+
+
+def _remove_dot_segments(path: str) -> str:
+    kept: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if kept:
+                kept.pop()
+        else:
+            kept.append(part)
+    trailing = "/" if path.endswith("/") and kept else ""
+    return "/" + "/".join(kept) + trailing
+
+
+def expected_signature(sig: Signature, secret: str, canonical: str) -> str:
+    """The signature ``secret`` gives ``canonical`` in ``sig``'s credential scope."""
+    scope = f"{sig.date}/{sig.region}/{sig.service}/aws4_request"
+    to_sign = "\n".join(
+        [ALGORITHM, sig.amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()]
+    )
+    key = ("AWS4" + secret).encode("utf-8")
+    for part in (sig.date, sig.region, sig.service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify(sig: Signature, secret: str, request: WireRequest, now: float) -> None:
+    """Raise ``SignatureProblem`` unless ``sig`` is ``secret``'s signature of ``request``,
+    made within AWS's clock limits."""
+    check_time(sig, now)
+    if "host" not in sig.signed_headers:
+        raise SignatureProblem(
+            "signature", "'Host' must be a 'SignedHeader' in the AWS Authorization."
+        )
+    body_hash = payload_hash(sig, request.headers, request.body)
+    canonical = canonical_request(sig, request, body_hash)
+    if not hmac.compare_digest(expected_signature(sig, secret, canonical), sig.signature):
+        raise SignatureProblem(
+            "signature",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. Consult the service "
+            "documentation for details.",
+        )
+
+
+# ---------------------------------------------------------------- S3's presigned URLs, v2
+
+#: S3 sub-resources a version 2 signature covers (botocore's ``HmacV1Auth.QSAOfInterest``).
+_V2_SUBRESOURCES = frozenset(HmacV1Auth.QSAOfInterest)
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedV2:
+    """An S3 URL presigned with signature version 2 (``AWSAccessKeyId``, ``Expires``,
+    ``Signature``): what boto3's ``generate_presigned_url`` makes for S3 by default."""
+
+    access_key: str
+    signature: str
+    expires: int
+
+
+def parse_presigned_v2(query: list[tuple[str, str]]) -> PresignedV2 | None:
+    """The version 2 presigned query of an S3 URL, if it is one."""
+    params = dict(query)
+    access_key, signature, expires = (
+        params.get("AWSAccessKeyId"),
+        params.get("Signature"),
+        params.get("Expires"),
+    )
+    if not access_key or not signature or not expires:
+        return None
+    try:
+        return PresignedV2(access_key, signature, int(expires))
+    except ValueError:
+        return None
+
+
+def verify_presigned_v2(
+    v2: PresignedV2, secret: str, request: WireRequest, resource: str, now: float
+) -> None:
+    """Raise ``SignatureProblem`` unless ``v2`` is ``secret``'s unexpired signature of
+    ``request``; ``resource`` is ``/bucket/key`` as S3 signs it (path style)."""
+    if now > v2.expires:
+        raise SignatureProblem("expired", "Request has expired")
+    headers = request.headers
+    custom = sorted(
+        (name, " ".join(value.split()))
+        for name, value in headers.items()
+        if name.startswith("x-amz-")
+    )
+    pairs = sorted(
+        (name, unquote(value))
+        for name, _, value in (part.partition("=") for part in request.query_string.split("&"))
+        if name in _V2_SUBRESOURCES
+    )
+    if pairs:
+        resource += "?" + "&".join(f"{name}={value}" if value else name for name, value in pairs)
+    lines = [
+        request.method.upper(),
+        headers.get("content-md5", ""),
+        headers.get("content-type", ""),
+        str(v2.expires),
+        *(f"{name}:{value}" for name, value in custom),
+        resource,
+    ]
+    digest = hmac.new(secret.encode("utf-8"), "\n".join(lines).encode("utf-8"), hashlib.sha1)
+    expected = base64.b64encode(digest.digest()).decode("ascii")
+    if not hmac.compare_digest(expected, v2.signature):
+        raise SignatureProblem(
+            "signature",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your key and signing method.",
+        )

@@ -52,6 +52,37 @@ import click
     default="warning",
     show_default=True,
 )
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let web pages from ORIGIN (http://localhost:3000; '*': any) call the AWS APIs "
+    "from a browser (repeatable). Other pages are refused: docs/security.md.",
+)
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Answer requests addressed to host NAME besides loopback names and addresses "
+    "(repeatable; '*': any). Others are refused (DNS rebinding).",
+)
+@click.option(
+    "--verify-signatures",
+    is_flag=True,
+    default=False,
+    help="Verify SigV4 signatures (payload hash, 15-minute clock skew) against the keys "
+    "given with --access-key, or else the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY "
+    "of this shell.",
+)
+@click.option(
+    "--access-key",
+    "access_keys",
+    multiple=True,
+    metavar="ID:SECRET",
+    help="An access key accepted by --verify-signatures (repeatable).",
+)
 def serve(
     *,
     host: str,
@@ -62,6 +93,10 @@ def serve(
     durability: str,
     log_level: str,
     example: Path | None,
+    cors_origins: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
+    verify_signatures: bool,
+    access_keys: tuple[str, ...],
 ) -> None:
     """Serve the AWS APIs so boto3 and the AWS CLI work with only --endpoint-url changed.
 
@@ -69,13 +104,23 @@ def serve(
       headwater serve --port 4599
       aws --endpoint-url http://127.0.0.1:4599 sqs create-queue --queue-name orders
 
-    Any credentials are accepted (signatures are not verified); the region is taken from
-    the request's signature and the account is 000000000000.
+    Any credentials are accepted (signatures are not verified unless --verify-signatures);
+    the region is taken from the request's signature and the account is 000000000000.
+    Requests must be SigV4-signed, and web pages may not call it (docs/security.md).
     """
+    from headwater.options import HeadwaterOptions
     from headwater.server.serve import serve as run
 
     if log_level not in ("error", "critical"):
         _print_mapping_log()
+    keys = _access_keys(access_keys, verify_signatures)
+    options = HeadwaterOptions(
+        cors_origins=cors_origins,
+        allowed_hosts=allowed_hosts,
+        verify_signatures=verify_signatures,
+        access_keys=keys,
+    )
+
     run(
         host=host,
         port=port,
@@ -85,6 +130,7 @@ def serve(
         log_level=log_level,
         example=example,
         database_url=database_url,
+        options=options,
     )
 
 
@@ -100,3 +146,35 @@ def _print_mapping_log() -> None:
     mapping_log.addHandler(handler)
     mapping_log.setLevel(logging.INFO)
     mapping_log.propagate = False
+
+
+def _access_keys(given: tuple[str, ...], verify: bool) -> dict[str, str]:
+    """``ID:SECRET`` pairs; with none given, this shell's AWS credentials. A verifying
+    server also makes a key for its functions' own AWS calls (handlers sign with it)."""
+    import os
+    import secrets
+
+    from headwater.runtime.environment import FUNCTION_KEY_ID_VARIABLE, FUNCTION_SECRET_VARIABLE
+
+    keys: dict[str, str] = {}
+    for pair in given:
+        key_id, colon, secret = pair.partition(":")
+        if not colon or not key_id or not secret:
+            raise click.BadParameter(f"{pair!r} is not ID:SECRET", param_hint="--access-key")
+        keys[key_id] = secret
+    if verify and not keys:
+        env_id = os.environ.get("AWS_ACCESS_KEY_ID")
+        env_secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+        if not env_id or not env_secret:
+            raise click.UsageError(
+                "--verify-signatures needs access keys: --access-key ID:SECRET, or "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment"
+            )
+        keys[env_id] = env_secret
+    if verify:
+        function_key = "AKIAHEADWATERFN" + secrets.token_hex(3).upper()
+        function_secret = secrets.token_urlsafe(30)
+        os.environ[FUNCTION_KEY_ID_VARIABLE] = function_key
+        os.environ[FUNCTION_SECRET_VARIABLE] = function_secret
+        keys[function_key] = function_secret
+    return keys

@@ -177,6 +177,12 @@ def log_stream_name(version: str = "$LATEST") -> str:
     return time.strftime("%Y/%m/%d", time.gmtime()) + f"/[{version}]" + os.urandom(16).hex()
 
 
+#: The access key functions sign with, when ``headwater serve --verify-signatures`` set one
+#: for its process (these variables themselves are not passed on).
+FUNCTION_KEY_ID_VARIABLE = "HEADWATER_FUNCTION_ACCESS_KEY_ID"
+FUNCTION_SECRET_VARIABLE = "HEADWATER_FUNCTION_SECRET_ACCESS_KEY"
+
+
 def worker_environment(spec: FunctionSpec, stream: str, endpoint_url: str | None) -> dict[str, str]:
     """The process environment of an environment: Lambda's variables plus the function's own."""
     env: dict[str, str] = {}
@@ -201,9 +207,10 @@ def worker_environment(spec: FunctionSpec, stream: str, endpoint_url: str | None
             "_HANDLER": spec.handler,
             "LAMBDA_TASK_ROOT": spec.code_dir,
             "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
-            # Dummy credentials: boto3 in a handler never picks up the developer's own.
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
+            # Dummy credentials: boto3 in a handler never picks up the developer's own;
+            # a server that verifies signatures gives its functions a key of their own.
+            "AWS_ACCESS_KEY_ID": os.environ.get(FUNCTION_KEY_ID_VARIABLE, "test"),
+            "AWS_SECRET_ACCESS_KEY": os.environ.get(FUNCTION_SECRET_VARIABLE, "test"),
             "AWS_SESSION_TOKEN": "headwater",
         }
     )

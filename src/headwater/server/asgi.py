@@ -2,7 +2,8 @@
 
 A plain ASGI callable rather than a framework: every request goes to the protocol router,
 so routing tables, middleware and request objects would only add per-request cost on the
-hot SQS path. ``GET /_headwater/health`` answers without touching any service.
+hot SQS path. ``GET /_headwater/health`` answers without touching any service. Every request
+passes ``server.request_checks`` first (Host, browser Origin, SigV4 shape or signature).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from headwater.api.router import Router
 from headwater.server.dashboard import Dashboard
 from headwater.server.prometheus import PATH as METRICS_PATH
 from headwater.server.prometheus import MetricsEndpoint
+from headwater.server.request_checks import RequestPolicy, is_preflight
 from headwater.wiring import SERVICES
 
 if TYPE_CHECKING:
@@ -53,8 +55,10 @@ class HeadwaterApp:
         on_shutdown: Hook | None = None,
         dashboard: Dashboard | None = None,
         metrics: MetricsEndpoint | None = None,
+        policy: RequestPolicy | None = None,
     ) -> None:
         self.router = router
+        self.policy = policy or RequestPolicy()
         self.dashboard = dashboard
         self.metrics = metrics
         self._health = health or (lambda: {})
@@ -98,6 +102,14 @@ class HeadwaterApp:
 
     async def respond(self, request: WireRequest) -> WireResponse:
         """The response to one request (health check or AWS call); never raises."""
+        policy = self.policy
+        if is_preflight(request):
+            return policy.preflight(request)
+        if request.raw_path.startswith("/_headwater/") and not policy.host_allowed(request):
+            # DNS rebinding would let a page read the dashboard (message bodies, logs).
+            host = request.headers.get("host", "")[:100]
+            body = {"message": f"headwater does not answer requests for host '{host}'"}
+            return WireResponse(403, orjson.dumps(body))
         if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
             return WireResponse(200, orjson.dumps({"status": "ok", **self._health()}))
         if self.dashboard is not None and self.dashboard.claims(request):
@@ -108,7 +120,12 @@ class HeadwaterApp:
             and request.raw_path == METRICS_PATH
         ):
             return self.metrics.respond()
-        return await self.router.handle(request)
+        refusal = policy.check(request)
+        response = await self.router.handle(request, None if refusal is None else refusal.error)
+        origin = request.headers.get("origin")
+        if origin is not None and refusal is None:
+            response.headers.extend(policy.cors_headers(origin))
+        return response
 
     async def startup(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._on_startup is not None:
@@ -160,9 +177,11 @@ def create_app(
     *,
     executor: Executor | None = None,
     on_ready: Callable[[], None] | None = None,
+    policy: RequestPolicy | None = None,
 ) -> HeadwaterApp:
     """The app serving ``hw``; the engine starts on the server's loop at lifespan startup
-    and is stopped (in-flight batches settled) at lifespan shutdown."""
+    and is stopped (in-flight batches settled) at lifespan shutdown. ``policy`` (by
+    default, from ``hw``'s options) says which requests are answered."""
     router = Router(
         hw.service,
         executor=executor,
@@ -198,4 +217,17 @@ def create_app(
         on_shutdown=shutdown,
         dashboard=Dashboard(hw),
         metrics=MetricsEndpoint(hw),
+        policy=policy or policy_of(hw),
+    )
+
+
+def policy_of(hw: Headwater, bound_host: str | None = None) -> RequestPolicy:
+    """The request policy ``hw``'s options ask for (``bound_host``: the address served)."""
+    options = hw.options
+    return RequestPolicy.build(
+        cors_origins=options.cors_origins,
+        allowed_hosts=options.allowed_hosts,
+        bound_host=bound_host,
+        verify_signatures=options.verify_signatures,
+        access_keys=options.access_keys,
     )

@@ -22,7 +22,8 @@ import uvicorn
 
 from headwater.app import DEFAULT_DATA_DIR, Headwater
 from headwater.core.errors import HeadwaterError
-from headwater.server.asgi import HeadwaterApp, create_app
+from headwater.options import HeadwaterOptions
+from headwater.server.asgi import HeadwaterApp, create_app, policy_of
 from headwater.server.examples import deploy_example
 from headwater.server.presence import Presence
 from headwater.store.database import Durability
@@ -99,8 +100,12 @@ def serve(
     log_level: str = "warning",
     example: str | Path | None = None,
     database_url: str | None = None,
+    options: HeadwaterOptions | None = None,
 ) -> None:
-    """Serve until SIGINT/SIGTERM, then stop the engine and close the data directory."""
+    """Serve until SIGINT/SIGTERM, then stop the engine and close the data directory.
+
+    ``options`` carries the rest (e.g. who may call: ``cors_origins``, ``allowed_hosts``,
+    ``verify_signatures``; docs/security.md)."""
     endpoint = endpoint_for(host, port)
     listener = bind_listener(host, port)
     try:
@@ -111,6 +116,7 @@ def serve(
             endpoint_url=endpoint,
             database_url=database_url,
             esm_gc_freeze=True,
+            options=options,
         )
     except BaseException:
         listener.close()
@@ -145,7 +151,8 @@ def serve(
             print(f"database: {_without_password(database_url)}", flush=True)
 
     try:
-        app = create_app(hw, executor=executor, on_ready=ready)
+        policy = policy_of(hw, bound_host=host)
+        app = create_app(hw, executor=executor, on_ready=ready, policy=policy)
         started = _run_uvicorn(app, listener, host, port, log_level)
     finally:
         listener.close()

@@ -1,0 +1,374 @@
+"""Who may call ``headwater serve``: the checks every request passes before anything runs.
+
+headwater runs code, so a request it should not answer must be refused before it reaches a
+service. Three kinds of caller are kept out:
+
+- **Web pages in the developer's browser.** A page on any site can send ``fetch()`` POSTs
+  with ``Content-Type: text/plain`` or a plain form to ``http://127.0.0.1:4599`` without a
+  CORS preflight, and read nothing back, but it need not: creating and invoking a function
+  is enough. Browsers mark such requests with an ``Origin`` (and ``Sec-Fetch-Site``)
+  header, so a request with a browser origin is refused unless that origin is allowed
+  (``--cors-origin``), and a CORS preflight never grants a foreign origin.
+- **DNS rebinding.** A page on ``evil.example`` whose name then resolves to 127.0.0.1 is
+  same-origin with the server, but its requests say ``Host: evil.example``: the Host must
+  be a loopback name or address, the address the server is bound to, or one allowed
+  (``--allow-host``).
+- **Anything that is not an AWS client.** Every AWS API request carries a Signature
+  Version 4 shape (an ``AWS4-HMAC-SHA256`` Authorization header or a presigned query),
+  which a browser cannot send cross-site without a preflight. The signature is checked for
+  real only with ``--verify-signatures`` (and configured access keys); the region in it is
+  always checked, because it becomes part of ARNs and file names.
+
+Refusals are AWS's errors for the same faults, in the error shape of the request's
+protocol (``Refusal.error(family)``): the router renders them as it renders any error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import orjson
+
+from headwater.api import sigv4
+from headwater.api.aws_query import read_form
+from headwater.api.http import WireRequest, WireResponse
+from headwater.api.rest_xml import virtual_host_bucket
+from headwater.core.errors import AwsError
+
+#: The error shapes a refusal takes: awsJson / restJson / rpc-v2-cbor services ("json"),
+#: awsQuery services ("query"), S3's restXml ("xml").
+Family = Literal["json", "query", "xml"]
+
+#: Operations AWS answers without a signature: the links in SNS messages (a GET a mail
+#: reader opens from anywhere) and STS's web-identity and SAML sign-in.
+UNSIGNED_LINK_ACTIONS = frozenset({"ConfirmSubscription", "Unsubscribe"})
+UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+#: Headers an allowed web page may read from a cross-origin answer (the SDKs' request ids,
+#: error types, S3's ETag and Lambda's function error and log tail).
+_EXPOSED = (
+    "x-amzn-RequestId, x-amzn-ErrorType, x-amz-request-id, x-amz-id-2, ETag, "
+    "x-amz-version-id, x-amz-function-error, x-amz-log-result, x-amz-executed-version"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request is refused: per error family, AWS's (code, HTTP status, message)."""
+
+    json: tuple[str, int, str]
+    query: tuple[str, int, str]
+    xml: tuple[str, int, str]
+
+    def error(self, family: Family) -> AwsError:
+        """The refusal as the ``AwsError`` a service of ``family`` would answer."""
+        code, status, message = getattr(self, family)
+        return AwsError(code, message, status=status)
+
+
+def _same(codes: tuple[str, str, str], status: int, message: str) -> Refusal:
+    json_code, query_code, xml_code = codes
+    return Refusal(
+        (json_code, status, message), (query_code, status, message), (xml_code, status, message)
+    )
+
+
+_ACCESS_DENIED = ("AccessDeniedException", "AccessDenied", "AccessDenied")
+_BAD_SIGNATURE = ("InvalidSignatureException", "SignatureDoesNotMatch", "SignatureDoesNotMatch")
+
+
+def _signature_refusal(problem: sigv4.SignatureProblem) -> Refusal:
+    message = str(problem)
+    if problem.kind == "missing":
+        hint = (
+            "Missing Authentication Token: headwater answers AWS Signature Version 4 "
+            "requests only (any access key signs; the AWS SDKs and CLI always sign)"
+        )
+        return _same(
+            ("MissingAuthenticationTokenException", "MissingAuthenticationToken", "AccessDenied"),
+            403,
+            hint,
+        )
+    if problem.kind == "incomplete":
+        return Refusal(
+            ("IncompleteSignatureException", 403, message),
+            ("IncompleteSignature", 400, message),
+            ("AuthorizationHeaderMalformed", 400, message),
+        )
+    if problem.kind == "payload":
+        return Refusal(
+            ("InvalidSignatureException", 403, message),
+            ("SignatureDoesNotMatch", 403, message),
+            ("XAmzContentSHA256Mismatch", 400, message),
+        )
+    if problem.kind == "skew":
+        return Refusal(
+            ("InvalidSignatureException", 403, message),
+            ("SignatureDoesNotMatch", 403, message),
+            (
+                "RequestTimeTooSkewed",
+                403,
+                "The difference between the request time and the current time is too large.",
+            ),
+        )
+    if problem.kind == "expired":
+        return Refusal(
+            ("InvalidSignatureException", 403, "Signature expired"),
+            ("SignatureDoesNotMatch", 403, "Signature expired"),
+            ("AccessDenied", 403, message),
+        )
+    return _same(_BAD_SIGNATURE, 403, message)
+
+
+def _unknown_key() -> Refusal:
+    invalid = "The security token included in the request is invalid."
+    return Refusal(
+        ("UnrecognizedClientException", 403, invalid),
+        ("InvalidClientTokenId", 403, invalid),
+        (
+            "InvalidAccessKeyId",
+            403,
+            "The AWS Access Key Id you provided does not exist in our records.",
+        ),
+    )
+
+
+def _bad_region(region: str) -> Refusal:
+    shown = region[:64]
+    message = f"Credential should be scoped to a valid region, not '{shown}'."
+    return Refusal(
+        ("InvalidSignatureException", 403, message),
+        ("SignatureDoesNotMatch", 403, message),
+        (
+            "AuthorizationHeaderMalformed",
+            400,
+            f"The authorization header is malformed; the region '{shown}' is not a valid region.",
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPolicy:
+    """What ``headwater serve`` accepts (see the module docstring)."""
+
+    #: Browser origins (``http://localhost:3000``) whose pages may call the API; ``"*"``
+    #: allows every origin.
+    cors_origins: frozenset[str] = frozenset()
+    #: Host names (besides loopback ones) requests may be addressed to; ``"*"``: any.
+    allowed_hosts: frozenset[str] = frozenset()
+    #: Verify SigV4 signatures against ``secret_for``.
+    verify_signatures: bool = False
+    #: The secret access key of an access key id (``None``: unknown key).
+    secret_for: Callable[[str], str | None] = field(default=lambda _: None)
+    #: Wall-clock time for the 15-minute skew check (never a scaled or manual clock:
+    #: clients sign with the real time).
+    now: Callable[[], float] = time.time
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        cors_origins: Iterable[str] = (),
+        allowed_hosts: Iterable[str] = (),
+        bound_host: str | None = None,
+        verify_signatures: bool = False,
+        access_keys: dict[str, str] | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> RequestPolicy:
+        """A policy from the server's options; ``bound_host`` (the address it listens on,
+        when a specific one) is allowed as a Host too."""
+        hosts = {_host_name(host) for host in allowed_hosts}
+        if bound_host and bound_host not in ("0.0.0.0", "::", ""):
+            hosts.add(_host_name(bound_host))
+        keys = dict(access_keys or {})
+        return cls(
+            cors_origins=frozenset(origin.rstrip("/") for origin in cors_origins),
+            allowed_hosts=frozenset(hosts),
+            verify_signatures=verify_signatures,
+            secret_for=keys.get,
+            now=now,
+        )
+
+    # ---- the checks ----
+
+    def host_allowed(self, request: WireRequest) -> bool:
+        """Whether the request's Host is loopback or allowed (no Host: not a browser)."""
+        host = request.headers.get("host")
+        if host is None or "*" in self.allowed_hosts:
+            return True
+        name = _host_name(host)
+        return _is_loopback(name) or name in self.allowed_hosts
+
+    def origin_allowed(self, origin: str) -> bool:
+        return "*" in self.cors_origins or origin in self.cors_origins
+
+    def check(self, request: WireRequest) -> Refusal | None:
+        """Why an AWS API request is refused (``None``: it may go on)."""
+        headers = request.headers
+        if not self.host_allowed(request):
+            host = headers.get("host", "")[:100]
+            return _same(
+                _ACCESS_DENIED,
+                403,
+                f"headwater does not answer requests for host '{host}' (a DNS rebinding "
+                "attack looks like this); allow the name with --allow-host",
+            )
+        origin = headers.get("origin")
+        if origin is not None and not self.origin_allowed(origin):
+            return _same(
+                _ACCESS_DENIED,
+                403,
+                f"headwater does not answer web pages from origin '{origin[:100]}' (any "
+                "site could otherwise run code on this machine); allow it with --cors-origin",
+            )
+        if origin is None and _unsigned_link(request):
+            return None
+        site = headers.get("sec-fetch-site")
+        if (
+            origin is None
+            and site not in (None, "same-origin", "none")
+            and not self.verify_signatures
+            and not _s3_read(request)
+        ):
+            # a no-cors GET (<img>, a link) with a forged presigned query
+            return _same(
+                _ACCESS_DENIED,
+                403,
+                f"headwater does not answer cross-site browser requests (Sec-Fetch-Site: "
+                f"{site[:40] if site else ''})",
+            )
+        if "authorization" not in headers and "Signature=" in request.query_string:
+            v2 = sigv4.parse_presigned_v2(request.query_items())
+            if v2 is not None:
+                return self._check_v2(v2, request)
+        try:
+            sig = sigv4.parse_signature(
+                headers.get("authorization"), request.query_items(), headers
+            )
+        except sigv4.SignatureProblem as problem:
+            if problem.kind == "missing" and _unsigned_operation(request):
+                return None
+            return _signature_refusal(problem)
+        if not sigv4.valid_region(sig.region):
+            return _bad_region(sig.region)
+        if self.verify_signatures:
+            secret = self.secret_for(sig.access_key)
+            if secret is None:
+                return _unknown_key()
+            try:
+                sigv4.verify(sig, secret, request, self.now())
+            except sigv4.SignatureProblem as problem:
+                return _signature_refusal(problem)
+        return None
+
+    def _check_v2(self, v2: sigv4.PresignedV2, request: WireRequest) -> Refusal | None:
+        if not self.verify_signatures:
+            return None
+        secret = self.secret_for(v2.access_key)
+        if secret is None:
+            return _unknown_key()
+        bucket = virtual_host_bucket(request.host)
+        resource = request.raw_path if bucket is None else f"/{bucket}{request.raw_path}"
+        try:
+            sigv4.verify_presigned_v2(v2, secret, request, resource, self.now())
+        except sigv4.SignatureProblem as problem:
+            return _signature_refusal(problem)
+        return None
+
+    # ---- CORS ----
+
+    def preflight(self, request: WireRequest) -> WireResponse:
+        """The answer to a CORS preflight: a grant for an allowed origin, else a 403 that
+        grants nothing."""
+        origin = request.headers.get("origin", "")
+        if not self.host_allowed(request) or not self.origin_allowed(origin):
+            message = (
+                f"CORS preflight from origin '{origin[:100]}' refused; allow it with --cors-origin"
+            )
+            return WireResponse(
+                403, orjson.dumps({"message": message}), headers=[("Vary", "Origin")]
+            )
+        requested = request.headers.get("access-control-request-headers", "")
+        headers = [
+            *self.cors_headers(origin),
+            ("Access-Control-Allow-Methods", "GET, HEAD, PUT, POST, DELETE, PATCH"),
+            ("Access-Control-Max-Age", "600"),
+        ]
+        if requested:
+            headers.append(("Access-Control-Allow-Headers", requested))
+        return WireResponse(200, b"", "text/plain", headers)
+
+    def cors_headers(self, origin: str | None) -> list[tuple[str, str]]:
+        """Headers that let an allowed origin's page read an answer (none for others)."""
+        if origin is None or not self.origin_allowed(origin):
+            return []
+        return [
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Expose-Headers", _EXPOSED),
+            ("Vary", "Origin"),
+        ]
+
+
+def is_preflight(request: WireRequest) -> bool:
+    """Whether ``request`` is a browser's CORS preflight."""
+    return (
+        request.method == "OPTIONS"
+        and "origin" in request.headers
+        and "access-control-request-method" in request.headers
+    )
+
+
+def _host_name(host: str) -> str:
+    """The name of a Host header or address, without port, brackets or trailing dot."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+def _is_loopback(name: str) -> bool:
+    """Loopback names and addresses; also AWS's own names (``*.amazonaws.com``, which users
+    point at headwater with a hosts file or proxy): no attacker controls their DNS."""
+    if name in _LOOPBACK_NAMES or name.endswith((".localhost", ".amazonaws.com")):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _s3_read(request: WireRequest) -> bool:
+    """A presigned S3 GET or HEAD (S3 never changes state on those): an ``<img>`` or a link
+    in a web page may load it, as from S3."""
+    if request.method not in ("GET", "HEAD") or "x-amz-target" in request.headers:
+        return False
+    query = dict(request.query_items())
+    if "Action" in query:  # the router would take it for an awsQuery call
+        return False
+    if "AWSAccessKeyId" in query:
+        return True
+    return "%2Fs3%2Faws4_request" in query.get("X-Amz-Credential", "").replace("/", "%2F")
+
+
+def _unsigned_link(request: WireRequest) -> bool:
+    """An SNS SubscribeURL / UnsubscribeURL opened in a browser or mail reader."""
+    if request.method != "GET" or "Action=" not in request.query_string:
+        return False
+    return dict(request.query_items()).get("Action") in UNSIGNED_LINK_ACTIONS
+
+
+def _unsigned_operation(request: WireRequest) -> bool:
+    """A query call AWS answers unsigned (STS sign-in with a web identity or SAML)."""
+    if request.method == "GET" and _unsigned_link(request):
+        return True
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return False
+    return read_form(request).get("Action") in UNSIGNED_ACTIONS
