@@ -224,3 +224,93 @@ def test_three_nodes_one_killed(
     }
     assert len(survivors) == 2  # both surviving nodes read shards
     print(f"takeover after SIGKILL: {takeover:.2f} s (TTL {TTL} s)")
+
+
+SLOW_HANDLER = """
+import os, time
+
+def handler(event, context):
+    started = time.time()
+    time.sleep(0.15)
+    path = os.path.join(os.environ["JOURNAL_DIR"], f"{os.getpid()}.log")
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"{os.getppid()} {started} {time.time()}\\n")
+"""
+
+#: A node that says it is ready once it sees ``sys.argv[3]`` live nodes.
+COUNTING_NODE = """
+import sys, time
+from headwater import Headwater
+hw = Headwater(sys.argv[1], database_url=sys.argv[2], poll_fallback_seconds=0.05).start()
+deadline = time.monotonic() + 30
+while len(hw.engine.membership.nodes) < int(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(len(hw.engine.membership.nodes), flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The most intervals open at one instant."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    open_now = most = 0
+    for _, step in edges:  # at a tie an end (-1) sorts first: touching is not overlapping
+        open_now += step
+        most = max(most, open_now)
+    return most
+
+
+@pytest.mark.parametrize("cap", ["MaximumConcurrency", "ReservedConcurrentExecutions"])
+def test_a_concurrency_cap_holds_across_nodes(
+    cap: str, pg_url: str, tmp_path: Path, node_processes: list[subprocess.Popen[str]]
+) -> None:
+    """Two nodes, a cap of 2: each node runs its share (one batch), not the whole cap, so
+    no more than two invocations ever run at once over both nodes."""
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(SLOW_HANDLER)
+    total = 40
+    with Headwater(tmp_path / "setup", database_url=pg_url, functions="inline") as hw:
+        url = hw.sqs.create_queue(QueueName="capped")["QueueUrl"]
+        hw.lambda_.create_function_from_directory(
+            "slow", code, "app.handler", environment={"JOURNAL_DIR": str(journal_dir)}
+        )
+        extra: dict[str, object] = {}
+        if cap == "MaximumConcurrency":
+            extra["ScalingConfig"] = {"MaximumConcurrency": 2}
+        else:
+            hw.lambda_.put_function_concurrency(FunctionName="slow", ReservedConcurrentExecutions=2)
+        for start in range(0, total, 10):
+            hw.sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, start + 10)],
+            )
+        for index in range(2):
+            node_processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", COUNTING_NODE, str(tmp_path / f"n{index}"), pg_url, "2"],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    start_new_session=True,
+                )
+            )
+        for process in node_processes:
+            assert process.stdout is not None and process.stdout.readline().strip() == "2"
+        # the nodes see each other: now the mapping starts, on both
+        hw.lambda_.create_event_source_mapping(
+            FunctionName="slow",
+            EventSourceArn="arn:aws:sqs:us-east-1:000000000000:capped",
+            BatchSize=1,
+            **extra,  # type: ignore[arg-type]
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(journal(journal_dir)) < total:
+            time.sleep(0.1)
+    lines = journal(journal_dir)
+    assert len(lines) == total
+    nodes = {line[0] for line in lines}
+    assert nodes == {str(process.pid) for process in node_processes}  # both took part
+    assert most_at_once([(float(line[1]), float(line[2])) for line in lines]) <= 2
