@@ -25,6 +25,7 @@ protocol (``Refusal.error(family)``): the router renders them as it renders any 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections.abc import Callable, Iterable
@@ -323,6 +324,7 @@ def is_preflight(request: WireRequest) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _host_name(host: str) -> str:
     """The name of a Host header or address, without port, brackets or trailing dot."""
     host = host.strip().lower()
@@ -333,6 +335,7 @@ def _host_name(host: str) -> str:
     return host.rstrip(".")
 
 
+@functools.lru_cache(maxsize=256)
 def _is_loopback(name: str) -> bool:
     """Loopback names and addresses; also AWS's own names (``*.amazonaws.com``, which users
     point at headwater with a hosts file or proxy): no attacker controls their DNS."""
