@@ -22,7 +22,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from headwater import Headwater
-from headwater.server.asgi import create_app
+from headwater.server.asgi import create_app, policy_of
 from headwater.server.request_checks import RequestPolicy
 from tests.asgi_boto import CREDENTIALS, ENDPOINT, AsgiTransport
 
@@ -465,6 +465,33 @@ def test_verify_signatures_refuses_unknown_keys_and_changed_bodies(
     assert status == 403
     assert b"<Code>SignatureDoesNotMatch</Code>" in body
     assert hw.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_verify_signatures_accepts_iam_users_active_keys(tmp_path: Path) -> None:
+    with Headwater(tmp_path / "iam", verify_signatures=True, access_keys={KEY_ID: SECRET}) as hw:
+        served = Served(hw, policy_of(hw))
+        try:
+            iam = served.client("iam")
+            iam.create_user(UserName="dev")
+            made = iam.create_access_key(UserName="dev")["AccessKey"]
+            user_sqs = boto3.client(
+                "sqs",
+                endpoint_url=ENDPOINT,
+                region_name="us-east-1",
+                aws_access_key_id=made["AccessKeyId"],
+                aws_secret_access_key=made["SecretAccessKey"],
+                config=Config(retries={"max_attempts": 1}),
+            )
+            user_sqs.meta.events.register("before-send", served.transport)
+            user_sqs.list_queues()
+            iam.update_access_key(
+                UserName="dev", AccessKeyId=made["AccessKeyId"], Status="Inactive"
+            )
+            with pytest.raises(ClientError) as inactive:
+                user_sqs.list_queues()
+            assert inactive.value.response["Error"]["Code"] == "UnrecognizedClientException"
+        finally:
+            served.close()
 
 
 def test_verify_signatures_checks_the_clock_skew(verifying: tuple[Served, list[float]]) -> None:

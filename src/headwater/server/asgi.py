@@ -230,4 +230,20 @@ def policy_of(hw: Headwater, bound_host: str | None = None) -> RequestPolicy:
         bound_host=bound_host,
         verify_signatures=options.verify_signatures,
         access_keys=options.access_keys,
+        other_keys=_iam_user_secret(hw) if options.verify_signatures else None,
     )
+
+
+def _iam_user_secret(hw: Headwater) -> Callable[[str], str | None]:
+    """The secret of an active access key made with IAM ``CreateAccessKey``."""
+    from headwater.store.iam import IamStore
+
+    store = hw.database.store(IamStore)
+
+    def secret(access_key: str) -> str | None:
+        found = store.access_key(access_key)
+        if found is None or found[1].status != "Active":
+            return None
+        return found[1].secret
+
+    return secret

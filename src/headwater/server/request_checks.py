@@ -179,19 +179,28 @@ class RequestPolicy:
         bound_host: str | None = None,
         verify_signatures: bool = False,
         access_keys: dict[str, str] | None = None,
+        other_keys: Callable[[str], str | None] | None = None,
         now: Callable[[], float] = time.time,
     ) -> RequestPolicy:
         """A policy from the server's options; ``bound_host`` (the address it listens on,
-        when a specific one) is allowed as a Host too."""
+        when a specific one) is allowed as a Host too; ``other_keys`` finds the secret of
+        a key that is not among ``access_keys`` (IAM users' keys)."""
         hosts = {_host_name(host) for host in allowed_hosts}
         if bound_host and bound_host not in ("0.0.0.0", "::", ""):
             hosts.add(_host_name(bound_host))
         keys = dict(access_keys or {})
+
+        def secret_for(access_key: str) -> str | None:
+            found = keys.get(access_key)
+            if found is None and other_keys is not None:
+                found = other_keys(access_key)
+            return found
+
         return cls(
             cors_origins=frozenset(origin.rstrip("/") for origin in cors_origins),
             allowed_hosts=frozenset(hosts),
             verify_signatures=verify_signatures,
-            secret_for=keys.get,
+            secret_for=secret_for,
             now=now,
         )
 
