@@ -8,7 +8,7 @@ import io
 import shutil
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -117,3 +117,63 @@ def test_a_mapping_create_race_yields_one_mapping(
         thread.join(timeout=30)
     assert sorted(outcomes) == ["ResourceConflictException", "created"]
     assert len(first.lambda_.list_event_source_mappings()["EventSourceMappings"]) == 1
+
+
+def race(
+    nodes: tuple[Headwater, Headwater], create: Callable[[Headwater, int], object]
+) -> list[str]:
+    """Both nodes call ``create`` at once; what each got: "created" or the AWS error code."""
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(hw: Headwater, index: int) -> None:
+        start.wait()
+        try:
+            create(hw, index)
+            outcomes.append("created")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=run, args=(hw, i)) for i, hw in enumerate(nodes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return sorted(outcomes)
+
+
+def test_create_races_yield_one_resource_and_aws_errors(
+    nodes: tuple[Headwater, Headwater],
+) -> None:
+    """Queue, stream and function creates racing on two nodes: one wins, the other gets
+    AWS's error (a queue with other attributes is QueueAlreadyExists)."""
+    for round_ in range(5):
+        outcomes = race(
+            nodes,
+            lambda hw, i, round_=round_: hw.sqs.create_queue(
+                QueueName=f"q{round_}", Attributes={"VisibilityTimeout": str(30 + i)}
+            ),
+        )
+        assert outcomes == ["QueueAlreadyExists", "created"]
+        outcomes = race(
+            nodes,
+            lambda hw, i, round_=round_: hw.kinesis.create_stream(
+                StreamName=f"s{round_}", ShardCount=1
+            ),
+        )
+        assert outcomes == ["ResourceInUseException", "created"]
+        outcomes = race(
+            nodes,
+            lambda hw, i, round_=round_: hw.lambda_.create_function(
+                FunctionName=f"f{round_}",
+                Runtime="python3.11",
+                Role="arn:aws:iam::000000000000:role/r",
+                Handler="app.handler",
+                Code={"ZipFile": zipped(CODE)},
+            ),
+        )
+        assert outcomes == ["ResourceConflictException", "created"]
+    first = nodes[0]
+    assert len(first.sqs.list_queues()["QueueUrls"]) == 5
+    assert len(first.kinesis.list_streams()["StreamNames"]) == 5
+    assert len(first.lambda_.list_functions()["Functions"]) == 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sqlite3
 from typing import Any
 
 from headwater.core.errors import AwsError
@@ -97,31 +98,38 @@ class StreamOperations:
         tags = check_tags(params["Tags"]) if params.get("Tags") is not None else {}
         ref = StreamRef(ctx.region, ctx.account, name)
         now = self.core.env.clock.now()
-        with self.core.db.transaction():
-            if self.core.store.get_stream(ref.arn) is not None:
-                raise AwsError(
-                    "ResourceInUseException",
-                    f"Stream {name} under account {ctx.account} already exists.",
+        try:
+            with self.core.db.transaction():
+                if self.core.store.get_stream(ref.arn) is not None:
+                    raise AwsError(
+                        "ResourceInUseException",
+                        f"Stream {name} under account {ctx.account} already exists.",
+                    )
+                self.core.check_shard_limit(ctx.region, ctx.account, shard_count)
+                stream = StreamRow(
+                    arn=ref.arn,
+                    name=name,
+                    region=ctx.region,
+                    account=ctx.account,
+                    created=now,
+                    retention_hours=DEFAULT_RETENTION_HOURS,
+                    mode=mode,
+                    next_shard_index=shard_count,
+                    max_record_kib=max_kib,
+                    tags=tags,
                 )
-            self.core.check_shard_limit(ctx.region, ctx.account, shard_count)
-            stream = StreamRow(
-                arn=ref.arn,
-                name=name,
-                region=ctx.region,
-                account=ctx.account,
-                created=now,
-                retention_hours=DEFAULT_RETENTION_HOURS,
-                mode=mode,
-                next_shard_index=shard_count,
-                max_record_kib=max_kib,
-                tags=tags,
-            )
-            shards = [
-                NewShard(i, start, end)
-                for i, (start, end) in enumerate(uniform_ranges(shard_count))
-            ]
-            self.core.store.create_stream(stream, shards)
-            self.core.invalidate(ref.arn)
+                shards = [
+                    NewShard(i, start, end)
+                    for i, (start, end) in enumerate(uniform_ranges(shard_count))
+                ]
+                self.core.store.create_stream(stream, shards)
+                self.core.invalidate(ref.arn)
+        except sqlite3.IntegrityError as error:
+            # another node created it between our check and our insert (PostgreSQL)
+            raise AwsError(
+                "ResourceInUseException",
+                f"Stream {name} under account {ctx.account} already exists.",
+            ) from error
         return {}
 
     @operation("DeleteStream")
