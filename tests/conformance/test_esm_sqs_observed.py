@@ -1,5 +1,5 @@
 """SQS event source mappings against what AWS really sent and answered
-(``../shared/conformance/esm-aws-observed.json``, source "sqs")."""
+(``tests/data/conformance/esm-aws-observed.json``, a copy of the shared recording; source "sqs")."""
 
 from __future__ import annotations
 

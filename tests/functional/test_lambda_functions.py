@@ -109,9 +109,11 @@ def test_missing_function(hw: Headwater) -> None:
     ):
         with pytest.raises(client.exceptions.ResourceNotFoundException) as caught:
             call()
+        # Invoke names the version it looked for (AWS-recorded: test_invoke_exceptions)
+        latest = ":$LATEST" if caught.value.operation_name == "Invoke" else ""
         assert error(caught) == (
             "ResourceNotFoundException",
-            f"Function not found: {ARN}ghost",
+            f"Function not found: {ARN}ghost{latest}",
             404,
             "User",
         )

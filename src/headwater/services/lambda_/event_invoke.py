@@ -235,7 +235,12 @@ class EventInvokeConfigOperations(Service):
         def _arn(self, region: str, name: str, qualifier: str | None = None) -> str: ...
 
         def _locate(
-            self, ref: str, qualifier: str | None = None, region: str | None = None
+            self,
+            ref: str,
+            qualifier: str | None = None,
+            region: str | None = None,
+            *,
+            create: bool = False,
         ) -> tuple[check.FunctionRef, str]: ...
 
         def _cached_spec(self, region: str, name: str) -> FunctionSpec | None: ...

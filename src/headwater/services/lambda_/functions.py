@@ -142,14 +142,19 @@ class FunctionOperations(InvokeOperations):
         return name if region == self.env.region else f"{name}@{region}"
 
     def _locate(
-        self, ref: str, qualifier: str | None = None, region: str | None = None
+        self,
+        ref: str,
+        qualifier: str | None = None,
+        region: str | None = None,
+        *,
+        create: bool = False,
     ) -> tuple[check.FunctionRef, str]:
         """Parse ``ref`` and find its region: the ARN's, else ``region``, else the default.
 
         An ARN of another region than the caller's ``region`` is not reachable, one of
         another account is not found (as on AWS).
         """
-        parsed = check.parse_function_ref(ref, qualifier)
+        parsed = check.parse_function_ref(ref, qualifier, create=create)
         home = region or self.env.region
         if parsed.region is not None:
             if region is not None and parsed.region != region:
@@ -321,7 +326,7 @@ class FunctionOperations(InvokeOperations):
 
     @operation("CreateFunction")
     def create_function(self, params: Params, ctx: RequestContext) -> Result:
-        ref, region = self._locate(params.get("FunctionName", ""), region=ctx.region)
+        ref, region = self._locate(params.get("FunctionName", ""), region=ctx.region, create=True)
         if ref.qualifier is not None:
             raise check.invalid_parameter("Unsupported: function names cannot carry a qualifier")
         if params.get("PackageType", "Zip") != "Zip":
@@ -553,19 +558,23 @@ class FunctionOperations(InvokeOperations):
             parsed, home = self._locate(
                 params.get("FunctionName", ""), params.get("Qualifier"), ctx.region
             )
+            qualifier = parsed.qualifier
+            if (
+                qualifier not in (None, LATEST)
+                and not is_version(qualifier)
+                and check.is_alias_name(qualifier)
+            ):  # refused before the function is looked up
+                raise check.invalid_parameter("Deletion of aliases is not currently supported.")
             record = self._functions.get(home, parsed.name)
             if record is None:
                 raise check.not_found(self._arn(home, parsed.name))
-            qualifier = parsed.qualifier
             if qualifier == LATEST:
                 raise check.invalid_parameter(
                     "$LATEST version cannot be deleted without deleting the function."
                 )
             if qualifier is not None:
                 if not is_version(qualifier):
-                    raise check.invalid_parameter(
-                        "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias."
-                    )
+                    raise check.not_found(self._arn(home, parsed.name, qualifier))
                 self._delete_version(record, qualifier)
                 return {"_status": 204}
             self._functions.delete(record.region, record.name)

@@ -33,6 +33,7 @@ from headwater.runtime.invocation import (
 from headwater.runtime.pool import WorkerPools
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.lambda_ import validation as check
+from headwater.services.lambda_.qualifiers import LATEST
 from headwater.services.logs.function_logs import function_logs_for
 
 #: Sync invoke request/response payload limit (bytes).
@@ -53,7 +54,12 @@ class InvokeOperations(Service):
         def _arn(self, region: str, name: str, qualifier: str | None = None) -> str: ...
 
         def _locate(
-            self, ref: str, qualifier: str | None = None, region: str | None = None
+            self,
+            ref: str,
+            qualifier: str | None = None,
+            region: str | None = None,
+            *,
+            create: bool = False,
         ) -> tuple[check.FunctionRef, str]: ...
 
         def _cached_spec(self, region: str, name: str) -> FunctionSpec | None: ...
@@ -149,8 +155,8 @@ class InvokeOperations(Service):
         try:
             parsed, home = self._locate(function_ref, qualifier, region)
             spec = self._qualified_spec(home, parsed.name, parsed.qualifier)
-            if spec is None:
-                raise check.not_found(self._arn(home, parsed.name, parsed.qualifier))
+            if spec is None:  # AWS names the version it looked for: $LATEST if none
+                raise check.not_found(self._arn(home, parsed.name, parsed.qualifier or LATEST))
             if invocation_type not in ("RequestResponse", "Event", "DryRun"):
                 raise check.invalid_parameter(f"Invalid invocation type: {invocation_type}")
             limit = MAX_SYNC_PAYLOAD if invocation_type != "Event" else MAX_ASYNC_PAYLOAD

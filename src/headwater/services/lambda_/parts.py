@@ -44,7 +44,12 @@ class LambdaParts:
         def _arn(self, region: str, name: str, qualifier: str | None = None) -> str: ...
 
         def _locate(
-            self, ref: str, qualifier: str | None = None, region: str | None = None
+            self,
+            ref: str,
+            qualifier: str | None = None,
+            region: str | None = None,
+            *,
+            create: bool = False,
         ) -> tuple[check.FunctionRef, str]: ...
 
         def _target(

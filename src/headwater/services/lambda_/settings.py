@@ -225,7 +225,8 @@ class SettingOperations(LambdaParts):
 
     @operation("GetFunctionUrlConfig")
     def get_function_url_config(self, params: Params, ctx: RequestContext) -> Result:
-        self._target(params.get("FunctionName", ""), params.get("Qualifier"), ctx.region)
+        # the name and region are checked; a missing function is no URL either (as on AWS)
+        self._locate(params.get("FunctionName", ""), params.get("Qualifier"), ctx.region)
         raise _not_found(NO_SUCH_RESOURCE)
 
     @operation("ListFunctionUrlConfigs")

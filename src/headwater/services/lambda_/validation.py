@@ -83,14 +83,28 @@ RESERVED_ENVIRONMENT = (
 
 ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 HANDLER_PATTERN = r"[^\s]+"
+#: AWS's FunctionName patterns (as its errors print them): operations on an existing
+#: function accept more than CreateFunction does (dots, $LATEST.PUBLISHED).
+_REGION_PART = r"((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
 NAME_PATTERN = (
-    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?"
+    rf"(arn:(aws[a-zA-Z-]*)?:lambda:)?{_REGION_PART}(\d{{12}}:)?"
+    r"(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+CREATE_NAME_PATTERN = (
+    rf"(arn:(aws[a-zA-Z-]*)?:lambda:)?{_REGION_PART}(\d{{12}}:)?"
     r"(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
 )
+QUALIFIER_PATTERN = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
+MAX_QUALIFIER = 128
+MAX_CREATE_NAME = 140
+MAX_NAME = 64
+_NAME_CHECKS = {False: re.compile(NAME_PATTERN), True: re.compile(CREATE_NAME_PATTERN)}
+_QUALIFIER = re.compile(QUALIFIER_PATTERN)
+_ALIAS_OR_VERSION = re.compile(r"[a-zA-Z0-9-_]+")
 _NAME = re.compile(
-    r"(?:arn:(?:aws[a-zA-Z-]*)?:lambda:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):)?"
-    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9-_]{1,64})"
-    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]{1,128}))?"
+    r"(?:arn:(?:aws[a-zA-Z-]*)?:lambda:(?P<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
+    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9-_.]+)"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
 )
 _ROLE = re.compile(ROLE_PATTERN)
 _ENV_KEY = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
@@ -128,19 +142,62 @@ class FunctionRef:
     region: str | None
 
 
-def parse_function_ref(value: str, qualifier: str | None = None) -> FunctionRef:
-    """Parse a name, partial ARN or ARN (with an optional ``:qualifier``)."""
-    match = _NAME.fullmatch(value or "")
-    if match is None:
-        raise validation_error(
-            value, "functionName", f"Member must satisfy regular expression pattern: {NAME_PATTERN}"
+def parse_function_ref(
+    value: str, qualifier: str | None = None, *, create: bool = False
+) -> FunctionRef:
+    """Parse a name, partial ARN or ARN (with an optional ``:qualifier``).
+
+    Every failed constraint is reported at once, as AWS does: the qualifier's first, then
+    the name's (CreateFunction's name also has a length limit).
+    """
+    value = value or ""
+    failed: list[str] = []
+    if qualifier is not None:
+        if len(qualifier) > MAX_QUALIFIER:
+            failed.append(_constraint(qualifier, "qualifier", _longest(MAX_QUALIFIER)))
+        if not _QUALIFIER.fullmatch(qualifier):
+            failed.append(_constraint(qualifier, "qualifier", _pattern(QUALIFIER_PATTERN)))
+    if create and len(value) > MAX_CREATE_NAME:
+        failed.append(_constraint(value, "functionName", _longest(MAX_CREATE_NAME)))
+    if not _NAME_CHECKS[create].fullmatch(value):
+        pattern = CREATE_NAME_PATTERN if create else NAME_PATTERN
+        failed.append(_constraint(value, "functionName", _pattern(pattern)))
+    match = _NAME.fullmatch(value)
+    if failed or match is None:
+        failed = failed or [_constraint(value, "functionName", _pattern(NAME_PATTERN))]
+        count = len(failed)
+        raise AwsError(
+            "ValidationException",
+            f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(failed)}",
         )
     embedded = match["qualifier"]
     if embedded is not None and qualifier is not None and embedded != qualifier:
         raise invalid_parameter(
             "The derived qualifier from the function name does not match the specified qualifier."
         )
+    if create and len(match["name"]) > MAX_NAME:
+        raise invalid_parameter(
+            "1 validation error detected: "
+            + _constraint(match["name"], "functionName", _longest(MAX_NAME))
+        )
     return FunctionRef(match["name"], embedded or qualifier, match["account"], match["region"])
+
+
+def is_alias_name(qualifier: str) -> bool:
+    """Whether ``qualifier`` has the shape of an alias name or a version number."""
+    return _ALIAS_OR_VERSION.fullmatch(qualifier) is not None
+
+
+def _constraint(value: str, member: str, constraint: str) -> str:
+    return f"Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+
+
+def _longest(limit: int) -> str:
+    return f"Member must have length less than or equal to {limit}"
+
+
+def _pattern(pattern: str) -> str:
+    return f"Member must satisfy regular expression pattern: {pattern}"
 
 
 def check_runtime(runtime: Any) -> str:
