@@ -123,3 +123,19 @@ def test_example_without_deploy_is_one_line(tmp_path: Path, app_text: str | None
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("headwater: error: ")
     assert "deploy(hw)" in line
+
+
+def test_a_second_server_on_one_data_directory_says_so(tmp_path: Path) -> None:
+    with headwater_server(tmp_path) as first:
+        with headwater_server(tmp_path) as second:  # same tmp_path: same data directory
+            assert second.data_dir == first.data_dir
+            assert stop(second.process) == 0
+            output = second.output()
+            assert (
+                f"note: another headwater server (pid {first.process.pid}, {first.endpoint})"
+                f" runs on {first.data_dir}" in output
+            ), output
+        assert "another headwater server" not in first.output()
+    with headwater_server(tmp_path) as third:  # the others stopped: nothing to say
+        assert stop(third.process) == 0
+        assert "another headwater server" not in third.output()
