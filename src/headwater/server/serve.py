@@ -3,7 +3,8 @@
 uvicorn + httptools + uvloop measured fastest of uvicorn/granian/hypercorn for boto3
 traffic (aws-wire-protocols.md §10). A hand-written HTTP/1.1 server was tried and saved
 only 0.02-0.04 ms of server CPU per request, not worth owning an HTTP implementation.
-HTTP/2 is not needed by the SQS/Lambda/Kinesis JSON clients.
+HTTP/2 with prior knowledge (the JavaScript SDK's Kinesis client) is served on the same
+port by uvicorn's HTTP/2 protocol (``headwater.server.http2``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from headwater.core.errors import HeadwaterError
 from headwater.options import HeadwaterOptions
 from headwater.server.asgi import HeadwaterApp, create_app, policy_of
 from headwater.server.examples import deploy_example
+from headwater.server.http2 import HttpOrH2cProtocol
 from headwater.server.presence import Presence
 from headwater.store.database import Durability
 
@@ -184,7 +186,7 @@ def _run_uvicorn(
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=HttpOrH2cProtocol,
         lifespan="on",
         access_log=False,
         log_level=log_level,
