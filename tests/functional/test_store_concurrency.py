@@ -220,17 +220,14 @@ db.close()
 """
 
 
-def test_receiving_processes_never_share_a_message(db_factory: Any, tmp_path: Path) -> None:
-    if db_factory.kind == "memory":
-        pytest.skip("a memory database lives in one process")
-    db = db_factory()
-    make_queue(db, "q", [message(str(i)) for i in range(600)])
+def run_receivers(script: str, db: Database, tmp_path: Path, queue_name: str) -> list[str]:
+    """Three processes run ``script`` on ``db``'s data, starting together; their outputs."""
     where = (
         str(tmp_path / "data") if db.kind == "sqlite" else db.url  # type: ignore[attr-defined]
     )
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", RECEIVER, where, "q"],
+            [sys.executable, "-c", script, where, queue_name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -244,10 +241,18 @@ def test_receiving_processes_never_share_a_message(db_factory: Any, tmp_path: Pa
             assert process.stdin is not None
             process.stdin.write("go\n")
             process.stdin.flush()
-        outputs = [process.communicate(timeout=120)[0] for process in processes]
+        return [process.communicate(timeout=120)[0] for process in processes]
     finally:
         for process in processes:
             process.kill()
+
+
+def test_receiving_processes_never_share_a_message(db_factory: Any, tmp_path: Path) -> None:
+    if db_factory.kind == "memory":
+        pytest.skip("a memory database lives in one process")
+    db = db_factory()
+    make_queue(db, "q", [message(str(i)) for i in range(600)])
+    outputs = run_receivers(RECEIVER, db, tmp_path, "q")
     received = [body for output in outputs for body in output.split()]
     assert len(received) == len(set(received)) == 600
 
@@ -306,6 +311,7 @@ while idle < 40:
     print(" ".join(f"{at!r}/{n}/{m.body}" for n, m in enumerate(got)), flush=True)
     with db.transaction():
         store.delete_received(queue, [(m.row_id, m.receive_count, m.message_id) for m in got])
+    time.sleep(0.01)  # a turn for the other processes: the groups move between them
 db.close()
 """
 
@@ -319,29 +325,7 @@ def test_fifo_order_holds_across_processes(db_factory: Any, tmp_path: Path) -> N
     groups, per_group = 5, 24
     sent = [message(f"{g}:{i:02d}", f"g{g}") for i in range(per_group) for g in range(groups)]
     make_queue(db, "q.fifo", sent)
-    where = (
-        str(tmp_path / "data") if db.kind == "sqlite" else db.url  # type: ignore[attr-defined]
-    )
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", FIFO_RECEIVER, where, "q.fifo"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    try:
-        for process in processes:
-            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-        for process in processes:
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        outputs = [process.communicate(timeout=120)[0] for process in processes]
-    finally:
-        for process in processes:
-            process.kill()
+    outputs = run_receivers(FIFO_RECEIVER, db, tmp_path, "q.fifo")
     claims = [item.split("/") for output in outputs for item in output.split()]
     by_group: dict[str, list[tuple[float, int, str]]] = {}
     for at, position, body in claims:  # a claim's messages share a time: then its order
