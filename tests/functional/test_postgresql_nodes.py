@@ -97,25 +97,13 @@ def test_a_mapping_create_race_yields_one_mapping(
     directory.mkdir()
     (directory / "app.py").write_text(CODE)
     first.lambda_.create_function_from_directory("racer", directory, "app.handler")
-    start = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def create(hw: Headwater) -> None:
-        start.wait()
-        try:
-            hw.lambda_.create_event_source_mapping(
-                FunctionName="racer", EventSourceArn="arn:aws:sqs:us-east-1:000000000000:race"
-            )
-            outcomes.append("created")
-        except ClientError as error:
-            outcomes.append(error.response["Error"]["Code"])
-
-    threads = [threading.Thread(target=create, args=(hw,)) for hw in nodes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes) == ["ResourceConflictException", "created"]
+    outcomes = race(
+        nodes,
+        lambda hw, _: hw.lambda_.create_event_source_mapping(
+            FunctionName="racer", EventSourceArn="arn:aws:sqs:us-east-1:000000000000:race"
+        ),
+    )
+    assert outcomes == ["ResourceConflictException", "created"]
     assert len(first.lambda_.list_event_source_mappings()["EventSourceMappings"]) == 1
 
 
