@@ -1,6 +1,11 @@
 """boto3 SQS workload against three servers in one run: headwater, moto, a fixed reply.
 
-    .venv/bin/python benchmarks/wire_sqs.py [--messages 5000] [--moto-messages 500]
+    .venv/bin/python benchmarks/wire_sqs.py [--messages 5000] [--moto-messages 500] [--js]
+
+With ``--js`` (Node.js and headwater's node tools installed), the same send / receive +
+delete workload also runs from the AWS SDK for JavaScript v3 against one headwater server
+over HTTP/1.1 and over HTTP/2 (h2c prior knowledge), alternating, best of ``--repeat``:
+the HTTP/2 figures beside the HTTP/1.1 ones from the same client in the same run.
 
 Workload per server: send_message_batch (10 x 200-byte messages) from 4 threads until
 ``--messages`` are sent; then receive_message (10) + delete_message_batch from 4 threads
@@ -266,6 +271,62 @@ def bench_fixed(messages: int) -> Result:
         stop(process)
 
 
+JS_WORKLOAD = HERE / "js_sqs_workload.cjs"
+
+
+def bench_js(messages: int, data_dir: Path, repeat: int) -> dict[str, Result]:
+    """The JS SDK workload over HTTP/1.1 and HTTP/2 against one headwater server."""
+    import json
+
+    from headwater.runtime.typescript import DEFAULT_NODE_TOOLS
+
+    tools = Path(os.environ.get("HEADWATER_NODE_TOOLS", DEFAULT_NODE_TOOLS))
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-c",
+        "from headwater.cli.main import main; main()",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    process = start(command, endpoint + "/_headwater/health")
+    runs: dict[str, list[Result]] = {"h1": [], "h2": []}
+    env = {**os.environ, "NODE_PATH": str(tools / "node_modules")}
+    try:
+        for _ in range(repeat):
+            for protocol, found in runs.items():
+                cpu0 = server_cpu_seconds(process.pid)
+                done = subprocess.run(
+                    ["node", str(JS_WORKLOAD), endpoint, protocol, str(messages)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                cpu = server_cpu_seconds(process.pid) - cpu0
+                out = json.loads(done.stdout.strip().splitlines()[-1])
+                sends, receives = out["send_requests"], out["receive_requests"]
+                send_cpu = cpu * sends / (sends + receives)
+                name = "JS SDK, HTTP/2 (h2c)" if protocol == "h2" else "JS SDK, HTTP/1.1"
+                found.append(
+                    Result(
+                        name,
+                        messages,
+                        Phase(messages, sends, out["send_seconds"], send_cpu),
+                        Phase(messages, receives, out["receive_seconds"], cpu - send_cpu),
+                        0.0,
+                        0.0,
+                    )
+                )
+    finally:
+        stop(process)
+    return {protocol: best(found) for protocol, found in runs.items()}
+
+
 def best(runs: list[Result]) -> Result:
     """Each figure from the run where it was best (noise only ever slows a run down)."""
 
@@ -289,6 +350,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--moto-messages", type=int, default=500)
     parser.add_argument("--skip-moto", action="store_true")
+    parser.add_argument(
+        "--js", action="store_true", help="also the JS SDK v3 over HTTP/1.1 and HTTP/2"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of fixed/headwater (best)")
     parser.add_argument(
         "--pin",
@@ -304,7 +368,10 @@ def main() -> None:
         os.sched_setaffinity(0, set(cpus[:-1]) or {cpus[0]})
         print(f"pinned: servers on CPU {SERVER_CPU}, client on {sorted(os.sched_getaffinity(0))}")
     results: list[Result] = []
+    js: dict[str, Result] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        if args.js:
+            js = bench_js(args.messages, Path(tmp) / "js", args.repeat)
         # The machine is shared: alternate the two and keep each one's best run.
         fixed_runs: list[Result] = []
         headwater_runs: list[Result] = []
@@ -341,6 +408,22 @@ def main() -> None:
     )
     worst_cpu = max(headwater.send.cpu_ms_per_request, headwater.receive.cpu_ms_per_request)
     print(f"headwater server CPU per request: {worst_cpu:.3f} ms (target <= 0.3)")
+    if js:
+        print(
+            "\nAWS SDK for JavaScript v3, same workload, 4 concurrent loops, one headwater "
+            "server (server CPU split by request count)"
+        )
+        for r in js.values():
+            print(
+                f"{r.name:30} {r.messages:>5} {r.send.rate:>10.0f} "
+                f"{r.send.cpu_ms_per_request:>10.3f} {r.receive.rate:>14.0f} "
+                f"{r.receive.cpu_ms_per_request:>10.3f}"
+            )
+        h1, h2 = js["h1"], js["h2"]
+        print(
+            f"HTTP/2 / HTTP/1.1: send {h2.send.rate / h1.send.rate:.0%}, "
+            f"receive+delete {h2.receive.rate / h1.receive.rate:.0%}"
+        )
     for r in results[2:]:
         if r.messages != args.messages:
             print(f"note: {r.name} ran {r.messages} messages (too slow for {args.messages})")
