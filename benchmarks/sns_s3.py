@@ -30,7 +30,7 @@ import boto3
 from botocore.config import Config
 
 from measure import free_port, percentile, process_cpu_seconds
-from wire_sqs import start, stop
+from wire_sqs import start, start_headwater, stop
 
 BODY = "x" * 200
 REGION = "us-east-1"
@@ -215,19 +215,7 @@ def s3_workload(name: str, endpoint: str, pid: int, small: int, large: int) -> l
 
 
 def s3_headwater(small: int, large: int, data_dir: Path) -> list[Transfer]:
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-c",
-        "from headwater.cli.main import main; main()",
-        "serve",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-    ]
-    process = start(command, endpoint + "/_headwater/health")
+    process, endpoint = start_headwater(data_dir)
     try:
         return s3_workload("headwater serve", endpoint, process.pid, small, large)
     finally:

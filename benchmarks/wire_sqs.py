@@ -223,7 +223,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def bench_headwater(messages: int, data_dir: Path) -> Result:
+def start_headwater(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A ``headwater serve`` process on a free port, healthy; and its endpoint."""
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     command = [
@@ -236,7 +237,11 @@ def bench_headwater(messages: int, data_dir: Path) -> Result:
         "--data-dir",
         str(data_dir),
     ]
-    process = start(command, endpoint + "/_headwater/health")
+    return start(command, endpoint + "/_headwater/health"), endpoint
+
+
+def bench_headwater(messages: int, data_dir: Path) -> Result:
+    process, endpoint = start_headwater(data_dir)
     name = "headwater serve"
     try:
         return workload(name, endpoint, process.pid, messages)
@@ -281,19 +286,7 @@ def bench_js(messages: int, data_dir: Path, repeat: int) -> dict[str, Result]:
     from headwater.runtime.typescript import DEFAULT_NODE_TOOLS
 
     tools = Path(os.environ.get("HEADWATER_NODE_TOOLS", DEFAULT_NODE_TOOLS))
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-c",
-        "from headwater.cli.main import main; main()",
-        "serve",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-    ]
-    process = start(command, endpoint + "/_headwater/health")
+    process, endpoint = start_headwater(data_dir)
     runs: dict[str, list[Result]] = {"h1": [], "h2": []}
     env = {**os.environ, "NODE_PATH": str(tools / "node_modules")}
     try:
