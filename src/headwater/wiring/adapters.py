@@ -8,6 +8,7 @@ another engine.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -295,7 +296,7 @@ class LocalDynamoDBStreamSource:
                 StreamRecord(
                     sequence_number=shaped["dynamodb"]["SequenceNumber"],
                     partition_key=orjson.dumps(change.keys, option=orjson.OPT_SORT_KEYS).decode(),
-                    data=orjson.dumps(shaped),
+                    data=orjson.dumps(shaped, default=_base64),
                     approximate_arrival=change.created,
                 )
             )
@@ -341,6 +342,13 @@ class LocalDynamoDBStreamSource:
         if not self.exists():
             return now
         return now - 24 * 3600.0
+
+
+def _base64(value: Any) -> str:
+    """Binary attribute values (``B``, ``BS``) travel base64 in Lambda events."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
