@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from tests.conformance.test_esm_kinesis_cli import same_shape
-from tests.conformance.test_esm_kinesis_observed import REQUEST_KEYS, comparable
+from tests.conformance.test_esm_kinesis_observed import QUEUE_ARN, comparable, request_from
 from tests.conftest import DATA
 from tests.functional.test_stream_esm_engine import journal, wait_processed
 
@@ -33,7 +33,6 @@ CREATES = [
 ]
 EVENTS = [e for e in OBSERVED if e["kind"] == "event"]
 FAILURES = [e for e in OBSERVED if e["kind"] == "on-failure"]
-QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:failures"
 HANDLER = """
 import json, os
 
@@ -86,20 +85,6 @@ def make_table(hw: Headwater, key: str = "id", view: str = "NEW_AND_OLD_IMAGES")
     )
     arn: str = created["TableDescription"]["LatestStreamArn"]
     return arn
-
-
-def request_from(recorded: dict[str, Any]) -> dict[str, Any]:
-    params: dict[str, Any] = {k: recorded[k] for k in REQUEST_KEYS if k in recorded}
-    if recorded.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"):
-        params["DestinationConfig"] = {"OnFailure": {"Destination": QUEUE_ARN}}
-    if "FilterCriteria" in recorded:
-        params["FilterCriteria"] = {
-            "Filters": [
-                {"Pattern": p if isinstance(p, str) else json.dumps(p)}
-                for p in (f["Pattern"] for f in recorded["FilterCriteria"]["Filters"])
-            ]
-        }
-    return params
 
 
 #: Recorded creates headwater does not reproduce yet (found by this replay, left open).
