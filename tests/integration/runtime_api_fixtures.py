@@ -67,6 +67,11 @@ exports.uncaught = (event, context, callback) => {
   setTimeout(() => { throw new Error('thrown from a timer'); }, 1);
 };
 
+// answers at once, then throws from a timer while the runtime waits for its next event
+exports.late = async () => {
+  setTimeout(() => { throw new Error('thrown after answering'); }, 20);
+  return 'answered';
+};
 exports.hog = async (event) => {
   const kept = [];
   for (let i = 0; i < event.mb; i++) kept.push(Buffer.alloc(1024 * 1024, 1));

@@ -4,6 +4,7 @@ bootstrap, through every failure kind the Python worker tests cover, with AWS's 
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,31 @@ def test_node_exit_and_uncaught_exception(hw: Headwater, node_dir: Path) -> None
     assert body_of(thrown)["errorType"] == "Error"
     assert body_of(thrown)["errorMessage"] == "thrown from a timer"
     assert hw.lambda_.invoke_function("uncaught", b"{}").function_error == "Unhandled"
+
+
+@needs_node
+def test_node_uncaught_exception_between_invocations(hw: Headwater, node_dir: Path) -> None:
+    """An error thrown while the runtime waits for work (its GET /next pending) still ends
+    the environment, as with aws-lambda-ric: the next invocation gets a new one."""
+    node(hw, node_dir, "late", "index.late")
+    assert body_of(hw.lambda_.invoke_function("late", b"{}")) == "answered"
+    (pid,) = hw.service("lambda").worker_pools.worker_pids("late")
+    deadline = time.monotonic() + 10
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _running(pid)
+    again = hw.lambda_.invoke_function("late", b"{}", log_tail=True)
+    assert body_of(again) == "answered"
+    assert "Init Duration" in (again.log_tail or "")  # a new environment
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (not exited, not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 @needs_node

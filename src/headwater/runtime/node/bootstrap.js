@@ -21,16 +21,18 @@ const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
 const PREFIX = '/2018-06-01/runtime';
 let currentRequestId;
 
-// A minimal HTTP/1.1 keep-alive client for the Runtime API (one request at a time, bodies
-// with Content-Length): Node's http module costs more per call than the whole exchange.
-// The socket is unref'd between calls so that an idle connection never keeps the event
-// loop alive (callbackWaitsForEmptyEventLoop relies on the loop emptying).
+// A minimal HTTP/1.1 keep-alive client for the Runtime API (bodies with Content-Length):
+// Node's http module costs more per call than the whole exchange. Requests may be
+// pipelined (a response's POST and the next GET /next go out together, saving a round
+// trip per invocation); responses come back in order. The socket is unref'd while nothing
+// is pending so that an idle connection never keeps the event loop alive
+// (callbackWaitsForEmptyEventLoop relies on the loop emptying).
 class RuntimeApiClient {
   constructor(host, port) {
     this.host = host;
     this.port = Number(port);
     this.socket = null;
-    this.pending = null;
+    this.pending = [];
     this.buffer = Buffer.alloc(0);
   }
 
@@ -41,8 +43,8 @@ class RuntimeApiClient {
     const fail = (error) => {
       if (this.socket === socket) this.socket = null;
       const pending = this.pending;
-      this.pending = null;
-      if (pending) pending.reject(error || new Error('Runtime API connection closed'));
+      this.pending = [];
+      for (const waiter of pending) waiter.reject(error || new Error('Runtime API connection closed'));
     };
     socket.on('error', fail);
     socket.on('close', () => fail());
@@ -56,34 +58,46 @@ class RuntimeApiClient {
     let head = `${method} ${urlPath} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\nContent-Length: ${payload.length}\r\n`;
     for (const name in headers || {}) head += `${name}: ${headers[name]}\r\n`;
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
+      this.pending.push({ resolve, reject });
       this.socket.ref();
       this.socket.write(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), payload]));
     });
   }
 
+  // Requests written until uncork() leave in one segment.
+  cork() {
+    if (this.socket === null) this.connect();
+    this.socket.cork();
+  }
+
+  uncork() {
+    if (this.socket !== null) this.socket.uncork();
+  }
+
   received(chunk) {
     this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    const end = this.buffer.indexOf('\r\n\r\n');
-    if (end < 0 || this.pending === null) return;
-    const lines = this.buffer.toString('latin1', 0, end).split('\r\n');
-    const headers = {};
-    for (let i = 1; i < lines.length; i++) {
-      const colon = lines[i].indexOf(':');
-      headers[lines[i].slice(0, colon).toLowerCase()] = lines[i].slice(colon + 1).trim();
+    while (this.pending.length) {
+      const end = this.buffer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const lines = this.buffer.toString('latin1', 0, end).split('\r\n');
+      const headers = {};
+      for (let i = 1; i < lines.length; i++) {
+        const colon = lines[i].indexOf(':');
+        headers[lines[i].slice(0, colon).toLowerCase()] = lines[i].slice(colon + 1).trim();
+      }
+      const length = Number(headers['content-length'] || 0);
+      if (this.buffer.length < end + 4 + length) return;
+      const body = this.buffer.subarray(end + 4, end + 4 + length);
+      this.buffer = this.buffer.subarray(end + 4 + length);
+      const waiter = this.pending.shift();
+      if (this.pending.length === 0) this.socket.unref();
+      if (headers['connection'] === 'close') {
+        this.socket.destroy();
+        this.socket = null;
+      }
+      waiter.resolve({ status: Number(lines[0].split(' ')[1]), headers, body });
+      if (this.socket === null) return;
     }
-    const length = Number(headers['content-length'] || 0);
-    if (this.buffer.length < end + 4 + length) return;
-    const body = this.buffer.subarray(end + 4, end + 4 + length);
-    this.buffer = this.buffer.subarray(end + 4 + length);
-    const pending = this.pending;
-    this.pending = null;
-    this.socket.unref();
-    if (headers['connection'] === 'close') {
-      this.socket.destroy();
-      this.socket = null;
-    }
-    pending.resolve({ status: Number(lines[0].split(' ')[1]), headers, body });
   }
 }
 
@@ -293,8 +307,13 @@ async function invokeOnce(handler) {
     finished = true;
     invoking = undefined;
     beforeExit = () => {};
+    // The result and the next GET /next leave together (pipelined; the API answers in
+    // order): the runtime is waiting for work as soon as it has answered.
+    CLIENT.cork();
     const posted = error !== undefined && error !== null ? postError(id, error) : postResponse(id, result);
-    posted.then(() => setImmediate(() => invokeOnce(handler).catch(fatal)), fatal);
+    posted.catch(fatal);
+    invokeOnce(handler).catch(fatal);
+    CLIENT.uncork();
   };
   let waitForEmptyEventLoop = true;
   const callback = (error, result) => {
@@ -340,7 +359,9 @@ async function reportFatal(error, code) {
   const body = toRapidResponse(error);
   const target = invoking === undefined ? '/init/error' : `/invocation/${encodeURIComponent(invoking)}/error`;
   try {
-    await call('POST', target, JSON.stringify(body), {
+    // On a connection of its own: the main one may have a GET /next waiting, and the
+    // API answers this report before it.
+    await new RuntimeApiClient(HOST, PORT).request('POST', PREFIX + target, JSON.stringify(body), {
       'Content-Type': 'application/json',
       'Lambda-Runtime-Function-Error-Type': body.errorType,
     });
