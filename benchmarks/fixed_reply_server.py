@@ -1,8 +1,9 @@
-"""A minimal SQS endpoint that answers every call with a fixed, valid reply.
+"""A minimal SQS (and S3) endpoint that answers every call with a fixed, valid reply.
 
 It does no work per request beyond reading it, so a boto3 workload against it measures the
 ceiling of the boto3 client itself on this machine. Raw asyncio protocol on uvloop: cheaper
-than any ASGI server.
+than any ASGI server. S3 (path style, no ``X-Amz-Target``): a PUT is read and answered with
+an ETag; a GET of a key ``o-<size>-<n>`` answers ``<size>`` bytes.
 
     python benchmarks/fixed_reply_server.py --port 4700
 """
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 from typing import Any
 
 SQS_JSON = b"application/x-amz-json-1.0"
@@ -81,12 +83,30 @@ def _response(body: bytes, content_type: bytes = SQS_JSON) -> bytes:
 RESPONSES = {op: _response(body) for op, body in REPLIES.items()}
 HEALTH_RESPONSE = _response(HEALTH, b"application/json")
 UNKNOWN = _response(b"{}")
+S3_PUT = b'HTTP/1.1 200 OK\r\nETag: "0"\r\nContent-Length: 0\r\n\r\n'
+S3_OBJECT_KEY = re.compile(rb"^GET /[^/ ]+/o-(\d+)-")
+
+
+def _s3_reply(head: bytes) -> bytes:
+    """PutObject / CreateBucket: an ETag; GetObject of ``o-<size>-...``: that many bytes."""
+    wanted = S3_OBJECT_KEY.match(head)
+    if wanted is None:
+        return S3_PUT
+    size = int(wanted.group(1))
+    return (
+        b'HTTP/1.1 200 OK\r\nETag: "0"\r\nContent-Type: binary/octet-stream\r\n'
+        + b"Content-Length: "
+        + str(size).encode()
+        + b"\r\n\r\n"
+        + bytes(size)
+    )
 
 
 class FixedReply(asyncio.Protocol):
     def __init__(self) -> None:
-        self.buffer = b""
+        self.buffer = bytearray()  # grows in place: an 8 MB body arrives in many pieces
         self.transport: Any = None
+        self.continued = False  # "100 Continue" sent for the request being read
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -97,7 +117,7 @@ class FixedReply(asyncio.Protocol):
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
                 return
-            head = self.buffer[:end]
+            head = bytes(self.buffer[:end])
             length = 0
             target = b""
             for line in head.split(b"\r\n")[1:]:
@@ -107,13 +127,21 @@ class FixedReply(asyncio.Protocol):
                     length = int(value)
                 elif lowered == b"x-amz-target":
                     target = value.strip().partition(b".")[2]
+                elif lowered == b"expect" and not self.continued:
+                    # boto3 sends S3 PutObject with "Expect: 100-continue" and waits for it
+                    self.continued = True
+                    assert self.transport is not None
+                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             total = end + 4 + length
             if len(self.buffer) < total:
                 return
-            self.buffer = self.buffer[total:]
+            self.continued = False
+            del self.buffer[:total]
             assert self.transport is not None
             if head.startswith(b"GET /_headwater/health"):
                 self.transport.write(HEALTH_RESPONSE)
+            elif not target and head.startswith((b"PUT /", b"GET /")):
+                self.transport.write(_s3_reply(head))
             else:
                 self.transport.write(RESPONSES.get(target, UNKNOWN))
 

@@ -8,7 +8,9 @@ messages per second and CPU per publish; then Publish-to-queue latency (publish,
 ReceiveMessage until the message is there) p50/p99 over 500 round trips.
 
 S3 (over the wire, boto3): PutObject and GetObject of 4 KB and 8 MB objects against
-``headwater serve`` and ``moto_server``: MB/s, and server CPU per request from /proc. The 8 MB
+``headwater serve``, ``moto_server`` and a fixed-reply server (boto3's own ceiling: it reads
+each request and answers without storing anything): MB/s, and server CPU per request from
+/proc. The 8 MB
 figures are set beside writing the same bytes to a file on the same disk (open/write/close,
 and with fsync), and beside headwater's in-process ``put_object`` (no HTTP, no client signing).
 """
@@ -222,6 +224,20 @@ def s3_headwater(small: int, large: int, data_dir: Path) -> list[Transfer]:
         stop(process)
 
 
+def s3_fixed_reply(small: int, large: int) -> list[Transfer]:
+    """The same workload against a server that reads each request and answers a fixed reply:
+    the ceiling of boto3 itself (signing, checksums, sending and reading bodies) here."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = Path(__file__).resolve().parent / "fixed_reply_server.py"
+    command = [sys.executable, str(server), "--port", str(port)]
+    process = start(command, endpoint + "/_headwater/health")
+    try:
+        return s3_workload("fixed reply", endpoint, process.pid, small, large)
+    finally:
+        stop(process)
+
+
 def s3_moto(small: int, large: int) -> list[Transfer]:
     moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
         "moto_server"
@@ -290,6 +306,7 @@ def main() -> None:
         fan, (p50, p99) = sns_headwater(args.messages, root / "sns")
         moto_sns = None if args.skip_moto else sns_moto(args.moto_messages)
         transfers = s3_headwater(args.small, args.large, root / "s3")
+        transfers += s3_fixed_reply(args.small, args.large)
         if not args.skip_moto:
             transfers += s3_moto(max(args.small // 3, 20), max(args.large // 2, 3))
         plain_ms, synced_ms, python_put_ms = eight_megabytes(root / "eight", 10)
@@ -344,6 +361,21 @@ def main() -> None:
         f"{put8.ms_per_request:.1f} ms ({put8.ms_per_request / plain_ms:.1f}x), of which "
         f"server CPU {put8.cpu_ms_per_request:.1f} ms ({put8.cpu_ms_per_request / plain_ms:.1f}x)"
     )
+    ceiling = next(
+        (
+            t
+            for t in transfers
+            if t.name == "fixed reply" and t.operation == "PutObject" and t.size == 8 * MIB
+        ),
+        None,
+    )
+    if ceiling is not None:
+        print(
+            f"8 MB PutObject against the fixed-reply server (boto3's own ceiling): "
+            f"{ceiling.ms_per_request:.1f} ms; headwater over the wire less that ceiling "
+            f"{put8.ms_per_request - ceiling.ms_per_request:.1f} ms "
+            f"({(put8.ms_per_request - ceiling.ms_per_request) / plain_ms:.1f}x the plain write)"
+        )
 
 
 if __name__ == "__main__":
