@@ -136,10 +136,12 @@ def test_cdk_bootstrap_and_deploy_then_the_order_pipeline_runs(
         "never",
         "Seed003OrderPipeline",
         "Seed003UserEventPipeline",
+        "Seed003InventoryPipeline",
     )
     assert "Seed003UserEventPipeline.UserEventStreamName" in printed
     cfn = boto_client(server.endpoint, "cloudformation", CDK_REGION)
-    for stack in ("CDKToolkit", "Seed003OrderPipeline", "Seed003UserEventPipeline"):
+    stacks = ("CDKToolkit", "Seed003OrderPipeline", "Seed003UserEventPipeline")
+    for stack in (*stacks, "Seed003InventoryPipeline"):
         assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     outputs = {
         o["OutputKey"]: o["OutputValue"]
@@ -167,6 +169,31 @@ def test_cdk_bootstrap_and_deploy_then_the_order_pipeline_runs(
     assert "Processing order" in text and "ORD-1" in text
     assert "ORD-3" not in text  # filtered out by the mapping, and deleted
     assert set(left.values()) == {"0"}
+    inventory_runs(server)
+
+
+def inventory_runs(server: ServerProcess) -> None:
+    """The inventory pipeline: a table's stream, filtered to quantities that reach 0."""
+    cfn = boto_client(server.endpoint, "cloudformation", CDK_REGION)
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cfn.describe_stacks(StackName="Seed003InventoryPipeline")["Stacks"][0]["Outputs"]
+    }
+    ddb = boto_client(server.endpoint, "dynamodb", CDK_REGION)
+    table = outputs["InventoryTableName"]
+    deadline = time.monotonic() + 60  # a cold Python start
+    text = ""
+    while time.monotonic() < deadline and "Out of stock: P-1" not in text:
+        # StartingPosition LATEST: changes before the mapping pinned its position are not
+        # read (as on AWS), so the drop to 0 is repeated until one is seen
+        for product, quantity in (("P-1", "5"), ("P-2", "5"), ("P-1", "0"), ("P-2", "3")):
+            ddb.put_item(
+                TableName=table, Item={"productId": {"S": product}, "quantity": {"N": quantity}}
+            )
+        time.sleep(1.0)
+        text = function_log(server, outputs["StockAlertName"], CDK_REGION)
+    assert "Out of stock: P-1 (MODIFY" in text
+    assert "P-2" not in text  # filtered out: its quantity never reached 0
 
 
 def test_headwater_deploy_of_the_synthesized_stacks(
