@@ -282,3 +282,34 @@ def test_errors(hw: Headwater, streams: Any, clock: ManualClock) -> None:
         )[0]
         == "TrimmedDataAccessException"
     )
+
+
+def test_ttl_deletions_and_transactions(hw: Headwater, streams: Any, clock: ManualClock) -> None:
+    arn = make_table(hw, "expiring", "OLD_IMAGE")
+    hw.dynamodb.update_time_to_live(
+        TableName="expiring", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+    expires = str(int(clock.now()) + 10)
+    hw.dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": "expiring",
+                    "Item": {"pk": {"S": p}, "sk": {"N": "1"}, "exp": {"N": expires}},
+                }
+            }
+            for p in ("a", "b")
+        ]
+    )
+    clock.advance(11)  # the TTL sweeper deletes both, as the service
+    hw.dynamodb.scan(TableName="expiring")
+    shard = shards_of(streams, arn)[0]["ShardId"]
+    records = read_shard(streams, arn, shard)
+    assert [r["eventName"] for r in records] == ["INSERT", "INSERT", "REMOVE", "REMOVE"]
+    assert all("userIdentity" not in r for r in records[:2])  # one record per item written
+    for removal in records[2:]:
+        assert removal["userIdentity"] == {
+            "PrincipalId": "dynamodb.amazonaws.com",
+            "Type": "Service",
+        }
+        assert removal["dynamodb"]["OldImage"]["exp"] == {"N": expires}
