@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -145,30 +145,28 @@ def deliver_message(
 ) -> bool:
     """Send ``message`` as it is, with String/Number message attributes, to an SQS queue or
     SNS topic (a function's dead-letter target); False if it could not (never raises)."""
-    arn = Arn.try_parse(target)
-    sender = None if arn is None else _MESSAGE_SENDERS.get(arn.service)
-    if arn is None or sender is None:
-        log.warning("dead-letter target %s: headwater cannot deliver there", target)
-        return False
-    try:
-        return sender(env, arn, message, attributes)
-    except Exception as error:  # a broken target fails the delivery, not the caller
-        log.warning("delivery to %s failed: %s", target, error)
-        return False
+    return _deliver(
+        target,
+        _MESSAGE_SENDERS,
+        lambda arn: _MESSAGE_SENDERS[arn.service](env, arn, message, attributes),
+    )
 
 
 def deliver_record(env: ServiceEnvironment, destination: str, body: dict[str, Any]) -> bool:
     """Send a destination record to an SQS queue, SNS topic or S3 bucket; False if it could
     not be delivered (never raises)."""
-    arn = Arn.try_parse(destination)
-    sender = None if arn is None else _SENDERS.get(arn.service)
-    if arn is None or sender is None:
-        log.warning("destination %s: headwater cannot deliver there", destination)
+    return _deliver(destination, _SENDERS, lambda arn: _SENDERS[arn.service](env, arn, body))
+
+
+def _deliver(target: str, services: Collection[str], send: Callable[[Arn], bool]) -> bool:
+    arn = Arn.try_parse(target)
+    if arn is None or arn.service not in services:
+        log.warning("destination %s: headwater cannot deliver there", target)
         return False
     try:
-        return sender(env, arn, body)
+        return send(arn)
     except Exception as error:  # a broken destination fails the delivery, not the caller
-        log.warning("delivery to %s failed: %s", destination, error)
+        log.warning("delivery to %s failed: %s", target, error)
         return False
 
 
