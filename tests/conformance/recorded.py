@@ -55,7 +55,8 @@ def recorded_tests(service: str) -> list[str]:
 class Matcher:
     """Compares values with a recording, binding numbered placeholders as it goes."""
 
-    def __init__(self, region: str = "us-east-1") -> None:
+    def __init__(self, region: str | None = "us-east-1") -> None:
+        """``region``: what ``<region>`` stands for (``None``: any region)."""
         self.region = region
         self.bound: dict[str, str] = {}
 
@@ -113,11 +114,8 @@ class Matcher:
         return self._pattern(ours, expected, path)
 
     def _normalize(self, text: str) -> str:
-        return (
-            text.replace("111111111111", ACCOUNT)
-            .replace("arn:<partition>:", "arn:aws:")
-            .replace("<region>", self.region)
-        )
+        text = text.replace("111111111111", ACCOUNT).replace("arn:<partition>:", "arn:aws:")
+        return text if self.region is None else text.replace("<region>", self.region)
 
     def _pattern(self, ours: str, expected: str, path: str) -> list[str]:
         pattern: list[str] = []
@@ -143,7 +141,7 @@ class Matcher:
         return []
 
 
-def differences(ours: Any, recorded: Any, region: str = "us-east-1") -> list[str]:
+def differences(ours: Any, recorded: Any, region: str | None = "us-east-1") -> list[str]:
     """Every mismatch between ``ours`` and an AWS recording (see ``Matcher``)."""
     return Matcher(region).differences(ours, recorded)
 
@@ -151,3 +149,15 @@ def differences(ours: Any, recorded: Any, region: str = "us-east-1") -> list[str
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 200 else text[:200] + "..."
+
+
+def recorded(service: str, test: str, key: str) -> Any:
+    """The value ``key`` of the snapshot of ``test`` (see ``recording``)."""
+    return recording(service, test)[key]
+
+
+def assert_matches(ours: Any, expected: Any, region: str | None = None) -> None:
+    """``ours`` matches the recorded ``expected`` (every difference is reported; the
+    recording's ``<region>`` is any region unless ``region`` is given)."""
+    found = differences(ours, expected, region)
+    assert not found, "\n".join(found)

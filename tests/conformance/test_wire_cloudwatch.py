@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conformance.cloudwatch_clients import PROTOCOLS, cloudwatch_client
-from tests.conformance.recorded_shapes import assert_matches, recorded
+from tests.conformance.recorded import assert_matches, recorded
 from tests.conformance.server_process import ServerProcess, aws_cli, headwater_server
 
 pytestmark = pytest.mark.integration

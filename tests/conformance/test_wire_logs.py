@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded_shapes import assert_matches, recorded
+from tests.conformance.recorded import assert_matches, recorded
 from tests.conformance.server_process import (
     ServerProcess,
     aws_cli,

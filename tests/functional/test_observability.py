@@ -13,7 +13,7 @@ import pytest
 
 from headwater import Headwater, ManualClock
 from headwater.testing import wait_for_drain
-from tests.conformance.recorded_shapes import assert_matches, recorded
+from tests.conformance.recorded import assert_matches, recorded
 
 HANDLER = """
 def handler(event, context):
