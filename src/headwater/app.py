@@ -83,6 +83,7 @@ class Headwater:
         self._clients: dict[str, ServiceClient] = {}
         self._lock = threading.RLock()
         self._closed = False
+        self._closing = False
         self._engine: EsmEngine | None = None
         self._destinations: LocalDestinations | None = None
         self.observability = Observability.build(
@@ -247,13 +248,25 @@ class Headwater:
         if not self._closed:
             self.observability.stop()
         with self._lock:
-            if self._closed:
+            if self._closed or self._closing:
                 return
-            self._closed = True
-            for service in reversed(list(self._services.values())):
+            self._closing = True
+        # Services close outside the lock: a service's close waits for its threads, and
+        # one of them may be looking up another service at that moment (an event
+        # invocation writing its log). A service created while closing (the log service
+        # that a closing function flushes into) is closed in a later round.
+        done: set[int] = set()
+        while True:
+            with self._lock:
+                pending = [s for s in reversed(self._services.values()) if id(s) not in done]
+                if not pending:
+                    self._closed = True
+                    break
+            for service in pending:
+                done.add(id(service))
                 service.close()
-            self.database.close()
-            self.env.closed = True
+        self.database.close()
+        self.env.closed = True
 
     def existing_service(self, name: str) -> Service | None:
         """The service ``name`` if something already created it (``None`` otherwise)."""

@@ -89,6 +89,7 @@ class WorkerPools:
         self._dying: list[tuple[Worker, float]] = []
         self._closed = False
         self._wake = threading.Event()
+        self._sleeping_long = False
         self._housekeeper: threading.Thread | None = None
         #: Counters for tests and benchmarks.
         self.spawned = 0
@@ -123,6 +124,7 @@ class WorkerPools:
                         continue
                     worker.busy = True
                     pool.busy.add(worker)
+                    self._poll_now()
                     return worker
                 in_use = len(pool.busy) + pool.starting
                 if spec.reserved_concurrency is not None and in_use >= spec.reserved_concurrency:
@@ -151,6 +153,7 @@ class WorkerPools:
             closed = self._closed
             if not closed:
                 pool.busy.add(worker)
+                self._poll_now()
         if closed:  # closed while it started: close() could not see it
             worker.kill()
             worker.exit_status(1.0)
@@ -247,6 +250,15 @@ class WorkerPools:
         if workers:
             self._wake.set()
 
+    def _poll_now(self) -> None:
+        # A worker just became busy: a housekeeper in its long idle sleep would miss an
+        # environment that outgrows its memory size and dies within that sleep (a
+        # ``provided`` bootstrap hitting the data limit lives ~100 ms above it). Called
+        # with the lock held, so the flag and the housekeeper's choice of sleep agree.
+        if self._sleeping_long:
+            self._sleeping_long = False
+            self._wake.set()
+
     def _ensure_housekeeper(self) -> None:
         with self._lock:
             if self._housekeeper is not None or self._closed:
@@ -276,7 +288,10 @@ class WorkerPools:
             self._reap(now)
             with self._lock:
                 waiting = bool(self._dying)
-            self._wake.wait(limits.RSS_POLL_INTERVAL if busy or waiting else 0.5)
+                self._sleeping_long = not (
+                    busy or waiting or any(p.busy for p in self._pools.values())
+                )
+            self._wake.wait(0.5 if self._sleeping_long else limits.RSS_POLL_INTERVAL)
             self._wake.clear()
 
     def _retire_idle(self, now: float) -> None:
