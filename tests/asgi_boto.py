@@ -7,21 +7,16 @@ path (request checks, protocols, error shapes) with a ``ManualClock`` and no ser
 
 from __future__ import annotations
 
-import asyncio
-import io
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 
 from headwater import Headwater
+from headwater.in_process import InProcessTransport
 from headwater.server.asgi import HeadwaterApp, create_app
 
 if TYPE_CHECKING:
@@ -31,100 +26,8 @@ ENDPOINT = "http://127.0.0.1:4599"
 CREDENTIALS = {"aws_access_key_id": "AKIDHEADWATERTEST", "aws_secret_access_key": "secret"}
 
 
-class _Body(io.BytesIO):
-    """A response body botocore can both ``stream()`` and ``read()``."""
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.getvalue()
-
-
-class AsgiTransport:
-    """Runs requests through ``app`` on a loop in a background thread."""
-
-    def __init__(self, app: HeadwaterApp) -> None:
-        self.app = app
-        self.loop = asyncio.new_event_loop()
-        self.loop.set_default_executor(ThreadPoolExecutor(8, thread_name_prefix="asgi-call"))
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
-        self.loop.close()
-
-    def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """One raw HTTP exchange: (status, headers, body)."""
-        future = asyncio.run_coroutine_threadsafe(
-            self._exchange(method, url, headers, body), self.loop
-        )
-        return future.result(timeout=120)
-
-    def __call__(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
-        body = request.body
-        if body is None:
-            data = b""
-        elif isinstance(body, bytes | bytearray):
-            data = bytes(body)
-        elif isinstance(body, str):
-            data = body.encode("utf-8")
-        else:
-            data = body.read()
-        headers = {
-            k: v.decode("latin-1") if isinstance(v, bytes) else str(v)
-            for k, v in request.headers.items()
-        }
-        status, response_headers, payload = self.send(request.method, request.url, headers, data)
-        return AWSResponse(request.url, status, dict(response_headers), _Body(payload))
-
-    async def _exchange(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        parts = urlsplit(url)
-        header_list = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
-        ]
-        if not any(k == b"host" for k, _ in header_list):
-            header_list.append((b"host", parts.netloc.encode("latin-1")))
-        scope = {
-            "type": "http",
-            "http_version": "1.1",
-            "method": method,
-            "path": parts.path or "/",
-            "raw_path": (parts.path or "/").encode("latin-1"),
-            "query_string": parts.query.encode("latin-1"),
-            "headers": header_list,
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 4599),
-            "scheme": "http",
-        }
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        status = 500
-        out_headers: list[tuple[str, str]] = []
-        chunks: list[bytes] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                out_headers.extend(
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]
-                )
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, send)
-        return status, out_headers, b"".join(chunks)
+#: The transport lives in headwater (``boto3_in_process`` uses it for inline handlers).
+AsgiTransport = InProcessTransport
 
 
 class InProcessAws:
