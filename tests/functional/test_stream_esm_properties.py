@@ -39,11 +39,12 @@ class Recorder:
         self.processed: set[int] = set()
         self.violations: list[str] = []
 
+    def identify(self, record: dict[str, Any]) -> tuple[str, int]:
+        """(partition key, sequence number) of an event record (other sources override)."""
+        return record["kinesis"]["partitionKey"], int(record["kinesis"]["sequenceNumber"])
+
     async def handler(self, event: dict[str, Any]) -> FakeResult:
-        records = [
-            (r["kinesis"]["partitionKey"], int(r["kinesis"]["sequenceNumber"]))
-            for r in event["Records"]
-        ]
+        records = [self.identify(r) for r in event["Records"]]
         keys = {k for k, _ in records}
         if keys & self.in_flight_keys:
             self.violations.append(f"keys {keys & self.in_flight_keys} in two batches at once")
