@@ -557,3 +557,39 @@ def test_presigned_s3_urls_work_without_verification(served: Served) -> None:
         parts = urlsplit(url)
         status, _, body = served.raw("GET", f"{parts.path}?{parts.query}", {})
         assert (status, body) == (200, b"x"), version
+
+
+def test_an_accepted_header_shape_does_not_let_a_broken_one_through(served: Served) -> None:
+    """Unverified acceptance is remembered per header less its signature value: the same
+    client's next request (a new signature) passes; an empty signature, a missing part or
+    a bad region in an otherwise identical header is still refused with AWS's error."""
+    accepted = (
+        "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/lambda/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature="
+    )
+    headers = {"X-Amz-Date": "20260101T000000Z"}
+    for signature in ("a" * 64, "b" * 64):
+        status, _, _ = served.raw(
+            "GET", "/2015-03-31/functions", {**headers, "Authorization": accepted + signature}
+        )
+        assert status == 200
+    status, out, body = served.raw(
+        "GET", "/2015-03-31/functions", {**headers, "Authorization": accepted}
+    )
+    assert status == 403
+    assert out["x-amzn-errortype"].startswith("IncompleteSignatureException")
+    assert "'Signature' parameter" in json.loads(body)["message"]
+    without_credential = accepted.replace("Credential=AKID/20260101/us-east-1/lambda/", "X=")
+    status, _, body = served.raw(
+        "GET",
+        "/2015-03-31/functions",
+        {**headers, "Authorization": without_credential + "a" * 64},
+    )
+    assert status == 403
+    assert "'Credential' parameter" in json.loads(body)["message"]
+    bad_region = accepted.replace("us-east-1", "US_EAST_1")
+    status, _, body = served.raw(
+        "GET", "/2015-03-31/functions", {**headers, "Authorization": bad_region + "a" * 64}
+    )
+    assert status == 403
+    assert "valid region" in json.loads(body)["message"]

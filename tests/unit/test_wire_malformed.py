@@ -362,3 +362,49 @@ def test_query_errors_are_xml_whatever_the_message(message: str, code: str) -> N
 def test_query_results_are_xml_whatever_the_stored_text(value: str) -> None:
     response = aws_query.success("ListQueueTags", {"Tags": {value: value}}, "r")
     ElementTree.fromstring(response.body)
+
+
+# ---- blobs in awsJson bodies ----
+
+
+def test_dynamodb_binary_values_decode_however_the_key_is_spelled(wire: Wire) -> None:
+    """Bodies without a blob member skip the base64 walk; one whose ``"B"`` key is written
+    as a JSON escape (``"\\u0042"``) still has its value decoded and checked."""
+
+    def call(operation: str, body: str) -> tuple[int, dict[str, object]]:
+        status, _, payload = wire.post(
+            "dynamodb",
+            body.encode(),
+            "application/x-amz-json-1.0",
+            x_amz_target=f"DynamoDB_20120810.{operation}",
+        )
+        return status, orjson.loads(payload)
+
+    status, _ = call(
+        "CreateTable",
+        '{"TableName":"blobs","BillingMode":"PAY_PER_REQUEST",'
+        '"KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],'
+        '"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}]}',
+    )
+    assert status == 200
+    puts = {
+        "plain": '{"TableName":"blobs","Item":{"k":{"S":"plain"},"v":{"B":"AAE="}}}',
+        "escaped": '{"TableName":"blobs","Item":{"k":{"S":"escaped"},"v":{"\\u0042":"AAE="}}}',
+        "text": '{"TableName":"blobs","Item":{"k":{"S":"text"},"v":{"S":"{\\"B\\":\\"AAE=\\"}"}}}',
+    }
+    for body in puts.values():
+        assert call("PutItem", body)[0] == 200
+    for name, expected in (
+        ("plain", {"B": "AAE="}),
+        ("escaped", {"B": "AAE="}),
+        ("text", {"S": '{"B":"AAE="}'}),
+    ):
+        status, got = call("GetItem", f'{{"TableName":"blobs","Key":{{"k":{{"S":"{name}"}}}}}}')
+        assert status == 200
+        assert got["Item"]["v"] == expected  # type: ignore[index]
+    # the escaped key's value is still checked as base64
+    status, got = call(
+        "PutItem", '{"TableName":"blobs","Item":{"k":{"S":"bad"},"v":{"\\u0042":"%%%"}}}'
+    )
+    assert status == 400
+    assert got["__type"].endswith("SerializationException")  # type: ignore[union-attr]

@@ -14,7 +14,13 @@ from typing import Any
 from headwater.api import amz_cbor
 from headwater.api.errors import json_error
 from headwater.api.http import WireRequest, WireResponse
-from headwater.api.shapes import dump_json, input_converter, load_json_object, validate_input
+from headwater.api.shapes import (
+    dump_json,
+    input_converter,
+    json_body_needs_conversion,
+    load_json_object,
+    validate_input,
+)
 from headwater.core.errors import AwsError
 from headwater.models import service_model
 
@@ -95,9 +101,14 @@ def parse_request(protocol: JsonProtocol, operation: str, request: WireRequest) 
     """The boto3-shaped params of an awsJson request; raises AwsError for bad input."""
     if protocol.cbor:
         params = amz_cbor.load_cbor_object(request.body, protocol.service_name, operation)
+        convert = input_converter(protocol.service_name, operation)
     else:
         params = load_json_object(request.body)
-    convert = input_converter(protocol.service_name, operation)
+        convert = input_converter(protocol.service_name, operation)
+        if convert is not None and not json_body_needs_conversion(
+            protocol.service_name, operation, request.body
+        ):
+            convert = None
     if convert is not None:
         params = convert(params)
     validate_input(protocol.service_name, operation, params)

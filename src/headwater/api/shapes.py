@@ -138,6 +138,54 @@ def input_converter(service_name: str, operation_name: str) -> Converter | None:
     return None if shape is None else compile_converter(shape)
 
 
+def _converted_member_names(shape: Shape, names: set[str], seen: set[str]) -> None:
+    """Add to ``names`` the structure members under which a blob or timestamp can sit
+    (directly, or inside lists and maps of them)."""
+    if shape.name in seen:
+        return
+    seen.add(shape.name)
+    if shape.type_name != "structure":
+        return
+    for name, member in shape.members.items():
+        leaf = member
+        while leaf.type_name in ("list", "map"):
+            leaf = leaf.member if leaf.type_name == "list" else leaf.value
+        if leaf.type_name in ("blob", "timestamp"):
+            names.add(name)
+        _walk_for_structures(member, names, seen)
+
+
+def _walk_for_structures(shape: Shape, names: set[str], seen: set[str]) -> None:
+    if shape.type_name == "structure":
+        _converted_member_names(shape, names, seen)
+    elif shape.type_name == "list":
+        _walk_for_structures(shape.member, names, seen)
+    elif shape.type_name == "map":
+        _walk_for_structures(shape.value, names, seen)
+
+
+@cache
+def _conversion_markers(service_name: str, operation_name: str) -> tuple[bytes, ...]:
+    shape = operation_model(service_name, operation_name).input_shape
+    names: set[str] = set()
+    if shape is not None:
+        _converted_member_names(shape, names, set())
+    return tuple(orjson.dumps(name) for name in sorted(names))
+
+
+def json_body_needs_conversion(service_name: str, operation_name: str, body: bytes) -> bool:
+    """Whether a JSON request body may hold a blob or timestamp to convert.
+
+    Every such value sits under a member whose name the body then holds as a JSON key
+    (``"B"``, ``"BS"`` for DynamoDB): a body without any of them, and without ``\\u``
+    escapes (which could spell a key differently), has nothing to convert, so the walk
+    over every attribute value of a DynamoDB item is skipped.
+    """
+    if b"\\u" in body:
+        return True
+    return any(marker in body for marker in _conversion_markers(service_name, operation_name))
+
+
 Checker = Callable[[Any], bool]
 
 

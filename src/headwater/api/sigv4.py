@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.utils
+import functools
 import hashlib
 import hmac
 import re
@@ -48,6 +49,12 @@ def credential_scope(authorization: str | None, query_string: str = "") -> Crede
         credential = unquote(query_string[start:] if end < 0 else query_string[start:end])
     if not credential:
         return _NONE
+    return _scope_of(credential)
+
+
+@functools.lru_cache(maxsize=256)
+def _scope_of(credential: str) -> CredentialScope:
+    """The scope of a ``Credential`` value (a client sends the same one all day)."""
     parts = credential.strip().split("/")
     if len(parts) < 4:
         return CredentialScope(access_key=parts[0] or None)

@@ -252,6 +252,13 @@ class RequestPolicy:
                 f"headwater does not answer cross-site browser requests (Sec-Fetch-Site: "
                 f"{site[:40] if site else ''})",
             )
+        authorization = headers.get("authorization")
+        if authorization is not None and not self.verify_signatures:
+            # Unverified, acceptance depends on the header alone, less its signature value
+            # (the query plays no part): one parse per client and day, not per request.
+            shape = _without_signature_value(authorization)
+            if shape is not None and _unverified_shape_accepted(shape):
+                return None
         if "authorization" not in headers and "Signature=" in request.query_string:
             v2 = sigv4.parse_presigned_v2(request.query_items())
             if v2 is not None:
@@ -322,6 +329,27 @@ class RequestPolicy:
             ("Access-Control-Expose-Headers", _EXPOSED),
             ("Vary", "Origin"),
         ]
+
+
+def _without_signature_value(authorization: str) -> str | None:
+    """The Authorization header with a placeholder for its signature, the only part that
+    changes with every request; ``None`` when the header does not end that way."""
+    head, found, signature = authorization.rpartition("Signature=")
+    if not found or not signature.isalnum():
+        return None
+    return head + "Signature=0"
+
+
+@functools.lru_cache(maxsize=256)
+def _unverified_shape_accepted(authorization: str) -> bool:
+    """Whether a request signed with ``authorization`` passes when signatures are not
+    verified: SigV4's shape and a region that is a region. (A refused one takes the full
+    path, whose message quotes the real header.)"""
+    try:
+        sig = sigv4.parse_signature(authorization, [], {})
+    except sigv4.SignatureProblem:
+        return False
+    return sigv4.valid_region(sig.region)
 
 
 def is_preflight(request: WireRequest) -> bool:

@@ -101,6 +101,14 @@ _MIGRATIONS = [
         PRIMARY KEY (stream_arn, idx)
     )
     """,
+    # Only items with a TTL value need the expiry index (the sweeper reads it with
+    # ``expires >= ?``, which implies NOT NULL): writing an item without one no longer
+    # updates an index page too (measured: a new item's statement 20 -> 15 us, a
+    # replaced item's 11 -> 6 us; issue 11).
+    """
+    DROP INDEX ddb_items_expiry;
+    CREATE INDEX ddb_items_expiry ON ddb_items (table_id, expires) WHERE expires IS NOT NULL
+    """,
 ]
 
 
