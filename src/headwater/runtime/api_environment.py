@@ -406,7 +406,14 @@ def start_api_environment(
     )
 
     def route(exchange: Exchange) -> None:
-        holder[0].handle(exchange)
+        if holder:
+            holder[0].handle(exchange)
+        elif registry is not None and registry.handles(exchange.request.path):
+            # An extension may register before the bootstrap's process (started after the
+            # extensions, as on AWS) and its environment exist, on a slow machine.
+            registry.handle(exchange)
+        else:
+            exchange.respond_json(404, {"errorMessage": "Unknown path", "errorType": "InvalidPath"})
 
     listener = host.listen(route)
     env["AWS_LAMBDA_RUNTIME_API"] = listener.address

@@ -348,6 +348,7 @@ class FunctionRuntime:
         status: str | None = None
         error_type: str | None = None
         extra_log = ""
+        function_log = ""
         reusable = False
         if isinstance(end, Frame):
             worker.peak_mb = int(end.header.get("mem", worker.peak_mb))
@@ -373,10 +374,13 @@ class FunctionRuntime:
             status = "timeout"
         else:
             returncode = worker.exit_status(2.0)
+            function_log = worker.read_new_log()
             # peak_mb: the worker's own reports and the RSS polls while it ran (wait4's
-            # ru_maxrss would count the forked copy of headwater before exec).
+            # ru_maxrss would count the forked copy of headwater before exec); a runtime
+            # that died between two polls tells by its last output.
             if worker.killed_for == "oom" or (
-                returncode != 0 and worker.peak_mb >= spec.memory_size
+                returncode != 0
+                and (worker.peak_mb >= spec.memory_size or limits.says_out_of_memory(function_log))
             ):
                 error_type = limits.OUT_OF_MEMORY_ERROR
             else:
@@ -384,7 +388,7 @@ class FunctionRuntime:
             payload = sandbox_error(error_type, rid, exit_reason(returncode))
             extra_log = f"RequestId: {rid} Error: {exit_reason(returncode)}\n"
             status = "error"
-        function_log = worker.read_new_log()
+        function_log += worker.read_new_log()
         self.pools.release(worker, reusable=reusable)
 
         init_ms = None

@@ -20,12 +20,17 @@ and kills it when that passes ``MemorySize``. headwater enforces it three ways:
    1) and keeps running is stopped within one interval.
 
 An environment killed or failed for memory is reported as ``Runtime.OutOfMemory``, with
-the highest RSS seen (its own report, or the polls) as REPORT's *Max Memory Used*.
+the highest RSS seen (its own report, or the polls) as REPORT's *Max Memory Used*. One that
+dies between two polls (a runtime at the data limit can fail and exit within a few ms) is
+known by its last words: on this machine the data limit is the only thing that refuses an
+allocation, so a runtime that exits saying it could not allocate hit it
+(``says_out_of_memory``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 MIB = 1024 * 1024
 
@@ -74,3 +79,19 @@ def peak_rss_mb(pid: int) -> int | None:
     if start < 0:
         return None
     return int(data[start + 6 : data.find(b"kB", start)]) // 1024
+
+
+#: What runtimes print when an allocation fails and they die of it: V8 ("JavaScript heap out
+#: of memory", "Allocation failed"), bash ("xmalloc: cannot allocate"), Go ("runtime: out of
+#: memory"), C++ (``std::bad_alloc``), Rust ("memory allocation of N bytes failed"), Java
+#: (``OutOfMemoryError``), Python (``MemoryError``).
+_OUT_OF_MEMORY_WORDS = re.compile(
+    r"out of memory|cannot allocate|allocation failed|memory allocation of \d+ bytes failed"
+    r"|std::bad_alloc|OutOfMemoryError|MemoryError",
+    re.IGNORECASE,
+)
+
+
+def says_out_of_memory(log_text: str) -> bool:
+    """Whether a dead environment's last output says an allocation failed."""
+    return _OUT_OF_MEMORY_WORDS.search(log_text[-16384:]) is not None
