@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError
 from botocore.handlers import json_decode_policies
+from botocore.model import OperationModel
 from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
 
@@ -63,33 +66,26 @@ class ServiceClient:
         return False
 
     def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
-        op_model = operation_model(self._name, operation_name)
-        if (
-            self._validate
-            and op_model.input_shape is not None
-            and not input_checker(self._name, operation_name)(params)
-        ):
-            validate_parameters(params, op_model.input_shape)
+        shape = _operation_shape(self._name, operation_name)
+        if self._validate and shape.checker is not None and not shape.checker(params):
+            validate_parameters(params, shape.model.input_shape)
         self._check_open()
         rid = request_id()
         try:
             result = self._service.call(operation_name, params, self._context)
         except AwsError as error:
             raise self._client_error(error, operation_name, rid) from None
-        output = op_model.output_shape
-        if output is not None and self._name == "iam":
+        if shape.iam_policies:
             # IAM answers policy documents URL-encoded; boto3 hands them out as dicts.
-            json_decode_policies(result, op_model)
-        if output is not None:
-            payload = output.serialization.get("payload")
-            if payload and output.members[payload].type_name == "blob":
-                body = result.get(payload, b"")
-                if isinstance(body, bytes | bytearray):
-                    result[payload] = StreamingBody(io.BytesIO(body), len(body))
+            json_decode_policies(result, shape.model)
+        if shape.blob_payload is not None:
+            body = result.get(shape.blob_payload, b"")
+            if isinstance(body, bytes | bytearray):
+                result[shape.blob_payload] = StreamingBody(io.BytesIO(body), len(body))
         result["ResponseMetadata"] = {
             # An operation whose result has its own request id (Invoke) answers with it.
             "RequestId": result.pop("_request_id", rid),
-            "HTTPStatusCode": result.pop("_status", op_model.http.get("responseCode", 200)),
+            "HTTPStatusCode": result.pop("_status", shape.status),
             "HTTPHeaders": {},
             "RetryAttempts": 0,
         }
@@ -129,6 +125,36 @@ class ServiceClient:
         cls = self.exceptions.from_code(error.code)
         exc: ClientError = cls(response, operation_name)
         return exc
+
+
+@dataclass(frozen=True, slots=True)
+class _OperationShape:
+    """What every call of one operation needs of its model, looked up once."""
+
+    model: OperationModel
+    #: The fast parameter check (``None``: the operation takes no input).
+    checker: Callable[[Any], bool] | None
+    #: The output member answered as a stream (S3 GetObject's Body), if any.
+    blob_payload: str | None
+    iam_policies: bool
+    status: int
+
+
+@cache
+def _operation_shape(service_name: str, operation_name: str) -> _OperationShape:
+    model = operation_model(service_name, operation_name)
+    output = model.output_shape
+    payload = None if output is None else output.serialization.get("payload")
+    blob = output is not None and payload and output.members[payload].type_name == "blob"
+    return _OperationShape(
+        model=model,
+        checker=(
+            None if model.input_shape is None else input_checker(service_name, operation_name)
+        ),
+        blob_payload=payload if blob else None,
+        iam_policies=output is not None and service_name == "iam",
+        status=model.http.get("responseCode", 200),
+    )
 
 
 class _ClientMeta:

@@ -14,8 +14,11 @@ from headwater.core.errors import AwsError
 from headwater.core.expressions.key_order import encode_key_value, scan_token, segment_bounds
 from headwater.core.expressions.legacy import Legacy
 from headwater.core.expressions.values import (
+    ARITHMETIC,
+    add_numbers,
     item_size,
     normalize_number,
+    number_from_decimal,
     validate_value,
     values_equal,
 )
@@ -153,6 +156,42 @@ def test_number_keys_sort_as_decimals(a: str, b: str) -> None:
     da, db = Decimal(a), Decimal(b)
     assert (ka < kb) == (da < db)
     assert (ka == kb) == (da == db)
+
+
+integers = st.integers(min_value=-(10**38) + 1, max_value=10**38 - 1).map(str)
+
+
+def _decimal_sum(a: str, b: str, subtract: bool) -> str | AwsError:
+    """The reference: Decimal arithmetic, as every number was added before."""
+    op = ARITHMETIC.subtract if subtract else ARITHMETIC.add
+    try:
+        return number_from_decimal(op(Decimal(a), Decimal(b)))
+    except AwsError as error:
+        return error
+
+
+@given(st.one_of(integers, numbers), st.one_of(integers, numbers), st.booleans())
+def test_adding_numbers_matches_decimal_arithmetic(a: str, b: str, subtract: bool) -> None:
+    """Integers take a shortcut (Python ints): same digits, same 38-digit error."""
+    expected = _decimal_sum(a, b, subtract)
+    try:
+        got: str | AwsError = add_numbers(a, b, subtract=subtract)
+    except AwsError as error:
+        got = error
+    if isinstance(expected, AwsError):
+        assert isinstance(got, AwsError) and got.message == expected.message
+    else:
+        assert got == expected
+
+
+def test_adding_integers_at_the_precision_limit() -> None:
+    nines = "9" * 38
+    assert add_numbers(nines, "1") == "1" + "0" * 38  # 39 digits, one of them significant
+    # 10**38 - 1 + 2 = 10**38 + 1: 39 significant digits
+    with pytest.raises(AwsError, match="more than 38 significant digits"):
+        add_numbers(nines, "2")
+    assert add_numbers("-" + nines, nines) == "0"
+    assert add_numbers("100", "-1", subtract=True) == "101"
 
 
 @given(st.text(), st.text())

@@ -80,6 +80,7 @@ class Router:
         self._service_names = tuple(service_names)
         self._protocols = list(protocols)
         self._contexts: dict[tuple[str, str | None, str | None], RequestContext] = {}
+        self._json_targets: dict[str, aws_json.JsonProtocol] | None = None
 
     def add_protocol(self, protocol: WireProtocol) -> None:
         """Try ``protocol`` for requests that are neither awsJson nor awsQuery."""
@@ -134,7 +135,10 @@ class Router:
         self, target: str, request: WireRequest, rid: str, refusal: RefusalError | None
     ) -> WireResponse:
         prefix, _, operation = target.partition(".")
-        protocol = aws_json.json_targets(self._service_names).get(prefix)
+        targets = self._json_targets
+        if targets is None:  # first awsJson call: the models load now, not at start-up
+            targets = self._json_targets = aws_json.json_targets(self._service_names)
+        protocol = targets.get(prefix)
         if protocol is None:
             error = unknown_operation() if refusal is None else refusal("json")
             return aws_json.failure(aws_json.GENERIC_JSON, error, rid)

@@ -7,7 +7,6 @@ Every operand reads the item as it was before the update (as on AWS), so
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 
 from headwater.core.expressions.documents import Path, read_path, remove_paths, write_path
 from headwater.core.expressions.syntax import (
@@ -19,10 +18,9 @@ from headwater.core.expressions.syntax import (
     ValueOperand,
 )
 from headwater.core.expressions.values import (
-    ARITHMETIC,
     AttributeValue,
     Item,
-    number_from_decimal,
+    add_numbers,
     set_members,
     validation,
     value_type,
@@ -61,9 +59,7 @@ def _operand(node: object, item: Item, values: Mapping[str, AttributeValue]) -> 
         right = _operand(node.right, item, values)
         if "N" not in left or "N" not in right:
             raise wrong_type()
-        a, b = Decimal(left["N"]), Decimal(right["N"])
-        result = ARITHMETIC.add(a, b) if node.operator == "+" else ARITHMETIC.subtract(a, b)
-        return {"N": number_from_decimal(result)}
+        return {"N": add_numbers(left["N"], right["N"], subtract=node.operator != "+")}
     raise TypeError(f"not an update operand: {node!r}")
 
 
@@ -97,8 +93,7 @@ def _add(new: Item, old: Item, path: Path, value: AttributeValue) -> None:
             return
         if "N" not in current:
             raise wrong_type()
-        total = ARITHMETIC.add(Decimal(current["N"]), Decimal(value["N"]))
-        write_path(new, path, {"N": number_from_decimal(total)})
+        write_path(new, path, {"N": add_numbers(current["N"], value["N"])})
         return
     if current is None:
         write_path(new, path, value)

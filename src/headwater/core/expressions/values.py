@@ -124,6 +124,22 @@ def number_from_decimal(value: Decimal) -> str:
     return checked_number(bool(sign), stripped, exp)
 
 
+def add_numbers(left: str, right: str, *, subtract: bool = False) -> str:
+    """``left + right`` (``left - right``) of two stored numbers, exact, checked."""
+    if _PLAIN_INTEGER.fullmatch(left) and _PLAIN_INTEGER.fullmatch(right):
+        # Counters (SET n = n + :one, ADD n :one) are integers: Python's ints are exact too,
+        # and several times cheaper than Decimal arithmetic and its digit tuple.
+        total = int(left) - int(right) if subtract else int(left) + int(right)
+        text = str(total)
+        digits = text.lstrip("-")
+        stripped = digits.rstrip("0")
+        if not stripped:
+            return "0"
+        return checked_number(total < 0, stripped, len(digits) - len(stripped))
+    a, b = Decimal(left), Decimal(right)
+    return number_from_decimal(ARITHMETIC.subtract(a, b) if subtract else ARITHMETIC.add(a, b))
+
+
 # ---- validation ----
 
 

@@ -115,9 +115,15 @@ class ItemWriter:
                 self._reindex(table, key, old, new)
             if table.has_local_indexes:
                 self._check_collection(table, key)
-        now = self.clock.now()
+        if table.stream_arn is None:  # no change record to write
+            return WriteOutcome(old, new, None)
         stream = self.feed.record(
-            table, table.key_attributes(new or old or {}), old, new, now, by_service=by_service
+            table,
+            table.key_attributes(new or old or {}),
+            old,
+            new,
+            self.clock.now(),
+            by_service=by_service,
         )
         return WriteOutcome(old, new, stream)
 
