@@ -13,6 +13,11 @@ Figures, all with a ~1 KB event on one warm environment unless said:
 - **Runtime API environments**, same cold/warm figures: Python through AWS's awslambdaric,
   Node.js through headwater's bootstrap (and through AWS's aws-lambda-ric when installed),
   and a ``provided`` bootstrap (a small Python http.client loop: a custom runtime).
+- **Python worker beside the first wave's figure** (14,931 invocations/s, 53.6 µs overhead,
+  measured when function logs were appended to a file and there were no CloudWatch
+  metrics): the same warm loop on a Headwater with and without the work added since (the
+  AWS/Lambda metrics, function logs written to CloudWatch Logs), alternating, median of
+  ``--rounds``. The lean figure is the one comparable with the first wave's.
 - **Runtime API overhead p50**: Node's warm latency through headwater minus the
   per-invocation time of the same Node client against a fixed-reply Runtime API server
   (answers /next at once with a canned event, 202 to /response) in the same run: what
@@ -274,10 +279,48 @@ def measure_family(hw: Headwater, family: Family, cold: int, invocations: int) -
     family.rate, family.latencies, family.cpu = warm_rate(hw, family.name, 1, invocations)
 
 
+#: The first wave's Python worker figures (benchmarks/runtime.py then): warm invocations/s on
+#: one worker and p50 overhead over the raw pipe echo.
+FIRST_WAVE_RATE = 14_931
+FIRST_WAVE_OVERHEAD_US = 53.6
+#: What the first wave's figure did not include: CloudWatch metrics and CloudWatch Logs.
+LEAN_OPTIONS: dict[str, Any] = {"metrics": False, "journeys": False, "function_logs": False}
+
+
+def with_and_without_observability(
+    hw: Headwater, code: Path, rounds: int, invocations: int
+) -> dict[str, list[tuple[float, list[float], float]]]:
+    """Warm loops of the Python worker on ``hw`` (everything on) and on a Headwater with
+    ``LEAN_OPTIONS``, alternating ``rounds`` times: (rate, latencies, CPU) per round."""
+    out: dict[str, list[tuple[float, list[float], float]]] = {"full": [], "lean": []}
+    with Headwater.in_memory(function_idle_timeout=600, **LEAN_OPTIONS) as lean:
+        lean.lambda_.create_function_from_directory(
+            "pyworker", code, "bench_app.handler", runtime=HOST_RUNTIME
+        )
+        for _ in range(rounds):
+            out["full"].append(warm_rate(hw, "pyworker", 1, invocations))
+            out["lean"].append(warm_rate(lean, "pyworker", 1, invocations))
+    return out
+
+
+def median_round(
+    rounds: list[tuple[float, list[float], float]],
+) -> tuple[float, float, float]:
+    """(invocations/s, latency p50 s, CPU s per call): the median over rounds of each."""
+    return (
+        statistics.median(r[0] for r in rounds),
+        statistics.median(percentile(r[1], 0.5) for r in rounds),
+        statistics.median(r[2] for r in rounds),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--invocations", type=int, default=5000)
     parser.add_argument("--cold", type=int, default=20)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds of the first-wave comparison"
+    )
     args = parser.parse_args()
     node = shutil.which("node")
     ric = Path("~/.cache/headwater/node-tools/node_modules/aws-lambda-ric").expanduser()
@@ -328,6 +371,7 @@ def main() -> None:
             )
             two_rate, _, two_cpu = warm_rate(hw, "two", 2, args.invocations)
             aio_rate, aio_cpu = async_rate(hw, "two", 2, args.invocations)
+            compared = with_and_without_observability(hw, code, args.rounds, args.invocations)
         base_times, base_cpu = baseline(args.invocations)
         fixed = fixed_reply_per_invocation(node, code, 3.0) if node else None
 
@@ -363,6 +407,24 @@ def main() -> None:
         f"CPU per invocation: Python worker {worker.cpu * us:.1f} µs, pool of 2 "
         f"{two_cpu * us:.1f} µs, async pool of 2 {aio_cpu * us:.1f} µs, baseline echo "
         f"{base_cpu * us:.1f} µs"
+    )
+    full_rate, full_p50, full_cpu = median_round(compared["full"])
+    lean_rate, lean_p50, lean_cpu = median_round(compared["lean"])
+    print(
+        f"Python worker beside the first wave's figure (median of {args.rounds} alternating "
+        "rounds):"
+    )
+    for label, rate, p50, cpu in (
+        ("as shipped (metrics, CloudWatch Logs)", full_rate, full_p50, full_cpu),
+        ("without metrics and function logs", lean_rate, lean_p50, lean_cpu),
+    ):
+        print(
+            f"  {label:<38} {rate:8,.0f} invocations/s, overhead p50 "
+            f"{(p50 - base_p50) * us:5.1f} µs, CPU {cpu * us:5.1f} µs/inv"
+        )
+    print(
+        f"  first wave (file logs, no metrics; another run) {FIRST_WAVE_RATE:,} invocations/s, "
+        f"overhead p50 {FIRST_WAVE_OVERHEAD_US} µs: compare with the second line"
     )
     node_family = next((f for f in families if f.name == "node"), None)
     if fixed is not None and node_family is not None:

@@ -38,6 +38,28 @@ def test_value_table_stays_bounded() -> None:
     assert aggregate.statistic("p50") == pytest.approx(2500 / 7.0, rel=0.05)
 
 
+def test_values_after_a_compaction_are_rounded_as_they_come() -> None:
+    # a duration per invocation: the table compacts once, then stays small without
+    # compacting again, while the basic statistics stay exact
+    aggregate = Aggregate.of_value(0.1)
+    exact_sum = 0.1
+    for i in range(1, 600):
+        aggregate.add(0.1 + i / 7000.0)
+        exact_sum += 0.1 + i / 7000.0
+    assert aggregate.digits > 0
+    values = aggregate.values
+    assert values is not None and len(values) <= 256
+    aggregate.add(0.123456789)
+    assert 0.123456789 not in values
+    assert float(f"{0.123456789:.{aggregate.digits}g}") in values
+    assert aggregate.statistic("Maximum") == pytest.approx(0.1 + 599 / 7000.0)
+    assert aggregate.statistic("Sum") == pytest.approx(exact_sum + 0.123456789)
+    assert aggregate.copy().digits == aggregate.digits
+    fresh = Aggregate.of_value(0.5)
+    fresh.add(0.123456789)
+    assert 0.123456789 in (fresh.values or {})  # exact until the table overflows
+
+
 def _scope(**series: dict[int, float]) -> Scope:
     return Scope(series, list(series), [0, 60, 120, 180])
 

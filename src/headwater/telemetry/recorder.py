@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -91,7 +91,9 @@ class Recorder(Telemetry):
         self.counters: dict[tuple[str, Dims], float] = defaultdict(float)
         #: Invocations running now, per (region, account, function name) and per
         #: (region, account, ""): the ConcurrentExecutions gauge.
-        self._running: dict[tuple[str, str, str], int] = defaultdict(int)
+        self._running: dict[tuple[str, str, str], int] = {}
+        #: function ARN -> its keys (the Lambda hooks run on every invocation).
+        self._functions: dict[str, _FunctionMetrics] = {}
 
     # ---- buffering ----
 
@@ -219,60 +221,57 @@ class Recorder(Telemetry):
 
     # ---- Lambda ----
 
-    @contextmanager
-    def lambda_running(self, function_arn: str) -> Iterator[None]:
-        region, account, name = arn_parts(function_arn)
-        keys = ((region, account, name), (region, account, ""))
-        with self._lock:
-            for key in keys:
-                self._running[key] += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                for key in keys:
-                    self._running[key] -= 1
-                    if not self._running[key]:
-                        del self._running[key]
+    def _function(self, function_arn: str) -> _FunctionMetrics:
+        found = self._functions.get(function_arn)
+        if found is None:
+            if len(self._functions) >= MAX_CACHED_FUNCTIONS:
+                self._functions.clear()
+            found = self._functions[function_arn] = _FunctionMetrics(self, function_arn)
+        return found
+
+    def lambda_running(self, function_arn: str) -> AbstractContextManager[None]:
+        return self._function(function_arn)
 
     def lambda_invoked(self, function_arn: str, result: InvocationFacts) -> None:
-        region, account, name = arn_parts(function_arn)
-        dims = (("FunctionName", name),)
+        function = self._function(function_arn)
         now = self.clock.now()
         status = result.status
+        if status == "throttled":
+            names = _THROTTLED
+        elif status == "service_error":
+            return
+        elif status != "ok" or result.function_error:
+            names = _FAILED
+        else:
+            names = _SUCCEEDED
+        duration = _duration(result)
         with self._lock:
-            if status == "throttled":
-                names = ["Throttles"]
-            elif status == "service_error":
-                return
-            else:
-                names = ["Invocations"]
-                if status != "ok" or result.function_error:
-                    names.append("Errors")
+            counters = self.counters
             for metric in names:
-                self.counters[(f"lambda_{metric.lower()}", dims)] += 1
-            self.counters[("lambda_duration_ms", dims)] += _duration(result)
+                counters[function.counter_keys[metric]] += 1
+            counters[function.duration_counter_key] += duration
             if not self.metrics_on:
                 return
+            keys = function.metric_keys(bucket_start(now, RESOLUTION))
             for metric in names:
-                for metric_dims in (dims, ()):
-                    self._count((region, account, "AWS/Lambda", metric, metric_dims), 1.0, now=now)
+                for key in keys[metric]:
+                    self._add(key, 1.0)
             if status != "throttled":
-                for metric_dims in (dims, ()):
-                    self._count(
-                        (region, account, "AWS/Lambda", "Duration", metric_dims),
-                        _duration(result),
-                        "Milliseconds",
-                        now=now,
-                    )
+                for key in keys["Duration"]:
+                    self._add(key, duration)
                 # As AWS: how many ran at once (this one included), read as Maximum.
-                for metric_dims, running_key in ((dims, name), ((), "")):
-                    running = self._running.get((region, account, running_key), 0)
-                    self._count(
-                        (region, account, "AWS/Lambda", "ConcurrentExecutions", metric_dims),
-                        float(max(running, 1)),
-                        now=now,
-                    )
+                running = self._running
+                by_function, overall = keys["ConcurrentExecutions"]
+                self._add(by_function, float(max(running.get(function.running_keys[0], 0), 1)))
+                self._add(overall, float(max(running.get(function.running_keys[1], 0), 1)))
+
+    def _add(self, key: MetricKey, value: float) -> None:
+        """``_count`` for a key already made (lock held)."""
+        found = self._metrics.get(key)
+        if found is None:
+            self._metrics[key] = Aggregate.of_value(value)
+        else:
+            found.add(value)
 
     # ---- mappings ----
 
@@ -426,3 +425,76 @@ class Recorder(Telemetry):
             return []
         self.flush()
         return self.journeys.journey(record_id)
+
+
+#: Lambda metrics an invocation adds to, by how it ended.
+_SUCCEEDED: tuple[str, ...] = ("Invocations",)
+_FAILED: tuple[str, ...] = ("Invocations", "Errors")
+_THROTTLED: tuple[str, ...] = ("Throttles",)
+_LAMBDA_METRICS = ("Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions")
+#: Functions whose keys ``Recorder`` keeps worked out (more: it starts over).
+MAX_CACHED_FUNCTIONS = 4096
+
+
+class _FunctionMetrics:
+    """What the Lambda hooks need of one function ARN, worked out once instead of on every
+    invocation: its counter keys, its ConcurrentExecutions keys, and the metric keys of the
+    current minute. As a context manager it is ``lambda_running`` for that function."""
+
+    __slots__ = (
+        "_bucket",
+        "_metric_keys",
+        "_recorder",
+        "account",
+        "counter_keys",
+        "dims",
+        "duration_counter_key",
+        "region",
+        "running_keys",
+    )
+
+    def __init__(self, recorder: Recorder, function_arn: str) -> None:
+        self._recorder = recorder
+        region, account, name = arn_parts(function_arn)
+        self.region, self.account = region, account
+        self.dims: Dims = (("FunctionName", name),)
+        self.counter_keys = {
+            metric: (f"lambda_{metric.lower()}", self.dims)
+            for metric in ("Invocations", "Errors", "Throttles")
+        }
+        self.duration_counter_key = ("lambda_duration_ms", self.dims)
+        self.running_keys = ((region, account, name), (region, account, ""))
+        self._bucket = -1
+        self._metric_keys: dict[str, tuple[MetricKey, MetricKey]] = {}
+
+    def metric_keys(self, bucket: int) -> dict[str, tuple[MetricKey, MetricKey]]:
+        """metric name -> (key with the FunctionName dimension, key without) for ``bucket``."""
+        if bucket != self._bucket:
+            keys: dict[str, tuple[MetricKey, MetricKey]] = {}
+            for metric in _LAMBDA_METRICS:
+                unit = "Milliseconds" if metric == "Duration" else "Count"
+                keys[metric] = (
+                    (self.account, self.region, "AWS/Lambda", metric, self.dims, unit, bucket),
+                    (self.account, self.region, "AWS/Lambda", metric, (), unit, bucket),
+                )
+            self._metric_keys = keys
+            self._bucket = bucket
+        return self._metric_keys
+
+    def __enter__(self) -> None:
+        recorder = self._recorder
+        with recorder._lock:
+            running = recorder._running
+            for key in self.running_keys:
+                running[key] = running.get(key, 0) + 1
+
+    def __exit__(self, *exc: object) -> None:
+        recorder = self._recorder
+        with recorder._lock:
+            running = recorder._running
+            for key in self.running_keys:
+                left = running[key] - 1
+                if left:
+                    running[key] = left
+                else:
+                    del running[key]

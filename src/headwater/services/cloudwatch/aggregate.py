@@ -4,7 +4,9 @@ A bucket holds SampleCount, Sum, Minimum and Maximum, plus the distinct values w
 counts so that percentiles (``p50``, ``p99.9``) can be answered. The value table is
 bounded: past ``MAX_DISTINCT_VALUES`` entries, values are rounded to fewer significant
 digits and merged, so percentiles become approximate (as CloudWatch's are) while the four
-basic statistics stay exact.
+basic statistics stay exact. Values added after that are rounded to the same digits as they
+come, so a busy metric (a duration per invocation) does not compact its table again and
+again.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class Aggregate:
     maximum: float
     #: value -> how many times it was seen; ``None`` once a StatisticSet was merged in.
     values: dict[float, float] | None = field(default_factory=dict)
+    #: Significant digits the value table is rounded to (0: exact values).
+    digits: int = 0
 
     @classmethod
     def of_value(cls, value: float, count: float = 1.0) -> Aggregate:
@@ -47,9 +51,11 @@ class Aggregate:
         self.maximum = max(self.maximum, value)
         values = self.values
         if values is not None:
+            if self.digits:
+                value = float(f"{value:.{self.digits}g}")
             values[value] = values.get(value, 0.0) + count
             if len(values) > MAX_DISTINCT_VALUES:
-                self.values = _compact(values)
+                self.values, self.digits = _compact(values)
 
     def merge(self, other: Aggregate) -> None:
         self.count += other.count
@@ -62,11 +68,11 @@ class Aggregate:
         for value, count in other.values.items():
             self.values[value] = self.values.get(value, 0.0) + count
         if len(self.values) > MAX_DISTINCT_VALUES:
-            self.values = _compact(self.values)
+            self.values, self.digits = _compact(self.values)
 
     def copy(self) -> Aggregate:
         values = None if self.values is None else dict(self.values)
-        return Aggregate(self.count, self.total, self.minimum, self.maximum, values)
+        return Aggregate(self.count, self.total, self.minimum, self.maximum, values, self.digits)
 
     # ---- statistics ----
 
@@ -141,8 +147,9 @@ def _percentile(values: dict[float, float], quantile: float) -> float:
     return ordered[-1][0]
 
 
-def _compact(values: dict[float, float]) -> dict[float, float]:
-    """Merge values that agree on fewer significant digits until few enough remain."""
+def _compact(values: dict[float, float]) -> tuple[dict[float, float], int]:
+    """Merge values that agree on fewer significant digits until few enough remain; the
+    merged table and the digits its values were rounded to."""
     digits = 6
     compacted = values
     while len(compacted) > MAX_DISTINCT_VALUES // 2 and digits > 1:
@@ -152,4 +159,4 @@ def _compact(values: dict[float, float]) -> dict[float, float]:
             key = float(f"{value:.{digits}g}")
             rounded[key] = rounded.get(key, 0.0) + count
         compacted = rounded
-    return compacted
+    return compacted, digits

@@ -7,6 +7,7 @@ store on a data directory without a server, so every read is a plain query.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -97,6 +98,27 @@ class LogEvent:
     @property
     def event_id(self) -> str:
         return f"{self.seq:056d}"
+
+
+#: Events one INSERT stores (6 parameters each: within SQLite's oldest limit of 999).
+INSERT_PAGE = 160
+
+
+@functools.lru_cache(maxsize=INSERT_PAGE)
+def _insert_events_sql(rows: int) -> str:
+    return (
+        "INSERT INTO logs_events(group_key, seq, stream_name, ts, ingested, message) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
+    )
+
+
+#: Events ``trim`` reads per query while it looks for where to cut.
+TRIM_PAGE = 2000
+
+
+def _stored_size(message: str) -> int:
+    """Bytes an event counts for: its UTF-8 message plus 26, as CloudWatch Logs counts."""
+    return (len(message) if message.isascii() else len(message.encode("utf-8"))) + 26
 
 
 def group_key(account: str, region: str, name: str) -> str:
@@ -236,6 +258,7 @@ class LogStore:
         if not events:
             return 0
         conn = self.db.conn
+        key = group.key
         with self.db.transaction():
             row = conn.execute(
                 "INSERT INTO logs_counters(name, value) VALUES ('events', ?)"
@@ -244,20 +267,21 @@ class LogStore:
                 (len(events), len(events)),
             ).fetchone()
             first_seq = int(row[0]) - len(events) + 1
-            conn.executemany(
-                "INSERT INTO logs_events(group_key, seq, stream_name, ts, ingested, message)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (group.key, first_seq + i, stream, ts, ingested, message)
-                    for i, (ts, message) in enumerate(events)
-                ],
-            )
-            size = sum(len(message.encode("utf-8")) + 26 for _, message in events)
+            # Many rows per INSERT, not executemany: one statement step per page instead of
+            # one per event (the sqlite3 module lets go of the GIL around each step, and the
+            # thread invoking functions then waits to get it back, per event).
+            for start in range(0, len(events), INSERT_PAGE):
+                page = events[start : start + INSERT_PAGE]
+                values: list[object] = []
+                for seq, (ts, message) in enumerate(page, first_seq + start):
+                    values += (key, seq, stream, ts, ingested, message)
+                conn.execute(_insert_events_sql(len(page)), values)
+            size = sum(_stored_size(message) for _, message in events)
             first = min(ts for ts, _ in events)
             last = max(ts for ts, _ in events)
             current = conn.execute(
                 "SELECT first_event, last_event FROM logs_streams WHERE group_key = ? AND name = ?",
-                (group.key, stream),
+                (key, stream),
             ).fetchone()
             if current is not None:
                 if current[0] is not None:
@@ -267,11 +291,11 @@ class LogStore:
             conn.execute(
                 "UPDATE logs_streams SET first_event = ?, last_event = ?, last_ingestion = ?,"
                 " stored_bytes = stored_bytes + ? WHERE group_key = ? AND name = ?",
-                (first, last, ingested, size, group.key, stream),
+                (first, last, ingested, size, key, stream),
             )
             conn.execute(
                 "UPDATE logs_groups SET stored_bytes = stored_bytes + ? WHERE group_key = ?",
-                (size, group.key),
+                (size, key),
             )
         return size
 
@@ -359,17 +383,22 @@ class LogStore:
             return 0
         conn = self.db.conn
         with self.db.transaction():
-            rows = conn.execute(
-                "SELECT seq, message FROM logs_events WHERE group_key = ? ORDER BY seq",
-                (group.key,),
-            ).fetchall()
             excess = group.stored_bytes - keep_bytes // 2
             cut = None
             freed = 0
-            for seq, message in rows:
-                freed += len(str(message).encode("utf-8")) + 26
-                cut = seq
-                if freed >= excess:
+            # Oldest first, a page at a time, only as far as needed (about half the group).
+            while freed < excess:
+                rows = conn.execute(
+                    "SELECT seq, message FROM logs_events WHERE group_key = ? AND seq > ?"
+                    " ORDER BY seq LIMIT ?",
+                    (group.key, -1 if cut is None else cut, TRIM_PAGE),
+                ).fetchall()
+                for seq, message in rows:
+                    freed += _stored_size(str(message))
+                    cut = seq
+                    if freed >= excess:
+                        break
+                if len(rows) < TRIM_PAGE:
                     break
             if cut is None:
                 return 0
