@@ -4,6 +4,7 @@ bootstrap, through every failure kind the Python worker tests cover, with AWS's 
 from __future__ import annotations
 
 import base64
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -228,11 +229,12 @@ def test_node_uncaught_exception_between_invocations(hw: Headwater, node_dir: Pa
 
 
 def _running(pid: int) -> bool:
-    """Whether process ``pid`` runs (not exited, not a zombie)."""
+    """Whether our child ``pid`` has not fully exited. Not its /proc state: a multi-threaded
+    process shows a zombie leader while its other threads still exit, and is not yet
+    waitable (so headwater rightly still counts it as alive). WNOWAIT: leave it unreaped."""
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:
         return False
 
 

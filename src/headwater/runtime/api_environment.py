@@ -55,6 +55,9 @@ MAX_RESPONSE_BYTES = 6_291_556
 INVOCATION = "/2018-06-01/runtime/invocation/"
 NEXT = "/2018-06-01/runtime/invocation/next"
 INIT_ERROR = "/2018-06-01/runtime/init/error"
+#: Longest wait, after a runtime process exits, for what it wrote before to be read.
+EXIT_DRAIN_SECONDS = 0.1
+
 #: Seconds extensions have between SHUTDOWN and the kill (AWS: up to 2,000 ms).
 SHUTDOWN_GRACE = 2.0
 
@@ -203,6 +206,22 @@ class RuntimeApiEnvironment(Worker):
             self.host.loop.remove_reader(self._pidfd)
             os.close(self._pidfd)
             self._pidfd = None
+        self._eof_once_drained(time.monotonic() + EXIT_DRAIN_SECONDS, 0)
+
+    def _eof_once_drained(self, deadline: float, rounds: int) -> None:
+        # The process is gone, but what it wrote just before (a response, then an
+        # uncaught error's report on a connection of its own) may still be unread when
+        # the loop sees the exit first (a loaded machine): read it, so the invocation
+        # ends with what the runtime said, then report the death. A few loop turns let a
+        # last connection be accepted; its close (the process's sockets are closed) ends
+        # the wait. Extensions' connections stay open, hence the deadline.
+        listener = self.listener
+        open_connections = listener is not None and any(
+            not connection.closed for connection in listener.connections
+        )
+        if (rounds < 4 or open_connections) and time.monotonic() < deadline:
+            self.host.loop.call_later(0.001, self._eof_once_drained, deadline, rounds + 1)
+            return
         self.mailbox.put("eof")
 
     def _close_api(self) -> None:

@@ -22,7 +22,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httptools
@@ -88,9 +88,12 @@ Handler = Callable[[Exchange], None]
 class ApiProtocol(asyncio.Protocol):
     """HTTP/1.1 keep-alive server side of one connection, one request at a time."""
 
-    def __init__(self, handler: Handler, port: int) -> None:
+    def __init__(
+        self, handler: Handler, port: int, connections: set[ApiProtocol] | None = None
+    ) -> None:
         self._handler = handler
         self._port = port
+        self._connections = connections
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._url = b""
@@ -105,6 +108,8 @@ class ApiProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        if self._connections is not None:
+            self._connections.add(self)
         peer = transport.get_extra_info("peername")
         if peer is not None and not _same_user(peer[1], self._port):
             transport.close()
@@ -117,6 +122,8 @@ class ApiProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._connections is not None:
+            self._connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -238,6 +245,9 @@ class Listener:
 
     port: int
     server: asyncio.Server
+    #: Open connections (API loop only): what a process wrote before it died is read
+    #: before its death is reported.
+    connections: set[ApiProtocol] = field(default_factory=set)
 
     @property
     def address(self) -> str:
@@ -265,10 +275,11 @@ class RuntimeApiHost:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
+            connections: set[ApiProtocol] = set()
             server = await self.loop.create_server(
-                lambda: ApiProtocol(handler, port), sock=sock, backlog=64
+                lambda: ApiProtocol(handler, port, connections), sock=sock, backlog=64
             )
-            return Listener(port, server)
+            return Listener(port, server, connections)
 
         return asyncio.run_coroutine_threadsafe(open_listener(), self.loop).result(10.0)
 
