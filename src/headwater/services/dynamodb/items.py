@@ -114,7 +114,8 @@ class ItemOperations:
                 == "ALL_OLD",
                 read_old=read_old,
             )
-        self.feed.notify((outcome.stream_arn,))
+        if outcome.stream_arn is not None:
+            self.feed.notify((outcome.stream_arn,))
         result = {}
         if returns == "ALL_OLD" and outcome.old is not None:
             result["Attributes"] = outcome.old
@@ -192,11 +193,13 @@ class ItemOperations:
                 == "ALL_OLD",
                 size_message="Item size to update has exceeded the maximum allowed size",
             )
-        self.feed.notify((outcome.stream_arn,))
+        if outcome.stream_arn is not None:
+            self.feed.notify((outcome.stream_arn,))
         result: dict[str, Any] = {}
-        attributes = _returned(returns, outcome.old, outcome.new, [a.path for a in actions])
-        if attributes:
-            result["Attributes"] = attributes
+        if returns != "NONE":
+            attributes = _returned(returns, outcome.old, outcome.new, [a.path for a in actions])
+            if attributes:
+                result["Attributes"] = attributes
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
             self._capacity(result, table, params, write_units(outcome.old, outcome.new))
         metrics = item_collection_metrics(
@@ -222,7 +225,8 @@ class ItemOperations:
                 return_old_on_failure=params.get("ReturnValuesOnConditionCheckFailure")
                 == "ALL_OLD",
             )
-        self.feed.notify((outcome.stream_arn,))
+        if outcome.stream_arn is not None:
+            self.feed.notify((outcome.stream_arn,))
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and outcome.old is not None:
             result["Attributes"] = outcome.old
