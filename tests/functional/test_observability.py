@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from headwater import Headwater, ManualClock
+from headwater.telemetry.recorder import MAX_LAMBDA_SAMPLES, Recorder
 from headwater.testing import wait_for_drain
 from tests.conformance.recorded import assert_matches, recorded
 
@@ -122,6 +123,30 @@ def test_lambda_invocation_metrics(hw: Headwater, clock: ManualClock, tmp_path: 
     assert metric_values(hw, clock, "AWS/Lambda", "Errors", fn, "Sum") == [1.0]
     assert metric_values(hw, clock, "AWS/Lambda", "Duration", fn, "SampleCount") == [2.0]
     assert metric_values(hw, clock, "AWS/Lambda", "Invocations", {}, "Sum") == [2.0]
+
+
+def test_lambda_samples_queued_between_flushes_stay_bounded(
+    hw: Headwater, clock: ManualClock, tmp_path: Path
+) -> None:
+    # an invocation queues its metric sample; past MAX_LAMBDA_SAMPLES (no flush in
+    # between: the clock does not move) they are folded into the minute's aggregates
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "poison_app.py").write_text(HANDLER)
+    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    recorder = hw.service("lambda").env.telemetry
+    assert isinstance(recorder, Recorder)
+    count = MAX_LAMBDA_SAMPLES + 10
+    ok = json.dumps({"Records": [{"body": "fine", "messageId": "1"}]})
+    for _ in range(count):
+        hw.lambda_.invoke_function("digest", ok)
+    assert len(recorder._lambda_samples) == 10
+    fn = {"FunctionName": "digest"}
+    assert metric_values(hw, clock, "AWS/Lambda", "Invocations", fn, "Sum") == [count]
+    assert metric_values(hw, clock, "AWS/Lambda", "Duration", {}, "SampleCount") == [count]
+    peak = metric_values(hw, clock, "AWS/Lambda", "ConcurrentExecutions", fn, "Maximum")
+    assert peak == [1.0]
+    assert recorder._lambda_samples == []
 
 
 SLOW_HANDLER = """
