@@ -35,3 +35,82 @@ def test_partial_expiry_index_upgrade_keeps_ttl_items_for_the_sweeper(tmp_path: 
         assert [row.key.pk for row in later] == [b"late"]
     finally:
         db.close()
+
+
+def _append(store: TableStore, table_id: int, created: float) -> None:
+    store.append_change(
+        table_id, "arn:s", created=created, event="INSERT", keys=b"{}", old_image=None,
+        new_image=b"{}", changed=True, by_service=False, size=2,
+    )  # fmt: skip
+
+
+def _seqs(store: TableStore, table_id: int) -> list[int]:
+    return [change.seq for change in store.changes(table_id, 0, None, 100)]
+
+
+def test_clustered_change_feed_upgrade_keeps_records_and_sequence(tmp_path: Path) -> None:
+    """A data directory from before the change records were clustered (sequence counter
+    in ddb_tables, created index): records survive the upgrade and the feed goes on at
+    the next sequence."""
+    db = SqliteDatabase(tmp_path)
+    try:
+        db.migrate("dynamodb", _MIGRATIONS[:3])
+        with db.transaction():
+            db.conn.execute(
+                "INSERT INTO ddb_tables (id, account, region, name, version, spec,"
+                " last_change) VALUES (1, 'a', 'r', 't', 1, '{}', 7)"
+            )
+            for seq in (6, 7):  # 1..5 trimmed already
+                db.conn.execute(
+                    "INSERT INTO ddb_changes (table_id, seq, stream_arn, created, event,"
+                    " keys, old_image, new_image, changed, by_service, size)"
+                    " VALUES (1, ?, 'arn:s', ?, 'INSERT', x'7b7d', NULL, x'7b7d', 1, 0, 2)",
+                    (seq, float(seq)),
+                )
+        store = TableStore(db)
+        with db.transaction():
+            _append(store, 1, 8.0)
+            assert _seqs(store, 1) == [6, 7, 8]
+            assert store.last_change_seq(1) == 8
+            assert store.first_change_seq(1) == 6
+            names = [r[0] for r in db.conn.execute("SELECT name FROM sqlite_master")]
+        assert "ddb_changes_created" not in names
+    finally:
+        db.close()
+
+
+def test_trim_drops_only_old_records_and_the_sequence_never_goes_back(tmp_path: Path) -> None:
+    """The trim drops a table's records made before the cutoff (in sequence order, up to
+    the first one made at or after it); once all are gone the next record still gets a
+    new sequence, and other tables keep theirs."""
+    db = SqliteDatabase(tmp_path)
+    try:
+        store = TableStore(db)
+        with db.transaction():
+            for table_id in (1, 2):
+                db.conn.execute(
+                    "INSERT INTO ddb_tables (id, account, region, name, version, spec,"
+                    " last_change) VALUES (?, 'a', 'r', ?, 1, '{}', 0)",
+                    (table_id, f"t{table_id}"),
+                )
+                db.conn.execute(
+                    "INSERT INTO ddb_streams (arn, table_id, account, region, table_name,"
+                    " label, view_type, key_schema, created, first_seq)"
+                    " VALUES (?, ?, 'a', 'r', 't', 'l', 'KEYS_ONLY', '[]', 0, 0)",
+                    (f"arn:{table_id}", table_id),
+                )
+            for created in (1.0, 2.0, 3.0, 4.0):
+                _append(store, 1, created)
+            _append(store, 2, 10.0)
+        with db.transaction():
+            assert store.trim_changes(3.0) == 2
+            assert _seqs(store, 1) == [3, 4]
+            assert store.trim_changes(3.0) == 0
+            assert store.trim_changes(5.0) == 2
+            assert _seqs(store, 1) == []
+            assert store.last_change_seq(1) == 4
+            _append(store, 1, 6.0)
+            assert _seqs(store, 1) == [5]
+            assert _seqs(store, 2) == [1]
+    finally:
+        db.close()

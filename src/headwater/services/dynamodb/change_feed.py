@@ -160,8 +160,15 @@ class ChangeFeed:
         now: float,
         *,
         by_service: bool = False,
+        stored: tuple[bytes | None, bytes | None] | None = None,
+        sizes: tuple[int, int] | None = None,
     ) -> str | None:
-        """Append the record of one write; returns the stream to notify after commit."""
+        """Append the record of one write; returns the stream to notify after commit.
+
+        ``stored``: the old and new items as the item table holds them (the bytes just
+        read and written), reused as the record's images rather than encoded again;
+        ``sizes``: their sizes (0 for none), already known to the writer.
+        """
         stream_arn = table.stream_arn
         if stream_arn is None or (old is None and new is None):
             return None
@@ -171,21 +178,28 @@ class ChangeFeed:
             event = "REMOVE"
         else:
             event = "MODIFY"
-        size = item_size(keys) + (item_size(old) if old else 0) + (item_size(new) if new else 0)
-        self._store.append_change(
-            ChangeRow(
-                table_id=table.id,
-                seq=self._store.next_change_seq(table.id),
-                stream_arn=stream_arn,
-                created=now,
-                event=event,
-                keys=encode_item(keys),
-                old_image=None if old is None else encode_item(old),
-                new_image=None if new is None else encode_item(new),
-                changed=not items_equal(old, new),
-                by_service=by_service,
-                size=size,
+        if stored is None:
+            stored = (
+                None if old is None else encode_item(old),
+                None if new is None else encode_item(new),
             )
+        old_image, new_image = stored
+        if sizes is None:
+            sizes = (item_size(old) if old else 0, item_size(new) if new else 0)
+        # Identical bytes are an identical item; different bytes may still be one
+        # ("1" and "1.0", a set in another order): only then compare values.
+        changed = old_image != new_image and not items_equal(old, new)
+        self._store.append_change(
+            table.id,
+            stream_arn,
+            created=now,
+            event=event,
+            keys=encode_item(keys),
+            old_image=old_image,
+            new_image=new_image,
+            changed=changed,
+            by_service=by_service,
+            size=item_size(keys) + sizes[0] + sizes[1],
         )
         return stream_arn
 

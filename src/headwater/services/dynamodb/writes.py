@@ -90,12 +90,20 @@ class ItemWriter:
         size_message: str = "Item size has exceeded the maximum allowed size",
     ) -> WriteOutcome:
         """Replace the item at ``key`` by ``make_new(old)`` (``None`` deletes it)."""
-        old = self.read(table, key) if read_old or condition is not None else None
+        old_raw: bytes | None = None
+        old: Item | None = None
+        if read_old or condition is not None:
+            found = self.store.get_item_row(table.id, key)
+            if found is not None:
+                old_raw, old_size = found
+                old = decode_item(old_raw)
         if condition is not None:
             tree, values = condition
             if not tree.evaluate(old if old is not None else {}, values):
                 raise condition_failed(old, return_old_on_failure)
         new = make_new(old)
+        new_raw: bytes | None = None
+        new_size = 0
         if new is None:
             if old is None:
                 return WriteOutcome(None, None, None)
@@ -103,13 +111,14 @@ class ItemWriter:
             if table.indexes:
                 self.store.remove_index_entries(table.id, table.index_entries(old, key))
         else:
-            size = item_size(new)
-            if size > MAX_ITEM_BYTES:
+            new_size = item_size(new)
+            if new_size > MAX_ITEM_BYTES:
                 raise validation(size_message)
             if table.indexes:
                 table.check_index_keys(new)
+            new_raw = encode_item(new)
             self.store.put_item(
-                table.id, key, encode_item(new), size, ttl_expiry(new, table.ttl_attribute)
+                table.id, key, new_raw, new_size, ttl_expiry(new, table.ttl_attribute)
             )
             if table.indexes:
                 self._reindex(table, key, old, new)
@@ -117,6 +126,7 @@ class ItemWriter:
                 self._check_collection(table, key)
         if table.stream_arn is None:  # no change record to write
             return WriteOutcome(old, new, None)
+        # The record's images are the bytes just read and written, not encoded again.
         stream = self.feed.record(
             table,
             table.key_attributes(new or old or {}),
@@ -124,6 +134,8 @@ class ItemWriter:
             new,
             self.clock.now(),
             by_service=by_service,
+            stored=(old_raw, new_raw),
+            sizes=(old_size if old_raw is not None else 0, new_size),
         )
         return WriteOutcome(old, new, stream)
 

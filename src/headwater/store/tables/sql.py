@@ -109,6 +109,36 @@ _MIGRATIONS = [
     DROP INDEX ddb_items_expiry;
     CREATE INDEX ddb_items_expiry ON ddb_items (table_id, expires) WHERE expires IS NOT NULL
     """,
+    # A change record is one B-tree entry: the table is clustered on (table_id, seq)
+    # (no rowid B-tree beside its primary key index) and has no index on ``created`` (the
+    # trim walks each table's records in sequence order instead). Each page a write
+    # transaction dirties is one more WAL frame at COMMIT, the bulk of a streamed write's
+    # cost: a change record went from three pages (row, key index, created index) plus the
+    # ddb_tables page of the sequence counter to one (issue 12). ``last_change`` is now
+    # only a floor: the newest sequence is the table's highest record, or this floor
+    # once the trim has dropped them all.
+    """
+    CREATE TABLE ddb_changes_clustered (
+        table_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        stream_arn TEXT NOT NULL,
+        created REAL NOT NULL,
+        event TEXT NOT NULL,
+        keys BLOB NOT NULL,
+        old_image BLOB,
+        new_image BLOB,
+        changed INTEGER NOT NULL,
+        by_service INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (table_id, seq)
+    ) WITHOUT ROWID;
+    INSERT INTO ddb_changes_clustered (table_id, seq, stream_arn, created, event, keys,
+        old_image, new_image, changed, by_service, size)
+        SELECT table_id, seq, stream_arn, created, event, keys, old_image, new_image,
+        changed, by_service, size FROM ddb_changes;
+    DROP TABLE ddb_changes;
+    ALTER TABLE ddb_changes_clustered RENAME TO ddb_changes
+    """,
 ]
 
 
@@ -213,6 +243,19 @@ _PUT_ITEM = (
 #: The definition-version component of table definitions (``Database.version``).
 TABLES_COMPONENT = "dynamodb-tables"
 _GET_ITEM = "SELECT item FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
+#: The newest sequence of a table's feed: its highest record, else the floor in ddb_tables.
+_LAST_CHANGE = (
+    "SELECT COALESCE((SELECT MAX(seq) FROM ddb_changes WHERE table_id = ?), last_change)"
+    " FROM ddb_tables WHERE id = ?"
+)
+_APPEND_CHANGE = (
+    f"INSERT INTO ddb_changes ({_CHANGE_COLUMNS}) VALUES (?, COALESCE((SELECT MAX(seq) FROM"
+    " ddb_changes WHERE table_id = ?), (SELECT last_change FROM ddb_tables WHERE id = ?)) + 1,"
+    " ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_GET_ITEM_ROW = (
+    "SELECT item, size FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
+)
 _DELETE_ITEM = "DELETE FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 
 
@@ -364,6 +407,11 @@ class TableStore:
     def get_item(self, table_id: int, key: ItemKey) -> bytes | None:
         row = self._conn.execute(_GET_ITEM, (table_id, key.token, key.pk, key.sk)).fetchone()
         return None if row is None else bytes(row[0])
+
+    def get_item_row(self, table_id: int, key: ItemKey) -> tuple[bytes, int] | None:
+        """The stored item and its size (``item_size`` of it, kept beside it)."""
+        row = self._conn.execute(_GET_ITEM_ROW, (table_id, key.token, key.pk, key.sk)).fetchone()
+        return None if row is None else (bytes(row[0]), int(row[1]))
 
     def put_item(
         self, table_id: int, key: ItemKey, item: bytes, size: int, expires: float | None
@@ -532,27 +580,35 @@ class TableStore:
 
     # ---- streams and change records ----
 
-    def next_change_seq(self, table_id: int) -> int:
-        row = self._conn.execute(
-            "UPDATE ddb_tables SET last_change = last_change + 1 WHERE id = ? RETURNING "
-            "last_change",
-            (table_id,),
-        ).fetchone()
-        return int(row[0])
-
     def last_change_seq(self, table_id: int) -> int:
-        row = self._conn.execute(
-            "SELECT last_change FROM ddb_tables WHERE id = ?", (table_id,)
-        ).fetchone()
+        """The newest sequence of the table's feed (0 before its first record)."""
+        row = self._conn.execute(_LAST_CHANGE, (table_id, table_id)).fetchone()
         return 0 if row is None else int(row[0])
 
-    def append_change(self, change: ChangeRow) -> None:
+    def append_change(
+        self,
+        table_id: int,
+        stream_arn: str,
+        *,
+        created: float,
+        event: str,
+        keys: bytes,
+        old_image: bytes | None,
+        new_image: bytes | None,
+        changed: bool,
+        by_service: bool,
+        size: int,
+    ) -> None:
+        """Append a record at the table's next sequence (transaction required).
+
+        The sequence is found in the same statement (the table's highest record, or the
+        floor the trim left), so the write touches no page but the record's own.
+        """
         self._conn.execute(
-            f"INSERT INTO ddb_changes ({_CHANGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _APPEND_CHANGE,
             (
-                change.table_id, change.seq, change.stream_arn, change.created, change.event,
-                change.keys, change.old_image, change.new_image, int(change.changed),
-                int(change.by_service), change.size,
+                table_id, table_id, table_id, stream_arn, created, event, keys, old_image,
+                new_image, int(changed), int(by_service), size,
             ),
         )  # fmt: skip
 
@@ -580,16 +636,43 @@ class TableStore:
         return None if row is None or row[0] is None else int(row[0])
 
     def trim_changes(self, before: float) -> int:
-        cursor = self._conn.execute("DELETE FROM ddb_changes WHERE created < ?", (before,))
-        self._conn.execute(
+        """Drop records older than ``before`` and the streams closed before it.
+
+        Per table, in sequence order, up to its first record made at ``before`` or later
+        (no index on ``created``: records are appended in clock order, and one made out of
+        order is kept, never dropped early). The sequence floor moves up first, so a table
+        whose records all go on counting where it was.
+        """
+        conn = self._conn
+        table_ids = [r[0] for r in conn.execute("SELECT DISTINCT table_id FROM ddb_streams")]
+        trimmed = 0
+        for table_id in table_ids:
+            conn.execute(
+                "UPDATE ddb_tables SET last_change = COALESCE((SELECT MAX(seq) FROM"
+                " ddb_changes WHERE table_id = ?), last_change) WHERE id = ?",
+                (table_id, table_id),
+            )
+            keep = conn.execute(
+                "SELECT seq FROM ddb_changes WHERE table_id = ? AND created >= ?"
+                " ORDER BY seq LIMIT 1",
+                (table_id, before),
+            ).fetchone()
+            if keep is None:
+                cursor = conn.execute("DELETE FROM ddb_changes WHERE table_id = ?", (table_id,))
+            else:
+                cursor = conn.execute(
+                    "DELETE FROM ddb_changes WHERE table_id = ? AND seq < ?", (table_id, keep[0])
+                )
+            trimmed += int(cursor.rowcount)
+        conn.execute(
             "DELETE FROM ddb_streams WHERE disabled IS NOT NULL AND disabled < ?", (before,)
         )
-        self._conn.execute(
+        conn.execute(
             "DELETE FROM ddb_stream_shards WHERE (closed IS NOT NULL AND closed < ?)"
             " OR stream_arn NOT IN (SELECT arn FROM ddb_streams)",
             (before,),
         )
-        return int(cursor.rowcount)
+        return trimmed
 
     def shards(self, stream_arn: str) -> list[ShardRow]:
         """The stream's retained shards, oldest first."""
