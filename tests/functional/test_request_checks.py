@@ -25,6 +25,7 @@ from headwater import Headwater
 from headwater.server.asgi import create_app, policy_of
 from headwater.server.request_checks import RequestPolicy
 from tests.asgi_boto import CREDENTIALS, ENDPOINT, AsgiTransport
+from tests.sigv4_examples import EXAMPLE_SECRET, EXAMPLE_TIME, example_body, example_request
 
 EVIL = "http://evil.example"
 SECRET = CREDENTIALS["aws_secret_access_key"]
@@ -593,3 +594,39 @@ def test_an_accepted_header_shape_does_not_let_a_broken_one_through(served: Serv
     )
     assert status == 403
     assert "valid region" in json.loads(body)["message"]
+
+
+def test_verify_signatures_checks_every_chunk_of_a_streaming_upload(hw: Headwater) -> None:
+    """AWS's worked example of a signed aws-chunked PUT (fixed keys and time) is stored; the
+    same upload with one changed byte is refused with S3's error and nothing is stored.
+    (boto3 and the AWS CLI never send signed chunks: over http they sign the whole payload,
+    over https they send ``STREAMING-UNSIGNED-PAYLOAD-TRAILER``; the Java, Go and .NET SDKs
+    do send them.)"""
+    now = [time.time()]
+    policy = RequestPolicy.build(
+        verify_signatures=True,
+        access_keys={KEY_ID: SECRET, "AKIAIOSFODNN7EXAMPLE": EXAMPLE_SECRET},
+        now=lambda: now[0],
+    )
+    served = Served(hw, policy)
+    try:
+        served.client("s3").create_bucket(Bucket="examplebucket")
+        now[0] = EXAMPLE_TIME  # the example was signed then
+        tampered = bytearray(example_body())
+        tampered[66000] = ord("b")  # in the second chunk, whose signature then fails
+        request = example_request(bytes(tampered))
+        status, _, body = served.raw("PUT", request.raw_path, request.headers, request.body)
+        assert status == 403
+        assert b"<Code>SignatureDoesNotMatch</Code>" in body
+        assert "Contents" not in hw.client("s3").list_objects_v2(Bucket="examplebucket")
+        truncated = example_request(example_body()[:30000])
+        status, _, body = served.raw("PUT", truncated.raw_path, truncated.headers, truncated.body)
+        assert (status, b"<Code>IncompleteBody</Code>" in body) == (400, True)
+        assert "Contents" not in hw.client("s3").list_objects_v2(Bucket="examplebucket")
+        request = example_request(example_body())
+        status, _, body = served.raw("PUT", request.raw_path, request.headers, request.body)
+        assert status == 200, body
+        stored = hw.client("s3").get_object(Bucket="examplebucket", Key="chunkObject.txt")
+        assert stored["Body"].read() == b"a" * 66560
+    finally:
+        served.close()

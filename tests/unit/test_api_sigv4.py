@@ -16,8 +16,18 @@ from headwater.api.sigv4 import (
     SignatureProblem,
     credential_scope,
     parse_signature,
+    signing_key,
+    trailer_signature,
     valid_region,
     verify,
+    verify_chunks,
+)
+from tests.sigv4_examples import (
+    EXAMPLE_CHUNKS,
+    EXAMPLE_SECRET,
+    EXAMPLE_TIME,
+    example_body,
+    example_request,
 )
 
 
@@ -126,3 +136,64 @@ def test_incomplete_signatures(authorization: str, message: str) -> None:
         parse_signature(authorization, [], {})
     assert incomplete.value.kind == "incomplete"
     assert message in str(incomplete.value)
+
+
+# ------------------------------------------------- S3 streaming (aws-chunked) signatures
+
+
+def _verify_example(request: WireRequest, secret: str = EXAMPLE_SECRET) -> None:
+    sig = parse_signature(request.headers["authorization"], [], request.headers)
+    verify(sig, secret, request, EXAMPLE_TIME)
+
+
+def test_aws_streaming_example_verifies() -> None:
+    body = example_body()
+    assert len(body) == 66824  # the documented Content-Length
+    _verify_example(example_request(body))
+
+
+def test_a_changed_reordered_or_unsigned_chunk_is_refused() -> None:
+    body = bytearray(example_body())
+    body[66000] = ord("b")  # one byte of the second chunk
+    changed = [
+        bytes(body),
+        # the chunks in another order (each still carrying its own signature)
+        example_body((EXAMPLE_CHUNKS[1], EXAMPLE_CHUNKS[0], EXAMPLE_CHUNKS[2])),
+        # the second chunk dropped: the final one no longer chains
+        example_body((EXAMPLE_CHUNKS[0], EXAMPLE_CHUNKS[2])),
+        # a chunk without a signature
+        example_body().replace(b";chunk-signature=" + EXAMPLE_CHUNKS[1][1].encode(), b""),
+    ]
+    for number, tampered in enumerate(changed):
+        with pytest.raises(SignatureProblem) as refused:
+            _verify_example(example_request(tampered))
+        assert refused.value.kind == "signature", number
+    with pytest.raises(SignatureProblem) as wrong_secret:
+        _verify_example(example_request(example_body()), secret="another")
+    assert wrong_secret.value.kind == "signature"
+
+
+def test_a_truncated_streaming_body_is_an_incomplete_body() -> None:
+    with pytest.raises(SignatureProblem) as truncated:
+        _verify_example(example_request(example_body()[:40000]))
+    assert truncated.value.kind == "incomplete-body"
+
+
+def test_trailer_signature_matches_the_aws_crt_vector() -> None:
+    """The trailing-headers signature of the same example with trailers first, second and
+    third, as the AWS Common Runtime's signer tests give it."""
+    sig = parse_signature(
+        example_request(b"").headers["authorization"], [], {"x-amz-date": "20130524T000000Z"}
+    )
+    key = signing_key(sig, EXAMPLE_SECRET)
+    final = EXAMPLE_CHUNKS[-1][1]
+    trailers = "first:1st\nsecond:2nd\nthird:3rd\n"
+    expected = "df5735bd9f3295cd9386572292562fefc93ba94e80a0a1ddcbd652c4e0a75e6c"
+    assert trailer_signature(key, sig, final, trailers) == expected
+    # the trailing headers follow the final chunk's line, then their signature
+    body = example_body()[: -len(b"\r\n")] + (
+        f"first:1st\r\nsecond:2nd\r\nthird:3rd\r\nx-amz-trailer-signature:{expected}\r\n\r\n"
+    ).encode("ascii")
+    verify_chunks(sig, EXAMPLE_SECRET, body, trailer=True)
+    with pytest.raises(SignatureProblem):
+        verify_chunks(sig, EXAMPLE_SECRET, body.replace(b"2nd", b"2ND"), trailer=True)

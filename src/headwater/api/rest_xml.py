@@ -197,8 +197,9 @@ def decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
     """The payload of an ``aws-chunked`` body and its trailing headers (checksums).
 
     Chunks are ``<hex size>[;chunk-signature=...]\\r\\n<data>\\r\\n``; a zero-size chunk ends
-    them, followed by ``name:value`` trailer lines. Signatures are not checked (headwater
-    checks no signature).
+    them, followed by ``name:value`` trailer lines. The chunk signatures are checked before
+    this, with the request's, by ``headwater serve --verify-signatures``
+    (``sigv4.verify_chunks``); otherwise they are not.
     """
     view = memoryview(body)
     parts: list[memoryview] = []

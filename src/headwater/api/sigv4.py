@@ -302,16 +302,26 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(kept) + trailing
 
 
-def expected_signature(sig: Signature, secret: str, canonical: str) -> str:
-    """The signature ``secret`` gives ``canonical`` in ``sig``'s credential scope."""
-    scope = f"{sig.date}/{sig.region}/{sig.service}/aws4_request"
-    to_sign = "\n".join(
-        [ALGORITHM, sig.amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()]
-    )
+def _scope(sig: Signature) -> str:
+    return f"{sig.date}/{sig.region}/{sig.service}/aws4_request"
+
+
+def signing_key(sig: Signature, secret: str) -> bytes:
+    """The key ``secret`` derives for ``sig``'s credential scope (date, region, service)."""
     key = ("AWS4" + secret).encode("utf-8")
     for part in (sig.date, sig.region, sig.service, "aws4_request"):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
-    return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return key
+
+
+def _sign(key: bytes, lines: list[str]) -> str:
+    return hmac.new(key, "\n".join(lines).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def expected_signature(sig: Signature, secret: str, canonical: str) -> str:
+    """The signature ``secret`` gives ``canonical`` in ``sig``'s credential scope."""
+    canonical_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return _sign(signing_key(sig, secret), [ALGORITHM, sig.amz_date, _scope(sig), canonical_hash])
 
 
 def verify(sig: Signature, secret: str, request: WireRequest, now: float) -> None:
@@ -325,12 +335,106 @@ def verify(sig: Signature, secret: str, request: WireRequest, now: float) -> Non
     body_hash = payload_hash(sig, request.headers, request.body)
     canonical = canonical_request(sig, request, body_hash)
     if not hmac.compare_digest(expected_signature(sig, secret, canonical), sig.signature):
-        raise SignatureProblem(
-            "signature",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your AWS Secret Access Key and signing method. Consult the service "
-            "documentation for details.",
-        )
+        raise SignatureProblem("signature", _MISMATCH)
+    if body_hash in SIGNED_STREAMING:
+        verify_chunks(sig, secret, request.body, trailer=body_hash == STREAMING_SIGNED_TRAILER)
+
+
+_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. Consult the service "
+    "documentation for details."
+)
+
+# ---------------------------------------------------------- S3's signed aws-chunked bodies
+
+#: ``x-amz-content-sha256`` of an ``aws-chunked`` body whose chunks carry signatures
+#: (without and with signed trailing headers); ``STREAMING-UNSIGNED-PAYLOAD-TRAILER``
+#: bodies carry none.
+STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+SIGNED_STREAMING = frozenset({STREAMING_SIGNED, STREAMING_SIGNED_TRAILER})
+_CHUNK_ALGORITHM = "AWS4-HMAC-SHA256-PAYLOAD"
+_TRAILER_ALGORITHM = "AWS4-HMAC-SHA256-TRAILER"
+
+
+def chunk_signature(key: bytes, sig: Signature, previous: str, data: bytes | memoryview) -> str:
+    """The signature of one chunk of a streaming upload: it chains from ``previous`` (the
+    seed signature of the request for the first chunk), so chunks cannot be reordered,
+    dropped or changed."""
+    return _sign(
+        key,
+        [
+            _CHUNK_ALGORITHM,
+            sig.amz_date,
+            _scope(sig),
+            previous,
+            _EMPTY_SHA256,
+            hashlib.sha256(data).hexdigest(),
+        ],
+    )
+
+
+def trailer_signature(key: bytes, sig: Signature, previous: str, trailers: str) -> str:
+    """The signature of a streaming upload's trailing headers (``name:value\\n`` each, as
+    sent), chained from the final (empty) chunk's signature."""
+    trailers_hash = hashlib.sha256(trailers.encode("utf-8")).hexdigest()
+    return _sign(key, [_TRAILER_ALGORITHM, sig.amz_date, _scope(sig), previous, trailers_hash])
+
+
+def verify_chunks(sig: Signature, secret: str, body: bytes, *, trailer: bool = False) -> None:
+    """Raise ``SignatureProblem`` unless every chunk of the ``aws-chunked`` ``body`` carries
+    the signature ``secret`` gives it, chained from the request's seed signature, and (with
+    ``trailer``) the trailing headers carry theirs. Malformed framing is a
+    ``SignatureProblem("incomplete-body")``."""
+    key = signing_key(sig, secret)
+    view = memoryview(body)
+    previous = sig.signature
+    position = 0
+    while True:
+        line_end = body.find(b"\r\n", position)
+        if line_end < 0:
+            raise SignatureProblem("incomplete-body", "The request body terminated unexpectedly")
+        size_text, _, extension = bytes(view[position:line_end]).partition(b";")
+        name, _, stated = extension.partition(b"=")
+        try:
+            size = int(size_text.strip(), 16)
+        except ValueError:
+            raise SignatureProblem(
+                "incomplete-body", "The request body terminated unexpectedly"
+            ) from None
+        position = line_end + 2
+        if size < 0 or position + size > len(body):
+            raise SignatureProblem("incomplete-body", "The request body terminated unexpectedly")
+        if name.strip() != b"chunk-signature":
+            raise SignatureProblem("signature", _MISMATCH)
+        expected = chunk_signature(key, sig, previous, view[position : position + size])
+        if not hmac.compare_digest(expected.encode("ascii"), stated.strip()):
+            raise SignatureProblem("signature", _MISMATCH)
+        previous = expected
+        position += size
+        if size == 0:
+            break
+        if body[position : position + 2] != b"\r\n":
+            raise SignatureProblem("incomplete-body", "The request body terminated unexpectedly")
+        position += 2
+    if not trailer:
+        return
+    trailers: list[str] = []
+    stated_trailer = b""
+    for line in body[position:].split(b"\r\n"):
+        header, colon, value = line.partition(b":")
+        if not colon:
+            continue
+        if header.strip().lower() == b"x-amz-trailer-signature":
+            stated_trailer = value.strip()
+        else:
+            trailers.append(
+                f"{header.strip().decode('latin-1')}:{value.strip().decode('latin-1')}\n"
+            )
+    expected = trailer_signature(key, sig, previous, "".join(trailers))
+    if not hmac.compare_digest(expected.encode("ascii"), stated_trailer):
+        raise SignatureProblem("signature", _MISMATCH)
 
 
 # ---------------------------------------------------------------- S3's presigned URLs, v2

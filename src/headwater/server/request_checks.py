@@ -107,6 +107,12 @@ def _signature_refusal(problem: sigv4.SignatureProblem) -> Refusal:
             ("SignatureDoesNotMatch", 403, message),
             ("XAmzContentSHA256Mismatch", 400, message),
         )
+    if problem.kind == "incomplete-body":
+        return Refusal(
+            ("SerializationException", 400, message),
+            ("MalformedInput", 400, message),
+            ("IncompleteBody", 400, message),
+        )
     if problem.kind == "skew":
         return Refusal(
             ("InvalidSignatureException", 403, message),
