@@ -139,7 +139,36 @@ _MIGRATIONS = [
     DROP TABLE ddb_changes;
     ALTER TABLE ddb_changes_clustered RENAME TO ddb_changes
     """,
+    # A record's key is one integer, ``table_id * 2**40 + seq`` (``CHANGE_SEQ_SPAN``): the
+    # table is SQLite's rowid B-tree, where appending at the end of a table's range fills
+    # the last leaf and a full one splits off a new leaf (two pages). The clustered
+    # (table_id, seq) key of the step before is an index B-tree, whose splits rebalance
+    # siblings: measured 1.64 pages written per record against 1.1 now (issue 12).
+    """
+    CREATE TABLE ddb_changes_by_id (
+        id INTEGER PRIMARY KEY,
+        stream_arn TEXT NOT NULL,
+        created REAL NOT NULL,
+        event TEXT NOT NULL,
+        keys BLOB NOT NULL,
+        old_image BLOB,
+        new_image BLOB,
+        changed INTEGER NOT NULL,
+        by_service INTEGER NOT NULL,
+        size INTEGER NOT NULL
+    );
+    INSERT INTO ddb_changes_by_id (id, stream_arn, created, event, keys, old_image,
+        new_image, changed, by_service, size)
+        SELECT table_id * 1099511627776 + seq, stream_arn, created, event, keys, old_image,
+        new_image, changed, by_service, size FROM ddb_changes;
+    DROP TABLE ddb_changes;
+    ALTER TABLE ddb_changes_by_id RENAME TO ddb_changes
+    """,
 ]
+
+#: A change record's id is ``table_id * CHANGE_SEQ_SPAN + seq``: a table's records are
+#: the ids in ``(base, base + CHANGE_SEQ_SPAN)``, in sequence order.
+CHANGE_SEQ_SPAN = 1 << 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +260,7 @@ _STREAM_COLUMNS = (
     " first_seq, disabled, last_seq"
 )
 _CHANGE_COLUMNS = (
-    "table_id, seq, stream_arn, created, event, keys, old_image, new_image, changed,"
-    " by_service, size"
+    "id, stream_arn, created, event, keys, old_image, new_image, changed, by_service, size"
 )
 _PUT_ITEM = (
     "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires)"
@@ -245,13 +273,13 @@ TABLES_COMPONENT = "dynamodb-tables"
 _GET_ITEM = "SELECT item FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 #: The newest sequence of a table's feed: its highest record, else the floor in ddb_tables.
 _LAST_CHANGE = (
-    "SELECT COALESCE((SELECT MAX(seq) FROM ddb_changes WHERE table_id = ?), last_change)"
-    " FROM ddb_tables WHERE id = ?"
+    "SELECT COALESCE((SELECT MAX(id) FROM ddb_changes WHERE id > ? AND id < ?) - ?,"
+    " last_change) FROM ddb_tables WHERE id = ?"
 )
 _APPEND_CHANGE = (
-    f"INSERT INTO ddb_changes ({_CHANGE_COLUMNS}) VALUES (?, COALESCE((SELECT MAX(seq) FROM"
-    " ddb_changes WHERE table_id = ?), (SELECT last_change FROM ddb_tables WHERE id = ?)) + 1,"
-    " ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO ddb_changes ({_CHANGE_COLUMNS}) VALUES (COALESCE((SELECT MAX(id) FROM"
+    " ddb_changes WHERE id > ? AND id < ?), ? + (SELECT last_change FROM ddb_tables WHERE"
+    " id = ?)) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _GET_ITEM_ROW = (
     "SELECT item, size FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
@@ -271,9 +299,10 @@ def _stream(row: Sequence[Any]) -> StreamRow:
 
 
 def _change(row: Sequence[Any]) -> ChangeRow:
+    table_id, seq = divmod(row[0], CHANGE_SEQ_SPAN)
     return ChangeRow(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-        bool(row[8]), bool(row[9]), row[10],
+        table_id, seq, row[1], row[2], row[3], row[4], row[5], row[6],
+        bool(row[7]), bool(row[8]), row[9],
     )  # fmt: skip
 
 
@@ -582,7 +611,10 @@ class TableStore:
 
     def last_change_seq(self, table_id: int) -> int:
         """The newest sequence of the table's feed (0 before its first record)."""
-        row = self._conn.execute(_LAST_CHANGE, (table_id, table_id)).fetchone()
+        base = table_id * CHANGE_SEQ_SPAN
+        row = self._conn.execute(
+            _LAST_CHANGE, (base, base + CHANGE_SEQ_SPAN, base, table_id)
+        ).fetchone()
         return 0 if row is None else int(row[0])
 
     def append_change(
@@ -604,36 +636,34 @@ class TableStore:
         The sequence is found in the same statement (the table's highest record, or the
         floor the trim left), so the write touches no page but the record's own.
         """
+        base = table_id * CHANGE_SEQ_SPAN
         self._conn.execute(
             _APPEND_CHANGE,
             (
-                table_id, table_id, table_id, stream_arn, created, event, keys, old_image,
-                new_image, int(changed), int(by_service), size,
+                base, base + CHANGE_SEQ_SPAN, base, table_id, stream_arn, created, event,
+                keys, old_image, new_image, int(changed), int(by_service), size,
             ),
         )  # fmt: skip
 
     def changes(self, table_id: int, after: int, upto: int | None, limit: int) -> list[ChangeRow]:
         """Change records of a table with ``after < seq (<= upto)``, oldest first."""
-        if upto is None:
-            rows = self._conn.execute(
-                f"SELECT {_CHANGE_COLUMNS} FROM ddb_changes WHERE table_id = ? AND seq > ?"
-                " ORDER BY seq LIMIT ?",
-                (table_id, after, limit),
-            ).fetchall()
-        else:
-            rows = self._conn.execute(
-                f"SELECT {_CHANGE_COLUMNS} FROM ddb_changes WHERE table_id = ? AND seq > ?"
-                " AND seq <= ? ORDER BY seq LIMIT ?",
-                (table_id, after, upto, limit),
-            ).fetchall()
+        base = table_id * CHANGE_SEQ_SPAN
+        last = base + (CHANGE_SEQ_SPAN - 1 if upto is None else upto)
+        rows = self._conn.execute(
+            f"SELECT {_CHANGE_COLUMNS} FROM ddb_changes WHERE id > ? AND id <= ?"
+            " ORDER BY id LIMIT ?",
+            (base + after, last, limit),
+        ).fetchall()
         return [_change(row) for row in rows]
 
     def first_change_seq(self, table_id: int) -> int | None:
         """The oldest record the table's feed still holds (``None``: none)."""
+        base = table_id * CHANGE_SEQ_SPAN
         row = self._conn.execute(
-            "SELECT MIN(seq) FROM ddb_changes WHERE table_id = ?", (table_id,)
+            "SELECT MIN(id) FROM ddb_changes WHERE id > ? AND id < ?",
+            (base, base + CHANGE_SEQ_SPAN),
         ).fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        return None if row is None or row[0] is None else int(row[0]) - base
 
     def trim_changes(self, before: float) -> int:
         """Drop records older than ``before`` and the streams closed before it.
@@ -647,22 +677,20 @@ class TableStore:
         table_ids = [r[0] for r in conn.execute("SELECT DISTINCT table_id FROM ddb_streams")]
         trimmed = 0
         for table_id in table_ids:
+            base = table_id * CHANGE_SEQ_SPAN
+            span = (base, base + CHANGE_SEQ_SPAN)
             conn.execute(
-                "UPDATE ddb_tables SET last_change = COALESCE((SELECT MAX(seq) FROM"
-                " ddb_changes WHERE table_id = ?), last_change) WHERE id = ?",
-                (table_id, table_id),
+                "UPDATE ddb_tables SET last_change = COALESCE((SELECT MAX(id) FROM ddb_changes"
+                " WHERE id > ? AND id < ?) - ?, last_change) WHERE id = ?",
+                (*span, base, table_id),
             )
             keep = conn.execute(
-                "SELECT seq FROM ddb_changes WHERE table_id = ? AND created >= ?"
-                " ORDER BY seq LIMIT 1",
-                (table_id, before),
+                "SELECT id FROM ddb_changes WHERE id > ? AND id < ? AND created >= ?"
+                " ORDER BY id LIMIT 1",
+                (*span, before),
             ).fetchone()
-            if keep is None:
-                cursor = conn.execute("DELETE FROM ddb_changes WHERE table_id = ?", (table_id,))
-            else:
-                cursor = conn.execute(
-                    "DELETE FROM ddb_changes WHERE table_id = ? AND seq < ?", (table_id, keep[0])
-                )
+            end = span[1] if keep is None else keep[0]
+            cursor = conn.execute("DELETE FROM ddb_changes WHERE id > ? AND id < ?", (base, end))
             trimmed += int(cursor.rowcount)
         conn.execute(
             "DELETE FROM ddb_streams WHERE disabled IS NOT NULL AND disabled < ?", (before,)
