@@ -8,7 +8,7 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from headwater import Headwater
+from headwater import Headwater, ManualClock
 from headwater.server.asgi import create_app, policy_of
 from headwater.server.request_checks import RequestPolicy
 from tests.asgi_boto import CREDENTIALS, ENDPOINT, AsgiTransport
@@ -630,3 +630,123 @@ def test_verify_signatures_checks_every_chunk_of_a_streaming_upload(hw: Headwate
         assert stored["Body"].read() == b"a" * 66560
     finally:
         served.close()
+
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+)
+
+
+def _client_of(served: Served, service: str, credentials: dict[str, Any], **changes: Any) -> Any:
+    """A boto3 client signing with STS ``credentials`` (``changes``: other key, secret or
+    token; ``aws_session_token=None`` sends none)."""
+    keys = {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+        **changes,
+    }
+    config = Config(retries={"max_attempts": 1}).merge(keys.pop("config", Config()))
+    made = boto3.client(
+        service, endpoint_url=ENDPOINT, region_name="us-east-1", config=config, **keys
+    )
+    made.meta.events.register("before-send", served.transport)
+    return made
+
+
+def _error(call: Callable[[], Any]) -> tuple[str, str, int]:
+    with pytest.raises(ClientError) as refused:
+        call()
+    response = refused.value.response
+    return (
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )
+
+
+def test_verify_signatures_accepts_assumed_role_credentials_until_they_expire(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(time.time())
+    options = {"verify_signatures": True, "access_keys": {KEY_ID: SECRET}}
+    with Headwater(tmp_path / "sts", clock=clock, **options) as hw:
+        served = Served(hw, policy_of(hw))
+        try:
+            served.client("iam").create_role(RoleName="worker", AssumeRolePolicyDocument=TRUST)
+            assumed = served.client("sts").assume_role(
+                RoleArn="arn:aws:iam::000000000000:role/worker",
+                RoleSessionName="s1",
+                DurationSeconds=900,
+            )["Credentials"]
+            sqs = _client_of(served, "sqs", assumed)
+            url = sqs.create_queue(QueueName="from-role")["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody="hello")
+            identity = _client_of(served, "sts", assumed).get_caller_identity()
+            assert identity["Arn"].endswith(":assumed-role/worker/s1")
+            s3 = _client_of(served, "s3", assumed)
+            s3.create_bucket(Bucket="role-bucket")
+            s3.put_object(Bucket="role-bucket", Key="k", Body=b"by the role")
+            for version in ("s3", "s3v4"):  # presigned: the token is in the query
+                signer = _client_of(served, "s3", assumed, config=Config(signature_version=version))
+                link = signer.generate_presigned_url(
+                    "get_object", Params={"Bucket": "role-bucket", "Key": "k"}
+                )
+                parts = urlsplit(link)
+                assert "ecurity-" in parts.query, version
+                presigned = f"{parts.path}?{parts.query}"
+                assert served.raw("GET", presigned, {})[::2] == (200, b"by the role"), version
+                status, _, body = served.raw("GET", presigned.replace("ecurity-", "ecurity"), {})
+                assert (status, b"<Code>InvalidAccessKeyId</Code>" in body) == (403, True)
+
+            invalid = "The security token included in the request is invalid."
+            # no session token: AWS does not know an ASIA key without one
+            without = _client_of(served, "sqs", assumed, aws_session_token=None)
+            assert _error(without.list_queues) == ("UnrecognizedClientException", invalid, 403)
+            # another token (a second session's) with this key
+            other = served.client("sts").get_session_token()["Credentials"]
+            wrong = _client_of(served, "sqs", assumed, aws_session_token=other["SessionToken"])
+            assert _error(wrong.list_queues) == ("UnrecognizedClientException", invalid, 403)
+            assert _error(_client_of(served, "iam", assumed, aws_session_token="x").list_roles)[
+                :2
+            ] == ("InvalidClientTokenId", invalid)
+            s3_wrong = _client_of(served, "s3", assumed, aws_session_token="x")
+            assert _error(lambda: s3_wrong.head_bucket(Bucket="role-bucket"))[2] == 400
+            assert _error(lambda: s3_wrong.list_objects_v2(Bucket="role-bucket"))[0] == (
+                "InvalidToken"
+            )
+            # the right token with another secret
+            forged = _client_of(served, "sqs", assumed, aws_secret_access_key=SECRET)
+            assert _error(forged.list_queues)[0] == "InvalidSignatureException"
+            # GetSessionToken's credentials verify too
+            _client_of(served, "sqs", other).list_queues()
+
+            clock.advance(901)  # past the session's 900 s, by the server's clock
+            expired = "The security token included in the request is expired"
+            assert _error(sqs.list_queues) == ("ExpiredTokenException", expired, 403)
+            sts = _client_of(served, "sts", assumed)
+            assert _error(sts.get_caller_identity) == ("ExpiredToken", expired, 403)
+            assert _error(lambda: s3.get_object(Bucket="role-bucket", Key="k")) == (
+                "ExpiredToken",
+                "The provided token has expired.",
+                400,
+            )
+            _client_of(served, "sqs", other).list_queues()  # 12 hours: still valid
+            assert hw.client("sqs").receive_message(QueueUrl=url)["Messages"][0]["Body"] == (
+                "hello"
+            )
+        finally:
+            served.close()
+    # issued credentials are kept in the data directory: a restarted server verifies them
+    with Headwater(tmp_path / "sts", clock=clock, **options) as hw:
+        served = Served(hw, policy_of(hw))
+        try:
+            _client_of(served, "sqs", other).list_queues()
+            assert _error(_client_of(served, "sqs", assumed).list_queues)[0] == (
+                "ExpiredTokenException"
+            )
+        finally:
+            served.close()

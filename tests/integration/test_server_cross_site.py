@@ -127,6 +127,36 @@ def test_verify_signatures_from_the_command_line(tmp_path: Path) -> None:
         if AWS_CLI.exists():
             listed = aws_cli(server, "sqs", "list-queues")
             assert url in listed.stdout, listed.stderr
+        # temporary credentials from AssumeRole sign with their secret and session token
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        role = boto_client(server.endpoint, "iam").create_role(
+            RoleName="assumed", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]
+        issued = boto_client(server.endpoint, "sts").assume_role(
+            RoleArn=role["Arn"], RoleSessionName="cli"
+        )["Credentials"]
+
+        def assumed_sqs(token: str | None) -> Any:
+            return boto3.client(
+                "sqs",
+                endpoint_url=server.endpoint,
+                region_name="us-west-2",
+                aws_access_key_id=issued["AccessKeyId"],
+                aws_secret_access_key=issued["SecretAccessKey"],
+                aws_session_token=token,
+                config=Config(retries={"max_attempts": 1}),
+            )
+
+        assert url in assumed_sqs(issued["SessionToken"]).list_queues()["QueueUrls"]
+        for token in (None, issued["SessionToken"] + "A"):
+            with pytest.raises(ClientError) as untokened:
+                assumed_sqs(token).list_queues()
+            assert untokened.value.response["Error"]["Code"] == "UnrecognizedClientException"
 
 
 def test_verify_signatures_needs_keys() -> None:

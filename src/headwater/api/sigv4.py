@@ -477,9 +477,16 @@ def verify_presigned_v2(
     if now > v2.expires:
         raise SignatureProblem("expired", "Request has expired")
     headers = request.headers
+    # ``x-amz-*`` values a presigned URL carries in its query (``x-amz-security-token`` of
+    # temporary credentials) are signed as the headers they stand for
+    carried = {
+        name.lower(): value
+        for name, value in request.query_items()
+        if name.lower().startswith("x-amz-")
+    }
     custom = sorted(
         (name, " ".join(value.split()))
-        for name, value in headers.items()
+        for name, value in {**carried, **headers}.items()
         if name.startswith("x-amz-")
     )
     pairs = sorted(

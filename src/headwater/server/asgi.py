@@ -23,7 +23,7 @@ from headwater.api.router import Router
 from headwater.server.dashboard import Dashboard
 from headwater.server.prometheus import PATH as METRICS_PATH
 from headwater.server.prometheus import MetricsEndpoint
-from headwater.server.request_checks import RequestPolicy, is_preflight
+from headwater.server.request_checks import RequestPolicy, TemporaryKey, is_preflight
 from headwater.wiring import SERVICES
 
 if TYPE_CHECKING:
@@ -248,7 +248,24 @@ def policy_of(hw: Headwater, bound_host: str | None = None) -> RequestPolicy:
         verify_signatures=options.verify_signatures,
         access_keys=options.access_keys,
         other_keys=_iam_user_secret(hw) if options.verify_signatures else None,
+        sessions=_sts_session(hw) if options.verify_signatures else None,
     )
+
+
+def _sts_session(hw: Headwater) -> Callable[[str], TemporaryKey | None]:
+    """The temporary credentials STS issued with an access key id; they expire by the
+    server's clock (the one STS gave their ``Expiration`` by, scaled under --time-scale)."""
+    from headwater.store.iam import IamStore
+
+    store = hw.database.store(IamStore)
+
+    def session(access_key: str) -> TemporaryKey | None:
+        found = store.session(access_key)
+        if found is None or not found.secret:
+            return None
+        return TemporaryKey(found.secret, found.token, hw.clock.now() >= found.expires)
+
+    return session
 
 
 def _iam_user_secret(hw: Headwater) -> Callable[[str], str | None]:

@@ -26,6 +26,7 @@ protocol (``Refusal.error(family)``): the router renders them as it renders any 
 from __future__ import annotations
 
 import functools
+import hmac
 import ipaddress
 import time
 from collections.abc import Callable, Iterable
@@ -145,6 +146,58 @@ def _unknown_key() -> Refusal:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TemporaryKey:
+    """Temporary credentials STS issued (AssumeRole, GetSessionToken...): the secret that
+    signs, the session token every request must carry, and whether they have expired."""
+
+    secret: str
+    token: str
+    expired: bool
+
+
+def _invalid_token() -> Refusal:
+    invalid = "The security token included in the request is invalid."
+    return Refusal(
+        ("UnrecognizedClientException", 403, invalid),
+        ("InvalidClientTokenId", 403, invalid),
+        ("InvalidToken", 400, "The provided token is malformed or otherwise invalid."),
+    )
+
+
+def _expired_token() -> Refusal:
+    expired = "The security token included in the request is expired"
+    return Refusal(
+        ("ExpiredTokenException", 403, expired),
+        ("ExpiredToken", 403, expired),
+        ("ExpiredToken", 400, "The provided token has expired."),
+    )
+
+
+def _session_refusal(session: TemporaryKey, token: str | None) -> Refusal | None:
+    """Why a request signed with temporary credentials is refused before its signature is
+    checked: no session token (AWS does not know the key without one), a token that is
+    not the one issued with the key, or expired credentials."""
+    if token is None:
+        return _unknown_key()
+    if not hmac.compare_digest(token.encode("utf-8"), session.token.encode("utf-8")):
+        return _invalid_token()
+    if session.expired:
+        return _expired_token()
+    return None
+
+
+def _session_token(request: WireRequest) -> str | None:
+    """The ``X-Amz-Security-Token`` of a request: a header, or in a presigned query."""
+    token = request.headers.get("x-amz-security-token")
+    if token is not None or "ecurity-" not in request.query_string:
+        return token
+    for name, value in request.query_items():
+        if name.lower() == "x-amz-security-token":
+            return value
+    return None
+
+
 def _bad_region(region: str) -> Refusal:
     shown = region[:64]
     message = f"Credential should be scoped to a valid region, not '{shown}'."
@@ -172,6 +225,8 @@ class RequestPolicy:
     verify_signatures: bool = False
     #: The secret access key of an access key id (``None``: unknown key).
     secret_for: Callable[[str], str | None] = field(default=lambda _: None)
+    #: The temporary credentials STS issued with an access key id (``None``: none).
+    session_for: Callable[[str], TemporaryKey | None] = field(default=lambda _: None)
     #: Wall-clock time for the 15-minute skew check (never a scaled or manual clock:
     #: clients sign with the real time).
     now: Callable[[], float] = time.time
@@ -186,11 +241,13 @@ class RequestPolicy:
         verify_signatures: bool = False,
         access_keys: dict[str, str] | None = None,
         other_keys: Callable[[str], str | None] | None = None,
+        sessions: Callable[[str], TemporaryKey | None] | None = None,
         now: Callable[[], float] = time.time,
     ) -> RequestPolicy:
         """A policy from the server's options; ``bound_host`` (the address it listens on,
         when a specific one) is allowed as a Host too; ``other_keys`` finds the secret of
-        a key that is not among ``access_keys`` (IAM users' keys)."""
+        a key that is not among ``access_keys`` (IAM users' keys), ``sessions`` the
+        temporary credentials STS issued with one."""
         hosts = {_host_name(host) for host in allowed_hosts}
         if bound_host and bound_host not in ("0.0.0.0", "::", ""):
             hosts.add(_host_name(bound_host))
@@ -207,6 +264,7 @@ class RequestPolicy:
             allowed_hosts=frozenset(hosts),
             verify_signatures=verify_signatures,
             secret_for=secret_for,
+            session_for=sessions if sessions is not None else (lambda _: None),
             now=now,
         )
 
@@ -280,9 +338,9 @@ class RequestPolicy:
         if not sigv4.valid_region(sig.region):
             return _bad_region(sig.region)
         if self.verify_signatures:
-            secret = self.secret_for(sig.access_key)
-            if secret is None:
-                return _unknown_key()
+            secret = self._secret(sig.access_key, request)
+            if isinstance(secret, Refusal):
+                return secret
             try:
                 sigv4.verify(sig, secret, request, self.now())
             except sigv4.SignatureProblem as problem:
@@ -292,9 +350,9 @@ class RequestPolicy:
     def _check_v2(self, v2: sigv4.PresignedV2, request: WireRequest) -> Refusal | None:
         if not self.verify_signatures:
             return None
-        secret = self.secret_for(v2.access_key)
-        if secret is None:
-            return _unknown_key()
+        secret = self._secret(v2.access_key, request)
+        if isinstance(secret, Refusal):
+            return secret
         bucket = virtual_host_bucket(request.host)
         resource = request.raw_path if bucket is None else f"/{bucket}{request.raw_path}"
         try:
@@ -302,6 +360,19 @@ class RequestPolicy:
         except sigv4.SignatureProblem as problem:
             return _signature_refusal(problem)
         return None
+
+    def _secret(self, access_key: str, request: WireRequest) -> str | Refusal:
+        """The secret that must have signed ``request``, or why it is refused: a long-term
+        key's, or temporary credentials' when the request carries their session token and
+        they have not expired."""
+        secret = self.secret_for(access_key)
+        if secret is not None:
+            return secret
+        session = self.session_for(access_key)
+        if session is None:
+            return _unknown_key()
+        refusal = _session_refusal(session, _session_token(request))
+        return session.secret if refusal is None else refusal
 
     # ---- CORS ----
 

@@ -112,22 +112,34 @@ class AccessKey:
     created: float
 
 
+#: The secret and session token of temporary credentials, kept so that
+#: ``headwater serve --verify-signatures`` can check requests signed with them (sessions
+#: stored before these columns existed have neither, and are refused when verifying).
+_SESSION_SECRETS = (
+    "ALTER TABLE sts_sessions ADD COLUMN secret TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE sts_sessions ADD COLUMN token TEXT NOT NULL DEFAULT ''",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """Temporary credentials from STS; ``body`` says whose they are (``Arn``, ``UserId``,
-    session tags)."""
+    session tags); ``secret`` and ``token`` are the SecretAccessKey and SessionToken
+    issued with the access key id."""
 
     access_key_id: str
     account: str
     expires: float
     body: dict[str, Any]
+    secret: str = ""
+    token: str = ""
 
 
 class IamStore(SqlStore):
     """Persistence for IAM entities and STS sessions."""
 
     def __init__(self, db: Database) -> None:
-        super().__init__(db, "iam", [_SCHEMA])
+        super().__init__(db, "iam", [_SCHEMA, *_SESSION_SECRETS])
 
     # -- entities -------------------------------------------------------------------------
 
@@ -397,26 +409,35 @@ class IamStore(SqlStore):
     def add_session(self, session: Session) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO sts_sessions(access_key_id, account, expires, body)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO sts_sessions(access_key_id, account, expires, body, secret, token)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     session.access_key_id,
                     session.account,
                     session.expires,
                     orjson.dumps(session.body),
+                    session.secret,
+                    session.token,
                 ),
             )
 
     def session(self, access_key_id: str) -> Session | None:
         with self._reading() as conn:
             row = conn.execute(
-                "SELECT access_key_id, account, expires, body FROM sts_sessions"
+                "SELECT access_key_id, account, expires, body, secret, token FROM sts_sessions"
                 " WHERE access_key_id = ?",
                 (access_key_id,),
             ).fetchone()
         if row is None:
             return None
-        return Session(str(row[0]), str(row[1]), float(row[2]), orjson.loads(row[3]))
+        return Session(
+            str(row[0]),
+            str(row[1]),
+            float(row[2]),
+            orjson.loads(row[3]),
+            str(row[4]),
+            str(row[5]),
+        )
 
     def expire_sessions(self, now: float) -> int:
         """Forget sessions whose credentials expired before ``now``."""

@@ -1,10 +1,13 @@
 """STS: who is calling (GetCallerIdentity) and temporary credentials (AssumeRole & co).
 
-headwater does not verify signatures, so any access key works; STS still answers as AWS
-would for it: an access key IAM issued is its user, a key STS issued is its assumed-role or
-federated session, and any other key is the account's root. Temporary credentials work
-like any other key and are remembered (with their session tags, so role chaining keeps
-transitive tags) until they expire.
+By default headwater does not verify signatures, so any access key works; STS still
+answers as AWS would for it: an access key IAM issued is its user, a key STS issued is its
+assumed-role or federated session, and any other key is the account's root. Temporary
+credentials are remembered with their secret, session token and session tags (so role
+chaining keeps transitive tags) until a day after they expire: ``headwater serve
+--verify-signatures`` checks requests signed with them against the issued secret, refuses
+a missing or wrong ``X-Amz-Security-Token`` and, once expired, answers ``ExpiredToken``
+(``server.request_checks``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from headwater.services.iam.entities import new_id, new_secret
 from headwater.store.iam import IamStore, Session
 
 DEFAULT_DURATION = 3600
+#: How long expired credentials are remembered, so that requests still signed with them
+#: get ``ExpiredToken`` (as from AWS) rather than "invalid token".
+EXPIRED_REMEMBERED_SECONDS = 24 * 3600
 SESSION_TOKEN_BYTES = 180
 
 
@@ -96,12 +102,12 @@ class StsService(Service):
 
     def _issue(self, ctx: RequestContext, duration: int, body: dict[str, Any]) -> Result:
         now = self.env.clock.now()
-        self.store.expire_sessions(now)
+        self.store.expire_sessions(now - EXPIRED_REMEMBERED_SECONDS)
         access_key = new_id("ASIA", 16)
         secret = new_secret()
         token = _session_token()
         expires = now + duration
-        self.store.add_session(Session(access_key, ctx.account, expires, body))
+        self.store.add_session(Session(access_key, ctx.account, expires, body, secret, token))
         return {
             "AccessKeyId": access_key,
             "SecretAccessKey": secret,
