@@ -68,7 +68,7 @@ class InlineRuntime:
         self._active_lock = threading.Lock()
 
     def invoke(self, spec: FunctionSpec, request: InvocationRequest) -> InvocationResult:
-        rid = new_request_id()
+        rid = request.request_id or new_request_id()
         with self._active_lock:
             active = self._active.get(spec.key, 0)
             limit = spec.reserved_concurrency

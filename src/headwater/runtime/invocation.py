@@ -5,17 +5,20 @@ blocks the loop: it awaits the worker's pipe with ``loop.add_reader`` and starts
 processes in the default executor) share one result builder, so both report Lambda's
 error shapes and log lines identically. ``EventQueue`` runs ``InvocationType=Event``
 invokes in the background and retries a failed one twice (after 1 and 2 minutes of clock
-time), like Lambda's asynchronous invocation.
+time), like Lambda's asynchronous invocation; accepted invocations are kept in the store
+until they settle, so they survive a crash.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
+import logging
+import os
 import signal
+import socket
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +32,9 @@ from headwater.runtime import limits, logs
 from headwater.runtime.environment import INIT_TIMEOUT, Frame, FunctionSpec, WaitEnd, Worker
 from headwater.runtime.families import EntrypointError
 from headwater.runtime.pool import Reservation, Throttle, WorkerPools
+from headwater.store.async_invocations import AsyncInvocation, AsyncInvocationStore
+
+log = logging.getLogger(__name__)
 
 Status = Literal["ok", "function_error", "throttled", "service_error"]
 
@@ -57,6 +63,9 @@ class InvocationRequest:
     invoked_arn: str
     log_tail: bool = False
     client_context: dict[str, Any] | None = None
+    #: The invocation's request id when it has one already (an Event invocation keeps the
+    #: id its 202 answered with across retries, as on AWS); ``None``: a new one.
+    request_id: str | None = None
 
 
 def result_without_run(
@@ -162,7 +171,7 @@ class FunctionRuntime:
 
     def invoke(self, spec: FunctionSpec, request: InvocationRequest) -> InvocationResult:
         """Run one invocation, blocking this thread until it ends."""
-        rid = new_request_id()
+        rid = request.request_id or new_request_id()
         try:
             got = self.pools.acquire(spec)
         except OSError as error:
@@ -230,7 +239,7 @@ class FunctionRuntime:
 
         Cancelling the awaiting task kills the worker (its invocation is abandoned).
         """
-        rid = new_request_id()
+        rid = request.request_id or new_request_id()
         got = self.pools.reserve(spec)
         if isinstance(got, Throttle):
             return throttled(got, rid)
@@ -435,39 +444,56 @@ EVENT_THROTTLE_DELAY = 1.0
 EVENT_THROTTLE_MAX_DELAY = 300.0
 #: Clock seconds after which Lambda drops an undelivered Event invocation.
 EVENT_MAX_AGE = 6 * 3600.0
+#: Wall-clock seconds a dispatcher's lease on a running invocation lasts without renewal
+#: (renewed every third of it): the invocations of a process that died run again this long
+#: after, on another process or node sharing the store.
+EVENT_LEASE_TTL = 10.0
+#: Real seconds between looks at the store for invocations this process was not told of
+#: (accepted by another process, or whose dead dispatcher's lease expired).
+EVENT_POLL_INTERVAL = 1.0
 
-
-@dataclass(slots=True)
-class EventInvocation:
-    function_name: str
-    payload: bytes
-    enqueued_at: float
-    attempt: int = 0
-    throttles: int = 0
-    #: The function's region ("" for the environment's).
-    region: str = ""
-    #: The version or alias invoked (``None``: unqualified).
-    qualifier: str | None = None
+#: An accepted Event invocation, as stored (``accepted_at`` starts its age).
+EventInvocation = AsyncInvocation
 
 
 class EventQueue:
-    """Background ``InvocationType=Event`` invocations, with Lambda's two retries."""
+    """Background ``InvocationType=Event`` invocations, with Lambda's two retries.
+
+    The invocations live in an ``AsyncInvocationStore`` from the moment they are accepted
+    until they settle, so a process killed meanwhile loses none: whichever process runs on
+    the store next (or another node sharing it) runs them, at least once. Dispatcher
+    threads claim due invocations under a wall-clock lease, renewed while they run.
+    """
 
     def __init__(
         self,
         run: Callable[[EventInvocation], InvocationResult | None],
         clock: Clock,
+        store: AsyncInvocationStore | None = None,
         *,
         concurrency: int = 4,
+        lease_ttl: float = EVENT_LEASE_TTL,
     ) -> None:
         self._run = run
         self._clock = clock
+        if store is None:  # a private in-memory store (nothing outlives the process anyway)
+            from headwater.store.async_invocations import open_async_invocation_store
+            from headwater.store.database import open_database
+
+            store = open_async_invocation_store(open_database(None))
+        self._store = store
         self._concurrency = concurrency
-        self._heap: list[tuple[float, int, EventInvocation]] = []
-        self._seq = itertools.count()
+        self._lease_ttl = lease_ttl
+        #: This dispatcher's lease owner name: unique per process and queue.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._cond = threading.Condition()
-        self._running = 0
+        #: The earliest due time an unclaimed invocation may have, as far as this process
+        #: knows (``None``: nothing known; the periodic poll still looks).
+        self._due_hint: float | None = None
+        self._poll_at = 0.0  # time.monotonic() of the next look at the store
+        self._running: dict[str, EventInvocation] = {}
         self._closed = False
+        self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._unsubscribe = clock.subscribe(self._wake)
         #: Recent results (newest last), for tests and diagnostics.
@@ -477,93 +503,206 @@ class EventQueue:
         with self._cond:
             self._cond.notify_all()
 
-    def submit(
-        self, function_name: str, payload: bytes, region: str = "", qualifier: str | None = None
-    ) -> None:
-        """Queue an Event invocation (runs as soon as a dispatcher is free)."""
-        item = EventInvocation(
-            function_name, payload, self._clock.now(), region=region, qualifier=qualifier
-        )
+    def _hint(self, due_at: float | None) -> None:
+        """Note that an invocation may be due at ``due_at`` (lock held)."""
+        if due_at is not None and (self._due_hint is None or due_at < self._due_hint):
+            self._due_hint = due_at
+
+    def start(self) -> None:
+        """Start the dispatcher threads (if not yet): they run what the store holds."""
         with self._cond:
             if self._closed:
                 raise RuntimeError("the function runtime is closed")
-            heapq.heappush(self._heap, (self._clock.now(), next(self._seq), item))
-            if len(self._threads) < self._concurrency and self._running + len(self._heap) > len(
-                self._threads
-            ):
-                thread = threading.Thread(
-                    target=self._dispatch, name="headwater-event-invoke", daemon=True
-                )
-                self._threads.append(thread)
-                thread.start()
+            if self._threads:
+                return
+            for _ in range(self._concurrency):
+                self._spawn(self._dispatch, "headwater-event-invoke")
+            self._spawn(self._renew_leases, "headwater-event-lease")
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def submit(
+        self,
+        function_name: str,
+        payload: bytes,
+        region: str = "",
+        qualifier: str | None = None,
+        request_id: str | None = None,
+    ) -> str:
+        """Accept an Event invocation: stored (committed) before this returns, run as soon as
+        a dispatcher is free. Returns its request id."""
+        now = self._clock.now()
+        item = EventInvocation(
+            request_id=request_id or new_request_id(),
+            region=region,
+            function_name=function_name,
+            qualifier=qualifier,
+            payload=payload,
+            accepted_at=now,
+            due_at=now,
+        )
+        if self._closed:
+            raise RuntimeError("the function runtime is closed")
+        self._store.add(item)
+        self.start()
+        with self._cond:
+            self._hint(now)
             self._cond.notify()
+        return item.request_id
 
     def pending(self) -> int:
-        """Invocations queued or running (including retries scheduled for later)."""
-        with self._cond:
-            return len(self._heap) + self._running
+        """Invocations stored: queued, running, or waiting for a retry (every process's)."""
+        return self._store.count()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait (real seconds) until no invocation is running or due now; True if so."""
+        """Wait (real seconds) until no invocation is running here or due now; True if so."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._running or (self._heap and self._heap[0][0] <= self._clock.now()):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
+        while True:
+            with self._cond:
+                running = bool(self._running)
+            if not running:
+                due = self._store.next_due(time.time())
+                if due is None or due > self._clock.now():
+                    with self._cond:
+                        if not self._running:
+                            return True
+                else:
+                    with self._cond:
+                        self._hint(due)
+                        self._cond.notify()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._cond:
                 self._cond.wait(min(remaining, 0.05))
-            return True
+
+    def _next_claim(self) -> float | None:
+        """Wait until there may be something to claim; the clock time to claim at, or
+        ``None`` once closed (lock held)."""
+        while True:
+            if self._closed:
+                return None
+            now = self._clock.now()
+            if self._due_hint is not None and self._due_hint <= now:
+                self._due_hint = None  # consumed: a failed claim sets it from the store
+                return now
+            real_now = time.monotonic()
+            if real_now >= self._poll_at:
+                self._poll_at = real_now + EVENT_POLL_INTERVAL
+                return now
+            wait = self._poll_at - real_now
+            if self._due_hint is not None:
+                delay = self._clock.real_delay(self._due_hint - now)
+                if delay is not None:
+                    wait = min(wait, delay)
+            self._cond.wait(max(wait, 0.001))
 
     def _dispatch(self) -> None:
         while True:
             with self._cond:
-                item: EventInvocation | None = None
-                while item is None:
-                    if self._closed:
-                        return
-                    now = self._clock.now()
-                    if self._heap and self._heap[0][0] <= now:
-                        item = heapq.heappop(self._heap)[2]
-                        break
-                    wait: float | None = None
-                    if self._heap:
-                        wait = self._clock.real_delay(self._heap[0][0] - now)
-                    self._cond.wait(1.0 if wait is None else min(max(wait, 0.001), 1.0))
-                self._running += 1
+                now = self._next_claim()
+            if now is None:
+                return
+            wall = time.time()
+            try:
+                claimed = self._store.claim_due(now, self.owner, wall, wall + self._lease_ttl, 1)
+                upcoming = None if claimed else self._store.next_due(wall)
+            except Exception:  # the store is closing (shutdown) or failing: look again later
+                log.exception("asynchronous invocation queue: claim failed")
+                continue
+            with self._cond:
+                if not claimed:
+                    self._hint(upcoming)
+                    continue
+                item = claimed[0]
+                if self._closed:
+                    break
+                self._running[item.request_id] = item
+                self._hint(now)  # more may be due: another dispatcher looks
+                self._cond.notify()
             try:
                 result = self._run(item)
             except Exception:
+                log.exception("asynchronous invocation %s failed to run", item.request_id)
                 result = None
-            with self._cond:
-                self._running -= 1
-                if result is not None and not self._closed:
-                    self.results.append((item, result))
-                    self._schedule_retry(item, result)
-                self._cond.notify_all()
+            self._settle(item, result)
 
-    def _schedule_retry(self, item: EventInvocation, result: InvocationResult) -> None:
-        now = self._clock.now()
-        if result.status == "ok" or now - item.enqueued_at > EVENT_MAX_AGE:
+    def _settle(self, item: EventInvocation, result: InvocationResult | None) -> None:
+        with self._cond:
+            closed = self._closed
+        if closed:
+            # stopping: the invocation stays stored and runs again in the next process
+            with self._cond:
+                self._running.pop(item.request_id, None)
+                self._cond.notify_all()
             return
+        retry_at: float | None = None
+        try:
+            if result is not None:
+                with self._cond:
+                    self.results.append((item, result))
+                delay = self._schedule_retry(item, result)
+                if delay is not None:
+                    retry_at = self._clock.now() + delay
+            if retry_at is None:
+                self._store.delete(item.request_id)
+            else:
+                item.due_at = retry_at
+                self._store.reschedule(self.owner, item)
+        except Exception:  # the lease runs out and the invocation runs again
+            log.exception("asynchronous invocation %s: could not settle", item.request_id)
+        with self._cond:
+            self._running.pop(item.request_id, None)
+            self._hint(retry_at)
+            self._cond.notify_all()
+
+    def _schedule_retry(self, item: EventInvocation, result: InvocationResult) -> float | None:
+        """Clock seconds until ``item`` runs again (its counts updated), or ``None``: it is
+        settled (the caller forgets it)."""
+        now = self._clock.now()
+        if result.status == "ok" or now - item.accepted_at > EVENT_MAX_AGE:
+            return None
         if result.status in {"throttled", "service_error"}:
-            delay = min(EVENT_THROTTLE_MAX_DELAY, EVENT_THROTTLE_DELAY * 2**item.throttles)
+            delay = min(EVENT_THROTTLE_MAX_DELAY, EVENT_THROTTLE_DELAY * 2.0**item.throttles)
             item.throttles += 1
-        elif item.attempt < len(EVENT_RETRY_DELAYS):
+            return delay
+        if item.attempt < len(EVENT_RETRY_DELAYS):
             delay = EVENT_RETRY_DELAYS[item.attempt]
             item.attempt += 1
-        else:
-            return
-        heapq.heappush(self._heap, (now + delay, next(self._seq), item))
+            return delay
+        return None
+
+    def _renew_leases(self) -> None:
+        """Extend the leases of the invocations running here (every third of a lease)."""
+        while not self._stopping.wait(self._lease_ttl / 3):
+            with self._cond:
+                running = list(self._running)
+            if not running:
+                continue
+            try:
+                self._store.renew(self.owner, running, time.time() + self._lease_ttl)
+            except Exception:
+                log.exception("asynchronous invocation queue: lease renewal failed")
 
     def close(self, *, wait: bool = True) -> None:
-        """Stop dispatching (queued invocations are dropped); ``wait`` joins the threads."""
+        """Stop dispatching; ``wait`` joins the threads and frees this dispatcher's leases.
+
+        Invocations not settled stay stored: the next process on the store runs them.
+        """
         with self._cond:
             self._closed = True
-            self._heap.clear()
             self._cond.notify_all()
+        self._stopping.set()
         self._unsubscribe()
         if not wait:
             return
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5.0)
+        try:
+            self._store.release(self.owner)
+        except Exception:  # the database is already closed: the leases expire instead
+            log.debug("asynchronous invocation queue: leases not released", exc_info=True)

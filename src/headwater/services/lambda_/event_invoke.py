@@ -14,7 +14,6 @@ configuration is written.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from headwater.services.destinations import (
 )
 from headwater.services.lambda_ import validation as check
 from headwater.services.lambda_.qualifiers import LATEST
+from headwater.store.async_invocations import AsyncInvocationStore, open_async_invocation_store
 from headwater.store.database import Database
 
 if TYPE_CHECKING:
@@ -147,11 +147,12 @@ class DestinationEventQueue(EventQueue):
         self,
         run: Callable[[EventInvocation], InvocationResult | None],
         clock: Clock,
+        store: AsyncInvocationStore,
         *,
         limits: Callable[[EventInvocation], tuple[int, float]],
         settled: Callable[[EventInvocation, InvocationResult, str], None],
     ) -> None:
-        super().__init__(run, clock)
+        super().__init__(run, clock, store)
         self._limits = limits
         self._settled = settled
 
@@ -161,29 +162,28 @@ class DestinationEventQueue(EventQueue):
         except Exception:  # a destination problem never stops the queue
             log.exception("asynchronous invocation destination failed")
 
-    def _schedule_retry(self, item: EventInvocation, result: InvocationResult) -> None:
+    def _schedule_retry(self, item: EventInvocation, result: InvocationResult) -> float | None:
         if result.status == "ok":
             self._finish(item, result, "Success")
-            return
+            return None
         max_retries, max_age = self._limits(item)
-        now = self._clock.now()
-        age = now - item.enqueued_at
+        age = self._clock.now() - item.accepted_at
         if result.status in {"throttled", "service_error"}:
-            delay = min(EVENT_THROTTLE_MAX_DELAY, EVENT_THROTTLE_DELAY * 2**item.throttles)
+            delay = min(EVENT_THROTTLE_MAX_DELAY, EVENT_THROTTLE_DELAY * 2.0**item.throttles)
             if age + delay >= max_age:
                 self._finish(item, result, "EventAgeExceeded")
-                return
+                return None
             item.throttles += 1
-        elif item.attempt >= max_retries:
+            return delay
+        if item.attempt >= max_retries:
             self._finish(item, result, "RetriesExhausted")
-            return
-        else:
-            delay = EVENT_RETRY_DELAYS[min(item.attempt, len(EVENT_RETRY_DELAYS) - 1)]
-            if age + delay >= max_age:
-                self._finish(item, result, "EventAgeExceeded")
-                return
-            item.attempt += 1
-        heapq.heappush(self._heap, (now + delay, next(self._seq), item))
+            return None
+        delay = EVENT_RETRY_DELAYS[min(item.attempt, len(EVENT_RETRY_DELAYS) - 1)]
+        if age + delay >= max_age:
+            self._finish(item, result, "EventAgeExceeded")
+            return None
+        item.attempt += 1
+        return delay
 
 
 def _json_or_text(payload: bytes) -> Any:
@@ -245,6 +245,8 @@ class EventInvokeConfigOperations(Service):
 
         def _cached_spec(self, region: str, name: str) -> FunctionSpec | None: ...
 
+        def _event_queue(self) -> EventQueue: ...
+
         _qualifiers: QualifierResolver
 
         def invoke_function(
@@ -262,6 +264,8 @@ class EventInvokeConfigOperations(Service):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.event_invoke_configs = EventInvokeStore(self.env.database)
+        if self.env.database.store(open_async_invocation_store).count():
+            self._event_queue().start()  # invocations a previous run accepted and left
 
     # ---- the Event queue ----
 
@@ -269,7 +273,11 @@ class EventInvokeConfigOperations(Service):
         self, run: Callable[[EventInvocation], InvocationResult | None]
     ) -> EventQueue:
         return DestinationEventQueue(
-            run, self.env.clock, limits=self._event_limits, settled=self._event_settled
+            run,
+            self.env.clock,
+            self.env.database.store(open_async_invocation_store),
+            limits=self._event_limits,
+            settled=self._event_settled,
         )
 
     def _config_of(self, item: EventInvocation) -> EventInvokeConfig | None:

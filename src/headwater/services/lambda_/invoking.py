@@ -35,6 +35,7 @@ from headwater.services.base import Params, RequestContext, Result, Service, ope
 from headwater.services.lambda_ import validation as check
 from headwater.services.lambda_.qualifiers import LATEST
 from headwater.services.logs.function_logs import function_logs_for
+from headwater.store.async_invocations import open_async_invocation_store
 
 #: Sync invoke request/response payload limit (bytes).
 MAX_SYNC_PAYLOAD = 6_291_456
@@ -272,7 +273,8 @@ class InvokeOperations(Service):
     ) -> InvocationResult:
         """Event (queued) and DryRun (validated only) invocations."""
         if invocation_type == "Event":
-            self._event_queue().submit(spec.name, payload, spec.region, qualifier)
+            rid = self._event_queue().submit(spec.name, payload, spec.region, qualifier)
+            return result_without_run("ok", rid)  # the 202's request id is the invocation's
         return result_without_run("ok", new_request_id())
 
     def _event_queue(self) -> EventQueue:
@@ -287,7 +289,7 @@ class InvokeOperations(Service):
         self, run: Callable[[EventInvocation], InvocationResult | None]
     ) -> EventQueue:
         """The Event queue (event_invoke.py adds destinations and per-function limits)."""
-        return EventQueue(run, self.env.clock)
+        return EventQueue(run, self.env.clock, self.env.database.store(open_async_invocation_store))
 
     def _run_event(self, item: EventInvocation) -> InvocationResult | None:
         region = item.region or self.env.region
@@ -295,7 +297,9 @@ class InvokeOperations(Service):
         if spec is None:
             return None  # deleted meanwhile: the event is dropped
         request = InvocationRequest(
-            item.payload, self._arn(region, item.function_name, item.qualifier)
+            item.payload,
+            self._arn(region, item.function_name, item.qualifier),
+            request_id=item.request_id,
         )
         with self.env.telemetry.lambda_running(spec.arn):
             result = _ran(spec, self._get_runtime(spec).invoke(spec, request))
