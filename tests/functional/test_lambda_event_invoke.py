@@ -355,3 +355,58 @@ def test_the_functions_dead_letter_queue_gets_the_discarded_event(
     (envelope,) = messages(hw, inbox_url)
     assert json.loads(envelope["Message"]) == {"raise_error": 2}
     assert envelope["MessageAttributes"]["ErrorCode"] == {"Type": "Number", "Value": "200"}
+
+
+def test_the_202_request_id_is_the_invocations_through_its_retries(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    url, arn = queue(hw, "same-id")
+    hw.lambda_.put_function_event_invoke_config(
+        FunctionName="worker",
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": arn}},
+    )
+    accepted = hw.lambda_.invoke(
+        FunctionName="worker", InvocationType="Event", Payload=b'{"raise_error": 1}'
+    )
+    request_id = accepted["ResponseMetadata"]["RequestId"]
+    settle(hw)
+    clock.advance(60)
+    settle(hw)
+    (record,) = messages(hw, url)
+    assert record["requestContext"]["requestId"] == request_id
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    log_text = hw.service("lambda").function_logs("worker")
+    assert log_text.count(f"START RequestId: {request_id} ") == 2
+    assert hw.service("lambda")._event_queue().pending() == 0  # settled: forgotten
+
+
+def test_a_pending_retry_and_its_age_survive_a_restart(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(CODE)
+    data = tmp_path / "data"
+    clock = ManualClock()
+    with Headwater(data, clock=clock, functions="inline") as first:
+        first.lambda_.create_function_from_directory("worker", code, "app.handler")
+        url, arn = queue(first, "after-restart")
+        first.lambda_.put_function_event_invoke_config(
+            FunctionName="worker",
+            MaximumEventAgeInSeconds=150,
+            DestinationConfig={"OnFailure": {"Destination": arn}},
+        )
+        accepted = first.lambda_.invoke(
+            FunctionName="worker", InvocationType="Event", Payload=b'{"raise_error": 1}'
+        )
+        settle(first)  # the first attempt failed; the first retry is due 60 s later
+    restarted_clock = ManualClock(clock.now())
+    with Headwater(data, clock=restarted_clock, functions="inline") as second:
+        settle(second)
+        assert second.service("lambda").function_logs("worker").count("START RequestId") == 1
+        restarted_clock.advance(60)  # the retry runs in this process, and fails again
+        settle(second)
+        # the second retry would come at 180 s, past the 150 s the event may live
+        (record,) = messages(second, url)
+    assert record["requestContext"]["requestId"] == accepted["ResponseMetadata"]["RequestId"]
+    assert record["requestContext"]["condition"] == "EventAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
