@@ -477,10 +477,9 @@ class EventQueue:
         self._run = run
         self._clock = clock
         if store is None:  # a private in-memory store (nothing outlives the process anyway)
-            from headwater.store.async_invocations import open_async_invocation_store
-            from headwater.store.database import open_database
+            from headwater.store.async_invocations.memory import MemoryAsyncInvocationStore
 
-            store = open_async_invocation_store(open_database(None))
+            store = MemoryAsyncInvocationStore()
         self._store = store
         self._concurrency = concurrency
         self._lease_ttl = lease_ttl

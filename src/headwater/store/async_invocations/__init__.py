@@ -95,8 +95,12 @@ class AsyncInvocationStore(Protocol):
 
 
 def open_async_invocation_store(db: Database) -> AsyncInvocationStore:
-    """The asynchronous invocation store of ``db`` (one SQL store for every backend; use
-    ``db.store(open_async_invocation_store)`` for the shared one)."""
+    """The asynchronous invocation store for ``db``'s kind: SQL on SQLite and PostgreSQL,
+    a heap on a memory database (use ``db.store(open_async_invocation_store)``: one each)."""
+    if db.kind == "memory":
+        from headwater.store.async_invocations.memory import MemoryAsyncInvocationStore
+
+        return MemoryAsyncInvocationStore()
     from headwater.store.async_invocations.sql import SqlAsyncInvocationStore
 
     return SqlAsyncInvocationStore(db)
