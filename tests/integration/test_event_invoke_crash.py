@@ -32,7 +32,7 @@ def handle(event, context):
 INVOKER = """
 import os, sys, time
 from headwater import Headwater
-hw = Headwater(data_dir=sys.argv[1], functions="inline")
+hw = Headwater(data_dir=sys.argv[1], functions="inline", esm_lease_ttl_seconds=2)
 for n in range(int(sys.argv[2])):
     accepted = hw.lambda_.invoke(
         FunctionName="slow", InvocationType="Event", Payload=f'{{"n": {n}}}'.encode()
@@ -80,7 +80,7 @@ def test_accepted_event_invocations_survive_a_sigkill(tmp_path: Path) -> None:
     assert len(before_restart) < INVOCATIONS  # the kill came before the queue was done
 
     with Headwater(data_dir=data, functions="inline").start() as hw:
-        # the killed process's running invocations come back when their leases expire
+        # the killed process's running invocations come back when their leases expire (2 s)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not accepted.keys() <= ran(out).keys():
             time.sleep(0.05)

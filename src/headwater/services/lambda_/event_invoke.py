@@ -25,6 +25,7 @@ from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
 from headwater.esm.streams.destinations import S3_KEY_FIELD
 from headwater.runtime.invocation import (
+    EVENT_LEASE_TTL,
     EVENT_MAX_AGE,
     EVENT_RETRY_DELAYS,
     EVENT_THROTTLE_DELAY,
@@ -151,8 +152,9 @@ class DestinationEventQueue(EventQueue):
         *,
         limits: Callable[[EventInvocation], tuple[int, float]],
         settled: Callable[[EventInvocation, InvocationResult, str], None],
+        lease_ttl: float = EVENT_LEASE_TTL,
     ) -> None:
-        super().__init__(run, clock, store)
+        super().__init__(run, clock, store, lease_ttl=lease_ttl)
         self._limits = limits
         self._settled = settled
 
@@ -278,6 +280,7 @@ class EventInvokeConfigOperations(Service):
             self.env.database.store(open_async_invocation_store),
             limits=self._event_limits,
             settled=self._event_settled,
+            lease_ttl=self.env.options.esm_lease_ttl_seconds,
         )
 
     def _config_of(self, item: EventInvocation) -> EventInvokeConfig | None:

@@ -289,7 +289,12 @@ class InvokeOperations(Service):
         self, run: Callable[[EventInvocation], InvocationResult | None]
     ) -> EventQueue:
         """The Event queue (event_invoke.py adds destinations and per-function limits)."""
-        return EventQueue(run, self.env.clock, self.env.database.store(open_async_invocation_store))
+        return EventQueue(
+            run,
+            self.env.clock,
+            self.env.database.store(open_async_invocation_store),
+            lease_ttl=self.env.options.esm_lease_ttl_seconds,
+        )
 
     def _run_event(self, item: EventInvocation) -> InvocationResult | None:
         region = item.region or self.env.region
