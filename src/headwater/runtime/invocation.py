@@ -491,6 +491,10 @@ class EventQueue:
         self._due_hint: float | None = None
         self._poll_at = 0.0  # time.monotonic() of the next look at the store
         self._running: dict[str, EventInvocation] = {}
+        #: Dispatchers between deciding to claim and knowing what they claimed (a claimed
+        #: invocation is leased, so the store no longer shows it as due: ``wait_idle``
+        #: counts these as busy).
+        self._claiming = 0
         self._closed = False
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -561,12 +565,12 @@ class EventQueue:
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:
-                running = bool(self._running)
-            if not running:
+                busy = bool(self._running or self._claiming)
+            if not busy:
                 due = self._store.next_due(time.time())
                 if due is None or due > self._clock.now():
                     with self._cond:
-                        if not self._running:
+                        if not (self._running or self._claiming):
                             return True
                 else:
                     with self._cond:
@@ -579,18 +583,20 @@ class EventQueue:
                 self._cond.wait(min(remaining, 0.05))
 
     def _next_claim(self) -> float | None:
-        """Wait until there may be something to claim; the clock time to claim at, or
-        ``None`` once closed (lock held)."""
+        """Wait until there may be something to claim; the clock time to claim at (counted
+        in ``_claiming``), or ``None`` once closed (lock held)."""
         while True:
             if self._closed:
                 return None
             now = self._clock.now()
             if self._due_hint is not None and self._due_hint <= now:
                 self._due_hint = None  # consumed: a failed claim sets it from the store
+                self._claiming += 1
                 return now
             real_now = time.monotonic()
             if real_now >= self._poll_at:
                 self._poll_at = real_now + EVENT_POLL_INTERVAL
+                self._claiming += 1
                 return now
             wait = self._poll_at - real_now
             if self._due_hint is not None:
@@ -611,8 +617,11 @@ class EventQueue:
                 upcoming = None if claimed else self._store.next_due(wall)
             except Exception:  # the store is closing (shutdown) or failing: look again later
                 log.exception("asynchronous invocation queue: claim failed")
+                with self._cond:
+                    self._claiming -= 1
                 continue
             with self._cond:
+                self._claiming -= 1
                 if not claimed:
                     self._hint(upcoming)
                     continue
