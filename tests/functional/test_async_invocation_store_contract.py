@@ -60,12 +60,27 @@ def test_claim_takes_due_invocations_earliest_first_and_leases_them(
 
 def test_a_renewed_lease_is_not_taken_over(store: AsyncInvocationStore) -> None:
     store.add(invocation("a"))
+    store.add(invocation("b"))
     store.claim_due(0.0, "node-1", wall_now=100.0, lease_until=110.0, limit=1)
-    assert store.renew("node-1", ["a", "gone"], lease_until=130.0) == ["a"]
-    assert store.claim_due(0.0, "node-2", wall_now=120.0, lease_until=140.0, limit=1) == []
-    assert store.renew("node-2", ["a"], lease_until=200.0) == []  # not node-2's lease
-    assert [i.request_id for i in store.claim_due(0.0, "node-2", 130.0, 140.0, 1)] == ["a"]
-    assert store.renew("node-1", ["a"], lease_until=300.0) == []  # node-1 lost it
+    assert store.renew("node-1", lease_until=130.0) == 1  # "a" only: "b" is free
+    assert [i.request_id for i in store.claim_due(0.0, "node-2", 120.0, 140.0, 5)] == ["b"]
+    assert store.renew("node-2", lease_until=200.0) == 1  # "b", not node-1's "a"
+    assert [i.request_id for i in store.claim_due(0.0, "node-2", 130.0, 140.0, 5)] == ["a"]
+    assert store.renew("node-1", lease_until=300.0) == 0  # node-1 lost it
+
+
+def test_an_invocation_added_leased_is_its_accepters_until_the_lease_expires(
+    store: AsyncInvocationStore,
+) -> None:
+    store.add(invocation("mine"), owner="node-1", lease_until=110.0)
+    assert store.claim_due(0.0, "node-2", wall_now=100.0, lease_until=120.0, limit=5) == []
+    assert store.next_due(wall_now=100.0) is None
+    assert store.renew("node-1", lease_until=130.0) == 1
+    assert store.claim_due(0.0, "node-2", wall_now=120.0, lease_until=140.0, limit=5) == []
+    assert store.next_due(wall_now=130.0) == 0.0  # node-1 stopped renewing: free again
+    taken = store.claim_due(0.0, "node-2", wall_now=130.0, lease_until=140.0, limit=5)
+    assert [i.request_id for i in taken] == ["mine"]
+    assert store.delete("mine")
 
 
 def test_reschedule_frees_the_lease_only_for_its_holder(store: AsyncInvocationStore) -> None:

@@ -461,8 +461,10 @@ class EventQueue:
 
     The invocations live in an ``AsyncInvocationStore`` from the moment they are accepted
     until they settle, so a process killed meanwhile loses none: whichever process runs on
-    the store next (or another node sharing it) runs them, at least once. Dispatcher
-    threads claim due invocations under a wall-clock lease, renewed while they run.
+    the store next (or another node sharing it) runs them, at least once. An invocation is
+    stored leased to the process that accepted it, which runs it straight from memory (no
+    claim); retries, and invocations whose dispatcher died, are claimed from the store by
+    due time. Leases are wall-clock and renewed while this process holds them.
     """
 
     def __init__(
@@ -491,6 +493,8 @@ class EventQueue:
         self._due_hint: float | None = None
         self._poll_at = 0.0  # time.monotonic() of the next look at the store
         self._running: dict[str, EventInvocation] = {}
+        #: Accepted here, leased to this dispatcher, waiting for a free thread (in order).
+        self._local: deque[EventInvocation] = deque()
         #: Dispatchers between deciding to claim and knowing what they claimed (a claimed
         #: invocation is leased, so the store no longer shows it as due: ``wait_idle``
         #: counts these as busy).
@@ -549,10 +553,10 @@ class EventQueue:
         )
         if self._closed:
             raise RuntimeError("the function runtime is closed")
-        self._store.add(item)
+        self._store.add(item, self.owner, time.time() + self._lease_ttl)
         self.start()
         with self._cond:
-            self._hint(now)
+            self._local.append(item)
             self._cond.notify()
         return item.request_id
 
@@ -565,12 +569,12 @@ class EventQueue:
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:
-                busy = bool(self._running or self._claiming)
+                busy = bool(self._running or self._claiming or self._local)
             if not busy:
                 due = self._store.next_due(time.time())
                 if due is None or due > self._clock.now():
                     with self._cond:
-                        if not (self._running or self._claiming):
+                        if not (self._running or self._claiming or self._local):
                             return True
                 else:
                     with self._cond:
@@ -582,12 +586,17 @@ class EventQueue:
             with self._cond:
                 self._cond.wait(min(remaining, 0.05))
 
-    def _next_claim(self) -> float | None:
-        """Wait until there may be something to claim; the clock time to claim at (counted
-        in ``_claiming``), or ``None`` once closed (lock held)."""
+    def _next_claim(self) -> float | EventInvocation | None:
+        """Wait until there is something to run or claim: an invocation accepted here (now
+        in ``_running``), the clock time to claim at (counted in ``_claiming``), or ``None``
+        once closed (lock held)."""
         while True:
             if self._closed:
                 return None
+            if self._local:
+                item = self._local.popleft()
+                self._running[item.request_id] = item
+                return item
             now = self._clock.now()
             if self._due_hint is not None and self._due_hint <= now:
                 self._due_hint = None  # consumed: a failed claim sets it from the store
@@ -611,6 +620,9 @@ class EventQueue:
                 now = self._next_claim()
             if now is None:
                 return
+            if isinstance(now, AsyncInvocation):
+                self._run_and_settle(now)
+                continue
             wall = time.time()
             try:
                 claimed = self._store.claim_due(now, self.owner, wall, wall + self._lease_ttl, 1)
@@ -631,12 +643,16 @@ class EventQueue:
                 self._running[item.request_id] = item
                 self._hint(now)  # more may be due: another dispatcher looks
                 self._cond.notify()
-            try:
-                result = self._run(item)
-            except Exception:
-                log.exception("asynchronous invocation %s failed to run", item.request_id)
-                result = None
-            self._settle(item, result)
+            self._run_and_settle(item)
+
+    def _run_and_settle(self, item: EventInvocation) -> None:
+        """Run ``item`` (in ``_running``, leased here) and settle its outcome."""
+        try:
+            result = self._run(item)
+        except Exception:
+            log.exception("asynchronous invocation %s failed to run", item.request_id)
+            result = None
+        self._settle(item, result)
 
     def _settle(self, item: EventInvocation, result: InvocationResult | None) -> None:
         with self._cond:
@@ -684,14 +700,15 @@ class EventQueue:
         return None
 
     def _renew_leases(self) -> None:
-        """Extend the leases of the invocations running here (every third of a lease)."""
+        """Extend the leases of the invocations this process holds, running or accepted and
+        waiting (every third of a lease)."""
         while not self._stopping.wait(self._lease_ttl / 3):
             with self._cond:
-                running = list(self._running)
-            if not running:
+                holding = bool(self._running or self._local)
+            if not holding:
                 continue
             try:
-                self._store.renew(self.owner, running, time.time() + self._lease_ttl)
+                self._store.renew(self.owner, time.time() + self._lease_ttl)
             except Exception:
                 log.exception("asynchronous invocation queue: lease renewal failed")
 
@@ -702,6 +719,7 @@ class EventQueue:
         """
         with self._cond:
             self._closed = True
+            self._local.clear()  # still stored: released below, or their leases expire
             self._cond.notify_all()
         self._stopping.set()
         self._unsubscribe()

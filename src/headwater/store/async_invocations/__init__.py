@@ -11,7 +11,9 @@ counts from there). ``due_at`` and ``accepted_at`` are headwater ``Clock`` secon
 ``ManualClock`` drives retries and ages.
 
 A dispatcher runs a row only while it holds the row's lease (``claim_due`` takes due rows
-whose lease is free or expired, ``renew`` extends the lease of rows still running), so
+whose lease is free or expired; ``add`` may store a row already leased to the process that
+accepted it, which runs it without claiming; ``renew`` extends every lease a dispatcher
+holds), so
 several processes or nodes on one store never run the same invocation at once, and the rows
 of a dispatcher that died come back when its leases expire. Lease times are wall-clock
 seconds (``time.time()``) shared by the nodes, as for stream shard leases: a ManualClock or
@@ -55,8 +57,11 @@ class AsyncInvocationStore(Protocol):
     Each method is its own transaction unless the caller holds one.
     """
 
-    def add(self, invocation: AsyncInvocation) -> None:
-        """Store a newly accepted invocation (unleased)."""
+    def add(
+        self, invocation: AsyncInvocation, owner: str | None = None, lease_until: float = 0.0
+    ) -> None:
+        """Store a newly accepted invocation: unleased, or leased to ``owner`` (the
+        dispatcher that will run it) until ``lease_until``."""
         ...
 
     def claim_due(
@@ -66,8 +71,8 @@ class AsyncInvocationStore(Protocol):
         free or expired at ``wall_now``, leased to ``owner`` until ``lease_until``."""
         ...
 
-    def renew(self, owner: str, request_ids: list[str], lease_until: float) -> list[str]:
-        """Extend ``owner``'s leases of ``request_ids``; returns the ids still held."""
+    def renew(self, owner: str, lease_until: float) -> int:
+        """Extend every lease ``owner`` still holds to ``lease_until``; returns how many."""
         ...
 
     def reschedule(self, owner: str, invocation: AsyncInvocation) -> bool:

@@ -27,19 +27,31 @@ class MemoryAsyncInvocationStore:
         self._items: dict[str, AsyncInvocation] = {}
         self._heap: list[tuple[float, str]] = []
         self._leases: dict[str, tuple[str, float]] = {}  # request id -> (owner, until)
+        #: No lease expires before this (leases are only scanned from then on: a process
+        #: holds its whole accepted backlog leased).
+        self._first_expiry = float("inf")
 
-    def add(self, invocation: AsyncInvocation) -> None:
+    def add(
+        self, invocation: AsyncInvocation, owner: str | None = None, lease_until: float = 0.0
+    ) -> None:
         with self._lock:
             if invocation.request_id in self._items:
                 raise ValueError(f"invocation {invocation.request_id} is already stored")
             self._items[invocation.request_id] = dataclasses.replace(invocation)
-            heapq.heappush(self._heap, (invocation.due_at, invocation.request_id))
+            if owner is not None:
+                self._leases[invocation.request_id] = (owner, lease_until)
+                self._first_expiry = min(self._first_expiry, lease_until)
+            else:
+                heapq.heappush(self._heap, (invocation.due_at, invocation.request_id))
 
     def _expire_leases(self, wall_now: float) -> None:
         """Leases that ran out: their invocations are claimable again (lock held)."""
-        if not self._leases:
+        if wall_now < self._first_expiry:
             return
         expired = [rid for rid, (_, until) in self._leases.items() if until <= wall_now]
+        self._first_expiry = min(
+            (until for _, until in self._leases.values() if until > wall_now), default=float("inf")
+        )
         for request_id in expired:
             del self._leases[request_id]
             heapq.heappush(self._heap, (self._items[request_id].due_at, request_id))
@@ -66,18 +78,16 @@ class MemoryAsyncInvocationStore:
                     break
                 heapq.heappop(self._heap)
                 self._leases[top[1]] = (owner, lease_until)
+                self._first_expiry = min(self._first_expiry, lease_until)
                 claimed.append(dataclasses.replace(self._items[top[1]]))
         return claimed
 
-    def renew(self, owner: str, request_ids: list[str], lease_until: float) -> list[str]:
-        held: list[str] = []
+    def renew(self, owner: str, lease_until: float) -> int:
         with self._lock:
-            for request_id in request_ids:
-                lease = self._leases.get(request_id)
-                if lease is not None and lease[0] == owner:
-                    self._leases[request_id] = (owner, lease_until)
-                    held.append(request_id)
-        return held
+            mine = [rid for rid, (holder, _) in self._leases.items() if holder == owner]
+            for request_id in mine:
+                self._leases[request_id] = (owner, lease_until)
+        return len(mine)
 
     def reschedule(self, owner: str, invocation: AsyncInvocation) -> bool:
         request_id = invocation.request_id

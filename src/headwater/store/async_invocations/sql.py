@@ -31,6 +31,10 @@ _MIGRATIONS = [
     CREATE INDEX lambda_async_invocations_due_order
         ON lambda_async_invocations (due_at, request_id)
     """,
+    # renewals and releases find a dispatcher's leases (a whole backlog it accepted)
+    """
+    CREATE INDEX lambda_async_invocations_owner ON lambda_async_invocations (lease_owner)
+    """,
 ]
 
 _COLUMNS = (
@@ -59,11 +63,13 @@ class SqlAsyncInvocationStore:
         self._db = db
         db.migrate("lambda_async_invocations", _MIGRATIONS)
 
-    def add(self, invocation: AsyncInvocation) -> None:
+    def add(
+        self, invocation: AsyncInvocation, owner: str | None = None, lease_until: float = 0.0
+    ) -> None:
         with self._db.transaction():
             self._db.conn.execute(
                 f"INSERT INTO lambda_async_invocations ({_COLUMNS}, lease_owner, lease_until)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     invocation.request_id,
                     invocation.region,
@@ -74,6 +80,8 @@ class SqlAsyncInvocationStore:
                     invocation.due_at,
                     invocation.attempt,
                     invocation.throttles,
+                    owner,
+                    lease_until if owner is not None else 0.0,
                 ),
             )
 
@@ -101,18 +109,13 @@ class SqlAsyncInvocationStore:
                     claimed.append(_invocation(row))
             return claimed
 
-    def renew(self, owner: str, request_ids: list[str], lease_until: float) -> list[str]:
-        held: list[str] = []
+    def renew(self, owner: str, lease_until: float) -> int:
         with self._db.transaction():
-            for request_id in request_ids:
-                row = self._db.conn.execute(
-                    "UPDATE lambda_async_invocations SET lease_until = ?"
-                    " WHERE request_id = ? AND lease_owner = ? RETURNING request_id",
-                    (lease_until, request_id, owner),
-                ).fetchone()
-                if row is not None:
-                    held.append(request_id)
-        return held
+            cursor = self._db.conn.execute(
+                "UPDATE lambda_async_invocations SET lease_until = ? WHERE lease_owner = ?",
+                (lease_until, owner),
+            )
+            return int(cursor.rowcount)
 
     def reschedule(self, owner: str, invocation: AsyncInvocation) -> bool:
         with self._db.transaction():
