@@ -4,8 +4,10 @@ bootstrap, through every failure kind the Python worker tests cover, with AWS's 
 from __future__ import annotations
 
 import base64
+import io
 import os
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -254,6 +256,53 @@ def test_node_marshal_error(hw: Headwater, node_dir: Path) -> None:
     body = body_of(hw.lambda_.invoke_function("circular", b"{}"))
     assert body["errorType"] == "Error"
     assert body["errorMessage"] == "Unable to stringify response body"
+
+
+def _zip_of(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@needs_node
+def test_node_layers_are_on_the_module_path_as_in_opt(hw: Headwater, tmp_path: Path) -> None:
+    # AWS: NODE_PATH=/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:...
+    shared = _zip_of(
+        {
+            "nodejs/node_modules/greeter/index.js": "exports.greet = (n) => `hello ${n}`;\n",
+            "nodejs/node_modules/version/index.js": "module.exports = 'shared';\n",
+        }
+    )
+    specific = _zip_of(
+        {"nodejs/node20/node_modules/version/index.js": "module.exports = 'node20';\n"}
+    )
+    arns = [
+        hw.lambda_.publish_layer_version(LayerName=name, Content={"ZipFile": data})[
+            "LayerVersionArn"
+        ]
+        for name, data in (("shared", shared), ("specific", specific))
+    ]
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "index.js").write_text(
+        "exports.handler = async (event) => ({\n"
+        "  greeting: require('greeter').greet(event.name),\n"
+        "  version: require('version'),\n"
+        "});\n"
+    )
+    node(hw, code, "layered", "index.handler")
+    hw.lambda_.update_function_configuration(FunctionName="layered", Layers=arns)
+    result = hw.lambda_.invoke_function("layered", b'{"name": "opt"}')
+    assert (result.status, body_of(result)) == (
+        "ok",
+        {"greeting": "hello opt", "version": "node20"},
+    )
+    # Without the runtime-specific layer the shared copy is the one found.
+    hw.lambda_.update_function_configuration(FunctionName="layered", Layers=arns[:1])
+    result = hw.lambda_.invoke_function("layered", b'{"name": "again"}')
+    assert body_of(result) == {"greeting": "hello again", "version": "shared"}
 
 
 @needs_node

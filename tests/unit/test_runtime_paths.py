@@ -46,12 +46,14 @@ def test_bundle_holds_only_what_aws_bundles() -> None:
 
 
 def test_node_path_has_layers_as_opt() -> None:
+    # /opt is the layers unpacked in order (a later one overwrites): the later layer's
+    # package is found first, and /opt/nodejs/node20 precedes /opt/nodejs/node_modules.
     spec = replace(SPEC, runtime="nodejs20.x")
     assert node_path(spec, "20").split(os.pathsep) == [
-        "/layers/one/nodejs/node20/node_modules",
-        "/layers/one/nodejs/node_modules",
         "/layers/two/nodejs/node20/node_modules",
+        "/layers/one/nodejs/node20/node_modules",
         "/layers/two/nodejs/node_modules",
+        "/layers/one/nodejs/node_modules",
         "/code",
     ]
 

@@ -134,14 +134,20 @@ def node_executable(settings: LaunchSettings) -> str:
 
 
 def node_path(spec: FunctionSpec, major: str) -> str:
-    """``NODE_PATH`` as AWS sets it, with layers for /opt."""
-    paths: list[str] = []
-    for layer in spec.layer_dirs:
-        paths += [
-            os.path.join(layer, "nodejs", f"node{major}", "node_modules"),
-            os.path.join(layer, "nodejs", "node_modules"),
-        ]
-    return os.pathsep.join([*paths, spec.code_dir])
+    """``NODE_PATH`` as AWS sets it, with the function's layers standing for /opt.
+
+    AWS: ``/opt/nodejs/node<major>/node_modules:/opt/nodejs/node_modules:...:/var/task``,
+    ``major`` being the runtime's (nodejs20.x: node20), not the installed node's. /opt is
+    every layer unpacked in order, a later layer overwriting an earlier one's files; so
+    each directory kind lists the layers last to first, and every layer's runtime-specific
+    directory comes before any layer's plain ``nodejs/node_modules``.
+    """
+    newest_first = list(reversed(spec.layer_dirs))
+    specific = [
+        os.path.join(layer, "nodejs", f"node{major}", "node_modules") for layer in newest_first
+    ]
+    shared = [os.path.join(layer, "nodejs", "node_modules") for layer in newest_first]
+    return os.pathsep.join([*specific, *shared, spec.code_dir])
 
 
 def _launch_node(spec: FunctionSpec, settings: LaunchSettings) -> Worker:
@@ -164,7 +170,7 @@ def _launch_node(spec: FunctionSpec, settings: LaunchSettings) -> Worker:
         command,
         host=runtime_api_host(),
         endpoint_url=settings.endpoint_url(),
-        extra_env={"NODE_PATH": node_path(spec, version.split(".")[0] or wanted)},
+        extra_env={"NODE_PATH": node_path(spec, wanted)},
         runtime_note=note,
         extension_commands=extension_executables(spec.layer_dirs),
     )
