@@ -667,3 +667,123 @@ def test_cloudwatch_alarm_and_log_group(hw: Headwater) -> None:
     hw.client("cloudformation").delete_stack(StackName="obs")
     assert hw.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
     assert hw.client("logs").describe_log_groups(logGroupNamePrefix="/app/")["logGroups"] == []
+
+
+def timeline(hw: Headwater, name: str) -> list[tuple[str, str, str]]:
+    """(logical id, status, reason) of every event, oldest first."""
+    events = hw.client("cloudformation").describe_stack_events(StackName=name)["StackEvents"]
+    return [
+        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", ""))
+        for e in reversed(events)
+    ]
+
+
+def chain(*extra: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """Queues created one after the other (DependsOn), so the event order is deterministic."""
+    resources: dict[str, Any] = {}
+    previous = None
+    for logical_id, properties in extra:
+        resources[logical_id] = {"Type": "AWS::SQS::Queue", "Properties": properties}
+        if previous is not None:
+            resources[logical_id]["DependsOn"] = previous
+        previous = logical_id
+    return {"Resources": resources}
+
+
+# AWS's DescribeStackEvents for a failed create (oldest first): the failed resource's
+# CREATE_FAILED with the provider's reason, ROLLBACK_IN_PROGRESS, then every resource deleted in
+# reverse dependency order -- the failed one too, as a lone DELETE_COMPLETE with an empty
+# physical id and its properties (nothing was made, so no DELETE_IN_PROGRESS) -- and
+# ROLLBACK_COMPLETE (issue #15).
+def test_failed_create_events_delete_the_failed_resource_too(hw: Headwater) -> None:
+    document = chain(("First", {}), ("Broken", {"DelaySeconds": 5000}))
+    assert deploy(hw, "rolled", document) == "ROLLBACK_COMPLETE"
+    events = timeline(hw, "rolled")
+    failure = events[5][2]
+    assert "DelaySeconds" in failure
+    assert events == [
+        ("rolled", "CREATE_IN_PROGRESS", "User Initiated"),
+        ("First", "CREATE_IN_PROGRESS", ""),
+        ("First", "CREATE_IN_PROGRESS", "Resource creation Initiated"),
+        ("First", "CREATE_COMPLETE", ""),
+        ("Broken", "CREATE_IN_PROGRESS", ""),
+        ("Broken", "CREATE_FAILED", failure),
+        (
+            "rolled",
+            "ROLLBACK_IN_PROGRESS",
+            "The following resource(s) failed to create: [Broken]. Rollback requested by user.",
+        ),
+        ("Broken", "DELETE_COMPLETE", ""),
+        ("First", "DELETE_IN_PROGRESS", ""),
+        ("First", "DELETE_COMPLETE", ""),
+        ("rolled", "ROLLBACK_COMPLETE", ""),
+    ]
+    raw = hw.client("cloudformation").describe_stack_events(StackName="rolled")["StackEvents"]
+    gone = next(
+        e
+        for e in raw
+        if (e["LogicalResourceId"], e["ResourceStatus"]) == ("Broken", "DELETE_COMPLETE")
+    )
+    assert gone["PhysicalResourceId"] == ""
+    assert '"DelaySeconds"' in gone["ResourceProperties"]
+    assert hw.sqs.list_queues().get("QueueUrls", []) == []
+    assert (
+        hw.client("cloudformation").list_stack_resources(StackName="rolled")[
+            "StackResourceSummaries"
+        ]
+        == []
+    )
+
+
+# AWS's sequence for a failed update: UPDATE_ROLLBACK_IN_PROGRESS (a resource the update added is
+# one that "failed to create", with no "Rollback requested by user."), the updated resources put
+# back (UPDATE_IN_PROGRESS / UPDATE_COMPLETE), UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS, the
+# resources the update added deleted -- the failed one first, as a lone DELETE_COMPLETE -- then
+# UPDATE_ROLLBACK_COMPLETE (issue #15).
+def test_failed_update_events_put_back_and_delete_what_was_added(hw: Headwater) -> None:
+    assert deploy(hw, "rolled", chain(("Kept", {"VisibilityTimeout": 30}))) == "CREATE_COMPLETE"
+    before = physical_ids(hw, "rolled")
+    seen = len(timeline(hw, "rolled"))
+    changed = chain(
+        ("Kept", {"VisibilityTimeout": 60}),
+        ("Added", {}),
+        ("Broken", {"DelaySeconds": 5000}),
+    )
+    assert deploy(hw, "rolled", changed) == "UPDATE_ROLLBACK_COMPLETE"
+    events = timeline(hw, "rolled")[seen:]
+    failure = events[7][2]
+    assert "DelaySeconds" in failure
+    assert events == [
+        ("rolled", "UPDATE_IN_PROGRESS", "User Initiated"),
+        ("Kept", "UPDATE_IN_PROGRESS", ""),
+        ("Kept", "UPDATE_COMPLETE", ""),
+        ("Added", "CREATE_IN_PROGRESS", ""),
+        ("Added", "CREATE_IN_PROGRESS", "Resource creation Initiated"),
+        ("Added", "CREATE_COMPLETE", ""),
+        ("Broken", "CREATE_IN_PROGRESS", ""),
+        ("Broken", "CREATE_FAILED", failure),
+        (
+            "rolled",
+            "UPDATE_ROLLBACK_IN_PROGRESS",
+            "The following resource(s) failed to create: [Broken]. ",
+        ),
+        ("Kept", "UPDATE_IN_PROGRESS", ""),
+        ("Kept", "UPDATE_COMPLETE", ""),
+        ("rolled", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", ""),
+        ("Broken", "DELETE_COMPLETE", ""),
+        ("Added", "DELETE_IN_PROGRESS", ""),
+        ("Added", "DELETE_COMPLETE", ""),
+        ("rolled", "UPDATE_ROLLBACK_COMPLETE", ""),
+    ]
+    assert physical_ids(hw, "rolled") == before
+    assert queue_attributes(hw, before["Kept"])["VisibilityTimeout"] == "30"
+    assert hw.sqs.list_queues()["QueueUrls"] == [before["Kept"]]
+
+
+def test_failed_in_place_update_is_named_as_an_update_failure(hw: Headwater) -> None:
+    deploy(hw, "rolled", chain(("Kept", {"DelaySeconds": 5})))
+    assert deploy(hw, "rolled", chain(("Kept", {"DelaySeconds": 5000}))) == (
+        "UPDATE_ROLLBACK_COMPLETE"
+    )
+    reasons = [r for lid, s, r in timeline(hw, "rolled") if s == "UPDATE_ROLLBACK_IN_PROGRESS"]
+    assert reasons == ["The following resource(s) failed to update: [Kept]. "]

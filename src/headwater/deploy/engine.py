@@ -187,6 +187,8 @@ class StackRun:
         self.stack.last_updated_time = self.now()
         # resources the update removes are deleted in the order of the template they came from
         self._previous_graph = self._deployed_graph()
+        with self._lock:
+            existing = set(self.state)
         self.stack_event("UPDATE_IN_PROGRESS", "User Initiated")
         failures = run_in_order(
             target.graph,
@@ -200,8 +202,7 @@ class StackRun:
             self._cleanup(target)
             self.stack_event("UPDATE_COMPLETE")
             return True
-        failed = ", ".join(lid for lid, _ in failures)
-        reason = error or f"The following resource(s) failed to update: [{failed}]. "
+        reason = error or self._update_failure_reason(failures, existing)
         if self.stack.disable_rollback:
             self.stack_event("UPDATE_FAILED", reason)
             return False
@@ -211,6 +212,22 @@ class StackRun:
         ok = self._delete_new(ok)
         self.stack_event("UPDATE_ROLLBACK_COMPLETE" if ok else "UPDATE_ROLLBACK_FAILED")
         return False
+
+    @staticmethod
+    def _update_failure_reason(
+        failures: Iterable[tuple[str, BaseException]], existing: set[str]
+    ) -> str:
+        """UPDATE_ROLLBACK_IN_PROGRESS's reason: AWS names a resource the update added as one
+        that "failed to create" (and adds no "Rollback requested by user." here)."""
+        failed = [lid for lid, _ in failures]
+        created = [lid for lid in failed if lid not in existing]
+        updated = [lid for lid in failed if lid in existing]
+        reason = ""
+        if created:
+            reason += f"The following resource(s) failed to create: [{', '.join(created)}]. "
+        if updated:
+            reason += f"The following resource(s) failed to update: [{', '.join(updated)}]. "
+        return reason
 
     def _converge(self, target: Target, logical_id: str, *, creating: bool) -> None:
         definition = target.resources[logical_id]
@@ -438,6 +455,15 @@ class StackRun:
         """After an update rollback: delete what the update created."""
         with self._lock:
             changes = list(reversed(self._changes))
+            # resources the update failed to create: the last ones it touched, so the first
+            # ones AWS lists as deleted
+            never_made = [
+                r
+                for r in self.state.values()
+                if r.physical_id is None and r.status.endswith("FAILED")
+            ]
+        for failed in never_made:
+            self._delete_one(failed)
         for change in changes:
             if change.kind == "created":
                 with self._lock:
@@ -446,11 +472,6 @@ class StackRun:
                     ok = self._delete_one(record) and ok
             elif change.kind == "replaced" and change.new is not None:
                 ok = self._delete_one(change.new, keep_record=True) and ok
-        with self._lock:
-            for logical_id, record in list(self.state.items()):
-                if record.physical_id is None and record.status.endswith("FAILED"):
-                    del self.state[logical_id]
-                    self.store.delete_resource(self.stack.stack_id, logical_id)
         return ok
 
     # -- delete ----------------------------------------------------------------------------
@@ -512,6 +533,15 @@ class StackRun:
         """Delete one resource (or skip it under a Retain policy); False on failure."""
         policy = policy or record.deletion_policy
         if record.physical_id is None:
+            # Nothing was made (its creation failed), yet AWS still lists the resource as
+            # deleted: a DELETE_COMPLETE with an empty physical id, no DELETE_IN_PROGRESS.
+            self._event(
+                record.logical_id,
+                record.type,
+                "DELETE_COMPLETE",
+                None,
+                properties=record.properties,
+            )
             if not keep_record:
                 self._forget(record.logical_id)
             return True
