@@ -141,6 +141,41 @@ def test_node_console_lines(hw: Headwater, node_dir: Path) -> None:
     assert f"\t{result.request_id}\tWARN\ta warning" in logs
 
 
+LATE_LOGGER = """
+exports.handler = async (event) => {
+  if (event.late) setTimeout(() => console.log(event.late), 10);
+  else await new Promise((resolve) => setTimeout(resolve, 100));
+  return 'done';
+};
+"""
+
+
+@needs_node
+def test_node_output_after_the_handler_returned_stays_in_the_log(tmp_path: Path) -> None:
+    code = tmp_path / "late"
+    code.mkdir()
+    (code / "index.js").write_text(LATE_LOGGER)
+    with Headwater.in_memory(function_idle_timeout=0.5) as hw:
+        node(hw, code, "late", "index.handler")
+        first = hw.lambda_.invoke_function("late", b'{"late": "late line"}')
+        second = hw.lambda_.invoke_function("late", b"{}")  # runs 100 ms: the timer fired
+        logs = hw.lambda_.function_logs("late")
+        block = logs[logs.index(f"START RequestId: {second.request_id}") :]
+        assert "late line" in block[: block.index(f"END RequestId: {second.request_id}")]
+        assert "late line" not in logs[: logs.index(f"END RequestId: {first.request_id}")]
+        # The last invocation's late output: kept when the idle environment is retired.
+        third = hw.lambda_.invoke_function("late", b'{"late": "after the last one"}')
+        deadline = time.monotonic() + 10.0
+        while "after the last one" not in hw.lambda_.function_logs("late"):
+            assert time.monotonic() < deadline, "the retired environment's output was lost"
+            time.sleep(0.05)
+        logs = hw.lambda_.function_logs("late")
+        assert logs.index("after the last one") > logs.index(
+            f"REPORT RequestId: {third.request_id}"
+        )
+        assert hw.service("lambda").worker_pools.worker_count("late") == (0, 0)
+
+
 @needs_node
 def test_node_unhandled_errors(hw: Headwater, node_dir: Path) -> None:
     node(hw, node_dir, "fail", "index.fail")

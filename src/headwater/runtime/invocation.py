@@ -12,6 +12,7 @@ until they settle, so they survive a crash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -166,6 +167,13 @@ class FunctionRuntime:
     def __init__(self, pools: WorkerPools, log_store: logs.LogStore) -> None:
         self.pools = pools
         self.logs = log_store
+        pools.leftover_log = self._append_leftover_log
+
+    def _append_leftover_log(self, spec: FunctionSpec, text: str) -> None:
+        # A retired worker's last output: it belongs to no START..END block (on AWS it
+        # follows the last REPORT in the stream). The store may already be gone at close.
+        with contextlib.suppress(OSError):
+            self.logs.append(spec.key, text)
 
     # -- sync ------------------------------------------------------------------------------
 

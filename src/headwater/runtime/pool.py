@@ -91,6 +91,10 @@ class WorkerPools:
         self._wake = threading.Event()
         self._sleeping_long = False
         self._housekeeper: threading.Thread | None = None
+        #: Where output a worker wrote after its last invocation's log was read goes when
+        #: the worker is retired (a Node timer that logs after the handler returned): AWS
+        #: keeps such lines in the function's log stream. Set by ``FunctionRuntime``.
+        self.leftover_log: Callable[[FunctionSpec, str], None] | None = None
         #: Counters for tests and benchmarks.
         self.spawned = 0
 
@@ -157,7 +161,7 @@ class WorkerPools:
         if closed:  # closed while it started: close() could not see it
             worker.kill()
             worker.exit_status(1.0)
-            worker.close_pipes()
+            self._close_worker(worker)
             raise RuntimeError("the function runtime is closed")
         self._ensure_housekeeper()
         return worker
@@ -316,11 +320,20 @@ class WorkerPools:
                 worker.kill()
                 if worker.exit_status(1.0) is None:
                     continue
-            worker.close_pipes()
+            self._close_worker(worker)
             done.append(worker)
         if done:
             with self._lock:
                 self._dying = [(w, d) for w, d in self._dying if w not in done]
+
+    def _close_worker(self, worker: Worker) -> None:
+        """Release a worker whose process is gone, keeping what it wrote since its last
+        invocation's log was read."""
+        if not worker.closed and self.leftover_log is not None:
+            leftover = worker.read_new_log()
+            if leftover:
+                self.leftover_log(worker.spec, leftover)
+        worker.close_pipes()
 
     def close(self) -> None:
         """Stop every worker (busy ones are killed) and the housekeeping thread."""
@@ -343,6 +356,6 @@ class WorkerPools:
             if worker.exit_status(max(0.0, deadline - time.monotonic())) is None:
                 worker.kill()
                 worker.exit_status(5.0)
-            worker.close_pipes()
+            self._close_worker(worker)
         if self._housekeeper is not None and self._housekeeper is not threading.current_thread():
             self._housekeeper.join(timeout=5.0)
