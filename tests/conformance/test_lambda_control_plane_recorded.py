@@ -4,8 +4,8 @@ with boto3 against a real ``headwater serve``.
 
 Requests are rebuilt from LocalStack's tests (the recordings' source, see NOTICE). In a
 recorded FunctionConfiguration, the members of the function's own lifecycle (``State``
-while Pending, ``LastUpdateStatus`` while InProgress, ``RuntimeVersionConfig``) belong to the
-function tests and are not compared here; everything else is.
+while Pending, ``LastUpdateStatus`` while InProgress) belong to the function tests and are
+not compared here; everything else is.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ LIFECYCLE = (
     "LastUpdateStatus",
     "LastUpdateStatusReason",
     "LastUpdateStatusReasonCode",
-    "RuntimeVersionConfig",
 )
 
 #: What a published version's answer says of the version itself.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import zipfile
 from typing import Any
@@ -240,6 +241,29 @@ def test_settings_answer_as_aws_when_unset(hw: Headwater, fn: str) -> None:
     assert lam.get_function_recursion_config(FunctionName=fn)["RecursiveLoop"] == "Terminate"
     lam.put_function_recursion_config(FunctionName=fn, RecursiveLoop="Allow")
     assert lam.get_function_recursion_config(FunctionName=fn)["RecursiveLoop"] == "Allow"
+
+
+def test_runtime_version_config_names_one_version_per_runtime_and_region(
+    hw: Headwater, fn: str
+) -> None:
+    lam = hw.lambda_
+
+    def version_arn(config: dict[str, Any]) -> str:
+        return str(config["RuntimeVersionConfig"]["RuntimeVersionArn"])
+
+    python = version_arn(lam.get_function_configuration(FunctionName=fn))
+    assert re.fullmatch(r"arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}", python)
+    assert version_arn(lam.get_function(FunctionName=fn)["Configuration"]) == python
+    assert version_arn(lam.publish_version(FunctionName=fn)) == python
+    made = {"Role": ROLE, "Handler": "app.handler", "Code": {"ZipFile": FUNCTION_ZIP}}
+    twin = lam.create_function(FunctionName="twin", Runtime="python3.12", **made)
+    node = lam.create_function(FunctionName="node", Runtime="nodejs20.x", **made)
+    elsewhere = hw.client("lambda", "eu-west-1").create_function(
+        FunctionName="f", Runtime="python3.12", **made
+    )
+    assert version_arn(twin) == python
+    assert version_arn(node) not in (python, "")
+    assert version_arn(elsewhere) == python.replace("us-east-1", "eu-west-1")
 
 
 def test_optional_settings_are_echoed(hw: Headwater, fn: str) -> None:

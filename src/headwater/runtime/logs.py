@@ -10,6 +10,7 @@ needs the data directory).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import threading
@@ -21,6 +22,17 @@ from pathlib import Path
 DEFAULT_RETENTION_BYTES = 10 * 1024 * 1024
 #: Bytes of log returned by LogType=Tail.
 TAIL_BYTES = 4096
+
+
+def runtime_version_arn(runtime: str, region: str, partition: str = "aws") -> str:
+    """The ARN of the runtime version headwater runs for ``runtime`` (AWS's shape:
+    ``arn:aws:lambda:<region>::runtime:<64 hex>``, one per runtime version and region).
+
+    headwater has one version per runtime, so the hash is derived from the runtime's name:
+    the same for every function of that runtime, stable across restarts.
+    """
+    digest = hashlib.sha256(f"headwater:{runtime}".encode()).hexdigest()
+    return f"arn:{partition}:lambda:{region}::runtime:{digest}"
 
 
 def init_start_line(runtime: str, region: str, note: str = "") -> str:
@@ -40,7 +52,7 @@ def init_start_line(runtime: str, region: str, note: str = "") -> str:
         version += f" ({note})"
     return (
         f"INIT_START Runtime Version: {version}\t"
-        f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:headwater-{runtime}\n"
+        f"Runtime Version ARN: {runtime_version_arn(runtime, region)}\n"
     )
 
 

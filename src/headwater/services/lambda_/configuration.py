@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from headwater.core.errors import validation_error
+from headwater.runtime.logs import runtime_version_arn
 from headwater.services.base import Params, Result
 from headwater.services.lambda_ import validation as check
 from headwater.store.functions import FunctionRecord
@@ -108,6 +109,12 @@ def describe(record: FunctionRecord, arn: str, version: str) -> Result:
                 "OptimizationStatus": "Off",
             },
             "LoggingConfig": logging_config(record),
+            # Every function here runs a managed runtime (image functions are refused).
+            "RuntimeVersionConfig": {
+                "RuntimeVersionArn": runtime_version_arn(
+                    record.runtime, record.region, arn.split(":")[1]
+                )
+            },
         }
     )
     return config
