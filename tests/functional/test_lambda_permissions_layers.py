@@ -266,6 +266,36 @@ def test_runtime_version_config_names_one_version_per_runtime_and_region(
     assert version_arn(elsewhere) == python.replace("us-east-1", "eu-west-1")
 
 
+def test_runtime_management_pins_a_version_arn_of_aws_shape(hw: Headwater, fn: str) -> None:
+    lam = hw.client("lambda", validate=False)  # AWS's own ValidationException comes back
+    pinned = lam.get_function_configuration(FunctionName=fn)["RuntimeVersionConfig"][
+        "RuntimeVersionArn"
+    ]
+    answer = lam.put_runtime_management_config(
+        FunctionName=fn, UpdateRuntimeOn="Manual", RuntimeVersionArn=pinned
+    )
+    assert (answer["UpdateRuntimeOn"], answer["RuntimeVersionArn"]) == ("Manual", pinned)
+    got = lam.get_runtime_management_config(FunctionName=fn)
+    assert (got["UpdateRuntimeOn"], got["RuntimeVersionArn"]) == ("Manual", pinned)
+    error = error_of(
+        lam.put_runtime_management_config,
+        FunctionName=fn,
+        UpdateRuntimeOn="FunctionUpdate",
+        RuntimeVersionArn="python3.12-runtime-version",
+    )
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith(
+        "1 validation error detected: Value 'python3.12-runtime-version' at "
+        "'runtimeVersionArn' failed to satisfy constraint: Member must satisfy regular "
+        "expression pattern: ((arn:(aws[a-zA-Z-]*):lambda:"
+    )
+    # The refused call changed nothing.
+    assert lam.get_runtime_management_config(FunctionName=fn)["UpdateRuntimeOn"] == "Manual"
+    lam.put_runtime_management_config(FunctionName=fn, UpdateRuntimeOn="Auto")
+    got = lam.get_runtime_management_config(FunctionName=fn)
+    assert (got["UpdateRuntimeOn"], "RuntimeVersionArn" in got) == ("Auto", False)
+
+
 def test_optional_settings_are_echoed(hw: Headwater, fn: str) -> None:
     lam = hw.lambda_
     config = lam.update_function_configuration(

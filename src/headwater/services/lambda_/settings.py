@@ -9,9 +9,10 @@ them with ``prewarm``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from headwater.core.errors import AwsError
+from headwater.core.errors import AwsError, validation_error
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.lambda_ import validation as check
 from headwater.services.lambda_.configuration import last_modified
@@ -24,6 +25,13 @@ RUNTIME_MANAGEMENT = "runtime-management"
 RECURSION = "recursion"
 RECURSIVE_LOOPS = ("Terminate", "Allow")
 UPDATE_RUNTIME_ON = ("Auto", "Manual", "FunctionUpdate")
+#: botocore's pattern of a RuntimeVersionArn (a managed runtime's, or a custom one's).
+RUNTIME_VERSION_ARN_PATTERN = (
+    r"((arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::"
+    r"runtime:.+)|(arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-"
+    r"\d{1}:\d{12}:runtime/[A-Za-z0-9_.-]{1,128}/version/[A-Za-z0-9_.-]{1,128}))"
+)
+_RUNTIME_VERSION_ARN = re.compile(RUNTIME_VERSION_ARN_PATTERN)
 NO_SUCH_RESOURCE = "The resource you requested does not exist."
 
 
@@ -181,16 +189,26 @@ class SettingOperations(LambdaParts):
         update_on = params.get("UpdateRuntimeOn")
         if update_on not in UPDATE_RUNTIME_ON:
             raise _not_in_enum(update_on, "updateRuntimeOn", UPDATE_RUNTIME_ON)
+        version_arn = params.get("RuntimeVersionArn")
+        # A model constraint: checked whatever the mode, before the function is looked up.
+        if version_arn is not None and (
+            not isinstance(version_arn, str) or not _RUNTIME_VERSION_ARN.fullmatch(version_arn)
+        ):
+            raise validation_error(
+                version_arn,
+                "runtimeVersionArn",
+                f"Member must satisfy regular expression pattern: {RUNTIME_VERSION_ARN_PATTERN}",
+            )
         target = self._target(params.get("FunctionName", ""), params.get("Qualifier"), ctx.region)
         record = target.record
         qualifier = target.qualifier if target.qualifier != LATEST else None
         body: dict[str, Any] = {"UpdateRuntimeOn": update_on}
         if update_on == "Manual":
-            if not params.get("RuntimeVersionArn"):
+            if not version_arn:
                 raise check.invalid_parameter(
                     "RuntimeVersionArn must be specified when UpdateRuntimeOn is Manual"
                 )
-            body["RuntimeVersionArn"] = params["RuntimeVersionArn"]
+            body["RuntimeVersionArn"] = version_arn
         self._resources.put_setting(
             record.region, record.name, qualifier or "", RUNTIME_MANAGEMENT, body
         )
