@@ -327,13 +327,22 @@ def test_node_layers_are_on_the_module_path_as_in_opt(hw: Headwater, tmp_path: P
         "  version: require('version'),\n"
         "});\n"
     )
-    node(hw, code, "layered", "index.handler")
-    hw.lambda_.update_function_configuration(FunctionName="layered", Layers=arns)
-    result = hw.lambda_.invoke_function("layered", b'{"name": "opt"}')
-    assert (result.status, body_of(result)) == (
-        "ok",
-        {"greeting": "hello opt", "version": "node20"},
+    # Since nodejs18.x an ES module's bare import finds layer packages too.
+    (code / "esm.mjs").write_text(
+        "import { greet } from 'greeter';\n"
+        "import version from 'version';\n"
+        "export const handler = async (event) => ({ greeting: greet(event.name), version });\n"
     )
+    node(hw, code, "layered", "index.handler")
+    node(hw, code, "layered_esm", "esm.handler")
+    for name in ("layered", "layered_esm"):
+        hw.lambda_.update_function_configuration(FunctionName=name, Layers=arns)
+        result = hw.lambda_.invoke_function(name, b'{"name": "opt"}')
+        assert (result.status, body_of(result)) == (
+            "ok",
+            {"greeting": "hello opt", "version": "node20"},
+        )
+    assert "Warning" not in hw.lambda_.function_logs("layered_esm")
     # Without the runtime-specific layer the shared copy is the one found.
     hw.lambda_.update_function_configuration(FunctionName="layered", Layers=arns[:1])
     result = hw.lambda_.invoke_function("layered", b'{"name": "again"}')

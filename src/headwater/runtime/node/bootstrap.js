@@ -206,6 +206,44 @@ async function loadModule(appRoot, moduleRoot, moduleName) {
   return require(require.resolve(moduleName, { paths: [appRoot, moduleRoot] }));
 }
 
+// ES module imports of layer packages. NODE_PATH only serves require(); since nodejs18.x
+// Lambda also resolves a bare `import 'pkg'` from the layers' directories (/opt/nodejs/
+// node<major>/node_modules, /opt/nodejs/node_modules) when Node's own lookup fails. A
+// resolve hook does the same: the first NODE_PATH directory holding the package, in
+// NODE_PATH's order. Registered only when a layer directory exists (a hooks thread costs
+// startup time), on Node versions that have module.register.
+const LAYER_RESOLVE_HOOK = `
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const dirs = (process.env.NODE_PATH || '').split(':').filter((d) => d.endsWith('/node_modules') && existsSync(d));
+export async function resolve(specifier, context, nextResolve) {
+  try {
+    return await nextResolve(specifier, context);
+  } catch (error) {
+    const bare = !/^(\\.|\\/|[a-zA-Z][a-zA-Z0-9+.-]*:)/.test(specifier);
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !bare) throw error;
+    const parts = specifier.split('/');
+    const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+    const dir = dirs.find((d) => existsSync(join(d, name)));
+    if (dir === undefined) throw error;
+    const parentURL = pathToFileURL(join(dirname(dir), 'layer.mjs')).href;
+    return nextResolve(specifier, { ...context, parentURL });
+  }
+}
+`;
+
+function registerLayerResolution() {
+  const nodeModule = require('module');
+  if (typeof nodeModule.register !== 'function') return;
+  const taskRoot = process.env.LAMBDA_TASK_ROOT;
+  const layerDirs = (process.env.NODE_PATH || '')
+    .split(path.delimiter)
+    .filter((d) => d.endsWith('/node_modules') && d !== path.join(taskRoot || '', 'node_modules'));
+  if (!layerDirs.some((d) => fs.existsSync(d))) return;
+  nodeModule.register('data:text/javascript,' + encodeURIComponent(LAYER_RESOLVE_HOOK));
+}
+
 async function loadHandler(appRoot, fullHandler) {
   if (fullHandler.includes('..')) {
     throw runtimeError(
@@ -390,6 +428,7 @@ async function main() {
   globalThis.awslambda = globalThis.awslambda || {
     streamifyResponse: (handler) => handler,
   };
+  registerLayerResolution();
   const handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER);
   await invokeOnce(handler);
 }
