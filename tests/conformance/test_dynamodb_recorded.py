@@ -15,9 +15,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
-from tests.conformance.recorded_data import like, recorded
+from tests.conformance.recorded import assert_matches, recordings
 
-SNAPSHOTS = recorded("dynamodb")
+SNAPSHOTS = recordings("dynamodb")
 
 
 def snapshot(name: str) -> dict[str, Any]:
@@ -43,8 +43,7 @@ def hash_table(ddb: Any, name: str, key: str = "id", **extra: Any) -> dict[str, 
 
 
 def check(expected: Any, actual: Any) -> None:
-    problems = like(expected, actual)
-    assert not problems, problems
+    assert_matches(actual, expected, region="us-east-1", decode_json=False, typed_presence=True)
 
 
 def failure(call: Any, **params: Any) -> ClientError:

@@ -15,10 +15,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
-from tests.conformance.recorded_data import like, recorded
+from tests.conformance.recorded import assert_matches, recordings
 
-STREAMS = recorded("dynamodbstreams")
-DYNAMODB = recorded("dynamodb")
+STREAMS = recordings("dynamodbstreams")
+DYNAMODB = recordings("dynamodb")
 
 
 @pytest.fixture
@@ -28,8 +28,7 @@ def hw() -> Iterator[Headwater]:
 
 
 def check(expected: Any, actual: Any) -> None:
-    problems = like(expected, actual)
-    assert not problems, problems
+    assert_matches(actual, expected, region="us-east-1", decode_json=False, typed_presence=True)
 
 
 def streamed_table(hw: Headwater, name: str, key: str, view: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded_data import like, recorded
+from tests.conformance.recorded import assert_matches, recordings
 from tests.conformance.server_process import (
     CLIENT_ENV,
     ServerProcess,
@@ -135,19 +135,43 @@ def test_client_items_binary_numbers_and_errors(ddb: Any) -> None:
 
 
 def test_recorded_table_lifecycle_over_the_wire(ddb: Any) -> None:
-    recording = recorded("dynamodb")["TestDynamoDB::test_table_crud"]
+    recording = recordings("dynamodb")["TestDynamoDB::test_table_crud"]
     created = ddb.create_table(
         TableName="wire-crud",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
     )
-    assert not like(recording["create-table"], created)
-    assert not like(recording["describe-table"], ddb.describe_table(TableName="wire-crud"))
-    assert not like(recording["delete-table"], ddb.delete_table(TableName="wire-crud"))
+    assert_matches(
+        created,
+        recording["create-table"],
+        region="us-west-2",
+        decode_json=False,
+        typed_presence=True,
+    )
+    assert_matches(
+        ddb.describe_table(TableName="wire-crud"),
+        recording["describe-table"],
+        region="us-west-2",
+        decode_json=False,
+        typed_presence=True,
+    )
+    assert_matches(
+        ddb.delete_table(TableName="wire-crud"),
+        recording["delete-table"],
+        region="us-west-2",
+        decode_json=False,
+        typed_presence=True,
+    )
     with pytest.raises(ClientError) as caught:
         ddb.delete_table(TableName="non-existent")
-    assert not like(recording["delete-non-existent-table"], caught.value.response)
+    assert_matches(
+        caught.value.response,
+        recording["delete-non-existent-table"],
+        region="us-west-2",
+        decode_json=False,
+        typed_presence=True,
+    )
 
 
 def test_table_resource_conditions_and_batch_writer(ddb: Any, resource: Any) -> None:

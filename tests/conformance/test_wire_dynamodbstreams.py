@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded_data import like, recorded
+from tests.conformance.recorded import assert_matches, recordings
 from tests.conformance.server_process import ServerProcess, boto_client, headwater_server
 
 
@@ -46,10 +46,15 @@ def test_streams_api_over_the_wire(server: ServerProcess) -> None:
 
 
 def test_missing_stream_error_body(server: ServerProcess) -> None:
-    expected = recorded("dynamodbstreams")["TestDynamoDBStreams::test_non_existent_stream"]
+    expected = recordings("dynamodbstreams")["TestDynamoDBStreams::test_non_existent_stream"]
     streams = boto_client(server.endpoint, "dynamodbstreams")
     arn = "arn:aws:dynamodb:us-west-2:000000000000:table/nothing/stream/2024-11-18T14:36:44.149"
     with pytest.raises(ClientError) as caught:
         streams.describe_stream(StreamArn=arn)
-    problems = like(expected["non-existent-stream"], caught.value.response)
-    assert not problems, problems
+    assert_matches(
+        caught.value.response,
+        expected["non-existent-stream"],
+        region="us-west-2",
+        decode_json=False,
+        typed_presence=True,
+    )

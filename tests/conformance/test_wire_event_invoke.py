@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded_data import like, recorded
+from tests.conformance.recorded import assert_matches, recordings
 from tests.conformance.server_process import (
     ServerProcess,
     boto_client,
@@ -60,7 +60,7 @@ def lam(server: ServerProcess) -> Any:
 
 
 def snapshot(test: str) -> dict[str, Any]:
-    return recorded("lambda_event_invoke")[test]
+    return recordings("lambda_event_invoke")[test]
 
 
 def failure(call: Any, **kwargs: Any) -> dict[str, Any]:
@@ -71,8 +71,16 @@ def failure(call: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def assert_like(expected: Any, actual: Any) -> None:
-    problems = like(expected, actual)
-    assert not problems, problems
+    # headwater's answers carry members newer than the recording (State,
+    # LastUpdateStatus, Type, requestId): every recorded member must be there
+    assert_matches(
+        actual,
+        expected,
+        region="us-west-2",
+        extra_keys=True,
+        decode_json=False,
+        typed_presence=True,
+    )
 
 
 def test_event_invoke_config_api_as_recorded(lam: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded_data import like, recorded
+from tests.conformance.recorded import assert_matches, recordings
 from tests.conformance.server_process import (
     ServerProcess,
     aws_cli,
@@ -46,12 +46,11 @@ def s3(server: ServerProcess) -> Any:
 
 
 def snapshot(test: str) -> dict[str, Any]:
-    return recorded("s3")[test]
+    return recordings("s3")[test]
 
 
 def assert_like(expected: Any, actual: Any) -> None:
-    problems = like(expected, actual)
-    assert not problems, problems
+    assert_matches(actual, expected, region="us-west-2", decode_json=False, typed_presence=True)
 
 
 def failure(call: Any, **kwargs: Any) -> dict[str, Any]:

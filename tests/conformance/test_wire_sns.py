@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded_data import like, recorded
+from tests.conformance.recorded import assert_matches, recordings
 from tests.conformance.server_process import (
     ServerProcess,
     aws_cli,
@@ -44,7 +44,7 @@ def sqs(server: ServerProcess) -> Any:
 
 
 def snapshot(test: str) -> dict[str, Any]:
-    return recorded("sns")[test]
+    return recordings("sns")[test]
 
 
 def response_error(call: Any, **kwargs: Any) -> dict[str, Any]:
@@ -54,8 +54,7 @@ def response_error(call: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def assert_like(expected: Any, actual: Any) -> None:
-    problems = like(expected, actual)
-    assert not problems, problems
+    assert_matches(actual, expected, region="us-west-2", decode_json=False, typed_presence=True)
 
 
 def parsed_json_values(attributes: dict[str, str], *names: str) -> dict[str, Any]:
