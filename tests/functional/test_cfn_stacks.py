@@ -787,3 +787,34 @@ def test_failed_in_place_update_is_named_as_an_update_failure(hw: Headwater) -> 
     )
     reasons = [r for lid, s, r in timeline(hw, "rolled") if s == "UPDATE_ROLLBACK_IN_PROGRESS"]
     assert reasons == ["The following resource(s) failed to update: [Kept]. "]
+
+
+def test_an_update_whose_properties_cannot_be_resolved_keeps_the_resource(hw: Headwater) -> None:
+    deploy(hw, "rolled", chain(("Kept", {"VisibilityTimeout": 30})))
+    before = physical_ids(hw, "rolled")
+    seen = len(timeline(hw, "rolled"))
+    unresolvable = chain(
+        (
+            "Kept",
+            {
+                "VisibilityTimeout": 30,
+                "Tags": [{"Key": "k", "Value": {"Fn::ImportValue": "missing-export"}}],
+            },
+        )
+    )
+    assert deploy(hw, "rolled", unresolvable) == "UPDATE_ROLLBACK_COMPLETE"
+    assert [(lid, s) for lid, s, _ in timeline(hw, "rolled")[seen:]] == [
+        ("rolled", "UPDATE_IN_PROGRESS"),
+        ("Kept", "UPDATE_FAILED"),
+        ("rolled", "UPDATE_ROLLBACK_IN_PROGRESS"),
+        ("rolled", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"),
+        ("rolled", "UPDATE_ROLLBACK_COMPLETE"),
+    ]
+    assert physical_ids(hw, "rolled") == before
+    resource = hw.client("cloudformation").describe_stack_resource(
+        StackName="rolled", LogicalResourceId="Kept"
+    )["StackResourceDetail"]
+    assert resource["ResourceStatus"] == "CREATE_COMPLETE"
+    # the stack still manages the queue: a good update reaches it
+    assert deploy(hw, "rolled", chain(("Kept", {"VisibilityTimeout": 45}))) == "UPDATE_COMPLETE"
+    assert queue_attributes(hw, before["Kept"])["VisibilityTimeout"] == "45"

@@ -45,7 +45,7 @@ CREATING_NEW_PHYSICAL = (
 class _Change:
     """One step of an update, kept so it can be undone."""
 
-    kind: str  # "created" | "updated" | "replaced"
+    kind: str  # "created" | "updated" | "replaced" | "unresolved" (its properties failed)
     logical_id: str
     old: ResourceRecord | None = None
     new: ResourceRecord | None = None
@@ -250,8 +250,13 @@ class StackRun:
                 resolver.resolve(definition.properties), self.ssm
             )
         except TemplateError as error:
-            status = "CREATE_FAILED" if old is None else "UPDATE_FAILED"
-            self._save(replace(record, status=status), error.message, properties={})
+            if old is None:
+                self._save(replace(record, status="CREATE_FAILED"), error.message, properties={})
+                raise
+            # the resource stays as it is (its physical id too): the rollback puts its record back
+            self._save(replace(old, status="UPDATE_FAILED"), error.message, properties={})
+            with self._lock:
+                self._changes.append(_Change("unresolved", logical_id, old=old))
             raise
         if old is None or old.physical_id is None:
             self._create(provider, record, properties)
@@ -435,6 +440,12 @@ class StackRun:
             if change.kind == "created" or change.old is None:
                 continue
             old = change.old
+            if change.kind == "unresolved":
+                # nothing was asked of the resource: only its record goes back
+                with self._lock:
+                    self.state[old.logical_id] = old
+                self.store.put_resource(self.stack.stack_id, old)
+                continue
             if change.kind == "replaced":
                 self._save(replace(old, status="UPDATE_COMPLETE"), properties=old.properties)
                 continue
