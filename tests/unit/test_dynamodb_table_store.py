@@ -49,7 +49,7 @@ def _seqs(store: TableStore, table_id: int) -> list[int]:
 
 
 def test_clustered_change_feed_upgrade_keeps_records_and_sequence(tmp_path: Path) -> None:
-    """A data directory from before the change records were clustered (sequence counter
+    """A data directory from before the change records were keyed by one integer (sequence counter
     in ddb_tables, created index): records survive the upgrade and the feed goes on at
     the next sequence."""
     db = SqliteDatabase(tmp_path)

@@ -109,41 +109,17 @@ _MIGRATIONS = [
     DROP INDEX ddb_items_expiry;
     CREATE INDEX ddb_items_expiry ON ddb_items (table_id, expires) WHERE expires IS NOT NULL
     """,
-    # A change record is one B-tree entry: the table is clustered on (table_id, seq)
-    # (no rowid B-tree beside its primary key index) and has no index on ``created`` (the
+    # A change record is one B-tree entry keyed by one integer, ``table_id * 2**40 + seq``
+    # (``CHANGE_SEQ_SPAN``), in SQLite's rowid B-tree, with no index on ``created`` (the
     # trim walks each table's records in sequence order instead). Each page a write
     # transaction dirties is one more WAL frame at COMMIT, the bulk of a streamed write's
     # cost: a change record went from three pages (row, key index, created index) plus the
-    # ddb_tables page of the sequence counter to one (issue 12). ``last_change`` is now
-    # only a floor: the newest sequence is the table's highest record, or this floor
+    # ddb_tables page of the sequence counter to about one (issue 12). Appending at the end
+    # of a table's range fills the last leaf and a full one splits off a new leaf; a
+    # clustered (table_id, seq) WITHOUT ROWID key was tried and measured 1.64 pages per
+    # record against 1.1 (its index B-tree splits rebalance siblings). ``last_change`` is
+    # now only a floor: the newest sequence is the table's highest record, or this floor
     # once the trim has dropped them all.
-    """
-    CREATE TABLE ddb_changes_clustered (
-        table_id INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        stream_arn TEXT NOT NULL,
-        created REAL NOT NULL,
-        event TEXT NOT NULL,
-        keys BLOB NOT NULL,
-        old_image BLOB,
-        new_image BLOB,
-        changed INTEGER NOT NULL,
-        by_service INTEGER NOT NULL,
-        size INTEGER NOT NULL,
-        PRIMARY KEY (table_id, seq)
-    ) WITHOUT ROWID;
-    INSERT INTO ddb_changes_clustered (table_id, seq, stream_arn, created, event, keys,
-        old_image, new_image, changed, by_service, size)
-        SELECT table_id, seq, stream_arn, created, event, keys, old_image, new_image,
-        changed, by_service, size FROM ddb_changes;
-    DROP TABLE ddb_changes;
-    ALTER TABLE ddb_changes_clustered RENAME TO ddb_changes
-    """,
-    # A record's key is one integer, ``table_id * 2**40 + seq`` (``CHANGE_SEQ_SPAN``): the
-    # table is SQLite's rowid B-tree, where appending at the end of a table's range fills
-    # the last leaf and a full one splits off a new leaf (two pages). The clustered
-    # (table_id, seq) key of the step before is an index B-tree, whose splits rebalance
-    # siblings: measured 1.64 pages written per record against 1.1 now (issue 12).
     """
     CREATE TABLE ddb_changes_by_id (
         id INTEGER PRIMARY KEY,
