@@ -202,3 +202,13 @@ def assert_matches(ours: Any, expected: Any, region: str | None = None, **option
     ``Matcher`` takes them)."""
     found = differences(ours, expected, region, **options)
     assert not found, "\n".join(found)
+
+
+def assert_like_recording(
+    expected: Any, actual: Any, region: str, *, extra_keys: bool = False
+) -> None:
+    """``actual`` answers like the AWS-recorded ``expected`` in ``region``, JSON text compared
+    as text and presence markers typed: the comparison of the wire and replay tests."""
+    assert_matches(
+        actual, expected, region, decode_json=False, typed_presence=True, extra_keys=extra_keys
+    )

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
-from tests.conformance.recorded import assert_matches, recordings
+from tests.conformance.recorded import assert_like_recording, recordings
 
 SNAPSHOTS = recordings("dynamodb")
 
@@ -43,7 +43,7 @@ def hash_table(ddb: Any, name: str, key: str = "id", **extra: Any) -> dict[str, 
 
 
 def check(expected: Any, actual: Any) -> None:
-    assert_matches(actual, expected, region="us-east-1", decode_json=False, typed_presence=True)
+    assert_like_recording(expected, actual, "us-east-1")
 
 
 def failure(call: Any, **params: Any) -> ClientError:

@@ -17,7 +17,7 @@ from urllib.parse import quote_plus
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded import assert_matches, recordings
+from tests.conformance.recorded import assert_like_recording, recordings
 from tests.conformance.server_process import ServerProcess, aws_cli, boto_client, headwater_server
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,7 @@ def sts(server: ServerProcess) -> Any:
 
 
 def check(expected: Any, actual: Any) -> None:
-    assert_matches(actual, expected, region="us-west-2", decode_json=False, typed_presence=True)
+    assert_like_recording(expected, actual, "us-west-2")
 
 
 def same_members(expected: dict[str, Any], actual: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded import assert_matches, recordings
+from tests.conformance.recorded import assert_like_recording, recordings
 from tests.conformance.server_process import (
     CLIENT_ENV,
     ServerProcess,
@@ -142,35 +142,17 @@ def test_recorded_table_lifecycle_over_the_wire(ddb: Any) -> None:
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
     )
-    assert_matches(
-        created,
-        recording["create-table"],
-        region="us-west-2",
-        decode_json=False,
-        typed_presence=True,
+    assert_like_recording(recording["create-table"], created, "us-west-2")
+    assert_like_recording(
+        recording["describe-table"], ddb.describe_table(TableName="wire-crud"), "us-west-2"
     )
-    assert_matches(
-        ddb.describe_table(TableName="wire-crud"),
-        recording["describe-table"],
-        region="us-west-2",
-        decode_json=False,
-        typed_presence=True,
-    )
-    assert_matches(
-        ddb.delete_table(TableName="wire-crud"),
-        recording["delete-table"],
-        region="us-west-2",
-        decode_json=False,
-        typed_presence=True,
+    assert_like_recording(
+        recording["delete-table"], ddb.delete_table(TableName="wire-crud"), "us-west-2"
     )
     with pytest.raises(ClientError) as caught:
         ddb.delete_table(TableName="non-existent")
-    assert_matches(
-        caught.value.response,
-        recording["delete-non-existent-table"],
-        region="us-west-2",
-        decode_json=False,
-        typed_presence=True,
+    assert_like_recording(
+        recording["delete-non-existent-table"], caught.value.response, "us-west-2"
     )
 
 

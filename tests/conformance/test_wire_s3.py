@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conformance.recorded import assert_matches, recordings
+from tests.conformance.recorded import assert_like_recording, recordings
 from tests.conformance.server_process import (
     ServerProcess,
     aws_cli,
@@ -50,7 +50,7 @@ def snapshot(test: str) -> dict[str, Any]:
 
 
 def assert_like(expected: Any, actual: Any) -> None:
-    assert_matches(actual, expected, region="us-west-2", decode_json=False, typed_presence=True)
+    assert_like_recording(expected, actual, "us-west-2")
 
 
 def failure(call: Any, **kwargs: Any) -> dict[str, Any]:

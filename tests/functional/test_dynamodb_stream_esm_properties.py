@@ -29,6 +29,7 @@ from headwater.esm.streams.lanes import lane_of
 from headwater.esm.streams.stream_poller import StreamPoller
 from headwater.store.mappings import MappingRecord
 from headwater.wiring.adapters import LocalDynamoDBStreamSource
+from tests.functional.dynamodb_tables import create_table
 from tests.functional.esm_fakes import FUNCTION_ARN, FakeInvoker
 from tests.functional.test_stream_esm_properties import Recorder
 from tests.functional.test_stream_esm_support import UUID, StreamHarness, make_queue, queue_bodies
@@ -231,17 +232,10 @@ def test_table_changes_reach_the_function_complete_and_in_item_order(
     clock = ManualClock()
     hw = Headwater.in_memory(clock=clock, dynamodb_stream_shard_seconds=SHARD_SECONDS)
     try:
-        arn = hw.dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
+        arn = create_table(
+            hw.dynamodb,
+            TABLE,
+            range_key=("sk", "N"),
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )["TableDescription"]["LatestStreamArn"]
         hw.dynamodb.update_time_to_live(
