@@ -118,9 +118,10 @@ def test_unsigned_chunks_with_a_checksum_trailer_decode() -> None:
     assert decode_aws_chunked(body) == (payload, {"x-amz-checksum-crc32": crc32(payload)})
 
 
-def test_a_truncated_chunk_is_refused() -> None:
+@pytest.mark.parametrize("body", [b"ff\r\nshort", b"-5\r\nabcdefgh\r\n0\r\n\r\n", b"zz\r\n"])
+def test_a_truncated_or_garbled_chunk_is_refused(body: bytes) -> None:
     with pytest.raises(AwsError) as refused:
-        decode_aws_chunked(b"ff\r\nshort")
+        decode_aws_chunked(body)
     assert refused.value.code == "IncompleteBody"
 
 

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 from botocore.model import Shape
 
 from headwater.api import rest_json
+from headwater.api.aws_chunked import ChunkFramingError, split_chunks, trailer_lines
 from headwater.api.errors import nested_value_error, server_fault
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.router import Dispatch
@@ -201,33 +202,16 @@ def decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
     this, with the request's, by ``headwater serve --verify-signatures``
     (``sigv4.verify_chunks``); otherwise they are not.
     """
-    view = memoryview(body)
-    parts: list[memoryview] = []
-    position = 0
-    while True:
-        line_end = body.find(b"\r\n", position)
-        if line_end < 0:
-            raise _bad_chunk()
-        size_text = bytes(view[position:line_end]).split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise _bad_chunk() from None
-        position = line_end + 2
-        if size == 0:
-            break
-        if position + size > len(body):
-            raise _bad_chunk()
-        parts.append(view[position : position + size])
-        position += size
-        if body[position : position + 2] == b"\r\n":
-            position += 2
-    trailers: dict[str, str] = {}
-    for line in body[position:].split(b"\r\n"):
-        name, colon, value = line.partition(b":")
-        if colon and name.strip():
-            trailers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
-    return b"".join(parts), trailers
+    try:
+        found, trailer_start = split_chunks(body, strict=False)
+    except ChunkFramingError:
+        raise _bad_chunk() from None
+    trailers = {
+        name.lower().decode("latin-1"): value.decode("latin-1")
+        for name, value in trailer_lines(body, trailer_start)
+        if name
+    }
+    return b"".join(data for data, _ in found), trailers
 
 
 def _bad_chunk() -> AwsError:

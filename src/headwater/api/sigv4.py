@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 
 from botocore.auth import HmacV1Auth
 
+from headwater.api.aws_chunked import ChunkFramingError, split_chunks, trailer_lines
 from headwater.api.http import WireRequest
 
 
@@ -388,50 +389,30 @@ def verify_chunks(sig: Signature, secret: str, body: bytes, *, trailer: bool = F
     ``trailer``) the trailing headers carry theirs. Malformed framing is a
     ``SignatureProblem("incomplete-body")``."""
     key = signing_key(sig, secret)
-    view = memoryview(body)
+    try:
+        found, trailer_start = split_chunks(body, strict=True)
+    except ChunkFramingError:
+        raise SignatureProblem(
+            "incomplete-body", "The request body terminated unexpectedly"
+        ) from None
     previous = sig.signature
-    position = 0
-    while True:
-        line_end = body.find(b"\r\n", position)
-        if line_end < 0:
-            raise SignatureProblem("incomplete-body", "The request body terminated unexpectedly")
-        size_text, _, extension = bytes(view[position:line_end]).partition(b";")
+    for data, extension in found:
         name, _, stated = extension.partition(b"=")
-        try:
-            size = int(size_text.strip(), 16)
-        except ValueError:
-            raise SignatureProblem(
-                "incomplete-body", "The request body terminated unexpectedly"
-            ) from None
-        position = line_end + 2
-        if size < 0 or position + size > len(body):
-            raise SignatureProblem("incomplete-body", "The request body terminated unexpectedly")
         if name.strip() != b"chunk-signature":
             raise SignatureProblem("signature", _MISMATCH)
-        expected = chunk_signature(key, sig, previous, view[position : position + size])
+        expected = chunk_signature(key, sig, previous, data)
         if not hmac.compare_digest(expected.encode("ascii"), stated.strip()):
             raise SignatureProblem("signature", _MISMATCH)
         previous = expected
-        position += size
-        if size == 0:
-            break
-        if body[position : position + 2] != b"\r\n":
-            raise SignatureProblem("incomplete-body", "The request body terminated unexpectedly")
-        position += 2
     if not trailer:
         return
     trailers: list[str] = []
     stated_trailer = b""
-    for line in body[position:].split(b"\r\n"):
-        header, colon, value = line.partition(b":")
-        if not colon:
-            continue
-        if header.strip().lower() == b"x-amz-trailer-signature":
-            stated_trailer = value.strip()
+    for header, value in trailer_lines(body, trailer_start):
+        if header.lower() == b"x-amz-trailer-signature":
+            stated_trailer = value
         else:
-            trailers.append(
-                f"{header.strip().decode('latin-1')}:{value.strip().decode('latin-1')}\n"
-            )
+            trailers.append(f"{header.decode('latin-1')}:{value.decode('latin-1')}\n")
     expected = trailer_signature(key, sig, previous, "".join(trailers))
     if not hmac.compare_digest(expected.encode("ascii"), stated_trailer):
         raise SignatureProblem("signature", _MISMATCH)
