@@ -14,7 +14,9 @@ written once in portable SQL runs on all three.
 SQLite runs in WAL mode on one connection per process: services are synchronous and
 thread-safe, and their transactions are short (tens of microseconds), so one connection is
 both the simplest and the fastest choice; other processes on the same file take turns on
-SQLite's own write lock (``BEGIN IMMEDIATE``, with a busy timeout).
+SQLite's own write lock (``BEGIN IMMEDIATE``, with a busy timeout). WAL checkpoints run
+on a second, private connection on their own thread (``sqlite_checkpoint``), so no commit
+waits for one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
+from headwater.store.sqlite_checkpoint import WalCheckpointer
 from headwater.store.sqlite_space import SpaceReclaimer, enable_incremental_vacuum
 from headwater.store.watch import ChangeWatch, Watcher
 
@@ -175,7 +178,8 @@ class SqliteDatabase(StoreRegistry):
         self.conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a process crash (only an OS crash may lose the last
         # commits); FULL also fsyncs the WAL on every commit.
-        self.conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+        synchronous = "FULL" if durability == "full" else "NORMAL"
+        self.conn.execute(f"PRAGMA synchronous={synchronous}")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.execute("PRAGMA temp_store=MEMORY")
@@ -189,6 +193,9 @@ class SqliteDatabase(StoreRegistry):
         self._versions_seen_at: object = None
         # Other processes on this file: PRAGMA data_version moves when one commits.
         self._watch = ChangeWatch(self._data_version, poll_fallback, name="headwater-sqlite-watch")
+        # Checkpoints run on their own thread, not inside the commit that fills the WAL.
+        WalCheckpointer.configure_writer(self.conn)
+        self._checkpointer = WalCheckpointer(self.path, self.lock, synchronous)
 
     def _data_version(self) -> object:
         with self.lock:
@@ -233,6 +240,7 @@ class SqliteDatabase(StoreRegistry):
 
     def close(self) -> None:
         self._watch.close()
+        self._checkpointer.close()
         with self.lock:
             if not self._closed:
                 self._closed = True
