@@ -295,6 +295,34 @@ def test_tables_persist_across_restart(tmp_path: Any, clock: ManualClock) -> Non
         ]
 
 
+def test_a_put_with_a_schema_another_process_changed_writes_to_the_current_table(
+    tmp_path: Any,
+) -> None:
+    """The plain PutItem skips the definitions check and lets its write check the version
+    (one statement): a table recreated or changed meanwhile by another process must still
+    get the item, or the error its current keys give, never the dropped table."""
+    with Headwater(data_dir=tmp_path) as here, Headwater(data_dir=tmp_path) as there:
+        create_table(here.dynamodb, "shared")
+        here.dynamodb.put_item(TableName="shared", Item={"pk": {"S": "a"}})  # schema cached
+        there.dynamodb.delete_table(TableName="shared")
+        create_table(there.dynamodb, "shared")  # same keys, a new table
+        here.dynamodb.put_item(TableName="shared", Item={"pk": {"S": "b"}, "v": {"N": "1"}})
+        stored = there.dynamodb.get_item(TableName="shared", Key={"pk": {"S": "b"}})
+        assert stored["Item"] == {"pk": {"S": "b"}, "v": {"N": "1"}}
+        assert "Item" not in there.dynamodb.get_item(TableName="shared", Key={"pk": {"S": "a"}})
+        there.dynamodb.delete_table(TableName="shared")
+        create_table(there.dynamodb, "shared", hash_key=("id", "N"))
+        assert error_of(here.dynamodb.put_item, TableName="shared", Item={"pk": {"S": "c"}}) == (
+            "ValidationException",
+            "One or more parameter values were invalid: Missing the key id in the item",
+        )
+        there.dynamodb.delete_table(TableName="shared")
+        assert error_of(here.dynamodb.put_item, TableName="shared", Item={"id": {"N": "1"}}) == (
+            "ResourceNotFoundException",
+            "Requested resource not found",
+        )
+
+
 def test_a_table_changed_by_another_process_is_seen_at_once(tmp_path: Any) -> None:
     """Schemas are cached per process: a table another process deletes, recreates with
     other keys or gives an index is what the next item call here works with."""

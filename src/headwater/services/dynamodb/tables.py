@@ -92,6 +92,7 @@ class TableCatalog:
         # PostgreSQL nodes re-read definition versions only every poll interval: there the
         # table's own version row is checked on every call.
         self._exact_versions = store.db.kind in ("sqlite", "memory")
+        self._writes_check_versions = store.checks_versions_in_writes
 
     # ---- lookups ----
 
@@ -123,6 +124,15 @@ class TableCatalog:
         with self._lock:
             self._schemas[key] = (schema, seen)
         return schema
+
+    def cached_schema(self, ctx: RequestContext, table_name: str) -> tuple[TableSchema, int] | None:
+        """The cached schema of a table and the definitions version it is current at,
+        *not* checked against the store: only for a write that checks that version itself
+        (``TableStore.put_item_if_current``), which saves the check's own statement.
+        ``None`` when the table is not cached or the store's writes cannot check."""
+        if not self._writes_check_versions:
+            return None
+        return self._schemas.get((ctx.account, ctx.region, table_name_of(table_name)))
 
     def row(self, ctx: RequestContext, table_name: str) -> TableRow:
         name = table_name_of(table_name)

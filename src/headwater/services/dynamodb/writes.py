@@ -63,19 +63,28 @@ class ItemWriter:
         """Whether a blind write would skip work: indexes and streams need the old item."""
         return bool(table.indexes) or table.stream_arn is not None or table.has_local_indexes
 
-    def put_blind(self, table: TableSchema, key: ItemKey, item: Item) -> None:
+    def put_blind(
+        self, table: TableSchema, key: ItemKey, item: Item, *, tables_version: int | None = None
+    ) -> bool:
         """Store ``item`` without reading the old one: one statement, its own transaction.
 
         Only for tables without indexes, streams or local indexes, and writes without a
-        condition or return values: nothing else depends on the old item.
+        condition or return values: nothing else depends on the old item. With
+        ``tables_version``, only while the table definitions are still at that version
+        (``TableStore.put_item_if_current``): returns False, having written nothing, when
+        they moved.
         """
         size = item_size(item)
         if size > MAX_ITEM_BYTES:
             raise validation("Item size has exceeded the maximum allowed size")
+        raw, expires = encode_item(item), ttl_expiry(item, table.ttl_attribute)
         with self.store.db.read():
-            self.store.put_item(
-                table.id, key, encode_item(item), size, ttl_expiry(item, table.ttl_attribute)
-            )
+            if tables_version is not None:
+                return self.store.put_item_if_current(
+                    table.id, key, raw, size, expires=expires, tables_version=tables_version
+                )
+            self.store.put_item(table.id, key, raw, size, expires)
+        return True
 
     def write(
         self,

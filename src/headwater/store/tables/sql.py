@@ -246,6 +246,15 @@ _PUT_ITEM = (
 )
 #: The definition-version component of table definitions (``Database.version``).
 TABLES_COMPONENT = "dynamodb-tables"
+#: ``_PUT_ITEM`` that writes only while the table definitions are at a given version, read
+#: in the same statement (SQLite's ``definition_versions``, see ``Database.version``).
+_PUT_ITEM_IF_CURRENT = (
+    "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires)"
+    " SELECT ?, ?, ?, ?, ?, ?, ?"
+    " WHERE (SELECT version FROM definition_versions WHERE component = ?) = ?"
+    " ON CONFLICT (table_id, token, pk, sk) DO UPDATE SET"
+    " item = excluded.item, size = excluded.size, expires = excluded.expires"
+)
 _GET_ITEM = "SELECT item FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 #: The newest sequence of a table's feed: its highest record, else the floor in ddb_tables.
 _LAST_CHANGE = (
@@ -261,6 +270,11 @@ _GET_ITEM_ROW = (
     "SELECT item, size FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 )
 _DELETE_ITEM = "DELETE FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
+
+
+def _tables_at(version: int) -> tuple[str, int]:
+    """The arguments of ``_PUT_ITEM_IF_CURRENT``'s version check."""
+    return (TABLES_COMPONENT, version)
 
 
 def _table(row: Sequence[Any]) -> TableRow:
@@ -422,6 +436,30 @@ class TableStore:
         self, table_id: int, key: ItemKey, item: bytes, size: int, expires: float | None
     ) -> None:
         self._conn.execute(_PUT_ITEM, (table_id, key.token, key.pk, key.sk, item, size, expires))
+
+    @property
+    def checks_versions_in_writes(self) -> bool:
+        """Whether ``put_item_if_current`` is available (SQLite: the definition versions
+        are a table beside the items)."""
+        return self.db.kind == "sqlite"
+
+    def put_item_if_current(
+        self,
+        table_id: int,
+        key: ItemKey,
+        item: bytes,
+        size: int,
+        *,
+        expires: float | None,
+        tables_version: int,
+    ) -> bool:
+        """``put_item`` if the table definitions are still at ``tables_version``
+        (``tables_changed``), checked by the write itself; False (nothing written) if not."""
+        cursor = self._conn.execute(
+            _PUT_ITEM_IF_CURRENT,
+            (table_id, key.token, key.pk, key.sk, item, size, expires, *_tables_at(tables_version)),
+        )
+        return bool(cursor.rowcount)
 
     def delete_item(self, table_id: int, key: ItemKey) -> bool:
         cursor = self._conn.execute(_DELETE_ITEM, (table_id, key.token, key.pk, key.sk))
