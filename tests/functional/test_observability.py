@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from headwater import Headwater, ManualClock
+from headwater.server.prometheus import MetricsEndpoint
 from headwater.telemetry.recorder import MAX_LAMBDA_SAMPLES, Recorder
 from headwater.testing import wait_for_drain
 from tests.conformance.recorded import assert_matches, recorded
@@ -147,6 +148,31 @@ def test_lambda_samples_queued_between_flushes_stay_bounded(
     peak = metric_values(hw, clock, "AWS/Lambda", "ConcurrentExecutions", fn, "Maximum")
     assert peak == [1.0]
     assert recorder._lambda_samples == []
+
+
+def test_prometheus_lambda_counters_include_invocations_not_yet_flushed(
+    hw: Headwater, clock: ManualClock, tmp_path: Path
+) -> None:
+    # invocations only queue their samples; the Prometheus counters are worked out from the
+    # queue when read, so a scrape right after the invocations sees every one of them
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "poison_app.py").write_text(HANDLER)
+    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    recorder = hw.service("lambda").env.telemetry
+    assert isinstance(recorder, Recorder)
+    ok = json.dumps({"Records": [{"body": "fine", "messageId": "1"}]})
+    bad = json.dumps({"Records": [{"body": "poison", "messageId": "2"}]})
+    for _ in range(5):
+        hw.lambda_.invoke_function("digest", ok)
+    hw.lambda_.invoke_function("digest", bad)
+    assert len(recorder._lambda_samples) == 6
+    text = MetricsEndpoint(hw).respond().body.decode()
+    assert 'headwater_lambda_invocations_total{functionname="digest"} 6.0' in text
+    assert 'headwater_lambda_errors_total{functionname="digest"} 1.0' in text
+    assert recorder._lambda_samples == []
+    assert metric_values(hw, clock, "AWS/Lambda", "Invocations", {"FunctionName": "digest"},
+                         "Sum") == [6.0]  # fmt: skip
 
 
 SLOW_HANDLER = """

@@ -22,6 +22,25 @@ def test_report_line() -> None:
         "Billed Duration: 1001 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB\tStatus: timeout\t\n"
     )
     assert logs.billed_duration_ms(0.01) == 1
+    # under a millisecond bills 1 ms; an out-of-memory end names its status and error type
+    oom = logs.report_line(
+        "r",
+        duration_ms=0.05,
+        memory_size=128,
+        max_memory_used=129,
+        status="error",
+        error_type="Runtime.OutOfMemory",
+    )
+    assert oom == (
+        "REPORT RequestId: r\tDuration: 0.05 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB"
+        "\tMax Memory Used: 129 MB\tStatus: error\tError Type: Runtime.OutOfMemory\t\n"
+    )
+    assert "Billed Duration: 1 ms" in logs.report_line(
+        "r", duration_ms=1.0, memory_size=128, max_memory_used=1
+    )
+    assert "Billed Duration: 2 ms" in logs.report_line(
+        "r", duration_ms=1.001, memory_size=128, max_memory_used=1
+    )
     assert logs.start_line("r", "$LATEST") == "START RequestId: r Version: $LATEST\n"
     assert logs.end_line("r") == "END RequestId: r\n"
 

@@ -151,7 +151,7 @@ class HeadwaterCollector:
             key: CounterMetricFamily(name, help_text, labels=[COUNTER_LABELS[key.split("_")[0]]])
             for key, (name, help_text) in COUNTERS.items()
         }
-        for (key, dims), value in list(recorder.counters.items()):
+        for (key, dims), value in recorder.counter_values():
             families[key].add_metric([d[1] for d in dims], value)
         yield from families.values()
 

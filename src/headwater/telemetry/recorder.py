@@ -5,7 +5,8 @@ in-memory buffers under one lock: metric samples are aggregated per (metric, uni
 minute) right away (a Lambda invocation's are queued and aggregated in batches, at the
 latest when flushed), journey steps are queued as tuples. ``flush`` (every half second of
 real time, on every ManualClock move and before any CloudWatch read) moves both into the
-store in one transaction each. Cumulative counters are also kept for Prometheus.
+store in one transaction each. Cumulative counters are also kept for Prometheus (a Lambda
+invocation's are counted from its queued sample, at the latest when they are read).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ Dims = tuple[tuple[str, str], ...]
 Metric = tuple[str, str, str, str, Dims]
 #: (account, region, namespace, name, dimensions, unit, bucket start)
 MetricKey = tuple[str, str, str, str, Dims, str, int]
+
+#: An invocation not yet added to the counters and metrics: (function, clock time, metric
+#: names, duration or None for a throttle, running of the function, running overall).
+LambdaSample = tuple["_FunctionMetrics", float, tuple[str, ...], float | None, int, int]
 
 #: Built-in metrics are stored at one-minute resolution, as AWS publishes them.
 RESOLUTION = 60
@@ -95,11 +100,8 @@ class Recorder(Telemetry):
         self._running: dict[tuple[str, str, str], int] = {}
         #: function ARN -> its keys (the Lambda hooks run on every invocation).
         self._functions: dict[str, _FunctionMetrics] = {}
-        #: Invocations not yet added to the metrics: (function, minute, metric names,
-        #: duration or None for a throttle, running of the function, running overall).
-        self._lambda_samples: list[
-            tuple[_FunctionMetrics, int, tuple[str, ...], float | None, int, int]
-        ] = []
+        #: Invocations not yet added to the counters and metrics (``LambdaSample``).
+        self._lambda_samples: list[LambdaSample] = []
 
     # ---- buffering ----
 
@@ -239,68 +241,112 @@ class Recorder(Telemetry):
         return self._function(function_arn)
 
     def lambda_invoked(self, function_arn: str, result: InvocationFacts) -> None:
+        # Runs between two invocations on the invoking thread: it only queues the sample
+        # (with the running counts of this moment); the Prometheus counters and the
+        # minute's aggregates are worked out from the queue in a batch (``_fold_lambda``).
         function = self._function(function_arn)
         now = self.clock.now()
         status = result.status
         if status == "throttled":
-            names = _THROTTLED
+            names, duration = _THROTTLED, None
         elif status == "service_error":
             return
-        elif status != "ok" or result.function_error:
-            names = _FAILED
         else:
-            names = _SUCCEEDED
-        duration = _duration(result)
+            names = _FAILED if status != "ok" or result.function_error else _SUCCEEDED
+            duration = _duration(result)
+        by_function, overall = function.running_keys
         with self._lock:
-            counters = self.counters
-            for metric in names:
-                counters[function.counter_keys[metric]] += 1
-            counters[function.duration_counter_key] += duration
-            if not self.metrics_on:
-                return
             running = self._running
-            by_function, overall = function.running_keys
             samples = self._lambda_samples
             samples.append(
                 (
                     function,
-                    bucket_start(now, RESOLUTION),
+                    now,
                     names,
-                    None if status == "throttled" else duration,
+                    duration,
                     running.get(by_function, 0),
                     running.get(overall, 0),
                 )
             )
             if len(samples) >= MAX_LAMBDA_SAMPLES:
-                self._fold_lambda_samples()
+                self._lambda_samples = []
+                self._fold_lambda(samples, self._metrics, lock_held=True)
 
-    def _fold_lambda_samples(self) -> None:
-        """Add the queued invocations to their minutes' aggregates (lock held).
+    def _fold_lambda(
+        self,
+        samples: list[LambdaSample],
+        metrics: dict[MetricKey, Aggregate],
+        *,
+        lock_held: bool = False,
+    ) -> None:
+        """Add queued invocations to the Prometheus counters and (metrics on) to their
+        minutes' aggregates in ``metrics``.
 
-        An invocation only queues its sample: folding them in a batch, off the invoking
-        thread, costs a fraction of adding each to six aggregates between two invocations.
+        Called by ``flush`` without the lock, on aggregates no hook sees any more, so the
+        invoking threads never wait for it (past ``MAX_LAMBDA_SAMPLES`` without a flush an
+        invoking thread folds, lock held). Counts are added once per function and minute
+        (``add(1.0, count=k)``: the same SampleCount, Sum, Minimum, Maximum and value
+        table as ``k`` adds of 1.0).
         """
-        samples, self._lambda_samples = self._lambda_samples, []
-        for function, bucket, names, duration, running_here, running_all in samples:
-            keys = function.metric_keys(bucket)
+        if not samples:
+            return
+        # (function, minute) -> [counts by metric name, durations, running here, overall]
+        groups: dict[
+            tuple[_FunctionMetrics, int], tuple[dict[str, int], list[float], list[int], list[int]]
+        ] = {}
+        for function, now, names, duration, running_here, running_all in samples:
+            whole = int(now)
+            group_key = (function, whole - whole % RESOLUTION)
+            group = groups.get(group_key)
+            if group is None:
+                group = groups[group_key] = ({}, [], [], [])
+            counts = group[0]
             for metric in names:
-                for key in keys[metric]:
-                    self._add(key, 1.0)
+                counts[metric] = counts.get(metric, 0) + 1
             if duration is not None:
-                for key in keys["Duration"]:
-                    self._add(key, duration)
+                group[1].append(duration)
                 # As AWS: how many ran at once (this one included), read as Maximum.
-                by_function, overall = keys["ConcurrentExecutions"]
-                self._add(by_function, float(max(running_here, 1)))
-                self._add(overall, float(max(running_all, 1)))
-
-    def _add(self, key: MetricKey, value: float) -> None:
-        """``_count`` for a key already made (lock held)."""
-        found = self._metrics.get(key)
-        if found is None:
-            self._metrics[key] = Aggregate.of_value(value)
+                group[2].append(running_here or 1)
+                group[3].append(running_all or 1)
+        metrics_on = self.metrics_on
+        counter_deltas: dict[tuple[str, Dims], float] = {}
+        for (function, bucket), (counts, durations, here, overall) in groups.items():
+            for metric, count in counts.items():
+                counter_key = function.counter_keys[metric]
+                counter_deltas[counter_key] = counter_deltas.get(counter_key, 0.0) + count
+            if durations:
+                counter_key = function.duration_counter_key
+                counter_deltas[counter_key] = counter_deltas.get(counter_key, 0.0) + sum(durations)
+            if not metrics_on:
+                continue
+            keys = function.metric_keys(bucket)
+            for metric, count in counts.items():
+                for key in keys[metric]:
+                    _add_to(metrics, key, 1.0, float(count))
+            if not durations:
+                continue
+            for key in keys["Duration"]:
+                found = metrics.get(key)
+                if found is None:
+                    found = metrics[key] = Aggregate.of_value(durations[0])
+                    rest = durations[1:]
+                else:
+                    rest = durations
+                for value in rest:
+                    found.add(value)
+            for key, running in zip(keys["ConcurrentExecutions"], (here, overall), strict=True):
+                for value, count in _counted(running):
+                    _add_to(metrics, key, float(value), float(count))
+        if lock_held:
+            self._add_counters(counter_deltas)
         else:
-            found.add(value)
+            with self._lock:
+                self._add_counters(counter_deltas)
+
+    def _add_counters(self, deltas: dict[tuple[str, Dims], float]) -> None:
+        counters = self.counters
+        for key, delta in deltas.items():
+            counters[key] += delta
 
     # ---- mappings ----
 
@@ -436,9 +482,11 @@ class Recorder(Telemetry):
         """Write buffered metrics and journey steps to the store."""
         with self._flush_lock:
             with self._lock:
-                self._fold_lambda_samples()
+                samples, self._lambda_samples = self._lambda_samples, []
                 metrics, self._metrics = self._metrics, {}
                 steps, self._steps = self._steps, []
+            # Outside the lock: the hooks of the invocations running meanwhile do not wait.
+            self._fold_lambda(samples, metrics)
             now = self.clock.now()
             if metrics:
                 items = [
@@ -449,12 +497,37 @@ class Recorder(Telemetry):
             if self.journeys is not None and steps:
                 self.journeys.add(steps)
 
+    def counter_values(self) -> list[tuple[tuple[str, Dims], float]]:
+        """The cumulative counters (Prometheus), queued invocations included."""
+        self.flush()
+        with self._lock:
+            return list(self.counters.items())
+
     def journey(self, record_id: str) -> list[Step]:
         """Every retained step of a message id or sequence number."""
         if self.journeys is None:
             return []
         self.flush()
         return self.journeys.journey(record_id)
+
+
+def _add_to(
+    metrics: dict[MetricKey, Aggregate], key: MetricKey, value: float, count: float
+) -> None:
+    """Add ``count`` samples of ``value`` to ``metrics[key]``."""
+    found = metrics.get(key)
+    if found is None:
+        metrics[key] = Aggregate.of_value(value, count)
+    else:
+        found.add(value, count)
+
+
+def _counted(values: list[int]) -> list[tuple[int, int]]:
+    """(value, how many times) of ``values``, in order of first appearance."""
+    counts: dict[int, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return list(counts.items())
 
 
 #: Lambda metrics an invocation adds to, by how it ended.
@@ -474,7 +547,6 @@ class _FunctionMetrics:
     current minute. As a context manager it is ``lambda_running`` for that function."""
 
     __slots__ = (
-        "_bucket",
         "_metric_keys",
         "_recorder",
         "account",
@@ -496,22 +568,23 @@ class _FunctionMetrics:
         }
         self.duration_counter_key = ("lambda_duration_ms", self.dims)
         self.running_keys = ((region, account, name), (region, account, ""))
-        self._bucket = -1
-        self._metric_keys: dict[str, tuple[MetricKey, MetricKey]] = {}
+        self._metric_keys: tuple[int, dict[str, tuple[MetricKey, MetricKey]]] = (-1, {})
 
     def metric_keys(self, bucket: int) -> dict[str, tuple[MetricKey, MetricKey]]:
         """metric name -> (key with the FunctionName dimension, key without) for ``bucket``."""
-        if bucket != self._bucket:
-            keys: dict[str, tuple[MetricKey, MetricKey]] = {}
+        # One attribute holds the bucket with its keys: a flush and an invoking thread may
+        # both fold samples, and must not pair one minute with another's keys.
+        cached_bucket, keys = self._metric_keys
+        if cached_bucket != bucket:
+            keys = {}
             for metric in _LAMBDA_METRICS:
                 unit = "Milliseconds" if metric == "Duration" else "Count"
                 keys[metric] = (
                     (self.account, self.region, "AWS/Lambda", metric, self.dims, unit, bucket),
                     (self.account, self.region, "AWS/Lambda", metric, (), unit, bucket),
                 )
-            self._metric_keys = keys
-            self._bucket = bucket
-        return self._metric_keys
+            self._metric_keys = (bucket, keys)
+        return keys
 
     def __enter__(self) -> None:
         recorder = self._recorder

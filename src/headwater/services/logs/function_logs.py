@@ -11,6 +11,7 @@ Groups are kept when a function is deleted, as in AWS; each is trimmed to
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import uuid
 from collections.abc import Callable
@@ -112,7 +113,7 @@ class FunctionLogs(FileLogStore):
             by_stream: dict[tuple[str, str], list[tuple[int, str]]] = {}
             for function_key, stream, stamp, lines in pending:
                 events = by_stream.setdefault((function_key, stream), [])
-                events.extend((stamp, line) for line in lines)
+                events += zip(itertools.repeat(stamp), lines)
             groups: dict[str, LogGroup] = {}
             grown: dict[str, int] = {}
             with store.db.transaction():
