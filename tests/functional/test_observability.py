@@ -307,6 +307,34 @@ def test_function_logs_are_cloudwatch_logs(hw: Headwater, tmp_path: Path) -> Non
     assert f"START RequestId: {result.request_id}" in text and "REPORT RequestId" in text
 
 
+def test_function_log_stream_sizes_and_times_count_every_line(
+    hw: Headwater, clock: ManualClock, tmp_path: Path
+) -> None:
+    # the sink queues each invocation's lines with their stored size (UTF-8 bytes + 26 a
+    # line) and timestamps; the stream and group then say what GetLogEvents returns
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "poison_app.py").write_text(HANDLER)
+    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    hw.lambda_.invoke_function("digest", {"Records": [{"body": "caf\u00e9", "messageId": "1"}]})
+    clock.advance(5)
+    hw.lambda_.invoke_function("digest", {"Records": [{"body": "plain", "messageId": "2"}]})
+    logs = hw.client("logs")
+    (stream,) = logs.describe_log_streams(logGroupName="/aws/lambda/digest")["logStreams"]
+    events = logs.get_log_events(
+        logGroupName="/aws/lambda/digest", logStreamName=stream["logStreamName"]
+    )["events"]
+    messages = [e["message"] for e in events]
+    assert "handling caf\u00e9\n" in messages and "handling plain\n" in messages
+    assert sum(m.startswith(("START", "END", "REPORT")) for m in messages) == 6
+    stored = sum(len(m.encode()) + 26 for m in messages)
+    (group,) = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/digest")["logGroups"]
+    assert group["storedBytes"] == stored  # (a stream's storedBytes is 0, as on AWS)
+    stamps = [e["timestamp"] for e in events]
+    assert stamps[-1] - stamps[0] == 5000
+    assert (stream["firstEventTimestamp"], stream["lastEventTimestamp"]) == (stamps[0], stamps[-1])
+
+
 def test_observability_off_records_nothing(tmp_path: Path) -> None:
     with Headwater.in_memory(clock=ManualClock(), metrics=False, journeys=False) as hw:
         sqs = hw.client("sqs")

@@ -60,6 +60,20 @@ def test_values_after_a_compaction_are_rounded_as_they_come() -> None:
     assert 0.123456789 in (fresh.values or {})  # exact until the table overflows
 
 
+def test_add_many_is_add_in_turn() -> None:
+    # durations across a compaction and after it: the same statistics and value table
+    values = [0.05 + (i * 37 % 1000) / 7000.0 for i in range(1500)] + [3.25, 0.001]
+    one_by_one = Aggregate.of_value(0.2)
+    for value in values:
+        one_by_one.add(value)
+    batched = Aggregate.of_value(0.2)
+    batched.add_many(values[:700])
+    batched.add_many(values[700:])
+    batched.add_many([])
+    assert batched == one_by_one
+    assert batched.digits > 0 and batched.statistic("Minimum") == 0.001
+
+
 def _scope(**series: dict[int, float]) -> Scope:
     return Scope(series, list(series), [0, 60, 120, 180])
 

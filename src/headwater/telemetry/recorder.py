@@ -332,8 +332,7 @@ class Recorder(Telemetry):
                     rest = durations[1:]
                 else:
                     rest = durations
-                for value in rest:
-                    found.add(value)
+                found.add_many(rest)
             for key, running in zip(keys["ConcurrentExecutions"], (here, overall), strict=True):
                 for value, count in _counted(running):
                     _add_to(metrics, key, float(value), float(count))

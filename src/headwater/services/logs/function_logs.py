@@ -11,7 +11,6 @@ Groups are kept when a function is deleted, as in AWS; each is trimmed to
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import threading
 import uuid
 from collections.abc import Callable
@@ -67,8 +66,8 @@ class FunctionLogs(FileLogStore):
         self._flush_lock = threading.Lock()
         #: function key -> (current stream, bytes appended since the last trim)
         self._current: dict[str, tuple[str, int]] = {}
-        #: (function key, stream, timestamp ms, lines) waiting for ``flush``
-        self._pending: list[tuple[str, str, int, list[str]]] = []
+        #: (function key, stream) -> its events waiting for ``flush``, in order of arrival
+        self._pending: dict[tuple[str, str], _PendingEvents] = {}
         self._ticker: ClockTicker | None = None
         self.retention_bytes = max(1024, env.options.function_log_retention_bytes)
         self.enabled = env.options.function_logs
@@ -84,7 +83,10 @@ class FunctionLogs(FileLogStore):
         if not self.enabled or not text:
             return
         now = self.env.clock.now()
+        stamp = int(now * 1000)
         lines = text.splitlines(keepends=True)
+        # Stored bytes as CloudWatch Logs counts them: each line's UTF-8 bytes plus 26.
+        size = (len(text) if text.isascii() else len(text.encode("utf-8"))) + 26 * len(lines)
         with self._lock:
             current = self._current.get(function_key)
             if current is None or text.startswith("INIT_START"):
@@ -92,7 +94,10 @@ class FunctionLogs(FileLogStore):
                 self._current[function_key] = (stream, 0 if current is None else current[1])
             else:
                 stream = current[0]
-            self._pending.append((function_key, stream, int(now * 1000), lines))
+            queued = self._pending.get((function_key, stream))
+            if queued is None:
+                queued = self._pending[(function_key, stream)] = _PendingEvents(stamp)
+            queued.add(stamp, lines, size)
             first = self._ticker is None
             if first:
                 self._ticker = ClockTicker(
@@ -106,23 +111,27 @@ class FunctionLogs(FileLogStore):
         """Write the queued log text to the store."""
         with self._flush_lock:
             with self._lock:
-                pending, self._pending = self._pending, []
+                pending, self._pending = self._pending, {}
             if not pending:
                 return
             store = self._log_store()
-            by_stream: dict[tuple[str, str], list[tuple[int, str]]] = {}
-            for function_key, stream, stamp, lines in pending:
-                events = by_stream.setdefault((function_key, stream), [])
-                events += zip(itertools.repeat(stamp), lines)
             groups: dict[str, LogGroup] = {}
             grown: dict[str, int] = {}
             with store.db.transaction():
-                for (function_key, stream), events in by_stream.items():
+                for (function_key, stream), queued in pending.items():
                     group = groups.get(function_key)
                     if group is None:
                         group = groups[function_key] = self._group(store, function_key)
-                    store.insert_stream(group, stream, events[0][0])
-                    size = store.append(group, stream, events, events[-1][0])
+                    store.insert_stream(group, stream, queued.first_stamp)
+                    size = store.append_pairs(
+                        group,
+                        stream,
+                        queued.pairs,
+                        size=queued.size,
+                        first=queued.earliest,
+                        last=queued.latest,
+                        ingested=queued.last_stamp,
+                    )
                     grown[function_key] = grown.get(function_key, 0) + size
             for function_key, size in grown.items():
                 self._trim_if_needed(store, groups[function_key], function_key, size)
@@ -168,6 +177,31 @@ class FunctionLogs(FileLogStore):
         self.flush()
         with self._lock:
             self._current.clear()
+
+
+class _PendingEvents:
+    """One stream's queued events, kept as ``LogStore.append_pairs`` takes them (flat
+    ``[timestamp, line, ...]``, their stored size, first and last timestamps) so that the
+    flush, which runs beside the invoking threads and holds the GIL for any Python work,
+    has no per-event work left."""
+
+    __slots__ = ("earliest", "first_stamp", "last_stamp", "latest", "pairs", "size")
+
+    def __init__(self, stamp: int) -> None:
+        self.pairs: list[int | str] = []
+        self.size = 0
+        self.first_stamp = self.last_stamp = self.earliest = self.latest = stamp
+
+    def add(self, stamp: int, lines: list[str], size: int) -> None:
+        pairs = self.pairs
+        for line in lines:
+            pairs += (stamp, line)
+        self.size += size
+        self.last_stamp = stamp
+        if stamp > self.latest:
+            self.latest = stamp
+        elif stamp < self.earliest:
+            self.earliest = stamp
 
 
 def function_logs_for(env: ServiceEnvironment) -> FunctionLogs:
