@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from headwater import Headwater, ManualClock
+from headwater.runtime.inline import InlineRuntime
 from headwater.server.prometheus import MetricsEndpoint
 from headwater.telemetry.recorder import MAX_LAMBDA_SAMPLES, Recorder
 from headwater.testing import wait_for_drain
@@ -173,6 +174,26 @@ def test_prometheus_lambda_counters_include_invocations_not_yet_flushed(
     assert recorder._lambda_samples == []
     assert metric_values(hw, clock, "AWS/Lambda", "Invocations", {"FunctionName": "digest"},
                          "Sum") == [6.0]  # fmt: skip
+
+
+def test_an_invocation_that_raises_stops_counting_as_running(
+    hw: Headwater, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "poison_app.py").write_text(HANDLER)
+    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    recorder = hw.service("lambda").env.telemetry
+    assert isinstance(recorder, Recorder)
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(InlineRuntime, "invoke", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        hw.lambda_.invoke_function("digest", {"Records": []})
+    assert recorder._running == {}
+    assert recorder._lambda_samples == []  # nothing ended to count
 
 
 SLOW_HANDLER = """

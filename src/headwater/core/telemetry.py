@@ -14,7 +14,6 @@ the hot path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 
@@ -67,13 +66,15 @@ class Telemetry:
         """Received messages' visibility timeout was changed."""
 
     # ---- Lambda ----
-    def lambda_running(self, function_arn: str) -> AbstractContextManager[None]:
-        """Held while one invocation of a function runs (``lambda_invoked`` is reported
-        inside it), so the sink can tell how many run at once (ConcurrentExecutions)."""
-        return nullcontext()
+    def lambda_started(self, function_arn: str) -> object:
+        """One invocation of a function starts; what this returns goes to ``lambda_ended``
+        when it ends, so the sink can tell how many run at once (ConcurrentExecutions)."""
+        return None
 
-    def lambda_invoked(self, function_arn: str, result: InvocationFacts) -> None:
-        """One invocation of a function ended (any status, throttles included)."""
+    def lambda_ended(self, started: object, result: InvocationFacts | None) -> None:
+        """The invocation ``lambda_started`` answered ``started`` for ended (any status,
+        throttles included); ``result`` is ``None`` when it raised instead (nothing to
+        count but that it no longer runs)."""
 
     # ---- event source mappings ----
     def esm_filtered(self, mapping_uuid: str, record_ids: Sequence[str]) -> None:

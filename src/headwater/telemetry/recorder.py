@@ -14,8 +14,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
@@ -234,43 +233,53 @@ class Recorder(Telemetry):
         if found is None:
             if len(self._functions) >= MAX_CACHED_FUNCTIONS:
                 self._functions.clear()
-            found = self._functions[function_arn] = _FunctionMetrics(self, function_arn)
+            found = self._functions[function_arn] = _FunctionMetrics(function_arn)
         return found
 
-    def lambda_running(self, function_arn: str) -> AbstractContextManager[None]:
-        return self._function(function_arn)
-
-    def lambda_invoked(self, function_arn: str, result: InvocationFacts) -> None:
-        # Runs between two invocations on the invoking thread: it only queues the sample
-        # (with the running counts of this moment); the Prometheus counters and the
-        # minute's aggregates are worked out from the queue in a batch (``_fold_lambda``).
+    def lambda_started(self, function_arn: str) -> _FunctionMetrics:
         function = self._function(function_arn)
-        now = self.clock.now()
-        status = result.status
-        if status == "throttled":
-            names, duration = _THROTTLED, None
-        elif status == "service_error":
-            return
-        else:
-            names = _FAILED if status != "ok" or result.function_error else _SUCCEEDED
-            duration = _duration(result)
         by_function, overall = function.running_keys
         with self._lock:
             running = self._running
-            samples = self._lambda_samples
-            samples.append(
-                (
-                    function,
-                    now,
-                    names,
-                    duration,
-                    running.get(by_function, 0),
-                    running.get(overall, 0),
-                )
-            )
-            if len(samples) >= MAX_LAMBDA_SAMPLES:
-                self._lambda_samples = []
-                self._fold_lambda(samples, self._metrics, lock_held=True)
+            running[by_function] = running.get(by_function, 0) + 1
+            running[overall] = running.get(overall, 0) + 1
+        return function
+
+    def lambda_ended(self, started: object, result: InvocationFacts | None) -> None:
+        # Runs between two invocations on the invoking thread: it only queues the sample
+        # (with the running counts of this moment, this invocation included); the
+        # Prometheus counters and the minute's aggregates are worked out from the queue in
+        # a batch (``_fold_lambda``).
+        function = cast(_FunctionMetrics, started)
+        by_function, overall = function.running_keys
+        names: tuple[str, ...] | None = None
+        duration: float | None = None
+        if result is not None:
+            status = result.status
+            if status == "throttled":
+                names = _THROTTLED
+            elif status != "service_error":
+                names = _FAILED if status != "ok" or result.function_error else _SUCCEEDED
+                duration = _duration(result)
+        now = self.clock.now()
+        with self._lock:
+            running = self._running
+            here = running[by_function]
+            everywhere = running[overall]
+            if names is not None:
+                samples = self._lambda_samples
+                samples.append((function, now, names, duration, here, everywhere))
+                if len(samples) >= MAX_LAMBDA_SAMPLES:
+                    self._lambda_samples = []
+                    self._fold_lambda(samples, self._metrics, lock_held=True)
+            if here > 1:
+                running[by_function] = here - 1
+            else:
+                del running[by_function]
+            if everywhere > 1:
+                running[overall] = everywhere - 1
+            else:
+                del running[overall]
 
     def _fold_lambda(
         self,
@@ -543,11 +552,10 @@ MAX_CACHED_FUNCTIONS = 4096
 class _FunctionMetrics:
     """What the Lambda hooks need of one function ARN, worked out once instead of on every
     invocation: its counter keys, its ConcurrentExecutions keys, and the metric keys of the
-    current minute. As a context manager it is ``lambda_running`` for that function."""
+    current minute."""
 
     __slots__ = (
         "_metric_keys",
-        "_recorder",
         "account",
         "counter_keys",
         "dims",
@@ -556,8 +564,7 @@ class _FunctionMetrics:
         "running_keys",
     )
 
-    def __init__(self, recorder: Recorder, function_arn: str) -> None:
-        self._recorder = recorder
+    def __init__(self, function_arn: str) -> None:
         region, account, name = arn_parts(function_arn)
         self.region, self.account = region, account
         self.dims: Dims = (("FunctionName", name),)
@@ -584,21 +591,3 @@ class _FunctionMetrics:
                 )
             self._metric_keys = (bucket, keys)
         return keys
-
-    def __enter__(self) -> None:
-        recorder = self._recorder
-        with recorder._lock:
-            running = recorder._running
-            for key in self.running_keys:
-                running[key] = running.get(key, 0) + 1
-
-    def __exit__(self, *exc: object) -> None:
-        recorder = self._recorder
-        with recorder._lock:
-            running = recorder._running
-            for key in self.running_keys:
-                left = running[key] - 1
-                if left:
-                    running[key] = left
-                else:
-                    del running[key]

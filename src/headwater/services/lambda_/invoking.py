@@ -213,10 +213,15 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        with self.env.telemetry.lambda_running(spec.arn):
+        telemetry = self.env.telemetry
+        started = telemetry.lambda_started(spec.arn)
+        try:
             ran = self._get_runtime(spec).invoke(spec, request)
             result = _check_response_size(_ran(spec, ran))
-            self.env.telemetry.lambda_invoked(spec.arn, result)
+        except BaseException:
+            telemetry.lambda_ended(started, None)
+            raise
+        telemetry.lambda_ended(started, result)
         return result
 
     async def invoke_async(
@@ -247,10 +252,15 @@ class InvokeOperations(Service):
         if isinstance(prepared, InvocationResult):
             return prepared
         spec, request = prepared
-        with self.env.telemetry.lambda_running(spec.arn):
+        telemetry = self.env.telemetry
+        started = telemetry.lambda_started(spec.arn)
+        try:
             ran = await self._get_runtime(spec).invoke_async(spec, request)
             result = _check_response_size(_ran(spec, ran))
-            self.env.telemetry.lambda_invoked(spec.arn, result)
+        except BaseException:
+            telemetry.lambda_ended(started, None)
+            raise
+        telemetry.lambda_ended(started, result)
         return result
 
     def prewarm(self, function_ref: str, count: int = 1, *, region: str | None = None) -> int:
@@ -306,9 +316,14 @@ class InvokeOperations(Service):
             self._arn(region, item.function_name, item.qualifier),
             request_id=item.request_id,
         )
-        with self.env.telemetry.lambda_running(spec.arn):
+        telemetry = self.env.telemetry
+        started = telemetry.lambda_started(spec.arn)
+        try:
             result = _ran(spec, self._get_runtime(spec).invoke(spec, request))
-            self.env.telemetry.lambda_invoked(spec.arn, result)
+        except BaseException:
+            telemetry.lambda_ended(started, None)
+            raise
+        telemetry.lambda_ended(started, result)
         return result
 
     def wait_for_event_invocations(self, timeout: float = 10.0) -> bool:
