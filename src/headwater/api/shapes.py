@@ -255,9 +255,14 @@ def _compile_checker(
         )
 
         def checker(value: Any) -> bool:
-            return type(value) is dict and all(
-                type(k) is str and value_check(v) for k, v in value.items()
-            )
+            # A loop, not all() over a generator: a DynamoDB item is such a map, checked
+            # on every put, and resuming a generator per attribute cost more than the check.
+            if type(value) is not dict:
+                return False
+            for key, member in value.items():
+                if type(key) is not str or not value_check(member):
+                    return False
+            return True
 
     elif kind == "string":
         min_length = low or 0
@@ -340,8 +345,11 @@ def _attribute_value(value: Any) -> bool:
                 if not _attribute_value(member):
                     return False
         elif kind in ("SS", "NS"):
-            if not isinstance(inner, list | tuple) or any(type(x) is not str for x in inner):
+            if not isinstance(inner, list | tuple):
                 return False
+            for member in inner:
+                if type(member) is not str:
+                    return False
         elif kind == "B":
             if type(inner) not in _BLOB_TYPES:
                 return False

@@ -99,6 +99,11 @@ class Recorder(Telemetry):
         self._running: dict[tuple[str, str, str], int] = {}
         #: function ARN -> its keys (the Lambda hooks run on every invocation).
         self._functions: dict[str, _FunctionMetrics] = {}
+        #: (region, table, operation) -> (the ``_metrics`` buffer, minute, its latency
+        #: aggregate there): see ``dynamodb_request``.
+        self._dynamodb_latency: dict[
+            tuple[str, str, str], tuple[dict[MetricKey, Aggregate], int, Aggregate]
+        ] = {}
         #: Invocations not yet added to the counters and metrics (``LambdaSample``).
         self._lambda_samples: list[LambdaSample] = []
 
@@ -406,19 +411,42 @@ class Recorder(Telemetry):
     ) -> None:
         if not self.metrics_on:
             return
-        dims = (("Operation", operation), ("TableName", table))
-        account = self.env.account
         now = self.clock.now()
         # Two significant digits, as a latency histogram keeps them: exact sub-microsecond
         # floats would each be a distinct value of the minute's aggregate, which then keeps
         # compacting itself on the hot path.
         latency_ms = float(f"{latency_ms:.2g}")
+        minute = bucket_start(now, RESOLUTION)
         with self._lock:
-            self._count((region, account, "AWS/DynamoDB", "SuccessfulRequestLatency", dims),
-                        latency_ms, "Milliseconds", now=now)  # fmt: skip
+            # The latency aggregate of this table and operation for this minute, kept from
+            # the previous request: building and hashing its seven-part key was most of
+            # the cost of recording a GetItem or PutItem.
+            latency = self._dynamodb_latency.get((region, table, operation))
+            if latency is not None and latency[0] is self._metrics and latency[1] == minute:
+                latency[2].add(latency_ms)
+            else:
+                self._start_dynamodb_latency(region, table, operation, latency_ms, now)
             if returned is not None:
+                dims = (("Operation", operation), ("TableName", table))
+                account = self.env.account
                 self._count((region, account, "AWS/DynamoDB", "ReturnedItemCount", dims),
                             float(returned), now=now)  # fmt: skip
+
+    def _start_dynamodb_latency(
+        self, region: str, table: str, operation: str, latency_ms: float, now: float
+    ) -> None:
+        """Add a latency sample through the metric key and remember its aggregate (lock
+        held): valid while the buffer (``_metrics``, swapped by ``flush``) and the minute
+        stay the same."""
+        dims = (("Operation", operation), ("TableName", table))
+        metric = (region, self.env.account, "AWS/DynamoDB", "SuccessfulRequestLatency", dims)
+        self._count(metric, latency_ms, "Milliseconds", now=now)
+        aggregate = self._aggregate(metric, "Milliseconds", now)
+        assert aggregate is not None
+        if len(self._dynamodb_latency) >= MAX_CACHED_FUNCTIONS:
+            self._dynamodb_latency.clear()
+        minute = bucket_start(now, RESOLUTION)
+        self._dynamodb_latency[(region, table, operation)] = (self._metrics, minute, aggregate)
 
     # ---- Kinesis ----
 

@@ -282,25 +282,37 @@ def _text_size(text: str) -> int:
 
 def value_size(value: AttributeValue) -> int:
     """Bytes DynamoDB counts for one attribute value (without its name)."""
+    # Text sizes are inlined and collections summed in loops rather than generators:
+    # every put sizes its item, and the calls were most of the cost.
     for kind, inner in value.items():
         if kind == "S":
-            return _text_size(inner)
+            return len(inner) if inner.isascii() else _text_size(inner)
         if kind == "N":
             return _number_size(inner)
         if kind == "B":
             return len(inner)
         if kind in ("BOOL", "NULL"):
             return 1
+        total = 0
         if kind == "SS":
-            return sum(_text_size(s) for s in inner)
-        if kind == "NS":
-            return sum(_number_size(n) for n in inner)
-        if kind == "BS":
-            return sum(len(b) for b in inner)
-        if kind == "L":
-            return 3 + sum(value_size(v) + 1 for v in inner)
-        if kind == "M":
-            return 3 + sum(_text_size(k) + value_size(v) + 1 for k, v in inner.items())
+            for text in inner:
+                total += len(text) if text.isascii() else _text_size(text)
+        elif kind == "NS":
+            for number in inner:
+                total += _number_size(number)
+        elif kind == "BS":
+            for data in inner:
+                total += len(data)
+        elif kind == "L":
+            total = 3
+            for member in inner:
+                total += value_size(member) + 1
+        elif kind == "M":
+            total = 3
+            for name, member in inner.items():
+                total += (len(name) if name.isascii() else _text_size(name)) + 1
+                total += value_size(member)
+        return total
     return 0
 
 
@@ -308,7 +320,7 @@ def item_size(item: Item) -> int:
     """Bytes DynamoDB counts for an item: attribute names plus values."""
     total = 0
     for name, value in item.items():
-        total += _text_size(name) + value_size(value)
+        total += (len(name) if name.isascii() else _text_size(name)) + value_size(value)
     return total
 
 
