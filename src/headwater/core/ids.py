@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 
@@ -21,6 +22,13 @@ def new_uuid() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+#: Request ids: this process's random UUID4 prefix and a counter in the last group, unique
+#: in the process (2**48 ids) and, by the prefix, across processes. Every API call makes
+#: one, and a counter costs a third of a fresh UUID.
+_REQUEST_PREFIX = new_uuid()[:24]
+_request_counter = itertools.count(_random.getrandbits(47))
+
+
 def request_id() -> str:
-    """An AWS-style request id."""
-    return new_uuid()
+    """An AWS-style request id (a UUID4 string, unique but not random)."""
+    return f"{_REQUEST_PREFIX}{next(_request_counter) & 0xFFFF_FFFF_FFFF:012x}"

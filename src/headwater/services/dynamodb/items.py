@@ -30,6 +30,10 @@ from headwater.services.dynamodb.writes import (
 from headwater.store.tables.codec import decode_item
 
 PUT_RETURN_VALUES = ("NONE", "ALL_OLD")
+#: PutItem parameters that carry no condition or expression.
+PLAIN_PUT_PARAMS = frozenset(
+    ("TableName", "Item", "ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics")
+)
 UPDATE_RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
 
 
@@ -143,8 +147,8 @@ class ItemOperations:
         if params.get("ReturnValues", "NONE") != "NONE" or self.writer.needs_old(table):
             return None
         try:
-            condition, _ = write_condition(params)
-            if condition is not None:
+            # Without any expression or legacy parameter there is nothing to read.
+            if not params.keys() <= PLAIN_PUT_PARAMS and write_condition(params)[0] is not None:
                 return None
             item, key = self.prepare_put(table, params["Item"])
             if not self.writer.put_blind(table, key, item, tables_version=tables_version):

@@ -209,10 +209,11 @@ def _key_part(item: Item, name: str, kind: str, limit: int) -> dict[str, Any]:
     actual = value_type(value)
     if actual != kind:
         raise invalid(f"Type mismatch for key {name} expected: {kind} actual: {actual}")
-    _check_not_empty(value, name)
     if kind != "N":
         raw = value[kind]
-        size = len(raw.encode("utf-8")) if kind == "S" else len(raw)
+        if not raw:
+            _check_not_empty(value, name)
+        size = len(raw.encode("utf-8")) if kind == "S" and not raw.isascii() else len(raw)
         if size > limit:
             if limit == MAX_PARTITION_KEY_BYTES:
                 raise invalid("Size of hashkey has exceeded the maximum size limit of2048 bytes")
