@@ -19,7 +19,10 @@ from headwater.core.expressions.values import (
     item_size,
     normalize_number,
     number_from_decimal,
+    sized_item,
+    sized_value,
     validate_value,
+    value_size,
     values_equal,
 )
 from headwater.models import service_model
@@ -263,3 +266,40 @@ def test_the_hand_written_attribute_value_checker_agrees_with_the_compiled_one(v
     assert _is_plain_attribute_value(shape)
     compiled = _compile_checker(shape, {}, fast_attribute_values=False)
     assert _attribute_value(value) == compiled(value)
+
+
+_NUMBER_TEXT = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str),
+    st.sampled_from(["0.0", "-0", "1e5", "1.50E-3", "00012", "100"]),
+)
+_VALID = st.recursive(
+    st.one_of(
+        st.builds(lambda t: {"S": t}, st.text(max_size=4)),
+        st.builds(lambda n: {"N": n}, _NUMBER_TEXT),
+        st.builds(lambda b: {"B": b}, st.binary(max_size=4)),
+        st.builds(lambda b: {"BOOL": b}, st.booleans()),
+        st.just({"NULL": True}),
+        st.builds(lambda s: {"SS": sorted(s)}, st.sets(st.text(max_size=3), min_size=1)),
+        st.builds(lambda s: {"BS": sorted(s)}, st.sets(st.binary(max_size=3), min_size=1)),
+        st.builds(lambda s: {"NS": [str(n) for n in s]}, st.sets(st.integers(), min_size=1)),
+    ),
+    lambda inner: st.one_of(
+        st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=3)),
+    ),
+    max_leaves=10,
+)
+
+
+@given(_VALID)
+def test_one_walk_checks_and_sizes_values_as_the_separate_ones_did(value: Any) -> None:
+    checked, size = sized_value(value)
+    assert checked == validate_value(value)
+    assert size == value_size(checked)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=3), _VALID, max_size=4))
+def test_one_walk_sizes_items_as_item_size(item: Any) -> None:
+    checked, size = sized_item(item)
+    assert size == item_size(checked)

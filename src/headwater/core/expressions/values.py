@@ -162,70 +162,75 @@ def validate_value(value: Any, depth: int = 0) -> AttributeValue:
     Returns ``value`` itself when nothing needed normalising (the common case), else a
     new dict: the caller's data is never modified.
     """
+    return sized_value(value, depth)[0]
+
+
+_EMPTY = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+
+
+def sized_value(value: Any, depth: int = 0) -> tuple[AttributeValue, int]:
+    """``validate_value`` and ``value_size`` of the checked value, in one walk (a put
+    checks and sizes every attribute of its item; two walks cost twice the calls)."""
     if type(value) is not dict or len(value) != 1:
         if isinstance(value, dict) and len(value) > 1:
             raise validation(
                 "Supplied AttributeValue has more than one datatypes set, must contain "
                 "exactly one of the supported datatypes"
             )
-        raise validation(
-            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
-        )
+        raise validation(_EMPTY)
     ((kind, inner),) = value.items()
     if kind == "S":
         if type(inner) is not str:
-            raise validation(
-                "Supplied AttributeValue is empty, must contain exactly one of the supported "
-                "datatypes"
-            )
-        return value
+            raise validation(_EMPTY)
+        return value, len(inner) if inner.isascii() else _text_size(inner)
     if kind == "N":
         normal = normalize_number(inner)
-        return value if normal is inner else {"N": normal}
+        return value if normal is inner else {"N": normal}, _number_size(normal)
     if kind == "B":
         if not isinstance(inner, bytes | bytearray):
             raise invalid("An AttributeValue may not contain a null or empty binary type.")
-        return value
+        return value, len(inner)
     if kind == "BOOL":
         if type(inner) is not bool:
-            raise validation(
-                "Supplied AttributeValue is empty, must contain exactly one of the supported "
-                "datatypes"
-            )
-        return value
+            raise validation(_EMPTY)
+        return value, 1
     if kind == "NULL":
         if inner is not True:
             raise invalid("Null attribute value types must have the value of true")
-        return value
+        return value, 1
     if kind in ("M", "L"):
         if depth >= MAX_DEPTH:
             raise validation("Nesting Levels have exceeded supported limits")
+        size = 3
         if kind == "M":
             if not isinstance(inner, dict):
-                raise validation(
-                    "Supplied AttributeValue is empty, must contain exactly one of the "
-                    "supported datatypes"
-                )
+                raise validation(_EMPTY)
             changed: dict[str, Any] | None = None
             for name, member in inner.items():
-                checked = validate_value(member, depth + 1)
+                checked, member_size = sized_value(member, depth + 1)
+                size += (len(name) if name.isascii() else _text_size(name)) + member_size + 1
                 if checked is not member:
                     changed = changed if changed is not None else dict(inner)
                     changed[name] = checked
-            return value if changed is None else {"M": changed}
+            return value if changed is None else {"M": changed}, size
         if not isinstance(inner, list):
-            raise validation(
-                "Supplied AttributeValue is empty, must contain exactly one of the supported "
-                "datatypes"
-            )
-        items = [validate_value(member, depth + 1) for member in inner]
-        return value if all(a is b for a, b in zip(items, inner, strict=True)) else {"L": items}
+            raise validation(_EMPTY)
+        items = []
+        for member in inner:
+            checked, member_size = sized_value(member, depth + 1)
+            items.append(checked)
+            size += member_size + 1
+        same = all(a is b for a, b in zip(items, inner, strict=True))
+        return value if same else {"L": items}, size
     if kind == "SS":
         if not inner:
             raise invalid("An string set  may not be empty")
         if len(set(inner)) != len(inner):
             raise invalid(f"Input collection {_collection_text(inner)} contains duplicates.")
-        return value
+        size = 0
+        for text in inner:
+            size += len(text) if text.isascii() else _text_size(text)
+        return value, size
     if kind == "NS":
         if not inner:
             raise invalid("An number set  may not be empty")
@@ -233,7 +238,7 @@ def validate_value(value: Any, depth: int = 0) -> AttributeValue:
         if len({Decimal(n) for n in numbers}) != len(numbers):
             raise validation("Input collection contains duplicates")
         same = all(a is b for a, b in zip(numbers, inner, strict=True))
-        return value if same else {"NS": numbers}
+        return value if same else {"NS": numbers}, sum(_number_size(n) for n in numbers)
     if kind == "BS":
         if not inner:
             raise invalid("Binary sets should not be empty")
@@ -241,27 +246,30 @@ def validate_value(value: Any, depth: int = 0) -> AttributeValue:
             raise invalid(
                 f"Input collection {_collection_text(inner)}of type BS contains duplicates."
             )
-        return value
-    raise validation(
-        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
-    )
+        return value, sum(len(b) for b in inner)
+    raise validation(_EMPTY)
 
 
 def validate_item_values(item: Any) -> Item:
     """Every attribute of ``item`` validated (names non-empty); a copy only if needed."""
+    return sized_item(item)[0]
+
+
+def sized_item(item: Any) -> tuple[Item, int]:
+    """``validate_item_values`` and ``item_size`` of the checked item, in one walk."""
     if not isinstance(item, dict):
-        raise validation(
-            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
-        )
+        raise validation(_EMPTY)
     changed: Item | None = None
+    size = 0
     for name, value in item.items():
         if not name:
             raise invalid("An attribute name cannot be empty")  # pragma: no cover - botocore
-        checked = validate_value(value)
+        checked, value_bytes = sized_value(value)
+        size += (len(name) if name.isascii() else _text_size(name)) + value_bytes
         if checked is not value:
             changed = changed if changed is not None else dict(item)
             changed[name] = checked
-    return item if changed is None else changed
+    return item if changed is None else changed, size
 
 
 # ---- size ----

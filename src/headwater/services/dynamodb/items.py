@@ -13,7 +13,7 @@ from headwater.core.expressions.values import (
     AttributeValue,
     Item,
     invalid,
-    validate_item_values,
+    sized_item,
     validation,
 )
 from headwater.services.base import RequestContext
@@ -93,9 +93,10 @@ class ItemOperations:
 
     # ---- PutItem ----
 
-    def prepare_put(self, table: TableSchema, item: Any) -> tuple[Item, Any]:
-        checked = validate_item_values(item)
-        return checked, table.item_key(checked)
+    def prepare_put(self, table: TableSchema, item: Any) -> tuple[Item, Any, int]:
+        """The checked item, its key and its size."""
+        checked, size = sized_item(item)
+        return checked, table.item_key(checked), size
 
     def put_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         cached = self.catalog.cached_schema(ctx, params["TableName"])
@@ -106,10 +107,10 @@ class ItemOperations:
         table = self.catalog.schema(ctx, params["TableName"])
         returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
         condition, _ = write_condition(params)
-        item, key = self.prepare_put(table, params["Item"])
+        item, key, size = self.prepare_put(table, params["Item"])
         read_old = returns == "ALL_OLD" or self.writer.needs_old(table)
         if not read_old and condition is None:
-            self.writer.put_blind(table, key, item)
+            self.writer.put_blind(table, key, item, size)
             result: dict[str, Any] = {}
             if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
                 self._capacity(result, table, params, write_units(item))
@@ -150,8 +151,8 @@ class ItemOperations:
             # Without any expression or legacy parameter there is nothing to read.
             if not params.keys() <= PLAIN_PUT_PARAMS and write_condition(params)[0] is not None:
                 return None
-            item, key = self.prepare_put(table, params["Item"])
-            if not self.writer.put_blind(table, key, item, tables_version=tables_version):
+            item, key, size = self.prepare_put(table, params["Item"])
+            if not self.writer.put_blind(table, key, item, size, tables_version=tables_version):
                 return None
         except AwsError:
             return None

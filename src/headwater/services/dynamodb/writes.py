@@ -64,7 +64,13 @@ class ItemWriter:
         return bool(table.indexes) or table.stream_arn is not None or table.has_local_indexes
 
     def put_blind(
-        self, table: TableSchema, key: ItemKey, item: Item, *, tables_version: int | None = None
+        self,
+        table: TableSchema,
+        key: ItemKey,
+        item: Item,
+        size: int,
+        *,
+        tables_version: int | None = None,
     ) -> bool:
         """Store ``item`` without reading the old one: one statement, its own transaction.
 
@@ -72,9 +78,8 @@ class ItemWriter:
         condition or return values: nothing else depends on the old item. With
         ``tables_version``, only while the table definitions are still at that version
         (``TableStore.put_item_if_current``): returns False, having written nothing, when
-        they moved.
+        they moved. ``size`` is the item's ``item_size``.
         """
-        size = item_size(item)
         if size > MAX_ITEM_BYTES:
             raise validation("Item size has exceeded the maximum allowed size")
         raw, expires = encode_item(item), ttl_expiry(item, table.ttl_attribute)
