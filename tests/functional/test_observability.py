@@ -142,13 +142,13 @@ def test_lambda_samples_queued_between_flushes_stay_bounded(
     ok = json.dumps({"Records": [{"body": "fine", "messageId": "1"}]})
     for _ in range(count):
         hw.lambda_.invoke_function("digest", ok)
-    assert len(recorder._lambda_samples) == 10
+    assert recorder._lambda_queued == 10
     fn = {"FunctionName": "digest"}
     assert metric_values(hw, clock, "AWS/Lambda", "Invocations", fn, "Sum") == [count]
     assert metric_values(hw, clock, "AWS/Lambda", "Duration", {}, "SampleCount") == [count]
     peak = metric_values(hw, clock, "AWS/Lambda", "ConcurrentExecutions", fn, "Maximum")
     assert peak == [1.0]
-    assert recorder._lambda_samples == []
+    assert recorder._lambda_queued == 0 and recorder._lambda_pending == {}
 
 
 def test_prometheus_lambda_counters_include_invocations_not_yet_flushed(
@@ -167,11 +167,11 @@ def test_prometheus_lambda_counters_include_invocations_not_yet_flushed(
     for _ in range(5):
         hw.lambda_.invoke_function("digest", ok)
     hw.lambda_.invoke_function("digest", bad)
-    assert len(recorder._lambda_samples) == 6
+    assert recorder._lambda_queued == 6
     text = MetricsEndpoint(hw).respond().body.decode()
     assert 'headwater_lambda_invocations_total{functionname="digest"} 6.0' in text
     assert 'headwater_lambda_errors_total{functionname="digest"} 1.0' in text
-    assert recorder._lambda_samples == []
+    assert recorder._lambda_queued == 0 and recorder._lambda_pending == {}
     assert metric_values(hw, clock, "AWS/Lambda", "Invocations", {"FunctionName": "digest"},
                          "Sum") == [6.0]  # fmt: skip
 
@@ -193,7 +193,7 @@ def test_an_invocation_that_raises_stops_counting_as_running(
     with pytest.raises(KeyboardInterrupt):
         hw.lambda_.invoke_function("digest", {"Records": []})
     assert recorder._running == {}
-    assert recorder._lambda_samples == []  # nothing ended to count
+    assert recorder._lambda_queued == 0  # nothing ended to count
 
 
 SLOW_HANDLER = """

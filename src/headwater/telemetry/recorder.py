@@ -32,10 +32,6 @@ Metric = tuple[str, str, str, str, Dims]
 #: (account, region, namespace, name, dimensions, unit, bucket start)
 MetricKey = tuple[str, str, str, str, Dims, str, int]
 
-#: An invocation not yet added to the counters and metrics: (function, clock time, metric
-#: names, duration or None for a throttle, running of the function, running overall).
-LambdaSample = tuple["_FunctionMetrics", float, tuple[str, ...], float | None, int, int]
-
 #: Built-in metrics are stored at one-minute resolution, as AWS publishes them.
 RESOLUTION = 60
 
@@ -104,8 +100,10 @@ class Recorder(Telemetry):
         self._dynamodb_latency: dict[
             tuple[str, str, str], tuple[dict[MetricKey, Aggregate], int, Aggregate]
         ] = {}
-        #: Invocations not yet added to the counters and metrics (``LambdaSample``).
-        self._lambda_samples: list[LambdaSample] = []
+        #: Invocations not yet added to the counters and metrics, per function and minute,
+        #: and how many they are.
+        self._lambda_pending: dict[tuple[_FunctionMetrics, int], _PendingLambda] = {}
+        self._lambda_queued = 0
 
     # ---- buffering ----
 
@@ -272,11 +270,23 @@ class Recorder(Telemetry):
             here = running[by_function]
             everywhere = running[overall]
             if names is not None:
-                samples = self._lambda_samples
-                samples.append((function, now, names, duration, here, everywhere))
-                if len(samples) >= MAX_LAMBDA_SAMPLES:
-                    self._lambda_samples = []
-                    self._fold_lambda(samples, self._metrics, lock_held=True)
+                whole = int(now)
+                group_key = (function, whole - whole % RESOLUTION)
+                pending = self._lambda_pending.get(group_key)
+                if pending is None:
+                    pending = self._lambda_pending[group_key] = _PendingLambda()
+                counts = pending.counts
+                counts[names] = counts.get(names, 0) + 1
+                if duration is not None:
+                    pending.durations.append(duration)
+                    by_count = pending.running_here
+                    by_count[here] = by_count.get(here, 0) + 1
+                    by_count = pending.running_everywhere
+                    by_count[everywhere] = by_count.get(everywhere, 0) + 1
+                self._lambda_queued += 1
+                if self._lambda_queued >= MAX_LAMBDA_SAMPLES:
+                    queued = self._take_lambda_pending()
+                    self._fold_lambda(queued, self._metrics, lock_held=True)
             if here > 1:
                 running[by_function] = here - 1
             else:
@@ -286,9 +296,15 @@ class Recorder(Telemetry):
             else:
                 del running[overall]
 
+    def _take_lambda_pending(self) -> dict[tuple[_FunctionMetrics, int], _PendingLambda]:
+        """The queued invocations, the queue emptied (lock held)."""
+        pending, self._lambda_pending = self._lambda_pending, {}
+        self._lambda_queued = 0
+        return pending
+
     def _fold_lambda(
         self,
-        samples: list[LambdaSample],
+        pending: dict[tuple[_FunctionMetrics, int], _PendingLambda],
         metrics: dict[MetricKey, Aggregate],
         *,
         lock_held: bool = False,
@@ -298,36 +314,22 @@ class Recorder(Telemetry):
 
         Called by ``flush`` without the lock, on aggregates no hook sees any more, so the
         invoking threads never wait for it (past ``MAX_LAMBDA_SAMPLES`` without a flush an
-        invoking thread folds, lock held). Counts are added once per function and minute
-        (``add(1.0, count=k)``: the same SampleCount, Sum, Minimum, Maximum and value
-        table as ``k`` adds of 1.0).
+        invoking thread folds, lock held). The invocations come grouped by function and
+        minute, their counts and running counts counted: each is added once (``add(v,
+        count=k)``: the same SampleCount, Sum, Minimum, Maximum and value table as ``k``
+        adds of ``v``), the durations in one ``add_many``.
         """
-        if not samples:
-            return
-        # (function, minute) -> [counts by metric name, durations, running here, overall]
-        groups: dict[
-            tuple[_FunctionMetrics, int], tuple[dict[str, int], list[float], list[int], list[int]]
-        ] = {}
-        for function, now, names, duration, running_here, running_all in samples:
-            whole = int(now)
-            group_key = (function, whole - whole % RESOLUTION)
-            group = groups.get(group_key)
-            if group is None:
-                group = groups[group_key] = ({}, [], [], [])
-            counts = group[0]
-            for metric in names:
-                counts[metric] = counts.get(metric, 0) + 1
-            if duration is not None:
-                group[1].append(duration)
-                # As AWS: how many ran at once (this one included), read as Maximum.
-                group[2].append(running_here or 1)
-                group[3].append(running_all or 1)
         metrics_on = self.metrics_on
         counter_deltas: dict[tuple[str, Dims], float] = {}
-        for (function, bucket), (counts, durations, here, overall) in groups.items():
+        for (function, bucket), queued in pending.items():
+            counts: dict[str, int] = {}
+            for names, count in queued.counts.items():
+                for metric in names:
+                    counts[metric] = counts.get(metric, 0) + count
             for metric, count in counts.items():
                 counter_key = function.counter_keys[metric]
                 counter_deltas[counter_key] = counter_deltas.get(counter_key, 0.0) + count
+            durations = queued.durations
             if durations:
                 counter_key = function.duration_counter_key
                 counter_deltas[counter_key] = counter_deltas.get(counter_key, 0.0) + sum(durations)
@@ -343,13 +345,14 @@ class Recorder(Telemetry):
                 found = metrics.get(key)
                 if found is None:
                     found = metrics[key] = Aggregate.of_value(durations[0])
-                    rest = durations[1:]
+                    found.add_many(durations[1:])
                 else:
-                    rest = durations
-                found.add_many(rest)
-            for key, running in zip(keys["ConcurrentExecutions"], (here, overall), strict=True):
-                for value, count in _counted(running):
-                    _add_to(metrics, key, float(value), float(count))
+                    found.add_many(durations)
+            # As AWS: how many ran at once (this one included), read as Maximum.
+            running = (queued.running_here, queued.running_everywhere)
+            for key, by_count in zip(keys["ConcurrentExecutions"], running, strict=True):
+                for value, count in by_count.items():
+                    _add_to(metrics, key, float(max(value, 1)), float(count))
         if lock_held:
             self._add_counters(counter_deltas)
         else:
@@ -518,11 +521,11 @@ class Recorder(Telemetry):
         """Write buffered metrics and journey steps to the store."""
         with self._flush_lock:
             with self._lock:
-                samples, self._lambda_samples = self._lambda_samples, []
+                lambda_pending = self._take_lambda_pending()
                 metrics, self._metrics = self._metrics, {}
                 steps, self._steps = self._steps, []
             # Outside the lock: the hooks of the invocations running meanwhile do not wait.
-            self._fold_lambda(samples, metrics)
+            self._fold_lambda(lambda_pending, metrics)
             now = self.clock.now()
             if metrics:
                 items = [
@@ -558,14 +561,6 @@ def _add_to(
         found.add(value, count)
 
 
-def _counted(values: list[int]) -> list[tuple[int, int]]:
-    """(value, how many times) of ``values``, in order of first appearance."""
-    counts: dict[int, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return list(counts.items())
-
-
 #: Lambda metrics an invocation adds to, by how it ended.
 _SUCCEEDED: tuple[str, ...] = ("Invocations",)
 _FAILED: tuple[str, ...] = ("Invocations", "Errors")
@@ -575,6 +570,20 @@ _LAMBDA_METRICS = ("Invocations", "Errors", "Throttles", "Duration", "Concurrent
 MAX_LAMBDA_SAMPLES = 4096
 #: Functions whose keys ``Recorder`` keeps worked out (more: it starts over).
 MAX_CACHED_FUNCTIONS = 4096
+
+
+class _PendingLambda:
+    """One function's invocations of one minute not yet added to the counters and
+    metrics: how many ended with each set of metric names, their durations, and how many
+    ran at once (function, all functions) -> how many times, as ``lambda_ended`` saw."""
+
+    __slots__ = ("counts", "durations", "running_everywhere", "running_here")
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, ...], int] = {}
+        self.durations: list[float] = []
+        self.running_here: dict[int, int] = {}
+        self.running_everywhere: dict[int, int] = {}
 
 
 class _FunctionMetrics:
