@@ -32,6 +32,11 @@ from headwater.runtime.processes import start_process
 from headwater.runtime.worker import FRAME
 
 WORKER_SCRIPT = str(Path(__file__).with_name("worker.py"))
+#: Bytes one read of a worker's response pipe takes at most: what a pipe holds (64 KiB).
+#: Each worker reads into its own buffer of this size: ``os.read(fd, n)`` allocates ``n``
+#: bytes per call, and past glibc's mmap threshold (128 KiB) that was an mmap, an mremap
+#: and an munmap per invocation (the munmap flushing the TLB of every thread).
+READ_SIZE = 1 << 16
 
 
 class FrameReader:
@@ -42,7 +47,7 @@ class FrameReader:
     def __init__(self) -> None:
         self._buffer = bytearray()
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self._buffer += data
 
     def next_frame(self) -> Frame | None:
@@ -72,6 +77,16 @@ class PythonWorker(Worker):
     response_fd: int
     reader: FrameReader = field(default_factory=FrameReader)
     _poll: Any = None
+    _read_buffer: bytearray = field(default_factory=lambda: bytearray(READ_SIZE))
+
+    def _read_response(self) -> memoryview:
+        """What the response pipe has now (at most ``READ_SIZE`` bytes; empty at EOF),
+        valid until the next read."""
+        try:
+            count = os.readv(self.response_fd, [self._read_buffer])
+        except OSError:
+            count = 0
+        return memoryview(self._read_buffer)[:count]
 
     def send(self, header: dict[str, Any], body: bytes) -> bool:
         """Write one request frame; False if the worker is gone."""
@@ -99,10 +114,7 @@ class PythonWorker(Worker):
                 return "timeout"
             if not self._poll.poll(remaining * 1000.0 + 0.5):
                 continue
-            try:
-                data = os.read(self.response_fd, 1 << 20)
-            except OSError:
-                data = b""
+            data = self._read_response()
             if not data:
                 return "eof"
             self.reader.feed(data)
@@ -119,10 +131,7 @@ class PythonWorker(Worker):
         future: asyncio.Future[Frame | WaitEnd] = loop.create_future()
 
         def on_readable() -> None:
-            try:
-                data = os.read(self.response_fd, 1 << 20)
-            except OSError:
-                data = b""
+            data = self._read_response()
             if future.done():
                 return
             if not data:
