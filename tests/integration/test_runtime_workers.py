@@ -511,6 +511,30 @@ def test_log_tail_and_report_lines(hw: Headwater, code_dir: Path) -> None:
     assert response["StatusCode"] == 200
 
 
+def test_responses_larger_than_a_pipe_come_back_whole(hw: Headwater, tmp_path: Path) -> None:
+    # the parent reads a response pipe 64 KiB at a time into one reused buffer: a 3 MB
+    # answer takes many reads, and the next (small) one must not see any of its bytes
+    (tmp_path / "big.py").write_text(
+        "def handler(event, context):\n    return {'n': event['n'], 'data': 'x' * event['n']}\n"
+    )
+    hw.lambda_.create_function_from_directory("big", tmp_path, "big.handler")
+
+    def check(result: Any, n: int) -> None:
+        assert result.status == "ok"
+        assert orjson.loads(result.payload) == {"n": n, "data": "x" * n}
+
+    check(hw.lambda_.invoke_function("big", {"n": 3_000_000}), 3_000_000)
+    check(hw.lambda_.invoke_function("big", {"n": 3}), 3)
+
+    async def twice() -> list[Any]:
+        service = hw.service("lambda")
+        return [await service.invoke_async("big", b'{"n": %d}' % n) for n in (2_500_000, 5)]
+
+    large, small = asyncio.run(twice())
+    check(large, 2_500_000)
+    check(small, 5)
+
+
 def test_invoke_async_does_not_block_the_loop(hw: Headwater, code_dir: Path) -> None:
     make(hw, code_dir, "aio", "handlers.hold", reserved_concurrency=4)
     make(hw, code_dir, "slow", "handlers.sleep", timeout=1)
