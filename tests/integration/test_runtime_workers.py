@@ -535,6 +535,28 @@ def test_responses_larger_than_a_pipe_come_back_whole(hw: Headwater, tmp_path: P
     check(small, 5)
 
 
+def test_max_memory_used_follows_a_warm_workers_growth(hw: Headwater, tmp_path: Path) -> None:
+    # the worker reads VmHWM again when it took page faults since the last read: a warm
+    # invocation that allocates shows its new peak in its own REPORT line
+    (tmp_path / "grow.py").write_text(
+        "KEPT = []\n"
+        "def handler(event, context):\n"
+        "    KEPT.append(b'x' * (event['mb'] << 20))\n"
+        "    return len(KEPT)\n"
+    )
+    hw.lambda_.create_function_from_directory("grow", tmp_path, "grow.handler", memory_size=512)
+
+    def max_memory_used(mb: int) -> int:
+        tail = hw.lambda_.invoke_function("grow", {"mb": mb}, log_tail=True).log_tail or ""
+        return int(tail.split("Max Memory Used: ")[1].split(" MB")[0])
+
+    first = max_memory_used(0)
+    assert max_memory_used(0) == first
+    assert max_memory_used(100) >= first + 100
+    grown = max_memory_used(0)
+    assert grown >= first + 100  # a peak, kept while nothing grows
+
+
 def test_invoke_async_does_not_block_the_loop(hw: Headwater, code_dir: Path) -> None:
     make(hw, code_dir, "aio", "handlers.hold", reserved_concurrency=4)
     make(hw, code_dir, "slow", "handlers.sleep", timeout=1)

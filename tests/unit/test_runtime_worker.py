@@ -90,3 +90,22 @@ def test_exit_reason_wording() -> None:
     assert exit_reason(0) == "Runtime exited without providing a reason"
     assert exit_reason(2) == "Runtime exited with error: exit status 2"
     assert exit_reason(-signal.SIGKILL) == "Runtime exited with error: signal: killed"
+
+
+def _vmhwm_mb() -> int:
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) // 1024
+
+
+def test_peak_memory_is_vmhwm_read_again_after_page_faults() -> None:
+    # the REPORT line's Max Memory Used: VmHWM, read from /proc again when the process
+    # took a page fault since the last read (resident memory only grows by faulting)
+    peak = worker._PeakMemory()
+    before = _vmhwm_mb()
+    assert before <= peak.megabytes() <= _vmhwm_mb()
+    grown = b"x" * (64 << 20)  # 64 MB faulted in: the peak moves
+    before = _vmhwm_mb()
+    assert before <= peak.megabytes() <= _vmhwm_mb()
+    assert peak.megabytes() >= before >= 64
+    assert len(grown) == 64 << 20
