@@ -107,7 +107,7 @@ class LogEvent:
 INSERT_PAGE = 400
 
 
-@functools.lru_cache(maxsize=INSERT_PAGE)
+@functools.lru_cache(maxsize=16)
 def _insert_events_sql(rows: int) -> str:
     # The columns every event of an append shares (group, stream, ingestion time) and the
     # first seq are bound once per page; each event binds only its timestamp and message
@@ -319,12 +319,19 @@ class LogStore:
             # Many rows per INSERT, not executemany: one statement step per page instead of
             # one per event (the sqlite3 module lets go of the GIL around each step, and the
             # thread invoking functions then waits to get it back, per event).
-            for start in range(0, count, INSERT_PAGE):
-                page = pairs[2 * start : 2 * (start + INSERT_PAGE)]
+            # Full pages, then the rest in power-of-two pages: a handful of statement
+            # shapes, prepared once and kept in the connection's statement cache, where
+            # a page of whatever was left would compile a new statement on most flushes.
+            start = 0
+            while start < count:
+                rows = min(INSERT_PAGE, count - start)
+                if rows < INSERT_PAGE:
+                    rows = 1 << (rows.bit_length() - 1)
+                page = pairs[2 * start : 2 * (start + rows)]
                 conn.execute(
-                    _insert_events_sql(len(page) // 2),
-                    [key, first_seq + start, stream, ingested, *page],
+                    _insert_events_sql(rows), [key, first_seq + start, stream, ingested, *page]
                 )
+                start += rows
             current = conn.execute(
                 "SELECT first_event, last_event FROM logs_streams WHERE group_key = ? AND name = ?",
                 (key, stream),
