@@ -6,7 +6,13 @@ from pathlib import Path
 
 from headwater.store.database import SqliteDatabase
 from headwater.store.tables import ItemKey, TableStore
-from headwater.store.tables.sql import _MIGRATIONS, _PUT_ITEM
+from headwater.store.tables.sql import _MIGRATIONS
+
+#: An item write on the first schemas (before ``written``).
+_PUT_ITEM = (
+    "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def test_partial_expiry_index_upgrade_keeps_ttl_items_for_the_sweeper(tmp_path: Path) -> None:
@@ -28,7 +34,7 @@ def test_partial_expiry_index_upgrade_keeps_ttl_items_for_the_sweeper(tmp_path: 
                 " table_id = ? AND expires >= ? AND expires <= ? ORDER BY expires LIMIT ?",
                 (1, 0.0, 100.0, 10),
             ).fetchall()
-            store.put_item(1, ItemKey(7, b"late", b""), b"{}", 2, 60.0)
+            store.put_item(1, ItemKey(7, b"late", b""), b"{}", 2, 60.0, written=1.0)
             later = store.expired_items(1, 55.0, 100.0, 10)
         assert [row.key.pk for row in expired] == [b"p2", b"p1"]
         assert "USING INDEX ddb_items_expiry" in " ".join(str(step[3]) for step in plan)

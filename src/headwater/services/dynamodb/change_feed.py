@@ -6,7 +6,10 @@ one ``ChangeRecord`` **in the same transaction as the write**, so a write and it
 commit or roll back together and records of a table are in commit order. A write that
 finds nothing and leaves nothing (deleting a missing item) records nothing; a write that
 leaves the item as it was is recorded with ``changed=False`` (Streams emits nothing for
-it). Writes made while the stream is disabled are not recorded, as on AWS.
+it). Writes made while the stream is disabled are not recorded, as on AWS. On SQLite
+(files and memory) the statement that stores an item appends its record (triggers,
+``TableStore.captures_changes``), so a put needs neither a transaction nor the old item
+in Python; deletions, and every write on PostgreSQL, are appended by ``record``.
 
 Each enabling of a table's stream opens a new stream (``StreamInfo``, with its own ARN
 and label); disabling it or deleting the table closes it. A stream covers the table's
@@ -126,19 +129,39 @@ def _info(row: StreamRow) -> StreamInfo:
     )  # fmt: skip
 
 
-def _record(row: ChangeRow) -> ChangeRecord:
+def _record(row: ChangeRow, key_names: list[str]) -> ChangeRecord:
+    """The record of a row; ``key_names``: the key attributes of the row's stream."""
+    old = None if row.old_image is None else decode_item(row.old_image)
+    new = None if row.new_image is None else decode_item(row.new_image)
+    changed = row.changed
+    size = row.size
+    if row.keys:
+        keys = decode_item(row.keys)
+    else:
+        # Recorded by the database itself (TableStore.captures_changes): the keys are
+        # the image's key attributes, the size leaves them out, and different bytes may
+        # still be the same item ("1" and "1.0", a set in another order).
+        image = new if new is not None else old or {}
+        keys = {name: image[name] for name in key_names if name in image}
+        size += item_size(keys)
+        if changed and old is not None and new is not None:
+            changed = not items_equal(old, new)
     return ChangeRecord(
         stream_arn=row.stream_arn,
         sequence=row.seq,
         created=row.created,
         event_name=row.event,  # type: ignore[arg-type]
-        keys=decode_item(row.keys),
-        old_image=None if row.old_image is None else decode_item(row.old_image),
-        new_image=None if row.new_image is None else decode_item(row.new_image),
-        changed=row.changed,
+        keys=keys,
+        old_image=old,
+        new_image=new,
+        changed=changed,
         by_service=row.by_service,
-        size_bytes=row.size,
+        size_bytes=size,
     )
+
+
+def _key_names(stream: StreamRow) -> list[str]:
+    return [part["AttributeName"] for part in stream.key_schema]
 
 
 class ChangeFeed:
@@ -172,6 +195,8 @@ class ChangeFeed:
         stream_arn = table.stream_arn
         if stream_arn is None or (old is None and new is None):
             return None
+        if new is not None and self._store.captures_changes:
+            return stream_arn  # the statement that stored the item recorded it
         if old is None:
             event = "INSERT"
         elif new is None:
@@ -236,7 +261,8 @@ class ChangeFeed:
                 return []
             start = max(after, row.first_seq)
             changes = self._store.changes(row.table_id, start, row.last_seq, limit)
-        return [_record(change) for change in changes if change.stream_arn == stream_arn]
+        names = _key_names(row)
+        return [_record(change, names) for change in changes if change.stream_arn == stream_arn]
 
     def shards(self, stream_arn: str, now: float) -> list[ShardView]:
         """The stream's retained shards, oldest first, rolled over up to ``now``.
@@ -300,16 +326,17 @@ class ChangeFeed:
         if row.last_seq is not None:
             upto = row.last_seq if upto is None else min(upto, row.last_seq)
         records: list[ChangeRecord] = []
+        names = _key_names(row)
         while True:
             with self._store.db.read():
                 changes = self._store.changes(row.table_id, position, upto, limit)
             if changes:
                 position = changes[-1].seq
-            records.extend(
-                _record(change)
-                for change in changes
-                if change.stream_arn == stream_arn and change.changed
-            )
+            for change in changes:
+                if change.stream_arn == stream_arn and change.changed:
+                    record = _record(change, names)
+                    if record.changed:
+                        records.append(record)
             exhausted = len(changes) < limit or (upto is not None and position >= upto)
             if records or exhausted:
                 break

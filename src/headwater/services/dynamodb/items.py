@@ -108,13 +108,10 @@ class ItemOperations:
         returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
         condition, _ = write_condition(params)
         item, key, size = self.prepare_put(table, params["Item"])
-        read_old = returns == "ALL_OLD" or self.writer.needs_old(table)
-        if not read_old and condition is None:
+        if returns == "NONE" and condition is None and self._can_put_blind(table, params):
             self.writer.put_blind(table, key, item, size)
-            result: dict[str, Any] = {}
-            if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
-                self._capacity(result, table, params, write_units(item))
-            return result
+            return self._put_blind_result(table, params, item)
+        read_old = returns == "ALL_OLD" or self.writer.needs_old(table)
         with self.store.db.transaction():
             outcome = self.writer.write(
                 table,
@@ -127,7 +124,7 @@ class ItemOperations:
             )
         if outcome.stream_arn is not None:
             self.feed.notify((outcome.stream_arn,))
-        result = {}
+        result: dict[str, Any] = {}
         if returns == "ALL_OLD" and outcome.old is not None:
             result["Attributes"] = outcome.old
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
@@ -145,7 +142,7 @@ class ItemOperations:
         when the checked path must run instead: the write needs the old item, the request
         fails (the checked path raises it against the current schema), or the table
         definitions moved (nothing was written)."""
-        if params.get("ReturnValues", "NONE") != "NONE" or self.writer.needs_old(table):
+        if params.get("ReturnValues", "NONE") != "NONE" or not self._can_put_blind(table, params):
             return None
         try:
             # Without any expression or legacy parameter there is nothing to read.
@@ -156,6 +153,22 @@ class ItemOperations:
                 return None
         except AwsError:
             return None
+        return self._put_blind_result(table, params, item)
+
+    def _can_put_blind(self, table: TableSchema, params: Mapping[str, Any]) -> bool:
+        """Whether a put (no condition, no return values) may skip the old item. A
+        streamed table's ConsumedCapacity counts the old item's size: that put reads it."""
+        return self.writer.can_put_blind(table) and (
+            table.stream_arn is None
+            or params.get("ReturnConsumedCapacity") not in ("TOTAL", "INDEXES")
+        )
+
+    def _put_blind_result(
+        self, table: TableSchema, params: Mapping[str, Any], item: Item
+    ) -> dict[str, Any]:
+        """After a blind put: readers of the table's stream woken, the response."""
+        if table.stream_arn is not None:
+            self.feed.notify((table.stream_arn,))
         result: dict[str, Any] = {}
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
             self._capacity(result, table, params, write_units(item))

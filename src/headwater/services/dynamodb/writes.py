@@ -63,6 +63,15 @@ class ItemWriter:
         """Whether a blind write would skip work: indexes and streams need the old item."""
         return bool(table.indexes) or table.stream_arn is not None or table.has_local_indexes
 
+    def can_put_blind(self, table: TableSchema) -> bool:
+        """Whether an unconditional put needs nothing of the old item: no indexes, and no
+        stream unless the database records the change itself (its old image included)."""
+        return not (
+            table.indexes
+            or table.has_local_indexes
+            or (table.stream_arn is not None and not self.store.captures_changes)
+        )
+
     def put_blind(
         self,
         table: TableSchema,
@@ -74,21 +83,28 @@ class ItemWriter:
     ) -> bool:
         """Store ``item`` without reading the old one: one statement, its own transaction.
 
-        Only for tables without indexes, streams or local indexes, and writes without a
-        condition or return values: nothing else depends on the old item. With
-        ``tables_version``, only while the table definitions are still at that version
-        (``TableStore.put_item_if_current``): returns False, having written nothing, when
-        they moved. ``size`` is the item's ``item_size``.
+        Only where ``can_put_blind``, and for writes without a condition or return
+        values: nothing else depends on the old item (a streamed table's record is the
+        database's own). With ``tables_version``, only while the table definitions are
+        still at that version (``TableStore.put_item_if_current``): returns False, having
+        written nothing, when they moved. ``size`` is the item's ``item_size``.
         """
         if size > MAX_ITEM_BYTES:
             raise validation("Item size has exceeded the maximum allowed size")
         raw, expires = encode_item(item), ttl_expiry(item, table.ttl_attribute)
         with self.store.db.read():
+            written = self.clock.now()
             if tables_version is not None:
                 return self.store.put_item_if_current(
-                    table.id, key, raw, size, expires=expires, tables_version=tables_version
+                    table.id,
+                    key,
+                    raw,
+                    size,
+                    expires=expires,
+                    written=written,
+                    tables_version=tables_version,
                 )
-            self.store.put_item(table.id, key, raw, size, expires)
+            self.store.put_item(table.id, key, raw, size, expires, written=written)
         return True
 
     def write(
@@ -116,6 +132,7 @@ class ItemWriter:
             if not tree.evaluate(old if old is not None else {}, values):
                 raise condition_failed(old, return_old_on_failure)
         new = make_new(old)
+        now = self.clock.now()
         new_raw: bytes | None = None
         new_size = 0
         if new is None:
@@ -132,7 +149,7 @@ class ItemWriter:
                 table.check_index_keys(new)
             new_raw = encode_item(new)
             self.store.put_item(
-                table.id, key, new_raw, new_size, ttl_expiry(new, table.ttl_attribute)
+                table.id, key, new_raw, new_size, ttl_expiry(new, table.ttl_attribute), written=now
             )
             if table.indexes:
                 self._reindex(table, key, old, new)
@@ -146,7 +163,7 @@ class ItemWriter:
             table.key_attributes(new or old or {}),
             old,
             new,
-            self.clock.now(),
+            now,
             by_service=by_service,
             stored=(old_raw, new_raw),
             sizes=(old_size if old_raw is not None else 0, new_size),

@@ -8,7 +8,9 @@ one primary-key range scan in DynamoDB's key order, a Scan walks the key in hash
 
 Store methods run plain SQL and never open transactions themselves: the service calls
 them inside ``db.transaction()`` (writes, so a write, its index entries and its change
-record commit together) or ``db.read()`` (reads, and single-statement writes).
+record commit together) or ``db.read()`` (reads, and single-statement writes). On SQLite
+the item write itself records a put's change (triggers, ``TableStore.captures_changes``),
+so an unconditional put on a streamed table is a single-statement write too.
 """
 
 from __future__ import annotations
