@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -201,9 +201,11 @@ _MIGRATIONS: list[Migration] = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ItemKey:
-    """Where an item sits: its partition's scan token and its encoded key values."""
+class ItemKey(NamedTuple):
+    """Where an item sits: its partition's scan token and its encoded key values.
+
+    A named tuple rather than a frozen dataclass: every item call and every row a query
+    reads makes one, and a tuple is made in a third of the time."""
 
     token: int
     pk: bytes
