@@ -298,14 +298,20 @@ def test_tables_persist_across_restart(tmp_path: Any, clock: ManualClock) -> Non
 def test_a_put_with_a_schema_another_process_changed_writes_to_the_current_table(
     tmp_path: Any,
 ) -> None:
-    """The plain PutItem skips the definitions check and lets its write check the version
-    (one statement): a table recreated or changed meanwhile by another process must still
-    get the item, or the error its current keys give, never the dropped table."""
+    """The plain PutItem and GetItem skip the definitions check and let their statement
+    check the version: a table recreated or changed meanwhile by another process must
+    still get (or give) the item, or the error its current keys give, never the dropped
+    table's."""
     with Headwater(data_dir=tmp_path) as here, Headwater(data_dir=tmp_path) as there:
         create_table(here.dynamodb, "shared")
         here.dynamodb.put_item(TableName="shared", Item={"pk": {"S": "a"}})  # schema cached
         there.dynamodb.delete_table(TableName="shared")
         create_table(there.dynamodb, "shared")  # same keys, a new table
+        there.dynamodb.put_item(TableName="shared", Item={"pk": {"S": "z"}})
+        read = here.dynamodb.get_item(TableName="shared", Key={"pk": {"S": "z"}})
+        assert read["Item"] == {"pk": {"S": "z"}}  # GetItem checks the version too
+        there.dynamodb.delete_table(TableName="shared")
+        create_table(there.dynamodb, "shared")
         here.dynamodb.put_item(TableName="shared", Item={"pk": {"S": "b"}, "v": {"N": "1"}})
         stored = there.dynamodb.get_item(TableName="shared", Key={"pk": {"S": "b"}})
         assert stored["Item"] == {"pk": {"S": "b"}, "v": {"N": "1"}}

@@ -27,6 +27,7 @@ from headwater.services.dynamodb.writes import (
     read_units,
     write_units,
 )
+from headwater.store.tables import ItemKey
 from headwater.store.tables.codec import decode_item
 
 PUT_RETURN_VALUES = ("NONE", "ALL_OLD")
@@ -186,12 +187,37 @@ class ItemOperations:
     # ---- GetItem ----
 
     def get_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        cached = self.catalog.cached_schema(ctx, params["TableName"])
+        if cached is not None:
+            # As for PutItem: one statement reads the item and the definitions version
+            # the cached schema must still be at; a request that fails, or definitions
+            # that moved, take the checked path below.
+            table, tables_version = cached
+            try:
+                paths, key = self._get_request(table, params)
+            except AwsError:
+                pass
+            else:
+                with self.store.db.read():
+                    current, raw = self.store.get_item_if_current(table.id, key, tables_version)
+                if current:
+                    return self._got(table, params, paths, raw)
         table = self.catalog.schema(ctx, params["TableName"])
+        paths, key = self._get_request(table, params)
+        with self.store.db.read():
+            raw = self.store.get_item(table.id, key)
+        return self._got(table, params, paths, raw)
+
+    def _get_request(self, table: TableSchema, params: dict[str, Any]) -> tuple[Any, ItemKey]:
+        """A GetItem's projection paths (``None``: the whole item) and stored key."""
         expressions = read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",))
         paths = projection_of(params, expressions)
         _, key = table.key_of(params["Key"])
-        with self.store.db.read():
-            raw = self.store.get_item(table.id, key)
+        return paths, key
+
+    def _got(
+        self, table: TableSchema, params: dict[str, Any], paths: Any, raw: bytes | None
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {}
         size = 0
         if raw is not None:

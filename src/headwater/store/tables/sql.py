@@ -317,6 +317,10 @@ _PUT_ITEM_IF_CURRENT = (
     " written = excluded.written"
 )
 _GET_ITEM = "SELECT item FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
+#: ``_GET_ITEM`` beside the table-definitions version, in one statement.
+_GET_ITEM_IF_CURRENT = (
+    f"SELECT (SELECT version FROM definition_versions WHERE component = ?), ({_GET_ITEM})"
+)
 #: The newest sequence of a table's feed: its highest record, else the floor in ddb_tables.
 _LAST_CHANGE = (
     "SELECT COALESCE((SELECT MAX(id) FROM ddb_changes WHERE id > ? AND id < ?) - ?,"
@@ -494,6 +498,17 @@ class TableStore:
             _GET_ITEM, (table_id, key.token, _blob(key.pk), _blob(key.sk))
         ).fetchone()
         return None if row is None else bytes(row[0])
+
+    def get_item_if_current(
+        self, table_id: int, key: ItemKey, tables_version: int
+    ) -> tuple[bool, bytes | None]:
+        """``(current, item)``: ``get_item``, and whether the table definitions are still at
+        ``tables_version`` (read by the same statement; the item means nothing if not)."""
+        version, item = self._conn.execute(
+            _GET_ITEM_IF_CURRENT,
+            (TABLES_COMPONENT, table_id, key.token, _blob(key.pk), _blob(key.sk)),
+        ).fetchone()
+        return version == tables_version, None if item is None else bytes(item)
 
     def get_item_row(self, table_id: int, key: ItemKey) -> tuple[bytes, int] | None:
         """The stored item and its size (``item_size`` of it, kept beside it)."""
