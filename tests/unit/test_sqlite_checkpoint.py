@@ -20,11 +20,12 @@ class CountingLock:
         self.lock = threading.RLock()
         self.taken = 0
 
-    def __enter__(self) -> None:
-        self.lock.acquire()
-        self.taken += 1
+    def acquire(self, timeout: float = -1) -> bool:
+        taken = self.lock.acquire(timeout=timeout)
+        self.taken += taken
+        return taken
 
-    def __exit__(self, *exc: object) -> None:
+    def release(self) -> None:
         self.lock.release()
 
 
@@ -77,5 +78,40 @@ def test_a_pass_takes_the_write_lock_only_past_reset_pages_then_the_wal_rewinds(
     write(1)
     assert wal_pages() <= 3  # started over instead of growing past 170 pages
     assert writer.execute("SELECT count(*) FROM t").fetchone()[0] == 171
+    checkpointer.close()
+    writer.close()
+
+
+def test_a_pass_held_off_by_the_write_lock_gives_up_its_locked_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing the database while holding the lock joins the thread: its pass must not wait
+    for that lock for ever."""
+    monkeypatch.setattr(sqlite_checkpoint, "RESET_PAGES", 10)
+    monkeypatch.setattr(sqlite_checkpoint, "LOCK_WAIT_SECONDS", 0.05)
+    path = str(tmp_path / "file.sqlite3")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x BLOB)")
+    for _ in range(20):
+        writer.execute("INSERT INTO t VALUES (randomblob(3000))")
+    checkpointer = sqlite3.connect(path, isolation_level=None)
+    lock = CountingLock()
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with lock.lock:
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    assert not checkpoint_pass(checkpointer, lock)  # returned instead of waiting
+    assert lock.taken == 0
+    release.set()
+    holder.join()
     checkpointer.close()
     writer.close()
