@@ -17,7 +17,9 @@ Figures, all with a ~1 KB event on one warm environment unless said:
   measured when function logs were appended to a file and there were no CloudWatch
   metrics): the same warm loop on a Headwater with and without the work added since (the
   AWS/Lambda metrics, function logs written to CloudWatch Logs), alternating, median of
-  ``--rounds``. The lean figure is the one comparable with the first wave's.
+  ``--rounds``. The lean figure is the one comparable with the first wave's figure;
+  ``benchmarks/pyworker_trees.py`` runs the first wave's tree itself beside this one,
+  alternating in one run (the comparison that means something on a shared machine).
 - **Runtime API overhead p50**: Node's warm latency through headwater minus the
   per-invocation time of the same Node client against a fixed-reply Runtime API server
   (answers /next at once with a canned event, 202 to /response) in the same run: what
