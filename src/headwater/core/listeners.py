@@ -36,5 +36,7 @@ class Listeners(Generic[CallbackT]):
 
     def snapshot(self) -> list[CallbackT]:
         """The callbacks registered now."""
+        if not self._callbacks:  # nobody listens (most writes): no lock to take
+            return []
         with self._lock:
             return list(self._callbacks.values())

@@ -237,6 +237,11 @@ class ChangeFeed:
             for arn in arns:
                 callback(arn)
 
+    def notify_stream(self, stream_arn: str) -> None:
+        """``notify`` for one stream (a single put's)."""
+        for callback in self._listeners.snapshot():
+            callback(stream_arn)
+
     # ---- readers ----
 
     def subscribe(self, callback: Callable[[str], None]) -> Callable[[], None]:

@@ -169,7 +169,7 @@ class ItemOperations:
     ) -> dict[str, Any]:
         """After a blind put: readers of the table's stream woken, the response."""
         if table.stream_arn is not None:
-            self.feed.notify((table.stream_arn,))
+            self.feed.notify_stream(table.stream_arn)
         result: dict[str, Any] = {}
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
             self._capacity(result, table, params, write_units(item))
