@@ -36,7 +36,7 @@ def test_full_disk_is_service_unavailable_then_recovers(
         kinesis = aws.client("kinesis")
         url = sqs.create_queue(QueueName="q")["QueueUrl"]
         kinesis.create_stream(StreamName="s", ShardCount=1)
-        hw.database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        hw.database.checkpoint()
         cap_file(hw, spare_pages=40)
         acknowledged: list[str] = []
         failures: list[ClientError] = []

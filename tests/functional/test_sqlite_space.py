@@ -54,7 +54,7 @@ def test_the_file_shrinks_after_a_queue_is_drained(
                 QueueUrl=url,
                 Entries=[{"Id": str(i), "MessageBody": BODY} for i in range(10)],
             )
-        hw.database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        hw.database.checkpoint()
         full = path.stat().st_size
         assert full > 20_000_000
         while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
@@ -66,7 +66,7 @@ def test_the_file_shrinks_after_a_queue_is_drained(
                 ],
             )
         sqs.send_message(QueueUrl=url, MessageBody="one more commit")
-        hw.database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        hw.database.checkpoint()
         drained = path.stat().st_size
         free = hw.database.conn.execute("PRAGMA freelist_count").fetchone()[0]
     # Periodic steps gave the pages back as the queue drained, not only at the end.

@@ -238,6 +238,12 @@ class SqliteDatabase(StoreRegistry):
         with self.transaction():
             _migrate(self.conn, str(self.path), component, migrations)
 
+    def checkpoint(self) -> None:
+        """Copy the whole WAL into the database file and truncate it, now (waiting for a
+        background pass that is copying; refused only while another process reads)."""
+        with self._checkpointer.pause(), self.lock:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     def close(self) -> None:
         self._watch.close()
         self._checkpointer.close()

@@ -56,6 +56,9 @@ class WalCheckpointer:
         self._write_lock = write_lock
         self._synchronous = synchronous
         self._stop = threading.Event()
+        #: Held for each pass: a checkpoint asked for elsewhere (``pause``) waits for it
+        #: instead of finding the WAL busy.
+        self._pass_lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._run, name="headwater-sqlite-checkpoint", daemon=True
         )
@@ -65,6 +68,10 @@ class WalCheckpointer:
     def configure_writer(conn: sqlite3.Connection) -> None:
         """Move the writer's automatic checkpoint out of the way (the backstop stays)."""
         conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_AUTOCHECKPOINT_PAGES}")
+
+    def pause(self) -> threading.Lock:
+        """The lock each pass holds: hold it to keep the thread's checkpoints out."""
+        return self._pass_lock
 
     def close(self) -> None:
         """Stop the thread and close its connection (before the main connection closes,
@@ -90,7 +97,8 @@ class WalCheckpointer:
                     if version == seen:
                         continue
                     seen = version
-                    checkpoint_pass(conn, self._write_lock)
+                    with self._pass_lock:
+                        checkpoint_pass(conn, self._write_lock)
                 except sqlite3.Error as exc:  # busy or closing: the next pass tries again
                     log.debug("WAL checkpoint skipped: %s", exc)
         finally:
