@@ -167,23 +167,26 @@ class AlarmOperations(MetricOperations):
     @operation("DeleteAlarms")
     def delete_alarms(self, params: Params, ctx: RequestContext) -> Result:
         names: list[str] = list(params.get("AlarmNames") or [])
-        missing = [n for n in names if self.alarm_store.get(ctx.account, ctx.region, n) is None]
-        if missing:
-            raise errors.resource_not_found(
-                f"{len(missing)} alarm{'s' if len(missing) != 1 else ''} were not found: "
-                + ", ".join(missing)
-            )
-        now = self.env.clock.now()
-        for name in names:
-            alarm = self.alarm_store.get(ctx.account, ctx.region, name)
-            if alarm is not None and self.alarm_store.delete(ctx.account, ctx.region, name):
-                self.alarm_store.add_history(
-                    alarm,
-                    now,
-                    "ConfigurationUpdate",
-                    f'Alarm "{name}" deleted',
-                    {"version": "1.0", "type": "Delete", "deletedAlarm": alarm.config},
+        # One transaction: as on AWS, a name not found deletes none of them, and a
+        # concurrent delete of the same alarm cannot slip between the check and the delete.
+        with self.alarm_store.db.transaction():
+            alarms = [self.alarm_store.get(ctx.account, ctx.region, n) for n in names]
+            missing = [n for n, alarm in zip(names, alarms, strict=True) if alarm is None]
+            if missing:
+                raise errors.resource_not_found(
+                    f"{len(missing)} alarm{'s' if len(missing) != 1 else ''} were not found: "
+                    + ", ".join(missing)
                 )
+            now = self.env.clock.now()
+            for name, alarm in zip(names, alarms, strict=True):
+                if alarm is not None and self.alarm_store.delete(ctx.account, ctx.region, name):
+                    self.alarm_store.add_history(
+                        alarm,
+                        now,
+                        "ConfigurationUpdate",
+                        f'Alarm "{name}" deleted',
+                        {"version": "1.0", "type": "Delete", "deletedAlarm": alarm.config},
+                    )
         return {}
 
     @operation("SetAlarmState")
