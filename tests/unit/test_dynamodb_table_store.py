@@ -83,3 +83,41 @@ def test_clustered_change_feed_upgrade_keeps_records_and_sequence(tmp_path: Path
         assert "ddb_changes_created" not in names
     finally:
         db.close()
+
+
+def test_change_trigger_upgrade_records_puts_through_the_capture_view(tmp_path: Path) -> None:
+    """A data directory whose triggers appended records themselves: after the upgrade the
+    item triggers hand rows to ddb_change_capture, and a put on a table with an open
+    stream still gets its record (and one on a table without none)."""
+    db = SqliteDatabase(tmp_path)
+    try:
+        db.migrate("dynamodb", _MIGRATIONS[:-1])
+        TableStore(db)  # runs the last migration
+        with db.transaction():
+            triggers = dict(
+                db.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            )
+            for table_id in (1, 2):
+                db.conn.execute(
+                    "INSERT INTO ddb_tables (id, account, region, name, version, spec,"
+                    " last_change) VALUES (?, 'a', 'r', ?, 1, '{}', 0)",
+                    (table_id, f"t{table_id}"),
+                )
+            db.conn.execute(
+                "INSERT INTO ddb_streams (arn, table_id, account, region, table_name, label,"
+                " view_type, key_schema, created, first_seq)"
+                " VALUES ('arn:s', 1, 'a', 'r', 't1', 'l', 'NEW_IMAGE', '[]', 0, 0)"
+            )
+        store = TableStore(db)
+        with db.read():
+            for table_id in (1, 2):
+                store.put_item(table_id, ItemKey(1, b"k", b""), b"{}", 2, None, written=5.0)
+            assert [
+                (c.seq, c.event, c.created, c.new_image) for c in store.changes(1, 0, None, 9)
+            ] == [(1, "INSERT", 5.0, b"{}")]
+            assert store.changes(2, 0, None, 9) == []
+        assert "INSERT INTO ddb_change_capture" in triggers["ddb_items_insert_change"]
+        assert "INSERT INTO ddb_change_capture" in triggers["ddb_items_update_change"]
+        assert "INSERT INTO ddb_changes" in triggers["ddb_change_capture_insert"]
+    finally:
+        db.close()

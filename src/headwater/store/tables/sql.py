@@ -15,19 +15,21 @@ from headwater.store.database import Database, Migration
 #: the ids in ``(base, base + CHANGE_SEQ_SPAN)``, in sequence order.
 CHANGE_SEQ_SPAN = 1 << 40
 
-#: The open stream of the table of a row of ddb_items just written (``NEW``).
+#: The open stream of the table of the row the trigger runs for (``NEW``).
 _OPEN_STREAM = "FROM ddb_streams WHERE table_id = NEW.table_id AND disabled IS NULL"
-#: ``INSERT INTO ddb_changes`` of the table's next sequence for ``NEW``, in a trigger
-#: that runs only when the table has an open stream. VALUES, not INSERT ... SELECT: a
-#: SELECT reading the table it inserts into is first copied into a temporary table,
-#: which cost a table without a stream 40k instructions per write (cachegrind).
+#: ``INSERT INTO ddb_changes`` of the table's next sequence for a row of the
+#: ``ddb_change_capture`` view. VALUES, not INSERT ... SELECT: a SELECT reading the table
+#: it inserts into is first copied into a temporary table, which cost a table without a
+#: stream 40k instructions per write (cachegrind).
 _CAPTURE = (
     "INSERT INTO ddb_changes (id, stream_arn, created, event, keys, old_image, new_image,"
     " changed, by_service, size)"
-    " VALUES (COALESCE((SELECT MAX(id) FROM ddb_changes WHERE id > NEW.table_id * {span}"
-    " AND id < (NEW.table_id + 1) * {span}), NEW.table_id * {span}"
+    " VALUES (COALESCE((SELECT MAX(id) FROM ddb_changes"
+    f" WHERE id > NEW.table_id * {CHANGE_SEQ_SPAN}"
+    f" AND id < (NEW.table_id + 1) * {CHANGE_SEQ_SPAN}), NEW.table_id * {CHANGE_SEQ_SPAN}"
     " + (SELECT last_change FROM ddb_tables WHERE id = NEW.table_id)) + 1,"
-    f" (SELECT arn {_OPEN_STREAM} LIMIT 1), NEW.written, {{values}})"
+    f" (SELECT arn {_OPEN_STREAM} LIMIT 1), NEW.written, NEW.event, X'', NEW.old_item,"
+    " NEW.new_item, NEW.changed, 0, NEW.size)"
 )
 
 
@@ -49,18 +51,48 @@ def _create_change_triggers(conn: sqlite3.Connection) -> None:
     if not isinstance(conn, sqlite3.Connection):
         return
     conn.execute("CREATE INDEX ddb_streams_open ON ddb_streams (table_id) WHERE disabled IS NULL")
+    _capture_through_view(conn)
+
+
+def _capture_through_view(conn: sqlite3.Connection) -> None:
+    """(Re)create the change triggers: small ones on ddb_items, which hand the row to the
+    ``ddb_change_capture`` view, whose INSTEAD OF trigger appends the record.
+
+    Every item write runs its AFTER trigger's program, whose WHEN (an open stream) is
+    checked inside it; SQLite sets up all of a program's registers first, so the record's
+    INSERT in that program cost a put on a table without a stream 3-5k instructions even
+    when nothing was recorded (cachegrind, 68.6k against 65.3k per put through the view;
+    no difference for a streamed put).
+    """
+    if not isinstance(conn, sqlite3.Connection):
+        return
+    for trigger in (
+        "ddb_items_insert_change",
+        "ddb_items_update_change",
+        "ddb_change_capture_insert",
+    ):
+        conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.execute("DROP VIEW IF EXISTS ddb_change_capture")
+    conn.execute(
+        "CREATE VIEW ddb_change_capture (table_id, written, event, old_item, new_item, changed,"
+        " size) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0"
+    )
+    conn.execute(
+        "CREATE TRIGGER ddb_change_capture_insert INSTEAD OF INSERT ON ddb_change_capture"
+        f" BEGIN {_CAPTURE}; END"
+    )
     for name, event, values in (
-        ("insert", "INSERT", "'INSERT', X'', NULL, NEW.item, 1, 0, NEW.size"),
+        ("insert", "INSERT", "'INSERT', NULL, NEW.item, 1, NEW.size"),
         (
             "update",
             "UPDATE OF item",
-            "'MODIFY', X'', OLD.item, NEW.item, OLD.item IS NOT NEW.item, 0, OLD.size + NEW.size",
+            "'MODIFY', OLD.item, NEW.item, OLD.item IS NOT NEW.item, OLD.size + NEW.size",
         ),
     ):
-        capture = _CAPTURE.format(span=CHANGE_SEQ_SPAN, values=values)
         conn.execute(
             f"CREATE TRIGGER ddb_items_{name}_change AFTER {event} ON ddb_items"
-            f" WHEN EXISTS (SELECT 1 {_OPEN_STREAM}) BEGIN {capture}; END"
+            f" WHEN EXISTS (SELECT 1 {_OPEN_STREAM}) BEGIN INSERT INTO ddb_change_capture"
+            f" VALUES (NEW.table_id, NEW.written, {values}); END"
         )
 
 
@@ -198,6 +230,7 @@ _MIGRATIONS: list[Migration] = [
     # triggers write for it (``_create_change_triggers``).
     "ALTER TABLE ddb_items ADD COLUMN written REAL",
     _create_change_triggers,
+    _capture_through_view,
 ]
 
 
