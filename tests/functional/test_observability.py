@@ -62,11 +62,16 @@ def metric_values(
     return values
 
 
-def deploy(hw: Headwater, tmp_path: Path) -> tuple[str, str, str, str]:
+def create_digest_function(hw: Headwater, tmp_path: Path) -> None:
+    """The function ``digest`` running ``HANDLER`` (fails on a body of "poison")."""
     code = tmp_path / "code"
     code.mkdir()
     (code / "poison_app.py").write_text(HANDLER)
     hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+
+
+def deploy(hw: Headwater, tmp_path: Path) -> tuple[str, str, str, str]:
+    create_digest_function(hw, tmp_path)
     sqs = hw.client("sqs")
     dlq_url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -112,10 +117,7 @@ def test_sqs_and_lambda_metrics_are_time_series(hw: Headwater, clock: ManualCloc
 
 
 def test_lambda_invocation_metrics(hw: Headwater, clock: ManualClock, tmp_path: Path) -> None:
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "poison_app.py").write_text(HANDLER)
-    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    create_digest_function(hw, tmp_path)
     ok = {"Records": [{"body": "fine", "messageId": "1"}]}
     bad = {"Records": [{"body": "poison", "messageId": "2"}]}
     hw.lambda_.invoke(FunctionName="digest", Payload=json.dumps(ok))
@@ -132,10 +134,7 @@ def test_lambda_samples_queued_between_flushes_stay_bounded(
 ) -> None:
     # an invocation queues its metric sample; past MAX_LAMBDA_SAMPLES (no flush in
     # between: the clock does not move) they are folded into the minute's aggregates
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "poison_app.py").write_text(HANDLER)
-    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    create_digest_function(hw, tmp_path)
     recorder = hw.service("lambda").env.telemetry
     assert isinstance(recorder, Recorder)
     count = MAX_LAMBDA_SAMPLES + 10
@@ -156,10 +155,7 @@ def test_prometheus_lambda_counters_include_invocations_not_yet_flushed(
 ) -> None:
     # invocations only queue their samples; the Prometheus counters are worked out from the
     # queue when read, so a scrape right after the invocations sees every one of them
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "poison_app.py").write_text(HANDLER)
-    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    create_digest_function(hw, tmp_path)
     recorder = hw.service("lambda").env.telemetry
     assert isinstance(recorder, Recorder)
     ok = json.dumps({"Records": [{"body": "fine", "messageId": "1"}]})
@@ -179,10 +175,7 @@ def test_prometheus_lambda_counters_include_invocations_not_yet_flushed(
 def test_an_invocation_that_raises_stops_counting_as_running(
     hw: Headwater, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "poison_app.py").write_text(HANDLER)
-    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    create_digest_function(hw, tmp_path)
     recorder = hw.service("lambda").env.telemetry
     assert isinstance(recorder, Recorder)
 
@@ -313,10 +306,7 @@ def test_poisoned_message_journey_and_dlq_alarm(
 
 
 def test_function_logs_are_cloudwatch_logs(hw: Headwater, tmp_path: Path) -> None:
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "poison_app.py").write_text(HANDLER)
-    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    create_digest_function(hw, tmp_path)
     result = hw.lambda_.invoke_function("digest", {"Records": [{"body": "x", "messageId": "1"}]})
     logs = hw.client("logs")
     streams = logs.describe_log_streams(logGroupName="/aws/lambda/digest")["logStreams"]
@@ -333,10 +323,7 @@ def test_function_log_stream_sizes_and_times_count_every_line(
 ) -> None:
     # the sink queues each invocation's lines with their stored size (UTF-8 bytes + 26 a
     # line) and timestamps; the stream and group then say what GetLogEvents returns
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "poison_app.py").write_text(HANDLER)
-    hw.lambda_.create_function_from_directory("digest", code, "poison_app.handler")
+    create_digest_function(hw, tmp_path)
     hw.lambda_.invoke_function("digest", {"Records": [{"body": "caf\u00e9", "messageId": "1"}]})
     clock.advance(5)
     hw.lambda_.invoke_function("digest", {"Records": [{"body": "plain", "messageId": "2"}]})
