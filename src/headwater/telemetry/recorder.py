@@ -109,15 +109,12 @@ class Recorder(Telemetry):
 
     def _count(
         self, metric: Metric, value: float, unit: str = "Count", *, now: float, count: float = 1.0
-    ) -> None:
-        """Add a sample of ``(region, account, namespace, name, dims)`` (lock held)."""
+    ) -> Aggregate:
+        """Add a sample of ``(region, account, namespace, name, dims)`` (lock held);
+        returns the minute's aggregate it went to."""
         region, account, namespace, name, dims = metric
         key = (account, region, namespace, name, dims, unit, bucket_start(now, RESOLUTION))
-        found = self._metrics.get(key)
-        if found is None:
-            self._metrics[key] = Aggregate.of_value(value, count)
-        else:
-            found.add(value, count)
+        return _add_to(self._metrics, key, value, count)
 
     def _aggregate(self, metric: Metric, unit: str, now: float) -> Aggregate | None:
         """The buffered aggregate of ``metric`` for ``now``'s bucket, if any (lock held)."""
@@ -270,8 +267,7 @@ class Recorder(Telemetry):
             here = running[by_function]
             everywhere = running[overall]
             if names is not None:
-                whole = int(now)
-                group_key = (function, whole - whole % RESOLUTION)
+                group_key = (function, bucket_start(now, RESOLUTION))
                 pending = self._lambda_pending.get(group_key)
                 if pending is None:
                     pending = self._lambda_pending[group_key] = _PendingLambda()
@@ -428,7 +424,9 @@ class Recorder(Telemetry):
             if latency is not None and latency[0] is self._metrics and latency[1] == minute:
                 latency[2].add(latency_ms)
             else:
-                self._start_dynamodb_latency(region, table, operation, latency_ms, now)
+                self._start_dynamodb_latency(
+                    region, table, operation, latency_ms, now=now, minute=minute
+                )
             if returned is not None:
                 dims = (("Operation", operation), ("TableName", table))
                 account = self.env.account
@@ -436,19 +434,23 @@ class Recorder(Telemetry):
                             float(returned), now=now)  # fmt: skip
 
     def _start_dynamodb_latency(
-        self, region: str, table: str, operation: str, latency_ms: float, now: float
+        self,
+        region: str,
+        table: str,
+        operation: str,
+        latency_ms: float,
+        *,
+        now: float,
+        minute: int,
     ) -> None:
         """Add a latency sample through the metric key and remember its aggregate (lock
         held): valid while the buffer (``_metrics``, swapped by ``flush``) and the minute
         stay the same."""
         dims = (("Operation", operation), ("TableName", table))
         metric = (region, self.env.account, "AWS/DynamoDB", "SuccessfulRequestLatency", dims)
-        self._count(metric, latency_ms, "Milliseconds", now=now)
-        aggregate = self._aggregate(metric, "Milliseconds", now)
-        assert aggregate is not None
+        aggregate = self._count(metric, latency_ms, "Milliseconds", now=now)
         if len(self._dynamodb_latency) >= MAX_CACHED_FUNCTIONS:
             self._dynamodb_latency.clear()
-        minute = bucket_start(now, RESOLUTION)
         self._dynamodb_latency[(region, table, operation)] = (self._metrics, minute, aggregate)
 
     # ---- Kinesis ----
@@ -552,13 +554,14 @@ class Recorder(Telemetry):
 
 def _add_to(
     metrics: dict[MetricKey, Aggregate], key: MetricKey, value: float, count: float
-) -> None:
-    """Add ``count`` samples of ``value`` to ``metrics[key]``."""
+) -> Aggregate:
+    """Add ``count`` samples of ``value`` to ``metrics[key]``; returns that aggregate."""
     found = metrics.get(key)
     if found is None:
-        metrics[key] = Aggregate.of_value(value, count)
+        found = metrics[key] = Aggregate.of_value(value, count)
     else:
         found.add(value, count)
+    return found
 
 
 #: Lambda metrics an invocation adds to, by how it ended.
