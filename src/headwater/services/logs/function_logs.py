@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from headwater.runtime.logs import LogStore as FileLogStore
-from headwater.services.logs.store import LogGroup, LogStore
+from headwater.services.logs.store import LogGroup, LogStore, stored_size
 from headwater.services.ticker import ClockTicker
 
 if TYPE_CHECKING:
@@ -85,8 +85,7 @@ class FunctionLogs(FileLogStore):
         now = self.env.clock.now()
         stamp = int(now * 1000)
         lines = text.splitlines(keepends=True)
-        # Stored bytes as CloudWatch Logs counts them: each line's UTF-8 bytes plus 26.
-        size = (len(text) if text.isascii() else len(text.encode("utf-8"))) + 26 * len(lines)
+        size = stored_size(text, len(lines))  # the lines are the whole text
         with self._lock:
             current = self._current.get(function_key)
             if current is None or text.startswith("INIT_START"):

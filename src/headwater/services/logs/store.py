@@ -133,9 +133,11 @@ _TIMESTAMP = operator.itemgetter(0)
 _MESSAGE = operator.itemgetter(1)
 
 
-def _stored_size(message: str) -> int:
-    """Bytes an event counts for: its UTF-8 message plus 26, as CloudWatch Logs counts."""
-    return (len(message) if message.isascii() else len(message.encode("utf-8"))) + _STORED_OVERHEAD
+def stored_size(messages: str, events: int = 1) -> int:
+    """Bytes ``events`` events count for, ``messages`` being their messages joined: their
+    UTF-8 bytes plus 26 each, as CloudWatch Logs counts."""
+    utf8 = len(messages) if messages.isascii() else len(messages.encode("utf-8"))
+    return utf8 + _STORED_OVERHEAD * events
 
 
 def group_key(account: str, region: str, name: str) -> str:
@@ -275,14 +277,13 @@ class LogStore:
         if not events:
             return 0
         # The UTF-8 length of all messages at once, not one by one.
-        messages = "".join(map(_MESSAGE, events))
-        size = len(messages) if messages.isascii() else len(messages.encode("utf-8"))
+        size = stored_size("".join(map(_MESSAGE, events)), len(events))
         stamps = list(map(_TIMESTAMP, events))
         return self.append_pairs(
             group,
             stream,
             list(itertools.chain.from_iterable(events)),
-            size=size + _STORED_OVERHEAD * len(events),
+            size=size,
             first=min(stamps),
             last=max(stamps),
             ingested=ingested,
@@ -447,7 +448,7 @@ class LogStore:
                     (group.key, -1 if cut is None else cut, TRIM_PAGE),
                 ).fetchall()
                 for seq, message in rows:
-                    freed += _stored_size(str(message))
+                    freed += stored_size(str(message))
                     cut = seq
                     if freed >= excess:
                         break
