@@ -230,15 +230,11 @@ class ChangeFeed:
 
     def notify(self, stream_arns: Iterable[str | None]) -> None:
         """Wake readers of ``stream_arns`` (call after the write committed)."""
-        arns = {arn for arn in stream_arns if arn is not None}
-        if not arns:
-            return
-        for callback in self._listeners.snapshot():
-            for arn in arns:
-                callback(arn)
+        for arn in {arn for arn in stream_arns if arn is not None}:
+            self.notify_stream(arn)
 
     def notify_stream(self, stream_arn: str) -> None:
-        """``notify`` for one stream (a single put's)."""
+        """Wake readers of one stream (a single put's; after the write committed)."""
         for callback in self._listeners.snapshot():
             callback(stream_arn)
 
