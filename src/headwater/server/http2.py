@@ -14,21 +14,33 @@ from __future__ import annotations
 import asyncio
 
 from uvicorn.protocols.http.auto_zttp_impl import AutoZttpProtocol
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.http.zttp_h2_impl import ZttpH2Protocol
+
+from headwater.server.asgi import HeadwaterApp
+from headwater.server.http1 import Http1Protocol
 
 
 class HttpOrH2cProtocol(AutoZttpProtocol):
     """uvicorn's HTTP protocol for a connection: HTTP/2 if it opens with the preface."""
 
     def _switch(self, http2: bool, initial_data: bytes = b"") -> None:
-        protocol_class: type[asyncio.Protocol] = ZttpH2Protocol if http2 else HttpToolsProtocol
-        protocol = protocol_class(  # type: ignore[call-arg]
-            config=self.config,
-            server_state=self.server_state,
-            app_state=self.app_state,
-            _loop=self.loop,
-        )
+        protocol: asyncio.Protocol
+        if http2:
+            protocol = ZttpH2Protocol(
+                config=self.config,
+                server_state=self.server_state,
+                app_state=self.app_state,
+                _loop=self.loop,
+            )
+        else:
+            app = self.config.app
+            assert isinstance(app, HeadwaterApp), "headwater serves its own app"
+            protocol = Http1Protocol(
+                app,
+                self.server_state,
+                keep_alive_s=self.config.timeout_keep_alive,
+                loop=self.loop,
+            )
         self.transport.set_protocol(protocol)
         protocol.connection_made(self.transport)
         if initial_data:

@@ -1,0 +1,334 @@
+"""HTTP/1.1 for ``headwater serve``: the httptools parser feeding ``HeadwaterApp.respond``.
+
+uvicorn's HTTP/1.1 protocol turns each request into an ASGI scope, a task and two send
+messages, which the app then turns back into a ``WireRequest``: about a third of the
+server's CPU per DynamoDB call over the wire. This protocol builds the ``WireRequest``
+straight from the parser's callbacks and runs the app's coroutine by hand: a call that
+completes without waiting (every DynamoDB item call, most SQS and Kinesis calls) is
+answered inside ``data_received`` with one write and no task; one that waits (a long
+poll, a synchronous Invoke) finishes in a task. uvicorn still runs the server (sockets,
+signals, lifespan, graceful shutdown, the Date header), HTTP/2 and the Runtime API.
+
+Kept from uvicorn's protocol: keep-alive with an idle timeout, HTTP/1.0 and
+``Connection: close``, ``Expect: 100-continue``, pipelined requests answered in order,
+``400`` for a malformed request, response headers checked for line breaks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http
+import logging
+import types
+from collections import deque
+from collections.abc import Coroutine, Generator
+from typing import TYPE_CHECKING, Any, cast
+
+import httptools
+
+from headwater.api.http import WireRequest, WireResponse
+from headwater.server.asgi import MAX_BODY, HeadwaterApp, too_large
+
+if TYPE_CHECKING:
+    from uvicorn.server import ServerState
+
+log = logging.getLogger(__name__)
+
+#: Pipelined requests held while one is answered before the connection stops reading.
+MAX_PIPELINED = 16
+
+_STATUS_LINES = {
+    status: f"HTTP/1.1 {status} {phrase}\r\n"
+    for status, phrase in ((s.value, s.phrase) for s in http.HTTPStatus)
+}
+#: Header names as decoded before, by their bytes as sent (a client sends the same dozen
+#: on every request), up to ``MAX_KNOWN_HEADER_NAMES``.
+_HEADER_NAMES: dict[bytes, str] = {}
+MAX_KNOWN_HEADER_NAMES = 512
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class Http1Protocol(asyncio.Protocol):
+    """One HTTP/1.1 connection answered by ``app``."""
+
+    def __init__(
+        self,
+        app: HeadwaterApp,
+        server_state: ServerState,
+        *,
+        keep_alive_s: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.app = app
+        self.server_state = server_state
+        self.keep_alive_s = keep_alive_s
+        self.loop = loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        # the request being parsed
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._size = 0
+        self._expect_continue = False
+        # requests parsed and not yet answered, with whether to keep the connection
+        self._pending: deque[tuple[WireRequest, bool]] = deque()
+        self._busy = False  # a response is being worked out in a task
+        self._closing = False  # close once the pending requests are answered
+        self._paused = False
+        self._last_active = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    # ---- connection ----
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, only alike
+        self.transport = cast(asyncio.Transport, transport)
+        self.server_state.connections.add(self)  # type: ignore[arg-type]
+        self._last_active = self.loop.time()
+        self._timer = self.loop.call_later(self.keep_alive_s, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server_state.connections.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._pending.clear()
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def data_received(self, data: bytes) -> None:
+        self._last_active = self.loop.time()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # No upgrades here (no WebSocket, h2c only with prior knowledge): answer the
+            # request as plain HTTP, then close, as the parser stops at the upgrade.
+            self._closing = True
+        except httptools.HttpParserError as error:
+            if isinstance(error.__context__, _TooLarge):
+                self._refuse(too_large())
+            else:
+                self._bad_request()
+            return
+        if self._pending and not self._busy:
+            self._answer_pending()
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown: close now if idle, else after the response."""
+        self._closing = True
+        if not self._busy and not self._pending and self.transport is not None:
+            self.transport.close()
+
+    def _check_idle(self) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        idle = self.loop.time() - self._last_active
+        if not self._busy and idle >= self.keep_alive_s:
+            transport.close()
+            return
+        wait = self.keep_alive_s - idle if not self._busy else self.keep_alive_s
+        self._timer = self.loop.call_later(max(wait, 0.05), self._check_idle)
+
+    # ---- parser callbacks ----
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._body = []
+        self._size = 0
+        self._expect_continue = False
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, raw_name: bytes, raw_value: bytes) -> None:
+        name = _HEADER_NAMES.get(raw_name)
+        if name is None:
+            name = raw_name.decode("latin-1").lower()
+            if len(_HEADER_NAMES) < MAX_KNOWN_HEADER_NAMES:
+                _HEADER_NAMES[raw_name] = name
+        # llhttp keeps trailing whitespace, which is not part of a field value (RFC 9110)
+        value = raw_value.rstrip(b" \t").decode("latin-1")
+        if name == "expect" and value.lower() == "100-continue":
+            self._expect_continue = True
+        self._headers[name] = value
+
+    def on_headers_complete(self) -> None:
+        if self._expect_continue and self.transport is not None:
+            self.transport.write(_CONTINUE)
+
+    def on_body(self, body: bytes) -> None:
+        self._size += len(body)
+        if self._size > MAX_BODY:
+            raise _TooLarge
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        url = self._url
+        if url[:1] == b"/" and b"#" not in url:
+            path, _, query = url.partition(b"?")
+        else:  # absolute form (through a proxy) or a fragment: let the parser split it
+            parsed = httptools.parse_url(url)
+            path, query = parsed.path or b"/", parsed.query or b""
+        body = self._body
+        request = WireRequest(
+            method=self.parser.get_method().decode("ascii"),
+            raw_path=path.decode("latin-1"),
+            query_string=query.decode("latin-1"),
+            headers=self._headers,
+            body=body[0] if len(body) == 1 else b"".join(body),
+        )
+        self._body = []
+        self._pending.append((request, self.parser.should_keep_alive()))
+        if len(self._pending) > MAX_PIPELINED and not self._paused and self.transport:
+            self._paused = True
+            self.transport.pause_reading()
+
+    # ---- answering ----
+
+    def _answer_pending(self) -> None:
+        """Answer queued requests in order until one has to wait."""
+        pending = self._pending
+        while pending and not self._busy:
+            transport = self.transport
+            if transport is None or transport.is_closing():
+                pending.clear()
+                return
+            request, keep_alive = pending.popleft()
+            coroutine = self.app.respond(request)
+            try:
+                waiting_on = coroutine.send(None)
+            except StopIteration as done:
+                self._write(request, done.value, keep_alive)
+                continue
+            except BaseException:
+                log.exception("failed to answer %s %s", request.method, request.raw_path)
+                self._write(request, _server_error(), keep_alive=False)
+                return
+            self._busy = True
+            task = self.loop.create_task(_resume(coroutine, waiting_on))
+            tasks = self.server_state.tasks
+            tasks.add(task)  # type: ignore[arg-type]  # graceful shutdown waits for it
+            task.add_done_callback(tasks.discard)
+            task.add_done_callback(functools.partial(self._finished, request, keep_alive))
+        if self._paused and self.transport is not None and not pending:
+            self._paused = False
+            self.transport.resume_reading()
+
+    def _finished(
+        self, request: WireRequest, keep_alive: bool, task: asyncio.Task[WireResponse]
+    ) -> None:
+        self._busy = False
+        self._last_active = self.loop.time()
+        if task.cancelled():
+            if self.transport is not None:
+                self.transport.close()
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("failed to answer %s %s", request.method, request.raw_path, exc_info=error)
+            self._write(request, _server_error(), keep_alive=False)
+            return
+        self._write(request, task.result(), keep_alive)
+        if self._pending:
+            self._answer_pending()
+
+    def _write(self, request: WireRequest, response: WireResponse, keep_alive: bool) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        try:
+            head = _head(response, keep_alive and not self._closing, self.server_state)
+        except (ValueError, UnicodeEncodeError) as error:
+            log.error("invalid response to %s %s: %s", request.method, request.raw_path, error)
+            response, keep_alive = _server_error(), False
+            head = _head(response, False, self.server_state)
+        if request.method == "HEAD":
+            transport.write(head)
+        else:
+            transport.write(head + response.body)
+        if not keep_alive or self._closing:
+            self._pending.clear()
+            transport.close()
+
+    def _bad_request(self) -> None:
+        self._refuse(
+            WireResponse(
+                400, b"Invalid HTTP request received.", content_type="text/plain; charset=utf-8"
+            )
+        )
+
+    def _refuse(self, response: WireResponse) -> None:
+        """Answer ``response`` to a request that could not be read, and close."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(_head(response, False, self.server_state) + response.body)
+            transport.close()
+
+
+class _TooLarge(Exception):
+    """A request body over ``MAX_BODY``."""
+
+
+def _head(response: WireResponse, keep_alive: bool, server_state: ServerState) -> bytes:
+    """The status line and headers of ``response``; ``ValueError`` for a line break."""
+    lines = [_STATUS_LINES.get(response.status) or f"HTTP/1.1 {response.status} \r\n"]
+    lines.append(f"content-type: {response.content_type}\r\n")
+    with_length = False
+    for name, value in response.headers:
+        # A response may state its own length: S3's HEAD object answers the object's size.
+        if not with_length and len(name) == 14 and name.lower() == "content-length":
+            with_length = True
+        lines.append(f"{name}: {value}\r\n")
+    if not with_length:
+        lines.append(f"content-length: {len(response.body)}\r\n")
+    text = "".join(lines)
+    # a header value holding a line break would let a stored value inject headers
+    breaks = len(lines)
+    if text.count("\n") != breaks or text.count("\r") != breaks:
+        raise ValueError("a response header holds a line break")
+    text += _default_headers(server_state.default_headers)
+    if not keep_alive:
+        text += "connection: close\r\n"
+    return (text + "\r\n").encode("latin-1")
+
+
+_rendered_defaults: tuple[object, str] = (None, "")
+
+
+def _default_headers(headers: list[tuple[bytes, bytes]]) -> str:
+    """uvicorn's default headers (the Date, replaced every second) as header lines."""
+    global _rendered_defaults
+    source, text = _rendered_defaults
+    if source is not headers:
+        text = "".join(f"{n.decode('latin-1')}: {v.decode('latin-1')}\r\n" for n, v in headers)
+        _rendered_defaults = (headers, text)
+    return text
+
+
+def _server_error() -> WireResponse:
+    body = b'{"__type":"InternalFailure","message":"headwater failed to answer the request"}'
+    return WireResponse(500, body, headers=[("x-amzn-ErrorType", "InternalFailure")])
+
+
+@types.coroutine
+def _resume(
+    coroutine: Coroutine[Any, Any, WireResponse], waiting_on: Any
+) -> Generator[Any, Any, WireResponse]:
+    """The rest of ``coroutine``, which has run up to awaiting ``waiting_on``: a task
+    drives this as it would have driven ``coroutine`` from its start."""
+    while True:
+        try:
+            try:
+                sent = yield waiting_on
+            except BaseException as error:  # cancelled, or the awaited future failed
+                waiting_on = coroutine.throw(error)
+            else:
+                waiting_on = coroutine.send(sent)
+        except StopIteration as done:
+            result: WireResponse = done.value
+            return result
