@@ -8,6 +8,7 @@ no leading or trailing zeros) and compared as exact decimals: they are never flo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Context, Decimal
 from typing import Any
 
@@ -330,6 +331,19 @@ def item_size(item: Item) -> int:
     for name, value in item.items():
         total += (len(name) if name.isascii() else _text_size(name)) + value_size(value)
     return total
+
+
+def resized(size: int, old: Item, new: Item, names: Iterable[str]) -> int:
+    """``item_size(new)`` from ``size``, ``old``'s, where ``new`` differs from ``old`` only
+    in the top-level attributes ``names`` (an update): only those are sized again."""
+    for name in names:
+        before, after = old.get(name), new.get(name)
+        name_size = len(name) if name.isascii() else _text_size(name)
+        if before is not None:
+            size -= name_size + value_size(before)
+        if after is not None:
+            size += name_size + value_size(after)
+    return size
 
 
 # ---- comparison ----

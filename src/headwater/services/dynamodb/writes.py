@@ -8,13 +8,19 @@ a failed condition or limit changes nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.clock import Clock
 from headwater.core.errors import AwsError
-from headwater.core.expressions.values import AttributeValue, Item, item_size, validation
+from headwater.core.expressions.values import (
+    AttributeValue,
+    Item,
+    item_size,
+    resized,
+    validation,
+)
 from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.tables import ttl_expiry
@@ -106,6 +112,51 @@ class ItemWriter:
                 )
             self.store.put_item(table.id, key, raw, size, expires, written=written)
         return True
+
+    def write_if_unchanged(
+        self,
+        table: TableSchema,
+        key: ItemKey,
+        make_new: Callable[[Item | None], Item],
+        *,
+        condition: Condition | None,
+        tables_version: int,
+        touched: Collection[str] | None = None,
+    ) -> WriteOutcome | None:
+        """``write`` without a transaction, where ``can_put_blind``: the item is read, and
+        its replacement stored only if the stored item and the table definitions (at
+        ``tables_version``) are unchanged since, checked by the write statement itself.
+        ``None``, having written nothing, when they moved or the write would fail (the
+        condition, the size): the checked path then runs it in a transaction.
+        ``touched``: the top-level attributes ``make_new`` may change, if known: only
+        those are sized again."""
+        with self.store.db.read():
+            found = self.store.get_item_row(table.id, key)
+        old_raw = None if found is None else found[0]
+        old = None if old_raw is None else decode_item(old_raw)
+        if condition is not None and not condition[0].evaluate(
+            old if old is not None else {}, condition[1]
+        ):
+            return None
+        new = make_new(old)
+        if old is None or found is None or touched is None:
+            size = item_size(new)
+        else:
+            size = resized(found[1], old, new, touched)
+        if size > MAX_ITEM_BYTES:
+            return None
+        with self.store.db.read():
+            replaced = self.store.replace_item_if_unchanged(
+                table.id,
+                key,
+                old_raw,
+                encode_item(new),
+                size,
+                expires=ttl_expiry(new, table.ttl_attribute),
+                written=self.clock.now(),
+                tables_version=tables_version,
+            )
+        return WriteOutcome(old, new, table.stream_arn) if replaced else None
 
     def write(
         self,

@@ -349,6 +349,21 @@ _PUT_ITEM_IF_CURRENT = (
     " item = excluded.item, size = excluded.size, expires = excluded.expires,"
     " written = excluded.written"
 )
+#: An item replaced only while it is still ``item`` (the bytes read) and the definitions
+#: are at a given version: an optimistic read-modify-write in one statement
+#: (``replace_item_if_unchanged``).
+_REPLACE_ITEM_IF_UNCHANGED = (
+    "UPDATE ddb_items SET item = ?, size = ?, expires = ?, written = ?"
+    " WHERE table_id = ? AND token = ? AND pk = ? AND sk = ? AND item = ?"
+    " AND (SELECT version FROM definition_versions WHERE component = ?) = ?"
+)
+#: ``_PUT_ITEM_IF_CURRENT`` that writes only where no item is (``replace_item_if_unchanged``).
+_INSERT_ITEM_IF_CURRENT = (
+    "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires, written)"
+    " VALUES (?, ?, ?, ?, CASE WHEN (SELECT version FROM definition_versions"
+    " WHERE component = ?) = ? THEN ? END, ?, ?, ?)"
+    " ON CONFLICT (table_id, token, pk, sk) DO NOTHING"
+)
 _GET_ITEM = "SELECT item FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 #: ``_GET_ITEM`` beside the table-definitions version, in one statement.
 _GET_ITEM_IF_CURRENT = (
@@ -599,6 +614,43 @@ class TableStore:
         except sqlite3.IntegrityError:  # the definitions moved: the item was NULL
             return False
         return True
+
+    def replace_item_if_unchanged(
+        self,
+        table_id: int,
+        key: ItemKey,
+        old: bytes | None,
+        item: bytes,
+        size: int,
+        *,
+        expires: float | None,
+        written: float,
+        tables_version: int,
+    ) -> bool:
+        """``put_item`` if the stored item is still ``old`` (``None``: no item) and the table
+        definitions still at ``tables_version``, checked by the write itself; False, having
+        written nothing, if either moved. SQLite only (``checks_versions_in_writes``)."""
+        blob_pk, blob_sk = _blob(key.pk), _blob(key.sk)
+        try:
+            if old is None:
+                cursor = self._conn.execute(
+                    _INSERT_ITEM_IF_CURRENT,
+                    (
+                        table_id, key.token, blob_pk, blob_sk, TABLES_COMPONENT,
+                        tables_version, _blob(item), size, expires, written,
+                    ),
+                )  # fmt: skip
+            else:
+                cursor = self._conn.execute(
+                    _REPLACE_ITEM_IF_UNCHANGED,
+                    (
+                        _blob(item), size, expires, written, table_id, key.token, blob_pk,
+                        blob_sk, _blob(old), TABLES_COMPONENT, tables_version,
+                    ),
+                )  # fmt: skip
+        except sqlite3.IntegrityError:  # the definitions moved: the item was NULL
+            return False
+        return bool(cursor.rowcount == 1)
 
     def delete_item(self, table_id: int, key: ItemKey) -> bool:
         cursor = self._conn.execute(
