@@ -132,6 +132,11 @@ def test_put_validation_errors_store_nothing(hw: Headwater, k: Any) -> None:
         Records=[{"Data": b"ok", "PartitionKey": "a", "ExplicitHashKey": str(2**128)}],
     )
     assert code == "InvalidArgumentException" and message.startswith("Invalid ExplicitHashKey.")
+    # AWS's pattern is Java's \d: ASCII digits only, not Python's Unicode ones
+    code, message = error_of(
+        k.put_record, StreamName="s", Data=b"x", PartitionKey="k", ExplicitHashKey="1\uff11"
+    )
+    assert code == "ValidationException" and "0|([1-9]\\d{0,38})" in message
     code, _ = error_of(
         raw.put_records, StreamName="s", Records=[{"Data": b"", "PartitionKey": "k"}] * 501
     )

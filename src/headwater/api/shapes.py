@@ -372,7 +372,7 @@ def input_checker(service_name: str, operation_name: str) -> Checker:
     return _accept if shape is None else _compile_checker(shape, {})
 
 
-_PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+_PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]", re.ASCII)
 
 
 def _member_path(name: str) -> str:

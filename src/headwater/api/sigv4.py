@@ -71,7 +71,7 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW_SECONDS = 15 * 60
 #: An AWS region name as AWS accepts it in a credential scope (``us-east-1``,
 #: ``us-gov-west-1``, ``ap-southeast-5``); the scope becomes part of ARNs and file names.
-REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", re.ASCII)
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 

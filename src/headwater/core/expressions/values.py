@@ -28,8 +28,8 @@ MAX_SIGNIFICANT_DIGITS = 38
 #: the result is checked against the 38-digit limit.
 ARITHMETIC = Context(prec=400, Emax=999_999, Emin=-999_999)
 
-_NUMBER = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
-_PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,37}|0")
+_NUMBER = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", re.ASCII)
+_PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,37}|0", re.ASCII)
 
 
 def validation(message: str) -> AwsError:

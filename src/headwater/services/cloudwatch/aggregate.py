@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 MAX_DISTINCT_VALUES = 512
 
 BASIC_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d{1,10})?|100(?:\.0{1,10})?)$")
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d{1,10})?|100(?:\.0{1,10})?)$", re.ASCII)
 
 
 @dataclass(slots=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from headwater.core.expressions.key_order import encode_key_value, scan_token
+from headwater.core.expressions.key_order import encode_key_value, encode_number, scan_token
 from headwater.core.expressions.values import (
+    MAX_SIGNIFICANT_DIGITS,
     Item,
     invalid,
     validate_value,
@@ -113,6 +114,25 @@ class TableSchema:
     def key_of(self, key: Any) -> tuple[Item, ItemKey]:
         """A ``Key`` parameter (exactly the key attributes) as ``(key item, stored key)``."""
         keys = self.keys
+        range_key = keys.range_key
+        if type(key) is dict and len(key) == (1 if range_key is None else 2):
+            # Most keys are ASCII strings and positive integers: checked and encoded
+            # here in one step, anything else by the general checks below.
+            hash_value: Any = key.get(keys.hash_key)
+            pk = _plain_key_bytes(hash_value, keys.hash_type, MAX_PARTITION_KEY_BYTES)
+            if pk is not None:
+                if range_key is None:
+                    return {keys.hash_key: hash_value}, ItemKey(scan_token(pk), pk, b"")
+                range_value: Any = key.get(range_key)
+                sk = _plain_key_bytes(range_value, keys.range_type, MAX_SORT_KEY_BYTES)
+                if sk is not None:
+                    plain: Item = {keys.hash_key: hash_value, range_key: range_value}
+                    return plain, ItemKey(scan_token(pk), pk, sk)
+        return self.checked_key_of(key)
+
+    def checked_key_of(self, key: Any) -> tuple[Item, ItemKey]:
+        """``key_of`` by the general checks, with AWS's messages for bad keys."""
+        keys = self.keys
         if not isinstance(key, dict) or len(key) != len(keys.names):
             raise key_mismatch()
         checked: Item = {}
@@ -200,6 +220,22 @@ def _check_not_empty(value: dict[str, Any], name: str) -> None:
             "One or more parameter values are not valid. The AttributeValue for a key attribute "
             f"cannot contain an empty {word} value. Key: {name}"
         )
+
+
+def _plain_key_bytes(value: Any, kind: str | None, limit: int) -> bytes | None:
+    """The stored bytes of a key value that is a non-empty ASCII string or a positive
+    integer of at most 38 digits without leading zeros, of the key's type, within
+    ``limit``: ``encode_key_value`` of it, valid as it is. ``None`` for anything else."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    text = value.get(kind)
+    if type(text) is not str or not text or not text.isascii():
+        return None
+    if kind == "S":
+        return text.encode("ascii") if len(text) <= limit else None
+    if kind == "N" and len(text) <= MAX_SIGNIFICANT_DIGITS and text.isdigit() and text[0] != "0":
+        return encode_number(text)
+    return None
 
 
 def _key_part(item: Item, name: str, kind: str, limit: int) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from headwater.core.values import as_epoch_seconds
 
 STREAM_NAME_PATTERN = "[a-zA-Z0-9_.-]+"
 _STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
-_HASH_KEY = re.compile(r"0|[1-9]\d{0,38}")
-_SEQUENCE = re.compile(r"0|[1-9]\d{0,128}")
+_HASH_KEY = re.compile(r"0|[1-9]\d{0,38}", re.ASCII)
+_SEQUENCE = re.compile(r"0|[1-9]\d{0,128}", re.ASCII)
 _SHARD_ID = re.compile(r"[a-zA-Z0-9_.-]+")
 
 MIN_RETENTION_HOURS = 24

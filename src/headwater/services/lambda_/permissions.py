@@ -30,7 +30,7 @@ ACTION_PATTERN = r"(lambda:[*]|lambda:[a-zA-Z]+|[*])"
 _STATEMENT_ID = re.compile(STATEMENT_ID_PATTERN)
 _QUALIFIER = re.compile(QUALIFIER_PATTERN)
 _ACTION = re.compile(ACTION_PATTERN)
-_ACCOUNT = re.compile(r"\d{12}")
+_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
 _SERVICE = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(\.cn)?|[a-z0-9.-]+\.amazon\.com")
 NO_SUCH_RESOURCE = "The resource you requested does not exist."
 

@@ -21,7 +21,7 @@ from headwater.services.s3.errors import (
 from headwater.store.objects import BucketRecord, ObjectStore
 
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_IP_LIKE = re.compile(r"\d+\.\d+\.\d+\.\d+")
+_IP_LIKE = re.compile(r"\d+\.\d+\.\d+\.\d+", re.ASCII)
 MAX_BUCKETS_PAGE = 10_000
 
 #: Sub-resource -> (error when unset, or None to answer ``default``), default answer.

@@ -32,7 +32,7 @@ STORED_HEADERS = (
     "WebsiteRedirectLocation",
     "StorageClass",
 )
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 #: Bodies at least this big are hashed on another thread while they are written.
 PARALLEL_DIGEST_BYTES = 1024 * 1024
 _pool: ThreadPoolExecutor | None = None
