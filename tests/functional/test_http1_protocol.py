@@ -81,7 +81,11 @@ def server(tmp_path: Path) -> Iterator[Server]:
     try:
         yield server
     finally:
-        holder["server"].close()
+
+        async def stop() -> None:  # on the loop's thread: asyncio servers are not thread-safe
+            holder["server"].close()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         hw.close()

@@ -181,9 +181,12 @@ def json_body_needs_conversion(service_name: str, operation_name: str, body: byt
     escapes (which could spell a key differently), has nothing to convert, so the walk
     over every attribute value of a DynamoDB item is skipped.
     """
-    if b"\\u" in body:
+    # bytes.find, not ``in``: ``marker in body`` first tries the marker as an int, and
+    # raises and clears a TypeError for every test (about 2k instructions each).
+    if body.find(b"\\u") != -1:
         return True
-    return any(marker in body for marker in _conversion_markers(service_name, operation_name))
+    find = body.find
+    return any(find(marker) != -1 for marker in _conversion_markers(service_name, operation_name))
 
 
 Checker = Callable[[Any], bool]

@@ -169,7 +169,7 @@ class Http1Protocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         url = self._url
-        if url[:1] == b"/" and b"#" not in url:
+        if url[:1] == b"/" and url.find(b"#") == -1:  # find: ``in`` raises inside
             path, _, query = url.partition(b"?")
         else:  # absolute form (through a proxy) or a fragment: let the parser split it
             parsed = httptools.parse_url(url)
