@@ -35,10 +35,8 @@ class JsonProtocol:
     namespace: str | None
     #: Bodies in CBOR (``application/x-amz-cbor-1.1``, Kinesis from the Java SDK).
     cbor: bool = False
-
-    @property
-    def operations(self) -> frozenset[str]:
-        return _operation_names(self.service_name)
+    #: The operations of its model (a field, not a look-up: every request checks it).
+    operations: frozenset[str] = frozenset()
 
 
 _OPERATIONS: dict[str, frozenset[str]] = {}
@@ -75,7 +73,10 @@ def json_targets(service_names: tuple[str, ...]) -> dict[str, JsonProtocol]:
         if target and "json" in metadata.get("protocols", [metadata.get("protocol")]):
             version = metadata.get("jsonVersion", "1.0")
             found[target] = JsonProtocol(
-                name, f"application/x-amz-json-{version}", ERROR_NAMESPACES.get(name)
+                name,
+                f"application/x-amz-json-{version}",
+                ERROR_NAMESPACES.get(name),
+                operations=_operation_names(name),
             )
     return found
 

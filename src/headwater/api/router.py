@@ -142,7 +142,8 @@ class Router:
         if protocol is None:
             error = unknown_operation() if refusal is None else refusal("json")
             return aws_json.failure(aws_json.GENERIC_JSON, error, rid)
-        protocol = aws_json.negotiate(protocol, request)
+        if protocol.service_name in aws_json.CBOR_SERVICES:
+            protocol = aws_json.negotiate(protocol, request)
         try:
             if refusal is not None:
                 raise refusal("json")
@@ -150,7 +151,11 @@ class Router:
                 raise unknown_operation(f"Unknown operation {operation}")
             params = aws_json.parse_request(protocol, operation, request)
             service = self._service(protocol.service_name, operation)
-            result = await self._call(service, operation, params, self._context(request))
+            ctx = self._context(request)
+            if service.service_name in MAY_WAIT_SERVICES:
+                result = await self._call(service, operation, params, ctx)
+            else:  # no coroutine to make for the common call that never waits
+                result = service.call(operation, params, ctx)
             return aws_json.success(protocol, result, rid)
         except AwsError as error:
             return aws_json.failure(protocol, error, rid)
@@ -302,6 +307,10 @@ def _refused(refusal: RefusalError, protocol: WireProtocol) -> Dispatch:
         raise refusal(family)
 
     return dispatch
+
+
+#: Services some of whose calls may block (``may_wait``); others' calls never do.
+MAY_WAIT_SERVICES = frozenset({"sqs", "s3", "lambda", "cloudformation"})
 
 
 def may_wait(service_name: str, operation: str, params: dict[str, Any]) -> bool:

@@ -185,8 +185,10 @@ def json_body_needs_conversion(service_name: str, operation_name: str, body: byt
     # raises and clears a TypeError for every test (about 2k instructions each).
     if body.find(b"\\u") != -1:
         return True
-    find = body.find
-    return any(find(marker) != -1 for marker in _conversion_markers(service_name, operation_name))
+    for marker in _conversion_markers(service_name, operation_name):
+        if body.find(marker) != -1:
+            return True
+    return False
 
 
 Checker = Callable[[Any], bool]

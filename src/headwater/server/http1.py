@@ -71,7 +71,6 @@ class Http1Protocol(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._size = 0
-        self._expect_continue = False
         # requests parsed and not yet answered, with whether to keep the connection
         self._pending: deque[tuple[WireRequest, bool]] = deque()
         self._busy = False  # a response is being worked out in a task
@@ -135,12 +134,8 @@ class Http1Protocol(asyncio.Protocol):
 
     # ---- parser callbacks ----
 
-    def on_message_begin(self) -> None:
-        self._url = b""
-        self._headers = {}
-        self._body = []
-        self._size = 0
-        self._expect_continue = False
+    # No on_message_begin or on_headers_complete: every callback the parser finds costs a
+    # call per request. on_message_complete leaves the state ready for the next message.
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -153,13 +148,10 @@ class Http1Protocol(asyncio.Protocol):
                 _HEADER_NAMES[raw_name] = name
         # llhttp keeps trailing whitespace, which is not part of a field value (RFC 9110)
         value = raw_value.rstrip(b" \t").decode("latin-1")
-        if name == "expect" and value.lower() == "100-continue":
-            self._expect_continue = True
-        self._headers[name] = value
-
-    def on_headers_complete(self) -> None:
-        if self._expect_continue and self.transport is not None:
+        if name == "expect" and value.lower() == "100-continue" and self.transport:
+            # headers come before the body: the client waits for this to send it
             self.transport.write(_CONTINUE)
+        self._headers[name] = value
 
     def on_body(self, body: bytes) -> None:
         self._size += len(body)
@@ -182,7 +174,7 @@ class Http1Protocol(asyncio.Protocol):
             headers=self._headers,
             body=body[0] if len(body) == 1 else b"".join(body),
         )
-        self._body = []
+        self._url, self._headers, self._body, self._size = b"", {}, [], 0
         self._pending.append((request, self.parser.should_keep_alive()))
         if len(self._pending) > MAX_PIPELINED and not self._paused and self.transport:
             self._paused = True
