@@ -4,6 +4,8 @@ A plain ASGI callable rather than a framework: every request goes to the protoco
 so routing tables, middleware and request objects would only add per-request cost on the
 hot SQS path. ``GET /_headwater/health`` answers without touching any service. Every request
 passes ``server.request_checks`` first (Host, browser Origin, SigV4 shape or signature).
+``headwater serve`` speaks ASGI with it for lifespan and HTTP/2; its HTTP/1.1 protocol
+(``server.http1``) calls ``respond`` directly.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ class HeadwaterApp:
             body = b"".join(chunks)
         raw_path = scope.get("raw_path")
         headers = {}
-        names = _HEADER_NAMES
+        names = KNOWN_HEADER_NAMES
         for raw_name, raw_value in scope["headers"]:
             name = names.get(raw_name)
             if name is None:
@@ -161,10 +163,11 @@ class HeadwaterApp:
                 return
 
 
-#: Header names as decoded before (a client sends the same dozen on every request), up to
-#: ``MAX_KNOWN_HEADER_NAMES`` of them: decoding each name per request was a twentieth of
-#: the app's time on a DynamoDB GetItem.
-_HEADER_NAMES: dict[bytes, str] = {}
+#: Header names as decoded (and lower-cased) before, by their bytes as sent (a client sends
+#: the same dozen on every request), up to ``MAX_KNOWN_HEADER_NAMES`` of them: decoding
+#: each name per request was a twentieth of the app's time on a DynamoDB GetItem. Shared
+#: by the ASGI path and ``server.http1``.
+KNOWN_HEADER_NAMES: dict[bytes, str] = {}
 MAX_KNOWN_HEADER_NAMES = 512
 
 

@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any, cast
 import httptools
 
 from headwater.api.http import WireRequest, WireResponse
-from headwater.server.asgi import MAX_BODY, HeadwaterApp, too_large
+from headwater.server.asgi import (
+    KNOWN_HEADER_NAMES,
+    MAX_BODY,
+    MAX_KNOWN_HEADER_NAMES,
+    HeadwaterApp,
+    too_large,
+)
 
 if TYPE_CHECKING:
     from uvicorn.server import ServerState
@@ -42,10 +48,6 @@ _STATUS_LINES = {
     status: f"HTTP/1.1 {status} {phrase}\r\n"
     for status, phrase in ((s.value, s.phrase) for s in http.HTTPStatus)
 }
-#: Header names as decoded before, by their bytes as sent (a client sends the same dozen
-#: on every request), up to ``MAX_KNOWN_HEADER_NAMES``.
-_HEADER_NAMES: dict[bytes, str] = {}
-MAX_KNOWN_HEADER_NAMES = 512
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
@@ -141,11 +143,11 @@ class Http1Protocol(asyncio.Protocol):
         self._url += url
 
     def on_header(self, raw_name: bytes, raw_value: bytes) -> None:
-        name = _HEADER_NAMES.get(raw_name)
+        name = KNOWN_HEADER_NAMES.get(raw_name)
         if name is None:
             name = raw_name.decode("latin-1").lower()
-            if len(_HEADER_NAMES) < MAX_KNOWN_HEADER_NAMES:
-                _HEADER_NAMES[raw_name] = name
+            if len(KNOWN_HEADER_NAMES) < MAX_KNOWN_HEADER_NAMES:
+                KNOWN_HEADER_NAMES[raw_name] = name
         # llhttp keeps trailing whitespace, which is not part of a field value (RFC 9110)
         value = raw_value.rstrip(b" \t").decode("latin-1")
         if name == "expect" and value.lower() == "100-continue" and self.transport:

@@ -1,10 +1,13 @@
-"""Run the headwater ASGI app on uvicorn (uvloop + the httptools parser).
+"""Run headwater's app on uvicorn's server (uvloop), with headwater's own HTTP/1.1 protocol.
 
 uvicorn + httptools + uvloop measured fastest of uvicorn/granian/hypercorn for boto3
-traffic (aws-wire-protocols.md §10). A hand-written HTTP/1.1 server was tried and saved
-only 0.02-0.04 ms of server CPU per request, not worth owning an HTTP implementation.
-HTTP/2 with prior knowledge (the JavaScript SDK's Kinesis client) is served on the same
-port by uvicorn's HTTP/2 protocol (``headwater.server.http2``).
+traffic (aws-wire-protocols.md §10). uvicorn runs the server: the socket, signals,
+lifespan, graceful shutdown, the Date header. HTTP/1.1 connections are answered by
+``headwater.server.http1``, which feeds the httptools parser's callbacks straight into
+``HeadwaterApp.respond``: uvicorn's own protocol (an ASGI scope, a task and two messages
+per request, turned back into a ``WireRequest`` by the app) was about a third of the
+server's CPU per DynamoDB call. HTTP/2 with prior knowledge (the JavaScript SDK's Kinesis
+client) is served on the same port by uvicorn's HTTP/2 protocol (``server.http2``).
 """
 
 from __future__ import annotations

@@ -393,6 +393,10 @@ _DELETE_ITEM = "DELETE FROM ddb_items WHERE table_id = ? AND token = ? AND pk = 
 _blob = bytearray
 
 
+#: An item row's stored values: the item's bytes, its size, expiry time and write time.
+_ItemRow = tuple[bytes, int, float | None, float]
+
+
 def _real(value: float | None) -> float:
     """A nullable REAL parameter for SQLite, bound without sqlite3's adapter look-up:
     ``None`` needs one (it raises and clears an AttributeError, about 2k instructions);
@@ -617,17 +621,29 @@ class TableStore:
     ) -> bool:
         """``put_item`` if the table definitions are still at ``tables_version``
         (``tables_changed``), checked by the write itself; False (nothing written) if not."""
+        row = (item, size, expires, written)
+        return (
+            self._insert_if_current(_PUT_ITEM_IF_CURRENT, table_id, key, row, tables_version)
+            is not None
+        )
+
+    def _insert_if_current(
+        self, statement: str, table_id: int, key: ItemKey, row: _ItemRow, tables_version: int
+    ) -> int | None:
+        """Run an item INSERT that writes NULL, which NOT NULL refuses, unless the table
+        definitions are at ``tables_version``: the rows written, ``None`` if they moved."""
+        item, size, expires, written = row
         try:
-            self._conn.execute(
-                _PUT_ITEM_IF_CURRENT,
+            cursor = self._conn.execute(
+                statement,
                 (
                     table_id, key.token, _blob(key.pk), _blob(key.sk), TABLES_COMPONENT,
                     tables_version, _blob(item), size, _real(expires), written,
                 ),
             )  # fmt: skip
         except sqlite3.IntegrityError:  # the definitions moved: the item was NULL
-            return False
-        return True
+            return None
+        return int(cursor.rowcount)
 
     def replace_item_if_unchanged(
         self,
@@ -644,26 +660,19 @@ class TableStore:
         """``put_item`` if the stored item is still ``old`` (``None``: no item) and the table
         definitions still at ``tables_version``, checked by the write itself; False, having
         written nothing, if either moved. SQLite only (``checks_versions_in_writes``)."""
-        blob_pk, blob_sk = _blob(key.pk), _blob(key.sk)
-        try:
-            if old is None:
-                cursor = self._conn.execute(
-                    _INSERT_ITEM_IF_CURRENT,
-                    (
-                        table_id, key.token, blob_pk, blob_sk, TABLES_COMPONENT,
-                        tables_version, _blob(item), size, _real(expires), written,
-                    ),
-                )  # fmt: skip
-            else:
-                cursor = self._conn.execute(
-                    _REPLACE_ITEM_IF_UNCHANGED,
-                    (
-                        _blob(item), size, _real(expires), written, table_id, key.token, blob_pk,
-                        blob_sk, _blob(old), TABLES_COMPONENT, tables_version,
-                    ),
-                )  # fmt: skip
-        except sqlite3.IntegrityError:  # the definitions moved: the item was NULL
-            return False
+        if old is None:
+            row = (item, size, expires, written)
+            return (
+                self._insert_if_current(_INSERT_ITEM_IF_CURRENT, table_id, key, row, tables_version)
+                == 1
+            )
+        cursor = self._conn.execute(
+            _REPLACE_ITEM_IF_UNCHANGED,
+            (
+                _blob(item), size, _real(expires), written, table_id, key.token, _blob(key.pk),
+                _blob(key.sk), _blob(old), TABLES_COMPONENT, tables_version,
+            ),
+        )  # fmt: skip
         return bool(cursor.rowcount == 1)
 
     def delete_item(self, table_id: int, key: ItemKey) -> bool:
