@@ -47,8 +47,11 @@ class Aggregate:
     def add(self, value: float, count: float = 1.0) -> None:
         self.count += count
         self.total += value * count
-        self.minimum = min(self.minimum, value)
-        self.maximum = max(self.maximum, value)
+        # comparisons, not min()/max(): a builtin call each, on every recorded request
+        if value < self.minimum:
+            self.minimum = value
+        if value > self.maximum:
+            self.maximum = value
         values = self.values
         if values is not None:
             if self.digits:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from headwater.core.clock import Clock
 from headwater.core.errors import AwsError
@@ -45,8 +44,7 @@ def condition_failed(old: Item | None, return_old: bool) -> AwsError:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class WriteOutcome:
+class WriteOutcome(NamedTuple):
     old: Item | None
     new: Item | None
     #: Stream to notify once the transaction has committed.
@@ -130,29 +128,31 @@ class ItemWriter:
         condition, the size): the checked path then runs it in a transaction.
         ``touched``: the top-level attributes ``make_new`` may change, if known: only
         those are sized again."""
-        with self.store.db.read():
-            found = self.store.get_item_row(table.id, key)
-        old_raw = None if found is None else found[0]
-        old = None if old_raw is None else decode_item(old_raw)
-        if condition is not None and not condition[0].evaluate(
-            old if old is not None else {}, condition[1]
-        ):
-            return None
-        new = make_new(old)
-        if old is None or found is None or touched is None:
-            size = item_size(new)
-        else:
-            size = resized(found[1], old, new, touched)
-        if size > MAX_ITEM_BYTES:
-            return None
-        with self.store.db.read():
-            replaced = self.store.replace_item_if_unchanged(
+        store = self.store
+        with store.db.read():  # two statements, each its own transaction
+            found = store.get_item_row(table.id, key)
+            old_raw = None if found is None else found[0]
+            old = None if old_raw is None else decode_item(old_raw)
+            if condition is not None and not condition[0].evaluate(
+                old if old is not None else {}, condition[1]
+            ):
+                return None
+            new = make_new(old)
+            if old is None or found is None or touched is None:
+                size = item_size(new)
+            else:
+                size = resized(found[1], old, new, touched)
+            if size > MAX_ITEM_BYTES:
+                return None
+            replaced = store.replace_item_if_unchanged(
                 table.id,
                 key,
                 old_raw,
                 encode_item(new),
                 size,
-                expires=ttl_expiry(new, table.ttl_attribute),
+                expires=None
+                if table.ttl_attribute is None
+                else ttl_expiry(new, table.ttl_attribute),
                 written=self.clock.now(),
                 tables_version=tables_version,
             )
