@@ -572,3 +572,56 @@ def test_request_values_are_normalized() -> None:
         {"ConditionExpression": "a = :v", "ExpressionAttributeValues": {":v": N("01.50")}}, PUT
     )
     assert found.values[":v"] == N("1.5")
+
+
+def _request(expression: str, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    update = expression.startswith(("SET ", "ADD "))
+    label = "UpdateExpression" if update else "ConditionExpression"
+    return {label: expression, "ExpressionAttributeValues": values, **extra}
+
+
+SHAPE_CASES: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    # (a request that passes, then the same shape with other values)
+    (
+        _request("SET a = list_append(a, :v)", {":v": {"L": []}}),
+        _request("SET a = list_append(a, :v)", {":v": {"S": "x"}}),
+    ),
+    (
+        _request("SET n = n + :one", {":one": {"N": "1"}}),
+        _request("SET n = n + :one", {":one": {"N": "x1"}}),
+    ),
+    (
+        _request("begins_with(#a, :p)", {":p": {"S": "x"}}, ExpressionAttributeNames={"#a": "a"}),
+        _request(
+            "begins_with(#a, :p)", {":p": {"BOOL": True}}, ExpressionAttributeNames={"#a": "a"}
+        ),
+    ),
+    (
+        _request("ADD s :v", {":v": {"SS": ["a"]}}),
+        _request("ADD s :v", {":v": {"SS": ["a", "a"]}}),
+    ),
+]
+
+
+def _outcome(params: dict[str, Any]) -> Any:
+    try:
+        found = read_expressions(params, ("UpdateExpression", "ConditionExpression"))
+    except AwsError as error:
+        return (error.code, error.message)
+    return (dict(found.values), sorted(found.parsed))
+
+
+@pytest.mark.parametrize(("first", "second"), SHAPE_CASES)
+def test_a_shape_seen_before_checks_its_new_values_as_a_fresh_request_would(
+    first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """Expression shapes that passed every check are remembered; a request of the same
+    shape must still get the error (or result) it gets when nothing is remembered."""
+    from headwater.core.expressions import request
+
+    request._CHECKED_SHAPES.clear()
+    fresh = _outcome(second)
+    assert isinstance(_outcome(first), tuple)
+    assert request._CHECKED_SHAPES, "the passing shape is remembered"
+    assert _outcome(second) == fresh
+    assert fresh[0] == "ValidationException"

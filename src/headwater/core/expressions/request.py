@@ -53,9 +53,17 @@ def read_expressions(
     ``expression_params`` are the operation's expression parameters (in AWS's order for
     messages), ``legacy_params`` its pre-expression equivalents.
     """
-    present = [name for name in expression_params if params.get(name) is not None]
     names = params.get("ExpressionAttributeNames")
     raw_values = params.get("ExpressionAttributeValues")
+    shape = _shape(params, expression_params, legacy_params, names, raw_values)
+    known = _CHECKED_SHAPES.get(shape) if shape is not None else None
+    if known is not None:
+        # This request differs from one that passed every check only in its values.
+        checked = _checked_values(raw_values) if raw_values else {}
+        for label, result in known.items():
+            bind(label, result, checked)
+        return RequestExpressions(checked, known)
+    present = [name for name in expression_params if params.get(name) is not None]
     if not present and names is None and raw_values is None:
         return NO_EXPRESSIONS
     if present:
@@ -94,14 +102,7 @@ def read_expressions(
                 raise validation(
                     f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
                 )
-        for key, value in raw_values.items():
-            try:
-                values[key] = validate_value(value)
-            except Exception as error:
-                message = getattr(error, "message", str(error))
-                raise validation(
-                    f"ExpressionAttributeValues contains invalid value: {message} for key {key}"
-                ) from None
+        values = _checked_values(raw_values)
     parsed: dict[str, Parsed] = {}
     names_used: set[str] = set()
     values_used: set[str] = set()
@@ -128,4 +129,52 @@ def read_expressions(
                 "Value provided in ExpressionAttributeValues unused in expressions: "
                 f"keys: {{{', '.join(unused)}}}"
             )
+    if shape is not None:
+        if len(_CHECKED_SHAPES) >= MAX_CHECKED_SHAPES:
+            _CHECKED_SHAPES.clear()
+        _CHECKED_SHAPES[shape] = parsed
     return RequestExpressions(values, parsed)
+
+
+#: Request shapes (which expressions, their sources, placeholder names and value keys)
+#: that passed every check, and their parsed expressions: a client sends the same few
+#: shapes with other values, and only the values and their types need checking again.
+_CHECKED_SHAPES: dict[tuple[Any, ...], dict[str, Parsed]] = {}
+MAX_CHECKED_SHAPES = 1024
+
+
+def _shape(
+    params: Mapping[str, Any],
+    expression_params: tuple[str, ...],
+    legacy_params: tuple[str, ...],
+    names: Any,
+    raw_values: Any,
+) -> tuple[Any, ...] | None:
+    """What the checks of ``read_expressions`` depend on besides the values themselves;
+    ``None`` for a request whose parts are not plain strings and maps of them (the full
+    checks say what is wrong)."""
+    try:
+        shape = (
+            expression_params,
+            tuple([params.get(name) for name in expression_params]),
+            tuple([params.get(name) is not None for name in legacy_params]),
+            None if names is None else tuple(names.items()),
+            None if raw_values is None else tuple(raw_values),
+        )
+        hash(shape)
+    except TypeError:  # an unhashable part: a malformed request
+        return None
+    return shape
+
+
+def _checked_values(raw_values: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    values: dict[str, AttributeValue] = {}
+    for key, value in raw_values.items():
+        try:
+            values[key] = validate_value(value)
+        except Exception as error:
+            message = getattr(error, "message", str(error))
+            raise validation(
+                f"ExpressionAttributeValues contains invalid value: {message} for key {key}"
+            ) from None
+    return values

@@ -48,9 +48,9 @@ class Aggregate:
         self.count += count
         self.total += value * count
         # comparisons, not min()/max(): a builtin call each, on every recorded request
-        if value < self.minimum:
+        if value < self.minimum:  # noqa: PLR1730
             self.minimum = value
-        if value > self.maximum:
+        if value > self.maximum:  # noqa: PLR1730
             self.maximum = value
         values = self.values
         if values is not None:
