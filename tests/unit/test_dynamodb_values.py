@@ -306,3 +306,11 @@ def test_one_walk_checks_and_sizes_values_as_the_separate_ones_did(value: Any) -
 def test_one_walk_sizes_items_as_item_size(item: Any) -> None:
     checked, size = sized_item(item)
     assert size == item_size(checked)
+
+
+@given(st.binary(max_size=64))
+def test_scan_tokens_stay_the_md5_prefix_stored_data_was_written_with(partition: bytes) -> None:
+    import hashlib
+
+    expected = int.from_bytes(hashlib.md5(partition).digest()[:4], "big") >> 1
+    assert scan_token(partition) == expected
