@@ -55,6 +55,12 @@ def read_expressions(
     """
     names = params.get("ExpressionAttributeNames")
     raw_values = params.get("ExpressionAttributeValues")
+    if names is None and raw_values is None:  # most reads: nothing to check at all
+        for name in expression_params:
+            if params.get(name) is not None:
+                break
+        else:
+            return NO_EXPRESSIONS
     shape = _shape(params, expression_params, legacy_params, names, raw_values)
     known = _CHECKED_SHAPES.get(shape) if shape is not None else None
     if known is not None:
