@@ -119,29 +119,26 @@ class ItemWriter:
         *,
         condition: Condition | None,
         tables_version: int,
-        touched: Collection[str] | None = None,
+        touched: Collection[str],
     ) -> WriteOutcome | None:
         """``write`` without a transaction, where ``can_put_blind``: the item is read, and
         its replacement stored only if the stored item and the table definitions (at
         ``tables_version``) are unchanged since, checked by the write statement itself.
         ``None``, having written nothing, when they moved or the write would fail (the
         condition, the size): the checked path then runs it in a transaction.
-        ``touched``: the top-level attributes ``make_new`` may change, if known: only
-        those are sized again."""
+        ``touched``: the top-level attributes ``make_new`` may change, the only ones
+        sized again."""
         store = self.store
         with store.db.read():  # two statements, each its own transaction
             found = store.get_item_row(table.id, key)
-            old_raw = None if found is None else found[0]
+            old_raw, old_size = found if found is not None else (None, 0)
             old = None if old_raw is None else decode_item(old_raw)
             if condition is not None and not condition[0].evaluate(
                 old if old is not None else {}, condition[1]
             ):
                 return None
             new = make_new(old)
-            if old is None or found is None or touched is None:
-                size = item_size(new)
-            else:
-                size = resized(found[1], old, new, touched)
+            size = item_size(new) if old is None else resized(old_size, old, new, touched)
             if size > MAX_ITEM_BYTES:
                 return None
             replaced = store.replace_item_if_unchanged(
@@ -150,9 +147,7 @@ class ItemWriter:
                 old_raw,
                 encode_item(new),
                 size,
-                expires=None
-                if table.ttl_attribute is None
-                else ttl_expiry(new, table.ttl_attribute),
+                expires=ttl_expiry(new, table.ttl_attribute),
                 written=self.clock.now(),
                 tables_version=tables_version,
             )

@@ -393,10 +393,6 @@ _DELETE_ITEM = "DELETE FROM ddb_items WHERE table_id = ? AND token = ? AND pk = 
 _blob = bytearray
 
 
-#: An item row's stored values: the item's bytes, its size, expiry time and write time.
-_ItemRow = tuple[bytes, int, float | None, float]
-
-
 def _real(value: float | None) -> float:
     """A nullable REAL parameter for SQLite, bound without sqlite3's adapter look-up:
     ``None`` needs one (it raises and clears an AttributeError, about 2k instructions);
@@ -621,18 +617,26 @@ class TableStore:
     ) -> bool:
         """``put_item`` if the table definitions are still at ``tables_version``
         (``tables_changed``), checked by the write itself; False (nothing written) if not."""
-        row = (item, size, expires, written)
-        return (
-            self._insert_if_current(_PUT_ITEM_IF_CURRENT, table_id, key, row, tables_version)
-            is not None
-        )
+        written_rows = self._insert_if_current(
+            _PUT_ITEM_IF_CURRENT, table_id, key, item=item, size=size, expires=expires,
+            written=written, tables_version=tables_version,
+        )  # fmt: skip
+        return written_rows is not None
 
     def _insert_if_current(
-        self, statement: str, table_id: int, key: ItemKey, row: _ItemRow, tables_version: int
+        self,
+        statement: str,
+        table_id: int,
+        key: ItemKey,
+        *,
+        item: bytes,
+        size: int,
+        expires: float | None,
+        written: float,
+        tables_version: int,
     ) -> int | None:
         """Run an item INSERT that writes NULL, which NOT NULL refuses, unless the table
         definitions are at ``tables_version``: the rows written, ``None`` if they moved."""
-        item, size, expires, written = row
         try:
             cursor = self._conn.execute(
                 statement,
@@ -661,11 +665,11 @@ class TableStore:
         definitions still at ``tables_version``, checked by the write itself; False, having
         written nothing, if either moved. SQLite only (``checks_versions_in_writes``)."""
         if old is None:
-            row = (item, size, expires, written)
-            return (
-                self._insert_if_current(_INSERT_ITEM_IF_CURRENT, table_id, key, row, tables_version)
-                == 1
-            )
+            written_rows = self._insert_if_current(
+                _INSERT_ITEM_IF_CURRENT, table_id, key, item=item, size=size, expires=expires,
+                written=written, tables_version=tables_version,
+            )  # fmt: skip
+            return written_rows == 1
         cursor = self._conn.execute(
             _REPLACE_ITEM_IF_UNCHANGED,
             (
