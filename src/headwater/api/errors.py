@@ -97,7 +97,7 @@ def is_disk_full(exc: BaseException) -> bool:
     return False
 
 
-def server_fault(exc: Exception, what: str) -> AwsError:
+def server_fault(exc: BaseException, what: str) -> AwsError:
     """The AWS error for an exception no service turned into one, logged: a full disk is
     AWS's 503 ``ServiceUnavailable`` (retried by the SDKs) and one clear log line; anything
     else is a bug, an ``InternalFailure`` with its traceback in the log."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import http
-import logging
 import types
 from collections import deque
 from collections.abc import Coroutine, Generator
@@ -27,7 +26,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httptools
 
+from headwater.api.errors import json_error, server_fault
 from headwater.api.http import WireRequest, WireResponse
+from headwater.core.ids import request_id
 from headwater.server.asgi import (
     KNOWN_HEADER_NAMES,
     MAX_BODY,
@@ -39,7 +40,6 @@ from headwater.server.asgi import (
 if TYPE_CHECKING:
     from uvicorn.server import ServerState
 
-log = logging.getLogger(__name__)
 
 #: Pipelined requests held while one is answered before the connection stops reading.
 MAX_PIPELINED = 16
@@ -199,9 +199,8 @@ class Http1Protocol(asyncio.Protocol):
             except StopIteration as done:
                 self._write(request, done.value, keep_alive)
                 continue
-            except BaseException:
-                log.exception("failed to answer %s %s", request.method, request.raw_path)
-                self._write(request, _server_error(), keep_alive=False)
+            except Exception as error:  # respond never raises: a bug
+                self._write(request, _server_error(error, request), keep_alive=False)
                 return
             self._busy = True
             task = self.loop.create_task(_resume(coroutine, waiting_on))
@@ -224,8 +223,7 @@ class Http1Protocol(asyncio.Protocol):
             return
         error = task.exception()
         if error is not None:
-            log.error("failed to answer %s %s", request.method, request.raw_path, exc_info=error)
-            self._write(request, _server_error(), keep_alive=False)
+            self._write(request, _server_error(error, request), keep_alive=False)
             return
         self._write(request, task.result(), keep_alive)
         if self._pending:
@@ -238,8 +236,7 @@ class Http1Protocol(asyncio.Protocol):
         try:
             head = _head(response, keep_alive and not self._closing, self.server_state)
         except (ValueError, UnicodeEncodeError) as error:
-            log.error("invalid response to %s %s: %s", request.method, request.raw_path, error)
-            response, keep_alive = _server_error(), False
+            response, keep_alive = _server_error(error, request), False
             head = _head(response, False, self.server_state)
         if request.method == "HEAD":
             transport.write(head)
@@ -304,9 +301,16 @@ def _default_headers(headers: list[tuple[bytes, bytes]]) -> str:
     return text
 
 
-def _server_error() -> WireResponse:
-    body = b'{"__type":"InternalFailure","message":"headwater failed to answer the request"}'
-    return WireResponse(500, body, headers=[("x-amzn-ErrorType", "InternalFailure")])
+def _server_error(error: BaseException, request: WireRequest) -> WireResponse:
+    """The answer to a request the app failed on, logged as ``server_fault`` logs it: the
+    code in the body (awsJson) and in ``x-amzn-ErrorType`` (restJson), as no protocol is
+    known once the app has failed."""
+    fault = server_fault(error, f"{request.method} {request.raw_path}")
+    response = json_error(
+        fault, namespace=None, content_type="application/json", request_id=request_id()
+    )
+    response.headers.append(("x-amzn-ErrorType", fault.code))
+    return response
 
 
 @types.coroutine
