@@ -129,14 +129,20 @@ def test_lambda_invocation_metrics(hw: Headwater, clock: ManualClock, tmp_path: 
     assert metric_values(hw, clock, "AWS/Lambda", "Invocations", {}, "Sum") == [2.0]
 
 
+def digest_function_and_recorder(hw: Headwater, tmp_path: Path) -> Recorder:
+    """The digest function created, and the recorder its invocations report to."""
+    create_digest_function(hw, tmp_path)
+    recorder = hw.service("lambda").env.telemetry
+    assert isinstance(recorder, Recorder)
+    return recorder
+
+
 def test_lambda_samples_queued_between_flushes_stay_bounded(
     hw: Headwater, clock: ManualClock, tmp_path: Path
 ) -> None:
     # an invocation queues its metric sample; past MAX_LAMBDA_SAMPLES (no flush in
     # between: the clock does not move) they are folded into the minute's aggregates
-    create_digest_function(hw, tmp_path)
-    recorder = hw.service("lambda").env.telemetry
-    assert isinstance(recorder, Recorder)
+    recorder = digest_function_and_recorder(hw, tmp_path)
     count = MAX_LAMBDA_SAMPLES + 10
     ok = json.dumps({"Records": [{"body": "fine", "messageId": "1"}]})
     for _ in range(count):
@@ -155,9 +161,7 @@ def test_prometheus_lambda_counters_include_invocations_not_yet_flushed(
 ) -> None:
     # invocations only queue their samples; the Prometheus counters are worked out from the
     # queue when read, so a scrape right after the invocations sees every one of them
-    create_digest_function(hw, tmp_path)
-    recorder = hw.service("lambda").env.telemetry
-    assert isinstance(recorder, Recorder)
+    recorder = digest_function_and_recorder(hw, tmp_path)
     ok = json.dumps({"Records": [{"body": "fine", "messageId": "1"}]})
     bad = json.dumps({"Records": [{"body": "poison", "messageId": "2"}]})
     for _ in range(5):
@@ -175,9 +179,7 @@ def test_prometheus_lambda_counters_include_invocations_not_yet_flushed(
 def test_an_invocation_that_raises_stops_counting_as_running(
     hw: Headwater, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    create_digest_function(hw, tmp_path)
-    recorder = hw.service("lambda").env.telemetry
-    assert isinstance(recorder, Recorder)
+    recorder = digest_function_and_recorder(hw, tmp_path)
 
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt

@@ -13,6 +13,17 @@ from headwater.store.database import SqliteDatabase
 from headwater.store.sqlite_checkpoint import BACKSTOP_AUTOCHECKPOINT_PAGES, checkpoint_pass
 
 
+def wal_writer(tmp_path: Path) -> tuple[str, sqlite3.Connection]:
+    """A database in WAL mode with a table ``t``, and its writer, whose own automatic
+    checkpoints are off (the passes under test do them)."""
+    path = str(tmp_path / "file.sqlite3")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x BLOB)")
+    return path, writer
+
+
 class CountingLock:
     """The writers' lock, counting how often the checkpoint pass took it."""
 
@@ -54,11 +65,7 @@ def test_a_pass_takes_the_write_lock_only_past_reset_pages_then_the_wal_rewinds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_checkpoint, "RESET_PAGES", 100)
-    path = str(tmp_path / "file.sqlite3")
-    writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")
-    writer.execute("CREATE TABLE t (x BLOB)")
+    path, writer = wal_writer(tmp_path)
     checkpointer = sqlite3.connect(path, isolation_level=None)
 
     def write(rows: int) -> None:
@@ -89,11 +96,7 @@ def test_a_pass_held_off_by_the_write_lock_gives_up_its_locked_step(
     for that lock for ever."""
     monkeypatch.setattr(sqlite_checkpoint, "RESET_PAGES", 10)
     monkeypatch.setattr(sqlite_checkpoint, "LOCK_WAIT_SECONDS", 0.05)
-    path = str(tmp_path / "file.sqlite3")
-    writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")
-    writer.execute("CREATE TABLE t (x BLOB)")
+    path, writer = wal_writer(tmp_path)
     for _ in range(20):
         writer.execute("INSERT INTO t VALUES (randomblob(3000))")
     checkpointer = sqlite3.connect(path, isolation_level=None)
