@@ -309,7 +309,8 @@ def _refused(refusal: RefusalError, protocol: WireProtocol) -> Dispatch:
     return dispatch
 
 
-#: Services some of whose calls may block (``may_wait``); others' calls never do.
+#: Services some of whose calls may block; others' calls never do (``may_wait`` says
+#: which calls; the awsJson path calls the others' services directly).
 MAY_WAIT_SERVICES = frozenset({"sqs", "s3", "lambda", "cloudformation"})
 
 
@@ -320,13 +321,16 @@ def may_wait(service_name: str, operation: str, params: dict[str, Any]) -> bool:
     may be up to 20 s, so only an explicit 0 runs inline. Lambda calls start or talk to
     worker processes.
     """
+    if service_name not in MAY_WAIT_SERVICES:
+        return False
     if service_name == "sqs":
         return operation == "ReceiveMessage" and params.get("WaitTimeSeconds") != 0
-    # CloudFormation calls run transforms and may wait for a stack operation to finish.
     # S3 object data calls read or write files of up to gigabytes.
     if service_name == "s3":
         return operation in S3_DATA_OPERATIONS
-    return service_name in ("lambda", "cloudformation")
+    # Lambda and CloudFormation: CloudFormation calls run transforms and may wait for a
+    # stack operation to finish.
+    return True
 
 
 #: S3 operations that move object bytes (files on disk): off the event loop.

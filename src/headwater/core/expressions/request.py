@@ -70,8 +70,6 @@ def read_expressions(
             bind(label, result, checked)
         return RequestExpressions(checked, known)
     present = [name for name in expression_params if params.get(name) is not None]
-    if not present and names is None and raw_values is None:
-        return NO_EXPRESSIONS
     if present:
         legacy = [name for name in legacy_params if params.get(name) is not None]
         if "KeyConditions" in legacy and "KeyConditionExpression" not in present:
