@@ -195,6 +195,35 @@ def test_legacy_key_conditions_and_query_filter(table: Any) -> None:
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
             "the request.",
         ),
+        # A filter may not name a key attribute (AWS: "FilterExpression does not allow key
+        # attributes"); the hash key is named first when both are there.
+        (
+            {"KeyConditionExpression": "pk = :p", "FilterExpression": "begins_with(sk, :p)"},
+            "Filter Expression can only contain non-primary key attributes: "
+            "Primary key attribute: sk",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p",
+                "FilterExpression": "size(#s.x[0]) > :n OR NOT attribute_exists(pk)",
+                "ExpressionAttributeNames": {"#s": "sk"},
+                "ExpressionAttributeValues": {":p": {"S": "x"}, ":n": {"N": "1"}},
+            },
+            "Filter Expression can only contain non-primary key attributes: "
+            "Primary key attribute: pk",
+        ),
+        (
+            {
+                "KeyConditions": {
+                    "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]}
+                },
+                "QueryFilter": {
+                    "sk": {"ComparisonOperator": "NOT_NULL"},
+                    "n": {"ComparisonOperator": "NOT_NULL"},
+                },
+            },
+            "QueryFilter can only contain non-primary key attributes: Primary key attribute: sk",
+        ),
     ],
 )
 def test_query_errors(table: Any, params: dict[str, Any], message: str) -> None:
@@ -322,6 +351,40 @@ def test_global_secondary_index_is_sparse_and_kept_current(hw: Headwater) -> Non
     assert caught.value.response["Error"]["Message"] == (
         "One or more parameter values were invalid: Type mismatch for Index Key status "
         "Expected: S Actual: N IndexName: keys"
+    )
+
+
+def test_index_query_filter_may_name_table_keys_but_not_the_index_keys(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "orders",
+        attributes={"status": "S", "total": "N"},
+        GlobalSecondaryIndexes=[gsi("by_status", "status", "total")],
+    )
+    for i in range(4):
+        ddb.put_item(
+            TableName="orders",
+            Item={"pk": {"S": f"o{i}"}, "status": {"S": "open"}, "total": {"N": str(i)}},
+        )
+    query = {"TableName": "orders", "IndexName": "by_status", "KeyConditionExpression": "#s = :s"}
+    page = ddb.query(
+        **query,
+        FilterExpression="pk <> :o1",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "open"}, ":o1": {"S": "o1"}},
+    )
+    assert [i["pk"]["S"] for i in page["Items"]] == ["o0", "o2", "o3"]
+    with pytest.raises(ClientError) as caught:
+        ddb.query(
+            **query,
+            FilterExpression="#t > :one",
+            ExpressionAttributeNames={"#s": "status", "#t": "total"},
+            ExpressionAttributeValues={":s": {"S": "open"}, ":one": {"N": "1"}},
+        )
+    assert caught.value.response["Error"]["Message"] == (
+        "Filter Expression can only contain non-primary key attributes: "
+        "Primary key attribute: total"
     )
 
 

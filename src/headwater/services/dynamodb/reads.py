@@ -22,6 +22,7 @@ from headwater.core.expressions.key_order import (
     segment_bounds,
 )
 from headwater.core.expressions.legacy import Legacy
+from headwater.core.expressions.syntax import condition_attributes
 from headwater.core.expressions.values import (
     AttributeValue,
     Item,
@@ -260,6 +261,9 @@ class ReadOperations:
                 "in the request."
             )
         pk, bounds = _key_range(conditions, values, keys)
+        if plan.filter is not None:
+            named = "QueryFilter" if expressions.get("FilterExpression") is None else None
+            _check_filter_keys(plan.filter, keys, named or "Filter Expression")
         token = scan_token(pk)
         forward = params.get("ScanIndexForward", True) is not False
         start = self._start(plan, params.get("ExclusiveStartKey"))
@@ -378,6 +382,18 @@ class ReadOperations:
             index_start,
             plan.limit,
         )
+
+
+def _check_filter_keys(filter_tree: Any, keys: KeySchema, label: str) -> None:
+    """A Query's filter may not name the queried key attributes (the index's, on an index):
+    those belong in the key condition."""
+    named = condition_attributes(filter_tree)
+    for name in keys.names:
+        if name in named:
+            raise validation(
+                f"{label} can only contain non-primary key attributes: "
+                f"Primary key attribute: {name}"
+            )
 
 
 def _paged(
