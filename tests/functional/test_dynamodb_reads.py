@@ -388,6 +388,72 @@ def test_index_query_filter_may_name_table_keys_but_not_the_index_keys(hw: Headw
     )
 
 
+def test_local_index_fetches_from_the_table_and_a_global_one_cannot(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "orders",
+        range_key=("sk", "N"),
+        attributes={"kind": "S"},
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "by_kind",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "kind", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
+            }
+        ],
+        GlobalSecondaryIndexes=[gsi("kinds", "kind", projection="KEYS_ONLY")],
+    )
+    ddb.put_item(
+        TableName="orders",
+        Item={
+            "pk": {"S": "u"},
+            "sk": {"N": "1"},
+            "kind": {"S": "book"},
+            "total": {"N": "5"},
+            "note": {"S": "gift"},
+        },
+    )
+    local = {
+        "TableName": "orders",
+        "IndexName": "by_kind",
+        "KeyConditionExpression": "pk = :u",
+        "ExpressionAttributeValues": {":u": {"S": "u"}},
+    }
+    # AWS: for ALL_ATTRIBUTES or named attributes a local index fetches the rest
+    projected = ddb.query(**local)["Items"]
+    assert projected == [
+        {"pk": {"S": "u"}, "sk": {"N": "1"}, "kind": {"S": "book"}, "total": {"N": "5"}}
+    ]
+    everything = ddb.query(**local, Select="ALL_ATTRIBUTES")["Items"]
+    assert everything[0]["note"] == {"S": "gift"} and len(everything[0]) == 5
+    named = ddb.query(**local, ProjectionExpression="note")["Items"]
+    assert named == [{"note": {"S": "gift"}}]
+    # a global index holds only its projection: its filter and answer see nothing else
+    glob = {
+        "TableName": "orders",
+        "IndexName": "kinds",
+        "KeyConditionExpression": "kind = :k",
+    }
+    assert (
+        ddb.query(
+            **glob,
+            FilterExpression="note = :g",
+            ExpressionAttributeValues={":k": {"S": "book"}, ":g": {"S": "gift"}},
+        )["Items"]
+        == []
+    )
+    assert ddb.query(
+        **glob,
+        FilterExpression="attribute_not_exists(note)",
+        ProjectionExpression="note, sk",
+        ExpressionAttributeValues={":k": {"S": "book"}},
+    )["Items"] == [{"sk": {"N": "1"}}]
+
+
 def test_index_query_pages_with_duplicate_index_keys(hw: Headwater) -> None:
     ddb = hw.dynamodb
     create_table(ddb, "dup", attributes={"g": "S"}, GlobalSecondaryIndexes=[gsi("by_g", "g")])

@@ -147,11 +147,15 @@ class ReadOperations:
 
     def _shape(self, plan: ReadPlan, item: Item) -> Item:
         index = plan.index
-        if index is not None and index.projection != "ALL":
-            keep = set(plan.table.keys.names) | set(index.keys.names)
-            if index.projection == "INCLUDE":
-                keep |= index.non_key_attributes
-            item = {k: v for k, v in item.items() if k in keep}
+        # A local index fetches from the table what it does not hold when asked for all
+        # attributes or named ones; a global one cannot (its items were cut in _page).
+        if (
+            index is not None
+            and index.kind == "LSI"
+            and plan.select == "ALL_PROJECTED_ATTRIBUTES"
+            and index.projection != "ALL"
+        ):
+            item = _index_view(plan.table, index, item)
         if plan.projection is not None:
             return project(item, plan.projection)
         return item
@@ -168,9 +172,14 @@ class ReadOperations:
         read = 0
         last: tuple[ItemRow, Item] | None = None
         stopped = False
-        for row, item in rows:
+        # What a global index holds of an item is all its filter and answer see.
+        partial = plan.index
+        if partial is not None and (partial.kind != "GSI" or partial.projection == "ALL"):
+            partial = None
+        for row, stored in rows:
             scanned += 1
             read += row.size
+            item = stored if partial is None else _index_view(plan.table, partial, stored)
             last = (row, item)
             if plan.filter is None or plan.filter.evaluate(item, plan.values):
                 items.append(item)
@@ -382,6 +391,14 @@ class ReadOperations:
             index_start,
             plan.limit,
         )
+
+
+def _index_view(table: TableSchema, index: IndexSchema, item: Item) -> Item:
+    """The attributes of ``item`` that ``index`` holds: the keys and what it projects."""
+    keep = set(table.keys.names) | set(index.keys.names)
+    if index.projection == "INCLUDE":
+        keep |= index.non_key_attributes
+    return {k: v for k, v in item.items() if k in keep}
 
 
 def _check_filter_keys(filter_tree: Any, keys: KeySchema, label: str) -> None:
