@@ -146,6 +146,11 @@ def test_parenthesized_operand_is_not_a_condition() -> None:
         ("Contains(a, :v)", {"v": S("x")}, "Invalid function name; function: Contains"),
         ("nope(a)", {}, "Invalid function name; function: nope"),
         (
+            "if_not_exists(a, :v) = :v",
+            {"v": S("x")},
+            "The function is not allowed in a condition expression; function: if_not_exists",
+        ),
+        (
             "begins_with(a, :v) = :v",
             {"v": S("x")},
             "The function is not allowed to be used this way in an expression; function: "
@@ -429,6 +434,16 @@ def test_update_runtime_errors(
             "Operator or function requires a document path; operator or function: if_not_exists",
         ),
         ("SET a = nope(a)", {}, "Invalid function name; function: nope"),
+        (
+            "SET a = size(b)",
+            {},
+            "The function is not allowed in an update expression; function: size",
+        ),
+        (
+            "SET a = begins_with(b, :v)",
+            {"v": S("x")},
+            "The function is not allowed in an update expression; function: begins_with",
+        ),
     ],
 )
 def test_update_parse_errors(expression: str, values: dict[str, Any], message: str) -> None:

@@ -332,7 +332,7 @@ class _Parser:
         args = self.arguments(self.operand)
         expected = CONDITION_FUNCTIONS.get(name)
         if expected is None:
-            self.note("unknown_function", f"Invalid function name; function: {name}")
+            self.note("unknown_function", _unknown_function(name, UPDATE_FUNCTIONS, "a condition"))
             return FunctionCall(name, tuple(args))
         self.misused(*args)
         if len(args) != expected:
@@ -501,7 +501,9 @@ class _Parser:
             args = self.arguments(self.update_operand)
             expected = UPDATE_FUNCTIONS.get(name)
             if expected is None:
-                self.note("unknown_function", f"Invalid function name; function: {name}")
+                self.note(
+                    "unknown_function", _unknown_function(name, CONDITION_FUNCTIONS, "an update")
+                )
             elif len(args) != expected:
                 self.note(
                     "function",
@@ -574,6 +576,14 @@ def _overlap(first: Path, second: Path) -> tuple[str, str] | None:
 # ---- entry points ----
 
 CONDITION_LABELS = frozenset({"ConditionExpression", "FilterExpression", "KeyConditionExpression"})
+
+
+def _unknown_function(name: str, other_kind: dict[str, int], expression: str) -> str:
+    """AWS's error for a function this kind of expression does not have: a function of the
+    other kind (``size`` in an update, ``if_not_exists`` in a condition) is named so."""
+    if name in other_kind:
+        return f"The function is not allowed in {expression} expression; function: {name}"
+    return f"Invalid function name; function: {name}"
 
 
 @lru_cache(maxsize=2048)
