@@ -12,12 +12,24 @@ script, never committed) and a fixed-reply server that does no work (the ceiling
 boto3 itself on this machine). Each server first answers ``WARMUP_CALLS`` untimed calls
 of each operation. /proc counts CPU in 10 ms ticks: at ``--wire-ops 1000`` a figure is
 +-0.01 s per 1,000 calls; more calls narrow it.
+
+What else moves the figures, measured on one 2-CPU VM in one session (so compare rows of
+one run, never runs on different set-ups):
+
+- The interpreter's build. A CPython compiled without PGO and LTO (pyenv's default) cost
+  20-40% more CPU per call, embedded and over the wire, than Debian's python3.11 (built
+  with both) running the same code; dynalite's and the fixed reply's figures did not move.
+- An idle machine. Between two calls the server waits ~1 ms for boto3; on a VM whose
+  CPU then idles, the next call starts with cold caches and costs about 4x what the same
+  call costs back to back in-process. With other work keeping the CPUs busy the server's
+  figures dropped by about a quarter. Run it on a quiet machine, as its users would.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -328,6 +340,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    # The interpreter's build moves every Python figure: see the module docstring.
+    print(f"python: {platform.python_version()} {platform.python_build()[1]} ({sys.executable})")
     print("\nEmbedded, SQLite data dir (calls/s, CPU µs per call):")
     rows = {
         "headwater hw.client": embedded(args.ops),
