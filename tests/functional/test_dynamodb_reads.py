@@ -454,6 +454,36 @@ def test_local_index_fetches_from_the_table_and_a_global_one_cannot(hw: Headwate
     )["Items"] == [{"sk": {"N": "1"}}]
 
 
+def test_an_index_read_is_charged_to_the_index(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "orders",
+        attributes={"status": "S"},
+        GlobalSecondaryIndexes=[gsi("by_status", "status")],
+    )
+    ddb.put_item(TableName="orders", Item={"pk": {"S": "o"}, "status": {"S": "open"}})
+    query = ddb.query(
+        TableName="orders",
+        IndexName="by_status",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "open"}},
+        ReturnConsumedCapacity="INDEXES",
+    )
+    half = {"CapacityUnits": 0.5, "ReadCapacityUnits": 0.5}
+    assert query["ConsumedCapacity"] == {
+        "TableName": "orders",
+        **half,
+        "Table": {"CapacityUnits": 0.0, "ReadCapacityUnits": 0.0},
+        "GlobalSecondaryIndexes": {"by_status": half},
+    }
+    scan = ddb.scan(TableName="orders", IndexName="by_status", ReturnConsumedCapacity="INDEXES")
+    assert scan["ConsumedCapacity"]["GlobalSecondaryIndexes"] == {"by_status": half}
+    table = ddb.scan(TableName="orders", ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    assert table["Table"] == half and "GlobalSecondaryIndexes" not in table
+
+
 def test_index_query_pages_with_duplicate_index_keys(hw: Headwater) -> None:
     ddb = hw.dynamodb
     create_table(ddb, "dup", attributes={"g": "S"}, GlobalSecondaryIndexes=[gsi("by_g", "g")])

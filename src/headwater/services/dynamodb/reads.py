@@ -196,6 +196,7 @@ class ReadOperations:
             params.get("ReturnConsumedCapacity"),
             read_units(read, bool(params.get("ConsistentRead"))),
             "read",
+            read_index=None if plan.index is None else plan.index.name,
         )
         if capacity is not None:
             result["ConsumedCapacity"] = capacity

@@ -251,16 +251,28 @@ def read_units(size: int, consistent: bool) -> float:
 
 
 def consumed_capacity(
-    table: TableSchema, mode: str | None, units: float, kind: str, indexes: tuple[str, ...] = ()
+    table: TableSchema,
+    mode: str | None,
+    units: float,
+    kind: str,
+    indexes: tuple[str, ...] = (),
+    *,
+    read_index: str | None = None,
 ) -> dict[str, Any] | None:
-    """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES (None for NONE)."""
+    """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES (None for NONE).
+
+    ``indexes``: those a write also wrote, each charged ``units`` more; ``read_index``: the
+    index a Query or Scan read, which its ``units`` are charged to instead of the table."""
     if mode not in ("TOTAL", "INDEXES"):
         return None
     field = "WriteCapacityUnits" if kind == "write" else "ReadCapacityUnits"
     total = units * (1 + len(indexes)) if kind == "write" else units
     capacity: dict[str, Any] = {"TableName": table.name, "CapacityUnits": total, field: total}
     if mode == "INDEXES":
-        capacity["Table"] = {"CapacityUnits": units, field: units}
+        table_units = 0.0 if read_index is not None else units
+        capacity["Table"] = {"CapacityUnits": table_units, field: table_units}
+        if read_index is not None:
+            indexes = (read_index,)
         for name in indexes:
             index = table.indexes[name]
             group = "GlobalSecondaryIndexes" if index.kind == "GSI" else "LocalSecondaryIndexes"
