@@ -566,6 +566,15 @@ def test_request_placeholder_errors() -> None:
     assert request_error(
         {"ConditionExpression": "a = :v", "ExpressionAttributeValues": {"v": S("x")}}, PUT
     ) == ('ExpressionAttributeValues contains invalid key: Syntax error; key: "v"')
+    # AWS's text, as an application matching on it quotes it
+    assert request_error(
+        {
+            "ConditionExpression": "#a = :v",
+            "ExpressionAttributeNames": {"#a": ""},
+            "ExpressionAttributeValues": {":v": S("x")},
+        },
+        PUT,
+    ) == ("ExpressionAttributeNames contains invalid value: Empty attribute name for key #a")
     assert request_error(
         {"ConditionExpression": "a = :v", "ExpressionAttributeValues": {":v": N("x")}}, PUT
     ) == (

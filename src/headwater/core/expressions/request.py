@@ -92,10 +92,15 @@ def read_expressions(
     if names is not None:
         if not names:
             raise validation("ExpressionAttributeNames must not be empty")
-        for key in names:
+        for key, name in names.items():
             if not _NAME_KEY.fullmatch(key):
                 raise validation(
                     f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
+                )
+            if name == "":  # an attribute name is never empty
+                raise validation(
+                    "ExpressionAttributeNames contains invalid value: Empty attribute name for "
+                    f"key {key}"
                 )
     values: dict[str, AttributeValue] = {}
     if raw_values is not None:
