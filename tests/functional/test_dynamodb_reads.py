@@ -26,6 +26,13 @@ def query_all(ddb: Any, **params: Any) -> tuple[list[dict[str, Any]], int]:
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def message_of(call: Any, **params: Any) -> str:
+    """The message of the ``ClientError`` that ``call(**params)`` raises."""
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    return str(caught.value.response["Error"]["Message"])
+
+
 NUMBERS = ["-1E+10", "-12.5", "-12", "-0.001", "0", "0.5", "1", "9.99", "10", "1E+100"]
 
 
@@ -229,9 +236,7 @@ def test_legacy_key_conditions_and_query_filter(table: Any) -> None:
 def test_query_errors(table: Any, params: dict[str, Any], message: str) -> None:
     if "KeyConditionExpression" in params:
         params.setdefault("ExpressionAttributeValues", {":p": {"S": "x"}})
-    with pytest.raises(ClientError) as caught:
-        table.query(TableName="tbl", **params)
-    assert caught.value.response["Error"]["Message"] == message
+    assert message_of(table.query, TableName="tbl", **params) == message
 
 
 def test_scan_pages_and_parallel_segments_return_every_item_once(table: Any) -> None:
@@ -244,9 +249,7 @@ def test_scan_pages_and_parallel_segments_return_every_item_once(table: Any) -> 
         items, _ = query_all(table, TableName="tbl", Segment=segment, TotalSegments=4, Limit=3)
         by_segment.extend((i["pk"]["S"], i["sk"]["S"]) for i in items)
     assert sorted(by_segment) == sorted(keys)
-    with pytest.raises(ClientError) as caught:
-        table.scan(TableName="tbl", Segment=4, TotalSegments=4)
-    assert caught.value.response["Error"]["Message"] == (
+    assert message_of(table.scan, TableName="tbl", Segment=4, TotalSegments=4) == (
         "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
         "Segment: 4 is not less than TotalSegments: 4"
     )
@@ -333,22 +336,18 @@ def test_global_secondary_index_is_sparse_and_kept_current(hw: Headwater) -> Non
     )
     assert keys_only["Items"] == [{"pk": {"S": "o0"}, "status": {"S": "open"}}]
     assert ddb.scan(TableName="orders", IndexName="by_status")["Count"] == 2
-    with pytest.raises(ClientError) as caught:
-        ddb.query(
-            TableName="orders",
-            IndexName="by_status",
-            ConsistentRead=True,
-            KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=values,
-        )
-    assert (
-        caught.value.response["Error"]["Message"]
-        == "Consistent reads are not supported on global secondary indexes"
-    )
-    with pytest.raises(ClientError) as caught:
-        ddb.put_item(TableName="orders", Item={"pk": {"S": "bad"}, "status": {"N": "1"}})
-    assert caught.value.response["Error"]["Message"] == (
+    assert message_of(
+        ddb.query,
+        TableName="orders",
+        IndexName="by_status",
+        ConsistentRead=True,
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues=values,
+    ) == ("Consistent reads are not supported on global secondary indexes")
+    assert message_of(
+        ddb.put_item, TableName="orders", Item={"pk": {"S": "bad"}, "status": {"N": "1"}}
+    ) == (
         "One or more parameter values were invalid: Type mismatch for Index Key status "
         "Expected: S Actual: N IndexName: keys"
     )
@@ -375,14 +374,13 @@ def test_index_query_filter_may_name_table_keys_but_not_the_index_keys(hw: Headw
         ExpressionAttributeValues={":s": {"S": "open"}, ":o1": {"S": "o1"}},
     )
     assert [i["pk"]["S"] for i in page["Items"]] == ["o0", "o2", "o3"]
-    with pytest.raises(ClientError) as caught:
-        ddb.query(
-            **query,
-            FilterExpression="#t > :one",
-            ExpressionAttributeNames={"#s": "status", "#t": "total"},
-            ExpressionAttributeValues={":s": {"S": "open"}, ":one": {"N": "1"}},
-        )
-    assert caught.value.response["Error"]["Message"] == (
+    assert message_of(
+        ddb.query,
+        **query,
+        FilterExpression="#t > :one",
+        ExpressionAttributeNames={"#s": "status", "#t": "total"},
+        ExpressionAttributeValues={":s": {"S": "open"}, ":one": {"N": "1"}},
+    ) == (
         "Filter Expression can only contain non-primary key attributes: "
         "Primary key attribute: total"
     )
