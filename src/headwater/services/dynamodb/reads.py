@@ -173,13 +173,12 @@ class ReadOperations:
         last: tuple[ItemRow, Item] | None = None
         stopped = False
         # What a global index holds of an item is all its filter and answer see.
-        partial = plan.index
-        if partial is not None and (partial.kind != "GSI" or partial.projection == "ALL"):
-            partial = None
+        index = plan.index
+        cut = index is not None and index.kind == "GSI" and index.projection != "ALL"
         for row, stored in rows:
             scanned += 1
             read += row.size
-            item = stored if partial is None else _index_view(plan.table, partial, stored)
+            item = _index_view(plan.table, index, stored) if cut and index else stored
             last = (row, item)
             if plan.filter is None or plan.filter.evaluate(item, plan.values):
                 items.append(item)
@@ -272,8 +271,8 @@ class ReadOperations:
             )
         pk, bounds = _key_range(conditions, values, keys)
         if plan.filter is not None:
-            named = "QueryFilter" if expressions.get("FilterExpression") is None else None
-            _check_filter_keys(plan.filter, keys, named or "Filter Expression")
+            label = "Filter Expression" if expressions.get("FilterExpression") else "QueryFilter"
+            _check_filter_keys(plan.filter, keys, label)
         token = scan_token(pk)
         forward = params.get("ScanIndexForward", True) is not False
         start = self._start(plan, params.get("ExclusiveStartKey"))
