@@ -328,28 +328,27 @@ _STREAM_COLUMNS = (
 _CHANGE_COLUMNS = (
     "id, stream_arn, created, event, keys, old_image, new_image, changed, by_service, size"
 )
-_PUT_ITEM = (
-    "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires, written)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_ITEM = "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires, written)"
+#: What an item insert does where the key already holds an item: replace it.
+_ON_KEY_REPLACE = (
     " ON CONFLICT (table_id, token, pk, sk) DO UPDATE SET"
     " item = excluded.item, size = excluded.size, expires = excluded.expires,"
     " written = excluded.written"
 )
+_PUT_ITEM = f"{_INSERT_ITEM} VALUES (?, ?, ?, ?, ?, ?, ?, ?){_ON_KEY_REPLACE}"
 #: The definition-version component of table definitions (``Database.version``).
 TABLES_COMPONENT = "dynamodb-tables"
-#: ``_PUT_ITEM`` that writes only while the table definitions are at a given version, read
-#: in the same statement (SQLite's ``definition_versions``, see ``Database.version``): the
-#: item is NULL when they moved, which NOT NULL refuses, so nothing is written. (Not
-#: INSERT ... SELECT ... WHERE: SQLite copies the SELECT into a temporary table first
-#: when the target has triggers, 11k instructions per put; ``_create_change_triggers``.)
-_PUT_ITEM_IF_CURRENT = (
-    "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires, written)"
+#: The VALUES of an item insert that writes only while the table definitions are at a
+#: given version, read in the same statement (SQLite's ``definition_versions``, see
+#: ``Database.version``): the item is NULL when they moved, which NOT NULL refuses, so
+#: nothing is written. (Not INSERT ... SELECT ... WHERE: SQLite copies the SELECT into a
+#: temporary table first when the target has triggers, 11k instructions per put;
+#: ``_create_change_triggers``.)
+_VALUES_IF_CURRENT = (
     " VALUES (?, ?, ?, ?, CASE WHEN (SELECT version FROM definition_versions"
     " WHERE component = ?) = ? THEN ? END, ?, ?, ?)"
-    " ON CONFLICT (table_id, token, pk, sk) DO UPDATE SET"
-    " item = excluded.item, size = excluded.size, expires = excluded.expires,"
-    " written = excluded.written"
 )
+_PUT_ITEM_IF_CURRENT = f"{_INSERT_ITEM}{_VALUES_IF_CURRENT}{_ON_KEY_REPLACE}"
 #: An item replaced only while it is still ``item`` (the bytes read) and the definitions
 #: are at a given version: an optimistic read-modify-write in one statement
 #: (``replace_item_if_unchanged``).
@@ -360,10 +359,7 @@ _REPLACE_ITEM_IF_UNCHANGED = (
 )
 #: ``_PUT_ITEM_IF_CURRENT`` that writes only where no item is (``replace_item_if_unchanged``).
 _INSERT_ITEM_IF_CURRENT = (
-    "INSERT INTO ddb_items (table_id, token, pk, sk, item, size, expires, written)"
-    " VALUES (?, ?, ?, ?, CASE WHEN (SELECT version FROM definition_versions"
-    " WHERE component = ?) = ? THEN ? END, ?, ?, ?)"
-    " ON CONFLICT (table_id, token, pk, sk) DO NOTHING"
+    f"{_INSERT_ITEM}{_VALUES_IF_CURRENT} ON CONFLICT (table_id, token, pk, sk) DO NOTHING"
 )
 _GET_ITEM = "SELECT item FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 #: ``_GET_ITEM`` beside the table-definitions version, in one statement.
