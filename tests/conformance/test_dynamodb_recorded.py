@@ -429,3 +429,52 @@ def test_execute_statement_empty_parameters() -> None:
             unchecked.execute_statement, Statement='SELECT * FROM "partiql-table"', Parameters=[]
         )
     check(recording["invalid-param-error"], error.response)
+
+
+def username_table(ddb: Any, name: str) -> None:
+    hash_table(ddb, name, key="Username")
+
+
+def test_execute_transaction_of_inserts(ddb: Any) -> None:
+    recording = snapshot("test_dynamodb_execute_transaction")
+    username_table(ddb, "tx-table")
+    statements = [
+        {"Statement": "INSERT INTO \"tx-table\" VALUE {'Username': 'user01'}"},
+        {"Statement": "INSERT INTO \"tx-table\" VALUE {'Username': 'user02'}"},
+    ]
+    check(recording["ExecutedTransaction"], ddb.execute_transaction(TransactStatements=statements))
+    scan = ddb.scan(TableName="tx-table")
+    scan["Items"].sort(key=lambda item: item["Username"]["S"])
+    check(recording["TableScan"], scan)
+
+
+def test_batch_execute_statement_insert_and_update(ddb: Any) -> None:
+    recording = snapshot("test_dynamodb_batch_execute_statement")
+    username_table(ddb, "batch-table")
+    ddb.put_item(TableName="batch-table", Item={"Username": {"S": "user02"}})
+    statements = [
+        {"Statement": "INSERT INTO \"batch-table\" VALUE {'Username': 'user01'}"},
+        {"Statement": "UPDATE \"batch-table\" SET Age=20 WHERE Username='user02'"},
+    ]
+    result = ddb.batch_execute_statement(Statements=statements)
+    check(recording["ExecutedStatement"], result)
+    user2 = ddb.get_item(TableName="batch-table", Key={"Username": {"S": "user02"}})["Item"]
+    check(recording["ItemUser2"], user2)
+    user1 = ddb.get_item(TableName="batch-table", Key={"Username": {"S": "user01"}})["Item"]
+    check(recording["ItemUser1"], user1)
+
+
+def test_partiql_is_missing(ddb: Any) -> None:
+    recording = snapshot("test_dynamodb_partiql_missing")
+    username_table(ddb, "missing-table")
+    alice = "{'Username': 'Alice123', 'FirstName':'Alice'}"
+    ddb.execute_statement(Statement=f'INSERT INTO "missing-table" VALUE {alice}')
+    ddb.execute_statement(Statement="INSERT INTO \"missing-table\" VALUE {'Username': 'Bob'}")
+    present = ddb.execute_statement(
+        Statement='SELECT * FROM "missing-table" WHERE FirstName IS NOT MISSING'
+    )["Items"]
+    check(recording["FirstNameNotMissing"], present)
+    missing = ddb.execute_statement(
+        Statement='SELECT * FROM "missing-table" WHERE FirstName IS MISSING'
+    )["Items"]
+    assert missing == [{"Username": {"S": "Bob"}}]

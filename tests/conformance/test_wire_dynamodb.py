@@ -129,9 +129,18 @@ def test_client_items_binary_numbers_and_errors(ddb: Any) -> None:
         {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"},
         {"Code": "None"},
     ]
-    with pytest.raises(ClientError) as partiql:
-        ddb.execute_statement(Statement="SELECT * FROM wire-items")
-    assert "not supported by headwater" in partiql.value.response["Error"]["Message"]
+    insert = "INSERT INTO \"wire-items\" VALUE {'pk': 'b', 'sk': 2}"
+    assert ddb.execute_statement(Statement=insert)["Items"] == []
+    selected = ddb.execute_statement(
+        Statement='SELECT sk FROM "wire-items" WHERE pk = ?', Parameters=[{"S": "b"}]
+    )
+    assert selected["Items"] == [{"sk": {"N": "2"}}]
+    with pytest.raises(ClientError) as duplicate:
+        ddb.execute_statement(Statement=insert)
+    assert duplicate.value.response["Error"] == {
+        "Code": "DuplicateItemException",
+        "Message": "Duplicate primary key exists in table",
+    }
 
 
 def test_recorded_table_lifecycle_over_the_wire(ddb: Any) -> None:

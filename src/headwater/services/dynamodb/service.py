@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from headwater.core.errors import AwsError, validation_error
+from headwater.core.errors import validation_error
 from headwater.services.base import (
     Params,
     RequestContext,
@@ -26,6 +26,7 @@ from headwater.services.dynamodb.batches import BatchOperations
 from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.items import ItemOperations
 from headwater.services.dynamodb.reads import ReadOperations
+from headwater.services.dynamodb.statements import StatementRunner
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.transactions import TransactionOperations
 from headwater.services.dynamodb.ttl import TtlSweeper
@@ -56,6 +57,7 @@ class DynamoDBService(Service):
         self.reads = ReadOperations(self.catalog, self.store)
         self.batches = BatchOperations(self.catalog, self.writer)
         self.transactions = TransactionOperations(self.catalog, self.writer)
+        self.statements = StatementRunner(self)
         self.ttl = TtlSweeper(self.writer, env.clock, env.options.dynamodb_ttl_sweep_interval)
         if any((row.spec.get("TimeToLive") or {}).get("Enabled") for row in self._tables()):
             self.ttl.ensure_running()
@@ -204,21 +206,12 @@ class DynamoDBService(Service):
             raise validation_error(
                 "[]", "parameters", "Member must have length greater than or equal to 1"
             )
-        raise partiql_unsupported("ExecuteStatement")
+        return self.statements.execute(params, ctx)
 
     @operation("BatchExecuteStatement")
     def batch_execute_statement(self, params: Params, ctx: RequestContext) -> Result:
-        raise partiql_unsupported("BatchExecuteStatement")
+        return self.statements.batch(params, ctx)
 
     @operation("ExecuteTransaction")
     def execute_transaction(self, params: Params, ctx: RequestContext) -> Result:
-        raise partiql_unsupported("ExecuteTransaction")
-
-
-def partiql_unsupported(operation_name: str) -> AwsError:
-    return AwsError(
-        "UnknownOperationException",
-        f"Operation {operation_name} (PartiQL) is not supported by headwater's dynamodb; "
-        "use the item API (PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan, "
-        "TransactWriteItems)",
-    )
+        return self.statements.transaction(params, ctx)

@@ -1,0 +1,597 @@
+"""PartiQL for DynamoDB: the statements ``ExecuteStatement`` and its batch and transaction
+forms take, parsed into a small tree.
+
+The subset DynamoDB documents: ``SELECT`` (a projection list or ``*``, ``FROM "table"`` or
+``"table"."index"``, ``WHERE``, ``ORDER BY``), ``INSERT INTO ... VALUE {...}``, ``UPDATE
+... SET/REMOVE ... WHERE ... [RETURNING ...]``, ``DELETE FROM ... WHERE ... [RETURNING ALL
+OLD *]`` and, in transactions, ``EXISTS(SELECT ...)``. Conditions hold comparisons,
+``BETWEEN``, ``IN``, ``IS [NOT] MISSING``, ``IS [NOT] NULL``, ``AND`` / ``OR`` / ``NOT``
+and the functions ``begins_with``, ``contains``, ``attribute_type`` and ``size``. Values
+are PartiQL literals (``'text'``, numbers, ``true``, ``null``, ``[...]``, ``{'k': ...}``,
+``<<...>>`` for sets) or ``?`` parameters, numbered left to right.
+
+The service turns a statement into the item API's own requests (services/dynamodb/
+statements.py), so conditions, updates and errors behave as they do there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from headwater.core.errors import AwsError
+
+# ---- the tree ----
+
+#: A document path: attribute names and list indexes, outermost first.
+PathSegments = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    segments: PathSegments
+
+    @property
+    def top(self) -> str | int:
+        return self.segments[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A literal in DynamoDB's AttributeValue form; ``{"?": n}`` stands for the n-th
+    ``?`` parameter and ``{"<<": [...]}`` for a set, both resolved by ``bind``."""
+
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str  # lower case
+    args: tuple[Operand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic:
+    left: Operand
+    operator: str  # + or -
+    right: Operand
+
+
+Operand = Path | Value | Call | Arithmetic
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    left: Operand
+    operator: str  # = <> < <= > >=
+    right: Operand
+
+
+@dataclass(frozen=True, slots=True)
+class Between:
+    subject: Operand
+    low: Operand
+    high: Operand
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    subject: Operand
+    choices: tuple[Operand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Is:
+    path: Path
+    what: Literal["MISSING", "NULL"]
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A boolean function: begins_with, contains, attribute_type, attribute_exists..."""
+
+    call: Call
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    terms: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    terms: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    term: Condition
+
+
+Condition = Compare | Between | In | Is | Function | And | Or | Not
+
+Returning = Literal["ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    table: str
+    index: str | None
+    projection: tuple[Path, ...] | None  # None for *
+    where: Condition | None
+    order_by: tuple[Path, bool] | None = None  # (path, ascending)
+
+
+@dataclass(frozen=True, slots=True)
+class Insert:
+    table: str
+    item: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    path: Path
+    value: Operand
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    table: str
+    assignments: tuple[Assignment, ...]
+    removals: tuple[Path, ...]
+    where: Condition | None
+    returning: Returning | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    table: str
+    where: Condition | None
+    returning: Returning | None
+
+
+@dataclass(frozen=True, slots=True)
+class Exists:
+    """``EXISTS(SELECT * FROM t WHERE ...)``: a transaction's condition check."""
+
+    select: Select
+
+
+Statement = Select | Insert | Update | Delete | Exists
+
+
+@dataclass(slots=True)
+class ParsedStatement:
+    statement: Statement
+    parameters: int = 0
+    text: str = field(default="", repr=False)
+
+
+# ---- errors ----
+
+
+def malformed(detail: str) -> AwsError:
+    """AWS's answer to a statement it cannot parse."""
+    return AwsError(
+        "ValidationException", f"Statement wasn't well formed, can't be processed: {detail}"
+    )
+
+
+# ---- lexer ----
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<quoted>"(?:[^"]|"")*")
+  | (?P<name>[A-Za-z_][A-Za-z0-9_$]*)
+  | (?P<punct><<|>>|<=|>=|<>|!=|[=<>()\[\]{},.:?*+\-])
+    """,
+    re.VERBOSE,
+)
+
+#: Reserved in the statements parsed here; any other word is a name.
+KEYWORDS = frozenset(
+    """SELECT FROM WHERE AND OR NOT BETWEEN IN IS MISSING NULL TRUE FALSE INSERT INTO VALUE
+    UPDATE SET REMOVE DELETE RETURNING ALL OLD NEW MODIFIED EXISTS ORDER BY ASC DESC""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # number string quoted name keyword punct end
+    text: str
+    value: str
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            if text[position] in "'\"":
+                raise malformed("Unterminated quoted text")
+            raise malformed(f"Unexpected character '{text[position]}'")
+        position = match.end()
+        kind = match.lastgroup or ""
+        raw = match.group()
+        if kind == "space":
+            continue
+        if kind == "string":
+            tokens.append(Token(kind, raw, raw[1:-1].replace("''", "'")))
+        elif kind == "quoted":
+            tokens.append(Token(kind, raw, raw[1:-1].replace('""', '"')))
+        elif kind == "name" and raw.upper() in KEYWORDS:
+            tokens.append(Token("keyword", raw, raw.upper()))
+        else:
+            tokens.append(Token(kind, raw, raw))
+    tokens.append(Token("end", "", ""))
+    return tokens
+
+
+# ---- parser ----
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.at = 0
+        self.parameters = 0
+
+    # -- token access --
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.at]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.at]
+        if token.kind != "end":
+            self.at += 1
+        return token
+
+    def is_keyword(self, *words: str) -> bool:
+        return self.token.kind == "keyword" and self.token.value in words
+
+    def is_punct(self, *marks: str) -> bool:
+        return self.token.kind == "punct" and self.token.value in marks
+
+    def take_keyword(self, *words: str) -> bool:
+        if self.is_keyword(*words):
+            self.advance()
+            return True
+        return False
+
+    def take_punct(self, mark: str) -> bool:
+        if self.is_punct(mark):
+            self.advance()
+            return True
+        return False
+
+    def expect_keyword(self, word: str) -> None:
+        if not self.take_keyword(word):
+            raise self.unexpected()
+
+    def expect_punct(self, mark: str) -> None:
+        if not self.take_punct(mark):
+            raise self.unexpected()
+
+    def unexpected(self) -> AwsError:
+        token = self.token
+        if token.kind == "end":
+            return malformed("Unexpected end of statement")
+        if token.kind == "keyword":
+            return malformed("Unexpected keyword")
+        return malformed("Unexpected token")
+
+    # -- statements --
+
+    def statement(self) -> Statement:
+        if self.take_keyword("SELECT"):
+            statement: Statement = self.select()
+        elif self.take_keyword("INSERT"):
+            statement = self.insert()
+        elif self.take_keyword("UPDATE"):
+            statement = self.update()
+        elif self.take_keyword("DELETE"):
+            statement = self.delete()
+        elif self.take_keyword("EXISTS"):
+            self.expect_punct("(")
+            self.expect_keyword("SELECT")
+            statement = Exists(self.select())
+            self.expect_punct(")")
+        else:
+            raise self.unexpected()
+        if self.token.kind != "end":
+            raise self.unexpected()
+        return statement
+
+    def select(self) -> Select:
+        projection: tuple[Path, ...] | None
+        if self.take_punct("*"):
+            projection = None
+        else:
+            paths = [self.path()]
+            while self.take_punct(","):
+                paths.append(self.path())
+            projection = tuple(paths)
+        self.expect_keyword("FROM")
+        table = self.identifier()
+        index = None
+        if self.take_punct("."):
+            index = self.identifier()
+        where = self.condition() if self.take_keyword("WHERE") else None
+        order_by = None
+        if self.take_keyword("ORDER"):
+            self.expect_keyword("BY")
+            path = self.path()
+            ascending = not self.take_keyword("DESC")
+            if ascending:
+                self.take_keyword("ASC")
+            order_by = (path, ascending)
+        return Select(table, index, projection, where, order_by)
+
+    def insert(self) -> Insert:
+        self.expect_keyword("INTO")
+        table = self.identifier()
+        self.expect_keyword("VALUE")
+        if not self.is_punct("{", "?"):
+            raise self.unexpected()
+        item = self.value()
+        return Insert(table, item)
+
+    def update(self) -> Update:
+        table = self.identifier()
+        assignments: list[Assignment] = []
+        removals: list[Path] = []
+        if not self.is_keyword("SET", "REMOVE"):
+            raise self.unexpected()
+        while self.is_keyword("SET", "REMOVE"):
+            if self.take_keyword("SET"):
+                assignments.append(self.assignment())
+                while self.take_punct(","):
+                    assignments.append(self.assignment())
+            else:
+                self.advance()
+                removals.append(self.path())
+                while self.take_punct(","):
+                    removals.append(self.path())
+        where = self.condition() if self.take_keyword("WHERE") else None
+        return Update(table, tuple(assignments), tuple(removals), where, self.returning())
+
+    def assignment(self) -> Assignment:
+        path = self.path()
+        self.expect_punct("=")
+        value = self.operand()
+        if self.is_punct("+", "-"):
+            operator = self.advance().value
+            value = Arithmetic(value, operator, self.operand())
+        return Assignment(path, value)
+
+    def delete(self) -> Delete:
+        self.expect_keyword("FROM")
+        table = self.identifier()
+        where = self.condition() if self.take_keyword("WHERE") else None
+        return Delete(table, where, self.returning())
+
+    def returning(self) -> Returning | None:
+        if not self.take_keyword("RETURNING"):
+            return None
+        if self.take_keyword("ALL"):
+            which = "ALL"
+        elif self.take_keyword("MODIFIED"):
+            which = "UPDATED"
+        else:
+            raise self.unexpected()
+        if self.take_keyword("OLD"):
+            age = "OLD"
+        elif self.take_keyword("NEW"):
+            age = "NEW"
+        else:
+            raise self.unexpected()
+        self.expect_punct("*")
+        returning: Returning = f"{which}_{age}"  # type: ignore[assignment]
+        return returning
+
+    # -- names and paths --
+
+    def identifier(self) -> str:
+        token = self.token
+        if token.kind in ("name", "quoted"):
+            self.advance()
+            return token.value
+        raise self.unexpected()
+
+    def path(self) -> Path:
+        segments: list[str | int] = [self.identifier()]
+        while True:
+            if self.take_punct("."):
+                segments.append(self.identifier())
+            elif self.take_punct("["):
+                token = self.advance()
+                if token.kind == "number" and token.value.isdigit():
+                    segments.append(int(token.value))
+                elif token.kind == "string":
+                    segments.append(token.value)
+                else:
+                    raise malformed("Invalid path component")
+                self.expect_punct("]")
+            else:
+                return Path(tuple(segments))
+
+    # -- conditions --
+
+    def condition(self) -> Condition:
+        terms = [self.conjunction()]
+        while self.take_keyword("OR"):
+            terms.append(self.conjunction())
+        return terms[0] if len(terms) == 1 else Or(tuple(terms))
+
+    def conjunction(self) -> Condition:
+        terms = [self.negation()]
+        while self.take_keyword("AND"):
+            terms.append(self.negation())
+        return terms[0] if len(terms) == 1 else And(tuple(terms))
+
+    def negation(self) -> Condition:
+        if self.take_keyword("NOT"):
+            return Not(self.negation())
+        return self.predicate()
+
+    def predicate(self) -> Condition:
+        if self.is_punct("("):
+            # a parenthesised condition, or an operand in parentheses (rare): conditions
+            self.advance()
+            inner = self.condition()
+            self.expect_punct(")")
+            return inner
+        subject = self.operand()
+        if isinstance(subject, Call) and not self.is_comparison_next():
+            return Function(subject)
+        if self.take_keyword("BETWEEN"):
+            low = self.operand()
+            self.expect_keyword("AND")
+            return Between(subject, low, self.operand())
+        if self.take_keyword("IN"):
+            return In(subject, self.choices())
+        if self.take_keyword("IS"):
+            if not isinstance(subject, Path):
+                raise self.unexpected()
+            negated = self.take_keyword("NOT")
+            if self.take_keyword("MISSING"):
+                return Is(subject, "MISSING", negated)
+            if self.take_keyword("NULL"):
+                return Is(subject, "NULL", negated)
+            raise self.unexpected()
+        if self.is_punct("=", "<>", "!=", "<", "<=", ">", ">="):
+            operator = self.advance().value
+            return Compare(subject, "<>" if operator == "!=" else operator, self.operand())
+        raise self.unexpected()
+
+    def is_comparison_next(self) -> bool:
+        return self.is_punct("=", "<>", "!=", "<", "<=", ">", ">=") or self.is_keyword(
+            "BETWEEN", "IN"
+        )
+
+    def choices(self) -> tuple[Operand, ...]:
+        closing = "]" if self.take_punct("[") else ")" if self.take_punct("(") else None
+        if closing is None:
+            raise self.unexpected()
+        values = [self.operand()]
+        while self.take_punct(","):
+            values.append(self.operand())
+        self.expect_punct(closing)
+        return tuple(values)
+
+    # -- operands and values --
+
+    def operand(self) -> Operand:
+        token = self.token
+        if token.kind == "name" and self.tokens[self.at + 1].value == "(":
+            name = self.advance().value.lower()
+            self.advance()
+            args: list[Operand] = []
+            if not self.is_punct(")"):
+                args.append(self.operand())
+                while self.take_punct(","):
+                    args.append(self.operand())
+            self.expect_punct(")")
+            return Call(name, tuple(args))
+        if token.kind in ("name", "quoted"):
+            return self.path()
+        return self.value()
+
+    def value(self) -> Value:
+        start = self.at
+        token = self.advance()
+        if token.kind == "string":
+            return Value({"S": token.value})
+        if token.kind == "number":
+            return Value({"N": token.value})
+        if token.kind == "punct":
+            mark = token.value
+            if mark == "-" and self.token.kind == "number":
+                return Value({"N": "-" + self.advance().value})
+            if mark == "?":
+                self.parameters += 1
+                return Value({"?": self.parameters - 1})
+            if mark == "[":
+                return Value({"L": self.sequence("]")})
+            if mark == "<<":
+                return Value({"<<": self.sequence(">>")})
+            if mark == "{":
+                return Value({"M": self.members()})
+        if token.kind == "keyword":
+            if token.value in ("TRUE", "FALSE"):
+                return Value({"BOOL": token.value == "TRUE"})
+            if token.value == "NULL":
+                return Value({"NULL": True})
+        self.at = start
+        raise self.unexpected()
+
+    def sequence(self, closing: str) -> list[dict[str, Any]]:
+        values: list[dict[str, Any]] = []
+        if self.take_punct(closing):
+            return values
+        values.append(self.plain_value())
+        while self.take_punct(","):
+            values.append(self.plain_value())
+        self.expect_punct(closing)
+        return values
+
+    def members(self) -> dict[str, Any]:
+        members: dict[str, Any] = {}
+        if self.take_punct("}"):
+            return members
+        while True:
+            if self.token.kind not in ("string", "quoted"):
+                raise self.unexpected()
+            token = self.advance()
+            self.expect_punct(":")
+            members[token.value] = self.plain_value()
+            if self.take_punct("}"):
+                return members
+            self.expect_punct(",")
+
+    def plain_value(self) -> dict[str, Any]:
+        return self.value().value
+
+
+def bind(value: dict[str, Any], parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """``value`` with its parameters put in and its sets built."""
+    if "?" in value:
+        parameter: dict[str, Any] = parameters[value["?"]]
+        return parameter
+    if "<<" in value:
+        return _set_of([bind(member, parameters) for member in value["<<"]])
+    if "L" in value:
+        return {"L": [bind(member, parameters) for member in value["L"]]}
+    if "M" in value:
+        return {"M": {name: bind(member, parameters) for name, member in value["M"].items()}}
+    return value
+
+
+def _set_of(values: list[dict[str, Any]]) -> dict[str, Any]:
+    kinds = {next(iter(value)) for value in values}
+    if kinds == {"S"}:
+        return {"SS": [value["S"] for value in values]}
+    if kinds == {"N"}:
+        return {"NS": [value["N"] for value in values]}
+    if kinds == {"B"}:
+        return {"BS": [value["B"] for value in values]}
+    if kinds <= {"SS", "NS", "BS"} and len(values) == 1:  # <<?>> bound to a set
+        return values[0]
+    raise AwsError(
+        "ValidationException", "A set must hold only strings, only numbers or only binaries"
+    )
+
+
+def parse_statement(text: str) -> ParsedStatement:
+    """The tree of one PartiQL statement; ``ValidationException`` if it is not one."""
+    parser = _Parser(text)
+    statement = parser.statement()
+    return ParsedStatement(statement, parser.parameters, text)

@@ -1,0 +1,642 @@
+"""PartiQL statements run as the item API's own requests.
+
+A statement (core/expressions/partiql.py) becomes the request DynamoDB's documentation
+says it stands for: ``SELECT`` with an equality on the partition key a Query (the sort
+key's condition moving into the key condition), any other ``SELECT`` a Scan; ``INSERT`` a
+PutItem that may not replace an item; ``UPDATE`` an UpdateItem of an item that must exist;
+``DELETE`` a DeleteItem; ``EXISTS(SELECT ...)`` a transaction's ConditionCheck. Names and
+values go into ``ExpressionAttributeNames`` / ``ExpressionAttributeValues``, so the item
+API's checks, conditions and errors apply unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from headwater.core.errors import AwsError
+from headwater.core.expressions.partiql import (
+    And,
+    Arithmetic,
+    Between,
+    Call,
+    Compare,
+    Condition,
+    Delete,
+    Exists,
+    Function,
+    In,
+    Insert,
+    Is,
+    Not,
+    Or,
+    ParsedStatement,
+    Path,
+    Select,
+    Statement,
+    Update,
+    Value,
+    bind,
+    parse_statement,
+)
+from headwater.services.base import RequestContext
+from headwater.store.tables.codec import decode_item, encode_item
+
+if TYPE_CHECKING:
+    from headwater.services.dynamodb.schema import KeySchema
+    from headwater.services.dynamodb.service import DynamoDBService
+
+Params = dict[str, Any]
+AttributeValue = dict[str, Any]
+
+DUPLICATE_ITEM = "Duplicate primary key exists in table"
+_FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _validation(message: str) -> AwsError:
+    return AwsError("ValidationException", message)
+
+
+def _missing_key() -> AwsError:
+    return _validation("Where clause does not contain a mandatory equality on all key attributes")
+
+
+# ---- expressions ----
+
+
+class ExpressionWriter:
+    """Renders statement parts as expression text with ``#n`` and ``:v`` placeholders."""
+
+    def __init__(self, parameters: list[AttributeValue]) -> None:
+        self.parameters = parameters
+        self.names: dict[str, str] = {}
+        self.values: dict[str, AttributeValue] = {}
+        self._name_of: dict[str, str] = {}
+
+    def into(self, params: Params) -> Params:
+        """``params`` with the placeholders used so far."""
+        if self.names:
+            params["ExpressionAttributeNames"] = dict(self.names)
+        if self.values:
+            params["ExpressionAttributeValues"] = dict(self.values)
+        return params
+
+    def name(self, name: str) -> str:
+        placeholder = self._name_of.get(name)
+        if placeholder is None:
+            placeholder = f"#n{len(self.names)}"
+            self._name_of[name] = placeholder
+            self.names[placeholder] = name
+        return placeholder
+
+    def value(self, value: AttributeValue) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = value
+        return placeholder
+
+    def path(self, path: Path) -> str:
+        text = ""
+        for segment in path.segments:
+            if isinstance(segment, int):
+                text += f"[{segment}]"
+            else:
+                text += ("." if text else "") + self.name(segment)
+        return text
+
+    def operand(self, operand: Any) -> str:
+        if isinstance(operand, Path):
+            return self.path(operand)
+        if isinstance(operand, Value):
+            return self.value(bind(operand.value, self.parameters))
+        if isinstance(operand, Call):
+            args = ", ".join(self.operand(arg) for arg in operand.args)
+            return f"{operand.name}({args})"
+        if isinstance(operand, Arithmetic):
+            return f"{self.operand(operand.left)} {operand.operator} {self.operand(operand.right)}"
+        raise TypeError(operand)
+
+    def condition(self, condition: Condition) -> str:
+        """``condition`` as expression text, parenthesised only where precedence needs it:
+        DynamoDB refuses redundant parentheses."""
+        return self._render(condition)[0]
+
+    def _render(self, condition: Condition) -> tuple[str, int]:
+        """(text, binding): 0 for OR, 1 for AND, 2 for anything tighter."""
+        if isinstance(condition, Compare):
+            left, right = self.operand(condition.left), self.operand(condition.right)
+            return f"{left} {condition.operator} {right}", 2
+        if isinstance(condition, Between):
+            subject = self.operand(condition.subject)
+            low, high = self.operand(condition.low), self.operand(condition.high)
+            return f"{subject} BETWEEN {low} AND {high}", 2
+        if isinstance(condition, In):
+            choices = ", ".join(self.operand(choice) for choice in condition.choices)
+            return f"{self.operand(condition.subject)} IN ({choices})", 2
+        if isinstance(condition, Is):
+            path = self.path(condition.path)
+            if condition.what == "MISSING":
+                function = "attribute_exists" if condition.negated else "attribute_not_exists"
+                return f"{function}({path})", 2
+            # PartiQL: a MISSING value IS NULL as well as a NULL one
+            null = self.value({"S": "NULL"})
+            if condition.negated:
+                return f"attribute_exists({path}) AND NOT attribute_type({path}, {null})", 1
+            return f"attribute_not_exists({path}) OR attribute_type({path}, {null})", 0
+        if isinstance(condition, Function):
+            return self.operand(condition.call), 2
+        if isinstance(condition, And):
+            return " AND ".join(self._within(term, 1) for term in condition.terms), 1
+        if isinstance(condition, Or):
+            return " OR ".join(self._within(term, 0) for term in condition.terms), 0
+        if isinstance(condition, Not):
+            return f"NOT {self._within(condition.term, 2)}", 2
+        raise TypeError(condition)
+
+    def _within(self, condition: Condition, binding: int) -> str:
+        text, own = self._render(condition)
+        return text if own >= binding else f"({text})"
+
+
+def _terms(where: Condition | None) -> list[Condition]:
+    if where is None:
+        return []
+    return list(where.terms) if isinstance(where, And) else [where]
+
+
+def _paths(node: Any) -> list[Path]:
+    """Every path a condition or operand names."""
+    if isinstance(node, Path):
+        return [node]
+    if isinstance(node, Value):
+        return []
+    if isinstance(node, Call):
+        return [path for arg in node.args for path in _paths(arg)]
+    if isinstance(node, Function):
+        return _paths(node.call)
+    if isinstance(node, Arithmetic):
+        return _paths(node.left) + _paths(node.right)
+    if isinstance(node, Compare):
+        return _paths(node.left) + _paths(node.right)
+    if isinstance(node, Between):
+        return _paths(node.subject) + _paths(node.low) + _paths(node.high)
+    if isinstance(node, In):
+        return _paths(node.subject) + [p for choice in node.choices for p in _paths(choice)]
+    if isinstance(node, Is):
+        return [node.path]
+    if isinstance(node, And | Or):
+        return [path for term in node.terms for path in _paths(term)]
+    if isinstance(node, Not):
+        return _paths(node.term)
+    raise TypeError(node)
+
+
+def _names(condition: Condition, attribute: str) -> bool:
+    return any(path.top == attribute for path in _paths(condition))
+
+
+def _is_attribute(operand: Any, attribute: str) -> bool:
+    return isinstance(operand, Path) and operand.segments == (attribute,)
+
+
+def _equality_value(term: Condition, attribute: str) -> Value | None:
+    """The value ``term`` says ``attribute`` equals, if it is ``attribute = value``."""
+    if not isinstance(term, Compare) or term.operator != "=":
+        return None
+    if _is_attribute(term.left, attribute) and isinstance(term.right, Value):
+        return term.right
+    if _is_attribute(term.right, attribute) and isinstance(term.left, Value):
+        return term.left
+    return None
+
+
+def _key_condition(term: Condition, attribute: str) -> Condition | None:
+    """``term`` as a sort-key condition (attribute on the left), or None if it is not one."""
+    if isinstance(term, Compare) and term.operator != "<>":
+        if _is_attribute(term.left, attribute) and isinstance(term.right, Value):
+            return term
+        if _is_attribute(term.right, attribute) and isinstance(term.left, Value):
+            return Compare(term.right, _FLIPPED[term.operator], term.left)
+    if (
+        isinstance(term, Between)
+        and _is_attribute(term.subject, attribute)
+        and isinstance(term.low, Value)
+        and isinstance(term.high, Value)
+    ):
+        return term
+    if isinstance(term, Function) and term.call.name == "begins_with":
+        args = term.call.args
+        if len(args) == 2 and _is_attribute(args[0], attribute) and isinstance(args[1], Value):
+            return term
+    return None
+
+
+def split_key(
+    where: Condition | None, keys: KeySchema, parameters: list[AttributeValue]
+) -> tuple[dict[str, AttributeValue], list[Condition]]:
+    """The full key a write's WHERE names by equality, and its other conditions."""
+    key: dict[str, AttributeValue] = {}
+    rest: list[Condition] = []
+    for term in _terms(where):
+        for attribute in keys.names:
+            value = _equality_value(term, attribute)
+            if value is not None and attribute not in key:
+                key[attribute] = bind(value.value, parameters)
+                break
+        else:
+            rest.append(term)
+    if len(key) != len(keys.names):
+        raise _missing_key()
+    return key, rest
+
+
+# ---- paging ----
+
+
+def _next_token(last_key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(encode_item(last_key)).decode("ascii")
+
+
+def _start_key(token: str) -> dict[str, Any]:
+    try:
+        start = decode_item(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        start = None
+    if not isinstance(start, dict):
+        raise _validation("Invalid NextToken")
+    return start
+
+
+# ---- running statements ----
+
+
+class StatementRunner:
+    """ExecuteStatement, BatchExecuteStatement and ExecuteTransaction on the service."""
+
+    def __init__(self, service: DynamoDBService) -> None:
+        self.service = service
+
+    def parse(self, text: str, parameters: list[AttributeValue] | None) -> ParsedStatement:
+        parsed = parse_statement(text)
+        if parsed.parameters != len(parameters or []):
+            raise _validation("Number of parameters in request and statement don't match.")
+        return parsed
+
+    def _keys(self, ctx: RequestContext, table: str, index: str | None = None) -> KeySchema:
+        schema = self.service.catalog.schema(ctx, table)
+        if index is None:
+            return schema.keys
+        found = schema.indexes.get(index)
+        if found is None:
+            raise _validation(f"The table does not have the specified index: {index}")
+        return found.keys
+
+    # -- ExecuteStatement --
+
+    def execute(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
+        parameters: list[AttributeValue] = params.get("Parameters") or []
+        statement = self.parse(params["Statement"], parameters).statement
+        shared = {
+            name: params[name]
+            for name in ("ReturnConsumedCapacity", "ReturnValuesOnConditionCheckFailure")
+            if name in params
+        }
+        if isinstance(statement, Select):
+            return self._select(statement, parameters, params, ctx)
+        if isinstance(statement, Exists):
+            raise _validation("EXISTS is only supported in ExecuteTransaction")
+        operation, request = self.write_request(statement, parameters, ctx)
+        result = self._write(operation, request | shared, statement, ctx)
+        response: dict[str, Any] = {"Items": []}
+        if "Attributes" in result:
+            response["Items"] = [result["Attributes"]]
+        if "ConsumedCapacity" in result:
+            response["ConsumedCapacity"] = result["ConsumedCapacity"]
+        return response
+
+    def _write(
+        self, operation: str, request: Params, statement: Statement, ctx: RequestContext
+    ) -> dict[str, Any]:
+        call: Callable[[Params, RequestContext], dict[str, Any]] = getattr(
+            self.service.items, operation
+        )
+        try:
+            return call(request, ctx)
+        except AwsError as error:
+            if isinstance(statement, Insert) and error.code == "ConditionalCheckFailedException":
+                raise AwsError("DuplicateItemException", DUPLICATE_ITEM) from None
+            raise
+
+    def _select(
+        self,
+        select: Select,
+        parameters: list[AttributeValue],
+        params: Params,
+        ctx: RequestContext,
+    ) -> dict[str, Any]:
+        keys = self._keys(ctx, select.table, select.index)
+        writer = ExpressionWriter(parameters)
+        request: Params = {"TableName": select.table}
+        if select.index is not None:
+            request["IndexName"] = select.index
+        for name in ("Limit", "ConsistentRead", "ReturnConsumedCapacity"):
+            if name in params:
+                request[name] = params[name]
+        if params.get("NextToken"):
+            request["ExclusiveStartKey"] = _start_key(params["NextToken"])
+        key_terms, rest = _plan_query(select.where, keys)
+        if select.order_by is not None:
+            path, ascending = select.order_by
+            if key_terms is None:
+                raise _validation(
+                    "Must have WHERE clause in the statement when using ORDER BY clause."
+                )
+            if path.segments not in ((keys.hash_key,), (keys.range_key,)):
+                raise _validation(f"ORDER BY is only supported on key attributes: {path.top}")
+            request["ScanIndexForward"] = ascending
+        if key_terms is not None:
+            request["KeyConditionExpression"] = writer.condition(
+                key_terms[0] if len(key_terms) == 1 else And(tuple(key_terms))
+            )
+        if rest:
+            request["FilterExpression"] = writer.condition(
+                rest[0] if len(rest) == 1 else And(tuple(rest))
+            )
+        if select.projection is not None:
+            request["ProjectionExpression"] = ", ".join(writer.path(p) for p in select.projection)
+        reads = self.service.reads
+        result = (reads.query if key_terms is not None else reads.scan)(writer.into(request), ctx)
+        response: dict[str, Any] = {"Items": result.get("Items", [])}
+        if "LastEvaluatedKey" in result:
+            response["NextToken"] = _next_token(result["LastEvaluatedKey"])
+            response["LastEvaluatedKey"] = result["LastEvaluatedKey"]
+        if "ConsumedCapacity" in result:
+            response["ConsumedCapacity"] = result["ConsumedCapacity"]
+        return response
+
+    # -- writes --
+
+    def write_request(
+        self, statement: Statement, parameters: list[AttributeValue], ctx: RequestContext
+    ) -> tuple[str, Params]:
+        """The item API call a write statement stands for: (method of ItemOperations,
+        request). ``Exists`` is answered as ``condition_check``."""
+        writer = ExpressionWriter(parameters)
+        if isinstance(statement, Insert):
+            keys = self._keys(ctx, statement.table)
+            document = bind(statement.item.value, parameters)
+            if "M" not in document:
+                raise _validation("INSERT must be given a document: VALUE {...}")
+            condition = f"attribute_not_exists({writer.name(keys.hash_key)})"
+            request = {
+                "TableName": statement.table,
+                "Item": document["M"],
+                "ConditionExpression": condition,
+            }
+            return "put_item", writer.into(request)
+        if isinstance(statement, Update):
+            keys = self._keys(ctx, statement.table)
+            key, rest = split_key(statement.where, keys, parameters)
+            request = {
+                "TableName": statement.table,
+                "Key": key,
+                "UpdateExpression": _update_expression(statement, writer),
+                "ConditionExpression": _existing(writer, keys, rest),
+            }
+            if statement.returning is not None:
+                request["ReturnValues"] = statement.returning
+            return "update_item", writer.into(request)
+        if isinstance(statement, Delete):
+            if statement.returning not in (None, "ALL_OLD"):
+                raise _validation(
+                    "Invalid returning clause: only RETURNING ALL OLD * is allowed in DELETE "
+                    "statements"
+                )
+            keys = self._keys(ctx, statement.table)
+            key, rest = split_key(statement.where, keys, parameters)
+            request = {"TableName": statement.table, "Key": key}
+            if rest:
+                request["ConditionExpression"] = writer.condition(And(tuple(rest)))
+            if statement.returning is not None:
+                request["ReturnValues"] = "ALL_OLD"
+            return "delete_item", writer.into(request)
+        if isinstance(statement, Exists):
+            select = statement.select
+            keys = self._keys(ctx, select.table)
+            key, rest = split_key(select.where, keys, parameters)
+            request = {
+                "TableName": select.table,
+                "Key": key,
+                "ConditionExpression": _existing(writer, keys, rest),
+            }
+            return "condition_check", writer.into(request)
+        raise _validation("Only INSERT, UPDATE, DELETE and EXISTS statements write")
+
+    # -- BatchExecuteStatement --
+
+    def batch(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
+        parsed: list[tuple[dict[str, Any], ParsedStatement | AwsError]] = []
+        for entry in params["Statements"]:
+            try:
+                parsed.append((entry, self.parse(entry["Statement"], entry.get("Parameters"))))
+            except AwsError as error:
+                parsed.append((entry, error))
+        kinds = {
+            isinstance(p.statement, Select) for _, p in parsed if isinstance(p, ParsedStatement)
+        }
+        if len(kinds) > 1:
+            raise _validation(
+                "A BatchExecuteStatement must hold only read statements or only write statements"
+            )
+        responses = []
+        for entry, outcome in parsed:
+            if isinstance(outcome, AwsError):
+                responses.append({"Error": _batch_error(outcome)})
+                continue
+            responses.append(self._batch_one(entry, outcome.statement, ctx))
+        return {"Responses": responses}
+
+    def _batch_one(
+        self, entry: dict[str, Any], statement: Statement, ctx: RequestContext
+    ) -> dict[str, Any]:
+        parameters = entry.get("Parameters") or []
+        table = statement.select.table if isinstance(statement, Exists) else statement.table
+        try:
+            if isinstance(statement, Select):
+                request = self._get_request(statement, parameters, ctx)
+                if entry.get("ConsistentRead"):
+                    request["ConsistentRead"] = True
+                result = self.service.items.get_item(request, ctx)
+                response: dict[str, Any] = {"TableName": table}
+                if "Item" in result:
+                    response["Item"] = result["Item"]
+                return response
+            operation, request = self.write_request(statement, parameters, ctx)
+            if isinstance(statement, Exists):
+                raise _validation("EXISTS is only supported in ExecuteTransaction")
+            if "ReturnValuesOnConditionCheckFailure" in entry:
+                request["ReturnValuesOnConditionCheckFailure"] = entry[
+                    "ReturnValuesOnConditionCheckFailure"
+                ]
+            request.pop("ReturnValues", None)
+            self._write(operation, request, statement, ctx)
+            return {"TableName": table}
+        except AwsError as error:
+            return {"TableName": table, "Error": _batch_error(error)}
+
+    def _get_request(
+        self, select: Select, parameters: list[AttributeValue], ctx: RequestContext
+    ) -> Params:
+        """A SELECT naming one item by its full key, as a GetItem request."""
+        if select.index is not None:
+            raise _validation("A read by key cannot use an index")
+        keys = self._keys(ctx, select.table)
+        key, rest = split_key(select.where, keys, parameters)
+        if rest:
+            raise _validation(
+                "Where clause of a read by key may only hold equalities on the key attributes"
+            )
+        writer = ExpressionWriter(parameters)
+        request: Params = {"TableName": select.table, "Key": key}
+        if select.projection is not None:
+            request["ProjectionExpression"] = ", ".join(writer.path(p) for p in select.projection)
+        return writer.into(request)
+
+    # -- ExecuteTransaction --
+
+    def transaction(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
+        entries = params["TransactStatements"]
+        statements = [
+            self.parse(entry["Statement"], entry.get("Parameters")).statement for entry in entries
+        ]
+        shared = {
+            name: params[name]
+            for name in ("ReturnConsumedCapacity", "ClientRequestToken")
+            if name in params
+        }
+        reads = [isinstance(statement, Select) for statement in statements]
+        if all(reads):
+            gets = []
+            for entry, statement in zip(entries, statements, strict=True):
+                assert isinstance(statement, Select)
+                gets.append(
+                    {"Get": self._get_request(statement, entry.get("Parameters") or [], ctx)}
+                )
+            shared.pop("ClientRequestToken", None)
+            return self.service.transactions.transact_get({"TransactItems": gets} | shared, ctx)
+        if any(reads):
+            raise _validation(
+                "A transaction must hold only read statements or only write statements"
+            )
+        actions = []
+        for entry, statement in zip(entries, statements, strict=True):
+            operation, request = self.write_request(statement, entry.get("Parameters") or [], ctx)
+            if "ReturnValuesOnConditionCheckFailure" in entry:
+                request["ReturnValuesOnConditionCheckFailure"] = entry[
+                    "ReturnValuesOnConditionCheckFailure"
+                ]
+            request.pop("ReturnValues", None)
+            actions.append({_TRANSACT_ACTIONS[operation]: request})
+        try:
+            result = self.service.transactions.transact_write(
+                {"TransactItems": actions} | shared, ctx
+            )
+        except AwsError as error:
+            if error.code != "TransactionCanceledException":
+                raise
+            raise _duplicates_named(error, statements) from None
+        return {"Responses": []} | result
+
+
+_TRANSACT_ACTIONS = {
+    "put_item": "Put",
+    "update_item": "Update",
+    "delete_item": "Delete",
+    "condition_check": "ConditionCheck",
+}
+
+
+def _plan_query(
+    where: Condition | None, keys: KeySchema
+) -> tuple[list[Condition] | None, list[Condition]]:
+    """(key condition terms, filter terms); key terms are None when a Scan must run: no
+    equality on the partition key, or a key named where a key condition cannot hold it."""
+    terms = _terms(where)
+    hash_terms = [t for t in terms if _equality_value(t, keys.hash_key) is not None]
+    if not hash_terms:
+        return None, terms
+    rest = [t for t in terms if t is not hash_terms[0]]
+    if any(_names(t, keys.hash_key) for t in rest):
+        return None, terms
+    key_terms: list[Condition] = [hash_terms[0]]
+    if keys.range_key is not None:
+        on_range = [t for t in rest if _names(t, keys.range_key)]
+        if len(on_range) > 1:
+            return None, terms
+        if on_range:
+            condition = _key_condition(on_range[0], keys.range_key)
+            if condition is None:
+                return None, terms
+            key_terms.append(condition)
+            rest = [t for t in rest if t is not on_range[0]]
+    return key_terms, rest
+
+
+def _existing(writer: ExpressionWriter, keys: KeySchema, rest: list[Condition]) -> str:
+    """The condition of an UPDATE or EXISTS: the item exists and the rest holds."""
+    exists = Function(Call("attribute_exists", (Path((keys.hash_key,)),)))
+    return writer.condition(And((exists, *rest)))
+
+
+def _update_expression(update: Update, writer: ExpressionWriter) -> str:
+    sets: list[str] = []
+    adds: list[str] = []
+    deletes: list[str] = []
+    for assignment in update.assignments:
+        value = assignment.value
+        if isinstance(value, Call) and value.name in ("set_add", "set_delete"):
+            if len(value.args) != 2 or value.args[0] != assignment.path:
+                raise _validation(
+                    f"{value.name} must name the attribute it sets: "
+                    f"SET a = {value.name}(a, <<...>>)"
+                )
+            clause = f"{writer.path(assignment.path)} {writer.operand(value.args[1])}"
+            (adds if value.name == "set_add" else deletes).append(clause)
+            continue
+        sets.append(f"{writer.path(assignment.path)} = {writer.operand(value)}")
+    parts = []
+    if sets:
+        parts.append("SET " + ", ".join(sets))
+    if update.removals:
+        parts.append("REMOVE " + ", ".join(writer.path(p) for p in update.removals))
+    if adds:
+        parts.append("ADD " + ", ".join(adds))
+    if deletes:
+        parts.append("DELETE " + ", ".join(deletes))
+    return " ".join(parts)
+
+
+def _batch_error(error: AwsError) -> dict[str, Any]:
+    code = {
+        "ConditionalCheckFailedException": "ConditionalCheckFailed",
+        "ValidationException": "ValidationError",
+    }.get(error.code, error.code.removesuffix("Exception"))
+    body: dict[str, Any] = {"Code": code, "Message": error.message}
+    if "Item" in error.fields:
+        body["Item"] = error.fields["Item"]
+    return body
+
+
+def _duplicates_named(error: AwsError, statements: list[Statement]) -> AwsError:
+    """A cancelled transaction's reasons, with a failed INSERT's as DuplicateItem."""
+    reasons = list(error.fields.get("CancellationReasons", []))
+    for index, statement in enumerate(statements):
+        if isinstance(statement, Insert) and reasons[index].get("Code") == "ConditionalCheckFailed":
+            reasons[index] = {"Code": "DuplicateItem", "Message": DUPLICATE_ITEM}
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    return AwsError(
+        "TransactionCanceledException",
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+        fields={"CancellationReasons": reasons},
+    )

@@ -1,0 +1,389 @@
+"""PartiQL (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction) over the item API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater
+from tests.functional.dynamodb_tables import create_table, gsi
+
+SONGS = [
+    ("Acme", "Alpha", 2001),
+    ("Acme", "Beta", 1999),
+    ("Acme", "Gamma", 2010),
+    ("Zed", "Z", 2001),
+]
+
+
+@pytest.fixture
+def ddb(hw: Headwater) -> Any:
+    client = hw.dynamodb
+    create_table(
+        client,
+        "music",
+        hash_key=("Artist", "S"),
+        range_key=("Song", "S"),
+        attributes={"Year": "N"},
+        GlobalSecondaryIndexes=[gsi("by-year", "Year", "Song")],
+    )
+    for artist, song, year in SONGS:
+        client.execute_statement(
+            Statement="INSERT INTO music VALUE {'Artist': ?, 'Song': ?, 'Year': ?}",
+            Parameters=[{"S": artist}, {"S": song}, {"N": str(year)}],
+        )
+    return client
+
+
+def run(ddb: Any, statement: str, *parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    if parameters:
+        extra["Parameters"] = list(parameters)
+    result: dict[str, Any] = ddb.execute_statement(Statement=statement, **extra)
+    return result
+
+
+def songs(result: dict[str, Any]) -> list[str]:
+    return [item["Song"]["S"] for item in result["Items"]]
+
+
+def error_of(call: Any, **params: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    response: dict[str, Any] = caught.value.response
+    return response
+
+
+def item(ddb: Any, artist: str, song: str) -> dict[str, Any] | None:
+    key = {"Artist": {"S": artist}, "Song": {"S": song}}
+    found: dict[str, Any] | None = ddb.get_item(TableName="music", Key=key).get("Item")
+    return found
+
+
+def test_insert_stores_the_document_and_refuses_a_second_one(ddb: Any) -> None:
+    assert item(ddb, "Acme", "Alpha") == {
+        "Artist": {"S": "Acme"},
+        "Song": {"S": "Alpha"},
+        "Year": {"N": "2001"},
+    }
+    error = error_of(
+        ddb.execute_statement,
+        Statement="INSERT INTO music VALUE {'Artist': 'Acme', 'Song': 'Alpha'}",
+    )
+    assert error["Error"] == {
+        "Code": "DuplicateItemException",
+        "Message": "Duplicate primary key exists in table",
+    }
+    assert item(ddb, "Acme", "Alpha") is not None and "Year" in item(ddb, "Acme", "Alpha")  # type: ignore[operator]
+
+
+def test_select_by_partition_key_is_a_query_in_key_order(ddb: Any) -> None:
+    assert songs(run(ddb, "SELECT * FROM music WHERE Artist = 'Acme'")) == [
+        "Alpha",
+        "Beta",
+        "Gamma",
+    ]
+    desc = run(ddb, "SELECT Song FROM music WHERE Artist = 'Acme' ORDER BY Song DESC")
+    assert desc["Items"] == [{"Song": {"S": s}} for s in ("Gamma", "Beta", "Alpha")]
+
+
+def test_sort_key_conditions_in_either_order(ddb: Any) -> None:
+    base = "SELECT * FROM music WHERE Artist = 'Acme' AND "
+    assert songs(run(ddb, base + "Song > 'Alpha'")) == ["Beta", "Gamma"]
+    assert songs(run(ddb, base + "'Beta' >= Song")) == ["Alpha", "Beta"]
+    assert songs(run(ddb, base + "Song BETWEEN 'B' AND 'H'")) == ["Beta", "Gamma"]
+    assert songs(run(ddb, base + "begins_with(Song, 'G')")) == ["Gamma"]
+    # a sort key named twice, or under OR, cannot be a key condition: still answered right
+    assert songs(run(ddb, base + "Song > 'A' AND Song < 'C'")) == ["Alpha", "Beta"]
+    assert songs(run(ddb, base + "(Song = 'Alpha' OR Song = 'Gamma')")) == ["Alpha", "Gamma"]
+
+
+def test_select_without_the_partition_key_scans_with_a_filter(ddb: Any) -> None:
+    found = run(ddb, 'SELECT Artist, Song FROM music WHERE "Year" = 2001')
+    assert sorted(songs(found)) == ["Alpha", "Z"]
+    either = run(ddb, "SELECT * FROM music WHERE Artist = 'Zed' OR Song = 'Beta'")
+    assert sorted(songs(either)) == ["Beta", "Z"]
+    within = run(ddb, "SELECT * FROM music WHERE Song IN ['Beta', 'Z'] AND NOT \"Year\" < 2000")
+    assert songs(within) == ["Z"]
+
+
+def test_select_on_an_index(ddb: Any) -> None:
+    found = run(ddb, 'SELECT Song FROM music."by-year" WHERE "Year" = 2001')
+    assert found["Items"] == [{"Song": {"S": "Alpha"}}, {"Song": {"S": "Z"}}]
+    error = error_of(ddb.execute_statement, Statement='SELECT * FROM music."nope"')
+    assert error["Error"]["Message"] == "The table does not have the specified index: nope"
+
+
+def test_missing_and_null(ddb: Any) -> None:
+    run(ddb, "UPDATE music SET Note = null WHERE Artist = 'Zed' AND Song = 'Z'")
+    run(ddb, "UPDATE music SET Note = 'hi' WHERE Artist = 'Acme' AND Song = 'Beta'")
+    assert sorted(songs(run(ddb, "SELECT * FROM music WHERE Note IS MISSING"))) == [
+        "Alpha",
+        "Gamma",
+    ]
+    assert sorted(songs(run(ddb, "SELECT * FROM music WHERE Note IS NOT MISSING"))) == [
+        "Beta",
+        "Z",
+    ]
+    # PartiQL: a missing value IS NULL too
+    assert sorted(songs(run(ddb, "SELECT * FROM music WHERE Note IS NULL"))) == [
+        "Alpha",
+        "Gamma",
+        "Z",
+    ]
+    assert songs(run(ddb, "SELECT * FROM music WHERE Note IS NOT NULL")) == ["Beta"]
+
+
+def test_limit_and_next_token_page_through_every_item_once(ddb: Any) -> None:
+    seen: list[str] = []
+    token = None
+    pages = 0
+    while True:
+        extra: dict[str, Any] = {"Limit": 1}
+        if token:
+            extra["NextToken"] = token
+        page = run(ddb, "SELECT * FROM music", **extra)
+        seen += songs(page)
+        pages += 1
+        token = page.get("NextToken")
+        if token is None:
+            break
+        assert page["LastEvaluatedKey"]["Song"] == page["Items"][-1]["Song"]
+    assert sorted(seen) == ["Alpha", "Beta", "Gamma", "Z"]
+    assert pages >= 4
+    error = error_of(ddb.execute_statement, Statement="SELECT * FROM music", NextToken="garbage!")
+    assert error["Error"] == {"Code": "ValidationException", "Message": "Invalid NextToken"}
+
+
+def test_update_sets_removes_adds_and_returns(ddb: Any) -> None:
+    run(
+        ddb,
+        "UPDATE music SET Tags = <<'a', 'b'>>, Plays = [1] WHERE Artist='Acme' AND Song='Alpha'",
+    )
+    result = run(
+        ddb,
+        'UPDATE music SET "Year" = "Year" + ? SET Tags = set_add(Tags, <<\'c\'>>) '
+        "SET Plays = list_append(Plays, [2]) REMOVE Nothing "
+        "WHERE Artist = 'Acme' AND Song = 'Alpha' RETURNING ALL NEW *",
+        {"N": "1"},
+    )
+    assert result["Items"] == [
+        {
+            "Artist": {"S": "Acme"},
+            "Song": {"S": "Alpha"},
+            "Year": {"N": "2002"},
+            "Tags": {"SS": ["a", "b", "c"]},
+            "Plays": {"L": [{"N": "1"}, {"N": "2"}]},
+        }
+    ]
+    modified = run(
+        ddb,
+        "UPDATE music SET Tags = set_delete(Tags, <<'a'>>) REMOVE Plays "
+        "WHERE Artist = 'Acme' AND Song = 'Alpha' RETURNING MODIFIED OLD *",
+    )
+    assert modified["Items"] == [
+        {"Tags": {"SS": ["a", "b", "c"]}, "Plays": {"L": [{"N": "1"}, {"N": "2"}]}}
+    ]
+    assert item(ddb, "Acme", "Alpha") == {
+        "Artist": {"S": "Acme"},
+        "Song": {"S": "Alpha"},
+        "Year": {"N": "2002"},
+        "Tags": {"SS": ["b", "c"]},
+    }
+
+
+def test_update_of_a_missing_item_fails_and_creates_nothing(ddb: Any) -> None:
+    error = error_of(
+        ddb.execute_statement, Statement="UPDATE music SET x = 1 WHERE Artist='No' AND Song='Such'"
+    )
+    assert error["Error"] == {
+        "Code": "ConditionalCheckFailedException",
+        "Message": "The conditional request failed",
+    }
+    assert item(ddb, "No", "Such") is None
+
+
+def test_update_where_conditions_guard_the_write(ddb: Any) -> None:
+    statement = "UPDATE music SET x = 1 WHERE Artist='Acme' AND Song='Beta' AND \"Year\" > 2000"
+    error = error_of(
+        ddb.execute_statement, Statement=statement, ReturnValuesOnConditionCheckFailure="ALL_OLD"
+    )
+    assert error["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert error["Item"]["Year"] == {"N": "1999"}
+    assert "x" not in (item(ddb, "Acme", "Beta") or {})
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE music SET x = 1 WHERE Artist = 'Acme'",
+        "UPDATE music SET x = 1 WHERE Artist = 'Acme' OR Song = 'Beta'",
+        "UPDATE music SET x = 1",
+        "DELETE FROM music WHERE Song = 'Beta'",
+        "DELETE FROM music WHERE Artist = 'Acme' AND Song > 'A'",
+    ],
+)
+def test_writes_must_name_the_whole_key_by_equality(ddb: Any, statement: str) -> None:
+    error = error_of(ddb.execute_statement, Statement=statement)
+    assert error["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Where clause does not contain a mandatory equality on all key attributes",
+    }
+
+
+def test_delete_returns_the_old_item_when_asked(ddb: Any) -> None:
+    gone = run(ddb, "DELETE FROM music WHERE Artist='Zed' AND Song='Z' RETURNING ALL OLD *")
+    assert gone["Items"] == [{"Artist": {"S": "Zed"}, "Song": {"S": "Z"}, "Year": {"N": "2001"}}]
+    assert item(ddb, "Zed", "Z") is None
+    assert run(ddb, "DELETE FROM music WHERE Artist='Zed' AND Song='Z'")["Items"] == []
+    error = error_of(
+        ddb.execute_statement,
+        Statement="DELETE FROM music WHERE Artist='Acme' AND Song='Beta' AND \"Year\" = 1",
+    )
+    assert error["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert item(ddb, "Acme", "Beta") is not None
+
+
+def test_parameters_must_match_the_placeholders(ddb: Any) -> None:
+    for parameters in ([], [{"S": "a"}, {"S": "b"}]):
+        extra = {"Parameters": parameters} if parameters else {}
+        error = error_of(
+            ddb.execute_statement, Statement="SELECT * FROM music WHERE Artist = ?", **extra
+        )
+        assert error["Error"]["Message"] == (
+            "Number of parameters in request and statement don't match."
+        )
+
+
+def test_a_statement_on_a_missing_table(ddb: Any) -> None:
+    error = error_of(ddb.execute_statement, Statement="SELECT * FROM nowhere")
+    assert error["Error"] == {
+        "Code": "ResourceNotFoundException",
+        "Message": "Requested resource not found",
+    }
+
+
+def test_transaction_of_writes_is_atomic_and_names_duplicates(ddb: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        ddb.execute_transaction(
+            TransactStatements=[
+                {"Statement": "INSERT INTO music VALUE {'Artist': 'New', 'Song': 'One'}"},
+                {"Statement": "UPDATE music SET x = 1 WHERE Artist = 'Acme' AND Song = 'Beta'"},
+                {"Statement": "INSERT INTO music VALUE {'Artist': 'Acme', 'Song': 'Alpha'}"},
+            ]
+        )
+    response = caught.value.response
+    assert response["Error"]["Code"] == "TransactionCanceledException"
+    assert response["CancellationReasons"] == [
+        {"Code": "None"},
+        {"Code": "None"},
+        {"Code": "DuplicateItem", "Message": "Duplicate primary key exists in table"},
+    ]
+    assert item(ddb, "New", "One") is None
+    assert "x" not in (item(ddb, "Acme", "Beta") or {})
+    result = ddb.execute_transaction(
+        TransactStatements=[
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'New', 'Song': 'One'}"},
+            {"Statement": "EXISTS(SELECT * FROM music WHERE Artist = 'Acme' AND Song = 'Beta')"},
+            {
+                "Statement": "DELETE FROM music WHERE Artist = ? AND Song = ?",
+                "Parameters": [{"S": "Zed"}, {"S": "Z"}],
+            },
+        ]
+    )
+    assert result["Responses"] == []
+    assert item(ddb, "New", "One") is not None and item(ddb, "Zed", "Z") is None
+
+
+def test_transaction_condition_check_fails_on_a_missing_item(ddb: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        ddb.execute_transaction(
+            TransactStatements=[
+                {"Statement": "EXISTS(SELECT * FROM music WHERE Artist = 'No' AND Song = 'X')"},
+                {"Statement": "INSERT INTO music VALUE {'Artist': 'New', 'Song': 'Two'}"},
+            ]
+        )
+    assert [r["Code"] for r in caught.value.response["CancellationReasons"]] == [
+        "ConditionalCheckFailed",
+        "None",
+    ]
+    assert item(ddb, "New", "Two") is None
+
+
+def test_transaction_of_reads(ddb: Any) -> None:
+    result = ddb.execute_transaction(
+        TransactStatements=[
+            {"Statement": "SELECT Song FROM music WHERE Artist = 'Acme' AND Song = 'Beta'"},
+            {"Statement": "SELECT * FROM music WHERE Artist = 'Acme' AND Song = 'None'"},
+        ]
+    )
+    assert result["Responses"] == [{"Item": {"Song": {"S": "Beta"}}}, {}]
+    error = error_of(
+        ddb.execute_transaction,
+        TransactStatements=[
+            {"Statement": "SELECT * FROM music WHERE Artist = 'Acme' AND Song = 'Beta'"},
+            {"Statement": "DELETE FROM music WHERE Artist = 'Acme' AND Song = 'Beta'"},
+        ],
+    )
+    assert error["Error"]["Code"] == "ValidationException"
+    assert item(ddb, "Acme", "Beta") is not None
+
+
+def test_batch_answers_each_statement(ddb: Any) -> None:
+    result = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'B', 'Song': '1'}"},
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'Acme', 'Song': 'Alpha'}"},
+            {"Statement": "UPDATE music SET x = 1 WHERE Artist = 'No' AND Song = 'Such'"},
+            {"Statement": "DELETE FROM music WHERE Artist = 'Zed' AND Song = 'Z'"},
+            {"Statement": "SELEC nonsense"},
+        ]
+    )
+    assert result["Responses"] == [
+        {"TableName": "music"},
+        {
+            "TableName": "music",
+            "Error": {"Code": "DuplicateItem", "Message": "Duplicate primary key exists in table"},
+        },
+        {
+            "TableName": "music",
+            "Error": {
+                "Code": "ConditionalCheckFailed",
+                "Message": "The conditional request failed",
+            },
+        },
+        {"TableName": "music"},
+        {
+            "Error": {
+                "Code": "ValidationError",
+                "Message": "Statement wasn't well formed, can't be processed: Unexpected token",
+            }
+        },
+    ]
+    assert item(ddb, "B", "1") is not None and item(ddb, "Zed", "Z") is None
+    reads = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": "SELECT Song FROM music WHERE Artist = 'B' AND Song = '1'"},
+            {"Statement": "SELECT * FROM music WHERE Artist = 'B' AND Song = '2'"},
+        ]
+    )
+    assert reads["Responses"] == [
+        {"TableName": "music", "Item": {"Song": {"S": "1"}}},
+        {"TableName": "music"},
+    ]
+
+
+def test_or_conditions_keep_their_grouping(ddb: Any) -> None:
+    run(
+        ddb,
+        "UPDATE music SET x = 2 WHERE Artist = 'Acme' AND Song = 'Beta' "
+        'AND ("Year" = 1999 OR "Year" = 3000) AND NOT (Note IS NOT MISSING OR x = 5)',
+    )
+    assert (item(ddb, "Acme", "Beta") or {})["x"] == {"N": "2"}
+    error = error_of(
+        ddb.execute_statement,
+        Statement="UPDATE music SET x = 3 WHERE Artist = 'Acme' AND Song = 'Beta' "
+        'AND ("Year" = 1 OR "Year" = 2)',
+    )
+    assert error["Error"]["Code"] == "ConditionalCheckFailedException"
