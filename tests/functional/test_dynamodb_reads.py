@@ -167,6 +167,40 @@ def test_select_count_and_projection(table: Any) -> None:
     assert projected["Items"] == [{"n": {"N": "0"}}]
 
 
+# AWS's texts for a Select that does not fit the projection or the target (DynamoDB Local,
+# AWS's own emulator, carries the same words; the ALL_PROJECTED one is quoted from AWS).
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"Select": "SPECIFIC_ATTRIBUTES"},
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+            "SPECIFIC_ATTRIBUTES",
+        ),
+        (
+            {"Select": "ALL_PROJECTED_ATTRIBUTES"},
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+        ),
+        (
+            {"Select": "COUNT", "ProjectionExpression": "n"},
+            "Cannot specify the ProjectionExpression when choosing to get only the Count",
+        ),
+        (
+            {"Select": "COUNT", "AttributesToGet": ["n"]},
+            "Cannot specify the AttributesToGet when choosing to get only the Count",
+        ),
+        (
+            {"Select": "ALL_ATTRIBUTES", "ProjectionExpression": "n"},
+            "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES",
+        ),
+    ],
+)
+def test_select_that_does_not_fit_is_refused(
+    table: Any, params: dict[str, Any], message: str
+) -> None:
+    assert message_of(table.scan, TableName="tbl", **params) == message
+
+
 def test_legacy_key_conditions_and_query_filter(table: Any) -> None:
     page = table.query(
         TableName="tbl",

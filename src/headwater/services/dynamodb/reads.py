@@ -121,17 +121,19 @@ class ReadOperations:
         elif select == "SPECIFIC_ATTRIBUTES":
             if projection is None:
                 raise validation(
-                    "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES "
-                    "requires either AttributesToGet or ProjectionExpression"
+                    "Must specify the AttributesToGet or ProjectionExpression when choosing to "
+                    "get SPECIFIC_ATTRIBUTES"
                 )
         elif projection is not None:
             which = (
                 "ProjectionExpression" if params.get("ProjectionExpression") else "AttributesToGet"
             )
-            raise validation(f"Cannot specify the {which} when choosing to get {select}")
+            # AWS names COUNT in words here, the other kinds by their enum value.
+            wanted = "only the Count" if select == "COUNT" else select
+            raise validation(f"Cannot specify the {which} when choosing to get {wanted}")
         if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
-            raise invalid(
-                "Select type ALL_PROJECTED_ATTRIBUTES is not supported for table without index"
+            raise validation(
+                "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
             )
         if (
             select == "ALL_ATTRIBUTES"
