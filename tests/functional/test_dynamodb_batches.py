@@ -253,3 +253,29 @@ def test_change_feed_records_every_write_in_order(ddb: Any, hw: Headwater) -> No
 def test_writes_without_a_stream_are_not_recorded(ddb: Any, hw: Headwater) -> None:
     ddb.put_item(TableName="ledger", Item={**key("x"), "sk": {"N": "1"}})
     assert hw.service("dynamodb").feed.streams("000000000000", "us-east-1", "ledger") == []
+
+
+def test_batch_return_modes_must_be_known(hw: Headwater, ddb: Any) -> None:
+    unchecked = hw.client("dynamodb", validate=False)
+    error = error_of(
+        unchecked.batch_write_item,
+        RequestItems={"accounts": [{"PutRequest": {"Item": key("a")}}]},
+        ReturnConsumedCapacity="ALL",
+        ReturnItemCollectionMetrics="FULL",
+    )
+    assert error.response["Error"]["Message"] == (
+        "2 validation errors detected: Value 'ALL' at 'returnConsumedCapacity' failed to "
+        "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]; "
+        "Value 'FULL' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member "
+        "must satisfy enum value set: [SIZE, NONE]"
+    )
+    assert "Item" not in ddb.get_item(TableName="accounts", Key=key("a"))
+    error = error_of(
+        unchecked.batch_get_item,
+        RequestItems={"accounts": {"Keys": [key("a")]}},
+        ReturnConsumedCapacity="ALL",
+    )
+    assert error.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to "
+        "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+    )

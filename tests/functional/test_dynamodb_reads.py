@@ -530,3 +530,59 @@ def test_index_query_pages_with_duplicate_index_keys(hw: Headwater) -> None:
         Limit=2,
     )
     assert sorted(i["pk"]["S"] for i in items) == [f"k{i}" for i in range(9)] and pages == 5
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "message"),
+    [
+        (
+            "scan",
+            {"Segment": -1, "TotalSegments": 2},
+            "1 validation error detected: Value '-1' at 'segment' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 0",
+        ),
+        (
+            "scan",
+            {"ReturnConsumedCapacity": "ALL"},
+            "1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+        ),
+        (
+            "scan",
+            {"AttributesToGet": []},
+            "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 1",
+        ),
+        (
+            "scan",
+            {"IndexName": "ix"},
+            "1 validation error detected: Value 'ix' at 'indexName' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 3",
+        ),
+        (
+            "scan",
+            {"TotalSegments": 0, "Segment": -1, "Limit": 0, "Select": "SOME"},
+            "4 validation errors detected: Value 'SOME' at 'select' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, "
+            "ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]; Value '0' at 'totalSegments' failed to "
+            "satisfy constraint: Member must have value greater than or equal to 1; Value '-1' "
+            "at 'segment' failed to satisfy constraint: Member must have value greater than or "
+            "equal to 0; Value '0' at 'limit' failed to satisfy constraint: Member must have "
+            "value greater than or equal to 1",
+        ),
+        (
+            "query",
+            {"ConditionalOperator": "XOR", "Limit": 0, "KeyConditionExpression": "pk = :p"},
+            "2 validation errors detected: Value 'XOR' at 'conditionalOperator' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [OR, AND]; Value '0' at "
+            "'limit' failed to satisfy constraint: Member must have value greater than or "
+            "equal to 1",
+        ),
+    ],
+)
+def test_member_constraints_are_reported_together(
+    hw: Headwater, table: Any, operation: str, params: dict[str, Any], message: str
+) -> None:
+    """AWS checks the members' own constraints first and names every one broken."""
+    unchecked = hw.client("dynamodb", validate=False)
+    assert message_of(getattr(unchecked, operation), TableName="tbl", **params) == message

@@ -47,6 +47,21 @@ class AwsError(HeadwaterError):
         return f"AwsError({self.code!r}, {self.message!r}, status={self.status})"
 
 
+def constraint_finding(value: object, member: str, constraint: str) -> str:
+    """One member's part of AWS's "N validation errors detected: ..." message."""
+    shown = "null" if value is None else f"'{value}'"
+    return f"Value {shown} at '{member}' failed to satisfy constraint: {constraint}"
+
+
+def validation_errors(findings: list[str]) -> AwsError:
+    """AWS's ValidationException for every constraint a request broke, in one message."""
+    count = len(findings)
+    return AwsError(
+        "ValidationException",
+        f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(findings)}",
+    )
+
+
 def validation_error(value: object, member: str, constraint: str) -> AwsError:
     """AWS's standard single-member ValidationException."""
     shown = "null" if value is None else f"'{value}'"

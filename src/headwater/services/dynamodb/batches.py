@@ -15,6 +15,7 @@ from headwater.core.errors import AwsError
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.values import Item, validate_item_values, validation
 from headwater.services.base import RequestContext
+from headwater.services.dynamodb.constraints import check_batch
 from headwater.services.dynamodb.items import projection_of
 from headwater.services.dynamodb.schema import TableSchema, key_mismatch
 from headwater.services.dynamodb.tables import TableCatalog
@@ -44,6 +45,7 @@ class BatchOperations:
         self.store = writer.store
 
     def batch_get(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_batch(params)
         requests = params["RequestItems"]
         if not requests:
             raise validation(
@@ -99,6 +101,7 @@ class BatchOperations:
         return result
 
     def batch_write(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_batch(params)
         requests = params["RequestItems"]
         if not requests:
             raise validation(

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from headwater.core.errors import validation_error
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.key_conditions import KeyCondition, key_conditions
 from headwater.core.expressions.key_order import (
@@ -32,6 +31,7 @@ from headwater.core.expressions.values import (
     value_type,
 )
 from headwater.services.base import RequestContext
+from headwater.services.dynamodb.constraints import check_read
 from headwater.services.dynamodb.items import projection_of
 from headwater.services.dynamodb.schema import IndexSchema, KeySchema, TableSchema
 from headwater.services.dynamodb.tables import TableCatalog
@@ -92,10 +92,6 @@ class ReadOperations:
             if index.kind == "GSI" and params.get("ConsistentRead"):
                 raise validation("Consistent reads are not supported on global secondary indexes")
         limit = params.get("Limit")
-        if limit is not None and limit < 1:
-            raise validation_error(
-                limit, "limit", "Member must have value greater than or equal to 1"
-            )
         filter_tree: Any = None
         values: Mapping[str, AttributeValue] = expressions.values
         parsed = expressions.get("FilterExpression")
@@ -251,6 +247,7 @@ class ReadOperations:
     # ---- Query ----
 
     def query(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_read(params, "Query")
         expressions = read_expressions(
             params,
             READ_EXPRESSIONS,
@@ -329,6 +326,7 @@ class ReadOperations:
     # ---- Scan ----
 
     def scan(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_read(params, "Scan")
         expressions = read_expressions(
             params,
             ("ProjectionExpression", "FilterExpression"),
@@ -348,14 +346,6 @@ class ReadOperations:
             )
         low, high = 0, TOKEN_SPACE
         if total is not None:
-            if not 1 <= total <= 1_000_000:
-                raise validation_error(
-                    total,
-                    "totalSegments",
-                    "Member must have value less than or equal to 1000000"
-                    if total > 1
-                    else "Member must have value greater than or equal to 1",
-                )
             if segment >= total:
                 raise validation(
                     "The Segment parameter is zero-based and must be less than parameter "

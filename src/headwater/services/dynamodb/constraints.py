@@ -1,0 +1,122 @@
+"""The member constraints AWS checks before a Query, Scan or batch reaches its table.
+
+AWS reports every broken constraint of a request in one message ("2 validation errors
+detected: ...; ..."), in its own member order (the order below, as AWS answers it), and
+lists an enum's values in its own order too (not the botocore model's).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from headwater.core.errors import constraint_finding, validation_errors
+
+SELECTS = ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES")
+CAPACITY_MODES = ("INDEXES", "TOTAL", "NONE")
+METRICS_MODES = ("SIZE", "NONE")
+CONDITIONAL_OPERATORS = ("OR", "AND")
+INDEX_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
+MAX_TOTAL_SEGMENTS = 1_000_000
+
+
+def _enum(findings: list[str], value: Any, member: str, allowed: tuple[str, ...]) -> None:
+    if value is not None and value not in allowed:
+        findings.append(
+            constraint_finding(
+                value, member, f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+            )
+        )
+
+
+def _within(
+    findings: list[str], value: Any, member: str, low: int, high: int | None = None
+) -> None:
+    if value is None:
+        return
+    if value < low:
+        findings.append(
+            constraint_finding(
+                value, member, f"Member must have value greater than or equal to {low}"
+            )
+        )
+    elif high is not None and value > high:
+        findings.append(
+            constraint_finding(
+                value, member, f"Member must have value less than or equal to {high}"
+            )
+        )
+
+
+def _index_name(findings: list[str], value: Any) -> None:
+    if value is None:
+        return
+    if len(value) < 3:
+        findings.append(
+            constraint_finding(
+                value, "indexName", "Member must have length greater than or equal to 3"
+            )
+        )
+    if len(value) > 255:
+        findings.append(
+            constraint_finding(
+                value, "indexName", "Member must have length less than or equal to 255"
+            )
+        )
+    if not INDEX_NAME.fullmatch(value):
+        findings.append(
+            constraint_finding(
+                value,
+                "indexName",
+                "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            )
+        )
+
+
+def check_read(params: Mapping[str, Any], kind: str) -> None:
+    """A Query's or Scan's member constraints (``kind`` is "Query" or "Scan")."""
+    findings: list[str] = []
+    _enum(findings, params.get("Select"), "select", SELECTS)
+    _index_name(findings, params.get("IndexName"))
+    if kind == "Scan":
+        _within(findings, params.get("TotalSegments"), "totalSegments", 1, MAX_TOTAL_SEGMENTS)
+    _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
+    _enum(
+        findings,
+        params.get("ConditionalOperator"),
+        "conditionalOperator",
+        CONDITIONAL_OPERATORS,
+    )
+    if kind == "Scan":
+        _within(findings, params.get("Segment"), "segment", 0, MAX_TOTAL_SEGMENTS - 1)
+    if kind == "Query":
+        _attributes_to_get(findings, params)
+    _within(findings, params.get("Limit"), "limit", 1)
+    if kind == "Scan":
+        _attributes_to_get(findings, params)
+    if findings:
+        raise validation_errors(findings)
+
+
+def _attributes_to_get(findings: list[str], params: Mapping[str, Any]) -> None:
+    if params.get("AttributesToGet") == []:
+        findings.append(
+            constraint_finding(
+                "[]", "attributesToGet", "Member must have length greater than or equal to 1"
+            )
+        )
+
+
+def check_batch(params: Mapping[str, Any]) -> None:
+    """BatchGetItem's and BatchWriteItem's top-level modes."""
+    findings: list[str] = []
+    _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
+    _enum(
+        findings,
+        params.get("ReturnItemCollectionMetrics"),
+        "returnItemCollectionMetrics",
+        METRICS_MODES,
+    )
+    if findings:
+        raise validation_errors(findings)
