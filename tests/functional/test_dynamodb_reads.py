@@ -586,3 +586,108 @@ def test_member_constraints_are_reported_together(
     """AWS checks the members' own constraints first and names every one broken."""
     unchecked = hw.client("dynamodb", validate=False)
     assert message_of(getattr(unchecked, operation), TableName="tbl", **params) == message
+
+
+# AWS's answers to an ExclusiveStartKey that does not fit, as dynalite's AWS-checked tests
+# have them: the wrong attributes are "invalid" with no reason on a Query, a value of the
+# wrong type is named alone, a bad number is answered as it is.
+@pytest.mark.parametrize(
+    ("operation", "start", "message"),
+    [
+        ("query", {"pk": {"S": "x"}}, "The provided starting key is invalid"),
+        (
+            "query",
+            {"pk": {"S": "x"}, "sk": {"N": "1"}},
+            "The provided key element does not match the schema",
+        ),
+        (
+            "query",
+            {"pk": {"S": "x"}, "sk": {"S": "item#00"}, "n": {"N": "1"}},
+            "The provided starting key is invalid",
+        ),
+        (
+            "scan",
+            {"pk": {"S": "x"}},
+            "The provided starting key is invalid: The provided key element does not match the "
+            "schema",
+        ),
+        (
+            "scan",
+            {"pk": {"S": "x"}, "sk": {"N": "1"}},
+            "The provided starting key is invalid: The provided key element does not match the "
+            "schema",
+        ),
+        (
+            "scan",
+            {"pk": {"S": "x"}, "sk": {"N": "one"}},
+            "The parameter cannot be converted to a numeric value: one",
+        ),
+        (
+            "scan",
+            {"pk": {"S": ""}, "sk": {"S": "item#00"}},
+            "The provided starting key is invalid: One or more parameter values are not valid. "
+            "The AttributeValue for a key attribute cannot contain an empty string value. "
+            "Key: pk",
+        ),
+    ],
+)
+def test_a_start_key_that_does_not_fit_the_key_schema(
+    table: Any, operation: str, start: dict[str, Any], message: str
+) -> None:
+    params: dict[str, Any] = {"TableName": "tbl", "ExclusiveStartKey": start}
+    if operation == "query":
+        params["KeyConditionExpression"] = "pk = :p"
+        params["ExpressionAttributeValues"] = {":p": {"S": "x"}}
+    assert message_of(getattr(table, operation), **params) == message
+
+
+@pytest.mark.parametrize(
+    ("condition", "start", "message"),
+    [
+        (
+            "pk = :p",
+            {"pk": {"S": "y"}, "sk": {"S": "item#03"}},
+            "The provided starting key is outside query boundaries based on provided conditions",
+        ),
+        (
+            "pk = :p AND sk > :s",
+            {"pk": {"S": "x"}, "sk": {"S": "item#03"}},
+            "The provided starting key does not match the range key predicate",
+        ),
+        (
+            "pk = :p AND sk > :s",
+            {"pk": {"S": "y"}, "sk": {"S": "item#07"}},
+            "The query can return at most one row and cannot be restarted",
+        ),
+    ],
+)
+def test_a_query_start_key_outside_its_key_conditions(
+    table: Any, condition: str, start: dict[str, Any], message: str
+) -> None:
+    values = {":p": {"S": "x"}, ":s": {"S": "item#05"}}
+    if ":s" not in condition:
+        del values[":s"]
+    params = {"KeyConditionExpression": condition, "ExpressionAttributeValues": values}
+    assert message_of(table.query, TableName="tbl", ExclusiveStartKey=start, **params) == message
+    resumed = table.query(
+        TableName="tbl", ExclusiveStartKey={"pk": {"S": "x"}, "sk": {"S": "item#17"}}, **params
+    )
+    assert [i["sk"]["S"] for i in resumed["Items"]] == ["item#18", "item#19"]
+
+
+def test_an_index_start_key_must_have_the_index_key_types(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "indexed",
+        attributes={"g": "S"},
+        GlobalSecondaryIndexes=[gsi("by_g", "g")],
+    )
+    ddb.put_item(TableName="indexed", Item={"pk": {"S": "a"}, "g": {"S": "G"}})
+    start = {"pk": {"S": "a"}, "g": {"N": "1"}}
+    assert message_of(ddb.scan, TableName="indexed", IndexName="by_g", ExclusiveStartKey=start) == (
+        "The provided key element does not match the schema"
+    )
+    assert message_of(
+        ddb.scan, TableName="indexed", IndexName="by_g", ExclusiveStartKey={"pk": {"S": "a"}}
+    ) == ("The provided starting key is invalid")

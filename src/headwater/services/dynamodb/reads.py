@@ -8,10 +8,12 @@ N); Scan reads in partition-hash order, split into token ranges for parallel seg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from headwater.core.errors import AwsError
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.key_conditions import KeyCondition, key_conditions
 from headwater.core.expressions.key_order import (
@@ -33,7 +35,13 @@ from headwater.core.expressions.values import (
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.constraints import check_read
 from headwater.services.dynamodb.items import projection_of
-from headwater.services.dynamodb.schema import IndexSchema, KeySchema, TableSchema
+from headwater.services.dynamodb.schema import (
+    IndexSchema,
+    KeySchema,
+    TableSchema,
+    check_key_not_empty,
+    key_mismatch,
+)
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.writes import consumed_capacity, read_units
 from headwater.store.tables import ItemKey, ItemRow, TableStore
@@ -41,6 +49,11 @@ from headwater.store.tables.codec import decode_item
 from headwater.store.tables.sql import KeyRange
 
 MAX_PAGE_BYTES = 1024 * 1024
+INVALID_START = "The provided starting key is invalid"
+#: The value errors AWS answers as they are when they come from an ExclusiveStartKey.
+NUMBER_ERRORS = re.compile(
+    "contains duplicates|number set|numeric value|significant digits|number with magnitude"
+)
 CHUNK = 128
 
 READ_EXPRESSIONS = ("ProjectionExpression", "FilterExpression", "KeyConditionExpression")
@@ -209,37 +222,56 @@ class ReadOperations:
 
         return key_of
 
-    def _start(self, plan: ReadPlan, start: Any) -> tuple[ItemKey, ItemKey | None] | None:
-        """ExclusiveStartKey as ``(table key, index key)`` (index key only for index reads)."""
+    def _start(
+        self, plan: ReadPlan, start: Any, kind: str
+    ) -> tuple[ItemKey, ItemKey | None] | None:
+        """ExclusiveStartKey as ``(table key, index key)`` (index key only for index reads).
+
+        AWS's texts differ by where the key fails: a value that is no AttributeValue, the
+        number of attributes, the read's own key schema (a Query's, or an index Scan's),
+        then the table's key.
+        """
         if start is None:
             return None
         table = plan.table
-        expected = set(table.keys.names)
-        if plan.index is not None:
-            expected |= set(plan.index.keys.names)
-        if not isinstance(start, dict) or set(start) != expected:
-            raise validation(
-                "The provided starting key is invalid: The provided key element does not match "
-                "the schema"
-            )
-        checked = {}
+        index = plan.index
+        checked: Item = {}
         for name, value in start.items():
             try:
                 checked[name] = validate_value(value)
-            except Exception as error:
-                raise validation(
-                    f"The provided starting key is invalid: {getattr(error, 'message', error)}"
-                ) from None
+            except AwsError as error:
+                # AWS answers a bad number as it is, anything else as an invalid start key.
+                if NUMBER_ERRORS.search(error.message):
+                    raise
+                raise validation(f"{INVALID_START}: {error.message}") from None
+        names = set(table.keys.names)
+        if index is not None:
+            names |= set(index.keys.names)
+        if len(checked) != len(names):
+            if kind == "Scan" and index is None:
+                raise validation(f"{INVALID_START}: {key_mismatch().message}")
+            raise validation(INVALID_START)
+        if kind == "Query" or index is not None:
+            read_keys = index.keys if index is not None else table.keys
+            for name, key_type in (
+                (read_keys.hash_key, read_keys.hash_type),
+                (read_keys.range_key, read_keys.range_type),
+            ):
+                if name is None:
+                    continue
+                value = checked.get(name)
+                if value is None:
+                    raise validation(INVALID_START)
+                if value_type(value) != key_type:
+                    raise key_mismatch()
+                check_key_not_empty(value, name)
         try:
-            table_key = table.item_key(checked)
-        except Exception:
-            raise validation(
-                "The provided starting key is invalid: The provided key element does not match "
-                "the schema"
-            ) from None
-        if plan.index is None:
+            _, table_key = table.checked_key_of({n: checked.get(n) for n in table.keys.names})
+        except AwsError as error:
+            raise validation(f"{INVALID_START}: {error.message}") from None
+        if index is None:
             return table_key, None
-        keys = plan.index.keys
+        keys = index.keys
         pk = encode_key_value(checked[keys.hash_key])
         sk = b"" if keys.range_key is None else encode_key_value(checked[keys.range_key])
         return table_key, ItemKey(scan_token(pk), pk, sk)
@@ -274,14 +306,22 @@ class ReadOperations:
             _check_filter_keys(plan.filter, keys, label)
         token = scan_token(pk)
         forward = params.get("ScanIndexForward", True) is not False
-        start = self._start(plan, params.get("ExclusiveStartKey"))
+        start = self._start(plan, params.get("ExclusiveStartKey"), "Query")
         if start is not None:
-            start_pk = start[1].pk if start[1] is not None else start[0].pk
-            if start_pk != pk:
-                raise validation(
-                    "The provided starting key is outside query boundaries based on provided "
-                    "conditions"
-                )
+            read_start = start[1] if start[1] is not None else start[0]
+            if bounds == KeyRange():
+                if read_start.pk != pk:
+                    raise validation(
+                        "The provided starting key is outside query boundaries based on "
+                        "provided conditions"
+                    )
+            else:
+                if not _in_range(bounds, read_start.sk):
+                    raise validation(
+                        "The provided starting key does not match the range key predicate"
+                    )
+                if read_start.pk != pk:
+                    raise validation("The query can return at most one row and cannot be restarted")
         with self.store.db.read():
             rows = list(self._query_rows(plan, token, pk, bounds, start=start, forward=forward))
         return self._page(plan, iter(rows), params, self._evaluated_key(plan))
@@ -352,7 +392,7 @@ class ReadOperations:
                     f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
                 )
             low, high = segment_bounds(int(segment or 0), total)
-        start = self._start(plan, params.get("ExclusiveStartKey"))
+        start = self._start(plan, params.get("ExclusiveStartKey"), "Scan")
         with self.store.db.read():
             rows = list(self._scan_rows(plan, low, high, start))
         return self._page(plan, iter(rows), params, self._evaluated_key(plan))
@@ -428,6 +468,14 @@ def _paged(
             if budget <= 0:
                 return
         position = position_after(found[-1])
+
+
+def _in_range(bounds: KeyRange, sk: bytes) -> bool:
+    if bounds.low is not None and (
+        sk < bounds.low or (sk == bounds.low and not bounds.low_inclusive)
+    ):
+        return False
+    return bounds.high is None or sk < bounds.high or (sk == bounds.high and bounds.high_inclusive)
 
 
 def _after(bounds: KeyRange, sk: bytes, forward: bool) -> KeyRange:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from headwater.core.errors import AwsError
 from headwater.core.expressions.key_order import encode_key_value, encode_number, scan_token
 from headwater.core.expressions.values import (
     MAX_SIGNIFICANT_DIGITS,
@@ -20,7 +21,7 @@ MAX_PARTITION_KEY_BYTES = 2048
 MAX_SORT_KEY_BYTES = 1024
 
 
-def key_mismatch() -> Exception:
+def key_mismatch() -> AwsError:
     return validation("The provided key element does not match the schema")
 
 
@@ -145,7 +146,7 @@ class TableSchema:
             value = validate_value(value)
             if value_type(value) != kind:
                 raise key_mismatch()
-            _check_not_empty(value, name)
+            check_key_not_empty(value, name)
             checked[name] = value
         return checked, self.item_key(checked)
 
@@ -212,7 +213,7 @@ def key_schema(elements: list[dict[str, str]], types: dict[str, str]) -> KeySche
     )
 
 
-def _check_not_empty(value: dict[str, Any], name: str) -> None:
+def check_key_not_empty(value: dict[str, Any], name: str) -> None:
     kind = value_type(value)
     if kind in ("S", "B") and len(value[kind]) == 0:
         word = "string" if kind == "S" else "binary"
@@ -248,7 +249,7 @@ def _key_part(item: Item, name: str, kind: str, limit: int) -> dict[str, Any]:
     if kind != "N":
         raw = value[kind]
         if not raw:
-            _check_not_empty(value, name)
+            check_key_not_empty(value, name)
         size = len(raw.encode("utf-8")) if kind == "S" and not raw.isascii() else len(raw)
         if size > limit:
             if limit == MAX_PARTITION_KEY_BYTES:
