@@ -279,3 +279,20 @@ def test_batch_return_modes_must_be_known(hw: Headwater, ddb: Any) -> None:
         "1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to "
         "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
     )
+
+
+def test_batch_get_charges_each_key_as_a_get(ddb: Any) -> None:
+    """Each key of a BatchGetItem is rounded up to 4 KB on its own, and one that finds no
+    item costs the least read (AWS's capacity rules for BatchGetItem)."""
+    for name in ("a", "b"):
+        ddb.put_item(TableName="accounts", Item=key(name))
+    got = ddb.batch_get_item(
+        RequestItems={"accounts": {"Keys": [key("a"), key("b"), key("none")]}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert got["ConsumedCapacity"][0]["CapacityUnits"] == 1.5
+    got = ddb.batch_get_item(
+        RequestItems={"accounts": {"Keys": [key("a"), key("b")], "ConsistentRead": True}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert got["ConsumedCapacity"][0]["CapacityUnits"] == 2.0

@@ -74,23 +74,26 @@ class BatchOperations:
         with self.store.db.read():
             for name, table, request, paths, keys in plans:
                 found = responses.setdefault(name, [])
-                size = 0
+                units = 0.0
+                consistent = bool(request.get("ConsistentRead"))
                 for position, (_key, stored) in enumerate(keys):
                     if total > MAX_RESPONSE_BYTES:
                         rest = {k: v for k, v in request.items() if k != "Keys"}
                         unprocessed[name] = {**rest, "Keys": [k for k, _ in keys[position:]]}
                         break
                     raw = self.store.get_item(table.id, stored)
+                    # Each key is read as a GetItem: its size rounded up on its own, a missing
+                    # item charged the least a read costs.
+                    units += read_units(0 if raw is None else len(raw), consistent)
                     if raw is None:
                         continue
-                    size += len(raw)
                     total += len(raw)
                     item = decode_item(raw)
                     found.append(item if paths is None else project(item, paths))
                 capacity = consumed_capacity(
                     table,
                     params.get("ReturnConsumedCapacity"),
-                    read_units(size, bool(request.get("ConsistentRead"))),
+                    units,
                     "read",
                 )
                 if capacity is not None:
