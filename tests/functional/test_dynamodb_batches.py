@@ -296,3 +296,14 @@ def test_batch_get_charges_each_key_as_a_get(ddb: Any) -> None:
         ReturnConsumedCapacity="TOTAL",
     )
     assert got["ConsumedCapacity"][0]["CapacityUnits"] == 2.0
+
+
+def test_batch_write_empty_key_is_named(ddb: Any) -> None:
+    """An empty string key is refused as PutItem refuses it, not as a schema mismatch."""
+    empty = [{"PutRequest": {"Item": {"pk": {"S": ""}}}}]
+    assert error_of(ddb.batch_write_item, RequestItems={"accounts": empty}).response["Error"][
+        "Message"
+    ] == (
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty string value. Key: pk"
+    )

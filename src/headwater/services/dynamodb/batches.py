@@ -8,6 +8,7 @@ there is no throughput to exceed. BatchGetItem returns what does not fit in 16 M
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,9 @@ from headwater.store.tables.codec import decode_item
 MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+KEY_SCHEMA_ERRORS = re.compile(
+    "^One or more parameter values were invalid: (Missing the key|Type mismatch for key) "
+)
 
 
 def duplicates() -> AwsError:
@@ -129,7 +133,9 @@ class BatchOperations:
                         item = validate_item_values(put["Item"])
                         stored = table.item_key(item)
                     except AwsError as error:
-                        if "key" in error.message:
+                        # A missing key or a key of the wrong type is PutItem's "Missing the
+                        # key"/"Type mismatch for key"; a batch answers it as a key mismatch.
+                        if KEY_SCHEMA_ERRORS.search(error.message):
                             raise key_mismatch() from None
                         raise
                     work.append((table, stored, item))
