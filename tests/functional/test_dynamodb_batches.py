@@ -57,12 +57,21 @@ def test_batch_write_and_get(ddb: Any) -> None:
 
 
 def test_batch_limits_and_errors(ddb: Any) -> None:
-    too_many = [{"PutRequest": {"Item": key(f"k{i}")}} for i in range(26)]
-    assert error_of(ddb.batch_write_item, RequestItems={"accounts": too_many}).response["Error"][
-        "Message"
-    ] == ("Too many items requested for the BatchWriteItem call")
+    # More than 25 writes or 100 keys over several tables; one table's own list over its
+    # limit is refused as a length constraint (test_batch_list_lengths).
+    too_many = {
+        "accounts": [{"PutRequest": {"Item": key(f"k{i}")}} for i in range(13)],
+        "ledger": [{"PutRequest": {"Item": {**key("x"), "sk": {"N": str(i)}}}} for i in range(13)],
+    }
+    assert error_of(ddb.batch_write_item, RequestItems=too_many).response["Error"]["Message"] == (
+        "Too many items requested for the BatchWriteItem call"
+    )
     assert error_of(
-        ddb.batch_get_item, RequestItems={"accounts": {"Keys": [key(f"k{i}") for i in range(101)]}}
+        ddb.batch_get_item,
+        RequestItems={
+            "accounts": {"Keys": [key(f"k{i}") for i in range(60)]},
+            "ledger": {"Keys": [{**key("x"), "sk": {"N": str(i)}} for i in range(41)]},
+        },
     ).response["Error"]["Message"] == ("Too many items requested for the BatchGetItem call")
     twice = [{"PutRequest": {"Item": key("k")}}, {"DeleteRequest": {"Key": key("k")}}]
     assert error_of(ddb.batch_write_item, RequestItems={"accounts": twice}).response["Error"][
@@ -279,6 +288,47 @@ def test_batch_return_modes_must_be_known(hw: Headwater, ddb: Any) -> None:
         "1 validation error detected: Value 'ALL' at 'returnConsumedCapacity' failed to "
         "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
     )
+
+
+def test_batch_list_lengths(hw: Headwater, ddb: Any) -> None:
+    """One table's list is held to its own length constraint (AWS's texts as AWS users
+    quote them: the empty Keys list, the write requests as Java shows them)."""
+    unchecked = hw.client("dynamodb", validate=False)
+    assert error_of(unchecked.batch_get_item, RequestItems={"accounts": {"Keys": []}}).response[
+        "Error"
+    ]["Message"] == (
+        "1 validation error detected: Value '[]' at 'requestItems.accounts.member.keys' failed "
+        "to satisfy constraint: Member must have length greater than or equal to 1"
+    )
+    message = error_of(
+        ddb.batch_get_item, RequestItems={"accounts": {"Keys": [key(f"k{i}") for i in range(101)]}}
+    ).response["Error"]["Message"]
+    assert message.startswith('1 validation error detected: Value \'[{"pk":{"S":"k0"}}, ')
+    assert message.endswith(
+        "' at 'requestItems.accounts.member.keys' failed to satisfy constraint: Member must "
+        "have length less than or equal to 100"
+    )
+    assert error_of(unchecked.batch_write_item, RequestItems={"accounts": []}).response["Error"][
+        "Message"
+    ] == (
+        "1 validation error detected: Value '{accounts=[]}' at 'requestItems' failed to satisfy "
+        "constraint: Map value must satisfy constraint: [Member must have length less than or "
+        "equal to 25, Member must have length greater than or equal to 1]"
+    )
+    too_many = [{"PutRequest": {"Item": key(f"k{i}")}} for i in range(26)]
+    message = error_of(ddb.batch_write_item, RequestItems={"accounts": too_many}).response["Error"][
+        "Message"
+    ]
+    assert message.startswith(
+        "1 validation error detected: Value '{accounts=[com.amazonaws.dynamodb.v20120810."
+        "WriteRequest@"
+    )
+    assert message.endswith(
+        "]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: "
+        "[Member must have length less than or equal to 25, Member must have length greater "
+        "than or equal to 1]"
+    )
+    assert ddb.scan(TableName="accounts")["Count"] == 0
 
 
 def test_batch_get_charges_each_key_as_a_get(ddb: Any) -> None:

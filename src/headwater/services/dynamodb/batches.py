@@ -8,11 +8,13 @@ there is no throughput to exceed. BatchGetItem returns what does not fit in 16 M
 
 from __future__ import annotations
 
+import json
 import re
+import zlib
 from collections.abc import Callable
 from typing import Any
 
-from headwater.core.errors import AwsError
+from headwater.core.errors import AwsError, validation_error
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.values import Item, validate_item_values, validation
 from headwater.services.base import RequestContext
@@ -56,6 +58,16 @@ class BatchOperations:
                 "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
                 "constraint: Member must have length greater than or equal to 1"
             )
+        for name, request in requests.items():
+            keys = request.get("Keys")
+            if keys is not None and not 1 <= len(keys) <= MAX_BATCH_GET:
+                raise validation_error(
+                    _shown_keys(keys),
+                    f"requestItems.{name}.member.keys",
+                    "Member must have length greater than or equal to 1"
+                    if not keys
+                    else f"Member must have length less than or equal to {MAX_BATCH_GET}",
+                )
         if sum(len(r.get("Keys", [])) for r in requests.values()) > MAX_BATCH_GET:
             raise validation("Too many items requested for the BatchGetItem call")
         plans = []
@@ -114,6 +126,13 @@ class BatchOperations:
             raise validation(
                 "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
                 "constraint: Member must have length greater than or equal to 1"
+            )
+        if any(not 1 <= len(entries) <= MAX_BATCH_WRITE for entries in requests.values()):
+            raise validation_error(
+                _shown_write_requests(requests),
+                "requestItems",
+                "Map value must satisfy constraint: [Member must have length less than or equal "
+                f"to {MAX_BATCH_WRITE}, Member must have length greater than or equal to 1]",
             )
         if sum(len(r) for r in requests.values()) > MAX_BATCH_WRITE:
             raise validation("Too many items requested for the BatchWriteItem call")
@@ -186,3 +205,22 @@ def _replace_with(item: Item | None) -> Callable[[Item | None], Item | None]:
         return item
 
     return replace
+
+
+def _shown_keys(keys: list[Any]) -> str:
+    """A Keys list as AWS's length message shows it (as dynalite has it)."""
+    return "[" + ", ".join(json.dumps(k, separators=(",", ":")) for k in keys) + "]"
+
+
+def _shown_write_requests(requests: dict[str, list[Any]]) -> str:
+    """RequestItems as AWS's length message shows it: Java's rendering of a map of lists of
+    WriteRequest objects (their identity hashes stand in as a checksum of each request)."""
+    tables = []
+    for name, entries in requests.items():
+        shown = ", ".join(
+            "com.amazonaws.dynamodb.v20120810.WriteRequest@"
+            f"{zlib.crc32(json.dumps(e, sort_keys=True, default=str).encode()):x}"
+            for e in entries
+        )
+        tables.append(f"{name}=[{shown}]")
+    return "{" + ", ".join(tables) + "}"
