@@ -691,3 +691,38 @@ def test_an_index_start_key_must_have_the_index_key_types(hw: Headwater) -> None
     assert message_of(
         ddb.scan, TableName="indexed", IndexName="by_g", ExclusiveStartKey={"pk": {"S": "a"}}
     ) == ("The provided starting key is invalid")
+
+
+@pytest.mark.parametrize(
+    ("conditions", "message"),
+    [
+        (
+            {"sk": {"ComparisonOperator": "IN", "AttributeValueList": [{"S": "item#01"}]}},
+            "Attempted conditional constraint is not an indexable operation",
+        ),
+        (
+            {"sk": {"ComparisonOperator": "NE", "AttributeValueList": [{"S": "item#01"}]}},
+            "Attempted conditional constraint is not an indexable operation",
+        ),
+        (
+            {"sk": {"ComparisonOperator": "NOT_NULL"}},
+            "Attempted conditional constraint is not an indexable operation",
+        ),
+    ],
+)
+def test_legacy_key_conditions_that_no_key_range_serves(
+    table: Any, conditions: dict[str, Any], message: str
+) -> None:
+    """dynalite's AWS-checked texts for legacy KeyConditions: not the expression's."""
+    hash_condition = {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]}
+    assert (
+        message_of(table.query, TableName="tbl", KeyConditions={"pk": hash_condition, **conditions})
+        == message
+    )
+
+
+def test_empty_legacy_key_conditions(hw: Headwater, table: Any) -> None:
+    unchecked = hw.client("dynamodb", validate=False)
+    assert message_of(unchecked.query, TableName="tbl", KeyConditions={}) == (
+        "Conditions can be of length 1 or 2 only"
+    )

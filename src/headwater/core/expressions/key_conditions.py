@@ -52,14 +52,12 @@ def _collect(node: Any, found: dict[str, KeyCondition], legacy: bool) -> None:
         raise _invalid("Invalid operator used in KeyConditionExpression: OR")
     if isinstance(node, Not):
         raise _invalid("Invalid operator used in KeyConditionExpression: NOT")
-    if isinstance(node, In):
-        raise _invalid("Invalid operator used in KeyConditionExpression: IN")
-    if isinstance(node, Comparison) and node.operator == "<>":
-        raise _invalid("Invalid operator used in KeyConditionExpression: <>")
-    if isinstance(node, FunctionCall) and node.name != "begins_with":
+    not_indexable = _not_indexable(node)
+    if not_indexable is not None:
+        # Legacy KeyConditions (IN, NE, NULL, NOT_NULL, CONTAINS...) have AWS's own text.
         if legacy:
             raise validation("Attempted conditional constraint is not an indexable operation")
-        raise _invalid(f"Invalid operator used in KeyConditionExpression: {node.name}")
+        raise _invalid(f"Invalid operator used in KeyConditionExpression: {not_indexable}")
     operands = _operands(node)
     if any(isinstance(o, SizeOperand) for o in operands):
         raise _invalid("KeyConditionExpressions cannot contain nested operations")
@@ -89,6 +87,17 @@ def _collect(node: Any, found: dict[str, KeyCondition], legacy: bool) -> None:
     else:
         operator = "begins_with"
     found[name] = KeyCondition(name, operator, values)
+
+
+def _not_indexable(node: Any) -> str | None:
+    """The operator of a condition no key range can serve (``None`` for one it can)."""
+    if isinstance(node, In):
+        return "IN"
+    if isinstance(node, Comparison) and node.operator == "<>":
+        return "<>"
+    if isinstance(node, FunctionCall) and node.name != "begins_with":
+        return str(node.name)
+    return None
 
 
 def _operands(node: Any) -> tuple[Any, ...]:

@@ -292,6 +292,8 @@ class ReadOperations:
             conditions = key_conditions(parsed.root)
             values = expressions.values
         elif params.get("KeyConditions") is not None:
+            if not params["KeyConditions"]:
+                raise validation("Conditions can be of length 1 or 2 only")
             legacy = Legacy()
             conditions = key_conditions(legacy.filter(params["KeyConditions"], None), legacy=True)
             values = legacy.values
