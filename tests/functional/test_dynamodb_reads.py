@@ -578,6 +578,26 @@ def test_index_query_pages_with_duplicate_index_keys(hw: Headwater) -> None:
             "'limit' failed to satisfy constraint: Member must have value greater than or "
             "equal to 1",
         ),
+        (
+            "scan",
+            {"ScanFilter": {"n": {"ComparisonOperator": "ABOVE", "AttributeValueList": []}}},
+            "1 validation error detected: Value 'ABOVE' at "
+            "'scanFilter.n.member.comparisonOperator' failed to satisfy constraint: Member must "
+            "satisfy enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, "
+            "NE, LE, BEGINS_WITH, GE, CONTAINS]",
+        ),
+        (
+            "query",
+            {
+                "KeyConditions": {"pk": {"AttributeValueList": [{"S": "x"}]}},
+                "QueryFilter": {"n": {"ComparisonOperator": "ABOVE"}},
+            },
+            "2 validation errors detected: Value 'ABOVE' at 'queryFilter.n.member."
+            "comparisonOperator' failed to satisfy constraint: Member must satisfy enum value "
+            "set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, "
+            "CONTAINS]; Value null at 'keyConditions.pk.member.comparisonOperator' failed to "
+            "satisfy constraint: Member must not be null",
+        ),
     ],
 )
 def test_member_constraints_are_reported_together(

@@ -17,6 +17,10 @@ SELECTS = ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTR
 CAPACITY_MODES = ("INDEXES", "TOTAL", "NONE")
 METRICS_MODES = ("SIZE", "NONE")
 CONDITIONAL_OPERATORS = ("OR", "AND")
+COMPARISON_OPERATORS = (
+    "IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE",
+    "BEGINS_WITH", "GE", "CONTAINS",
+)  # fmt: skip
 INDEX_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 MAX_TOTAL_SEGMENTS = 1_000_000
 
@@ -47,6 +51,19 @@ def _within(
                 value, member, f"Member must have value less than or equal to {high}"
             )
         )
+
+
+def _conditions(findings: list[str], conditions: Any, member: str) -> None:
+    """Each legacy condition's ComparisonOperator: present, and one AWS knows."""
+    if not isinstance(conditions, dict):
+        return
+    for name, condition in conditions.items():
+        where = f"{member}.{name}.member.comparisonOperator"
+        operator = condition.get("ComparisonOperator") if isinstance(condition, dict) else None
+        if operator is None:
+            findings.append(constraint_finding(None, where, "Member must not be null"))
+        else:
+            _enum(findings, operator, where, COMPARISON_OPERATORS)
 
 
 def _index_name(findings: list[str], value: Any) -> None:
@@ -82,6 +99,8 @@ def check_read(params: Mapping[str, Any], kind: str) -> None:
     if kind == "Scan":
         _within(findings, params.get("TotalSegments"), "totalSegments", 1, MAX_TOTAL_SEGMENTS)
     _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
+    if kind == "Query":
+        _conditions(findings, params.get("QueryFilter"), "queryFilter")
     _enum(
         findings,
         params.get("ConditionalOperator"),
@@ -89,12 +108,15 @@ def check_read(params: Mapping[str, Any], kind: str) -> None:
         CONDITIONAL_OPERATORS,
     )
     if kind == "Scan":
+        _conditions(findings, params.get("ScanFilter"), "scanFilter")
         _within(findings, params.get("Segment"), "segment", 0, MAX_TOTAL_SEGMENTS - 1)
     if kind == "Query":
         _attributes_to_get(findings, params)
     _within(findings, params.get("Limit"), "limit", 1)
     if kind == "Scan":
         _attributes_to_get(findings, params)
+    if kind == "Query":
+        _conditions(findings, params.get("KeyConditions"), "keyConditions")
     if findings:
         raise validation_errors(findings)
 
