@@ -746,3 +746,43 @@ def test_empty_legacy_key_conditions(hw: Headwater, table: Any) -> None:
     assert message_of(unchecked.query, TableName="tbl", KeyConditions={}) == (
         "Conditions can be of length 1 or 2 only"
     )
+
+
+def test_a_key_is_read_only_as_a_whole(hw: Headwater) -> None:
+    """AWS refuses a map lookup or list index into a table or index key in a projection or
+    a filter (dynalite's AWS-checked scan and getItem texts)."""
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "keyed",
+        range_key=("sk", "S"),
+        attributes={"g": "S"},
+        GlobalSecondaryIndexes=[gsi("by_g", "g")],
+    )
+    scalars = "Key attributes must be scalars; list random access '[]' and map lookup '.' are "
+    assert message_of(ddb.scan, TableName="keyed", ProjectionExpression="n, pk.a") == (
+        scalars + "not allowed: Key: pk"
+    )
+    assert message_of(ddb.scan, TableName="keyed", FilterExpression="attribute_exists(g[0])") == (
+        scalars + "not allowed: IndexKey: g"
+    )
+    values = {":p": {"S": "x"}, ":v": {"S": "v"}}
+    assert message_of(
+        ddb.query,
+        TableName="keyed",
+        KeyConditionExpression="pk = :p",
+        FilterExpression="#g.a = :v",
+        ExpressionAttributeNames={"#g": "g"},
+        ExpressionAttributeValues=values,
+    ) == (scalars + "not allowed: IndexKey: g")
+    assert message_of(
+        ddb.batch_get_item,
+        RequestItems={
+            "keyed": {
+                "Keys": [{"pk": {"S": "x"}, "sk": {"S": "y"}}],
+                "ProjectionExpression": "sk.a",
+            }
+        },
+    ) == (scalars + "not allowed: Key: sk")
+    # A whole key, or a path into any other attribute, is read as usual.
+    assert ddb.scan(TableName="keyed", ProjectionExpression="pk, g, n.a")["Items"] == []

@@ -237,6 +237,31 @@ def condition_attributes(condition: Condition) -> set[str]:
     return found
 
 
+def condition_paths(condition: Condition) -> list[Path]:
+    """Every attribute path ``condition`` reads."""
+    found: list[Path] = []
+    pending: list[Any] = [condition]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, PathOperand):
+            found.append(node.path)
+        elif isinstance(node, SizeOperand):
+            pending.append(node.target)
+        elif isinstance(node, Comparison):
+            pending += (node.left, node.right)
+        elif isinstance(node, Between):
+            pending += (node.subject, node.low, node.high)
+        elif isinstance(node, In):
+            pending += (node.subject, *node.options)
+        elif isinstance(node, FunctionCall):
+            pending += node.args
+        elif isinstance(node, And | Or):
+            pending += (node.left, node.right)
+        elif isinstance(node, Not):
+            pending.append(node.inner)
+    return found
+
+
 # ---- update actions ----
 
 

@@ -82,7 +82,10 @@ class BatchOperations:
                     raise duplicates()
                 seen.add(stored)
                 keys.append((key, stored))
-            plans.append((name, table, request, projection_of(request, expressions), keys))
+            paths = projection_of(request, expressions)
+            if paths is not None:
+                table.check_scalar_key_paths(paths)
+            plans.append((name, table, request, paths, keys))
         responses: dict[str, list[Any]] = {}
         unprocessed: dict[str, Any] = {}
         capacities = []

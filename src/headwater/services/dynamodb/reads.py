@@ -23,7 +23,7 @@ from headwater.core.expressions.key_order import (
     segment_bounds,
 )
 from headwater.core.expressions.legacy import Legacy
-from headwater.core.expressions.syntax import condition_attributes
+from headwater.core.expressions.syntax import condition_attributes, condition_paths
 from headwater.core.expressions.values import (
     AttributeValue,
     Item,
@@ -303,9 +303,12 @@ class ReadOperations:
                 "in the request."
             )
         pk, bounds = _key_range(conditions, values, keys)
+        if plan.projection is not None:
+            plan.table.check_scalar_key_paths(plan.projection)
         if plan.filter is not None:
             label = "Filter Expression" if expressions.get("FilterExpression") else "QueryFilter"
             _check_filter_keys(plan.filter, keys, label)
+            plan.table.check_scalar_key_paths(condition_paths(plan.filter))
         token = scan_token(pk)
         forward = params.get("ScanIndexForward", True) is not False
         start = self._start(plan, params.get("ExclusiveStartKey"), "Query")
@@ -394,6 +397,10 @@ class ReadOperations:
                     f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
                 )
             low, high = segment_bounds(int(segment or 0), total)
+        if plan.projection is not None:
+            plan.table.check_scalar_key_paths(plan.projection)
+        if plan.filter is not None:
+            plan.table.check_scalar_key_paths(condition_paths(plan.filter))
         start = self._start(plan, params.get("ExclusiveStartKey"), "Scan")
         with self.store.db.read():
             rows = list(self._scan_rows(plan, low, high, start))

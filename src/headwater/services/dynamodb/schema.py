@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ from headwater.core.expressions.values import (
 from headwater.store.tables import IndexEntry, ItemKey, TableRow
 
 MAX_PARTITION_KEY_BYTES = 2048
+SCALAR_KEYS = (
+    "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed"
+)
 MAX_SORT_KEY_BYTES = 1024
 
 
@@ -155,6 +159,20 @@ class TableSchema:
 
     def stored_key_to_item(self, item: Item) -> Item:
         return self.key_attributes(item)
+
+    def check_scalar_key_paths(self, paths: Iterable[Sequence[Any]]) -> None:
+        """A projection or filter may name a table or index key only as a whole: AWS
+        refuses a map lookup or list index into one."""
+        nested = {str(path[0]) for path in paths if len(path) > 1}
+        if not nested:
+            return
+        for name in self.keys.names:
+            if name in nested:
+                raise validation(f"{SCALAR_KEYS}: Key: {name}")
+        for index in self.indexes.values():
+            for name in index.keys.names:
+                if name in nested:
+                    raise validation(f"{SCALAR_KEYS}: IndexKey: {name}")
 
     # ---- indexes ----
 
