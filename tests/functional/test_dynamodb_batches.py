@@ -357,3 +357,36 @@ def test_batch_write_empty_key_is_named(ddb: Any) -> None:
         "One or more parameter values are not valid. The AttributeValue for a key attribute "
         "cannot contain an empty string value. Key: pk"
     )
+
+
+def test_batch_delete_of_a_missing_item_reports_its_item_collection(hw: Headwater) -> None:
+    """With a local index, SIZE metrics name the deleted key's item collection even when
+    there was no item to delete (this was an InternalFailure)."""
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "collections",
+        range_key=("sk", "N"),
+        attributes={"l": "S"},
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "by_l",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "l", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    result = ddb.batch_write_item(
+        RequestItems={
+            "collections": [{"DeleteRequest": {"Key": {"pk": {"S": "none"}, "sk": {"N": "1"}}}}]
+        },
+        ReturnItemCollectionMetrics="SIZE",
+    )
+    assert result["ItemCollectionMetrics"] == {
+        "collections": [
+            {"ItemCollectionKey": {"pk": {"S": "none"}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+        ]
+    }

@@ -139,7 +139,8 @@ class BatchOperations:
             )
         if sum(len(r) for r in requests.values()) > MAX_BATCH_WRITE:
             raise validation("Too many items requested for the BatchWriteItem call")
-        work: list[tuple[TableSchema, ItemKey, Item | None]] = []
+        # (table, stored key, the new item or None to delete, the request's key attributes)
+        work: list[tuple[TableSchema, ItemKey, Item | None, Item]] = []
         for name, entries in requests.items():
             table = self.catalog.schema(ctx, name)
             seen = set()
@@ -160,10 +161,10 @@ class BatchOperations:
                         if KEY_SCHEMA_ERRORS.search(error.message):
                             raise key_mismatch() from None
                         raise
-                    work.append((table, stored, item))
+                    work.append((table, stored, item, item))
                 else:
-                    _, stored = table.key_of(delete["Key"])
-                    work.append((table, stored, None))
+                    key_item, stored = table.key_of(delete["Key"])
+                    work.append((table, stored, None, key_item))
                 if stored in seen:
                     raise duplicates()
                 seen.add(stored)
@@ -171,7 +172,7 @@ class BatchOperations:
         capacity: dict[str, float] = {}
         metrics: dict[str, list[Any]] = {}
         with self.store.db.transaction():
-            for table, stored, replacement in work:
+            for table, stored, replacement, key_item in work:
                 outcome = self.writer.write(
                     table,
                     stored,
@@ -185,7 +186,8 @@ class BatchOperations:
                 collected = item_collection_metrics(
                     table,
                     params.get("ReturnItemCollectionMetrics"),
-                    outcome.new or outcome.old or {},
+                    # A delete that found nothing still names its item collection.
+                    outcome.new or outcome.old or key_item,
                 )
                 if collected is not None:
                     metrics.setdefault(table.name, []).append(collected)
@@ -193,7 +195,7 @@ class BatchOperations:
         result: dict[str, Any] = {"UnprocessedItems": {}}
         mode = params.get("ReturnConsumedCapacity")
         if mode in ("TOTAL", "INDEXES"):
-            tables = {t.name: t for t, _, _ in work}
+            tables = {t.name: t for t, _, _, _ in work}
             result["ConsumedCapacity"] = [
                 consumed_capacity(tables[name], mode, units, "write", tuple(tables[name].indexes))
                 for name, units in capacity.items()
