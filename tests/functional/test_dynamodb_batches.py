@@ -300,6 +300,14 @@ def test_batch_list_lengths(hw: Headwater, ddb: Any) -> None:
         "1 validation error detected: Value '[]' at 'requestItems.accounts.member.keys' failed "
         "to satisfy constraint: Member must have length greater than or equal to 1"
     )
+    assert error_of(
+        unchecked.batch_get_item,
+        RequestItems={"accounts": {"Keys": [key("a")], "AttributesToGet": []}},
+    ).response["Error"]["Message"] == (
+        "1 validation error detected: Value '[]' at 'requestItems.accounts.member."
+        "attributesToGet' failed to satisfy constraint: Member must have length greater than "
+        "or equal to 1"
+    )
     message = error_of(
         ddb.batch_get_item, RequestItems={"accounts": {"Keys": [key(f"k{i}") for i in range(101)]}}
     ).response["Error"]["Message"]

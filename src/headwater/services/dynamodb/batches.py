@@ -68,6 +68,12 @@ class BatchOperations:
                     if not keys
                     else f"Member must have length less than or equal to {MAX_BATCH_GET}",
                 )
+            if request.get("AttributesToGet") == []:
+                raise validation_error(
+                    "[]",
+                    f"requestItems.{name}.member.attributesToGet",
+                    "Member must have length greater than or equal to 1",
+                )
         if sum(len(r.get("Keys", [])) for r in requests.values()) > MAX_BATCH_GET:
             raise validation("Too many items requested for the BatchGetItem call")
         plans = []
