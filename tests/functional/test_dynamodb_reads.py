@@ -786,3 +786,66 @@ def test_a_key_is_read_only_as_a_whole(hw: Headwater) -> None:
     ) == (scalars + "not allowed: Key: sk")
     # A whole key, or a path into any other attribute, is read as usual.
     assert ddb.scan(TableName="keyed", ProjectionExpression="pk, g, n.a")["Items"] == []
+
+
+# AWS checks what a Query or Scan asks before it looks its table up (dynalite's
+# AWS-checked tests run these on a table that does not exist); whether a key condition
+# or start key fits the key schema needs the table, so that comes after.
+@pytest.mark.parametrize(
+    ("operation", "params", "message"),
+    [
+        (
+            "query",
+            {},
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in "
+            "the request.",
+        ),
+        (
+            "query",
+            {"KeyConditions": {n: {"ComparisonOperator": "NOT_NULL"} for n in "abc"}},
+            "Conditions can be of length 1 or 2 only",
+        ),
+        (
+            "query",
+            {
+                "KeyConditions": {"a": {"ComparisonOperator": "NOT_NULL"}},
+                "QueryFilter": {"x": {"ComparisonOperator": "EQ"}},
+            },
+            "One or more parameter values were invalid: Invalid number of argument(s) for the "
+            "EQ ComparisonOperator",
+        ),
+        (
+            "query",
+            {
+                "KeyConditionExpression": "a = :a",
+                "ExpressionAttributeValues": {":a": {"S": "x"}},
+                "ExclusiveStartKey": {"a": {"N": "x"}},
+            },
+            "The parameter cannot be converted to a numeric value: x",
+        ),
+        (
+            "scan",
+            {"Segment": 1},
+            "The TotalSegments parameter is required but was not present in the request when "
+            "Segment parameter is present",
+        ),
+        (
+            "scan",
+            {"AttributesToGet": ["a", "a"]},
+            "One or more parameter values were invalid: Duplicate value in attribute name: a",
+        ),
+        ("query", {"KeyConditions": {"z": {"ComparisonOperator": "NULL"}}}, None),
+        ("query", {"KeyConditions": {"z": {"ComparisonOperator": "NOT_NULL"}}}, None),
+        ("scan", {"ExclusiveStartKey": {"b": {"S": "a"}}}, None),
+    ],
+)
+def test_the_request_is_checked_before_its_table(
+    hw: Headwater, operation: str, params: dict[str, Any], message: str | None
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        getattr(hw.dynamodb, operation)(TableName="missing", **params)
+    error = caught.value.response["Error"]
+    if message is None:
+        assert error["Code"] == "ResourceNotFoundException"
+    else:
+        assert (error["Code"], error["Message"]) == ("ValidationException", message)

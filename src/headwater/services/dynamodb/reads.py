@@ -77,6 +77,50 @@ class ReadPlan:
     limit: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    """What a Query or Scan asks, checked before its table is looked up: AWS refuses a
+    bad filter, projection or start key even when the table does not exist."""
+
+    filter: Any  # condition tree or None
+    values: Mapping[str, AttributeValue]
+    projection: list[Any] | None
+    start: Item | None  # ExclusiveStartKey, its values checked
+
+
+def _read_request(params: Mapping[str, Any], expressions: Any, kind: str) -> ReadRequest:
+    filter_tree: Any = None
+    values: Mapping[str, AttributeValue] = expressions.values
+    parsed = expressions.get("FilterExpression")
+    legacy_filter = params.get("QueryFilter" if kind == "Query" else "ScanFilter")
+    if parsed is not None:
+        filter_tree = parsed.root
+    elif legacy_filter is not None:
+        legacy = Legacy()
+        filter_tree = legacy.filter(legacy_filter, params.get("ConditionalOperator"))
+        values = legacy.values
+    projection = projection_of(params, expressions)
+    return ReadRequest(
+        filter_tree, values, projection, _start_values(params.get("ExclusiveStartKey"))
+    )
+
+
+def _start_values(start: Any) -> Item | None:
+    """ExclusiveStartKey's values checked as AttributeValues; AWS answers a bad number as
+    it is, anything else as an invalid start key."""
+    if start is None:
+        return None
+    checked: Item = {}
+    for name, value in start.items():
+        try:
+            checked[name] = validate_value(value)
+        except AwsError as error:
+            if NUMBER_ERRORS.search(error.message):
+                raise
+            raise validation(f"{INVALID_START}: {error.message}") from None
+    return checked
+
+
 def _prefix_end(prefix: bytes) -> bytes | None:
     """The smallest byte string greater than every string starting with ``prefix``."""
     stripped = prefix.rstrip(b"\xff")
@@ -93,7 +137,7 @@ class ReadOperations:
     # ---- shared ----
 
     def _plan(
-        self, params: Mapping[str, Any], ctx: RequestContext, expressions: Any, kind: str
+        self, params: Mapping[str, Any], ctx: RequestContext, request: ReadRequest
     ) -> ReadPlan:
         table = self.catalog.schema(ctx, params["TableName"])
         index = None
@@ -105,17 +149,7 @@ class ReadOperations:
             if index.kind == "GSI" and params.get("ConsistentRead"):
                 raise validation("Consistent reads are not supported on global secondary indexes")
         limit = params.get("Limit")
-        filter_tree: Any = None
-        values: Mapping[str, AttributeValue] = expressions.values
-        parsed = expressions.get("FilterExpression")
-        legacy_filter = params.get("QueryFilter" if kind == "Query" else "ScanFilter")
-        if parsed is not None:
-            filter_tree = parsed.root
-        elif legacy_filter is not None:
-            legacy = Legacy()
-            filter_tree = legacy.filter(legacy_filter, params.get("ConditionalOperator"))
-            values = legacy.values
-        projection = projection_of(params, expressions)
+        projection = request.projection
         select = params.get("Select")
         if select is None:
             select = (
@@ -154,7 +188,7 @@ class ReadOperations:
                 f"Select type ALL_ATTRIBUTES is not supported for global secondary index "
                 f"{index.name} because its projection type is not ALL"
             )
-        return ReadPlan(table, index, filter_tree, values, projection, select, limit)
+        return ReadPlan(table, index, request.filter, request.values, projection, select, limit)
 
     def _shape(self, plan: ReadPlan, item: Item) -> Item:
         index = plan.index
@@ -223,27 +257,19 @@ class ReadOperations:
         return key_of
 
     def _start(
-        self, plan: ReadPlan, start: Any, kind: str
+        self, plan: ReadPlan, start: Item | None, kind: str
     ) -> tuple[ItemKey, ItemKey | None] | None:
-        """ExclusiveStartKey as ``(table key, index key)`` (index key only for index reads).
+        """ExclusiveStartKey (its values checked) as ``(table key, index key)`` (index key
+        only for index reads).
 
-        AWS's texts differ by where the key fails: a value that is no AttributeValue, the
-        number of attributes, the read's own key schema (a Query's, or an index Scan's),
-        then the table's key.
+        AWS's texts differ by where the key fails: the number of attributes, the read's own
+        key schema (a Query's, or an index Scan's), then the table's key.
         """
         if start is None:
             return None
         table = plan.table
         index = plan.index
-        checked: Item = {}
-        for name, value in start.items():
-            try:
-                checked[name] = validate_value(value)
-            except AwsError as error:
-                # AWS answers a bad number as it is, anything else as an invalid start key.
-                if NUMBER_ERRORS.search(error.message):
-                    raise
-                raise validation(f"{INVALID_START}: {error.message}") from None
+        checked = start
         names = set(table.keys.names)
         if index is not None:
             names |= set(index.keys.names)
@@ -285,24 +311,11 @@ class ReadOperations:
             READ_EXPRESSIONS,
             ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"),
         )
-        plan = self._plan(params, ctx, expressions, "Query")
+        request = _read_request(params, expressions, "Query")
+        asked = _query_conditions(params, expressions)
+        plan = self._plan(params, ctx, request)
         keys = plan.index.keys if plan.index is not None else plan.table.keys
-        parsed = expressions.get("KeyConditionExpression")
-        if parsed is not None:
-            conditions = key_conditions(parsed.root)
-            values = expressions.values
-        elif params.get("KeyConditions") is not None:
-            if not params["KeyConditions"]:
-                raise validation("Conditions can be of length 1 or 2 only")
-            legacy = Legacy()
-            conditions = key_conditions(legacy.filter(params["KeyConditions"], None), legacy=True)
-            values = legacy.values
-        else:
-            raise validation(
-                "Either the KeyConditions or KeyConditionExpression parameter must be specified "
-                "in the request."
-            )
-        pk, bounds = _key_range(conditions, values, keys)
+        pk, bounds = _key_range(asked.conditions(), asked.values, keys)
         if plan.projection is not None:
             plan.table.check_scalar_key_paths(plan.projection)
         if plan.filter is not None:
@@ -311,7 +324,7 @@ class ReadOperations:
             plan.table.check_scalar_key_paths(condition_paths(plan.filter))
         token = scan_token(pk)
         forward = params.get("ScanIndexForward", True) is not False
-        start = self._start(plan, params.get("ExclusiveStartKey"), "Query")
+        start = self._start(plan, request.start, "Query")
         if start is not None:
             read_start = start[1] if start[1] is not None else start[0]
             if bounds == KeyRange():
@@ -377,7 +390,7 @@ class ReadOperations:
             ("ProjectionExpression", "FilterExpression"),
             ("AttributesToGet", "ScanFilter", "ConditionalOperator"),
         )
-        plan = self._plan(params, ctx, expressions, "Scan")
+        request = _read_request(params, expressions, "Scan")
         segment, total = params.get("Segment"), params.get("TotalSegments")
         if segment is not None and total is None:
             raise validation(
@@ -397,11 +410,12 @@ class ReadOperations:
                     f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
                 )
             low, high = segment_bounds(int(segment or 0), total)
+        plan = self._plan(params, ctx, request)
         if plan.projection is not None:
             plan.table.check_scalar_key_paths(plan.projection)
         if plan.filter is not None:
             plan.table.check_scalar_key_paths(condition_paths(plan.filter))
-        start = self._start(plan, params.get("ExclusiveStartKey"), "Scan")
+        start = self._start(plan, request.start, "Scan")
         with self.store.db.read():
             rows = list(self._scan_rows(plan, low, high, start))
         return self._page(plan, iter(rows), params, self._evaluated_key(plan))
@@ -493,13 +507,47 @@ def _after(bounds: KeyRange, sk: bytes, forward: bool) -> KeyRange:
     return KeyRange(bounds.low, bounds.low_inclusive, sk, False)
 
 
+@dataclass(frozen=True, slots=True)
+class QueryConditions:
+    """A KeyConditionExpression's conditions, or legacy KeyConditions as a condition tree
+    (whether a key range can serve them is known only with the table)."""
+
+    expressed: list[KeyCondition] | None
+    legacy: Any
+    values: Mapping[str, AttributeValue]
+
+    def conditions(self) -> list[KeyCondition]:
+        if self.expressed is not None:
+            return self.expressed
+        return key_conditions(self.legacy, legacy=True)
+
+
+def _query_conditions(params: Mapping[str, Any], expressions: Any) -> QueryConditions:
+    """A Query's key conditions, checked as far as AWS checks them before the table."""
+    parsed = expressions.get("KeyConditionExpression")
+    if parsed is not None:
+        conditions = key_conditions(parsed.root)
+        if not 1 <= len(conditions) <= 2:
+            raise validation("Conditions can be of length 1 or 2 only")
+        return QueryConditions(conditions, None, expressions.values)
+    given = params.get("KeyConditions")
+    if given is None:
+        raise validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified "
+            "in the request."
+        )
+    legacy = Legacy()
+    tree = legacy.filter(given, None) if given else None
+    if not 1 <= len(given) <= 2:
+        raise validation("Conditions can be of length 1 or 2 only")
+    return QueryConditions(None, tree, legacy.values)
+
+
 def _key_range(
     conditions: list[KeyCondition], values: Mapping[str, AttributeValue], keys: KeySchema
 ) -> tuple[bytes, KeyRange]:
     """The partition bytes and the sort-key byte range of a Query's key conditions."""
     by_name = {c.attribute: c for c in conditions}
-    if len(conditions) > 2:
-        raise validation("Conditions can be of length 1 or 2 only")
     hash_condition = by_name.get(keys.hash_key)
     if hash_condition is None:
         raise validation(f"Query condition missed key schema element: {keys.hash_key}")
