@@ -398,3 +398,36 @@ def test_batch_delete_of_a_missing_item_reports_its_item_collection(hw: Headwate
             {"ItemCollectionKey": {"pk": {"S": "none"}}, "SizeEstimateRangeGB": [0.0, 1.0]}
         ]
     }
+
+
+def test_batch_requests_are_checked_before_their_tables(hw: Headwater) -> None:
+    """A duplicate key, a request with neither put nor delete, an item over the size limit
+    are refused before the tables are looked up (dynalite's AWS-checked order)."""
+    ddb = hw.dynamodb
+    message = error_of(
+        ddb.batch_get_item, RequestItems={"missing": {"Keys": [key("a"), key("a")]}}
+    ).response["Error"]["Message"]
+    assert message == "Provided list of item keys contains duplicates"
+    message = error_of(
+        ddb.batch_get_item,
+        RequestItems={"missing": {"Keys": [{"n": {"N": "1"}}, {"n": {"N": "1.0"}}]}},
+    ).response["Error"]["Message"]
+    assert message == "Provided list of item keys contains duplicates"
+    message = error_of(ddb.batch_write_item, RequestItems={"missing": [{}]}).response["Error"][
+        "Message"
+    ]
+    assert message == (
+        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
+        "the supported datatypes"
+    )
+    big = [{"PutRequest": {"Item": {**key("a"), "data": {"S": "x" * 410_000}}}}]
+    message = error_of(ddb.batch_write_item, RequestItems={"missing": big}).response["Error"][
+        "Message"
+    ]
+    assert message == "Item size has exceeded the maximum allowed size"
+    # Whether a key fits the key schema needs the table.
+    wrong = [{"PutRequest": {"Item": {"other": {"S": "x"}}}}]
+    assert (
+        error_of(ddb.batch_write_item, RequestItems={"missing": wrong}).response["Error"]["Code"]
+        == "ResourceNotFoundException"
+    )

@@ -16,13 +16,19 @@ from typing import Any
 
 from headwater.core.errors import AwsError, validation_error
 from headwater.core.expressions import project, read_expressions
-from headwater.core.expressions.values import Item, validate_item_values, validation
+from headwater.core.expressions.values import (
+    Item,
+    sized_item,
+    validate_value,
+    validation,
+)
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.constraints import check_batch
 from headwater.services.dynamodb.items import projection_of
 from headwater.services.dynamodb.schema import TableSchema, key_mismatch
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.writes import (
+    MAX_ITEM_BYTES,
     ItemWriter,
     consumed_capacity,
     item_collection_metrics,
@@ -76,19 +82,26 @@ class BatchOperations:
                 )
         if sum(len(r.get("Keys", [])) for r in requests.values()) > MAX_BATCH_GET:
             raise validation("Too many items requested for the BatchGetItem call")
+        # AWS checks every table's request, keys and duplicates included, before it looks
+        # any table up.
+        projections = {}
+        for name, request in requests.items():
+            expressions = read_expressions(request, ("ProjectionExpression",), ("AttributesToGet",))
+            projections[name] = projection_of(request, expressions)
+            seen = set()
+            for key in request["Keys"]:
+                written = _key_identity(key)
+                if written in seen:
+                    raise duplicates()
+                seen.add(written)
         plans = []
         for name, request in requests.items():
             table = self.catalog.schema(ctx, name)
-            expressions = read_expressions(request, ("ProjectionExpression",), ("AttributesToGet",))
             keys = []
-            seen = set()
             for key in request["Keys"]:
                 _, stored = table.key_of(key)
-                if stored in seen:
-                    raise duplicates()
-                seen.add(stored)
                 keys.append((key, stored))
-            paths = projection_of(request, expressions)
+            paths = projections[name]
             if paths is not None:
                 table.check_scalar_key_paths(paths)
             plans.append((name, table, request, paths, keys))
@@ -145,21 +158,25 @@ class BatchOperations:
             )
         if sum(len(r) for r in requests.values()) > MAX_BATCH_WRITE:
             raise validation("Too many items requested for the BatchWriteItem call")
+        # AWS checks every request and its values before it looks any table up.
+        checked: dict[str, list[Item]] = {}
+        for name, entries in requests.items():
+            if any(
+                (e.get("PutRequest") is None) == (e.get("DeleteRequest") is None) for e in entries
+            ):
+                raise validation(
+                    "Supplied AttributeValue has more than one datatypes set, must contain "
+                    "exactly one of the supported datatypes"
+                )
+            checked[name] = [_checked_request(entry) for entry in entries]
         # (table, stored key, the new item or None to delete, the request's key attributes)
         work: list[tuple[TableSchema, ItemKey, Item | None, Item]] = []
         for name, entries in requests.items():
             table = self.catalog.schema(ctx, name)
             seen = set()
-            for entry in entries:
-                put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
-                if (put is None) == (delete is None):
-                    raise validation(
-                        "Supplied AttributeValue has more than one datatypes set, must contain "
-                        "exactly one of the supported datatypes"
-                    )
-                if put is not None:
+            for entry, item in zip(entries, checked[name], strict=True):
+                if entry.get("PutRequest") is not None:
                     try:
-                        item = validate_item_values(put["Item"])
                         stored = table.item_key(item)
                     except AwsError as error:
                         # A missing key or a key of the wrong type is PutItem's "Missing the
@@ -169,7 +186,7 @@ class BatchOperations:
                         raise
                     work.append((table, stored, item, item))
                 else:
-                    key_item, stored = table.key_of(delete["Key"])
+                    key_item, stored = table.key_of(entry["DeleteRequest"]["Key"])
                     work.append((table, stored, None, key_item))
                 if stored in seen:
                     raise duplicates()
@@ -216,6 +233,33 @@ def _replace_with(item: Item | None) -> Callable[[Item | None], Item | None]:
         return item
 
     return replace
+
+
+def _checked_request(entry: dict[str, Any]) -> Item:
+    """A write request's item (put) or key (delete) with its values checked."""
+    put = entry.get("PutRequest")
+    if put is not None:
+        item, size = sized_item(put["Item"])
+        if size > MAX_ITEM_BYTES:
+            raise validation("Item size has exceeded the maximum allowed size")
+        return item
+    key = entry["DeleteRequest"]["Key"]
+    if not isinstance(key, dict):
+        raise key_mismatch()
+    return {name: validate_value(value) for name, value in key.items()}
+
+
+def _key_identity(key: Any) -> tuple[tuple[str, str], ...]:
+    """A requested key as a value equal for equal keys (numbers compared as numbers), its
+    attribute values checked: duplicates are found before the table is known."""
+    if not isinstance(key, dict):
+        raise key_mismatch()
+    return tuple(
+        sorted(
+            (name, json.dumps(validate_value(value), sort_keys=True, default=str))
+            for name, value in key.items()
+        )
+    )
 
 
 def _shown_keys(keys: list[Any]) -> str:
