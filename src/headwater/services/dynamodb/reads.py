@@ -188,6 +188,8 @@ class ReadOperations:
                 f"Select type ALL_ATTRIBUTES is not supported for global secondary index "
                 f"{index.name} because its projection type is not ALL"
             )
+        if index is not None and index.kind == "GSI" and index.projection != "ALL":
+            _check_global_index_holds(table, index, projection, request.filter)
         return ReadPlan(table, index, request.filter, request.values, projection, select, limit)
 
     def _shape(self, plan: ReadPlan, item: Item) -> Item:
@@ -448,12 +450,39 @@ class ReadOperations:
         )
 
 
-def _index_view(table: TableSchema, index: IndexSchema, item: Item) -> Item:
-    """The attributes of ``item`` that ``index`` holds: the keys and what it projects."""
+def _index_attributes(table: TableSchema, index: IndexSchema) -> set[str]:
+    """The attributes a KEYS_ONLY or INCLUDE index holds: the keys and what it projects."""
     keep = set(table.keys.names) | set(index.keys.names)
     if index.projection == "INCLUDE":
         keep |= index.non_key_attributes
+    return keep
+
+
+def _index_view(table: TableSchema, index: IndexSchema, item: Item) -> Item:
+    """The attributes of ``item`` that ``index`` holds."""
+    keep = _index_attributes(table, index)
     return {k: v for k, v in item.items() if k in keep}
+
+
+def _check_global_index_holds(
+    table: TableSchema, index: IndexSchema, projection: list[Any] | None, filter_tree: Any
+) -> None:
+    """A global index cannot fetch from its table: AWS refuses a projection or a filter
+    that names an attribute the index does not project."""
+    held = _index_attributes(table, index)
+    if projection is not None:
+        missing = sorted({str(path[0]) for path in projection} - held)
+        if missing:
+            raise invalid(
+                f"Global secondary index {index.name} does not project [{', '.join(missing)}]"
+            )
+    if filter_tree is not None:
+        missing = sorted({str(path[0]) for path in condition_paths(filter_tree)} - held)
+        if missing:
+            raise invalid(
+                f"Secondary index {index.name} does not project one or more filter attributes: "
+                f"[{', '.join(missing)}]"
+            )
 
 
 def _check_filter_keys(filter_tree: Any, keys: KeySchema, label: str) -> None:
