@@ -866,3 +866,24 @@ def test_the_request_is_checked_before_its_table(
         assert error["Code"] == "ResourceNotFoundException"
     else:
         assert (error["Code"], error["Message"]) == ("ValidationException", message)
+
+
+def test_a_parallel_scan_resumes_only_inside_its_segment(table: Any) -> None:
+    """AWS (dynalite's AWS-checked scan test, and ScyllaDB quoting live DynamoDB) refuses a
+    start key from another segment, naming the segment asked for."""
+    first, _ = query_all(table, TableName="tbl", Segment=1, TotalSegments=2)
+    assert first
+    start = {"pk": first[0]["pk"], "sk": first[0]["sk"]}
+    assert message_of(
+        table.scan,
+        TableName="tbl",
+        Segment=0,
+        TotalSegments=2,
+        FilterExpression="attribute_exists(pk.a)",
+        ExclusiveStartKey=start,
+    ) == (
+        "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
+        "ExclusiveStartKey with correct Segment. TotalSegments: 2 Segment: 0"
+    )
+    resumed = table.scan(TableName="tbl", Segment=1, TotalSegments=2, ExclusiveStartKey=start)
+    assert len(resumed["Items"]) == len(first) - 1

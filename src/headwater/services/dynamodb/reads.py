@@ -413,11 +413,19 @@ class ReadOperations:
                 )
             low, high = segment_bounds(int(segment or 0), total)
         plan = self._plan(params, ctx, request)
+        start = self._start(plan, request.start, "Scan")
+        if start is not None and total is not None and total > 1:
+            # A parallel scan resumes only from a key of its own segment.
+            read_start = start[1] if start[1] is not None else start[0]
+            if not low <= read_start.token < high:
+                raise validation(
+                    f"{INVALID_START}: Invalid ExclusiveStartKey. Please use ExclusiveStartKey "
+                    f"with correct Segment. TotalSegments: {total} Segment: {segment}"
+                )
         if plan.projection is not None:
             plan.table.check_scalar_key_paths(plan.projection)
         if plan.filter is not None:
             plan.table.check_scalar_key_paths(condition_paths(plan.filter))
-        start = self._start(plan, request.start, "Scan")
         with self.store.db.read():
             rows = list(self._scan_rows(plan, low, high, start))
         return self._page(plan, iter(rows), params, self._evaluated_key(plan))
