@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
-from tests.functional.dynamodb_tables import create_table
+from tests.functional.dynamodb_tables import create_table, gsi
 
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
@@ -348,7 +348,9 @@ def test_batch_get_charges_each_key_as_a_get(ddb: Any) -> None:
         RequestItems={"accounts": {"Keys": [key("a"), key("b"), key("none")]}},
         ReturnConsumedCapacity="TOTAL",
     )
-    assert got["ConsumedCapacity"][0]["CapacityUnits"] == 1.5
+    # AWS CLI's batch-get-item example: three eventually consistent reads cost 1.5,
+    # reported as CapacityUnits alone.
+    assert got["ConsumedCapacity"] == [{"TableName": "accounts", "CapacityUnits": 1.5}]
     got = ddb.batch_get_item(
         RequestItems={"accounts": {"Keys": [key("a"), key("b")], "ConsistentRead": True}},
         ReturnConsumedCapacity="TOTAL",
@@ -431,3 +433,22 @@ def test_batch_requests_are_checked_before_their_tables(hw: Headwater) -> None:
         error_of(ddb.batch_write_item, RequestItems={"missing": wrong}).response["Error"]["Code"]
         == "ResourceNotFoundException"
     )
+
+
+def test_batch_write_capacity_by_table_and_index(hw: Headwater) -> None:
+    """The shape of AWS CLI's batch-write-item example: CapacityUnits for the table and each
+    index written, no WriteCapacityUnits."""
+    ddb = hw.dynamodb
+    create_table(ddb, "indexed", attributes={"g": "S"}, GlobalSecondaryIndexes=[gsi("by_g", "g")])
+    result = ddb.batch_write_item(
+        RequestItems={"indexed": [{"PutRequest": {"Item": {**key("a"), "g": {"S": "x"}}}}]},
+        ReturnConsumedCapacity="INDEXES",
+    )
+    assert result["ConsumedCapacity"] == [
+        {
+            "TableName": "indexed",
+            "CapacityUnits": 2.0,
+            "Table": {"CapacityUnits": 1.0},
+            "GlobalSecondaryIndexes": {"by_g": {"CapacityUnits": 1.0}},
+        }
+    ]

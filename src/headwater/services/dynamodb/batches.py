@@ -133,6 +133,7 @@ class BatchOperations:
                     params.get("ReturnConsumedCapacity"),
                     units,
                     "read",
+                    by_kind=False,
                 )
                 if capacity is not None:
                     capacities.append(capacity)
@@ -220,7 +221,9 @@ class BatchOperations:
         if mode in ("TOTAL", "INDEXES"):
             tables = {t.name: t for t, _, _, _ in work}
             result["ConsumedCapacity"] = [
-                consumed_capacity(tables[name], mode, units, "write", tuple(tables[name].indexes))
+                consumed_capacity(
+                    tables[name], mode, units, "write", tuple(tables[name].indexes), by_kind=False
+                )
                 for name, units in capacity.items()
             ]
         if metrics:

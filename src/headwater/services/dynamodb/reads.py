@@ -243,6 +243,7 @@ class ReadOperations:
             read_units(read, bool(params.get("ConsistentRead"))),
             "read",
             read_index=None if plan.index is None else plan.index.name,
+            by_kind=False,
         )
         if capacity is not None:
             result["ConsumedCapacity"] = capacity

@@ -258,25 +258,31 @@ def consumed_capacity(
     indexes: tuple[str, ...] = (),
     *,
     read_index: str | None = None,
+    by_kind: bool = True,
 ) -> dict[str, Any] | None:
     """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES (None for NONE).
 
     ``indexes``: those a write also wrote, each charged ``units`` more; ``read_index``: the
-    index a Query or Scan read, which its ``units`` are charged to instead of the table."""
+    index a Query or Scan read, which its ``units`` are charged to instead of the table.
+    ``by_kind``: each figure also as ReadCapacityUnits / WriteCapacityUnits; AWS's
+    PutItem, GetItem, UpdateItem and DeleteItem give ``CapacityUnits`` alone."""
     if mode not in ("TOTAL", "INDEXES"):
         return None
     field = "WriteCapacityUnits" if kind == "write" else "ReadCapacityUnits"
+
+    def figures(value: float) -> dict[str, Any]:
+        return {"CapacityUnits": value, field: value} if by_kind else {"CapacityUnits": value}
+
     total = units * (1 + len(indexes)) if kind == "write" else units
-    capacity: dict[str, Any] = {"TableName": table.name, "CapacityUnits": total, field: total}
+    capacity: dict[str, Any] = {"TableName": table.name, **figures(total)}
     if mode == "INDEXES":
-        table_units = 0.0 if read_index is not None else units
-        capacity["Table"] = {"CapacityUnits": table_units, field: table_units}
+        capacity["Table"] = figures(0.0 if read_index is not None else units)
         if read_index is not None:
             indexes = (read_index,)
         for name in indexes:
             index = table.indexes[name]
             group = "GlobalSecondaryIndexes" if index.kind == "GSI" else "LocalSecondaryIndexes"
-            capacity.setdefault(group, {})[name] = {"CapacityUnits": units, field: units}
+            capacity.setdefault(group, {})[name] = figures(units)
     return capacity
 
 
