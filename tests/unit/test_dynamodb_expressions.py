@@ -309,6 +309,11 @@ def test_add_creates_and_delete_empties() -> None:
     assert new == {"n": N("5"), "s": {"NS": ["1"]}}
 
 
+def test_delete_from_a_missing_member_of_an_existing_map_or_list_changes_nothing() -> None:
+    item = {"m": {"M": {}}, "l": {"L": []}}
+    assert update("DELETE m.s :t, l[3] :t", item=item, t={"SS": ["a"]}) == item
+
+
 def test_remove_several_list_indexes_uses_original_positions() -> None:
     new = update("REMOVE l[0], l[2]", item={"l": {"L": [S("a"), S("b"), S("c"), S("d")]}})
     assert new["l"] == {"L": [S("b"), S("d")]}
@@ -327,6 +332,18 @@ def test_remove_several_list_indexes_uses_original_positions() -> None:
             "SET a.b = :v",
             {},
             {"v": S("x")},
+            "The document path provided in the update expression is invalid for update",
+        ),
+        (
+            "DELETE a.b :v",
+            {},
+            {"v": {"SS": ["x"]}},
+            "The document path provided in the update expression is invalid for update",
+        ),
+        (
+            "DELETE a.b :v",
+            {"a": {"L": []}},
+            {"v": {"SS": ["x"]}},
             "The document path provided in the update expression is invalid for update",
         ),
         (

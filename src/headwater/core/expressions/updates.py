@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from headwater.core.expressions.documents import Path, read_path, remove_paths, write_path
+from headwater.core.expressions.documents import (
+    Path,
+    invalid_path,
+    read_path,
+    remove_paths,
+    write_path,
+)
 from headwater.core.expressions.syntax import (
     Arithmetic,
     IfNotExists,
@@ -113,6 +119,12 @@ def _add(new: Item, old: Item, path: Path, value: AttributeValue) -> None:
 def _delete(new: Item, old: Item, path: Path, value: AttributeValue) -> None:
     current = read_path(old, path)
     if current is None:
+        # Nothing to delete, but only where the path could hold a value: a parent that is
+        # missing, or is not the map or list the last step needs, is an invalid path.
+        if len(path) > 1:
+            parent = read_path(old, path[:-1])
+            if parent is None or ("M" if isinstance(path[-1], str) else "L") not in parent:
+                raise invalid_path()
         return
     kind = value_type(value)
     if value_type(current) != kind:
