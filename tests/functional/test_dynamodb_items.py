@@ -147,6 +147,29 @@ def test_update_creates_item_and_legacy_attribute_updates(ddb: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "update",
+    [
+        {"s": {"Action": "ADD", "Value": {"N": "1"}}},
+        {"s": {"Action": "ADD", "Value": {"L": [{"S": "x"}]}}},
+        {"ns": {"Action": "ADD", "Value": {"SS": ["x"]}}},
+        {"ns": {"Action": "DELETE", "Value": {"SS": ["x"]}}},
+    ],
+)
+def test_legacy_attribute_updates_of_the_wrong_type_keep_the_item(
+    ddb: Any, update: dict[str, Any]
+) -> None:
+    item = {**KEY, "s": {"S": "text"}, "ns": {"NS": ["1"]}}
+    ddb.put_item(TableName="items", Item=item)
+    # AWS's AttributeUpdates text, not the UpdateExpression one ("An operand in the update
+    # expression has an incorrect data type").
+    assert error_of(ddb.update_item, TableName="items", Key=KEY, AttributeUpdates=update) == (
+        "ValidationException",
+        "Type mismatch for attribute to update",
+    )
+    assert ddb.get_item(TableName="items", Key=KEY)["Item"] == item
+
+
+@pytest.mark.parametrize(
     ("params", "message"),
     [
         (

@@ -39,8 +39,11 @@ def missing_attribute() -> Exception:
     )
 
 
+WRONG_TYPE = "An operand in the update expression has an incorrect data type"
+
+
 def wrong_type() -> Exception:
-    return validation("An operand in the update expression has an incorrect data type")
+    return validation(WRONG_TYPE)
 
 
 def _operand(node: object, item: Item, values: Mapping[str, AttributeValue]) -> AttributeValue:

@@ -9,7 +9,7 @@ from headwater.core.errors import AwsError
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.legacy import Legacy, attributes_to_get
 from headwater.core.expressions.syntax import UpdateAction
-from headwater.core.expressions.updates import apply_update
+from headwater.core.expressions.updates import WRONG_TYPE, apply_update
 from headwater.core.expressions.values import (
     AttributeValue,
     Item,
@@ -356,6 +356,8 @@ class _Update(NamedTuple):
     key: ItemKey
     actions: Sequence[UpdateAction]
     values: Mapping[str, AttributeValue]
+    #: The actions are the legacy AttributeUpdates, which AWS words its errors for.
+    legacy: bool
 
     @classmethod
     def read(cls, table: TableSchema, params: Mapping[str, Any]) -> _Update:
@@ -365,13 +367,15 @@ class _Update(NamedTuple):
         parsed = expressions.get("UpdateExpression")
         actions: Sequence[UpdateAction]
         values: Mapping[str, AttributeValue]
+        legacy = False
         if parsed is not None:
             actions = parsed.root
             values = expressions.values
         elif params.get("AttributeUpdates") is not None:
-            legacy = Legacy()
-            actions = legacy.attribute_updates(params["AttributeUpdates"])
-            values = legacy.values
+            translated = Legacy()
+            actions = translated.attribute_updates(params["AttributeUpdates"])
+            values = translated.values
+            legacy = True
         else:
             actions, values = (), {}
         for action in actions:
@@ -379,7 +383,7 @@ class _Update(NamedTuple):
                 raise invalid(
                     f"Cannot update attribute {action.path[0]}. This attribute is part of the key"
                 )
-        return cls(returns, condition, key_item, key, actions, values)
+        return cls(returns, condition, key_item, key, actions, values, legacy)
 
     @property
     def touched(self) -> set[str]:
@@ -388,6 +392,16 @@ class _Update(NamedTuple):
 
     def make_new(self, old: Item | None) -> Item:
         """The item after the update: ``old``'s, or a new one holding just the key."""
-        return apply_update(
-            old if old is not None else dict(self.key_item), self.actions, self.values
-        )
+        try:
+            return apply_update(
+                old if old is not None else dict(self.key_item), self.actions, self.values
+            )
+        except AwsError as error:
+            # An ADD or DELETE whose value's type is not the stored one's.
+            if self.legacy and error.message == WRONG_TYPE:
+                raise invalid_legacy_type() from None
+            raise
+
+
+def invalid_legacy_type() -> AwsError:
+    return validation("Type mismatch for attribute to update")
