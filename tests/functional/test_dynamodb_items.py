@@ -220,6 +220,102 @@ def test_put_item_validation_errors(ddb: Any, params: dict[str, Any], message: s
     assert error_of(ddb.put_item, TableName="items", **params) == ("ValidationException", message)
 
 
+def enum_message(value: str, where: str, allowed: str) -> str:
+    return (
+        f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+        f"constraint: Member must satisfy enum value set: [{allowed}]"
+    )
+
+
+@pytest.mark.parametrize("table", ["items", "nothere"])
+@pytest.mark.parametrize(
+    ("operation", "params", "message"),
+    [
+        (
+            "put_item",
+            {"Item": KEY, "ReturnConsumedCapacity": "ALL"},
+            enum_message("ALL", "returnConsumedCapacity", "INDEXES, TOTAL, NONE"),
+        ),
+        (
+            "get_item",
+            {"Key": KEY, "ReturnConsumedCapacity": "total"},
+            enum_message("total", "returnConsumedCapacity", "INDEXES, TOTAL, NONE"),
+        ),
+        (
+            "delete_item",
+            {"Key": KEY, "ReturnItemCollectionMetrics": "ALL"},
+            enum_message("ALL", "returnItemCollectionMetrics", "SIZE, NONE"),
+        ),
+        (
+            "update_item",
+            {"Key": KEY, "ReturnValuesOnConditionCheckFailure": "ALL_NEW"},
+            enum_message("ALL_NEW", "returnValuesOnConditionCheckFailure", "ALL_OLD, NONE"),
+        ),
+        (
+            "put_item",
+            {"Item": KEY, "ReturnValues": "OLD", "ReturnConsumedCapacity": "ALL"},
+            enum_message("OLD", "returnValues", "ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW"),
+        ),
+    ],
+)
+def test_enum_members_are_checked_first_even_without_the_table(
+    ddb: Any, table: str, operation: str, params: dict[str, Any], message: str
+) -> None:
+    # AWS's request model refuses a value outside an enum before any other check, and
+    # before the table is looked up; nothing is written.
+    assert error_of(getattr(ddb, operation), TableName=table, **params) == (
+        "ValidationException",
+        message,
+    )
+    assert "Item" not in ddb.get_item(TableName="items", Key=KEY)
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "message"),
+    [
+        (
+            "update_item",
+            {
+                "Key": KEY,
+                "AttributeUpdates": {
+                    "a": {"Action": "ADD"},
+                    "b": {"Action": "REPLACE", "Value": {"S": "x"}},
+                },
+            },
+            enum_message("REPLACE", "attributeUpdates.b.member.action", "ADD, PUT, DELETE"),
+        ),
+        (
+            "delete_item",
+            {
+                "Key": KEY,
+                "Expected": {
+                    "a": {"Exists": True},
+                    "b": {"ComparisonOperator": "EQUALS", "AttributeValueList": [{"S": "x"}]},
+                },
+            },
+            enum_message(
+                "EQUALS",
+                "expected.b.member.comparisonOperator",
+                "IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, "
+                "GE, CONTAINS",
+            ),
+        ),
+        (
+            "put_item",
+            {"Item": KEY, "Expected": {"a": {"Exists": True}}, "ConditionalOperator": "XOR"},
+            enum_message("XOR", "conditionalOperator", "AND, OR"),
+        ),
+    ],
+)
+def test_legacy_enum_members_are_checked_before_their_entries(
+    ddb: Any, operation: str, params: dict[str, Any], message: str
+) -> None:
+    assert error_of(getattr(ddb, operation), TableName="items", **params) == (
+        "ValidationException",
+        message,
+    )
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",

@@ -49,6 +49,20 @@ _VALUE_TYPES = {
     "IN": ("S", "N", "B"), "BETWEEN": ("S", "N", "B"),
 }  # fmt: skip
 _COMPARATORS = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
+#: Enum value sets in the order AWS lists them in its messages.
+COMPARISON_OPERATORS = (
+    "IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE",
+    "BEGINS_WITH", "GE", "CONTAINS",
+)  # fmt: skip
+ATTRIBUTE_ACTIONS = ("ADD", "PUT", "DELETE")
+
+
+def not_in_enum(value: Any, where: str, allowed: tuple[str, ...]) -> Exception:
+    """AWS's model check of an enum member (``where`` is its path in the request)."""
+    return validation(
+        f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy "
+        f"constraint: Member must satisfy enum value set: [{', '.join(allowed)}]"
+    )
 
 
 @dataclass
@@ -66,6 +80,15 @@ class Legacy:
 
     def expected(self, expected: Mapping[str, Any], operator: str | None) -> Any:
         """``Expected`` (PutItem/UpdateItem/DeleteItem) as a condition."""
+        # The request model's enum checks come before any of the conditions' own checks.
+        if operator not in (None, "AND", "OR"):
+            raise not_in_enum(operator, "conditionalOperator", ("AND", "OR"))
+        for name, entry in expected.items():
+            comparison = entry.get("ComparisonOperator")
+            if comparison is not None and comparison not in COMPARISON_OPERATORS:
+                raise not_in_enum(
+                    comparison, f"expected.{name}.member.comparisonOperator", COMPARISON_OPERATORS
+                )
         parts = [self._expected_entry(name, entry) for name, entry in expected.items()]
         return _combine(parts, operator)
 
@@ -161,17 +184,19 @@ class Legacy:
             return In(path, tuple(self.operand(v) for v in values))
         if operator == "BETWEEN":
             return Between(path, self.operand(values[0]), self.operand(values[1]))
-        raise validation(
-            f"1 validation error detected: Value '{operator}' at 'comparisonOperator' failed to "
-            "satisfy constraint: Member must satisfy enum value set: "
-            "[IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, "
-            "CONTAINS]"
-        )
+        raise not_in_enum(operator, "comparisonOperator", COMPARISON_OPERATORS)
 
     # ---- updates ----
 
     def attribute_updates(self, updates: Mapping[str, Any]) -> tuple[UpdateAction, ...]:
         """``AttributeUpdates`` as update actions."""
+        # The request model's enum check comes before any of the updates' own checks.
+        for name, update in updates.items():
+            action = update.get("Action")
+            if action is not None and action not in ATTRIBUTE_ACTIONS:
+                raise not_in_enum(
+                    action, f"attributeUpdates.{name}.member.action", ATTRIBUTE_ACTIONS
+                )
         actions: list[UpdateAction] = []
         for name, update in updates.items():
             action = update.get("Action", "PUT")
@@ -217,10 +242,7 @@ def _combine(parts: list[Any], operator: str | None) -> Any:
     if not parts:
         return Always()
     if operator not in (None, "AND", "OR"):
-        raise validation(
-            f"1 validation error detected: Value '{operator}' at 'conditionalOperator' failed to "
-            "satisfy constraint: Member must satisfy enum value set: [AND, OR]"
-        )
+        raise not_in_enum(operator, "conditionalOperator", ("AND", "OR"))
     joined = parts[0]
     for part in parts[1:]:
         joined = Or(joined, part) if operator == "OR" else And(joined, part)

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from headwater.core.errors import AwsError
 from headwater.core.expressions import project, read_expressions
-from headwater.core.expressions.legacy import Legacy, attributes_to_get
+from headwater.core.expressions.legacy import Legacy, attributes_to_get, not_in_enum
 from headwater.core.expressions.syntax import UpdateAction
 from headwater.core.expressions.updates import WRONG_TYPE, apply_update
 from headwater.core.expressions.values import (
@@ -40,15 +40,33 @@ PLAIN_PUT_PARAMS = frozenset(
 UPDATE_RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
 
 
+#: The enum members of the single-item requests that AWS's request model checks before
+#: anything else (and before looking the table up), each with its value set in the order
+#: AWS's message lists it. The first value outside its set is the one reported.
+ITEM_REQUEST_ENUMS = (
+    ("ReturnValues", "returnValues", ("ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW")),
+    ("ReturnConsumedCapacity", "returnConsumedCapacity", ("INDEXES", "TOTAL", "NONE")),
+    ("ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ("SIZE", "NONE")),
+    (
+        "ReturnValuesOnConditionCheckFailure",
+        "returnValuesOnConditionCheckFailure",
+        ("ALL_OLD", "NONE"),
+    ),
+)
+
+
+def check_request_enums(params: Mapping[str, Any]) -> None:
+    for member, where, allowed in ITEM_REQUEST_ENUMS:
+        value = params.get(member)
+        if value is not None and value not in allowed:
+            raise not_in_enum(value, where, allowed)
+
+
 def check_return_values(value: str | None, allowed: tuple[str, ...]) -> str:
+    """The request's ReturnValues, one its operation allows (``check_request_enums`` has
+    already refused values outside the enum)."""
     if value is None:
         return "NONE"
-    if value not in UPDATE_RETURN_VALUES:
-        raise validation(
-            f"1 validation error detected: Value '{value}' at 'returnValues' failed to satisfy "
-            "constraint: Member must satisfy enum value set: "
-            "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
-        )
     if value not in allowed:
         raise validation("Return values set to invalid value")
     return value
@@ -102,6 +120,7 @@ class ItemOperations:
         return checked, table.item_key(checked), size
 
     def put_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_request_enums(params)
         cached = self.catalog.cached_schema(ctx, params["TableName"])
         if cached is not None:
             done = self._put_blind_if_current(cached[0], cached[1], params)
@@ -189,6 +208,7 @@ class ItemOperations:
     # ---- GetItem ----
 
     def get_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_request_enums(params)
         cached = self.catalog.cached_schema(ctx, params["TableName"])
         if cached is not None:
             # As for PutItem: one statement reads the item and the definitions version
@@ -235,6 +255,7 @@ class ItemOperations:
     # ---- UpdateItem ----
 
     def update_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_request_enums(params)
         cached = self.catalog.cached_schema(ctx, params["TableName"])
         if cached is not None:
             done = self._update_if_unchanged(cached[0], cached[1], params)
@@ -306,6 +327,7 @@ class ItemOperations:
     # ---- DeleteItem ----
 
     def delete_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_request_enums(params)
         table = self.catalog.schema(ctx, params["TableName"])
         returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
         condition, _ = write_condition(params)
