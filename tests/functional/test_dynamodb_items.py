@@ -316,6 +316,79 @@ def test_legacy_enum_members_are_checked_before_their_entries(
     )
 
 
+@pytest.mark.parametrize(
+    ("operation", "params", "message"),
+    [
+        (
+            "put_item",
+            {"Item": KEY, "ReturnValues": "ALL_NEW"},
+            "Return values set to invalid value",
+        ),
+        (
+            "delete_item",
+            {"Key": KEY, "ReturnValues": "UPDATED_OLD"},
+            "Return values set to invalid value",
+        ),
+        (
+            "put_item",
+            {
+                "Item": KEY,
+                "ConditionExpression": "attribute_exists(a)",
+                "Expected": {"a": {"Exists": False}},
+            },
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}",
+        ),
+        (
+            "get_item",
+            {"Key": KEY, "AttributesToGet": ["a"], "ProjectionExpression": "a"},
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {AttributesToGet} Expression parameters: "
+            "{ProjectionExpression}",
+        ),
+        (
+            "get_item",
+            {"Key": {"pk": {"SS": []}}},
+            "One or more parameter values were invalid: An string set  may not be empty",
+        ),
+        (
+            "put_item",
+            {"Item": {**KEY, "n": {"N": "x"}}},
+            "The parameter cannot be converted to a numeric value: x",
+        ),
+        (
+            "delete_item",
+            {"Key": KEY, "ConditionExpression": "a = = b"},
+            'Invalid ConditionExpression: Syntax error; token: "=", near: "= = b"',
+        ),
+        (
+            "update_item",
+            {"Key": KEY, "UpdateExpression": "SET a = :v"},
+            "Invalid UpdateExpression: An expression attribute value used in expression is not "
+            "defined; attribute value: :v",
+        ),
+        (
+            "update_item",
+            {"Key": KEY, "AttributeUpdates": {"a": {"Action": "ADD", "Value": {"S": "x"}}}},
+            "One or more parameter values were invalid: ADD action is not supported for the type S",
+        ),
+    ],
+)
+def test_a_bad_request_to_a_missing_table_answers_the_request_error(
+    ddb: Any, operation: str, params: dict[str, Any], message: str
+) -> None:
+    # AWS checks the request on its own before it looks the table up.
+    assert error_of(getattr(ddb, operation), TableName="nothere", **params) == (
+        "ValidationException",
+        message,
+    )
+    # The same request to an existing table answers the same.
+    assert error_of(getattr(ddb, operation), TableName="items", **params) == (
+        "ValidationException",
+        message,
+    )
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from headwater.core.errors import AwsError
@@ -15,6 +15,7 @@ from headwater.core.expressions.values import (
     Item,
     invalid,
     sized_item,
+    validate_value,
     validation,
 )
 from headwater.services.base import RequestContext
@@ -105,12 +106,64 @@ def projection_of(params: Mapping[str, Any], expressions: Any) -> list[Any] | No
     return None
 
 
+# ---- each request's checks that need no table ----
+#
+# AWS checks a request on its own before it looks its table up: a bad request to a missing
+# table answers the request's error, not ResourceNotFoundException. Only run on that error
+# path, in the order the checked path meets the same checks.
+
+
+def _key_values(key: Any) -> None:
+    if isinstance(key, dict):
+        for value in key.values():
+            validate_value(value)
+
+
+def put_request_alone(params: Mapping[str, Any]) -> None:
+    check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
+    write_condition(params)
+    sized_item(params["Item"])
+
+
+def get_request_alone(params: Mapping[str, Any]) -> None:
+    projection_of(params, read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",)))
+    _key_values(params["Key"])
+
+
+def delete_request_alone(params: Mapping[str, Any]) -> None:
+    check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
+    write_condition(params)
+    _key_values(params["Key"])
+
+
+def update_request_alone(params: Mapping[str, Any]) -> None:
+    check_return_values(params.get("ReturnValues"), UPDATE_RETURN_VALUES)
+    _, expressions = write_condition(params, ("UpdateExpression",))
+    _key_values(params["Key"])
+    if expressions.get("UpdateExpression") is None and params.get("AttributeUpdates") is not None:
+        Legacy().attribute_updates(params["AttributeUpdates"])
+
+
 class ItemOperations:
     def __init__(self, catalog: TableCatalog, writer: ItemWriter) -> None:
         self.catalog = catalog
         self.writer = writer
         self.store = writer.store
         self.feed = writer.feed
+
+    def _schema(
+        self,
+        ctx: RequestContext,
+        params: Mapping[str, Any],
+        request_alone: Callable[[Mapping[str, Any]], None],
+    ) -> TableSchema:
+        """The request's table; if it is missing, ``request_alone``'s errors come first."""
+        try:
+            return self.catalog.schema(ctx, params["TableName"])
+        except AwsError as error:
+            if error.code == "ResourceNotFoundException":
+                request_alone(params)
+            raise
 
     # ---- PutItem ----
 
@@ -126,7 +179,7 @@ class ItemOperations:
             done = self._put_blind_if_current(cached[0], cached[1], params)
             if done is not None:
                 return done
-        table = self.catalog.schema(ctx, params["TableName"])
+        table = self._schema(ctx, params, put_request_alone)
         returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
         condition, _ = write_condition(params)
         item, key, size = self.prepare_put(table, params["Item"])
@@ -224,7 +277,7 @@ class ItemOperations:
                     current, raw = self.store.get_item_if_current(table.id, key, tables_version)
                 if current:
                     return self._got(table, params, paths, raw)
-        table = self.catalog.schema(ctx, params["TableName"])
+        table = self._schema(ctx, params, get_request_alone)
         paths, key = self._get_request(table, params)
         with self.store.db.read():
             raw = self.store.get_item(table.id, key)
@@ -261,7 +314,7 @@ class ItemOperations:
             done = self._update_if_unchanged(cached[0], cached[1], params)
             if done is not None:
                 return done
-        table = self.catalog.schema(ctx, params["TableName"])
+        table = self._schema(ctx, params, update_request_alone)
         update = _Update.read(table, params)
         with self.store.db.transaction():
             outcome = self.writer.write(
@@ -328,7 +381,7 @@ class ItemOperations:
 
     def delete_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         check_request_enums(params)
-        table = self.catalog.schema(ctx, params["TableName"])
+        table = self._schema(ctx, params, delete_request_alone)
         returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
         condition, _ = write_condition(params)
         key_item, key = table.key_of(params["Key"])

@@ -138,6 +138,11 @@ class TableSchema:
     def checked_key_of(self, key: Any) -> tuple[Item, ItemKey]:
         """``key_of`` by the general checks, with AWS's messages for bad keys."""
         keys = self.keys
+        if isinstance(key, dict):
+            # Every value is checked on its own (as AWS checks the request before the
+            # table's schema), so a malformed value is named even where the key's
+            # attributes do not match the schema.
+            key = {name: validate_value(value) for name, value in key.items()}
         if not isinstance(key, dict) or len(key) != len(keys.names):
             raise key_mismatch()
         checked: Item = {}
@@ -147,7 +152,6 @@ class TableSchema:
             value = key.get(name)
             if value is None:
                 raise key_mismatch()
-            value = validate_value(value)
             if value_type(value) != kind:
                 raise key_mismatch()
             check_key_not_empty(value, name)
