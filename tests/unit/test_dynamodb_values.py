@@ -103,6 +103,11 @@ def test_invalid_numbers(text: str, message: str) -> None:
             "duplicates.",
         ),
         ({"NS": ["1", "1.0"]}, "Input collection contains duplicates"),
+        (
+            {"BS": [b"b", b"\x00", b"b"]},
+            "One or more parameter values were invalid: Input collection [Yg==, AA==, Yg==]of "
+            "type BS contains duplicates.",
+        ),
         ({"L": [{"N": "x"}]}, "The parameter cannot be converted to a numeric value: x"),
     ],
 )

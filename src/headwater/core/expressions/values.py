@@ -7,6 +7,7 @@ no leading or trailing zeros) and compared as exact decimals: they are never flo
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 from decimal import Context, Decimal
@@ -244,8 +245,10 @@ def sized_value(value: Any, depth: int = 0) -> tuple[AttributeValue, int]:
         if not inner:
             raise invalid("Binary sets should not be empty")
         if len({bytes(b) for b in inner}) != len(inner):
+            # AWS shows the members as they came on the wire: base64.
+            shown = [base64.b64encode(b).decode("ascii") for b in inner]
             raise invalid(
-                f"Input collection {_collection_text(inner)}of type BS contains duplicates."
+                f"Input collection {_collection_text(shown)}of type BS contains duplicates."
             )
         return value, sum(len(b) for b in inner)
     raise validation(_EMPTY)
