@@ -389,6 +389,27 @@ def test_a_bad_request_to_a_missing_table_answers_the_request_error(
     )
 
 
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
+        ("get_item", {"TableName": "items", "Key": KEY}),
+        ("get_item", {"TableName": "nothere", "Key": KEY}),
+        ("scan", {"TableName": "items"}),
+    ],
+)
+def test_empty_attributes_to_get_is_refused(
+    ddb: Any, hw: Headwater, operation: str, params: dict[str, Any]
+) -> None:
+    # botocore refuses it before sending; other SDKs (and boto3 without parameter
+    # validation) reach the server, which answers the model's length constraint.
+    unchecked = hw.client("dynamodb", validate=False)
+    assert error_of(getattr(unchecked, operation), AttributesToGet=[], **params) == (
+        "ValidationException",
+        "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy "
+        "constraint: Member must have length greater than or equal to 1",
+    )
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",

@@ -230,6 +230,12 @@ class Legacy:
 
 def attributes_to_get(names: list[str]) -> tuple[Path, ...]:
     """``AttributesToGet`` as projection paths (top-level names, no duplicates)."""
+    if not names:
+        # The request model's length constraint on the list.
+        raise validation(
+            "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 1"
+        )
     seen: set[str] = set()
     for name in names:
         if name in seen:
