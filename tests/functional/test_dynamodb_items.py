@@ -410,6 +410,89 @@ def test_empty_attributes_to_get_is_refused(
     )
 
 
+EQ_X = {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]}
+WITHOUT_EXPECTED = "ConditionalOperator cannot be used without Filter or Expected"
+ONE_EXPECTED = (
+    "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+)
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "message"),
+    [
+        ("put_item", {"Item": KEY, "ConditionalOperator": "AND"}, WITHOUT_EXPECTED),
+        ("delete_item", {"Key": KEY, "ConditionalOperator": "OR"}, WITHOUT_EXPECTED),
+        ("update_item", {"Key": KEY, "ConditionalOperator": "AND"}, WITHOUT_EXPECTED),
+        (
+            "update_item",
+            {
+                "Key": KEY,
+                "ConditionalOperator": "AND",
+                "AttributeUpdates": {"a": {"Action": "PUT", "Value": {"S": "v"}}},
+            },
+            WITHOUT_EXPECTED,
+        ),
+        ("put_item", {"Item": KEY, "ConditionalOperator": "AND", "Expected": {}}, WITHOUT_EXPECTED),
+        (
+            "put_item",
+            {"Item": KEY, "ConditionalOperator": "AND", "Expected": {"a": EQ_X}},
+            ONE_EXPECTED,
+        ),
+        (
+            "delete_item",
+            {"Key": KEY, "ConditionalOperator": "OR", "Expected": {"a": {"Exists": False}}},
+            ONE_EXPECTED,
+        ),
+        (
+            "put_item",
+            {
+                "Item": KEY,
+                "ConditionalOperator": "AND",
+                "ConditionExpression": "attribute_exists(a)",
+            },
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {ConditionalOperator} Expression parameters: "
+            "{ConditionExpression}",
+        ),
+        (
+            "update_item",
+            {
+                "Key": KEY,
+                "AttributeUpdates": {"a": {"Value": {"S": "v"}, "Action": "PUT"}},
+                "Expected": {"a": EQ_X},
+                "ConditionalOperator": "AND",
+                "UpdateExpression": "SET a = :v",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {AttributeUpdates, Expected, ConditionalOperator} "
+            "Expression parameters: {UpdateExpression, ConditionExpression}",
+        ),
+    ],
+)
+def test_conditional_operator_needs_two_expected_conditions(
+    ddb: Any, operation: str, params: dict[str, Any], message: str
+) -> None:
+    assert error_of(getattr(ddb, operation), TableName="items", **params) == (
+        "ValidationException",
+        message,
+    )
+    assert "Item" not in ddb.get_item(TableName="items", Key=KEY)
+
+
+def test_conditional_operator_joins_two_expected_conditions(ddb: Any) -> None:
+    item = {**KEY, "a": {"S": "x"}}
+    ddb.put_item(TableName="items", Item=item)
+    either = {"a": EQ_X, "b": {"ComparisonOperator": "NOT_NULL"}}
+    ddb.put_item(TableName="items", Item=item, Expected=either, ConditionalOperator="OR")
+    assert error_of(
+        ddb.delete_item, TableName="items", Key=KEY, Expected=either, ConditionalOperator="AND"
+    ) == ("ConditionalCheckFailedException", "The conditional request failed")
+    ddb.delete_item(TableName="items", Key=KEY, Expected=either, ConditionalOperator="OR")
+    assert "Item" not in ddb.get_item(TableName="items", Key=KEY)
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",

@@ -53,6 +53,7 @@ ITEM_REQUEST_ENUMS = (
         "returnValuesOnConditionCheckFailure",
         ("ALL_OLD", "NONE"),
     ),
+    ("ConditionalOperator", "conditionalOperator", ("AND", "OR")),
 )
 
 
@@ -77,22 +78,31 @@ def write_condition(
     params: Mapping[str, Any], extra: tuple[str, ...] = ()
 ) -> tuple[Condition | None, Any]:
     """The request's condition (expression or legacy ``Expected``) and its expressions."""
+    # ConditionalOperator is a non-expression parameter too: AWS names it in the mixing
+    # message, after the others.
     expressions = read_expressions(
-        params, (*extra, "ConditionExpression"), ("AttributeUpdates", "Expected")
+        params,
+        (*extra, "ConditionExpression"),
+        ("AttributeUpdates", "Expected", "ConditionalOperator"),
     )
     parsed = expressions.get("ConditionExpression")
     if parsed is not None:
         return (parsed.root, expressions.values), expressions
     expected = params.get("Expected")
+    operator = params.get("ConditionalOperator")
+    if operator is not None:
+        # Joining fewer than two conditions is refused before the conditions are read.
+        if not expected:
+            raise validation("ConditionalOperator cannot be used without Filter or Expected")
+        if len(expected) < 2:
+            raise validation(
+                "ConditionalOperator can only be used when Filter or Expected has two or more "
+                "elements"
+            )
     if expected is not None:
         legacy = Legacy()
-        tree = legacy.expected(expected, params.get("ConditionalOperator"))
+        tree = legacy.expected(expected, operator)
         return (tree, legacy.values), expressions
-    if params.get("ConditionalOperator") is not None:
-        raise validation(
-            "ConditionalOperator can only be used when Filter or Expected conditions have been "
-            "specified"
-        )
     return None, expressions
 
 
