@@ -583,6 +583,36 @@ def test_request_placeholder_errors() -> None:
     assert request_error(
         {"ConditionExpression": "a = :v", "ExpressionAttributeValues": {"v": S("x")}}, PUT
     ) == ('ExpressionAttributeValues contains invalid key: Syntax error; key: "v"')
+    # A placeholder of more than 255 bytes, its prefix included: its length is checked
+    # before its syntax, and only a name's message gives the size.
+    long_name = "#" + "a" * 255 + "-x"
+    assert request_error(
+        {
+            "ConditionExpression": "#a = :v",
+            "ExpressionAttributeNames": {"#a": "a", long_name: "b"},
+            "ExpressionAttributeValues": {":v": S("x")},
+        },
+        PUT,
+    ) == (
+        "ExpressionAttributeNames contains invalid key: The expression attribute map contains a "
+        "key that is too long; size of key: 258"
+    )
+    assert request_error(
+        {"ConditionExpression": "a = :v", "ExpressionAttributeValues": {":" + "v" * 255: S("x")}},
+        PUT,
+    ) == (
+        "ExpressionAttributeValues contains invalid key: The expression attribute map contains a "
+        "key that is too long;"
+    )
+    longest = read_expressions(
+        {
+            "ConditionExpression": "#" + "a" * 254 + " = :" + "v" * 254,
+            "ExpressionAttributeNames": {"#" + "a" * 254: "a"},
+            "ExpressionAttributeValues": {":" + "v" * 254: S("x")},
+        },
+        PUT,
+    )
+    assert longest.get("ConditionExpression") is not None
     # AWS's text, as an application matching on it quotes it
     assert request_error(
         {

@@ -18,6 +18,8 @@ from headwater.core.expressions.values import AttributeValue, validate_value, va
 
 _NAME_KEY = re.compile(r"#[0-9A-Za-z_]+")
 _VALUE_KEY = re.compile(r":[0-9A-Za-z_]+")
+#: The longest placeholder (its # or : included), in UTF-8 bytes.
+MAX_PLACEHOLDER_BYTES = 255
 
 #: Expression parameters in the order AWS parses them.
 PARSE_ORDER = (
@@ -93,6 +95,11 @@ def read_expressions(
         if not names:
             raise validation("ExpressionAttributeNames must not be empty")
         for key, name in names.items():
+            if len(key.encode("utf-8")) > MAX_PLACEHOLDER_BYTES:  # before its syntax
+                raise validation(
+                    "ExpressionAttributeNames contains invalid key: The expression attribute "
+                    f"map contains a key that is too long; size of key: {len(key.encode())}"
+                )
             if not _NAME_KEY.fullmatch(key):
                 raise validation(
                     f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
@@ -107,6 +114,12 @@ def read_expressions(
         if not raw_values:
             raise validation("ExpressionAttributeValues must not be empty")
         for key in raw_values:
+            if len(key.encode("utf-8")) > MAX_PLACEHOLDER_BYTES:
+                # AWS gives no size here, unlike for a name's key.
+                raise validation(
+                    "ExpressionAttributeValues contains invalid key: The expression attribute "
+                    "map contains a key that is too long;"
+                )
             if not _VALUE_KEY.fullmatch(key):
                 raise validation(
                     f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
