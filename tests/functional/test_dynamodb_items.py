@@ -528,12 +528,24 @@ def test_table_arn_works_as_table_name(ddb: Any, hw: Headwater) -> None:
 
 
 def test_consumed_capacity_shapes(ddb: Any) -> None:
+    # The single-item operations give CapacityUnits alone, without the
+    # ReadCapacityUnits / WriteCapacityUnits breakdown (AWS, as dynalite and a suite run
+    # against live DynamoDB show).
     put = ddb.put_item(TableName="items", Item=KEY, ReturnConsumedCapacity="TOTAL")
-    assert put["ConsumedCapacity"] == {
+    assert put["ConsumedCapacity"] == {"TableName": "items", "CapacityUnits": 1.0}
+    get = ddb.get_item(TableName="items", Key=KEY, ReturnConsumedCapacity="INDEXES")
+    assert get["ConsumedCapacity"] == {
+        "TableName": "items",
+        "CapacityUnits": 0.5,
+        "Table": {"CapacityUnits": 0.5},
+    }
+    update = ddb.update_item(
+        TableName="items", Key=KEY, UpdateExpression="REMOVE a", ReturnConsumedCapacity="INDEXES"
+    )
+    assert update["ConsumedCapacity"] == {
         "TableName": "items",
         "CapacityUnits": 1.0,
-        "WriteCapacityUnits": 1.0,
+        "Table": {"CapacityUnits": 1.0},
     }
-    get = ddb.get_item(TableName="items", Key=KEY, ReturnConsumedCapacity="INDEXES")
-    assert get["ConsumedCapacity"]["CapacityUnits"] == 0.5
-    assert get["ConsumedCapacity"]["Table"] == {"CapacityUnits": 0.5, "ReadCapacityUnits": 0.5}
+    delete = ddb.delete_item(TableName="items", Key=KEY, ReturnConsumedCapacity="TOTAL")
+    assert delete["ConsumedCapacity"] == {"TableName": "items", "CapacityUnits": 1.0}

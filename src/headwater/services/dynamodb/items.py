@@ -263,7 +263,12 @@ class ItemOperations:
         self, result: dict[str, Any], table: TableSchema, params: Mapping[str, Any], units: float
     ) -> None:
         capacity = consumed_capacity(
-            table, params.get("ReturnConsumedCapacity"), units, "write", tuple(table.indexes)
+            table,
+            params.get("ReturnConsumedCapacity"),
+            units,
+            "write",
+            tuple(table.indexes),
+            by_kind=False,
         )
         if capacity is not None:
             result["ConsumedCapacity"] = capacity
@@ -312,7 +317,9 @@ class ItemOperations:
         mode = params.get("ReturnConsumedCapacity")
         if mode in ("TOTAL", "INDEXES"):
             units = read_units(size, bool(params.get("ConsistentRead")))
-            result["ConsumedCapacity"] = consumed_capacity(table, mode, units, "read")
+            result["ConsumedCapacity"] = consumed_capacity(
+                table, mode, units, "read", by_kind=False
+            )
         return result
 
     # ---- UpdateItem ----
