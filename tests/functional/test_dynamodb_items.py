@@ -493,6 +493,15 @@ def test_conditional_operator_joins_two_expected_conditions(ddb: Any) -> None:
     assert "Item" not in ddb.get_item(TableName="items", Key=KEY)
 
 
+def test_an_item_too_large_for_a_missing_table_is_a_missing_table(ddb: Any) -> None:
+    # AWS checks the item's size only once it has the table.
+    big = {**KEY, "b": {"S": "x" * 400_001}}
+    assert error_of(ddb.put_item, TableName="nothere", Item=big) == (
+        "ResourceNotFoundException",
+        "Requested resource not found",
+    )
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",
