@@ -89,7 +89,7 @@ def test_return_values(ddb: Any) -> None:
     assert gone["Attributes"] == {**KEY, "v": {"N": "9"}}
     assert error_of(ddb.put_item, TableName="items", Item=KEY, ReturnValues="ALL_NEW") == (
         "ValidationException",
-        "Return values set to invalid value",
+        "ReturnValues can only be ALL_OLD or NONE",
     )
 
 
@@ -322,12 +322,12 @@ def test_legacy_enum_members_are_checked_before_their_entries(
         (
             "put_item",
             {"Item": KEY, "ReturnValues": "ALL_NEW"},
-            "Return values set to invalid value",
+            "ReturnValues can only be ALL_OLD or NONE",
         ),
         (
             "delete_item",
             {"Key": KEY, "ReturnValues": "UPDATED_OLD"},
-            "Return values set to invalid value",
+            "ReturnValues can only be ALL_OLD or NONE",
         ),
         (
             "put_item",

@@ -70,7 +70,7 @@ def check_return_values(value: str | None, allowed: tuple[str, ...]) -> str:
     if value is None:
         return "NONE"
     if value not in allowed:
-        raise validation("Return values set to invalid value")
+        raise validation("ReturnValues can only be ALL_OLD or NONE")
     return value
 
 
