@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater
-from tests.functional.dynamodb_tables import create_table
+from tests.functional.dynamodb_tables import create_table, gsi
 
 
 @pytest.fixture
@@ -500,6 +500,38 @@ def test_an_item_too_large_for_a_missing_table_is_a_missing_table(ddb: Any) -> N
         "ResourceNotFoundException",
         "Requested resource not found",
     )
+
+
+@pytest.mark.parametrize(("kind", "empty", "word"), [("S", "", "string"), ("B", b"", "binary")])
+def test_an_empty_index_key_is_worded_for_the_put_or_the_update(
+    ddb: Any, kind: str, empty: Any, word: str
+) -> None:
+    create_table(ddb, "indexed", attributes={"g": kind}, GlobalSecondaryIndexes=[gsi("by_g", "g")])
+    key = {"pk": {"S": "a"}}
+    assert error_of(ddb.put_item, TableName="indexed", Item={**key, "g": {kind: empty}}) == (
+        "ValidationException",
+        "One or more parameter values are not valid. A value specified for a secondary index "
+        f"key is not supported. The AttributeValue for a key attribute cannot contain an empty "
+        f"{word} value. IndexName: by_g, IndexKey: g",
+    )
+    # An update's result names no index (AWS, for a new item and an existing one alike).
+    for existing in (False, True):
+        if existing:
+            ddb.put_item(TableName="indexed", Item=key)
+        assert error_of(
+            ddb.update_item,
+            TableName="indexed",
+            Key=key,
+            UpdateExpression="SET g = :v",
+            ExpressionAttributeValues={":v": {kind: empty}},
+        ) == (
+            "ValidationException",
+            "One or more parameter values are not valid. The update expression attempted to "
+            "update a secondary index key to a value that is not supported. The AttributeValue "
+            f"for a key attribute cannot contain an empty {word} value.",
+        )
+        found = ddb.get_item(TableName="indexed", Key=key).get("Item")
+        assert found == (key if existing else None)
 
 
 def test_key_errors_and_missing_table(ddb: Any) -> None:

@@ -341,7 +341,7 @@ class ItemOperations:
                 condition=update.condition,
                 return_old_on_failure=params.get("ReturnValuesOnConditionCheckFailure")
                 == "ALL_OLD",
-                size_message="Item size to update has exceeded the maximum allowed size",
+                updating=True,
             )
         if outcome.stream_arn is not None:
             self.feed.notify((outcome.stream_arn,))

@@ -198,8 +198,9 @@ class TableSchema:
             entries.append(IndexEntry(index.name, ItemKey(scan_token(pk), pk, sk), item_key))
         return entries
 
-    def check_index_keys(self, item: Item) -> None:
-        """Index key attributes present in ``item`` must have the index's type, not empty."""
+    def check_index_keys(self, item: Item, *, updating: bool = False) -> None:
+        """Index key attributes present in ``item`` must have the index's type, not empty.
+        ``updating``: ``item`` is an update's result, whose empty key AWS words apart."""
         for index in reversed(list(self.indexes.values())):
             for name, kind in (
                 (index.keys.hash_key, index.keys.hash_type),
@@ -216,6 +217,13 @@ class TableSchema:
                 value = item[name][actual]
                 if actual in ("S", "B") and len(value) == 0:
                     word = "string" if actual == "S" else "binary"
+                    if updating:  # without the index's name
+                        raise validation(
+                            "One or more parameter values are not valid. The update expression "
+                            "attempted to update a secondary index key to a value that is not "
+                            "supported. The AttributeValue for a key attribute cannot contain "
+                            f"an empty {word} value."
+                        )
                     raise validation(
                         "One or more parameter values are not valid. A value specified for a "
                         "secondary index key is not supported. The AttributeValue for a key "

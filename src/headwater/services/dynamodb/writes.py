@@ -163,9 +163,12 @@ class ItemWriter:
         return_old_on_failure: bool = False,
         read_old: bool = True,
         by_service: bool = False,
-        size_message: str = "Item size has exceeded the maximum allowed size",
+        updating: bool = False,
     ) -> WriteOutcome:
-        """Replace the item at ``key`` by ``make_new(old)`` (``None`` deletes it)."""
+        """Replace the item at ``key`` by ``make_new(old)`` (``None`` deletes it).
+
+        ``updating``: the new item comes from an update expression, which AWS words its
+        size and index key errors for."""
         old_raw: bytes | None = None
         old: Item | None = None
         if read_old or condition is not None:
@@ -190,9 +193,13 @@ class ItemWriter:
         else:
             new_size = item_size(new)
             if new_size > MAX_ITEM_BYTES:
-                raise validation(size_message)
+                raise validation(
+                    "Item size to update has exceeded the maximum allowed size"
+                    if updating
+                    else "Item size has exceeded the maximum allowed size"
+                )
             if table.indexes:
-                table.check_index_keys(new)
+                table.check_index_keys(new, updating=updating)
             new_raw = encode_item(new)
             self.store.put_item(
                 table.id, key, new_raw, new_size, ttl_expiry(new, table.ttl_attribute), written=now
