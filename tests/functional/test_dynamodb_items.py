@@ -534,6 +534,57 @@ def test_an_empty_index_key_is_worded_for_the_put_or_the_update(
         assert found == (key if existing else None)
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "",
+            "1 validation error detected: Value '' at 'tableName' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1",
+        ),
+        (
+            "ab",
+            "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 3",
+        ),
+        (
+            "a" * 256,
+            f"1 validation error detected: Value '{'a' * 256}' at 'tableName' failed to satisfy "
+            "constraint: Member must have length less than or equal to 255",
+        ),
+        (
+            "bad table!@#",
+            "1 validation error detected: Value 'bad table!@#' at 'tableName' failed to "
+            "satisfy constraint: Member must satisfy regular expression pattern: "
+            "[a-zA-Z0-9_.-]+",
+        ),
+    ],
+)
+@pytest.mark.parametrize("operation", ["put_item", "get_item", "update_item", "delete_item"])
+def test_a_malformed_table_name_is_refused_before_anything_else(
+    ddb: Any, hw: Headwater, operation: str, name: str, message: str
+) -> None:
+    unchecked = hw.client("dynamodb", validate=False)
+    # The name's error comes before the request's own (here a mixed condition).
+    params: dict[str, Any] = {
+        "TableName": name,
+        "ConditionalOperator": "AND",
+        "ConditionExpression": "attribute_exists(pk)",
+    }
+    if operation == "put_item":
+        params["Item"] = KEY
+    else:
+        params["Key"] = KEY
+    if operation == "get_item":
+        params = {
+            "TableName": name,
+            "Key": KEY,
+            "AttributesToGet": ["a"],
+            "ProjectionExpression": "a",
+        }
+    assert error_of(getattr(unchecked, operation), **params) == ("ValidationException", message)
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",

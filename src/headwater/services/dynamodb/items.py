@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from headwater.core.errors import AwsError
+from headwater.core.errors import AwsError, validation_error
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.legacy import Legacy, attributes_to_get, not_in_enum
 from headwater.core.expressions.syntax import UpdateAction
@@ -20,6 +20,7 @@ from headwater.core.expressions.values import (
 )
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.schema import TableSchema
+from headwater.services.dynamodb.table_specs import check_name
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.writes import (
     Condition,
@@ -123,6 +124,17 @@ def projection_of(params: Mapping[str, Any], expressions: Any) -> list[Any] | No
 # path, in the order the checked path meets the same checks.
 
 
+def check_table_name(name: str) -> None:
+    """A TableName that is no table ARN must be a table's name; AWS's model allows an
+    ARN there, so an empty one is refused by the ARN's own minimum length."""
+    if name == "":
+        raise validation_error(
+            name, "tableName", "Member must have length greater than or equal to 1"
+        )
+    if not name.startswith("arn:"):
+        check_name(name)
+
+
 def _key_values(key: Any) -> None:
     if isinstance(key, dict):
         for value in key.values():
@@ -167,11 +179,13 @@ class ItemOperations:
         params: Mapping[str, Any],
         request_alone: Callable[[Mapping[str, Any]], None],
     ) -> TableSchema:
-        """The request's table; if it is missing, ``request_alone``'s errors come first."""
+        """The request's table; if it is missing, a malformed name's and then
+        ``request_alone``'s errors come first."""
         try:
             return self.catalog.schema(ctx, params["TableName"])
         except AwsError as error:
             if error.code == "ResourceNotFoundException":
+                check_table_name(params["TableName"])
                 request_alone(params)
             raise
 
