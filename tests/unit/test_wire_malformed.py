@@ -408,3 +408,47 @@ def test_dynamodb_binary_values_decode_however_the_key_is_spelled(wire: Wire) ->
     )
     assert status == 400
     assert got["__type"].endswith("SerializationException")  # type: ignore[union-attr]
+
+
+def test_dynamodb_null_set_member_is_an_invalid_value_not_a_malformed_request(wire: Wire) -> None:
+    """A JSON null among a set's members (what a Java list holding null sends) is refused
+    as DynamoDB refuses the value, with a ValidationException; the item is not written."""
+
+    def call(operation: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+        status, _, payload = wire.post(
+            "dynamodb",
+            orjson.dumps(body),
+            "application/x-amz-json-1.0",
+            x_amz_target=f"DynamoDB_20120810.{operation}",
+        )
+        return status, orjson.loads(payload)
+
+    status, _ = call(
+        "CreateTable",
+        {
+            "TableName": "nullsets",
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+        },
+    )
+    assert status == 200
+    empty = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+    for member, message in (
+        (
+            {"SS": ["a", None]},
+            "One or more parameter values were invalid: An string set may "
+            "not have a null string as a member",
+        ),
+        ({"NS": [None]}, empty),
+        ({"BS": ["AAE=", None]}, empty),
+    ):
+        status, error = call(
+            "PutItem", {"TableName": "nullsets", "Item": {"k": {"S": "a"}, "s": member}}
+        )
+        assert (status, error["__type"], error["message"]) == (
+            400,
+            "com.amazon.coral.validate#ValidationException",
+            message,
+        )
+    assert call("GetItem", {"TableName": "nullsets", "Key": {"k": {"S": "a"}}}) == (200, {})

@@ -418,11 +418,26 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
     for kind, name, info in report._errors:
         if kind == "missing required field":
             raise missing_parameter(service_name, name, info["required_name"])
+        if _null_set_member(service_name, name, info):
+            continue  # DynamoDB's own value check names it
         if kind in ("invalid type", "invalid type for document"):
             raise serialization_error(
                 f"Unexpected value type for {_member_path(name)}: "
                 f"{type(info.get('param')).__name__}"
             )
+
+
+_SET_MEMBER = re.compile(r"\.(SS|NS|BS)\[\d+\]$")
+
+
+def _null_set_member(service_name: str, name: str, info: dict[str, Any]) -> bool:
+    """A JSON null inside a DynamoDB set: AWS answers it as an invalid attribute value
+    (a ValidationException), not as a malformed request."""
+    return (
+        service_name == "dynamodb"
+        and info.get("param", 0) is None
+        and bool(_SET_MEMBER.search(name))
+    )
 
 
 def _drop_nulls(value: Any) -> None:

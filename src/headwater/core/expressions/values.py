@@ -224,6 +224,10 @@ def sized_value(value: Any, depth: int = 0) -> tuple[AttributeValue, int]:
             size += member_size + 1
         same = all(a is b for a, b in zip(items, inner, strict=True))
         return value if same else {"L": items}, size
+    if kind in ("SS", "NS", "BS") and None in inner:  # a JSON null among the members
+        if kind == "SS":
+            raise invalid("An string set may not have a null string as a member")
+        raise validation(_EMPTY)
     if kind == "SS":
         if not inner:
             raise invalid("An string set  may not be empty")
