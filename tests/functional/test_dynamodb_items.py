@@ -282,7 +282,7 @@ def test_enum_members_are_checked_first_even_without_the_table(
                     "b": {"Action": "REPLACE", "Value": {"S": "x"}},
                 },
             },
-            enum_message("REPLACE", "attributeUpdates.b.member.action", "ADD, PUT, DELETE"),
+            enum_message("REPLACE", "attributeUpdates.b.member.action", "ADD, DELETE, PUT"),
         ),
         (
             "delete_item",

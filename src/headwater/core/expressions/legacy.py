@@ -54,7 +54,8 @@ COMPARISON_OPERATORS = (
     "IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE",
     "BEGINS_WITH", "GE", "CONTAINS",
 )  # fmt: skip
-ATTRIBUTE_ACTIONS = ("ADD", "PUT", "DELETE")
+#: As DynamoDB Local, written by AWS, lists them (the model's order is ADD, PUT, DELETE).
+ATTRIBUTE_ACTIONS = ("ADD", "DELETE", "PUT")
 
 
 def not_in_enum(value: Any, where: str, allowed: tuple[str, ...]) -> Exception:
