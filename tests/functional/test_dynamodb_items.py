@@ -585,6 +585,35 @@ def test_a_malformed_table_name_is_refused_before_anything_else(
     assert error_of(getattr(unchecked, operation), **params) == ("ValidationException", message)
 
 
+def test_sets_come_back_in_dynamodbs_order_not_as_written(ddb: Any) -> None:
+    # Strings and binaries bytewise, numbers by value, the empty member first (AWS).
+    ddb.put_item(
+        TableName="items",
+        Item={
+            **KEY,
+            "ss": {"SS": ["b", "é", "", "a", "B"]},
+            "ns": {"NS": ["10", "-1.5", "9", "0.5"]},
+            "bs": {"BS": [b"\xff", b"\x00\x01", b"", b"\x00"]},
+        },
+    )
+    item = ddb.get_item(TableName="items", Key=KEY)["Item"]
+    assert item["ss"] == {"SS": ["", "B", "a", "b", "é"]}
+    assert item["ns"] == {"NS": ["-1.5", "0.5", "9", "10"]}
+    assert item["bs"] == {"BS": [b"", b"\x00", b"\x00\x01", b"\xff"]}
+    added = ddb.update_item(
+        TableName="items",
+        Key=KEY,
+        UpdateExpression="ADD ss :s, ns :n SET fresh = :s",
+        ExpressionAttributeValues={":s": {"SS": ["c", "0"]}, ":n": {"NS": ["2", "100"]}},
+        ReturnValues="UPDATED_NEW",
+    )["Attributes"]
+    assert added == {
+        "ss": {"SS": ["", "0", "B", "a", "b", "c", "é"]},
+        "ns": {"NS": ["-1.5", "0.5", "2", "9", "10", "100"]},
+        "fresh": {"SS": ["0", "c"]},
+    }
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",

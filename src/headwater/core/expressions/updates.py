@@ -27,6 +27,7 @@ from headwater.core.expressions.values import (
     AttributeValue,
     Item,
     add_numbers,
+    ordered_members,
     set_members,
     validation,
     value_type,
@@ -116,7 +117,7 @@ def _add(new: Item, old: Item, path: Path, value: AttributeValue) -> None:
         for raw, member in zip(value[kind], set_members(value), strict=True)
         if member not in known and not known.add(member)  # type: ignore[func-returns-value]
     ]
-    write_path(new, path, {kind: [*existing, *added]})
+    write_path(new, path, {kind: ordered_members(kind, [*existing, *added])})
 
 
 def _delete(new: Item, old: Item, path: Path, value: AttributeValue) -> None:

@@ -236,13 +236,15 @@ def sized_value(value: Any, depth: int = 0) -> tuple[AttributeValue, int]:
         size = 0
         for text in inner:
             size += len(text) if text.isascii() else _text_size(text)
-        return value, size
+        ordered = sorted(inner)
+        return value if ordered == inner else {"SS": ordered}, size
     if kind == "NS":
         if not inner:
             raise invalid("An number set  may not be empty")
         numbers = [normalize_number(n) for n in inner]
         if len({Decimal(n) for n in numbers}) != len(numbers):
             raise validation("Input collection contains duplicates")
+        numbers = ordered_members("NS", numbers)
         same = all(a is b for a, b in zip(numbers, inner, strict=True))
         return value if same else {"NS": numbers}, sum(_number_size(n) for n in numbers)
     if kind == "BS":
@@ -254,7 +256,8 @@ def sized_value(value: Any, depth: int = 0) -> tuple[AttributeValue, int]:
             raise invalid(
                 f"Input collection {_collection_text(shown)}of type BS contains duplicates."
             )
-        return value, sum(len(b) for b in inner)
+        ordered = sorted(inner)
+        return value if ordered == inner else {"BS": ordered}, sum(len(b) for b in inner)
     raise validation(_EMPTY)
 
 
@@ -410,6 +413,15 @@ def compare(a: AttributeValue, b: AttributeValue) -> int | None:
     if left is None:
         return None
     return int(left > right) - int(left < right)
+
+
+def ordered_members(kind: str, members: list[Any]) -> list[Any]:
+    """A set's members in the order DynamoDB keeps and returns them, whatever order they
+    were written in: strings and binaries bytewise (a str's code point order is its UTF-8
+    byte order), numbers by value."""
+    if kind == "NS":
+        return sorted(members, key=Decimal)
+    return sorted(members)
 
 
 def set_members(value: AttributeValue) -> list[Any]:
