@@ -190,6 +190,7 @@ def test_legacy_attribute_updates_of_the_wrong_type_keep_the_item(
             {"Item": {**KEY, "x": {"S": "x" * 410_000}}},
             "Item size has exceeded the maximum allowed size",
         ),
+        ({"Item": {**KEY, "": {"S": "x"}}}, "Empty attribute name"),
         (
             {"Item": {**KEY, "x": {"N": "1" * 39}}},
             "Attempting to store more than 38 significant digits in a Number",

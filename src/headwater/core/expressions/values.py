@@ -274,7 +274,8 @@ def sized_item(item: Any) -> tuple[Item, int]:
     size = 0
     for name, value in item.items():
         if not name:
-            raise invalid("An attribute name cannot be empty")  # pragma: no cover - botocore
+            # AWS's text (captured for TransactWriteItems' Put; DynamoDB Local's too).
+            raise validation("Empty attribute name")
         checked, value_bytes = sized_value(value)
         size += (len(name) if name.isascii() else _text_size(name)) + value_bytes
         if checked is not value:
