@@ -671,3 +671,12 @@ def test_consumed_capacity_shapes(ddb: Any) -> None:
     }
     delete = ddb.delete_item(TableName="items", Key=KEY, ReturnConsumedCapacity="TOTAL")
     assert delete["ConsumedCapacity"] == {"TableName": "items", "CapacityUnits": 1.0}
+
+
+def test_a_put_is_charged_for_the_larger_of_the_old_and_the_new_item(ddb: Any) -> None:
+    # AWS: replacing a 2 KB item with a small one costs 2 write units, not 1.
+    ddb.put_item(TableName="items", Item={**KEY, "b": {"S": "x" * 1500}})
+    # The first put is charged for the old item, the second (replacing a small one) not.
+    for expected in (2.0, 1.0):
+        put = ddb.put_item(TableName="items", Item=KEY, ReturnConsumedCapacity="TOTAL")
+        assert put["ConsumedCapacity"]["CapacityUnits"] == expected

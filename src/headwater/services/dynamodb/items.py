@@ -210,7 +210,11 @@ class ItemOperations:
         if returns == "NONE" and condition is None and self._can_put_blind(table, params):
             self.writer.put_blind(table, key, item, size)
             return self._put_blind_result(table, params, item)
-        read_old = returns == "ALL_OLD" or self.writer.needs_old(table)
+        read_old = (
+            returns == "ALL_OLD"
+            or self.writer.needs_old(table)
+            or params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")  # the larger item
+        )
         with self.store.db.transaction():
             outcome = self.writer.write(
                 table,
@@ -255,8 +259,17 @@ class ItemOperations:
         return self._put_blind_result(table, params, item)
 
     def _can_put_blind(self, table: TableSchema, params: Mapping[str, Any]) -> bool:
-        """Whether a put (no condition, no return values) may skip the old item. A
-        streamed table's ConsumedCapacity counts the old item's size: that put reads it."""
+        """Whether a put (no condition, no return values) may skip the old item. Not one
+        asking for ConsumedCapacity: AWS reckons a put's units from the larger of the old
+        and the new item, so that put reads the old one."""
+        return self.writer.can_put_blind(table) and params.get("ReturnConsumedCapacity") not in (
+            "TOTAL",
+            "INDEXES",
+        )
+
+    def _can_update_unchecked(self, table: TableSchema, params: Mapping[str, Any]) -> bool:
+        """Whether an update may run as the optimistic read-modify-write: a table whose
+        writes need nothing but the item, and no ConsumedCapacity asked of a streamed one."""
         return self.writer.can_put_blind(table) and (
             table.stream_arn is None
             or params.get("ReturnConsumedCapacity") not in ("TOTAL", "INDEXES")
@@ -370,7 +383,7 @@ class ItemOperations:
         ``None`` when the checked path must run instead: the write needs more than the
         item (indexes), the request fails (the checked path raises it against the current
         schema and item), or the item or the table definitions moved (nothing written)."""
-        if not self._can_put_blind(table, params):
+        if not self._can_update_unchecked(table, params):
             return None
         try:
             update = _Update.read(table, params)
