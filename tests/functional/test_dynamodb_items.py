@@ -615,6 +615,66 @@ def test_sets_come_back_in_dynamodbs_order_not_as_written(ddb: Any) -> None:
     }
 
 
+def not_scalar(where: str) -> str:
+    return (
+        "Key attributes must be scalars; list random access '[]' and map lookup '.' are not "
+        f"allowed: {where}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "message"),
+    [
+        ("get_item", {"ProjectionExpression": "v, pk.x"}, not_scalar("Key: pk")),
+        (
+            "get_item",
+            {"ProjectionExpression": "#s[0]", "ExpressionAttributeNames": {"#s": "sk"}},
+            not_scalar("Key: sk"),
+        ),
+        ("get_item", {"ProjectionExpression": "g.x"}, not_scalar("IndexKey: g")),
+        (
+            "update_item",
+            {"UpdateExpression": "SET g.x = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}},
+            not_scalar("IndexKey: g"),
+        ),
+        ("update_item", {"UpdateExpression": "REMOVE g[0]"}, not_scalar("IndexKey: g")),
+        (
+            "update_item",
+            {
+                "UpdateExpression": "SET v = if_not_exists(pk.x, :v)",
+                "ExpressionAttributeValues": {":v": {"S": "x"}},
+            },
+            not_scalar("Key: pk"),
+        ),
+        (
+            "update_item",
+            {"UpdateExpression": "SET pk.x = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}},
+            "One or more parameter values were invalid: Cannot update attribute pk. This "
+            "attribute is part of the key",
+        ),
+    ],
+)
+def test_a_path_into_a_key_attribute_is_refused(
+    ddb: Any, operation: str, params: dict[str, Any], message: str
+) -> None:
+    # Key attributes of the table and its indexes are scalars (AWS; dynalite's checked
+    # GetItem test, and a suite run against AWS for an index key in an update).
+    create_table(
+        ddb,
+        "keyed",
+        range_key=("sk", "N"),
+        attributes={"g": "S"},
+        GlobalSecondaryIndexes=[gsi("by_g", "g")],
+    )
+    item = {**KEY, "g": {"S": "a"}, "v": {"S": "b"}}
+    ddb.put_item(TableName="keyed", Item=item)
+    assert error_of(getattr(ddb, operation), TableName="keyed", Key=KEY, **params) == (
+        "ValidationException",
+        message,
+    )
+    assert ddb.get_item(TableName="keyed", Key=KEY)["Item"] == item
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",

@@ -8,6 +8,7 @@ each request's ``ExpressionAttributeValues``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -295,6 +296,30 @@ class UpdateAction:
     kind: str  # SET | REMOVE | ADD | DELETE
     path: Path
     value: SetValue | None = None
+
+
+def nested_path_heads(actions: Sequence[UpdateAction]) -> set[str]:
+    """The top attributes of the nested paths (``a.b``, ``a[0]``) an update names, as the
+    paths it writes or in the operands it reads."""
+    heads: set[str] = set()
+    pending: list[Any] = []
+    for action in actions:
+        if len(action.path) > 1:
+            heads.add(str(action.path[0]))
+        if action.value is not None and type(action.value) is not ValueOperand:
+            pending.append(action.value)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, PathOperand | IfNotExists):
+            if len(node.path) > 1:
+                heads.add(str(node.path[0]))
+            if isinstance(node, IfNotExists):
+                pending.append(node.fallback)
+        elif isinstance(node, ListAppend):
+            pending += (node.first, node.second)
+        elif isinstance(node, Arithmetic):
+            pending += (node.left, node.right)
+    return heads
 
 
 # ---- parsed expressions ----

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from headwater.core.errors import AwsError, validation_error
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.legacy import Legacy, attributes_to_get, not_in_enum
-from headwater.core.expressions.syntax import UpdateAction
+from headwater.core.expressions.syntax import UpdateAction, nested_path_heads
 from headwater.core.expressions.updates import WRONG_TYPE, apply_update
 from headwater.core.expressions.values import (
     AttributeValue,
@@ -330,6 +330,8 @@ class ItemOperations:
         expressions = read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",))
         paths = projection_of(params, expressions)
         _, key = table.key_of(params["Key"])
+        if paths is not None:
+            table.check_scalar_keys({str(path[0]) for path in paths if len(path) > 1})
         return paths, key
 
     def _got(
@@ -502,6 +504,7 @@ class _Update(NamedTuple):
                 raise invalid(
                     f"Cannot update attribute {action.path[0]}. This attribute is part of the key"
                 )
+        table.check_scalar_keys(nested_path_heads(actions))
         return cls(returns, condition, key_item, key, actions, values, legacy)
 
     @property

@@ -198,6 +198,20 @@ class TableSchema:
             entries.append(IndexEntry(index.name, ItemKey(scan_token(pk), pk, sk), item_key))
         return entries
 
+    def check_scalar_keys(self, nested_heads: set[str]) -> None:
+        """``nested_heads``: the attributes a request's nested paths (``a.b``, ``a[0]``)
+        start from. A key attribute of the table or an index is a scalar: AWS refuses a
+        path into one, naming the table's keys before the indexes'."""
+        if not nested_heads:
+            return
+        for name in self.keys.names:
+            if name in nested_heads:
+                raise validation(f"{_NOT_SCALAR}Key: {name}")
+        for index in self.indexes.values():
+            for name in index.keys.names:
+                if name in nested_heads:
+                    raise validation(f"{_NOT_SCALAR}IndexKey: {name}")
+
     def check_index_keys(self, item: Item, *, updating: bool = False) -> None:
         """Index key attributes present in ``item`` must have the index's type, not empty.
         ``updating``: ``item`` is an update's result, whose empty key AWS words apart."""
@@ -230,6 +244,11 @@ class TableSchema:
                         f"attribute cannot contain an empty {word} value. "
                         f"IndexName: {index.name}, IndexKey: {name}"
                     )
+
+
+_NOT_SCALAR = (
+    "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: "
+)
 
 
 def key_schema(elements: list[dict[str, str]], types: dict[str, str]) -> KeySchema:
