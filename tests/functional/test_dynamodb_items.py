@@ -494,6 +494,24 @@ def test_conditional_operator_joins_two_expected_conditions(ddb: Any) -> None:
     assert "Item" not in ddb.get_item(TableName="items", Key=KEY)
 
 
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"ConditionExpression": "attribute_exists(pk)"},
+        {"Expected": {"pk": {"Value": {"S": "other"}}}},
+    ],
+)
+def test_an_item_too_large_is_refused_before_its_condition_is_read(
+    ddb: Any, condition: dict[str, Any]
+) -> None:
+    # The size is a check of the request: a condition that would fail does not hide it.
+    big = {**KEY, "b": {"S": "x" * 410_000}}
+    assert error_of(ddb.put_item, TableName="items", Item=big, **condition) == (
+        "ValidationException",
+        "Item size has exceeded the maximum allowed size",
+    )
+
+
 def test_an_item_too_large_for_a_missing_table_is_a_missing_table(ddb: Any) -> None:
     # AWS checks the item's size only once it has the table.
     big = {**KEY, "b": {"S": "x" * 400_001}}

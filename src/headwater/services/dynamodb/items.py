@@ -23,6 +23,7 @@ from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import check_name
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.writes import (
+    MAX_ITEM_BYTES,
     Condition,
     ItemWriter,
     WriteOutcome,
@@ -207,6 +208,8 @@ class ItemOperations:
         returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
         condition, _ = write_condition(params)
         item, key, size = self.prepare_put(table, params["Item"])
+        if size > MAX_ITEM_BYTES:  # a request check: before the condition reads the item
+            raise validation("Item size has exceeded the maximum allowed size")
         if returns == "NONE" and condition is None and self._can_put_blind(table, params):
             self.writer.put_blind(table, key, item, size)
             return self._put_blind_result(table, params, item)
