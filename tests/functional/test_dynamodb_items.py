@@ -693,6 +693,63 @@ def test_a_path_into_a_key_attribute_is_refused(
     assert ddb.get_item(TableName="keyed", Key=KEY)["Item"] == item
 
 
+EMPTY_SET = "One or more parameter values were invalid: An string set  may not be empty"
+BAD_KEY = {"pk": {"SS": []}, "sk": {"N": "1"}}
+
+
+@pytest.mark.parametrize("table", ["items", "nothere"])
+@pytest.mark.parametrize(
+    ("operation", "params", "message"),
+    [
+        # The item's or key's values come before ReturnValues, Expected and expressions...
+        ("put_item", {"Item": {**KEY, "s": {"SS": []}}, "ConditionExpression": ""}, EMPTY_SET),
+        ("put_item", {"Item": {**KEY, "s": {"SS": []}}, "ReturnValues": "ALL_NEW"}, EMPTY_SET),
+        ("put_item", {"Item": {**KEY, "s": {"SS": []}}, "Expected": {"a": {}}}, EMPTY_SET),
+        ("delete_item", {"Key": BAD_KEY, "ConditionExpression": "a = = b"}, EMPTY_SET),
+        ("get_item", {"Key": BAD_KEY, "ProjectionExpression": "a.."}, EMPTY_SET),
+        (
+            "update_item",
+            {"Key": BAD_KEY, "Expected": {"a": {}}, "AttributeUpdates": {"a": {"Action": "PUT"}}},
+            EMPTY_SET,
+        ),
+        # ... an update's AttributeUpdates before its Expected ...
+        (
+            "update_item",
+            {
+                "Key": KEY,
+                "Expected": {"a": {}},
+                "AttributeUpdates": {"a": {"Action": "ADD", "Value": {"S": "x"}}},
+            },
+            "One or more parameter values were invalid: ADD action is not supported for the type S",
+        ),
+        # ... and mixed parameters before the values.
+        (
+            "put_item",
+            {
+                "Item": {**KEY, "s": {"SS": []}},
+                "Expected": {"a": {"Exists": False}},
+                "ConditionExpression": "attribute_exists(a)",
+            },
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}",
+        ),
+        (
+            "delete_item",
+            {"Key": BAD_KEY, "ExpressionAttributeNames": {"#a": "a"}},
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ),
+    ],
+)
+def test_values_are_checked_after_the_parameters_and_before_the_rest(
+    ddb: Any, table: str, operation: str, params: dict[str, Any], message: str
+) -> None:
+    # The order of AWS's request checks (dynalite's AWS-checked validation tests).
+    assert error_of(getattr(ddb, operation), TableName=table, **params) == (
+        "ValidationException",
+        message,
+    )
+
+
 def test_key_errors_and_missing_table(ddb: Any) -> None:
     assert error_of(ddb.get_item, TableName="items", Key={"pk": {"S": "a"}}) == (
         "ValidationException",

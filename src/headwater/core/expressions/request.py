@@ -71,26 +71,7 @@ def read_expressions(
         for label, result in known.items():
             bind(label, result, checked)
         return RequestExpressions(checked, known)
-    present = [name for name in expression_params if params.get(name) is not None]
-    if present:
-        legacy = [name for name in legacy_params if params.get(name) is not None]
-        if "KeyConditions" in legacy and "KeyConditionExpression" not in present:
-            legacy.remove("KeyConditions")
-        if legacy:
-            raise validation(
-                "Can not use both expression and non-expression parameters in the same request: "
-                f"Non-expression parameters: {{{', '.join(legacy)}}} "
-                f"Expression parameters: {{{', '.join(present)}}}"
-            )
-    if names is not None and not present:
-        raise validation("ExpressionAttributeNames can only be specified when using expressions")
-    value_params = [name for name in expression_params if name != "ProjectionExpression"]
-    if raw_values is not None and not any(params.get(name) is not None for name in value_params):
-        verb = "are" if len(value_params) > 1 else "is"
-        raise validation(
-            "ExpressionAttributeValues can only be specified when using expressions: "
-            f"{' and '.join(value_params)} {verb} null"
-        )
+    check_expression_params(params, expression_params, legacy_params)
     if names is not None:
         if not names:
             raise validation("ExpressionAttributeNames must not be empty")
@@ -156,6 +137,38 @@ def read_expressions(
             _CHECKED_SHAPES.clear()
         _CHECKED_SHAPES[shape] = parsed
     return RequestExpressions(values, parsed)
+
+
+def check_expression_params(
+    params: Mapping[str, Any],
+    expression_params: tuple[str, ...],
+    legacy_params: tuple[str, ...] = (),
+) -> None:
+    """The first of ``read_expressions``' checks, which AWS makes before it reads any
+    attribute value of the request: legacy and expression parameters mixed, placeholder
+    maps given without an expression that could use them."""
+    present = [name for name in expression_params if params.get(name) is not None]
+    if present:
+        legacy = [name for name in legacy_params if params.get(name) is not None]
+        if "KeyConditions" in legacy and "KeyConditionExpression" not in present:
+            legacy.remove("KeyConditions")
+        if legacy:
+            raise validation(
+                "Can not use both expression and non-expression parameters in the same request: "
+                f"Non-expression parameters: {{{', '.join(legacy)}}} "
+                f"Expression parameters: {{{', '.join(present)}}}"
+            )
+    if params.get("ExpressionAttributeNames") is not None and not present:
+        raise validation("ExpressionAttributeNames can only be specified when using expressions")
+    value_params = [name for name in expression_params if name != "ProjectionExpression"]
+    if params.get("ExpressionAttributeValues") is not None and not any(
+        params.get(name) is not None for name in value_params
+    ):
+        verb = "are" if len(value_params) > 1 else "is"
+        raise validation(
+            "ExpressionAttributeValues can only be specified when using expressions: "
+            f"{' and '.join(value_params)} {verb} null"
+        )
 
 
 #: Request shapes (which expressions, their sources, placeholder names and value keys)

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from headwater.core.errors import AwsError, validation_error
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.legacy import Legacy, attributes_to_get, not_in_enum
+from headwater.core.expressions.request import check_expression_params
 from headwater.core.expressions.syntax import UpdateAction, nested_path_heads
 from headwater.core.expressions.updates import WRONG_TYPE, apply_update
 from headwater.core.expressions.values import (
@@ -41,6 +42,10 @@ PLAIN_PUT_PARAMS = frozenset(
     ("TableName", "Item", "ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics")
 )
 UPDATE_RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
+#: The writes' non-expression parameters, in the order AWS names them.
+WRITE_LEGACY_PARAMS = ("AttributeUpdates", "Expected", "ConditionalOperator")
+CONDITION = ("ConditionExpression",)
+UPDATE_EXPRESSIONS = ("UpdateExpression", "ConditionExpression")
 
 
 #: The enum members of the single-item requests that AWS's request model checks before
@@ -82,11 +87,7 @@ def write_condition(
     """The request's condition (expression or legacy ``Expected``) and its expressions."""
     # ConditionalOperator is a non-expression parameter too: AWS names it in the mixing
     # message, after the others.
-    expressions = read_expressions(
-        params,
-        (*extra, "ConditionExpression"),
-        ("AttributeUpdates", "Expected", "ConditionalOperator"),
-    )
+    expressions = read_expressions(params, (*extra, "ConditionExpression"), WRITE_LEGACY_PARAMS)
     parsed = expressions.get("ConditionExpression")
     if parsed is not None:
         return (parsed.root, expressions.values), expressions
@@ -142,29 +143,43 @@ def _key_values(key: Any) -> None:
             validate_value(value)
 
 
-def put_request_alone(params: Mapping[str, Any]) -> None:
-    check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
-    write_condition(params)
+def put_values_first(params: Mapping[str, Any]) -> None:
+    """PutItem's checks that AWS makes before ReturnValues and the condition: the mixed
+    parameters, then the item's values."""
+    check_expression_params(params, CONDITION, WRITE_LEGACY_PARAMS)
     sized_item(params["Item"])
 
 
-def get_request_alone(params: Mapping[str, Any]) -> None:
-    projection_of(params, read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",)))
+def key_values_first(params: Mapping[str, Any], expression_params: tuple[str, ...]) -> None:
+    """As ``put_values_first``, for a request naming its item by ``Key``; an update's
+    AttributeUpdates are checked next, still before its condition."""
+    check_expression_params(params, expression_params, WRITE_LEGACY_PARAMS)
     _key_values(params["Key"])
+    if params.get("AttributeUpdates") is not None and params.get("UpdateExpression") is None:
+        Legacy().attribute_updates(params["AttributeUpdates"])
+
+
+def put_request_alone(params: Mapping[str, Any]) -> None:
+    put_values_first(params)
+    check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
+    write_condition(params)
+
+
+def get_request_alone(params: Mapping[str, Any]) -> None:
+    check_expression_params(params, ("ProjectionExpression",), ("AttributesToGet",))
+    _key_values(params["Key"])
+    projection_of(params, read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",)))
 
 
 def delete_request_alone(params: Mapping[str, Any]) -> None:
+    key_values_first(params, CONDITION)
     check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
     write_condition(params)
-    _key_values(params["Key"])
 
 
 def update_request_alone(params: Mapping[str, Any]) -> None:
-    check_return_values(params.get("ReturnValues"), UPDATE_RETURN_VALUES)
-    _, expressions = write_condition(params, ("UpdateExpression",))
-    _key_values(params["Key"])
-    if expressions.get("UpdateExpression") is None and params.get("AttributeUpdates") is not None:
-        Legacy().attribute_updates(params["AttributeUpdates"])
+    key_values_first(params, UPDATE_EXPRESSIONS)
+    write_condition(params, ("UpdateExpression",))
 
 
 class ItemOperations:
@@ -205,8 +220,12 @@ class ItemOperations:
             if done is not None:
                 return done
         table = self._schema(ctx, params, put_request_alone)
-        returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
-        condition, _ = write_condition(params)
+        try:
+            returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
+            condition, _ = write_condition(params)
+        except AwsError:
+            put_values_first(params)  # only on this error path: those errors come first
+            raise
         item, key, size = self.prepare_put(table, params["Item"])
         if size > MAX_ITEM_BYTES:  # a request check: before the condition reads the item
             raise validation("Item size has exceeded the maximum allowed size")
@@ -330,8 +349,14 @@ class ItemOperations:
 
     def _get_request(self, table: TableSchema, params: dict[str, Any]) -> tuple[Any, ItemKey]:
         """A GetItem's projection paths (``None``: the whole item) and stored key."""
-        expressions = read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",))
-        paths = projection_of(params, expressions)
+        try:
+            expressions = read_expressions(params, ("ProjectionExpression",), ("AttributesToGet",))
+            paths = projection_of(params, expressions)
+        except AwsError:
+            # AWS reads the key's values before the projection.
+            check_expression_params(params, ("ProjectionExpression",), ("AttributesToGet",))
+            _key_values(params["Key"])
+            raise
         _, key = table.key_of(params["Key"])
         if paths is not None:
             table.check_scalar_keys({str(path[0]) for path in paths if len(path) > 1})
@@ -431,8 +456,12 @@ class ItemOperations:
     def delete_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         check_request_enums(params)
         table = self._schema(ctx, params, delete_request_alone)
-        returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
-        condition, _ = write_condition(params)
+        try:
+            returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
+            condition, _ = write_condition(params)
+        except AwsError:
+            key_values_first(params, CONDITION)  # only on this error path
+            raise
         key_item, key = table.key_of(params["Key"])
         with self.store.db.transaction():
             outcome = self.writer.write(
@@ -486,7 +515,11 @@ class _Update(NamedTuple):
     @classmethod
     def read(cls, table: TableSchema, params: Mapping[str, Any]) -> _Update:
         returns = check_return_values(params.get("ReturnValues"), UPDATE_RETURN_VALUES)
-        condition, expressions = write_condition(params, ("UpdateExpression",))
+        try:
+            condition, expressions = write_condition(params, ("UpdateExpression",))
+        except AwsError:
+            key_values_first(params, UPDATE_EXPRESSIONS)  # only on this error path
+            raise
         key_item, key = table.key_of(params["Key"])
         parsed = expressions.get("UpdateExpression")
         actions: Sequence[UpdateAction]
