@@ -722,6 +722,12 @@ BAD_KEY = {"pk": {"SS": []}, "sk": {"N": "1"}}
             },
             "One or more parameter values were invalid: ADD action is not supported for the type S",
         ),
+        (
+            "update_item",
+            {"Key": {"pk": {"S": "a"}}, "AttributeUpdates": {"a": {"Action": "ADD"}}},
+            "One or more parameter values were invalid: Only DELETE action is allowed when no "
+            "attribute value is specified",
+        ),
         # ... and mixed parameters before the values.
         (
             "put_item",

@@ -520,7 +520,11 @@ class _Update(NamedTuple):
         except AwsError:
             key_values_first(params, UPDATE_EXPRESSIONS)  # only on this error path
             raise
-        key_item, key = table.key_of(params["Key"])
+        try:
+            key_item, key = table.key_of(params["Key"])
+        except AwsError:
+            key_values_first(params, UPDATE_EXPRESSIONS)  # AttributeUpdates before the schema
+            raise
         parsed = expressions.get("UpdateExpression")
         actions: Sequence[UpdateAction]
         values: Mapping[str, AttributeValue]
