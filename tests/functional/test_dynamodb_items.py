@@ -304,7 +304,7 @@ def test_enum_members_are_checked_first_even_without_the_table(
         (
             "put_item",
             {"Item": KEY, "Expected": {"a": {"Exists": True}}, "ConditionalOperator": "XOR"},
-            enum_message("XOR", "conditionalOperator", "AND, OR"),
+            enum_message("XOR", "conditionalOperator", "OR, AND"),
         ),
     ],
 )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from headwater.core.errors import validation_error
 from headwater.core.expressions.documents import Path
 from headwater.core.expressions.syntax import (
     Always,
@@ -233,9 +234,8 @@ def attributes_to_get(names: list[str]) -> tuple[Path, ...]:
     """``AttributesToGet`` as projection paths (top-level names, no duplicates)."""
     if not names:
         # The request model's length constraint on the list.
-        raise validation(
-            "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy "
-            "constraint: Member must have length greater than or equal to 1"
+        raise validation_error(
+            "[]", "attributesToGet", "Member must have length greater than or equal to 1"
         )
     seen: set[str] = set()
     for name in names:

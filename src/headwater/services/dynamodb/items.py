@@ -20,6 +20,11 @@ from headwater.core.expressions.values import (
     validation,
 )
 from headwater.services.base import RequestContext
+from headwater.services.dynamodb.constraints import (
+    CAPACITY_MODES,
+    CONDITIONAL_OPERATORS,
+    METRICS_MODES,
+)
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import check_name
 from headwater.services.dynamodb.tables import TableCatalog
@@ -53,14 +58,14 @@ UPDATE_EXPRESSIONS = ("UpdateExpression", "ConditionExpression")
 #: AWS's message lists it. The first value outside its set is the one reported.
 ITEM_REQUEST_ENUMS = (
     ("ReturnValues", "returnValues", ("ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW")),
-    ("ReturnConsumedCapacity", "returnConsumedCapacity", ("INDEXES", "TOTAL", "NONE")),
-    ("ReturnItemCollectionMetrics", "returnItemCollectionMetrics", ("SIZE", "NONE")),
+    ("ReturnConsumedCapacity", "returnConsumedCapacity", CAPACITY_MODES),
+    ("ReturnItemCollectionMetrics", "returnItemCollectionMetrics", METRICS_MODES),
     (
         "ReturnValuesOnConditionCheckFailure",
         "returnValuesOnConditionCheckFailure",
         ("ALL_OLD", "NONE"),
     ),
-    ("ConditionalOperator", "conditionalOperator", ("AND", "OR")),
+    ("ConditionalOperator", "conditionalOperator", CONDITIONAL_OPERATORS),
 )
 
 
@@ -359,7 +364,7 @@ class ItemOperations:
             raise
         _, key = table.key_of(params["Key"])
         if paths is not None:
-            table.check_scalar_keys({str(path[0]) for path in paths if len(path) > 1})
+            table.check_scalar_key_paths(paths)
         return paths, key
 
     def _got(

@@ -165,17 +165,21 @@ class TableSchema:
         return self.key_attributes(item)
 
     def check_scalar_key_paths(self, paths: Iterable[Sequence[Any]]) -> None:
-        """A projection or filter may name a table or index key only as a whole: AWS
-        refuses a map lookup or list index into one."""
-        nested = {str(path[0]) for path in paths if len(path) > 1}
-        if not nested:
+        """A request may name a table or index key only as a whole: AWS refuses a map
+        lookup or list index into one, naming the table's keys before the indexes'."""
+        self.check_scalar_keys({str(path[0]) for path in paths if len(path) > 1})
+
+    def check_scalar_keys(self, nested_heads: set[str]) -> None:
+        """``nested_heads``: the attributes a request's nested paths (``a.b``, ``a[0]``)
+        start from."""
+        if not nested_heads:
             return
         for name in self.keys.names:
-            if name in nested:
+            if name in nested_heads:
                 raise validation(f"{SCALAR_KEYS}: Key: {name}")
         for index in self.indexes.values():
             for name in index.keys.names:
-                if name in nested:
+                if name in nested_heads:
                     raise validation(f"{SCALAR_KEYS}: IndexKey: {name}")
 
     # ---- indexes ----
@@ -197,20 +201,6 @@ class TableSchema:
             sk = b"" if range_value is None else encode_key_value(range_value)
             entries.append(IndexEntry(index.name, ItemKey(scan_token(pk), pk, sk), item_key))
         return entries
-
-    def check_scalar_keys(self, nested_heads: set[str]) -> None:
-        """``nested_heads``: the attributes a request's nested paths (``a.b``, ``a[0]``)
-        start from. A key attribute of the table or an index is a scalar: AWS refuses a
-        path into one, naming the table's keys before the indexes'."""
-        if not nested_heads:
-            return
-        for name in self.keys.names:
-            if name in nested_heads:
-                raise validation(f"{_NOT_SCALAR}Key: {name}")
-        for index in self.indexes.values():
-            for name in index.keys.names:
-                if name in nested_heads:
-                    raise validation(f"{_NOT_SCALAR}IndexKey: {name}")
 
     def check_index_keys(self, item: Item, *, updating: bool = False) -> None:
         """Index key attributes present in ``item`` must have the index's type, not empty.
@@ -244,11 +234,6 @@ class TableSchema:
                         f"attribute cannot contain an empty {word} value. "
                         f"IndexName: {index.name}, IndexKey: {name}"
                     )
-
-
-_NOT_SCALAR = (
-    "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: "
-)
 
 
 def key_schema(elements: list[dict[str, str]], types: dict[str, str]) -> KeySchema:
