@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import orjson
 import pytest
 
 from headwater.api.http import WireRequest
+from headwater.api.shapes import validate_input
+from headwater.core.errors import AwsError
 from headwater.services.base import RequestContext
 from tests.unit.api_wire_fakes import (
     FakeServices,
@@ -173,3 +176,32 @@ def test_json_null_members_are_absent(services: FakeServices) -> None:
     response = handle(make_router(services), _raw("AmazonSQS.SendMessage", body))
     assert response.status == 200
     assert "DelaySeconds" not in services.sqs.calls[-1][1]
+
+
+@pytest.mark.parametrize(
+    ("service_name", "operation_name", "params", "where"),
+    [
+        (
+            "dynamodb",
+            "CreateTable",
+            {"TableName": "abc", "KeySchema": [{"KeyType": "HASH"}]},
+            "keySchema.1.member.attributeName",
+        ),
+        # as recorded against AWS (tests/data/recorded/sns.json): a map value is its member
+        (
+            "sns",
+            "Publish",
+            {"Message": "m", "MessageAttributes": {"attr1": {"StringValue": "v"}}},
+            "messageAttributes.attr1.member.dataType",
+        ),
+    ],
+)
+def test_a_missing_nested_member_is_named_as_aws_names_it(
+    service_name: str, operation_name: str, params: dict[str, Any], where: str
+) -> None:
+    with pytest.raises(AwsError) as caught:
+        validate_input(service_name, operation_name, params)
+    assert caught.value.message == (
+        f"1 validation error detected: Value null at '{where}' failed to satisfy constraint: "
+        "Member must not be null"
+    )

@@ -417,7 +417,9 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
             _strip_unknown(params, name, info["unknown_param"])
     for kind, name, info in report._errors:
         if kind == "missing required field":
-            raise missing_parameter(service_name, name, info["required_name"])
+            raise missing_parameter(
+                service_name, _aws_member_path(shape, name), info["required_name"]
+            )
         if _null_set_member(service_name, name, info):
             continue  # DynamoDB's own value check names it
         if kind in ("invalid type", "invalid type for document"):
@@ -440,6 +442,34 @@ def _null_set_member(service_name: str, name: str, info: dict[str, Any]) -> bool
     )
 
 
+def _aws_member_path(shape: Shape, path: str) -> str:
+    """botocore's path to a member (``.KeySchema[0]``, ``.Attributes.Key``) as AWS's
+    validation messages name it (``keySchema.1.member``, ``attributes.Key.member``): member
+    names start lower-case, list positions count from 1, a list item or map value is its
+    ``member``."""
+    parts: list[str] = []
+    current: Shape | None = shape
+    for match in _PATH_PART.finditer(path):
+        key, index = match.groups()
+        if current is None:  # pragma: no cover - botocore's paths follow the shape
+            parts.append(key if key is not None else str(int(index) + 1))
+        elif key is not None and current.type_name == "map":
+            parts += [key, "member"]
+            current = current.value
+        elif key is not None:
+            parts.append(_lower_first(key))
+            members = getattr(current, "members", {})
+            current = members.get(key)
+        else:
+            parts += [str(int(index) + 1), "member"]
+            current = getattr(current, "member", None)
+    return ".".join(parts)
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
 def _drop_nulls(value: Any) -> None:
     if isinstance(value, dict):
         for key in [k for k, v in value.items() if v is None]:
@@ -459,8 +489,7 @@ def missing_parameter(service_name: str, path: str, member: str) -> AwsError:
             f"The request must contain the parameter {member}.",
             query_code="MissingParameter",
         )
-    where = f"{path.lstrip('.')}.{member}" if path.strip(".") else member
-    where = where[0].lower() + where[1:]
+    where = f"{path}.{_lower_first(member)}" if path else _lower_first(member)
     # awsQuery services (IAM, STS, CloudFormation, SNS...) call it ValidationError
     code = (
         "ValidationError"
