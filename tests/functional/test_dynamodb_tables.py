@@ -109,6 +109,15 @@ def test_list_tables_pages(hw: Headwater) -> None:
         (
             {
                 "BillingMode": "PAY_PER_REQUEST",
+                # a table with a range key: without one, AWS refuses any LSI first
+                "KeySchema": [
+                    {"AttributeName": "id", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "AttributeDefinitions": [
+                    {"AttributeName": "id", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
                 "LocalSecondaryIndexes": [
                     {
                         "IndexName": "lsi",
@@ -141,6 +150,195 @@ def test_create_table_errors(hw: Headwater, params: dict[str, Any], message: str
         "ValidationException",
         message,
     )
+
+
+def _keys(*roles: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"AttributeName": name, "KeyType": role} for name, role in roles]
+
+
+def _definitions(*names: str) -> list[dict[str, str]]:
+    return [{"AttributeName": name, "AttributeType": "S"} for name in names]
+
+
+_ONE_UNIT = {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
+_RANGED = {
+    "AttributeDefinitions": _definitions("a", "b"),
+    "KeySchema": _keys(("a", "HASH"), ("b", "RANGE")),
+    "ProvisionedThroughput": _ONE_UNIT,
+}
+
+
+def _index(name: str, keys: list[dict[str, str]], projection: dict[str, Any]) -> dict[str, Any]:
+    return {"IndexName": name, "KeySchema": keys, "Projection": projection}
+
+
+def _throughput_error(value: int, member: str) -> str:
+    return (
+        f"Value '{value}' at 'provisionedThroughput.{member}' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1"
+    )
+
+
+# AWS's answers as dynalite's AWS-checked tests (test/createTable.js) hold them: member
+# constraints are all reported at once, then the throughput, key and index rules in order.
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {
+                "AttributeDefinitions": [],
+                "KeySchema": [],
+                "ProvisionedThroughput": {"ReadCapacityUnits": -1, "WriteCapacityUnits": -1},
+            },
+            "3 validation errors detected: "
+            + _throughput_error(-1, "writeCapacityUnits")
+            + "; "
+            + _throughput_error(-1, "readCapacityUnits")
+            + "; Value '[]' at 'keySchema' failed to satisfy constraint: Member must have "
+            "length greater than or equal to 1",
+        ),
+        (
+            {
+                "AttributeDefinitions": [],
+                "KeySchema": _keys(("a", "HASH")),
+                "ProvisionedThroughput": {
+                    "ReadCapacityUnits": 1000000000001,
+                    "WriteCapacityUnits": -1,
+                },
+            },
+            "1 validation error detected: " + _throughput_error(-1, "writeCapacityUnits"),
+        ),
+        (
+            {"AttributeDefinitions": _definitions("a")},
+            "1 validation error detected: Value null at 'keySchema' failed to satisfy "
+            "constraint: Member must not be null",
+        ),
+        (
+            {
+                "AttributeDefinitions": [],
+                "KeySchema": _keys(("a", "HASH")),
+                "ProvisionedThroughput": {
+                    "ReadCapacityUnits": 1000000000000,
+                    "WriteCapacityUnits": 1000000000001,
+                },
+            },
+            "Given value 1000000000001 for WriteCapacityUnits is out of bounds",
+        ),
+        (
+            {
+                "AttributeDefinitions": [{"AttributeName": "b", "AttributeType": "SS"}],
+                "KeySchema": _keys(("a", "HASH"), ("a", "HASH")),
+                "ProvisionedThroughput": _ONE_UNIT,
+            },
+            "1 validation error detected: Value 'SS' at "
+            "'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [B, N, S]",
+        ),
+        (
+            {
+                "AttributeDefinitions": _definitions("a"),
+                "KeySchema": _keys(("a", "HASH"), ("a", "HASH")),
+                "ProvisionedThroughput": _ONE_UNIT,
+            },
+            "Invalid KeySchema: Some index key attribute have no definition",
+        ),
+        (
+            {**_RANGED, "KeySchema": _keys(("a", "HASH"), ("a", "HASH"))},
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ),
+        (
+            {
+                **_RANGED,
+                "KeySchema": _keys(("a", "HASH")),
+                "LocalSecondaryIndexes": [_index("abc", _keys(("c", "RANGE")), {})],
+            },
+            "One or more parameter values were invalid: Table KeySchema does not have a range "
+            "key, which is required when specifying a LocalSecondaryIndex",
+        ),
+        (
+            {**_RANGED, "LocalSecondaryIndexes": [_index("abc", _keys(("b", "HASH")), {})]},
+            "One or more parameter values were invalid: Index KeySchema does not have a range "
+            "key for index: abc",
+        ),
+        (
+            {
+                **_RANGED,
+                "LocalSecondaryIndexes": [_index("abc", _keys(("b", "HASH"), ("a", "RANGE")), {})],
+            },
+            "One or more parameter values were invalid: Index KeySchema does not have the same "
+            "leading hash key as table KeySchema for index: abc. index hash key: b, table hash "
+            "key: a",
+        ),
+        (
+            {
+                **_RANGED,
+                "LocalSecondaryIndexes": [
+                    _index(
+                        "abc",
+                        _keys(("a", "HASH"), ("b", "RANGE")),
+                        {"NonKeyAttributes": [], "ProjectionType": "abc"},
+                    )
+                ],
+            },
+            "2 validation errors detected: Value 'abc' at "
+            "'localSecondaryIndexes.1.member.projection.projectionType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]; "
+            "Value '[]' at 'localSecondaryIndexes.1.member.projection.nonKeyAttributes' failed "
+            "to satisfy constraint: Member must have length greater than or equal to 1",
+        ),
+        (
+            {
+                **_RANGED,
+                "LocalSecondaryIndexes": [
+                    _index(
+                        f"ab{c}", _keys(("a", "HASH"), ("b", "RANGE")), {"ProjectionType": "ALL"}
+                    )
+                    for c in "cdefgh"
+                ],
+            },
+            "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds "
+            "per-table limit of 5",
+        ),
+        (
+            {
+                **_RANGED,
+                "GlobalSecondaryIndexes": [
+                    {
+                        **_index(f"abc{i}", _keys(("a", "HASH")), {"ProjectionType": "ALL"}),
+                        "ProvisionedThroughput": _ONE_UNIT,
+                    }
+                    for i in range(21)
+                ],
+            },
+            "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the "
+            "per-table limit of 20",
+        ),
+        (
+            {
+                "AttributeDefinitions": _definitions("a", "b"),
+                "KeySchema": _keys(("a", "HASH")),
+                "BillingMode": "PAY_PER_REQUEST",
+                "GlobalSecondaryIndexes": [
+                    {
+                        **_index("abc", _keys(("b", "HASH")), {"ProjectionType": "ALL"}),
+                        "ProvisionedThroughput": _ONE_UNIT,
+                    }
+                ],
+            },
+            "One or more parameter values were invalid: ProvisionedThroughput should not be "
+            "specified for index: abc when BillingMode is PAY_PER_REQUEST",
+        ),
+    ],
+)
+def test_create_table_checks_in_aws_order(
+    hw: Headwater, params: dict[str, Any], message: str
+) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    assert error_of(ddb.create_table, TableName="abc", **params) == (
+        "ValidationException",
+        message,
+    )
+    assert ddb.list_tables()["TableNames"] == []
 
 
 def test_update_table_adds_and_removes_an_index_with_backfill(hw: Headwater) -> None:

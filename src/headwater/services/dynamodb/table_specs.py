@@ -15,36 +15,298 @@ from headwater.core.expressions.values import invalid, validation
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
 KEY_TYPES = ("S", "N", "B")
-PROJECTIONS = ("ALL", "KEYS_ONLY", "INCLUDE")
+PROJECTIONS = ("ALL", "INCLUDE", "KEYS_ONLY")
 VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
+KEY_ROLES = ("HASH", "RANGE")
+BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
+SSE_TYPES = ("AES256", "KMS")
+TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
 MAX_GSI = 20
 MAX_LSI = 5
+#: Provisioned capacity units above this are "out of bounds" whatever the account's quota.
+MAX_CAPACITY_UNITS = 1_000_000_000_000
+#: AWS lists at most this many constraint violations in one ValidationException.
+MAX_REPORTED_VIOLATIONS = 10
+
+
+def _name_violations(value: Any, member: str) -> list[str]:
+    """Table / index names: 3-255 characters of ``[a-zA-Z0-9_.-]``."""
+    found: list[str] = []
+    if len(value) < 3:
+        _violate(found, value, member, "Member must have length greater than or equal to 3")
+    if len(value) > 255:
+        _violate(found, value, member, "Member must have length less than or equal to 255")
+    if not NAME_PATTERN.fullmatch(value):
+        _violate(
+            found, value, member, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+        )
+    return found
 
 
 def check_name(value: Any, member: str = "tableName") -> None:
-    """Table / index names: 3-255 characters of ``[a-zA-Z0-9_.-]``."""
-    errors: list[str] = []
-    shown = f"'{value}'"
-    if len(value) < 3:
-        errors.append(
-            f"Value {shown} at '{member}' failed to satisfy constraint: Member must have "
-            "length greater than or equal to 3"
-        )
-    if len(value) > 255:
-        errors.append(
-            f"Value {shown} at '{member}' failed to satisfy constraint: Member must have "
-            "length less than or equal to 255"
-        )
-    if not NAME_PATTERN.fullmatch(value):
-        errors.append(
-            f"Value {shown} at '{member}' failed to satisfy constraint: Member must satisfy "
-            "regular expression pattern: [a-zA-Z0-9_.-]+"
-        )
-    if errors:
-        count = len(errors)
+    """Raise AWS's error for a table or index name that breaks the naming rules."""
+    _raise_violations(_name_violations(value, member))
+
+
+def _violate(found: list[str], value: Any, member: str, constraint: str) -> None:
+    shown = "null" if value is None else f"'{_shown(value)}'"
+    found.append(f"Value {shown} at '{member}' failed to satisfy constraint: {constraint}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return str(value)
+
+
+def _raise_violations(found: list[str]) -> None:
+    """AWS checks every member constraint first and reports up to ten of them at once."""
+    if found:
+        found = found[:MAX_REPORTED_VIOLATIONS]
+        count = len(found)
         raise validation(
-            f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(errors)}"
+            f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(found)}"
         )
+
+
+def _enum_violation(found: list[str], value: Any, member: str, allowed: tuple[str, ...]) -> None:
+    if value is not None and value not in allowed:
+        _violate(
+            found, value, member, f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+        )
+
+
+def _throughput_violations(found: list[str], throughput: Any, member: str) -> None:
+    if throughput is None:
+        return
+    for field in ("WriteCapacityUnits", "ReadCapacityUnits"):
+        units = throughput.get(field)
+        where = f"{member}.{field[0].lower()}{field[1:]}"
+        if units is None:
+            _violate(found, None, where, "Member must not be null")
+        elif units < 1:
+            _violate(found, units, where, "Member must have value greater than or equal to 1")
+
+
+def _key_schema_violations(
+    found: list[str], keys: Any, member: str, *, key_types: bool = True
+) -> None:
+    if keys is None:
+        _violate(found, None, member, "Member must not be null")
+        return
+    if not keys:
+        _violate(found, keys, member, "Member must have length greater than or equal to 1")
+    if len(keys) > 2:
+        _violate(found, keys, member, "Member must have length less than or equal to 2")
+    for number, key in enumerate(keys, 1):
+        where = f"{member}.{number}.member"
+        if key.get("AttributeName") is None:
+            _violate(found, None, f"{where}.attributeName", "Member must not be null")
+        kind = key.get("KeyType")
+        if kind is None:
+            _violate(found, None, f"{where}.keyType", "Member must not be null")
+        elif key_types:
+            _enum_violation(found, kind, f"{where}.keyType", KEY_ROLES)
+
+
+def _index_violations(found: list[str], indexes: Any, member: str, *, global_: bool) -> None:
+    for number, index in enumerate(indexes or [], 1):
+        where = f"{member}.{number}.member"
+        name = index.get("IndexName")
+        if name is None:
+            _violate(found, None, f"{where}.indexName", "Member must not be null")
+        else:
+            found.extend(_name_violations(name, f"{where}.indexName"))
+        # AWS checks an index's key types in its own rules ("The first KeySchemaElement
+        # is not a HASH key type"), not as an enum.
+        _key_schema_violations(found, index.get("KeySchema"), f"{where}.keySchema", key_types=False)
+        projection = index.get("Projection")
+        if projection is None:
+            _violate(found, None, f"{where}.projection", "Member must not be null")
+        else:
+            _enum_violation(
+                found,
+                projection.get("ProjectionType"),
+                f"{where}.projection.projectionType",
+                PROJECTIONS,
+            )
+            non_key = projection.get("NonKeyAttributes")
+            if non_key is not None and not non_key:
+                _violate(
+                    found,
+                    non_key,
+                    f"{where}.projection.nonKeyAttributes",
+                    "Member must have length greater than or equal to 1",
+                )
+        if global_:
+            _throughput_violations(
+                found, index.get("ProvisionedThroughput"), f"{where}.provisionedThroughput"
+            )
+
+
+def create_table_violations(params: dict[str, Any]) -> list[str]:
+    """Every member constraint CreateTable's params break, in the order AWS lists them."""
+    found: list[str] = []
+    definitions = params.get("AttributeDefinitions")
+    if definitions is None:
+        _violate(found, None, "attributeDefinitions", "Member must not be null")
+    for number, definition in enumerate(definitions or [], 1):
+        where = f"attributeDefinitions.{number}.member"
+        if definition.get("AttributeName") is None:
+            _violate(found, None, f"{where}.attributeName", "Member must not be null")
+        kind = definition.get("AttributeType")
+        if kind is None:
+            _violate(found, None, f"{where}.attributeType", "Member must not be null")
+        else:
+            _enum_violation(found, kind, f"{where}.attributeType", ("B", "N", "S"))
+    found.extend(_name_violations(params["TableName"], "tableName"))
+    _enum_violation(found, params.get("BillingMode"), "billingMode", BILLING_MODES)
+    _throughput_violations(found, params.get("ProvisionedThroughput"), "provisionedThroughput")
+    _key_schema_violations(found, params.get("KeySchema"), "keySchema")
+    _index_violations(
+        found, params.get("LocalSecondaryIndexes"), "localSecondaryIndexes", global_=False
+    )
+    _index_violations(
+        found, params.get("GlobalSecondaryIndexes"), "globalSecondaryIndexes", global_=True
+    )
+    stream = params.get("StreamSpecification")
+    if stream is not None:
+        _enum_violation(
+            found,
+            stream.get("StreamViewType"),
+            "streamSpecification.streamViewType",
+            VIEW_TYPES,
+        )
+    sse = params.get("SSESpecification")
+    if sse is not None:
+        _enum_violation(found, sse.get("SSEType"), "sSESpecification.sSEType", SSE_TYPES)
+    _enum_violation(found, params.get("TableClass"), "tableClass", TABLE_CLASSES)
+    return found
+
+
+def _key_rules(keys: list[dict[str, Any]]) -> None:
+    """The rules every key schema (table or index) follows, in AWS's order."""
+    names = [k["AttributeName"] for k in keys]
+    if len(keys) == 2 and names[0] == names[1]:
+        raise validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
+    if keys[0]["KeyType"] != "HASH":
+        raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    if len(keys) == 2 and keys[1]["KeyType"] != "RANGE":
+        raise validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+
+
+def _undefined_keys(keys: list[dict[str, Any]], defined: list[str]) -> None:
+    names = [k["AttributeName"] for k in keys]
+    if any(name not in defined for name in names):
+        raise invalid(
+            "Some index key attributes are not defined in AttributeDefinitions. "
+            f"Keys: [{', '.join(names)}], AttributeDefinitions: [{', '.join(defined)}]"
+        )
+
+
+def _projection_rules(projection: dict[str, Any]) -> None:
+    kind = projection.get("ProjectionType")
+    if kind is None:
+        raise invalid("Unknown ProjectionType: null")
+    if kind != "INCLUDE" and projection.get("NonKeyAttributes") is not None:
+        raise invalid(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
+
+
+def check_create_table(params: dict[str, Any]) -> None:
+    """Raise the error AWS answers a CreateTable with: member constraints first (all of
+    them at once), then its table, key and index rules, each in AWS's order."""
+    _raise_violations(create_table_violations(params))
+    billing = params.get("BillingMode") or "PROVISIONED"
+    throughput = params.get("ProvisionedThroughput")
+    if billing == "PAY_PER_REQUEST":
+        if throughput is not None:
+            raise invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+    else:
+        if throughput is None:
+            raise invalid(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
+                "BillingMode is PROVISIONED"
+            )
+        for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
+            if throughput[member] > MAX_CAPACITY_UNITS:
+                raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
+    defined = [d["AttributeName"] for d in params["AttributeDefinitions"]]
+    keys = params["KeySchema"]
+    if len(keys) > len(defined):
+        raise validation("Invalid KeySchema: Some index key attribute have no definition")
+    _undefined_keys(keys, defined)
+    _key_rules(keys)
+    if len(set(defined)) != len(defined):
+        duplicate = next(name for name in defined if defined.count(name) > 1)
+        raise invalid(f"Duplicate AttributeName: {duplicate}")
+    local = params.get("LocalSecondaryIndexes")
+    global_ = params.get("GlobalSecondaryIndexes")
+    names: set[str] = set()
+    if local is not None:
+        if not local:
+            raise invalid("List of LocalSecondaryIndexes is empty")
+        if len(keys) != 2:
+            raise invalid(
+                "Table KeySchema does not have a range key, which is required when specifying "
+                "a LocalSecondaryIndex"
+            )
+        for index in local:
+            name = index["IndexName"]
+            index_keys = index["KeySchema"]
+            _undefined_keys(index_keys, defined)
+            _key_rules(index_keys)
+            if len(index_keys) != 2:
+                raise invalid(f"Index KeySchema does not have a range key for index: {name}")
+            hash_key, table_hash = index_keys[0]["AttributeName"], keys[0]["AttributeName"]
+            if hash_key != table_hash:
+                raise invalid(
+                    "Index KeySchema does not have the same leading hash key as table KeySchema "
+                    f"for index: {name}. index hash key: {hash_key}, table hash key: {table_hash}"
+                )
+            _projection_rules(index["Projection"])
+            if name in names:
+                raise invalid(f"Duplicate index name: {name}")
+            names.add(name)
+        if len(local) > MAX_LSI:
+            raise invalid(f"Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSI}")
+    if global_ is not None:
+        if not global_:
+            raise invalid("List of GlobalSecondaryIndexes is empty")
+        for index in global_:
+            name = index["IndexName"]
+            _undefined_keys(index["KeySchema"], defined)
+            _key_rules(index["KeySchema"])
+            _projection_rules(index["Projection"])
+            index_throughput = index.get("ProvisionedThroughput")
+            if billing == "PAY_PER_REQUEST" and index_throughput is not None:
+                raise invalid(
+                    f"ProvisionedThroughput should not be specified for index: {name} when "
+                    "BillingMode is PAY_PER_REQUEST"
+                )
+            if billing == "PROVISIONED" and index_throughput is None:
+                raise invalid(f"ProvisionedThroughput must be specified for index: {name}")
+            if name in names:
+                raise invalid(f"Duplicate index name: {name}")
+            names.add(name)
+        if len(global_) > MAX_GSI:
+            raise invalid(f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSI}")
+    used = {k["AttributeName"] for k in keys}
+    for index in (local or []) + (global_ or []):
+        used.update(k["AttributeName"] for k in index["KeySchema"])
+    if len(used) != len(defined):
+        raise invalid(
+            "Number of attributes in KeySchema does not exactly match number of attributes "
+            "defined in AttributeDefinitions"
+        )
+    for index in (local or []) + (global_ or []):
+        projection = index["Projection"]
+        if projection["ProjectionType"] == "INCLUDE" and not projection.get("NonKeyAttributes"):
+            raise invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
 
 
 def _key_elements(elements: list[dict[str, str]], where: str) -> None:
@@ -123,10 +385,10 @@ def index_spec(
     index: dict[str, Any],
     kind: str,
     billing: str,
-    table_keys: list[dict[str, str]],
     defined: set[str],
 ) -> dict[str, Any]:
-    """One GSI or LSI of CreateTable / UpdateTable, checked."""
+    """One GSI or LSI of CreateTable / UpdateTable, checked (CreateTable's LSI rules are
+    ``check_create_table``'s)."""
     name = index["IndexName"]
     check_name(name, "indexName")
     keys = index["KeySchema"]
@@ -142,21 +404,7 @@ def index_spec(
         "KeySchema": [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys],
         "Projection": _projection(index.get("Projection") or {}),
     }
-    if kind == "LSI":
-        if len(table_keys) < 2:
-            raise invalid(
-                "Table KeySchema does not have a range key, which is required when specifying "
-                "a LocalSecondaryIndex"
-            )
-        if keys[0]["AttributeName"] != table_keys[0]["AttributeName"]:
-            raise invalid(
-                "Index KeySchema does not have the same leading hash key as table KeySchema for "
-                f"index: {name}. index hash key: {keys[0]['AttributeName']}, table hash key: "
-                f"{table_keys[0]['AttributeName']}"
-            )
-        if len(keys) < 2:
-            raise invalid(f"Index KeySchema must have a range key for index: {name}")
-    else:
+    if kind == "GSI":
         spec["ProvisionedThroughput"] = _throughput(
             index.get("ProvisionedThroughput"), billing, name
         )
@@ -165,27 +413,10 @@ def index_spec(
 
 def table_spec(params: dict[str, Any], arn: str, table_id: str, now: float) -> dict[str, Any]:
     """The stored spec of a new table, from CreateTable's params (raises AWS's errors)."""
+    check_create_table(params)
     definitions = params["AttributeDefinitions"]
     keys = params["KeySchema"]
-    _key_elements(keys, "keySchema")
-    types: dict[str, str] = {}
-    for definition in definitions:
-        kind = definition["AttributeType"]
-        if kind not in KEY_TYPES:
-            raise validation_error(
-                kind, "attributeDefinitions.member.attributeType",
-                "Member must satisfy enum value set: [B, N, S]",
-            )  # fmt: skip
-        if definition["AttributeName"] in types:
-            raise invalid(f"Duplicate AttributeName: {definition['AttributeName']}")
-        types[definition["AttributeName"]] = kind
-    defined = set(types)
-    missing = [k["AttributeName"] for k in keys if k["AttributeName"] not in defined]
-    if missing:
-        raise invalid(
-            "Some index key attributes are not defined in AttributeDefinitions. "
-            f"Keys: [{', '.join(missing)}], AttributeDefinitions: [{', '.join(types)}]"
-        )
+    defined = {d["AttributeName"] for d in definitions}
     billing = params.get("BillingMode") or "PROVISIONED"
     spec: dict[str, Any] = {
         "TableName": params["TableName"],
@@ -203,32 +434,9 @@ def table_spec(params: dict[str, Any], arn: str, table_id: str, now: float) -> d
     }
     if billing == "PAY_PER_REQUEST":
         spec["LastUpdateToPayPerRequestDateTime"] = now
-    used = {k["AttributeName"] for k in keys}
-    names: set[str] = set()
-    for field, kind, limit in (
-        ("LocalSecondaryIndexes", "LSI", MAX_LSI),
-        ("GlobalSecondaryIndexes", "GSI", MAX_GSI),
-    ):
-        given = params.get(field)
-        if given is None:
-            continue
-        if not given:
-            raise invalid(f"List of {field} is empty")
-        if len(given) > limit:
-            raise invalid(f"{field} count has exceeded the maximum allowed count of {limit}")
-        indexes = []
-        for index in given:
-            if index["IndexName"] in names:
-                raise invalid(f"Duplicate index name: {index['IndexName']}")
-            names.add(index["IndexName"])
-            indexes.append(index_spec(index, kind, billing, keys, defined))
-            used.update(k["AttributeName"] for k in index["KeySchema"])
-        spec[field] = indexes
-    if len(used) != len(types):
-        raise invalid(
-            "Number of attributes in KeySchema does not exactly match number of attributes "
-            "defined in AttributeDefinitions"
-        )
+    for field, kind in (("LocalSecondaryIndexes", "LSI"), ("GlobalSecondaryIndexes", "GSI")):
+        if params.get(field):
+            spec[field] = [index_spec(index, kind, billing, defined) for index in params[field]]
     stream = params.get("StreamSpecification")
     if stream is not None:
         spec["StreamSpecification"] = stream_specification(stream)

@@ -21,7 +21,6 @@ from headwater.services.base import RequestContext
 from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import (
-    check_name,
     index_spec,
     sse_description,
     stream_specification,
@@ -216,7 +215,6 @@ class TableCatalog:
 
     def create(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         name = params["TableName"]
-        check_name(name)
         now = self.clock.now()
         arn = self.arn(ctx, name)
         spec = table_spec(params, arn, str(uuid.uuid4()), now)
@@ -356,9 +354,7 @@ class TableCatalog:
             if create["IndexName"] in names:
                 raise invalid(f"Index already exists: {create['IndexName']}")
             defined = {d["AttributeName"] for d in spec["AttributeDefinitions"]}
-            indexes.append(
-                index_spec(create, "GSI", spec["BillingMode"], spec["KeySchema"], defined)
-            )
+            indexes.append(index_spec(create, "GSI", spec["BillingMode"], defined))
             spec["GlobalSecondaryIndexes"] = indexes
             return [create["IndexName"]]
         name = (update.get("Delete") or update.get("Update") or {}).get("IndexName")
