@@ -328,6 +328,33 @@ def _throughput_error(value: int, member: str) -> str:
             "One or more parameter values were invalid: ProvisionedThroughput should not be "
             "specified for index: abc when BillingMode is PAY_PER_REQUEST",
         ),
+        # the request model's bounds (NonKeyAttributeNameList 1..20, KeySchemaAttributeName
+        # 1..255), which AWS checks with the other member constraints
+        (
+            {
+                **_RANGED,
+                "AttributeDefinitions": [
+                    *_definitions("a", "b"),
+                    {"AttributeName": "", "AttributeType": "S"},
+                ],
+                "LocalSecondaryIndexes": [
+                    _index(
+                        "abc",
+                        _keys(("a", "HASH"), ("b", "RANGE")),
+                        {
+                            "ProjectionType": "INCLUDE",
+                            "NonKeyAttributes": [f"n{i}" for i in range(21)],
+                        },
+                    )
+                ],
+            },
+            "2 validation errors detected: Value '' at "
+            "'attributeDefinitions.3.member.attributeName' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1; Value '["
+            + ", ".join(f"n{i}" for i in range(21))
+            + "]' at 'localSecondaryIndexes.1.member.projection.nonKeyAttributes' failed to "
+            "satisfy constraint: Member must have length less than or equal to 20",
+        ),
     ],
 )
 def test_create_table_checks_in_aws_order(

@@ -23,6 +23,8 @@ SSE_TYPES = ("AES256", "KMS")
 TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
 MAX_GSI = 20
 MAX_LSI = 5
+#: The request model's bound on one index's NonKeyAttributes list.
+MAX_NON_KEY_ATTRIBUTES = 20
 #: Provisioned capacity units above this are "out of bounds" whatever the account's quota.
 MAX_CAPACITY_UNITS = 1_000_000_000_000
 #: AWS lists at most this many constraint violations in one ValidationException.
@@ -88,6 +90,16 @@ def _throughput_violations(found: list[str], throughput: Any, member: str) -> No
             _violate(found, units, where, "Member must have value greater than or equal to 1")
 
 
+def _attribute_name_violations(found: list[str], name: Any, member: str) -> None:
+    """A key attribute's name: 1 to 255 characters."""
+    if name is None:
+        _violate(found, None, member, "Member must not be null")
+    elif not name:
+        _violate(found, name, member, "Member must have length greater than or equal to 1")
+    elif len(name) > 255:
+        _violate(found, name, member, "Member must have length less than or equal to 255")
+
+
 def _key_schema_violations(
     found: list[str], keys: Any, member: str, *, key_types: bool = True
 ) -> None:
@@ -100,8 +112,7 @@ def _key_schema_violations(
         _violate(found, keys, member, "Member must have length less than or equal to 2")
     for number, key in enumerate(keys, 1):
         where = f"{member}.{number}.member"
-        if key.get("AttributeName") is None:
-            _violate(found, None, f"{where}.attributeName", "Member must not be null")
+        _attribute_name_violations(found, key.get("AttributeName"), f"{where}.attributeName")
         kind = key.get("KeyType")
         if kind is None:
             _violate(found, None, f"{where}.keyType", "Member must not be null")
@@ -138,6 +149,13 @@ def _index_violations(found: list[str], indexes: Any, member: str, *, global_: b
                     f"{where}.projection.nonKeyAttributes",
                     "Member must have length greater than or equal to 1",
                 )
+            elif non_key is not None and len(non_key) > MAX_NON_KEY_ATTRIBUTES:
+                _violate(
+                    found,
+                    non_key,
+                    f"{where}.projection.nonKeyAttributes",
+                    f"Member must have length less than or equal to {MAX_NON_KEY_ATTRIBUTES}",
+                )
         if global_:
             _throughput_violations(
                 found, index.get("ProvisionedThroughput"), f"{where}.provisionedThroughput"
@@ -152,8 +170,7 @@ def create_table_violations(params: dict[str, Any]) -> list[str]:
         _violate(found, None, "attributeDefinitions", "Member must not be null")
     for number, definition in enumerate(definitions or [], 1):
         where = f"attributeDefinitions.{number}.member"
-        if definition.get("AttributeName") is None:
-            _violate(found, None, f"{where}.attributeName", "Member must not be null")
+        _attribute_name_violations(found, definition.get("AttributeName"), f"{where}.attributeName")
         kind = definition.get("AttributeType")
         if kind is None:
             _violate(found, None, f"{where}.attributeType", "Member must not be null")
