@@ -404,6 +404,180 @@ def test_update_table_adds_and_removes_an_index_with_backfill(hw: Headwater) -> 
     assert table["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
 
 
+def _provisioned_with_index(ddb: Any) -> None:
+    ddb.create_table(
+        TableName="prov",
+        AttributeDefinitions=_definitions("a", "b"),
+        KeySchema=_keys(("a", "HASH")),
+        ProvisionedThroughput=_ONE_UNIT,
+        GlobalSecondaryIndexes=[
+            {
+                **_index("by_b", _keys(("b", "HASH")), {"ProjectionType": "ALL"}),
+                "ProvisionedThroughput": _ONE_UNIT,
+            }
+        ],
+    )
+
+
+_TWO_UNITS = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
+
+
+# AWS's answers as dynalite's AWS-checked validations and actions hold them (UpdateTable).
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        (
+            {"ProvisionedThroughput": {"ReadCapacityUnits": 0, "WriteCapacityUnits": -1}},
+            (
+                "ValidationException",
+                "2 validation errors detected: "
+                + _throughput_error(-1, "writeCapacityUnits")
+                + "; "
+                + _throughput_error(0, "readCapacityUnits"),
+            ),
+        ),
+        (
+            {"BillingMode": "FREE"},
+            (
+                "ValidationException",
+                "1 validation error detected: Value 'FREE' at 'billingMode' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]",
+            ),
+        ),
+        (
+            {"AttributeDefinitions": _definitions("c")},
+            (
+                "ValidationException",
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+                "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ),
+        ),
+        (
+            {"BillingMode": "PROVISIONED"},
+            (
+                "ValidationException",
+                "One or more parameter values were invalid: ProvisionedThroughput must be "
+                "specified when BillingMode is PROVISIONED",
+            ),
+        ),
+        (
+            {
+                "ProvisionedThroughput": {
+                    "ReadCapacityUnits": 1000000000001,
+                    "WriteCapacityUnits": 1,
+                }
+            },
+            (
+                "ValidationException",
+                "Given value 1000000000001 for ReadCapacityUnits is out of bounds",
+            ),
+        ),
+        (
+            {"GlobalSecondaryIndexUpdates": [{}]},
+            (
+                "ValidationException",
+                "One or more parameter values were invalid: One of "
+                "GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+                "GlobalSecondaryIndexUpdate.Delete must not be null",
+            ),
+        ),
+        (
+            {
+                "GlobalSecondaryIndexUpdates": [
+                    {"Delete": {"IndexName": "by_b"}},
+                    {"Update": {"IndexName": "by_b", "ProvisionedThroughput": _TWO_UNITS}},
+                ]
+            },
+            (
+                "ValidationException",
+                "One or more parameter values were invalid: Only one global secondary index "
+                "update per index is allowed simultaneously. Index: by_b",
+            ),
+        ),
+        (
+            {"ProvisionedThroughput": _ONE_UNIT},
+            (
+                "ValidationException",
+                "The provisioned throughput for the table will not change. The requested value "
+                "equals the current value. Current ReadCapacityUnits provisioned for the table: "
+                "1. Requested ReadCapacityUnits: 1. Current WriteCapacityUnits provisioned for "
+                "the table: 1. Requested WriteCapacityUnits: 1. Refer to the Amazon DynamoDB "
+                "Developer Guide for current limits and how to request higher limits.",
+            ),
+        ),
+        (
+            {"BillingMode": "PAY_PER_REQUEST", "ProvisionedThroughput": _TWO_UNITS},
+            (
+                "ValidationException",
+                "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+                "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ),
+        ),
+        (
+            {
+                "GlobalSecondaryIndexUpdates": [
+                    {"Delete": {"IndexName": "by_b"}},
+                    {
+                        "Create": {
+                            **_index("by_a", _keys(("a", "HASH")), {"ProjectionType": "ALL"}),
+                            "ProvisionedThroughput": _ONE_UNIT,
+                        }
+                    },
+                ]
+            },
+            (
+                "LimitExceededException",
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                "simultaneously per table",
+            ),
+        ),
+    ],
+)
+def test_update_table_checks_in_aws_order(
+    hw: Headwater, params: dict[str, Any], error: tuple[str, str]
+) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    _provisioned_with_index(ddb)
+    before = ddb.describe_table(TableName="prov")["Table"]
+    assert error_of(ddb.update_table, TableName="prov", **params) == error
+    assert ddb.describe_table(TableName="prov")["Table"] == before
+
+
+def test_update_table_switches_billing_with_every_index(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    _provisioned_with_index(ddb)
+    ddb.update_table(TableName="prov", BillingMode="PAY_PER_REQUEST")
+    index = ddb.describe_table(TableName="prov")["Table"]["GlobalSecondaryIndexes"][0]
+    assert index["ProvisionedThroughput"] == {
+        "NumberOfDecreasesToday": 0,
+        "ReadCapacityUnits": 0,
+        "WriteCapacityUnits": 0,
+    }
+    # asking again for the mode the table has is no error
+    ddb.update_table(TableName="prov", BillingMode="PAY_PER_REQUEST")
+    # back to PROVISIONED: AWS wants the capacity of every index too
+    assert error_of(
+        ddb.update_table,
+        TableName="prov",
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput=_TWO_UNITS,
+    ) == (
+        "ValidationException",
+        "One or more parameter values were invalid: ProvisionedThroughput must be specified "
+        "for index: by_b",
+    )
+    ddb.update_table(
+        TableName="prov",
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput=_TWO_UNITS,
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "by_b", "ProvisionedThroughput": _TWO_UNITS}}
+        ],
+    )
+    table = ddb.describe_table(TableName="prov")["Table"]
+    assert table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
+
+
 def test_streams_open_and_close(hw: Headwater, clock: ManualClock) -> None:
     ddb = hw.dynamodb
     created = create_table(

@@ -122,44 +122,47 @@ def _key_schema_violations(
 
 def _index_violations(found: list[str], indexes: Any, member: str, *, global_: bool) -> None:
     for number, index in enumerate(indexes or [], 1):
-        where = f"{member}.{number}.member"
-        name = index.get("IndexName")
-        if name is None:
-            _violate(found, None, f"{where}.indexName", "Member must not be null")
-        else:
-            found.extend(_name_violations(name, f"{where}.indexName"))
-        # AWS checks an index's key types in its own rules ("The first KeySchemaElement
-        # is not a HASH key type"), not as an enum.
-        _key_schema_violations(found, index.get("KeySchema"), f"{where}.keySchema", key_types=False)
-        projection = index.get("Projection")
-        if projection is None:
-            _violate(found, None, f"{where}.projection", "Member must not be null")
-        else:
-            _enum_violation(
+        _one_index_violations(found, index, f"{member}.{number}.member", global_=global_)
+
+
+def _one_index_violations(found: list[str], index: Any, where: str, *, global_: bool) -> None:
+    name = index.get("IndexName")
+    if name is None:
+        _violate(found, None, f"{where}.indexName", "Member must not be null")
+    else:
+        found.extend(_name_violations(name, f"{where}.indexName"))
+    # AWS checks an index's key types in its own rules ("The first KeySchemaElement
+    # is not a HASH key type"), not as an enum.
+    _key_schema_violations(found, index.get("KeySchema"), f"{where}.keySchema", key_types=False)
+    projection = index.get("Projection")
+    if projection is None:
+        _violate(found, None, f"{where}.projection", "Member must not be null")
+    else:
+        _enum_violation(
+            found,
+            projection.get("ProjectionType"),
+            f"{where}.projection.projectionType",
+            PROJECTIONS,
+        )
+        non_key = projection.get("NonKeyAttributes")
+        if non_key is not None and not non_key:
+            _violate(
                 found,
-                projection.get("ProjectionType"),
-                f"{where}.projection.projectionType",
-                PROJECTIONS,
+                non_key,
+                f"{where}.projection.nonKeyAttributes",
+                "Member must have length greater than or equal to 1",
             )
-            non_key = projection.get("NonKeyAttributes")
-            if non_key is not None and not non_key:
-                _violate(
-                    found,
-                    non_key,
-                    f"{where}.projection.nonKeyAttributes",
-                    "Member must have length greater than or equal to 1",
-                )
-            elif non_key is not None and len(non_key) > MAX_NON_KEY_ATTRIBUTES:
-                _violate(
-                    found,
-                    non_key,
-                    f"{where}.projection.nonKeyAttributes",
-                    f"Member must have length less than or equal to {MAX_NON_KEY_ATTRIBUTES}",
-                )
-        if global_:
-            _throughput_violations(
-                found, index.get("ProvisionedThroughput"), f"{where}.provisionedThroughput"
+        elif non_key is not None and len(non_key) > MAX_NON_KEY_ATTRIBUTES:
+            _violate(
+                found,
+                non_key,
+                f"{where}.projection.nonKeyAttributes",
+                f"Member must have length less than or equal to {MAX_NON_KEY_ATTRIBUTES}",
             )
+    if global_:
+        _throughput_violations(
+            found, index.get("ProvisionedThroughput"), f"{where}.provisionedThroughput"
+        )
 
 
 def create_table_violations(params: dict[str, Any]) -> list[str]:
@@ -186,6 +189,12 @@ def create_table_violations(params: dict[str, Any]) -> list[str]:
     _index_violations(
         found, params.get("GlobalSecondaryIndexes"), "globalSecondaryIndexes", global_=True
     )
+    _settings_violations(found, params)
+    return found
+
+
+def _settings_violations(found: list[str], params: dict[str, Any]) -> None:
+    """The enums of the settings CreateTable and UpdateTable share."""
     stream = params.get("StreamSpecification")
     if stream is not None:
         _enum_violation(
@@ -198,7 +207,80 @@ def create_table_violations(params: dict[str, Any]) -> list[str]:
     if sse is not None:
         _enum_violation(found, sse.get("SSEType"), "sSESpecification.sSEType", SSE_TYPES)
     _enum_violation(found, params.get("TableClass"), "tableClass", TABLE_CLASSES)
+
+
+def update_table_violations(params: dict[str, Any]) -> list[str]:
+    """Every member constraint UpdateTable's params break."""
+    found: list[str] = []
+    _throughput_violations(found, params.get("ProvisionedThroughput"), "provisionedThroughput")
+    _enum_violation(found, params.get("BillingMode"), "billingMode", BILLING_MODES)
+    for number, update in enumerate(params.get("GlobalSecondaryIndexUpdates") or [], 1):
+        where = f"globalSecondaryIndexUpdates.{number}.member"
+        change = update.get("Update")
+        if change is not None:
+            found.extend(_name_violations(change["IndexName"], f"{where}.update.indexName"))
+            _throughput_violations(
+                found,
+                change.get("ProvisionedThroughput"),
+                f"{where}.update.provisionedThroughput",
+            )
+        create = update.get("Create")
+        if create is not None:
+            _one_index_violations(found, create, f"{where}.create", global_=True)
+        delete = update.get("Delete")
+        if delete is not None:
+            found.extend(_name_violations(delete["IndexName"], f"{where}.delete.indexName"))
+    _settings_violations(found, params)
     return found
+
+
+#: The UpdateTable members that ask for a change (AttributeDefinitions alone does not).
+UPDATE_TABLE_CHANGES = (
+    "ProvisionedThroughput",
+    "BillingMode",
+    "GlobalSecondaryIndexUpdates",
+    "StreamSpecification",
+    "SSESpecification",
+    "ReplicaUpdates",
+    "TableClass",
+    "DeletionProtectionEnabled",
+    "MultiRegionConsistency",
+    "GlobalTableWitnessUpdates",
+    "OnDemandThroughput",
+    "WarmThroughput",
+)
+
+
+def check_update_table(params: dict[str, Any]) -> None:
+    """Raise the error AWS answers an UpdateTable with before it reads the table: member
+    constraints (all at once), then the request's own rules in AWS's order."""
+    _raise_violations(update_table_violations(params))
+    if not any(params.get(member) not in (None, []) for member in UPDATE_TABLE_CHANGES):
+        raise validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+            "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
+        )
+    throughput = params.get("ProvisionedThroughput")
+    if params.get("BillingMode") == "PROVISIONED" and throughput is None:
+        raise invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
+    if throughput is not None:
+        for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
+            if throughput[member] > MAX_CAPACITY_UNITS:
+                raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
+    names: set[str] = set()
+    for update in params.get("GlobalSecondaryIndexUpdates") or []:
+        action = update.get("Update") or update.get("Create") or update.get("Delete")
+        if action is None:
+            raise invalid(
+                "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+                "GlobalSecondaryIndexUpdate.Delete must not be null"
+            )
+        if action["IndexName"] in names:
+            raise invalid(
+                "Only one global secondary index update per index is allowed simultaneously. "
+                f"Index: {action['IndexName']}"
+            )
+        names.add(action["IndexName"])
 
 
 def _key_rules(keys: list[dict[str, Any]]) -> None:

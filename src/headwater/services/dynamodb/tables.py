@@ -21,6 +21,8 @@ from headwater.services.base import RequestContext
 from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import (
+    MAX_CAPACITY_UNITS,
+    check_update_table,
     index_spec,
     sse_description,
     stream_specification,
@@ -277,34 +279,26 @@ class TableCatalog:
         return result
 
     def update(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_update_table(params)
         now = self.clock.now()
         with self.store.db.transaction():
             row = self.row(ctx, params["TableName"])
             spec = dict(row.spec)
-            changed = False
+            self._check_throughput_update(spec, params)
             billing = params.get("BillingMode")
             if billing is not None and billing != spec["BillingMode"]:
                 spec["BillingMode"] = billing
                 if billing == "PAY_PER_REQUEST":
                     spec["LastUpdateToPayPerRequestDateTime"] = now
                     spec["ProvisionedThroughput"] = dict(NO_THROUGHPUT)
-                changed = True
+                    if "GlobalSecondaryIndexes" in spec:
+                        spec["GlobalSecondaryIndexes"] = [
+                            {**index, "ProvisionedThroughput": dict(NO_THROUGHPUT)}
+                            for index in spec["GlobalSecondaryIndexes"]
+                        ]
             throughput = params.get("ProvisionedThroughput")
             if throughput is not None:
-                if spec["BillingMode"] == "PAY_PER_REQUEST":
-                    raise invalid(
-                        "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
-                        "BillingMode is PAY_PER_REQUEST"
-                    )
                 spec["ProvisionedThroughput"] = {"NumberOfDecreasesToday": 0, **throughput}
-                changed = True
-            elif (
-                billing == "PROVISIONED" and not spec["ProvisionedThroughput"]["ReadCapacityUnits"]
-            ):
-                raise invalid(
-                    "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
-                    "BillingMode is PROVISIONED"
-                )
             if params.get("AttributeDefinitions"):
                 known = {d["AttributeName"]: d for d in spec["AttributeDefinitions"]}
                 for definition in params["AttributeDefinitions"]:
@@ -312,38 +306,78 @@ class TableCatalog:
                 spec["AttributeDefinitions"] = list(known.values())
             backfill: list[str] = []
             for update in params.get("GlobalSecondaryIndexUpdates") or []:
-                changed = True
                 backfill.extend(self._index_update(spec, update))
             if "DeletionProtectionEnabled" in params:
                 spec["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
-                changed = True
             if params.get("TableClass"):
                 spec["TableClassSummary"] = {"TableClass": params["TableClass"]}
-                changed = True
             sse = params.get("SSESpecification")
             if sse is not None:
                 if sse.get("Enabled") is False:
                     spec.pop("SSEDescription", None)
                 else:
                     spec["SSEDescription"] = sse_description(sse, spec["TableArn"])
-                changed = True
             if params.get("WarmThroughput"):
                 spec["WarmThroughput"] = dict(params["WarmThroughput"])
-                changed = True
             stream = params.get("StreamSpecification")
             row = TableRow(row.id, row.account, row.region, row.name, row.version, spec)
             if stream is not None:
                 row = self._update_stream(row, stream_specification(stream), now)
-                changed = True
-            if not changed:
-                raise validation(
-                    "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
-                    "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
-                )
             row = self.store.save_table(row)
             if backfill:
                 self._backfill(row, backfill)
             return {"TableDescription": self.describe(row, "UPDATING")}
+
+    @staticmethod
+    def _check_throughput_update(spec: dict[str, Any], params: dict[str, Any]) -> None:
+        """AWS's rules for the capacity an UpdateTable asks for, given the table as it is."""
+        billing = params.get("BillingMode") or spec["BillingMode"]
+        throughput = params.get("ProvisionedThroughput")
+        if throughput is not None and billing == "PAY_PER_REQUEST":
+            raise invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                "BillingMode is PAY_PER_REQUEST"
+            )
+        updates = params.get("GlobalSecondaryIndexUpdates") or []
+        if sum(1 for update in updates if "Create" in update or "Delete" in update) > 1:
+            raise AwsError(
+                "LimitExceededException",
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                "simultaneously per table",
+            )
+        current = {i["IndexName"]: i for i in spec.get("GlobalSecondaryIndexes", [])}
+        changes: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        if throughput is not None:
+            changes.append((throughput, spec["ProvisionedThroughput"]))
+        unset = dict(current)
+        for update in updates:
+            wanted = (update.get("Update") or {}).get("ProvisionedThroughput")
+            if wanted is None:
+                continue
+            if max(wanted["ReadCapacityUnits"], wanted["WriteCapacityUnits"]) > MAX_CAPACITY_UNITS:
+                raise validation(
+                    "This operation cannot be performed with given input values. Please contact "
+                    "DynamoDB service team for more info: Action Blocked: IndexUpdate"
+                )
+            index = unset.pop(update["Update"]["IndexName"], None)
+            if index is not None:
+                changes.append((wanted, index["ProvisionedThroughput"]))
+        if billing == "PROVISIONED" and spec["BillingMode"] != "PROVISIONED" and unset:
+            raise invalid(f"ProvisionedThroughput must be specified for index: {','.join(unset)}")
+        for wanted, had in changes:
+            if (wanted["ReadCapacityUnits"], wanted["WriteCapacityUnits"]) == (
+                had["ReadCapacityUnits"],
+                had["WriteCapacityUnits"],
+            ):
+                raise validation(
+                    "The provisioned throughput for the table will not change. The requested "
+                    "value equals the current value. Current ReadCapacityUnits provisioned for "
+                    f"the table: {had['ReadCapacityUnits']}. Requested ReadCapacityUnits: "
+                    f"{wanted['ReadCapacityUnits']}. Current WriteCapacityUnits provisioned for "
+                    f"the table: {had['WriteCapacityUnits']}. Requested WriteCapacityUnits: "
+                    f"{wanted['WriteCapacityUnits']}. Refer to the Amazon DynamoDB Developer "
+                    "Guide for current limits and how to request higher limits."
+                )
 
     def _index_update(self, spec: dict[str, Any], update: dict[str, Any]) -> list[str]:
         indexes = list(spec.get("GlobalSecondaryIndexes", []))
