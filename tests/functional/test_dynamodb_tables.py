@@ -626,6 +626,69 @@ def test_tags(hw: Headwater) -> None:
     )
 
 
+def test_tagging_refuses_what_aws_refuses(hw: Headwater) -> None:
+    """AWS's answers as dynalite's AWS-checked validations hold them, and the request
+    model's bounds (TagKeyString 1..128, TagValueString up to 256); nothing is stored."""
+    ddb = hw.client("dynamodb", validate=False)
+    arn = create_table(ddb, "tagged")["TableDescription"]["TableArn"]
+    index_arn = f"{arn}/index/by_x"
+    assert error_of(ddb.tag_resource, ResourceArn=index_arn, Tags=[{"Key": "a", "Value": "1"}]) == (
+        "ValidationException",
+        f"Invalid TableArn: Invalid ResourceArn provided as input {index_arn}",
+    )
+    assert error_of(ddb.list_tags_of_resource, ResourceArn=index_arn)[0] == "ValidationException"
+    assert error_of(ddb.tag_resource, ResourceArn=arn, Tags=[]) == (
+        "ValidationException",
+        "Atleast one Tag needs to be provided as Input.",
+    )
+    assert error_of(ddb.untag_resource, ResourceArn=arn, TagKeys=[]) == (
+        "ValidationException",
+        "Atleast one Tag Key needs to be provided as Input.",
+    )
+    assert error_of(
+        ddb.tag_resource,
+        ResourceArn=arn,
+        Tags=[{"Key": "", "Value": "1"}, {"Key": "b", "Value": "v" * 257}],
+    ) == (
+        "ValidationException",
+        "2 validation errors detected: Value '' at 'tags.1.member.key' failed to satisfy "
+        "constraint: Member must have length greater than or equal to 1; Value '"
+        + "v"
+        * 257
+        + "' at 'tags.2.member.value' failed to satisfy constraint: Member must have length "
+        "less than or equal to 256",
+    )
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
+    # UntagResource names no ARN when the table does not exist
+    assert error_of(
+        ddb.untag_resource, ResourceArn=arn.replace("tagged", "nope"), TagKeys=["a"]
+    ) == ("ResourceNotFoundException", "Requested resource not found")
+
+
+def test_time_to_live_and_list_tables_refuse_bad_names(hw: Headwater) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    create_table(ddb, "ttl")
+    assert error_of(
+        ddb.update_time_to_live,
+        TableName="ttl",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": ""},
+    ) == (
+        "ValidationException",
+        "1 validation error detected: Value '' at 'timeToLiveSpecification.attributeName' "
+        "failed to satisfy constraint: Member must have length greater than or equal to 1",
+    )
+    assert ddb.describe_time_to_live(TableName="ttl")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "DISABLED"
+    }
+    assert error_of(ddb.list_tables, Limit=101, ExclusiveStartTableName="ab") == (
+        "ValidationException",
+        "2 validation errors detected: Value '101' at 'limit' failed to satisfy constraint: "
+        "Member must have value less than or equal to 100; Value 'ab' at "
+        "'exclusiveStartTableName' failed to satisfy constraint: Member must have length "
+        "greater than or equal to 3",
+    )
+
+
 def test_time_to_live_deletes_expired_items_as_the_service(
     hw: Headwater, clock: ManualClock
 ) -> None:

@@ -552,6 +552,66 @@ def table_spec(params: dict[str, Any], arn: str, table_id: str, now: float) -> d
     return spec
 
 
+#: What AWS takes for a table ARN in the tagging operations (no index or stream part).
+TABLE_ARN = re.compile(r"arn:aws:dynamodb:.+:\d+:table/[^/]{2}[^/]+")
+#: Anything ARN-shaped; AWS's IAM check answers other strings with AccessDenied first.
+ARN_SHAPE = re.compile(r".+:.+:.+:.+:.+:.+/.+")
+
+
+def check_tagging(arn: str, tags: list[dict[str, Any]] | None, keys: list[str] | None) -> None:
+    """Raise AWS's error for TagResource / UntagResource / ListTagsOfResource input that
+    is not acceptable whatever the tables: member constraints first, then the ARN."""
+    found: list[str] = []
+    for number, tag in enumerate(tags or [], 1):
+        _tag_key_violations(found, tag["Key"], f"tags.{number}.member.key")
+        if len(tag["Value"]) > 256:
+            _violate(
+                found,
+                tag["Value"],
+                f"tags.{number}.member.value",
+                "Member must have length less than or equal to 256",
+            )
+    for number, key in enumerate(keys or [], 1):
+        _tag_key_violations(found, key, f"tagKeys.{number}.member")
+    _raise_violations(found)
+    if ARN_SHAPE.fullmatch(arn) and not TABLE_ARN.fullmatch(arn):
+        raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
+    if tags is not None and not tags:
+        raise validation("Atleast one Tag needs to be provided as Input.")
+    if keys is not None and not keys:
+        raise validation("Atleast one Tag Key needs to be provided as Input.")
+
+
+def _tag_key_violations(found: list[str], key: str, member: str) -> None:
+    if not key:
+        _violate(found, key, member, "Member must have length greater than or equal to 1")
+    elif len(key) > 128:
+        _violate(found, key, member, "Member must have length less than or equal to 128")
+
+
+def check_list_tables(params: dict[str, Any]) -> None:
+    """ListTables' Limit (1-100) and ExclusiveStartTableName (a table name), together."""
+    found: list[str] = []
+    limit = params.get("Limit")
+    if limit is not None and limit < 1:
+        _violate(found, limit, "limit", "Member must have value greater than or equal to 1")
+    elif limit is not None and limit > 100:
+        _violate(found, limit, "limit", "Member must have value less than or equal to 100")
+    start = params.get("ExclusiveStartTableName")
+    if start is not None:
+        found.extend(_name_violations(start, "exclusiveStartTableName"))
+    _raise_violations(found)
+
+
+def check_time_to_live(specification: dict[str, Any]) -> None:
+    """The TTL attribute's name: 1 to 255 characters."""
+    found: list[str] = []
+    _attribute_name_violations(
+        found, specification["AttributeName"], "timeToLiveSpecification.attributeName"
+    )
+    _raise_violations(found)
+
+
 def stream_specification(stream: dict[str, Any]) -> dict[str, Any]:
     if not stream.get("StreamEnabled"):
         if stream.get("StreamViewType"):

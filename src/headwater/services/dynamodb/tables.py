@@ -22,6 +22,9 @@ from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import (
     MAX_CAPACITY_UNITS,
+    check_list_tables,
+    check_tagging,
+    check_time_to_live,
     check_update_table,
     index_spec,
     sse_description,
@@ -261,14 +264,8 @@ class TableCatalog:
         return {"TableDescription": description}
 
     def list_tables(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_list_tables(params)
         limit = params.get("Limit", 100)
-        if not 1 <= limit <= 100:
-            raise AwsError(
-                "ValidationException",
-                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-                f"constraint: Member must have value {'less' if limit > 100 else 'greater'} than "
-                f"or equal to {100 if limit > 100 else 1}",
-            )
         with self.store.db.read():
             names = self.store.table_names(
                 ctx.account, ctx.region, params.get("ExclusiveStartTableName"), limit + 1
@@ -474,16 +471,19 @@ class TableCatalog:
 
     # ---- tags, TTL, backups ----
 
-    def _row_by_arn(self, ctx: RequestContext, arn: str) -> TableRow:
+    def _row_by_arn(self, ctx: RequestContext, arn: str, *, untagging: bool = False) -> TableRow:
         row = None
         if arn.startswith("arn:") and ":table/" in arn:
             parts = arn.split(":")
             row = self.store.table(parts[4], parts[3], table_name_of(arn))
         if row is None:
+            if untagging:  # AWS's UntagResource does not name the ARN
+                raise table_not_found()
             raise resource_not_found(arn)
         return row
 
     def tag(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_tagging(params["ResourceArn"], params["Tags"], None)
         with self.store.db.transaction():
             row = self._row_by_arn(ctx, params["ResourceArn"])
             tags = {t["Key"]: t["Value"] for t in row.spec.get("Tags", [])}
@@ -498,8 +498,9 @@ class TableCatalog:
         return {}
 
     def untag(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_tagging(params["ResourceArn"], None, params["TagKeys"])
         with self.store.db.transaction():
-            row = self._row_by_arn(ctx, params["ResourceArn"])
+            row = self._row_by_arn(ctx, params["ResourceArn"], untagging=True)
             drop = set(params["TagKeys"])
             tags = [t for t in row.spec.get("Tags", []) if t["Key"] not in drop]
             spec = {**row.spec, "Tags": tags}
@@ -509,12 +510,14 @@ class TableCatalog:
         return {}
 
     def list_tags(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        check_tagging(params["ResourceArn"], None, None)
         with self.store.db.read():
             row = self._row_by_arn(ctx, params["ResourceArn"])
         return {"Tags": list(row.spec.get("Tags", []))}
 
     def update_ttl(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         wanted = params["TimeToLiveSpecification"]
+        check_time_to_live(wanted)
         with self.store.db.transaction():
             row = self.row(ctx, params["TableName"])
             current = row.spec.get("TimeToLive") or {}
