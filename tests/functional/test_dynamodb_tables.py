@@ -531,6 +531,48 @@ _TWO_UNITS = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
                 "simultaneously per table",
             ),
         ),
+        # an index created by UpdateTable follows CreateTable's key rules, in their order
+        (
+            {
+                "GlobalSecondaryIndexUpdates": [
+                    {
+                        "Create": {
+                            **_index(
+                                "by_ac",
+                                _keys(("a", "HASH"), ("c", "RANGE")),
+                                {"ProjectionType": "ALL"},
+                            ),
+                            "ProvisionedThroughput": _ONE_UNIT,
+                        }
+                    }
+                ]
+            },
+            (
+                "ValidationException",
+                "One or more parameter values were invalid: Some index key attributes are not "
+                "defined in AttributeDefinitions. Keys: [a, c], AttributeDefinitions: [a, b]",
+            ),
+        ),
+        (
+            {
+                "GlobalSecondaryIndexUpdates": [
+                    {
+                        "Create": {
+                            **_index(
+                                "by_aa",
+                                _keys(("a", "HASH"), ("a", "HASH")),
+                                {"ProjectionType": "ALL"},
+                            ),
+                            "ProvisionedThroughput": _ONE_UNIT,
+                        }
+                    }
+                ]
+            },
+            (
+                "ValidationException",
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+            ),
+        ),
     ],
 )
 def test_update_table_checks_in_aws_order(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from headwater.core.errors import validation_error
 from headwater.core.expressions.values import invalid, validation
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
@@ -408,28 +407,6 @@ def check_create_table(params: dict[str, Any]) -> None:
             raise invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
 
 
-def _key_elements(elements: list[dict[str, str]], where: str) -> None:
-    if not elements or len(elements) > 2:
-        raise validation_error(
-            "[" + ", ".join(str(e) for e in elements) + "]",
-            where,
-            "Member must have length less than or equal to 2"
-            if elements
-            else "Member must have length greater than or equal to 1",
-        )
-    if elements[0].get("KeyType") != "HASH":
-        raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-    if len(elements) == 2:
-        if elements[1].get("KeyType") != "RANGE":
-            raise validation(
-                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
-            )
-        if elements[0]["AttributeName"] == elements[1]["AttributeName"]:
-            raise validation(
-                "Both the Hash Key and the Range Key element in the KeySchema have the same name"
-            )
-
-
 def _throughput(value: dict[str, Any] | None, billing: str, index: str | None) -> dict[str, Any]:
     if billing == "PAY_PER_REQUEST":
         if value:
@@ -445,14 +422,6 @@ def _throughput(value: dict[str, Any] | None, billing: str, index: str | None) -
             "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode "
             "is PROVISIONED"
         )
-    for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
-        units = value.get(member)
-        if units is None or units < 1:
-            raise validation_error(
-                units,
-                f"provisionedThroughput.{member[0].lower() + member[1:]}",
-                "Member must have value greater than or equal to 1",
-            )
     return {
         "NumberOfDecreasesToday": 0,
         "ReadCapacityUnits": value["ReadCapacityUnits"],
@@ -461,19 +430,11 @@ def _throughput(value: dict[str, Any] | None, billing: str, index: str | None) -
 
 
 def _projection(projection: dict[str, Any]) -> dict[str, Any]:
-    kind = projection.get("ProjectionType")
+    _projection_rules(projection)
+    kind = projection["ProjectionType"]
     non_key = projection.get("NonKeyAttributes")
-    if kind is None:
-        raise invalid("Unknown ProjectionType: null")
-    if kind not in PROJECTIONS:
-        raise validation_error(
-            kind, "projection.projectionType",
-            "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]",
-        )  # fmt: skip
     if kind == "INCLUDE" and not non_key:
         raise invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
-    if kind != "INCLUDE" and non_key is not None:
-        raise invalid(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
     result: dict[str, Any] = {"ProjectionType": kind}
     if non_key:
         result["NonKeyAttributes"] = list(non_key)
@@ -484,24 +445,19 @@ def index_spec(
     index: dict[str, Any],
     kind: str,
     billing: str,
-    defined: set[str],
+    defined: list[str],
 ) -> dict[str, Any]:
-    """One GSI or LSI of CreateTable / UpdateTable, checked (CreateTable's LSI rules are
-    ``check_create_table``'s)."""
+    """One GSI or LSI of CreateTable / UpdateTable, checked with CreateTable's key rules
+    (its member constraints and LSI rules are ``check_create_table``'s and
+    ``check_update_table``'s)."""
     name = index["IndexName"]
-    check_name(name, "indexName")
     keys = index["KeySchema"]
-    _key_elements(keys, "keySchema")
-    missing = [k["AttributeName"] for k in keys if k["AttributeName"] not in defined]
-    if missing:
-        raise invalid(
-            "Some index key attributes are not defined in AttributeDefinitions. "
-            f"Keys: [{', '.join(missing)}], AttributeDefinitions: [{', '.join(sorted(defined))}]"
-        )
+    _undefined_keys(keys, defined)
+    _key_rules(keys)
     spec: dict[str, Any] = {
         "IndexName": name,
         "KeySchema": [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys],
-        "Projection": _projection(index.get("Projection") or {}),
+        "Projection": _projection(index["Projection"]),
     }
     if kind == "GSI":
         spec["ProvisionedThroughput"] = _throughput(
@@ -515,7 +471,7 @@ def table_spec(params: dict[str, Any], arn: str, table_id: str, now: float) -> d
     check_create_table(params)
     definitions = params["AttributeDefinitions"]
     keys = params["KeySchema"]
-    defined = {d["AttributeName"] for d in definitions}
+    defined = [d["AttributeName"] for d in definitions]
     billing = params.get("BillingMode") or "PROVISIONED"
     spec: dict[str, Any] = {
         "TableName": params["TableName"],
@@ -613,6 +569,7 @@ def check_time_to_live(specification: dict[str, Any]) -> None:
 
 
 def stream_specification(stream: dict[str, Any]) -> dict[str, Any]:
+    """A StreamSpecification's rules (its view type's enum is checked with the members)."""
     if not stream.get("StreamEnabled"):
         if stream.get("StreamViewType"):
             raise invalid("Stream is not enabled but a StreamViewType was specified")
@@ -620,12 +577,6 @@ def stream_specification(stream: dict[str, Any]) -> dict[str, Any]:
     view = stream.get("StreamViewType")
     if view is None:
         raise invalid("You must specify a StreamViewType when enabling a stream")
-    if view not in VIEW_TYPES:
-        raise validation_error(
-            view, "streamSpecification.streamViewType",
-            "Member must satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, "
-            "KEYS_ONLY]",
-        )  # fmt: skip
     return {"StreamEnabled": True, "StreamViewType": view}
 
 

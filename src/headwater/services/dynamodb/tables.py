@@ -384,7 +384,7 @@ class TableCatalog:
             names |= {i["IndexName"] for i in spec.get("LocalSecondaryIndexes", [])}
             if create["IndexName"] in names:
                 raise invalid(f"Index already exists: {create['IndexName']}")
-            defined = {d["AttributeName"] for d in spec["AttributeDefinitions"]}
+            defined = [d["AttributeName"] for d in spec["AttributeDefinitions"]]
             indexes.append(index_spec(create, "GSI", spec["BillingMode"], defined))
             spec["GlobalSecondaryIndexes"] = indexes
             return [create["IndexName"]]
