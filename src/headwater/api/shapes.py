@@ -415,18 +415,20 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
     for kind, name, info in report._errors:
         if kind == "unknown field":
             _strip_unknown(params, name, info["unknown_param"])
+    missing: list[tuple[str, str]] = []
     for kind, name, info in report._errors:
         if kind == "missing required field":
-            raise missing_parameter(
-                service_name, _aws_member_path(shape, name), info["required_name"]
-            )
+            missing.append((_aws_member_path(shape, name), info["required_name"]))
         if _null_set_member(service_name, name, info):
             continue  # DynamoDB's own value check names it
         if kind in ("invalid type", "invalid type for document"):
+            # AWS reads the body before it validates it: a wrong type wins
             raise serialization_error(
                 f"Unexpected value type for {_member_path(name)}: "
                 f"{type(info.get('param')).__name__}"
             )
+    if missing:
+        raise missing_parameters(service_name, missing)
 
 
 _SET_MEMBER = re.compile(r"\.(SS|NS|BS)\[\d+\]$")
@@ -481,25 +483,39 @@ def _drop_nulls(value: Any) -> None:
             _drop_nulls(item)
 
 
+#: AWS lists at most this many constraint violations in one ValidationException.
+MAX_REPORTED_VIOLATIONS = 10
+
+
 def missing_parameter(service_name: str, path: str, member: str) -> AwsError:
     """The error AWS returns for a missing required member."""
+    return missing_parameters(service_name, [(path, member)])
+
+
+def missing_parameters(service_name: str, missing: list[tuple[str, str]]) -> AwsError:
+    """The error AWS returns for missing required members, as ``(path, member)`` pairs:
+    all of them in one message (SQS names only the first)."""
     if service_name == "sqs":
         return AwsError(
             "MissingRequiredParameterException",
-            f"The request must contain the parameter {member}.",
+            f"The request must contain the parameter {missing[0][1]}.",
             query_code="MissingParameter",
         )
-    where = f"{path}.{_lower_first(member)}" if path else _lower_first(member)
+    found = [
+        f"Value null at '{f'{path}.{_lower_first(member)}' if path else _lower_first(member)}' "
+        "failed to satisfy constraint: Member must not be null"
+        for path, member in missing[:MAX_REPORTED_VIOLATIONS]
+    ]
     # awsQuery services (IAM, STS, CloudFormation, SNS...) call it ValidationError
     code = (
         "ValidationError"
         if service_model(service_name).protocol == "query"
         else "ValidationException"
     )
+    count = len(found)
     return AwsError(
         code,
-        f"1 validation error detected: Value null at '{where}' failed to satisfy "
-        "constraint: Member must not be null",
+        f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(found)}",
     )
 
 
