@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -618,6 +619,39 @@ def test_update_table_switches_billing_with_every_index(hw: Headwater) -> None:
     )
     table = ddb.describe_table(TableName="prov")["Table"]
     assert table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
+
+
+def test_describe_table_says_when_capacity_last_rose_and_fell(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    """AWS's ProvisionedThroughputDescription: LastIncreaseDateTime, LastDecreaseDateTime
+    and NumberOfDecreasesToday (a count of the current UTC day's decreases)."""
+    ddb = hw.dynamodb
+    _provisioned_with_index(ddb)
+    start = clock.now()
+    ddb.update_table(TableName="prov", ProvisionedThroughput=_TWO_UNITS)
+    clock.advance(60)
+    ddb.update_table(
+        TableName="prov",
+        ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 1},
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "by_b", "ProvisionedThroughput": _TWO_UNITS}}
+        ],
+    )
+    table = ddb.describe_table(TableName="prov")["Table"]
+    assert table["ProvisionedThroughput"] == {
+        "LastIncreaseDateTime": dt.datetime.fromtimestamp(start, tz=dt.UTC),
+        "LastDecreaseDateTime": dt.datetime.fromtimestamp(start + 60, tz=dt.UTC),
+        "NumberOfDecreasesToday": 1,
+        "ReadCapacityUnits": 2,
+        "WriteCapacityUnits": 1,
+    }
+    index = table["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]
+    assert index["LastIncreaseDateTime"] == dt.datetime.fromtimestamp(start + 60, tz=dt.UTC)
+    assert "LastDecreaseDateTime" not in index and index["NumberOfDecreasesToday"] == 0
+    clock.advance(86400)
+    table = ddb.describe_table(TableName="prov")["Table"]
+    assert table["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 0
 
 
 def test_streams_open_and_close(hw: Headwater, clock: ManualClock) -> None:

@@ -160,7 +160,7 @@ class TableCatalog:
             "KeySchema": spec["KeySchema"],
             "TableStatus": status,
             "CreationDateTime": _time(spec["CreationDateTime"]),
-            "ProvisionedThroughput": spec["ProvisionedThroughput"],
+            "ProvisionedThroughput": self._described_throughput(spec["ProvisionedThroughput"]),
             "TableSizeBytes": size,
             "ItemCount": count,
             "TableArn": spec["TableArn"],
@@ -211,7 +211,9 @@ class TableCatalog:
             described["IndexStatus"] = (
                 index.get("IndexStatus", "ACTIVE") if status != "CREATING" else "CREATING"
             )
-            described["ProvisionedThroughput"] = index["ProvisionedThroughput"]
+            described["ProvisionedThroughput"] = self._described_throughput(
+                index["ProvisionedThroughput"]
+            )
             if status == "ACTIVE":
                 described["WarmThroughput"] = _index_warm_throughput(row.spec, index)
         return described
@@ -295,7 +297,9 @@ class TableCatalog:
                         ]
             throughput = params.get("ProvisionedThroughput")
             if throughput is not None:
-                spec["ProvisionedThroughput"] = {"NumberOfDecreasesToday": 0, **throughput}
+                spec["ProvisionedThroughput"] = self._changed_throughput(
+                    spec["ProvisionedThroughput"], throughput, now
+                )
             if params.get("AttributeDefinitions"):
                 known = {d["AttributeName"]: d for d in spec["AttributeDefinitions"]}
                 for definition in params["AttributeDefinitions"]:
@@ -303,7 +307,7 @@ class TableCatalog:
                 spec["AttributeDefinitions"] = list(known.values())
             backfill: list[str] = []
             for update in params.get("GlobalSecondaryIndexUpdates") or []:
-                backfill.extend(self._index_update(spec, update))
+                backfill.extend(self._index_update(spec, update, now))
             if "DeletionProtectionEnabled" in params:
                 spec["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
             if params.get("TableClass"):
@@ -376,7 +380,41 @@ class TableCatalog:
                     "Guide for current limits and how to request higher limits."
                 )
 
-    def _index_update(self, spec: dict[str, Any], update: dict[str, Any]) -> list[str]:
+    @staticmethod
+    def _changed_throughput(
+        had: dict[str, Any], wanted: dict[str, Any], now: float
+    ) -> dict[str, Any]:
+        """New capacity, with when it last rose or fell and today's decreases, as
+        AWS's ProvisionedThroughputDescription keeps them."""
+        result = {
+            **had,
+            "ReadCapacityUnits": wanted["ReadCapacityUnits"],
+            "WriteCapacityUnits": wanted["WriteCapacityUnits"],
+        }
+        old = (had["ReadCapacityUnits"], had["WriteCapacityUnits"])
+        new = (wanted["ReadCapacityUnits"], wanted["WriteCapacityUnits"])
+        if any(n > o for n, o in zip(new, old, strict=True)):
+            result["LastIncreaseDateTime"] = now
+        if any(n < o for n, o in zip(new, old, strict=True)):
+            earlier = had.get("LastDecreaseDateTime")
+            same_day = earlier is not None and _time(earlier).date() == _time(now).date()
+            result["NumberOfDecreasesToday"] = (
+                had["NumberOfDecreasesToday"] if same_day else 0
+            ) + 1
+            result["LastDecreaseDateTime"] = now
+        return result
+
+    def _described_throughput(self, stored: dict[str, Any]) -> dict[str, Any]:
+        described = dict(stored)
+        for field in ("LastIncreaseDateTime", "LastDecreaseDateTime"):
+            if field in stored:
+                described[field] = _time(stored[field])
+        decreased = stored.get("LastDecreaseDateTime")
+        if decreased is not None and _time(decreased).date() != _time(self.clock.now()).date():
+            described["NumberOfDecreasesToday"] = 0  # the count is of today's decreases
+        return described
+
+    def _index_update(self, spec: dict[str, Any], update: dict[str, Any], now: float) -> list[str]:
         indexes = list(spec.get("GlobalSecondaryIndexes", []))
         if "Create" in update:
             create = update["Create"]
@@ -403,7 +441,9 @@ class TableCatalog:
         throughput = update["Update"].get("ProvisionedThroughput")
         if throughput is not None:
             index = dict(found[0])
-            index["ProvisionedThroughput"] = {"NumberOfDecreasesToday": 0, **throughput}
+            index["ProvisionedThroughput"] = self._changed_throughput(
+                index["ProvisionedThroughput"], throughput, now
+            )
             spec["GlobalSecondaryIndexes"] = [index if i is found[0] else i for i in indexes]
         return []
 
