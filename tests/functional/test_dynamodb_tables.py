@@ -687,6 +687,57 @@ def test_streams_open_and_close(hw: Headwater, clock: ManualClock) -> None:
     )
 
 
+# AWS's texts as recorded live (ack-api-quirks' DynamoDB ValidationException catalogue,
+# 2026-10, us-east-1 and us-west-2; the CreateTable ones also in the Parity Suite).
+def test_stream_settings_are_refused_in_aws_words(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    for stream, message in (
+        (
+            {"StreamEnabled": True},
+            "Table is being created with a stream enabled, UpdateViewType is required",
+        ),
+        (
+            {"StreamEnabled": False, "StreamViewType": "NEW_IMAGE"},
+            "Table is being created with a stream disabled, UpdateViewType should not be specified",
+        ),
+    ):
+        assert error_of(
+            ddb.create_table,
+            TableName="streamy",
+            KeySchema=_keys(("a", "HASH")),
+            AttributeDefinitions=_definitions("a"),
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification=stream,
+        ) == ("ValidationException", f"One or more parameter values were invalid: {message}")
+    create_table(ddb, "streamy")
+    for stream, message in (
+        (
+            {"StreamEnabled": True},
+            "One or more parameter values were invalid: If stream is being enabled then "
+            "UpdateViewType is required",
+        ),
+        (
+            {"StreamEnabled": False, "StreamViewType": "NEW_IMAGE"},
+            "One or more parameter values were invalid: If stream is being disabled, then "
+            "UpdateViewType must not be specified",
+        ),
+        ({"StreamEnabled": False}, "Table has no stream to disable: TableName: streamy"),
+    ):
+        assert error_of(ddb.update_table, TableName="streamy", StreamSpecification=stream) == (
+            "ValidationException",
+            message,
+        )
+    ddb.update_table(
+        TableName="streamy",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    assert error_of(
+        ddb.update_table,
+        TableName="streamy",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    ) == ("ValidationException", "Table already has an enabled stream: TableName: streamy")
+
+
 def test_tags(hw: Headwater) -> None:
     ddb = hw.dynamodb
     arn = create_table(ddb, "tagged", Tags=[{"Key": "a", "Value": "1"}])["TableDescription"][

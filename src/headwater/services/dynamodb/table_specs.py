@@ -494,7 +494,7 @@ def table_spec(params: dict[str, Any], arn: str, table_id: str, now: float) -> d
             spec[field] = [index_spec(index, kind, billing, defined) for index in params[field]]
     stream = params.get("StreamSpecification")
     if stream is not None:
-        spec["StreamSpecification"] = stream_specification(stream)
+        spec["StreamSpecification"] = stream_specification(stream, creating=True)
     sse = params.get("SSESpecification")
     if sse is not None and sse.get("Enabled"):
         spec["SSEDescription"] = sse_description(sse, arn)
@@ -568,15 +568,25 @@ def check_time_to_live(specification: dict[str, Any]) -> None:
     _raise_violations(found)
 
 
-def stream_specification(stream: dict[str, Any]) -> dict[str, Any]:
-    """A StreamSpecification's rules (its view type's enum is checked with the members)."""
-    if not stream.get("StreamEnabled"):
-        if stream.get("StreamViewType"):
-            raise invalid("Stream is not enabled but a StreamViewType was specified")
-        return {"StreamEnabled": False}
+def stream_specification(stream: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """A StreamSpecification's rules, in CreateTable's or UpdateTable's words (its view
+    type's enum is checked with the members)."""
     view = stream.get("StreamViewType")
+    if not stream.get("StreamEnabled"):
+        if view:
+            raise invalid(
+                "Table is being created with a stream disabled, UpdateViewType should not be "
+                "specified"
+                if creating
+                else "If stream is being disabled, then UpdateViewType must not be specified"
+            )
+        return {"StreamEnabled": False}
     if view is None:
-        raise invalid("You must specify a StreamViewType when enabling a stream")
+        raise invalid(
+            "Table is being created with a stream enabled, UpdateViewType is required"
+            if creating
+            else "If stream is being enabled then UpdateViewType is required"
+        )
     return {"StreamEnabled": True, "StreamViewType": view}
 
 

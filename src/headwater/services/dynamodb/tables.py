@@ -323,7 +323,7 @@ class TableCatalog:
             stream = params.get("StreamSpecification")
             row = TableRow(row.id, row.account, row.region, row.name, row.version, spec)
             if stream is not None:
-                row = self._update_stream(row, stream_specification(stream), now)
+                row = self._update_stream(row, stream_specification(stream, creating=False), now)
             row = self.store.save_table(row)
             if backfill:
                 self._backfill(row, backfill)
@@ -498,13 +498,13 @@ class TableCatalog:
         spec = dict(row.spec)
         if stream["StreamEnabled"]:
             if current.get("StreamEnabled"):
-                raise invalid(f"Table already has an enabled stream: TableName: {row.name}")
+                raise validation(f"Table already has an enabled stream: TableName: {row.name}")
             spec["StreamSpecification"] = stream
             return self._open_stream(
                 TableRow(row.id, row.account, row.region, row.name, row.version, spec), now
             )
         if not current.get("StreamEnabled"):
-            raise invalid(f"Table does not have an enabled stream: TableName: {row.name}")
+            raise validation(f"Table has no stream to disable: TableName: {row.name}")
         self.store.disable_stream(spec["LatestStreamArn"], now, self.store.last_change_seq(row.id))
         spec["StreamSpecification"] = {"StreamEnabled": False}
         return TableRow(row.id, row.account, row.region, row.name, row.version, spec)
