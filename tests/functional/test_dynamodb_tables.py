@@ -450,7 +450,10 @@ _TWO_UNITS = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
             (
                 "ValidationException",
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
-                "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+                "GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, "
+                "MultiAccountReplicaReady, ReplicaTransitRoleArn, MultiRegionConsistency, "
+                "DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or TableClass is "
+                "required",
             ),
         ),
         (
@@ -583,6 +586,69 @@ def test_update_table_checks_in_aws_order(
     _provisioned_with_index(ddb)
     before = ddb.describe_table(TableName="prov")["Table"]
     assert error_of(ddb.update_table, TableName="prov", **params) == error
+    assert ddb.describe_table(TableName="prov")["Table"] == before
+
+
+# AWS's texts as recorded live (ack-api-quirks' DynamoDB ValidationException catalogue,
+# 2026-10, us-east-1 and us-west-2).
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"MultiRegionConsistency": "EVENTUAL"},
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+            "GlobalSecondaryIndexUpdates, SSESpecification, ReplicaUpdates, "
+            "MultiAccountReplicaReady, ReplicaTransitRoleArn, DeletionProtectionEnabled, "
+            "OnDemandThroughput, WarmThroughput or TableClass is required",
+        ),
+        (
+            {"SSESpecification": {"Enabled": True}, "DeletionProtectionEnabled": True},
+            "One or more parameter values were invalid: Server-Side Encryption modification "
+            "must be the only operation in the request",
+        ),
+        (
+            {"TableClass": "STANDARD_INFREQUENT_ACCESS", "ProvisionedThroughput": _TWO_UNITS},
+            "One or more parameter values were invalid: TableClass modification must be the "
+            "only operation in the request",
+        ),
+        (
+            {"DeletionProtectionEnabled": True, "BillingMode": "PAY_PER_REQUEST"},
+            "One or more parameter values were invalid: DeletionProtection modification must "
+            "be the only operation in the request",
+        ),
+        (
+            {
+                "ProvisionedThroughput": _TWO_UNITS,
+                "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+            },
+            "One or more parameter values were invalid: You cannot modify stream status while "
+            "updating table IOPS",
+        ),
+        (
+            {
+                "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+                "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_b"}}],
+            },
+            "One or more parameter values were invalid: You cannot create or delete index "
+            "while changing stream status",
+        ),
+        (
+            {"GlobalSecondaryIndexUpdates": []},
+            "One or more parameter values were invalid: List of GlobalSecondaryIndexUpdates is "
+            "empty",
+        ),
+    ],
+)
+def test_update_table_changes_aws_makes_only_alone(
+    hw: Headwater, params: dict[str, Any], message: str
+) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    _provisioned_with_index(ddb)
+    before = ddb.describe_table(TableName="prov")["Table"]
+    assert error_of(ddb.update_table, TableName="prov", **params) == (
+        "ValidationException",
+        message,
+    )
     assert ddb.describe_table(TableName="prov")["Table"] == before
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from headwater.core.errors import AwsError
 from headwater.core.expressions.values import invalid, validation
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
@@ -233,7 +234,8 @@ def update_table_violations(params: dict[str, Any]) -> list[str]:
     return found
 
 
-#: The UpdateTable members that ask for a change (AttributeDefinitions alone does not).
+#: The UpdateTable members that ask for a change (AttributeDefinitions or
+#: MultiRegionConsistency alone do not).
 UPDATE_TABLE_CHANGES = (
     "ProvisionedThroughput",
     "BillingMode",
@@ -243,22 +245,72 @@ UPDATE_TABLE_CHANGES = (
     "ReplicaUpdates",
     "TableClass",
     "DeletionProtectionEnabled",
-    "MultiRegionConsistency",
     "GlobalTableWitnessUpdates",
     "OnDemandThroughput",
     "WarmThroughput",
 )
+#: The members AWS's "At least one of ... is required" names, by its own names
+#: (UpdateStreamEnabled is StreamSpecification; two are not in the public model).
+NAMED_UPDATE_TABLE_CHANGES = (
+    "ProvisionedThroughput",
+    "BillingMode",
+    "UpdateStreamEnabled",
+    "GlobalSecondaryIndexUpdates",
+    "SSESpecification",
+    "ReplicaUpdates",
+    "MultiAccountReplicaReady",
+    "ReplicaTransitRoleArn",
+    "MultiRegionConsistency",
+    "DeletionProtectionEnabled",
+    "OnDemandThroughput",
+    "WarmThroughput",
+    "TableClass",
+)
+#: Changes AWS makes only alone, checked in this order, with its words for each.
+ALONE_UPDATE_TABLE_CHANGES = (
+    ("SSESpecification", "Server-Side Encryption modification must be the only operation"),
+    ("TableClass", "TableClass modification must be the only operation"),
+    ("DeletionProtectionEnabled", "DeletionProtection modification must be the only operation"),
+    ("WarmThroughput", "WarmThroughput must be the only operation"),
+)
+
+
+def _nothing_to_update(params: dict[str, Any]) -> AwsError:
+    """AWS's error for an UpdateTable that asks for no change; the list leaves out the
+    members the request has (as recorded live: MultiRegionConsistency alone)."""
+    named = [m for m in NAMED_UPDATE_TABLE_CHANGES if m not in params]
+    return validation(f"At least one of {', '.join(named[:-1])} or {named[-1]} is required")
 
 
 def check_update_table(params: dict[str, Any]) -> None:
     """Raise the error AWS answers an UpdateTable with before it reads the table: member
     constraints (all at once), then the request's own rules in AWS's order."""
     _raise_violations(update_table_violations(params))
-    if not any(params.get(member) not in (None, []) for member in UPDATE_TABLE_CHANGES):
-        raise validation(
-            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
-            "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
+    if params.get("GlobalSecondaryIndexUpdates") == []:
+        raise invalid("List of GlobalSecondaryIndexUpdates is empty")
+    changes = [m for m in UPDATE_TABLE_CHANGES if params.get(m) is not None]
+    if not changes:
+        raise _nothing_to_update(params)
+    index_changes = [
+        u for u in params.get("GlobalSecondaryIndexUpdates") or [] if "Create" in u or "Delete" in u
+    ]
+    for member, words in ALONE_UPDATE_TABLE_CHANGES:
+        if member in changes and len(changes) > 1:
+            if member == "WarmThroughput" and any("Create" in u for u in index_changes):
+                raise invalid(
+                    "Create global secondary index cannot be specified when updating WarmThroughput"
+                )
+            raise invalid(f"{words} in the request")
+    if "OnDemandThroughput" in changes and set(changes) - {"OnDemandThroughput", "BillingMode"}:
+        raise invalid(
+            "OnDemandThroughput can only be combined with BillingMode in an UpdateTable request"
         )
+    if "ProvisionedThroughput" in changes and "StreamSpecification" in changes:
+        raise invalid("You cannot modify stream status while updating table IOPS")
+    if "ProvisionedThroughput" in changes and index_changes:
+        raise invalid("You cannot create or delete index while updating table IOPS")
+    if "StreamSpecification" in changes and index_changes:
+        raise invalid("You cannot create or delete index while changing stream status")
     throughput = params.get("ProvisionedThroughput")
     if params.get("BillingMode") == "PROVISIONED" and throughput is None:
         raise invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
@@ -268,12 +320,18 @@ def check_update_table(params: dict[str, Any]) -> None:
                 raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
     names: set[str] = set()
     for update in params.get("GlobalSecondaryIndexUpdates") or []:
-        action = update.get("Update") or update.get("Create") or update.get("Delete")
-        if action is None:
+        actions = [update[kind] for kind in ("Update", "Create", "Delete") if kind in update]
+        if not actions:
             raise invalid(
                 "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
                 "GlobalSecondaryIndexUpdate.Delete must not be null"
             )
+        if len(actions) > 1:
+            raise invalid(
+                "Only one global secondary index action is allowed per "
+                "GlobalSecondaryIndexUpdate object"
+            )
+        action = actions[0]
         if action["IndexName"] in names:
             raise invalid(
                 "Only one global secondary index update per index is allowed simultaneously. "
