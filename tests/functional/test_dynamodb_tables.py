@@ -935,6 +935,49 @@ def test_continuous_backups_limits_endpoints(hw: Headwater) -> None:
     assert ddb.describe_endpoints()["Endpoints"][0]["CachePeriodInMinutes"] == 1440
 
 
+# AWS's texts as recorded live (ack-api-quirks' DynamoDB ValidationException catalogue,
+# 2026-10, us-east-1 and us-west-2).
+def test_ttl_and_recovery_settings_are_refused_in_aws_words(hw: Headwater) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    create_table(ddb, "settings")
+    ddb.update_time_to_live(
+        TableName="settings", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    assert error_of(
+        ddb.update_time_to_live,
+        TableName="settings",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"},
+    ) == (
+        "ValidationException",
+        "TimeToLive is active on a different AttributeName: current AttributeName is ttl",
+    )
+    assert error_of(
+        ddb.update_continuous_backups,
+        TableName="settings",
+        PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": False,
+            "RecoveryPeriodInDays": 7,
+        },
+    ) == (
+        "ValidationException",
+        "Invalid Request: Cannot specify RecoveryPeriodInDays when disabling point-in-time "
+        "recovery.",
+    )
+    assert error_of(
+        ddb.update_continuous_backups,
+        TableName="settings",
+        PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True,
+            "RecoveryPeriodInDays": 36,
+        },
+    ) == (
+        "ValidationException",
+        "1 validation error detected: Value '36' at "
+        "'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy "
+        "constraint: Member must have value less than or equal to 35",
+    )
+
+
 def test_unimplemented_operation_names_itself(hw: Headwater) -> None:
     _, message = error_of(hw.dynamodb.create_backup, TableName="xyz", BackupName="bkp")
     assert message == "Operation CreateBackup is not supported by headwater's dynamodb"

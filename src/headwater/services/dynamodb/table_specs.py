@@ -617,6 +617,24 @@ def check_list_tables(params: dict[str, Any]) -> None:
     _raise_violations(found)
 
 
+def check_point_in_time_recovery(specification: dict[str, Any]) -> None:
+    """UpdateContinuousBackups' PointInTimeRecoverySpecification: a recovery period of 1 to
+    35 days, and none when recovery is being turned off."""
+    days = specification.get("RecoveryPeriodInDays")
+    found: list[str] = []
+    where = "pointInTimeRecoverySpecification.recoveryPeriodInDays"
+    if days is not None and days < 1:
+        _violate(found, days, where, "Member must have value greater than or equal to 1")
+    elif days is not None and days > 35:
+        _violate(found, days, where, "Member must have value less than or equal to 35")
+    _raise_violations(found)
+    if days is not None and not specification["PointInTimeRecoveryEnabled"]:
+        raise validation(
+            "Invalid Request: Cannot specify RecoveryPeriodInDays when disabling point-in-time "
+            "recovery."
+        )
+
+
 def check_time_to_live(specification: dict[str, Any]) -> None:
     """The TTL attribute's name: 1 to 255 characters."""
     found: list[str] = []

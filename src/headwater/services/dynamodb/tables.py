@@ -23,6 +23,7 @@ from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import (
     MAX_CAPACITY_UNITS,
     check_list_tables,
+    check_point_in_time_recovery,
     check_tagging,
     check_time_to_live,
     check_update_table,
@@ -562,6 +563,11 @@ class TableCatalog:
             row = self.row(ctx, params["TableName"])
             current = row.spec.get("TimeToLive") or {}
             if wanted["Enabled"]:
+                if current.get("Enabled") and current["AttributeName"] != wanted["AttributeName"]:
+                    raise validation(
+                        "TimeToLive is active on a different AttributeName: current "
+                        f"AttributeName is {current['AttributeName']}"
+                    )
                 if current.get("Enabled"):
                     raise validation("TimeToLive is already enabled")
             elif not current.get("Enabled"):
@@ -620,13 +626,10 @@ class TableCatalog:
 
     def update_backups(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         wanted = params["PointInTimeRecoverySpecification"]
+        check_point_in_time_recovery(wanted)
         with self.store.db.transaction():
             row = self.row(ctx, params["TableName"])
             days = wanted.get("RecoveryPeriodInDays", 35)
-            if not 1 <= days <= 35:
-                raise validation(
-                    "Invalid RecoveryPeriodInDays value. Valid values are between 1 and 35 days."
-                )
             backups = {
                 "Enabled": wanted["PointInTimeRecoveryEnabled"],
                 "RecoveryPeriodInDays": days,
