@@ -369,6 +369,146 @@ def test_create_table_checks_in_aws_order(
     assert ddb.list_tables()["TableNames"] == []
 
 
+_GSI_G = {
+    "IndexName": "by_g",
+    "KeySchema": _keys(("g", "HASH")),
+    "Projection": {"ProjectionType": "ALL"},
+}
+
+
+# AWS's texts as recorded live: ack-api-quirks' DynamoDB ValidationException catalogue
+# (2026-10, us-east-1 and us-west-2) and the Parity Suite's CreateTable tests.
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {
+                "AttributeDefinitions": _definitions("pk", "sk", "tk"),
+                "KeySchema": _keys(("pk", "HASH"), ("sk", "RANGE"), ("tk", "RANGE")),
+            },
+            "1 validation error detected: Value '[KeySchemaElement(attributeName=pk, "
+            "keyType=HASH), KeySchemaElement(attributeName=sk, keyType=RANGE), "
+            "KeySchemaElement(attributeName=tk, keyType=RANGE)]' at 'keySchema' failed to "
+            "satisfy constraint: Member must have length less than or equal to 2",
+        ),
+        (
+            {
+                "AttributeDefinitions": _definitions("pk", "sk", "lr", "gh"),
+                "KeySchema": _keys(("pk", "HASH"), ("sk", "RANGE")),
+                "LocalSecondaryIndexes": [
+                    _index("l1", _keys(("pk", "HASH"), ("lr", "RANGE")), {"ProjectionType": "ALL"})
+                ],
+                "GlobalSecondaryIndexes": [
+                    _index("g1", _keys(("gh", "HASH")), {"ProjectionType": "ALL"})
+                ],
+            },
+            "2 validation errors detected: Value 'g1' at "
+            "'globalSecondaryIndexes.1.member.indexName' failed to satisfy constraint: Member "
+            "must have length greater than or equal to 3; Value 'l1' at "
+            "'localSecondaryIndexes.1.member.indexName' failed to satisfy constraint: Member "
+            "must have length greater than or equal to 3",
+        ),
+        (
+            {
+                "AttributeDefinitions": [
+                    *_definitions("pk"),
+                    {"AttributeName": "pk", "AttributeType": "N"},
+                ],
+                "KeySchema": _keys(("pk", "HASH")),
+            },
+            "Attribute Name is duplicated: pk",
+        ),
+        (
+            {
+                "AttributeDefinitions": _definitions("pk", "x", "g"),
+                "KeySchema": _keys(("pk", "HASH")),
+                "GlobalSecondaryIndexes": [_GSI_G],
+            },
+            "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
+            "AttributeDefinitions: [pk, x, g], keys used: [pk, g]",
+        ),
+        (
+            {
+                "AttributeDefinitions": _definitions("pk", "g"),
+                "KeySchema": _keys(("pk", "HASH")),
+                "BillingMode": "PROVISIONED",
+                "ProvisionedThroughput": _ONE_UNIT,
+                "GlobalSecondaryIndexes": [_GSI_G],
+            },
+            "One or more parameter values were invalid: ProvisionedThroughput is not specified "
+            "for index: by_g",
+        ),
+        (
+            {
+                "AttributeDefinitions": _definitions("pk", "g"),
+                "KeySchema": _keys(("pk", "HASH")),
+                "GlobalSecondaryIndexes": [
+                    {
+                        **_GSI_G,
+                        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["x", "x"]},
+                    }
+                ],
+            },
+            "One or more parameter values were invalid: Duplicate element in NonKeyAttributes: x",
+        ),
+        (
+            {"TableClass": "GLACIER"},
+            "Invalid table-class parameter provided. Please try again with a valid table-class "
+            "value: [STANDARD, STANDARD_INFREQUENT_ACCESS].",
+        ),
+        (
+            {"SSESpecification": {"Enabled": False, "SSEType": "KMS"}},
+            "One or more parameter values were invalid: SSEType can not be specified if "
+            "Enabled is false",
+        ),
+        (
+            {"SSESpecification": {"Enabled": True, "KMSMasterKeyId": "alias/mine"}},
+            "One or more parameter values were invalid: SSEType KMS is required if "
+            "KMSMasterKeyId is specified",
+        ),
+        (
+            {"SSESpecification": {"Enabled": True, "SSEType": "AES256"}},
+            "One or more parameter values were invalid: SSEType AES256 is not supported",
+        ),
+    ],
+)
+def test_create_table_answers_in_aws_current_words(
+    hw: Headwater, params: dict[str, Any], message: str
+) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    request: dict[str, Any] = {
+        "TableName": "current",
+        "AttributeDefinitions": _definitions("pk"),
+        "KeySchema": _keys(("pk", "HASH")),
+        "BillingMode": "PAY_PER_REQUEST",
+        **params,
+    }
+    assert error_of(ddb.create_table, **request) == ("ValidationException", message)
+    assert ddb.list_tables()["TableNames"] == []
+
+
+def test_update_table_refuses_the_encryption_a_table_has(hw: Headwater) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    create_table(ddb, "sealed")
+    assert error_of(ddb.update_table, TableName="sealed", SSESpecification={"Enabled": False}) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Table is already encrypted by default",
+    )
+    ddb.update_table(TableName="sealed", SSESpecification={"Enabled": True})
+    assert error_of(ddb.update_table, TableName="sealed", SSESpecification={"Enabled": True}) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Table is already encrypted with given "
+        "KMSMasterKeyId. Use KMSMasterKeyId parameter if you want to change Master Key",
+    )
+    ddb.update_table(TableName="sealed", SSESpecification={})
+    assert "SSEDescription" not in ddb.describe_table(TableName="sealed")["Table"]
+    assert error_of(ddb.update_table, TableName="sealed", TableClass="GLACIER") == (
+        "ValidationException",
+        "Invalid table-class parameter provided. Please try again with a valid table-class "
+        "value: [STANDARD, STANDARD_INFREQUENT_ACCESS].",
+    )
+
+
 def test_update_table_adds_and_removes_an_index_with_backfill(hw: Headwater) -> None:
     ddb = hw.dynamodb
     create_table(ddb, "grow")

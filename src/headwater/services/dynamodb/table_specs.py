@@ -58,6 +58,12 @@ def _violate(found: list[str], value: Any, member: str, constraint: str) -> None
 def _shown(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        # AWS shows a key schema element as its Java model object prints itself
+        return (
+            f"KeySchemaElement(attributeName={value.get('AttributeName')}, "
+            f"keyType={value.get('KeyType')})"
+        )
     return str(value)
 
 
@@ -183,11 +189,12 @@ def create_table_violations(params: dict[str, Any]) -> list[str]:
     _enum_violation(found, params.get("BillingMode"), "billingMode", BILLING_MODES)
     _throughput_violations(found, params.get("ProvisionedThroughput"), "provisionedThroughput")
     _key_schema_violations(found, params.get("KeySchema"), "keySchema")
-    _index_violations(
-        found, params.get("LocalSecondaryIndexes"), "localSecondaryIndexes", global_=False
-    )
+    # AWS lists the GSIs' violations before the LSIs' (the Parity Suite, 2026)
     _index_violations(
         found, params.get("GlobalSecondaryIndexes"), "globalSecondaryIndexes", global_=True
+    )
+    _index_violations(
+        found, params.get("LocalSecondaryIndexes"), "localSecondaryIndexes", global_=False
     )
     _settings_violations(found, params)
     return found
@@ -206,7 +213,6 @@ def _settings_violations(found: list[str], params: dict[str, Any]) -> None:
     sse = params.get("SSESpecification")
     if sse is not None:
         _enum_violation(found, sse.get("SSEType"), "sSESpecification.sSEType", SSE_TYPES)
-    _enum_violation(found, params.get("TableClass"), "tableClass", TABLE_CLASSES)
 
 
 def update_table_violations(params: dict[str, Any]) -> list[str]:
@@ -286,6 +292,7 @@ def check_update_table(params: dict[str, Any]) -> None:
     """Raise the error AWS answers an UpdateTable with before it reads the table: member
     constraints (all at once), then the request's own rules in AWS's order."""
     _raise_violations(update_table_violations(params))
+    check_settings(params)
     if params.get("GlobalSecondaryIndexUpdates") == []:
         raise invalid("List of GlobalSecondaryIndexUpdates is empty")
     changes = [m for m in UPDATE_TABLE_CHANGES if params.get(m) is not None]
@@ -364,10 +371,38 @@ def _undefined_keys(keys: list[dict[str, Any]], defined: list[str]) -> None:
 
 def _projection_rules(projection: dict[str, Any]) -> None:
     kind = projection.get("ProjectionType")
+    non_key = projection.get("NonKeyAttributes")
     if kind is None:
         raise invalid("Unknown ProjectionType: null")
-    if kind != "INCLUDE" and projection.get("NonKeyAttributes") is not None:
+    if kind != "INCLUDE" and non_key is not None:
         raise invalid(f"ProjectionType is {kind}, but NonKeyAttributes is specified")
+    seen: set[str] = set()
+    for name in non_key or []:
+        if name in seen:
+            raise invalid(f"Duplicate element in NonKeyAttributes: {name}")
+        seen.add(name)
+
+
+def check_settings(params: dict[str, Any]) -> None:
+    """The table class and SSE rules CreateTable and UpdateTable share, in AWS's words."""
+    table_class = params.get("TableClass")
+    if table_class is not None and table_class not in TABLE_CLASSES:
+        raise validation(
+            "Invalid table-class parameter provided. Please try again with a valid table-class "
+            f"value: [{', '.join(TABLE_CLASSES)}]."
+        )
+    sse = params.get("SSESpecification")
+    if sse is None:
+        return
+    if sse.get("Enabled") is False:
+        if sse.get("SSEType") is not None:
+            raise invalid("SSEType can not be specified if Enabled is false")
+        if sse.get("KMSMasterKeyId") is not None:
+            raise invalid("KMSMasterKeyId can not be specified if Enabled is false")
+    if sse.get("KMSMasterKeyId") is not None and sse.get("SSEType") != "KMS":
+        raise invalid("SSEType KMS is required if KMSMasterKeyId is specified")
+    if sse.get("SSEType") == "AES256":
+        raise invalid("SSEType AES256 is not supported")
 
 
 def check_create_table(params: dict[str, Any]) -> None:
@@ -399,7 +434,7 @@ def check_create_table(params: dict[str, Any]) -> None:
     _key_rules(keys)
     if len(set(defined)) != len(defined):
         duplicate = next(name for name in defined if defined.count(name) > 1)
-        raise invalid(f"Duplicate AttributeName: {duplicate}")
+        raise validation(f"Attribute Name is duplicated: {duplicate}")
     local = params.get("LocalSecondaryIndexes")
     global_ = params.get("GlobalSecondaryIndexes")
     names: set[str] = set()
@@ -445,20 +480,26 @@ def check_create_table(params: dict[str, Any]) -> None:
                     "BillingMode is PAY_PER_REQUEST"
                 )
             if billing == "PROVISIONED" and index_throughput is None:
-                raise invalid(f"ProvisionedThroughput must be specified for index: {name}")
+                raise invalid(f"ProvisionedThroughput is not specified for index: {name}")
             if name in names:
                 raise invalid(f"Duplicate index name: {name}")
             names.add(name)
         if len(global_) > MAX_GSI:
             raise invalid(f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSI}")
-    used = {k["AttributeName"] for k in keys}
+    used = [k["AttributeName"] for k in keys]
     for index in (local or []) + (global_ or []):
-        used.update(k["AttributeName"] for k in index["KeySchema"])
+        used += [k["AttributeName"] for k in index["KeySchema"] if k["AttributeName"] not in used]
     if len(used) != len(defined):
+        if local is None and global_ is None:
+            raise invalid(
+                "Number of attributes in KeySchema does not exactly match number of attributes "
+                "defined in AttributeDefinitions"
+            )
         raise invalid(
-            "Number of attributes in KeySchema does not exactly match number of attributes "
-            "defined in AttributeDefinitions"
+            "Some AttributeDefinitions are not used. "
+            f"AttributeDefinitions: [{', '.join(defined)}], keys used: [{', '.join(used)}]"
         )
+    check_settings(params)
     for index in (local or []) + (global_ or []):
         projection = index["Projection"]
         if projection["ProjectionType"] == "INCLUDE" and not projection.get("NonKeyAttributes"):

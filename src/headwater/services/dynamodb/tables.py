@@ -315,10 +315,7 @@ class TableCatalog:
                 spec["TableClassSummary"] = {"TableClass": params["TableClass"]}
             sse = params.get("SSESpecification")
             if sse is not None:
-                if sse.get("Enabled") is False:
-                    spec.pop("SSEDescription", None)
-                else:
-                    spec["SSEDescription"] = sse_description(sse, spec["TableArn"])
+                self._update_encryption(spec, sse)
             if params.get("WarmThroughput"):
                 spec["WarmThroughput"] = dict(params["WarmThroughput"])
             stream = params.get("StreamSpecification")
@@ -329,6 +326,23 @@ class TableCatalog:
             if backfill:
                 self._backfill(row, backfill)
             return {"TableDescription": self.describe(row, "UPDATING")}
+
+    @staticmethod
+    def _update_encryption(spec: dict[str, Any], sse: dict[str, Any]) -> None:
+        """SSE with a KMS key, or (Enabled false or absent) with the AWS-owned key; asking
+        for the encryption a table has is AWS's error, not a no-op."""
+        if not sse.get("Enabled"):
+            if "SSEDescription" not in spec:
+                raise invalid("Table is already encrypted by default")
+            del spec["SSEDescription"]
+            return
+        wanted = sse_description(sse, spec["TableArn"])
+        if spec.get("SSEDescription", {}).get("KMSMasterKeyArn") == wanted["KMSMasterKeyArn"]:
+            raise invalid(
+                "Table is already encrypted with given KMSMasterKeyId. Use KMSMasterKeyId "
+                "parameter if you want to change Master Key"
+            )
+        spec["SSEDescription"] = wanted
 
     @staticmethod
     def _check_throughput_update(spec: dict[str, Any], params: dict[str, Any]) -> None:
