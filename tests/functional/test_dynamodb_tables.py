@@ -678,6 +678,7 @@ _TWO_UNITS = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
         # an index created by UpdateTable follows CreateTable's key rules, in their order
         (
             {
+                "AttributeDefinitions": _definitions("a", "b"),
                 "GlobalSecondaryIndexUpdates": [
                     {
                         "Create": {
@@ -689,7 +690,7 @@ _TWO_UNITS = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
                             "ProvisionedThroughput": _ONE_UNIT,
                         }
                     }
-                ]
+                ],
             },
             (
                 "ValidationException",
@@ -699,6 +700,7 @@ _TWO_UNITS = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
         ),
         (
             {
+                "AttributeDefinitions": _definitions("a", "b"),
                 "GlobalSecondaryIndexUpdates": [
                     {
                         "Create": {
@@ -710,7 +712,7 @@ _TWO_UNITS = {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2}
                             "ProvisionedThroughput": _ONE_UNIT,
                         }
                     }
-                ]
+                ],
             },
             (
                 "ValidationException",
@@ -790,6 +792,72 @@ def test_update_table_changes_aws_makes_only_alone(
         message,
     )
     assert ddb.describe_table(TableName="prov")["Table"] == before
+
+
+# AWS's texts as recorded live (ack-api-quirks' DynamoDB ValidationException catalogue,
+# 2026-10, us-east-1 and us-west-2).
+def test_update_table_index_actions_in_aws_words(hw: Headwater) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    ddb.create_table(
+        TableName="ranged",
+        AttributeDefinitions=_definitions("a", "b", "c"),
+        KeySchema=_keys(("a", "HASH"), ("b", "RANGE")),
+        BillingMode="PAY_PER_REQUEST",
+        LocalSecondaryIndexes=[
+            _index("by_c", _keys(("a", "HASH"), ("c", "RANGE")), {"ProjectionType": "ALL"})
+        ],
+    )
+    by_b = _index("by_b", _keys(("b", "HASH")), {"ProjectionType": "ALL"})
+    cases: list[tuple[dict[str, Any], str]] = [
+        (
+            {"GlobalSecondaryIndexUpdates": [{"Create": by_b}]},
+            "One or more parameter values were invalid: AttributeDefinitions is not specified "
+            "for index: by_b",
+        ),
+        (
+            {
+                "AttributeDefinitions": _definitions("b"),
+                "GlobalSecondaryIndexUpdates": [
+                    {"Create": {**by_b, "ProvisionedThroughput": _ONE_UNIT}}
+                ],
+            },
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+            "WriteCapacityUnits can be specified for index: by_b when BillingMode is "
+            "PAY_PER_REQUEST",
+        ),
+        (
+            {
+                "AttributeDefinitions": _definitions("c"),
+                "GlobalSecondaryIndexUpdates": [{"Create": {**by_b, "IndexName": "by_c"}}],
+            },
+            "Attempting to create an index which already exists",
+        ),
+        (
+            {"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_c"}}]},
+            "Cannot delete an index that is not a GlobalSecondaryIndex: by_c",
+        ),
+    ]
+    for params, message in cases:
+        assert error_of(ddb.update_table, TableName="ranged", **params) == (
+            "ValidationException",
+            message,
+        )
+    ddb.update_table(
+        TableName="ranged",
+        AttributeDefinitions=_definitions("b"),
+        GlobalSecondaryIndexUpdates=[{"Create": by_b}],
+    )
+    assert error_of(
+        ddb.update_table,
+        TableName="ranged",
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "by_b", "ProvisionedThroughput": _ONE_UNIT}}
+        ],
+    ) == (
+        "ValidationException",
+        "One or more parameter values were invalid: The only Updates for index: by_b when "
+        "TableThroughputMode is PAY_PER_REQUEST can be to OnDemandThroughput, WarmThroughput",
+    )
 
 
 def test_update_table_switches_billing_with_every_index(hw: Headwater) -> None:

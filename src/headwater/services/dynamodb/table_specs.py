@@ -510,8 +510,9 @@ def _throughput(value: dict[str, Any] | None, billing: str, index: str | None) -
     if billing == "PAY_PER_REQUEST":
         if value:
             raise invalid(
-                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
-                "BillingMode is PAY_PER_REQUEST"
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified "
+                + ("" if index is None else f"for index: {index} ")
+                + "when BillingMode is PAY_PER_REQUEST"
             )
         return {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
     if not value:

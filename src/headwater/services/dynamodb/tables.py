@@ -284,7 +284,7 @@ class TableCatalog:
         with self.store.db.transaction():
             row = self.row(ctx, params["TableName"])
             spec = dict(row.spec)
-            self._check_throughput_update(spec, params)
+            self._check_update_against_table(spec, params)
             billing = params.get("BillingMode")
             if billing is not None and billing != spec["BillingMode"]:
                 spec["BillingMode"] = billing
@@ -345,8 +345,9 @@ class TableCatalog:
         spec["SSEDescription"] = wanted
 
     @staticmethod
-    def _check_throughput_update(spec: dict[str, Any], params: dict[str, Any]) -> None:
-        """AWS's rules for the capacity an UpdateTable asks for, given the table as it is."""
+    def _check_update_against_table(spec: dict[str, Any], params: dict[str, Any]) -> None:
+        """AWS's rules for what an UpdateTable asks of its indexes and capacity, given the
+        table as it is."""
         billing = params.get("BillingMode") or spec["BillingMode"]
         throughput = params.get("ProvisionedThroughput")
         if throughput is not None and billing == "PAY_PER_REQUEST":
@@ -362,14 +363,25 @@ class TableCatalog:
                 "simultaneously per table",
             )
         current = {i["IndexName"]: i for i in spec.get("GlobalSecondaryIndexes", [])}
-        changes: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        changes: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         if throughput is not None:
-            changes.append((throughput, spec["ProvisionedThroughput"]))
+            changes.append(("table", throughput, spec["ProvisionedThroughput"]))
         unset = dict(current)
         for update in updates:
+            if "Create" in update and not params.get("AttributeDefinitions"):
+                raise invalid(
+                    "AttributeDefinitions is not specified for index: "
+                    f"{update['Create']['IndexName']}"
+                )
             wanted = (update.get("Update") or {}).get("ProvisionedThroughput")
             if wanted is None:
                 continue
+            if billing == "PAY_PER_REQUEST":
+                raise invalid(
+                    f"The only Updates for index: {update['Update']['IndexName']} when "
+                    "TableThroughputMode is PAY_PER_REQUEST can be to OnDemandThroughput, "
+                    "WarmThroughput"
+                )
             if max(wanted["ReadCapacityUnits"], wanted["WriteCapacityUnits"]) > MAX_CAPACITY_UNITS:
                 raise validation(
                     "This operation cannot be performed with given input values. Please contact "
@@ -377,16 +389,18 @@ class TableCatalog:
                 )
             index = unset.pop(update["Update"]["IndexName"], None)
             if index is not None:
-                changes.append((wanted, index["ProvisionedThroughput"]))
+                changes.append(
+                    (f"index {index['IndexName']}", wanted, index["ProvisionedThroughput"])
+                )
         if billing == "PROVISIONED" and spec["BillingMode"] != "PROVISIONED" and unset:
             raise invalid(f"ProvisionedThroughput must be specified for index: {','.join(unset)}")
-        for wanted, had in changes:
+        for what, wanted, had in changes:
             if (wanted["ReadCapacityUnits"], wanted["WriteCapacityUnits"]) == (
                 had["ReadCapacityUnits"],
                 had["WriteCapacityUnits"],
             ):
                 raise validation(
-                    "The provisioned throughput for the table will not change. The requested "
+                    f"The provisioned throughput for the {what} will not change. The requested "
                     "value equals the current value. Current ReadCapacityUnits provisioned for "
                     f"the table: {had['ReadCapacityUnits']}. Requested ReadCapacityUnits: "
                     f"{wanted['ReadCapacityUnits']}. Current WriteCapacityUnits provisioned for "
@@ -431,17 +445,19 @@ class TableCatalog:
 
     def _index_update(self, spec: dict[str, Any], update: dict[str, Any], now: float) -> list[str]:
         indexes = list(spec.get("GlobalSecondaryIndexes", []))
+        local = {i["IndexName"] for i in spec.get("LocalSecondaryIndexes", [])}
         if "Create" in update:
             create = update["Create"]
-            names = {i["IndexName"] for i in indexes}
-            names |= {i["IndexName"] for i in spec.get("LocalSecondaryIndexes", [])}
-            if create["IndexName"] in names:
-                raise invalid(f"Index already exists: {create['IndexName']}")
+            if create["IndexName"] in local | {i["IndexName"] for i in indexes}:
+                raise validation("Attempting to create an index which already exists")
             defined = [d["AttributeName"] for d in spec["AttributeDefinitions"]]
             indexes.append(index_spec(create, "GSI", spec["BillingMode"], defined))
             spec["GlobalSecondaryIndexes"] = indexes
             return [create["IndexName"]]
-        name = (update.get("Delete") or update.get("Update") or {}).get("IndexName")
+        action = "delete" if "Delete" in update else "update"
+        name = update[action.capitalize()]["IndexName"]
+        if name in local:
+            raise validation(f"Cannot {action} an index that is not a GlobalSecondaryIndex: {name}")
         found = [i for i in indexes if i["IndexName"] == name]
         if not found:
             raise AwsError(
