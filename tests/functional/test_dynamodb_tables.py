@@ -470,6 +470,10 @@ _GSI_G = {
             {"SSESpecification": {"Enabled": True, "SSEType": "AES256"}},
             "One or more parameter values were invalid: SSEType AES256 is not supported",
         ),
+        (
+            {"Tags": [{"Key": "aws:owner", "Value": "me"}]},
+            "Tag Key cannot be prefixed with aws:, Key: aws:owner",
+        ),
     ],
 )
 def test_create_table_answers_in_aws_current_words(
@@ -1033,9 +1037,12 @@ def test_tagging_refuses_what_aws_refuses(hw: Headwater) -> None:
     ddb = hw.client("dynamodb", validate=False)
     arn = create_table(ddb, "tagged")["TableDescription"]["TableArn"]
     index_arn = f"{arn}/index/by_x"
+    # an index ARN, in AWS's 2026 words (ack-api-quirks' catalogue; dynalite's older AWS
+    # answered 'Invalid TableArn: Invalid ResourceArn provided as input ...')
     assert error_of(ddb.tag_resource, ResourceArn=index_arn, Tags=[{"Key": "a", "Value": "1"}]) == (
         "ValidationException",
-        f"Invalid TableArn: Invalid ResourceArn provided as input {index_arn}",
+        "One or more parameter values were invalid: Invalid resource arn provided, only table "
+        f"or stream is accepted. Provided resource arn: {index_arn}",
     )
     assert error_of(ddb.list_tags_of_resource, ResourceArn=index_arn)[0] == "ValidationException"
     assert error_of(ddb.tag_resource, ResourceArn=arn, Tags=[]) == (
@@ -1064,6 +1071,56 @@ def test_tagging_refuses_what_aws_refuses(hw: Headwater) -> None:
     assert error_of(
         ddb.untag_resource, ResourceArn=arn.replace("tagged", "nope"), TagKeys=["a"]
     ) == ("ResourceNotFoundException", "Requested resource not found")
+
+
+# AWS's texts as recorded live (ack-api-quirks' DynamoDB ValidationException catalogue,
+# 2026-10, us-east-1 and us-west-2).
+def test_tagging_answers_in_aws_current_words(hw: Headwater) -> None:
+    ddb = hw.client("dynamodb", validate=False)
+    arn = create_table(ddb, "tagged")["TableDescription"]["TableArn"]
+    one = [{"Key": "a", "Value": "1"}]
+    cases: list[tuple[str, list[dict[str, str]], str]] = [
+        (
+            "tagged",
+            one,
+            "One or more parameter values were invalid: ARNs must start with 'arn:': tagged",
+        ),
+        (
+            "arn:aws:sqs:us-east-1:000000000000:queue/q",
+            one,
+            "One or more parameter values were invalid: Provided Arn is not a DynamoDB resource "
+            "arn: arn:aws:sqs:us-east-1:000000000000:queue/q",
+        ),
+        (
+            arn.replace("us-east-1", "eu-west-1"),
+            one,
+            "Invalid TableArn: Invalid ResourceArn provided as input "
+            + arn.replace("us-east-1", "eu-west-1"),
+        ),
+        (arn, [{"Key": "aws:x", "Value": "1"}], "Tag Key cannot be prefixed with aws:, Key: aws:x"),
+        (arn, [{"Key": "a#b", "Value": "1"}], "The Tag Key provided is invalid, Key: a#b"),
+        (arn, [{"Key": "a", "Value": "1;"}], "The Tag Value provided is invalid, Value: 1;"),
+        (
+            arn,
+            [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}],
+            "Duplicate Tag Keys provided as input: Duplicate Tag Key found a",
+        ),
+        (
+            arn,
+            [{"Key": f"k{i}", "Value": "v"} for i in range(51)],
+            "Number of Tags exceed the current limit for the provided ResourceArn",
+        ),
+    ]
+    for resource, tags, message in cases:
+        assert error_of(ddb.tag_resource, ResourceArn=resource, Tags=tags) == (
+            "ValidationException",
+            message,
+        )
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
+    # a table's stream ARN names the table
+    stream_arn = f"{arn}/stream/2023-11-14T22:13:20.000"
+    ddb.tag_resource(ResourceArn=stream_arn, Tags=one)
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == one
 
 
 def test_time_to_live_and_list_tables_refuse_bad_names(hw: Headwater) -> None:

@@ -504,6 +504,7 @@ def check_create_table(params: dict[str, Any]) -> None:
         projection = index["Projection"]
         if projection["ProjectionType"] == "INCLUDE" and not projection.get("NonKeyAttributes"):
             raise invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
+    check_tags(params.get("Tags") or [])
 
 
 def _throughput(value: dict[str, Any] | None, billing: str, index: str | None) -> dict[str, Any]:
@@ -608,15 +609,19 @@ def table_spec(params: dict[str, Any], arn: str, table_id: str, now: float) -> d
     return spec
 
 
-#: What AWS takes for a table ARN in the tagging operations (no index or stream part).
-TABLE_ARN = re.compile(r"arn:aws:dynamodb:.+:\d+:table/[^/]{2}[^/]+")
-#: Anything ARN-shaped; AWS's IAM check answers other strings with AccessDenied first.
-ARN_SHAPE = re.compile(r".+:.+:.+:.+:.+:.+/.+")
+#: The resource part of an ARN the tagging operations take: a table or its stream.
+TAGGABLE_RESOURCE = re.compile(r"table/[^/]+(/stream/[^/]+)?")
+#: The characters AWS allows in tag keys and values besides letters, digits and spaces.
+TAG_PUNCTUATION = frozenset("+-=._:/@")
+MAX_TAGS = 50
 
 
-def check_tagging(arn: str, tags: list[dict[str, Any]] | None, keys: list[str] | None) -> None:
+def check_tagging(
+    arn: str, tags: list[dict[str, Any]] | None, keys: list[str] | None, region: str
+) -> None:
     """Raise AWS's error for TagResource / UntagResource / ListTagsOfResource input that
-    is not acceptable whatever the tables: member constraints first, then the ARN."""
+    is not acceptable whatever the tables: member constraints first, then the ARN, then
+    the tags themselves."""
     found: list[str] = []
     for number, tag in enumerate(tags or [], 1):
         _tag_key_violations(found, tag["Key"], f"tags.{number}.member.key")
@@ -630,12 +635,56 @@ def check_tagging(arn: str, tags: list[dict[str, Any]] | None, keys: list[str] |
     for number, key in enumerate(keys or [], 1):
         _tag_key_violations(found, key, f"tagKeys.{number}.member")
     _raise_violations(found)
-    if ARN_SHAPE.fullmatch(arn) and not TABLE_ARN.fullmatch(arn):
+    if not arn.startswith("arn:"):
+        raise invalid(f"ARNs must start with 'arn:': {arn}")
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[2] != "dynamodb":
+        raise invalid(f"Provided Arn is not a DynamoDB resource arn: {arn}")
+    if not TAGGABLE_RESOURCE.fullmatch(parts[5]):
+        raise invalid(
+            "Invalid resource arn provided, only table or stream is accepted. Provided "
+            f"resource arn: {arn}"
+        )
+    if parts[3] != region:
         raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
     if tags is not None and not tags:
         raise validation("Atleast one Tag needs to be provided as Input.")
     if keys is not None and not keys:
         raise validation("Atleast one Tag Key needs to be provided as Input.")
+    check_tags(tags or [])
+    for key in keys or []:
+        _check_tag_key(key)
+
+
+def check_tags(tags: list[dict[str, Any]]) -> None:
+    """The tags of a TagResource or CreateTable, in AWS's words."""
+    seen: set[str] = set()
+    for tag in tags:
+        _check_tag_key(tag["Key"])
+        if not _is_tag_text(tag["Value"]):
+            raise validation(f"The Tag Value provided is invalid, Value: {tag['Value']}")
+        if tag["Key"] in seen:
+            raise validation(
+                f"Duplicate Tag Keys provided as input: Duplicate Tag Key found {tag['Key']}"
+            )
+        seen.add(tag["Key"])
+    if len(tags) > MAX_TAGS:
+        raise too_many_tags()
+
+
+def too_many_tags() -> AwsError:
+    return validation("Number of Tags exceed the current limit for the provided ResourceArn")
+
+
+def _check_tag_key(key: str) -> None:
+    if key.startswith("aws:"):
+        raise validation(f"Tag Key cannot be prefixed with aws:, Key: {key}")
+    if not _is_tag_text(key):
+        raise validation(f"The Tag Key provided is invalid, Key: {key}")
+
+
+def _is_tag_text(text: str) -> bool:
+    return all(c.isalnum() or c.isspace() or c in TAG_PUNCTUATION for c in text)
 
 
 def _tag_key_violations(found: list[str], key: str, member: str) -> None:

@@ -22,6 +22,7 @@ from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import (
     MAX_CAPACITY_UNITS,
+    MAX_TAGS,
     check_list_tables,
     check_point_in_time_recovery,
     check_tagging,
@@ -31,6 +32,7 @@ from headwater.services.dynamodb.table_specs import (
     sse_description,
     stream_specification,
     table_spec,
+    too_many_tags,
 )
 from headwater.store.tables import StreamRow, TableRow, TableStore
 from headwater.store.tables.codec import decode_item
@@ -554,14 +556,14 @@ class TableCatalog:
         return row
 
     def tag(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        check_tagging(params["ResourceArn"], params["Tags"], None)
+        check_tagging(params["ResourceArn"], params["Tags"], None, ctx.region)
         with self.store.db.transaction():
             row = self._row_by_arn(ctx, params["ResourceArn"])
             tags = {t["Key"]: t["Value"] for t in row.spec.get("Tags", [])}
             for tag in params["Tags"]:
                 tags[tag["Key"]] = tag["Value"]
-            if len(tags) > 50:
-                raise validation("One or more parameter values were invalid: Too many tags")
+            if len(tags) > MAX_TAGS:
+                raise too_many_tags()
             spec = {**row.spec, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
             self.store.save_table(
                 TableRow(row.id, row.account, row.region, row.name, row.version, spec)
@@ -569,7 +571,7 @@ class TableCatalog:
         return {}
 
     def untag(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        check_tagging(params["ResourceArn"], None, params["TagKeys"])
+        check_tagging(params["ResourceArn"], None, params["TagKeys"], ctx.region)
         with self.store.db.transaction():
             row = self._row_by_arn(ctx, params["ResourceArn"], untagging=True)
             drop = set(params["TagKeys"])
@@ -581,7 +583,7 @@ class TableCatalog:
         return {}
 
     def list_tags(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        check_tagging(params["ResourceArn"], None, None)
+        check_tagging(params["ResourceArn"], None, None, ctx.region)
         with self.store.db.read():
             row = self._row_by_arn(ctx, params["ResourceArn"])
         return {"Tags": list(row.spec.get("Tags", []))}
