@@ -227,3 +227,19 @@ def test_missing_members_are_reported_together_up_to_ten() -> None:
         )
     assert caught.value.message.startswith("10 validation errors detected: ")
     assert caught.value.message.count("Member must not be null") == 10
+
+
+@pytest.mark.parametrize(
+    "operation_name", ["CreateTable", "UpdateTable", "DeleteTable", "DescribeTable"]
+)
+def test_dynamodb_table_operations_name_a_missing_table_name(operation_name: str) -> None:
+    """AWS's text (dynalite's AWS-checked tests; CreateTable run against AWS in 2026 by
+    the nubo-db conformance suite); item operations keep the generic form."""
+    with pytest.raises(AwsError) as caught:
+        validate_input("dynamodb", operation_name, {})
+    assert caught.value.message == (
+        "The parameter 'TableName' is required but was not present in the request"
+    )
+    with pytest.raises(AwsError) as caught:
+        validate_input("dynamodb", "GetItem", {"Key": {}})
+    assert caught.value.message.startswith("1 validation error detected: Value null at 'tableName'")
