@@ -14,7 +14,7 @@ from headwater.core.errors import AwsError
 from headwater.core.expressions.values import invalid, validation
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
-KEY_TYPES = ("S", "N", "B")
+ATTRIBUTE_TYPES = ("B", "N", "S")
 PROJECTIONS = ("ALL", "INCLUDE", "KEYS_ONLY")
 VIEW_TYPES = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 KEY_ROLES = ("HASH", "RANGE")
@@ -184,7 +184,7 @@ def create_table_violations(params: dict[str, Any]) -> list[str]:
         if kind is None:
             _violate(found, None, f"{where}.attributeType", "Member must not be null")
         else:
-            _enum_violation(found, kind, f"{where}.attributeType", ("B", "N", "S"))
+            _enum_violation(found, kind, f"{where}.attributeType", ATTRIBUTE_TYPES)
     found.extend(_name_violations(params["TableName"], "tableName"))
     _enum_violation(found, params.get("BillingMode"), "billingMode", BILLING_MODES)
     _throughput_violations(found, params.get("ProvisionedThroughput"), "provisionedThroughput")
