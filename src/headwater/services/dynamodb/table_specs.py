@@ -56,13 +56,15 @@ def _violate(found: list[str], value: Any, member: str, constraint: str) -> None
 
 
 def _shown(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, list):
         return "[" + ", ".join(_shown(v) for v in value) + "]"
     if isinstance(value, dict):
         # AWS shows a key schema element as its Java model object prints itself
         return (
-            f"KeySchemaElement(attributeName={value.get('AttributeName')}, "
-            f"keyType={value.get('KeyType')})"
+            f"KeySchemaElement(attributeName={_shown(value.get('AttributeName'))}, "
+            f"keyType={_shown(value.get('KeyType'))})"
         )
     return str(value)
 
