@@ -864,6 +864,35 @@ def test_update_table_index_actions_in_aws_words(hw: Headwater) -> None:
     )
 
 
+def test_update_table_refuses_a_twenty_first_index(hw: Headwater) -> None:
+    """AWS's limit of 20 GSIs holds for indexes added later too: through UpdateTable it is
+    a LimitExceededException (ack-api-quirks' catalogue, 2026; the text is CreateTable's)."""
+    ddb = hw.dynamodb
+    names = [f"g{i:02d}" for i in range(21)]
+    ddb.create_table(
+        TableName="wide",
+        AttributeDefinitions=_definitions("pk", *names[:20]),
+        KeySchema=_keys(("pk", "HASH")),
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            _index(f"by_{n}", _keys((n, "HASH")), {"ProjectionType": "KEYS_ONLY"})
+            for n in names[:20]
+        ],
+    )
+    assert error_of(
+        ddb.update_table,
+        TableName="wide",
+        AttributeDefinitions=_definitions(names[20]),
+        GlobalSecondaryIndexUpdates=[
+            {"Create": _index("by_g20", _keys(("g20", "HASH")), {"ProjectionType": "KEYS_ONLY"})}
+        ],
+    ) == (
+        "LimitExceededException",
+        "GlobalSecondaryIndex count exceeds the per-table limit of 20",
+    )
+    assert len(ddb.describe_table(TableName="wide")["Table"]["GlobalSecondaryIndexes"]) == 20
+
+
 def test_update_table_switches_billing_with_every_index(hw: Headwater) -> None:
     ddb = hw.dynamodb
     _provisioned_with_index(ddb)

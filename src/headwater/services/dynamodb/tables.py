@@ -22,6 +22,7 @@ from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import (
     MAX_CAPACITY_UNITS,
+    MAX_GSI,
     MAX_TAGS,
     check_list_tables,
     check_point_in_time_recovery,
@@ -452,6 +453,12 @@ class TableCatalog:
             create = update["Create"]
             if create["IndexName"] in local | {i["IndexName"] for i in indexes}:
                 raise validation("Attempting to create an index which already exists")
+            if len(indexes) >= MAX_GSI:
+                # CreateTable's limit; through UpdateTable AWS answers LimitExceeded
+                raise AwsError(
+                    "LimitExceededException",
+                    f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSI}",
+                )
             defined = [d["AttributeName"] for d in spec["AttributeDefinitions"]]
             indexes.append(index_spec(create, "GSI", spec["BillingMode"], defined))
             spec["GlobalSecondaryIndexes"] = indexes
