@@ -474,6 +474,20 @@ _GSI_G = {
             {"Tags": [{"Key": "aws:owner", "Value": "me"}]},
             "Tag Key cannot be prefixed with aws:, Key: aws:owner",
         ),
+        (
+            {
+                "BillingMode": "PROVISIONED",
+                "ProvisionedThroughput": _ONE_UNIT,
+                "OnDemandThroughput": {"MaxReadRequestUnits": 10},
+            },
+            "One or more parameter values were invalid: MaxReadRequestUnits for "
+            "OnDemandThroughput cannot be specified when the table BillingMode is PROVISIONED",
+        ),
+        (
+            {"OnDemandThroughput": {"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 0}},
+            "One or more parameter values were invalid: Requested MaxWriteRequestUnits for "
+            "OnDemandThroughput for table is outside of valid range",
+        ),
     ],
 )
 def test_create_table_answers_in_aws_current_words(
@@ -891,6 +905,25 @@ def test_update_table_refuses_a_twenty_first_index(hw: Headwater) -> None:
         "GlobalSecondaryIndex count exceeds the per-table limit of 20",
     )
     assert len(ddb.describe_table(TableName="wide")["Table"]["GlobalSecondaryIndexes"]) == 20
+
+
+def test_update_table_sets_on_demand_maximums(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(ddb, "demand")
+    ddb.update_table(TableName="demand", OnDemandThroughput={"MaxReadRequestUnits": 100})
+    ddb.update_table(TableName="demand", OnDemandThroughput={"MaxWriteRequestUnits": -1})
+    assert ddb.describe_table(TableName="demand")["Table"]["OnDemandThroughput"] == {
+        "MaxReadRequestUnits": 100,
+        "MaxWriteRequestUnits": -1,
+    }
+    _provisioned_with_index(ddb)
+    assert error_of(
+        ddb.update_table, TableName="prov", OnDemandThroughput={"MaxWriteRequestUnits": 5}
+    ) == (
+        "ValidationException",
+        "One or more parameter values were invalid: MaxWriteRequestUnits for "
+        "OnDemandThroughput cannot be specified when the table BillingMode is PROVISIONED",
+    )
 
 
 def test_update_table_switches_billing_with_every_index(hw: Headwater) -> None:

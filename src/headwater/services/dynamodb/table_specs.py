@@ -385,6 +385,24 @@ def _projection_rules(projection: dict[str, Any]) -> None:
         seen.add(name)
 
 
+def check_on_demand(on_demand: dict[str, Any] | None, billing: str, *, updating: bool) -> None:
+    """A table's OnDemandThroughput: only for on-demand tables, and at least 1 request
+    unit (UpdateTable takes -1 to remove a maximum)."""
+    for member in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
+        units = (on_demand or {}).get(member)
+        if units is None:
+            continue
+        if billing == "PROVISIONED":
+            raise invalid(
+                f"{member} for OnDemandThroughput cannot be specified when the table "
+                "BillingMode is PROVISIONED"
+            )
+        if units < 1 and not (updating and units == -1):
+            raise invalid(
+                f"Requested {member} for OnDemandThroughput for table is outside of valid range"
+            )
+
+
 def check_settings(params: dict[str, Any]) -> None:
     """The table class and SSE rules CreateTable and UpdateTable share, in AWS's words."""
     table_class = params.get("TableClass")
@@ -428,6 +446,7 @@ def check_create_table(params: dict[str, Any]) -> None:
         for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
             if throughput[member] > MAX_CAPACITY_UNITS:
                 raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
+    check_on_demand(params.get("OnDemandThroughput"), billing, updating=False)
     defined = [d["AttributeName"] for d in params["AttributeDefinitions"]]
     keys = params["KeySchema"]
     if len(keys) > len(defined):

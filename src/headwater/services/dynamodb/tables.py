@@ -25,6 +25,7 @@ from headwater.services.dynamodb.table_specs import (
     MAX_GSI,
     MAX_TAGS,
     check_list_tables,
+    check_on_demand,
     check_point_in_time_recovery,
     check_tagging,
     check_time_to_live,
@@ -321,6 +322,11 @@ class TableCatalog:
                 self._update_encryption(spec, sse)
             if params.get("WarmThroughput"):
                 spec["WarmThroughput"] = dict(params["WarmThroughput"])
+            if params.get("OnDemandThroughput"):
+                spec["OnDemandThroughput"] = {
+                    **spec.get("OnDemandThroughput", {}),
+                    **params["OnDemandThroughput"],
+                }
             stream = params.get("StreamSpecification")
             row = TableRow(row.id, row.account, row.region, row.name, row.version, spec)
             if stream is not None:
@@ -352,6 +358,7 @@ class TableCatalog:
         """AWS's rules for what an UpdateTable asks of its indexes and capacity, given the
         table as it is."""
         billing = params.get("BillingMode") or spec["BillingMode"]
+        check_on_demand(params.get("OnDemandThroughput"), billing, updating=True)
         throughput = params.get("ProvisionedThroughput")
         if throughput is not None and billing == "PAY_PER_REQUEST":
             raise invalid(
