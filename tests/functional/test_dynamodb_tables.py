@@ -1078,6 +1078,31 @@ def test_stream_settings_are_refused_in_aws_words(hw: Headwater) -> None:
     ) == ("ValidationException", "Table already has an enabled stream: TableName: streamy")
 
 
+def test_table_operations_refuse_a_malformed_table_name(hw: Headwater) -> None:
+    """AWS checks a TableName that is no ARN against the naming rules before it looks for
+    the table (recorded live for UpdateTable in ack-api-quirks' catalogue, 2026; the
+    single-item operations' tests hold the same texts)."""
+    ddb = hw.client("dynamodb", validate=False)
+    short = (
+        "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 3"
+    )
+    assert error_of(ddb.update_table, TableName="ab", WarmThroughput={}) == (
+        "ValidationException",
+        short,
+    )
+    assert error_of(ddb.describe_table, TableName="ab") == ("ValidationException", short)
+    assert error_of(ddb.delete_table, TableName="a;b") == (
+        "ValidationException",
+        "1 validation error detected: Value 'a;b' at 'tableName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+    )
+    assert error_of(ddb.describe_time_to_live, TableName="")[1].endswith(
+        "Member must have length greater than or equal to 1"
+    )
+    assert error_of(ddb.describe_table, TableName="nope")[0] == "ResourceNotFoundException"
+
+
 def test_tags(hw: Headwater) -> None:
     ddb = hw.dynamodb
     arn = create_table(ddb, "tagged", Tags=[{"Key": "a", "Value": "1"}])["TableDescription"][

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from headwater.core.errors import AwsError, validation_error
+from headwater.core.errors import AwsError
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.legacy import Legacy, attributes_to_get, not_in_enum
 from headwater.core.expressions.request import check_expression_params
@@ -26,7 +26,7 @@ from headwater.services.dynamodb.constraints import (
     METRICS_MODES,
 )
 from headwater.services.dynamodb.schema import TableSchema
-from headwater.services.dynamodb.table_specs import check_name
+from headwater.services.dynamodb.table_specs import check_table_name
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.writes import (
     MAX_ITEM_BYTES,
@@ -129,17 +129,6 @@ def projection_of(params: Mapping[str, Any], expressions: Any) -> list[Any] | No
 # AWS checks a request on its own before it looks its table up: a bad request to a missing
 # table answers the request's error, not ResourceNotFoundException. Only run on that error
 # path, in the order the checked path meets the same checks.
-
-
-def check_table_name(name: str) -> None:
-    """A TableName that is no table ARN must be a table's name; AWS's model allows an
-    ARN there, so an empty one is refused by the ARN's own minimum length."""
-    if name == "":
-        raise validation_error(
-            name, "tableName", "Member must have length greater than or equal to 1"
-        )
-    if not name.startswith("arn:"):
-        check_name(name)
 
 
 def _key_values(key: Any) -> None:

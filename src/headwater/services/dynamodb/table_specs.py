@@ -50,6 +50,19 @@ def check_name(value: Any, member: str = "tableName") -> None:
     _raise_violations(_name_violations(value, member))
 
 
+def check_table_name(name: str) -> None:
+    """A TableName that is no table ARN must be a table's name; AWS's model allows an
+    ARN there, so an empty one is refused by the ARN's own minimum length. Checked only
+    once no table has the name: AWS checks it first, but a real table's name is valid."""
+    if name == "":
+        raise validation(
+            "1 validation error detected: Value '' at 'tableName' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 1"
+        )
+    if not name.startswith("arn:"):
+        check_name(name)
+
+
 def _violate(found: list[str], value: Any, member: str, constraint: str) -> None:
     shown = "null" if value is None else f"'{_shown(value)}'"
     found.append(f"Value {shown} at '{member}' failed to satisfy constraint: {constraint}")
@@ -220,6 +233,11 @@ def _settings_violations(found: list[str], params: dict[str, Any]) -> None:
 def update_table_violations(params: dict[str, Any]) -> list[str]:
     """Every member constraint UpdateTable's params break."""
     found: list[str] = []
+    name = params["TableName"]
+    if name == "":
+        _violate(found, name, "tableName", "Member must have length greater than or equal to 1")
+    elif not name.startswith("arn:"):
+        found.extend(_name_violations(name, "tableName"))
     _throughput_violations(found, params.get("ProvisionedThroughput"), "provisionedThroughput")
     _enum_violation(found, params.get("BillingMode"), "billingMode", BILLING_MODES)
     for number, update in enumerate(params.get("GlobalSecondaryIndexUpdates") or [], 1):

@@ -27,6 +27,7 @@ from headwater.services.dynamodb.table_specs import (
     check_list_tables,
     check_on_demand,
     check_point_in_time_recovery,
+    check_table_name,
     check_tagging,
     check_time_to_live,
     check_update_table,
@@ -147,6 +148,7 @@ class TableCatalog:
         name = table_name_of(table_name)
         row = self.store.table(ctx.account, ctx.region, name)
         if row is None:
+            check_table_name(table_name)
             raise table_not_found(name)
         return row
 
