@@ -1330,6 +1330,21 @@ def test_ttl_and_recovery_settings_are_refused_in_aws_words(hw: Headwater) -> No
     )
 
 
+def test_backup_operations_answer_a_missing_table_with_their_own_error(hw: Headwater) -> None:
+    """AWS's model gives the backup operations TableNotFoundException, quoted from AWS as
+    'Table not found: X' (hashicorp/terraform-provider-aws#26577, ScoutSuite#1533)."""
+    ddb = hw.dynamodb
+    assert error_of(ddb.describe_continuous_backups, TableName="gone") == (
+        "TableNotFoundException",
+        "Table not found: gone",
+    )
+    assert error_of(
+        ddb.update_continuous_backups,
+        TableName="gone",
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    ) == ("TableNotFoundException", "Table not found: gone")
+
+
 def test_unimplemented_operation_names_itself(hw: Headwater) -> None:
     _, message = error_of(hw.dynamodb.create_backup, TableName="xyz", BackupName="bkp")
     assert message == "Operation CreateBackup is not supported by headwater's dynamodb"

@@ -144,11 +144,16 @@ class TableCatalog:
             return None
         return self._schemas.get((ctx.account, ctx.region, table_name_of(table_name)))
 
-    def row(self, ctx: RequestContext, table_name: str) -> TableRow:
+    def row(self, ctx: RequestContext, table_name: str, *, backups: bool = False) -> TableRow:
+        """The table named; the backup operations answer a missing table with their own
+        TableNotFoundException ('Table not found: X', as AWS does)."""
         name = table_name_of(table_name)
         row = self.store.table(ctx.account, ctx.region, name)
         if row is None:
             check_table_name(table_name)
+            if backups:
+                message = f"Table not found: {name}"
+                raise AwsError("TableNotFoundException", message, fields={"message": message})
             raise table_not_found(name)
         return row
 
@@ -669,14 +674,14 @@ class TableCatalog:
 
     def describe_backups(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         with self.store.db.read():
-            row = self.row(ctx, params["TableName"])
+            row = self.row(ctx, params["TableName"], backups=True)
         return {"ContinuousBackupsDescription": self._backups(row.spec)}
 
     def update_backups(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         wanted = params["PointInTimeRecoverySpecification"]
         check_point_in_time_recovery(wanted)
         with self.store.db.transaction():
-            row = self.row(ctx, params["TableName"])
+            row = self.row(ctx, params["TableName"], backups=True)
             days = wanted.get("RecoveryPeriodInDays", 35)
             backups = {
                 "Enabled": wanted["PointInTimeRecoveryEnabled"],
