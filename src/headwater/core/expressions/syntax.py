@@ -215,27 +215,7 @@ Condition = Comparison | Between | In | FunctionCall | And | Or | Not | Always
 
 def condition_attributes(condition: Condition) -> set[str]:
     """The top-level attribute names the paths in ``condition`` start from."""
-    found: set[str] = set()
-    pending: list[Any] = [condition]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, PathOperand):
-            found.add(str(node.path[0]))
-        elif isinstance(node, SizeOperand):
-            pending.append(node.target)
-        elif isinstance(node, Comparison):
-            pending += (node.left, node.right)
-        elif isinstance(node, Between):
-            pending += (node.subject, node.low, node.high)
-        elif isinstance(node, In):
-            pending += (node.subject, *node.options)
-        elif isinstance(node, FunctionCall):
-            pending += node.args
-        elif isinstance(node, And | Or):
-            pending += (node.left, node.right)
-        elif isinstance(node, Not):
-            pending.append(node.inner)
-    return found
+    return {str(path[0]) for path in condition_paths(condition)}
 
 
 def condition_paths(condition: Condition) -> list[Path]:
