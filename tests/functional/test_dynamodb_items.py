@@ -553,6 +553,28 @@ def test_an_empty_index_key_is_worded_for_the_put_or_the_update(
         assert found == (key if existing else None)
 
 
+def test_a_transaction_update_emptying_an_index_key_is_worded_as_an_update(ddb: Any) -> None:
+    create_table(ddb, "indexed", attributes={"g": "S"}, GlobalSecondaryIndexes=[gsi("by_g", "g")])
+    key = {"pk": {"S": "a"}}
+    update = {
+        "TableName": "indexed",
+        "Key": key,
+        "UpdateExpression": "SET g = :v",
+        "ExpressionAttributeValues": {":v": {"S": ""}},
+    }
+    with pytest.raises(ClientError) as caught:
+        ddb.transact_write_items(TransactItems=[{"Update": update}])
+    assert caught.value.response["CancellationReasons"] == [
+        {
+            "Code": "ValidationError",
+            "Message": "One or more parameter values are not valid. The update expression "
+            "attempted to update a secondary index key to a value that is not supported. The "
+            "AttributeValue for a key attribute cannot contain an empty string value.",
+        }
+    ]
+    assert ddb.get_item(TableName="indexed", Key=key).get("Item") is None
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -133,7 +133,7 @@ class TransactionOperations:
                     return {}
             reasons: list[dict[str, Any]] = []
             failed = False
-            for _kind, table, key, make_new, condition, return_old in prepared:
+            for kind, table, key, make_new, condition, return_old in prepared:
                 try:
                     if make_new is None:
                         old = self.writer.read(table, key)
@@ -148,6 +148,7 @@ class TransactionOperations:
                             make_new,
                             condition=condition,
                             return_old_on_failure=return_old,
+                            updating=kind == "Update",
                         )
                         streams.append(outcome.stream_arn)
                         units[table.name] = units.get(table.name, 0.0) + 2 * write_units(
