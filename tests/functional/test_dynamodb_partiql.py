@@ -37,6 +37,13 @@ def ddb(hw: Headwater) -> Any:
     return client
 
 
+def deep_value(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"S": "leaf"}
+    for _ in range(depth):
+        value = {"M": {"n": value}}
+    return value
+
+
 def run(ddb: Any, statement: str, *parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
     if parameters:
         extra["Parameters"] = list(parameters)
@@ -285,7 +292,10 @@ def test_transaction_of_writes_is_atomic_and_names_duplicates(ddb: Any) -> None:
     result = ddb.execute_transaction(
         TransactStatements=[
             {"Statement": "INSERT INTO music VALUE {'Artist': 'New', 'Song': 'One'}"},
-            {"Statement": "EXISTS(SELECT * FROM music WHERE Artist = 'Acme' AND Song = 'Beta')"},
+            {
+                "Statement": "EXISTS(SELECT * FROM music WHERE Artist = 'Acme' AND Song = 'Beta' "
+                'AND "Year" = 1999)'
+            },
             {
                 "Statement": "DELETE FROM music WHERE Artist = ? AND Song = ?",
                 "Parameters": [{"S": "Zed"}, {"S": "Z"}],
@@ -300,7 +310,10 @@ def test_transaction_condition_check_fails_on_a_missing_item(ddb: Any) -> None:
     with pytest.raises(ClientError) as caught:
         ddb.execute_transaction(
             TransactStatements=[
-                {"Statement": "EXISTS(SELECT * FROM music WHERE Artist = 'No' AND Song = 'X')"},
+                {
+                    "Statement": "EXISTS(SELECT * FROM music WHERE Artist = 'No' AND Song = 'X' "
+                    "AND attribute_exists(Song))"
+                },
                 {"Statement": "INSERT INTO music VALUE {'Artist': 'New', 'Song': 'Two'}"},
             ]
         )
@@ -387,3 +400,136 @@ def test_or_conditions_keep_their_grouping(ddb: Any) -> None:
         'AND ("Year" = 1 OR "Year" = 2)',
     )
     assert error["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def test_transaction_statements_are_named_when_refused(ddb: Any) -> None:
+    """AWS's texts (pinned against eu-west-2, October 2026, by a public conformance suite)."""
+    exists = error_of(
+        ddb.execute_transaction,
+        TransactStatements=[
+            {"Statement": "EXISTS(SELECT * FROM music WHERE Artist = 'Acme' AND Song = 'Beta')"},
+            {"Statement": "UPDATE music SET z = 1 WHERE Artist = 'Acme' AND Song = 'Alpha'"},
+        ],
+    )
+    assert exists["Error"]["Message"] == (
+        "Validation failed in TransactStatements[0]: EXISTS() must contain a single item read "
+        "with additional condition"
+    )
+    partial = error_of(
+        ddb.execute_transaction,
+        TransactStatements=[
+            {"Statement": "SELECT * FROM music WHERE Artist = 'Acme' AND Song = 'Beta'"},
+            {"Statement": "SELECT * FROM music WHERE Artist = 'Acme' AND attribute_exists(x)"},
+        ],
+    )
+    assert partial["Error"]["Message"] == (
+        "Validation failed in TransactStatements[1]: Select statements within "
+        "ExecuteTransaction must specify the primary key in the where clause."
+    )
+    assert (item(ddb, "Acme", "Alpha") or {}).get("z") is None
+
+
+def test_batch_reads_must_name_the_primary_key(ddb: Any) -> None:
+    result = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": 'SELECT * FROM music."by-year" WHERE "Year" = 2001'},
+            {"Statement": "SELECT * FROM music WHERE Artist = 'Acme'"},
+        ]
+    )
+    for response in result["Responses"]:
+        assert response["Error"] == {
+            "Code": "ValidationError",
+            "Message": "Select statements within BatchExecuteStatement must specify the "
+            "primary key in the where clause.",
+        }
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        (
+            [{"N": "1e99999999999"}],
+            "The parameter cannot be converted to a numeric value: 1e99999999999",
+        ),
+        ([{"N": ""}], "The parameter cannot be converted to a numeric value"),
+        (
+            [{"L": [{"N": "1"}, {"N": "1e2147483648"}]}],
+            "The parameter cannot be converted to a numeric value: 1e2147483648",
+        ),
+        (
+            [{"M": {"bad": {"N": "abc"}, "deep": deep_value(40)}}],
+            "The parameter cannot be converted to a numeric value: abc",
+        ),
+        (
+            [{"M": {"deep": deep_value(40), "bad": {"N": "abc"}}}],
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+            "levels beyond supported limit",
+        ),
+    ],
+)
+def test_parameters_are_checked_in_document_order(
+    ddb: Any, parameters: list[Any], message: str
+) -> None:
+    statement = "SELECT * FROM music WHERE Artist = 'Acme' AND x = ?"
+    error = error_of(ddb.execute_statement, Statement=statement, Parameters=parameters)
+    assert error["Error"] == {"Code": "ValidationException", "Message": message}
+
+
+def test_item_api_errors_lose_their_expression_prefix(ddb: Any) -> None:
+    base = "SELECT * FROM music WHERE Artist = 'Acme' AND "
+    literal = error_of(ddb.execute_statement, Statement=base + "attribute_exists('Song')")
+    assert literal["Error"]["Message"] == (
+        "Operator or function requires a document path; operator or function: attribute_exists"
+    )
+    ordering = error_of(
+        ddb.execute_statement, Statement=base + "x < ?", Parameters=[{"BOOL": True}]
+    )
+    assert ordering["Error"]["Message"] == (
+        "Incorrect operand type for operator or function; operator or function: <, operand "
+        "type: BOOL"
+    )
+
+
+def test_comments_exponents_and_from_first_update(ddb: Any) -> None:
+    found = run(ddb, "-- songs\nSELECT Song FROM music /* by key */ WHERE Artist = 'Zed' -- end")
+    assert found["Items"] == [{"Song": {"S": "Z"}}]
+    assert songs(run(ddb, "SELECT * FROM music WHERE \"Year\" = 2.001e3 AND Artist = 'Zed'")) == [
+        "Z"
+    ]
+    run(ddb, "FROM music WHERE Artist = 'Zed' AND Song = 'Z' SET Plays = 1e1 REMOVE \"Year\"")
+    assert item(ddb, "Zed", "Z") == {
+        "Artist": {"S": "Zed"},
+        "Song": {"S": "Z"},
+        "Plays": {"N": "10"},
+    }
+
+
+def test_functions_compare_with_booleans_and_is_tests_types(ddb: Any) -> None:
+    base = "SELECT * FROM music WHERE Artist = 'Acme' AND "
+    assert songs(run(ddb, base + 'attribute_exists("Year") = true')) == ["Alpha", "Beta", "Gamma"]
+    assert songs(run(ddb, base + 'attribute_exists("Year") = false')) == []
+    assert songs(run(ddb, base + '"Year" IS NUMBER AND Song IS STRING')) == [
+        "Alpha",
+        "Beta",
+        "Gamma",
+    ]
+    assert songs(run(ddb, base + "Song IS BOOL")) == []
+
+
+def test_a_global_index_refuses_columns_it_does_not_project_in_select_order(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "keys-only",
+        attributes={"g": "S"},
+        GlobalSecondaryIndexes=[gsi("by-g", "g", projection="KEYS_ONLY")],
+    )
+    for statement in (
+        'SELECT zeta, alpha FROM "keys-only"."by-g" WHERE g = \'x\'',
+        'SELECT zeta, alpha FROM "keys-only"."by-g"',
+    ):
+        error = error_of(ddb.execute_statement, Statement=statement)
+        assert error["Error"]["Message"] == (
+            "One or more parameter values were invalid: Global secondary index by-g does not "
+            "project [zeta, alpha]"
+        )

@@ -8,6 +8,7 @@ from headwater.core.errors import AwsError
 from headwater.core.expressions.partiql import (
     And,
     Arithmetic,
+    Assignment,
     Between,
     Call,
     Compare,
@@ -153,26 +154,162 @@ def test_delete_and_exists() -> None:
     assert isinstance(exists, Exists) and exists.select.table == "t"
 
 
+# Texts pinned against real DynamoDB (eu-west-2, October 2026) by a public conformance
+# suite: a token left over after a whole statement, and text the parser cannot read at
+# all, which leaves nothing after the colon.
+LEFTOVER = "Unexpected token after expression"
+
+
 @pytest.mark.parametrize(
     ("text", "detail"),
     [
         ("SELEC * FROM t", "Unexpected token"),
         ("SELECT * FROM", "Unexpected end of statement"),
         ("SELECT * FROM t WHERE", "Unexpected end of statement"),
-        ("SELECT * FROM t WHERE a = 1 extra", "Unexpected token"),
-        ("SELECT * FROM my-table", "Unexpected token"),
-        ("SELECT * FROM t WHERE a = 'open", "Unterminated quoted text"),
-        ("INSERT INTO t VALUES {'a': 1}", "Unexpected token"),
+        ("SELECT * FROM t WHERE a = 1 extra", LEFTOVER),
+        ("SELECT * FROM t WHERE pk = 1 e5", LEFTOVER),
+        ("SELECT * FROM t WHERE pk = 1)", LEFTOVER),
+        ("SELECT * FROM t ORDER BY pk WHERE pk = 1", LEFTOVER),
+        ("DELETE FROM t WHERE pk = 1 ORDER BY pk", LEFTOVER),
+        ("INSERT INTO t VALUE {'pk': 1} foo", LEFTOVER),
+        ("INSERT INTO t x VALUE {'pk': 1}", LEFTOVER),
+        ("UPDATE t SET a = 9 WHERE pk = 1 foo", LEFTOVER),
+        ("SELECT * FROM my-table", LEFTOVER),
+        ("SELECT * FROM t WHERE a = 'open", ""),
+        ("SELECT * FROM t WHERE pk = 1 # note", ""),
+        ("SELECT * FROM t WHERE pk = 1 /* note", ""),
+        ("SELECT * FROM t WHERE pk = 1e2147483648", ""),
+        ("SELECT * FROM t WHERE pk = 1e99999999999", ""),
+        ("SELECT * FROM t WHERE pk = 1.5e-2147483647", ""),
         ("UPDATE t WHERE a = 1", "Unexpected keyword"),
         ("DELETE FROM t RETURNING ALL *", "Unexpected token"),
-        ("SELECT * FROM t WHERE a = #x", "Unexpected character '#'"),
     ],
 )
 def test_malformed_statements_are_refused_as_aws_words_it(text: str, detail: str) -> None:
+    assert refusal(text) == f"Statement wasn't well formed, can't be processed: {detail}"
+
+
+def refusal(text: str) -> str:
     with pytest.raises(AwsError) as caught:
         parse_statement(text)
     assert caught.value.code == "ValidationException"
-    assert caught.value.message == f"Statement wasn't well formed, can't be processed: {detail}"
+    return caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * FROM \"t\" t WHERE pk = 'x'",
+        "SELECT * FROM \"t\" AS t WHERE pk = 'x'",
+        "UPDATE \"t\" t SET a = 3 WHERE pk = 'x'",
+        "DELETE FROM \"t\" t WHERE pk = 'x'",
+    ],
+)
+def test_a_table_alias_is_refused(text: str) -> None:
+    assert refusal(text) == "Aliasing is not supported"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("SELECT * FROM t WHERE pk = 1e126", "Number overflow. {larger} under root"),
+        ("SELECT * FROM t WHERE pk = 1e-131", "Number underflow. {smaller} under root"),
+        (
+            "SELECT * FROM t WHERE pk = 123456789012345678901234567890123456789",
+            "Attempting to store more than 38 significant digits in a Number under root",
+        ),
+        ("INSERT INTO t VALUE {'pk': 1e126}", "Number overflow. {larger} under root"),
+        ("UPDATE t SET a = 1e-131 WHERE pk = 1", "Number underflow. {smaller} under root"),
+        (
+            "INSERT INTO t VALUE {'pk': 1, 'm': {'x': 1e126}}",
+            "Number overflow. {larger} under root.x",
+        ),
+        (
+            "INSERT INTO t VALUE {'pk': 1, 'l': [1, 1e126]}",
+            "Number overflow. {larger} under root[1]",
+        ),
+    ],
+)
+def test_a_number_literal_beyond_dynamodb_limits_names_where_it_is(text: str, message: str) -> None:
+    larger = "Attempting to store a number with magnitude larger than supported range"
+    smaller = "Attempting to store a number with magnitude smaller than supported range"
+    assert refusal(text) == message.format(larger=larger, smaller=smaller)
+
+
+def test_comments_are_ignored_and_exponents_read() -> None:
+    statement = parse("-- a note\nSELECT * FROM t /* x */ WHERE pk = .73e1 -- end")
+    assert isinstance(statement, Select)
+    assert statement.where == Compare(Path(("pk",)), "=", Value({"N": ".73e1"}))
+
+
+def test_from_first_update() -> None:
+    statement = parse("from t where pk = ? set c = 1 remove b returning all new *")
+    assert statement == Update(
+        "t",
+        (Assignment(Path(("c",)), Value({"N": "1"})),),
+        (Path(("b",)),),
+        Compare(Path(("pk",)), "=", Value({"?": 0})),
+        "ALL_NEW",
+    )
+
+
+def test_functions_and_is_type_in_a_where() -> None:
+    statement = parse(
+        "SELECT * FROM t WHERE ATTRIBUTE_EXISTS(a) = true AND attribute_exists(b) = false "
+        "AND c IS BOOL AND d IS NOT STRING"
+    )
+    assert isinstance(statement, Select) and isinstance(statement.where, And)
+    exists_a, exists_b, is_bool, not_string = statement.where.terms
+    assert exists_a == Function(Call("attribute_exists", (Path(("a",)),)))
+    assert exists_b == Not(Function(Call("attribute_exists", (Path(("b",)),))))
+    assert is_bool == Function(Call("attribute_type", (Path(("c",)), Value({"S": "BOOL"}))))
+    assert not_string == Not(Function(Call("attribute_type", (Path(("d",)), Value({"S": "S"})))))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "UPDATE t SET t = set_add(ss, <<'x'>>) WHERE pk = 'i'",
+            "The first argument to SET_ADD must equal the assignment value at 1:18:7",
+        ),
+        (
+            "UPDATE t SET ss = set_add(<<'a'>>, <<'b'>>) WHERE pk = 'i'",
+            "The first argument to SET_ADD must equal the assignment value at 1:19:7",
+        ),
+        (
+            "UPDATE t SET ss = set_add(ss, 'x') WHERE pk = 'i'",
+            "The second argument to SET_ADD must be a value with type SET at 1:27:2",
+        ),
+        (
+            "UPDATE t SET ss = set_add(ss) WHERE pk = 'i'",
+            "SET_ADD must have exactly two arguments at 1:19:7",
+        ),
+        (
+            "UPDATE t SET ss = set_delete(ss, ['x']) WHERE pk = 'i'",
+            "The second argument to SET_DELETE must be a value with type SET at 1:30:2",
+        ),
+        ("UPDATE t SET ss = set_add(ss, <<>>) WHERE pk = 'i'", "Empty bags are not supported"),
+        (
+            "SELECT * FROM t WHERE pk = 'i' AND set_add(ss, <<'x'>>) = ss",
+            "Unrecognized function: set_add at 1:36:7",
+        ),
+        (
+            "SELECT * FROM t WHERE pk = 'i' AND EXISTS(ss)",
+            "Unrecognized function: exists at 1:36:6",
+        ),
+        (
+            "INSERT INTO t VALUE {'pk': 'i', 'ss': set_add(<<'a'>>, <<'b'>>)}",
+            "Unsupported data type: set_add under key root at 1:39:7",
+        ),
+        (
+            "SELECT attribute_exists(ss) FROM t WHERE pk = 'i'",
+            "Unexpected path component at 1:8:16",
+        ),
+    ],
+)
+def test_function_misuse_is_refused_with_its_position(text: str, message: str) -> None:
+    assert refusal(text) == message
 
 
 def test_a_set_of_mixed_types_is_refused() -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from headwater.core.errors import AwsError
+from headwater.core.expressions.values import checked_number, number_parts
 
 # ---- the tree ----
 
@@ -49,6 +50,9 @@ class Value:
 class Call:
     name: str  # lower case
     args: tuple[Operand, ...]
+    #: Where the name and each argument start, as AWS's messages give them: line:column:length.
+    position: str = field(default="", compare=False)
+    arg_positions: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +176,41 @@ class ParsedStatement:
 # ---- errors ----
 
 
-def malformed(detail: str) -> AwsError:
-    """AWS's answer to a statement it cannot parse."""
+def malformed(detail: str = "") -> AwsError:
+    """AWS's answer to a statement it cannot parse (nothing after the colon for text it
+    cannot read at all: a stray character, a number it cannot convert)."""
     return AwsError(
         "ValidationException", f"Statement wasn't well formed, can't be processed: {detail}"
     )
+
+
+def refused(message: str) -> AwsError:
+    return AwsError("ValidationException", message)
+
+
+LEFTOVER = "Unexpected token after expression"
+#: The functions a WHERE clause may call (any case).
+CONDITION_FUNCTIONS = frozenset(
+    ("attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains")
+)
+BOOLEAN_FUNCTIONS = CONDITION_FUNCTIONS
+OPERAND_FUNCTIONS = frozenset(("size",))
+#: ``x IS <type>``: the DynamoDB type each PartiQL type name tests for.
+TYPE_NAMES = {
+    "BOOL": "BOOL",
+    "BOOLEAN": "BOOL",
+    "STRING": "S",
+    "NUMBER": "N",
+    "INT": "N",
+    "INTEGER": "N",
+    "DECIMAL": "N",
+    "FLOAT": "N",
+    "BINARY": "B",
+    "BLOB": "B",
+    "LIST": "L",
+    "MAP": "M",
+    "STRUCT": "M",
+}
 
 
 # ---- lexer ----
@@ -184,19 +218,20 @@ def malformed(detail: str) -> AwsError:
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
+  | (?P<comment>--[^\n]*|/\*.*?\*/)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<string>'(?:[^']|'')*')
   | (?P<quoted>"(?:[^"]|"")*")
   | (?P<name>[A-Za-z_][A-Za-z0-9_$]*)
   | (?P<punct><<|>>|<=|>=|<>|!=|[=<>()\[\]{},.:?*+\-])
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.DOTALL,
 )
 
 #: Reserved in the statements parsed here; any other word is a name.
 KEYWORDS = frozenset(
     """SELECT FROM WHERE AND OR NOT BETWEEN IN IS MISSING NULL TRUE FALSE INSERT INTO VALUE
-    UPDATE SET REMOVE DELETE RETURNING ALL OLD NEW MODIFIED EXISTS ORDER BY ASC DESC""".split()  # noqa: SIM905
+    UPDATE SET REMOVE DELETE RETURNING ALL OLD NEW MODIFIED EXISTS ORDER BY ASC DESC AS""".split()  # noqa: SIM905
 )
 
 
@@ -205,32 +240,63 @@ class Token:
     kind: str  # number string quoted name keyword punct end
     text: str
     value: str
+    line: int = 1
+    column: int = 1
+
+    @property
+    def position(self) -> str:
+        """``line:column:length``, as AWS's messages point at a token."""
+        return f"{self.line}:{self.column}:{len(self.text)}"
 
 
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     position = 0
+    line, line_start = 1, 0
     while position < len(text):
         match = _TOKEN.match(text, position)
-        if match is None:
-            if text[position] in "'\"":
-                raise malformed("Unterminated quoted text")
-            raise malformed(f"Unexpected character '{text[position]}'")
-        position = match.end()
+        if match is None:  # a stray character, an open quote or comment
+            raise malformed()
+        start, position = position, match.end()
         kind = match.lastgroup or ""
         raw = match.group()
-        if kind == "space":
+        column = start - line_start + 1
+        if kind in ("space", "comment"):
+            newlines = raw.count("\n")
+            if newlines:
+                line += newlines
+                line_start = start + raw.rindex("\n") + 1
             continue
         if kind == "string":
-            tokens.append(Token(kind, raw, raw[1:-1].replace("''", "'")))
+            token = Token(kind, raw, raw[1:-1].replace("''", "'"), line, column)
         elif kind == "quoted":
-            tokens.append(Token(kind, raw, raw[1:-1].replace('""', '"')))
+            token = Token(kind, raw, raw[1:-1].replace('""', '"'), line, column)
         elif kind == "name" and raw.upper() in KEYWORDS:
-            tokens.append(Token("keyword", raw, raw.upper()))
+            token = Token("keyword", raw, raw.upper(), line, column)
         else:
-            tokens.append(Token(kind, raw, raw))
-    tokens.append(Token("end", "", ""))
+            token = Token(kind, raw, raw, line, column)
+        tokens.append(token)
+    tokens.append(Token("end", "", "", line, position - line_start + 1))
     return tokens
+
+
+def number_literal(text: str, path: str) -> dict[str, Any]:
+    """A number literal as an AttributeValue: AWS reads it as Java's BigDecimal (an
+    exponent or scale beyond a 32-bit integer cannot be read), then holds it to
+    DynamoDB's number limits, naming where in the value it stands."""
+    mantissa, _, written = text.lower().partition("e")
+    exponent = int(written) if written else 0
+    scale = len(mantissa.partition(".")[2]) - exponent
+    if not -(2**31) <= exponent < 2**31 or not -(2**31) <= scale < 2**31:
+        raise malformed()
+    parts = number_parts(text)
+    if parts is None:
+        raise malformed()
+    try:
+        checked_number(*parts)
+    except AwsError as error:
+        raise refused(f"{error.message} under {path}") from None
+    return {"N": text}
 
 
 # ---- parser ----
@@ -296,7 +362,9 @@ class _Parser:
         elif self.take_keyword("INSERT"):
             statement = self.insert()
         elif self.take_keyword("UPDATE"):
-            statement = self.update()
+            statement = self.update(self.table())
+        elif self.take_keyword("FROM"):  # FROM "t" WHERE ... SET ...: an UPDATE
+            statement = self.update_from()
         elif self.take_keyword("DELETE"):
             statement = self.delete()
         elif self.take_keyword("EXISTS"):
@@ -307,23 +375,32 @@ class _Parser:
         else:
             raise self.unexpected()
         if self.token.kind != "end":
-            raise self.unexpected()
+            raise malformed(LEFTOVER)
         return statement
+
+    def table(self) -> str:
+        """A table name, which AWS will not let a statement give an alias."""
+        name = self.identifier()
+        if self.token.kind in ("name", "quoted") or self.is_keyword("AS"):
+            raise refused("Aliasing is not supported")
+        return name
 
     def select(self) -> Select:
         projection: tuple[Path, ...] | None
         if self.take_punct("*"):
             projection = None
         else:
-            paths = [self.path()]
+            paths = [self.projected_path()]
             while self.take_punct(","):
-                paths.append(self.path())
+                paths.append(self.projected_path())
             projection = tuple(paths)
         self.expect_keyword("FROM")
         table = self.identifier()
         index = None
         if self.take_punct("."):
             index = self.identifier()
+        if self.token.kind in ("name", "quoted") or self.is_keyword("AS"):
+            raise refused("Aliasing is not supported")
         where = self.condition() if self.take_keyword("WHERE") else None
         order_by = None
         if self.take_keyword("ORDER"):
@@ -335,17 +412,35 @@ class _Parser:
             order_by = (path, ascending)
         return Select(table, index, projection, where, order_by)
 
+    def projected_path(self) -> Path:
+        if self.token.kind == "name" and self.tokens[self.at + 1].value == "(":
+            raise refused(f"Unexpected path component at {self.token.position}")
+        return self.path()
+
     def insert(self) -> Insert:
         self.expect_keyword("INTO")
         table = self.identifier()
-        self.expect_keyword("VALUE")
+        if not self.is_keyword("VALUE"):
+            raise malformed(LEFTOVER)
+        self.advance()
         if not self.is_punct("{", "?"):
             raise self.unexpected()
-        item = self.value()
-        return Insert(table, item)
+        return Insert(table, self.value(in_item=True, item=True))
 
-    def update(self) -> Update:
-        table = self.identifier()
+    def update(self, table: str) -> Update:
+        assignments, removals = self.changes()
+        where = self.condition() if self.take_keyword("WHERE") else None
+        return Update(table, assignments, removals, where, self.returning())
+
+    def update_from(self) -> Update:
+        table = self.table()
+        self.expect_keyword("WHERE")
+        where = self.condition()
+        assignments, removals = self.changes()
+        return Update(table, assignments, removals, where, self.returning())
+
+    def changes(self) -> tuple[tuple[Assignment, ...], tuple[Path, ...]]:
+        """The SET and REMOVE clauses of an UPDATE, in any number and order."""
         assignments: list[Assignment] = []
         removals: list[Path] = []
         if not self.is_keyword("SET", "REMOVE"):
@@ -360,8 +455,7 @@ class _Parser:
                 removals.append(self.path())
                 while self.take_punct(","):
                     removals.append(self.path())
-        where = self.condition() if self.take_keyword("WHERE") else None
-        return Update(table, tuple(assignments), tuple(removals), where, self.returning())
+        return tuple(assignments), tuple(removals)
 
     def assignment(self) -> Assignment:
         path = self.path()
@@ -370,11 +464,13 @@ class _Parser:
         if self.is_punct("+", "-"):
             operator = self.advance().value
             value = Arithmetic(value, operator, self.operand())
+        if isinstance(value, Call) and value.name in ("set_add", "set_delete"):
+            _check_set_function(value, path)
         return Assignment(path, value)
 
     def delete(self) -> Delete:
         self.expect_keyword("FROM")
-        table = self.identifier()
+        table = self.table()
         where = self.condition() if self.take_keyword("WHERE") else None
         return Delete(table, where, self.returning())
 
@@ -444,14 +540,18 @@ class _Parser:
 
     def predicate(self) -> Condition:
         if self.is_punct("("):
-            # a parenthesised condition, or an operand in parentheses (rare): conditions
             self.advance()
             inner = self.condition()
             self.expect_punct(")")
             return inner
+        if self.is_keyword("EXISTS"):  # EXISTS(path) is no function in a WHERE
+            raise refused(f"Unrecognized function: exists at {self.token.position}")
         subject = self.operand()
-        if isinstance(subject, Call) and not self.is_comparison_next():
-            return Function(subject)
+        if isinstance(subject, Call):
+            if subject.name not in CONDITION_FUNCTIONS | OPERAND_FUNCTIONS:
+                raise refused(f"Unrecognized function: {subject.name} at {subject.position}")
+            if subject.name in BOOLEAN_FUNCTIONS:
+                return self.function_test(subject)
         if self.take_keyword("BETWEEN"):
             low = self.operand()
             self.expect_keyword("AND")
@@ -466,16 +566,28 @@ class _Parser:
                 return Is(subject, "MISSING", negated)
             if self.take_keyword("NULL"):
                 return Is(subject, "NULL", negated)
-            raise self.unexpected()
+            kind = TYPE_NAMES.get(self.token.value.upper()) if self.token.kind == "name" else None
+            if kind is None:
+                raise self.unexpected()
+            self.advance()
+            test: Condition = Function(Call("attribute_type", (subject, Value({"S": kind}))))
+            return Not(test) if negated else test
         if self.is_punct("=", "<>", "!=", "<", "<=", ">", ">="):
             operator = self.advance().value
             return Compare(subject, "<>" if operator == "!=" else operator, self.operand())
         raise self.unexpected()
 
-    def is_comparison_next(self) -> bool:
-        return self.is_punct("=", "<>", "!=", "<", "<=", ">", ">=") or self.is_keyword(
-            "BETWEEN", "IN"
-        )
+    def function_test(self, call: Call) -> Condition:
+        """A boolean function, alone or compared with ``true`` / ``false``."""
+        test: Condition = Function(call)
+        if self.is_punct("=", "<>", "!="):
+            at = self.at
+            operator = self.advance().value
+            if self.is_keyword("TRUE", "FALSE"):
+                wanted = self.advance().value == "TRUE"
+                return test if wanted == (operator == "=") else Not(test)
+            self.at = at
+        return test
 
     def choices(self) -> tuple[Operand, ...]:
         closing = "]" if self.take_punct("[") else ")" if self.take_punct("(") else None
@@ -495,55 +607,69 @@ class _Parser:
             name = self.advance().value.lower()
             self.advance()
             args: list[Operand] = []
+            positions: list[str] = []
             if not self.is_punct(")"):
+                positions.append(self.token.position)
                 args.append(self.operand())
                 while self.take_punct(","):
+                    positions.append(self.token.position)
                     args.append(self.operand())
             self.expect_punct(")")
-            return Call(name, tuple(args))
+            return Call(name, tuple(args), token.position, tuple(positions))
         if token.kind in ("name", "quoted"):
             return self.path()
         return self.value()
 
-    def value(self) -> Value:
+    def value(self, path: str = "root", *, in_item: bool = False, item: bool = False) -> Value:
+        """A literal; ``path`` names where it stands in the value, as AWS's number
+        messages do. ``in_item``: within an INSERT's document, where a function is no
+        value; ``item``: the document itself, whose attributes each start at "root"."""
         start = self.at
         token = self.advance()
         if token.kind == "string":
             return Value({"S": token.value})
         if token.kind == "number":
-            return Value({"N": token.value})
+            return Value(number_literal(token.value, path))
         if token.kind == "punct":
             mark = token.value
             if mark == "-" and self.token.kind == "number":
-                return Value({"N": "-" + self.advance().value})
+                return Value(number_literal("-" + self.advance().value, path))
             if mark == "?":
                 self.parameters += 1
                 return Value({"?": self.parameters - 1})
             if mark == "[":
-                return Value({"L": self.sequence("]")})
+                return Value({"L": self.sequence("]", path, in_item)})
             if mark == "<<":
-                return Value({"<<": self.sequence(">>")})
+                members = self.sequence(">>", path, in_item)
+                if not members:
+                    raise refused("Empty bags are not supported")
+                return Value({"<<": members})
             if mark == "{":
-                return Value({"M": self.members()})
+                return Value({"M": self.members(path, in_item, item)})
         if token.kind == "keyword":
             if token.value in ("TRUE", "FALSE"):
                 return Value({"BOOL": token.value == "TRUE"})
             if token.value == "NULL":
                 return Value({"NULL": True})
+        if in_item and token.kind == "name" and self.token.value == "(":
+            raise refused(
+                f"Unsupported data type: {token.value.lower()} under key root at {token.position}"
+            )
         self.at = start
         raise self.unexpected()
 
-    def sequence(self, closing: str) -> list[dict[str, Any]]:
+    def sequence(self, closing: str, path: str, in_item: bool) -> list[dict[str, Any]]:
         values: list[dict[str, Any]] = []
         if self.take_punct(closing):
             return values
-        values.append(self.plain_value())
-        while self.take_punct(","):
-            values.append(self.plain_value())
+        while True:
+            values.append(self.value(f"{path}[{len(values)}]", in_item=in_item).value)
+            if not self.take_punct(","):
+                break
         self.expect_punct(closing)
         return values
 
-    def members(self) -> dict[str, Any]:
+    def members(self, path: str, in_item: bool, item: bool) -> dict[str, Any]:
         members: dict[str, Any] = {}
         if self.take_punct("}"):
             return members
@@ -552,13 +678,28 @@ class _Parser:
                 raise self.unexpected()
             token = self.advance()
             self.expect_punct(":")
-            members[token.value] = self.plain_value()
+            inner = "root" if item else f"{path}.{token.value}"
+            members[token.value] = self.value(inner, in_item=in_item).value
             if self.take_punct("}"):
                 return members
             self.expect_punct(",")
 
-    def plain_value(self) -> dict[str, Any]:
-        return self.value().value
+
+def _check_set_function(call: Call, target: Path) -> None:
+    """``SET a = set_add(a, <<...>>)``: AWS's rules for set_add and set_delete."""
+    name = call.name.upper()
+    if len(call.args) != 2:
+        raise refused(f"{name} must have exactly two arguments at {call.position}")
+    first, second = call.args
+    if first != target:
+        raise refused(
+            f"The first argument to {name} must equal the assignment value at {call.position}"
+        )
+    if not (isinstance(second, Value) and ("<<" in second.value or "?" in second.value)):
+        raise refused(
+            f"The second argument to {name} must be a value with type SET at "
+            f"{call.arg_positions[0]}"
+        )
 
 
 def bind(value: dict[str, Any], parameters: list[dict[str, Any]]) -> dict[str, Any]:

@@ -480,7 +480,8 @@ def _check_global_index_holds(
     that names an attribute the index does not project."""
     held = _index_attributes(table, index)
     if projection is not None:
-        missing = sorted({str(path[0]) for path in projection} - held)
+        # in the order the projection names them (AWS, through PartiQL's SELECT list)
+        missing = list(dict.fromkeys(str(p[0]) for p in projection if str(p[0]) not in held))
         if missing:
             raise invalid(
                 f"Global secondary index {index.name} does not project [{', '.join(missing)}]"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ from headwater.core.expressions.partiql import (
     bind,
     parse_statement,
 )
+from headwater.core.expressions.values import MAX_DEPTH, number_parts
 from headwater.services.base import RequestContext
 from headwater.store.tables.codec import decode_item, encode_item
 
@@ -57,6 +59,67 @@ _FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 def _validation(message: str) -> AwsError:
     return AwsError("ValidationException", message)
+
+
+_EXPRESSION_PREFIX = re.compile(
+    r"Invalid (?:Condition|Filter|KeyCondition|Update|Projection)Expression: "
+)
+NESTING = (
+    "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+    "levels beyond supported limit"
+)
+UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
+SELECT_KEY = "Select statements within {} must specify the primary key in the where clause."
+
+
+def check_parameters(parameters: list[AttributeValue]) -> None:
+    """What AWS checks of the parameters, in document order: nesting, then whether each
+    number can be read at all (as Java's BigDecimal reads it)."""
+    for parameter in parameters:
+        _check_parameter(parameter, 0)
+
+
+def _check_parameter(value: Any, depth: int) -> None:
+    if not isinstance(value, dict) or len(value) != 1:
+        return  # the item API's own checks answer a malformed value
+    ((kind, inner),) = value.items()
+    if kind in ("M", "L"):
+        if depth >= MAX_DEPTH:
+            raise _validation(NESTING)
+        members: list[Any] = []
+        if kind == "M" and isinstance(inner, dict):
+            members = list(inner.values())
+        elif kind == "L" and isinstance(inner, list):
+            members = inner
+        for member in members:
+            _check_parameter(member, depth + 1)
+    elif kind == "N":
+        _check_number(inner)
+    elif kind == "NS" and isinstance(inner, list):
+        for member in inner:
+            _check_number(member)
+
+
+def _check_number(text: Any) -> None:
+    if not isinstance(text, str) or text == "":
+        raise _validation(UNCONVERTIBLE)
+    written = text.lower().partition("e")[2]
+    try:
+        exponent = int(written) if written else 0
+    except ValueError:
+        exponent = 0
+    if number_parts(text) is None or not -(2**31) <= exponent < 2**31:
+        raise _validation(f"{UNCONVERTIBLE}: {text}")
+
+
+def _unprefixed(error: AwsError) -> AwsError:
+    """An item-API error as PartiQL words it: without the expression it came from."""
+    if error.code != "ValidationException":
+        return error
+    message = _EXPRESSION_PREFIX.sub("", error.message, count=1)
+    if message == error.message:
+        return error
+    return AwsError(error.code, message, fields=error.fields)
 
 
 def _missing_key() -> AwsError:
@@ -125,9 +188,12 @@ class ExpressionWriter:
     def _render(self, condition: Condition) -> tuple[str, int]:
         """(text, binding): 0 for OR, 1 for AND, 2 for anything tighter."""
         if isinstance(condition, Compare):
+            if condition.operator not in ("=", "<>"):
+                self._ordered(condition.operator, condition.left, condition.right)
             left, right = self.operand(condition.left), self.operand(condition.right)
             return f"{left} {condition.operator} {right}", 2
         if isinstance(condition, Between):
+            self._ordered("BETWEEN", condition.subject, condition.low, condition.high)
             subject = self.operand(condition.subject)
             low, high = self.operand(condition.low), self.operand(condition.high)
             return f"{subject} BETWEEN {low} AND {high}", 2
@@ -153,6 +219,17 @@ class ExpressionWriter:
         if isinstance(condition, Not):
             return f"NOT {self._within(condition.term, 2)}", 2
         raise TypeError(condition)
+
+    def _ordered(self, operator: str, *operands: Any) -> None:
+        """PartiQL refuses an ordering operator on a value of a type with no order."""
+        for operand in operands:
+            if isinstance(operand, Value):
+                kind = next(iter(bind(operand.value, self.parameters)), "")
+                if kind not in ("S", "N", "B"):
+                    raise _validation(
+                        "Incorrect operand type for operator or function; operator or "
+                        f"function: {operator}, operand type: {kind}"
+                    )
 
     def _within(self, condition: Condition, binding: int) -> str:
         text, own = self._render(condition)
@@ -281,6 +358,7 @@ class StatementRunner:
         parsed = parse_statement(text)
         if parsed.parameters != len(parameters or []):
             raise _validation("Number of parameters in request and statement don't match.")
+        check_parameters(parameters or [])
         return parsed
 
     def _keys(self, ctx: RequestContext, table: str, index: str | None = None) -> KeySchema:
@@ -295,6 +373,12 @@ class StatementRunner:
     # -- ExecuteStatement --
 
     def execute(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
+        try:
+            return self._execute(params, ctx)
+        except AwsError as error:
+            raise _unprefixed(error) from None
+
+    def _execute(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
         parameters: list[AttributeValue] = params.get("Parameters") or []
         statement = self.parse(params["Statement"], parameters).statement
         shared = {
@@ -464,7 +548,7 @@ class StatementRunner:
         table = statement.select.table if isinstance(statement, Exists) else statement.table
         try:
             if isinstance(statement, Select):
-                request = self._get_request(statement, parameters, ctx)
+                request = self._get_request(statement, parameters, ctx, "BatchExecuteStatement")
                 if entry.get("ConsistentRead"):
                     request["ConsistentRead"] = True
                 result = self.service.items.get_item(request, ctx)
@@ -483,20 +567,26 @@ class StatementRunner:
             self._write(operation, request, statement, ctx)
             return {"TableName": table}
         except AwsError as error:
-            return {"TableName": table, "Error": _batch_error(error)}
+            return {"TableName": table, "Error": _batch_error(_unprefixed(error))}
 
     def _get_request(
-        self, select: Select, parameters: list[AttributeValue], ctx: RequestContext
+        self,
+        select: Select,
+        parameters: list[AttributeValue],
+        ctx: RequestContext,
+        operation: str,
     ) -> Params:
-        """A SELECT naming one item by its full key, as a GetItem request."""
+        """A SELECT naming one item by its full key, as a GetItem request: the only read
+        a batch or a transaction holds."""
         if select.index is not None:
-            raise _validation("A read by key cannot use an index")
+            raise _validation(SELECT_KEY.format(operation))
         keys = self._keys(ctx, select.table)
-        key, rest = split_key(select.where, keys, parameters)
+        try:
+            key, rest = split_key(select.where, keys, parameters)
+        except AwsError:
+            raise _validation(SELECT_KEY.format(operation)) from None
         if rest:
-            raise _validation(
-                "Where clause of a read by key may only hold equalities on the key attributes"
-            )
+            raise _validation(SELECT_KEY.format(operation))
         writer = ExpressionWriter(parameters)
         request: Params = {"TableName": select.table, "Key": key}
         if select.projection is not None:
@@ -506,6 +596,12 @@ class StatementRunner:
     # -- ExecuteTransaction --
 
     def transaction(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
+        try:
+            return self._transaction(params, ctx)
+        except AwsError as error:
+            raise _unprefixed(error) from None
+
+    def _transaction(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
         entries = params["TransactStatements"]
         statements = [
             self.parse(entry["Statement"], entry.get("Parameters")).statement for entry in entries
@@ -516,22 +612,42 @@ class StatementRunner:
             if name in params
         }
         reads = [isinstance(statement, Select) for statement in statements]
-        if all(reads):
-            gets = []
-            for entry, statement in zip(entries, statements, strict=True):
-                assert isinstance(statement, Select)
-                gets.append(
-                    {"Get": self._get_request(statement, entry.get("Parameters") or [], ctx)}
-                )
-            shared.pop("ClientRequestToken", None)
-            return self.service.transactions.transact_get({"TransactItems": gets} | shared, ctx)
-        if any(reads):
+        if any(reads) and not all(reads):
             raise _validation(
                 "A transaction must hold only read statements or only write statements"
             )
+        requests: list[tuple[str, Params]] = []
+        for index, (entry, statement) in enumerate(zip(entries, statements, strict=True)):
+            parameters = entry.get("Parameters") or []
+            try:
+                if isinstance(statement, Select):
+                    request = self._get_request(statement, parameters, ctx, "ExecuteTransaction")
+                    requests.append(("get", request))
+                    continue
+                if (
+                    isinstance(statement, Exists)
+                    and not split_key(
+                        statement.select.where, self._keys(ctx, statement.select.table), parameters
+                    )[1]
+                ):
+                    raise _validation(
+                        "EXISTS() must contain a single item read with additional condition"
+                    )
+                requests.append(self.write_request(statement, parameters, ctx))
+            except AwsError as error:
+                if error.code != "ValidationException" or not _STATEMENT_CHECKS.match(
+                    error.message
+                ):
+                    raise
+                raise _validation(
+                    f"Validation failed in TransactStatements[{index}]: {error.message}"
+                ) from None
+        if all(reads):
+            shared.pop("ClientRequestToken", None)
+            gets = [{"Get": request} for _, request in requests]
+            return self.service.transactions.transact_get({"TransactItems": gets} | shared, ctx)
         actions = []
-        for entry, statement in zip(entries, statements, strict=True):
-            operation, request = self.write_request(statement, entry.get("Parameters") or [], ctx)
+        for entry, (operation, request) in zip(entries, requests, strict=True):
             if "ReturnValuesOnConditionCheckFailure" in entry:
                 request["ReturnValuesOnConditionCheckFailure"] = entry[
                     "ReturnValuesOnConditionCheckFailure"
@@ -547,6 +663,12 @@ class StatementRunner:
                 raise
             raise _duplicates_named(error, statements) from None
         return {"Responses": []} | result
+
+
+#: The statement-shape refusals AWS names the statement of in a transaction.
+_STATEMENT_CHECKS = re.compile(
+    r"Select statements within|EXISTS\(\) must contain|Where clause does not contain"
+)
 
 
 _TRANSACT_ACTIONS = {
