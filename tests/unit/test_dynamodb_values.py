@@ -145,6 +145,42 @@ def test_item_size_counts_names_and_values() -> None:
     assert item_size({"l": {"L": [{"S": "ab"}, {"BOOL": True}]}}) == 1 + 3 + (2 + 1) + (1 + 1)
 
 
+# Literals sized by AWS to the byte at the 400 KB gate (eu-west-2, captured by a
+# conformance suite): base-100 digit pairs aligned on the decimal point, plus an
+# exponent byte and a sign byte for negatives; zero is one byte.
+@pytest.mark.parametrize(
+    ("literal", "size"),
+    [
+        ("0", 1),
+        ("-0", 1),
+        ("1", 2),
+        ("12", 2),
+        ("123", 3),
+        ("1234", 3),
+        ("12345678901234567890123456789012345678", 20),
+        ("0042", 2),
+        ("100", 2),
+        ("1010", 3),
+        ("0.0000001", 2),
+        ("1E125", 2),
+        ("1E-100", 2),
+        ("1.5", 3),
+        ("15", 2),
+        ("1.200", 3),
+        ("1.234", 4),
+        ("3.14159", 5),
+        ("123456", 4),
+        ("100.5", 4),
+        ("0.15", 2),
+        ("-42", 3),
+    ],
+)
+def test_a_number_is_sized_as_aws_sizes_it(literal: str, size: int) -> None:
+    assert value_size({"N": normalize_number(literal)}) == size
+    assert sized_value({"N": literal})[1] == size
+    assert sized_value({"NS": [literal]})[1] == size
+
+
 def test_set_equality_ignores_order() -> None:
     assert values_equal({"SS": ["a", "b"]}, {"SS": ["b", "a"]})
     assert values_equal({"NS": ["1", "2.0"]}, {"NS": ["2", "1"]})
