@@ -45,6 +45,9 @@ from headwater.models import service_model
             "99999999999999999999999999999999999999" + "0" * 88,
         ),
         ("1E-130", "0." + "0" * 129 + "1"),
+        ("0e125", "0"),
+        ("0.00e126", "0"),
+        ("0e-130", "0"),
     ],
 )
 def test_numbers_are_exact_and_normalized(text: str, normal: str) -> None:
@@ -66,6 +69,36 @@ def test_numbers_are_exact_and_normalized(text: str, normal: str) -> None:
         ),
         (
             "1E-131",
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range",
+        ),
+        # AWS reads the exponent in full (eu-west-2, captured by a conformance suite):
+        # past 32 bits it is range-checked, past 64 bits the text is no number at all,
+        # and a zero is range-checked by the exponent it is written with.
+        (
+            "1e2147483648",
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range",
+        ),
+        (
+            "1e9223372036854775808",
+            "The parameter cannot be converted to a numeric value: 1e9223372036854775808",
+        ),
+        (
+            "1e-9223372036854775809",
+            "The parameter cannot be converted to a numeric value: 1e-9223372036854775809",
+        ),
+        (
+            "1e" + "9" * 5000,
+            "The parameter cannot be converted to a numeric value: 1e" + "9" * 5000,
+        ),
+        (
+            "0e126",
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range",
+        ),
+        (
+            "0e-131",
             "Number underflow. Attempting to store a number with magnitude smaller than "
             "supported range",
         ),

@@ -31,6 +31,7 @@ ARITHMETIC = Context(prec=400, Emax=999_999, Emin=-999_999)
 
 _NUMBER = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", re.ASCII)
 _PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,37}|0", re.ASCII)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def validation(message: str) -> AwsError:
@@ -58,12 +59,22 @@ def number_parts(text: str) -> tuple[bool, str, int] | None:
     fraction = fraction or ""
     if not whole and not fraction:
         return None
+    written = 0
+    if exponent:
+        # AWS reads the exponent as a 64-bit integer: past that the text is no number.
+        if len(exponent.lstrip("+-").lstrip("0")) > 19:
+            return None
+        written = int(exponent)
+        if not _INT64_MIN <= written <= _INT64_MAX:
+            return None
     digits = (whole + fraction).lstrip("0")
-    exp = (int(exponent) if exponent else 0) - len(fraction)
+    exp = written - len(fraction)
     stripped = digits.rstrip("0")
     exp += len(digits) - len(stripped)
     if not stripped:
-        return False, "", 0
+        # Zero keeps the exponent it was written with (0e126 is out of range, as AWS's
+        # BigDecimal-like reading finds); it is stored as "0" all the same.
+        return False, "", exp
     return sign == "-", stripped, exp
 
 
@@ -93,20 +104,20 @@ def normalize_number(text: Any) -> str:
 
 def checked_number(negative: bool, digits: str, exp: int) -> str:
     """Format a number after checking DynamoDB's precision and range limits."""
-    if digits:
-        if len(digits) > MAX_SIGNIFICANT_DIGITS:
-            raise validation("Attempting to store more than 38 significant digits in a Number")
-        magnitude = len(digits) - 1 + exp  # exponent of the leading digit
-        if magnitude > 125:
-            raise validation(
-                "Number overflow. Attempting to store a number with magnitude larger than "
-                "supported range"
-            )
-        if magnitude < -130:
-            raise validation(
-                "Number underflow. Attempting to store a number with magnitude smaller than "
-                "supported range"
-            )
+    if len(digits) > MAX_SIGNIFICANT_DIGITS:
+        raise validation("Attempting to store more than 38 significant digits in a Number")
+    # The exponent of the leading digit; a zero's is the exponent it was written with.
+    magnitude = len(digits) - 1 + exp if digits else exp
+    if magnitude > 125:
+        raise validation(
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range"
+        )
+    if magnitude < -130:
+        raise validation(
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range"
+        )
     return format_number(negative, digits, exp)
 
 
