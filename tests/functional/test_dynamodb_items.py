@@ -843,3 +843,37 @@ def test_a_put_is_charged_for_the_larger_of_the_old_and_the_new_item(ddb: Any) -
     for expected in (2.0, 1.0):
         put = ddb.put_item(TableName="items", Item=KEY, ReturnConsumedCapacity="TOTAL")
         assert put["ConsumedCapacity"]["CapacityUnits"] == expected
+
+
+def wrapped_in_maps(count: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"S": "leaf"}
+    for _ in range(count):
+        value = {"M": {"n": value}}
+    return value
+
+
+NESTED_TOO_DEEP = (
+    "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+    "levels beyond supported limit"
+)
+
+
+def test_a_value_nested_past_32_levels_is_refused_on_every_write_surface(ddb: Any) -> None:
+    # AWS accepts a leaf at level 32 (31 map wraps) and refuses one at level 33, for a
+    # PutItem, a BatchWriteItem put and a TransactWriteItems put alike: a top-level
+    # ValidationException, never a cancellation, and nothing stored.
+    ddb.put_item(TableName="items", Item={**KEY, "d": wrapped_in_maps(31)})
+    assert ddb.get_item(TableName="items", Key=KEY)["Item"]["d"] == wrapped_in_maps(31)
+    deep_key = {"pk": {"S": "deep"}, "sk": {"N": "1"}}
+    deep_item = {**deep_key, "d": wrapped_in_maps(32)}
+    assert error_of(ddb.put_item, TableName="items", Item=deep_item) == (
+        "ValidationException",
+        NESTED_TOO_DEEP,
+    )
+    assert error_of(
+        ddb.batch_write_item, RequestItems={"items": [{"PutRequest": {"Item": deep_item}}]}
+    ) == ("ValidationException", NESTED_TOO_DEEP)
+    assert error_of(
+        ddb.transact_write_items, TransactItems=[{"Put": {"TableName": "items", "Item": deep_item}}]
+    ) == ("ValidationException", NESTED_TOO_DEEP)
+    assert "Item" not in ddb.get_item(TableName="items", Key=deep_key)

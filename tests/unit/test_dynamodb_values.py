@@ -172,6 +172,30 @@ def test_nesting_depth_limit() -> None:
         validate_value(value)
 
 
+def map_wraps(count: int) -> dict[str, object]:
+    value: dict[str, object] = {"S": "leaf"}
+    for _ in range(count):
+        value = {"M": {"n": value}}
+    return value
+
+
+def test_nesting_stops_at_a_leaf_on_level_32_as_aws_counts() -> None:
+    # AWS counts the attribute as level 1: 31 single-key map wraps put the leaf at
+    # level 32 and are accepted, 32 wraps are refused (eu-west-2 and us-east-1).
+    assert validate_value(map_wraps(31)) == map_wraps(31)
+    # An empty map on level 32 holds nothing on level 33.
+    empty_on_level_32: dict[str, object] = {"M": {}}
+    for _ in range(31):
+        empty_on_level_32 = {"M": {"n": empty_on_level_32}}
+    assert validate_value(empty_on_level_32) == empty_on_level_32
+    with pytest.raises(AwsError) as caught:
+        validate_value(map_wraps(32))
+    assert caught.value.message == (
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+        "levels beyond supported limit"
+    )
+
+
 def test_item_size_counts_names_and_values() -> None:
     assert item_size({"id": {"S": "abc"}}) == 5
     assert item_size({"n": {"N": "123"}}) == 1 + 3  # 2 bytes of digits + 1

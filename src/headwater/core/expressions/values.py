@@ -178,6 +178,12 @@ def validate_value(value: Any, depth: int = 0) -> AttributeValue:
     return sized_value(value, depth)[0]
 
 
+#: AWS's text for a value nested past MAX_DEPTH levels (PutItem, BatchWriteItem,
+#: TransactWriteItems, expression values; eu-west-2 and us-east-1 captures).
+NESTING_TOO_DEEP = (
+    "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+    "levels beyond supported limit"
+)
 _EMPTY = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
 
 
@@ -212,8 +218,10 @@ def sized_value(value: Any, depth: int = 0) -> tuple[AttributeValue, int]:
             raise invalid("Null attribute value types must have the value of true")
         return value, 1
     if kind in ("M", "L"):
-        if depth >= MAX_DEPTH:
-            raise validation("Nesting Levels have exceeded supported limits")
+        if depth >= MAX_DEPTH - 1 and inner:
+            # The attribute is level 1, so members of a container at level 32 would be
+            # at level 33: AWS accepts 31 single-key map wraps around a leaf, not 32.
+            raise validation(NESTING_TOO_DEEP)
         size = 3
         if kind == "M":
             if not isinstance(inner, dict):
