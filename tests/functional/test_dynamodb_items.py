@@ -877,3 +877,27 @@ def test_a_value_nested_past_32_levels_is_refused_on_every_write_surface(ddb: An
         ddb.transact_write_items, TransactItems=[{"Put": {"TableName": "items", "Item": deep_item}}]
     ) == ("ValidationException", NESTED_TOO_DEEP)
     assert "Item" not in ddb.get_item(TableName="items", Key=deep_key)
+
+
+def test_a_transaction_refuses_a_put_over_400_kb_before_it_runs(ddb: Any) -> None:
+    # A put's size is known from the request: AWS answers a top-level
+    # ValidationException, not a cancellation (eu-west-2, captured by a conformance
+    # suite), and writes nothing; 409,600 bytes is still accepted.
+    def item(name: str, size: int) -> dict[str, Any]:
+        key = {"pk": {"S": name}, "sk": {"N": "1"}}
+        padding = size - (2 + len(name)) - (2 + 2) - 1
+        return {**key, "p": {"S": "x" * padding}}
+
+    fits = item("fits", 409_600)
+    ddb.transact_write_items(TransactItems=[{"Put": {"TableName": "items", "Item": fits}}])
+    assert "Item" in ddb.get_item(TableName="items", Key={"pk": fits["pk"], "sk": fits["sk"]})
+    over = item("over", 409_601)
+    first = {"pk": {"S": "first"}, "sk": {"N": "1"}}
+    assert error_of(
+        ddb.transact_write_items,
+        TransactItems=[
+            {"Put": {"TableName": "items", "Item": first}},
+            {"Put": {"TableName": "items", "Item": over}},
+        ],
+    ) == ("ValidationException", "Item size has exceeded the maximum allowed size")
+    assert "Item" not in ddb.get_item(TableName="items", Key=first)

@@ -18,12 +18,18 @@ import orjson
 from headwater.core.errors import AwsError
 from headwater.core.expressions import project, read_expressions
 from headwater.core.expressions.updates import apply_update
-from headwater.core.expressions.values import Item, invalid, validate_item_values, validation
+from headwater.core.expressions.values import (
+    Item,
+    invalid,
+    sized_item,
+    validation,
+)
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.items import projection_of
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.writes import (
+    MAX_ITEM_BYTES,
     ItemWriter,
     consumed_capacity,
     read_units,
@@ -70,7 +76,11 @@ class TransactionOperations:
         return_old = body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
         make_new: Callable[[Item | None], Item | None] | None
         if kind == "Put":
-            item = validate_item_values(body["Item"])
+            item, size = sized_item(body["Item"])
+            if size > MAX_ITEM_BYTES:
+                # A put's size is known from the request: AWS refuses the whole request
+                # before the transaction runs, not with a cancellation reason.
+                raise validation("Item size has exceeded the maximum allowed size")
             key = table.item_key(item)
             make_new = lambda old, item=item: item  # noqa: E731
         else:
