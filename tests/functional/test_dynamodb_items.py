@@ -879,6 +879,47 @@ def test_a_value_nested_past_32_levels_is_refused_on_every_write_surface(ddb: An
     assert "Item" not in ddb.get_item(TableName="items", Key=deep_key)
 
 
+def test_a_transaction_lets_an_expression_value_nest_one_level_deeper_than_an_item(
+    ddb: Any,
+) -> None:
+    # 30 of 33 regions (captured by a conformance suite): TransactWriteItems runs with
+    # a 32-wrap expression value, so a condition comparing it fails and an Update
+    # writing it into the item cancels with the short nesting sentence; 33 wraps are
+    # refused up front naming the value's key. UpdateItem refuses 32 wraps itself.
+    ddb.put_item(TableName="items", Item=KEY)
+    compare = {
+        "TableName": "items",
+        "Key": KEY,
+        "ConditionExpression": "d = :deep",
+        "ExpressionAttributeValues": {":deep": wrapped_in_maps(32)},
+    }
+    with pytest.raises(ClientError) as caught:
+        ddb.transact_write_items(TransactItems=[{"ConditionCheck": compare}])
+    reasons = caught.value.response["CancellationReasons"]
+    assert [reason["Code"] for reason in reasons] == ["ConditionalCheckFailed"]
+    write = {
+        "TableName": "items",
+        "Key": KEY,
+        "UpdateExpression": "SET d = :deep",
+        "ExpressionAttributeValues": {":deep": wrapped_in_maps(32)},
+    }
+    with pytest.raises(ClientError) as caught:
+        ddb.transact_write_items(TransactItems=[{"Update": write}])
+    assert caught.value.response["CancellationReasons"] == [
+        {"Code": "ValidationError", "Message": "Nesting Levels have exceeded supported limits"}
+    ]
+    assert ddb.get_item(TableName="items", Key=KEY)["Item"] == KEY
+    too_deep = {**write, "ExpressionAttributeValues": {":deep": wrapped_in_maps(33)}}
+    assert error_of(ddb.transact_write_items, TransactItems=[{"Update": too_deep}]) == (
+        "ValidationException",
+        f"ExpressionAttributeValues contains invalid value: {NESTED_TOO_DEEP} for key :deep",
+    )
+    assert error_of(ddb.update_item, **write) == (
+        "ValidationException",
+        f"ExpressionAttributeValues contains invalid value: {NESTED_TOO_DEEP} for key :deep",
+    )
+
+
 def test_a_transaction_refuses_a_put_over_400_kb_before_it_runs(ddb: Any) -> None:
     # A put's size is known from the request: AWS answers a top-level
     # ValidationException, not a cancellation (eu-west-2, captured by a conformance

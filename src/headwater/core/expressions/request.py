@@ -49,11 +49,15 @@ def read_expressions(
     params: Mapping[str, Any],
     expression_params: tuple[str, ...],
     legacy_params: tuple[str, ...] = (),
+    *,
+    values_depth: int = 0,
 ) -> RequestExpressions:
     """Parse and check the expressions of ``params`` that an operation accepts.
 
     ``expression_params`` are the operation's expression parameters (in AWS's order for
-    messages), ``legacy_params`` its pre-expression equivalents.
+    messages), ``legacy_params`` its pre-expression equivalents. ``values_depth`` is the
+    nesting level the placeholder values start on (-1 lets them nest one level deeper
+    than an item may).
     """
     names = params.get("ExpressionAttributeNames")
     raw_values = params.get("ExpressionAttributeValues")
@@ -67,7 +71,7 @@ def read_expressions(
     known = _CHECKED_SHAPES.get(shape) if shape is not None else None
     if known is not None:
         # This request differs from one that passed every check only in its values.
-        checked = _checked_values(raw_values) if raw_values else {}
+        checked = _checked_values(raw_values, values_depth) if raw_values else {}
         for label, result in known.items():
             bind(label, result, checked)
         return RequestExpressions(checked, known)
@@ -105,7 +109,7 @@ def read_expressions(
                 raise validation(
                     f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
                 )
-        values = _checked_values(raw_values)
+        values = _checked_values(raw_values, values_depth)
     parsed: dict[str, Parsed] = {}
     names_used: set[str] = set()
     values_used: set[str] = set()
@@ -202,11 +206,11 @@ def _shape(
     return shape
 
 
-def _checked_values(raw_values: Mapping[str, Any]) -> dict[str, AttributeValue]:
+def _checked_values(raw_values: Mapping[str, Any], depth: int = 0) -> dict[str, AttributeValue]:
     values: dict[str, AttributeValue] = {}
     for key, value in raw_values.items():
         try:
-            values[key] = validate_value(value)
+            values[key] = validate_value(value, depth)
         except Exception as error:
             message = getattr(error, "message", str(error))
             raise validation(
