@@ -942,3 +942,54 @@ def test_a_transaction_refuses_a_put_over_400_kb_before_it_runs(ddb: Any) -> Non
         ],
     ) == ("ValidationException", "Item size has exceeded the maximum allowed size")
     assert "Item" not in ddb.get_item(TableName="items", Key=first)
+
+
+def test_a_transaction_checks_every_action_request_before_looking_tables_up(ddb: Any) -> None:
+    # AWS checks the actions one at a time, in request order, before any table is
+    # looked up: a bad action beside a missing table answers its own error (a
+    # conformance suite, ten regions). Within an action the expressions come first,
+    # then the item's top-level names, then its values or the key's.
+    absent = "deep_order_absent"
+
+    def key(pk: dict[str, Any]) -> dict[str, Any]:
+        return {"pk": pk, "sk": {"S": "1"}}
+
+    def put(item: dict[str, Any], **more: Any) -> dict[str, Any]:
+        return {"Put": {"TableName": absent, "Item": item, **more}}
+
+    empty_name = {**key({"S": "a"}), "": {"S": "x"}}
+    deep = {**key({"S": "b"}), "d": wrapped_in_maps(40)}
+    syntax = 'Invalid ConditionExpression: Syntax error; token: "=", near: "= = b"'
+    cases = [
+        ([put(deep), put(empty_name)], NESTED_TOO_DEEP),
+        ([put(empty_name), put(deep)], "Empty attribute name"),
+        ([put({**deep, "": {"S": "x"}})], "Empty attribute name"),
+        (
+            [
+                {"Delete": {"TableName": absent, "Key": key(wrapped_in_maps(40))}},
+                put(key({"S": "a"}), ConditionExpression="a = = b"),
+            ],
+            NESTED_TOO_DEEP,
+        ),
+        (
+            [
+                {
+                    "Delete": {
+                        "TableName": absent,
+                        "Key": key(wrapped_in_maps(100)),
+                        "ConditionExpression": "a = = b",
+                    }
+                }
+            ],
+            syntax,
+        ),
+    ]
+    for actions, message in cases:
+        assert error_of(ddb.transact_write_items, TransactItems=actions) == (
+            "ValidationException",
+            message,
+        )
+    valid = put(key({"S": "a"}))
+    assert error_of(ddb.transact_write_items, TransactItems=[valid])[0] == (
+        "ResourceNotFoundException"
+    )

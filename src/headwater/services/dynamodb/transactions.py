@@ -24,6 +24,7 @@ from headwater.core.expressions.values import (
     invalid,
     sized_item,
     validate_item_values,
+    validate_value,
     validation,
 )
 from headwater.services.base import RequestContext
@@ -137,7 +138,15 @@ class TransactionOperations:
         actions = params["TransactItems"]
         if not actions or len(actions) > MAX_ACTIONS:
             raise _too_many(len(actions), "transactItems")
-        prepared = [self._prepare(action, ctx) for action in actions]
+        try:
+            prepared = [self._prepare(action, ctx) for action in actions]
+        except AwsError as error:
+            if error.code == "ResourceNotFoundException":
+                # AWS checks every action's request, in order, before it looks a table
+                # up: a bad action answers its own error even beside a missing table.
+                for action in actions:
+                    _check_action_request(action)
+            raise
         seen: set[tuple[int, ItemKey]] = set()
         for _, table, key, *_ in prepared:
             if (table.id, key) in seen:
@@ -243,6 +252,29 @@ class TransactionOperations:
                 for name, total in units.items()
             ]
         return result
+
+
+def _check_action_request(action: dict[str, Any]) -> None:
+    """One action's checks that need no table, in AWS's order: its expressions, then the
+    item's top-level names and its values (or the key's values). Error path only."""
+    kinds = [k for k in ACTION_KINDS if action.get(k) is not None]
+    if len(kinds) != 1:
+        raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
+    kind = kinds[0]
+    body = action[kind]
+    extra = ("UpdateExpression",) if kind == "Update" else ()
+    read_expressions(body, (*extra, "ConditionExpression"), values_depth=-1)
+    if kind == "Put":
+        item = body.get("Item")
+        if isinstance(item, dict) and "" in item:
+            # An empty name wins over any value of the same item, wherever it sits.
+            raise validation("Empty attribute name")
+        sized_item(item)
+    else:
+        key = body.get("Key")
+        if isinstance(key, dict):
+            for value in key.values():
+                validate_value(value)
 
 
 def _failed(old: Item | None, return_old: bool) -> AwsError:
