@@ -240,6 +240,15 @@ def test_expression_size_limit() -> None:
     )
 
 
+def test_an_update_expression_too_long_is_refused_without_its_size() -> None:
+    expression = "SET " + ", ".join(f"a{i} = :v" for i in range(500))
+    with pytest.raises(AwsError) as caught:
+        parse("UpdateExpression", expression, None)
+    assert caught.value.message == (
+        "Invalid UpdateExpression: Expression size has exceeded the maximum allowed size;"
+    )
+
+
 # ---- update expressions ----
 
 
