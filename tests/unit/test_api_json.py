@@ -243,3 +243,54 @@ def test_dynamodb_table_operations_name_a_missing_table_name(operation_name: str
     with pytest.raises(AwsError) as caught:
         validate_input("dynamodb", "GetItem", {"Key": {}})
     assert caught.value.message.startswith("1 validation error detected: Value null at 'tableName'")
+
+
+_UPDATE = {"UpdateExpression": "SET a = :a", "ExpressionAttributeValues": {":a": {"S": "x"}}}
+_NO_KEY = "Value null at 'key' failed to satisfy constraint: Member must not be null"
+_EMPTY_TABLE_NAME = (
+    "Value '' at 'tableName' failed to satisfy constraint: Member must have length greater "
+    "than or equal to 1"
+)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"TableName": "", **_UPDATE},
+            f"2 validation errors detected: {_EMPTY_TABLE_NAME}; {_NO_KEY}",
+        ),
+        (
+            {
+                "TableName": "",
+                **_UPDATE,
+                "ReturnConsumedCapacity": "INVALID",
+                "ReturnValues": "INVALID",
+            },
+            "4 validation errors detected: Value 'INVALID' at 'returnConsumedCapacity' failed "
+            "to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]; "
+            f"{_EMPTY_TABLE_NAME}; Value 'INVALID' at 'returnValues' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, "
+            f"NONE, UPDATED_NEW]; {_NO_KEY}",
+        ),
+        (
+            {
+                "TableName": "absent",
+                "AttributeUpdates": {"x": {"Action": "PUT", "Value": {"S": "1"}}},
+                "Expected": {"a": {"Exists": False}, "b": {"Exists": False}},
+                "ConditionalOperator": "XOR",
+            },
+            "2 validation errors detected: Value 'XOR' at 'conditionalOperator' failed to "
+            f"satisfy constraint: Member must satisfy enum value set: [OR, AND]; {_NO_KEY}",
+        ),
+        ({"TableName": "table", **_UPDATE}, f"1 validation error detected: {_NO_KEY}"),
+    ],
+)
+def test_update_item_without_its_key_joins_the_other_member_errors(
+    params: dict[str, Any], message: str
+) -> None:
+    """AWS lists an empty table name and bad enums, then the missing key, in one message
+    (a conformance suite, eu-west-2 and us-east-1 alike)."""
+    with pytest.raises(AwsError) as caught:
+        validate_input("dynamodb", "UpdateItem", params)
+    assert caught.value.message == message

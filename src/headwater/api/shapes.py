@@ -23,7 +23,7 @@ from botocore.model import Shape
 from botocore.validate import ParamValidator
 
 from headwater.api.errors import MAX_NESTING, serialization_error, too_deeply_nested
-from headwater.core.errors import AwsError
+from headwater.core.errors import AwsError, constraint_finding, validation_errors
 from headwater.core.values import as_datetime
 from headwater.models import operation_model, service_model
 
@@ -428,6 +428,13 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
                 f"{type(info.get('param')).__name__}"
             )
     if missing:
+        joined = _findings_joined_with_missing(service_name, operation_name, params)
+        if joined:
+            raise validation_errors(
+                [*joined, *(_missing_finding(path, member) for path, member in missing)][
+                    :MAX_REPORTED_VIOLATIONS
+                ]
+            )
         if (service_name, operation_name) in PRESENCE_CHECKED:
             for path, member in missing:
                 if not path:
@@ -490,6 +497,50 @@ def _drop_nulls(value: Any) -> None:
             _drop_nulls(item)
 
 
+#: Top-level members whose own violations AWS reports together with a missing required
+#: member, in the order it lists them, each with its enum in AWS's order (``None``: the
+#: table name, whose only model constraint here is a length of at least 1). UpdateItem
+#: without its Key (a conformance suite, eu-west-2 and us-east-1 alike): the empty name
+#: and the bad enums come first, then the missing key.
+JOINED_WITH_MISSING: dict[tuple[str, str], tuple[tuple[str, tuple[str, ...] | None], ...]] = {
+    ("dynamodb", "UpdateItem"): (
+        ("ReturnConsumedCapacity", ("INDEXES", "TOTAL", "NONE")),
+        ("TableName", None),
+        ("ReturnItemCollectionMetrics", ("SIZE", "NONE")),
+        ("ReturnValues", ("ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW")),
+        ("ConditionalOperator", ("OR", "AND")),
+    )
+}
+
+
+def _findings_joined_with_missing(
+    service_name: str, operation_name: str, params: dict[str, Any]
+) -> list[str]:
+    findings: list[str] = []
+    for member, allowed in JOINED_WITH_MISSING.get((service_name, operation_name), ()):
+        value = params.get(member)
+        if not isinstance(value, str):
+            continue
+        if allowed is None:
+            if not value:
+                findings.append(
+                    constraint_finding(
+                        value,
+                        _lower_first(member),
+                        "Member must have length greater than or equal to 1",
+                    )
+                )
+        elif value not in allowed:
+            findings.append(
+                constraint_finding(
+                    value,
+                    _lower_first(member),
+                    f"Member must satisfy enum value set: [{', '.join(allowed)}]",
+                )
+            )
+    return findings
+
+
 #: Operations that check their required top-level members before validating anything
 #: else, in their own words: DynamoDB's table operations (dynalite's AWS-checked tests;
 #: CreateTable also in the nubo-db/Parity Suite tests run against AWS in 2026).
@@ -521,11 +572,7 @@ def missing_parameters(service_name: str, missing: list[tuple[str, str]]) -> Aws
             f"The request must contain the parameter {missing[0][1]}.",
             query_code="MissingParameter",
         )
-    found = [
-        f"Value null at '{f'{path}.{_lower_first(member)}' if path else _lower_first(member)}' "
-        "failed to satisfy constraint: Member must not be null"
-        for path, member in missing[:MAX_REPORTED_VIOLATIONS]
-    ]
+    found = [_missing_finding(path, member) for path, member in missing[:MAX_REPORTED_VIOLATIONS]]
     # awsQuery services (IAM, STS, CloudFormation, SNS...) call it ValidationError
     code = (
         "ValidationError"
@@ -537,6 +584,11 @@ def missing_parameters(service_name: str, missing: list[tuple[str, str]]) -> Aws
         code,
         f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(found)}",
     )
+
+
+def _missing_finding(path: str, member: str) -> str:
+    where = f"{path}.{_lower_first(member)}" if path else _lower_first(member)
+    return f"Value null at '{where}' failed to satisfy constraint: Member must not be null"
 
 
 def _json_default(value: Any) -> Any:
