@@ -993,3 +993,40 @@ def test_a_transaction_checks_every_action_request_before_looking_tables_up(ddb:
     assert error_of(ddb.transact_write_items, TransactItems=[valid])[0] == (
         "ResourceNotFoundException"
     )
+
+
+def test_a_write_charges_only_the_indexes_whose_entries_it_changes(ddb: Any) -> None:
+    """AWS's developer guide: an item without an index's key costs that index nothing, an
+    unchanged entry nothing, a changed one a write, a moved index key two (delete and put)."""
+    create_table(
+        ddb,
+        "charged",
+        attributes={"g": "S", "k": "S"},
+        GlobalSecondaryIndexes=[gsi("by_g", "g"), gsi("by_k", "k", projection="KEYS_ONLY")],
+    )
+    key = {"pk": {"S": "a"}}
+
+    def charged(call: Any, **params: Any) -> dict[str, Any]:
+        capacity: dict[str, Any] = call(
+            TableName="charged", ReturnConsumedCapacity="INDEXES", **params
+        )["ConsumedCapacity"]
+        return {
+            "total": capacity["CapacityUnits"],
+            **{
+                n: v["CapacityUnits"] for n, v in capacity.get("GlobalSecondaryIndexes", {}).items()
+            },
+        }
+
+    assert charged(ddb.put_item, Item={**key, "x": {"S": "1"}}) == {"total": 1.0}
+    assert charged(ddb.put_item, Item={**key, "g": {"S": "g1"}, "k": {"S": "k1"}}) == {
+        "total": 3.0,
+        "by_g": 1.0,
+        "by_k": 1.0,
+    }
+    # a non-key attribute: the ALL index's entry changes, the KEYS_ONLY one's does not
+    update = {"UpdateExpression": "SET x = :v", "ExpressionAttributeValues": {":v": {"S": "2"}}}
+    assert charged(ddb.update_item, Key=key, **update) == {"total": 2.0, "by_g": 1.0}
+    # the KEYS_ONLY index's key moves: its old entry is deleted and a new one put
+    move = {"UpdateExpression": "SET k = :v", "ExpressionAttributeValues": {":v": {"S": "k2"}}}
+    assert charged(ddb.update_item, Key=key, **move) == {"total": 4.0, "by_g": 1.0, "by_k": 2.0}
+    assert charged(ddb.delete_item, Key=key) == {"total": 3.0, "by_g": 1.0, "by_k": 1.0}

@@ -31,6 +31,7 @@ from headwater.services.dynamodb.writes import (
     MAX_ITEM_BYTES,
     ItemWriter,
     consumed_capacity,
+    index_write_units,
     item_collection_metrics,
     read_units,
     write_units,
@@ -194,6 +195,9 @@ class BatchOperations:
                 seen.add(stored)
         streams = []
         capacity: dict[str, float] = {}
+        index_capacity: dict[str, dict[str, float]] = {}
+        mode = params.get("ReturnConsumedCapacity")
+        charged = mode in ("TOTAL", "INDEXES")
         metrics: dict[str, list[Any]] = {}
         with self.store.db.transaction():
             for table, stored, replacement, key_item in work:
@@ -201,12 +205,17 @@ class BatchOperations:
                     table,
                     stored,
                     _replace_with(replacement),
-                    read_old=replacement is None or self.writer.needs_old(table),
+                    # the units of a put are reckoned from the item it replaces too
+                    read_old=replacement is None or charged or self.writer.needs_old(table),
                 )
                 streams.append(outcome.stream_arn)
                 capacity[table.name] = capacity.get(table.name, 0.0) + write_units(
                     outcome.old, outcome.new
                 )
+                if charged:
+                    by_index = index_capacity.setdefault(table.name, {})
+                    for name, units in index_write_units(table, outcome.old, outcome.new).items():
+                        by_index[name] = by_index.get(name, 0.0) + units
                 collected = item_collection_metrics(
                     table,
                     params.get("ReturnItemCollectionMetrics"),
@@ -217,12 +226,11 @@ class BatchOperations:
                     metrics.setdefault(table.name, []).append(collected)
         self.writer.feed.notify(streams)
         result: dict[str, Any] = {"UnprocessedItems": {}}
-        mode = params.get("ReturnConsumedCapacity")
-        if mode in ("TOTAL", "INDEXES"):
+        if charged:
             tables = {t.name: t for t, _, _, _ in work}
             result["ConsumedCapacity"] = [
                 consumed_capacity(
-                    tables[name], mode, units, "write", tuple(tables[name].indexes), by_kind=False
+                    tables[name], mode, units, "write", index_capacity.get(name), by_kind=False
                 )
                 for name, units in capacity.items()
             ]

@@ -34,6 +34,7 @@ from headwater.services.dynamodb.writes import (
     ItemWriter,
     WriteOutcome,
     consumed_capacity,
+    index_write_units,
     item_collection_metrics,
     read_units,
     write_units,
@@ -247,7 +248,7 @@ class ItemOperations:
         if returns == "ALL_OLD" and outcome.old is not None:
             result["Attributes"] = outcome.old
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
-            self._capacity(result, table, params, write_units(outcome.old, item))
+            self._capacity(result, table, params, outcome.old, item)
         metrics = item_collection_metrics(table, params.get("ReturnItemCollectionMetrics"), item)
         if metrics is not None:
             result["ItemCollectionMetrics"] = metrics
@@ -299,18 +300,23 @@ class ItemOperations:
             self.feed.notify_stream(table.stream_arn)
         result: dict[str, Any] = {}
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
-            self._capacity(result, table, params, write_units(item))
+            self._capacity(result, table, params, None, item)
         return result
 
     def _capacity(
-        self, result: dict[str, Any], table: TableSchema, params: Mapping[str, Any], units: float
+        self,
+        result: dict[str, Any],
+        table: TableSchema,
+        params: Mapping[str, Any],
+        old: Item | None,
+        new: Item | None,
     ) -> None:
         capacity = consumed_capacity(
             table,
             params.get("ReturnConsumedCapacity"),
-            units,
+            write_units(old, new),
             "write",
-            tuple(table.indexes),
+            index_write_units(table, old, new),
             by_kind=False,
         )
         if capacity is not None:
@@ -437,7 +443,7 @@ class ItemOperations:
             if attributes:
                 result["Attributes"] = attributes
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
-            self._capacity(result, table, params, write_units(outcome.old, outcome.new))
+            self._capacity(result, table, params, outcome.old, outcome.new)
         metrics = item_collection_metrics(
             table, params.get("ReturnItemCollectionMetrics"), outcome.new or update.key_item
         )
@@ -472,7 +478,7 @@ class ItemOperations:
         if returns == "ALL_OLD" and outcome.old is not None:
             result["Attributes"] = outcome.old
         if params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
-            self._capacity(result, table, params, write_units(outcome.old))
+            self._capacity(result, table, params, outcome.old, None)
         metrics = item_collection_metrics(
             table, params.get("ReturnItemCollectionMetrics"), outcome.old or key_item
         )

@@ -17,11 +17,12 @@ from headwater.core.expressions.values import (
     AttributeValue,
     Item,
     item_size,
+    items_equal,
     resized,
     validation,
 )
 from headwater.services.dynamodb.change_feed import ChangeFeed
-from headwater.services.dynamodb.schema import TableSchema
+from headwater.services.dynamodb.schema import IndexSchema, TableSchema
 from headwater.services.dynamodb.tables import ttl_expiry
 from headwater.store.tables import ItemKey, TableStore
 from headwater.store.tables.codec import decode_item, encode_item
@@ -257,22 +258,57 @@ def read_units(size: int, consistent: bool) -> float:
     return float(units if consistent else units / 2)
 
 
+def index_write_units(table: TableSchema, old: Item | None, new: Item | None) -> dict[str, float]:
+    """What a write costs each secondary index, as AWS documents it: nothing for an index
+    the item is in neither before nor after, or whose entry the write leaves as it was;
+    one write to add, change or remove an entry; two when its index key changes (the old
+    entry deleted, the new one put). A write is sized by the entry the index holds."""
+    charged: dict[str, float] = {}
+    for name, index in table.indexes.items():
+        keys = index.keys.names
+        before = _index_entry(table, index, old)
+        after = _index_entry(table, index, new)
+        if before is None and after is None:
+            continue
+        if before is not None and after is not None:
+            if any(before[k] != after[k] for k in keys):
+                charged[name] = write_units(before) + write_units(after)
+            elif not items_equal(before, after):
+                charged[name] = write_units(before, after)
+            continue
+        charged[name] = write_units(before, after)
+    return charged
+
+
+def _index_entry(table: TableSchema, index: IndexSchema, item: Item | None) -> Item | None:
+    """The entry ``item`` has in ``index`` (None when it lacks the index's keys)."""
+    if item is None or any(k not in item for k in index.keys.names):
+        return None
+    if index.projection == "ALL":
+        return item
+    keep = set(table.keys.names) | set(index.keys.names)
+    if index.projection == "INCLUDE":
+        keep |= index.non_key_attributes
+    return {k: v for k, v in item.items() if k in keep}
+
+
 def consumed_capacity(
     table: TableSchema,
     mode: str | None,
     units: float,
     kind: str,
-    indexes: tuple[str, ...] = (),
+    indexes: dict[str, float] | None = None,
     *,
     read_index: str | None = None,
     by_kind: bool = True,
 ) -> dict[str, Any] | None:
     """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES (None for NONE).
 
-    ``indexes``: those a write also wrote, each charged ``units`` more; ``read_index``: the
-    index a Query or Scan read, which its ``units`` are charged to instead of the table.
-    ``by_kind``: each figure also as ReadCapacityUnits / WriteCapacityUnits; AWS's
-    PutItem, GetItem, UpdateItem and DeleteItem give ``CapacityUnits`` alone."""
+    ``indexes``: the units a write also cost each index (``index_write_units``);
+    ``read_index``: the index a Query or Scan read, which its ``units`` are charged to
+    instead of the table. ``by_kind``: each figure also as ReadCapacityUnits /
+    WriteCapacityUnits; AWS's PutItem, GetItem, UpdateItem and DeleteItem give
+    ``CapacityUnits`` alone."""
     if mode not in ("TOTAL", "INDEXES"):
         return None
     field = "WriteCapacityUnits" if kind == "write" else "ReadCapacityUnits"
@@ -280,16 +316,17 @@ def consumed_capacity(
     def figures(value: float) -> dict[str, Any]:
         return {"CapacityUnits": value, field: value} if by_kind else {"CapacityUnits": value}
 
-    total = units * (1 + len(indexes)) if kind == "write" else units
+    charged = dict(indexes or {})
+    total = units + sum(charged.values()) if kind == "write" else units
     capacity: dict[str, Any] = {"TableName": table.name, **figures(total)}
     if mode == "INDEXES":
         capacity["Table"] = figures(0.0 if read_index is not None else units)
         if read_index is not None:
-            indexes = (read_index,)
-        for name in indexes:
+            charged = {read_index: units}
+        for name, cost in charged.items():
             index = table.indexes[name]
             group = "GlobalSecondaryIndexes" if index.kind == "GSI" else "LocalSecondaryIndexes"
-            capacity.setdefault(group, {})[name] = figures(units)
+            capacity.setdefault(group, {})[name] = figures(cost)
     return capacity
 
 
