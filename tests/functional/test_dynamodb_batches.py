@@ -215,6 +215,136 @@ def test_transact_get(ddb: Any) -> None:
     assert got["Responses"] == [{"Item": {"v": {"N": "1"}}}, {}]
 
 
+ENUM_RCC = (
+    "Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: "
+    "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+)
+ENUM_RICM = (
+    "Value 'BOGUS2' at 'returnItemCollectionMetrics' failed to satisfy constraint: "
+    "Member must satisfy enum value set: [SIZE, NONE]"
+)
+
+
+def test_transactions_check_member_constraints_before_anything(ddb: Any, hw: Headwater) -> None:
+    # AWS (us-east-1, eu-west-2; a conformance suite's captures) refuses a bad enum or an
+    # over-long ClientRequestToken before it looks up a table or a duplicate target, all
+    # broken members in one message, and writes nothing.
+    unchecked = hw.client("dynamodb", validate=False)
+    put = {"Put": {"TableName": "accounts", "Item": key("t")}}
+    one = "1 validation error detected: "
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"TransactItems": [put], "ReturnConsumedCapacity": "BOGUS"}, one + ENUM_RCC),
+        ({"TransactItems": [put], "ReturnItemCollectionMetrics": "BOGUS2"}, one + ENUM_RICM),
+        (
+            {
+                "TransactItems": [put],
+                "ReturnConsumedCapacity": "BOGUS",
+                "ReturnItemCollectionMetrics": "BOGUS2",
+            },
+            f"2 validation errors detected: {ENUM_RCC}; {ENUM_RICM}",
+        ),
+        (
+            {
+                "TransactItems": [{"Put": {"TableName": "missing", "Item": key("t")}}],
+                "ReturnConsumedCapacity": "BOGUS",
+            },
+            one + ENUM_RCC,
+        ),
+        (
+            {
+                "TransactItems": [put, {"Delete": {"TableName": "accounts", "Key": key("t")}}],
+                "ReturnConsumedCapacity": "BOGUS",
+            },
+            one + ENUM_RCC,
+        ),
+        (
+            {
+                "TransactItems": [put],
+                "ClientRequestToken": "x" * 37,
+                "ReturnConsumedCapacity": "BOGUS",
+            },
+            f"2 validation errors detected: Value '{'x' * 37}' at 'clientRequestToken' failed "
+            "to satisfy constraint: Member must have length less than or equal to 36; " + ENUM_RCC,
+        ),
+        (
+            {"TransactItems": []},
+            one + "Value '[]' at 'transactItems' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1",
+        ),
+    ]
+    for params, message in cases:
+        error = error_of(unchecked.transact_write_items, **params)
+        assert error.response["Error"]["Message"] == message, params
+    assert "Item" not in ddb.get_item(TableName="accounts", Key=key("t"))
+    get = {"Get": {"TableName": "accounts", "Key": key("t")}}
+    for items in ([get], [{"Get": {"TableName": "missing", "Key": key("t")}}], [get, get]):
+        error = error_of(
+            unchecked.transact_get_items, TransactItems=items, ReturnConsumedCapacity="BOGUS"
+        )
+        assert error.response["Error"]["Message"] == one + ENUM_RCC
+
+
+def test_transaction_key_off_the_schema_cancels_with_a_validation_reason(
+    ddb: Any, hw: Headwater
+) -> None:
+    # AWS (captured in four regions): a key of the wrong type cancels the transaction with a
+    # ValidationError reason; an empty key value is refused outright.
+    unchecked = hw.client("dynamodb", validate=False)
+    ddb.put_item(TableName="accounts", Item={**key("x"), "v": {"N": "1"}})
+    cases: list[tuple[dict[str, Any], str]] = [
+        (
+            {"Put": {"TableName": "accounts", "Item": {"pk": {"N": "5"}}}},
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S "
+            "actual: N",
+        ),
+        (
+            {"Delete": {"TableName": "accounts", "Key": {"pk": {"L": [{"S": "x"}]}}}},
+            "The provided key element does not match the schema",
+        ),
+        (
+            {
+                "ConditionCheck": {
+                    "TableName": "accounts",
+                    "Key": {"pk": {"N": "5"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            "The provided key element does not match the schema",
+        ),
+    ]
+    update = {
+        "Update": {
+            "TableName": "accounts",
+            "Key": key("x"),
+            "UpdateExpression": "SET v = :v",
+            "ExpressionAttributeValues": {":v": {"N": "2"}},
+        }
+    }
+    for action, reason in cases:
+        error = error_of(unchecked.transact_write_items, TransactItems=[update, action])
+        assert error.response["Error"]["Code"] == "TransactionCanceledException"
+        assert error.response["Error"]["Message"] == (
+            "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            "[None, ValidationError]"
+        )
+        assert error.response["CancellationReasons"] == [
+            {"Code": "None"},
+            {"Code": "ValidationError", "Message": reason},
+        ]
+    assert ddb.get_item(TableName="accounts", Key=key("x"))["Item"]["v"] == {"N": "1"}
+    empty = error_of(
+        unchecked.transact_write_items,
+        TransactItems=[{"Delete": {"TableName": "accounts", "Key": {"pk": {"S": ""}}}}],
+    )
+    assert empty.response["Error"]["Code"] == "ValidationException"
+    got = error_of(
+        unchecked.transact_get_items, TransactItems=[{"Get": {"TableName": "accounts", "Key": {}}}]
+    )
+    assert got.response["CancellationReasons"] == [
+        {"Code": "ValidationError", "Message": "The provided key element does not match the schema"}
+    ]
+
+
 def test_change_feed_records_every_write_in_order(ddb: Any, hw: Headwater) -> None:
     feed = hw.service("dynamodb").feed
     arn = ddb.describe_table(TableName="accounts")["Table"]["LatestStreamArn"]

@@ -142,3 +142,52 @@ def check_batch(params: Mapping[str, Any]) -> None:
     )
     if findings:
         raise validation_errors(findings)
+
+
+MAX_TRANSACT_ITEMS = 100
+MAX_CLIENT_REQUEST_TOKEN = 36
+
+
+def check_transaction(params: Mapping[str, Any], writes: bool) -> None:
+    """TransactWriteItems' (``writes``) or TransactGetItems' member constraints.
+
+    AWS checks these before it reads an action, looks up a table or looks for a duplicate
+    target, so a request that breaks one writes nothing.
+    """
+    findings: list[str] = []
+    actions = params.get("TransactItems")
+    if isinstance(actions, list):
+        if not actions:
+            # Thirty of thirty-three regions echo the empty list (2026-10-08 captures).
+            findings.append(
+                constraint_finding(
+                    "[]", "transactItems", "Member must have length greater than or equal to 1"
+                )
+            )
+        elif len(actions) > MAX_TRANSACT_ITEMS:
+            # The older form echoes every action in Java's toString; the validation
+            # framework AWS is rolling out names the member instead, which is kept here.
+            findings.append(
+                "Value at 'TransactItems' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {MAX_TRANSACT_ITEMS}"
+            )
+    token = params.get("ClientRequestToken") if writes else None
+    if isinstance(token, str) and not 1 <= len(token) <= MAX_CLIENT_REQUEST_TOKEN:
+        bound = (
+            f"less than or equal to {MAX_CLIENT_REQUEST_TOKEN}"
+            if token
+            else "greater than or equal to 1"
+        )
+        findings.append(
+            constraint_finding(token, "clientRequestToken", f"Member must have length {bound}")
+        )
+    _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
+    if writes:
+        _enum(
+            findings,
+            params.get("ReturnItemCollectionMetrics"),
+            "returnItemCollectionMetrics",
+            METRICS_MODES,
+        )
+    if findings:
+        raise validation_errors(findings)

@@ -24,6 +24,7 @@ from headwater.services.base import (
 )
 from headwater.services.dynamodb.batches import BatchOperations
 from headwater.services.dynamodb.change_feed import ChangeFeed
+from headwater.services.dynamodb.constraints import check_transaction
 from headwater.services.dynamodb.items import ItemOperations
 from headwater.services.dynamodb.reads import ReadOperations
 from headwater.services.dynamodb.statements import StatementRunner
@@ -191,10 +192,12 @@ class DynamoDBService(Service):
 
     @operation("TransactWriteItems")
     def transact_write_items(self, params: Params, ctx: RequestContext) -> Result:
+        check_transaction(params, writes=True)
         return self.transactions.transact_write(params, ctx)
 
     @operation("TransactGetItems")
     def transact_get_items(self, params: Params, ctx: RequestContext) -> Result:
+        check_transaction(params, writes=False)
         return self.transactions.transact_get(params, ctx)
 
     # ---- PartiQL ----
