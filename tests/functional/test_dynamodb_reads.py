@@ -888,3 +888,66 @@ def test_a_parallel_scan_resumes_only_inside_its_segment(table: Any) -> None:
     )
     resumed = table.scan(TableName="tbl", Segment=1, TotalSegments=2, ExclusiveStartKey=start)
     assert len(resumed["Items"]) == len(first) - 1
+
+
+def test_key_condition_operands_are_checked_clause_by_clause(hw: Headwater) -> None:
+    """AWS (eu-west-2, 2026, a conformance suite): a value no key type could satisfy for its
+    operator is an expression error, reported in the order the clauses are written, before
+    an undefined value in a later clause and before the table is looked up; a value of
+    another key type fails the schema check; extra conditions are counted against the key."""
+    ddb = hw.dynamodb
+    create_table(ddb, "numbered", range_key=("sk", "N"))
+
+    def operand(operator: str, kind: str) -> str:
+        return (
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+            f"operator or function: {operator}, operand type: {kind}"
+        )
+
+    schema = (
+        "One or more parameter values were invalid: Condition parameter type does not match "
+        "schema type"
+    )
+    p = {":p": {"S": "q"}}
+    prefix_n = operand("begins_with", "N")
+    cases: list[tuple[str, str, dict[str, Any], str]] = [
+        ("numbered", "pk = :p AND begins_with(sk, :v)", {":v": {"N": "1"}}, prefix_n),
+        ("numbered", "pk = :p AND begins_with(sk, :v)", {":v": {"S": "a"}}, schema),
+        ("numbered", "pk = :p AND sk < :v", {":v": {"BOOL": True}}, operand("<", "BOOL")),
+        ("numbered", "pk = :p AND :v >= sk", {":v": {"BOOL": True}}, operand(">=", "BOOL")),
+        (
+            "numbered",
+            "pk = :p AND sk BETWEEN :a AND :b",
+            {":a": {"BOOL": False}, ":b": {"BOOL": True}},
+            operand("BETWEEN", "BOOL"),
+        ),
+        ("numbered", "pk = :p AND sk = :v", {":v": {"BOOL": True}}, schema),
+        (
+            "numbered",
+            "pk = :p AND sk > :a AND extra = :b",
+            {":a": {"N": "1"}, ":b": {"N": "5"}},
+            "The number of query conditions (3) exceeds the number of key attributes defined "
+            "in the schema (2)",
+        ),
+        ("numbered", "begins_with(sk, :v) AND pk = :missing", {":v": {"N": "1"}}, prefix_n),
+        ("missing", "pk = :p AND begins_with(sk, :v)", {":v": {"N": "1"}}, prefix_n),
+    ]
+    for table_name, expression, values, message in cases:
+        assert (
+            message_of(
+                ddb.query,
+                TableName=table_name,
+                KeyConditionExpression=expression,
+                ExpressionAttributeValues={**p, **values},
+            )
+            == message
+        ), expression
+    assert message_of(
+        ddb.query,
+        TableName="numbered",
+        KeyConditionExpression="pk = :missing AND begins_with(sk, :v)",
+        ExpressionAttributeValues={":v": {"N": "1"}},
+    ) == (
+        "Invalid KeyConditionExpression: An expression attribute value used in expression is "
+        "not defined; attribute value: :missing"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from headwater.core.expressions.syntax import (
     SizeOperand,
     ValueOperand,
 )
-from headwater.core.expressions.values import validation
+from headwater.core.expressions.values import AttributeValue, validation, value_type
 
 _FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
@@ -87,6 +88,48 @@ def _collect(node: Any, found: dict[str, KeyCondition], legacy: bool) -> None:
     else:
         operator = "begins_with"
     found[name] = KeyCondition(name, operator, values)
+
+
+#: The value types a key condition's operator can ever take: ``begins_with`` a string or
+#: binary prefix, an ordering comparison any key type. ``=`` takes anything here, and a
+#: value of the wrong key type fails the schema check later, with the table.
+_OPERAND_TYPES = {"begins_with": ("S", "B"), "ordering": ("S", "N", "B")}
+
+
+def check_key_operands(root: Any, values: Mapping[str, AttributeValue] | None) -> None:
+    """AWS's first pass over a key condition: clause by clause as written, each value must
+    be defined and of a type its operator could ever take (before the table is looked up
+    and the conditions are counted)."""
+    if isinstance(root, And):
+        check_key_operands(root.left, values)
+        check_key_operands(root.right, values)
+        return
+    if isinstance(root, Comparison):
+        operator, allowed = (
+            root.operator,
+            (None if root.operator == "=" else _OPERAND_TYPES["ordering"]),
+        )
+    elif isinstance(root, Between):
+        operator, allowed = "BETWEEN", _OPERAND_TYPES["ordering"]
+    elif isinstance(root, FunctionCall) and root.name == "begins_with":
+        operator, allowed = "begins_with", _OPERAND_TYPES["begins_with"]
+    else:
+        return
+    for operand in _operands(root):
+        if not isinstance(operand, ValueOperand):
+            continue
+        value = None if values is None else values.get(operand.name)
+        if value is None:
+            raise _invalid(
+                "An expression attribute value used in expression is not defined; "
+                f"attribute value: {operand.name}"
+            )
+        kind = value_type(value)
+        if allowed is not None and kind not in allowed:
+            raise _invalid(
+                "Incorrect operand type for operator or function; operator or function: "
+                f"{operator}, operand type: {kind}"
+            )
 
 
 def _not_indexable(node: Any) -> str | None:

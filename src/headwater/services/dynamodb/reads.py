@@ -15,7 +15,11 @@ from typing import Any
 
 from headwater.core.errors import AwsError
 from headwater.core.expressions import project, read_expressions
-from headwater.core.expressions.key_conditions import KeyCondition, key_conditions
+from headwater.core.expressions.key_conditions import (
+    KeyCondition,
+    check_key_operands,
+    key_conditions,
+)
 from headwater.core.expressions.key_order import (
     TOKEN_SPACE,
     encode_key_value,
@@ -23,6 +27,7 @@ from headwater.core.expressions.key_order import (
     segment_bounds,
 )
 from headwater.core.expressions.legacy import Legacy
+from headwater.core.expressions.parser import parse
 from headwater.core.expressions.syntax import condition_attributes, condition_paths
 from headwater.core.expressions.values import (
     AttributeValue,
@@ -309,11 +314,23 @@ class ReadOperations:
 
     def query(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         check_read(params, "Query")
-        expressions = read_expressions(
-            params,
-            READ_EXPRESSIONS,
-            ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"),
-        )
+        try:
+            expressions = read_expressions(
+                params,
+                READ_EXPRESSIONS,
+                ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"),
+            )
+        except AwsError as error:
+            if error.message.startswith(UNDEFINED_KEY_CONDITION_VALUE):
+                # AWS walks the key condition's clauses in order: an operand of the wrong
+                # type in a clause before the undefined value is what it reports.
+                parsed = parse(
+                    "KeyConditionExpression",
+                    params["KeyConditionExpression"],
+                    params.get("ExpressionAttributeNames"),
+                )
+                check_key_operands(parsed.root, params.get("ExpressionAttributeValues"))
+            raise
         request = _read_request(params, expressions, "Query")
         asked = _query_conditions(params, expressions)
         plan = self._plan(params, ctx, request)
@@ -561,13 +578,21 @@ class QueryConditions:
         return key_conditions(self.legacy, legacy=True)
 
 
+UNDEFINED_KEY_CONDITION_VALUE = (
+    "Invalid KeyConditionExpression: An expression attribute value used in expression is not "
+    "defined"
+)
+
+
 def _query_conditions(params: Mapping[str, Any], expressions: Any) -> QueryConditions:
     """A Query's key conditions, checked as far as AWS checks them before the table."""
     parsed = expressions.get("KeyConditionExpression")
     if parsed is not None:
+        check_key_operands(parsed.root, expressions.values)
         conditions = key_conditions(parsed.root)
-        if not 1 <= len(conditions) <= 2:
+        if not conditions:
             raise validation("Conditions can be of length 1 or 2 only")
+        # More conditions than the key has attributes is found with the table.
         return QueryConditions(conditions, None, expressions.values)
     given = params.get("KeyConditions")
     if given is None:
@@ -586,6 +611,15 @@ def _key_range(
     conditions: list[KeyCondition], values: Mapping[str, AttributeValue], keys: KeySchema
 ) -> tuple[bytes, KeyRange]:
     """The partition bytes and the sort-key byte range of a Query's key conditions."""
+    key_count = len(keys.names)
+    if len(conditions) > max(key_count, 2):
+        # AWS (eu-west-2, 2026, a conformance suite) words an expression's extra condition
+        # against the queried key; legacy KeyConditions answer 'Conditions can be of
+        # length 1 or 2 only' before the table.
+        raise validation(
+            f"The number of query conditions ({len(conditions)}) exceeds the number of key "
+            f"attributes defined in the schema ({key_count})"
+        )
     by_name = {c.attribute: c for c in conditions}
     hash_condition = by_name.get(keys.hash_key)
     if hash_condition is None:
