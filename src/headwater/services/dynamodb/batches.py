@@ -58,23 +58,9 @@ class BatchOperations:
         self.store = writer.store
 
     def batch_get(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        check_batch(params)
+        check_batch(params, writes=False)
         requests = params["RequestItems"]
-        if not requests:
-            raise validation(
-                "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
-                "constraint: Member must have length greater than or equal to 1"
-            )
         for name, request in requests.items():
-            keys = request.get("Keys")
-            if keys is not None and not 1 <= len(keys) <= MAX_BATCH_GET:
-                raise validation_error(
-                    _shown_keys(keys),
-                    f"requestItems.{name}.member.keys",
-                    "Member must have length greater than or equal to 1"
-                    if not keys
-                    else f"Member must have length less than or equal to {MAX_BATCH_GET}",
-                )
             if request.get("AttributesToGet") == []:
                 raise validation_error(
                     "[]",
@@ -144,13 +130,8 @@ class BatchOperations:
         return result
 
     def batch_write(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-        check_batch(params)
+        check_batch(params, writes=True)
         requests = params["RequestItems"]
-        if not requests:
-            raise validation(
-                "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
-                "constraint: Member must have length greater than or equal to 1"
-            )
         if any(not 1 <= len(entries) <= MAX_BATCH_WRITE for entries in requests.values()):
             raise validation_error(
                 _shown_write_requests(requests),
@@ -271,11 +252,6 @@ def _key_identity(key: Any) -> tuple[tuple[str, str], ...]:
             for name, value in key.items()
         )
     )
-
-
-def _shown_keys(keys: list[Any]) -> str:
-    """A Keys list as AWS's length message shows it (as dynalite has it)."""
-    return "[" + ", ".join(json.dumps(k, separators=(",", ":")) for k in keys) + "]"
 
 
 def _shown_write_requests(requests: dict[str, list[Any]]) -> str:

@@ -7,6 +7,8 @@ lists an enum's values in its own order too (not the botocore model's).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -130,9 +132,51 @@ def _attributes_to_get(findings: list[str], params: Mapping[str, Any]) -> None:
         )
 
 
-def check_batch(params: Mapping[str, Any]) -> None:
-    """BatchGetItem's and BatchWriteItem's top-level modes."""
+TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
+TABLE_NAME_KEYS = (
+    "Map keys must satisfy constraint: [Member must have length less than or equal to 255, "
+    "Member must have length greater than or equal to 3, "
+    "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]"
+)
+MAX_BATCH_GET_KEYS = 100
+
+
+def check_batch(params: Mapping[str, Any], writes: bool) -> None:
+    """BatchWriteItem's (``writes``) or BatchGetItem's member constraints, before any table.
+
+    As AWS answers them (us-east-1 and eu-west-2, 2026-10-09, a conformance suite's
+    captures): BatchGetItem reports its RequestItems' constraints together with the
+    enums'; BatchWriteItem reports the enums alone, then a malformed table name.
+    """
     findings: list[str] = []
+    requests = params.get("RequestItems")
+    names_fit = not isinstance(requests, dict) or all(
+        isinstance(name, str) and TABLE_NAME.fullmatch(name) for name in requests
+    )
+    if not writes and isinstance(requests, dict):
+        if not requests:
+            # BatchGetItem has crossed to the validation framework's wording in every
+            # region but one (the suite's 2026-09-02 sweep).
+            findings.append(
+                "Value at 'RequestItems' failed to satisfy constraint: "
+                "Member must have length greater than or equal to 1"
+            )
+        elif not names_fit:
+            findings.append(
+                constraint_finding(_json_shown(requests), "requestItems", TABLE_NAME_KEYS)
+            )
+        for name, request in requests.items():
+            keys = request.get("Keys") if isinstance(request, dict) else None
+            if isinstance(keys, list) and not 1 <= len(keys) <= MAX_BATCH_GET_KEYS:
+                bound = (
+                    f"less than or equal to {MAX_BATCH_GET_KEYS}"
+                    if keys
+                    else "greater than or equal to 1"
+                )
+                findings.append(
+                    f"Value at 'RequestItems.{name}.member.Keys' failed to satisfy constraint: "
+                    f"Member must have length {bound}"
+                )
     _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
     _enum(
         findings,
@@ -142,6 +186,65 @@ def check_batch(params: Mapping[str, Any]) -> None:
     )
     if findings:
         raise validation_errors(findings)
+    if writes and isinstance(requests, dict):
+        if not requests:
+            # One of the two answers AWS gives while the framework's rollout lasts.
+            findings.append(
+                "Value at 'RequestItems' failed to satisfy constraint: "
+                "Member must have length greater than or equal to 1"
+            )
+        elif not names_fit:
+            findings.append(
+                constraint_finding(_java_shown_writes(requests), "requestItems", TABLE_NAME_KEYS)
+            )
+        if findings:
+            raise validation_errors(findings)
+
+
+def _json_shown(value: Any) -> str:
+    """A request member as AWS's BatchGetItem messages echo it: compact JSON."""
+    return json.dumps(value, separators=(",", ":"), default=_json_bytes)
+
+
+def _json_bytes(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    raise TypeError
+
+
+def _java_shown_writes(requests: Mapping[str, Any]) -> str:
+    """BatchWriteItem's RequestItems as AWS echoes them (us-east-1): Java's toString of
+    the request objects, each attribute value with its one set field."""
+
+    def value(attribute: Any) -> str:
+        if not isinstance(attribute, dict) or len(attribute) != 1:
+            return "AttributeValue()"
+        ((kind, inner),) = attribute.items()
+        if kind == "M" and isinstance(inner, dict):
+            inner = item(inner)
+        elif kind == "L" and isinstance(inner, list):
+            inner = "[" + ", ".join(value(v) for v in inner) + "]"
+        elif isinstance(inner, bytes | bytearray):
+            inner = base64.b64encode(inner).decode()
+        return f"AttributeValue({kind.lower()}={inner})"
+
+    def item(attributes: Any) -> str:
+        if not isinstance(attributes, dict):
+            return "null"
+        return "{" + ", ".join(f"{k}={value(v)}" for k, v in attributes.items()) + "}"
+
+    def write_request(entry: Any) -> str:
+        entry = entry if isinstance(entry, dict) else {}
+        put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
+        shown_put = "null" if put is None else f"PutRequest(item={item(put.get('Item'))})"
+        shown_delete = "null" if delete is None else f"DeleteRequest(key={item(delete.get('Key'))})"
+        return f"WriteRequest(putRequest={shown_put}, deleteRequest={shown_delete})"
+
+    tables = []
+    for name, entries in requests.items():
+        listed = entries if isinstance(entries, list) else []
+        tables.append(f"{name}=[" + ", ".join(write_request(e) for e in listed) + "]")
+    return "{" + ", ".join(tables) + "}"
 
 
 MAX_TRANSACT_ITEMS = 100
