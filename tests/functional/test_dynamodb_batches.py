@@ -464,6 +464,29 @@ def test_batches_check_table_names_and_enums_before_tables(hw: Headwater, ddb: A
         )
 
 
+def test_batch_get_holds_every_table_to_one_projection_style(ddb: Any) -> None:
+    # AWS refuses ProjectionExpression on one table beside AttributesToGet on another, as
+    # it refuses both in one entry (a conformance suite, against live AWS).
+    ddb.create_table(
+        TableName="other",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    error = error_of(
+        ddb.batch_get_item,
+        RequestItems={
+            "accounts": {"Keys": [key("a")], "ProjectionExpression": "pk"},
+            "other": {"Keys": [key("b")], "AttributesToGet": ["pk"]},
+        },
+    )
+    assert error.response["Error"]["Message"] == (
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {AttributesToGet} Expression parameters: "
+        "{ProjectionExpression}"
+    )
+
+
 def test_batch_list_lengths(hw: Headwater, ddb: Any) -> None:
     """One table's list is held to its own length constraint (BatchGetItem's Keys in the
     validation framework's words, which a conformance suite pins against live AWS in 2026;

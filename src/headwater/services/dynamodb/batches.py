@@ -75,6 +75,17 @@ class BatchOperations:
         for name, request in requests.items():
             expressions = read_expressions(request, ("ProjectionExpression",), ("AttributesToGet",))
             projections[name] = projection_of(request, expressions)
+        if any(r.get("ProjectionExpression") is not None for r in requests.values()) and any(
+            r.get("AttributesToGet") is not None for r in requests.values()
+        ):
+            # AWS holds the whole request to one style, not each table's entry alone (a
+            # conformance suite, against live AWS).
+            raise validation(
+                "Can not use both expression and non-expression parameters in the same request: "
+                "Non-expression parameters: {AttributesToGet} "
+                "Expression parameters: {ProjectionExpression}"
+            )
+        for request in requests.values():
             seen = set()
             for key in request["Keys"]:
                 written = _key_identity(key)
