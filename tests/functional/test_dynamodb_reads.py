@@ -951,3 +951,20 @@ def test_key_condition_operands_are_checked_clause_by_clause(hw: Headwater) -> N
         "Invalid KeyConditionExpression: An expression attribute value used in expression is "
         "not defined; attribute value: :missing"
     )
+
+
+def test_unknown_conditional_operator_beside_two_query_filters(hw: Headwater) -> None:
+    """AWS (us-east-1, eu-west-2, 2026-10-09; a conformance suite): bare, in the newer enum
+    form, and alone, ahead of an unknown Select and a missing table."""
+    unchecked = hw.client("dynamodb", validate=False)
+    assert (
+        message_of(
+            unchecked.query,
+            TableName="missing",
+            KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]}},
+            QueryFilter={"b": {"ComparisonOperator": "NULL"}, "c": {"ComparisonOperator": "NULL"}},
+            ConditionalOperator="XOR",
+            Select="BOGUS",
+        )
+        == "Failed to satisfy constraint: Member must satisfy enum value set: [ALL, OR]"
+    )

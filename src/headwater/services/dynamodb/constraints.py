@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headwater.core.errors import constraint_finding, validation_errors
+from headwater.core.expressions.values import validation
 
 SELECTS = ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES")
 CAPACITY_MODES = ("INDEXES", "TOTAL", "NONE")
@@ -95,6 +96,21 @@ def _index_name(findings: list[str], value: Any) -> None:
 
 def check_read(params: Mapping[str, Any], kind: str) -> None:
     """A Query's or Scan's member constraints (``kind`` is "Query" or "Scan")."""
+    operator = params.get("ConditionalOperator")
+    query_filter = params.get("QueryFilter") if kind == "Query" else None
+    if (
+        operator is not None
+        and operator not in CONDITIONAL_OPERATORS
+        and isinstance(query_filter, dict)
+        and len(query_filter) >= 2
+    ):
+        # With the conditions it would join, AWS answers an unknown ConditionalOperator
+        # bare and alone, listing the enum as the newer model has it (us-east-1 and
+        # eu-west-2, 2026-10-09, a conformance suite); without them it is one more member
+        # error below.
+        raise validation(
+            "Failed to satisfy constraint: Member must satisfy enum value set: [ALL, OR]"
+        )
     findings: list[str] = []
     _enum(findings, params.get("Select"), "select", SELECTS)
     _index_name(findings, params.get("IndexName"))
