@@ -457,11 +457,13 @@ def test_batches_check_table_names_and_enums_before_tables(hw: Headwater, ddb: A
         ReturnItemCollectionMetrics="BOGUS2",
     ).response["Error"]["Message"] == (f"2 validation errors detected: {ENUM_RCC}; {ENUM_RICM}")
     assert "Item" not in ddb.get_item(TableName="accounts", Key=key("w"))
-    for call in (unchecked.batch_get_item, unchecked.batch_write_item):
-        assert error_of(call, RequestItems={}).response["Error"]["Message"] == (
-            "1 validation error detected: Value at 'RequestItems' failed to satisfy constraint: "
-            "Member must have length greater than or equal to 1"
-        )
+    assert error_of(unchecked.batch_get_item, RequestItems={}).response["Error"]["Message"] == (
+        "1 validation error detected: Value at 'RequestItems' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1"
+    )
+    assert error_of(unchecked.batch_write_item, RequestItems={}).response["Error"]["Message"] == (
+        "The requestItems parameter is required for BatchWriteItem"
+    )
 
 
 def test_batch_get_holds_every_table_to_one_projection_style(ddb: Any) -> None:

@@ -204,12 +204,10 @@ def check_batch(params: Mapping[str, Any], writes: bool) -> None:
         raise validation_errors(findings)
     if writes and isinstance(requests, dict):
         if not requests:
-            # One of the two answers AWS gives while the framework's rollout lasts.
-            findings.append(
-                "Value at 'RequestItems' failed to satisfy constraint: "
-                "Member must have length greater than or equal to 1"
-            )
-        elif not names_fit:
+            # Most regions' answer (a conformance suite's capture of all 33, 2026-10-07);
+            # a few have moved to the validation framework's member wording.
+            raise validation("The requestItems parameter is required for BatchWriteItem")
+        if not names_fit:
             findings.append(
                 constraint_finding(_java_shown_writes(requests), "requestItems", TABLE_NAME_KEYS)
             )
