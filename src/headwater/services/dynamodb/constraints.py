@@ -226,21 +226,40 @@ def _json_bytes(value: Any) -> str:
     raise TypeError
 
 
+#: The fields of AWS's Java AttributeValue, in the order its toString lists them (captured
+#: from eu-west-2 by a conformance suite, 2026-09-20).
+JAVA_ATTRIBUTE_FIELDS = (
+    ("s", "S"), ("n", "N"), ("b", "B"), ("iNT", None), ("dECIMAL", None), ("dOUBLE", None),
+    ("sS", "SS"), ("nS", "NS"), ("bS", "BS"), ("iNTSET", None), ("dECIMALSET", None),
+    ("dOUBLESET", None), ("m", "M"), ("l", "L"), ("nULL", "NULL"), ("bOOL", "BOOL"),
+)  # fmt: skip
+
+
 def _java_shown_writes(requests: Mapping[str, Any]) -> str:
-    """BatchWriteItem's RequestItems as AWS echoes them (us-east-1): Java's toString of
-    the request objects, each attribute value with its one set field."""
+    """BatchWriteItem's RequestItems as AWS echoes them (us-east-1, and eu-west-2 at times):
+    Java's toString of the request objects, every field of each attribute value listed."""
+
+    def scalar(inner: Any) -> str:
+        if isinstance(inner, bytes | bytearray):
+            return f"java.nio.HeapByteBuffer[pos=0 lim={len(inner)} cap={len(inner)}]"
+        if isinstance(inner, bool):
+            return "true" if inner else "false"
+        return str(inner)
 
     def value(attribute: Any) -> str:
-        if not isinstance(attribute, dict) or len(attribute) != 1:
-            return "AttributeValue()"
-        ((kind, inner),) = attribute.items()
-        if kind == "M" and isinstance(inner, dict):
-            inner = item(inner)
-        elif kind == "L" and isinstance(inner, list):
-            inner = "[" + ", ".join(value(v) for v in inner) + "]"
-        elif isinstance(inner, bytes | bytearray):
-            inner = base64.b64encode(inner).decode()
-        return f"AttributeValue({kind.lower()}={inner})"
+        kind, inner = next(iter(attribute.items())) if isinstance(attribute, dict) else ("", None)
+        fields = []
+        for field, wire in JAVA_ATTRIBUTE_FIELDS:
+            if wire is None or wire != kind:
+                fields.append(f"{field}=null")
+            elif kind == "M" and isinstance(inner, dict):
+                fields.append(f"{field}={item(inner)}")
+            elif kind in ("L", "SS", "NS", "BS") and isinstance(inner, list):
+                shown = (value(v) for v in inner) if kind == "L" else (scalar(v) for v in inner)
+                fields.append(f"{field}=[{', '.join(shown)}]")
+            else:
+                fields.append(f"{field}={scalar(inner)}")
+        return f"AttributeValue({', '.join(fields)})"
 
     def item(attributes: Any) -> str:
         if not isinstance(attributes, dict):
@@ -250,8 +269,16 @@ def _java_shown_writes(requests: Mapping[str, Any]) -> str:
     def write_request(entry: Any) -> str:
         entry = entry if isinstance(entry, dict) else {}
         put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
-        shown_put = "null" if put is None else f"PutRequest(item={item(put.get('Item'))})"
-        shown_delete = "null" if delete is None else f"DeleteRequest(key={item(delete.get('Key'))})"
+        shown_put = (
+            "null"
+            if not isinstance(put, dict)
+            else f"PutRequest(item={item(put.get('Item'))}, workloadProfileName=null)"
+        )
+        shown_delete = (
+            "null"
+            if not isinstance(delete, dict)
+            else f"DeleteRequest(key={item(delete.get('Key'))}, workloadProfileName=null)"
+        )
         return f"WriteRequest(putRequest={shown_put}, deleteRequest={shown_delete})"
 
     tables = []
