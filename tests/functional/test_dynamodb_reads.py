@@ -592,8 +592,8 @@ def test_index_query_pages_with_duplicate_index_keys(hw: Headwater) -> None:
             "query",
             {"ConditionalOperator": "XOR", "Limit": 0, "KeyConditionExpression": "pk = :p"},
             "2 validation errors detected: Value 'XOR' at 'conditionalOperator' failed to "
-            "satisfy constraint: Member must satisfy enum value set: [OR, AND]; Value '0' at "
-            "'limit' failed to satisfy constraint: Member must have value greater than or "
+            "satisfy constraint: Member must satisfy enum value set: [OR, AND]; Value at "
+            "'Limit' failed to satisfy constraint: Member must have value greater than or "
             "equal to 1",
         ),
         (
@@ -967,4 +967,24 @@ def test_unknown_conditional_operator_beside_two_query_filters(hw: Headwater) ->
             Select="BOGUS",
         )
         == "Failed to satisfy constraint: Member must satisfy enum value set: [ALL, OR]"
+    )
+
+
+def test_query_limit_is_named_in_the_validation_frameworks_words(hw: Headwater) -> None:
+    """AWS (a conformance suite pinning live DynamoDB, 2026): Query's Limit below 1 names the
+    member without its value; Scan's still echoes it."""
+    unchecked = hw.client("dynamodb", validate=False)
+    assert message_of(
+        unchecked.query,
+        TableName="missing",
+        KeyConditionExpression="pk = :v",
+        ExpressionAttributeValues={":v": {"S": "val"}},
+        Limit=0,
+    ) == (
+        "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member "
+        "must have value greater than or equal to 1"
+    )
+    assert message_of(unchecked.scan, TableName="missing", Limit=0) == (
+        "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1"
     )
