@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,7 @@ from headwater.core.expressions.values import (
     validation,
 )
 from headwater.services.base import RequestContext
-from headwater.services.dynamodb.constraints import check_batch
+from headwater.services.dynamodb.constraints import check_batch, java_shown_writes
 from headwater.services.dynamodb.items import projection_of
 from headwater.services.dynamodb.schema import TableSchema, key_mismatch
 from headwater.services.dynamodb.tables import TableCatalog
@@ -145,7 +144,7 @@ class BatchOperations:
         requests = params["RequestItems"]
         if any(not 1 <= len(entries) <= MAX_BATCH_WRITE for entries in requests.values()):
             raise validation_error(
-                _shown_write_requests(requests),
+                java_shown_writes(requests),
                 "requestItems",
                 "Map value must satisfy constraint: [Member must have length less than or equal "
                 f"to {MAX_BATCH_WRITE}, Member must have length greater than or equal to 1]",
@@ -263,17 +262,3 @@ def _key_identity(key: Any) -> tuple[tuple[str, str], ...]:
             for name, value in key.items()
         )
     )
-
-
-def _shown_write_requests(requests: dict[str, list[Any]]) -> str:
-    """RequestItems as AWS's length message shows it: Java's rendering of a map of lists of
-    WriteRequest objects (their identity hashes stand in as a checksum of each request)."""
-    tables = []
-    for name, entries in requests.items():
-        shown = ", ".join(
-            "com.amazonaws.dynamodb.v20120810.WriteRequest@"
-            f"{zlib.crc32(json.dumps(e, sort_keys=True, default=str).encode()):x}"
-            for e in entries
-        )
-        tables.append(f"{name}=[{shown}]")
-    return "{" + ", ".join(tables) + "}"
