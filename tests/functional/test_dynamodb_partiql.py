@@ -533,3 +533,46 @@ def test_a_global_index_refuses_columns_it_does_not_project_in_select_order(hw: 
             "One or more parameter values were invalid: Global secondary index by-g does not "
             "project [zeta, alpha]"
         )
+
+
+def test_statement_lists_and_texts_hold_to_the_request_model(hw: Headwater) -> None:
+    unchecked = hw.client("dynamodb", validate=False)  # as AWS sees a request: no client check
+    select = {"Statement": "SELECT * FROM music WHERE Artist = 'A'"}
+    cases = [
+        (
+            unchecked.execute_transaction,
+            {"TransactStatements": []},
+            "Value '[]' at 'transactStatements'",
+            "greater than or equal to 1",
+        ),
+        (
+            unchecked.execute_transaction,
+            {"TransactStatements": [select] * 101},
+            "Value at 'transactStatements'",
+            "less than or equal to 100",
+        ),
+        (
+            unchecked.batch_execute_statement,
+            {"Statements": []},
+            "Value '[]' at 'statements'",
+            "greater than or equal to 1",
+        ),
+        (
+            unchecked.batch_execute_statement,
+            {"Statements": [select] * 26},
+            "Value at 'statements'",
+            "less than or equal to 25",
+        ),
+        (
+            unchecked.execute_statement,
+            {"Statement": ""},
+            "Value '' at 'statement'",
+            "greater than or equal to 1",
+        ),
+    ]
+    for call, params, where, limit in cases:
+        error = error_of(call, **params)
+        assert error["Error"]["Message"] == (
+            f"1 validation error detected: {where} failed to satisfy constraint: Member must "
+            f"have length {limit}"
+        )

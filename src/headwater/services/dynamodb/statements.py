@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from headwater.core.errors import AwsError
+from headwater.core.errors import AwsError, validation_error
 from headwater.core.expressions.partiql import (
     And,
     Arithmetic,
@@ -54,6 +54,9 @@ Params = dict[str, Any]
 AttributeValue = dict[str, Any]
 
 DUPLICATE_ITEM = "Duplicate primary key exists in table"
+#: The request model's limits on a batch's and a transaction's statements.
+MAX_BATCH_STATEMENTS = 25
+MAX_TRANSACTION_STATEMENTS = 100
 _FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
@@ -70,6 +73,17 @@ NESTING = (
 )
 UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
 SELECT_KEY = "Select statements within {} must specify the primary key in the where clause."
+
+
+def check_length(entries: list[Any], member: str, most: int) -> None:
+    """The request model's length constraint on a list of statements."""
+    if not entries:
+        raise validation_error("[]", member, "Member must have length greater than or equal to 1")
+    if len(entries) > most:
+        raise _validation(
+            f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {most}"
+        )
 
 
 def check_parameters(parameters: list[AttributeValue]) -> None:
@@ -355,6 +369,10 @@ class StatementRunner:
         self.service = service
 
     def parse(self, text: str, parameters: list[AttributeValue] | None) -> ParsedStatement:
+        if not text:
+            raise validation_error(
+                text, "statement", "Member must have length greater than or equal to 1"
+            )
         parsed = parse_statement(text)
         if parsed.parameters != len(parameters or []):
             raise _validation("Number of parameters in request and statement don't match.")
@@ -520,6 +538,7 @@ class StatementRunner:
     # -- BatchExecuteStatement --
 
     def batch(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
+        check_length(params["Statements"], "statements", MAX_BATCH_STATEMENTS)
         parsed: list[tuple[dict[str, Any], ParsedStatement | AwsError]] = []
         for entry in params["Statements"]:
             try:
@@ -603,6 +622,7 @@ class StatementRunner:
 
     def _transaction(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
         entries = params["TransactStatements"]
+        check_length(entries, "transactStatements", MAX_TRANSACTION_STATEMENTS)
         statements = [
             self.parse(entry["Statement"], entry.get("Parameters")).statement for entry in entries
         ]
