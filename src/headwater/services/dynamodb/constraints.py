@@ -37,6 +37,18 @@ def _enum(findings: list[str], value: Any, member: str, allowed: tuple[str, ...]
         )
 
 
+def _return_modes(findings: list[str], params: Mapping[str, Any], *, metrics: bool) -> None:
+    """ReturnConsumedCapacity, and a write's ReturnItemCollectionMetrics, in that order."""
+    _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
+    if metrics:
+        _enum(
+            findings,
+            params.get("ReturnItemCollectionMetrics"),
+            "returnItemCollectionMetrics",
+            METRICS_MODES,
+        )
+
+
 def _within(
     findings: list[str], value: Any, member: str, low: int, high: int | None = None
 ) -> None:
@@ -203,13 +215,7 @@ def check_batch(params: Mapping[str, Any], writes: bool) -> None:
                     f"Value at 'RequestItems.{name}.member.Keys' failed to satisfy constraint: "
                     f"Member must have length {bound}"
                 )
-    _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
-    _enum(
-        findings,
-        params.get("ReturnItemCollectionMetrics"),
-        "returnItemCollectionMetrics",
-        METRICS_MODES,
-    )
+    _return_modes(findings, params, metrics=True)
     if findings:
         raise validation_errors(findings)
     if writes and isinstance(requests, dict):
@@ -336,13 +342,6 @@ def check_transaction(params: Mapping[str, Any], writes: bool) -> None:
         findings.append(
             constraint_finding(token, "clientRequestToken", f"Member must have length {bound}")
         )
-    _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
-    if writes:
-        _enum(
-            findings,
-            params.get("ReturnItemCollectionMetrics"),
-            "returnItemCollectionMetrics",
-            METRICS_MODES,
-        )
+    _return_modes(findings, params, metrics=writes)
     if findings:
         raise validation_errors(findings)
