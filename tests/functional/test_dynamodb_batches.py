@@ -658,3 +658,24 @@ def test_batch_write_capacity_by_table_and_index(hw: Headwater) -> None:
             "GlobalSecondaryIndexes": {"by_g": {"CapacityUnits": 1.0}},
         }
     ]
+
+
+def test_a_transaction_charges_twice_the_indexes_its_writes_change(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(ddb, "indexed", attributes={"g": "S"}, GlobalSecondaryIndexes=[gsi("by_g", "g")])
+    result = ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "indexed", "Item": {"pk": {"S": "in"}, "g": {"S": "x"}}}},
+            {"Put": {"TableName": "indexed", "Item": {"pk": {"S": "out"}}}},
+        ],
+        ReturnConsumedCapacity="INDEXES",
+    )
+    assert result["ConsumedCapacity"] == [
+        {
+            "TableName": "indexed",
+            "CapacityUnits": 6.0,
+            "WriteCapacityUnits": 6.0,
+            "Table": {"CapacityUnits": 4.0, "WriteCapacityUnits": 4.0},
+            "GlobalSecondaryIndexes": {"by_g": {"CapacityUnits": 2.0, "WriteCapacityUnits": 2.0}},
+        }
+    ]

@@ -35,6 +35,7 @@ from headwater.services.dynamodb.writes import (
     MAX_ITEM_BYTES,
     ItemWriter,
     consumed_capacity,
+    index_write_units,
     read_units,
     write_units,
 )
@@ -198,6 +199,7 @@ class TransactionOperations:
         now = self.writer.clock.now()
         streams: list[str | None] = []
         units: dict[str, float] = {}
+        index_units: dict[str, dict[str, float]] = {}
         with self.store.db.transaction():
             if token is not None:
                 used = self.store.request_token(ctx.account, token, now - TOKEN_SECONDS)
@@ -234,6 +236,12 @@ class TransactionOperations:
                         units[table.name] = units.get(table.name, 0.0) + 2 * write_units(
                             outcome.old, outcome.new
                         )
+                        # a transaction's writes cost twice, its index writes too
+                        by_index = index_units.setdefault(table.name, {})
+                        for name, cost in index_write_units(
+                            table, outcome.old, outcome.new
+                        ).items():
+                            by_index[name] = by_index.get(name, 0.0) + 2 * cost
                     reasons.append({"Code": "None"})
                 except AwsError as error:
                     failed = True
@@ -248,7 +256,7 @@ class TransactionOperations:
         if mode in ("TOTAL", "INDEXES"):
             tables = {t.name: t for _, t, *_ in prepared}
             result["ConsumedCapacity"] = [
-                consumed_capacity(tables[name], mode, total, "write")
+                consumed_capacity(tables[name], mode, total, "write", index_units.get(name))
                 for name, total in units.items()
             ]
         return result
