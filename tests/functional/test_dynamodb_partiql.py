@@ -453,6 +453,10 @@ def test_batch_reads_must_name_the_primary_key(ddb: Any) -> None:
         ),
         ([{"N": ""}], "The parameter cannot be converted to a numeric value"),
         (
+            [{"N": "1e" + "9" * 5000}],
+            "The parameter cannot be converted to a numeric value: 1e" + "9" * 5000,
+        ),
+        (
             [{"L": [{"N": "1"}, {"N": "1e2147483648"}]}],
             "The parameter cannot be converted to a numeric value: 1e2147483648",
         ),

@@ -181,6 +181,7 @@ LEFTOVER = "Unexpected token after expression"
         ("SELECT * FROM t WHERE pk = 1e2147483648", ""),
         ("SELECT * FROM t WHERE pk = 1e99999999999", ""),
         ("SELECT * FROM t WHERE pk = 1.5e-2147483647", ""),
+        ("SELECT * FROM t WHERE pk = 1e" + "9" * 5000, ""),  # past int()'s digit limit
         ("UPDATE t WHERE a = 1", "Unexpected keyword"),
         ("DELETE FROM t RETURNING ALL *", "Unexpected token"),
     ],

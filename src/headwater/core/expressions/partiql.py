@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from headwater.core.errors import AwsError
-from headwater.core.expressions.values import checked_number, number_parts
+from headwater.core.expressions.values import checked_number, integer_fits, number_parts
 
 # ---- the tree ----
 
@@ -285,9 +285,10 @@ def number_literal(text: str, path: str) -> dict[str, Any]:
     exponent or scale beyond a 32-bit integer cannot be read), then holds it to
     DynamoDB's number limits, naming where in the value it stands."""
     mantissa, _, written = text.lower().partition("e")
-    exponent = int(written) if written else 0
-    scale = len(mantissa.partition(".")[2]) - exponent
-    if not -(2**31) <= exponent < 2**31 or not -(2**31) <= scale < 2**31:
+    if written and not integer_fits(written, 32):
+        raise malformed()
+    scale = len(mantissa.partition(".")[2]) - (int(written) if written else 0)
+    if not -(2**31) <= scale < 2**31:
         raise malformed()
     parts = number_parts(text)
     if parts is None:

@@ -31,7 +31,6 @@ ARITHMETIC = Context(prec=400, Emax=999_999, Emin=-999_999)
 
 _NUMBER = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", re.ASCII)
 _PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,37}|0", re.ASCII)
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def validation(message: str) -> AwsError:
@@ -44,6 +43,15 @@ def invalid(message: str) -> AwsError:
 
 
 # ---- numbers ----
+
+
+def integer_fits(text: str, bits: int) -> bool:
+    """Whether the written integer ``text`` (sign and digits) fits a signed ``bits``-bit
+    integer; text of any length is judged without converting it whole."""
+    if len(text.lstrip("+-").lstrip("0")) > 19:  # past any 64-bit value
+        return False
+    value = int(text)
+    return bool(-(2 ** (bits - 1)) <= value < 2 ** (bits - 1))
 
 
 def number_parts(text: str) -> tuple[bool, str, int] | None:
@@ -62,11 +70,9 @@ def number_parts(text: str) -> tuple[bool, str, int] | None:
     written = 0
     if exponent:
         # AWS reads the exponent as a 64-bit integer: past that the text is no number.
-        if len(exponent.lstrip("+-").lstrip("0")) > 19:
+        if not integer_fits(exponent, 64):
             return None
         written = int(exponent)
-        if not _INT64_MIN <= written <= _INT64_MAX:
-            return None
     digits = (whole + fraction).lstrip("0")
     exp = written - len(fraction)
     stripped = digits.rstrip("0")

@@ -42,7 +42,7 @@ from headwater.core.expressions.partiql import (
     bind,
     parse_statement,
 )
-from headwater.core.expressions.values import MAX_DEPTH, number_parts
+from headwater.core.expressions.values import MAX_DEPTH, integer_fits, number_parts
 from headwater.services.base import RequestContext
 from headwater.store.tables.codec import decode_item, encode_item
 
@@ -117,12 +117,9 @@ def _check_parameter(value: Any, depth: int) -> None:
 def _check_number(text: Any) -> None:
     if not isinstance(text, str) or text == "":
         raise _validation(UNCONVERTIBLE)
+    # read as Java's BigDecimal: an exponent past a 32-bit integer cannot be
     written = text.lower().partition("e")[2]
-    try:
-        exponent = int(written) if written else 0
-    except ValueError:
-        exponent = 0
-    if number_parts(text) is None or not -(2**31) <= exponent < 2**31:
+    if number_parts(text) is None or (written and not integer_fits(written, 32)):
         raise _validation(f"{UNCONVERTIBLE}: {text}")
 
 
