@@ -27,6 +27,7 @@ from headwater.core.expressions.partiql import (
     bind,
     parse_statement,
 )
+from headwater.services.dynamodb.statements import ExpressionWriter
 
 
 def parse(text: str) -> object:
@@ -319,3 +320,16 @@ def test_a_set_of_mixed_types_is_refused() -> None:
     with pytest.raises(AwsError) as caught:
         bind(parsed.statement.item.value, [])
     assert caught.value.code == "ValidationException"
+
+
+def test_conditions_are_written_with_only_the_parentheses_precedence_needs() -> None:
+    """DynamoDB refuses redundant parentheses, so the writer adds none of its own."""
+    statement = parse("SELECT * FROM t WHERE (a = 1 OR b = 2) AND NOT (c = 3 AND d = 4)")
+    assert isinstance(statement, Select) and isinstance(statement.where, And)
+    either, neither = statement.where.terms
+    writer = ExpressionWriter([])
+    assert writer.condition(And((either,))) == "#n0 = :v0 OR #n1 = :v1"
+    assert writer.condition(statement.where) == (
+        "(#n0 = :v2 OR #n1 = :v3) AND NOT (#n2 = :v4 AND #n3 = :v5)"
+    )
+    assert writer.condition(neither) == "NOT (#n2 = :v6 AND #n3 = :v7)"

@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from headwater.core.errors import AwsError
-from headwater.core.expressions.values import checked_number, integer_fits, number_parts
+from headwater.core.expressions.values import (
+    checked_number,
+    integer_fits,
+    number_parts,
+    validation,
+)
 
 # ---- the tree ----
 
@@ -169,8 +174,7 @@ Statement = Select | Insert | Update | Delete | Exists
 @dataclass(slots=True)
 class ParsedStatement:
     statement: Statement
-    parameters: int = 0
-    text: str = field(default="", repr=False)
+    parameters: int = 0  # how many ``?`` it holds
 
 
 # ---- errors ----
@@ -184,17 +188,12 @@ def malformed(detail: str = "") -> AwsError:
     )
 
 
-def refused(message: str) -> AwsError:
-    return AwsError("ValidationException", message)
-
-
 LEFTOVER = "Unexpected token after expression"
-#: The functions a WHERE clause may call (any case).
+#: The functions a WHERE clause may call (any case): tests, and ``size`` as an operand.
 CONDITION_FUNCTIONS = frozenset(
     ("attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains")
 )
-BOOLEAN_FUNCTIONS = CONDITION_FUNCTIONS
-OPERAND_FUNCTIONS = frozenset(("size",))
+WHERE_FUNCTIONS = CONDITION_FUNCTIONS | {"size"}
 #: ``x IS <type>``: the DynamoDB type each PartiQL type name tests for.
 TYPE_NAMES = {
     "BOOL": "BOOL",
@@ -296,7 +295,7 @@ def number_literal(text: str, path: str) -> dict[str, Any]:
     try:
         checked_number(*parts)
     except AwsError as error:
-        raise refused(f"{error.message} under {path}") from None
+        raise validation(f"{error.message} under {path}") from None
     return {"N": text}
 
 
@@ -383,7 +382,7 @@ class _Parser:
         """A table name, which AWS will not let a statement give an alias."""
         name = self.identifier()
         if self.token.kind in ("name", "quoted") or self.is_keyword("AS"):
-            raise refused("Aliasing is not supported")
+            raise validation("Aliasing is not supported")
         return name
 
     def select(self) -> Select:
@@ -401,7 +400,7 @@ class _Parser:
         if self.take_punct("."):
             index = self.identifier()
         if self.token.kind in ("name", "quoted") or self.is_keyword("AS"):
-            raise refused("Aliasing is not supported")
+            raise validation("Aliasing is not supported")
         where = self.condition() if self.take_keyword("WHERE") else None
         order_by = None
         if self.take_keyword("ORDER"):
@@ -415,7 +414,7 @@ class _Parser:
 
     def projected_path(self) -> Path:
         if self.token.kind == "name" and self.tokens[self.at + 1].value == "(":
-            raise refused(f"Unexpected path component at {self.token.position}")
+            raise validation(f"Unexpected path component at {self.token.position}")
         return self.path()
 
     def insert(self) -> Insert:
@@ -546,12 +545,12 @@ class _Parser:
             self.expect_punct(")")
             return inner
         if self.is_keyword("EXISTS"):  # EXISTS(path) is no function in a WHERE
-            raise refused(f"Unrecognized function: exists at {self.token.position}")
+            raise validation(f"Unrecognized function: exists at {self.token.position}")
         subject = self.operand()
         if isinstance(subject, Call):
-            if subject.name not in CONDITION_FUNCTIONS | OPERAND_FUNCTIONS:
-                raise refused(f"Unrecognized function: {subject.name} at {subject.position}")
-            if subject.name in BOOLEAN_FUNCTIONS:
+            if subject.name not in WHERE_FUNCTIONS:
+                raise validation(f"Unrecognized function: {subject.name} at {subject.position}")
+            if subject.name in CONDITION_FUNCTIONS:
                 return self.function_test(subject)
         if self.take_keyword("BETWEEN"):
             low = self.operand()
@@ -643,7 +642,7 @@ class _Parser:
             if mark == "<<":
                 members = self.sequence(">>", path, in_item)
                 if not members:
-                    raise refused("Empty bags are not supported")
+                    raise validation("Empty bags are not supported")
                 return Value({"<<": members})
             if mark == "{":
                 return Value({"M": self.members(path, in_item, item)})
@@ -653,7 +652,7 @@ class _Parser:
             if token.value == "NULL":
                 return Value({"NULL": True})
         if in_item and token.kind == "name" and self.token.value == "(":
-            raise refused(
+            raise validation(
                 f"Unsupported data type: {token.value.lower()} under key root at {token.position}"
             )
         self.at = start
@@ -690,14 +689,14 @@ def _check_set_function(call: Call, target: Path) -> None:
     """``SET a = set_add(a, <<...>>)``: AWS's rules for set_add and set_delete."""
     name = call.name.upper()
     if len(call.args) != 2:
-        raise refused(f"{name} must have exactly two arguments at {call.position}")
+        raise validation(f"{name} must have exactly two arguments at {call.position}")
     first, second = call.args
     if first != target:
-        raise refused(
+        raise validation(
             f"The first argument to {name} must equal the assignment value at {call.position}"
         )
     if not (isinstance(second, Value) and ("<<" in second.value or "?" in second.value)):
-        raise refused(
+        raise validation(
             f"The second argument to {name} must be a value with type SET at "
             f"{call.arg_positions[0]}"
         )
@@ -736,4 +735,4 @@ def parse_statement(text: str) -> ParsedStatement:
     """The tree of one PartiQL statement; ``ValidationException`` if it is not one."""
     parser = _Parser(text)
     statement = parser.statement()
-    return ParsedStatement(statement, parser.parameters, text)
+    return ParsedStatement(statement, parser.parameters)

@@ -42,7 +42,13 @@ from headwater.core.expressions.partiql import (
     bind,
     parse_statement,
 )
-from headwater.core.expressions.values import MAX_DEPTH, integer_fits, number_parts
+from headwater.core.expressions.values import (
+    MAX_DEPTH,
+    NESTING_TOO_DEEP,
+    integer_fits,
+    number_parts,
+    validation,
+)
 from headwater.services.base import RequestContext
 from headwater.store.tables.codec import decode_item, encode_item
 
@@ -57,19 +63,12 @@ DUPLICATE_ITEM = "Duplicate primary key exists in table"
 #: The request model's limits on a batch's and a transaction's statements.
 MAX_BATCH_STATEMENTS = 25
 MAX_TRANSACTION_STATEMENTS = 100
-_FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-
-
-def _validation(message: str) -> AwsError:
-    return AwsError("ValidationException", message)
+#: A comparison's operator with its sides swapped (``'b' >= sk`` is ``sk <= 'b'``).
+_FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 _EXPRESSION_PREFIX = re.compile(
     r"Invalid (?:Condition|Filter|KeyCondition|Update|Projection)Expression: "
-)
-NESTING = (
-    "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
-    "levels beyond supported limit"
 )
 UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
 SELECT_KEY = "Select statements within {} must specify the primary key in the where clause."
@@ -80,7 +79,7 @@ def check_length(entries: list[Any], member: str, most: int) -> None:
     if not entries:
         raise validation_error("[]", member, "Member must have length greater than or equal to 1")
     if len(entries) > most:
-        raise _validation(
+        raise validation(
             f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
             f"Member must have length less than or equal to {most}"
         )
@@ -99,7 +98,7 @@ def _check_parameter(value: Any, depth: int) -> None:
     ((kind, inner),) = value.items()
     if kind in ("M", "L"):
         if depth >= MAX_DEPTH:
-            raise _validation(NESTING)
+            raise validation(NESTING_TOO_DEEP)
         members: list[Any] = []
         if kind == "M" and isinstance(inner, dict):
             members = list(inner.values())
@@ -116,11 +115,11 @@ def _check_parameter(value: Any, depth: int) -> None:
 
 def _check_number(text: Any) -> None:
     if not isinstance(text, str) or text == "":
-        raise _validation(UNCONVERTIBLE)
+        raise validation(UNCONVERTIBLE)
     # read as Java's BigDecimal: an exponent past a 32-bit integer cannot be
     written = text.lower().partition("e")[2]
     if number_parts(text) is None or (written and not integer_fits(written, 32)):
-        raise _validation(f"{UNCONVERTIBLE}: {text}")
+        raise validation(f"{UNCONVERTIBLE}: {text}")
 
 
 def _unprefixed(error: AwsError) -> AwsError:
@@ -134,7 +133,7 @@ def _unprefixed(error: AwsError) -> AwsError:
 
 
 def _missing_key() -> AwsError:
-    return _validation("Where clause does not contain a mandatory equality on all key attributes")
+    return validation("Where clause does not contain a mandatory equality on all key attributes")
 
 
 # ---- expressions ----
@@ -198,6 +197,8 @@ class ExpressionWriter:
 
     def _render(self, condition: Condition) -> tuple[str, int]:
         """(text, binding): 0 for OR, 1 for AND, 2 for anything tighter."""
+        if isinstance(condition, And | Or) and len(condition.terms) == 1:
+            return self._render(condition.terms[0])  # no parentheses around a lone term
         if isinstance(condition, Compare):
             if condition.operator not in ("=", "<>"):
                 self._ordered(condition.operator, condition.left, condition.right)
@@ -237,7 +238,7 @@ class ExpressionWriter:
             if isinstance(operand, Value):
                 kind = next(iter(bind(operand.value, self.parameters)), "")
                 if kind not in ("S", "N", "B"):
-                    raise _validation(
+                    raise validation(
                         "Incorrect operand type for operator or function; operator or "
                         f"function: {operator}, operand type: {kind}"
                     )
@@ -352,7 +353,7 @@ def _start_key(token: str) -> dict[str, Any]:
     except (ValueError, binascii.Error, UnicodeEncodeError):
         start = None
     if not isinstance(start, dict):
-        raise _validation("Invalid NextToken")
+        raise validation("Invalid NextToken")
     return start
 
 
@@ -372,7 +373,7 @@ class StatementRunner:
             )
         parsed = parse_statement(text)
         if parsed.parameters != len(parameters or []):
-            raise _validation("Number of parameters in request and statement don't match.")
+            raise validation("Number of parameters in request and statement don't match.")
         check_parameters(parameters or [])
         return parsed
 
@@ -382,7 +383,7 @@ class StatementRunner:
             return schema.keys
         found = schema.indexes.get(index)
         if found is None:
-            raise _validation(f"The table does not have the specified index: {index}")
+            raise validation(f"The table does not have the specified index: {index}")
         return found.keys
 
     # -- ExecuteStatement --
@@ -404,7 +405,7 @@ class StatementRunner:
         if isinstance(statement, Select):
             return self._select(statement, parameters, params, ctx)
         if isinstance(statement, Exists):
-            raise _validation("EXISTS is only supported in ExecuteTransaction")
+            raise validation("EXISTS is only supported in ExecuteTransaction")
         operation, request = self.write_request(statement, parameters, ctx)
         result = self._write(operation, request | shared, statement, ctx)
         response: dict[str, Any] = {"Items": []}
@@ -448,20 +449,16 @@ class StatementRunner:
         if select.order_by is not None:
             path, ascending = select.order_by
             if key_terms is None:
-                raise _validation(
+                raise validation(
                     "Must have WHERE clause in the statement when using ORDER BY clause."
                 )
             if path.segments not in ((keys.hash_key,), (keys.range_key,)):
-                raise _validation(f"ORDER BY is only supported on key attributes: {path.top}")
+                raise validation(f"ORDER BY is only supported on key attributes: {path.top}")
             request["ScanIndexForward"] = ascending
         if key_terms is not None:
-            request["KeyConditionExpression"] = writer.condition(
-                key_terms[0] if len(key_terms) == 1 else And(tuple(key_terms))
-            )
+            request["KeyConditionExpression"] = writer.condition(And(tuple(key_terms)))
         if rest:
-            request["FilterExpression"] = writer.condition(
-                rest[0] if len(rest) == 1 else And(tuple(rest))
-            )
+            request["FilterExpression"] = writer.condition(And(tuple(rest)))
         if select.projection is not None:
             request["ProjectionExpression"] = ", ".join(writer.path(p) for p in select.projection)
         reads = self.service.reads
@@ -486,7 +483,7 @@ class StatementRunner:
             keys = self._keys(ctx, statement.table)
             document = bind(statement.item.value, parameters)
             if "M" not in document:
-                raise _validation("INSERT must be given a document: VALUE {...}")
+                raise validation("INSERT must be given a document: VALUE {...}")
             condition = f"attribute_not_exists({writer.name(keys.hash_key)})"
             request = {
                 "TableName": statement.table,
@@ -508,7 +505,7 @@ class StatementRunner:
             return "update_item", writer.into(request)
         if isinstance(statement, Delete):
             if statement.returning not in (None, "ALL_OLD"):
-                raise _validation(
+                raise validation(
                     "Invalid returning clause: only RETURNING ALL OLD * is allowed in DELETE "
                     "statements"
                 )
@@ -530,7 +527,7 @@ class StatementRunner:
                 "ConditionExpression": _existing(writer, keys, rest),
             }
             return "condition_check", writer.into(request)
-        raise _validation("Only INSERT, UPDATE, DELETE and EXISTS statements write")
+        raise validation("Only INSERT, UPDATE, DELETE and EXISTS statements write")
 
     # -- BatchExecuteStatement --
 
@@ -546,7 +543,7 @@ class StatementRunner:
             isinstance(p.statement, Select) for _, p in parsed if isinstance(p, ParsedStatement)
         }
         if len(kinds) > 1:
-            raise _validation(
+            raise validation(
                 "A BatchExecuteStatement must hold only read statements or only write statements"
             )
         responses = []
@@ -574,7 +571,7 @@ class StatementRunner:
                 return response
             operation, request = self.write_request(statement, parameters, ctx)
             if isinstance(statement, Exists):
-                raise _validation("EXISTS is only supported in ExecuteTransaction")
+                raise validation("EXISTS is only supported in ExecuteTransaction")
             if "ReturnValuesOnConditionCheckFailure" in entry:
                 request["ReturnValuesOnConditionCheckFailure"] = entry[
                     "ReturnValuesOnConditionCheckFailure"
@@ -595,14 +592,14 @@ class StatementRunner:
         """A SELECT naming one item by its full key, as a GetItem request: the only read
         a batch or a transaction holds."""
         if select.index is not None:
-            raise _validation(SELECT_KEY.format(operation))
+            raise validation(SELECT_KEY.format(operation))
         keys = self._keys(ctx, select.table)
         try:
             key, rest = split_key(select.where, keys, parameters)
         except AwsError:
-            raise _validation(SELECT_KEY.format(operation)) from None
+            raise validation(SELECT_KEY.format(operation)) from None
         if rest:
-            raise _validation(SELECT_KEY.format(operation))
+            raise validation(SELECT_KEY.format(operation))
         writer = ExpressionWriter(parameters)
         request: Params = {"TableName": select.table, "Key": key}
         if select.projection is not None:
@@ -630,7 +627,7 @@ class StatementRunner:
         }
         reads = [isinstance(statement, Select) for statement in statements]
         if any(reads) and not all(reads):
-            raise _validation(
+            raise validation(
                 "A transaction must hold only read statements or only write statements"
             )
         requests: list[tuple[str, Params]] = []
@@ -647,7 +644,7 @@ class StatementRunner:
                         statement.select.where, self._keys(ctx, statement.select.table), parameters
                     )[1]
                 ):
-                    raise _validation(
+                    raise validation(
                         "EXISTS() must contain a single item read with additional condition"
                     )
                 requests.append(self.write_request(statement, parameters, ctx))
@@ -656,7 +653,7 @@ class StatementRunner:
                     error.message
                 ):
                     raise
-                raise _validation(
+                raise validation(
                     f"Validation failed in TransactStatements[{index}]: {error.message}"
                 ) from None
         if all(reads):
@@ -736,7 +733,7 @@ def _update_expression(update: Update, writer: ExpressionWriter) -> str:
         value = assignment.value
         if isinstance(value, Call) and value.name in ("set_add", "set_delete"):
             if len(value.args) != 2 or value.args[0] != assignment.path:
-                raise _validation(
+                raise validation(
                     f"{value.name} must name the attribute it sets: "
                     f"SET a = {value.name}(a, <<...>>)"
                 )
