@@ -33,9 +33,23 @@ def create_table(
 
 
 def gsi(
-    name: str, hash_key: str, range_key: str | None = None, projection: str = "ALL"
+    name: str,
+    hash_key: str,
+    range_key: str | None = None,
+    projection: str = "ALL",
+    non_key: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
     if range_key is not None:
         keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
-    return {"IndexName": name, "KeySchema": keys, "Projection": {"ProjectionType": projection}}
+    spec: dict[str, Any] = {"ProjectionType": projection}
+    if non_key:
+        spec["NonKeyAttributes"] = list(non_key)
+    return {"IndexName": name, "KeySchema": keys, "Projection": spec}
+
+
+def lsi(
+    name: str, range_key: str, projection: str = "ALL", non_key: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A local secondary index of a table whose hash key is ``pk`` (a GSI's shape)."""
+    return gsi(name, "pk", range_key, projection, non_key)

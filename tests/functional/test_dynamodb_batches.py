@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
-from tests.functional.dynamodb_tables import create_table, gsi
+from tests.functional.dynamodb_tables import create_table, gsi, lsi
 
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
@@ -584,16 +584,7 @@ def test_batch_delete_of_a_missing_item_reports_its_item_collection(hw: Headwate
         "collections",
         range_key=("sk", "N"),
         attributes={"l": "S"},
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": "by_l",
-                "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "l", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
+        LocalSecondaryIndexes=[lsi("by_l", "l", "KEYS_ONLY")],
     )
     result = ddb.batch_write_item(
         RequestItems={

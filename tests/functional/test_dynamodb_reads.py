@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater
-from tests.functional.dynamodb_tables import create_table, gsi
+from tests.functional.dynamodb_tables import create_table, gsi, lsi
 
 
 def query_all(ddb: Any, **params: Any) -> tuple[list[dict[str, Any]], int]:
@@ -427,16 +427,7 @@ def test_local_index_fetches_from_the_table_and_a_global_one_cannot(hw: Headwate
         "orders",
         range_key=("sk", "N"),
         attributes={"kind": "S"},
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": "by_kind",
-                "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "kind", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
-            }
-        ],
+        LocalSecondaryIndexes=[lsi("by_kind", "kind", "INCLUDE", ("total",))],
         GlobalSecondaryIndexes=[gsi("kinds", "kind", projection="KEYS_ONLY")],
     )
     ddb.put_item(

@@ -37,6 +37,27 @@ def _enum(findings: list[str], value: Any, member: str, allowed: tuple[str, ...]
         )
 
 
+def length_finding(
+    entries: list[Any], most: int, *, member: str, long_member: str | None = None
+) -> str | None:
+    """The request model's length finding on a list of 1 to ``most`` entries, if broken.
+
+    An empty list is echoed (thirty of thirty-three regions, 2026-10-08 captures); a long
+    one is named, not echoed: the older form echoes every entry in Java's toString, the
+    validation framework AWS is rolling out names the member (``long_member``, which it
+    capitalises for some members), and that form is kept here."""
+    if not entries:
+        return constraint_finding(
+            "[]", member, "Member must have length greater than or equal to 1"
+        )
+    if len(entries) > most:
+        return (
+            f"Value at '{long_member or member}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {most}"
+        )
+    return None
+
+
 def _return_modes(findings: list[str], params: Mapping[str, Any], *, metrics: bool) -> None:
     """ReturnConsumedCapacity, and a write's ReturnItemCollectionMetrics, in that order."""
     _enum(findings, params.get("ReturnConsumedCapacity"), "returnConsumedCapacity", CAPACITY_MODES)
@@ -318,20 +339,11 @@ def check_transaction(params: Mapping[str, Any], writes: bool) -> None:
     findings: list[str] = []
     actions = params.get("TransactItems")
     if isinstance(actions, list):
-        if not actions:
-            # Thirty of thirty-three regions echo the empty list (2026-10-08 captures).
-            findings.append(
-                constraint_finding(
-                    "[]", "transactItems", "Member must have length greater than or equal to 1"
-                )
-            )
-        elif len(actions) > MAX_TRANSACT_ITEMS:
-            # The older form echoes every action in Java's toString; the validation
-            # framework AWS is rolling out names the member instead, which is kept here.
-            findings.append(
-                "Value at 'TransactItems' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {MAX_TRANSACT_ITEMS}"
-            )
+        finding = length_finding(
+            actions, MAX_TRANSACT_ITEMS, member="transactItems", long_member="TransactItems"
+        )
+        if finding is not None:
+            findings.append(finding)
     token = params.get("ClientRequestToken") if writes else None
     if isinstance(token, str) and not 1 <= len(token) <= MAX_CLIENT_REQUEST_TOKEN:
         bound = (

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from headwater.core.errors import AwsError, validation_error
+from headwater.core.errors import AwsError, validation_error, validation_errors
 from headwater.core.expressions.partiql import (
     And,
     Arithmetic,
@@ -50,6 +50,7 @@ from headwater.core.expressions.values import (
     validation,
 )
 from headwater.services.base import RequestContext
+from headwater.services.dynamodb.constraints import length_finding
 from headwater.store.tables.codec import decode_item, encode_item
 
 if TYPE_CHECKING:
@@ -76,13 +77,9 @@ SELECT_KEY = "Select statements within {} must specify the primary key in the wh
 
 def check_length(entries: list[Any], member: str, most: int) -> None:
     """The request model's length constraint on a list of statements."""
-    if not entries:
-        raise validation_error("[]", member, "Member must have length greater than or equal to 1")
-    if len(entries) > most:
-        raise validation(
-            f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {most}"
-        )
+    finding = length_finding(entries, most, member=member)
+    if finding is not None:
+        raise validation_errors([finding])
 
 
 def check_parameters(parameters: list[AttributeValue]) -> None:

@@ -42,19 +42,8 @@ from headwater.services.dynamodb.writes import (
 from headwater.store.tables import ItemKey
 from headwater.store.tables.codec import decode_item, encode_item
 
-MAX_ACTIONS = 100
 TOKEN_SECONDS = 600
 ACTION_KINDS = ("ConditionCheck", "Put", "Delete", "Update")
-
-
-def _too_many(count: int, member: str) -> AwsError:
-    return validation(
-        f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
-        f"Member must have length less than or equal to {MAX_ACTIONS}"
-        if count > MAX_ACTIONS
-        else f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
-        "Member must have length greater than or equal to 1"
-    )
 
 
 #: The key errors that cancel an action rather than the request.
@@ -171,9 +160,8 @@ class TransactionOperations:
         return kind, table, key, make_new, condition, return_old
 
     def transact_write(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """TransactWriteItems, its members checked (``check_transaction``) by the caller."""
         actions = params["TransactItems"]
-        if not actions or len(actions) > MAX_ACTIONS:
-            raise _too_many(len(actions), "transactItems")
         try:
             prepared = [self._prepare(action, ctx) for action in actions]
         except AwsError as error:
@@ -262,9 +250,8 @@ class TransactionOperations:
         return result
 
     def transact_get(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """TransactGetItems, its members checked (``check_transaction``) by the caller."""
         actions = params["TransactItems"]
-        if not actions or len(actions) > MAX_ACTIONS:
-            raise _too_many(len(actions), "transactItems")
         plans = []
         reasons: list[dict[str, Any]] = []
         for action in actions:
