@@ -207,7 +207,7 @@ class ReadOperations:
             and plan.select == "ALL_PROJECTED_ATTRIBUTES"
             and index.projection != "ALL"
         ):
-            item = _index_view(plan.table, index, item)
+            item = plan.table.index_view(index, item)
         if plan.projection is not None:
             return project(item, plan.projection)
         return item
@@ -230,7 +230,7 @@ class ReadOperations:
         for row, stored in rows:
             scanned += 1
             read += row.size
-            item = _index_view(plan.table, index, stored) if cut and index else stored
+            item = plan.table.index_view(index, stored) if cut and index else stored
             last = (row, item)
             if plan.filter is None or plan.filter.evaluate(item, plan.values):
                 items.append(item)
@@ -476,26 +476,12 @@ class ReadOperations:
         )
 
 
-def _index_attributes(table: TableSchema, index: IndexSchema) -> set[str]:
-    """The attributes a KEYS_ONLY or INCLUDE index holds: the keys and what it projects."""
-    keep = set(table.keys.names) | set(index.keys.names)
-    if index.projection == "INCLUDE":
-        keep |= index.non_key_attributes
-    return keep
-
-
-def _index_view(table: TableSchema, index: IndexSchema, item: Item) -> Item:
-    """The attributes of ``item`` that ``index`` holds."""
-    keep = _index_attributes(table, index)
-    return {k: v for k, v in item.items() if k in keep}
-
-
 def _check_global_index_holds(
     table: TableSchema, index: IndexSchema, projection: list[Any] | None, filter_tree: Any
 ) -> None:
     """A global index cannot fetch from its table: AWS refuses a projection or a filter
     that names an attribute the index does not project."""
-    held = _index_attributes(table, index)
+    held = table.index_attributes(index)
     if projection is not None:
         # in the order the projection names them (AWS, through PartiQL's SELECT list)
         missing = list(dict.fromkeys(str(p[0]) for p in projection if str(p[0]) not in held))

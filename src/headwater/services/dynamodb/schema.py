@@ -164,6 +164,20 @@ class TableSchema:
     def stored_key_to_item(self, item: Item) -> Item:
         return self.key_attributes(item)
 
+    def index_attributes(self, index: IndexSchema) -> set[str]:
+        """The attributes a KEYS_ONLY or INCLUDE index holds: the keys and what it projects."""
+        keep = set(self.keys.names) | set(index.keys.names)
+        if index.projection == "INCLUDE":
+            keep |= index.non_key_attributes
+        return keep
+
+    def index_view(self, index: IndexSchema, item: Item) -> Item:
+        """What ``index`` holds of ``item`` (all of it for an ALL projection)."""
+        if index.projection == "ALL":
+            return item
+        keep = self.index_attributes(index)
+        return {k: v for k, v in item.items() if k in keep}
+
     def check_scalar_key_paths(self, paths: Iterable[Sequence[Any]]) -> None:
         """A request may name a table or index key only as a whole: AWS refuses a map
         lookup or list index into one, naming the table's keys before the indexes'."""

@@ -284,12 +284,7 @@ def _index_entry(table: TableSchema, index: IndexSchema, item: Item | None) -> I
     """The entry ``item`` has in ``index`` (None when it lacks the index's keys)."""
     if item is None or any(k not in item for k in index.keys.names):
         return None
-    if index.projection == "ALL":
-        return item
-    keep = set(table.keys.names) | set(index.keys.names)
-    if index.projection == "INCLUDE":
-        keep |= index.non_key_attributes
-    return {k: v for k, v in item.items() if k in keep}
+    return table.index_view(index, item)
 
 
 def consumed_capacity(
