@@ -750,3 +750,35 @@ def test_verify_signatures_accepts_assumed_role_credentials_until_they_expire(
             )
         finally:
             served.close()
+
+
+def test_a_page_or_an_unsigned_caller_cannot_run_a_partiql_statement(
+    served: Served, hw: Headwater
+) -> None:
+    """PartiQL writes (DELETE, UPDATE) go through the same checks as every call."""
+    ddb = hw.client("dynamodb")
+    ddb.create_table(
+        TableName="guarded",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="guarded", Item={"pk": {"S": "kept"}})
+    target = {
+        "X-Amz-Target": "DynamoDB_20120810.ExecuteStatement",
+        "Content-Type": "application/x-amz-json-1.0",
+    }
+    body = json.dumps({"Statement": "DELETE FROM guarded WHERE pk = 'kept'"}).encode()
+    page = {**target, "Origin": EVIL, "Content-Type": "text/plain;charset=UTF-8"}
+    assert served.raw("POST", "/", page, body)[0] == 403
+    status, _, answer = served.raw("POST", "/", target, body)
+    assert status == 403
+    assert json.loads(answer)["__type"].endswith("MissingAuthenticationTokenException")
+    assert ddb.get_item(TableName="guarded", Key={"pk": {"S": "kept"}})["Item"] == {
+        "pk": {"S": "kept"}
+    }
+    # boto3, signed, still runs statements
+    client = served.client("dynamodb")
+    assert client.execute_statement(Statement="SELECT * FROM guarded")["Items"] == [
+        {"pk": {"S": "kept"}}
+    ]
