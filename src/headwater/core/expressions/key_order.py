@@ -89,3 +89,38 @@ def segment_bounds(segment: int, total_segments: int) -> tuple[int, int]:
     low = segment * TOKEN_SPACE // total_segments
     high = (segment + 1) * TOKEN_SPACE // total_segments
     return low, high
+
+
+# ---- multi-attribute keys ----
+#
+# A global secondary index may key on up to four HASH and four RANGE attributes. Its
+# partition (and its sort key) is stored as the concatenation of one *component* per
+# attribute, each self-delimiting and order-preserving, so that byte order of the whole is
+# DynamoDB's order of the tuple (first attribute, then the next...) and the items whose
+# first attributes have given values are exactly those starting with given bytes: a Query
+# on a prefix of the sort attributes is a byte range, as for a one-attribute key.
+#
+# - ``S`` and ``B``: the bytes with each ``00`` written ``00 FF``, then ``00 01``. The end
+#   mark sorts below every continuation (a prefix of a value sorts first, as it should),
+#   and no escaped byte sequence contains it.
+# - ``N``: ``encode_number``'s bytes, which already end themselves for zero (one byte) and
+#   negative numbers (``FF``); a positive number's digit bytes are 1-10, so a ``00`` after
+#   them ends it and sorts it before any longer mantissa.
+
+_COMPONENT_END = b"\x00\x01"
+
+
+def escape_component(raw: bytes) -> bytes:
+    """``raw`` (S or B bytes) as a component's body, without its end mark: what every
+    component whose value starts with ``raw`` starts with (``begins_with``'s range)."""
+    return raw.replace(b"\x00", b"\x00\xff")
+
+
+def encode_key_component(value: dict[str, Any]) -> bytes:
+    """One attribute of a multi-attribute key as self-delimiting sort bytes."""
+    ((kind, inner),) = value.items()
+    if kind == "N":
+        encoded = encode_number(inner)
+        return encoded + b"\x00" if encoded[:1] == _POSITIVE else encoded
+    raw = inner.encode("utf-8", "surrogatepass") if kind == "S" else bytes(inner)
+    return escape_component(raw) + _COMPONENT_END

@@ -22,7 +22,9 @@ from headwater.core.expressions.key_conditions import (
 )
 from headwater.core.expressions.key_order import (
     TOKEN_SPACE,
+    encode_key_component,
     encode_key_value,
+    escape_component,
     scan_token,
     segment_bounds,
 )
@@ -47,6 +49,7 @@ from headwater.services.dynamodb.schema import (
     check_key_not_empty,
     key_mismatch,
 )
+from headwater.services.dynamodb.table_specs import MAX_MULTI_KEY_ATTRIBUTES
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.writes import consumed_capacity, read_units
 from headwater.store.tables import ItemKey, ItemRow, TableStore
@@ -287,12 +290,7 @@ class ReadOperations:
             raise validation(INVALID_START)
         if kind == "Query" or index is not None:
             read_keys = index.keys if index is not None else table.keys
-            for name, key_type in (
-                (read_keys.hash_key, read_keys.hash_type),
-                (read_keys.range_key, read_keys.range_type),
-            ):
-                if name is None:
-                    continue
+            for name, key_type in read_keys.typed:
                 value = checked.get(name)
                 if value is None:
                     raise validation(INVALID_START)
@@ -306,6 +304,11 @@ class ReadOperations:
         if index is None:
             return table_key, None
         keys = index.keys
+        if keys.multi:
+            found = keys.composite_key(checked)
+            assert found is not None  # every key attribute was checked above
+            pk, sk = found
+            return table_key, ItemKey(scan_token(pk), pk, sk)
         pk = encode_key_value(checked[keys.hash_key])
         sk = b"" if keys.range_key is None else encode_key_value(checked[keys.range_key])
         return table_key, ItemKey(scan_token(pk), pk, sk)
@@ -335,7 +338,12 @@ class ReadOperations:
         asked = _query_conditions(params, expressions)
         plan = self._plan(params, ctx, request)
         keys = plan.index.keys if plan.index is not None else plan.table.keys
-        pk, bounds = _key_range(asked.conditions(), asked.values, keys)
+        if asked.expressed is None and len(params["KeyConditions"]) > max(len(keys.names), 2):
+            raise validation(LEGACY_CONDITION_COUNT)
+        if keys.multi:
+            pk, bounds = _composite_key_range(asked.conditions(), asked.values, keys)
+        else:
+            pk, bounds = _key_range(asked.conditions(), asked.values, keys)
         if plan.projection is not None:
             plan.table.check_scalar_key_paths(plan.projection)
         if plan.filter is not None:
@@ -588,9 +596,15 @@ def _query_conditions(params: Mapping[str, Any], expressions: Any) -> QueryCondi
         )
     legacy = Legacy()
     tree = legacy.filter(given, None) if given else None
-    if not 1 <= len(given) <= 2:
-        raise validation("Conditions can be of length 1 or 2 only")
+    # An index's key may have up to eight attributes (four HASH, four RANGE): more than two
+    # conditions on an index are counted against its key, with the table.
+    most = 2 if params.get("IndexName") is None else 2 * MAX_MULTI_KEY_ATTRIBUTES
+    if not 1 <= len(given) <= most:
+        raise validation(LEGACY_CONDITION_COUNT)
     return QueryConditions(None, tree, legacy.values)
+
+
+LEGACY_CONDITION_COUNT = "Conditions can be of length 1 or 2 only"
 
 
 def _key_range(
@@ -657,6 +671,101 @@ def _key_range(
         )
     end = _prefix_end(encoded[0])
     return pk, KeyRange(encoded[0], True, end, False) if end is not None else KeyRange(encoded[0])
+
+
+def _composite_key_range(
+    conditions: list[KeyCondition], values: Mapping[str, AttributeValue], keys: KeySchema
+) -> tuple[bytes, KeyRange]:
+    """The partition bytes and sort byte range of a Query on a multi-attribute key: an
+    equality on every HASH attribute, and on RANGE attributes left to right with no gap,
+    each an equality but the last, which may be any key condition."""
+    key_count = len(keys.names)
+    if len(conditions) > key_count:
+        raise validation(
+            f"The number of query conditions ({len(conditions)}) exceeds the number of key "
+            f"attributes defined in the schema ({key_count})"
+        )
+    by_name = {c.attribute: c for c in conditions}
+    for name, _ in keys.hash_parts:
+        if name not in by_name:
+            raise validation(f"Query condition missed key schema element: {name}")
+    for name in by_name:
+        if name not in keys.names:
+            first = keys.range_parts[0][0] if keys.range_parts else keys.hash_key
+            raise validation(f"Query condition missed key schema element: {first}")
+    pk = b""
+    for name, kind in keys.hash_parts:
+        condition = by_name[name]
+        if condition.operator != "=":
+            raise validation("Query key condition not supported")
+        value = values[condition.operands[0].name]
+        if value_type(value) != kind:
+            raise invalid("Condition parameter type does not match schema type")
+        pk += encode_key_component(value)
+    ranges = [name for name, _ in keys.range_parts]
+    named = [i for i, name in enumerate(ranges) if name in by_name]
+    if named:
+        last = named[-1]
+        unequal = [n for n in ranges[:last] if n not in by_name or by_name[n].operator != "="]
+        if unequal:
+            raise validation(
+                f"RANGE key attributes {', '.join(unequal)} must have equality conditions "
+                f"specified in the query because a condition is present on key attribute "
+                f"{ranges[last]}"
+            )
+    prefix = b""
+    for name, kind in keys.range_parts:
+        if name not in by_name:
+            break
+        condition = by_name[name]
+        operands = [values[o.name] for o in condition.operands]
+        for operand in operands:
+            if value_type(operand) != kind:
+                raise invalid("Condition parameter type does not match schema type")
+        if condition.operator == "=":
+            prefix += encode_key_component(operands[0])
+            continue
+        return pk, _last_range(prefix, condition.operator, operands, kind)
+    if not prefix:
+        return pk, KeyRange()
+    return pk, KeyRange(prefix, True, _prefix_end(prefix), False)
+
+
+def _last_range(
+    prefix: bytes, operator: str, operands: list[AttributeValue], kind: str
+) -> KeyRange:
+    """The sort bytes whose equal attributes are ``prefix`` and whose next attribute meets
+    ``operator``: components are self-delimiting, so ``prefix + component`` and the bytes
+    past everything starting with it bound each comparison."""
+    low = prefix or None
+    high = _prefix_end(prefix) if prefix else None
+    encoded = [prefix + encode_key_component(o) for o in operands]
+    if operator == "<":
+        return KeyRange(low, True, encoded[0], False)
+    if operator == "<=":
+        return KeyRange(low, True, _prefix_end(encoded[0]), False)
+    if operator == ">":
+        return KeyRange(_prefix_end(encoded[0]), True, high, False)
+    if operator == ">=":
+        return KeyRange(encoded[0], True, high, False)
+    if operator == "BETWEEN":
+        if encoded[0] > encoded[1]:
+            raise validation(
+                "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
+                "greater than or equal to lower bound; lower bound operand: AttributeValue: "
+                f"{{{kind}:{_shown(operands[0])}}}, upper bound operand: AttributeValue: "
+                f"{{{kind}:{_shown(operands[1])}}}"
+            )
+        return KeyRange(encoded[0], True, _prefix_end(encoded[1]), False)
+    if kind == "N":
+        raise validation(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+            "operator or function: begins_with, operand type: N"
+        )
+    ((_, inner),) = operands[0].items()
+    raw = inner.encode("utf-8", "surrogatepass") if kind == "S" else bytes(inner)
+    start = prefix + escape_component(raw)
+    return KeyRange(start or None, True, _prefix_end(start) if start else None, False)
 
 
 def _shown(value: AttributeValue) -> Any:

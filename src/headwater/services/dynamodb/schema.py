@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.errors import AwsError
-from headwater.core.expressions.key_order import encode_key_value, encode_number, scan_token
+from headwater.core.expressions.key_order import (
+    encode_key_component,
+    encode_key_value,
+    encode_number,
+    scan_token,
+)
 from headwater.core.expressions.values import (
     MAX_SIGNIFICANT_DIGITS,
     Item,
@@ -31,14 +36,46 @@ def key_mismatch() -> AwsError:
 
 @dataclass(frozen=True, slots=True)
 class KeySchema:
+    """A table's or an index's key. ``hash_key`` and ``range_key`` are its first HASH and
+    RANGE attributes; a global index's key may have up to four of each (``multi``), whose
+    partition and sort key are stored as the concatenation of their components."""
+
     hash_key: str
     hash_type: str
     range_key: str | None = None
     range_type: str | None = None
+    #: Every key attribute with its type, HASH attributes first, in the schema's order.
+    typed: tuple[tuple[str, str], ...] = ()
+    #: The HASH and the RANGE attributes of a multi-attribute key (both empty otherwise).
+    hash_parts: tuple[tuple[str, str], ...] = ()
+    range_parts: tuple[tuple[str, str], ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
+        if self.hash_parts:
+            return tuple(name for name, _ in self.typed)
         return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
+
+    @property
+    def multi(self) -> bool:
+        return bool(self.hash_parts)
+
+    def composite_key(self, item: Item) -> tuple[bytes, bytes] | None:
+        """A multi-attribute key's ``(partition bytes, sort bytes)`` in ``item`` (None
+        when it lacks one of the attributes)."""
+        pk = b""
+        for name, _ in self.hash_parts:
+            value = item.get(name)
+            if value is None:
+                return None
+            pk += encode_key_component(value)
+        sk = b""
+        for name, _ in self.range_parts:
+            value = item.get(name)
+            if value is None:
+                return None
+            sk += encode_key_component(value)
+        return pk, sk
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +240,14 @@ class TableSchema:
         entries: list[IndexEntry] = []
         for index in self.indexes.values():
             keys = index.keys
+            if keys.hash_parts:
+                found = keys.composite_key(item)
+                if found is not None:
+                    pk, sk = found
+                    entries.append(
+                        IndexEntry(index.name, ItemKey(scan_token(pk), pk, sk), item_key)
+                    )
+                continue
             hash_value = item.get(keys.hash_key)
             if hash_value is None:
                 continue
@@ -220,11 +265,8 @@ class TableSchema:
         """Index key attributes present in ``item`` must have the index's type, not empty.
         ``updating``: ``item`` is an update's result, whose empty key AWS words apart."""
         for index in reversed(list(self.indexes.values())):
-            for name, kind in (
-                (index.keys.hash_key, index.keys.hash_type),
-                (index.keys.range_key, index.keys.range_type),
-            ):
-                if name is None or name not in item:
+            for name, kind in index.keys.typed:
+                if name not in item:
                     continue
                 actual = value_type(item[name])
                 if actual != kind:
@@ -251,13 +293,21 @@ class TableSchema:
 
 
 def key_schema(elements: list[dict[str, str]], types: dict[str, str]) -> KeySchema:
-    hash_key = next(e["AttributeName"] for e in elements if e["KeyType"] == "HASH")
-    range_key = next((e["AttributeName"] for e in elements if e["KeyType"] == "RANGE"), None)
+    hashes = tuple(
+        (e["AttributeName"], types[e["AttributeName"]]) for e in elements if e["KeyType"] == "HASH"
+    )
+    ranges = tuple(
+        (e["AttributeName"], types[e["AttributeName"]]) for e in elements if e["KeyType"] == "RANGE"
+    )
+    multi = len(hashes) > 1 or len(ranges) > 1
     return KeySchema(
-        hash_key,
-        types[hash_key],
-        range_key,
-        None if range_key is None else types[range_key],
+        hashes[0][0],
+        hashes[0][1],
+        ranges[0][0] if ranges else None,
+        ranges[0][1] if ranges else None,
+        typed=hashes + ranges,
+        hash_parts=hashes if multi else (),
+        range_parts=ranges if multi else (),
     )
 
 

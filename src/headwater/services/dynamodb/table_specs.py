@@ -122,14 +122,16 @@ def _attribute_name_violations(found: list[str], name: Any, member: str) -> None
 
 
 def _key_schema_violations(
-    found: list[str], keys: Any, member: str, *, key_types: bool = True
+    found: list[str], keys: Any, member: str, *, key_types: bool = True, most: bool = True
 ) -> None:
+    """``most``: the key has at most two elements (a table's or a local index's; a global
+    index's may have up to four HASH and four RANGE attributes, which its rules check)."""
     if keys is None:
         _violate(found, None, member, "Member must not be null")
         return
     if not keys:
         _violate(found, keys, member, "Member must have length greater than or equal to 1")
-    if len(keys) > 2:
+    if most and len(keys) > 2:
         _violate(found, keys, member, "Member must have length less than or equal to 2")
     for number, key in enumerate(keys, 1):
         where = f"{member}.{number}.member"
@@ -154,7 +156,9 @@ def _one_index_violations(found: list[str], index: Any, where: str, *, global_: 
         found.extend(_name_violations(name, f"{where}.indexName"))
     # AWS checks an index's key types in its own rules ("The first KeySchemaElement
     # is not a HASH key type"), not as an enum.
-    _key_schema_violations(found, index.get("KeySchema"), f"{where}.keySchema", key_types=False)
+    _key_schema_violations(
+        found, index.get("KeySchema"), f"{where}.keySchema", key_types=False, most=not global_
+    )
     projection = index.get("Projection")
     if projection is None:
         _violate(found, None, f"{where}.projection", "Member must not be null")
@@ -367,8 +371,13 @@ def check_update_table(params: dict[str, Any]) -> None:
         names.add(action["IndexName"])
 
 
-def _key_rules(keys: list[dict[str, Any]]) -> None:
-    """The rules every key schema (table or index) follows, in AWS's order."""
+#: How many HASH and how many RANGE attributes a global index's key may have.
+MAX_MULTI_KEY_ATTRIBUTES = 4
+
+
+def _key_rules(keys: list[dict[str, Any]], *, multi: bool = False) -> None:
+    """The rules every key schema (table or index) follows, in AWS's order. ``multi``: a
+    global index's, which may have up to four HASH attributes, then up to four RANGE."""
     names = [k["AttributeName"] for k in keys]
     if len(keys) == 2 and names[0] == names[1]:
         raise validation(
@@ -376,8 +385,27 @@ def _key_rules(keys: list[dict[str, Any]]) -> None:
         )
     if keys[0]["KeyType"] != "HASH":
         raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
-    if len(keys) == 2 and keys[1]["KeyType"] != "RANGE":
-        raise validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+    if not multi:
+        if len(keys) == 2 and keys[1]["KeyType"] != "RANGE":
+            raise validation(
+                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+            )
+        return
+    kinds = [k["KeyType"] for k in keys]
+    first_range = kinds.index("RANGE") if "RANGE" in kinds else len(kinds)
+    if "HASH" in kinds[first_range:]:
+        raise validation(
+            "Invalid KeySchema: All HASH key type elements must precede the RANGE key type elements"
+        )
+    for kind, count in (("HASH", first_range), ("RANGE", len(kinds) - first_range)):
+        if count > MAX_MULTI_KEY_ATTRIBUTES:
+            raise validation(
+                f"Invalid KeySchema: A global secondary index can have at most "
+                f"{MAX_MULTI_KEY_ATTRIBUTES} {kind} key type elements"
+            )
+    duplicate = next((name for name in names if names.count(name) > 1), None)
+    if duplicate is not None:
+        raise validation(f"Invalid KeySchema: Duplicate attribute name in KeySchema: {duplicate}")
 
 
 def _undefined_keys(keys: list[dict[str, Any]], defined: list[str]) -> None:
@@ -510,7 +538,7 @@ def check_create_table(params: dict[str, Any]) -> None:
         for index in global_:
             name = index["IndexName"]
             _undefined_keys(index["KeySchema"], defined)
-            _key_rules(index["KeySchema"])
+            _key_rules(index["KeySchema"], multi=True)
             _projection_rules(index["Projection"])
             index_throughput = index.get("ProvisionedThroughput")
             if billing == "PAY_PER_REQUEST" and index_throughput is not None:
@@ -593,7 +621,7 @@ def index_spec(
     name = index["IndexName"]
     keys = index["KeySchema"]
     _undefined_keys(keys, defined)
-    _key_rules(keys)
+    _key_rules(keys, multi=kind == "GSI")
     spec: dict[str, Any] = {
         "IndexName": name,
         "KeySchema": [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys],
