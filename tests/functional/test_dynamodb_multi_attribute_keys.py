@@ -3,8 +3,8 @@ four HASH and four RANGE attributes, queried with an equality on every HASH attr
 on RANGE attributes left to right, the last of which may take any key condition.
 
 The behaviour and the query texts are a conformance suite's, verified against live AWS
-(paritysuite/dynamodb-conformance, tests/tier1/query/multiAttributeGsiKey.test.ts,
-October 2026); the legacy KeyConditions cases are moto's AWS-verified tests
+(paritysuite/dynamodb-conformance, tests/tier1/query/multiAttributeGsiKey.test.ts and the
+PartiQL files, October 2026); the legacy KeyConditions cases are moto's AWS-verified tests
 (tests/test_dynamodb/test_dynamodb_multi_attribute_gsi.py)."""
 
 from __future__ import annotations
@@ -325,6 +325,38 @@ def test_legacy_key_conditions_read_a_multi_attribute_index(suite_table: Any) ->
         "RANGE key attributes a must have equality conditions specified in the query because "
         "a condition is present on key attribute b"
     )
+
+
+# ---- PartiQL refuses the index (the conformance suite's exact text) ----
+
+REFUSED = (
+    "PartiQL statements cannot be executed on tables with multi-attribute HASH keys or "
+    "multi-attribute RANGE keys."
+)
+
+
+def test_partiql_refuses_a_multi_attribute_index_but_reads_the_table(suite_table: Any) -> None:
+    ddb = suite_table
+    for statement in (
+        'SELECT * FROM "multi"."gsi" WHERE h = \'o1\'',
+        'SELECT pk FROM "multi"."gsi" WHERE h = \'o1\' ORDER BY a DESC',
+        'SELECT * FROM "multi"."gsi" WHERE h = 5',
+        'SELECT * FROM "multi"."gsi" WHERE pk = \'p1\'',
+        'SELECT * FROM "multi"."gsi"',
+    ):
+        assert message_of(ddb.execute_statement, Statement=statement) == REFUSED
+    assert (
+        len(ddb.execute_statement(Statement="SELECT * FROM \"multi\" WHERE pk = 'p1'")["Items"])
+        == 1
+    )
+    responses = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": "SELECT * FROM \"multi\".\"gsi\" WHERE h = 'o1' AND a = 'T'"},
+            {"Statement": "SELECT * FROM \"multi\" WHERE pk = 'p1'"},
+        ]
+    )["Responses"]
+    assert responses[0]["Error"] == {"Code": "ValidationError", "Message": REFUSED}
+    assert responses[1]["Item"]["pk"] == {"S": "p1"}
 
 
 # ---- creating such indexes ----
