@@ -133,13 +133,33 @@ def test_missing_and_null(ddb: Any) -> None:
         "Beta",
         "Z",
     ]
-    # PartiQL: a missing value IS NULL too
-    assert sorted(songs(run(ddb, "SELECT * FROM music WHERE Note IS NULL"))) == [
+    # DynamoDB turns IS NULL into a comparison with NULL (DynamoDB Local's PartiQL
+    # translator): an attribute the item lacks is not NULL, unlike standard PartiQL
+    assert songs(run(ddb, "SELECT * FROM music WHERE Note IS NULL")) == ["Z"]
+    assert sorted(songs(run(ddb, "SELECT * FROM music WHERE Note IS NOT NULL"))) == [
         "Alpha",
+        "Beta",
         "Gamma",
-        "Z",
     ]
-    assert songs(run(ddb, "SELECT * FROM music WHERE Note IS NOT NULL")) == ["Beta"]
+
+
+def test_is_null_on_a_write_holds_for_a_null_value_only(ddb: Any) -> None:
+    run(ddb, "UPDATE music SET Note = null WHERE Artist = 'Zed' AND Song = 'Z'")
+    lacking = "WHERE Artist = 'Acme' AND Song = 'Alpha'"
+    error = error_of(
+        ddb.execute_statement, Statement=f"UPDATE music SET Seen = 1 {lacking} AND Note IS NULL"
+    )
+    assert error["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert "Seen" not in (item(ddb, "Acme", "Alpha") or {})
+    run(ddb, "UPDATE music SET Seen = 1 WHERE Artist = 'Zed' AND Song = 'Z' AND Note IS NULL")
+    assert (item(ddb, "Zed", "Z") or {})["Seen"] == {"N": "1"}
+    error = error_of(
+        ddb.execute_statement,
+        Statement="DELETE FROM music WHERE Artist = 'Zed' AND Song = 'Z' AND Note IS NOT NULL",
+    )
+    assert error["Error"]["Code"] == "ConditionalCheckFailedException"
+    run(ddb, f"DELETE FROM music {lacking} AND Note IS NOT NULL")
+    assert item(ddb, "Acme", "Alpha") is None
 
 
 def test_limit_and_next_token_page_through_every_item_once(ddb: Any) -> None:

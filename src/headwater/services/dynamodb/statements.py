@@ -220,11 +220,11 @@ class ExpressionWriter:
             if condition.what == "MISSING":
                 function = "attribute_exists" if condition.negated else "attribute_not_exists"
                 return f"{function}({path})", 2
-            # PartiQL: a MISSING value IS NULL as well as a NULL one
+            # DynamoDB compares with NULL rather than following PartiQL: only a NULL
+            # value IS NULL, and an attribute the item lacks IS NOT NULL
             null = self.value({"S": "NULL"})
-            if condition.negated:
-                return f"attribute_exists({path}) AND NOT attribute_type({path}, {null})", 1
-            return f"attribute_not_exists({path}) OR attribute_type({path}, {null})", 0
+            test = f"attribute_type({path}, {null})"
+            return (f"NOT {test}" if condition.negated else test), 2
         if isinstance(condition, Function):
             return self.operand(condition.call), 2
         if isinstance(condition, And):
