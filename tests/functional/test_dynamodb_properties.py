@@ -246,6 +246,8 @@ conditions = st.recursive(
     max_leaves=4,
 )
 
+OVERLAP = "Overlapping conditions with range keys are not supported in where clause"
+
 ROWS = [
     {"pk": pk, "sk": sk, **({} if (sk + len(pk)) % 3 == 0 else {"x": sk % 4})}
     for pk in ("a", "b", "c")
@@ -279,9 +281,15 @@ def test_partiql_select_returns_what_its_where_says(
         token = None
         while True:
             extra = {"NextToken": token} if token else {}
-            page = ddb.execute_statement(
-                Statement=f"SELECT pk, sk FROM rows WHERE {where}", Limit=limit, **extra
-            )
+            try:
+                page = ddb.execute_statement(
+                    Statement=f"SELECT pk, sk FROM rows WHERE {where}", Limit=limit, **extra
+                )
+            except ClientError as error:
+                # AWS refuses OR branches of one partition whose sort-key ranges meet
+                message = error.response["Error"]["Message"]
+                assert token is None and message == OVERLAP, message
+                return
             found += [(i["pk"]["S"], int(i["sk"]["N"])) for i in page["Items"]]
             token = page.get("NextToken")
             if token is None:

@@ -15,6 +15,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from headwater.core.errors import AwsError, validation_error, validation_errors
@@ -450,6 +451,7 @@ class StatementRunner:
                 request[name] = params[name]
         if params.get("NextToken"):
             request["ExclusiveStartKey"] = _start_key(params["NextToken"])
+        check_overlap(select.where, keys, parameters)
         key_terms, rest = _plan_query(select.where, keys)
         if select.order_by is not None:
             path, ascending = select.order_by
@@ -728,6 +730,218 @@ def _plan_query(
             key_terms.append(condition)
             rest = [t for t in rest if t is not on_range[0]]
     return key_terms, rest
+
+
+# ---- OR branches on the sort key ----
+
+OVERLAP = "Overlapping conditions with range keys are not supported in where clause"
+#: Past this many branches the overlap check gives up (AWS has a read limit of its own).
+_MOST_BRANCHES = 1000
+
+#: One end of a sort-key range: (kind, ordering value, inclusive), None for unbounded.
+_Bound = tuple[str, Any, bool] | None
+
+
+class _Branch:
+    """One AND-branch of a WHERE in disjunctive form: its key conditions (partition-key
+    equalities and sort-key ranges) and the rest, its filters."""
+
+    __slots__ = ("filters", "keys")
+
+    def __init__(self, keys: list[Condition], filters: list[Condition]) -> None:
+        self.keys = keys
+        self.filters = filters
+
+    def joined(self, other: _Branch) -> _Branch:
+        return _Branch(self.keys + other.keys, self.filters + other.filters)
+
+
+def check_overlap(
+    where: Condition | None, keys: KeySchema, parameters: list[AttributeValue]
+) -> None:
+    """AWS runs a SELECT whose OR branches each name one partition as one read per branch
+    and refuses branches whose sort-key ranges overlap within a partition. A branch that
+    tests the sort key in a way no range can hold (``<>``, ``NOT``) makes it read with a
+    filter instead, so nothing is refused then (a conformance suite, against AWS)."""
+    if where is None:
+        return
+    branches = _spread(where, keys)
+    if branches is None or len(branches) < 2:
+        return
+    seen: list[tuple[Any, tuple[_Bound, _Bound]]] = []
+    for branch in branches:
+        partitions = {
+            _ordering(bind(term.right.value, parameters))
+            for term in branch.keys
+            if isinstance(term, Compare)
+            and _is_attribute(term.left, keys.hash_key)
+            and isinstance(term.right, Value)
+        }
+        if len(partitions) != 1 or None in partitions:
+            return
+        if keys.range_key is not None and any(
+            _names(term, keys.range_key) for term in branch.filters
+        ):
+            return
+        span = _sort_range(branch, keys, parameters)
+        if span is None:
+            return
+        (partition,) = partitions
+        for other_partition, other in seen:
+            kinds = _kinds(span) | _kinds(other)
+            if other_partition != partition or len(kinds) > 1:
+                continue  # another partition, or bounds the key's own checks refuse
+            if _nonempty(_intersect(span, other)):
+                raise validation(OVERLAP)
+        seen.append((partition, span))
+
+
+def _spread(condition: Condition, keys: KeySchema) -> list[_Branch] | None:
+    """``condition`` as OR-branches, splitting only ORs (and INs) that name a key;
+    None when there would be too many."""
+    if (
+        isinstance(condition, In)
+        and _key_attribute(condition.subject, keys)
+        and all(isinstance(choice, Value) for choice in condition.choices)
+    ):
+        return [
+            _Branch([Compare(condition.subject, "=", choice)], []) for choice in condition.choices
+        ]
+    if _is_key_term(condition, keys):
+        return [_Branch([_as_key_term(condition, keys)], [])]
+    if isinstance(condition, And):
+        branches: list[_Branch] = [_Branch([], [])]
+        for term in condition.terms:
+            spread = _spread(term, keys)
+            if spread is None or len(branches) * len(spread) > _MOST_BRANCHES:
+                return None
+            branches = [left.joined(right) for left in branches for right in spread]
+        return branches
+    if isinstance(condition, Or) and _names_key(condition, keys):
+        branches = []
+        for term in condition.terms:
+            spread = _spread(term, keys)
+            if spread is None or len(branches) + len(spread) > _MOST_BRANCHES:
+                return None
+            branches.extend(spread)
+        return branches
+    return [_Branch([], [condition])]
+
+
+def _key_attribute(operand: Any, keys: KeySchema) -> bool:
+    return any(_is_attribute(operand, name) for name in keys.names)
+
+
+def _is_key_term(condition: Condition, keys: KeySchema) -> bool:
+    if _equality_value(condition, keys.hash_key) is not None:
+        return True
+    return keys.range_key is not None and _key_condition(condition, keys.range_key) is not None
+
+
+def _as_key_term(condition: Condition, keys: KeySchema) -> Condition:
+    """A key term with its attribute on the left."""
+    value = _equality_value(condition, keys.hash_key)
+    if value is not None:
+        return Compare(Path((keys.hash_key,)), "=", value)
+    assert keys.range_key is not None
+    term = _key_condition(condition, keys.range_key)
+    assert term is not None
+    return term
+
+
+def _names_key(condition: Condition, keys: KeySchema) -> bool:
+    """Whether a key term or a key IN stands anywhere in ``condition`` outside a NOT."""
+    if isinstance(condition, And | Or):
+        return any(_names_key(term, keys) for term in condition.terms)
+    if isinstance(condition, In):
+        return _key_attribute(condition.subject, keys)
+    return _is_key_term(condition, keys)
+
+
+def _ordering(value: AttributeValue) -> tuple[str, Any] | None:
+    """A key value in DynamoDB's order: numbers by value, strings and binaries bytewise."""
+    ((kind, inner),) = value.items()
+    if kind == "N":
+        try:
+            return ("N", Decimal(inner))
+        except (InvalidOperation, TypeError):
+            return None
+    if kind == "S":
+        return ("B", str(inner).encode())
+    if kind == "B":
+        return ("B", bytes(inner))
+    return None
+
+
+def _sort_range(
+    branch: _Branch, keys: KeySchema, parameters: list[AttributeValue]
+) -> tuple[_Bound, _Bound] | None:
+    """The sort-key range a branch reads; None when its bounds cannot be ordered."""
+    span: tuple[_Bound, _Bound] = (None, None)
+    kinds: set[str] = set()
+    for term in branch.keys:
+        if _equality_value(term, keys.hash_key) is not None:
+            continue
+        own = _term_range(term, parameters)
+        if own is None:
+            return None
+        kinds.update(bound[0] for bound in own if bound is not None)
+        span = _intersect(span, own)
+    return None if len(kinds) > 1 else span
+
+
+def _term_range(term: Condition, parameters: list[AttributeValue]) -> tuple[_Bound, _Bound] | None:
+    def bound(operand: Any, inclusive: bool) -> _Bound:
+        assert isinstance(operand, Value)
+        found = _ordering(bind(operand.value, parameters))
+        return None if found is None else (found[0], found[1], inclusive)
+
+    if isinstance(term, Between):
+        low, high = bound(term.low, True), bound(term.high, True)
+        return None if low is None or high is None else (low, high)
+    if isinstance(term, Function):  # begins_with: from the prefix to its successor
+        prefix = bound(term.call.args[1], True)
+        if prefix is None or prefix[0] != "B":
+            return None
+        return prefix, _successor(prefix[1])
+    assert isinstance(term, Compare)
+    value = bound(term.right, term.operator in ("=", "<=", ">="))
+    if value is None:
+        return None
+    if term.operator == "=":
+        return value, value
+    return (value, None) if term.operator in (">", ">=") else (None, value)
+
+
+def _successor(prefix: bytes) -> _Bound:
+    """The first byte string after every string that starts with ``prefix``."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return ("B", trimmed[:-1] + bytes((trimmed[-1] + 1,)), False)
+
+
+def _intersect(left: tuple[_Bound, _Bound], right: tuple[_Bound, _Bound]) -> tuple[_Bound, _Bound]:
+    return _tighter(left[0], right[0], lower=True), _tighter(left[1], right[1], lower=False)
+
+
+def _tighter(one: _Bound, other: _Bound, *, lower: bool) -> _Bound:
+    if one is None or other is None:
+        return other if one is None else one
+    if one[1] == other[1]:
+        return one if not one[2] else other
+    return one if (one[1] > other[1]) == lower else other
+
+
+def _kinds(span: tuple[_Bound, _Bound]) -> set[str]:
+    return {bound[0] for bound in span if bound is not None}
+
+
+def _nonempty(span: tuple[_Bound, _Bound]) -> bool:
+    low, high = span
+    if low is None or high is None or low[0] != high[0]:
+        return True
+    return bool(low[1] < high[1] or (low[1] == high[1] and low[2] and high[2]))
 
 
 def _existing(writer: ExpressionWriter, keys: KeySchema, rest: list[Condition]) -> str:
