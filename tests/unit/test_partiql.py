@@ -159,14 +159,42 @@ def test_delete_and_exists() -> None:
 # suite: a token left over after a whole statement, and text the parser cannot read at
 # all, which leaves nothing after the colon.
 LEFTOVER = "Unexpected token after expression"
+AFTER_SEMICOLON = "Unexpected token after semicolon. (Only one query is allowed.)"
 
 
 @pytest.mark.parametrize(
     ("text", "detail"),
     [
         ("SELEC * FROM t", "Unexpected token"),
-        ("SELECT * FROM", "Unexpected end of statement"),
-        ("SELECT * FROM t WHERE", "Unexpected end of statement"),
+        # where a term should start (the suite pins these; headwater said "Unexpected end
+        # of statement" for the first two)
+        ("SELECT * FROM", "Unexpected term"),
+        ("SELECT * FROM t WHERE", "Unexpected term"),
+        ("SELECT * FROM t WHERE;", "Unexpected term"),
+        ("SELECT pk FROM t WHERE   ", "Unexpected term"),
+        ("UPDATE t SET a = 1 WHERE", "Unexpected term"),
+        ("DELETE FROM t WHERE", "Unexpected term"),
+        ("SELECT * FROM t WHERE NOT", "Unexpected term"),
+        ("SELECT * FROM t WHERE (", "Unexpected term"),
+        ("SELECT * FROM t WHERE ORDER BY pk", "Unexpected keyword"),
+        ("SELECT * FROM t WHERE IS NULL", "Unexpected operator"),
+        (
+            "SELECT * FROM t WHERE pk = 'p1' AND",
+            "Missing right-hand side expression of infix operator",
+        ),
+        (
+            "SELECT * FROM t WHERE pk = 'p1' OR",
+            "Missing right-hand side expression of infix operator",
+        ),
+        ("SELECT * FROM t WHERE pk = 'a' AND x IS FOO", "Expected type name"),
+        ("SELECT * FROM t WHERE x IS NUMBER", "Expected type name"),
+        ("DELETE FROM", "Expected identifier for simple path"),
+        ("DELETE FROM;", "Expected identifier for simple path"),
+        ("DELETE FROM WHERE pk = 'a'", "Expected identifier for simple path"),
+        ("FROM t SET c = 1 WHERE pk = 'x'", LEFTOVER),
+        ("FROM t SET c = 1 WHERE pk = 'x' SET d = 2", LEFTOVER),
+        # the parser's own text for what follows a semicolon
+        ("SELECT * FROM t WHERE pk = 1; SELECT", AFTER_SEMICOLON),
         ("SELECT * FROM t WHERE a = 1 extra", LEFTOVER),
         ("SELECT * FROM t WHERE pk = 1 e5", LEFTOVER),
         ("SELECT * FROM t WHERE pk = 1)", LEFTOVER),
@@ -333,3 +361,27 @@ def test_conditions_are_written_with_only_the_parentheses_precedence_needs() -> 
         "(#n0 = :v2 OR #n1 = :v3) AND NOT (#n2 = :v4 AND #n3 = :v5)"
     )
     assert writer.condition(neither) == "NOT (#n2 = :v6 AND #n3 = :v7)"
+
+
+def test_a_trailing_semicolon_ends_a_statement() -> None:
+    assert parse("SELECT * FROM t WHERE pk = 1;") == parse("SELECT * FROM t WHERE pk = 1")
+
+
+def test_a_from_first_update_may_leave_out_its_where() -> None:
+    # AWS's parser reads FROM t [WHERE ...] SET ...; with no WHERE the key check refuses it
+    statement = parse("FROM t SET c = 1")
+    assert isinstance(statement, Update) and statement.where is None
+
+
+@pytest.mark.parametrize("type_name", ["INT4", "INT8", "DOUBLE PRECISION", "CHARACTER VARYING"])
+def test_a_type_test_standing_as_a_statement_is_an_unsupported_operation(type_name: str) -> None:
+    # the suite's proof that AWS's parser reads these type names
+    assert refusal(f"x IS {type_name}") == "Unsupported operation: IsType"
+
+
+def test_is_a_partiql_type_dynamodb_stores_no_value_of() -> None:
+    # DynamoDB Local's PartiQL translator, for a type its parser reads but DynamoDB lacks
+    assert refusal("SELECT * FROM t WHERE x IS INT4") == (
+        "Unsupported data type for IS operator: INTEGER4. Supported data types are [MISSING, "
+        "NULL, BOOLEAN, BLOB, STRING, NUMERIC, STRUCT, TUPLE, LIST]"
+    )

@@ -189,26 +189,30 @@ def malformed(detail: str = "") -> AwsError:
 
 
 LEFTOVER = "Unexpected token after expression"
+AFTER_SEMICOLON = "Unexpected token after semicolon. (Only one query is allowed.)"
+MISSING_RIGHT = "Missing right-hand side expression of infix operator"
+SIMPLE_PATH = "Expected identifier for simple path"
+DOT_COMPONENT = "Invalid path dot component"
 #: The functions a WHERE clause may call (any case): tests, and ``size`` as an operand.
 CONDITION_FUNCTIONS = frozenset(
     ("attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains")
 )
 WHERE_FUNCTIONS = CONDITION_FUNCTIONS | {"size"}
-#: ``x IS <type>``: the DynamoDB type each PartiQL type name tests for.
+#: ``x IS <type>``: the DynamoDB type each PartiQL type name tests for. A word that names
+#: no PartiQL type (NUMBER, MAP ...) is "Expected type name".
 TYPE_NAMES = {
     "BOOL": "BOOL",
     "BOOLEAN": "BOOL",
     "STRING": "S",
-    "NUMBER": "N",
+    "NUMERIC": "N",
     "INT": "N",
     "INTEGER": "N",
     "DECIMAL": "N",
     "FLOAT": "N",
-    "BINARY": "B",
     "BLOB": "B",
     "LIST": "L",
-    "MAP": "M",
     "STRUCT": "M",
+    "TUPLE": "M",
 }
 
 
@@ -222,7 +226,7 @@ _TOKEN = re.compile(
   | (?P<string>'(?:[^']|'')*')
   | (?P<quoted>"(?:[^"]|"")*")
   | (?P<name>[A-Za-z_][A-Za-z0-9_$]*)
-  | (?P<punct><<|>>|<=|>=|<>|!=|[=<>()\[\]{},.:?*+\-])
+  | (?P<punct><<|>>|<=|>=|<>|!=|[=<>()\[\]{},.:;?*+\-])
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -231,6 +235,59 @@ _TOKEN = re.compile(
 KEYWORDS = frozenset(
     """SELECT FROM WHERE AND OR NOT BETWEEN IN IS MISSING NULL TRUE FALSE INSERT INTO VALUE
     UPDATE SET REMOVE DELETE RETURNING ALL OLD NEW MODIFIED EXISTS ORDER BY ASC DESC AS""".split()  # noqa: SIM905
+)
+#: PartiQL's type names, as its parser reads them after IS, and the data type each is.
+PARTIQL_TYPES = {
+    "MISSING": "MISSING",
+    "NULL": "NULL",
+    "BOOLEAN": "BOOLEAN",
+    "BOOL": "BOOLEAN",
+    "SMALLINT": "SMALLINT",
+    "INT2": "SMALLINT",
+    "INTEGER2": "SMALLINT",
+    "INTEGER4": "INTEGER4",
+    "INT4": "INTEGER4",
+    "INTEGER8": "INTEGER8",
+    "INT8": "INTEGER8",
+    "BIGINT": "INTEGER8",
+    "INTEGER": "INTEGER",
+    "INT": "INTEGER",
+    "FLOAT": "FLOAT",
+    "REAL": "REAL",
+    "DOUBLE PRECISION": "DOUBLE_PRECISION",
+    "DECIMAL": "DECIMAL",
+    "DEC": "DECIMAL",
+    "NUMERIC": "NUMERIC",
+    "TIMESTAMP": "TIMESTAMP",
+    "DATE": "DATE",
+    "TIME": "TIME",
+    "CHARACTER": "CHARACTER",
+    "CHAR": "CHARACTER",
+    "CHARACTER VARYING": "CHARACTER_VARYING",
+    "VARCHAR": "CHARACTER_VARYING",
+    "STRING": "STRING",
+    "SYMBOL": "SYMBOL",
+    "CLOB": "CLOB",
+    "BLOB": "BLOB",
+    "STRUCT": "STRUCT",
+    "TUPLE": "TUPLE",
+    "LIST": "LIST",
+    "SEXP": "SEXP",
+    "BAG": "BAG",
+}
+IS_TYPE_UNSUPPORTED = (
+    "Unsupported data type for IS operator: {}. Supported data types are [MISSING, NULL, "
+    "BOOLEAN, BLOB, STRING, NUMERIC, STRUCT, TUPLE, LIST]"
+)
+#: Reserved words that are operators: where a term should start, "Unexpected operator".
+OPERATOR_WORDS = frozenset(
+    ("AND", "OR", "NOT", "IS", "IN", "LIKE", "BETWEEN", "UNION", "EXCEPT", "INTERSECT")
+)
+OPERATOR_MARKS = frozenset(("=", "<>", "!=", "<", "<=", ">", ">="))
+#: Reserved words that still name a function when a parenthesis follows them.
+FUNCTION_WORDS = frozenset(
+    """EXISTS COUNT AVG MAX MIN SUM SUBSTRING CHAR_LENGTH CHARACTER_LENGTH OCTET_LENGTH
+    BIT_LENGTH UPPER LOWER SIZE SEXP LIST BAG""".split()  # noqa: SIM905
 )
 
 
@@ -354,6 +411,30 @@ class _Parser:
             return malformed("Unexpected keyword")
         return malformed("Unexpected token")
 
+    def unexpected_term(self) -> AwsError:
+        """What AWS's parser answers where a term (a path, a value, a call) should start."""
+        token = self.token
+        if token.kind == "keyword":
+            operator = token.value in OPERATOR_WORDS
+            return malformed("Unexpected operator" if operator else "Unexpected keyword")
+        if token.kind == "punct" and token.value in OPERATOR_MARKS:
+            return malformed("Unexpected operator")
+        if token.kind in ("end", "punct"):
+            return malformed("Unexpected term")
+        return malformed("Unexpected token")
+
+    def right_side(self) -> None:
+        """After an infix operator: AWS's parser wants something, not the statement's end."""
+        if self.token.kind == "end":
+            raise malformed(MISSING_RIGHT)
+
+    def at_call(self) -> bool:
+        """Whether a function call starts here: a name, or a reserved function name such as
+        size, then a parenthesis."""
+        token = self.token
+        callable_word = token.kind == "keyword" and token.value in FUNCTION_WORDS
+        return (token.kind == "name" or callable_word) and self.tokens[self.at + 1].value == "("
+
     # -- statements --
 
     def statement(self) -> Statement:
@@ -373,14 +454,45 @@ class _Parser:
             statement = Exists(self.select())
             self.expect_punct(")")
         else:
+            self.bare_type_test()
             raise self.unexpected()
-        if self.token.kind != "end":
+        if self.take_punct(";"):
+            if self.token.kind != "end":
+                raise malformed(AFTER_SEMICOLON)
+        elif self.token.kind != "end":
             raise malformed(LEFTOVER)
         return statement
 
+    def bare_type_test(self) -> None:
+        """``x IS <type>`` as a whole statement: AWS's parser reads it, then AWS refuses the
+        operation it is."""
+        start = self.at
+        if self.token.kind in ("name", "quoted"):
+            self.operand()
+            if self.take_keyword("IS") and self.type_name() is not None:
+                if self.token.kind != "end":
+                    raise malformed(LEFTOVER)
+                raise validation("Unsupported operation: IsType")
+        self.at = start
+
+    def type_name(self) -> str | None:
+        """The PartiQL type named here (consumed), or None."""
+        token = self.token
+        if token.kind not in ("name", "keyword"):
+            return None
+        word = token.value.upper()
+        following = self.tokens[self.at + 1].value.upper()
+        if (word, following) in (("DOUBLE", "PRECISION"), ("CHARACTER", "VARYING")):
+            self.advance()
+            word = f"{word} {following}"
+        found = PARTIQL_TYPES.get(word)
+        if found is not None:
+            self.advance()
+        return found
+
     def table(self) -> str:
         """A table name, which AWS will not let a statement give an alias."""
-        name = self.identifier()
+        name = self.identifier(SIMPLE_PATH)
         if self.token.kind in ("name", "quoted") or self.is_keyword("AS"):
             raise validation("Aliasing is not supported")
         return name
@@ -398,7 +510,7 @@ class _Parser:
         table = self.identifier()
         index = None
         if self.take_punct("."):
-            index = self.identifier()
+            index = self.identifier(DOT_COMPONENT)
         if self.token.kind in ("name", "quoted") or self.is_keyword("AS"):
             raise validation("Aliasing is not supported")
         where = self.condition() if self.take_keyword("WHERE") else None
@@ -413,13 +525,13 @@ class _Parser:
         return Select(table, index, projection, where, order_by)
 
     def projected_path(self) -> Path:
-        if self.token.kind == "name" and self.tokens[self.at + 1].value == "(":
+        if self.at_call():
             raise validation(f"Unexpected path component at {self.token.position}")
         return self.path()
 
     def insert(self) -> Insert:
         self.expect_keyword("INTO")
-        table = self.identifier()
+        table = self.identifier(SIMPLE_PATH)
         if not self.is_keyword("VALUE"):
             raise malformed(LEFTOVER)
         self.advance()
@@ -433,9 +545,9 @@ class _Parser:
         return Update(table, assignments, removals, where, self.returning())
 
     def update_from(self) -> Update:
+        """``FROM t [WHERE ...] SET ...``: the WHERE, which may be left out, comes first."""
         table = self.table()
-        self.expect_keyword("WHERE")
-        where = self.condition()
+        where = self.condition() if self.take_keyword("WHERE") else None
         assignments, removals = self.changes()
         return Update(table, assignments, removals, where, self.returning())
 
@@ -452,24 +564,27 @@ class _Parser:
                     assignments.append(self.assignment())
             else:
                 self.advance()
-                removals.append(self.path())
+                removals.append(self.path(SIMPLE_PATH))
                 while self.take_punct(","):
-                    removals.append(self.path())
+                    removals.append(self.path(SIMPLE_PATH))
         return tuple(assignments), tuple(removals)
 
     def assignment(self) -> Assignment:
-        path = self.path()
+        path = self.path(SIMPLE_PATH)
         self.expect_punct("=")
+        self.right_side()
         value = self.operand()
         if self.is_punct("+", "-"):
             operator = self.advance().value
+            self.right_side()
             value = Arithmetic(value, operator, self.operand())
         if isinstance(value, Call) and value.name in ("set_add", "set_delete"):
             _check_set_function(value, path)
         return Assignment(path, value)
 
     def delete(self) -> Delete:
-        self.expect_keyword("FROM")
+        if not self.take_keyword("FROM"):
+            raise malformed("Expected FROM after DELETE")
         table = self.table()
         where = self.condition() if self.take_keyword("WHERE") else None
         return Delete(table, where, self.returning())
@@ -495,18 +610,20 @@ class _Parser:
 
     # -- names and paths --
 
-    def identifier(self) -> str:
+    def identifier(self, refusal: str | None = None) -> str:
+        """A name, or a quoted one; ``refusal`` is AWS's detail for anything else where a
+        simple path or a dot component stands, None where a term stands."""
         token = self.token
         if token.kind in ("name", "quoted"):
             self.advance()
             return token.value
-        raise self.unexpected()
+        raise self.unexpected_term() if refusal is None else malformed(refusal)
 
-    def path(self) -> Path:
-        segments: list[str | int] = [self.identifier()]
+    def path(self, refusal: str | None = None) -> Path:
+        segments: list[str | int] = [self.identifier(refusal)]
         while True:
             if self.take_punct("."):
-                segments.append(self.identifier())
+                segments.append(self.identifier(DOT_COMPONENT))
             elif self.take_punct("["):
                 token = self.advance()
                 if token.kind == "number" and token.value.isdigit():
@@ -524,12 +641,14 @@ class _Parser:
     def condition(self) -> Condition:
         terms = [self.conjunction()]
         while self.take_keyword("OR"):
+            self.right_side()
             terms.append(self.conjunction())
         return terms[0] if len(terms) == 1 else Or(tuple(terms))
 
     def conjunction(self) -> Condition:
         terms = [self.negation()]
         while self.take_keyword("AND"):
+            self.right_side()
             terms.append(self.negation())
         return terms[0] if len(terms) == 1 else And(tuple(terms))
 
@@ -553,27 +672,31 @@ class _Parser:
             if subject.name in CONDITION_FUNCTIONS:
                 return self.function_test(subject)
         if self.take_keyword("BETWEEN"):
+            self.right_side()
             low = self.operand()
             self.expect_keyword("AND")
             return Between(subject, low, self.operand())
         if self.take_keyword("IN"):
+            self.right_side()
             return In(subject, self.choices())
         if self.take_keyword("IS"):
             if not isinstance(subject, Path):
                 raise self.unexpected()
             negated = self.take_keyword("NOT")
-            if self.take_keyword("MISSING"):
-                return Is(subject, "MISSING", negated)
-            if self.take_keyword("NULL"):
-                return Is(subject, "NULL", negated)
-            kind = TYPE_NAMES.get(self.token.value.upper()) if self.token.kind == "name" else None
-            if kind is None:
-                raise self.unexpected()
-            self.advance()
+            written = self.token.value.upper()
+            partiql_type = self.type_name()
+            if partiql_type in ("MISSING", "NULL"):
+                return Is(subject, partiql_type, negated)  # type: ignore[arg-type]
+            if partiql_type is None:
+                raise malformed("Expected type name")
+            kind = TYPE_NAMES.get(written)
+            if kind is None:  # a PartiQL type with no DynamoDB counterpart
+                raise validation(IS_TYPE_UNSUPPORTED.format(partiql_type))
             test: Condition = Function(Call("attribute_type", (subject, Value({"S": kind}))))
             return Not(test) if negated else test
         if self.is_punct("=", "<>", "!=", "<", "<=", ">", ">="):
             operator = self.advance().value
+            self.right_side()
             return Compare(subject, "<>" if operator == "!=" else operator, self.operand())
         raise self.unexpected()
 
@@ -603,7 +726,7 @@ class _Parser:
 
     def operand(self) -> Operand:
         token = self.token
-        if token.kind == "name" and self.tokens[self.at + 1].value == "(":
+        if self.at_call():
             name = self.advance().value.lower()
             self.advance()
             args: list[Operand] = []
@@ -656,7 +779,9 @@ class _Parser:
                 f"Unsupported data type: {token.value.lower()} under key root at {token.position}"
             )
         self.at = start
-        raise self.unexpected()
+        if token.kind == "punct" and token.value in ("-", "+"):
+            self.advance()  # a sign before something that is no number
+        raise self.unexpected_term()
 
     def sequence(self, closing: str, path: str, in_item: bool) -> list[dict[str, Any]]:
         values: list[dict[str, Any]] = []

@@ -73,6 +73,7 @@ _EXPRESSION_PREFIX = re.compile(
     r"Invalid (?:Condition|Filter|KeyCondition|Update|Projection)Expression: "
 )
 UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
+MALFORMED = "Statement wasn't well formed"
 SELECT_KEY = "Select statements within {} must specify the primary key in the where clause."
 #: AWS's PartiQL reads no global index whose key has several HASH or RANGE attributes (the
 #: refusal names tables, but follows the index: the table and its other indexes read).
@@ -627,11 +628,22 @@ class StatementRunner:
         except AwsError as error:
             raise _unprefixed(error) from None
 
+    def _transaction_statement(self, index: int, entry: dict[str, Any]) -> Statement:
+        """One statement of a transaction; AWS names the statement a parse error is in."""
+        try:
+            return self.parse(entry["Statement"], entry.get("Parameters")).statement
+        except AwsError as error:
+            if not error.message.startswith(MALFORMED):
+                raise
+            raise validation(
+                f"Validation failed in TransactStatements[{index}]: {error.message}"
+            ) from None
+
     def _transaction(self, params: Params, ctx: RequestContext) -> dict[str, Any]:
         entries = params["TransactStatements"]
         check_length(entries, "transactStatements", MAX_TRANSACTION_STATEMENTS)
         statements = [
-            self.parse(entry["Statement"], entry.get("Parameters")).statement for entry in entries
+            self._transaction_statement(index, entry) for index, entry in enumerate(entries)
         ]
         shared = {
             name: params[name]
