@@ -258,7 +258,8 @@ def test_update_sets_removes_adds_and_returns(ddb: Any) -> None:
     result = run(
         ddb,
         'UPDATE music SET "Year" = "Year" + ? SET Tags = set_add(Tags, <<\'c\'>>) '
-        "SET Plays = list_append(Plays, [2]) REMOVE Nothing "
+        # NOTHING is a PartiQL reserved word: unquoted it names no attribute
+        'SET Plays = list_append(Plays, [2]) REMOVE "Nothing" '
         "WHERE Artist = 'Acme' AND Song = 'Alpha' RETURNING ALL NEW *",
         {"N": "1"},
     )

@@ -283,7 +283,7 @@ def test_partiql_select_returns_what_its_where_says(
             extra = {"NextToken": token} if token else {}
             try:
                 page = ddb.execute_statement(
-                    Statement=f"SELECT pk, sk FROM rows WHERE {where}", Limit=limit, **extra
+                    Statement=f'SELECT pk, sk FROM "rows" WHERE {where}', Limit=limit, **extra
                 )
             except ClientError as error:
                 # AWS refuses OR branches of one partition whose sort-key ranges meet

@@ -178,6 +178,7 @@ AFTER_SEMICOLON = "Unexpected token after semicolon. (Only one query is allowed.
         ("SELECT * FROM t WHERE (", "Unexpected term"),
         ("SELECT * FROM t WHERE ORDER BY pk", "Unexpected keyword"),
         ("SELECT * FROM t WHERE IS NULL", "Unexpected operator"),
+        ("SELECT * FROM t WHERE pk = LIKE", "Unexpected operator"),
         (
             "SELECT * FROM t WHERE pk = 'p1' AND",
             "Missing right-hand side expression of infix operator",
@@ -384,4 +385,40 @@ def test_is_a_partiql_type_dynamodb_stores_no_value_of() -> None:
     assert refusal("SELECT * FROM t WHERE x IS INT4") == (
         "Unsupported data type for IS operator: INTEGER4. Supported data types are [MISSING, "
         "NULL, BOOLEAN, BLOB, STRING, NUMERIC, STRUCT, TUPLE, LIST]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        # a reserved word after a dot (the suite pins "inner"), where a term starts, and
+        # where a simple path must
+        (
+            "SELECT * FROM t WHERE pk = 'a' AND attribute_exists(m.inner)",
+            "Invalid path dot component",
+        ),
+        (
+            "UPDATE t SET m.inner = set_add(m.inner, <<'y'>>) WHERE pk = 'a'",
+            "Invalid path dot component",
+        ),
+        ("SELECT * FROM t.index WHERE pk = 1", "Invalid path dot component"),
+        ("SELECT * FROM t WHERE key = 1", "Unexpected keyword"),
+        ("SELECT count FROM t", "Unexpected keyword"),
+        ("SELECT * FROM rows", "Unexpected keyword"),
+        ("UPDATE t SET value = 1 WHERE pk = 1", "Expected identifier for simple path"),
+        ("UPDATE t REMOVE nothing WHERE pk = 1", "Expected identifier for simple path"),
+        ("DELETE FROM user WHERE pk = 1", "Expected identifier for simple path"),
+    ],
+)
+def test_a_reserved_word_names_nothing_unquoted(text: str, detail: str) -> None:
+    assert refusal(text) == f"Statement wasn't well formed, can't be processed: {detail}"
+
+
+def test_a_quoted_reserved_word_is_a_name_and_size_still_a_function() -> None:
+    statement = parse('SELECT "key", m."inner" FROM "user" WHERE "key" = 1 AND size(m) > 1')
+    assert isinstance(statement, Select) and statement.table == "user"
+    assert statement.projection == (Path(("key",)), Path(("m", "inner")))
+    assert isinstance(statement.where, And)
+    assert statement.where.terms[1] == Compare(
+        Call("size", (Path(("m",)),)), ">", Value({"N": "1"})
     )
