@@ -229,6 +229,23 @@ def test_a_from_first_update_without_where_names_no_key(ddb: Any) -> None:
     )
 
 
+def test_a_bad_value_is_refused_in_its_own_words(ddb: Any) -> None:
+    # AWS answers the value's own text, with no placeholder around it (a conformance suite
+    # for a set literal; an emulator's AWS captures for a parameter)
+    duplicates = (
+        "One or more parameter values were invalid: Input collection [x, x] contains duplicates."
+    )
+    where = "WHERE Artist = 'Acme' AND Song = 'Alpha'"
+    for statement, parameters in (
+        (f"UPDATE music SET Tags = set_add(Tags, <<'x', 'x'>>) {where}", []),
+        (f"UPDATE music SET Tags = ? {where}", [{"SS": ["x", "x"]}]),
+    ):
+        extra = {"Parameters": parameters} if parameters else {}
+        error = error_of(ddb.execute_statement, Statement=statement, **extra)
+        assert error["Error"]["Message"] == duplicates
+    assert "Tags" not in (item(ddb, "Acme", "Alpha") or {})
+
+
 def test_limit_and_next_token_page_through_every_item_once(ddb: Any) -> None:
     seen: list[str] = []
     token = None

@@ -72,6 +72,9 @@ _FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _EXPRESSION_PREFIX = re.compile(
     r"Invalid (?:Condition|Filter|KeyCondition|Update|Projection)Expression: "
 )
+_PLACED_VALUE = re.compile(
+    r"ExpressionAttributeValues contains invalid value: (.*) for key :v\d+", re.DOTALL
+)
 UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
 MALFORMED = "Statement wasn't well formed"
 SELECT_KEY = "Select statements within {} must specify the primary key in the where clause."
@@ -128,10 +131,14 @@ def _check_number(text: Any) -> None:
 
 
 def _unprefixed(error: AwsError) -> AwsError:
-    """An item-API error as PartiQL words it: without the expression it came from."""
+    """An item-API error as PartiQL words it: without the expression it came from, and a
+    bad value without the placeholder headwater gave it."""
     if error.code != "ValidationException":
         return error
     message = _EXPRESSION_PREFIX.sub("", error.message, count=1)
+    placed = _PLACED_VALUE.fullmatch(message)
+    if placed is not None:
+        message = placed.group(1)
     if message == error.message:
         return error
     return AwsError(error.code, message, fields=error.fields)
