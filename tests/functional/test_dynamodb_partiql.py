@@ -246,6 +246,18 @@ def test_a_bad_value_is_refused_in_its_own_words(ddb: Any) -> None:
     assert "Tags" not in (item(ddb, "Acme", "Alpha") or {})
 
 
+def test_a_function_with_no_operands_is_counted(ddb: Any) -> None:
+    # the count AWS gives for two operands, and (a conformance suite, against AWS) for none
+    base = "SELECT * FROM music WHERE Artist = 'Acme' AND "
+    for function in ("attribute_exists", "begins_with", "size"):
+        condition = f"{function}() = 1" if function == "size" else f"{function}()"
+        error = error_of(ddb.execute_statement, Statement=base + condition)
+        assert error["Error"]["Message"] == (
+            "Incorrect number of operands for operator or function; operator or function: "
+            f"{function}, number of operands: 0"
+        )
+
+
 def test_limit_and_next_token_page_through_every_item_once(ddb: Any) -> None:
     seen: list[str] = []
     token = None

@@ -196,6 +196,11 @@ class ExpressionWriter:
         if isinstance(operand, Value):
             return self.value(bind(operand.value, self.parameters))
         if isinstance(operand, Call):
+            if not operand.args:  # no expression can say this: AWS counts the operands
+                raise validation(
+                    "Incorrect number of operands for operator or function; operator or "
+                    f"function: {operand.name}, number of operands: 0"
+                )
             args = ", ".join(self.operand(arg) for arg in operand.args)
             return f"{operand.name}({args})"
         if isinstance(operand, Arithmetic):
