@@ -16,6 +16,7 @@ import binascii
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from headwater.core.errors import AwsError, validation_error, validation_errors
@@ -377,6 +378,17 @@ def _start_key(token: str) -> dict[str, Any]:
 # ---- running statements ----
 
 
+class ItemAction(Enum):
+    """The item API request a statement runs as; the value is its name as a transaction's
+    action (TransactWriteItems' Put ..., TransactGetItems' Get)."""
+
+    PUT = "Put"
+    UPDATE = "Update"
+    DELETE = "Delete"
+    CONDITION_CHECK = "ConditionCheck"
+    GET = "Get"
+
+
 class StatementRunner:
     """ExecuteStatement, BatchExecuteStatement and ExecuteTransaction on the service."""
 
@@ -425,8 +437,8 @@ class StatementRunner:
             return self._select(statement, parameters, params, ctx)
         if isinstance(statement, Exists):
             raise validation("EXISTS is only supported in ExecuteTransaction")
-        operation, request = self.write_request(statement, parameters, ctx)
-        result = self._write(operation, request | shared, statement, ctx)
+        action, request = self.write_request(statement, parameters, ctx)
+        result = self._write(action, request | shared, statement, ctx)
         response: dict[str, Any] = {"Items": []}
         if "Attributes" in result:
             response["Items"] = [result["Attributes"]]
@@ -435,11 +447,18 @@ class StatementRunner:
         return response
 
     def _write(
-        self, operation: str, request: Params, statement: Statement, ctx: RequestContext
+        self, action: ItemAction, request: Params, statement: Statement, ctx: RequestContext
     ) -> dict[str, Any]:
-        call: Callable[[Params, RequestContext], dict[str, Any]] = getattr(
-            self.service.items, operation
-        )
+        items = self.service.items
+        call: Callable[[Params, RequestContext], dict[str, Any]]
+        if action is ItemAction.PUT:
+            call = items.put_item
+        elif action is ItemAction.UPDATE:
+            call = items.update_item
+        elif action is ItemAction.DELETE:
+            call = items.delete_item
+        else:  # a condition check or a read runs only within a transaction
+            raise validation("EXISTS is only supported in ExecuteTransaction")
         try:
             return call(request, ctx)
         except AwsError as error:
@@ -495,9 +514,9 @@ class StatementRunner:
 
     def write_request(
         self, statement: Statement, parameters: list[AttributeValue], ctx: RequestContext
-    ) -> tuple[str, Params]:
-        """The item API call a write statement stands for: (method of ItemOperations,
-        request). ``Exists`` is answered as ``condition_check``."""
+    ) -> tuple[ItemAction, Params]:
+        """The item API call a write statement stands for: (action, request). ``Exists`` is
+        answered as a condition check."""
         writer = ExpressionWriter(parameters)
         if isinstance(statement, Insert):
             keys = self._keys(ctx, statement.table)
@@ -510,7 +529,7 @@ class StatementRunner:
                 "Item": document["M"],
                 "ConditionExpression": condition,
             }
-            return "put_item", writer.into(request)
+            return ItemAction.PUT, writer.into(request)
         if isinstance(statement, Update):
             keys = self._keys(ctx, statement.table)
             key, rest = split_key(statement.where, keys, parameters)
@@ -522,7 +541,7 @@ class StatementRunner:
             }
             if statement.returning is not None:
                 request["ReturnValues"] = statement.returning
-            return "update_item", writer.into(request)
+            return ItemAction.UPDATE, writer.into(request)
         if isinstance(statement, Delete):
             if statement.returning not in (None, "ALL_OLD"):
                 raise validation(
@@ -536,7 +555,7 @@ class StatementRunner:
                 request["ConditionExpression"] = writer.condition(And(tuple(rest)))
             if statement.returning is not None:
                 request["ReturnValues"] = "ALL_OLD"
-            return "delete_item", writer.into(request)
+            return ItemAction.DELETE, writer.into(request)
         if isinstance(statement, Exists):
             select = statement.select
             keys = self._keys(ctx, select.table)
@@ -546,7 +565,7 @@ class StatementRunner:
                 "Key": key,
                 "ConditionExpression": _existing(writer, keys, rest),
             }
-            return "condition_check", writer.into(request)
+            return ItemAction.CONDITION_CHECK, writer.into(request)
         raise validation("Only INSERT, UPDATE, DELETE and EXISTS statements write")
 
     # -- BatchExecuteStatement --
@@ -589,7 +608,7 @@ class StatementRunner:
                 if "Item" in result:
                     response["Item"] = result["Item"]
                 return response
-            operation, request = self.write_request(statement, parameters, ctx)
+            action, request = self.write_request(statement, parameters, ctx)
             if isinstance(statement, Exists):
                 raise validation("EXISTS is only supported in ExecuteTransaction")
             if "ReturnValuesOnConditionCheckFailure" in entry:
@@ -597,7 +616,7 @@ class StatementRunner:
                     "ReturnValuesOnConditionCheckFailure"
                 ]
             request.pop("ReturnValues", None)
-            self._write(operation, request, statement, ctx)
+            self._write(action, request, statement, ctx)
             return {"TableName": table}
         except AwsError as error:
             return {"TableName": table, "Error": _batch_error(_unprefixed(error))}
@@ -667,13 +686,13 @@ class StatementRunner:
             raise validation(
                 "A transaction must hold only read statements or only write statements"
             )
-        requests: list[tuple[str, Params]] = []
+        requests: list[tuple[ItemAction, Params]] = []
         for index, (entry, statement) in enumerate(zip(entries, statements, strict=True)):
             parameters = entry.get("Parameters") or []
             try:
                 if isinstance(statement, Select):
                     request = self._get_request(statement, parameters, ctx, "ExecuteTransaction")
-                    requests.append(("get", request))
+                    requests.append((ItemAction.GET, request))
                     continue
                 if (
                     isinstance(statement, Exists)
@@ -695,16 +714,16 @@ class StatementRunner:
                 ) from None
         if all(reads):
             shared.pop("ClientRequestToken", None)
-            gets = [{"Get": request} for _, request in requests]
+            gets = [{action.value: request} for action, request in requests]
             return self.service.transactions.transact_get({"TransactItems": gets} | shared, ctx)
         actions = []
-        for entry, (operation, request) in zip(entries, requests, strict=True):
+        for entry, (action, request) in zip(entries, requests, strict=True):
             if "ReturnValuesOnConditionCheckFailure" in entry:
                 request["ReturnValuesOnConditionCheckFailure"] = entry[
                     "ReturnValuesOnConditionCheckFailure"
                 ]
             request.pop("ReturnValues", None)
-            actions.append({_TRANSACT_ACTIONS[operation]: request})
+            actions.append({action.value: request})
         try:
             result = self.service.transactions.transact_write(
                 {"TransactItems": actions} | shared, ctx
@@ -720,14 +739,6 @@ class StatementRunner:
 _STATEMENT_CHECKS = re.compile(
     r"Select statements within|EXISTS\(\) must contain|Where clause does not contain"
 )
-
-
-_TRANSACT_ACTIONS = {
-    "put_item": "Put",
-    "update_item": "Update",
-    "delete_item": "Delete",
-    "condition_check": "ConditionCheck",
-}
 
 
 def _plan_query(
