@@ -577,6 +577,22 @@ def test_batch_reads_must_name_the_primary_key(ddb: Any) -> None:
             [{"L": [{"N": "1"}, {"N": "1e2147483648"}]}],
             "The parameter cannot be converted to a numeric value: 1e2147483648",
         ),
+        # a scale past a 32-bit integer cannot be read either, and a magnitude (precision
+        # less scale) past one wraps to the other sign (the suite's exact texts from AWS)
+        (
+            [{"N": "1e-2147483648"}],
+            "The parameter cannot be converted to a numeric value: 1e-2147483648",
+        ),
+        (
+            [{"N": "1e2147483647"}],
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range",
+        ),
+        (
+            [{"N": "-1.5e2147483647"}],
+            "Number underflow. Attempting to store a number with magnitude smaller than "
+            "supported range",
+        ),
         (
             [{"M": {"bad": {"N": "abc"}, "deep": deep_value(40)}}],
             "The parameter cannot be converted to a numeric value: abc",

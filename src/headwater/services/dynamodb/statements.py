@@ -76,6 +76,13 @@ _EXPRESSION_PREFIX = re.compile(
 _PLACED_VALUE = re.compile(
     r"ExpressionAttributeValues contains invalid value: (.*) for key :v\d+", re.DOTALL
 )
+_INT32_LOW, _INT32_HIGH = -(2**31), 2**31 - 1
+NUMBER_OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+NUMBER_UNDERFLOW = (
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+)
 UNCONVERTIBLE = "The parameter cannot be converted to a numeric value"
 MALFORMED = "Statement wasn't well formed"
 SELECT_KEY = "Select statements within {} must specify the primary key in the where clause."
@@ -125,10 +132,22 @@ def _check_parameter(value: Any, depth: int) -> None:
 def _check_number(text: Any) -> None:
     if not isinstance(text, str) or text == "":
         raise validation(UNCONVERTIBLE)
-    # read as Java's BigDecimal: an exponent past a 32-bit integer cannot be
-    written = text.lower().partition("e")[2]
+    # read as Java's BigDecimal: an exponent, or a scale (the digits after the point less
+    # the exponent), past a 32-bit integer cannot be
+    mantissa, _, written = text.lower().partition("e")
     if number_parts(text) is None or (written and not integer_fits(written, 32)):
         raise validation(f"{UNCONVERTIBLE}: {text}")
+    scale = len(mantissa.partition(".")[2]) - int(written or "0")
+    if not _INT32_LOW <= scale <= _INT32_HIGH:
+        raise validation(f"{UNCONVERTIBLE}: {text}")
+    # AWS then sizes it as precision less scale in 32-bit arithmetic, which wraps: a
+    # magnitude past the int range comes out with the opposite sign
+    precision = len(mantissa.replace(".", "").lstrip("+-").lstrip("0")) or 1
+    magnitude = precision - scale
+    if magnitude > _INT32_HIGH:
+        raise validation(NUMBER_UNDERFLOW)
+    if magnitude < _INT32_LOW:
+        raise validation(NUMBER_OVERFLOW)
 
 
 def _unprefixed(error: AwsError) -> AwsError:
