@@ -258,6 +258,18 @@ def test_a_function_with_no_operands_is_counted(ddb: Any) -> None:
         )
 
 
+@pytest.mark.parametrize("written", ["ALL NEW", "MODIFIED OLD", "MODIFIED NEW"])
+def test_a_delete_names_the_returning_clause_it_refuses(ddb: Any, written: str) -> None:
+    # DynamoDB Local's PartiQL text, which names the clause as written
+    statement = f"DELETE FROM music WHERE Artist = 'Acme' AND Song = 'Alpha' RETURNING {written} *"
+    error = error_of(ddb.execute_statement, Statement=statement)
+    assert error["Error"]["Message"] == (
+        f"Invalid returning clause: RETURNING {written} *. Only RETURNING ALL OLD * is allowed "
+        "in DELETE statements."
+    )
+    assert item(ddb, "Acme", "Alpha") is not None
+
+
 def test_limit_and_next_token_page_through_every_item_once(ddb: Any) -> None:
     seen: list[str] = []
     token = None

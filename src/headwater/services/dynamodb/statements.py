@@ -563,9 +563,10 @@ class StatementRunner:
             return ItemAction.UPDATE, writer.into(request)
         if isinstance(statement, Delete):
             if statement.returning not in (None, "ALL_OLD"):
+                written = _RETURNING_WORDS[statement.returning]
                 raise validation(
-                    "Invalid returning clause: only RETURNING ALL OLD * is allowed in DELETE "
-                    "statements"
+                    f"Invalid returning clause: RETURNING {written} *. Only RETURNING ALL OLD * "
+                    "is allowed in DELETE statements."
                 )
             keys = self._keys(ctx, statement.table)
             key, rest = split_key(statement.where, keys, parameters)
@@ -758,6 +759,13 @@ class StatementRunner:
 _STATEMENT_CHECKS = re.compile(
     r"Select statements within|EXISTS\(\) must contain|Where clause does not contain"
 )
+#: A RETURNING clause as written, by the ReturnValues it stands for.
+_RETURNING_WORDS = {
+    "ALL_OLD": "ALL OLD",
+    "ALL_NEW": "ALL NEW",
+    "UPDATED_OLD": "MODIFIED OLD",
+    "UPDATED_NEW": "MODIFIED NEW",
+}
 
 
 def _plan_query(
