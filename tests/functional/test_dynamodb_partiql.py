@@ -270,6 +270,27 @@ def test_a_delete_names_the_returning_clause_it_refuses(ddb: Any, written: str) 
     assert item(ddb, "Acme", "Alpha") is not None
 
 
+def test_a_write_naming_two_values_for_one_key_attribute_is_refused(ddb: Any) -> None:
+    # AWS's text (an emulator's capture from eu-west-2; DynamoDB Local's message list); the
+    # same value twice is one item
+    multiple = (
+        "Multiple conditions on same key Artist. Only single item Update/Insert/Delete are "
+        "supported"
+    )
+    for statement in (
+        "UPDATE music SET Seen = 1 WHERE Artist = 'Acme' AND Song = 'Alpha' AND Artist = 'Zed'",
+        "DELETE FROM music WHERE Artist = 'Acme' AND Song = 'Alpha' AND Artist = 'Zed'",
+    ):
+        error = error_of(ddb.execute_statement, Statement=statement)
+        assert error["Error"]["Message"] == multiple
+    assert "Seen" not in (item(ddb, "Acme", "Alpha") or {})
+    run(
+        ddb,
+        "UPDATE music SET Seen = 1 WHERE Artist = 'Acme' AND Song = 'Alpha' AND Artist = 'Acme'",
+    )
+    assert (item(ddb, "Acme", "Alpha") or {})["Seen"] == {"N": "1"}
+
+
 def test_limit_and_next_token_page_through_every_item_once(ddb: Any) -> None:
     seen: list[str] = []
     token = None

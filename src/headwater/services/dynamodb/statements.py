@@ -50,6 +50,7 @@ from headwater.core.expressions.values import (
     integer_fits,
     number_parts,
     validation,
+    values_equal,
 )
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.constraints import length_finding
@@ -359,17 +360,31 @@ def _key_condition(term: Condition, attribute: str) -> Condition | None:
 
 
 def split_key(
-    where: Condition | None, keys: KeySchema, parameters: list[AttributeValue]
+    where: Condition | None,
+    keys: KeySchema,
+    parameters: list[AttributeValue],
+    *,
+    one_item: bool = False,
 ) -> tuple[dict[str, AttributeValue], list[Condition]]:
-    """The full key a write's WHERE names by equality, and its other conditions."""
+    """The full key a write's WHERE names by equality, and its other conditions (a second
+    equality on a key attribute among them). ``one_item``: an UPDATE or DELETE, which AWS
+    refuses when that second equality names another value."""
     key: dict[str, AttributeValue] = {}
     rest: list[Condition] = []
     for term in _terms(where):
         for attribute in keys.names:
             value = _equality_value(term, attribute)
-            if value is not None and attribute not in key:
-                key[attribute] = bind(value.value, parameters)
+            if value is None:
+                continue
+            bound = bind(value.value, parameters)
+            if attribute not in key:
+                key[attribute] = bound
                 break
+            if one_item and not values_equal(key[attribute], bound):
+                raise validation(
+                    f"Multiple conditions on same key {attribute}. Only single item "
+                    "Update/Insert/Delete are supported"
+                )
         else:
             rest.append(term)
     if len(key) != len(keys.names):
@@ -551,7 +566,7 @@ class StatementRunner:
             return ItemAction.PUT, writer.into(request)
         if isinstance(statement, Update):
             keys = self._keys(ctx, statement.table)
-            key, rest = split_key(statement.where, keys, parameters)
+            key, rest = split_key(statement.where, keys, parameters, one_item=True)
             request = {
                 "TableName": statement.table,
                 "Key": key,
@@ -569,7 +584,7 @@ class StatementRunner:
                     "is allowed in DELETE statements."
                 )
             keys = self._keys(ctx, statement.table)
-            key, rest = split_key(statement.where, keys, parameters)
+            key, rest = split_key(statement.where, keys, parameters, one_item=True)
             request = {"TableName": statement.table, "Key": key}
             if rest:
                 request["ConditionExpression"] = writer.condition(And(tuple(rest)))
@@ -758,6 +773,7 @@ class StatementRunner:
 #: The statement-shape refusals AWS names the statement of in a transaction.
 _STATEMENT_CHECKS = re.compile(
     r"Select statements within|EXISTS\(\) must contain|Where clause does not contain"
+    r"|Multiple conditions on same key"
 )
 #: A RETURNING clause as written, by the ReturnValues it stands for.
 _RETURNING_WORDS = {
