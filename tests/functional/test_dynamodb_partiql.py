@@ -291,6 +291,37 @@ def test_a_write_naming_two_values_for_one_key_attribute_is_refused(ddb: Any) ->
     assert (item(ddb, "Acme", "Alpha") or {})["Seen"] == {"N": "1"}
 
 
+@pytest.mark.parametrize(
+    ("statement", "refusal"),
+    [
+        (
+            "UPDATE music SET Seen = 1 WHERE Artist = 'Acme' AND Song = 'Beta' RETURNING ALL NEW *",
+            "RETURNING clause is not supported in ExecuteTransaction.",
+        ),
+        (
+            'SELECT * FROM music."by-year" WHERE "Year" = 2001 AND Song = \'Alpha\'',
+            "Reads on indices are not supported within transactions.",
+        ),
+    ],
+)
+def test_a_transaction_refuses_returning_and_index_reads_before_any_table(
+    ddb: Any, statement: str, refusal: str
+) -> None:
+    # ahead of a missing table in an earlier statement (an emulator's AWS captures)
+    first = "SELECT * FROM nowhere WHERE Artist = 'Acme' AND Song = 'Alpha'"
+    if statement.startswith("UPDATE"):
+        first = "UPDATE nowhere SET Seen = 1 WHERE Artist = 'Acme' AND Song = 'Alpha'"
+    error = error_of(
+        ddb.execute_transaction,
+        TransactStatements=[{"Statement": first}, {"Statement": statement}],
+    )
+    assert error["Error"] == {
+        "Code": "ValidationException",
+        "Message": f"Validation failed in TransactStatements[1]: {refusal}",
+    }
+    assert "Seen" not in (item(ddb, "Acme", "Beta") or {})
+
+
 def test_limit_and_next_token_page_through_every_item_once(ddb: Any) -> None:
     seen: list[str] = []
     token = None

@@ -721,6 +721,15 @@ class StatementRunner:
             raise validation(
                 "A transaction must hold only read statements or only write statements"
             )
+        for index, statement in enumerate(statements):
+            # what AWS refuses of a statement before it looks any table up
+            refusal = None
+            if isinstance(statement, Select) and statement.index is not None:
+                refusal = "Reads on indices are not supported within transactions."
+            elif isinstance(statement, Update | Delete) and statement.returning is not None:
+                refusal = "RETURNING clause is not supported in ExecuteTransaction."
+            if refusal is not None:
+                raise validation(f"Validation failed in TransactStatements[{index}]: {refusal}")
         requests: list[tuple[ItemAction, Params]] = []
         for index, (entry, statement) in enumerate(zip(entries, statements, strict=True)):
             parameters = entry.get("Parameters") or []
