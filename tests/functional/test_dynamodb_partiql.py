@@ -322,6 +322,38 @@ def test_a_transaction_refuses_returning_and_index_reads_before_any_table(
     assert "Seen" not in (item(ddb, "Acme", "Beta") or {})
 
 
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (
+            "Artist = 1",
+            "Key attribute's data type should match its data type in table's schema: Key Artist",
+        ),
+        (
+            "Artist = 'Acme' AND Song > 1",
+            "Key attribute's data type should match its data type in table's schema: Key Song",
+        ),
+        (
+            "Artist = 1 OR Artist = 'Acme'",
+            "Key attribute's data type should match its data type in table's schema: Key Artist",
+        ),
+        (
+            "Artist = 'Acme' AND Song IN ['Alpha', 2]",
+            "Key attribute's data type should match its data type in table's schema: Key Song",
+        ),
+        ("Artist = true", "Key value must be of type S, N, or B. Key name: Artist, Key type: BOOL"),
+    ],
+)
+def test_a_select_holds_its_key_conditions_to_the_key_types(
+    ddb: Any, where: str, message: str
+) -> None:
+    # AWS's texts (an emulator's tests captured from eu-west-2, 2026-09-17; DynamoDB Local's
+    # message list), in every OR branch; a key compared without a key condition is a filter
+    error = error_of(ddb.execute_statement, Statement=f"SELECT * FROM music WHERE {where}")
+    assert error["Error"] == {"Code": "ValidationException", "Message": message}
+    assert run(ddb, "SELECT * FROM music WHERE Artist > 1")["Items"] == []
+
+
 def test_limit_and_next_token_page_through_every_item_once(ddb: Any) -> None:
     seen: list[str] = []
     token = None

@@ -517,7 +517,6 @@ class StatementRunner:
                 request[name] = params[name]
         if params.get("NextToken"):
             request["ExclusiveStartKey"] = _start_key(params["NextToken"])
-        check_overlap(select.where, keys, parameters)
         key_terms, rest = _plan_query(select.where, keys)
         if select.order_by is not None:
             path, ascending = select.order_by
@@ -534,6 +533,10 @@ class StatementRunner:
             request["FilterExpression"] = writer.condition(And(tuple(rest)))
         if select.projection is not None:
             request["ProjectionExpression"] = ", ".join(writer.path(p) for p in select.projection)
+        # what AWS checks once the statement reads as expressions: the keys' value types,
+        # then whether OR branches overlap
+        check_key_types(select.where, keys, parameters)
+        check_overlap(select.where, keys, parameters)
         reads = self.service.reads
         result = (reads.query if key_terms is not None else reads.scan)(writer.into(request), ctx)
         response: dict[str, Any] = {"Items": result.get("Items", [])}
@@ -841,6 +844,43 @@ class _Branch:
 
     def joined(self, other: _Branch) -> _Branch:
         return _Branch(self.keys + other.keys, self.filters + other.filters)
+
+
+def check_key_types(
+    where: Condition | None, keys: KeySchema, parameters: list[AttributeValue]
+) -> None:
+    """A SELECT's key conditions (in every OR branch) hold values of the key's own type, as
+    AWS checks before it reads: 'Key value must be of type S, N, or B' for a value no key
+    can hold, 'Key attribute's data type should match ...' for another key type."""
+    if where is None:
+        return
+    branches = _spread(where, keys)
+    if branches is None:
+        return
+    types = {keys.hash_key: keys.hash_type, keys.range_key: keys.range_type}
+    for branch in branches:
+        for term in branch.keys:
+            if isinstance(term, Compare):
+                name, values = term.left, [term.right]
+            elif isinstance(term, Between):
+                name, values = term.subject, [term.low, term.high]
+            else:  # begins_with: the item API words its operand's type
+                continue
+            assert isinstance(name, Path)
+            attribute = str(name.top)
+            for operand in values:
+                assert isinstance(operand, Value)
+                kind = next(iter(bind(operand.value, parameters)), "")
+                if kind not in ("S", "N", "B"):
+                    raise validation(
+                        "Key value must be of type S, N, or B. Key name: "
+                        f"{attribute}, Key type: {kind}"
+                    )
+                if kind != types[attribute]:
+                    raise validation(
+                        "Key attribute's data type should match its data type in table's "
+                        f"schema: Key {attribute}"
+                    )
 
 
 def check_overlap(
