@@ -284,6 +284,19 @@ def test_a_write_naming_two_values_for_one_key_attribute_is_refused(ddb: Any) ->
         error = error_of(ddb.execute_statement, Statement=statement)
         assert error["Error"]["Message"] == multiple
     assert "Seen" not in (item(ddb, "Acme", "Alpha") or {})
+    # a transaction is not refused up front: it cancels (what AWS names as the reason is
+    # uncertain here) and writes nothing
+    error = error_of(
+        ddb.execute_transaction,
+        TransactStatements=[
+            {
+                "Statement": "UPDATE music SET Seen = 1 "
+                "WHERE Artist = 'Acme' AND Song = 'Alpha' AND Artist = 'Zed'"
+            }
+        ],
+    )
+    assert error["Error"]["Code"] == "TransactionCanceledException"
+    assert "Seen" not in (item(ddb, "Acme", "Alpha") or {})
     run(
         ddb,
         "UPDATE music SET Seen = 1 WHERE Artist = 'Acme' AND Song = 'Alpha' AND Artist = 'Acme'",

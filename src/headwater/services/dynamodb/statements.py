@@ -550,10 +550,16 @@ class StatementRunner:
     # -- writes --
 
     def write_request(
-        self, statement: Statement, parameters: list[AttributeValue], ctx: RequestContext
+        self,
+        statement: Statement,
+        parameters: list[AttributeValue],
+        ctx: RequestContext,
+        *,
+        one_item: bool = True,
     ) -> tuple[ItemAction, Params]:
         """The item API call a write statement stands for: (action, request). ``Exists`` is
-        answered as a condition check."""
+        answered as a condition check. ``one_item``: refuse a WHERE naming two values for a
+        key attribute (a transaction instead reads the first, the second a condition)."""
         writer = ExpressionWriter(parameters)
         if isinstance(statement, Insert):
             keys = self._keys(ctx, statement.table)
@@ -569,7 +575,7 @@ class StatementRunner:
             return ItemAction.PUT, writer.into(request)
         if isinstance(statement, Update):
             keys = self._keys(ctx, statement.table)
-            key, rest = split_key(statement.where, keys, parameters, one_item=True)
+            key, rest = split_key(statement.where, keys, parameters, one_item=one_item)
             request = {
                 "TableName": statement.table,
                 "Key": key,
@@ -587,7 +593,7 @@ class StatementRunner:
                     "is allowed in DELETE statements."
                 )
             keys = self._keys(ctx, statement.table)
-            key, rest = split_key(statement.where, keys, parameters, one_item=True)
+            key, rest = split_key(statement.where, keys, parameters, one_item=one_item)
             request = {"TableName": statement.table, "Key": key}
             if rest:
                 request["ConditionExpression"] = writer.condition(And(tuple(rest)))
@@ -750,7 +756,7 @@ class StatementRunner:
                     raise validation(
                         "EXISTS() must contain a single item read with additional condition"
                     )
-                requests.append(self.write_request(statement, parameters, ctx))
+                requests.append(self.write_request(statement, parameters, ctx, one_item=False))
             except AwsError as error:
                 if error.code != "ValidationException" or not _STATEMENT_CHECKS.match(
                     error.message
@@ -785,7 +791,6 @@ class StatementRunner:
 #: The statement-shape refusals AWS names the statement of in a transaction.
 _STATEMENT_CHECKS = re.compile(
     r"Select statements within|EXISTS\(\) must contain|Where clause does not contain"
-    r"|Multiple conditions on same key"
 )
 #: A RETURNING clause as written, by the ReturnValues it stands for.
 _RETURNING_WORDS = {
