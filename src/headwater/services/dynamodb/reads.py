@@ -656,13 +656,7 @@ def _key_range(
         return pk, KeyRange(low=encoded[0])
     if operator == "BETWEEN":
         if encoded[0] > encoded[1]:
-            raise validation(
-                "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
-                "greater than or equal to lower bound; lower bound operand: AttributeValue: "
-                f"{{{keys.range_type}:{_shown(operands[0])}}}, upper bound operand: "
-                "AttributeValue: "
-                f"{{{keys.range_type}:{_shown(operands[1])}}}"
-            )
+            raise _between_bounds_reversed(keys.range_type, operands)
         return pk, KeyRange(encoded[0], True, encoded[1], True)
     if keys.range_type == "N":
         raise validation(
@@ -750,12 +744,7 @@ def _last_range(
         return KeyRange(encoded[0], True, high, False)
     if operator == "BETWEEN":
         if encoded[0] > encoded[1]:
-            raise validation(
-                "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
-                "greater than or equal to lower bound; lower bound operand: AttributeValue: "
-                f"{{{kind}:{_shown(operands[0])}}}, upper bound operand: AttributeValue: "
-                f"{{{kind}:{_shown(operands[1])}}}"
-            )
+            raise _between_bounds_reversed(kind, operands)
         return KeyRange(encoded[0], True, _prefix_end(encoded[1]), False)
     if kind == "N":
         raise validation(
@@ -771,3 +760,13 @@ def _last_range(
 def _shown(value: AttributeValue) -> Any:
     ((_, inner),) = value.items()
     return inner
+
+
+def _between_bounds_reversed(kind: str | None, operands: list[AttributeValue]) -> AwsError:
+    """AWS's refusal of a key condition ``BETWEEN`` whose lower bound sorts above its upper."""
+    return validation(
+        "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
+        "greater than or equal to lower bound; lower bound operand: AttributeValue: "
+        f"{{{kind}:{_shown(operands[0])}}}, upper bound operand: AttributeValue: "
+        f"{{{kind}:{_shown(operands[1])}}}"
+    )

@@ -63,19 +63,22 @@ class KeySchema:
     def composite_key(self, item: Item) -> tuple[bytes, bytes] | None:
         """A multi-attribute key's ``(partition bytes, sort bytes)`` in ``item`` (None
         when it lacks one of the attributes)."""
-        pk = b""
-        for name, _ in self.hash_parts:
-            value = item.get(name)
-            if value is None:
-                return None
-            pk += encode_key_component(value)
-        sk = b""
-        for name, _ in self.range_parts:
-            value = item.get(name)
-            if value is None:
-                return None
-            sk += encode_key_component(value)
-        return pk, sk
+        pk = _joined_components(self.hash_parts, item)
+        if pk is None:
+            return None
+        sk = _joined_components(self.range_parts, item)
+        return None if sk is None else (pk, sk)
+
+
+def _joined_components(parts: tuple[tuple[str, str], ...], item: Item) -> bytes | None:
+    """The components of ``parts`` in ``item``, concatenated (None if one is missing)."""
+    joined = b""
+    for name, _ in parts:
+        value = item.get(name)
+        if value is None:
+            return None
+        joined += encode_key_component(value)
+    return joined
 
 
 @dataclass(frozen=True, slots=True)
