@@ -21,6 +21,9 @@ KEY_ROLES = ("HASH", "RANGE")
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
 SSE_TYPES = ("AES256", "KMS")
 TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
+#: A vector index's enums, in the service model's order.
+DISTANCE_FUNCTIONS = ("COSINE", "DOT_PRODUCT", "EUCLIDEAN")
+SEARCH_SCHEMA_ROLES = ("HASH", "INLINE_FILTER")
 MAX_GSI = 20
 MAX_LSI = 5
 #: The request model's bound on one index's NonKeyAttributes list.
@@ -190,6 +193,59 @@ def _one_index_violations(found: list[str], index: Any, where: str, *, global_: 
         )
 
 
+def vector_indexes_unsupported() -> AwsError:
+    """Headwater does not search vectors: a table asked for with vector indexes is refused
+    rather than created without them (a search would then find nothing)."""
+    return validation("Vector indexes are not supported by headwater")
+
+
+def _vector_index_violations(found: list[str], index: Any, where: str) -> None:
+    """The member constraints of one VectorIndex (CreateTable) or CreateVectorIndexAction
+    (UpdateTable): its name, dimensions, enums, vector attribute and search schema."""
+    name = index.get("IndexName")
+    if name is not None:
+        found.extend(_name_violations(name, f"{where}.indexName"))
+    attribute = (index.get("VectorAttribute") or {}).get("AttributeName")
+    if attribute is not None:
+        _attribute_name_violations(found, attribute, f"{where}.vectorAttribute.attributeName")
+    dimensions = index.get("Dimensions")
+    if dimensions is not None and dimensions < 1:
+        _violate(
+            found,
+            dimensions,
+            f"{where}.dimensions",
+            "Member must have value greater than or equal to 1",
+        )
+    _enum_violation(
+        found, index.get("DistanceFunction"), f"{where}.distanceFunction", DISTANCE_FUNCTIONS
+    )
+    schema = index.get("SearchSchema")
+    if schema is not None and not schema:
+        _violate(
+            found,
+            schema,
+            f"{where}.searchSchema",
+            "Member must have length greater than or equal to 1",
+        )
+    for number, element in enumerate(schema or [], 1):
+        member = f"{where}.searchSchema.{number}.member"
+        _attribute_name_violations(found, element.get("AttributeName"), f"{member}.attributeName")
+        _enum_violation(
+            found,
+            element.get("SearchSchemaElementType"),
+            f"{member}.searchSchemaElementType",
+            SEARCH_SCHEMA_ROLES,
+        )
+    projection = index.get("Projection")
+    if projection is not None:
+        _enum_violation(
+            found,
+            projection.get("ProjectionType"),
+            f"{where}.projection.projectionType",
+            PROJECTIONS,
+        )
+
+
 def create_table_violations(params: dict[str, Any]) -> list[str]:
     """Every member constraint CreateTable's params break, in the order AWS lists them."""
     found: list[str] = []
@@ -215,6 +271,8 @@ def create_table_violations(params: dict[str, Any]) -> list[str]:
     _index_violations(
         found, params.get("LocalSecondaryIndexes"), "localSecondaryIndexes", global_=False
     )
+    for number, index in enumerate(params.get("VectorIndexes") or [], 1):
+        _vector_index_violations(found, index, f"vectorIndexes.{number}.member")
     _settings_violations(found, params)
     return found
 
@@ -257,6 +315,14 @@ def update_table_violations(params: dict[str, Any]) -> list[str]:
         create = update.get("Create")
         if create is not None:
             _one_index_violations(found, create, f"{where}.create", global_=True)
+        delete = update.get("Delete")
+        if delete is not None:
+            found.extend(_name_violations(delete["IndexName"], f"{where}.delete.indexName"))
+    for number, update in enumerate(params.get("VectorIndexUpdates") or [], 1):
+        where = f"vectorIndexUpdates.{number}.member"
+        create = update.get("Create")
+        if create is not None:
+            _vector_index_violations(found, create, f"{where}.create")
         delete = update.get("Delete")
         if delete is not None:
             found.extend(_name_violations(delete["IndexName"], f"{where}.delete.indexName"))
@@ -316,6 +382,8 @@ def check_update_table(params: dict[str, Any]) -> None:
     """Raise the error AWS answers an UpdateTable with before it reads the table: member
     constraints (all at once), then the request's own rules in AWS's order."""
     _raise_violations(update_table_violations(params))
+    if params.get("VectorIndexUpdates") is not None:
+        raise vector_indexes_unsupported()
     check_settings(params)
     if params.get("GlobalSecondaryIndexUpdates") == []:
         raise invalid("List of GlobalSecondaryIndexUpdates is empty")
@@ -475,6 +543,8 @@ def check_create_table(params: dict[str, Any]) -> None:
     """Raise the error AWS answers a CreateTable with: member constraints first (all of
     them at once), then its table, key and index rules, each in AWS's order."""
     _raise_violations(create_table_violations(params))
+    if params.get("VectorIndexes") is not None:
+        raise vector_indexes_unsupported()
     billing = params.get("BillingMode") or "PROVISIONED"
     throughput = params.get("ProvisionedThroughput")
     if billing == "PAY_PER_REQUEST":
