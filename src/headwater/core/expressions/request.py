@@ -27,6 +27,7 @@ PARSE_ORDER = (
     "ConditionExpression",
     "KeyConditionExpression",
     "FilterExpression",
+    "SearchConditionExpression",
     "ProjectionExpression",
 )
 

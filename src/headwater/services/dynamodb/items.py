@@ -28,6 +28,7 @@ from headwater.services.dynamodb.constraints import (
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import check_table_name
 from headwater.services.dynamodb.tables import TableCatalog
+from headwater.services.dynamodb.vector_indexes import vector_write_bytes
 from headwater.services.dynamodb.writes import (
     MAX_ITEM_BYTES,
     Condition,
@@ -318,6 +319,7 @@ class ItemOperations:
             "write",
             index_write_units(table, old, new),
             by_kind=False,
+            vector_bytes=vector_write_bytes(table, old, new) if table.vector_indexes else None,
         )
         if capacity is not None:
             result["ConsumedCapacity"] = capacity

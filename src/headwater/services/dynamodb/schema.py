@@ -92,6 +92,23 @@ class IndexSchema:
 
 
 @dataclass(frozen=True, slots=True)
+class VectorIndexSchema:
+    """A vector index: the list-of-numbers attribute it searches, and its SearchSchema."""
+
+    name: str
+    attribute: str
+    dimensions: int
+    distance: str  # COSINE | DOT_PRODUCT | EUCLIDEAN
+    #: The SearchSchema's HASH attribute, every search's required equality.
+    hash_attribute: str | None
+    #: Every SearchSchema attribute (HASH and INLINE_FILTER) with its defined type.
+    search_attributes: tuple[tuple[str, str], ...]
+    projection: str  # ALL | KEYS_ONLY | INCLUDE
+    non_key_attributes: frozenset[str]
+    arn: str
+
+
+@dataclass(frozen=True, slots=True)
 class TableSchema:
     """What item operations need to know of a table (from its stored spec)."""
 
@@ -107,6 +124,7 @@ class TableSchema:
     ttl_attribute: str | None
     has_local_indexes: bool
     spec: dict[str, Any]
+    vector_indexes: tuple[VectorIndexSchema, ...] = ()
 
     @classmethod
     def from_row(cls, row: TableRow) -> TableSchema:
@@ -139,6 +157,10 @@ class TableSchema:
             ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
             has_local_indexes=bool(spec.get("LocalSecondaryIndexes")),
             spec=spec,
+            vector_indexes=tuple(
+                _vector_index_schema(index, types, spec["TableArn"])
+                for index in spec.get("VectorIndexes", [])
+            ),
         )
 
     # ---- keys ----
@@ -293,6 +315,28 @@ class TableSchema:
                         f"attribute cannot contain an empty {word} value. "
                         f"IndexName: {index.name}, IndexKey: {name}"
                     )
+
+
+def _vector_index_schema(
+    index: dict[str, Any], types: dict[str, str], table_arn: str
+) -> VectorIndexSchema:
+    schema = index.get("SearchSchema", [])
+    projection = index.get("Projection", {})
+    return VectorIndexSchema(
+        name=index["IndexName"],
+        attribute=index["VectorAttribute"]["AttributeName"],
+        dimensions=index["Dimensions"],
+        distance=index["DistanceFunction"],
+        hash_attribute=next(
+            (e["AttributeName"] for e in schema if e["SearchSchemaElementType"] == "HASH"), None
+        ),
+        search_attributes=tuple(
+            (e["AttributeName"], types.get(e["AttributeName"], "S")) for e in schema
+        ),
+        projection=projection.get("ProjectionType", "ALL"),
+        non_key_attributes=frozenset(projection.get("NonKeyAttributes", [])),
+        arn=f"{table_arn}/index/{index['IndexName']}",
+    )
 
 
 def key_schema(elements: list[dict[str, str]], types: dict[str, str]) -> KeySchema:

@@ -3,7 +3,7 @@
 - ``TableCatalog`` (tables.py): table metadata, schemas, tags, TTL and backup settings;
 - ``ItemWriter`` (writes.py): the one write path (conditions, indexes, change feed);
 - ``ItemOperations``, ``ReadOperations``, ``BatchOperations``, ``TransactionOperations``:
-  the item API on top of them;
+  the item API on top of them; ``VectorSearch`` (vector_search.py): SearchVectors;
 - ``ChangeFeed`` (change_feed.py): ordered change records for DynamoDB Streams;
 - ``TtlSweeper`` (ttl.py): expired items deleted by the service, driven by the clock.
 """
@@ -31,6 +31,7 @@ from headwater.services.dynamodb.statements import StatementRunner
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.transactions import TransactionOperations
 from headwater.services.dynamodb.ttl import TtlSweeper
+from headwater.services.dynamodb.vector_search import VectorSearch
 from headwater.services.dynamodb.writes import ItemWriter
 from headwater.store.tables import TableStore
 
@@ -59,6 +60,7 @@ class DynamoDBService(Service):
         self.batches = BatchOperations(self.catalog, self.writer)
         self.transactions = TransactionOperations(self.catalog, self.writer)
         self.statements = StatementRunner(self)
+        self.vectors = VectorSearch(self.catalog, self.store)
         self.ttl = TtlSweeper(self.writer, env.clock, env.options.dynamodb_ttl_sweep_interval)
         if any((row.spec.get("TimeToLive") or {}).get("Enabled") for row in self._tables()):
             self.ttl.ensure_running()
@@ -181,6 +183,10 @@ class DynamoDBService(Service):
     @operation("Scan")
     def scan(self, params: Params, ctx: RequestContext) -> Result:
         return self.reads.scan(params, ctx)
+
+    @operation("SearchVectors")
+    def search_vectors(self, params: Params, ctx: RequestContext) -> Result:
+        return self.vectors.search(params, ctx)
 
     @operation("BatchGetItem")
     def batch_get_item(self, params: Params, ctx: RequestContext) -> Result:

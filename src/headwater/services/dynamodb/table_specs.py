@@ -25,6 +25,8 @@ TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
 DISTANCE_FUNCTIONS = ("COSINE", "DOT_PRODUCT", "EUCLIDEAN")
 SEARCH_SCHEMA_ROLES = ("HASH", "INLINE_FILTER")
 MAX_GSI = 20
+MAX_VECTOR_INDEXES = 5
+MAX_VECTOR_DIMENSIONS = 4096
 MAX_LSI = 5
 #: The request model's bound on one index's NonKeyAttributes list.
 MAX_NON_KEY_ATTRIBUTES = 20
@@ -34,7 +36,7 @@ MAX_CAPACITY_UNITS = 1_000_000_000_000
 MAX_REPORTED_VIOLATIONS = 10
 
 
-def _name_violations(value: Any, member: str) -> list[str]:
+def name_violations(value: Any, member: str) -> list[str]:
     """Table / index names: 3-255 characters of ``[a-zA-Z0-9_.-]``."""
     found: list[str] = []
     if len(value) < 3:
@@ -50,7 +52,7 @@ def _name_violations(value: Any, member: str) -> list[str]:
 
 def check_name(value: Any, member: str = "tableName") -> None:
     """Raise AWS's error for a table or index name that breaks the naming rules."""
-    _raise_violations(_name_violations(value, member))
+    _raise_violations(name_violations(value, member))
 
 
 def check_table_name(name: str) -> None:
@@ -156,7 +158,7 @@ def _one_index_violations(found: list[str], index: Any, where: str, *, global_: 
     if name is None:
         _violate(found, None, f"{where}.indexName", "Member must not be null")
     else:
-        found.extend(_name_violations(name, f"{where}.indexName"))
+        found.extend(name_violations(name, f"{where}.indexName"))
     # AWS checks an index's key types in its own rules ("The first KeySchemaElement
     # is not a HASH key type"), not as an enum.
     _key_schema_violations(
@@ -193,18 +195,12 @@ def _one_index_violations(found: list[str], index: Any, where: str, *, global_: 
         )
 
 
-def vector_indexes_unsupported() -> AwsError:
-    """Headwater does not search vectors: a table asked for with vector indexes is refused
-    rather than created without them (a search would then find nothing)."""
-    return validation("Vector indexes are not supported by headwater")
-
-
 def _vector_index_violations(found: list[str], index: Any, where: str) -> None:
     """The member constraints of one VectorIndex (CreateTable) or CreateVectorIndexAction
     (UpdateTable): its name, dimensions, enums, vector attribute and search schema."""
     name = index.get("IndexName")
     if name is not None:
-        found.extend(_name_violations(name, f"{where}.indexName"))
+        found.extend(name_violations(name, f"{where}.indexName"))
     attribute = (index.get("VectorAttribute") or {}).get("AttributeName")
     if attribute is not None:
         _attribute_name_violations(found, attribute, f"{where}.vectorAttribute.attributeName")
@@ -260,7 +256,7 @@ def create_table_violations(params: dict[str, Any]) -> list[str]:
             _violate(found, None, f"{where}.attributeType", "Member must not be null")
         else:
             _enum_violation(found, kind, f"{where}.attributeType", ATTRIBUTE_TYPES)
-    found.extend(_name_violations(params["TableName"], "tableName"))
+    found.extend(name_violations(params["TableName"], "tableName"))
     _enum_violation(found, params.get("BillingMode"), "billingMode", BILLING_MODES)
     _throughput_violations(found, params.get("ProvisionedThroughput"), "provisionedThroughput")
     _key_schema_violations(found, params.get("KeySchema"), "keySchema")
@@ -299,14 +295,14 @@ def update_table_violations(params: dict[str, Any]) -> list[str]:
     if name == "":
         _violate(found, name, "tableName", "Member must have length greater than or equal to 1")
     elif not name.startswith("arn:"):
-        found.extend(_name_violations(name, "tableName"))
+        found.extend(name_violations(name, "tableName"))
     _throughput_violations(found, params.get("ProvisionedThroughput"), "provisionedThroughput")
     _enum_violation(found, params.get("BillingMode"), "billingMode", BILLING_MODES)
     for number, update in enumerate(params.get("GlobalSecondaryIndexUpdates") or [], 1):
         where = f"globalSecondaryIndexUpdates.{number}.member"
         change = update.get("Update")
         if change is not None:
-            found.extend(_name_violations(change["IndexName"], f"{where}.update.indexName"))
+            found.extend(name_violations(change["IndexName"], f"{where}.update.indexName"))
             _throughput_violations(
                 found,
                 change.get("ProvisionedThroughput"),
@@ -317,7 +313,7 @@ def update_table_violations(params: dict[str, Any]) -> list[str]:
             _one_index_violations(found, create, f"{where}.create", global_=True)
         delete = update.get("Delete")
         if delete is not None:
-            found.extend(_name_violations(delete["IndexName"], f"{where}.delete.indexName"))
+            found.extend(name_violations(delete["IndexName"], f"{where}.delete.indexName"))
     for number, update in enumerate(params.get("VectorIndexUpdates") or [], 1):
         where = f"vectorIndexUpdates.{number}.member"
         create = update.get("Create")
@@ -325,7 +321,7 @@ def update_table_violations(params: dict[str, Any]) -> list[str]:
             _vector_index_violations(found, create, f"{where}.create")
         delete = update.get("Delete")
         if delete is not None:
-            found.extend(_name_violations(delete["IndexName"], f"{where}.delete.indexName"))
+            found.extend(name_violations(delete["IndexName"], f"{where}.delete.indexName"))
     _settings_violations(found, params)
     return found
 
@@ -344,6 +340,7 @@ UPDATE_TABLE_CHANGES = (
     "GlobalTableWitnessUpdates",
     "OnDemandThroughput",
     "WarmThroughput",
+    "VectorIndexUpdates",
 )
 #: The members AWS's "At least one of ... is required" names, by its own names
 #: (UpdateStreamEnabled is StreamSpecification; two are not in the public model).
@@ -382,8 +379,8 @@ def check_update_table(params: dict[str, Any]) -> None:
     """Raise the error AWS answers an UpdateTable with before it reads the table: member
     constraints (all at once), then the request's own rules in AWS's order."""
     _raise_violations(update_table_violations(params))
-    if params.get("VectorIndexUpdates") is not None:
-        raise vector_indexes_unsupported()
+    if params.get("VectorIndexUpdates") == []:
+        raise invalid("List of VectorIndexUpdates is empty")
     check_settings(params)
     if params.get("GlobalSecondaryIndexUpdates") == []:
         raise invalid("List of GlobalSecondaryIndexUpdates is empty")
@@ -543,8 +540,6 @@ def check_create_table(params: dict[str, Any]) -> None:
     """Raise the error AWS answers a CreateTable with: member constraints first (all of
     them at once), then its table, key and index rules, each in AWS's order."""
     _raise_violations(create_table_violations(params))
-    if params.get("VectorIndexes") is not None:
-        raise vector_indexes_unsupported()
     billing = params.get("BillingMode") or "PROVISIONED"
     throughput = params.get("ProvisionedThroughput")
     if billing == "PAY_PER_REQUEST":
@@ -623,11 +618,19 @@ def check_create_table(params: dict[str, Any]) -> None:
             names.add(name)
         if len(global_) > MAX_GSI:
             raise invalid(f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSI}")
+    vectors = params.get("VectorIndexes")
+    if vectors is not None:
+        vector_index_specs(vectors, params["AttributeDefinitions"], billing, names, [])
     used = [k["AttributeName"] for k in keys]
     for index in (local or []) + (global_ or []):
         used += [k["AttributeName"] for k in index["KeySchema"] if k["AttributeName"] not in used]
+    for index in vectors or []:
+        # a SearchSchema attribute is defined as an index key is
+        for element in index.get("SearchSchema") or []:
+            if element["AttributeName"] not in used:
+                used.append(element["AttributeName"])
     if len(used) != len(defined):
-        if local is None and global_ is None:
+        if local is None and global_ is None and vectors is None:
             raise invalid(
                 "Number of attributes in KeySchema does not exactly match number of attributes "
                 "defined in AttributeDefinitions"
@@ -677,6 +680,81 @@ def _projection(projection: dict[str, Any]) -> dict[str, Any]:
     if non_key:
         result["NonKeyAttributes"] = list(non_key)
     return result
+
+
+def vector_index_specs(
+    indexes: list[dict[str, Any]],
+    definitions: list[dict[str, Any]],
+    billing: str,
+    taken: set[str],
+    existing: list[dict[str, Any]],
+    *,
+    updating: bool = False,
+) -> list[dict[str, Any]]:
+    """The stored specs of vector indexes CreateTable (or UpdateTable, ``updating``) asks
+    for, checked by AWS's rules. ``definitions``: the request's AttributeDefinitions (an
+    UpdateTable's own, not the table's: AWS does not look at those); ``taken``: the
+    table's other index names; ``existing``: its vector indexes. The texts are those a
+    conformance suite and an emulator captured from AWS (eu-west-2 and us-east-1, 2026)."""
+    if billing != "PAY_PER_REQUEST":
+        raise invalid("Vector indexes are only supported for PAY_PER_REQUEST tables")
+    if not indexes and not updating:
+        raise invalid("List of VectorIndexes is empty")
+    if len(existing) + len(indexes) > MAX_VECTOR_INDEXES:
+        if updating:
+            raise AwsError(
+                "LimitExceededException",
+                "Subscriber limit exceeded: Number of vector secondary indexes exceeds "
+                f"per-table limit of {MAX_VECTOR_INDEXES}",
+            )
+        raise invalid(f"VectorIndex count exceeds the per-table limit of {MAX_VECTOR_INDEXES}")
+    defined = {d["AttributeName"] for d in definitions}
+    dimensions = {i["VectorAttribute"]["AttributeName"]: i["Dimensions"] for i in existing}
+    specs: list[dict[str, Any]] = []
+    for index in indexes:
+        name = index["IndexName"]
+        if name in taken:
+            raise invalid(f"Duplicate index name: {name}")
+        if index["Dimensions"] > MAX_VECTOR_DIMENSIONS:
+            raise invalid(
+                f"Number of dimensions must be between 1 and {MAX_VECTOR_DIMENSIONS} inclusive."
+            )
+        schema = index.get("SearchSchema") or []
+        if any(e["AttributeName"] not in defined for e in schema):
+            raise invalid("One element in SearchSchema is not defined in attribute definitions")
+        attribute = index["VectorAttribute"]["AttributeName"]
+        if attribute in defined:
+            raise invalid(
+                f"Conflicting attribute definition for '{attribute}'. An attribute cannot be "
+                "defined in AttributeDefinitions when used as a VectorAttribute."
+            )
+        if dimensions.setdefault(attribute, index["Dimensions"]) != index["Dimensions"]:
+            raise invalid(
+                f"Conflicting attribute definition for '{attribute}'. All VectorIndexes on the "
+                "same vector attribute must use the same dimensions."
+            )
+        if sum(1 for e in schema if e["SearchSchemaElementType"] == "HASH") > 1:
+            raise invalid("SearchSchema can have at most one HASH element")  # headwater's text
+        if len({e["AttributeName"] for e in schema}) != len(schema):
+            raise invalid("Duplicate attribute in SearchSchema")  # headwater's text
+        spec: dict[str, Any] = {
+            "IndexName": name,
+            "VectorAttribute": {"AttributeName": attribute},
+            "Dimensions": index["Dimensions"],
+            "DistanceFunction": index["DistanceFunction"],
+            "Projection": _projection(index["Projection"]),
+        }
+        if schema:
+            spec["SearchSchema"] = [
+                {
+                    "AttributeName": e["AttributeName"],
+                    "SearchSchemaElementType": e["SearchSchemaElementType"],
+                }
+                for e in schema
+            ]
+        taken.add(name)
+        specs.append(spec)
+    return specs
 
 
 def index_spec(
@@ -730,6 +808,15 @@ def table_spec(params: dict[str, Any], arn: str, table_id: str, now: float) -> d
     for field, kind in (("LocalSecondaryIndexes", "LSI"), ("GlobalSecondaryIndexes", "GSI")):
         if params.get(field):
             spec[field] = [index_spec(index, kind, billing, defined) for index in params[field]]
+    if params.get("VectorIndexes"):
+        others = {
+            i["IndexName"]
+            for f in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes")
+            for i in params.get(f) or []
+        }
+        spec["VectorIndexes"] = vector_index_specs(
+            params["VectorIndexes"], definitions, billing, others, []
+        )
     stream = params.get("StreamSpecification")
     if stream is not None:
         spec["StreamSpecification"] = stream_specification(stream, creating=True)
@@ -841,7 +928,7 @@ def check_list_tables(params: dict[str, Any]) -> None:
         _violate(found, limit, "limit", "Member must have value less than or equal to 100")
     start = params.get("ExclusiveStartTableName")
     if start is not None:
-        found.extend(_name_violations(start, "exclusiveStartTableName"))
+        found.extend(name_violations(start, "exclusiveStartTableName"))
     _raise_violations(found)
 
 

@@ -4,7 +4,8 @@ backup settings; the cached schemas item operations run against.
 Tables are ACTIVE as soon as they are created (CreateTable answers CREATING, as AWS does,
 and DescribeTable ACTIVE). Secondary indexes, including ones added by UpdateTable, are
 built and kept up to date synchronously: an index read sees every committed write (AWS's
-global secondary indexes are only eventually consistent).
+global secondary indexes are only eventually consistent). Vector indexes are views of the
+table's items (vector_indexes.py): ACTIVE and complete as soon as they exist.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from headwater.core.clock import Clock
@@ -36,7 +38,9 @@ from headwater.services.dynamodb.table_specs import (
     stream_specification,
     table_spec,
     too_many_tags,
+    vector_index_specs,
 )
+from headwater.services.dynamodb.vector_indexes import index_statistics
 from headwater.store.tables import StreamRow, TableRow, TableStore
 from headwater.store.tables.codec import decode_item
 
@@ -193,6 +197,8 @@ class TableCatalog:
                 description[field] = [
                     self._describe_index(row, index, field, status) for index in spec[field]
                 ]
+        if spec.get("VectorIndexes"):
+            description["VectorIndexes"] = self._describe_vector_indexes(row, status)
         stream = spec.get("StreamSpecification")
         if stream is not None and stream.get("StreamEnabled"):
             description["StreamSpecification"] = stream
@@ -229,6 +235,40 @@ class TableCatalog:
             if status == "ACTIVE":
                 described["WarmThroughput"] = _index_warm_throughput(row.spec, index)
         return described
+
+    def _describe_vector_indexes(self, row: TableRow, status: str) -> list[dict[str, Any]]:
+        """VectorIndexDescriptions: ItemCount and IndexSizeBytes counted from the table's
+        items now (AWS refreshes them about every six hours)."""
+        schema = TableSchema.from_row(row)
+        statistics = index_statistics(schema, self._all_items(row.id))
+        described: list[dict[str, Any]] = []
+        for index, vector in zip(row.spec["VectorIndexes"], schema.vector_indexes, strict=True):
+            count, size = statistics[vector.name]
+            entry: dict[str, Any] = {
+                "IndexName": index["IndexName"],
+                **({"SearchSchema": index["SearchSchema"]} if "SearchSchema" in index else {}),
+                "Projection": index["Projection"],
+                "VectorAttribute": index["VectorAttribute"],
+                "Dimensions": index["Dimensions"],
+                "DistanceFunction": index["DistanceFunction"],
+                "IndexStatus": status if status in ("CREATING", "DELETING") else "ACTIVE",
+                "IndexSizeBytes": size,
+                "ItemCount": count,
+                "IndexArn": vector.arn,
+            }
+            described.append(entry)
+        return described
+
+    def _all_items(self, table_id: int) -> Iterator[dict[str, Any]]:
+        """Every item of the table, read a batch at a time."""
+        after = None
+        while True:
+            batch = self.store.scan_items(table_id, 0, 1 << 31, after, 500)
+            if not batch:
+                return
+            for stored in batch:
+                yield decode_item(stored.item)
+            after = batch[-1].key
 
     # ---- operations ----
 
@@ -320,6 +360,8 @@ class TableCatalog:
             backfill: list[str] = []
             for update in params.get("GlobalSecondaryIndexUpdates") or []:
                 backfill.extend(self._index_update(spec, update, now))
+            for update in params.get("VectorIndexUpdates") or []:
+                self._vector_index_update(spec, update, params.get("AttributeDefinitions") or [])
             if "DeletionProtectionEnabled" in params:
                 spec["DeletionProtectionEnabled"] = params["DeletionProtectionEnabled"]
             if params.get("TableClass"):
@@ -372,8 +414,15 @@ class TableCatalog:
                 "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
                 "BillingMode is PAY_PER_REQUEST"
             )
+        if billing != "PAY_PER_REQUEST" and spec.get("VectorIndexes"):
+            raise invalid("Vector indexes are only supported for PAY_PER_REQUEST tables")
         updates = params.get("GlobalSecondaryIndexUpdates") or []
-        if sum(1 for update in updates if "Create" in update or "Delete" in update) > 1:
+        vector_updates = params.get("VectorIndexUpdates") or []
+        if (
+            sum(1 for update in updates if "Create" in update or "Delete" in update)
+            + sum(1 for update in vector_updates if "Create" in update or "Delete" in update)
+            > 1
+        ):
             raise AwsError(
                 "LimitExceededException",
                 "Subscriber limit exceeded: Only 1 online index can be created or deleted "
@@ -500,6 +549,53 @@ class TableCatalog:
             )
             spec["GlobalSecondaryIndexes"] = [index if i is found[0] else i for i in indexes]
         return []
+
+    @staticmethod
+    def _vector_index_update(
+        spec: dict[str, Any], update: dict[str, Any], definitions: list[dict[str, Any]]
+    ) -> None:
+        """Add or remove a vector index. Nothing to backfill: a search reads the table's
+        items, so an index holds the items written before it as soon as it exists."""
+        vectors = list(spec.get("VectorIndexes", []))
+        others = {
+            i["IndexName"]
+            for field in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes")
+            for i in spec.get(field, [])
+        }
+        if "Create" in update:
+            create = update["Create"]
+            if create["IndexName"] in others | {i["IndexName"] for i in vectors}:
+                raise validation("Attempting to create an index which already exists")
+            attribute = create["VectorAttribute"]["AttributeName"]
+            defined = {d["AttributeName"] for d in definitions}
+            key = next((k for k in spec["KeySchema"] if k["AttributeName"] == attribute), None)
+            if key is not None and attribute not in defined:
+                kind = next(
+                    d["AttributeType"]
+                    for d in spec["AttributeDefinitions"]
+                    if d["AttributeName"] == attribute
+                )
+                raise invalid(
+                    "Attributes cannot be redefined. Please check that your attribute has the "
+                    "same type as previously defined. Existing schema: Schema:[SchemaElement: "
+                    f"key{{{attribute}:{kind}:{key['KeyType']}}}] New schema: "
+                    f"VectorIndexSchema:[VectorAttribute: key{{{attribute}:L:"
+                    f"{create['Dimensions']}}}]"
+                )
+            vectors += vector_index_specs(
+                [create], definitions, spec["BillingMode"], others, vectors, updating=True
+            )
+            spec["VectorIndexes"] = vectors
+            return
+        name = update["Delete"]["IndexName"]
+        if name not in {i["IndexName"] for i in vectors}:
+            raise AwsError(
+                "ResourceNotFoundException",
+                f"Requested resource not found: Index: {name} not found",
+            )
+        spec["VectorIndexes"] = [i for i in vectors if i["IndexName"] != name]
+        if not spec["VectorIndexes"]:
+            del spec["VectorIndexes"]
 
     def _backfill(self, row: TableRow, index_names: list[str]) -> None:
         """Build new indexes from the table's items (inside the UpdateTable transaction)."""

@@ -24,6 +24,7 @@ from headwater.core.expressions.values import (
 from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.schema import IndexSchema, TableSchema
 from headwater.services.dynamodb.tables import ttl_expiry
+from headwater.services.dynamodb.vector_indexes import check_vector_write
 from headwater.store.tables import ItemKey, TableStore
 from headwater.store.tables.codec import decode_item, encode_item
 
@@ -74,6 +75,7 @@ class ItemWriter:
         return not (
             table.indexes
             or table.has_local_indexes
+            or table.vector_indexes
             or (table.stream_arn is not None and not self.store.captures_changes)
         )
 
@@ -201,6 +203,8 @@ class ItemWriter:
                 )
             if table.indexes:
                 table.check_index_keys(new, updating=updating)
+            if table.vector_indexes:
+                check_vector_write(table, new, old, updating=updating)
             new_raw = encode_item(new)
             self.store.put_item(
                 table.id, key, new_raw, new_size, ttl_expiry(new, table.ttl_attribute), written=now
@@ -296,6 +300,7 @@ def consumed_capacity(
     *,
     read_index: str | None = None,
     by_kind: bool = True,
+    vector_bytes: dict[str, float] | None = None,
 ) -> dict[str, Any] | None:
     """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES (None for NONE).
 
@@ -303,7 +308,8 @@ def consumed_capacity(
     ``read_index``: the index a Query or Scan read, which its ``units`` are charged to
     instead of the table. ``by_kind``: each figure also as ReadCapacityUnits /
     WriteCapacityUnits; AWS's PutItem, GetItem, UpdateItem and DeleteItem give
-    ``CapacityUnits`` alone."""
+    ``CapacityUnits`` alone. ``vector_bytes``: the VectorWriteRequestBytes a write cost
+    each vector index (``vector_write_bytes``), reported under INDEXES only, as AWS does."""
     if mode not in ("TOTAL", "INDEXES"):
         return None
     field = "WriteCapacityUnits" if kind == "write" else "ReadCapacityUnits"
@@ -322,6 +328,10 @@ def consumed_capacity(
             index = table.indexes[name]
             group = "GlobalSecondaryIndexes" if index.kind == "GSI" else "LocalSecondaryIndexes"
             capacity.setdefault(group, {})[name] = figures(cost)
+        if vector_bytes:
+            capacity["VectorIndexes"] = {
+                name: {"VectorWriteRequestBytes": cost} for name, cost in vector_bytes.items()
+            }
     return capacity
 
 
