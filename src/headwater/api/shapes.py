@@ -408,6 +408,9 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
         return
     if input_checker(service_name, operation_name)(params):
         return
+    strict = STRICTLY_READ.get((service_name, operation_name))
+    if strict is not None:
+        _check_strictly_read(params, strict)
     _drop_nulls(params)  # JSON null means "not given", as AWS reads it
     report = _validator.validate(params, shape)
     if not report.has_errors():
@@ -443,6 +446,39 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
                         f"The parameter '{member}' is required but was not present in the request",
                     )
         raise missing_parameters(service_name, missing)
+
+
+#: Operations AWS reads with a strict deserialiser before it validates any member (a
+#: conformance suite's captures of SearchVectors, eu-west-2 and us-east-1, 2026-10-09):
+#: their required members in the deserialiser's order, with what it expects of each.
+STRICTLY_READ: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("dynamodb", "SearchVectors"): (
+        ("TableName", "a string"),
+        ("IndexName", "a string"),
+        ("SearchVector", "a sequence"),
+        ("TopK", "i32"),
+    ),
+}
+
+
+def _check_strictly_read(params: dict[str, Any], members: tuple[tuple[str, str], ...]) -> None:
+    """The deserialiser's own errors: an explicit null for a required member (in the body's
+    order) is a SerializationException, then a missing one a ValidationException naming
+    the field, both at a line and column of the body (here, of the body as JSON without
+    spaces, which boto3 sends)."""
+    expected = dict(members)
+    text = orjson.dumps(params, default=_json_default).decode()
+    for name, value in params.items():
+        if name in expected and value is None:
+            column = text.find(f'"{name}":null') + len(f'"{name}":null')
+            raise serialization_error(
+                f"invalid type: null, expected {expected[name]} at line 1 column {column}"
+            )
+    for name, _ in members:
+        if name not in params:
+            raise AwsError(
+                "ValidationException", f"missing field `{name}` at line 1 column {len(text)}"
+            )
 
 
 _SET_MEMBER = re.compile(r"\.(SS|NS|BS)\[\d+\]$")
