@@ -439,6 +439,25 @@ def test_update_table_adds_and_removes_vector_indexes(hw: Headwater) -> None:
         "One or more parameter values were invalid: Vector indexes are only supported for "
         "PAY_PER_REQUEST tables",
     )
+    # the table's key is no vector (as AWS words it when the request does not define it)
+    assert error_of(
+        ddb.update_table,
+        TableName="vec",
+        VectorIndexUpdates=[
+            {"Create": vector_index(IndexName="onkey", VectorAttribute={"AttributeName": "pk"})}
+        ],
+    ) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Attributes cannot be redefined. Please "
+        "check that your attribute has the same type as previously defined. Existing schema: "
+        "Schema:[SchemaElement: key{pk:S:HASH}] New schema: VectorIndexSchema:[VectorAttribute: "
+        "key{pk:L:3}]",
+    )
+    assert error_of(ddb.update_table, TableName="vec", VectorIndexUpdates=[{}]) == (
+        "ValidationException",
+        "One or more parameter values were invalid: One of VectorIndexUpdate.Create, "
+        "VectorIndexUpdate.Delete must not be null",
+    )
     ddb.update_table(TableName="vec", VectorIndexUpdates=[{"Delete": {"IndexName": "vix"}}])
     assert "VectorIndexes" not in ddb.describe_table(TableName="vec")["Table"]
     assert error_of(
@@ -686,3 +705,26 @@ def test_search_vectors_body_is_read_strictly(tmp_path: Path) -> None:
                 assert re.fullmatch(r"missing field `TableName` at line 1 column \d+", message)
         finally:
             transport.close()
+
+
+def test_a_vector_is_billed_at_four_bytes_a_dimension_on_writes(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    ddb.create_table(**table_params(VectorIndexes=[vector_index()]))
+    wide = "12345678901234567890123456789012345678"  # 20 bytes as a number, 4 billed
+
+    def units(pk: str, billed: int) -> float:
+        # pk (2) + key (2) + embedding (9) + 12 + pad (3) + padding = billed
+        item = {
+            "pk": {"S": pk},
+            "embedding": {"L": vec(wide, wide, wide)},
+            "pad": {"S": "x" * (billed - 2 - 2 - 9 - 12 - 3)},
+        }
+        capacity = ddb.put_item(TableName="vec", Item=item, ReturnConsumedCapacity="TOTAL")
+        return float(capacity["ConsumedCapacity"]["CapacityUnits"])
+
+    assert (units("a3", 1024), units("b3", 1025)) == (1.0, 2.0)
+    # a read sizes the vector by its numbers: 3 + 3 * 21 bytes, not 12
+    read = ddb.get_item(TableName="vec", Key={"pk": {"S": "a3"}}, ReturnConsumedCapacity="TOTAL")[
+        "ConsumedCapacity"
+    ]
+    assert read["CapacityUnits"] == 0.5

@@ -28,7 +28,7 @@ from headwater.services.dynamodb.constraints import (
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.table_specs import check_table_name
 from headwater.services.dynamodb.tables import TableCatalog
-from headwater.services.dynamodb.vector_indexes import vector_write_bytes
+from headwater.services.dynamodb.vector_indexes import billed_write_units, vector_write_bytes
 from headwater.services.dynamodb.writes import (
     MAX_ITEM_BYTES,
     Condition,
@@ -315,7 +315,9 @@ class ItemOperations:
         capacity = consumed_capacity(
             table,
             params.get("ReturnConsumedCapacity"),
-            write_units(old, new),
+            write_units(old, new)
+            if not table.vector_indexes
+            else billed_write_units(table, old, new),
             "write",
             index_write_units(table, old, new),
             by_kind=False,

@@ -414,6 +414,15 @@ def check_update_table(params: dict[str, Any]) -> None:
         for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
             if throughput[member] > MAX_CAPACITY_UNITS:
                 raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
+    for update in params.get("VectorIndexUpdates") or []:
+        # the GSI update's rule and words, for the vector index's two actions (headwater's)
+        kinds = [kind for kind in ("Create", "Delete") if kind in update]
+        if not kinds:
+            raise invalid(
+                "One of VectorIndexUpdate.Create, VectorIndexUpdate.Delete must not be null"
+            )
+        if len(kinds) > 1:
+            raise invalid("Only one vector index action is allowed per VectorIndexUpdate object")
     names: set[str] = set()
     for update in params.get("GlobalSecondaryIndexUpdates") or []:
         actions = [update[kind] for kind in ("Update", "Create", "Delete") if kind in update]
