@@ -698,6 +698,11 @@ def test_search_vectors_body_is_read_strictly(tmp_path: Path) -> None:
                 assert re.fullmatch(
                     f"invalid type: null, expected {expected} at line 1 column \\d+", message
                 ), message
+            code, message = with_body({**valid, "TopK": 3.5})
+            assert code == "SerializationException"
+            assert re.fullmatch(
+                r"invalid type: floating point `3.5`, expected i32 at line 1 column \d+", message
+            )
             without_name = {k: v for k, v in valid.items() if k != "TableName"}
             for body in (without_name, {**without_name, "IndexName": "ab"}):
                 code, message = with_body(body)
@@ -728,3 +733,25 @@ def test_a_vector_is_billed_at_four_bytes_a_dimension_on_writes(hw: Headwater) -
         "ConsumedCapacity"
     ]
     assert read["CapacityUnits"] == 0.5
+
+
+def test_vector_indexes_are_stored_with_the_table(tmp_path: Path) -> None:
+    with Headwater(tmp_path / "data") as hw:
+        hw.dynamodb.create_table(**table_params(VectorIndexes=[vector_index()]))
+        hw.dynamodb.put_item(
+            TableName="vec", Item={"pk": {"S": "a"}, "embedding": {"L": vec(0, 0, 2)}}
+        )
+    with Headwater(tmp_path / "data") as hw:
+        ddb = hw.dynamodb
+        (described,) = ddb.describe_table(TableName="vec")["Table"]["VectorIndexes"]
+        assert (described["IndexName"], described["ItemCount"]) == ("vix", 1)
+        assert ranked(search(ddb, "vix", 0, 0, 1)) == [("a", 0.0)]
+        # PartiQL writes are held to the index too
+        assert error_of(
+            ddb.execute_statement,
+            Statement="INSERT INTO \"vec\" VALUE {'pk': 'b', 'embedding': [1, 2]}",
+        ) == (
+            "ValidationException",
+            "One or more parameter values were invalid. Invalid size for parameter embedding, "
+            "Expected: 3, Actual: 2 IndexName: vix",
+        )

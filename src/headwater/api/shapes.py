@@ -474,6 +474,12 @@ def _check_strictly_read(params: dict[str, Any], members: tuple[tuple[str, str],
             raise serialization_error(
                 f"invalid type: null, expected {expected[name]} at line 1 column {column}"
             )
+        if expected.get(name) == "i32" and type(value) is float:
+            member = f'"{name}":{orjson.dumps(value).decode()}'
+            column = text.find(member) + len(member)
+            raise serialization_error(
+                f"invalid type: floating point `{value!r}`, expected i32 at line 1 column {column}"
+            )
     for name, _ in members:
         if name not in params:
             raise AwsError(
