@@ -298,6 +298,27 @@ def test_a_key_attribute_of_the_wrong_type_or_empty_is_refused(two_by_two: Any) 
     assert ddb.scan(TableName="pairs")["Count"] == 0
 
 
+def test_each_key_attribute_is_held_to_its_own_size_limit(hw: Headwater) -> None:
+    # Every HASH attribute may hold a partition key's 2048 bytes and every RANGE attribute a
+    # sort key's 1024, each on its own (four of each would be past one key's limit together).
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "wide",
+        attributes={name: "S" for name in ("h1", "h2", "r1", "r2")},
+        GlobalSecondaryIndexes=[index("idx", ["h1", "h2"], ["r1", "r2"])],
+    )
+    full = {"h1": "a" * 2048, "h2": "b" * 2048, "r1": "c" * 1024, "r2": "d" * 1024}
+    ddb.put_item(TableName="wide", Item=strings({"pk": "i", **full}))
+    for name, limit in (("h2", 2048), ("r2", 1024)):
+        item = strings({"pk": "j", **full, name: "x" * (limit + 1)})
+        assert message_of(ddb.put_item, TableName="wide", Item=item) == (
+            f"One or more parameter values were invalid: Size limit exceeded for Index Key "
+            f"{name} Actual Size: {limit + 1} bytes Max Size: {limit} bytes IndexName: idx"
+        )
+    assert ddb.scan(TableName="wide")["Count"] == 1
+
+
 # ---- legacy KeyConditions (moto's AWS-verified cases) ----
 
 

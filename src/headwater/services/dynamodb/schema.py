@@ -287,10 +287,13 @@ class TableSchema:
         return entries
 
     def check_index_keys(self, item: Item, *, updating: bool = False) -> None:
-        """Index key attributes present in ``item`` must have the index's type, not empty.
+        """Index key attributes present in ``item`` must have the index's type, not be empty
+        and fit the key size limits.
         ``updating``: ``item`` is an update's result, whose empty key AWS words apart."""
         for index in reversed(list(self.indexes.values())):
-            for name, kind in index.keys.typed:
+            # ``typed`` lists the HASH attributes first: one, or a multi-attribute key's few
+            hash_count = len(index.keys.hash_parts) or 1
+            for position, (name, kind) in enumerate(index.keys.typed):
                 if name not in item:
                     continue
                 actual = value_type(item[name])
@@ -315,6 +318,16 @@ class TableSchema:
                         f"attribute cannot contain an empty {word} value. "
                         f"IndexName: {index.name}, IndexKey: {name}"
                     )
+                if actual != "N":
+                    # An index key attribute is held to the table key's limits, each
+                    # attribute of a multi-attribute key on its own.
+                    limit = MAX_PARTITION_KEY_BYTES if position < hash_count else MAX_SORT_KEY_BYTES
+                    size = len(value) if actual == "B" or value.isascii() else len(value.encode())
+                    if size > limit:
+                        raise invalid(
+                            f"Size limit exceeded for Index Key {name} Actual Size: {size} bytes "
+                            f"Max Size: {limit} bytes IndexName: {index.name}"
+                        )
 
 
 def _vector_index_schema(
