@@ -1088,3 +1088,31 @@ def test_a_write_charges_only_the_indexes_whose_entries_it_changes(ddb: Any) -> 
     move = {"UpdateExpression": "SET k = :v", "ExpressionAttributeValues": {":v": {"S": "k2"}}}
     assert charged(ddb.update_item, Key=key, **move) == {"total": 4.0, "by_g": 1.0, "by_k": 2.0}
     assert charged(ddb.delete_item, Key=key) == {"total": 3.0, "by_g": 1.0, "by_k": 1.0}
+
+
+def test_a_list_index_up_to_the_largest_appends_and_past_it_changes_nothing(ddb: Any) -> None:
+    # AWS appends at any index past the end up to 4294967294 and refuses 4294967295
+    # (us-east-1, 2026-09-05, floci-io/floci#3073).
+    key = {"pk": {"S": "l"}, "sk": {"N": "1"}}
+    ddb.put_item(TableName="items", Item={**key, "l": {"L": [{"S": "a"}]}})
+    ddb.update_item(
+        TableName="items",
+        Key=key,
+        UpdateExpression="SET l[4294967294] = :v",
+        ExpressionAttributeValues={":v": {"S": "b"}},
+    )
+    assert error_of(
+        ddb.update_item,
+        TableName="items",
+        Key=key,
+        UpdateExpression="SET l[4294967295] = :v",
+        ExpressionAttributeValues={":v": {"S": "c"}},
+    ) == (
+        "ValidationException",
+        "Invalid UpdateExpression: List index is not within the allowable range; "
+        "index: [4294967295]",
+    )
+    assert ddb.get_item(TableName="items", Key=key)["Item"]["l"] == {"L": [{"S": "a"}, {"S": "b"}]}
+    # An index in range past the end reads nothing.
+    read = ddb.get_item(TableName="items", Key=key, ProjectionExpression="l[4294967294]")
+    assert read.get("Item", {}) == {}

@@ -502,6 +502,48 @@ def test_projection_errors() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("label", "expression"),
+    [
+        ("ProjectionExpression", "l[{}]"),
+        ("UpdateExpression", "SET l[{}] = :v"),
+        ("UpdateExpression", "REMOVE l[{}]"),
+        ("ConditionExpression", "attribute_exists(m.l[{}])"),
+        ("FilterExpression", "l[{}] = :v"),
+    ],
+)
+def test_list_indexes_are_unsigned_without_leading_zeros(label: str, expression: str) -> None:
+    # AWS reads a list index as at most 4294967294 (l[2000000000] appends, l[4294967295] is
+    # refused: us-east-1, 2026-09-05, floci-io/floci#3073; scylladb/scylladb#25947 for
+    # ProjectionExpression), and a leading zero or a sign as a syntax error (us-east-1,
+    # 2026-09-05, floci's ProjectionEvaluator tests).
+    values = {"v": N("1")} if ":v" in expression else {}
+    parse(label, expression.format(4294967294))
+    for index in ("4294967295", "99999999999999999999"):
+        assert error_of(label, expression.format(index), **values) == (
+            f"Invalid {label}: List index is not within the allowable range; index: [{index}]"
+        )
+    assert error_of(label, expression.format("001"), **values) == (
+        f'Invalid {label}: Syntax error; token: "0", near: "001"'
+    )
+    assert error_of(label, expression.format("0000000000001"), **values) == (
+        f'Invalid {label}: Syntax error; token: "0", near: "000"'
+    )
+    assert error_of(label, expression.format("-1"), **values) == (
+        f'Invalid {label}: Syntax error; token: "-", near: "[-1"'
+    )
+
+
+def test_an_out_of_range_list_index_is_found_with_reserved_words_in_written_order() -> None:
+    assert error_of("ProjectionExpression", "l[4294967295], #n, name") == (
+        "Invalid ProjectionExpression: List index is not within the allowable range; "
+        "index: [4294967295]"
+    )
+    assert error_of("ProjectionExpression", "name, l[4294967295]") == (
+        "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: name"
+    )
+
+
 # ---- key conditions ----
 
 

@@ -3,6 +3,8 @@
 AWS reports a syntax error as ``Syntax error; token: "<tok>", near: "<text>"`` where the
 near-text runs from the token before the offending one to the token after it, as written
 (``token: "-", near: "test-attribute"``; at the end: ``token: "<EOF>", near: "foo"``).
+A list index is a number without leading zeros: ``0`` is a token of its own, so ``l[001]``
+is ``token: "0", near: "001"``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _TOKEN = re.compile(
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<name>\#[A-Za-z0-9_]*)
   | (?P<value>:[A-Za-z0-9_]*)
-  | (?P<number>[0-9]+)
+  | (?P<number>0|[1-9][0-9]*)
   | (?P<punct><>|<=|>=|[()\[\],.=<>+\-])
   | (?P<other>.)
     """,

@@ -65,6 +65,10 @@ CONDITION_FUNCTIONS = {
 UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 ATTRIBUTE_TYPES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
 MAX_IN_OPERANDS = 100
+#: The largest list index a path may name (an unsigned 32-bit integer's largest less one):
+#: AWS appends at l[2000000000] and refuses l[4294967295] (us-east-1, 2026-09-05, as
+#: reported in floci-io/floci#3073).
+MAX_LIST_INDEX = 4294967294
 
 _CONDITION_ORDER = (
     "parens", "unknown_function", "misused_function", "reserved",
@@ -156,7 +160,14 @@ class _Parser:
                     raise self.fail()
                 self.advance()
                 self.expect("]")
-                parts.append(int(token.text))
+                index = int(token.text)
+                if index > MAX_LIST_INDEX:
+                    # Found in the pass that finds reserved words, in written order.
+                    self.note(
+                        "reserved",
+                        f"List index is not within the allowable range; index: [{token.text}]",
+                    )
+                parts.append(index)
             else:
                 return tuple(parts)
 
