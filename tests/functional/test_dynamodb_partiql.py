@@ -258,6 +258,43 @@ def test_a_function_with_no_operands_is_counted(ddb: Any) -> None:
         )
 
 
+def test_a_list_index_is_held_to_32_bits_and_a_sign_folds_into_it(ddb: Any) -> None:
+    # AWS's answers (eu-west-2, 2026-09-17, captured in floci's PartiQL edge-case tests):
+    # l[-1] and l[2147483648] are refused pointing at the digits, l[-0] reads l[0] and
+    # l[2147483647] reads nothing, and a refused REMOVE changes nothing.
+    ddb.put_item(
+        TableName="music",
+        Item={"Artist": {"S": "L"}, "Song": {"S": "1"}, "l": {"L": [{"S": "a"}, {"S": "b"}]}},
+    )
+    where = " FROM music WHERE Artist = 'L' AND Song = '1'"
+    for statement, message in (
+        (
+            "SELECT l[-1]" + where,
+            "List index is not within the allowable range; index: [-1] at 1:11:1",
+        ),
+        (
+            "SELECT l[2147483648]" + where,
+            "List index is not within the allowable range; index: [2147483648] at 1:10:10",
+        ),
+        (
+            "UPDATE music REMOVE l[2147483648] WHERE Artist = 'L' AND Song = '1'",
+            "List index is not within the allowable range; index: [2147483648] at 1:23:10",
+        ),
+    ):
+        error = error_of(ddb.execute_statement, Statement=statement)
+        assert (error["Error"]["Code"], error["Error"]["Message"]) == (
+            "ValidationException",
+            message,
+        )
+    assert run(ddb, "SELECT l[-0]" + where)["Items"] == run(ddb, "SELECT l[0]" + where)["Items"]
+    assert len(run(ddb, "SELECT l[2147483647]" + where)["Items"]) == 1
+    assert item(ddb, "L", "1") == {
+        "Artist": {"S": "L"},
+        "Song": {"S": "1"},
+        "l": {"L": [{"S": "a"}, {"S": "b"}]},
+    }
+
+
 @pytest.mark.parametrize("written", ["ALL NEW", "MODIFIED OLD", "MODIFIED NEW"])
 def test_a_delete_names_the_returning_clause_it_refuses(ddb: Any, written: str) -> None:
     # DynamoDB Local's PartiQL text, which names the clause as written

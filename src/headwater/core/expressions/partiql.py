@@ -189,6 +189,10 @@ def malformed(detail: str = "") -> AwsError:
 
 
 LEFTOVER = "Unexpected token after expression"
+#: The largest list index a PartiQL path may name: a signed 32-bit integer's (l[2147483647]
+#: reads, l[2147483648] and l[-1] are refused: eu-west-2, 2026-09-17, captured in floci's
+#: PartiQL edge-case tests).
+MAX_LIST_INDEX = 2147483647
 AFTER_SEMICOLON = "Unexpected token after semicolon. (Only one query is allowed.)"
 MISSING_RIGHT = "Missing right-hand side expression of infix operator"
 SIMPLE_PATH = "Expected identifier for simple path"
@@ -645,9 +649,20 @@ class _Parser:
             if self.take_punct("."):
                 segments.append(self.identifier(DOT_COMPONENT))
             elif self.take_punct("["):
+                negative = self.take_punct("-")
                 token = self.advance()
                 if token.kind == "number" and token.value.isdigit():
-                    segments.append(int(token.value))
+                    # AWS's parser folds the sign into the number, then holds it to a
+                    # 32-bit index, pointing at the digits (-0 is 0)
+                    index = -int(token.value) if negative else int(token.value)
+                    if not 0 <= index <= MAX_LIST_INDEX:
+                        raise validation(
+                            "List index is not within the allowable range; "
+                            f"index: [{index}] at {token.position}"
+                        )
+                    segments.append(index)
+                elif negative:
+                    raise malformed("Invalid path component")
                 elif token.kind == "string":
                     segments.append(token.value)
                 else:
