@@ -295,6 +295,54 @@ def test_a_list_index_is_held_to_32_bits_and_a_sign_folds_into_it(ddb: Any) -> N
     }
 
 
+def choices(count: int) -> str:
+    return ", ".join(f"'v{n}'" for n in range(count))
+
+
+def test_a_select_splitting_into_more_than_50_reads_is_refused(ddb: Any) -> None:
+    # AWS's answers (eu-west-2, 2026-09-17, captured in floci's PartiQL edge-case tests;
+    # DynamoDB Local's message list has the same text; the developer guide's IN: 'at max 50
+    # hash attribute values or at max 100 non-key attribute values')
+    select = "SELECT Song FROM music WHERE "
+    too_many_reads = "Too many decomposed read operations for a given query."
+    too_many_operands = (
+        "The IN operator is provided with too many operands; number of operands: 101"
+    )
+    for where in (
+        f"Artist IN [{choices(51)}]",
+        f"Artist = 'Acme' AND Song IN [{choices(51)}]",
+        f"Artist IN [{choices(26)}] AND Song IN ['Alpha', 'Beta']",
+    ):
+        error = error_of(ddb.execute_statement, Statement=select + where)
+        assert error["Error"]["Message"] == too_many_reads, where
+    # 50 reads, a filter IN of 100, and a branch naming no partition (one scan) all run
+    for where in (
+        f"Artist IN [{choices(49)}, 'Acme'] AND Year IN [{choices(99)}, 2001]",
+        f"Artist IN [{choices(51)}] OR Year = 2001",
+        f"Artist IN [{choices(25)}] AND Song IN ['Alpha', 'Beta']",
+    ):
+        assert run(ddb, select + where)["Items"] is not None
+    assert songs(run(ddb, select + f"Artist IN [{choices(51)}] OR Year = 2010")) == ["Gamma"]
+    batch = ddb.batch_execute_statement(
+        Statements=[{"Statement": select + f"Artist IN [{choices(51)}] AND Song = 'Alpha'"}]
+    )
+    assert batch["Responses"][0]["Error"]["Message"] == too_many_reads
+    error = error_of(
+        ddb.execute_statement, Statement=select + f"Artist = 'Acme' AND Year IN [{choices(101)}]"
+    )
+    assert error["Error"]["Message"] == too_many_operands
+    # a transaction's read counts its IN before it asks for the full key
+    error = error_of(
+        ddb.execute_transaction,
+        TransactStatements=[
+            {"Statement": f"SELECT * FROM music WHERE Artist IN [{choices(101)}] AND Song = 'A'"}
+        ],
+    )
+    assert error["Error"]["Message"] == (
+        f"Validation failed in TransactStatements[0]: {too_many_operands}"
+    )
+
+
 @pytest.mark.parametrize("written", ["ALL NEW", "MODIFIED OLD", "MODIFIED NEW"])
 def test_a_delete_names_the_returning_clause_it_refuses(ddb: Any, written: str) -> None:
     # DynamoDB Local's PartiQL text, which names the clause as written

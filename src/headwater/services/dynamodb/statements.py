@@ -533,8 +533,9 @@ class StatementRunner:
             request["FilterExpression"] = writer.condition(And(tuple(rest)))
         if select.projection is not None:
             request["ProjectionExpression"] = ", ".join(writer.path(p) for p in select.projection)
-        # what AWS checks once the statement reads as expressions: the keys' value types,
-        # then whether OR branches overlap
+        # what AWS checks once the statement reads as expressions: how many reads it makes,
+        # the keys' value types, then whether OR branches overlap
+        check_read_count(select.where, keys)
         check_key_types(select.where, keys, parameters)
         check_overlap(select.where, keys, parameters)
         reads = self.service.reads
@@ -683,6 +684,7 @@ class StatementRunner:
                     raise
             raise validation(SELECT_KEY.format(operation))
         keys = self._keys(ctx, select.table)
+        check_read_count(select.where, keys)
         try:
             key, rest = split_key(select.where, keys, parameters)
         except AwsError:
@@ -791,6 +793,7 @@ class StatementRunner:
 #: The statement-shape refusals AWS names the statement of in a transaction.
 _STATEMENT_CHECKS = re.compile(
     r"Select statements within|EXISTS\(\) must contain|Where clause does not contain"
+    r"|The IN operator is provided with too many operands|Too many decomposed read"
 )
 #: A RETURNING clause as written, by the ReturnValues it stands for.
 _RETURNING_WORDS = {
@@ -849,6 +852,56 @@ class _Branch:
 
     def joined(self, other: _Branch) -> _Branch:
         return _Branch(self.keys + other.keys, self.filters + other.filters)
+
+
+#: The most reads AWS splits one SELECT into (one per partition-key value and sort-key
+#: choice) and the most operands an IN takes.
+MAX_DECOMPOSED_READS = 50
+MAX_IN_OPERANDS = 100
+TOO_MANY_READS = "Too many decomposed read operations for a given query."
+
+
+def check_read_count(where: Condition | None, keys: KeySchema) -> None:
+    """What AWS refuses of a SELECT before it reads: an IN of more than 100 operands, then
+    a WHERE every branch of which names a partition yet that splits into more than 50
+    reads (``pk IN [51 values]``, ``pk IN [26] AND sk IN [2]``). A branch that names no
+    partition makes it one scan, so nothing is counted then."""
+    if where is None:
+        return
+    for condition in _conditions(where):
+        if isinstance(condition, In) and len(condition.choices) > MAX_IN_OPERANDS:
+            raise validation(
+                "The IN operator is provided with too many operands; "
+                f"number of operands: {len(condition.choices)}"
+            )
+    if not _pins_partition(where, keys):
+        return
+    branches = _spread(where, keys)
+    if branches is None or len(branches) > MAX_DECOMPOSED_READS:
+        raise validation(TOO_MANY_READS)
+
+
+def _conditions(condition: Condition) -> list[Condition]:
+    """``condition`` and every condition within it."""
+    if isinstance(condition, And | Or):
+        return [condition, *(c for term in condition.terms for c in _conditions(term))]
+    if isinstance(condition, Not):
+        return [condition, *_conditions(condition.term)]
+    return [condition]
+
+
+def _pins_partition(condition: Condition, keys: KeySchema) -> bool:
+    """Whether every OR-branch of ``condition`` names one partition-key value (``=`` or an
+    IN of values)."""
+    if isinstance(condition, In):
+        return _is_attribute(condition.subject, keys.hash_key) and all(
+            isinstance(choice, Value) for choice in condition.choices
+        )
+    if isinstance(condition, And):
+        return any(_pins_partition(term, keys) for term in condition.terms)
+    if isinstance(condition, Or):
+        return all(_pins_partition(term, keys) for term in condition.terms)
+    return _equality_value(condition, keys.hash_key) is not None
 
 
 def check_key_types(
