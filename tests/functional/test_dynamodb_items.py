@@ -1116,3 +1116,45 @@ def test_a_list_index_up_to_the_largest_appends_and_past_it_changes_nothing(ddb:
     # An index in range past the end reads nothing.
     read = ddb.get_item(TableName="items", Key=key, ProjectionExpression="l[4294967294]")
     assert read.get("Item", {}) == {}
+
+
+def test_an_index_key_is_refused_before_the_write_condition_is_evaluated(ddb: Any) -> None:
+    # dynalite's AWS-checked order: a PutItem's or UpdateItem's index key of the wrong type
+    # is refused ahead of a condition that fails; the empty and oversized keys with it.
+    create_table(ddb, "indexed", attributes={"g": "S"}, GlobalSecondaryIndexes=[gsi("by_g", "g")])
+    key = {"pk": {"S": "a"}}
+    ddb.put_item(TableName="indexed", Item=key)
+    failing = {"ConditionExpression": "attribute_exists(absent)"}
+    mismatch = (
+        "ValidationException",
+        "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S "
+        "Actual: N IndexName: by_g",
+    )
+    assert (
+        error_of(ddb.put_item, TableName="indexed", Item={**key, "g": {"N": "1"}}, **failing)
+        == mismatch
+    )
+    assert (
+        error_of(
+            ddb.update_item,
+            TableName="indexed",
+            Key=key,
+            UpdateExpression="SET g = :v",
+            ExpressionAttributeValues={":v": {"N": "1"}},
+            **failing,
+        )
+        == mismatch
+    )
+    assert error_of(
+        ddb.put_item, TableName="indexed", Item={**key, "g": {"S": "x" * 2049}}, **failing
+    ) == ("ValidationException", oversized_index_key("g", 2049, 2048, "by_g"))
+    # an update that cannot apply to the item leaves the failed condition to answer
+    assert error_of(
+        ddb.update_item,
+        TableName="indexed",
+        Key=key,
+        UpdateExpression="SET m.x = :v",
+        ExpressionAttributeValues={":v": {"N": "1"}},
+        **failing,
+    ) == ("ConditionalCheckFailedException", "The conditional request failed")
+    assert ddb.get_item(TableName="indexed", Key=key)["Item"] == key

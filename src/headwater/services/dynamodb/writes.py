@@ -182,6 +182,8 @@ class ItemWriter:
         if condition is not None:
             tree, values = condition
             if not tree.evaluate(old if old is not None else {}, values):
+                if table.indexes:
+                    _check_index_keys_first(table, make_new, old, updating=updating)
                 raise condition_failed(old, return_old_on_failure)
         new = make_new(old)
         now = self.clock.now()
@@ -260,6 +262,25 @@ def write_units(*items: Item | None) -> float:
 def read_units(size: int, consistent: bool) -> float:
     units = max(1, math.ceil(size / 4096))
     return float(units if consistent else units / 2)
+
+
+def _check_index_keys_first(
+    table: TableSchema,
+    make_new: Callable[[Item | None], Item | None],
+    old: Item | None,
+    *,
+    updating: bool,
+) -> None:
+    """AWS refuses an index key value the write would store (of the wrong type, empty, too
+    large) before it evaluates the write's condition, as dynalite's AWS-checked validation
+    order does for PutItem and UpdateItem. Only run once the condition has failed: a write
+    that passes it checks its item as it stores it."""
+    try:
+        new = make_new(old)
+    except AwsError:
+        return  # an update that cannot apply to the item: the failed condition answers
+    if new is not None:
+        table.check_index_keys(new, updating=updating)
 
 
 def index_write_units(table: TableSchema, old: Item | None, new: Item | None) -> dict[str, float]:
