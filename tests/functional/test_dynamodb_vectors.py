@@ -13,15 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from headwater import Headwater
-from headwater.server.asgi import create_app
-from headwater.server.request_checks import RequestPolicy
-from tests.asgi_boto import CREDENTIALS, ENDPOINT, AsgiTransport
+from tests.asgi_boto import in_process_aws
 
 VECTOR_TEXT = (
     "Search vector contains invalid values. All values in the search vector must be a "
@@ -628,88 +624,64 @@ def test_consumed_capacity_of_searches_and_vector_writes(hw: Headwater) -> None:
 
 def test_search_vectors_over_the_wire(tmp_path: Path) -> None:
     """Real boto3 through the HTTP app: SearchVectors' request and its double scores."""
-    with Headwater(tmp_path / "data") as hw:
-        transport = AsgiTransport(create_app(hw, policy=RequestPolicy()))
-        try:
-            ddb = boto3.client(
-                "dynamodb",
-                endpoint_url=ENDPOINT,
-                region_name="us-east-1",
-                config=Config(retries={"max_attempts": 1}),
-                **CREDENTIALS,
-            )
-            ddb.meta.events.register("before-send", transport)
-            ddb.create_table(
-                **table_params(VectorIndexes=[vector_index(DistanceFunction="DOT_PRODUCT")])
-            )
-            for pk, vector in (("a", (1, 0, 0)), ("b", (0.5, 0.25, 2))):
-                ddb.put_item(
-                    TableName="vec", Item={"pk": {"S": pk}, "embedding": {"L": vec(*vector)}}
-                )
-            found = ddb.search_vectors(
-                TableName="vec", IndexName="vix", SearchVector=vec(2, 2, 0.5), TopK=5
-            )
-            # a: 2; b: 1 + 0.5 + 1 = 2.5
-            assert ranked(found) == [("b", 2.5), ("a", 2.0)]
-            assert error_of(
-                ddb.search_vectors, TableName="vec", IndexName="vix", SearchVector=vec(1), TopK=1
-            ) == (
-                "ValidationException",
-                "Input search vector dimension 1 does not match vector index dimension 3",
-            )
-        finally:
-            transport.close()
+    with Headwater(tmp_path / "data") as hw, in_process_aws(hw) as aws:
+        ddb = aws.client("dynamodb")
+        ddb.create_table(
+            **table_params(VectorIndexes=[vector_index(DistanceFunction="DOT_PRODUCT")])
+        )
+        for pk, vector in (("a", (1, 0, 0)), ("b", (0.5, 0.25, 2))):
+            ddb.put_item(TableName="vec", Item={"pk": {"S": pk}, "embedding": {"L": vec(*vector)}})
+        found = ddb.search_vectors(
+            TableName="vec", IndexName="vix", SearchVector=vec(2, 2, 0.5), TopK=5
+        )
+        # a: 2; b: 1 + 0.5 + 1 = 2.5
+        assert ranked(found) == [("b", 2.5), ("a", 2.0)]
+        assert error_of(
+            ddb.search_vectors, TableName="vec", IndexName="vix", SearchVector=vec(1), TopK=1
+        ) == (
+            "ValidationException",
+            "Input search vector dimension 1 does not match vector index dimension 3",
+        )
 
 
 def test_search_vectors_body_is_read_strictly(tmp_path: Path) -> None:
     """An explicit null for a required member, or a missing TableName, is the
     deserialiser's error before any member is validated (the table is never looked up)."""
     valid = {"TableName": "absent", "IndexName": "vix", "SearchVector": [{"N": "1"}], "TopK": 1}
-    with Headwater(tmp_path / "data") as hw:
-        transport = AsgiTransport(create_app(hw, policy=RequestPolicy()))
-        try:
-            ddb = boto3.client(
-                "dynamodb",
-                endpoint_url=ENDPOINT,
-                region_name="us-east-1",
-                config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-                **CREDENTIALS,
-            )
-            ddb.meta.events.register("before-send", transport)
+    with Headwater(tmp_path / "data") as hw, in_process_aws(hw) as aws:
+        ddb = aws.client("dynamodb", parameter_validation=False)
 
-            def with_body(body: dict[str, Any]) -> tuple[str, str]:
-                def replace(request: Any, **_: Any) -> None:
-                    request.data = json.dumps(body, separators=(",", ":")).encode()
+        def with_body(body: dict[str, Any]) -> tuple[str, str]:
+            def replace(request: Any, **_: Any) -> None:
+                request.data = json.dumps(body, separators=(",", ":")).encode()
 
-                ddb.meta.events.register_first("before-sign.dynamodb.SearchVectors", replace)
-                try:
-                    return error_of(ddb.search_vectors, **valid)
-                finally:
-                    ddb.meta.events.unregister("before-sign.dynamodb.SearchVectors", replace)
+            ddb.meta.events.register_first("before-sign.dynamodb.SearchVectors", replace)
+            try:
+                return error_of(ddb.search_vectors, **valid)
+            finally:
+                ddb.meta.events.unregister("before-sign.dynamodb.SearchVectors", replace)
 
-            for member, expected in (
-                ("IndexName", "a string"),
-                ("TableName", "a string"),
-                ("SearchVector", "a sequence"),
-                ("TopK", "i32"),
-            ):
-                code, message = with_body({**valid, member: None})
-                assert code == "SerializationException"
-                assert re.fullmatch(
-                    f"invalid type: null, expected {expected} at line 1 column \\d+", message
-                ), message
-            code, message = with_body({**valid, "TopK": 3.5})
+        for member, expected in (
+            ("IndexName", "a string"),
+            ("TableName", "a string"),
+            ("SearchVector", "a sequence"),
+            ("TopK", "i32"),
+        ):
+            code, message = with_body({**valid, member: None})
             assert code == "SerializationException"
             assert re.fullmatch(
-                r"invalid type: floating point `3.5`, expected i32 at line 1 column \d+", message
-            )
-            without_name = {k: v for k, v in valid.items() if k != "TableName"}
-            for body in (without_name, {**without_name, "IndexName": "ab"}):
-                code, message = with_body(body)
-                assert code == "ValidationException"
-                assert re.fullmatch(r"missing field `TableName` at line 1 column \d+", message)
-        finally:
-            transport.close()
+                f"invalid type: null, expected {expected} at line 1 column \\d+", message
+            ), message
+        code, message = with_body({**valid, "TopK": 3.5})
+        assert code == "SerializationException"
+        assert re.fullmatch(
+            r"invalid type: floating point `3.5`, expected i32 at line 1 column \d+", message
+        )
+        without_name = {k: v for k, v in valid.items() if k != "TableName"}
+        for body in (without_name, {**without_name, "IndexName": "ab"}):
+            code, message = with_body(body)
+            assert code == "ValidationException"
+            assert re.fullmatch(r"missing field `TableName` at line 1 column \d+", message)
 
 
 def test_a_vector_is_billed_at_four_bytes_a_dimension_on_writes(hw: Headwater) -> None:
