@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater
-from tests.functional.dynamodb_tables import create_table, gsi
+from tests.functional.dynamodb_tables import create_table, gsi, lsi
 
 SONGS = [
     ("Acme", "Alpha", 2001),
@@ -286,7 +286,7 @@ def test_a_list_index_is_held_to_32_bits_and_a_sign_folds_into_it(ddb: Any) -> N
             "ValidationException",
             message,
         )
-    assert run(ddb, "SELECT l[-0]" + where)["Items"] == run(ddb, "SELECT l[0]" + where)["Items"]
+    assert run(ddb, "SELECT l[-0]" + where)["Items"] == [{"l[0]": {"S": "a"}}]
     assert len(run(ddb, "SELECT l[2147483647]" + where)["Items"]) == 1
     assert item(ddb, "L", "1") == {
         "Artist": {"S": "L"},
@@ -908,3 +908,164 @@ def test_statement_lists_and_texts_hold_to_the_request_model(hw: Headwater) -> N
             f"1 validation error detected: {where} failed to satisfy constraint: Member must "
             f"have length {limit}"
         )
+
+
+# AWS answers each path of a SELECT list as a top-level column named by the path's last
+# attribute name and the indexes after it: SELECT m.k[0] answers a column 'k[0]' (eu-west-2,
+# 2026-09-17, captured in floci's PartiQL edge-case tests), not the item API's nested
+# {"m": {"M": {"k": {"L": [...]}}}}. DynamoDB Local's PartiQL names its columns the same way
+# (SelectProjectionUnnester) and leaves out a path the item lacks.
+DOCUMENT = {
+    "Artist": {"S": "Doc"},
+    "Song": {"S": "1"},
+    "m": {"M": {"k": {"L": [{"S": "c"}, {"L": [{"N": "1"}, {"N": "2"}]}]}, "z": {"S": "last"}}},
+    "l": {"L": [{"N": "1"}, {"M": {"c": {"S": "deep"}}}]},
+    "a": {"M": {"b": {"L": [{"S": "skip"}, {"M": {"c": {"S": "abc"}}}]}}},
+    "m.z": {"S": "dotted"},
+}
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        ("m.k[0], l[0]", {"k[0]": {"S": "c"}, "l[0]": {"N": "1"}}),
+        ("m.z", {"z": {"S": "last"}}),
+        ("a.b[1].c", {"c": {"S": "abc"}}),
+        ("l[1].c, m.k[1][0]", {"c": {"S": "deep"}, "k[1][0]": {"N": "1"}}),
+        ("l[1]", {"l[1]": {"M": {"c": {"S": "deep"}}}}),
+        (
+            'Song, "m.z", m.k',
+            {"Song": {"S": "1"}, "m.z": {"S": "dotted"}, "k": DOCUMENT["m"]["M"]["k"]},
+        ),
+        ("nope.x, m.nope, l[7], Song", {"Song": {"S": "1"}}),
+        ("nope.x", {}),
+    ],
+)
+def test_a_select_answers_each_path_as_a_column_named_by_its_last_step(
+    ddb: Any, columns: str, expected: dict[str, Any]
+) -> None:
+    ddb.put_item(TableName="music", Item=DOCUMENT)
+    where = " FROM music WHERE Artist = 'Doc'"
+    assert run(ddb, f"SELECT {columns}" + where)["Items"] == [expected]
+    assert run(ddb, f"SELECT {columns}" + where + " AND Song = '1'")["Items"] == [expected]
+    assert run(ddb, f"SELECT {columns} FROM music WHERE Song = '1'")["Items"] == [expected]
+
+
+def test_select_star_answers_the_whole_item(ddb: Any) -> None:
+    ddb.put_item(TableName="music", Item=DOCUMENT)
+    assert run(ddb, "SELECT * FROM music WHERE Artist = 'Doc'")["Items"] == [DOCUMENT]
+
+
+@pytest.mark.parametrize(
+    ("columns", "name"),
+    [("Song, Song", "Song"), ("m.z, z", "z"), ("a.x, b.x", "x"), ("l[0], l[0]", "l[0]")],
+)
+def test_a_select_list_naming_one_column_twice_is_refused(
+    ddb: Any, columns: str, name: str
+) -> None:
+    # DynamoDB Local's PartiQL translator: 'Duplicate identifiers in select clause: s' for
+    # SELECT s, s, its paths named as their columns are; read before the table is looked
+    # up, so a missing table answers it too.
+    for table in ("music", "nowhere"):
+        error = error_of(
+            ddb.execute_statement, Statement=f"SELECT {columns} FROM {table} WHERE Artist = 'A'"
+        )
+        assert error["Error"] == {
+            "Code": "ValidationException",
+            "Message": f"Duplicate identifiers in select clause: {name}",
+        }
+    statement = f"SELECT {columns} FROM music WHERE Artist = 'Acme' AND Song = 'Alpha'"
+    batch = ddb.batch_execute_statement(Statements=[{"Statement": statement}])
+    assert batch["Responses"] == [
+        {
+            "TableName": "music",
+            "Error": {
+                "Code": "ValidationError",
+                "Message": f"Duplicate identifiers in select clause: {name}",
+            },
+        }
+    ]
+    # in a transaction the translator names the statement, ahead of an index read refusal
+    error = error_of(
+        ddb.execute_transaction,
+        TransactStatements=[
+            {"Statement": "SELECT * FROM music WHERE Artist = 'Acme' AND Song = 'Alpha'"},
+            {"Statement": statement.replace("FROM music", 'FROM "music"."by-year"')},
+        ],
+    )
+    assert error["Error"]["Message"] == (
+        f"Validation failed in TransactStatements[1]: Duplicate identifiers in select clause: "
+        f"{name}"
+    )
+
+
+def test_paths_overlapping_under_two_column_names_keep_the_item_api_refusal(ddb: Any) -> None:
+    error = error_of(
+        ddb.execute_statement, Statement="SELECT m, m.z FROM music WHERE Artist = 'Doc'"
+    )
+    assert error["Error"]["Message"] == (
+        "Two document paths overlap with each other; must remove or rewrite one of these "
+        "paths; path one: [m], path two: [m, z]"
+    )
+
+
+def test_index_reads_answer_columns_within_what_the_index_holds(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "indexed",
+        range_key=("sk", "S"),
+        attributes={"g": "S", "ls": "S"},
+        GlobalSecondaryIndexes=[
+            gsi("include", "g", projection="INCLUDE", non_key=("m",)),
+            gsi("keys", "g", projection="KEYS_ONLY"),
+        ],
+        LocalSecondaryIndexes=[lsi("local", "ls", projection="KEYS_ONLY")],
+    )
+    stored = {
+        "pk": {"S": "a"},
+        "sk": {"S": "1"},
+        "g": {"S": "x"},
+        "ls": {"S": "q"},
+        "m": {"M": {"k": {"L": [{"S": "c"}]}}},
+        "n": {"M": {"k": {"S": "other"}}},
+    }
+    ddb.put_item(TableName="indexed", Item=stored)
+    keys = {name: stored[name] for name in ("pk", "sk", "g")}
+    found = run(ddb, 'SELECT m.k[0], pk FROM "indexed"."include" WHERE g = \'x\'')
+    assert found["Items"] == [{"k[0]": {"S": "c"}, "pk": {"S": "a"}}]
+    # a global index cannot reach past its projection: refused by the path's attribute
+    for statement in (
+        'SELECT n.k FROM "indexed"."include" WHERE g = \'x\'',
+        'SELECT m.k FROM "indexed"."keys"',
+    ):
+        error = error_of(ddb.execute_statement, Statement=statement)
+        index = statement.split('"')[3]
+        assert error["Error"]["Message"] == (
+            f"One or more parameter values were invalid: Global secondary index {index} does "
+            f"not project [{'n' if 'n.k' in statement else 'm'}]"
+        )
+    # a local one fetches from its table what it does not hold
+    found = run(ddb, 'SELECT n.k, m.k[0] FROM "indexed"."local" WHERE pk = \'a\'')
+    assert found["Items"] == [{"k": {"S": "other"}, "k[0]": {"S": "c"}}]
+    # SELECT * answers what each index holds, unchanged
+    assert run(ddb, 'SELECT * FROM "indexed"."keys" WHERE g = \'x\'')["Items"] == [keys]
+    assert run(ddb, 'SELECT * FROM "indexed"."include" WHERE g = \'x\'')["Items"] == [
+        keys | {"m": stored["m"]}
+    ]
+    assert run(ddb, 'SELECT * FROM "indexed"."local" WHERE pk = \'a\'')["Items"] == [
+        {name: stored[name] for name in ("pk", "sk", "ls")}
+    ]
+
+
+def test_batch_and_transaction_reads_keep_the_item_api_projection(ddb: Any) -> None:
+    # DynamoDB Local's batch and transaction reads project as GetItem does (no columns);
+    # no AWS capture says otherwise, so these keep the nested form.
+    ddb.put_item(TableName="music", Item=DOCUMENT)
+    statement = {"Statement": "SELECT m.k[0] FROM music WHERE Artist = 'Doc' AND Song = '1'"}
+    nested = {"m": {"M": {"k": {"L": [{"S": "c"}]}}}}
+    batch = ddb.batch_execute_statement(Statements=[statement])
+    assert batch["Responses"] == [{"TableName": "music", "Item": nested}]
+    assert ddb.execute_transaction(TransactStatements=[statement])["Responses"] == [
+        {"Item": nested}
+    ]

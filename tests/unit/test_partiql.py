@@ -25,6 +25,7 @@ from headwater.core.expressions.partiql import (
     Update,
     Value,
     bind,
+    column_name,
     parse_statement,
 )
 from headwater.services.dynamodb.statements import ExpressionWriter
@@ -422,3 +423,26 @@ def test_a_quoted_reserved_word_is_a_name_and_size_still_a_function() -> None:
     assert statement.where.terms[1] == Compare(
         Call("size", (Path(("m",)),)), ">", Value({"N": "1"})
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("s", "s"),
+        ("a.b", "b"),
+        ("a[0]", "a[0]"),
+        ("m.k[0]", "k[0]"),
+        ("a.b[1].c", "c"),
+        ("a.b[1]", "b[1]"),
+        ("a[0][2]", "a[0][2]"),
+        ("l[-0]", "l[0]"),
+        ('"m.z"', "m.z"),
+        ('m."z"', "z"),
+    ],
+)
+def test_a_projected_path_is_named_by_its_last_attribute_and_the_indexes_after_it(
+    path: str, name: str
+) -> None:
+    select = parse(f"SELECT {path} FROM t")
+    assert isinstance(select, Select) and select.projection is not None
+    assert column_name(select.projection[0].segments) == name

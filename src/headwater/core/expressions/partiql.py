@@ -43,6 +43,16 @@ class Path:
         return self.segments[0]
 
 
+def column_name(segments: PathSegments) -> str:
+    """The name a SELECT answers a projected path under: its last attribute name with the
+    list indexes that follow it, as AWS names its columns (``m.k[0]`` is ``k[0]``, ``l[0]``
+    is ``l[0]``, ``a.b[1].c`` is ``c``)."""
+    name = ""
+    for step in segments:
+        name = step if isinstance(step, str) else f"{name}[{step}]"
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Value:
     """A literal in DynamoDB's AttributeValue form; ``{"?": n}`` stands for the n-th

@@ -65,6 +65,10 @@ NUMBER_ERRORS = re.compile(
 CHUNK = 128
 
 READ_EXPRESSIONS = ("ProjectionExpression", "FilterExpression", "KeyConditionExpression")
+
+#: How a read's answer shows an item's projected paths: the item API's nested parts
+#: (``project``), or PartiQL's columns (services/dynamodb/statements.py).
+Projector = Callable[[Item, list[Any]], Item]
 READ_LEGACY = (
     "AttributesToGet",
     "QueryFilter",
@@ -200,7 +204,7 @@ class ReadOperations:
             _check_global_index_holds(table, index, projection, request.filter)
         return ReadPlan(table, index, request.filter, request.values, projection, select, limit)
 
-    def _shape(self, plan: ReadPlan, item: Item) -> Item:
+    def _shape(self, plan: ReadPlan, item: Item, projector: Projector) -> Item:
         index = plan.index
         # A local index fetches from the table what it does not hold when asked for all
         # attributes or named ones; a global one cannot (its items were cut in _page).
@@ -212,7 +216,7 @@ class ReadOperations:
         ):
             item = plan.table.index_view(index, item)
         if plan.projection is not None:
-            return project(item, plan.projection)
+            return projector(item, plan.projection)
         return item
 
     def _page(
@@ -221,6 +225,7 @@ class ReadOperations:
         rows: Iterator[tuple[ItemRow, Item]],
         params: Mapping[str, Any],
         last_key: Any,
+        projector: Projector,
     ) -> dict[str, Any]:
         items: list[Item] = []
         scanned = 0
@@ -242,7 +247,7 @@ class ReadOperations:
                 break
         result: dict[str, Any] = {"Count": len(items), "ScannedCount": scanned}
         if plan.select != "COUNT":
-            result["Items"] = [self._shape(plan, item) for item in items]
+            result["Items"] = [self._shape(plan, item, projector) for item in items]
         if stopped and last is not None:
             result["LastEvaluatedKey"] = last_key(last[1])
         capacity = consumed_capacity(
@@ -315,7 +320,9 @@ class ReadOperations:
 
     # ---- Query ----
 
-    def query(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    def query(
+        self, params: dict[str, Any], ctx: RequestContext, projector: Projector = project
+    ) -> dict[str, Any]:
         check_read(params, "Query")
         try:
             expressions = read_expressions(
@@ -370,7 +377,7 @@ class ReadOperations:
                     raise validation("The query can return at most one row and cannot be restarted")
         with self.store.db.read():
             rows = list(self._query_rows(plan, token, pk, bounds, start=start, forward=forward))
-        return self._page(plan, iter(rows), params, self._evaluated_key(plan))
+        return self._page(plan, iter(rows), params, self._evaluated_key(plan), projector)
 
     def _query_rows(
         self,
@@ -411,7 +418,9 @@ class ReadOperations:
 
     # ---- Scan ----
 
-    def scan(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    def scan(
+        self, params: dict[str, Any], ctx: RequestContext, projector: Projector = project
+    ) -> dict[str, Any]:
         check_read(params, "Scan")
         expressions = read_expressions(
             params,
@@ -454,7 +463,7 @@ class ReadOperations:
             plan.table.check_scalar_key_paths(condition_paths(plan.filter))
         with self.store.db.read():
             rows = list(self._scan_rows(plan, low, high, start))
-        return self._page(plan, iter(rows), params, self._evaluated_key(plan))
+        return self._page(plan, iter(rows), params, self._evaluated_key(plan), projector)
 
     def _scan_rows(
         self, plan: ReadPlan, low: int, high: int, start: tuple[ItemKey, ItemKey | None] | None

@@ -20,6 +20,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from headwater.core.errors import AwsError, validation_error, validation_errors
+from headwater.core.expressions.documents import read_path
 from headwater.core.expressions.partiql import (
     And,
     Arithmetic,
@@ -42,11 +43,13 @@ from headwater.core.expressions.partiql import (
     Update,
     Value,
     bind,
+    column_name,
     parse_statement,
 )
 from headwater.core.expressions.values import (
     MAX_DEPTH,
     NESTING_TOO_DEEP,
+    Item,
     integer_fits,
     number_parts,
     validation,
@@ -507,6 +510,7 @@ class StatementRunner:
         params: Params,
         ctx: RequestContext,
     ) -> dict[str, Any]:
+        check_columns(select)
         keys = self._keys(ctx, select.table, select.index)
         writer = ExpressionWriter(parameters)
         request: Params = {"TableName": select.table}
@@ -539,7 +543,9 @@ class StatementRunner:
         check_key_types(select.where, keys, parameters)
         check_overlap(select.where, keys, parameters)
         reads = self.service.reads
-        result = (reads.query if key_terms is not None else reads.scan)(writer.into(request), ctx)
+        read = reads.query if key_terms is not None else reads.scan
+        # the item API's projection checks still apply; only the answer's shape differs
+        result = read(writer.into(request), ctx, select_columns)
         response: dict[str, Any] = {"Items": result.get("Items", [])}
         if "LastEvaluatedKey" in result:
             response["NextToken"] = _next_token(result["LastEvaluatedKey"])
@@ -675,6 +681,7 @@ class StatementRunner:
     ) -> Params:
         """A SELECT naming one item by its full key, as a GetItem request: the only read
         a batch or a transaction holds."""
+        check_columns(select)
         if select.index is not None:
             # The multi-attribute refusal comes first (a conformance suite, 2026-10).
             try:
@@ -735,7 +742,9 @@ class StatementRunner:
         for index, statement in enumerate(statements):
             # what AWS refuses of a statement before it looks any table up
             refusal = None
-            if isinstance(statement, Select) and statement.index is not None:
+            if isinstance(statement, Select) and (duplicate := duplicate_column(statement)):
+                refusal = DUPLICATE_COLUMN.format(duplicate)
+            elif isinstance(statement, Select) and statement.index is not None:
                 refusal = "Reads on indices are not supported within transactions."
             elif isinstance(statement, Update | Delete) and statement.returning is not None:
                 refusal = "RETURNING clause is not supported in ExecuteTransaction."
@@ -802,6 +811,42 @@ _RETURNING_WORDS = {
     "UPDATED_OLD": "MODIFIED OLD",
     "UPDATED_NEW": "MODIFIED NEW",
 }
+
+
+#: AWS's refusal of a SELECT list naming one column twice.
+DUPLICATE_COLUMN = "Duplicate identifiers in select clause: {}"
+
+
+def duplicate_column(select: Select) -> str | None:
+    """The first column name a SELECT list gives twice, or None. Two paths with one
+    last step (``a.x, b.x``) are the same column, as a path and itself are."""
+    seen: set[str] = set()
+    for path in select.projection or ():
+        name = column_name(path.segments)
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def check_columns(select: Select) -> None:
+    """Refuse a SELECT list naming one column twice. Checked before the table is looked
+    up, as DynamoDB Local's PartiQL translator reads the SELECT list first."""
+    duplicate = duplicate_column(select)
+    if duplicate is not None:
+        raise validation(DUPLICATE_COLUMN.format(duplicate))
+
+
+def select_columns(item: Item, paths: list[Any]) -> Item:
+    """A read item as ExecuteStatement answers a SELECT list: each path's value at the
+    top level under its column name (``SELECT m.k[0]`` answers ``{"k[0]": ...}``, not the
+    item API's ``{"m": {"M": {"k": {"L": [...]}}}}``); a path the item lacks is left out."""
+    columns: Item = {}
+    for path in paths:
+        value = read_path(item, path)
+        if value is not None:
+            columns[column_name(path)] = value
+    return columns
 
 
 def _plan_query(
