@@ -242,6 +242,21 @@ def test_a_table_alias_is_refused(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT s AS x FROM t WHERE pk = 'x'",
+        "SELECT pk, s x FROM t",
+        'SELECT m.k[0] AS "x" FROM t',
+        "select s as x from t",
+    ],
+)
+def test_a_column_alias_is_refused(text: str) -> None:
+    # DynamoDB Local's PartiQL translator, and its answer to SELECT s AS x as recorded from
+    # its 3.2.0 and 3.3.1 releases (xo/dbimp's replay tests)
+    assert refusal(text) == "Aliasing is not supported"
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("SELECT * FROM t WHERE pk = 1e126", "Number overflow. {larger} under root"),

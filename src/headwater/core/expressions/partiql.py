@@ -561,7 +561,12 @@ class _Parser:
     def projected_path(self) -> Path:
         if self.at_call():
             raise validation(f"Unexpected path component at {self.token.position}")
-        return self.path()
+        path = self.path()
+        # a column alias (``s AS x``, ``s x``) parses, then AWS refuses it as it does a
+        # table's: each path answers under its own column name
+        if self.token.kind in ("name", "quoted") or self.is_keyword("AS"):
+            raise validation("Aliasing is not supported")
+        return path
 
     def insert(self) -> Insert:
         self.expect_keyword("INTO")
