@@ -707,6 +707,88 @@ def test_a_vector_is_billed_at_four_bytes_a_dimension_on_writes(hw: Headwater) -
     assert read["CapacityUnits"] == 0.5
 
 
+def test_batches_transactions_and_partiql_bill_vector_writes_as_single_writes(
+    hw: Headwater,
+) -> None:
+    """BatchWriteItem, TransactWriteItems, ExecuteStatement and ExecuteTransaction bill a
+    vector at 4 bytes a dimension and report VectorWriteRequestBytes per vector index under
+    INDEXES, as PutItem does (the developer guide lists BatchWriteItem and
+    TransactWriteItems among the writes reporting it). A batch sums each index's figure
+    over its requests, as it sums index units; a transaction doubles its units but not the
+    bytes replicated to an index (headwater's reading: no capture of either)."""
+    ddb = hw.dynamodb
+    ddb.create_table(
+        **table_params(
+            VectorIndexes=[
+                vector_index(),
+                vector_index(IndexName="vkeys", Projection={"ProjectionType": "KEYS_ONLY"}),
+            ]
+        )
+    )
+    wide = "12345678901234567890123456789012345678"  # 20 bytes as a number, 4 billed
+
+    def item(pk: str) -> dict[str, Any]:
+        # 1024 bytes billed (pk 2 + key 2 + embedding 9 + 12 + pad 3 + padding), 1078 stored
+        return {
+            "pk": {"S": pk},
+            "embedding": {"L": vec(wide, wide, wide)},
+            "pad": {"S": "x" * (1024 - 2 - 2 - 9 - 12 - 3)},
+        }
+
+    floor = {"VectorWriteRequestBytes": 1024.0}
+    (batch,) = ddb.batch_write_item(
+        RequestItems={"vec": [{"PutRequest": {"Item": item(pk)}} for pk in ("b1", "b2")]},
+        ReturnConsumedCapacity="INDEXES",
+    )["ConsumedCapacity"]
+    assert (batch["CapacityUnits"], batch["Table"]) == (2.0, {"CapacityUnits": 2.0})
+    assert batch["VectorIndexes"] == {
+        "vix": {"VectorWriteRequestBytes": 2048.0},
+        "vkeys": {"VectorWriteRequestBytes": 2048.0},
+    }
+    (deleted,) = ddb.batch_write_item(
+        RequestItems={"vec": [{"DeleteRequest": {"Key": {"pk": {"S": "b1"}}}}]},
+        ReturnConsumedCapacity="INDEXES",
+    )["ConsumedCapacity"]
+    assert deleted["CapacityUnits"] == 1.0
+    assert deleted["VectorIndexes"] == {"vix": floor, "vkeys": floor}
+    (total,) = ddb.batch_write_item(
+        RequestItems={"vec": [{"PutRequest": {"Item": item("b3")}}]},
+        ReturnConsumedCapacity="TOTAL",
+    )["ConsumedCapacity"]
+    assert total == {"TableName": "vec", "CapacityUnits": 1.0}
+
+    (transaction,) = ddb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": "vec", "Item": item("t1")}}],
+        ReturnConsumedCapacity="INDEXES",
+    )["ConsumedCapacity"]
+    assert transaction["CapacityUnits"] == 2.0
+    assert transaction["Table"] == {"CapacityUnits": 2.0, "WriteCapacityUnits": 2.0}
+    assert transaction["VectorIndexes"] == {"vix": floor, "vkeys": floor}
+    (unchanged,) = ddb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": "vec", "Item": item("t1")}}],
+        ReturnConsumedCapacity="INDEXES",
+    )["ConsumedCapacity"]
+    assert unchanged["CapacityUnits"] == 2.0 and "VectorIndexes" not in unchanged
+
+    statement = "INSERT INTO \"vec\" VALUE {'pk': ?, 'embedding': ?, 'pad': ?}"
+
+    def parameters(pk: str) -> list[dict[str, Any]]:
+        written = item(pk)
+        return [written["pk"], written["embedding"], written["pad"]]
+
+    single = ddb.execute_statement(
+        Statement=statement, Parameters=parameters("s1"), ReturnConsumedCapacity="INDEXES"
+    )["ConsumedCapacity"]
+    assert single["CapacityUnits"] == 1.0
+    assert single["VectorIndexes"] == {"vix": floor, "vkeys": floor}
+    (partiql,) = ddb.execute_transaction(
+        TransactStatements=[{"Statement": statement, "Parameters": parameters("s2")}],
+        ReturnConsumedCapacity="INDEXES",
+    )["ConsumedCapacity"]
+    assert partiql["CapacityUnits"] == 2.0
+    assert partiql["VectorIndexes"] == {"vix": floor, "vkeys": floor}
+
+
 def test_vector_indexes_are_stored_with_the_table(tmp_path: Path) -> None:
     with Headwater(tmp_path / "data") as hw:
         hw.dynamodb.create_table(**table_params(VectorIndexes=[vector_index()]))

@@ -26,6 +26,7 @@ from headwater.services.dynamodb.constraints import check_batch, java_shown_writ
 from headwater.services.dynamodb.items import projection_of
 from headwater.services.dynamodb.schema import TableSchema, key_mismatch
 from headwater.services.dynamodb.tables import TableCatalog
+from headwater.services.dynamodb.vector_indexes import billed_write_units, vector_write_bytes
 from headwater.services.dynamodb.writes import (
     MAX_ITEM_BYTES,
     ItemWriter,
@@ -187,6 +188,7 @@ class BatchOperations:
         streams = []
         capacity: dict[str, float] = {}
         index_capacity: dict[str, dict[str, float]] = {}
+        vector_capacity: dict[str, dict[str, float]] = {}
         mode = params.get("ReturnConsumedCapacity")
         charged = mode in ("TOTAL", "INDEXES")
         metrics: dict[str, list[Any]] = {}
@@ -200,13 +202,21 @@ class BatchOperations:
                     read_old=replacement is None or charged or self.writer.needs_old(table),
                 )
                 streams.append(outcome.stream_arn)
-                capacity[table.name] = capacity.get(table.name, 0.0) + write_units(
-                    outcome.old, outcome.new
+                capacity[table.name] = capacity.get(table.name, 0.0) + (
+                    write_units(outcome.old, outcome.new)
+                    if not table.vector_indexes
+                    else billed_write_units(table, outcome.old, outcome.new)
                 )
                 if charged:
                     by_index = index_capacity.setdefault(table.name, {})
                     for name, units in index_write_units(table, outcome.old, outcome.new).items():
                         by_index[name] = by_index.get(name, 0.0) + units
+                if mode == "INDEXES" and table.vector_indexes:
+                    # each request's VectorWriteRequestBytes as PutItem/DeleteItem would
+                    # report it, summed per index as the batch's index units are
+                    by_vector = vector_capacity.setdefault(table.name, {})
+                    for name, size in vector_write_bytes(table, outcome.old, outcome.new).items():
+                        by_vector[name] = by_vector.get(name, 0.0) + size
                 collected = item_collection_metrics(
                     table,
                     params.get("ReturnItemCollectionMetrics"),
@@ -221,7 +231,13 @@ class BatchOperations:
             tables = {t.name: t for t, _, _, _ in work}
             result["ConsumedCapacity"] = [
                 consumed_capacity(
-                    tables[name], mode, units, "write", index_capacity.get(name), by_kind=False
+                    tables[name],
+                    mode,
+                    units,
+                    "write",
+                    index_capacity.get(name),
+                    by_kind=False,
+                    vector_bytes=vector_capacity.get(name),
                 )
                 for name, units in capacity.items()
             ]
