@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater
+from headwater.store.tables import TableStore
 from tests.asgi_boto import in_process_aws
 
 VECTOR_TEXT = (
@@ -787,6 +788,85 @@ def test_batches_transactions_and_partiql_bill_vector_writes_as_single_writes(
     )["ConsumedCapacity"]
     assert partiql["CapacityUnits"] == 2.0
     assert partiql["VectorIndexes"] == {"vix": floor, "vkeys": floor}
+
+
+def test_describe_table_keeps_vector_index_statistics_without_reading_the_items(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ItemCount and IndexSizeBytes of a vector index move with every kind of write and
+    with UpdateTable's index changes, and DescribeTable answers them without reading the
+    table's items (as it answers the table's own ItemCount and TableSizeBytes)."""
+
+    def statistics(ddb: Any) -> dict[str, tuple[int, int]]:
+        def no_scan(*_: Any, **__: Any) -> Any:
+            raise AssertionError("DescribeTable read the items")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(TableStore, "scan_items", no_scan)
+            described = ddb.describe_table(TableName="vec")["Table"].get("VectorIndexes", [])
+        return {i["IndexName"]: (i["ItemCount"], i["IndexSizeBytes"]) for i in described}
+
+    def entry(pk: str, *numbers: float, **more: Any) -> dict[str, Any]:
+        return {"pk": {"S": pk}, "embedding": {"L": vec(*numbers)}, **more}
+
+    with Headwater(tmp_path / "data") as hw:
+        ddb = hw.dynamodb
+        ddb.create_table(
+            **table_params(
+                VectorIndexes=[
+                    vector_index(),
+                    vector_index(IndexName="vkeys", Projection={"ProjectionType": "KEYS_ONLY"}),
+                ]
+            )
+        )
+        assert statistics(ddb) == {"vix": (0, 0), "vkeys": (0, 0)}
+        ddb.put_item(TableName="vec", Item=entry("a", 1, 0, 0, note={"S": "n"}))
+        ddb.put_item(TableName="vec", Item={"pk": {"S": "plain"}, "note": {"S": "no vector"}})
+        # pk (2 + 1) + embedding (9 + 3 + 1 + 2 + 1 + 1 + 1 + 1) + note (4 + 1)
+        assert statistics(ddb) == {"vix": (1, 27), "vkeys": (1, 22)}
+        ddb.update_item(
+            TableName="vec",
+            Key={"pk": {"S": "a"}},
+            UpdateExpression="SET note = :n",
+            ExpressionAttributeValues={":n": {"S": "longer"}},
+        )
+        assert statistics(ddb) == {"vix": (1, 32), "vkeys": (1, 22)}
+        ddb.batch_write_item(
+            RequestItems={"vec": [{"PutRequest": {"Item": entry(p, 0, 1, 0)}} for p in "bc"]}
+        )
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "vec", "Item": entry("d", 0, 0, 1)}},
+                {"Delete": {"TableName": "vec", "Key": {"pk": {"S": "b"}}}},
+            ]
+        )
+        ddb.execute_statement(Statement="DELETE FROM \"vec\" WHERE pk = 'c'")
+        assert statistics(ddb) == {"vix": (2, 32 + 22), "vkeys": (2, 44)}
+        # an index added to a table with items counts them at once; a deleted one goes
+        ddb.update_table(
+            TableName="vec",
+            AttributeDefinitions=[{"AttributeName": "tag", "AttributeType": "S"}],
+            VectorIndexUpdates=[
+                {
+                    "Create": vector_index(
+                        IndexName="vtag",
+                        SearchSchema=[{"AttributeName": "tag", "SearchSchemaElementType": "HASH"}],
+                    )
+                }
+            ],
+        )
+        ddb.update_table(TableName="vec", VectorIndexUpdates=[{"Delete": {"IndexName": "vkeys"}}])
+        assert statistics(ddb) == {"vix": (2, 54), "vtag": (0, 0)}
+        ddb.put_item(TableName="vec", Item=entry("d", 0, 0, 1, tag={"S": "t"}))
+        assert statistics(ddb) == {"vix": (2, 58), "vtag": (1, 26)}
+    with Headwater(tmp_path / "data") as hw:
+        assert statistics(hw.dynamodb) == {"vix": (2, 58), "vtag": (1, 26)}
+        # a table stored before the statistics were kept has them counted when asked
+        store = hw.service("dynamodb").store
+        with store.db.transaction():
+            store.replace_vector_stats(store.table("000000000000", "us-east-1", "vec").id, {})
+        described = hw.dynamodb.describe_table(TableName="vec")["Table"]["VectorIndexes"]
+        assert [(i["ItemCount"], i["IndexSizeBytes"]) for i in described] == [(2, 58), (1, 26)]
 
 
 def test_vector_indexes_are_stored_with_the_table(tmp_path: Path) -> None:

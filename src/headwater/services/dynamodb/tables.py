@@ -237,10 +237,13 @@ class TableCatalog:
         return described
 
     def _describe_vector_indexes(self, row: TableRow, status: str) -> list[dict[str, Any]]:
-        """VectorIndexDescriptions: ItemCount and IndexSizeBytes counted from the table's
-        items now (AWS refreshes them about every six hours)."""
+        """VectorIndexDescriptions: ItemCount and IndexSizeBytes as the writes keep them
+        (AWS refreshes them about every six hours), counted from the table's items where
+        none are kept (a table stored before they were)."""
         schema = TableSchema.from_row(row)
-        statistics = index_statistics(schema, self._all_items(row.id))
+        statistics = self.store.vector_stats(row.id)
+        if any(index.name not in statistics for index in schema.vector_indexes):
+            statistics = index_statistics(schema, self._all_items(row.id))
         described: list[dict[str, Any]] = []
         for index, vector in zip(row.spec["VectorIndexes"], schema.vector_indexes, strict=True):
             count, size = statistics[vector.name]
@@ -258,6 +261,12 @@ class TableCatalog:
             }
             described.append(entry)
         return described
+
+    def _count_vectors(self, row: TableRow) -> None:
+        """Count the vector indexes' statistics from the table's items, for the writes to
+        keep from now on (inside the CreateTable or UpdateTable transaction)."""
+        schema = TableSchema.from_row(row)
+        self.store.replace_vector_stats(row.id, index_statistics(schema, self._all_items(row.id)))
 
     def _all_items(self, table_id: int) -> Iterator[dict[str, Any]]:
         """Every item of the table, read a batch at a time."""
@@ -281,6 +290,8 @@ class TableCatalog:
             if self.store.table_version(ctx.account, ctx.region, name) is not None:
                 raise in_use(f"Table already exists: {name}")
             row = self.store.insert_table(ctx.account, ctx.region, name, spec)
+            if spec.get("VectorIndexes"):
+                self._count_vectors(row)
             if spec.get("StreamSpecification", {}).get("StreamEnabled"):
                 row = self._open_stream(row, now)
             return {"TableDescription": self.describe(row, "CREATING")}
@@ -383,6 +394,8 @@ class TableCatalog:
             row = self.store.save_table(row)
             if backfill:
                 self._backfill(row, backfill)
+            if params.get("VectorIndexUpdates"):
+                self._count_vectors(row)
             return {"TableDescription": self.describe(row, "UPDATING")}
 
     @staticmethod

@@ -168,11 +168,30 @@ def index_statistics(table: TableSchema, items: Iterable[Item]) -> dict[str, tup
     """``(ItemCount, IndexSizeBytes)`` of every vector index of ``table`` over ``items``."""
     found = {index.name: (0, 0) for index in table.vector_indexes}
     for item in items:
-        for index in table.vector_indexes:
-            if indexed_vector(table, index, item) is not None:
-                count, size = found[index.name]
-                found[index.name] = (count + 1, size + item_size(index_view(table, index, item)))
+        for name, (count, size) in statistics_change(table, None, item).items():
+            before = found[name]
+            found[name] = (before[0] + count, before[1] + size)
     return found
+
+
+def statistics_change(
+    table: TableSchema, old: Item | None, new: Item | None
+) -> dict[str, tuple[int, int]]:
+    """How a write replacing ``old`` by ``new`` moves each vector index's ``(ItemCount,
+    IndexSizeBytes)``: only the indexes it moves."""
+    changes: dict[str, tuple[int, int]] = {}
+    for index in table.vector_indexes:
+        before = _entry(table, index, old)
+        after = _entry(table, index, new)
+        if before is None and after is None:
+            continue
+        count = (after is not None) - (before is not None)
+        size = (0 if after is None else item_size(after)) - (
+            0 if before is None else item_size(before)
+        )
+        if count or size:
+            changes[index.name] = (count, size)
+    return changes
 
 
 # ---- writes ----

@@ -24,7 +24,7 @@ from headwater.core.expressions.values import (
 from headwater.services.dynamodb.change_feed import ChangeFeed
 from headwater.services.dynamodb.schema import IndexSchema, TableSchema
 from headwater.services.dynamodb.tables import ttl_expiry
-from headwater.services.dynamodb.vector_indexes import check_vector_write
+from headwater.services.dynamodb.vector_indexes import check_vector_write, statistics_change
 from headwater.store.tables import ItemKey, TableStore
 from headwater.store.tables.codec import decode_item, encode_item
 
@@ -66,8 +66,14 @@ class ItemWriter:
         return None if raw is None else decode_item(raw)
 
     def needs_old(self, table: TableSchema) -> bool:
-        """Whether a blind write would skip work: indexes and streams need the old item."""
-        return bool(table.indexes) or table.stream_arn is not None or table.has_local_indexes
+        """Whether a blind write would skip work: indexes and streams need the old item, as
+        do a vector index's statistics."""
+        return (
+            bool(table.indexes)
+            or table.stream_arn is not None
+            or table.has_local_indexes
+            or bool(table.vector_indexes)
+        )
 
     def can_put_blind(self, table: TableSchema) -> bool:
         """Whether an unconditional put needs nothing of the old item: no indexes, and no
@@ -195,6 +201,8 @@ class ItemWriter:
             self.store.delete_item(table.id, key)
             if table.indexes:
                 self.store.remove_index_entries(table.id, table.index_entries(old, key))
+            if table.vector_indexes:
+                self.store.add_vector_stats(table.id, statistics_change(table, old, None))
         else:
             new_size = item_size(new)
             if new_size > MAX_ITEM_BYTES:
@@ -207,6 +215,7 @@ class ItemWriter:
                 table.check_index_keys(new, updating=updating)
             if table.vector_indexes:
                 check_vector_write(table, new, old, updating=updating)
+                self.store.add_vector_stats(table.id, statistics_change(table, old, new))
             new_raw = encode_item(new)
             self.store.put_item(
                 table.id, key, new_raw, new_size, ttl_expiry(new, table.ttl_attribute), written=now

@@ -232,6 +232,19 @@ _MIGRATIONS: list[Migration] = [
     "ALTER TABLE ddb_items ADD COLUMN written REAL",
     _create_change_triggers,
     _capture_through_view,
+    # Vector index statistics, kept by the writes to a table with vector indexes so that
+    # DescribeTable need not read every item: each index's ItemCount and IndexSizeBytes
+    # (``index_name`` the index's), and how much larger the table's items are billed than
+    # stored (``index_name`` '', ``size_bytes``). No row: not counted (then read in full).
+    """
+    CREATE TABLE ddb_vector_stats (
+        table_id INTEGER NOT NULL,
+        index_name TEXT NOT NULL,
+        item_count INTEGER NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        PRIMARY KEY (table_id, index_name)
+    )
+    """,
 ]
 
 
@@ -527,6 +540,7 @@ class TableStore:
         """Drop a table with its items and index entries (change records stay for streams)."""
         conn = self._conn
         conn.execute("DELETE FROM ddb_index_items WHERE table_id = ?", (table_id,))
+        conn.execute("DELETE FROM ddb_vector_stats WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM ddb_items WHERE table_id = ?", (table_id,))
         conn.execute("DELETE FROM ddb_tables WHERE id = ?", (table_id,))
         self.db.bump(TABLES_COMPONENT)
@@ -548,6 +562,34 @@ class TableStore:
             (table_id, index_name),
         ).fetchone()
         return int(row[0]), int(row[1])
+
+    def vector_stats(self, table_id: int) -> dict[str, tuple[int, int]]:
+        """The kept ``(count, size)`` rows of a table's vector statistics, by name."""
+        rows = self._conn.execute(
+            "SELECT index_name, item_count, size_bytes FROM ddb_vector_stats WHERE table_id = ?",
+            (table_id,),
+        ).fetchall()
+        return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+    def replace_vector_stats(self, table_id: int, stats: dict[str, tuple[int, int]]) -> None:
+        """Keep exactly ``stats`` for the table (transaction required)."""
+        conn = self._conn
+        conn.execute("DELETE FROM ddb_vector_stats WHERE table_id = ?", (table_id,))
+        for name, (count, size) in stats.items():
+            conn.execute(
+                "INSERT INTO ddb_vector_stats (table_id, index_name, item_count, size_bytes)"
+                " VALUES (?, ?, ?, ?)",
+                (table_id, name, count, size),
+            )
+
+    def add_vector_stats(self, table_id: int, changes: dict[str, tuple[int, int]]) -> None:
+        """Add ``(count, size)`` changes to the kept rows (none kept: nothing to do)."""
+        for name, (count, size) in changes.items():
+            self._conn.execute(
+                "UPDATE ddb_vector_stats SET item_count = item_count + ?,"
+                " size_bytes = size_bytes + ? WHERE table_id = ? AND index_name = ?",
+                (count, size, table_id, name),
+            )
 
     # ---- items ----
 
