@@ -869,6 +869,41 @@ def test_describe_table_keeps_vector_index_statistics_without_reading_the_items(
         assert [(i["ItemCount"], i["IndexSizeBytes"]) for i in described] == [(2, 58), (1, 26)]
 
 
+def test_table_size_counts_a_vector_at_its_billed_size(hw: Headwater) -> None:
+    """TableSizeBytes follows the write billing: a vector an index holds counts as its
+    name plus 4 bytes a dimension (a conformance suite's capture against eu-west-2 and
+    us-east-1, 2026-10-09); once no index reads the attribute, its numbers count."""
+    ddb = hw.dynamodb
+    ddb.create_table(**table_params(VectorIndexes=[vector_index()]))
+    wide = "12345678901234567890123456789012345678"  # 20 bytes as a number, 4 billed
+
+    def table_size() -> int:
+        return int(ddb.describe_table(TableName="vec")["Table"]["TableSizeBytes"])
+
+    # 1024 bytes billed (pk 2 + key 2 + embedding 9 + 12 + pad 3 + padding), 1078 stored
+    item = {
+        "pk": {"S": "a3"},
+        "embedding": {"L": vec(wide, wide, wide)},
+        "pad": {"S": "x" * (1024 - 2 - 2 - 9 - 12 - 3)},
+    }
+    ddb.put_item(TableName="vec", Item=item)
+    # a list no index reads is sized by its numbers
+    ddb.put_item(TableName="vec", Item={"pk": {"S": "p"}, "other": {"L": vec(wide)}})
+    assert table_size() == 1024 + (3 + 5 + 3 + 21)
+    ddb.update_item(
+        TableName="vec",
+        Key={"pk": {"S": "a3"}},
+        UpdateExpression="SET embedding = :v",
+        ExpressionAttributeValues={":v": {"L": vec(1, 0, 0)}},
+    )
+    assert table_size() == 1024 + 32
+    ddb.delete_item(TableName="vec", Key={"pk": {"S": "p"}})
+    assert table_size() == 1024
+    ddb.put_item(TableName="vec", Item=item)
+    ddb.update_table(TableName="vec", VectorIndexUpdates=[{"Delete": {"IndexName": "vix"}}])
+    assert table_size() == 1024 - 12 + (3 + 3 * 21)
+
+
 def test_vector_indexes_are_stored_with_the_table(tmp_path: Path) -> None:
     with Headwater(tmp_path / "data") as hw:
         hw.dynamodb.create_table(**table_params(VectorIndexes=[vector_index()]))

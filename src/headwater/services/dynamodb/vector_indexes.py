@@ -123,15 +123,21 @@ def billed_item_bytes(table: TableSchema, item: Item) -> int:
     """An item's size as a write is billed: a vector attribute an index holds counts as its
     name plus 4 bytes a dimension, whatever numbers it holds (a conformance suite's live
     capture, 2026-10-09; reads and the 400 KB limit size it by its numbers)."""
-    size = item_size(item)
+    return item_size(item) + billed_excess(table, item)
+
+
+def billed_excess(table: TableSchema, item: Item) -> int:
+    """How much larger ``item`` is billed (``billed_item_bytes``) than stored: negative
+    when its vectors' numbers take more than 4 bytes each."""
+    excess = 0
     counted: set[str] = set()
     for index in table.vector_indexes:
         value = item.get(index.attribute)
         if value is None or index.attribute in counted or stored_vector(index, value) is None:
             continue
         counted.add(index.attribute)
-        size += 4 * index.dimensions - value_size(value)
-    return size
+        excess += 4 * index.dimensions - value_size(value)
+    return excess
 
 
 def billed_write_units(table: TableSchema, old: Item | None, new: Item | None) -> float:
@@ -164,9 +170,15 @@ def _entry(table: TableSchema, index: VectorIndexSchema, item: Item | None) -> I
     return index_view(table, index, item)
 
 
+#: The statistics' name for the table's own figure: ``(0, billed_excess of its items)``.
+TABLE_STATISTICS = ""
+
+
 def index_statistics(table: TableSchema, items: Iterable[Item]) -> dict[str, tuple[int, int]]:
-    """``(ItemCount, IndexSizeBytes)`` of every vector index of ``table`` over ``items``."""
+    """``(ItemCount, IndexSizeBytes)`` of every vector index of ``table`` over ``items``,
+    and under ``TABLE_STATISTICS`` how much larger they are billed than stored."""
     found = {index.name: (0, 0) for index in table.vector_indexes}
+    found[TABLE_STATISTICS] = (0, 0)
     for item in items:
         for name, (count, size) in statistics_change(table, None, item).items():
             before = found[name]
@@ -178,8 +190,14 @@ def statistics_change(
     table: TableSchema, old: Item | None, new: Item | None
 ) -> dict[str, tuple[int, int]]:
     """How a write replacing ``old`` by ``new`` moves each vector index's ``(ItemCount,
-    IndexSizeBytes)``: only the indexes it moves."""
+    IndexSizeBytes)`` and the table's billed excess (``TABLE_STATISTICS``): only the
+    figures it moves."""
     changes: dict[str, tuple[int, int]] = {}
+    excess = (0 if new is None else billed_excess(table, new)) - (
+        0 if old is None else billed_excess(table, old)
+    )
+    if excess:
+        changes[TABLE_STATISTICS] = (0, excess)
     for index in table.vector_indexes:
         before = _entry(table, index, old)
         after = _entry(table, index, new)
