@@ -654,6 +654,48 @@ def test_transaction_of_reads(ddb: Any) -> None:
     assert item(ddb, "Acme", "Beta") is not None
 
 
+def test_batch_reports_each_tables_consumed_capacity(ddb: Any) -> None:
+    """BatchExecuteStatement's ConsumedCapacity: one entry a table, its statements' units
+    and index arms summed (an emulator's capture against eu-west-2, 2026-08); a read costs
+    what GetItem costs (0.5, 1 with ConsistentRead). A failed statement is not charged
+    here (that capture charges the write it attempted)."""
+    writes = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'B', 'Song': '1', 'Year': 3}"},
+            {"Statement": "UPDATE music SET x = 1 WHERE Artist = 'Zed' AND Song = 'Z'"},
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'Acme', 'Song': 'Alpha'}"},
+        ],
+        ReturnConsumedCapacity="INDEXES",
+    )
+    assert writes["ConsumedCapacity"] == [
+        {
+            "TableName": "music",
+            "CapacityUnits": 4.0,
+            "Table": {"CapacityUnits": 2.0},
+            "GlobalSecondaryIndexes": {"by-year": {"CapacityUnits": 2.0}},
+        }
+    ]
+    reads = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": "SELECT * FROM music WHERE Artist = 'B' AND Song = '1'"},
+            {
+                "Statement": "SELECT * FROM music WHERE Artist = 'B' AND Song = '2'",
+                "ConsistentRead": True,
+            },
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert reads["ConsumedCapacity"] == [{"TableName": "music", "CapacityUnits": 1.5}]
+    failed = ddb.batch_execute_statement(
+        Statements=[{"Statement": "INSERT INTO music VALUE {'Artist': 'B', 'Song': '1'}"}],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert "ConsumedCapacity" not in failed
+    assert "ConsumedCapacity" not in ddb.batch_execute_statement(
+        Statements=[{"Statement": "SELECT * FROM music WHERE Artist = 'B' AND Song = '1'"}]
+    )
+
+
 def test_batch_answers_each_statement(ddb: Any) -> None:
     result = ddb.batch_execute_statement(
         Statements=[

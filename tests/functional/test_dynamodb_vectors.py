@@ -790,6 +790,22 @@ def test_batches_transactions_and_partiql_bill_vector_writes_as_single_writes(
     assert partiql["VectorIndexes"] == {"vix": floor, "vkeys": floor}
 
 
+def test_batch_execute_statement_reports_vector_write_bytes(hw: Headwater) -> None:
+    ddb = hw.dynamodb
+    ddb.create_table(**table_params(VectorIndexes=[vector_index()]))
+    statement = "INSERT INTO \"vec\" VALUE {'pk': ?, 'embedding': [1, 0, 0]}"
+    (capacity,) = ddb.batch_execute_statement(
+        Statements=[{"Statement": statement, "Parameters": [{"S": pk}]} for pk in "ab"],
+        ReturnConsumedCapacity="INDEXES",
+    )["ConsumedCapacity"]
+    assert capacity == {
+        "TableName": "vec",
+        "CapacityUnits": 2.0,
+        "Table": {"CapacityUnits": 2.0},
+        "VectorIndexes": {"vix": {"VectorWriteRequestBytes": 2048.0}},
+    }
+
+
 def test_describe_table_keeps_vector_index_statistics_without_reading_the_items(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -637,28 +637,45 @@ class StatementRunner:
                 "A BatchExecuteStatement must hold only read statements or only write statements"
             )
         responses = []
+        mode = params.get("ReturnConsumedCapacity")
+        charged = mode if mode in ("TOTAL", "INDEXES") else None
+        # each table's capacity, its statements' summed (as BatchWriteItem reports it)
+        capacities: dict[str, dict[str, Any]] = {}
         for entry, outcome in parsed:
             if isinstance(outcome, AwsError):
                 responses.append({"Error": _batch_error(outcome)})
                 continue
-            responses.append(self._batch_one(entry, outcome.statement, ctx))
-        return {"Responses": responses}
+            response, capacity = self._batch_one(entry, outcome.statement, ctx, charged)
+            responses.append(response)
+            if capacity is not None:
+                _add_capacity(capacities.setdefault(capacity["TableName"], {}), capacity)
+        result: dict[str, Any] = {"Responses": responses}
+        if capacities:
+            result["ConsumedCapacity"] = list(capacities.values())
+        return result
 
     def _batch_one(
-        self, entry: dict[str, Any], statement: Statement, ctx: RequestContext
-    ) -> dict[str, Any]:
+        self,
+        entry: dict[str, Any],
+        statement: Statement,
+        ctx: RequestContext,
+        charged: str | None,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """One statement's response, and its ConsumedCapacity when ``charged`` (the
+        request's TOTAL or INDEXES) and it succeeded."""
         parameters = entry.get("Parameters") or []
         table = statement.select.table if isinstance(statement, Exists) else statement.table
+        capacity = {"ReturnConsumedCapacity": charged} if charged is not None else {}
         try:
             if isinstance(statement, Select):
                 request = self._get_request(statement, parameters, ctx, "BatchExecuteStatement")
                 if entry.get("ConsistentRead"):
                     request["ConsistentRead"] = True
-                result = self.service.items.get_item(request, ctx)
+                result = self.service.items.get_item(request | capacity, ctx)
                 response: dict[str, Any] = {"TableName": table}
                 if "Item" in result:
                     response["Item"] = result["Item"]
-                return response
+                return response, result.get("ConsumedCapacity")
             action, request = self.write_request(statement, parameters, ctx)
             if isinstance(statement, Exists):
                 raise validation("EXISTS is only supported in ExecuteTransaction")
@@ -667,10 +684,10 @@ class StatementRunner:
                     "ReturnValuesOnConditionCheckFailure"
                 ]
             request.pop("ReturnValues", None)
-            self._write(action, request, statement, ctx)
-            return {"TableName": table}
+            result = self._write(action, request | capacity, statement, ctx)
+            return {"TableName": table}, result.get("ConsumedCapacity")
         except AwsError as error:
-            return {"TableName": table, "Error": _batch_error(_unprefixed(error))}
+            return {"TableName": table, "Error": _batch_error(_unprefixed(error))}, None
 
     def _get_request(
         self,
@@ -797,6 +814,18 @@ class StatementRunner:
                 raise
             raise _duplicates_named(error, statements) from None
         return {"Responses": []} | result
+
+
+def _add_capacity(total: dict[str, Any], capacity: dict[str, Any]) -> None:
+    """Add one statement's ConsumedCapacity into its table's: every figure summed, the
+    index and vector index maps member by member."""
+    for name, value in capacity.items():
+        if isinstance(value, dict):
+            _add_capacity(total.setdefault(name, {}), value)
+        elif isinstance(value, int | float):
+            total[name] = total.get(name, 0.0) + value
+        else:
+            total.setdefault(name, value)
 
 
 #: The statement-shape refusals AWS names the statement of in a transaction.
