@@ -204,6 +204,88 @@ def test_client_request_token_makes_retries_idempotent(ddb: Any, clock: ManualCl
     assert ddb.get_item(TableName="accounts", Key=key("c"))["Item"]["n"] == {"N": "2"}
 
 
+def test_a_replayed_transaction_is_charged_read_units_on_the_images_first_written(
+    ddb: Any,
+) -> None:
+    # AWS answers a same-token replay in read capacity: 2 units a 4 KB of each image the
+    # first call wrote or checked, the larger of before and after, summed action by action
+    # (dynoxide's eu-west-2 captures S1-S3, R1-R2: 18 then 6 for a ~9 KB item, 20 then 8
+    # with a small put beside it). A replayed delete or shrinking put no longer finds the
+    # large image stored, so the figure is the first call's.
+    def big(name: str) -> dict[str, Any]:
+        return {**key(name), "blob": {"S": "x" * 9000}}
+
+    for name in ("shrunk", "deleted", "checked", "pair"):
+        ddb.put_item(TableName="accounts", Item=big(name))
+    cases: list[tuple[str, list[dict[str, Any]], float, float]] = [
+        ("shrink", [{"Put": {"TableName": "accounts", "Item": key("shrunk")}}], 18.0, 6.0),
+        ("grow", [{"Put": {"TableName": "accounts", "Item": big("grown")}}], 18.0, 6.0),
+        ("delete", [{"Delete": {"TableName": "accounts", "Key": key("deleted")}}], 18.0, 6.0),
+        (
+            "check",
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": "accounts",
+                        "Key": key("checked"),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+            ],
+            18.0,
+            6.0,
+        ),
+        (
+            "pair",
+            [
+                {"Delete": {"TableName": "accounts", "Key": key("pair")}},
+                {"Put": {"TableName": "accounts", "Item": key("small")}},
+            ],
+            20.0,
+            8.0,
+        ),
+    ]
+    for token, actions, written, replayed in cases:
+        first = ddb.transact_write_items(
+            TransactItems=actions, ClientRequestToken=token, ReturnConsumedCapacity="TOTAL"
+        )["ConsumedCapacity"]
+        assert first == [
+            {"TableName": "accounts", "CapacityUnits": written, "WriteCapacityUnits": written}
+        ], token
+        again = ddb.transact_write_items(
+            TransactItems=actions, ClientRequestToken=token, ReturnConsumedCapacity="TOTAL"
+        )["ConsumedCapacity"]
+        assert again == [
+            {"TableName": "accounts", "CapacityUnits": replayed, "ReadCapacityUnits": replayed}
+        ], token
+
+
+def test_a_replay_answers_its_own_capacity_mode_on_the_table_alone(hw: Headwater) -> None:
+    # The replay's ReturnConsumedCapacity decides the shape, whatever the first call asked;
+    # it reads the table's items and writes no index, so INDEXES answers a Table figure and
+    # no index arm (a put of a GSI member: table 2 + index 1 written, 2 read on replay).
+    ddb = hw.dynamodb
+    create_table(ddb, "indexed", attributes={"g": "S"}, GlobalSecondaryIndexes=[gsi("by_g", "g")])
+    actions = [{"Put": {"TableName": "indexed", "Item": {**key("a"), "g": {"S": "x"}}}}]
+    assert "ConsumedCapacity" not in ddb.transact_write_items(
+        TransactItems=actions, ClientRequestToken="t"
+    )
+    again = ddb.transact_write_items(
+        TransactItems=actions, ClientRequestToken="t", ReturnConsumedCapacity="INDEXES"
+    )
+    assert again["ConsumedCapacity"] == [
+        {
+            "TableName": "indexed",
+            "CapacityUnits": 2.0,
+            "ReadCapacityUnits": 2.0,
+            "Table": {"CapacityUnits": 2.0, "ReadCapacityUnits": 2.0},
+        }
+    ]
+    assert "ConsumedCapacity" not in ddb.transact_write_items(
+        TransactItems=actions, ClientRequestToken="t", ReturnConsumedCapacity="NONE"
+    )
+
+
 def test_transact_get(ddb: Any) -> None:
     ddb.put_item(TableName="accounts", Item={**key("a"), "v": {"N": "1"}, "w": {"S": "x"}})
     got = ddb.transact_get_items(

@@ -245,6 +245,10 @@ _MIGRATIONS: list[Migration] = [
         PRIMARY KEY (table_id, index_name)
     )
     """,
+    # What a same-token TransactWriteItems replay is charged, per table: read units on
+    # the images the first call wrote (JSON ``{table name: units}``), kept with the token
+    # because a replayed delete or shrinking put no longer finds those images stored.
+    "ALTER TABLE ddb_request_tokens ADD COLUMN replay_read_units TEXT",
 ]
 
 
@@ -1042,20 +1046,27 @@ class TableStore:
 
     # ---- idempotency tokens (TransactWriteItems ClientRequestToken) ----
 
-    def request_token(self, account: str, token: str, since: float) -> str | None:
-        """The request digest a token was used with after ``since``, if any."""
+    def request_token(
+        self, account: str, token: str, since: float
+    ) -> tuple[str, str | None] | None:
+        """The request digest a token was used with after ``since``, if any, and what a
+        replay of that request is charged (``save_request_token``'s ``replay_read_units``;
+        None for a token saved before it was kept)."""
         row = self._conn.execute(
-            "SELECT digest FROM ddb_request_tokens WHERE account = ? AND token = ? AND created "
-            ">= ?",
+            "SELECT digest, replay_read_units FROM ddb_request_tokens WHERE account = ?"
+            " AND token = ? AND created >= ?",
             (account, token, since),
         ).fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else (str(row[0]), row[1])
 
-    def save_request_token(self, account: str, token: str, created: float, digest: str) -> None:
+    def save_request_token(
+        self, account: str, token: str, created: float, digest: str, replay_read_units: str
+    ) -> None:
         self._conn.execute(
-            "INSERT INTO ddb_request_tokens (account, token, created, digest) VALUES (?, ?, ?, ?)"
+            "INSERT INTO ddb_request_tokens (account, token, created, digest,"
+            " replay_read_units) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (account, token) DO UPDATE SET created = excluded.created,"
-            " digest = excluded.digest",
-            (account, token, created, digest),
+            " digest = excluded.digest, replay_read_units = excluded.replay_read_units",
+            (account, token, created, digest, replay_read_units),
         )
         self._conn.execute("DELETE FROM ddb_request_tokens WHERE created < ?", (created - 600,))
