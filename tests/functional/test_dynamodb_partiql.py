@@ -657,8 +657,8 @@ def test_transaction_of_reads(ddb: Any) -> None:
 def test_batch_reports_each_tables_consumed_capacity(ddb: Any) -> None:
     """BatchExecuteStatement's ConsumedCapacity: one entry a table, its statements' units
     and index arms summed (an emulator's capture against eu-west-2, 2026-08); a read costs
-    what GetItem costs (0.5, 1 with ConsistentRead). A failed statement is not charged
-    here (that capture charges the write it attempted)."""
+    what GetItem costs (0.5, 1 with ConsistentRead). The duplicate INSERT is charged the
+    write it attempted in the total alone (that capture's M4: total 3, table 1, index 1)."""
     writes = ddb.batch_execute_statement(
         Statements=[
             {"Statement": "INSERT INTO music VALUE {'Artist': 'B', 'Song': '1', 'Year': 3}"},
@@ -670,7 +670,7 @@ def test_batch_reports_each_tables_consumed_capacity(ddb: Any) -> None:
     assert writes["ConsumedCapacity"] == [
         {
             "TableName": "music",
-            "CapacityUnits": 4.0,
+            "CapacityUnits": 5.0,
             "Table": {"CapacityUnits": 2.0},
             "GlobalSecondaryIndexes": {"by-year": {"CapacityUnits": 2.0}},
         }
@@ -694,6 +694,51 @@ def test_batch_reports_each_tables_consumed_capacity(ddb: Any) -> None:
     assert "ConsumedCapacity" not in ddb.batch_execute_statement(
         Statements=[{"Statement": "SELECT * FROM music WHERE Artist = 'B' AND Song = '1'"}]
     )
+
+
+def test_batch_charges_a_failed_write_on_the_larger_of_stored_and_carried(
+    ddb: Any,
+) -> None:
+    # AWS charges a batch write whose condition failed the write it attempted, sized on
+    # the larger of the item stored at its key and the item it carried, in its table's
+    # total only; a table whose statements all failed answers nothing (dynoxide's
+    # eu-west-2 capture U2: failed tiny inserts 1 each, one over a stored 3 KB item 3,
+    # beside a successful insert 1 + index 1: total 7).
+    big = "x" * 3000
+    ddb.execute_statement(
+        Statement="INSERT INTO music VALUE {'Artist': 'Big', 'Song': '1', 'pad': ?}",
+        Parameters=[{"S": big}],
+    )
+    create_table(ddb, "other", hash_key=("pk", "S"))
+    ddb.execute_statement(Statement="INSERT INTO other VALUE {'pk': 'taken'}")
+    result = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'Acme', 'Song': 'Alpha'}"},
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'Big', 'Song': '1'}"},
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'New', 'Song': '1', 'Year': 1}"},
+            {"Statement": "INSERT INTO other VALUE {'pk': 'taken'}"},
+            {
+                "Statement": "INSERT INTO music VALUE {'Artist': 'Acme', 'Song': 'Beta', 'p': ?}",
+                "Parameters": [{"S": big}],
+            },
+        ],
+        ReturnConsumedCapacity="INDEXES",
+    )
+    assert [r.get("Error", {}).get("Code") for r in result["Responses"]] == [
+        "DuplicateItem",
+        "DuplicateItem",
+        None,
+        "DuplicateItem",
+        "DuplicateItem",
+    ]
+    assert result["ConsumedCapacity"] == [
+        {
+            "TableName": "music",
+            "CapacityUnits": 9.0,
+            "Table": {"CapacityUnits": 1.0},
+            "GlobalSecondaryIndexes": {"by-year": {"CapacityUnits": 1.0}},
+        }
+    ]
 
 
 def test_batch_answers_each_statement(ddb: Any) -> None:
