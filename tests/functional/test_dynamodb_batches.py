@@ -286,6 +286,95 @@ def test_a_replay_answers_its_own_capacity_mode_on_the_table_alone(hw: Headwater
     )
 
 
+def test_transact_write_reports_the_item_collections_it_wrote(hw: Headwater) -> None:
+    # With SIZE, each Put, Update and Delete on a table with a local index names its item
+    # collection under its table, in request order, as BatchWriteItem does a request; a
+    # ConditionCheck writes none and a table without local indexes has none (the API
+    # reference's TransactWriteItems output). A same-token replay answers the same
+    # collections when it asks for them.
+    ddb = hw.dynamodb
+    create_table(
+        ddb,
+        "collections",
+        range_key=("sk", "N"),
+        attributes={"l": "S"},
+        LocalSecondaryIndexes=[lsi("by_l", "l", "KEYS_ONLY")],
+    )
+    create_table(ddb, "plain")
+    create_table(
+        ddb,
+        "numbered",
+        hash_key=("pk", "N"),
+        range_key=("sk", "N"),
+        attributes={"l": "S"},
+        LocalSecondaryIndexes=[lsi("by_l", "l")],
+    )
+    ddb.put_item(TableName="collections", Item={"pk": {"S": "b"}, "sk": {"N": "1"}})
+    ddb.put_item(TableName="collections", Item={"pk": {"S": "d"}, "sk": {"N": "1"}})
+
+    def at(pk: str) -> dict[str, Any]:
+        return {"pk": {"S": pk}, "sk": {"N": "1"}}
+
+    actions: list[dict[str, Any]] = [
+        {"Put": {"TableName": "collections", "Item": {**at("a"), "l": {"S": "x"}}}},
+        {"Put": {"TableName": "plain", "Item": key("p")}},
+        {
+            "Update": {
+                "TableName": "collections",
+                "Key": at("b"),
+                "UpdateExpression": "SET l = :l",
+                "ExpressionAttributeValues": {":l": {"S": "y"}},
+            }
+        },
+        {
+            "ConditionCheck": {
+                "TableName": "collections",
+                "Key": at("d"),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+        {"Delete": {"TableName": "collections", "Key": at("c")}},
+        {
+            "Put": {
+                "TableName": "numbered",
+                "Item": {"pk": {"N": "1.50"}, "sk": {"N": "1"}},
+            }
+        },
+        {"Delete": {"TableName": "collections", "Key": {"pk": {"S": "a"}, "sk": {"N": "2"}}}},
+    ]
+
+    def collection(value: dict[str, str]) -> dict[str, Any]:
+        return {"ItemCollectionKey": {"pk": value}, "SizeEstimateRangeGB": [0.0, 1.0]}
+
+    expected = {
+        "collections": [
+            collection({"S": "a"}),
+            collection({"S": "b"}),
+            collection({"S": "c"}),
+            collection({"S": "a"}),
+        ],
+        "numbered": [collection({"N": "1.5"})],
+    }
+    first = ddb.transact_write_items(
+        TransactItems=actions, ClientRequestToken="icm", ReturnItemCollectionMetrics="SIZE"
+    )
+    assert first["ItemCollectionMetrics"] == expected
+    replay = ddb.transact_write_items(
+        TransactItems=actions, ClientRequestToken="icm", ReturnItemCollectionMetrics="SIZE"
+    )
+    assert replay["ItemCollectionMetrics"] == expected
+    for mode in ("NONE", None):
+        asked = {} if mode is None else {"ReturnItemCollectionMetrics": mode}
+        assert "ItemCollectionMetrics" not in ddb.transact_write_items(
+            TransactItems=actions, ClientRequestToken="icm", **asked
+        )
+    # A transaction on tables without local indexes answers no metrics at all.
+    assert "ItemCollectionMetrics" not in ddb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": "plain", "Item": key("q")}}],
+        ReturnItemCollectionMetrics="SIZE",
+    )
+
+
 def test_transact_get(ddb: Any) -> None:
     ddb.put_item(TableName="accounts", Item={**key("a"), "v": {"N": "1"}, "w": {"S": "x"}})
     got = ddb.transact_get_items(

@@ -24,6 +24,7 @@ from headwater.core.expressions.values import (
     invalid,
     item_size,
     sized_item,
+    sized_value,
     validate_item_values,
     validate_value,
     validation,
@@ -38,6 +39,7 @@ from headwater.services.dynamodb.writes import (
     ItemWriter,
     consumed_capacity,
     index_write_units,
+    item_collection_metrics,
     read_units,
     write_units,
 )
@@ -204,7 +206,9 @@ class TransactionOperations:
                             "IdempotentParameterMismatchException",
                             "The request uses the same client token as a previous, but non-identical request.",  # noqa: E501
                         )
-                    return _replayed(prepared, mode, used_units)
+                    return _replayed(prepared, mode, used_units) | _item_collections(
+                        actions, prepared, params.get("ReturnItemCollectionMetrics")
+                    )
             reasons: list[dict[str, Any]] = []
             failed = False
             for kind, table, key, make_new, condition, return_old, key_error in prepared:
@@ -279,7 +283,9 @@ class TransactionOperations:
                 )
                 for name, total in units.items()
             ]
-        return result
+        return result | _item_collections(
+            actions, prepared, params.get("ReturnItemCollectionMetrics")
+        )
 
     def transact_get(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         """TransactGetItems, its members checked (``check_transaction``) by the caller."""
@@ -355,6 +361,32 @@ def _replayed(prepared: list[Any], mode: str | None, replay_units: str | None) -
             if name in tables
         ]
     }
+
+
+def _item_collections(
+    actions: list[dict[str, Any]], prepared: list[PreparedAction], mode: str | None
+) -> dict[str, Any]:
+    """``ItemCollectionMetrics`` with ReturnItemCollectionMetrics SIZE: for each Put,
+    Update or Delete on a table with local secondary indexes, in request order, its item
+    collection under its table's name, as BatchWriteItem answers one a request (the API
+    reference: the item collections "affected by individual UpdateItem, PutItem, or
+    DeleteItem operations"; a ConditionCheck changes none, a table without local indexes
+    has none). The collection is the partition key value the request names, so a
+    same-token replay answers the first call's collections from its identical request."""
+    if mode != "SIZE":
+        return {}
+    metrics: dict[str, list[dict[str, Any]]] = {}
+    for action, (kind, table, *_) in zip(actions, prepared, strict=True):
+        if kind == "ConditionCheck":
+            continue
+        body = action[kind]
+        hash_key = table.keys.hash_key
+        # the value as stored (a number canonical), as PutItem and DeleteItem name it
+        value, _ = sized_value((body["Item"] if kind == "Put" else body["Key"])[hash_key])
+        collected = item_collection_metrics(table, mode, {hash_key: value})
+        if collected is not None:
+            metrics.setdefault(table.name, []).append(collected)
+    return {"ItemCollectionMetrics": metrics} if metrics else {}
 
 
 def _units(table: TableSchema, old: Item | None, new: Item | None) -> float:
