@@ -525,6 +525,9 @@ def test_search_vectors_refuses_as_aws_does(hw: Headwater) -> None:
         ),
         ({"IndexName": "cos", "SearchVector": [{"L": vec(1, 0, 0)}], "TopK": 1}, VECTOR_TEXT),
         ({"IndexName": "cos", "SearchVector": vec("1E+39", 0, 0), "TopK": 1}, VECTOR_TEXT),
+        # texts Python's float() reads but no DynamoDB Number is
+        ({"IndexName": "cos", "SearchVector": vec("1_0", 0, 0), "TopK": 1}, VECTOR_TEXT),
+        ({"IndexName": "cos", "SearchVector": vec(" 1", 0, 0), "TopK": 1}, VECTOR_TEXT),
         (
             {
                 "IndexName": "scoped",

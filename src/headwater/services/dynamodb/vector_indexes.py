@@ -23,6 +23,7 @@ from headwater.core.expressions.values import (
     Item,
     item_size,
     items_equal,
+    number_parts,
     validation,
     value_size,
     value_type,
@@ -65,11 +66,14 @@ def stored_vector(index: VectorIndexSchema, value: Any) -> list[float] | None:
 
 def search_vector(values: list[Any]) -> list[float] | None:
     """A SearchVectors request's vector as 32-bit floats, ``None`` when an element is not
-    a number within the 32-bit range."""
+    a number within the 32-bit range. The text is held to DynamoDB's number grammar first:
+    Python's float() also reads "1_0", " 1" and "nan", which no Number is."""
     vector: list[float] = []
     for element in values:
         number = element.get("N") if type(element) is dict and len(element) == 1 else None
-        converted = None if not isinstance(number, str) else _f32(number)
+        if not isinstance(number, str) or number_parts(number) is None:
+            return None
+        converted = _f32(number)
         if converted is None:
             return None
         vector.append(converted)
