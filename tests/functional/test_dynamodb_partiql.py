@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater
+from headwater.store.tables import TableStore
 from tests.functional.dynamodb_tables import create_table, gsi, lsi
 
 SONGS = [
@@ -739,6 +741,44 @@ def test_batch_charges_a_failed_write_on_the_larger_of_stored_and_carried(
             "GlobalSecondaryIndexes": {"by-year": {"CapacityUnits": 1.0}},
         }
     ]
+
+
+def test_batch_sizes_a_failed_write_under_the_store_read_lock(
+    hw: Headwater, ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the stored item a failed batch write is charged on is read as every read is, on
+    # the store's read lock: SQLite's connection is shared by the threads, and a read
+    # outside the lock could see another thread's transaction before it rolls back
+    store = hw.service("dynamodb").store
+    ddb.execute_statement(Statement="INSERT INTO music VALUE {'Artist': 'B', 'Song': '1'}")
+    held: list[bool] = []
+    original = TableStore.get_item
+
+    def get_item(self: TableStore, table_id: int, key: Any) -> bytes | None:
+        elsewhere: list[bool] = []
+
+        def try_lock() -> None:
+            acquired = store.db.lock.acquire(blocking=False)
+            if acquired:
+                store.db.lock.release()
+            elsewhere.append(acquired)
+
+        probe = threading.Thread(target=try_lock)
+        probe.start()
+        probe.join()
+        held.append(not elsewhere[0])
+        return original(self, table_id, key)
+
+    monkeypatch.setattr(TableStore, "get_item", get_item)
+    result = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'B', 'Song': '1'}"},
+            {"Statement": "INSERT INTO music VALUE {'Artist': 'C', 'Song': '1'}"},
+        ],
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert result["ConsumedCapacity"] == [{"TableName": "music", "CapacityUnits": 2.0}]
+    assert held and all(held)
 
 
 def test_batch_answers_each_statement(ddb: Any) -> None:

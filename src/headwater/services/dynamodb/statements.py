@@ -717,7 +717,11 @@ class StatementRunner:
         table = self.service.catalog.schema(ctx, request["TableName"])
         carried = request.get("Item")
         key = table.item_key(carried) if carried is not None else table.key_of(request["Key"])[1]
-        return write_units(self.service.items.writer.read(table, key), carried)
+        # on the store's read lock, as every read: SQLite's connection is shared by the
+        # threads, and another's open transaction is not ours to read
+        with self.service.store.db.read():
+            stored = self.service.items.writer.read(table, key)
+        return write_units(stored, carried)
 
     def _get_request(
         self,
