@@ -52,12 +52,15 @@ class KeySchema:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Every key attribute's name, HASH attributes first."""
         if self.hash_parts:
             return tuple(name for name, _ in self.typed)
         return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
 
     @property
     def multi(self) -> bool:
+        """Whether the key has several HASH or several RANGE attributes (stored as
+        concatenated components, ``composite_key``)."""
         return bool(self.hash_parts)
 
     def composite_key(self, item: Item) -> tuple[bytes, bytes] | None:

@@ -40,6 +40,8 @@ SCAN_BATCH = 500
 
 
 def invalid_comparator() -> Exception:
+    """AWS's refusal of a SearchConditionExpression term that is not ``attribute = value``:
+    a search filters by equality only."""
     return validation(
         "Invalid SearchConditionExpression: Invalid comparator used in SearchConditionExpression"
     )
@@ -129,6 +131,9 @@ class VectorSearch:
         self.store = store
 
     def search(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """SearchVectors: the request checked in AWS's order (member constraints, TopK,
+        expressions, table and index, the vector, the condition), then the ``TopK``
+        nearest items the index holds, best first."""
         findings = _member_findings(params)
         if findings:
             raise validation_errors(findings)

@@ -1062,6 +1062,9 @@ class TableStore:
     def save_request_token(
         self, account: str, token: str, created: float, digest: str, replay_read_units: str
     ) -> None:
+        """Keep a TransactWriteItems token with its request's digest and what a replay is
+        charged (JSON ``{table name: read units}``), and forget tokens past their 10
+        minutes (transaction required)."""
         self._conn.execute(
             "INSERT INTO ddb_request_tokens (account, token, created, digest,"
             " replay_read_units) VALUES (?, ?, ?, ?, ?)"
