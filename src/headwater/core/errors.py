@@ -53,6 +53,16 @@ def constraint_finding(value: object, member: str, constraint: str) -> str:
     return f"Value {shown} at '{member}' failed to satisfy constraint: {constraint}"
 
 
+def length_rule(size: int, most: int | None) -> str | None:
+    """The request model's length rule a member of ``size`` entries or characters breaks
+    when it must hold 1 to ``most`` (``None``: no upper bound), else ``None``."""
+    if size < 1:
+        return "Member must have length greater than or equal to 1"
+    if most is not None and size > most:
+        return f"Member must have length less than or equal to {most}"
+    return None
+
+
 def validation_errors(findings: list[str]) -> AwsError:
     """AWS's ValidationException for every constraint a request broke, in one message."""
     count = len(findings)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from headwater.core.errors import constraint_finding, validation_errors
+from headwater.core.errors import constraint_finding, length_rule, validation_errors
 from headwater.core.expressions.values import validation
 
 SELECTS = ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES")
@@ -46,16 +46,12 @@ def length_finding(
     one is named, not echoed: the older form echoes every entry in Java's toString, the
     validation framework AWS is rolling out names the member (``long_member``, which it
     capitalises for some members), and that form is kept here."""
+    rule = length_rule(len(entries), most)
+    if rule is None:
+        return None
     if not entries:
-        return constraint_finding(
-            "[]", member, "Member must have length greater than or equal to 1"
-        )
-    if len(entries) > most:
-        return (
-            f"Value at '{long_member or member}' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {most}"
-        )
-    return None
+        return constraint_finding("[]", member, rule)
+    return f"Value at '{long_member or member}' failed to satisfy constraint: {rule}"
 
 
 def _return_modes(findings: list[str], params: Mapping[str, Any], *, metrics: bool) -> None:
@@ -226,15 +222,11 @@ def check_batch(params: Mapping[str, Any], writes: bool) -> None:
             )
         for name, request in requests.items():
             keys = request.get("Keys") if isinstance(request, dict) else None
-            if isinstance(keys, list) and not 1 <= len(keys) <= MAX_BATCH_GET_KEYS:
-                bound = (
-                    f"less than or equal to {MAX_BATCH_GET_KEYS}"
-                    if keys
-                    else "greater than or equal to 1"
-                )
+            rule = length_rule(len(keys), MAX_BATCH_GET_KEYS) if isinstance(keys, list) else None
+            if rule is not None:
                 findings.append(
                     f"Value at 'RequestItems.{name}.member.Keys' failed to satisfy constraint: "
-                    f"Member must have length {bound}"
+                    f"{rule}"
                 )
     _return_modes(findings, params, metrics=True)
     if findings:
@@ -345,15 +337,9 @@ def check_transaction(params: Mapping[str, Any], writes: bool) -> None:
         if finding is not None:
             findings.append(finding)
     token = params.get("ClientRequestToken") if writes else None
-    if isinstance(token, str) and not 1 <= len(token) <= MAX_CLIENT_REQUEST_TOKEN:
-        bound = (
-            f"less than or equal to {MAX_CLIENT_REQUEST_TOKEN}"
-            if token
-            else "greater than or equal to 1"
-        )
-        findings.append(
-            constraint_finding(token, "clientRequestToken", f"Member must have length {bound}")
-        )
+    rule = length_rule(len(token), MAX_CLIENT_REQUEST_TOKEN) if isinstance(token, str) else None
+    if rule is not None:
+        findings.append(constraint_finding(token, "clientRequestToken", rule))
     _return_modes(findings, params, metrics=writes)
     if findings:
         raise validation_errors(findings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from headwater.core.errors import AwsError
+from headwater.core.errors import AwsError, length_rule
 from headwater.core.expressions.values import invalid, validation
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
@@ -175,20 +175,9 @@ def _one_index_violations(found: list[str], index: Any, where: str, *, global_: 
             PROJECTIONS,
         )
         non_key = projection.get("NonKeyAttributes")
-        if non_key is not None and not non_key:
-            _violate(
-                found,
-                non_key,
-                f"{where}.projection.nonKeyAttributes",
-                "Member must have length greater than or equal to 1",
-            )
-        elif non_key is not None and len(non_key) > MAX_NON_KEY_ATTRIBUTES:
-            _violate(
-                found,
-                non_key,
-                f"{where}.projection.nonKeyAttributes",
-                f"Member must have length less than or equal to {MAX_NON_KEY_ATTRIBUTES}",
-            )
+        rule = None if non_key is None else length_rule(len(non_key), MAX_NON_KEY_ATTRIBUTES)
+        if rule is not None:
+            _violate(found, non_key, f"{where}.projection.nonKeyAttributes", rule)
     if global_:
         _throughput_violations(
             found, index.get("ProvisionedThroughput"), f"{where}.provisionedThroughput"
@@ -216,13 +205,9 @@ def _vector_index_violations(found: list[str], index: Any, where: str) -> None:
         found, index.get("DistanceFunction"), f"{where}.distanceFunction", DISTANCE_FUNCTIONS
     )
     schema = index.get("SearchSchema")
-    if schema is not None and not schema:
-        _violate(
-            found,
-            schema,
-            f"{where}.searchSchema",
-            "Member must have length greater than or equal to 1",
-        )
+    rule = None if schema is None else length_rule(len(schema), None)
+    if rule is not None:
+        _violate(found, schema, f"{where}.searchSchema", rule)
     for number, element in enumerate(schema or [], 1):
         member = f"{where}.searchSchema.{number}.member"
         _attribute_name_violations(found, element.get("AttributeName"), f"{member}.attributeName")
