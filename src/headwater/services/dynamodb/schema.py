@@ -93,6 +93,11 @@ class IndexSchema:
     non_key_attributes: frozenset[str]
     arn: str
 
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The attributes every entry of the index holds besides the table's keys."""
+        return self.keys.names
+
 
 @dataclass(frozen=True, slots=True)
 class VectorIndexSchema:
@@ -109,6 +114,12 @@ class VectorIndexSchema:
     projection: str  # ALL | KEYS_ONLY | INCLUDE
     non_key_attributes: frozenset[str]
     arn: str
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The attributes every entry of the index holds besides the table's keys: the
+        vector and the SearchSchema attributes."""
+        return (self.attribute, *(name for name, _ in self.search_attributes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,14 +240,14 @@ class TableSchema:
     def stored_key_to_item(self, item: Item) -> Item:
         return self.key_attributes(item)
 
-    def index_attributes(self, index: IndexSchema) -> set[str]:
+    def index_attributes(self, index: IndexSchema | VectorIndexSchema) -> set[str]:
         """The attributes a KEYS_ONLY or INCLUDE index holds: the keys and what it projects."""
-        keep = set(self.keys.names) | set(index.keys.names)
+        keep = set(self.keys.names) | set(index.key_names)
         if index.projection == "INCLUDE":
             keep |= index.non_key_attributes
         return keep
 
-    def index_view(self, index: IndexSchema, item: Item) -> Item:
+    def index_view(self, index: IndexSchema | VectorIndexSchema, item: Item) -> Item:
         """What ``index`` holds of ``item`` (all of it for an ALL projection)."""
         if index.projection == "ALL":
             return item

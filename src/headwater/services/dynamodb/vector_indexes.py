@@ -54,26 +54,27 @@ def stored_vector(index: VectorIndexSchema, value: Any) -> list[float] | None:
     elements = value["L"]
     if len(elements) != index.dimensions:
         return None
-    vector: list[float] = []
-    for element in elements:
-        number = element.get("N") if type(element) is dict else None
-        converted = None if number is None else _f32(number)
-        if converted is None:
-            return None
-        vector.append(converted)
-    return vector
+    return _f32_elements(elements)
 
 
 def search_vector(values: list[Any]) -> list[float] | None:
     """A SearchVectors request's vector as 32-bit floats, ``None`` when an element is not
-    a number within the 32-bit range. The text is held to DynamoDB's number grammar first:
-    Python's float() also reads "1_0", " 1" and "nan", which no Number is."""
-    vector: list[float] = []
+    a number within the 32-bit range. The texts are held to DynamoDB's number grammar
+    first: Python's float() also reads "1_0", " 1" and "nan", which no Number is."""
     for element in values:
         number = element.get("N") if type(element) is dict and len(element) == 1 else None
         if not isinstance(number, str) or number_parts(number) is None:
             return None
-        converted = _f32(number)
+    return _f32_elements(values)
+
+
+def _f32_elements(elements: list[Any]) -> list[float] | None:
+    """Number elements (``{"N": text}``) as 32-bit floats, ``None`` if one is not a number
+    within the 32-bit range."""
+    vector: list[float] = []
+    for element in elements:
+        number = element.get("N") if type(element) is dict else None
+        converted = None if number is None else _f32(number)
         if converted is None:
             return None
         vector.append(converted)
@@ -99,17 +100,6 @@ def indexed_vector(table: TableSchema, index: VectorIndexSchema, item: Item) -> 
         if name == index.hash_attribute and kind in ("S", "B") and not value[kind]:
             return None
     return vector
-
-
-def index_view(table: TableSchema, index: VectorIndexSchema, item: Item) -> Item:
-    """What ``index`` holds of an item it holds, its vector included: the table's keys, the
-    vector, the SearchSchema attributes and what the projection adds."""
-    if index.projection == "ALL":
-        return item
-    keep = set(table.keys.names) | {index.attribute} | {n for n, _ in index.search_attributes}
-    if index.projection == "INCLUDE":
-        keep |= index.non_key_attributes
-    return {name: value for name, value in item.items() if name in keep}
 
 
 def billed_entry_bytes(index: VectorIndexSchema, entry: Item) -> int:
@@ -171,7 +161,7 @@ def vector_write_bytes(table: TableSchema, old: Item | None, new: Item | None) -
 def _entry(table: TableSchema, index: VectorIndexSchema, item: Item | None) -> Item | None:
     if item is None or indexed_vector(table, index, item) is None:
         return None
-    return index_view(table, index, item)
+    return table.index_view(index, item)
 
 
 #: The statistics' name for the table's own figure: ``(0, billed_excess of its items)``.

@@ -25,7 +25,6 @@ from headwater.services.dynamodb.vector_indexes import (
     MIN_VECTOR_REQUEST_BYTES,
     billed_entry_bytes,
     f32_text,
-    index_view,
     indexed_vector,
     score,
     search_vector,
@@ -252,7 +251,7 @@ class VectorSearch:
                         continue
                     if condition is not None and not condition.root.evaluate(item, values):
                         continue
-                    scanned += billed_entry_bytes(index, index_view(table, index, item))
+                    scanned += billed_entry_bytes(index, table.index_view(index, item))
                     scored.append(
                         (score(index.distance, query, vector), (stored.key.pk, stored.key.sk), item)
                     )
@@ -268,7 +267,7 @@ class VectorSearch:
         """A result's attributes: what the index projects, narrowed by the
         ProjectionExpression. The vector itself only when the expression names it (and
         the index projects it), as the index's 32-bit copy."""
-        view = dict(index_view(table, index, item))
+        view = dict(table.index_view(index, item))
         vector = view.pop(index.attribute, None)
         if index.projection != "ALL" and index.attribute not in index.non_key_attributes:
             vector = None  # held for the search, not projected
