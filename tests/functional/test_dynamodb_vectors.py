@@ -681,6 +681,29 @@ def test_search_vectors_body_is_read_strictly(tmp_path: Path) -> None:
         assert re.fullmatch(
             r"invalid type: floating point `3.5`, expected i32 at line 1 column \d+", message
         )
+        # Other JSON kinds in the deserialiser's (serde's) words, as the null and the
+        # fraction above: a JSON boolean is no i32 (Python's bool would read as 1), the
+        # column is where the reader stopped in the body boto3 sends.
+        body_text = json.dumps(valid, separators=(",", ":"))
+        for member, value, finding in (
+            ("TopK", True, "invalid type: boolean `true`, expected i32"),
+            ("TopK", False, "invalid type: boolean `false`, expected i32"),
+            ("TopK", "5", 'invalid type: string "5", expected i32'),
+            ("TopK", 2**31, "invalid value: integer `2147483648`, expected i32"),
+            ("TableName", 5, "invalid type: integer `5`, expected a string"),
+            ("SearchVector", {"N": "1"}, "invalid type: map, expected a sequence"),
+        ):
+            written = json.dumps(value, separators=(",", ":"))
+            sent = body_text.replace(
+                f'"{member}":{json.dumps(valid[member], separators=(",", ":"))}',
+                f'"{member}":{written}',
+            )
+            stop = sent.index(f'"{member}":') + len(f'"{member}":')
+            column = stop if isinstance(value, dict) else stop + len(written)
+            assert with_body({**valid, member: value}) == (
+                "SerializationException",
+                f"{finding} at line 1 column {column}",
+            )
         without_name = {k: v for k, v in valid.items() if k != "TableName"}
         for body in (without_name, {**without_name, "IndexName": "ab"}):
             code, message = with_body(body)

@@ -452,3 +452,65 @@ def test_dynamodb_null_set_member_is_an_invalid_value_not_a_malformed_request(wi
             message,
         )
     assert call("GetItem", {"TableName": "nullsets", "Key": {"k": {"S": "a"}}}) == (200, {})
+
+
+# ---- JSON values of the wrong kind for a number member ----
+
+
+def test_a_json_boolean_is_no_number_for_any_number_member(wire: Wire) -> None:
+    """Python's bool is an int, so botocore's validator takes ``true`` for an Integer (a
+    Limit of 1); AWS's JSON readers refuse it. DynamoDB's words name the JSON token and
+    the Java type (dynalite's AWS-checked texts; the STRING_VALUE one as users quote it
+    from AWS), in the body's order; nothing is read or written."""
+
+    def call(service: str, target: str, body: dict[str, object]) -> tuple[int, str, str]:
+        status, _, payload = wire.post(
+            service, orjson.dumps(body), "application/x-amz-json-1.0", x_amz_target=target
+        )
+        error = orjson.loads(payload)
+        return status, error.get("__type", ""), error.get("message", "")
+
+    def dynamodb(operation: str, body: dict[str, object]) -> tuple[int, str, str]:
+        return call("dynamodb", f"DynamoDB_20120810.{operation}", body)
+
+    created = dynamodb(
+        "CreateTable",
+        {
+            "TableName": "numbers",
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+        },
+    )
+    assert created[0] == 200
+    refused = "com.amazon.coral.service#SerializationException"
+    true_integer = "TRUE_VALUE cannot be converted to Integer"
+    false_integer = "FALSE_VALUE cannot be converted to Integer"
+    for operation, members, message in (
+        ("Scan", {"Limit": True}, true_integer),
+        ("Scan", {"Limit": False}, "FALSE_VALUE cannot be converted to Integer"),
+        ("Query", {"Limit": True}, "TRUE_VALUE cannot be converted to Integer"),
+        ("Scan", {"Segment": 0, "TotalSegments": True}, true_integer),
+        ("Scan", {"Segment": False, "TotalSegments": 2}, false_integer),
+        ("Scan", {"Limit": "5"}, "STRING_VALUE cannot be converted to Integer"),
+        ("Scan", {"Limit": [5]}, "Unrecognized collection type class java.lang.Integer"),
+        ("Scan", {"Limit": {}}, "Start of structure or map found where not expected"),
+        ("Scan", {"Limit": "5", "Segment": True}, "STRING_VALUE cannot be converted to Integer"),
+        ("Scan", {"Segment": True, "Limit": "5"}, "TRUE_VALUE cannot be converted to Integer"),
+        (
+            "UpdateTable",
+            {"ProvisionedThroughput": {"ReadCapacityUnits": True, "WriteCapacityUnits": 1}},
+            "TRUE_VALUE cannot be converted to Long",
+        ),
+        ("ListTables", {"Limit": True}, "TRUE_VALUE cannot be converted to Integer"),
+    ):
+        body = members if operation == "ListTables" else {"TableName": "numbers", **members}
+        assert dynamodb(operation, body) == (400, refused, message), (operation, members)
+    # the generic reader of the other awsJson services refuses it too
+    status, code, _ = call(
+        "sqs",
+        "AmazonSQS.ReceiveMessage",
+        {"QueueUrl": QUEUE_URL, "MaxNumberOfMessages": True},
+    )
+    assert (status, code) == (400, refused)
+    assert dynamodb("Scan", {"TableName": "numbers", "Limit": 1})[0] == 200

@@ -29,7 +29,34 @@ from headwater.models import operation_model, service_model
 
 Converter = Callable[[Any], Any]
 
-_validator = ParamValidator()
+
+class _JsonValidator(ParamValidator):  # type: ignore[misc]  # botocore is untyped
+    """botocore's validator, except that a JSON boolean is not a number. Python's ``bool``
+    is an ``int``, so botocore takes ``true`` for an Integer, Long or Double member (a
+    Limit of 1); AWS's deserialisers refuse it as a wrong type, like a string there."""
+
+    def _validate_integer(self, param: Any, shape: Shape, errors: Any, name: str) -> None:
+        if type(param) is bool:
+            errors.report(name, "invalid type", param=param, valid_types=[str(int)])
+        else:
+            super()._validate_integer(param, shape, errors, name)
+
+    def _validate_long(self, param: Any, shape: Shape, errors: Any, name: str) -> None:
+        if type(param) is bool:
+            errors.report(name, "invalid type", param=param, valid_types=[str(int)])
+        else:
+            super()._validate_long(param, shape, errors, name)
+
+    def _validate_double(self, param: Any, shape: Shape, errors: Any, name: str) -> None:
+        if type(param) is bool:
+            errors.report(name, "invalid type", param=param, valid_types=[str(float)])
+        else:
+            super()._validate_double(param, shape, errors, name)
+
+    _validate_float = _validate_double
+
+
+_validator = _JsonValidator()
 
 
 def _decode_blob(value: Any) -> Any:
@@ -277,9 +304,11 @@ def _compile_checker(
 
     elif kind in ("integer", "long"):
         minimum = low if low is not None else -(2**63)
+        # Past its Java type's range goes the slow way, where a strict reader refuses it.
+        maximum = 2**31 - 1 if kind == "integer" else 2**63 - 1
 
         def checker(value: Any) -> bool:
-            return type(value) is int and value >= minimum
+            return type(value) is int and minimum <= value <= maximum
 
     elif kind == "boolean":
 
@@ -426,9 +455,15 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
             continue  # DynamoDB's own value check names it
         if kind in ("invalid type", "invalid type for document"):
             # AWS reads the body before it validates it: a wrong type wins
+            value = info.get("param")
+            java_text = (
+                _java_number_type_text(_shape_at(shape, name), value)
+                if service_name == "dynamodb"
+                else None
+            )
             raise serialization_error(
-                f"Unexpected value type for {_member_path(name)}: "
-                f"{type(info.get('param')).__name__}"
+                java_text
+                or f"Unexpected value type for {_member_path(name)}: {type(value).__name__}"
             )
     if missing:
         joined = _findings_joined_with_missing(service_name, operation_name, params)
@@ -462,29 +497,64 @@ STRICTLY_READ: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
 
 
 def _check_strictly_read(params: dict[str, Any], members: tuple[tuple[str, str], ...]) -> None:
-    """The deserialiser's own errors: an explicit null for a required member (in the body's
-    order) is a SerializationException, then a missing one a ValidationException naming
-    the field, both at a line and column of the body (here, of the body as JSON without
-    spaces, which boto3 sends)."""
+    """The deserialiser's own errors: a required member of the wrong JSON type, an explicit
+    null included (in the body's order), is a SerializationException, then a missing one a
+    ValidationException naming the field, both at a line and column of the body (here, of
+    the body as JSON without spaces, which boto3 sends)."""
     expected = dict(members)
     text = orjson.dumps(params, default=_json_default).decode()
     for name, value in params.items():
-        if name in expected and value is None:
-            column = text.find(f'"{name}":null') + len(f'"{name}":null')
-            raise serialization_error(
-                f"invalid type: null, expected {expected[name]} at line 1 column {column}"
+        wanted = expected.get(name)
+        if wanted is None:
+            continue
+        finding = _strict_type_finding(value, wanted)
+        if finding is not None:
+            member = f'"{name}":'
+            start = text.find(member) + len(member)
+            # The reader stops after a scalar it cannot take, and on the bracket of a
+            # sequence or map.
+            column = (
+                start
+                if isinstance(value, dict | list)
+                else start + len(orjson.dumps(value, default=_json_default))
             )
-        if expected.get(name) == "i32" and type(value) is float:
-            member = f'"{name}":{orjson.dumps(value).decode()}'
-            column = text.find(member) + len(member)
-            raise serialization_error(
-                f"invalid type: floating point `{value!r}`, expected i32 at line 1 column {column}"
-            )
+            raise serialization_error(f"{finding} at line 1 column {column}")
     for name, _ in members:
         if name not in params:
             raise AwsError(
                 "ValidationException", f"missing field `{name}` at line 1 column {len(text)}"
             )
+
+
+_I32 = range(-(2**31), 2**31)
+
+
+def _strict_type_finding(value: Any, wanted: str) -> str | None:
+    """The deserialiser's words for ``value`` where it reads ``wanted`` ("a string", "a
+    sequence", "i32"; serde's texts: "invalid type: boolean `true`, expected i32"), or None
+    when the value fits. A JSON boolean is no integer, though Python's ``bool`` is one."""
+    if wanted == "i32" and type(value) is int:
+        return None if value in _I32 else f"invalid value: integer `{value}`, expected i32"
+    if (wanted == "a string" and isinstance(value, str)) or (
+        wanted == "a sequence" and isinstance(value, list)
+    ):
+        return None
+    found: str
+    if value is None:
+        found = "null"
+    elif type(value) is bool:
+        found = f"boolean `{'true' if value else 'false'}`"
+    elif type(value) is int:
+        found = f"integer `{value}`"
+    elif isinstance(value, float):
+        found = f"floating point `{value!r}`"
+    elif isinstance(value, str):
+        found = f"string {orjson.dumps(value).decode()}"
+    elif isinstance(value, list):
+        found = "sequence"
+    else:
+        found = "map"
+    return f"invalid type: {found}, expected {wanted}"
 
 
 _SET_MEMBER = re.compile(r"\.(SS|NS|BS)\[\d+\]$")
@@ -522,6 +592,45 @@ def _aws_member_path(shape: Shape, path: str) -> str:
             parts += [str(int(index) + 1), "member"]
             current = getattr(current, "member", None)
     return ".".join(parts)
+
+
+def _shape_at(shape: Shape, path: str) -> Shape | None:
+    """The shape of the member at botocore's ``path`` (``.Limit``, ``.Items[0].Put``)."""
+    current: Shape | None = shape
+    for match in _PATH_PART.finditer(path):
+        key = match.group(1)
+        if current is None:
+            return None
+        if key is not None and current.type_name == "map":
+            current = current.value
+        elif key is not None:
+            current = getattr(current, "members", {}).get(key)
+        else:
+            current = getattr(current, "member", None)
+    return current
+
+
+#: The Java type DynamoDB's JSON reader converts each number shape to, as its
+#: SerializationExceptions name it.
+_JAVA_NUMBER_TYPES = {"integer": "Integer", "long": "Long", "double": "Double", "float": "Double"}
+
+
+def _java_number_type_text(shape: Shape | None, value: Any) -> str | None:
+    """DynamoDB's SerializationException for a JSON value of the wrong kind where a number
+    is expected ("TRUE_VALUE cannot be converted to Integer"; dynalite's AWS-checked texts,
+    the STRING_VALUE one also as users quote it from AWS), or None for other shapes."""
+    java_type = _JAVA_NUMBER_TYPES.get(shape.type_name) if shape is not None else None
+    if java_type is None:
+        return None
+    if type(value) is bool:
+        return f"{'TRUE_VALUE' if value else 'FALSE_VALUE'} cannot be converted to {java_type}"
+    if isinstance(value, str):
+        return f"STRING_VALUE cannot be converted to {java_type}"
+    if isinstance(value, list | tuple):
+        return f"Unrecognized collection type class java.lang.{java_type}"
+    if isinstance(value, dict):
+        return "Start of structure or map found where not expected"
+    return None
 
 
 def _lower_first(name: str) -> str:
