@@ -574,6 +574,47 @@ def test_search_vectors_refuses_as_aws_does(hw: Headwater) -> None:
     ) == ("ResourceNotFoundException", "Requested resource not found")
 
 
+def test_an_empty_hash_value_is_refused_whatever_its_type(hw: Headwater) -> None:
+    """An empty binary HASH value in the search condition is refused as the empty string
+    one is, in the words for any empty key value (binary for B)."""
+    ddb = hw.client("dynamodb", validate=False)
+    ddb.create_table(
+        **table_params(
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "owner", "AttributeType": "B"},
+            ],
+            VectorIndexes=[
+                vector_index(
+                    SearchSchema=[{"AttributeName": "owner", "SearchSchemaElementType": "HASH"}]
+                )
+            ],
+        )
+    )
+    ddb.put_item(
+        TableName="vec",
+        Item={"pk": {"S": "a"}, "owner": {"B": b"o"}, "embedding": {"L": vec(1, 0, 0)}},
+    )
+
+    def searched(owner: bytes) -> Any:
+        return ddb.search_vectors(
+            TableName="vec",
+            IndexName="vix",
+            SearchVector=vec(1, 0, 0),
+            TopK=1,
+            SearchConditionExpression="#o = :o",
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues={":o": {"B": owner}},
+        )
+
+    assert ranked(searched(b"o")) == [("a", 0.0)]
+    assert error_of(searched, owner=b"") == (
+        "ValidationException",
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty binary value. Key: owner",
+    )
+
+
 def test_consumed_capacity_of_searches_and_vector_writes(hw: Headwater) -> None:
     ddb = hw.dynamodb
     ddb.create_table(

@@ -18,7 +18,11 @@ from headwater.core.expressions.syntax import And, Comparison, PathOperand, Valu
 from headwater.core.expressions.values import AttributeValue, Item, validation, value_type
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.constraints import CAPACITY_MODES
-from headwater.services.dynamodb.schema import TableSchema, VectorIndexSchema
+from headwater.services.dynamodb.schema import (
+    TableSchema,
+    VectorIndexSchema,
+    check_key_not_empty,
+)
 from headwater.services.dynamodb.table_specs import name_violations
 from headwater.services.dynamodb.tables import TableCatalog
 from headwater.services.dynamodb.vector_indexes import (
@@ -217,11 +221,8 @@ class VectorSearch:
                 f"Type of '{hash_attribute}' attribute in SearchConditionExpression ({actual}) "
                 f"does not match type in search schema ({kind})"
             )
-        if kind == "S" and not operand["S"]:
-            raise validation(
-                "One or more parameter values are not valid. The AttributeValue for a key "
-                f"attribute cannot contain an empty string value. Key: {hash_attribute}"
-            )
+        # an empty string or binary, as a key value anywhere
+        check_key_not_empty(operand, hash_attribute)
 
     def _nearest(
         self,
