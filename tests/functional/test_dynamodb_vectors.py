@@ -528,6 +528,11 @@ def test_search_vectors_refuses_as_aws_does(hw: Headwater) -> None:
         # texts Python's float() reads but no DynamoDB Number is
         ({"IndexName": "cos", "SearchVector": vec("1_0", 0, 0), "TopK": 1}, VECTOR_TEXT),
         ({"IndexName": "cos", "SearchVector": vec(" 1", 0, 0), "TopK": 1}, VECTOR_TEXT),
+        # nor a Number out of DynamoDB's range, which no stored vector can hold (PutItem:
+        # "Number underflow" / "Number overflow"); float() reads the first two as 0
+        ({"IndexName": "cos", "SearchVector": vec("1E-131", 1, 0), "TopK": 1}, VECTOR_TEXT),
+        ({"IndexName": "cos", "SearchVector": vec("0E+126", 1, 0), "TopK": 1}, VECTOR_TEXT),
+        ({"IndexName": "cos", "SearchVector": vec("1E+126", 1, 0), "TopK": 1}, VECTOR_TEXT),
         (
             {
                 "IndexName": "scoped",
@@ -572,6 +577,11 @@ def test_search_vectors_refuses_as_aws_does(hw: Headwater) -> None:
     assert error_of(
         ddb.search_vectors, TableName="absent", IndexName="cos", SearchVector=vec(1), TopK=1
     ) == ("ResourceNotFoundException", "Requested resource not found")
+    # the smallest Number is below the 32-bit range: taken, as a stored vector takes it, as 0
+    tiny = ddb.search_vectors(
+        TableName="vec", IndexName="cos", SearchVector=vec("1E-130", 1, 0), TopK=1
+    )
+    assert ranked(tiny) == [("b", 0.0)]
 
 
 def test_an_empty_hash_value_is_refused_whatever_its_type(hw: Headwater) -> None:

@@ -19,8 +19,10 @@ import struct
 from collections.abc import Iterable
 from typing import Any
 
+from headwater.core.errors import AwsError
 from headwater.core.expressions.values import (
     Item,
+    checked_number,
     item_size,
     items_equal,
     number_parts,
@@ -59,11 +61,18 @@ def stored_vector(index: VectorIndexSchema, value: Any) -> list[float] | None:
 
 def search_vector(values: list[Any]) -> list[float] | None:
     """A SearchVectors request's vector as 32-bit floats, ``None`` when an element is not
-    a number within the 32-bit range. The texts are held to DynamoDB's number grammar
-    first: Python's float() also reads "1_0", " 1" and "nan", which no Number is."""
+    a number within the 32-bit range. The texts are held to what a stored vector's
+    elements are first, a DynamoDB Number: Python's float() also reads "1_0", " 1" and
+    "nan", which no Number is, and would read 1E-131 (a Number underflow for PutItem) as
+    0, where a stored vector cannot hold it."""
     for element in values:
         number = element.get("N") if type(element) is dict and len(element) == 1 else None
-        if not isinstance(number, str) or number_parts(number) is None:
+        parts = number_parts(number) if isinstance(number, str) else None
+        if parts is None:
+            return None
+        try:
+            checked_number(*parts)
+        except AwsError:
             return None
     return _f32_elements(values)
 
