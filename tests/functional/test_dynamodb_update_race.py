@@ -47,7 +47,16 @@ def test_an_item_written_between_the_read_and_the_write_is_updated_again(
                 reads.append(found)
             return found
 
+        checked_read = TableStore.get_item_row_if_current
+
+        def transaction_read(self: TableStore, table_id: int, key: Any, version: int) -> Any:
+            current, found = checked_read(self, table_id, key, version)
+            if self.db is here_db:
+                reads.append(found)
+            return current, found
+
         monkeypatch.setattr(TableStore, "get_item_row", read_then_race)
+        monkeypatch.setattr(TableStore, "get_item_row_if_current", transaction_read)
         here.dynamodb.update_item(TableName="items", Key={"pk": {"S": "a"}}, **ADD_ONE)
         monkeypatch.undo()
         assert len(reads) == 2  # the optimistic read, then the transaction's
@@ -66,6 +75,7 @@ def test_an_item_written_between_the_read_and_the_write_is_updated_again(
             return found
 
         monkeypatch.setattr(TableStore, "get_item_row", create_then_race)
+        monkeypatch.setattr(TableStore, "get_item_row_if_current", transaction_read)
         here.dynamodb.update_item(TableName="items", Key={"pk": {"S": "b"}}, **ADD_ONE)
         monkeypatch.undo()
         assert reads[0] is None and len(reads) == 2

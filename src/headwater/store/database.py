@@ -72,6 +72,9 @@ class Dialect:
     for_update: str = ""
     #: Appended to a SELECT that claims rows other nodes may be claiming (queue receives).
     skip_locked: str = ""
+    #: Appended to a SELECT whose rows must not change until the transaction ends, though
+    #: it does not change them itself (other readers may hold the same lock).
+    for_share: str = ""
 
 
 SQLITE_DIALECT = Dialect("sqlite")

@@ -34,6 +34,7 @@ from headwater.services.dynamodb.writes import (
     index_write_units,
     item_collection_metrics,
     read_units,
+    retried_on_new_definitions,
     write_units,
 )
 from headwater.store.tables import ItemKey
@@ -140,6 +141,7 @@ class BatchOperations:
             result["ConsumedCapacity"] = capacities
         return result
 
+    @retried_on_new_definitions
     def batch_write(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         check_batch(params, writes=True)
         requests = params["RequestItems"]

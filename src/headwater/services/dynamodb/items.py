@@ -32,12 +32,14 @@ from headwater.services.dynamodb.vector_indexes import billed_write_units, vecto
 from headwater.services.dynamodb.writes import (
     MAX_ITEM_BYTES,
     Condition,
+    DefinitionsMoved,
     ItemWriter,
     WriteOutcome,
     consumed_capacity,
     index_write_units,
     item_collection_metrics,
     read_units,
+    retried_on_new_definitions,
     write_units,
 )
 from headwater.store.tables import ItemKey
@@ -215,6 +217,11 @@ class ItemOperations:
             done = self._put_blind_if_current(cached[0], cached[1], params)
             if done is not None:
                 return done
+        return self._put_checked(params, ctx)
+
+    @retried_on_new_definitions
+    def _put_checked(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """PutItem against the table's schema as looked up now, checked in the write."""
         table = self._schema(ctx, params, put_request_alone)
         try:
             returns = check_return_values(params.get("ReturnValues"), PUT_RETURN_VALUES)
@@ -226,7 +233,8 @@ class ItemOperations:
         if size > MAX_ITEM_BYTES:  # a request check: before the condition reads the item
             raise validation("Item size has exceeded the maximum allowed size")
         if returns == "NONE" and condition is None and self._can_put_blind(table, params):
-            self.writer.put_blind(table, key, item, size)
+            if not self.writer.put_blind(table, key, item, size):
+                raise DefinitionsMoved
             return self._put_blind_result(table, params, item)
         read_old = (
             returns == "ALL_OLD"
@@ -392,6 +400,11 @@ class ItemOperations:
             done = self._update_if_unchanged(cached[0], cached[1], params)
             if done is not None:
                 return done
+        return self._update_checked(params, ctx)
+
+    @retried_on_new_definitions
+    def _update_checked(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """UpdateItem in a transaction, against the table's schema as looked up now."""
         table = self._schema(ctx, params, update_request_alone)
         update = _Update.read(table, params)
         with self.store.db.transaction():
@@ -457,6 +470,7 @@ class ItemOperations:
 
     # ---- DeleteItem ----
 
+    @retried_on_new_definitions
     def delete_item(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         check_request_enums(params)
         table = self._schema(ctx, params, delete_request_alone)

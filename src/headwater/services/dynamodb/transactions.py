@@ -41,6 +41,7 @@ from headwater.services.dynamodb.writes import (
     index_write_units,
     item_collection_metrics,
     read_units,
+    retried_on_new_definitions,
     write_units,
 )
 from headwater.store.tables import ItemKey
@@ -163,6 +164,7 @@ class TransactionOperations:
 
         return kind, table, key, make_new, condition, return_old
 
+    @retried_on_new_definitions
     def transact_write(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         """TransactWriteItems, its members checked (``check_transaction``) by the caller."""
         actions = params["TransactItems"]
@@ -217,7 +219,7 @@ class TransactionOperations:
                         raise key_error
                     assert key is not None
                     if make_new is None:
-                        old = self.writer.read(table, key)
+                        old = self.writer.read_current(table, key)
                         tree, values = condition
                         if not tree.evaluate(old if old is not None else {}, values):
                             raise _failed(old, return_old)

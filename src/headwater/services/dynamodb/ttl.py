@@ -15,7 +15,7 @@ import threading
 from headwater.core.clock import Clock
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.tables import TTL_HORIZON_SECONDS, ttl_expiry
-from headwater.services.dynamodb.writes import ItemWriter
+from headwater.services.dynamodb.writes import DEFINITION_ATTEMPTS, DefinitionsMoved, ItemWriter
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,19 @@ class TtlSweeper:
     def sweep(self) -> int:
         """Delete every expired item now; returns how many were deleted."""
         now = self.clock.now()
+        deleted = 0
+        for _ in range(DEFINITION_ATTEMPTS):
+            swept, finished = self._sweep_tables(now)
+            deleted += swept
+            if finished:
+                break
+        self.writer.feed.trim(now)
+        return deleted
+
+    def _sweep_tables(self, now: float) -> tuple[int, bool]:
+        """``(deleted, finished)``: the expired items of every table deleted, or not
+        ``finished`` when a table's definition moved under the sweep (another process
+        changed it; that batch rolled back): the tables are then read again."""
         store = self.writer.store
         deleted = 0
         with store.db.read():
@@ -72,25 +85,27 @@ class TtlSweeper:
                 continue
             while True:
                 streams = []
-                with store.db.transaction():
-                    expired = store.expired_items(
-                        table.id, now - TTL_HORIZON_SECONDS, now, SWEEP_BATCH
-                    )
-                    for row in expired:
-                        old = self.writer.read(table, row.key)
-                        expires = ttl_expiry(old or {}, table.ttl_attribute)
-                        if expires is None or expires > now:
-                            continue
-                        outcome = self.writer.write(
-                            table, row.key, lambda _old: None, by_service=True
+                try:
+                    with store.db.transaction():
+                        expired = store.expired_items(
+                            table.id, now - TTL_HORIZON_SECONDS, now, SWEEP_BATCH
                         )
-                        streams.append(outcome.stream_arn)
-                        deleted += 1
+                        for row in expired:
+                            old = self.writer.read(table, row.key)
+                            expires = ttl_expiry(old or {}, table.ttl_attribute)
+                            if expires is None or expires > now:
+                                continue
+                            outcome = self.writer.write(
+                                table, row.key, lambda _old: None, by_service=True
+                            )
+                            streams.append(outcome.stream_arn)
+                except DefinitionsMoved:
+                    return deleted, False
+                deleted += len(streams)
                 self.writer.feed.notify(streams)
                 if len(expired) < SWEEP_BATCH:
                     break
-        self.writer.feed.trim(now)
-        return deleted
+        return deleted, True
 
     def close(self) -> None:
         self._stop.set()

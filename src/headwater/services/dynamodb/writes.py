@@ -3,13 +3,21 @@
 ``ItemWriter.write`` runs inside the caller's transaction (a single PutItem, a batch or a
 transaction), so the item, its index entries and its change record commit together, and
 a failed condition or limit changes nothing.
+
+The schema a write follows (its indexes, stream, vector indexes) was read before its
+transaction began, and another process may have changed the table since. Every write
+checks inside the transaction that its table is still at that schema's version, in the
+statement that reads the old item: if not, ``DefinitionsMoved`` rolls the transaction
+back and the operation runs again from its schema look-up
+(``retried_on_new_definitions``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from headwater.core.clock import Clock
 from headwater.core.errors import AwsError
@@ -33,6 +41,43 @@ MAX_ITEM_COLLECTION_BYTES = 10 * 1024**3
 
 #: A condition and the values it reads: ``(tree, values)``.
 Condition = tuple[Any, Mapping[str, AttributeValue]]
+
+#: How many times an operation runs before it gives up on a table whose definition keeps
+#: moving: the second attempt reads the definition the store holds, so only a table other
+#: processes change again within each attempt needs a third.
+DEFINITION_ATTEMPTS = 5
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class DefinitionsMoved(Exception):
+    """A write's table is no longer at the version its schema was read at (another process
+    or thread changed, dropped or recreated it since), found inside the write transaction,
+    which this rolls back. Not an ``AwsError``: an operation's own ``except AwsError`` (a
+    transaction's cancellation reasons) lets it through to ``retried_on_new_definitions``."""
+
+
+def retried_on_new_definitions(operation: Callable[P, R]) -> Callable[P, R]:
+    """``operation`` (a write operation that looks its tables up, then writes in one
+    transaction) run again while its write finds a table's definition moved; after
+    ``DEFINITION_ATTEMPTS``, AWS's InternalServerError, which SDKs retry."""
+
+    @functools.wraps(operation)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        for _ in range(DEFINITION_ATTEMPTS - 1):
+            try:
+                return operation(*args, **kwargs)
+            except DefinitionsMoved:
+                continue
+        try:
+            return operation(*args, **kwargs)
+        except DefinitionsMoved:
+            raise AwsError(
+                "InternalServerError", "Internal server error", status=500, sender_fault=False
+            ) from None
+
+    return run
 
 
 def condition_failed(old: Item | None, return_old: bool) -> AwsError:
@@ -64,6 +109,14 @@ class ItemWriter:
     def read(self, table: TableSchema, key: ItemKey) -> Item | None:
         raw = self.store.get_item(table.id, key)
         return None if raw is None else decode_item(raw)
+
+    def read_current(self, table: TableSchema, key: ItemKey) -> Item | None:
+        """``read`` inside a write transaction, which must follow the table's current
+        definition (a transaction's condition check): ``DefinitionsMoved`` if it moved."""
+        current, found = self.store.get_item_row_if_current(table.id, key, table.version)
+        if not current:
+            raise DefinitionsMoved
+        return None if found is None else decode_item(found[0])
 
     def needs_old(self, table: TableSchema) -> bool:
         """Whether a blind write would skip work: indexes and streams need the old item, as
@@ -98,9 +151,10 @@ class ItemWriter:
 
         Only where ``can_put_blind``, and for writes without a condition or return
         values: nothing else depends on the old item (a streamed table's record is the
-        database's own). With ``tables_version``, only while the table definitions are
-        still at that version (``TableStore.put_item_if_current``): returns False, having
-        written nothing, when they moved. ``size`` is the item's ``item_size``.
+        database's own). Only while the table definitions are still at
+        ``tables_version`` (``TableStore.put_item_if_current``), or without it while the
+        table is at the schema's version (``put_item_if_table_current``): returns False,
+        having written nothing, when they moved. ``size`` is the item's ``item_size``.
         """
         if size > MAX_ITEM_BYTES:
             raise validation("Item size has exceeded the maximum allowed size")
@@ -117,8 +171,15 @@ class ItemWriter:
                     written=written,
                     tables_version=tables_version,
                 )
-            self.store.put_item(table.id, key, raw, size, expires, written=written)
-        return True
+            return self.store.put_item_if_table_current(
+                table.id,
+                key,
+                raw,
+                size,
+                expires=expires,
+                written=written,
+                table_version=table.version,
+            )
 
     def write_if_unchanged(
         self,
@@ -174,17 +235,23 @@ class ItemWriter:
         by_service: bool = False,
         updating: bool = False,
     ) -> WriteOutcome:
-        """Replace the item at ``key`` by ``make_new(old)`` (``None`` deletes it).
+        """Replace the item at ``key`` by ``make_new(old)`` (``None`` deletes it), inside
+        the caller's write transaction; ``DefinitionsMoved`` when ``table`` is no longer
+        the table's current schema.
 
         ``updating``: the new item comes from an update expression, which AWS words its
         size and index key errors for."""
         old_raw: bytes | None = None
         old: Item | None = None
         if read_old or condition is not None:
-            found = self.store.get_item_row(table.id, key)
+            current, found = self.store.get_item_row_if_current(table.id, key, table.version)
             if found is not None:
                 old_raw, old_size = found
                 old = decode_item(old_raw)
+        else:
+            current = self.store.table_is_current(table.id, table.version)
+        if not current:
+            raise DefinitionsMoved
         if condition is not None:
             tree, values = condition
             if not tree.evaluate(old if old is not None else {}, values):

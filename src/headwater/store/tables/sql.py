@@ -397,6 +397,24 @@ _GET_ITEM_ROW = (
     "SELECT item, size FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 )
 _DELETE_ITEM = "DELETE FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
+#: The version of one table's definition, for a write that must use the current one
+#: (``table_is_current``), inside the write transaction: SQLite's holds the database's
+#: only write lock, so no table change can come between the check and the commit.
+#: ``{share}``: the dialect's ``for_share``.
+_TABLE_VERSION = "SELECT version FROM ddb_tables WHERE id = ?{share}"
+#: ``_GET_ITEM_ROW`` and ``_TABLE_VERSION`` in one statement (``get_item_row_if_current``):
+#: no row when the table is gone, NULL item and size when the item is.
+_GET_ITEM_ROW_IF_CURRENT = (
+    f"SELECT t.version, i.item, i.size FROM ({_TABLE_VERSION}) t LEFT JOIN ddb_items i"
+    " ON i.table_id = ? AND i.token = ? AND i.pk = ? AND i.sk = ?"
+)
+#: ``_PUT_ITEM`` that writes only while the item's table is at a given version, read (and
+#: on PostgreSQL locked, ``_TABLE_VERSION``) by the same statement: a NULL item otherwise,
+#: which NOT NULL refuses (as ``_VALUES_IF_CURRENT``).
+_PUT_ITEM_IF_TABLE_CURRENT = (
+    f"{_INSERT_ITEM} VALUES (?, ?, ?, ?, CASE WHEN ({_TABLE_VERSION}) = ? THEN ? END, ?, ?, ?)"
+    f"{_ON_KEY_REPLACE}"
+)
 
 
 #: Bytes bound as a BLOB without sqlite3's adapter look-up: Python's sqlite3 binds int,
@@ -467,6 +485,10 @@ class TableStore:
         self.captures_changes = db.kind in ("sqlite", "memory")
         #: Whether None binds as cheaply as any value (psycopg); sqlite3 adapts it (``_real``).
         self._binds_none = db.kind not in ("sqlite", "memory")
+        share = db.dialect.for_share
+        self._table_version = _TABLE_VERSION.format(share=share)
+        self._get_item_row_if_current = _GET_ITEM_ROW_IF_CURRENT.format(share=share)
+        self._put_item_if_table_current = _PUT_ITEM_IF_TABLE_CURRENT.format(share=share)
         db.migrate("dynamodb", _MIGRATIONS)
 
     @property
@@ -620,6 +642,52 @@ class TableStore:
             _GET_ITEM_ROW, (table_id, key.token, _blob(key.pk), _blob(key.sk))
         ).fetchone()
         return None if row is None else (bytes(row[0]), int(row[1]))
+
+    def table_is_current(self, table_id: int, table_version: int) -> bool:
+        """Whether the table is still at ``table_version`` (and still exists), read inside
+        the caller's write transaction and held so until it ends (``_TABLE_VERSION``): a
+        write that checked this uses the table's current definition."""
+        row = self._conn.execute(self._table_version, (table_id,)).fetchone()
+        return row is not None and row[0] == table_version
+
+    def get_item_row_if_current(
+        self, table_id: int, key: ItemKey, table_version: int
+    ) -> tuple[bool, tuple[bytes, int] | None]:
+        """``(current, row)``: ``table_is_current`` and ``get_item_row`` in one statement
+        (write transaction required; the row means nothing if not current)."""
+        found = self._conn.execute(
+            self._get_item_row_if_current,
+            (table_id, table_id, key.token, _blob(key.pk), _blob(key.sk)),
+        ).fetchone()
+        if found is None or found[0] != table_version:
+            return False, None
+        return True, None if found[1] is None else (bytes(found[1]), int(found[2]))
+
+    def put_item_if_table_current(
+        self,
+        table_id: int,
+        key: ItemKey,
+        item: bytes,
+        size: int,
+        *,
+        expires: float | None,
+        written: float,
+        table_version: int,
+    ) -> bool:
+        """``put_item`` in one statement of its own if the table is still at
+        ``table_version`` (``table_is_current``, checked by the write itself); False,
+        having written nothing, if it moved or is gone."""
+        try:
+            self._conn.execute(
+                self._put_item_if_table_current,
+                (
+                    table_id, key.token, _blob(key.pk), _blob(key.sk), table_id, table_version,
+                    _blob(item), size, expires if self._binds_none else _real(expires), written,
+                ),
+            )  # fmt: skip
+        except sqlite3.IntegrityError:  # the table moved: the item was NULL
+            return False
+        return True
 
     def put_item(
         self,
