@@ -13,17 +13,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from headwater import Headwater
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.tables import TableCatalog
+from headwater.store.tables import TableStore
 from tests.functional.dynamodb_tables import create_table, gsi
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("HEADWATER_TEST_HW_POSTGRESQL") else [])
@@ -258,6 +261,51 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.005)
     return False
+
+
+def test_on_postgresql_an_index_added_while_a_write_commits_waits_for_it(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL runs the two transactions at once: the write's check must hold the
+    table's row, so that UpdateTable, which reads it first, waits for the write to commit
+    and its backfill finds the item. Without the lock the index was added, backfilled
+    and committed between the write's check and its commit, without the item."""
+    here = Headwater(tmp_path / "a", database_url=pg_url, poll_fallback_seconds=0.0)
+    there = Headwater(tmp_path / "b", database_url=pg_url, poll_fallback_seconds=0.0)
+    try:
+        shared_table(here)
+        original = TableStore.get_item_row_if_current
+        changes: list[threading.Thread] = []
+
+        def waiting_for_lock() -> bool:
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                ).fetchone()
+            return row is not None and row[0] > 0
+
+        def checked_then_changed(
+            self: TableStore, table_id: int, key: Any, version: int
+        ) -> tuple[bool, Any]:
+            found = original(self, table_id, key, version)
+            if self.db is here.database and not changes:
+                change = threading.Thread(target=add_index, args=(there,))
+                changes.append(change)
+                change.start()
+                # the UpdateTable runs until it waits for this transaction (or, without
+                # the lock, to its end)
+                assert wait_until(lambda: not change.is_alive() or waiting_for_lock())
+            return found
+
+        monkeypatch.setattr(TableStore, "get_item_row_if_current", checked_then_changed)
+        WRITES["PutItem"](here)
+        monkeypatch.undo()
+        changes[0].join(timeout=30)
+        assert in_index(there) == ["a"]
+    finally:
+        there.close()
+        here.close()
 
 
 WRITING_PROCESS = """

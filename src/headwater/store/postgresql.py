@@ -47,7 +47,10 @@ from headwater.store.watch import ChangeWatch, Watcher
 log = logging.getLogger(__name__)
 
 POSTGRES_DIALECT = Dialect(
-    "postgresql", for_update=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED"
+    "postgresql",
+    for_update=" FOR UPDATE",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
+    for_share=" FOR SHARE",
 )
 #: The NOTIFY channel of every headwater sharing the database.
 CHANNEL = "headwater"

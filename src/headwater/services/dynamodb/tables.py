@@ -148,11 +148,19 @@ class TableCatalog:
             return None
         return self._schemas.get((ctx.account, ctx.region, table_name_of(table_name)))
 
-    def row(self, ctx: RequestContext, table_name: str, *, backups: bool = False) -> TableRow:
+    def row(
+        self,
+        ctx: RequestContext,
+        table_name: str,
+        *,
+        backups: bool = False,
+        changing: bool = False,
+    ) -> TableRow:
         """The table named; the backup operations answer a missing table with their own
-        TableNotFoundException ('Table not found: X', as AWS does)."""
+        TableNotFoundException ('Table not found: X', as AWS does). ``changing``: read to
+        change what item writes depend on (``TableStore.table``)."""
         name = table_name_of(table_name)
-        row = self.store.table(ctx.account, ctx.region, name)
+        row = self.store.table(ctx.account, ctx.region, name, changing=changing)
         if row is None:
             check_table_name(table_name)
             if backups:
@@ -319,7 +327,7 @@ class TableCatalog:
     def delete(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         now = self.clock.now()
         with self.store.db.transaction():
-            row = self.row(ctx, params["TableName"])
+            row = self.row(ctx, params["TableName"], changing=True)
             if row.spec.get("DeletionProtectionEnabled"):
                 raise validation(
                     "Resource cannot be deleted as it is currently protected against deletion. "
@@ -360,7 +368,7 @@ class TableCatalog:
         check_update_table(params)
         now = self.clock.now()
         with self.store.db.transaction():
-            row = self.row(ctx, params["TableName"])
+            row = self.row(ctx, params["TableName"], changing=True)
             spec = dict(row.spec)
             self._check_update_against_table(spec, params)
             billing = params.get("BillingMode")
@@ -738,7 +746,7 @@ class TableCatalog:
         wanted = params["TimeToLiveSpecification"]
         check_time_to_live(wanted)
         with self.store.db.transaction():
-            row = self.row(ctx, params["TableName"])
+            row = self.row(ctx, params["TableName"], changing=True)
             current = row.spec.get("TimeToLive") or {}
             if wanted["Enabled"]:
                 if current.get("Enabled") and current["AttributeName"] != wanted["AttributeName"]:

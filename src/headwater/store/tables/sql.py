@@ -398,9 +398,11 @@ _GET_ITEM_ROW = (
 )
 _DELETE_ITEM = "DELETE FROM ddb_items WHERE table_id = ? AND token = ? AND pk = ? AND sk = ?"
 #: The version of one table's definition, for a write that must use the current one
-#: (``table_is_current``), inside the write transaction: SQLite's holds the database's
-#: only write lock, so no table change can come between the check and the commit.
-#: ``{share}``: the dialect's ``for_share``.
+#: (``table_is_current``). ``{share}``: the dialect's ``for_share``. On PostgreSQL the row
+#: lock makes a table change in progress finish first (its result is what is read), and
+#: keeps the next one waiting until the write commits (``table(changing=True)``, read
+#: before anything else the change does), so a new index's backfill sees the item;
+#: SQLite's write transaction already holds the database's only write lock.
 _TABLE_VERSION = "SELECT version FROM ddb_tables WHERE id = ?{share}"
 #: ``_GET_ITEM_ROW`` and ``_TABLE_VERSION`` in one statement (``get_item_row_if_current``):
 #: no row when the table is gone, NULL item and size when the item is.
@@ -524,10 +526,16 @@ class TableStore:
         self.db.bump(TABLES_COMPONENT)
         return TableRow(table_id, account, region, name, 1, spec)
 
-    def table(self, account: str, region: str, name: str) -> TableRow | None:
+    def table(
+        self, account: str, region: str, name: str, *, changing: bool = False
+    ) -> TableRow | None:
+        """The table named; ``changing``: read for a change of its definition (transaction
+        required), locked on PostgreSQL until the transaction ends, once the item writes
+        that hold it (``table_is_current``) have committed."""
+        lock = self.db.dialect.for_update if changing else ""
         row = self._conn.execute(
             f"SELECT {_TABLE_COLUMNS} FROM ddb_tables WHERE account = ? AND region = ? AND "
-            "name = ?",
+            f"name = ?{lock}",
             (account, region, name),
         ).fetchone()
         return None if row is None else _table(row)
