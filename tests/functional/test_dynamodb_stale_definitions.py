@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from headwater import Headwater
+from headwater import Headwater, ManualClock
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.schema import TableSchema
 from headwater.services.dynamodb.tables import TableCatalog
@@ -209,6 +209,41 @@ def recreate(there: Headwater) -> None:
     shared_table(there)
 
 
+def test_the_ttl_sweep_records_a_deletion_in_a_stream_another_process_enabled_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep reads every table's schema, then deletes expired items table by table:
+    a stream enabled in between must still get the deletion's record."""
+    clock = ManualClock()
+    with (
+        Headwater(data_dir=tmp_path, clock=clock) as here,
+        Headwater(data_dir=tmp_path, clock=ManualClock()) as there,
+    ):
+        shared_table(here)
+        here.dynamodb.update_time_to_live(
+            TableName="shared",
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"},
+        )
+        expired = {"N": str(int(clock.now()) - 10)}
+        here.dynamodb.put_item(
+            TableName="shared", Item={"pk": {"S": "z"}, "g": {"S": "g1"}, "expires": expired}
+        )
+        original = TableStore.all_tables
+        listed: list[int] = []
+
+        def all_tables(self: TableStore) -> Any:
+            rows = original(self)
+            if self.db is here.database and not listed:
+                listed.append(len(rows))
+                enable_stream(there)
+            return rows
+
+        monkeypatch.setattr(TableStore, "all_tables", all_tables)
+        assert here.service("dynamodb").ttl.sweep() == 1
+        monkeypatch.undo()
+        assert stream_records(there) == [("REMOVE", "z")]
+
+
 @pytest.mark.parametrize("write", ["PutItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems"])
 def test_a_write_lands_in_the_table_another_process_recreated_meanwhile(
     two: tuple[Headwater, Headwater], monkeypatch: pytest.MonkeyPatch, write: str
@@ -311,7 +346,7 @@ def test_on_postgresql_an_index_added_while_a_write_commits_waits_for_it(
 WRITING_PROCESS = """
 import sys
 from pathlib import Path
-from headwater import Headwater
+from headwater import Headwater, ManualClock
 stop = Path(sys.argv[2])
 with Headwater(data_dir=sys.argv[1]) as hw:
     for n in range(20000):
