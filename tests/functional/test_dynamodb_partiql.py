@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -746,29 +747,31 @@ def test_batch_charges_a_failed_write_on_the_larger_of_stored_and_carried(
 def test_batch_sizes_a_failed_write_under_the_store_read_lock(
     hw: Headwater, ddb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the stored item a failed batch write is charged on is read as every read is, on
-    # the store's read lock: SQLite's connection is shared by the threads, and a read
-    # outside the lock could see another thread's transaction before it rolls back
+    # the stored item a failed batch write is charged on is read as every read is, inside
+    # the store's read(): SQLite's connection is shared by the threads, and a read outside
+    # its lock could see another thread's transaction before it rolls back; PostgreSQL
+    # binds the read's connection there
     store = hw.service("dynamodb").store
     ddb.execute_statement(Statement="INSERT INTO music VALUE {'Artist': 'B', 'Song': '1'}")
-    held: list[bool] = []
-    original = TableStore.get_item
+    depth = [0]
+    inside: list[bool] = []
+    original_read = store.db.read
+    original_get = TableStore.get_item
+
+    @contextlib.contextmanager
+    def read() -> Iterator[None]:
+        with original_read():
+            depth[0] += 1
+            try:
+                yield
+            finally:
+                depth[0] -= 1
 
     def get_item(self: TableStore, table_id: int, key: Any) -> bytes | None:
-        elsewhere: list[bool] = []
+        inside.append(depth[0] > 0)
+        return original_get(self, table_id, key)
 
-        def try_lock() -> None:
-            acquired = store.db.lock.acquire(blocking=False)
-            if acquired:
-                store.db.lock.release()
-            elsewhere.append(acquired)
-
-        probe = threading.Thread(target=try_lock)
-        probe.start()
-        probe.join()
-        held.append(not elsewhere[0])
-        return original(self, table_id, key)
-
+    monkeypatch.setattr(store.db, "read", read)
     monkeypatch.setattr(TableStore, "get_item", get_item)
     result = ddb.batch_execute_statement(
         Statements=[
@@ -778,7 +781,7 @@ def test_batch_sizes_a_failed_write_under_the_store_read_lock(
         ReturnConsumedCapacity="TOTAL",
     )
     assert result["ConsumedCapacity"] == [{"TableName": "music", "CapacityUnits": 2.0}]
-    assert held and all(held)
+    assert inside and all(inside)
 
 
 def test_batch_answers_each_statement(ddb: Any) -> None:
