@@ -514,3 +514,201 @@ def test_a_json_boolean_is_no_number_for_any_number_member(wire: Wire) -> None:
     )
     assert (status, code) == (400, refused)
     assert dynamodb("Scan", {"TableName": "numbers", "Limit": 1})[0] == 200
+
+
+# ---- JSON values of the wrong kind for any DynamoDB member ----
+
+PARAMETERIZED_CAST = (
+    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to "
+    "class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl "
+    "and java.lang.Class are in module java.base of loader 'bootstrap')"
+)
+ATTRIBUTE_VALUE = "com.amazonaws.dynamodb.v20120810.AttributeValue"
+ITEM_MAP = f"java.util.Map<java.lang.String, {ATTRIBUTE_VALUE}>"
+KEY = {"k": {"S": "a"}}
+
+STRUCTURE_START = "Start of structure or map found where not expected"
+NUMBER_STRING = "NUMBER_VALUE cannot be converted to String"
+NOT_BASE64 = "only base-64-encoded strings are convertible to bytes"
+UNRECOGNIZED = "Unrecognized collection type"
+TRUE_STRING = "TRUE_VALUE cannot be converted to String"
+TO_BOOLEAN = "cannot be converted to Boolean"
+STRING_MAP = "java.util.Map<java.lang.String, java.lang.String>"
+
+#: (operation, members besides TableName, AWS's words), as dynalite's AWS-checked tests
+#: word them per member type (test/helpers.js assertType): string, boolean, blob, list,
+#: map and structure members, each as a structure's field and as a collection's item.
+WRONG_KINDS: list[tuple[str, dict[str, object], str]] = [
+    # String: the table name, an expression, an attribute value's S and N, a set member
+    ("GetItem", {"TableName": 5, "Key": KEY}, NUMBER_STRING),
+    ("GetItem", {"TableName": True}, TRUE_STRING),
+    ("GetItem", {"TableName": False}, "FALSE_VALUE cannot be converted to String"),
+    ("GetItem", {"TableName": 34.56}, "DECIMAL_VALUE cannot be converted to String"),
+    ("GetItem", {"TableName": []}, f"{UNRECOGNIZED} class java.lang.String"),
+    ("GetItem", {"TableName": {}}, STRUCTURE_START),
+    ("PutItem", {"Item": {"k": {"S": 5}}}, NUMBER_STRING),
+    ("PutItem", {"Item": {"k": {"S": {"S": "a"}}}}, STRUCTURE_START),
+    ("PutItem", {"Item": {**KEY, "n": {"N": 5}}}, NUMBER_STRING),
+    ("PutItem", {"Item": {**KEY, "s": {"SS": ["a", 2]}}}, NUMBER_STRING),
+    ("Query", {"KeyConditionExpression": ["k = :k"]}, f"{UNRECOGNIZED} class java.lang.String"),
+    ("GetItem", {"Key": KEY, "AttributesToGet": [True]}, TRUE_STRING),
+    # Boolean
+    ("GetItem", {"Key": KEY, "ConsistentRead": 23}, f"NUMBER_VALUE {TO_BOOLEAN}"),
+    ("GetItem", {"Key": KEY, "ConsistentRead": 34.56}, f"DECIMAL_VALUE {TO_BOOLEAN}"),
+    ("GetItem", {"Key": KEY, "ConsistentRead": "23"}, "Unexpected token received from parser"),
+    ("GetItem", {"Key": KEY, "ConsistentRead": []}, f"{UNRECOGNIZED} class java.lang.Boolean"),
+    ("PutItem", {"Item": {**KEY, "b": {"BOOL": {}}}}, STRUCTURE_START),
+    ("PutItem", {"Item": {**KEY, "z": {"NULL": 1}}}, f"NUMBER_VALUE {TO_BOOLEAN}"),
+    # Blob
+    ("PutItem", {"Item": {**KEY, "b": {"B": 23}}}, NOT_BASE64),
+    ("PutItem", {"Item": {**KEY, "b": {"B": True}}}, NOT_BASE64),
+    ("PutItem", {"Item": {**KEY, "b": {"BS": [[]]}}}, f"{UNRECOGNIZED} class java.nio.ByteBuffer"),
+    ("PutItem", {"Item": {**KEY, "b": {"B": {}}}}, STRUCTURE_START),
+    # List: a field, then a collection's item
+    ("GetItem", {"Key": KEY, "AttributesToGet": "a"}, "Unexpected field type"),
+    ("PutItem", {"Item": {**KEY, "l": {"L": 5}}}, "Unexpected field type"),
+    ("PutItem", {"Item": {**KEY, "l": {"SS": {}}}}, STRUCTURE_START),
+    ("BatchWriteItem", {"RequestItems": {"things": 5}}, PARAMETERIZED_CAST),
+    ("BatchWriteItem", {"RequestItems": {"things": {}}}, STRUCTURE_START),
+    # Map: a field, then a collection's item
+    ("Query", {"ExpressionAttributeNames": "x"}, "Unexpected field type"),
+    ("Query", {"ExpressionAttributeNames": []}, f"{UNRECOGNIZED} {STRING_MAP}"),
+    ("PutItem", {"Item": []}, f"{UNRECOGNIZED} {ITEM_MAP}"),
+    ("PutItem", {"Item": {**KEY, "m": {"M": []}}}, f"{UNRECOGNIZED} {ITEM_MAP}"),
+    (
+        "BatchWriteItem",
+        {"RequestItems": []},
+        f"{UNRECOGNIZED} java.util.Map<java.lang.String, "
+        "java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>>",
+    ),
+    ("BatchGetItem", {"RequestItems": {"things": {"Keys": [5]}}}, PARAMETERIZED_CAST),
+    ("BatchGetItem", {"RequestItems": {"things": {"Keys": [[]]}}}, f"{UNRECOGNIZED} {ITEM_MAP}"),
+    # Structure: a field, then a collection's item (an attribute value included)
+    ("UpdateTable", {"ProvisionedThroughput": 5}, "Unexpected field type"),
+    (
+        "UpdateTable",
+        {"ProvisionedThroughput": []},
+        f"{UNRECOGNIZED} class com.amazonaws.dynamodb.v20120810.ProvisionedThroughput",
+    ),
+    ("PutItem", {"Item": {"k": 5}}, "Unexpected value type in payload"),
+    ("PutItem", {"Item": {"k": "a"}}, "Unexpected value type in payload"),
+    ("PutItem", {"Item": {"k": []}}, f"{UNRECOGNIZED} class {ATTRIBUTE_VALUE}"),
+    ("PutItem", {"Item": {**KEY, "l": {"L": [True]}}}, "Unexpected value type in payload"),
+    ("Query", {"ExpressionAttributeValues": {":k": "a"}}, "Unexpected value type in payload"),
+    ("UpdateItem", {"Key": KEY, "AttributeUpdates": {"a": {"Value": 5}}}, "Unexpected field type"),
+    ("BatchGetItem", {"RequestItems": {"things": 5}}, "Unexpected value type in payload"),
+    (
+        "BatchWriteItem",
+        {"RequestItems": {"things": [{"PutRequest": {"Item": {"k": {"S": 5}}}}]}},
+        NUMBER_STRING,
+    ),
+    ("TransactWriteItems", {"TransactItems": ["x"]}, "Unexpected value type in payload"),
+    ("TransactWriteItems", {"TransactItems": [{"Put": 5}]}, "Unexpected field type"),
+    (
+        "CreateTable",
+        {"KeySchema": [[]]},
+        f"{UNRECOGNIZED} class com.amazonaws.dynamodb.v20120810.KeySchemaElement",
+    ),
+    # the first wrong value in the body's order is the one named
+    ("PutItem", {"Item": {"k": {"S": 5}, "b": {"B": 5}}}, NUMBER_STRING),
+    ("PutItem", {"Item": {"b": {"B": 5}, "k": {"S": 5}}}, NOT_BASE64),
+]
+
+
+def test_a_json_value_of_the_wrong_kind_gets_dynamodbs_words(wire: Wire) -> None:
+    """DynamoDB's JSON reader names the JSON token and the Java type it reads into, for
+    every member of every operation (worked out from botocore's shapes); nothing is read
+    or written, whatever valid members come first."""
+
+    def dynamodb(operation: str, body: dict[str, object]) -> tuple[int, str, str]:
+        status, _, payload = wire.post(
+            "dynamodb",
+            orjson.dumps(body),
+            "application/x-amz-json-1.0",
+            x_amz_target=f"DynamoDB_20120810.{operation}",
+        )
+        answer = orjson.loads(payload)
+        return status, answer.get("__type", ""), answer.get("message", "")
+
+    created = dynamodb(
+        "CreateTable",
+        {
+            "TableName": "things",
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+        },
+    )
+    assert created[0] == 200
+    refused = "com.amazon.coral.service#SerializationException"
+    for operation, members, message in WRONG_KINDS:
+        body = {"TableName": "things", **members}
+        if operation.startswith(("Batch", "Transact")):
+            body.pop("TableName")
+        assert dynamodb(operation, body) == (400, refused, message), (operation, members)
+    status, _, payload = wire.post(
+        "dynamodb",
+        orjson.dumps({"TableName": "things"}),
+        "application/x-amz-json-1.0",
+        x_amz_target="DynamoDB_20120810.Scan",
+    )
+    assert (status, orjson.loads(payload)["Count"]) == (200, 0)
+
+
+def test_dynamodb_reads_a_fraction_for_an_integer_and_words_for_a_boolean(wire: Wire) -> None:
+    """What DynamoDB's reader converts rather than refuses (dynalite's AWS-checked
+    reader): a fraction for an Integer or Long member is floored (Limit 1.5 is 1, 0.5 is
+    0 and then below Limit's minimum), and "true"/"yes"/"1" and "false"/"no"/"0", in any
+    case, are Booleans."""
+
+    def dynamodb(operation: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+        status, _, payload = wire.post(
+            "dynamodb",
+            orjson.dumps(body),
+            "application/x-amz-json-1.0",
+            x_amz_target=f"DynamoDB_20120810.{operation}",
+        )
+        return status, orjson.loads(payload)
+
+    assert (
+        dynamodb(
+            "CreateTable",
+            {
+                "TableName": "converted",
+                "BillingMode": "PAY_PER_REQUEST",
+                "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+            },
+        )[0]
+        == 200
+    )
+    for key, word in (("a", "Yes"), ("b", "no"), ("c", "TRUE"), ("d", "0")):
+        status, _ = dynamodb(
+            "PutItem",
+            {"TableName": "converted", "Item": {"k": {"S": key}, "flag": {"BOOL": word}}},
+        )
+        assert status == 200
+    status, got = dynamodb(
+        "GetItem", {"TableName": "converted", "Key": {"k": {"S": "a"}}, "ConsistentRead": "true"}
+    )
+    assert (status, got) == (200, {"Item": {"k": {"S": "a"}, "flag": {"BOOL": True}}})
+    status, got = dynamodb(
+        "BatchGetItem", {"RequestItems": {"converted": {"Keys": [{"k": {"S": k}} for k in "bcd"]}}}
+    )
+    assert status == 200
+    responses = got["Responses"]
+    assert isinstance(responses, dict)
+    flags = {item["k"]["S"]: item["flag"]["BOOL"] for item in responses["converted"]}
+    assert flags == {"b": False, "c": True, "d": False}
+    status, got = dynamodb("Scan", {"TableName": "converted", "Limit": 1.5})
+    assert (status, got["Count"]) == (200, 1)
+    status, got = dynamodb("Scan", {"TableName": "converted", "Limit": 2.999})
+    assert (status, got["Count"]) == (200, 2)
+    assert dynamodb("Scan", {"TableName": "converted", "Limit": 0.5}) == (
+        400,
+        {
+            "__type": "com.amazon.coral.validate#ValidationException",
+            "message": "1 validation error detected: Value '0' at 'limit' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 1",
+        },
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -441,6 +442,8 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
     if strict is not None:
         _check_strictly_read(params, strict)
     _drop_nulls(params)  # JSON null means "not given", as AWS reads it
+    if service_name == "dynamodb" and strict is None:
+        _read_as_dynamodb(params, shape, element=False)
     report = _validator.validate(params, shape)
     if not report.has_errors():
         return
@@ -456,14 +459,8 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
         if kind in ("invalid type", "invalid type for document"):
             # AWS reads the body before it validates it: a wrong type wins
             value = info.get("param")
-            java_text = (
-                _java_number_type_text(_shape_at(shape, name), value)
-                if service_name == "dynamodb"
-                else None
-            )
             raise serialization_error(
-                java_text
-                or f"Unexpected value type for {_member_path(name)}: {type(value).__name__}"
+                f"Unexpected value type for {_member_path(name)}: {type(value).__name__}"
             )
     if missing:
         joined = _findings_joined_with_missing(service_name, operation_name, params)
@@ -594,43 +591,132 @@ def _aws_member_path(shape: Shape, path: str) -> str:
     return ".".join(parts)
 
 
-def _shape_at(shape: Shape, path: str) -> Shape | None:
-    """The shape of the member at botocore's ``path`` (``.Limit``, ``.Items[0].Put``)."""
-    current: Shape | None = shape
-    for match in _PATH_PART.finditer(path):
-        key = match.group(1)
-        if current is None:
-            return None
-        if key is not None and current.type_name == "map":
-            current = current.value
-        elif key is not None:
-            current = getattr(current, "members", {}).get(key)
-        else:
-            current = getattr(current, "member", None)
-    return current
+#: The Java types DynamoDB's JSON reader reads each scalar shape into, as its
+#: SerializationExceptions name them.
+_JAVA_TYPES = {
+    "string": "java.lang.String", "boolean": "java.lang.Boolean",
+    "integer": "java.lang.Integer", "long": "java.lang.Long",
+    "double": "java.lang.Double", "float": "java.lang.Double",
+    "blob": "java.nio.ByteBuffer", "timestamp": "java.util.Date",
+}  # fmt: skip
+_DYNAMODB_PACKAGE = "com.amazonaws.dynamodb.v20120810"
+_STRUCTURE_NOT_EXPECTED = "Start of structure or map found where not expected"
+#: What DynamoDB's reader answers for a scalar where a list or map is the type parameter
+#: of another collection (a list of Keys, a map of WriteRequest lists): its reflection
+#: fails before it sees the value.
+_PARAMETERIZED_CAST = (
+    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to "
+    "class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl "
+    "and java.lang.Class are in module java.base of loader 'bootstrap')"
+)
+#: The strings DynamoDB's reader takes for a Boolean member (dynalite's AWS-checked
+#: reader; any other string is "Unexpected token received from parser").
+_BOOLEAN_WORDS = {"TRUE": True, "1": True, "YES": True, "FALSE": False, "0": False, "NO": False}
 
 
-#: The Java type DynamoDB's JSON reader converts each number shape to, as its
-#: SerializationExceptions name it.
-_JAVA_NUMBER_TYPES = {"integer": "Integer", "long": "Long", "double": "Double", "float": "Double"}
+def _java_type_name(shape: Shape) -> str:
+    """The Java type DynamoDB's reader reads ``shape`` into
+    (``java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>``)."""
+    kind = shape.type_name
+    if kind == "structure":
+        return f"{_DYNAMODB_PACKAGE}.{shape.name}"
+    if kind == "list":
+        return f"java.util.List<{_java_type_name(shape.member)}>"
+    if kind == "map":
+        return f"java.util.Map<java.lang.String, {_java_type_name(shape.value)}>"
+    return _JAVA_TYPES.get(kind, "java.lang.Object")
 
 
-def _java_number_type_text(shape: Shape | None, value: Any) -> str | None:
-    """DynamoDB's SerializationException for a JSON value of the wrong kind where a number
-    is expected ("TRUE_VALUE cannot be converted to Integer"; dynalite's AWS-checked texts,
-    the STRING_VALUE one also as users quote it from AWS), or None for other shapes."""
-    java_type = _JAVA_NUMBER_TYPES.get(shape.type_name) if shape is not None else None
-    if java_type is None:
-        return None
+def _json_token(value: Any) -> str:
+    """The name DynamoDB's reader gives the JSON token of a scalar ``value``."""
     if type(value) is bool:
-        return f"{'TRUE_VALUE' if value else 'FALSE_VALUE'} cannot be converted to {java_type}"
+        return "TRUE_VALUE" if value else "FALSE_VALUE"
     if isinstance(value, str):
-        return f"STRING_VALUE cannot be converted to {java_type}"
-    if isinstance(value, list | tuple):
-        return f"Unrecognized collection type class java.lang.{java_type}"
+        return "STRING_VALUE"
+    return "DECIMAL_VALUE" if isinstance(value, float) else "NUMBER_VALUE"
+
+
+def _read_as_dynamodb(value: Any, shape: Shape, *, element: bool) -> Any:
+    """``value`` as DynamoDB's JSON reader takes it for ``shape`` (a fraction floored for
+    an Integer or Long, "true"/"yes"/"1" and their opposites for a Boolean), containers
+    updated in place; the first value of the wrong JSON kind, in the body's order, raises
+    the reader's SerializationException. ``element``: the value is a list item or map
+    value, whose Java type is a collection's type parameter, not a field's.
+
+    The texts are dynalite's AWS-checked ones (its checkTypes and assertType tests); the
+    string-attribute ones also as moto's tests and users quote AWS. Only requests that
+    failed the fast check come here, so the walk costs the success path nothing."""
+    kind = shape.type_name
+    if kind == "structure":
+        if type(value) is dict:
+            members = shape.members
+            for key, item in value.items():
+                member = members.get(key)
+                if member is not None and item is not None:
+                    read = _read_as_dynamodb(item, member, element=False)
+                    if read is not item:
+                        value[key] = read
+            return value
+        if isinstance(value, list):
+            raise serialization_error(
+                f"Unrecognized collection type class {_java_type_name(shape)}"
+            )
+        raise serialization_error(
+            "Unexpected value type in payload" if element else "Unexpected field type"
+        )
+    if kind in ("list", "map"):
+        if kind == "list" and isinstance(value, list):
+            for index, item in enumerate(value):
+                if item is not None:
+                    read = _read_as_dynamodb(item, shape.member, element=True)
+                    if read is not item:
+                        value[index] = read
+            return value
+        if kind == "map" and type(value) is dict:
+            for key, item in value.items():
+                if item is not None:
+                    read = _read_as_dynamodb(item, shape.value, element=True)
+                    if read is not item:
+                        value[key] = read
+            return value
+        if isinstance(value, dict):
+            raise serialization_error(_STRUCTURE_NOT_EXPECTED)
+        if isinstance(value, list):
+            raise serialization_error(f"Unrecognized collection type {_java_type_name(shape)}")
+        raise serialization_error(_PARAMETERIZED_CAST if element else "Unexpected field type")
+    if kind == "timestamp":
+        return value  # no oracle records the reader's words for a wrong timestamp
     if isinstance(value, dict):
-        return "Start of structure or map found where not expected"
-    return None
+        raise serialization_error(_STRUCTURE_NOT_EXPECTED)
+    if isinstance(value, list):
+        raise serialization_error(f"Unrecognized collection type class {_java_type_name(shape)}")
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+    elif kind == "boolean":
+        if type(value) is bool:
+            return value
+        if isinstance(value, str):
+            word = _BOOLEAN_WORDS.get(value.upper())
+            if word is None:
+                raise serialization_error("Unexpected token received from parser")
+            return word
+    elif kind in ("integer", "long"):
+        if type(value) is int:
+            return value
+        if type(value) is float and math.isfinite(value):
+            return math.floor(value)
+    elif kind in ("double", "float"):
+        if type(value) in (int, float, Decimal):
+            return value
+    elif kind == "blob":
+        if isinstance(value, bytes | bytearray | str):
+            return value
+        raise serialization_error("only base-64-encoded strings are convertible to bytes")
+    else:
+        return value
+    java_type = _java_type_name(shape).removeprefix("java.lang.")
+    raise serialization_error(f"{_json_token(value)} cannot be converted to {java_type}")
 
 
 def _lower_first(name: str) -> str:
