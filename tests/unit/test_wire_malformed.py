@@ -531,6 +531,7 @@ STRUCTURE_START = "Start of structure or map found where not expected"
 NUMBER_STRING = "NUMBER_VALUE cannot be converted to String"
 NOT_BASE64 = "only base-64-encoded strings are convertible to bytes"
 UNRECOGNIZED = "Unrecognized collection type"
+NOT_CANONICAL = "Invalid last non-pad Base64 character dectected"  # sic
 TRUE_STRING = "TRUE_VALUE cannot be converted to String"
 TO_BOOLEAN = "cannot be converted to Boolean"
 STRING_MAP = "java.util.Map<java.lang.String, java.lang.String>"
@@ -564,6 +565,15 @@ WRONG_KINDS: list[tuple[str, dict[str, object], str]] = [
     ("PutItem", {"Item": {**KEY, "b": {"B": True}}}, NOT_BASE64),
     ("PutItem", {"Item": {**KEY, "b": {"BS": [[]]}}}, f"{UNRECOGNIZED} class java.nio.ByteBuffer"),
     ("PutItem", {"Item": {**KEY, "b": {"B": {}}}}, STRUCTURE_START),
+    (
+        "PutItem",
+        {"Item": {**KEY, "b": {"B": "23456"}}},
+        "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
+    ),
+    ("PutItem", {"Item": {**KEY, "b": {"B": "=+/="}}}, NOT_CANONICAL),
+    # Python's decoder takes it; the bits its last digit leaves over are not zero
+    ("PutItem", {"Item": {**KEY, "b": {"BS": ["AAE=", "+/+="]}}}, NOT_CANONICAL),
+    ("GetItem", {"Key": {"k": {"B": "AB=="}}}, NOT_CANONICAL),
     # List: a field, then a collection's item
     ("GetItem", {"Key": KEY, "AttributesToGet": "a"}, "Unexpected field type"),
     ("PutItem", {"Item": {**KEY, "l": {"L": 5}}}, "Unexpected field type"),
