@@ -25,6 +25,7 @@ from tests.conformance.server_process import (
     zip_of,
 )
 from tests.conftest import DATA
+from tests.functional.test_stream_esm_engine import written_lines
 
 pytestmark = pytest.mark.integration
 
@@ -140,13 +141,13 @@ def test_cli_mapping_sends_the_poison_batch_to_the_destination(
     assert body["KinesisBatchInfo"]["streamArn"] == stream_arn
 
     while time.monotonic() < deadline:  # processing continues after the discard
-        events = [json.loads(line) for line in journal.read_text().splitlines()]
+        events = [json.loads(line) for line in written_lines(journal)]
         if events and base64.b64decode(events[-1]["Records"][0]["kinesis"]["data"]) == (
             b'{"input": "fine"}'
         ):
             break
         time.sleep(0.05)
-    events = [json.loads(line) for line in journal.read_text().splitlines()]
+    events = [json.loads(line) for line in written_lines(journal)]
     assert len(events) == 4  # the poison record 3 times, then the next record
     recorded_event = observed(
         "TestKinesisSource::test_create_kinesis_event_source_mapping", "event"

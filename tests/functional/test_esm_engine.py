@@ -15,6 +15,7 @@ import pytest
 
 from headwater import Headwater, ManualClock
 from headwater.testing import queue_counts, wait_for_drain
+from tests.functional.test_stream_esm_engine import written_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,9 +42,9 @@ def load_orders_example() -> ModuleType:
 
 
 def journal_batches(path: Path) -> list[list[str]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    """The bodies of each batch the handler journalled (complete lines only: tests poll
+    the journal while the handler may be appending to it)."""
+    return [json.loads(line) for line in written_lines(path)]
 
 
 def deploy_worker(hw: Headwater, tmp_path: Path, name: str = "worker") -> Path:
