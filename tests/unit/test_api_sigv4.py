@@ -39,6 +39,25 @@ def test_authorization_header() -> None:
     assert credential_scope(header) == CredentialScope("AKID", "us-west-2", "sqs")
 
 
+def test_each_header_is_read_for_its_own_credential() -> None:
+    """The scope of the header last read is reused only for headers that begin with the
+    same credential, never for one that merely shares a prefix of it."""
+    first = "AWS4-HMAC-SHA256 Credential=AKID/20261122/us-west-2/sqs/aws4_request, S=1"
+    assert credential_scope(first) == CredentialScope("AKID", "us-west-2", "sqs")
+    assert credential_scope(first.replace("S=1", "S=2")) == CredentialScope(
+        "AKID", "us-west-2", "sqs"
+    )
+    longer = "AWS4-HMAC-SHA256 Credential=AKID/20261122/us-west-2/sqsx/aws4_request, S=1"
+    assert credential_scope(longer) == CredentialScope("AKID", "us-west-2", "sqsx")
+    other = "AWS4-HMAC-SHA256 Credential=AKID2/20261122/eu-west-1/sns/aws4_request, S=1"
+    assert credential_scope(other) == CredentialScope("AKID2", "eu-west-1", "sns")
+    assert credential_scope(other[: other.index(",")]) == CredentialScope(
+        "AKID2", "eu-west-1", "sns"
+    )
+    assert credential_scope("AWS4-HMAC-SHA256 Credential=, S=1") == CredentialScope()
+    assert credential_scope(first) == CredentialScope("AKID", "us-west-2", "sqs")
+
+
 def test_presigned_query_string() -> None:
     query = "Action=x&X-Amz-Credential=AKID%2F20261122%2Feu-west-1%2Flambda%2Faws4_request&a=b"
     assert credential_scope(None, query) == CredentialScope("AKID", "eu-west-1", "lambda")

@@ -37,13 +37,24 @@ _NONE = CredentialScope()
 def credential_scope(authorization: str | None, query_string: str = "") -> CredentialScope:
     """Parse ``Credential=AKID/date/region/service/aws4_request`` from the Authorization
     header, or from ``X-Amz-Credential`` in the query string (presigned URLs)."""
+    global _last_credential
     credential: str | None = None
     if authorization:
+        last = _last_credential
+        if last is not None and authorization.startswith(last[0]):
+            return last[1]
         start = authorization.find("Credential=")
         if start >= 0:
             start += len("Credential=")
             end = authorization.find(",", start)
-            credential = authorization[start:] if end < 0 else authorization[start:end]
+            if end < 0:
+                credential = authorization[start:]
+            else:
+                credential = authorization[start:end]
+                if credential:
+                    scope = _scope_of(credential)
+                    _last_credential = (authorization[: end + 1], scope)
+                    return scope
     elif "X-Amz-Credential=" in query_string:
         start = query_string.find("X-Amz-Credential=") + len("X-Amz-Credential=")
         end = query_string.find("&", start)
@@ -51,6 +62,14 @@ def credential_scope(authorization: str | None, query_string: str = "") -> Crede
     if not credential:
         return _NONE
     return _scope_of(credential)
+
+
+#: The start of the Authorization header last read, through the comma that ends its
+#: credential, and that credential's scope: any header starting the same way has the same
+#: credential (its first ``Credential=`` and the comma after it lie in that start), and a
+#: client signs a day's requests with one. Three routing steps read the scope of every
+#: request, and finding and hashing the credential was most of their cost.
+_last_credential: tuple[str, CredentialScope] | None = None
 
 
 @functools.lru_cache(maxsize=256)
