@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +110,14 @@ class HeadwaterApp:
 
     async def respond(self, request: WireRequest) -> WireResponse:
         """The response to one request (health check or AWS call); never raises."""
+        answer = self.answer(request)
+        if isinstance(answer, WireResponse):
+            return answer
+        return await answer
+
+    def answer(self, request: WireRequest) -> WireResponse | Coroutine[Any, Any, WireResponse]:
+        """``respond``'s response when known without waiting (``Router.answer``), else an
+        awaitable of it; raises only for a bug."""
         policy = self.policy
         if is_preflight(request):
             return policy.preflight(request)
@@ -129,11 +137,15 @@ class HeadwaterApp:
         ):
             return self.metrics.respond()
         refusal = policy.check(request)
-        response = await self.router.handle(request, None if refusal is None else refusal.error)
+        answer = self.router.answer(request, None if refusal is None else refusal.error)
         origin = request.headers.get("origin")
-        if origin is not None and refusal is None:
-            response.headers.extend(policy.cors_headers(origin))
-        return response
+        if origin is None or refusal is not None:
+            return answer
+        cors = policy.cors_headers(origin)
+        if isinstance(answer, WireResponse):
+            answer.headers.extend(cors)
+            return answer
+        return _with_headers(answer, cors)
 
     async def startup(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._on_startup is not None:
@@ -183,6 +195,14 @@ async def _send(send: Send, response: WireResponse) -> None:
         headers.insert(1, (b"content-length", str(len(response.body)).encode("latin-1")))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+async def _with_headers(
+    answer: Coroutine[Any, Any, WireResponse], headers: list[tuple[str, str]]
+) -> WireResponse:
+    response = await answer
+    response.headers.extend(headers)
+    return response
 
 
 def too_large() -> WireResponse:

@@ -3,10 +3,11 @@
 uvicorn's HTTP/1.1 protocol turns each request into an ASGI scope, a task and two send
 messages, which the app then turns back into a ``WireRequest``: about a third of the
 server's CPU per DynamoDB call over the wire. This protocol builds the ``WireRequest``
-straight from the parser's callbacks and runs the app's coroutine by hand: a call that
-completes without waiting (every DynamoDB item call, most SQS and Kinesis calls) is
-answered inside ``data_received`` with one write and no task; one that waits (a long
-poll, a synchronous Invoke) finishes in a task. uvicorn still runs the server (sockets,
+straight from the parser's callbacks and asks the app for its answer: a call the app
+answers without waiting (``HeadwaterApp.answer``: every awsJson call of a service that
+never waits, a DynamoDB call) is answered inside ``data_received`` with one write and no
+coroutine; the app's coroutine for any other call is run by hand, and one that waits (a
+long poll, a synchronous Invoke) finishes in a task. uvicorn still runs the server (sockets,
 signals, lifespan, graceful shutdown, the Date header), HTTP/2 and the Runtime API.
 
 Kept from uvicorn's protocol: keep-alive with an idle timeout, HTTP/1.0 and
@@ -193,13 +194,21 @@ class Http1Protocol(asyncio.Protocol):
                 pending.clear()
                 return
             request, keep_alive = pending.popleft()
-            coroutine = self.app.respond(request)
+            try:
+                answer = self.app.answer(request)
+            except Exception as error:  # the app never raises: a bug
+                self._write(request, _server_error(error, request), keep_alive=False)
+                return
+            if isinstance(answer, WireResponse):  # answered without waiting
+                self._write(request, answer, keep_alive)
+                continue
+            coroutine = answer
             try:
                 waiting_on = coroutine.send(None)
             except StopIteration as done:
                 self._write(request, done.value, keep_alive)
                 continue
-            except Exception as error:  # respond never raises: a bug
+            except Exception as error:  # the app never raises: a bug
                 self._write(request, _server_error(error, request), keep_alive=False)
                 return
             self._busy = True
