@@ -17,8 +17,7 @@ from headwater.api.http import WireRequest, WireResponse
 from headwater.api.shapes import (
     dump_json,
     input_converter,
-    json_body_needs_conversion,
-    load_json_object,
+    read_json_input,
     validate_input,
 )
 from headwater.core.errors import AwsError
@@ -103,17 +102,11 @@ def parse_request(protocol: JsonProtocol, operation: str, request: WireRequest) 
     if protocol.cbor:
         params = amz_cbor.load_cbor_object(request.body, protocol.service_name, operation)
         convert = input_converter(protocol.service_name, operation)
-    else:
-        params = load_json_object(request.body)
-        convert = input_converter(protocol.service_name, operation)
-        if convert is not None and not json_body_needs_conversion(
-            protocol.service_name, operation, request.body
-        ):
-            convert = None
-    if convert is not None:
-        params = convert(params)
-    validate_input(protocol.service_name, operation, params)
-    return params
+        if convert is not None:
+            params = convert(params)
+        validate_input(protocol.service_name, operation, params)
+        return params
+    return read_json_input(protocol.service_name, operation, request.body)
 
 
 def success(protocol: JsonProtocol, result: dict[str, Any], request_id: str) -> WireResponse:

@@ -15,6 +15,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -242,6 +243,41 @@ def _conversion_markers(service_name: str, operation_name: str) -> tuple[bytes, 
     return tuple(orjson.dumps(name) for name in sorted(names))
 
 
+@dataclass(frozen=True, slots=True)
+class JsonInput:
+    """What reading an operation's JSON input needs, found with one look-up per request
+    rather than one per step: ``input_converter``, ``_conversion_markers`` and, when the
+    operation has an input shape, ``input_checker`` (else ``None``)."""
+
+    converter: Converter | None
+    markers: tuple[bytes, ...]
+    checker: Checker | None
+
+
+@cache
+def json_input(service_name: str, operation_name: str) -> JsonInput:
+    shape = operation_model(service_name, operation_name).input_shape
+    return JsonInput(
+        input_converter(service_name, operation_name),
+        _conversion_markers(service_name, operation_name),
+        None if shape is None else input_checker(service_name, operation_name),
+    )
+
+
+def read_json_input(service_name: str, operation_name: str, body: bytes) -> dict[str, Any]:
+    """The params of a JSON request body, converted (blobs, timestamps) and validated as
+    ``validate_input`` validates them; raises AwsError for bad input."""
+    found = json_input(service_name, operation_name)
+    params = load_json_object(body)
+    convert = found.converter
+    if convert is not None and _may_need_conversion(found.markers, body):
+        params = convert(params)
+    checker = found.checker
+    if checker is None or not checker(params):
+        validate_input(service_name, operation_name, params)
+    return params
+
+
 def json_body_needs_conversion(service_name: str, operation_name: str, body: bytes) -> bool:
     """Whether a JSON request body may hold a blob or timestamp to convert.
 
@@ -250,11 +286,15 @@ def json_body_needs_conversion(service_name: str, operation_name: str, body: byt
     escapes (which could spell a key differently), has nothing to convert, so the walk
     over every attribute value of a DynamoDB item is skipped.
     """
+    return _may_need_conversion(_conversion_markers(service_name, operation_name), body)
+
+
+def _may_need_conversion(markers: tuple[bytes, ...], body: bytes) -> bool:
     # bytes.find, not ``in``: ``marker in body`` first tries the marker as an int, and
     # raises and clears a TypeError for every test (about 2k instructions each).
     if body.find(b"\\u") != -1:
         return True
-    for marker in _conversion_markers(service_name, operation_name):
+    for marker in markers:  # noqa: SIM110 (a generator costs more than the loop, per call)
         if body.find(marker) != -1:
             return True
     return False
