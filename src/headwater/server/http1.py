@@ -50,6 +50,8 @@ _STATUS_LINES = {
     for status, phrase in ((s.value, s.phrase) for s in http.HTTPStatus)
 }
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: Request methods as text, by the parser's bytes: one decode less per request.
+_METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")}
 
 
 class Http1Protocol(asyncio.Protocol):
@@ -170,12 +172,13 @@ class Http1Protocol(asyncio.Protocol):
             parsed = httptools.parse_url(url)
             path, query = parsed.path or b"/", parsed.query or b""
         body = self._body
+        raw_method = self.parser.get_method()
         request = WireRequest(
-            method=self.parser.get_method().decode("ascii"),
-            raw_path=path.decode("latin-1"),
-            query_string=query.decode("latin-1"),
-            headers=self._headers,
-            body=body[0] if len(body) == 1 else b"".join(body),
+            _METHODS.get(raw_method) or raw_method.decode("ascii"),
+            path.decode("latin-1"),
+            query.decode("latin-1"),
+            self._headers,
+            body[0] if len(body) == 1 else b"".join(body),
         )
         self._url, self._headers, self._body, self._size = b"", {}, [], 0
         self._pending.append((request, self.parser.should_keep_alive()))
