@@ -22,6 +22,7 @@ from headwater.api.cbor_protocol import CborProtocol
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.rest_xml import RestXmlProtocol
 from headwater.api.router import Router
+from headwater.server.dashboard import PREFIX as DASHBOARD_PREFIX
 from headwater.server.dashboard import Dashboard
 from headwater.server.prometheus import PATH as METRICS_PATH
 from headwater.server.prometheus import MetricsEndpoint
@@ -38,7 +39,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-HEALTH_PATH = "/_headwater/health"
+#: headwater's own paths (health, dashboard) start with the dashboard's ``PREFIX``.
+ADMIN_PREFIX = DASHBOARD_PREFIX
+HEALTH_PATH = ADMIN_PREFIX + "health"
 #: Largest request body accepted (a 50 MB zip, base64-encoded, in CreateFunction JSON).
 MAX_BODY = 96 * 1024 * 1024
 
@@ -119,17 +122,18 @@ class HeadwaterApp:
         """``respond``'s response when known without waiting (``Router.answer``), else an
         awaitable of it; raises only for a bug."""
         policy = self.policy
-        if is_preflight(request):
+        if request.method == "OPTIONS" and is_preflight(request):
             return policy.preflight(request)
-        if request.raw_path.startswith("/_headwater/") and not policy.host_allowed(request):
-            # DNS rebinding would let a page read the dashboard (message bodies, logs).
-            host = request.headers.get("host", "")[:100]
-            body = {"message": f"headwater does not answer requests for host '{host}'"}
-            return WireResponse(403, orjson.dumps(body))
-        if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
-            return WireResponse(200, orjson.dumps({"status": "ok", **self._health()}))
-        if self.dashboard is not None and self.dashboard.claims(request):
-            return self.dashboard.handle(request)
+        if request.raw_path.startswith(ADMIN_PREFIX):  # all Dashboard.claims, no AWS path
+            if not policy.host_allowed(request):
+                # DNS rebinding would let a page read the dashboard (message bodies, logs).
+                host = request.headers.get("host", "")[:100]
+                body = {"message": f"headwater does not answer requests for host '{host}'"}
+                return WireResponse(403, orjson.dumps(body))
+            if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
+                return WireResponse(200, orjson.dumps({"status": "ok", **self._health()}))
+            if self.dashboard is not None and self.dashboard.claims(request):
+                return self.dashboard.handle(request)
         if (
             self.metrics is not None
             and request.method == "GET"
