@@ -61,6 +61,37 @@ class Wire:
         status, out, payload = self.transport.send("POST", ENDPOINT + path, sent, body)
         return status, {k.lower(): v for k, v in out}, payload
 
+    def dynamodb(
+        self, operation: str, body: dict[str, object] | str
+    ) -> tuple[int, dict[str, object]]:
+        """A DynamoDB call with ``body`` (a dict, or JSON text sent as written): the status
+        and the answer's JSON."""
+        status, _, payload = self.post(
+            "dynamodb",
+            body.encode() if isinstance(body, str) else orjson.dumps(body),
+            "application/x-amz-json-1.0",
+            x_amz_target=f"DynamoDB_20120810.{operation}",
+        )
+        return status, orjson.loads(payload)
+
+    def dynamodb_error(self, operation: str, body: dict[str, object]) -> tuple[int, str, str]:
+        """A DynamoDB call's status, error type and message."""
+        status, answer = self.dynamodb(operation, body)
+        return status, str(answer.get("__type", "")), str(answer.get("message", ""))
+
+    def create_table(self, name: str) -> None:
+        """An on-demand DynamoDB table keyed on the string ``k``."""
+        status, _ = self.dynamodb(
+            "CreateTable",
+            {
+                "TableName": name,
+                "BillingMode": "PAY_PER_REQUEST",
+                "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+            },
+        )
+        assert status == 200
+
     def query(self, service: str, form: dict[str, str] | bytes) -> tuple[int, bytes]:
         body = form if isinstance(form, bytes) else urlencode(form).encode()
         status, _, payload = self.post(service, body, "application/x-www-form-urlencoded")
@@ -371,22 +402,8 @@ def test_dynamodb_binary_values_decode_however_the_key_is_spelled(wire: Wire) ->
     """Bodies without a blob member skip the base64 walk; one whose ``"B"`` key is written
     as a JSON escape (``"\\u0042"``) still has its value decoded and checked."""
 
-    def call(operation: str, body: str) -> tuple[int, dict[str, object]]:
-        status, _, payload = wire.post(
-            "dynamodb",
-            body.encode(),
-            "application/x-amz-json-1.0",
-            x_amz_target=f"DynamoDB_20120810.{operation}",
-        )
-        return status, orjson.loads(payload)
-
-    status, _ = call(
-        "CreateTable",
-        '{"TableName":"blobs","BillingMode":"PAY_PER_REQUEST",'
-        '"KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],'
-        '"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}]}',
-    )
-    assert status == 200
+    call = wire.dynamodb
+    wire.create_table("blobs")
     puts = {
         "plain": '{"TableName":"blobs","Item":{"k":{"S":"plain"},"v":{"B":"AAE="}}}',
         "escaped": '{"TableName":"blobs","Item":{"k":{"S":"escaped"},"v":{"\\u0042":"AAE="}}}',
@@ -414,25 +431,8 @@ def test_dynamodb_null_set_member_is_an_invalid_value_not_a_malformed_request(wi
     """A JSON null among a set's members (what a Java list holding null sends) is refused
     as DynamoDB refuses the value, with a ValidationException; the item is not written."""
 
-    def call(operation: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
-        status, _, payload = wire.post(
-            "dynamodb",
-            orjson.dumps(body),
-            "application/x-amz-json-1.0",
-            x_amz_target=f"DynamoDB_20120810.{operation}",
-        )
-        return status, orjson.loads(payload)
-
-    status, _ = call(
-        "CreateTable",
-        {
-            "TableName": "nullsets",
-            "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
-        },
-    )
-    assert status == 200
+    call = wire.dynamodb
+    wire.create_table("nullsets")
     empty = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
     for member, message in (
         (
@@ -470,19 +470,8 @@ def test_a_json_boolean_is_no_number_for_any_number_member(wire: Wire) -> None:
         error = orjson.loads(payload)
         return status, error.get("__type", ""), error.get("message", "")
 
-    def dynamodb(operation: str, body: dict[str, object]) -> tuple[int, str, str]:
-        return call("dynamodb", f"DynamoDB_20120810.{operation}", body)
-
-    created = dynamodb(
-        "CreateTable",
-        {
-            "TableName": "numbers",
-            "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
-        },
-    )
-    assert created[0] == 200
+    dynamodb = wire.dynamodb_error
+    wire.create_table("numbers")
     refused = "com.amazon.coral.service#SerializationException"
     true_integer = "TRUE_VALUE cannot be converted to Integer"
     false_integer = "FALSE_VALUE cannot be converted to Integer"
@@ -630,39 +619,16 @@ def test_a_json_value_of_the_wrong_kind_gets_dynamodbs_words(wire: Wire) -> None
     every member of every operation (worked out from botocore's shapes); nothing is read
     or written, whatever valid members come first."""
 
-    def dynamodb(operation: str, body: dict[str, object]) -> tuple[int, str, str]:
-        status, _, payload = wire.post(
-            "dynamodb",
-            orjson.dumps(body),
-            "application/x-amz-json-1.0",
-            x_amz_target=f"DynamoDB_20120810.{operation}",
-        )
-        answer = orjson.loads(payload)
-        return status, answer.get("__type", ""), answer.get("message", "")
-
-    created = dynamodb(
-        "CreateTable",
-        {
-            "TableName": "things",
-            "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
-        },
-    )
-    assert created[0] == 200
+    dynamodb = wire.dynamodb_error
+    wire.create_table("things")
     refused = "com.amazon.coral.service#SerializationException"
     for operation, members, message in WRONG_KINDS:
         body = {"TableName": "things", **members}
         if operation.startswith(("Batch", "Transact")):
             body.pop("TableName")
         assert dynamodb(operation, body) == (400, refused, message), (operation, members)
-    status, _, payload = wire.post(
-        "dynamodb",
-        orjson.dumps({"TableName": "things"}),
-        "application/x-amz-json-1.0",
-        x_amz_target="DynamoDB_20120810.Scan",
-    )
-    assert (status, orjson.loads(payload)["Count"]) == (200, 0)
+    status, answer = wire.dynamodb("Scan", {"TableName": "things"})
+    assert (status, answer["Count"]) == (200, 0)
 
 
 def test_dynamodb_reads_a_fraction_for_an_integer_and_words_for_a_boolean(wire: Wire) -> None:
@@ -671,27 +637,8 @@ def test_dynamodb_reads_a_fraction_for_an_integer_and_words_for_a_boolean(wire: 
     0 and then below Limit's minimum), and "true"/"yes"/"1" and "false"/"no"/"0", in any
     case, are Booleans."""
 
-    def dynamodb(operation: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
-        status, _, payload = wire.post(
-            "dynamodb",
-            orjson.dumps(body),
-            "application/x-amz-json-1.0",
-            x_amz_target=f"DynamoDB_20120810.{operation}",
-        )
-        return status, orjson.loads(payload)
-
-    assert (
-        dynamodb(
-            "CreateTable",
-            {
-                "TableName": "converted",
-                "BillingMode": "PAY_PER_REQUEST",
-                "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
-                "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
-            },
-        )[0]
-        == 200
-    )
+    dynamodb = wire.dynamodb
+    wire.create_table("converted")
     for key, word in (("a", "Yes"), ("b", "no"), ("c", "TRUE"), ("d", "0")):
         status, _ = dynamodb(
             "PutItem",
