@@ -43,11 +43,8 @@ class _JsonValidator(ParamValidator):  # type: ignore[misc]  # botocore is untyp
         else:
             super()._validate_integer(param, shape, errors, name)
 
-    def _validate_long(self, param: Any, shape: Shape, errors: Any, name: str) -> None:
-        if type(param) is bool:
-            errors.report(name, "invalid type", param=param, valid_types=[str(int)])
-        else:
-            super()._validate_long(param, shape, errors, name)
+    # botocore checks a Long exactly as an Integer (an int within the shape's range)
+    _validate_long = _validate_integer
 
     def _validate_double(self, param: Any, shape: Shape, errors: Any, name: str) -> None:
         if type(param) is bool:
@@ -278,18 +275,14 @@ def read_json_input(service_name: str, operation_name: str, body: bytes) -> dict
     return params
 
 
-def json_body_needs_conversion(service_name: str, operation_name: str, body: bytes) -> bool:
+def _may_need_conversion(markers: tuple[bytes, ...], body: bytes) -> bool:
     """Whether a JSON request body may hold a blob or timestamp to convert.
 
     Every such value sits under a member whose name the body then holds as a JSON key
-    (``"B"``, ``"BS"`` for DynamoDB): a body without any of them, and without ``\\u``
-    escapes (which could spell a key differently), has nothing to convert, so the walk
-    over every attribute value of a DynamoDB item is skipped.
+    (``"B"``, ``"BS"`` for DynamoDB; ``markers``): a body without any of them, and without
+    ``\\u`` escapes (which could spell a key differently), has nothing to convert, so the
+    walk over every attribute value of a DynamoDB item is skipped.
     """
-    return _may_need_conversion(_conversion_markers(service_name, operation_name), body)
-
-
-def _may_need_conversion(markers: tuple[bytes, ...], body: bytes) -> bool:
     # bytes.find, not ``in``: ``marker in body`` first tries the marker as an int, and
     # raises and clears a TypeError for every test (about 2k instructions each).
     if body.find(b"\\u") != -1:

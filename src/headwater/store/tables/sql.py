@@ -685,17 +685,11 @@ class TableStore:
         """``put_item`` in one statement of its own if the table is still at
         ``table_version`` (``table_is_current``, checked by the write itself); False,
         having written nothing, if it moved or is gone."""
-        try:
-            self._conn.execute(
-                self._put_item_if_table_current,
-                (
-                    table_id, key.token, _blob(key.pk), _blob(key.sk), table_id, table_version,
-                    _blob(item), size, expires if self._binds_none else _real(expires), written,
-                ),
-            )  # fmt: skip
-        except sqlite3.IntegrityError:  # the table moved: the item was NULL
-            return False
-        return True
+        written_rows = self._insert_if_current(
+            self._put_item_if_table_current, table_id, key, item=item, size=size,
+            expires=expires, written=written, guard=table_id, version=table_version,
+        )  # fmt: skip
+        return written_rows is not None
 
     def put_item(
         self,
@@ -737,7 +731,7 @@ class TableStore:
         (``tables_changed``), checked by the write itself; False (nothing written) if not."""
         written_rows = self._insert_if_current(
             _PUT_ITEM_IF_CURRENT, table_id, key, item=item, size=size, expires=expires,
-            written=written, tables_version=tables_version,
+            written=written, guard=TABLES_COMPONENT, version=tables_version,
         )  # fmt: skip
         return written_rows is not None
 
@@ -751,19 +745,22 @@ class TableStore:
         size: int,
         expires: float | None,
         written: float,
-        tables_version: int,
+        guard: str | int,
+        version: int,
     ) -> int | None:
-        """Run an item INSERT that writes NULL, which NOT NULL refuses, unless the table
-        definitions are at ``tables_version``: the rows written, ``None`` if they moved."""
+        """Run an item INSERT that writes NULL, which NOT NULL refuses, unless what
+        ``guard`` names (the definitions component, or the table's id) is at ``version``:
+        the rows written, ``None`` if it moved."""
         try:
             cursor = self._conn.execute(
                 statement,
                 (
-                    table_id, key.token, _blob(key.pk), _blob(key.sk), TABLES_COMPONENT,
-                    tables_version, _blob(item), size, _real(expires), written,
+                    table_id, key.token, _blob(key.pk), _blob(key.sk), guard, version,
+                    _blob(item), size, expires if self._binds_none else _real(expires),
+                    written,
                 ),
             )  # fmt: skip
-        except sqlite3.IntegrityError:  # the definitions moved: the item was NULL
+        except sqlite3.IntegrityError:  # the version moved: the item was NULL
             return None
         return int(cursor.rowcount)
 
@@ -785,7 +782,7 @@ class TableStore:
         if old is None:
             written_rows = self._insert_if_current(
                 _INSERT_ITEM_IF_CURRENT, table_id, key, item=item, size=size, expires=expires,
-                written=written, tables_version=tables_version,
+                written=written, guard=TABLES_COMPONENT, version=tables_version,
             )  # fmt: skip
             return written_rows == 1
         cursor = self._conn.execute(
