@@ -124,7 +124,7 @@ class HeadwaterApp:
         policy = self.policy
         if request.method == "OPTIONS" and is_preflight(request):
             return policy.preflight(request)
-        if request.raw_path.startswith(ADMIN_PREFIX):  # all Dashboard.claims, no AWS path
+        if request.raw_path.startswith(ADMIN_PREFIX):  # headwater's own paths, never an AWS one
             if not policy.host_allowed(request):
                 # DNS rebinding would let a page read the dashboard (message bodies, logs).
                 host = request.headers.get("host", "")[:100]
@@ -132,7 +132,7 @@ class HeadwaterApp:
                 return WireResponse(403, orjson.dumps(body))
             if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
                 return WireResponse(200, orjson.dumps({"status": "ok", **self._health()}))
-            if self.dashboard is not None and self.dashboard.claims(request):
+            if self.dashboard is not None:  # every path under its PREFIX is the dashboard's
                 return self.dashboard.handle(request)
         if (
             self.metrics is not None

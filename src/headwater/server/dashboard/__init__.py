@@ -68,9 +68,6 @@ class Dashboard:
     def __init__(self, hw: Headwater) -> None:
         self.hw = hw
 
-    def claims(self, request: WireRequest) -> bool:
-        return request.raw_path.startswith(PREFIX)
-
     def handle(self, request: WireRequest) -> WireResponse:
         path = request.raw_path.split("?", 1)[0][len(PREFIX) :]
         try:
