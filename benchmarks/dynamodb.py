@@ -1,7 +1,7 @@
 """DynamoDB item API: headwater beside moto and dynalite in one run.
 
     .venv/bin/pip install -e ".[bench]"          # moto (benchmark only)
-    .venv/bin/python benchmarks/dynamodb.py [--ops 5000] [--wire-ops 2000]
+    .venv/bin/python benchmarks/dynamodb.py [--ops 5000] [--wire-ops 2000] [--rounds 3]
 
 Embedded (Python API, SQLite data dir): put / get / update items/s and CPU µs per call
 through ``hw.client("dynamodb")``, a 100-item Query page's latency; moto's in-process
@@ -337,6 +337,13 @@ def main() -> None:
         "--dynalite-dir", default=str(Path(tempfile.gettempdir()) / "hw-bench-dynalite")
     )
     parser.add_argument("--skip-wire", action="store_true")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="wire rounds, each running every server in turn; more than one also prints "
+        "each server's range (the machine's speed drifts, so peers share each round)",
+    )
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
@@ -363,14 +370,33 @@ def main() -> None:
         return
     print("\nOver the wire, boto3, 1 thread (calls/s, server CPU-seconds per 1,000 calls):")
     print(f"  {'':30}{'put':>22}{'get':>22}{'update':>22}")
-    for name, result in servers(args).items():
-        if result is None:
-            print(f"  {name:30}not available")
-            continue
-        cells = "".join(
-            f"{result[op][0]:>9,.0f}/s {result[op][1]:>6.3f} s" for op in ("put", "get", "update")
-        )
-        print(f"  {name:30}{cells}")
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"  round {number} of {args.rounds}")
+        results = servers(args)
+        for name, result in results.items():
+            if result is None:
+                print(f"  {name:30}not available")
+                continue
+            cells = "".join(
+                f"{result[op][0]:>9,.0f}/s {result[op][1]:>6.3f} s"
+                for op in ("put", "get", "update")
+            )
+            print(f"  {name:30}{cells}")
+        rounds.append(results)
+    if args.rounds > 1:
+        print(f"\nServer CPU-seconds per 1,000 calls, lowest-highest of {args.rounds} rounds:")
+        print(f"  {'':30}{'put':>22}{'get':>22}{'update':>22}")
+        for name in rounds[0]:
+            runs = [r[name] for r in rounds if r[name] is not None]
+            if not runs:
+                continue
+            cells = "".join(
+                f"{min(r[op][1] for r in runs):>14.3f}-{max(r[op][1] for r in runs):<7.3f}"
+                for op in ("put", "get", "update")
+            )
+            print(f"  {name:30}{cells}")
 
 
 if __name__ == "__main__":
