@@ -31,28 +31,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 import orjson
-from botocore.config import Config
 
+from dynamodb import ITEM_ATTRIBUTES, TABLE, create_table, wire_client
 from headwater import Headwater
 from headwater.server.asgi import create_app, policy_of
 from headwater.server.http1 import Http1Protocol
 
 KEY = {"pk": {"S": "user#000000"}, "sk": {"N": "1"}}
-ITEM = {
-    **KEY,
-    "name": {"S": "Alice Example"},
-    "age": {"N": "42"},
-    "tags": {"SS": ["a", "b", "c"]},
-    "address": {"M": {"city": {"S": "Lisbon"}, "zip": {"S": "1000-001"}}},
-}
+ITEM = {**KEY, **ITEM_ATTRIBUTES}
 CALLS: dict[str, Callable[[Any], Any]] = {
     "limits": lambda c: c.describe_limits(),
-    "put": lambda c: c.put_item(TableName="bench", Item=ITEM),
-    "get": lambda c: c.get_item(TableName="bench", Key=KEY),
+    "put": lambda c: c.put_item(TableName=TABLE, Item=ITEM),
+    "get": lambda c: c.get_item(TableName=TABLE, Key=KEY),
     "update": lambda c: c.update_item(
-        TableName="bench",
+        TableName=TABLE,
         Key=KEY,
         UpdateExpression="SET age = age + :one",
         ExpressionAttributeValues={":one": {"N": "1"}},
@@ -90,15 +83,7 @@ def captured_request(call: Callable[[Any], Any]) -> bytes:
 
     thread = threading.Thread(target=answer_once)
     thread.start()
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-        config=Config(retries={"max_attempts": 1}),
-    )
-    call(client)
+    call(wire_client(f"http://127.0.0.1:{port}"))
     thread.join()
     listener.close()
     return got[0]
@@ -160,19 +145,8 @@ def main() -> None:
     raw = {name: captured_request(call) for name, call in CALLS.items()}
     hw = Headwater(tempfile.mkdtemp(prefix="hw-bench-idle-gap-"))
     client = hw.client("dynamodb")
-    client.create_table(
-        TableName="bench",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.put_item(TableName="bench", Item=ITEM)
+    create_table(client)
+    client.put_item(TableName=TABLE, Item=ITEM)
     app = create_app(
         hw,
         executor=ThreadPoolExecutor(2),
