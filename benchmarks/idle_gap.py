@@ -52,7 +52,9 @@ CALLS: dict[str, Callable[[Any], Any]] = {
         ReturnValues="UPDATED_NEW",
     ),
 }
-GAPS_MS = (0.0, 0.5, 2.0, 5.0)
+#: Waits before each request: asleep, then spinning (the ratio compares 2-5 ms asleep).
+SLEEPS_MS = (0.0, 0.5, 2.0, 5.0)
+SPINS_MS = (2.0, 5.0)
 
 
 def captured_request(call: Callable[[Any], Any]) -> bytes:
@@ -124,15 +126,15 @@ def spin(seconds: float) -> None:
 
 
 def cpu_per_request_us(
-    answer: Callable[[int], None], requests: int, gap_s: float, wait: Callable[[float], None]
+    answer: Callable[[], None], requests: int, gap_s: float, wait: Callable[[float], None]
 ) -> float:
-    """Mean thread CPU µs of ``answer(i)``, each call after waiting ``gap_s``."""
+    """Mean thread CPU µs of ``answer()``, each call after waiting ``gap_s``."""
     total = 0.0
-    for i in range(requests):
+    for _ in range(requests):
         if gap_s:
             wait(gap_s)
         before = time.thread_time()
-        answer(i)
+        answer()
         total += time.thread_time() - before
     return total / requests * 1e6
 
@@ -160,10 +162,10 @@ def main() -> None:
 
     fresh_key = 0
 
-    def answerer(name: str) -> Callable[[int], None]:
+    def answerer(name: str) -> Callable[[], None]:
         request = raw[name]
 
-        def answer(i: int) -> None:
+        def answer() -> None:
             nonlocal fresh_key
             if name == "put":  # a new item each time, as the wire benchmark writes
                 fresh_key += 1
@@ -174,27 +176,30 @@ def main() -> None:
             if not response.startswith(b"HTTP/1.1 200 "):
                 raise RuntimeError(f"{name}: {response[:300]!r}")
 
-        for i in range(200):  # warm: models loaded, statements prepared
-            answer(i)
+        for _ in range(200):  # warm: models loaded, statements prepared
+            answer()
         return answer
 
     body = raw["put"].partition(b"\r\n\r\n")[2]
 
-    def json_round_trip(i: int) -> None:
+    def json_round_trip() -> None:
         orjson.dumps(orjson.loads(body))
 
-    rows: dict[str, Callable[[int], None]] = {
+    rows: dict[str, Callable[[], None]] = {
         "reference (JSON round trip)": json_round_trip,
         **{f"{name} (in-process wire path)": answerer(name) for name in CALLS},
     }
     print(f"thread CPU µs per request, mean of {args.requests}; wait before each request:")
-    header = "".join(f"{'sleep ' + format(g, 'g') + ' ms':>14}" for g in GAPS_MS)
-    print(f"  {'':34}{header}{'spin 2 ms':>14}{'spin 5 ms':>14}")
+    waits = [("sleep", time.sleep, g) for g in SLEEPS_MS] + [("spin", spin, g) for g in SPINS_MS]
+    header = "".join(f"{f'{kind} {g:g} ms':>14}" for kind, _, g in waits)
+    print(f"  {'':34}{header}")
     for name, answer in rows.items():
-        figures = [cpu_per_request_us(answer, args.requests, g / 1000, time.sleep) for g in GAPS_MS]
-        figures += [cpu_per_request_us(answer, args.requests, g / 1000, spin) for g in (2.0, 5.0)]
-        ratio = statistics.mean(figures[2:4]) / figures[0]
-        cells = "".join(f"{f:>13.1f} " for f in figures)
+        figures = {
+            (kind, g): cpu_per_request_us(answer, args.requests, g / 1000, wait)
+            for kind, wait, g in waits
+        }
+        ratio = statistics.mean(figures["sleep", g] for g in (2.0, 5.0)) / figures["sleep", 0.0]
+        cells = "".join(f"{f:>13.1f} " for f in figures.values())
         print(f"  {name:34}{cells}  ({ratio:.1f}x after 2-5 ms asleep)")
     hw.close()
 
