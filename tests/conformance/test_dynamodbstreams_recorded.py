@@ -142,3 +142,30 @@ def test_stream_records_with_update_item(hw: Headwater) -> None:
     described, records = all_records(hw, arn)
     check(recording["describe-stream"], described)
     check(recording["get-records"]["Records"], records["Records"])
+
+
+def test_transact_write_items_streaming_for_different_tables(hw: Headwater) -> None:
+    """A transaction that writes to a streamed table and to one without a stream: only
+    the streamed table's write reaches a stream."""
+    recording = DYNAMODB["TestDynamoDB::test_transact_write_items_streaming_for_different_tables"]
+    arn = streamed_table(hw, "streamed", "id", "NEW_AND_OLD_IMAGES")
+    plain = hw.dynamodb.create_table(
+        TableName="plain",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+    check(recording["create-table-no-stream"], plain)
+    written = hw.dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "streamed", "Item": {"id": {"S": "Fred"}}}},
+            {"Put": {"TableName": "plain", "Item": {"id": {"S": "Fred"}}}},
+        ]
+    )
+    check(recording["transact-write-two-tables"], written)
+    described, records = all_records(hw, arn)
+    check(recording["describe-stream"], described)
+    check(recording["get-records"]["Records"], records["Records"])
+    assert hw.dynamodb.get_item(TableName="plain", Key={"id": {"S": "Fred"}})["Item"] == {
+        "id": {"S": "Fred"}
+    }
