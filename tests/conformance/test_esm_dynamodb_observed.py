@@ -87,30 +87,8 @@ def make_table(hw: Headwater, key: str = "id", view: str = "NEW_AND_OLD_IMAGES")
     return arn
 
 
-#: Recorded creates headwater does not reproduce yet (found by this replay, left open).
-KNOWN_DIFFERENCES = {
-    "TestDynamoDBEventSourceMapping::test_dynamodb_event_filter[date_time_conversion]": (
-        "the recorded filter pattern is refused as invalid"
-    ),
-    "TestDynamoDBEventSourceMapping::"
-    "test_dynamodb_report_batch_item_failures_with_on_failure_destination_config": (
-        "the response's key set differs"
-    ),
-}
-
-
 @pytest.mark.parametrize(
-    "entry",
-    [
-        pytest.param(
-            e,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[e["test"]])]
-            if e["test"] in KNOWN_DIFFERENCES
-            else [],
-        )
-        for e in CREATES
-    ],
-    ids=[f"{e['test']}:{e['snapshot_key']}" for e in CREATES],
+    "entry", CREATES, ids=[f"{e['test']}:{e['snapshot_key']}" for e in CREATES]
 )
 def test_create_response_matches_aws(hw: Headwater, tmp_path: Path, entry: dict[str, Any]) -> None:
     deploy(hw, tmp_path)
@@ -118,11 +96,25 @@ def test_create_response_matches_aws(hw: Headwater, tmp_path: Path, entry: dict[
     recorded = {k: v for k, v in entry["data"].items() if k != "ResponseMetadata"}
     if recorded.get("LastModified") == "datetime":  # masked without brackets
         recorded["LastModified"] = "<datetime>"
+    request = request_from(recorded)
+    sent = entry["params"]["esm"].get("FilterCriteria")
+    if sent and "<" in json.dumps(recorded.get("FilterCriteria")):
+        # the snapshot masked a value inside the pattern; the params keep it as it was sent,
+        # and AWS answers the pattern as sent
+        request["FilterCriteria"] = sent
+        recorded["FilterCriteria"] = {
+            "Filters": [{"Pattern": json.loads(f["Pattern"])} for f in sent["Filters"]]
+        }
     response = hw.client("lambda").create_event_source_mapping(
-        FunctionName="worker", EventSourceArn=arn, **request_from(recorded)
+        FunctionName="worker", EventSourceArn=arn, **request
     )
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 202
-    assert same_shape(comparable(response), recorded) == []
+    ours = comparable(response)
+    if entry["status"] == "stale" and "EventSourceMappingArn" not in recorded:
+        # recorded in September 2024, before AWS added the mapping's ARN to its answers
+        # (November 2024, with tags on mappings); every current recording has it
+        assert ours.pop("EventSourceMappingArn").startswith("arn:aws:lambda:")
+    assert same_shape(ours, recorded) == []
 
 
 def recorded_error(test: str, message_start: str) -> dict[str, Any]:
