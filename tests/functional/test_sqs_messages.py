@@ -167,6 +167,24 @@ BAD_SENDS: list[tuple[dict[str, Any], str, str | None]] = [
         "InvalidParameterValue",
         None,
     ),
+    (  # a lone surrogate: bytes that were not UTF-8 (was a 500)
+        {
+            "MessageBody": "x",
+            "MessageAttributes": {"a\udced": {"DataType": "String", "StringValue": "1"}},
+        },
+        "InvalidParameterValue",
+        "Message (user) attributes name can only contain upper and lower score characters, "
+        "digits, periods, hyphens and underscores. ",
+    ),
+    (
+        {
+            "MessageBody": "x",
+            "MessageAttributes": {"a": {"DataType": "String.\udced", "StringValue": "1"}},
+        },
+        "InvalidParameterValue",
+        "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to "
+        "#xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+    ),
     (
         {
             "MessageBody": "x",

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 import cbor2
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from headwater import Headwater
@@ -360,6 +360,9 @@ ANY_TEXT = st.text(st.characters(codec=None), max_size=40)
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(key=ANY_TEXT, value=ANY_TEXT, body=st.binary(max_size=40), name=ANY_TEXT)
+# a lone surrogate sent as UTF-8 bytes in a message attribute's name (found by this test:
+# the name's byte length was taken before its characters were checked, a 500)
+@example(key="", value="", body=b" ", name="\ud800")
 def test_any_sqs_query_input_gets_xml_that_parses(
     wire: Wire, key: str, value: str, body: bytes, name: str
 ) -> None:

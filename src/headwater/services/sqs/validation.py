@@ -38,6 +38,13 @@ def has_invalid_characters(text: str) -> bool:
     return _INVALID_BODY_CHARS.search(text) is not None
 
 
+def utf8_length(text: str) -> int:
+    """Bytes of ``text`` in UTF-8, counting a lone surrogate (from bytes that were not
+    UTF-8) as the three bytes it stands for: a length check must not fail on text the
+    character checks refuse."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def check_queue_name(name: str, fifo_attribute: bool) -> None:
     """CreateQueue's name rules (``.fifo`` counts toward the 80 characters)."""
     if fifo_attribute:
@@ -124,7 +131,7 @@ def check_message_attributes(
     for name, attribute in attributes.items():
         if not name:
             raise invalid_parameter("The request must contain non-empty message attribute name.")
-        if len(name.encode("utf-8")) > 256:
+        if utf8_length(name) > 256:
             raise invalid_parameter("Message (user) attribute names must be shorter than 256 Bytes")
         if not _ATTRIBUTE_NAME.fullmatch(name):
             raise invalid_parameter(
@@ -150,8 +157,10 @@ def check_message_attributes(
                 "Type for parameter MessageAttributes.Attribute_name.DataType must be prefixed"
                 f'with "String", "Binary", or "Number", but was: {data_type}'
             )
-        if len(data_type.encode("utf-8")) > 256:
+        if utf8_length(data_type) > 256:
             raise invalid_parameter("Message (user) attribute types must be shorter than 256 Bytes")
+        if has_invalid_characters(data_type):
+            raise invalid_parameter(INVALID_CHARACTERS)
         size += len(name.encode("utf-8")) + len(data_type.encode("utf-8"))
         if attribute.get("StringListValues") or attribute.get("BinaryListValues"):
             raise invalid_parameter(
