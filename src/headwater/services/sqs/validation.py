@@ -131,7 +131,8 @@ def check_message_attributes(
     for name, attribute in attributes.items():
         if not name:
             raise invalid_parameter("The request must contain non-empty message attribute name.")
-        if utf8_length(name) > 256:
+        name_bytes = utf8_length(name)
+        if name_bytes > 256:
             raise invalid_parameter("Message (user) attribute names must be shorter than 256 Bytes")
         if not _ATTRIBUTE_NAME.fullmatch(name):
             raise invalid_parameter(
@@ -157,11 +158,12 @@ def check_message_attributes(
                 "Type for parameter MessageAttributes.Attribute_name.DataType must be prefixed"
                 f'with "String", "Binary", or "Number", but was: {data_type}'
             )
-        if utf8_length(data_type) > 256:
+        type_bytes = utf8_length(data_type)
+        if type_bytes > 256:
             raise invalid_parameter("Message (user) attribute types must be shorter than 256 Bytes")
         if has_invalid_characters(data_type):
             raise invalid_parameter(INVALID_CHARACTERS)
-        size += len(name.encode("utf-8")) + len(data_type.encode("utf-8"))
+        size += name_bytes + type_bytes
         if attribute.get("StringListValues") or attribute.get("BinaryListValues"):
             raise invalid_parameter(
                 f"Message (user) attribute '{name}' uses list values, which are not supported."
