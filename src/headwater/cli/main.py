@@ -27,11 +27,24 @@ class HeadwaterGroup(click.Group):
         except (HeadwaterError, ClientError, BotoCoreError, OSError) as error:
             click.echo(f"headwater: error: {one_line(error)}", err=True)
             ctx.exit(EXIT_ERROR)
+        except click.UsageError:
+            raise  # click prints the usage and exits 2
+        except click.ClickException as error:
+            # Subcommands report their own failures (no such stack, no log) as click
+            # errors; they get the same one-line form as every other error, not click's
+            # "Error: ...".
+            click.echo(f"headwater: error: {one_line_text(error.format_message())}", err=True)
+            ctx.exit(error.exit_code)
 
 
 def one_line(error: BaseException) -> str:
     """``error``'s message on one line (an AWS error keeps its code)."""
-    return " ".join(str(error).split()) or type(error).__name__
+    return one_line_text(str(error)) or type(error).__name__
+
+
+def one_line_text(text: str) -> str:
+    """``text`` with its line breaks and runs of spaces made single spaces."""
+    return " ".join(text.split())
 
 
 @click.group(cls=HeadwaterGroup, context_settings={"help_option_names": ["-h", "--help"]})
