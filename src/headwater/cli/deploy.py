@@ -144,12 +144,33 @@ class DeployJob:
         """Create or update the stack; returns function physical name -> code directory."""
         from headwater.cli.stack_progress import SUCCESS, follow_operation
         from headwater.deploy.local import load_local_template
+        from headwater.deploy.parameters import NO_ECHO_MASK
 
-        local = load_local_template(self.template, self.overrides, region=self.region)
-        body = json.dumps(local.document)
         cfn = self.connection.cfn
-        parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in self.overrides.items()]
-        exists = any(s["StackName"] == self.stack_name for s in cfn.describe_stacks()["Stacks"])
+        stack = next(
+            (s for s in cfn.describe_stacks()["Stacks"] if s["StackName"] == self.stack_name),
+            None,
+        )
+        exists = stack is not None
+        # As `aws cloudformation deploy` and `sam deploy` do, a parameter not overridden
+        # keeps the stack's current value (UsePreviousValue), not the template's Default:
+        # redeploying (or --watch after --parameter-overrides Stage=dev) stays on dev.
+        previous = {
+            p["ParameterKey"]: p.get("ParameterValue", "")
+            for p in (stack or {}).get("Parameters") or []
+        }
+        known = {k: v for k, v in previous.items() if v != NO_ECHO_MASK}
+        local = load_local_template(self.template, {**known, **self.overrides}, region=self.region)
+        body = json.dumps(local.document)
+        parameters: list[dict[str, Any]] = [
+            {"ParameterKey": k, "ParameterValue": v} for k, v in self.overrides.items()
+        ]
+        declared = local.document.get("Parameters") or {}
+        parameters += [
+            {"ParameterKey": k, "UsePreviousValue": True}
+            for k in declared
+            if k in previous and k not in self.overrides
+        ]
 
         def start() -> str:
             call = cfn.update_stack if exists else cfn.create_stack
