@@ -63,3 +63,8 @@ def test_overrides_and_stack_names(tmp_path: Path) -> None:
     assert parse_overrides(["A=1", "B=x=y"]) == {"A": "1", "B": "x=y"}
     assert default_stack_name(tmp_path / "my_app" / "template.yaml") == "my-app"
     assert default_stack_name(Path("/tmp/2024 app/t.yaml")) == "stack-2024-app"
+    # cdk synth writes every stack of an app into cdk.out: each keeps its CDK stack name
+    assert default_stack_name(tmp_path / "cdk.out" / "OrderPipeline.template.json") == (
+        "OrderPipeline"
+    )
+    assert default_stack_name(tmp_path / "cdk.out" / "Inventory.template.json") == "Inventory"

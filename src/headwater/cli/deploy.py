@@ -245,7 +245,11 @@ class DeployJob:
 
 @click.command("deploy")
 @click.argument("template", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--stack-name", default=None, help="Stack name [default: the template's folder].")
+@click.option(
+    "--stack-name",
+    default=None,
+    help="Stack name [default: the template's folder; NAME for cdk.out/NAME.template.json].",
+)
 @click.option(
     "--parameter-overrides",
     multiple=True,

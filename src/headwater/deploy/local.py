@@ -99,9 +99,21 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     return found
 
 
+#: How ``cdk synth`` names the template of each stack in ``cdk.out``: ``<Stack>.template.json``.
+CDK_TEMPLATE_SUFFIX = ".template.json"
+
+
 def default_stack_name(path: Path) -> str:
-    """A stack name from the template's directory (``seed000-sam``), as CloudFormation allows."""
-    raw = path.resolve().parent.name or "stack"
+    """A stack name from the template's directory (``seed000-sam``), as CloudFormation allows.
+
+    A template from ``cdk synth`` (``cdk.out/Orders.template.json``) is named after its CDK
+    stack, as ``cdk deploy`` names it: the stacks of one app share their directory, and one
+    name for all would make each deploy replace the one before.
+    """
+    if path.name.endswith(CDK_TEMPLATE_SUFFIX) and len(path.name) > len(CDK_TEMPLATE_SUFFIX):
+        raw = path.name[: -len(CDK_TEMPLATE_SUFFIX)]
+    else:
+        raw = path.resolve().parent.name or "stack"
     cleaned = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in raw).strip("-")
     if not cleaned or not cleaned[0].isalpha():
         cleaned = "stack-" + cleaned
