@@ -313,3 +313,17 @@ def test_ttl_deletions_and_transactions(hw: Headwater, streams: Any, clock: Manu
             "Type": "Service",
         }
         assert removal["dynamodb"]["OldImage"]["exp"] == {"N": expires}
+
+
+def test_approximate_creation_time_is_rounded_down_to_the_second(
+    hw: Headwater, streams: Any, clock: ManualClock
+) -> None:
+    # DynamoDB Streams' record: "in UNIX epoch time format and rounded down to the closest
+    # second", in GetRecords as in the events functions get
+    arn = make_table(hw, "stamped")
+    clock.advance(0.75 - (clock.now() % 1))
+    written = clock.now()
+    put(hw, "stamped", "a", 1)
+    (record,) = read_shard(streams, arn, shards_of(streams, arn)[0]["ShardId"])
+    stamp = record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
+    assert stamp == int(written)

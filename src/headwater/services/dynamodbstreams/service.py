@@ -241,7 +241,8 @@ class DynamoDBStreamsService(Service):
             total += one["dynamodb"]["SizeBytes"]
             if shaped and total > MAX_RESPONSE_BYTES:
                 return shaped, record.sequence - 1
-            one["dynamodb"]["ApproximateCreationDateTime"] = as_datetime(record.created)
+            # AWS rounds it down to the second, as the record's shape for functions does
+            one["dynamodb"]["ApproximateCreationDateTime"] = as_datetime(int(record.created))
             shaped.append(one)
         return shaped, None
 
