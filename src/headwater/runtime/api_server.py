@@ -7,9 +7,10 @@ would cost more per invocation than the whole exchange (the target is 0.5 ms p50
 
 Who may talk to an environment's API: it listens on 127.0.0.1 only and refuses requests
 that a web page could send (any ``Origin`` or ``Sec-Fetch-*`` header, or a ``Host`` that is
-not a loopback name: DNS rebinding) and, on Linux, connections from another user's
-processes (the peer socket's owner in ``/proc/net/tcp``). Processes of the same user can
-reach it, as they could reach the function's processes anyway.
+not a loopback name: DNS rebinding) and, on Linux, every request on a connection from
+another user's process (the peer socket's owner, ``headwater.peer_owner``, looked up once
+per connection). Processes of the same user (and root's) can reach it, as they could reach
+the function's processes anyway.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,8 @@ from typing import Any
 
 import httptools
 import orjson
+
+from headwater.peer_owner import other_user_of, user_name
 
 log = logging.getLogger("headwater.lambda")
 
@@ -102,6 +103,8 @@ class ApiProtocol(asyncio.Protocol):
         self._size = 0
         self._keep_alive = True
         self.closed = False
+        #: Why every request on this connection is refused (another user's process).
+        self._refusal: str | None = None
 
     # -- asyncio.Protocol -----------------------------------------------------------------
 
@@ -110,11 +113,12 @@ class ApiProtocol(asyncio.Protocol):
         self._transport = transport
         if self._connections is not None:
             self._connections.add(self)
-        peer = transport.get_extra_info("peername")
-        if peer is not None and not _same_user(peer[1], self._port):
-            transport.close()
-            self.closed = True
-            return
+        uid = other_user_of(transport)
+        if uid is not None:
+            self._refusal = (
+                f"The Runtime API answers only processes of the user running headwater; "
+                f"this connection is from user '{user_name(uid)}' (uid {uid})"
+            )
         sock = transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
@@ -157,7 +161,7 @@ class ApiProtocol(asyncio.Protocol):
         method = self._parser.get_method().decode("latin-1")
         request = ApiRequest(method, path, self._headers, b"".join(self._body))
         exchange = Exchange(request, self)
-        refusal = _browser_refusal(self._headers, self._port)
+        refusal = self._refusal or _browser_refusal(self._headers, self._port)
         if refusal is not None:
             exchange.respond_json(403, {"errorMessage": refusal, "errorType": "Forbidden"})
             return
@@ -219,24 +223,6 @@ def _browser_refusal(headers: dict[str, str], port: int) -> str | None:
         if name not in _LOOPBACK_HOSTS:
             return f"The Runtime API only answers requests for 127.0.0.1:{port}"
     return None
-
-
-def _same_user(peer_port: int, our_port: int) -> bool:
-    """Whether the connecting socket (127.0.0.1:peer_port) belongs to this user (Linux)."""
-    if sys.platform != "linux":
-        return True
-    wanted = f"0100007F:{peer_port:04X}"
-    ours = f"0100007F:{our_port:04X}"
-    try:
-        with open("/proc/net/tcp", encoding="ascii") as table:
-            next(table)
-            for line in table:
-                fields = line.split()
-                if fields[1] == wanted and fields[2] == ours:
-                    return int(fields[7]) == os.getuid()
-    except (OSError, ValueError, IndexError, StopIteration):
-        return True
-    return True  # not found (closed already): nothing to protect
 
 
 @dataclass(eq=False)
