@@ -121,6 +121,9 @@ class HeadwaterOptions:
     verify_signatures: bool = False
     #: Access key id -> secret access key, for ``verify_signatures``.
     access_keys: dict[str, str] = field(default_factory=dict)
+    #: Answer processes of other users of this machine connecting over loopback (Linux
+    #: knows each socket's owner); refused by default, unless ``verify_signatures``.
+    allow_other_users: bool = False
 
     @classmethod
     def from_kwargs(cls, base: HeadwaterOptions | None = None, **kwargs: Any) -> HeadwaterOptions:

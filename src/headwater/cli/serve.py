@@ -83,6 +83,13 @@ import click
     metavar="ID:SECRET",
     help="An access key accepted by --verify-signatures (repeatable).",
 )
+@click.option(
+    "--allow-other-users",
+    is_flag=True,
+    default=False,
+    help="Answer processes of other users of this machine connecting over loopback "
+    "(refused by default on Linux unless --verify-signatures: they could run code as you).",
+)
 def serve(
     *,
     host: str,
@@ -97,6 +104,7 @@ def serve(
     allowed_hosts: tuple[str, ...],
     verify_signatures: bool,
     access_keys: tuple[str, ...],
+    allow_other_users: bool,
 ) -> None:
     """Serve the AWS APIs so boto3 and the AWS CLI work with only --endpoint-url changed.
 
@@ -119,6 +127,7 @@ def serve(
         allowed_hosts=allowed_hosts,
         verify_signatures=verify_signatures,
         access_keys=keys,
+        allow_other_users=allow_other_users,
     )
 
     run(

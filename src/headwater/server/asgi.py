@@ -26,7 +26,7 @@ from headwater.server.dashboard import PREFIX as DASHBOARD_PREFIX
 from headwater.server.dashboard import Dashboard
 from headwater.server.prometheus import PATH as METRICS_PATH
 from headwater.server.prometheus import MetricsEndpoint
-from headwater.server.request_checks import RequestPolicy, TemporaryKey, is_preflight
+from headwater.server.request_checks import Refusal, RequestPolicy, TemporaryKey, is_preflight
 from headwater.wiring import SERVICES
 
 if TYPE_CHECKING:
@@ -77,7 +77,19 @@ class HeadwaterApp:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def refusing(self, refusal: Refusal) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+        """An ASGI app answering every request with ``refusal`` (``refuse``): the app of a
+        connection refused as a whole (HTTP/2 from another user's process)."""
+
+        async def refuse_all(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                await self._http(scope, receive, send, refusal)
+
+        return refuse_all
+
+    async def _http(
+        self, scope: Scope, receive: Receive, send: Send, refusal: Refusal | None = None
+    ) -> None:
         message = await receive()
         body: bytes = message.get("body", b"")
         if message.get("more_body"):
@@ -109,6 +121,10 @@ class HeadwaterApp:
             headers=headers,
             body=body,
         )
+        if refusal is not None:
+            answer = self.refuse(request, refusal)
+            await _send(send, answer if isinstance(answer, WireResponse) else await answer)
+            return
         await _send(send, await self.respond(request))
 
     async def respond(self, request: WireRequest) -> WireResponse:
@@ -150,6 +166,18 @@ class HeadwaterApp:
             answer.headers.extend(cors)
             return answer
         return _with_headers(answer, cors)
+
+    def refuse(
+        self, request: WireRequest, refusal: Refusal
+    ) -> WireResponse | Coroutine[Any, Any, WireResponse]:
+        """The answer to a request on a connection refused as a whole (``RequestPolicy.
+        connection_refusal``): ``refusal`` in the error shape of the request's protocol, as
+        the router renders any refusal; a JSON message on headwater's own paths and to a
+        CORS preflight. Nothing runs."""
+        if request.raw_path.startswith(ADMIN_PREFIX) or is_preflight(request):
+            _, status, message = refusal.json
+            return WireResponse(status, orjson.dumps({"message": message}))
+        return self.router.answer(request, refusal.error)
 
     async def startup(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._on_startup is not None:
@@ -273,6 +301,7 @@ def policy_of(hw: Headwater, bound_host: str | None = None) -> RequestPolicy:
         allowed_hosts=options.allowed_hosts,
         bound_host=bound_host,
         verify_signatures=options.verify_signatures,
+        allow_other_users=options.allow_other_users,
         access_keys=options.access_keys,
         other_keys=_iam_user_secret(hw) if options.verify_signatures else None,
         sessions=_sts_session(hw) if options.verify_signatures else None,

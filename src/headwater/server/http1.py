@@ -22,7 +22,7 @@ import functools
 import http
 import types
 from collections import deque
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, cast
 
 import httptools
@@ -37,6 +37,7 @@ from headwater.server.asgi import (
     HeadwaterApp,
     too_large,
 )
+from headwater.server.request_checks import Refusal
 
 if TYPE_CHECKING:
     from uvicorn.server import ServerState
@@ -55,7 +56,9 @@ _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PAT
 
 
 class Http1Protocol(asyncio.Protocol):
-    """One HTTP/1.1 connection answered by ``app``."""
+    """One HTTP/1.1 connection answered by ``app``; with a ``refusal`` (the connection's,
+    found once when it was made: ``RequestPolicy.connection_refusal``), every request on it
+    is answered with that refusal instead (``HeadwaterApp.refuse``)."""
 
     def __init__(
         self,
@@ -64,8 +67,14 @@ class Http1Protocol(asyncio.Protocol):
         *,
         keep_alive_s: float,
         loop: asyncio.AbstractEventLoop,
+        refusal: Refusal | None = None,
     ) -> None:
         self.app = app
+        # chosen once: a request costs the same lookup either way
+        self._answer: Callable[[WireRequest], WireResponse | Coroutine[Any, Any, WireResponse]]
+        self._answer = (
+            app.answer if refusal is None else functools.partial(app.refuse, refusal=refusal)
+        )
         self.server_state = server_state
         self.keep_alive_s = keep_alive_s
         self.loop = loop
@@ -198,7 +207,7 @@ class Http1Protocol(asyncio.Protocol):
                 return
             request, keep_alive = pending.popleft()
             try:
-                answer = self.app.answer(request)
+                answer = self._answer(request)
             except Exception as error:  # the app never raises: a bug
                 self._write(request, _server_error(error, request), keep_alive=False)
                 return

@@ -1,7 +1,7 @@
 """Who may call ``headwater serve``: the checks every request passes before anything runs.
 
 headwater runs code, so a request it should not answer must be refused before it reaches a
-service. Three kinds of caller are kept out:
+service. Four kinds of caller are kept out:
 
 - **Web pages in the developer's browser.** A page on any site can send ``fetch()`` POSTs
   with ``Content-Type: text/plain`` or a plain form to ``http://127.0.0.1:4599`` without a
@@ -13,6 +13,11 @@ service. Three kinds of caller are kept out:
   same-origin with the server, but its requests say ``Host: evil.example``: the Host must
   be a loopback name or address, the address the server is bound to, or one allowed
   (``--allow-host``).
+- **Other users' processes on this machine.** On a shared machine another user's process
+  can connect to 127.0.0.1 too: a connection from a loopback peer whose socket another
+  user owns (``headwater.peer_owner``, looked up once per connection) has every request
+  refused, unless ``--allow-other-users``, or ``--verify-signatures`` (they then need the
+  keys). Root's processes are not refused: root can act as any user anyway.
 - **Anything that is not an AWS client.** Every AWS API request carries a Signature
   Version 4 shape (an ``AWS4-HMAC-SHA256`` Authorization header or a presigned query),
   which a browser cannot send cross-site without a preflight. The signature is checked for
@@ -28,6 +33,7 @@ from __future__ import annotations
 import functools
 import hmac
 import ipaddress
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +46,7 @@ from headwater.api.aws_query import read_form
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.rest_xml import virtual_host_bucket
 from headwater.core.errors import AwsError
+from headwater.peer_owner import other_user_of, user_name
 
 #: The error shapes a refusal takes: awsJson / restJson / rpc-v2-cbor services ("json"),
 #: awsQuery services ("query"), S3's restXml ("xml").
@@ -198,6 +205,18 @@ def _session_token(request: WireRequest) -> str | None:
     return None
 
 
+def other_user_refusal(uid: int) -> Refusal:
+    """The refusal of every request on a connection from another user's process (``uid``)."""
+    return _same(
+        _ACCESS_DENIED,
+        403,
+        f"headwater does not answer other users' processes: this connection is from user "
+        f"'{user_name(uid)}' (uid {uid}), and headwater runs code as "
+        f"'{user_name(os.getuid())}'; allow other users with --allow-other-users, or "
+        "with --verify-signatures (they then need your access keys)",
+    )
+
+
 def _bad_region(region: str) -> Refusal:
     shown = region[:64]
     message = f"Credential should be scoped to a valid region, not '{shown}'."
@@ -223,6 +242,9 @@ class RequestPolicy:
     allowed_hosts: frozenset[str] = frozenset()
     #: Verify SigV4 signatures against ``secret_for``.
     verify_signatures: bool = False
+    #: Answer connections from loopback peers of other users (``connection_refusal``; with
+    #: ``verify_signatures`` they are answered anyway: they need the keys).
+    other_users_allowed: bool = False
     #: The secret access key of an access key id (``None``: unknown key).
     secret_for: Callable[[str], str | None] = field(default=lambda _: None)
     #: The temporary credentials STS issued with an access key id (``None``: none).
@@ -239,6 +261,7 @@ class RequestPolicy:
         allowed_hosts: Iterable[str] = (),
         bound_host: str | None = None,
         verify_signatures: bool = False,
+        allow_other_users: bool = False,
         access_keys: dict[str, str] | None = None,
         other_keys: Callable[[str], str | None] | None = None,
         sessions: Callable[[str], TemporaryKey | None] | None = None,
@@ -247,7 +270,8 @@ class RequestPolicy:
         """A policy from the server's options; ``bound_host`` (the address it listens on,
         when a specific one) is allowed as a Host too; ``other_keys`` finds the secret of
         a key that is not among ``access_keys`` (IAM users' keys), ``sessions`` the
-        temporary credentials STS issued with one."""
+        temporary credentials STS issued with one. Other users' processes are answered
+        when ``allow_other_users`` or ``verify_signatures`` (they then need the keys)."""
         hosts = {_host_name(host) for host in allowed_hosts}
         if bound_host and bound_host not in ("0.0.0.0", "::", ""):
             hosts.add(_host_name(bound_host))
@@ -263,12 +287,23 @@ class RequestPolicy:
             cors_origins=frozenset(origin.rstrip("/") for origin in cors_origins),
             allowed_hosts=frozenset(hosts),
             verify_signatures=verify_signatures,
+            other_users_allowed=allow_other_users,
             secret_for=secret_for,
             session_for=sessions if sessions is not None else (lambda _: None),
             now=now,
         )
 
     # ---- the checks ----
+
+    def connection_refusal(self, transport: object) -> Refusal | None:
+        """Why every request on a new connection (``transport``) is refused: a loopback
+        peer owned by another user than this process's (and root), unless other users are
+        allowed. ``None`` for the rest: remote peers, and systems other than Linux. Asked
+        once per connection, never per request."""
+        if self.other_users_allowed or self.verify_signatures:
+            return None
+        uid = other_user_of(transport)
+        return None if uid is None else other_user_refusal(uid)
 
     def host_allowed(self, request: WireRequest) -> bool:
         """Whether the request's Host is loopback or allowed (no Host: not a browser)."""
