@@ -12,7 +12,15 @@ signals, lifespan, graceful shutdown, the Date header), HTTP/2 and the Runtime A
 
 Kept from uvicorn's protocol: keep-alive with an idle timeout, HTTP/1.0 and
 ``Connection: close``, ``Expect: 100-continue``, pipelined requests answered in order,
-``400`` for a malformed request, response headers checked for line breaks.
+``400`` for a malformed request, response headers checked for line breaks, and flow
+control: a client that does not read its answers stops being read.
+
+Limits a hostile local client meets (uvicorn's h11 protocol has the same two; llhttp has
+neither): a request head (request line and headers) over ``MAX_HEAD_BYTES`` gets ``431``,
+and one not finished ``HEAD_DEADLINE_S`` after it started (a slowloris client) gets ``408``;
+both then close the connection. The head is measured by the bytes read, not by callbacks:
+llhttp buffers a header value until its end, so a value that never ends would otherwise
+grow (and be copied on every read) without a callback ever being called.
 """
 
 from __future__ import annotations
@@ -45,6 +53,13 @@ if TYPE_CHECKING:
 
 #: Pipelined requests held while one is answered before the connection stops reading.
 MAX_PIPELINED = 16
+#: Largest request head (request line and headers) read: AWS SDK requests use a few KiB
+#: (S3's user metadata is at most 2 KiB).
+MAX_HEAD_BYTES = 64 * 1024
+#: How long a request head may take from its first byte to its end.
+HEAD_DEADLINE_S = 30.0
+#: ``_head_bytes`` while a body is read: a body is bounded by ``MAX_BODY``, not the head's limit.
+_IN_BODY = -(2**62)
 
 _STATUS_LINES = {
     status: f"HTTP/1.1 {status} {phrase}\r\n"
@@ -68,6 +83,7 @@ class Http1Protocol(asyncio.Protocol):
         keep_alive_s: float,
         loop: asyncio.AbstractEventLoop,
         refusal: Refusal | None = None,
+        head_deadline_s: float = HEAD_DEADLINE_S,
     ) -> None:
         self.app = app
         # chosen once: a request costs the same lookup either way
@@ -77,6 +93,7 @@ class Http1Protocol(asyncio.Protocol):
         )
         self.server_state = server_state
         self.keep_alive_s = keep_alive_s
+        self.head_deadline_s = head_deadline_s
         self.loop = loop
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
@@ -85,11 +102,16 @@ class Http1Protocol(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._size = 0
+        # bytes read of the request head being parsed (from the first read holding part of
+        # it; _IN_BODY once its body is read) and when its first byte was read
+        self._head_bytes = 0
+        self._head_started = 0.0
         # requests parsed and not yet answered, with whether to keep the connection
         self._pending: deque[tuple[WireRequest, bool]] = deque()
         self._busy = False  # a response is being worked out in a task
         self._closing = False  # close once the pending requests are answered
-        self._paused = False
+        self._paused = False  # reading paused: too many pipelined requests pending
+        self._write_paused = False  # the transport's buffer is full: the client is not reading
         self._last_active = 0.0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -100,7 +122,9 @@ class Http1Protocol(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         self.server_state.connections.add(self)  # type: ignore[arg-type]
         self._last_active = self.loop.time()
-        self._timer = self.loop.call_later(self.keep_alive_s, self._check_idle)
+        self._timer = self.loop.call_later(
+            min(self.keep_alive_s, self.head_deadline_s), self._check_idle
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
@@ -113,7 +137,10 @@ class Http1Protocol(asyncio.Protocol):
         return None
 
     def data_received(self, data: bytes) -> None:
-        self._last_active = self.loop.time()
+        now = self._last_active = self.loop.time()
+        if self._head_bytes == 0:
+            self._head_started = now
+        self._head_bytes += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -126,6 +153,9 @@ class Http1Protocol(asyncio.Protocol):
             else:
                 self._bad_request()
             return
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse(_text_response(431, "Request header fields too large."))
+            return
         if self._pending and not self._busy:
             self._answer_pending()
 
@@ -135,15 +165,40 @@ class Http1Protocol(asyncio.Protocol):
         if not self._busy and not self._pending and self.transport is not None:
             self.transport.close()
 
+    def pause_writing(self) -> None:
+        """The transport's buffer is full (the client does not read its answers): stop
+        answering and reading until it drains, so pipelined requests cannot pile answers
+        up in memory."""
+        self._write_paused = True
+        if self.transport is not None and not self._paused:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self.transport is not None and not self._paused:
+            self.transport.resume_reading()
+        if self._pending and not self._busy:
+            self._answer_pending()
+
     def _check_idle(self) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        idle = self.loop.time() - self._last_active
+        now = self.loop.time()
+        in_head = self._head_bytes > 0 and not self._busy
+        if in_head and now - self._head_started >= self.head_deadline_s:
+            self._refuse(_text_response(408, "Request header timeout."))
+            return
+        idle = now - self._last_active
         if not self._busy and idle >= self.keep_alive_s:
             transport.close()
             return
         wait = self.keep_alive_s - idle if not self._busy else self.keep_alive_s
+        # a head may start (or has started) before then: its deadline is checked on time
+        if in_head:
+            wait = min(wait, self._head_started + self.head_deadline_s - now)
+        else:
+            wait = min(wait, self.head_deadline_s)
         self._timer = self.loop.call_later(max(wait, 0.05), self._check_idle)
 
     # ---- parser callbacks ----
@@ -168,6 +223,7 @@ class Http1Protocol(asyncio.Protocol):
         self._headers[name] = value
 
     def on_body(self, body: bytes) -> None:
+        self._head_bytes = _IN_BODY
         self._size += len(body)
         if self._size > MAX_BODY:
             raise _TooLarge
@@ -190,17 +246,19 @@ class Http1Protocol(asyncio.Protocol):
             body[0] if len(body) == 1 else b"".join(body),
         )
         self._url, self._headers, self._body, self._size = b"", {}, [], 0
+        self._head_bytes = 0
         self._pending.append((request, self.parser.should_keep_alive()))
         if len(self._pending) > MAX_PIPELINED and not self._paused and self.transport:
             self._paused = True
-            self.transport.pause_reading()
+            if not self._write_paused:  # else already stopped until the client reads
+                self.transport.pause_reading()
 
     # ---- answering ----
 
     def _answer_pending(self) -> None:
         """Answer queued requests in order until one has to wait."""
         pending = self._pending
-        while pending and not self._busy:
+        while pending and not self._busy and not self._write_paused:
             transport = self.transport
             if transport is None or transport.is_closing():
                 pending.clear()
@@ -231,7 +289,8 @@ class Http1Protocol(asyncio.Protocol):
             task.add_done_callback(functools.partial(self._finished, request, keep_alive))
         if self._paused and self.transport is not None and not pending:
             self._paused = False
-            self.transport.resume_reading()
+            if not self._write_paused:
+                self.transport.resume_reading()
 
     def _finished(
         self, request: WireRequest, keep_alive: bool, task: asyncio.Task[WireResponse]
@@ -268,11 +327,7 @@ class Http1Protocol(asyncio.Protocol):
             transport.close()
 
     def _bad_request(self) -> None:
-        self._refuse(
-            WireResponse(
-                400, b"Invalid HTTP request received.", content_type="text/plain; charset=utf-8"
-            )
-        )
+        self._refuse(_text_response(400, "Invalid HTTP request received."))
 
     def _refuse(self, response: WireResponse) -> None:
         """Answer ``response`` to a request that could not be read, and close."""
@@ -280,6 +335,11 @@ class Http1Protocol(asyncio.Protocol):
         if transport is not None and not transport.is_closing():
             transport.write(_head(response, False, self.server_state) + response.body)
             transport.close()
+
+
+def _text_response(status: int, text: str) -> WireResponse:
+    """A plain-text answer to a request that could not be read."""
+    return WireResponse(status, text.encode(), content_type="text/plain; charset=utf-8")
 
 
 class _TooLarge(Exception):
