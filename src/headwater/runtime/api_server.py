@@ -39,12 +39,18 @@ _REASONS = {
     404: b"Not Found",
     405: b"Method Not Allowed",
     413: b"Request Entity Too Large",
+    431: b"Request Header Fields Too Large",
     500: b"Internal Server Error",
 }
 
 #: Largest request body the API reads (a response over the 6 MB limit is refused by the
 #: route; this only bounds what a misbehaving client can make us buffer).
 MAX_BODY = 16 * 1024 * 1024
+#: Largest request head (request line and headers) read: a runtime's are a few hundred
+#: bytes. Measured in bytes read, as llhttp buffers a header value until it ends.
+MAX_HEAD_BYTES = 64 * 1024
+#: ``_head_bytes`` while a body is read (bounded by ``MAX_BODY`` instead).
+_IN_BODY = -(2**62)
 
 
 @dataclass(slots=True)
@@ -101,6 +107,8 @@ class ApiProtocol(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._size = 0
+        # bytes read of the request head being parsed; _IN_BODY once its body is read
+        self._head_bytes = 0
         self._keep_alive = True
         self.closed = False
         #: Why every request on this connection is refused (another user's process).
@@ -130,11 +138,25 @@ class ApiProtocol(asyncio.Protocol):
             self._connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
+        self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError:
-            self.write_response(400, b'{"errorMessage":"Malformed HTTP request"}', None)
-            self._close()
+        except httptools.HttpParserError as error:
+            if isinstance(error.__context__, _TooLarge):
+                self._refuse(413, "Request too large", "RequestTooLarge")
+            else:
+                self._refuse(400, "Malformed HTTP request", "InvalidRequest")
+            return
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse(431, "Request header fields too large", "RequestTooLarge")
+
+    def _refuse(self, status: int, message: str, error_type: str) -> None:
+        """Answer a request that cannot be read with ``status``, and close: what follows
+        on the connection cannot be told apart from the rest of it."""
+        self._keep_alive = False
+        body = orjson.dumps({"errorMessage": message, "errorType": error_type})
+        self.write_response(status, body, None)
+        self._close()
 
     # -- httptools callbacks --------------------------------------------------------------
 
@@ -151,11 +173,15 @@ class ApiProtocol(asyncio.Protocol):
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_body(self, body: bytes) -> None:
+        self._head_bytes = _IN_BODY
         self._size += len(body)
-        if self._size <= MAX_BODY:
-            self._body.append(body)
+        if self._size > MAX_BODY:
+            # refused now, not once the body ends: a body that never ends is not read on
+            raise _TooLarge
+        self._body.append(body)
 
     def on_message_complete(self) -> None:
+        self._head_bytes = 0
         self._keep_alive = self._parser.should_keep_alive()
         path = self._url.split(b"?", 1)[0].decode("latin-1")
         method = self._parser.get_method().decode("latin-1")
@@ -164,11 +190,6 @@ class ApiProtocol(asyncio.Protocol):
         refusal = self._refusal or _browser_refusal(self._headers, self._port)
         if refusal is not None:
             exchange.respond_json(403, {"errorMessage": refusal, "errorType": "Forbidden"})
-            return
-        if self._size > MAX_BODY:
-            exchange.respond_json(
-                413, {"errorMessage": "Request too large", "errorType": "RequestTooLarge"}
-            )
             return
         try:
             self._handler(exchange)
@@ -207,6 +228,10 @@ class ApiProtocol(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()
         self.closed = True
+
+
+class _TooLarge(Exception):
+    """A request body over ``MAX_BODY``."""
 
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
