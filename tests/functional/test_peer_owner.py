@@ -1,6 +1,7 @@
-"""Whose process is at the other end of a loopback connection, read from Linux's
-``/proc/net/tcp`` and ``/proc/net/tcp6`` with real sockets: IPv4, IPv6, a dual-stack
-listener's IPv4-mapped client, another user's process, a closed peer, a remote one."""
+"""Whose process is at the other end of a loopback connection, asked of Linux's netlink
+socket diagnostics or read from ``/proc/net/tcp`` and ``/proc/net/tcp6`` (each test runs
+both ways) with real sockets: IPv4, IPv6, a dual-stack listener's IPv4-mapped client,
+another user's process, a closed peer, a remote one."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from headwater import peer_owner
 from headwater.peer_owner import loopback_peer_owner, other_user_of
 from tests.other_user_client import (
     NOBODY_UID,
@@ -26,6 +28,14 @@ from tests.other_user_client import (
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="socket owners are read from Linux's /proc/net/tcp"
 )
+
+
+@pytest.fixture(autouse=True, params=["netlink", "tables"])
+def lookup(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How owners are found: netlink, or the tables where netlink is refused (sandboxes)."""
+    if request.param == "tables":
+        monkeypatch.setattr(peer_owner, "_diag_lookup", lambda *address: peer_owner._UNAVAILABLE)
+    return str(request.param)
 
 
 class Accepted:
@@ -146,3 +156,22 @@ def test_another_users_process_is_found(
                 assert other_user_of(Accepted(accepted)) == NOBODY_UID
         finally:
             assert process.wait(20) == 0
+
+
+def test_netlink_finds_the_owner_without_reading_the_tables(
+    lookup: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tables list every socket of the machine: read for each new connection, a
+    client holding thousands open made each next one cost milliseconds of the loop."""
+    if lookup == "tables":
+        pytest.skip("netlink's own test")
+
+    def no_tables(*args: object, **kwargs: object) -> None:
+        raise AssertionError("/proc/net/tcp was read")
+
+    monkeypatch.setattr(peer_owner, "open", no_tables, raising=False)
+    with (
+        listening(socket.AF_INET, "127.0.0.1") as listener,
+        connected(listener, "127.0.0.1") as accepted,
+    ):
+        assert loopback_peer_owner(accepted.getsockname(), accepted.getpeername()) == os.getuid()
