@@ -911,3 +911,22 @@ def test_transaction_index_capacity_matches_aws_figures(hw: Headwater) -> None:
     # TOTAL folds the same undoubled index units into the one figure (A3 again: 4)
     total = _transaction_capacity(ddb, put(item("t1", gsiPk="g1", lsiSk="L1")), "TOTAL")
     assert total == {"TableName": "tx_idx", "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0}
+
+
+def test_a_malformed_table_names_echo_shows_an_empty_value_with_every_field_null(
+    hw: Headwater,
+) -> None:
+    # An empty attribute value ({}, which botocore lets through) once stopped the echo's
+    # walk with StopIteration. Java's toString of an empty AttributeValue lists every field
+    # null. Found by the odd-input property test.
+    message = error_of(
+        hw.client("dynamodb").batch_write_item,
+        RequestItems={"0": [{"PutRequest": {"Item": {"x": {}}}}]},
+    ).response["Error"]["Message"]
+    assert message.startswith(
+        "1 validation error detected: Value '{0=[WriteRequest(putRequest=PutRequest(item={x="
+        "AttributeValue(s=null, n=null, b=null, iNT=null, dECIMAL=null, dOUBLE=null, sS=null, "
+        "nS=null, bS=null, iNTSET=null, dECIMALSET=null, dOUBLESET=null, m=null, l=null, "
+        "nULL=null, bOOL=null)}, workloadProfileName=null), deleteRequest=null)]}' at "
+        "'requestItems' failed to satisfy constraint: Map keys must satisfy constraint"
+    )

@@ -277,7 +277,10 @@ def java_shown_writes(requests: Mapping[str, Any]) -> str:
         return str(inner)
 
     def value(attribute: Any) -> str:
-        kind, inner = next(iter(attribute.items())) if isinstance(attribute, dict) else ("", None)
+        # An empty value ({}) shows every field null, as Java's toString of it does.
+        kind, inner = (
+            next(iter(attribute.items()), ("", None)) if isinstance(attribute, dict) else ("", None)
+        )
         fields = []
         for field, wire in JAVA_ATTRIBUTE_FIELDS:
             if wire is None or wire != kind:
