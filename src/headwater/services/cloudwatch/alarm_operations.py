@@ -429,6 +429,10 @@ class AlarmOperations(MetricOperations):
 
 def _checked_config(params: Params) -> dict[str, Any]:
     """The alarm configuration of PutMetricAlarm ``params``; raises AWS's errors."""
+    # Optional in botocore's model (only AlarmName is required), required by the service.
+    for required in ("ComparisonOperator", "EvaluationPeriods"):
+        if params.get(required) is None:
+            raise errors.missing_parameter(f"The parameter {required} is required.")
     operator = params["ComparisonOperator"]
     if operator not in COMPARISONS:
         raise errors.enum_violation(operator, "comparisonOperator", list(COMPARISONS))
