@@ -26,7 +26,7 @@ from headwater.api.shapes import input_checker
 from headwater.core.errors import AwsError, HeadwaterClosed
 from headwater.core.ids import request_id
 from headwater.models import method_to_operation, operation_model, service_model
-from headwater.services.base import RequestContext, Service
+from headwater.services.base import RequestContext, Service, holds_unencodable_text
 
 if TYPE_CHECKING:
     from headwater.runtime.invocation import InvocationResult
@@ -48,6 +48,13 @@ class ServiceClient:
         self._methods = method_to_operation(self._name)
         self.exceptions = _exceptions_factory.create_client_exceptions(service_model(self._name))
         self.meta = _ClientMeta(self._name, context.region, context.endpoint)
+        # Whether the service is served over JSON protocols alone. SQS and CloudWatch also
+        # speak awsQuery, where bytes that are not UTF-8 do reach the service (as lone
+        # surrogates) and get its own answer; that answer stands in process too.
+        self._json_only = (
+            service.unencodable_text_code is None
+            and "awsQueryCompatible" not in self.meta.service_model.metadata
+        )
 
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
         operation_name = self._methods.get(name)
@@ -74,6 +81,15 @@ class ServiceClient:
         try:
             result = self._service.call(operation_name, params, self._context)
         except AwsError as error:
+            if (
+                self._json_only
+                and error.code != "SerializationException"
+                and holds_unencodable_text(params)
+            ):
+                # Over a JSON protocol such text never reaches the service: the body is
+                # refused as malformed first. A service that found another fault before it
+                # met the text answers here as it would over the wire.
+                error = self._service.unencodable_text_error()
             raise self._client_error(error, operation_name, rid) from None
         if shape.iam_policies:
             # IAM answers policy documents URL-encoded; boto3 hands them out as dicts.

@@ -87,6 +87,26 @@ def _marked(klass: type) -> dict[str, str]:
     return ops
 
 
+def holds_unencodable_text(value: Any) -> bool:
+    """Whether ``value`` (params: dicts, lists, strings) holds a string that UTF-8 cannot
+    encode, a lone surrogate such as ``"\\ud800"``."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
 class Service:
     """Base class: collects ``@operation`` methods and dispatches ``call(op, params, ctx)``.
 
@@ -98,6 +118,9 @@ class Service:
 
     #: botocore service name ("sqs", "lambda", "kinesis").
     service_name: ClassVar[str]
+    #: The error code for text that is not UTF-8 on a query or XML protocol service
+    #: (``None``: the JSON protocols' SerializationException); see ``unencodable_text_error``.
+    unencodable_text_code: ClassVar[str | None] = None
     #: Attribute name -> class of each operation group the service owns.
     parts: ClassVar[dict[str, type]] = {}
     #: Operation name -> (part attribute, or "" for the service itself; method name).
@@ -130,7 +153,31 @@ class Service:
         part, attr = found
         owner = getattr(self, part) if part else self
         method: Callable[[Params, RequestContext], Result] = getattr(owner, attr)
-        return method(params, ctx or self.env.default_context())
+        try:
+            return method(params, ctx or self.env.default_context())
+        except (UnicodeEncodeError, TypeError):
+            # Text that is not UTF-8 (a lone surrogate: passed in process, or decoded from
+            # a query form's stray bytes) fails where it is first encoded -- a key, a SQL
+            # parameter, orjson -- before anything is written. Looked for only after such a
+            # failure, so calls that succeed pay nothing.
+            if not holds_unencodable_text(params):
+                raise
+            raise self.unencodable_text_error() from None
+
+    def unencodable_text_error(self) -> AwsError:
+        """The error for a request holding text that is not UTF-8.
+
+        Over the JSON protocols boto3 sends a lone surrogate as a ``\\ud800`` escape, which
+        the wire layer refuses as malformed JSON; the in-process client answers the same.
+        On the query and XML protocols botocore cannot encode such text at all (only raw
+        bytes that are not UTF-8 carry it), so those services answer their own validation
+        error (``unencodable_text_code``).
+        """
+        if self.unencodable_text_code is None:
+            return AwsError("SerializationException", "Malformed JSON in request body")
+        return AwsError(
+            self.unencodable_text_code, "The request holds text that is not valid UTF-8."
+        )
 
     def close(self) -> None:
         """Release resources (worker processes, threads); the database is closed by the app."""

@@ -57,6 +57,7 @@ def stack_not_found(name: str) -> AwsError:
 
 class CloudFormationService(Service):
     service_name = "cloudformation"
+    unencodable_text_code = "ValidationError"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -31,6 +31,7 @@ class IamService(
     """``hw.client("iam")``: IAM's entities, stored as IAM answers them."""
 
     service_name: ClassVar[str] = "iam"
+    unencodable_text_code = "ValidationError"
 
     def __init__(self, env: ServiceEnvironment) -> None:
         super().__init__(env)

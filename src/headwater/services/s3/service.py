@@ -12,3 +12,4 @@ class S3Service(MultipartOperations):
     (on-failure destinations)."""
 
     service_name: ClassVar[str] = "s3"
+    unencodable_text_code = "InvalidArgument"

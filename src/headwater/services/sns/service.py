@@ -12,3 +12,4 @@ class SnsService(PublishOperations):
     (CloudWatch alarm actions, on-failure destinations)."""
 
     service_name: ClassVar[str] = "sns"
+    unencodable_text_code = "InvalidParameter"

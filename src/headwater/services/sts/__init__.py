@@ -51,6 +51,7 @@ class StsService(Service):
     """``hw.client("sts")``."""
 
     service_name: ClassVar[str] = "sts"
+    unencodable_text_code = "ValidationError"
 
     def __init__(self, env: ServiceEnvironment) -> None:
         super().__init__(env)
