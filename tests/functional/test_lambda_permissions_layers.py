@@ -368,3 +368,25 @@ def test_layer_content_is_on_the_import_path(hw: Headwater) -> None:
 
     assert run("$LATEST") == ["two", 2]
     assert run("1") == ["one", 1]
+
+
+def test_numbers_beyond_64_bits_get_lambdas_answers_not_an_overflow(hw: Headwater, fn: str) -> None:
+    # Found by the odd-input property test: these reached SQLite's 64-bit integers and
+    # raised OverflowError.
+    lam = hw.lambda_
+    huge = 2**63
+    code = lam.publish_layer_version(LayerName="l", Content={"ZipFile": FUNCTION_ZIP})
+    assert error_of(lam.get_layer_version, LayerName="l", VersionNumber=huge) == {
+        "Code": "ResourceNotFoundException",
+        "Message": "The resource you requested does not exist.",
+    }
+    lam.delete_layer_version(LayerName="l", VersionNumber=huge)
+    assert lam.get_layer_version(LayerName="l", VersionNumber=code["Version"])["Version"] == 1
+    assert error_of(
+        lam.put_function_concurrency, FunctionName=fn, ReservedConcurrentExecutions=huge
+    ) == {
+        "Code": "InvalidParameterValueException",
+        "Message": "Specified ReservedConcurrentExecutions for function decreases account's "
+        "UnreservedConcurrentExecution below its minimum value of [100].",
+    }
+    assert "Concurrency" not in lam.get_function(FunctionName=fn)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from headwater.core.errors import AwsError
 from headwater.core.values import as_bytes
@@ -66,7 +66,7 @@ class LayerOperations(LambdaParts):
         name = self._layer_name(params.get("LayerName"))
         version = params.get("VersionNumber")
         body = None
-        if isinstance(version, int):
+        if _storable_version(version):
             body = self._resources.layer_version(ctx.region, name, version)
         if body is None:
             raise check.user_error(
@@ -199,7 +199,13 @@ class LayerOperations(LambdaParts):
     def delete_layer_version(self, params: Params, ctx: RequestContext) -> Result:
         name = self._layer_name(params.get("LayerName"))
         version = params.get("VersionNumber")
-        if isinstance(version, int):
+        if _storable_version(version):
             # The unpacked content stays: functions that use this version keep working.
             self._resources.delete_layer_version(ctx.region, name, version)
         return {"_status": 204}
+
+
+def _storable_version(version: Any) -> TypeGuard[int]:
+    """Whether ``version`` can name a layer version: an integer the store's 64-bit column
+    holds (a larger one names none, so it is not found rather than an overflow)."""
+    return isinstance(version, int) and -(2**63) <= version < 2**63

@@ -297,11 +297,23 @@ def check_environment(environment: Any) -> dict[str, str]:
     return result
 
 
+#: The largest value of a Java ``int``, the type of Lambda's integer members.
+MAX_INT32 = 2**31 - 1
+
+
 def check_reserved_concurrency(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise validation_error(
             value,
             "reservedConcurrentExecutions",
             "Member must have value greater than or equal to 0",
+        )
+    if value > MAX_INT32:
+        # Far beyond any account's concurrency (the store keeps 64-bit integers): the
+        # answer AWS gives a reservation above the account's unreserved pool.
+        raise user_error(
+            "InvalidParameterValueException",
+            "Specified ReservedConcurrentExecutions for function decreases account's "
+            "UnreservedConcurrentExecution below its minimum value of [100].",
         )
     return value
