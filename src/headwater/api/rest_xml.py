@@ -21,7 +21,6 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
-from xml.sax.saxutils import escape
 
 from botocore.model import Shape
 
@@ -31,6 +30,7 @@ from headwater.api.errors import nested_value_error, server_fault
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.router import Dispatch
 from headwater.api.sigv4 import CredentialScope
+from headwater.api.xml_text import xml_escape
 from headwater.core.errors import AwsError
 from headwater.models import operation_model, service_model
 from headwater.services.base import RequestContext
@@ -387,12 +387,12 @@ def _write_value(shape: Shape, name: str, value: Any, out: list[str]) -> None:
     elif kind == "map":
         out.append(f"<{name}>")
         for key, element in value.items():
-            out.append(f"<entry><key>{escape(str(key))}</key>")
+            out.append(f"<entry><key>{xml_escape(str(key))}</key>")
             _write_value(shape.value, "value", element, out)
             out.append("</entry>")
         out.append(f"</{name}>")
     else:
-        out.append(f"<{name}>{escape(_text(shape, value))}</{name}>")
+        out.append(f"<{name}>{xml_escape(_text(shape, value))}</{name}>")
 
 
 def _write_members(shape: Shape, value: dict[str, Any], out: list[str]) -> None:
@@ -440,7 +440,7 @@ def serialize_response(operation: str, result: dict[str, Any], request_id: str) 
             status = int(result[name])
     payload = shape.serialization.get("payload")
     if operation == "GetBucketLocation":
-        location_text = escape(result.get("LocationConstraint") or "")
+        location_text = xml_escape(result.get("LocationConstraint") or "")
         body = (
             f'<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<LocationConstraint xmlns="{NAMESPACE}">{location_text}</LocationConstraint>'
@@ -470,11 +470,11 @@ def error_response(error: AwsError, request_id: str, *, head: bool) -> WireRespo
     if code == "UnknownOperationException":
         code = "NotImplemented"
     extra = "".join(
-        f"<{name}>{escape(str(value))}</{name}>" for name, value in error.fields.items()
+        f"<{name}>{xml_escape(str(value))}</{name}>" for name, value in error.fields.items()
     )
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{escape(code)}</Code><Message>{escape(error.message)}</Message>"
+        f"<Error><Code>{xml_escape(code)}</Code><Message>{xml_escape(error.message)}</Message>"
         f"{extra}<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
     )
     return WireResponse(error.status, body.encode(), XML_TYPE, headers)
