@@ -451,6 +451,21 @@ def test_object_versions_of_an_unversioned_bucket(s3: Any) -> None:
     assert [v["Key"] for v in first["Versions"] + rest["Versions"]] == ["a", "b", "dir/c"]
 
 
+@pytest.mark.parametrize("method", ["list_objects", "list_objects_v2", "list_object_versions"])
+def test_a_negative_max_keys_is_refused(s3: Any, method: str) -> None:
+    # Found by the odd-input property test: MaxKeys reached the store's SQL LIMIT, and one
+    # below -2**63 raised OverflowError (a 500 over the wire).
+    s3.put_object(Bucket="bucket", Key="k", Body=b"x")
+    for max_keys in (-1, -(10**30)):
+        assert error_of(getattr(s3, method), Bucket="bucket", MaxKeys=max_keys) == {
+            "Code": "InvalidArgument",
+            "Message": "max-keys cannot be negative",
+            "ArgumentName": "max-keys",
+            "ArgumentValue": str(max_keys),
+            "Status": 400,
+        }
+
+
 def test_text_xml_cannot_carry_is_answered_visible_not_as_a_broken_document(
     hw: Headwater,
 ) -> None:

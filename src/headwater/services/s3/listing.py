@@ -39,6 +39,15 @@ def _encoder(encoding: Any) -> Any:
     return lambda text: quote(text, safe="/") if text is not None else text
 
 
+def _max_keys(params: Params) -> int:
+    """A listing's page size: MaxKeys, at most 1,000; a negative one is refused (it once
+    reached the store's SQL LIMIT, and below -2**63 overflowed it)."""
+    limit = int(params.get("MaxKeys", MAX_KEYS))
+    if limit < 0:
+        raise invalid_argument("max-keys cannot be negative", "max-keys", str(limit))
+    return min(limit, MAX_KEYS)
+
+
 def _token(last: str) -> str:
     return base64.urlsafe_b64encode((_TOKEN_PREFIX + last).encode()).decode()
 
@@ -95,7 +104,7 @@ class ListingOperations(ObjectOperations):
         encode = _encoder(params.get("EncodingType"))
         prefix = str(params.get("Prefix") or "")
         delimiter = params.get("Delimiter") or None
-        limit = min(int(params.get("MaxKeys", MAX_KEYS)), MAX_KEYS)
+        limit = _max_keys(params)
         token = params.get("ContinuationToken")
         start_after = params.get("StartAfter")
         after = _from_token(str(token)) if token is not None else start_after
@@ -135,7 +144,7 @@ class ListingOperations(ObjectOperations):
         encode = _encoder(params.get("EncodingType"))
         prefix = str(params.get("Prefix") or "")
         delimiter = params.get("Delimiter") or None
-        limit = min(int(params.get("MaxKeys", MAX_KEYS)), MAX_KEYS)
+        limit = _max_keys(params)
         marker = params.get("Marker") or None
         with self.store.db.transaction():
             bucket_record = self._bucket(bucket)
@@ -170,7 +179,7 @@ class ListingOperations(ObjectOperations):
         encode = _encoder(params.get("EncodingType"))
         prefix = str(params.get("Prefix") or "")
         delimiter = params.get("Delimiter") or None
-        limit = min(int(params.get("MaxKeys", MAX_KEYS)), MAX_KEYS)
+        limit = _max_keys(params)
         marker = params.get("KeyMarker") or None
         with self.store.db.transaction():
             bucket_record = self._bucket(bucket)
