@@ -372,21 +372,23 @@ def _aggregate_of(
 ) -> Aggregate:
     if stats is not None:
         return Aggregate.of_statistics(
-            float(stats["SampleCount"]),
-            float(stats["Sum"]),
-            float(stats["Minimum"]),
-            float(stats["Maximum"]),
+            *(
+                _finite(stats[name], f"{where}.StatisticValues.{name}")
+                for name in ("SampleCount", "Sum", "Minimum", "Maximum")
+            )
         )
     if values is not None:
         if not values:
             raise errors.invalid_value(f"The parameter {where}.Values must not be empty.")
         weights = counts if counts is not None else [1.0] * len(values)
         aggregate: Aggregate | None = None
-        for value, count in zip(values, weights, strict=True):
+        for index, (raw_value, raw_count) in enumerate(zip(values, weights, strict=True), 1):
+            value = _finite(raw_value, f"{where}.Values.member.{index}")
+            count = _finite(raw_count, f"{where}.Counts.member.{index}")
             if aggregate is None:
-                aggregate = Aggregate.of_value(float(value), float(count))
+                aggregate = Aggregate.of_value(value, count)
             else:
-                aggregate.add(float(value), float(count))
+                aggregate.add(value, count)
         assert aggregate is not None
         return aggregate
     if datum.get("Value") is None:
@@ -394,10 +396,20 @@ def _aggregate_of(
             f"At least one of the parameters {where}.Value, {where}.Values or "
             f"{where}.StatisticValues must be specified."
         )
-    value = float(datum["Value"])
+    return Aggregate.of_value(_finite(datum["Value"], f"{where}.Value"))
+
+
+def _finite(number: Any, parameter: str) -> float:
+    """``number`` as a float; NaN, the infinities and integers beyond a double's range
+    (which botocore sends as given) are invalid values. A NaN once reached the metric
+    store, whose NOT NULL columns refused it."""
+    try:
+        value = float(number)
+    except OverflowError:
+        value = math.inf
     if math.isnan(value) or math.isinf(value):
-        raise errors.invalid_value(f"The value {value} for parameter {where}.Value is invalid.")
-    return Aggregate.of_value(value)
+        raise errors.invalid_value(f"The value {number} for parameter {parameter} is invalid.")
+    return value
 
 
 def _time_range(params: Params) -> tuple[float, float]:
