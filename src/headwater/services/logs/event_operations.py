@@ -23,6 +23,8 @@ TOO_NEW_MS = 2 * 3600 * 1000
 MAX_SPAN_MS = 24 * 3600 * 1000
 #: Events FilterLogEvents reads per query while looking for matches.
 SCAN_BATCH = 2_000
+#: The range of the store's 64-bit integer columns (milliseconds, sequence numbers).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: Events one FilterLogEvents call scans at most before it returns a nextToken.
 SCAN_LIMIT = 50_000
 
@@ -86,7 +88,7 @@ class EventOperations(GroupOperations):
         before = after = None
         if token:
             direction, _, number = token.partition("/")
-            if direction not in ("f", "b") or not number.isdigit():
+            if direction not in ("f", "b") or not number.isdigit() or int(number) > INT64_MAX:
                 raise _invalid_token()
             if direction == "f":
                 after = int(number)
@@ -95,8 +97,8 @@ class EventOperations(GroupOperations):
         events = self.log_store.stream_events(
             group,
             stream,
-            start=params.get("startTime"),
-            end=params.get("endTime"),
+            start=_millis(params.get("startTime")),
+            end=_millis(params.get("endTime")),
             from_head=bool(params.get("startFromHead")),
             before_seq=before,
             after_seq=after,
@@ -141,8 +143,8 @@ class EventOperations(GroupOperations):
             batch = self.log_store.events(
                 group,
                 streams=names,
-                start=params.get("startTime"),
-                end=params.get("endTime"),
+                start=_millis(params.get("startTime")),
+                end=_millis(params.get("endTime")),
                 after=cursor,
                 limit=SCAN_BATCH,
             )
@@ -186,6 +188,18 @@ def _decode_cursor(token: str | None) -> tuple[int, int] | None:
     try:
         text = base64.urlsafe_b64decode(token.encode()).decode()
         stamp, seq = text.split(":")
-        return int(stamp), int(seq)
+        cursor = int(stamp), int(seq)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise _invalid_token() from None
+    if not all(INT64_MIN <= number <= INT64_MAX for number in cursor):
+        raise _invalid_token()
+    return cursor
+
+
+def _millis(value: int | None) -> int | None:
+    """A startTime or endTime as the store's 64-bit milliseconds. botocore sends any long;
+    one beyond that range is after (or before) every event, so it is clamped, not passed on
+    to overflow the query."""
+    if value is None:
+        return None
+    return max(INT64_MIN, min(value, INT64_MAX))
