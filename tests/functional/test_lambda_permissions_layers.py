@@ -390,3 +390,26 @@ def test_numbers_beyond_64_bits_get_lambdas_answers_not_an_overflow(hw: Headwate
         "UnreservedConcurrentExecution below its minimum value of [100].",
     }
     assert "Concurrency" not in lam.get_function(FunctionName=fn)
+
+
+def test_provisioned_concurrency_beyond_64_bits_is_above_the_accounts_pool(
+    hw: Headwater, fn: str
+) -> None:
+    # Found by the odd-input property test: the count reached the settings store's JSON
+    # (orjson: "Integer exceeds 64-bit range", a TypeError).
+    lam = hw.lambda_
+    lam.publish_version(FunctionName=fn)
+    assert error_of(
+        lam.put_provisioned_concurrency_config,
+        FunctionName=fn,
+        Qualifier="1",
+        ProvisionedConcurrentExecutions=2**64,
+    ) == {
+        "Code": "InvalidParameterValueException",
+        "Message": "Specified ConcurrentExecutions for function is greater than account's "
+        "unreserved concurrency [1000].",
+    }
+    assert (
+        lam.list_provisioned_concurrency_configs(FunctionName=fn)["ProvisionedConcurrencyConfigs"]
+        == []
+    )

@@ -20,6 +20,9 @@ from headwater.services.lambda_.parts import LambdaParts, marker_page
 from headwater.services.lambda_.qualifiers import LATEST, is_version
 from headwater.store.functions import FunctionRecord
 
+#: A new AWS account's concurrent executions, named in the too-much-concurrency error.
+ACCOUNT_CONCURRENCY = 1000
+
 PROVISIONED = "provisioned-concurrency"
 RUNTIME_MANAGEMENT = "runtime-management"
 RECURSION = "recursion"
@@ -126,6 +129,14 @@ class SettingOperations(LambdaParts):
                     "Alias can't be used for Provisioned Concurrency configuration on an "
                     "already Provisioned version",
                     409,
+                )
+            if count > check.MAX_INT32:
+                # Far beyond any account's concurrency (the store keeps 64-bit integers):
+                # AWS's answer to a request above the account's unreserved pool.
+                raise check.user_error(
+                    "InvalidParameterValueException",
+                    "Specified ConcurrentExecutions for function is greater than account's "
+                    f"unreserved concurrency [{ACCOUNT_CONCURRENCY}].",
                 )
             body = {
                 "RequestedProvisionedConcurrentExecutions": count,
