@@ -413,3 +413,17 @@ def test_provisioned_concurrency_beyond_64_bits_is_above_the_accounts_pool(
         lam.list_provisioned_concurrency_configs(FunctionName=fn)["ProvisionedConcurrencyConfigs"]
         == []
     )
+
+
+def test_a_layer_name_longer_than_140_characters_is_refused(hw: Headwater) -> None:
+    # Found by the odd-input property test: the name became a directory name and
+    # PublishLayerVersion failed with OSError (file name too long).
+    name = "x" * 141
+    assert error_of(
+        hw.lambda_.publish_layer_version, LayerName=name, Content={"ZipFile": FUNCTION_ZIP}
+    ) == {
+        "Code": "ValidationException",
+        "Message": f"1 validation error detected: Value '{name}' at 'layerName' failed to "
+        "satisfy constraint: Member must have length less than or equal to 140",
+    }
+    assert hw.lambda_.list_layers()["Layers"] == []

@@ -31,6 +31,8 @@ LAYER_VERSION_ARN_PATTERN = (
     r"arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+"
 )
 _LAYER_NAME = re.compile(LAYER_NAME_PATTERN)
+#: The longest layer name (botocore's model: PublishLayerVersion's LayerName max).
+MAX_LAYER_NAME = 140
 _LAYER_VERSION_ARN = re.compile(LAYER_VERSION_ARN_PATTERN)
 
 #: Members of a stored layer version that are not part of AWS's answers.
@@ -111,6 +113,14 @@ class LayerOperations(LambdaParts):
     @operation("PublishLayerVersion")
     def publish_layer_version(self, params: Params, ctx: RequestContext) -> Result:
         name = self._layer_name(params.get("LayerName"))
+        if len(name) > MAX_LAYER_NAME:
+            # The name becomes a directory: a longer one once failed there (OSError).
+            raise AwsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{name}' at 'layerName' failed to "
+                f"satisfy constraint: Member must have length less than or equal to "
+                f"{MAX_LAYER_NAME}",
+            )
         content = params.get("Content") or {}
         if content.get("ZipFile") is None:
             raise check.invalid_parameter(
