@@ -49,8 +49,8 @@ SERVICES = [
 ]
 
 _HUNT = int(os.environ.get("HEADWATER_ODD_INPUT_EXAMPLES", "0"))
-_EMBEDDED_EXAMPLES = _HUNT or 6
-_WIRE_EXAMPLES = _HUNT or 3
+_EMBEDDED_EXAMPLES = _HUNT or 10
+_WIRE_EXAMPLES = _HUNT or 4
 
 #: Errors that mean the server failed, not the caller.
 SERVER_FAULTS = {"InternalFailure", "InternalError", "InternalServerError", "ServiceUnavailable"}
