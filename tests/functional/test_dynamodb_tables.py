@@ -488,6 +488,11 @@ _GSI_G = {
             "One or more parameter values were invalid: Requested MaxWriteRequestUnits for "
             "OnDemandThroughput for table is outside of valid range",
         ),
+        (  # past a Java long: found by the odd-input property test (was a TypeError)
+            {"OnDemandThroughput": {"MaxReadRequestUnits": 2**64}},
+            "One or more parameter values were invalid: Requested MaxReadRequestUnits for "
+            "OnDemandThroughput for table is outside of valid range",
+        ),
     ],
 )
 def test_create_table_answers_in_aws_current_words(
@@ -1424,3 +1429,19 @@ def test_a_table_changed_by_another_process_is_seen_at_once(tmp_path: Any) -> No
             ExpressionAttributeValues={":g": {"S": "x"}},
         )
         assert sorted(item["id"]["N"] for item in found["Items"]) == ["1", "2"]
+
+
+def test_update_table_refuses_on_demand_units_past_a_java_long(hw: Headwater) -> None:
+    # Found by the odd-input property test: the units reached the stored specification's
+    # JSON (orjson: "Integer exceeds 64-bit range", a TypeError).
+    ddb = hw.client("dynamodb")
+    create_table(ddb, "capped")
+    assert error_of(
+        ddb.update_table, TableName="capped", OnDemandThroughput={"MaxReadRequestUnits": 2**64}
+    ) == (
+        "ValidationException",
+        "One or more parameter values were invalid: Requested MaxReadRequestUnits for "
+        "OnDemandThroughput for table is outside of valid range",
+    )
+    described = ddb.describe_table(TableName="capped")["Table"]
+    assert described.get("OnDemandThroughput", {}).get("MaxReadRequestUnits", -1) == -1

@@ -502,7 +502,9 @@ def check_on_demand(on_demand: dict[str, Any] | None, billing: str, *, updating:
                 f"{member} for OnDemandThroughput cannot be specified when the table "
                 "BillingMode is PROVISIONED"
             )
-        if units < 1 and not (updating and units == -1):
+        # Past a Java long (botocore sends any integer) is out of range too; it once
+        # reached the stored specification's JSON and raised TypeError.
+        if (units < 1 and not (updating and units == -1)) or units >= 2**63:
             raise invalid(
                 f"Requested {member} for OnDemandThroughput for table is outside of valid range"
             )
