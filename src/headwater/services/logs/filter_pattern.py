@@ -217,7 +217,11 @@ def _comparison(path: list[str | int], op: str, kind: str, literal: str) -> Call
 
         return numeric
     if kind == "string":
-        text = str(orjson.loads(literal))
+        try:
+            text = str(orjson.loads(literal))
+        except orjson.JSONDecodeError:
+            # An escape JSON refuses (a lone surrogate's \ud800) or text that is not UTF-8.
+            raise PatternError("Invalid character(s) in term") from None
     elif kind == "word":
         text = literal
     else:
