@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from headwater.core.errors import AwsError
+
+if TYPE_CHECKING:
+    from headwater.services.base import Params
+
+#: S3 reads its integer query arguments as a Java int.
+_INT_RANGE = range(-(2**31), 2**31)
 
 
 def s3_error(code: str, message: str, status: int = 400, **fields: str) -> AwsError:
@@ -51,3 +60,54 @@ def malformed_xml() -> AwsError:
 
 def invalid_bucket_name(bucket: str) -> AwsError:
     return s3_error("InvalidBucketName", "The specified bucket is not valid.", BucketName=bucket)
+
+
+@dataclass(frozen=True, slots=True)
+class CountArgument:
+    """An integer query argument of a listing (``max-keys``, ``max-parts``...), with S3's
+    words for a negative one, which differ per operation (and name the argument's model
+    name, ``maxKeys``, for ListObjects)."""
+
+    member: str
+    name: str
+    negative_message: str
+    negative_name: str
+    negative_shows_value: bool = True
+
+    def read(self, params: Params) -> int | None:
+        """The argument (``None`` when absent); S3's InvalidArgument for one outside a Java
+        int or negative."""
+        value = params.get(self.member)
+        if value is None:
+            return None
+        number = int(value)
+        if number not in _INT_RANGE:
+            raise invalid_argument(
+                f"Provided {self.name} not an integer or within integer range",
+                self.name,
+                str(value),
+            )
+        if number < 0:
+            raise invalid_argument(
+                self.negative_message,
+                self.negative_name,
+                str(value) if self.negative_shows_value else None,
+            )
+        return number
+
+
+def _between(name: str) -> str:
+    return f"Argument {name} must be an integer between 0 and 2147483647"
+
+
+#: ListObjects and ListObjectsV2.
+LISTING_MAX_KEYS = CountArgument("MaxKeys", "max-keys", _between("maxKeys"), "maxKeys")
+#: ListObjectVersions words it differently, and without the value.
+VERSIONS_MAX_KEYS = CountArgument(
+    "MaxKeys", "max-keys", "max-keys cannot be negative", "max-keys", negative_shows_value=False
+)
+MAX_UPLOADS = CountArgument("MaxUploads", "max-uploads", _between("max-uploads"), "max-uploads")
+MAX_PARTS = CountArgument("MaxParts", "max-parts", _between("max-parts"), "max-parts")
+PART_NUMBER_MARKER = CountArgument(
+    "PartNumberMarker", "part-number-marker", _between("part-number-marker"), "part-number-marker"
+)

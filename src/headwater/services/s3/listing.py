@@ -10,7 +10,12 @@ from urllib.parse import quote
 
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.s3.buckets import owner
-from headwater.services.s3.errors import invalid_argument
+from headwater.services.s3.errors import (
+    LISTING_MAX_KEYS,
+    VERSIONS_MAX_KEYS,
+    CountArgument,
+    invalid_argument,
+)
 from headwater.services.s3.objects import ObjectOperations
 from headwater.store.objects import ObjectRecord
 
@@ -39,13 +44,10 @@ def _encoder(encoding: Any) -> Any:
     return lambda text: quote(text, safe="/") if text is not None else text
 
 
-def _max_keys(params: Params) -> int:
-    """A listing's page size: MaxKeys, at most 1,000; a negative one is refused (it once
-    reached the store's SQL LIMIT, and below -2**63 overflowed it)."""
-    limit = int(params.get("MaxKeys", MAX_KEYS))
-    if limit < 0:
-        raise invalid_argument("max-keys cannot be negative", "max-keys", str(limit))
-    return min(limit, MAX_KEYS)
+def _page_size(params: Params, argument: CountArgument) -> int:
+    """A listing's page size: its max-keys argument, at most 1,000."""
+    limit = argument.read(params)
+    return MAX_KEYS if limit is None else min(limit, MAX_KEYS)
 
 
 def _token(last: str) -> str:
@@ -104,7 +106,7 @@ class ListingOperations(ObjectOperations):
         encode = _encoder(params.get("EncodingType"))
         prefix = str(params.get("Prefix") or "")
         delimiter = params.get("Delimiter") or None
-        limit = _max_keys(params)
+        limit = _page_size(params, LISTING_MAX_KEYS)
         token = params.get("ContinuationToken")
         start_after = params.get("StartAfter")
         after = _from_token(str(token)) if token is not None else start_after
@@ -144,7 +146,7 @@ class ListingOperations(ObjectOperations):
         encode = _encoder(params.get("EncodingType"))
         prefix = str(params.get("Prefix") or "")
         delimiter = params.get("Delimiter") or None
-        limit = _max_keys(params)
+        limit = _page_size(params, LISTING_MAX_KEYS)
         marker = params.get("Marker") or None
         with self.store.db.transaction():
             bucket_record = self._bucket(bucket)
@@ -179,7 +181,7 @@ class ListingOperations(ObjectOperations):
         encode = _encoder(params.get("EncodingType"))
         prefix = str(params.get("Prefix") or "")
         delimiter = params.get("Delimiter") or None
-        limit = _max_keys(params)
+        limit = _page_size(params, VERSIONS_MAX_KEYS)
         marker = params.get("KeyMarker") or None
         with self.store.db.transaction():
             bucket_record = self._bucket(bucket)

@@ -10,7 +10,15 @@ from headwater.core.ids import new_uuid
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.s3.buckets import owner
 from headwater.services.s3.checksums import composite, multipart_etag
-from headwater.services.s3.errors import invalid_argument, malformed_xml, no_such_upload, s3_error
+from headwater.services.s3.errors import (
+    MAX_PARTS,
+    MAX_UPLOADS,
+    PART_NUMBER_MARKER,
+    invalid_argument,
+    malformed_xml,
+    no_such_upload,
+    s3_error,
+)
 from headwater.services.s3.listing import ListingOperations
 from headwater.services.s3.objects import (
     STORED_HEADERS,
@@ -207,12 +215,13 @@ class MultipartOperations(ListingOperations):
 
     @operation("ListParts")
     def list_parts(self, params: Params, ctx: RequestContext) -> Result:
+        # S3 checks its query arguments before it looks the upload up
+        marker = PART_NUMBER_MARKER.read(params) or 0
+        limit = min(MAX_PARTS.read(params) or MAX_PARTS_PAGE, MAX_PARTS_PAGE)
         with self.store.db.transaction():
             upload = self._upload(params)
             bucket = self._bucket(upload.bucket)
             parts = self.store.parts(upload.upload_id)
-        marker = int(params.get("PartNumberMarker") or 0)
-        limit = min(int(params.get("MaxParts") or MAX_PARTS_PAGE), MAX_PARTS_PAGE)
         after = [p for p in parts if p.part_number > marker]
         page = after[:limit]
         who = owner(bucket.account)
@@ -251,11 +260,11 @@ class MultipartOperations(ListingOperations):
     def list_multipart_uploads(self, params: Params, ctx: RequestContext) -> Result:
         bucket_name = str(params["Bucket"])
         prefix = str(params.get("Prefix") or "")
+        limit = min(MAX_UPLOADS.read(params) or 1000, 1000)
         with self.store.db.transaction():
             bucket = self._bucket(bucket_name)
             uploads = self.store.list_uploads(bucket_name, prefix)
         who = owner(bucket.account)
-        limit = min(int(params.get("MaxUploads") or 1000), 1000)
         result: dict[str, Any] = {
             "Bucket": bucket_name,
             "KeyMarker": params.get("KeyMarker") or "",
