@@ -522,3 +522,30 @@ def test_text_xml_cannot_carry_is_answered_visible_not_as_a_broken_document(
     with in_process_aws(hw) as aws:
         answer = aws.client("s3").list_buckets(Prefix="a\x08")
     assert answer["Prefix"] == "a\\u0008"
+
+
+@pytest.mark.parametrize("key", ["k" * 1025, "é" * 513])
+def test_a_key_over_1024_bytes_is_too_long_to_write(s3: Any, key: str) -> None:
+    # Found by the odd-input property test: such keys were stored; S3 answers KeyTooLongError
+    # (the limit is on UTF-8 bytes: 513 two-byte characters are 1,026)
+    size = str(len(key.encode()))
+    too_long = {
+        "Code": "KeyTooLongError",
+        "Message": "Your key is too long",
+        "Size": size,
+        "MaxSizeAllowed": "1024",
+        "Status": 400,
+    }
+    s3.put_object(Bucket="bucket", Key="source", Body=b"x")
+    assert error_of(s3.put_object, Bucket="bucket", Key=key, Body=b"x") == too_long
+    assert error_of(s3.copy_object, Bucket="bucket", Key=key, CopySource="bucket/source") == (
+        too_long
+    )
+    assert error_of(s3.create_multipart_upload, Bucket="bucket", Key=key) == too_long
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="bucket")["Contents"]] == ["source"]
+    assert s3.list_multipart_uploads(Bucket="bucket").get("Uploads", []) == []
+
+
+def test_a_key_of_1024_bytes_is_stored(s3: Any) -> None:
+    s3.put_object(Bucket="bucket", Key="k" * 1024, Body=b"x")
+    assert body(s3, "k" * 1024) == b"x"

@@ -42,6 +42,22 @@ def no_such_upload(upload_id: str) -> AwsError:
     )
 
 
+#: The longest object key S3 stores, in UTF-8 bytes.
+MAX_KEY_BYTES = 1024
+
+
+def check_key_length(key: str) -> None:
+    """S3's KeyTooLongError for a key to be written that is over ``MAX_KEY_BYTES``."""
+    size = len(key.encode("utf-8", "surrogatepass"))
+    if size > MAX_KEY_BYTES:
+        raise s3_error(
+            "KeyTooLongError",
+            "Your key is too long",
+            Size=str(size),
+            MaxSizeAllowed=str(MAX_KEY_BYTES),
+        )
+
+
 def invalid_argument(message: str, name: str | None = None, value: str | None = None) -> AwsError:
     fields: dict[str, str] = {}
     if name is not None:

@@ -14,6 +14,7 @@ from headwater.services.s3.errors import (
     MAX_PARTS,
     MAX_UPLOADS,
     PART_NUMBER_MARKER,
+    check_key_length,
     invalid_argument,
     malformed_xml,
     no_such_upload,
@@ -53,6 +54,7 @@ class MultipartOperations(ListingOperations):
     @operation("CreateMultipartUpload")
     def create_multipart_upload(self, params: Params, ctx: RequestContext) -> Result:
         bucket, key = str(params["Bucket"]), str(params["Key"])
+        check_key_length(key)
         algorithm = params.get("ChecksumAlgorithm")
         upload = UploadRecord(
             upload_id=base64.urlsafe_b64encode(new_uuid().encode()).decode().rstrip("="),

@@ -19,7 +19,7 @@ from headwater.services.s3.checksums import (
     check_content_md5,
     digests_of,
 )
-from headwater.services.s3.errors import invalid_argument, no_such_key, s3_error
+from headwater.services.s3.errors import check_key_length, invalid_argument, no_such_key, s3_error
 from headwater.store.objects import ObjectRecord
 
 #: System headers stored with an object and returned by Get/Head (boto3 member names).
@@ -259,6 +259,7 @@ class ObjectOperations(BucketOperations):
 
     @operation("PutObject")
     def put_object(self, params: Params, ctx: RequestContext) -> Result:
+        check_key_length(str(params["Key"]))
         data = body_bytes(params.get("Body"))
         record = self._store_object(str(params["Bucket"]), str(params["Key"]), data, params)
         result: Result = {"ETag": record.etag, "ServerSideEncryption": "AES256"}
@@ -367,6 +368,7 @@ class ObjectOperations(BucketOperations):
     def copy_object(self, params: Params, ctx: RequestContext) -> Result:
         source_bucket, source_key = parse_copy_source(params["CopySource"])
         bucket, key = str(params["Bucket"]), str(params["Key"])
+        check_key_length(key)
         with self.store.db.transaction():
             source = self._object(source_bucket, source_key)
             self._bucket(bucket)
