@@ -7,7 +7,6 @@ hold bounded memory and keep answering other clients."""
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
 import threading
 import time
@@ -23,6 +22,7 @@ from headwater import Headwater
 from headwater.server import http1
 from headwater.server.asgi import create_app
 from headwater.server.http1 import Http1Protocol
+from tests.hostile_http import SMUGGLING, read_until_closed, statuses
 
 HEALTH = b"GET /_headwater/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 #: The deadline for a request head in these tests: long enough for a loaded machine to
@@ -105,22 +105,6 @@ def exchange(sock: socket.socket, data: bytes, deadline_s: float = 5.0) -> bytes
     return read_until_closed(sock, deadline_s)
 
 
-def read_until_closed(sock: socket.socket, deadline_s: float = 5.0) -> bytes:
-    received = bytearray()
-    sock.settimeout(deadline_s)
-    try:
-        while chunk := sock.recv(65536):
-            received += chunk
-    except ConnectionResetError:
-        pass
-    return bytes(received)
-
-
-def statuses(answer: bytes) -> list[int]:
-    """The statuses of the answers in ``answer`` (whose bodies hold no status lines)."""
-    return [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)]
-
-
 def still_answers(port: int) -> bool:
     """Whether another client is answered."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as other:
@@ -146,15 +130,6 @@ def queue_names(hw: Headwater) -> list[str]:
 
 
 # ---- request smuggling ----
-
-SMUGGLING = {
-    "content-length and transfer-encoding": b"Content-Length: 5\r\nTransfer-Encoding: chunked",
-    "two content-lengths that differ": b"Content-Length: 0\r\nContent-Length: 5",
-    "chunked, identity": b"Transfer-Encoding: chunked, identity",
-    "chunked then identity": b"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity",
-    "space before the colon": b"Transfer-Encoding : chunked",
-    "obs-fold continuation": b"X-Pad: a\r\n Transfer-Encoding: chunked",
-}
 
 
 @pytest.mark.parametrize("headers", SMUGGLING.values(), ids=SMUGGLING.keys())

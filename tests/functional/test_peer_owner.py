@@ -72,17 +72,22 @@ def connected(listener: socket.socket, host: str) -> Iterator[socket.socket]:
             yield accepted
 
 
-@pytest.mark.parametrize(
+#: (listener family, address it is bound to, address the client connects from): a
+#: dual-stack listener sees an IPv4 client as ::ffff:127.0.0.1 (its socket is IPv4); the
+#: last is an IPv6 client socket connecting to an IPv4 listener through a mapped address.
+ADDRESS_CASES = pytest.mark.parametrize(
     ("family", "bound", "client"),
     [
         (socket.AF_INET, "127.0.0.1", "127.0.0.1"),
         (socket.AF_INET6, "::1", "::1"),
-        # a dual-stack listener sees an IPv4 client as ::ffff:127.0.0.1; its socket is IPv4
         (socket.AF_INET6, "::", "127.0.0.1"),
         (socket.AF_INET, "127.0.0.1", "::ffff:127.0.0.1"),
     ],
     ids=["ipv4", "ipv6", "ipv4-mapped", "ipv6-client-of-ipv4"],
 )
+
+
+@ADDRESS_CASES
 def test_own_connection_is_ours_and_not_another_users(
     family: socket.AddressFamily, bound: str, client: str
 ) -> None:
@@ -115,17 +120,7 @@ def test_remote_and_odd_addresses_are_not_looked_up() -> None:
 
 
 @needs_root
-@pytest.mark.parametrize(
-    ("family", "bound", "client"),
-    [
-        (socket.AF_INET, "127.0.0.1", "127.0.0.1"),
-        (socket.AF_INET6, "::1", "::1"),
-        (socket.AF_INET6, "::", "127.0.0.1"),
-        # an IPv6 client socket connecting to an IPv4 listener through a mapped address
-        (socket.AF_INET, "127.0.0.1", "::ffff:127.0.0.1"),
-    ],
-    ids=["ipv4", "ipv6", "ipv4-mapped", "ipv6-client-of-ipv4"],
-)
+@ADDRESS_CASES
 def test_another_users_process_is_found(
     family: socket.AddressFamily, bound: str, client: str
 ) -> None:
