@@ -30,3 +30,79 @@ def test_put_metric_alarm_names_a_missing_required_setting(missing: str) -> None
             "Type": "Sender",
         }
         assert hw.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+
+
+@pytest.mark.parametrize(
+    ("period", "evaluation_periods", "longest"),
+    [
+        (
+            60,
+            1441,
+            "a day (EvaluationPeriods * Period must be <= 86400) for alarms using period < 3600",
+        ),
+        (
+            3600,
+            169,
+            "a week (EvaluationPeriods * Period must be <= 604800) for alarms using period >= 3600",
+        ),
+        (
+            60 * 2**70,
+            1,
+            "a week (EvaluationPeriods * Period must be <= 604800) for alarms using period >= 3600",
+        ),
+        (
+            60,
+            2**70,
+            "a day (EvaluationPeriods * Period must be <= 86400) for alarms using period < 3600",
+        ),
+    ],
+)
+def test_put_metric_alarm_refuses_a_window_longer_than_cloudwatch_evaluates(
+    period: int, evaluation_periods: int, longest: str
+) -> None:
+    # botocore sends any integer: one beyond 64 bits reached the stored configuration's JSON
+    # and raised TypeError (found by the odd-input property test). CloudWatch caps the window.
+    alarm = {
+        "AlarmName": "alarm",
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 1.0,
+        "EvaluationPeriods": evaluation_periods,
+    }
+    metric = {"Namespace": "app", "MetricName": "errors"}
+    calls = [
+        {**alarm, **metric, "Statistic": "Sum", "Period": period},
+        {
+            **alarm,
+            "Metrics": [
+                {"Id": "m", "MetricStat": {"Metric": metric, "Period": period, "Stat": "Sum"}}
+            ],
+        },
+    ]
+    with Headwater.in_memory(clock=ManualClock()) as hw:
+        cloudwatch = hw.client("cloudwatch")
+        for params in calls:
+            with pytest.raises(ClientError) as caught:
+                cloudwatch.put_metric_alarm(**params)
+            error = caught.value.response["Error"]
+            assert (error["Code"], error["Message"]) == (
+                "ValidationError",
+                f"Metrics cannot be checked across more than {longest}",
+            )
+        assert cloudwatch.describe_alarms()["MetricAlarms"] == []
+
+
+def test_put_metric_alarm_accepts_the_longest_windows() -> None:
+    with Headwater.in_memory(clock=ManualClock()) as hw:
+        cloudwatch = hw.client("cloudwatch")
+        for name, period, count in (("day", 60, 1440), ("week", 3600, 168)):
+            cloudwatch.put_metric_alarm(
+                AlarmName=name,
+                Namespace="app",
+                MetricName="errors",
+                Statistic="Sum",
+                Period=period,
+                EvaluationPeriods=count,
+                Threshold=1.0,
+                ComparisonOperator="GreaterThanThreshold",
+            )
+        assert len(cloudwatch.describe_alarms()["MetricAlarms"]) == 2

@@ -476,6 +476,8 @@ def _checked_config(params: Params) -> dict[str, Any]:
     periods = int(params["EvaluationPeriods"])
     if periods < 1:
         raise errors.invalid_value("The parameter EvaluationPeriods must be greater than 0.")
+    for period in _alarm_periods(params):
+        _check_evaluation_window(int(period), periods)
     to_alarm = params.get("DatapointsToAlarm")
     if to_alarm is not None and not 1 <= int(to_alarm) <= periods:
         raise errors.validation(
@@ -485,6 +487,34 @@ def _checked_config(params: Params) -> dict[str, Any]:
     if "Threshold" in config:
         config["Threshold"] = float(config["Threshold"])
     return config
+
+
+def _alarm_periods(params: Params) -> list[Any]:
+    """Every Period an alarm's ``params`` name: its own, or its metric queries'."""
+    periods = [params["Period"]] if params.get("Period") is not None else []
+    for query in params.get("Metrics") or []:
+        stat = query.get("MetricStat") or {}
+        periods += [p for p in (stat.get("Period"), query.get("Period")) if p is not None]
+    return periods
+
+
+def _check_evaluation_window(period: int, evaluation_periods: int) -> None:
+    """CloudWatch's cap on how far back an alarm looks: a day, or a week for hourly periods.
+
+    It also keeps the numbers botocore lets through (any integer) inside what the alarm's
+    stored configuration (JSON, 64-bit integers) and its evaluation can hold.
+    """
+    window = period * evaluation_periods
+    if period < 3600 and window > 86400:
+        raise errors.validation(
+            "Metrics cannot be checked across more than a day (EvaluationPeriods * Period "
+            "must be <= 86400) for alarms using period < 3600"
+        )
+    if window > 604800:
+        raise errors.validation(
+            "Metrics cannot be checked across more than a week (EvaluationPeriods * Period "
+            "must be <= 604800) for alarms using period >= 3600"
+        )
 
 
 def _metrics_period(config: Mapping[str, Any]) -> int:
