@@ -106,3 +106,30 @@ def test_put_metric_alarm_accepts_the_longest_windows() -> None:
                 ComparisonOperator="GreaterThanThreshold",
             )
         assert len(cloudwatch.describe_alarms()["MetricAlarms"]) == 2
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), float("inf"), 10**400])
+def test_put_metric_alarm_refuses_a_threshold_that_is_not_a_finite_number(
+    threshold: float,
+) -> None:
+    # A NaN was stored as null and every later evaluation raised TypeError; an integer beyond
+    # a double's range (botocore sends it as given) raised OverflowError.
+    with Headwater.in_memory(clock=ManualClock()) as hw:
+        cloudwatch = hw.client("cloudwatch")
+        with pytest.raises(ClientError) as caught:
+            cloudwatch.put_metric_alarm(
+                AlarmName="alarm",
+                Namespace="app",
+                MetricName="errors",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=threshold,
+                ComparisonOperator="GreaterThanThreshold",
+            )
+        error = caught.value.response["Error"]
+        assert (error["Code"], error["Message"]) == (
+            "InvalidParameterValue",
+            f"The value {threshold} for parameter Threshold is invalid.",
+        )
+        assert cloudwatch.describe_alarms()["MetricAlarms"] == []

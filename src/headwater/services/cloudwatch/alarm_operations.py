@@ -15,7 +15,7 @@ from headwater.services.cloudwatch.aggregate import BASIC_STATISTICS, percentile
 from headwater.services.cloudwatch.alarm_actions import run_actions
 from headwater.services.cloudwatch.alarm_evaluation import COMPARISONS, Evaluation, evaluate
 from headwater.services.cloudwatch.alarm_store import AlarmRecord, AlarmStore
-from headwater.services.cloudwatch.metric_operations import MetricOperations
+from headwater.services.cloudwatch.metric_operations import MetricOperations, finite_parameter
 from headwater.services.cloudwatch.metric_store import MetricId, dimensions_of
 from headwater.services.cloudwatch.series import QueryGrid, statistic_series
 
@@ -485,7 +485,7 @@ def _checked_config(params: Params) -> dict[str, Any]:
         )
     config = {key: params[key] for key in METRIC_ALARM_FIELDS if params.get(key) is not None}
     if "Threshold" in config:
-        config["Threshold"] = float(config["Threshold"])
+        config["Threshold"] = finite_parameter(config["Threshold"], "Threshold")
     return config
 
 

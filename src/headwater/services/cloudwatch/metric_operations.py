@@ -373,7 +373,7 @@ def _aggregate_of(
     if stats is not None:
         return Aggregate.of_statistics(
             *(
-                _finite(stats[name], f"{where}.StatisticValues.{name}")
+                finite_parameter(stats[name], f"{where}.StatisticValues.{name}")
                 for name in ("SampleCount", "Sum", "Minimum", "Maximum")
             )
         )
@@ -383,8 +383,8 @@ def _aggregate_of(
         weights = counts if counts is not None else [1.0] * len(values)
         aggregate: Aggregate | None = None
         for index, (raw_value, raw_count) in enumerate(zip(values, weights, strict=True), 1):
-            value = _finite(raw_value, f"{where}.Values.member.{index}")
-            count = _finite(raw_count, f"{where}.Counts.member.{index}")
+            value = finite_parameter(raw_value, f"{where}.Values.member.{index}")
+            count = finite_parameter(raw_count, f"{where}.Counts.member.{index}")
             if aggregate is None:
                 aggregate = Aggregate.of_value(value, count)
             else:
@@ -396,13 +396,14 @@ def _aggregate_of(
             f"At least one of the parameters {where}.Value, {where}.Values or "
             f"{where}.StatisticValues must be specified."
         )
-    return Aggregate.of_value(_finite(datum["Value"], f"{where}.Value"))
+    return Aggregate.of_value(finite_parameter(datum["Value"], f"{where}.Value"))
 
 
-def _finite(number: Any, parameter: str) -> float:
+def finite_parameter(number: Any, parameter: str) -> float:
     """``number`` as a float; NaN, the infinities and integers beyond a double's range
     (which botocore sends as given) are invalid values. A NaN once reached the metric
-    store, whose NOT NULL columns refused it."""
+    store, whose NOT NULL columns refused it, and an alarm's Threshold, which its stored
+    JSON kept as null."""
     try:
         value = float(number)
     except OverflowError:
