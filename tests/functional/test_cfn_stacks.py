@@ -818,3 +818,19 @@ def test_an_update_whose_properties_cannot_be_resolved_keeps_the_resource(hw: He
     # the stack still manages the queue: a good update reaches it
     assert deploy(hw, "rolled", chain(("Kept", {"VisibilityTimeout": 45}))) == "UPDATE_COMPLETE"
     assert queue_attributes(hw, before["Kept"])["VisibilityTimeout"] == "45"
+
+
+def test_a_timeout_beyond_a_java_integer_is_refused(hw: Headwater) -> None:
+    # botocore sends any integer; one beyond 64 bits raised TypeError from the stored stack
+    # record's JSON (found by grepping for unchecked integers).
+    cfn = hw.client("cloudformation")
+    template = body({"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}})
+    with pytest.raises(ClientError) as caught:
+        cfn.create_stack(StackName="timeout", TemplateBody=template, TimeoutInMinutes=2**70)
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationError",
+        f"1 validation error detected: Value '{2**70}' at 'timeoutInMinutes' failed to satisfy "
+        "constraint: Member must have value less than or equal to 2147483647",
+    )
+    assert cfn.describe_stacks()["Stacks"] == []

@@ -51,6 +51,10 @@ UPDATABLE = frozenset(
 )
 
 
+#: The largest integer CloudFormation's integer members hold.
+JAVA_INT_MAX = 2**31 - 1
+
+
 def stack_not_found(name: str) -> AwsError:
     return validation_error(f"Stack with id {name} does not exist")
 
@@ -215,6 +219,7 @@ class CloudFormationService(Service):
 
     def new_stack(self, name: str, ctx: RequestContext, status: str, params: Params) -> StackRecord:
         check_stack_name(name)
+        check_timeout_in_minutes(params.get("TimeoutInMinutes"))
         return StackRecord(
             stack_id=f"arn:aws:cloudformation:{ctx.region}:{ctx.account}:stack/{name}/{new_uuid()}",
             name=name,
@@ -547,6 +552,16 @@ class CloudFormationService(Service):
     @operation("ValidateTemplate")
     def validate_template(self, params: Params, ctx: RequestContext) -> Result:
         return template_operations.validate_template(self, params, ctx)
+
+
+def check_timeout_in_minutes(timeout: int | None) -> None:
+    """A stack timeout CloudFormation's Java integer holds (botocore sends any integer; one
+    beyond 64 bits made the stored stack record's JSON raise TypeError)."""
+    if timeout is not None and timeout > JAVA_INT_MAX:
+        raise validation_error(
+            f"1 validation error detected: Value '{timeout}' at 'timeoutInMinutes' failed to "
+            f"satisfy constraint: Member must have value less than or equal to {JAVA_INT_MAX}"
+        )
 
 
 def check_stack_name(name: str) -> None:
