@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -1445,3 +1446,23 @@ def test_update_table_refuses_on_demand_units_past_a_java_long(hw: Headwater) ->
     )
     described = ddb.describe_table(TableName="capped")["Table"]
     assert described.get("OnDemandThroughput", {}).get("MaxReadRequestUnits", -1) == -1
+
+
+@pytest.mark.parametrize("units", [0, -1, 2**63, 2**70])
+def test_warm_throughput_outside_a_positive_java_long_is_refused(hw: Headwater, units: int) -> None:
+    # botocore sends any integer: units past 64 bits reached the stored specification's
+    # JSON and raised TypeError from CreateTable and UpdateTable (found by grepping for
+    # unchecked integers).
+    ddb = hw.client("dynamodb")
+    refusal = (
+        "ValidationException",
+        "One or more parameter values were invalid: Requested WriteUnitsPerSecond for "
+        "WarmThroughput for table is outside of valid range",
+    )
+    warm = {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": units}
+    assert error_of(partial(create_table, ddb, "warm-new"), WarmThroughput=warm) == refusal
+    assert ddb.list_tables()["TableNames"] == []
+    create_table(ddb, "warm")
+    assert error_of(ddb.update_table, TableName="warm", WarmThroughput=warm) == refusal
+    described = ddb.describe_table(TableName="warm")["Table"]["WarmThroughput"]
+    assert described["WriteUnitsPerSecond"] == 4000

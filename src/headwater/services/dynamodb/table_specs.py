@@ -510,6 +510,18 @@ def check_on_demand(on_demand: dict[str, Any] | None, billing: str, *, updating:
             )
 
 
+def check_warm_throughput(warm: dict[str, Any] | None) -> None:
+    """A table's WarmThroughput: positive units a Java long holds (botocore sends any
+    integer; one past 64 bits reached the stored specification's JSON and raised
+    TypeError)."""
+    for member in ("ReadUnitsPerSecond", "WriteUnitsPerSecond"):
+        units = (warm or {}).get(member)
+        if units is not None and not 1 <= units < 2**63:
+            raise invalid(
+                f"Requested {member} for WarmThroughput for table is outside of valid range"
+            )
+
+
 def check_settings(params: dict[str, Any]) -> None:
     """The table class and SSE rules CreateTable and UpdateTable share, in AWS's words."""
     table_class = params.get("TableClass")
@@ -554,6 +566,7 @@ def check_create_table(params: dict[str, Any]) -> None:
             if throughput[member] > MAX_CAPACITY_UNITS:
                 raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
     check_on_demand(params.get("OnDemandThroughput"), billing, updating=False)
+    check_warm_throughput(params.get("WarmThroughput"))
     defined = [d["AttributeName"] for d in params["AttributeDefinitions"]]
     keys = params["KeySchema"]
     if len(keys) > len(defined):

@@ -33,6 +33,7 @@ from headwater.services.dynamodb.table_specs import (
     check_tagging,
     check_time_to_live,
     check_update_table,
+    check_warm_throughput,
     index_spec,
     sse_description,
     stream_specification,
@@ -445,6 +446,7 @@ class TableCatalog:
         table as it is."""
         billing = params.get("BillingMode") or spec["BillingMode"]
         check_on_demand(params.get("OnDemandThroughput"), billing, updating=True)
+        check_warm_throughput(params.get("WarmThroughput"))
         throughput = params.get("ProvisionedThroughput")
         if throughput is not None and billing == "PAY_PER_REQUEST":
             raise invalid(
