@@ -1466,3 +1466,41 @@ def test_warm_throughput_outside_a_positive_java_long_is_refused(hw: Headwater, 
     assert error_of(ddb.update_table, TableName="warm", WarmThroughput=warm) == refusal
     described = ddb.describe_table(TableName="warm")["Table"]["WarmThroughput"]
     assert described["WriteUnitsPerSecond"] == 4000
+
+
+def test_index_capacity_past_dynamodbs_bound_is_refused(hw: Headwater) -> None:
+    # An index's units past 64 bits (botocore sends any integer) reached the stored
+    # specification's JSON and raised TypeError from CreateTable and from UpdateTable's
+    # Create; the table's own units already got this refusal.
+    ddb = hw.client("dynamodb")
+    huge = {"ReadCapacityUnits": 2**70, "WriteCapacityUnits": 1}
+    refusal = ("ValidationException", f"Given value {2**70} for ReadCapacityUnits is out of bounds")
+    table = {
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        "BillingMode": "PROVISIONED",
+        "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+    }
+    index = {**gsi("by-g", "g"), "ProvisionedThroughput": huge}
+    assert (
+        error_of(ddb.create_table, TableName="new", GlobalSecondaryIndexes=[index], **table)
+        == refusal
+    )
+    assert ddb.list_tables()["TableNames"] == []
+    ddb.create_table(
+        TableName="provisioned",
+        **{**table, "AttributeDefinitions": table["AttributeDefinitions"][:1]},
+    )
+    assert (
+        error_of(
+            ddb.update_table,
+            TableName="provisioned",
+            AttributeDefinitions=table["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        == refusal
+    )
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName="provisioned")["Table"]

@@ -396,9 +396,11 @@ def check_update_table(params: dict[str, Any]) -> None:
     if params.get("BillingMode") == "PROVISIONED" and throughput is None:
         raise invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
     if throughput is not None:
-        for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
-            if throughput[member] > MAX_CAPACITY_UNITS:
-                raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
+        _check_capacity_bounds(throughput)
+    for update in params.get("GlobalSecondaryIndexUpdates") or []:
+        created = update.get("Create") or {}
+        if created.get("ProvisionedThroughput") is not None:
+            _check_capacity_bounds(created["ProvisionedThroughput"])
     for update in params.get("VectorIndexUpdates") or []:
         # the GSI update's rule and words, for the vector index's two actions (headwater's)
         kinds = [kind for kind in ("Create", "Delete") if kind in update]
@@ -544,6 +546,14 @@ def check_settings(params: dict[str, Any]) -> None:
         raise invalid("SSEType AES256 is not supported")
 
 
+def _check_capacity_bounds(throughput: dict[str, Any]) -> None:
+    """A table's or an index's provisioned units within DynamoDB's bound (which also keeps
+    them inside the 64 bits the stored specification's JSON holds)."""
+    for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
+        if throughput[member] > MAX_CAPACITY_UNITS:
+            raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
+
+
 def check_create_table(params: dict[str, Any]) -> None:
     """Raise the error AWS answers a CreateTable with: member constraints first (all of
     them at once), then its table, key and index rules, each in AWS's order."""
@@ -562,9 +572,7 @@ def check_create_table(params: dict[str, Any]) -> None:
                 "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
                 "BillingMode is PROVISIONED"
             )
-        for member in ("ReadCapacityUnits", "WriteCapacityUnits"):
-            if throughput[member] > MAX_CAPACITY_UNITS:
-                raise validation(f"Given value {throughput[member]} for {member} is out of bounds")
+        _check_capacity_bounds(throughput)
     check_on_demand(params.get("OnDemandThroughput"), billing, updating=False)
     check_warm_throughput(params.get("WarmThroughput"))
     defined = [d["AttributeName"] for d in params["AttributeDefinitions"]]
@@ -622,6 +630,8 @@ def check_create_table(params: dict[str, Any]) -> None:
                 )
             if billing == "PROVISIONED" and index_throughput is None:
                 raise invalid(f"ProvisionedThroughput is not specified for index: {name}")
+            if index_throughput is not None:
+                _check_capacity_bounds(index_throughput)
             if name in names:
                 raise invalid(f"Duplicate index name: {name}")
             names.add(name)
