@@ -208,6 +208,23 @@ def test_conditional_reads(s3: Any) -> None:
     assert (head["Code"], head["Status"]) == ("412", 412)
 
 
+def test_conditional_reads_take_a_naive_datetime_as_utc(hw: Headwater) -> None:
+    # botocore reads a naive datetime as UTC; in process it reached the comparison with the
+    # object's aware LastModified and raised TypeError (found by the odd-input hunt).
+    s3 = hw.client("s3")
+    s3.create_bucket(Bucket="naive")
+    s3.put_object(Bucket="naive", Key="k", Body=b"v")
+    past = dt.datetime(2000, 1, 1)
+    assert s3.get_object(Bucket="naive", Key="k", IfModifiedSince=past)["Body"].read() == b"v"
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket="naive", Key="k", IfUnmodifiedSince=past)
+    assert caught.value.response["Error"]["Code"] == "PreconditionFailed"
+    copied = s3.copy_object(
+        Bucket="naive", Key="copy", CopySource="naive/k", CopySourceIfModifiedSince=past
+    )
+    assert "ETag" in copied["CopyObjectResult"]
+
+
 def test_content_md5_and_checksums(s3: Any) -> None:
     data = b"checked"
     good = base64.b64encode(hashlib.md5(data).digest()).decode()

@@ -87,9 +87,12 @@ def given_checksums(params: Params) -> dict[str, str]:
 
 
 def _http_date(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return None
+    """A conditional request's date, timezone-aware. In process, boto3's caller may pass a
+    naive datetime, which botocore reads as UTC; comparing it with the object's aware
+    LastModified raised TypeError."""
+    if not isinstance(value, dt.datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _not_modified() -> AwsError:
