@@ -566,3 +566,66 @@ def test_a_key_over_1024_bytes_is_too_long_to_write(s3: Any, key: str) -> None:
 def test_a_key_of_1024_bytes_is_stored(s3: Any) -> None:
     s3.put_object(Bucket="bucket", Key="k" * 1024, Body=b"x")
     assert body(s3, "k" * 1024) == b"x"
+
+
+@pytest.mark.parametrize(
+    ("operation", "configuration"),
+    [
+        (
+            "put_bucket_lifecycle_configuration",
+            {
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "ID": "r",
+                            "Status": "Enabled",
+                            "Filter": {"Prefix": ""},
+                            "Expiration": {"Days": 2**31},
+                        }
+                    ]
+                }
+            },
+        ),
+        (
+            "put_bucket_lifecycle_configuration",
+            {
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "ID": "r",
+                            "Status": "Enabled",
+                            "Filter": {"ObjectSizeGreaterThan": 2**70},
+                            "Expiration": {"Days": 1},
+                        }
+                    ]
+                }
+            },
+        ),
+        (
+            "put_bucket_cors",
+            {
+                "CORSConfiguration": {
+                    "CORSRules": [
+                        {"AllowedMethods": ["GET"], "AllowedOrigins": ["*"], "MaxAgeSeconds": 2**70}
+                    ]
+                }
+            },
+        ),
+    ],
+)
+def test_a_setting_with_a_number_its_type_does_not_hold_is_malformed_xml(
+    s3: Any, operation: str, configuration: dict[str, Any]
+) -> None:
+    # botocore sends any integer; past 64 bits one made the stored configuration's JSON
+    # raise TypeError (found by grepping for unchecked integers). S3's schema refuses it.
+    assert error_of(getattr(s3, operation), Bucket="bucket", **configuration) == {
+        "Code": "MalformedXML",
+        "Message": "The XML you provided was not well-formed or did not validate against our "
+        "published schema",
+        "Status": 400,
+    }
+    assert error_of(s3.get_bucket_cors, Bucket="bucket")["Code"] == "NoSuchCORSConfiguration"
+    assert (
+        error_of(s3.get_bucket_lifecycle_configuration, Bucket="bucket")["Code"]
+        == "NoSuchLifecycleConfiguration"
+    )

@@ -9,12 +9,15 @@ import datetime as dt
 import re
 from typing import Any
 
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
 from headwater.core.arn import DEFAULT_REGION
 from headwater.models import operation_model
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.s3.errors import (
     invalid_argument,
     invalid_bucket_name,
+    malformed_xml,
     no_such_bucket,
     s3_error,
 )
@@ -250,6 +253,9 @@ class BucketOperations(Service):
         return dict(_DEFAULTS.get(name, {}))
 
     def _put_setting(self, name: str, params: Params, ctx: RequestContext) -> Result:
+        shape = operation_model("s3", f"Put{name}").input_shape
+        if shape is not None:
+            _check_numbers(shape, params)
         value = _configuration_of(name, params)
         if name == "BucketVersioning" and value.get("Status") not in ("Enabled", "Suspended"):
             raise s3_error(
@@ -326,6 +332,31 @@ def _configuration_of(name: str, params: Params) -> dict[str, Any]:
     if isinstance(value, dict):
         return dict(value)
     return {payload: value}
+
+
+#: The integers S3's schema holds, by model type: a Java int and a Java long.
+_INTEGER_RANGES = {"integer": (-(2**31), 2**31), "long": (-(2**63), 2**63)}
+
+
+def _check_numbers(shape: Shape, value: Any) -> None:
+    """MalformedXML, S3's answer to a document its schema refuses, for a number its type
+    does not hold: botocore sends any integer (a lifecycle rule's Days, a CORS rule's
+    MaxAgeSeconds ...), and one past 64 bits made the stored configuration's JSON raise
+    TypeError."""
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
+        for key, member in shape.members.items():
+            if key in value:
+                _check_numbers(member, value[key])
+    elif isinstance(shape, ListShape) and isinstance(value, list):
+        for item in value:
+            _check_numbers(shape.member, item)
+    elif isinstance(shape, MapShape) and isinstance(value, dict):
+        for item in value.values():
+            _check_numbers(shape.value, item)
+    elif shape.type_name in _INTEGER_RANGES and isinstance(value, int):
+        low, high = _INTEGER_RANGES[shape.type_name]
+        if not low <= value < high:
+            raise malformed_xml()
 
 
 def _as_get_output(name: str, stored: dict[str, Any]) -> Result:
