@@ -3,13 +3,14 @@ NaN in StatisticValues reached the metric store and failed its NOT NULL constrai
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from headwater import Headwater
+from headwater import Headwater, ManualClock
 
 STATISTICS = {"SampleCount": 1.0, "Sum": 1.0, "Minimum": 1.0, "Maximum": 1.0}
 
@@ -42,3 +43,20 @@ def test_values_that_are_not_finite_doubles_are_invalid(
         f"The value {shown} for parameter MetricData.member.1.{parameter} is invalid."
     )
     assert cloudwatch.list_metrics()["Metrics"] == []
+
+
+def test_a_math_expression_over_a_far_off_range_covers_only_what_cloudwatch_keeps() -> None:
+    # The expression's grid spanned the whole range: year 1 to 9999 (botocore sends any
+    # datetime) made a list of billions of period starts and raised MemoryError (found by
+    # the odd-input hunt). CloudWatch keeps 455 days and takes data at most two hours ahead.
+    with Headwater.in_memory(clock=ManualClock()) as hw:
+        now = hw.clock.now()
+        result = hw.client("cloudwatch").get_metric_data(
+            MetricDataQueries=[{"Id": "five", "Expression": "5", "Period": 3600}],
+            StartTime=dt.datetime(1, 1, 2, tzinfo=dt.UTC),
+            EndTime=dt.datetime(9999, 1, 1, tzinfo=dt.UTC),
+        )["MetricDataResults"][0]
+    times = [stamp.timestamp() for stamp in result["Timestamps"]]
+    assert set(result["Values"]) == {5.0}
+    assert now - 455 * 86400 <= min(times) < now - 454 * 86400
+    assert now + 3600 <= max(times) <= now + 3 * 3600

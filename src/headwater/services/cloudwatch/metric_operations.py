@@ -23,6 +23,7 @@ from headwater.services.cloudwatch.metric_math import (
     references,
 )
 from headwater.services.cloudwatch.metric_store import (
+    RETENTION_TIERS,
     MetricId,
     MetricStore,
     bucket_start,
@@ -307,8 +308,7 @@ class MetricOperations(Service):
                 if not needed <= values.keys():
                     continue
                 period = int(query.get("Period") or 60)
-                origin = aligned_start(start, period, now)
-                grid = list(range(origin, math.ceil(end), period))
+                grid = _expression_grid(start, end, period, now)
                 try:
                     value = evaluate(node, Scope(values, metric_ids, grid))
                 except MathError as error:
@@ -509,6 +509,19 @@ def _decode_token(token: str | None) -> int:
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         raise errors.invalid_value("The service cannot find the NextToken specified.") from None
     return max(0, offset)
+
+
+def _expression_grid(start: float, end: float, period: int, now: float) -> list[int]:
+    """The period starts a math expression is evaluated at: the query's range, cut to where
+    CloudWatch can hold data (its retention behind ``now``, at most two hours ahead). A far-off
+    range (year 1 to 9999, which botocore sends) once made a list of billions (MemoryError)."""
+    origin = aligned_start(start, period, now)
+    kept = RETENTION_TIERS[0][1] if period < 60 else RETENTION_TIERS[-1][1]
+    oldest = now - kept
+    if origin < oldest:
+        origin += math.ceil((oldest - origin) / period) * period
+    stop = min(math.ceil(end), math.ceil(now + MAX_FUTURE_SECONDS) + period)
+    return list(range(origin, stop, period))
 
 
 def _page(results: list[dict[str, Any]], params: Params) -> Result:
