@@ -60,3 +60,23 @@ def test_a_math_expression_over_a_far_off_range_covers_only_what_cloudwatch_keep
     assert set(result["Values"]) == {5.0}
     assert now - 455 * 86400 <= min(times) < now - 454 * 86400
     assert now + 3600 <= max(times) <= now + 3 * 3600
+
+
+@pytest.mark.parametrize("max_datapoints", [-1, -(2**70)])
+def test_get_metric_data_refuses_a_negative_max_datapoints(max_datapoints: int) -> None:
+    # botocore sends any integer: a negative one made the NextToken's offset negative, and
+    # one past 64 bits raised TypeError from its JSON (found by the odd-input hunt).
+    with Headwater.in_memory(clock=ManualClock()) as hw:
+        now = dt.datetime.fromtimestamp(hw.clock.now(), dt.UTC)
+        with pytest.raises(ClientError) as caught:
+            hw.client("cloudwatch").get_metric_data(
+                MetricDataQueries=[{"Id": "five", "Expression": "5", "Period": 60}],
+                StartTime=now - dt.timedelta(hours=1),
+                EndTime=now,
+                MaxDatapoints=max_datapoints,
+            )
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterValue",
+        "The parameter MaxDatapoints must be greater than or equal to 0.",
+    )

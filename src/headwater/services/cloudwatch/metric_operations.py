@@ -189,6 +189,12 @@ class MetricOperations(Service):
             raise errors.invalid_value(
                 "The collection MetricDataQueries must not have a size greater than 500."
             )
+        if (params.get("MaxDatapoints") or 0) < 0:
+            # botocore sends any integer: a negative one made the NextToken's offset
+            # negative, and one past 64 bits raised TypeError from its JSON.
+            raise errors.invalid_value(
+                "The parameter MaxDatapoints must be greater than or equal to 0."
+            )
         start, end = _time_range(params)
         scan = params.get("ScanBy", "TimestampDescending")
         if scan not in ("TimestampDescending", "TimestampAscending"):
