@@ -629,3 +629,17 @@ def test_a_setting_with_a_number_its_type_does_not_hold_is_malformed_xml(
         error_of(s3.get_bucket_lifecycle_configuration, Bucket="bucket")["Code"]
         == "NoSuchLifecycleConfiguration"
     )
+
+
+def test_expires_takes_a_naive_datetime_as_utc_down_to_year_one(hw: Headwater) -> None:
+    # In process, a naive datetime was read as local time, and year 1 raised ValueError
+    # (found by the odd-input hunt); botocore reads a naive datetime as UTC.
+    s3 = hw.client("s3")
+    s3.create_bucket(Bucket="expiring")
+    for expires, shown in (
+        (dt.datetime(1, 1, 1), "Mon, 01 Jan 0001 00:00:00 GMT"),
+        (dt.datetime(2030, 1, 1, 12), "Tue, 01 Jan 2030 12:00:00 GMT"),
+    ):
+        s3.put_object(Bucket="expiring", Key="k", Body=b"v", Expires=expires)
+        head = s3.head_object(Bucket="expiring", Key="k")
+        assert shown in (head.get("ExpiresString"), head.get("Expires"))

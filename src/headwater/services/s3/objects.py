@@ -449,9 +449,23 @@ _STATUS_TEXT = {
 
 
 def _header_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    return value
+    """A header member as its header text; a datetime as an HTTP date.
+
+    In process, boto3's caller may pass a naive datetime, which botocore reads as UTC (it
+    was read as the machine's local time, and year 1 raised ValueError), or an aware one
+    whose UTC falls outside the years a datetime holds (OverflowError): that is the
+    nearest date there is."""
+    if not isinstance(value, dt.datetime):
+        return value
+    if value.tzinfo is None:
+        utc = value.replace(tzinfo=dt.UTC)
+    else:
+        try:
+            utc = value.astimezone(dt.UTC)
+        except OverflowError:
+            utc = (dt.datetime.min if value.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
+    # %Y writes year 1 as "1"; an HTTP date has four digits.
+    return f"{utc:%a, %d %b} {utc.year:04d} {utc:%H:%M:%S} GMT"
 
 
 def _checksum_members(
