@@ -727,3 +727,25 @@ def test_in_process_publish_for_other_services(hw: Headwater) -> None:
     assert envelope["MessageId"] == message_id
     assert envelope["Subject"] == "Alarm"
     assert envelope["MessageAttributes"]["n"] == {"Type": "Number", "Value": "3"}
+
+
+@pytest.mark.parametrize("token", [str(2**70), "-1"])
+def test_a_subscription_token_outside_the_stored_sequence_numbers_is_invalid(
+    token: str,
+) -> None:
+    # A number past 64 bits overflowed the store's SQL parameter (OverflowError; found by
+    # the odd-input hunt).
+    with Headwater.in_memory(clock=ManualClock()) as hw:
+        sns = hw.client("sns")
+        arn = sns.create_topic(Name="listed")["TopicArn"]
+        for call, params in (
+            (sns.list_subscriptions, {}),
+            (sns.list_subscriptions_by_topic, {"TopicArn": arn}),
+        ):
+            with pytest.raises(ClientError) as caught:
+                call(NextToken=token, **params)
+            error = caught.value.response["Error"]
+            assert (error["Code"], error["Message"]) == (
+                "InvalidParameter",
+                "Invalid parameter: NextToken",
+            )

@@ -265,9 +265,14 @@ def _token_seq(token: Any) -> int:
     if not token:
         return 0
     try:
-        return int(str(token))
+        seq = int(str(token))
     except ValueError:
         raise invalid_parameter("NextToken") from None
+    # Tokens are the sequence numbers SQLite stores; a number past 64 bits overflowed its
+    # query parameter (OverflowError).
+    if not 0 <= seq < 2**63:
+        raise invalid_parameter("NextToken")
+    return seq
 
 
 def _page(subs: list[SubscriptionRecord]) -> Result:
