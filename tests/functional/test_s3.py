@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater
+from headwater.core.clock import ManualClock
 from tests.asgi_boto import in_process_aws
 
 MIB = 1024 * 1024
@@ -223,6 +224,23 @@ def test_conditional_reads_take_a_naive_datetime_as_utc(hw: Headwater) -> None:
         Bucket="naive", Key="copy", CopySource="naive/k", CopySourceIfModifiedSince=past
     )
     assert "ETag" in copied["CopyObjectResult"]
+
+
+def test_an_if_modified_since_after_the_headwater_clocks_now_is_ignored(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    # The date was compared with the machine's time, not headwater's: under a ManualClock
+    # (or --time-scale) a date past the clock's now but before the machine's got a 304
+    s3 = hw.client("s3")
+    s3.create_bucket(Bucket="clocked")
+    s3.put_object(Bucket="clocked", Key="k", Body=b"v")
+    ahead = dt.datetime.fromtimestamp(clock.now() + 3600, dt.UTC)
+    assert ahead < dt.datetime.now(dt.UTC)
+    assert s3.get_object(Bucket="clocked", Key="k", IfModifiedSince=ahead)["Body"].read() == b"v"
+    clock.advance(7200)
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket="clocked", Key="k", IfModifiedSince=ahead)
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
 
 
 def test_content_md5_and_checksums(s3: Any) -> None:

@@ -108,8 +108,9 @@ def _precondition_failed(condition: str) -> AwsError:
     )
 
 
-def check_conditions(obj: ObjectRecord, params: Params, prefix: str = "If") -> None:
-    """If-Match / If-None-Match / If-(Un)Modified-Since, in S3's order of precedence."""
+def check_conditions(obj: ObjectRecord, params: Params, now: float, prefix: str = "If") -> None:
+    """If-Match / If-None-Match / If-(Un)Modified-Since, in S3's order of precedence;
+    ``now``: the headwater clock's time (an If-Modified-Since after it is ignored)."""
     etag = obj.etag.strip('"')
     modified = dt.datetime.fromtimestamp(int(obj.last_modified), dt.UTC)
     if_match = params.get(f"{prefix}Match")
@@ -124,7 +125,7 @@ def check_conditions(obj: ObjectRecord, params: Params, prefix: str = "If") -> N
     if if_none_match is not None:
         if _etag_matches(if_none_match, etag):
             raise _not_modified()
-    elif since is not None and modified <= since <= dt.datetime.now(dt.UTC):
+    elif since is not None and modified <= since <= dt.datetime.fromtimestamp(now, dt.UTC):
         raise _not_modified()
 
 
@@ -280,7 +281,7 @@ class ObjectOperations(BucketOperations):
     def get_object(self, params: Params, ctx: RequestContext) -> Result:
         with self.store.db.transaction():
             obj = self._object(str(params["Bucket"]), str(params["Key"]))
-        check_conditions(obj, params)
+        check_conditions(obj, params, self.env.clock.now())
         chosen = parse_range(params.get("Range"), obj.size)
         result = describe(obj)
         if chosen is None:
@@ -318,7 +319,7 @@ class ObjectOperations(BucketOperations):
         if obj is None:
             raise s3_error("404", "Not Found", 404)
         try:
-            check_conditions(obj, params)
+            check_conditions(obj, params, self.env.clock.now())
         except AwsError as error:  # HEAD has no body: only the status speaks
             raise s3_error(str(error.status), _STATUS_TEXT[error.status], error.status) from None
         result = describe(obj)
@@ -375,7 +376,7 @@ class ObjectOperations(BucketOperations):
         with self.store.db.transaction():
             source = self._object(source_bucket, source_key)
             self._bucket(bucket)
-        check_conditions(source, params, prefix="CopySourceIf")
+        check_conditions(source, params, self.env.clock.now(), prefix="CopySourceIf")
         replace = params.get("MetadataDirective") == "REPLACE"
         if (
             (source_bucket, source_key) == (bucket, key)
