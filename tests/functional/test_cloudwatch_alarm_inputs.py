@@ -133,3 +133,17 @@ def test_put_metric_alarm_refuses_a_threshold_that_is_not_a_finite_number(
             f"The value {threshold} for parameter Threshold is invalid.",
         )
         assert cloudwatch.describe_alarms()["MetricAlarms"] == []
+
+
+def test_a_negative_alarm_page_token_is_invalid_not_a_page_from_the_end() -> None:
+    # Python's negative slicing turned it into a page counted from the end (second hunt)
+    with Headwater.in_memory(clock=ManualClock()) as hw:
+        cloudwatch = hw.client("cloudwatch")
+        for call in (cloudwatch.describe_alarms, cloudwatch.describe_alarm_history):
+            with pytest.raises(ClientError) as caught:
+                call(NextToken="-1")
+            error = caught.value.response["Error"]
+            assert (error["Code"], error["Message"]) == (
+                "InvalidParameterValue",
+                "The service cannot find the NextToken specified.",
+            )

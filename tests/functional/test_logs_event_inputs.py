@@ -51,3 +51,17 @@ def test_tokens_beyond_64_bits_are_invalid(logs: Any, method: str, token: str) -
     with pytest.raises(ClientError) as caught:
         getattr(logs, method)(**params)
     assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+@pytest.mark.parametrize("token", ["o/-1", "-5"])
+def test_a_negative_group_page_token_is_invalid_not_a_page_from_the_end(
+    logs: Any, token: str
+) -> None:
+    # Python's negative slicing turned it into a page counted from the end (second hunt)
+    with pytest.raises(ClientError) as caught:
+        logs.describe_log_groups(nextToken=token)
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterException",
+        "The specified nextToken is invalid.",
+    )

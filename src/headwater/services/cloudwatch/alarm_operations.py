@@ -536,7 +536,9 @@ def _paged(
         try:
             offset = int(token)
         except ValueError:
-            raise errors.invalid_value("The service cannot find the NextToken specified.") from None
+            offset = -1
+        if offset < 0:  # a negative one would page from the end
+            raise errors.invalid_value("The service cannot find the NextToken specified.")
     page = list(items[offset : offset + limit])
     more = offset + limit < len(items)
     return page, str(offset + limit) if more else None

@@ -334,7 +334,9 @@ def _page(items: list[Any], params: Params, maximum: int) -> tuple[list[Any], st
         try:
             offset = int(token.removeprefix("o/"))
         except ValueError:
-            raise invalid_parameter("The specified nextToken is invalid.") from None
+            offset = -1
+        if offset < 0:  # a negative one would page from the end
+            raise invalid_parameter("The specified nextToken is invalid.")
     page = items[offset : offset + limit]
     more = offset + limit < len(items)
     return page, f"o/{offset + limit}" if more else None
