@@ -26,7 +26,7 @@ from botocore.validate import ParamValidator
 
 from headwater.api.errors import MAX_NESTING, serialization_error, too_deeply_nested
 from headwater.core.errors import AwsError, constraint_finding, validation_errors
-from headwater.core.values import as_datetime
+from headwater.core.values import JAVA_INT, JAVA_LONG, as_datetime
 from headwater.models import operation_model, service_model
 
 Converter = Callable[[Any], Any]
@@ -378,9 +378,9 @@ def _compile_checker(
             return type(value) is str and len(value) >= min_length
 
     elif kind in ("integer", "long"):
-        minimum = low if low is not None else -(2**63)
+        minimum = low if low is not None else JAVA_LONG[0]
         # Past its Java type's range goes the slow way, where a strict reader refuses it.
-        maximum = 2**31 - 1 if kind == "integer" else 2**63 - 1
+        maximum = JAVA_INT[-1] if kind == "integer" else JAVA_LONG[-1]
 
         def checker(value: Any) -> bool:
             return type(value) is int and minimum <= value <= maximum
@@ -597,15 +597,12 @@ def _check_strictly_read(params: dict[str, Any], members: tuple[tuple[str, str],
             )
 
 
-_I32 = range(-(2**31), 2**31)
-
-
 def _strict_type_finding(value: Any, wanted: str) -> str | None:
     """The deserialiser's words for ``value`` where it reads ``wanted`` ("a string", "a
     sequence", "i32"; serde's texts: "invalid type: boolean `true`, expected i32"), or None
     when the value fits. A JSON boolean is no integer, though Python's ``bool`` is one."""
     if wanted == "i32" and type(value) is int:
-        return None if value in _I32 else f"invalid value: integer `{value}`, expected i32"
+        return None if value in JAVA_INT else f"invalid value: integer `{value}`, expected i32"
     if (wanted == "a string" and isinstance(value, str)) or (
         wanted == "a sequence" and isinstance(value, list)
     ):

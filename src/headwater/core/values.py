@@ -6,6 +6,10 @@ import datetime as dt
 from typing import Any
 
 UTC = dt.UTC
+#: The values of a Java ``int`` and ``long``, the types behind AWS's integer and long
+#: members (botocore sends any Python integer; a store's 64-bit columns hold a long).
+JAVA_INT = range(-(2**31), 2**31)
+JAVA_LONG = range(-(2**63), 2**63)
 
 
 def as_bytes(value: Any) -> bytes:

@@ -27,6 +27,7 @@ from headwater.core.expressions.values import (
     number_parts,
     validation,
 )
+from headwater.core.values import JAVA_INT
 
 # ---- the tree ----
 
@@ -378,7 +379,7 @@ def number_literal(text: str, path: str) -> dict[str, Any]:
     if written and not integer_fits(written, 32):
         raise malformed()
     scale = len(mantissa.partition(".")[2]) - (int(written) if written else 0)
-    if not -(2**31) <= scale < 2**31:
+    if scale not in JAVA_INT:
         raise malformed()
     parts = number_parts(text)
     if parts is None:

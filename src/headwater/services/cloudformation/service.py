@@ -19,6 +19,7 @@ from typing import Any
 from headwater.client import LambdaClient, ServiceClient
 from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
+from headwater.core.values import JAVA_INT
 from headwater.deploy.engine import StackRun
 from headwater.deploy.errors import validation_error
 from headwater.deploy.plan import StackIdentity, Target, build_target
@@ -49,10 +50,6 @@ UPDATABLE = frozenset(
         "IMPORT_ROLLBACK_COMPLETE",
     }
 )
-
-
-#: The largest integer CloudFormation's integer members hold.
-JAVA_INT_MAX = 2**31 - 1
 
 
 def stack_not_found(name: str) -> AwsError:
@@ -557,10 +554,10 @@ class CloudFormationService(Service):
 def check_timeout_in_minutes(timeout: int | None) -> None:
     """A stack timeout CloudFormation's Java integer holds (botocore sends any integer; one
     beyond 64 bits made the stored stack record's JSON raise TypeError)."""
-    if timeout is not None and timeout > JAVA_INT_MAX:
+    if timeout is not None and timeout > JAVA_INT[-1]:
         raise validation_error(
             f"1 validation error detected: Value '{timeout}' at 'timeoutInMinutes' failed to "
-            f"satisfy constraint: Member must have value less than or equal to {JAVA_INT_MAX}"
+            f"satisfy constraint: Member must have value less than or equal to {JAVA_INT[-1]}"
         )
 
 

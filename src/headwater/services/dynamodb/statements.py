@@ -55,6 +55,7 @@ from headwater.core.expressions.values import (
     validation,
     values_equal,
 )
+from headwater.core.values import JAVA_INT
 from headwater.services.base import RequestContext
 from headwater.services.dynamodb.constraints import length_finding
 from headwater.services.dynamodb.writes import write_units
@@ -81,7 +82,6 @@ _EXPRESSION_PREFIX = re.compile(
 _PLACED_VALUE = re.compile(
     r"ExpressionAttributeValues contains invalid value: (.*) for key :v\d+", re.DOTALL
 )
-_INT32_LOW, _INT32_HIGH = -(2**31), 2**31 - 1
 NUMBER_OVERFLOW = (
     "Number overflow. Attempting to store a number with magnitude larger than supported range"
 )
@@ -143,15 +143,15 @@ def _check_number(text: Any) -> None:
     if number_parts(text) is None or (written and not integer_fits(written, 32)):
         raise validation(f"{UNCONVERTIBLE}: {text}")
     scale = len(mantissa.partition(".")[2]) - int(written or "0")
-    if not _INT32_LOW <= scale <= _INT32_HIGH:
+    if scale not in JAVA_INT:
         raise validation(f"{UNCONVERTIBLE}: {text}")
     # AWS then sizes it as precision less scale in 32-bit arithmetic, which wraps: a
     # magnitude past the int range comes out with the opposite sign
     precision = len(mantissa.replace(".", "").lstrip("+-").lstrip("0")) or 1
     magnitude = precision - scale
-    if magnitude > _INT32_HIGH:
+    if magnitude > JAVA_INT[-1]:
         raise validation(NUMBER_UNDERFLOW)
-    if magnitude < _INT32_LOW:
+    if magnitude < JAVA_INT[0]:
         raise validation(NUMBER_OVERFLOW)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from headwater.core.errors import AwsError, length_rule
 from headwater.core.expressions.values import invalid, validation
+from headwater.core.values import JAVA_LONG
 
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
 ATTRIBUTE_TYPES = ("B", "N", "S")
@@ -506,7 +507,7 @@ def check_on_demand(on_demand: dict[str, Any] | None, billing: str, *, updating:
             )
         # Past a Java long (botocore sends any integer) is out of range too; it once
         # reached the stored specification's JSON and raised TypeError.
-        if (units < 1 and not (updating and units == -1)) or units >= 2**63:
+        if (units < 1 and not (updating and units == -1)) or units > JAVA_LONG[-1]:
             raise invalid(
                 f"Requested {member} for OnDemandThroughput for table is outside of valid range"
             )
@@ -518,7 +519,7 @@ def check_warm_throughput(warm: dict[str, Any] | None) -> None:
     TypeError)."""
     for member in ("ReadUnitsPerSecond", "WriteUnitsPerSecond"):
         units = (warm or {}).get(member)
-        if units is not None and not 1 <= units < 2**63:
+        if units is not None and not 1 <= units <= JAVA_LONG[-1]:
             raise invalid(
                 f"Requested {member} for WarmThroughput for table is outside of valid range"
             )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from headwater.core.errors import AwsError
-from headwater.core.values import as_bytes
+from headwater.core.values import JAVA_LONG, as_bytes
 from headwater.runtime import code as function_code
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.lambda_ import validation as check
@@ -218,4 +218,4 @@ class LayerOperations(LambdaParts):
 def _storable_version(version: Any) -> TypeGuard[int]:
     """Whether ``version`` can name a layer version: an integer the store's 64-bit column
     holds (a larger one names none, so it is not found rather than an overflow)."""
-    return isinstance(version, int) and -(2**63) <= version < 2**63
+    return isinstance(version, int) and version in JAVA_LONG

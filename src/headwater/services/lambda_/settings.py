@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from headwater.core.errors import AwsError, validation_error
+from headwater.core.values import JAVA_INT
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.lambda_ import validation as check
 from headwater.services.lambda_.configuration import last_modified
@@ -130,7 +131,7 @@ class SettingOperations(LambdaParts):
                     "already Provisioned version",
                     409,
                 )
-            if count > check.MAX_INT32:
+            if count > JAVA_INT[-1]:
                 # Far beyond any account's concurrency (the store keeps 64-bit integers):
                 # AWS's answer to a request above the account's unreserved pool.
                 raise check.user_error(

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from headwater.core.errors import AwsError, validation_error
+from headwater.core.values import JAVA_INT
 
 #: Runtimes headwater runs (see ``headwater.runtime.families``): Python on a matching local
 #: interpreter, Node.js on the local node, custom runtimes from their ``bootstrap``.
@@ -297,10 +298,6 @@ def check_environment(environment: Any) -> dict[str, str]:
     return result
 
 
-#: The largest value of a Java ``int``, the type of Lambda's integer members.
-MAX_INT32 = 2**31 - 1
-
-
 def check_reserved_concurrency(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise validation_error(
@@ -308,7 +305,7 @@ def check_reserved_concurrency(value: Any) -> int:
             "reservedConcurrentExecutions",
             "Member must have value greater than or equal to 0",
         )
-    if value > MAX_INT32:
+    if value > JAVA_INT[-1]:
         # Far beyond any account's concurrency (the store keeps 64-bit integers): the
         # answer AWS gives a reservation above the account's unreserved pool.
         raise user_error(

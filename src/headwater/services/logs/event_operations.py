@@ -7,6 +7,7 @@ import binascii
 import itertools
 
 from headwater.core.errors import AwsError
+from headwater.core.values import JAVA_LONG
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.logs.filter_pattern import PatternError, compile_pattern
 from headwater.services.logs.group_operations import (
@@ -23,8 +24,6 @@ TOO_NEW_MS = 2 * 3600 * 1000
 MAX_SPAN_MS = 24 * 3600 * 1000
 #: Events FilterLogEvents reads per query while looking for matches.
 SCAN_BATCH = 2_000
-#: The range of the store's 64-bit integer columns (milliseconds, sequence numbers).
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: Events one FilterLogEvents call scans at most before it returns a nextToken.
 SCAN_LIMIT = 50_000
 
@@ -88,7 +87,7 @@ class EventOperations(GroupOperations):
         before = after = None
         if token:
             direction, _, number = token.partition("/")
-            if direction not in ("f", "b") or not number.isdigit() or int(number) > INT64_MAX:
+            if direction not in ("f", "b") or not number.isdigit() or int(number) > JAVA_LONG[-1]:
                 raise _invalid_token()
             if direction == "f":
                 after = int(number)
@@ -191,7 +190,7 @@ def _decode_cursor(token: str | None) -> tuple[int, int] | None:
         cursor = int(stamp), int(seq)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise _invalid_token() from None
-    if not all(INT64_MIN <= number <= INT64_MAX for number in cursor):
+    if not all(number in JAVA_LONG for number in cursor):
         raise _invalid_token()
     return cursor
 
@@ -202,4 +201,4 @@ def _millis(value: int | None) -> int | None:
     to overflow the query."""
     if value is None:
         return None
-    return max(INT64_MIN, min(value, INT64_MAX))
+    return max(JAVA_LONG[0], min(value, JAVA_LONG[-1]))

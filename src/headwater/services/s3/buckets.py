@@ -12,6 +12,7 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from headwater.core.arn import DEFAULT_REGION
+from headwater.core.values import JAVA_INT, JAVA_LONG
 from headwater.models import operation_model
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.s3.errors import (
@@ -335,7 +336,7 @@ def _configuration_of(name: str, params: Params) -> dict[str, Any]:
 
 
 #: The integers S3's schema holds, by model type: a Java int and a Java long.
-_INTEGER_RANGES = {"integer": (-(2**31), 2**31), "long": (-(2**63), 2**63)}
+_INTEGER_RANGES = {"integer": JAVA_INT, "long": JAVA_LONG}
 
 
 def _check_numbers(shape: Shape, value: Any) -> None:
@@ -353,10 +354,12 @@ def _check_numbers(shape: Shape, value: Any) -> None:
     elif isinstance(shape, MapShape) and isinstance(value, dict):
         for item in value.values():
             _check_numbers(shape.value, item)
-    elif shape.type_name in _INTEGER_RANGES and isinstance(value, int):
-        low, high = _INTEGER_RANGES[shape.type_name]
-        if not low <= value < high:
-            raise malformed_xml()
+    elif (
+        shape.type_name in _INTEGER_RANGES
+        and isinstance(value, int)
+        and value not in _INTEGER_RANGES[shape.type_name]
+    ):
+        raise malformed_xml()
 
 
 def _as_get_output(name: str, stored: dict[str, Any]) -> Result:

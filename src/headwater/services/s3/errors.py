@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from headwater.core.errors import AwsError
+from headwater.core.values import JAVA_INT
 
 if TYPE_CHECKING:
     from headwater.services.base import Params
-
-#: S3 reads its integer query arguments as a Java int.
-_INT_RANGE = range(-(2**31), 2**31)
 
 
 def s3_error(code: str, message: str, status: int = 400, **fields: str) -> AwsError:
@@ -97,7 +95,7 @@ class CountArgument:
         if value is None:
             return None
         number = int(value)
-        if number not in _INT_RANGE:
+        if number not in JAVA_INT:  # S3 reads them as a Java int
             raise invalid_argument(
                 f"Provided {self.name} not an integer or within integer range",
                 self.name,

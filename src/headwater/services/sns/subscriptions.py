@@ -10,6 +10,7 @@ from typing import Any
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
+from headwater.core.values import JAVA_LONG
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.sns.attributes import check_subscription_attribute
 from headwater.services.sns.errors import (
@@ -270,7 +271,7 @@ def _token_seq(token: Any) -> int:
         raise invalid_parameter("NextToken") from None
     # Tokens are the sequence numbers SQLite stores; a number past 64 bits overflowed its
     # query parameter (OverflowError).
-    if not 0 <= seq < 2**63:
+    if not 0 <= seq <= JAVA_LONG[-1]:
         raise invalid_parameter("NextToken")
     return seq
 
