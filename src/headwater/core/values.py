@@ -12,6 +12,13 @@ JAVA_INT = range(-(2**31), 2**31)
 JAVA_LONG = range(-(2**63), 2**63)
 
 
+def utf8_length(text: str) -> int:
+    """Bytes of ``text`` in UTF-8, counting a lone surrogate (from bytes that were not
+    UTF-8) as the three bytes it stands for: a length check must not fail on text the
+    character checks refuse."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def as_bytes(value: Any) -> bytes:
     """A blob parameter as bytes (boto3 accepts bytes, bytearray, str and file-likes)."""
     if isinstance(value, bytes):

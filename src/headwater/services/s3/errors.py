@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from headwater.core.errors import AwsError
-from headwater.core.values import JAVA_INT
+from headwater.core.values import JAVA_INT, utf8_length
 
 if TYPE_CHECKING:
     from headwater.services.base import Params
@@ -46,7 +46,7 @@ MAX_KEY_BYTES = 1024
 
 def check_key_length(key: str) -> None:
     """S3's KeyTooLongError for a key to be written that is over ``MAX_KEY_BYTES``."""
-    size = len(key.encode("utf-8", "surrogatepass"))
+    size = utf8_length(key)
     if size > MAX_KEY_BYTES:
         raise s3_error(
             "KeyTooLongError",

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from headwater.core.values import as_bytes
+from headwater.core.values import as_bytes, utf8_length
 from headwater.services.sqs.errors import (
     invalid_parameter,
     invalid_value,
@@ -36,13 +36,6 @@ def has_invalid_characters(text: str) -> bool:
     """Whether ``text`` holds a character SQS refuses (control characters, lone surrogates
     from bytes that were not UTF-8): the characters XML 1.0 cannot carry."""
     return _INVALID_BODY_CHARS.search(text) is not None
-
-
-def utf8_length(text: str) -> int:
-    """Bytes of ``text`` in UTF-8, counting a lone surrogate (from bytes that were not
-    UTF-8) as the three bytes it stands for: a length check must not fail on text the
-    character checks refuse."""
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def check_queue_name(name: str, fifo_attribute: bool) -> None:
