@@ -121,15 +121,12 @@ class HeadwaterApp:
             headers=headers,
             body=body,
         )
-        if refusal is not None:
-            answer = self.refuse(request, refusal)
-            await _send(send, answer if isinstance(answer, WireResponse) else await answer)
-            return
-        await _send(send, await self.respond(request))
+        await _send(send, await self.respond(request, refusal))
 
-    async def respond(self, request: WireRequest) -> WireResponse:
-        """The response to one request (health check or AWS call); never raises."""
-        answer = self.answer(request)
+    async def respond(self, request: WireRequest, refusal: Refusal | None = None) -> WireResponse:
+        """The response to one request (health check or AWS call); never raises. With a
+        ``refusal`` (the connection's), that refusal instead (``refuse``)."""
+        answer = self.answer(request) if refusal is None else self.refuse(request, refusal)
         if isinstance(answer, WireResponse):
             return answer
         return await answer
