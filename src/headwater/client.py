@@ -15,17 +15,27 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from botocore import xform_name
 from botocore.errorfactory import ClientExceptionsFactory
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, OperationNotPageableError
 from botocore.handlers import json_decode_policies
+from botocore.hooks import HierarchicalEmitter
 from botocore.model import OperationModel
+from botocore.paginate import Paginator
 from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
+from botocore.waiter import Waiter, create_waiter_with_client
 
 from headwater.api.shapes import input_checker
 from headwater.core.errors import AwsError, HeadwaterClosed
 from headwater.core.ids import request_id
-from headwater.models import method_to_operation, operation_model, service_model
+from headwater.models import (
+    method_to_operation,
+    operation_model,
+    paginator_configs,
+    service_model,
+    waiter_model,
+)
 from headwater.services.base import RequestContext, Service, holds_unencodable_text
 
 if TYPE_CHECKING:
@@ -70,7 +80,36 @@ class ServiceClient:
         return api_call
 
     def can_paginate(self, operation_name: str) -> bool:
-        return False
+        """Whether boto3 has a paginator for the method ``operation_name``."""
+        actual = self._methods.get(operation_name)
+        return actual is not None and actual in paginator_configs(self._name)
+
+    def get_paginator(self, operation_name: str) -> Paginator:
+        """boto3's paginator for the method ``operation_name``, paging through this client."""
+        if not self.can_paginate(operation_name):
+            raise OperationNotPageableError(operation_name=operation_name)
+        actual = self._methods[operation_name]
+        return Paginator(
+            getattr(self, operation_name),
+            paginator_configs(self._name)[actual],
+            operation_model(self._name, actual),
+        )
+
+    @property
+    def waiter_names(self) -> list[str]:
+        """boto3's waiter names for this service."""
+        model = waiter_model(self._name)
+        return [] if model is None else [xform_name(name) for name in model.waiter_names]
+
+    def get_waiter(self, waiter_name: str) -> Waiter:
+        """boto3's waiter ``waiter_name``, polling through this client (in real time, as
+        boto3's does: a state that waits on a ``ManualClock`` is never reached)."""
+        model = waiter_model(self._name)
+        names = {} if model is None else {xform_name(n): n for n in model.waiter_names}
+        if model is None or waiter_name not in names:
+            raise ValueError(f"Waiter does not exist: {waiter_name}")
+        waiter: Waiter = create_waiter_with_client(names[waiter_name], model, self)
+        return waiter
 
     def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
         shape = _operation_shape(self._name, operation_name)
@@ -176,6 +215,8 @@ def _operation_shape(service_name: str, operation_name: str) -> _OperationShape:
 class _ClientMeta:
     def __init__(self, service_name: str, region: str, endpoint: str | None) -> None:
         self.service_model = service_model(service_name)
+        # No handlers: botocore's waiters only hand it to the docstrings they generate.
+        self.events = HierarchicalEmitter()
         self.region_name = region
         self.endpoint_url = endpoint or f"https://{service_name}.{region}.amazonaws.com"
 
