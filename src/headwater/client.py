@@ -79,6 +79,9 @@ class ServiceClient:
         self.__dict__[name] = api_call
         return api_call
 
+    def close(self) -> None:
+        """boto3's ``client.close()``: nothing to release (no HTTP connections here)."""
+
     def can_paginate(self, operation_name: str) -> bool:
         """Whether boto3 has a paginator for the method ``operation_name``."""
         actual = self._methods.get(operation_name)

@@ -71,6 +71,8 @@ def test_can_paginate_and_an_operation_without_a_paginator(hw: Headwater) -> Non
     assert not s3.can_paginate("no_such_method")
     with pytest.raises(OperationNotPageableError):
         s3.get_paginator("put_object")
+    s3.close()  # boto3's clients have it; nothing to release in process
+    assert s3.can_paginate("list_buckets")
 
 
 def test_waiters_see_resources_appear_and_go(hw: Headwater) -> None:
