@@ -19,12 +19,11 @@ from botocore import xform_name
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError, OperationNotPageableError
 from botocore.handlers import json_decode_policies
-from botocore.hooks import HierarchicalEmitter
 from botocore.model import OperationModel
 from botocore.paginate import Paginator
 from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
-from botocore.waiter import Waiter, create_waiter_with_client
+from botocore.waiter import NormalizedOperationMethod, Waiter
 
 from headwater.api.shapes import input_checker
 from headwater.core.errors import AwsError, HeadwaterClosed
@@ -111,8 +110,10 @@ class ServiceClient:
         names = {} if model is None else {xform_name(n): n for n in model.waiter_names}
         if model is None or waiter_name not in names:
             raise ValueError(f"Waiter does not exist: {waiter_name}")
-        waiter: Waiter = create_waiter_with_client(names[waiter_name], model, self)
-        return waiter
+        config = model.get_waiter(names[waiter_name])
+        # boto3 builds the same Waiter (in a subclass that only adds a docstring)
+        method = NormalizedOperationMethod(getattr(self, xform_name(config.operation)))
+        return Waiter(names[waiter_name], config, method)
 
     def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
         shape = _operation_shape(self._name, operation_name)
@@ -218,8 +219,6 @@ def _operation_shape(service_name: str, operation_name: str) -> _OperationShape:
 class _ClientMeta:
     def __init__(self, service_name: str, region: str, endpoint: str | None) -> None:
         self.service_model = service_model(service_name)
-        # No handlers: botocore's waiters only hand it to the docstrings they generate.
-        self.events = HierarchicalEmitter()
         self.region_name = region
         self.endpoint_url = endpoint or f"https://{service_name}.{region}.amazonaws.com"
 
