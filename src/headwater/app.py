@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from headwater.client import LambdaClient, ServiceClient
 from headwater.core.arn import DEFAULT_ACCOUNT, DEFAULT_REGION
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from headwater.esm.engine import EsmEngine
+    from headwater.s3_transfers import S3Client
     from headwater.services.dynamodb import DynamoDBService
     from headwater.services.kinesis import KinesisService
     from headwater.services.lambda_ import LambdaService
@@ -145,6 +146,14 @@ class Headwater:
     ) -> LambdaClient: ...
     @overload
     def client(
+        self,
+        service_name: Literal["s3"],
+        region_name: str | None = None,
+        *,
+        validate: bool = True,
+    ) -> S3Client: ...
+    @overload
+    def client(
         self, service_name: str, region_name: str | None = None, *, validate: bool = True
     ) -> ServiceClient: ...
 
@@ -157,7 +166,14 @@ class Headwater:
             account=self.env.account,
             endpoint=self.env.endpoint_url,
         )
-        client_class = LambdaClient if service_name == "lambda" else ServiceClient
+        client_class: type[ServiceClient] = ServiceClient
+        if service_name == "lambda":
+            client_class = LambdaClient
+        elif service_name == "s3":
+            # imported on first use: boto3's transfer machinery is not needed before
+            from headwater.s3_transfers import S3Client
+
+            client_class = S3Client
         return client_class(self.service(service_name), context, validate=validate)
 
     def _default_client(self, service_name: str) -> ServiceClient:
@@ -197,9 +213,9 @@ class Headwater:
         return self._default_client("sns")
 
     @property
-    def s3(self) -> ServiceClient:
-        """The S3 client of the default region (boto3's methods)."""
-        return self._default_client("s3")
+    def s3(self) -> S3Client:
+        """The S3 client of the default region (boto3's methods and managed transfers)."""
+        return cast("S3Client", self._default_client("s3"))
 
     @property
     def lambda_(self) -> LambdaClient:

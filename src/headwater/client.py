@@ -137,6 +137,9 @@ class ServiceClient:
         if shape.iam_policies:
             # IAM answers policy documents URL-encoded; boto3 hands them out as dicts.
             json_decode_policies(result, shape.model)
+        for name in shape.flattened_lists:
+            if name in result and not result[name]:
+                del result[name]
         if shape.blob_payload is not None:
             body = result.get(shape.blob_payload, b"")
             if isinstance(body, bytes | bytearray):
@@ -197,6 +200,9 @@ class _OperationShape:
     blob_payload: str | None
     iam_policies: bool
     status: int
+    #: Top-level list members that XML writes without a wrapper (S3's ``Uploads``): an
+    #: empty one is no element at all, which boto3 parses as no key.
+    flattened_lists: tuple[str, ...]
 
 
 @cache
@@ -213,6 +219,13 @@ def _operation_shape(service_name: str, operation_name: str) -> _OperationShape:
         blob_payload=payload if blob else None,
         iam_policies=output is not None and service_name == "iam",
         status=model.http.get("responseCode", 200),
+        flattened_lists=tuple(
+            name
+            for name, member in (output.members.items() if output is not None else ())
+            if member.type_name == "list" and member.serialization.get("flattened")
+        )
+        if model.metadata["protocol"] in ("rest-xml", "query")
+        else (),
     )
 
 

@@ -1,0 +1,320 @@
+"""The in-process S3 client: boto3's S3 parameter handling and its managed transfers.
+
+boto3 adds ``upload_file``, ``upload_fileobj``, ``download_file``, ``download_fileobj`` and
+``copy`` to its S3 client (s3transfer). ``S3Client`` answers the same calls through the
+in-process client with s3transfer's rules: the same ``ExtraArgs`` allowed (the same
+``ValueError`` otherwise), a multipart upload or copy from ``multipart_threshold`` with
+parts of ``multipart_chunksize`` (adjusted to S3's part limits as s3transfer does), the
+multipart upload aborted when a part fails, ``Callback`` told of the bytes moved, a
+download written beside the target and renamed into place, and an upload's ``ClientError``
+from ``upload_file`` wrapped in ``S3UploadFailedError``. Parts go one after another (no
+threads: the calls run in process, with no network to overlap).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, Any
+
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import ClientError
+from botocore.handlers import (
+    handle_copy_source_param,
+    validate_ascii_metadata,
+    validate_bucket_name,
+)
+from s3transfer.copies import CopySubmissionTask
+from s3transfer.manager import TransferConfig, TransferManager
+from s3transfer.upload import UploadSubmissionTask
+from s3transfer.utils import ChunksizeAdjuster
+
+from headwater.client import ServiceClient
+
+Callback = Callable[[int], Any] | None
+
+#: How much of a download is read and written at a time (s3transfer's IO chunk).
+_DOWNLOAD_CHUNK = 256 * 1024
+
+
+def _known_args(extra: Mapping[str, Any] | None, allowed: list[str]) -> dict[str, Any]:
+    """``extra`` checked against the arguments s3transfer allows, with its error."""
+    for name in extra or {}:
+        if name not in allowed:
+            raise ValueError(
+                f"Invalid extra_args key '{name}', must be one of: {', '.join(allowed)}"
+            )
+    return dict(extra or {})
+
+
+def _only(extra: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
+    return {name: value for name, value in extra.items() if name in names}
+
+
+def _without(extra: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
+    return {name: value for name, value in extra.items() if name not in names}
+
+
+#: botocore's own S3 parameter handlers that change or refuse what is sent (boto3 runs
+#: them before validating): CopySource given as a dict, or as text whose key needs
+#: quoting; bucket names and metadata that S3 would not take.
+_PARAMETER_HANDLERS: dict[str, tuple[Callable[..., None], ...]] = {
+    "CopyObject": (handle_copy_source_param, validate_ascii_metadata),
+    "UploadPartCopy": (handle_copy_source_param,),
+    "PutObject": (validate_ascii_metadata,),
+    "CreateMultipartUpload": (validate_ascii_metadata,),
+}
+
+
+class S3Client(ServiceClient):
+    """The S3 client, plus boto3's managed transfers."""
+
+    def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
+        validate_bucket_name(params)
+        for handle in _PARAMETER_HANDLERS.get(operation_name, ()):
+            handle(params)
+        return super()._make_api_call(operation_name, params)
+
+    # ---- uploads ----
+
+    def upload_file(
+        self,
+        Filename: str | os.PathLike[str],
+        Bucket: str,
+        Key: str,
+        ExtraArgs: Mapping[str, Any] | None = None,
+        Callback: Callback = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Upload a local file to ``Bucket``/``Key`` (boto3's ``upload_file``)."""
+        if not isinstance(Filename, str | os.PathLike):
+            raise ValueError("Filename must be a string or a path-like object")
+        filename = os.fspath(Filename)
+        extra = _known_args(ExtraArgs, TransferManager.ALLOWED_UPLOAD_ARGS)
+        with open(filename, "rb") as body:
+            try:
+                self._upload(body, Bucket, Key, extra, Callback, Config)
+            except ClientError as error:
+                # boto3 reports an upload_file's ClientError in this wrapper
+                raise S3UploadFailedError(
+                    f"Failed to upload {filename} to {Bucket}/{Key}: {error}"
+                ) from None
+
+    def upload_fileobj(
+        self,
+        Fileobj: IO[bytes],
+        Bucket: str,
+        Key: str,
+        ExtraArgs: Mapping[str, Any] | None = None,
+        Callback: Callback = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Upload a readable binary file object (boto3's ``upload_fileobj``)."""
+        if not hasattr(Fileobj, "read"):
+            raise ValueError("Fileobj must implement read")
+        extra = _known_args(ExtraArgs, TransferManager.ALLOWED_UPLOAD_ARGS)
+        self._upload(Fileobj, Bucket, Key, extra, Callback, Config)
+
+    def _upload(
+        self,
+        body: IO[bytes],
+        bucket: str,
+        key: str,
+        extra: dict[str, Any],
+        callback: Callback,
+        config: TransferConfig | None,
+    ) -> None:
+        config = config or TransferConfig()
+        # As s3transfer does for a stream of unknown size: a first read of the threshold
+        # decides, and a body that fills it goes in parts.
+        first = body.read(config.multipart_threshold)
+        if len(first) < config.multipart_threshold:
+            self.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=first,
+                **_without(extra, UploadSubmissionTask.PUT_OBJECT_BLOCKLIST),
+            )
+            _tell(callback, len(first))
+            return
+        chunk = ChunksizeAdjuster().adjust_chunksize(
+            config.multipart_chunksize, _size_of(body, len(first))
+        )
+        upload_id = self.create_multipart_upload(
+            Bucket=bucket,
+            Key=key,
+            **_without(extra, UploadSubmissionTask.CREATE_MULTIPART_BLOCKLIST),
+        )["UploadId"]
+        part_args = _only(extra, UploadSubmissionTask.UPLOAD_PART_ARGS)
+        parts = []
+        try:
+            for number, data in enumerate(_chunks(first, body, chunk), start=1):
+                answer = self.upload_part(
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=data,
+                    **part_args,
+                )
+                parts.append({"ETag": answer["ETag"], "PartNumber": number})
+                _tell(callback, len(data))
+            self.complete_multipart_upload(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                **_only(extra, UploadSubmissionTask.COMPLETE_MULTIPART_ARGS),
+            )
+        except BaseException:
+            # s3transfer aborts a failed multipart upload so its parts are not kept
+            self.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+
+    # ---- downloads ----
+
+    def download_file(
+        self,
+        Bucket: str,
+        Key: str,
+        Filename: str | os.PathLike[str],
+        ExtraArgs: Mapping[str, Any] | None = None,
+        Callback: Callback = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Download ``Bucket``/``Key`` to a local file (boto3's ``download_file``): written
+        beside it under a temporary name and renamed into place once complete."""
+        if not isinstance(Filename, str | os.PathLike):
+            raise ValueError("Filename must be a string or a path-like object")
+        filename = os.fspath(Filename)
+        extra = _known_args(ExtraArgs, TransferManager.ALLOWED_DOWNLOAD_ARGS)
+        self.head_object(Bucket=Bucket, Key=Key, **extra)  # a missing object: no file
+        partial = f"{filename}.{secrets.token_hex(4)}"
+        try:
+            with open(partial, "wb") as target:
+                self._download(Bucket, Key, target, extra, Callback)
+            os.replace(partial, filename)
+        except BaseException:
+            if os.path.exists(partial):
+                os.remove(partial)
+            raise
+
+    def download_fileobj(
+        self,
+        Bucket: str,
+        Key: str,
+        Fileobj: IO[bytes],
+        ExtraArgs: Mapping[str, Any] | None = None,
+        Callback: Callback = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Download ``Bucket``/``Key`` into a writable binary file object."""
+        if not hasattr(Fileobj, "write"):
+            raise ValueError("Fileobj must implement write")
+        extra = _known_args(ExtraArgs, TransferManager.ALLOWED_DOWNLOAD_ARGS)
+        self.head_object(Bucket=Bucket, Key=Key, **extra)
+        self._download(Bucket, Key, Fileobj, extra, Callback)
+
+    def _download(
+        self, bucket: str, key: str, target: IO[bytes], extra: dict[str, Any], callback: Callback
+    ) -> None:
+        body = self.get_object(Bucket=bucket, Key=key, **extra)["Body"]
+        while data := body.read(_DOWNLOAD_CHUNK):
+            target.write(data)
+            _tell(callback, len(data))
+
+    # ---- copies ----
+
+    def copy(
+        self,
+        CopySource: Mapping[str, str],
+        Bucket: str,
+        Key: str,
+        ExtraArgs: Mapping[str, Any] | None = None,
+        Callback: Callback = None,
+        SourceClient: Any = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Copy an object between S3 locations (boto3's managed ``copy``): CopyObject below
+        ``multipart_threshold``, else a multipart upload of UploadPartCopy ranges."""
+        extra = _known_args(ExtraArgs, TransferManager.ALLOWED_COPY_ARGS)
+        config = Config or TransferConfig()
+        source = SourceClient or self
+        head_args = {
+            CopySubmissionTask.EXTRA_ARGS_TO_HEAD_ARGS_MAPPING[name]: value
+            for name, value in extra.items()
+            if name in CopySubmissionTask.EXTRA_ARGS_TO_HEAD_ARGS_MAPPING
+        }
+        if CopySource.get("VersionId"):
+            head_args["VersionId"] = CopySource["VersionId"]
+        size = source.head_object(Bucket=CopySource["Bucket"], Key=CopySource["Key"], **head_args)[
+            "ContentLength"
+        ]
+        if size < config.multipart_threshold:
+            self.copy_object(CopySource=dict(CopySource), Bucket=Bucket, Key=Key, **extra)
+            _tell(Callback, size)
+            return
+        chunk = ChunksizeAdjuster().adjust_chunksize(config.multipart_chunksize, size)
+        upload_id = self.create_multipart_upload(
+            Bucket=Bucket,
+            Key=Key,
+            **_without(extra, CopySubmissionTask.CREATE_MULTIPART_ARGS_BLACKLIST),
+        )["UploadId"]
+        part_args = _only(extra, CopySubmissionTask.UPLOAD_PART_COPY_ARGS)
+        parts = []
+        try:
+            for number, start in enumerate(range(0, size, chunk), start=1):
+                end = min(start + chunk, size) - 1
+                answer = self.upload_part_copy(
+                    CopySource=dict(CopySource),
+                    CopySourceRange=f"bytes={start}-{end}",
+                    Bucket=Bucket,
+                    Key=Key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    **part_args,
+                )
+                parts.append({"ETag": answer["CopyPartResult"]["ETag"], "PartNumber": number})
+                _tell(Callback, end - start + 1)
+            self.complete_multipart_upload(
+                Bucket=Bucket,
+                Key=Key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                **_only(extra, CopySubmissionTask.COMPLETE_MULTIPART_ARGS),
+            )
+        except BaseException:
+            self.abort_multipart_upload(Bucket=Bucket, Key=Key, UploadId=upload_id)
+            raise
+
+
+def _tell(callback: Callback, amount: int) -> None:
+    if callback is not None and amount:
+        callback(amount)
+
+
+def _size_of(body: IO[bytes], already: int) -> int | None:
+    """What a seekable ``body`` holds from where its reading started (``already`` bytes
+    ago) to its end; ``None`` for a stream."""
+    try:
+        if not body.seekable():
+            return None
+        here = body.tell()
+        end = body.seek(0, os.SEEK_END)
+        body.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return end - here + already
+
+
+def _chunks(first: bytes, body: IO[bytes], size: int) -> Iterator[bytes]:
+    """``first`` and the rest of ``body`` in parts of ``size`` bytes."""
+    pending = first
+    while True:
+        while len(pending) < size and (more := body.read(size - len(pending))):
+            pending += more
+        if not pending:
+            return
+        yield pending[:size]
+        pending = pending[size:]

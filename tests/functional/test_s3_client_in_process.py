@@ -1,0 +1,222 @@
+"""boto3's managed S3 transfers (upload_file, upload_fileobj, download_file,
+download_fileobj, copy) on the in-process client, checked against what boto3's own
+s3transfer does with the same calls over the wire (through ``boto3_in_process``)."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError, ParamValidationError
+
+from headwater import Headwater
+from headwater.in_process import boto3_in_process
+
+MIB = 1024 * 1024
+#: The smallest parts S3 takes: three parts for ``LARGE``.
+PARTS = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
+LARGE = bytes(range(256)) * (11 * MIB // 256)
+ENDPOINT = "http://127.0.0.1:4599"  # never connected to: boto3_in_process answers
+
+
+@pytest.fixture
+def hw(tmp_path: Path) -> Iterator[Headwater]:
+    with Headwater(data_dir=tmp_path / "hw", endpoint_url=ENDPOINT) as hw:
+        hw.client("s3").create_bucket(Bucket="files")
+        yield hw
+
+
+class _Stream(io.RawIOBase):
+    """A body that can only be read, as a pipe or a socket."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
+
+
+def test_small_upload_is_one_put_with_the_extra_args(hw: Headwater, tmp_path: Path) -> None:
+    s3 = hw.client("s3")
+    source = tmp_path / "small.txt"
+    source.write_bytes(b"hello")
+    moved: list[int] = []
+    s3.upload_file(
+        source,
+        "files",
+        "small.txt",
+        ExtraArgs={"ContentType": "text/plain", "Metadata": {"team": "orders"}},
+        Callback=moved.append,
+    )
+    head = s3.head_object(Bucket="files", Key="small.txt")
+    assert head["ContentType"] == "text/plain"
+    assert head["Metadata"] == {"team": "orders"}
+    assert "-" not in head["ETag"]  # not a multipart object
+    assert sum(moved) == 5
+
+
+def test_large_upload_goes_in_parts_like_boto3s(hw: Headwater, tmp_path: Path) -> None:
+    source = tmp_path / "large.bin"
+    source.write_bytes(LARGE)
+    s3 = hw.client("s3")
+    moved: list[int] = []
+    s3.upload_file(str(source), "files", "ours.bin", Callback=moved.append, Config=PARTS)
+    ours = s3.head_object(Bucket="files", Key="ours.bin")
+    with boto3_in_process(hw):
+        real = _boto3_s3()
+        real.upload_file(str(source), "files", "boto3s.bin", Config=PARTS)
+    theirs = s3.head_object(Bucket="files", Key="boto3s.bin")
+    assert ours["ETag"].endswith('-3"')
+    assert ours["ETag"] == theirs["ETag"]  # the same parts, cut at the same places
+    assert ours["ContentLength"] == len(LARGE)
+    assert s3.get_object(Bucket="files", Key="ours.bin")["Body"].read() == LARGE
+    assert sum(moved) == len(LARGE)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket="files")
+
+
+def test_upload_fileobj_from_a_stream(hw: Headwater) -> None:
+    s3 = hw.client("s3")
+    s3.upload_fileobj(_Stream(LARGE), "files", "stream.bin", Config=PARTS)
+    s3.upload_fileobj(_Stream(b"tiny"), "files", "tiny.bin", Config=PARTS)
+    assert s3.get_object(Bucket="files", Key="stream.bin")["Body"].read() == LARGE
+    assert s3.get_object(Bucket="files", Key="tiny.bin")["Body"].read() == b"tiny"
+
+
+def test_a_failed_multipart_upload_is_aborted(hw: Headwater) -> None:
+    s3 = hw.client("s3")
+
+    def stop_after_first_part(amount: int) -> None:
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        s3.upload_fileobj(
+            io.BytesIO(LARGE), "files", "cut.bin", Callback=stop_after_first_part, Config=PARTS
+        )
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket="files")
+    with pytest.raises(ClientError) as caught:
+        s3.head_object(Bucket="files", Key="cut.bin")
+    assert caught.value.response["Error"]["Code"] == "404"
+
+
+def test_upload_errors_are_boto3s(hw: Headwater, tmp_path: Path) -> None:
+    s3 = hw.client("s3")
+    source = tmp_path / "f.txt"
+    source.write_bytes(b"x")
+    with pytest.raises(S3UploadFailedError) as failed:
+        s3.upload_file(str(source), "no-such-bucket", "k")
+    assert str(failed.value).startswith(f"Failed to upload {source} to no-such-bucket/k: ")
+    assert "NoSuchBucket" in str(failed.value)
+    with boto3_in_process(hw), pytest.raises(ValueError) as boto3s:
+        _boto3_s3().upload_file(str(source), "files", "k", ExtraArgs={"Bogus": 1})
+    with pytest.raises(ValueError) as ours:
+        s3.upload_file(str(source), "files", "k", ExtraArgs={"Bogus": 1})
+    assert str(ours.value) == str(boto3s.value)
+    with pytest.raises(ValueError, match="Filename must be a string or a path-like object"):
+        s3.upload_file(3, "files", "k")  # type: ignore[arg-type]
+    assert "Contents" not in s3.list_objects_v2(Bucket="files")
+
+
+def test_downloads(hw: Headwater, tmp_path: Path) -> None:
+    s3 = hw.client("s3")
+    s3.put_object(Bucket="files", Key="big.bin", Body=LARGE)
+    target = tmp_path / "out" / "big.bin"
+    target.parent.mkdir()
+    moved: list[int] = []
+    s3.download_file("files", "big.bin", target, Callback=moved.append)
+    assert target.read_bytes() == LARGE
+    assert sum(moved) == len(LARGE)
+    assert os.listdir(target.parent) == ["big.bin"]  # no partial file left beside it
+
+    sink = io.BytesIO()
+    s3.download_fileobj("files", "big.bin", sink)
+    assert sink.getvalue() == LARGE
+
+    with pytest.raises(ClientError) as missing:
+        s3.download_file("files", "nothing", tmp_path / "out" / "nothing")
+    assert missing.value.response["Error"]["Code"] == "404"
+    assert os.listdir(target.parent) == ["big.bin"]
+
+
+def test_copy(hw: Headwater) -> None:
+    s3 = hw.client("s3")
+    s3.put_object(Bucket="files", Key="src.txt", Body=b"copied", ContentType="text/plain")
+    moved: list[int] = []
+    s3.copy({"Bucket": "files", "Key": "src.txt"}, "files", "dst.txt", Callback=moved.append)
+    copied = s3.get_object(Bucket="files", Key="dst.txt")
+    assert copied["Body"].read() == b"copied"
+    assert copied["ContentType"] == "text/plain"
+    assert moved == [6]
+    with pytest.raises(ClientError) as missing:
+        s3.copy({"Bucket": "files", "Key": "nothing"}, "files", "x")
+    assert missing.value.response["Error"]["Code"] == "404"
+
+
+def _boto3_s3() -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=ENDPOINT,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(s3={"addressing_style": "path"}),
+    )
+
+
+def test_copy_source_as_boto3_takes_it(hw: Headwater) -> None:
+    s3 = hw.client("s3")
+    key = "odd key+100%.txt"
+    s3.put_object(Bucket="files", Key=key, Body=b"odd")
+    s3.copy_object(CopySource={"Bucket": "files", "Key": key}, Bucket="files", Key="a")
+    s3.copy_object(CopySource=f"files/{key}", Bucket="files", Key="b")
+    for copied in ("a", "b"):
+        assert s3.get_object(Bucket="files", Key=copied)["Body"].read() == b"odd"
+
+
+def test_parameters_boto3_refuses_before_sending(hw: Headwater) -> None:
+    s3 = hw.client("s3")
+    with boto3_in_process(hw):
+        real = _boto3_s3()
+        with pytest.raises(ParamValidationError) as boto3s_bucket:
+            real.list_objects_v2(Bucket="no/slashes")
+        with pytest.raises(ParamValidationError) as boto3s_metadata:
+            real.put_object(Bucket="files", Key="k", Body=b"", Metadata={"n": "caf\u00e9"})
+    with pytest.raises(ParamValidationError) as ours_bucket:
+        s3.list_objects_v2(Bucket="no/slashes")
+    with pytest.raises(ParamValidationError) as ours_metadata:
+        s3.put_object(Bucket="files", Key="k", Body=b"", Metadata={"n": "caf\u00e9"})
+    assert str(ours_bucket.value) == str(boto3s_bucket.value)
+    assert str(ours_metadata.value) == str(boto3s_metadata.value)
+    assert "Contents" not in s3.list_objects_v2(Bucket="files")
+
+
+def test_empty_lists_answer_as_over_the_wire(hw: Headwater) -> None:
+    # S3 writes these lists without a wrapper: an empty one is no element, no key in boto3
+    s3 = hw.client("s3")
+    s3.create_bucket(Bucket="empty")
+    upload = s3.create_multipart_upload(Bucket="files", Key="parts")["UploadId"]
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("list_parts", {"Bucket": "files", "Key": "parts", "UploadId": upload}),
+        ("list_multipart_uploads", {"Bucket": "empty"}),
+        ("list_objects", {"Bucket": "empty"}),
+        ("list_objects_v2", {"Bucket": "empty"}),
+        ("list_object_versions", {"Bucket": "empty"}),
+        ("get_bucket_notification_configuration", {"Bucket": "empty"}),
+    ]
+    with boto3_in_process(hw):
+        real = _boto3_s3()
+        for method, params in calls:
+            ours = set(getattr(s3, method)(**params)) - {"ResponseMetadata"}
+            theirs = set(getattr(real, method)(**params)) - {"ResponseMetadata"}
+            theirs.discard("EncodingType")  # boto3 asks for url-encoded keys itself
+            assert ours == theirs, method
