@@ -65,6 +65,20 @@ def invalid_argument(message: str, name: str | None = None, value: str | None = 
     return s3_error("InvalidArgument", message, 400, **fields)
 
 
+#: Parts are numbered 1 to this, in uploads and in the objects they make.
+MAX_PART_NUMBER = 10_000
+
+
+def check_part_number(number: int) -> None:
+    """S3's InvalidArgument for a part number outside 1 to ``MAX_PART_NUMBER``."""
+    if not 1 <= number <= MAX_PART_NUMBER:
+        raise invalid_argument(
+            "Part number must be an integer between 1 and 10000, inclusive",
+            "partNumber",
+            str(number),
+        )
+
+
 def malformed_xml() -> AwsError:
     return s3_error(
         "MalformedXML",

@@ -15,7 +15,7 @@ from headwater.services.s3.errors import (
     MAX_UPLOADS,
     PART_NUMBER_MARKER,
     check_key_length,
-    invalid_argument,
+    check_part_number,
     malformed_xml,
     no_such_upload,
     s3_error,
@@ -32,7 +32,6 @@ from headwater.store.objects import ObjectRecord, PartRecord, UploadRecord
 
 #: Every part but the last must be at least this big.
 MIN_PART_SIZE = 5 * 1024 * 1024
-MAX_PART_NUMBER = 10_000
 MAX_PARTS_PAGE = 1000
 
 
@@ -84,12 +83,7 @@ class MultipartOperations(ListingOperations):
     @operation("UploadPart")
     def upload_part(self, params: Params, ctx: RequestContext) -> Result:
         number = int(params["PartNumber"])
-        if not 1 <= number <= MAX_PART_NUMBER:
-            raise invalid_argument(
-                "Part number must be an integer between 1 and 10000, inclusive",
-                "partNumber",
-                str(number),
-            )
+        check_part_number(number)
         data = body_bytes(params.get("Body"))
         with self.store.db.transaction():
             upload = self._upload(params)
@@ -180,6 +174,7 @@ class MultipartOperations(ListingOperations):
             tags=upload.tags,
             checksums=checksums,
             parts=len(chosen),
+            part_sizes=tuple(p.size for p in chosen),
         )
         try:
             with self.store.db.transaction():

@@ -19,7 +19,13 @@ from headwater.services.s3.checksums import (
     check_content_md5,
     digests_of,
 )
-from headwater.services.s3.errors import check_key_length, invalid_argument, no_such_key, s3_error
+from headwater.services.s3.errors import (
+    check_key_length,
+    check_part_number,
+    invalid_argument,
+    no_such_key,
+    s3_error,
+)
 from headwater.store.objects import ObjectRecord
 
 #: System headers stored with an object and returned by Get/Head (boto3 member names).
@@ -168,6 +174,50 @@ def _invalid_range(header: str, size: int) -> AwsError:
     )
 
 
+def part_range(obj: ObjectRecord, number: int) -> tuple[int, int]:
+    """(start, end) inclusive of part ``number`` of ``obj``: a multipart object's parts
+    where its upload put them, an object put in one piece one part. A part past the count
+    is S3's 416 ``InvalidPartNumber``."""
+    check_part_number(number)
+    # An object completed before headwater kept its parts' sizes answers as one part.
+    sizes = obj.part_sizes or (obj.size,)
+    if number > len(sizes):
+        raise s3_error(
+            "InvalidPartNumber",
+            "The requested partnumber is not satisfiable",
+            416,
+            PartNumberRequested=str(number),
+            ActualPartCount=str(len(sizes)),
+        )
+    start = sum(sizes[: number - 1])
+    return start, start + sizes[number - 1] - 1
+
+
+def _chosen_bytes(obj: ObjectRecord, params: Params, result: Result) -> tuple[int, int] | None:
+    """The bytes a Get or Head answers, (start, end) inclusive, or None for all of them: a
+    ``Range``, or the part ``PartNumber`` names (with ``PartsCount`` when the object is
+    multipart, as S3 answers it only then). Sets the 206 and ``ContentRange``."""
+    number = params.get("PartNumber")
+    if number is None:
+        chosen = parse_range(params.get("Range"), obj.size)
+    elif params.get("Range"):
+        raise s3_error(
+            "InvalidRequest", "Cannot specify both Range header and partNumber query parameter"
+        )
+    else:
+        chosen = part_range(obj, int(number))
+        if obj.part_sizes:  # one count with the boundaries answered, old objects' too
+            result["PartsCount"] = len(obj.part_sizes)
+        if chosen[1] < chosen[0]:
+            return None  # an empty object's one part: nothing to range over
+    if chosen is not None:
+        start, end = chosen
+        result["ContentRange"] = f"bytes {start}-{end}/{obj.size}"
+        result["ContentLength"] = end - start + 1
+        result["_status"] = 206
+    return chosen
+
+
 def describe(obj: ObjectRecord) -> Result:
     """The headers Get and Head share."""
     result: Result = {
@@ -182,8 +232,6 @@ def describe(obj: ObjectRecord) -> Result:
     for name in STORED_HEADERS:
         if obj.headers.get(name) is not None and name != "StorageClass":
             result[name] = obj.headers[name]
-    if obj.parts:
-        result["PartsCount"] = obj.parts
     if obj.tags:
         result["TagCount"] = len(obj.tags)
     return result
@@ -282,18 +330,14 @@ class ObjectOperations(BucketOperations):
         with self.store.db.transaction():
             obj = self._object(str(params["Bucket"]), str(params["Key"]))
         check_conditions(obj, params, self.env.clock.now())
-        chosen = parse_range(params.get("Range"), obj.size)
         result = describe(obj)
+        chosen = _chosen_bytes(obj, params, result)
         if chosen is None:
             body = self.store.blobs.read(obj.blob_id)
             if params.get("ChecksumMode") == "ENABLED":
                 result.update(_checksum_members(obj.checksums, {}, full=True))
         else:
-            start, end = chosen
-            body = self.store.blobs.read(obj.blob_id, start, end)
-            result["ContentRange"] = f"bytes {start}-{end}/{obj.size}"
-            result["ContentLength"] = len(body)
-            result["_status"] = 206
+            body = self.store.blobs.read(obj.blob_id, *chosen)
         for name in (
             "ResponseCacheControl",
             "ResponseContentDisposition",
@@ -323,13 +367,11 @@ class ObjectOperations(BucketOperations):
         except AwsError as error:  # HEAD has no body: only the status speaks
             raise s3_error(str(error.status), _STATUS_TEXT[error.status], error.status) from None
         result = describe(obj)
-        chosen = parse_range(params.get("Range"), obj.size)
-        if chosen is not None:
-            start, end = chosen
-            result["ContentRange"] = f"bytes {start}-{end}/{obj.size}"
-            result["ContentLength"] = end - start + 1
-            result["_status"] = 206
-        elif params.get("ChecksumMode") == "ENABLED":
+        try:
+            chosen = _chosen_bytes(obj, params, result)
+        except AwsError as error:  # HEAD has no body: only the status speaks
+            raise s3_error(str(error.status), _STATUS_TEXT[error.status], error.status) from None
+        if chosen is None and params.get("ChecksumMode") == "ENABLED":
             result.update(_checksum_members(obj.checksums, {}, full=True))
         return result
 
@@ -444,6 +486,7 @@ class ObjectOperations(BucketOperations):
 
 _STATUS_TEXT = {
     304: "Not Modified",
+    400: "Bad Request",
     412: "Precondition Failed",
     416: "Requested Range Not Satisfiable",
 }

@@ -62,6 +62,9 @@ CREATE TABLE s3_parts (
     PRIMARY KEY (upload_id, part_number)
 )
 """
+#: The sizes of a multipart object's parts, in order, so GetObject / HeadObject can answer
+#: one part (``partNumber``). Rows written before this step keep ``[]``: boundaries unknown.
+_PART_SIZES = "ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT NOT NULL DEFAULT '[]'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,11 @@ class ObjectRecord:
     metadata: dict[str, str]
     tags: dict[str, str]
     checksums: dict[str, str]
+    #: How many parts a multipart upload assembled it from (0: put in one piece).
     parts: int = 0
+    #: Those parts' sizes, in order (empty when put in one piece, or completed before
+    #: headwater kept them).
+    part_sizes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +128,7 @@ def _dumps(value: Any) -> str:
 
 _OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, blob_id, content_type, headers, metadata, tags,"
-    " checksums, parts"
+    " checksums, parts, part_sizes"
 )
 _UPLOAD_COLUMNS = (
     "upload_id, bucket, key, initiated, content_type, headers, metadata, tags, checksum_algorithm"
@@ -142,6 +149,7 @@ def _object(row: Any) -> ObjectRecord:
         tags=orjson.loads(row[9]),
         checksums=orjson.loads(row[10]),
         parts=row[11],
+        part_sizes=tuple(orjson.loads(row[12])),
     )
 
 
@@ -164,7 +172,7 @@ class ObjectStore:
 
     def __init__(self, db: Database, *, fsync: bool = False) -> None:
         self.db = db
-        db.migrate("s3", [_SCHEMA])
+        db.migrate("s3", [_SCHEMA, _PART_SIZES])
         self.blobs = BlobStore(db.data_dir / "s3", fsync=fsync)
 
     # ---- buckets ----
@@ -221,12 +229,13 @@ class ObjectStore:
         ).fetchone()
         self.db.conn.execute(
             f"INSERT INTO s3_objects ({_OBJECT_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size,"
             " etag = excluded.etag, last_modified = excluded.last_modified,"
             " blob_id = excluded.blob_id, content_type = excluded.content_type,"
             " headers = excluded.headers, metadata = excluded.metadata, tags = excluded.tags,"
-            " checksums = excluded.checksums, parts = excluded.parts",
+            " checksums = excluded.checksums, parts = excluded.parts,"
+            " part_sizes = excluded.part_sizes",
             (
                 obj.bucket,
                 obj.key,
@@ -240,6 +249,7 @@ class ObjectStore:
                 _dumps(obj.tags),
                 _dumps(obj.checksums),
                 obj.parts,
+                _dumps(obj.part_sizes),
             ),
         )
         return None if old is None or old[0] == obj.blob_id else str(old[0])

@@ -1,0 +1,97 @@
+"""The high-level AWS CLI commands users run against ``headwater serve``, each answered as
+AWS answers it (the real ``aws`` binary, a real server on a free port). The CLI costs about
+half a second a call: each test groups the checks of one command family."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conformance.server_process import CliResult, ServerProcess, aws_cli, headwater_server
+
+pytestmark = pytest.mark.integration
+
+MIB = 1024 * 1024
+_CLI_ERROR = re.compile(
+    r"An error occurred \((.+?)\) when calling the (\w+) operation"
+    r"(?: \(reached max retries: \d+\))?: (.*)"
+)
+
+
+def cli_error(result: CliResult) -> tuple[str, str, str]:
+    """(code, operation, message) of the error a failed CLI call printed."""
+    assert result.returncode != 0, result.stdout
+    found = _CLI_ERROR.search(result.stderr)
+    assert found is not None, result.stderr
+    return found.group(1), found.group(2), found.group(3).strip()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with headwater_server(tmp_path_factory.mktemp("aws-cli")) as running:
+        yield running
+
+
+def test_get_and_head_object_answer_one_part_of_a_multipart_object(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """``--part-number N`` answers part N's bytes (206, its Content-Range, the object's part
+    count), as the CLI's 8 MB chunks cut it; an object put in one piece is one part; a part
+    past the count is S3's InvalidPartNumber (HEAD: a bare 416)."""
+    aws_cli(server, "s3", "mb", "s3://parts-bucket")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(9 * MIB))  # the CLI uploads 8 MB + 1 MB parts
+    small = tmp_path / "small.txt"
+    small.write_text("one piece\n")
+    aws_cli(server, "s3", "cp", str(big), "s3://parts-bucket/big.bin")
+    aws_cli(server, "s3", "cp", str(small), "s3://parts-bucket/small.txt")
+    base = ("s3api", "get-object", "--bucket", "parts-bucket")
+
+    second = tmp_path / "part2.bin"
+    got = aws_cli(server, *base, "--key", "big.bin", "--part-number", "2", str(second)).json()
+    assert second.read_bytes() == big.read_bytes()[8 * MIB :]
+    assert got["ContentLength"] == MIB
+    assert got["ContentRange"] == f"bytes {8 * MIB}-{9 * MIB - 1}/{9 * MIB}"
+    assert got["PartsCount"] == 2
+    assert got["ETag"].endswith('-2"')  # the whole object's ETag, not the part's
+
+    head = ("s3api", "head-object", "--bucket", "parts-bucket")
+    first = aws_cli(server, *head, "--key", "big.bin", "--part-number", "1").json()
+    assert first["ContentLength"] == 8 * MIB
+    assert first["ContentRange"] == f"bytes 0-{8 * MIB - 1}/{9 * MIB}"
+    assert first["PartsCount"] == 2
+    whole = aws_cli(server, *head, "--key", "big.bin").json()
+    assert whole["ContentLength"] == 9 * MIB
+    assert "PartsCount" not in whole and "ContentRange" not in whole  # only for a part
+
+    piece = tmp_path / "piece.txt"
+    one = aws_cli(server, *base, "--key", "small.txt", "--part-number", "1", str(piece)).json()
+    assert piece.read_text() == "one piece\n"
+    assert one["ContentRange"] == "bytes 0-9/10"
+    assert "PartsCount" not in one  # S3 counts parts of multipart objects only
+
+    past = aws_cli(server, *base, "--key", "big.bin", "--part-number", "3", "x", check=False)
+    assert cli_error(past) == (
+        "InvalidPartNumber",
+        "GetObject",
+        "The requested partnumber is not satisfiable",
+    )
+    past_head = aws_cli(server, *head, "--key", "small.txt", "--part-number", "2", check=False)
+    assert cli_error(past_head)[:2] == ("416", "HeadObject")
+    ranged = (*base, "--key", "big.bin", "--part-number", "1", "--range", "bytes=0-1", "x")
+    assert cli_error(aws_cli(server, *ranged, check=False)) == (
+        "InvalidRequest",
+        "GetObject",
+        "Cannot specify both Range header and partNumber query parameter",
+    )
+    zero = aws_cli(server, *base, "--key", "big.bin", "--part-number", "0", "x", check=False)
+    assert cli_error(zero) == (
+        "InvalidArgument",
+        "GetObject",
+        "Part number must be an integer between 1 and 10000, inclusive",
+    )
+    assert not (tmp_path / "x").exists()
