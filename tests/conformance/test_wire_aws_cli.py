@@ -95,3 +95,59 @@ def test_get_and_head_object_answer_one_part_of_a_multipart_object(
         "Part number must be an integer between 1 and 10000, inclusive",
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_s3_to_s3_copy_of_an_object_over_the_multipart_threshold(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """``aws s3 cp`` and ``aws s3 mv`` between S3 locations copy an object over 8 MB in
+    parts (UploadPartCopy with ``x-amz-copy-source-range``); a range S3 cannot copy is
+    refused with its InvalidArgument."""
+    aws_cli(server, "s3", "mb", "s3://copy-bucket")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(9 * MIB))
+    aws_cli(server, "s3", "cp", str(big), "s3://copy-bucket/big.bin")
+    aws_cli(server, "s3", "cp", "s3://copy-bucket/big.bin", "s3://copy-bucket/copied.bin")
+    aws_cli(server, "s3", "mv", "s3://copy-bucket/copied.bin", "s3://copy-bucket/moved.bin")
+    back = tmp_path / "back.bin"
+    aws_cli(server, "s3", "cp", "s3://copy-bucket/moved.bin", str(back))
+    assert back.read_bytes() == big.read_bytes()
+    listing = aws_cli(server, "s3api", "list-objects-v2", "--bucket", "copy-bucket").json()
+    assert {item["Key"]: item["ETag"][-3:] for item in listing["Contents"]} == {
+        "big.bin": '-2"',
+        "moved.bin": '-2"',  # copied in the CLI's two 8 MB-cut parts
+    }
+
+    upload = aws_cli(
+        server, "s3api", "create-multipart-upload", "--bucket", "copy-bucket", "--key", "part"
+    ).json()
+    copy_part = (
+        *("s3api", "upload-part-copy", "--bucket", "copy-bucket", "--key", "part"),
+        *("--upload-id", upload["UploadId"], "--part-number", "1"),
+        *("--copy-source", "copy-bucket/big.bin", "--copy-source-range"),
+    )
+    past_end = aws_cli(server, *copy_part, f"bytes=0-{9 * MIB}", check=False)
+    assert cli_error(past_end) == (
+        "InvalidArgument",
+        "UploadPartCopy",
+        f"Range specified is not valid for source object of size: {9 * MIB}",
+    )
+    open_ended = aws_cli(server, *copy_part, "bytes=5-", check=False)
+    assert cli_error(open_ended) == (
+        "InvalidArgument",
+        "UploadPartCopy",
+        "The x-amz-copy-source-range value must be of the form bytes=first-last where first "
+        "and last are the zero-based offsets of the first and last bytes to copy",
+    )
+    parts = aws_cli(
+        server,
+        "s3api",
+        "list-parts",
+        "--bucket",
+        "copy-bucket",
+        "--key",
+        "part",
+        "--upload-id",
+        upload["UploadId"],
+    ).json()
+    assert "Parts" not in parts or parts["Parts"] == []  # nothing was stored

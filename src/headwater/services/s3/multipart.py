@@ -25,7 +25,10 @@ from headwater.services.s3.objects import (
     STORED_HEADERS,
     _header_value,
     body_bytes,
+    check_conditions,
+    copy_source_range,
     given_checksums,
+    parse_copy_source,
     parse_tagging,
 )
 from headwater.store.objects import ObjectRecord, PartRecord, UploadRecord
@@ -87,10 +90,46 @@ class MultipartOperations(ListingOperations):
         data = body_bytes(params.get("Body"))
         with self.store.db.transaction():
             upload = self._upload(params)
+        part = self._store_part(upload, number, data, params)
+        result: Result = {"ETag": part.etag, "ServerSideEncryption": "AES256"}
+        if upload.checksum_algorithm and upload.checksum_algorithm in part.checksums:
+            name = upload.checksum_algorithm
+            result[f"Checksum{name}"] = part.checksums[name]
+        for name, value in given_checksums(params).items():
+            result[f"Checksum{name}"] = value
+        return result
+
+    @operation("UploadPartCopy")
+    def upload_part_copy(self, params: Params, ctx: RequestContext) -> Result:
+        """A part copied from (a range of) an existing object: what ``aws s3 cp`` and
+        ``aws s3 mv`` send between buckets for an object over the CLI's 8 MB threshold."""
+        number = int(params["PartNumber"])
+        check_part_number(number)
+        source_bucket, source_key = parse_copy_source(params["CopySource"])
+        with self.store.db.transaction():
+            upload = self._upload(params)
+            source = self._object(source_bucket, source_key)
+        check_conditions(source, params, self.env.clock.now(), prefix="CopySourceIf")
+        chosen = copy_source_range(params.get("CopySourceRange"), source.size)
+        if chosen is None:
+            data = self.store.blobs.read(source.blob_id)
+        else:
+            data = self.store.blobs.read(source.blob_id, *chosen)
+        part = self._store_part(upload, number, data, {})
+        copied: Result = {"ETag": part.etag, "LastModified": _when(part.last_modified)}
+        if upload.checksum_algorithm and upload.checksum_algorithm in part.checksums:
+            name = upload.checksum_algorithm
+            copied[f"Checksum{name}"] = part.checksums[name]
+        return {"CopyPartResult": copied, "ServerSideEncryption": "AES256"}
+
+    def _store_part(
+        self, upload: UploadRecord, number: int, data: bytes, params: Params
+    ) -> PartRecord:
+        """Write part ``number`` of ``upload`` (checking the checksums ``params`` give),
+        replacing one uploaded before with that number; the upload must still be there."""
         blob_id, digests = self.write_blob(
             data, params, params.get("ChecksumAlgorithm") or upload.checksum_algorithm
         )
-        checksums = digests.checksums
         part = PartRecord(
             upload.upload_id,
             number,
@@ -98,23 +137,21 @@ class MultipartOperations(ListingOperations):
             digests.etag,
             blob_id,
             self.env.clock.now(),
-            checksums,
+            digests.checksums,
         )
         try:
             with self.store.db.transaction():
-                self._upload(params)
+                # still there: not completed or aborted while the bytes were written
+                self._upload(
+                    {"UploadId": upload.upload_id, "Bucket": upload.bucket, "Key": upload.key}
+                )
                 replaced = self.store.put_part(part)
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise
         if replaced is not None:
             self.store.blobs.delete(replaced)
-        result: Result = {"ETag": part.etag, "ServerSideEncryption": "AES256"}
-        if upload.checksum_algorithm and upload.checksum_algorithm in checksums:
-            result[f"Checksum{upload.checksum_algorithm}"] = checksums[upload.checksum_algorithm]
-        for name, value in given_checksums(params).items():
-            result[f"Checksum{name}"] = value
-        return result
+        return part
 
     @operation("CompleteMultipartUpload")
     def complete_multipart_upload(self, params: Params, ctx: RequestContext) -> Result:

@@ -164,6 +164,33 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+_COPY_SOURCE_RANGE = re.compile(r"bytes=(\d+)-(\d+)", re.ASCII)
+
+
+def copy_source_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) inclusive of an UploadPartCopy's ``x-amz-copy-source-range``, None to
+    copy the whole source. Unlike a GET's ``Range``, S3 refuses a malformed one or one past
+    the source's end rather than ignoring or trimming it."""
+    if header is None:
+        return None
+    found = _COPY_SOURCE_RANGE.fullmatch(header.strip())
+    if found is None or int(found.group(1)) > int(found.group(2)):
+        raise invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where "
+            "first and last are the zero-based offsets of the first and last bytes to copy",
+            "x-amz-copy-source-range",
+            header,
+        )
+    first, last = int(found.group(1)), int(found.group(2))
+    if last >= size:
+        raise invalid_argument(
+            f"Range specified is not valid for source object of size: {size}",
+            "x-amz-copy-source-range",
+            header,
+        )
+    return first, last
+
+
 def _invalid_range(header: str, size: int) -> AwsError:
     return s3_error(
         "InvalidRange",
