@@ -151,3 +151,29 @@ def test_s3_to_s3_copy_of_an_object_over_the_multipart_threshold(
         upload["UploadId"],
     ).json()
     assert "Parts" not in parts or parts["Parts"] == []  # nothing was stored
+
+
+def test_head_and_get_name_a_storage_class_other_than_standard(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """S3 answers ``x-amz-storage-class`` for every object but a STANDARD one."""
+    aws_cli(server, "s3", "mb", "s3://class-bucket")
+    note = tmp_path / "note.txt"
+    note.write_text("rarely read\n")
+    for key, storage_class in (("ia.txt", "STANDARD_IA"), ("standard.txt", "STANDARD")):
+        target = f"s3://class-bucket/{key}"
+        aws_cli(server, "s3", "cp", str(note), target, "--storage-class", storage_class)
+    head = ("s3api", "head-object", "--bucket", "class-bucket", "--key")
+    assert aws_cli(server, *head, "ia.txt").json()["StorageClass"] == "STANDARD_IA"
+    assert "StorageClass" not in aws_cli(server, *head, "standard.txt").json()
+    got = aws_cli(
+        server,
+        "s3api",
+        "get-object",
+        "--bucket",
+        "class-bucket",
+        "--key",
+        "ia.txt",
+        str(tmp_path / "ia.txt"),
+    ).json()
+    assert got["StorageClass"] == "STANDARD_IA"

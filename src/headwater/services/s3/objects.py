@@ -257,8 +257,10 @@ def describe(obj: ObjectRecord) -> Result:
         "Metadata": dict(obj.metadata),
     }
     for name in STORED_HEADERS:
-        if obj.headers.get(name) is not None and name != "StorageClass":
+        if obj.headers.get(name) is not None:
             result[name] = obj.headers[name]
+    if result.get("StorageClass") == "STANDARD":
+        del result["StorageClass"]  # S3 names every storage class but the standard one
     if obj.tags:
         result["TagCount"] = len(obj.tags)
     return result
