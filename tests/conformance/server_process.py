@@ -158,10 +158,16 @@ class CliResult:
 
 
 def aws_cli(
-    server: ServerProcess, *args: str, check: bool = True, cwd: Path | None = None
+    server: ServerProcess,
+    *args: str,
+    check: bool = True,
+    cwd: Path | None = None,
+    env_overrides: dict[str, str] | None = None,
 ) -> CliResult:
-    """Run the AWS CLI against ``server`` (``--endpoint-url``), JSON output, no retries."""
+    """Run the AWS CLI against ``server`` (``--endpoint-url``), JSON output, no retries;
+    ``env_overrides`` replace variables of its environment (a config file, a secret)."""
     env = server.client_env()
+    env.update(env_overrides or {})
     env["AWS_MAX_ATTEMPTS"] = "1"
     env["AWS_RETRY_MODE"] = "standard"
     env["AWS_PAGER"] = ""

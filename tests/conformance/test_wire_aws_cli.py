@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conformance.server_process import CliResult, ServerProcess, aws_cli, headwater_server
+from tests.conformance.server_process import (
+    CLIENT_ENV,
+    CliResult,
+    ServerProcess,
+    aws_cli,
+    headwater_server,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -177,3 +185,74 @@ def test_head_and_get_name_a_storage_class_other_than_standard(
         str(tmp_path / "ia.txt"),
     ).json()
     assert got["StorageClass"] == "STANDARD_IA"
+
+
+@pytest.fixture(scope="module")
+def verifying_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    key = f"{CLIENT_ENV['AWS_ACCESS_KEY_ID']}:{CLIENT_ENV['AWS_SECRET_ACCESS_KEY']}"
+    with headwater_server(
+        tmp_path_factory.mktemp("aws-cli-verify"),
+        ["--verify-signatures", "--access-key", key],
+    ) as running:
+        yield running
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    """GET ``url`` as a browser or curl would: (status, body), errors included."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+def test_presigned_urls_and_signatures_checked_as_s3_checks_them(
+    verifying_server: ServerProcess, tmp_path: Path
+) -> None:
+    """``aws s3 presign`` URLs (signature version 2, the CLI's default, and 4) fetch the
+    object; a tampered or expired one, and a request signed with the wrong secret, are
+    refused with S3's errors and S3's wording."""
+    server = verifying_server
+    aws_cli(server, "s3", "mb", "s3://presign-bucket")
+    note = tmp_path / "note.txt"
+    note.write_text("shared by link\n")
+    aws_cli(server, "s3", "cp", str(note), "s3://presign-bucket/note.txt")
+    v4_config = tmp_path / "config"
+    v4_config.write_text("[default]\ns3 =\n    signature_version = s3v4\n")
+    v2_url = aws_cli(server, "s3", "presign", "s3://presign-bucket/note.txt").stdout.strip()
+    v4_url = aws_cli(
+        server,
+        *("s3", "presign", "s3://presign-bucket/note.txt", "--expires-in", "60"),
+        env_overrides={"AWS_CONFIG_FILE": str(v4_config)},
+    ).stdout.strip()
+    assert "Signature=" in v2_url and "X-Amz-Signature=" in v4_url
+    assert fetch(v2_url) == (200, b"shared by link\n")
+    assert fetch(v4_url) == (200, b"shared by link\n")
+
+    mismatch = (
+        "<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated "
+        "does not match the signature you provided. Check your key and signing method."
+        "</Message>"
+    )
+    for url, field in ((v2_url, "Signature="), (v4_url, "X-Amz-Signature=")):
+        status, body = fetch(url.replace(field, field + "0"))
+        assert status == 403 and mismatch in body.decode(), body
+    expired_url = aws_cli(
+        server, "s3", "presign", "s3://presign-bucket/note.txt", "--expires-in", "-1"
+    ).stdout.strip()
+    status, body = fetch(expired_url)
+    assert status == 403
+    assert "<Code>AccessDenied</Code><Message>Request has expired</Message>" in body.decode()
+
+    wrong_secret = aws_cli(
+        server,
+        *("s3", "ls", "s3://presign-bucket"),
+        check=False,
+        env_overrides={"AWS_SECRET_ACCESS_KEY": "not-the-secret"},
+    )
+    assert cli_error(wrong_secret) == (
+        "SignatureDoesNotMatch",
+        "ListObjectsV2",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+    )

@@ -355,15 +355,21 @@ def verify(sig: Signature, secret: str, request: WireRequest, now: float) -> Non
     body_hash = payload_hash(sig, request.headers, request.body)
     canonical = canonical_request(sig, request, body_hash)
     if not hmac.compare_digest(expected_signature(sig, secret, canonical), sig.signature):
-        raise SignatureProblem("signature", _MISMATCH)
+        raise SignatureProblem("mismatch", MISMATCH)
     if body_hash in SIGNED_STREAMING:
         verify_chunks(sig, secret, request.body, trailer=body_hash == STREAMING_SIGNED_TRAILER)
 
 
-_MISMATCH = (
+#: The message of a signature that is not the one the secret gives (kind ``mismatch``),
+#: as every service but S3 words it; S3 says ``S3_MISMATCH``.
+MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. Consult the service "
     "documentation for details."
+)
+S3_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your key and signing method."
 )
 
 # ---------------------------------------------------------- S3's signed aws-chunked bodies
@@ -418,10 +424,10 @@ def verify_chunks(sig: Signature, secret: str, body: bytes, *, trailer: bool = F
     for data, extension in found:
         name, _, stated = extension.partition(b"=")
         if name.strip() != b"chunk-signature":
-            raise SignatureProblem("signature", _MISMATCH)
+            raise SignatureProblem("mismatch", MISMATCH)
         expected = chunk_signature(key, sig, previous, data)
         if not hmac.compare_digest(expected.encode("ascii"), stated.strip()):
-            raise SignatureProblem("signature", _MISMATCH)
+            raise SignatureProblem("mismatch", MISMATCH)
         previous = expected
     if not trailer:
         return
@@ -434,7 +440,7 @@ def verify_chunks(sig: Signature, secret: str, body: bytes, *, trailer: bool = F
             trailers.append(f"{header.decode('latin-1')}:{value.decode('latin-1')}\n")
     expected = trailer_signature(key, sig, previous, "".join(trailers))
     if not hmac.compare_digest(expected.encode("ascii"), stated_trailer):
-        raise SignatureProblem("signature", _MISMATCH)
+        raise SignatureProblem("mismatch", MISMATCH)
 
 
 # ---------------------------------------------------------------- S3's presigned URLs, v2
@@ -507,8 +513,4 @@ def verify_presigned_v2(
     digest = hmac.new(secret.encode("utf-8"), "\n".join(lines).encode("utf-8"), hashlib.sha1)
     expected = base64.b64encode(digest.digest()).decode("ascii")
     if not hmac.compare_digest(expected, v2.signature):
-        raise SignatureProblem(
-            "signature",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your key and signing method.",
-        )
+        raise SignatureProblem("mismatch", S3_MISMATCH)

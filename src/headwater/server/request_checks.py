@@ -137,6 +137,12 @@ def _signature_refusal(problem: sigv4.SignatureProblem) -> Refusal:
             ("SignatureDoesNotMatch", 403, "Signature expired"),
             ("AccessDenied", 403, message),
         )
+    if problem.kind == "mismatch":
+        return Refusal(
+            ("InvalidSignatureException", 403, message),
+            ("SignatureDoesNotMatch", 403, message),
+            ("SignatureDoesNotMatch", 403, sigv4.S3_MISMATCH),  # S3 words it its own way
+        )
     return _same(_BAD_SIGNATURE, 403, message)
 
 
