@@ -18,6 +18,7 @@ from tests.conformance.server_process import (
     CliResult,
     ServerProcess,
     aws_cli,
+    boto_client,
     headwater_server,
 )
 
@@ -255,4 +256,28 @@ def test_presigned_urls_and_signatures_checked_as_s3_checks_them(
         "ListObjectsV2",
         "The request signature we calculated does not match the signature you provided. "
         "Check your key and signing method.",
+    )
+
+
+def test_ssm_get_parameters_by_path_filtered_and_paged(server: ServerProcess) -> None:
+    """``aws ssm get-parameters-by-path`` follows SSM's 10-a-page NextToken to the end, and
+    ``--parameter-filters`` keeps only what matches (they were ignored: every parameter)."""
+    ssm = boto_client(server.endpoint, "ssm")
+    for number in range(11):
+        ssm.put_parameter(Name=f"/shop/config/key{number:02}", Value="v", Type="String")
+    ssm.put_parameter(Name="/shop/db/password", Value="hunter2", Type="SecureString")
+    by_path = ("ssm", "get-parameters-by-path", "--path", "/shop", "--recursive")
+    everything = aws_cli(server, *by_path).json()["Parameters"]
+    assert len(everything) == 12
+    secure = aws_cli(server, *by_path, "--parameter-filters", "Key=Type,Values=SecureString").json()
+    assert [p["Name"] for p in secure["Parameters"]] == ["/shop/db/password"]
+    first = aws_cli(server, *by_path, "--max-items", "3").json()
+    assert len(first["Parameters"]) == 3 and first["NextToken"]
+    wrong_key = aws_cli(
+        server, *by_path, "--parameter-filters", "Key=Tier,Values=Standard", check=False
+    )
+    assert cli_error(wrong_key) == (
+        "InvalidFilterKey",
+        "GetParametersByPath",
+        "The following filter key is not valid: Tier. Valid filter keys include: [Type, KeyId].",
     )

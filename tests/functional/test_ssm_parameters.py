@@ -68,3 +68,77 @@ def test_invalid_input(hw: Headwater) -> None:
     with pytest.raises(ClientError) as caught:
         ssm.put_parameter(Name="/p", Value="abc", Type="String", AllowedPattern="[0-9]+")
     assert caught.value.response["Error"]["Code"] == "ParameterPatternMismatchException"
+
+
+def test_parameters_by_path_filtered_and_paged(hw: Headwater) -> None:
+    """GetParametersByPath keeps only the parameters its Type / KeyId filters match and
+    answers at most MaxResults (10 by default) a page, NextToken leading on; filters it does
+    not take are refused as SSM refuses them."""
+    ssm = hw.client("ssm")
+    for number in range(12):
+        ssm.put_parameter(Name=f"/fleet/host{number:02}", Value=str(number), Type="String")
+    ssm.put_parameter(Name="/fleet/secret", Value="s", Type="SecureString")
+    ssm.put_parameter(Name="/fleet/keyed", Value="k", Type="SecureString", KeyId="alias/mine")
+
+    def names(**filters: object) -> list[str]:
+        """Every name the pages hold, following NextToken."""
+        found: list[str] = []
+        token: dict[str, object] = {}
+        while True:
+            page = ssm.get_parameters_by_path(Path="/fleet", **filters, **token)
+            found += [p["Name"] for p in page["Parameters"]]
+            if "NextToken" not in page:
+                return found
+            token = {"NextToken": page["NextToken"]}
+
+    secure = [{"Key": "Type", "Values": ["SecureString"]}]
+    assert names(ParameterFilters=secure) == ["/fleet/keyed", "/fleet/secret"]
+    default_key = [{"Key": "KeyId", "Values": ["alias/aws/ssm"]}]
+    assert names(ParameterFilters=default_key) == ["/fleet/secret"]
+    mine = [{"Key": "KeyId", "Option": "BeginsWith", "Values": ["alias/m"]}]
+    assert names(ParameterFilters=mine) == ["/fleet/keyed"]
+    strings = [{"Key": "Type", "Option": "BeginsWith", "Values": ["String"]}]
+    assert len(names(ParameterFilters=strings)) == 12
+    assert names(ParameterFilters=[{"Key": "Label", "Values": ["prod"]}]) == []
+
+    first = ssm.get_parameters_by_path(Path="/fleet")
+    assert len(first["Parameters"]) == 10
+    rest = ssm.get_parameters_by_path(Path="/fleet", NextToken=first["NextToken"])
+    assert "NextToken" not in rest
+    assert len(first["Parameters"]) + len(rest["Parameters"]) == 14
+    small = ssm.get_parameters_by_path(Path="/fleet", MaxResults=3)
+    assert [p["Name"] for p in small["Parameters"]] == [
+        "/fleet/host00",
+        "/fleet/host01",
+        "/fleet/host02",
+    ]
+
+    def refused(**given: object) -> tuple[str, str]:
+        with pytest.raises(ClientError) as caught:
+            ssm.get_parameters_by_path(Path="/fleet", **given)
+        error = caught.value.response["Error"]
+        return error["Code"], error["Message"]
+
+    assert refused(NextToken="not a token!") == (
+        "InvalidNextToken",
+        "The specified token is not valid.",
+    )
+    assert refused(MaxResults=11) == (
+        "ValidationException",
+        "1 validation error detected: Value '11' at 'maxResults' failed to satisfy constraint: "
+        "Member must have value less than or equal to 10",
+    )
+    assert refused(ParameterFilters=[{"Key": "Name", "Values": ["/fleet/secret"]}]) == (
+        "InvalidFilterKey",
+        "The following filter key is not valid: Name. Valid filter keys include: [Type, KeyId].",
+    )
+    assert refused(ParameterFilters=[{"Key": "Type", "Option": "Contains", "Values": ["S"]}]) == (
+        "InvalidFilterOption",
+        "The following filter option is not valid: Contains. Valid options include: "
+        "[BeginsWith, Equals].",
+    )
+    assert refused(ParameterFilters=[{"Key": "Type", "Values": ["Number"]}]) == (
+        "InvalidFilterOption",
+        "The following filter value is not valid: Number. Valid values include: [String, "
+        "StringList, SecureString].",
+    )

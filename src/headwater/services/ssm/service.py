@@ -8,8 +8,10 @@ not ``WithDecryption`` is set.
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from headwater.core.errors import AwsError
@@ -30,6 +32,107 @@ def _not_found(name: str = "") -> AwsError:
 
 def _validation(message: str) -> AwsError:
     return AwsError("ValidationException", message)
+
+
+#: The most parameters one GetParametersByPath page holds.
+MAX_PATH_RESULTS = 10
+#: The key SSM encrypts a SecureString with when PutParameter names none.
+DEFAULT_KEY_ID = "alias/aws/ssm"
+#: The ParameterFilters keys GetParametersByPath takes (DescribeParameters takes others).
+PATH_FILTER_KEYS = ("Type", "KeyId", "Label")
+
+
+def path_filters(
+    filters: list[dict[str, Any]],
+) -> Callable[[ParameterRecord], ParameterVersion | None]:
+    """GetParametersByPath's ``ParameterFilters`` as a function choosing the version of a
+    parameter to answer (None: the parameter is left out): the latest, whose ``Type`` and
+    ``KeyId`` must match; with a ``Label`` filter, the version carrying one of the labels.
+    Filters SSM does not take there are refused with its errors, before anything is read."""
+    checks: list[Callable[[ParameterVersion], bool]] = []
+    labels: list[str] | None = None
+    for given in filters:
+        key, option = str(given.get("Key", "")), str(given.get("Option") or "Equals")
+        values = [str(value) for value in given.get("Values") or []]
+        if key not in PATH_FILTER_KEYS:
+            raise AwsError(
+                "InvalidFilterKey",
+                f"The following filter key is not valid: {key}. Valid filter keys include: "
+                "[Type, KeyId].",
+            )
+        allowed = ("Equals",) if key == "Label" else ("BeginsWith", "Equals")
+        if option not in allowed:
+            raise AwsError(
+                "InvalidFilterOption",
+                f"The following filter option is not valid: {option}. Valid options include: "
+                f"[{', '.join(allowed)}].",
+            )
+        if not values:
+            raise AwsError(
+                "InvalidFilterValue",
+                f"The following filter values are missing : null for filter key {key}.",
+            )
+        if key == "Label":
+            labels = values
+            continue
+        if key == "Type":
+            for value in values:
+                if value not in TYPES:
+                    raise AwsError(
+                        "InvalidFilterOption",
+                        f"The following filter value is not valid: {value}. Valid values "
+                        "include: [String, StringList, SecureString].",
+                    )
+        checks.append(_filter_check(key, option, values))
+
+    def choose(record: ParameterRecord) -> ParameterVersion | None:
+        if labels is None:
+            version: ParameterVersion | None = record.latest
+        else:
+            version = next(
+                (v for v in reversed(record.versions) if set(v.labels) & set(labels)), None
+            )
+        if version is None or not all(check(version) for check in checks):
+            return None
+        return version
+
+    return choose
+
+
+def _filter_check(key: str, option: str, values: list[str]) -> Callable[[ParameterVersion], bool]:
+    def field(version: ParameterVersion) -> str | None:
+        if key == "Type":
+            return version.type
+        if version.type != "SecureString":
+            return None  # only SecureStrings have a key
+        return version.key_id or DEFAULT_KEY_ID
+
+    def check(version: ParameterVersion) -> bool:
+        found = field(version)
+        if found is None:
+            return False
+        if option == "BeginsWith":
+            return any(found.startswith(value) for value in values)
+        return found in values
+
+    return check
+
+
+def _next_token(last_name: str) -> str:
+    return base64.urlsafe_b64encode(last_name.encode()).decode()
+
+
+def _token_name(token: Any) -> str | None:
+    """The last parameter name the page before a ``NextToken`` held (None: no token)."""
+    if token is None:
+        return None
+    try:
+        name = base64.b64decode(str(token), altchars=b"-_", validate=True).decode()
+    except ValueError:  # not base64, or not UTF-8
+        name = None
+    if name is None or _next_token(name) != token:
+        raise AwsError("InvalidNextToken", "The specified token is not valid.")
+    return name
 
 
 def parameter_arn(region: str, account: str, name: str) -> str:
@@ -197,14 +300,34 @@ class SsmService(Service):
                 "The parameter doesn't meet the parameter name requirements. The parameter name "
                 'must begin with a forward slash "/".'
             )
+        limit = params.get("MaxResults", MAX_PATH_RESULTS)
+        if not 1 <= limit <= MAX_PATH_RESULTS:
+            bound = (
+                "greater than or equal to 1"
+                if limit < 1
+                else f"less than or equal to {MAX_PATH_RESULTS}"
+            )
+            raise _validation(
+                f"1 validation error detected: Value '{limit}' at 'maxResults' failed to satisfy "
+                f"constraint: Member must have value {bound}"
+            )
+        chosen = path_filters(params.get("ParameterFilters") or [])
+        after = _token_name(params.get("NextToken"))
         prefix = path if path.endswith("/") else path + "/"
-        found = []
+        found: list[Result] = []
+        last = ""
         for record in self._store.all(ctx.account, ctx.region):
-            if not record.name.startswith(prefix):
+            if not record.name.startswith(prefix) or (after is not None and record.name <= after):
                 continue
             if not params.get("Recursive") and "/" in record.name[len(prefix) :]:
                 continue
-            found.append(self._describe(record, record.latest, ctx))
+            version = chosen(record)
+            if version is None:
+                continue
+            if len(found) == limit:
+                return {"Parameters": found, "NextToken": _next_token(last)}
+            found.append(self._describe(record, version, ctx))
+            last = record.name
         return {"Parameters": found}
 
     @operation("GetParameterHistory")
