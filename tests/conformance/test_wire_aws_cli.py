@@ -281,3 +281,99 @@ def test_ssm_get_parameters_by_path_filtered_and_paged(server: ServerProcess) ->
         "GetParametersByPath",
         "The following filter key is not valid: Tier. Valid filter keys include: [Type, KeyId].",
     )
+
+
+QUEUE_TEMPLATE = """
+AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  QueueName:
+    Type: String
+  Retention:
+    Type: Number
+    Default: 345600
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Ref QueueName
+      MessageRetentionPeriod: !Ref Retention
+  QueueUrlParameter:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Sub /deployed/${QueueName}/url
+      Type: String
+      Value: !Ref Queue
+Outputs:
+  QueueUrl:
+    Value: !Ref Queue
+"""
+
+
+def test_cloudformation_deploy_then_use_what_it_made(server: ServerProcess, tmp_path: Path) -> None:
+    """``aws cloudformation deploy`` with ``--parameter-overrides`` creates, then updates,
+    a stack (a deploy with nothing to change fails unless ``--no-fail-on-empty-changeset``,
+    as on AWS); the queue it made answers ``receive-message --attribute-names All``."""
+    template = tmp_path / "queue.yaml"
+    template.write_text(QUEUE_TEMPLATE)
+    deploy = ("cloudformation", "deploy", "--template-file", str(template))
+    stack = ("--stack-name", "cli-queue-stack")
+    created = aws_cli(server, *deploy, *stack, "--parameter-overrides", "QueueName=cli-orders")
+    assert "Successfully created/updated stack - cli-queue-stack" in created.stdout
+    (described,) = aws_cli(server, "cloudformation", "describe-stacks", *stack).json()["Stacks"]
+    assert described["StackStatus"] == "CREATE_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]} == {
+        "QueueName": "cli-orders",
+        "Retention": "345600",
+    }
+    (output,) = described["Outputs"]
+    queue_url = output["OutputValue"]
+    assert queue_url.endswith("/000000000000/cli-orders")
+
+    unchanged = aws_cli(
+        server, *deploy, *stack, "--parameter-overrides", "QueueName=cli-orders", check=False
+    )
+    assert unchanged.returncode == 255
+    assert "No changes to deploy. Stack cli-queue-stack is up to date" in unchanged.stderr
+    # the previous values stay: only Retention is given
+    aws_cli(server, *deploy, *stack, "--parameter-overrides", "Retention=600")
+    attributes = aws_cli(
+        server,
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        queue_url,
+        "--attribute-names",
+        "MessageRetentionPeriod",
+    ).json()
+    assert attributes["Attributes"] == {"MessageRetentionPeriod": "600"}
+    aws_cli(server, *deploy, *stack, "--no-fail-on-empty-changeset")
+
+    aws_cli(
+        server,
+        "sqs",
+        "send-message",
+        "--queue-url",
+        queue_url,
+        "--message-body",
+        "order 1",
+    )
+    received = aws_cli(
+        server,
+        "sqs",
+        "receive-message",
+        "--queue-url",
+        queue_url,
+        "--attribute-names",
+        "All",
+        "--message-attribute-names",
+        "All",
+    ).json()
+    (message,) = received["Messages"]
+    assert message["Body"] == "order 1"
+    assert set(message["Attributes"]) == {
+        "SenderId",
+        "SentTimestamp",
+        "ApproximateReceiveCount",
+        "ApproximateFirstReceiveTimestamp",
+    }
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"
