@@ -162,6 +162,28 @@ def test_copy(hw: Headwater) -> None:
     assert missing.value.response["Error"]["Code"] == "404"
 
 
+def test_copy_over_the_multipart_threshold_goes_in_parts(hw: Headwater) -> None:
+    """A managed copy of an object over ``multipart_threshold`` copies ranges of it with
+    UploadPartCopy, as boto3's does: the copy is multipart, part by part as cut."""
+    s3 = hw.client("s3")
+    s3.put_object(Bucket="files", Key="large.bin", Body=LARGE)
+    moved: list[int] = []
+    s3.copy(
+        {"Bucket": "files", "Key": "large.bin"},
+        "files",
+        "large-copy.bin",
+        Callback=moved.append,
+        Config=PARTS,
+    )
+    copied = s3.get_object(Bucket="files", Key="large-copy.bin")
+    assert copied["Body"].read() == LARGE
+    assert copied["ETag"].endswith('-3"')
+    assert moved == [5 * MIB, 5 * MIB, len(LARGE) - 10 * MIB]
+    last = s3.head_object(Bucket="files", Key="large-copy.bin", PartNumber=3)
+    assert last["ContentLength"] == len(LARGE) - 10 * MIB
+    assert last["PartsCount"] == 3
+
+
 def _boto3_s3() -> Any:
     return boto3.client(
         "s3",
