@@ -163,9 +163,11 @@ def aws_cli(
     check: bool = True,
     cwd: Path | None = None,
     env_overrides: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> CliResult:
     """Run the AWS CLI against ``server`` (``--endpoint-url``), JSON output, no retries;
-    ``env_overrides`` replace variables of its environment (a config file, a secret)."""
+    ``env_overrides`` replace variables of its environment (a config file, a secret),
+    ``stdin`` is what it reads there (``aws s3 cp - ...``)."""
     env = server.client_env()
     env.update(env_overrides or {})
     env["AWS_MAX_ATTEMPTS"] = "1"
@@ -176,6 +178,7 @@ def aws_cli(
         capture_output=True,
         text=True,
         env=env,
+        input=stdin,
         timeout=120,
         check=False,
         cwd=cwd,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -377,3 +378,91 @@ def test_cloudformation_deploy_then_use_what_it_made(server: ServerProcess, tmp_
         "ApproximateFirstReceiveTimestamp",
     }
     assert message["Attributes"]["ApproximateReceiveCount"] == "1"
+
+
+def test_s3_commands_users_chain(server: ServerProcess, tmp_path: Path) -> None:
+    """The ``aws s3`` commands beyond plain cp / sync: from stdin and to stdout, stored
+    metadata and headers, ``ls --human-readable --summarize``, sync's filters and
+    ``--delete``, ``mv``, ``rb --force``."""
+    aws_cli(server, "s3", "mb", "s3://chain-bucket")
+    aws_cli(server, "s3", "cp", "-", "s3://chain-bucket/in.txt", stdin="from a pipe\n")
+    assert aws_cli(server, "s3", "cp", "s3://chain-bucket/in.txt", "-").stdout == "from a pipe\n"
+    note = tmp_path / "note.txt"
+    note.write_text("{}\n")
+    aws_cli(
+        server,
+        "s3",
+        "cp",
+        str(note),
+        "s3://chain-bucket/meta/note.json",
+        "--metadata",
+        "team=web,stage=prod",
+        "--content-type",
+        "application/json",
+        "--sse",
+        "AES256",
+        "--cache-control",
+        "max-age=60",
+    )
+    head = aws_cli(
+        server, "s3api", "head-object", "--bucket", "chain-bucket", "--key", "meta/note.json"
+    ).json()
+    assert head["Metadata"] == {"team": "web", "stage": "prod"}
+    assert (head["ContentType"], head["ServerSideEncryption"], head["CacheControl"]) == (
+        "application/json",
+        "AES256",
+        "max-age=60",
+    )
+    summary = aws_cli(
+        server, "s3", "ls", "s3://chain-bucket", "--recursive", "--human-readable", "--summarize"
+    ).stdout
+    assert "12 Bytes in.txt" in summary and "3 Bytes meta/note.json" in summary
+    assert "Total Objects: 2" in summary and "Total Size: 15 Bytes" in summary
+
+    tree = tmp_path / "site"
+    (tree / "css").mkdir(parents=True)
+    for name in ("index.html", "css/site.css", "debug.log"):
+        (tree / name).write_text(name)
+    an_hour_ago = time.time() - 3600  # older than their upload: sync compares mtimes
+    for written in tree.rglob("*.*"):
+        os.utime(written, (an_hour_ago, an_hour_ago))
+    synced = aws_cli(
+        server, "s3", "sync", str(tree), "s3://chain-bucket/site", "--exclude", "*.log"
+    )
+    assert sorted(line.split(" to ")[1] for line in uploads(synced)) == [
+        "s3://chain-bucket/site/css/site.css",
+        "s3://chain-bucket/site/index.html",
+    ]
+    (tree / "css" / "site.css").unlink()
+    pruned = aws_cli(
+        server,
+        "s3",
+        "sync",
+        str(tree),
+        "s3://chain-bucket/site",
+        "--delete",
+        "--exclude",
+        "*",
+        "--include",
+        "*.html",
+        "--include",
+        "css/*",
+    )
+    assert "delete: s3://chain-bucket/site/css/site.css" in pruned.stdout
+    assert not uploads(pruned)  # index.html unchanged; debug.log still excluded
+    aws_cli(server, "s3", "mv", "s3://chain-bucket/in.txt", "s3://chain-bucket/moved/in.txt")
+    keys = aws_cli(server, "s3api", "list-objects-v2", "--bucket", "chain-bucket").json()
+    assert [item["Key"] for item in keys["Contents"]] == [
+        "meta/note.json",
+        "moved/in.txt",
+        "site/index.html",
+    ]
+    aws_cli(server, "s3", "rb", "s3://chain-bucket", "--force")
+    buckets = aws_cli(server, "s3api", "list-buckets").json()["Buckets"]
+    assert "chain-bucket" not in [bucket["Name"] for bucket in buckets]
+
+
+def uploads(result: CliResult) -> list[str]:
+    """The ``upload:`` lines of an ``aws s3`` transfer (progress lines dropped)."""
+    lines = result.stdout.replace("\r", "\n").splitlines()
+    return [line.strip() for line in lines if line.startswith("upload:")]
