@@ -72,8 +72,13 @@ class S3Client(ServiceClient):
 
     def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
         validate_bucket_name(params)
-        for handle in _PARAMETER_HANDLERS.get(operation_name, ()):
-            handle(params)
+        try:
+            for handle in _PARAMETER_HANDLERS.get(operation_name, ()):
+                handle(params)
+        except UnicodeEncodeError:
+            # Text that is not UTF-8 (a lone surrogate in CopySource): answered below as
+            # any such text is in process, with the service's error
+            pass
         return super()._make_api_call(operation_name, params)
 
     # ---- uploads ----

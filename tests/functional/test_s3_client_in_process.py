@@ -242,3 +242,24 @@ def test_empty_lists_answer_as_over_the_wire(hw: Headwater) -> None:
             theirs = set(getattr(real, method)(**params)) - {"ResponseMetadata"}
             theirs.discard("EncodingType")  # boto3 asks for url-encoded keys itself
             assert ours == theirs, method
+
+
+def test_a_part_without_its_number_is_malformed_xml(hw: Headwater) -> None:
+    # found by the odd-input properties: a KeyError (a 500 over the wire)
+    s3 = hw.client("s3")
+    upload = s3.create_multipart_upload(Bucket="files", Key="k")["UploadId"]
+    with pytest.raises(ClientError) as caught:
+        s3.complete_multipart_upload(
+            Bucket="files", Key="k", UploadId=upload, MultipartUpload={"Parts": [{}]}
+        )
+    assert caught.value.response["Error"]["Code"] == "MalformedXML"
+    assert s3.list_multipart_uploads(Bucket="files")["Uploads"][0]["UploadId"] == upload
+
+
+def test_a_copy_source_that_is_not_utf8_is_the_services_error(hw: Headwater) -> None:
+    # botocore's CopySource quoting cannot encode a lone surrogate; in process such text
+    # gets S3's answer, as everywhere else in the client, not a UnicodeEncodeError
+    s3 = hw.client("s3")
+    with pytest.raises(ClientError):
+        s3.copy_object(CopySource="files/\ud800", Bucket="files", Key="k")
+    assert "Contents" not in s3.list_objects_v2(Bucket="files")

@@ -156,7 +156,8 @@ class MultipartOperations(ListingOperations):
     @operation("CompleteMultipartUpload")
     def complete_multipart_upload(self, params: Params, ctx: RequestContext) -> Result:
         requested = (params.get("MultipartUpload") or {}).get("Parts") or []
-        if not requested:
+        if not requested or any("PartNumber" not in part for part in requested):
+            # S3's schema requires a PartNumber in every Part
             raise malformed_xml()
         with self.store.db.transaction():
             upload = self._upload(params)
