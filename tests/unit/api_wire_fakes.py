@@ -166,6 +166,11 @@ class FakeLambda(Service):
         self.calls.append(("CreateEventSourceMapping", params))
         return {"UUID": "u", "State": "Creating", "BatchSize": params.get("BatchSize", 10)}
 
+    @operation("GetLayerVersion")
+    def get_layer_version(self, params: Params, ctx: RequestContext) -> Result:
+        self.calls.append(("GetLayerVersion", params))
+        return {"Version": params["VersionNumber"]}
+
 
 class FakeServices:
     def __init__(self) -> None:

@@ -181,3 +181,19 @@ def test_routes_prefer_literal_query_and_longer_literals() -> None:
     assert found[0].operation == "GetProvisionedConcurrencyConfig"
     found = rest_json.match("lambda", "GET", "/2015-03-31/functions/", {})
     assert found is not None and found[0].operation == "ListFunctions"
+
+
+def test_number_in_the_path_is_read_as_a_number(services: FakeServices) -> None:
+    # GetLayerVersion's VersionNumber is a long in the path: it was passed on as text and
+    # refused as "Unexpected value type for VersionNumber: str" (terraform's
+    # aws_lambda_layer_version could not read back the layer it had published).
+    request = botocore_request(
+        LAMBDA, "GetLayerVersion", {"LayerName": "shared", "VersionNumber": 3}
+    )
+    response = handle(make_router(services), request)
+    assert response.status == 200, response.body
+    assert services.lambda_.calls[-1] == (
+        "GetLayerVersion",
+        {"LayerName": "shared", "VersionNumber": 3},
+    )
+    assert botocore_parse(LAMBDA, "GetLayerVersion", response)["Version"] == 3

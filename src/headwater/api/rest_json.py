@@ -136,7 +136,8 @@ def parse_request(
         if location == "uri":
             raw = labels.get(wire_name)
             if raw is not None:
-                params[name] = unquote(raw)
+                # a number in the path (a layer's VersionNumber) is read as one, as in a query
+                params[name] = _text_value(member, name, unquote(raw))
         elif location == "querystring":
             values = [v for k, v in query_items if k == wire_name]
             if values:
