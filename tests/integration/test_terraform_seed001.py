@@ -1,8 +1,9 @@
 """Terraform manages headwater: the seed001 configuration (tests/data/apps/seed001-terraform,
 a copy of the project's seed application) through the real hashicorp/aws provider against
 ``headwater serve``: init (offline, from the provider mirror), apply, an empty plan, the
-mapping's batch size changed in place, the configuration's orders processed and a
-poisoned one dead-lettered, destroy.
+configuration's orders processed and a poisoned one dead-lettered, the mapping's batch size
+and terraform-extras/more.tf's marked values changed in place, an empty plan again, destroy
+and nothing left.
 
 Resources of services headwater does not serve yet are left out of the configuration (and
 the references to them replaced by the names they would have); the test says which. It
@@ -38,6 +39,12 @@ APP = APPS / "seed001-terraform"
 #: Resources seed001 does not use (alias, permission, queue policies, stream, log group...),
 #: applied beside it: one provider run covers both.
 EXTRAS = APPS / "terraform-extras" / "extras.tf"
+#: What else users write beside such an app (DynamoDB indexes, TTL and streams, SNS topics'
+#: policies and subscriptions, alarms, SSM parameters, IAM users, groups and policies, a
+#: layer, stream mappings, S3 objects, data sources...), in the same run; each line marked
+#: ``# update: <new value>`` takes its new value in the update step.
+MORE = APPS / "terraform-extras" / "more.tf"
+UPDATE_MARK = re.compile(r"^(\s*\S+\s*=\s*).*?\s*# update: (.*)$")
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
 MIRROR_CANDIDATES = (
@@ -203,6 +210,104 @@ class Terraform:
         return done.stdout
 
 
+def updated(text: str) -> tuple[str, set[str]]:
+    """``text`` with each marked line's new value, and the resources those lines are in."""
+    lines: list[str] = []
+    resources: set[str] = set()
+    resource = ""
+    for line in text.splitlines(keepends=True):
+        if line.startswith("resource "):
+            resource = ".".join(part.strip('"') for part in line.split()[1:3])
+        marked = UPDATE_MARK.match(line.rstrip("\n"))
+        if marked:
+            resources.add(resource)
+        lines.append(f"{marked[1]}{marked[2]}\n" if marked else line)
+    return "".join(lines), resources
+
+
+def check_more_applied(endpoint: str) -> None:
+    """What more.tf asked for is what the services hold (beyond the provider's read back)."""
+    ddb = boto_client(endpoint, "dynamodb", REGION)
+    table = ddb.describe_table(TableName="more-events")["Table"]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["by-customer"]
+    assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == ["by-created"]
+    assert table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+    ttl = ddb.describe_time_to_live(TableName="more-events")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+    backups = ddb.describe_continuous_backups(TableName="more-events")
+    recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+    key = {"pk": {"S": "CUSTOMER#1"}, "sk": {"S": "PROFILE"}}
+    assert ddb.get_item(TableName="more-events", Key=key)["Item"]["tags"] == {"SS": ["a", "b"]}
+
+    ssm = boto_client(endpoint, "ssm", REGION)
+    secret = ssm.get_parameter(Name="/more/secret/token", WithDecryption=True)["Parameter"]
+    assert (secret["Type"], secret["Value"]) == ("SecureString", "s3cr3t")
+
+    lam = boto_client(endpoint, "lambda", REGION)
+    function = lam.get_function_configuration(FunctionName="more-function")
+    assert [layer["Arn"] for layer in function["Layers"]] == [
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:more-shared:1"
+    ]
+    provisioned = lam.get_provisioned_concurrency_config(
+        FunctionName="more-function", Qualifier="current"
+    )
+    assert provisioned["RequestedProvisionedConcurrentExecutions"] == 2
+    mappings = {
+        m["EventSourceArn"].split(":")[2]: m
+        for m in lam.list_event_source_mappings(FunctionName="more-function")["EventSourceMappings"]
+    }
+    assert mappings["dynamodb"]["BisectBatchOnFunctionError"] is True
+    assert mappings["dynamodb"]["DestinationConfig"]["OnFailure"]["Destination"] == (
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:extra-queue-dlq"
+    )
+    assert mappings["kinesis"]["TumblingWindowInSeconds"] == 60
+
+
+def check_more_updated(endpoint: str) -> None:
+    """The update step's new values, as the services hold them."""
+    ddb = boto_client(endpoint, "dynamodb", REGION)
+    table = ddb.describe_table(TableName="more-events")["Table"]
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 10
+    tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("team", "orders"), ("tier", "gold")]
+    ssm = boto_client(endpoint, "ssm", REGION)
+    regions = ssm.get_parameter(Name="/more/config/regions")["Parameter"]["Value"]
+    assert regions == "us-east-1,eu-west-1,ap-south-1"
+    lam = boto_client(endpoint, "lambda", REGION)
+    invoke_config = lam.get_function_event_invoke_config(FunctionName="more-function")
+    assert invoke_config["MaximumEventAgeInSeconds"] == 7200
+    stream = boto_client(endpoint, "kinesis", REGION).describe_stream_summary(
+        StreamName="more-stream"
+    )
+    assert stream["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
+    keys = boto_client(endpoint, "iam", REGION).list_access_keys(UserName="more-deployer")
+    assert [k["Status"] for k in keys["AccessKeyMetadata"]] == ["Inactive"]
+
+
+def check_more_destroyed(endpoint: str) -> None:
+    """Nothing more.tf created is left."""
+    assert boto_client(endpoint, "dynamodb", REGION).list_tables()["TableNames"] == []
+    sns = boto_client(endpoint, "sns", REGION)
+    assert sns.list_topics()["Topics"] == []
+    assert sns.list_subscriptions()["Subscriptions"] == []
+    alarms = boto_client(endpoint, "cloudwatch", REGION).describe_alarms()
+    assert alarms["MetricAlarms"] == []
+    assert boto_client(endpoint, "ssm", REGION).describe_parameters()["Parameters"] == []
+    iam = boto_client(endpoint, "iam", REGION)
+    assert iam.list_users()["Users"] == []
+    assert iam.list_groups()["Groups"] == []
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+    assert iam.list_instance_profiles()["InstanceProfiles"] == []
+    lam = boto_client(endpoint, "lambda", REGION)
+    assert lam.list_layer_versions(LayerName="more-shared")["LayerVersions"] == []
+    assert boto_client(endpoint, "kinesis", REGION).list_streams()["StreamNames"] == []
+
+
 def eventually(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -241,6 +346,8 @@ def test_terraform_apply_plan_update_orders_destroy(tmp_path: Path) -> None:
     (workdir / "main.tf").write_text(text)
     extras, _ = configuration(EXTRAS.read_text("utf-8"))
     (workdir / "extras.tf").write_text(extras)
+    more, _ = configuration(MORE.read_text("utf-8"))
+    (workdir / "more.tf").write_text(more)
     lambda_zip(workdir / "build" / "lambda.zip")
     print(f"resources left out (their service or operations not served yet): {left_out or 'none'}")
 
@@ -251,6 +358,7 @@ def test_terraform_apply_plan_update_orders_destroy(tmp_path: Path) -> None:
         assert "Apply complete!" in applied.stdout
 
         tf.run("plan", "-detailed-exitcode")  # exit 0: what was applied is what is read back
+        check_more_applied(server.endpoint)
 
         lam = boto_client(server.endpoint, "lambda", REGION)
         alias = lam.get_alias(FunctionName="extra-function", Name="live")
@@ -325,8 +433,17 @@ def test_terraform_apply_plan_update_orders_destroy(tmp_path: Path) -> None:
         )
         assert changed != main_tf.read_text()
         main_tf.write_text(changed)
-        updated = tf.run("apply", "-auto-approve")
-        assert "Resources: 0 added, 1 changed, 0 destroyed." in updated.stdout
+        more_tf = workdir / "more.tf"
+        more_changed, more_resources = updated(more_tf.read_text())
+        more_tf.write_text(more_changed)
+        update = tf.run("apply", "-auto-approve")
+        changes = 1 + len(more_resources)
+        assert f"Resources: 0 added, {changes} changed, 0 destroyed." in update.stdout, (
+            f"expected in place: aws_lambda_event_source_mapping.sqs, {sorted(more_resources)}"
+            f"\n{update.stdout}"
+        )
+        tf.run("plan", "-detailed-exitcode")  # the updates read back as written too
+        check_more_updated(server.endpoint)
         mappings = lam.list_event_source_mappings(
             EventSourceArn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-queue"
         )
@@ -338,3 +455,4 @@ def test_terraform_apply_plan_update_orders_destroy(tmp_path: Path) -> None:
         assert lam.list_event_source_mappings()["EventSourceMappings"] == []
         assert sqs.list_queues().get("QueueUrls", []) == []
         assert boto_client(server.endpoint, "iam", REGION).list_roles()["Roles"] == []
+        check_more_destroyed(server.endpoint)

@@ -1,0 +1,631 @@
+# More resources users write beside an event-driven app, applied with seed001 and extras.tf
+# by tests/integration/test_terraform_seed001.py: every attribute the provider reads back
+# must match what it wrote (an empty plan after apply, and again after the update).
+# The update step replaces the value of each line marked "# update: <new value>" with the
+# new value (update in place).
+
+# --- DynamoDB: a provisioned table with indexes, TTL, a stream and backups --------------
+
+resource "aws_dynamodb_table" "more" {
+  name           = "more-events"
+  billing_mode   = "PROVISIONED"
+  read_capacity  = 5 # update: 10
+  write_capacity = 5
+  hash_key       = "pk"
+  range_key      = "sk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+  attribute {
+    name = "customer"
+    type = "S"
+  }
+  attribute {
+    name = "created"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name               = "by-customer"
+    hash_key           = "customer"
+    range_key          = "created"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["total"]
+    read_capacity      = 2
+    write_capacity     = 2
+  }
+
+  local_secondary_index {
+    name            = "by-created"
+    range_key       = "created"
+    projection_type = "KEYS_ONLY"
+  }
+
+  ttl {
+    attribute_name = "expires"
+    enabled        = true
+  }
+
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  tags = { team = "orders" } # update: { team = "orders", tier = "gold" }
+}
+
+resource "aws_dynamodb_table" "more_on_demand" {
+  name         = "more-on-demand"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "N"
+  }
+}
+
+resource "aws_dynamodb_table_item" "more" {
+  table_name = aws_dynamodb_table.more.name
+  hash_key   = aws_dynamodb_table.more.hash_key
+  range_key  = aws_dynamodb_table.more.range_key
+  item = jsonencode({
+    pk       = { S = "CUSTOMER#1" }
+    sk       = { S = "PROFILE" }
+    customer = { S = "CUST-001" }
+    created  = { N = "1767225600" }
+    total    = { N = "40" }
+    tags     = { SS = ["a", "b"] }
+  })
+}
+
+# --- SNS: standard and FIFO topics, policies ------------------------------------------
+
+resource "aws_sns_topic" "more" {
+  name         = "more-notices"
+  display_name = "More notices" # update: "More notices, v2"
+  delivery_policy = jsonencode({
+    http = {
+      defaultHealthyRetryPolicy = {
+        minDelayTarget     = 20
+        maxDelayTarget     = 20
+        numRetries         = 3
+        numMaxDelayRetries = 0
+        numNoDelayRetries  = 0
+        numMinDelayRetries = 0
+        backoffFunction    = "linear"
+      }
+      disableSubscriptionOverrides = false
+    }
+  })
+  tags = { team = "orders" }
+}
+
+resource "aws_sns_topic_policy" "more" {
+  arn = aws_sns_topic.more.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "FromCloudWatch" # update: "FromAlarms"
+      Effect    = "Allow"
+      Principal = { Service = "cloudwatch.amazonaws.com" }
+      Action    = "sns:Publish"
+      Resource  = aws_sns_topic.more.arn
+    }]
+  })
+}
+
+resource "aws_sns_topic" "more_fifo" {
+  name                        = "more-notices.fifo"
+  fifo_topic                  = true
+  content_based_deduplication = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "OwnerPublishes"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::000000000000:root" }
+      Action    = "sns:Publish"
+      Resource  = "arn:aws:sns:us-east-1:000000000000:more-notices.fifo"
+    }]
+  })
+}
+
+# --- CloudWatch: alarms on a metric, a percentile and a metric math expression --------
+
+resource "aws_cloudwatch_metric_alarm" "more_throttles" {
+  alarm_name          = "more-throttles"
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  evaluation_periods  = 3
+  datapoints_to_alarm = 2
+  metric_name         = "Throttles"
+  namespace           = "AWS/Lambda"
+  period              = 60
+  statistic           = "Sum"
+  threshold           = 1 # update: 2
+  treat_missing_data  = "notBreaching"
+  dimensions          = { FunctionName = aws_lambda_function.more.function_name }
+  alarm_actions       = [aws_sns_topic.more.arn]
+  ok_actions          = [aws_sns_topic.more.arn]
+  tags                = { team = "orders" }
+}
+
+resource "aws_cloudwatch_metric_alarm" "more_latency" {
+  alarm_name          = "more-latency-p99"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 1
+  metric_name         = "Duration"
+  namespace           = "AWS/Lambda"
+  period              = 300
+  extended_statistic  = "p99"
+  threshold           = 1000
+  unit                = "Milliseconds"
+  dimensions          = { FunctionName = aws_lambda_function.more.function_name }
+  actions_enabled     = false
+}
+
+resource "aws_cloudwatch_metric_alarm" "more_error_rate" {
+  alarm_name                = "more-error-rate"
+  comparison_operator       = "GreaterThanThreshold"
+  evaluation_periods        = 2
+  threshold                 = 5
+  alarm_description         = "errors per invocation, in percent"
+  insufficient_data_actions = []
+
+  metric_query {
+    id          = "rate"
+    expression  = "100 * errors / invocations"
+    label       = "Error rate"
+    return_data = true
+  }
+  metric_query {
+    id = "errors"
+    metric {
+      metric_name = "Errors"
+      namespace   = "AWS/Lambda"
+      period      = 60
+      stat        = "Sum"
+      dimensions  = { FunctionName = aws_lambda_function.more.function_name }
+    }
+  }
+  metric_query {
+    id = "invocations"
+    metric {
+      metric_name = "Invocations"
+      namespace   = "AWS/Lambda"
+      period      = 60
+      stat        = "Sum"
+      dimensions  = { FunctionName = aws_lambda_function.more.function_name }
+    }
+  }
+}
+
+# --- SSM parameters ------------------------------------------------------------------
+
+resource "aws_ssm_parameter" "more_string" {
+  name        = "/more/config/table"
+  type        = "String"
+  value       = aws_dynamodb_table.more.name
+  description = "the events table" # update: "where the events are"
+  tags        = { team = "orders" }
+}
+
+resource "aws_ssm_parameter" "more_list" {
+  name  = "/more/config/regions"
+  type  = "StringList"
+  value = "us-east-1,eu-west-1" # update: "us-east-1,eu-west-1,ap-south-1"
+}
+
+resource "aws_ssm_parameter" "more_secret" {
+  name  = "/more/secret/token"
+  type  = "SecureString"
+  value = "s3cr3t"
+  tier  = "Standard"
+}
+
+# --- IAM: a managed policy, inline policies, a user ---------------------------------
+
+resource "aws_iam_role" "more" {
+  name = "more-function-role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_policy" "more_streams" {
+  name        = "more-streams"
+  path        = "/app/"
+  description = "reads the events table's stream and the stream"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Action = [
+          "dynamodb:DescribeStream",
+          "dynamodb:GetRecords",
+          "dynamodb:GetShardIterator",
+          "dynamodb:ListStreams",
+        ]
+        Resource = aws_dynamodb_table.more.stream_arn # update: [aws_dynamodb_table.more.stream_arn, "${aws_dynamodb_table.more.arn}/stream/*"]
+      },
+      {
+        Effect = "Allow"
+        Action = [
+          "kinesis:DescribeStream",
+          "kinesis:DescribeStreamSummary",
+          "kinesis:GetRecords",
+          "kinesis:GetShardIterator",
+          "kinesis:ListShards",
+          "kinesis:SubscribeToShard",
+        ]
+        Resource = [aws_kinesis_stream.more.arn, aws_kinesis_stream_consumer.more.arn]
+      },
+    ]
+  })
+  tags = { team = "orders" }
+}
+
+resource "aws_iam_role_policy_attachment" "more_streams" {
+  role       = aws_iam_role.more.name
+  policy_arn = aws_iam_policy.more_streams.arn
+}
+
+resource "aws_iam_role_policy" "more_destinations" {
+  name = "more-destinations"
+  role = aws_iam_role.more.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["sqs:SendMessage", "sns:Publish"]
+      Resource = [aws_sqs_queue.extra_dlq.arn, aws_sns_topic.more.arn]
+    }]
+  })
+}
+
+resource "aws_iam_user" "more" {
+  name = "more-deployer"
+  path = "/ci/"
+  tags = { team = "orders" }
+}
+
+resource "aws_iam_user_policy" "more" {
+  name = "more-deploy"
+  user = aws_iam_user.more.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = "lambda:UpdateFunctionCode" # update: ["lambda:UpdateFunctionCode", "lambda:PublishVersion"]
+      Resource = aws_lambda_function.more.arn
+    }]
+  })
+}
+
+# --- Lambda: a layer, a published function, its async config, provisioned concurrency -
+
+resource "aws_lambda_layer_version" "more" {
+  layer_name          = "more-shared"
+  description         = "shared modules"
+  filename            = var.lambda_zip_path
+  source_code_hash    = filebase64sha256(var.lambda_zip_path)
+  compatible_runtimes = ["python3.12", "python3.11"]
+}
+
+resource "aws_lambda_function" "more" {
+  function_name    = "more-function"
+  runtime          = "python3.12"
+  handler          = "handler.process_order"
+  role             = aws_iam_role.more.arn
+  filename         = var.lambda_zip_path
+  source_code_hash = filebase64sha256(var.lambda_zip_path)
+  layers           = [aws_lambda_layer_version.more.arn]
+  publish          = true
+  timeout          = 30
+
+  environment {
+    variables = {
+      TABLE_NAME = aws_dynamodb_table.more.name
+    }
+  }
+}
+
+resource "aws_lambda_alias" "more" {
+  name             = "current"
+  function_name    = aws_lambda_function.more.function_name
+  function_version = aws_lambda_function.more.version
+}
+
+resource "aws_lambda_function_event_invoke_config" "more" {
+  function_name                = aws_lambda_function.more.function_name
+  maximum_event_age_in_seconds = 3600 # update: 7200
+  maximum_retry_attempts       = 1
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.extra_dlq.arn
+    }
+    on_success {
+      destination = aws_sns_topic.more.arn
+    }
+  }
+}
+
+resource "aws_lambda_provisioned_concurrency_config" "more" {
+  function_name                     = aws_lambda_function.more.function_name
+  qualifier                         = aws_lambda_alias.more.name
+  provisioned_concurrent_executions = 2
+}
+
+# --- Kinesis: a stream with an enhanced fan-out consumer ------------------------------
+
+resource "aws_kinesis_stream" "more" {
+  name             = "more-stream"
+  retention_period = 24 # update: 48
+
+  stream_mode_details {
+    stream_mode = "ON_DEMAND"
+  }
+}
+
+resource "aws_kinesis_stream_consumer" "more" {
+  name       = "more-consumer"
+  stream_arn = aws_kinesis_stream.more.arn
+}
+
+# --- Event source mappings from the table's stream and from the Kinesis stream ---------
+
+resource "aws_lambda_event_source_mapping" "more_table" {
+  event_source_arn               = aws_dynamodb_table.more.stream_arn
+  function_name                  = aws_lambda_function.more.arn
+  starting_position              = "LATEST"
+  batch_size                     = 50 # update: 25
+  maximum_retry_attempts         = 2
+  maximum_record_age_in_seconds  = 3600
+  bisect_batch_on_function_error = true
+  parallelization_factor         = 2
+  function_response_types        = ["ReportBatchItemFailures"]
+
+  filter_criteria {
+    filter {
+      pattern = jsonencode({ eventName = ["INSERT", "MODIFY"] })
+    }
+  }
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.extra_dlq.arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy_attachment.more_streams, aws_iam_role_policy.more_destinations]
+}
+
+resource "aws_lambda_event_source_mapping" "more_stream" {
+  event_source_arn                   = aws_kinesis_stream.more.arn
+  function_name                      = aws_lambda_alias.more.arn
+  starting_position                  = "TRIM_HORIZON"
+  batch_size                         = 100
+  maximum_batching_window_in_seconds = 10
+  tumbling_window_in_seconds         = 60
+  maximum_retry_attempts             = -1
+  maximum_record_age_in_seconds      = -1
+
+  filter_criteria {
+    filter {
+      pattern = jsonencode({ data = { kind = ["order"] } })
+    }
+  }
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sns_topic.more.arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy_attachment.more_streams, aws_iam_role_policy.more_destinations]
+}
+
+# --- S3 objects in the seed's archive bucket -----------------------------------------
+
+resource "aws_s3_object" "more_content" {
+  bucket       = aws_s3_bucket.dlq_archive.bucket
+  key          = "config/settings.json"
+  content      = jsonencode({ retries = 3 }) # update: jsonencode({ retries = 5 })
+  content_type = "application/json"
+  metadata     = { owner = "orders" }
+  tags         = { team = "orders" }
+}
+
+resource "aws_s3_object" "more_source" {
+  bucket        = aws_s3_bucket.dlq_archive.bucket
+  key           = "code/lambda.zip"
+  source        = var.lambda_zip_path
+  etag          = filemd5(var.lambda_zip_path)
+  cache_control = "no-cache"
+}
+
+# --- SNS subscriptions with filter policies and a redrive policy ----------------------
+
+resource "aws_sns_topic_subscription" "more_queue" {
+  topic_arn            = aws_sns_topic.more.arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.extra_dlq.arn
+  raw_message_delivery = true
+  filter_policy_scope  = "MessageBody"
+  filter_policy        = jsonencode({ kind = ["order"] }) # update: jsonencode({ kind = ["order", "refund"] })
+}
+
+resource "aws_sns_topic_subscription" "more_function" {
+  topic_arn     = aws_sns_topic.more.arn
+  protocol      = "lambda"
+  endpoint      = aws_lambda_function.more.arn
+  filter_policy = jsonencode({ severity = [{ numeric = [">=", 3] }] })
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.extra_dlq.arn
+  })
+}
+
+resource "aws_lambda_permission" "more_from_topic" {
+  statement_id  = "FromNotices"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.more.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = aws_sns_topic.more.arn
+}
+
+resource "aws_lambda_permission" "more_from_bucket" {
+  statement_id   = "FromArchive"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.more.function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = aws_s3_bucket.dlq_archive.arn
+  source_account = "000000000000"
+}
+
+# --- Lambda: its log group, recursion and runtime settings ----------------------------
+
+resource "aws_cloudwatch_log_group" "more" {
+  name              = "/aws/lambda/more-function"
+  retention_in_days = 14 # update: 30
+}
+
+resource "aws_cloudwatch_log_stream" "more" {
+  name           = "deployments"
+  log_group_name = aws_cloudwatch_log_group.more.name
+}
+
+resource "aws_lambda_function_recursion_config" "more" {
+  function_name  = aws_lambda_function.more.function_name
+  recursive_loop = "Allow"
+}
+
+resource "aws_lambda_runtime_management_config" "more" {
+  function_name     = aws_lambda_function.more.function_name
+  update_runtime_on = "FunctionUpdate"
+}
+
+# --- IAM: a group, its members, an instance profile, an access key --------------------
+
+resource "aws_iam_group" "more" {
+  name = "more-deployers"
+  path = "/ci/"
+}
+
+resource "aws_iam_group_policy" "more" {
+  name  = "more-read"
+  group = aws_iam_group.more.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["lambda:GetFunction", "lambda:ListFunctions"]
+      Resource = "*"
+    }]
+  })
+}
+
+resource "aws_iam_group_policy_attachment" "more" {
+  group      = aws_iam_group.more.name
+  policy_arn = aws_iam_policy.more_streams.arn
+}
+
+resource "aws_iam_user_group_membership" "more" {
+  user   = aws_iam_user.more.name
+  groups = [aws_iam_group.more.name]
+}
+
+resource "aws_iam_user_policy_attachment" "more" {
+  user       = aws_iam_user.more.name
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+
+resource "aws_iam_access_key" "more" {
+  user   = aws_iam_user.more.name
+  status = "Active" # update: "Inactive"
+}
+
+resource "aws_iam_instance_profile" "more" {
+  name = "more-workers"
+  role = aws_iam_role.more.name
+  tags = { team = "orders" }
+}
+
+# --- Kinesis: a resource policy -------------------------------------------------------
+
+resource "aws_kinesis_resource_policy" "more" {
+  resource_arn = aws_kinesis_stream.more.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "ReadFromRole"
+      Effect    = "Allow"
+      Principal = { AWS = aws_iam_role.more.arn }
+      Action    = ["kinesis:DescribeStreamSummary", "kinesis:GetRecords"]
+      Resource  = aws_kinesis_stream.more.arn
+    }]
+  })
+}
+
+# --- Data sources: what a configuration reads back -----------------------------------
+
+data "aws_caller_identity" "more" {}
+
+data "aws_region" "more" {}
+
+data "aws_ssm_parameter" "more" {
+  name       = aws_ssm_parameter.more_secret.name
+  depends_on = [aws_ssm_parameter.more_secret]
+}
+
+data "aws_dynamodb_table" "more" {
+  name = aws_dynamodb_table.more.name
+}
+
+data "aws_lambda_function" "more" {
+  function_name = aws_lambda_function.more.function_name
+}
+
+data "aws_iam_role" "more" {
+  name = aws_iam_role.more.name
+}
+
+data "aws_sns_topic" "more" {
+  name = aws_sns_topic.more.name
+}
+
+data "aws_kinesis_stream" "more" {
+  name = aws_kinesis_stream.more.name
+}
+
+data "aws_sqs_queue" "more" {
+  name = aws_sqs_queue.extra_dlq.name
+}
+
+output "more_read_back" {
+  value = join(" ", [
+    data.aws_caller_identity.more.account_id,
+    data.aws_region.more.name,
+    nonsensitive(data.aws_ssm_parameter.more.value),
+    data.aws_dynamodb_table.more.stream_arn,
+    data.aws_lambda_function.more.version,
+    data.aws_iam_role.more.arn,
+    data.aws_sns_topic.more.arn,
+    data.aws_kinesis_stream.more.stream_mode_details[0].stream_mode,
+    data.aws_sqs_queue.more.url,
+  ])
+}
