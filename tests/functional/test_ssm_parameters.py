@@ -142,3 +142,21 @@ def test_parameters_by_path_filtered_and_paged(hw: Headwater) -> None:
         "The following filter value is not valid: Number. Valid values include: [String, "
         "StringList, SecureString].",
     )
+
+
+def test_describe_and_history_give_the_allowed_pattern_and_key(hw: Headwater) -> None:
+    # terraform's aws_ssm_parameter reads allowed_pattern back from DescribeParameters:
+    # without it every plan wanted to set the pattern again.
+    ssm = hw.client("ssm")
+    ssm.put_parameter(Name="/batch", Value="25", Type="String", AllowedPattern="^[0-9]+$")
+    ssm.put_parameter(Name="/token", Value="s3cr3t", Type="SecureString")
+    ssm.put_parameter(Name="/plain", Value="p", Type="String")
+    described = {p["Name"]: p for p in ssm.describe_parameters()["Parameters"]}
+    assert described["/batch"]["AllowedPattern"] == "^[0-9]+$"
+    assert described["/token"]["KeyId"] == "alias/aws/ssm"
+    assert "AllowedPattern" not in described["/plain"]
+    assert "KeyId" not in described["/plain"]
+    history = ssm.get_parameter_history(Name="/batch")["Parameters"]
+    assert [p.get("AllowedPattern") for p in history] == ["^[0-9]+$"]
+    token = ssm.get_parameter_history(Name="/token")["Parameters"]
+    assert [p.get("KeyId") for p in token] == ["alias/aws/ssm"]

@@ -155,6 +155,17 @@ def _check_name(name: Any) -> str:
     return name
 
 
+def _pattern_and_key(version: ParameterVersion) -> Result:
+    """DescribeParameters' and GetParameterHistory's AllowedPattern and KeyId, when the
+    version has them (terraform's aws_ssm_parameter reads allowed_pattern back from here)."""
+    extras: Result = {}
+    if version.allowed_pattern:
+        extras["AllowedPattern"] = version.allowed_pattern
+    if version.type == "SecureString":
+        extras["KeyId"] = version.key_id or DEFAULT_KEY_ID
+    return extras
+
+
 class SsmService(Service):
     service_name = "ssm"
 
@@ -348,6 +359,7 @@ class SsmService(Service):
                     "Tier": version.tier,
                     "DataType": version.data_type,
                     "Policies": [],
+                    **_pattern_and_key(version),
                 }
                 for version in record.versions
             ]
@@ -374,6 +386,7 @@ class SsmService(Service):
                 "Tier": latest.tier,
                 "Policies": [],
                 "DataType": latest.data_type,
+                **_pattern_and_key(latest),
             }
             if latest.description:
                 entry["Description"] = latest.description
