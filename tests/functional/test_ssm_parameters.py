@@ -160,3 +160,23 @@ def test_describe_and_history_give_the_allowed_pattern_and_key(hw: Headwater) ->
     assert [p.get("AllowedPattern") for p in history] == ["^[0-9]+$"]
     token = ssm.get_parameter_history(Name="/token")["Parameters"]
     assert [p.get("KeyId") for p in token] == ["alias/aws/ssm"]
+
+
+def test_intelligent_tiering_stores_the_tier_it_chose(hw: Headwater) -> None:
+    # Intelligent-Tiering is not a tier: Parameter Store answers Standard for a value a
+    # standard parameter holds, Advanced for a larger one, and keeps an advanced one advanced.
+    ssm = hw.client("ssm")
+    small = ssm.put_parameter(Name="/small", Value="1", Type="String", Tier="Intelligent-Tiering")
+    assert small["Tier"] == "Standard"
+    large = ssm.put_parameter(
+        Name="/large", Value="x" * 4097, Type="String", Tier="Intelligent-Tiering"
+    )
+    assert large["Tier"] == "Advanced"
+    again = ssm.put_parameter(
+        Name="/large", Value="short now", Overwrite=True, Tier="Intelligent-Tiering"
+    )
+    assert again["Tier"] == "Advanced"
+    tiers = {p["Name"]: p["Tier"] for p in ssm.describe_parameters()["Parameters"]}
+    assert tiers == {"/large": "Advanced", "/small": "Standard"}
+    history = ssm.get_parameter_history(Name="/large")["Parameters"]
+    assert [p["Tier"] for p in history] == ["Advanced", "Advanced"]

@@ -22,6 +22,9 @@ from headwater.services.ssm.store import ParameterRecord, ParameterStore, Parame
 TYPES = ("String", "StringList", "SecureString")
 MAX_NAME = 2048
 MAX_VERSIONS = 100
+#: What a standard parameter's value holds: Intelligent-Tiering stores a parameter in the
+#: standard tier unless its value needs the advanced one.
+STANDARD_VALUE_BYTES = 4096
 _NAME = re.compile(r"^[a-zA-Z0-9_.\-/]+$")
 
 
@@ -155,6 +158,19 @@ def _check_name(name: Any) -> str:
     return name
 
 
+def _stored_tier(requested: Any, value: str, previous: ParameterVersion | None) -> str:
+    """The tier a version is stored in: Intelligent-Tiering is not a tier but a choice,
+    Standard unless the value is too large for it or the parameter is already Advanced (an
+    advanced parameter cannot go back), as Parameter Store answers it."""
+    if requested != "Intelligent-Tiering":
+        return str(requested or "Standard")
+    if (previous is not None and previous.tier == "Advanced") or len(
+        value.encode("utf-8")
+    ) > STANDARD_VALUE_BYTES:
+        return "Advanced"
+    return "Standard"
+
+
 def _pattern_and_key(version: ParameterVersion) -> Result:
     """DescribeParameters' and GetParameterHistory's AllowedPattern and KeyId, when the
     version has them (terraform's aws_ssm_parameter reads allowed_pattern back from here)."""
@@ -239,7 +255,7 @@ class SsmService(Service):
                 description=params.get("Description", previous.description if previous else ""),
                 allowed_pattern=pattern or (previous.allowed_pattern if previous else None),
                 data_type=params.get("DataType", "text"),
-                tier=params.get("Tier", "Standard"),
+                tier=_stored_tier(params.get("Tier"), value, previous),
                 key_id=params.get("KeyId"),
             )
             record.versions = [*record.versions, version][-MAX_VERSIONS:]
