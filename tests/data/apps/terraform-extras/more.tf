@@ -66,10 +66,20 @@ resource "aws_dynamodb_table" "more_on_demand" {
   name         = "more-on-demand"
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "id"
+  table_class  = "STANDARD_INFREQUENT_ACCESS"
 
   attribute {
     name = "id"
     type = "N"
+  }
+
+  on_demand_throughput {
+    max_read_request_units  = 100 # update: 200
+    max_write_request_units = 50
+  }
+
+  server_side_encryption {
+    enabled = true
   }
 }
 
@@ -127,6 +137,9 @@ resource "aws_sns_topic" "more_fifo" {
   name                        = "more-notices.fifo"
   fifo_topic                  = true
   content_based_deduplication = true
+  signature_version           = 2
+  tracing_config              = "Active"
+  kms_master_key_id           = "alias/aws/sns"
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -224,6 +237,15 @@ resource "aws_ssm_parameter" "more_list" {
   value = "us-east-1,eu-west-1" # update: "us-east-1,eu-west-1,ap-south-1"
 }
 
+resource "aws_ssm_parameter" "more_pattern" {
+  name            = "/more/config/batch"
+  type            = "String"
+  value           = "25"
+  allowed_pattern = "^[0-9]+$"
+  data_type       = "text"
+  tier            = "Intelligent-Tiering"
+}
+
 resource "aws_ssm_parameter" "more_secret" {
   name  = "/more/secret/token"
   type  = "SecureString"
@@ -234,7 +256,8 @@ resource "aws_ssm_parameter" "more_secret" {
 # --- IAM: a managed policy, inline policies, a user ---------------------------------
 
 resource "aws_iam_role" "more" {
-  name = "more-function-role"
+  name                 = "more-function-role"
+  permissions_boundary = "arn:aws:iam::aws:policy/PowerUserAccess"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -336,6 +359,16 @@ resource "aws_lambda_function" "more" {
   layers           = [aws_lambda_layer_version.more.arn]
   publish          = true
   timeout          = 30
+  architectures    = ["arm64"]
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.more.name
+  }
+
+  tracing_config {
+    mode = "PassThrough" # update: "Active"
+  }
 
   environment {
     variables = {
@@ -422,6 +455,10 @@ resource "aws_lambda_event_source_mapping" "more_stream" {
   batch_size                         = 100
   maximum_batching_window_in_seconds = 10
   tumbling_window_in_seconds         = 60
+
+  metrics_config {
+    metrics = ["EventCount"]
+  }
   maximum_retry_attempts             = -1
   maximum_record_age_in_seconds      = -1
 
@@ -502,6 +539,13 @@ resource "aws_lambda_permission" "more_from_bucket" {
 resource "aws_cloudwatch_log_group" "more" {
   name              = "/aws/lambda/more-function"
   retention_in_days = 14 # update: 30
+}
+
+resource "aws_cloudwatch_log_group" "more_archive" {
+  name            = "/more/archive"
+  log_group_class = "INFREQUENT_ACCESS"
+  skip_destroy    = false
+  tags            = { team = "orders" }
 }
 
 resource "aws_cloudwatch_log_stream" "more" {
