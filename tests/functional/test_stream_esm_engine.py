@@ -225,6 +225,36 @@ def test_kinesis_mapping_api_shape_and_errors(hw: Headwater, tmp_path: Path) -> 
     )
 
 
+def test_a_stream_consumer_is_a_mappings_source(
+    hw: Headwater, tmp_path: Path, clock: ManualClock
+) -> None:
+    # An enhanced fan-out mapping (terraform's aws_lambda_event_source_mapping on an
+    # aws_kinesis_stream_consumer) was refused as "Stream not found: <consumer ARN>".
+    path = deploy(hw, tmp_path)
+    kinesis = hw.client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    consumer_arn = kinesis.register_stream_consumer(StreamARN=STREAM_ARN, ConsumerName="fan")[
+        "Consumer"
+    ]["ConsumerARN"]
+    lam = hw.client("lambda")
+    absent = f"{STREAM_ARN}/consumer/absent:1"
+    with pytest.raises(ClientError) as missing:
+        lam.create_event_source_mapping(
+            FunctionName="worker", EventSourceArn=absent, StartingPosition="LATEST"
+        )
+    assert missing.value.response["Error"]["Message"] == f"Stream not found: {absent}"
+    created = lam.create_event_source_mapping(
+        FunctionName="worker", EventSourceArn=consumer_arn, StartingPosition="TRIM_HORIZON"
+    )
+    assert created["EventSourceArn"] == consumer_arn
+    listed = lam.list_event_source_mappings(EventSourceArn=consumer_arn)["EventSourceMappings"]
+    assert [m["UUID"] for m in listed] == [created["UUID"]]
+    put(hw, "a", "b")
+    hw.start()
+    wait_processed(hw, created["UUID"], clock, lambda: journal(path) == [["a", "b"]])
+    assert journal(path) == [["a", "b"]]
+
+
 def test_aws_poll_cadence_option(tmp_path: Path, clock: ManualClock) -> None:
     """``Headwater(esm_stream_poll_interval=1.0)``: idle shards are read once a second of
     clock time (AWS's GetRecords cadence) instead of waking on every put."""

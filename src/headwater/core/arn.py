@@ -58,5 +58,18 @@ def kinesis_stream_arn(region: str, account: str, name: str) -> str:
     return str(Arn("kinesis", region, account, f"stream/{name}"))
 
 
+def kinesis_consumer_stream_arn(consumer_arn: str) -> str | None:
+    """The stream of a Kinesis stream consumer's ARN
+    (``arn:aws:kinesis:<region>:<account>:stream/<name>/consumer/<consumer>:<created>``), or
+    ``None`` if ``consumer_arn`` is not one."""
+    arn = Arn.try_parse(consumer_arn)
+    if arn is None or arn.service != "kinesis" or not arn.resource.startswith("stream/"):
+        return None
+    stream, marker, consumer = arn.resource.partition("/consumer/")
+    if not marker or not consumer or "/" in stream[len("stream/") :]:
+        return None
+    return str(Arn("kinesis", arn.region, arn.account, stream, arn.partition))
+
+
 def esm_arn(region: str, account: str, uuid: str) -> str:
     return str(Arn("lambda", region, account, f"event-source-mapping:{uuid}"))

@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from headwater.core.arn import kinesis_consumer_stream_arn
 from headwater.core.errors import AwsError
 from headwater.esm.engine import EsmEngine, Poller
 from headwater.esm.leases import NodeMembership, Offload, StoreThreads, inline
@@ -163,7 +164,10 @@ def build_engine(env: ServiceEnvironment, destinations: LocalDestinations) -> Es
         return factory
 
     def kinesis_source(arn: str) -> StreamSource:
-        return LocalKinesisSource(env.service("kinesis"), arn, offload)  # type: ignore[arg-type]
+        # A consumer's mapping (enhanced fan-out) reads its stream's records, which name the
+        # stream as their eventSourceARN.
+        stream_arn = kinesis_consumer_stream_arn(arn) or arn
+        return LocalKinesisSource(env.service("kinesis"), stream_arn, offload)  # type: ignore[arg-type]
 
     def dynamodb_source(arn: str) -> StreamSource:
         return LocalDynamoDBStreamSource(env.service("dynamodbstreams"), arn, offload)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from headwater.core.arn import Arn
+from headwater.core.arn import Arn, kinesis_consumer_stream_arn
 from headwater.core.errors import AwsError
 from headwater.esm.streams.source import ShardInfo, StreamRecord
 from headwater.services.kinesis.core import KinesisCore, StreamRef, not_found
@@ -67,7 +67,11 @@ class KinesisStreamSource:
         return ref, stream, shard
 
     def stream_exists(self, stream_arn: str) -> bool:
-        """True while the stream exists."""
+        """True while the stream exists; for a stream consumer's ARN (an enhanced fan-out
+        mapping's source), while that consumer is registered."""
+        if kinesis_consumer_stream_arn(stream_arn) is not None:
+            with self.core.db.transaction():
+                return self.core.extras.consumer_by_arn(stream_arn) is not None
         try:
             ref = _ref(stream_arn)
         except AwsError:
