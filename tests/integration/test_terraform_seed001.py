@@ -264,15 +264,20 @@ def check_more_applied(endpoint: str) -> None:
         FunctionName="more-function", Qualifier="current"
     )
     assert provisioned["RequestedProvisionedConcurrentExecutions"] == 2
+    listed = lam.list_event_source_mappings(FunctionName="more-function")["EventSourceMappings"]
     mappings = {
-        m["EventSourceArn"].split(":")[2]: m
-        for m in lam.list_event_source_mappings(FunctionName="more-function")["EventSourceMappings"]
+        "consumer" if "/consumer/" in m["EventSourceArn"] else m["EventSourceArn"].split(":")[2]: m
+        for m in listed
     }
     assert mappings["dynamodb"]["BisectBatchOnFunctionError"] is True
     assert mappings["dynamodb"]["DestinationConfig"]["OnFailure"]["Destination"] == (
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:extra-queue-dlq"
     )
     assert mappings["kinesis"]["TumblingWindowInSeconds"] == 60
+    consumers = boto_client(endpoint, "kinesis", REGION).list_stream_consumers(
+        StreamARN=f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/more-stream"
+    )["Consumers"]
+    assert mappings["consumer"]["EventSourceArn"] == consumers[0]["ConsumerARN"]
 
 
 def check_more_updated(endpoint: str) -> None:

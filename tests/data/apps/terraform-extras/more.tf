@@ -477,6 +477,16 @@ resource "aws_lambda_event_source_mapping" "more_stream" {
   depends_on = [aws_iam_role_policy_attachment.more_streams, aws_iam_role_policy.more_destinations]
 }
 
+resource "aws_lambda_event_source_mapping" "more_consumer" {
+  event_source_arn            = aws_kinesis_stream_consumer.more.arn
+  function_name               = aws_lambda_function.more.arn
+  starting_position           = "AT_TIMESTAMP"
+  starting_position_timestamp = "2026-01-01T00:00:00Z"
+  batch_size                  = 20 # update: 40
+
+  depends_on = [aws_iam_role_policy_attachment.more_streams, aws_iam_role_policy.more_destinations]
+}
+
 # --- S3 objects in the seed's archive bucket -----------------------------------------
 
 resource "aws_s3_object" "more_content" {
