@@ -171,6 +171,27 @@ def test_inline_and_managed_policies(hw: Headwater) -> None:
     assert iam.list_roles()["Roles"] == []
 
 
+def test_entities_of_an_attached_aws_managed_policy_headwater_has_no_document_of(
+    hw: Headwater,
+) -> None:
+    # Attaching any AWS managed policy is accepted, but ListEntitiesForPolicy answered
+    # NoSuchEntity for one headwater has no document of: terraform's aws_iam_policy_attachment
+    # could not read back the attachment it had made.
+    iam = hw.client("iam")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.create_user(UserName="u")
+    unlisted = "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
+    assert error_of(iam.list_entities_for_policy, PolicyArn=unlisted)["Code"] == "NoSuchEntity"
+    iam.attach_role_policy(RoleName="r", PolicyArn=unlisted)
+    iam.attach_user_policy(UserName="u", PolicyArn=unlisted)
+    entities = iam.list_entities_for_policy(PolicyArn=unlisted)
+    assert [r["RoleName"] for r in entities["PolicyRoles"]] == ["r"]
+    assert [u["UserName"] for u in entities["PolicyUsers"]] == ["u"]
+    assert entities["PolicyGroups"] == []
+    roles_only = iam.list_entities_for_policy(PolicyArn=unlisted, EntityFilter="Role")
+    assert (len(roles_only["PolicyRoles"]), roles_only["PolicyUsers"]) == (1, [])
+
+
 def test_users_groups_access_keys_and_instance_profiles(hw: Headwater) -> None:
     iam = hw.client("iam")
     user = iam.create_user(UserName="alice", Tags=[{"Key": "k", "Value": "v"}])["User"]

@@ -8,7 +8,11 @@ from typing import Any
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.iam import validation as check
-from headwater.services.iam.aws_managed import AWS_MANAGED_POLICIES, AwsManagedPolicy
+from headwater.services.iam.aws_managed import (
+    AWS_MANAGED_POLICIES,
+    AwsManagedPolicy,
+    is_aws_managed,
+)
 from headwater.services.iam.entities import (
     IamParts,
     check_path,
@@ -325,8 +329,17 @@ class PolicyOperations(IamParts):
 
     @operation("ListEntitiesForPolicy")
     def list_entities_for_policy(self, params: Params, ctx: RequestContext) -> Result:
-        policy = self._managed_policy(ctx, params["PolicyArn"])
-        arn = policy.arn if isinstance(policy, AwsManagedPolicy) else self._arn(ctx, policy)
+        arn = str(params["PolicyArn"])
+        if not (
+            # Any AWS managed policy may be attached, also one whose document headwater does
+            # not know: where one is, its attachments are listed (terraform's
+            # aws_iam_policy_attachment reads them back), as every AWS managed policy exists.
+            is_aws_managed(arn)
+            and arn not in AWS_MANAGED_POLICIES
+            and self.store.attachments_of(ctx.account, arn)
+        ):
+            policy = self._managed_policy(ctx, arn)
+            arn = policy.arn if isinstance(policy, AwsManagedPolicy) else self._arn(ctx, policy)
         wanted = params.get("EntityFilter")
         result: Result = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
         member = {"group": "PolicyGroups", "user": "PolicyUsers", "role": "PolicyRoles"}
