@@ -274,6 +274,15 @@ def check_more_applied(endpoint: str) -> None:
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:extra-queue-dlq"
     )
     assert mappings["kinesis"]["TumblingWindowInSeconds"] == 60
+    iam = boto_client(endpoint, "iam", REGION)
+    readers = iam.list_entities_for_policy(
+        PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
+    )
+    assert [u["UserName"] for u in readers["PolicyUsers"]] == ["more-deployer"]
+    assert [g["GroupName"] for g in readers["PolicyGroups"]] == ["more-deployers"]
+    assert readers["PolicyRoles"] == []
+    linked = iam.get_role(RoleName="AWSServiceRoleForAutoScaling_more")["Role"]
+    assert linked["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
     consumers = boto_client(endpoint, "kinesis", REGION).list_stream_consumers(
         StreamARN=f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/more-stream"
     )["Consumers"]
@@ -379,6 +388,10 @@ def test_terraform_apply_plan_update_orders_destroy(tmp_path: Path) -> None:
 
         tf.run("plan", "-detailed-exitcode")  # exit 0: what was applied is what is read back
         check_more_applied(server.endpoint)
+        # the function's answer to aws_lambda_invocation, then what the data sources read
+        assert tf.output("more_read_back").startswith(
+            '{"batchItemFailures": []} 000000000000 us-east-1 s3cr3t '
+        )
 
         lam = boto_client(server.endpoint, "lambda", REGION)
         alias = lam.get_alias(FunctionName="extra-function", Name="live")

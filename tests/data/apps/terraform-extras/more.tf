@@ -373,6 +373,7 @@ resource "aws_lambda_function" "more" {
   environment {
     variables = {
       TABLE_NAME = aws_dynamodb_table.more.name
+      QUEUE_URL  = aws_sqs_queue.extra_dlq.url
     }
   }
 }
@@ -619,6 +620,62 @@ resource "aws_iam_instance_profile" "more" {
   tags = { team = "orders" }
 }
 
+resource "aws_iam_role" "more_worker" {
+  name = "more-worker-role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ec2.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+
+  inline_policy {
+    name = "read-config"
+    policy = jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Effect   = "Allow"
+        Action   = "ssm:GetParameter"
+        Resource = aws_ssm_parameter.more_string.arn
+      }]
+    })
+  }
+}
+
+# Exclusive: any other policy attached to the role is detached
+resource "aws_iam_role_policy_attachments_exclusive" "more_worker" {
+  role_name   = aws_iam_role.more_worker.name
+  policy_arns = [aws_iam_policy.more_streams.arn]
+}
+
+resource "aws_iam_role_policies_exclusive" "more_worker" {
+  role_name    = aws_iam_role.more_worker.name
+  policy_names = ["read-config"]
+}
+
+resource "aws_iam_policy_attachment" "more_readers" {
+  name       = "more-readers"
+  policy_arn = "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
+  users      = [aws_iam_user.more.name]
+  groups     = [aws_iam_group.more.name]
+}
+
+resource "aws_iam_service_linked_role" "more" {
+  aws_service_name = "autoscaling.amazonaws.com"
+  custom_suffix    = "more"
+  description      = "scales the workers"
+}
+
+# --- Lambda: invoked once at apply ----------------------------------------------------
+
+resource "aws_lambda_invocation" "more" {
+  function_name = aws_lambda_function.more.function_name
+  qualifier     = aws_lambda_alias.more.name
+  input         = jsonencode({ Records = [] })
+}
+
 # --- Kinesis: a resource policy -------------------------------------------------------
 
 resource "aws_kinesis_resource_policy" "more" {
@@ -672,6 +729,7 @@ data "aws_sqs_queue" "more" {
 
 output "more_read_back" {
   value = join(" ", [
+    aws_lambda_invocation.more.result,
     data.aws_caller_identity.more.account_id,
     data.aws_region.more.name,
     nonsensitive(data.aws_ssm_parameter.more.value),
