@@ -297,6 +297,25 @@ def test_last_modified_in_whole_seconds_as_s3_answers_it(s3: Any, server: Server
     assert int(before) <= stamp <= after  # rounded down to the second, never up
 
 
+def test_lifecycle_transition_minimum_is_a_header_both_ways(s3: Any) -> None:
+    # terraform's aws_s3_bucket_lifecycle_configuration compares the
+    # x-amz-transition-default-minimum-object-size header it sent with Get's
+    s3.create_bucket(Bucket="lifecycle-header")
+    rules = [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}
+    ]
+    put = s3.put_bucket_lifecycle_configuration(
+        Bucket="lifecycle-header",
+        LifecycleConfiguration={"Rules": rules},
+        TransitionDefaultMinimumObjectSize="varies_by_storage_class",
+    )
+    headers = put["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amz-transition-default-minimum-object-size"] == "varies_by_storage_class"
+    got = s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-header")
+    assert got["TransitionDefaultMinimumObjectSize"] == "varies_by_storage_class"
+    assert got["Rules"] == rules
+
+
 def test_aws_cli_cp_ls_sync_and_multipart(server: ServerProcess, tmp_path: Path) -> None:
     aws_cli(server, "s3", "mb", "s3://cli-bucket")
     small = tmp_path / "small.txt"

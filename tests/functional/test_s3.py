@@ -649,6 +649,44 @@ def test_a_setting_with_a_number_its_type_does_not_hold_is_malformed_xml(
     )
 
 
+LIFECYCLE = {
+    "Rules": [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7}}
+    ]
+}
+
+
+def test_lifecycle_keeps_its_transition_default_minimum_object_size(s3: Any) -> None:
+    # Put and Get answer the x-amz-transition-default-minimum-object-size a configuration is
+    # stored with (S3's default since September 2024 when none is sent): without it,
+    # terraform's aws_s3_bucket_lifecycle_configuration waited for Get to give back what it
+    # had sent until its 3-minute timeout.
+    put = s3.put_bucket_lifecycle_configuration(Bucket="bucket", LifecycleConfiguration=LIFECYCLE)
+    assert put["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+    got = s3.get_bucket_lifecycle_configuration(Bucket="bucket")
+    assert (got["Rules"], got["TransitionDefaultMinimumObjectSize"]) == (
+        LIFECYCLE["Rules"],
+        "all_storage_classes_128K",
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="bucket",
+        LifecycleConfiguration=LIFECYCLE,
+        TransitionDefaultMinimumObjectSize="varies_by_storage_class",
+    )
+    got = s3.get_bucket_lifecycle_configuration(Bucket="bucket")
+    assert got["TransitionDefaultMinimumObjectSize"] == "varies_by_storage_class"
+    refused = error_of(
+        s3.put_bucket_lifecycle_configuration,
+        Bucket="bucket",
+        LifecycleConfiguration={"Rules": []},
+        TransitionDefaultMinimumObjectSize="all_storage_classes_1K",
+    )
+    assert (refused["Code"], refused["Status"]) == ("InvalidArgument", 400)
+    got = s3.get_bucket_lifecycle_configuration(Bucket="bucket")
+    assert got["TransitionDefaultMinimumObjectSize"] == "varies_by_storage_class"
+    assert got["Rules"] == LIFECYCLE["Rules"]
+
+
 def test_expires_takes_a_naive_datetime_as_utc_down_to_year_one(hw: Headwater) -> None:
     # In process, a naive datetime was read as local time, and year 1 raised ValueError
     # (found by the odd-input hunt); botocore reads a naive datetime as UTC.

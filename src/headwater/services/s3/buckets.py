@@ -78,6 +78,10 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         }
     },
 }
+#: The request header a lifecycle configuration is stored with, and what S3 stores when
+#: PutBucketLifecycleConfiguration sends none (the default since September 2024).
+TRANSITION_MINIMUM = "TransitionDefaultMinimumObjectSize"
+TRANSITION_MINIMUMS = ("all_storage_classes_128K", "varies_by_storage_class")
 #: Members of a Put<sub-resource> request that are not the configuration itself.
 _REQUEST_ONLY = frozenset(
     {
@@ -263,13 +267,25 @@ class BucketOperations(Service):
                 "IllegalVersioningConfigurationException",
                 "The Versioning element must be specified",
             )
+        answer: Result = {}
+        if name == "BucketLifecycleConfiguration":
+            # Kept with the rules and answered by Put and Get, as S3 does: terraform's
+            # aws_s3_bucket_lifecycle_configuration waits until Get gives back what it sent.
+            minimum = params.get(TRANSITION_MINIMUM) or TRANSITION_MINIMUMS[0]
+            if minimum not in TRANSITION_MINIMUMS:
+                raise invalid_argument(
+                    f"Invalid value for {TRANSITION_MINIMUM}",
+                    "x-amz-transition-default-minimum-object-size",
+                    str(minimum),
+                )
+            value[TRANSITION_MINIMUM] = answer[TRANSITION_MINIMUM] = minimum
         with self.store.db.transaction():
             bucket = self._bucket(str(params["Bucket"]))
             settings = {**bucket.settings, name: value}
             self.store.put_bucket(
                 BucketRecord(bucket.name, bucket.region, bucket.account, bucket.created, settings)
             )
-        return {}
+        return answer
 
     def _delete_setting(self, name: str, params: Params, ctx: RequestContext) -> Result:
         with self.store.db.transaction():
