@@ -316,6 +316,21 @@ def test_lifecycle_transition_minimum_is_a_header_both_ways(s3: Any) -> None:
     assert got["Rules"] == rules
 
 
+def test_delete_bucket_lifecycle_over_the_wire(s3: Any) -> None:
+    # DELETE /<bucket>?lifecycle is DeleteBucketLifecycle (not Delete<sub-resource>)
+    s3.create_bucket(Bucket="lifecycle-deleted")
+    rules = [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}
+    ]
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="lifecycle-deleted", LifecycleConfiguration={"Rules": rules}
+    )
+    s3.delete_bucket_lifecycle(Bucket="lifecycle-deleted")
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-deleted")
+    assert caught.value.response["Error"]["Code"] == "NoSuchLifecycleConfiguration"
+
+
 def test_aws_cli_cp_ls_sync_and_multipart(server: ServerProcess, tmp_path: Path) -> None:
     aws_cli(server, "s3", "mb", "s3://cli-bucket")
     small = tmp_path / "small.txt"

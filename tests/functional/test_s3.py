@@ -27,6 +27,13 @@ def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
     return {**response["Error"], "Status": response["ResponseMetadata"]["HTTPStatusCode"]}
 
 
+LIFECYCLE = {
+    "Rules": [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7}}
+    ]
+}
+
+
 @pytest.fixture
 def s3(hw: Headwater) -> Any:
     client = hw.s3
@@ -123,6 +130,17 @@ def test_bucket_configurations_defaults_and_errors(s3: Any) -> None:
     )
     acl = s3.get_bucket_acl(Bucket="bucket")
     assert acl["Grants"][0]["Permission"] == "FULL_CONTROL"
+
+
+def test_delete_bucket_lifecycle_removes_the_configuration(s3: Any) -> None:
+    # DeleteBucketLifecycle is the delete of a lifecycle configuration; it answered
+    # NotImplemented (terraform could not destroy aws_s3_bucket_lifecycle_configuration).
+    s3.put_bucket_lifecycle_configuration(Bucket="bucket", LifecycleConfiguration=LIFECYCLE)
+    s3.delete_bucket_lifecycle(Bucket="bucket")
+    assert (
+        error_of(s3.get_bucket_lifecycle_configuration, Bucket="bucket")["Code"]
+        == "NoSuchLifecycleConfiguration"
+    )
 
 
 # ---------------------------------------------------------------------------- objects
@@ -647,13 +665,6 @@ def test_a_setting_with_a_number_its_type_does_not_hold_is_malformed_xml(
         error_of(s3.get_bucket_lifecycle_configuration, Bucket="bucket")["Code"]
         == "NoSuchLifecycleConfiguration"
     )
-
-
-LIFECYCLE = {
-    "Rules": [
-        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7}}
-    ]
-}
 
 
 def test_lifecycle_keeps_its_transition_default_minimum_object_size(s3: Any) -> None:

@@ -65,6 +65,8 @@ BUCKET_SUBRESOURCES = {
     "metrics": "BucketMetricsConfiguration",
     "inventory": "BucketInventoryConfiguration",
 }
+#: Operations not named <verb><sub-resource suffix>, by that name.
+BUCKET_OPERATION_NAMES = {"DeleteBucketLifecycleConfiguration": "DeleteBucketLifecycle"}
 #: Root elements of responses whose model does not name them.
 ROOT_NAMES = {
     "ListBucketsOutput": "ListAllMyBucketsResult",
@@ -148,7 +150,7 @@ def operation_for(
             return None
         for name, suffix in BUCKET_SUBRESOURCES.items():
             if name in query:
-                return verb + suffix
+                return BUCKET_OPERATION_NAMES.get(verb + suffix, verb + suffix)
         return {"GET": "ListObjects", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}[method]
     if method == "GET":
         for name, operation in (

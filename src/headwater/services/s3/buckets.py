@@ -82,6 +82,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 #: PutBucketLifecycleConfiguration sends none (the default since September 2024).
 TRANSITION_MINIMUM = "TransitionDefaultMinimumObjectSize"
 TRANSITION_MINIMUMS = ("all_storage_classes_128K", "varies_by_storage_class")
+#: Delete operations not named Delete<sub-resource>.
+_DELETE_ALIASES = {"DeleteBucketLifecycle": "DeleteBucketLifecycleConfiguration"}
 #: Members of a Put<sub-resource> request that are not the configuration itself.
 _REQUEST_ONLY = frozenset(
     {
@@ -300,6 +302,7 @@ class BucketOperations(Service):
         self, operation_name: str, params: Params, ctx: RequestContext | None = None
     ) -> Result:
         """Bucket sub-resource operations (Get/Put/Delete<Name>) are served generically."""
+        operation_name = _DELETE_ALIASES.get(operation_name, operation_name)
         if operation_name not in self._operations:
             for verb in ("Get", "Put", "Delete"):
                 name = operation_name[len(verb) :]
