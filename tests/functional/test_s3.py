@@ -132,6 +132,40 @@ def test_bucket_configurations_defaults_and_errors(s3: Any) -> None:
     assert acl["Grants"][0]["Permission"] == "FULL_CONTROL"
 
 
+def test_deleted_public_access_block_and_ownership_controls_are_gone(s3: Any) -> None:
+    # A new bucket blocks public access and enforces bucket ownership by default, but once
+    # deleted they are not found, as on S3: headwater answered the defaults again, and
+    # terraform's destroy of aws_s3_bucket_public_access_block / _ownership_controls waited
+    # for them to go until it failed ("found resource").
+    block = s3.get_public_access_block(Bucket="bucket")["PublicAccessBlockConfiguration"]
+    assert block["BlockPublicAcls"] is True
+    owner = s3.get_bucket_ownership_controls(Bucket="bucket")["OwnershipControls"]
+    assert owner["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    s3.delete_public_access_block(Bucket="bucket")
+    s3.delete_bucket_ownership_controls(Bucket="bucket")
+    assert error_of(s3.get_public_access_block, Bucket="bucket") == {
+        "Code": "NoSuchPublicAccessBlockConfiguration",
+        "Message": "The public access block configuration was not found",
+        "BucketName": "bucket",
+        "Status": 404,
+    }
+    assert error_of(s3.get_bucket_ownership_controls, Bucket="bucket") == {
+        "Code": "OwnershipControlsNotFoundError",
+        "Message": "The bucket ownership controls were not found",
+        "BucketName": "bucket",
+        "Status": 404,
+    }
+    s3.put_bucket_ownership_controls(
+        Bucket="bucket", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    owner = s3.get_bucket_ownership_controls(Bucket="bucket")["OwnershipControls"]
+    assert owner["Rules"] == [{"ObjectOwnership": "ObjectWriter"}]
+    # encryption is different: deleting it brings back the default SSE-S3
+    s3.delete_bucket_encryption(Bucket="bucket")
+    rules = s3.get_bucket_encryption(Bucket="bucket")["ServerSideEncryptionConfiguration"]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
 def test_delete_bucket_lifecycle_removes_the_configuration(s3: Any) -> None:
     # DeleteBucketLifecycle is the delete of a lifecycle configuration; it answered
     # NotImplemented (terraform could not destroy aws_s3_bucket_lifecycle_configuration).

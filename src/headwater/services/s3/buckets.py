@@ -82,6 +82,18 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 #: PutBucketLifecycleConfiguration sends none (the default since September 2024).
 TRANSITION_MINIMUM = "TransitionDefaultMinimumObjectSize"
 TRANSITION_MINIMUMS = ("all_storage_classes_128K", "varies_by_storage_class")
+#: Settings a new bucket has by default that a Delete removes (S3 then answers their Get
+#: with this error), where other defaults come back when deleted (encryption's SSE-S3).
+_DELETED_NOT_FOUND = {
+    "PublicAccessBlock": (
+        "NoSuchPublicAccessBlockConfiguration",
+        "The public access block configuration was not found",
+    ),
+    "BucketOwnershipControls": (
+        "OwnershipControlsNotFoundError",
+        "The bucket ownership controls were not found",
+    ),
+}
 #: Delete operations not named Delete<sub-resource>.
 _DELETE_ALIASES = {"DeleteBucketLifecycle": "DeleteBucketLifecycleConfiguration"}
 #: Members of a Put<sub-resource> request that are not the configuration itself.
@@ -250,6 +262,9 @@ class BucketOperations(Service):
         with self.store.db.transaction():
             bucket = self._bucket(str(params["Bucket"]))
         stored = bucket.settings.get(name)
+        if stored is None and name in bucket.settings:  # deleted: no default any more
+            code, message = _DELETED_NOT_FOUND[name]
+            raise s3_error(code, message, 404, BucketName=bucket.name)
         if stored is not None:
             return _as_get_output(name, stored)
         if name == "BucketAcl":
@@ -293,6 +308,8 @@ class BucketOperations(Service):
         with self.store.db.transaction():
             bucket = self._bucket(str(params["Bucket"]))
             settings = {k: v for k, v in bucket.settings.items() if k != name}
+            if name in _DELETED_NOT_FOUND:
+                settings[name] = None
             self.store.put_bucket(
                 BucketRecord(bucket.name, bucket.region, bucket.account, bucket.created, settings)
             )
