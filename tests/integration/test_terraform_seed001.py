@@ -40,9 +40,10 @@ APP = APPS / "seed001-terraform"
 #: applied beside it: one provider run covers both.
 EXTRAS = APPS / "terraform-extras" / "extras.tf"
 #: What else users write beside such an app (DynamoDB indexes, TTL and streams, SNS topics'
-#: policies and subscriptions, alarms, SSM parameters, IAM users, groups and policies, a
-#: layer, stream mappings, S3 objects, data sources...), in the same run; each line marked
-#: ``# update: <new value>`` takes its new value in the update step.
+#: policies and subscriptions, alarms, SSM parameters, IAM users, groups, policies and
+#: attachments, a layer, stream and fan-out mappings, an S3 bucket's configurations and
+#: objects, data sources...), in the same run; each line marked ``# update: <new value>``
+#: takes its new value in the update step.
 MORE = APPS / "terraform-extras" / "more.tf"
 #: Resources the update changes besides the marked ones: the seed's mapping (its batch size)
 #: and the alias that follows more-function's newly published version.
@@ -274,6 +275,14 @@ def check_more_applied(endpoint: str) -> None:
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:extra-queue-dlq"
     )
     assert mappings["kinesis"]["TumblingWindowInSeconds"] == 60
+    s3 = boto_client(endpoint, "s3", REGION)
+    assert s3.get_bucket_versioning(Bucket="more-artifacts")["Status"] == "Enabled"
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket="more-artifacts")
+    assert [r["ID"] for r in lifecycle["Rules"]] == ["expire-tmp", "old-versions"]
+    assert lifecycle["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+    notifications = s3.get_bucket_notification_configuration(Bucket="more-artifacts")
+    kinds = ("QueueConfigurations", "LambdaFunctionConfigurations", "TopicConfigurations")
+    assert [len(notifications.get(kind, [])) for kind in kinds] == [1, 1, 1]
     iam = boto_client(endpoint, "iam", REGION)
     readers = iam.list_entities_for_policy(
         PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"
@@ -312,6 +321,13 @@ def check_more_updated(endpoint: str) -> None:
         StreamName="more-stream"
     )
     assert stream["StreamDescriptionSummary"]["RetentionPeriodHours"] == 48
+    s3 = boto_client(endpoint, "s3", REGION)
+    bucket_tags = s3.get_bucket_tagging(Bucket="more-artifacts")["TagSet"]
+    assert sorted((t["Key"], t["Value"]) for t in bucket_tags) == [
+        ("team", "orders"),
+        ("tier", "gold"),
+    ]
+    assert s3.get_bucket_cors(Bucket="more-artifacts")["CORSRules"][0]["MaxAgeSeconds"] == 600
     keys = boto_client(endpoint, "iam", REGION).list_access_keys(UserName="more-deployer")
     assert [k["Status"] for k in keys["AccessKeyMetadata"]] == ["Inactive"]
 
@@ -335,6 +351,7 @@ def check_more_destroyed(endpoint: str) -> None:
     assert boto_client(endpoint, "kinesis", REGION).list_streams()["StreamNames"] == []
     logs = boto_client(endpoint, "logs", REGION)
     assert logs.describe_log_groups(logGroupNamePrefix="/more/")["logGroups"] == []
+    assert boto_client(endpoint, "s3", REGION).list_buckets()["Buckets"] == []
 
 
 def eventually(condition: Callable[[], Any], timeout: float, what: str) -> Any:

@@ -507,6 +507,136 @@ resource "aws_s3_object" "more_source" {
   cache_control = "no-cache"
 }
 
+# --- S3: a bucket with its configurations -------------------------------------------
+
+resource "aws_s3_bucket" "more" {
+  bucket        = "more-artifacts"
+  force_destroy = true
+  tags          = { team = "orders" } # update: { team = "orders", tier = "gold" }
+}
+
+resource "aws_s3_bucket_versioning" "more" {
+  bucket = aws_s3_bucket.more.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "more" {
+  bucket = aws_s3_bucket.more.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = "alias/aws/s3"
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "more" {
+  bucket                  = aws_s3_bucket.more.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "more" {
+  bucket = aws_s3_bucket.more.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_policy" "more" {
+  bucket = aws_s3_bucket.more.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.more.arn, "${aws_s3_bucket.more.arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+  depends_on = [aws_s3_bucket_public_access_block.more]
+}
+
+# The provider waits for three equal reads 10 s apart after each put (~55 s): created, not
+# updated, to keep the run short.
+resource "aws_s3_bucket_lifecycle_configuration" "more" {
+  bucket = aws_s3_bucket.more.id
+
+  rule {
+    id     = "expire-tmp"
+    status = "Enabled"
+    filter {
+      prefix = "tmp/"
+    }
+    expiration {
+      days = 7
+    }
+  }
+
+  rule {
+    id     = "old-versions"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 2
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.more]
+}
+
+resource "aws_s3_bucket_cors_configuration" "more" {
+  bucket = aws_s3_bucket.more.id
+  cors_rule {
+    allowed_headers = ["*"]
+    allowed_methods = ["GET", "PUT"]
+    allowed_origins = ["https://example.com"]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 3000 # update: 600
+  }
+}
+
+resource "aws_s3_bucket_notification" "more" {
+  bucket = aws_s3_bucket.more.id
+
+  queue {
+    queue_arn     = aws_sqs_queue.extra_dlq.arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = "incoming/"
+  }
+
+  lambda_function {
+    lambda_function_arn = aws_lambda_function.more.arn
+    events              = ["s3:ObjectRemoved:*"]
+  }
+
+  topic {
+    topic_arn     = aws_sns_topic.more.arn
+    events        = ["s3:ObjectCreated:Put"]
+    filter_prefix = "reports/"
+  }
+
+  depends_on = [aws_lambda_permission.more_from_bucket]
+}
+
+resource "aws_s3_object" "more_versioned" {
+  bucket  = aws_s3_bucket.more.id
+  key     = "incoming/first.txt"
+  content = "first"
+
+  depends_on = [aws_s3_bucket_versioning.more]
+}
+
 # --- SNS subscriptions with filter policies and a redrive policy ----------------------
 
 resource "aws_sns_topic_subscription" "more_queue" {
@@ -541,7 +671,7 @@ resource "aws_lambda_permission" "more_from_bucket" {
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.more.function_name
   principal      = "s3.amazonaws.com"
-  source_arn     = aws_s3_bucket.dlq_archive.arn
+  source_arn     = aws_s3_bucket.more.arn
   source_account = "000000000000"
 }
 
