@@ -932,6 +932,51 @@ def test_update_table_sets_on_demand_maximums(hw: Headwater) -> None:
     )
 
 
+def test_a_global_index_keeps_its_on_demand_maximums(hw: Headwater) -> None:
+    # A GSI's OnDemandThroughput was dropped: DescribeTable never gave it back, and
+    # terraform planned to replace the index's block on every run after apply.
+    ddb = hw.dynamodb
+    ddb.create_table(
+        TableName="demand",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "OnDemandThroughput": {"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 10},
+            }
+        ],
+    )
+
+    def index_maximums() -> Any:
+        (index,) = ddb.describe_table(TableName="demand")["Table"]["GlobalSecondaryIndexes"]
+        return index["OnDemandThroughput"]
+
+    assert index_maximums() == {"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 10}
+    ddb.update_table(
+        TableName="demand",
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "by-g", "OnDemandThroughput": {"MaxReadRequestUnits": 20}}}
+        ],
+    )
+    assert index_maximums() == {"MaxReadRequestUnits": 20, "MaxWriteRequestUnits": 10}
+    refused = error_of(
+        ddb.update_table,
+        TableName="demand",
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "by-g", "OnDemandThroughput": {"MaxReadRequestUnits": 0}}}
+        ],
+    )
+    assert refused[0] == "ValidationException"  # (the table's words; AWS's for an index unseen)
+    assert index_maximums() == {"MaxReadRequestUnits": 20, "MaxWriteRequestUnits": 10}
+
+
 def test_update_table_switches_billing_with_every_index(hw: Headwater) -> None:
     ddb = hw.dynamodb
     _provisioned_with_index(ddb)

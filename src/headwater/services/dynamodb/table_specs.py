@@ -633,6 +633,7 @@ def check_create_table(params: dict[str, Any]) -> None:
                 raise invalid(f"ProvisionedThroughput is not specified for index: {name}")
             if index_throughput is not None:
                 _check_capacity_bounds(index_throughput)
+            check_on_demand(index.get("OnDemandThroughput"), billing, updating=False)
             if name in names:
                 raise invalid(f"Duplicate index name: {name}")
             names.add(name)
@@ -799,6 +800,8 @@ def index_spec(
         spec["ProvisionedThroughput"] = _throughput(
             index.get("ProvisionedThroughput"), billing, name
         )
+        if index.get("OnDemandThroughput"):
+            spec["OnDemandThroughput"] = dict(index["OnDemandThroughput"])
     return spec
 
 

@@ -249,6 +249,8 @@ class TableCatalog:
             described["ProvisionedThroughput"] = self._described_throughput(
                 index["ProvisionedThroughput"]
             )
+            if "OnDemandThroughput" in index:
+                described["OnDemandThroughput"] = index["OnDemandThroughput"]
             if status == "ACTIVE":
                 described["WarmThroughput"] = _index_warm_throughput(row.spec, index)
         return described
@@ -581,11 +583,16 @@ class TableCatalog:
                 del spec["GlobalSecondaryIndexes"]
             return []
         throughput = update["Update"].get("ProvisionedThroughput")
-        if throughput is not None:
+        on_demand = update["Update"].get("OnDemandThroughput")
+        if throughput is not None or on_demand:
             index = dict(found[0])
-            index["ProvisionedThroughput"] = self._changed_throughput(
-                index["ProvisionedThroughput"], throughput, now
-            )
+            if throughput is not None:
+                index["ProvisionedThroughput"] = self._changed_throughput(
+                    index["ProvisionedThroughput"], throughput, now
+                )
+            if on_demand:
+                check_on_demand(on_demand, spec["BillingMode"], updating=True)
+                index["OnDemandThroughput"] = {**index.get("OnDemandThroughput", {}), **on_demand}
             spec["GlobalSecondaryIndexes"] = [index if i is found[0] else i for i in indexes]
         return []
 
