@@ -305,6 +305,8 @@ def check_more_updated(endpoint: str) -> None:
     assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 10
     on_demand = ddb.describe_table(TableName="more-on-demand")["Table"]
     assert on_demand["OnDemandThroughput"]["MaxReadRequestUnits"] == 200
+    (by_kind,) = on_demand["GlobalSecondaryIndexes"]
+    assert by_kind["OnDemandThroughput"] == {"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 10}
     tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"]
     assert sorted((t["Key"], t["Value"]) for t in tags) == [("team", "orders"), ("tier", "gold")]
     ssm = boto_client(endpoint, "ssm", REGION)

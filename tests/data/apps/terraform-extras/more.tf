@@ -72,6 +72,22 @@ resource "aws_dynamodb_table" "more_on_demand" {
     name = "id"
     type = "N"
   }
+  attribute {
+    name = "kind"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "by-kind"
+    hash_key        = "kind"
+    projection_type = "ALL"
+    # not updated with the table's maximums: the provider sends both in one UpdateTable,
+    # which DynamoDB refuses (OnDemandThroughput goes only with BillingMode)
+    on_demand_throughput {
+      max_read_request_units  = 10
+      max_write_request_units = 10
+    }
+  }
 
   on_demand_throughput {
     max_read_request_units  = 100 # update: 200
@@ -140,6 +156,8 @@ resource "aws_sns_topic" "more_fifo" {
   signature_version           = 2
   tracing_config              = "Active"
   kms_master_key_id           = "alias/aws/sns"
+  fifo_throughput_scope       = "MessageGroup"
+  archive_policy              = jsonencode({ MessageRetentionPeriod = 30 })
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -149,6 +167,26 @@ resource "aws_sns_topic" "more_fifo" {
       Action    = "sns:Publish"
       Resource  = "arn:aws:sns:us-east-1:000000000000:more-notices.fifo"
     }]
+  })
+}
+
+# --- SQS: a KMS-encrypted queue, and a dead-letter queue only it may use ------------
+
+resource "aws_sqs_queue" "more_encrypted" {
+  name                              = "more-encrypted"
+  kms_master_key_id                 = "alias/aws/sqs"
+  kms_data_key_reuse_period_seconds = 600
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.more_encrypted_dlq.arn
+    maxReceiveCount     = 5
+  })
+}
+
+resource "aws_sqs_queue" "more_encrypted_dlq" {
+  name = "more-encrypted-dlq"
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = ["arn:aws:sqs:us-east-1:000000000000:more-encrypted"]
   })
 }
 
