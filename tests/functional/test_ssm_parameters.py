@@ -180,3 +180,39 @@ def test_intelligent_tiering_stores_the_tier_it_chose(hw: Headwater) -> None:
     assert tiers == {"/large": "Advanced", "/small": "Standard"}
     history = ssm.get_parameter_history(Name="/large")["Parameters"]
     assert [p["Tier"] for p in history] == ["Advanced", "Advanced"]
+
+
+def test_a_secure_string_is_plain_text_only_with_decryption(hw: Headwater) -> None:
+    # SSM answers a SecureString's ciphertext unless WithDecryption is set: code that
+    # forgets it must not pass here and fail on AWS.
+    ssm = hw.client("ssm")
+    ssm.put_parameter(Name="/app/secret", Value="s3cr3t", Type="SecureString")
+    ssm.put_parameter(Name="/app/plain", Value="open", Type="String")
+
+    def values(decrypt: bool) -> list[str]:
+        return [
+            ssm.get_parameter(Name="/app/secret", WithDecryption=decrypt)["Parameter"]["Value"],
+            ssm.get_parameters(Names=["/app/secret"], WithDecryption=decrypt)["Parameters"][0][
+                "Value"
+            ],
+            {
+                p["Name"]: p["Value"]
+                for p in ssm.get_parameters_by_path(Path="/app", WithDecryption=decrypt)[
+                    "Parameters"
+                ]
+            }["/app/secret"],
+            ssm.get_parameter_history(Name="/app/secret", WithDecryption=decrypt)["Parameters"][0][
+                "Value"
+            ],
+        ]
+
+    assert values(True) == ["s3cr3t"] * 4
+    sealed = values(False)
+    assert len(set(sealed)) == 1  # the same stand-in for one version, every time
+    assert "s3cr3t" not in sealed[0]
+    assert sealed[0].startswith("AQICAH")  # a KMS ciphertext blob in base64, as on AWS
+    assert ssm.get_parameter(Name="/app/secret")["Parameter"]["Value"] == sealed[0]
+    # String parameters ignore the flag
+    assert ssm.get_parameter(Name="/app/plain")["Parameter"]["Value"] == "open"
+    ssm.put_parameter(Name="/app/secret", Value="s3cr3t", Type="SecureString", Overwrite=True)
+    assert ssm.get_parameter(Name="/app/secret")["Parameter"]["Value"] != sealed[0]

@@ -2,13 +2,14 @@
 
 ``AWS::SSM::Parameter`` resources, ``AWS::SSM::Parameter::Value<...>`` template parameters,
 ``{{resolve:ssm:...}}`` references and CDK's bootstrap version parameter all read and write
-here. SecureString values are stored as given (no KMS), and returned as given whether or
-not ``WithDecryption`` is set.
+here. SecureString values are stored as given (no KMS); the Get operations answer them
+only with ``WithDecryption``, else an encrypted-looking stand-in, as SSM answers ciphertext.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import threading
 from collections.abc import Callable
@@ -26,6 +27,25 @@ MAX_VERSIONS = 100
 #: standard tier unless its value needs the advanced one.
 STANDARD_VALUE_BYTES = 4096
 _NAME = re.compile(r"^[a-zA-Z0-9_.\-/]+$")
+
+
+#: The first bytes of a KMS ciphertext blob (base64 "AQICAH..."), as SSM's encrypted values start.
+_CIPHERTEXT_HEADER = b"\x01\x02\x02\x00\x78"
+
+
+def shown_value(record: ParameterRecord, version: ParameterVersion, decrypt: bool) -> str:
+    """A version's value as the Get operations answer it: a SecureString read without
+    ``WithDecryption`` is its encrypted form (base64 ciphertext), never the plain text, so
+    code that forgets to ask for decryption fails here as it does on AWS. There is no KMS
+    here: the "ciphertext" is a digest-derived stand-in, stable per version, that nothing
+    decrypts."""
+    if version.type != "SecureString" or decrypt:
+        return version.value
+    material = "\0".join(
+        (version.key_id or DEFAULT_KEY_ID, record.name, str(version.version), version.value)
+    ).encode("utf-8", "surrogatepass")
+    size = 32 + len(version.value.encode("utf-8", "surrogatepass"))
+    return base64.b64encode(_CIPHERTEXT_HEADER + hashlib.shake_256(material).digest(size)).decode()
 
 
 def _not_found(name: str = "") -> AwsError:
@@ -286,12 +306,13 @@ class SsmService(Service):
         version: ParameterVersion,
         ctx: RequestContext,
         selector: str = "",
+        *,
+        decrypt: bool,
     ) -> Result:
-        value = version.value
         described: Result = {
             "Name": record.name,
             "Type": version.type,
-            "Value": value,
+            "Value": shown_value(record, version, decrypt),
             "Version": version.version,
             "LastModifiedDate": as_datetime(version.modified),
             "ARN": parameter_arn(ctx.region, ctx.account, record.name),
@@ -305,7 +326,15 @@ class SsmService(Service):
     def get_parameter(self, params: Params, ctx: RequestContext) -> Result:
         reference = str(params.get("Name", ""))
         record, version = self._selected(reference, ctx)
-        return {"Parameter": self._describe(record, version, ctx, reference.partition(":")[2])}
+        return {
+            "Parameter": self._describe(
+                record,
+                version,
+                ctx,
+                reference.partition(":")[2],
+                decrypt=bool(params.get("WithDecryption")),
+            )
+        }
 
     @operation("GetParameters")
     def get_parameters(self, params: Params, ctx: RequestContext) -> Result:
@@ -316,7 +345,15 @@ class SsmService(Service):
             except AwsError:
                 invalid.append(reference)
                 continue
-            found.append(self._describe(record, version, ctx, reference.partition(":")[2]))
+            found.append(
+                self._describe(
+                    record,
+                    version,
+                    ctx,
+                    reference.partition(":")[2],
+                    decrypt=bool(params.get("WithDecryption")),
+                )
+            )
         return {"Parameters": found, "InvalidParameters": invalid}
 
     @operation("GetParametersByPath")
@@ -353,7 +390,9 @@ class SsmService(Service):
                 continue
             if len(found) == limit:
                 return {"Parameters": found, "NextToken": _next_token(last)}
-            found.append(self._describe(record, version, ctx))
+            found.append(
+                self._describe(record, version, ctx, decrypt=bool(params.get("WithDecryption")))
+            )
             last = record.name
         return {"Parameters": found}
 
@@ -367,7 +406,7 @@ class SsmService(Service):
                 {
                     "Name": record.name,
                     "Type": version.type,
-                    "Value": version.value,
+                    "Value": shown_value(record, version, bool(params.get("WithDecryption"))),
                     "Version": version.version,
                     "LastModifiedDate": as_datetime(version.modified),
                     "Description": version.description,
