@@ -181,12 +181,48 @@ class ServiceClient:
             },
         }
         # restXml (S3) errors carry extra elements inside <Error>, where botocore puts them.
-        target = body if self.meta.service_model.protocol == "rest-xml" else response
+        protocol = self.meta.service_model.protocol
+        target = body if protocol == "rest-xml" else response
         for key, value in error.fields.items():
             target.setdefault(key, value)
-        cls = self.exceptions.from_code(error.code)
+        for key, value in self._modeled_error_fields(error, body["Code"]).items():
+            response.setdefault(key, value)
+        # botocore raises the class of the code it reports; SQS alone (a handler of its
+        # own) the class of the modeled name it keeps as QueryErrorCode.
+        raised = error.code if self._name == "sqs" else body["Code"]
+        cls = self.exceptions.from_code(raised)
         exc: ClientError = cls(response, operation_name)
         return exc
+
+    def _modeled_error_fields(self, error: AwsError, code: str) -> dict[str, Any]:
+        """The members of the error's modeled shape that botocore parses out of the error
+        body onto the top of the response (``message`` of most JSON errors), as the wire
+        layer writes that body for this service's protocol."""
+        shape = self.meta.service_model.shape_for_error_code(code)
+        # The protocol boto3 speaks (CloudWatch: JSON, the first of its model's list that
+        # botocore ranks highest), whose error body the modeled fields are parsed from.
+        protocol = self.meta.service_model.resolved_protocol
+        if shape is None or protocol == "query":
+            # awsQuery: botocore parses the shape from <ErrorResponse>, which holds none.
+            return {}
+        written: dict[str, Any] = {}
+        if protocol == "rest-json":
+            written["Type"] = "User" if error.sender_fault else "Service"
+            if "Message" not in error.fields:
+                written["message"] = error.message
+        elif protocol in ("json", "smithy-rpc-v2-cbor") and (error.message or protocol == "json"):
+            written["message"] = error.message
+        written.update(error.fields)
+        headers = {name.lower(): value for name, value in error.headers.items()}
+        fields: dict[str, Any] = {}
+        for name, member in shape.members.items():
+            if member.serialization.get("location") == "header":
+                header = headers.get(member.serialization["name"].lower())
+                if header is not None:
+                    fields[name] = int(header) if member.type_name == "integer" else header
+            elif (wire_name := member.serialization.get("name", name)) in written:
+                fields[name] = written[wire_name]
+        return fields
 
 
 @dataclass(frozen=True, slots=True)

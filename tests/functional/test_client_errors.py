@@ -1,0 +1,78 @@
+"""``hw.client``'s errors are the ones boto3 raises over the wire: the same class, and the
+modeled members of the error's shape that botocore parses onto the top of the response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from headwater import Headwater, ManualClock
+from headwater.in_process import boto3_in_process
+
+ENDPOINT = "http://127.0.0.1:4599"  # never connected to: boto3_in_process answers
+
+
+@pytest.fixture
+def hw() -> Iterator[Headwater]:
+    with Headwater.in_memory(clock=ManualClock(), endpoint_url=ENDPOINT) as hw:
+        yield hw
+
+
+def _error(call: Callable[[], Any]) -> tuple[str, dict[str, Any]]:
+    """The raised class's name (each client has its own classes) and the response."""
+    with pytest.raises(ClientError) as caught:
+        call()
+    response = {k: v for k, v in caught.value.response.items() if k != "ResponseMetadata"}
+    return type(caught.value).__name__, response
+
+
+def _both(hw: Headwater, service: str, method: str, **params: Any) -> list[Any]:
+    """The error of one call through ``hw.client`` and through boto3 over the wire."""
+    ours = _error(lambda: getattr(hw.client(service), method)(**params))
+    with boto3_in_process(hw):
+        real = boto3.client(
+            service,
+            endpoint_url=ENDPOINT,
+            region_name="us-east-1",
+            aws_access_key_id="AKIDHEADWATERTEST",
+            aws_secret_access_key="secret",
+            config=Config(retries={"max_attempts": 1}),
+        )
+        theirs = _error(lambda: getattr(real, method)(**params))
+    return [ours, theirs]
+
+
+def test_json_errors_carry_the_modeled_message_member(hw: Headwater) -> None:
+    ours, theirs = _both(hw, "kinesis", "describe_stream", StreamName="missing")
+    assert ours == theirs
+    assert ours[1]["message"] == ours[1]["Error"]["Message"]
+
+
+def test_an_empty_message_is_still_the_member(hw: Headwater) -> None:
+    ours, theirs = _both(hw, "ssm", "get_parameter", Name="/missing")
+    assert ours == theirs
+    assert ours[1]["message"] == ""
+
+
+def test_query_compatible_errors_raise_the_class_of_the_reported_code(hw: Headwater) -> None:
+    ours, theirs = _both(
+        hw,
+        "cloudwatch",
+        "put_metric_alarm",
+        AlarmName="x",
+        EvaluationPeriods=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    assert ours == theirs
+    assert ours[0] == "ValidationException"
+
+
+def test_awsquery_errors_have_no_modeled_members_on_top(hw: Headwater) -> None:
+    ours, theirs = _both(hw, "iam", "get_role", RoleName="missing")
+    assert ours == theirs
+    assert set(ours[1]) == {"Error"}
