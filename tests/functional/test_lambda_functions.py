@@ -304,6 +304,7 @@ def test_delete_function(hw: Headwater) -> None:
     create(client)
     response = client.delete_function(FunctionName="fn")
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert response["StatusCode"] == 204  # the modeled member boto3 fills from the status
     assert client.list_functions()["Functions"] == []
     assert not (hw.data_dir / "functions" / "fn").exists()
     create(client)  # the name is free again

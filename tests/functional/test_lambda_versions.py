@@ -134,7 +134,7 @@ def test_deleting_versions_and_functions(hw: Headwater) -> None:
     assert refused.value.response["Error"]["Message"] == (
         "Unable to delete version because the following aliases reference it: [live]"
     )
-    lam.delete_function(FunctionName="f", Qualifier="2")
+    assert lam.delete_function(FunctionName="f", Qualifier="2")["StatusCode"] == 204
     assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="f")["Versions"]] == [
         "$LATEST",
         "1",

@@ -576,7 +576,7 @@ class FunctionOperations(InvokeOperations):
                 if not is_version(qualifier):
                     raise check.not_found(self._arn(home, parsed.name, qualifier))
                 self._delete_version(record, qualifier)
-                return {"_status": 204}
+                return {"StatusCode": 204, "_status": 204}
             self._functions.delete(record.region, record.name)
             self._changed(record)
             self._forget_function(record)
@@ -584,7 +584,8 @@ class FunctionOperations(InvokeOperations):
                 function_code.remove_function_code(
                     self.env.data_dir, self._function_key(record.region, record.name)
                 )
-        return {"_status": 204}
+        # The output's StatusCode member is the HTTP status, which boto3 reads back into it.
+        return {"StatusCode": 204, "_status": 204}
 
     # -- concurrency -----------------------------------------------------------------------
 
