@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore import xform_name
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError, OperationNotPageableError
-from botocore.handlers import json_decode_policies
+from botocore.handlers import json_decode_policies, json_decode_template_body
 from botocore.model import OperationModel
 from botocore.paginate import Paginator
 from botocore.response import StreamingBody
@@ -134,9 +134,8 @@ class ServiceClient:
                 # met the text answers here as it would over the wire.
                 error = self._service.unencodable_text_error()
             raise self._client_error(error, operation_name, rid) from None
-        if shape.iam_policies:
-            # IAM answers policy documents URL-encoded; boto3 hands them out as dicts.
-            json_decode_policies(result, shape.model)
+        if shape.after_call is not None:
+            shape.after_call(result, shape.model)
         for name in shape.flattened_lists:
             if name in result and not result[name]:
                 del result[name]
@@ -234,7 +233,10 @@ class _OperationShape:
     checker: Callable[[Any], bool] | None
     #: The output member answered as a stream (S3 GetObject's Body), if any.
     blob_payload: str | None
-    iam_policies: bool
+    #: botocore's ``after-call`` handler that rewrites this operation's parsed result, if
+    #: any: IAM's policy documents (answered URL-encoded) and CloudFormation GetTemplate's
+    #: JSON TemplateBody become dicts, as boto3 hands them out.
+    after_call: Callable[[dict[str, Any], OperationModel], None] | None
     status: int
     #: Top-level list members that XML writes without a wrapper (S3's ``Uploads``): an
     #: empty one is no element at all, which boto3 parses as no key.
@@ -253,7 +255,7 @@ def _operation_shape(service_name: str, operation_name: str) -> _OperationShape:
             None if model.input_shape is None else input_checker(service_name, operation_name)
         ),
         blob_payload=payload if blob else None,
-        iam_policies=output is not None and service_name == "iam",
+        after_call=_after_call(service_name, operation_name, output is not None),
         status=model.http.get("responseCode", 200),
         flattened_lists=tuple(
             name
@@ -263,6 +265,17 @@ def _operation_shape(service_name: str, operation_name: str) -> _OperationShape:
         if model.metadata["protocol"] in ("rest-xml", "query")
         else (),
     )
+
+
+def _after_call(
+    service_name: str, operation_name: str, has_output: bool
+) -> Callable[[dict[str, Any], OperationModel], None] | None:
+    if service_name == "iam" and has_output:
+        decode_policies: Callable[[dict[str, Any], OperationModel], None] = json_decode_policies
+        return decode_policies
+    if service_name == "cloudformation" and operation_name == "GetTemplate":
+        return lambda result, _: json_decode_template_body(result)
+    return None
 
 
 class _ClientMeta:
