@@ -320,6 +320,21 @@ def test_content_md5_and_checksums(s3: Any) -> None:
     assert sha["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
+def test_a_part_answers_the_checksum_of_the_algorithm_it_was_sent_with(s3: Any) -> None:
+    # As PutObject does: boto3 over the wire always sends the value with the algorithm,
+    # and S3 answers it; in process the algorithm alone must answer the same.
+    upload_id = s3.create_multipart_upload(Bucket="bucket", Key="big")["UploadId"]
+    part = s3.upload_part(
+        Bucket="bucket",
+        Key="big",
+        UploadId=upload_id,
+        PartNumber=1,
+        Body=b"part",
+        ChecksumAlgorithm="SHA256",
+    )
+    assert part["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(b"part").digest()).decode()
+
+
 def test_delete_objects_copy_and_tags(s3: Any) -> None:
     for key in ("a", "b", "c"):
         s3.put_object(Bucket="bucket", Key=key, Body=key.encode(), Tagging="colour=red")

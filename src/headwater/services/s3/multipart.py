@@ -92,9 +92,10 @@ class MultipartOperations(ListingOperations):
             upload = self._upload(params)
         part = self._store_part(upload, number, data, params)
         result: Result = {"ETag": part.etag, "ServerSideEncryption": "AES256"}
-        if upload.checksum_algorithm and upload.checksum_algorithm in part.checksums:
-            name = upload.checksum_algorithm
-            result[f"Checksum{name}"] = part.checksums[name]
+        # The upload's algorithm, and the one this part was sent with (as PutObject answers).
+        for name in (upload.checksum_algorithm, str(params.get("ChecksumAlgorithm") or "").upper()):
+            if name and name in part.checksums:
+                result[f"Checksum{name}"] = part.checksums[name]
         for name, value in given_checksums(params).items():
             result[f"Checksum{name}"] = value
         return result
