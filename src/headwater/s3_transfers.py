@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from typing import IO, Any
 
 from boto3.exceptions import S3UploadFailedError
@@ -25,12 +26,15 @@ from botocore.handlers import (
     validate_ascii_metadata,
     validate_bucket_name,
 )
+from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
 from s3transfer.copies import CopySubmissionTask
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.upload import UploadSubmissionTask
 from s3transfer.utils import ChunksizeAdjuster
 
 from headwater.client import ServiceClient
+from headwater.models import operation_model
+from headwater.services.s3.checksums import ALGORITHMS
 
 Callback = Callable[[int], Any] | None
 
@@ -67,6 +71,32 @@ _PARAMETER_HANDLERS: dict[str, tuple[Callable[..., None], ...]] = {
 }
 
 
+@cache
+def _checksum_members(operation_name: str) -> tuple[str | None, str | None]:
+    """The operation's request checksum algorithm member (PutObject's ChecksumAlgorithm)
+    and response checksum mode member (GetObject's ChecksumMode), from its model."""
+    http_checksum = operation_model("s3", operation_name).http_checksum
+    return (
+        http_checksum.get("requestAlgorithmMember"),
+        http_checksum.get("requestValidationModeMember"),
+    )
+
+
+def _default_checksums(operation_name: str, params: dict[str, Any]) -> None:
+    """What boto3's default checksum settings (``when_supported``, both ways) send: a CRC32
+    of the request where the operation takes a checksum and none was given, and a request
+    for the stored checksums where the operation answers them (GetObject)."""
+    algorithm_member, mode_member = _checksum_members(operation_name)
+    if (
+        algorithm_member is not None
+        and algorithm_member not in params
+        and not any(f"Checksum{name}" in params for name in ALGORITHMS)
+    ):
+        params[algorithm_member] = DEFAULT_CHECKSUM_ALGORITHM
+    if mode_member is not None:
+        params.setdefault(mode_member, "ENABLED")
+
+
 class S3Client(ServiceClient):
     """The S3 client, plus boto3's managed transfers."""
 
@@ -79,6 +109,7 @@ class S3Client(ServiceClient):
             # Text that is not UTF-8 (a lone surrogate in CopySource): answered below as
             # any such text is in process, with the service's error
             pass
+        _default_checksums(operation_name, params)
         return super()._make_api_call(operation_name, params)
 
     # ---- uploads ----

@@ -263,3 +263,37 @@ def test_a_copy_source_that_is_not_utf8_is_the_services_error(hw: Headwater) -> 
     with pytest.raises(ClientError):
         s3.copy_object(CopySource="files/\ud800", Bucket="files", Key="k")
     assert "Contents" not in s3.list_objects_v2(Bucket="files")
+
+
+def test_default_checksums_as_boto3_sends_and_asks_for_them(hw: Headwater) -> None:
+    # boto3's defaults (when_supported, both ways): a CRC32 with every upload that takes a
+    # checksum and none given, and GetObject asking for the stored checksums.
+    s3 = hw.client("s3")
+    upload = s3.create_multipart_upload(Bucket="files", Key="parts")["UploadId"]
+
+    def answers(client: Any, key: str) -> list[dict[str, Any]]:
+        calls = [
+            client.put_object(Bucket="files", Key=key, Body=b"hello"),
+            client.get_object(Bucket="files", Key=key),
+            client.list_objects_v2(Bucket="files", Prefix=key)["Contents"][0],
+            client.upload_part(
+                Bucket="files", Key="parts", UploadId=upload, PartNumber=1, Body=b"part"
+            ),
+            client.put_object(
+                Bucket="files", Key=key, Body=b"hello", ChecksumSHA256=SHA256_OF_HELLO
+            ),
+        ]
+        return [
+            {name: value for name, value in answer.items() if name.startswith("Checksum")}
+            for answer in calls
+        ]
+
+    ours = answers(s3, "ours")
+    with boto3_in_process(hw):
+        theirs = answers(_boto3_s3(), "theirs")
+    assert ours == theirs
+    assert ours[1] == {"ChecksumCRC32": "NhCmhg==", "ChecksumType": "FULL_OBJECT"}
+    assert ours[4] == {"ChecksumSHA256": SHA256_OF_HELLO, "ChecksumType": "FULL_OBJECT"}
+
+
+SHA256_OF_HELLO = "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
