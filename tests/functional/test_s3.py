@@ -759,3 +759,31 @@ def test_expires_takes_a_naive_datetime_as_utc_down_to_year_one(hw: Headwater) -
         s3.put_object(Bucket="expiring", Key="k", Body=b"v", Expires=expires)
         head = s3.head_object(Bucket="expiring", Key="k")
         assert shown in (head.get("ExpiresString"), head.get("Expires"))
+
+
+def test_acl_grantees_cross_the_wire(hw: Headwater) -> None:
+    # A Grantee's Type is the xsi:type attribute: written as an element with an undeclared
+    # prefix, no client could parse GetBucketAcl (boto3 raised a 500 error), and a put
+    # policy's grantee lost its Type.
+    hw.s3.create_bucket(Bucket="acl")
+    owner = {"ID": "a" * 64, "DisplayName": "owner"}
+    policy = {
+        "Owner": owner,
+        "Grants": [
+            {"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"},
+            {
+                "Grantee": {
+                    "Type": "Group",
+                    "URI": "http://acs.amazonaws.com/groups/global/AllUsers",
+                },
+                "Permission": "READ",
+            },
+        ],
+    }
+    with in_process_aws(hw) as aws:
+        s3 = aws.client("s3")
+        default = s3.get_bucket_acl(Bucket="acl")
+        s3.put_bucket_acl(Bucket="acl", AccessControlPolicy=policy)
+        stored = s3.get_bucket_acl(Bucket="acl")
+    assert default["Grants"][0]["Grantee"]["Type"] == "CanonicalUser"
+    assert {k: stored[k] for k in ("Owner", "Grants")} == policy

@@ -300,6 +300,11 @@ def _from_xml(shape: Shape, element: ElementTree.Element) -> Any:
         children = list(element)
         for name, member in shape.members.items():
             wire = member.serialization.get("name", name)
+            if member.serialization.get("xmlAttribute"):
+                attribute = _attribute(element, wire)
+                if attribute is not None:
+                    out[name] = _scalar(member, attribute, in_header=False)
+                continue
             if member.type_name == "list" and member.serialization.get("flattened"):
                 item_name = member.member.serialization.get("name", wire)
                 items = [c for c in children if _local(c.tag) in (wire, item_name)]
@@ -321,6 +326,16 @@ def _from_xml(shape: Shape, element: ElementTree.Element) -> Any:
                 result[parts["key"].text or ""] = _from_xml(shape.value, parts["value"])
         return result
     return _scalar(shape, element.text or "", in_header=False)
+
+
+def _attribute(element: ElementTree.Element, wire: str) -> str | None:
+    """The attribute a member names ``prefix:local`` (``xsi:type``), whatever namespace URI
+    the document bound the prefix to (ElementTree keys it ``{uri}local``)."""
+    local = wire.rsplit(":", 1)[-1]
+    for key, text in element.attrib.items():
+        if key == wire or _local(key) == local:
+            return text
+    return None
 
 
 def _scalar(shape: Shape, raw: str, *, in_header: bool) -> Any:
@@ -373,7 +388,7 @@ def _write_value(shape: Shape, name: str, value: Any, out: list[str]) -> None:
     if value is None:
         return
     if kind == "structure":
-        out.append(f"<{name}>")
+        out.append(f"<{name}{_attributes(shape, value)}>")
         _write_members(shape, value, out)
         out.append(f"</{name}>")
     elif kind == "list":
@@ -397,9 +412,30 @@ def _write_value(shape: Shape, name: str, value: Any, out: list[str]) -> None:
         out.append(f"<{name}>{xml_escape(_text(shape, value))}</{name}>")
 
 
+#: Quotes escaped too: these texts go in attribute values.
+_ATTRIBUTE_ENTITIES = {'"': "&quot;"}
+
+
+def _attributes(shape: Shape, value: dict[str, Any]) -> str:
+    """The start tag's attributes: the shape's namespace declaration and its members bound
+    to attributes (S3's Grantee: ``xmlns:xsi=... xsi:type="CanonicalUser"``), which an
+    element of that name would leave undeclared, so no XML parser reads the document."""
+    namespace = shape.serialization.get("xmlNamespace")
+    attributes = ""
+    if namespace is not None and "uri" in namespace:
+        prefix = f":{namespace['prefix']}" if namespace.get("prefix") else ""
+        uri = xml_escape(namespace["uri"], _ATTRIBUTE_ENTITIES)
+        attributes = f' xmlns{prefix}="{uri}"'
+    for name, member in shape.members.items():
+        if member.serialization.get("xmlAttribute") and value.get(name) is not None:
+            text = xml_escape(_text(member, value[name]), _ATTRIBUTE_ENTITIES)
+            attributes += f' {member.serialization.get("name", name)}="{text}"'
+    return attributes
+
+
 def _write_members(shape: Shape, value: dict[str, Any], out: list[str]) -> None:
     for name, member in shape.members.items():
-        if member.serialization.get("location"):
+        if member.serialization.get("location") or member.serialization.get("xmlAttribute"):
             continue
         if name in value:
             wire = member.serialization.get("name", name)
