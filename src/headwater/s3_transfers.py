@@ -13,9 +13,11 @@ threads: the calls run in process, with no network to overlap).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping
+from email.utils import format_datetime
 from functools import cache
 from typing import IO, Any
 
@@ -27,6 +29,7 @@ from botocore.handlers import (
     validate_bucket_name,
 )
 from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
+from botocore.utils import parse_timestamp
 from s3transfer.copies import CopySubmissionTask
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.upload import UploadSubmissionTask
@@ -97,6 +100,21 @@ def _default_checksums(operation_name: str, params: dict[str, Any]) -> None:
         params.setdefault(mode_member, "ENABLED")
 
 
+def _expires_as_boto3_parses_it(result: dict[str, Any]) -> None:
+    """An object's Expires as botocore's S3 handler leaves it: the header's text in
+    ExpiresString, and Expires a datetime, or no key when the text is no timestamp."""
+    value = result["Expires"]
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        value = format_datetime(aware.astimezone(dt.UTC), usegmt=True)
+    text = str(value)
+    result["ExpiresString"] = text
+    try:
+        result["Expires"] = parse_timestamp(text)
+    except (ValueError, RuntimeError):
+        del result["Expires"]
+
+
 class S3Client(ServiceClient):
     """The S3 client, plus boto3's managed transfers."""
 
@@ -110,7 +128,10 @@ class S3Client(ServiceClient):
             # any such text is in process, with the service's error
             pass
         _default_checksums(operation_name, params)
-        return super()._make_api_call(operation_name, params)
+        result = super()._make_api_call(operation_name, params)
+        if "Expires" in result:
+            _expires_as_boto3_parses_it(result)
+        return result
 
     # ---- uploads ----
 

@@ -4,6 +4,7 @@ s3transfer does with the same calls over the wire (through ``boto3_in_process``)
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 from collections.abc import Iterator
@@ -297,3 +298,26 @@ def test_default_checksums_as_boto3_sends_and_asks_for_them(hw: Headwater) -> No
 
 
 SHA256_OF_HELLO = "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
+
+
+def test_expires_as_boto3_parses_the_header(hw: Headwater) -> None:
+    # botocore's S3 handler: the header's text in ExpiresString, a datetime in Expires
+    s3 = hw.client("s3")
+    when = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    later = dt.datetime(2031, 6, 1, 12, tzinfo=dt.UTC)
+
+    def answers(client: Any, key: str) -> list[dict[str, Any]]:
+        client.put_object(Bucket="files", Key=key, Body=b"x", Expires=when)
+        calls = [
+            client.head_object(Bucket="files", Key=key),
+            client.get_object(Bucket="files", Key=key),
+            client.get_object(Bucket="files", Key=key, ResponseExpires=later),
+        ]
+        return [{k: v for k, v in answer.items() if k.startswith("Expires")} for answer in calls]
+
+    ours = answers(s3, "ours")
+    with boto3_in_process(hw):
+        theirs = answers(_boto3_s3(), "theirs")
+    assert ours == theirs
+    assert ours[0] == {"Expires": when, "ExpiresString": "Tue, 01 Jan 2030 00:00:00 GMT"}
+    assert ours[2]["Expires"] == later
