@@ -321,3 +321,27 @@ def test_expires_as_boto3_parses_the_header(hw: Headwater) -> None:
     assert ours == theirs
     assert ours[0] == {"Expires": when, "ExpiresString": "Tue, 01 Jan 2030 00:00:00 GMT"}
     assert ours[2]["Expires"] == later
+
+
+def test_an_unsupported_operation_is_s3s_not_implemented_both_ways(hw: Headwater) -> None:
+    s3 = hw.client("s3")
+    s3.put_object(Bucket="files", Key="k", Body=b"x")
+
+    def error(client: Any) -> tuple[str, str, int]:
+        with pytest.raises(ClientError) as caught:
+            client.get_object_attributes(Bucket="files", Key="k", ObjectAttributes=["ETag"])
+        response = caught.value.response
+        return (
+            response["Error"]["Code"],
+            response["Error"]["Message"],
+            response["ResponseMetadata"]["HTTPStatusCode"],
+        )
+
+    with boto3_in_process(hw):
+        theirs = error(_boto3_s3())
+    assert error(s3) == theirs
+    assert theirs == (
+        "NotImplemented",
+        "Operation GetObjectAttributes is not supported by headwater's s3",
+        501,
+    )

@@ -121,6 +121,10 @@ class Service:
     #: The error code for text that is not UTF-8 on a query or XML protocol service
     #: (``None``: the JSON protocols' SerializationException); see ``unencodable_text_error``.
     unencodable_text_code: ClassVar[str | None] = None
+    #: The error code and status for an operation headwater does not implement (S3's own
+    #: NotImplemented, 501; the others answer the framework's UnknownOperationException).
+    unsupported_operation_code: ClassVar[str] = "UnknownOperationException"
+    unsupported_operation_status: ClassVar[int] = 400
     #: Attribute name -> class of each operation group the service owns.
     parts: ClassVar[dict[str, type]] = {}
     #: Operation name -> (part attribute, or "" for the service itself; method name).
@@ -147,8 +151,9 @@ class Service:
         found = self._operations.get(operation_name)
         if found is None:
             raise AwsError(
-                "UnknownOperationException",
+                self.unsupported_operation_code,
                 f"Operation {operation_name} is not supported by headwater's {self.service_name}",
+                status=self.unsupported_operation_status,
             )
         part, attr = found
         owner = getattr(self, part) if part else self

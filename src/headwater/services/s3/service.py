@@ -13,3 +13,5 @@ class S3Service(MultipartOperations):
 
     service_name: ClassVar[str] = "s3"
     unencodable_text_code = "InvalidArgument"
+    unsupported_operation_code = "NotImplemented"
+    unsupported_operation_status = 501
