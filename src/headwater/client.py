@@ -8,6 +8,7 @@ for boto3 runs unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ from botocore import xform_name
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError, OperationNotPageableError
 from botocore.handlers import json_decode_policies, json_decode_template_body
-from botocore.model import OperationModel
+from botocore.model import OperationModel, Shape
 from botocore.paginate import Paginator
 from botocore.response import StreamingBody
+from botocore.utils import parse_to_aware_datetime
 from botocore.validate import validate_parameters
 from botocore.waiter import NormalizedOperationMethod, Waiter
 
@@ -119,6 +121,9 @@ class ServiceClient:
         shape = _operation_shape(self._name, operation_name)
         if self._validate and shape.checker is not None and not shape.checker(params):
             validate_parameters(params, shape.model.input_shape)
+            # Valid, yet not as the service reads it: a value botocore also takes in
+            # another form, which it converts as it serializes.
+            _as_boto3_sends(params, shape.model.input_shape)
         self._check_open()
         rid = request_id()
         try:
@@ -222,6 +227,28 @@ class ServiceClient:
             elif (wire_name := member.serialization.get("name", name)) in written:
                 fields[name] = written[wire_name]
         return fields
+
+
+def _as_boto3_sends(value: Any, shape: Shape) -> Any:
+    """``value`` (changed in place where it is a dict or list) with what botocore's
+    serializers convert made so: a blob given as text its UTF-8 bytes, a timestamp given as
+    text or epoch seconds a datetime. Returns the converted value."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                value[name] = _as_boto3_sends(value[name], member)
+    elif kind == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = _as_boto3_sends(item, shape.member)
+    elif kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _as_boto3_sends(item, shape.value)
+    elif kind == "blob" and isinstance(value, str):
+        return value.encode("utf-8")
+    elif kind == "timestamp" and not isinstance(value, dt.datetime):
+        return parse_to_aware_datetime(value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,24 @@ def test_put_get_round_trip_keeps_exact_numbers_binary_and_empty_strings(ddb: An
     assert got["nested"] == {"M": {"l": {"L": [{"N": "1.5"}, {"NULL": True}, {"BOOL": False}]}}}
 
 
+def test_a_binary_given_as_text_is_its_utf8_bytes_as_boto3_sends_it(ddb: Any) -> None:
+    # botocore encodes text for a blob as UTF-8; in process it was refused as an empty
+    # binary, so code that worked with boto3 failed with hw.client
+    ddb.put_item(
+        TableName="items",
+        Item={**KEY, "bin": {"B": "caf\u00e9"}, "bins": {"BS": ["x", b"y"]}},
+    )
+    got = ddb.get_item(TableName="items", Key=KEY)["Item"]
+    assert got["bin"] == {"B": "caf\u00e9".encode()}
+    assert got["bins"] == {"BS": [b"x", b"y"]}
+    keyed = {"pk": {"S": "b"}, "sk": {"N": "1"}, "k": {"B": "t"}}
+    ddb.put_item(TableName="items", Item=keyed)
+    assert ddb.get_item(TableName="items", Key={"pk": {"S": "b"}, "sk": {"N": "1"}})["Item"] == {
+        **keyed,
+        "k": {"B": b"t"},
+    }
+
+
 def test_get_missing_item_and_projection(ddb: Any) -> None:
     assert "Item" not in ddb.get_item(TableName="items", Key=KEY)
     ddb.put_item(

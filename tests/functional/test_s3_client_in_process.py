@@ -345,3 +345,19 @@ def test_an_unsupported_operation_is_s3s_not_implemented_both_ways(hw: Headwater
         "Operation GetObjectAttributes is not supported by headwater's s3",
         501,
     )
+
+
+def test_timestamps_given_as_text_or_epoch_seconds_as_boto3_sends_them(hw: Headwater) -> None:
+    # botocore takes a timestamp as a datetime, ISO 8601 text or epoch seconds; in process
+    # the service got the text (stored as the Expires header) or the number (ignored as a
+    # condition)
+    s3 = hw.client("s3")
+    s3.put_object(Bucket="files", Key="k", Body=b"x", Expires="2030-01-01T00:00:00Z")
+    head = s3.head_object(Bucket="files", Key="k")
+    assert head["ExpiresString"] == "Tue, 01 Jan 2030 00:00:00 GMT"
+    with pytest.raises(ClientError) as refused:
+        s3.get_object(Bucket="files", Key="k", IfUnmodifiedSince=946684800)  # 2000-01-01
+    assert refused.value.response["Error"]["Code"] == "PreconditionFailed"
+    with pytest.raises(ClientError) as unchanged:
+        s3.get_object(Bucket="files", Key="k", IfModifiedSince=head["LastModified"].isoformat())
+    assert unchanged.value.response["Error"]["Code"] == "304"
