@@ -96,3 +96,16 @@ def test_python_payloads_are_encoded(hw: Headwater) -> None:
     body = orjson.loads(hw.lambda_.invoke_function("f", {"x": [1, 2]}).payload)
     assert body["event"] == {"x": [1, 2]}
     assert orjson.loads(hw.lambda_.invoke_function("f", '{"y": 3}').payload)["event"] == {"y": 3}
+
+
+def test_a_streamed_invoke_names_its_content_type_and_a_dry_run_streams_nothing(
+    hw: Headwater,
+) -> None:
+    # As boto3 reads them over the wire: the Content-Type header in
+    # ResponseStreamContentType, and a DryRun's empty body as an event stream of no events
+    lam = hw.client("lambda")
+    streamed = lam.invoke_with_response_stream(FunctionName="f", Payload=b"{}")
+    dry = lam.invoke_with_response_stream(FunctionName="f", InvocationType="DryRun")
+    for response in (streamed, dry):
+        assert response["ResponseStreamContentType"] == "application/vnd.amazon.eventstream"
+    assert list(dry["EventStream"]) == []

@@ -41,6 +41,8 @@ from headwater.store.async_invocations import open_async_invocation_store
 MAX_SYNC_PAYLOAD = 6_291_456
 #: Largest PayloadChunk event InvokeWithResponseStream sends.
 STREAM_CHUNK = 32 * 1024
+#: The media type of InvokeWithResponseStream's answer (``ResponseStreamContentType``).
+EVENT_STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 #: Async (Event) invoke payload limit (bytes).
 MAX_ASYNC_PAYLOAD = 1_048_576
 #: What Lambda's error message says the response limit is.
@@ -377,9 +379,16 @@ class InvokeOperations(Service):
         """
         invocation_type = params.get("InvocationType", "RequestResponse")
         result = self._invoke_params(params, ctx)
-        response: Result = {"StatusCode": 200, "_status": 200, "_request_id": result.request_id}
+        response: Result = {
+            "StatusCode": 200,
+            "_status": 200,
+            "_request_id": result.request_id,
+            # The Content-Type header boto3 reads back into this member.
+            "ResponseStreamContentType": EVENT_STREAM_CONTENT_TYPE,
+        }
         if invocation_type == "DryRun":
-            response.update(StatusCode=204, _status=204)
+            # An empty stream: boto3 still hands out an event stream, with no events.
+            response.update(StatusCode=204, _status=204, EventStream=[])
             return response
         response["ExecutedVersion"] = result.executed_version
         complete: dict[str, Any] = {}
