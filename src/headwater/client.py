@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore import xform_name
 from botocore.errorfactory import ClientExceptionsFactory
+from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, OperationNotPageableError
 from botocore.handlers import json_decode_policies, json_decode_template_body
 from botocore.model import OperationModel, Shape
 from botocore.paginate import Paginator
+from botocore.parsers import EventStreamJSONParser
 from botocore.response import StreamingBody
 from botocore.utils import parse_to_aware_datetime
 from botocore.validate import validate_parameters
 from botocore.waiter import NormalizedOperationMethod, Waiter
 
+from headwater.api import event_stream
 from headwater.api.shapes import input_checker
 from headwater.core.errors import AwsError, HeadwaterClosed
 from headwater.core.ids import request_id
@@ -282,7 +285,7 @@ def _operation_shape(service_name: str, operation_name: str) -> _OperationShape:
             None if model.input_shape is None else input_checker(service_name, operation_name)
         ),
         blob_payload=payload if blob else None,
-        after_call=_after_call(service_name, operation_name, output is not None),
+        after_call=_after_call(service_name, operation_name, output),
         status=model.http.get("responseCode", 200),
         flattened_lists=tuple(
             name
@@ -295,14 +298,36 @@ def _operation_shape(service_name: str, operation_name: str) -> _OperationShape:
 
 
 def _after_call(
-    service_name: str, operation_name: str, has_output: bool
+    service_name: str, operation_name: str, output: Shape | None
 ) -> Callable[[dict[str, Any], OperationModel], None] | None:
-    if service_name == "iam" and has_output:
+    if service_name == "iam" and output is not None:
         decode_policies: Callable[[dict[str, Any], OperationModel], None] = json_decode_policies
         return decode_policies
     if service_name == "cloudformation" and operation_name == "GetTemplate":
         return lambda result, _: json_decode_template_body(result)
+    payload = None if output is None else output.serialization.get("payload")
+    members: dict[str, Shape] = getattr(output, "members", {})
+    if payload is not None and members[payload].serialization.get("eventstream"):
+        # InvokeWithResponseStream: boto3 hands out the events as an EventStream
+        return lambda result, model: _as_event_stream(result, payload, model)
     return None
+
+
+class _EncodedEvents(io.BytesIO):
+    """An event stream's bytes, read as botocore reads a response body (``stream()``)."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def _as_event_stream(result: dict[str, Any], member: str, model: OperationModel) -> None:
+    """The service's list of events as boto3 hands them out: botocore's ``EventStream``
+    (iterated, closed), reading them as framed on the wire."""
+    events = result.get(member)
+    if isinstance(events, list):
+        shape = model.output_shape.members[member]
+        encoded = _EncodedEvents(event_stream.encode(shape, events))
+        result[member] = EventStream(encoded, shape, EventStreamJSONParser(), model.name)
 
 
 class _ClientMeta:

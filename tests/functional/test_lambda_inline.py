@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from botocore.eventstream import EventStream
 
 from headwater import Headwater, ManualClock
 
@@ -109,3 +110,16 @@ def test_a_streamed_invoke_names_its_content_type_and_a_dry_run_streams_nothing(
     for response in (streamed, dry):
         assert response["ResponseStreamContentType"] == "application/vnd.amazon.eventstream"
     assert list(dry["EventStream"]) == []
+
+
+def test_a_streamed_invoke_hands_out_botocores_event_stream(hw: Headwater) -> None:
+    # Code written for boto3 closes it or reads it once; in process it was a plain list
+    streamed = hw.client("lambda").invoke_with_response_stream(
+        FunctionName="f", Payload=b'{"x": 1}'
+    )
+    events = streamed["EventStream"]
+    assert isinstance(events, EventStream)
+    received = list(events)
+    events.close()
+    assert [list(event) for event in received] == [["PayloadChunk"], ["InvokeComplete"]]
+    assert orjson.loads(received[0]["PayloadChunk"]["Payload"])["event"] == {"x": 1}
