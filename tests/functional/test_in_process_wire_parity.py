@@ -26,6 +26,7 @@ import boto3
 import pytest
 from botocore import xform_name
 from botocore.config import Config
+from botocore.eventstream import EventStream
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.response import StreamingBody
 
@@ -70,6 +71,8 @@ class Recorder:
             for key, value in list(result.items()):
                 if isinstance(value, StreamingBody):
                     result[key] = value.read()
+                elif isinstance(value, EventStream):
+                    result[key] = ("EventStream", list(value))
             status = result.get("ResponseMetadata", {}).get("HTTPStatusCode")
             # S3 listings: boto3 asks for url-encoded keys itself (and decodes them).
             kept = {
@@ -1472,6 +1475,12 @@ def lambda_stream_calls(c: Any, run: Recorder, hw: Headwater) -> None:
     run("get alias", lambda: c.get_alias(FunctionName="streamer", Name="live"))
     run("invoke alias", lambda: c.invoke(FunctionName="streamer", Qualifier="live", Payload=b"1"))
     run("invoke version", lambda: c.invoke(FunctionName="streamer:1", Payload=b"2"))
+    run("invoke streamed", lambda: c.invoke_with_response_stream(
+        FunctionName="streamer", Payload=b'{"x": 1}'
+    ))  # fmt: skip
+    run("invoke streamed dry run", lambda: c.invoke_with_response_stream(
+        FunctionName="streamer", InvocationType="DryRun"
+    ))  # fmt: skip
     run("invoke client context", lambda: c.invoke(
         FunctionName="streamer", Payload=b"3",
         ClientContext=base64.b64encode(b'{"custom": {"a": 1}}').decode(),
@@ -1490,6 +1499,17 @@ def lambda_stream_calls(c: Any, run: Recorder, hw: Headwater) -> None:
     run("provisioned", lambda: c.get_provisioned_concurrency_config(
         FunctionName="streamer", Qualifier="live"
     ))  # fmt: skip
+    run("no concurrency", lambda: c.put_function_concurrency(
+        FunctionName="streamer", ReservedConcurrentExecutions=0
+    ))  # fmt: skip
+    run("throttled", lambda: c.invoke(FunctionName="streamer", Payload=b"{}"))
+    run("throttled async", lambda: c.invoke(
+        FunctionName="streamer", Payload=b"{}", InvocationType="Event"
+    ))  # fmt: skip
+    run("throttled streamed", lambda: c.invoke_with_response_stream(
+        FunctionName="streamer", Payload=b"{}"
+    ))  # fmt: skip
+    run("too large", lambda: c.invoke(FunctionName="fn2", Payload=b"1" * 6_300_000))
     run("recursion", lambda: c.get_function_recursion_config(FunctionName="streamer"))
     run("code signing", lambda: c.get_function_code_signing_config(FunctionName="streamer"))
 
