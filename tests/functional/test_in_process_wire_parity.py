@@ -1554,6 +1554,156 @@ def cloudformation_resource_calls(c: Any, run: Recorder) -> None:
     run("stacks deleted", lambda: c.list_stacks(StackStatusFilter=["DELETE_COMPLETE"]))
 
 
+def sqs_deep_calls(c: Any, run: Recorder) -> None:
+    dlq = c.create_queue(QueueName="dead")["QueueUrl"]
+    assert dlq
+    url = run("create redriven", lambda: c.create_queue(QueueName="redriven", Attributes={
+        "RedrivePolicy": json.dumps({
+            "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:dead", "maxReceiveCount": 1,
+        }),
+        "DelaySeconds": "0", "MaximumMessageSize": "2048", "ReceiveMessageWaitTimeSeconds": "0",
+        "Policy": json.dumps({"Version": "2012-10-17", "Statement": []}),
+    }))["QueueUrl"]  # fmt: skip
+    run("redrive attributes", lambda: c.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["RedrivePolicy", "Policy", "QueueArn"]
+    ))  # fmt: skip
+    run("dlq sources", lambda: c.list_dead_letter_source_queues(QueueUrl=dlq))
+    run("send delayed", lambda: c.send_message(
+        QueueUrl=url, MessageBody="d", DelaySeconds=0,
+        MessageSystemAttributes={"AWSTraceHeader": {
+            "DataType": "String", "StringValue": "Root=1-5759e988-bd862e3fe1be46a994272793"}},
+        MessageAttributes={
+            "l": {"DataType": "String", "StringValue": "x" * 10},
+            "n": {"DataType": "Number.int", "StringValue": "-1.50"},
+        },
+    ))  # fmt: skip
+    run("too big", lambda: c.send_message(QueueUrl=url, MessageBody="x" * 3000))
+    run("bad characters", lambda: c.send_message(QueueUrl=url, MessageBody="\x00"))
+    got = run("receive all", lambda: c.receive_message(
+        QueueUrl=url, AttributeNames=["All"], MessageAttributeNames=["n", "l.*"],
+        VisibilityTimeout=0,
+    ))  # fmt: skip
+    assert got is not None
+    run("receive again", lambda: c.receive_message(
+        QueueUrl=url, MessageSystemAttributeNames=["ApproximateReceiveCount", "AWSTraceHeader"],
+    ))  # fmt: skip
+    run("dead letters", lambda: c.receive_message(QueueUrl=dlq, AttributeNames=["All"]))
+    run("move task", lambda: c.start_message_move_task(
+        SourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:dead"
+    ))  # fmt: skip
+    run("move tasks", lambda: c.list_message_move_tasks(
+        SourceArn=f"arn:aws:sqs:us-east-1:{ACCOUNT}:dead"
+    ))  # fmt: skip
+    run("list paged", lambda: c.list_queues(MaxResults=1))
+    run("permission", lambda: c.add_permission(
+        QueueUrl=url, Label="l", AWSAccountIds=[ACCOUNT], Actions=["SendMessage"]
+    ))  # fmt: skip
+    run("remove permission", lambda: c.remove_permission(QueueUrl=url, Label="l"))
+    run("purge twice", lambda: (c.purge_queue(QueueUrl=url), c.purge_queue(QueueUrl=url))[1])
+    run("url of other account", lambda: c.get_queue_url(
+        QueueName="redriven", QueueOwnerAWSAccountId="111111111111"
+    ))  # fmt: skip
+
+
+def dynamodb_deep_calls(c: Any, run: Recorder) -> None:
+    run("create lsi", lambda: c.create_table(
+        TableName="deep",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"},
+                              {"AttributeName": "l", "AttributeType": "N"}],
+        LocalSecondaryIndexes=[{
+            "IndexName": "byL",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "l", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["x"]},
+        }],
+        BillingMode="PAY_PER_REQUEST", TableClass="STANDARD_INFREQUENT_ACCESS",
+        SSESpecification={"Enabled": True, "SSEType": "KMS"}, DeletionProtectionEnabled=True,
+    ))  # fmt: skip
+    run("describe lsi", lambda: c.describe_table(TableName="deep"))
+    for i in range(3):
+        c.put_item(TableName="deep", Item={
+            "pk": {"S": "p"}, "sk": {"S": f"s{i}"}, "l": {"N": str(i)}, "x": {"S": "x"},
+        })  # fmt: skip
+    run("query paged", lambda: c.query(
+        TableName="deep", KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "p"}}, Limit=2, ScanIndexForward=False,
+        ReturnConsumedCapacity="INDEXES", ProjectionExpression="sk, #l",
+        ExpressionAttributeNames={"#l": "l"},
+    ))  # fmt: skip
+    run("query lsi", lambda: c.query(
+        TableName="deep", IndexName="byL", KeyConditionExpression="pk = :p AND l > :l",
+        ExpressionAttributeValues={":p": {"S": "p"}, ":l": {"N": "0"}},
+        Select="ALL_PROJECTED_ATTRIBUTES",
+    ))  # fmt: skip
+    run("query from", lambda: c.query(
+        TableName="deep", KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "p"}},
+        ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"S": "s0"}},
+    ))  # fmt: skip
+    run("filter", lambda: c.scan(
+        TableName="deep", FilterExpression="l >= :l", ExpressionAttributeValues={":l": {"N": "1"}},
+        ReturnConsumedCapacity="TOTAL",
+    ))  # fmt: skip
+    run("segment", lambda: c.scan(TableName="deep", Segment=0, TotalSegments=2))
+    run("item collection", lambda: c.put_item(
+        TableName="deep", Item={"pk": {"S": "p"}, "sk": {"S": "s9"}},
+        ReturnItemCollectionMetrics="SIZE", ReturnConsumedCapacity="TOTAL",
+    ))  # fmt: skip
+    run("batch write metrics", lambda: c.batch_write_item(
+        RequestItems={"deep": [{"DeleteRequest": {"Key": {"pk": {"S": "p"}, "sk": {"S": "s9"}}}}]},
+        ReturnConsumedCapacity="TOTAL", ReturnItemCollectionMetrics="SIZE",
+    ))  # fmt: skip
+    run("batch get projection", lambda: c.batch_get_item(RequestItems={"deep": {
+        "Keys": [{"pk": {"S": "p"}, "sk": {"S": "s1"}}], "ProjectionExpression": "l",
+        "ConsistentRead": True,
+    }}, ReturnConsumedCapacity="INDEXES"))  # fmt: skip
+    run("transact get missing", lambda: c.transact_get_items(TransactItems=[
+        {"Get": {"TableName": "deep", "Key": {"pk": {"S": "zz"}, "sk": {"S": "zz"}}}},
+    ], ReturnConsumedCapacity="TOTAL"))  # fmt: skip
+    run("transact write", lambda: c.transact_write_items(TransactItems=[
+        {"Update": {"TableName": "deep", "Key": {"pk": {"S": "p"}, "sk": {"S": "s1"}},
+                    "UpdateExpression": "SET x = :x",
+                    "ExpressionAttributeValues": {":x": {"S": "y"}}}},
+        {"Delete": {"TableName": "deep", "Key": {"pk": {"S": "p"}, "sk": {"S": "s2"}}}},
+    ], ReturnConsumedCapacity="INDEXES", ClientRequestToken="token"))  # fmt: skip
+    run("transact idempotent mismatch", lambda: c.transact_write_items(TransactItems=[
+        {"Delete": {"TableName": "deep", "Key": {"pk": {"S": "p"}, "sk": {"S": "s0"}}}},
+    ], ClientRequestToken="token"))  # fmt: skip
+    run("update ttl missing attr", lambda: c.update_item(
+        TableName="deep", Key={"pk": {"S": "p"}, "sk": {"S": "s1"}},
+        UpdateExpression="SET missing.inner = :v", ExpressionAttributeValues={":v": {"S": "v"}},
+    ))  # fmt: skip
+    run("condition with old", lambda: c.delete_item(
+        TableName="deep", Key={"pk": {"S": "p"}, "sk": {"S": "s1"}},
+        ConditionExpression="x = :no", ExpressionAttributeValues={":no": {"S": "no"}},
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    ))  # fmt: skip
+    run("protected delete", lambda: c.delete_table(TableName="deep"))
+    run("update billing", lambda: c.update_table(
+        TableName="deep", DeletionProtectionEnabled=False,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+    ))  # fmt: skip
+    run("partiql paged", lambda: c.execute_statement(
+        Statement="SELECT * FROM deep WHERE pk = 'p'", Limit=1
+    ))  # fmt: skip
+    run("partiql transaction", lambda: c.execute_transaction(TransactStatements=[
+        {"Statement": "UPDATE deep SET x = 'z' WHERE pk = 'p' AND sk = 's1'"},
+    ]))  # fmt: skip
+    run("backup", lambda: c.create_backup(TableName="deep", BackupName="b"))
+    run("backups", lambda: c.list_backups(TableName="deep"))
+    run("resource policy missing", lambda: c.get_resource_policy(
+        ResourceArn=f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/deep"
+    ))  # fmt: skip
+    run("contributor insights", lambda: c.describe_contributor_insights(TableName="deep"))
+    run("global tables", c.list_global_tables)
+    run("exports", c.list_exports)
+    run("imports", c.list_imports)
+
+
 MANUAL_START = ManualClock().now()
 
 Scenario = Callable[[Any, Recorder, Headwater], object]
@@ -1562,6 +1712,7 @@ SCENARIOS: dict[str, Scenario] = {
         sqs_calls(c, run),
         sqs_more_calls(c, run),
         sqs_coercion_calls(c, run),
+        sqs_deep_calls(c, run),
     ),
     "kinesis": lambda c, run, hw: (
         kinesis_calls(c, run),
@@ -1572,6 +1723,7 @@ SCENARIOS: dict[str, Scenario] = {
         dynamodb_calls(c, run),
         dynamodb_more_calls(c, run),
         dynamodb_coercion_calls(c, run),
+        dynamodb_deep_calls(c, run),
     ),
     "dynamodbstreams": dynamodbstreams_calls,
     "lambda": lambda c, run, hw: (
