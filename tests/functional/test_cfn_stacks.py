@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from headwater import Headwater
+from headwater import Headwater, ManualClock
 from tests.functional.cfn_support import (
     body,
     deploy,
@@ -834,3 +834,17 @@ def test_a_timeout_beyond_a_java_integer_is_refused(hw: Headwater) -> None:
         "constraint: Member must have value less than or equal to 2147483647",
     )
     assert cfn.describe_stacks()["Stacks"] == []
+
+
+def test_stack_times_are_to_the_millisecond_as_boto3_reads_them(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    # CloudFormation's XML writes milliseconds: in process the microseconds went through
+    clock.set(clock.now() + 0.123456)
+    cfn = hw.client("cloudformation")
+    template = '{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}'
+    cfn.create_stack(StackName="millis", TemplateBody=template)
+    described = cfn.describe_stacks(StackName="millis")["Stacks"][0]
+    event = cfn.describe_stack_events(StackName="millis")["StackEvents"][0]
+    assert described["CreationTime"].microsecond == 123000
+    assert event["Timestamp"].microsecond == 123000

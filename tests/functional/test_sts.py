@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from headwater import Headwater
+from headwater import Headwater, ManualClock
 from headwater.client import ServiceClient
 from headwater.services.base import RequestContext
 
@@ -132,3 +132,12 @@ def test_federation_and_session_tokens(hw: Headwater) -> None:
     assert sts_as(hw, token["AccessKeyId"]).get_caller_identity()["Arn"] == (
         "arn:aws:iam::000000000000:root"
     )
+
+
+def test_an_expiration_is_to_the_millisecond_as_boto3_reads_it(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    # STS's XML writes milliseconds: in process the microseconds went through
+    clock.set(clock.now() + 0.123456)
+    credentials = hw.client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+    assert credentials["Expiration"].microsecond == 123000

@@ -52,3 +52,11 @@ def as_epoch_seconds(value: Any) -> float:
 def as_datetime(epoch_seconds: float) -> dt.datetime:
     """Epoch seconds as the timezone-aware datetime boto3 returns for timestamp members."""
     return dt.datetime.fromtimestamp(epoch_seconds, tz=UTC)
+
+
+def as_millisecond_datetime(epoch_seconds: float) -> dt.datetime:
+    """Epoch seconds as a datetime to the whole millisecond, for services whose XML answers
+    write timestamps to the millisecond (CloudFormation, STS): in process the same value
+    boto3 parses over the wire."""
+    exact = as_datetime(epoch_seconds)
+    return exact.replace(microsecond=exact.microsecond // 1000 * 1000)

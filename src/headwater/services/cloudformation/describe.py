@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from headwater.core.values import as_datetime
+from headwater.core.values import as_millisecond_datetime
 from headwater.deploy.changes import without_values
 from headwater.deploy.records import ChangeSetRecord, EventRecord, ResourceRecord, StackRecord
 
@@ -17,7 +17,7 @@ def stack(record: StackRecord) -> dict[str, Any]:
     described: dict[str, Any] = {
         "StackId": record.stack_id,
         "StackName": record.name,
-        "CreationTime": as_datetime(record.creation_time),
+        "CreationTime": as_millisecond_datetime(record.creation_time),
         "StackStatus": record.status,
         "DisableRollback": record.disable_rollback,
         "NotificationARNs": list(record.notification_arns),
@@ -38,9 +38,9 @@ def stack(record: StackRecord) -> dict[str, Any]:
     if record.status_reason:
         described["StackStatusReason"] = record.status_reason
     if record.last_updated_time is not None:
-        described["LastUpdatedTime"] = as_datetime(record.last_updated_time)
+        described["LastUpdatedTime"] = as_millisecond_datetime(record.last_updated_time)
     if record.deletion_time is not None:
-        described["DeletionTime"] = as_datetime(record.deletion_time)
+        described["DeletionTime"] = as_millisecond_datetime(record.deletion_time)
     if record.status != "DELETE_COMPLETE":
         described["EnableTerminationProtection"] = record.termination_protection
     if record.role_arn:
@@ -58,7 +58,7 @@ def stack_summary(record: StackRecord) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "StackId": record.stack_id,
         "StackName": record.name,
-        "CreationTime": as_datetime(record.creation_time),
+        "CreationTime": as_millisecond_datetime(record.creation_time),
         "StackStatus": record.status,
         "DriftInformation": dict(NOT_CHECKED),
     }
@@ -67,9 +67,9 @@ def stack_summary(record: StackRecord) -> dict[str, Any]:
     if record.status_reason:
         summary["StackStatusReason"] = record.status_reason
     if record.last_updated_time is not None:
-        summary["LastUpdatedTime"] = as_datetime(record.last_updated_time)
+        summary["LastUpdatedTime"] = as_millisecond_datetime(record.last_updated_time)
     if record.deletion_time is not None:
-        summary["DeletionTime"] = as_datetime(record.deletion_time)
+        summary["DeletionTime"] = as_millisecond_datetime(record.deletion_time)
     if record.parent_id:
         summary["ParentId"] = record.parent_id
         summary["RootId"] = record.root_id or record.parent_id
@@ -84,7 +84,7 @@ def event(stack_record: StackRecord, record: EventRecord) -> dict[str, Any]:
         "LogicalResourceId": record.logical_id,
         "PhysicalResourceId": record.physical_id,
         "ResourceType": record.type,
-        "Timestamp": as_datetime(record.timestamp),
+        "Timestamp": as_millisecond_datetime(record.timestamp),
         "ResourceStatus": record.status,
     }
     if record.reason:
@@ -110,15 +110,15 @@ def resource(stack_record: StackRecord, record: ResourceRecord, *, shape: str) -
     if record.status_reason:
         described["ResourceStatusReason"] = record.status_reason
     if shape == "summary":
-        described["LastUpdatedTimestamp"] = as_datetime(record.timestamp)
+        described["LastUpdatedTimestamp"] = as_millisecond_datetime(record.timestamp)
         return described
     described["StackName"] = stack_record.name
     described["StackId"] = stack_record.stack_id
     if shape == "detail":
-        described["LastUpdatedTimestamp"] = as_datetime(record.timestamp)
+        described["LastUpdatedTimestamp"] = as_millisecond_datetime(record.timestamp)
         described["Metadata"] = json.dumps(record.metadata)
     else:
-        described["Timestamp"] = as_datetime(record.timestamp)
+        described["Timestamp"] = as_millisecond_datetime(record.timestamp)
     return described
 
 
@@ -128,7 +128,7 @@ def change_set(record: ChangeSetRecord, *, include_values: bool) -> dict[str, An
         "ChangeSetId": record.change_set_id,
         "StackId": record.stack_id,
         "StackName": record.stack_name,
-        "CreationTime": as_datetime(record.creation_time),
+        "CreationTime": as_millisecond_datetime(record.creation_time),
         "ExecutionStatus": record.execution_status,
         "Status": record.status,
         "NotificationARNs": list(record.notification_arns),
@@ -156,7 +156,7 @@ def change_set_summary(record: ChangeSetRecord) -> dict[str, Any]:
         "ChangeSetName": record.name,
         "ExecutionStatus": record.execution_status,
         "Status": record.status,
-        "CreationTime": as_datetime(record.creation_time),
+        "CreationTime": as_millisecond_datetime(record.creation_time),
         "IncludeNestedStacks": record.include_nested_stacks,
     }
     if record.status_reason:

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import orjson
 
 from headwater.core.errors import AwsError
-from headwater.core.values import as_datetime
+from headwater.core.values import as_millisecond_datetime
 from headwater.services.base import (
     Params,
     RequestContext,
@@ -113,7 +113,7 @@ class StsService(Service):
             "AccessKeyId": access_key,
             "SecretAccessKey": secret,
             "SessionToken": token,
-            "Expiration": as_datetime(expires),
+            "Expiration": as_millisecond_datetime(expires),
         }
 
     @operation("AssumeRole")
