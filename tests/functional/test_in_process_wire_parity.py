@@ -1704,7 +1704,9 @@ def dynamodb_deep_calls(c: Any, run: Recorder) -> None:
     run("imports", c.list_imports)
 
 
-MANUAL_START = ManualClock().now()
+#: Both clocks' start: with microseconds, as any real clock has, so a timestamp the wire
+#: writes to the millisecond must be so in process too.
+MANUAL_START = ManualClock().now() + 0.123456
 
 Scenario = Callable[[Any, Recorder, Headwater], object]
 SCENARIOS: dict[str, Scenario] = {
@@ -1760,8 +1762,8 @@ def pair(tmp_path: Path) -> Iterator[tuple[Headwater, Headwater]]:
     """Two Headwaters on the same clock start: one for each path."""
     options: dict[str, Any] = {"endpoint_url": ENDPOINT, "functions": "inline"}
     with (
-        Headwater.in_memory(clock=ManualClock(), **options) as ours,
-        Headwater.in_memory(clock=ManualClock(), **options) as theirs,
+        Headwater.in_memory(clock=ManualClock(MANUAL_START), **options) as ours,
+        Headwater.in_memory(clock=ManualClock(MANUAL_START), **options) as theirs,
     ):
         yield ours, theirs
 
