@@ -404,16 +404,19 @@ def _write_value(shape: Shape, name: str, value: Any, out: list[str]) -> None:
     elif kind == "map":
         out.append(f"<{name}>")
         for key, element in value.items():
-            out.append(f"<entry><key>{xml_escape(str(key))}</key>")
+            out.append(f"<entry><key>{xml_escape(str(key), _TEXT_ENTITIES)}</key>")
             _write_value(shape.value, "value", element, out)
             out.append("</entry>")
         out.append(f"</{name}>")
     else:
-        out.append(f"<{name}>{xml_escape(_text(shape, value))}</{name}>")
+        out.append(f"<{name}>{xml_escape(_text(shape, value), _TEXT_ENTITIES)}</{name}>")
 
 
+#: A carriage return as a character reference, as AWS writes it: XML parsers read a bare
+#: one (and CR LF) as a line feed, so a stored "\r" would come back changed.
+_TEXT_ENTITIES = {"\r": "&#xD;"}
 #: Quotes escaped too: these texts go in attribute values.
-_ATTRIBUTE_ENTITIES = {'"': "&quot;"}
+_ATTRIBUTE_ENTITIES = {**_TEXT_ENTITIES, '"': "&quot;"}
 
 
 def _attributes(shape: Shape, value: dict[str, Any]) -> str:
