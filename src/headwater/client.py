@@ -12,14 +12,15 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore import xform_name
+from botocore.config import Config
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.eventstream import EventStream
-from botocore.exceptions import ClientError, OperationNotPageableError
+from botocore.exceptions import ClientError, OperationNotPageableError, UnknownRegionError
 from botocore.handlers import json_decode_policies, json_decode_template_body
 from botocore.model import OperationModel, Shape
 from botocore.paginate import Paginator
@@ -331,10 +332,37 @@ def _as_event_stream(result: dict[str, Any], member: str, model: OperationModel)
 
 
 class _ClientMeta:
+    """What code reads of a boto3 client's ``meta``. No ``events``: handlers registered
+    there would never be called, as no request is sent."""
+
     def __init__(self, service_name: str, region: str, endpoint: str | None) -> None:
         self.service_model = service_model(service_name)
         self.region_name = region
         self.endpoint_url = endpoint or f"https://{service_name}.{region}.amazonaws.com"
+        self.method_to_api_mapping = dict(method_to_operation(service_name))
+
+    @cached_property
+    def partition(self) -> str:
+        """The AWS partition of the client's region (``aws``, ``aws-cn``...)."""
+        return _partition(self.region_name)
+
+    @cached_property
+    def config(self) -> Config:
+        """The client's botocore ``Config`` (made when first read: most code never does)."""
+        return Config(region_name=self.region_name)
+
+
+@cache
+def _partition(region: str) -> str:
+    """The AWS partition of ``region`` as boto3 names it (``aws`` for a region it does not
+    know, as its clients do)."""
+    import boto3.session  # here: importing boto3 costs a tenth of a second, rarely needed
+
+    try:
+        partition: str = boto3.session.Session().get_partition_for_region(region)
+    except UnknownRegionError:
+        return "aws"
+    return partition
 
 
 class LambdaClient(ServiceClient):

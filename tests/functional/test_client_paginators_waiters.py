@@ -3,6 +3,7 @@ boto3 uses them (``client.get_paginator(...)``, ``client.get_waiter(...)``)."""
 
 from __future__ import annotations
 
+import boto3
 import pytest
 from botocore.exceptions import OperationNotPageableError, WaiterError
 
@@ -114,3 +115,14 @@ def test_unknown_waiter_and_a_service_without_waiters(hw: Headwater) -> None:
     assert sts.waiter_names == []
     with pytest.raises(ValueError, match="Waiter does not exist: anything"):
         sts.get_waiter("anything")
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "cn-north-1", "eu-south-9"])
+def test_meta_answers_what_boto3s_does(region: str) -> None:
+    # partition, method_to_api_mapping and config.region_name were AttributeErrors
+    with Headwater.in_memory() as hw:
+        ours = hw.client("sqs", region).meta
+        theirs = boto3.client("sqs", region_name=region).meta
+        assert ours.partition == theirs.partition
+        assert ours.method_to_api_mapping == theirs.method_to_api_mapping
+        assert ours.config.region_name == theirs.config.region_name == region
