@@ -188,11 +188,11 @@ class ServiceClient:
                 "RetryAttempts": 0,
             },
         }
-        # restXml (S3) errors carry extra elements inside <Error>, where botocore puts them.
-        protocol = self.meta.service_model.protocol
-        target = body if protocol == "rest-xml" else response
-        for key, value in error.fields.items():
-            target.setdefault(key, value)
+        if self.meta.service_model.protocol == "rest-xml":
+            # restXml (S3) errors carry extra elements inside <Error>, where botocore puts
+            # them; elsewhere botocore keeps only the error shape's members (below).
+            for key, value in error.fields.items():
+                body.setdefault(key, value)
         for key, value in self._modeled_error_fields(error, body["Code"]).items():
             response.setdefault(key, value)
         # botocore raises the class of the code it reports; SQS alone (a handler of its

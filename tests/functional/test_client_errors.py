@@ -76,3 +76,11 @@ def test_awsquery_errors_have_no_modeled_members_on_top(hw: Headwater) -> None:
     ours, theirs = _both(hw, "iam", "get_role", RoleName="missing")
     assert ours == theirs
     assert set(ours[1]) == {"Error"}
+
+
+def test_unmodeled_error_fields_stay_off_the_top(hw: Headwater) -> None:
+    # Lambda's ValidationException has no shape in its model: boto3 keeps none of its
+    # body's members, where hw.client put its Type on top of the response
+    ours, theirs = _both(hw, "lambda", "invoke", FunctionName="not a name", Payload=b"{}")
+    assert ours == theirs
+    assert set(ours[1]) == {"Error"}
