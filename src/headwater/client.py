@@ -218,7 +218,11 @@ class ServiceClient:
             written["Type"] = "User" if error.sender_fault else "Service"
             if "Message" not in error.fields:
                 written["message"] = error.message
-        elif protocol in ("json", "smithy-rpc-v2-cbor") and (error.message or protocol == "json"):
+        elif (
+            protocol in ("json", "smithy-rpc-v2-cbor")
+            and (error.message or protocol == "json")
+            and "Message" not in error.fields  # DynamoDB's ConditionalCheckFailed
+        ):
             written["message"] = error.message
         written.update(error.fields)
         headers = {name.lower(): value for name, value in error.headers.items()}

@@ -84,3 +84,27 @@ def test_unmodeled_error_fields_stay_off_the_top(hw: Headwater) -> None:
     ours, theirs = _both(hw, "lambda", "invoke", FunctionName="not a name", Payload=b"{}")
     assert ours == theirs
     assert set(ours[1]) == {"Error"}
+
+
+def test_a_failed_condition_has_its_message_as_dynamodb_spells_it(hw: Headwater) -> None:
+    # DynamoDB's ConditionalCheckFailed body says "Message" (recorded from AWS): botocore
+    # puts no "message" on top, and the wire said "message", so boto3 over the wire had one
+    hw.client("dynamodb").create_table(
+        TableName="conditions",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"pk": {"S": "a"}}
+    hw.client("dynamodb").put_item(TableName="conditions", Item=item)
+    ours, theirs = _both(
+        hw,
+        "dynamodb",
+        "put_item",
+        TableName="conditions",
+        Item=item,
+        ConditionExpression="attribute_not_exists(pk)",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+    assert ours == theirs
+    assert set(ours[1]) == {"Error", "Item"}

@@ -135,7 +135,9 @@ def json_error(
         type_name = error.code
     else:
         type_name = f"{FRAMEWORK_NAMESPACES.get(error.code, namespace)}#{error.code}"
-    body: dict[str, Any] = {"__type": type_name, "message": xml_safe(error.message)}
+    body: dict[str, Any] = {"__type": type_name}
+    if "Message" not in error.fields:  # a service whose error spells it so says so
+        body["message"] = xml_safe(error.message)
     for key, value in error.fields.items():
         body.setdefault(key, value)
     headers = [("x-amzn-RequestId", request_id), *error.headers.items()]

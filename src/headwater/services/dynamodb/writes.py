@@ -83,12 +83,11 @@ def retried_on_new_definitions(operation: Callable[P, R]) -> Callable[P, R]:
 def condition_failed(old: Item | None, return_old: bool) -> AwsError:
     # AWS's body carries the message as "Message": botocore does not copy it to the top
     # level of the error response, as it does for other DynamoDB errors.
-    fields: dict[str, Any] = {}
+    message = "The conditional request failed"
+    fields: dict[str, Any] = {"Message": message}
     if return_old and old is not None:
         fields["Item"] = old
-    return AwsError(
-        "ConditionalCheckFailedException", "The conditional request failed", fields=fields
-    )
+    return AwsError("ConditionalCheckFailedException", message, fields=fields)
 
 
 class WriteOutcome(NamedTuple):
