@@ -1755,6 +1755,53 @@ def text_calls(c: Any, run: Recorder, service: str) -> None:
         run("list text", lambda: c.list_objects_v2(Bucket="text"))
 
 
+def naming_calls(c: Any, run: Recorder, service: str) -> None:
+    """Names that must cross a URL path or body unchanged: function references, object
+    keys, queue URLs."""
+    if service == "lambda":
+        c.create_function(
+            FunctionName="named", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+            Code={"ZipFile": CODE}, Publish=True,
+        )  # fmt: skip
+        arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:named"
+        for ref in (
+            arn, f"{arn}:$LATEST", f"{ACCOUNT}:function:named", "named:1", "named:nope",
+            arn.replace("us-east-1", "eu-west-1"), arn.replace(ACCOUNT, "111111111111"),
+            "na med", "named%3A1", "named/x",
+        ):  # fmt: skip
+            run(f"get {ref}", lambda r=ref: c.get_function_configuration(FunctionName=r))
+            run(f"invoke {ref}", lambda r=ref: c.invoke(FunctionName=r, Payload=b"1"))
+    elif service == "s3":
+        c.create_bucket(Bucket="names")
+        for key in (
+            "a/../b", "/leading", "double//slash", "%2F", "q?x=1", "frag#x", " ", "+plus",
+            "~tilde", "a\tb", ".", "..", "sp ace/", "\u00e9",
+        ):  # fmt: skip
+            run(f"put {key!r}", lambda k=key: c.put_object(Bucket="names", Key=k, Body=b"x"))
+            run(f"get {key!r}", lambda k=key: c.get_object(Bucket="names", Key=k))
+            run(f"copy {key!r}", lambda k=key: c.copy_object(
+                Bucket="names", Key=k + "-copy", CopySource={"Bucket": "names", "Key": k}
+            ))  # fmt: skip
+            run(f"copy text {key!r}", lambda k=key: c.copy_object(
+                Bucket="names", Key=k + "-copy2", CopySource=f"names/{k}"
+            ))  # fmt: skip
+        run("list names", lambda: c.list_objects_v2(Bucket="names"))
+        run("list names v1", lambda: c.list_objects(Bucket="names"))
+        run("delete names", lambda: c.delete_objects(Bucket="names", Delete={"Objects": [
+            {"Key": "a\tb"}, {"Key": "q?x=1"}, {"Key": "\r"},
+        ]}))  # fmt: skip
+    elif service == "sqs":
+        url = c.create_queue(QueueName="names")["QueueUrl"]
+        for other in (
+            url, f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/names", "names",
+            f"{ACCOUNT}/names", f"http://x/{ACCOUNT}/names/",
+            f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/names",
+        ):  # fmt: skip
+            run(f"attributes {other}", lambda u=other: c.get_queue_attributes(
+                QueueUrl=u, AttributeNames=["QueueArn"]
+            ))  # fmt: skip
+
+
 #: Both clocks' start: with microseconds, as any real clock has, so a timestamp the wire
 #: writes to the millisecond must be so in process too.
 MANUAL_START = ManualClock().now() + 0.123456
@@ -1840,12 +1887,14 @@ def test_in_process_client_answers_as_boto3_over_the_wire(
     param_validation_calls(ours.client(service), in_process, service)
     paging_calls(ours.client(service), in_process, service)
     text_calls(ours.client(service), in_process, service)
+    naming_calls(ours.client(service), in_process, service)
     over_the_wire = Recorder()
     with boto3_in_process(theirs):
         SCENARIOS[service](_boto3_client(service), over_the_wire, theirs)
         param_validation_calls(_boto3_client(service), over_the_wire, service)
         paging_calls(_boto3_client(service), over_the_wire, service)
         text_calls(_boto3_client(service), over_the_wire, service)
+        naming_calls(_boto3_client(service), over_the_wire, service)
     assert [label for label, _ in in_process.outcomes] == [
         label for label, _ in over_the_wire.outcomes
     ]
