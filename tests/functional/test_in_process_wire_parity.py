@@ -1359,11 +1359,19 @@ PAGINATED: dict[str, list[tuple[str, dict[str, Any]]]] = {
 
 
 def paging_calls(c: Any, run: Recorder, service: str) -> None:
-    """Paginators over the scenario's resources, and an operation headwater does not serve."""
+    """Paginators over the scenario's resources, every listing or describing operation that
+    needs no arguments, and an operation headwater does not serve."""
     for method, params in PAGINATED.get(service, []):
         run(f"paginate {method}", lambda m=method, p=params: c.get_paginator(m).paginate(
             **p
         ).build_full_result())  # fmt: skip
+    model = service_model(service)
+    for name in sorted(service_class(service).operation_names()):
+        shape = model.operation_model(name).input_shape
+        if (shape is None or not shape.required_members) and name.startswith(
+            ("List", "Describe", "Get")
+        ):
+            run(f"without arguments {name}", getattr(c, xform_name(name)))
     unserved = _unserved_operation(service)
     if unserved is not None:
         run(f"unserved {unserved}", getattr(c, xform_name(unserved)))
