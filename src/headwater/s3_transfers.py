@@ -29,6 +29,7 @@ from botocore.handlers import (
     validate_bucket_name,
 )
 from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
+from botocore.model import Shape
 from botocore.utils import parse_timestamp
 from s3transfer.copies import CopySubmissionTask
 from s3transfer.manager import TransferConfig, TransferManager
@@ -115,6 +116,36 @@ def _expires_as_boto3_parses_it(result: dict[str, Any]) -> None:
         del result["Expires"]
 
 
+#: Operations whose XML body botocore escapes whole (its ``escape_xml_payload`` handler),
+#: so line ends in it reach S3 as given.
+_ESCAPED_PAYLOADS = frozenset({"DeleteObjects", "PutBucketLifecycleConfiguration"})
+
+
+@cache
+def _xml_payload(operation_name: str) -> str | None:
+    """The member botocore writes as the request's XML body (PutObjectTagging's Tagging),
+    if its line ends reach S3 as an XML parser reads them."""
+    shape = operation_model("s3", operation_name).input_shape
+    payload = None if shape is None else shape.serialization.get("payload")
+    if payload is None or operation_name in _ESCAPED_PAYLOADS:
+        return None
+    members: dict[str, Shape] = getattr(shape, "members", {})
+    return payload if members[payload].type_name == "structure" else None
+
+
+def _line_ends_as_xml_reads_them(value: Any) -> Any:
+    """``value`` (a copy where it changes) with each CR LF and lone CR in its text a LF:
+    botocore writes them unescaped in an XML body, and XML parsers read them so (S3's, and
+    headwater's over the wire)."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+    if isinstance(value, dict):
+        return {key: _line_ends_as_xml_reads_them(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_line_ends_as_xml_reads_them(item) for item in value]
+    return value
+
+
 class S3Client(ServiceClient):
     """The S3 client, plus boto3's managed transfers."""
 
@@ -128,6 +159,9 @@ class S3Client(ServiceClient):
             # any such text is in process, with the service's error
             pass
         _default_checksums(operation_name, params)
+        payload = _xml_payload(operation_name)
+        if payload is not None and payload in params:
+            params[payload] = _line_ends_as_xml_reads_them(params[payload])
         result = super()._make_api_call(operation_name, params)
         if "Expires" in result:
             _expires_as_boto3_parses_it(result)

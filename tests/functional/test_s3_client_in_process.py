@@ -361,3 +361,24 @@ def test_timestamps_given_as_text_or_epoch_seconds_as_boto3_sends_them(hw: Headw
     with pytest.raises(ClientError) as unchanged:
         s3.get_object(Bucket="files", Key="k", IfModifiedSince=head["LastModified"].isoformat())
     assert unchanged.value.response["Error"]["Code"] == "304"
+
+
+def test_line_ends_in_an_xml_body_reach_s3_as_boto3_sends_them(hw: Headwater) -> None:
+    # botocore writes CR unescaped in XML bodies, which S3 reads as LF; except in the
+    # bodies it escapes whole (DeleteObjects), where a key with CR stays one
+    s3 = hw.client("s3")
+
+    def answers(client: Any, key: str) -> tuple[Any, Any]:
+        client.put_object(Bucket="files", Key=key, Body=b"x")
+        client.put_object(Bucket="files", Key=f"{key}\r", Body=b"x")
+        tags = {"TagSet": [{"Key": "k\r", "Value": "a\r\nb\rc"}]}
+        client.put_object_tagging(Bucket="files", Key=key, Tagging=tags)
+        deleted = client.delete_objects(Bucket="files", Delete={"Objects": [{"Key": f"{key}\r"}]})
+        return client.get_object_tagging(Bucket="files", Key=key)["TagSet"], deleted["Deleted"]
+
+    ours = answers(s3, "ours")
+    with boto3_in_process(hw):
+        theirs = answers(_boto3_s3(), "theirs")
+    assert ours[0] == theirs[0] == [{"Key": "k\n", "Value": "a\nb\nc"}]
+    assert ours[1] == [{"Key": "ours\r"}]
+    assert theirs[1] == [{"Key": "theirs\r"}]
