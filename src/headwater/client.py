@@ -16,6 +16,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import botocore.session
 from botocore import xform_name
 from botocore.config import Config
 from botocore.errorfactory import ClientExceptionsFactory
@@ -86,6 +87,33 @@ class ServiceClient:
 
     def close(self) -> None:
         """boto3's ``client.close()``: nothing to release (no HTTP connections here)."""
+
+    def generate_presigned_url(
+        self,
+        ClientMethod: str,
+        Params: dict[str, Any] | None = None,
+        ExpiresIn: int = 3600,
+        HttpMethod: str | None = None,
+    ) -> str:
+        """boto3's presigned URL for ``ClientMethod``, for this Headwater's endpoint (its
+        ``endpoint_url``; AWS's without one), signed with the credentials boto3 finds."""
+        url: str = self._presigner().generate_presigned_url(
+            ClientMethod, Params=Params, ExpiresIn=ExpiresIn, HttpMethod=HttpMethod
+        )
+        return url
+
+    def _presigner(self) -> Any:
+        """A botocore client made as ``boto3.client(name, endpoint_url=...)`` would be: it
+        presigns exactly as boto3's does; it never sends a request."""
+        found = self.__dict__.get("_botocore_client")
+        if found is None:
+            found = botocore.session.get_session().create_client(
+                self._name,
+                region_name=self._context.region,
+                endpoint_url=self._context.endpoint,
+            )
+            self.__dict__["_botocore_client"] = found
+        return found
 
     def can_paginate(self, operation_name: str) -> bool:
         """Whether boto3 has a paginator for the method ``operation_name``."""

@@ -149,6 +149,21 @@ def _line_ends_as_xml_reads_them(value: Any) -> Any:
 class S3Client(ServiceClient):
     """The S3 client, plus boto3's managed transfers."""
 
+    def generate_presigned_post(
+        self,
+        Bucket: str,
+        Key: str,
+        Fields: dict[str, Any] | None = None,
+        Conditions: list[Any] | None = None,
+        ExpiresIn: int = 3600,
+    ) -> dict[str, Any]:
+        """boto3's presigned POST form for ``Bucket``/``Key`` (see ``generate_presigned_url``
+        for the endpoint and credentials)."""
+        form: dict[str, Any] = self._presigner().generate_presigned_post(
+            Bucket, Key, Fields=Fields, Conditions=Conditions, ExpiresIn=ExpiresIn
+        )
+        return form
+
     def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
         validate_bucket_name(params)
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -382,3 +383,30 @@ def test_line_ends_in_an_xml_body_reach_s3_as_boto3_sends_them(hw: Headwater) ->
     assert ours[0] == theirs[0] == [{"Key": "k\n", "Value": "a\nb\nc"}]
     assert ours[1] == [{"Key": "ours\r"}]
     assert theirs[1] == [{"Key": "theirs\r"}]
+
+
+def test_presigned_urls_and_posts_as_boto3_makes_them(
+    hw: Headwater, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # They were AttributeErrors; made for hw's endpoint with the credentials boto3 finds
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDPRESIGNING")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    s3 = hw.client("s3")
+    s3.put_object(Bucket="files", Key="a key", Body=b"presigned")
+    real = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1")
+    params = {"Bucket": "files", "Key": "a key"}
+
+    def unsigned(url: str) -> str:
+        return re.sub(r"&X-Amz-(Date|Signature)=[^&]*", "", url)
+
+    ours = s3.generate_presigned_url("get_object", Params=params, ExpiresIn=60)
+    theirs = real.generate_presigned_url("get_object", Params=params, ExpiresIn=60)
+    assert unsigned(ours) == unsigned(theirs)
+    with boto3_in_process(hw) as transport:
+        status, _, body = transport.send("GET", ours, {}, b"")
+    assert (status, body) == (200, b"presigned")
+    post = s3.generate_presigned_post("files", "upload")
+    real_post = real.generate_presigned_post("files", "upload")
+    assert post["url"] == real_post["url"]
+    assert set(post["fields"]) == set(real_post["fields"])
