@@ -1809,6 +1809,113 @@ def naming_calls(c: Any, run: Recorder, service: str) -> None:
             ))  # fmt: skip
 
 
+def streams_more_calls(c: Any, run: Recorder, hw: Headwater) -> None:
+    """Stream records of every kind, paging, and a second table's stream."""
+    ddb = hw.client("dynamodb")
+    for name in ("tbl2", "tbl3"):
+        ddb.create_table(
+            TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )  # fmt: skip
+    ddb.put_item(TableName="tbl2", Item={"pk": {"S": "x"}, "n": {"N": "1"}, "s": {"SS": ["a"]}})
+    ddb.update_item(
+        TableName="tbl2", Key={"pk": {"S": "x"}}, UpdateExpression="ADD n :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )  # fmt: skip
+    ddb.delete_item(TableName="tbl2", Key={"pk": {"S": "x"}})
+    ddb.put_item(TableName="tbl2", Item={"pk": {"S": "big"}, "b": {"B": b"\x00" * 100}})
+    listed = run("list limited", lambda: c.list_streams(Limit=1))
+    if listed is not None and "LastEvaluatedStreamArn" in listed:
+        run("list next", lambda: c.list_streams(
+            ExclusiveStartStreamArn=listed["LastEvaluatedStreamArn"]
+        ))  # fmt: skip
+    arn = ddb.describe_table(TableName="tbl2")["Table"]["LatestStreamArn"]
+    shard = c.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = c.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    page = run("records limited", lambda: c.get_records(ShardIterator=iterator, Limit=2))
+    if page is not None and page.get("NextShardIterator"):
+        run("records rest", lambda: c.get_records(ShardIterator=page["NextShardIterator"]))
+    run("describe limited", lambda: c.describe_stream(StreamArn=arn, Limit=1))
+    run("iterator after", lambda: c.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+        SequenceNumber="1",
+    ))  # fmt: skip
+    run("iterator bad type", lambda: c.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER"
+    ))  # fmt: skip
+
+
+def kinesis_resharding_calls(c: Any, run: Recorder) -> None:
+    run("create r", lambda: c.create_stream(StreamName="rs", ShardCount=2))
+    shards = c.list_shards(StreamName="rs")["Shards"]
+    run("split", lambda: c.split_shard(
+        StreamName="rs", ShardToSplit=shards[0]["ShardId"],
+        NewStartingHashKey=str(int(shards[0]["HashKeyRange"]["EndingHashKey"]) // 2),
+    ))  # fmt: skip
+    run("shards after split", lambda: c.list_shards(StreamName="rs"))
+    run("describe after split", lambda: c.describe_stream(StreamName="rs"))
+    run("update count", lambda: c.update_shard_count(
+        StreamName="rs", TargetShardCount=4, ScalingType="UNIFORM_SCALING"
+    ))  # fmt: skip
+    run("shards after update", lambda: c.list_shards(StreamName="rs"))
+    run("bad merge", lambda: c.merge_shards(
+        StreamName="rs", ShardToMerge="shardId-000000000000",
+        AdjacentShardToMerge="shardId-000000000009",
+    ))  # fmt: skip
+    consumer = run("consumer r", lambda: c.register_stream_consumer(
+        StreamARN=f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/rs", ConsumerName="c"
+    ))  # fmt: skip
+    if consumer is not None:
+        run("describe consumer", lambda: c.describe_stream_consumer(
+            ConsumerARN=consumer["Consumer"]["ConsumerARN"]
+        ))  # fmt: skip
+    run("decrease retention", lambda: c.decrease_stream_retention_period(
+        StreamName="rs", RetentionPeriodHours=12
+    ))  # fmt: skip
+
+
+def sns_subscription_calls(c: Any, run: Recorder, hw: Headwater) -> None:
+    arn = c.create_topic(Name="filtered")["TopicArn"]
+    queue = hw.client("sqs").create_queue(QueueName="filtered")["QueueUrl"]
+    sub = run("subscribe filtered", lambda: c.subscribe(
+        TopicArn=arn, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:filtered",
+        Attributes={"RawMessageDelivery": "true",
+                    "FilterPolicy": json.dumps({"kind": ["a"]})},
+        ReturnSubscriptionArn=True,
+    ))  # fmt: skip
+    sub_arn = sub["SubscriptionArn"] if sub else "none"
+    run("set filter scope", lambda: c.set_subscription_attributes(
+        SubscriptionArn=sub_arn, AttributeName="FilterPolicyScope", AttributeValue="MessageBody"
+    ))  # fmt: skip
+    run("attributes filtered", lambda: c.get_subscription_attributes(SubscriptionArn=sub_arn))
+    run("bad filter", lambda: c.set_subscription_attributes(
+        SubscriptionArn=sub_arn, AttributeName="FilterPolicy", AttributeValue="{"
+    ))  # fmt: skip
+    run("publish filtered", lambda: c.publish(TopicArn=arn, Message=json.dumps({"kind": "a"})))
+    run("publish dropped", lambda: c.publish(TopicArn=arn, Message=json.dumps({"kind": "b"})))
+    run("raw delivered", lambda: hw.client("sqs").receive_message(
+        QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ))  # fmt: skip
+    run("subscribe lambda", lambda: c.subscribe(
+        TopicArn=arn, Protocol="lambda",
+        Endpoint=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:nowhere",
+    ))  # fmt: skip
+    run("policy attribute", lambda: c.set_topic_attributes(
+        TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": arn}],
+        }),
+    ))  # fmt: skip
+    run("attributes policy", lambda: c.get_topic_attributes(TopicArn=arn))
+    run("add permission", lambda: c.add_permission(
+        TopicArn=arn, Label="l", AWSAccountId=[ACCOUNT], ActionName=["Publish"]
+    ))  # fmt: skip
+
+
 #: Both clocks' start: with microseconds, as any real clock has, so a timestamp the wire
 #: writes to the millisecond must be so in process too.
 MANUAL_START = ManualClock().now() + 0.123456
@@ -1825,6 +1932,7 @@ SCENARIOS: dict[str, Scenario] = {
         kinesis_calls(c, run),
         kinesis_more_calls(c, run),
         kinesis_coercion_calls(c, run),
+        kinesis_resharding_calls(c, run),
     ),
     "dynamodb": lambda c, run, hw: (
         dynamodb_calls(c, run),
@@ -1832,7 +1940,10 @@ SCENARIOS: dict[str, Scenario] = {
         dynamodb_coercion_calls(c, run),
         dynamodb_deep_calls(c, run),
     ),
-    "dynamodbstreams": dynamodbstreams_calls,
+    "dynamodbstreams": lambda c, run, hw: (
+        dynamodbstreams_calls(c, run, hw),
+        streams_more_calls(c, run, hw),
+    ),
     "lambda": lambda c, run, hw: (
         lambda_calls(c, run),
         lambda_more_calls(c, run, hw),
@@ -1840,7 +1951,11 @@ SCENARIOS: dict[str, Scenario] = {
         lambda_stream_calls(c, run, hw),
     ),
     "s3": lambda c, run, hw: (s3_calls(c, run), s3_more_calls(c, run), s3_coercion_calls(c, run)),
-    "sns": lambda c, run, hw: (sns_calls(c, run, hw), sns_more_calls(c, run, hw)),
+    "sns": lambda c, run, hw: (
+        sns_calls(c, run, hw),
+        sns_more_calls(c, run, hw),
+        sns_subscription_calls(c, run, hw),
+    ),
     "cloudwatch": lambda c, run, hw: (
         cloudwatch_calls(c, run),
         cloudwatch_more_calls(c, run),
