@@ -891,6 +891,19 @@ def lambda_more_calls(c: Any, run: Recorder, hw: Headwater) -> None:
         LayerName="lib", Content={"ZipFile": code}, CompatibleRuntimes=["python3.12"]
     ))  # fmt: skip
     run("layer versions", lambda: c.list_layer_versions(LayerName="lib"))
+    run("layer version", lambda: c.get_layer_version(LayerName="lib", VersionNumber=1))
+    run("layer version policy", lambda: c.get_layer_version_policy(
+        LayerName="lib", VersionNumber=1
+    ))  # fmt: skip
+    run("layer permission", lambda: c.add_layer_version_permission(
+        LayerName="lib", VersionNumber=1, StatementId="s", Action="lambda:GetLayerVersion",
+        Principal="*",
+    ))  # fmt: skip
+    run("remove layer permission", lambda: c.remove_layer_version_permission(
+        LayerName="lib", VersionNumber=1, StatementId="s"
+    ))  # fmt: skip
+    run("layer version missing", lambda: c.get_layer_version(LayerName="lib", VersionNumber=9))
+    run("delete layer version", lambda: c.delete_layer_version(LayerName="lib", VersionNumber=1))
     queue = hw.client("sqs").create_queue(QueueName="src")["QueueUrl"]
     assert queue
     mapping = run("mapping", lambda: c.create_event_source_mapping(
