@@ -22,7 +22,8 @@ from functools import cache
 from typing import IO, Any
 
 from boto3.exceptions import S3UploadFailedError
-from botocore.exceptions import ClientError
+from botocore import httpchecksum
+from botocore.exceptions import ClientError, FlexibleChecksumError, MissingDependencyException
 from botocore.handlers import (
     handle_copy_source_param,
     validate_ascii_metadata,
@@ -91,14 +92,29 @@ def _default_checksums(operation_name: str, params: dict[str, Any]) -> None:
     of the request where the operation takes a checksum and none was given, and a request
     for the stored checksums where the operation answers them (GetObject)."""
     algorithm_member, mode_member = _checksum_members(operation_name)
-    if (
-        algorithm_member is not None
-        and algorithm_member not in params
-        and not any(f"Checksum{name}" in params for name in ALGORITHMS)
-    ):
-        params[algorithm_member] = DEFAULT_CHECKSUM_ALGORITHM
+    if algorithm_member is not None and not any(f"Checksum{n}" in params for n in ALGORITHMS):
+        if algorithm_member not in params:
+            params[algorithm_member] = DEFAULT_CHECKSUM_ALGORITHM
+        else:
+            _check_checksum_algorithm(str(params[algorithm_member]).lower())
     if mode_member is not None:
         params.setdefault(mode_member, "ENABLED")
+
+
+def _check_checksum_algorithm(name: str) -> None:
+    """botocore's refusal, before sending, of a checksum algorithm it cannot compute: one
+    that needs its CRT extension (CRC32C, CRC64NVME) when that is not installed, or one it
+    does not know."""
+    if name in httpchecksum._SUPPORTED_CHECKSUM_ALGORITHMS:
+        return
+    if not httpchecksum.HAS_CRT and name in httpchecksum._CRT_CHECKSUM_ALGORITHMS:
+        raise MissingDependencyException(
+            msg=(
+                f"Using {name.upper()} requires an additional dependency. You will need to "
+                "pip install botocore[crt] before proceeding."
+            )
+        )
+    raise FlexibleChecksumError(error_msg=f"Unsupported checksum algorithm: {name}")
 
 
 def _expires_as_boto3_parses_it(result: dict[str, Any]) -> None:

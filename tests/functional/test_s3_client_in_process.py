@@ -17,7 +17,12 @@ import pytest
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import (
+    ClientError,
+    FlexibleChecksumError,
+    MissingDependencyException,
+    ParamValidationError,
+)
 
 from headwater import Headwater
 from headwater.in_process import boto3_in_process
@@ -410,3 +415,22 @@ def test_presigned_urls_and_posts_as_boto3_makes_them(
     real_post = real.generate_presigned_post("files", "upload")
     assert post["url"] == real_post["url"]
     assert set(post["fields"]) == set(real_post["fields"])
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32C", "MD5", "nonsense"])
+def test_a_checksum_algorithm_boto3_cannot_compute_is_refused_before_sending(
+    hw: Headwater, algorithm: str
+) -> None:
+    # botocore refuses it client-side (CRC32C needs its CRT extension); in process the
+    # call went through
+    s3 = hw.client("s3")
+
+    def refusal(client: Any) -> tuple[str, str]:
+        with pytest.raises((FlexibleChecksumError, MissingDependencyException)) as caught:
+            client.put_object(Bucket="files", Key="k", Body=b"x", ChecksumAlgorithm=algorithm)
+        return type(caught.value).__name__, str(caught.value)
+
+    with boto3_in_process(hw):
+        theirs = refusal(_boto3_s3())
+    assert refusal(s3) == theirs
+    assert "Contents" not in s3.list_objects_v2(Bucket="files")
