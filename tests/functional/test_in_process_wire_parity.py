@@ -19,7 +19,6 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -1991,7 +1990,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[Headwater, Headwater]]:
+def pair() -> Iterator[tuple[Headwater, Headwater]]:
     """Two Headwaters on the same clock start: one for each path."""
     options: dict[str, Any] = {"endpoint_url": ENDPOINT, "functions": "inline"}
     with (
