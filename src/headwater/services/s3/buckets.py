@@ -13,7 +13,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from headwater.core.arn import DEFAULT_REGION
 from headwater.core.values import JAVA_INT, JAVA_LONG
-from headwater.models import operation_model
+from headwater.models import operation_model, service_model
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.s3.errors import (
     invalid_argument,
@@ -314,6 +314,22 @@ class BucketOperations(Service):
                 BucketRecord(bucket.name, bucket.region, bucket.account, bucket.created, settings)
             )
         return {}
+
+    @classmethod
+    def operation_names(cls) -> list[str]:
+        """The decorated operations plus the sub-resource ones ``call`` serves generically
+        (those S3's model has), so callers that ask what is implemented (the bucket's
+        resource provider applying versioning, tags and notifications) see them. ACLs are
+        left out: canned ACLs and grant headers are stored as given, not as the grants
+        GetBucketAcl answers, so they are not claimed as implemented."""
+        model = set(service_model("s3").operation_names)
+        generic = {
+            f"{verb}{name}"
+            for verb in ("Get", "Put", "Delete")
+            for name in SUBRESOURCES - {"BucketAcl"}
+            if f"{verb}{name}" in model
+        }
+        return sorted({*super().operation_names(), *generic})
 
     def call(
         self, operation_name: str, params: Params, ctx: RequestContext | None = None
