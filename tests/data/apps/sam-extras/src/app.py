@@ -1,0 +1,39 @@
+import json
+import os
+import urllib.parse
+
+import boto3
+
+
+def on_upload(event, context):
+    """S3 ObjectCreated -> one item per object in the uploads table."""
+    table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+    for record in event["Records"]:
+        key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+        table.put_item(
+            Item={
+                "pk": key,
+                "bucket": record["s3"]["bucket"]["name"],
+                "size": record["s3"]["object"].get("size", 0),
+                "stage": os.environ["STAGE"],
+            }
+        )
+    return {"stored": len(event["Records"])}
+
+
+def on_records(event, context):
+    """Work messages become items in the uploads table; the table's INSERTs come back
+    through its stream and are printed. Kinesis and SNS records are printed."""
+    table = None
+    for record in event.get("Records", []):
+        source = record.get("eventSource") or record.get("EventSource")
+        if source == "aws:sqs":
+            body = json.loads(record["body"])
+            table = table or boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+            table.put_item(Item={"pk": body["id"], "stage": os.environ["STAGE"]})
+            print(f"stored work {body['id']}")
+        elif source == "aws:dynamodb":
+            print(f"table {record['eventName']} {record['dynamodb']['Keys']['pk']['S']}")
+        else:
+            print(f"{source} record")
+    return {"batchItemFailures": []}
