@@ -820,6 +820,44 @@ def test_an_update_whose_properties_cannot_be_resolved_keeps_the_resource(hw: He
     assert queue_attributes(hw, before["Kept"])["VisibilityTimeout"] == "45"
 
 
+def test_a_create_importing_a_missing_export_fails_before_any_resource(hw: Headwater) -> None:
+    # CloudFormation resolves imports (whose names cannot depend on resources) first: the
+    # stack fails with "No export named X found. Rollback requested by user." and no resource
+    # is attempted
+    template = {
+        "Parameters": {"Producer": {"Type": "String"}},
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue"},
+            "Param": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Type": "String",
+                    "Value": {"Fn::ImportValue": {"Fn::Sub": "${Producer}-table"}},
+                },
+            },
+        },
+    }
+    parameters = [{"ParameterKey": "Producer", "ParameterValue": "absent"}]
+    assert deploy(hw, "importer", template, Parameters=parameters) == "ROLLBACK_COMPLETE"
+    assert timeline(hw, "importer") == [
+        ("importer", "CREATE_IN_PROGRESS", "User Initiated"),
+        (
+            "importer",
+            "ROLLBACK_IN_PROGRESS",
+            "No export named absent-table found. Rollback requested by user.",
+        ),
+        ("importer", "ROLLBACK_COMPLETE", ""),
+    ]
+    assert hw.client("sqs").list_queues().get("QueueUrls", []) == []
+
+    # an import in the branch a condition does not pick is not looked up
+    template["Conditions"] = {"Shared": {"Fn::Equals": [{"Ref": "Producer"}, "shared"]}}
+    template["Resources"]["Param"]["Properties"]["Value"] = {
+        "Fn::If": ["Shared", {"Fn::ImportValue": "absent-table"}, "local"]
+    }
+    assert deploy(hw, "conditional", template, Parameters=parameters) == "CREATE_COMPLETE"
+
+
 def test_a_timeout_beyond_a_java_integer_is_refused(hw: Headwater) -> None:
     # botocore sends any integer; one beyond 64 bits raised TypeError from the stored stack
     # record's JSON (found by grepping for unchecked integers).

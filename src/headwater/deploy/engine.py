@@ -24,6 +24,7 @@ from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
 from headwater.deploy.errors import ResourceFailure, StackFailure, TemplateError, failure_reason
 from headwater.deploy.graph import dependents, resource_dependencies
+from headwater.deploy.intrinsics import UNKNOWN
 from headwater.deploy.parameters import SsmLookup
 from headwater.deploy.plan import Target, outputs_of, resolve_dynamic_references, resolver_for
 from headwater.deploy.providers import ClientFactory, ResourceProvider, ResourceRequest
@@ -146,6 +147,43 @@ class StackRun:
             previous_attributes=previous.attributes if previous else {},
         )
 
+    def _missing_export(self, target: Target) -> str | None:
+        """The first export an active resource or output imports that does not exist.
+
+        Import names cannot depend on resources, so they resolve before anything exists;
+        names that still do not resolve are left to the resource that holds them.
+        """
+        exports = self.store.exports(self.stack.account, self.stack.region)
+        resolver = resolver_for(target, {}, import_value=lambda name: UNKNOWN)
+        outputs = [
+            output
+            for output in target.template.outputs.values()
+            if not isinstance(output, dict)
+            or output.get("Condition") is None
+            or target.conditions.get(str(output["Condition"]), True)
+        ]
+        nodes: list[Any] = [d.properties for d in target.resources.values()] + outputs
+        while nodes:
+            node = nodes.pop(0)
+            if isinstance(node, list):
+                nodes[:0] = node
+            elif isinstance(node, dict):
+                if len(node) == 1 and "Fn::ImportValue" in node:
+                    try:
+                        name = resolver.resolve(node["Fn::ImportValue"])
+                    except TemplateError:
+                        continue
+                    if isinstance(name, str) and name not in exports:
+                        return name
+                branches = node.get("Fn::If")
+                if len(node) == 1 and isinstance(branches, list) and len(branches) == 3:
+                    # only the branch the condition picks is imported
+                    chosen = target.conditions.get(str(branches[0]))
+                    nodes[:0] = branches[1:] if chosen is None else [branches[1 if chosen else 2]]
+                    continue
+                nodes[:0] = list(node.values())
+        return None
+
     def import_value(self, name: str) -> Any:
         found = self.store.exports(self.stack.account, self.stack.region).get(name)
         if found is None:
@@ -158,12 +196,21 @@ class StackRun:
     def create(self, target: Target) -> bool:
         """Create every resource of ``target``; returns whether the stack was created."""
         self.stack_event("CREATE_IN_PROGRESS", "User Initiated")
-        failures = run_in_order(
-            target.graph,
-            lambda lid: self._converge(target, lid, creating=True),
-            max_parallel=self.max_parallel,
-        )
-        error = self._finish(target) if not failures else None
+        missing = self._missing_export(target)
+        failures: list[tuple[str, BaseException]] = []
+        if missing is not None:
+            # CloudFormation resolves imports before it creates anything: the stack fails
+            # with no resource attempted
+            error: str | None = f"No export named {missing} found. "
+        else:
+            failures = list(
+                run_in_order(
+                    target.graph,
+                    lambda lid: self._converge(target, lid, creating=True),
+                    max_parallel=self.max_parallel,
+                )
+            )
+            error = self._finish(target) if not failures else None
         if not failures and error is None:
             self.stack_event("CREATE_COMPLETE")
             return True
