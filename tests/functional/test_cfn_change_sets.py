@@ -183,3 +183,31 @@ def test_template_operations(hw: Headwater) -> None:
     ]
     with pytest.raises(ClientError, match="Either Template URL or Template Body must be specified"):
         cfn.validate_template()
+
+
+def test_validate_template_accepts_a_sam_template_with_globals(hw: Headwater) -> None:
+    # Globals is SAM's section, gone once the transform ran; it was refused as an invalid
+    # template property, so `aws cloudformation validate-template` failed on SAM templates
+    cfn = hw.client("cloudformation")
+    sam = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": "sam",
+        "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
+        "Globals": {"Function": {"Runtime": "python3.12", "Timeout": 10}},
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"CodeUri": "s3://code/fn.zip", "Handler": "app.handler"},
+            }
+        },
+    }
+    valid = cfn.validate_template(TemplateBody=body(sam))
+    assert valid["DeclaredTransforms"] == ["AWS::Serverless-2016-10-31"]
+    assert valid["Description"] == "sam"
+    assert valid["Parameters"] == [
+        {"ParameterKey": "Stage", "DefaultValue": "dev", "NoEcho": False}
+    ]
+    # without the transform, Globals is still not a template section
+    plain = {key: value for key, value in sam.items() if key != "Transform"}
+    with pytest.raises(ClientError, match=r"Invalid template property or properties \[Globals\]"):
+        cfn.validate_template(TemplateBody=body(plain))

@@ -103,7 +103,12 @@ def get_template_summary(cfn: CloudFormationService, params: Params, ctx: Reques
 def validate_template(cfn: CloudFormationService, params: Params, ctx: RequestContext) -> Result:
     body = read_body(params, cfn.read_object(ctx), ctx.endpoint)
     document = parse_document(body)
-    template = check_template(document)
+    if isinstance(document, dict) and document.get("Transform") and document.get("Resources"):
+        # a transform's own sections (SAM's Globals) are not CloudFormation's: what is
+        # checked is the template the transform makes, as CreateStack does
+        template = check_template(cfn.prepare_template({"TemplateBody": body}, ctx).document)
+    else:
+        template = check_template(document)
     result: Result = {
         "Parameters": [
             {
