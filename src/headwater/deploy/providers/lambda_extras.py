@@ -59,6 +59,13 @@ class VersionProvider(ResourceProvider):
         params = to_params("lambda", "PublishVersion", request.properties)
         published = request.client("lambda").publish_version(**params)
         arn = published["FunctionArn"]
+        provisioned = request.properties.get("ProvisionedConcurrencyConfig")
+        if provisioned:  # not a PublishVersion member (create-only: a change replaces)
+            request.client("lambda").put_provisioned_concurrency_config(
+                FunctionName=str(request.properties["FunctionName"]),
+                Qualifier=str(published["Version"]),
+                ProvisionedConcurrentExecutions=int(provisioned["ProvisionedConcurrentExecutions"]),
+            )
         return ProviderResult(
             arn,
             {"Version": published["Version"], "FunctionArn": arn.rsplit(":", 1)[0]},
@@ -83,7 +90,33 @@ class AliasProvider(ResourceProvider):
     def create(self, request: ResourceRequest) -> ProviderResult:
         params = to_params("lambda", "CreateAlias", request.properties)
         arn = request.client("lambda").create_alias(**params)["AliasArn"]
+        try:
+            self._provisioned_concurrency(request, None)
+        except ClientError:
+            self.delete(request)  # a failed create leaves nothing behind
+            raise
         return ProviderResult(arn, {"AliasArn": arn})
+
+    def _provisioned_concurrency(self, request: ResourceRequest, old: Any) -> None:
+        """ProvisionedConcurrencyConfig (SAM puts it on the AutoPublishAlias) is not an
+        alias member: it is put on the alias as a qualifier, and deleted when removed."""
+        new = request.properties.get("ProvisionedConcurrencyConfig")
+        if new == old:
+            return
+        lam = request.client("lambda")
+        function = str(request.properties["FunctionName"])
+        alias = str(request.properties["Name"])
+        if new:
+            lam.put_provisioned_concurrency_config(
+                FunctionName=function,
+                Qualifier=alias,
+                ProvisionedConcurrentExecutions=int(new["ProvisionedConcurrentExecutions"]),
+            )
+        else:
+            try:
+                lam.delete_provisioned_concurrency_config(FunctionName=function, Qualifier=alias)
+            except ClientError as error:
+                _ignore_missing(error)
 
     def update(self, request: ResourceRequest) -> ProviderResult:
         changes: dict[str, Any] = {
@@ -96,6 +129,9 @@ class AliasProvider(ResourceProvider):
             FunctionName=str(request.properties["FunctionName"]),
             Name=str(request.properties["Name"]),
             **params,
+        )
+        self._provisioned_concurrency(
+            request, request.previous_properties.get("ProvisionedConcurrencyConfig")
         )
         return ProviderResult(str(request.physical_id), request.previous_attributes)
 
