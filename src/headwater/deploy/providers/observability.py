@@ -64,6 +64,8 @@ class LogGroupProvider(ResourceProvider):
             params["tags"] = tags
         if properties.get("KmsKeyId"):
             params["kmsKeyId"] = str(properties["KmsKeyId"])
+        if properties.get("LogGroupClass"):
+            params["logGroupClass"] = str(properties["LogGroupClass"])
         logs = request.client("logs")
         logs.create_log_group(**params)
         if properties.get("RetentionInDays") is not None:
