@@ -6,6 +6,9 @@ service says it implements, so the service has to list them.
 
 from __future__ import annotations
 
+import pytest
+from botocore.exceptions import ClientError
+
 from headwater import Headwater
 from tests.functional.cfn_support import deploy, physical_ids
 
@@ -70,3 +73,109 @@ def test_s3_lists_the_bucket_sub_resource_operations_it_serves(hw: Headwater) ->
         "DeleteBucketTagging",
     } <= set(implemented)
     assert "DeleteBucketNotificationConfiguration" not in implemented  # not in S3's model
+
+
+def configured_bucket(cors: bool) -> dict[str, object]:
+    properties: dict[str, object] = {
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {
+                    "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+                    "BucketKeyEnabled": "true",
+                }
+            ]
+        },
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": False,
+        },
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]},
+        "LifecycleConfiguration": {
+            "Rules": [
+                {
+                    "Id": "logs",
+                    "Status": "Enabled",
+                    "Prefix": "logs/",
+                    "ExpirationInDays": "30",
+                    "Transitions": [{"StorageClass": "GLACIER", "TransitionInDays": 7}],
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                },
+                {
+                    "Status": "Enabled",
+                    "TagFilters": [{"Key": "tmp", "Value": "yes"}],
+                    "NoncurrentVersionExpirationInDays": 3,
+                },
+            ]
+        },
+    }
+    if cors:
+        properties["CorsConfiguration"] = {
+            "CorsRules": [
+                {
+                    "Id": "web",
+                    "AllowedMethods": ["GET", "PUT"],
+                    "AllowedOrigins": ["https://example.com"],
+                    "ExposedHeaders": ["ETag"],
+                    "MaxAge": "300",
+                }
+            ]
+        }
+    return {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": properties}}}
+
+
+def test_bucket_cors_encryption_access_ownership_and_lifecycle_read_back(
+    hw: Headwater,
+) -> None:
+    assert deploy(hw, "configured", configured_bucket(cors=True)) == "CREATE_COMPLETE"
+    s3 = hw.client("s3")
+    bucket = physical_ids(hw, "configured")["Bucket"]
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == [
+        {
+            "ID": "web",
+            "AllowedMethods": ["GET", "PUT"],
+            "AllowedOrigins": ["https://example.com"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 300,
+        }
+    ]
+    assert s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"] == {
+        "Rules": [
+            {
+                "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+                "BucketKeyEnabled": True,
+            }
+        ]
+    }
+    assert (
+        s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"][
+            "RestrictPublicBuckets"
+        ]
+        is False
+    )
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"] == {
+        "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]
+    }
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] == [
+        {
+            "ID": "logs",
+            "Status": "Enabled",
+            "Filter": {"Prefix": "logs/"},
+            "Expiration": {"Days": 30},
+            "Transitions": [{"Days": 7, "StorageClass": "GLACIER"}],
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        },
+        {
+            "Status": "Enabled",
+            "Filter": {"Tag": {"Key": "tmp", "Value": "yes"}},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 3},
+        },
+    ]
+
+    # removing the CORS rules removes them from the bucket, in place
+    assert deploy(hw, "configured", configured_bucket(cors=False)) == "UPDATE_COMPLETE"
+    assert physical_ids(hw, "configured")["Bucket"] == bucket
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert caught.value.response["Error"]["Code"] == "NoSuchCORSConfiguration"

@@ -1,15 +1,18 @@
 """AWS::S3::Bucket and AWS::S3::BucketPolicy through the S3 client.
 
-Bucket settings S3 keeps (versioning, tags, notifications, policy) are applied when the
-service implements the operation; settings that change nothing headwater does (encryption,
-public access blocks, lifecycle and ownership rules) are kept in the stack only.
+Bucket settings S3 keeps (versioning, tags, notifications, CORS, encryption, public access
+block, ownership controls, lifecycle rules, policy) are applied when the service implements
+the operation, so they read back as configured.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from headwater.deploy.providers.base import (
@@ -79,6 +82,18 @@ class BucketProvider(ResourceProvider):
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration=configuration
             )
+        for setting in _SETTINGS:
+            value = new.get(setting.property)
+            if value == old.get(setting.property):
+                continue
+            if value:
+                if _has(request, setting.put):
+                    shaped = to_params(
+                        "s3", setting.put, {setting.parameter: setting.convert(value)}
+                    )
+                    getattr(s3, xform_name(setting.put))(Bucket=name, **shaped)
+            elif setting.delete is not None and _has(request, setting.delete):
+                getattr(s3, xform_name(setting.delete))(Bucket=name)
 
     def delete(self, request: ResourceRequest) -> None:
         try:
@@ -106,6 +121,127 @@ def _notifications(config: dict[str, Any]) -> dict[str, Any]:
         if entries:
             renamed[api_key] = entries
     return renamed
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    """``value`` with CloudFormation's member names turned into the API's, at any depth."""
+    if isinstance(value, list):
+        return [_renamed(item, names) for item in value]
+    if isinstance(value, dict):
+        return {names.get(key, key): _renamed(item, names) for key, item in value.items()}
+    return value
+
+
+def _cors(config: dict[str, Any]) -> dict[str, Any]:
+    names = {"Id": "ID", "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
+    return {"CORSRules": _renamed(config.get("CorsRules") or [], names)}
+
+
+def _encryption(config: dict[str, Any]) -> dict[str, Any]:
+    names = {"ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault"}
+    return {"Rules": _renamed(config.get("ServerSideEncryptionConfiguration") or [], names)}
+
+
+def _lifecycle(config: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's flat lifecycle rules as the API's (Filter, Expiration, Days...)."""
+    rules = []
+    for rule in config.get("Rules") or []:
+        converted: dict[str, Any] = {"Status": rule.get("Status")}
+        if rule.get("Id"):
+            converted["ID"] = rule["Id"]
+        conditions: dict[str, Any] = {}
+        if rule.get("Prefix") is not None:
+            conditions["Prefix"] = rule["Prefix"]
+        if rule.get("TagFilters"):
+            conditions["Tags"] = rule["TagFilters"]
+        for size in ("ObjectSizeGreaterThan", "ObjectSizeLessThan"):
+            if rule.get(size) is not None:
+                conditions[size] = rule[size]
+        if len(conditions) > 1 or len(conditions.get("Tags") or []) > 1:
+            converted["Filter"] = {"And": conditions}
+        elif "Tags" in conditions:
+            converted["Filter"] = {"Tag": conditions["Tags"][0]}
+        else:
+            converted["Filter"] = conditions
+        expiration = {
+            api: rule[cfn]
+            for cfn, api in (
+                ("ExpirationInDays", "Days"),
+                ("ExpirationDate", "Date"),
+                ("ExpiredObjectDeleteMarker", "ExpiredObjectDeleteMarker"),
+            )
+            if rule.get(cfn) is not None
+        }
+        if expiration:
+            converted["Expiration"] = expiration
+        transition_names = {"TransitionInDays": "Days", "TransitionDate": "Date"}
+        if rule.get("Transitions"):
+            converted["Transitions"] = _renamed(rule["Transitions"], transition_names)
+        if rule.get("NoncurrentVersionTransitions"):
+            converted["NoncurrentVersionTransitions"] = _renamed(
+                rule["NoncurrentVersionTransitions"], {"TransitionInDays": "NoncurrentDays"}
+            )
+        noncurrent = rule.get("NoncurrentVersionExpiration") or (
+            {"NoncurrentDays": rule["NoncurrentVersionExpirationInDays"]}
+            if rule.get("NoncurrentVersionExpirationInDays") is not None
+            else None
+        )
+        if noncurrent:
+            converted["NoncurrentVersionExpiration"] = noncurrent
+        if rule.get("AbortIncompleteMultipartUpload"):
+            converted["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+        rules.append(converted)
+    return {"Rules": rules}
+
+
+def _as_is(config: dict[str, Any]) -> dict[str, Any]:
+    return config
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """A bucket property applied with one Put operation (and removed with one Delete)."""
+
+    property: str
+    put: str
+    parameter: str
+    convert: Callable[[dict[str, Any]], dict[str, Any]]
+    #: None where S3 has no delete the service serves generically (lifecycle's is
+    #: DeleteBucketLifecycle): removing the property then leaves the setting.
+    delete: str | None
+
+
+_SETTINGS = (
+    _Setting("CorsConfiguration", "PutBucketCors", "CORSConfiguration", _cors, "DeleteBucketCors"),
+    _Setting(
+        "BucketEncryption",
+        "PutBucketEncryption",
+        "ServerSideEncryptionConfiguration",
+        _encryption,
+        "DeleteBucketEncryption",
+    ),
+    _Setting(
+        "PublicAccessBlockConfiguration",
+        "PutPublicAccessBlock",
+        "PublicAccessBlockConfiguration",
+        _as_is,
+        "DeletePublicAccessBlock",
+    ),
+    _Setting(
+        "OwnershipControls",
+        "PutBucketOwnershipControls",
+        "OwnershipControls",
+        _as_is,
+        "DeleteBucketOwnershipControls",
+    ),
+    _Setting(
+        "LifecycleConfiguration",
+        "PutBucketLifecycleConfiguration",
+        "LifecycleConfiguration",
+        _lifecycle,
+        None,
+    ),
+)
 
 
 class BucketPolicyProvider(ResourceProvider):
