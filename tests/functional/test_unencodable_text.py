@@ -136,3 +136,17 @@ def test_query_and_xml_services_answer_their_validation_error(hw: Headwater) -> 
     assert hw.client("sns").list_topics()["Topics"] == []
     assert hw.client("iam").list_users()["Users"] == []
     assert "Contents" not in hw.client("s3").list_objects_v2(Bucket="bkt")
+
+
+def test_s3_bucket_settings_holding_such_text_are_refused_and_not_stored(hw: Headwater) -> None:
+    # the bucket sub-resources (tagging, website...) are served generically, outside the
+    # path that turned such text into the validation error: TypeError escaped
+    s3 = hw.client("s3")
+    s3.create_bucket(Bucket="bkt")
+    not_utf8 = ("InvalidArgument", "The request holds text that is not valid UTF-8.")
+    tagging = {"TagSet": [{"Key": "a", "Value": "\ud800"}]}
+    assert error_of(s3.put_bucket_tagging, Bucket="bkt", Tagging=tagging) == not_utf8
+    website = {"ErrorDocument": {"Key": "\ud800"}}
+    assert error_of(s3.put_bucket_website, Bucket="bkt", WebsiteConfiguration=website) == (not_utf8)
+    assert error_of(s3.get_bucket_tagging, Bucket="bkt")[0] == "NoSuchTagSet"
+    assert error_of(s3.get_bucket_website, Bucket="bkt")[0] == "NoSuchWebsiteConfiguration"

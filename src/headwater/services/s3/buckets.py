@@ -14,7 +14,14 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from headwater.core.arn import DEFAULT_REGION
 from headwater.core.values import JAVA_INT, JAVA_LONG
 from headwater.models import operation_model, service_model
-from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.services.base import (
+    Params,
+    RequestContext,
+    Result,
+    Service,
+    holds_unencodable_text,
+    operation,
+)
 from headwater.services.s3.errors import (
     invalid_argument,
     invalid_bucket_name,
@@ -345,7 +352,14 @@ class BucketOperations(Service):
                         "Put": self._put_setting,
                         "Delete": self._delete_setting,
                     }[verb]
-                    return handler(name, params, ctx or self.env.default_context())
+                    try:
+                        return handler(name, params, ctx or self.env.default_context())
+                    except (UnicodeEncodeError, TypeError):
+                        # as Service.call: a lone surrogate fails where the configuration
+                        # is first encoded, before anything is stored
+                        if not holds_unencodable_text(params):
+                            raise
+                        raise self.unencodable_text_error() from None
         return super().call(operation_name, params, ctx)
 
 
