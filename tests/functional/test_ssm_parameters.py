@@ -68,6 +68,11 @@ def test_invalid_input(hw: Headwater) -> None:
     with pytest.raises(ClientError) as caught:
         ssm.put_parameter(Name="/p", Value="abc", Type="String", AllowedPattern="[0-9]+")
     assert caught.value.response["Error"]["Code"] == "ParameterPatternMismatchException"
+    # a pattern that is not a regular expression: re.error escaped from the call
+    with pytest.raises(ClientError) as caught:
+        ssm.put_parameter(Name="/p", Value="abc", Type="String", AllowedPattern="[")
+    assert caught.value.response["Error"]["Code"] == "InvalidAllowedPatternException"
+    assert ssm.describe_parameters()["Parameters"] == []
 
 
 def test_parameters_by_path_filtered_and_paged(hw: Headwater) -> None:

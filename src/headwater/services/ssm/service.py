@@ -48,6 +48,18 @@ def shown_value(record: ParameterRecord, version: ParameterVersion, decrypt: boo
     return base64.b64encode(_CIPHERTEXT_HEADER + hashlib.shake_256(material).digest(size)).decode()
 
 
+def _matches(pattern: str, value: str) -> re.Match[str] | None:
+    """``value`` matched in full against an AllowedPattern; a pattern that is not a regular
+    expression is the caller's error (it raised re.error out of the call)."""
+    try:
+        return re.fullmatch(pattern, value)
+    except (re.error, RecursionError):
+        raise AwsError(
+            "InvalidAllowedPatternException",
+            "The request doesn't meet the regular expression requirement.",
+        ) from None
+
+
 def _not_found(name: str = "") -> AwsError:
     # AWS answers GetParameter on a missing name with an empty message.
     return AwsError("ParameterNotFound", name and f"Parameter {name} not found.")
@@ -239,7 +251,7 @@ class SsmService(Service):
                 "String]"
             )
         pattern = params.get("AllowedPattern")
-        if pattern and re.fullmatch(pattern, value) is None:
+        if pattern and _matches(pattern, value) is None:
             raise AwsError(
                 "ParameterPatternMismatchException",
                 f"Parameter value, cannot be validated against allowedPattern: {pattern}",
