@@ -89,6 +89,37 @@ def test_constraint_description_replaces_the_generic_text() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("declaration", "value", "message"),
+    [
+        (
+            {"Type": "String", "MinLength": "three"},
+            "abc",
+            "Template format error: Parameter 'P' MinLength must be a number",
+        ),
+        (
+            {"Type": "Number", "MaxValue": [10]},
+            "1",
+            "Template format error: Parameter 'P' MaxValue must be a number",
+        ),
+        (
+            {"Type": "String", "AllowedPattern": "(a"},
+            "a",
+            "Template format error: Parameter 'P' AllowedPattern (a is not a valid regular "
+            "expression",
+        ),
+    ],
+)
+def test_a_malformed_constraint_is_a_template_error(
+    declaration: dict[str, Any], value: str, message: str
+) -> None:
+    # int()/float()/re raised out of CreateStack (a 500 over the wire)
+    with pytest.raises(AwsError) as caught:
+        resolve_parameters({"P": declaration}, [{"ParameterKey": "P", "ParameterValue": value}])
+    assert caught.value.code == "ValidationError"
+    assert caught.value.message == message
+
+
 def test_ssm_parameter_types_resolve_through_the_parameter_store() -> None:
     declarations = {
         "Version": {

@@ -162,18 +162,43 @@ def _check_constraints(
             number = float(text)
         except ValueError:
             raise fail("must be a number") from None
-        if "MinValue" in declaration and number < float(declaration["MinValue"]):
+        minimum = _bound(name, declaration, "MinValue")
+        if minimum is not None and number < minimum:
             raise fail(f"must be a number not less than {declaration['MinValue']}")
-        if "MaxValue" in declaration and number > float(declaration["MaxValue"]):
+        maximum = _bound(name, declaration, "MaxValue")
+        if maximum is not None and number > maximum:
             raise fail(f"must be a number not greater than {declaration['MaxValue']}")
         return
     pattern = declaration.get("AllowedPattern")
-    if pattern is not None and re.fullmatch(str(pattern), text) is None:
-        raise fail(f"must match pattern {pattern}")
-    if "MinLength" in declaration and len(text) < int(declaration["MinLength"]):
+    if pattern is not None:
+        try:
+            matched = re.fullmatch(str(pattern), text)
+        except (re.error, RecursionError):
+            raise validation_error(
+                f"Template format error: Parameter '{name}' AllowedPattern {pattern} is not "
+                "a valid regular expression"
+            ) from None
+        if matched is None:
+            raise fail(f"must match pattern {pattern}")
+    shortest = _bound(name, declaration, "MinLength")
+    if shortest is not None and len(text) < shortest:
         raise fail(f"must contain at least {declaration['MinLength']} characters")
-    if "MaxLength" in declaration and len(text) > int(declaration["MaxLength"]):
+    longest = _bound(name, declaration, "MaxLength")
+    if longest is not None and len(text) > longest:
         raise fail(f"must contain at most {declaration['MaxLength']} characters")
+
+
+def _bound(name: str, declaration: Mapping[str, Any], key: str) -> float | None:
+    """A parameter's numeric constraint (MinLength, MaxValue...); a template error when the
+    declaration's value is not a number (int()/float() raised out of the call)."""
+    if key not in declaration:
+        return None
+    try:
+        return float(declaration[key])
+    except (TypeError, ValueError, OverflowError):
+        raise validation_error(
+            f"Template format error: Parameter '{name}' {key} must be a number"
+        ) from None
 
 
 def summary(declarations: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
