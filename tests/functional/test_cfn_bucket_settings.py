@@ -71,11 +71,12 @@ def test_s3_lists_the_bucket_sub_resource_operations_it_serves(hw: Headwater) ->
         "PutBucketVersioning",
         "PutBucketTagging",
         "DeleteBucketTagging",
+        "DeleteBucketLifecycle",  # not named Delete<sub-resource>
     } <= set(implemented)
     assert "DeleteBucketNotificationConfiguration" not in implemented  # not in S3's model
 
 
-def configured_bucket(cors: bool) -> dict[str, object]:
+def configured_bucket(cors: bool, lifecycle: bool = True) -> dict[str, object]:
     properties: dict[str, object] = {
         "BucketEncryption": {
             "ServerSideEncryptionConfiguration": [
@@ -110,6 +111,8 @@ def configured_bucket(cors: bool) -> dict[str, object]:
             ]
         },
     }
+    if not lifecycle:
+        del properties["LifecycleConfiguration"]
     if cors:
         properties["CorsConfiguration"] = {
             "CorsRules": [
@@ -179,3 +182,16 @@ def test_bucket_cors_encryption_access_ownership_and_lifecycle_read_back(
     with pytest.raises(ClientError) as caught:
         s3.get_bucket_cors(Bucket=bucket)
     assert caught.value.response["Error"]["Code"] == "NoSuchCORSConfiguration"
+
+
+def test_removing_a_bucket_lifecycle_deletes_its_rules(hw: Headwater) -> None:
+    assert deploy(hw, "aging", configured_bucket(cors=False)) == "CREATE_COMPLETE"
+    s3 = hw.client("s3")
+    bucket = physical_ids(hw, "aging")["Bucket"]
+    assert len(s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]) == 2
+    update = configured_bucket(cors=False, lifecycle=False)
+    assert deploy(hw, "aging", update) == "UPDATE_COMPLETE"
+    assert physical_ids(hw, "aging")["Bucket"] == bucket  # in place
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert caught.value.response["Error"]["Code"] == "NoSuchLifecycleConfiguration"

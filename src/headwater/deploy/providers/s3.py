@@ -206,8 +206,7 @@ class _Setting:
     put: str
     parameter: str
     convert: Callable[[dict[str, Any]], dict[str, Any]]
-    #: None where S3 has no delete the service serves generically (lifecycle's is
-    #: DeleteBucketLifecycle): removing the property then leaves the setting.
+    #: None where S3 has no delete: removing the property then leaves the setting.
     delete: str | None
 
 
@@ -239,7 +238,7 @@ _SETTINGS = (
         "PutBucketLifecycleConfiguration",
         "LifecycleConfiguration",
         _lifecycle,
-        None,
+        "DeleteBucketLifecycle",
     ),
 )
 

@@ -336,7 +336,8 @@ class BucketOperations(Service):
             for name in SUBRESOURCES - {"BucketAcl"}
             if f"{verb}{name}" in model
         }
-        return sorted({*super().operation_names(), *generic})
+        aliases = {alias for alias in _DELETE_ALIASES if alias in model}
+        return sorted({*super().operation_names(), *generic, *aliases})
 
     def call(
         self, operation_name: str, params: Params, ctx: RequestContext | None = None
