@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from email.utils import format_datetime
 from functools import cache
 from typing import IO, Any
@@ -42,6 +42,8 @@ from headwater.models import operation_model
 from headwater.services.s3.checksums import ALGORITHMS
 
 Callback = Callable[[int], Any] | None
+#: Sends part ``number`` of upload ``upload_id``; answers the part's ETag and its size.
+_SendPart = Callable[[str, int], tuple[str, int]]
 
 #: How much of a download is read and written at a time (s3transfer's IO chunk).
 _DOWNLOAD_CHUNK = 256 * 1024
@@ -263,15 +265,10 @@ class S3Client(ServiceClient):
         chunk = ChunksizeAdjuster().adjust_chunksize(
             config.multipart_chunksize, _size_of(body, len(first))
         )
-        upload_id = self.create_multipart_upload(
-            Bucket=bucket,
-            Key=key,
-            **_without(extra, UploadSubmissionTask.CREATE_MULTIPART_BLOCKLIST),
-        )["UploadId"]
         part_args = _only(extra, UploadSubmissionTask.UPLOAD_PART_ARGS)
-        parts = []
-        try:
-            for number, data in enumerate(_chunks(first, body, chunk), start=1):
+
+        def upload(data: bytes) -> _SendPart:
+            def send(upload_id: str, number: int) -> tuple[str, int]:
                 answer = self.upload_part(
                     Bucket=bucket,
                     Key=key,
@@ -280,17 +277,46 @@ class S3Client(ServiceClient):
                     Body=data,
                     **part_args,
                 )
-                parts.append({"ETag": answer["ETag"], "PartNumber": number})
-                _tell(callback, len(data))
+                return answer["ETag"], len(data)
+
+            return send
+
+        self._in_parts(
+            bucket,
+            key,
+            (upload(data) for data in _chunks(first, body, chunk)),
+            create_args=_without(extra, UploadSubmissionTask.CREATE_MULTIPART_BLOCKLIST),
+            complete_args=_only(extra, UploadSubmissionTask.COMPLETE_MULTIPART_ARGS),
+            callback=callback,
+        )
+
+    def _in_parts(
+        self,
+        bucket: str,
+        key: str,
+        parts: Iterable[_SendPart],
+        *,
+        create_args: dict[str, Any],
+        complete_args: dict[str, Any],
+        callback: Callback,
+    ) -> None:
+        """A multipart upload of ``parts`` (each sends part N and answers its ETag and
+        size), completed; aborted if a part fails, as s3transfer does, so none is kept."""
+        upload_id = self.create_multipart_upload(Bucket=bucket, Key=key, **create_args)["UploadId"]
+        sent = []
+        try:
+            for number, send in enumerate(parts, start=1):
+                etag, amount = send(upload_id, number)
+                sent.append({"ETag": etag, "PartNumber": number})
+                _tell(callback, amount)
             self.complete_multipart_upload(
                 Bucket=bucket,
                 Key=key,
                 UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-                **_only(extra, UploadSubmissionTask.COMPLETE_MULTIPART_ARGS),
+                MultipartUpload={"Parts": sent},
+                **complete_args,
             )
         except BaseException:
-            # s3transfer aborts a failed multipart upload so its parts are not kept
             self.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
             raise
 
@@ -378,16 +404,12 @@ class S3Client(ServiceClient):
             _tell(Callback, size)
             return
         chunk = ChunksizeAdjuster().adjust_chunksize(config.multipart_chunksize, size)
-        upload_id = self.create_multipart_upload(
-            Bucket=Bucket,
-            Key=Key,
-            **_without(extra, CopySubmissionTask.CREATE_MULTIPART_ARGS_BLACKLIST),
-        )["UploadId"]
         part_args = _only(extra, CopySubmissionTask.UPLOAD_PART_COPY_ARGS)
-        parts = []
-        try:
-            for number, start in enumerate(range(0, size, chunk), start=1):
-                end = min(start + chunk, size) - 1
+
+        def copy_range(start: int) -> _SendPart:
+            end = min(start + chunk, size) - 1
+
+            def send(upload_id: str, number: int) -> tuple[str, int]:
                 answer = self.upload_part_copy(
                     CopySource=dict(CopySource),
                     CopySourceRange=f"bytes={start}-{end}",
@@ -397,18 +419,18 @@ class S3Client(ServiceClient):
                     PartNumber=number,
                     **part_args,
                 )
-                parts.append({"ETag": answer["CopyPartResult"]["ETag"], "PartNumber": number})
-                _tell(Callback, end - start + 1)
-            self.complete_multipart_upload(
-                Bucket=Bucket,
-                Key=Key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-                **_only(extra, CopySubmissionTask.COMPLETE_MULTIPART_ARGS),
-            )
-        except BaseException:
-            self.abort_multipart_upload(Bucket=Bucket, Key=Key, UploadId=upload_id)
-            raise
+                return answer["CopyPartResult"]["ETag"], end - start + 1
+
+            return send
+
+        self._in_parts(
+            Bucket,
+            Key,
+            (copy_range(start) for start in range(0, size, chunk)),
+            create_args=_without(extra, CopySubmissionTask.CREATE_MULTIPART_ARGS_BLACKLIST),
+            complete_args=_only(extra, CopySubmissionTask.COMPLETE_MULTIPART_ARGS),
+            callback=Callback,
+        )
 
 
 def _tell(callback: Callback, amount: int) -> None:
