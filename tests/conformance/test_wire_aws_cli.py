@@ -310,6 +310,14 @@ Outputs:
 """
 
 
+def _next_second() -> None:
+    """Until the clock's second changes: ``aws cloudformation deploy`` names its change set
+    after the second (``awscli-cloudformation-package-deploy-<epoch>``), and a name in use
+    by the stack's last change set is AlreadyExistsException, here as on AWS (where a
+    deploy takes longer than a second). One wait, not a poll for behaviour."""
+    time.sleep(1.01 - time.time() % 1)
+
+
 def test_cloudformation_deploy_then_use_what_it_made(server: ServerProcess, tmp_path: Path) -> None:
     """``aws cloudformation deploy`` with ``--parameter-overrides`` creates, then updates,
     a stack (a deploy with nothing to change fails unless ``--no-fail-on-empty-changeset``,
@@ -330,12 +338,14 @@ def test_cloudformation_deploy_then_use_what_it_made(server: ServerProcess, tmp_
     queue_url = output["OutputValue"]
     assert queue_url.endswith("/000000000000/cli-orders")
 
+    _next_second()
     unchanged = aws_cli(
         server, *deploy, *stack, "--parameter-overrides", "QueueName=cli-orders", check=False
     )
     assert unchanged.returncode == 255
     assert "No changes to deploy. Stack cli-queue-stack is up to date" in unchanged.stderr
     # the previous values stay: only Retention is given
+    _next_second()
     aws_cli(server, *deploy, *stack, "--parameter-overrides", "Retention=600")
     attributes = aws_cli(
         server,
@@ -347,6 +357,7 @@ def test_cloudformation_deploy_then_use_what_it_made(server: ServerProcess, tmp_
         "MessageRetentionPeriod",
     ).json()
     assert attributes["Attributes"] == {"MessageRetentionPeriod": "600"}
+    _next_second()
     aws_cli(server, *deploy, *stack, "--no-fail-on-empty-changeset")
 
     aws_cli(

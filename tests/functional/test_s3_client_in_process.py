@@ -394,12 +394,16 @@ def test_presigned_urls_and_posts_as_boto3_makes_them(
     hw: Headwater, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # They were AttributeErrors; made for hw's endpoint with the credentials boto3 finds
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # only these credentials to find, for both (a profile or a token left in the
+    # environment by the rest of a run would otherwise be found by one and not the other)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDPRESIGNING")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     s3 = hw.client("s3")
     s3.put_object(Bucket="files", Key="a key", Body=b"presigned")
-    real = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1")
+    # a new session, as hw.client's presigner is: boto3's default one may predate the env
+    real = boto3.session.Session().client("s3", endpoint_url=ENDPOINT, region_name="us-east-1")
     params = {"Bucket": "files", "Key": "a key"}
 
     def unsigned(url: str) -> str:
