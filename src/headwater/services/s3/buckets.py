@@ -29,6 +29,7 @@ from headwater.services.s3.errors import (
     no_such_bucket,
     s3_error,
 )
+from headwater.services.s3.notifications import Notifier, with_configuration_ids
 from headwater.store.objects import BucketRecord, ObjectStore
 
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -146,6 +147,7 @@ class BucketOperations(Service):
         self.store = ObjectStore(
             env.database, fsync=getattr(env.database, "durability", "") == "full"
         )
+        self.notifier = Notifier(env)
 
     def _bucket(self, name: str) -> BucketRecord:
         found = self.store.get_bucket(name)
@@ -303,12 +305,18 @@ class BucketOperations(Service):
                     str(minimum),
                 )
             value[TRANSITION_MINIMUM] = answer[TRANSITION_MINIMUM] = minimum
+        if name == "BucketNotificationConfiguration":
+            value = with_configuration_ids(value)
         with self.store.db.transaction():
             bucket = self._bucket(str(params["Bucket"]))
+            if name == "BucketNotificationConfiguration":
+                self.notifier.check_destinations(value)
             settings = {**bucket.settings, name: value}
             self.store.put_bucket(
                 BucketRecord(bucket.name, bucket.region, bucket.account, bucket.created, settings)
             )
+            if name == "BucketNotificationConfiguration":
+                self.notifier.test_events(bucket, value)
         return answer
 
     def _delete_setting(self, name: str, params: Params, ctx: RequestContext) -> Result:

@@ -21,6 +21,7 @@ from headwater.services.s3.errors import (
     s3_error,
 )
 from headwater.services.s3.listing import ListingOperations
+from headwater.services.s3.notifications import ObjectEvent
 from headwater.services.s3.objects import (
     STORED_HEADERS,
     _header_value,
@@ -215,16 +216,19 @@ class MultipartOperations(ListingOperations):
             parts=len(chosen),
             part_sizes=tuple(p.size for p in chosen),
         )
+        event = ObjectEvent("ObjectCreated:CompleteMultipartUpload", upload.key, size, record.etag)
         try:
             with self.store.db.transaction():
                 self._upload(params)
                 replaced = self.store.put_object(record)
                 part_blobs = self.store.delete_upload(upload.upload_id)
+                invocations = self.notifier.in_transaction(self._bucket(upload.bucket), [event])
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise
         for blob in [*part_blobs, *([replaced] if replaced else [])]:
             self.store.blobs.delete(blob)
+        self.notifier.after_commit(invocations)
         result: Result = {
             "Location": f"{self._base_url(ctx)}/{upload.bucket}/{upload.key}",
             "Bucket": upload.bucket,

@@ -26,6 +26,7 @@ from headwater.services.s3.errors import (
     no_such_key,
     s3_error,
 )
+from headwater.services.s3.notifications import ObjectEvent
 from headwater.store.objects import ObjectRecord
 
 #: System headers stored with an object and returned by Get/Head (boto3 member names).
@@ -38,6 +39,8 @@ STORED_HEADERS = (
     "WebsiteRedirectLocation",
     "StorageClass",
 )
+#: The event a removal without versioning is.
+REMOVED = "ObjectRemoved:Delete"
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 #: Bodies at least this big are hashed on another thread while they are written.
 PARALLEL_DIGEST_BYTES = 1024 * 1024
@@ -299,9 +302,11 @@ class ObjectOperations(BucketOperations):
         params: Params,
         *,
         content_type: str | None = None,
+        event_name: str = "ObjectCreated:Put",
     ) -> ObjectRecord:
         """Write the bytes, then swap the index row in one transaction (old blob removed
-        after the commit); a missing bucket leaves nothing behind."""
+        after the commit); a missing bucket leaves nothing behind. The bucket's event
+        notifications for ``event_name`` go out with the index row."""
         tags = parse_tagging(params.get("Tagging"))
         blob_id, digests = self.write_blob(data, params, params.get("ChecksumAlgorithm"))
         record = ObjectRecord(
@@ -321,15 +326,18 @@ class ObjectOperations(BucketOperations):
             tags=tags,
             checksums=digests.checksums,
         )
+        event = ObjectEvent(event_name, key, record.size, record.etag)
         try:
             with self.store.db.transaction():
-                self._bucket(bucket)
+                bucket_record = self._bucket(bucket)
                 replaced = self.store.put_object(record)
+                invocations = self.notifier.in_transaction(bucket_record, [event])
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise
         if replaced is not None:
             self.store.blobs.delete(replaced)
+        self.notifier.after_commit(invocations)
         return record
 
     def put_object_bytes(
@@ -406,11 +414,17 @@ class ObjectOperations(BucketOperations):
 
     @operation("DeleteObject")
     def delete_object(self, params: Params, ctx: RequestContext) -> Result:
+        key = str(params["Key"])
+        invocations: list[tuple[str, bytes]] = []
         with self.store.db.transaction():
-            self._bucket(str(params["Bucket"]))
-            blob = self.store.delete_object(str(params["Bucket"]), str(params["Key"]))
+            bucket = self._bucket(str(params["Bucket"]))
+            blob = self.store.delete_object(bucket.name, key)
+            if blob is not None:
+                removed = ObjectEvent(REMOVED, key)
+                invocations = self.notifier.in_transaction(bucket, [removed])
         if blob is not None:
             self.store.blobs.delete(blob)
+        self.notifier.after_commit(invocations)
         return {}
 
     @operation("DeleteObjects")
@@ -426,16 +440,20 @@ class ObjectOperations(BucketOperations):
             )
         deleted: list[dict[str, Any]] = []
         blobs: list[str] = []
+        removed: list[ObjectEvent] = []
         with self.store.db.transaction():
-            self._bucket(bucket)
+            bucket_record = self._bucket(bucket)
             for item in objects:
                 key = str(item["Key"])
                 blob = self.store.delete_object(bucket, key)
                 if blob is not None:
                     blobs.append(blob)
+                    removed.append(ObjectEvent(REMOVED, key))
                 deleted.append({"Key": key})
+            invocations = self.notifier.in_transaction(bucket_record, removed)
         for blob in blobs:
             self.store.blobs.delete(blob)
+        self.notifier.after_commit(invocations)
         result: Result = {"Errors": []} if delete.get("Quiet") else {"Deleted": deleted}
         return result
 
@@ -477,7 +495,7 @@ class ObjectOperations(BucketOperations):
         for field in ("ChecksumAlgorithm",):
             if params.get(field):
                 new_params[field] = params[field]
-        record = self._store_object(bucket, key, data, new_params)
+        record = self._store_object(bucket, key, data, new_params, event_name="ObjectCreated:Copy")
         modified = dt.datetime.fromtimestamp(int(record.last_modified), dt.UTC)
         copy_result: dict[str, Any] = {"ETag": record.etag, "LastModified": modified}
         return {"CopyObjectResult": copy_result, "ServerSideEncryption": "AES256"}

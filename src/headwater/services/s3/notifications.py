@@ -1,0 +1,315 @@
+"""S3 event notifications: matching a bucket's notification configuration against an object
+write or removal, the event record S3 writes, and delivering it to queues, topics and
+functions.
+
+Queue and topic deliveries run inside the transaction that writes (or removes) the object's
+index row, as SNS delivers to queues inside its publishing transaction: the message is
+stored when the object is, or neither is. Function deliveries are asynchronous (Event)
+invocations through the Lambda service's durable event queue, accepted right after the
+object's commit, so Lambda's retries, dead-letter queue and destinations apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
+
+import orjson
+
+from headwater.core.arn import Arn
+from headwater.core.errors import AwsError
+from headwater.core.ids import new_uuid
+from headwater.services.s3.errors import s3_error
+
+if TYPE_CHECKING:
+    from headwater.services.base import ServiceEnvironment
+    from headwater.store.objects import BucketRecord
+
+log = logging.getLogger(__name__)
+
+SETTING = "BucketNotificationConfiguration"
+#: Configuration list -> the member naming its destination, and the destination's kind.
+DESTINATIONS = {
+    "QueueConfigurations": ("QueueArn", "queue"),
+    "TopicConfigurations": ("TopicArn", "topic"),
+    "LambdaFunctionConfigurations": ("LambdaFunctionArn", "function"),
+}
+SNS_SUBJECT = "Amazon S3 Notification"
+#: S3 sends events from this source address when the request's is unknown (in process).
+LOCAL_ADDRESS = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One configuration an event matched: where it goes and the configuration's Id."""
+
+    kind: str
+    arn: str
+    configuration_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectEvent:
+    """What happened to one object, as the event record names it."""
+
+    name: str  # without the "s3:" prefix: "ObjectCreated:Put"
+    key: str
+    size: int | None = None
+    etag: str | None = None
+
+
+def with_configuration_ids(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The configuration with an Id generated for each entry that has none, as S3 stores
+    it (GetBucketNotificationConfiguration answers them, events carry them)."""
+    result = dict(configuration)
+    for name in DESTINATIONS:
+        entries = result.get(name)
+        if isinstance(entries, list):
+            result[name] = [
+                entry
+                if not isinstance(entry, dict) or entry.get("Id")
+                else {**entry, "Id": _generated_id()}
+                for entry in entries
+            ]
+    return result
+
+
+def _generated_id() -> str:
+    return base64.b64encode(str(uuid.uuid4()).encode()).decode().rstrip("=")
+
+
+def matching_targets(bucket: BucketRecord, event_name: str, key: str) -> list[Target]:
+    """The bucket's configurations an event (``ObjectCreated:Put``) on ``key`` matches:
+    its event type, or that type's wildcard, listed, and every key filter rule satisfied
+    (prefix and suffix compared case-sensitively, as S3 does)."""
+    configuration = bucket.settings.get(SETTING)
+    if not configuration:
+        return []
+    wildcard = "s3:" + event_name.split(":", 1)[0] + ":*"
+    full_name = "s3:" + event_name
+    found: list[Target] = []
+    for list_name, (arn_member, kind) in DESTINATIONS.items():
+        for entry in configuration.get(list_name) or []:
+            events = entry.get("Events") or []
+            if full_name not in events and wildcard not in events:
+                continue
+            if not _key_matches(entry.get("Filter"), key):
+                continue
+            found.append(Target(kind, str(entry[arn_member]), str(entry.get("Id") or "")))
+    return found
+
+
+def _key_matches(filter_: Any, key: str) -> bool:
+    rules = ((filter_ or {}).get("Key") or {}).get("FilterRules") or []
+    for rule in rules:
+        name = str(rule.get("Name", "")).lower()
+        value = str(rule.get("Value", ""))
+        if name == "prefix" and not key.startswith(value):
+            return False
+        if name == "suffix" and not key.endswith(value):
+            return False
+    return True
+
+
+class Sequencer:
+    """S3's ``sequencer``: hex strings that order events on a key (later is greater when
+    compared as equal-length strings); from the clock's nanoseconds, never repeating."""
+
+    def __init__(self) -> None:
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def next(self, now: float) -> str:
+        with self._lock:
+            self._last = max(self._last + 1, int(now * 1e9))
+            return f"{self._last:018X}"
+
+
+def event_record(
+    event: ObjectEvent,
+    target: Target,
+    bucket: BucketRecord,
+    *,
+    now: float,
+    principal: str,
+    request_id: str,
+    sequencer: str,
+) -> dict[str, Any]:
+    """One record of an S3 event message, as AWS writes it (event structure version 2.1)."""
+    obj: dict[str, Any] = {"key": quote_plus(event.key, safe="/")}
+    if event.size is not None:
+        obj["size"] = event.size
+    if event.etag is not None:
+        obj["eTag"] = event.etag.strip('"')
+    obj["sequencer"] = sequencer
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": bucket.region,
+        "eventTime": _event_time(now),
+        "eventName": event.name,
+        "userIdentity": {"principalId": principal},
+        "requestParameters": {"sourceIPAddress": LOCAL_ADDRESS},
+        "responseElements": {"x-amz-request-id": request_id, "x-amz-id-2": _host_id()},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": target.configuration_id,
+            "bucket": {
+                "name": bucket.name,
+                "ownerIdentity": {"principalId": principal},
+                "arn": f"arn:aws:s3:::{bucket.name}",
+            },
+            "object": obj,
+        },
+    }
+
+
+def _event_time(epoch: float) -> str:
+    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _host_id() -> str:
+    return base64.b64encode(uuid.uuid4().bytes * 2).decode()
+
+
+def _request_id() -> str:
+    return new_uuid().replace("-", "")[:16].upper()
+
+
+def principal_of(account: str) -> str:
+    """The principal S3 names in events for requests of ``account`` (its root user)."""
+    return f"AWS:{account}"
+
+
+class Notifier:
+    """Sends a bucket's events to its configured destinations."""
+
+    def __init__(self, env: ServiceEnvironment) -> None:
+        self.env = env
+        self.sequencer = Sequencer()
+
+    def in_transaction(
+        self, bucket: BucketRecord, events: Iterable[ObjectEvent]
+    ) -> list[tuple[str, bytes]]:
+        """Deliver ``events`` to the bucket's queues and topics (inside the caller's
+        transaction); returns the function invocations (function ARN, event JSON) to make
+        once it has committed."""
+        invocations: list[tuple[str, bytes]] = []
+        if not bucket.settings.get(SETTING):
+            return invocations
+        now = self.env.clock.now()
+        principal = principal_of(bucket.account)
+        request_id = _request_id()
+        for event in events:
+            sequencer = self.sequencer.next(now)
+            for target in matching_targets(bucket, event.name, event.key):
+                record = event_record(
+                    event,
+                    target,
+                    bucket,
+                    now=now,
+                    principal=principal,
+                    request_id=request_id,
+                    sequencer=sequencer,
+                )
+                message = orjson.dumps({"Records": [record]})
+                if target.kind == "function":
+                    invocations.append((target.arn, message))
+                else:
+                    self._send(target, message.decode())
+        return invocations
+
+    def _send(self, target: Target, message: str) -> None:
+        # A destination removed since the configuration was put loses the event, as on
+        # AWS; the object write stands.
+        from headwater.services.sns.delivery import ClientSideFailure, send_to_queue
+
+        try:
+            if target.kind == "queue":
+                send_to_queue(self.env, target.arn, {"MessageBody": message})
+            else:
+                sns: Any = self.env.service("sns")
+                sns.publish_message(target.arn, message, subject=SNS_SUBJECT)
+        except (ClientSideFailure, AwsError) as error:
+            log.info("S3 event to %s not delivered: %s", target.arn, error)
+
+    def after_commit(self, invocations: list[tuple[str, bytes]]) -> None:
+        """Hand function events to the Lambda service's event queue (Event invocations)."""
+        if not invocations:
+            return
+        lambda_service: Any = self.env.service("lambda")
+        for function_arn, payload in invocations:
+            try:
+                result = lambda_service.invoke_function(
+                    function_arn, payload, invocation_type="Event"
+                )
+            except AwsError as error:
+                log.info("S3 event to %s not delivered: %s", function_arn, error)
+                continue
+            if result.status == "service_error":
+                log.info("S3 event to %s not delivered: %s", function_arn, result.error_code)
+
+    # ---- PutBucketNotificationConfiguration ----
+
+    def check_destinations(self, configuration: dict[str, Any]) -> None:
+        """S3's InvalidArgument when a destination does not exist (checked before storing)."""
+        missing: list[tuple[str, str]] = []
+        for list_name, (arn_member, kind) in DESTINATIONS.items():
+            for entry in configuration.get(list_name) or []:
+                arn = str(entry.get(arn_member, ""))
+                problem = self._destination_problem(kind, arn)
+                if problem is not None:
+                    missing.append((arn, problem))
+        if missing:
+            fields = {}
+            for number, (arn, problem) in enumerate(missing, start=1):
+                fields[f"ArgumentName{number}"] = arn
+                fields[f"ArgumentValue{number}"] = problem
+            raise s3_error(
+                "InvalidArgument",
+                "Unable to validate the following destination configurations",
+                400,
+                **fields,
+            )
+
+    def _destination_problem(self, kind: str, arn: str) -> str | None:
+        parsed = Arn.try_parse(arn)
+        if kind == "queue":
+            sqs: Any = self.env.service("sqs")
+            if parsed is None or sqs.resolve_arn(arn) is None:
+                return "Error: The destination queue does not exist"
+        elif kind == "topic":
+            sns: Any = self.env.service("sns")
+            if parsed is None or parsed.service != "sns" or sns.store.get_topic(arn) is None:
+                return "Error: The destination topic does not exist"
+        else:
+            lambda_service: Any = self.env.service("lambda")
+            try:
+                if parsed is None or parsed.service != "lambda":
+                    raise LookupError(arn)
+                lambda_service.resolve_function(arn)
+            except (AwsError, LookupError):
+                return "Error: The destination function does not exist"
+        return None
+
+    def test_events(self, bucket: BucketRecord, configuration: dict[str, Any]) -> None:
+        """The s3:TestEvent S3 sends each queue of a configuration when it is put."""
+        now = self.env.clock.now()
+        for entry in configuration.get("QueueConfigurations") or []:
+            message = {
+                "Service": "Amazon S3",
+                "Event": "s3:TestEvent",
+                "Time": _event_time(now),
+                "Bucket": bucket.name,
+                "RequestId": _request_id(),
+                "HostId": _host_id(),
+            }
+            self._send(Target("queue", str(entry["QueueArn"]), ""), orjson.dumps(message).decode())
