@@ -250,6 +250,33 @@ def check_work_flows_through_the_table(server: ServerProcess, stack: str) -> Non
     assert items == [{"pk": {"S": "job-1"}, "stage": {"S": "dev"}}]
 
 
+def check_uploads_reach_the_function(server: ServerProcess, stack: str) -> None:
+    """An object put under the S3 event's prefix invokes the upload function (through its
+    alias, asynchronously) with S3's event, and it stores the object's item; a key outside
+    the prefix invokes nothing."""
+    out = outputs(server, stack)
+    s3 = client(server, "s3")
+    s3.put_object(Bucket=out["BucketName"], Key="elsewhere/skip.csv", Body=b"no")
+    s3.put_object(Bucket=out["BucketName"], Key="incoming/report 1.csv", Body=b"a,b\n")
+    dynamodb = client(server, "dynamodb")
+    key = {"pk": {"S": "incoming/report 1.csv"}}
+    deadline = time.monotonic() + 60
+    item = None
+    while time.monotonic() < deadline and item is None:
+        time.sleep(0.2)
+        item = dynamodb.get_item(TableName=out["TableName"], Key=key).get("Item")
+    assert item == {
+        **key,
+        "bucket": {"S": out["BucketName"]},
+        "size": {"N": "4"},
+        "stage": {"S": "dev"},
+    }
+    skipped = {"pk": {"S": "elsewhere/skip.csv"}}
+    assert "Item" not in dynamodb.get_item(TableName=out["TableName"], Key=skipped)
+    for name in ("elsewhere/skip.csv", "incoming/report 1.csv"):  # the stack deletes it
+        s3.delete_object(Bucket=out["BucketName"], Key=name)
+
+
 def check_exporter_cannot_go_first(server: ServerProcess, stack: str) -> None:
     cfn = client(server, "cloudformation")
     assert cfn.list_imports(ExportName=f"{stack}-uploads-table")["Imports"] == [f"{stack}-consumer"]
@@ -371,6 +398,7 @@ def test_headwater_deploy_configures_runs_updates_and_deletes(
     )
     check_configured(server, "hwx")
     check_work_flows_through_the_table(server, "hwx")
+    check_uploads_reach_the_function(server, "hwx")
 
     before = physical_ids(server, "hwx")
     work = work_mapping(server, "hwx")
