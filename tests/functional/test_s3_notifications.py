@@ -133,7 +133,7 @@ def test_configuration_ids_are_generated_when_missing_and_kept(hw: Headwater, bu
         NotificationConfiguration={
             "QueueConfigurations": [
                 {"QueueArn": arn, "Events": ["s3:ObjectCreated:Put"]},
-                {"Id": "mine", "QueueArn": arn, "Events": ["s3:ObjectCreated:Put"]},
+                {"Id": "mine", "QueueArn": arn, "Events": ["s3:ObjectCreated:Copy"]},
             ]
         },
     )
@@ -142,10 +142,12 @@ def test_configuration_ids_are_generated_when_missing_and_kept(hw: Headwater, bu
     assert generated and generated != "mine"
     assert stored[1]["Id"] == "mine"
     hw.s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    # one message per matching configuration, each naming its own
-    assert sorted(r["s3"]["configurationId"] for r in records(hw, url)) == sorted(
-        [generated, "mine"]
-    )
+    hw.s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"})
+    # each event names the configuration it matched
+    assert [r["s3"]["configurationId"] for r in records(hw, url)] == [generated, "mine"]
+    # the Ids are kept: a second Get answers the same
+    again = hw.s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+    assert again[0]["Id"] == generated
 
 
 def test_event_types_and_wildcards_select_configurations(hw: Headwater, bucket: str) -> None:
@@ -340,3 +342,37 @@ def test_no_configuration_and_empty_configuration_send_nothing(hw: Headwater, bu
     hw.s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
     hw.s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     assert records(hw, url) == []
+
+
+@pytest.mark.parametrize(
+    ("events", "rules", "message"),
+    [
+        (["s3:ObjectCreated:Nope"], [], "The event is not supported for notifications"),
+        (["ObjectCreated:Put"], [], "The event is not supported for notifications"),
+        (
+            ["s3:ObjectCreated:*"],
+            [{"Name": "middle", "Value": "x"}],
+            "filter rule name must be either prefix or suffix",
+        ),
+        (
+            ["s3:ObjectCreated:*"],
+            [{"Name": "prefix", "Value": "a"}, {"Name": "Prefix", "Value": "b"}],
+            "Cannot specify more than one prefix rule in a filter.",
+        ),
+    ],
+)
+def test_unknown_events_and_bad_filter_rules_are_refused(
+    hw: Headwater, bucket: str, events: list[str], rules: list[dict[str, str]], message: str
+) -> None:
+    url, arn = make_queue(hw, "events")
+    entry: dict[str, Any] = {"QueueArn": arn, "Events": events}
+    if rules:
+        entry["Filter"] = {"Key": {"FilterRules": rules}}
+    with pytest.raises(ClientError) as caught:
+        hw.s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [entry]}
+        )
+    assert caught.value.response["Error"]["Code"] == "InvalidArgument"
+    assert caught.value.response["Error"]["Message"] == message
+    assert "QueueConfigurations" not in hw.s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert drain(hw, url) == []

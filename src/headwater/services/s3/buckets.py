@@ -310,7 +310,7 @@ class BucketOperations(Service):
         with self.store.db.transaction():
             bucket = self._bucket(str(params["Bucket"]))
             if name == "BucketNotificationConfiguration":
-                self.notifier.check_destinations(value)
+                self.notifier.check_configuration(value)
             settings = {**bucket.settings, name: value}
             self.store.put_bucket(
                 BucketRecord(bucket.name, bucket.region, bucket.account, bucket.created, settings)

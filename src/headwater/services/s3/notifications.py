@@ -26,6 +26,7 @@ import orjson
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
+from headwater.models import service_model
 from headwater.services.s3.errors import s3_error
 
 if TYPE_CHECKING:
@@ -116,6 +117,25 @@ def _key_matches(filter_: Any, key: str) -> bool:
         if name == "suffix" and not key.endswith(value):
             return False
     return True
+
+
+def _known_events() -> frozenset[str]:
+    return frozenset(service_model("s3").shape_for("Event").enum)
+
+
+def _check_filter_rules(filter_: Any) -> None:
+    seen: set[str] = set()
+    for rule in ((filter_ or {}).get("Key") or {}).get("FilterRules") or []:
+        name = str(rule.get("Name", "")).lower()
+        if name not in ("prefix", "suffix"):
+            raise s3_error(
+                "InvalidArgument", "filter rule name must be either prefix or suffix", 400
+            )
+        if name in seen:
+            raise s3_error(
+                "InvalidArgument", f"Cannot specify more than one {name} rule in a filter.", 400
+            )
+        seen.add(name)
 
 
 class Sequencer:
@@ -259,11 +279,19 @@ class Notifier:
 
     # ---- PutBucketNotificationConfiguration ----
 
-    def check_destinations(self, configuration: dict[str, Any]) -> None:
-        """S3's InvalidArgument when a destination does not exist (checked before storing)."""
+    def check_configuration(self, configuration: dict[str, Any]) -> None:
+        """S3's InvalidArgument for an event type S3 does not know, a filter rule other than
+        one prefix and one suffix, or a destination that does not exist (checked before
+        anything is stored)."""
+        known_events = _known_events()
         missing: list[tuple[str, str]] = []
         for list_name, (arn_member, kind) in DESTINATIONS.items():
             for entry in configuration.get(list_name) or []:
+                if any(event not in known_events for event in entry.get("Events") or []):
+                    raise s3_error(
+                        "InvalidArgument", "The event is not supported for notifications", 400
+                    )
+                _check_filter_rules(entry.get("Filter"))
                 arn = str(entry.get(arn_member, ""))
                 problem = self._destination_problem(kind, arn)
                 if problem is not None:
