@@ -376,3 +376,41 @@ def test_unknown_events_and_bad_filter_rules_are_refused(
     assert caught.value.response["Error"]["Message"] == message
     assert "QueueConfigurations" not in hw.s3.get_bucket_notification_configuration(Bucket=bucket)
     assert drain(hw, url) == []
+
+
+def test_function_event_is_stored_with_the_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Event invocation is written in the object's transaction: a process that dies
+    after answering the PutObject, before starting the invocation, leaves it stored, and
+    the next process on the data directory runs it."""
+    from headwater.services.s3.notifications import Notifier
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(HANDLER)
+    out = tmp_path / "events.jsonl"
+    data = tmp_path / "data"
+    with monkeypatch.context() as patch:
+        # the process "dies" between the commit and starting what it stored
+        patch.setattr(Notifier, "after_commit", staticmethod(lambda invocations: None))
+        with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as first:
+            function = first.lambda_.create_function_from_directory(
+                "thumbnailer", code, "app.handle", environment={"OUT": str(out)}
+            )["FunctionArn"]
+            first.s3.create_bucket(Bucket=BUCKET)
+            first.s3.put_bucket_notification_configuration(
+                Bucket=BUCKET,
+                NotificationConfiguration={
+                    "LambdaFunctionConfigurations": [
+                        {"LambdaFunctionArn": function, "Events": ["s3:ObjectCreated:*"]}
+                    ]
+                },
+            )
+            first.s3.put_object(Bucket=BUCKET, Key="k", Body=b"x")
+            assert first.service("lambda").wait_for_event_invocations()
+            assert not out.exists()
+    with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as second:
+        assert second.service("lambda").wait_for_event_invocations()
+    (event,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert event["Records"][0]["s3"]["object"]["key"] == "k"

@@ -549,6 +549,22 @@ class EventQueue:
     ) -> str:
         """Accept an Event invocation: stored (committed) before this returns, run as soon as
         a dispatcher is free. Returns its request id."""
+        item = self.accept(function_name, payload, region, qualifier, request_id)
+        self.dispatch(item)
+        return item.request_id
+
+    def accept(
+        self,
+        function_name: str,
+        payload: bytes,
+        region: str = "",
+        qualifier: str | None = None,
+        request_id: str | None = None,
+    ) -> EventInvocation:
+        """Store an Event invocation leased to this dispatcher, inside the caller's
+        transaction when there is one (so it is durable exactly when that commits); hand it
+        to ``dispatch`` after the commit. Should this process die in between, the lease
+        expires and another process runs it."""
         now = self._clock.now()
         item = EventInvocation(
             request_id=request_id or new_request_id(),
@@ -562,11 +578,14 @@ class EventQueue:
         if self._closed:
             raise RuntimeError("the function runtime is closed")
         self._store.add(item, self.owner, time.time() + self._lease_ttl)
+        return item
+
+    def dispatch(self, item: EventInvocation) -> None:
+        """Run an invocation ``accept`` stored as soon as a dispatcher is free."""
         self.start()
         with self._cond:
             self._local.append(item)
             self._cond.notify()
-        return item.request_id
 
     def pending(self) -> int:
         """Invocations stored: queued, running, or waiting for a retry (every process's)."""

@@ -280,6 +280,26 @@ class InvokeOperations(Service):
             return 0
         return runtime.prewarm(spec, count)
 
+    def accept_event(self, function_arn: str, payload: bytes) -> Callable[[], None]:
+        """Store an Event invocation of ``function_arn`` (optionally qualified) inside the
+        caller's transaction, so it is durable exactly when that commits (S3 event
+        notifications store it with the object's index row); returns what starts running
+        it, to call after the commit. Raises AwsError as Invoke would refuse it."""
+        parsed, home = self._locate(function_arn, None, None)
+        spec = self._qualified_spec(home, parsed.name, parsed.qualifier)
+        if spec is None:
+            raise check.not_found(self._arn(home, parsed.name, parsed.qualifier or LATEST))
+        if len(payload) > MAX_ASYNC_PAYLOAD:
+            raise check.user_error(
+                "RequestTooLargeException",
+                f"Request must be smaller than {MAX_ASYNC_PAYLOAD} bytes for the InvokeAsync "
+                "operation",
+                413,
+            )
+        queue = self._event_queue()
+        item = queue.accept(spec.name, payload, spec.region, parsed.qualifier)
+        return lambda: queue.dispatch(item)
+
     def _not_run(
         self, spec: FunctionSpec, payload: bytes, invocation_type: str, qualifier: str | None
     ) -> InvocationResult:

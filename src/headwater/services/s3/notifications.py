@@ -2,11 +2,12 @@
 write or removal, the event record S3 writes, and delivering it to queues, topics and
 functions.
 
-Queue and topic deliveries run inside the transaction that writes (or removes) the object's
-index row, as SNS delivers to queues inside its publishing transaction: the message is
-stored when the object is, or neither is. Function deliveries are asynchronous (Event)
-invocations through the Lambda service's durable event queue, accepted right after the
-object's commit, so Lambda's retries, dead-letter queue and destinations apply.
+Every delivery is written inside the transaction that writes (or removes) the object's index
+row, as SNS delivers to queues inside its publishing transaction: the event is stored when
+the object is, or neither is. Queues get the message, topics publish it (their own
+deliveries follow SNS's outbox), and functions get an asynchronous (Event) invocation stored
+in the Lambda service's durable event queue, started once the object's transaction has
+committed, so Lambda's retries, dead-letter queue and destinations apply.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
@@ -218,11 +219,10 @@ class Notifier:
 
     def in_transaction(
         self, bucket: BucketRecord, events: Iterable[ObjectEvent]
-    ) -> list[tuple[str, bytes]]:
-        """Deliver ``events`` to the bucket's queues and topics (inside the caller's
-        transaction); returns the function invocations (function ARN, event JSON) to make
-        once it has committed."""
-        invocations: list[tuple[str, bytes]] = []
+    ) -> list[Callable[[], None]]:
+        """Deliver ``events`` to the bucket's destinations inside the caller's transaction;
+        returns what starts the function invocations stored, to call once it committed."""
+        invocations: list[Callable[[], None]] = []
         if not bucket.settings.get(SETTING):
             return invocations
         now = self.env.clock.now()
@@ -242,7 +242,9 @@ class Notifier:
                 )
                 message = orjson.dumps({"Records": [record]})
                 if target.kind == "function":
-                    invocations.append((target.arn, message))
+                    started = self._accept_invocation(target.arn, message)
+                    if started is not None:
+                        invocations.append(started)
                 else:
                     self._send(target, message.decode())
         return invocations
@@ -261,21 +263,20 @@ class Notifier:
         except (ClientSideFailure, AwsError) as error:
             log.info("S3 event to %s not delivered: %s", target.arn, error)
 
-    def after_commit(self, invocations: list[tuple[str, bytes]]) -> None:
-        """Hand function events to the Lambda service's event queue (Event invocations)."""
-        if not invocations:
-            return
+    def _accept_invocation(self, function_arn: str, payload: bytes) -> Callable[[], None] | None:
         lambda_service: Any = self.env.service("lambda")
-        for function_arn, payload in invocations:
-            try:
-                result = lambda_service.invoke_function(
-                    function_arn, payload, invocation_type="Event"
-                )
-            except AwsError as error:
-                log.info("S3 event to %s not delivered: %s", function_arn, error)
-                continue
-            if result.status == "service_error":
-                log.info("S3 event to %s not delivered: %s", function_arn, result.error_code)
+        try:
+            started: Callable[[], None] = lambda_service.accept_event(function_arn, payload)
+        except AwsError as error:
+            log.info("S3 event to %s not delivered: %s", function_arn, error)
+            return None
+        return started
+
+    @staticmethod
+    def after_commit(invocations: list[Callable[[], None]]) -> None:
+        """Start the function invocations ``in_transaction`` stored (after its commit)."""
+        for start in invocations:
+            start()
 
     # ---- PutBucketNotificationConfiguration ----
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
@@ -415,7 +416,7 @@ class ObjectOperations(BucketOperations):
     @operation("DeleteObject")
     def delete_object(self, params: Params, ctx: RequestContext) -> Result:
         key = str(params["Key"])
-        invocations: list[tuple[str, bytes]] = []
+        invocations: list[Callable[[], None]] = []
         with self.store.db.transaction():
             bucket = self._bucket(str(params["Bucket"]))
             blob = self.store.delete_object(bucket.name, key)
