@@ -159,15 +159,23 @@ def test_event_types_and_wildcards_select_configurations(hw: Headwater, bucket: 
         NotificationConfiguration={
             "QueueConfigurations": [
                 {"QueueArn": created_arn, "Events": ["s3:ObjectCreated:*"]},
-                {"QueueArn": put_arn, "Events": ["s3:ObjectCreated:Put"]},
                 {"QueueArn": removed_arn, "Events": ["s3:ObjectRemoved:*"]},
             ]
         },
     )
-    hw.s3.put_object(Bucket=bucket, Key="a", Body=b"x")
-    hw.s3.copy_object(Bucket=bucket, Key="b", CopySource={"Bucket": bucket, "Key": "a"})
-    hw.s3.delete_object(Bucket=bucket, Key="a")
-    hw.s3.delete_object(Bucket=bucket, Key="never-there")  # nothing removed: no event
+    # a second bucket: S3 refuses overlapping configurations on one
+    hw.s3.create_bucket(Bucket="puts")
+    hw.s3.put_bucket_notification_configuration(
+        Bucket="puts",
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": put_arn, "Events": ["s3:ObjectCreated:Put"]}]
+        },
+    )
+    for name in (bucket, "puts"):
+        hw.s3.put_object(Bucket=name, Key="a", Body=b"x")
+        hw.s3.copy_object(Bucket=name, Key="b", CopySource={"Bucket": name, "Key": "a"})
+        hw.s3.delete_object(Bucket=name, Key="a")
+        hw.s3.delete_object(Bucket=name, Key="never-there")  # nothing removed: no event
 
     assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records(hw, created_url)] == [
         ("ObjectCreated:Put", "a"),
@@ -312,7 +320,7 @@ def test_missing_destination_is_refused_and_nothing_stored(
             Bucket=bucket,
             NotificationConfiguration={
                 "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}],
-                missing[0]: [{missing[1]: missing[2], "Events": ["s3:ObjectCreated:*"]}],
+                missing[0]: [{missing[1]: missing[2], "Events": ["s3:ObjectRemoved:*"]}],
             },
         )
     error = caught.value.response["Error"]
@@ -414,3 +422,56 @@ def test_function_event_is_stored_with_the_object(
         assert second.service("lambda").wait_for_event_invocations()
     (event,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert event["Records"][0]["s3"]["object"]["key"] == "k"
+
+
+def prefixed(prefix: str = "", suffix: str = "") -> dict[str, Any]:
+    rules = [{"Name": "prefix", "Value": prefix}] if prefix else []
+    rules += [{"Name": "suffix", "Value": suffix}] if suffix else []
+    return {"Key": {"FilterRules": rules}} if rules else {}
+
+
+CREATED, PUT = "s3:ObjectCreated:*", "s3:ObjectCreated:Put"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "overlap"),
+    [
+        (([CREATED], prefixed()), ([PUT], prefixed()), True),
+        (([CREATED], prefixed("a/")), ([PUT], prefixed("a/b")), True),
+        (([CREATED], prefixed("a/")), ([CREATED], prefixed("b/")), False),
+        (([CREATED], prefixed(suffix=".jpg")), ([CREATED], prefixed(suffix=".png")), False),
+        (([CREATED], prefixed("a/", ".jpg")), ([CREATED], prefixed(suffix="x.jpg")), True),
+        (([PUT], prefixed()), (["s3:ObjectCreated:Copy"], prefixed()), False),
+        (([CREATED], prefixed()), (["s3:ObjectRemoved:*"], prefixed()), False),
+    ],
+)
+def test_overlapping_configurations_are_refused(
+    hw: Headwater,
+    bucket: str,
+    first: tuple[list[str], dict[str, Any]],
+    second: tuple[list[str], dict[str, Any]],
+    overlap: bool,
+) -> None:
+    _, one = make_queue(hw, "one")
+    _, other = make_queue(hw, "other")
+    entries = []
+    for arn, (events, key_filter) in ((one, first), (other, second)):
+        entry: dict[str, Any] = {"QueueArn": arn, "Events": events}
+        if key_filter:
+            entry["Filter"] = key_filter
+        entries.append(entry)
+    configuration = {"QueueConfigurations": entries}
+    if not overlap:
+        hw.s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=configuration
+        )
+        return
+    with pytest.raises(ClientError) as caught:
+        hw.s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=configuration
+        )
+    assert caught.value.response["Error"]["Code"] == "InvalidArgument"
+    assert caught.value.response["Error"]["Message"] == (
+        "Configurations overlap. Configurations on the same bucket cannot share a common "
+        "event type."
+    )

@@ -139,6 +139,36 @@ def _check_filter_rules(filter_: Any) -> None:
         seen.add(name)
 
 
+def _overlap(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether some event on some key would match both configurations: a common event type
+    (a wildcard covers its type's events), prefixes one of which starts the other, and
+    suffixes one of which ends the other (a missing rule matches every key)."""
+    if not any(
+        _events_meet(a, b) for a in one.get("Events") or [] for b in other.get("Events") or []
+    ):
+        return False
+    one_rules, other_rules = _rules_of(one), _rules_of(other)
+    prefix, other_prefix = one_rules.get("prefix", ""), other_rules.get("prefix", "")
+    suffix, other_suffix = one_rules.get("suffix", ""), other_rules.get("suffix", "")
+    return (prefix.startswith(other_prefix) or other_prefix.startswith(prefix)) and (
+        suffix.endswith(other_suffix) or other_suffix.endswith(suffix)
+    )
+
+
+def _events_meet(one: str, other: str) -> bool:
+    if one == other:
+        return True
+    for wildcard, event in ((one, other), (other, one)):
+        if wildcard.endswith(":*") and event.startswith(wildcard[:-1]):
+            return True
+    return False
+
+
+def _rules_of(entry: dict[str, Any]) -> dict[str, str]:
+    rules = ((entry.get("Filter") or {}).get("Key") or {}).get("FilterRules") or []
+    return {str(rule.get("Name", "")).lower(): str(rule.get("Value", "")) for rule in rules}
+
+
 class Sequencer:
     """S3's ``sequencer``: hex strings that order events on a key (later is greater when
     compared as equal-length strings); from the clock's nanoseconds, never repeating."""
@@ -282,10 +312,11 @@ class Notifier:
 
     def check_configuration(self, configuration: dict[str, Any]) -> None:
         """S3's InvalidArgument for an event type S3 does not know, a filter rule other than
-        one prefix and one suffix, or a destination that does not exist (checked before
-        anything is stored)."""
+        one prefix and one suffix, two configurations an event could both match, or a
+        destination that does not exist (checked before anything is stored)."""
         known_events = _known_events()
         missing: list[tuple[str, str]] = []
+        checked: list[dict[str, Any]] = []
         for list_name, (arn_member, kind) in DESTINATIONS.items():
             for entry in configuration.get(list_name) or []:
                 if any(event not in known_events for event in entry.get("Events") or []):
@@ -293,6 +324,14 @@ class Notifier:
                         "InvalidArgument", "The event is not supported for notifications", 400
                     )
                 _check_filter_rules(entry.get("Filter"))
+                if any(_overlap(entry, earlier) for earlier in checked):
+                    raise s3_error(
+                        "InvalidArgument",
+                        "Configurations overlap. Configurations on the same bucket cannot "
+                        "share a common event type.",
+                        400,
+                    )
+                checked.append(entry)
                 arn = str(entry.get(arn_member, ""))
                 problem = self._destination_problem(kind, arn)
                 if problem is not None:
