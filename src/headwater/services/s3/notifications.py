@@ -29,6 +29,7 @@ from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
 from headwater.models import service_model
 from headwater.services.s3.errors import s3_error
+from headwater.services.sns.delivery import ClientSideFailure, send_to_queue
 
 if TYPE_CHECKING:
     from headwater.services.base import ServiceEnvironment
@@ -282,8 +283,6 @@ class Notifier:
     def _send(self, target: Target, message: str) -> None:
         # A destination removed since the configuration was put loses the event, as on
         # AWS; the object write stands.
-        from headwater.services.sns.delivery import ClientSideFailure, send_to_queue
-
         try:
             if target.kind == "queue":
                 send_to_queue(self.env, target.arn, {"MessageBody": message})
