@@ -427,3 +427,114 @@ def test_a_layer_name_longer_than_140_characters_is_refused(hw: Headwater) -> No
         "satisfy constraint: Member must have length less than or equal to 140",
     }
     assert hw.lambda_.list_layers()["Layers"] == []
+
+
+def test_layer_version_policy_builds_aws_statements(hw: Headwater) -> None:
+    lam = hw.lambda_
+    lam.publish_layer_version(LayerName="shared", Content={"ZipFile": FUNCTION_ZIP})
+    version_arn = f"{LAYER}:shared:1"
+    assert error_of(lam.get_layer_version_policy, LayerName="shared", VersionNumber=1) == {
+        "Code": "ResourceNotFoundException",
+        "Message": "No policy is associated with the given resource.",
+    }
+    added = lam.add_layer_version_permission(
+        LayerName="shared",
+        VersionNumber=1,
+        StatementId="org",
+        Action="lambda:GetLayerVersion",
+        Principal="*",
+        OrganizationId="o-abcdefghij",
+    )
+    assert json.loads(added["Statement"]) == {
+        "Sid": "org",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "lambda:GetLayerVersion",
+        "Resource": version_arn,
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}},
+    }
+    second = lam.add_layer_version_permission(
+        LayerName=f"{LAYER}:shared",
+        VersionNumber=1,
+        StatementId="account",
+        Action="lambda:GetLayerVersion",
+        Principal="123456789012",
+        RevisionId=added["RevisionId"],
+    )
+    policy = lam.get_layer_version_policy(LayerName="shared", VersionNumber=1)
+    assert policy["RevisionId"] == second["RevisionId"] != added["RevisionId"]
+    document = json.loads(policy["Policy"])
+    assert [s["Sid"] for s in document["Statement"]] == ["org", "account"]
+    assert document["Statement"][1]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    # the policy is not part of the layer version's own answers
+    assert "Policy" not in lam.get_layer_version(LayerName="shared", VersionNumber=1)
+
+    lam.remove_layer_version_permission(LayerName="shared", VersionNumber=1, StatementId="org")
+    document = json.loads(
+        lam.get_layer_version_policy(LayerName="shared", VersionNumber=1)["Policy"]
+    )
+    assert [s["Sid"] for s in document["Statement"]] == ["account"]
+
+
+def test_layer_version_policy_errors_change_nothing(hw: Headwater) -> None:
+    lam = hw.lambda_
+    lam.publish_layer_version(LayerName="shared", Content={"ZipFile": FUNCTION_ZIP})
+    added = lam.add_layer_version_permission(
+        LayerName="shared",
+        VersionNumber=1,
+        StatementId="a",
+        Action="lambda:GetLayerVersion",
+        Principal="*",
+    )
+    base = {"LayerName": "shared", "VersionNumber": 1, "Action": "lambda:GetLayerVersion"}
+    assert error_of(lam.add_layer_version_permission, **base, StatementId="a", Principal="*") == {
+        "Code": "ResourceConflictException",
+        "Message": "The statement id (a) provided already exists. Please provide a new "
+        "statement id, or remove the existing statement.",
+    }
+    assert error_of(
+        lam.add_layer_version_permission,
+        **{**base, "Action": "lambda:InvokeFunction"},
+        StatementId="b",
+        Principal="*",
+    ) == {
+        "Code": "ValidationException",
+        "Message": "1 validation error detected: Value 'lambda:InvokeFunction' at 'action' "
+        "failed to satisfy constraint: Member must satisfy regular expression pattern: "
+        "lambda:GetLayerVersion",
+    }
+    assert (
+        error_of(
+            lam.add_layer_version_permission, **base, StatementId="b", Principal="s3.amazonaws.com"
+        )["Code"]
+        == "ValidationException"
+    )
+    assert error_of(
+        lam.add_layer_version_permission,
+        **base,
+        StatementId="b",
+        Principal="*",
+        RevisionId="stale",
+    ) == {
+        "Code": "PreconditionFailedException",
+        "Message": "The Revision Id provided does not match the latest Revision Id. Call the "
+        "GetLayerVersionPolicy API to retrieve the latest Revision Id",
+    }
+    assert error_of(
+        lam.add_layer_version_permission,
+        **{**base, "VersionNumber": 7},
+        StatementId="b",
+        Principal="*",
+    ) == {
+        "Code": "ResourceNotFoundException",
+        "Message": "The resource you requested does not exist.",
+    }
+    assert error_of(
+        lam.remove_layer_version_permission, LayerName="shared", VersionNumber=1, StatementId="zz"
+    ) == {
+        "Code": "ResourceNotFoundException",
+        "Message": "Statement zz is not found in resource policy.",
+    }
+    policy = lam.get_layer_version_policy(LayerName="shared", VersionNumber=1)
+    assert policy["RevisionId"] == added["RevisionId"]
+    assert [s["Sid"] for s in json.loads(policy["Policy"])["Statement"]] == ["a"]

@@ -1,24 +1,30 @@
 """Layers: PublishLayerVersion, GetLayerVersion(ByArn), ListLayers, ListLayerVersions,
-DeleteLayerVersion, and the ``Layers`` of a function.
+DeleteLayerVersion, a layer version's policy (AddLayerVersionPermission,
+GetLayerVersionPolicy, RemoveLayerVersionPermission) and the ``Layers`` of a function.
 
 A layer version's zip is unpacked once under ``<data_dir>/layers/<region>/<name>/<n>/``; a
 function that references it gets those directories as its ``layer_dirs`` (AWS's ``/opt``):
 the runtime puts ``python/`` and ``python/lib/pythonX.Y/site-packages`` of each on the
 function's import path, as Lambda does. Deleting a layer version keeps its content for
-the functions that use it, as on AWS.
+the functions that use it, as on AWS. A layer version's policy, like a function's, is
+stored, not enforced: it lives in the version's stored body, so it goes with the version.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any, TypeGuard
+
+import orjson
 
 from headwater.core.errors import AwsError
 from headwater.core.values import JAVA_LONG, as_bytes
 from headwater.runtime import code as function_code
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.lambda_ import validation as check
+from headwater.services.lambda_.aliases import precondition_failed
 from headwater.services.lambda_.configuration import last_modified
 from headwater.services.lambda_.parts import LambdaParts, marker_page
 from headwater.store.functions import FunctionRecord
@@ -36,7 +42,17 @@ MAX_LAYER_NAME = 140
 _LAYER_VERSION_ARN = re.compile(LAYER_VERSION_ARN_PATTERN)
 
 #: Members of a stored layer version that are not part of AWS's answers.
-_PRIVATE = ("Dir",)
+_PRIVATE = ("Dir", "Policy")
+#: AddLayerVersionPermission's patterns (botocore's model).
+LAYER_STATEMENT_ID_PATTERN = "([a-zA-Z0-9-_]+)"
+LAYER_ACTION_PATTERN = "lambda:GetLayerVersion"
+LAYER_PRINCIPAL_PATTERN = r"\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root"
+ORGANIZATION_ID_PATTERN = "o-[a-z0-9]{10,32}"
+_LAYER_STATEMENT_ID = re.compile(LAYER_STATEMENT_ID_PATTERN)
+_LAYER_PRINCIPAL = re.compile(LAYER_PRINCIPAL_PATTERN, re.ASCII)
+_ORGANIZATION_ID = re.compile(ORGANIZATION_ID_PATTERN)
+#: The longest statement id (botocore's model).
+MAX_LAYER_STATEMENT_ID = 100
 
 
 def _validation(value: Any, member: str, pattern: str) -> AwsError:
@@ -45,6 +61,47 @@ def _validation(value: Any, member: str, pattern: str) -> AwsError:
         f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
         f"constraint: Member must satisfy regular expression pattern: {pattern}",
     )
+
+
+def _not_found(message: str = "The resource you requested does not exist.") -> AwsError:
+    return check.user_error("ResourceNotFoundException", message, 404)
+
+
+def _layer_statement(params: Params, resource: str) -> dict[str, Any]:
+    """The policy statement Lambda makes of AddLayerVersionPermission's parameters."""
+    statement_id = str(params.get("StatementId") or "")
+    if not _LAYER_STATEMENT_ID.fullmatch(statement_id):
+        raise _validation(statement_id, "statementId", LAYER_STATEMENT_ID_PATTERN)
+    if len(statement_id) > MAX_LAYER_STATEMENT_ID:
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value '{statement_id}' at 'statementId' failed to "
+            f"satisfy constraint: Member must have length less than or equal to "
+            f"{MAX_LAYER_STATEMENT_ID}",
+        )
+    action = str(params.get("Action") or "")
+    if action != LAYER_ACTION_PATTERN:
+        raise _validation(action, "action", LAYER_ACTION_PATTERN)
+    principal = str(params.get("Principal") or "")
+    if not _LAYER_PRINCIPAL.fullmatch(principal):
+        raise _validation(principal, "principal", LAYER_PRINCIPAL_PATTERN)
+    organization = params.get("OrganizationId")
+    if organization is not None and not _ORGANIZATION_ID.fullmatch(str(organization)):
+        raise _validation(organization, "organizationId", ORGANIZATION_ID_PATTERN)
+    statement: dict[str, Any] = {
+        "Sid": statement_id,
+        "Effect": "Allow",
+        "Principal": "*" if principal == "*" else {"AWS": _account_root(principal)},
+        "Action": action,
+        "Resource": resource,
+    }
+    if organization is not None:
+        statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": str(organization)}}
+    return statement
+
+
+def _account_root(principal: str) -> str:
+    return principal if principal.startswith("arn:") else f"arn:aws:iam::{principal}:root"
 
 
 def _public(body: dict[str, Any]) -> Result:
@@ -213,6 +270,76 @@ class LayerOperations(LambdaParts):
             # The unpacked content stays: functions that use this version keep working.
             self._resources.delete_layer_version(ctx.region, name, version)
         return {"_status": 204}
+
+    # -- a layer version's policy ---------------------------------------------------------
+
+    def _layer_policy_owner(self, params: Params, ctx: RequestContext) -> tuple[str, int, Any]:
+        """The layer name, version number and stored body a policy operation names."""
+        name = self._layer_name(params.get("LayerName"))
+        version = params.get("VersionNumber")
+        if not _storable_version(version):
+            raise _not_found()
+        body = self._resources.layer_version(ctx.region, name, version)
+        if body is None:
+            raise _not_found()
+        return name, version, body
+
+    @operation("AddLayerVersionPermission")
+    def add_layer_version_permission(self, params: Params, ctx: RequestContext) -> Result:
+        with self._resources.transaction():
+            name, version, body = self._layer_policy_owner(params, ctx)
+            statement = _layer_statement(params, body["LayerVersionArn"])
+            policy = body.get("Policy") or {"Statements": [], "RevisionId": ""}
+            _check_revision(policy, params.get("RevisionId"))
+            if any(s["Sid"] == statement["Sid"] for s in policy["Statements"]):
+                raise check.user_error(
+                    "ResourceConflictException",
+                    f"The statement id ({statement['Sid']}) provided already exists. Please "
+                    "provide a new statement id, or remove the existing statement.",
+                    409,
+                )
+            revision = str(uuid.uuid4())
+            body["Policy"] = {
+                "Statements": [*policy["Statements"], statement],
+                "RevisionId": revision,
+            }
+            self._resources.replace_layer_version(ctx.region, name, version, body)
+        return {
+            "Statement": orjson.dumps(statement).decode(),
+            "RevisionId": revision,
+            "_status": 201,
+        }
+
+    @operation("GetLayerVersionPolicy")
+    def get_layer_version_policy(self, params: Params, ctx: RequestContext) -> Result:
+        _, _, body = self._layer_policy_owner(params, ctx)
+        policy = body.get("Policy")
+        if not policy or not policy["Statements"]:
+            raise _not_found("No policy is associated with the given resource.")
+        document = {"Version": "2012-10-17", "Id": "default", "Statement": policy["Statements"]}
+        return {"Policy": orjson.dumps(document).decode(), "RevisionId": policy["RevisionId"]}
+
+    @operation("RemoveLayerVersionPermission")
+    def remove_layer_version_permission(self, params: Params, ctx: RequestContext) -> Result:
+        with self._resources.transaction():
+            name, version, body = self._layer_policy_owner(params, ctx)
+            policy = body.get("Policy")
+            if not policy or not policy["Statements"]:
+                raise _not_found("No policy is associated with the given resource.")
+            _check_revision(policy, params.get("RevisionId"))
+            statement_id = params.get("StatementId")
+            statements = [s for s in policy["Statements"] if s["Sid"] != statement_id]
+            if len(statements) == len(policy["Statements"]):
+                raise _not_found(f"Statement {statement_id} is not found in resource policy.")
+            body["Policy"] = {"Statements": statements, "RevisionId": str(uuid.uuid4())}
+            self._resources.replace_layer_version(ctx.region, name, version, body)
+        return {"_status": 204}
+
+
+def _check_revision(policy: dict[str, Any], revision_id: Any) -> None:
+    """A given RevisionId must be the policy's current one (optimistic locking)."""
+    if revision_id is not None and revision_id != policy["RevisionId"]:
+        raise precondition_failed("GetLayerVersionPolicy")
 
 
 def _storable_version(version: Any) -> TypeGuard[int]:
