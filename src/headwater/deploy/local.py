@@ -2,21 +2,26 @@
 
 No packaging and no S3: a SAM ``CodeUri`` (or a plain function's ``Code``) naming a local
 directory becomes ``Code: {Directory: <absolute path>}``, which headwater's Lambda runs in
-place. The SAM transform runs here, with the caller's parameter values, so the server gets
-a plain CloudFormation template.
+place. A layer's ``ContentUri`` (or ``Content``) becomes ``Content: {Directory: ...,
+DirectorySha256: ...}``: a layer version is zipped when published, so the hash of the
+files makes a redeploy after an edit publish the next version. The SAM transform runs
+here, with the caller's parameter values, so the server gets a plain CloudFormation
+template.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from headwater.deploy.sam import declares_sam, transform_sam
 from headwater.deploy.template import parse_document
+from headwater.runtime import code as function_code
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
+LAYER_TYPE = "AWS::Lambda::LayerVersion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,22 @@ def load_local_template(path: Path, parameters: Mapping[str, str], *, region: st
             properties["Code"] = code = {"Directory": directory}
         if isinstance(code, dict) and code.get("Directory"):
             directories[logical_id] = Path(code["Directory"])
+    _hash_layer_directories(document, local_code)
     return LocalTemplate(document=document, code_directories=directories)
+
+
+def _hash_layer_directories(
+    document: dict[str, Any], local_code: Callable[[str], str | None]
+) -> None:
+    for resource in (document.get("Resources") or {}).values():
+        if not isinstance(resource, dict) or resource.get("Type") != LAYER_TYPE:
+            continue
+        properties = resource.get("Properties") or {}
+        content = properties.get("Content")
+        if isinstance(content, str) and (directory := local_code(content)) is not None:
+            properties["Content"] = content = {"Directory": directory}
+        if isinstance(content, dict) and content.get("Directory"):
+            content["DirectorySha256"] = function_code.directory_code(content["Directory"]).sha256
 
 
 def _use_cdk_assets_in_place(document: dict[str, Any], base: Path) -> None:

@@ -86,7 +86,8 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
 }
 
 #: The property that names a resource: replacing a resource whose name is set (and kept)
-#: would need two resources with one name, so CloudFormation refuses the update.
+#: would need two resources with one name, so CloudFormation refuses the update. (Not a
+#: layer version's LayerName: the replacement is the layer's next version, beside the old.)
 NAME_PROPERTY: dict[str, str] = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::Lambda::Function": "FunctionName",
@@ -103,7 +104,6 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::SSM::Parameter": "Name",
     "AWS::ECR::Repository": "RepositoryName",
     "AWS::Lambda::Alias": "Name",
-    "AWS::Lambda::LayerVersion": "LayerName",
 }
 
 

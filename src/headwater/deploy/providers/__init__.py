@@ -18,6 +18,10 @@ from headwater.deploy.providers.lambda_extras import (
     PermissionProvider,
     VersionProvider,
 )
+from headwater.deploy.providers.lambda_layers import (
+    LayerVersionPermissionProvider,
+    LayerVersionProvider,
+)
 from headwater.deploy.providers.nested import NestedStackProvider
 from headwater.deploy.providers.observability import AlarmProvider, LogGroupProvider
 from headwater.deploy.providers.s3 import BucketPolicyProvider, BucketProvider
@@ -55,6 +59,8 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         VersionProvider(),
         AliasProvider(),
         EventInvokeConfigProvider(),
+        LayerVersionProvider(),
+        LayerVersionPermissionProvider(),
         StreamProvider(),
         TableProvider(),
         ParameterProvider(),
