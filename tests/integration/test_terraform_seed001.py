@@ -261,6 +261,10 @@ def check_more_applied(endpoint: str) -> None:
     assert [layer["Arn"] for layer in function["Layers"]] == [
         f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:more-shared:1"
     ]
+    policy = json.loads(
+        lam.get_layer_version_policy(LayerName="more-shared", VersionNumber=1)["Policy"]
+    )
+    assert [(s["Sid"], s["Principal"]) for s in policy["Statement"]] == [("everyone", "*")]
     provisioned = lam.get_provisioned_concurrency_config(
         FunctionName="more-function", Qualifier="current"
     )

@@ -387,6 +387,14 @@ resource "aws_lambda_layer_version" "more" {
   compatible_runtimes = ["python3.12", "python3.11"]
 }
 
+resource "aws_lambda_layer_version_permission" "more" {
+  layer_name     = aws_lambda_layer_version.more.layer_arn
+  version_number = aws_lambda_layer_version.more.version
+  statement_id   = "everyone"
+  action         = "lambda:GetLayerVersion"
+  principal      = "*"
+}
+
 resource "aws_lambda_function" "more" {
   function_name    = "more-function"
   runtime          = "python3.12"
