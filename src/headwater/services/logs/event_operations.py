@@ -11,11 +11,11 @@ from headwater.core.values import JAVA_LONG
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.logs.filter_pattern import PatternError, compile_pattern
 from headwater.services.logs.group_operations import (
-    GroupOperations,
     check_limit,
     invalid_parameter,
     stream_not_found,
 )
+from headwater.services.logs.metric_filters import MetricFilterOperations
 from headwater.services.logs.store import LogEvent
 
 MAX_EVENTS = 10_000
@@ -32,8 +32,8 @@ def _invalid_token() -> AwsError:
     return invalid_parameter("The specified nextToken is invalid.")
 
 
-class EventOperations(GroupOperations):
-    """The event half of CloudWatch Logs."""
+class EventOperations(MetricFilterOperations):
+    """The event half of CloudWatch Logs (stored events feed the metric filters)."""
 
     @operation("PutLogEvents")
     def put_log_events(self, params: Params, ctx: RequestContext) -> Result:
@@ -71,6 +71,7 @@ class EventOperations(GroupOperations):
             else:
                 accepted.append((stamp, event["message"]))
         self.log_store.append(group, stream, accepted, now)
+        self.emit_metrics(group, accepted)
         result: Result = {"nextSequenceToken": f"{now:056d}"}
         if rejected:
             result["rejectedLogEventsInfo"] = rejected

@@ -277,3 +277,18 @@ def _json_matcher(body: str) -> Matcher:
         return bool(test(document))
 
     return match
+
+
+def json_field(message: str, selector: str) -> Any:
+    """The value ``selector`` (``$.a.b[0]``) picks from the JSON object ``message``; None
+    when the message is not a JSON object or has no such field (a metric filter's
+    ``metricValue`` and dimensions read events this way)."""
+    stripped = message.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        document = orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        return None
+    found = _lookup(document, _path(selector))
+    return None if found is _MISSING else found

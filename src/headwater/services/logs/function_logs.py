@@ -56,12 +56,16 @@ class FunctionLogs(FileLogStore):
         env: ServiceEnvironment,
         store: Callable[[], LogStore],
         on_first_use: Callable[[FunctionLogs], None] | None = None,
+        on_stored: Callable[[LogGroup, list[int | str]], None] | None = None,
     ) -> None:
         self.data_dir = env.data_dir
         self.env = env
         self._resolve_store = store
         self._store: LogStore | None = None
         self._on_first_use = on_first_use
+        #: Given each group's stored ``[timestamp, line, ...]`` after a flush (for the
+        #: group's metric filters).
+        self._on_stored = on_stored
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         #: function key -> (current stream, bytes appended since the last trim)
@@ -132,6 +136,9 @@ class FunctionLogs(FileLogStore):
                         ingested=queued.last_stamp,
                     )
                     grown[function_key] = grown.get(function_key, 0) + size
+            if self._on_stored is not None:
+                for (function_key, _), queued in pending.items():
+                    self._on_stored(groups[function_key], queued.pairs)
             for function_key, size in grown.items():
                 self._trim_if_needed(store, groups[function_key], function_key, size)
 
@@ -217,7 +224,13 @@ def function_logs_for(env: ServiceEnvironment) -> FunctionLogs:
     def register(sink: FunctionLogs) -> None:
         service().add_read_hook(sink.flush)
 
-    return FunctionLogs(env, lambda: service().log_store, register)
+    def stored(group: LogGroup, pairs: list[int | str]) -> None:
+        logs = service()
+        if logs.has_metric_filters(group):  # pairs become events only for a filtered group
+            events = list(zip(pairs[::2], pairs[1::2], strict=True))
+            logs.emit_metrics(group, events)  # type: ignore[arg-type]
+
+    return FunctionLogs(env, lambda: service().log_store, register, stored)
 
 
 def read_function_log(store: LogStore, account: str, region: str, name: str) -> str:

@@ -12,6 +12,7 @@ import itertools
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -55,7 +56,18 @@ _MIGRATIONS = [
     CREATE INDEX logs_events_stream ON logs_events(group_key, stream_name, seq);
     CREATE TABLE logs_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
     """,
+    """
+    CREATE TABLE logs_metric_filters (
+        group_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (group_key, name)
+    )
+    """,
 ]
+
+#: The ``Database.version`` component that changes with any group's metric filters.
+METRIC_FILTERS_VERSION = "logs-metric-filters"
 
 
 @dataclass(slots=True)
@@ -226,6 +238,11 @@ class LogStore:
         with self.db.transaction():
             for table in ("logs_events", "logs_streams", "logs_groups"):
                 conn.execute(f"DELETE FROM {table} WHERE group_key = ?", (group.key,))
+            cursor = conn.execute(
+                "DELETE FROM logs_metric_filters WHERE group_key = ?", (group.key,)
+            )
+            if cursor.rowcount:
+                self.db.bump(METRIC_FILTERS_VERSION)
 
     # ---- streams ----
 
@@ -468,3 +485,33 @@ class LogStore:
                 (group.stored_bytes, group.key),
             )
         return freed
+
+    # ---- metric filters ----
+
+    def put_metric_filter(self, group: LogGroup, name: str, body: dict[str, Any]) -> None:
+        """Create or replace the metric filter ``name`` of ``group`` (AWS-shaped ``body``)."""
+        with self.db.transaction():
+            self.db.conn.execute(
+                "INSERT INTO logs_metric_filters(group_key, name, body) VALUES (?, ?, ?)"
+                " ON CONFLICT (group_key, name) DO UPDATE SET body = excluded.body",
+                (group.key, name, orjson.dumps(body).decode()),
+            )
+            self.db.bump(METRIC_FILTERS_VERSION)
+
+    def delete_metric_filter(self, group: LogGroup, name: str) -> bool:
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "DELETE FROM logs_metric_filters WHERE group_key = ? AND name = ?",
+                (group.key, name),
+            )
+            if cursor.rowcount:
+                self.db.bump(METRIC_FILTERS_VERSION)
+        return cursor.rowcount > 0
+
+    def metric_filters(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every metric filter as ``(group key, body)``, by filter name then group key."""
+        with self.db.transaction():
+            rows = self.db.conn.execute(
+                "SELECT group_key, body FROM logs_metric_filters ORDER BY name, group_key"
+            ).fetchall()
+        return [(str(key), orjson.loads(body)) for key, body in rows]
