@@ -269,6 +269,12 @@ def check_more_applied(endpoint: str) -> None:
         FunctionName="more-function", Qualifier="current"
     )
     assert provisioned["RequestedProvisionedConcurrentExecutions"] == 2
+    logs = boto_client(endpoint, "logs", REGION)
+    (errors,) = logs.describe_metric_filters(logGroupName="/aws/lambda/more-function")[
+        "metricFilters"
+    ]
+    assert (errors["filterName"], errors["filterPattern"]) == ("more-errors", "ERROR")
+    assert errors["metricTransformations"][0]["defaultValue"] == 0.0
     listed = lam.list_event_source_mappings(FunctionName="more-function")["EventSourceMappings"]
     mappings = {
         "consumer" if "/consumer/" in m["EventSourceArn"] else m["EventSourceArn"].split(":")[2]: m
@@ -321,6 +327,9 @@ def check_more_updated(endpoint: str) -> None:
         "Mode": "Active"
     }
     assert lam.get_alias(FunctionName="more-function", Name="current")["FunctionVersion"] == "2"
+    logs = boto_client(endpoint, "logs", REGION)
+    (errors,) = logs.describe_metric_filters(filterNamePrefix="more-")["metricFilters"]
+    assert errors["filterPattern"] == "?ERROR ?FATAL"
     invoke_config = lam.get_function_event_invoke_config(FunctionName="more-function")
     assert invoke_config["MaximumEventAgeInSeconds"] == 7200
     stream = boto_client(endpoint, "kinesis", REGION).describe_stream_summary(
@@ -357,6 +366,7 @@ def check_more_destroyed(endpoint: str) -> None:
     assert boto_client(endpoint, "kinesis", REGION).list_streams()["StreamNames"] == []
     logs = boto_client(endpoint, "logs", REGION)
     assert logs.describe_log_groups(logGroupNamePrefix="/more/")["logGroups"] == []
+    assert logs.describe_metric_filters()["metricFilters"] == []
     assert boto_client(endpoint, "s3", REGION).list_buckets()["Buckets"] == []
 
 

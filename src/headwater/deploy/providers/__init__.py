@@ -23,7 +23,11 @@ from headwater.deploy.providers.lambda_layers import (
     LayerVersionProvider,
 )
 from headwater.deploy.providers.nested import NestedStackProvider
-from headwater.deploy.providers.observability import AlarmProvider, LogGroupProvider
+from headwater.deploy.providers.observability import (
+    AlarmProvider,
+    LogGroupProvider,
+    MetricFilterProvider,
+)
 from headwater.deploy.providers.s3 import BucketPolicyProvider, BucketProvider
 from headwater.deploy.providers.sns import (
     SubscriptionProvider,
@@ -69,6 +73,7 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         TopicPolicyProvider(),
         AlarmProvider(),
         LogGroupProvider(),
+        MetricFilterProvider(),
         BucketProvider(),
         BucketPolicyProvider(),
         NestedStackProvider(),

@@ -1,4 +1,5 @@
-"""AWS::CloudWatch::Alarm and AWS::Logs::LogGroup through the CloudWatch and Logs clients."""
+"""AWS::CloudWatch::Alarm, AWS::Logs::LogGroup and AWS::Logs::MetricFilter through the
+CloudWatch and Logs clients."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from headwater.deploy.providers.base import (
 
 MAX_ALARM_NAME = 255
 MAX_LOG_GROUP_NAME = 512
+MAX_METRIC_FILTER_NAME = 512
 
 
 class AlarmProvider(ResourceProvider):
@@ -100,6 +102,69 @@ class LogGroupProvider(ResourceProvider):
     def delete(self, request: ResourceRequest) -> None:
         try:
             request.client("logs").delete_log_group(logGroupName=str(request.physical_id))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+
+
+def _metric_transformation(item: dict[str, Any]) -> dict[str, Any]:
+    """One CloudFormation ``MetricTransformations`` item as PutMetricFilter's (the
+    template's ``Dimensions`` are ``[{Key, Value}]``, the API's a mapping)."""
+    transformation: dict[str, Any] = {
+        "metricName": str(item.get("MetricName", "")),
+        "metricNamespace": str(item.get("MetricNamespace", "")),
+        "metricValue": str(item.get("MetricValue", "")),
+    }
+    if item.get("DefaultValue") is not None:
+        transformation["defaultValue"] = float(item["DefaultValue"])
+    if item.get("Unit"):
+        transformation["unit"] = str(item["Unit"])
+    if item.get("Dimensions"):
+        transformation["dimensions"] = {str(d["Key"]): str(d["Value"]) for d in item["Dimensions"]}
+    return transformation
+
+
+class MetricFilterProvider(ResourceProvider):
+    """PutMetricFilter creates and updates alike; the filter name is the physical id."""
+
+    type_name = "AWS::Logs::MetricFilter"
+    service = "logs"
+    operations = ("PutMetricFilter", "DeleteMetricFilter")
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        name = str(
+            request.properties.get("FilterName") or request.physical_name(MAX_METRIC_FILTER_NAME)
+        )
+        self._put(request, name)
+        return ProviderResult(name, {})
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        self._put(request, str(request.physical_id))
+        return ProviderResult(str(request.physical_id), {})
+
+    def _put(self, request: ResourceRequest, name: str) -> None:
+        properties = request.properties
+        params: dict[str, Any] = {
+            "logGroupName": str(properties.get("LogGroupName", "")),
+            "filterName": name,
+            "filterPattern": str(properties.get("FilterPattern", "")),
+            "metricTransformations": [
+                _metric_transformation(dict(item))
+                for item in properties.get("MetricTransformations") or []
+            ],
+        }
+        if properties.get("ApplyOnTransformedLogs") is not None:
+            params["applyOnTransformedLogs"] = (
+                str(properties["ApplyOnTransformedLogs"]).lower() == "true"
+            )
+        request.client("logs").put_metric_filter(**params)
+
+    def delete(self, request: ResourceRequest) -> None:
+        try:
+            request.client("logs").delete_metric_filter(
+                logGroupName=str(request.properties.get("LogGroupName", "")),
+                filterName=str(request.physical_id),
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise

@@ -728,6 +728,20 @@ resource "aws_cloudwatch_log_group" "more" {
   retention_in_days = 14 # update: 30
 }
 
+resource "aws_cloudwatch_log_metric_filter" "more_errors" {
+  name           = "more-errors"
+  log_group_name = aws_cloudwatch_log_group.more.name
+  pattern        = "ERROR" # update: "?ERROR ?FATAL"
+
+  metric_transformation {
+    name          = "MoreErrors"
+    namespace     = "More"
+    value         = "1"
+    default_value = "0"
+    unit          = "Count"
+  }
+}
+
 resource "aws_cloudwatch_log_group" "more_archive" {
   name            = "/more/archive"
   log_group_class = "INFREQUENT_ACCESS"
