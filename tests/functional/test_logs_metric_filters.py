@@ -292,3 +292,59 @@ def test_bad_filters_get_logs_errors_and_change_nothing(hw: Headwater, logs: Any
         "InvalidParameterException"
     )
     assert logs.describe_metric_filters()["metricFilters"] == []
+
+
+ACCESS_LOG = '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache.gif HTTP/1.0" {} {}'
+ACCESS_PATTERN = "[ip, user, username, timestamp, request, status_code, bytes]"
+
+
+def test_space_delimited_patterns_match_and_name_fields(
+    hw: Headwater, clock: ManualClock, logs: Any
+) -> None:
+    events = [ACCESS_LOG.format(404, 100), ACCESS_LOG.format(200, 2326), "too few fields"]
+    tested = logs.test_metric_filter(filterPattern=ACCESS_PATTERN, logEventMessages=events)
+    assert [m["eventNumber"] for m in tested["matches"]] == [1, 2]
+    assert tested["matches"][0]["extractedValues"] == {
+        "$ip": "127.0.0.1",
+        "$user": "-",
+        "$username": "frank",
+        "$timestamp": "10/Oct/2000:13:55:36 -0700",
+        "$request": "GET /apache.gif HTTP/1.0",
+        "$status_code": "404",
+        "$bytes": "100",
+    }
+    conditions = {
+        "[ip, user, username, timestamp, request, status_code=404, bytes]": [1],
+        "[..., status_code = 4* || status_code = 5*, bytes]": [1],
+        "[ip, ..., bytes > 1000]": [2],
+        '[ip=127.*, user, username="frank", ...]': [1, 2],
+        "[ip, user, username, timestamp, request, status_code != 404, bytes]": [2],
+    }
+    for pattern, numbers in conditions.items():
+        found = logs.test_metric_filter(filterPattern=pattern, logEventMessages=events)
+        assert [m["eventNumber"] for m in found["matches"]] == numbers, pattern
+    # FilterLogEvents reads the same patterns
+    put(logs, clock, *events)
+    filtered = logs.filter_log_events(logGroupName="app", filterPattern="[..., bytes > 1000]")
+    assert [e["message"] for e in filtered["events"]] == [events[1]]
+
+    logs.put_metric_filter(
+        logGroupName="app",
+        filterName="bytes",
+        filterPattern="[ip, user, username, timestamp, request, status_code, bytes]",
+        metricTransformations=[
+            {
+                "metricName": "Bytes",
+                "metricNamespace": "App",
+                "metricValue": "$bytes",
+                "dimensions": {"Status": "$status_code"},
+            }
+        ],
+    )
+    put(logs, clock, *events)
+    (not_found,) = statistics(hw, clock, "Bytes", Dimensions=[{"Name": "Status", "Value": "404"}])
+    assert not_found["Sum"] == 100.0
+    assert error_of(logs.test_metric_filter, filterPattern="[a, b", logEventMessages=["x"]) == {
+        "Code": "InvalidParameterException",
+        "Message": "Invalid metric filter pattern: Invalid character(s) in term",
+    }

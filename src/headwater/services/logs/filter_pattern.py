@@ -9,6 +9,10 @@ filter log events":
   parentheses, ``!=``, ``< <= > >=``, ``IS NULL``, ``NOT EXISTS``, ``IS TRUE/FALSE``,
   ``$.list[0]``; an event that is not a JSON object never matches.
 - regular expression: ``%ERROR|WARN%``.
+- space-delimited: ``[ip, user, ..., status=4* || status=5*, bytes > 1000]``: the event's
+  fields are split at spaces (text in ``"..."`` or ``[...]`` is one field), each pattern
+  field names one of them and may test it, ``...`` stands for any number of fields; a
+  named field's value is ``$name`` to a metric filter.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ def compile_pattern(pattern: str | None) -> Matcher:
         if not text.endswith("}"):
             raise PatternError("Invalid character(s) in term")
         return _json_matcher(text[1:-1])
+    if text.startswith("["):
+        extract = compile_fields(text)
+        assert extract is not None
+        return lambda message: extract(message) is not None
     if len(text) >= 2 and text.startswith("%") and text.endswith("%"):
         try:
             regex = re.compile(text[1:-1])
@@ -292,3 +300,138 @@ def json_field(message: str, selector: str) -> Any:
         return None
     found = _lookup(document, _path(selector))
     return None if found is _MISSING else found
+
+
+# ---- space-delimited ----
+
+#: A field of a space-delimited pattern's value: ``$name`` -> the event's field.
+FieldExtractor = Callable[[str], "dict[str, str] | None"]
+_EVENT_FIELD = re.compile(r'"([^"]*)"|\[([^\]]*)\]|(\S+)')
+_CONDITION = re.compile(
+    r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|<=|>=|=|<|>)\s*("(?:[^"\\]|\\.)*"|[^\s&|]+)\s*'
+)
+_FIELD_NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*")
+_ELLIPSIS = "..."
+
+
+def compile_fields(pattern: str | None) -> FieldExtractor | None:
+    """For a space-delimited pattern, a function giving a matching event's named fields
+    (``{"$status": "404"}``) or None when the event does not match; None for other
+    patterns. Raises PatternError for a malformed one."""
+    text = (pattern or "").strip()
+    if not text.startswith("["):
+        return None
+    if not text.endswith("]"):
+        raise PatternError("Invalid character(s) in term")
+    fields = [_pattern_field(part) for part in _split_fields(text[1:-1])]
+
+    def extract(message: str) -> dict[str, str] | None:
+        # the group that matched: quoted text, bracketed text, or a plain word
+        values = [match.group(match.lastindex or 0) for match in _EVENT_FIELD.finditer(message)]
+        return _align(fields, 0, values, 0)
+
+    return extract
+
+
+def _split_fields(body: str) -> list[str]:
+    """The comma-separated fields of a pattern (commas in quotes do not separate)."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in body:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    if quoted:
+        raise PatternError("Unterminated quote in filter pattern")
+    return [part.strip() for part in parts]
+
+
+_FieldTest = tuple[str | None, Callable[[str], bool]]
+
+
+def _pattern_field(part: str) -> _FieldTest | None:
+    """``(name, test)`` of one pattern field; None for ``...``."""
+    if part == _ELLIPSIS:
+        return None
+    if not part:
+        raise PatternError("Empty field in filter pattern")
+    if (named := _FIELD_NAME.fullmatch(part)) is not None:
+        return named.group(1), _anything
+    alternatives: list[list[Callable[[str], bool]]] = []
+    name: str | None = None
+    for alternative in part.split("||"):
+        tests: list[Callable[[str], bool]] = []
+        for condition in alternative.split("&&"):
+            match = _CONDITION.fullmatch(condition)
+            if match is None:
+                raise PatternError(f"Invalid field condition: {condition.strip()}")
+            field, op, literal = match.groups()
+            if name is not None and field != name:
+                raise PatternError("A field's conditions must all name that field")
+            name = field
+            tests.append(_field_test(op, literal))
+        alternatives.append(tests)
+
+    def test(value: str) -> bool:
+        return any(all(t(value) for t in tests) for tests in alternatives)
+
+    return name, test
+
+
+def _anything(value: str) -> bool:
+    return True
+
+
+def _field_test(op: str, literal: str) -> Callable[[str], bool]:
+    if literal.startswith('"'):
+        literal = literal[1:-1].replace('\\"', '"')
+    elif re.fullmatch(r"-?\d+(?:\.\d+)?", literal):
+        number = float(literal)
+
+        def numeric(value: str) -> bool:
+            try:
+                found = float(value)
+            except ValueError:
+                return False
+            return _compare(found, op, number)
+
+        return numeric
+    if op not in ("=", "!="):
+        raise PatternError("Strings can only be compared with = or !=")
+
+    def textual(value: str) -> bool:
+        equal = fnmatch.fnmatchcase(value, literal) if "*" in literal else value == literal
+        return equal if op == "=" else not equal
+
+    return textual
+
+
+def _align(
+    fields: list[_FieldTest | None], at: int, values: list[str], start: int
+) -> dict[str, str] | None:
+    """The named values when ``fields[at:]`` match ``values[start:]`` (``...`` taking as
+    few fields as it can), else None."""
+    if at == len(fields):
+        return {} if start == len(values) else None
+    field = fields[at]
+    if field is None:
+        for taken in range(start, len(values) + 1):
+            found = _align(fields, at + 1, values, taken)
+            if found is not None:
+                return found
+        return None
+    if start == len(values):
+        return None
+    name, test = field
+    if not test(values[start]):
+        return None
+    found = _align(fields, at + 1, values, start + 1)
+    if found is not None and name is not None:
+        found[f"${name}"] = values[start]
+    return found

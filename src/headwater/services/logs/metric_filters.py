@@ -3,7 +3,8 @@ TestMetricFilter, and the metrics they make.
 
 Each event stored in a group (PutLogEvents, and Lambda's own function logs) is matched
 against the group's metric filters with the filter-pattern engine FilterLogEvents uses; a
-match adds the filter's ``metricValue`` (a number, or ``$.field`` of a JSON event) to the
+match adds the filter's ``metricValue`` (a number, ``$.field`` of a JSON event, or
+``$field``, a named field of a space-delimited pattern) to the
 CloudWatch metric at the event's timestamp, with PutMetricData's semantics (namespace,
 name, unit, dimensions read from the event). With a ``defaultValue``, a minute in which
 events were stored but none matched gets that value once, so the metric has data for it.
@@ -25,8 +26,10 @@ from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.cloudwatch.aggregate import Aggregate
 from headwater.services.cloudwatch.metric_store import MetricId, MetricStore, bucket_start
 from headwater.services.logs.filter_pattern import (
+    FieldExtractor,
     Matcher,
     PatternError,
+    compile_fields,
     compile_pattern,
     json_field,
 )
@@ -82,6 +85,8 @@ class CompiledFilter:
     account: str
     region: str
     matches: Matcher
+    #: The named fields of a space-delimited pattern (None for other patterns).
+    fields: FieldExtractor | None
     namespace: str
     metric_name: str
     #: A number, or a ``$.field`` / ``$field`` selector read from each matching event.
@@ -97,11 +102,17 @@ class CompiledFilter:
         busy_minutes: set[int] = set()
         for stamp, message in events:
             minute = bucket_start(stamp / 1000, 60)
-            if not self.matches(message):
+            named: dict[str, str] | None = None
+            if self.fields is not None:
+                named = self.fields(message)
+                matched = named is not None
+            else:
+                matched = self.matches(message)
+            if not matched:
                 quiet_minutes.add(minute)
                 continue
-            value = self._value(message)
-            dimensions = self._dimensions(message)
+            value = self._value(message, named)
+            dimensions = self._dimensions(message, named)
             if value is None or dimensions is None:
                 quiet_minutes.add(minute)
                 continue
@@ -126,10 +137,10 @@ class CompiledFilter:
             for (dims, minute), aggregate in by_bucket.items()
         ]
 
-    def _value(self, message: str) -> float | None:
+    def _value(self, message: str, named: dict[str, str] | None) -> float | None:
         if not self.value.startswith("$"):
             return float(self.value)
-        found = json_field(message, self.value) if self.value.startswith("$.") else None
+        found = _field_of(message, named, self.value)
         if isinstance(found, bool) or not isinstance(found, int | float | str):
             return None
         try:
@@ -138,16 +149,26 @@ class CompiledFilter:
             return None
         return number if math.isfinite(number) else None
 
-    def _dimensions(self, message: str) -> tuple[tuple[str, str], ...] | None:
+    def _dimensions(
+        self, message: str, named: dict[str, str] | None
+    ) -> tuple[tuple[str, str], ...] | None:
         if not self.dimensions:
             return ()
         found: list[tuple[str, str]] = []
         for name, selector in self.dimensions:
-            value = json_field(message, selector) if selector.startswith("$.") else None
+            value = _field_of(message, named, selector)
             if value is None or isinstance(value, dict | list):
                 return None  # an event without the dimension's field adds nothing
             found.append((name, str(value).lower() if isinstance(value, bool) else str(value)))
         return tuple(sorted(found))
+
+
+def _field_of(message: str, named: dict[str, str] | None, selector: str) -> Any:
+    """What ``selector`` picks from an event: ``$.a.b`` from a JSON event, ``$name`` from
+    the named fields of a space-delimited pattern; None when there is no such value."""
+    if selector.startswith("$."):
+        return json_field(message, selector)
+    return None if named is None else named.get(selector)
 
 
 def compile_filter(account: str, region: str, body: dict[str, Any]) -> CompiledFilter:
@@ -158,6 +179,7 @@ def compile_filter(account: str, region: str, body: dict[str, Any]) -> CompiledF
         account=account,
         region=region,
         matches=compile_pattern(body.get("filterPattern")),
+        fields=compile_fields(body.get("filterPattern")),
         namespace=transformation["metricNamespace"],
         metric_name=transformation["metricName"],
         value=str(transformation["metricValue"]),
@@ -330,15 +352,17 @@ class MetricFilterOperations(GroupOperations):
             )
         try:
             matches = compile_pattern(pattern)
+            fields = compile_fields(pattern)
         except PatternError as error:
             raise invalid_parameter(f"Invalid metric filter pattern: {error}") from None
-        return {
-            "matches": [
-                {"eventNumber": number, "eventMessage": message, "extractedValues": {}}
-                for number, message in enumerate(messages, start=1)
-                if matches(message)
-            ]
-        }
+        found = []
+        for number, message in enumerate(messages, start=1):
+            if matches(message):
+                named = fields(message) if fields is not None else None
+                found.append(
+                    {"eventNumber": number, "eventMessage": message, "extractedValues": named or {}}
+                )
+        return {"matches": found}
 
 
 def _offset(token: Any) -> int:
