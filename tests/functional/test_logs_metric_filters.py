@@ -291,6 +291,24 @@ def test_bad_filters_get_logs_errors_and_change_nothing(hw: Headwater, logs: Any
     assert error_of(logs.describe_metric_filters, metricName="M" * 256)["Code"] == (
         "InvalidParameterException"
     )
+    # what botocore's validation would refuse, sent anyway, and values no metric can hold
+    unchecked = hw.client("logs", validate=False)
+    for odd in (
+        {"metricName": "M", "metricValue": "1"},
+        {**transformation, "metricValue": "1e400"},
+        {**transformation, "defaultValue": float("nan")},
+        "not a structure",
+    ):
+        assert (
+            error_of(
+                unchecked.put_metric_filter,
+                logGroupName="app",
+                filterName="f",
+                filterPattern="x",
+                metricTransformations=[odd],
+            )["Code"]
+            == "InvalidParameterException"
+        ), odd
     assert logs.describe_metric_filters()["metricFilters"] == []
 
 
@@ -323,6 +341,10 @@ def test_space_delimited_patterns_match_and_name_fields(
     for pattern, numbers in conditions.items():
         found = logs.test_metric_filter(filterPattern=pattern, logEventMessages=events)
         assert [m["eventNumber"] for m in found["matches"]] == numbers, pattern
+    # several ``...`` against many fields answer at once (each split was once tried)
+    many = " ".join(["x"] * 60)
+    pattern = "[" + ", ".join(["..., a=x"] * 8) + ", ..., last=zz]"
+    assert logs.test_metric_filter(filterPattern=pattern, logEventMessages=[many])["matches"] == []
     # FilterLogEvents reads the same patterns
     put(logs, clock, *events)
     filtered = logs.filter_log_events(logGroupName="app", filterPattern="[..., bytes > 1000]")

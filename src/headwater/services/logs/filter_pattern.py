@@ -323,12 +323,16 @@ def compile_fields(pattern: str | None) -> FieldExtractor | None:
         return None
     if not text.endswith("]"):
         raise PatternError("Invalid character(s) in term")
-    fields = [_pattern_field(part) for part in _split_fields(text[1:-1])]
+    fields: list[_FieldTest | None] = []
+    for part in _split_fields(text[1:-1]):
+        field = _pattern_field(part)
+        if field is not None or not fields or fields[-1] is not None:
+            fields.append(field)  # ``..., ...`` is one ``...``
 
     def extract(message: str) -> dict[str, str] | None:
         # the group that matched: quoted text, bracketed text, or a plain word
         values = [match.group(match.lastindex or 0) for match in _EVENT_FIELD.finditer(message)]
-        return _align(fields, 0, values, 0)
+        return _align(fields, 0, values, 0, set())
 
     return extract
 
@@ -413,25 +417,31 @@ def _field_test(op: str, literal: str) -> Callable[[str], bool]:
 
 
 def _align(
-    fields: list[_FieldTest | None], at: int, values: list[str], start: int
+    fields: list[_FieldTest | None],
+    at: int,
+    values: list[str],
+    start: int,
+    failed: set[tuple[int, int]],
 ) -> dict[str, str] | None:
     """The named values when ``fields[at:]`` match ``values[start:]`` (``...`` taking as
-    few fields as it can), else None."""
+    few fields as it can), else None. ``failed`` remembers the positions that cannot
+    match, so several ``...`` cost polynomial time, not a search of every split."""
     if at == len(fields):
         return {} if start == len(values) else None
+    if (at, start) in failed:
+        return None
     field = fields[at]
+    found: dict[str, str] | None = None
     if field is None:
         for taken in range(start, len(values) + 1):
-            found = _align(fields, at + 1, values, taken)
+            found = _align(fields, at + 1, values, taken, failed)
             if found is not None:
                 return found
-        return None
-    if start == len(values):
-        return None
-    name, test = field
-    if not test(values[start]):
-        return None
-    found = _align(fields, at + 1, values, start + 1)
-    if found is not None and name is not None:
-        found[f"${name}"] = values[start]
-    return found
+    elif start < len(values) and field[1](values[start]):
+        found = _align(fields, at + 1, values, start + 1, failed)
+        if found is not None:
+            if field[0] is not None:
+                found[f"${field[0]}"] = values[start]
+            return found
+    failed.add((at, start))
+    return None

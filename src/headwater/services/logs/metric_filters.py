@@ -231,7 +231,13 @@ class MetricFilterOperations(GroupOperations):
         _check_length(name, "filterName", MAX_FILTER_NAME)
         pattern = params.get("filterPattern")
         _check_length(pattern, "filterPattern", MAX_FILTER_PATTERN)
-        transformations = list(params.get("metricTransformations") or [])
+        raw = params.get("metricTransformations") or []
+        if not isinstance(pattern, str | None) or not isinstance(raw, list):
+            # botocore's validation refuses these before they are sent; a raw request may not
+            raise invalid_parameter("filterPattern and metricTransformations are malformed.")
+        transformations = [item for item in raw if isinstance(item, dict)]
+        if len(transformations) != len(raw):
+            raise invalid_parameter("Each metric transformation must be a structure.")
         if len(transformations) > 1:
             raise invalid_parameter(
                 f"1 validation error detected: Value '{_transformation_text(transformations)}' "
@@ -244,6 +250,13 @@ class MetricFilterOperations(GroupOperations):
                 "satisfy constraint: Member must have length greater than or equal to 1"
             )
         transformation = dict(transformations[0])
+        for member in ("metricName", "metricNamespace", "metricValue"):
+            if not isinstance(transformation.get(member), str):
+                # botocore's validation refuses this before it is sent; a raw request may not
+                raise invalid_parameter(
+                    f"1 validation error detected: Value null at '{member}' failed to "
+                    "satisfy constraint: Member must not be null"
+                )
         _check_length(transformation.get("metricName"), "metricName", MAX_METRIC_NAME)
         _check_length(
             transformation.get("metricNamespace"), "metricNamespace", MAX_METRIC_NAMESPACE
@@ -253,7 +266,9 @@ class MetricFilterOperations(GroupOperations):
         except PatternError as error:
             raise invalid_parameter(f"Invalid metric filter pattern: {error}") from None
         value = str(transformation.get("metricValue") or "")
-        if not (_NUMBER.fullmatch(value) or _FIELD.fullmatch(value)):
+        if not (
+            (_NUMBER.fullmatch(value) and math.isfinite(float(value))) or _FIELD.fullmatch(value)
+        ):
             raise invalid_parameter(
                 f"Invalid metric value: {value}. The metric value must be a number or a "
                 "field selector such as $.latency."
@@ -269,6 +284,13 @@ class MetricFilterOperations(GroupOperations):
                     f"Invalid dimension value for {dimension}: {selector}. A dimension value "
                     "must be a field selector such as $.service."
                 )
+        default = transformation.get("defaultValue")
+        if default is not None and (
+            isinstance(default, bool)
+            or not isinstance(default, int | float)
+            or not math.isfinite(default)
+        ):
+            raise invalid_parameter(f"Invalid default value: {default}.")
         if dimensions and transformation.get("defaultValue") is not None:
             raise invalid_parameter(
                 "You cannot use a default value for a metric filter that has dimensions."
