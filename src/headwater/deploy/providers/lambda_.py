@@ -61,6 +61,17 @@ def _inline_zip(source: str, runtime: str) -> bytes:
     return buffer.getvalue()
 
 
+def s3_archive(request: ResourceRequest, location: dict[str, Any]) -> bytes:
+    """The bytes of a template's ``S3Bucket`` / ``S3Key`` (/ ``S3ObjectVersion``) object,
+    read from headwater's S3: a function's code or a layer's content."""
+    params = {"Bucket": str(location["S3Bucket"]), "Key": str(location["S3Key"])}
+    if location.get("S3ObjectVersion"):
+        params["VersionId"] = str(location["S3ObjectVersion"])
+    data = request.client("s3").get_object(**params)["Body"].read()
+    assert isinstance(data, bytes)
+    return data
+
+
 def code_parameters(request: ResourceRequest, code: dict[str, Any]) -> dict[str, Any]:
     """The ``Code`` of a template as CreateFunction's ``Code`` (ZipFile bytes or Directory)."""
     if code.get("Directory"):
@@ -68,11 +79,7 @@ def code_parameters(request: ResourceRequest, code: dict[str, Any]) -> dict[str,
     if code.get("ZipFile") is not None:
         return {"ZipFile": _inline_zip(str(code["ZipFile"]), str(request.properties["Runtime"]))}
     if code.get("S3Bucket") and code.get("S3Key"):
-        params = {"Bucket": str(code["S3Bucket"]), "Key": str(code["S3Key"])}
-        if code.get("S3ObjectVersion"):
-            params["VersionId"] = str(code["S3ObjectVersion"])
-        body = request.client("s3").get_object(**params)["Body"]
-        return {"ZipFile": body.read()}
+        return {"ZipFile": s3_archive(request, code)}
     if code.get("ImageUri"):
         raise ValueError("headwater runs Zip functions only; container images are not supported")
     raise ValueError("Properties validation failed: Code needs ZipFile, S3Bucket and S3Key")

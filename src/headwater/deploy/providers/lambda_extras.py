@@ -18,7 +18,9 @@ from headwater.deploy.providers.base import (
 )
 
 
-def _ignore_missing(error: ClientError) -> None:
+def ignore_missing(error: ClientError) -> None:
+    """Re-raise ``error`` unless it says the resource is already gone (a delete that ran
+    twice, or after the resource went with its function)."""
     if error.response["Error"]["Code"] != "ResourceNotFoundException":
         raise error
 
@@ -47,7 +49,7 @@ class PermissionProvider(ResourceProvider):
                 StatementId=str(request.physical_id),
             )
         except ClientError as error:
-            _ignore_missing(error)
+            ignore_missing(error)
 
 
 class VersionProvider(ResourceProvider):
@@ -79,7 +81,7 @@ class VersionProvider(ResourceProvider):
         try:
             request.client("lambda").delete_function(FunctionName=name, Qualifier=version)
         except ClientError as error:
-            _ignore_missing(error)
+            ignore_missing(error)
 
 
 class AliasProvider(ResourceProvider):
@@ -116,7 +118,7 @@ class AliasProvider(ResourceProvider):
             try:
                 lam.delete_provisioned_concurrency_config(FunctionName=function, Qualifier=alias)
             except ClientError as error:
-                _ignore_missing(error)
+                ignore_missing(error)
 
     def update(self, request: ResourceRequest) -> ProviderResult:
         changes: dict[str, Any] = {
@@ -142,7 +144,7 @@ class AliasProvider(ResourceProvider):
                 Name=str(request.properties["Name"]),
             )
         except ClientError as error:
-            _ignore_missing(error)
+            ignore_missing(error)
 
 
 class EventInvokeConfigProvider(ResourceProvider):
@@ -173,4 +175,4 @@ class EventInvokeConfigProvider(ResourceProvider):
         try:
             request.client("lambda").delete_function_event_invoke_config(**params)
         except ClientError as error:
-            _ignore_missing(error)
+            ignore_missing(error)

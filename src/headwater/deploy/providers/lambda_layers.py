@@ -20,6 +20,8 @@ from headwater.deploy.providers.base import (
     random_suffix,
     to_params,
 )
+from headwater.deploy.providers.lambda_ import s3_archive
+from headwater.deploy.providers.lambda_extras import ignore_missing
 from headwater.runtime import code as function_code
 from headwater.services.lambda_.layers import MAX_LAYER_NAME
 
@@ -27,23 +29,12 @@ from headwater.services.lambda_.layers import MAX_LAYER_NAME
 MAX_STATEMENT_ID = 100
 
 
-def _ignore_missing(error: ClientError) -> None:
-    if error.response["Error"]["Code"] != "ResourceNotFoundException":
-        raise error
-
-
 def layer_content(request: ResourceRequest, content: dict[str, Any]) -> bytes:
     """The zip bytes of a template's layer ``Content``."""
     if content.get("Directory"):
         return function_code.zip_directory(str(content["Directory"]))
     if content.get("S3Bucket") and content.get("S3Key"):
-        params = {"Bucket": str(content["S3Bucket"]), "Key": str(content["S3Key"])}
-        if content.get("S3ObjectVersion"):
-            params["VersionId"] = str(content["S3ObjectVersion"])
-        body = request.client("s3").get_object(**params)["Body"]
-        data = body.read()
-        assert isinstance(data, bytes)
-        return data
+        return s3_archive(request, content)
     raise ValueError("Properties validation failed: Content needs S3Bucket and S3Key")
 
 
@@ -81,7 +72,7 @@ class LayerVersionProvider(ResourceProvider):
                 LayerName=name, VersionNumber=int(version)
             )
         except ClientError as error:
-            _ignore_missing(error)
+            ignore_missing(error)
 
 
 class LayerVersionPermissionProvider(ResourceProvider):
@@ -120,4 +111,4 @@ class LayerVersionPermissionProvider(ResourceProvider):
                 LayerName=name, VersionNumber=int(version), StatementId=statement_id
             )
         except ClientError as error:
-            _ignore_missing(error)
+            ignore_missing(error)
