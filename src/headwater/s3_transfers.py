@@ -38,6 +38,7 @@ from s3transfer.upload import UploadSubmissionTask
 from s3transfer.utils import ChunksizeAdjuster
 
 from headwater.client import ServiceClient
+from headwater.core.values import assume_utc
 from headwater.models import operation_model
 from headwater.services.s3.checksums import ALGORITHMS
 
@@ -124,8 +125,7 @@ def _expires_as_boto3_parses_it(result: dict[str, Any]) -> None:
     ExpiresString, and Expires a datetime, or no key when the text is no timestamp."""
     value = result["Expires"]
     if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-        value = format_datetime(aware.astimezone(dt.UTC), usegmt=True)
+        value = format_datetime(assume_utc(value).astimezone(dt.UTC), usegmt=True)
     text = str(value)
     result["ExpiresString"] = text
     try:

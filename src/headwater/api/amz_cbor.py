@@ -17,6 +17,7 @@ from botocore.model import Shape
 
 from headwater.api.errors import MAX_NESTING, serialization_error
 from headwater.core.errors import AwsError
+from headwater.core.values import assume_utc
 from headwater.models import operation_model
 
 CONTENT_TYPE = "application/x-amz-cbor-1.1"
@@ -70,8 +71,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-        return int(aware.timestamp() * 1000)
+        return int(assume_utc(value).timestamp() * 1000)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value

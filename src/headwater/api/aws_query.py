@@ -26,6 +26,7 @@ from headwater.api.http import WireRequest, WireResponse
 from headwater.api.shapes import missing_parameter, validate_input
 from headwater.api.xml_text import xml_escape
 from headwater.core.errors import AwsError
+from headwater.core.values import assume_utc
 from headwater.models import operation_model, service_model
 
 SQS_VERSION = "2012-11-05"
@@ -460,8 +461,7 @@ def _scalar_text(kind: str, value: Any) -> str:
         return base64.b64encode(raw).decode("ascii")
     if kind == "timestamp":
         if isinstance(value, dt.datetime):
-            aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-            return aware.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            return assume_utc(value).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         return xml_escape(str(value))
     # \r would be normalised to \n by XML parsers; AWS sends it as a character reference.
     return xml_escape(str(value), _ENTITIES)

@@ -27,7 +27,7 @@ from headwater.api.errors import rest_json_error
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.shapes import dump_json, input_converter, load_json_object, validate_input
 from headwater.core.errors import AwsError
-from headwater.core.values import as_bytes
+from headwater.core.values import as_bytes, assume_utc
 from headwater.models import operation_model, service_model
 
 
@@ -254,8 +254,7 @@ def _header_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-        return format_datetime(aware.astimezone(dt.UTC), usegmt=True)
+        return format_datetime(assume_utc(value).astimezone(dt.UTC), usegmt=True)
     return str(value)
 
 

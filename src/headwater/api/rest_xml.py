@@ -32,6 +32,7 @@ from headwater.api.router import Dispatch
 from headwater.api.sigv4 import CredentialScope
 from headwater.api.xml_text import xml_escape
 from headwater.core.errors import AwsError
+from headwater.core.values import assume_utc
 from headwater.models import operation_model, service_model
 from headwater.services.base import RequestContext
 
@@ -364,8 +365,7 @@ def _scalar(shape: Shape, raw: str, *, in_header: bool) -> Any:
 
 def _timestamp_text(value: Any, *, header: bool) -> str:
     if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-        aware = aware.astimezone(dt.UTC)
+        aware = assume_utc(value).astimezone(dt.UTC)
         if header:
             return format_datetime(aware, usegmt=True)
         return aware.strftime("%Y-%m-%dT%H:%M:%S.") + f"{aware.microsecond // 1000:03d}Z"

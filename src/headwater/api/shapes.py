@@ -26,7 +26,7 @@ from botocore.validate import ParamValidator
 
 from headwater.api.errors import MAX_NESTING, serialization_error, too_deeply_nested
 from headwater.core.errors import AwsError, constraint_finding, validation_errors
-from headwater.core.values import JAVA_INT, JAVA_LONG, as_datetime
+from headwater.core.values import JAVA_INT, JAVA_LONG, as_datetime, assume_utc
 from headwater.models import operation_model, service_model
 
 Converter = Callable[[Any], Any]
@@ -906,8 +906,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-        return aware.timestamp()
+        return assume_utc(value).timestamp()
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, set | frozenset | tuple):

@@ -33,11 +33,16 @@ def as_bytes(value: Any) -> bytes:
     raise TypeError(f"expected bytes, got {type(value).__name__}")
 
 
+def assume_utc(value: dt.datetime) -> dt.datetime:
+    """``value`` with a time zone: a naive datetime is read as UTC, as botocore reads one
+    given to a timestamp parameter; an aware one is left as it is."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def as_epoch_seconds(value: Any) -> float:
     """A timestamp parameter as epoch seconds (datetime, number or ISO-8601 string)."""
     if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return float(aware.timestamp())
+        return float(assume_utc(value).timestamp())
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):

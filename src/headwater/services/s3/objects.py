@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
 from headwater.core.errors import AwsError
+from headwater.core.values import assume_utc
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.s3.buckets import BucketOperations
 from headwater.services.s3.checksums import (
@@ -102,7 +103,7 @@ def _http_date(value: Any) -> dt.datetime | None:
     LastModified raised TypeError."""
     if not isinstance(value, dt.datetime):
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return assume_utc(value)
 
 
 def _not_modified() -> AwsError:
