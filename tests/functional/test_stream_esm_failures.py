@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from headwater import Headwater, ManualClock
-from headwater.esm.streams.source import iso_millis
+from headwater.core.values import iso_millis
 from tests.functional.esm_fakes import (
     FUNCTION_ARN,
     FakeInvoker,

@@ -39,6 +39,13 @@ def assume_utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def iso_millis(epoch: float) -> str:
+    """``2025-11-25T16:34:01.000Z``: epoch seconds as the millisecond ISO 8601 text AWS
+    writes in event documents (stream records, destinations, S3 events)."""
+    moment = dt.datetime.fromtimestamp(epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 def as_epoch_seconds(value: Any) -> float:
     """A timestamp parameter as epoch seconds (datetime, number or ISO-8601 string)."""
     if isinstance(value, dt.datetime):

@@ -17,13 +17,14 @@ import orjson
 
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
+from headwater.core.values import iso_millis
 from headwater.esm.leases import Offload, inline
 from headwater.esm.records import QueueMessage
 from headwater.esm.settle import InvocationLike
 from headwater.esm.sources import QueueFacts
 from headwater.esm.streams.dynamodb_records import encode_dynamodb_record, iso_seconds
 from headwater.esm.streams.kinesis_records import encode_kinesis_record
-from headwater.esm.streams.source import ShardInfo, StartPosition, StreamRecord, iso_millis
+from headwater.esm.streams.source import ShardInfo, StartPosition, StreamRecord
 from headwater.services.base import RequestContext, Service
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from headwater.core.ids import new_uuid
-from headwater.esm.streams.source import StreamSource, iso_millis
+from headwater.core.values import iso_millis
+from headwater.esm.streams.source import StreamSource
 from headwater.esm.streams.stream_settle import RECORD_AGE_EXCEEDED, Discard
 
 #: Body key naming the object an S3 destination writes (read and removed by the sender).

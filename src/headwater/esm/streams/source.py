@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 
@@ -90,9 +89,3 @@ class StreamSource(Protocol):
     def retention_cutoff(self, now: float) -> float | None:
         """Arrival time before which records have left the stream (``None``: unknown)."""
         ...
-
-
-def iso_millis(epoch: float) -> str:
-    """``2025-11-25T16:34:01.000Z``."""
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -23,6 +23,7 @@ import orjson
 
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
+from headwater.core.values import iso_millis
 from headwater.esm.streams.destinations import S3_KEY_FIELD
 from headwater.runtime.invocation import (
     EVENT_LEASE_TTL,
@@ -206,7 +207,6 @@ def destination_record(
     now: float,
 ) -> dict[str, Any]:
     """The document an asynchronous invocation destination receives (AWS's layout)."""
-    moment = dt.datetime.fromtimestamp(now, dt.UTC)
     response_context: dict[str, Any] = {
         "statusCode": 200,
         "executedVersion": result.executed_version or "$LATEST",
@@ -215,7 +215,7 @@ def destination_record(
         response_context["functionError"] = result.function_error
     return {
         "version": "1.0",
-        "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "timestamp": iso_millis(now),
         "requestContext": {
             "requestId": result.request_id,
             "functionArn": function_arn,

@@ -13,7 +13,6 @@ committed, so Lambda's retries, dead-letter queue and destinations apply.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import logging
 import threading
 import uuid
@@ -27,6 +26,7 @@ import orjson
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
+from headwater.core.values import iso_millis
 from headwater.models import service_model
 from headwater.services.s3.errors import s3_error
 from headwater.services.sns.delivery import ClientSideFailure, send_to_queue
@@ -205,7 +205,7 @@ def event_record(
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": bucket.region,
-        "eventTime": _event_time(now),
+        "eventTime": iso_millis(now),
         "eventName": event.name,
         "userIdentity": {"principalId": principal},
         "requestParameters": {"sourceIPAddress": LOCAL_ADDRESS},
@@ -221,11 +221,6 @@ def event_record(
             "object": obj,
         },
     }
-
-
-def _event_time(epoch: float) -> str:
-    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _host_id() -> str:
@@ -374,7 +369,7 @@ class Notifier:
             message = {
                 "Service": "Amazon S3",
                 "Event": "s3:TestEvent",
-                "Time": _event_time(now),
+                "Time": iso_millis(now),
                 "Bucket": bucket.name,
                 "RequestId": _request_id(),
                 "HostId": _host_id(),
