@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +37,33 @@ def function_log(server: ServerProcess, function: str, region: str = "us-west-2"
         return "".join(event["message"] for page in pages for event in page["events"])
     except logs.exceptions.ResourceNotFoundException:
         return ""  # no invocation yet
+
+
+def run_tool(
+    server: ServerProcess,
+    cwd: Path,
+    command: list[str],
+    *,
+    region: str,
+    ok: bool = True,
+    **env: str,
+) -> str:
+    """Run a deployment tool (the AWS CLI, SAM, headwater) in ``cwd`` against ``server``;
+    its output, once its exit status says success (or, with ``ok=False``, failure)."""
+    environment = server.client_env()
+    environment.update(
+        # only the endpoint is set: AWS_ENDPOINT_URL reaches every client the tools make
+        # (AWS CLI v1 gives `cloudformation package`'s S3 client no --endpoint-url)
+        AWS_ENDPOINT_URL=server.endpoint,
+        AWS_DEFAULT_REGION=region,
+        SAM_CLI_TELEMETRY="0",
+        # SAM polls stack events every 5 s by default; the deployment is done long before
+        SAM_CLI_POLL_DELAY="0.5",
+        **env,
+    )
+    completed = subprocess.run(
+        command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
+    printed = completed.stdout + completed.stderr
+    assert (completed.returncode == 0) == ok, printed
+    return printed

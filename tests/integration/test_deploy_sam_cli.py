@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from tests.conformance.server_process import (
     boto_client,
     headwater_server,
 )
-from tests.integration.deploy_tools import function_log, tool
+from tests.integration.deploy_tools import function_log, run_tool, tool
 
 pytestmark = pytest.mark.integration
 
@@ -48,21 +47,7 @@ def app(tmp_path: Path) -> Path:
 
 
 def run(server: ServerProcess, app: Path, command: list[str]) -> str:
-    env = server.client_env()
-    env.update(
-        # only the endpoint is set: AWS_ENDPOINT_URL reaches every client the tools make
-        # (AWS CLI v1 gives `cloudformation package`'s S3 client no --endpoint-url)
-        AWS_ENDPOINT_URL=server.endpoint,
-        AWS_DEFAULT_REGION=REGION,
-        SAM_CLI_TELEMETRY="0",
-        # SAM polls stack events every 5 s by default; the deployment is done long before
-        SAM_CLI_POLL_DELAY="0.5",
-    )
-    completed = subprocess.run(
-        command, cwd=app, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout + completed.stderr
+    return run_tool(server, app, command, region=REGION)
 
 
 def outputs(server: ServerProcess, stack: str) -> dict[str, str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from tests.conformance.server_process import (
     boto_client,
     headwater_server,
 )
-from tests.integration.deploy_tools import function_log, tool
+from tests.integration.deploy_tools import function_log, run_tool, tool
 
 pytestmark = pytest.mark.integration
 
@@ -54,20 +53,7 @@ def app(tmp_path: Path) -> Path:
 
 
 def run(server: ServerProcess, app: Path, command: list[str], *, ok: bool = True) -> str:
-    env = server.client_env()
-    env.update(
-        AWS_ENDPOINT_URL=server.endpoint,
-        AWS_DEFAULT_REGION=REGION,
-        SAM_CLI_TELEMETRY="0",
-        SAM_CLI_POLL_DELAY="0.5",
-        COLUMNS="200",
-    )
-    completed = subprocess.run(
-        command, cwd=app, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    printed = completed.stdout + completed.stderr
-    assert (completed.returncode == 0) == ok, printed
-    return printed
+    return run_tool(server, app, command, region=REGION, ok=ok, COLUMNS="200")
 
 
 def client(server: ServerProcess, service: str) -> Any:
