@@ -15,8 +15,8 @@ from headwater.services.logs.group_operations import (
     invalid_parameter,
     stream_not_found,
 )
-from headwater.services.logs.metric_filters import MetricFilterOperations
 from headwater.services.logs.store import LogEvent
+from headwater.services.logs.subscription_filters import SubscriptionFilterOperations
 
 MAX_EVENTS = 10_000
 TOO_OLD_MS = 14 * 86400 * 1000
@@ -32,8 +32,9 @@ def _invalid_token() -> AwsError:
     return invalid_parameter("The specified nextToken is invalid.")
 
 
-class EventOperations(MetricFilterOperations):
-    """The event half of CloudWatch Logs (stored events feed the metric filters)."""
+class EventOperations(SubscriptionFilterOperations):
+    """The event half of CloudWatch Logs (stored events feed the metric and subscription
+    filters)."""
 
     @operation("PutLogEvents")
     def put_log_events(self, params: Params, ctx: RequestContext) -> Result:
@@ -70,7 +71,10 @@ class EventOperations(MetricFilterOperations):
                 rejected.setdefault("tooNewLogEventStartIndex", index)
             else:
                 accepted.append((stamp, event["message"]))
-        self.log_store.append(group, stream, accepted, now)
+        with self.log_store.db.transaction():
+            appended = self.log_store.append_events(group, stream, accepted, now)
+            started = self.deliver_to_subscriptions(group, stream, accepted, appended.first_seq)
+        self.after_commit(started)
         self.emit_metrics(group, accepted)
         result: Result = {"nextSequenceToken": f"{now:056d}"}
         if rejected:

@@ -323,6 +323,10 @@ def compile_fields(pattern: str | None) -> FieldExtractor | None:
         return None
     if not text.endswith("]"):
         raise PatternError("Invalid character(s) in term")
+    if not text[1:-1].strip():
+        # ``[]`` names no field and matches every event (AWS accepts it: a subscription
+        # filter put with it is recorded in the conformance data).
+        return _no_fields
     fields: list[_FieldTest | None] = []
     for part in _split_fields(text[1:-1]):
         field = _pattern_field(part)
@@ -335,6 +339,10 @@ def compile_fields(pattern: str | None) -> FieldExtractor | None:
         return _align(fields, 0, values, 0, set())
 
     return extract
+
+
+def _no_fields(message: str) -> dict[str, str]:
+    return {}
 
 
 def _split_fields(body: str) -> list[str]:

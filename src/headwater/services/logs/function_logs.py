@@ -29,6 +29,10 @@ FLUSH_REAL_SECONDS = 0.25
 
 LAMBDA_GROUP_PREFIX = "/aws/lambda/"
 
+#: ``(group, function key, stream, [timestamp, line, ...], first event's sequence number)``
+#: -> what to start once the transaction that stored the events has committed.
+AppendHook = Callable[[LogGroup, str, str, list[int | str], int], list[Callable[[], None]]]
+
 
 def function_of(function_key: str, default_region: str) -> tuple[str, str]:
     """(name, region) of the runtime's function key (``name`` or ``name@region``, and
@@ -57,6 +61,7 @@ class FunctionLogs(FileLogStore):
         store: Callable[[], LogStore],
         on_first_use: Callable[[FunctionLogs], None] | None = None,
         on_stored: Callable[[LogGroup, list[int | str]], None] | None = None,
+        on_appended: AppendHook | None = None,
     ) -> None:
         self.data_dir = env.data_dir
         self.env = env
@@ -66,6 +71,9 @@ class FunctionLogs(FileLogStore):
         #: Given each group's stored ``[timestamp, line, ...]`` after a flush (for the
         #: group's metric filters).
         self._on_stored = on_stored
+        #: Given each stream's stored events inside the flush's transaction (for the
+        #: group's subscription filters); answers what to start once it has committed.
+        self._on_appended = on_appended
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         #: function key -> (current stream, bytes appended since the last trim)
@@ -120,13 +128,14 @@ class FunctionLogs(FileLogStore):
             store = self._log_store()
             groups: dict[str, LogGroup] = {}
             grown: dict[str, int] = {}
+            started: list[Callable[[], None]] = []
             with store.db.transaction():
                 for (function_key, stream), queued in pending.items():
                     group = groups.get(function_key)
                     if group is None:
                         group = groups[function_key] = self._group(store, function_key)
                     store.insert_stream(group, stream, queued.first_stamp)
-                    size = store.append_pairs(
+                    size, first_seq = store.append_pairs(
                         group,
                         stream,
                         queued.pairs,
@@ -136,6 +145,12 @@ class FunctionLogs(FileLogStore):
                         ingested=queued.last_stamp,
                     )
                     grown[function_key] = grown.get(function_key, 0) + size
+                    if self._on_appended is not None:
+                        started += self._on_appended(
+                            group, function_key, stream, queued.pairs, first_seq
+                        )
+            for start in started:
+                start()
             if self._on_stored is not None:
                 for (function_key, _), queued in pending.items():
                     self._on_stored(groups[function_key], queued.pairs)
@@ -230,7 +245,23 @@ def function_logs_for(env: ServiceEnvironment) -> FunctionLogs:
             events = list(zip(pairs[::2], pairs[1::2], strict=True))
             logs.emit_metrics(group, events)  # type: ignore[arg-type]
 
-    return FunctionLogs(env, lambda: service().log_store, register, stored)
+    def appended(
+        group: LogGroup, function_key: str, stream: str, pairs: list[int | str], first_seq: int
+    ) -> list[Callable[[], None]]:
+        logs = service()
+        if not logs.has_subscription_filters(group):
+            return []
+        events = list(zip(pairs[::2], pairs[1::2], strict=True))
+        name, _ = function_of(function_key, env.region)
+        return logs.deliver_to_subscriptions(
+            group,
+            stream,
+            events,  # type: ignore[arg-type]
+            first_seq,
+            from_function=name,
+        )
+
+    return FunctionLogs(env, lambda: service().log_store, register, stored, appended)
 
 
 def read_function_log(store: LogStore, account: str, region: str, name: str) -> str:

@@ -62,7 +62,8 @@ def _too_long(value: Any, member: str, maximum: int) -> AwsError:
     )
 
 
-def _check_length(value: Any, member: str, maximum: int) -> None:
+def check_length(value: Any, member: str, maximum: int) -> None:
+    """The service's validation error for a string ``member`` longer than ``maximum``."""
     if isinstance(value, str) and len(value) > maximum:
         raise _too_long(value, member, maximum)
 
@@ -228,9 +229,9 @@ class MetricFilterOperations(GroupOperations):
     @operation("PutMetricFilter")
     def put_metric_filter(self, params: Params, ctx: RequestContext) -> Result:
         name = params.get("filterName") or ""
-        _check_length(name, "filterName", MAX_FILTER_NAME)
+        check_length(name, "filterName", MAX_FILTER_NAME)
         pattern = params.get("filterPattern")
-        _check_length(pattern, "filterPattern", MAX_FILTER_PATTERN)
+        check_length(pattern, "filterPattern", MAX_FILTER_PATTERN)
         raw = params.get("metricTransformations") or []
         if not isinstance(pattern, str | None) or not isinstance(raw, list):
             # botocore's validation refuses these before they are sent; a raw request may not
@@ -257,10 +258,8 @@ class MetricFilterOperations(GroupOperations):
                     f"1 validation error detected: Value null at '{member}' failed to "
                     "satisfy constraint: Member must not be null"
                 )
-        _check_length(transformation.get("metricName"), "metricName", MAX_METRIC_NAME)
-        _check_length(
-            transformation.get("metricNamespace"), "metricNamespace", MAX_METRIC_NAMESPACE
-        )
+        check_length(transformation.get("metricName"), "metricName", MAX_METRIC_NAME)
+        check_length(transformation.get("metricNamespace"), "metricNamespace", MAX_METRIC_NAMESPACE)
         try:
             compile_pattern(pattern)
         except PatternError as error:
@@ -315,11 +314,11 @@ class MetricFilterOperations(GroupOperations):
     @operation("DescribeMetricFilters")
     def describe_metric_filters(self, params: Params, ctx: RequestContext) -> Result:
         prefix = params.get("filterNamePrefix")
-        _check_length(prefix, "filterNamePrefix", MAX_FILTER_NAME)
+        check_length(prefix, "filterNamePrefix", MAX_FILTER_NAME)
         metric_name = params.get("metricName")
-        _check_length(metric_name, "metricName", MAX_METRIC_NAME)
+        check_length(metric_name, "metricName", MAX_METRIC_NAME)
         namespace = params.get("metricNamespace")
-        _check_length(namespace, "metricNamespace", MAX_METRIC_NAMESPACE)
+        check_length(namespace, "metricNamespace", MAX_METRIC_NAMESPACE)
         limit = check_limit(params.get("limit"), 50) or 50
         group_key: str | None = None
         if params.get("logGroupName") is not None:
@@ -339,7 +338,7 @@ class MetricFilterOperations(GroupOperations):
             if namespace is not None and transformation["metricNamespace"] != namespace:
                 continue
             found.append(body)
-        start = _offset(params.get("nextToken"))
+        start = page_offset(params.get("nextToken"))
         page = found[start : start + limit]
         result: Result = {"metricFilters": page}
         if start + limit < len(found):
@@ -349,7 +348,7 @@ class MetricFilterOperations(GroupOperations):
     @operation("DeleteMetricFilter")
     def delete_metric_filter(self, params: Params, ctx: RequestContext) -> Result:
         name = params.get("filterName") or ""
-        _check_length(name, "filterName", MAX_FILTER_NAME)
+        check_length(name, "filterName", MAX_FILTER_NAME)
         group_name = params.get("logGroupName") or ""
         if len(group_name) > 512:
             raise invalid_parameter(
@@ -365,7 +364,7 @@ class MetricFilterOperations(GroupOperations):
     @operation("TestMetricFilter")
     def test_metric_filter(self, params: Params, ctx: RequestContext) -> Result:
         pattern = params.get("filterPattern")
-        _check_length(pattern, "filterPattern", MAX_FILTER_PATTERN)
+        check_length(pattern, "filterPattern", MAX_FILTER_PATTERN)
         messages = list(params.get("logEventMessages") or [])
         if len(messages) > MAX_TEST_MESSAGES:
             raise invalid_parameter(
@@ -387,7 +386,8 @@ class MetricFilterOperations(GroupOperations):
         return {"matches": found}
 
 
-def _offset(token: Any) -> int:
+def page_offset(token: Any) -> int:
+    """Where a describe call's ``nextToken`` (the offset it answered) continues."""
     if token is None:
         return 0
     if not isinstance(token, str) or not token.isdigit():

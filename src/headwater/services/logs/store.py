@@ -12,7 +12,7 @@ import itertools
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -64,10 +64,20 @@ _MIGRATIONS = [
         PRIMARY KEY (group_key, name)
     )
     """,
+    """
+    CREATE TABLE logs_subscription_filters (
+        group_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (group_key, name)
+    )
+    """,
 ]
 
 #: The ``Database.version`` component that changes with any group's metric filters.
 METRIC_FILTERS_VERSION = "logs-metric-filters"
+#: The ``Database.version`` component that changes with any group's subscription filters.
+SUBSCRIPTION_FILTERS_VERSION = "logs-subscription-filters"
 
 
 @dataclass(slots=True)
@@ -112,6 +122,13 @@ class LogEvent:
     @property
     def event_id(self) -> str:
         return f"{self.seq:056d}"
+
+
+class Appended(NamedTuple):
+    """What one append stored: its bytes, and the sequence number of its first event."""
+
+    size: int
+    first_seq: int
 
 
 #: Events one INSERT stores (2 parameters each and 4 for the whole page: within SQLite's
@@ -243,6 +260,11 @@ class LogStore:
             )
             if cursor.rowcount:
                 self.db.bump(METRIC_FILTERS_VERSION)
+            cursor = conn.execute(
+                "DELETE FROM logs_subscription_filters WHERE group_key = ?", (group.key,)
+            )
+            if cursor.rowcount:
+                self.db.bump(SUBSCRIPTION_FILTERS_VERSION)
 
     # ---- streams ----
 
@@ -291,8 +313,15 @@ class LogStore:
         self, group: LogGroup, stream: str, events: Sequence[tuple[int, str]], ingested: int
     ) -> int:
         """Store ``(timestamp ms, message)`` events in ``stream``; returns bytes stored."""
+        return self.append_events(group, stream, events, ingested).size
+
+    def append_events(
+        self, group: LogGroup, stream: str, events: Sequence[tuple[int, str]], ingested: int
+    ) -> Appended:
+        """``append``, answering the bytes stored and the first event's sequence number
+        (the events are numbered from it in order: subscription deliveries carry their ids)."""
         if not events:
-            return 0
+            return Appended(0, 0)
         # The UTF-8 length of all messages at once, not one by one.
         size = stored_size("".join(map(_MESSAGE, events)), len(events))
         stamps = list(map(_TIMESTAMP, events))
@@ -316,14 +345,15 @@ class LogStore:
         first: int,
         last: int,
         ingested: int,
-    ) -> int:
+    ) -> Appended:
         """``append`` for a writer that queued its events flat, ``[timestamp ms, message,
         timestamp ms, message, ...]``, and kept their stored ``size`` (UTF-8 bytes plus 26
         each) and ``first`` and ``last`` timestamps as it queued them: the function log
-        sink, whose flush then does no per-event Python work. Returns ``size``."""
+        sink, whose flush then does no per-event Python work. Returns ``size`` and the
+        first event's sequence number."""
         count = len(pairs) // 2
         if not count:
-            return 0
+            return Appended(0, 0)
         conn = self.db.conn
         key = group.key
         with self.db.transaction():
@@ -368,7 +398,7 @@ class LogStore:
                 "UPDATE logs_groups SET stored_bytes = stored_bytes + ? WHERE group_key = ?",
                 (size, key),
             )
-        return size
+        return Appended(size, first_seq)
 
     def events(
         self,
@@ -513,5 +543,36 @@ class LogStore:
         with self.db.transaction():
             rows = self.db.conn.execute(
                 "SELECT group_key, body FROM logs_metric_filters ORDER BY name, group_key"
+            ).fetchall()
+        return [(str(key), orjson.loads(body)) for key, body in rows]
+
+    # ---- subscription filters ----
+
+    def put_subscription_filter(self, group: LogGroup, name: str, body: dict[str, Any]) -> None:
+        """Create or replace the subscription filter ``name`` of ``group`` (AWS-shaped
+        ``body``)."""
+        with self.db.transaction():
+            self.db.conn.execute(
+                "INSERT INTO logs_subscription_filters(group_key, name, body) VALUES (?, ?, ?)"
+                " ON CONFLICT (group_key, name) DO UPDATE SET body = excluded.body",
+                (group.key, name, orjson.dumps(body).decode()),
+            )
+            self.db.bump(SUBSCRIPTION_FILTERS_VERSION)
+
+    def delete_subscription_filter(self, group: LogGroup, name: str) -> bool:
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "DELETE FROM logs_subscription_filters WHERE group_key = ? AND name = ?",
+                (group.key, name),
+            )
+            if cursor.rowcount:
+                self.db.bump(SUBSCRIPTION_FILTERS_VERSION)
+        return cursor.rowcount > 0
+
+    def subscription_filters(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every subscription filter as ``(group key, body)``, by filter name then group key."""
+        with self.db.transaction():
+            rows = self.db.conn.execute(
+                "SELECT group_key, body FROM logs_subscription_filters ORDER BY name, group_key"
             ).fetchall()
         return [(str(key), orjson.loads(body)) for key, body in rows]
