@@ -27,6 +27,7 @@ from headwater.deploy.providers.observability import (
     AlarmProvider,
     LogGroupProvider,
     MetricFilterProvider,
+    SubscriptionFilterProvider,
 )
 from headwater.deploy.providers.s3 import BucketPolicyProvider, BucketProvider
 from headwater.deploy.providers.sns import (
@@ -74,6 +75,7 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         AlarmProvider(),
         LogGroupProvider(),
         MetricFilterProvider(),
+        SubscriptionFilterProvider(),
         BucketProvider(),
         BucketPolicyProvider(),
         NestedStackProvider(),

@@ -1,5 +1,5 @@
-"""AWS::CloudWatch::Alarm, AWS::Logs::LogGroup and AWS::Logs::MetricFilter through the
-CloudWatch and Logs clients."""
+"""AWS::CloudWatch::Alarm, AWS::Logs::LogGroup, AWS::Logs::MetricFilter and
+AWS::Logs::SubscriptionFilter through the CloudWatch and Logs clients."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from headwater.deploy.providers.base import (
 MAX_ALARM_NAME = 255
 MAX_LOG_GROUP_NAME = 512
 MAX_METRIC_FILTER_NAME = 512
+MAX_SUBSCRIPTION_FILTER_NAME = 512
 
 
 class AlarmProvider(ResourceProvider):
@@ -162,6 +163,55 @@ class MetricFilterProvider(ResourceProvider):
     def delete(self, request: ResourceRequest) -> None:
         try:
             request.client("logs").delete_metric_filter(
+                logGroupName=str(request.properties.get("LogGroupName", "")),
+                filterName=str(request.physical_id),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+
+
+class SubscriptionFilterProvider(ResourceProvider):
+    """PutSubscriptionFilter creates and updates alike; the filter name is the physical id
+    (a new name or log group replaces the filter: deploy/replacement.py)."""
+
+    type_name = "AWS::Logs::SubscriptionFilter"
+    service = "logs"
+    operations = ("PutSubscriptionFilter", "DeleteSubscriptionFilter")
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        name = str(
+            request.properties.get("FilterName")
+            or request.physical_name(MAX_SUBSCRIPTION_FILTER_NAME)
+        )
+        self._put(request, name)
+        return ProviderResult(name, {})
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        self._put(request, str(request.physical_id))
+        return ProviderResult(str(request.physical_id), {})
+
+    def _put(self, request: ResourceRequest, name: str) -> None:
+        properties = request.properties
+        params: dict[str, Any] = {
+            "logGroupName": str(properties.get("LogGroupName", "")),
+            "filterName": name,
+            "filterPattern": str(properties.get("FilterPattern", "")),
+            "destinationArn": str(properties.get("DestinationArn", "")),
+        }
+        if properties.get("RoleArn"):
+            params["roleArn"] = str(properties["RoleArn"])
+        if properties.get("Distribution"):
+            params["distribution"] = str(properties["Distribution"])
+        if properties.get("ApplyOnTransformedLogs") is not None:
+            params["applyOnTransformedLogs"] = (
+                str(properties["ApplyOnTransformedLogs"]).lower() == "true"
+            )
+        request.client("logs").put_subscription_filter(**params)
+
+    def delete(self, request: ResourceRequest) -> None:
+        try:
+            request.client("logs").delete_subscription_filter(
                 logGroupName=str(request.properties.get("LogGroupName", "")),
                 filterName=str(request.physical_id),
             )
