@@ -275,6 +275,11 @@ def check_more_applied(endpoint: str) -> None:
     ]
     assert (errors["filterName"], errors["filterPattern"]) == ("more-errors", "ERROR")
     assert errors["metricTransformations"][0]["defaultValue"] == 0.0
+    (archive,) = logs.describe_subscription_filters(logGroupName="/more/archive")[
+        "subscriptionFilters"
+    ]
+    assert (archive["filterName"], archive["filterPattern"]) == ("more-archive-errors", "ERROR")
+    assert archive["destinationArn"] == function["FunctionArn"]
     listed = lam.list_event_source_mappings(FunctionName="more-function")["EventSourceMappings"]
     mappings = {
         "consumer" if "/consumer/" in m["EventSourceArn"] else m["EventSourceArn"].split(":")[2]: m

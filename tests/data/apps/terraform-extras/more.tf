@@ -749,6 +749,25 @@ resource "aws_cloudwatch_log_group" "more_archive" {
   tags            = { team = "orders" }
 }
 
+resource "aws_lambda_permission" "more_from_logs" {
+  statement_id   = "FromArchiveLogs"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.more.function_name
+  principal      = "logs.amazonaws.com"
+  source_arn     = "${aws_cloudwatch_log_group.more_archive.arn}:*"
+  source_account = "000000000000"
+}
+
+resource "aws_cloudwatch_log_subscription_filter" "more_archive" {
+  name            = "more-archive-errors"
+  log_group_name  = aws_cloudwatch_log_group.more_archive.name
+  filter_pattern  = "ERROR" # update: "?ERROR ?FATAL"
+  destination_arn = aws_lambda_function.more.arn
+  distribution    = "ByLogStream"
+
+  depends_on = [aws_lambda_permission.more_from_logs]
+}
+
 resource "aws_cloudwatch_log_stream" "more" {
   name           = "deployments"
   log_group_name = aws_cloudwatch_log_group.more.name
