@@ -1102,6 +1102,17 @@ def logs_more_calls(c: Any, run: Recorder) -> None:
     ))  # fmt: skip
     run("metric filters", lambda: c.describe_metric_filters(logGroupName="/more"))
     run("subscription filters", lambda: c.describe_subscription_filters(logGroupName="/more"))
+    run("subscription to nothing", lambda: c.put_subscription_filter(
+        logGroupName="/more", filterName="f", filterPattern="",
+        destinationArn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:nope",
+    ))  # fmt: skip
+    run("subscription kinesis no role", lambda: c.put_subscription_filter(
+        logGroupName="/more", filterName="f", filterPattern="",
+        destinationArn=f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/nope",
+    ))  # fmt: skip
+    run("delete missing subscription", lambda: c.delete_subscription_filter(
+        logGroupName="/more", filterName="nope"
+    ))  # fmt: skip
     run("legacy tags", lambda: c.list_tags_log_group(logGroupName="/more"))
     run("delete retention", lambda: c.delete_retention_policy(logGroupName="/more"))
     run("bad retention", lambda: c.put_retention_policy(logGroupName="/more", retentionInDays=2))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -176,17 +177,23 @@ def test_errors_are_aws_words_and_change_nothing(hw: Headwater, logs: Any, tmp_p
         "Message": "Could not execute the lambda function. Make sure you have given CloudWatch "
         "Logs permission to execute your function.",
     }
-    assert error_of(
-        put_filter,
-        logGroupName=GROUP,
-        filterName="f",
-        filterPattern="",
-        destinationArn="arn:aws:lambda:us-east-1:123456789012:function:test",
-    ) == {
+    cross_account = {
         "Code": "AccessDeniedException",
         "Message": "Cross-account lambda invocation passing is not allowed. You must use "
         "DestinationPolicies to create cross account lambda triggers.",
     }
+    # as AWS recorded it: another account's function is refused before the group is looked up
+    for group in (GROUP, "not-existing-log-group"):
+        assert (
+            error_of(
+                put_filter,
+                logGroupName=group,
+                filterName="f",
+                filterPattern="",
+                destinationArn="arn:aws:lambda:us-east-1:123456789012:function:test",
+            )
+            == cross_account
+        )
     assert error_of(
         put_filter,
         logGroupName=GROUP,
@@ -359,6 +366,27 @@ def test_deliveries_are_batched_per_put_and_survive_a_restart(tmp_path: Path) ->
         put(logs, clock, *(f"line {n}" for n in range(50)))
         (message,) = received(second, out)
         assert len(message["logEvents"]) == 50
+
+
+def test_a_batch_too_big_for_one_invocation_is_split(
+    hw: Headwater,
+    clock: ManualClock,
+    logs: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from headwater.services.logs import subscription_filters
+
+    monkeypatch.setattr(subscription_filters, "MAX_DELIVERY_BYTES", 700)
+    function, out = make_consumer(hw, tmp_path)
+    subscribe(logs, "all", function)
+    # hex digests: text gzip cannot shrink much
+    lines = [f"event {n} " + hashlib.sha256(str(n).encode()).hexdigest() for n in range(12)]
+    put(logs, clock, *lines)
+    messages = received(hw, out)
+    assert len(messages) > 1
+    delivered = [e["message"] for m in messages for e in m["logEvents"]]
+    assert sorted(delivered) == sorted(lines)
 
 
 def test_an_invocation_stored_with_the_events_runs_after_a_crash(

@@ -51,9 +51,10 @@ log = logging.getLogger(__name__)
 #: CloudWatch Logs' quota of subscription filters per log group.
 MAX_SUBSCRIPTION_FILTERS_PER_GROUP = 2
 DISTRIBUTIONS = ("Random", "ByLogStream")
-#: The largest message sent as one delivery: Lambda's asynchronous payload limit (1 MiB),
-#: which a Kinesis record's (1 MiB with its partition key) is not smaller than. A batch
-#: whose message is larger is split in halves until each fits, as AWS sends several.
+#: The largest delivery (a function's whole ``awslogs`` payload, a stream's record data):
+#: within Lambda's asynchronous payload limit and a Kinesis record's (1 MiB each, the
+#: record's with its partition key). A batch whose delivery is larger is split in halves
+#: until each fits, as AWS sends several.
 MAX_DELIVERY_BYTES = 1_000_000
 
 #: Starts what a delivery stored, once the transaction that stored it has committed.
@@ -173,17 +174,24 @@ class SubscriptionFilterOperations(MetricFilterOperations):
             if not matched:
                 continue
 
-            def encode(part: list[dict[str, Any]], name: str = subscription.name) -> bytes:
-                return data_message(group.account, group.name, stream, name, part)
+            to_function = subscription.destination.service == "lambda"
 
-            for message in _batches(matched, encode):
-                start = self._deliver(subscription, stream, message)
+            def encode(
+                part: list[dict[str, Any]],
+                name: str = subscription.name,
+                to_function: bool = to_function,
+            ) -> bytes:
+                message = data_message(group.account, group.name, stream, name, part)
+                return lambda_payload(message) if to_function else message
+
+            for delivery in _batches(matched, encode):
+                start = self._deliver(subscription, stream, delivery)
                 if start is not None:
                     started.append(start)
         return started
 
     def _deliver(
-        self, subscription: CompiledSubscription, stream: str, message: bytes
+        self, subscription: CompiledSubscription, stream: str, delivery: bytes
     ) -> AfterCommit | None:
         # A destination removed since the filter was put loses the events, as on AWS; the
         # events stay stored.
@@ -191,17 +199,16 @@ class SubscriptionFilterOperations(MetricFilterOperations):
         try:
             if subscription.destination.service == "lambda":
                 lambda_service: Any = self.env.service("lambda")
-                start: AfterCommit = lambda_service.accept_event(
-                    destination, lambda_payload(message)
-                )
+                start: AfterCommit = lambda_service.accept_event(destination, delivery)
                 return start
-            partition_key = stream if subscription.distribution == "ByLogStream" else None
+            # A partition key is at most 256 characters; a stream name up to 512.
+            partition_key = stream[:256] if subscription.distribution == "ByLogStream" else None
             kinesis: Any = self.env.service("kinesis")
             kinesis.call(
                 "PutRecord",
                 {
                     "StreamARN": destination,
-                    "Data": message,
+                    "Data": delivery,
                     "PartitionKey": partition_key or uuid.uuid4().hex,
                 },
                 RequestContext(
@@ -244,8 +251,9 @@ class SubscriptionFilterOperations(MetricFilterOperations):
             compile_pattern(pattern)
         except PatternError as error:
             raise invalid_parameter(f"Invalid subscription filter pattern: {error}") from None
+        arn = self._destination_kind(destination, role, ctx)
         group = self.require_group(params, ctx)
-        self._check_destination(destination, role, ctx)
+        self._check_destination_exists(arn, ctx)
         existing = [body for key, body in self.log_store.subscription_filters() if key == group.key]
         if len(existing) >= MAX_SUBSCRIPTION_FILTERS_PER_GROUP and all(
             body["filterName"] != name for body in existing
@@ -269,8 +277,10 @@ class SubscriptionFilterOperations(MetricFilterOperations):
         self.log_store.put_subscription_filter(group, name, body)
         return {}
 
-    def _check_destination(self, destination: str, role: Any, ctx: RequestContext) -> None:
-        """CloudWatch Logs' checks of a destination before it stores the filter."""
+    def _destination_kind(self, destination: str, role: Any, ctx: RequestContext) -> Arn:
+        """CloudWatch Logs' checks of the destination ARN itself, made before it looks for
+        the log group (AWS answers a cross-account function before a missing group: the
+        conformance recording)."""
         arn = Arn.try_parse(destination)
         service = arn.service if arn is not None else ""
         if arn is None or service not in ("lambda", "kinesis", "firehose", "logs"):
@@ -288,6 +298,28 @@ class SubscriptionFilterOperations(MetricFilterOperations):
                     "Cross-account lambda invocation passing is not allowed. You must use "
                     "DestinationPolicies to create cross account lambda triggers.",
                 )
+        elif service == "kinesis":
+            if role is None:
+                raise invalid_parameter(
+                    "destinationArn for vendor kinesis cannot be used without roleArn"
+                )
+        else:
+            # headwater has no Firehose, and no cross-account Logs destinations
+            # (PutDestination): refused, never stored to deliver nothing.
+            kind = (
+                "Amazon Data Firehose" if service == "firehose" else "CloudWatch Logs destination"
+            )
+            raise invalid_parameter(
+                f"headwater does not support {kind} subscription filter destinations "
+                f"({destination}); use a Lambda function or a Kinesis data stream."
+            )
+        return arn
+
+    def _check_destination_exists(self, arn: Arn, ctx: RequestContext) -> None:
+        """CloudWatch Logs' check that it can deliver to the destination (AWS tries: a test
+        invocation or record), made once the log group is found."""
+        destination = str(arn)
+        if arn.service == "lambda":
             lambda_service: Any = self.env.service("lambda")
             try:
                 lambda_service.resolve_function(destination, region=ctx.region)
@@ -297,31 +329,20 @@ class SubscriptionFilterOperations(MetricFilterOperations):
                     "CloudWatch Logs permission to execute your function."
                 ) from None
             return
-        if service == "kinesis":
-            if role is None:
-                raise invalid_parameter(
-                    "destinationArn for vendor kinesis cannot be used without roleArn"
-                )
-            kinesis: Any = self.env.service("kinesis")
-            try:
-                kinesis.call(
-                    "DescribeStreamSummary",
-                    {"StreamARN": destination},
-                    RequestContext(region=arn.region, account=arn.account),
-                )
-            except AwsError:
-                # The message AWS answers when its test record cannot be written.
-                raise invalid_parameter(
-                    "Could not deliver test message to specified Kinesis stream. Check if the "
-                    "given kinesis stream is in ACTIVE state."
-                ) from None
-            return
-        # headwater has no Firehose, and no cross-account Logs destinations (PutDestination).
-        kind = "Amazon Data Firehose" if service == "firehose" else "CloudWatch Logs destination"
-        raise invalid_parameter(
-            f"headwater does not support {kind} subscription filter destinations "
-            f"({destination}); use a Lambda function or a Kinesis data stream."
-        )
+        kinesis: Any = self.env.service("kinesis")
+        try:
+            kinesis.call(
+                "DescribeStreamSummary",
+                {"StreamARN": destination},
+                RequestContext(region=arn.region, account=arn.account),
+            )
+        except AwsError:
+            # The text AWS answers when its test record cannot be written (the Terraform
+            # provider retries on its start).
+            raise invalid_parameter(
+                "Could not deliver test message to specified Kinesis stream. Check if the "
+                "given kinesis stream is in ACTIVE state."
+            ) from None
 
     @operation("DescribeSubscriptionFilters")
     def describe_subscription_filters(self, params: Params, ctx: RequestContext) -> Result:
