@@ -209,6 +209,11 @@ def check_configured(server: ServerProcess, stack: str) -> None:
         logGroupNamePrefix=f"/aws/lambda/{out['UploadFnName']}"
     )["logGroups"]
     assert group["retentionInDays"] == 7
+    (subscription,) = client(server, "logs").describe_subscription_filters(
+        logGroupName=group["logGroupName"]
+    )["subscriptionFilters"]
+    assert subscription["filterPattern"] == "REPORT"
+    assert subscription["destinationArn"].endswith(f":function:{out['RecordsFnName']}")
     parameter = client(server, "ssm").get_parameter(Name=ids["ApiTokenParameter"])["Parameter"]
     assert parameter["Value"] == f"token of {stack} in {REGION}"
     iam = client(server, "iam")
@@ -259,6 +264,14 @@ def check_uploads_reach_the_function(server: ServerProcess, stack: str) -> None:
     }
     skipped = {"pk": {"S": "elsewhere/skip.csv"}}
     assert "Item" not in dynamodb.get_item(TableName=out["TableName"], Key=skipped)
+    # the upload function's REPORT line reaches the records function (its CloudWatchLogs
+    # event: a subscription filter on the upload function's log group)
+    delivered = f"1 log events from /aws/lambda/{out['UploadFnName']}"
+    log = ""
+    while time.monotonic() < deadline and delivered not in log:
+        time.sleep(0.2)
+        log = function_log(server, out["RecordsFnName"], REGION)
+    assert delivered in log, log
     for name in ("elsewhere/skip.csv", "incoming/report 1.csv"):  # the stack deletes it
         s3.delete_object(Bucket=out["BucketName"], Key=name)
 

@@ -1,3 +1,5 @@
+import base64
+import gzip
 import json
 import os
 import urllib.parse
@@ -23,7 +25,12 @@ def on_upload(event, context):
 
 def on_records(event, context):
     """Work messages become items in the uploads table; the table's INSERTs come back
-    through its stream and are printed. Kinesis and SNS records are printed."""
+    through its stream and are printed. Kinesis and SNS records are printed, and so are
+    the log batches a CloudWatch Logs subscription sends."""
+    if "awslogs" in event:
+        logs = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+        print(f"{len(logs['logEvents'])} log events from {logs['logGroup']}")
+        return None
     table = None
     for record in event.get("Records", []):
         source = record.get("eventSource") or record.get("EventSource")
