@@ -5,10 +5,11 @@ every event source with its options (SQS filter, scaling and partial batches, FI
 and DynamoDB with bisect, retries and an on-failure queue, S3 with a key filter, SNS with a
 filter policy), Globals, AutoPublishAlias with EventInvokeConfig, a function DLQ, policy
 templates, a SimpleTable, a table with GSI, TTL and stream, an SNS subscription with a
-filter policy, an SSM parameter, a log group, an alarm, an IAM role and policy, Conditions,
-Mappings, constrained and NoEcho parameters, and exports that consumer.yaml (plain
-CloudFormation) imports. ``headwater deploy``, ``aws cloudformation package/deploy`` and
-``sam deploy`` each deploy it against ``headwater serve``; boto3 checks what was made.
+filter policy, an SSM parameter, a log group with a CloudWatchLogs subscription, an alarm,
+an IAM role and policy, Conditions, Mappings, constrained and NoEcho parameters, and exports
+that consumer.yaml (plain CloudFormation) imports. ``headwater deploy``, ``aws
+cloudformation package/deploy`` and ``sam deploy`` each deploy it against ``headwater
+serve``; boto3 checks what was made.
 """
 
 from __future__ import annotations
