@@ -65,7 +65,6 @@ AfterCommit = Callable[[], None]
 class CompiledSubscription:
     """A stored subscription filter, ready to match events."""
 
-    account: str
     name: str
     matches: Matcher
     destination: Arn
@@ -79,10 +78,9 @@ class CompiledSubscription:
         return self.destination.resource.split(":")[1]
 
 
-def compile_subscription(account: str, body: dict[str, Any]) -> CompiledSubscription:
+def compile_subscription(body: dict[str, Any]) -> CompiledSubscription:
     """A stored filter ``body`` (as DescribeSubscriptionFilters shows it) ready to match."""
     return CompiledSubscription(
-        account=account,
         name=str(body["filterName"]),
         matches=compile_pattern(body.get("filterPattern")),
         destination=Arn.parse(str(body["destinationArn"])),
@@ -136,8 +134,7 @@ class SubscriptionFilterOperations(MetricFilterOperations):
             with self._subscription_cache_lock:
                 by_group: dict[str, list[CompiledSubscription]] = {}
                 for key, body in self.log_store.subscription_filters():
-                    account = key.split("\x1f", 1)[0]
-                    by_group.setdefault(key, []).append(compile_subscription(account, body))
+                    by_group.setdefault(key, []).append(compile_subscription(body))
                 cache = self._subscription_cache = (version, by_group)
         return cache[1].get(group.key, [])
 
