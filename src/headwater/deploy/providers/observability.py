@@ -17,8 +17,7 @@ from headwater.deploy.providers.base import (
 
 MAX_ALARM_NAME = 255
 MAX_LOG_GROUP_NAME = 512
-MAX_METRIC_FILTER_NAME = 512
-MAX_SUBSCRIPTION_FILTER_NAME = 512
+MAX_FILTER_NAME = 512
 
 
 class AlarmProvider(ResourceProvider):
@@ -125,17 +124,18 @@ def _metric_transformation(item: dict[str, Any]) -> dict[str, Any]:
     return transformation
 
 
-class MetricFilterProvider(ResourceProvider):
-    """PutMetricFilter creates and updates alike; the filter name is the physical id."""
+class _LogFilterProvider(ResourceProvider):
+    """A log group's filter (metric or subscription): one Put creates and updates alike,
+    the filter name is the physical id (a new name or log group replaces the filter:
+    deploy/replacement.py)."""
 
-    type_name = "AWS::Logs::MetricFilter"
     service = "logs"
-    operations = ("PutMetricFilter", "DeleteMetricFilter")
+    #: The Logs client's methods that put and delete this kind of filter.
+    put_method = ""
+    delete_method = ""
 
     def create(self, request: ResourceRequest) -> ProviderResult:
-        name = str(
-            request.properties.get("FilterName") or request.physical_name(MAX_METRIC_FILTER_NAME)
-        )
+        name = str(request.properties.get("FilterName") or request.physical_name(MAX_FILTER_NAME))
         self._put(request, name)
         return ProviderResult(name, {})
 
@@ -149,20 +149,21 @@ class MetricFilterProvider(ResourceProvider):
             "logGroupName": str(properties.get("LogGroupName", "")),
             "filterName": name,
             "filterPattern": str(properties.get("FilterPattern", "")),
-            "metricTransformations": [
-                _metric_transformation(dict(item))
-                for item in properties.get("MetricTransformations") or []
-            ],
+            **self.parameters(properties),
         }
         if properties.get("ApplyOnTransformedLogs") is not None:
             params["applyOnTransformedLogs"] = (
                 str(properties["ApplyOnTransformedLogs"]).lower() == "true"
             )
-        request.client("logs").put_metric_filter(**params)
+        getattr(request.client("logs"), self.put_method)(**params)
+
+    def parameters(self, properties: dict[str, Any]) -> dict[str, Any]:
+        """The Put's parameters of this kind of filter, from the template's properties."""
+        raise NotImplementedError
 
     def delete(self, request: ResourceRequest) -> None:
         try:
-            request.client("logs").delete_metric_filter(
+            getattr(request.client("logs"), self.delete_method)(
                 logGroupName=str(request.properties.get("LogGroupName", "")),
                 filterName=str(request.physical_id),
             )
@@ -171,50 +172,29 @@ class MetricFilterProvider(ResourceProvider):
                 raise
 
 
-class SubscriptionFilterProvider(ResourceProvider):
-    """PutSubscriptionFilter creates and updates alike; the filter name is the physical id
-    (a new name or log group replaces the filter: deploy/replacement.py)."""
+class MetricFilterProvider(_LogFilterProvider):
+    type_name = "AWS::Logs::MetricFilter"
+    operations = ("PutMetricFilter", "DeleteMetricFilter")
+    put_method, delete_method = "put_metric_filter", "delete_metric_filter"
 
-    type_name = "AWS::Logs::SubscriptionFilter"
-    service = "logs"
-    operations = ("PutSubscriptionFilter", "DeleteSubscriptionFilter")
-
-    def create(self, request: ResourceRequest) -> ProviderResult:
-        name = str(
-            request.properties.get("FilterName")
-            or request.physical_name(MAX_SUBSCRIPTION_FILTER_NAME)
-        )
-        self._put(request, name)
-        return ProviderResult(name, {})
-
-    def update(self, request: ResourceRequest) -> ProviderResult:
-        self._put(request, str(request.physical_id))
-        return ProviderResult(str(request.physical_id), {})
-
-    def _put(self, request: ResourceRequest, name: str) -> None:
-        properties = request.properties
-        params: dict[str, Any] = {
-            "logGroupName": str(properties.get("LogGroupName", "")),
-            "filterName": name,
-            "filterPattern": str(properties.get("FilterPattern", "")),
-            "destinationArn": str(properties.get("DestinationArn", "")),
+    def parameters(self, properties: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "metricTransformations": [
+                _metric_transformation(dict(item))
+                for item in properties.get("MetricTransformations") or []
+            ]
         }
+
+
+class SubscriptionFilterProvider(_LogFilterProvider):
+    type_name = "AWS::Logs::SubscriptionFilter"
+    operations = ("PutSubscriptionFilter", "DeleteSubscriptionFilter")
+    put_method, delete_method = "put_subscription_filter", "delete_subscription_filter"
+
+    def parameters(self, properties: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {"destinationArn": str(properties.get("DestinationArn", ""))}
         if properties.get("RoleArn"):
             params["roleArn"] = str(properties["RoleArn"])
         if properties.get("Distribution"):
             params["distribution"] = str(properties["Distribution"])
-        if properties.get("ApplyOnTransformedLogs") is not None:
-            params["applyOnTransformedLogs"] = (
-                str(properties["ApplyOnTransformedLogs"]).lower() == "true"
-            )
-        request.client("logs").put_subscription_filter(**params)
-
-    def delete(self, request: ResourceRequest) -> None:
-        try:
-            request.client("logs").delete_subscription_filter(
-                logGroupName=str(request.properties.get("LogGroupName", "")),
-                filterName=str(request.physical_id),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
+        return params
