@@ -39,9 +39,11 @@ ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/lambda-role"
 
 #: Values that differ between two runs of the same calls: UUIDs (request, message and
-#: mapping ids), and the hex digests or random tokens some services mint.
+#: mapping ids), and the hex digests or random tokens some services mint (function URL ids).
 _GENERATED = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|(?<=//)[a-z0-9]{32}(?=\.lambda-url\.)",
+    re.IGNORECASE,
 )
 
 

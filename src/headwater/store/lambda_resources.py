@@ -235,6 +235,17 @@ class LambdaResourceStore(SqlStore):
             ).fetchall()
         return [(str(q), orjson.loads(body)) for q, body in rows]
 
+    def settings_of_kind(self, kind: str) -> list[tuple[str, str, str, Any]]:
+        """(region, function name, qualifier, body) of every setting of ``kind``, in every
+        region (function URLs are found by their URL id, whatever function has them)."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT region, function_name, qualifier, body FROM lambda_function_settings"
+                " WHERE kind = ? ORDER BY region, function_name, qualifier",
+                (kind,),
+            ).fetchall()
+        return [(str(r), str(n), str(q), orjson.loads(body)) for r, n, q, body in rows]
+
     def delete_setting(self, region: str, function_name: str, qualifier: str, kind: str) -> bool:
         with self.transaction() as conn:
             cursor = conn.execute(

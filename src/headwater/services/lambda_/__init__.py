@@ -8,6 +8,7 @@ from typing import ClassVar
 from headwater.services.base import Service
 from headwater.services.lambda_.aliases import AliasOperations
 from headwater.services.lambda_.event_invoke import EventInvokeConfigOperations
+from headwater.services.lambda_.function_urls import FunctionUrlOperations
 from headwater.services.lambda_.functions import FunctionOperations
 from headwater.services.lambda_.layers import LayerOperations
 from headwater.services.lambda_.mappings import MappingOperations
@@ -26,6 +27,7 @@ class LambdaService(
     LayerOperations,
     TagOperations,
     SettingOperations,
+    FunctionUrlOperations,
     MappingOperations,
     Service,
 ):

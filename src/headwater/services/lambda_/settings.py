@@ -1,6 +1,7 @@
 """Per-function settings headwater stores and answers as AWS does, without acting on them:
-provisioned concurrency, runtime management, recursion detection, code signing and
-function URLs (none can be created here; the getters answer as AWS does when none is set).
+provisioned concurrency, runtime management, recursion detection and code signing (none
+can be set here; the getter answers as AWS does when none is set). Function URLs are
+``function_urls``.
 
 Provisioned concurrency is stored per version or alias and reported ``READY`` at once;
 headwater's workers start on demand whatever it says (``hw.lambda_`` callers can warm
@@ -36,7 +37,6 @@ RUNTIME_VERSION_ARN_PATTERN = (
     r"\d{1}:\d{12}:runtime/[A-Za-z0-9_.-]{1,128}/version/[A-Za-z0-9_.-]{1,128}))"
 )
 _RUNTIME_VERSION_ARN = re.compile(RUNTIME_VERSION_ARN_PATTERN)
-NO_SUCH_RESOURCE = "The resource you requested does not exist."
 
 
 def _not_in_enum(value: Any, member: str, allowed: tuple[str, ...]) -> AwsError:
@@ -246,20 +246,9 @@ class SettingOperations(LambdaParts):
         )
         return {"RecursiveLoop": loop}
 
-    # -- code signing and function URLs: never set here -----------------------------------
+    # -- code signing: never set here ------------------------------------------------------
 
     @operation("GetFunctionCodeSigningConfig")
     def get_function_code_signing_config(self, params: Params, ctx: RequestContext) -> Result:
         record = self._function(params, ctx)
         return {"CodeSigningConfigArn": "", "FunctionName": record.name}
-
-    @operation("GetFunctionUrlConfig")
-    def get_function_url_config(self, params: Params, ctx: RequestContext) -> Result:
-        # the name and region are checked; a missing function is no URL either (as on AWS)
-        self._locate(params.get("FunctionName", ""), params.get("Qualifier"), ctx.region)
-        raise _not_found(NO_SUCH_RESOURCE)
-
-    @operation("ListFunctionUrlConfigs")
-    def list_function_url_configs(self, params: Params, ctx: RequestContext) -> Result:
-        self._function(params, ctx)
-        return {"FunctionUrlConfigs": []}
