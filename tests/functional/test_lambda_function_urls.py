@@ -5,18 +5,28 @@ and the server's refusals)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import os
 import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
-from tests.asgi_boto import InProcessAws
+from headwater.api.http import WireRequest
+from headwater.server.asgi import create_app
+from headwater.server.request_checks import RequestPolicy, other_user_refusal
+from tests.asgi_boto import CREDENTIALS, AsgiTransport, InProcessAws
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 ARN = "arn:aws:lambda:us-east-1:000000000000:function"
@@ -55,6 +65,12 @@ def binary(event, context):
 
 def fail(event, context):
     raise ValueError("boom")
+
+
+def mark(event, context):
+    with open(event["queryStringParameters"]["mark"], "w") as out:
+        out.write("ran")
+    return {"statusCode": 200, "headers": {"access-control-allow-origin": "*"}, "body": "ok"}
 """
 
 
@@ -86,7 +102,7 @@ def aws(hw: Headwater) -> Iterator[InProcessAws]:
 @pytest.fixture
 def lam(aws: InProcessAws) -> Any:
     client = aws.client("lambda")
-    for name in ("echo", "plain", "obj", "binary", "fail"):
+    for name in ("echo", "plain", "obj", "binary", "fail", "mark"):
         client.create_function(
             FunctionName=name,
             Runtime="python3.12",
@@ -238,3 +254,255 @@ def test_urls_persist_across_restarts(tmp_path: Path) -> None:
     with Headwater(tmp_path / "data") as hw:
         got = hw.lambda_.get_function_url_config(FunctionName="f")
     assert (got["FunctionUrl"], got["AuthType"]) == (made["FunctionUrl"], "AWS_IAM")
+
+
+# -- serving --------------------------------------------------------------------------
+
+
+class Served:
+    """``headwater serve``'s app for ``hw`` with ``policy``; raw HTTP requests through it."""
+
+    def __init__(self, hw: Headwater, policy: RequestPolicy) -> None:
+        self.transport = AsgiTransport(create_app(hw, policy=policy))
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> tuple[int, dict[str, list[str]], bytes]:
+        status, out, payload = self.transport.send(method, url, headers or {}, body)
+        found: dict[str, list[str]] = {}
+        for name, value in out:
+            found.setdefault(name.lower(), []).append(value)
+        return status, found, payload
+
+    def signed(
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        *,
+        service: str = "lambda",
+        secret: str = CREDENTIALS["aws_secret_access_key"],
+    ) -> tuple[int, dict[str, list[str]], bytes]:
+        request = AWSRequest(method, url, data=body, headers={})
+        credentials = Credentials(CREDENTIALS["aws_access_key_id"], secret)
+        SigV4Auth(credentials, service, "us-east-1").add_auth(request)
+        prepared = request.prepare()
+        sent = {k: v.decode() if isinstance(v, bytes) else v for k, v in prepared.headers.items()}
+        return self.send(method, url, sent, body)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+@pytest.fixture
+def served(hw: Headwater) -> Iterator[Served]:
+    made = Served(hw, RequestPolicy())
+    yield made
+    made.close()
+
+
+def url_of(lam: Any, name: str, **params: Any) -> str:
+    made = lam.create_function_url_config(FunctionName=name, AuthType="NONE", **params)
+    return str(made["FunctionUrl"])
+
+
+def test_get_with_query_and_cookies_becomes_a_2_0_event(
+    lam: Any, served: Served, hw: Headwater
+) -> None:
+    url = url_of(lam, "echo")
+    url_id = URL.fullmatch(url).group(1)  # type: ignore[union-attr]
+    status, headers, body = served.send(
+        "GET",
+        url + "some/path?a=1&b=x%20y&a=2",
+        {"Cookie": "c1=v1; c2=v2", "User-Agent": "curl/8", "X-Custom": "yes"},
+    )
+    assert status == 201
+    assert headers["x-echo"] == ["yes"]
+    assert headers["set-cookie"] == ["a=1; Path=/", "b=2"]
+    assert headers["content-type"] == ["application/json"]
+    assert headers["x-amzn-requestid"]
+    event = json.loads(body)
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "$default"
+    assert event["rawPath"] == "/some/path"
+    assert event["rawQueryString"] == "a=1&b=x%20y&a=2"
+    assert event["cookies"] == ["c1=v1", "c2=v2"]
+    assert event["queryStringParameters"] == {"a": "1,2", "b": "x y"}
+    assert "cookie" not in event["headers"]
+    assert event["headers"]["x-custom"] == "yes"
+    assert event["isBase64Encoded"] is False and "body" not in event
+    context = event["requestContext"]
+    assert context["apiId"] == context["domainPrefix"] == url_id
+    assert context["domainName"] == f"{url_id}.lambda-url.us-east-1.localhost"
+    assert context["accountId"] == "anonymous"
+    assert context["http"] == {
+        "method": "GET",
+        "path": "/some/path",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "127.0.0.1",
+        "userAgent": "curl/8",
+    }
+    assert (context["stage"], context["routeKey"]) == ("$default", "$default")
+    assert context["timeEpoch"] == int(hw.clock.now() * 1000)
+    assert "authorizer" not in context
+
+
+def test_post_json_and_binary_bodies(lam: Any, served: Served) -> None:
+    url = url_of(lam, "echo")
+    status, _, body = served.send("POST", url, {"Content-Type": "application/json"}, b'{"n": 1}')
+    event = json.loads(body)
+    assert (status, event["body"], event["isBase64Encoded"]) == (201, '{"n": 1}', False)
+    assert event["requestContext"]["http"]["method"] == "POST"
+
+    binary_url = url_of(lam, "binary")
+    status, headers, body = served.send(
+        "POST", binary_url, {"Content-Type": "application/octet-stream"}, b"\x01\x02\x80"
+    )
+    assert status == 200
+    assert headers["content-type"] == ["application/octet-stream"]
+    assert body == b"\x00\xff\x01\x02\x80"  # decoded from the function's base64
+
+
+def test_plain_values_are_json_bodies_and_errors_are_502(lam: Any, served: Served) -> None:
+    status, headers, body = served.send("GET", url_of(lam, "plain") + "?give=hi")
+    assert (status, headers["content-type"], body) == (200, ["application/json"], b"hi")
+    status, headers, body = served.send("GET", url_of(lam, "obj"))
+    assert (status, json.loads(body)) == (200, {"answer": 42})
+    assert headers["content-type"] == ["application/json"]
+    status, _, body = served.send("GET", url_of(lam, "fail"))
+    assert (status, body) == (502, b"Internal Server Error")
+
+
+def test_the_path_form_reaches_the_same_function(lam: Any, served: Served) -> None:
+    url_id = URL.fullmatch(url_of(lam, "echo")).group(1)  # type: ignore[union-attr]
+    status, _, body = served.send(
+        "GET", f"http://127.0.0.1:4599/_headwater/function-url/{url_id}/x/y?q=1"
+    )
+    event = json.loads(body)
+    assert status == 201
+    assert (event["rawPath"], event["rawQueryString"]) == ("/x/y", "q=1")
+    status, _, body = served.send("GET", f"http://127.0.0.1:4599/_headwater/function-url/{url_id}")
+    assert json.loads(body)["rawPath"] == "/"
+    # an unknown id, or the right id in another region's host, is no URL
+    status, _, body = served.send(
+        "GET", "http://127.0.0.1:4599/_headwater/function-url/" + "a" * 32
+    )
+    assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
+    other = f"http://{url_id}.lambda-url.eu-west-1.localhost:4599/"
+    assert served.send("GET", other)[0] == 403
+
+
+def test_aws_iam_urls_need_a_lambda_signature(lam: Any, served: Served) -> None:
+    url = lam.create_function_url_config(FunctionName="echo", AuthType="AWS_IAM")["FunctionUrl"]
+    status, _, body = served.send("GET", url)
+    assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
+    assert served.signed("GET", url, service="s3")[0] == 403
+    status, _, body = served.signed("POST", url + "p", b"{}")
+    assert status == 201
+    event = json.loads(body)
+    iam = event["requestContext"]["authorizer"]["iam"]
+    assert iam["accessKey"] == CREDENTIALS["aws_access_key_id"]
+    assert event["requestContext"]["accountId"] == "000000000000"
+
+
+def test_aws_iam_signatures_are_verified_when_asked(lam: Any, hw: Headwater) -> None:
+    url = lam.create_function_url_config(FunctionName="echo", AuthType="AWS_IAM")["FunctionUrl"]
+    policy = RequestPolicy.build(verify_signatures=True, access_keys={
+        CREDENTIALS["aws_access_key_id"]: CREDENTIALS["aws_secret_access_key"]
+    })  # fmt: skip
+    served = Served(hw, policy)
+    try:
+        assert served.signed("GET", url)[0] == 201
+        assert served.signed("GET", url, secret="wrong")[0] == 403
+    finally:
+        served.close()
+
+
+def test_refusals_keep_web_pages_and_rebinding_out(
+    lam: Any, served: Served, tmp_path: Path
+) -> None:
+    url = url_of(lam, "mark")
+    marker = tmp_path / "ran"
+    target = f"{url}?mark={marker}"
+    refused = [
+        {"Origin": "http://evil.example"},  # a page's fetch()
+        {"Sec-Fetch-Site": "cross-site"},  # <img src> / a link from another site
+        {"Sec-Fetch-Site": "same-site"},  # a page on localhost:3000 is same-site with it
+    ]
+    for headers in refused:
+        for method in ("GET", "POST"):
+            status, _, body = served.send(method, target, headers, b"x")
+            assert status == 403, headers
+            assert "headwater does not answer" in json.loads(body)["Message"]
+    # DNS rebinding: the path form under a foreign Host
+    url_id = URL.fullmatch(url).group(1)  # type: ignore[union-attr]
+    rebound = f"http://evil.example:4599/_headwater/function-url/{url_id}/?mark={marker}"
+    assert served.send("GET", rebound)[0] == 403
+    # a foreign preflight grants nothing
+    status, headers, _ = served.send(
+        "OPTIONS", url, {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert status == 403 and "access-control-allow-origin" not in headers
+    assert not marker.exists()
+    # typed in the address bar (Sec-Fetch-Site: none) or curl: runs
+    assert served.send("GET", target, {"Sec-Fetch-Site": "none"})[0] == 200
+    assert marker.read_text() == "ran"
+
+
+def test_another_users_connection_is_refused(lam: Any, hw: Headwater, tmp_path: Path) -> None:
+    url = url_of(lam, "mark")
+    marker = tmp_path / "ran"
+    app = create_app(hw)
+    parts = urlsplit(url)
+    request = WireRequest("GET", "/", f"mark={marker}", {"host": parts.netloc}, b"")
+    response = asyncio.run(app.respond(request, other_user_refusal(os.getuid() + 1)))
+    assert response.status == 403
+    assert "other users" in json.loads(response.body)["Message"]
+    assert not marker.exists()
+
+
+def test_an_allowed_origin_gets_the_urls_cors_answer(lam: Any, hw: Headwater) -> None:
+    page = "http://localhost:3000"
+    cors = {
+        "AllowOrigins": [page],
+        "AllowMethods": ["GET", "POST"],
+        "AllowHeaders": ["x-custom"],
+        "ExposeHeaders": ["x-echo"],
+        "AllowCredentials": True,
+        "MaxAge": 300,
+    }
+    with_cors = url_of(lam, "echo", Cors=cors)
+    without_cors = url_of(lam, "mark")
+    served = Served(hw, RequestPolicy.build(cors_origins=[page]))
+    try:
+        status, headers, _ = served.send(
+            "OPTIONS", with_cors, {"Origin": page, "Access-Control-Request-Method": "POST"}
+        )
+        assert status == 200
+        assert headers["access-control-allow-origin"] == [page]
+        assert headers["access-control-allow-methods"] == ["GET, POST"]
+        assert headers["access-control-allow-headers"] == ["x-custom"]
+        assert headers["access-control-max-age"] == ["300"]
+        assert headers["access-control-allow-credentials"] == ["true"]
+        status, headers, _ = served.send(
+            "OPTIONS", with_cors, {"Origin": page, "Access-Control-Request-Method": "DELETE"}
+        )
+        assert status == 200 and "access-control-allow-origin" not in headers
+
+        status, headers, _ = served.send("POST", with_cors, {"Origin": page}, b"{}")
+        assert status == 201
+        assert headers["access-control-allow-origin"] == [page]
+        assert headers["access-control-expose-headers"] == ["x-echo"]
+
+        # no Cors on the URL: the function's own headers pass, the function runs
+        status, headers, _ = served.send(
+            "GET", f"{without_cors}?mark={tmp_marker(hw)}", {"Origin": page}
+        )
+        assert status == 200
+        assert headers["access-control-allow-origin"] == ["*"]
+    finally:
+        served.close()
+
+
+def tmp_marker(hw: Headwater) -> Path:
+    return Path(hw.data_dir) / "marker"

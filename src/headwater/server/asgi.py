@@ -24,6 +24,7 @@ from headwater.api.rest_xml import RestXmlProtocol
 from headwater.api.router import Router
 from headwater.server.dashboard import PREFIX as DASHBOARD_PREFIX
 from headwater.server.dashboard import Dashboard
+from headwater.server.function_urls import FunctionUrls
 from headwater.server.prometheus import PATH as METRICS_PATH
 from headwater.server.prometheus import MetricsEndpoint
 from headwater.server.request_checks import Refusal, RequestPolicy, TemporaryKey, is_preflight
@@ -61,8 +62,10 @@ class HeadwaterApp:
         dashboard: Dashboard | None = None,
         metrics: MetricsEndpoint | None = None,
         policy: RequestPolicy | None = None,
+        function_urls: FunctionUrls | None = None,
     ) -> None:
         self.router = router
+        self.function_urls = function_urls
         self.policy = policy or RequestPolicy()
         self.dashboard = dashboard
         self.metrics = metrics
@@ -135,6 +138,11 @@ class HeadwaterApp:
         """``respond``'s response when known without waiting (``Router.answer``), else an
         awaitable of it; raises only for a bug."""
         policy = self.policy
+        urls = self.function_urls
+        if urls is not None:
+            address = urls.match(request)
+            if address is not None:  # a function URL's request: never an AWS API call
+                return urls.answer(request, address, policy)
         if request.method == "OPTIONS" and is_preflight(request):
             return policy.preflight(request)
         if request.raw_path.startswith(ADMIN_PREFIX):  # headwater's own paths, never an AWS one
@@ -171,6 +179,9 @@ class HeadwaterApp:
         connection_refusal``): ``refusal`` in the error shape of the request's protocol, as
         the router renders any refusal; a JSON message on headwater's own paths and to a
         CORS preflight. Nothing runs."""
+        if self.function_urls is not None and self.function_urls.match(request) is not None:
+            _, status, message = refusal.json
+            return WireResponse(status, orjson.dumps({"Message": message}))
         if request.raw_path.startswith(ADMIN_PREFIX) or is_preflight(request):
             _, status, message = refusal.json
             return WireResponse(status, orjson.dumps({"message": message}))
@@ -287,6 +298,12 @@ def create_app(
         dashboard=Dashboard(hw),
         metrics=MetricsEndpoint(hw),
         policy=policy or policy_of(hw),
+        function_urls=FunctionUrls(
+            lambda: hw.service("lambda"),
+            account=hw.env.account,
+            clock=hw.clock,
+            executor=executor,
+        ),
     )
 
 

@@ -326,21 +326,10 @@ class RequestPolicy:
         """Why an AWS API request is refused (``None``: it may go on)."""
         headers = request.headers
         if not self.host_allowed(request):
-            host = headers.get("host", "")[:100]
-            return _same(
-                _ACCESS_DENIED,
-                403,
-                f"headwater does not answer requests for host '{host}' (a DNS rebinding "
-                "attack looks like this); allow the name with --allow-host",
-            )
+            return _same(_ACCESS_DENIED, 403, _host_refused(headers.get("host", "")))
         origin = headers.get("origin")
         if origin is not None and not self.origin_allowed(origin):
-            return _same(
-                _ACCESS_DENIED,
-                403,
-                f"headwater does not answer web pages from origin '{origin[:100]}' (any "
-                "site could otherwise run code on this machine); allow it with --cors-origin",
-            )
+            return _same(_ACCESS_DENIED, 403, _origin_refused(origin))
         if origin is None and _unsigned_link(request):
             return None
         site = headers.get("sec-fetch-site")
@@ -351,12 +340,7 @@ class RequestPolicy:
             and not _s3_read(request)
         ):
             # a no-cors GET (<img>, a link) with a forged presigned query
-            return _same(
-                _ACCESS_DENIED,
-                403,
-                f"headwater does not answer cross-site browser requests (Sec-Fetch-Site: "
-                f"{site[:40] if site else ''})",
-            )
+            return _same(_ACCESS_DENIED, 403, _cross_site_refused(site))
         authorization = headers.get("authorization")
         if authorization is not None and not self.verify_signatures:
             # Unverified, acceptance depends on the header alone, less its signature value
@@ -387,6 +371,45 @@ class RequestPolicy:
             except sigv4.SignatureProblem as problem:
                 return _signature_refusal(problem)
         return None
+
+    def function_url_refusal(self, request: WireRequest) -> str | None:
+        """Why a request to a function URL is refused before its function runs (``None``:
+        it may go on): the browser checks every request passes (Host, a page's Origin
+        unless allowed with ``--cors-origin``, a cross-site request without one), so a web
+        page cannot run a function through its URL unless the user allowed the page."""
+        headers = request.headers
+        if not self.host_allowed(request):
+            return _host_refused(headers.get("host", ""))
+        origin = headers.get("origin")
+        if origin is not None:
+            return None if self.origin_allowed(origin) else _origin_refused(origin)
+        site = headers.get("sec-fetch-site")
+        if site not in (None, "same-origin", "none"):
+            # <img src>, a link or a form from another site: no Origin on a GET
+            return _cross_site_refused(site)
+        return None
+
+    def signed_caller(self, request: WireRequest, service: str) -> sigv4.Signature | None:
+        """The signature of a request an AWS_IAM function URL answers (``None``: refused):
+        SigV4 for ``service`` in a valid region, checked against the caller's secret when
+        signatures are verified (else, as for every API call, its shape is enough)."""
+        try:
+            sig = sigv4.parse_signature(
+                request.headers.get("authorization"), request.query_items(), request.headers
+            )
+        except sigv4.SignatureProblem:
+            return None
+        if sig.service != service or not sigv4.valid_region(sig.region):
+            return None
+        if self.verify_signatures:
+            secret = self._secret(sig.access_key, request)
+            if isinstance(secret, Refusal):
+                return None
+            try:
+                sigv4.verify(sig, secret, request, self.now())
+            except sigv4.SignatureProblem:
+                return None
+        return sig
 
     def _check_v2(self, v2: sigv4.PresignedV2, request: WireRequest) -> Refusal | None:
         if not self.verify_signatures:
@@ -447,6 +470,27 @@ class RequestPolicy:
             ("Access-Control-Expose-Headers", _EXPOSED),
             ("Vary", "Origin"),
         ]
+
+
+def _host_refused(host: str) -> str:
+    return (
+        f"headwater does not answer requests for host '{host[:100]}' (a DNS rebinding "
+        "attack looks like this); allow the name with --allow-host"
+    )
+
+
+def _origin_refused(origin: str) -> str:
+    return (
+        f"headwater does not answer web pages from origin '{origin[:100]}' (any "
+        "site could otherwise run code on this machine); allow it with --cors-origin"
+    )
+
+
+def _cross_site_refused(site: str | None) -> str:
+    return (
+        f"headwater does not answer cross-site browser requests (Sec-Fetch-Site: "
+        f"{site[:40] if site else ''})"
+    )
 
 
 def _without_signature_value(authorization: str) -> str | None:
