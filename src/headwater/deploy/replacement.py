@@ -56,6 +56,7 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
         "LayerVersionArn",
     ),
     "AWS::Lambda::EventInvokeConfig": ("FunctionName", "Qualifier"),
+    "AWS::Lambda::Url": ("TargetFunctionArn", "Qualifier"),
     "AWS::Kinesis::Stream": ("Name",),
     "AWS::DynamoDB::Table": ("TableName", "ImportSourceSpecification", "KeySchema"),
     "AWS::SNS::Topic": ("TopicName", "FifoTopic"),

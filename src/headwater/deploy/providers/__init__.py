@@ -16,6 +16,7 @@ from headwater.deploy.providers.lambda_extras import (
     AliasProvider,
     EventInvokeConfigProvider,
     PermissionProvider,
+    UrlProvider,
     VersionProvider,
 )
 from headwater.deploy.providers.lambda_layers import (
@@ -64,6 +65,7 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         VersionProvider(),
         AliasProvider(),
         EventInvokeConfigProvider(),
+        UrlProvider(),
         LayerVersionProvider(),
         LayerVersionPermissionProvider(),
         StreamProvider(),

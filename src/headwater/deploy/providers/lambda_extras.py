@@ -1,8 +1,5 @@
-"""AWS::Lambda::Permission, Version, Alias and EventInvokeConfig.
-
-They need Lambda's permission, version and alias operations; until the Lambda service has
-them, these types are refused with the unsupported-type error.
-"""
+"""AWS::Lambda::Permission, Version, Alias, EventInvokeConfig and Url, through Lambda's
+permission, version, alias, event-invoke-config and function URL operations."""
 
 from __future__ import annotations
 
@@ -174,5 +171,61 @@ class EventInvokeConfigProvider(ResourceProvider):
             params["Qualifier"] = str(request.properties["Qualifier"])
         try:
             request.client("lambda").delete_function_event_invoke_config(**params)
+        except ClientError as error:
+            ignore_missing(error)
+
+
+class UrlProvider(ResourceProvider):
+    """A function URL (SAM's ``FunctionUrlConfig`` translates to one). ``Ref`` and the
+    physical id are the (qualified) function ARN; ``FunctionUrl`` is the URL headwater
+    serves it at."""
+
+    type_name = "AWS::Lambda::Url"
+    service = "lambda"
+    operations = (
+        "CreateFunctionUrlConfig",
+        "UpdateFunctionUrlConfig",
+        "DeleteFunctionUrlConfig",
+    )
+
+    def _target(self, request: ResourceRequest) -> dict[str, str]:
+        target = {"FunctionName": str(request.properties["TargetFunctionArn"])}
+        if request.properties.get("Qualifier"):
+            target["Qualifier"] = str(request.properties["Qualifier"])
+        return target
+
+    def _settings(self, request: ResourceRequest, operation: str) -> dict[str, Any]:
+        values = {
+            key: request.properties[key]
+            for key in ("AuthType", "Cors", "InvokeMode")
+            if request.properties.get(key) is not None
+        }
+        return to_params("lambda", operation, values)
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        made = request.client("lambda").create_function_url_config(
+            **self._target(request), **self._settings(request, "CreateFunctionUrlConfig")
+        )
+        return ProviderResult(
+            made["FunctionArn"],
+            {"FunctionArn": made["FunctionArn"], "FunctionUrl": made["FunctionUrl"]},
+        )
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        settings = self._settings(request, "UpdateFunctionUrlConfig")
+        if "Cors" not in settings and request.previous_properties.get("Cors") is not None:
+            settings["Cors"] = {}  # a removed Cors allows nothing any more
+        settings.setdefault("InvokeMode", "BUFFERED")
+        updated = request.client("lambda").update_function_url_config(
+            **self._target(request), **settings
+        )
+        return ProviderResult(
+            str(request.physical_id),
+            {"FunctionArn": updated["FunctionArn"], "FunctionUrl": updated["FunctionUrl"]},
+        )
+
+    def delete(self, request: ResourceRequest) -> None:
+        try:
+            request.client("lambda").delete_function_url_config(**self._target(request))
         except ClientError as error:
             ignore_missing(error)
