@@ -258,6 +258,8 @@ def check_more_applied(endpoint: str) -> None:
 
     lam = boto_client(endpoint, "lambda", REGION)
     function = lam.get_function_configuration(FunctionName="more-function")
+    url = lam.get_function_url_config(FunctionName="more-function", Qualifier="current")
+    assert (url["AuthType"], url["Cors"]["MaxAge"]) == ("NONE", 60)
     assert [layer["Arn"] for layer in function["Layers"]] == [
         f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:more-shared:1"
     ]
@@ -337,6 +339,8 @@ def check_more_updated(endpoint: str) -> None:
     assert errors["filterPattern"] == "?ERROR ?FATAL"
     invoke_config = lam.get_function_event_invoke_config(FunctionName="more-function")
     assert invoke_config["MaximumEventAgeInSeconds"] == 7200
+    url = lam.get_function_url_config(FunctionName="more-function", Qualifier="current")
+    assert url["Cors"]["MaxAge"] == 120
     stream = boto_client(endpoint, "kinesis", REGION).describe_stream_summary(
         StreamName="more-stream"
     )

@@ -451,6 +451,24 @@ resource "aws_lambda_provisioned_concurrency_config" "more" {
   provisioned_concurrent_executions = 2
 }
 
+# A function URL on the alias, served by headwater serve (docs/function-urls.md); with
+# authorization NONE the provider also adds the public InvokeFunctionUrl permission.
+resource "aws_lambda_function_url" "more" {
+  function_name      = aws_lambda_function.more.function_name
+  qualifier          = aws_lambda_alias.more.name
+  authorization_type = "NONE"
+  invoke_mode        = "BUFFERED"
+
+  cors {
+    allow_credentials = true
+    allow_origins     = ["http://localhost:3000"]
+    allow_methods     = ["GET", "POST"]
+    allow_headers     = ["x-custom"]
+    expose_headers    = ["x-request"]
+    max_age           = 60 # update: 120
+  }
+}
+
 # --- Kinesis: a stream with an enhanced fan-out consumer ------------------------------
 
 resource "aws_kinesis_stream" "more" {

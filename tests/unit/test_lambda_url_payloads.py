@@ -1,0 +1,125 @@
+"""Function URL translation: request events and how a function's result is read."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+import pytest
+
+from headwater.api.http import WireRequest
+from headwater.server.function_urls import url_address
+from headwater.services.lambda_.function_urls import function_url, url_host_id
+from headwater.services.lambda_.url_payloads import UrlRequest, function_response, request_event
+
+URL_ID = "a" * 32
+
+
+def url_request(**changes: object) -> UrlRequest:
+    values: dict[str, object] = {
+        "url_id": URL_ID,
+        "domain_name": f"{URL_ID}.lambda-url.us-east-1.localhost",
+        "method": "POST",
+        "path": "/p",
+        "query_string": "",
+        "headers": {"content-type": "image/png"},
+        "body": b"\x89PNG",
+        "request_id": "rid",
+        "time": 1_700_000_000.25,
+        "account_id": "000000000000",
+    }
+    values.update(changes)
+    return UrlRequest(**values)  # type: ignore[arg-type]
+
+
+def test_binary_and_text_bodies() -> None:
+    event = request_event(url_request())
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b"\x89PNG"
+    text = request_event(url_request(headers={"content-type": "text/csv"}, body=b"a,b"))
+    assert (text["body"], text["isBase64Encoded"]) == ("a,b", False)
+    # text that is not UTF-8 still arrives, encoded
+    latin = request_event(url_request(headers={"content-type": "text/plain"}, body=b"\xff"))
+    assert latin["isBase64Encoded"] is True
+    assert request_event(url_request())["requestContext"]["time"] == "14/Nov/2023:22:13:20 +0000"
+    assert request_event(url_request())["requestContext"]["timeEpoch"] == 1_700_000_000_250
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "body", "content_type"),
+    [
+        (b'"plain text"', 200, b"plain text", "application/json"),
+        (b"[1, 2]", 200, b"[1, 2]", "application/json"),
+        (b'{"a": 1}', 200, b'{"a": 1}', "application/json"),
+        (b"", 200, b"", "application/json"),
+        (b"null", 200, b"null", "application/json"),
+        (b"not json", 502, b"Internal Server Error", "application/json"),
+        (b'{"statusCode": "204"}', 204, b"", "application/json"),
+        (b'{"statusCode": 99}', 502, b"Internal Server Error", "application/json"),
+        (b'{"statusCode": true}', 502, b"Internal Server Error", "application/json"),
+        (
+            b'{"statusCode": 200, "body": "!!", "isBase64Encoded": true}',
+            502,
+            b"Internal Server Error",
+            "application/json",
+        ),
+        (
+            b'{"statusCode": 404, "headers": {"Content-Type": "text/html"}, "body": "<p>"}',
+            404,
+            b"<p>",
+            "text/html",
+        ),
+    ],
+)
+def test_function_results(payload: bytes, status: int, body: bytes, content_type: str) -> None:
+    response = function_response(payload)
+    assert (response.status, response.body, response.content_type) == (
+        status,
+        body,
+        content_type,
+    )
+
+
+def test_described_headers_and_cookies() -> None:
+    result = {
+        "statusCode": 302,
+        "headers": {"Location": "/next", "Content-Length": "999", "X-Count": 3},
+        "cookies": ["a=1", "b=2; Secure"],
+    }
+    response = function_response(orjson.dumps(result))
+    assert response.headers == [
+        ("Location", "/next"),
+        ("X-Count", "3"),
+        ("Set-Cookie", "a=1"),
+        ("Set-Cookie", "b=2; Secure"),
+    ]
+
+
+def test_addresses() -> None:
+    assert function_url(URL_ID, "eu-west-1", "http://127.0.0.1:4599") == (
+        f"http://{URL_ID}.lambda-url.eu-west-1.localhost:4599/"
+    )
+    assert function_url(URL_ID, "eu-west-1", None) == (
+        f"https://{URL_ID}.lambda-url.eu-west-1.on.aws/"
+    )
+    assert url_host_id(f"{URL_ID}.lambda-url.eu-west-1.localhost") == (URL_ID, "eu-west-1")
+    assert url_host_id(f"{URL_ID}.lambda-url.eu-west-1.evil.example") is None
+    assert url_host_id("short.lambda-url.eu-west-1.localhost") is None
+
+    def request(host: str, path: str) -> WireRequest:
+        return WireRequest("GET", path, "", {"host": host}, b"")
+
+    found = url_address(request(f"{URL_ID}.lambda-url.us-east-1.localhost:4599", "/x"))
+    assert found is not None and (found.url_id, found.region, found.path) == (
+        URL_ID,
+        "us-east-1",
+        "/x",
+    )
+    found = url_address(request("127.0.0.1:4599", f"/_headwater/function-url/{URL_ID}/a/b"))
+    assert found is not None and (found.url_id, found.region, found.path) == (
+        URL_ID,
+        None,
+        "/a/b",
+    )
+    assert url_address(request("127.0.0.1:4599", "/_headwater/health")) is None
+    assert url_address(request("127.0.0.1:4599", "/2015-03-31/functions")) is None
