@@ -6,10 +6,11 @@ and DynamoDB with bisect, retries and an on-failure queue, S3 with a key filter,
 filter policy), Globals, AutoPublishAlias with EventInvokeConfig, a function DLQ, policy
 templates, a SimpleTable, a table with GSI, TTL and stream, an SNS subscription with a
 filter policy, an SSM parameter, a log group with a CloudWatchLogs subscription, an alarm,
-an IAM role and policy, Conditions, Mappings, constrained and NoEcho parameters, and exports
-that consumer.yaml (plain CloudFormation) imports. ``headwater deploy``, ``aws
-cloudformation package/deploy`` and ``sam deploy`` each deploy it against ``headwater
-serve``; boto3 checks what was made.
+an IAM role and policy, a function URL on a published alias (FunctionUrlConfig, served and
+called), Conditions, Mappings, constrained and NoEcho parameters, and exports that
+consumer.yaml (plain CloudFormation) imports. ``headwater deploy``, ``aws cloudformation
+package/deploy`` and ``sam deploy`` each deploy it against ``headwater serve``; boto3
+checks what was made.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import shutil
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -222,6 +224,25 @@ def check_configured(server: ServerProcess, stack: str) -> None:
     assert iam.list_role_policies(RoleName=ids["ReaderRole"])["PolicyNames"] == ["read-uploads"]
     exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
     assert exports[f"{stack}-uploads-table"] == out["TableName"]
+    check_function_url(server, stack)
+
+
+def check_function_url(server: ServerProcess, stack: str) -> None:
+    """FunctionUrlConfig: a URL on the alias, answered through the server (by its path
+    form: ``*.localhost`` names may not resolve where the test runs)."""
+    out = outputs(server, stack)
+    lam = client(server, "lambda")
+    config = lam.get_function_url_config(FunctionName=out["HttpFnName"], Qualifier="live")
+    assert config["FunctionUrl"] == out["HttpUrl"]
+    assert config["Cors"] == {"AllowOrigins": ["http://localhost:3000"], "AllowMethods": ["GET"]}
+    port = server.endpoint.rsplit(":", 1)[1]
+    host, _, _ = out["HttpUrl"].removeprefix("http://").partition("/")
+    url_id, _, rest = host.partition(".")
+    assert rest == f"lambda-url.{REGION}.localhost:{port}"
+    path_form = f"{server.endpoint}/_headwater/function-url/{url_id}/hello?x=1"
+    with urllib.request.urlopen(path_form, timeout=30) as response:
+        answered = json.loads(response.read())
+    assert answered == {"path": "/hello", "query": {"x": "1"}, "stage": "dev"}
 
 
 def check_work_flows_through_the_table(server: ServerProcess, stack: str) -> None:

@@ -44,3 +44,12 @@ def on_records(event, context):
         else:
             print(f"{source} record")
     return {"batchItemFailures": []}
+
+
+def on_http(event, context):
+    """A function URL's request (payload format 2.0) -> what was asked, as JSON."""
+    return {
+        "path": event["rawPath"],
+        "query": event.get("queryStringParameters", {}),
+        "stage": os.environ["STAGE"],
+    }
