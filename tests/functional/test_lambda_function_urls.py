@@ -38,6 +38,7 @@ import json
 
 
 def echo(event, context):
+    event["awsRequestId"] = context.aws_request_id
     return {
         "statusCode": 201,
         "headers": {"content-type": "application/json", "x-echo": "yes"},
@@ -320,8 +321,10 @@ def test_get_with_query_and_cookies_becomes_a_2_0_event(
     assert headers["x-echo"] == ["yes"]
     assert headers["set-cookie"] == ["a=1; Path=/", "b=2"]
     assert headers["content-type"] == ["application/json"]
-    assert headers["x-amzn-requestid"]
     event = json.loads(body)
+    # one request id: the event's, the handler's context's and the response header's
+    assert headers["x-amzn-requestid"] == [event["awsRequestId"]]
+    assert event["requestContext"]["requestId"] == event["awsRequestId"]
     assert event["version"] == "2.0"
     assert event["routeKey"] == "$default"
     assert event["rawPath"] == "/some/path"
@@ -506,3 +509,17 @@ def test_an_allowed_origin_gets_the_urls_cors_answer(lam: Any, hw: Headwater) ->
 
 def tmp_marker(hw: Headwater) -> Path:
     return Path(hw.data_dir) / "marker"
+
+
+def test_throttles_and_oversized_requests(lam: Any, served: Served) -> None:
+    url = url_of(lam, "obj")
+    lam.put_function_concurrency(FunctionName="obj", ReservedConcurrentExecutions=0)
+    status, _, body = served.send("GET", url)
+    assert status == 429 and "Message" in json.loads(body)
+    lam.delete_function_concurrency(FunctionName="obj")
+    assert served.send("GET", url)[0] == 200
+    status, _, body = served.send(
+        "POST", url, {"Content-Type": "text/plain"}, b"x" * (6 * 1024 * 1024 + 1)
+    )
+    assert status == 413
+    assert "smaller than" in json.loads(body)["Message"]

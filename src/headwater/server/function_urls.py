@@ -217,6 +217,7 @@ class FunctionUrls:
                 payload,
                 qualifier=target.qualifier,
                 region=target.region,
+                request_id=request.request_id,
             ),
         )
         response = _http_response(result)

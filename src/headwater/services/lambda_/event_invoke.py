@@ -261,6 +261,7 @@ class EventInvokeConfigOperations(Service):
             qualifier: str | None = None,
             client_context: dict[str, Any] | None = None,
             region: str | None = None,
+            request_id: str | None = None,
         ) -> InvocationResult: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -149,6 +149,7 @@ class InvokeOperations(Service):
         log_tail: bool,
         client_context: dict[str, Any] | None,
         check_json: bool = True,
+        request_id: str | None = None,
     ) -> tuple[FunctionSpec, InvocationRequest] | InvocationResult:
         """The function and request to run, or the final result when nothing runs here.
 
@@ -185,7 +186,9 @@ class InvokeOperations(Service):
         if invocation_type != "RequestResponse":
             return self._not_run(spec, payload, invocation_type, parsed.qualifier)
         invoked_arn = self._arn(spec.region, spec.name, parsed.qualifier)
-        return spec, InvocationRequest(payload, invoked_arn, log_tail, client_context)
+        return spec, InvocationRequest(
+            payload, invoked_arn, log_tail, client_context, request_id=request_id
+        )
 
     def invoke_function(
         self,
@@ -197,11 +200,14 @@ class InvokeOperations(Service):
         qualifier: str | None = None,
         client_context: dict[str, Any] | None = None,
         region: str | None = None,
+        request_id: str | None = None,
     ) -> InvocationResult:
         """Invoke a function and wait for the result (blocking; any thread).
 
         A full ARN is invoked in its region; a name in ``region`` (default: the
         environment's). A function that is not there is a ``service_error`` result.
+        ``request_id``: the invocation's id when the caller has given it out already (a
+        function URL's event carries it), else a new one.
         """
         prepared = self._prepare(
             function_ref,
@@ -211,6 +217,7 @@ class InvokeOperations(Service):
             region,
             log_tail=log_tail,
             client_context=client_context,
+            request_id=request_id,
         )
         if isinstance(prepared, InvocationResult):
             return prepared
