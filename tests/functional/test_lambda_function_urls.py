@@ -446,7 +446,16 @@ def test_refusals_keep_web_pages_and_rebinding_out(
         "OPTIONS", url, {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
     )
     assert status == 403 and "access-control-allow-origin" not in headers
+    # the path form is headwater's own origin (the dashboard's): a page there is refused
+    own = "http://127.0.0.1:4599"
+    path_form = f"{own}/_headwater/function-url/{url_id}/?mark={marker}"
+    assert served.send("POST", path_form, {"Origin": own}, b"x")[0] == 403
     assert not marker.exists()
+    # a page the function served at its own host posting back to it: same origin, runs
+    own = url.rstrip("/")
+    assert served.send("POST", target, {"Origin": own, "Sec-Fetch-Site": "same-origin"})[0] == 200
+    assert marker.read_text() == "ran"
+    marker.unlink()
     # typed in the address bar (Sec-Fetch-Site: none) or curl: runs
     assert served.send("GET", target, {"Sec-Fetch-Site": "none"})[0] == 200
     assert marker.read_text() == "ran"

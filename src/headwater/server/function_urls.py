@@ -170,7 +170,10 @@ class FunctionUrls:
     ) -> WireResponse | Coroutine[Any, Any, WireResponse]:
         """The answer to a request for ``address``: refusals and preflights at once, an
         invocation as an awaitable."""
-        refusal = policy.function_url_refusal(request)
+        # The host form's own origin (a page the function served posting back to it); never
+        # the path form's, which is headwater's own origin (the dashboard's).
+        own_origin = f"http://{request.host}" if address.region is not None else None
+        refusal = policy.function_url_refusal(request, own_origin)
         if refusal is not None:
             return _message(403, refusal)
         target = self._lambda().function_url_target(address.url_id)

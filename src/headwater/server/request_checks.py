@@ -372,17 +372,23 @@ class RequestPolicy:
                 return _signature_refusal(problem)
         return None
 
-    def function_url_refusal(self, request: WireRequest) -> str | None:
+    def function_url_refusal(
+        self, request: WireRequest, own_origin: str | None = None
+    ) -> str | None:
         """Why a request to a function URL is refused before its function runs (``None``:
         it may go on): the browser checks every request passes (Host, a page's Origin
         unless allowed with ``--cors-origin``, a cross-site request without one), so a web
-        page cannot run a function through its URL unless the user allowed the page."""
+        page cannot run a function through its URL unless the user allowed the page.
+        ``own_origin``, the URL's own origin (its host form), is allowed too: only the
+        function itself serves pages there (a form posting back to its URL)."""
         headers = request.headers
         if not self.host_allowed(request):
             return _host_refused(headers.get("host", ""))
         origin = headers.get("origin")
         if origin is not None:
-            return None if self.origin_allowed(origin) else _origin_refused(origin)
+            if origin == own_origin or self.origin_allowed(origin):
+                return None
+            return _origin_refused(origin)
         site = headers.get("sec-fetch-site")
         if site not in (None, "same-origin", "none"):
             # <img src>, a link or a form from another site: no Origin on a GET
