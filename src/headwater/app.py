@@ -213,6 +213,11 @@ class Headwater:
         return self._default_client("sns")
 
     @property
+    def events(self) -> ServiceClient:
+        """The EventBridge client of the default region (boto3's methods)."""
+        return self._default_client("events")
+
+    @property
     def s3(self) -> S3Client:
         """The S3 client of the default region (boto3's methods and managed transfers)."""
         return cast("S3Client", self._default_client("s3"))

@@ -53,6 +53,7 @@ SERVICES: dict[str, str] = {
     "sts": "headwater.services.sts:StsService",
     "cloudformation": "headwater.services.cloudformation:CloudFormationService",
     "ssm": "headwater.services.ssm:SsmService",
+    "events": "headwater.services.events:EventsService",
 }
 
 
@@ -89,7 +90,8 @@ def service_class(name: str) -> type[Service]:
 def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
     """Where stream mappings (and asynchronous invokes) deliver failure records.
 
-    Also resumes SNS deliveries a previous run left in its outbox (the engine starts here).
+    Also resumes SNS deliveries a previous run left in its outbox, and the scheduled
+    EventBridge rules of a previous run (the engine starts here).
     """
     from headwater.services.destinations import send_to_s3, send_to_sns
 
@@ -98,6 +100,8 @@ def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
     destinations.register("s3", lambda arn, body: send_to_s3(env, arn, body))
     if _has_component(env, "sns"):
         env.service("sns")  # its deliverer picks up pending outbox rows
+    if _has_component(env, "events"):
+        env.service("events")  # its scheduler fires the rules that are due
     return destinations
 
 

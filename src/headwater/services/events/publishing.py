@@ -1,0 +1,177 @@
+"""PutEvents and TestEventPattern, and the events scheduled rules send when they fire.
+
+An event is the EventBridge envelope (``version`` "0", ``id``, ``detail-type``, ``source``,
+``account``, ``time``, ``region``, ``resources``, ``detail``) matched against each enabled
+rule of its bus with the rule's pattern (``headwater.filtering``, EventBridge's language).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+import orjson
+
+from headwater.core.errors import AwsError
+from headwater.core.ids import new_uuid
+from headwater.core.values import as_epoch_seconds
+from headwater.filtering import Matcher
+from headwater.services.base import Params, RequestContext, Result, operation
+from headwater.services.events.buses import bus_name, validation
+from headwater.services.events.delivery import send_to_targets, start_invocations
+from headwater.services.events.rules import RuleOperations, compile_rule_pattern
+from headwater.services.events.store import DueRule, RuleRecord
+
+#: The most entries one PutEvents takes.
+MAX_ENTRIES = 10
+#: The largest entry EventBridge takes (256 KB, counted as its documentation describes).
+MAX_ENTRY_BYTES = 256 * 1024
+
+
+def event_time(epoch: float) -> str:
+    """EventBridge's event time: ISO 8601 to the second, in UTC (``2026-12-07T22:31:00Z``)."""
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@functools.lru_cache(maxsize=512)
+def rule_matcher(pattern: str) -> Matcher:
+    """A stored rule's compiled pattern (validated when the rule was put)."""
+    return compile_rule_pattern(pattern)
+
+
+def _entry_size(entry: dict[str, Any]) -> int:
+    """An entry's size as EventBridge counts it: the UTF-8 bytes of its text fields."""
+    size = 14 if entry.get("Time") is not None else 0
+    for key in ("Source", "DetailType", "Detail"):
+        size += len(str(entry.get(key) or "").encode("utf-8"))
+    return size + sum(len(str(r).encode("utf-8")) for r in entry.get("Resources") or [])
+
+
+def _entry_failure(code: str, message: str) -> Result:
+    return {"ErrorCode": code, "ErrorMessage": message}
+
+
+class PublishOperations(RuleOperations):
+    """PutEvents, TestEventPattern and scheduled firings."""
+
+    def matching_rules(self, account: str, region: str, bus: str, event: Any) -> list[RuleRecord]:
+        return [
+            rule
+            for rule in self.store.rules(account, region, bus)
+            if rule.enabled
+            and rule.event_pattern is not None
+            and rule_matcher(rule.event_pattern).matches(event)
+        ]
+
+    def _check_entry(self, entry: dict[str, Any], ctx: RequestContext) -> Result | None:
+        """The failure PutEvents answers for an entry it does not take (``None``: taken)."""
+        for key in ("Source", "DetailType", "Detail"):
+            if not entry.get(key):
+                return _entry_failure(
+                    "InvalidArgument",
+                    f"Parameter {key} is not valid. Reason: {key} is a required argument.",
+                )
+        if str(entry["Source"]).startswith("aws."):
+            return _entry_failure(
+                "NotAuthorizedForSourceException", "Not authorized for the source."
+            )
+        try:
+            detail = orjson.loads(entry["Detail"])
+        except orjson.JSONDecodeError:
+            detail = None
+        if not isinstance(detail, dict):
+            return _entry_failure("MalformedDetail", "Detail is malformed.")
+        if _entry_size(entry) > MAX_ENTRY_BYTES:
+            # Plausible AWS-style text for an entry over the size limit.
+            return _entry_failure("EntrySizeTooBig", "Entry size exceeds the 256 KB limit.")
+        bus = bus_name(entry.get("EventBusName"))
+        try:
+            self.bus(ctx, bus)
+        except AwsError as error:
+            return _entry_failure(error.code, error.message)
+        return None
+
+    @operation("PutEvents")
+    def put_events(self, params: Params, ctx: RequestContext) -> Result:
+        entries: list[dict[str, Any]] = list(params["Entries"])
+        if len(entries) > MAX_ENTRIES:
+            raise validation(
+                "1 validation error detected: Value at 'entries' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {MAX_ENTRIES}"
+            )
+        now = self.env.clock.now()
+        answers: list[Result] = []
+        invocations = []
+        with self.env.database.transaction():
+            for entry in entries:
+                failure = self._check_entry(entry, ctx)
+                if failure is not None:
+                    answers.append(failure)
+                    continue
+                when = now if entry.get("Time") is None else as_epoch_seconds(entry["Time"])
+                event = {
+                    "version": "0",
+                    "id": new_uuid(),
+                    "detail-type": str(entry["DetailType"]),
+                    "source": str(entry["Source"]),
+                    "account": ctx.account,
+                    "time": event_time(when),
+                    "region": ctx.region,
+                    "resources": [str(r) for r in entry.get("Resources") or []],
+                    "detail": orjson.loads(entry["Detail"]),
+                }
+                bus = bus_name(entry.get("EventBusName"))
+                rules = self.matching_rules(ctx.account, ctx.region, bus, event)
+                invocations.extend(send_to_targets(self.env, event, rules))
+                answers.append({"EventId": event["id"]})
+        start_invocations(invocations)
+        failed = sum(1 for answer in answers if "ErrorCode" in answer)
+        return {"FailedEntryCount": failed, "Entries": answers}
+
+    @operation("TestEventPattern")
+    def test_event_pattern(self, params: Params, ctx: RequestContext) -> Result:
+        matcher = compile_rule_pattern(str(params["EventPattern"]))
+        try:
+            event = orjson.loads(params["Event"])
+        except orjson.JSONDecodeError:
+            event = None
+        if not isinstance(event, dict):
+            raise validation("Parameter Event is not valid.")
+        return {"Result": matcher.matches(event)}
+
+    # ---- schedules ----
+
+    def fire_due(self, now: float) -> int:
+        """Fire every scheduled rule whose time has come; returns how many fired.
+
+        A rule fires once however many of its times passed since the last check (while
+        headwater was stopped, say): EventBridge never sends events for past times, and
+        at most one catch-up is sent here; its next firing is the first one after ``now``.
+        """
+        fired = 0
+        for due in self.store.due(now):
+            invocations = []
+            with self.env.database.transaction():
+                following = self.next_firing(due.rule, now)
+                if not self.store.claim_firing(due, following):
+                    continue
+                event = self._scheduled_event(due)
+                invocations = send_to_targets(self.env, event, [due.rule])
+            start_invocations(invocations)
+            fired += 1
+        return fired
+
+    @staticmethod
+    def _scheduled_event(due: DueRule) -> dict[str, Any]:
+        return {
+            "version": "0",
+            "id": new_uuid(),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": due.account,
+            "time": event_time(due.next_fire),
+            "region": due.region,
+            "resources": [due.rule.arn],
+            "detail": {},
+        }
