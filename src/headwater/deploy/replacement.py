@@ -75,6 +75,8 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::IAM::InstanceProfile": ("InstanceProfileName", "Path"),
     "AWS::IAM::User": ("UserName",),
     "AWS::SSM::Parameter": ("Name",),
+    "AWS::Events::Rule": ("Name", "EventBusName"),
+    "AWS::Events::EventBus": ("Name", "EventSourceName"),
     "AWS::CloudFormation::Stack": (),
     "AWS::ECR::Repository": (
         "RepositoryName",
@@ -103,6 +105,8 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::IAM::User": "UserName",
     "AWS::SSM::Parameter": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::Events::EventBus": "Name",
     "AWS::ECR::Repository": "RepositoryName",
     "AWS::Lambda::Alias": "Name",
 }

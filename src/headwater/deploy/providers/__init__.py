@@ -9,6 +9,7 @@ from headwater.deploy.providers.base import (
     ResourceRequest,
 )
 from headwater.deploy.providers.dynamodb import TableProvider
+from headwater.deploy.providers.events import EventBusProvider, RuleProvider
 from headwater.deploy.providers.iam import ManagedPolicyProvider, PolicyProvider, RoleProvider
 from headwater.deploy.providers.kinesis import StreamProvider
 from headwater.deploy.providers.lambda_ import EventSourceMappingProvider, FunctionProvider
@@ -81,6 +82,8 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         BucketProvider(),
         BucketPolicyProvider(),
         NestedStackProvider(),
+        RuleProvider(),
+        EventBusProvider(),
         RoleProvider(),
         PolicyProvider(),
         ManagedPolicyProvider(),

@@ -120,6 +120,20 @@ class BusOperations(Service):
             result["Description"] = bus.description
         return result
 
+    @operation("UpdateEventBus")
+    def update_event_bus(self, params: Params, ctx: RequestContext) -> Result:
+        name = bus_name(params.get("Name"))
+        with self.env.database.transaction():
+            bus = self.bus(ctx, name)
+            if "Description" in params:
+                bus.description = params["Description"] or None
+            bus.modified = self.env.clock.now()
+            self.store.put_bus(ctx.account, ctx.region, bus)
+        result: Result = {"Arn": bus.arn, "Name": bus.name}
+        if bus.description is not None:
+            result["Description"] = bus.description
+        return result
+
     @operation("DescribeEventBus")
     def describe_event_bus(self, params: Params, ctx: RequestContext) -> Result:
         bus = self.bus(ctx, bus_name(params.get("Name")))

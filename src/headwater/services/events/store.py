@@ -31,7 +31,7 @@ _MIGRATIONS = [
         bus TEXT NOT NULL,
         name TEXT NOT NULL,
         body BLOB NOT NULL,
-        next_fire DOUBLE PRECISION,
+        next_fire REAL,
         PRIMARY KEY (account, region, bus, name)
     );
     CREATE INDEX events_rules_due ON events_rules(next_fire)
