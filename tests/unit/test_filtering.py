@@ -528,3 +528,19 @@ def test_duplicate_object_keys_merge_their_fields() -> None:
     assert matches(text, {"detail": {"a": 3, "b": 2}})
     assert not matches(text, {"detail": {"a": 1, "b": 2}})
     assert not matches(text, {"detail": {"a": 3}})
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("\u00b9", "Unexpected character ('\u00b9' (code 185)): expected a valid value"),
+        ('{"a": [-\u00b2]}', "Unexpected character ('\u00b2' (code 178)) in numeric value"),
+        ('{"a": [1.\u0663]}', "in numeric value: Decimal point not followed by a digit"),
+    ],
+)
+def test_unicode_digits_are_not_json_digits(pattern: str, reason: str) -> None:
+    """Only ASCII digits make a JSON number: a superscript or Arabic-Indic digit is an
+    unexpected character (it once reached ``int()`` and raised ValueError)."""
+    with pytest.raises(InvalidPatternError) as info:
+        compile_pattern(pattern)
+    assert reason in str(info.value)

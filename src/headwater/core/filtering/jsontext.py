@@ -24,6 +24,11 @@ _DEPTH_MESSAGE = (
 )
 
 
+#: JSON's digits: ASCII only (``str.isdigit`` also takes "¹" and other Unicode digits,
+#: which ``int()`` then refuses).
+_DIGITS = frozenset("0123456789")
+
+
 class PatternSyntaxError(ValueError):
     """Malformed pattern JSON; ``reason`` is Jackson's message (first line)."""
 
@@ -204,7 +209,7 @@ class TokenReader:
             self.pos += 1
             text = self.string()
             return ("string", text, text)
-        if ch == "-" or ch.isdigit():
+        if ch == "-" or ch in _DIGITS:
             start = self.pos
             number = self.number()
             return ("number", number, self.text[start : self.pos])
@@ -285,7 +290,7 @@ class TokenReader:
         n = len(text)
         if text[pos] == "-":
             pos += 1
-            if pos >= n or not text[pos].isdigit():
+            if pos >= n or text[pos] not in _DIGITS:
                 if pos >= n:
                     raise self.eof(" in a Number value")
                 raise self.unexpected_in_number(
@@ -293,7 +298,7 @@ class TokenReader:
                     "expected digit (0-9) to follow minus sign, for valid numeric value",
                 )
         int_start = pos
-        while pos < n and text[pos].isdigit():
+        while pos < n and text[pos] in _DIGITS:
             pos += 1
         if pos - int_start > 1 and text[int_start] == "0":
             raise PatternSyntaxError("Invalid numeric value: Leading zeroes not allowed")
@@ -302,7 +307,7 @@ class TokenReader:
             is_float = True
             pos += 1
             frac_start = pos
-            while pos < n and text[pos].isdigit():
+            while pos < n and text[pos] in _DIGITS:
                 pos += 1
             if pos == frac_start:
                 if pos >= n:
@@ -314,7 +319,7 @@ class TokenReader:
             if pos < n and text[pos] in "+-":
                 pos += 1
             exp_start = pos
-            while pos < n and text[pos].isdigit():
+            while pos < n and text[pos] in _DIGITS:
                 pos += 1
             if pos == exp_start:
                 if pos >= n:
