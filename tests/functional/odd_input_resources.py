@@ -348,6 +348,29 @@ def _ssm(hw: Headwater) -> Names:
     }
 
 
+def _events(hw: Headwater) -> Names:
+    events = hw.client("events")
+    sqs = hw.client("sqs")
+    sqs.create_queue(QueueName="q")
+    bus = events.create_event_bus(Name="bus")["EventBusArn"]
+    rule = events.put_rule(Name="r", EventPattern='{"source": ["s"]}')["RuleArn"]
+    events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+    events.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": QUEUE_ARN}])
+    return {
+        "Name": ["r", "tick", "bus"],
+        "Rule": ["r", "tick"],
+        "EventBusName": ["default", "bus", bus],
+        "ResourceARN": [rule, bus],
+        "Ids": [["t"]],
+        "TargetArn": [QUEUE_ARN],
+        "Arn": [QUEUE_ARN],
+        "EventPattern": ['{"source": ["s"]}', '{"detail": {"n": [{"numeric": [">", 1]}]}}'],
+        "ScheduleExpression": ["rate(5 minutes)", "cron(0 12 * * ? *)"],
+        "Detail": ['{"n": 2}'],
+        "Source": ["s"],
+    }
+
+
 def _cloudformation(hw: Headwater) -> Names:
     cloudformation = hw.client("cloudformation")
     cloudformation.create_stack(StackName="st", TemplateBody=TEMPLATE)
@@ -375,5 +398,6 @@ _MAKERS = {
     "iam": _iam,
     "sts": _sts,
     "ssm": _ssm,
+    "events": _events,
     "cloudformation": _cloudformation,
 }

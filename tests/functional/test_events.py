@@ -577,3 +577,47 @@ def test_scheduled_function_runs_and_schedule_survives_restart(tmp_path: Path) -
         fired = invocations(out)
         assert [e["time"] for e in fired] == ["2027-01-04T00:02:00Z", "2027-01-04T00:04:00Z"]
         assert fired[1]["detail-type"] == "Scheduled Event"
+
+
+def test_function_event_is_stored_with_put_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Event invocation is written in PutEvents' transaction: a process that dies after
+    answering, before starting the invocation, leaves it stored, and the next process on
+    the data directory runs it."""
+    from headwater.services.events import publishing
+
+    data = tmp_path / "data"
+    with monkeypatch.context() as patch:
+        # the process "dies" between the commit and starting what it stored
+        patch.setattr(publishing, "start_invocations", lambda invocations: None)
+        with Headwater(data_dir=data, clock=ManualClock(START), functions="inline") as first:
+            function, out = make_function(first, tmp_path)
+            first.events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+            first.events.put_targets(Rule="orders", Targets=[{"Id": "f", "Arn": function}])
+            event_id = first.events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
+            assert first.service("lambda").wait_for_event_invocations()
+            assert not out.exists()
+    with Headwater(data_dir=data, clock=ManualClock(START), functions="inline") as second:
+        assert second.service("lambda").wait_for_event_invocations()
+    assert [event["id"] for event in invocations(out)] == [event_id]
+
+
+def test_fifo_queue_target_gets_group_and_deduplication(events: Any, client: Clients) -> None:
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders",
+        Targets=[{"Id": "q", "Arn": arn, "SqsParameters": {"MessageGroupId": "shop"}}],
+    )
+    event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
+    (message,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"], MaxNumberOfMessages=10)[
+        "Messages"
+    ]
+    assert message["Attributes"]["MessageGroupId"] == "shop"
+    assert message["Attributes"]["MessageDeduplicationId"] == event_id
+    assert json.loads(message["Body"])["id"] == event_id

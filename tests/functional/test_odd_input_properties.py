@@ -50,6 +50,7 @@ SERVICES = [
     "iam",
     "sts",
     "ssm",
+    "events",
     "cloudformation",
 ]
 

@@ -1,0 +1,99 @@
+"""EventBridge schedule expressions: which are valid, and when each next fires (UTC)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from headwater.core.errors import AwsError
+from headwater.services.events.schedule import parse_schedule
+
+
+def at(*fields: int) -> float:
+    return dt.datetime(*fields, tzinfo=dt.UTC).timestamp()
+
+
+def following(expression: str, start: float, count: int, anchor: float | None = None) -> list[str]:
+    """The next ``count`` firings after ``start``, as ``YYYY-MM-DD HH:MM`` (UTC)."""
+    schedule = parse_schedule(expression)
+    times = []
+    t = start
+    for _ in range(count):
+        found = schedule.next_after(t, start if anchor is None else anchor)
+        assert found is not None
+        times.append(dt.datetime.fromtimestamp(found, dt.UTC).strftime("%Y-%m-%d %H:%M"))
+        t = found
+    return times
+
+
+# 2027-01-04 is a Monday.
+MONDAY = at(2027, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("rate(1 minute)", ["2027-01-04 00:01", "2027-01-04 00:02"]),
+        ("rate(2 hours)", ["2027-01-04 02:00", "2027-01-04 04:00"]),
+        ("rate(1 day)", ["2027-01-05 00:00", "2027-01-06 00:00"]),
+        ("cron(0/20 * * * ? *)", ["2027-01-04 00:20", "2027-01-04 00:40"]),
+        ("cron(15 10 ? * MON-FRI *)", ["2027-01-04 10:15", "2027-01-05 10:15"]),
+        ("cron(0 8 ? * SAT,SUN *)", ["2027-01-09 08:00", "2027-01-10 08:00"]),
+        ("cron(0 0 L * ? *)", ["2027-01-31 00:00", "2027-02-28 00:00"]),
+        ("cron(0 0 LW * ? *)", ["2027-01-29 00:00", "2027-02-26 00:00"]),
+        # the 1st of May 2027 is a Saturday: the nearest weekday in the month is Monday the 3rd
+        ("cron(0 0 1W MAY ? *)", ["2027-05-03 00:00", "2028-05-01 00:00"]),
+        ("cron(0 9 ? * 6#3 *)", ["2027-01-15 09:00", "2027-02-19 09:00"]),
+        ("cron(0 9 ? * 2L *)", ["2027-01-25 09:00", "2027-02-22 09:00"]),
+        ("cron(30 12 1-2 JAN-FEB ? 2027-2028)", ["2027-02-01 12:30", "2027-02-02 12:30"]),
+        ("cron(0 0 29 2 ? *)", ["2028-02-29 00:00", "2032-02-29 00:00"]),
+    ],
+)
+def test_next_firings(expression: str, expected: list[str]) -> None:
+    assert following(expression, MONDAY, len(expected)) == expected
+
+
+def test_rate_counts_from_its_anchor() -> None:
+    anchor = MONDAY + 30
+    assert following("rate(5 minutes)", MONDAY + 400, 2, anchor=anchor) == [
+        "2027-01-04 00:10",
+        "2027-01-04 00:15",
+    ]
+
+
+def test_a_schedule_that_has_ended_never_fires() -> None:
+    assert parse_schedule("cron(0 0 1 1 ? 2026)").next_after(MONDAY, MONDAY) is None
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 minutes)",
+        "rate(2 minute)",
+        "rate(0 minutes)",
+        "rate(5 seconds)",
+        "rate(-1 minutes)",
+        "cron(0 10 * * ? )",
+        "cron(0 10 * * * *)",
+        "cron(0 10 ? * ? *)",
+        "cron(60 * * * ? *)",
+        "cron(0 24 * * ? *)",
+        "cron(0 0 32 * ? *)",
+        "cron(0 0 ? 13 MON *)",
+        "cron(0 0 ? * 8 *)",
+        "cron(0 0 ? * MON#6 *)",
+        "cron(0/0 * * * ? *)",
+        "cron(5-1 * * * ? *)",
+        "cron(0 0 1 * ? 1969)",
+        "at(2027-01-01T00:00:00)",
+        "",
+    ],
+)
+def test_invalid_expressions(expression: str) -> None:
+    with pytest.raises(AwsError) as caught:
+        parse_schedule(expression)
+    assert (caught.value.code, caught.value.message) == (
+        "ValidationException",
+        "Parameter ScheduleExpression is not valid.",
+    )
