@@ -42,8 +42,8 @@ EXTRAS = APPS / "terraform-extras" / "extras.tf"
 #: What else users write beside such an app (DynamoDB indexes, TTL and streams, SNS topics'
 #: policies and subscriptions, alarms, SSM parameters, IAM users, groups, policies and
 #: attachments, a layer, stream and fan-out mappings, an S3 bucket's configurations and
-#: objects, data sources...), in the same run; each line marked ``# update: <new value>``
-#: takes its new value in the update step.
+#: objects, EventBridge buses, rules and targets, data sources...), in the same run; each
+#: line marked ``# update: <new value>`` takes its new value in the update step.
 MORE = APPS / "terraform-extras" / "more.tf"
 #: Resources the update changes besides the marked ones: the seed's mapping (its batch size)
 #: and the alias that follows more-function's newly published version.
@@ -313,6 +313,16 @@ def check_more_applied(endpoint: str) -> None:
         StreamARN=f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/more-stream"
     )["Consumers"]
     assert mappings["consumer"]["EventSourceArn"] == consumers[0]["ConsumerARN"]
+    events = boto_client(endpoint, "events", REGION)
+    orders = events.describe_rule(Name="more-orders", EventBusName="more-bus")
+    assert json.loads(orders["EventPattern"]) == {
+        "source": ["more.shop"],
+        "detail-type": ["Order Placed"],
+    }
+    (target,) = events.list_targets_by_rule(Rule="more-orders", EventBusName="more-bus")["Targets"]
+    assert (target["Id"], target["InputPath"]) == ("more-function", "$.detail")
+    tick = events.describe_rule(Name="more-tick")
+    assert (tick["ScheduleExpression"], tick["State"]) == ("rate(5 minutes)", "ENABLED")
 
 
 def check_more_updated(endpoint: str) -> None:
@@ -354,6 +364,12 @@ def check_more_updated(endpoint: str) -> None:
     assert s3.get_bucket_cors(Bucket="more-artifacts")["CORSRules"][0]["MaxAgeSeconds"] == 600
     keys = boto_client(endpoint, "iam", REGION).list_access_keys(UserName="more-deployer")
     assert [k["Status"] for k in keys["AccessKeyMetadata"]] == ["Inactive"]
+    events = boto_client(endpoint, "events", REGION)
+    orders = events.describe_rule(Name="more-orders", EventBusName="more-bus")
+    assert orders["Description"] == "orders placed or changed"
+    assert events.describe_rule(Name="more-tick")["ScheduleExpression"] == "rate(10 minutes)"
+    # PutRule's update kept the rule's targets
+    assert len(events.list_targets_by_rule(Rule="more-tick")["Targets"]) == 1
 
 
 def check_more_destroyed(endpoint: str) -> None:
@@ -377,6 +393,9 @@ def check_more_destroyed(endpoint: str) -> None:
     assert logs.describe_log_groups(logGroupNamePrefix="/more/")["logGroups"] == []
     assert logs.describe_metric_filters()["metricFilters"] == []
     assert boto_client(endpoint, "s3", REGION).list_buckets()["Buckets"] == []
+    events = boto_client(endpoint, "events", REGION)
+    assert events.list_rules()["Rules"] == []
+    assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
 
 
 def eventually(condition: Callable[[], Any], timeout: float, what: str) -> Any:

@@ -919,6 +919,62 @@ resource "aws_kinesis_resource_policy" "more" {
   })
 }
 
+# --- EventBridge: a custom bus, a pattern rule to the function, a schedule to a queue ----
+
+resource "aws_cloudwatch_event_bus" "more" {
+  name = "more-bus"
+  tags = {
+    team = "orders"
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "more_orders" {
+  name           = "more-orders"
+  description    = "orders placed" # update: "orders placed or changed"
+  event_bus_name = aws_cloudwatch_event_bus.more.name
+  event_pattern = jsonencode({
+    source      = ["more.shop"]
+    detail-type = ["Order Placed"]
+  })
+  tags = {
+    team = "orders"
+  }
+}
+
+resource "aws_cloudwatch_event_target" "more_orders" {
+  rule           = aws_cloudwatch_event_rule.more_orders.name
+  event_bus_name = aws_cloudwatch_event_bus.more.name
+  target_id      = "more-function"
+  arn            = aws_lambda_function.more.arn
+  input_path     = "$.detail"
+}
+
+resource "aws_lambda_permission" "more_from_events" {
+  statement_id  = "FromEvents"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.more.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.more_orders.arn
+}
+
+resource "aws_cloudwatch_event_rule" "more_tick" {
+  name                = "more-tick"
+  schedule_expression = "rate(5 minutes)" # update: "rate(10 minutes)"
+  state               = "ENABLED"
+}
+
+resource "aws_cloudwatch_event_target" "more_tick" {
+  rule      = aws_cloudwatch_event_rule.more_tick.name
+  target_id = "encrypted"
+  arn       = aws_sqs_queue.more_encrypted.arn
+  input_transformer {
+    input_paths = {
+      time = "$.time"
+    }
+    input_template = "{\"at\": <time>}"
+  }
+}
+
 # --- Data sources: what a configuration reads back -----------------------------------
 
 data "aws_caller_identity" "more" {}
