@@ -55,10 +55,12 @@ def _entry_failure(code: str, message: str) -> Result:
 class PublishOperations(RuleOperations):
     """PutEvents, TestEventPattern and scheduled firings."""
 
-    def matching_rules(self, account: str, region: str, bus: str, event: Any) -> list[RuleRecord]:
+    @staticmethod
+    def matching_rules(rules: list[RuleRecord], event: Any) -> list[RuleRecord]:
+        """The enabled pattern rules among ``rules`` that ``event`` matches."""
         return [
             rule
-            for rule in self.store.rules(account, region, bus)
+            for rule in rules
             if rule.enabled
             and rule.event_pattern is not None
             and rule_matcher(rule.event_pattern).matches(event)
@@ -103,6 +105,7 @@ class PublishOperations(RuleOperations):
         now = self.env.clock.now()
         answers: list[Result] = []
         invocations = []
+        rules_of_bus: dict[str, list[RuleRecord]] = {}  # read once per call
         with self.env.database.transaction():
             for entry in entries:
                 failure = self._check_entry(entry, ctx)
@@ -122,7 +125,9 @@ class PublishOperations(RuleOperations):
                     "detail": orjson.loads(entry["Detail"]),
                 }
                 bus = bus_name(entry.get("EventBusName"))
-                rules = self.matching_rules(ctx.account, ctx.region, bus, event)
+                if bus not in rules_of_bus:
+                    rules_of_bus[bus] = self.store.rules(ctx.account, ctx.region, bus)
+                rules = self.matching_rules(rules_of_bus[bus], event)
                 invocations.extend(send_to_targets(self.env, event, rules))
                 answers.append({"EventId": event["id"]})
         start_invocations(invocations)

@@ -92,7 +92,8 @@ def _bus(body: bytes | str) -> BusRecord:
 
 
 class EventsStore:
-    """Buses and rules; every method joins the caller's transaction."""
+    """Buses and rules; every method joins the caller's transaction (reads stand alone
+    outside one, so the scheduler's look for due rules never takes the write lock)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -101,7 +102,7 @@ class EventsStore:
     # ---- buses ----
 
     def get_bus(self, account: str, region: str, name: str) -> BusRecord | None:
-        with self.db.transaction():
+        with self.db.read():
             row = self.db.conn.execute(
                 "SELECT body FROM events_buses WHERE account = ? AND region = ? AND name = ?",
                 (account, region, name),
@@ -137,7 +138,7 @@ class EventsStore:
             )
 
     def buses(self, account: str, region: str) -> list[BusRecord]:
-        with self.db.transaction():
+        with self.db.read():
             rows = self.db.conn.execute(
                 "SELECT body FROM events_buses WHERE account = ? AND region = ? ORDER BY name",
                 (account, region),
@@ -147,7 +148,7 @@ class EventsStore:
     # ---- rules ----
 
     def get_rule(self, account: str, region: str, bus: str, name: str) -> RuleRecord | None:
-        with self.db.transaction():
+        with self.db.read():
             row = self.db.conn.execute(
                 "SELECT body FROM events_rules"
                 " WHERE account = ? AND region = ? AND bus = ? AND name = ?",
@@ -186,7 +187,7 @@ class EventsStore:
 
     def rules(self, account: str, region: str, bus: str) -> list[RuleRecord]:
         """The rules of a bus, by name."""
-        with self.db.transaction():
+        with self.db.read():
             rows = self.db.conn.execute(
                 "SELECT body FROM events_rules WHERE account = ? AND region = ? AND bus = ?"
                 " ORDER BY name",
@@ -196,7 +197,7 @@ class EventsStore:
 
     def all_rules(self, account: str, region: str) -> list[RuleRecord]:
         """Every rule of an account and region (every bus), by bus then name."""
-        with self.db.transaction():
+        with self.db.read():
             rows = self.db.conn.execute(
                 "SELECT body FROM events_rules WHERE account = ? AND region = ? ORDER BY bus, name",
                 (account, region),
@@ -207,7 +208,7 @@ class EventsStore:
 
     def due(self, now: float) -> list[DueRule]:
         """Scheduled rules whose next firing is at or before ``now``, earliest first."""
-        with self.db.transaction():
+        with self.db.read():
             rows = self.db.conn.execute(
                 "SELECT account, region, body, next_fire FROM events_rules"
                 " WHERE next_fire IS NOT NULL AND next_fire <= ? ORDER BY next_fire",
