@@ -621,3 +621,51 @@ def test_fifo_queue_target_gets_group_and_deduplication(events: Any, client: Cli
     assert message["Attributes"]["MessageGroupId"] == "shop"
     assert message["Attributes"]["MessageDeduplicationId"] == event_id
     assert json.loads(message["Body"])["id"] == event_id
+
+
+def test_target_services_are_made_before_the_delivery_transaction(tmp_path: Path) -> None:
+    """A service is made holding the application's lock (and writes its schema): looking
+    one up first inside the delivery's transaction could deadlock with a thread building
+    the engine (it did, on the first scheduled firing after a restart). Delivery makes the
+    services its targets need before it opens the transaction."""
+    data = tmp_path / "data"
+    clock = ManualClock(START)
+    with Headwater(data_dir=data, clock=clock, functions="inline") as first:
+        function, _ = make_function(first, tmp_path)
+        first.sqs.create_queue(QueueName="inbox")
+        topic = first.sns.create_topic(Name="notices")["TopicArn"]
+        targets = [
+            {"Id": "f", "Arn": function},
+            {"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:inbox"},
+            {"Id": "t", "Arn": topic},
+        ]
+        first.events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
+        first.events.put_targets(Rule="tick", Targets=targets)
+        first.events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+        first.events.put_targets(Rule="orders", Targets=targets)
+    for deliver in ("schedule", "put_events"):
+        assert services_made_in_a_transaction(data, clock, deliver) == []
+
+
+def services_made_in_a_transaction(data: Path, clock: ManualClock, deliver: str) -> list[str]:
+    """The services first looked up inside a database transaction while a fresh headwater
+    on ``data`` delivers (a schedule's firing, or PutEvents)."""
+    made_in_transaction: list[str] = []
+    with Headwater(data_dir=data, clock=clock, functions="inline") as hw:
+        hw.service("events")
+        lookup = hw.env.lookup
+        assert lookup is not None
+        database: Any = hw.database
+
+        def watched(name: str) -> Any:
+            if hw.existing_service(name) is None and database._depth:
+                made_in_transaction.append(name)
+            return lookup(name)
+
+        hw.env.lookup = watched
+        if deliver == "schedule":
+            clock.advance(60)
+        else:
+            hw.events.put_events(Entries=[entry()])
+        assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns"))
+    return made_in_transaction

@@ -26,15 +26,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Target services an event reaches in headwater.
-DELIVERED_SERVICES = ("lambda", "sqs", "sns")
+#: Target service -> the services a delivery to it looks up (an SNS topic sends to its
+#: queue subscriptions inside the same transaction).
+SERVICES_USED = {"lambda": ("lambda",), "sqs": ("sqs",), "sns": ("sns", "sqs")}
+
+
+def ensure_target_services(env: ServiceEnvironment, rules: Iterable[RuleRecord]) -> None:
+    """Create the services the targets of ``rules`` need, before a transaction is opened.
+
+    A service is created holding the application's lock, and its creation may write to the
+    database (its schema); looking one up for the first time while holding the database's
+    write lock (inside ``send_to_targets``' transaction) could wait for a thread that holds
+    the application's lock and waits for the database: a deadlock (the scheduler's first
+    firing after a restart, while the engine is being built, did exactly that).
+    """
+    needed: set[str] = set()
+    for rule in rules:
+        for target in rule.targets:
+            parsed = Arn.try_parse(str(target["Arn"]))
+            if parsed is not None:
+                needed.update(SERVICES_USED.get(parsed.service, ()))
+    for name in sorted(needed):
+        env.service(name)
 
 
 def send_to_targets(
     env: ServiceEnvironment, event: dict[str, Any], rules: Iterable[RuleRecord]
 ) -> list[Callable[[], None]]:
-    """Send ``event`` to every target of ``rules`` inside the caller's transaction; returns
-    what starts the stored function invocations, to call once it committed."""
+    """Send ``event`` to every target of ``rules`` inside the caller's transaction (whose
+    services ``ensure_target_services`` made beforehand); returns what starts the stored
+    function invocations, to call once it committed."""
     invocations: list[Callable[[], None]] = []
     for rule in rules:
         for target in rule.targets:

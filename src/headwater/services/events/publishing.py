@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from typing import Any
 
 import orjson
@@ -19,7 +20,11 @@ from headwater.core.values import as_epoch_seconds
 from headwater.filtering import Matcher
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.events.buses import bus_name, validation
-from headwater.services.events.delivery import send_to_targets, start_invocations
+from headwater.services.events.delivery import (
+    ensure_target_services,
+    send_to_targets,
+    start_invocations,
+)
 from headwater.services.events.rules import RuleOperations, compile_rule_pattern
 from headwater.services.events.store import DueRule, RuleRecord
 
@@ -105,7 +110,13 @@ class PublishOperations(RuleOperations):
         now = self.env.clock.now()
         answers: list[Result] = []
         invocations = []
-        rules_of_bus: dict[str, list[RuleRecord]] = {}  # read once per call
+        # Each bus's rules, read once per call and before the transaction, so the services
+        # of their targets can be made first (see ensure_target_services).
+        rules_of_bus = {
+            bus: self.store.rules(ctx.account, ctx.region, bus)
+            for bus in {bus_name(entry.get("EventBusName")) for entry in entries}
+        }
+        ensure_target_services(self.env, itertools.chain(*rules_of_bus.values()))
         with self.env.database.transaction():
             for entry in entries:
                 failure = self._check_entry(entry, ctx)
@@ -124,10 +135,9 @@ class PublishOperations(RuleOperations):
                     "resources": [str(r) for r in entry.get("Resources") or []],
                     "detail": orjson.loads(entry["Detail"]),
                 }
-                bus = bus_name(entry.get("EventBusName"))
-                if bus not in rules_of_bus:
-                    rules_of_bus[bus] = self.store.rules(ctx.account, ctx.region, bus)
-                rules = self.matching_rules(rules_of_bus[bus], event)
+                rules = self.matching_rules(
+                    rules_of_bus[bus_name(entry.get("EventBusName"))], event
+                )
                 invocations.extend(send_to_targets(self.env, event, rules))
                 answers.append({"EventId": event["id"]})
         start_invocations(invocations)
@@ -157,6 +167,7 @@ class PublishOperations(RuleOperations):
         fired = 0
         for due in self.store.due(now):
             invocations = []
+            ensure_target_services(self.env, [due.rule])
             with self.env.database.transaction():
                 following = self.next_firing(due.rule, now)
                 if not self.store.claim_firing(due, following):
