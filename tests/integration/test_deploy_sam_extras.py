@@ -3,14 +3,14 @@
 tests/data/apps/sam-extras uses the common resource types and properties the seed does not:
 every event source with its options (SQS filter, scaling and partial batches, FIFO, Kinesis
 and DynamoDB with bisect, retries and an on-failure queue, S3 with a key filter, SNS with a
-filter policy), Globals, AutoPublishAlias with EventInvokeConfig, a function DLQ, policy
-templates, a SimpleTable, a table with GSI, TTL and stream, an SNS subscription with a
-filter policy, an SSM parameter, a log group with a CloudWatchLogs subscription, an alarm,
-an IAM role and policy, a function URL on a published alias (FunctionUrlConfig, served and
-called), Conditions, Mappings, constrained and NoEcho parameters, and exports that
-consumer.yaml (plain CloudFormation) imports. ``headwater deploy``, ``aws cloudformation
-package/deploy`` and ``sam deploy`` each deploy it against ``headwater serve``; boto3
-checks what was made.
+filter policy, an EventBridge pattern, a schedule), Globals, AutoPublishAlias with
+EventInvokeConfig, a function DLQ, policy templates, a SimpleTable, a table with GSI, TTL
+and stream, an SNS subscription with a filter policy, an SSM parameter, a log group with a
+CloudWatchLogs subscription, an alarm, an IAM role and policy, a function URL on a
+published alias (FunctionUrlConfig, served and called), Conditions, Mappings, constrained
+and NoEcho parameters, and exports that consumer.yaml (plain CloudFormation) imports.
+``headwater deploy``, ``aws cloudformation package/deploy`` and ``sam deploy`` each deploy
+it against ``headwater serve``; boto3 checks what was made.
 """
 
 from __future__ import annotations
@@ -263,6 +263,34 @@ def check_work_flows_through_the_table(server: ServerProcess, stack: str) -> Non
     assert items == [{"pk": {"S": "job-1"}, "stage": {"S": "dev"}}]
 
 
+def check_events_reach_the_function(server: ServerProcess, stack: str) -> None:
+    """The EventBridgeRule event's rule sends matching events' detail to the function
+    (asynchronously); the disabled Schedule event's rule is there, disabled."""
+    out = outputs(server, stack)
+    events = client(server, "events")
+    rules = {r["Name"]: r for r in events.list_rules(NamePrefix=stack)["Rules"]}
+    nightly = next(r for name, r in rules.items() if "Nightly" in name)
+    assert (nightly["State"], nightly["ScheduleExpression"]) == ("DISABLED", "cron(0 3 * * ? *)")
+    assert nightly["Description"] == f"nightly compaction of {stack}"
+    orders = next(name for name in rules if "Orders" in name)
+    (target,) = events.list_targets_by_rule(Rule=orders)["Targets"]
+    assert (target["Id"], target["InputPath"]) == ("OrdersToRecords", "$.detail")
+    answer = events.put_events(
+        Entries=[
+            {"Source": "sam-extras.orders", "DetailType": "Order", "Detail": json.dumps(d)}
+            for d in ({"total": 0, "order": "free"}, {"total": 12, "order": "paid"})
+        ]
+    )
+    assert answer["FailedEntryCount"] == 0
+    deadline = time.monotonic() + 60
+    log = ""
+    while time.monotonic() < deadline and "paid" not in log:
+        time.sleep(0.2)
+        log = function_log(server, out["RecordsFnName"], REGION)
+    assert 'event {"order": "paid", "total": 12}' in log, log
+    assert "free" not in log
+
+
 def check_uploads_reach_the_function(server: ServerProcess, stack: str) -> None:
     """An object put under the S3 event's prefix invokes the upload function (through its
     alias, asynchronously) with S3's event, and it stores the object's item; a key outside
@@ -328,6 +356,7 @@ def check_nothing_left(server: ServerProcess, names: list[str]) -> None:
     assert ours(client(server, "dynamodb").list_tables()["TableNames"]) == []
     assert ours(client(server, "kinesis").list_streams()["StreamNames"]) == []
     assert ours([t["TopicArn"] for t in client(server, "sns").list_topics()["Topics"]]) == []
+    assert ours([r["Name"] for r in client(server, "events").list_rules()["Rules"]]) == []
     assert ours([b["Name"] for b in client(server, "s3").list_buckets()["Buckets"]]) == []
     ssm = client(server, "ssm").describe_parameters()["Parameters"]
     assert ours([p["Name"] for p in ssm]) == []
@@ -419,6 +448,7 @@ def test_headwater_deploy_configures_runs_updates_and_deletes(
     )
     check_configured(server, "hwx")
     check_work_flows_through_the_table(server, "hwx")
+    check_events_reach_the_function(server, "hwx")
     check_uploads_reach_the_function(server, "hwx")
 
     before = physical_ids(server, "hwx")
@@ -485,6 +515,7 @@ def test_aws_cloudformation_package_and_deploy_it_unchanged(
     )
     check_configured(server, "clix")
     check_work_flows_through_the_table(server, "clix")
+    check_events_reach_the_function(server, "clix")
 
     # the same update through a change set (the NoEcho token is kept by the CLI)
     before = physical_ids(server, "clix")

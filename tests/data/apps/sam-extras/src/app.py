@@ -25,12 +25,15 @@ def on_upload(event, context):
 
 def on_records(event, context):
     """Work messages become items in the uploads table; the table's INSERTs come back
-    through its stream and are printed. Kinesis and SNS records are printed, and so are
-    the log batches a CloudWatch Logs subscription sends."""
+    through its stream and are printed. Kinesis and SNS records, EventBridge events and the
+    log batches a CloudWatch Logs subscription sends are printed."""
     if "awslogs" in event:
         logs = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
         print(f"{len(logs['logEvents'])} log events from {logs['logGroup']}")
         return None
+    if "Records" not in event:  # an EventBridge rule's event (its detail, by InputPath)
+        print(f"event {json.dumps(event, sort_keys=True)}")
+        return {}
     table = None
     for record in event.get("Records", []):
         source = record.get("eventSource") or record.get("EventSource")
