@@ -185,15 +185,26 @@ def test_rule_input_errors(events: Any) -> None:
 def test_targets_put_list_remove_and_delete_guard(events: Any, client: Clients) -> None:
     _, queue = make_queue(client)
     events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    answer = events.put_targets(
+    error = error_of(
+        events.put_targets,
         Rule="orders",
         Targets=[
             {"Id": "q", "Arn": queue, "InputPath": "$.detail"},
             {"Id": "bad", "Arn": "not-an-arn"},
         ],
     )
-    assert answer["FailedEntryCount"] == 1
-    assert answer["FailedEntries"][0]["TargetId"] == "bad"
+    assert error == {
+        **error,
+        "Code": "ValidationException",
+        "Message": (
+            "Parameter not-an-arn is not valid. Reason: Provided Arn is not in correct format."
+        ),
+    }
+    assert events.list_targets_by_rule(Rule="orders")["Targets"] == []  # nothing of it put
+    answer = events.put_targets(
+        Rule="orders", Targets=[{"Id": "q", "Arn": queue, "InputPath": "$.detail"}]
+    )
+    assert (answer["FailedEntryCount"], answer["FailedEntries"]) == (0, [])
     assert events.list_targets_by_rule(Rule="orders")["Targets"] == [
         {"Id": "q", "Arn": queue, "InputPath": "$.detail"}
     ]
@@ -244,6 +255,11 @@ def test_event_buses_and_tags(events: Any) -> None:
         "Message": "Event bus orders already exists.",
     }
     assert events.describe_event_bus(Name="orders")["Arn"] == arn
+    error = error_of(events.create_event_bus, Name="a/b")
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException",
+        "Event bus name must not contain '/'.",
+    )
     default = events.describe_event_bus()
     assert default["Name"] == "default"
     assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default", "orders"]
@@ -610,6 +626,8 @@ def test_fifo_queue_target_gets_group_and_deduplication(events: Any, client: Cli
         "QueueArn"
     ]
     events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    error = error_of(events.put_targets, Rule="orders", Targets=[{"Id": "fifo", "Arn": arn}])
+    assert error["Message"] == "Parameter(s) SqsParameters must be specified for target: fifo."
     events.put_targets(
         Rule="orders",
         Targets=[{"Id": "q", "Arn": arn, "SqsParameters": {"MessageGroupId": "shop"}}],

@@ -100,10 +100,12 @@ class BusOperations(Service):
     @operation("CreateEventBus")
     def create_event_bus(self, params: Params, ctx: RequestContext) -> Result:
         name = str(params["Name"])
-        if not _BUS_NAME.match(name) or name.startswith("aws."):
-            raise validation(f"Event bus name {name} is not valid.")  # plausible AWS text
         if params.get("EventSourceName"):
             raise validation("headwater does not support partner event buses")
+        if "/" in name:
+            raise validation("Event bus name must not contain '/'.")
+        if not _BUS_NAME.match(name) or name.startswith("aws."):
+            raise validation(f"Event bus name {name} is not valid.")  # plausible AWS text
         now = self.env.clock.now()
         bus = BusRecord(
             name,
