@@ -229,7 +229,20 @@ def test_targets_put_list_remove_and_delete_guard(events: Any, client: Clients) 
         Rule="orders",
         Targets=[{"Id": "x", "Arn": queue, "Input": "{}", "InputPath": "$.detail"}],
     )
-    assert error["Code"] == "ValidationException"
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException",
+        "Only one of Input, InputPath, or InputTransformer must be provided for target x.",
+    )
+    transformer = {"InputPathsMap": {"a": "$.detail.a"}, "InputTemplate": '"<a> <b>"'}
+    error = error_of(
+        events.put_targets,
+        Rule="orders",
+        Targets=[{"Id": "x", "Arn": queue, "InputTransformer": transformer}],
+    )
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException",
+        "InputTemplate for target x contains invalid placeholder b.",
+    )
     error = error_of(
         events.put_targets, Rule="orders", Targets=[{"Id": "x", "Arn": queue, "Input": "{"}]
     )
@@ -444,6 +457,14 @@ def test_input_input_path_and_input_transformer(events: Any, client: Clients) ->
                 "InputTemplate": '"<name> placed an order"',
             }
         },
+        "predefined": {
+            "InputTransformer": {
+                "InputTemplate": (
+                    '{"event": <aws.events.event>, "whole": <aws.events.event.json>,'
+                    ' "text": "<aws.events.rule-arn> at <aws.events.event.ingestion-time>"}'
+                )
+            }
+        },
     }
     for name, shape in shapes.items():
         urls[name], arn = make_queue(client, name)
@@ -460,11 +481,27 @@ def test_input_input_path_and_input_transformer(events: Any, client: Clients) ->
         "amount": 12.5,
         "items": ["a", "b"],
         "first": "a",
-        "missing": None,
+        "missing": "",  # as AWS delivers a missing value outside a string
         "rule": "orders",
         "quoted": 'say "Ann "A""',
     }
     assert [json.loads(b) for b in drain(client, urls["sentence"])] == ['Ann "A" placed an order']
+    (predefined,) = [json.loads(b) for b in drain(client, urls["predefined"])]
+    whole = predefined["whole"]
+    assert whole["detail"] == detail
+    # <aws.events.event> is the event without its detail, detail-type named detailType
+    assert predefined["event"] == {
+        "id": whole["id"],
+        "account": ACCOUNT,
+        "detailType": "Order Placed",
+        "time": whole["time"],
+        "source": "shop.orders",
+        "region": REGION,
+        "resources": [],
+        "version": "0",
+    }
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/orders"
+    assert predefined["text"] == f"{rule_arn} at {whole['time']}"
 
 
 def test_event_reaches_a_topic(events: Any, client: Clients) -> None:
@@ -676,7 +713,10 @@ def services_made_in_a_transaction(data: Path, clock: ManualClock, deliver: str)
         database: Any = hw.database
 
         def watched(name: str) -> Any:
-            if hw.existing_service(name) is None and database._depth:
+            # this thread inside a transaction (others, running a function's invocation
+            # after the commit, may look services up meanwhile: they hold no lock)
+            in_transaction = database._depth and database.lock._is_owned()
+            if hw.existing_service(name) is None and in_transaction:
                 made_in_transaction.append(name)
             return lookup(name)
 

@@ -23,7 +23,7 @@ from headwater.services.events.buses import (
 )
 from headwater.services.events.schedule import parse_schedule
 from headwater.services.events.store import RuleRecord
-from headwater.services.events.target_input import check_path
+from headwater.services.events.target_input import PREDEFINED, check_path, placeholders
 
 STATES = ("ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
 #: The most targets one rule has (an EventBridge quota).
@@ -81,10 +81,9 @@ def _check_target(index: int, target: dict[str, Any]) -> None:
         )
     given = [key for key in ("Input", "InputPath", "InputTransformer") if target.get(key)]
     if len(given) > 1:
-        # Plausible AWS-style text; EventBridge's exact wording is not recorded.
         raise validation(
-            f"Target {target['Id']}: only one of Input, InputPath or InputTransformer "
-            "may be specified."
+            "Only one of Input, InputPath, or InputTransformer must be provided for target "
+            f"{target['Id']}."
         )
     if target.get("Input") is not None:
         try:
@@ -95,8 +94,14 @@ def _check_target(index: int, target: dict[str, Any]) -> None:
         check_path(str(target["InputPath"]), "InputPath")
     transformer = target.get("InputTransformer")
     if transformer is not None:
-        for name, path in (transformer.get("InputPathsMap") or {}).items():
+        paths = transformer.get("InputPathsMap") or {}
+        for name, path in paths.items():
             check_path(str(path), f"InputPathsMap[{name}]")
+        for name in placeholders(str(transformer["InputTemplate"])):
+            if name not in paths and name not in PREDEFINED:
+                raise validation(
+                    f"InputTemplate for target {target['Id']} contains invalid placeholder {name}."
+                )
 
 
 class RuleOperations(BusOperations):

@@ -1,15 +1,16 @@
 """What a target receives: the event, or its Input, InputPath or InputTransformer.
 
-As EventBridge documents it: ``Input`` is sent as given (JSON text); ``InputPath`` selects
-part of the event with a JSONPath (``$.detail.state``); ``InputTransformer`` picks values
-with its ``InputPathsMap`` and puts them into ``InputTemplate`` at ``<name>``. A placeholder
-inside a JSON string takes the value's text (a string without its quotes, escaped for
-JSON); one outside a string takes the value as JSON. A path that finds nothing gives
-``null`` outside a string and an empty text inside one (headwater's reading of
-EventBridge's "a path that does not exist is replaced with nothing").
-The predefined ``<aws.events.rule-arn>``, ``<aws.events.rule-name>``,
-``<aws.events.event.ingestion-time>`` and ``<aws.events.event.json>`` (alias
-``<aws.events.event>``) are always there.
+As EventBridge does it (its documentation, and the AWS-recorded deliveries LocalStack's
+test suite keeps in tests/aws/services/events/test_events_inputs.snapshot.json):
+``Input`` is sent as given (JSON text); ``InputPath`` selects part of the event with a
+JSONPath (``$.detail.state``) and sends it as JSON (a string in quotes); ``InputTransformer``
+picks values with its ``InputPathsMap`` and puts them into ``InputTemplate`` at ``<name>``.
+A placeholder inside a JSON string takes the value's text (a string without its quotes,
+escaped for JSON); one outside a string takes the value as JSON. A path that finds nothing
+gives an empty text inside a string and ``""`` outside one (as recorded). The predefined
+``<aws.events.rule-arn>``, ``<aws.events.rule-name>``, ``<aws.events.event.ingestion-time>``,
+``<aws.events.event.json>`` (the whole event) and ``<aws.events.event>`` (the event without
+its detail, ``detail-type`` spelled ``detailType``) are always there.
 """
 
 from __future__ import annotations
@@ -22,8 +23,21 @@ import orjson
 from headwater.core.errors import AwsError
 
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
-_PLACEHOLDER = re.compile(r"<([^<>\s]+)>")
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 _MISSING = object()
+#: The placeholders every InputTemplate may use without an InputPathsMap entry.
+PREDEFINED = (
+    "aws.events.rule-arn",
+    "aws.events.rule-name",
+    "aws.events.event.ingestion-time",
+    "aws.events.event.json",
+    "aws.events.event",
+)
+
+
+def placeholders(template: str) -> list[str]:
+    """The ``<name>`` placeholders of an InputTemplate, in order."""
+    return _PLACEHOLDER.findall(template)
 
 
 def check_path(path: str, what: str) -> None:
@@ -73,6 +87,20 @@ def _text_in_string(value: Any) -> str:
     return _json(text)[1:-1]
 
 
+def _event_without_detail(event: dict[str, Any]) -> dict[str, Any]:
+    """``<aws.events.event>``: the event's metadata, as EventBridge answers it."""
+    return {
+        "id": event.get("id"),
+        "account": event.get("account"),
+        "detailType": event.get("detail-type"),
+        "time": event.get("time"),
+        "source": event.get("source"),
+        "region": event.get("region"),
+        "resources": event.get("resources"),
+        "version": event.get("version"),
+    }
+
+
 def transform(event: dict[str, Any], transformer: dict[str, Any], rule_arn: str) -> str:
     """``InputTemplate`` with its placeholders replaced by values of ``event``."""
     values: dict[str, Any] = {
@@ -83,7 +111,7 @@ def transform(event: dict[str, Any], transformer: dict[str, Any], rule_arn: str)
     values.setdefault("aws.events.rule-name", rule_arn.rsplit("/", 1)[-1])
     values.setdefault("aws.events.event.ingestion-time", event.get("time"))
     values.setdefault("aws.events.event.json", event)
-    values.setdefault("aws.events.event", event)
+    values.setdefault("aws.events.event", _event_without_detail(event))
     template = str(transformer["InputTemplate"])
     out: list[str] = []
     in_string = False
@@ -103,7 +131,7 @@ def transform(event: dict[str, Any], transformer: dict[str, Any], rule_arn: str)
                 if in_string:
                     out.append("" if value is _MISSING else _text_in_string(value))
                 else:
-                    out.append("null" if value is _MISSING else _json(value))
+                    out.append('""' if value is _MISSING else _json(value))
                 position = match.end()
                 continue
         out.append(char)
