@@ -330,6 +330,22 @@ def test_test_event_pattern(events: Any) -> None:
     ]
     error = error_of(events.test_event_pattern, EventPattern='{"a": 1}', Event=json.dumps(event))
     assert error["Code"] == "InvalidEventPatternException"
+    # an event without one of its required fields (resources may be left out)
+    del event["resources"]
+    assert events.test_event_pattern(
+        EventPattern='{"source": ["shop.orders"]}', Event=json.dumps(event)
+    )["Result"]
+    for field in ("id", "account", "source", "time", "region", "detail-type"):
+        partial = {k: v for k, v in event.items() if k != field}
+        error = error_of(
+            events.test_event_pattern, EventPattern='{"a": [1]}', Event=json.dumps(partial)
+        )
+        assert (error["Code"], error["Message"]) == (
+            "ValidationException",
+            "Parameter Event is not valid.",
+        ), field
+    error = error_of(events.test_event_pattern, EventPattern='{"a": [1]}', Event="{bad")
+    assert error["Message"] == "Parameter Event is not valid."
 
 
 def test_unknown_operation_is_refused(events: Any) -> None:
@@ -416,6 +432,13 @@ def test_put_events_entry_failures(events: Any) -> None:
     assert "EventId" in answer["Entries"][7]
     error = error_of(events.put_events, Entries=[entry()] * 11)
     assert error["Code"] == "ValidationException"
+    big = entry(detail={"text": "x" * (130 * 1024)})
+    error = error_of(events.put_events, Entries=[big, big])
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException",
+        "Total size of the entries in the request is over the limit.",
+    )
+    assert events.put_events(Entries=[big])["FailedEntryCount"] == 0
 
 
 def test_custom_bus_events_reach_only_its_rules(events: Any, client: Clients) -> None:

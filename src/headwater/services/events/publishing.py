@@ -30,8 +30,11 @@ from headwater.services.events.store import DueRule, RuleRecord
 
 #: The most entries one PutEvents takes.
 MAX_ENTRIES = 10
-#: The largest entry EventBridge takes (256 KB, counted as its documentation describes).
-MAX_ENTRY_BYTES = 256 * 1024
+#: The most one PutEvents carries (256 KB, its entries counted as EventBridge documents).
+MAX_REQUEST_BYTES = 256 * 1024
+#: What TestEventPattern's Event must hold (EventBridge refuses an event without them;
+#: ``resources``, though documented as required, is not).
+EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
 
 
 def event_time(epoch: float) -> str:
@@ -89,9 +92,6 @@ class PublishOperations(RuleOperations):
             detail = None
         if not isinstance(detail, dict):
             return _entry_failure("MalformedDetail", "Detail is malformed.")
-        if _entry_size(entry) > MAX_ENTRY_BYTES:
-            # Plausible AWS-style text for an entry over the size limit.
-            return _entry_failure("EntrySizeTooBig", "Entry size exceeds the 256 KB limit.")
         bus = bus_name(entry.get("EventBusName"))
         try:
             self.bus(ctx, bus)
@@ -107,6 +107,8 @@ class PublishOperations(RuleOperations):
                 "1 validation error detected: Value at 'entries' failed to satisfy "
                 f"constraint: Member must have length less than or equal to {MAX_ENTRIES}"
             )
+        if sum(_entry_size(entry) for entry in entries) > MAX_REQUEST_BYTES:
+            raise validation("Total size of the entries in the request is over the limit.")
         now = self.env.clock.now()
         answers: list[Result] = []
         invocations = []
@@ -151,7 +153,7 @@ class PublishOperations(RuleOperations):
             event = orjson.loads(params["Event"])
         except orjson.JSONDecodeError:
             event = None
-        if not isinstance(event, dict):
+        if not isinstance(event, dict) or any(field not in event for field in EVENT_FIELDS):
             raise validation("Parameter Event is not valid.")
         return {"Result": matcher.matches(event)}
 
