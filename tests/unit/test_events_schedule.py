@@ -66,9 +66,54 @@ def test_a_schedule_that_has_ended_never_fires() -> None:
     assert parse_schedule("cron(0 0 1 1 ? 2026)").next_after(MONDAY, MONDAY) is None
 
 
+#: The rates EventBridge refuses, as recorded against AWS by LocalStack's test suite
+#: (tests/aws/services/events/test_events_schedule.py, test_put_rule_with_invalid_schedule_rate).
+AWS_REFUSED_RATES = [
+    "rate(10 seconds)",
+    "rate(10 years)",
+    "rate(1 minutes)",
+    "rate(1 hours)",
+    "rate(1 days)",
+    "rate(10 minute)",
+    "rate(10 hour)",
+    "rate(10 day)",
+    "rate()",
+    "rate(10)",
+    "rate(10 minutess)",
+    "rate(foo minutes)",
+    "rate(0 minutes)",
+    "rate(-10 minutes)",
+    "rate(10 MINUTES)",
+    "rate( 10 minutes )",
+    " rate(10 minutes)",
+]
+#: Cron expressions AWS accepts (the same suite's tests_put_rule_with_schedule_cron).
+AWS_ACCEPTED_CRONS = [
+    "cron(0 10 * * ? *)",
+    "cron(15 12 * * ? *)",
+    "cron(0 18 ? * MON-FRI *)",
+    "cron(0 8 1 * ? *)",
+    "cron(0/15 * * * ? *)",
+    "cron(0/10 * ? * MON-FRI *)",
+    "cron(0/5 8-17 ? * MON-FRI *)",
+    "cron(0/30 20-23 ? * MON-FRI *)",
+    "cron(0/30 0-2 ? * MON-FRI *)",
+    "cron(0 20 * * ? 2500)",  # years past the documented 2199 are taken
+]
+
+
+@pytest.mark.parametrize("expression", AWS_ACCEPTED_CRONS)
+def test_accepted_cron_expressions(expression: str) -> None:
+    schedule = parse_schedule(expression)  # no ValidationException
+    if not expression.endswith("2500)"):  # that one fires past the search window
+        assert schedule.next_after(MONDAY, MONDAY) is not None
+
+
 @pytest.mark.parametrize(
     "expression",
     [
+        *AWS_REFUSED_RATES,
+        "cron(0#1 0 ? * 1#2 *)",  # '#' outside day-of-week
         "rate(1 minutes)",
         "rate(2 minute)",
         "rate(0 minutes)",
@@ -86,6 +131,7 @@ def test_a_schedule_that_has_ended_never_fires() -> None:
         "cron(0/0 * * * ? *)",
         "cron(5-1 * * * ? *)",
         "cron(0 0 1 * ? 1969)",
+        "cron(0 0 1#2 * ? *)",
         "at(2027-01-01T00:00:00)",
         "",
     ],

@@ -29,8 +29,8 @@ _CRON = re.compile(r"^cron\((.*)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 _MONTHS = {name.upper(): n for n, name in enumerate(calendar.month_abbr) if name}
 _WEEKDAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-#: How far ahead a cron expression is searched for its next firing (EventBridge's years
-#: end at 2199; an expression with no firing in this window never fires).
+#: How far ahead a cron expression is searched for its next firing (an expression with no
+#: firing in this window, such as a single far-off year, never fires).
 _SEARCH_DAYS = 366 * 8
 
 
@@ -113,7 +113,9 @@ def parse_schedule(text: str) -> Schedule:
                 _weekday_test(day_of_week) if day_of_month == "?" else _month_day_test(day_of_month)
             ),
             months=frozenset(_values(month, 1, 12, _MONTHS)),
-            years=frozenset(_values(year, 1970, 2199, {})),
+            # EventBridge documents years 1970-2199 but takes later ones (cron(0 20 * * ?
+            # 2500) is accepted, measured on AWS): only years before 1970 are refused.
+            years=frozenset(_values(year, 1970, 9999, {})),
         )
     except ValueError:
         raise invalid_schedule() from None
