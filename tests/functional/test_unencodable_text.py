@@ -84,6 +84,17 @@ JSON_CALLS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "lambda tags": ("lambda", "tag_resource", {"Resource": FUNCTION_ARN, "Tags": {"a": "\ud800"}}),
     "logs tags": ("logs", "create_log_group", {"logGroupName": "g", "tags": {"a": "\ud800"}}),
     "ssm value": ("ssm", "put_parameter", {"Name": "p", "Value": "\ud800", "Type": "String"}),
+    "events rule description": (
+        "events",
+        "put_rule",
+        {"Name": "r", "EventPattern": '{"source": ["s"]}', "Description": "\ud800"},
+    ),
+    "events detail": (
+        "events",
+        "put_events",
+        {"Entries": [{"Source": "s", "DetailType": "t", "Detail": '{"a": "\ud800"}'}]},
+    ),
+    "events pattern": ("events", "put_rule", {"Name": "r", "EventPattern": '["\ud800"]'}),
 }
 
 
