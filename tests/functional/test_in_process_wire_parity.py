@@ -671,6 +671,62 @@ def ssm_calls(c: Any, run: Recorder) -> None:
     run("delete missing", lambda: c.delete_parameter(Name="/app/a"))
 
 
+def events_calls(c: Any, run: Recorder) -> None:
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:nowhere"
+    run("buses", c.list_event_buses)
+    run("default bus", c.describe_event_bus)
+    run("create bus", lambda: c.create_event_bus(Name="shop", Description="d"))
+    run("create bus again", lambda: c.create_event_bus(Name="shop"))
+    run("bad bus", lambda: c.create_event_bus(Name="a/b"))
+    run("put rule", lambda: c.put_rule(
+        Name="r", EventPattern='{"source": ["s"]}', Tags=[{"Key": "a", "Value": "1"}]
+    ))  # fmt: skip
+    run("put rule on bus", lambda: c.put_rule(
+        Name="r", EventPattern='{"source": ["s"]}', EventBusName="shop"
+    ))  # fmt: skip
+    run("schedule", lambda: c.put_rule(Name="tick", ScheduleExpression="cron(0 12 * * ? *)"))
+    run("bad schedule", lambda: c.put_rule(Name="x", ScheduleExpression="rate(1 minutes)"))
+    run("bad pattern", lambda: c.put_rule(Name="x", EventPattern='{"source": "s"}'))
+    run("neither", lambda: c.put_rule(Name="x"))
+    run("describe", lambda: c.describe_rule(Name="r"))
+    run("describe on bus", lambda: c.describe_rule(Name="r", EventBusName="shop"))
+    run("describe missing", lambda: c.describe_rule(Name="nope"))
+    run("rules", lambda: c.list_rules(Limit=1))
+    run("disable", lambda: c.disable_rule(Name="r"))
+    run("enable missing", lambda: c.enable_rule(Name="nope"))
+    run("targets", lambda: c.put_targets(
+        Rule="r", Targets=[{"Id": "t", "Arn": queue, "InputTransformer": {
+            "InputPathsMap": {"a": "$.detail.a"}, "InputTemplate": '{"a": <a>}'
+        }}]
+    ))  # fmt: skip
+    run("bad target", lambda: c.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": "x"}]))
+    run("list targets", lambda: c.list_targets_by_rule(Rule="r"))
+    run("by target", lambda: c.list_rule_names_by_target(TargetArn=queue))
+    run("delete with targets", lambda: c.delete_rule(Name="r"))
+    run("put events", lambda: c.put_events(Entries=[
+        {"Source": "s", "DetailType": "t", "Detail": "{}"},
+        {"Source": "s", "DetailType": "t", "Detail": "[]"},
+        {"DetailType": "t", "Detail": "{}"},
+    ]))  # fmt: skip
+    event = json.dumps({
+        "id": "1", "account": ACCOUNT, "source": "s", "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1", "detail-type": "t", "detail": {},
+    })  # fmt: skip
+    run("test pattern", lambda: c.test_event_pattern(
+        EventPattern='{"source": ["s"]}', Event=event
+    ))  # fmt: skip
+    run("test bad event", lambda: c.test_event_pattern(EventPattern='{"a": [1]}', Event="{}"))
+    arn = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/r"
+    run("tag", lambda: c.tag_resource(ResourceARN=arn, Tags=[{"Key": "b", "Value": "2"}]))
+    run("tags", lambda: c.list_tags_for_resource(ResourceARN=arn))
+    run("untag", lambda: c.untag_resource(ResourceARN=arn, TagKeys=["a"]))
+    run("remove targets", lambda: c.remove_targets(Rule="r", Ids=["t"]))
+    run("delete", lambda: c.delete_rule(Name="r"))
+    run("delete again", lambda: c.delete_rule(Name="r"))
+    run("delete default bus", lambda: c.delete_event_bus(Name="default"))
+    run("delete bus", lambda: c.delete_event_bus(Name="shop"))
+
+
 TEMPLATE = json.dumps({
     "Parameters": {"Name": {"Type": "String", "Default": "q"}},
     "Resources": {
@@ -1380,6 +1436,8 @@ PAGINATED: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "ssm": [("describe_parameters", {"PaginationConfig": {"PageSize": 1}}),
             ("get_parameters_by_path", {"Path": "/", "Recursive": True, **ONE})],
     "cloudformation": [("list_stacks", {}), ("describe_stack_events", {"StackName": "cs"})],
+    "events": [("list_rules", {"PaginationConfig": {"PageSize": 1}}),
+               ("list_targets_by_rule", {"Rule": "tick", **ONE})],
 }  # fmt: skip
 
 
@@ -1459,6 +1517,10 @@ def regional_calls(c: Any, run: Recorder, service: str) -> None:
     elif service == "ssm":
         run("put", lambda: c.put_parameter(Name="r", Value="v", Type="String"))
         run("get", lambda: c.get_parameter(Name="r"))
+    elif service == "events":
+        run("rule", lambda: c.put_rule(Name="r", EventPattern='{"source": ["s"]}'))
+        run("describe", lambda: c.describe_rule(Name="r"))
+        run("bus", lambda: c.create_event_bus(Name="b"))
     elif service == "cloudwatch":
         run("alarm", lambda: c.put_metric_alarm(
             AlarmName="r", Namespace="n", MetricName="m", Statistic="Sum", Period=60,
@@ -1994,6 +2056,7 @@ SCENARIOS: dict[str, Scenario] = {
     "iam": lambda c, run, hw: (iam_calls(c, run), iam_more_calls(c, run)),
     "sts": lambda c, run, hw: (sts_calls(c, run), sts_more_calls(c, run)),
     "ssm": lambda c, run, hw: (ssm_calls(c, run), ssm_more_calls(c, run)),
+    "events": lambda c, run, hw: events_calls(c, run),
     "cloudformation": lambda c, run, hw: (
         cloudformation_calls(c, run),
         cloudformation_more_calls(c, run),
