@@ -143,3 +143,12 @@ def test_invalid_expressions(expression: str) -> None:
         "ValidationException",
         "Parameter ScheduleExpression is not valid.",
     )
+
+
+def test_the_scheduler_looks_at_most_four_times_a_real_second() -> None:
+    from headwater.core.clock import ManualClock, ScaledClock, SystemClock
+    from headwater.services.events.service import schedule_check_interval
+
+    assert schedule_check_interval(SystemClock()) == 1.0  # every clock second
+    assert schedule_check_interval(ManualClock()) == 1.0  # on every move of the clock
+    assert schedule_check_interval(ScaledClock(60)) == 15.0  # a quarter of a real second

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from headwater.core.clock import Clock
 from headwater.services.base import ServiceEnvironment
 from headwater.services.events.publishing import PublishOperations
 from headwater.services.events.store import EventsStore
 from headwater.services.ticker import ClockTicker
 
-#: Clock seconds between looks for scheduled rules that are due (schedules have minute
-#: granularity, so a firing is at most this late).
+#: Clock seconds between looks for scheduled rules that are due, at most (schedules have
+#: minute granularity, so a firing is at most this late on the clock).
 SCHEDULE_CHECK_INTERVAL = 1.0
+#: Real seconds between looks, at least: a clock sped up 60x would otherwise look 60 times
+#: a real second.
+MIN_REAL_CHECK_SECONDS = 0.25
+
+
+def schedule_check_interval(clock: Clock) -> float:
+    """Clock seconds between looks for due rules on ``clock``: one clock second, or a
+    quarter of a real second on a clock sped up more than four times."""
+    real_per_clock_second = clock.real_delay(1.0)
+    if not real_per_clock_second:  # a ManualClock: every move it makes is looked at
+        return SCHEDULE_CHECK_INTERVAL
+    return max(SCHEDULE_CHECK_INTERVAL, MIN_REAL_CHECK_SECONDS / real_per_clock_second)
 
 
 class EventsService(PublishOperations):
@@ -23,7 +36,10 @@ class EventsService(PublishOperations):
         super().__init__(env)
         self.store = EventsStore(env.database)
         self._scheduler = ClockTicker(
-            env.clock, SCHEDULE_CHECK_INTERVAL, self.fire_due, name="events-schedules"
+            env.clock,
+            schedule_check_interval(env.clock),
+            self.fire_due,
+            name="events-schedules",
         ).start()
 
     def close(self) -> None:
