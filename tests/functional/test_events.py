@@ -661,12 +661,12 @@ def test_function_event_is_stored_with_put_events(
     """The Event invocation is written in PutEvents' transaction: a process that dies after
     answering, before starting the invocation, leaves it stored, and the next process on
     the data directory runs it."""
-    from headwater.services.events import publishing
+    from headwater.services.events.delivery import Sent
 
     data = tmp_path / "data"
     with monkeypatch.context() as patch:
         # the process "dies" between the commit and starting what it stored
-        patch.setattr(publishing, "start_invocations", lambda invocations: None)
+        patch.setattr(Sent, "after_commit", lambda self, env: None)
         with Headwater(data_dir=data, clock=ManualClock(START), functions="inline") as first:
             function, out = make_function(first, tmp_path)
             first.events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
@@ -750,3 +750,50 @@ def services_made_in_a_transaction(data: Path, clock: ManualClock, deliver: str)
             hw.events.put_events(Entries=[entry()])
         assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns"))
     return made_in_transaction
+
+
+def rule_metric(hw: Headwater, clock: ManualClock, name: str, dims: dict[str, str]) -> float:
+    """The Sum of an AWS/Events metric over the last hour."""
+    result = hw.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Events",
+                        "MetricName": name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                    },
+                    "Period": 3600,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=dt.datetime.fromtimestamp(clock.now() - 3600, dt.UTC),
+        EndTime=dt.datetime.fromtimestamp(clock.now() + 60, dt.UTC),
+    )
+    return float(sum(result["MetricDataResults"][0]["Values"]))
+
+
+def test_rules_count_their_metrics(
+    hw: Headwater, events: Any, client: Clients, clock: ManualClock
+) -> None:
+    """AWS/Events: TriggeredRules, MatchedEvents, Invocations and FailedInvocations per
+    rule (a custom bus's rules also by EventBusName)."""
+    _, queue = make_queue(client)
+    gone = f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone"
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(Rule="orders", Targets=[{"Id": "q", "Arn": queue}, {"Id": "x", "Arn": gone}])
+    events.create_event_bus(Name="shop")
+    events.put_rule(Name="big", EventPattern='{"source": ["shop.orders"]}', EventBusName="shop")
+    events.put_targets(Rule="big", EventBusName="shop", Targets=[{"Id": "q", "Arn": queue}])
+    events.put_events(Entries=[entry(), entry(), entry(source="other")])
+    events.put_events(Entries=[entry(EventBusName="shop")])
+    orders = {"RuleName": "orders"}
+    assert rule_metric(hw, clock, "TriggeredRules", orders) == 2.0
+    assert rule_metric(hw, clock, "MatchedEvents", orders) == 2.0
+    assert rule_metric(hw, clock, "Invocations", orders) == 2.0
+    assert rule_metric(hw, clock, "FailedInvocations", orders) == 2.0
+    big = {"EventBusName": "shop", "RuleName": "big"}
+    assert rule_metric(hw, clock, "Invocations", big) == 1.0
+    assert rule_metric(hw, clock, "FailedInvocations", big) == 0.0

@@ -108,6 +108,11 @@ class Telemetry:
     def kinesis_read(self, stream_arn: str, records: int, behind_ms: float) -> None:
         """A GetRecords call returned ``records``, ``behind_ms`` behind the tip."""
 
+    # ---- EventBridge ----
+    def events_rule_triggered(self, rule_arn: str, bus: str, sent: int, failed: int) -> None:
+        """A rule matched an event (or its schedule fired): ``sent`` of its targets got the
+        event, ``failed`` could not be sent to."""
+
 
 #: The shared do-nothing sink.
 NO_TELEMETRY = Telemetry()

@@ -489,6 +489,28 @@ class Recorder(Telemetry):
                     now=self.clock.now(),
                 )
 
+    def events_rule_triggered(self, rule_arn: str, bus: str, sent: int, failed: int) -> None:
+        # arn:aws:events:REGION:ACCOUNT:rule/[BUS/]NAME; a custom bus's rules carry its name
+        # as a dimension too, as AWS/Events does.
+        _, _, _, region, account, resource = rule_arn.split(":", 5)
+        name = resource.rsplit("/", 1)[-1]
+        dims: tuple[tuple[str, str], ...] = (("RuleName", name),)
+        if bus != "default":
+            dims = (("EventBusName", bus), *dims)
+        now = self.clock.now()
+        with self._lock:
+            if self.metrics_on:
+                for metric, value in (
+                    ("TriggeredRules", 1),
+                    ("MatchedEvents", 1),
+                    ("Invocations", sent),
+                    ("FailedInvocations", failed),
+                ):
+                    if value:
+                        self._count(
+                            (region, account, "AWS/Events", metric, dims), float(value), now=now
+                        )
+
     def kinesis_read(self, stream_arn: str, records: int, behind_ms: float) -> None:
         region, account, name = arn_parts(stream_arn)
         dims = (("StreamName", name),)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from headwater.core.arn import Arn
@@ -50,14 +51,31 @@ def ensure_target_services(env: ServiceEnvironment, rules: Iterable[RuleRecord])
         env.service(name)
 
 
+@dataclass(slots=True)
+class Sent:
+    """What ``send_to_targets`` did: the function invocations it stored (to start once the
+    transaction committed), and per rule how many targets got the event and how many not."""
+
+    invocations: list[Callable[[], None]] = field(default_factory=list)
+    #: (rule ARN, bus, targets sent to, targets that failed), one per rule.
+    rules: list[tuple[str, str, int, int]] = field(default_factory=list)
+
+    def after_commit(self, env: ServiceEnvironment) -> None:
+        """Start the stored invocations and count the rules' metrics (AWS/Events)."""
+        for start in self.invocations:
+            start()
+        for rule_arn, bus, sent, failed in self.rules:
+            env.telemetry.events_rule_triggered(rule_arn, bus, sent, failed)
+
+
 def send_to_targets(
-    env: ServiceEnvironment, event: dict[str, Any], rules: Iterable[RuleRecord]
-) -> list[Callable[[], None]]:
+    env: ServiceEnvironment, event: dict[str, Any], rules: Iterable[RuleRecord], into: Sent
+) -> None:
     """Send ``event`` to every target of ``rules`` inside the caller's transaction (whose
-    services ``ensure_target_services`` made beforehand); returns what starts the stored
-    function invocations, to call once it committed."""
-    invocations: list[Callable[[], None]] = []
+    services ``ensure_target_services`` made beforehand), noting in ``into`` what to do
+    once it committed."""
     for rule in rules:
+        sent = failed = 0
         for target in rule.targets:
             arn = str(target["Arn"])
             try:
@@ -65,16 +83,12 @@ def send_to_targets(
                 started = _send(env, arn, body, target, str(event["id"]))
             except (ClientSideFailure, AwsError, ValueError) as error:
                 log.info("event %s to %s not delivered: %s", event["id"], arn, error)
+                failed += 1
                 continue
+            sent += 1
             if started is not None:
-                invocations.append(started)
-    return invocations
-
-
-def start_invocations(invocations: list[Callable[[], None]]) -> None:
-    """Start the function invocations ``send_to_targets`` stored (after its commit)."""
-    for start in invocations:
-        start()
+                into.invocations.append(started)
+        into.rules.append((rule.arn, rule.bus, sent, failed))
 
 
 def _send(

@@ -20,11 +20,7 @@ from headwater.core.values import as_epoch_seconds
 from headwater.filtering import Matcher
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.events.buses import bus_name, validation
-from headwater.services.events.delivery import (
-    ensure_target_services,
-    send_to_targets,
-    start_invocations,
-)
+from headwater.services.events.delivery import Sent, ensure_target_services, send_to_targets
 from headwater.services.events.rules import RuleOperations, compile_rule_pattern
 from headwater.services.events.store import DueRule, RuleRecord
 
@@ -111,7 +107,7 @@ class PublishOperations(RuleOperations):
             raise validation("Total size of the entries in the request is over the limit.")
         now = self.env.clock.now()
         answers: list[Result] = []
-        invocations = []
+        sent = Sent()
         # Each bus's rules, read once per call and before the transaction, so the services
         # of their targets can be made first (see ensure_target_services).
         rules_of_bus = {
@@ -140,9 +136,9 @@ class PublishOperations(RuleOperations):
                 rules = self.matching_rules(
                     rules_of_bus[bus_name(entry.get("EventBusName"))], event
                 )
-                invocations.extend(send_to_targets(self.env, event, rules))
+                send_to_targets(self.env, event, rules, sent)
                 answers.append({"EventId": event["id"]})
-        start_invocations(invocations)
+        sent.after_commit(self.env)
         failed = sum(1 for answer in answers if "ErrorCode" in answer)
         return {"FailedEntryCount": failed, "Entries": answers}
 
@@ -168,15 +164,14 @@ class PublishOperations(RuleOperations):
         """
         fired = 0
         for due in self.store.due(now):
-            invocations = []
+            sent = Sent()
             ensure_target_services(self.env, [due.rule])
             with self.env.database.transaction():
                 following = self.next_firing(due.rule, now)
                 if not self.store.claim_firing(due, following):
                     continue
-                event = self._scheduled_event(due)
-                invocations = send_to_targets(self.env, event, [due.rule])
-            start_invocations(invocations)
+                send_to_targets(self.env, self._scheduled_event(due), [due.rule], sent)
+            sent.after_commit(self.env)
             fired += 1
         return fired
 
