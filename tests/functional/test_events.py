@@ -797,3 +797,62 @@ def test_rules_count_their_metrics(
     big = {"EventBusName": "shop", "RuleName": "big"}
     assert rule_metric(hw, clock, "Invocations", big) == 1.0
     assert rule_metric(hw, clock, "FailedInvocations", big) == 0.0
+
+
+FAILING_HANDLER = """
+def handle(event, context):
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"done": event["n"]}
+"""
+
+
+def test_lambda_destinations_put_results_on_a_bus(
+    hw: Headwater, events: Any, client: Clients, tmp_path: Path
+) -> None:
+    """An asynchronous invocation's OnSuccess/OnFailure destination may be an event bus: the
+    record arrives as the detail of a "Lambda Function Invocation Result" event from
+    source lambda, which rules route like any other."""
+    code = tmp_path / "code-results"
+    code.mkdir()
+    (code / "app.py").write_text(FAILING_HANDLER)
+    function = hw.lambda_.create_function_from_directory("worker", code, "app.handle")[
+        "FunctionArn"
+    ]
+    bus = events.create_event_bus(Name="results")["EventBusArn"]
+    default_bus = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"
+    hw.lambda_.put_function_event_invoke_config(
+        FunctionName="worker",
+        MaximumRetryAttempts=0,
+        DestinationConfig={
+            "OnSuccess": {"Destination": default_bus},
+            "OnFailure": {"Destination": bus},
+        },
+    )
+    ok_url, ok_queue = make_queue(client, "succeeded")
+    failed_url, failed_queue = make_queue(client, "failed")
+    events.put_rule(
+        Name="successes",
+        EventPattern=json.dumps(
+            {"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Success"]}
+        ),
+    )
+    events.put_targets(Rule="successes", Targets=[{"Id": "q", "Arn": ok_queue}])
+    events.put_rule(Name="failures", EventPattern='{"source": ["lambda"]}', EventBusName="results")
+    events.put_targets(
+        Rule="failures", EventBusName="results", Targets=[{"Id": "q", "Arn": failed_queue}]
+    )
+    lam = client("lambda")
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b'{"n": 1}')
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b'{"n": 2, "fail": true}')
+    assert hw.service("lambda").wait_for_event_invocations()
+    (success,) = [json.loads(body) for body in drain(client, ok_url)]
+    assert success["source"] == "lambda"
+    assert success["resources"] == [function, default_bus]
+    assert success["detail"]["requestContext"]["condition"] == "Success"
+    assert success["detail"]["responsePayload"] == {"done": 1}
+    (failure,) = [json.loads(body) for body in drain(client, failed_url)]
+    assert failure["detail-type"] == "Lambda Function Invocation Result - Failure"
+    assert failure["detail"]["requestContext"]["condition"] == "RetriesExhausted"
+    assert failure["detail"]["requestPayload"] == {"n": 2, "fail": True}
+    assert failure["resources"] == [function, bus]

@@ -1,4 +1,5 @@
-"""How SNS topics and S3 buckets take on-failure records (stream mappings, async invokes).
+"""How SNS topics, S3 buckets and EventBridge buses take destination records (stream
+mappings' on-failure records, asynchronous invocations' results).
 
 Registered with ``LocalDestinations`` by the composition root. Each returns ``False``
 (never raises) when the destination cannot take the record: it is missing, or of a kind
@@ -153,8 +154,8 @@ def deliver_message(
 
 
 def deliver_record(env: ServiceEnvironment, destination: str, body: dict[str, Any]) -> bool:
-    """Send a destination record to an SQS queue, SNS topic or S3 bucket; False if it could
-    not be delivered (never raises)."""
+    """Send a destination record to an SQS queue, SNS topic, S3 bucket or EventBridge bus;
+    False if it could not be delivered (never raises)."""
     return _deliver(destination, _SENDERS, lambda arn: _SENDERS[arn.service](env, arn, body))
 
 
@@ -170,5 +171,25 @@ def _deliver(target: str, services: Collection[str], send: Callable[[Arn], bool]
         return False
 
 
-_SENDERS = {"sqs": send_to_sqs, "sns": send_to_sns, "s3": send_to_s3}
+def send_to_events(env: ServiceEnvironment, arn: Arn, body: dict[str, Any]) -> bool:
+    """Put an asynchronous invocation's record on an event bus, as Lambda does: source
+    ``lambda``, detail-type ``Lambda Function Invocation Result - Success`` (or
+    ``- Failure``), the record as the detail, the function's and the bus's ARNs as the
+    resources."""
+    context = body.get("requestContext") or {}
+    outcome = "Success" if context.get("condition") == "Success" else "Failure"
+    # the function's unqualified ARN: arn:aws:lambda:REGION:ACCOUNT:function:NAME
+    function_arn = ":".join(str(context.get("functionArn", "")).split(":")[:7])
+    events: Any = env.service("events")
+    delivered: bool = events.put_event(
+        str(arn),
+        source="lambda",
+        detail_type=f"Lambda Function Invocation Result - {outcome}",
+        detail=body,
+        resources=[function_arn, str(arn)],
+    )
+    return delivered
+
+
+_SENDERS = {"sqs": send_to_sqs, "sns": send_to_sns, "s3": send_to_s3, "events": send_to_events}
 _MESSAGE_SENDERS = {"sqs": _send, "sns": _publish}

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
 from headwater.core.values import as_epoch_seconds
@@ -141,6 +142,31 @@ class PublishOperations(RuleOperations):
         sent.after_commit(self.env)
         failed = sum(1 for answer in answers if "ErrorCode" in answer)
         return {"FailedEntryCount": failed, "Entries": answers}
+
+    def put_event(
+        self,
+        bus_arn: str,
+        *,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str],
+    ) -> bool:
+        """Put one event on the bus ``bus_arn`` from inside headwater (a Lambda destination),
+        as PutEvents would; ``False`` if it was refused (a bus that does not exist)."""
+        arn = Arn.try_parse(bus_arn)
+        if arn is None or not arn.resource.startswith("event-bus/"):
+            return False
+        entry = {
+            "Source": source,
+            "DetailType": detail_type,
+            "Detail": orjson.dumps(detail).decode(),
+            "Resources": resources,
+            "EventBusName": arn.resource[len("event-bus/") :],
+        }
+        ctx = RequestContext(region=arn.region, account=arn.account)
+        answer = self.call("PutEvents", {"Entries": [entry]}, ctx)
+        return not answer["FailedEntryCount"]
 
     @operation("TestEventPattern")
     def test_event_pattern(self, params: Params, ctx: RequestContext) -> Result:

@@ -54,9 +54,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRIES = len(EVENT_RETRY_DELAYS)
-#: Destination services per outcome (EventBridge buses are not served by headwater).
-SUCCESS_SERVICES = frozenset({"sqs", "sns", "lambda"})
-FAILURE_SERVICES = frozenset({"sqs", "sns", "lambda", "s3"})
+#: Destination services per outcome.
+SUCCESS_SERVICES = frozenset({"sqs", "sns", "lambda", "events"})
+FAILURE_SERVICES = frozenset({"sqs", "sns", "lambda", "s3", "events"})
 
 _SCHEMA = """
 CREATE TABLE lambda_event_invoke_configs (
