@@ -856,3 +856,19 @@ def test_lambda_destinations_put_results_on_a_bus(
     assert failure["detail"]["requestContext"]["condition"] == "RetriesExhausted"
     assert failure["detail"]["requestPayload"] == {"n": 2, "fail": True}
     assert failure["resources"] == [function, bus]
+
+
+def test_an_entry_time_no_date_stands_for_fails_that_entry(hw: Headwater) -> None:
+    """A Time past year 9999 or NaN (which botocore does not send, but a raw request can)
+    fails its entry, not the call (it had escaped as a ValueError)."""
+    service = hw.service("events")
+    good = {"Source": "s", "DetailType": "d", "Detail": "{}"}
+    answer = service.call(
+        "PutEvents", {"Entries": [{**good, "Time": 1e15}, {**good, "Time": float("nan")}, good]}
+    )
+    assert answer["FailedEntryCount"] == 2
+    assert answer["Entries"][0] == {
+        "ErrorCode": "InvalidArgument",
+        "ErrorMessage": "Parameter Time is not valid.",
+    }
+    assert "EventId" in answer["Entries"][2]

@@ -53,6 +53,17 @@ def _entry_size(entry: dict[str, Any]) -> int:
     return size + sum(len(str(r).encode("utf-8")) for r in entry.get("Resources") or [])
 
 
+def _entry_time(entry: dict[str, Any], now: float) -> str | None:
+    """The event time of an entry (its ``Time``, or now); ``None`` for a time no calendar
+    date stands for (NaN, or beyond year 9999)."""
+    if entry.get("Time") is None:
+        return event_time(now)
+    try:
+        return event_time(as_epoch_seconds(entry["Time"]))
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
 def _entry_failure(code: str, message: str) -> Result:
     return {"ErrorCode": code, "ErrorMessage": message}
 
@@ -122,14 +133,20 @@ class PublishOperations(RuleOperations):
                 if failure is not None:
                     answers.append(failure)
                     continue
-                when = now if entry.get("Time") is None else as_epoch_seconds(entry["Time"])
+                when = _entry_time(entry, now)
+                if when is None:
+                    # Plausible AWS-style text: EventBridge's answer here is not recorded.
+                    answers.append(
+                        _entry_failure("InvalidArgument", "Parameter Time is not valid.")
+                    )
+                    continue
                 event = {
                     "version": "0",
                     "id": new_uuid(),
                     "detail-type": str(entry["DetailType"]),
                     "source": str(entry["Source"]),
                     "account": ctx.account,
-                    "time": event_time(when),
+                    "time": when,
                     "region": ctx.region,
                     "resources": [str(r) for r in entry.get("Resources") or []],
                     "detail": orjson.loads(entry["Detail"]),
