@@ -872,3 +872,22 @@ def test_an_entry_time_no_date_stands_for_fails_that_entry(hw: Headwater) -> Non
         "ErrorMessage": "Parameter Time is not valid.",
     }
     assert "EventId" in answer["Entries"][2]
+
+
+def test_event_is_written_to_a_log_group(events: Any, client: Clients, clock: ManualClock) -> None:
+    logs = client("logs")
+    logs.create_log_group(logGroupName="/aws/events/orders")
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/events/orders"
+    missing = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/nowhere"
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders", Targets=[{"Id": "log", "Arn": f"{group}:*"}, {"Id": "x", "Arn": missing}]
+    )
+    event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
+    (stream,) = logs.describe_log_streams(logGroupName="/aws/events/orders")["logStreams"]
+    assert stream["logStreamName"] == event_id
+    (written,) = logs.get_log_events(logGroupName="/aws/events/orders", logStreamName=event_id)[
+        "events"
+    ]
+    assert json.loads(written["message"])["id"] == event_id
+    assert written["timestamp"] == int(clock.now() * 1000)

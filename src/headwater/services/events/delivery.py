@@ -7,6 +7,10 @@ service's durable event queue, started once the transaction has committed, so La
 retries, dead-letter queue and destinations apply. A target that does not exist (or whose
 service headwater lacks) loses the event, as on AWS, where the failure is only counted in
 the rule's FailedInvocations metric; the rest of the event's targets still get it.
+
+A CloudWatch Logs group target gets the event as one log event in a stream named by the
+event's id, written once the transaction has committed (a log is not part of the event's
+durable delivery, and the log service's own work stays outside the caller's transaction).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
+from headwater.services.base import RequestContext
 from headwater.services.events.store import RuleRecord
 from headwater.services.events.target_input import target_input
+from headwater.services.logs.group_operations import parse_group_arn
 from headwater.services.sns.delivery import ClientSideFailure, send_to_queue
 
 if TYPE_CHECKING:
@@ -29,7 +35,12 @@ log = logging.getLogger(__name__)
 
 #: Target service -> the services a delivery to it looks up (an SNS topic sends to its
 #: queue subscriptions inside the same transaction).
-SERVICES_USED = {"lambda": ("lambda",), "sqs": ("sqs",), "sns": ("sns", "sqs")}
+SERVICES_USED = {
+    "lambda": ("lambda",),
+    "sqs": ("sqs",),
+    "sns": ("sns", "sqs"),
+    "logs": ("logs",),
+}
 
 
 def ensure_target_services(env: ServiceEnvironment, rules: Iterable[RuleRecord]) -> None:
@@ -53,17 +64,19 @@ def ensure_target_services(env: ServiceEnvironment, rules: Iterable[RuleRecord])
 
 @dataclass(slots=True)
 class Sent:
-    """What ``send_to_targets`` did: the function invocations it stored (to start once the
-    transaction committed), and per rule how many targets got the event and how many not."""
+    """What ``send_to_targets`` did: what to do once the transaction committed (start the
+    function invocations it stored, write log events), and per rule how many targets got
+    the event and how many not."""
 
-    invocations: list[Callable[[], None]] = field(default_factory=list)
+    later: list[Callable[[], None]] = field(default_factory=list)
     #: (rule ARN, bus, targets sent to, targets that failed), one per rule.
     rules: list[tuple[str, str, int, int]] = field(default_factory=list)
 
     def after_commit(self, env: ServiceEnvironment) -> None:
-        """Start the stored invocations and count the rules' metrics (AWS/Events)."""
-        for start in self.invocations:
-            start()
+        """Start the stored invocations, write the log events and count the rules' metrics
+        (AWS/Events)."""
+        for step in self.later:
+            step()
         for rule_arn, bus, sent, failed in self.rules:
             env.telemetry.events_rule_triggered(rule_arn, bus, sent, failed)
 
@@ -87,8 +100,37 @@ def send_to_targets(
                 continue
             sent += 1
             if started is not None:
-                into.invocations.append(started)
+                into.later.append(started)
         into.rules.append((rule.arn, rule.bus, sent, failed))
+
+
+def _log_writer(env: ServiceEnvironment, arn: str, body: str, event_id: str) -> Callable[[], None]:
+    """What writes ``body`` to the log group ``arn`` (in a stream named ``event_id``) once the
+    event's transaction committed; raises ValueError now if the group does not exist."""
+    logs: Any = env.service("logs")
+    located = parse_group_arn(arn)
+    if located is None or logs.log_store.get_group(*located) is None:
+        raise ValueError(f"log group {arn} does not exist")
+    account, region, group = located
+    ctx = RequestContext(region=region, account=account)
+
+    def write() -> None:
+        stamp = int(env.clock.now() * 1000)
+        try:
+            logs.call("CreateLogStream", {"logGroupName": group, "logStreamName": event_id}, ctx)
+            logs.call(
+                "PutLogEvents",
+                {
+                    "logGroupName": group,
+                    "logStreamName": event_id,
+                    "logEvents": [{"timestamp": stamp, "message": body}],
+                },
+                ctx,
+            )
+        except AwsError as error:
+            log.info("event %s to %s not written: %s", event_id, arn, error)
+
+    return write
 
 
 def _send(
@@ -114,4 +156,6 @@ def _send(
         sns: Any = env.service("sns")
         sns.publish_message(arn, body)
         return None
+    if service == "logs":
+        return _log_writer(env, arn, body, event_id)
     raise ValueError(f"headwater does not deliver events to {service or 'this'} target")
