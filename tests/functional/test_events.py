@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from headwater.in_process import boto3_in_process
+from tests.service_lookups import services_made_in_transactions
 
 ENDPOINT = "http://127.0.0.1:4599"  # never connected to: boto3_in_process answers
 ACCOUNT = "000000000000"
@@ -728,166 +729,12 @@ def test_target_services_are_made_before_the_delivery_transaction(tmp_path: Path
 def services_made_in_a_transaction(data: Path, clock: ManualClock, deliver: str) -> list[str]:
     """The services first looked up inside a database transaction while a fresh headwater
     on ``data`` delivers (a schedule's firing, or PutEvents)."""
-    made_in_transaction: list[str] = []
     with Headwater(data_dir=data, clock=clock, functions="inline") as hw:
         hw.service("events")
-        lookup = hw.env.lookup
-        assert lookup is not None
-        database: Any = hw.database
-
-        def watched(name: str) -> Any:
-            # this thread inside a transaction (others, running a function's invocation
-            # after the commit, may look services up meanwhile: they hold no lock)
-            in_transaction = database._depth and database.lock._is_owned()
-            if hw.existing_service(name) is None and in_transaction:
-                made_in_transaction.append(name)
-            return lookup(name)
-
-        hw.env.lookup = watched
-        if deliver == "schedule":
-            clock.advance(60)
-        else:
-            hw.events.put_events(Entries=[entry()])
+        with services_made_in_transactions(hw) as made:
+            if deliver == "schedule":
+                clock.advance(60)
+            else:
+                hw.events.put_events(Entries=[entry()])
         assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns"))
-    return made_in_transaction
-
-
-def rule_metric(hw: Headwater, clock: ManualClock, name: str, dims: dict[str, str]) -> float:
-    """The Sum of an AWS/Events metric over the last hour."""
-    result = hw.client("cloudwatch").get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "m",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/Events",
-                        "MetricName": name,
-                        "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
-                    },
-                    "Period": 3600,
-                    "Stat": "Sum",
-                },
-            }
-        ],
-        StartTime=dt.datetime.fromtimestamp(clock.now() - 3600, dt.UTC),
-        EndTime=dt.datetime.fromtimestamp(clock.now() + 60, dt.UTC),
-    )
-    return float(sum(result["MetricDataResults"][0]["Values"]))
-
-
-def test_rules_count_their_metrics(
-    hw: Headwater, events: Any, client: Clients, clock: ManualClock
-) -> None:
-    """AWS/Events: TriggeredRules, MatchedEvents, Invocations and FailedInvocations per
-    rule (a custom bus's rules also by EventBusName)."""
-    _, queue = make_queue(client)
-    gone = f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone"
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(Rule="orders", Targets=[{"Id": "q", "Arn": queue}, {"Id": "x", "Arn": gone}])
-    events.create_event_bus(Name="shop")
-    events.put_rule(Name="big", EventPattern='{"source": ["shop.orders"]}', EventBusName="shop")
-    events.put_targets(Rule="big", EventBusName="shop", Targets=[{"Id": "q", "Arn": queue}])
-    events.put_events(Entries=[entry(), entry(), entry(source="other")])
-    events.put_events(Entries=[entry(EventBusName="shop")])
-    orders = {"RuleName": "orders"}
-    assert rule_metric(hw, clock, "TriggeredRules", orders) == 2.0
-    assert rule_metric(hw, clock, "MatchedEvents", orders) == 2.0
-    assert rule_metric(hw, clock, "Invocations", orders) == 2.0
-    assert rule_metric(hw, clock, "FailedInvocations", orders) == 2.0
-    big = {"EventBusName": "shop", "RuleName": "big"}
-    assert rule_metric(hw, clock, "Invocations", big) == 1.0
-    assert rule_metric(hw, clock, "FailedInvocations", big) == 0.0
-
-
-FAILING_HANDLER = """
-def handle(event, context):
-    if event.get("fail"):
-        raise ValueError("asked to fail")
-    return {"done": event["n"]}
-"""
-
-
-def test_lambda_destinations_put_results_on_a_bus(
-    hw: Headwater, events: Any, client: Clients, tmp_path: Path
-) -> None:
-    """An asynchronous invocation's OnSuccess/OnFailure destination may be an event bus: the
-    record arrives as the detail of a "Lambda Function Invocation Result" event from
-    source lambda, which rules route like any other."""
-    code = tmp_path / "code-results"
-    code.mkdir()
-    (code / "app.py").write_text(FAILING_HANDLER)
-    function = hw.lambda_.create_function_from_directory("worker", code, "app.handle")[
-        "FunctionArn"
-    ]
-    bus = events.create_event_bus(Name="results")["EventBusArn"]
-    default_bus = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"
-    hw.lambda_.put_function_event_invoke_config(
-        FunctionName="worker",
-        MaximumRetryAttempts=0,
-        DestinationConfig={
-            "OnSuccess": {"Destination": default_bus},
-            "OnFailure": {"Destination": bus},
-        },
-    )
-    ok_url, ok_queue = make_queue(client, "succeeded")
-    failed_url, failed_queue = make_queue(client, "failed")
-    events.put_rule(
-        Name="successes",
-        EventPattern=json.dumps(
-            {"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Success"]}
-        ),
-    )
-    events.put_targets(Rule="successes", Targets=[{"Id": "q", "Arn": ok_queue}])
-    events.put_rule(Name="failures", EventPattern='{"source": ["lambda"]}', EventBusName="results")
-    events.put_targets(
-        Rule="failures", EventBusName="results", Targets=[{"Id": "q", "Arn": failed_queue}]
-    )
-    lam = client("lambda")
-    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b'{"n": 1}')
-    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b'{"n": 2, "fail": true}')
-    assert hw.service("lambda").wait_for_event_invocations()
-    (success,) = [json.loads(body) for body in drain(client, ok_url)]
-    assert success["source"] == "lambda"
-    assert success["resources"] == [function, default_bus]
-    assert success["detail"]["requestContext"]["condition"] == "Success"
-    assert success["detail"]["responsePayload"] == {"done": 1}
-    (failure,) = [json.loads(body) for body in drain(client, failed_url)]
-    assert failure["detail-type"] == "Lambda Function Invocation Result - Failure"
-    assert failure["detail"]["requestContext"]["condition"] == "RetriesExhausted"
-    assert failure["detail"]["requestPayload"] == {"n": 2, "fail": True}
-    assert failure["resources"] == [function, bus]
-
-
-def test_an_entry_time_no_date_stands_for_fails_that_entry(hw: Headwater) -> None:
-    """A Time past year 9999 or NaN (which botocore does not send, but a raw request can)
-    fails its entry, not the call (it had escaped as a ValueError)."""
-    service = hw.service("events")
-    good = {"Source": "s", "DetailType": "d", "Detail": "{}"}
-    answer = service.call(
-        "PutEvents", {"Entries": [{**good, "Time": 1e15}, {**good, "Time": float("nan")}, good]}
-    )
-    assert answer["FailedEntryCount"] == 2
-    assert answer["Entries"][0] == {
-        "ErrorCode": "InvalidArgument",
-        "ErrorMessage": "Parameter Time is not valid.",
-    }
-    assert "EventId" in answer["Entries"][2]
-
-
-def test_event_is_written_to_a_log_group(events: Any, client: Clients, clock: ManualClock) -> None:
-    logs = client("logs")
-    logs.create_log_group(logGroupName="/aws/events/orders")
-    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/events/orders"
-    missing = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/nowhere"
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(
-        Rule="orders", Targets=[{"Id": "log", "Arn": f"{group}:*"}, {"Id": "x", "Arn": missing}]
-    )
-    event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
-    (stream,) = logs.describe_log_streams(logGroupName="/aws/events/orders")["logStreams"]
-    assert stream["logStreamName"] == event_id
-    (written,) = logs.get_log_events(logGroupName="/aws/events/orders", logStreamName=event_id)[
-        "events"
-    ]
-    assert json.loads(written["message"])["id"] == event_id
-    assert written["timestamp"] == int(clock.now() * 1000)
+    return made

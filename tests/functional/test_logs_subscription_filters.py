@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
+from tests.service_lookups import services_made_in_transactions
 
 ACCOUNT = "000000000000"
 GROUP = "app"
@@ -460,3 +461,46 @@ def test_payload_is_base64_of_gzip() -> None:
     payload = json.loads(lambda_payload(message))
     decoded = json.loads(gzip.decompress(base64.b64decode(payload["awslogs"]["data"])))
     assert decoded["logEvents"] == [{"id": "1", "timestamp": 2, "message": "m"}]
+
+
+def test_destination_services_are_made_before_the_events_transaction(tmp_path: Path) -> None:
+    """After a restart, the first events put in a subscribed group (by PutLogEvents, and
+    by a function's own log) are delivered to a function and a stream whose services are
+    made before the events' transaction opens, never inside it (where making one could
+    deadlock with a thread holding the application's lock)."""
+    data = tmp_path / "data"
+    clock = ManualClock()
+    with Headwater(data_dir=data, clock=clock, functions="inline") as first:
+        consumer, _ = make_consumer(first, tmp_path)
+        code = tmp_path / "code-producer"
+        code.mkdir()
+        (code / "app.py").write_text("def handle(event, context):\n    print('ORDER_FAILED')\n")
+        first.lambda_.create_function_from_directory("producer", code, "app.handle")
+        kinesis = first.client("kinesis")
+        kinesis.create_stream(StreamName="logs", ShardCount=1)
+        stream = kinesis.describe_stream_summary(StreamName="logs")["StreamDescriptionSummary"][
+            "StreamARN"
+        ]
+        logs = first.client("logs")
+        for group in (GROUP, "/aws/lambda/producer"):
+            logs.create_log_group(logGroupName=group)
+            logs.put_subscription_filter(
+                logGroupName=group, filterName="k", filterPattern="", destinationArn=stream,
+                roleArn=ROLE,
+            )  # fmt: skip
+        logs.put_subscription_filter(
+            logGroupName=GROUP, filterName="f", filterPattern="", destinationArn=consumer
+        )
+        logs.create_log_stream(logGroupName=GROUP, logStreamName="s")
+    with Headwater(data_dir=data, clock=clock, functions="inline") as hw:
+        logs = hw.client("logs")
+        with services_made_in_transactions(hw) as made:
+            put(logs, clock, "ERROR a")
+        assert made == []
+        assert hw.existing_service("kinesis") and hw.existing_service("lambda")
+    with Headwater(data_dir=data, clock=clock, functions="inline") as hw:
+        hw.lambda_.invoke(FunctionName="producer", Payload=b"{}")
+        with services_made_in_transactions(hw) as made:
+            hw.client("logs").describe_log_groups()  # flushes the function's log
+        assert made == []
+        assert hw.existing_service("kinesis")

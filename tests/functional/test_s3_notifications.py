@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
+from tests.service_lookups import services_made_in_transactions
 
 BUCKET = "photos"
 
@@ -475,3 +476,58 @@ def test_overlapping_configurations_are_refused(
         "Configurations overlap. Configurations on the same bucket cannot share a common "
         "event type."
     )
+
+
+def test_destination_services_are_made_before_the_write_transaction(tmp_path: Path) -> None:
+    """The first object write after a restart delivers to a queue, a topic and a function:
+    their services are made before the write's transaction opens, never inside it (where
+    making one could deadlock with a thread holding the application's lock)."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(HANDLER)
+    data = tmp_path / "data"
+    with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as first:
+        function = first.lambda_.create_function_from_directory(
+            "thumbnailer", code, "app.handle", environment={"OUT": str(tmp_path / "out")}
+        )["FunctionArn"]
+        _, queue_arn = make_queue(first, "inbox")
+        topic = first.sns.create_topic(Name="notices")["TopicArn"]
+        first.s3.create_bucket(Bucket=BUCKET)
+        first.s3.put_bucket_notification_configuration(
+            Bucket=BUCKET,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:Put"]}
+                ],
+                "TopicConfigurations": [{"TopicArn": topic, "Events": ["s3:ObjectRemoved:*"]}],
+                "LambdaFunctionConfigurations": [
+                    {
+                        "LambdaFunctionArn": function,
+                        "Events": ["s3:ObjectCreated:CompleteMultipartUpload"],
+                    }
+                ],
+            },
+        )
+    for write in ("put", "delete", "delete_many", "multipart"):
+        with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as hw:
+            s3 = hw.s3
+            with services_made_in_transactions(hw) as made:
+                if write == "put":
+                    s3.put_object(Bucket=BUCKET, Key="k", Body=b"x")
+                elif write == "delete":
+                    s3.delete_object(Bucket=BUCKET, Key="k")
+                elif write == "delete_many":
+                    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "k"}]})
+                else:
+                    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="m")["UploadId"]
+                    part = s3.upload_part(
+                        Bucket=BUCKET, Key="m", UploadId=upload, PartNumber=1, Body=b"x"
+                    )
+                    s3.complete_multipart_upload(
+                        Bucket=BUCKET,
+                        Key="m",
+                        UploadId=upload,
+                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+                    )
+            assert made == [], write
+            assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns"))

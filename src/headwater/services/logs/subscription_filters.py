@@ -126,8 +126,8 @@ class SubscriptionFilterOperations(MetricFilterOperations):
     _subscription_cache: tuple[int, dict[str, list[CompiledSubscription]]] | None = None
     _subscription_cache_lock = threading.Lock()
 
-    def _subscriptions_of(self, group: LogGroup) -> list[CompiledSubscription]:
-        """The compiled subscription filters of ``group`` (cached until any changes)."""
+    def _subscriptions_by_group(self) -> dict[str, list[CompiledSubscription]]:
+        """Every group's compiled subscription filters (cached until any changes)."""
         version = self.log_store.db.version(SUBSCRIPTION_FILTERS_VERSION)
         cache = self._subscription_cache
         if cache is None or cache[0] != version:
@@ -136,7 +136,25 @@ class SubscriptionFilterOperations(MetricFilterOperations):
                 for key, body in self.log_store.subscription_filters():
                     by_group.setdefault(key, []).append(compile_subscription(body))
                 cache = self._subscription_cache = (version, by_group)
-        return cache[1].get(group.key, [])
+        return cache[1]
+
+    def _subscriptions_of(self, group: LogGroup) -> list[CompiledSubscription]:
+        """The compiled subscription filters of ``group``."""
+        return self._subscriptions_by_group().get(group.key, [])
+
+    def make_destination_services(self, group: LogGroup | None = None) -> None:
+        """Create the services that deliveries from ``group`` (``None``: any group) use,
+        before the transaction that stores its events opens. A service is created holding
+        the application's lock, and creating one may write to the database: looked up
+        for the first time inside the transaction (holding the database's write lock), it
+        could wait forever for a thread that holds the application's lock and waits for
+        the database (EventBridge's delivery met exactly that)."""
+        if group is None:
+            subscriptions = [s for each in self._subscriptions_by_group().values() for s in each]
+        else:
+            subscriptions = self._subscriptions_of(group)
+        for service in {subscription.destination.service for subscription in subscriptions}:
+            self.env.service(service)
 
     def has_subscription_filters(self, group: LogGroup) -> bool:
         """Whether events stored in ``group`` are delivered anywhere."""
