@@ -54,6 +54,7 @@ SERVICES: dict[str, str] = {
     "cloudformation": "headwater.services.cloudformation:CloudFormationService",
     "ssm": "headwater.services.ssm:SsmService",
     "events": "headwater.services.events:EventsService",
+    "secretsmanager": "headwater.services.secretsmanager:SecretsManagerService",
 }
 
 
