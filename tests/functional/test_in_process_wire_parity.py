@@ -90,13 +90,15 @@ class Recorder:
 #: Members whose values are minted at random (IAM's unique ids and keys, STS credentials).
 _MINTED = frozenset({
     "RoleId", "PolicyId", "UserId", "GroupId", "AccessKeyId", "SecretAccessKey",
-    "SessionToken", "AssumedRoleId", "InstanceProfileId",
+    "SessionToken", "AssumedRoleId", "InstanceProfileId", "RandomPassword",
 })  # fmt: skip
 #: Paths in a Headwater's own data directory (a Lambda function's code location, the file
 #: names of a handler's stack trace), and CloudFormation's physical names, which end in a
-#: random suffix (``<stack>-<logical id>-<12 characters>``).
+#: random suffix (``<stack>-<logical id>-<12 characters>``), as secrets' ARNs do
+#: (``:secret:<name>-<6 characters>``).
 _LOCAL = re.compile(r"(?:file://)?/[^\s\"']*?headwater-mem-\w+|code-[0-9a-f]{16}|"
-                    r"\b(?:st|cs|CFN)-[A-Za-z]+-[A-Za-z0-9]{12}\b")  # fmt: skip
+                    r"\b(?:st|cs|CFN)-[A-Za-z]+-[A-Za-z0-9]{12}\b|"
+                    r":secret:[\w/+=.@-]+-[A-Za-z0-9]{6}\b")  # fmt: skip
 
 
 def _comparable(value: Any, key: str = "") -> Any:
@@ -725,6 +727,61 @@ def events_calls(c: Any, run: Recorder) -> None:
     run("delete again", lambda: c.delete_rule(Name="r"))
     run("delete default bus", lambda: c.delete_event_bus(Name="default"))
     run("delete bus", lambda: c.delete_event_bus(Name="shop"))
+
+
+def secretsmanager_calls(c: Any, run: Recorder) -> None:
+    token = "0123456789abcdef0123456789abcdef"
+    run("list empty", c.list_secrets)
+    run("create", lambda: c.create_secret(
+        Name="app/db", SecretString='{"u":"a"}', Description="d", ClientRequestToken=token,
+        Tags=[{"Key": "a", "Value": "1"}],
+    ))  # fmt: skip
+    run("create again", lambda: c.create_secret(Name="app/db", SecretString="x"))
+    run("create same token", lambda: c.create_secret(
+        Name="app/db", SecretString='{"u":"a"}', ClientRequestToken=token
+    ))  # fmt: skip
+    # Versions are given their ids: VersionIdsToStages has them as keys, which are not masked.
+    run("create binary", lambda: c.create_secret(
+        Name="bin", SecretBinary=b"\x00\x01", ClientRequestToken="b" * 32
+    ))  # fmt: skip
+    run("create bad name", lambda: c.create_secret(Name="bad name", SecretString="x"))
+    run("get", lambda: c.get_secret_value(SecretId="app/db"))
+    run("get binary", lambda: c.get_secret_value(SecretId="bin"))
+    run("get missing", lambda: c.get_secret_value(SecretId="nope"))
+    run("get stage missing", lambda: c.get_secret_value(SecretId="app/db", VersionStage="X"))
+    run("put", lambda: c.put_secret_value(
+        SecretId="app/db", SecretString="two", ClientRequestToken="c" * 32
+    ))  # fmt: skip
+    run("put pending", lambda: c.put_secret_value(
+        SecretId="app/db", SecretString="three", VersionStages=["AWSPENDING"],
+        ClientRequestToken="d" * 32,
+    ))  # fmt: skip
+    run("previous", lambda: c.get_secret_value(SecretId="app/db", VersionStage="AWSPREVIOUS"))
+    run("update", lambda: c.update_secret(SecretId="app/db", Description="new"))
+    run("describe", lambda: c.describe_secret(SecretId="app/db"))
+    run("versions", lambda: c.list_secret_version_ids(SecretId="app/db"))
+    run("move current bad", lambda: c.update_secret_version_stage(
+        SecretId="app/db", VersionStage="AWSCURRENT", MoveToVersionId=token
+    ))  # fmt: skip
+    run("list", c.list_secrets)
+    run("list filtered", lambda: c.list_secrets(Filters=[{"Key": "name", "Values": ["app"]}]))
+    run("batch", lambda: c.batch_get_secret_value(SecretIdList=["app/db", "nope"]))
+    run("tag", lambda: c.tag_resource(SecretId="app/db", Tags=[{"Key": "b", "Value": "2"}]))
+    run("untag", lambda: c.untag_resource(SecretId="app/db", TagKeys=["a"]))
+    run("policy", lambda: c.put_resource_policy(
+        SecretId="app/db", ResourcePolicy='{"Version":"2012-10-17","Statement":[]}'
+    ))  # fmt: skip
+    run("get policy", lambda: c.get_resource_policy(SecretId="app/db"))
+    run("bad policy", lambda: c.validate_resource_policy(ResourcePolicy="{"))
+    run("password", lambda: c.get_random_password(PasswordLength=10))
+    run("rotate without function", lambda: c.rotate_secret(SecretId="app/db"))
+    run("delete bad window", lambda: c.delete_secret(SecretId="app/db", RecoveryWindowInDays=1))
+    run("delete", lambda: c.delete_secret(SecretId="app/db", RecoveryWindowInDays=7))
+    run("get deleted", lambda: c.get_secret_value(SecretId="app/db"))
+    run("list planned", lambda: c.list_secrets(IncludePlannedDeletion=True))
+    run("restore", lambda: c.restore_secret(SecretId="app/db"))
+    run("force delete", lambda: c.delete_secret(SecretId="bin", ForceDeleteWithoutRecovery=True))
+    run("describe gone", lambda: c.describe_secret(SecretId="bin"))
 
 
 TEMPLATE = json.dumps({
@@ -1435,6 +1492,7 @@ PAGINATED: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "iam": [("list_roles", {}), ("list_policies", {"Scope": "Local", **ONE})],
     "ssm": [("describe_parameters", {"PaginationConfig": {"PageSize": 1}}),
             ("get_parameters_by_path", {"Path": "/", "Recursive": True, **ONE})],
+    "secretsmanager": [("list_secrets", {"PaginationConfig": {"PageSize": 1}})],
     "cloudformation": [("list_stacks", {}), ("describe_stack_events", {"StackName": "cs"})],
     "events": [("list_rules", {"PaginationConfig": {"PageSize": 1}}),
                ("list_targets_by_rule", {"Rule": "tick", **ONE})],
@@ -1521,6 +1579,9 @@ def regional_calls(c: Any, run: Recorder, service: str) -> None:
         run("rule", lambda: c.put_rule(Name="r", EventPattern='{"source": ["s"]}'))
         run("describe", lambda: c.describe_rule(Name="r"))
         run("bus", lambda: c.create_event_bus(Name="b"))
+    elif service == "secretsmanager":
+        run("create", lambda: c.create_secret(Name="r", SecretString="v"))
+        run("get", lambda: c.get_secret_value(SecretId="r"))
     elif service == "cloudwatch":
         run("alarm", lambda: c.put_metric_alarm(
             AlarmName="r", Namespace="n", MetricName="m", Statistic="Sum", Period=60,
@@ -2057,6 +2118,7 @@ SCENARIOS: dict[str, Scenario] = {
     "sts": lambda c, run, hw: (sts_calls(c, run), sts_more_calls(c, run)),
     "ssm": lambda c, run, hw: (ssm_calls(c, run), ssm_more_calls(c, run)),
     "events": lambda c, run, hw: events_calls(c, run),
+    "secretsmanager": lambda c, run, hw: secretsmanager_calls(c, run),
     "cloudformation": lambda c, run, hw: (
         cloudformation_calls(c, run),
         cloudformation_more_calls(c, run),
