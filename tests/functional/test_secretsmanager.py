@@ -229,6 +229,9 @@ def test_force_delete_is_immediate(sm: Any) -> None:
     assert error_of(sm.describe_secret, SecretId="gone")[0] == "ResourceNotFoundException"
     sm.create_secret(Name="gone", SecretString="again")
     assert sm.get_secret_value(SecretId="gone")["SecretString"] == "again"
+    # forcing the deletion of a secret that is not there is no error (API reference)
+    assert sm.delete_secret(SecretId="never", ForceDeleteWithoutRecovery=True)["Name"] == "never"
+    assert error_of(sm.delete_secret, SecretId="never")[0] == "ResourceNotFoundException"
 
 
 def test_list_filters_sorting_and_pages(sm: Any, clock: ManualClock) -> None:

@@ -31,6 +31,7 @@ from headwater.deploy.providers import ClientFactory, ResourceProvider, Resource
 from headwater.deploy.records import EventRecord, ResourceRecord, StackRecord
 from headwater.deploy.replacement import kept_custom_name, requires_replacement
 from headwater.deploy.scheduler import run_in_order
+from headwater.deploy.secret_references import SecretLookup
 from headwater.deploy.stack_store import StackStore
 from headwater.deploy.template import check_template
 
@@ -64,6 +65,7 @@ class StackRun:
         stack: StackRecord,
         *,
         ssm: SsmLookup,
+        secrets: SecretLookup | None = None,
         max_parallel: int = 4,
     ) -> None:
         self.store = store
@@ -72,6 +74,7 @@ class StackRun:
         self.now = clock
         self.stack = stack
         self.ssm = ssm
+        self.secrets = secrets
         self.max_parallel = max_parallel
         self.state = store.resources(stack.stack_id)
         self._lock = threading.Lock()
@@ -136,16 +139,30 @@ class StackRun:
         return ResourceRequest(
             logical_id=record.logical_id,
             type=record.type,
-            properties=properties,
+            properties=self._with_secrets(properties),
             stack_name=self.stack.name,
             stack_id=self.stack.stack_id,
             region=self.stack.region,
             account=self.stack.account,
             clients=self.clients,
             physical_id=previous.physical_id if previous else record.physical_id,
-            previous_properties=previous.properties if previous else {},
+            previous_properties=self._with_secrets(previous.properties) if previous else {},
             previous_attributes=previous.attributes if previous else {},
         )
+
+    def _with_secrets(self, properties: dict[str, Any]) -> dict[str, Any]:
+        """``properties`` with their ``{{resolve:secretsmanager:...}}`` references replaced by
+        the secrets' values, for a provider call only: the stack's records keep the
+        references as written (no secret is stored with the stack, shown in a change set, or
+        taken for a change of the template when it changes). A reference that no longer
+        resolves (a delete after the secret went) is passed on as written."""
+        try:
+            resolved: dict[str, Any] = resolve_dynamic_references(
+                properties, self.ssm, self.secrets
+            )
+        except TemplateError:
+            return properties
+        return resolved
 
     def _missing_export(self, target: Target) -> str | None:
         """The first export an active resource or output imports that does not exist.
@@ -296,6 +313,9 @@ class StackRun:
             properties = resolve_dynamic_references(
                 resolver.resolve(definition.properties), self.ssm
             )
+            # Secret references stay in the records (see _with_secrets); resolved here once
+            # so one that cannot resolve fails the resource before it is touched.
+            resolve_dynamic_references(properties, self.ssm, self.secrets)
         except TemplateError as error:
             if old is None:
                 self._save(replace(record, status="CREATE_FAILED"), error.message, properties={})

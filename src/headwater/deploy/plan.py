@@ -20,6 +20,7 @@ from headwater.deploy.intrinsics import UNKNOWN, Resolver, StackValues, pseudo_p
 from headwater.deploy.parameters import ResolvedParameters, SsmLookup, resolve_parameters
 from headwater.deploy.records import ResourceRecord
 from headwater.deploy.rules import check_rules
+from headwater.deploy.secret_references import SecretLookup, resolve_secret_reference
 from headwater.deploy.template import ResourceDefinition, Template
 
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(ssm|ssm-secure|secretsmanager):([^}]*)\}\}")
@@ -147,8 +148,13 @@ def resolver_for(
     return Resolver(values, target.conditions)
 
 
-def resolve_dynamic_references(value: Any, ssm: SsmLookup) -> Any:
-    """Replace ``{{resolve:ssm:name[:version]}}`` in strings with the parameter's value."""
+def resolve_dynamic_references(
+    value: Any, ssm: SsmLookup, secrets: SecretLookup | None = None
+) -> Any:
+    """Replace ``{{resolve:ssm:name[:version]}}`` and ``{{resolve:secretsmanager:...}}`` in
+    strings with the parameter's or the secret's value. Without ``secrets`` (change sets)
+    secret references stay as written: CloudFormation neither shows a secret's value in a
+    change set nor counts a changed secret as a change to the template."""
     if isinstance(value, str):
         if "{{resolve:" not in value:
             return value
@@ -156,9 +162,9 @@ def resolve_dynamic_references(value: Any, ssm: SsmLookup) -> Any:
         def replace(match: re.Match[str]) -> str:
             service, reference = match.group(1), match.group(2)
             if service == "secretsmanager":
-                raise TemplateError(
-                    "dynamic references to Secrets Manager are not supported by headwater"
-                )
+                if secrets is None:
+                    return match.group(0)
+                return resolve_secret_reference(reference, secrets)
             found = ssm(reference)
             if found is None:
                 name = reference.partition(":")[0]
@@ -167,9 +173,9 @@ def resolve_dynamic_references(value: Any, ssm: SsmLookup) -> Any:
 
         return _DYNAMIC_REFERENCE.sub(replace, value)
     if isinstance(value, dict):
-        return {key: resolve_dynamic_references(item, ssm) for key, item in value.items()}
+        return {key: resolve_dynamic_references(item, ssm, secrets) for key, item in value.items()}
     if isinstance(value, list):
-        return [resolve_dynamic_references(item, ssm) for item in value]
+        return [resolve_dynamic_references(item, ssm, secrets) for item in value]
     return value
 
 

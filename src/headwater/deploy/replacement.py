@@ -77,6 +77,8 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::SSM::Parameter": ("Name",),
     "AWS::Events::Rule": ("Name", "EventBusName"),
     "AWS::Events::EventBus": ("Name", "EventSourceName"),
+    "AWS::SecretsManager::Secret": ("Name",),
+    "AWS::SecretsManager::ResourcePolicy": ("SecretId",),
     "AWS::CloudFormation::Stack": (),
     "AWS::ECR::Repository": (
         "RepositoryName",
@@ -107,6 +109,7 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::SSM::Parameter": "Name",
     "AWS::Events::Rule": "Name",
     "AWS::Events::EventBus": "Name",
+    "AWS::SecretsManager::Secret": "Name",
     "AWS::ECR::Repository": "RepositoryName",
     "AWS::Lambda::Alias": "Name",
 }

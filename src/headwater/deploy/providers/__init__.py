@@ -32,6 +32,7 @@ from headwater.deploy.providers.observability import (
     SubscriptionFilterProvider,
 )
 from headwater.deploy.providers.s3 import BucketPolicyProvider, BucketProvider
+from headwater.deploy.providers.secretsmanager import ResourcePolicyProvider, SecretProvider
 from headwater.deploy.providers.sns import (
     SubscriptionProvider,
     TopicPolicyProvider,
@@ -72,6 +73,8 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         StreamProvider(),
         TableProvider(),
         ParameterProvider(),
+        SecretProvider(),
+        ResourcePolicyProvider(),
         TopicProvider(),
         SubscriptionProvider(),
         TopicPolicyProvider(),

@@ -171,6 +171,7 @@ def _run(cfn: CloudFormationService, stack: StackRecord) -> StackRun:
         cfn.env.clock.now,
         stack,
         ssm=cfn.ssm_lookup(stack.region),
+        secrets=cfn.secret_lookup(stack),
     )
 
 

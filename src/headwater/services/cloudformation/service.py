@@ -21,10 +21,11 @@ from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
 from headwater.core.values import JAVA_INT
 from headwater.deploy.engine import StackRun
-from headwater.deploy.errors import validation_error
+from headwater.deploy.errors import TemplateError, validation_error
 from headwater.deploy.plan import StackIdentity, Target, build_target
 from headwater.deploy.providers import ResourceProvider, default_providers
 from headwater.deploy.records import StackRecord
+from headwater.deploy.secret_references import SecretLookup
 from headwater.deploy.stack_store import StackStore
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.cloudformation import change_sets, describe, template_operations
@@ -132,6 +133,35 @@ class CloudFormationService(Service):
                 return None
             ssm: Any = self.env.service("ssm")
             found: str | None = ssm.lookup(name, region=region)
+            return found
+
+        return lookup
+
+    def secret_lookup(self, stack: StackRecord) -> SecretLookup:
+        """Reads the secrets ``{{resolve:secretsmanager:...}}`` references name, in the
+        stack's account and region."""
+        context = RequestContext(region=stack.region, account=stack.account)
+
+        def lookup(secret_id: str, stage: str | None, version_id: str | None) -> str:
+            if not self.service_available("secretsmanager"):
+                raise TemplateError("Secrets Manager is not available")
+            service: Any = self.env.service("secretsmanager")
+            try:
+                answer = service.secret_value(
+                    secret_id, version_stage=stage, version_id=version_id, ctx=context
+                )
+            except AwsError as error:
+                # CloudFormation passes the service's error on, in the AWS SDK's words.
+                raise TemplateError(
+                    f"{error.message} (Service: AWSSecretsManager; Status Code: {error.status}; "
+                    f"Error Code: {error.code})"
+                ) from None
+            if "SecretString" not in answer:
+                raise TemplateError(
+                    f"The secret {secret_id} holds a SecretBinary: dynamic references read "
+                    "SecretString only"
+                )  # guessed text
+            found: str = answer["SecretString"]
             return found
 
         return lookup
@@ -253,6 +283,7 @@ class CloudFormationService(Service):
             self.env.clock.now,
             stack,
             ssm=self.ssm_lookup(stack.region),
+            secrets=self.secret_lookup(stack),
         )
 
         def guarded() -> None:
@@ -353,8 +384,6 @@ class CloudFormationService(Service):
         )
 
     def export_value(self, stack: StackRecord, name: str) -> Any:
-        from headwater.deploy.errors import TemplateError
-
         found = self.store.exports(stack.account, stack.region).get(name)
         if found is None:
             raise TemplateError(f"No export named {name} found.")

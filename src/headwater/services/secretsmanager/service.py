@@ -726,8 +726,17 @@ class SecretsManagerService(Service):
                 "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive)."
             )
         with self._lock:
-            record = self._secret(params, ctx)
             now = self.env.clock.now()
+            secret_id = params.get("SecretId")
+            if force and self._find(secret_id, ctx) is None:
+                # AWS's API reference: forcing the deletion of a secret that is not there
+                # does not answer ResourceNotFoundException. What it answers instead is a
+                # guess: the SecretId as given.
+                gone: Result = {"Name": str(secret_id), "DeletionDate": as_datetime(now)}
+                if str(secret_id).startswith("arn:"):
+                    gone["ARN"] = str(secret_id)
+                return gone
+            record = self._secret(params, ctx)
             if force:
                 self._store.delete(ctx.account, ctx.region, record.name)
                 return {"ARN": record.arn, "Name": record.name, "DeletionDate": as_datetime(now)}
