@@ -20,7 +20,8 @@ import secrets
 import string
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -266,6 +267,7 @@ class SecretsManagerService(Service):
         super().__init__(env)
         self._store = SecretStore(env.database)
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._sweeper = ClockTicker(
             env.clock, SWEEP_INTERVAL, self.sweep, name="secretsmanager-sweeper"
         ).start()
@@ -273,6 +275,17 @@ class SecretsManagerService(Service):
     def close(self) -> None:
         self._sweeper.stop()
         super().close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One read-then-write of a secret: a transaction whose reads lock the rows they
+        read (other processes and nodes wait), so no write is lost to another's."""
+        with self._lock, self.env.database.transaction():
+            self._local.writing = True
+            try:
+                yield
+            finally:
+                self._local.writing = False
 
     def sweep(self, now: float | None = None) -> int:
         """Delete the secrets whose recovery window has ended; answers how many went."""
@@ -304,6 +317,7 @@ class SecretsManagerService(Service):
         if not isinstance(secret_id, str) or not secret_id:
             return None
         name = secret_id
+        lock = bool(getattr(self._local, "writing", False))
         if secret_id.startswith("arn:"):
             parts = secret_id.split(":", 6)
             if len(parts) != 7 or parts[2] != "secretsmanager" or parts[5] != "secret":
@@ -312,10 +326,10 @@ class SecretsManagerService(Service):
                 return None
             name = parts[6]
             if len(name) > 7 and name[-7] == "-":
-                record = self._store.get(ctx.account, ctx.region, name[:-7])
+                record = self._store.get(ctx.account, ctx.region, name[:-7], for_update=lock)
                 if record is not None and record.arn == secret_id:
                     return self._live(record, ctx)
-        record = self._store.get(ctx.account, ctx.region, name)
+        record = self._store.get(ctx.account, ctx.region, name, for_update=lock)
         return None if record is None else self._live(record, ctx)
 
     def _live(self, record: SecretRecord, ctx: RequestContext) -> SecretRecord | None:
@@ -441,7 +455,7 @@ class SecretsManagerService(Service):
         version = self._chosen_version(record, params)
         today = _day(self.env.clock.now())
         if record.last_accessed != today or version.last_accessed != today:
-            with self._lock:
+            with self._writing():
                 fresh = self._find(record.name, ctx)
                 if fresh is not None:
                     fresh.last_accessed = today
@@ -457,8 +471,8 @@ class SecretsManagerService(Service):
     def create_secret(self, params: Params, ctx: RequestContext) -> Result:
         name = _check_name(params.get("Name"))
         text, blob = _value_of(params, required=False)
-        with self._lock:
-            existing = self._store.get(ctx.account, ctx.region, name)
+        with self._writing():
+            existing = self._store.get(ctx.account, ctx.region, name, for_update=True)
             if existing is not None and self._live(existing, ctx) is not None:
                 if existing.deletion_date is not None:
                     raise _invalid_request(
@@ -538,7 +552,7 @@ class SecretsManagerService(Service):
     def put_secret_value(self, params: Params, ctx: RequestContext) -> Result:
         text, blob = _value_of(params, required=True)
         stages = params.get("VersionStages")
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx, live=True)
             version, created = self._add_version(
                 record,
@@ -559,7 +573,7 @@ class SecretsManagerService(Service):
     @operation("UpdateSecret")
     def update_secret(self, params: Params, ctx: RequestContext) -> Result:
         text, blob = _value_of(params, required=False)
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx, live=True)
             if params.get("Description") is not None:
                 record.description = str(params["Description"])
@@ -677,7 +691,7 @@ class SecretsManagerService(Service):
         stage = str(params.get("VersionStage", ""))
         remove_from = params.get("RemoveFromVersionId")
         move_to = params.get("MoveToVersionId")
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx, live=True)
             holder = record.version_with_stage(stage)
             for version_id in (remove_from, move_to):
@@ -725,7 +739,7 @@ class SecretsManagerService(Service):
             raise _invalid_parameter(
                 "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive)."
             )
-        with self._lock:
+        with self._writing():
             now = self.env.clock.now()
             secret_id = params.get("SecretId")
             if force and self._find(secret_id, ctx) is None:
@@ -756,7 +770,7 @@ class SecretsManagerService(Service):
 
     @operation("RestoreSecret")
     def restore_secret(self, params: Params, ctx: RequestContext) -> Result:
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx)
             if record.deletion_date is not None:
                 record.deletion_date = None
@@ -768,7 +782,7 @@ class SecretsManagerService(Service):
 
     @operation("TagResource")
     def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx, live=True)
             record.tags = _merge_tags(record.tags, _tags_list(params.get("Tags")))
             self._changed(record, ctx)
@@ -777,7 +791,7 @@ class SecretsManagerService(Service):
     @operation("UntagResource")
     def untag_resource(self, params: Params, ctx: RequestContext) -> Result:
         removed = set(params.get("TagKeys") or [])
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx, live=True)
             record.tags = [tag for tag in record.tags if tag["Key"] not in removed]
             self._changed(record, ctx)
@@ -816,7 +830,7 @@ class SecretsManagerService(Service):
     @operation("PutResourcePolicy")
     def put_resource_policy(self, params: Params, ctx: RequestContext) -> Result:
         policy = self._checked_policy(params.get("ResourcePolicy"))
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx, live=True)
             record.resource_policy = policy
             self._store.put(ctx.account, ctx.region, record)
@@ -832,7 +846,7 @@ class SecretsManagerService(Service):
 
     @operation("DeleteResourcePolicy")
     def delete_resource_policy(self, params: Params, ctx: RequestContext) -> Result:
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx)
             record.resource_policy = None
             self._store.put(ctx.account, ctx.region, record)
@@ -856,7 +870,7 @@ class SecretsManagerService(Service):
                 raise _invalid_parameter(
                     "RotationRules.AutomaticallyAfterDays must be within 1-1000."
                 )  # guessed text
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx, live=True)
             function_arn = params.get("RotationLambdaARN") or record.rotation_lambda_arn
             if not function_arn:
@@ -902,7 +916,7 @@ class SecretsManagerService(Service):
                     as_bytes(result.get("Payload") or b"").decode("utf-8", "replace"),
                 )
                 return
-        with self._lock:
+        with self._writing():
             rotated = self._find(record.name, ctx)
             if rotated is not None:
                 rotated.last_rotated = self.env.clock.now()
@@ -914,7 +928,7 @@ class SecretsManagerService(Service):
 
     @operation("CancelRotateSecret")
     def cancel_rotate_secret(self, params: Params, ctx: RequestContext) -> Result:
-        with self._lock:
+        with self._writing():
             record = self._secret(params, ctx, live=True)
             record.rotation_enabled = False
             self._changed(record, ctx)

@@ -81,11 +81,16 @@ class SecretStore:
         self.db = database
         database.migrate("secretsmanager", _MIGRATIONS)
 
-    def get(self, account: str, region: str, name: str) -> SecretRecord | None:
+    def get(
+        self, account: str, region: str, name: str, *, for_update: bool = False
+    ) -> SecretRecord | None:
+        """The secret ``name``; ``for_update`` (inside a transaction) locks its row until
+        the transaction ends."""
+        lock = self.db.dialect.for_update if for_update else ""
         with self.db.read():
             row = self.db.conn.execute(
                 "SELECT body FROM secretsmanager_secrets "
-                "WHERE account = ? AND region = ? AND name = ?",
+                "WHERE account = ? AND region = ? AND name = ?" + lock,
                 (account, region, name),
             ).fetchone()
         return _decode(row[0]) if row else None
