@@ -40,10 +40,11 @@ APP = APPS / "seed001-terraform"
 #: applied beside it: one provider run covers both.
 EXTRAS = APPS / "terraform-extras" / "extras.tf"
 #: What else users write beside such an app (DynamoDB indexes, TTL and streams, SNS topics'
-#: policies and subscriptions, alarms, SSM parameters, IAM users, groups, policies and
-#: attachments, a layer, stream and fan-out mappings, an S3 bucket's configurations and
-#: objects, EventBridge buses, rules and targets, data sources...), in the same run; each
-#: line marked ``# update: <new value>`` takes its new value in the update step.
+#: policies and subscriptions, alarms, SSM parameters, Secrets Manager secrets, IAM users,
+#: groups, policies and attachments, a layer, stream and fan-out mappings, an S3 bucket's
+#: configurations and objects, EventBridge buses, rules and targets, data sources...), in
+#: the same run; each line marked ``# update: <new value>`` takes its new value in the
+#: update step.
 MORE = APPS / "terraform-extras" / "more.tf"
 #: Resources the update changes besides the marked ones: the seed's mapping (its batch size)
 #: and the alias that follows more-function's newly published version.
@@ -256,6 +257,20 @@ def check_more_applied(endpoint: str) -> None:
     )["Parameters"]
     assert [(p["Tier"], p["AllowedPattern"]) for p in batch] == [("Standard", "^[0-9]+$")]
 
+    secrets = boto_client(endpoint, "secretsmanager", REGION)
+    login = secrets.get_secret_value(SecretId="more/db-credentials")
+    assert json.loads(login["SecretString"]) == {"username": "app", "password": "first"}
+    assert (
+        "ReadByTheAccount" in secrets.get_resource_policy(SecretId=login["ARN"])["ResourcePolicy"]
+    )
+    (binary,) = secrets.list_secrets(Filters=[{"Key": "name", "Values": ["more-binary-"]}])[
+        "SecretList"
+    ]
+    assert (
+        secrets.get_secret_value(SecretId=binary["ARN"], VersionStage="initial")["SecretBinary"]
+        == b"binary key"
+    )
+
     lam = boto_client(endpoint, "lambda", REGION)
     function = lam.get_function_configuration(FunctionName="more-function")
     url = lam.get_function_url_config(FunctionName="more-function", Qualifier="current")
@@ -370,6 +385,10 @@ def check_more_updated(endpoint: str) -> None:
     assert events.describe_rule(Name="more-tick")["ScheduleExpression"] == "rate(10 minutes)"
     # PutRule's update kept the rule's targets
     assert len(events.list_targets_by_rule(Rule="more-tick")["Targets"]) == 1
+    login = boto_client(endpoint, "secretsmanager", REGION).describe_secret(
+        SecretId="more/db-credentials"
+    )
+    assert login["Description"] == "the database login, rotated by hand"
 
 
 def check_more_destroyed(endpoint: str) -> None:
@@ -396,6 +415,13 @@ def check_more_destroyed(endpoint: str) -> None:
     events = boto_client(endpoint, "events", REGION)
     assert events.list_rules()["Rules"] == []
     assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
+    secrets = boto_client(endpoint, "secretsmanager", REGION)
+    assert secrets.list_secrets()["SecretList"] == []
+    # recovery_window_in_days = 7: scheduled for deletion, not gone
+    planned = secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"]
+    assert [(s["Name"].startswith("more-binary-"), "DeletedDate" in s) for s in planned] == [
+        (True, True)
+    ]
 
 
 def eventually(condition: Callable[[], Any], timeout: float, what: str) -> Any:

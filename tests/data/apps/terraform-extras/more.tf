@@ -291,6 +291,47 @@ resource "aws_ssm_parameter" "more_secret" {
   tier  = "Standard"
 }
 
+# --- Secrets Manager: secrets, their versions, a resource policy ---------------------
+
+resource "aws_secretsmanager_secret" "more" {
+  name                    = "more/db-credentials"
+  description             = "the database login" # update: "the database login, rotated by hand"
+  recovery_window_in_days = 0
+  tags                    = { team = "orders" }
+}
+
+resource "aws_secretsmanager_secret_version" "more" {
+  secret_id     = aws_secretsmanager_secret.more.id
+  secret_string = jsonencode({ username = "app", password = "first" })
+}
+
+resource "aws_secretsmanager_secret_policy" "more" {
+  secret_arn = aws_secretsmanager_secret.more.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "ReadByTheAccount"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.more.account_id}:root" }
+      Action    = "secretsmanager:GetSecretValue"
+      Resource  = "*"
+    }]
+  })
+}
+
+# A generated name, a binary value with a label of its own, and a recovery window: destroy
+# leaves it scheduled for deletion.
+resource "aws_secretsmanager_secret" "more_binary" {
+  name_prefix             = "more-binary-"
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "more_binary" {
+  secret_id      = aws_secretsmanager_secret.more_binary.id
+  secret_binary  = base64encode("binary key")
+  version_stages = ["AWSCURRENT", "initial"]
+}
+
 # --- IAM: a managed policy, inline policies, a user ---------------------------------
 
 resource "aws_iam_role" "more" {
@@ -1006,6 +1047,15 @@ data "aws_kinesis_stream" "more" {
   name = aws_kinesis_stream.more.name
 }
 
+data "aws_secretsmanager_secret_version" "more" {
+  secret_id  = aws_secretsmanager_secret.more.id
+  depends_on = [aws_secretsmanager_secret_version.more]
+}
+
+data "aws_secretsmanager_secret" "more" {
+  arn = aws_secretsmanager_secret.more.arn
+}
+
 data "aws_sqs_queue" "more" {
   name = aws_sqs_queue.extra_dlq.name
 }
@@ -1022,5 +1072,7 @@ output "more_read_back" {
     data.aws_sns_topic.more.arn,
     data.aws_kinesis_stream.more.stream_mode_details[0].stream_mode,
     data.aws_sqs_queue.more.url,
+    jsondecode(nonsensitive(data.aws_secretsmanager_secret_version.more.secret_string))["username"],
+    data.aws_secretsmanager_secret.more.name,
   ])
 }
