@@ -196,3 +196,50 @@ def test_a_producer_and_two_engines_share_one_data_directory(tmp_path: Path) -> 
         for engine in engines:
             engine.kill()
             engine.wait(timeout=10)
+
+
+OVERWRITE = """
+import os, sys, time
+from headwater import Headwater
+data, writes, name, go = sys.argv[1:]
+with Headwater(data_dir=data) as hw:
+    ssm = hw.client("ssm")
+    ssm.get_parameter(Name="/app/counter")
+    open(go + "." + name, "w").close()
+    while not os.path.exists(go):  # both start writing at once
+        time.sleep(0.005)
+    for i in range(int(writes)):
+        ssm.put_parameter(Name="/app/counter", Value=f"{name}-{i}", Overwrite=True)
+"""
+
+
+def test_processes_overwriting_one_parameter_lose_no_version(tmp_path: Path) -> None:
+    """PutParameter reads the parameter and writes its next version: two processes
+    overwriting one parameter at once each get versions of their own (a per-process lock
+    let both write the same next version, and most writes were lost)."""
+    data = tmp_path / "data"
+    with Headwater(data_dir=data) as hw:
+        hw.client("ssm").put_parameter(Name="/app/counter", Value="start", Type="String")
+    writes = 150
+    go = tmp_path / "go"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", OVERWRITE, str(data), str(writes), name, str(go)])
+        for name in ("a", "b")
+    ]
+    assert wait_for(lambda: all(Path(f"{go}.{name}").exists() for name in "ab"), 60)
+    go.touch()
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
+    with Headwater(data_dir=data) as hw:
+        history = hw.client("ssm").get_parameter_history(Name="/app/counter", MaxResults=50)
+        versions = [p["Version"] for p in history["Parameters"]]
+        while "NextToken" in history:
+            history = hw.client("ssm").get_parameter_history(
+                Name="/app/counter", MaxResults=50, NextToken=history["NextToken"]
+            )
+            versions += [p["Version"] for p in history["Parameters"]]
+        assert (
+            hw.client("ssm").get_parameter(Name="/app/counter")["Parameter"]["Version"]
+            == 1 + 2 * writes
+        )
+    # AWS keeps a parameter's last 100 versions
+    assert versions == list(range(2 + 2 * writes - 100, 2 + 2 * writes))

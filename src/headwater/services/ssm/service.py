@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -220,7 +219,6 @@ class SsmService(Service):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._store = ParameterStore(self.env.database)
-        self._lock = threading.Lock()
 
     # -- Python API ------------------------------------------------------------------------
 
@@ -256,8 +254,10 @@ class SsmService(Service):
                 "ParameterPatternMismatchException",
                 f"Parameter value, cannot be validated against allowedPattern: {pattern}",
             )
-        with self._lock:
-            record = self._store.get(ctx.account, ctx.region, name)
+        # A read-then-write: in one transaction holding the row, so that two processes (or
+        # nodes) overwriting one parameter cannot both write the same next version.
+        with self._store.db.transaction():
+            record = self._store.get(ctx.account, ctx.region, name, for_update=True)
             if record is not None and not params.get("Overwrite"):
                 raise AwsError(
                     "ParameterAlreadyExists",
@@ -477,26 +477,30 @@ class SsmService(Service):
 
     # -- tags ------------------------------------------------------------------------------
 
-    def _tagged(self, params: Params, ctx: RequestContext) -> ParameterRecord:
+    def _tagged(
+        self, params: Params, ctx: RequestContext, *, for_update: bool = False
+    ) -> ParameterRecord:
         if params.get("ResourceType") != "Parameter":
             raise _validation("headwater's SSM supports tags on parameters only")
-        record = self._store.get(ctx.account, ctx.region, str(params.get("ResourceId", "")))
+        record = self._store.get(
+            ctx.account, ctx.region, str(params.get("ResourceId", "")), for_update=for_update
+        )
         if record is None:
             raise AwsError("InvalidResourceId", "")
         return record
 
     @operation("AddTagsToResource")
     def add_tags_to_resource(self, params: Params, ctx: RequestContext) -> Result:
-        with self._lock:
-            record = self._tagged(params, ctx)
+        with self._store.db.transaction():
+            record = self._tagged(params, ctx, for_update=True)
             record.tags.update({tag["Key"]: tag["Value"] for tag in params.get("Tags") or []})
             self._store.put(ctx.account, ctx.region, record)
         return {}
 
     @operation("RemoveTagsFromResource")
     def remove_tags_from_resource(self, params: Params, ctx: RequestContext) -> Result:
-        with self._lock:
-            record = self._tagged(params, ctx)
+        with self._store.db.transaction():
+            record = self._tagged(params, ctx, for_update=True)
             for key in params.get("TagKeys") or []:
                 record.tags.pop(key, None)
             self._store.put(ctx.account, ctx.region, record)

@@ -61,9 +61,14 @@ class ParameterStore:
         self.db = database
         database.migrate("ssm", _MIGRATIONS)
 
-    def get(self, account: str, region: str, name: str) -> ParameterRecord | None:
+    def get(
+        self, account: str, region: str, name: str, *, for_update: bool = False
+    ) -> ParameterRecord | None:
+        """The parameter ``name``; ``for_update`` (inside a transaction) locks its row until
+        the transaction ends (PostgreSQL: SQLite's transaction holds the write lock)."""
+        lock = self.db.dialect.for_update if for_update else ""
         row = self.db.conn.execute(
-            "SELECT body FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?",
+            "SELECT body FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?" + lock,
             (account, region, name),
         ).fetchone()
         return _decode(row[0]) if row else None
