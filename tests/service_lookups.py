@@ -28,7 +28,8 @@ def services_made_in_transactions(hw: Headwater) -> Iterator[list[str]]:
     database: Any = hw.database
 
     def watched(name: str) -> Any:
-        if hw.existing_service(name) is None and database._depth:
+        # the database's lock is this thread's and a transaction is open
+        if hw.existing_service(name) is None and database._depth and database.lock._is_owned():
             made.append(name)
         return lookup(name)
 

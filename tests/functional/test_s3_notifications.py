@@ -479,9 +479,10 @@ def test_overlapping_configurations_are_refused(
 
 
 def test_destination_services_are_made_before_the_write_transaction(tmp_path: Path) -> None:
-    """The first object write after a restart delivers to a queue, a topic and a function:
-    their services are made before the write's transaction opens, never inside it (where
-    making one could deadlock with a thread holding the application's lock)."""
+    """The first object write after a restart delivers to a queue, a topic and a function,
+    and a configuration put checks them: their services are made before the transaction
+    opens, never inside it (where making one could deadlock with a thread holding the
+    application's lock)."""
     code = tmp_path / "code"
     code.mkdir()
     (code / "app.py").write_text(HANDLER)
@@ -493,26 +494,28 @@ def test_destination_services_are_made_before_the_write_transaction(tmp_path: Pa
         _, queue_arn = make_queue(first, "inbox")
         topic = first.sns.create_topic(Name="notices")["TopicArn"]
         first.s3.create_bucket(Bucket=BUCKET)
+        configuration = {
+            "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:Put"]}],
+            "TopicConfigurations": [{"TopicArn": topic, "Events": ["s3:ObjectRemoved:*"]}],
+            "LambdaFunctionConfigurations": [
+                {
+                    "LambdaFunctionArn": function,
+                    "Events": ["s3:ObjectCreated:CompleteMultipartUpload"],
+                }
+            ],
+        }
         first.s3.put_bucket_notification_configuration(
-            Bucket=BUCKET,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:Put"]}
-                ],
-                "TopicConfigurations": [{"TopicArn": topic, "Events": ["s3:ObjectRemoved:*"]}],
-                "LambdaFunctionConfigurations": [
-                    {
-                        "LambdaFunctionArn": function,
-                        "Events": ["s3:ObjectCreated:CompleteMultipartUpload"],
-                    }
-                ],
-            },
+            Bucket=BUCKET, NotificationConfiguration=configuration
         )
-    for write in ("put", "delete", "delete_many", "multipart"):
+    for write in ("configure", "put", "delete", "delete_many", "multipart"):
         with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as hw:
             s3 = hw.s3
             with services_made_in_transactions(hw) as made:
-                if write == "put":
+                if write == "configure":  # checks the destinations in its transaction
+                    s3.put_bucket_notification_configuration(
+                        Bucket=BUCKET, NotificationConfiguration=configuration
+                    )
+                elif write == "put":
                     s3.put_object(Bucket=BUCKET, Key="k", Body=b"x")
                 elif write == "delete":
                     s3.delete_object(Bucket=BUCKET, Key="k")

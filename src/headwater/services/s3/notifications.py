@@ -255,8 +255,12 @@ class Notifier:
         if self._services_made:
             return
         record = bucket()
-        if record is None or not record.settings.get(SETTING):
-            return
+        if record is not None and record.settings.get(SETTING):
+            self.make_services()
+
+    def make_services(self) -> None:
+        """Create the services destinations are checked and delivered with (before a
+        transaction opens: ``make_destination_services``)."""
         for name in ("sqs", "sns", "lambda"):
             self.env.service(name)
         self._services_made = True
