@@ -162,3 +162,25 @@ def tags_dict(tags: Any) -> dict[str, str]:
     if isinstance(tags, dict):
         return {str(k): str(v) for k, v in tags.items()}
     return {str(tag["Key"]): str(tag.get("Value", "")) for tag in tags or []}
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    """A mapping of tags as the APIs' ``[{Key, Value}]`` list."""
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
+def retag(
+    old: Any,
+    new: Any,
+    *,
+    untag: Callable[[list[str]], object],
+    tag: Callable[[dict[str, str]], object],
+) -> None:
+    """Bring a resource's tags from the template's previous ``Tags`` (``old``) to ``new``:
+    ``untag`` the keys that went, then ``tag`` with the new ones if anything changed."""
+    old_tags, new_tags = tags_dict(old), tags_dict(new)
+    removed = [key for key in old_tags if key not in new_tags]
+    if removed:
+        untag(removed)
+    if new_tags and new_tags != old_tags:
+        tag(new_tags)

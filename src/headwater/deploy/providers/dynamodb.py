@@ -10,6 +10,8 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    retag,
+    tag_list,
     tags_dict,
     to_params,
 )
@@ -141,13 +143,12 @@ class TableProvider(ResourceProvider):
         old_tags, new_tags = tags_dict(old.get("Tags")), tags_dict(new.get("Tags"))
         if old_tags != new_tags:
             arn = request.previous_attributes.get("Arn") or self._attributes(request, name)["Arn"]
-            removed = [key for key in old_tags if key not in new_tags]
-            if removed:
-                dynamodb.untag_resource(ResourceArn=arn, TagKeys=removed)
-            if new_tags:
-                dynamodb.tag_resource(
-                    ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()]
-                )
+            retag(
+                old_tags,
+                new_tags,
+                untag=lambda keys: dynamodb.untag_resource(ResourceArn=arn, TagKeys=keys),
+                tag=lambda tags: dynamodb.tag_resource(ResourceArn=arn, Tags=tag_list(tags)),
+            )
         return ProviderResult(name, self._attributes(request, name))
 
     def delete(self, request: ResourceRequest) -> None:

@@ -18,6 +18,8 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    retag,
+    tag_list,
     tags_dict,
     to_params,
 )
@@ -60,15 +62,12 @@ class RuleProvider(ResourceProvider):
         bus, name = _split_id(str(request.physical_id))
         arn = self._put(request, bus, name, {})
         events = request.client("events")
-        old_tags = tags_dict(request.previous_properties.get("Tags"))
-        new_tags = tags_dict(request.properties.get("Tags"))
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            events.untag_resource(ResourceARN=arn, TagKeys=removed)
-        if new_tags and new_tags != old_tags:
-            events.tag_resource(
-                ResourceARN=arn, Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()]
-            )
+        retag(
+            request.previous_properties.get("Tags"),
+            request.properties.get("Tags"),
+            untag=lambda keys: events.untag_resource(ResourceARN=arn, TagKeys=keys),
+            tag=lambda tags: events.tag_resource(ResourceARN=arn, Tags=tag_list(tags)),
+        )
         old_ids = [str(t.get("Id")) for t in request.previous_properties.get("Targets") or []]
         self._put_targets(request, bus, name, old_ids)
         return ProviderResult(str(request.physical_id), {"Arn": arn})
@@ -147,15 +146,12 @@ class EventBusProvider(ResourceProvider):
         events = request.client("events")
         description = request.properties.get("Description")
         arn = events.update_event_bus(Name=name, Description=str(description or ""))["Arn"]
-        old_tags = tags_dict(request.previous_properties.get("Tags"))
-        new_tags = tags_dict(request.properties.get("Tags"))
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            events.untag_resource(ResourceARN=arn, TagKeys=removed)
-        if new_tags and new_tags != old_tags:
-            events.tag_resource(
-                ResourceARN=arn, Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()]
-            )
+        retag(
+            request.previous_properties.get("Tags"),
+            request.properties.get("Tags"),
+            untag=lambda keys: events.untag_resource(ResourceARN=arn, TagKeys=keys),
+            tag=lambda tags: events.tag_resource(ResourceARN=arn, Tags=tag_list(tags)),
+        )
         return ProviderResult(name, self._attributes(arn, name))
 
     def delete(self, request: ResourceRequest) -> None:

@@ -23,6 +23,8 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    retag,
+    tag_list,
     tags_dict,
 )
 
@@ -61,10 +63,6 @@ def _inline(properties: dict[str, Any]) -> dict[str, Any]:
     return {str(p["PolicyName"]): p.get("PolicyDocument") for p in properties.get("Policies") or []}
 
 
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
-
-
 class RoleProvider(ResourceProvider):
     type_name = "AWS::IAM::Role"
     service = "iam"
@@ -93,7 +91,7 @@ class RoleProvider(ResourceProvider):
             params["PermissionsBoundary"] = str(properties["PermissionsBoundary"])
         tags = tags_dict(properties.get("Tags"))
         if tags:
-            params["Tags"] = _tag_list(tags)
+            params["Tags"] = tag_list(tags)
         iam = request.client("iam")
         role = iam.create_role(**params)["Role"]
         try:
@@ -123,12 +121,12 @@ class RoleProvider(ResourceProvider):
                 iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=str(boundary))
             else:
                 _ignore_missing(iam.delete_role_permissions_boundary, RoleName=name)
-        old_tags, new_tags = tags_dict(old.get("Tags")), tags_dict(new.get("Tags"))
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            iam.untag_role(RoleName=name, TagKeys=removed)
-        if new_tags and new_tags != old_tags:
-            iam.tag_role(RoleName=name, Tags=_tag_list(new_tags))
+        retag(
+            old.get("Tags"),
+            new.get("Tags"),
+            untag=lambda keys: iam.untag_role(RoleName=name, TagKeys=keys),
+            tag=lambda tags: iam.tag_role(RoleName=name, Tags=tag_list(tags)),
+        )
         self._policies(iam, name, old, new)
         role = iam.get_role(RoleName=name)["Role"]
         return ProviderResult(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})

@@ -10,6 +10,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    retag,
     tags_dict,
 )
 
@@ -75,12 +76,12 @@ class StreamProvider(ResourceProvider):
             kinesis.decrease_stream_retention_period(
                 StreamName=name, RetentionPeriodHours=new_hours
             )
-        old_tags, new_tags = tags_dict(old.get("Tags")), tags_dict(new.get("Tags"))
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            kinesis.remove_tags_from_stream(StreamName=name, TagKeys=removed)
-        if new_tags and new_tags != old_tags:
-            kinesis.add_tags_to_stream(StreamName=name, Tags=new_tags)
+        retag(
+            old.get("Tags"),
+            new.get("Tags"),
+            untag=lambda keys: kinesis.remove_tags_from_stream(StreamName=name, TagKeys=keys),
+            tag=lambda tags: kinesis.add_tags_to_stream(StreamName=name, Tags=tags),
+        )
         return ProviderResult(name, self._attributes(request, name))
 
     def delete(self, request: ResourceRequest) -> None:

@@ -11,6 +11,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    retag,
     tags_dict,
     to_params,
 )
@@ -90,13 +91,13 @@ class LogGroupProvider(ResourceProvider):
                 logs.put_retention_policy(
                     logGroupName=name, retentionInDays=int(new["RetentionInDays"])
                 )
-        old_tags, new_tags = tags_dict(old.get("Tags")), tags_dict(new.get("Tags"))
         arn = self._attributes(request, name)["Arn"].removesuffix(":*")
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            logs.untag_resource(resourceArn=arn, tagKeys=removed)
-        if new_tags and new_tags != old_tags:
-            logs.tag_resource(resourceArn=arn, tags=new_tags)
+        retag(
+            old.get("Tags"),
+            new.get("Tags"),
+            untag=lambda keys: logs.untag_resource(resourceArn=arn, tagKeys=keys),
+            tag=lambda tags: logs.tag_resource(resourceArn=arn, tags=tags),
+        )
         return ProviderResult(name, self._attributes(request, name))
 
     def delete(self, request: ResourceRequest) -> None:

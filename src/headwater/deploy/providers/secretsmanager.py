@@ -13,6 +13,8 @@ from headwater.deploy.providers.base import (
     ResourceProvider,
     ResourceRequest,
     random_suffix,
+    retag,
+    tag_list,
     tags_dict,
 )
 
@@ -117,15 +119,12 @@ class SecretProvider(ResourceProvider):
             params["SecretString"] = _secret_value(request)
         if len(params) > 1:
             client.update_secret(**params)
-        old_tags = tags_dict(previous.get("Tags"))
-        new_tags = tags_dict(properties.get("Tags"))
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            client.untag_resource(SecretId=arn, TagKeys=removed)
-        if new_tags and new_tags != old_tags:
-            client.tag_resource(
-                SecretId=arn, Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()]
-            )
+        retag(
+            previous.get("Tags"),
+            properties.get("Tags"),
+            untag=lambda keys: client.untag_resource(SecretId=arn, TagKeys=keys),
+            tag=lambda tags: client.tag_resource(SecretId=arn, Tags=tag_list(tags)),
+        )
         return ProviderResult(arn, {"Id": arn})
 
     def delete(self, request: ResourceRequest) -> None:

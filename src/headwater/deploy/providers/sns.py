@@ -11,6 +11,8 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    retag,
+    tag_list,
     tags_dict,
 )
 
@@ -92,14 +94,12 @@ class TopicProvider(ResourceProvider):
             sns.set_topic_attributes(
                 TopicArn=arn, AttributeName=api, AttributeValue=_text(new.get(prop, ""))
             )
-        old_tags, new_tags = tags_dict(old.get("Tags")), tags_dict(new.get("Tags"))
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            sns.untag_resource(ResourceArn=arn, TagKeys=removed)
-        if new_tags and new_tags != old_tags:
-            sns.tag_resource(
-                ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()]
-            )
+        retag(
+            old.get("Tags"),
+            new.get("Tags"),
+            untag=lambda keys: sns.untag_resource(ResourceArn=arn, TagKeys=keys),
+            tag=lambda tags: sns.tag_resource(ResourceArn=arn, Tags=tag_list(tags)),
+        )
         return ProviderResult(arn, request.previous_attributes)
 
     def delete(self, request: ResourceRequest) -> None:

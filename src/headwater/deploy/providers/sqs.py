@@ -11,6 +11,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    retag,
     tags_dict,
 )
 
@@ -98,13 +99,12 @@ class QueueProvider(ResourceProvider):
                 changed[name] = _DEFAULTS[name]
         if changed:
             sqs.set_queue_attributes(QueueUrl=url, Attributes=changed)
-        old_tags = tags_dict(request.previous_properties.get("Tags"))
-        new_tags = tags_dict(request.properties.get("Tags"))
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            sqs.untag_queue(QueueUrl=url, TagKeys=removed)
-        if new_tags and new_tags != old_tags:
-            sqs.tag_queue(QueueUrl=url, Tags=new_tags)
+        retag(
+            request.previous_properties.get("Tags"),
+            request.properties.get("Tags"),
+            untag=lambda keys: sqs.untag_queue(QueueUrl=url, TagKeys=keys),
+            tag=lambda tags: sqs.tag_queue(QueueUrl=url, Tags=tags),
+        )
         return ProviderResult(url, self._attributes_of(request, url))
 
     def delete(self, request: ResourceRequest) -> None:

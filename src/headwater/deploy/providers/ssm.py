@@ -10,6 +10,8 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    retag,
+    tag_list,
     tags_dict,
 )
 
@@ -65,19 +67,16 @@ class ParameterProvider(ResourceProvider):
                 params[key] = str(properties[key])
         ssm = request.client("ssm")
         ssm.put_parameter(**params)
-        old_tags = tags_dict(request.previous_properties.get("Tags"))
-        new_tags = tags_dict(properties.get("Tags"))
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            ssm.remove_tags_from_resource(
-                ResourceType="Parameter", ResourceId=name, TagKeys=removed
-            )
-        if new_tags and new_tags != old_tags:
-            ssm.add_tags_to_resource(
-                ResourceType="Parameter",
-                ResourceId=name,
-                Tags=[{"Key": k, "Value": v} for k, v in new_tags.items()],
-            )
+        retag(
+            request.previous_properties.get("Tags"),
+            properties.get("Tags"),
+            untag=lambda keys: ssm.remove_tags_from_resource(
+                ResourceType="Parameter", ResourceId=name, TagKeys=keys
+            ),
+            tag=lambda tags: ssm.add_tags_to_resource(
+                ResourceType="Parameter", ResourceId=name, Tags=tag_list(tags)
+            ),
+        )
         return ProviderResult(name, self._attributes(request, name))
 
     def delete(self, request: ResourceRequest) -> None:
