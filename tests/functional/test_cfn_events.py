@@ -12,6 +12,7 @@ import pytest
 
 from headwater import Headwater, ManualClock
 from tests.functional.cfn_support import deploy, outputs_of, physical_ids
+from tests.functional.recorders import RECORDER
 
 START = dt.datetime(2027, 1, 4, tzinfo=dt.UTC).timestamp()
 
@@ -122,14 +123,6 @@ def test_rules_and_a_bus_deploy_update_in_place_and_delete(hw: Headwater) -> Non
     assert [b["Name"] for b in hw.events.list_event_buses()["EventBuses"]] == ["default"]
 
 
-HANDLER = """
-import json, os
-def handler(event, context):
-    with open(os.environ["OUT"], "a") as out:
-        out.write(json.dumps(event) + "\\n")
-"""
-
-
 def test_sam_schedule_and_eventbridge_rule_events_run_the_function(
     hw: Headwater, clock: ManualClock, tmp_path: Path
 ) -> None:
@@ -140,7 +133,7 @@ def test_sam_schedule_and_eventbridge_rule_events_run_the_function(
             "Fn": {
                 "Type": "AWS::Serverless::Function",
                 "Properties": {
-                    "InlineCode": HANDLER,
+                    "InlineCode": RECORDER,
                     "Handler": "index.handler",
                     "Runtime": "python3.12",
                     "Environment": {"Variables": {"OUT": str(out)}},

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from headwater.in_process import boto3_in_process
+from tests.functional.recorders import make_recorder
 from tests.service_lookups import services_made_in_transactions
 
 ENDPOINT = "http://127.0.0.1:4599"  # never connected to: boto3_in_process answers
@@ -542,25 +543,6 @@ def test_event_reaches_a_topic(events: Any, client: Clients) -> None:
     assert json.loads(body)["id"] == event_id
 
 
-HANDLER = """
-import json, os
-def handle(event, context):
-    with open(os.environ["OUT"], "a") as out:
-        out.write(json.dumps(event) + "\\n")
-"""
-
-
-def make_function(hw: Headwater, tmp_path: Path, name: str = "recorder") -> tuple[str, Path]:
-    code = tmp_path / f"code-{name}"
-    code.mkdir()
-    (code / "app.py").write_text(HANDLER)
-    out = tmp_path / f"{name}.jsonl"
-    arn = hw.lambda_.create_function_from_directory(
-        name, code, "app.handle", environment={"OUT": str(out)}
-    )["FunctionArn"]
-    return arn, out
-
-
 def invocations(out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
 
@@ -568,7 +550,7 @@ def invocations(out: Path) -> list[dict[str, Any]]:
 def test_event_invokes_a_function_asynchronously(
     hw: Headwater, events: Any, tmp_path: Path
 ) -> None:
-    function, out = make_function(hw, tmp_path)
+    function, out = make_recorder(hw, tmp_path)
     events.put_rule(Name="orders", EventPattern='{"detail-type": ["Order Placed"]}')
     events.put_targets(Rule="orders", Targets=[{"Id": "f", "Arn": function}])
     event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
@@ -640,7 +622,7 @@ def test_scheduled_function_runs_and_schedule_survives_restart(tmp_path: Path) -
     data = tmp_path / "data"
     clock = ManualClock(START)
     with Headwater(data_dir=data, clock=clock, functions="inline") as first:
-        function, out = make_function(first, tmp_path)
+        function, out = make_recorder(first, tmp_path)
         first.events.put_rule(Name="tick", ScheduleExpression="rate(2 minutes)")
         first.events.put_targets(Rule="tick", Targets=[{"Id": "f", "Arn": function}])
         clock.advance(120)
@@ -669,7 +651,7 @@ def test_function_event_is_stored_with_put_events(
         # the process "dies" between the commit and starting what it stored
         patch.setattr(Sent, "after_commit", lambda self, env: None)
         with Headwater(data_dir=data, clock=ManualClock(START), functions="inline") as first:
-            function, out = make_function(first, tmp_path)
+            function, out = make_recorder(first, tmp_path)
             first.events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
             first.events.put_targets(Rule="orders", Targets=[{"Id": "f", "Arn": function}])
             event_id = first.events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
@@ -710,7 +692,7 @@ def test_target_services_are_made_before_the_delivery_transaction(tmp_path: Path
     data = tmp_path / "data"
     clock = ManualClock(START)
     with Headwater(data_dir=data, clock=clock, functions="inline") as first:
-        function, _ = make_function(first, tmp_path)
+        function, _ = make_recorder(first, tmp_path)
         first.sqs.create_queue(QueueName="inbox")
         topic = first.sns.create_topic(Name="notices")["TopicArn"]
         targets = [

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
+from tests.functional.recorders import make_recorder
 from tests.service_lookups import services_made_in_transactions
 
 BUCKET = "photos"
@@ -256,24 +257,10 @@ def test_topic_gets_the_event_as_message_with_s3s_subject(hw: Headwater, bucket:
     assert record["s3"]["object"]["key"] == "k"
 
 
-HANDLER = """\
-import json, os
-def handle(event, context):
-    with open(os.environ["OUT"], "a") as out:
-        out.write(json.dumps(event) + "\\n")
-"""
-
-
 def test_function_is_invoked_asynchronously_with_the_event(
     hw: Headwater, bucket: str, tmp_path: Path
 ) -> None:
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "app.py").write_text(HANDLER)
-    out = tmp_path / "events.jsonl"
-    function = hw.lambda_.create_function_from_directory(
-        "thumbnailer", code, "app.handle", environment={"OUT": str(out)}
-    )["FunctionArn"]
+    function, out = make_recorder(hw, tmp_path, "thumbnailer")
     hw.s3.put_bucket_notification_configuration(
         Bucket=bucket,
         NotificationConfiguration={
@@ -395,18 +382,12 @@ def test_function_event_is_stored_with_the_object(
     the next process on the data directory runs it."""
     from headwater.services.s3.notifications import Notifier
 
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "app.py").write_text(HANDLER)
-    out = tmp_path / "events.jsonl"
     data = tmp_path / "data"
     with monkeypatch.context() as patch:
         # the process "dies" between the commit and starting what it stored
         patch.setattr(Notifier, "after_commit", staticmethod(lambda invocations: None))
         with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as first:
-            function = first.lambda_.create_function_from_directory(
-                "thumbnailer", code, "app.handle", environment={"OUT": str(out)}
-            )["FunctionArn"]
+            function, out = make_recorder(first, tmp_path, "thumbnailer")
             first.s3.create_bucket(Bucket=BUCKET)
             first.s3.put_bucket_notification_configuration(
                 Bucket=BUCKET,
@@ -483,14 +464,9 @@ def test_destination_services_are_made_before_the_write_transaction(tmp_path: Pa
     and a configuration put checks them: their services are made before the transaction
     opens, never inside it (where making one could deadlock with a thread holding the
     application's lock)."""
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "app.py").write_text(HANDLER)
     data = tmp_path / "data"
     with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as first:
-        function = first.lambda_.create_function_from_directory(
-            "thumbnailer", code, "app.handle", environment={"OUT": str(tmp_path / "out")}
-        )["FunctionArn"]
+        function, _ = make_recorder(first, tmp_path, "thumbnailer")
         _, queue_arn = make_queue(first, "inbox")
         topic = first.sns.create_topic(Name="notices")["TopicArn"]
         first.s3.create_bucket(Bucket=BUCKET)
