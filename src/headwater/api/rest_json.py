@@ -159,12 +159,75 @@ def parse_request(
         elif request.body:
             params[payload_name] = load_json_object(request.body)
     elif body_members and request.body:
-        params.update(load_json_object(request.body))
+        params.update(renamed(service_name, shape, load_json_object(request.body), to_wire=False))
     convert = input_converter(service_name, route.operation)
     if convert is not None:
         params = convert(params)
     validate_input(service_name, route.operation, params)
     return params
+
+
+def renamed(service_name: str, shape: Shape, value: Any, *, to_wire: bool) -> Any:
+    """``value`` of ``shape`` with its structures' members renamed between the model's
+    member names and their wire names (``locationName``: API Gateway's ``apiId`` for
+    ``ApiId``), recursively; a service whose model names nothing differently (Lambda) is
+    passed through untouched."""
+    if not uses_wire_names(service_name):
+        return value
+    return _rename(shape, value, to_wire)
+
+
+@cache
+def uses_wire_names(service_name: str) -> bool:
+    """Whether the service's JSON bodies name members other than the model does."""
+    model = service_model(service_name)
+    for name in model.operation_names:
+        shape = model.operation_model(name).input_shape
+        if shape is None:
+            continue
+        for member_name, member in shape.members.items():
+            if member.serialization.get("location") is None and (
+                member.serialization.get("name", member_name) != member_name
+            ):
+                return True
+    return False
+
+
+def _rename(shape: Shape, value: Any, to_wire: bool) -> Any:
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        out: dict[str, Any] = {}
+        members = shape.members
+        if to_wire:
+            for name, item in value.items():
+                member = members.get(name)
+                if member is None:
+                    out[name] = item
+                else:
+                    wire = member.serialization.get("name", name)
+                    out[wire] = _rename(member, item, to_wire)
+        else:
+            by_wire = _members_by_wire_name(shape)
+            for wire, item in value.items():
+                found = by_wire.get(wire)
+                if found is None:
+                    out[wire] = item
+                else:
+                    out[found[0]] = _rename(found[1], item, to_wire)
+        return out
+    if kind == "list" and isinstance(value, list):
+        return [_rename(shape.member, item, to_wire) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _rename(shape.value, item, to_wire) for key, item in value.items()}
+    return value
+
+
+def _members_by_wire_name(shape: Shape) -> dict[str, tuple[str, Shape]]:
+    return {
+        member.serialization.get("name", name): (name, member)
+        for name, member in shape.members.items()
+        if member.serialization.get("location") is None
+    }
 
 
 def _text_value(shape: Shape, name: str, raw: str) -> Any:
@@ -230,7 +293,7 @@ def success(
             else:
                 body = dump_json(payload if payload is not None else {})
         else:
-            body = dump_json(result)
+            body = dump_json(renamed(service_name, shape, result, to_wire=True))
     if status is None:
         status = int(op.http.get("responseCode", 200))
     if status in (204, 304):

@@ -24,6 +24,7 @@ from headwater.api.rest_xml import RestXmlProtocol
 from headwater.api.router import Router
 from headwater.server.dashboard import PREFIX as DASHBOARD_PREFIX
 from headwater.server.dashboard import Dashboard
+from headwater.server.execute_api import ExecuteApi
 from headwater.server.function_urls import FunctionUrls
 from headwater.server.prometheus import PATH as METRICS_PATH
 from headwater.server.prometheus import MetricsEndpoint
@@ -63,9 +64,11 @@ class HeadwaterApp:
         metrics: MetricsEndpoint | None = None,
         policy: RequestPolicy | None = None,
         function_urls: FunctionUrls | None = None,
+        execute_api: ExecuteApi | None = None,
     ) -> None:
         self.router = router
         self.function_urls = function_urls
+        self.execute_api = execute_api
         self.policy = policy or RequestPolicy()
         self.dashboard = dashboard
         self.metrics = metrics
@@ -143,6 +146,11 @@ class HeadwaterApp:
             address = urls.match(request)
             if address is not None:  # a function URL's request: never an AWS API call
                 return urls.answer(request, address, policy)
+        apis = self.execute_api
+        if apis is not None:
+            api = apis.match(request)
+            if api is not None:  # an HTTP API's request: never an AWS API call
+                return apis.answer(request, api, policy)
         if request.method == "OPTIONS" and is_preflight(request):
             return policy.preflight(request)
         if request.raw_path.startswith(ADMIN_PREFIX):  # headwater's own paths, never an AWS one
@@ -182,6 +190,9 @@ class HeadwaterApp:
         if self.function_urls is not None and self.function_urls.match(request) is not None:
             _, status, message = refusal.json
             return WireResponse(status, orjson.dumps({"Message": message}))
+        if self.execute_api is not None and self.execute_api.match(request) is not None:
+            _, status, message = refusal.json
+            return WireResponse(status, orjson.dumps({"message": message}))
         if request.raw_path.startswith(ADMIN_PREFIX) or is_preflight(request):
             _, status, message = refusal.json
             return WireResponse(status, orjson.dumps({"message": message}))
@@ -299,6 +310,13 @@ def create_app(
         metrics=MetricsEndpoint(hw),
         policy=policy or policy_of(hw),
         function_urls=FunctionUrls(
+            lambda: hw.service("lambda"),
+            account=hw.env.account,
+            clock=hw.clock,
+            executor=executor,
+        ),
+        execute_api=ExecuteApi(
+            lambda: hw.service("apigatewayv2"),  # type: ignore[arg-type,return-value]
             lambda: hw.service("lambda"),
             account=hw.env.account,
             clock=hw.clock,

@@ -28,16 +28,16 @@ import orjson
 
 from headwater.api.http import WireRequest, WireResponse
 from headwater.core.ids import request_id as new_request_id
-from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
-from headwater.server.request_checks import RequestPolicy, is_preflight
-from headwater.services.lambda_.function_urls import FunctionUrlTarget, url_host_id
-from headwater.services.lambda_.url_payloads import (
-    UrlRequest,
-    UrlResponse,
+from headwater.core.proxy_payloads import (
+    ProxyRequest,
+    ProxyResponse,
     bad_gateway,
     function_response,
     request_event,
 )
+from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
+from headwater.server.request_checks import RequestPolicy, is_preflight
+from headwater.services.lambda_.function_urls import FunctionUrlTarget, url_host_id
 
 if TYPE_CHECKING:
     from headwater.api.sigv4 import Signature
@@ -93,12 +93,13 @@ def _forbidden() -> WireResponse:
     return _message(403, "Forbidden")
 
 
-def _origin_matches(cors: dict[str, Any], origin: str) -> bool:
+def origin_matches(cors: dict[str, Any], origin: str) -> bool:
+    """Whether a ``Cors`` config (a function URL's, an HTTP API's) allows ``origin``."""
     origins = cors.get("AllowOrigins") or []
     return "*" in origins or origin.lower() in (o.lower() for o in origins)
 
 
-def _cors_headers(cors: dict[str, Any], origin: str) -> list[tuple[str, str]]:
+def cors_headers(cors: dict[str, Any], origin: str) -> list[tuple[str, str]]:
     """The CORS headers a URL's ``Cors`` config adds for an origin it allows."""
     credentials = cors.get("AllowCredentials") is True
     wildcard = "*" in (cors.get("AllowOrigins") or []) and not credentials
@@ -117,12 +118,12 @@ def preflight(cors: dict[str, Any] | None, request: WireRequest) -> WireResponse
     browser then refuses the request). The function does not run."""
     origin = request.headers.get("origin", "")
     method = request.headers.get("access-control-request-method", "").upper()
-    if cors is None or not _origin_matches(cors, origin):
+    if cors is None or not origin_matches(cors, origin):
         return WireResponse(200, b"", "text/plain", [("Vary", "Origin")])
     methods = [m.upper() for m in cors.get("AllowMethods") or []]
     if "*" not in methods and method not in methods:
         return WireResponse(200, b"", "text/plain", [("Vary", "Origin")])
-    headers = _cors_headers(cors, origin)
+    headers = cors_headers(cors, origin)
     headers.append(("Access-Control-Allow-Methods", ", ".join(methods)))
     if cors.get("AllowHeaders"):
         headers.append(("Access-Control-Allow-Headers", ", ".join(cors["AllowHeaders"])))
@@ -190,8 +191,8 @@ class FunctionUrls:
             if sig is None:
                 return _forbidden()
             iam = _iam_context(sig, self._account)
-        url_request = UrlRequest(
-            url_id=address.url_id,
+        url_request = ProxyRequest(
+            api_id=address.url_id,
             domain_name=address.domain_name,
             method=request.method,
             path=address.path,
@@ -200,13 +201,14 @@ class FunctionUrls:
             body=request.body,
             request_id=new_request_id(),
             time=self._clock.now(),
-            account_id=self._account,
+            # AWS writes "anonymous" for the caller of an unauthenticated (NONE) URL.
+            account_id=self._account if iam is not None else "anonymous",
             iam=iam,
         )
         return self._invoke(target, url_request, origin)
 
     async def _invoke(
-        self, target: FunctionUrlTarget, request: UrlRequest, origin: str | None
+        self, target: FunctionUrlTarget, request: ProxyRequest, origin: str | None
     ) -> WireResponse:
         payload = orjson.dumps(request_event(request))
         service = self._lambda()
@@ -229,19 +231,21 @@ class FunctionUrls:
         if cors is not None:
             # The URL's Cors config decides: the function's own CORS headers are dropped.
             headers = [(n, v) for n, v in headers if not n.lower().startswith("access-control-")]
-            if origin is not None and _origin_matches(cors, origin):
-                headers.extend(_cors_headers(cors, origin))
+            if origin is not None and origin_matches(cors, origin):
+                headers.extend(cors_headers(cors, origin))
         headers.append(("x-amzn-RequestId", result.request_id))
         return WireResponse(response.status, response.body, response.content_type, headers)
 
 
-def _http_response(result: InvocationResult) -> UrlResponse:
+def _http_response(result: InvocationResult) -> ProxyResponse:
     """The HTTP response of an invocation's result."""
     if result.status == "ok":
         return function_response(result.payload)
     if result.status == "throttled":
         body = orjson.dumps({"Message": result.error_message or "Rate Exceeded."})
-        return UrlResponse(429, body, "application/json")
+        return ProxyResponse(429, body, "application/json")
     if result.error_code == "RequestTooLargeException":
-        return UrlResponse(413, orjson.dumps({"Message": result.error_message}), "application/json")
+        return ProxyResponse(
+            413, orjson.dumps({"Message": result.error_message}), "application/json"
+        )
     return bad_gateway()

@@ -55,6 +55,7 @@ SERVICES: dict[str, str] = {
     "ssm": "headwater.services.ssm:SsmService",
     "events": "headwater.services.events:EventsService",
     "secretsmanager": "headwater.services.secretsmanager:SecretsManagerService",
+    "apigatewayv2": "headwater.services.apigatewayv2:ApiGatewayV2Service",
 }
 
 

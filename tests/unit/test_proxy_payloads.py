@@ -8,16 +8,16 @@ import orjson
 import pytest
 
 from headwater.api.http import WireRequest
+from headwater.core.proxy_payloads import ProxyRequest, function_response, request_event
 from headwater.server.function_urls import url_address
 from headwater.services.lambda_.function_urls import function_url, url_host_id
-from headwater.services.lambda_.url_payloads import UrlRequest, function_response, request_event
 
 URL_ID = "a" * 32
 
 
-def url_request(**changes: object) -> UrlRequest:
+def url_request(**changes: object) -> ProxyRequest:
     values: dict[str, object] = {
-        "url_id": URL_ID,
+        "api_id": URL_ID,
         "domain_name": f"{URL_ID}.lambda-url.us-east-1.localhost",
         "method": "POST",
         "path": "/p",
@@ -29,7 +29,7 @@ def url_request(**changes: object) -> UrlRequest:
         "account_id": "000000000000",
     }
     values.update(changes)
-    return UrlRequest(**values)  # type: ignore[arg-type]
+    return ProxyRequest(**values)  # type: ignore[arg-type]
 
 
 def test_binary_and_text_bodies() -> None:

@@ -1,0 +1,217 @@
+"""Serving API Gateway HTTP APIs on ``headwater serve`` (an API's "execute-api" endpoint).
+
+An API is reached two ways, both answered before AWS API dispatch, like function URLs:
+
+- by host, ``http://<api-id>.execute-api.<region>.localhost:<port>/<path>`` (the
+  ``ApiEndpoint`` CreateApi answers), or ``<api-id>.execute-api.<region>.amazonaws.com``
+  (AWS's own name, for a hosts file or proxy pointing it here);
+- by path, ``http://127.0.0.1:<port>/_headwater/execute-api/<api-id>/<path>``.
+
+The ``$default`` stage answers at the root, any other stage under its name
+(``/<stage>/...``). The request is matched to a route as API Gateway matches (most specific
+first, ``$default`` last; no match: 404 ``{"message":"Not Found"}``), and the route's Lambda
+proxy integration invoked synchronously through the Lambda service in the server's thread
+pool with a payload format 2.0 or 1.0 event. The server's browser checks apply as to
+function URLs (``RequestPolicy.function_url_refusal``); the API's ``CorsConfiguration``
+answers preflights and writes CORS headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from headwater.api.http import WireRequest, WireResponse
+from headwater.core.ids import request_id as new_request_id
+from headwater.core.proxy_payloads import (
+    ProxyRequest,
+    ProxyResponse,
+    api_internal_error,
+    function_response,
+    request_event,
+    rest_function_response,
+    rest_internal_error,
+    rest_request_event,
+)
+from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
+from headwater.server.function_urls import cors_headers, origin_matches, preflight
+from headwater.server.request_checks import RequestPolicy, is_preflight
+
+if TYPE_CHECKING:
+    from headwater.core.clock import Clock
+    from headwater.runtime.invocation import InvocationResult
+    from headwater.services.apigatewayv2 import ApiGatewayV2Service
+    from headwater.services.apigatewayv2.service import ExecutionTarget
+    from headwater.services.lambda_ import LambdaService
+
+#: The path form's prefix: ``/_headwater/execute-api/<api-id>/...``.
+PATH_PREFIX = ADMIN_PREFIX + "execute-api/"
+#: ``<api-id>.execute-api.<region>.localhost`` (or ``.amazonaws.com``).
+_API_HOST = re.compile(
+    r"([a-z0-9]{10})\.execute-api\.([a-z0-9-]{1,32})\.(?:localhost|amazonaws\.com)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiAddress:
+    """Which API a request is for, and the path after the host (stage segment included)."""
+
+    api_id: str
+    #: The region the host names (``None`` in the path form).
+    region: str | None
+    path: str
+    domain_name: str
+
+
+def _host_name(host: str) -> str:
+    name = host.strip().lower()
+    if name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    return name.rstrip(".")
+
+
+def api_address(request: WireRequest) -> ApiAddress | None:
+    """The API ``request`` is addressed to (``None``: not an execute-api request)."""
+    host = request.headers.get("host")
+    if host is not None and ".execute-api." in host:
+        name = _host_name(host)
+        found = _API_HOST.fullmatch(name)
+        if found is not None:
+            return ApiAddress(found.group(1), found.group(2), request.raw_path or "/", name)
+    if request.raw_path.startswith(PATH_PREFIX):
+        rest = request.raw_path[len(PATH_PREFIX) :]
+        api_id, slash, path = rest.partition("/")
+        if api_id:
+            domain = _host_name(host) if host else "localhost"
+            return ApiAddress(api_id, None, slash + path if slash else "/", domain)
+    return None
+
+
+def _message(status: int, message: str) -> WireResponse:
+    """API Gateway's own answer: ``{"message": ...}``."""
+    return WireResponse(status, orjson.dumps({"message": message}))
+
+
+class ExecuteApi:
+    """Answers requests to HTTP APIs (``HeadwaterApp.answer`` asks ``match`` first)."""
+
+    def __init__(
+        self,
+        apis: Callable[[], ApiGatewayV2Service],
+        lambda_service: Callable[[], LambdaService],
+        *,
+        account: str,
+        clock: Clock,
+        executor: Executor | None = None,
+    ) -> None:
+        self._apis = apis
+        self._lambda = lambda_service
+        self._account = account
+        self._clock = clock
+        self._executor = executor
+
+    def match(self, request: WireRequest) -> ApiAddress | None:
+        """The API address of ``request`` (cheap: its Host and path)."""
+        return api_address(request)
+
+    def answer(
+        self, request: WireRequest, address: ApiAddress, policy: RequestPolicy
+    ) -> WireResponse | Coroutine[Any, Any, WireResponse]:
+        """The answer to a request for ``address``: refusals, preflights and misses at once,
+        an invocation as an awaitable."""
+        own_origin = f"http://{request.host}" if address.region is not None else None
+        refusal = policy.function_url_refusal(request, own_origin)
+        if refusal is not None:
+            return _message(403, refusal)
+        apis = self._apis()
+        region = apis.api_region(address.api_id)
+        if region is None or address.region not in (None, region):
+            # an API id the endpoint does not know: API Gateway's 404 (its answer for an
+            # unknown host is not documented; "Not Found" as for an unmatched route)
+            return _message(404, "Not Found")
+        origin = request.headers.get("origin")
+        if is_preflight(request):
+            cors = apis.cors_of(address.api_id)
+            if cors is not None:
+                return preflight(cors, request)
+        found = apis.execution_target(address.api_id, request.method, address.path)
+        if found is None or isinstance(found, str):
+            return _message(404, "Not Found")
+        path = address.path
+        proxy = ProxyRequest(
+            api_id=address.api_id,
+            domain_name=address.domain_name,
+            method=request.method,
+            path=path,
+            query_string=request.query_string,
+            headers=request.headers,
+            body=request.body,
+            request_id=new_request_id(),
+            time=self._clock.now(),
+            account_id=self._account,
+            route_key=found.route_key,
+            stage=found.stage,
+            path_parameters=found.path_parameters or None,
+            stage_variables=found.stage_variables or None,
+            resource=_resource(found.route_key),
+        )
+        return self._invoke(found, proxy, origin)
+
+    async def _invoke(
+        self, target: ExecutionTarget, request: ProxyRequest, origin: str | None
+    ) -> WireResponse:
+        v1 = target.payload_version == "1.0"
+        event = rest_request_event(request) if v1 else request_event(request)
+        payload = orjson.dumps(event)
+        service = self._lambda()
+        loop = asyncio.get_running_loop()
+        # In the thread pool, as the Invoke API runs: an inline handler may call back into
+        # this server, whose loop must stay free to answer it.
+        result: InvocationResult = await loop.run_in_executor(
+            self._executor,
+            lambda: service.invoke_function(
+                target.function, payload, region=target.region, request_id=request.request_id
+            ),
+        )
+        response = _http_response(result, v1)
+        headers = response.headers
+        cors = target.cors
+        if cors is not None:
+            # The API's CorsConfiguration decides: the function's own CORS headers go.
+            headers = [(n, v) for n, v in headers if not n.lower().startswith("access-control-")]
+            if origin is not None and origin_matches(cors, origin):
+                headers.extend(cors_headers(cors, origin))
+        headers.append(("apigw-requestid", request.request_id))
+        return WireResponse(response.status, response.body, response.content_type, headers)
+
+
+def _resource(route_key: str) -> str:
+    """1.0's ``resource``: the route's path template (``$default``: itself)."""
+    _, space, path = route_key.partition(" ")
+    return path if space else route_key
+
+
+def _http_response(result: InvocationResult, v1: bool) -> ProxyResponse:
+    """The HTTP response of an invocation's result: a function error or an answer that is
+    no response is API Gateway's internal error; a throttle or a missing function (Lambda
+    refusing the invocation) a 500 (AWS Lambda guide, "Handling Lambda errors with an API
+    Gateway API")."""
+    if result.status == "ok":
+        if v1:
+            return rest_function_response(result.payload)
+        response = function_response(result.payload)
+        if response.status == 502 and response.body == b"Internal Server Error":
+            return api_internal_error()
+        return response
+    if v1:
+        failed = rest_internal_error()
+        if result.status != "function_error":
+            failed.status = 500
+        return failed
+    return api_internal_error()

@@ -1,0 +1,683 @@
+"""API Gateway HTTP APIs (``apigatewayv2``, protocol type HTTP): APIs, routes, Lambda proxy
+integrations, stages, deployments and tags, created one by one, by quick create
+(``Target``) or imported from OpenAPI, persisted in the headwater database.
+
+``server.execute_api`` serves them: ``execution_target`` finds the route a request
+matches and the function its integration invokes. An API serves its current routes on
+every stage that exists (no deployment snapshot: a change is live at once, as with
+``AutoDeploy``). WebSocket APIs, authorizers, models, domain names and VPC links are not
+served (their operations answer headwater's unsupported-operation error).
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from headwater.core.errors import AwsError
+from headwater.core.values import as_datetime
+from headwater.services.apigatewayv2.openapi import ImportedApi, function_arn_of, read_definition
+from headwater.services.apigatewayv2.route_keys import (
+    DEFAULT_ROUTE,
+    match_route,
+    parse_route_key,
+)
+from headwater.services.apigatewayv2.store import ApiDocument, HttpApiStore
+from headwater.services.base import Params, RequestContext, Result, Service, operation
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+DEFAULT_STAGE = "$default"
+PAYLOAD_VERSIONS = ("1.0", "2.0")
+#: The integration timeout HTTP APIs default to (and their maximum), in milliseconds.
+DEFAULT_TIMEOUT_MILLIS = 30000
+_API_MEMBERS = (
+    "Name",
+    "Description",
+    "Version",
+    "CorsConfiguration",
+    "DisableExecuteApiEndpoint",
+    "RouteSelectionExpression",
+    "ApiKeySelectionExpression",
+)
+_ROUTE_MEMBERS = (
+    "RouteKey",
+    "Target",
+    "AuthorizationType",
+    "ApiKeyRequired",
+    "OperationName",
+    "AuthorizationScopes",
+    "AuthorizerId",
+    "RequestParameters",
+)
+_INTEGRATION_MEMBERS = (
+    "IntegrationType",
+    "IntegrationUri",
+    "IntegrationMethod",
+    "PayloadFormatVersion",
+    "TimeoutInMillis",
+    "Description",
+    "ConnectionType",
+    "CredentialsArn",
+    "RequestParameters",
+)
+_STAGE_MEMBERS = (
+    "AutoDeploy",
+    "Description",
+    "DeploymentId",
+    "StageVariables",
+    "DefaultRouteSettings",
+    "RouteSettings",
+    "AccessLogSettings",
+)
+
+
+def _new_id(length: int) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def api_endpoint(api_id: str, region: str, endpoint: str | None) -> str:
+    """An API's ``ApiEndpoint`` for a caller of ``endpoint`` (``http://127.0.0.1:4599``):
+    the ``*.localhost`` host on the server's port, AWS's own form without a server."""
+    if not endpoint:
+        return f"https://{api_id}.execute-api.{region}.amazonaws.com"
+    parts = urlsplit(endpoint)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    suffix = f":{port}" if port is not None else ""
+    return f"{parts.scheme or 'http'}://{api_id}.execute-api.{region}.localhost{suffix}"
+
+
+def api_arn(api_id: str, region: str) -> str:
+    return f"arn:aws:apigateway:{region}::/apis/{api_id}"
+
+
+def _bad_request(message: str) -> AwsError:
+    return AwsError("BadRequestException", message)
+
+
+def _not_found(kind: str, ctx: RequestContext, identifier: str) -> AwsError:
+    """AWS's 404 for a missing API ("Invalid API identifier specified ACCOUNT:ID", as AWS
+    answers it); routes, integrations, stages and deployments the same way (their texts
+    are AWS-like guesses)."""
+    return AwsError(
+        "NotFoundException",
+        f"Invalid {kind} identifier specified {ctx.account}:{identifier}",
+        status=404,
+        fields={"resourceType": kind},
+    )
+
+
+def _dates(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored item as answered: epoch-second dates as datetimes."""
+    shown = dict(item)
+    for name in ("CreatedDate", "LastUpdatedDate"):
+        if isinstance(shown.get(name), int | float):
+            shown[name] = as_datetime(float(shown[name]))
+    return shown
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionTarget:
+    """What a request to an API's stage invokes (``server.execute_api``)."""
+
+    api_id: str
+    region: str
+    stage: str
+    #: The route matched (``GET /items/{id}``, ``$default``).
+    route_key: str
+    path_parameters: dict[str, str]
+    stage_variables: dict[str, str]
+    #: The function's ARN (or name) the integration names.
+    function: str
+    payload_version: str
+    cors: dict[str, Any] | None
+
+
+class ApiGatewayV2Service(Service):
+    service_name = "apigatewayv2"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._store = HttpApiStore(self.env.database)
+        self._lock = threading.Lock()
+
+    # -- serving -----------------------------------------------------------------------------
+
+    def api_region(self, api_id: str) -> str | None:
+        found = self._store.find(api_id)
+        return None if found is None else found[0]
+
+    def cors_of(self, api_id: str) -> dict[str, Any] | None:
+        found = self._store.find(api_id)
+        if found is None:
+            return None
+        cors: dict[str, Any] | None = found[1]["Api"].get("CorsConfiguration")
+        return cors
+
+    def execution_target(self, api_id: str, method: str, path: str) -> ExecutionTarget | str | None:
+        """What a request to ``api_id`` for ``method`` ``path`` (the path after the host,
+        a named stage's segment first) invokes: an ``ExecutionTarget``, or ``"stage"`` (no
+        such stage), ``"route"`` (no route matches), ``None`` (no such API)."""
+        found = self._store.find(api_id)
+        if found is None:
+            return None
+        region, document = found
+        stages: dict[str, Any] = document["Stages"]
+        first, _, rest = path.lstrip("/").partition("/")
+        if first and first != DEFAULT_STAGE and first in stages:
+            stage, route_path = first, "/" + rest
+        elif DEFAULT_STAGE in stages:
+            stage, route_path = DEFAULT_STAGE, path
+        else:
+            return "stage"
+        routes: dict[str, Any] = document["Routes"]
+        by_key = {route["RouteKey"]: route for route in routes.values()}
+        matched = match_route(list(by_key), method, route_path)
+        if matched is None:
+            return "route"
+        route_key, parameters = matched
+        target = str(by_key[route_key].get("Target") or "")
+        integration = document["Integrations"].get(target.removeprefix("integrations/"))
+        if integration is None:
+            return "route"
+        return ExecutionTarget(
+            api_id=api_id,
+            region=region,
+            stage=stage,
+            route_key=route_key,
+            path_parameters=parameters,
+            stage_variables=dict(stages[stage].get("StageVariables") or {}),
+            function=function_arn_of(str(integration.get("IntegrationUri", ""))),
+            payload_version=str(integration.get("PayloadFormatVersion", "2.0")),
+            cors=document["Api"].get("CorsConfiguration"),
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _document(self, ctx: RequestContext, api_id: str) -> ApiDocument:
+        found = self._store.get(ctx.account, ctx.region, api_id)
+        if found is None:
+            raise _not_found("API", ctx, api_id)
+        return found
+
+    def _change(
+        self, ctx: RequestContext, api_id: str, change: Callable[[ApiDocument], Result]
+    ) -> Result:
+        """Apply ``change`` to the API's document and store it (nothing is stored when the
+        change raises)."""
+        with self._lock:
+            document = self._document(ctx, api_id)
+            result = change(document)
+            document["Api"]["LastChanged"] = self.env.clock.now()
+            self._store.put(ctx.account, ctx.region, api_id, document)
+            return result
+
+    def _api_result(self, document: ApiDocument, ctx: RequestContext) -> Result:
+        api = _dates(document["Api"])
+        api.pop("LastChanged", None)
+        api["ApiEndpoint"] = api_endpoint(api["ApiId"], ctx.region, ctx.endpoint)
+        return api
+
+    def _new_document(self, ctx: RequestContext, params: Params) -> ApiDocument:
+        now = self.env.clock.now()
+        api_id = _new_id(10)
+        api: dict[str, Any] = {
+            "ApiId": api_id,
+            "ApiKeySelectionExpression": "$request.header.x-api-key",
+            "CreatedDate": now,
+            "DisableExecuteApiEndpoint": False,
+            "Name": params.get("Name"),
+            "ProtocolType": "HTTP",
+            "RouteSelectionExpression": "$request.method $request.path",
+            "Tags": dict(params.get("Tags") or {}),
+        }
+        for name in ("Description", "Version", "CorsConfiguration", "DisableExecuteApiEndpoint"):
+            if params.get(name) is not None:
+                api[name] = params[name]
+        return {
+            "Api": api,
+            "Routes": {},
+            "Integrations": {},
+            "Stages": {},
+            "Deployments": {},
+        }
+
+    def _add_integration(self, document: ApiDocument, params: Params) -> dict[str, Any]:
+        kind = params.get("IntegrationType")
+        if kind != "AWS_PROXY":
+            raise _bad_request(
+                f"headwater's HTTP APIs support only AWS_PROXY (Lambda) integrations, not {kind}"
+            )
+        version = params.get("PayloadFormatVersion")
+        if version is None:
+            # AWS requires it for an HTTP API's AWS_PROXY integration (text AWS-like).
+            raise _bad_request("PayloadFormatVersion is required for AWS_PROXY integrations")
+        if version not in PAYLOAD_VERSIONS:
+            raise _bad_request(f"Invalid payload format version: {version}")
+        if not params.get("IntegrationUri"):
+            raise _bad_request("IntegrationUri is required for AWS_PROXY integrations")
+        integration: dict[str, Any] = {
+            "IntegrationId": _new_id(7),
+            "ConnectionType": "INTERNET",
+            "IntegrationMethod": "POST",
+            "TimeoutInMillis": DEFAULT_TIMEOUT_MILLIS,
+        }
+        integration.update({n: params[n] for n in _INTEGRATION_MEMBERS if n in params})
+        integration["IntegrationResponseSelectionExpression"] = "${integration.response.statuscode}"
+        document["Integrations"][integration["IntegrationId"]] = integration
+        return integration
+
+    def _add_route(self, document: ApiDocument, params: Params) -> dict[str, Any]:
+        key = str(params.get("RouteKey", ""))
+        parse_route_key(key)
+        if any(r["RouteKey"] == key for r in document["Routes"].values()):
+            raise AwsError(
+                "ConflictException",
+                f"Unable to create route {key}: route already exists",
+                status=409,
+            )
+        self._check_target(document, params.get("Target"))
+        route: dict[str, Any] = {
+            "RouteId": _new_id(7),
+            "ApiKeyRequired": False,
+            "AuthorizationType": "NONE",
+        }
+        route.update({n: params[n] for n in _ROUTE_MEMBERS if n in params})
+        document["Routes"][route["RouteId"]] = route
+        return route
+
+    @staticmethod
+    def _check_target(document: ApiDocument, target: Any) -> None:
+        if target is None:
+            return
+        integration_id = str(target).removeprefix("integrations/")
+        if not str(target).startswith("integrations/") or (
+            integration_id not in document["Integrations"]
+        ):
+            raise _bad_request(f"Invalid target: {target}")
+
+    def _add_stage(self, document: ApiDocument, params: Params) -> dict[str, Any]:
+        name = str(params.get("StageName", ""))
+        if name in document["Stages"]:
+            raise AwsError("ConflictException", f"Stage already exists: {name}", status=409)
+        now = self.env.clock.now()
+        stage: dict[str, Any] = {
+            "StageName": name,
+            "AutoDeploy": False,
+            "CreatedDate": now,
+            "LastUpdatedDate": now,
+            "DefaultRouteSettings": {
+                "DetailedMetricsEnabled": False,
+            },
+            "RouteSettings": {},
+            "StageVariables": {},
+            "Tags": dict(params.get("Tags") or {}),
+        }
+        stage.update({n: params[n] for n in _STAGE_MEMBERS if n in params})
+        document["Stages"][name] = stage
+        return stage
+
+    def _apply_import(self, document: ApiDocument, imported: ImportedApi) -> None:
+        api = document["Api"]
+        api["Name"] = imported.name
+        for name, value in (
+            ("Description", imported.description),
+            ("Version", imported.version),
+            ("CorsConfiguration", imported.cors),
+        ):
+            if value is not None:
+                api[name] = value
+            else:
+                api.pop(name, None)
+        document["Routes"] = {}
+        document["Integrations"] = {}
+        for route in imported.routes:
+            params: dict[str, Any] = {"RouteKey": route.route_key}
+            if route.integration is not None:
+                integration = self._add_integration(document, route.integration)
+                params["Target"] = f"integrations/{integration['IntegrationId']}"
+            self._add_route(document, params)
+
+    # -- APIs --------------------------------------------------------------------------------
+
+    @operation("CreateApi")
+    def create_api(self, params: Params, ctx: RequestContext) -> Result:
+        if params.get("ProtocolType") != "HTTP":
+            raise _bad_request(
+                f"headwater supports HTTP APIs only, not {params.get('ProtocolType')}"
+            )
+        document = self._new_document(ctx, params)
+        target = params.get("Target")
+        if target is not None:
+            # quick create: a Lambda proxy integration, its route and an auto-deployed
+            # $default stage, as API Gateway makes them
+            integration = self._add_integration(
+                document,
+                {
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": target,
+                    "PayloadFormatVersion": "2.0",
+                },
+            )
+            integration["ApiGatewayManaged"] = True
+            route = self._add_route(
+                document,
+                {
+                    "RouteKey": params.get("RouteKey") or DEFAULT_ROUTE,
+                    "Target": f"integrations/{integration['IntegrationId']}",
+                },
+            )
+            route["ApiGatewayManaged"] = True
+            stage = self._add_stage(document, {"StageName": DEFAULT_STAGE, "AutoDeploy": True})
+            stage["ApiGatewayManaged"] = True
+        elif params.get("RouteKey") is not None:
+            raise _bad_request("RouteKey is supported only with Target (quick create)")
+        api_id = document["Api"]["ApiId"]
+        with self._lock:
+            self._store.put(ctx.account, ctx.region, api_id, document)
+        return self._api_result(document, ctx)
+
+    @operation("ImportApi")
+    def import_api(self, params: Params, ctx: RequestContext) -> Result:
+        imported = read_definition(str(params.get("Body", "")))
+        document = self._new_document(ctx, {"Name": imported.name})
+        self._apply_import(document, imported)
+        with self._lock:
+            self._store.put(ctx.account, ctx.region, document["Api"]["ApiId"], document)
+        return self._api_result(document, ctx)
+
+    @operation("ReimportApi")
+    def reimport_api(self, params: Params, ctx: RequestContext) -> Result:
+        imported = read_definition(str(params.get("Body", "")))
+
+        def change(document: ApiDocument) -> Result:
+            self._apply_import(document, imported)
+            return self._api_result(document, ctx)
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("GetApi")
+    def get_api(self, params: Params, ctx: RequestContext) -> Result:
+        return self._api_result(self._document(ctx, str(params["ApiId"])), ctx)
+
+    @operation("GetApis")
+    def get_apis(self, params: Params, ctx: RequestContext) -> Result:
+        items = [self._api_result(d, ctx) for d in self._store.all(ctx.account, ctx.region)]
+        return {"Items": items}
+
+    @operation("UpdateApi")
+    def update_api(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            api = document["Api"]
+            for name in _API_MEMBERS:
+                if params.get(name) is not None:
+                    api[name] = params[name]
+            return self._api_result(document, ctx)
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("DeleteApi")
+    def delete_api(self, params: Params, ctx: RequestContext) -> Result:
+        with self._lock:
+            if not self._store.delete(ctx.account, ctx.region, str(params["ApiId"])):
+                raise _not_found("API", ctx, str(params["ApiId"]))
+        return {}
+
+    @operation("DeleteCorsConfiguration")
+    def delete_cors_configuration(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            document["Api"].pop("CorsConfiguration", None)
+            return {}
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    # -- routes ------------------------------------------------------------------------------
+
+    @operation("CreateRoute")
+    def create_route(self, params: Params, ctx: RequestContext) -> Result:
+        return self._change(ctx, str(params["ApiId"]), lambda d: dict(self._add_route(d, params)))
+
+    def _route(self, document: ApiDocument, ctx: RequestContext, route_id: str) -> dict[str, Any]:
+        found: dict[str, Any] | None = document["Routes"].get(route_id)
+        if found is None:
+            raise _not_found("Route", ctx, route_id)
+        return found
+
+    @operation("GetRoute")
+    def get_route(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return dict(self._route(document, ctx, str(params["RouteId"])))
+
+    @operation("GetRoutes")
+    def get_routes(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return {"Items": [dict(r) for r in document["Routes"].values()]}
+
+    @operation("UpdateRoute")
+    def update_route(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            route = self._route(document, ctx, str(params["RouteId"]))
+            if params.get("RouteKey") is not None:
+                parse_route_key(str(params["RouteKey"]))
+            self._check_target(document, params.get("Target"))
+            route.update({n: params[n] for n in _ROUTE_MEMBERS if params.get(n) is not None})
+            return dict(route)
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("DeleteRoute")
+    def delete_route(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            self._route(document, ctx, str(params["RouteId"]))
+            del document["Routes"][str(params["RouteId"])]
+            return {}
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    # -- integrations ------------------------------------------------------------------------
+
+    @operation("CreateIntegration")
+    def create_integration(self, params: Params, ctx: RequestContext) -> Result:
+        return self._change(
+            ctx, str(params["ApiId"]), lambda d: dict(self._add_integration(d, params))
+        )
+
+    def _integration(
+        self, document: ApiDocument, ctx: RequestContext, integration_id: str
+    ) -> dict[str, Any]:
+        found: dict[str, Any] | None = document["Integrations"].get(integration_id)
+        if found is None:
+            raise _not_found("Integration", ctx, integration_id)
+        return found
+
+    @operation("GetIntegration")
+    def get_integration(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return dict(self._integration(document, ctx, str(params["IntegrationId"])))
+
+    @operation("GetIntegrations")
+    def get_integrations(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return {"Items": [dict(i) for i in document["Integrations"].values()]}
+
+    @operation("UpdateIntegration")
+    def update_integration(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            integration = self._integration(document, ctx, str(params["IntegrationId"]))
+            version = params.get("PayloadFormatVersion")
+            if version is not None and version not in PAYLOAD_VERSIONS:
+                raise _bad_request(f"Invalid payload format version: {version}")
+            kind = params.get("IntegrationType")
+            if kind is not None and kind != "AWS_PROXY":
+                raise _bad_request(
+                    "headwater's HTTP APIs support only AWS_PROXY (Lambda) integrations, "
+                    f"not {kind}"
+                )
+            integration.update(
+                {n: params[n] for n in _INTEGRATION_MEMBERS if params.get(n) is not None}
+            )
+            return dict(integration)
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("DeleteIntegration")
+    def delete_integration(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            integration_id = str(params["IntegrationId"])
+            self._integration(document, ctx, integration_id)
+            target = f"integrations/{integration_id}"
+            if any(r.get("Target") == target for r in document["Routes"].values()):
+                # AWS keeps an integration a route still targets (text AWS-like, a guess).
+                raise _bad_request(
+                    f"Cannot delete integration {integration_id}: a route targets it"
+                )
+            del document["Integrations"][integration_id]
+            return {}
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    # -- stages and deployments --------------------------------------------------------------
+
+    @operation("CreateStage")
+    def create_stage(self, params: Params, ctx: RequestContext) -> Result:
+        return self._change(ctx, str(params["ApiId"]), lambda d: _dates(self._add_stage(d, params)))
+
+    def _stage(self, document: ApiDocument, ctx: RequestContext, name: str) -> dict[str, Any]:
+        found: dict[str, Any] | None = document["Stages"].get(name)
+        if found is None:
+            raise _not_found("stage", ctx, name)
+        return found
+
+    @operation("GetStage")
+    def get_stage(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return _dates(self._stage(document, ctx, str(params["StageName"])))
+
+    @operation("GetStages")
+    def get_stages(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return {"Items": [_dates(s) for s in document["Stages"].values()]}
+
+    @operation("UpdateStage")
+    def update_stage(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            stage = self._stage(document, ctx, str(params["StageName"]))
+            if params.get("DeploymentId") is not None and (
+                params["DeploymentId"] not in document["Deployments"]
+            ):
+                raise _not_found("Deployment", ctx, str(params["DeploymentId"]))
+            stage.update({n: params[n] for n in _STAGE_MEMBERS if params.get(n) is not None})
+            stage["LastUpdatedDate"] = self.env.clock.now()
+            return _dates(stage)
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("DeleteStage")
+    def delete_stage(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            self._stage(document, ctx, str(params["StageName"]))
+            del document["Stages"][str(params["StageName"])]
+            return {}
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("CreateDeployment")
+    def create_deployment(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            stage_name = params.get("StageName")
+            stage = None if stage_name is None else self._stage(document, ctx, str(stage_name))
+            deployment: dict[str, Any] = {
+                "DeploymentId": _new_id(6),
+                "AutoDeployed": False,
+                "CreatedDate": self.env.clock.now(),
+                "DeploymentStatus": "DEPLOYED",
+            }
+            if params.get("Description") is not None:
+                deployment["Description"] = params["Description"]
+            document["Deployments"][deployment["DeploymentId"]] = deployment
+            if stage is not None:
+                stage["DeploymentId"] = deployment["DeploymentId"]
+                stage["LastUpdatedDate"] = deployment["CreatedDate"]
+            return _dates(deployment)
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("GetDeployment")
+    def get_deployment(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        found = document["Deployments"].get(str(params["DeploymentId"]))
+        if found is None:
+            raise _not_found("Deployment", ctx, str(params["DeploymentId"]))
+        return _dates(found)
+
+    @operation("GetDeployments")
+    def get_deployments(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return {"Items": [_dates(d) for d in document["Deployments"].values()]}
+
+    @operation("DeleteDeployment")
+    def delete_deployment(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            deployment_id = str(params["DeploymentId"])
+            if document["Deployments"].pop(deployment_id, None) is None:
+                raise _not_found("Deployment", ctx, deployment_id)
+            return {}
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    # -- tags --------------------------------------------------------------------------------
+
+    def _tagged(self, arn: str, ctx: RequestContext) -> tuple[str, str | None]:
+        """The API id and stage name (``None``: the API itself) an ARN names."""
+        prefix = f"arn:aws:apigateway:{ctx.region}::/apis/"
+        if not arn.startswith(prefix):
+            raise _not_found("resource", ctx, arn)
+        api_id, _, rest = arn[len(prefix) :].partition("/")
+        if not rest:
+            return api_id, None
+        kind, _, name = rest.partition("/")
+        if kind != "stages" or not name:
+            raise _not_found("resource", ctx, arn)
+        return api_id, name
+
+    def _tags_of(
+        self, document: ApiDocument, ctx: RequestContext, stage: str | None
+    ) -> dict[str, str]:
+        holder = document["Api"] if stage is None else self._stage(document, ctx, stage)
+        tags: dict[str, str] = holder.setdefault("Tags", {})
+        return tags
+
+    @operation("TagResource")
+    def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
+        api_id, stage = self._tagged(str(params["ResourceArn"]), ctx)
+
+        def change(document: ApiDocument) -> Result:
+            self._tags_of(document, ctx, stage).update(params.get("Tags") or {})
+            return {}
+
+        return self._change(ctx, api_id, change)
+
+    @operation("UntagResource")
+    def untag_resource(self, params: Params, ctx: RequestContext) -> Result:
+        api_id, stage = self._tagged(str(params["ResourceArn"]), ctx)
+
+        def change(document: ApiDocument) -> Result:
+            tags = self._tags_of(document, ctx, stage)
+            for key in params.get("TagKeys") or []:
+                tags.pop(key, None)
+            return {}
+
+        return self._change(ctx, api_id, change)
+
+    @operation("GetTags")
+    def get_tags(self, params: Params, ctx: RequestContext) -> Result:
+        api_id, stage = self._tagged(str(params["ResourceArn"]), ctx)
+        document = self._document(ctx, api_id)
+        return {"Tags": dict(self._tags_of(document, ctx, stage))}
