@@ -79,6 +79,11 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::Events::EventBus": ("Name", "EventSourceName"),
     "AWS::SecretsManager::Secret": ("Name",),
     "AWS::SecretsManager::ResourcePolicy": ("SecretId",),
+    "AWS::ApiGatewayV2::Api": (),
+    "AWS::ApiGatewayV2::Stage": ("ApiId", "StageName"),
+    "AWS::ApiGatewayV2::Route": ("ApiId",),
+    "AWS::ApiGatewayV2::Integration": ("ApiId",),
+    "AWS::ApiGatewayV2::Deployment": ("ApiId",),
     "AWS::CloudFormation::Stack": (),
     "AWS::ECR::Repository": (
         "RepositoryName",

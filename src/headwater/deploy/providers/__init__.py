@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from headwater.deploy.providers.apigatewayv2 import (
+    HttpApiDeploymentProvider,
+    HttpApiIntegrationProvider,
+    HttpApiProvider,
+    HttpApiRouteProvider,
+    HttpApiStageProvider,
+)
 from headwater.deploy.providers.base import (
     ClientFactory,
     ProviderResult,
@@ -89,6 +96,11 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         EventBusProvider(),
         RoleProvider(),
         PolicyProvider(),
+        HttpApiProvider(),
+        HttpApiStageProvider(),
+        HttpApiRouteProvider(),
+        HttpApiIntegrationProvider(),
+        HttpApiDeploymentProvider(),
         ManagedPolicyProvider(),
         *stored_providers(),
     ]

@@ -45,6 +45,8 @@ class ImportedApi:
     description: str | None = None
     version: str | None = None
     cors: dict[str, Any] | None = None
+    #: ``tags`` entries carrying ``x-amazon-apigateway-tag-value`` (SAM's createdBy tag).
+    tags: dict[str, str] = field(default_factory=dict)
     routes: list[ImportedRoute] = field(default_factory=list)
 
 
@@ -80,6 +82,9 @@ def read_definition(body: str) -> ImportedApi:
     cors = document.get("x-amazon-apigateway-cors")
     if isinstance(cors, dict):
         imported.cors = {_CORS[k]: v for k, v in cors.items() if k in _CORS}
+    for tag in document.get("tags") or ():
+        if isinstance(tag, dict) and "x-amazon-apigateway-tag-value" in tag:
+            imported.tags[str(tag.get("name"))] = str(tag["x-amazon-apigateway-tag-value"])
     paths = document.get("paths") or {}
     if not isinstance(paths, dict):
         raise _bad_request("Invalid OpenAPI input: paths must be an object")

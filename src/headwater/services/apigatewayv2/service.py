@@ -336,6 +336,7 @@ class ApiGatewayV2Service(Service):
                 api[name] = value
             else:
                 api.pop(name, None)
+        api.setdefault("Tags", {}).update(imported.tags)
         document["Routes"] = {}
         document["Integrations"] = {}
         for route in imported.routes:

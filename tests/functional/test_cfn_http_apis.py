@@ -1,0 +1,187 @@
+"""AWS::ApiGatewayV2::* and SAM's HttpApi: deployed HTTP APIs are served."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater
+from headwater.deploy.local import load_local_template
+from headwater.server.asgi import create_app
+from tests.asgi_boto import AsgiTransport
+from tests.functional.cfn_support import deploy, outputs_of, physical_ids
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+ARN = "arn:aws:lambda:us-east-1:000000000000:function"
+SOURCE = (
+    "import json\n"
+    "def handler(event, context):\n"
+    "    return {'statusCode': 200, 'body': json.dumps({'route': event['routeKey'],\n"
+    "        'params': event.get('pathParameters'), 'stage': event['requestContext']['stage']})}\n"
+)
+
+
+@pytest.fixture
+def hw(tmp_path: Path) -> Iterator[Headwater]:
+    with Headwater(
+        tmp_path / "data", functions="inline", endpoint_url="http://127.0.0.1:4599"
+    ) as made:
+        yield made
+
+
+def get(hw: Headwater, url: str, host: str | None = None) -> tuple[int, bytes]:
+    transport = AsgiTransport(create_app(hw))
+    try:
+        headers = {"host": host} if host else {}
+        status, _, body = transport.send("GET", url, headers, b"")
+    finally:
+        transport.close()
+    return status, body
+
+
+def sam_template(tmp_path: Path, path: str) -> Path:
+    (tmp_path / "src").mkdir(exist_ok=True)
+    (tmp_path / "src" / "app.py").write_text(SOURCE)
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      FunctionName: sam-http\n"
+        "      CodeUri: src/\n"
+        "      Handler: app.handler\n"
+        f"      Runtime: {RUNTIME}\n"
+        "      Events:\n"
+        "        Get:\n"
+        "          Type: HttpApi\n"
+        f"          Properties: {{Path: '{path}', Method: get}}\n"
+        "Outputs:\n"
+        "  Url:\n"
+        '    Value: !Sub "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.amazonaws.com"\n'
+        "  Endpoint: {Value: !GetAtt ServerlessHttpApi.ApiEndpoint}\n"
+    )
+    return template
+
+
+def test_sam_http_api_event_deploys_a_served_api(hw: Headwater, tmp_path: Path) -> None:
+    template = sam_template(tmp_path, "/items/{id}")
+
+    def deploy_local() -> str:
+        local = load_local_template(template, {}, region="us-east-1")
+        return deploy(hw, "sam-http", local.document)
+
+    assert deploy_local() == "CREATE_COMPLETE"
+    api_id = physical_ids(hw, "sam-http")["ServerlessHttpApi"]
+    outputs = outputs_of(hw, "sam-http")
+    assert outputs["Url"] == f"https://{api_id}.execute-api.us-east-1.amazonaws.com"
+    endpoint = outputs["Endpoint"]
+    assert endpoint == f"http://{api_id}.execute-api.us-east-1.localhost:4599"
+    status, body = get(hw, endpoint + "/items/5")
+    assert status == 200
+    assert json.loads(body) == {
+        "route": "GET /items/{id}",
+        "params": {"id": "5"},
+        "stage": "$default",
+    }
+    # AWS's own host name, pointed here by a hosts file or proxy, reaches it too
+    host = f"{api_id}.execute-api.us-east-1.amazonaws.com"
+    assert get(hw, "http://127.0.0.1:4599/items/6", host)[0] == 200
+    assert get(hw, endpoint + "/other")[0] == 404
+    apis = hw.client("apigatewayv2")
+    assert apis.get_tags(ResourceArn=f"arn:aws:apigateway:us-east-1::/apis/{api_id}")["Tags"] == {
+        "httpapi:createdBy": "SAM"
+    }
+
+    # a new path reimports the definition in place: same API, new route
+    template = sam_template(tmp_path, "/things/{name}")
+    assert deploy_local() == "UPDATE_COMPLETE"
+    assert physical_ids(hw, "sam-http")["ServerlessHttpApi"] == api_id
+    assert get(hw, endpoint + "/things/x")[0] == 200
+    assert get(hw, endpoint + "/items/5")[0] == 404
+
+    hw.client("cloudformation").delete_stack(StackName="sam-http")
+    with pytest.raises(ClientError):
+        apis.get_api(ApiId=api_id)
+
+
+def test_api_gateway_v2_resources_one_by_one(hw: Headwater) -> None:
+    hw.lambda_.create_function(
+        FunctionName="cfn-http",
+        Runtime=RUNTIME,
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": _zip(SOURCE)},
+    )
+    document: dict[str, Any] = {
+        "Resources": {
+            "Api": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {"Name": "one-by-one", "ProtocolType": "HTTP"},
+            },
+            "Integration": {
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {
+                    "ApiId": {"Ref": "Api"},
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": f"{ARN}:cfn-http",
+                    "PayloadFormatVersion": "2.0",
+                },
+            },
+            "Route": {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {
+                    "ApiId": {"Ref": "Api"},
+                    "RouteKey": "ANY /{proxy+}",
+                    "Target": {"Fn::Sub": "integrations/${Integration}"},
+                },
+            },
+            "Stage": {
+                "Type": "AWS::ApiGatewayV2::Stage",
+                "Properties": {
+                    "ApiId": {"Ref": "Api"},
+                    "StageName": "live",
+                    "StageVariables": {"who": "cfn"},
+                },
+            },
+            "Deployment": {
+                "Type": "AWS::ApiGatewayV2::Deployment",
+                "DependsOn": ["Route"],
+                "Properties": {"ApiId": {"Ref": "Api"}, "StageName": {"Ref": "Stage"}},
+            },
+        },
+        "Outputs": {
+            "Endpoint": {"Value": {"Fn::GetAtt": ["Api", "ApiEndpoint"]}},
+            "RouteId": {"Value": {"Ref": "Route"}},
+        },
+    }
+    assert deploy(hw, "cfn-http", document) == "CREATE_COMPLETE"
+    ids = physical_ids(hw, "cfn-http")
+    apis = hw.client("apigatewayv2")
+    assert apis.get_route(ApiId=ids["Api"], RouteId=ids["Route"])["RouteKey"] == "ANY /{proxy+}"
+    assert apis.get_stage(ApiId=ids["Api"], StageName="live")["DeploymentId"] == ids["Deployment"]
+    endpoint = outputs_of(hw, "cfn-http")["Endpoint"]
+    status, body = get(hw, endpoint + "/live/a/b")
+    assert status == 200
+    assert json.loads(body)["params"] == {"proxy": "a/b"}
+    assert json.loads(body)["stage"] == "live"
+    hw.client("cloudformation").delete_stack(StackName="cfn-http")
+    assert apis.get_apis()["Items"] == []
+
+
+def _zip(source: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
