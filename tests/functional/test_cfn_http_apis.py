@@ -185,3 +185,20 @@ def _zip(source: str) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", source)
     return buffer.getvalue()
+
+
+def test_headwater_deploy_prints_where_the_api_answers(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from headwater.cli.main import main
+
+    template = sam_template(tmp_path, "/items/{id}")
+    data_dir = tmp_path / "cli-data"
+    args = ["deploy", str(template), "--stack-name", "web", "--data-dir", str(data_dir)]
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    with Headwater(data_dir=data_dir) as hw:
+        api_id = physical_ids(hw, "web")["ServerlessHttpApi"]
+    assert "APIs served by headwater" in result.output
+    assert f"http://{api_id}.execute-api.us-east-1.localhost:4599" in result.output
+    assert f"/_headwater/execute-api/{api_id}/" in result.output

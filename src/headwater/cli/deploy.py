@@ -39,6 +39,8 @@ class Connection:
     where: str
     #: True when the clients call a server (function code then travels as a zip).
     remote: bool
+    #: The server's URL (``None``: a data directory, served later by ``headwater serve``).
+    endpoint: str | None = None
 
 
 def _server_answers(endpoint: str) -> bool:
@@ -69,6 +71,7 @@ def connect(endpoint: str | None, data_dir: Path | None, region: str) -> Iterato
             lam=session.client("lambda", endpoint_url=endpoint, config=config),
             where=f"headwater at {endpoint}",
             remote=True,
+            endpoint=endpoint,
         )
         return
     from headwater.app import DEFAULT_DATA_DIR, Headwater
@@ -126,6 +129,42 @@ def _show_outputs(console: Console, cfn: Any, stack_name: str) -> None:
     table.add_column("Value", overflow="fold")
     for output in outputs:
         table.add_row(output["OutputKey"], output["OutputValue"])
+    console.print(table)
+
+
+#: Resource types whose local address ``headwater deploy`` shows after a deploy.
+_SERVED_API_TYPES = ("AWS::ApiGatewayV2::Api",)
+
+
+def _show_api_endpoints(
+    console: Console, cfn: Any, stack_name: str, endpoint: str | None, region: str
+) -> None:
+    """Where the stack's APIs answer here: the outputs a template writes name AWS's host
+    (``<id>.execute-api.<region>.amazonaws.com``), which does not resolve to headwater."""
+    from rich.table import Table
+
+    from headwater.services.apigatewayv2.service import api_endpoint
+
+    resources = cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+    apis = [
+        r
+        for r in resources
+        if r["ResourceType"] in _SERVED_API_TYPES and r.get("PhysicalResourceId")
+    ]
+    if not apis:
+        return
+    base = endpoint or DEFAULT_ENDPOINT
+    table = Table(title="APIs served by headwater", title_justify="left")
+    table.add_column("Resource")
+    table.add_column("Local endpoint", overflow="fold")
+    table.add_column("Path form", overflow="fold")
+    for resource in apis:
+        api_id = str(resource["PhysicalResourceId"])
+        table.add_row(
+            resource["LogicalResourceId"],
+            api_endpoint(api_id, region, base),
+            f"{base.rstrip('/')}/_headwater/execute-api/{api_id}/",
+        )
     console.print(table)
 
 
@@ -197,6 +236,9 @@ class DeployJob:
             raise click.ClickException(f"{self.stack_name} ended in {progress.status}{detail}")
         self.console.print(f"[green]{self.stack_name}: {progress.status}[/] in {elapsed:.2f} s")
         _show_outputs(self.console, cfn, self.stack_name)
+        _show_api_endpoints(
+            self.console, cfn, self.stack_name, self.connection.endpoint, self.region
+        )
         return self.function_directories(local.code_directories)
 
     def function_directories(self, by_logical: dict[str, Path]) -> dict[str, Path]:
