@@ -1,0 +1,117 @@
+"""HTTP APIs on ``headwater serve`` as a process, over real HTTP/1.1 sockets: an API made
+with boto3 answers by host (sent as a Host header to 127.0.0.1: ``*.localhost`` names may
+not resolve where the test runs; AWS's own ``*.amazonaws.com`` name too) and by path, its
+handler calling the server back while its request waits; a page's request is refused."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conformance.server_process import (
+    ServerProcess,
+    boto_client,
+    headwater_server,
+    zip_of,
+)
+
+pytestmark = pytest.mark.integration
+
+REGION = "us-west-2"
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+HANDLER = """
+import json
+import boto3
+
+def handler(event, context):
+    queue = boto3.client("sqs").get_queue_url(QueueName="asked")["QueueUrl"]
+    return {
+        "statusCode": 201,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({
+            "route": event["routeKey"],
+            "params": event.get("pathParameters"),
+            "body": event.get("body"),
+            "queue": queue,
+        }),
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with headwater_server(tmp_path_factory.mktemp("httpapi")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def endpoint(server: ServerProcess) -> str:
+    boto_client(server.endpoint, "sqs", REGION).create_queue(QueueName="asked")
+    lam = boto_client(server.endpoint, "lambda", REGION)
+    made = lam.create_function(
+        FunctionName="web",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(HANDLER)},
+    )
+    apis = boto_client(server.endpoint, "apigatewayv2", REGION)
+    api = apis.create_api(
+        Name="web",
+        ProtocolType="HTTP",
+        Target=made["FunctionArn"],
+        RouteKey="POST /orders/{id}",
+    )
+    return str(api["ApiEndpoint"])
+
+
+def request(
+    server: ServerProcess, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    port = urlsplit(server.endpoint).port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        found = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, found, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_host_forms_answer_over_http(server: ServerProcess, endpoint: str) -> None:
+    parts = urlsplit(endpoint)
+    assert parts.hostname is not None
+    assert parts.hostname.endswith(".execute-api.us-west-2.localhost")
+    assert parts.port == urlsplit(server.endpoint).port
+    headers = {"Host": parts.netloc, "Content-Type": "text/plain"}
+    status, answered, body = request(server, "POST", "/orders/7", headers, b"hi")
+    assert status == 201, body
+    event: dict[str, Any] = json.loads(body)
+    assert (event["route"], event["params"], event["body"]) == (
+        "POST /orders/{id}",
+        {"id": "7"},
+        "hi",
+    )
+    assert event["queue"].endswith("/asked")  # the handler called the server back
+    assert answered["apigw-requestid"]
+    api_id = parts.hostname.split(".", 1)[0]
+    aws_host = {"Host": f"{api_id}.execute-api.us-west-2.amazonaws.com"}
+    assert request(server, "POST", "/orders/8", aws_host)[0] == 201
+    status, _, body = request(server, "GET", "/orders/7", {"Host": parts.netloc})
+    assert (status, json.loads(body)) == (404, {"message": "Not Found"})
+
+
+def test_the_path_form_and_a_refused_page(server: ServerProcess, endpoint: str) -> None:
+    api_id = urlsplit(endpoint).hostname.split(".", 1)[0]  # type: ignore[union-attr]
+    path = f"/_headwater/execute-api/{api_id}/orders/3"
+    status, _, body = request(server, "POST", path, {})
+    assert status == 201 and json.loads(body)["params"] == {"id": "3"}
+    status, _, body = request(server, "POST", path, {"Origin": "http://evil.example"}, b"{}")
+    assert status == 403
+    assert "--cors-origin" in json.loads(body)["message"]
