@@ -139,6 +139,8 @@ class Router:
             return await self._handle_rest("lambda", request, rid)
         if rest_json.claims_path("apigatewayv2", request.raw_path):  # /v2/apis, /v2/tags
             return await self._handle_rest("apigatewayv2", request, rid)
+        if rest_json.claims_path("apigateway", request.raw_path):  # /restapis, /tags
+            return await self._handle_rest("apigateway", request, rid)
         if form is not None:  # a query-protocol post without its Action: answer in XML
             return aws_query.failure(aws_query.missing_action(), rid, self._form_dialect(form))
         return _not_found(request, rid)

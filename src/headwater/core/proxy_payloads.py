@@ -72,6 +72,8 @@ class ProxyRequest:
     resource: str = "/"
     #: The path below the stage (1.0's ``path`` on a REST API: the stage segment dropped).
     resource_path: str | None = None
+    #: 1.0's ``requestContext.resourceId`` (a REST API's resource id; else the route key).
+    resource_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -199,7 +201,7 @@ def rest_request_event(request: ProxyRequest) -> dict[str, Any]:
         "requestId": request.request_id,
         "requestTime": moment.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "requestTimeEpoch": int(request.time * 1000),
-        "resourceId": request.route_key,
+        "resourceId": request.resource_id or request.route_key,
         "resourcePath": request.resource,
         "stage": request.stage,
     }

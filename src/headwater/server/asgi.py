@@ -318,6 +318,7 @@ def create_app(
         execute_api=ExecuteApi(
             lambda: hw.service("apigatewayv2"),  # type: ignore[arg-type,return-value]
             lambda: hw.service("lambda"),
+            rest_apis=lambda: hw.service("apigateway"),  # type: ignore[arg-type,return-value]
             account=hw.env.account,
             clock=hw.clock,
             executor=executor,

@@ -1,4 +1,5 @@
-"""Serving API Gateway HTTP APIs on ``headwater serve`` (an API's "execute-api" endpoint).
+"""Serving API Gateway HTTP APIs and REST APIs on ``headwater serve`` (an API's
+"execute-api" endpoint).
 
 An API is reached two ways, both answered before AWS API dispatch, like function URLs:
 
@@ -14,6 +15,10 @@ proxy integration invoked synchronously through the Lambda service in the server
 pool with a payload format 2.0 or 1.0 event. The server's browser checks apply as to
 function URLs (``RequestPolicy.function_url_refusal``); the API's ``CorsConfiguration``
 answers preflights and writes CORS headers.
+
+A REST API (an id that is no HTTP API's) is served at ``/<stage>/<path>`` with the 1.0
+event of its matching resource and method; no match is its 403 ``{"message":"Missing
+Authentication Token"}``.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ from headwater.server.request_checks import RequestPolicy, is_preflight
 if TYPE_CHECKING:
     from headwater.core.clock import Clock
     from headwater.runtime.invocation import InvocationResult
+    from headwater.services.apigateway import ApiGatewayService
+    from headwater.services.apigateway.service import RestExecutionTarget
     from headwater.services.apigatewayv2 import ApiGatewayV2Service
     from headwater.services.apigatewayv2.service import ExecutionTarget
     from headwater.services.lambda_ import LambdaService
@@ -106,11 +113,13 @@ class ExecuteApi:
         apis: Callable[[], ApiGatewayV2Service],
         lambda_service: Callable[[], LambdaService],
         *,
+        rest_apis: Callable[[], ApiGatewayService] | None = None,
         account: str,
         clock: Clock,
         executor: Executor | None = None,
     ) -> None:
         self._apis = apis
+        self._rest_apis = rest_apis
         self._lambda = lambda_service
         self._account = account
         self._clock = clock
@@ -131,6 +140,11 @@ class ExecuteApi:
             return _message(403, refusal)
         apis = self._apis()
         region = apis.api_region(address.api_id)
+        if region is None and self._rest_apis is not None:
+            rest = self._rest_apis()
+            rest_region = rest.api_region(address.api_id)
+            if rest_region is not None and address.region in (None, rest_region):
+                return self._answer_rest(rest, request, address)
         if region is None or address.region not in (None, region):
             # an API id the endpoint does not know: API Gateway's 404 (its answer for an
             # unknown host is not documented; "Not Found" as for an unmatched route)
@@ -162,6 +176,53 @@ class ExecuteApi:
             resource=_resource(found.route_key),
         )
         return self._invoke(found, proxy, origin)
+
+    def _answer_rest(
+        self, rest: ApiGatewayService, request: WireRequest, address: ApiAddress
+    ) -> WireResponse | Coroutine[Any, Any, WireResponse]:
+        found = rest.execution_target(address.api_id, request.method, address.path)
+        if found == "stage" or found is None:
+            # a stage the API does not have (AWS's answer is not documented: a guess)
+            return _message(403, "Forbidden")
+        if isinstance(found, str):
+            # REST APIs answer a path and method no resource has like this (AWS's text)
+            return _message(403, "Missing Authentication Token")
+        proxy = ProxyRequest(
+            api_id=address.api_id,
+            domain_name=address.domain_name,
+            method=request.method,
+            path=address.path,
+            query_string=request.query_string,
+            headers=request.headers,
+            body=request.body,
+            request_id=new_request_id(),
+            time=self._clock.now(),
+            account_id=self._account,
+            route_key=f"{request.method} {found.resource_path}",
+            stage=found.stage,
+            path_parameters=found.path_parameters or None,
+            stage_variables=found.stage_variables or None,
+            resource=found.resource_path,
+            resource_path=found.path,
+            resource_id=found.resource_id,
+        )
+        return self._invoke_rest(found, proxy)
+
+    async def _invoke_rest(
+        self, target: RestExecutionTarget, request: ProxyRequest
+    ) -> WireResponse:
+        payload = orjson.dumps(rest_request_event(request))
+        service = self._lambda()
+        loop = asyncio.get_running_loop()
+        result: InvocationResult = await loop.run_in_executor(
+            self._executor,
+            lambda: service.invoke_function(
+                target.function, payload, region=target.region, request_id=request.request_id
+            ),
+        )
+        response = _http_response(result, v1=True)
+        headers = [*response.headers, ("x-amzn-RequestId", request.request_id)]
+        return WireResponse(response.status, response.body, response.content_type, headers)
 
     async def _invoke(
         self, target: ExecutionTarget, request: ProxyRequest, origin: str | None

@@ -56,6 +56,7 @@ SERVICES: dict[str, str] = {
     "events": "headwater.services.events:EventsService",
     "secretsmanager": "headwater.services.secretsmanager:SecretsManagerService",
     "apigatewayv2": "headwater.services.apigatewayv2:ApiGatewayV2Service",
+    "apigateway": "headwater.services.apigateway:ApiGatewayService",
 }
 
 

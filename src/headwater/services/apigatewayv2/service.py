@@ -27,8 +27,8 @@ from headwater.services.apigatewayv2.route_keys import (
     match_route,
     parse_route_key,
 )
-from headwater.services.apigatewayv2.store import ApiDocument, HttpApiStore
 from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.store.api_documents import ApiDocument, HttpApiStore
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 DEFAULT_STAGE = "$default"

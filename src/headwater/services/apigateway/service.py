@@ -1,0 +1,688 @@
+"""API Gateway REST APIs (``apigateway``): REST APIs created empty or imported from a
+Swagger 2.0 / OpenAPI 3 definition (``x-amazon-apigateway-integration`` ``aws_proxy``),
+their resources, methods and Lambda proxy integrations, deployments and stages, and
+tags; persisted in the headwater database.
+
+``server.execute_api`` serves them at ``<id>.execute-api.<region>.localhost/<stage>/...``:
+``execution_target`` finds the resource and method a request matches (API Gateway's
+choice, the same as an HTTP API's route choice: ``route_keys``). A stage serves the API's
+current resources (no deployment snapshot). Authorizers, models, request validators,
+usage plans, API keys, domain names and non-proxy integrations are not implemented.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.core.errors import AwsError
+from headwater.core.values import as_datetime
+from headwater.services.apigatewayv2.openapi import ImportedApi, function_arn_of, read_definition
+from headwater.services.apigatewayv2.route_keys import match_route
+from headwater.services.apigatewayv2.service import api_endpoint
+from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.store.api_documents import ApiDocument, RestApiStore
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+METHODS = frozenset({"ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+_METHOD_MEMBERS = (
+    "authorizationType",
+    "authorizerId",
+    "apiKeyRequired",
+    "operationName",
+    "requestParameters",
+    "requestModels",
+    "requestValidatorId",
+    "authorizationScopes",
+)
+_INTEGRATION_MEMBERS = (
+    "type",
+    "uri",
+    "connectionType",
+    "credentials",
+    "requestParameters",
+    "requestTemplates",
+    "passthroughBehavior",
+    "cacheNamespace",
+    "cacheKeyParameters",
+    "contentHandling",
+    "timeoutInMillis",
+)
+_STAGE_MEMBERS = ("description", "variables", "tracingEnabled", "cacheClusterEnabled")
+
+
+def _new_id(length: int) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def _not_found(message: str) -> AwsError:
+    return AwsError("NotFoundException", message, status=404)
+
+
+def _bad_request(message: str) -> AwsError:
+    return AwsError("BadRequestException", message)
+
+
+def _conflict(message: str) -> AwsError:
+    return AwsError("ConflictException", message, status=409)
+
+
+def _dates(item: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(item)
+    for name in ("createdDate", "lastUpdatedDate"):
+        if isinstance(shown.get(name), int | float):
+            shown[name] = as_datetime(float(shown[name]))
+    return shown
+
+
+def rest_api_arn(api_id: str, region: str) -> str:
+    return f"arn:aws:apigateway:{region}::/restapis/{api_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RestExecutionTarget:
+    """What a request to a REST API's stage invokes (``server.execute_api``)."""
+
+    api_id: str
+    region: str
+    stage: str
+    #: The resource's path template (``/items/{id}``) and id.
+    resource_path: str
+    resource_id: str
+    #: The path below the stage (``/items/7``).
+    path: str
+    path_parameters: dict[str, str]
+    stage_variables: dict[str, str]
+    function: str
+
+
+class ApiGatewayService(Service):
+    service_name = "apigateway"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._store = RestApiStore(self.env.database)
+        self._lock = threading.Lock()
+
+    # -- serving -----------------------------------------------------------------------------
+
+    def api_region(self, api_id: str) -> str | None:
+        found = self._store.find(api_id)
+        return None if found is None else found[0]
+
+    def execution_target(
+        self, api_id: str, method: str, path: str
+    ) -> RestExecutionTarget | str | None:
+        """What a request to ``api_id`` for ``method`` ``path`` (``/<stage>/...``) invokes:
+        a ``RestExecutionTarget``, or ``"stage"`` (no such stage), ``"resource"`` (no
+        resource and method match), ``None`` (no such API)."""
+        found = self._store.find(api_id)
+        if found is None:
+            return None
+        region, document = found
+        stage, _, rest = path.lstrip("/").partition("/")
+        stage_record = document["Stages"].get(stage)
+        if not stage or stage_record is None:
+            return "stage"
+        keys: dict[str, tuple[str, dict[str, Any]]] = {}
+        for resource in document["Resources"].values():
+            for verb, method_record in (resource.get("resourceMethods") or {}).items():
+                integration = method_record.get("methodIntegration")
+                if integration is not None:
+                    keys[f"{verb} {resource['path']}"] = (resource["id"], integration)
+        below = "/" + rest
+        matched = match_route(list(keys), method, below)
+        if matched is None:
+            return "resource"
+        key, parameters = matched
+        resource_id, integration = keys[key]
+        if str(integration.get("type")) != "AWS_PROXY":
+            return "resource"
+        return RestExecutionTarget(
+            api_id=api_id,
+            region=region,
+            stage=stage,
+            resource_path=key.partition(" ")[2],
+            resource_id=resource_id,
+            path=below,
+            path_parameters=parameters,
+            stage_variables=dict(stage_record.get("variables") or {}),
+            function=function_arn_of(str(integration.get("uri", ""))),
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _document(self, ctx: RequestContext, api_id: str) -> ApiDocument:
+        found = self._store.get(ctx.account, ctx.region, api_id)
+        if found is None:
+            # AWS's text for an unknown REST API id
+            raise _not_found(f"Invalid API identifier specified {ctx.account}:{api_id}")
+        return found
+
+    def _change(
+        self, ctx: RequestContext, api_id: str, change: Callable[[ApiDocument], Result]
+    ) -> Result:
+        """Apply ``change`` to the API's document and store it (nothing is stored when the
+        change raises)."""
+        with self._lock:
+            document = self._document(ctx, api_id)
+            result = change(document)
+            self._store.put(ctx.account, ctx.region, api_id, document)
+            return result
+
+    @staticmethod
+    def _api_result(document: ApiDocument) -> Result:
+        return _dates(document["Api"])
+
+    def _new_document(self, params: Params) -> ApiDocument:
+        api_id = _new_id(10)
+        root_id = _new_id(10)
+        api: dict[str, Any] = {
+            "id": api_id,
+            "name": params.get("name"),
+            "createdDate": self.env.clock.now(),
+            "apiKeySource": params.get("apiKeySource") or "HEADER",
+            "endpointConfiguration": params.get("endpointConfiguration")
+            or {"types": ["EDGE"], "ipAddressType": "ipv4"},
+            "disableExecuteApiEndpoint": bool(params.get("disableExecuteApiEndpoint", False)),
+            "rootResourceId": root_id,
+            "tags": dict(params.get("tags") or {}),
+        }
+        for name in ("description", "version", "binaryMediaTypes", "policy"):
+            if params.get(name) is not None:
+                api[name] = params[name]
+        return {
+            "Api": api,
+            "Resources": {root_id: {"id": root_id, "path": "/"}},
+            "Deployments": {},
+            "Stages": {},
+        }
+
+    def _resource(self, document: ApiDocument, resource_id: str) -> dict[str, Any]:
+        found: dict[str, Any] | None = document["Resources"].get(resource_id)
+        if found is None:
+            raise _not_found("Invalid Resource identifier specified")
+        return found
+
+    def _add_resource(self, document: ApiDocument, parent_id: str, part: str) -> dict[str, Any]:
+        parent = self._resource(document, parent_id)
+        if not part or "/" in part:
+            raise _bad_request(
+                "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning "
+                "and the end and an optional plus sign before the closing brace."
+            )
+        path = (parent["path"].rstrip("/") + "/" + part) if parent["path"] != "/" else "/" + part
+        for existing in document["Resources"].values():
+            if existing["path"] == path:
+                # AWS's text for a sibling that exists
+                raise _conflict(
+                    f"Another resource with the same parent already has this name: {part}"
+                )
+        resource = {"id": _new_id(6), "parentId": parent_id, "pathPart": part, "path": path}
+        document["Resources"][resource["id"]] = resource
+        return resource
+
+    def _resource_for_path(self, document: ApiDocument, path: str) -> dict[str, Any]:
+        """The resource at ``path``, made (with the resources above it) when missing."""
+        root_id = document["Api"]["rootResourceId"]
+        current: dict[str, Any] = document["Resources"][root_id]
+        for part in (p for p in path.split("/") if p):
+            child_path = "/" + part if current["path"] == "/" else f"{current['path']}/{part}"
+            found = next(
+                (r for r in document["Resources"].values() if r["path"] == child_path), None
+            )
+            current = (
+                found if found is not None else self._add_resource(document, current["id"], part)
+            )
+        return current
+
+    def _apply_import(self, document: ApiDocument, imported: ImportedApi, overwrite: bool) -> None:
+        api = document["Api"]
+        api["name"] = imported.name
+        if imported.description is not None:
+            api["description"] = imported.description
+        if imported.version is not None:
+            api["version"] = imported.version
+        if overwrite:
+            root_id = api["rootResourceId"]
+            document["Resources"] = {root_id: {"id": root_id, "path": "/"}}
+        for route in imported.routes:
+            verb, _, path = route.route_key.partition(" ")
+            if route.route_key == "$default" or not path:
+                raise _bad_request("Invalid OpenAPI input: $default is not a REST API path")
+            resource = self._resource_for_path(document, path)
+            method: dict[str, Any] = {
+                "httpMethod": verb,
+                "authorizationType": "NONE",
+                "apiKeyRequired": False,
+            }
+            if route.integration is not None:
+                method["methodIntegration"] = {
+                    "type": "AWS_PROXY",
+                    "httpMethod": route.integration.get("IntegrationMethod", "POST"),
+                    "uri": route.integration["IntegrationUri"],
+                    "passthroughBehavior": "WHEN_NO_MATCH",
+                    "timeoutInMillis": int(route.integration.get("TimeoutInMillis", 29000)),
+                    "cacheNamespace": resource["id"],
+                    "cacheKeyParameters": [],
+                }
+            resource.setdefault("resourceMethods", {})[verb] = method
+
+    # -- REST APIs ---------------------------------------------------------------------------
+
+    @operation("CreateRestApi")
+    def create_rest_api(self, params: Params, ctx: RequestContext) -> Result:
+        if not params.get("name"):
+            raise _bad_request("Invalid API name specified")
+        document = self._new_document(params)
+        with self._lock:
+            self._store.put(ctx.account, ctx.region, document["Api"]["id"], document)
+        return self._api_result(document)
+
+    @operation("ImportRestApi")
+    def import_rest_api(self, params: Params, ctx: RequestContext) -> Result:
+        imported = read_definition(_text(params.get("body")))
+        document = self._new_document({"name": imported.name})
+        self._apply_import(document, imported, overwrite=True)
+        with self._lock:
+            self._store.put(ctx.account, ctx.region, document["Api"]["id"], document)
+        return self._api_result(document)
+
+    @operation("PutRestApi")
+    def put_rest_api(self, params: Params, ctx: RequestContext) -> Result:
+        imported = read_definition(_text(params.get("body")))
+        overwrite = params.get("mode", "merge") == "overwrite"
+
+        def change(document: ApiDocument) -> Result:
+            self._apply_import(document, imported, overwrite)
+            return self._api_result(document)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("GetRestApi")
+    def get_rest_api(self, params: Params, ctx: RequestContext) -> Result:
+        return self._api_result(self._document(ctx, str(params["restApiId"])))
+
+    @operation("GetRestApis")
+    def get_rest_apis(self, params: Params, ctx: RequestContext) -> Result:
+        return {"items": [self._api_result(d) for d in self._store.all(ctx.account, ctx.region)]}
+
+    @operation("UpdateRestApi")
+    def update_rest_api(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            api = document["Api"]
+            for patch in params.get("patchOperations") or []:
+                path = str(patch.get("path", ""))
+                name = path.lstrip("/")
+                if patch.get("op") == "replace" and name in ("name", "description", "version"):
+                    api[name] = patch.get("value")
+                else:
+                    raise _bad_request(f"Invalid patch path {path}")
+            return self._api_result(document)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("DeleteRestApi")
+    def delete_rest_api(self, params: Params, ctx: RequestContext) -> Result:
+        with self._lock:
+            if not self._store.delete(ctx.account, ctx.region, str(params["restApiId"])):
+                raise _not_found(
+                    f"Invalid API identifier specified {ctx.account}:{params['restApiId']}"
+                )
+        return {}
+
+    # -- resources, methods, integrations ----------------------------------------------------
+
+    @operation("GetResources")
+    def get_resources(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["restApiId"]))
+        items = sorted(document["Resources"].values(), key=lambda r: str(r["path"]))
+        return {"items": [dict(r) for r in items]}
+
+    @operation("GetResource")
+    def get_resource(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["restApiId"]))
+        return dict(self._resource(document, str(params["resourceId"])))
+
+    @operation("CreateResource")
+    def create_resource(self, params: Params, ctx: RequestContext) -> Result:
+        return self._change(
+            ctx,
+            str(params["restApiId"]),
+            lambda d: dict(self._add_resource(d, str(params["parentId"]), str(params["pathPart"]))),
+        )
+
+    @operation("DeleteResource")
+    def delete_resource(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            resource = self._resource(document, str(params["resourceId"]))
+            if resource["id"] == document["Api"]["rootResourceId"]:
+                raise _bad_request("Cannot delete root resource")
+            prefix = resource["path"] + "/"
+            for found in list(document["Resources"].values()):
+                if found["id"] == resource["id"] or str(found["path"]).startswith(prefix):
+                    del document["Resources"][found["id"]]
+            return {}
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    def _method(self, document: ApiDocument, params: Params) -> dict[str, Any]:
+        resource = self._resource(document, str(params["resourceId"]))
+        found: dict[str, Any] | None = (resource.get("resourceMethods") or {}).get(
+            str(params["httpMethod"]).upper()
+        )
+        if found is None:
+            raise _not_found("Invalid Method identifier specified")
+        return found
+
+    @operation("PutMethod")
+    def put_method(self, params: Params, ctx: RequestContext) -> Result:
+        verb = str(params["httpMethod"]).upper()
+        if verb not in METHODS:
+            raise _bad_request(
+                "Invalid HttpMethod specified. Valid options are "
+                "ANY,DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
+            )
+
+        def change(document: ApiDocument) -> Result:
+            resource = self._resource(document, str(params["resourceId"]))
+            methods = resource.setdefault("resourceMethods", {})
+            if verb in methods:
+                raise _conflict("Method already exists for this resource")
+            method: dict[str, Any] = {"httpMethod": verb, "apiKeyRequired": False}
+            method.update({n: params[n] for n in _METHOD_MEMBERS if params.get(n) is not None})
+            methods[verb] = method
+            return dict(method)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("GetMethod")
+    def get_method(self, params: Params, ctx: RequestContext) -> Result:
+        return dict(self._method(self._document(ctx, str(params["restApiId"])), params))
+
+    @operation("DeleteMethod")
+    def delete_method(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            self._method(document, params)
+            resource = self._resource(document, str(params["resourceId"]))
+            del resource["resourceMethods"][str(params["httpMethod"]).upper()]
+            return {}
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("PutIntegration")
+    def put_integration(self, params: Params, ctx: RequestContext) -> Result:
+        kind = params.get("type")
+        if kind != "AWS_PROXY":
+            raise _bad_request(
+                f"headwater's REST APIs support only AWS_PROXY (Lambda) integrations, not {kind}"
+            )
+        if not params.get("uri"):
+            raise _bad_request("Enumeration value for Integration uri must be non-empty")
+        if not params.get("integrationHttpMethod"):
+            # AWS's text when a Lambda integration names no method
+            raise _bad_request("Enumeration value for HttpMethod must be non-empty")
+
+        def change(document: ApiDocument) -> Result:
+            method = self._method(document, params)
+            integration: dict[str, Any] = {
+                "httpMethod": params["integrationHttpMethod"],
+                "passthroughBehavior": "WHEN_NO_MATCH",
+                "timeoutInMillis": 29000,
+                "cacheNamespace": str(params["resourceId"]),
+                "cacheKeyParameters": [],
+            }
+            integration.update(
+                {n: params[n] for n in _INTEGRATION_MEMBERS if params.get(n) is not None}
+            )
+            method["methodIntegration"] = integration
+            return dict(integration)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("GetIntegration")
+    def get_integration(self, params: Params, ctx: RequestContext) -> Result:
+        method = self._method(self._document(ctx, str(params["restApiId"])), params)
+        integration = method.get("methodIntegration")
+        if integration is None:
+            raise _not_found("No integration defined for method")
+        return dict(integration)
+
+    @operation("DeleteIntegration")
+    def delete_integration(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            method = self._method(document, params)
+            if method.pop("methodIntegration", None) is None:
+                raise _not_found("No integration defined for method")
+            return {}
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    # -- deployments and stages --------------------------------------------------------------
+
+    def _add_stage(
+        self, document: ApiDocument, name: str, deployment_id: str, params: Params
+    ) -> dict[str, Any]:
+        if name in document["Stages"]:
+            raise _conflict("Stage already exists")
+        now = self.env.clock.now()
+        stage: dict[str, Any] = {
+            "stageName": name,
+            "deploymentId": deployment_id,
+            "cacheClusterEnabled": False,
+            "cacheClusterStatus": "NOT_AVAILABLE",
+            "methodSettings": {},
+            "tracingEnabled": False,
+            "createdDate": now,
+            "lastUpdatedDate": now,
+            "tags": dict(params.get("tags") or {}),
+        }
+        stage.update({n: params[n] for n in _STAGE_MEMBERS if params.get(n) is not None})
+        document["Stages"][name] = stage
+        return stage
+
+    @operation("CreateDeployment")
+    def create_deployment(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            if not any(r.get("resourceMethods") for r in document["Resources"].values()):
+                # AWS's text for deploying an API without methods
+                raise _bad_request("The REST API doesn't contain any methods")
+            deployment: dict[str, Any] = {
+                "id": _new_id(6),
+                "createdDate": self.env.clock.now(),
+            }
+            if params.get("description") is not None:
+                deployment["description"] = params["description"]
+            document["Deployments"][deployment["id"]] = deployment
+            stage_name = params.get("stageName")
+            if stage_name:
+                stage = document["Stages"].get(stage_name)
+                if stage is None:
+                    self._add_stage(
+                        document,
+                        str(stage_name),
+                        deployment["id"],
+                        {
+                            "description": params.get("stageDescription"),
+                            "variables": params.get("variables"),
+                        },
+                    )
+                else:
+                    stage["deploymentId"] = deployment["id"]
+                    stage["lastUpdatedDate"] = deployment["createdDate"]
+            return _dates(deployment)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("GetDeployments")
+    def get_deployments(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["restApiId"]))
+        return {"items": [_dates(d) for d in document["Deployments"].values()]}
+
+    @operation("GetDeployment")
+    def get_deployment(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["restApiId"]))
+        found = document["Deployments"].get(str(params["deploymentId"]))
+        if found is None:
+            raise _not_found("Invalid Deployment identifier specified")
+        return _dates(found)
+
+    @operation("DeleteDeployment")
+    def delete_deployment(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            deployment_id = str(params["deploymentId"])
+            if deployment_id not in document["Deployments"]:
+                raise _not_found("Invalid Deployment identifier specified")
+            if any(s.get("deploymentId") == deployment_id for s in document["Stages"].values()):
+                # AWS keeps a deployment a stage points to
+                raise _bad_request(
+                    "Active stages pointing to this deployment must be moved or deleted"
+                )
+            del document["Deployments"][deployment_id]
+            return {}
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    def _stage(self, document: ApiDocument, name: str) -> dict[str, Any]:
+        found: dict[str, Any] | None = document["Stages"].get(name)
+        if found is None:
+            raise _not_found("Invalid stage identifier specified")
+        return found
+
+    @operation("CreateStage")
+    def create_stage(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            deployment_id = str(params["deploymentId"])
+            if deployment_id not in document["Deployments"]:
+                raise _bad_request("Invalid deployment identifier specified")
+            return _dates(
+                self._add_stage(document, str(params["stageName"]), deployment_id, params)
+            )
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("GetStage")
+    def get_stage(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["restApiId"]))
+        return _dates(self._stage(document, str(params["stageName"])))
+
+    @operation("GetStages")
+    def get_stages(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["restApiId"]))
+        wanted = params.get("deploymentId")
+        return {
+            "item": [
+                _dates(s)
+                for s in document["Stages"].values()
+                if wanted is None or s.get("deploymentId") == wanted
+            ]
+        }
+
+    @operation("UpdateStage")
+    def update_stage(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            stage = self._stage(document, str(params["stageName"]))
+            for patch in params.get("patchOperations") or []:
+                _patch_stage(stage, patch, document)
+            stage["lastUpdatedDate"] = self.env.clock.now()
+            return _dates(stage)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("DeleteStage")
+    def delete_stage(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            self._stage(document, str(params["stageName"]))
+            del document["Stages"][str(params["stageName"])]
+            return {}
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    # -- tags --------------------------------------------------------------------------------
+
+    def _tag_holder(self, arn: str, ctx: RequestContext) -> tuple[str, str | None]:
+        prefix = f"arn:aws:apigateway:{ctx.region}::/restapis/"
+        if not arn.startswith(prefix):
+            raise _not_found("Invalid resource identifier specified")
+        api_id, _, rest = arn[len(prefix) :].partition("/")
+        if not rest:
+            return api_id, None
+        kind, _, name = rest.partition("/")
+        if kind != "stages" or not name:
+            raise _not_found("Invalid resource identifier specified")
+        return api_id, name
+
+    def _tags_of(self, document: ApiDocument, stage: str | None) -> dict[str, str]:
+        holder = document["Api"] if stage is None else self._stage(document, stage)
+        tags: dict[str, str] = holder.setdefault("tags", {})
+        return tags
+
+    @operation("TagResource")
+    def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
+        api_id, stage = self._tag_holder(str(params["resourceArn"]), ctx)
+
+        def change(document: ApiDocument) -> Result:
+            self._tags_of(document, stage).update(params.get("tags") or {})
+            return {}
+
+        return self._change(ctx, api_id, change)
+
+    @operation("UntagResource")
+    def untag_resource(self, params: Params, ctx: RequestContext) -> Result:
+        api_id, stage = self._tag_holder(str(params["resourceArn"]), ctx)
+
+        def change(document: ApiDocument) -> Result:
+            tags = self._tags_of(document, stage)
+            for key in params.get("tagKeys") or []:
+                tags.pop(key, None)
+            return {}
+
+        return self._change(ctx, api_id, change)
+
+    @operation("GetTags")
+    def get_tags(self, params: Params, ctx: RequestContext) -> Result:
+        api_id, stage = self._tag_holder(str(params["resourceArn"]), ctx)
+        return {"tags": dict(self._tags_of(self._document(ctx, api_id), stage))}
+
+
+def _text(body: Any) -> str:
+    if isinstance(body, bytes | bytearray):
+        return bytes(body).decode("utf-8", "replace")
+    read = getattr(body, "read", None)
+    if callable(read):
+        return _text(read())
+    return "" if body is None else str(body)
+
+
+def _patch_stage(stage: dict[str, Any], patch: dict[str, Any], document: ApiDocument) -> None:
+    """One UpdateStage patch operation: ``/description``, ``/deploymentId`` and
+    ``/variables/<name>`` (replace, add, remove); any other path is refused."""
+    op = patch.get("op")
+    path = str(patch.get("path", ""))
+    value = patch.get("value")
+    if path.startswith("/variables/"):
+        name = path[len("/variables/") :]
+        variables = stage.setdefault("variables", {})
+        if op == "remove":
+            variables.pop(name, None)
+        elif op in ("replace", "add"):
+            variables[name] = str(value)
+        else:
+            raise _bad_request(
+                "Invalid patch operation specified. Must be one of: [replace, add, remove]"
+            )
+        return
+    if op != "replace" or path not in ("/description", "/deploymentId"):
+        raise _bad_request(f"Invalid patch path '{path}' specified for op '{op}'")
+    if path == "/deploymentId" and value not in document["Deployments"]:
+        raise _bad_request("Invalid deployment identifier specified")
+    stage[path.lstrip("/")] = value
+
+
+def rest_endpoint(api_id: str, region: str, endpoint: str | None, stage: str) -> str:
+    """Where a REST API's stage answers here (``.../<stage>/``)."""
+    return f"{api_endpoint(api_id, region, endpoint)}/{stage}/"
