@@ -133,7 +133,7 @@ def _show_outputs(console: Console, cfn: Any, stack_name: str) -> None:
 
 
 #: Resource types whose local address ``headwater deploy`` shows after a deploy.
-_SERVED_API_TYPES = ("AWS::ApiGatewayV2::Api",)
+_SERVED_API_TYPES = ("AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi")
 
 
 def _show_api_endpoints(
@@ -156,6 +156,7 @@ def _show_api_endpoints(
     base = endpoint or DEFAULT_ENDPOINT
     table = Table(title="APIs served by headwater", title_justify="left")
     table.add_column("Resource")
+    # a REST API answers under its stages' names: <endpoint>/<stage>/
     table.add_column("Local endpoint", overflow="fold")
     table.add_column("Path form", overflow="fold")
     for resource in apis:

@@ -84,6 +84,11 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::ApiGatewayV2::Route": ("ApiId",),
     "AWS::ApiGatewayV2::Integration": ("ApiId",),
     "AWS::ApiGatewayV2::Deployment": ("ApiId",),
+    "AWS::ApiGateway::RestApi": (),
+    "AWS::ApiGateway::Resource": ("RestApiId", "ParentId", "PathPart"),
+    "AWS::ApiGateway::Method": ("RestApiId", "ResourceId", "HttpMethod"),
+    "AWS::ApiGateway::Deployment": ("RestApiId", "DeploymentCanarySettings"),
+    "AWS::ApiGateway::Stage": ("RestApiId", "StageName"),
     "AWS::CloudFormation::Stack": (),
     "AWS::ECR::Repository": (
         "RepositoryName",

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from headwater.deploy.providers.apigateway import (
+    RestApiProvider,
+    RestDeploymentProvider,
+    RestMethodProvider,
+    RestResourceProvider,
+    RestStageProvider,
+)
 from headwater.deploy.providers.apigatewayv2 import (
     HttpApiDeploymentProvider,
     HttpApiIntegrationProvider,
@@ -101,6 +108,11 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         HttpApiRouteProvider(),
         HttpApiIntegrationProvider(),
         HttpApiDeploymentProvider(),
+        RestApiProvider(),
+        RestResourceProvider(),
+        RestMethodProvider(),
+        RestDeploymentProvider(),
+        RestStageProvider(),
         ManagedPolicyProvider(),
         *stored_providers(),
     ]

@@ -26,9 +26,10 @@ def _ignore_missing(error: ClientError) -> None:
         raise error
 
 
-def _definition(request: ResourceRequest) -> str | None:
-    """The OpenAPI definition of an Api: its ``Body`` (an object or text) or the object
-    ``BodyS3Location`` names; ``None`` for an API built from properties."""
+def openapi_definition(request: ResourceRequest) -> str | None:
+    """The OpenAPI (or Swagger) definition of an API resource: its ``Body`` (an object or
+    text) or the object ``BodyS3Location`` names; ``None`` for an API built from
+    properties."""
     body = request.properties.get("Body")
     if body is not None:
         return body if isinstance(body, str) else json.dumps(body)
@@ -76,7 +77,7 @@ class HttpApiProvider(ResourceProvider):
 
     def create(self, request: ResourceRequest) -> ProviderResult:
         client = request.client(SERVICE)
-        definition = _definition(request)
+        definition = openapi_definition(request)
         if definition is None:
             params = self._settings(request, "CreateApi")
             params.setdefault("ProtocolType", str(request.properties.get("ProtocolType", "")))
@@ -106,7 +107,7 @@ class HttpApiProvider(ResourceProvider):
     def update(self, request: ResourceRequest) -> ProviderResult:
         client = request.client(SERVICE)
         api_id = str(request.physical_id)
-        definition = _definition(request)
+        definition = openapi_definition(request)
         if definition is not None:
             client.reimport_api(ApiId=api_id, Body=definition)
         made = client.update_api(ApiId=api_id, **self._settings(request, "UpdateApi"))

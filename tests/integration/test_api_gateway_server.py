@@ -1,7 +1,8 @@
-"""HTTP APIs on ``headwater serve`` as a process, over real HTTP/1.1 sockets: an API made
-with boto3 answers by host (sent as a Host header to 127.0.0.1: ``*.localhost`` names may
-not resolve where the test runs; AWS's own ``*.amazonaws.com`` name too) and by path, its
-handler calling the server back while its request waits; a page's request is refused."""
+"""API Gateway on ``headwater serve`` as a process, over real HTTP/1.1 sockets: an HTTP
+API made with boto3 answers by host (sent as a Host header to 127.0.0.1: ``*.localhost``
+names may not resolve where the test runs; AWS's own ``*.amazonaws.com`` name too) and by
+path, its handler calling the server back while its request waits; a page's request is
+refused; a REST API imported from Swagger answers under its stage."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def handler(event, context):
         "statusCode": 201,
         "headers": {"content-type": "application/json"},
         "body": json.dumps({
-            "route": event["routeKey"],
+            "route": event.get("routeKey") or event["resource"],
             "params": event.get("pathParameters"),
             "body": event.get("body"),
             "queue": queue,
@@ -115,3 +116,36 @@ def test_the_path_form_and_a_refused_page(server: ServerProcess, endpoint: str) 
     status, _, body = request(server, "POST", path, {"Origin": "http://evil.example"}, b"{}")
     assert status == 403
     assert "--cors-origin" in json.loads(body)["message"]
+
+
+def test_a_rest_api_answers_under_its_stage(server: ServerProcess, endpoint: str) -> None:
+    lam = boto_client(server.endpoint, "lambda", REGION)
+    function_arn = lam.get_function(FunctionName="web")["Configuration"]["FunctionArn"]
+    uri = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    swagger = {
+        "swagger": "2.0",
+        "info": {"title": "rest", "version": "1"},
+        "paths": {
+            "/orders/{id}": {
+                "post": {
+                    "x-amazon-apigateway-integration": {
+                        "type": "aws_proxy",
+                        "httpMethod": "POST",
+                        "uri": uri,
+                    }
+                }
+            }
+        },
+    }
+    rest = boto_client(server.endpoint, "apigateway", REGION)
+    api_id = rest.import_rest_api(body=json.dumps(swagger).encode())["id"]
+    rest.create_deployment(restApiId=api_id, stageName="Prod")
+    host = {"Host": f"{api_id}.execute-api.{REGION}.localhost:{urlsplit(server.endpoint).port}"}
+    status, answered, body = request(server, "POST", "/Prod/orders/9", host, b"x")
+    assert status == 201, body
+    event = json.loads(body)
+    assert (event["route"], event["params"], event["body"]) == ("/orders/{id}", {"id": "9"}, "x")
+    assert event["queue"].endswith("/asked")
+    assert answered["x-amzn-requestid"]
+    status, _, body = request(server, "POST", "/Prod/nothing", host)
+    assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
