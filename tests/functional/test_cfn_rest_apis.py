@@ -173,3 +173,27 @@ def test_rest_api_resources_one_by_one(hw: Headwater) -> None:
     assert json.loads(body) == {"resource": "/{item}", "params": {"item": "abc"}, "stage": "v1"}
     hw.client("cloudformation").delete_stack(StackName="cfn-rest")
     assert hw.client("apigateway").get_rest_apis()["items"] == []
+
+
+def test_sam_api_with_cors_is_refused_clearly(hw: Headwater, tmp_path: Path) -> None:
+    template = sam_template(tmp_path, "/items")
+    text = template.read_text().replace(
+        "      Events:\n",
+        "      Events:\n"
+        "        Cors:\n"
+        "          Type: Api\n"
+        "          Properties: {Path: /c, Method: post, RestApiId: !Ref CorsApi}\n",
+    )
+    text = text.replace(
+        "Outputs:\n",
+        "  CorsApi:\n"
+        "    Type: AWS::Serverless::Api\n"
+        "    Properties: {StageName: Prod, Cors: \"'*'\"}\n"
+        "Outputs:\n",
+    )
+    template.write_text(text)
+    local = load_local_template(template, {}, region="us-east-1")
+    assert deploy(hw, "sam-cors", local.document) == "ROLLBACK_COMPLETE"
+    events = hw.client("cloudformation").describe_stack_events(StackName="sam-cors")
+    reasons = [e.get("ResourceStatusReason", "") for e in events["StackEvents"]]
+    assert any("aws_proxy" in reason and "mock" in reason.lower() for reason in reasons)
