@@ -499,3 +499,16 @@ def test_cors_preflight_and_headers(tmp_path: Path) -> None:
                 served.close()
         finally:
             aws.close()
+
+
+def test_dates_are_iso_8601_text_on_the_wire(apis: Any) -> None:
+    # the model's __timestampIso8601: Go's SDK (Terraform) refuses epoch numbers
+    api_id = apis.create_api(Name="d", ProtocolType="HTTP")["ApiId"]
+    raw: dict[str, bytes] = {}
+
+    def keep(http_response: Any, **_: Any) -> None:
+        raw["body"] = http_response.content
+
+    apis.meta.events.register("after-call.apigatewayv2.GetApi", keep)
+    assert apis.get_api(ApiId=api_id)["CreatedDate"].year == 2023
+    assert json.loads(raw["body"])["createdDate"] == "2023-11-14T22:13:20Z"

@@ -270,6 +270,15 @@ def check_more_applied(endpoint: str) -> None:
         secrets.get_secret_value(SecretId=binary["ARN"], VersionStage="initial")["SecretBinary"]
         == b"binary key"
     )
+    apis = boto_client(endpoint, "apigatewayv2", REGION)
+    (api,) = [a for a in apis.get_apis()["Items"] if a["Name"] == "more-http"]
+    assert api["CorsConfiguration"]["AllowOrigins"] == ["http://localhost:3000"]
+    (route,) = apis.get_routes(ApiId=api["ApiId"])["Items"]
+    assert route["RouteKey"] == "POST /orders/{id}"
+    integration_id = route["Target"].removeprefix("integrations/")
+    integration = apis.get_integration(ApiId=api["ApiId"], IntegrationId=integration_id)
+    assert integration["IntegrationUri"].endswith(":function:more-function")
+    assert apis.get_stage(ApiId=api["ApiId"], StageName="$default")["AutoDeploy"] is True
 
     lam = boto_client(endpoint, "lambda", REGION)
     function = lam.get_function_configuration(FunctionName="more-function")

@@ -219,6 +219,15 @@ def _rename(shape: Shape, value: Any, to_wire: bool) -> Any:
         return [_rename(shape.member, item, to_wire) for item in value]
     if kind == "map" and isinstance(value, dict):
         return {key: _rename(shape.value, item, to_wire) for key, item in value.items()}
+    if (
+        kind == "timestamp"
+        and to_wire
+        and isinstance(value, dt.datetime)
+        and shape.serialization.get("timestampFormat") == "iso8601"
+    ):
+        # a timestamp the model writes as ISO 8601 text (API Gateway v2's), not epoch
+        # seconds, the JSON protocols' default (strict clients, Go's SDK, refuse a number)
+        return assume_utc(value).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
 
 

@@ -510,6 +510,48 @@ resource "aws_lambda_function_url" "more" {
   }
 }
 
+# --- API Gateway: an HTTP API in front of the function (docs/api-gateway.md) -------------
+
+resource "aws_apigatewayv2_api" "more" {
+  name          = "more-http"
+  protocol_type = "HTTP"
+  description   = "more.tf's HTTP API" # update: "more.tf's HTTP API, changed"
+
+  cors_configuration {
+    allow_origins = ["http://localhost:3000"]
+    allow_methods = ["GET", "POST"]
+    max_age       = 60 # update: 300
+  }
+
+  tags = {
+    app = "more"
+  }
+}
+
+resource "aws_apigatewayv2_integration" "more" {
+  api_id                 = aws_apigatewayv2_api.more.id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = aws_lambda_function.more.arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 30000 # update: 20000
+}
+
+resource "aws_apigatewayv2_route" "more" {
+  api_id    = aws_apigatewayv2_api.more.id
+  route_key = "POST /orders/{id}"
+  target    = "integrations/${aws_apigatewayv2_integration.more.id}"
+}
+
+resource "aws_apigatewayv2_stage" "more" {
+  api_id      = aws_apigatewayv2_api.more.id
+  name        = "$default"
+  auto_deploy = true
+
+  stage_variables = {
+    color = "blue" # update: "green"
+  }
+}
+
 # --- Kinesis: a stream with an enhanced fan-out consumer ------------------------------
 
 resource "aws_kinesis_stream" "more" {
