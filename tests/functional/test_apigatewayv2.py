@@ -5,8 +5,10 @@ function errors, CORS and the server's refusals)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +18,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
+from headwater.api.http import WireRequest
 from headwater.options import HeadwaterOptions
 from headwater.server.asgi import create_app
+from headwater.server.request_checks import other_user_refusal
 from tests.asgi_boto import AsgiTransport, InProcessAws
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -512,3 +516,20 @@ def test_dates_are_iso_8601_text_on_the_wire(apis: Any) -> None:
     apis.meta.events.register("after-call.apigatewayv2.GetApi", keep)
     assert apis.get_api(ApiId=api_id)["CreatedDate"].year == 2023
     assert json.loads(raw["body"])["createdDate"] == "2023-11-14T22:13:20Z"
+
+
+def test_another_users_connection_never_runs_a_function(apis: Any, hw: Headwater) -> None:
+    api_id = proxy_api(apis, {"GET /x": "echo"})
+    app = create_app(hw)
+    host = f"{api_id}.execute-api.us-east-1.localhost:4599"
+    request = WireRequest("GET", "/x", "", {"host": host}, b"")
+    response = asyncio.run(app.respond(request, other_user_refusal(os.getuid() + 1)))
+    assert response.status == 403
+    assert "other users" in json.loads(response.body)["message"]
+
+
+def test_a_disabled_execute_api_endpoint_is_forbidden(apis: Any, served: AsgiTransport) -> None:
+    api_id = proxy_api(apis, {"GET /x": "echo"})
+    assert send(served, api_id, "GET", "/x")[0] == 200
+    apis.update_api(ApiId=api_id, DisableExecuteApiEndpoint=True)
+    assert send(served, api_id, "GET", "/x")[::2] == (403, b'{"message":"Forbidden"}')

@@ -8,7 +8,13 @@ import orjson
 import pytest
 
 from headwater.api.http import WireRequest
-from headwater.core.proxy_payloads import ProxyRequest, function_response, request_event
+from headwater.core.proxy_payloads import (
+    ProxyRequest,
+    function_response,
+    request_event,
+    rest_function_response,
+    rest_request_event,
+)
 from headwater.server.function_urls import url_address
 from headwater.services.lambda_.function_urls import function_url, url_host_id
 
@@ -123,3 +129,83 @@ def test_addresses() -> None:
     )
     assert url_address(request("127.0.0.1:4599", "/_headwater/health")) is None
     assert url_address(request("127.0.0.1:4599", "/2015-03-31/functions")) is None
+
+
+REST_ERROR = (502, b'{"message": "Internal server error"}')
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        ({"statusCode": 201, "body": "made"}, (201, b"made")),
+        ({"statusCode": 204}, (204, b"")),
+        ({"statusCode": 200, "body": "AP8=", "isBase64Encoded": True}, (200, b"\x00\xff")),
+        ({"body": "no status"}, REST_ERROR),
+        ({"statusCode": 200, "body": {"an": "object"}}, REST_ERROR),
+        ({"statusCode": 200, "cookies": ["a=1"]}, REST_ERROR),  # a 2.0 member
+        ({"statusCode": 99}, REST_ERROR),
+        ("just text", REST_ERROR),
+    ],
+)
+def test_payload_1_results(result: object, expected: tuple[int, bytes]) -> None:
+    response = rest_function_response(orjson.dumps(result))
+    assert (response.status, response.body) == expected
+
+
+def test_payload_1_headers_merge_with_multi_value_ones() -> None:
+    response = rest_function_response(
+        orjson.dumps(
+            {
+                "statusCode": 200,
+                "headers": {"Content-Type": "text/plain", "X-One": "1", "X-Both": "single"},
+                "multiValueHeaders": {"X-Both": ["m1", "m2"], "Set-Cookie": ["a=1", "b=2"]},
+                "body": "ok",
+            }
+        )
+    )
+    assert response.content_type == "text/plain"
+    assert response.headers == [
+        ("X-One", "1"),
+        ("X-Both", "m1"),
+        ("X-Both", "m2"),
+        ("Set-Cookie", "a=1"),
+        ("Set-Cookie", "b=2"),
+    ]
+
+
+def test_payload_1_event_of_a_rest_stage() -> None:
+    event = rest_request_event(
+        url_request(
+            method="GET",
+            path="/Prod/items/7",
+            query_string="a=1&a=2&b=",
+            headers={"x-h": "v"},
+            body=b"",
+            route_key="GET /items/{id}",
+            stage="Prod",
+            path_parameters={"id": "7"},
+            resource="/items/{id}",
+            resource_path="/items/7",
+            resource_id="abc123",
+        )
+    )
+    assert (event["resource"], event["path"], event["httpMethod"]) == (
+        "/items/{id}",
+        "/items/7",
+        "GET",
+    )
+    assert event["queryStringParameters"] == {"a": "2", "b": ""}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": [""]}
+    assert event["multiValueHeaders"]["x-h"] == ["v"]
+    assert (event["body"], event["isBase64Encoded"], event["stageVariables"]) == (None, False, None)
+    context = event["requestContext"]
+    assert (context["path"], context["stage"], context["resourceId"]) == (
+        "/Prod/items/7",
+        "Prod",
+        "abc123",
+    )
+    assert context["resourcePath"] == "/items/{id}"
+    assert context["requestTime"] == "14/Nov/2023:22:13:20 +0000"
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    empty = rest_request_event(url_request(query_string="", path_parameters=None))
+    assert empty["queryStringParameters"] is None and empty["pathParameters"] is None

@@ -254,7 +254,7 @@ def rest_function_response(payload: bytes) -> ProxyResponse:
         result = orjson.loads(payload)
     except orjson.JSONDecodeError:
         return rest_internal_error()
-    known = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded", "cookies"}
+    known = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
     if not isinstance(result, dict) or "statusCode" not in result or set(result) - known:
         return rest_internal_error()
     body = result.get("body")

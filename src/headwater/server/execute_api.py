@@ -155,6 +155,9 @@ class ExecuteApi:
             if cors is not None:
                 return preflight(cors, request)
         found = apis.execution_target(address.api_id, request.method, address.path)
+        if found == "disabled":
+            # DisableExecuteApiEndpoint: AWS answers the default endpoint with 403 Forbidden
+            return _message(403, "Forbidden")
         if found is None or isinstance(found, str):
             return _message(404, "Not Found")
         path = address.path

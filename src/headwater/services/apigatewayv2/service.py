@@ -164,11 +164,14 @@ class ApiGatewayV2Service(Service):
     def execution_target(self, api_id: str, method: str, path: str) -> ExecutionTarget | str | None:
         """What a request to ``api_id`` for ``method`` ``path`` (the path after the host,
         a named stage's segment first) invokes: an ``ExecutionTarget``, or ``"stage"`` (no
-        such stage), ``"route"`` (no route matches), ``None`` (no such API)."""
+        such stage), ``"route"`` (no route matches), ``"disabled"`` (the API turned its
+        execute-api endpoint off), ``None`` (no such API)."""
         found = self._store.find(api_id)
         if found is None:
             return None
         region, document = found
+        if document["Api"].get("DisableExecuteApiEndpoint") is True:
+            return "disabled"
         stages: dict[str, Any] = document["Stages"]
         first, _, rest = path.lstrip("/").partition("/")
         if first and first != DEFAULT_STAGE and first in stages:
