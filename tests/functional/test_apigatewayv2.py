@@ -219,6 +219,9 @@ def test_errors_as_aws_words_them(apis: Any) -> None:
     assert error_of(apis.get_stage, ApiId=api_id, StageName="prod")[0] == "NotFoundException"
     code, _, status = error_of(apis.create_route, ApiId=api_id, RouteKey="GET /a")
     assert (code, status) == ("ConflictException", 409)
+    other = apis.create_route(ApiId=api_id, RouteKey="GET /b")
+    taken = error_of(apis.update_route, ApiId=api_id, RouteId=other["RouteId"], RouteKey="GET /a")
+    assert taken[0] == "ConflictException"
     assert error_of(apis.create_route, ApiId=api_id, RouteKey="FETCH /a")[0] == (
         "BadRequestException"
     )
@@ -229,7 +232,7 @@ def test_errors_as_aws_words_them(apis: Any) -> None:
         apis.create_integration, ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri="x"
     )[0] == ("BadRequestException")
     # a route still targets its integration: it stays
-    (route,) = apis.get_routes(ApiId=api_id)["Items"]
+    (route,) = [r for r in apis.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "GET /a"]
     integration_id = route["Target"].removeprefix("integrations/")
     assert error_of(apis.delete_integration, ApiId=api_id, IntegrationId=integration_id)[0] == (
         "BadRequestException"

@@ -123,6 +123,14 @@ def _dates(item: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def _check_unique_key(document: ApiDocument, key: str) -> None:
+    """An API's route keys are unique: a second one is a 409 (text AWS-like, a guess)."""
+    if any(r["RouteKey"] == key for r in document["Routes"].values()):
+        raise AwsError(
+            "ConflictException", f"Unable to create route {key}: route already exists", status=409
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ExecutionTarget:
     """What a request to an API's stage invokes (``server.execute_api``)."""
@@ -280,12 +288,7 @@ class ApiGatewayV2Service(Service):
     def _add_route(self, document: ApiDocument, params: Params) -> dict[str, Any]:
         key = str(params.get("RouteKey", ""))
         parse_route_key(key)
-        if any(r["RouteKey"] == key for r in document["Routes"].values()):
-            raise AwsError(
-                "ConflictException",
-                f"Unable to create route {key}: route already exists",
-                status=409,
-            )
+        _check_unique_key(document, key)
         self._check_target(document, params.get("Target"))
         route: dict[str, Any] = {
             "RouteId": _new_id(7),
@@ -468,8 +471,9 @@ class ApiGatewayV2Service(Service):
     def update_route(self, params: Params, ctx: RequestContext) -> Result:
         def change(document: ApiDocument) -> Result:
             route = self._route(document, ctx, str(params["RouteId"]))
-            if params.get("RouteKey") is not None:
+            if params.get("RouteKey") is not None and params["RouteKey"] != route["RouteKey"]:
                 parse_route_key(str(params["RouteKey"]))
+                _check_unique_key(document, str(params["RouteKey"]))
             self._check_target(document, params.get("Target"))
             route.update({n: params[n] for n in _ROUTE_MEMBERS if params.get(n) is not None})
             return dict(route)
