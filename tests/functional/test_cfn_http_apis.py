@@ -202,3 +202,64 @@ def test_headwater_deploy_prints_where_the_api_answers(tmp_path: Path) -> None:
     assert "APIs served by headwater" in result.output
     assert f"http://{api_id}.execute-api.us-east-1.localhost:4599" in result.output
     assert f"/_headwater/execute-api/{api_id}/" in result.output
+
+
+def test_api_body_from_s3_and_quick_create(hw: Headwater) -> None:
+    hw.lambda_.create_function(
+        FunctionName="s3-body",
+        Runtime=RUNTIME,
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": _zip(SOURCE)},
+    )
+    definition = {
+        "openapi": "3.0.1",
+        "info": {"title": "from-s3", "version": "1"},
+        "paths": {
+            "/s3/{key}": {
+                "get": {
+                    "x-amazon-apigateway-integration": {
+                        "type": "aws_proxy",
+                        "uri": f"{ARN}:s3-body",
+                        "payloadFormatVersion": "2.0",
+                    }
+                }
+            }
+        },
+    }
+    s3 = hw.client("s3")
+    s3.create_bucket(Bucket="defs")
+    s3.put_object(Bucket="defs", Key="api.json", Body=json.dumps(definition).encode())
+    document: dict[str, Any] = {
+        "Resources": {
+            "FromS3": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {"BodyS3Location": {"Bucket": "defs", "Key": "api.json"}},
+            },
+            "FromS3Stage": {
+                "Type": "AWS::ApiGatewayV2::Stage",
+                "Properties": {"ApiId": {"Ref": "FromS3"}, "StageName": "$default"},
+            },
+            "Quick": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {
+                    "Name": "quick",
+                    "ProtocolType": "HTTP",
+                    "Target": f"{ARN}:s3-body",
+                    "Tags": {"team": "a"},
+                },
+            },
+        },
+        "Outputs": {"Quick": {"Value": {"Fn::GetAtt": ["Quick", "ApiEndpoint"]}}},
+    }
+    assert deploy(hw, "bodies", document) == "CREATE_COMPLETE"
+    ids = physical_ids(hw, "bodies")
+    apis = hw.client("apigatewayv2")
+    assert apis.get_api(ApiId=ids["FromS3"])["Name"] == "from-s3"
+    local = f"http://{ids['FromS3']}.execute-api.us-east-1.localhost:4599"
+    status, body = get(hw, local + "/s3/k")
+    assert status == 200 and json.loads(body)["params"] == {"key": "k"}
+    status, body = get(hw, outputs_of(hw, "bodies")["Quick"] + "/anything")
+    assert status == 200 and json.loads(body)["route"] == "$default"
+    arn = f"arn:aws:apigateway:us-east-1::/apis/{ids['Quick']}"
+    assert apis.get_tags(ResourceArn=arn)["Tags"] == {"team": "a"}
