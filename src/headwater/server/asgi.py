@@ -149,7 +149,7 @@ class HeadwaterApp:
         apis = self.execute_api
         if apis is not None:
             api = apis.match(request)
-            if api is not None:  # an HTTP API's request: never an AWS API call
+            if api is not None:  # an API Gateway API's request: never an AWS API call
                 return apis.answer(request, api, policy)
         if request.method == "OPTIONS" and is_preflight(request):
             return policy.preflight(request)
