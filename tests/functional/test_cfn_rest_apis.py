@@ -197,3 +197,19 @@ def test_sam_api_with_cors_is_refused_clearly(hw: Headwater, tmp_path: Path) -> 
     events = hw.client("cloudformation").describe_stack_events(StackName="sam-cors")
     reasons = [e.get("ResourceStatusReason", "") for e in events["StackEvents"]]
     assert any("aws_proxy" in reason and "mock" in reason.lower() for reason in reasons)
+
+
+def test_headwater_deploy_prints_the_stage_addresses(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from headwater.cli.main import main
+
+    template = sam_template(tmp_path, "/items/{id}")
+    data_dir = tmp_path / "cli-data"
+    args = ["deploy", str(template), "--stack-name", "web", "--data-dir", str(data_dir)]
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    with Headwater(data_dir=data_dir) as hw:
+        api_id = physical_ids(hw, "web")["ServerlessRestApi"]
+    assert f"http://{api_id}.execute-api.us-east-1.localhost:4599/Prod/" in result.output
+    assert f"/_headwater/execute-api/{api_id}/Prod/" in result.output

@@ -154,18 +154,26 @@ def _show_api_endpoints(
     if not apis:
         return
     base = endpoint or DEFAULT_ENDPOINT
+    # a REST API answers under its stages' names (SAM's Api: /Prod/); an HTTP API's
+    # $default stage at the root
+    stages = [
+        str(r["PhysicalResourceId"])
+        for r in resources
+        if r["ResourceType"] == "AWS::ApiGateway::Stage" and r.get("PhysicalResourceId")
+    ]
     table = Table(title="APIs served by headwater", title_justify="left")
     table.add_column("Resource")
-    # a REST API answers under its stages' names: <endpoint>/<stage>/
     table.add_column("Local endpoint", overflow="fold")
     table.add_column("Path form", overflow="fold")
     for resource in apis:
         api_id = str(resource["PhysicalResourceId"])
-        table.add_row(
-            resource["LogicalResourceId"],
-            api_endpoint(api_id, region, base),
-            f"{base.rstrip('/')}/_headwater/execute-api/{api_id}/",
-        )
+        root = api_endpoint(api_id, region, base)
+        path_form = f"{base.rstrip('/')}/_headwater/execute-api/{api_id}"
+        suffixes = ["/"]
+        if resource["ResourceType"] == "AWS::ApiGateway::RestApi" and stages:
+            suffixes = [f"/{stage}/" for stage in stages]
+        for suffix in suffixes:
+            table.add_row(resource["LogicalResourceId"], root + suffix, path_form + suffix)
     console.print(table)
 
 
