@@ -7,7 +7,8 @@ filter policy, an EventBridge pattern, a schedule), Globals, AutoPublishAlias wi
 EventInvokeConfig, a function DLQ, policy templates, a SimpleTable, a table with GSI, TTL
 and stream, an SNS subscription with a filter policy, an SSM parameter, a log group with a
 CloudWatchLogs subscription, an alarm, an IAM role and policy, a function URL on a
-published alias (FunctionUrlConfig, served and called), Conditions, Mappings, constrained
+published alias (FunctionUrlConfig, served and called) and the alias behind an HTTP API and
+a REST API (HttpApi and Api events, served and called), Conditions, Mappings, constrained
 and NoEcho parameters, and exports that consumer.yaml (plain CloudFormation) imports.
 ``headwater deploy``, ``aws cloudformation package/deploy`` and ``sam deploy`` each deploy
 it against ``headwater serve``; boto3 checks what was made.
@@ -243,6 +244,21 @@ def check_function_url(server: ServerProcess, stack: str) -> None:
     with urllib.request.urlopen(path_form, timeout=30) as response:
         answered = json.loads(response.read())
     assert answered == {"path": "/hello", "query": {"x": "1"}, "stage": "dev"}
+    check_apis(server, out)
+
+
+def check_apis(server: ServerProcess, out: dict[str, str]) -> None:
+    """HttpApi and Api events: the HTTP API at the root of its $default stage, the REST API
+    under Prod, both reached by their path form; the outputs name AWS's hosts."""
+    http_id = out["HttpApiUrl"].removeprefix("https://").split(".", 1)[0]
+    rest_id = out["RestApiUrl"].removeprefix("https://").split(".", 1)[0]
+    assert out["RestApiUrl"].endswith(f".execute-api.{REGION}.amazonaws.com/Prod/")
+    for path in (f"{http_id}/hello?x=1", f"{rest_id}/Prod/hello?x=1"):
+        with urllib.request.urlopen(
+            f"{server.endpoint}/_headwater/execute-api/{path}", timeout=30
+        ) as response:
+            answered = json.loads(response.read())
+        assert answered == {"path": "/hello", "query": {"x": "1"}, "stage": "dev"}, path
 
 
 def check_work_flows_through_the_table(server: ServerProcess, stack: str) -> None:

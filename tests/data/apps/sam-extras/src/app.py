@@ -50,9 +50,13 @@ def on_records(event, context):
 
 
 def on_http(event, context):
-    """A function URL's request (payload format 2.0) -> what was asked, as JSON."""
-    return {
-        "path": event["rawPath"],
-        "query": event.get("queryStringParameters", {}),
+    """A function URL's or HTTP API's request (payload format 2.0) or a REST API's (1.0)
+    -> what was asked, as JSON."""
+    asked = {
+        "path": event["rawPath"] if event.get("version") == "2.0" else event["path"],
+        "query": event.get("queryStringParameters") or {},
         "stage": os.environ["STAGE"],
     }
+    if event.get("version") == "2.0":
+        return asked  # 2.0 reads any other JSON as the body of a 200
+    return {"statusCode": 200, "body": json.dumps(asked)}  # 1.0 needs a response document
