@@ -226,13 +226,11 @@ class ApiGatewayV2Service(Service):
         with self._lock:
             document = self._document(ctx, api_id)
             result = change(document)
-            document["Api"]["LastChanged"] = self.env.clock.now()
             self._store.put(ctx.account, ctx.region, api_id, document)
             return result
 
     def _api_result(self, document: ApiDocument, ctx: RequestContext) -> Result:
         api = _dates(document["Api"])
-        api.pop("LastChanged", None)
         api["ApiEndpoint"] = api_endpoint(api["ApiId"], ctx.region, ctx.endpoint)
         return api
 
