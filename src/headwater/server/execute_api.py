@@ -46,7 +46,7 @@ from headwater.core.proxy_payloads import (
 )
 from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
 from headwater.server.function_urls import cors_headers, origin_matches, preflight
-from headwater.server.request_checks import RequestPolicy, is_preflight
+from headwater.server.request_checks import RequestPolicy, host_name, is_preflight
 
 if TYPE_CHECKING:
     from headwater.core.clock import Clock
@@ -76,18 +76,11 @@ class ApiAddress:
     domain_name: str
 
 
-def _host_name(host: str) -> str:
-    name = host.strip().lower()
-    if name.count(":") == 1:
-        name = name.split(":", 1)[0]
-    return name.rstrip(".")
-
-
 def api_address(request: WireRequest) -> ApiAddress | None:
     """The API ``request`` is addressed to (``None``: not an execute-api request)."""
     host = request.headers.get("host")
     if host is not None and ".execute-api." in host:
-        name = _host_name(host)
+        name = host_name(host)
         found = _API_HOST.fullmatch(name)
         if found is not None:
             return ApiAddress(found.group(1), found.group(2), request.raw_path or "/", name)
@@ -95,7 +88,7 @@ def api_address(request: WireRequest) -> ApiAddress | None:
         rest = request.raw_path[len(PATH_PREFIX) :]
         api_id, slash, path = rest.partition("/")
         if api_id:
-            domain = _host_name(host) if host else "localhost"
+            domain = host_name(host) if host else "localhost"
             return ApiAddress(api_id, None, slash + path if slash else "/", domain)
     return None
 

@@ -36,7 +36,7 @@ from headwater.core.proxy_payloads import (
     request_event,
 )
 from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
-from headwater.server.request_checks import RequestPolicy, is_preflight
+from headwater.server.request_checks import RequestPolicy, host_name, is_preflight
 from headwater.services.lambda_.function_urls import FunctionUrlTarget, url_host_id
 
 if TYPE_CHECKING:
@@ -60,18 +60,11 @@ class UrlAddress:
     domain_name: str
 
 
-def _host_name(host: str) -> str:
-    name = host.strip().lower()
-    if name.count(":") == 1:
-        name = name.split(":", 1)[0]
-    return name.rstrip(".")
-
-
 def url_address(request: WireRequest) -> UrlAddress | None:
     """The function URL ``request`` is addressed to (``None``: not a function URL's)."""
     host = request.headers.get("host")
     if host is not None and ".lambda-url." in host:
-        name = _host_name(host)
+        name = host_name(host)
         found = url_host_id(name)
         if found is not None:
             return UrlAddress(found[0], found[1], request.raw_path or "/", name)
@@ -79,7 +72,7 @@ def url_address(request: WireRequest) -> UrlAddress | None:
         rest = request.raw_path[len(PATH_PREFIX) :]
         url_id, slash, path = rest.partition("/")
         if url_id:
-            domain = _host_name(host) if host else "localhost"
+            domain = host_name(host) if host else "localhost"
             return UrlAddress(url_id, None, slash + path if slash else "/", domain)
     return None
 

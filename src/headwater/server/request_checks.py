@@ -278,9 +278,9 @@ class RequestPolicy:
         a key that is not among ``access_keys`` (IAM users' keys), ``sessions`` the
         temporary credentials STS issued with one. Other users' processes are answered
         when ``allow_other_users`` or ``verify_signatures`` (they then need the keys)."""
-        hosts = {_host_name(host) for host in allowed_hosts}
+        hosts = {host_name(host) for host in allowed_hosts}
         if bound_host and bound_host not in ("0.0.0.0", "::", ""):
-            hosts.add(_host_name(bound_host))
+            hosts.add(host_name(bound_host))
         keys = dict(access_keys or {})
 
         def secret_for(access_key: str) -> str | None:
@@ -316,7 +316,7 @@ class RequestPolicy:
         host = request.headers.get("host")
         if host is None or "*" in self.allowed_hosts:
             return True
-        name = _host_name(host)
+        name = host_name(host)
         return _is_loopback(name) or name in self.allowed_hosts
 
     def origin_allowed(self, origin: str) -> bool:
@@ -534,7 +534,7 @@ def is_preflight(request: WireRequest) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _host_name(host: str) -> str:
+def host_name(host: str) -> str:
     """The name of a Host header or address, without port, brackets or trailing dot."""
     host = host.strip().lower()
     if host.startswith("["):
