@@ -23,17 +23,15 @@ Authentication Token"}``.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from headwater.api.http import WireRequest, WireResponse
-from headwater.core.ids import request_id as new_request_id
 from headwater.core.proxy_payloads import (
     ProxyRequest,
     ProxyResponse,
@@ -45,8 +43,15 @@ from headwater.core.proxy_payloads import (
     rest_request_event,
 )
 from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
-from headwater.server.function_urls import cors_headers, origin_matches, preflight
-from headwater.server.request_checks import RequestPolicy, host_name, is_preflight
+from headwater.server.lambda_proxy import (
+    host_or_path_address,
+    invoke_in_pool,
+    own_origin,
+    preflight,
+    proxy_request,
+    with_cors,
+)
+from headwater.server.request_checks import RequestPolicy, is_preflight
 
 if TYPE_CHECKING:
     from headwater.core.clock import Clock
@@ -76,21 +81,18 @@ class ApiAddress:
     domain_name: str
 
 
+def api_host_id(name: str) -> tuple[str, str] | None:
+    """(api id, region) of an execute-api host name (no port), else ``None``."""
+    found = _API_HOST.fullmatch(name)
+    return None if found is None else (found.group(1), found.group(2))
+
+
 def api_address(request: WireRequest) -> ApiAddress | None:
     """The API ``request`` is addressed to (``None``: not an execute-api request)."""
-    host = request.headers.get("host")
-    if host is not None and ".execute-api." in host:
-        name = host_name(host)
-        found = _API_HOST.fullmatch(name)
-        if found is not None:
-            return ApiAddress(found.group(1), found.group(2), request.raw_path or "/", name)
-    if request.raw_path.startswith(PATH_PREFIX):
-        rest = request.raw_path[len(PATH_PREFIX) :]
-        api_id, slash, path = rest.partition("/")
-        if api_id:
-            domain = host_name(host) if host else "localhost"
-            return ApiAddress(api_id, None, slash + path if slash else "/", domain)
-    return None
+    found = host_or_path_address(
+        request, host_marker=".execute-api.", host_id=api_host_id, path_prefix=PATH_PREFIX
+    )
+    return None if found is None else ApiAddress(*found)
 
 
 def _message(status: int, message: str) -> WireResponse:
@@ -127,8 +129,7 @@ class ExecuteApi:
     ) -> WireResponse | Coroutine[Any, Any, WireResponse]:
         """The answer to a request for ``address``: refusals, preflights and misses at once,
         an invocation as an awaitable."""
-        own_origin = f"http://{request.host}" if address.region is not None else None
-        refusal = policy.function_url_refusal(request, own_origin)
+        refusal = policy.function_url_refusal(request, own_origin(request, address.region))
         if refusal is not None:
             return _message(403, refusal)
         apis = self._apis()
@@ -153,18 +154,8 @@ class ExecuteApi:
             return _message(403, "Forbidden")
         if found is None or isinstance(found, str):
             return _message(404, "Not Found")
-        path = address.path
-        proxy = ProxyRequest(
-            api_id=address.api_id,
-            domain_name=address.domain_name,
-            method=request.method,
-            path=path,
-            query_string=request.query_string,
-            headers=request.headers,
-            body=request.body,
-            request_id=new_request_id(),
-            time=self._clock.now(),
-            account_id=self._account,
+        proxy = replace(
+            self._proxy_request(request, address),
             route_key=found.route_key,
             stage=found.stage,
             path_parameters=found.path_parameters or None,
@@ -183,17 +174,8 @@ class ExecuteApi:
         if isinstance(found, str):
             # REST APIs answer a path and method no resource has like this (AWS's text)
             return _message(403, "Missing Authentication Token")
-        proxy = ProxyRequest(
-            api_id=address.api_id,
-            domain_name=address.domain_name,
-            method=request.method,
-            path=address.path,
-            query_string=request.query_string,
-            headers=request.headers,
-            body=request.body,
-            request_id=new_request_id(),
-            time=self._clock.now(),
-            account_id=self._account,
+        proxy = replace(
+            self._proxy_request(request, address),
             route_key=f"{request.method} {found.resource_path}",
             stage=found.stage,
             path_parameters=found.path_parameters or None,
@@ -204,17 +186,27 @@ class ExecuteApi:
         )
         return self._invoke_rest(found, proxy)
 
+    def _proxy_request(self, request: WireRequest, address: ApiAddress) -> ProxyRequest:
+        """``request`` as its event needs it, before its route and stage are added."""
+        return proxy_request(
+            request,
+            address.api_id,
+            address.domain_name,
+            address.path,
+            time=self._clock.now(),
+            account_id=self._account,
+        )
+
     async def _invoke_rest(
         self, target: RestExecutionTarget, request: ProxyRequest
     ) -> WireResponse:
-        payload = orjson.dumps(rest_request_event(request))
-        service = self._lambda()
-        loop = asyncio.get_running_loop()
-        result: InvocationResult = await loop.run_in_executor(
+        result = await invoke_in_pool(
             self._executor,
-            lambda: service.invoke_function(
-                target.function, payload, region=target.region, request_id=request.request_id
-            ),
+            self._lambda(),
+            target.function,
+            orjson.dumps(rest_request_event(request)),
+            region=target.region,
+            request_id=request.request_id,
         )
         response = _http_response(result, v1=True)
         headers = [*response.headers, ("x-amzn-RequestId", request.request_id)]
@@ -225,25 +217,17 @@ class ExecuteApi:
     ) -> WireResponse:
         v1 = target.payload_version == "1.0"
         event = rest_request_event(request) if v1 else request_event(request)
-        payload = orjson.dumps(event)
-        service = self._lambda()
-        loop = asyncio.get_running_loop()
-        # In the thread pool, as the Invoke API runs: an inline handler may call back into
-        # this server, whose loop must stay free to answer it.
-        result: InvocationResult = await loop.run_in_executor(
+        result = await invoke_in_pool(
             self._executor,
-            lambda: service.invoke_function(
-                target.function, payload, region=target.region, request_id=request.request_id
-            ),
+            self._lambda(),
+            target.function,
+            orjson.dumps(event),
+            region=target.region,
+            request_id=request.request_id,
         )
         response = _http_response(result, v1)
-        headers = response.headers
-        cors = target.cors
-        if cors is not None:
-            # The API's CorsConfiguration decides: the function's own CORS headers go.
-            headers = [(n, v) for n, v in headers if not n.lower().startswith("access-control-")]
-            if origin is not None and origin_matches(cors, origin):
-                headers.extend(cors_headers(cors, origin))
+        # The API's CorsConfiguration decides: the function's own CORS headers go.
+        headers = with_cors(response.headers, target.cors, origin)
         headers.append(("apigw-requestid", request.request_id))
         return WireResponse(response.status, response.body, response.content_type, headers)
 

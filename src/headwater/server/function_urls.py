@@ -18,16 +18,14 @@ logs, metrics) in the server's thread pool, so the event loop never waits on a f
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from headwater.api.http import WireRequest, WireResponse
-from headwater.core.ids import request_id as new_request_id
 from headwater.core.proxy_payloads import (
     ProxyRequest,
     ProxyResponse,
@@ -36,7 +34,15 @@ from headwater.core.proxy_payloads import (
     request_event,
 )
 from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
-from headwater.server.request_checks import RequestPolicy, host_name, is_preflight
+from headwater.server.lambda_proxy import (
+    host_or_path_address,
+    invoke_in_pool,
+    own_origin,
+    preflight,
+    proxy_request,
+    with_cors,
+)
+from headwater.server.request_checks import RequestPolicy, is_preflight
 from headwater.services.lambda_.function_urls import FunctionUrlTarget, url_host_id
 
 if TYPE_CHECKING:
@@ -62,19 +68,10 @@ class UrlAddress:
 
 def url_address(request: WireRequest) -> UrlAddress | None:
     """The function URL ``request`` is addressed to (``None``: not a function URL's)."""
-    host = request.headers.get("host")
-    if host is not None and ".lambda-url." in host:
-        name = host_name(host)
-        found = url_host_id(name)
-        if found is not None:
-            return UrlAddress(found[0], found[1], request.raw_path or "/", name)
-    if request.raw_path.startswith(PATH_PREFIX):
-        rest = request.raw_path[len(PATH_PREFIX) :]
-        url_id, slash, path = rest.partition("/")
-        if url_id:
-            domain = host_name(host) if host else "localhost"
-            return UrlAddress(url_id, None, slash + path if slash else "/", domain)
-    return None
+    found = host_or_path_address(
+        request, host_marker=".lambda-url.", host_id=url_host_id, path_prefix=PATH_PREFIX
+    )
+    return None if found is None else UrlAddress(*found)
 
 
 def _message(status: int, message: str | None) -> WireResponse:
@@ -84,45 +81,6 @@ def _message(status: int, message: str | None) -> WireResponse:
 
 def _forbidden() -> WireResponse:
     return _message(403, "Forbidden")
-
-
-def origin_matches(cors: dict[str, Any], origin: str) -> bool:
-    """Whether a ``Cors`` config (a function URL's, an HTTP API's) allows ``origin``."""
-    origins = cors.get("AllowOrigins") or []
-    return "*" in origins or origin.lower() in (o.lower() for o in origins)
-
-
-def cors_headers(cors: dict[str, Any], origin: str) -> list[tuple[str, str]]:
-    """The CORS headers a URL's ``Cors`` config adds for an origin it allows."""
-    credentials = cors.get("AllowCredentials") is True
-    wildcard = "*" in (cors.get("AllowOrigins") or []) and not credentials
-    headers = [("Access-Control-Allow-Origin", "*" if wildcard else origin)]
-    if cors.get("ExposeHeaders"):
-        headers.append(("Access-Control-Expose-Headers", ", ".join(cors["ExposeHeaders"])))
-    if credentials:
-        headers.append(("Access-Control-Allow-Credentials", "true"))
-    headers.append(("Vary", "Origin"))
-    return headers
-
-
-def preflight(cors: dict[str, Any] | None, request: WireRequest) -> WireResponse:
-    """A URL's answer to a CORS preflight from an origin headwater allows: a grant when the
-    URL's ``Cors`` allows the origin and method, else a 200 that grants nothing (the
-    browser then refuses the request). The function does not run."""
-    origin = request.headers.get("origin", "")
-    method = request.headers.get("access-control-request-method", "").upper()
-    if cors is None or not origin_matches(cors, origin):
-        return WireResponse(200, b"", "text/plain", [("Vary", "Origin")])
-    methods = [m.upper() for m in cors.get("AllowMethods") or []]
-    if "*" not in methods and method not in methods:
-        return WireResponse(200, b"", "text/plain", [("Vary", "Origin")])
-    headers = cors_headers(cors, origin)
-    headers.append(("Access-Control-Allow-Methods", ", ".join(methods)))
-    if cors.get("AllowHeaders"):
-        headers.append(("Access-Control-Allow-Headers", ", ".join(cors["AllowHeaders"])))
-    if cors.get("MaxAge"):
-        headers.append(("Access-Control-Max-Age", str(cors["MaxAge"])))
-    return WireResponse(200, b"", "text/plain", headers)
 
 
 def _iam_context(sig: Signature, account: str) -> dict[str, Any]:
@@ -164,10 +122,7 @@ class FunctionUrls:
     ) -> WireResponse | Coroutine[Any, Any, WireResponse]:
         """The answer to a request for ``address``: refusals and preflights at once, an
         invocation as an awaitable."""
-        # The host form's own origin (a page the function served posting back to it); never
-        # the path form's, which is headwater's own origin (the dashboard's).
-        own_origin = f"http://{request.host}" if address.region is not None else None
-        refusal = policy.function_url_refusal(request, own_origin)
+        refusal = policy.function_url_refusal(request, own_origin(request, address.region))
         if refusal is not None:
             return _message(403, refusal)
         target = self._lambda().function_url_target(address.url_id)
@@ -184,18 +139,16 @@ class FunctionUrls:
             if sig is None:
                 return _forbidden()
             iam = _iam_context(sig, self._account)
-        url_request = ProxyRequest(
-            api_id=address.url_id,
-            domain_name=address.domain_name,
-            method=request.method,
-            path=address.path,
-            query_string=request.query_string,
-            headers=request.headers,
-            body=request.body,
-            request_id=new_request_id(),
-            time=self._clock.now(),
-            # AWS writes "anonymous" for the caller of an unauthenticated (NONE) URL.
-            account_id=self._account if iam is not None else "anonymous",
+        url_request = replace(
+            proxy_request(
+                request,
+                address.url_id,
+                address.domain_name,
+                address.path,
+                time=self._clock.now(),
+                # AWS writes "anonymous" for the caller of an unauthenticated (NONE) URL.
+                account_id=self._account if iam is not None else "anonymous",
+            ),
             iam=iam,
         )
         return self._invoke(target, url_request, origin)
@@ -203,29 +156,17 @@ class FunctionUrls:
     async def _invoke(
         self, target: FunctionUrlTarget, request: ProxyRequest, origin: str | None
     ) -> WireResponse:
-        payload = orjson.dumps(request_event(request))
-        service = self._lambda()
-        loop = asyncio.get_running_loop()
-        # As the Invoke API runs: in the thread pool (an inline handler may call back into
-        # this server, whose loop must stay free to answer it).
-        result: InvocationResult = await loop.run_in_executor(
+        result = await invoke_in_pool(
             self._executor,
-            lambda: service.invoke_function(
-                target.function_name,
-                payload,
-                qualifier=target.qualifier,
-                region=target.region,
-                request_id=request.request_id,
-            ),
+            self._lambda(),
+            target.function_name,
+            orjson.dumps(request_event(request)),
+            qualifier=target.qualifier,
+            region=target.region,
+            request_id=request.request_id,
         )
         response = _http_response(result)
-        headers = response.headers
-        cors = target.cors
-        if cors is not None:
-            # The URL's Cors config decides: the function's own CORS headers are dropped.
-            headers = [(n, v) for n, v in headers if not n.lower().startswith("access-control-")]
-            if origin is not None and origin_matches(cors, origin):
-                headers.extend(cors_headers(cors, origin))
+        headers = with_cors(response.headers, target.cors, origin)
         headers.append(("x-amzn-RequestId", result.request_id))
         return WireResponse(response.status, response.body, response.content_type, headers)
 
