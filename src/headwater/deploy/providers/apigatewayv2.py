@@ -16,6 +16,7 @@ from headwater.deploy.providers.base import (
     ResourceRequest,
     to_params,
 )
+from headwater.services.apigatewayv2.service import API_SETTINGS
 
 SERVICE = "apigatewayv2"
 
@@ -44,17 +45,6 @@ def openapi_definition(request: ResourceRequest) -> str | None:
     return data.decode("utf-8")
 
 
-_API_SETTINGS = (
-    "Name",
-    "Description",
-    "Version",
-    "CorsConfiguration",
-    "DisableExecuteApiEndpoint",
-    "RouteSelectionExpression",
-    "ApiKeySelectionExpression",
-)
-
-
 class HttpApiProvider(ResourceProvider):
     """``Ref`` is the API id; ``ApiEndpoint`` the address headwater serves it at."""
 
@@ -65,7 +55,7 @@ class HttpApiProvider(ResourceProvider):
     def _settings(self, request: ResourceRequest, operation: str) -> dict[str, Any]:
         values = {
             key: request.properties[key]
-            for key in _API_SETTINGS
+            for key in API_SETTINGS
             if request.properties.get(key) is not None
         }
         return to_params(SERVICE, operation, values)

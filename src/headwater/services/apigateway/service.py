@@ -12,22 +12,22 @@ usage plans, API keys, domain names and non-proxy integrations are not implement
 
 from __future__ import annotations
 
-import secrets
-import string
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.errors import AwsError
-from headwater.core.values import as_datetime
 from headwater.services.apigatewayv2.openapi import ImportedApi, function_arn_of, read_definition
 from headwater.services.apigatewayv2.route_keys import match_route
 from headwater.services.apigatewayv2.service import api_endpoint
-from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.services.apigatewayv2.stored_apis import (
+    StoredApiService,
+    api_and_stage,
+    new_id,
+    with_datetimes,
+)
+from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.store.api_documents import ApiDocument, RestApiStore
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
 METHODS = frozenset({"ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
 _METHOD_MEMBERS = (
     "authorizationType",
@@ -55,10 +55,6 @@ _INTEGRATION_MEMBERS = (
 _STAGE_MEMBERS = ("description", "variables", "tracingEnabled", "cacheClusterEnabled")
 
 
-def _new_id(length: int) -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
-
-
 def _not_found(message: str) -> AwsError:
     return AwsError("NotFoundException", message, status=404)
 
@@ -72,11 +68,8 @@ def _conflict(message: str) -> AwsError:
 
 
 def _dates(item: dict[str, Any]) -> dict[str, Any]:
-    shown = dict(item)
-    for name in ("createdDate", "lastUpdatedDate"):
-        if isinstance(shown.get(name), int | float):
-            shown[name] = as_datetime(float(shown[name]))
-    return shown
+    """A stored item as answered: epoch-second dates as datetimes."""
+    return with_datetimes(item, ("createdDate", "lastUpdatedDate"))
 
 
 def rest_api_arn(api_id: str, region: str) -> str:
@@ -100,19 +93,11 @@ class RestExecutionTarget:
     function: str
 
 
-class ApiGatewayService(Service):
+class ApiGatewayService(StoredApiService):
     service_name = "apigateway"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._store = RestApiStore(self.env.database)
-        self._lock = threading.Lock()
+    store_class = RestApiStore
 
     # -- serving -----------------------------------------------------------------------------
-
-    def api_region(self, api_id: str) -> str | None:
-        found = self._store.find(api_id)
-        return None if found is None else found[0]
 
     def execution_target(
         self, api_id: str, method: str, path: str
@@ -156,31 +141,17 @@ class ApiGatewayService(Service):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _document(self, ctx: RequestContext, api_id: str) -> ApiDocument:
-        found = self._store.get(ctx.account, ctx.region, api_id)
-        if found is None:
-            # AWS's text for an unknown REST API id
-            raise _not_found(f"Invalid API identifier specified {ctx.account}:{api_id}")
-        return found
-
-    def _change(
-        self, ctx: RequestContext, api_id: str, change: Callable[[ApiDocument], Result]
-    ) -> Result:
-        """Apply ``change`` to the API's document and store it (nothing is stored when the
-        change raises)."""
-        with self._lock:
-            document = self._document(ctx, api_id)
-            result = change(document)
-            self._store.put(ctx.account, ctx.region, api_id, document)
-            return result
+    def _no_such_api(self, ctx: RequestContext, api_id: str) -> AwsError:
+        # AWS's text for an unknown REST API id
+        return _not_found(f"Invalid API identifier specified {ctx.account}:{api_id}")
 
     @staticmethod
     def _api_result(document: ApiDocument) -> Result:
         return _dates(document["Api"])
 
     def _new_document(self, params: Params) -> ApiDocument:
-        api_id = _new_id(10)
-        root_id = _new_id(10)
+        api_id = new_id(10)
+        root_id = new_id(10)
         api: dict[str, Any] = {
             "id": api_id,
             "name": params.get("name"),
@@ -222,7 +193,7 @@ class ApiGatewayService(Service):
                 raise _conflict(
                     f"Another resource with the same parent already has this name: {part}"
                 )
-        resource = {"id": _new_id(6), "parentId": parent_id, "pathPart": part, "path": path}
+        resource = {"id": new_id(6), "parentId": parent_id, "pathPart": part, "path": path}
         document["Resources"][resource["id"]] = resource
         return resource
 
@@ -279,8 +250,7 @@ class ApiGatewayService(Service):
         if not params.get("name"):
             raise _bad_request("Invalid API name specified")
         document = self._new_document(params)
-        with self._lock:
-            self._store.put(ctx.account, ctx.region, document["Api"]["id"], document)
+        self._add_document(ctx, document["Api"]["id"], document)
         return self._api_result(document)
 
     @operation("ImportRestApi")
@@ -288,8 +258,7 @@ class ApiGatewayService(Service):
         imported = read_definition(_text(params.get("body")))
         document = self._new_document({"name": imported.name})
         self._apply_import(document, imported, overwrite=True)
-        with self._lock:
-            self._store.put(ctx.account, ctx.region, document["Api"]["id"], document)
+        self._add_document(ctx, document["Api"]["id"], document)
         return self._api_result(document)
 
     @operation("PutRestApi")
@@ -328,11 +297,7 @@ class ApiGatewayService(Service):
 
     @operation("DeleteRestApi")
     def delete_rest_api(self, params: Params, ctx: RequestContext) -> Result:
-        with self._lock:
-            if not self._store.delete(ctx.account, ctx.region, str(params["restApiId"])):
-                raise _not_found(
-                    f"Invalid API identifier specified {ctx.account}:{params['restApiId']}"
-                )
+        self._delete_document(ctx, str(params["restApiId"]))
         return {}
 
     # -- resources, methods, integrations ----------------------------------------------------
@@ -492,7 +457,7 @@ class ApiGatewayService(Service):
                 # AWS's text for deploying an API without methods
                 raise _bad_request("The REST API doesn't contain any methods")
             deployment: dict[str, Any] = {
-                "id": _new_id(6),
+                "id": new_id(6),
                 "createdDate": self.env.clock.now(),
             }
             if params.get("description") is not None:
@@ -605,16 +570,10 @@ class ApiGatewayService(Service):
     # -- tags --------------------------------------------------------------------------------
 
     def _tag_holder(self, arn: str, ctx: RequestContext) -> tuple[str, str | None]:
-        prefix = f"arn:aws:apigateway:{ctx.region}::/restapis/"
-        if not arn.startswith(prefix):
+        found = api_and_stage(arn, f"arn:aws:apigateway:{ctx.region}::/restapis/")
+        if found is None:
             raise _not_found("Invalid resource identifier specified")
-        api_id, _, rest = arn[len(prefix) :].partition("/")
-        if not rest:
-            return api_id, None
-        kind, _, name = rest.partition("/")
-        if kind != "stages" or not name:
-            raise _not_found("Invalid resource identifier specified")
-        return api_id, name
+        return found
 
     def _tags_of(self, document: ApiDocument, stage: str | None) -> dict[str, str]:
         holder = document["Api"] if stage is None else self._stage(document, stage)

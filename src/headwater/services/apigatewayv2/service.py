@@ -11,31 +11,32 @@ served (their operations answer headwater's unsupported-operation error).
 
 from __future__ import annotations
 
-import secrets
-import string
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from headwater.core.errors import AwsError
-from headwater.core.values import as_datetime
+from headwater.core.localhost_urls import localhost_url
 from headwater.services.apigatewayv2.openapi import ImportedApi, function_arn_of, read_definition
 from headwater.services.apigatewayv2.route_keys import (
     DEFAULT_ROUTE,
     match_route,
     parse_route_key,
 )
-from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.services.apigatewayv2.stored_apis import (
+    StoredApiService,
+    api_and_stage,
+    new_id,
+    with_datetimes,
+)
+from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.store.api_documents import ApiDocument, HttpApiStore
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
 DEFAULT_STAGE = "$default"
 PAYLOAD_VERSIONS = ("1.0", "2.0")
 #: The integration timeout HTTP APIs default to (and their maximum), in milliseconds.
 DEFAULT_TIMEOUT_MILLIS = 30000
-_API_MEMBERS = (
+#: An API's settings a caller sets (CreateApi, UpdateApi; a stack's AWS::ApiGatewayV2::Api).
+API_SETTINGS = (
     "Name",
     "Description",
     "Version",
@@ -76,22 +77,12 @@ _STAGE_MEMBERS = (
 )
 
 
-def _new_id(length: int) -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
-
-
 def api_endpoint(api_id: str, region: str, endpoint: str | None) -> str:
     """An API's ``ApiEndpoint`` for a caller of ``endpoint`` (``http://127.0.0.1:4599``):
     the ``*.localhost`` host on the server's port, AWS's own form without a server."""
     if not endpoint:
         return f"https://{api_id}.execute-api.{region}.amazonaws.com"
-    parts = urlsplit(endpoint)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    suffix = f":{port}" if port is not None else ""
-    return f"{parts.scheme or 'http'}://{api_id}.execute-api.{region}.localhost{suffix}"
+    return localhost_url(f"{api_id}.execute-api.{region}", endpoint)
 
 
 def api_arn(api_id: str, region: str) -> str:
@@ -116,11 +107,7 @@ def _not_found(kind: str, ctx: RequestContext, identifier: str) -> AwsError:
 
 def _dates(item: dict[str, Any]) -> dict[str, Any]:
     """A stored item as answered: epoch-second dates as datetimes."""
-    shown = dict(item)
-    for name in ("CreatedDate", "LastUpdatedDate"):
-        if isinstance(shown.get(name), int | float):
-            shown[name] = as_datetime(float(shown[name]))
-    return shown
+    return with_datetimes(item, ("CreatedDate", "LastUpdatedDate"))
 
 
 def _check_unique_key(document: ApiDocument, key: str) -> None:
@@ -148,19 +135,11 @@ class ExecutionTarget:
     cors: dict[str, Any] | None
 
 
-class ApiGatewayV2Service(Service):
+class ApiGatewayV2Service(StoredApiService):
     service_name = "apigatewayv2"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._store = HttpApiStore(self.env.database)
-        self._lock = threading.Lock()
+    store_class = HttpApiStore
 
     # -- serving -----------------------------------------------------------------------------
-
-    def api_region(self, api_id: str) -> str | None:
-        found = self._store.find(api_id)
-        return None if found is None else found[0]
 
     def cors_of(self, api_id: str) -> dict[str, Any] | None:
         found = self._store.find(api_id)
@@ -212,22 +191,8 @@ class ApiGatewayV2Service(Service):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _document(self, ctx: RequestContext, api_id: str) -> ApiDocument:
-        found = self._store.get(ctx.account, ctx.region, api_id)
-        if found is None:
-            raise _not_found("API", ctx, api_id)
-        return found
-
-    def _change(
-        self, ctx: RequestContext, api_id: str, change: Callable[[ApiDocument], Result]
-    ) -> Result:
-        """Apply ``change`` to the API's document and store it (nothing is stored when the
-        change raises)."""
-        with self._lock:
-            document = self._document(ctx, api_id)
-            result = change(document)
-            self._store.put(ctx.account, ctx.region, api_id, document)
-            return result
+    def _no_such_api(self, ctx: RequestContext, api_id: str) -> AwsError:
+        return _not_found("API", ctx, api_id)
 
     def _api_result(self, document: ApiDocument, ctx: RequestContext) -> Result:
         api = _dates(document["Api"])
@@ -236,7 +201,7 @@ class ApiGatewayV2Service(Service):
 
     def _new_document(self, ctx: RequestContext, params: Params) -> ApiDocument:
         now = self.env.clock.now()
-        api_id = _new_id(10)
+        api_id = new_id(10)
         api: dict[str, Any] = {
             "ApiId": api_id,
             "ApiKeySelectionExpression": "$request.header.x-api-key",
@@ -273,7 +238,7 @@ class ApiGatewayV2Service(Service):
         if not params.get("IntegrationUri"):
             raise _bad_request("IntegrationUri is required for AWS_PROXY integrations")
         integration: dict[str, Any] = {
-            "IntegrationId": _new_id(7),
+            "IntegrationId": new_id(7),
             "ConnectionType": "INTERNET",
             "IntegrationMethod": "POST",
             "TimeoutInMillis": DEFAULT_TIMEOUT_MILLIS,
@@ -289,7 +254,7 @@ class ApiGatewayV2Service(Service):
         _check_unique_key(document, key)
         self._check_target(document, params.get("Target"))
         route: dict[str, Any] = {
-            "RouteId": _new_id(7),
+            "RouteId": new_id(7),
             "ApiKeyRequired": False,
             "AuthorizationType": "NONE",
         }
@@ -384,9 +349,7 @@ class ApiGatewayV2Service(Service):
             stage["ApiGatewayManaged"] = True
         elif params.get("RouteKey") is not None:
             raise _bad_request("RouteKey is supported only with Target (quick create)")
-        api_id = document["Api"]["ApiId"]
-        with self._lock:
-            self._store.put(ctx.account, ctx.region, api_id, document)
+        self._add_document(ctx, document["Api"]["ApiId"], document)
         return self._api_result(document, ctx)
 
     @operation("ImportApi")
@@ -394,8 +357,7 @@ class ApiGatewayV2Service(Service):
         imported = read_definition(str(params.get("Body", "")))
         document = self._new_document(ctx, {"Name": imported.name})
         self._apply_import(document, imported)
-        with self._lock:
-            self._store.put(ctx.account, ctx.region, document["Api"]["ApiId"], document)
+        self._add_document(ctx, document["Api"]["ApiId"], document)
         return self._api_result(document, ctx)
 
     @operation("ReimportApi")
@@ -421,7 +383,7 @@ class ApiGatewayV2Service(Service):
     def update_api(self, params: Params, ctx: RequestContext) -> Result:
         def change(document: ApiDocument) -> Result:
             api = document["Api"]
-            for name in _API_MEMBERS:
+            for name in API_SETTINGS:
                 if params.get(name) is not None:
                     api[name] = params[name]
             return self._api_result(document, ctx)
@@ -430,9 +392,7 @@ class ApiGatewayV2Service(Service):
 
     @operation("DeleteApi")
     def delete_api(self, params: Params, ctx: RequestContext) -> Result:
-        with self._lock:
-            if not self._store.delete(ctx.account, ctx.region, str(params["ApiId"])):
-                raise _not_found("API", ctx, str(params["ApiId"]))
+        self._delete_document(ctx, str(params["ApiId"]))
         return {}
 
     @operation("DeleteCorsConfiguration")
@@ -600,7 +560,7 @@ class ApiGatewayV2Service(Service):
             stage_name = params.get("StageName")
             stage = None if stage_name is None else self._stage(document, ctx, str(stage_name))
             deployment: dict[str, Any] = {
-                "DeploymentId": _new_id(6),
+                "DeploymentId": new_id(6),
                 "AutoDeployed": False,
                 "CreatedDate": self.env.clock.now(),
                 "DeploymentStatus": "DEPLOYED",
@@ -642,16 +602,10 @@ class ApiGatewayV2Service(Service):
 
     def _tagged(self, arn: str, ctx: RequestContext) -> tuple[str, str | None]:
         """The API id and stage name (``None``: the API itself) an ARN names."""
-        prefix = f"arn:aws:apigateway:{ctx.region}::/apis/"
-        if not arn.startswith(prefix):
+        found = api_and_stage(arn, f"arn:aws:apigateway:{ctx.region}::/apis/")
+        if found is None:
             raise _not_found("resource", ctx, arn)
-        api_id, _, rest = arn[len(prefix) :].partition("/")
-        if not rest:
-            return api_id, None
-        kind, _, name = rest.partition("/")
-        if kind != "stages" or not name:
-            raise _not_found("resource", ctx, arn)
-        return api_id, name
+        return found
 
     def _tags_of(
         self, document: ApiDocument, ctx: RequestContext, stage: str | None

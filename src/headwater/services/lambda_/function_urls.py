@@ -17,9 +17,9 @@ import secrets
 import string
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from headwater.core.errors import validation_error
+from headwater.core.localhost_urls import localhost_url
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.lambda_ import validation as check
 from headwater.services.lambda_.parts import LambdaParts, marker_page
@@ -70,13 +70,7 @@ def function_url(url_id: str, region: str, endpoint: str | None) -> str:
     ``*.localhost`` host on the server's port; AWS's own form when there is no server."""
     if not endpoint:
         return f"https://{url_id}.lambda-url.{region}.on.aws/"
-    parts = urlsplit(endpoint)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    suffix = f":{port}" if port is not None else ""
-    return f"{parts.scheme or 'http'}://{url_id}.lambda-url.{region}.localhost{suffix}/"
+    return localhost_url(f"{url_id}.lambda-url.{region}", endpoint) + "/"
 
 
 def url_host_id(host_name: str) -> tuple[str, str] | None:
