@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 HEALTH_PATH = "/_headwater/health"
 #: Environment for boto3 / the AWS CLI: any credentials work, region from the signature.
@@ -70,6 +72,24 @@ class ServerProcess:
         env["AWS_CONFIG_FILE"] = os.devnull
         env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
         return env
+
+
+def request_over_http(
+    server: ServerProcess, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str], list[str], bytes]:
+    """Status, headers (lower-cased names), ``Set-Cookie`` values and body of one request
+    to the server over a real HTTP/1.1 socket to 127.0.0.1 (``headers`` may name another
+    ``Host``: ``*.localhost`` names may not resolve where the test runs)."""
+    port = urlsplit(server.endpoint).port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        cookies = response.headers.get_all("set-cookie") or []
+        found = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, found, cookies, response.read()
+    finally:
+        connection.close()
 
 
 def free_port() -> int:

@@ -4,22 +4,24 @@ stages, tags) and serving a stage's resources with the Lambda proxy (1.0) event.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from headwater.server.asgi import create_app
 from tests.asgi_boto import AsgiTransport, InProcessAws
+from tests.functional.lambda_proxy_support import (
+    ARN,
+    create_functions,
+    error_of,
+    send_to_host,
+    serving_headwater,
+)
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 INVOCATIONS = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{}/invocations"
 
 HANDLERS = """
@@ -55,21 +57,9 @@ def malformed(event, context):
 """
 
 
-def zipped(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def hw(tmp_path: Path) -> Iterator[Headwater]:
-    with Headwater(
-        tmp_path / "data",
-        clock=ManualClock(),
-        functions="inline",
-        endpoint_url="http://127.0.0.1:4599",
-    ) as made:
+    with serving_headwater(tmp_path, ManualClock()) as made:
         yield made
 
 
@@ -82,15 +72,7 @@ def aws(hw: Headwater) -> Iterator[InProcessAws]:
 
 @pytest.fixture
 def rest(aws: InProcessAws) -> Any:
-    lam = aws.client("lambda")
-    for name in ("echo", "binary", "fail", "malformed"):
-        lam.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=ROLE,
-            Handler=f"app.{name}",
-            Code={"ZipFile": zipped(HANDLERS)},
-        )
+    create_functions(aws.client("lambda"), HANDLERS, ("echo", "binary", "fail", "malformed"))
     return aws.client("apigateway")
 
 
@@ -101,17 +83,6 @@ def served(hw: Headwater) -> Iterator[AsgiTransport]:
     transport.close()
 
 
-def error_of(call: Any, **params: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    response = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
-
-
 def send(
     served: AsgiTransport,
     api_id: str,
@@ -120,13 +91,9 @@ def send(
     body: bytes = b"",
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    status, answered, data = served.send(
-        method,
-        f"http://{api_id}.execute-api.us-east-1.localhost:4599{path}",
-        headers or {},
-        body,
+    return send_to_host(
+        served, f"{api_id}.execute-api.us-east-1.localhost", method, path, body, headers
     )
-    return status, {k.lower(): v for k, v in dict(answered).items()}, data
 
 
 def proxy_method(rest: Any, api_id: str, resource_id: str, method: str, function: str) -> None:

@@ -6,16 +6,13 @@ function errors, CORS and the server's refusals)."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from headwater.api.http import WireRequest
@@ -23,9 +20,13 @@ from headwater.options import HeadwaterOptions
 from headwater.server.asgi import create_app
 from headwater.server.request_checks import other_user_refusal
 from tests.asgi_boto import AsgiTransport, InProcessAws
-
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
+from tests.functional.lambda_proxy_support import (
+    ARN,
+    create_functions,
+    error_of,
+    send_to_host,
+    serving_headwater,
+)
 
 HANDLERS = """
 import base64
@@ -59,21 +60,9 @@ def plain(event, context):
 """
 
 
-def zipped(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def hw(tmp_path: Path) -> Iterator[Headwater]:
-    with Headwater(
-        tmp_path / "data",
-        clock=ManualClock(),
-        functions="inline",
-        endpoint_url="http://127.0.0.1:4599",
-    ) as made:
+    with serving_headwater(tmp_path, ManualClock()) as made:
         yield made
 
 
@@ -86,15 +75,8 @@ def aws(hw: Headwater) -> Iterator[InProcessAws]:
 
 @pytest.fixture
 def apis(aws: InProcessAws) -> Any:
-    lam = aws.client("lambda")
-    for name in ("echo", "binary", "fail", "malformed", "plain"):
-        lam.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=ROLE,
-            Handler=f"app.{name}",
-            Code={"ZipFile": zipped(HANDLERS)},
-        )
+    handlers = ("echo", "binary", "fail", "malformed", "plain")
+    create_functions(aws.client("lambda"), HANDLERS, handlers)
     return aws.client("apigatewayv2")
 
 
@@ -105,17 +87,6 @@ def served(hw: Headwater) -> Iterator[AsgiTransport]:
     transport.close()
 
 
-def error_of(call: Any, **params: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    response = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
-
-
 def send(
     served: AsgiTransport,
     api_id: str,
@@ -124,13 +95,9 @@ def send(
     body: bytes = b"",
     headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    status, answered, data = served.send(
-        method,
-        f"http://{api_id}.execute-api.us-east-1.localhost:4599{path}",
-        headers or {},
-        body,
+    return send_to_host(
+        served, f"{api_id}.execute-api.us-east-1.localhost", method, path, body, headers
     )
-    return status, {k.lower(): v for k, v in dict(answered).items()}, data
 
 
 def proxy_api(apis: Any, routes: dict[str, str], version: str = "2.0") -> str:
@@ -464,14 +431,7 @@ def test_cors_preflight_and_headers(tmp_path: Path) -> None:
     ) as hw:
         aws = InProcessAws(hw)
         try:
-            lam = aws.client("lambda")
-            lam.create_function(
-                FunctionName="echo",
-                Runtime="python3.12",
-                Role=ROLE,
-                Handler="app.echo",
-                Code={"ZipFile": zipped(HANDLERS)},
-            )
+            create_functions(aws.client("lambda"), HANDLERS, ("echo",))
             apis = aws.client("apigatewayv2")
             api_id = apis.create_api(
                 Name="c",

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +12,17 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater
 from headwater.deploy.local import load_local_template
-from headwater.server.asgi import create_app
-from tests.asgi_boto import AsgiTransport
+from tests.conformance.server_process import zip_of
 from tests.functional.cfn_support import deploy, outputs_of, physical_ids
+from tests.functional.lambda_proxy_support import (
+    ARN,
+    ROLE,
+    RUNTIME,
+    get_once,
+    serving_headwater,
+    write_sam_app,
+)
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 SOURCE = (
     "def handler(event, context):\n"
     "    return {'statusCode': 200, 'body': 'hi ' + event['rawPath']}\n"
@@ -30,40 +31,18 @@ SOURCE = (
 
 @pytest.fixture
 def hw(tmp_path: Path) -> Iterator[Headwater]:
-    with Headwater(
-        tmp_path / "data", functions="inline", endpoint_url="http://127.0.0.1:4599"
-    ) as made:
+    with serving_headwater(tmp_path) as made:
         yield made
 
 
-def get(hw: Headwater, url: str) -> tuple[int, bytes]:
-    transport = AsgiTransport(create_app(hw))
-    try:
-        status, _, body = transport.send("GET", url, {}, b"")
-    finally:
-        transport.close()
-    return status, body
-
-
 def sam_template(tmp_path: Path, url_config: str) -> Path:
-    (tmp_path / "src").mkdir(exist_ok=True)
-    (tmp_path / "src" / "app.py").write_text(SOURCE)
-    template = tmp_path / "template.yaml"
-    template.write_text(
-        "Transform: AWS::Serverless-2016-10-31\n"
-        "Resources:\n"
-        "  Fn:\n"
-        "    Type: AWS::Serverless::Function\n"
-        "    Properties:\n"
-        "      FunctionName: sam-url\n"
-        "      CodeUri: src/\n"
-        "      Handler: app.handler\n"
-        f"      Runtime: {RUNTIME}\n"
-        f"      FunctionUrlConfig: {url_config}\n"
-        "Outputs:\n"
-        "  Url: {Value: !GetAtt FnUrl.FunctionUrl}\n"
+    return write_sam_app(
+        tmp_path,
+        SOURCE,
+        "sam-url",
+        f"      FunctionUrlConfig: {url_config}\n",
+        "  Url: {Value: !GetAtt FnUrl.FunctionUrl}\n",
     )
-    return template
 
 
 def test_sam_function_url_config_deploys_a_served_url(hw: Headwater, tmp_path: Path) -> None:
@@ -90,7 +69,7 @@ def test_sam_function_url_config_deploys_a_served_url(hw: Headwater, tmp_path: P
         json.dumps({"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}),
     ) in granted
     assert physical_ids(hw, "sam-url")["FnUrl"] == f"{ARN}:sam-url"
-    assert get(hw, url + "x") == (200, b"hi /x")
+    assert get_once(hw, url + "x") == (200, b"hi /x")
 
     # an update changes the URL in place (same address)
     template = sam_template(tmp_path, "{AuthType: AWS_IAM}")
@@ -98,18 +77,11 @@ def test_sam_function_url_config_deploys_a_served_url(hw: Headwater, tmp_path: P
     config = lam.get_function_url_config(FunctionName="sam-url")
     assert (config["AuthType"], config["FunctionUrl"]) == ("AWS_IAM", url)
     assert config.get("Cors") == {}
-    assert get(hw, url)[0] == 403  # unsigned, now that it needs IAM
+    assert get_once(hw, url)[0] == 403  # unsigned, now that it needs IAM
 
     hw.client("cloudformation").delete_stack(StackName="sam-url")
     with pytest.raises(ClientError):
         lam.get_function_url_config(FunctionName="sam-url")
-
-
-def zip_of(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
 
 
 def test_lambda_url_on_an_alias_with_its_attributes(hw: Headwater) -> None:
@@ -162,6 +134,6 @@ def test_lambda_url_on_an_alias_with_its_attributes(hw: Headwater) -> None:
     assert outputs["Arn"] == outputs["Ref"] == f"{ARN}:cfn-url:live"
     config = hw.lambda_.get_function_url_config(FunctionName="cfn-url", Qualifier="live")
     assert config["FunctionUrl"] == outputs["Url"]
-    assert get(hw, outputs["Url"] + "a") == (200, b"hi /a")
+    assert get_once(hw, outputs["Url"] + "a") == (200, b"hi /a")
     hw.client("cloudformation").delete_stack(StackName="cfn-url")
     assert "cfn-url" not in [f["FunctionName"] for f in hw.lambda_.list_functions()["Functions"]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,15 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater
 from headwater.deploy.local import load_local_template
-from headwater.server.asgi import create_app
-from tests.asgi_boto import AsgiTransport
 from tests.functional.cfn_support import deploy, outputs_of, physical_ids
+from tests.functional.lambda_proxy_support import (
+    ARN,
+    create_handler_function,
+    get_once,
+    serving_headwater,
+    write_sam_app,
+)
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 SOURCE = (
     "import json\n"
     "def handler(event, context):\n"
@@ -30,46 +31,23 @@ SOURCE = (
 
 @pytest.fixture
 def hw(tmp_path: Path) -> Iterator[Headwater]:
-    with Headwater(
-        tmp_path / "data", functions="inline", endpoint_url="http://127.0.0.1:4599"
-    ) as made:
+    with serving_headwater(tmp_path) as made:
         yield made
 
 
-def get(hw: Headwater, url: str, host: str | None = None) -> tuple[int, bytes]:
-    transport = AsgiTransport(create_app(hw))
-    try:
-        headers = {"host": host} if host else {}
-        status, _, body = transport.send("GET", url, headers, b"")
-    finally:
-        transport.close()
-    return status, body
-
-
 def sam_template(tmp_path: Path, path: str) -> Path:
-    (tmp_path / "src").mkdir(exist_ok=True)
-    (tmp_path / "src" / "app.py").write_text(SOURCE)
-    template = tmp_path / "template.yaml"
-    template.write_text(
-        "Transform: AWS::Serverless-2016-10-31\n"
-        "Resources:\n"
-        "  Fn:\n"
-        "    Type: AWS::Serverless::Function\n"
-        "    Properties:\n"
-        "      FunctionName: sam-http\n"
-        "      CodeUri: src/\n"
-        "      Handler: app.handler\n"
-        f"      Runtime: {RUNTIME}\n"
+    return write_sam_app(
+        tmp_path,
+        SOURCE,
+        "sam-http",
         "      Events:\n"
         "        Get:\n"
         "          Type: HttpApi\n"
-        f"          Properties: {{Path: '{path}', Method: get}}\n"
-        "Outputs:\n"
+        f"          Properties: {{Path: '{path}', Method: get}}\n",
         "  Url:\n"
         '    Value: !Sub "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.amazonaws.com"\n'
-        "  Endpoint: {Value: !GetAtt ServerlessHttpApi.ApiEndpoint}\n"
+        "  Endpoint: {Value: !GetAtt ServerlessHttpApi.ApiEndpoint}\n",
     )
-    return template
 
 
 def test_sam_http_api_event_deploys_a_served_api(hw: Headwater, tmp_path: Path) -> None:
@@ -85,7 +63,7 @@ def test_sam_http_api_event_deploys_a_served_api(hw: Headwater, tmp_path: Path) 
     assert outputs["Url"] == f"https://{api_id}.execute-api.us-east-1.amazonaws.com"
     endpoint = outputs["Endpoint"]
     assert endpoint == f"http://{api_id}.execute-api.us-east-1.localhost:4599"
-    status, body = get(hw, endpoint + "/items/5")
+    status, body = get_once(hw, endpoint + "/items/5")
     assert status == 200
     assert json.loads(body) == {
         "route": "GET /items/{id}",
@@ -94,8 +72,8 @@ def test_sam_http_api_event_deploys_a_served_api(hw: Headwater, tmp_path: Path) 
     }
     # AWS's own host name, pointed here by a hosts file or proxy, reaches it too
     host = f"{api_id}.execute-api.us-east-1.amazonaws.com"
-    assert get(hw, "http://127.0.0.1:4599/items/6", host)[0] == 200
-    assert get(hw, endpoint + "/other")[0] == 404
+    assert get_once(hw, "http://127.0.0.1:4599/items/6", host)[0] == 200
+    assert get_once(hw, endpoint + "/other")[0] == 404
     apis = hw.client("apigatewayv2")
     assert apis.get_tags(ResourceArn=f"arn:aws:apigateway:us-east-1::/apis/{api_id}")["Tags"] == {
         "httpapi:createdBy": "SAM"
@@ -105,8 +83,8 @@ def test_sam_http_api_event_deploys_a_served_api(hw: Headwater, tmp_path: Path) 
     template = sam_template(tmp_path, "/things/{name}")
     assert deploy_local() == "UPDATE_COMPLETE"
     assert physical_ids(hw, "sam-http")["ServerlessHttpApi"] == api_id
-    assert get(hw, endpoint + "/things/x")[0] == 200
-    assert get(hw, endpoint + "/items/5")[0] == 404
+    assert get_once(hw, endpoint + "/things/x")[0] == 200
+    assert get_once(hw, endpoint + "/items/5")[0] == 404
 
     hw.client("cloudformation").delete_stack(StackName="sam-http")
     with pytest.raises(ClientError):
@@ -114,13 +92,7 @@ def test_sam_http_api_event_deploys_a_served_api(hw: Headwater, tmp_path: Path) 
 
 
 def test_api_gateway_v2_resources_one_by_one(hw: Headwater) -> None:
-    hw.lambda_.create_function(
-        FunctionName="cfn-http",
-        Runtime=RUNTIME,
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": _zip(SOURCE)},
-    )
+    create_handler_function(hw.lambda_, "cfn-http", SOURCE)
     document: dict[str, Any] = {
         "Resources": {
             "Api": {
@@ -169,22 +141,12 @@ def test_api_gateway_v2_resources_one_by_one(hw: Headwater) -> None:
     assert apis.get_route(ApiId=ids["Api"], RouteId=ids["Route"])["RouteKey"] == "ANY /{proxy+}"
     assert apis.get_stage(ApiId=ids["Api"], StageName="live")["DeploymentId"] == ids["Deployment"]
     endpoint = outputs_of(hw, "cfn-http")["Endpoint"]
-    status, body = get(hw, endpoint + "/live/a/b")
+    status, body = get_once(hw, endpoint + "/live/a/b")
     assert status == 200
     assert json.loads(body)["params"] == {"proxy": "a/b"}
     assert json.loads(body)["stage"] == "live"
     hw.client("cloudformation").delete_stack(StackName="cfn-http")
     assert apis.get_apis()["Items"] == []
-
-
-def _zip(source: str) -> bytes:
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
 
 
 def test_headwater_deploy_prints_where_the_api_answers(tmp_path: Path) -> None:
@@ -205,13 +167,7 @@ def test_headwater_deploy_prints_where_the_api_answers(tmp_path: Path) -> None:
 
 
 def test_api_body_from_s3_and_quick_create(hw: Headwater) -> None:
-    hw.lambda_.create_function(
-        FunctionName="s3-body",
-        Runtime=RUNTIME,
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": _zip(SOURCE)},
-    )
+    create_handler_function(hw.lambda_, "s3-body", SOURCE)
     definition = {
         "openapi": "3.0.1",
         "info": {"title": "from-s3", "version": "1"},
@@ -257,9 +213,9 @@ def test_api_body_from_s3_and_quick_create(hw: Headwater) -> None:
     apis = hw.client("apigatewayv2")
     assert apis.get_api(ApiId=ids["FromS3"])["Name"] == "from-s3"
     local = f"http://{ids['FromS3']}.execute-api.us-east-1.localhost:4599"
-    status, body = get(hw, local + "/s3/k")
+    status, body = get_once(hw, local + "/s3/k")
     assert status == 200 and json.loads(body)["params"] == {"key": "k"}
-    status, body = get(hw, outputs_of(hw, "bodies")["Quick"] + "/anything")
+    status, body = get_once(hw, outputs_of(hw, "bodies")["Quick"] + "/anything")
     assert status == 200 and json.loads(body)["route"] == "$default"
     arn = f"arn:aws:apigateway:us-east-1::/apis/{ids['Quick']}"
     assert apis.get_tags(ResourceArn=arn)["Tags"] == {"team": "a"}

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +12,15 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater
 from headwater.deploy.local import load_local_template
-from headwater.server.asgi import create_app
-from tests.asgi_boto import AsgiTransport
 from tests.functional.cfn_support import deploy, outputs_of, physical_ids
+from tests.functional.lambda_proxy_support import (
+    ARN,
+    create_handler_function,
+    get_once,
+    serving_headwater,
+    write_sam_app,
+)
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 SOURCE = (
     "import json\n"
     "def handler(event, context):\n"
@@ -32,45 +31,23 @@ SOURCE = (
 
 @pytest.fixture
 def hw(tmp_path: Path) -> Iterator[Headwater]:
-    with Headwater(
-        tmp_path / "data", functions="inline", endpoint_url="http://127.0.0.1:4599"
-    ) as made:
+    with serving_headwater(tmp_path) as made:
         yield made
 
 
-def get(hw: Headwater, url: str) -> tuple[int, bytes]:
-    transport = AsgiTransport(create_app(hw))
-    try:
-        status, _, body = transport.send("GET", url, {}, b"")
-    finally:
-        transport.close()
-    return status, body
-
-
 def sam_template(tmp_path: Path, path: str) -> Path:
-    (tmp_path / "src").mkdir(exist_ok=True)
-    (tmp_path / "src" / "app.py").write_text(SOURCE)
-    template = tmp_path / "template.yaml"
-    template.write_text(
-        "Transform: AWS::Serverless-2016-10-31\n"
-        "Resources:\n"
-        "  Fn:\n"
-        "    Type: AWS::Serverless::Function\n"
-        "    Properties:\n"
-        "      FunctionName: sam-rest\n"
-        "      CodeUri: src/\n"
-        "      Handler: app.handler\n"
-        f"      Runtime: {RUNTIME}\n"
+    return write_sam_app(
+        tmp_path,
+        SOURCE,
+        "sam-rest",
         "      Events:\n"
         "        Get:\n"
         "          Type: Api\n"
-        f"          Properties: {{Path: '{path}', Method: get}}\n"
-        "Outputs:\n"
+        f"          Properties: {{Path: '{path}', Method: get}}\n",
         "  Url:\n"
         '    Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}'
-        '.amazonaws.com/Prod/"\n'
+        '.amazonaws.com/Prod/"\n',
     )
-    return template
 
 
 def test_sam_api_event_deploys_a_served_rest_api(hw: Headwater, tmp_path: Path) -> None:
@@ -89,17 +66,17 @@ def test_sam_api_event_deploys_a_served_rest_api(hw: Headwater, tmp_path: Path) 
     stages = sorted(s["stageName"] for s in rest.get_stages(restApiId=api_id)["item"])
     assert stages == ["Prod", "Stage"]  # SAM's deployment makes "Stage", as on AWS
     local = f"http://{api_id}.execute-api.us-east-1.localhost:4599"
-    status, body = get(hw, local + "/Prod/items/5")
+    status, body = get_once(hw, local + "/Prod/items/5")
     assert status == 200
     assert json.loads(body) == {"resource": "/items/{id}", "params": {"id": "5"}, "stage": "Prod"}
-    assert get(hw, local + "/Prod/other")[0] == 403
+    assert get_once(hw, local + "/Prod/other")[0] == 403
 
     # a new path: a new deployment (SAM names it by the definition's hash), same API
     template = sam_template(tmp_path, "/things/{name}")
     assert deploy_local() == "UPDATE_COMPLETE"
     assert physical_ids(hw, "sam-rest")["ServerlessRestApi"] == api_id
-    assert get(hw, local + "/Prod/things/x")[0] == 200
-    assert get(hw, local + "/Prod/items/5")[0] == 403
+    assert get_once(hw, local + "/Prod/things/x")[0] == 200
+    assert get_once(hw, local + "/Prod/items/5")[0] == 403
     assert len(rest.get_deployments(restApiId=api_id)["items"]) == 1
 
     hw.client("cloudformation").delete_stack(StackName="sam-rest")
@@ -107,21 +84,8 @@ def test_sam_api_event_deploys_a_served_rest_api(hw: Headwater, tmp_path: Path) 
         rest.get_rest_api(restApiId=api_id)
 
 
-def _zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
 def test_rest_api_resources_one_by_one(hw: Headwater) -> None:
-    hw.lambda_.create_function(
-        FunctionName="cfn-rest",
-        Runtime=RUNTIME,
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": _zip(SOURCE)},
-    )
+    create_handler_function(hw.lambda_, "cfn-rest", SOURCE)
     uri = (
         f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{ARN}:cfn-rest/invocations"
     )
@@ -168,7 +132,7 @@ def test_rest_api_resources_one_by_one(hw: Headwater) -> None:
     }
     assert deploy(hw, "cfn-rest", document) == "CREATE_COMPLETE"
     api_id = physical_ids(hw, "cfn-rest")["Api"]
-    status, body = get(hw, f"http://{api_id}.execute-api.us-east-1.localhost:4599/v1/abc")
+    status, body = get_once(hw, f"http://{api_id}.execute-api.us-east-1.localhost:4599/v1/abc")
     assert status == 200
     assert json.loads(body) == {"resource": "/{item}", "params": {"item": "abc"}, "stage": "v1"}
     hw.client("cloudformation").delete_stack(StackName="cfn-rest")

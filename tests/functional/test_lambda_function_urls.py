@@ -6,11 +6,9 @@ and the server's refusals)."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,16 +18,21 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from headwater.api.http import WireRequest
 from headwater.server.asgi import create_app
 from headwater.server.request_checks import RequestPolicy, other_user_refusal
 from tests.asgi_boto import CREDENTIALS, AsgiTransport, InProcessAws
+from tests.conformance.server_process import zip_of
+from tests.functional.lambda_proxy_support import (
+    ARN,
+    ROLE,
+    create_functions,
+    error_of,
+    serving_headwater,
+)
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 URL = re.compile(r"http://([a-z0-9]{32})\.lambda-url\.us-east-1\.localhost:4599/")
 
 HANDLERS = """
@@ -75,21 +78,9 @@ def mark(event, context):
 """
 
 
-def zipped(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def hw(tmp_path: Path) -> Iterator[Headwater]:
-    with Headwater(
-        tmp_path / "data",
-        clock=ManualClock(),
-        functions="inline",
-        endpoint_url="http://127.0.0.1:4599",
-    ) as made:
+    with serving_headwater(tmp_path, ManualClock()) as made:
         yield made
 
 
@@ -103,26 +94,8 @@ def aws(hw: Headwater) -> Iterator[InProcessAws]:
 @pytest.fixture
 def lam(aws: InProcessAws) -> Any:
     client = aws.client("lambda")
-    for name in ("echo", "plain", "obj", "binary", "fail", "mark"):
-        client.create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=ROLE,
-            Handler=f"app.{name}",
-            Code={"ZipFile": zipped(HANDLERS)},
-        )
+    create_functions(client, HANDLERS, ("echo", "plain", "obj", "binary", "fail", "mark"))
     return client
-
-
-def error_of(call: Any, **params: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    response = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 # -- control plane --------------------------------------------------------------------
@@ -228,13 +201,7 @@ def test_alias_urls_page_and_go_with_the_alias_and_function(lam: Any) -> None:
     lam.delete_alias(FunctionName="echo", Name="test")
     assert len(lam.list_function_url_configs(FunctionName="echo")["FunctionUrlConfigs"]) == 2
     lam.delete_function(FunctionName="echo")
-    lam.create_function(
-        FunctionName="echo",
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.echo",
-        Code={"ZipFile": zipped(HANDLERS)},
-    )
+    create_functions(lam, HANDLERS, ("echo",))
     assert lam.list_function_url_configs(FunctionName="echo")["FunctionUrlConfigs"] == []
     assert error_of(lam.list_function_url_configs, FunctionName="nope")[0:2] == (
         "ResourceNotFoundException",
@@ -249,7 +216,7 @@ def test_urls_persist_across_restarts(tmp_path: Path) -> None:
             Runtime="python3.12",
             Role=ROLE,
             Handler="app.obj",
-            Code={"ZipFile": zipped(HANDLERS)},
+            Code={"ZipFile": zip_of(HANDLERS)},
         )
         made = hw.lambda_.create_function_url_config(FunctionName="f", AuthType="AWS_IAM")
     with Headwater(tmp_path / "data") as hw:

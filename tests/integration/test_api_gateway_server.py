@@ -6,7 +6,6 @@ refused; a REST API imported from Swagger answers under its stage."""
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from tests.conformance.server_process import (
     ServerProcess,
     boto_client,
     headwater_server,
+    request_over_http,
     zip_of,
 )
 
@@ -71,27 +71,13 @@ def endpoint(server: ServerProcess) -> str:
     return str(api["ApiEndpoint"])
 
 
-def request(
-    server: ServerProcess, method: str, path: str, headers: dict[str, str], body: bytes = b""
-) -> tuple[int, dict[str, str], bytes]:
-    port = urlsplit(server.endpoint).port
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        found = {k.lower(): v for k, v in response.getheaders()}
-        return response.status, found, response.read()
-    finally:
-        connection.close()
-
-
 def test_the_host_forms_answer_over_http(server: ServerProcess, endpoint: str) -> None:
     parts = urlsplit(endpoint)
     assert parts.hostname is not None
     assert parts.hostname.endswith(".execute-api.us-west-2.localhost")
     assert parts.port == urlsplit(server.endpoint).port
     headers = {"Host": parts.netloc, "Content-Type": "text/plain"}
-    status, answered, body = request(server, "POST", "/orders/7", headers, b"hi")
+    status, answered, _, body = request_over_http(server, "POST", "/orders/7", headers, b"hi")
     assert status == 201, body
     event: dict[str, Any] = json.loads(body)
     assert (event["route"], event["params"], event["body"]) == (
@@ -103,17 +89,19 @@ def test_the_host_forms_answer_over_http(server: ServerProcess, endpoint: str) -
     assert answered["apigw-requestid"]
     api_id = parts.hostname.split(".", 1)[0]
     aws_host = {"Host": f"{api_id}.execute-api.us-west-2.amazonaws.com"}
-    assert request(server, "POST", "/orders/8", aws_host)[0] == 201
-    status, _, body = request(server, "GET", "/orders/7", {"Host": parts.netloc})
+    assert request_over_http(server, "POST", "/orders/8", aws_host)[0] == 201
+    status, _, _, body = request_over_http(server, "GET", "/orders/7", {"Host": parts.netloc})
     assert (status, json.loads(body)) == (404, {"message": "Not Found"})
 
 
 def test_the_path_form_and_a_refused_page(server: ServerProcess, endpoint: str) -> None:
     api_id = urlsplit(endpoint).hostname.split(".", 1)[0]  # type: ignore[union-attr]
     path = f"/_headwater/execute-api/{api_id}/orders/3"
-    status, _, body = request(server, "POST", path, {})
+    status, _, _, body = request_over_http(server, "POST", path, {})
     assert status == 201 and json.loads(body)["params"] == {"id": "3"}
-    status, _, body = request(server, "POST", path, {"Origin": "http://evil.example"}, b"{}")
+    status, _, _, body = request_over_http(
+        server, "POST", path, {"Origin": "http://evil.example"}, b"{}"
+    )
     assert status == 403
     assert "--cors-origin" in json.loads(body)["message"]
 
@@ -141,11 +129,11 @@ def test_a_rest_api_answers_under_its_stage(server: ServerProcess, endpoint: str
     api_id = rest.import_rest_api(body=json.dumps(swagger).encode())["id"]
     rest.create_deployment(restApiId=api_id, stageName="Prod")
     host = {"Host": f"{api_id}.execute-api.{REGION}.localhost:{urlsplit(server.endpoint).port}"}
-    status, answered, body = request(server, "POST", "/Prod/orders/9", host, b"x")
+    status, answered, _, body = request_over_http(server, "POST", "/Prod/orders/9", host, b"x")
     assert status == 201, body
     event = json.loads(body)
     assert (event["route"], event["params"], event["body"]) == ("/orders/{id}", {"id": "9"}, "x")
     assert event["queue"].endswith("/asked")
     assert answered["x-amzn-requestid"]
-    status, _, body = request(server, "POST", "/Prod/nothing", host)
+    status, _, _, body = request_over_http(server, "POST", "/Prod/nothing", host)
     assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})

@@ -5,7 +5,6 @@ request waits (the server's loop stays free), and a page's request refused."""
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from tests.conformance.server_process import (
     ServerProcess,
     boto_client,
     headwater_server,
+    request_over_http,
     zip_of,
 )
 
@@ -60,26 +60,11 @@ def url(server: ServerProcess) -> str:
     return str(made["FunctionUrl"])
 
 
-def request(
-    server: ServerProcess, method: str, path: str, headers: dict[str, str], body: bytes = b""
-) -> tuple[int, dict[str, str], list[str], bytes]:
-    port = urlsplit(server.endpoint).port
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        cookies = response.headers.get_all("set-cookie") or []
-        found = {k.lower(): v for k, v in response.getheaders()}
-        return response.status, found, cookies, response.read()
-    finally:
-        connection.close()
-
-
 def test_the_host_form_answers_over_http(server: ServerProcess, url: str) -> None:
     parts = urlsplit(url)
     assert parts.hostname is not None and parts.hostname.endswith(".lambda-url.us-west-2.localhost")
     assert parts.port == urlsplit(server.endpoint).port
-    status, headers, cookies, body = request(
+    status, headers, cookies, body = request_over_http(
         server, "POST", "/orders", {"Host": parts.netloc, "Content-Type": "text/plain"}, b"hi"
     )
     assert status == 200, body
@@ -93,16 +78,18 @@ def test_the_host_form_answers_over_http(server: ServerProcess, url: str) -> Non
 def test_the_path_form_and_a_refused_page(server: ServerProcess, url: str) -> None:
     url_id = urlsplit(url).hostname.split(".", 1)[0]  # type: ignore[union-attr]
     path = f"/_headwater/function-url/{url_id}/x"
-    status, _, _, body = request(server, "GET", path, {})
+    status, _, _, body = request_over_http(server, "GET", path, {})
     assert status == 200 and json.loads(body)["path"] == "/x"
-    status, _, _, body = request(server, "POST", path, {"Origin": "http://evil.example"}, b"{}")
+    status, _, _, body = request_over_http(
+        server, "POST", path, {"Origin": "http://evil.example"}, b"{}"
+    )
     assert status == 403
     assert "--cors-origin" in json.loads(body)["Message"]
 
 
 def test_logs_show_the_invocations(server: ServerProcess, url: str) -> None:
     url_id = urlsplit(url).hostname.split(".", 1)[0]  # type: ignore[union-attr]
-    assert request(server, "GET", f"/_headwater/function-url/{url_id}/", {})[0] == 200
+    assert request_over_http(server, "GET", f"/_headwater/function-url/{url_id}/", {})[0] == 200
     logs = boto_client(server.endpoint, "logs", REGION)
     streams = logs.describe_log_streams(logGroupName="/aws/lambda/web")["logStreams"]
     assert streams  # invoked through Lambda's invoke path: START/END/REPORT were logged
