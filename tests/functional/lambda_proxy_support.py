@@ -117,3 +117,16 @@ def create_handler_function(lam: Any, name: str, source: str) -> None:
         Handler="app.handler",
         Code={"ZipFile": zip_of(source)},
     )
+
+
+def send_to_api(
+    served: AsgiTransport,
+    api_id: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """``send_to_host`` for API ``api_id``'s execute-api host (us-east-1)."""
+    host = f"{api_id}.execute-api.us-east-1.localhost"
+    return send_to_host(served, host, method, path, body, headers)

@@ -18,7 +18,7 @@ from tests.functional.lambda_proxy_support import (
     ARN,
     create_functions,
     error_of,
-    send_to_host,
+    send_to_api,
     serving_headwater,
 )
 
@@ -81,19 +81,6 @@ def served(hw: Headwater) -> Iterator[AsgiTransport]:
     transport = AsgiTransport(create_app(hw))
     yield transport
     transport.close()
-
-
-def send(
-    served: AsgiTransport,
-    api_id: str,
-    method: str,
-    path: str,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], bytes]:
-    return send_to_host(
-        served, f"{api_id}.execute-api.us-east-1.localhost", method, path, body, headers
-    )
 
 
 def proxy_method(rest: Any, api_id: str, resource_id: str, method: str, function: str) -> None:
@@ -269,15 +256,15 @@ def test_import_and_put_rest_api(rest: Any, served: AsgiTransport) -> None:
     paths = sorted(r["path"] for r in rest.get_resources(restApiId=api_id)["items"])
     assert paths == ["/", "/pets", "/pets/{petId}"]
     rest.create_deployment(restApiId=api_id, stageName="v1")
-    status, _, body = send(served, api_id, "GET", "/v1/pets/12")
+    status, _, body = send_to_api(served, api_id, "GET", "/v1/pets/12")
     assert status == 200 and json.loads(body)["pathParameters"] == {"petId": "12"}
-    assert send(served, api_id, "DELETE", "/v1")[0] == 200  # ANY on the root
+    assert send_to_api(served, api_id, "DELETE", "/v1")[0] == 200  # ANY on the root
     changed = dict(SWAGGER, paths={"/toys": SWAGGER["paths"]["/pets/{petId}"]})
     rest.put_rest_api(restApiId=api_id, mode="overwrite", body=json.dumps(changed).encode())
     paths = sorted(r["path"] for r in rest.get_resources(restApiId=api_id)["items"])
     assert paths == ["/", "/toys"]
-    assert send(served, api_id, "GET", "/v1/toys")[0] == 200
-    assert send(served, api_id, "GET", "/v1/pets/12")[0] == 403
+    assert send_to_api(served, api_id, "GET", "/v1/toys")[0] == 200
+    assert send_to_api(served, api_id, "GET", "/v1/pets/12")[0] == 403
 
 
 # -- serving --------------------------------------------------------------------------
@@ -285,7 +272,7 @@ def test_import_and_put_rest_api(rest: Any, served: AsgiTransport) -> None:
 
 def test_proxy_event_of_a_stage(rest: Any, served: AsgiTransport) -> None:
     api_id, ids = built_api(rest)
-    status, headers, body = send(
+    status, headers, body = send_to_api(
         served, api_id, "GET", "/dev/items/7?a=1&a=2", headers={"x-h": "v"}
     )
     assert status == 200
@@ -311,28 +298,30 @@ def test_proxy_event_of_a_stage(rest: Any, served: AsgiTransport) -> None:
 
 def test_resource_choice_and_misses(rest: Any, served: AsgiTransport) -> None:
     api_id, _ = built_api(rest)
-    event = json.loads(send(served, api_id, "PUT", "/dev/some/where")[2])
+    event = json.loads(send_to_api(served, api_id, "PUT", "/dev/some/where")[2])
     assert (event["resource"], event["pathParameters"]) == ("/{proxy+}", {"proxy": "some/where"})
     # /items has no method: the greedy resource answers
-    assert json.loads(send(served, api_id, "GET", "/dev/items")[2])["resource"] == "/{proxy+}"
-    status, _, body = send(served, api_id, "GET", "/nostage/items/1")
+    assert (
+        json.loads(send_to_api(served, api_id, "GET", "/dev/items")[2])["resource"] == "/{proxy+}"
+    )
+    status, _, body = send_to_api(served, api_id, "GET", "/nostage/items/1")
     assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
-    status, _, body = send(served, api_id, "GET", "/dev")
+    status, _, body = send_to_api(served, api_id, "GET", "/dev")
     assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
 
 
 def test_binary_bodies_and_errors(rest: Any, served: AsgiTransport) -> None:
     api_id, _ = built_api(rest)
-    status, headers, body = send(
+    status, headers, body = send_to_api(
         served, api_id, "POST", "/dev/bin", b"\x89PNG", {"content-type": "image/png"}
     )
     assert (status, body) == (200, b"\x00\x89PNG")
     assert headers["content-type"] == "application/octet-stream"
-    assert send(served, api_id, "GET", "/dev/fail")[::2] == (
+    assert send_to_api(served, api_id, "GET", "/dev/fail")[::2] == (
         502,
         b'{"message": "Internal server error"}',
     )
-    assert send(served, api_id, "GET", "/dev/bad")[0] == 502
+    assert send_to_api(served, api_id, "GET", "/dev/bad")[0] == 502
 
 
 def test_multi_value_response_headers(rest: Any, served: AsgiTransport, hw: Headwater) -> None:
@@ -354,7 +343,7 @@ def test_path_form_and_refused_page(rest: Any, served: AsgiTransport) -> None:
         "GET", f"http://127.0.0.1:4599/_headwater/execute-api/{api_id}/dev/items/2", {}, b""
     )
     assert status == 200 and json.loads(body)["path"] == "/items/2"
-    status, _, body = send(
+    status, _, body = send_to_api(
         served, api_id, "GET", "/dev/items/2", headers={"origin": "http://evil.example"}
     )
     assert status == 403 and b"--cors-origin" in body

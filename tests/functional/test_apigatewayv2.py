@@ -24,7 +24,7 @@ from tests.functional.lambda_proxy_support import (
     ARN,
     create_functions,
     error_of,
-    send_to_host,
+    send_to_api,
     serving_headwater,
 )
 
@@ -85,19 +85,6 @@ def served(hw: Headwater) -> Iterator[AsgiTransport]:
     transport = AsgiTransport(create_app(hw))
     yield transport
     transport.close()
-
-
-def send(
-    served: AsgiTransport,
-    api_id: str,
-    method: str,
-    path: str,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], bytes]:
-    return send_to_host(
-        served, f"{api_id}.execute-api.us-east-1.localhost", method, path, body, headers
-    )
 
 
 def proxy_api(apis: Any, routes: dict[str, str], version: str = "2.0") -> str:
@@ -254,15 +241,15 @@ def test_import_and_reimport_openapi(apis: Any, served: AsgiTransport) -> None:
     keys = sorted(r["RouteKey"] for r in apis.get_routes(ApiId=api_id)["Items"])
     assert keys == ["$default", "GET /items/{id}"]
     apis.create_stage(ApiId=api_id, StageName="$default")
-    status, _, body = send(served, api_id, "GET", "/items/7")
+    status, _, body = send_to_api(served, api_id, "GET", "/items/7")
     assert status == 200 and json.loads(body)["pathParameters"] == {"id": "7"}
-    status, _, body = send(served, api_id, "DELETE", "/other")
+    status, _, body = send_to_api(served, api_id, "DELETE", "/other")
     # payload 1.0 needs a response document: a bare string is a malformed proxy response
     assert (status, body) == (502, b'{"message": "Internal server error"}')
     changed = dict(OPENAPI, paths={"/only": OPENAPI["paths"]["/items/{id}"]})
     apis.reimport_api(ApiId=api_id, Body=json.dumps(changed))
     assert [r["RouteKey"] for r in apis.get_routes(ApiId=api_id)["Items"]] == ["GET /only"]
-    assert send(served, api_id, "GET", "/items/7")[0] == 404
+    assert send_to_api(served, api_id, "GET", "/items/7")[0] == 404
     assert error_of(apis.import_api, Body="openapi: [")[0] == "BadRequestException"
 
 
@@ -292,7 +279,7 @@ def test_route_matching_most_specific_first(apis: Any, served: AsgiTransport) ->
     )
 
     def route_of(method: str, path: str) -> tuple[str, Any]:
-        status, _, body = send(served, api_id, method, path)
+        status, _, body = send_to_api(served, api_id, method, path)
         assert status == 200, body
         event = json.loads(body)
         return event["routeKey"], event.get("pathParameters")
@@ -306,19 +293,19 @@ def test_route_matching_most_specific_first(apis: Any, served: AsgiTransport) ->
 
 def test_no_route_is_not_found(apis: Any, served: AsgiTransport) -> None:
     api_id = proxy_api(apis, {"GET /a": "echo"})
-    assert send(served, api_id, "GET", "/b") == (
+    assert send_to_api(served, api_id, "GET", "/b") == (
         404,
-        send(served, api_id, "GET", "/b")[1],
+        send_to_api(served, api_id, "GET", "/b")[1],
         b'{"message":"Not Found"}',
     )
-    assert send(served, api_id, "POST", "/a")[0] == 404
-    assert send(served, "zzzzzzzzzz", "GET", "/a")[0] == 404
+    assert send_to_api(served, api_id, "POST", "/a")[0] == 404
+    assert send_to_api(served, "zzzzzzzzzz", "GET", "/a")[0] == 404
 
 
 def test_payload_2_event(apis: Any, served: AsgiTransport) -> None:
     api_id = proxy_api(apis, {"POST /items/{id}": "echo"})
     apis.update_stage(ApiId=api_id, StageName="$default", StageVariables={"env": "test"})
-    status, headers, body = send(
+    status, headers, body = send_to_api(
         served,
         api_id,
         "POST",
@@ -350,7 +337,7 @@ def test_payload_2_event(apis: Any, served: AsgiTransport) -> None:
 
 def test_payload_1_event(apis: Any, served: AsgiTransport) -> None:
     api_id = proxy_api(apis, {"GET /items/{id}": "echo"}, version="1.0")
-    status, _, body = send(served, api_id, "GET", "/items/9?a=1&a=2", b"", {"x-h": "v"})
+    status, _, body = send_to_api(served, api_id, "GET", "/items/9?a=1&a=2", b"", {"x-h": "v"})
     assert status == 200
     event = json.loads(body)
     assert event["version"] == "1.0"
@@ -371,19 +358,19 @@ def test_payload_1_event(apis: Any, served: AsgiTransport) -> None:
 def test_named_stage_is_the_first_path_segment(apis: Any, served: AsgiTransport) -> None:
     api_id = proxy_api(apis, {"GET /items": "echo"})
     apis.create_stage(ApiId=api_id, StageName="prod", StageVariables={"v": "p"})
-    status, _, body = send(served, api_id, "GET", "/prod/items")
+    status, _, body = send_to_api(served, api_id, "GET", "/prod/items")
     event = json.loads(body)
     assert status == 200
     assert (event["requestContext"]["stage"], event["stageVariables"]) == ("prod", {"v": "p"})
     assert event["rawPath"] == "/prod/items"
     apis.delete_stage(ApiId=api_id, StageName="$default")
-    assert send(served, api_id, "GET", "/items")[0] == 404
-    assert send(served, api_id, "GET", "/prod/items")[0] == 200
+    assert send_to_api(served, api_id, "GET", "/items")[0] == 404
+    assert send_to_api(served, api_id, "GET", "/prod/items")[0] == 200
 
 
 def test_binary_bodies_both_ways(apis: Any, served: AsgiTransport) -> None:
     api_id = proxy_api(apis, {"POST /bin": "binary"})
-    status, headers, body = send(
+    status, headers, body = send_to_api(
         served, api_id, "POST", "/bin", b"\x89PNG", {"content-type": "image/png"}
     )
     assert status == 200
@@ -393,16 +380,22 @@ def test_binary_bodies_both_ways(apis: Any, served: AsgiTransport) -> None:
 
 def test_function_errors_are_internal_errors(apis: Any, served: AsgiTransport) -> None:
     api_id = proxy_api(apis, {"GET /fail": "fail", "GET /bad": "malformed"})
-    assert send(served, api_id, "GET", "/fail")[::2] == (
+    assert send_to_api(served, api_id, "GET", "/fail")[::2] == (
         500,
         b'{"message":"Internal Server Error"}',
     )
     v1 = proxy_api(apis, {"GET /fail": "fail", "GET /bad": "malformed"}, version="1.0")
-    assert send(served, v1, "GET", "/fail")[::2] == (502, b'{"message": "Internal server error"}')
-    assert send(served, v1, "GET", "/bad")[::2] == (502, b'{"message": "Internal server error"}')
+    assert send_to_api(served, v1, "GET", "/fail")[::2] == (
+        502,
+        b'{"message": "Internal server error"}',
+    )
+    assert send_to_api(served, v1, "GET", "/bad")[::2] == (
+        502,
+        b'{"message": "Internal server error"}',
+    )
     # a missing function: Lambda refuses the invocation, API Gateway answers 500
     gone = apis.create_api(Name="g", ProtocolType="HTTP", Target=f"{ARN}:missing")["ApiId"]
-    assert send(served, gone, "GET", "/")[0] == 500
+    assert send_to_api(served, gone, "GET", "/")[0] == 500
 
 
 def test_path_form_reaches_the_api(apis: Any, served: AsgiTransport) -> None:
@@ -445,7 +438,7 @@ def test_cors_preflight_and_headers(tmp_path: Path) -> None:
             served = AsgiTransport(create_app(hw))
             try:
                 origin = {"origin": "http://localhost:3000"}
-                status, headers, body = send(
+                status, headers, body = send_to_api(
                     served,
                     api_id,
                     "OPTIONS",
@@ -454,11 +447,11 @@ def test_cors_preflight_and_headers(tmp_path: Path) -> None:
                 )
                 assert status == 200 and body == b""
                 assert headers["access-control-allow-origin"] == "http://localhost:3000"
-                status, headers, _ = send(served, api_id, "GET", "/x", headers=origin)
+                status, headers, _ = send_to_api(served, api_id, "GET", "/x", headers=origin)
                 assert status == 200
                 assert headers["access-control-allow-origin"] == "http://localhost:3000"
                 # a page headwater does not allow never reaches the function
-                status, _, body = send(
+                status, _, body = send_to_api(
                     served, api_id, "GET", "/x", headers={"origin": "http://evil.example"}
                 )
                 assert status == 403 and b"evil" in body
@@ -493,6 +486,6 @@ def test_another_users_connection_never_runs_a_function(apis: Any, hw: Headwater
 
 def test_a_disabled_execute_api_endpoint_is_forbidden(apis: Any, served: AsgiTransport) -> None:
     api_id = proxy_api(apis, {"GET /x": "echo"})
-    assert send(served, api_id, "GET", "/x")[0] == 200
+    assert send_to_api(served, api_id, "GET", "/x")[0] == 200
     apis.update_api(ApiId=api_id, DisableExecuteApiEndpoint=True)
-    assert send(served, api_id, "GET", "/x")[::2] == (403, b'{"message":"Forbidden"}')
+    assert send_to_api(served, api_id, "GET", "/x")[::2] == (403, b'{"message":"Forbidden"}')

@@ -44,11 +44,10 @@ from headwater.core.proxy_payloads import (
 )
 from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
 from headwater.server.lambda_proxy import (
+    LambdaProxyEndpoint,
     host_or_path_address,
-    invoke_in_pool,
     own_origin,
     preflight,
-    proxy_request,
     with_cors,
 )
 from headwater.server.request_checks import RequestPolicy, is_preflight
@@ -100,7 +99,7 @@ def _message(status: int, message: str) -> WireResponse:
     return WireResponse(status, orjson.dumps({"message": message}))
 
 
-class ExecuteApi:
+class ExecuteApi(LambdaProxyEndpoint):
     """Answers requests to HTTP APIs (``HeadwaterApp.answer`` asks ``match`` first)."""
 
     def __init__(
@@ -113,12 +112,9 @@ class ExecuteApi:
         clock: Clock,
         executor: Executor | None = None,
     ) -> None:
+        super().__init__(lambda_service, account=account, clock=clock, executor=executor)
         self._apis = apis
         self._rest_apis = rest_apis
-        self._lambda = lambda_service
-        self._account = account
-        self._clock = clock
-        self._executor = executor
 
     def match(self, request: WireRequest) -> ApiAddress | None:
         """The API address of ``request`` (cheap: its Host and path)."""
@@ -155,7 +151,9 @@ class ExecuteApi:
         if found is None or isinstance(found, str):
             return _message(404, "Not Found")
         proxy = replace(
-            self._proxy_request(request, address),
+            self._proxy_request(
+                request, address.api_id, address.domain_name, address.path, self._account
+            ),
             route_key=found.route_key,
             stage=found.stage,
             path_parameters=found.path_parameters or None,
@@ -175,7 +173,9 @@ class ExecuteApi:
             # REST APIs answer a path and method no resource has like this (AWS's text)
             return _message(403, "Missing Authentication Token")
         proxy = replace(
-            self._proxy_request(request, address),
+            self._proxy_request(
+                request, address.api_id, address.domain_name, address.path, self._account
+            ),
             route_key=f"{request.method} {found.resource_path}",
             stage=found.stage,
             path_parameters=found.path_parameters or None,
@@ -186,23 +186,10 @@ class ExecuteApi:
         )
         return self._invoke_rest(found, proxy)
 
-    def _proxy_request(self, request: WireRequest, address: ApiAddress) -> ProxyRequest:
-        """``request`` as its event needs it, before its route and stage are added."""
-        return proxy_request(
-            request,
-            address.api_id,
-            address.domain_name,
-            address.path,
-            time=self._clock.now(),
-            account_id=self._account,
-        )
-
     async def _invoke_rest(
         self, target: RestExecutionTarget, request: ProxyRequest
     ) -> WireResponse:
-        result = await invoke_in_pool(
-            self._executor,
-            self._lambda(),
+        result = await self._invoke_in_pool(
             target.function,
             orjson.dumps(rest_request_event(request)),
             region=target.region,
@@ -217,9 +204,7 @@ class ExecuteApi:
     ) -> WireResponse:
         v1 = target.payload_version == "1.0"
         event = rest_request_event(request) if v1 else request_event(request)
-        result = await invoke_in_pool(
-            self._executor,
-            self._lambda(),
+        result = await self._invoke_in_pool(
             target.function,
             orjson.dumps(event),
             region=target.region,

@@ -18,8 +18,7 @@ logs, metrics) in the server's thread pool, so the event loop never waits on a f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from concurrent.futures import Executor
+from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +34,10 @@ from headwater.core.proxy_payloads import (
 )
 from headwater.server.dashboard import PREFIX as ADMIN_PREFIX
 from headwater.server.lambda_proxy import (
+    LambdaProxyEndpoint,
     host_or_path_address,
-    invoke_in_pool,
     own_origin,
     preflight,
-    proxy_request,
     with_cors,
 )
 from headwater.server.request_checks import RequestPolicy, is_preflight
@@ -47,9 +45,7 @@ from headwater.services.lambda_.function_urls import FunctionUrlTarget, url_host
 
 if TYPE_CHECKING:
     from headwater.api.sigv4 import Signature
-    from headwater.core.clock import Clock
     from headwater.runtime.invocation import InvocationResult
-    from headwater.services.lambda_ import LambdaService
 
 #: The path form's prefix: ``/_headwater/function-url/<url-id>/...``.
 PATH_PREFIX = ADMIN_PREFIX + "function-url/"
@@ -97,21 +93,8 @@ def _iam_context(sig: Signature, account: str) -> dict[str, Any]:
     }
 
 
-class FunctionUrls:
+class FunctionUrls(LambdaProxyEndpoint):
     """Answers requests to function URLs (``HeadwaterApp.answer`` asks ``match`` first)."""
-
-    def __init__(
-        self,
-        lambda_service: Callable[[], LambdaService],
-        *,
-        account: str,
-        clock: Clock,
-        executor: Executor | None = None,
-    ) -> None:
-        self._lambda = lambda_service
-        self._account = account
-        self._clock = clock
-        self._executor = executor
 
     def match(self, request: WireRequest) -> UrlAddress | None:
         """The function URL address of ``request`` (cheap: its Host and path)."""
@@ -140,14 +123,13 @@ class FunctionUrls:
                 return _forbidden()
             iam = _iam_context(sig, self._account)
         url_request = replace(
-            proxy_request(
+            self._proxy_request(
                 request,
                 address.url_id,
                 address.domain_name,
                 address.path,
-                time=self._clock.now(),
                 # AWS writes "anonymous" for the caller of an unauthenticated (NONE) URL.
-                account_id=self._account if iam is not None else "anonymous",
+                self._account if iam is not None else "anonymous",
             ),
             iam=iam,
         )
@@ -156,9 +138,7 @@ class FunctionUrls:
     async def _invoke(
         self, target: FunctionUrlTarget, request: ProxyRequest, origin: str | None
     ) -> WireResponse:
-        result = await invoke_in_pool(
-            self._executor,
-            self._lambda(),
+        result = await self._invoke_in_pool(
             target.function_name,
             orjson.dumps(request_event(request)),
             qualifier=target.qualifier,

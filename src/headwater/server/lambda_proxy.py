@@ -5,11 +5,11 @@ endpoint (``server.execute_api``) share: both put a Lambda function behind an HT
   the path form (``/_headwater/<kind>/<id>/...``, for clients that cannot resolve
   ``*.localhost``);
 - the request as the event needs it (``ProxyRequest``), with what differs added by the
-  caller (route, stage, caller identity);
+  endpoint (route, stage, caller identity), and invoking the function in the server's
+  thread pool, as the Invoke API runs (``LambdaProxyEndpoint``);
 - CORS by the resource's own config (a URL's ``Cors``, an HTTP API's
   ``CorsConfiguration``, the same members): preflights, and the headers that replace the
-  function's own;
-- invoking the function in the server's thread pool, as the Invoke API runs.
+  function's own.
 
 What differs (the error documents, which status a failed invocation answers, the request
 id header) stays with each endpoint.
@@ -28,6 +28,7 @@ from headwater.core.proxy_payloads import ProxyRequest
 from headwater.server.request_checks import host_name
 
 if TYPE_CHECKING:
+    from headwater.core.clock import Clock
     from headwater.runtime.invocation import InvocationResult
     from headwater.services.lambda_ import LambdaService
 
@@ -65,44 +66,62 @@ def own_origin(request: WireRequest, region: str | None) -> str | None:
     return f"http://{request.host}" if region is not None else None
 
 
-def proxy_request(
-    request: WireRequest, api_id: str, domain_name: str, path: str, *, time: float, account_id: str
-) -> ProxyRequest:
-    """``request`` as its event needs it, with a new request id; a function URL's own
-    (``$default`` route and stage). An API adds its route and stage (``dataclasses.replace``)."""
-    return ProxyRequest(
-        api_id=api_id,
-        domain_name=domain_name,
-        method=request.method,
-        path=path,
-        query_string=request.query_string,
-        headers=request.headers,
-        body=request.body,
-        request_id=new_request_id(),
-        time=time,
-        account_id=account_id,
-    )
+class LambdaProxyEndpoint:
+    """An HTTP endpoint whose requests invoke functions through the Lambda service (a
+    function URL's, an API's): what it needs to turn a request into an invocation."""
 
+    def __init__(
+        self,
+        lambda_service: Callable[[], LambdaService],
+        *,
+        account: str,
+        clock: Clock,
+        executor: Executor | None = None,
+    ) -> None:
+        self._lambda = lambda_service
+        self._account = account
+        self._clock = clock
+        self._executor = executor
 
-async def invoke_in_pool(
-    executor: Executor | None,
-    service: LambdaService,
-    function: str,
-    payload: bytes,
-    *,
-    region: str,
-    request_id: str,
-    qualifier: str | None = None,
-) -> InvocationResult:
-    """Invoke ``function`` synchronously in the thread pool, as the Invoke API runs: an
-    inline handler may call back into this server, whose loop must stay free to answer it."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(
-        executor,
-        lambda: service.invoke_function(
-            function, payload, qualifier=qualifier, region=region, request_id=request_id
-        ),
-    )
+    def _proxy_request(
+        self, request: WireRequest, api_id: str, domain_name: str, path: str, account_id: str
+    ) -> ProxyRequest:
+        """``request`` as its event needs it, with a new request id; a function URL's own
+        (``$default`` route and stage). An API adds its route and stage
+        (``dataclasses.replace``)."""
+        return ProxyRequest(
+            api_id=api_id,
+            domain_name=domain_name,
+            method=request.method,
+            path=path,
+            query_string=request.query_string,
+            headers=request.headers,
+            body=request.body,
+            request_id=new_request_id(),
+            time=self._clock.now(),
+            account_id=account_id,
+        )
+
+    async def _invoke_in_pool(
+        self,
+        function: str,
+        payload: bytes,
+        *,
+        region: str,
+        request_id: str,
+        qualifier: str | None = None,
+    ) -> InvocationResult:
+        """Invoke ``function`` synchronously in the thread pool, as the Invoke API runs: an
+        inline handler may call back into this server, whose loop must stay free to answer
+        it."""
+        service = self._lambda()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor,
+            lambda: service.invoke_function(
+                function, payload, qualifier=qualifier, region=region, request_id=request_id
+            ),
+        )
 
 
 def origin_matches(cors: dict[str, Any], origin: str) -> bool:
