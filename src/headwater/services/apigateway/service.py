@@ -569,43 +569,30 @@ class ApiGatewayService(StoredApiService):
 
     # -- tags --------------------------------------------------------------------------------
 
-    def _tag_holder(self, arn: str, ctx: RequestContext) -> tuple[str, str | None]:
+    def _tagged(self, arn: str, ctx: RequestContext) -> tuple[str, str | None]:
         found = api_and_stage(arn, f"arn:aws:apigateway:{ctx.region}::/restapis/")
         if found is None:
             raise _not_found("Invalid resource identifier specified")
         return found
 
-    def _tags_of(self, document: ApiDocument, stage: str | None) -> dict[str, str]:
+    def _tags_of(
+        self, document: ApiDocument, ctx: RequestContext, stage: str | None
+    ) -> dict[str, str]:
         holder = document["Api"] if stage is None else self._stage(document, stage)
         tags: dict[str, str] = holder.setdefault("tags", {})
         return tags
 
     @operation("TagResource")
     def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
-        api_id, stage = self._tag_holder(str(params["resourceArn"]), ctx)
-
-        def change(document: ApiDocument) -> Result:
-            self._tags_of(document, stage).update(params.get("tags") or {})
-            return {}
-
-        return self._change(ctx, api_id, change)
+        return self._tag(ctx, str(params["resourceArn"]), params.get("tags") or {})
 
     @operation("UntagResource")
     def untag_resource(self, params: Params, ctx: RequestContext) -> Result:
-        api_id, stage = self._tag_holder(str(params["resourceArn"]), ctx)
-
-        def change(document: ApiDocument) -> Result:
-            tags = self._tags_of(document, stage)
-            for key in params.get("tagKeys") or []:
-                tags.pop(key, None)
-            return {}
-
-        return self._change(ctx, api_id, change)
+        return self._untag(ctx, str(params["resourceArn"]), params.get("tagKeys") or [])
 
     @operation("GetTags")
     def get_tags(self, params: Params, ctx: RequestContext) -> Result:
-        api_id, stage = self._tag_holder(str(params["resourceArn"]), ctx)
-        return {"tags": dict(self._tags_of(self._document(ctx, api_id), stage))}
+        return {"tags": self._tags(ctx, str(params["resourceArn"]))}
 
 
 def _text(body: Any) -> str:

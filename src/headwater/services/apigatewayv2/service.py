@@ -616,28 +616,12 @@ class ApiGatewayV2Service(StoredApiService):
 
     @operation("TagResource")
     def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
-        api_id, stage = self._tagged(str(params["ResourceArn"]), ctx)
-
-        def change(document: ApiDocument) -> Result:
-            self._tags_of(document, ctx, stage).update(params.get("Tags") or {})
-            return {}
-
-        return self._change(ctx, api_id, change)
+        return self._tag(ctx, str(params["ResourceArn"]), params.get("Tags") or {})
 
     @operation("UntagResource")
     def untag_resource(self, params: Params, ctx: RequestContext) -> Result:
-        api_id, stage = self._tagged(str(params["ResourceArn"]), ctx)
-
-        def change(document: ApiDocument) -> Result:
-            tags = self._tags_of(document, ctx, stage)
-            for key in params.get("TagKeys") or []:
-                tags.pop(key, None)
-            return {}
-
-        return self._change(ctx, api_id, change)
+        return self._untag(ctx, str(params["ResourceArn"]), params.get("TagKeys") or [])
 
     @operation("GetTags")
     def get_tags(self, params: Params, ctx: RequestContext) -> Result:
-        api_id, stage = self._tagged(str(params["ResourceArn"]), ctx)
-        document = self._document(ctx, api_id)
-        return {"Tags": dict(self._tags_of(document, ctx, stage))}
+        return {"Tags": self._tags(ctx, str(params["ResourceArn"]))}

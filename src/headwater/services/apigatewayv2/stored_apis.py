@@ -1,8 +1,8 @@
 """What API Gateway's two services (HTTP APIs ``apigatewayv2``, REST APIs ``apigateway``)
 share in keeping their APIs: one stored document per API (``store.api_documents``),
 changed under a lock so a change is one read and one write of whole documents, ids in
-API Gateway's alphabet, epoch-second dates answered as datetimes, and the tag ARNs of an
-API and its stages.
+API Gateway's alphabet, epoch-second dates answered as datetimes, and tagging an API and
+its stages (TagResource, UntagResource, GetTags).
 
 The two services' members are named differently (``ApiId``/``CreatedDate`` against
 ``id``/``createdDate``) and their errors are worded differently; each says its own.
@@ -100,3 +100,43 @@ class StoredApiService(Service):
             result = change(document)
             self._store.put(ctx.account, ctx.region, api_id, document)
             return result
+
+    # -- tags of an API and its stages -------------------------------------------------------
+
+    def _tagged(self, arn: str, ctx: RequestContext) -> tuple[str, str | None]:
+        """The API id and stage name (``None``: the API itself) a tag ARN names (the
+        service's ARN form and error)."""
+        raise NotImplementedError
+
+    def _tags_of(
+        self, document: ApiDocument, ctx: RequestContext, stage: str | None
+    ) -> dict[str, str]:
+        """The stored tags of the API or of its stage ``stage`` (the service's member)."""
+        raise NotImplementedError
+
+    def _tag(self, ctx: RequestContext, arn: str, tags: dict[str, str]) -> Result:
+        """TagResource: add ``tags`` to what ``arn`` names."""
+        api_id, stage = self._tagged(arn, ctx)
+
+        def change(document: ApiDocument) -> Result:
+            self._tags_of(document, ctx, stage).update(tags)
+            return {}
+
+        return self._change(ctx, api_id, change)
+
+    def _untag(self, ctx: RequestContext, arn: str, keys: Iterable[str]) -> Result:
+        """UntagResource: remove the tags ``keys`` names (a missing one is no error)."""
+        api_id, stage = self._tagged(arn, ctx)
+
+        def change(document: ApiDocument) -> Result:
+            tags = self._tags_of(document, ctx, stage)
+            for key in keys:
+                tags.pop(key, None)
+            return {}
+
+        return self._change(ctx, api_id, change)
+
+    def _tags(self, ctx: RequestContext, arn: str) -> dict[str, str]:
+        """GetTags: the tags of what ``arn`` names."""
+        api_id, stage = self._tagged(arn, ctx)
+        return dict(self._tags_of(self._document(ctx, api_id), ctx, stage))
