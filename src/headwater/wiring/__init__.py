@@ -57,6 +57,7 @@ SERVICES: dict[str, str] = {
     "secretsmanager": "headwater.services.secretsmanager:SecretsManagerService",
     "apigatewayv2": "headwater.services.apigatewayv2:ApiGatewayV2Service",
     "apigateway": "headwater.services.apigateway:ApiGatewayService",
+    "codedeploy": "headwater.services.codedeploy:CodeDeployService",
 }
 
 
