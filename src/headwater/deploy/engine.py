@@ -135,6 +135,8 @@ class StackRun:
         record: ResourceRecord,
         properties: dict[str, Any],
         previous: ResourceRecord | None = None,
+        *,
+        update_policy: dict[str, Any] | None = None,
     ) -> ResourceRequest:
         return ResourceRequest(
             logical_id=record.logical_id,
@@ -148,6 +150,7 @@ class StackRun:
             physical_id=previous.physical_id if previous else record.physical_id,
             previous_properties=self._with_secrets(previous.properties) if previous else {},
             previous_attributes=previous.attributes if previous else {},
+            update_policy=update_policy or {},
         )
 
     def _with_secrets(self, properties: dict[str, Any]) -> dict[str, Any]:
@@ -316,6 +319,9 @@ class StackRun:
             # Secret references stay in the records (see _with_secrets); resolved here once
             # so one that cannot resolve fails the resource before it is touched.
             resolve_dynamic_references(properties, self.ssm, self.secrets)
+            update_policy: dict[str, Any] = (
+                resolver.resolve(definition.update_policy) if definition.update_policy else {}
+            )
         except TemplateError as error:
             if old is None:
                 self._save(replace(record, status="CREATE_FAILED"), error.message, properties={})
@@ -349,7 +355,7 @@ class StackRun:
         ):
             self._replace(provider, record, old, properties)
         else:
-            self._update_in_place(provider, record, old, properties)
+            self._update_in_place(provider, record, old, properties, update_policy)
 
     def _create(
         self, provider: ResourceProvider, record: ResourceRecord, properties: dict[str, Any]
@@ -406,6 +412,7 @@ class StackRun:
         record: ResourceRecord,
         old: ResourceRecord,
         properties: dict[str, Any],
+        update_policy: dict[str, Any],
     ) -> None:
         record = replace(
             record,
@@ -418,7 +425,9 @@ class StackRun:
         with self._lock:
             self._changes.append(_Change("updated", record.logical_id, old=old, new=record))
         try:
-            result = provider.update(self._request(record, properties, previous=old))
+            result = provider.update(
+                self._request(record, properties, previous=old, update_policy=update_policy)
+            )
         except Exception as error:
             self._save(replace(record, status="UPDATE_FAILED"), failure_reason(error))
             raise

@@ -85,7 +85,9 @@ def resource_dependencies(template: Template) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     unresolved: list[str] = []
     for logical_id, resource in template.resources.items():
-        names = referenced_names(resource.properties)
+        # An UpdatePolicy's references are dependencies too (SAM's alias names its
+        # CodeDeploy application and deployment group there, and only there).
+        names = referenced_names(resource.properties) | referenced_names(resource.update_policy)
         for name in sorted(names - declared):
             if name not in unresolved:
                 unresolved.append(name)

@@ -41,6 +41,9 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
         "RuntimePolicy",
     ),
     "AWS::Lambda::Alias": ("Name", "FunctionName"),
+    # From the CloudFormation user guide ("Update requires: Replacement").
+    "AWS::CodeDeploy::Application": ("ApplicationName", "ComputePlatform"),
+    "AWS::CodeDeploy::DeploymentGroup": ("ApplicationName", "DeploymentGroupName"),
     "AWS::Lambda::LayerVersion": (
         "CompatibleRuntimes",
         "LicenseInfo",

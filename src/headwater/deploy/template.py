@@ -160,6 +160,8 @@ class ResourceDefinition:
     deletion_policy: Any = "Delete"
     update_replace_policy: Any = "Delete"
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: ``UpdatePolicy`` as written (its references are resolved when the resource updates).
+    update_policy: dict[str, Any] = field(default_factory=dict)
     #: The whole entry as written (for templates' hashes and GetTemplate).
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -308,6 +310,7 @@ def _check_resources(resources: Any) -> dict[str, ResourceDefinition]:
                 f"[/Resources/{logical_id}/DependsOn] DependsOn must be a string or a list of "
                 "strings."
             )
+        update_policy = entry.get("UpdatePolicy")
         condition = entry.get("Condition")
         if condition is not None and not isinstance(condition, str):
             raise format_error(f"[/Resources/{logical_id}/Condition] Condition must be a string.")
@@ -320,6 +323,7 @@ def _check_resources(resources: Any) -> dict[str, ResourceDefinition]:
             deletion_policy=entry.get("DeletionPolicy", "Delete"),
             update_replace_policy=entry.get("UpdateReplacePolicy", "Delete"),
             metadata=dict(entry.get("Metadata") or {}),
+            update_policy=dict(update_policy) if isinstance(update_policy, dict) else {},
             raw=entry,
         )
     return checked

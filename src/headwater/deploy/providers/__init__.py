@@ -22,6 +22,7 @@ from headwater.deploy.providers.base import (
     ResourceProvider,
     ResourceRequest,
 )
+from headwater.deploy.providers.codedeploy import ApplicationProvider, DeploymentGroupProvider
 from headwater.deploy.providers.dynamodb import TableProvider
 from headwater.deploy.providers.events import EventBusProvider, RuleProvider
 from headwater.deploy.providers.iam import ManagedPolicyProvider, PolicyProvider, RoleProvider
@@ -114,6 +115,8 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         RestDeploymentProvider(),
         RestStageProvider(),
         ManagedPolicyProvider(),
+        ApplicationProvider(),
+        DeploymentGroupProvider(),
         *stored_providers(),
     ]
     found: dict[str, list[ResourceProvider]] = {}

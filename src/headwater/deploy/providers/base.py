@@ -48,6 +48,9 @@ class ResourceRequest:
     physical_id: str | None = None
     previous_properties: dict[str, Any] = field(default_factory=dict)
     previous_attributes: dict[str, Any] = field(default_factory=dict)
+    #: The resource's resolved ``UpdatePolicy`` on an update the template asked for (empty
+    #: on creates and on the updates of a rollback).
+    update_policy: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service_name: str, *, validate: bool = True) -> ServiceClient:
         return self.clients(service_name, validate=validate)

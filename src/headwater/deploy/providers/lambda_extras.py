@@ -13,6 +13,7 @@ from headwater.deploy.providers.base import (
     ResourceRequest,
     to_params,
 )
+from headwater.deploy.providers.codedeploy import deploy_alias_version
 
 
 def ignore_missing(error: ClientError) -> None:
@@ -123,6 +124,12 @@ class AliasProvider(ResourceProvider):
             for key in ("FunctionVersion", "Description", "RoutingConfig")
             if request.properties.get(key) != request.previous_properties.get(key)
         }
+        policy = request.update_policy.get("CodeDeployLambdaAliasUpdate")
+        if isinstance(policy, dict) and "FunctionVersion" in changes:
+            # CodeDeploy shifts the traffic (and puts it back if the deployment fails)
+            deploy_alias_version(request, policy)
+            changes.pop("FunctionVersion")
+            changes.pop("RoutingConfig", None)
         params = to_params("lambda", "UpdateAlias", {k: v for k, v in changes.items() if v})
         request.client("lambda").update_alias(
             FunctionName=str(request.properties["FunctionName"]),

@@ -128,6 +128,9 @@ class DeploymentOperations(Service):
         self._step_lock = threading.RLock()
         #: Notified whenever a deployment changes (``wait_for_deployment``).
         self._changed = threading.Condition()
+        #: Set by ``close``: waits end (a stack update waiting on a deployment gives up, so
+        #: closing headwater does not hang on it).
+        self._closed = False
 
     # -- Python API ------------------------------------------------------------------------
 
@@ -149,7 +152,7 @@ class DeploymentOperations(Service):
             found = self._get(ctx, deployment_id)
             if found is None:
                 raise _not_found(deployment_id)
-            if found["status"] in FINAL_STATUSES or self.env.closed:
+            if found["status"] in FINAL_STATUSES or self._closed or self.env.closed:
                 return self._describe(found)
             left = None if deadline is None else deadline - _monotonic()
             if left is not None and left <= 0:

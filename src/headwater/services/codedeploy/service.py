@@ -94,6 +94,7 @@ class CodeDeployService(DeploymentOperations):
 
     def close(self) -> None:
         self._stepper.stop()
+        self._closed = True
         with self._changed:
             self._changed.notify_all()
         super().close()
