@@ -68,3 +68,37 @@ def test_overrides_and_stack_names(tmp_path: Path) -> None:
         "OrderPipeline"
     )
     assert default_stack_name(tmp_path / "cdk.out" / "Inventory.template.json") == "Inventory"
+
+
+def test_an_edit_of_a_published_function_names_a_new_version(tmp_path: Path) -> None:
+    """SAM names an AutoPublishAlias function's version after its code location; a local
+    directory's location never changes, so its files' hash goes into the placeholder and an
+    edit publishes (and, with DeploymentPreference, shifts to) a new version on redeploy."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Fn:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {CodeUri: src/, Handler: app.handler, Runtime: python3.12,"
+        " AutoPublishAlias: live}\n"
+    )
+
+    def versions() -> set[str]:
+        document = load_local_template(path, {}, region="us-east-1").document
+        return {
+            logical_id
+            for logical_id, resource in document["Resources"].items()
+            if resource["Type"] == "AWS::Lambda::Version"
+        }
+
+    first = versions()
+    assert versions() == first  # unchanged files: the same version
+    (source / "app.py").write_text("def handler(event, context):\n    return 2\n")
+    second = versions()
+    assert len(second) == 1
+    assert second != first
+    document = load_local_template(path, {}, region="us-east-1").document
+    assert document["Resources"]["Fn"]["Properties"]["Code"] == {"Directory": str(source.resolve())}

@@ -4,11 +4,15 @@ The same library AWS runs turns ``AWS::Serverless::Function`` and friends, with 
 event type it knows, into plain CloudFormation. For ``headwater deploy``'s direct path, a
 local ``CodeUri``/``ContentUri`` is swapped for a placeholder S3 location before the
 transform and turned into ``Code: {Directory: ...}`` after it, so functions run from the
-directory in place (no packaging, edits picked up on redeploy).
+directory in place (no packaging, edits picked up on redeploy). The placeholder of a
+function with ``AutoPublishAlias`` carries the hash of its files: SAM names the published
+version after the code location, so an edit must change it to publish the next version
+(and, with ``DeploymentPreference``, shift the alias to it through CodeDeploy).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 from collections.abc import Callable
@@ -107,6 +111,7 @@ def _swap_local_code(template: dict[str, Any], local_code: LocalCode) -> dict[st
     directories: dict[str, str] = {}
     globals_function = (template.get("Globals") or {}).get("Function") or {}
     default_uri = globals_function.get("CodeUri")
+    default_alias = globals_function.get("AutoPublishAlias")
     for logical_id, resource in (template.get("Resources") or {}).items():
         if not isinstance(resource, dict):
             continue
@@ -126,9 +131,19 @@ def _swap_local_code(template: dict[str, Any], local_code: LocalCode) -> dict[st
         if directory is None:
             continue
         placeholder = f"{logical_id}/{Path(directory).name}"
+        if prop == "CodeUri" and properties.get("AutoPublishAlias", default_alias):
+            placeholder = f"{logical_id}/{_files_hash(directory)}/{Path(directory).name}"
         directories[placeholder] = directory
         properties[prop] = f"s3://{LOCAL_CODE_BUCKET}/{placeholder}"
     return directories
+
+
+def _files_hash(directory: str) -> str:
+    """A short hex digest of a code directory's files (paths and contents)."""
+    from headwater.runtime import code as function_code
+
+    sha = function_code.directory_code(directory).sha256
+    return base64.b64decode(sha).hex()[:16]
 
 
 def _restore_local_code(template: dict[str, Any], directories: dict[str, str]) -> None:
