@@ -272,6 +272,7 @@ class Headwater:
             if self._closed or self._closing:
                 return
             self._closing = True
+            self.env.closing = True
         # Services close outside the lock: a service's close waits for its threads, and
         # one of them may be looking up another service at that moment (an event
         # invocation writing its log). A service created while closing (the log service

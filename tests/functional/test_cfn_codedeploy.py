@@ -164,3 +164,21 @@ def test_a_failing_pre_traffic_hook_rolls_the_update_back(
     [deployment] = codedeploy.list_deployments()["deployments"]
     info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
     assert info["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"
+
+
+def test_closing_headwater_ends_a_stack_update_waiting_on_a_deployment(clock: ManualClock) -> None:
+    hw = Headwater.in_memory(
+        clock=clock, functions="inline", endpoint_url=ENDPOINT, cloudformation_wait_seconds=0
+    )
+    # CodeDeploy made before CloudFormation: services close in reverse order, so the stack
+    # update's wait must end on its own when closing starts
+    hw.client("codedeploy").list_applications()
+    with boto3_in_process(hw):
+        deploy(hw, "app", template("one"))
+        assert finish(hw, "app") == "CREATE_COMPLETE"
+        deploy(hw, "app", template("two"))
+        wait_until(lambda: live(hw) == ("1", {"2": 0.1}))
+        closer = threading.Thread(target=hw.close)
+        closer.start()
+        closer.join(timeout=10)
+    assert not closer.is_alive()

@@ -49,6 +49,10 @@ class ServiceEnvironment:
     telemetry: Telemetry = NO_TELEMETRY
     #: Set by ``Headwater.close()``: clients then raise ``HeadwaterClosed``.
     closed: bool = False
+    #: Set when ``Headwater.close()`` starts, before any service closes: long waits inside
+    #: one service for another's work (a stack update waiting on a CodeDeploy deployment)
+    #: end then, whichever service closes first.
+    closing: bool = False
 
     @property
     def data_dir(self) -> Path:

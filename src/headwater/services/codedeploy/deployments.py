@@ -152,7 +152,7 @@ class DeploymentOperations(Service):
             found = self._get(ctx, deployment_id)
             if found is None:
                 raise _not_found(deployment_id)
-            if found["status"] in FINAL_STATUSES or self._closed or self.env.closed:
+            if found["status"] in FINAL_STATUSES or self._closed or self.env.closing:
                 return self._describe(found)
             left = None if deadline is None else deadline - _monotonic()
             if left is not None and left <= 0:
