@@ -8,7 +8,9 @@ EventInvokeConfig, a function DLQ, policy templates, a SimpleTable, a table with
 and stream, an SNS subscription with a filter policy, an SSM parameter, a log group with a
 CloudWatchLogs subscription, an alarm, an IAM role and policy, a function URL on a
 published alias (FunctionUrlConfig, served and called) and the alias behind an HTTP API and
-a REST API (HttpApi and Api events, served and called), Conditions, Mappings, constrained
+a REST API (HttpApi and Api events, served and called), whose new version on an update
+reaches it through a CodeDeploy canary (DeploymentPreference with a PreTraffic hook that
+reports through the server), Conditions, Mappings, constrained
 and NoEcho parameters, and exports that consumer.yaml (plain CloudFormation) imports.
 ``headwater deploy``, ``aws cloudformation package/deploy`` and ``sam deploy`` each deploy
 it against ``headwater serve``; boto3 checks what was made.
@@ -228,6 +230,29 @@ def check_configured(server: ServerProcess, stack: str) -> None:
     check_function_url(server, stack)
 
 
+def check_traffic_shifted(server: ServerProcess, stack: str) -> None:
+    """DeploymentPreference: the new version reached HttpFn's alias through a CodeDeploy
+    canary deployment whose PreTraffic hook (a function calling
+    PutLifecycleEventHookExecutionStatus through the server) passed."""
+    out = outputs(server, stack)
+    lam = client(server, "lambda")
+    alias = lam.get_alias(FunctionName=out["HttpFnName"], Name="live")
+    assert alias["FunctionVersion"] == "2"
+    assert "RoutingConfig" not in alias or not alias["RoutingConfig"].get(
+        "AdditionalVersionWeights"
+    )
+    codedeploy = client(server, "codedeploy")
+    ids = physical_ids(server, stack)
+    found = codedeploy.list_deployments(
+        applicationName=ids["ServerlessDeploymentApplication"],
+        deploymentGroupName=ids["HttpFnDeploymentGroup"],
+    )["deployments"]
+    (deployment,) = found
+    info = codedeploy.get_deployment(deploymentId=deployment)["deploymentInfo"]
+    assert info["status"] == "Succeeded"
+    assert info["deploymentConfigName"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+
+
 def check_function_url(server: ServerProcess, stack: str) -> None:
     """FunctionUrlConfig: a URL on the alias, answered through the server (by its path
     form: ``*.localhost`` names may not resolve where the test runs)."""
@@ -379,6 +404,7 @@ def check_nothing_left(server: ServerProcess, names: list[str]) -> None:
     alarms = client(server, "cloudwatch").describe_alarms()["MetricAlarms"]
     assert ours([a["AlarmName"] for a in alarms]) == []
     assert ours([r["RoleName"] for r in client(server, "iam").list_roles()["Roles"]]) == []
+    assert ours(client(server, "codedeploy").list_applications()["applications"]) == []
     assert (
         ours([e["Name"] for e in client(server, "cloudformation").list_exports()["Exports"]]) == []
     )
@@ -409,10 +435,14 @@ def check_updated(server: ServerProcess, stack: str, before: dict[str, str], wor
     retention, threshold and environment; replaced, the SimpleTable (its key) and the
     parameter (its name); added, the prod-only queue; the replaced ones' old copies gone."""
     after = physical_ids(server, stack)
-    changed = {k for k in before if before[k] != after[k]}
+    changed = {k for k in before if k in after and before[k] != after[k]}
     assert changed == {"SettingsTable", "ApiTokenParameter"}
-    assert set(after) - set(before) == {"ProdOnlyQueue"}
+    # HttpFn's version is per stage (AutoPublishCodeSha256): a new one, kept by its Retain
+    versions = {k for k in set(after) ^ set(before) if k.startswith("HttpFnVersion")}
+    assert len(versions) == 2
+    assert set(after) - set(before) - versions == {"ProdOnlyQueue"}
     lam = client(server, "lambda")
+    check_traffic_shifted(server, stack)
     assert lam.get_event_source_mapping(UUID=work)["BatchSize"] == 8
     dynamodb = client(server, "dynamodb")
     assert before["SettingsTable"] not in dynamodb.list_tables()["TableNames"]

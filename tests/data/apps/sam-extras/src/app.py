@@ -60,3 +60,12 @@ def on_http(event, context):
     if event.get("version") == "2.0":
         return asked  # 2.0 reads any other JSON as the body of a 200
     return {"statusCode": 200, "body": json.dumps(asked)}  # 1.0 needs a response document
+
+
+def pre_traffic(event, context):
+    """CodeDeploy's PreTraffic hook: reports that the shift to the new version may start."""
+    boto3.client("codedeploy").put_lifecycle_event_hook_execution_status(
+        deploymentId=event["DeploymentId"],
+        lifecycleEventHookExecutionId=event["LifecycleEventHookExecutionId"],
+        status="Succeeded",
+    )
