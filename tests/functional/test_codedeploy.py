@@ -431,3 +431,32 @@ def test_boto3_over_the_wire_reaches_codedeploy(hw: Headwater) -> None:
         "Code": "ApplicationDoesNotExistException",
         "Message": "No application found for name: missing",
     }
+
+
+def test_one_deployment_at_a_time_per_group(hw: Headwater) -> None:
+    two_versions(hw)
+    group(hw, "CodeDeployDefault.LambdaCanary10Percent5Minutes")
+    first = deploy(hw)
+    cd = hw.client("codedeploy")
+    with pytest.raises(cd.exceptions.DeploymentLimitExceededException, match=first):
+        deploy(hw)
+    cd.stop_deployment(deploymentId=first)
+    assert deploy(hw) != first
+
+
+def test_a_deployment_of_a_missing_alias_fails(hw: Headwater) -> None:
+    two_versions(hw)
+    hw.lambda_.delete_alias(FunctionName="f", Name="live")
+    group(hw, "CodeDeployDefault.LambdaAllAtOnce")
+    found = info(hw, deploy(hw))
+    assert found["status"] == "Failed"
+    assert found["errorInformation"]["code"] == "INVALID_LAMBDA_CONFIGURATION"
+
+
+def test_a_hook_function_that_does_not_exist_fails_the_deployment(hw: Headwater) -> None:
+    two_versions(hw)
+    group(hw, "CodeDeployDefault.LambdaAllAtOnce")
+    found = info(hw, deploy(hw, {"BeforeAllowTraffic": "no-such-hook"}))
+    assert found["status"] == "Failed"
+    assert found["errorInformation"]["code"] == "HOOK_EXECUTION_FAILURE"
+    assert alias(hw) == ("1", {})

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 import yaml
+from botocore.exceptions import ClientError
 
 from headwater.client import ServiceClient
 from headwater.core.errors import AwsError
@@ -172,6 +173,13 @@ class DeploymentOperations(Service):
                 "DeploymentConfigDoesNotExistException",
                 f"No deployment configuration found for name: {config_name}",  # guessed
             )
+        active = self._active_in(ctx, group)
+        if active is not None:
+            raise AwsError(
+                "DeploymentLimitExceededException",
+                f"The Deployment Group '{group['deploymentGroupName']}' already has an active "
+                f"Deployment '{active}'",  # wording guessed
+            )
         now = self.env.clock.now()
         deployment_id = _deployment_id()
         routing = LAMBDA_CONFIGS[config_name]
@@ -204,6 +212,17 @@ class DeploymentOperations(Service):
         self._put(ctx, document)
         self.step_deployment(deployment_id, ctx)
         return {"deploymentId": deployment_id}
+
+    def _active_in(self, ctx: RequestContext, group: dict[str, Any]) -> str | None:
+        """The id of the group's deployment in progress (CodeDeploy runs one at a time)."""
+        for deployment in self.store.all(ctx.account, ctx.region, DEPLOYMENT):
+            if (
+                deployment["applicationName"] == group["applicationName"]
+                and deployment["deploymentGroupName"] == group["deploymentGroupName"]
+                and deployment["status"] not in FINAL_STATUSES
+            ):
+                return str(deployment["deploymentId"])
+        return None
 
     @operation("GetDeployment")
     def get_deployment(self, params: Params, ctx: RequestContext) -> Result:
@@ -309,7 +328,18 @@ class DeploymentOperations(Service):
             found = self._get(ctx, deployment_id)
             if found is None or found["status"] in FINAL_STATUSES:
                 return
-            self._step(ctx, found, invocations)
+            try:
+                self._step(ctx, found, invocations)
+            except ClientError as error:  # the function, alias or a version is not there
+                invocations.clear()
+                self._end(
+                    ctx,
+                    found,
+                    "Failed",
+                    "INVALID_LAMBDA_CONFIGURATION",
+                    # Wording guessed: CodeDeploy reports Lambda's own error.
+                    f"The alias could not be updated: {error.response['Error']['Message']}",
+                )
         for invoke in invocations:
             invoke()
 
