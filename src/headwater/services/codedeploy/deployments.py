@@ -33,7 +33,7 @@ from headwater.core.ids import new_uuid
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.codedeploy.configs import LAMBDA_CONFIGS, TrafficRouting
-from headwater.services.codedeploy.store import DEPLOYMENT, GROUP, CodeDeployStore
+from headwater.services.codedeploy.store import ACTIVE, DEPLOYMENT, GROUP, CodeDeployStore
 
 log = logging.getLogger(__name__)
 
@@ -210,14 +210,17 @@ class DeploymentOperations(Service):
         if params.get("description"):
             document["description"] = str(params["description"])
         self._put(ctx, document)
+        self.store.put(ctx.account, ctx.region, ACTIVE, deployment_id, {})
         self.step_deployment(deployment_id, ctx)
         return {"deploymentId": deployment_id}
 
     def _active_in(self, ctx: RequestContext, group: dict[str, Any]) -> str | None:
         """The id of the group's deployment in progress (CodeDeploy runs one at a time)."""
-        for deployment in self.store.all(ctx.account, ctx.region, DEPLOYMENT):
+        for marker in self.store.names(ctx.account, ctx.region, ACTIVE):
+            deployment = self._get(ctx, marker)
             if (
-                deployment["applicationName"] == group["applicationName"]
+                deployment is not None
+                and deployment["applicationName"] == group["applicationName"]
                 and deployment["deploymentGroupName"] == group["deploymentGroupName"]
                 and deployment["status"] not in FINAL_STATUSES
             ):
@@ -312,13 +315,12 @@ class DeploymentOperations(Service):
 
     def step_all(self, now: float) -> None:
         """Move every deployment in progress as far as the clock allows (the ticker)."""
-        for account, region, document in self.store.everywhere(DEPLOYMENT):
-            if document["status"] not in FINAL_STATUSES:
-                ctx = RequestContext(region=region, account=account)
-                try:
-                    self.step_deployment(document["deploymentId"], ctx)
-                except Exception:
-                    log.exception("deployment %s: step failed", document["deploymentId"])
+        for account, region, deployment_id in self.store.everywhere(ACTIVE):
+            ctx = RequestContext(region=region, account=account)
+            try:
+                self.step_deployment(deployment_id, ctx)
+            except Exception:
+                log.exception("deployment %s: step failed", deployment_id)
 
     def step_deployment(self, deployment_id: str, ctx: RequestContext) -> None:
         """Move one deployment as far as it can go now; hook invocations run after the
@@ -327,6 +329,7 @@ class DeploymentOperations(Service):
         with self._step_lock:
             found = self._get(ctx, deployment_id)
             if found is None or found["status"] in FINAL_STATUSES:
+                self.store.delete(ctx.account, ctx.region, ACTIVE, deployment_id)
                 return
             try:
                 self._step(ctx, found, invocations)
@@ -530,7 +533,10 @@ class DeploymentOperations(Service):
         return self.store.get(ctx.account, ctx.region, DEPLOYMENT, deployment_id)
 
     def _put(self, ctx: RequestContext, deployment: dict[str, Any]) -> None:
-        self.store.put(ctx.account, ctx.region, DEPLOYMENT, deployment["deploymentId"], deployment)
+        deployment_id = deployment["deploymentId"]
+        self.store.put(ctx.account, ctx.region, DEPLOYMENT, deployment_id, deployment)
+        if deployment["status"] in FINAL_STATUSES:
+            self.store.delete(ctx.account, ctx.region, ACTIVE, deployment_id)
         with self._changed:
             self._changed.notify_all()
 

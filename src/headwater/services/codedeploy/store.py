@@ -26,10 +26,12 @@ _MIGRATIONS = [
 ]
 
 #: Document kinds: an application (name), a deployment group ("application/group"), a
-#: deployment (its id).
+#: deployment (its id), and a marker per deployment in progress (its id), so the stepper
+#: reads those, not every deployment ever made.
 APPLICATION = "application"
 GROUP = "group"
 DEPLOYMENT = "deployment"
+ACTIVE = "active"
 
 
 class CodeDeployStore:
@@ -76,9 +78,17 @@ class CodeDeployStore:
         ).fetchall()
         return [orjson.loads(row[0]) for row in rows]
 
-    def everywhere(self, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
-        """(account, region, document) of every document of ``kind`` (the stepper's sweep)."""
+    def names(self, account: str, region: str, kind: str) -> list[str]:
         rows = self.db.conn.execute(
-            "SELECT account, region, body FROM codedeploy_documents WHERE kind = ?", (kind,)
+            "SELECT name FROM codedeploy_documents "
+            "WHERE account = ? AND region = ? AND kind = ? ORDER BY name",
+            (account, region, kind),
         ).fetchall()
-        return [(row[0], row[1], orjson.loads(row[2])) for row in rows]
+        return [str(row[0]) for row in rows]
+
+    def everywhere(self, kind: str) -> list[tuple[str, str, str]]:
+        """(account, region, name) of every document of ``kind`` (the stepper's sweep)."""
+        rows = self.db.conn.execute(
+            "SELECT account, region, name FROM codedeploy_documents WHERE kind = ?", (kind,)
+        ).fetchall()
+        return [(str(row[0]), str(row[1]), str(row[2])) for row in rows]
