@@ -385,6 +385,22 @@ def _cloudformation(hw: Headwater) -> Names:
     }
 
 
+def _codedeploy(hw: Headwater) -> Names:
+    codedeploy = hw.client("codedeploy")
+    codedeploy.create_application(applicationName="app", computePlatform="Lambda")
+    codedeploy.create_deployment_group(
+        applicationName="app",
+        deploymentGroupName="group",
+        serviceRoleArn="arn:aws:iam::000000000000:role/codedeploy",
+    )
+    return {
+        "applicationName": ["app"],
+        "deploymentGroupName": ["group"],
+        "currentDeploymentGroupName": ["group"],
+        "deploymentConfigName": ["CodeDeployDefault.LambdaAllAtOnce"],
+    }
+
+
 _MAKERS = {
     "sqs": _sqs,
     "kinesis": _kinesis,
@@ -400,4 +416,5 @@ _MAKERS = {
     "ssm": _ssm,
     "events": _events,
     "cloudformation": _cloudformation,
+    "codedeploy": _codedeploy,
 }

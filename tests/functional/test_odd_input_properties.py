@@ -52,6 +52,7 @@ SERVICES = [
     "ssm",
     "events",
     "cloudformation",
+    "codedeploy",
 ]
 
 _HUNT = int(os.environ.get("HEADWATER_ODD_INPUT_EXAMPLES", "0"))
