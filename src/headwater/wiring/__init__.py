@@ -58,6 +58,7 @@ SERVICES: dict[str, str] = {
     "apigatewayv2": "headwater.services.apigatewayv2:ApiGatewayV2Service",
     "apigateway": "headwater.services.apigateway:ApiGatewayService",
     "codedeploy": "headwater.services.codedeploy:CodeDeployService",
+    "stepfunctions": "headwater.services.stepfunctions:StepFunctionsService",
 }
 
 
@@ -95,7 +96,8 @@ def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
     """Where stream mappings (and asynchronous invokes) deliver failure records.
 
     Also resumes SNS deliveries a previous run left in its outbox, and the scheduled
-    EventBridge rules of a previous run (the engine starts here).
+    EventBridge rules and the Step Functions executions of a previous run (the engine
+    starts here).
     """
     from headwater.services.destinations import send_to_s3, send_to_sns
 
@@ -106,6 +108,8 @@ def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
         env.service("sns")  # its deliverer picks up pending outbox rows
     if _has_component(env, "events"):
         env.service("events")  # its scheduler fires the rules that are due
+    if _has_component(env, "stepfunctions"):
+        env.service("stepfunctions")  # its runner resumes the executions that were running
     return destinations
 
 

@@ -1,0 +1,199 @@
+"""Checking a state machine definition (Amazon States Language) before it is stored.
+
+AWS refuses a bad definition with ``InvalidDefinition`` "Invalid State Machine Definition:
+'...'", every problem found in the quotes as ``CODE: text at /path`` joined by ", ". The
+codes (SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET, INVALID_JSON_DESCRIPTION...)
+are AWS's; the texts after them are written in AWS's style where the exact wording is not
+known (guessed).
+
+Task resources headwater cannot run (``.sync`` and ``.waitForTaskToken`` integrations,
+activities, ``aws-sdk:*``, services it does not integrate) are refused here too, naming
+the resource, so a machine that would fail later is never stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from headwater.core.errors import AwsError
+from headwater.services.stepfunctions.choice import OPERATORS
+from headwater.services.stepfunctions.tasks import unsupported_resource
+
+STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
+#: State types that end the machine themselves (no Next/End).
+TERMINAL_TYPES = ("Succeed", "Fail")
+
+
+def invalid_definition(problems: list[str]) -> AwsError:
+    return AwsError(
+        "InvalidDefinition", f"Invalid State Machine Definition: '{', '.join(problems)}'"
+    )
+
+
+def parse_definition(text: str) -> dict[str, Any]:
+    """The definition ``text`` as JSON, checked; raises InvalidDefinition."""
+    try:
+        definition = json.loads(text)
+    except ValueError as error:
+        raise invalid_definition([f"INVALID_JSON_DESCRIPTION: {error}"]) from None
+    if not isinstance(definition, dict):
+        raise invalid_definition(["INVALID_JSON_DESCRIPTION: The definition must be an object"])
+    problems: list[str] = []
+    _check_machine(definition, "", problems)
+    if problems:
+        raise invalid_definition(problems)
+    return definition
+
+
+def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> None:
+    states = machine.get("States")
+    start = machine.get("StartAt")
+    missing = [name for name in ("StartAt", "States") if name not in machine]
+    if missing:
+        fields = ", ".join(missing)
+        problems.append(
+            f"SCHEMA_VALIDATION_FAILED: These fields are required: [{fields}] at /{where}"
+        )
+        return
+    if not isinstance(states, dict) or not states:
+        problems.append(f"SCHEMA_VALIDATION_FAILED: States must be a non-empty object at /{where}")
+        return
+    if start not in states:
+        problems.append(
+            f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {start} at /{where}StartAt"
+        )
+    for name, state in states.items():
+        _check_state(name, state, states, f"{where}States/{name}", problems)
+    if start in states:
+        for name in states:
+            if name not in _reachable(str(start), states):
+                problems.append(
+                    f'MISSING_TRANSITION_TARGET: State "{name}" is not reachable.'
+                    f" at /{where}States/{name}"
+                )
+
+
+def _targets(state: dict[str, Any]) -> list[str]:
+    """The states ``state`` can go to next."""
+    found = [state["Next"]] if "Next" in state else []
+    found += [choice.get("Next") for choice in state.get("Choices") or []]
+    found += [state["Default"]] if "Default" in state else []
+    found += [catcher.get("Next") for catcher in state.get("Catch") or []]
+    return [str(target) for target in found if target is not None]
+
+
+def _reachable(start: str, states: dict[str, Any]) -> set[str]:
+    seen = {start}
+    pending = [start]
+    while pending:
+        state = states.get(pending.pop())
+        if not isinstance(state, dict):
+            continue
+        for target in _targets(state):
+            if target not in seen and target in states:
+                seen.add(target)
+                pending.append(target)
+    return seen
+
+
+def _check_state(
+    name: str, state: Any, states: dict[str, Any], where: str, problems: list[str]
+) -> None:
+    if not isinstance(state, dict):
+        problems.append(f"SCHEMA_VALIDATION_FAILED: A state must be an object at /{where}")
+        return
+    kind = state.get("Type")
+    if kind not in STATE_TYPES:
+        problems.append(
+            f"SCHEMA_VALIDATION_FAILED: Value is not a valid state type: {kind!r} at /{where}/Type"
+        )
+        return
+    if len(name) > 80:
+        problems.append(f"SCHEMA_VALIDATION_FAILED: State name is too long at /{where}")
+    if kind == "Choice":
+        if not state.get("Choices"):
+            problems.append(
+                f"SCHEMA_VALIDATION_FAILED: These fields are required: [Choices] at /{where}"
+            )
+        for index, rule in enumerate(state.get("Choices") or []):
+            if "Next" not in rule:
+                problems.append(
+                    "SCHEMA_VALIDATION_FAILED: These fields are required: [Next]"
+                    f" at /{where}/Choices[{index}]"
+                )
+            _check_rule(rule, f"{where}/Choices[{index}]", problems)
+    elif kind not in TERMINAL_TYPES:
+        has_next, has_end = "Next" in state, state.get("End") is True
+        if has_next == has_end:
+            problems.append(
+                "SCHEMA_VALIDATION_FAILED: Exactly one of these fields is required:"
+                f" [Next, End] at /{where}"
+            )
+    elif "Next" in state or "End" in state:
+        problems.append(
+            f"SCHEMA_VALIDATION_FAILED: Field 'Next'/'End' is not supported in a {kind}"
+            f" state at /{where}"
+        )
+    for target in _targets(state):
+        if target not in states:
+            problems.append(
+                f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {target} at /{where}"
+            )
+    if kind == "Task":
+        resource = state.get("Resource")
+        if not isinstance(resource, str):
+            problems.append(
+                f"SCHEMA_VALIDATION_FAILED: These fields are required: [Resource] at /{where}"
+            )
+        else:
+            refused = unsupported_resource(resource)
+            if refused:
+                problems.append(f"SCHEMA_VALIDATION_FAILED: {refused} at /{where}/Resource")
+    if kind == "Wait":
+        fields = [f for f in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if f in state]
+        if len(fields) != 1:
+            problems.append(
+                "SCHEMA_VALIDATION_FAILED: Exactly one of these fields is required:"
+                f" [Seconds, Timestamp, SecondsPath, TimestampPath] at /{where}"
+            )
+    if kind == "Parallel":
+        for index, branch in enumerate(state.get("Branches") or []):
+            _check_machine(branch, f"{where}/Branches[{index}]/", problems)
+        if not state.get("Branches"):
+            problems.append(
+                f"SCHEMA_VALIDATION_FAILED: These fields are required: [Branches] at /{where}"
+            )
+    if kind == "Map":
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if not isinstance(processor, dict):
+            problems.append(
+                f"SCHEMA_VALIDATION_FAILED: These fields are required: [ItemProcessor] at /{where}"
+            )
+        else:
+            mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
+            if mode != "INLINE" or "ItemReader" in state or "ResultWriter" in state:
+                problems.append(
+                    "SCHEMA_VALIDATION_FAILED: headwater runs only inline Map states"
+                    f" (no DISTRIBUTED mode, ItemReader or ResultWriter) at /{where}"
+                )
+            _check_machine(processor, f"{where}/ItemProcessor/", problems)
+
+
+def _check_rule(rule: Any, where: str, problems: list[str]) -> None:
+    if not isinstance(rule, dict):
+        problems.append(f"SCHEMA_VALIDATION_FAILED: A choice rule must be an object at /{where}")
+        return
+    for combinator in ("And", "Or"):
+        if combinator in rule:
+            for index, inner in enumerate(rule[combinator] or []):
+                _check_rule(inner, f"{where}/{combinator}[{index}]", problems)
+            return
+    if "Not" in rule:
+        _check_rule(rule["Not"], f"{where}/Not", problems)
+        return
+    if "Variable" not in rule or not any(op in rule for op in OPERATORS):
+        problems.append(
+            "SCHEMA_VALIDATION_FAILED: A choice rule needs a Variable and a comparison"
+            f" operator at /{where}"
+        )

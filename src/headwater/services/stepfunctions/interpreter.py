@@ -1,0 +1,402 @@
+"""Running an execution: the Amazon States Language interpreter.
+
+``ExecutionRun.advance()`` runs an execution's top-level states one after another from
+where its record says it is, storing the record (position, history) after every
+transition through ``checkpoint``. A top-level Wait *parks* the execution: its wake time
+is stored and the thread ends; the service's ticker resumes it when the clock gets there.
+Inside a Parallel branch or a Map iteration a Wait (and every Retry interval) blocks the
+branch's thread on the clock instead, so a restart re-runs such a Parallel or Map state
+from its start (its branches' progress is not stored), as it re-runs a Task that was
+running when headwater stopped.
+
+Each state follows the States Language's processing order (``paths``): InputPath,
+Parameters, the work, ResultSelector, ResultPath, OutputPath; Retry and Catch apply to
+Task, Parallel and Map states.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import copy
+import datetime as dt
+import functools
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from headwater.core.clock import Clock
+from headwater.services.base import RequestContext, ServiceEnvironment
+from headwater.services.stepfunctions.choice import parse_timestamp, rule_matches
+from headwater.services.stepfunctions.failures import (
+    RUNTIME,
+    TIMEOUT,
+    StatesError,
+    error_matches,
+)
+from headwater.services.stepfunctions.paths import put_result, resolve_template, select
+from headwater.services.stepfunctions.store import ExecutionRecord
+from headwater.services.stepfunctions.tasks import run_task
+
+#: Real seconds between looks at the clock while a branch waits (a ManualClock moves only
+#: when a test advances it, so the waiting thread looks again shortly).
+_CLOCK_POLL_SECONDS = 0.02
+#: Most iterations of a Map state run at once when MaxConcurrency is 0 (unbounded).
+MAX_MAP_THREADS = 40
+
+
+class Aborted(Exception):
+    """The execution was stopped (StopExecution) or headwater is closing."""
+
+
+def iso(epoch: float) -> str:
+    stamp = dt.datetime.fromtimestamp(epoch, dt.UTC)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class ExecutionRun:
+    """One execution being advanced by one thread."""
+
+    def __init__(
+        self,
+        env: ServiceEnvironment,
+        record: ExecutionRecord,
+        checkpoint: Callable[[ExecutionRecord], bool],
+        stop: threading.Event,
+    ) -> None:
+        self.env = env
+        self.clock: Clock = env.clock
+        self.record = record
+        self.ctx = RequestContext(region=record.region, account=record.account)
+        self.checkpoint = checkpoint
+        self.stop = stop
+        self._lock = threading.Lock()
+        self.definition: dict[str, Any] = json.loads(record.definition)
+
+    # ---- history ----
+
+    def emit(self, kind: str, details_key: str, details: dict[str, Any]) -> None:
+        with self._lock:
+            history = self.record.history
+            event: dict[str, Any] = {
+                "timestamp": self.clock.now(),
+                "type": kind,
+                "id": len(history) + 1,
+                "previousEventId": len(history),
+            }
+            if details_key:
+                event[details_key] = details
+            history.append(event)
+
+    def context_object(self) -> dict[str, Any]:
+        record = self.record
+        return {
+            "Execution": {
+                "Id": record.arn,
+                "Input": json.loads(record.input),
+                "Name": record.name,
+                "RoleArn": record.role_arn,
+                "StartTime": iso(record.started),
+            },
+            "StateMachine": {"Id": record.machine_arn, "Name": record.machine_arn.split(":")[-1]},
+        }
+
+    # ---- the top level ----
+
+    def advance(self) -> None:
+        """Run the execution until it ends, parks on a Wait, or is stopped."""
+        record = self.record
+        states: dict[str, Any] = self.definition["States"]
+        try:
+            while record.state is not None:
+                if self.stop.is_set():
+                    return
+                name = record.state
+                state = states[name]
+                data = json.loads(record.state_input or "{}")
+                if state["Type"] == "Wait":
+                    if not self._top_level_wait(name, state, data):
+                        return  # parked
+                    continue
+                following, output = self.run_state(states, name, data, self.context_object())
+                record.state, record.state_input = following, dumps(output)
+                if following is None:
+                    self.finish("SUCCEEDED", output=dumps(output))
+                    return
+                if not self.checkpoint(record):
+                    return
+        except StatesError as failed:
+            self.finish("FAILED", error=failed.error, cause=failed.cause)
+        except Aborted:
+            return
+
+    def _top_level_wait(self, name: str, state: dict[str, Any], data: Any) -> bool:
+        """Enter (and park on) or leave a top-level Wait; ``True`` when it is over."""
+        record = self.record
+        context = self.context_object()
+        if record.wake_at is None:
+            self.emit(
+                "WaitStateEntered", "stateEnteredEventDetails", {"name": name, "input": dumps(data)}
+            )
+            effective = select(state.get("InputPath", "$"), data, context, "InputPath")
+            wake = self._wake_time(state, effective)
+            if wake > self.clock.now():
+                record.wake_at = wake
+                self.checkpoint(record)
+                return False
+        record.wake_at = None
+        effective = select(state.get("InputPath", "$"), data, context, "InputPath")
+        output = select(state.get("OutputPath", "$"), effective, context, "OutputPath")
+        self.emit(
+            "WaitStateExited", "stateExitedEventDetails", {"name": name, "output": dumps(output)}
+        )
+        record.state = None if state.get("End") else state["Next"]
+        record.state_input = dumps(output)
+        if record.state is None:
+            self.finish("SUCCEEDED", output=dumps(output))
+            return False
+        return self.checkpoint(record)
+
+    def finish(self, status: str, **outcome: Any) -> None:
+        record = self.record
+        record.status = status
+        record.stopped = self.clock.now()
+        record.state = None
+        record.wake_at = None
+        for key, value in outcome.items():
+            setattr(record, key, value)
+        if status == "SUCCEEDED":
+            self.emit(
+                "ExecutionSucceeded", "executionSucceededEventDetails", {"output": record.output}
+            )
+        else:
+            details = {"error": record.error, "cause": record.cause}
+            self.emit("ExecutionFailed", "executionFailedEventDetails", details)
+        self.checkpoint(record)
+
+    # ---- states ----
+
+    def run_machine(self, machine: dict[str, Any], data: Any, context: dict[str, Any]) -> Any:
+        """Run a branch or Map iteration to its end; its output."""
+        states: dict[str, Any] = machine["States"]
+        name: str | None = machine["StartAt"]
+        while name is not None:
+            if self.stop.is_set():
+                raise Aborted
+            name, data = self.run_state(states, name, data, context)
+        return data
+
+    def run_state(
+        self, states: dict[str, Any], name: str, raw: Any, base_context: dict[str, Any]
+    ) -> tuple[str | None, Any]:
+        """Run state ``name`` on its raw input: (the next state or ``None``, its output)."""
+        state = states[name]
+        kind = state["Type"]
+        context = {
+            **base_context,
+            "State": {"Name": name, "EnteredTime": iso(self.clock.now()), "RetryCount": 0},
+        }
+        self.emit(
+            f"{kind}StateEntered", "stateEnteredEventDetails", {"name": name, "input": dumps(raw)}
+        )
+        if kind == "Fail":
+            raise StatesError(str(state.get("Error", "States.Fail")), str(state.get("Cause", "")))
+        try:
+            output, following = self._process(state, raw, context)
+        except StatesError as failed:
+            catcher = next(
+                (
+                    c
+                    for c in state.get("Catch") or []
+                    if error_matches(c["ErrorEquals"], failed.error)
+                ),
+                None,
+            )
+            if catcher is None or kind not in ("Task", "Parallel", "Map"):
+                raise
+            problem = {"Error": failed.error, "Cause": failed.cause}
+            output = put_result(catcher.get("ResultPath", "$"), raw, problem)
+            following = str(catcher["Next"])
+        self.emit(
+            f"{kind}StateExited", "stateExitedEventDetails", {"name": name, "output": dumps(output)}
+        )
+        return following, output
+
+    def _process(
+        self, state: dict[str, Any], raw: Any, context: dict[str, Any]
+    ) -> tuple[Any, str | None]:
+        kind = state["Type"]
+        following = None if state.get("End") else state.get("Next")
+        effective = select(state.get("InputPath", "$"), raw, context, "InputPath")
+        if kind == "Choice":
+            following = next(
+                (
+                    rule["Next"]
+                    for rule in state["Choices"]
+                    if rule_matches(rule, effective, context)
+                ),
+                state.get("Default"),
+            )
+            if following is None:
+                raise StatesError(
+                    "States.NoChoiceMatched", f"No Matches! (input: {dumps(effective)})"
+                )
+            return select(state.get("OutputPath", "$"), effective, context, "OutputPath"), following
+        if kind in ("Wait", "Succeed"):
+            if kind == "Wait":
+                self._block_until(self._wake_time(state, effective))
+            return select(state.get("OutputPath", "$"), effective, context, "OutputPath"), following
+        if "Parameters" in state and kind != "Map":  # a Map's Parameters select each item
+            effective = resolve_template(state["Parameters"], effective, context)
+        if kind == "Pass":
+            result = state.get("Result", effective)
+        else:
+            result = self._with_retries(state, effective, context)
+            if "ResultSelector" in state:
+                result = resolve_template(state["ResultSelector"], result, context)
+        placed = put_result(state.get("ResultPath", "$"), raw, result)
+        return select(state.get("OutputPath", "$"), placed, context, "OutputPath"), following
+
+    def _work(self, state: dict[str, Any], effective: Any, context: dict[str, Any]) -> Any:
+        kind = state["Type"]
+        if kind == "Task":
+            timeout = state.get("TimeoutSeconds")
+            return self._with_timeout(
+                lambda: run_task(
+                    self.env,
+                    self.ctx,
+                    state["Resource"],
+                    effective,
+                    timeout=timeout,
+                    emit=self.emit,
+                ),
+                timeout,
+            )
+        if kind == "Parallel":
+            branches = state["Branches"]
+            return self._all(
+                [
+                    functools.partial(self.run_machine, b, copy.deepcopy(effective), context)
+                    for b in branches
+                ],
+                len(branches),
+            )
+        return self._map(state, effective, context)
+
+    def _map(self, state: dict[str, Any], effective: Any, context: dict[str, Any]) -> Any:
+        items = select(state.get("ItemsPath", "$"), effective, context, "ItemsPath")
+        if not isinstance(items, list):
+            raise StatesError(
+                RUNTIME, f"Invalid path '{state.get('ItemsPath', '$')}': the value is not an array"
+            )
+        processor = state.get("ItemProcessor") or state["Iterator"]
+        selector = state.get("ItemSelector", state.get("Parameters"))
+        self.emit("MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
+
+        def iteration(index: int, item: Any) -> Any:
+            item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
+            item_input = (
+                item if selector is None else resolve_template(selector, effective, item_context)
+            )
+            return self.run_machine(processor, item_input, item_context)
+
+        limit = int(state.get("MaxConcurrency", 0)) or MAX_MAP_THREADS
+        results = self._all(
+            [functools.partial(iteration, i, item) for i, item in enumerate(items)],
+            max(1, min(limit, MAX_MAP_THREADS)),
+        )
+        self.emit("MapStateSucceeded", "", {})
+        return results
+
+    def _all(self, jobs: list[Callable[[], Any]], workers: int) -> list[Any]:
+        """Run ``jobs`` on up to ``workers`` threads; their results in order, or the first
+        failure (the other jobs still finish: their results are dropped)."""
+        if not jobs:
+            return []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(job) for job in jobs]
+            return [future.result() for future in futures]
+
+    def _with_retries(self, state: dict[str, Any], effective: Any, context: dict[str, Any]) -> Any:
+        attempts: dict[int, int] = {}
+        while True:
+            try:
+                return self._work(state, effective, context)
+            except StatesError as failed:
+                retriers = state.get("Retry") or []
+                index = next(
+                    (
+                        i
+                        for i, r in enumerate(retriers)
+                        if error_matches(r["ErrorEquals"], failed.error)
+                    ),
+                    None,
+                )
+                if index is None:
+                    raise
+                retrier = retriers[index]
+                done = attempts.get(index, 0)
+                if done >= int(retrier.get("MaxAttempts", 3)):
+                    raise
+                attempts[index] = done + 1
+                delay = (
+                    float(retrier.get("IntervalSeconds", 1))
+                    * float(retrier.get("BackoffRate", 2.0)) ** done
+                )
+                if "MaxDelaySeconds" in retrier:
+                    delay = min(delay, float(retrier["MaxDelaySeconds"]))
+                context["State"]["RetryCount"] = sum(attempts.values())
+                self._block_until(self.clock.now() + delay)
+
+    # ---- time ----
+
+    def _wake_time(self, state: dict[str, Any], effective: Any) -> float:
+        context = self.context_object()
+        if "Seconds" in state:
+            return self.clock.now() + float(state["Seconds"])
+        if "SecondsPath" in state:
+            seconds = select(state["SecondsPath"], effective, context, "SecondsPath")
+            if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+                raise StatesError(RUNTIME, f"Invalid SecondsPath value: {dumps(seconds)}")
+            return self.clock.now() + float(seconds)
+        text = state.get("Timestamp")
+        if "TimestampPath" in state:
+            text = select(state["TimestampPath"], effective, context, "TimestampPath")
+        stamp = parse_timestamp(text)
+        if stamp is None:
+            raise StatesError(RUNTIME, f"Invalid Timestamp value: {dumps(text)}")
+        return stamp.timestamp()
+
+    def _block_until(self, when: float, done: threading.Event | None = None) -> bool:
+        """Wait on the clock until ``when`` (``True``) or until ``done`` is set (``False``);
+        raises Aborted when the execution is stopped."""
+        while True:
+            if self.stop.is_set():
+                raise Aborted
+            now = self.clock.now()
+            if now >= when:
+                return True
+            delay = self.clock.real_delay(when - now)
+            pause = _CLOCK_POLL_SECONDS if delay is None else min(max(delay, 0.001), 0.25)
+            if done is not None:
+                if done.wait(pause):
+                    return False
+            else:
+                self.stop.wait(pause)
+
+    def _with_timeout(self, work: Callable[[], Any], timeout: Any) -> Any:
+        """``work()``, failing with States.Timeout after ``timeout`` clock seconds."""
+        if timeout is None:
+            return work()
+        done = threading.Event()
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        future = pool.submit(work)
+        future.add_done_callback(lambda _: done.set())
+        pool.shutdown(wait=False)
+        if self._block_until(self.clock.now() + float(timeout), done) and not done.is_set():
+            raise StatesError(TIMEOUT, "")
+        return future.result()

@@ -1,0 +1,210 @@
+"""Where Step Functions lives: state machines and executions in portable SQL.
+
+An execution is one row whose body holds where it is (the top-level state it is about to
+run and that state's input), its history and its outcome; the row is rewritten at every
+top-level state transition, so a headwater stopped mid-execution resumes from the last
+state it entered. ``status`` and ``wake_at`` are columns of their own: the resumer finds
+running executions and the ticker finds parked ones (a Wait state) with one indexed query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+from headwater.store.database import Database
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE stepfunctions_machines (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (account, region, name)
+    );
+    CREATE TABLE stepfunctions_executions (
+        arn TEXT NOT NULL PRIMARY KEY,
+        machine_arn TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started REAL NOT NULL,
+        wake_at REAL,
+        body BLOB NOT NULL
+    );
+    CREATE INDEX stepfunctions_executions_machine ON stepfunctions_executions(machine_arn, started);
+    CREATE INDEX stepfunctions_executions_running ON stepfunctions_executions(status, wake_at)
+    """,
+]
+
+
+@dataclass(slots=True)
+class MachineRecord:
+    name: str
+    arn: str
+    definition: str
+    role_arn: str
+    type: str
+    created: float
+    updated: float
+    revision_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    logging: dict[str, Any] | None = None
+    tracing: dict[str, Any] | None = None
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class ExecutionRecord:
+    arn: str
+    name: str
+    machine_arn: str
+    account: str
+    region: str
+    #: The definition as it was when the execution started (an update does not change it).
+    definition: str
+    role_arn: str
+    type: str
+    input: str
+    started: float
+    status: str = "RUNNING"
+    stopped: float | None = None
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    #: The top-level state to run next and its input (JSON text).
+    state: str | None = None
+    state_input: str | None = None
+    #: A Wait state parks the execution until this clock time.
+    wake_at: float | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _machine(body: bytes | str) -> MachineRecord:
+    return MachineRecord(**orjson.loads(body))
+
+
+def _execution(body: bytes | str) -> ExecutionRecord:
+    return ExecutionRecord(**orjson.loads(body))
+
+
+class StepFunctionsStore:
+    """State machines and executions; every method joins the caller's transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("stepfunctions", _MIGRATIONS)
+
+    # ---- state machines ----
+
+    def get_machine(self, account: str, region: str, name: str) -> MachineRecord | None:
+        with self.db.read():
+            row = self.db.conn.execute(
+                "SELECT body FROM stepfunctions_machines"
+                " WHERE account = ? AND region = ? AND name = ?",
+                (account, region, name),
+            ).fetchone()
+        return None if row is None else _machine(row[0])
+
+    def put_machine(self, account: str, region: str, machine: MachineRecord) -> None:
+        with self.db.transaction():
+            self.db.conn.execute(
+                "INSERT INTO stepfunctions_machines(account, region, name, body)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (account, region, name)"
+                " DO UPDATE SET body = excluded.body",
+                (account, region, machine.name, orjson.dumps(asdict(machine))),
+            )
+
+    def delete_machine(self, account: str, region: str, name: str) -> None:
+        with self.db.transaction():
+            self.db.conn.execute(
+                "DELETE FROM stepfunctions_machines WHERE account = ? AND region = ? AND name = ?",
+                (account, region, name),
+            )
+
+    def machines(self, account: str, region: str) -> list[MachineRecord]:
+        with self.db.read():
+            rows = self.db.conn.execute(
+                "SELECT body FROM stepfunctions_machines WHERE account = ? AND region = ?"
+                " ORDER BY name",
+                (account, region),
+            ).fetchall()
+        return [_machine(row[0]) for row in rows]
+
+    # ---- executions ----
+
+    def get_execution(self, arn: str, *, for_update: bool = False) -> ExecutionRecord | None:
+        """The execution ``arn``; ``for_update`` (inside a transaction) locks its row."""
+        lock = self.db.dialect.for_update if for_update else ""
+        with self.db.read():
+            row = self.db.conn.execute(
+                "SELECT body FROM stepfunctions_executions WHERE arn = ?" + lock, (arn,)
+            ).fetchone()
+        return None if row is None else _execution(row[0])
+
+    def insert_execution(self, execution: ExecutionRecord) -> bool:
+        """Store a new execution; ``False`` if one of that ARN exists."""
+        with self.db.transaction():
+            if self.get_execution(execution.arn) is not None:
+                return False
+            self.put_execution(execution)
+        return True
+
+    def put_execution(self, execution: ExecutionRecord) -> None:
+        with self.db.transaction():
+            self.db.conn.execute(
+                "INSERT INTO stepfunctions_executions"
+                "(arn, machine_arn, status, started, wake_at, body) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (arn) DO UPDATE SET status = excluded.status,"
+                " wake_at = excluded.wake_at, body = excluded.body",
+                (
+                    execution.arn,
+                    execution.machine_arn,
+                    execution.status,
+                    execution.started,
+                    execution.wake_at,
+                    orjson.dumps(asdict(execution)),
+                ),
+            )
+
+    def executions(self, machine_arn: str) -> list[ExecutionRecord]:
+        """The executions of a machine, newest first."""
+        with self.db.read():
+            rows = self.db.conn.execute(
+                "SELECT body FROM stepfunctions_executions WHERE machine_arn = ?"
+                " ORDER BY started DESC, arn",
+                (machine_arn,),
+            ).fetchall()
+        return [_execution(row[0]) for row in rows]
+
+    def running(self) -> list[ExecutionRecord]:
+        """Every RUNNING execution that is not parked (resumed after a restart)."""
+        with self.db.read():
+            rows = self.db.conn.execute(
+                "SELECT body FROM stepfunctions_executions"
+                " WHERE status = 'RUNNING' AND wake_at IS NULL ORDER BY started",
+            ).fetchall()
+        return [_execution(row[0]) for row in rows]
+
+    def due(self, now: float) -> list[ExecutionRecord]:
+        """Parked executions whose Wait ended by ``now``."""
+        with self.db.read():
+            rows = self.db.conn.execute(
+                "SELECT body FROM stepfunctions_executions"
+                " WHERE status = 'RUNNING' AND wake_at IS NOT NULL AND wake_at <= ?"
+                " ORDER BY wake_at",
+                (now,),
+            ).fetchall()
+        return [_execution(row[0]) for row in rows]
+
+    def claim_wake(self, arn: str, wake_at: float) -> bool:
+        """Unpark an execution (compare and set on ``wake_at``); ``False`` if someone else
+        (another node, a StopExecution) got there first."""
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "UPDATE stepfunctions_executions SET wake_at = NULL"
+                " WHERE arn = ? AND status = 'RUNNING' AND wake_at = ?",
+                (arn, wake_at),
+            )
+            return cursor.rowcount > 0

@@ -1,0 +1,762 @@
+"""Step Functions: state machines and executions through ``hw.client`` and boto3 over the
+wire (the ASGI app, no sockets), the States Language interpreter (every state type, paths,
+Parameters, Choice rules, Retry and Catch with a failing inline function, Wait on a
+ManualClock, Map and Parallel, the service integrations) and an execution resuming after a
+restart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from headwater import Headwater, ManualClock
+from headwater.services.stepfunctions.service import StepFunctionsService
+from headwater.services.stepfunctions.store import ExecutionRecord, StepFunctionsStore
+from tests.asgi_boto import in_process_aws
+
+ROLE = "arn:aws:iam::000000000000:role/sfn"
+ENDPOINT = "http://127.0.0.1:4599"
+
+
+@pytest.fixture(params=["in-process", "wire"])
+def sfn(request: pytest.FixtureRequest, hw: Headwater) -> Iterator[Any]:
+    """A Step Functions client of ``hw``: ``hw.client``, or boto3 through the ASGI app."""
+    if request.param == "in-process":
+        yield hw.client("stepfunctions")
+        return
+    with in_process_aws(hw) as aws:
+        # StartSyncExecution's endpoint has the host prefix "sync-" (sync-states.<region>...),
+        # which a local endpoint cannot take: clients turn the prefix off, as for LocalStack.
+        yield aws.client("stepfunctions", inject_host_prefix=False)
+
+
+def error_of(call: Any, **params: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def settle(hw: Headwater) -> None:
+    """Wait until every execution of ``hw`` has ended or parked."""
+    service = hw.service("stepfunctions")
+    assert isinstance(service, StepFunctionsService)
+    assert service.runner.wait_idle(20)
+
+
+def machine(sfn: Any, definition: dict[str, Any], name: str = "m", **extra: Any) -> str:
+    arn: str = sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=ROLE, **extra
+    )["stateMachineArn"]
+    return arn
+
+
+def run(hw: Headwater, sfn: Any, definition: dict[str, Any], payload: Any) -> dict[str, Any]:
+    arn = machine(sfn, definition)
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))
+    settle(hw)
+    result: dict[str, Any] = sfn.describe_execution(executionArn=started["executionArn"])
+    return result
+
+
+def output_of(described: dict[str, Any]) -> Any:
+    assert described["status"] == "SUCCEEDED", described
+    return json.loads(described["output"])
+
+
+# ---- control plane ----
+
+
+def test_create_describe_list_update_delete(sfn: Any) -> None:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    created = sfn.create_state_machine(
+        name="orders", definition=json.dumps(definition), roleArn=ROLE,
+        tags=[{"key": "team", "value": "a"}],
+    )  # fmt: skip
+    arn = created["stateMachineArn"]
+    assert arn == "arn:aws:states:us-east-1:000000000000:stateMachine:orders"
+    again = sfn.create_state_machine(name="orders", definition=json.dumps(definition), roleArn=ROLE)
+    assert again["stateMachineArn"] == arn
+    assert error_of(
+        sfn.create_state_machine, name="orders", definition=json.dumps(definition), roleArn="x"
+    ) == ("StateMachineAlreadyExists", f"State Machine Already Exists: '{arn}'")
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert (described["name"], described["type"], described["status"]) == (
+        "orders", "STANDARD", "ACTIVE",
+    )  # fmt: skip
+    assert json.loads(described["definition"]) == definition
+    express = machine(sfn, definition, name="fast", type="EXPRESS")
+    listed = sfn.list_state_machines()["stateMachines"]
+    assert [m["name"] for m in listed] == ["fast", "orders"]
+    first = sfn.list_state_machines(maxResults=1)
+    assert len(first["stateMachines"]) == 1
+    assert sfn.list_state_machines(nextToken=first["nextToken"])["stateMachines"][0]["name"] == (
+        "orders"
+    )
+    changed = {"StartAt": "Q", "States": {"Q": {"Type": "Succeed"}}}
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(changed))
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == changed
+    assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "a"}]
+    sfn.tag_resource(resourceArn=arn, tags=[{"key": "env", "value": "dev"}])
+    sfn.untag_resource(resourceArn=arn, tagKeys=["team"])
+    assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "env", "value": "dev"}]
+    sfn.delete_state_machine(stateMachineArn=express)
+    assert error_of(sfn.describe_state_machine, stateMachineArn=express) == (
+        "StateMachineDoesNotExist",
+        f"State Machine Does Not Exist: '{express}'",
+    )
+    assert error_of(sfn.describe_state_machine, stateMachineArn="nope")[0] == "InvalidArn"
+    assert error_of(sfn.create_state_machine, name="bad name", definition="{}", roleArn=ROLE) == (
+        "InvalidName",
+        "Invalid Name: 'bad name'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("definition", "problem"),
+    [
+        ("{not json", "INVALID_JSON_DESCRIPTION"),
+        ({"States": {"A": {"Type": "Pass", "End": True}}}, "These fields are required: [StartAt]"),
+        ({"StartAt": "A", "States": {"A": {"Type": "Nope", "End": True}}}, "valid state type"),
+        ({"StartAt": "A", "States": {"A": {"Type": "Pass"}}}, "[Next, End]"),
+        (
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}},
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: Z at /States/A",
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {"A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}},
+            },
+            'State "B" is not reachable.',
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {
+                    "A": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                        "End": True,
+                    }
+                },
+            },
+            "'arn:aws:states:::lambda:invoke.waitForTaskToken' integration pattern",
+        ),
+    ],
+)
+def test_invalid_definitions(sfn: Any, definition: Any, problem: str) -> None:
+    text = definition if isinstance(definition, str) else json.dumps(definition)
+    code, message = error_of(sfn.create_state_machine, name="bad", definition=text, roleArn=ROLE)
+    assert code == "InvalidDefinition"
+    assert message.startswith("Invalid State Machine Definition: '")
+    assert problem in message
+    assert sfn.list_state_machines()["stateMachines"] == []
+
+
+def test_executions_list_describe_history_and_names(hw: Headwater, sfn: Any) -> None:
+    arn = machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    first = sfn.start_execution(stateMachineArn=arn, name="one", input='{"a": 1}')
+    assert first["executionArn"] == "arn:aws:states:us-east-1:000000000000:execution:m:one"
+    settle(hw)
+    assert error_of(sfn.start_execution, stateMachineArn=arn, name="one", input="{}") == (
+        "ExecutionAlreadyExists",
+        f"Execution Already Exists: '{first['executionArn']}'",
+    )
+    assert error_of(sfn.start_execution, stateMachineArn=arn, input="{oops")[0] == (
+        "InvalidExecutionInput"
+    )
+    sfn.start_execution(stateMachineArn=arn, name="two")
+    settle(hw)
+    described = sfn.describe_execution(executionArn=first["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"a": 1}
+    assert described["stopDate"] >= described["startDate"]
+    listed = sfn.list_executions(stateMachineArn=arn, statusFilter="SUCCEEDED")["executions"]
+    assert sorted(e["name"] for e in listed) == ["one", "two"]
+    assert sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"] == []
+    page = sfn.list_executions(stateMachineArn=arn, maxResults=1)
+    assert len(page["executions"]) == 1 and page["nextToken"]
+    history = sfn.get_execution_history(executionArn=first["executionArn"])["events"]
+    assert [e["type"] for e in history] == [
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded",
+    ]  # fmt: skip
+    assert [e["id"] for e in history] == [1, 2, 3, 4]
+    assert history[1]["stateEnteredEventDetails"]["name"] == "P"
+    reverse = sfn.get_execution_history(executionArn=first["executionArn"], reverseOrder=True)
+    assert reverse["events"][0]["type"] == "ExecutionSucceeded"
+    missing = first["executionArn"] + "x"
+    assert error_of(sfn.describe_execution, executionArn=missing) == (
+        "ExecutionDoesNotExist",
+        f"Execution Does Not Exist: '{missing}'",
+    )
+
+
+def test_wait_parks_on_the_clock_and_stop_aborts(
+    hw: Headwater, sfn: Any, clock: ManualClock
+) -> None:
+    arn = machine(
+        sfn,
+        {
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "Seconds": 60, "Next": "Done"},
+                "Done": {"Type": "Pass", "Result": "woke", "End": True},
+            },
+        },
+    )
+    waiting = sfn.start_execution(stateMachineArn=arn, name="waits")["executionArn"]
+    stopped = sfn.start_execution(stateMachineArn=arn, name="stops")["executionArn"]
+    settle(hw)
+    clock.advance(59)
+    settle(hw)
+    assert sfn.describe_execution(executionArn=waiting)["status"] == "RUNNING"
+    sfn.stop_execution(executionArn=stopped, error="Halt", cause="by hand")
+    clock.advance(1)
+    settle(hw)
+    assert output_of(sfn.describe_execution(executionArn=waiting)) == "woke"
+    aborted = sfn.describe_execution(executionArn=stopped)
+    assert (aborted["status"], aborted["error"], aborted["cause"]) == ("ABORTED", "Halt", "by hand")
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=stopped)["events"]]
+    assert types[-1] == "ExecutionAborted" and "PassStateEntered" not in types
+
+
+def test_wait_timestamp_and_paths(hw: Headwater, sfn: Any, clock: ManualClock) -> None:
+    import datetime as dt
+
+    at = dt.datetime.fromtimestamp(clock.now() + 30, dt.UTC).isoformat().replace("+00:00", "Z")
+    described_arn = machine(
+        sfn,
+        {
+            "StartAt": "W1",
+            "States": {
+                "W1": {"Type": "Wait", "TimestampPath": "$.at", "Next": "W2"},
+                "W2": {"Type": "Wait", "SecondsPath": "$.pause", "End": True},
+            },
+        },
+    )
+    arn = sfn.start_execution(
+        stateMachineArn=described_arn, input=json.dumps({"at": at, "pause": 10})
+    )["executionArn"]
+    settle(hw)
+    clock.advance(30)
+    settle(hw)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    clock.advance(10)
+    settle(hw)
+    assert output_of(sfn.describe_execution(executionArn=arn)) == {"at": at, "pause": 10}
+
+
+def test_start_sync_execution_is_for_express_machines(sfn: Any) -> None:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 7, "End": True}}}
+    standard = machine(sfn, definition, name="std")
+    express = machine(sfn, definition, name="exp", type="EXPRESS")
+    result = sfn.start_sync_execution(stateMachineArn=express, input="{}")
+    assert result["status"] == "SUCCEEDED" and json.loads(result["output"]) == 7
+    assert result["executionArn"].startswith("arn:aws:states:us-east-1:000000000000:express:exp:")
+    assert error_of(sfn.start_sync_execution, stateMachineArn=standard)[0] == (
+        "StateMachineTypeNotSupported"
+    )
+
+
+# ---- the interpreter ----
+
+
+def test_pass_paths_parameters_and_intrinsics(hw: Headwater, sfn: Any) -> None:
+    definition = {
+        "StartAt": "Shape",
+        "States": {
+            "Shape": {
+                "Type": "Pass",
+                "InputPath": "$.order",
+                "Parameters": {
+                    "id.$": "$.id",
+                    "greeting.$": "States.Format('Hello {}, {} items', $.who, $.count)",
+                    "items.$": "States.Array($.count, 'x')",
+                    "execution.$": "$$.Execution.Name",
+                    "fixed": {"nested": True},
+                },
+                "ResultPath": "$.shaped",
+                "Next": "Pick",
+            },
+            "Pick": {
+                "Type": "Pass",
+                "Result": {"extra": 1},
+                "ResultSelector": {"ignored": True},
+                "ResultPath": "$.shaped.result",
+                "OutputPath": "$.shaped",
+                "End": True,
+            },
+        },
+    }
+    arn = machine(sfn, definition)
+    started = sfn.start_execution(
+        stateMachineArn=arn,
+        name="ex1",
+        input=json.dumps({"order": {"id": "o-1", "who": "Ann", "count": 3}}),
+    )
+    settle(hw)
+    output = output_of(sfn.describe_execution(executionArn=started["executionArn"]))
+    assert output == {
+        "id": "o-1",
+        "greeting": "Hello Ann, 3 items",
+        "items": [3, "x"],
+        "execution": "ex1",
+        "fixed": {"nested": True},
+        "result": {"extra": 1},
+    }
+
+
+def test_a_missing_input_path_fails_with_states_runtime(hw: Headwater, sfn: Any) -> None:
+    described = run(
+        hw,
+        sfn,
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$.gone", "End": True}}},
+        {},
+    )
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.Runtime"
+    assert "$.gone" in described["cause"]
+
+
+CHOICE = {
+    "StartAt": "Route",
+    "States": {
+        "Route": {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "And": [
+                        {"Variable": "$.n", "IsPresent": True},
+                        {"Variable": "$.n", "NumericGreaterThanEquals": 10},
+                        {"Not": {"Variable": "$.tag", "StringEquals": "skip"}},
+                    ],
+                    "Next": "Big",
+                },
+                {
+                    "Or": [
+                        {"Variable": "$.name", "StringMatches": "log-*.txt"},
+                        {"Variable": "$.n", "NumericEqualsPath": "$.limit"},
+                    ],
+                    "Next": "Matched",
+                },
+                {"Variable": "$.when", "TimestampLessThan": "2020-01-01T00:00:00Z", "Next": "Old"},
+                {"Variable": "$.flag", "IsNull": True, "Next": "Null"},
+                {"Variable": "$.flag", "BooleanEquals": True, "Next": "Matched"},
+            ],
+            "Default": "Other",
+        },
+        "Big": {"Type": "Pass", "Result": "big", "End": True},
+        "Matched": {"Type": "Pass", "Result": "matched", "End": True},
+        "Old": {"Type": "Pass", "Result": "old", "End": True},
+        "Null": {"Type": "Pass", "Result": "null", "End": True},
+        "Other": {"Type": "Pass", "Result": "other", "End": True},
+    },
+}
+
+
+def test_choice_rules(hw: Headwater, sfn: Any) -> None:
+    arn = machine(sfn, CHOICE)
+    base = {"tag": "x", "name": "a", "limit": -1, "when": "2021-01-01T00:00:00Z", "flag": 0}
+    cases = [
+        ({**base, "n": 12}, "big"),
+        ({**base, "n": 12, "tag": "skip", "name": "log-1.txt"}, "matched"),
+        ({**base, "n": 3, "limit": 3}, "matched"),
+        ({**base, "n": "3", "limit": 3, "when": "2019-05-01T00:00:00Z"}, "old"),
+        ({**base, "n": 1, "flag": None}, "null"),
+        ({**base, "n": 1, "flag": True}, "matched"),
+        ({**base, "n": 1, "flag": False}, "other"),
+    ]
+    arns = [
+        sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))["executionArn"]
+        for payload, _ in cases
+    ]
+    settle(hw)
+    for execution, (payload, expected) in zip(arns, cases, strict=True):
+        assert output_of(sfn.describe_execution(executionArn=execution)) == expected, payload
+    no_default = {**CHOICE, "States": {**CHOICE["States"]}}
+    route = {**CHOICE["States"]["Route"]}  # type: ignore[dict-item]
+    del route["Default"]
+    no_default["States"]["Route"] = route  # type: ignore[index]
+    del no_default["States"]["Other"]  # type: ignore[attr-defined]
+    sfn.delete_state_machine(stateMachineArn=arn)
+    described = run(hw, sfn, no_default, {**base, "n": 1})
+    assert described["error"] == "States.NoChoiceMatched"
+    # A rule's Variable that names nothing fails the execution, as on AWS.
+    missing = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"n": 12}))
+    settle(hw)
+    failed = sfn.describe_execution(executionArn=missing["executionArn"])
+    assert (failed["status"], failed["error"]) == ("FAILED", "States.Runtime")
+
+
+def test_parallel_and_map(hw: Headwater, sfn: Any) -> None:
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": True}}},
+                    {
+                        "StartAt": "B",
+                        "States": {"B": {"Type": "Pass", "InputPath": "$.items", "End": True}},
+                    },
+                ],
+                "ResultPath": "$.parallel",
+                "Next": "Each",
+            },
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 2,
+                "ItemSelector": {
+                    "value.$": "$$.Map.Item.Value",
+                    "index.$": "$$.Map.Item.Index",
+                    "factor.$": "$.factor",
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Double",
+                    "States": {
+                        "Double": {
+                            "Type": "Pass",
+                            "Parameters": {
+                                "n.$": "States.MathAdd($.value, $.factor)",
+                                "i.$": "$.index",
+                            },
+                            "End": True,
+                        }
+                    },
+                },
+                "ResultPath": "$.mapped",
+                "End": True,
+            },
+        },
+    }
+    output = output_of(run(hw, sfn, definition, {"items": [1, 2, 3], "factor": 10}))
+    assert output["parallel"] == ["a", [1, 2, 3]]
+    assert output["mapped"] == [{"n": 11, "i": 0}, {"n": 12, "i": 1}, {"n": 13, "i": 2}]
+
+
+def test_fail_state_and_catch_of_a_branch(hw: Headwater, sfn: Any) -> None:
+    definition = {
+        "StartAt": "Try",
+        "States": {
+            "Try": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Boom",
+                        "States": {"Boom": {"Type": "Fail", "Error": "Custom", "Cause": "why"}},
+                    }
+                ],
+                "Catch": [{"ErrorEquals": ["Custom"], "ResultPath": "$.caught", "Next": "Give up"}],
+                "End": True,
+            },
+            "Give up": {"Type": "Fail", "Error": "Final", "Cause": "gave up"},
+        },
+    }
+    described = run(hw, sfn, definition, {"x": 1})
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED", "Final", "gave up",
+    )  # fmt: skip
+    history = sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    exited = next(e for e in history if e["type"] == "ParallelStateExited")
+    assert json.loads(exited["stateExitedEventDetails"]["output"]) == {
+        "x": 1,
+        "caught": {"Error": "Custom", "Cause": "why"},
+    }
+    assert history[-1]["executionFailedEventDetails"] == {"error": "Final", "cause": "gave up"}
+
+
+# ---- tasks through functions and services ----
+
+HANDLERS = """
+import json
+
+calls = {"flaky": 0}
+
+
+class OrderRejected(Exception):
+    pass
+
+
+def double(event, context):
+    return {"doubled": event["n"] * 2}
+
+
+def reject(event, context):
+    raise OrderRejected("order " + str(event.get("id")) + " rejected")
+
+
+def flaky(event, context):
+    calls["flaky"] += 1
+    if calls["flaky"] < 3:
+        raise RuntimeError("not yet")
+    return {"attempts": calls["flaky"]}
+"""
+
+
+@pytest.fixture
+def with_functions(tmp_path: Path) -> Iterator[Headwater]:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "sfn_app.py").write_text(HANDLERS)
+    app = Headwater.in_memory(clock=ManualClock(), functions="inline", endpoint_url=ENDPOINT)
+    for name in ("double", "reject", "flaky"):
+        app.lambda_.create_function_from_directory(name, code, f"sfn_app.{name}", timeout=30)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+
+
+def test_lambda_tasks_both_ways(with_functions: Headwater) -> None:
+    hw = with_functions
+    sfn = hw.client("stepfunctions")
+    definition = {
+        "StartAt": "Direct",
+        "States": {
+            "Direct": {"Type": "Task", "Resource": function_arn("double"), "Next": "Integrated"},
+            "Integrated": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "double", "Payload": {"n.$": "$.doubled"}},
+                "ResultSelector": {"value.$": "$.Payload.doubled", "status.$": "$.StatusCode"},
+                "End": True,
+            },
+        },
+    }
+    described = run(hw, sfn, definition, {"n": 3})
+    assert output_of(described) == {"value": 12, "status": 200}
+    history = sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    types = [e["type"] for e in history]
+    assert types[:6] == [
+        "ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled",
+        "LambdaFunctionStarted", "LambdaFunctionSucceeded", "TaskStateExited",
+    ]  # fmt: skip
+    assert "TaskScheduled" in types and "TaskSucceeded" in types
+    scheduled = next(e for e in history if e["type"] == "TaskScheduled")
+    assert scheduled["taskScheduledEventDetails"]["resourceType"] == "lambda"
+    assert scheduled["taskScheduledEventDetails"]["resource"] == "invoke"
+
+
+def test_function_errors_retry_and_catch(with_functions: Headwater) -> None:
+    hw = with_functions
+    sfn = hw.client("stepfunctions")
+    definition = {
+        "StartAt": "Flaky",
+        "States": {
+            "Flaky": {
+                "Type": "Task",
+                "Resource": function_arn("flaky"),
+                "Retry": [
+                    {"ErrorEquals": ["RuntimeError"], "IntervalSeconds": 0, "MaxAttempts": 3}
+                ],
+                "ResultPath": "$.flaky",
+                "Next": "Reject",
+            },
+            "Reject": {
+                "Type": "Task",
+                "Resource": function_arn("reject"),
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.TaskFailed"],
+                        "ResultPath": "$.error",
+                        "Next": "Handled",
+                    }
+                ],
+                "End": True,
+            },
+            "Handled": {"Type": "Pass", "End": True},
+        },
+    }
+    output = output_of(run(hw, sfn, definition, {"id": 7}))
+    assert output["flaky"] == {"attempts": 3}
+    assert output["error"]["Error"] == "OrderRejected"
+    cause = json.loads(output["error"]["Cause"])
+    assert cause["errorMessage"] == "order 7 rejected"
+    assert cause["errorType"] == "OrderRejected"
+    uncaught = {
+        "StartAt": "Reject",
+        "States": {"Reject": {"Type": "Task", "Resource": function_arn("reject"), "End": True}},
+    }
+    sfn.delete_state_machine(stateMachineArn="arn:aws:states:us-east-1:000000000000:stateMachine:m")
+    described = run(hw, sfn, uncaught, {"id": 8})
+    assert (described["status"], described["error"]) == ("FAILED", "OrderRejected")
+
+
+def test_retry_intervals_wait_on_the_clock(with_functions: Headwater) -> None:
+    hw = with_functions
+    clock = hw.clock
+    assert isinstance(clock, ManualClock)
+    sfn = hw.client("stepfunctions")
+    definition = {
+        "StartAt": "Flaky",
+        "States": {
+            "Flaky": {
+                "Type": "Task",
+                "Resource": function_arn("flaky"),
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 5, "BackoffRate": 2}],
+                "End": True,
+            }
+        },
+    }
+    arn = machine(sfn, definition)
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    service = hw.service("stepfunctions")
+    assert isinstance(service, StepFunctionsService)
+    assert not service.runner.wait_idle(0.3)  # blocked in the first 5 second interval
+    clock.advance(5)
+    assert not service.runner.wait_idle(0.3)  # now in the 10 second one
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    clock.advance(10)
+    settle(hw)
+    assert output_of(sfn.describe_execution(executionArn=execution)) == {"attempts": 3}
+
+
+def test_service_integrations(hw: Headwater, sfn: Any) -> None:
+    queue = hw.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
+    hw.client("dynamodb").create_table(
+        TableName="jobs",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    definition = {
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": queue, "MessageBody": {"job.$": "$.job"}},
+                "ResultPath": "$.sent",
+                "Next": "Put",
+            },
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "jobs", "Item": {"pk": {"S.$": "$.job"}}},
+                "ResultPath": None,
+                "Next": "Get",
+            },
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "jobs", "Key": {"pk": {"S.$": "$.job"}}},
+                "ResultSelector": {"pk.$": "$.Item.pk.S"},
+                "ResultPath": "$.got",
+                "Next": "Missing queue",
+            },
+            "Missing queue": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": queue + "-gone", "MessageBody": "x"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "End"}],
+                "End": True,
+            },
+            "End": {"Type": "Succeed"},
+        },
+    }
+    output = output_of(run(hw, sfn, definition, {"job": "j-1"}))
+    assert output["got"] == {"pk": "j-1"}
+    assert output["sent"]["MessageId"]
+    assert output["err"]["Error"].startswith("SQS.")
+    message = hw.client("sqs").receive_message(QueueUrl=queue)["Messages"][0]
+    assert json.loads(message["Body"]) == {"job": "j-1"}
+
+
+# ---- crash safety ----
+
+
+def test_executions_resume_after_a_restart(tmp_path: Path) -> None:
+    clock = ManualClock()
+    definition = {
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Result": 1, "ResultPath": "$.first", "Next": "Nap"},
+            "Nap": {"Type": "Wait", "Seconds": 100, "Next": "Last"},
+            "Last": {"Type": "Pass", "Result": 2, "ResultPath": "$.last", "End": True},
+        },
+    }
+    app = Headwater(data_dir=tmp_path / "data", clock=clock)
+    sfn = app.client("stepfunctions")
+    arn = machine(sfn, definition)
+    parked = sfn.start_execution(stateMachineArn=arn, name="parked")["executionArn"]
+    settle(app)
+    # An execution that was between states when headwater stopped: stored at "Last".
+    interrupted = ExecutionRecord(
+        arn="arn:aws:states:us-east-1:000000000000:execution:m:interrupted",
+        name="interrupted",
+        machine_arn=arn,
+        account="000000000000",
+        region="us-east-1",
+        definition=json.dumps(definition),
+        role_arn=ROLE,
+        type="STANDARD",
+        input="{}",
+        started=clock.now(),
+        state="Last",
+        state_input='{"first": 1}',
+    )
+    StepFunctionsStore(app.database).put_execution(interrupted)
+    app.close()
+    app = Headwater(data_dir=tmp_path / "data", clock=clock)
+    try:
+        app.service("stepfunctions")  # its start resumes the interrupted execution
+        settle(app)
+        sfn = app.client("stepfunctions")
+        assert output_of(sfn.describe_execution(executionArn=interrupted.arn)) == {
+            "first": 1,
+            "last": 2,
+        }
+        assert sfn.describe_execution(executionArn=parked)["status"] == "RUNNING"
+        clock.advance(100)
+        settle(app)
+        assert output_of(sfn.describe_execution(executionArn=parked)) == {"first": 1, "last": 2}
+        types = [e["type"] for e in sfn.get_execution_history(executionArn=parked)["events"]]
+        assert types == [
+            "ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered",
+            "WaitStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded",
+        ]  # fmt: skip
+    finally:
+        app.close()
+
+
+def test_a_running_execution_resumes_when_headwater_starts(tmp_path: Path) -> None:
+    clock = ManualClock()
+    definition = {"StartAt": "Last", "States": {"Last": {"Type": "Pass", "End": True}}}
+    app = Headwater(data_dir=tmp_path / "data", clock=clock)
+    arn = machine(app.client("stepfunctions"), definition)
+    service = app.service("stepfunctions")
+    assert isinstance(service, StepFunctionsService)
+    service.store.put_execution(
+        ExecutionRecord(
+            arn="arn:aws:states:us-east-1:000000000000:execution:m:crashed",
+            name="crashed", machine_arn=arn, account="000000000000", region="us-east-1",
+            definition=json.dumps(definition), role_arn=ROLE, type="STANDARD",
+            input='{"k": 1}', started=clock.now(), state="Last", state_input='{"k": 1}',
+        )
+    )  # fmt: skip
+    service.runner.close()  # as if headwater died with the execution stored mid-way
+    app.close()
+    app = Headwater(data_dir=tmp_path / "data", clock=clock)
+    try:
+        app.client("sqs")  # the engine's start makes the services with stored state
+        app.service("stepfunctions")
+        settle(app)
+        described = app.client("stepfunctions").describe_execution(
+            executionArn="arn:aws:states:us-east-1:000000000000:execution:m:crashed"
+        )
+        assert output_of(described) == {"k": 1}
+    finally:
+        app.close()
