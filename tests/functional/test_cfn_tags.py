@@ -75,6 +75,13 @@ def _rule_tags(hw: Headwater, name: str) -> dict[str, str]:
     return _as_dict(events.list_tags_for_resource(ResourceARN=arn)["Tags"])
 
 
+def _state_machine_tags(hw: Headwater, arn: str) -> dict[str, str]:
+    tags = hw.client("stepfunctions").list_tags_for_resource(resourceArn=arn)["tags"]
+    return {tag["key"]: tag["value"] for tag in tags}
+
+
+PASS_MACHINE = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
 TagReader = Callable[[Headwater, str], dict[str, str]]
 #: resource type -> (its properties besides Tags, whether its Tags are a mapping, reader)
 RESOURCES: dict[str, tuple[dict[str, Any], bool, TagReader]] = {
@@ -87,6 +94,11 @@ RESOURCES: dict[str, tuple[dict[str, Any], bool, TagReader]] = {
     "AWS::Logs::LogGroup": ({}, False, _log_group_tags),
     "AWS::SecretsManager::Secret": ({"SecretString": "s"}, False, _secret_tags),
     "AWS::Events::Rule": ({"ScheduleExpression": "rate(1 hour)"}, False, _rule_tags),
+    "AWS::StepFunctions::StateMachine": (
+        {"RoleArn": "arn:aws:iam::000000000000:role/r", "Definition": PASS_MACHINE},
+        False,
+        _state_machine_tags,
+    ),
 }
 
 

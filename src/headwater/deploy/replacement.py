@@ -92,6 +92,7 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::ApiGateway::Method": ("RestApiId", "ResourceId", "HttpMethod"),
     "AWS::ApiGateway::Deployment": ("RestApiId", "DeploymentCanarySettings"),
     "AWS::ApiGateway::Stage": ("RestApiId", "StageName"),
+    "AWS::StepFunctions::StateMachine": ("StateMachineName", "StateMachineType"),
     "AWS::CloudFormation::Stack": (),
     "AWS::ECR::Repository": (
         "RepositoryName",
@@ -123,6 +124,7 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::Events::Rule": "Name",
     "AWS::Events::EventBus": "Name",
     "AWS::SecretsManager::Secret": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
     "AWS::ECR::Repository": "RepositoryName",
     "AWS::Lambda::Alias": "Name",
 }

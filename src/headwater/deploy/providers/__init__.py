@@ -55,6 +55,7 @@ from headwater.deploy.providers.sns import (
 )
 from headwater.deploy.providers.sqs import QueuePolicyProvider, QueueProvider
 from headwater.deploy.providers.ssm import ParameterProvider
+from headwater.deploy.providers.stepfunctions import StateMachineProvider
 from headwater.deploy.providers.stored import stored_providers
 
 __all__ = [
@@ -90,6 +91,7 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         ParameterProvider(),
         SecretProvider(),
         ResourcePolicyProvider(),
+        StateMachineProvider(),
         TopicProvider(),
         SubscriptionProvider(),
         TopicPolicyProvider(),
