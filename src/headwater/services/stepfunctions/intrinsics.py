@@ -26,6 +26,20 @@ _NAME = re.compile(r"States\.[A-Za-z0-9]+")
 _PATH = re.compile(r"\$\$?(?:\.[^\s,()]+|\[[^\]]*\])*")
 
 
+class _Literal(str):
+    """A string literal of the call, its ``\\{``, ``\\}`` and ``\\\\`` escapes kept:
+    States.Format's template must tell an escaped brace from a placeholder."""
+
+    __slots__ = ()
+
+
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _unescaped(value: Any) -> Any:
+    return str(_ESCAPE.sub(r"\1", value)) if isinstance(value, _Literal) else value
+
+
 def failure(message: str) -> StatesError:
     return StatesError(INTRINSIC_FAILURE, message)
 
@@ -66,7 +80,9 @@ class _Parser:
         function = FUNCTIONS.get(name)
         if function is None:
             raise failure(f"Function '{name}' is not supported")  # guessed text
-        return function(arguments)
+        if name == "States.Format" and arguments and isinstance(arguments[0], _Literal):
+            return function([str(arguments[0]), *map(_unescaped, arguments[1:])])
+        return function([_unescaped(argument) for argument in arguments])
 
     def argument(self) -> Any:
         self.skip_space()
@@ -99,12 +115,13 @@ class _Parser:
         while self.at < len(self.text):
             char = self.text[self.at]
             if char == "\\" and self.at + 1 < len(self.text):
-                out.append(self.text[self.at + 1])
+                escaped = self.text[self.at + 1]
+                out.append(escaped if escaped == "'" else char + escaped)
                 self.at += 2
                 continue
             if char == "'":
                 self.at += 1
-                return "".join(out)
+                return _Literal("".join(out))
             out.append(char)
             self.at += 1
         raise failure(f"Invalid intrinsic function call: {self.text}")
