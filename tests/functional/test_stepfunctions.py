@@ -7,6 +7,7 @@ restart."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,12 +142,25 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
                 "States": {
                     "A": {
                         "Type": "Task",
-                        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                        "Resource": "arn:aws:states:::ecs:runTask.sync",
                         "End": True,
                     }
                 },
             },
-            "'arn:aws:states:::lambda:invoke.waitForTaskToken' integration pattern",
+            "'arn:aws:states:::ecs:runTask.sync' integration pattern",
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {
+                    "A": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets",
+                        "End": True,
+                    }
+                },
+            },
+            "the Task resource 'arn:aws:states:::aws-sdk:s3:listBuckets'",
         ),
     ],
 )
@@ -494,6 +508,16 @@ def reject(event, context):
     raise OrderRejected("order " + str(event.get("id")) + " rejected")
 
 
+def slow(event, context):
+    import os
+    import time
+    open(event["started"], "w").close()
+    deadline = time.monotonic() + 10
+    while not os.path.exists(event["release"]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return {}
+
+
 def flaky(event, context):
     calls["flaky"] += 1
     if calls["flaky"] < 3:
@@ -508,7 +532,7 @@ def with_functions(tmp_path: Path) -> Iterator[Headwater]:
     code.mkdir()
     (code / "sfn_app.py").write_text(HANDLERS)
     app = Headwater.in_memory(clock=ManualClock(), functions="inline", endpoint_url=ENDPOINT)
-    for name in ("double", "reject", "flaky"):
+    for name in ("double", "reject", "flaky", "slow"):
         app.lambda_.create_function_from_directory(name, code, f"sfn_app.{name}", timeout=30)
     try:
         yield app
@@ -624,6 +648,45 @@ def test_retry_intervals_wait_on_the_clock(with_functions: Headwater) -> None:
     assert output_of(sfn.describe_execution(executionArn=execution)) == {"attempts": 3}
 
 
+def test_task_timeout_on_the_clock(with_functions: Headwater, tmp_path: Path) -> None:
+    hw = with_functions
+    clock = hw.clock
+    assert isinstance(clock, ManualClock)
+    sfn = hw.client("stepfunctions")
+    definition = {
+        "StartAt": "Slow",
+        "States": {
+            "Slow": {
+                "Type": "Task",
+                "Resource": function_arn("slow"),
+                "TimeoutSeconds": 5,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}],
+                "End": True,
+            },
+            "Late": {"Type": "Pass", "Result": "timed out", "End": True},
+        },
+    }
+    arn = machine(sfn, definition)
+    started, release = tmp_path / "started", tmp_path / "release"
+    payload = {"started": str(started), "release": str(release)}
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))
+    deadline = time.monotonic() + 10
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        clock.advance(4)
+        time.sleep(0.1)
+        assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == (
+            "RUNNING"
+        )
+        clock.advance(1)  # the function still runs: 5 clock seconds passed
+        settle(hw)
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        assert output_of(described) == "timed out"
+    finally:
+        release.touch()
+
+
 def test_service_integrations(hw: Headwater, sfn: Any) -> None:
     queue = hw.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
     hw.client("dynamodb").create_table(
@@ -673,6 +736,87 @@ def test_service_integrations(hw: Headwater, sfn: Any) -> None:
     assert output["err"]["Error"].startswith("SQS.")
     message = hw.client("sqs").receive_message(QueueUrl=queue)["Messages"][0]
     assert json.loads(message["Body"]) == {"job": "j-1"}
+
+
+# ---- .waitForTaskToken ----
+
+
+def token_machine(queue: str) -> dict[str, Any]:
+    return {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": queue,
+                    "MessageBody": {"token.$": "$$.Task.Token", "order.$": "$.order"},
+                },
+                "HeartbeatSeconds": 10,
+                "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.why", "Next": "Rejected"}],
+                "ResultPath": "$.answer",
+                "End": True,
+            },
+            "Rejected": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def next_token(hw: Headwater, queue: str) -> str:
+    """The task token of the next message the machine sends (polled with a deadline)."""
+    sqs = hw.client("sqs")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue).get("Messages", [])
+        if messages:
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=messages[0]["ReceiptHandle"])
+            return str(json.loads(messages[0]["Body"])["token"])
+        time.sleep(0.01)
+    raise AssertionError("the task sent no message")
+
+
+def test_wait_for_task_token_success_failure_and_heartbeats(
+    hw: Headwater, sfn: Any, clock: ManualClock
+) -> None:
+    queue = hw.client("sqs").create_queue(QueueName="approvals")["QueueUrl"]
+    arn = machine(sfn, token_machine(queue))
+    approved = sfn.start_execution(stateMachineArn=arn, input='{"order": 1}')["executionArn"]
+    token = next_token(hw, queue)
+    assert error_of(sfn.send_task_success, taskToken=token, output="{bad")[0] == "InvalidOutput"
+    sfn.send_task_heartbeat(taskToken=token)
+    sfn.send_task_success(taskToken=token, output='{"ok": true}')
+    settle(hw)
+    assert output_of(sfn.describe_execution(executionArn=approved)) == {
+        "order": 1,
+        "answer": {"ok": True},
+    }
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=approved)["events"]]
+    assert "TaskSubmitted" in types and "TaskSucceeded" in types
+    assert error_of(sfn.send_task_success, taskToken=token, output="{}") == (
+        "TaskTimedOut",
+        "Task Timed Out: 'Provided task does not exist anymore'",
+    )
+    assert error_of(sfn.send_task_failure, taskToken="nope")[0] == "InvalidToken"
+
+    rejected = sfn.start_execution(stateMachineArn=arn, input='{"order": 2}')["executionArn"]
+    sfn.send_task_failure(taskToken=next_token(hw, queue), error="Rejected", cause="too big")
+    settle(hw)
+    assert output_of(sfn.describe_execution(executionArn=rejected))["why"] == {
+        "Error": "Rejected",
+        "Cause": "too big",
+    }
+
+    silent = sfn.start_execution(stateMachineArn=arn, input='{"order": 3}')["executionArn"]
+    token = next_token(hw, queue)
+    clock.advance(6)
+    sfn.send_task_heartbeat(taskToken=token)
+    clock.advance(6)  # 6 seconds since the heartbeat: still waiting
+    time.sleep(0.1)
+    assert sfn.describe_execution(executionArn=silent)["status"] == "RUNNING"
+    clock.advance(5)
+    settle(hw)
+    failed = sfn.describe_execution(executionArn=silent)
+    assert (failed["status"], failed["error"]) == ("FAILED", "States.HeartbeatTimeout")
 
 
 # ---- crash safety ----

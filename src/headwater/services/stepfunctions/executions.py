@@ -1,5 +1,5 @@
 """Executions: start (asynchronously or, for EXPRESS machines, synchronously), describe,
-list, stop, and the execution history."""
+list, stop, the execution history, and the answers to ``.waitForTaskToken`` tasks."""
 
 from __future__ import annotations
 
@@ -221,6 +221,42 @@ class ExecutionOperations(MachineOperations):
             self.store.put_execution(record)
         self.runner.stop(record.arn)
         return {"stopDate": as_datetime(now)}
+
+    # ---- task tokens ----
+
+    def _answer(self, params: Params, status: str, outcome: dict[str, Any]) -> Result:
+        token = str(params["taskToken"])
+        found = self.store.get_token(token)
+        if found is None:
+            raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")  # guessed text
+        if found[0] != "WAITING" or not self.store.answer_token(token, status, outcome):
+            raise AwsError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+        self.runner.tokens.wake(token)
+        return {}
+
+    @operation("SendTaskSuccess")
+    def send_task_success(self, params: Params, ctx: RequestContext) -> Result:
+        output = str(params["output"])
+        try:
+            json.loads(output)
+        except ValueError as error:
+            raise AwsError("InvalidOutput", f"Invalid Output: '{error}'") from None  # guessed
+        return self._answer(params, "SUCCEEDED", {"output": output})
+
+    @operation("SendTaskFailure")
+    def send_task_failure(self, params: Params, ctx: RequestContext) -> Result:
+        outcome = {"error": params.get("error"), "cause": params.get("cause")}
+        return self._answer(params, "FAILED", outcome)
+
+    @operation("SendTaskHeartbeat")
+    def send_task_heartbeat(self, params: Params, ctx: RequestContext) -> Result:
+        token = str(params["taskToken"])
+        found = self.store.get_token(token)
+        if found is None:
+            raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")  # guessed text
+        if not self.store.beat_token(token, self.env.clock.now()):
+            raise AwsError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+        return {}
 
     @operation("GetExecutionHistory")
     def get_execution_history(self, params: Params, ctx: RequestContext) -> Result:

@@ -36,7 +36,8 @@ from headwater.services.stepfunctions.failures import (
 )
 from headwater.services.stepfunctions.paths import put_result, resolve_template, select
 from headwater.services.stepfunctions.store import ExecutionRecord
-from headwater.services.stepfunctions.tasks import run_task
+from headwater.services.stepfunctions.tasks import WAIT_FOR_TASK_TOKEN, run_task
+from headwater.services.stepfunctions.tokens import TaskTokens
 
 #: Real seconds between looks at the clock while a branch waits (a ManualClock moves only
 #: when a test advances it, so the waiting thread looks again shortly).
@@ -67,6 +68,9 @@ class ExecutionRun:
         record: ExecutionRecord,
         checkpoint: Callable[[ExecutionRecord], bool],
         stop: threading.Event,
+        tokens: TaskTokens,
+        *,
+        park_waits: bool = True,
     ) -> None:
         self.env = env
         self.clock: Clock = env.clock
@@ -74,6 +78,9 @@ class ExecutionRun:
         self.ctx = RequestContext(region=record.region, account=record.account)
         self.checkpoint = checkpoint
         self.stop = stop
+        self.tokens = tokens
+        #: Whether a top-level Wait parks the execution (StartSyncExecution blocks instead).
+        self.park_waits = park_waits
         self._lock = threading.Lock()
         self.definition: dict[str, Any] = json.loads(record.definition)
 
@@ -118,7 +125,7 @@ class ExecutionRun:
                 name = record.state
                 state = states[name]
                 data = json.loads(record.state_input or "{}")
-                if state["Type"] == "Wait":
+                if state["Type"] == "Wait" and self.park_waits:
                     if not self._top_level_wait(name, state, data):
                         return  # parked
                     continue
@@ -250,6 +257,8 @@ class ExecutionRun:
             if kind == "Wait":
                 self._block_until(self._wake_time(state, effective))
             return select(state.get("OutputPath", "$"), effective, context, "OutputPath"), following
+        if kind == "Task" and str(state["Resource"]).endswith(WAIT_FOR_TASK_TOKEN):
+            context["Task"] = {"Token": self.tokens.issue()}
         if "Parameters" in state and kind != "Map":  # a Map's Parameters select each item
             effective = resolve_template(state["Parameters"], effective, context)
         if kind == "Pass":
@@ -265,6 +274,8 @@ class ExecutionRun:
         kind = state["Type"]
         if kind == "Task":
             timeout = state.get("TimeoutSeconds")
+            if "Task" in context:
+                return self._wait_for_token(state, effective, context["Task"]["Token"])
             return self._with_timeout(
                 lambda: run_task(
                     self.env,
@@ -351,6 +362,59 @@ class ExecutionRun:
                     delay = min(delay, float(retrier["MaxDelaySeconds"]))
                 context["State"]["RetryCount"] = sum(attempts.values())
                 self._block_until(self.clock.now() + delay)
+
+    def _wait_for_token(self, state: dict[str, Any], effective: Any, token: str) -> Any:
+        """Submit a ``.waitForTaskToken`` task and wait for its token's answer, at most
+        TimeoutSeconds (States.Timeout) and HeartbeatSeconds between heartbeats
+        (States.HeartbeatTimeout), on the clock."""
+        store = self.tokens.store
+        resource = str(state["Resource"])
+        started = self.clock.now()
+        store.put_token(token, self.record.arn, started)
+        signal = self.tokens.signal_of(token)
+        timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
+        parts = resource.split(":")
+        details = {"resourceType": parts[-2], "resource": parts[-1]}
+        try:
+            run_task(self.env, self.ctx, resource, effective, timeout=timeout, emit=self.emit)
+            while True:
+                if self.stop.is_set():
+                    store.drop_token(token, "ABORTED")
+                    raise Aborted
+                found = store.get_token(token)
+                if found is None:
+                    raise Aborted
+                status, last_beat, outcome = found
+                if status == "SUCCEEDED" and outcome is not None:
+                    output = outcome["output"]
+                    self.emit(
+                        "TaskSucceeded", "taskSucceededEventDetails", {**details, "output": output}
+                    )
+                    return json.loads(output)
+                if status == "FAILED" and outcome is not None:
+                    problem = {
+                        "error": outcome.get("error") or "",
+                        "cause": outcome.get("cause") or "",
+                    }
+                    self.emit("TaskFailed", "taskFailedEventDetails", {**details, **problem})
+                    raise StatesError(problem["error"], problem["cause"])
+                now = self.clock.now()
+                late = None
+                if timeout is not None and now >= started + float(timeout):
+                    late = TIMEOUT
+                elif heartbeat is not None and now >= last_beat + float(heartbeat):
+                    late = "States.HeartbeatTimeout"
+                if late is not None:
+                    store.drop_token(token, "TIMED_OUT")
+                    self.emit(
+                        "TaskTimedOut", "taskTimedOutEventDetails", {**details, "error": late}
+                    )
+                    raise StatesError(late, "")
+                delay = self.clock.real_delay(1.0)
+                signal.wait(_CLOCK_POLL_SECONDS if delay is None else 0.25)
+                signal.clear()
+        finally:
+            self.tokens.forget(token)
 
     # ---- time ----
 

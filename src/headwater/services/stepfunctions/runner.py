@@ -17,6 +17,7 @@ import threading
 from headwater.services.base import ServiceEnvironment
 from headwater.services.stepfunctions.interpreter import ExecutionRun
 from headwater.services.stepfunctions.store import ExecutionRecord, StepFunctionsStore
+from headwater.services.stepfunctions.tokens import TaskTokens
 from headwater.services.ticker import ClockTicker
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class ExecutionRunner:
     def __init__(self, env: ServiceEnvironment, store: StepFunctionsStore) -> None:
         self.env = env
         self.store = store
+        self.tokens = TaskTokens(store)
         self._lock = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
         self._stops: dict[str, threading.Event] = {}
@@ -39,6 +41,8 @@ class ExecutionRunner:
 
     def start(self) -> ExecutionRunner:
         for record in self.store.running():
+            # Its waiting tasks run again with new tokens: the old ones answer TaskTimedOut.
+            self.store.drop_tokens_of(record.arn)
             self.run(record)
         self._ticker.start()
         self.wake_due(self.env.clock.now())
@@ -50,7 +54,7 @@ class ExecutionRunner:
             if self._closing.is_set() or record.arn in self._threads:
                 return
             stop = self._stops.setdefault(record.arn, threading.Event())
-            execution = ExecutionRun(self.env, record, self.checkpoint, stop)
+            execution = ExecutionRun(self.env, record, self.checkpoint, stop, self.tokens)
             thread = threading.Thread(
                 target=self._advance, args=(execution,), name=f"sfn-{record.name}", daemon=True
             )
@@ -60,7 +64,9 @@ class ExecutionRunner:
     def run_here(self, record: ExecutionRecord) -> ExecutionRecord:
         """Advance ``record`` in the calling thread (StartSyncExecution); the final record."""
         stop = threading.Event()
-        execution = ExecutionRun(self.env, record, self.checkpoint, stop)
+        execution = ExecutionRun(
+            self.env, record, self.checkpoint, stop, self.tokens, park_waits=False
+        )
         execution.advance()
         return execution.record
 

@@ -36,6 +36,15 @@ _MIGRATIONS = [
     CREATE INDEX stepfunctions_executions_machine ON stepfunctions_executions(machine_arn, started);
     CREATE INDEX stepfunctions_executions_running ON stepfunctions_executions(status, wake_at)
     """,
+    """
+    CREATE TABLE stepfunctions_task_tokens (
+        token TEXT NOT NULL PRIMARY KEY,
+        execution_arn TEXT NOT NULL,
+        status TEXT NOT NULL,
+        heartbeat REAL NOT NULL,
+        outcome BLOB
+    )
+    """,
 ]
 
 
@@ -131,6 +140,65 @@ class StepFunctionsStore:
                 (account, region),
             ).fetchall()
         return [_machine(row[0]) for row in rows]
+
+    # ---- task tokens (.waitForTaskToken) ----
+
+    def put_token(self, token: str, execution_arn: str, now: float) -> None:
+        """Make ``token`` wait (again) for its answer, its heartbeat counted from ``now``."""
+        with self.db.transaction():
+            self.db.conn.execute(
+                "INSERT INTO stepfunctions_task_tokens(token, execution_arn, status, heartbeat)"
+                " VALUES (?, ?, 'WAITING', ?) ON CONFLICT (token) DO UPDATE SET"
+                " status = 'WAITING', heartbeat = excluded.heartbeat, outcome = NULL",
+                (token, execution_arn, now),
+            )
+
+    def get_token(self, token: str) -> tuple[str, float, dict[str, Any] | None] | None:
+        """(status, last heartbeat, outcome) of ``token``; ``None`` if it is unknown."""
+        with self.db.read():
+            row = self.db.conn.execute(
+                "SELECT status, heartbeat, outcome FROM stepfunctions_task_tokens WHERE token = ?",
+                (token,),
+            ).fetchone()
+        if row is None:
+            return None
+        return str(row[0]), float(row[1]), None if row[2] is None else orjson.loads(row[2])
+
+    def answer_token(self, token: str, status: str, outcome: dict[str, Any]) -> bool:
+        """Give a waiting ``token`` its outcome; ``False`` if it was not waiting."""
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "UPDATE stepfunctions_task_tokens SET status = ?, outcome = ?"
+                " WHERE token = ? AND status = 'WAITING'",
+                (status, orjson.dumps(outcome), token),
+            )
+            return cursor.rowcount > 0
+
+    def beat_token(self, token: str, now: float) -> bool:
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "UPDATE stepfunctions_task_tokens SET heartbeat = ?"
+                " WHERE token = ? AND status = 'WAITING'",
+                (now, token),
+            )
+            return cursor.rowcount > 0
+
+    def drop_token(self, token: str, status: str) -> None:
+        """Stop ``token`` waiting (the task timed out, or its execution ended)."""
+        with self.db.transaction():
+            self.db.conn.execute(
+                "UPDATE stepfunctions_task_tokens SET status = ? WHERE token = ?",
+                (status, token),
+            )
+
+    def drop_tokens_of(self, execution_arn: str) -> None:
+        """Stop every token of an execution waiting (it resumes, and sends new ones)."""
+        with self.db.transaction():
+            self.db.conn.execute(
+                "UPDATE stepfunctions_task_tokens SET status = 'TIMED_OUT'"
+                " WHERE execution_arn = ? AND status = 'WAITING'",
+                (execution_arn,),
+            )
 
     # ---- executions ----
 

@@ -14,8 +14,11 @@ function's error document (JSON) as the cause, as Step Functions does; a service
 fails it with ``<Service>.<code>`` (``SQS.QueueDoesNotExist``: the prefix is AWS's form,
 the exact names of each service's errors in Step Functions are guessed).
 
-Everything else (``.sync``, ``.waitForTaskToken``, activities, ``aws-sdk:*``) is refused
-when the machine is created (``unsupported_resource``).
+Each integration also takes the ``.waitForTaskToken`` pattern: the call is made with
+``$$.Task.Token`` available to Parameters, and the state waits for SendTaskSuccess or
+SendTaskFailure with that token (the interpreter does the waiting). Everything else
+(``.sync``, activities, ``aws-sdk:*``) is refused when the machine is created
+(``unsupported_resource``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from headwater.services.base import RequestContext, ServiceEnvironment
 from headwater.services.stepfunctions.failures import StatesError
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+#: The integration pattern whose task waits for SendTaskSuccess/SendTaskFailure.
+WAIT_FOR_TASK_TOKEN = ".waitForTaskToken"
 #: Optimised integration resource -> (headwater service, operation, error prefix).
 INTEGRATIONS: dict[str, tuple[str, str, str]] = {
     "arn:aws:states:::sqs:sendMessage": ("sqs", "SendMessage", "SQS"),
@@ -57,6 +62,9 @@ def unsupported_resource(resource: str) -> str | None:
         return None
     if resource in INTEGRATIONS:
         return None
+    base = resource.removesuffix(WAIT_FOR_TASK_TOKEN)
+    if resource.endswith(WAIT_FOR_TASK_TOKEN) and (base == LAMBDA_INVOKE or base in INTEGRATIONS):
+        return None
     if (
         resource.endswith(".waitForTaskToken")
         or resource.endswith(".sync")
@@ -81,7 +89,9 @@ def run_task(
     timeout: float | None,
     emit: Emit,
 ) -> Any:
-    """Run Task resource ``resource`` with the state's effective input; its result."""
+    """Run Task resource ``resource`` with the state's effective input; its result. For a
+    ``.waitForTaskToken`` resource the call is only *submitted* (history: TaskSubmitted);
+    the caller waits for the token's answer."""
     if is_lambda_function_arn(resource):
         details: dict[str, Any] = {"resource": resource, "input": json.dumps(parameters)}
         if timeout is not None:
@@ -119,7 +129,7 @@ def run_task(
         {"resourceType": resource_type, "resource": action},
     )
     try:
-        result = _integration(env, ctx, resource, parameters)
+        result = _integration(env, ctx, resource.removesuffix(WAIT_FOR_TASK_TOKEN), parameters)
     except StatesError as failed:
         emit(
             "TaskFailed",
@@ -132,9 +142,10 @@ def run_task(
             },
         )
         raise
+    done = "TaskSubmitted" if resource.endswith(WAIT_FOR_TASK_TOKEN) else "TaskSucceeded"
     emit(
-        "TaskSucceeded",
-        "taskSucceededEventDetails",
+        done,
+        f"{done[0].lower()}{done[1:]}EventDetails",
         {"resourceType": resource_type, "resource": action, "output": json.dumps(result)},
     )
     return result
