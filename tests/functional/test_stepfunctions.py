@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from botocore.exceptions import ClientError
@@ -91,6 +92,12 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
         "orders", "STANDARD", "ACTIVE",
     )  # fmt: skip
     assert json.loads(described["definition"]) == definition
+    assert sfn.validate_state_machine_definition(definition=json.dumps(definition)) == {
+        "result": "OK",
+        "diagnostics": [],
+        "truncated": False,
+        **({"ResponseMetadata": ANY} if "ResponseMetadata" in described else {}),
+    }
     express = machine(sfn, definition, name="fast", type="EXPRESS")
     listed = sfn.list_state_machines()["stateMachines"]
     assert [m["name"] for m in listed] == ["fast", "orders"]
@@ -170,6 +177,10 @@ def test_invalid_definitions(sfn: Any, definition: Any, problem: str) -> None:
     assert code == "InvalidDefinition"
     assert message.startswith("Invalid State Machine Definition: '")
     assert problem in message
+    validated = sfn.validate_state_machine_definition(definition=text)
+    assert validated["result"] == "FAIL"
+    assert validated["diagnostics"][0]["severity"] == "ERROR"
+    assert validated["diagnostics"][0]["code"] in message
     assert sfn.list_state_machines()["stateMachines"] == []
 
 

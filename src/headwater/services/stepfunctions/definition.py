@@ -31,19 +31,37 @@ def invalid_definition(problems: list[str]) -> AwsError:
     )
 
 
-def parse_definition(text: str) -> dict[str, Any]:
-    """The definition ``text`` as JSON, checked; raises InvalidDefinition."""
+def definition_problems(text: str) -> list[str]:
+    """Every problem of definition ``text``, each ``CODE: text at /path`` (none: it is
+    good)."""
     try:
         definition = json.loads(text)
     except ValueError as error:
-        raise invalid_definition([f"INVALID_JSON_DESCRIPTION: {error}"]) from None
+        return [f"INVALID_JSON_DESCRIPTION: {error}"]
     if not isinstance(definition, dict):
-        raise invalid_definition(["INVALID_JSON_DESCRIPTION: The definition must be an object"])
+        return ["INVALID_JSON_DESCRIPTION: The definition must be an object"]
     problems: list[str] = []
     _check_machine(definition, "", problems)
+    return problems
+
+
+def parse_definition(text: str) -> dict[str, Any]:
+    """The definition ``text`` as JSON, checked; raises InvalidDefinition."""
+    problems = definition_problems(text)
     if problems:
         raise invalid_definition(problems)
+    definition: dict[str, Any] = json.loads(text)
     return definition
+
+
+def diagnostic(problem: str) -> dict[str, str]:
+    """A problem as ValidateStateMachineDefinition's diagnostic."""
+    code, _, rest = problem.partition(": ")
+    message, _, location = rest.rpartition(" at ")
+    found = {"severity": "ERROR", "code": code, "message": message or rest}
+    if location.startswith("/"):
+        found["location"] = location
+    return found
 
 
 def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> None:

@@ -10,7 +10,11 @@ from typing import Any
 from headwater.core.errors import AwsError
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service, operation
-from headwater.services.stepfunctions.definition import parse_definition
+from headwater.services.stepfunctions.definition import (
+    definition_problems,
+    diagnostic,
+    parse_definition,
+)
 from headwater.services.stepfunctions.store import MachineRecord, StepFunctionsStore
 
 MACHINE_TYPES = ("STANDARD", "EXPRESS")
@@ -207,6 +211,20 @@ class MachineOperations(Service):
             raise
         self.store.delete_machine(ctx.account, ctx.region, machine.name)
         return {}
+
+    @operation("ValidateStateMachineDefinition")
+    def validate_state_machine_definition(self, params: Params, ctx: RequestContext) -> Result:
+        """The checks CreateStateMachine makes, as diagnostics (headwater finds only errors,
+        no warnings)."""
+        problems = definition_problems(definition_text(params["definition"]))
+        limit = int(params.get("maxResults") or 100)
+        diagnostics = [diagnostic(problem) for problem in problems]
+        result: Result = {
+            "result": "FAIL" if problems else "OK",
+            "diagnostics": diagnostics[:limit],
+        }
+        result["truncated"] = len(diagnostics) > limit
+        return result
 
     # ---- tags ----
 
