@@ -98,6 +98,8 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
         "truncated": False,
         **({"ResponseMetadata": ANY} if "ResponseMetadata" in described else {}),
     }
+    assert sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"] == []
+    assert sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"] == []
     express = machine(sfn, definition, name="fast", type="EXPRESS")
     listed = sfn.list_state_machines()["stateMachines"]
     assert [m["name"] for m in listed] == ["fast", "orders"]

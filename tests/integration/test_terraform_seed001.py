@@ -42,7 +42,8 @@ EXTRAS = APPS / "terraform-extras" / "extras.tf"
 #: What else users write beside such an app (DynamoDB indexes, TTL and streams, SNS topics'
 #: policies and subscriptions, alarms, SSM parameters, Secrets Manager secrets, IAM users,
 #: groups, policies and attachments, a layer, stream and fan-out mappings, an S3 bucket's
-#: configurations and objects, EventBridge buses, rules and targets, data sources...), in
+#: configurations and objects, EventBridge buses, rules and targets, a Step Functions state
+#: machine, data sources...), in
 #: the same run; each line marked ``# update: <new value>`` takes its new value in the
 #: update step.
 MORE = APPS / "terraform-extras" / "more.tf"
@@ -257,6 +258,14 @@ def check_more_applied(endpoint: str) -> None:
     )["Parameters"]
     assert [(p["Tier"], p["AllowedPattern"]) for p in batch] == [("Standard", "^[0-9]+$")]
 
+    sfn = boto_client(endpoint, "stepfunctions", REGION)
+    (flow,) = sfn.list_state_machines()["stateMachines"]
+    assert flow["name"] == "more-flow"
+    definition = json.loads(
+        sfn.describe_state_machine(stateMachineArn=flow["stateMachineArn"])["definition"]
+    )
+    assert definition["States"]["Call"]["Resource"].endswith(":function:more-function")
+
     secrets = boto_client(endpoint, "secretsmanager", REGION)
     login = secrets.get_secret_value(SecretId="more/db-credentials")
     assert json.loads(login["SecretString"]) == {"username": "app", "password": "first"}
@@ -424,6 +433,8 @@ def check_more_destroyed(endpoint: str) -> None:
     events = boto_client(endpoint, "events", REGION)
     assert events.list_rules()["Rules"] == []
     assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
+    sfn = boto_client(endpoint, "stepfunctions", REGION)
+    assert sfn.list_state_machines()["stateMachines"] == []
     secrets = boto_client(endpoint, "secretsmanager", REGION)
     assert secrets.list_secrets()["SecretList"] == []
     # recovery_window_in_days = 7: scheduled for deletion, not gone

@@ -226,6 +226,18 @@ class MachineOperations(Service):
         result["truncated"] = len(diagnostics) > limit
         return result
 
+    @operation("ListStateMachineVersions")
+    def list_state_machine_versions(self, params: Params, ctx: RequestContext) -> Result:
+        """None: headwater makes no versions (``publish`` is refused)."""
+        self.machine(ctx, params["stateMachineArn"])
+        return {"stateMachineVersions": []}
+
+    @operation("ListStateMachineAliases")
+    def list_state_machine_aliases(self, params: Params, ctx: RequestContext) -> Result:
+        """None: headwater makes no aliases."""
+        self.machine(ctx, params["stateMachineArn"])
+        return {"stateMachineAliases": []}
+
     # ---- tags ----
 
     def _tagged(self, ctx: RequestContext, arn: Any) -> MachineRecord:

@@ -332,6 +332,32 @@ resource "aws_secretsmanager_secret_version" "more_binary" {
   version_stages = ["AWSCURRENT", "initial"]
 }
 
+# --- Step Functions: a state machine calling more-function -------------------------
+
+resource "aws_sfn_state_machine" "more" {
+  name     = "more-flow"
+  role_arn = aws_iam_role.more.arn
+  type     = "STANDARD"
+  definition = jsonencode({
+    Comment = "enrich then call the function"
+    StartAt = "Enrich"
+    States = {
+      Enrich = {
+        Type       = "Pass"
+        Result     = "first" # update: "second"
+        ResultPath = "$.stage"
+        Next       = "Call"
+      }
+      Call = {
+        Type     = "Task"
+        Resource = aws_lambda_function.more.arn
+        End      = true
+      }
+    }
+  })
+  tags = { team = "orders" } # update: { team = "payments" }
+}
+
 # --- IAM: a managed policy, inline policies, a user ---------------------------------
 
 resource "aws_iam_role" "more" {
