@@ -136,7 +136,39 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
         ({"StartAt": "A", "States": {"A": {"Type": "Pass"}}}, "[Next, End]"),
         (
             {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}},
-            "MISSING_TRANSITION_TARGET: Missing 'Next' target: Z at /States/A",
+            "MISSING_TRANSITION_TARGET: Missing 'Next' target: Z at /States/A/Next, ",
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {
+                    "A": {"Type": "Pass", "Next": "B"},
+                    "B": {"Type": "Pass", "Next": "A"},
+                    "C": {"Type": "Pass", "End": True},
+                },
+            },
+            'State "C" is not reachable. at /States/C',
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}},
+            },
+            "'MISSING_END_STATE: Workflow has no terminal state'",
+        ),
+        (
+            {
+                "StartAt": "C",
+                "States": {
+                    "C": {
+                        "Type": "Choice",
+                        "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "D"}],
+                        "Default": "Nowhere",
+                    },
+                    "D": {"Type": "Succeed"},
+                },
+            },
+            "Missing 'Next' target: Nowhere at /States/C/Default'",
         ),
         (
             {

@@ -2,9 +2,12 @@
 
 AWS refuses a bad definition with ``InvalidDefinition`` "Invalid State Machine Definition:
 '...'", every problem found in the quotes as ``CODE: text at /path`` joined by ", ". The
-codes (SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET, INVALID_JSON_DESCRIPTION...)
-are AWS's; the texts after them are written in AWS's style where the exact wording is not
-known (guessed).
+codes (SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET, MISSING_END_STATE,
+INVALID_JSON_DESCRIPTION) are AWS's. The transition texts are AWS's as recorded in public
+bug reports ("Missing 'Next' target: X at /States/A/Next" for every kind of transition,
+"State \"X\" is not reachable. at /States/X", "Workflow has no terminal state" with no
+location and no reachability problems after it); the SCHEMA_VALIDATION_FAILED texts are
+written in AWS's style (guessed).
 
 Task resources headwater cannot run (``.sync`` and ``.waitForTaskToken`` integrations,
 activities, ``aws-sdk:*``, services it does not integrate) are refused here too, naming
@@ -83,6 +86,10 @@ def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> 
         )
     for name, state in states.items():
         _check_state(name, state, states, f"{where}States/{name}", problems)
+    if not any(_terminal(state) for state in states.values()):
+        # AWS: no location, and no unreachable-state problems after it.
+        problems.append("MISSING_END_STATE: Workflow has no terminal state")
+        return
     if start in states:
         for name in states:
             if name not in _reachable(str(start), states):
@@ -92,13 +99,30 @@ def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> 
                 )
 
 
+def _located_targets(state: dict[str, Any]) -> list[tuple[str, str]]:
+    """(target, where it is named below the state) of each state ``state`` can go to
+    next: ``Next``, ``Choices[0]/Next``, ``Default``, ``Catch[0]/Next`` as AWS locates them."""
+    found: list[tuple[Any, str]] = [(state["Next"], "Next")] if "Next" in state else []
+    for index, choice in enumerate(state.get("Choices") or []):
+        if isinstance(choice, dict):
+            found.append((choice.get("Next"), f"Choices[{index}]/Next"))
+    if "Default" in state:
+        found.append((state["Default"], "Default"))
+    for index, catcher in enumerate(state.get("Catch") or []):
+        if isinstance(catcher, dict):
+            found.append((catcher.get("Next"), f"Catch[{index}]/Next"))
+    return [(str(target), where) for target, where in found if target is not None]
+
+
 def _targets(state: dict[str, Any]) -> list[str]:
     """The states ``state`` can go to next."""
-    found = [state["Next"]] if "Next" in state else []
-    found += [choice.get("Next") for choice in state.get("Choices") or []]
-    found += [state["Default"]] if "Default" in state else []
-    found += [catcher.get("Next") for catcher in state.get("Catch") or []]
-    return [str(target) for target in found if target is not None]
+    return [target for target, _ in _located_targets(state)]
+
+
+def _terminal(state: Any) -> bool:
+    return isinstance(state, dict) and (
+        state.get("Type") in TERMINAL_TYPES or state.get("End") is True
+    )
 
 
 def _reachable(start: str, states: dict[str, Any]) -> set[str]:
@@ -153,10 +177,11 @@ def _check_state(
             f"SCHEMA_VALIDATION_FAILED: Field 'Next'/'End' is not supported in a {kind}"
             f" state at /{where}"
         )
-    for target in _targets(state):
+    for target, named in _located_targets(state):
         if target not in states:
+            # AWS says 'Next' for every kind of transition (Default, Catch...).
             problems.append(
-                f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {target} at /{where}"
+                f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {target} at /{where}/{named}"
             )
     if kind == "Task":
         resource = state.get("Resource")
