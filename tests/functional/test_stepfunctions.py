@@ -383,6 +383,24 @@ def test_a_missing_input_path_fails_with_states_runtime(hw: Headwater, sfn: Any)
     assert "$.gone" in described["cause"]
 
 
+def test_an_output_over_256_kib_fails_with_data_limit_exceeded(hw: Headwater, sfn: Any) -> None:
+    definition = {
+        "StartAt": "Double",
+        "States": {
+            "Double": {
+                "Type": "Pass",
+                "Parameters": {"a.$": "$.s", "b.$": "$.s"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Succeed"},
+        },
+    }
+    described = run(hw, sfn, definition, {"s": "x" * 140_000})
+    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
+    assert "'Double'" in described["cause"]
+
+
 CHOICE = {
     "StartAt": "Route",
     "States": {

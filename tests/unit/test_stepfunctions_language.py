@@ -189,6 +189,8 @@ def test_a_comparison_on_a_missing_variable_is_a_runtime_error() -> None:
         (["States.ALL"], "Custom", True),
         (["States.ALL"], "States.Timeout", True),
         (["States.ALL"], "States.Runtime", False),
+        (["States.ALL"], "States.DataLimitExceeded", False),
+        (["States.DataLimitExceeded"], "States.DataLimitExceeded", False),
         (["States.TaskFailed"], "Custom", True),
         (["States.TaskFailed"], "States.Timeout", False),
         (["Custom"], "Custom", True),

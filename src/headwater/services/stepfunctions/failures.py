@@ -12,6 +12,7 @@ STATES_ALL = "States.ALL"
 TASK_FAILED = "States.TaskFailed"
 TIMEOUT = "States.Timeout"
 RUNTIME = "States.Runtime"
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 
 
 class StatesError(Exception):
@@ -25,12 +26,10 @@ class StatesError(Exception):
 
 def error_matches(patterns: list[str], error: str) -> bool:
     """Whether a Retrier's or Catcher's ``ErrorEquals`` covers ``error``: the name itself,
-    ``States.ALL``, or ``States.TaskFailed`` (every error but States.Timeout and the
-    runtime errors, which no retrier can retry as AWS documents)."""
-    if error in patterns:
-        return True
-    if error == RUNTIME:
-        return False  # States.Runtime cannot be retried or caught (AWS docs)
-    if STATES_ALL in patterns:
+    ``States.ALL``, or ``States.TaskFailed`` (every error but States.Timeout); States.Runtime
+    and States.DataLimitExceeded are terminal, matched by nothing."""
+    if error in (RUNTIME, DATA_LIMIT_EXCEEDED):
+        return False  # neither can be retried or caught (AWS docs: States.ALL skips them)
+    if error in patterns or STATES_ALL in patterns:
         return True
     return TASK_FAILED in patterns and error != TIMEOUT

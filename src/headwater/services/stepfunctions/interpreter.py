@@ -29,6 +29,7 @@ from headwater.core.clock import Clock
 from headwater.services.base import RequestContext, ServiceEnvironment
 from headwater.services.stepfunctions.choice import parse_timestamp, rule_matches
 from headwater.services.stepfunctions.failures import (
+    DATA_LIMIT_EXCEEDED,
     RUNTIME,
     TIMEOUT,
     StatesError,
@@ -42,6 +43,8 @@ from headwater.services.stepfunctions.tokens import TaskTokens
 #: Real seconds between looks at the clock while a branch waits (a ManualClock moves only
 #: when a test advances it, so the waiting thread looks again shortly).
 _CLOCK_POLL_SECONDS = 0.02
+#: The largest state output, in bytes of its JSON text (AWS's 256 KiB payload quota).
+MAX_PAYLOAD_BYTES = 262144
 #: Most iterations of a Map state run at once when MaxConcurrency is 0 (unbounded).
 MAX_MAP_THREADS = 40
 
@@ -228,6 +231,13 @@ class ExecutionRun:
             problem = {"Error": failed.error, "Cause": failed.cause}
             output = put_result(catcher.get("ResultPath", "$"), raw, problem)
             following = str(catcher["Next"])
+        if len(dumps(output).encode()) > MAX_PAYLOAD_BYTES:
+            # A terminal error: no Retry or Catch applies (AWS docs; its text as AWS words it).
+            raise StatesError(
+                DATA_LIMIT_EXCEEDED,
+                f"The state/task '{name}' returned a result with a size exceeding the maximum"
+                " number of bytes service limit.",
+            )
         self.emit(
             f"{kind}StateExited", "stateExitedEventDetails", {"name": name, "output": dumps(output)}
         )
