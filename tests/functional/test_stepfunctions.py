@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
+from headwater.in_process import boto3_in_process
 from headwater.services.stepfunctions.service import StepFunctionsService
 from headwater.services.stepfunctions.store import ExecutionRecord, StepFunctionsStore
 from tests.asgi_boto import in_process_aws
@@ -571,6 +572,14 @@ def reject(event, context):
     raise OrderRejected("order " + str(event.get("id")) + " rejected")
 
 
+def approve(event, context):
+    import boto3
+    boto3.client("stepfunctions").send_task_success(
+        taskToken=event["token"], output=json.dumps({"approved": event["order"]})
+    )
+    return {"ignored": True}
+
+
 def slow(event, context):
     import os
     import time
@@ -595,7 +604,7 @@ def with_functions(tmp_path: Path) -> Iterator[Headwater]:
     code.mkdir()
     (code / "sfn_app.py").write_text(HANDLERS)
     app = Headwater.in_memory(clock=ManualClock(), functions="inline", endpoint_url=ENDPOINT)
-    for name in ("double", "reject", "flaky", "slow"):
+    for name in ("double", "reject", "flaky", "slow", "approve"):
         app.lambda_.create_function_from_directory(name, code, f"sfn_app.{name}", timeout=30)
     try:
         yield app
@@ -709,6 +718,31 @@ def test_retry_intervals_wait_on_the_clock(with_functions: Headwater) -> None:
     clock.advance(10)
     settle(hw)
     assert output_of(sfn.describe_execution(executionArn=execution)) == {"attempts": 3}
+
+
+def test_a_function_answers_its_task_token(with_functions: Headwater) -> None:
+    hw = with_functions
+    sfn = hw.client("stepfunctions")
+    definition = {
+        "StartAt": "Approve",
+        "States": {
+            "Approve": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {
+                    "FunctionName": "approve",
+                    "Payload": {"token.$": "$$.Task.Token", "order.$": "$.order"},
+                },
+                "End": True,
+            }
+        },
+    }
+    with boto3_in_process(hw):
+        described = run(hw, sfn, definition, {"order": 42})
+    assert output_of(described) == {"approved": 42}
+    machine_view = sfn.describe_state_machine_for_execution(executionArn=described["executionArn"])
+    assert json.loads(machine_view["definition"]) == definition
+    assert machine_view["name"] == "m"
 
 
 def test_task_timeout_on_the_clock(with_functions: Headwater, tmp_path: Path) -> None:

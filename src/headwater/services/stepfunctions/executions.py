@@ -153,6 +153,18 @@ class ExecutionOperations(MachineOperations):
             view["cause"] = record.cause
         return view
 
+    @operation("DescribeStateMachineForExecution")
+    def describe_state_machine_for_execution(self, params: Params, ctx: RequestContext) -> Result:
+        """The machine as the execution runs it (its definition when it started)."""
+        record = self.execution(params["executionArn"])
+        return {
+            "stateMachineArn": record.machine_arn,
+            "name": record.machine_arn.rsplit(":", 1)[-1],
+            "definition": record.definition,
+            "roleArn": record.role_arn,
+            "updateDate": as_datetime(record.started),
+        }
+
     @operation("DescribeExecution")
     def describe_execution(self, params: Params, ctx: RequestContext) -> Result:
         return self._view(self.execution(params["executionArn"]))

@@ -2,8 +2,9 @@
 
 - a Lambda function ARN (``arn:aws:lambda:...:function:NAME``): the function gets the
   state's input and its answer is the result (history: LambdaFunction* events);
-- ``arn:aws:states:::lambda:invoke``: Parameters ``FunctionName`` and ``Payload``; the
-  result is ``{ExecutedVersion, Payload, StatusCode, SdkHttpMetadata...}`` as AWS shapes it;
+- ``arn:aws:states:::lambda:invoke``: Parameters ``FunctionName`` and ``Payload`` (and
+  ``InvocationType``, ``Qualifier``, ``ClientContext``, ``LogType`` passed on); the result is
+  ``{ExecutedVersion, Payload, StatusCode, SdkHttpMetadata...}`` as AWS shapes it;
 - ``arn:aws:states:::sqs:sendMessage``, ``sns:publish``, ``dynamodb:getItem``/``putItem``/
   ``updateItem``/``deleteItem`` and ``events:putEvents``: the call with Parameters as its
   request (a ``MessageBody``/``Message``/``Detail`` object is sent as its JSON text), the
@@ -45,6 +46,8 @@ INTEGRATIONS: dict[str, tuple[str, str, str]] = {
     "arn:aws:states:::dynamodb:deleteItem": ("dynamodb", "DeleteItem", "DynamoDB"),
     "arn:aws:states:::events:putEvents": ("events", "PutEvents", "EventBridge"),
 }
+#: lambda:invoke Parameters passed on to Invoke as they are.
+_INVOKE_OPTIONS = ("InvocationType", "Qualifier", "ClientContext", "LogType")
 #: Parameters the integration sends as JSON text when given as an object.
 _JSON_TEXT_FIELDS = ("MessageBody", "Message")
 
@@ -160,8 +163,9 @@ def _integration(
         if "FunctionName" not in parameters:
             # AWS refuses this at creation; headwater finds it here (guessed text).
             raise StatesError("States.Runtime", "The field 'FunctionName' is required")
+        options = {key: parameters[key] for key in _INVOKE_OPTIONS if key in parameters}
         payload, status, version = _invoke(
-            env, ctx, str(parameters["FunctionName"]), parameters.get("Payload", {})
+            env, ctx, str(parameters["FunctionName"]), parameters.get("Payload", {}), options
         )
         return {
             "ExecutedVersion": version,
@@ -206,6 +210,7 @@ def _invoke(
     ctx: RequestContext,
     function: str,
     payload: Any,
+    options: dict[str, Any] | None = None,
 ) -> tuple[Any, int, str]:
     """Invoke ``function`` synchronously; (its answer as JSON, status, version). A function
     error raises StatesError(errorType, the error document)."""
@@ -216,6 +221,7 @@ def _invoke(
                 "FunctionName": function,
                 "InvocationType": "RequestResponse",
                 "Payload": json.dumps(payload).encode(),
+                **(options or {}),
             },
             ctx,
         )
