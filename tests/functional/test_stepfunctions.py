@@ -286,6 +286,29 @@ def test_wait_parks_on_the_clock_and_stop_aborts(
     assert types[-1] == "ExecutionAborted" and "PassStateEntered" not in types
 
 
+def test_an_execution_times_out(hw: Headwater, sfn: Any, clock: ManualClock) -> None:
+    arn = machine(
+        sfn,
+        {
+            "TimeoutSeconds": 30,
+            "StartAt": "W",
+            "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}},
+        },
+    )
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    settle(hw)
+    clock.advance(29)
+    settle(hw)
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    clock.advance(1)
+    settle(hw)
+    described = sfn.describe_execution(executionArn=execution)
+    assert (described["status"], described["error"]) == ("TIMED_OUT", "States.Timeout")
+    history = sfn.get_execution_history(executionArn=execution)["events"]
+    assert history[-1]["type"] == "ExecutionTimedOut"
+    assert sfn.list_executions(stateMachineArn=arn, statusFilter="TIMED_OUT")["executions"]
+
+
 def test_wait_timestamp_and_paths(hw: Headwater, sfn: Any, clock: ManualClock) -> None:
     import datetime as dt
 
@@ -516,8 +539,20 @@ def test_parallel_and_map(hw: Headwater, sfn: Any) -> None:
             },
         },
     }
-    output = output_of(run(hw, sfn, definition, {"items": [1, 2, 3], "factor": 10}))
+    described = run(hw, sfn, definition, {"items": [1, 2, 3], "factor": 10})
+    output = output_of(described)
     assert output["parallel"] == ["a", [1, 2, 3]]
+    history = sfn.get_execution_history(executionArn=described["executionArn"], maxResults=1000)
+    types = [e["type"] for e in history["events"]]
+    assert types.count("MapIterationSucceeded") == 3
+    assert {"ParallelStateStarted", "ParallelStateSucceeded", "MapStateSucceeded"} <= set(types)
+    iterations = [
+        e["mapIterationStartedEventDetails"]
+        for e in history["events"]
+        if e["type"] == "MapIterationStarted"
+    ]
+    assert sorted(i["index"] for i in iterations) == [0, 1, 2]
+    assert {i["name"] for i in iterations} == {"Each"}
     assert output["mapped"] == [{"n": 11, "i": 0}, {"n": 12, "i": 1}, {"n": 13, "i": 2}]
 
 
@@ -756,7 +791,7 @@ def test_task_timeout_on_the_clock(with_functions: Headwater, tmp_path: Path) ->
             "Slow": {
                 "Type": "Task",
                 "Resource": function_arn("slow"),
-                "TimeoutSeconds": 5,
+                "TimeoutSecondsPath": "$.limit",
                 "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}],
                 "End": True,
             },
@@ -765,7 +800,7 @@ def test_task_timeout_on_the_clock(with_functions: Headwater, tmp_path: Path) ->
     }
     arn = machine(sfn, definition)
     started, release = tmp_path / "started", tmp_path / "release"
-    payload = {"started": str(started), "release": str(release)}
+    payload = {"started": str(started), "release": str(release), "limit": 5}
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))
     deadline = time.monotonic() + 10
     while not started.exists() and time.monotonic() < deadline:

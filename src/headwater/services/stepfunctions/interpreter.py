@@ -125,6 +125,11 @@ class ExecutionRun:
             while record.state is not None:
                 if self.stop.is_set():
                     return
+                deadline = self.deadline()
+                if deadline is not None and self.clock.now() >= deadline:
+                    # Looked at between top-level states (a running state ends first).
+                    self.finish("TIMED_OUT", error="States.Timeout", cause="")
+                    return
                 name = record.state
                 state = states[name]
                 data = json.loads(record.state_input or "{}")
@@ -144,6 +149,11 @@ class ExecutionRun:
         except Aborted:
             return
 
+    def deadline(self) -> float | None:
+        """When the execution times out (the definition's TimeoutSeconds), if it does."""
+        seconds = self.definition.get("TimeoutSeconds")
+        return None if seconds is None else self.record.started + float(seconds)
+
     def _top_level_wait(self, name: str, state: dict[str, Any], data: Any) -> bool:
         """Enter (and park on) or leave a top-level Wait; ``True`` when it is over."""
         record = self.record
@@ -155,7 +165,8 @@ class ExecutionRun:
             effective = select(state.get("InputPath", "$"), data, context, "InputPath")
             wake = self._wake_time(state, effective)
             if wake > self.clock.now():
-                record.wake_at = wake
+                deadline = self.deadline()
+                record.wake_at = wake if deadline is None else min(wake, deadline)
                 self.checkpoint(record)
                 return False
         record.wake_at = None
@@ -183,6 +194,9 @@ class ExecutionRun:
             self.emit(
                 "ExecutionSucceeded", "executionSucceededEventDetails", {"output": record.output}
             )
+        elif status == "TIMED_OUT":
+            details = {"error": record.error, "cause": record.cause}
+            self.emit("ExecutionTimedOut", "executionTimedOutEventDetails", details)
         else:
             details = {"error": record.error, "cause": record.cause}
             self.emit("ExecutionFailed", "executionFailedEventDetails", details)
@@ -267,6 +281,7 @@ class ExecutionRun:
             if kind == "Wait":
                 self._block_until(self._wake_time(state, effective))
             return select(state.get("OutputPath", "$"), effective, context, "OutputPath"), following
+        limits = self._task_limits(state, effective, context) if kind == "Task" else {}
         if kind == "Task" and str(state["Resource"]).endswith(WAIT_FOR_TASK_TOKEN):
             context["Task"] = {"Token": self.tokens.issue()}
         if "Parameters" in state and kind != "Map":  # a Map's Parameters select each item
@@ -274,18 +289,41 @@ class ExecutionRun:
         if kind == "Pass":
             result = state.get("Result", effective)
         else:
-            result = self._with_retries(state, effective, context)
+            result = self._with_retries(state, effective, context, limits)
             if "ResultSelector" in state:
                 result = resolve_template(state["ResultSelector"], result, context)
         placed = put_result(state.get("ResultPath", "$"), raw, result)
         return select(state.get("OutputPath", "$"), placed, context, "OutputPath"), following
 
-    def _work(self, state: dict[str, Any], effective: Any, context: dict[str, Any]) -> Any:
+    def _task_limits(
+        self, state: dict[str, Any], effective: Any, context: dict[str, Any]
+    ) -> dict[str, float]:
+        """A Task's TimeoutSeconds and HeartbeatSeconds, given or read from its input
+        (``TimeoutSecondsPath``, ``HeartbeatSecondsPath``)."""
+        limits: dict[str, float] = {}
+        for field in ("TimeoutSeconds", "HeartbeatSeconds"):
+            value = state.get(field)
+            if f"{field}Path" in state:
+                value = select(state[f"{field}Path"], effective, context, f"{field}Path")
+            if value is None:
+                continue
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                raise StatesError(RUNTIME, f"Invalid {field} value: {dumps(value)}")  # guessed
+            limits[field] = float(value)
+        return limits
+
+    def _work(
+        self,
+        state: dict[str, Any],
+        effective: Any,
+        context: dict[str, Any],
+        limits: dict[str, float],
+    ) -> Any:
         kind = state["Type"]
         if kind == "Task":
-            timeout = state.get("TimeoutSeconds")
+            timeout = limits.get("TimeoutSeconds")
             if "Task" in context:
-                return self._wait_for_token(state, effective, context["Task"]["Token"])
+                return self._wait_for_token(state, effective, context["Task"]["Token"], limits)
             return self._with_timeout(
                 lambda: run_task(
                     self.env,
@@ -299,13 +337,20 @@ class ExecutionRun:
             )
         if kind == "Parallel":
             branches = state["Branches"]
-            return self._all(
-                [
-                    functools.partial(self.run_machine, b, copy.deepcopy(effective), context)
-                    for b in branches
-                ],
-                len(branches),
-            )
+            self.emit("ParallelStateStarted", "", {})
+            try:
+                results = self._all(
+                    [
+                        functools.partial(self.run_machine, b, copy.deepcopy(effective), context)
+                        for b in branches
+                    ],
+                    len(branches),
+                )
+            except StatesError:
+                self.emit("ParallelStateFailed", "", {})
+                raise
+            self.emit("ParallelStateSucceeded", "", {})
+            return results
         return self._map(state, effective, context)
 
     def _map(self, state: dict[str, Any], effective: Any, context: dict[str, Any]) -> Any:
@@ -318,18 +363,34 @@ class ExecutionRun:
         selector = state.get("ItemSelector", state.get("Parameters"))
         self.emit("MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
 
+        name = context["State"]["Name"]
+
         def iteration(index: int, item: Any) -> Any:
             item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
-            item_input = (
-                item if selector is None else resolve_template(selector, effective, item_context)
-            )
-            return self.run_machine(processor, item_input, item_context)
+            details = {"name": name, "index": index}
+            self.emit("MapIterationStarted", "mapIterationStartedEventDetails", details)
+            try:
+                item_input = (
+                    item
+                    if selector is None
+                    else resolve_template(selector, effective, item_context)
+                )
+                output = self.run_machine(processor, item_input, item_context)
+            except StatesError:
+                self.emit("MapIterationFailed", "mapIterationFailedEventDetails", details)
+                raise
+            self.emit("MapIterationSucceeded", "mapIterationSucceededEventDetails", details)
+            return output
 
         limit = int(state.get("MaxConcurrency", 0)) or MAX_MAP_THREADS
-        results = self._all(
-            [functools.partial(iteration, i, item) for i, item in enumerate(items)],
-            max(1, min(limit, MAX_MAP_THREADS)),
-        )
+        try:
+            results = self._all(
+                [functools.partial(iteration, i, item) for i, item in enumerate(items)],
+                max(1, min(limit, MAX_MAP_THREADS)),
+            )
+        except StatesError:
+            self.emit("MapStateFailed", "", {})
+            raise
         self.emit("MapStateSucceeded", "", {})
         return results
 
@@ -342,11 +403,17 @@ class ExecutionRun:
             futures = [pool.submit(job) for job in jobs]
             return [future.result() for future in futures]
 
-    def _with_retries(self, state: dict[str, Any], effective: Any, context: dict[str, Any]) -> Any:
+    def _with_retries(
+        self,
+        state: dict[str, Any],
+        effective: Any,
+        context: dict[str, Any],
+        limits: dict[str, float],
+    ) -> Any:
         attempts: dict[int, int] = {}
         while True:
             try:
-                return self._work(state, effective, context)
+                return self._work(state, effective, context, limits)
             except StatesError as failed:
                 retriers = state.get("Retry") or []
                 index = next(
@@ -373,7 +440,9 @@ class ExecutionRun:
                 context["State"]["RetryCount"] = sum(attempts.values())
                 self._block_until(self.clock.now() + delay)
 
-    def _wait_for_token(self, state: dict[str, Any], effective: Any, token: str) -> Any:
+    def _wait_for_token(
+        self, state: dict[str, Any], effective: Any, token: str, limits: dict[str, float]
+    ) -> Any:
         """Submit a ``.waitForTaskToken`` task and wait for its token's answer, at most
         TimeoutSeconds (States.Timeout) and HeartbeatSeconds between heartbeats
         (States.HeartbeatTimeout), on the clock."""
@@ -382,7 +451,7 @@ class ExecutionRun:
         started = self.clock.now()
         store.put_token(token, self.record.arn, started)
         signal = self.tokens.signal_of(token)
-        timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
+        timeout, heartbeat = limits.get("TimeoutSeconds"), limits.get("HeartbeatSeconds")
         parts = resource.split(":")
         details = {"resourceType": parts[-2], "resource": parts[-1]}
         try:
