@@ -10,8 +10,9 @@ CloudWatchLogs subscription, an alarm, an IAM role and policy, a function URL on
 published alias (FunctionUrlConfig, served and called) and the alias behind an HTTP API and
 a REST API (HttpApi and Api events, served and called), whose new version on an update
 reaches it through a CodeDeploy canary (DeploymentPreference with a PreTraffic hook that
-reports through the server), Conditions, Mappings, constrained
-and NoEcho parameters, and exports that consumer.yaml (plain CloudFormation) imports.
+reports through the server), Conditions, Mappings, constrained and NoEcho parameters, a
+state machine (AWS::Serverless::StateMachine with DefinitionSubstitutions and a policy
+template), and exports that consumer.yaml (plain CloudFormation) imports.
 ``headwater deploy``, ``aws cloudformation package/deploy`` and ``sam deploy`` each deploy
 it against ``headwater serve``; boto3 checks what was made.
 """
@@ -228,6 +229,21 @@ def check_configured(server: ServerProcess, stack: str) -> None:
     exports = {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}
     assert exports[f"{stack}-uploads-table"] == out["TableName"]
     check_function_url(server, stack)
+    check_state_machine_runs(server, stack)
+
+
+def check_state_machine_runs(server: ServerProcess, stack: str) -> None:
+    """SAM's state machine runs, its DefinitionSubstitutions put in."""
+    ids = physical_ids(server, stack)
+    sfn = client(server, "stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=ids["Workflow"])["executionArn"]
+    deadline = time.monotonic() + 20
+    described = sfn.describe_execution(executionArn=execution)
+    while described["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {"stage": "dev", "table": ids["SettingsTable"]}
 
 
 def check_traffic_shifted(server: ServerProcess, stack: str) -> None:
@@ -403,6 +419,8 @@ def check_nothing_left(server: ServerProcess, names: list[str]) -> None:
     assert ours([p["Name"] for p in ssm]) == []
     alarms = client(server, "cloudwatch").describe_alarms()["MetricAlarms"]
     assert ours([a["AlarmName"] for a in alarms]) == []
+    machines = client(server, "stepfunctions").list_state_machines()["stateMachines"]
+    assert ours([m["name"] for m in machines]) == []
     assert ours([r["RoleName"] for r in client(server, "iam").list_roles()["Roles"]]) == []
     assert ours(client(server, "codedeploy").list_applications()["applications"]) == []
     assert (
