@@ -345,6 +345,9 @@ def test_start_sync_execution_is_for_express_machines(sfn: Any) -> None:
     assert error_of(sfn.start_sync_execution, stateMachineArn=standard)[0] == (
         "StateMachineTypeNotSupported"
     )
+    assert error_of(sfn.list_executions, stateMachineArn=express)[0] == (
+        "StateMachineTypeNotSupported"
+    )
 
 
 # ---- the interpreter ----

@@ -176,6 +176,12 @@ class ExecutionOperations(MachineOperations):
                 "ValidationException", "Must provide a StateMachine ARN or MapRun ARN"
             )  # guessed text
         machine = self.machine(ctx, params["stateMachineArn"])
+        if machine.type == "EXPRESS":
+            # AWS keeps no list of EXPRESS executions (the text is guessed).
+            raise AwsError(
+                "StateMachineTypeNotSupported",
+                "This operation is not supported by this type of state machine",
+            )
         wanted = params.get("statusFilter")
         if wanted is not None and wanted not in STATUSES:
             raise AwsError(
@@ -184,9 +190,7 @@ class ExecutionOperations(MachineOperations):
                 f" satisfy constraint: Member must satisfy enum value set: [{', '.join(STATUSES)}]",
             )
         records = [
-            r
-            for r in self.store.executions(machine.arn)
-            if (wanted is None or r.status == wanted) and ":express:" not in r.arn
+            r for r in self.store.executions(machine.arn) if wanted is None or r.status == wanted
         ]
         shown, token = page(records, params)
         items = []
