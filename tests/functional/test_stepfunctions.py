@@ -1039,3 +1039,35 @@ def test_a_running_execution_resumes_when_headwater_starts(tmp_path: Path) -> No
         assert output_of(described) == {"k": 1}
     finally:
         app.close()
+
+
+def test_an_execution_another_runner_holds_is_resumed_only_when_its_lease_ends(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock()
+    definition = {"StartAt": "Last", "States": {"Last": {"Type": "Pass", "End": True}}}
+    app = Headwater(data_dir=tmp_path / "data", clock=clock)
+    try:
+        sfn = app.client("stepfunctions")
+        arn = machine(sfn, definition)
+        service = app.service("stepfunctions")
+        assert isinstance(service, StepFunctionsService)
+        held = ExecutionRecord(
+            arn="arn:aws:states:us-east-1:000000000000:execution:m:held",
+            name="held", machine_arn=arn, account="000000000000", region="us-east-1",
+            definition=json.dumps(definition), role_arn=ROLE, type="STANDARD",
+            input="{}", started=clock.now(), state="Last", state_input="{}",
+        )  # fmt: skip
+        # Another node advances it, its lease good for a minute.
+        service.store.put_execution(held, owner="other-node", lease_until=time.time() + 60)
+        clock.advance(1)  # a tick: the runner looks for executions nobody holds
+        settle(app)
+        assert sfn.describe_execution(executionArn=held.arn)["status"] == "RUNNING"
+        assert service.store.owner_of(held.arn) == "other-node"
+        # The other node died: its lease runs out, and the next tick resumes the execution.
+        service.store.renew("other-node", [held.arn], time.time() - 1)
+        clock.advance(1)
+        settle(app)
+        assert output_of(sfn.describe_execution(executionArn=held.arn)) == {}
+    finally:
+        app.close()

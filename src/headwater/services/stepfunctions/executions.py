@@ -101,7 +101,9 @@ class ExecutionOperations(MachineOperations):
                 raise AwsError(
                     "ExecutionAlreadyExists", f"Execution Already Exists: '{record.arn}'"
                 )
-            self.store.put_execution(record)
+            self.store.put_execution(
+                record, owner=self.runner.node, lease_until=self.runner.lease()
+            )
         self.runner.run(record)
         return {"executionArn": record.arn, "startDate": as_datetime(record.started)}
 
@@ -114,7 +116,7 @@ class ExecutionOperations(MachineOperations):
                 "This operation is not supported by this type of state machine",
             )  # guessed text
         record = self._new_execution(params, ctx, machine, express=True)
-        self.store.put_execution(record)
+        self.store.put_execution(record, owner=self.runner.node, lease_until=self.runner.lease())
         final = self.runner.run_here(record)
         result = self._view(final)
         result.pop("redriveCount", None)

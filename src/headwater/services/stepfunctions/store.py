@@ -5,6 +5,8 @@ run and that state's input), its history and its outcome; the row is rewritten a
 top-level state transition, so a headwater stopped mid-execution resumes from the last
 state it entered. ``status`` and ``wake_at`` are columns of their own: the resumer finds
 running executions and the ticker finds parked ones (a Wait state) with one indexed query.
+``owner`` and ``lease_until`` lease an execution to the one runner (process or node) that
+advances it, so runners sharing a database never advance one execution twice.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ _MIGRATIONS = [
         heartbeat REAL NOT NULL,
         outcome BLOB
     )
+    """,
+    # Which runner advances an execution, until when (real time): a lease.
+    """
+    ALTER TABLE stepfunctions_executions ADD COLUMN owner TEXT;
+    ALTER TABLE stepfunctions_executions ADD COLUMN lease_until REAL
     """,
 ]
 
@@ -219,11 +226,20 @@ class StepFunctionsStore:
             self.put_execution(execution)
         return True
 
-    def put_execution(self, execution: ExecutionRecord) -> None:
+    def put_execution(
+        self,
+        execution: ExecutionRecord,
+        *,
+        owner: str | None = None,
+        lease_until: float | None = None,
+    ) -> None:
+        """Store an execution; a new one leased to ``owner`` (a changed one keeps its
+        lease)."""
         with self.db.transaction():
             self.db.conn.execute(
                 "INSERT INTO stepfunctions_executions"
-                "(arn, machine_arn, status, started, wake_at, body) VALUES (?, ?, ?, ?, ?, ?)"
+                "(arn, machine_arn, status, started, wake_at, body, owner, lease_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (arn) DO UPDATE SET status = excluded.status,"
                 " wake_at = excluded.wake_at, body = excluded.body",
                 (
@@ -233,7 +249,47 @@ class StepFunctionsStore:
                     execution.started,
                     execution.wake_at,
                     orjson.dumps(asdict(execution)),
+                    owner,
+                    lease_until,
                 ),
+            )
+
+    # ---- leases: one runner advances an execution ----
+
+    def owner_of(self, arn: str) -> str | None:
+        with self.db.read():
+            row = self.db.conn.execute(
+                "SELECT owner FROM stepfunctions_executions WHERE arn = ?", (arn,)
+            ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def claim(self, arn: str, owner: str, lease_until: float, now: float) -> bool:
+        """Lease a running, unparked execution to ``owner`` unless another runner holds
+        it (its lease not over at real time ``now``)."""
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "UPDATE stepfunctions_executions SET owner = ?, lease_until = ?"
+                " WHERE arn = ? AND status = 'RUNNING' AND wake_at IS NULL"
+                " AND (owner IS NULL OR owner = ? OR lease_until < ?)",
+                (owner, lease_until, arn, owner, now),
+            )
+            return cursor.rowcount > 0
+
+    def renew(self, owner: str, arns: list[str], lease_until: float) -> None:
+        with self.db.transaction():
+            for arn in arns:
+                self.db.conn.execute(
+                    "UPDATE stepfunctions_executions SET lease_until = ?"
+                    " WHERE arn = ? AND owner = ?",
+                    (lease_until, arn, owner),
+                )
+
+    def release(self, owner: str, arn: str) -> None:
+        with self.db.transaction():
+            self.db.conn.execute(
+                "UPDATE stepfunctions_executions SET owner = NULL, lease_until = NULL"
+                " WHERE arn = ? AND owner = ?",
+                (arn, owner),
             )
 
     def executions(self, machine_arn: str) -> list[ExecutionRecord]:
@@ -246,12 +302,15 @@ class StepFunctionsStore:
             ).fetchall()
         return [_execution(row[0]) for row in rows]
 
-    def running(self) -> list[ExecutionRecord]:
-        """Every RUNNING execution that is not parked (resumed after a restart)."""
+    def orphans(self, now: float) -> list[ExecutionRecord]:
+        """RUNNING, unparked executions no runner holds (none ever did, or its lease ended
+        by real time ``now``: its headwater stopped): they are resumed."""
         with self.db.read():
             rows = self.db.conn.execute(
                 "SELECT body FROM stepfunctions_executions"
-                " WHERE status = 'RUNNING' AND wake_at IS NULL ORDER BY started",
+                " WHERE status = 'RUNNING' AND wake_at IS NULL"
+                " AND (owner IS NULL OR lease_until < ?) ORDER BY started",
+                (now,),
             ).fetchall()
         return [_execution(row[0]) for row in rows]
 
@@ -266,13 +325,13 @@ class StepFunctionsStore:
             ).fetchall()
         return [_execution(row[0]) for row in rows]
 
-    def claim_wake(self, arn: str, wake_at: float) -> bool:
-        """Unpark an execution (compare and set on ``wake_at``); ``False`` if someone else
-        (another node, a StopExecution) got there first."""
+    def claim_wake(self, arn: str, wake_at: float, owner: str, lease_until: float) -> bool:
+        """Unpark an execution and lease it to ``owner`` (compare and set on ``wake_at``);
+        ``False`` if someone else (another node, a StopExecution) got there first."""
         with self.db.transaction():
             cursor = self.db.conn.execute(
-                "UPDATE stepfunctions_executions SET wake_at = NULL"
+                "UPDATE stepfunctions_executions SET wake_at = NULL, owner = ?, lease_until = ?"
                 " WHERE arn = ? AND status = 'RUNNING' AND wake_at = ?",
-                (arn, wake_at),
+                (owner, lease_until, arn, wake_at),
             )
             return cursor.rowcount > 0
