@@ -783,6 +783,39 @@ def test_a_function_answers_its_task_token(with_functions: Headwater) -> None:
     assert machine_view["name"] == "m"
 
 
+def test_max_delay_seconds_caps_the_backoff(with_functions: Headwater) -> None:
+    hw = with_functions
+    clock = hw.clock
+    assert isinstance(clock, ManualClock)
+    sfn = hw.client("stepfunctions")
+    retry = {
+        "ErrorEquals": ["RuntimeError"],
+        "IntervalSeconds": 5,
+        "BackoffRate": 10,
+        "MaxDelaySeconds": 7,
+    }
+    definition = {
+        "StartAt": "Flaky",
+        "States": {
+            "Flaky": {
+                "Type": "Task",
+                "Resource": function_arn("flaky"),
+                "Retry": [retry],
+                "End": True,
+            }
+        },
+    }
+    execution = sfn.start_execution(stateMachineArn=machine(sfn, definition))["executionArn"]
+    service = hw.service("stepfunctions")
+    assert isinstance(service, StepFunctionsService)
+    assert not service.runner.wait_idle(0.3)
+    clock.advance(5)
+    assert not service.runner.wait_idle(0.3)
+    clock.advance(7)  # 7, not 50: MaxDelaySeconds
+    settle(hw)
+    assert output_of(sfn.describe_execution(executionArn=execution)) == {"attempts": 3}
+
+
 def test_task_timeout_on_the_clock(with_functions: Headwater, tmp_path: Path) -> None:
     hw = with_functions
     clock = hw.clock
