@@ -559,6 +559,21 @@ def test_parallel_and_map(hw: Headwater, sfn: Any) -> None:
     assert output["mapped"] == [{"n": 11, "i": 0}, {"n": 12, "i": 1}, {"n": 13, "i": 2}]
 
 
+def test_fail_state_error_and_cause_paths(hw: Headwater, sfn: Any) -> None:
+    definition = {
+        "StartAt": "Stop",
+        "States": {
+            "Stop": {
+                "Type": "Fail",
+                "ErrorPath": "$.code",
+                "CausePath": "States.Format('order {} refused', $.order)",
+            }
+        },
+    }
+    described = run(hw, sfn, definition, {"code": "Refused", "order": 7})
+    assert (described["error"], described["cause"]) == ("Refused", "order 7 refused")
+
+
 def test_fail_state_and_catch_of_a_branch(hw: Headwater, sfn: Any) -> None:
     definition = {
         "StartAt": "Try",

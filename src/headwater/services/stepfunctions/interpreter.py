@@ -35,6 +35,7 @@ from headwater.services.stepfunctions.failures import (
     StatesError,
     error_matches,
 )
+from headwater.services.stepfunctions.intrinsics import evaluate_intrinsic
 from headwater.services.stepfunctions.paths import put_result, resolve_template, select
 from headwater.services.stepfunctions.store import ExecutionRecord
 from headwater.services.stepfunctions.tasks import WAIT_FOR_TASK_TOKEN, run_task
@@ -228,7 +229,10 @@ class ExecutionRun:
             f"{kind}StateEntered", "stateEnteredEventDetails", {"name": name, "input": dumps(raw)}
         )
         if kind == "Fail":
-            raise StatesError(str(state.get("Error", "States.Fail")), str(state.get("Cause", "")))
+            raise StatesError(
+                self._fail_field(state, "Error", raw, context, "States.Fail"),
+                self._fail_field(state, "Cause", raw, context, ""),
+            )
         try:
             output, following = self._process(state, raw, context)
         except StatesError as failed:
@@ -256,6 +260,21 @@ class ExecutionRun:
             f"{kind}StateExited", "stateExitedEventDetails", {"name": name, "output": dumps(output)}
         )
         return following, output
+
+    def _fail_field(
+        self, state: dict[str, Any], field: str, raw: Any, context: Any, default: str
+    ) -> str:
+        """A Fail state's Error or Cause: given, or from ``ErrorPath``/``CausePath`` (a path
+        or an intrinsic function). With neither, the error is named States.Fail (guessed:
+        AWS leaves it empty)."""
+        source = state.get(f"{field}Path")
+        if source is None:
+            return str(state.get(field, default))
+        if str(source).startswith("$"):
+            value = select(str(source), raw, context, f"{field}Path")
+        else:
+            value = evaluate_intrinsic(str(source), raw, context)
+        return value if isinstance(value, str) else dumps(value)
 
     def _process(
         self, state: dict[str, Any], raw: Any, context: dict[str, Any]
