@@ -1039,7 +1039,8 @@ def test_executions_resume_after_a_restart(tmp_path: Path) -> None:
     app.close()
     app = Headwater(data_dir=tmp_path / "data", clock=clock)
     try:
-        app.service("stepfunctions")  # its start resumes the interrupted execution
+        _ = app.destinations  # what the engine's start does: services with stored state
+        assert app.existing_service("stepfunctions") is not None  # made, and resuming
         settle(app)
         sfn = app.client("stepfunctions")
         assert output_of(sfn.describe_execution(executionArn=interrupted.arn)) == {
