@@ -102,3 +102,31 @@ def test_an_edit_of_a_published_function_names_a_new_version(tmp_path: Path) -> 
     assert second != first
     document = load_local_template(path, {}, region="us-east-1").document
     assert document["Resources"]["Fn"]["Properties"]["Code"] == {"Directory": str(source.resolve())}
+
+
+def test_a_sam_state_machine_definition_uri_naming_a_local_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / "statemachine").mkdir()
+    (tmp_path / "statemachine" / "flow.asl.json").write_text(
+        '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "${Word}", "End": true}}}'
+    )
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Flow:\n"
+        "    Type: AWS::Serverless::StateMachine\n"
+        "    Properties:\n"
+        "      DefinitionUri: statemachine/flow.asl.json\n"
+        "      DefinitionSubstitutions: {Word: hello}\n"
+        "      Policies: []\n"
+    )
+    local = load_local_template(path, {}, region="us-east-1")
+    machine = local.document["Resources"]["Flow"]
+    assert machine["Type"] == "AWS::StepFunctions::StateMachine"
+    properties = machine["Properties"]
+    # SAM writes the definition as text (Fn::Join of its lines); substitutions stay for
+    # the state machine provider.
+    separator, lines = properties["DefinitionString"]["Fn::Join"]
+    definition = json.loads(separator.join(lines))
+    assert definition["States"]["P"]["Result"] == "${Word}"
+    assert properties["DefinitionSubstitutions"] == {"Word": "hello"}

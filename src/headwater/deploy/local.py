@@ -4,9 +4,11 @@ No packaging and no S3: a SAM ``CodeUri`` (or a plain function's ``Code``) namin
 directory becomes ``Code: {Directory: <absolute path>}``, which headwater's Lambda runs in
 place. A layer's ``ContentUri`` (or ``Content``) becomes ``Content: {Directory: ...,
 DirectorySha256: ...}``: a layer version is zipped when published, so the hash of the
-files makes a redeploy after an edit publish the next version. The SAM transform runs
-here, with the caller's parameter values, so the server gets a plain CloudFormation
-template.
+files makes a redeploy after an edit publish the next version. A SAM state machine's
+``DefinitionUri`` naming a local file (``statemachine/flow.asl.json``, as ``sam init``
+writes it) is read into its ``Definition``, as ``sam package`` would upload it. The SAM
+transform runs here, with the caller's parameter values, so the server gets a plain
+CloudFormation template.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from headwater.deploy.template import parse_document
 from headwater.runtime import code as function_code
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
+SAM_STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
 LAYER_TYPE = "AWS::Lambda::LayerVersion"
 
 
@@ -47,6 +50,7 @@ def load_local_template(path: Path, parameters: Mapping[str, str], *, region: st
         return str(candidate) if candidate.is_dir() else None
 
     if declares_sam(document):
+        _read_local_definitions(document, base)
         values: dict[str, Any] = {}
         for name, declaration in (document.get("Parameters") or {}).items():
             if isinstance(declaration, dict) and "Default" in declaration:
@@ -66,6 +70,22 @@ def load_local_template(path: Path, parameters: Mapping[str, str], *, region: st
             directories[logical_id] = Path(code["Directory"])
     _hash_layer_directories(document, local_code)
     return LocalTemplate(document=document, code_directories=directories)
+
+
+def _read_local_definitions(document: dict[str, Any], base: Path) -> None:
+    """Put the local file a SAM state machine's ``DefinitionUri`` names in its
+    ``Definition`` (JSON or YAML)."""
+    for resource in (document.get("Resources") or {}).values():
+        if not isinstance(resource, dict) or resource.get("Type") != SAM_STATE_MACHINE_TYPE:
+            continue
+        properties = resource.get("Properties") or {}
+        uri = properties.get("DefinitionUri")
+        if not isinstance(uri, str) or "://" in uri:
+            continue
+        candidate = (base / uri).resolve()
+        if candidate.is_file():
+            properties["Definition"] = parse_document(candidate.read_text(encoding="utf-8"))
+            del properties["DefinitionUri"]
 
 
 def _hash_layer_directories(
