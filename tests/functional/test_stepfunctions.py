@@ -204,6 +204,18 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
             },
             "the Task resource 'arn:aws:states:::aws-sdk:s3:listBuckets'",
         ),
+        (
+            {
+                "QueryLanguage": "JSONata",
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "End": True}},
+            },
+            "only the JSONPath query language",
+        ),
+        (
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "End": True}}},
+            "no variables with Assign",
+        ),
     ],
 )
 def test_invalid_definitions(sfn: Any, definition: Any, problem: str) -> None:

@@ -77,6 +77,11 @@ def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> 
             f"SCHEMA_VALIDATION_FAILED: These fields are required: [{fields}] at /{where}"
         )
         return
+    if machine.get("QueryLanguage", "JSONPath") != "JSONPath":
+        problems.append(
+            "SCHEMA_VALIDATION_FAILED: headwater runs only the JSONPath query language"
+            f" (not JSONata) at /{where}QueryLanguage"
+        )
     if not isinstance(states, dict) or not states:
         problems.append(f"SCHEMA_VALIDATION_FAILED: States must be a non-empty object at /{where}")
         return
@@ -151,6 +156,11 @@ def _check_state(
             f"SCHEMA_VALIDATION_FAILED: Value is not a valid state type: {kind!r} at /{where}/Type"
         )
         return
+    if state.get("QueryLanguage", "JSONPath") != "JSONPath" or "Assign" in state:
+        problems.append(
+            "SCHEMA_VALIDATION_FAILED: headwater runs only the JSONPath query language"
+            f" (not JSONata, no variables with Assign) at /{where}"
+        )
     if len(name) > 80:
         problems.append(f"SCHEMA_VALIDATION_FAILED: State name is too long at /{where}")
     if kind == "Choice":
