@@ -360,6 +360,11 @@ class RequestPolicy:
             if problem.kind == "missing" and _unsigned_operation(request):
                 return None
             return _signature_refusal(problem)
+        return self._signature_refused(sig, request)
+
+    def _signature_refused(self, sig: sigv4.Signature, request: WireRequest) -> Refusal | None:
+        """Why a parsed signature is refused: a region AWS has no such name for, or (when
+        signatures are verified) an unknown key or a wrong signature."""
         if not sigv4.valid_region(sig.region):
             return _bad_region(sig.region)
         if self.verify_signatures:
@@ -405,16 +410,8 @@ class RequestPolicy:
             )
         except sigv4.SignatureProblem:
             return None
-        if sig.service != service or not sigv4.valid_region(sig.region):
+        if sig.service != service or self._signature_refused(sig, request) is not None:
             return None
-        if self.verify_signatures:
-            secret = self._secret(sig.access_key, request)
-            if isinstance(secret, Refusal):
-                return None
-            try:
-                sigv4.verify(sig, secret, request, self.now())
-            except sigv4.SignatureProblem:
-                return None
         return sig
 
     def _check_v2(self, v2: sigv4.PresignedV2, request: WireRequest) -> Refusal | None:
