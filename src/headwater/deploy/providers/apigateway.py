@@ -17,6 +17,7 @@ from headwater.deploy.providers.base import (
     random_suffix,
     tags_dict,
 )
+from headwater.services.apigateway.service import rest_api_arn
 
 SERVICE = "apigateway"
 
@@ -25,10 +26,6 @@ def _ignore_missing(error: ClientError) -> None:
     """Re-raise ``error`` unless the resource is already gone (it went with its API)."""
     if error.response["Error"]["Code"] != "NotFoundException":
         raise error
-
-
-def _api_arn(request: ResourceRequest, api_id: str) -> str:
-    return f"arn:aws:apigateway:{request.region}::/restapis/{api_id}"
 
 
 class RestApiProvider(ResourceProvider):
@@ -74,7 +71,9 @@ class RestApiProvider(ResourceProvider):
     def _tag(self, request: ResourceRequest, api_id: str) -> None:
         tags = tags_dict(request.properties.get("Tags"))
         if tags:
-            request.client(SERVICE).tag_resource(resourceArn=_api_arn(request, api_id), tags=tags)
+            request.client(SERVICE).tag_resource(
+                resourceArn=rest_api_arn(api_id, request.region), tags=tags
+            )
 
     def update(self, request: ResourceRequest) -> ProviderResult:
         client = request.client(SERVICE)

@@ -16,7 +16,7 @@ from headwater.deploy.providers.base import (
     ResourceRequest,
     to_params,
 )
-from headwater.services.apigatewayv2.service import API_SETTINGS
+from headwater.services.apigatewayv2.service import API_SETTINGS, api_arn
 
 SERVICE = "apigatewayv2"
 
@@ -90,7 +90,7 @@ class HttpApiProvider(ResourceProvider):
         tags = request.properties.get("Tags")
         if isinstance(tags, dict) and tags:
             request.client(SERVICE).tag_resource(
-                ResourceArn=f"arn:aws:apigateway:{request.region}::/apis/{api_id}",
+                ResourceArn=api_arn(api_id, request.region),
                 Tags={str(k): str(v) for k, v in tags.items()},
             )
 

@@ -18,7 +18,6 @@ from typing import Any
 from headwater.core.errors import AwsError
 from headwater.services.apigatewayv2.openapi import ImportedApi, function_arn_of, read_definition
 from headwater.services.apigatewayv2.route_keys import match_route
-from headwater.services.apigatewayv2.service import api_endpoint
 from headwater.services.apigatewayv2.stored_apis import (
     StoredApiService,
     api_and_stage,
@@ -627,8 +626,3 @@ def _patch_stage(stage: dict[str, Any], patch: dict[str, Any], document: ApiDocu
     if path == "/deploymentId" and value not in document["Deployments"]:
         raise _bad_request("Invalid deployment identifier specified")
     stage[path.lstrip("/")] = value
-
-
-def rest_endpoint(api_id: str, region: str, endpoint: str | None, stage: str) -> str:
-    """Where a REST API's stage answers here (``.../<stage>/``)."""
-    return f"{api_endpoint(api_id, region, endpoint)}/{stage}/"
