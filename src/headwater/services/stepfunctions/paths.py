@@ -60,14 +60,6 @@ def parse_path(path: str) -> tuple[bool, list[Step]]:
     return context, steps
 
 
-def is_path(text: str) -> bool:
-    try:
-        parse_path(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _walk(node: Any, steps: list[Step]) -> tuple[Any, bool]:
     """The node at ``steps`` below ``node`` (``MISSING`` if none), and whether a wildcard
     made it a list of matches."""
