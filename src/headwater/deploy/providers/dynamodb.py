@@ -60,7 +60,7 @@ class TableProvider(ResourceProvider):
             params["SSESpecification"] = sse
         tags = tags_dict(properties.get("Tags"))
         if tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            params["Tags"] = tag_list(tags)
         dynamodb.create_table(**params)
         self._time_to_live(request, name, None, properties.get("TimeToLiveSpecification"))
         self._point_in_time_recovery(

@@ -84,7 +84,7 @@ class RuleProvider(ResourceProvider):
             if properties.get(key) is not None:
                 params[key] = str(properties[key])
         if tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            params["Tags"] = tag_list(tags)
         arn: str = request.client("events").put_rule(**params)["RuleArn"]
         return arn
 
@@ -133,7 +133,7 @@ class EventBusProvider(ResourceProvider):
             params["Description"] = str(properties["Description"])
         tags = tags_dict(properties.get("Tags"))
         if tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            params["Tags"] = tag_list(tags)
         arn = request.client("events").create_event_bus(**params)["EventBusArn"]
         return ProviderResult(name, self._attributes(arn, name))
 

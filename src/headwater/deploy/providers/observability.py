@@ -12,6 +12,7 @@ from headwater.deploy.providers.base import (
     ResourceProvider,
     ResourceRequest,
     retag,
+    tag_list,
     tags_dict,
     to_params,
 )
@@ -43,7 +44,7 @@ class AlarmProvider(ResourceProvider):
         tags = tags_dict(request.properties.get("Tags"))
         params.pop("Tags", None)
         if tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            params["Tags"] = tag_list(tags)
         request.client("cloudwatch").put_metric_alarm(**params)
 
     def _attributes(self, request: ResourceRequest, name: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    tag_list,
     tags_dict,
     to_params,
 )
@@ -67,9 +68,7 @@ class BucketProvider(ResourceProvider):
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
         tags = tags_dict(new.get("Tags"))
         if tags != tags_dict(old.get("Tags")) and _has(request, "PutBucketTagging"):
-            s3.put_bucket_tagging(
-                Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
-            )
+            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(tags)})
         notifications = new.get("NotificationConfiguration")
         if notifications != old.get("NotificationConfiguration") and _has(
             request, "PutBucketNotificationConfiguration"

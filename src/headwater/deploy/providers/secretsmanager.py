@@ -102,7 +102,7 @@ class SecretProvider(ResourceProvider):
                 params[key] = str(properties[key])
         tags = tags_dict(properties.get("Tags"))
         if tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            params["Tags"] = tag_list(tags)
         arn = str(request.client("secretsmanager").create_secret(**params)["ARN"])
         return ProviderResult(arn, {"Id": arn})
 

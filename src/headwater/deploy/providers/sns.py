@@ -74,7 +74,7 @@ class TopicProvider(ResourceProvider):
         params: dict[str, Any] = {"Name": str(name), "Attributes": attributes}
         tags = tags_dict(properties.get("Tags"))
         if tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            params["Tags"] = tag_list(tags)
         arn = sns.create_topic(**params)["TopicArn"]
         for subscription in properties.get("Subscription") or []:
             sns.subscribe(

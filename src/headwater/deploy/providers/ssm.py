@@ -43,7 +43,7 @@ class ParameterProvider(ResourceProvider):
                 params[key] = str(properties[key])
         tags = tags_dict(properties.get("Tags"))
         if tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            params["Tags"] = tag_list(tags)
         request.client("ssm").put_parameter(**params)
         return ProviderResult(name, self._attributes(request, name))
 
