@@ -401,6 +401,40 @@ def _codedeploy(hw: Headwater) -> Names:
     }
 
 
+def _secretsmanager(hw: Headwater) -> Names:
+    secrets = hw.client("secretsmanager")
+    arn = secrets.create_secret(Name="app/db", SecretString='{"u": "a"}')["ARN"]
+    return {"SecretId": ["app/db", arn], "Name": ["app/db"], "SecretString": ['{"u": "b"}']}
+
+
+def _stepfunctions(hw: Headwater) -> Names:
+    sfn = hw.client("stepfunctions")
+    definition = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
+    machine = sfn.create_state_machine(
+        name="m", definition=definition, roleArn="arn:aws:iam::000000000000:role/sfn"
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, name="e")["executionArn"]
+    return {
+        "stateMachineArn": [machine],
+        "executionArn": [execution],
+        "resourceArn": [machine],
+        "definition": [definition],
+        "roleArn": ["arn:aws:iam::000000000000:role/sfn"],
+    }
+
+
+def _apigatewayv2(hw: Headwater) -> Names:
+    api = hw.client("apigatewayv2").create_api(Name="a", ProtocolType="HTTP")["ApiId"]
+    return {"ApiId": [api], "StageName": ["$default"]}
+
+
+def _apigateway(hw: Headwater) -> Names:
+    gateway = hw.client("apigateway")
+    api = gateway.create_rest_api(name="a")["id"]
+    root = gateway.get_resources(restApiId=api)["items"][0]["id"]
+    return {"restApiId": [api], "resourceId": [root], "parentId": [root], "httpMethod": ["GET"]}
+
+
 _MAKERS = {
     "sqs": _sqs,
     "kinesis": _kinesis,
@@ -417,4 +451,8 @@ _MAKERS = {
     "events": _events,
     "cloudformation": _cloudformation,
     "codedeploy": _codedeploy,
+    "secretsmanager": _secretsmanager,
+    "stepfunctions": _stepfunctions,
+    "apigatewayv2": _apigatewayv2,
+    "apigateway": _apigateway,
 }

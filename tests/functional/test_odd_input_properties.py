@@ -53,6 +53,10 @@ SERVICES = [
     "events",
     "cloudformation",
     "codedeploy",
+    "secretsmanager",
+    "stepfunctions",
+    "apigatewayv2",
+    "apigateway",
 ]
 
 _HUNT = int(os.environ.get("HEADWATER_ODD_INPUT_EXAMPLES", "0"))

@@ -116,6 +116,11 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
     sfn.tag_resource(resourceArn=arn, tags=[{"key": "env", "value": "dev"}])
     sfn.untag_resource(resourceArn=arn, tagKeys=["team"])
     assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "env", "value": "dev"}]
+    # a tag without its key is refused and changes nothing (it was a KeyError, a 500)
+    assert error_of(sfn.tag_resource, resourceArn=arn, tags=[{"value": "v"}])[0] == (
+        "ValidationException"
+    )
+    assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "env", "value": "dev"}]
     sfn.delete_state_machine(stateMachineArn=express)
     assert error_of(sfn.describe_state_machine, stateMachineArn=express) == (
         "StateMachineDoesNotExist",

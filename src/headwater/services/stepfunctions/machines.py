@@ -73,6 +73,22 @@ def definition_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _tags_of(params: Params) -> dict[str, str]:
+    """The request's ``tags`` as a mapping: a tag without its key is refused, as AWS's
+    validation refuses a null member (the text is a guess in AWS's style); a missing value
+    is an empty one (the model lets it be)."""
+    tags: dict[str, str] = {}
+    for number, tag in enumerate(params.get("tags") or [], start=1):
+        if tag.get("key") is None:
+            raise AwsError(
+                "ValidationException",
+                f"1 validation error detected: Value null at 'tags.{number}.member.key' "
+                "failed to satisfy constraint: Member must not be null",
+            )
+        tags[str(tag["key"])] = str(tag.get("value", ""))
+    return tags
+
+
 class MachineOperations(Service):
     """CreateStateMachine, DescribeStateMachine, ListStateMachines, UpdateStateMachine,
     DeleteStateMachine, TagResource, UntagResource and ListTagsForResource."""
@@ -118,7 +134,7 @@ class MachineOperations(Service):
             created=now,
             updated=now,
             revision_id=str(uuid.uuid4()),
-            tags={t["key"]: t["value"] for t in params.get("tags") or []},
+            tags=_tags_of(params),
             logging=params.get("loggingConfiguration"),
             tracing=params.get("tracingConfiguration"),
         )
@@ -252,7 +268,7 @@ class MachineOperations(Service):
     def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
         with self.store.db.transaction():
             machine = self._tagged(ctx, params["resourceArn"])
-            machine.tags.update({t["key"]: t["value"] for t in params.get("tags") or []})
+            machine.tags.update(_tags_of(params))
             if len(machine.tags) > 50:
                 raise AwsError(
                     "TooManyTags", "Too many tags: the resource can have at most 50 tags"
