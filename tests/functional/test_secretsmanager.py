@@ -304,6 +304,15 @@ def test_tags_policies_and_passwords(sm: Any) -> None:
     ]
     sm.untag_resource(SecretId="t", TagKeys=["a"])
     assert sm.describe_secret(SecretId="t")["Tags"] == [{"Key": "b", "Value": "3"}]
+    # a tag without its key is refused and changes nothing (it was a KeyError, a 500)
+    assert error_of(sm.tag_resource, SecretId="t", Tags=[{"Value": "v"}])[0] == (
+        "ValidationException"
+    )
+    assert error_of(sm.create_secret, Name="u", SecretString="v", Tags=[{}])[0] == (
+        "ValidationException"
+    )
+    assert sm.describe_secret(SecretId="t")["Tags"] == [{"Key": "b", "Value": "3"}]
+    assert error_of(sm.describe_secret, SecretId="u")[0] == "ResourceNotFoundException"
     policy = json.dumps({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",

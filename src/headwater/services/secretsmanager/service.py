@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from headwater.core.errors import AwsError
+from headwater.core.tag_lists import tag_pairs
 from headwater.core.values import as_bytes, as_datetime
 from headwater.services.base import (
     Params,
@@ -155,7 +156,7 @@ def _max_results(params: Params) -> int:
 
 
 def _tags_list(given: Any) -> list[dict[str, str]]:
-    return [{"Key": str(tag["Key"]), "Value": str(tag.get("Value", ""))} for tag in given or []]
+    return [{"Key": key, "Value": value} for key, value in tag_pairs(given)]
 
 
 def _merge_tags(current: list[dict[str, str]], added: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.core.tag_lists import tag_pairs
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.stepfunctions.definition import (
@@ -74,19 +75,8 @@ def definition_text(value: Any) -> str:
 
 
 def _tags_of(params: Params) -> dict[str, str]:
-    """The request's ``tags`` as a mapping: a tag without its key is refused, as AWS's
-    validation refuses a null member (the text is a guess in AWS's style); a missing value
-    is an empty one (the model lets it be)."""
-    tags: dict[str, str] = {}
-    for number, tag in enumerate(params.get("tags") or [], start=1):
-        if tag.get("key") is None:
-            raise AwsError(
-                "ValidationException",
-                f"1 validation error detected: Value null at 'tags.{number}.member.key' "
-                "failed to satisfy constraint: Member must not be null",
-            )
-        tags[str(tag["key"])] = str(tag.get("value", ""))
-    return tags
+    """The request's ``tags`` as a mapping."""
+    return dict(tag_pairs(params.get("tags"), key="key", value="value"))
 
 
 class MachineOperations(Service):

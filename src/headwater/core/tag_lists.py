@@ -1,0 +1,24 @@
+"""Tags as requests carry them: ``[{Key, Value}]`` lists whose model lets a member be left
+out (Secrets Manager's ``Key``/``Value``, Step Functions' ``key``/``value``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headwater.core.errors import AwsError
+
+
+def tag_pairs(tags: Any, *, key: str = "Key", value: str = "Value") -> list[tuple[str, str]]:
+    """``tags`` as (key, value) pairs in their order: a tag without its key is refused as
+    AWS's validation refuses a null member (the text a guess in its style); a missing value
+    is an empty one."""
+    pairs: list[tuple[str, str]] = []
+    for number, tag in enumerate(tags or [], start=1):
+        if tag.get(key) is None:
+            raise AwsError(
+                "ValidationException",
+                f"1 validation error detected: Value null at 'tags.{number}.member.key' "
+                "failed to satisfy constraint: Member must not be null",
+            )
+        pairs.append((str(tag[key]), str(tag.get(value, ""))))
+    return pairs
