@@ -161,7 +161,7 @@ def test_crud_updates_and_deletes(apis: Any) -> None:
     assert apis.get_apis()["Items"] == []
 
 
-def test_errors_as_aws_words_them(apis: Any) -> None:
+def test_errors_as_aws_words_them(apis: Any, hw: Headwater) -> None:
     assert error_of(apis.get_api, ApiId="nope") == (
         "NotFoundException",
         "Invalid API identifier specified 000000000000:nope",
@@ -192,6 +192,24 @@ def test_errors_as_aws_words_them(apis: Any) -> None:
         "BadRequestException"
     )
     assert apis.get_integration(ApiId=api_id, IntegrationId=integration_id)
+    # a CORS MaxAge outside the model's -1..86400 is refused, and the API keeps its own
+    cors = {"AllowOrigins": ["http://localhost:3000"], "MaxAge": 60}
+    apis.update_api(ApiId=api_id, CorsConfiguration=cors)
+    refused = error_of(apis.update_api, ApiId=api_id, CorsConfiguration={"MaxAge": 86401})
+    assert refused[0] == "BadRequestException"
+    # in process no JSON bounds the number: one past 64 bits failed the write with a 500
+    in_process = hw.client("apigatewayv2")
+    past_64_bits = {"MaxAge": 2**64}
+    assert error_of(in_process.update_api, ApiId=api_id, CorsConfiguration=past_64_bits)[0] == (
+        "BadRequestException"
+    )
+    assert (
+        error_of(
+            apis.create_api, Name="x", ProtocolType="HTTP", CorsConfiguration={"MaxAge": 86401}
+        )[0]
+        == "BadRequestException"
+    )
+    assert apis.get_api(ApiId=api_id)["CorsConfiguration"] == cors
 
 
 def test_tags_on_api_and_stage(apis: Any) -> None:

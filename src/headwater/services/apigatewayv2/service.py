@@ -93,6 +93,22 @@ def _bad_request(message: str) -> AwsError:
     return AwsError("BadRequestException", message)
 
 
+#: The range the model gives a CORS configuration's MaxAge (-1: no caching).
+CORS_MAX_AGE_RANGE = (-1, 86400)
+
+
+def _check_cors(cors: Any) -> None:
+    """Refuse a CORS configuration whose MaxAge is outside the model's range (it was stored
+    as given, and a number past 64 bits failed the write with a 500)."""
+    if not isinstance(cors, dict) or cors.get("MaxAge") is None:
+        return
+    low, high = CORS_MAX_AGE_RANGE
+    age = cors["MaxAge"]
+    if isinstance(age, bool) or not isinstance(age, int) or not low <= age <= high:
+        # AWS's words for it are not documented: a guess in its style
+        raise _bad_request(f"Invalid CORS configuration: MaxAge must be between {low} and {high}")
+
+
 def _not_found(kind: str, ctx: RequestContext, identifier: str) -> AwsError:
     """AWS's 404 for a missing API ("Invalid API identifier specified ACCOUNT:ID", as AWS
     answers it); routes, integrations, stages and deployments the same way (their texts
@@ -212,6 +228,7 @@ class ApiGatewayV2Service(StoredApiService):
             "RouteSelectionExpression": "$request.method $request.path",
             "Tags": dict(params.get("Tags") or {}),
         }
+        _check_cors(params.get("CorsConfiguration"))
         for name in ("Description", "Version", "CorsConfiguration", "DisableExecuteApiEndpoint"):
             if params.get(name) is not None:
                 api[name] = params[name]
@@ -294,6 +311,7 @@ class ApiGatewayV2Service(StoredApiService):
         return stage
 
     def _apply_import(self, document: ApiDocument, imported: ImportedApi) -> None:
+        _check_cors(imported.cors)
         api = document["Api"]
         api["Name"] = imported.name
         for name, value in (
@@ -381,6 +399,8 @@ class ApiGatewayV2Service(StoredApiService):
 
     @operation("UpdateApi")
     def update_api(self, params: Params, ctx: RequestContext) -> Result:
+        _check_cors(params.get("CorsConfiguration"))
+
         def change(document: ApiDocument) -> Result:
             api = document["Api"]
             for name in API_SETTINGS:
