@@ -1,5 +1,6 @@
-"""Tags as requests carry them: ``[{Key, Value}]`` lists whose model lets a member be left
-out (Secrets Manager's ``Key``/``Value``, Step Functions' ``key``/``value``)."""
+"""Tags as the APIs carry them: ``[{Key, Value}]`` lists (Step Functions spells the members
+``key``/``value``), read from requests whose model lets a member be left out, and written
+from a mapping."""
 
 from __future__ import annotations
 
@@ -22,3 +23,10 @@ def tag_pairs(tags: Any, *, key: str = "Key", value: str = "Value") -> list[tupl
             )
         pairs.append((str(tag[key]), str(tag.get(value, ""))))
     return pairs
+
+
+def tag_list(
+    tags: dict[str, str], *, key: str = "Key", value: str = "Value"
+) -> list[dict[str, str]]:
+    """A mapping of tags as the APIs' ``[{Key, Value}]`` list, in its order."""
+    return [{key: name, value: text} for name, text in tags.items()]

@@ -167,11 +167,6 @@ def tags_dict(tags: Any) -> dict[str, str]:
     return {str(tag["Key"]): str(tag.get("Value", "")) for tag in tags or []}
 
 
-def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    """A mapping of tags as the APIs' ``[{Key, Value}]`` list."""
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
-
-
 def retag(
     old: Any,
     new: Any,

@@ -14,12 +14,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from headwater.core.tag_lists import tag_list
 from headwater.deploy.errors import ResourceFailure
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    tag_list,
     tags_dict,
     to_params,
 )

@@ -19,12 +19,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from headwater.client import ServiceClient
+from headwater.core.tag_lists import tag_list
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
     retag,
-    tag_list,
     tags_dict,
 )
 

@@ -15,11 +15,11 @@ from typing import Any
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
+from headwater.core.tag_lists import tag_list
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    tag_list,
     tags_dict,
     to_params,
 )

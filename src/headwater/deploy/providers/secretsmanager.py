@@ -8,13 +8,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from headwater.core.tag_lists import tag_list
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
     random_suffix,
     retag,
-    tag_list,
     tags_dict,
 )
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.core.tag_lists import tag_list
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.events.store import BusRecord, EventsStore, RuleRecord
@@ -67,10 +68,6 @@ def page(items: list[Any], token: Any, limit: int) -> tuple[list[Any], str | Non
         start = int(token)
     end = start + limit
     return items[start:end], str(end) if end < len(items) else None
-
-
-def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 class BusOperations(Service):

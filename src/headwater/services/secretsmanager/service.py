@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from headwater.core.errors import AwsError
-from headwater.core.tag_lists import tag_pairs
+from headwater.core.tag_lists import tag_list, tag_pairs
 from headwater.core.values import as_bytes, as_datetime
 from headwater.services.base import (
     Params,
@@ -162,7 +162,7 @@ def _tags_list(given: Any) -> list[dict[str, str]]:
 def _merge_tags(current: list[dict[str, str]], added: list[dict[str, str]]) -> list[dict[str, str]]:
     merged = {tag["Key"]: tag["Value"] for tag in current}
     merged.update({tag["Key"]: tag["Value"] for tag in added})
-    return [{"Key": key, "Value": value} for key, value in merged.items()]
+    return tag_list(merged)
 
 
 # ------------------------------------------------------------------------- ListSecrets filters

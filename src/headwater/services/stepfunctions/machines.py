@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from headwater.core.errors import AwsError
-from headwater.core.tag_lists import tag_pairs
+from headwater.core.tag_lists import tag_list, tag_pairs
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.stepfunctions.definition import (
@@ -63,10 +63,6 @@ def page(items: list[Any], params: Params) -> tuple[list[Any], str | None]:
         start = int(token)
     end = start + limit
     return items[start:end], str(end) if end < len(items) else None
-
-
-def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": key, "value": value} for key, value in tags.items()]
 
 
 def definition_text(value: Any) -> str:
@@ -277,4 +273,8 @@ class MachineOperations(Service):
 
     @operation("ListTagsForResource")
     def list_tags_for_resource(self, params: Params, ctx: RequestContext) -> Result:
-        return {"tags": tag_list(self._tagged(ctx, params["resourceArn"]).tags)}
+        return {
+            "tags": tag_list(
+                self._tagged(ctx, params["resourceArn"]).tags, key="key", value="value"
+            )
+        }
