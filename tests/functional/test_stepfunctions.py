@@ -202,12 +202,12 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
                 "States": {
                     "A": {
                         "Type": "Task",
-                        "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets",
+                        "Resource": "arn:aws:states:::aws-sdk:ec2:describeInstances",
                         "End": True,
                     }
                 },
             },
-            "the Task resource 'arn:aws:states:::aws-sdk:s3:listBuckets'",
+            "the Task resource 'arn:aws:states:::aws-sdk:ec2:describeInstances'",
         ),
         (
             {
@@ -234,6 +234,86 @@ def test_invalid_definitions(sfn: Any, definition: Any, problem: str) -> None:
     assert validated["diagnostics"][0]["severity"] == "ERROR"
     assert validated["diagnostics"][0]["code"] in message
     assert sfn.list_state_machines()["stateMachines"] == []
+
+
+def test_bad_paths_are_refused_at_create_each_named(sfn: Any) -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Pass",
+                "InputPath": "input",
+                "OutputPath": "$.a[",
+                "ResultPath": "$.items[*]",
+                "Parameters": {
+                    "ok.$": "$.x",
+                    "ctx.$": "$$.Execution.Id",
+                    "fn.$": "States.Format('{}', $.x)",
+                    "nested": {"bad.$": "x.y"},
+                    "call.$": "States.Nope(1)",
+                },
+                "Next": "C",
+            },
+            "C": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "x", "IsPresent": True, "Next": "Done"},
+                    {
+                        "And": [{"Variable": "$.n", "NumericEqualsPath": "n", "Next": "Done"}],
+                        "Next": "Done",
+                    },
+                ],
+                "Default": "M",
+            },
+            "M": {
+                "Type": "Map",
+                "ItemsPath": "$..all",
+                "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Succeed"}}},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$$.x", "Next": "Done"}],
+                "End": True,
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    code, message = error_of(
+        sfn.create_state_machine, name="bad", definition=json.dumps(definition), roleArn=ROLE
+    )
+    assert code == "InvalidDefinition"
+    expected = [
+        "SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/P/InputPath",
+        "SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/P/OutputPath",
+        "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path: Reference paths cannot hold"
+        " wildcards at /States/P/ResultPath",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'bad.$' must be a valid JSONPath"
+        " at /States/P/Parameters",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'call.$' must be a valid JSONPath"
+        " at /States/P/Parameters",
+        "SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath."
+        " at /States/C/Choices[0]/Variable",
+        "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path: Reference path didn't start"
+        " with '$' at /States/C/Choices[1]/And[0]/NumericEqualsPath",
+        "SCHEMA_VALIDATION_FAILED: headwater does not support the JSONPath '$..all' (no '..',"
+        " filters, slices or unions) at /States/M/ItemsPath",
+        "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path: The context object cannot be"
+        " written at /States/M/Catch[0]/ResultPath",
+    ]
+    assert message == f"Invalid State Machine Definition: '{', '.join(expected)}'"
+    validated = sfn.validate_state_machine_definition(definition=json.dumps(definition))
+    assert [d["location"] for d in validated["diagnostics"]] == [
+        problem.rpartition(" at ")[2] for problem in expected
+    ]
+    # The same machine with its paths put right is created.
+    good = json.loads(json.dumps(definition))
+    good["States"]["P"] = {
+        "Type": "Pass",
+        "InputPath": "$$.Execution",
+        "ResultPath": None,
+        "Next": "C",
+    }
+    good["States"]["C"]["Choices"] = [{"Variable": "$.x", "IsPresent": True, "Next": "Done"}]
+    good["States"]["M"]["ItemsPath"] = "$.all"
+    good["States"]["M"]["Catch"][0]["ResultPath"] = "$.error"
+    sfn.create_state_machine(name="good", definition=json.dumps(good), roleArn=ROLE)
 
 
 def test_executions_list_describe_history_and_names(hw: Headwater, sfn: Any) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from headwater.core.errors import AwsError
 from headwater.services.stepfunctions.choice import OPERATORS
+from headwater.services.stepfunctions.path_checks import state_path_problems
 from headwater.services.stepfunctions.tasks import unsupported_resource
 
 STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
@@ -161,6 +162,7 @@ def _check_state(
             "SCHEMA_VALIDATION_FAILED: headwater runs only the JSONPath query language"
             f" (not JSONata, no variables with Assign) at /{where}"
         )
+    problems.extend(state_path_problems(state, where))
     if len(name) > 80:
         problems.append(f"SCHEMA_VALIDATION_FAILED: State name is too long at /{where}")
     if kind == "Choice":

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from headwater.services.stepfunctions.failures import StatesError
-from headwater.services.stepfunctions.paths import MISSING, read_path
+from headwater.services.stepfunctions.paths import MISSING, parse_path, read_path
 
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
@@ -45,8 +45,12 @@ def failure(message: str) -> StatesError:
 
 
 class _Parser:
-    def __init__(self, text: str, data: Any, context: Any) -> None:
+    """Reads (and, unless ``evaluate`` is false, runs) one intrinsic call: checking a
+    definition parses every call without data, paths and functions only recognised."""
+
+    def __init__(self, text: str, data: Any, context: Any, *, evaluate: bool = True) -> None:
         self.text, self.at, self.data, self.context = text, 0, data, context
+        self.evaluate = evaluate
 
     def skip_space(self) -> None:
         while self.at < len(self.text) and self.text[self.at].isspace():
@@ -80,6 +84,8 @@ class _Parser:
         function = FUNCTIONS.get(name)
         if function is None:
             raise failure(f"Function '{name}' is not supported")  # guessed text
+        if not self.evaluate:
+            return None
         if name == "States.Format" and arguments and isinstance(arguments[0], _Literal):
             return function([str(arguments[0]), *map(_unescaped, arguments[1:])])
         return function([_unescaped(argument) for argument in arguments])
@@ -95,6 +101,9 @@ class _Parser:
             match = _PATH.match(self.text, self.at)
             assert match is not None
             self.at = match.end()
+            if not self.evaluate:
+                parse_path(match.group(0))  # ValueError: not a path
+                return None
             value = read_path(match.group(0), self.data, self.context)
             if value is MISSING:
                 raise failure(f"Invalid path '{match.group(0)}': no value found")
@@ -135,6 +144,22 @@ def evaluate_intrinsic(text: str, data: Any, context: Any) -> Any:
     if parser.at != len(text):
         raise failure(f"Invalid intrinsic function call: {text}")
     return value
+
+
+def intrinsic_problem(text: str) -> str | None:
+    """Why ``text`` is not an intrinsic call headwater can run (``None``: it is one);
+    the call is parsed, not run."""
+    parser = _Parser(text, None, None, evaluate=False)
+    try:
+        parser.call()
+        parser.skip_space()
+    except StatesError as failed:
+        return failed.cause
+    except ValueError as error:
+        return f"Invalid path '{error}' in {text}"
+    if parser.at != len(text):
+        return f"Invalid intrinsic function call: {text}"
+    return None
 
 
 def _arity(name: str, arguments: list[Any], count: int) -> None:
