@@ -207,7 +207,7 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
                     }
                 },
             },
-            "the Task resource 'arn:aws:states:::aws-sdk:ec2:describeInstances'",
+            "headwater does not serve the aws-sdk service 'ec2' (Task resource",
         ),
         (
             {
@@ -1097,6 +1097,190 @@ def test_wait_for_task_token_success_failure_and_heartbeats(
     settle(hw)
     failed = sfn.describe_execution(executionArn=silent)
     assert (failed["status"], failed["error"]) == ("FAILED", "States.HeartbeatTimeout")
+
+
+def test_aws_sdk_integrations(hw: Headwater, sfn: Any) -> None:
+    hw.client("dynamodb").create_table(
+        TableName="jobs",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    hw.client("s3").create_bucket(Bucket="docs")
+    hw.client("secretsmanager").create_secret(Name="db", SecretString="hunter2")
+    queue = hw.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
+
+    def task(resource: str, parameters: dict[str, Any], following: str, **more: Any) -> Any:
+        return {
+            "Type": "Task",
+            "Resource": f"arn:aws:states:::aws-sdk:{resource}",
+            "Parameters": parameters,
+            "Next": following,
+            **more,
+        }
+
+    def caught(into: str, following: str) -> list[dict[str, Any]]:
+        return [{"ErrorEquals": ["States.ALL"], "ResultPath": f"$.{into}", "Next": following}]
+
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": task(
+                "dynamodb:putItem",
+                {
+                    "TableName": "jobs",
+                    "Item": {"pk": {"S.$": "$.job"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                },
+                "Put again",
+                ResultPath=None,
+            ),
+            "Put again": task(
+                "dynamodb:putItem",
+                {
+                    "TableName": "jobs",
+                    "Item": {"pk": {"S.$": "$.job"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                },
+                "Get",
+                Catch=[
+                    {
+                        "ErrorEquals": ["DynamoDb.ConditionalCheckFailedException"],
+                        "ResultPath": "$.conflict",
+                        "Next": "Get",
+                    }
+                ],
+            ),
+            "Get": task(
+                "dynamodb:getItem",
+                {"TableName": "jobs", "Key": {"pk": {"S.$": "$.job"}}},
+                "Store",
+                ResultSelector={"pk.$": "$.Item.pk.S"},
+                ResultPath="$.got",
+            ),
+            "Store": task(
+                "s3:putObject",
+                {"Bucket": "docs", "Key": "a.json", "Body": {"job.$": "$.job"}},
+                "Read",
+                ResultPath=None,
+            ),
+            "Read": task(
+                "s3:getObject",
+                {"Bucket": "docs", "Key": "a.json"},
+                "Read missing",
+                ResultSelector={"doc.$": "States.StringToJson($.Body)"},
+                ResultPath="$.read",
+            ),
+            "Read missing": task(
+                "s3:getObject",
+                {"Bucket": "docs", "Key": "gone"},
+                "Secret",
+                Catch=caught("missing", "Secret"),
+            ),
+            "Secret": task(
+                "secretsmanager:getSecretValue",
+                {"SecretId": "db"},
+                "Send",
+                ResultSelector={"value.$": "$.SecretString"},
+                ResultPath="$.secret",
+            ),
+            "Send": task(
+                "sqs:sendMessage",
+                {"QueueUrl": queue, "MessageBody.$": "$.job"},
+                "No queue",
+                ResultPath="$.sent",
+            ),
+            "No queue": task(
+                "sqs:getQueueUrl", {"QueueName": "nope"}, "Own", Catch=caught("noqueue", "Own")
+            ),
+            "Own": task(
+                "sfn:describeStateMachine",
+                {"StateMachineArn.$": "$$.StateMachine.Id"},
+                "Done",
+                ResultSelector={"name.$": "$.Name", "type.$": "$.Type"},
+                ResultPath="$.own",
+            ),
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    described = run(hw, sfn, definition, {"job": "j-1"})
+    output = output_of(described)
+    assert output["conflict"]["Error"] == "DynamoDb.ConditionalCheckFailedException"
+    assert output["conflict"]["Cause"].startswith("The conditional request failed (Service:")
+    assert "(Service: DynamoDb, Status Code: 400, Request ID: " in output["conflict"]["Cause"]
+    assert output["got"] == {"pk": "j-1"}
+    assert output["read"] == {"doc": {"job": "j-1"}}
+    assert output["missing"]["Error"] == "S3.NoSuchKeyException"
+    assert output["secret"] == {"value": "hunter2"}
+    assert output["sent"]["MessageId"] and "MD5OfMessageBody" in output["sent"]
+    assert output["noqueue"]["Error"] == "Sqs.QueueDoesNotExistException"
+    assert output["own"] == {"name": "m", "type": "STANDARD"}
+    message = hw.client("sqs").receive_message(QueueUrl=queue)["Messages"][0]
+    assert message["Body"] == "j-1"
+    history = sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    scheduled = [e["taskScheduledEventDetails"] for e in history if e["type"] == "TaskScheduled"]
+    assert (scheduled[0]["resourceType"], scheduled[0]["resource"]) == (
+        "aws-sdk:dynamodb",
+        "putItem",
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource", "parameters", "problem"),
+    [
+        (
+            "aws-sdk:s3:getObject.sync",
+            {},
+            "SCHEMA_VALIDATION_FAILED: The 'arn:aws:states:::aws-sdk:s3:getObject.sync'"
+            " integration pattern is not supported by aws-sdk tasks at /States/T/Resource",
+        ),
+        (
+            "aws-sdk:sqs:frobnicate",
+            {},
+            "SCHEMA_VALIDATION_FAILED: headwater does not serve the action 'frobnicate' of"
+            " 'sqs' (Task resource 'arn:aws:states:::aws-sdk:sqs:frobnicate')"
+            " at /States/T/Resource",
+        ),
+        (
+            "aws-sdk:logs:createLogGroup",
+            {},
+            "headwater does not serve the aws-sdk service 'logs'",  # AWS: cloudwatchlogs
+        ),
+        (
+            "aws-sdk:dynamodb:getItem",
+            {"TableName": "t", "Nope.$": "$.x"},
+            "SCHEMA_VALIDATION_FAILED: The field 'Nope' is not supported by Step Functions"
+            " at /States/T/Parameters",
+        ),
+    ],
+)
+def test_aws_sdk_resources_refused_at_create(
+    sfn: Any, resource: str, parameters: dict[str, Any], problem: str
+) -> None:
+    state = {"Type": "Task", "Resource": f"arn:aws:states:::{resource}", "End": True}
+    definition = {"StartAt": "T", "States": {"T": {**state, "Parameters": parameters}}}
+    code, message = error_of(
+        sfn.create_state_machine, name="bad", definition=json.dumps(definition), roleArn=ROLE
+    )
+    assert (code, problem in message) == ("InvalidDefinition", True), message
+
+
+def test_aws_sdk_wait_for_task_token(hw: Headwater, sfn: Any) -> None:
+    queue = hw.client("sqs").create_queue(QueueName="approvals")["QueueUrl"]
+    definition = token_machine(queue)
+    definition["States"]["Ask"]["Resource"] = (
+        "arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken"
+    )
+    # The SDK's MessageBody is text: the object is made JSON text first.
+    definition["States"]["Ask"]["Parameters"] = {
+        "QueueUrl": queue,
+        "MessageBody.$": 'States.Format(\'\\{"token": "{}"\\}\', $$.Task.Token)',
+    }
+    arn = machine(sfn, definition)
+    started = sfn.start_execution(stateMachineArn=arn, input='{"order": 1}')["executionArn"]
+    sfn.send_task_success(taskToken=next_token(hw, queue), output='{"ok": true}')
+    settle(hw)
+    assert output_of(sfn.describe_execution(executionArn=started))["answer"] == {"ok": True}
 
 
 # ---- crash safety ----

@@ -9,9 +9,10 @@ bug reports ("Missing 'Next' target: X at /States/A/Next" for every kind of tran
 location and no reachability problems after it); the SCHEMA_VALIDATION_FAILED texts are
 written in AWS's style (guessed).
 
-Task resources headwater cannot run (``.sync`` and ``.waitForTaskToken`` integrations,
-activities, ``aws-sdk:*``, services it does not integrate) are refused here too, naming
-the resource, so a machine that would fail later is never stored.
+Task resources headwater cannot run (``.sync`` integrations, activities, services and
+aws-sdk actions it does not serve) are refused here too, naming the resource, and so are
+aws-sdk Parameters the action does not take, so a machine that would fail later is never
+stored.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 from headwater.core.errors import AwsError
 from headwater.services.stepfunctions.choice import OPERATORS
 from headwater.services.stepfunctions.path_checks import state_path_problems
-from headwater.services.stepfunctions.tasks import unsupported_resource
+from headwater.services.stepfunctions.sdk_integration import SDK_PREFIX, sdk_parameter_problem
+from headwater.services.stepfunctions.tasks import WAIT_FOR_TASK_TOKEN, unsupported_resource
 
 STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
 #: State types that end the machine themselves (no Next/End).
@@ -205,6 +207,12 @@ def _check_state(
             refused = unsupported_resource(resource)
             if refused:
                 problems.append(f"SCHEMA_VALIDATION_FAILED: {refused} at /{where}/Resource")
+            elif resource.startswith(SDK_PREFIX):
+                unknown = sdk_parameter_problem(
+                    resource.removesuffix(WAIT_FOR_TASK_TOKEN), state.get("Parameters")
+                )
+                if unknown:
+                    problems.append(f"SCHEMA_VALIDATION_FAILED: {unknown} at /{where}/Parameters")
     if kind == "Wait":
         fields = [f for f in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if f in state]
         if len(fields) != 1:

@@ -38,7 +38,11 @@ from headwater.services.stepfunctions.failures import (
 from headwater.services.stepfunctions.intrinsics import evaluate_intrinsic
 from headwater.services.stepfunctions.paths import put_result, resolve_template, select
 from headwater.services.stepfunctions.store import ExecutionRecord
-from headwater.services.stepfunctions.tasks import WAIT_FOR_TASK_TOKEN, run_task
+from headwater.services.stepfunctions.tasks import (
+    WAIT_FOR_TASK_TOKEN,
+    resource_type_and_name,
+    run_task,
+)
 from headwater.services.stepfunctions.tokens import TaskTokens
 
 #: Real seconds between looks at the clock while a branch waits (a ManualClock moves only
@@ -471,8 +475,8 @@ class ExecutionRun:
         store.put_token(token, self.record.arn, started)
         signal = self.tokens.signal_of(token)
         timeout, heartbeat = limits.get("TimeoutSeconds"), limits.get("HeartbeatSeconds")
-        parts = resource.split(":")
-        details = {"resourceType": parts[-2], "resource": parts[-1]}
+        resource_type, name = resource_type_and_name(resource)
+        details = {"resourceType": resource_type, "resource": name}
         try:
             run_task(self.env, self.ctx, resource, effective, timeout=timeout, emit=self.emit)
             while True:

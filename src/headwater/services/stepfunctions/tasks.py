@@ -17,9 +17,9 @@ the exact names of each service's errors in Step Functions are guessed).
 
 Each integration also takes the ``.waitForTaskToken`` pattern: the call is made with
 ``$$.Task.Token`` available to Parameters, and the state waits for SendTaskSuccess or
-SendTaskFailure with that token (the interpreter does the waiting). Everything else
-(``.sync``, activities, ``aws-sdk:*``) is refused when the machine is created
-(``unsupported_resource``).
+SendTaskFailure with that token (the interpreter does the waiting). ``aws-sdk:*``
+resources are ``sdk_integration``'s. Everything else (``.sync``, activities, services
+headwater does not serve) is refused when the machine is created (``unsupported_resource``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from headwater.core.errors import AwsError
 from headwater.core.values import as_bytes
 from headwater.services.base import RequestContext, ServiceEnvironment
 from headwater.services.stepfunctions.failures import StatesError
+from headwater.services.stepfunctions.sdk_integration import SDK_PREFIX, call_sdk, sdk_operation
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 #: The integration pattern whose task waits for SendTaskSuccess/SendTaskFailure.
@@ -63,24 +64,28 @@ def unsupported_resource(resource: str) -> str | None:
     """Why headwater cannot run Task resource ``resource`` (``None``: it can)."""
     if is_lambda_function_arn(resource) or resource == LAMBDA_INVOKE:
         return None
-    if resource in INTEGRATIONS:
-        return None
     base = resource.removesuffix(WAIT_FOR_TASK_TOKEN)
-    if resource.endswith(WAIT_FOR_TASK_TOKEN) and (base == LAMBDA_INVOKE or base in INTEGRATIONS):
+    if base.startswith(SDK_PREFIX):
+        if ".sync" in base:
+            # AWS: an aws-sdk task takes request-response and .waitForTaskToken only.
+            return f"The '{resource}' integration pattern is not supported by aws-sdk tasks"
+        try:
+            sdk_operation(base)
+        except ValueError as error:
+            return f"{error} (Task resource '{resource}')"
         return None
-    if (
-        resource.endswith(".waitForTaskToken")
-        or resource.endswith(".sync")
-        or ".sync:" in (resource)
-    ):
+    if base == LAMBDA_INVOKE or base in INTEGRATIONS:
+        return None
+    if resource.endswith(WAIT_FOR_TASK_TOKEN) or ".sync" in resource:
         return f"headwater does not support the '{resource}' integration pattern"
     return f"headwater does not support the Task resource '{resource}'"
 
 
 def resource_type_and_name(resource: str) -> tuple[str, str]:
-    """TaskScheduled's ``resourceType`` and ``resource``: ``lambda`` and ``invoke``."""
-    parts = resource.split(":")
-    return parts[-2], parts[-1]
+    """TaskScheduled's ``resourceType`` and ``resource``: ``lambda`` and ``invoke``,
+    ``aws-sdk:dynamodb`` and ``getItem``."""
+    resource_type, _, name = resource.removeprefix("arn:aws:states:::").rpartition(":")
+    return resource_type, name
 
 
 def run_task(
@@ -159,6 +164,8 @@ def _integration(
 ) -> Any:
     if not isinstance(parameters, dict):
         raise StatesError("States.Runtime", f"The Parameters of '{resource}' must be an object")
+    if resource.startswith(SDK_PREFIX):
+        return call_sdk(env, ctx, resource, parameters)
     if resource == LAMBDA_INVOKE:
         if "FunctionName" not in parameters:
             # AWS refuses this at creation; headwater finds it here (guessed text).
