@@ -1283,6 +1283,177 @@ def test_aws_sdk_wait_for_task_token(hw: Headwater, sfn: Any) -> None:
     assert output_of(sfn.describe_execution(executionArn=started))["answer"] == {"ok": True}
 
 
+# ---- nested executions ----
+
+
+CHILD = {
+    "StartAt": "Nap",
+    "States": {
+        "Nap": {"Type": "Wait", "Seconds": 10, "Next": "Check"},
+        "Check": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericLessThan": 0, "Next": "Refuse"}],
+            "Default": "Double",
+        },
+        "Double": {
+            "Type": "Pass",
+            "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"},
+            "End": True,
+        },
+        "Refuse": {"Type": "Fail", "Error": "Negative", "Cause": "n < 0"},
+    },
+}
+
+
+def nested_machine(child: str, pattern: str) -> dict[str, Any]:
+    return {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": f"arn:aws:states:::states:startExecution{pattern}",
+                "Parameters": {
+                    "StateMachineArn": child,
+                    "Input": {
+                        "n.$": "$.n",
+                        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
+                    },
+                },
+                "Catch": [
+                    {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failed", "Next": "No"}
+                ],
+                "ResultPath": "$.child",
+                "End": True,
+            },
+            "No": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def status_when_done(hw: Headwater, sfn: Any, clock: ManualClock, arn: str) -> dict[str, Any]:
+    """The execution ``arn`` once its child's Wait has passed (polled with a deadline)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        clock.advance(10)
+        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.02)
+    raise AssertionError("the parent never ended")
+
+
+def test_nested_executions_sync_and_sync2(hw: Headwater, sfn: Any, clock: ManualClock) -> None:
+    child = machine(sfn, CHILD, name="child")
+    as_text = machine(sfn, nested_machine(child, ".sync"), name="as-text")
+    as_json = machine(sfn, nested_machine(child, ".sync:2"), name="as-json")
+
+    parent = sfn.start_execution(stateMachineArn=as_json, input='{"n": 21}')["executionArn"]
+    called = output_of(status_when_done(hw, sfn, clock, parent))["child"]
+    assert called["Status"] == "SUCCEEDED"
+    assert called["Output"] == {"doubled": 42}
+    assert called["Input"] == {"n": 21, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": parent}
+    assert called["StateMachineArn"] == child
+    assert called["StopDate"] >= called["StartDate"] > 10**12  # epoch milliseconds
+    assert sfn.describe_execution(executionArn=called["ExecutionArn"])["status"] == "SUCCEEDED"
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=parent)["events"]]
+    assert types[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+
+    parent = sfn.start_execution(stateMachineArn=as_text, input='{"n": 1}')["executionArn"]
+    called = output_of(status_when_done(hw, sfn, clock, parent))["child"]
+    assert json.loads(called["Output"]) == {"doubled": 2}
+    assert isinstance(called["Input"], str)
+
+    parent = sfn.start_execution(stateMachineArn=as_text, input='{"n": -1}')["executionArn"]
+    failed = output_of(status_when_done(hw, sfn, clock, parent))["failed"]
+    assert failed["Error"] == "States.TaskFailed"
+    cause = json.loads(failed["Cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == ("FAILED", "Negative", "n < 0")
+    settle(hw)
+
+
+def test_nested_execution_request_response_and_errors(hw: Headwater, sfn: Any) -> None:
+    child = machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "c")
+    definition = nested_machine(child, "")
+    definition["States"]["Call"]["Parameters"]["Name"] = "named"
+    definition["States"]["Call"]["Catch"][0]["ErrorEquals"] = [
+        "StepFunctions.ExecutionAlreadyExistsException"
+    ]
+    arn = machine(sfn, definition, name="parent")
+    first = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')["executionArn"]
+    settle(hw)
+    started = output_of(sfn.describe_execution(executionArn=first))["child"]
+    assert started["ExecutionArn"].endswith(":execution:c:named")
+    assert isinstance(started["StartDate"], int)
+    assert output_of(sfn.describe_execution(executionArn=started["ExecutionArn"])) == {
+        "n": 1,
+        "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": first,
+    }
+    # The same name again, for a child that has ended: AWS's error, caught.
+    second = sfn.start_execution(stateMachineArn=arn, input='{"n": 2}')["executionArn"]
+    settle(hw)
+    failed = output_of(sfn.describe_execution(executionArn=second))["failed"]
+    assert failed["Error"] == "StepFunctions.ExecutionAlreadyExistsException"
+
+
+def test_nested_execution_wait_for_task_token(hw: Headwater, sfn: Any) -> None:
+    # The child answers its parent itself, through the aws-sdk integration of Step Functions.
+    child = machine(
+        sfn,
+        {
+            "StartAt": "Answer",
+            "States": {
+                "Answer": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+                    "Parameters": {
+                        "TaskToken.$": "$.token",
+                        "Output.$": "States.JsonToString($.n)",
+                    },
+                    "End": True,
+                }
+            },
+        },
+        name="answers",
+    )
+    definition = nested_machine(child, ".waitForTaskToken")
+    definition["States"]["Call"]["Parameters"]["Input"] = {
+        "n.$": "$.n",
+        "token.$": "$$.Task.Token",
+    }
+    arn = machine(sfn, definition, name="asks")
+    started = sfn.start_execution(stateMachineArn=arn, input='{"n": 7}')["executionArn"]
+    deadline = time.monotonic() + 10
+    while sfn.describe_execution(executionArn=started)["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert output_of(sfn.describe_execution(executionArn=started))["child"] == 7
+
+
+def test_a_sync_parent_waits_for_the_same_child_after_a_restart(tmp_path: Path) -> None:
+    clock = ManualClock()
+    app = Headwater(data_dir=tmp_path / "data", clock=clock)
+    sfn = app.client("stepfunctions")
+    child = machine(sfn, CHILD, name="child")
+    arn = machine(sfn, nested_machine(child, ".sync:2"), name="parent")
+    parent = sfn.start_execution(stateMachineArn=arn, input='{"n": 4}')["executionArn"]
+    deadline = time.monotonic() + 10
+    while not sfn.list_executions(stateMachineArn=child)["executions"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    app.close()  # the parent waits for its child, which is parked on its Wait
+    app = Headwater(data_dir=tmp_path / "data", clock=clock)
+    try:
+        sfn = app.client("stepfunctions")
+        app.service("stepfunctions")
+        described = status_when_done(app, sfn, clock, parent)
+        assert output_of(described)["child"]["Output"] == {"doubled": 8}
+        # The parent ran its task again, and found the child it had started.
+        assert len(sfn.list_executions(stateMachineArn=child)["executions"]) == 1
+        settle(app)
+    finally:
+        app.close()
+
+
 # ---- crash safety ----
 
 

@@ -17,6 +17,7 @@ Task, Parallel and Map states.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import copy
 import datetime as dt
 import functools
@@ -26,16 +27,24 @@ from collections.abc import Callable
 from typing import Any
 
 from headwater.core.clock import Clock
+from headwater.core.errors import AwsError
 from headwater.services.base import RequestContext, ServiceEnvironment
 from headwater.services.stepfunctions.choice import parse_timestamp, rule_matches
 from headwater.services.stepfunctions.failures import (
     DATA_LIMIT_EXCEEDED,
     RUNTIME,
+    TASK_FAILED,
     TIMEOUT,
     StatesError,
     error_matches,
 )
 from headwater.services.stepfunctions.intrinsics import evaluate_intrinsic
+from headwater.services.stepfunctions.nested import (
+    NESTED_RESOURCES,
+    SYNC_PATTERNS,
+    child_name,
+    child_view,
+)
 from headwater.services.stepfunctions.paths import put_result, resolve_template, select
 from headwater.services.stepfunctions.store import ExecutionRecord
 from headwater.services.stepfunctions.tasks import (
@@ -90,6 +99,8 @@ class ExecutionRun:
         #: Whether a top-level Wait parks the execution (StartSyncExecution blocks instead).
         self.park_waits = park_waits
         self._lock = threading.Lock()
+        #: The history's length when the top-level state now running was entered.
+        self._anchor = len(record.history)
         self.definition: dict[str, Any] = json.loads(record.definition)
 
     # ---- history ----
@@ -137,6 +148,8 @@ class ExecutionRun:
                     return
                 name = record.state
                 state = states[name]
+                # Where the execution is, the same when a restart runs this state again.
+                self._anchor = len(record.history)
                 data = json.loads(record.state_input or "{}")
                 if state["Type"] == "Wait" and self.park_waits:
                     if not self._top_level_wait(name, state, data):
@@ -347,14 +360,25 @@ class ExecutionRun:
             timeout = limits.get("TimeoutSeconds")
             if "Task" in context:
                 return self._wait_for_token(state, effective, context["Task"]["Token"], limits)
+            resource = str(state["Resource"])
+            named = child_name(
+                self.record.arn,
+                self._anchor,
+                context["State"]["Name"],
+                context.get("Map", {}).get("Item", {}).get("Index"),
+                context["State"]["RetryCount"],
+            )
+            if resource in NESTED_RESOURCES and resource.endswith(SYNC_PATTERNS):
+                return self._wait_for_child(state, effective, named, limits)
             return self._with_timeout(
                 lambda: run_task(
                     self.env,
                     self.ctx,
-                    state["Resource"],
+                    resource,
                     effective,
                     timeout=timeout,
                     emit=self.emit,
+                    child_name=named,
                 ),
                 timeout,
             )
@@ -517,6 +541,60 @@ class ExecutionRun:
                 signal.clear()
         finally:
             self.tokens.forget(token)
+
+    def _wait_for_child(
+        self, state: dict[str, Any], effective: Any, named: str, limits: dict[str, float]
+    ) -> Any:
+        """Start a ``states:startExecution.sync`` (or ``.sync:2``) task's child and wait,
+        on the clock, for it to end: its view, or States.TaskFailed when it did not
+        succeed. At most TimeoutSeconds (States.Timeout); the child is stopped when the
+        task times out or the parent is stopped (not when headwater closes: a restart
+        waits for the same child again)."""
+        resource = str(state["Resource"])
+        timeout = limits.get("TimeoutSeconds")
+        started = run_task(
+            self.env, self.ctx, resource, effective, timeout=timeout, emit=self.emit,
+            child_name=named,
+        )  # fmt: skip
+        child = str(started["ExecutionArn"])
+        resource_type, name = resource_type_and_name(resource)
+        details = {"resourceType": resource_type, "resource": name}
+        begun = self.clock.now()
+        store = self.tokens.store
+        while True:
+            if self.stop.is_set():
+                parent = store.get_execution(self.record.arn)
+                if parent is not None and parent.status == "ABORTED":
+                    self._stop_child(child)
+                raise Aborted
+            record = store.get_execution(child)
+            if record is None:
+                raise StatesError(TASK_FAILED, f"Execution Does Not Exist: '{child}'")
+            if record.status != "RUNNING":
+                view = child_view(record, as_json=resource.endswith(":2"))
+                if record.status == "SUCCEEDED":
+                    self.emit(
+                        "TaskSucceeded",
+                        "taskSucceededEventDetails",
+                        {**details, "output": dumps(view)},
+                    )
+                    return view
+                problem = {"error": TASK_FAILED, "cause": dumps(view)}
+                self.emit("TaskFailed", "taskFailedEventDetails", {**details, **problem})
+                raise StatesError(TASK_FAILED, dumps(view))
+            if timeout is not None and self.clock.now() >= begun + timeout:
+                self._stop_child(child)
+                self.emit("TaskTimedOut", "taskTimedOutEventDetails", {**details, "error": TIMEOUT})
+                raise StatesError(TIMEOUT, "")
+            delay = self.clock.real_delay(1.0)
+            self.stop.wait(_CLOCK_POLL_SECONDS if delay is None else 0.25)
+
+    def _stop_child(self, child: str) -> None:
+        # An error: it ended meanwhile, or was deleted; nothing to stop.
+        with contextlib.suppress(AwsError):
+            self.env.service("stepfunctions").call(
+                "StopExecution", {"executionArn": child}, self.ctx
+            )
 
     # ---- time ----
 

@@ -180,13 +180,13 @@ class ExecutionRunner:
         self._closing.set()
         self._ticker.stop()
         with self._lock:
+            # Taken before the threads stop: a thread that ends forgets what it held.
+            held = sorted(self._held)
             for event in self._stops.values():
                 event.set()
             threads = list(self._threads.values())
         for thread in threads:
             thread.join(2.0)
-        with self._lock:
-            held = sorted(self._held)
         for arn in held:  # a restart (or another node) resumes them at once
             self.store.release(self.node, arn)
         if self._renewer.is_alive():

@@ -18,8 +18,10 @@ the exact names of each service's errors in Step Functions are guessed).
 Each integration also takes the ``.waitForTaskToken`` pattern: the call is made with
 ``$$.Task.Token`` available to Parameters, and the state waits for SendTaskSuccess or
 SendTaskFailure with that token (the interpreter does the waiting). ``aws-sdk:*``
-resources are ``sdk_integration``'s. Everything else (``.sync``, activities, services
-headwater does not serve) is refused when the machine is created (``unsupported_resource``).
+resources are ``sdk_integration``'s, ``states:startExecution`` (and its ``.sync``
+patterns, which the interpreter waits for) ``nested``'s. Everything else (other
+``.sync`` integrations, activities, services headwater does not serve) is refused when
+the machine is created (``unsupported_resource``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ from headwater.core.errors import AwsError
 from headwater.core.values import as_bytes
 from headwater.services.base import RequestContext, ServiceEnvironment
 from headwater.services.stepfunctions.failures import StatesError
+from headwater.services.stepfunctions.nested import (
+    NESTED_RESOURCES,
+    START_EXECUTION,
+    SYNC_PATTERNS,
+    start_child,
+)
 from headwater.services.stepfunctions.sdk_integration import SDK_PREFIX, call_sdk, sdk_operation
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -74,7 +82,7 @@ def unsupported_resource(resource: str) -> str | None:
         except ValueError as error:
             return f"{error} (Task resource '{resource}')"
         return None
-    if base == LAMBDA_INVOKE or base in INTEGRATIONS:
+    if base == LAMBDA_INVOKE or base in INTEGRATIONS or resource in NESTED_RESOURCES:
         return None
     if resource.endswith(WAIT_FOR_TASK_TOKEN) or ".sync" in resource:
         return f"headwater does not support the '{resource}' integration pattern"
@@ -84,7 +92,11 @@ def unsupported_resource(resource: str) -> str | None:
 def resource_type_and_name(resource: str) -> tuple[str, str]:
     """TaskScheduled's ``resourceType`` and ``resource``: ``lambda`` and ``invoke``,
     ``aws-sdk:dynamodb`` and ``getItem``."""
-    resource_type, _, name = resource.removeprefix("arn:aws:states:::").rpartition(":")
+    rest = resource.removeprefix("arn:aws:states:::")
+    if rest.startswith("aws-sdk:"):
+        resource_type, _, name = rest.rpartition(":")
+        return resource_type, name
+    resource_type, _, name = rest.partition(":")
     return resource_type, name
 
 
@@ -96,10 +108,13 @@ def run_task(
     *,
     timeout: float | None,
     emit: Emit,
+    child_name: str | None = None,
 ) -> Any:
     """Run Task resource ``resource`` with the state's effective input; its result. For a
     ``.waitForTaskToken`` resource the call is only *submitted* (history: TaskSubmitted);
-    the caller waits for the token's answer."""
+    the caller waits for the token's answer (for ``.sync``, for the child to end).
+    ``child_name`` names the child execution a
+    ``states:startExecution`` task starts when its Parameters name none."""
     if is_lambda_function_arn(resource):
         details: dict[str, Any] = {"resource": resource, "input": json.dumps(parameters)}
         if timeout is not None:
@@ -137,7 +152,9 @@ def run_task(
         {"resourceType": resource_type, "resource": action},
     )
     try:
-        result = _integration(env, ctx, resource.removesuffix(WAIT_FOR_TASK_TOKEN), parameters)
+        result = _integration(
+            env, ctx, resource.removesuffix(WAIT_FOR_TASK_TOKEN), parameters, child_name
+        )
     except StatesError as failed:
         emit(
             "TaskFailed",
@@ -150,7 +167,8 @@ def run_task(
             },
         )
         raise
-    done = "TaskSubmitted" if resource.endswith(WAIT_FOR_TASK_TOKEN) else "TaskSucceeded"
+    waits = resource.endswith(WAIT_FOR_TASK_TOKEN) or resource.endswith(SYNC_PATTERNS)
+    done = "TaskSubmitted" if waits else "TaskSucceeded"
     emit(
         done,
         f"{done[0].lower()}{done[1:]}EventDetails",
@@ -160,12 +178,18 @@ def run_task(
 
 
 def _integration(
-    env: ServiceEnvironment, ctx: RequestContext, resource: str, parameters: Any
+    env: ServiceEnvironment,
+    ctx: RequestContext,
+    resource: str,
+    parameters: Any,
+    child_name: str | None = None,
 ) -> Any:
     if not isinstance(parameters, dict):
         raise StatesError("States.Runtime", f"The Parameters of '{resource}' must be an object")
     if resource.startswith(SDK_PREFIX):
         return call_sdk(env, ctx, resource, parameters)
+    if resource.startswith(START_EXECUTION):
+        return start_child(env, ctx, parameters, child_name)
     if resource == LAMBDA_INVOKE:
         if "FunctionName" not in parameters:
             # AWS refuses this at creation; headwater finds it here (guessed text).
