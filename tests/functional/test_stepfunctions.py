@@ -1371,6 +1371,20 @@ def test_nested_executions_sync_and_sync2(hw: Headwater, sfn: Any, clock: Manual
     settle(hw)
 
 
+def test_stopping_a_sync_parent_stops_its_child(hw: Headwater, sfn: Any) -> None:
+    child = machine(sfn, CHILD, name="child")
+    arn = machine(sfn, nested_machine(child, ".sync"), name="parent")
+    parent = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')["executionArn"]
+    deadline = time.monotonic() + 10
+    while not sfn.list_executions(stateMachineArn=child)["executions"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    sfn.stop_execution(executionArn=parent)
+    settle(hw)
+    (started,) = sfn.list_executions(stateMachineArn=child)["executions"]
+    assert started["status"] == "ABORTED"
+
+
 def test_nested_execution_request_response_and_errors(hw: Headwater, sfn: Any) -> None:
     child = machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "c")
     definition = nested_machine(child, "")
