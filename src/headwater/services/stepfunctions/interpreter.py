@@ -636,11 +636,14 @@ class ExecutionRun:
         """``work()``, failing with States.Timeout after ``timeout`` clock seconds."""
         if timeout is None:
             return work()
+        # The deadline is taken before the work starts: read after, a clock that moved while
+        # the work was starting (another thread advancing it) would stretch the timeout.
+        deadline = self.clock.now() + float(timeout)
         done = threading.Event()
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         future = pool.submit(work)
         future.add_done_callback(lambda _: done.set())
         pool.shutdown(wait=False)
-        if self._block_until(self.clock.now() + float(timeout), done) and not done.is_set():
+        if self._block_until(deadline, done) and not done.is_set():
             raise StatesError(TIMEOUT, "")
         return future.result()
