@@ -347,3 +347,206 @@ def test_path_form_and_refused_page(rest: Any, served: AsgiTransport) -> None:
         served, api_id, "GET", "/dev/items/2", headers={"origin": "http://evil.example"}
     )
     assert status == 403 and b"--cors-origin" in body
+
+
+# -- MOCK integrations, method and integration responses ------------------------------
+
+CORS_HEADERS = {
+    "method.response.header.Access-Control-Allow-Origin": "'*'",
+    "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'",
+}
+
+
+def mock_method(rest: Any, api_id: str, resource_id: str) -> None:
+    """OPTIONS on ``resource_id``: a mock answering 200 with static CORS headers, and a
+    418 for a request template asking for it."""
+    address = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "OPTIONS"}
+    rest.put_method(**address, authorizationType="NONE")
+    made = rest.put_method_response(
+        **address,
+        statusCode="200",
+        responseParameters={name: False for name in CORS_HEADERS},
+    )
+    assert made["statusCode"] == "200"
+    made = rest.put_integration(
+        **address,
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}', "text/plain": "{}"},
+    )
+    assert made["type"] == "MOCK" and made["passthroughBehavior"] == "WHEN_NO_MATCH"
+    assert made["requestTemplates"]["application/json"] == '{"statusCode": 200}'
+    rest.put_integration_response(
+        **address,
+        statusCode="200",
+        responseParameters=CORS_HEADERS,
+        responseTemplates={"application/json": '{"ok": true}'},
+    )
+    rest.put_method_response(**address, statusCode="418")
+    rest.put_integration_response(
+        **address,
+        statusCode="418",
+        selectionPattern="4\\d\\d",
+        responseTemplates={"text/plain": "teapot"},
+    )
+
+
+def test_method_and_integration_responses(rest: Any) -> None:
+    api = rest.create_rest_api(name="m")
+    api_id, root = api["id"], api["rootResourceId"]
+    mock_method(rest, api_id, root)
+    address = {"restApiId": api_id, "resourceId": root, "httpMethod": "OPTIONS"}
+    got = rest.get_method_response(**address, statusCode="200")
+    assert got["responseParameters"] == {name: False for name in CORS_HEADERS}
+    got = rest.get_integration_response(**address, statusCode="418")
+    assert (got["selectionPattern"], got["responseTemplates"]) == (
+        "4\\d\\d",
+        {"text/plain": "teapot"},
+    )
+    method = rest.get_method(**address)
+    assert sorted(method["methodResponses"]) == ["200", "418"]
+    assert sorted(method["methodIntegration"]["integrationResponses"]) == ["200", "418"]
+    rest.delete_integration_response(**address, statusCode="418")
+    rest.delete_method_response(**address, statusCode="418")
+    missing = ("NotFoundException", "Invalid Response status code specified", 404)
+    assert error_of(rest.get_integration_response, **address, statusCode="418") == missing
+    assert error_of(rest.get_method_response, **address, statusCode="418") == missing
+    assert error_of(rest.delete_method_response, **address, statusCode="418") == missing
+    assert error_of(rest.put_method_response, **address, statusCode="99")[0] == (
+        "BadRequestException"
+    )
+    get = dict(address, httpMethod="GET")
+    assert error_of(rest.put_method_response, **get, statusCode="200")[1] == (
+        "Invalid Method identifier specified"
+    )
+    rest.put_method(**get, authorizationType="NONE")
+    assert error_of(rest.put_integration_response, **get, statusCode="200") == (
+        "NotFoundException",
+        "Invalid Integration identifier specified",
+        404,
+    )
+    code, message, _ = error_of(
+        rest.put_integration, **get, type="HTTP", integrationHttpMethod="GET", uri="http://x"
+    )
+    assert code == "BadRequestException" and "MOCK" in message
+
+
+def test_mock_method_is_served(rest: Any, served: AsgiTransport) -> None:
+    api = rest.create_rest_api(name="m")
+    api_id, root = api["id"], api["rootResourceId"]
+    mock_method(rest, api_id, root)
+    rest.create_deployment(restApiId=api_id, stageName="dev")
+    status, headers, body = send_to_api(served, api_id, "OPTIONS", "/dev")
+    assert (status, body) == (200, b'{"ok": true}')
+    assert headers["access-control-allow-origin"] == "*"
+    assert headers["access-control-allow-methods"] == "GET,OPTIONS"
+    assert headers["content-type"] == "application/json"
+    # a request template asking for 418 selects the integration response by pattern
+    rest.put_integration(
+        restApiId=api_id,
+        resourceId=root,
+        httpMethod="OPTIONS",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 418}'},
+    )
+    status, headers, body = send_to_api(served, api_id, "OPTIONS", "/dev")
+    assert (status, body, headers["content-type"]) == (418, b"teapot", "text/plain")
+    # without it the default (no selection pattern) answers
+    address = {"restApiId": api_id, "resourceId": root, "httpMethod": "OPTIONS"}
+    rest.delete_integration_response(**address, statusCode="418")
+    assert send_to_api(served, api_id, "OPTIONS", "/dev")[0] == 200
+    # no integration response for the status: API Gateway's configuration error
+    rest.delete_integration_response(**address, statusCode="200")
+    status, _, body = send_to_api(served, api_id, "OPTIONS", "/dev")
+    assert (status, json.loads(body)) == (500, {"message": "Internal server error"})
+
+
+CORS_SWAGGER = {
+    "swagger": "2.0",
+    "info": {"title": "cors", "version": "1.0"},
+    "paths": {
+        "/items": {
+            "get": {
+                "x-amazon-apigateway-integration": {
+                    "type": "aws_proxy",
+                    "httpMethod": "POST",
+                    "uri": INVOCATIONS.format(f"{ARN}:echo"),
+                },
+                "responses": {},
+            },
+            # what SAM writes for an Api with Cors
+            "options": {
+                "responses": {
+                    "200": {
+                        "description": "Default response for CORS method",
+                        "headers": {
+                            "Access-Control-Allow-Origin": {"type": "string"},
+                            "Access-Control-Allow-Headers": {"type": "string"},
+                        },
+                    }
+                },
+                "x-amazon-apigateway-integration": {
+                    "type": "mock",
+                    "requestTemplates": {"application/json": '{\n  "statusCode" : 200\n}\n'},
+                    "responses": {
+                        "default": {
+                            "statusCode": "200",
+                            "responseTemplates": {"application/json": "{}\n"},
+                            "responseParameters": {
+                                "method.response.header.Access-Control-Allow-Origin": "'*'",
+                                "method.response.header.Access-Control-Allow-Headers": (
+                                    "'content-type'"
+                                ),
+                            },
+                        }
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+def test_imported_mock_answers_a_preflight(rest: Any, served: AsgiTransport) -> None:
+    api_id = rest.import_rest_api(body=json.dumps(CORS_SWAGGER).encode())["id"]
+    items = next(r for r in rest.get_resources(restApiId=api_id)["items"] if r["path"] == "/items")
+    method = rest.get_method(restApiId=api_id, resourceId=items["id"], httpMethod="OPTIONS")
+    assert method["methodResponses"]["200"]["responseParameters"] == {
+        "method.response.header.Access-Control-Allow-Origin": False,
+        "method.response.header.Access-Control-Allow-Headers": False,
+    }
+    integration = method["methodIntegration"]
+    assert integration["type"] == "MOCK"
+    assert (
+        integration["integrationResponses"]["200"]["responseParameters"][
+            "method.response.header.Access-Control-Allow-Origin"
+        ]
+        == "'*'"
+    )
+    rest.create_deployment(restApiId=api_id, stageName="Prod")
+    # the API's own page's preflight passes the server's browser checks, then the mock answers
+    own = f"http://{api_id}.execute-api.us-east-1.localhost:4599"
+    status, headers, body = send_to_api(
+        served,
+        api_id,
+        "OPTIONS",
+        "/Prod/items",
+        headers={"origin": own, "access-control-request-method": "GET"},
+    )
+    assert (status, body) == (200, b"{}\n")
+    assert headers["access-control-allow-origin"] == "*"
+    assert headers["access-control-allow-headers"] == "content-type"
+    # another origin is still refused by the server first
+    status, _, body = send_to_api(
+        served,
+        api_id,
+        "OPTIONS",
+        "/Prod/items",
+        headers={"origin": "http://evil.example", "access-control-request-method": "GET"},
+    )
+    assert status == 403 and b"--cors-origin" in body
+    assert send_to_api(served, api_id, "GET", "/Prod/items")[0] == 200
+    # other non-proxy integrations stay refused
+    http_swagger = json.loads(json.dumps(CORS_SWAGGER))
+    http_swagger["paths"]["/items"]["get"]["x-amazon-apigateway-integration"]["type"] = "http"
+    code, message, _ = error_of(rest.import_rest_api, body=json.dumps(http_swagger).encode())
+    assert code == "BadRequestException" and "'http'" in message

@@ -300,6 +300,13 @@ def check_apis(server: ServerProcess, out: dict[str, str]) -> None:
         ) as response:
             answered = json.loads(response.read())
         assert answered == {"path": "/hello", "query": {"x": "1"}, "stage": "dev"}, path
+    # Globals' Api Cors: SAM's OPTIONS mock answers the preflight, no function runs
+    preflight = urllib.request.Request(
+        f"{server.endpoint}/_headwater/execute-api/{rest_id}/Prod/hello", method="OPTIONS"
+    )
+    with urllib.request.urlopen(preflight, timeout=30) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+        assert response.headers["Access-Control-Allow-Headers"] == "content-type"
 
 
 def check_work_flows_through_the_table(server: ServerProcess, stack: str) -> None:

@@ -17,8 +17,9 @@ function URLs (``RequestPolicy.function_url_refusal``); the API's ``CorsConfigur
 answers preflights and writes CORS headers.
 
 A REST API (an id that is no HTTP API's) is served at ``/<stage>/<path>`` with the 1.0
-event of its matching resource and method; no match is its 403 ``{"message":"Missing
-Authentication Token"}``.
+event of its matching resource and method (a MOCK method answers from its integration
+response, ``services.apigateway.mock_integrations``); no match is its 403
+``{"message":"Missing Authentication Token"}``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from headwater.api.http import WireRequest, WireResponse
+from headwater.core.ids import request_id as new_request_id
 from headwater.core.proxy_payloads import (
     ProxyRequest,
     ProxyResponse,
@@ -51,6 +53,7 @@ from headwater.server.lambda_proxy import (
     with_cors,
 )
 from headwater.server.request_checks import RequestPolicy, is_preflight
+from headwater.services.apigateway.mock_integrations import mock_answer
 
 if TYPE_CHECKING:
     from headwater.core.clock import Clock
@@ -172,6 +175,8 @@ class ExecuteApi(LambdaProxyEndpoint):
         if isinstance(found, str):
             # REST APIs answer a path and method no resource has like this (AWS's text)
             return _message(403, "Missing Authentication Token")
+        if found.mock is not None:
+            return _mock_response(found.mock, request)
         proxy = replace(
             self._proxy_request(
                 request, address.api_id, address.domain_name, address.path, self._account
@@ -215,6 +220,16 @@ class ExecuteApi(LambdaProxyEndpoint):
         headers = with_cors(response.headers, target.cors, origin)
         headers.append(("apigw-requestid", request.request_id))
         return WireResponse(response.status, response.body, response.content_type, headers)
+
+
+def _mock_response(integration: dict[str, Any], request: WireRequest) -> WireResponse:
+    """A MOCK method's answer; no integration response for its status is API Gateway's
+    configuration error, a 500 ``Internal server error``."""
+    answer = mock_answer(integration, request.headers.get("content-type", ""))
+    if answer is None:
+        return _message(500, "Internal server error")
+    headers = [*answer.headers, ("x-amzn-RequestId", new_request_id())]
+    return WireResponse(answer.status, answer.body, answer.content_type, headers)
 
 
 def _resource(route_key: str) -> str:

@@ -123,11 +123,18 @@ class RestResourceProvider(ResourceProvider):
 
 
 class RestMethodProvider(ResourceProvider):
-    """A method and its Lambda proxy ``Integration``; ``Ref`` is a generated id."""
+    """A method, its Lambda proxy or MOCK ``Integration`` (with its
+    ``IntegrationResponses``) and its ``MethodResponses``; ``Ref`` is a generated id."""
 
     type_name = "AWS::ApiGateway::Method"
     service = SERVICE
-    operations = ("PutMethod", "PutIntegration", "DeleteMethod")
+    operations = (
+        "PutMethod",
+        "PutIntegration",
+        "PutMethodResponse",
+        "PutIntegrationResponse",
+        "DeleteMethod",
+    )
 
     def _address(self, request: ResourceRequest) -> dict[str, str]:
         return {
@@ -137,15 +144,53 @@ class RestMethodProvider(ResourceProvider):
         }
 
     def _integrate(self, request: ResourceRequest) -> None:
+        client = request.client(SERVICE)
+        address = self._address(request)
+        for response in request.properties.get("MethodResponses") or []:
+            client.put_method_response(
+                **address,
+                statusCode=str(response.get("StatusCode")),
+                **_members(
+                    response,
+                    {
+                        "ResponseParameters": "responseParameters",
+                        "ResponseModels": "responseModels",
+                    },
+                ),
+            )
         integration = request.properties.get("Integration")
         if not isinstance(integration, dict):
             return
-        request.client(SERVICE).put_integration(
-            **self._address(request),
-            type=str(integration.get("Type", "")),
-            integrationHttpMethod=str(integration.get("IntegrationHttpMethod", "POST")),
-            uri=str(integration.get("Uri", "")),
+        kind = str(integration.get("Type", ""))
+        params: dict[str, Any] = {"type": kind}
+        if kind != "MOCK":
+            params["integrationHttpMethod"] = str(integration.get("IntegrationHttpMethod", "POST"))
+            params["uri"] = str(integration.get("Uri", ""))
+        params.update(
+            _members(
+                integration,
+                {
+                    "RequestTemplates": "requestTemplates",
+                    "PassthroughBehavior": "passthroughBehavior",
+                    "TimeoutInMillis": "timeoutInMillis",
+                },
+            )
         )
+        client.put_integration(**address, **params)
+        for response in integration.get("IntegrationResponses") or []:
+            client.put_integration_response(
+                **address,
+                statusCode=str(response.get("StatusCode")),
+                **_members(
+                    response,
+                    {
+                        "SelectionPattern": "selectionPattern",
+                        "ResponseParameters": "responseParameters",
+                        "ResponseTemplates": "responseTemplates",
+                        "ContentHandling": "contentHandling",
+                    },
+                ),
+            )
 
     def create(self, request: ResourceRequest) -> ProviderResult:
         request.client(SERVICE).put_method(
@@ -164,6 +209,12 @@ class RestMethodProvider(ResourceProvider):
             request.client(SERVICE).delete_method(**self._address(request))
         except ClientError as error:
             _ignore_missing(error)
+
+
+def _members(properties: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The API call's members (``names``: property -> member) a resource's ``properties``
+    set."""
+    return {member: properties[name] for name, member in names.items() if name in properties}
 
 
 class RestDeploymentProvider(ResourceProvider):

@@ -1,21 +1,27 @@
 """API Gateway REST APIs (``apigateway``): REST APIs created empty or imported from a
-Swagger 2.0 / OpenAPI 3 definition (``x-amazon-apigateway-integration`` ``aws_proxy``),
-their resources, methods and Lambda proxy integrations, deployments and stages, and
-tags; persisted in the headwater database.
+Swagger 2.0 / OpenAPI 3 definition (``x-amazon-apigateway-integration`` ``aws_proxy`` and
+``mock``), their resources, methods, Lambda proxy and MOCK integrations, method and
+integration responses, deployments and stages, and tags; persisted in the headwater
+database.
 
 ``server.execute_api`` serves them at ``<id>.execute-api.<region>.localhost/<stage>/...``:
 ``execution_target`` finds the resource and method a request matches (API Gateway's
 choice, the same as an HTTP API's route choice: ``route_keys``). A stage serves the API's
 current resources (no deployment snapshot). Authorizers, models, request validators,
-usage plans, API keys, domain names and non-proxy integrations are not implemented.
+usage plans, API keys, domain names and AWS/HTTP integrations are not implemented.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.services.apigateway.mock_integrations import (
+    method_responses_of,
+    mock_integration_of,
+)
 from headwater.services.apigatewayv2.openapi import ImportedApi, function_arn_of, read_definition
 from headwater.services.apigatewayv2.route_keys import match_route
 from headwater.services.apigatewayv2.stored_apis import (
@@ -28,6 +34,9 @@ from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.store.api_documents import ApiDocument, RestApiStore
 
 METHODS = frozenset({"ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+#: The integration types headwater serves (a Lambda proxy, a mock); AWS and HTTP
+#: integrations would reach beyond this machine.
+INTEGRATION_TYPES = ("AWS_PROXY", "MOCK")
 _METHOD_MEMBERS = (
     "authorizationType",
     "authorizerId",
@@ -52,6 +61,9 @@ _INTEGRATION_MEMBERS = (
     "timeoutInMillis",
 )
 _STAGE_MEMBERS = ("description", "variables", "tracingEnabled", "cacheClusterEnabled")
+PASSTHROUGH_BEHAVIORS = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
+#: A method or integration response's status code (the model's ``[1-5]\d\d``).
+_STATUS_CODE = re.compile(r"[1-5]\d\d")
 
 
 def _not_found(message: str) -> AwsError:
@@ -89,7 +101,10 @@ class RestExecutionTarget:
     path: str
     path_parameters: dict[str, str]
     stage_variables: dict[str, str]
+    #: The Lambda proxy integration's function ("" for a mock).
     function: str
+    #: The MOCK integration (``None``: a Lambda proxy).
+    mock: dict[str, Any] | None = None
 
 
 class ApiGatewayService(StoredApiService):
@@ -124,7 +139,8 @@ class ApiGatewayService(StoredApiService):
             return "resource"
         key, parameters = matched
         resource_id, integration = keys[key]
-        if str(integration.get("type")) != "AWS_PROXY":
+        kind = str(integration.get("type"))
+        if kind not in INTEGRATION_TYPES:
             return "resource"
         return RestExecutionTarget(
             api_id=api_id,
@@ -136,6 +152,7 @@ class ApiGatewayService(StoredApiService):
             path_parameters=parameters,
             stage_variables=dict(stage_record.get("variables") or {}),
             function=function_arn_of(str(integration.get("uri", ""))),
+            mock=dict(integration) if kind == "MOCK" else None,
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -230,7 +247,14 @@ class ApiGatewayService(StoredApiService):
                 "authorizationType": "NONE",
                 "apiKeyRequired": False,
             }
-            if route.integration is not None:
+            method_responses = method_responses_of(route.operation)
+            if method_responses:
+                method["methodResponses"] = method_responses
+            if route.integration is not None and route.integration["IntegrationType"] == "MOCK":
+                method["methodIntegration"] = mock_integration_of(
+                    route.operation["x-amazon-apigateway-integration"], resource["id"]
+                )
+            elif route.integration is not None:
                 method["methodIntegration"] = {
                     "type": "AWS_PROXY",
                     "httpMethod": route.integration.get("IntegrationMethod", "POST"),
@@ -254,7 +278,7 @@ class ApiGatewayService(StoredApiService):
 
     @operation("ImportRestApi")
     def import_rest_api(self, params: Params, ctx: RequestContext) -> Result:
-        imported = read_definition(_text(params.get("body")))
+        imported = read_definition(_text(params.get("body")), INTEGRATION_TYPES)
         document = self._new_document({"name": imported.name})
         self._apply_import(document, imported, overwrite=True)
         self._add_document(ctx, document["Api"]["id"], document)
@@ -262,7 +286,7 @@ class ApiGatewayService(StoredApiService):
 
     @operation("PutRestApi")
     def put_rest_api(self, params: Params, ctx: RequestContext) -> Result:
-        imported = read_definition(_text(params.get("body")))
+        imported = read_definition(_text(params.get("body")), INTEGRATION_TYPES)
         overwrite = params.get("mode", "merge") == "overwrite"
 
         def change(document: ApiDocument) -> Result:
@@ -381,28 +405,40 @@ class ApiGatewayService(StoredApiService):
     @operation("PutIntegration")
     def put_integration(self, params: Params, ctx: RequestContext) -> Result:
         kind = params.get("type")
-        if kind != "AWS_PROXY":
+        if kind not in INTEGRATION_TYPES:
             raise _bad_request(
-                f"headwater's REST APIs support only AWS_PROXY (Lambda) integrations, not {kind}"
+                "headwater's REST APIs support only AWS_PROXY (Lambda) and MOCK integrations, "
+                f"not {kind}"
             )
-        if not params.get("uri"):
+        if kind == "AWS_PROXY" and not params.get("uri"):
             raise _bad_request("Enumeration value for Integration uri must be non-empty")
-        if not params.get("integrationHttpMethod"):
+        if kind == "AWS_PROXY" and not params.get("integrationHttpMethod"):
             # AWS's text when a Lambda integration names no method
             raise _bad_request("Enumeration value for HttpMethod must be non-empty")
+        passthrough = params.get("passthroughBehavior") or "WHEN_NO_MATCH"
+        if passthrough not in PASSTHROUGH_BEHAVIORS:
+            raise _bad_request(
+                "Invalid passthrough behavior specified. "
+                "Valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER"
+            )
 
         def change(document: ApiDocument) -> Result:
             method = self._method(document, params)
             integration: dict[str, Any] = {
-                "httpMethod": params["integrationHttpMethod"],
-                "passthroughBehavior": "WHEN_NO_MATCH",
+                "passthroughBehavior": passthrough,
                 "timeoutInMillis": 29000,
                 "cacheNamespace": str(params["resourceId"]),
                 "cacheKeyParameters": [],
             }
+            if params.get("integrationHttpMethod"):
+                integration["httpMethod"] = params["integrationHttpMethod"]
             integration.update(
                 {n: params[n] for n in _INTEGRATION_MEMBERS if params.get(n) is not None}
             )
+            # the method's integration responses stay with a replaced integration's
+            old = method.get("methodIntegration") or {}
+            if old.get("integrationResponses"):
+                integration["integrationResponses"] = old["integrationResponses"]
             method["methodIntegration"] = integration
             return dict(integration)
 
@@ -422,6 +458,102 @@ class ApiGatewayService(StoredApiService):
             method = self._method(document, params)
             if method.pop("methodIntegration", None) is None:
                 raise _not_found("No integration defined for method")
+            return {}
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    # -- method responses and integration responses -----------------------------------------
+
+    @staticmethod
+    def _status_code(params: Params) -> str:
+        status = str(params["statusCode"])
+        if not _STATUS_CODE.fullmatch(status):
+            raise _bad_request("Invalid response status code specified")
+        return status
+
+    @staticmethod
+    def _response_of(holder: dict[str, Any], member: str, status: str) -> dict[str, Any]:
+        found: dict[str, Any] | None = (holder.get(member) or {}).get(status)
+        if found is None:
+            raise _not_found("Invalid Response status code specified")
+        return found
+
+    def _integration_of(self, document: ApiDocument, params: Params) -> dict[str, Any]:
+        integration: dict[str, Any] | None = self._method(document, params).get("methodIntegration")
+        if integration is None:
+            raise _not_found("Invalid Integration identifier specified")
+        return integration
+
+    @operation("PutMethodResponse")
+    def put_method_response(self, params: Params, ctx: RequestContext) -> Result:
+        status = self._status_code(params)
+
+        def change(document: ApiDocument) -> Result:
+            method = self._method(document, params)
+            response: dict[str, Any] = {"statusCode": status}
+            for name in ("responseParameters", "responseModels"):
+                if params.get(name):
+                    response[name] = dict(params[name])
+            method.setdefault("methodResponses", {})[status] = response
+            return dict(response)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("GetMethodResponse")
+    def get_method_response(self, params: Params, ctx: RequestContext) -> Result:
+        method = self._method(self._document(ctx, str(params["restApiId"])), params)
+        return dict(self._response_of(method, "methodResponses", str(params["statusCode"])))
+
+    @operation("DeleteMethodResponse")
+    def delete_method_response(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            method = self._method(document, params)
+            status = str(params["statusCode"])
+            self._response_of(method, "methodResponses", status)
+            del method["methodResponses"][status]
+            return {}
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("PutIntegrationResponse")
+    def put_integration_response(self, params: Params, ctx: RequestContext) -> Result:
+        status = self._status_code(params)
+        pattern = params.get("selectionPattern")
+        if pattern:
+            try:
+                re.compile(str(pattern))
+            except re.error:
+                raise _bad_request(f"Invalid selection pattern specified: {pattern}") from None
+
+        def change(document: ApiDocument) -> Result:
+            integration = self._integration_of(document, params)
+            response: dict[str, Any] = {"statusCode": status}
+            if pattern:
+                response["selectionPattern"] = str(pattern)
+            for name in ("responseParameters", "responseTemplates"):
+                if params.get(name):
+                    response[name] = {str(k): str(v) for k, v in params[name].items()}
+            if params.get("contentHandling"):
+                response["contentHandling"] = params["contentHandling"]
+            integration.setdefault("integrationResponses", {})[status] = response
+            return dict(response)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("GetIntegrationResponse")
+    def get_integration_response(self, params: Params, ctx: RequestContext) -> Result:
+        integration = self._integration_of(self._document(ctx, str(params["restApiId"])), params)
+        return dict(
+            self._response_of(integration, "integrationResponses", str(params["statusCode"]))
+        )
+
+    @operation("DeleteIntegrationResponse")
+    def delete_integration_response(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            integration = self._integration_of(document, params)
+            status = str(params["statusCode"])
+            self._response_of(integration, "integrationResponses", status)
+            del integration["integrationResponses"][status]
             return {}
 
         return self._change(ctx, str(params["restApiId"]), change)

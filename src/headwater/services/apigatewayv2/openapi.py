@@ -37,6 +37,9 @@ class ImportedRoute:
     route_key: str
     #: CreateIntegration's members (``None``: a route with no integration).
     integration: dict[str, Any] | None
+    #: The operation object as written (a REST API reads its ``responses``, its
+    #: integration's ``responses`` and its ``security`` from it).
+    operation: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -48,6 +51,11 @@ class ImportedApi:
     #: ``tags`` entries carrying ``x-amazon-apigateway-tag-value`` (SAM's createdBy tag).
     tags: dict[str, str] = field(default_factory=dict)
     routes: list[ImportedRoute] = field(default_factory=list)
+    #: Security schemes carrying ``x-amazon-apigateway-authorizer`` (Swagger 2's
+    #: ``securityDefinitions``, OpenAPI 3's ``components.securitySchemes``), by name.
+    security_schemes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The document's own ``security`` (the default of operations without one).
+    security: list[Any] = field(default_factory=list)
 
 
 def _bad_request(message: str) -> AwsError:
@@ -61,9 +69,11 @@ def function_arn_of(uri: str) -> str:
     return found.group(1) if found else uri
 
 
-def read_definition(body: str) -> ImportedApi:
-    """The API an OpenAPI 3 (JSON or YAML) ``body`` defines; a body that is neither, or has
-    no ``info.title``, is refused with a BadRequestException (AWS's wording is a guess)."""
+def read_definition(body: str, integration_types: tuple[str, ...] = ("AWS_PROXY",)) -> ImportedApi:
+    """The API an OpenAPI 3 (or Swagger 2, JSON or YAML) ``body`` defines; a body that is
+    neither, has no ``info.title``, or has an integration whose type is not one of
+    ``integration_types`` (an HTTP API's: ``AWS_PROXY``; a REST API's adds ``MOCK``) is
+    refused with a BadRequestException (AWS's wording is a guess)."""
     try:
         document = json.loads(body) if body.lstrip().startswith("{") else yaml.safe_load(body)
     except (ValueError, yaml.YAMLError):
@@ -99,24 +109,47 @@ def read_definition(body: str) -> ImportedApi:
             else:
                 continue
             key = "$default" if path == "$default" else f"{verb} {path}"
-            extension = (definition or {}).get("x-amazon-apigateway-integration")
-            imported.routes.append(ImportedRoute(key, _integration(extension, key)))
+            operation = definition if isinstance(definition, dict) else {}
+            extension = operation.get("x-amazon-apigateway-integration")
+            integration = _integration(extension, key, integration_types)
+            imported.routes.append(ImportedRoute(key, integration, operation))
+    _read_security(document, imported)
     return imported
 
 
-def _integration(extension: Any, route_key: str) -> dict[str, Any] | None:
+def _read_security(document: dict[str, Any], imported: ImportedApi) -> None:
+    """The definition's Lambda authorizers and its default ``security``."""
+    components = document.get("components")
+    schemes = document.get("securityDefinitions")
+    if isinstance(components, dict) and isinstance(components.get("securitySchemes"), dict):
+        schemes = components["securitySchemes"]
+    for name, scheme in (schemes or {}).items() if isinstance(schemes, dict) else ():
+        if isinstance(scheme, dict) and isinstance(
+            scheme.get("x-amazon-apigateway-authorizer"), dict
+        ):
+            imported.security_schemes[str(name)] = scheme
+    if isinstance(document.get("security"), list):
+        imported.security = list(document["security"])
+
+
+def _integration(
+    extension: Any, route_key: str, integration_types: tuple[str, ...]
+) -> dict[str, Any] | None:
     if extension is None:
         return None
     if not isinstance(extension, dict):
         raise _bad_request(f"Invalid integration for route {route_key}")
     kind = str(extension.get("type", "")).upper()
-    if kind != "AWS_PROXY":
-        # headwater serves Lambda proxy integrations only (an HTTP_PROXY or AWS service
-        # integration would reach beyond this machine).
+    if kind not in integration_types:
+        # headwater serves Lambda proxy integrations (and a REST API's mocks) only: an
+        # HTTP_PROXY or AWS service integration would reach beyond this machine.
+        names = " and ".join(t.lower() for t in integration_types)
         raise _bad_request(
-            f"headwater supports only aws_proxy (Lambda) integrations; route {route_key} "
+            f"headwater supports only {names} integrations; route {route_key} "
             f"has type {extension.get('type')!r}"
         )
+    if kind == "MOCK":
+        return {"IntegrationType": "MOCK"}
     uri = extension.get("uri")
     if not isinstance(uri, str) or not uri:
         raise _bad_request(f"Invalid integration for route {route_key}: uri is required")
