@@ -74,6 +74,9 @@ class ProxyRequest:
     resource_path: str | None = None
     #: 1.0's ``requestContext.resourceId`` (a REST API's resource id; else the route key).
     resource_id: str | None = None
+    #: ``requestContext.authorizer`` as a Lambda authorizer's answer makes it (``None``:
+    #: no authorizer ran).
+    authorizer: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -137,6 +140,8 @@ def request_event(request: ProxyRequest) -> dict[str, Any]:
     }
     if request.iam is not None:
         context["authorizer"] = {"iam": request.iam}
+    if request.authorizer is not None:
+        context["authorizer"] = request.authorizer
     event["requestContext"] = context
     if request.body:
         event["body"], event["isBase64Encoded"] = _body_text(request)
@@ -205,6 +210,8 @@ def rest_request_event(request: ProxyRequest) -> dict[str, Any]:
         "resourcePath": request.resource,
         "stage": request.stage,
     }
+    if request.authorizer is not None:
+        context["authorizer"] = request.authorizer
     body: str | None = None
     encoded = False
     if request.body:

@@ -53,6 +53,16 @@ from headwater.server.lambda_proxy import (
     with_cors,
 )
 from headwater.server.request_checks import RequestPolicy, is_preflight
+from headwater.services.apigateway.lambda_authorizers import (
+    AuthorizerAnswer,
+    AuthorizerCache,
+    LambdaAuthorizer,
+    authorizer_event,
+    decision,
+    execute_api_arn,
+    identity_of,
+    read_answer,
+)
 from headwater.services.apigateway.mock_integrations import mock_answer
 
 if TYPE_CHECKING:
@@ -97,9 +107,29 @@ def api_address(request: WireRequest) -> ApiAddress | None:
     return None if found is None else ApiAddress(*found)
 
 
-def _message(status: int, message: str) -> WireResponse:
+def _message(status: int, message: str | None) -> WireResponse:
     """API Gateway's own answer: ``{"message": ...}``."""
     return WireResponse(status, orjson.dumps({"message": message}))
+
+
+#: What a Lambda authorizer's refusal answers, per kind of API: a REST API's (AWS's texts;
+#: an authorizer error is its 500 ``{"message": null}``, AuthorizerConfigurationException)
+#: and an HTTP API's.
+_REST_REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
+    "unauthorized": (401, {"message": "Unauthorized"}),
+    "explicitDeny": (
+        403,
+        {"Message": "User is not authorized to access this resource with an explicit deny"},
+    ),
+    "implicitDeny": (403, {"Message": "User is not authorized to access this resource"}),
+    "error": (500, {"message": None}),
+}
+_HTTP_REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
+    "unauthorized": (401, {"message": "Unauthorized"}),
+    "explicitDeny": (403, {"message": "Forbidden"}),
+    "implicitDeny": (403, {"message": "Forbidden"}),
+    "error": (500, {"message": "Internal Server Error"}),
+}
 
 
 class ExecuteApi(LambdaProxyEndpoint):
@@ -118,6 +148,7 @@ class ExecuteApi(LambdaProxyEndpoint):
         super().__init__(lambda_service, account=account, clock=clock, executor=executor)
         self._apis = apis
         self._rest_apis = rest_apis
+        self._authorizer_answers = AuthorizerCache(clock)
 
     def match(self, request: WireRequest) -> ApiAddress | None:
         """The API address of ``request`` (cheap: its Host and path)."""
@@ -151,6 +182,12 @@ class ExecuteApi(LambdaProxyEndpoint):
         if found == "disabled":
             # DisableExecuteApiEndpoint: AWS answers the default endpoint with 403 Forbidden
             return _message(403, "Forbidden")
+        if found == "jwt":
+            return _message(
+                500,
+                "headwater does not validate JWT authorizers: use a Lambda (REQUEST) "
+                "authorizer, or no authorizer, for a local run",
+            )
         if found is None or isinstance(found, str):
             return _message(404, "Not Found")
         proxy = replace(
@@ -163,7 +200,32 @@ class ExecuteApi(LambdaProxyEndpoint):
             stage_variables=found.stage_variables or None,
             resource=_resource(found.route_key),
         )
+        if found.authorizer is not None:
+            arn = execute_api_arn(
+                found.region,
+                self._account,
+                found.api_id,
+                stage=found.stage,
+                method=request.method,
+                path=found.route_path,
+            )
+            return self._invoke_authorized(found, proxy, origin, arn)
         return self._invoke(found, proxy, origin)
+
+    async def _invoke_authorized(
+        self, target: ExecutionTarget, request: ProxyRequest, origin: str | None, arn: str
+    ) -> WireResponse:
+        assert target.authorizer is not None
+        authorized = await self._authorize(
+            target.authorizer, request, arn, _HTTP_REFUSALS, region=target.region
+        )
+        if isinstance(authorized, WireResponse):
+            return authorized
+        if target.payload_version == "2.0":
+            context: dict[str, Any] = {"lambda": authorized.context}
+        else:
+            context = _flat_context(authorized)
+        return await self._invoke(target, replace(request, authorizer=context), origin)
 
     def _answer_rest(
         self, rest: ApiGatewayService, request: WireRequest, address: ApiAddress
@@ -172,10 +234,16 @@ class ExecuteApi(LambdaProxyEndpoint):
         if found == "stage" or found is None:
             # a stage the API does not have (AWS's answer is not documented: a guess)
             return _message(403, "Forbidden")
+        if found == "authorizer":
+            return _message(
+                500,
+                "headwater does not run this method's authorizer (Cognito user pools): "
+                "use a Lambda (TOKEN or REQUEST) authorizer, or none, for a local run",
+            )
         if isinstance(found, str):
             # REST APIs answer a path and method no resource has like this (AWS's text)
             return _message(403, "Missing Authentication Token")
-        if found.mock is not None:
+        if found.mock is not None and found.authorizer is None:
             return _mock_response(found.mock, request)
         proxy = replace(
             self._proxy_request(
@@ -189,11 +257,69 @@ class ExecuteApi(LambdaProxyEndpoint):
             resource_path=found.path,
             resource_id=found.resource_id,
         )
-        return self._invoke_rest(found, proxy)
+        return self._invoke_rest(found, proxy, request)
+
+    async def _authorize(
+        self,
+        authorizer: LambdaAuthorizer,
+        request: ProxyRequest,
+        arn: str,
+        refusals: dict[str, tuple[int, dict[str, Any]]],
+        *,
+        region: str,
+    ) -> AuthorizerAnswer | WireResponse:
+        """The authorizer's answer letting ``request`` in, or the refusal to send: the
+        identity sources missing (401, the function not called), the function failing with
+        ``Unauthorized`` (401) or otherwise, or answering what API Gateway does not accept
+        (500), or a policy that does not allow ``arn`` (403)."""
+
+        def refusal(kind: str) -> WireResponse:
+            status, body = refusals[kind]
+            return WireResponse(status, orjson.dumps(body))
+
+        identity = identity_of(authorizer, request)
+        if identity is None:
+            return refusal("unauthorized")
+        answer = self._authorizer_answers.get(authorizer, identity)
+        if answer is None:
+            event = authorizer_event(authorizer, request, identity, arn)
+            result = await self._invoke_in_pool(
+                authorizer.function,
+                orjson.dumps(event),
+                region=region,
+                request_id=new_request_id(),
+            )
+            if result.status != "ok":
+                return refusal("unauthorized" if _says_unauthorized(result) else "error")
+            answer = read_answer(authorizer, result.payload)
+            if answer is None:
+                return refusal("error")
+            self._authorizer_answers.put(authorizer, identity, answer)
+        verdict = decision(answer, arn)
+        if verdict != "allowed":
+            return refusal(verdict)
+        return answer
 
     async def _invoke_rest(
-        self, target: RestExecutionTarget, request: ProxyRequest
+        self, target: RestExecutionTarget, request: ProxyRequest, wire: WireRequest
     ) -> WireResponse:
+        if target.authorizer is not None:
+            arn = execute_api_arn(
+                target.region,
+                self._account,
+                target.api_id,
+                stage=target.stage,
+                method=request.method,
+                path=target.path,
+            )
+            authorized = await self._authorize(
+                target.authorizer, request, arn, _REST_REFUSALS, region=target.region
+            )
+            if isinstance(authorized, WireResponse):
+                return authorized
+            if target.mock is not None:
+                return _mock_response(target.mock, wire)
+            request = replace(request, authorizer=_flat_context(authorized))
         result = await self._invoke_in_pool(
             target.function,
             orjson.dumps(rest_request_event(request)),
@@ -220,6 +346,28 @@ class ExecuteApi(LambdaProxyEndpoint):
         headers = with_cors(response.headers, target.cors, origin)
         headers.append(("apigw-requestid", request.request_id))
         return WireResponse(response.status, response.body, response.content_type, headers)
+
+
+def _flat_context(answer: AuthorizerAnswer) -> dict[str, Any]:
+    """A REST API's (and payload 1.0's) ``requestContext.authorizer``: the authorizer's
+    ``principalId`` and its ``context`` members."""
+    context: dict[str, Any] = dict(answer.context)
+    if answer.principal_id is not None:
+        context["principalId"] = answer.principal_id
+    context["integrationLatency"] = 0
+    return context
+
+
+def _says_unauthorized(result: InvocationResult) -> bool:
+    """Whether an authorizer failed with ``Unauthorized`` (its 401, as API Gateway reads
+    a function error with that message)."""
+    if result.status != "function_error":
+        return False
+    try:
+        error = orjson.loads(result.payload)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(error, dict) and error.get("errorMessage") == "Unauthorized"
 
 
 def _mock_response(integration: dict[str, Any], request: WireRequest) -> WireResponse:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from headwater.deploy.providers.apigateway import (
     RestApiProvider,
+    RestAuthorizerProvider,
     RestDeploymentProvider,
     RestMethodProvider,
     RestResourceProvider,
     RestStageProvider,
 )
 from headwater.deploy.providers.apigatewayv2 import (
+    HttpApiAuthorizerProvider,
     HttpApiDeploymentProvider,
     HttpApiIntegrationProvider,
     HttpApiProvider,
@@ -110,12 +112,14 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         HttpApiStageProvider(),
         HttpApiRouteProvider(),
         HttpApiIntegrationProvider(),
+        HttpApiAuthorizerProvider(),
         HttpApiDeploymentProvider(),
         RestApiProvider(),
         RestResourceProvider(),
         RestMethodProvider(),
         RestDeploymentProvider(),
         RestStageProvider(),
+        RestAuthorizerProvider(),
         ManagedPolicyProvider(),
         ApplicationProvider(),
         DeploymentGroupProvider(),

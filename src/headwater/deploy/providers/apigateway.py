@@ -1,5 +1,5 @@
-"""AWS::ApiGateway::RestApi, Resource, Method, Deployment and Stage through the apigateway
-client: the REST APIs SAM's ``Api`` events translate to (a RestApi whose ``Body`` is the
+"""AWS::ApiGateway::RestApi, Resource, Method, Authorizer, Deployment and Stage through the
+apigateway client: the REST APIs SAM's ``Api`` events translate to (a RestApi whose ``Body`` is the
 Swagger definition, a Deployment that makes stage ``Stage``, and stage ``Prod``), served
 by ``headwater serve`` (docs/api-gateway.md)."""
 
@@ -16,6 +16,7 @@ from headwater.deploy.providers.base import (
     ResourceRequest,
     random_suffix,
     tags_dict,
+    to_params,
 )
 from headwater.services.apigateway.service import rest_api_arn
 
@@ -196,6 +197,7 @@ class RestMethodProvider(ResourceProvider):
         request.client(SERVICE).put_method(
             **self._address(request),
             authorizationType=str(request.properties.get("AuthorizationType", "NONE")),
+            **_members(request.properties, {"AuthorizerId": "authorizerId"}),
         )
         self._integrate(request)
         return ProviderResult(f"{request.stack_name}-{request.logical_id}-{random_suffix(8)}")
@@ -209,6 +211,57 @@ class RestMethodProvider(ResourceProvider):
             request.client(SERVICE).delete_method(**self._address(request))
         except ClientError as error:
             _ignore_missing(error)
+
+
+class RestAuthorizerProvider(ResourceProvider):
+    """``Ref`` is the authorizer id."""
+
+    type_name = "AWS::ApiGateway::Authorizer"
+    service = SERVICE
+    operations = ("CreateAuthorizer", "UpdateAuthorizer", "DeleteAuthorizer")
+
+    @staticmethod
+    def _params(properties: dict[str, Any]) -> dict[str, Any]:
+        # the resource's properties are the API's members with a capital first letter
+        return to_params(
+            SERVICE, "CreateAuthorizer", {k[:1].lower() + k[1:]: v for k, v in properties.items()}
+        )
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        made = request.client(SERVICE).create_authorizer(**self._params(request.properties))
+        return ProviderResult(str(made["id"]), {"AuthorizerId": made["id"]})
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        new = self._params(request.properties)
+        old = self._params(request.previous_properties)
+        patches = [
+            {"op": "replace", "path": f"/{name}", "value": _patch_value(new.get(name))}
+            for name in sorted(set(new) | set(old))
+            if name != "restApiId" and new.get(name) != old.get(name)
+        ]
+        if patches:
+            request.client(SERVICE).update_authorizer(
+                restApiId=new["restApiId"],
+                authorizerId=str(request.physical_id),
+                patchOperations=patches,
+            )
+        return ProviderResult(str(request.physical_id), {"AuthorizerId": request.physical_id})
+
+    def delete(self, request: ResourceRequest) -> None:
+        try:
+            request.client(SERVICE).delete_authorizer(
+                restApiId=str(request.properties["RestApiId"]),
+                authorizerId=str(request.physical_id),
+            )
+        except ClientError as error:
+            _ignore_missing(error)
+
+
+def _patch_value(value: Any) -> str | None:
+    """A patch operation's value: text (a list, ``providerARNs``, comma-joined)."""
+    if value is None:
+        return None
+    return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def _members(properties: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:

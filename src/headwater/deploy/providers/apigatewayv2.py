@@ -1,4 +1,4 @@
-"""AWS::ApiGatewayV2::Api, Stage, Route, Integration and Deployment through the
+"""AWS::ApiGatewayV2::Api, Stage, Route, Integration, Authorizer and Deployment through the
 apigatewayv2 client: the HTTP APIs SAM's ``HttpApi`` events and ``AWS::Serverless::HttpApi``
 translate to (an Api whose ``Body`` is the OpenAPI definition, and its ``$default`` stage),
 served by ``headwater serve`` (docs/api-gateway.md)."""
@@ -160,6 +160,35 @@ class HttpApiRouteProvider(ResourceProvider):
         try:
             request.client(SERVICE).delete_route(
                 ApiId=str(request.properties["ApiId"]), RouteId=str(request.physical_id)
+            )
+        except ClientError as error:
+            _ignore_missing(error)
+
+
+class HttpApiAuthorizerProvider(ResourceProvider):
+    """``Ref`` is the authorizer id."""
+
+    type_name = "AWS::ApiGatewayV2::Authorizer"
+    service = SERVICE
+    operations = ("CreateAuthorizer", "UpdateAuthorizer", "DeleteAuthorizer")
+
+    def create(self, request: ResourceRequest) -> ProviderResult:
+        made = request.client(SERVICE).create_authorizer(
+            **to_params(SERVICE, "CreateAuthorizer", request.properties)
+        )
+        return ProviderResult(str(made["AuthorizerId"]), {"AuthorizerId": made["AuthorizerId"]})
+
+    def update(self, request: ResourceRequest) -> ProviderResult:
+        params = to_params(SERVICE, "UpdateAuthorizer", request.properties)
+        made = request.client(SERVICE).update_authorizer(
+            AuthorizerId=str(request.physical_id), **params
+        )
+        return ProviderResult(str(made["AuthorizerId"]), {"AuthorizerId": made["AuthorizerId"]})
+
+    def delete(self, request: ResourceRequest) -> None:
+        try:
+            request.client(SERVICE).delete_authorizer(
+                ApiId=str(request.properties["ApiId"]), AuthorizerId=str(request.physical_id)
             )
         except ClientError as error:
             _ignore_missing(error)

@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.services.apigateway.lambda_authorizers import (
+    LambdaAuthorizer,
+    identity_sources,
+    valid_source,
+)
 from headwater.services.apigateway.mock_integrations import (
     method_responses_of,
     mock_integration_of,
@@ -62,6 +67,35 @@ _INTEGRATION_MEMBERS = (
 )
 _STAGE_MEMBERS = ("description", "variables", "tracingEnabled", "cacheClusterEnabled")
 PASSTHROUGH_BEHAVIORS = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
+AUTHORIZER_TYPES = ("TOKEN", "REQUEST", "COGNITO_USER_POOLS")
+#: A Lambda authorizer's result TTL when none is given, and the most AWS allows.
+DEFAULT_AUTHORIZER_TTL = 300
+MAX_AUTHORIZER_TTL = 3600
+_AUTHORIZER_MEMBERS = (
+    "name",
+    "type",
+    "providerARNs",
+    "authType",
+    "authorizerUri",
+    "authorizerCredentials",
+    "identitySource",
+    "identityValidationExpression",
+    "authorizerResultTtlInSeconds",
+)
+#: UpdateAuthorizer's patchable paths.
+_AUTHORIZER_PATCHES = frozenset(
+    {
+        "name",
+        "type",
+        "authType",
+        "authorizerUri",
+        "authorizerCredentials",
+        "identitySource",
+        "identityValidationExpression",
+        "authorizerResultTtlInSeconds",
+        "providerARNs",
+    }
+)
 #: A method or integration response's status code (the model's ``[1-5]\d\d``).
 _STATUS_CODE = re.compile(r"[1-5]\d\d")
 
@@ -105,6 +139,21 @@ class RestExecutionTarget:
     function: str
     #: The MOCK integration (``None``: a Lambda proxy).
     mock: dict[str, Any] | None = None
+    #: The method's Lambda authorizer (``CUSTOM`` authorization; ``None``: none).
+    authorizer: LambdaAuthorizer | None = None
+
+
+def lambda_authorizer(api_id: str, record: dict[str, Any]) -> LambdaAuthorizer:
+    """A stored TOKEN or REQUEST authorizer as serving runs it."""
+    return LambdaAuthorizer(
+        api_id=api_id,
+        authorizer_id=str(record["id"]),
+        function=function_arn_of(str(record.get("authorizerUri", ""))),
+        kind=str(record["type"]),
+        sources=tuple(identity_sources(record.get("identitySource"))),
+        ttl=int(record.get("authorizerResultTtlInSeconds", DEFAULT_AUTHORIZER_TTL)),
+        validation=record.get("identityValidationExpression"),
+    )
 
 
 class ApiGatewayService(StoredApiService):
@@ -118,7 +167,8 @@ class ApiGatewayService(StoredApiService):
     ) -> RestExecutionTarget | str | None:
         """What a request to ``api_id`` for ``method`` ``path`` (``/<stage>/...``) invokes:
         a ``RestExecutionTarget``, or ``"stage"`` (no such stage), ``"resource"`` (no
-        resource and method match), ``None`` (no such API)."""
+        resource and method match), ``"authorizer"`` (the method's authorization is one
+        headwater does not run: Cognito user pools), ``None`` (no such API)."""
         found = self._store.find(api_id)
         if found is None:
             return None
@@ -130,18 +180,26 @@ class ApiGatewayService(StoredApiService):
         keys: dict[str, tuple[str, dict[str, Any]]] = {}
         for resource in document["Resources"].values():
             for verb, method_record in (resource.get("resourceMethods") or {}).items():
-                integration = method_record.get("methodIntegration")
-                if integration is not None:
-                    keys[f"{verb} {resource['path']}"] = (resource["id"], integration)
+                if method_record.get("methodIntegration") is not None:
+                    keys[f"{verb} {resource['path']}"] = (resource["id"], method_record)
         below = "/" + rest
         matched = match_route(list(keys), method, below)
         if matched is None:
             return "resource"
         key, parameters = matched
-        resource_id, integration = keys[key]
+        resource_id, method_record = keys[key]
+        integration = method_record["methodIntegration"]
         kind = str(integration.get("type"))
         if kind not in INTEGRATION_TYPES:
             return "resource"
+        authorizer: LambdaAuthorizer | None = None
+        if method_record.get("authorizationType") == "CUSTOM":
+            record = (document.get("Authorizers") or {}).get(method_record.get("authorizerId"))
+            if record is None or record.get("type") not in ("TOKEN", "REQUEST"):
+                return "authorizer"
+            authorizer = lambda_authorizer(api_id, record)
+        elif method_record.get("authorizationType") not in (None, "NONE", "AWS_IAM"):
+            return "authorizer"
         return RestExecutionTarget(
             api_id=api_id,
             region=region,
@@ -153,6 +211,7 @@ class ApiGatewayService(StoredApiService):
             stage_variables=dict(stage_record.get("variables") or {}),
             function=function_arn_of(str(integration.get("uri", ""))),
             mock=dict(integration) if kind == "MOCK" else None,
+            authorizer=authorizer,
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -237,6 +296,7 @@ class ApiGatewayService(StoredApiService):
         if overwrite:
             root_id = api["rootResourceId"]
             document["Resources"] = {root_id: {"id": root_id, "path": "/"}}
+        authorizer_ids = self._import_authorizers(document, imported, overwrite)
         for route in imported.routes:
             verb, _, path = route.route_key.partition(" ")
             if route.route_key == "$default" or not path:
@@ -247,6 +307,13 @@ class ApiGatewayService(StoredApiService):
                 "authorizationType": "NONE",
                 "apiKeyRequired": False,
             }
+            security = route.operation.get("security", imported.security)
+            for requirement in security if isinstance(security, list) else ():
+                names = list(requirement) if isinstance(requirement, dict) else []
+                if names and names[0] in authorizer_ids:
+                    method["authorizationType"] = "CUSTOM"
+                    method["authorizerId"] = authorizer_ids[names[0]]
+                    break
             method_responses = method_responses_of(route.operation)
             if method_responses:
                 method["methodResponses"] = method_responses
@@ -265,6 +332,41 @@ class ApiGatewayService(StoredApiService):
                     "cacheKeyParameters": [],
                 }
             resource.setdefault("resourceMethods", {})[verb] = method
+
+    def _import_authorizers(
+        self, document: ApiDocument, imported: ImportedApi, overwrite: bool
+    ) -> dict[str, str]:
+        """The definition's ``x-amazon-apigateway-authorizer`` schemes as the API's
+        authorizers (an authorizer of the same name keeps its id); their ids by name."""
+        authorizers: dict[str, Any] = document.setdefault("Authorizers", {})
+        by_name = {str(a["name"]): a for a in authorizers.values()}
+        if overwrite:
+            authorizers.clear()
+        ids: dict[str, str] = {}
+        for name, scheme in imported.security_schemes.items():
+            extension = scheme["x-amazon-apigateway-authorizer"]
+            kind = str(extension.get("type", "")).upper()
+            source = extension.get("identitySource")
+            if source is None and kind == "TOKEN" and scheme.get("name"):
+                source = f"method.request.header.{scheme['name']}"
+            params: dict[str, Any] = {
+                "name": name,
+                "type": kind,
+                "authorizerUri": extension.get("authorizerUri"),
+                "identitySource": source,
+                "identityValidationExpression": extension.get("identityValidationExpression"),
+                "authorizerResultTtlInSeconds": extension.get("authorizerResultTtlInSeconds"),
+                "authorizerCredentials": extension.get("authorizerCredentials"),
+                "providerARNs": extension.get("providerARNs"),
+                "authType": scheme.get("x-amazon-apigateway-authtype"),
+            }
+            record = _authorizer_record(
+                {k: v for k, v in params.items() if v is not None},
+                existing=by_name.get(name),
+            )
+            authorizers[record["id"]] = record
+            ids[name] = record["id"]
+        return ids
 
     # -- REST APIs ---------------------------------------------------------------------------
 
@@ -381,6 +483,7 @@ class ApiGatewayService(StoredApiService):
             methods = resource.setdefault("resourceMethods", {})
             if verb in methods:
                 raise _conflict("Method already exists for this resource")
+            _check_method_authorizer(document, params)
             method: dict[str, Any] = {"httpMethod": verb, "apiKeyRequired": False}
             method.update({n: params[n] for n in _METHOD_MEMBERS if params.get(n) is not None})
             methods[verb] = method
@@ -458,6 +561,76 @@ class ApiGatewayService(StoredApiService):
             method = self._method(document, params)
             if method.pop("methodIntegration", None) is None:
                 raise _not_found("No integration defined for method")
+            return {}
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    # -- authorizers -------------------------------------------------------------------------
+
+    def _authorizer(self, document: ApiDocument, authorizer_id: str) -> dict[str, Any]:
+        found: dict[str, Any] | None = (document.get("Authorizers") or {}).get(authorizer_id)
+        if found is None:
+            raise _not_found("Invalid Authorizer identifier specified")
+        return found
+
+    @operation("CreateAuthorizer")
+    def create_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        record = _authorizer_record(params)
+
+        def change(document: ApiDocument) -> Result:
+            document.setdefault("Authorizers", {})[record["id"]] = record
+            return dict(record)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("GetAuthorizer")
+    def get_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["restApiId"]))
+        return dict(self._authorizer(document, str(params["authorizerId"])))
+
+    @operation("GetAuthorizers")
+    def get_authorizers(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["restApiId"]))
+        return {"items": [dict(a) for a in (document.get("Authorizers") or {}).values()]}
+
+    @operation("UpdateAuthorizer")
+    def update_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            record = self._authorizer(document, str(params["authorizerId"]))
+            changed = dict(record)
+            for patch in params.get("patchOperations") or []:
+                name = str(patch.get("path", "")).lstrip("/")
+                if patch.get("op") != "replace" or name not in _AUTHORIZER_PATCHES:
+                    raise _bad_request(
+                        f"Invalid patch path '{patch.get('path')}' specified for op "
+                        f"'{patch.get('op')}'. Must be one of: "
+                        + ", ".join(f"/{n}" for n in sorted(_AUTHORIZER_PATCHES))
+                    )
+                value = patch.get("value")
+                if name == "authorizerResultTtlInSeconds":
+                    value = _ttl(value)
+                changed[name] = value
+            checked = _authorizer_record(changed, existing=record)
+            record.clear()
+            record.update(checked)
+            return dict(record)
+
+        return self._change(ctx, str(params["restApiId"]), change)
+
+    @operation("DeleteAuthorizer")
+    def delete_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            authorizer_id = str(params["authorizerId"])
+            self._authorizer(document, authorizer_id)
+            for resource in document["Resources"].values():
+                for verb, method in (resource.get("resourceMethods") or {}).items():
+                    if method.get("authorizerId") == authorizer_id:
+                        # AWS keeps an authorizer a method uses (text AWS-like, a guess)
+                        raise _conflict(
+                            "Cannot delete authorizer, is referenced in method: "
+                            f"{verb} {resource['path']}"
+                        )
+            del document["Authorizers"][authorizer_id]
             return {}
 
         return self._change(ctx, str(params["restApiId"]), change)
@@ -724,6 +897,73 @@ class ApiGatewayService(StoredApiService):
     @operation("GetTags")
     def get_tags(self, params: Params, ctx: RequestContext) -> Result:
         return {"tags": self._tags(ctx, str(params["resourceArn"]))}
+
+
+def _ttl(value: Any) -> int:
+    try:
+        ttl = int(value)
+    except (TypeError, ValueError):
+        raise _bad_request(f"Invalid authorizer result TTL: {value}") from None
+    if not 0 <= ttl <= MAX_AUTHORIZER_TTL:
+        raise _bad_request(
+            f"Invalid authorizer result TTL: {ttl}. Must be between 0 and {MAX_AUTHORIZER_TTL}"
+        )
+    return ttl
+
+
+def _authorizer_record(params: Params, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A checked authorizer (CreateAuthorizer's members; ``existing``: the one it replaces,
+    whose id it keeps)."""
+    kind = params.get("type")
+    if kind not in AUTHORIZER_TYPES:
+        raise _bad_request(
+            f"Invalid authorizer type specified: {kind}. "
+            "Valid values are TOKEN, REQUEST, COGNITO_USER_POOLS"
+        )
+    if not params.get("name"):
+        raise _bad_request("Authorizer name must be non-empty")
+    record: dict[str, Any] = {"id": existing["id"] if existing else new_id(6)}
+    record.update({n: params[n] for n in _AUTHORIZER_MEMBERS if params.get(n) is not None})
+    if kind == "COGNITO_USER_POOLS":
+        if not params.get("providerARNs"):
+            raise _bad_request("ProviderARNs need to be specified for COGNITO_USER_POOLS")
+        return record
+    if not params.get("authorizerUri"):
+        raise _bad_request("Authorizer URI must be specified for TOKEN and REQUEST authorizers")
+    record["authorizerResultTtlInSeconds"] = _ttl(
+        params.get("authorizerResultTtlInSeconds", DEFAULT_AUTHORIZER_TTL)
+    )
+    sources = identity_sources(params.get("identitySource"))
+    if kind == "TOKEN" and len(sources) != 1:
+        raise _bad_request("Identity source must be a single header for TOKEN authorizers")
+    if kind == "REQUEST" and record["authorizerResultTtlInSeconds"] > 0 and not sources:
+        # caching keys on the identity sources
+        raise _bad_request(
+            "Identity source must be specified when authorizer result caching is enabled"
+        )
+    for source in sources:
+        if not valid_source(source) or source.startswith("$"):
+            raise _bad_request(f"Invalid identity source specified: {source}")
+    if params.get("identityValidationExpression"):
+        try:
+            re.compile(str(params["identityValidationExpression"]))
+        except re.error:
+            raise _bad_request("Invalid identity validation expression specified") from None
+    return record
+
+
+def _check_method_authorizer(document: ApiDocument, params: Params) -> None:
+    """A CUSTOM (or Cognito) method names an authorizer the API has."""
+    kind = params.get("authorizationType")
+    if kind not in ("CUSTOM", "COGNITO_USER_POOLS"):
+        return
+    found = (document.get("Authorizers") or {}).get(params.get("authorizerId"))
+    if found is None:
+        # AWS's text for it
+        raise _bad_request(
+            "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
+            "COGNITO_USER_POOLS requires a valid authorizer."
+        )
 
 
 def _text(body: Any) -> str:

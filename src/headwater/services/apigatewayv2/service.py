@@ -5,8 +5,10 @@ integrations, stages, deployments and tags, created one by one, by quick create
 ``server.execute_api`` serves them: ``execution_target`` finds the route a request
 matches and the function its integration invokes. An API serves its current routes on
 every stage that exists (no deployment snapshot: a change is live at once, as with
-``AutoDeploy``). WebSocket APIs, authorizers, models, domain names and VPC links are not
-served (their operations answer headwater's unsupported-operation error).
+``AutoDeploy``). Lambda (REQUEST) authorizers run before their routes
+(``services.apigateway.lambda_authorizers``); JWT authorizers are stored, not run.
+WebSocket APIs, models, domain names and VPC links are not served (their operations
+answer headwater's unsupported-operation error).
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from typing import Any
 
 from headwater.core.errors import AwsError
 from headwater.core.localhost_urls import localhost_url
+from headwater.services.apigateway.lambda_authorizers import (
+    LambdaAuthorizer,
+    identity_sources,
+    valid_source,
+)
 from headwater.services.apigatewayv2.openapi import ImportedApi, function_arn_of, read_definition
 from headwater.services.apigatewayv2.route_keys import (
     DEFAULT_ROUTE,
@@ -109,6 +116,76 @@ def _check_cors(cors: Any) -> None:
         raise _bad_request(f"Invalid CORS configuration: MaxAge must be between {low} and {high}")
 
 
+_AUTHORIZER_MEMBERS = (
+    "Name",
+    "AuthorizerType",
+    "AuthorizerUri",
+    "AuthorizerCredentialsArn",
+    "AuthorizerPayloadFormatVersion",
+    "AuthorizerResultTtlInSeconds",
+    "EnableSimpleResponses",
+    "IdentitySource",
+    "IdentityValidationExpression",
+    "JwtConfiguration",
+)
+#: The most seconds an authorizer's answer may be cached.
+MAX_AUTHORIZER_TTL = 3600
+
+
+def _http_authorizer_record(
+    params: Params, existing: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A checked HTTP API authorizer (CreateAuthorizer's members; ``existing``: the one it
+    replaces, whose id it keeps). The texts are headwater's."""
+    kind = params.get("AuthorizerType")
+    if kind not in ("REQUEST", "JWT"):
+        raise _bad_request(f"Invalid AuthorizerType {kind}: HTTP APIs take REQUEST or JWT")
+    if not params.get("Name"):
+        raise _bad_request("Name is required")
+    record: dict[str, Any] = {"AuthorizerId": existing["AuthorizerId"] if existing else new_id(6)}
+    record.update({n: params[n] for n in _AUTHORIZER_MEMBERS if params.get(n) is not None})
+    sources = params.get("IdentitySource") or []
+    if not isinstance(sources, list) or any(
+        not isinstance(s, str) or not valid_source(s) or not s.startswith("$") for s in sources
+    ):
+        raise _bad_request(f"Invalid IdentitySource: {sources}")
+    ttl = params.get("AuthorizerResultTtlInSeconds", 0)
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 <= ttl <= MAX_AUTHORIZER_TTL:
+        raise _bad_request(
+            f"AuthorizerResultTtlInSeconds must be between 0 and {MAX_AUTHORIZER_TTL}"
+        )
+    if kind == "JWT":
+        jwt = params.get("JwtConfiguration")
+        if not isinstance(jwt, dict) or not jwt.get("Issuer") or not sources:
+            raise _bad_request("A JWT authorizer needs JwtConfiguration.Issuer and IdentitySource")
+        return record
+    if not params.get("AuthorizerUri"):
+        raise _bad_request("AuthorizerUri is required for REQUEST authorizers")
+    version = params.get("AuthorizerPayloadFormatVersion")
+    if version not in PAYLOAD_VERSIONS:
+        raise _bad_request(
+            "AuthorizerPayloadFormatVersion (1.0 or 2.0) is required for REQUEST authorizers"
+        )
+    if params.get("EnableSimpleResponses") is True and version != "2.0":
+        raise _bad_request("EnableSimpleResponses is only supported for payload format 2.0")
+    if ttl > 0 and not sources:
+        raise _bad_request("IdentitySource is required when authorizer caching is enabled")
+    return record
+
+
+def _check_route_authorizer(document: ApiDocument, params: Params) -> None:
+    """A CUSTOM route names a REQUEST authorizer of the API, a JWT route a JWT one."""
+    kind = params.get("AuthorizationType")
+    if kind not in ("CUSTOM", "JWT"):
+        return
+    found = (document.get("Authorizers") or {}).get(params.get("AuthorizerId"))
+    wanted = "REQUEST" if kind == "CUSTOM" else "JWT"
+    if found is None or found.get("AuthorizerType") != wanted:
+        raise _bad_request(
+            f"AuthorizationType {kind} needs the AuthorizerId of a {wanted} authorizer"
+        )
+
+
 def _not_found(kind: str, ctx: RequestContext, identifier: str) -> AwsError:
     """AWS's 404 for a missing API ("Invalid API identifier specified ACCOUNT:ID", as AWS
     answers it); routes, integrations, stages and deployments the same way (their texts
@@ -149,6 +226,24 @@ class ExecutionTarget:
     function: str
     payload_version: str
     cors: dict[str, Any] | None
+    #: The path below the stage (the route ARN's).
+    route_path: str = "/"
+    #: The route's Lambda authorizer (``None``: none).
+    authorizer: LambdaAuthorizer | None = None
+
+
+def lambda_authorizer(api_id: str, record: dict[str, Any]) -> LambdaAuthorizer:
+    """A stored REQUEST authorizer as serving runs it."""
+    return LambdaAuthorizer(
+        api_id=api_id,
+        authorizer_id=str(record["AuthorizerId"]),
+        function=function_arn_of(str(record.get("AuthorizerUri", ""))),
+        kind="REQUEST",
+        sources=tuple(identity_sources(record.get("IdentitySource"))),
+        ttl=int(record.get("AuthorizerResultTtlInSeconds", 0)),
+        http_payload_version=str(record.get("AuthorizerPayloadFormatVersion", "2.0")),
+        simple_responses=record.get("EnableSimpleResponses") is True,
+    )
 
 
 class ApiGatewayV2Service(StoredApiService):
@@ -168,7 +263,8 @@ class ApiGatewayV2Service(StoredApiService):
         """What a request to ``api_id`` for ``method`` ``path`` (the path after the host,
         a named stage's segment first) invokes: an ``ExecutionTarget``, or ``"stage"`` (no
         such stage), ``"route"`` (no route matches), ``"disabled"`` (the API turned its
-        execute-api endpoint off), ``None`` (no such API)."""
+        execute-api endpoint off), ``"jwt"`` (the route has a JWT authorizer, which
+        headwater does not run), ``None`` (no such API)."""
         found = self._store.find(api_id)
         if found is None:
             return None
@@ -189,10 +285,17 @@ class ApiGatewayV2Service(StoredApiService):
         if matched is None:
             return "route"
         route_key, parameters = matched
-        target = str(by_key[route_key].get("Target") or "")
+        route = by_key[route_key]
+        target = str(route.get("Target") or "")
         integration = document["Integrations"].get(target.removeprefix("integrations/"))
         if integration is None:
             return "route"
+        authorizer: LambdaAuthorizer | None = None
+        if route.get("AuthorizationType") in ("CUSTOM", "JWT"):
+            record = (document.get("Authorizers") or {}).get(route.get("AuthorizerId"))
+            if record is None or record.get("AuthorizerType") != "REQUEST":
+                return "jwt"
+            authorizer = lambda_authorizer(api_id, record)
         return ExecutionTarget(
             api_id=api_id,
             region=region,
@@ -203,6 +306,8 @@ class ApiGatewayV2Service(StoredApiService):
             function=function_arn_of(str(integration.get("IntegrationUri", ""))),
             payload_version=str(integration.get("PayloadFormatVersion", "2.0")),
             cors=document["Api"].get("CorsConfiguration"),
+            route_path=route_path,
+            authorizer=authorizer,
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -270,6 +375,7 @@ class ApiGatewayV2Service(StoredApiService):
         parse_route_key(key)
         _check_unique_key(document, key)
         self._check_target(document, params.get("Target"))
+        _check_route_authorizer(document, params)
         route: dict[str, Any] = {
             "RouteId": new_id(7),
             "ApiKeyRequired": False,
@@ -326,12 +432,62 @@ class ApiGatewayV2Service(StoredApiService):
         api.setdefault("Tags", {}).update(imported.tags)
         document["Routes"] = {}
         document["Integrations"] = {}
+        authorizers = self._import_authorizers(document, imported)
         for route in imported.routes:
             params: dict[str, Any] = {"RouteKey": route.route_key}
             if route.integration is not None:
                 integration = self._add_integration(document, route.integration)
                 params["Target"] = f"integrations/{integration['IntegrationId']}"
+            security = route.operation.get("security", imported.security)
+            for requirement in security if isinstance(security, list) else ():
+                names = list(requirement) if isinstance(requirement, dict) else []
+                if names and names[0] in authorizers:
+                    record = authorizers[names[0]]
+                    params["AuthorizerId"] = record["AuthorizerId"]
+                    params["AuthorizationType"] = (
+                        "JWT" if record["AuthorizerType"] == "JWT" else "CUSTOM"
+                    )
+                    scopes = requirement[names[0]]
+                    if record["AuthorizerType"] == "JWT" and scopes:
+                        params["AuthorizationScopes"] = list(scopes)
+                    break
             self._add_route(document, params)
+
+    def _import_authorizers(
+        self, document: ApiDocument, imported: ImportedApi
+    ) -> dict[str, dict[str, Any]]:
+        """The definition's ``x-amazon-apigateway-authorizer`` schemes as the API's
+        authorizers, replacing its others (one of the same name keeps its id); by name."""
+        old = {str(a["Name"]): a for a in (document.get("Authorizers") or {}).values()}
+        document["Authorizers"] = {}
+        found: dict[str, dict[str, Any]] = {}
+        for name, scheme in imported.security_schemes.items():
+            extension = scheme["x-amazon-apigateway-authorizer"]
+            kind = str(extension.get("type", "")).upper()
+            params: dict[str, Any] = {
+                "Name": name,
+                "AuthorizerType": kind,
+                "AuthorizerUri": extension.get("authorizerUri"),
+                "IdentitySource": extension.get("identitySource"),
+                "AuthorizerPayloadFormatVersion": extension.get("authorizerPayloadFormatVersion"),
+                "EnableSimpleResponses": extension.get("enableSimpleResponses"),
+                "AuthorizerResultTtlInSeconds": extension.get("authorizerResultTtlInSeconds"),
+                "AuthorizerCredentialsArn": extension.get("authorizerCredentials"),
+            }
+            jwt = extension.get("jwtConfiguration")
+            if isinstance(jwt, dict):
+                params["JwtConfiguration"] = {
+                    "Issuer": jwt.get("issuer"),
+                    "Audience": list(jwt.get("audience") or []),
+                }
+            if isinstance(params["IdentitySource"], str):
+                params["IdentitySource"] = identity_sources(params["IdentitySource"])
+            record = _http_authorizer_record(
+                {k: v for k, v in params.items() if v is not None}, old.get(name)
+            )
+            document["Authorizers"][record["AuthorizerId"]] = record
+            found[name] = record
+        return found
 
     # -- APIs --------------------------------------------------------------------------------
 
@@ -453,6 +609,7 @@ class ApiGatewayV2Service(StoredApiService):
                 parse_route_key(str(params["RouteKey"]))
                 _check_unique_key(document, str(params["RouteKey"]))
             self._check_target(document, params.get("Target"))
+            _check_route_authorizer(document, {**route, **params})
             route.update({n: params[n] for n in _ROUTE_MEMBERS if params.get(n) is not None})
             return dict(route)
 
@@ -463,6 +620,65 @@ class ApiGatewayV2Service(StoredApiService):
         def change(document: ApiDocument) -> Result:
             self._route(document, ctx, str(params["RouteId"]))
             del document["Routes"][str(params["RouteId"])]
+            return {}
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    # -- authorizers -------------------------------------------------------------------------
+
+    def _authorizer(
+        self, document: ApiDocument, ctx: RequestContext, authorizer_id: str
+    ) -> dict[str, Any]:
+        found: dict[str, Any] | None = (document.get("Authorizers") or {}).get(authorizer_id)
+        if found is None:
+            raise _not_found("Authorizer", ctx, authorizer_id)
+        return found
+
+    @operation("CreateAuthorizer")
+    def create_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        record = _http_authorizer_record(params)
+
+        def change(document: ApiDocument) -> Result:
+            document.setdefault("Authorizers", {})[record["AuthorizerId"]] = record
+            return dict(record)
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("GetAuthorizer")
+    def get_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return dict(self._authorizer(document, ctx, str(params["AuthorizerId"])))
+
+    @operation("GetAuthorizers")
+    def get_authorizers(self, params: Params, ctx: RequestContext) -> Result:
+        document = self._document(ctx, str(params["ApiId"]))
+        return {"Items": [dict(a) for a in (document.get("Authorizers") or {}).values()]}
+
+    @operation("UpdateAuthorizer")
+    def update_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            record = self._authorizer(document, ctx, str(params["AuthorizerId"]))
+            changed = {**record, **{n: params[n] for n in _AUTHORIZER_MEMBERS if n in params}}
+            checked = _http_authorizer_record(changed, record)
+            record.clear()
+            record.update(checked)
+            return dict(record)
+
+        return self._change(ctx, str(params["ApiId"]), change)
+
+    @operation("DeleteAuthorizer")
+    def delete_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        def change(document: ApiDocument) -> Result:
+            authorizer_id = str(params["AuthorizerId"])
+            self._authorizer(document, ctx, authorizer_id)
+            for route in document["Routes"].values():
+                if route.get("AuthorizerId") == authorizer_id:
+                    # a route's authorizer stays (text AWS-like, a guess)
+                    raise _bad_request(
+                        f"Cannot delete authorizer {authorizer_id}: route "
+                        f"{route['RouteKey']} uses it"
+                    )
+            del document["Authorizers"][authorizer_id]
             return {}
 
         return self._change(ctx, str(params["ApiId"]), change)

@@ -155,6 +155,21 @@ def evaluate(
     return "implicitDeny", [], missing
 
 
+def policy_decision(document: Any, action: str, resource: str) -> str:
+    """IAM's decision (``explicitDeny``, ``allowed``, ``implicitDeny``) of a policy
+    document (a parsed one: a Lambda authorizer's answer) for one action on one resource;
+    conditions are not evaluated (a statement with one matches)."""
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    located = [
+        Located(statement, "", (0, 0), (0, 0))
+        for statement in statements or []
+        if isinstance(statement, dict)
+    ]
+    return evaluate(located, action, resource, set())[0]
+
+
 class SimulationOperations(IamParts):
     """Policy simulation (mixed into ``IamService``)."""
 
