@@ -423,16 +423,52 @@ def _stepfunctions(hw: Headwater) -> Names:
     }
 
 
+_AUTHORIZER_URI = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:000000000000:function:a/invocations"
+)
+
+
 def _apigatewayv2(hw: Headwater) -> Names:
-    api = hw.client("apigatewayv2").create_api(Name="a", ProtocolType="HTTP")["ApiId"]
-    return {"ApiId": [api], "StageName": ["$default"]}
+    apis = hw.client("apigatewayv2")
+    api = apis.create_api(Name="a", ProtocolType="HTTP")["ApiId"]
+    authorizer = apis.create_authorizer(
+        ApiId=api,
+        Name="a",
+        AuthorizerType="REQUEST",
+        AuthorizerUri=_AUTHORIZER_URI,
+        AuthorizerPayloadFormatVersion="2.0",
+        IdentitySource=["$request.header.a"],
+    )["AuthorizerId"]
+    return {"ApiId": [api], "StageName": ["$default"], "AuthorizerId": [authorizer]}
 
 
 def _apigateway(hw: Headwater) -> Names:
     gateway = hw.client("apigateway")
     api = gateway.create_rest_api(name="a")["id"]
     root = gateway.get_resources(restApiId=api)["items"][0]["id"]
-    return {"restApiId": [api], "resourceId": [root], "parentId": [root], "httpMethod": ["GET"]}
+    # a MOCK method with a response, and an authorizer, so their operations get past
+    # "not found"
+    method = {"restApiId": api, "resourceId": root, "httpMethod": "GET"}
+    gateway.put_method(**method, authorizationType="NONE")
+    gateway.put_integration(**method, type="MOCK")
+    gateway.put_method_response(**method, statusCode="200")
+    gateway.put_integration_response(**method, statusCode="200")
+    authorizer = gateway.create_authorizer(
+        restApiId=api,
+        name="a",
+        type="TOKEN",
+        authorizerUri=_AUTHORIZER_URI,
+        identitySource="method.request.header.Authorization",
+    )["id"]
+    return {
+        "restApiId": [api],
+        "resourceId": [root],
+        "parentId": [root],
+        "httpMethod": ["GET"],
+        "statusCode": ["200"],
+        "authorizerId": [authorizer],
+    }
 
 
 _MAKERS = {

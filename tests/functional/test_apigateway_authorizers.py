@@ -14,14 +14,18 @@ from typing import Any
 import pytest
 
 from headwater import Headwater, ManualClock
+from headwater.deploy.local import load_local_template
 from headwater.server.asgi import create_app
 from tests.asgi_boto import AsgiTransport, InProcessAws
+from tests.functional.cfn_support import deploy, physical_ids
 from tests.functional.lambda_proxy_support import (
     ARN,
+    RUNTIME,
     create_functions,
     error_of,
     send_to_api,
     serving_headwater,
+    write_sam_app,
 )
 
 INVOCATIONS = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{}/invocations"
@@ -398,3 +402,240 @@ def test_http_api_authorizer_errors_and_jwt(aws: InProcessAws, served: AsgiTrans
     )
     status, body = call(served, jwt_api, "/items/1", authorization="Bearer x")
     assert status == 500 and "JWT" in body["message"]
+
+
+# -- deploys --------------------------------------------------------------------------
+
+SAM_SOURCE = """
+import json
+
+
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event["requestContext"].get("authorizer"))}
+
+
+def token(event, context):
+    effect = "Allow" if event["authorizationToken"] == "let-me-in" else "Deny"
+    return {
+        "principalId": "sam-user",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}
+            ],
+        },
+    }
+
+
+def simple(event, context):
+    return {"isAuthorized": event["headers"].get("authorization") == "let-me-in"}
+"""
+
+SAM_LINES = """      Events:
+        Rest:
+          Type: Api
+          Properties: {Path: /guarded, Method: get, RestApiId: !Ref Rest}
+        Open:
+          Type: Api
+          Properties:
+            Path: /open
+            Method: get
+            RestApiId: !Ref Rest
+            Auth: {Authorizer: NONE}
+        Http:
+          Type: HttpApi
+          Properties: {Path: /guarded, Method: get, ApiId: !Ref Http}
+  Token:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.token
+      Runtime: {runtime}
+  Simple:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.simple
+      Runtime: {runtime}
+  Rest:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        DefaultAuthorizer: Tok
+        Authorizers:
+          Tok:
+            FunctionArn: !GetAtt Token.Arn
+            Identity: {Header: Authorization, ReauthorizeEvery: 0}
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Simple
+        Authorizers:
+          Simple:
+            FunctionArn: !GetAtt Simple.Arn
+            AuthorizerPayloadFormatVersion: "2.0"
+            EnableSimpleResponses: true
+            Identity: {Headers: [Authorization]}
+"""
+
+
+def test_sam_auth_on_api_and_http_api(hw: Headwater, tmp_path: Path) -> None:
+    template = write_sam_app(
+        tmp_path,
+        SAM_SOURCE,
+        "sam-auth",
+        SAM_LINES.replace("{runtime}", RUNTIME),
+        "  Nothing:\n    Value: none\n",
+    )
+    local = load_local_template(template, {}, region="us-east-1")
+    assert deploy(hw, "sam-auth", local.document) == "CREATE_COMPLETE"
+    ids = physical_ids(hw, "sam-auth")
+    rest_id, http_id = ids["Rest"], ids["Http"]
+    (authorizer,) = hw.client("apigateway").get_authorizers(restApiId=rest_id)["items"]
+    assert (authorizer["name"], authorizer["type"]) == ("Tok", "TOKEN")
+    assert authorizer["identitySource"] == "method.request.header.Authorization"
+    transport = AsgiTransport(create_app(hw))
+    try:
+        status, body = call(transport, rest_id, "/Prod/guarded", authorization="let-me-in")
+        assert (status, body["principalId"]) == (200, "sam-user")
+        assert call(transport, rest_id, "/Prod/guarded", authorization="no")[0] == 403
+        assert call(transport, rest_id, "/Prod/guarded")[0] == 401
+        assert call(transport, rest_id, "/Prod/open") == (200, None)  # Authorizer: NONE
+        status, body = call(transport, http_id, "/guarded", authorization="let-me-in")
+        assert (status, body) == (200, {"lambda": {}})
+        assert call(transport, http_id, "/guarded", authorization="no")[0] == 403
+        assert call(transport, http_id, "/guarded")[0] == 401
+    finally:
+        transport.close()
+
+
+def test_authorizer_resources(aws: InProcessAws, hw: Headwater, served: AsgiTransport) -> None:
+    document: dict[str, Any] = {
+        "Resources": {
+            "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "cfn-auth"}},
+            "Auth": {
+                "Type": "AWS::ApiGateway::Authorizer",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "Name": "tok",
+                    "Type": "TOKEN",
+                    "AuthorizerUri": uri("token"),
+                    "IdentitySource": "method.request.header.Authorization",
+                    "AuthorizerResultTtlInSeconds": 0,
+                },
+            },
+            "Get": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+                    "HttpMethod": "GET",
+                    "AuthorizationType": "CUSTOM",
+                    "AuthorizerId": {"Ref": "Auth"},
+                    "Integration": {
+                        "Type": "AWS_PROXY",
+                        "IntegrationHttpMethod": "POST",
+                        "Uri": uri("echo"),
+                    },
+                },
+            },
+            "Deployment": {
+                "Type": "AWS::ApiGateway::Deployment",
+                "DependsOn": ["Get"],
+                "Properties": {"RestApiId": {"Ref": "Api"}, "StageName": "v1"},
+            },
+            "Http": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {"Name": "cfn-http-auth", "ProtocolType": "HTTP"},
+            },
+            "HttpAuth": {
+                "Type": "AWS::ApiGatewayV2::Authorizer",
+                "Properties": {
+                    "ApiId": {"Ref": "Http"},
+                    "Name": "simple",
+                    "AuthorizerType": "REQUEST",
+                    "AuthorizerUri": uri("simple"),
+                    "AuthorizerPayloadFormatVersion": "2.0",
+                    "EnableSimpleResponses": True,
+                    "IdentitySource": ["$request.header.x-key"],
+                },
+            },
+        }
+    }
+    assert deploy(hw, "cfn-auth", document) == "CREATE_COMPLETE"
+    ids = physical_ids(hw, "cfn-auth")
+    assert call(served, ids["Api"], "/v1", authorization="allow")[0] == 200
+    assert call(served, ids["Api"], "/v1", authorization="deny")[0] == 403
+    got = aws.client("apigatewayv2").get_authorizer(ApiId=ids["Http"], AuthorizerId=ids["HttpAuth"])
+    assert got["EnableSimpleResponses"] is True
+    # an update patches the authorizer in place
+    document["Resources"]["Auth"]["Properties"]["AuthorizerResultTtlInSeconds"] = 60
+    assert deploy(hw, "cfn-auth", document) == "UPDATE_COMPLETE"
+    got = aws.client("apigateway").get_authorizer(restApiId=ids["Api"], authorizerId=ids["Auth"])
+    assert got["authorizerResultTtlInSeconds"] == 60
+    hw.client("cloudformation").delete_stack(StackName="cfn-auth")
+    assert hw.client("apigateway").get_rest_apis()["items"] == []
+
+
+def test_openapi_security_schemes_import(aws: InProcessAws, served: AsgiTransport) -> None:
+    apis = aws.client("apigatewayv2")
+    integration = {"type": "aws_proxy", "uri": uri("echo"), "payloadFormatVersion": "2.0"}
+    definition = {
+        "openapi": "3.0.1",
+        "info": {"title": "secured", "version": "1"},
+        "security": [{"lambda": []}],
+        "paths": {
+            "/default": {"get": {"x-amazon-apigateway-integration": integration}},
+            "/jwt": {
+                "get": {
+                    "security": [{"jwt": ["read"]}],
+                    "x-amazon-apigateway-integration": integration,
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "lambda": {
+                    "type": "apiKey",
+                    "name": "Unused",
+                    "in": "header",
+                    "x-amazon-apigateway-authorizer": {
+                        "type": "request",
+                        "authorizerUri": uri("simple"),
+                        "identitySource": ["$request.header.x-key"],
+                        "authorizerPayloadFormatVersion": 2.0,
+                        "enableSimpleResponses": True,
+                    },
+                },
+                "jwt": {
+                    "type": "oauth2",
+                    "x-amazon-apigateway-authorizer": {
+                        "type": "jwt",
+                        "identitySource": "$request.header.Authorization",
+                        "jwtConfiguration": {"issuer": "https://issuer.example", "audience": "a"},
+                    },
+                },
+            }
+        },
+    }
+    api_id = apis.import_api(Body=json.dumps(definition))["ApiId"]
+    apis.create_stage(ApiId=api_id, StageName="$default")
+    authorizers = {a["Name"]: a for a in apis.get_authorizers(ApiId=api_id)["Items"]}
+    assert authorizers["lambda"]["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert authorizers["jwt"]["JwtConfiguration"] == {
+        "Issuer": "https://issuer.example",
+        "Audience": ["a"],
+    }
+    routes = {r["RouteKey"]: r for r in apis.get_routes(ApiId=api_id)["Items"]}
+    assert routes["GET /default"]["AuthorizationType"] == "CUSTOM"
+    assert routes["GET /jwt"]["AuthorizationType"] == "JWT"
+    assert routes["GET /jwt"]["AuthorizationScopes"] == ["read"]
+    assert call(served, api_id, "/default", **{"x-key": "open"})[0] == 200
+    assert call(served, api_id, "/default", **{"x-key": "shut"})[0] == 403
+    # a reimport keeps the authorizer's id (its name is the same)
+    before = authorizers["lambda"]["AuthorizerId"]
+    apis.reimport_api(ApiId=api_id, Body=json.dumps(definition))
+    after = {a["Name"]: a for a in apis.get_authorizers(ApiId=api_id)["Items"]}
+    assert after["lambda"]["AuthorizerId"] == before

@@ -201,23 +201,19 @@ class ExecuteApi(LambdaProxyEndpoint):
             resource=_resource(found.route_key),
         )
         if found.authorizer is not None:
-            arn = execute_api_arn(
-                found.region,
-                self._account,
-                found.api_id,
-                stage=found.stage,
-                method=request.method,
-                path=found.route_path,
-            )
-            return self._invoke_authorized(found, proxy, origin, arn)
+            return self._invoke_authorized(found, proxy, origin)
         return self._invoke(found, proxy, origin)
 
     async def _invoke_authorized(
-        self, target: ExecutionTarget, request: ProxyRequest, origin: str | None, arn: str
+        self, target: ExecutionTarget, request: ProxyRequest, origin: str | None
     ) -> WireResponse:
         assert target.authorizer is not None
         authorized = await self._authorize(
-            target.authorizer, request, arn, _HTTP_REFUSALS, region=target.region
+            target.authorizer,
+            request,
+            _HTTP_REFUSALS,
+            region=target.region,
+            path=target.route_path,
         )
         if isinstance(authorized, WireResponse):
             return authorized
@@ -263,15 +259,24 @@ class ExecuteApi(LambdaProxyEndpoint):
         self,
         authorizer: LambdaAuthorizer,
         request: ProxyRequest,
-        arn: str,
         refusals: dict[str, tuple[int, dict[str, Any]]],
         *,
         region: str,
+        path: str,
     ) -> AuthorizerAnswer | WireResponse:
-        """The authorizer's answer letting ``request`` in, or the refusal to send: the
-        identity sources missing (401, the function not called), the function failing with
-        ``Unauthorized`` (401) or otherwise, or answering what API Gateway does not accept
-        (500), or a policy that does not allow ``arn`` (403)."""
+        """The authorizer's answer letting ``request`` (for ``path`` below its stage) in,
+        or the refusal to send: the identity sources missing (401, the function not
+        called), the function failing with ``Unauthorized`` (401) or otherwise, or
+        answering what API Gateway does not accept (500), or a policy that does not allow
+        the request's method ARN (403)."""
+        arn = execute_api_arn(
+            region,
+            self._account,
+            request.api_id,
+            stage=request.stage,
+            method=request.method,
+            path=path,
+        )
 
         def refusal(kind: str) -> WireResponse:
             status, body = refusals[kind]
@@ -304,16 +309,12 @@ class ExecuteApi(LambdaProxyEndpoint):
         self, target: RestExecutionTarget, request: ProxyRequest, wire: WireRequest
     ) -> WireResponse:
         if target.authorizer is not None:
-            arn = execute_api_arn(
-                target.region,
-                self._account,
-                target.api_id,
-                stage=target.stage,
-                method=request.method,
-                path=target.path,
-            )
             authorized = await self._authorize(
-                target.authorizer, request, arn, _REST_REFUSALS, region=target.region
+                target.authorizer,
+                request,
+                _REST_REFUSALS,
+                region=target.region,
+                path=target.path,
             )
             if isinstance(authorized, WireResponse):
                 return authorized

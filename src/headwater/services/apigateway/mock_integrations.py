@@ -15,23 +15,15 @@ hold for SAM's CORS mocks and for static mock templates).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from headwater.core.errors import AwsError
+from headwater.core.proxy_payloads import ProxyResponse
 
 #: The ``"statusCode": N`` a mock's request template writes.
 _STATUS_IN_TEMPLATE = re.compile(r'"statusCode"\s*:\s*(\d{3})')
 HEADER_PARAMETER = "method.response.header."
 DEFAULT_CONTENT_TYPE = "application/json"
-
-
-@dataclass(slots=True)
-class MockAnswer:
-    """What a MOCK method answers."""
-
-    status: int
-    body: bytes
-    content_type: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 def method_responses_of(operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -78,7 +70,7 @@ def mock_integration_of(extension: dict[str, Any], resource_id: str) -> dict[str
     integration: dict[str, Any] = {
         "type": "MOCK",
         "passthroughBehavior": str(extension.get("passthroughBehavior") or "WHEN_NO_MATCH").upper(),
-        "timeoutInMillis": int(extension.get("timeoutInMillis") or 29000),
+        "timeoutInMillis": _timeout(extension.get("timeoutInMillis")),
         "cacheNamespace": resource_id,
         "cacheKeyParameters": [],
     }
@@ -90,6 +82,18 @@ def mock_integration_of(extension: dict[str, Any], resource_id: str) -> dict[str
     if responses:
         integration["integrationResponses"] = responses
     return integration
+
+
+def _timeout(value: Any) -> int:
+    """A mock's ``timeoutInMillis`` (29000 by default, as API Gateway's)."""
+    if value is None:
+        return 29000
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AwsError(
+            "BadRequestException", f"Invalid OpenAPI input: timeoutInMillis {value!r}"
+        ) from None
 
 
 def _request_template(integration: dict[str, Any], content_type: str) -> str | None:
@@ -136,7 +140,7 @@ def static_value(expression: str) -> str | None:
     return None
 
 
-def mock_answer(integration: dict[str, Any], content_type: str) -> MockAnswer | None:
+def mock_answer(integration: dict[str, Any], content_type: str) -> ProxyResponse | None:
     """What a MOCK integration answers a request of ``content_type`` (``None``: no
     integration response matches, API Gateway's configuration error)."""
     response = selected_response(integration, mock_status(integration, content_type))
@@ -151,4 +155,4 @@ def mock_answer(integration: dict[str, Any], content_type: str) -> MockAnswer | 
     media, template = next(iter(templates.items()), (DEFAULT_CONTENT_TYPE, ""))
     if DEFAULT_CONTENT_TYPE in templates:
         media, template = DEFAULT_CONTENT_TYPE, templates[DEFAULT_CONTENT_TYPE]
-    return MockAnswer(int(response["statusCode"]), template.encode("utf-8"), media, headers)
+    return ProxyResponse(int(response["statusCode"]), template.encode("utf-8"), media, headers)

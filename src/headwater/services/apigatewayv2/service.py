@@ -166,6 +166,8 @@ def _http_authorizer_record(
         raise _bad_request(
             "AuthorizerPayloadFormatVersion (1.0 or 2.0) is required for REQUEST authorizers"
         )
+    if not isinstance(params.get("EnableSimpleResponses", False), bool):
+        raise _bad_request("EnableSimpleResponses must be a boolean")
     if params.get("EnableSimpleResponses") is True and version != "2.0":
         raise _bad_request("EnableSimpleResponses is only supported for payload format 2.0")
     if ttl > 0 and not sources:
@@ -476,12 +478,17 @@ class ApiGatewayV2Service(StoredApiService):
             }
             jwt = extension.get("jwtConfiguration")
             if isinstance(jwt, dict):
+                audience = jwt.get("audience") or []
                 params["JwtConfiguration"] = {
                     "Issuer": jwt.get("issuer"),
-                    "Audience": list(jwt.get("audience") or []),
+                    "Audience": [audience] if isinstance(audience, str) else list(audience),
                 }
             if isinstance(params["IdentitySource"], str):
                 params["IdentitySource"] = identity_sources(params["IdentitySource"])
+            version = params["AuthorizerPayloadFormatVersion"]
+            if isinstance(version, int | float):
+                # YAML reads an unquoted 2.0 as a number
+                params["AuthorizerPayloadFormatVersion"] = f"{float(version):.1f}"
             record = _http_authorizer_record(
                 {k: v for k, v in params.items() if v is not None}, old.get(name)
             )
