@@ -2,7 +2,8 @@
 API made with boto3 answers by host (sent as a Host header to 127.0.0.1: ``*.localhost``
 names may not resolve where the test runs; AWS's own ``*.amazonaws.com`` name too) and by
 path, its handler calling the server back while its request waits; a page's request is
-refused; a REST API imported from Swagger answers under its stage."""
+refused; a REST API imported from Swagger answers under its stage, behind its Lambda
+authorizer, and its MOCK preflight answers without a function."""
 
 from __future__ import annotations
 
@@ -137,3 +138,97 @@ def test_a_rest_api_answers_under_its_stage(server: ServerProcess, endpoint: str
     assert answered["x-amzn-requestid"]
     status, _, _, body = request_over_http(server, "POST", "/Prod/nothing", host)
     assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+
+
+GATE = """
+def handler(event, context):
+    if event["authorizationToken"] == "broken":
+        raise ValueError("no")
+    effect = "Allow" if event["authorizationToken"] == "open" else "Deny"
+    return {
+        "principalId": "me",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}
+            ],
+        },
+    }
+"""
+
+
+def test_a_rest_api_behind_a_lambda_authorizer(server: ServerProcess, endpoint: str) -> None:
+    lam = boto_client(server.endpoint, "lambda", REGION)
+    web = lam.get_function(FunctionName="web")["Configuration"]["FunctionArn"]
+    gate = lam.create_function(
+        FunctionName="gate",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(GATE)},
+    )["FunctionArn"]
+    invocations = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{{}}/invocations"
+    swagger = {
+        "swagger": "2.0",
+        "info": {"title": "guarded", "version": "1"},
+        "securityDefinitions": {
+            "gate": {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "token",
+                    "authorizerUri": invocations.format(gate),
+                    "authorizerResultTtlInSeconds": 0,
+                },
+            }
+        },
+        "paths": {
+            "/orders/{id}": {
+                "post": {
+                    "security": [{"gate": []}],
+                    "x-amazon-apigateway-integration": {
+                        "type": "aws_proxy",
+                        "httpMethod": "POST",
+                        "uri": invocations.format(web),
+                    },
+                },
+                "options": {
+                    "responses": {"204": {"headers": {"Access-Control-Allow-Origin": {}}}},
+                    "x-amazon-apigateway-integration": {
+                        "type": "mock",
+                        "requestTemplates": {"application/json": '{"statusCode": 204}'},
+                        "responses": {
+                            "default": {
+                                "statusCode": "204",
+                                "responseParameters": {
+                                    "method.response.header.Access-Control-Allow-Origin": "'*'"
+                                },
+                            }
+                        },
+                    },
+                },
+            }
+        },
+    }
+    rest = boto_client(server.endpoint, "apigateway", REGION)
+    api_id = rest.import_rest_api(body=json.dumps(swagger).encode())["id"]
+    rest.create_deployment(restApiId=api_id, stageName="Prod")
+    host = {"Host": f"{api_id}.execute-api.{REGION}.localhost:{urlsplit(server.endpoint).port}"}
+    path = "/Prod/orders/4"
+    status, answered, _, body = request_over_http(server, "POST", path, host)
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    assert answered["x-amzn-errortype"] == "UnauthorizedException"
+    status, _, _, body = request_over_http(server, "POST", path, {**host, "Authorization": "open"})
+    assert status == 201 and json.loads(body)["params"] == {"id": "4"}
+    status, answered, _, _ = request_over_http(
+        server, "POST", path, {**host, "Authorization": "closed"}
+    )
+    assert (status, answered["x-amzn-errortype"]) == (403, "AccessDeniedException")
+    status, _, _, body = request_over_http(
+        server, "POST", path, {**host, "Authorization": "broken"}
+    )
+    assert (status, json.loads(body)) == (500, {"message": None})
+    status, answered, _, _ = request_over_http(server, "OPTIONS", path, host)
+    assert (status, answered["access-control-allow-origin"]) == (204, "*")

@@ -112,23 +112,29 @@ def _message(status: int, message: str | None) -> WireResponse:
     return WireResponse(status, orjson.dumps({"message": message}))
 
 
-#: What a Lambda authorizer's refusal answers, per kind of API: a REST API's (AWS's texts;
-#: an authorizer error is its 500 ``{"message": null}``, AuthorizerConfigurationException)
-#: and an HTTP API's.
-_REST_REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
-    "unauthorized": (401, {"message": "Unauthorized"}),
+#: A Lambda authorizer's refusal: status, body and ``x-amzn-ErrorType`` (``None``: none).
+Refusal = tuple[int, dict[str, Any], str | None]
+#: What a refusal answers, per kind of API: a REST API's (AWS's texts and error types; an
+#: authorizer error is its 500 ``{"message": null}``) and an HTTP API's.
+_REST_REFUSALS: dict[str, Refusal] = {
+    "unauthorized": (401, {"message": "Unauthorized"}, "UnauthorizedException"),
     "explicitDeny": (
         403,
         {"Message": "User is not authorized to access this resource with an explicit deny"},
+        "AccessDeniedException",
     ),
-    "implicitDeny": (403, {"Message": "User is not authorized to access this resource"}),
-    "error": (500, {"message": None}),
+    "implicitDeny": (
+        403,
+        {"Message": "User is not authorized to access this resource"},
+        "AccessDeniedException",
+    ),
+    "error": (500, {"message": None}, "AuthorizerConfigurationException"),
 }
-_HTTP_REFUSALS: dict[str, tuple[int, dict[str, Any]]] = {
-    "unauthorized": (401, {"message": "Unauthorized"}),
-    "explicitDeny": (403, {"message": "Forbidden"}),
-    "implicitDeny": (403, {"message": "Forbidden"}),
-    "error": (500, {"message": "Internal Server Error"}),
+_HTTP_REFUSALS: dict[str, Refusal] = {
+    "unauthorized": (401, {"message": "Unauthorized"}, None),
+    "explicitDeny": (403, {"message": "Forbidden"}, None),
+    "implicitDeny": (403, {"message": "Forbidden"}, None),
+    "error": (500, {"message": "Internal Server Error"}, None),
 }
 
 
@@ -259,7 +265,7 @@ class ExecuteApi(LambdaProxyEndpoint):
         self,
         authorizer: LambdaAuthorizer,
         request: ProxyRequest,
-        refusals: dict[str, tuple[int, dict[str, Any]]],
+        refusals: dict[str, Refusal],
         *,
         region: str,
         path: str,
@@ -279,8 +285,9 @@ class ExecuteApi(LambdaProxyEndpoint):
         )
 
         def refusal(kind: str) -> WireResponse:
-            status, body = refusals[kind]
-            return WireResponse(status, orjson.dumps(body))
+            status, body, error_type = refusals[kind]
+            headers = [] if error_type is None else [("x-amzn-ErrorType", error_type)]
+            return WireResponse(status, orjson.dumps(body), headers=headers)
 
         identity = identity_of(authorizer, request)
         if identity is None:
