@@ -639,3 +639,18 @@ def test_openapi_security_schemes_import(aws: InProcessAws, served: AsgiTranspor
     apis.reimport_api(ApiId=api_id, Body=json.dumps(definition))
     after = {a["Name"]: a for a in apis.get_authorizers(ApiId=api_id)["Items"]}
     assert after["lambda"]["AuthorizerId"] == before
+
+
+def test_test_invoke_authorizer(aws: InProcessAws) -> None:
+    rest = aws.client("apigateway")
+    api_id, authorizer_id, _ = rest_api_behind(rest, TOKEN_AUTHORIZER)
+    test = {"restApiId": api_id, "authorizerId": authorizer_id, "pathWithQueryString": "/items/1"}
+    allowed = rest.test_invoke_authorizer(**test, headers={"Authorization": "allow"})
+    assert (allowed["clientStatus"], allowed["principalId"]) == (200, "user-1")
+    (statement,) = json.loads(allowed["policy"])["Statement"]
+    assert statement["Resource"] == (
+        f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/test-invoke-stage/GET/items/1"
+    )
+    for token, status in (("deny", 403), (None, 401), ("boom", 500)):
+        headers = {"Authorization": token} if token else {}
+        assert rest.test_invoke_authorizer(**test, headers=headers)["clientStatus"] == status

@@ -61,7 +61,7 @@ from headwater.services.apigateway.lambda_authorizers import (
     decision,
     execute_api_arn,
     identity_of,
-    read_answer,
+    invocation_outcome,
 )
 from headwater.services.apigateway.mock_integrations import mock_answer
 
@@ -301,11 +301,10 @@ class ExecuteApi(LambdaProxyEndpoint):
                 region=region,
                 request_id=new_request_id(),
             )
-            if result.status != "ok":
-                return refusal("unauthorized" if _says_unauthorized(result) else "error")
-            answer = read_answer(authorizer, result.payload)
-            if answer is None:
-                return refusal("error")
+            outcome = invocation_outcome(authorizer, result)
+            if isinstance(outcome, str):
+                return refusal(outcome)
+            answer = outcome
             self._authorizer_answers.put(authorizer, identity, answer)
         verdict = decision(answer, arn)
         if verdict != "allowed":
@@ -364,18 +363,6 @@ def _flat_context(answer: AuthorizerAnswer) -> dict[str, Any]:
         context["principalId"] = answer.principal_id
     context["integrationLatency"] = 0
     return context
-
-
-def _says_unauthorized(result: InvocationResult) -> bool:
-    """Whether an authorizer failed with ``Unauthorized`` (its 401, as API Gateway reads
-    a function error with that message)."""
-    if result.status != "function_error":
-        return False
-    try:
-        error = orjson.loads(result.payload)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(error, dict) and error.get("errorMessage") == "Unauthorized"
 
 
 def _mock_response(integration: dict[str, Any], request: WireRequest) -> WireResponse:

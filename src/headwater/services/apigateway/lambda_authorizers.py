@@ -26,6 +26,7 @@ from headwater.services.iam.simulation import policy_decision
 
 if TYPE_CHECKING:
     from headwater.core.clock import Clock
+    from headwater.runtime.invocation import InvocationResult
 
 #: A REST API's identity source (``method.request.header.Authorization``) and an HTTP
 #: API's (``$request.header.Authorization``), by their prefixes -> what they read.
@@ -204,6 +205,28 @@ def read_answer(authorizer: LambdaAuthorizer, payload: bytes) -> AuthorizerAnswe
     if authorizer.http_payload_version is None and principal is None:
         return None  # a REST API's authorizer must name its principal
     return AuthorizerAnswer(None if principal is None else str(principal), policy, None, context)
+
+
+def invocation_outcome(
+    authorizer: LambdaAuthorizer, result: InvocationResult
+) -> AuthorizerAnswer | str:
+    """What an authorizer's invocation comes to: its answer, or ``"unauthorized"`` (the
+    function failed with ``Unauthorized``, API Gateway's 401) or ``"error"`` (it failed
+    otherwise, or answered what API Gateway does not accept: its 500)."""
+    if result.status != "ok":
+        return "unauthorized" if _says_unauthorized(result) else "error"
+    answer = read_answer(authorizer, result.payload)
+    return "error" if answer is None else answer
+
+
+def _says_unauthorized(result: InvocationResult) -> bool:
+    if result.status != "function_error":
+        return False
+    try:
+        error = orjson.loads(result.payload)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(error, dict) and error.get("errorMessage") == "Unauthorized"
 
 
 def decision(answer: AuthorizerAnswer, arn: str) -> str:

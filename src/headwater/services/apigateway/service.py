@@ -14,13 +14,23 @@ usage plans, API keys, domain names and AWS/HTTP integrations are not implemente
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from headwater.core.errors import AwsError
+from headwater.core.ids import request_id as new_request_id
+from headwater.core.proxy_payloads import ProxyRequest
 from headwater.services.apigateway.lambda_authorizers import (
     LambdaAuthorizer,
+    authorizer_event,
+    decision,
+    execute_api_arn,
+    identity_of,
     identity_sources,
+    invocation_outcome,
     valid_source,
 )
 from headwater.services.apigateway.mock_integrations import (
@@ -617,6 +627,49 @@ class ApiGatewayService(StoredApiService):
 
         return self._change(ctx, str(params["restApiId"]), change)
 
+    @operation("TestInvokeAuthorizer")
+    def test_invoke_authorizer(self, params: Params, ctx: RequestContext) -> Result:
+        """Run a TOKEN or REQUEST authorizer on the request ``params`` describe, as the
+        method ``GET <pathWithQueryString>`` of stage ``test-invoke-stage`` (AWS's test
+        stage name): ``clientStatus`` 200 (allowed), 401, 403 (the policy denies) or 500,
+        with the answer's ``principalId`` and ``policy``."""
+        api_id = str(params["restApiId"])
+        record = self._authorizer(self._document(ctx, api_id), str(params["authorizerId"]))
+        if record.get("type") not in ("TOKEN", "REQUEST"):
+            raise _bad_request("headwater runs only TOKEN and REQUEST (Lambda) authorizers")
+        authorizer = lambda_authorizer(api_id, record)
+        request = _test_request(params, api_id, ctx, self.env.clock.now())
+        arn = execute_api_arn(
+            ctx.region, ctx.account, api_id, stage=request.stage, method="GET", path=request.path
+        )
+        identity = identity_of(authorizer, request)
+        if identity is None:
+            return {"clientStatus": 401, "log": "Unauthorized: an identity source is missing"}
+        started = time.monotonic()
+        lambda_service: Any = self.env.service("lambda")
+        result = lambda_service.invoke_function(
+            authorizer.function,
+            orjson.dumps(authorizer_event(authorizer, request, identity, arn)),
+            region=ctx.region,
+        )
+        latency = int((time.monotonic() - started) * 1000)
+        outcome = invocation_outcome(authorizer, result)
+        if isinstance(outcome, str):
+            status = 401 if outcome == "unauthorized" else 500
+            return {"clientStatus": status, "latency": latency, "log": f"Authorizer {outcome}"}
+        verdict = decision(outcome, arn)
+        answer: Result = {
+            "clientStatus": 200 if verdict == "allowed" else 403,
+            "latency": latency,
+            "log": f"Authorizer decision for {arn}: {verdict}",
+            "policy": orjson.dumps(outcome.policy).decode(),
+            "authorization": {},
+            "claims": {},
+        }
+        if outcome.principal_id is not None:
+            answer["principalId"] = outcome.principal_id
+        return answer
+
     @operation("DeleteAuthorizer")
     def delete_authorizer(self, params: Params, ctx: RequestContext) -> Result:
         def change(document: ApiDocument) -> Result:
@@ -950,6 +1003,37 @@ def _authorizer_record(params: Params, existing: dict[str, Any] | None = None) -
         except re.error:
             raise _bad_request("Invalid identity validation expression specified") from None
     return record
+
+
+#: The stage TestInvokeAuthorizer's method ARN names (AWS's).
+TEST_INVOKE_STAGE = "test-invoke-stage"
+
+
+def _test_request(params: Params, api_id: str, ctx: RequestContext, now: float) -> ProxyRequest:
+    """The request TestInvokeAuthorizer's members describe."""
+    path, _, query = str(params.get("pathWithQueryString") or "/").partition("?")
+    path = "/" + path.lstrip("/")
+    headers = {str(k).lower(): str(v) for k, v in (params.get("headers") or {}).items()}
+    for name, values in (params.get("multiValueHeaders") or {}).items():
+        if values:
+            headers.setdefault(str(name).lower(), str(values[-1]))
+    variables = {str(k): str(v) for k, v in (params.get("stageVariables") or {}).items()}
+    return ProxyRequest(
+        api_id=api_id,
+        domain_name=f"{api_id}.execute-api.{ctx.region}.amazonaws.com",
+        method="GET",
+        path=path,
+        query_string=query,
+        headers=headers,
+        body=str(params.get("body") or "").encode("utf-8", "replace"),
+        request_id=new_request_id(),
+        time=now,
+        account_id=ctx.account,
+        stage=TEST_INVOKE_STAGE,
+        stage_variables=variables or None,
+        resource=path,
+        resource_path=path,
+    )
 
 
 def _check_method_authorizer(document: ApiDocument, params: Params) -> None:
