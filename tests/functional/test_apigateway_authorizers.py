@@ -173,6 +173,25 @@ def test_rest_authorizers_control_plane(aws: InProcessAws) -> None:
     assert updated["authorizerResultTtlInSeconds"] == 0
     method = rest.get_method(restApiId=api_id, resourceId=item, httpMethod="GET")
     assert (method["authorizationType"], method["authorizerId"]) == ("CUSTOM", authorizer_id)
+    address = {"restApiId": api_id, "resourceId": item, "httpMethod": "GET"}
+    opened = rest.update_method(
+        **address,
+        patchOperations=[{"op": "replace", "path": "/authorizationType", "value": "NONE"}],
+    )
+    assert opened["authorizationType"] == "NONE" and "authorizerId" not in opened
+    code, message, _ = error_of(
+        rest.update_method,
+        **address,
+        patchOperations=[{"op": "replace", "path": "/authorizationType", "value": "CUSTOM"}],
+    )
+    assert code == "BadRequestException" and message.startswith("Invalid authorizer ID")
+    rest.update_method(
+        **address,
+        patchOperations=[
+            {"op": "replace", "path": "/authorizationType", "value": "CUSTOM"},
+            {"op": "replace", "path": "/authorizerId", "value": authorizer_id},
+        ],
+    )
     assert error_of(rest.get_authorizer, restApiId=api_id, authorizerId="nope") == (
         "NotFoundException",
         "Invalid Authorizer identifier specified",
@@ -575,6 +594,13 @@ def test_authorizer_resources(aws: InProcessAws, hw: Headwater, served: AsgiTran
     assert deploy(hw, "cfn-auth", document) == "UPDATE_COMPLETE"
     got = aws.client("apigateway").get_authorizer(restApiId=ids["Api"], authorizerId=ids["Auth"])
     assert got["authorizerResultTtlInSeconds"] == 60
+    assert call(served, ids["Api"], "/v1")[0] == 401
+    # the method opened in place
+    get = document["Resources"]["Get"]["Properties"]
+    get["AuthorizationType"] = "NONE"
+    del get["AuthorizerId"]
+    assert deploy(hw, "cfn-auth", document) == "UPDATE_COMPLETE"
+    assert call(served, ids["Api"], "/v1")[0] == 200
     hw.client("cloudformation").delete_stack(StackName="cfn-auth")
     assert hw.client("apigateway").get_rest_apis()["items"] == []
 

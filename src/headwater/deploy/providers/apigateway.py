@@ -131,6 +131,7 @@ class RestMethodProvider(ResourceProvider):
     service = SERVICE
     operations = (
         "PutMethod",
+        "UpdateMethod",
         "PutIntegration",
         "PutMethodResponse",
         "PutIntegrationResponse",
@@ -203,6 +204,20 @@ class RestMethodProvider(ResourceProvider):
         return ProviderResult(f"{request.stack_name}-{request.logical_id}-{random_suffix(8)}")
 
     def update(self, request: ResourceRequest) -> ProviderResult:
+        patches = [
+            {
+                "op": "replace",
+                "path": f"/{member}",
+                "value": str(request.properties.get(name, default)),
+            }
+            for name, member, default in (
+                ("AuthorizationType", "authorizationType", "NONE"),
+                ("AuthorizerId", "authorizerId", ""),
+            )
+            if request.properties.get(name) != request.previous_properties.get(name)
+        ]
+        if patches:
+            request.client(SERVICE).update_method(**self._address(request), patchOperations=patches)
         self._integrate(request)
         return ProviderResult(str(request.physical_id))
 

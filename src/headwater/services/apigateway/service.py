@@ -77,6 +77,9 @@ _INTEGRATION_MEMBERS = (
 )
 _STAGE_MEMBERS = ("description", "variables", "tracingEnabled", "cacheClusterEnabled")
 PASSTHROUGH_BEHAVIORS = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
+_METHOD_PATCHES = frozenset(
+    {"authorizationType", "authorizerId", "apiKeyRequired", "operationName"}
+)
 AUTHORIZER_TYPES = ("TOKEN", "REQUEST", "COGNITO_USER_POOLS")
 #: A Lambda authorizer's result TTL when none is given, and the most AWS allows.
 DEFAULT_AUTHORIZER_TTL = 300
@@ -504,6 +507,32 @@ class ApiGatewayService(StoredApiService):
     @operation("GetMethod")
     def get_method(self, params: Params, ctx: RequestContext) -> Result:
         return dict(self._method(self._document(ctx, str(params["restApiId"])), params))
+
+    @operation("UpdateMethod")
+    def update_method(self, params: Params, ctx: RequestContext) -> Result:
+        """``replace`` of ``/authorizationType``, ``/authorizerId``, ``/apiKeyRequired``
+        and ``/operationName``; a CUSTOM method must name an authorizer of the API."""
+
+        def change(document: ApiDocument) -> Result:
+            method = self._method(document, params)
+            changed = dict(method)
+            for patch in params.get("patchOperations") or []:
+                name = str(patch.get("path", "")).lstrip("/")
+                if patch.get("op") != "replace" or name not in _METHOD_PATCHES:
+                    raise _bad_request(
+                        f"Invalid patch path '{patch.get('path')}' specified for op "
+                        f"'{patch.get('op')}'"
+                    )
+                value = patch.get("value")
+                changed[name] = str(value).lower() == "true" if name == "apiKeyRequired" else value
+            _check_method_authorizer(document, changed)
+            if changed.get("authorizationType") not in ("CUSTOM", "COGNITO_USER_POOLS"):
+                changed.pop("authorizerId", None)
+            method.clear()
+            method.update(changed)
+            return dict(method)
+
+        return self._change(ctx, str(params["restApiId"]), change)
 
     @operation("DeleteMethod")
     def delete_method(self, params: Params, ctx: RequestContext) -> Result:
