@@ -236,20 +236,24 @@ def decision(answer: AuthorizerAnswer, arn: str) -> str:
     return policy_decision(answer.policy, INVOKE_ACTION, arn)
 
 
+#: A cached answer's key: API, authorizer, its function (a changed authorizer asks anew),
+#: identity values.
+_CacheKey = tuple[str, str, str, tuple[str, ...]]
+
+
 class AuthorizerCache:
-    """Authorizer answers by (API, authorizer, identity) until their TTL passes on the
-    headwater clock (a TTL of 0: not kept). Memory only, per server: a restart asks
-    again."""
+    """Authorizer answers by (API, authorizer, function, identity) until their TTL passes
+    on the headwater clock (a TTL of 0: not kept). Memory only, per server: a restart
+    asks again."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._answers: OrderedDict[tuple[str, str, tuple[str, ...]], tuple[float, AuthorizerAnswer]]
-        self._answers = OrderedDict()
+        self._answers: OrderedDict[_CacheKey, tuple[float, AuthorizerAnswer]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(authorizer: LambdaAuthorizer, identity: list[str]) -> tuple[str, str, tuple[str, ...]]:
-        return authorizer.api_id, authorizer.authorizer_id, tuple(identity)
+    def _key(authorizer: LambdaAuthorizer, identity: list[str]) -> _CacheKey:
+        return authorizer.api_id, authorizer.authorizer_id, authorizer.function, tuple(identity)
 
     def get(self, authorizer: LambdaAuthorizer, identity: list[str]) -> AuthorizerAnswer | None:
         """The cached answer for ``identity`` (``None``: none, or expired)."""
