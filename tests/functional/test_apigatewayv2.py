@@ -271,6 +271,18 @@ def test_import_and_reimport_openapi(apis: Any, served: AsgiTransport) -> None:
     assert error_of(apis.import_api, Body="openapi: [")[0] == "BadRequestException"
 
 
+def test_import_refuses_a_timeout_that_is_not_a_number(apis: Any) -> None:
+    document = json.loads(json.dumps(OPENAPI))
+    extension = document["paths"]["/items/{id}"]["get"]["x-amazon-apigateway-integration"]
+    extension["timeoutInMillis"] = "soon"
+    assert error_of(apis.import_api, Body=json.dumps(document)) == (
+        "BadRequestException",
+        "Invalid OpenAPI input: timeoutInMillis 'soon'",
+        400,
+    )
+    assert apis.get_apis()["Items"] == []
+
+
 def test_apis_survive_a_restart(tmp_path: Path) -> None:
     with Headwater(tmp_path / "data", functions="inline") as first:
         client = first.client("apigatewayv2")

@@ -139,7 +139,8 @@ _HTTP_REFUSALS: dict[str, Refusal] = {
 
 
 class ExecuteApi(LambdaProxyEndpoint):
-    """Answers requests to HTTP APIs (``HeadwaterApp.answer`` asks ``match`` first)."""
+    """Answers requests to HTTP APIs and REST APIs (``HeadwaterApp.answer`` asks ``match``
+    first)."""
 
     def __init__(
         self,

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from headwater.core.errors import AwsError
 from headwater.core.proxy_payloads import ProxyResponse
+from headwater.services.apigatewayv2.openapi import timeout_in_millis
 
 #: The ``"statusCode": N`` a mock's request template writes.
 _STATUS_IN_TEMPLATE = re.compile(r'"statusCode"\s*:\s*(\d{3})')
@@ -70,7 +70,7 @@ def mock_integration_of(extension: dict[str, Any], resource_id: str) -> dict[str
     integration: dict[str, Any] = {
         "type": "MOCK",
         "passthroughBehavior": str(extension.get("passthroughBehavior") or "WHEN_NO_MATCH").upper(),
-        "timeoutInMillis": _timeout(extension.get("timeoutInMillis")),
+        "timeoutInMillis": timeout_in_millis(extension.get("timeoutInMillis")),
         "cacheNamespace": resource_id,
         "cacheKeyParameters": [],
     }
@@ -82,18 +82,6 @@ def mock_integration_of(extension: dict[str, Any], resource_id: str) -> dict[str
     if responses:
         integration["integrationResponses"] = responses
     return integration
-
-
-def _timeout(value: Any) -> int:
-    """A mock's ``timeoutInMillis`` (29000 by default, as API Gateway's)."""
-    if value is None:
-        return 29000
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise AwsError(
-            "BadRequestException", f"Invalid OpenAPI input: timeoutInMillis {value!r}"
-        ) from None
 
 
 def _request_template(integration: dict[str, Any], content_type: str) -> str | None:

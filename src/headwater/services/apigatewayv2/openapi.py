@@ -160,5 +160,17 @@ def _integration(
         "PayloadFormatVersion": str(extension.get("payloadFormatVersion") or "2.0"),
     }
     if extension.get("timeoutInMillis") is not None:
-        integration["TimeoutInMillis"] = int(extension["timeoutInMillis"])
+        integration["TimeoutInMillis"] = timeout_in_millis(extension["timeoutInMillis"])
     return integration
+
+
+def timeout_in_millis(value: Any) -> int:
+    """An imported integration's ``timeoutInMillis`` (29000 by default, as API Gateway's)."""
+    if value is None:
+        return 29000
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AwsError(
+            "BadRequestException", f"Invalid OpenAPI input: timeoutInMillis {value!r}"
+        ) from None
