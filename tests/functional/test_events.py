@@ -39,22 +39,23 @@ def hw_options() -> dict[str, Any]:
     return {"functions": "inline", "endpoint_url": ENDPOINT}
 
 
+def wire_client(service: str) -> Any:
+    """A boto3 client for ``ENDPOINT`` (inside ``boto3_in_process``: a headwater's wire)."""
+    return boto3.client(
+        service,
+        endpoint_url=ENDPOINT,
+        region_name=REGION,
+        aws_access_key_id="AKIDHEADWATERTEST",
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
 @pytest.fixture
 def client(hw: Headwater) -> Iterator[Clients]:
     """boto3 clients whose requests go through ``hw``'s wire layer."""
     with boto3_in_process(hw):
-
-        def make(service: str) -> Any:
-            return boto3.client(
-                service,
-                endpoint_url=ENDPOINT,
-                region_name=REGION,
-                aws_access_key_id="AKIDHEADWATERTEST",
-                aws_secret_access_key="secret",
-                config=Config(retries={"max_attempts": 1}),
-            )
-
-        yield make
+        yield wire_client
 
 
 @pytest.fixture
@@ -695,10 +696,16 @@ def test_target_services_are_made_before_the_delivery_transaction(tmp_path: Path
         function, _ = make_recorder(first, tmp_path)
         first.sqs.create_queue(QueueName="inbox")
         topic = first.sns.create_topic(Name="notices")["TopicArn"]
+        first.kinesis.create_stream(StreamName="orders", ShardCount=1)
         targets = [
             {"Id": "f", "Arn": function},
-            {"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:inbox"},
+            {
+                "Id": "q",
+                "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:inbox",
+                "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"},
+            },
             {"Id": "t", "Arn": topic},
+            {"Id": "k", "Arn": f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/orders"},
         ]
         first.events.put_rule(Name="tick", ScheduleExpression="rate(1 minute)")
         first.events.put_targets(Rule="tick", Targets=targets)
@@ -718,5 +725,5 @@ def services_made_in_a_transaction(data: Path, clock: ManualClock, deliver: str)
                 clock.advance(60)
             else:
                 hw.events.put_events(Entries=[entry()])
-        assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns"))
+        assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns", "kinesis"))
     return made

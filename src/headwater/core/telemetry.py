@@ -113,6 +113,12 @@ class Telemetry:
         """A rule matched an event (or its schedule fired): ``sent`` of its targets got the
         event, ``failed`` could not be sent to."""
 
+    def events_target_outcome(self, rule_arn: str, bus: str, metric: str) -> None:
+        """One delivery of a rule's event to a target ended later than the rule matched
+        (after retries): ``metric`` is the AWS/Events metric it counts in (Invocations,
+        FailedInvocations, InvocationsSentToDlq, InvocationsFailedToBeSentToDlq,
+        RetryInvocationAttempts)."""
+
 
 #: The shared do-nothing sink.
 NO_TELEMETRY = Telemetry()

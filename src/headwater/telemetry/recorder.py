@@ -489,7 +489,9 @@ class Recorder(Telemetry):
                     now=self.clock.now(),
                 )
 
-    def events_rule_triggered(self, rule_arn: str, bus: str, sent: int, failed: int) -> None:
+    @staticmethod
+    def _rule_dims(rule_arn: str, bus: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        """Region, account and AWS/Events dimensions of a rule's metrics."""
         # arn:aws:events:REGION:ACCOUNT:rule/[BUS/]NAME; a custom bus's rules carry its name
         # as a dimension too, as AWS/Events does.
         _, _, _, region, account, resource = rule_arn.split(":", 5)
@@ -497,6 +499,10 @@ class Recorder(Telemetry):
         dims: tuple[tuple[str, str], ...] = (("RuleName", name),)
         if bus != "default":
             dims = (("EventBusName", bus), *dims)
+        return region, account, dims
+
+    def events_rule_triggered(self, rule_arn: str, bus: str, sent: int, failed: int) -> None:
+        region, account, dims = self._rule_dims(rule_arn, bus)
         now = self.clock.now()
         with self._lock:
             if self.metrics_on:
@@ -510,6 +516,14 @@ class Recorder(Telemetry):
                         self._count(
                             (region, account, "AWS/Events", metric, dims), float(value), now=now
                         )
+
+    def events_target_outcome(self, rule_arn: str, bus: str, metric: str) -> None:
+        region, account, dims = self._rule_dims(rule_arn, bus)
+        with self._lock:
+            if self.metrics_on:
+                self._count(
+                    (region, account, "AWS/Events", metric, dims), 1.0, now=self.clock.now()
+                )
 
     def kinesis_read(self, stream_arn: str, records: int, behind_ms: float) -> None:
         region, account, name = arn_parts(stream_arn)

@@ -9,6 +9,7 @@ from headwater.core.errors import AwsError
 from headwater.core.tag_lists import tag_list
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service, operation
+from headwater.services.events.retries import TargetDeliveries
 from headwater.services.events.store import BusRecord, EventsStore, RuleRecord
 
 DEFAULT_BUS = "default"
@@ -74,6 +75,7 @@ class BusOperations(Service):
     """CreateEventBus, DescribeEventBus, ListEventBuses, DeleteEventBus and the tag calls."""
 
     store: EventsStore
+    deliveries: TargetDeliveries
 
     def bus(self, ctx: RequestContext, name: str) -> BusRecord:
         """The bus ``name``; raises ResourceNotFoundException if there is none."""

@@ -1,12 +1,14 @@
 """Sending an event to the targets of the rules it matched.
 
-Every send is written inside the caller's transaction (PutEvents, a schedule's firing), as
+Every send is decided inside the caller's transaction (PutEvents, a schedule's firing), as
 S3 notifications are: queues get the message, topics publish it (their deliveries follow
-SNS's outbox), and functions get an asynchronous (Event) invocation stored in the Lambda
-service's durable event queue, started once the transaction has committed, so Lambda's
-retries, dead-letter queue and destinations apply. A target that does not exist (or whose
-service headwater lacks) loses the event, as on AWS, where the failure is only counted in
-the rule's FailedInvocations metric; the rest of the event's targets still get it.
+SNS's outbox), streams get the record, and functions get an asynchronous (Event) invocation
+stored in the Lambda service's durable event queue, started once the transaction has
+committed, so Lambda's retries, dead-letter queue and destinations apply. State machines
+and other event buses are sent to once the transaction committed, from a delivery stored
+inside it (``retries``). A send that fails is retried, dead-lettered or dropped as the
+target's RetryPolicy and DeadLetterConfig say (``retries.TargetDeliveries``); the rest of
+the event's targets still get it.
 
 A CloudWatch Logs group target gets the event as one log event in a stream named by the
 event's id, written once the transaction has committed (a log is not part of the event's
@@ -17,34 +19,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
+from headwater.core.ids import new_uuid
 from headwater.services.base import RequestContext
+from headwater.services.events.retries import (
+    PendingDelivery,
+    TargetCall,
+    TargetDeliveries,
+    ensure_services,
+)
 from headwater.services.events.store import RuleRecord
-from headwater.services.events.target_input import target_input
+from headwater.services.events.target_input import select, target_input
 from headwater.services.logs.group_operations import parse_group_arn
-from headwater.services.sns.delivery import ClientSideFailure, send_to_queue
 
 if TYPE_CHECKING:
     from headwater.services.base import ServiceEnvironment
 
 log = logging.getLogger(__name__)
 
-#: Target service -> the services a delivery to it looks up (an SNS topic sends to its
-#: queue subscriptions inside the same transaction).
-SERVICES_USED = {
-    "lambda": ("lambda",),
-    "sqs": ("sqs",),
-    "sns": ("sns", "sqs"),
-    "logs": ("logs",),
-}
+#: How many times an event is forwarded from bus to bus at most (a rule on bus A sending
+#: to bus B whose rule sends back to A would loop forever otherwise).
+MAX_BUS_HOPS = 4
 
 
 def ensure_target_services(env: ServiceEnvironment, rules: Iterable[RuleRecord]) -> None:
-    """Create the services the targets of ``rules`` need, before a transaction is opened.
+    """Create the services the targets of ``rules`` (and their dead-letter queues) need,
+    before a transaction is opened.
 
     A service is created holding the application's lock, and its creation may write to the
     database (its schema); looking one up for the first time while holding the database's
@@ -52,14 +58,12 @@ def ensure_target_services(env: ServiceEnvironment, rules: Iterable[RuleRecord])
     the application's lock and waits for the database: a deadlock (the scheduler's first
     firing after a restart, while the engine is being built, did exactly that).
     """
-    needed: set[str] = set()
+    arns: list[str] = []
     for rule in rules:
         for target in rule.targets:
-            parsed = Arn.try_parse(str(target["Arn"]))
-            if parsed is not None:
-                needed.update(SERVICES_USED.get(parsed.service, ()))
-    for name in sorted(needed):
-        env.service(name)
+            arns.append(str(target["Arn"]))
+            arns.append(str((target.get("DeadLetterConfig") or {}).get("Arn") or ""))
+    ensure_services(env, arns)
 
 
 @dataclass(slots=True)
@@ -69,7 +73,8 @@ class Sent:
     the event and how many not."""
 
     later: list[Callable[[], None]] = field(default_factory=list)
-    #: (rule ARN, bus, targets sent to, targets that failed), one per rule.
+    #: (rule ARN, bus, log groups written to, targets headwater cannot send to), one per
+    #: rule (the other targets' deliveries count their own metrics).
     rules: list[tuple[str, str, int, int]] = field(default_factory=list)
 
     def after_commit(self, env: ServiceEnvironment) -> None:
@@ -82,26 +87,93 @@ class Sent:
 
 
 def send_to_targets(
-    env: ServiceEnvironment, event: dict[str, Any], rules: Iterable[RuleRecord], into: Sent
+    deliveries: TargetDeliveries,
+    event: dict[str, Any],
+    rules: Iterable[RuleRecord],
+    into: Sent,
+    hops: int = 0,
 ) -> None:
     """Send ``event`` to every target of ``rules`` inside the caller's transaction (whose
     services ``ensure_target_services`` made beforehand), noting in ``into`` what to do
-    once it committed."""
+    once it committed. ``hops``: how many buses forwarded the event here."""
+    env = deliveries.env
     for rule in rules:
         sent = failed = 0
         for target in rule.targets:
             arn = str(target["Arn"])
             try:
                 body = target_input(event, target, rule.arn)
-                started = _send(env, arn, body, target, str(event["id"]))
-            except (ClientSideFailure, AwsError, ValueError) as error:
+                if arn.startswith("arn:aws:logs:"):
+                    into.later.append(_log_writer(env, arn, body, str(event["id"])))
+                    sent += 1
+                    continue
+                call = _target_call(arn, body, target, event, hops)
+            except (AwsError, ValueError) as error:
                 log.info("event %s to %s not delivered: %s", event["id"], arn, error)
                 failed += 1
                 continue
-            sent += 1
-            if started is not None:
-                into.later.append(started)
+            delivery = PendingDelivery(
+                id=new_uuid(),
+                origin="events",
+                origin_arn=rule.arn,
+                call=asdict(call),
+                retry_policy=dict(target.get("RetryPolicy") or {}),
+                dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn") or None,
+                dead_letter_body=orjson.dumps(event).decode(),
+                dead_letter_attributes={"RULE_ARN": rule.arn},
+                since=env.clock.now(),
+                bus=rule.bus,
+            )
+            # Its Invocations (once it was sent or failed for good: not its retries),
+            # FailedInvocations and dead-letter metrics count through the deliveries.
+            deliveries.deliver(delivery, into.later)
         into.rules.append((rule.arn, rule.bus, sent, failed))
+
+
+def _target_call(
+    arn: str, body: str, target: dict[str, Any], event: dict[str, Any], hops: int
+) -> TargetCall:
+    """What sending ``body`` (the event as the target gets it) to ``arn`` calls; raises
+    ValueError for a target headwater does not send to."""
+    parsed = Arn.try_parse(arn)
+    service = parsed.service if parsed is not None else ""
+    if service == "lambda":
+        return TargetCall(service, arn, {"Payload": body})
+    if service == "sqs":
+        params: dict[str, Any] = {"MessageBody": body}
+        if arn.endswith(".fifo"):
+            group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+            if group is not None:
+                params["MessageGroupId"] = str(group)
+            # EventBridge deduplicates FIFO messages by the event's id.
+            params["MessageDeduplicationId"] = str(event["id"])
+        return TargetCall(service, arn, params)
+    if service == "sns":
+        return TargetCall(service, arn, {"Message": body})
+    if service == "kinesis":
+        return TargetCall(
+            service, arn, {"Data": body, "PartitionKey": _partition_key(target, event)}
+        )
+    if service == "states":
+        return TargetCall(service, arn, {"input": body})
+    if service == "events" and ":event-bus/" in arn:
+        if hops >= MAX_BUS_HOPS:
+            raise ValueError(f"the event was forwarded by {hops} buses already")
+        # The bus gets the event itself (not the target's input), as it was put.
+        return TargetCall(service, arn, {"event": event, "hops": hops + 1})
+    raise ValueError(f"headwater does not deliver events to {service or 'this'} target")
+
+
+def _partition_key(target: dict[str, Any], event: dict[str, Any]) -> str:
+    """KinesisParameters.PartitionKeyPath's value in the event, or the event's id (as
+    EventBridge does when there is no path). A path that finds nothing is refused."""
+    path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
+    if not path:
+        return str(event["id"])
+    value = select(event, str(path))
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
+        raise ValueError(f"PartitionKeyPath {path} finds no partition key in the event")
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
 def _log_writer(env: ServiceEnvironment, arn: str, body: str, event_id: str) -> Callable[[], None]:
@@ -131,31 +203,3 @@ def _log_writer(env: ServiceEnvironment, arn: str, body: str, event_id: str) -> 
             log.info("event %s to %s not written: %s", event_id, arn, error)
 
     return write
-
-
-def _send(
-    env: ServiceEnvironment, arn: str, body: str, target: dict[str, Any], event_id: str
-) -> Callable[[], None] | None:
-    parsed = Arn.try_parse(arn)
-    service = parsed.service if parsed is not None else ""
-    if service == "lambda":
-        lambda_service: Any = env.service("lambda")
-        started: Callable[[], None] = lambda_service.accept_event(arn, body.encode())
-        return started
-    if service == "sqs":
-        params: dict[str, Any] = {"MessageBody": body}
-        if arn.endswith(".fifo"):
-            group = (target.get("SqsParameters") or {}).get("MessageGroupId")
-            if group is not None:
-                params["MessageGroupId"] = str(group)
-            # EventBridge deduplicates FIFO messages by the event's id.
-            params["MessageDeduplicationId"] = event_id
-        send_to_queue(env, arn, params)
-        return None
-    if service == "sns":
-        sns: Any = env.service("sns")
-        sns.publish_message(arn, body)
-        return None
-    if service == "logs":
-        return _log_writer(env, arn, body, event_id)
-    raise ValueError(f"headwater does not deliver events to {service or 'this'} target")

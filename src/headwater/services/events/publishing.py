@@ -154,7 +154,7 @@ class PublishOperations(RuleOperations):
                 rules = self.matching_rules(
                     rules_of_bus[bus_name(entry.get("EventBusName"))], event
                 )
-                send_to_targets(self.env, event, rules, sent)
+                send_to_targets(self.deliveries, event, rules, sent)
                 answers.append({"EventId": event["id"]})
         sent.after_commit(self.env)
         failed = sum(1 for answer in answers if "ErrorCode" in answer)
@@ -185,6 +185,21 @@ class PublishOperations(RuleOperations):
         answer = self.call("PutEvents", {"Entries": [entry]}, ctx)
         return not answer["FailedEntryCount"]
 
+    def forward_event(self, bus_arn: str, event: dict[str, Any], hops: int) -> None:
+        """Deliver ``event`` (another bus's, kept whole: its id, time, source and detail)
+        to the rules of the bus ``bus_arn`` that it matches, as if it had been put there;
+        raises ResourceNotFoundException when the bus does not exist."""
+        arn = Arn.parse(bus_arn)
+        ctx = RequestContext(region=arn.region, account=arn.account)
+        bus = arn.resource[len("event-bus/") :]
+        self.bus(ctx, bus)
+        rules = self.matching_rules(self.store.rules(ctx.account, ctx.region, bus), event)
+        ensure_target_services(self.env, rules)
+        sent = Sent()
+        with self.env.database.transaction():
+            send_to_targets(self.deliveries, event, rules, sent, hops)
+        sent.after_commit(self.env)
+
     @operation("TestEventPattern")
     def test_event_pattern(self, params: Params, ctx: RequestContext) -> Result:
         matcher = compile_rule_pattern(str(params["EventPattern"]))
@@ -213,7 +228,7 @@ class PublishOperations(RuleOperations):
                 following = self.next_firing(due.rule, now)
                 if not self.store.claim_firing(due, following):
                     continue
-                send_to_targets(self.env, self._scheduled_event(due), [due.rule], sent)
+                send_to_targets(self.deliveries, self._scheduled_event(due), [due.rule], sent)
             sent.after_commit(self.env)
             fired += 1
         return fired

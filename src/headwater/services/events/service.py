@@ -7,6 +7,7 @@ from typing import ClassVar
 from headwater.core.clock import Clock
 from headwater.services.base import ServiceEnvironment
 from headwater.services.events.publishing import PublishOperations
+from headwater.services.events.retries import PendingDelivery, TargetDeliveries
 from headwater.services.events.store import EventsStore
 from headwater.services.ticker import ClockTicker
 
@@ -35,12 +36,23 @@ class EventsService(PublishOperations):
     def __init__(self, env: ServiceEnvironment) -> None:
         super().__init__(env)
         self.store = EventsStore(env.database)
+        self.deliveries = TargetDeliveries(env, "events", self._count_outcome)
         self._scheduler = ClockTicker(
             env.clock,
             schedule_check_interval(env.clock),
-            self.fire_due,
+            self._tick,
             name="events-schedules",
         ).start()
+
+    def _tick(self, now: float) -> None:
+        """Fire the scheduled rules that are due, then retry the deliveries that are."""
+        self.fire_due(now)
+        self.deliveries.retry_due(now)
+
+    def _count_outcome(self, delivery: PendingDelivery, metric: str) -> None:
+        self.env.telemetry.events_target_outcome(
+            delivery.origin_arn, delivery.bus or "default", metric
+        )
 
     def close(self) -> None:
         self._scheduler.stop()

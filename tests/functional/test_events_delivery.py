@@ -1,0 +1,335 @@
+"""EventBridge targets beyond queues, topics and functions (Kinesis streams, Step Functions
+state machines, other event buses), and what a failed delivery does: RetryPolicy retries on
+the headwater clock, DeadLetterConfig's queue with AWS's message attributes, the AWS/Events
+metrics, and pending retries surviving a restart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headwater import Headwater, ManualClock
+from headwater.in_process import boto3_in_process
+from tests.functional.test_events import (
+    ACCOUNT,
+    ENDPOINT,
+    REGION,
+    START,
+    Clients,
+    drain,
+    entry,
+    make_queue,
+    wire_client,
+)
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/events"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def hw_options() -> dict[str, Any]:
+    return {"functions": "inline", "endpoint_url": ENDPOINT}
+
+
+@pytest.fixture
+def client(hw: Headwater) -> Iterator[Clients]:
+    with boto3_in_process(hw):
+        yield wire_client
+
+
+@pytest.fixture
+def events(client: Clients) -> Any:
+    return client("events")
+
+
+def dead_letters(client: Clients, url: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """Each dead-letter message's body (JSON) and String attributes, in order."""
+    sqs = client("sqs")
+    found = []
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return found
+        for message in messages:
+            attributes = {
+                name: value["StringValue"]
+                for name, value in message.get("MessageAttributes", {}).items()
+            }
+            found.append((json.loads(message["Body"]), attributes))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def metric(hw: Headwater, name: str, rule: str) -> float:
+    """The sum of AWS/Events ``name`` for ``rule`` so far."""
+    now = hw.clock.now()
+    points = hw.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Events",
+        MetricName=name,
+        Dimensions=[{"Name": "RuleName", "Value": rule}],
+        StartTime=START - 600,
+        EndTime=now + 600,
+        Period=86400,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    return float(sum(point["Sum"] for point in points))
+
+
+def small_queue(client: Clients, name: str = "small") -> tuple[str, str]:
+    """A queue that refuses messages over 1024 bytes (a refusal that can be fixed)."""
+    url, arn = make_queue(client, name)
+    client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"MaximumMessageSize": "1024"})
+    return url, arn
+
+
+def big_entry() -> dict[str, Any]:
+    return entry(detail={"text": "x" * 2000})
+
+
+# ---------------------------------------------------------------------------- targets
+
+
+def test_kinesis_target_gets_the_event_keyed_by_path_or_event_id(
+    events: Any, client: Clients
+) -> None:
+    kinesis = client("kinesis")
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    stream = kinesis.describe_stream_summary(StreamName="orders")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders",
+        Targets=[
+            {
+                "Id": "keyed",
+                "Arn": stream,
+                "RoleArn": ROLE,
+                "KinesisParameters": {"PartitionKeyPath": "$.detail.customer"},
+            },
+            {"Id": "plain", "Arn": stream, "RoleArn": ROLE, "InputPath": "$.detail"},
+        ],
+    )
+    event_id = events.put_events(Entries=[entry(detail={"customer": "c-7"})])["Entries"][0][
+        "EventId"
+    ]
+    shard = kinesis.list_shards(StreamName="orders")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName="orders", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = kinesis.get_records(ShardIterator=iterator)["Records"]
+    by_key = {record["PartitionKey"]: json.loads(record["Data"]) for record in records}
+    assert by_key["c-7"]["id"] == event_id
+    assert by_key[event_id] == {"customer": "c-7"}  # no path: the event's id, as AWS does
+
+
+def test_state_machine_target_starts_an_execution_with_the_event(
+    hw: Headwater, events: Any, client: Clients
+) -> None:
+    sfn = client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="orders",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(Rule="orders", Targets=[{"Id": "sm", "Arn": machine, "RoleArn": ROLE}])
+    event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
+    (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"])["id"] == event_id
+    assert metric(hw, "Invocations", "orders") == 1.0
+
+
+def test_event_bus_target_gets_the_same_event(events: Any, client: Clients) -> None:
+    url, queue = make_queue(client)
+    other = events.create_event_bus(Name="audit")["EventBusArn"]
+    events.put_rule(Name="to-audit", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(Rule="to-audit", Targets=[{"Id": "bus", "Arn": other, "RoleArn": ROLE}])
+    events.put_rule(
+        Name="audit-all", EventBusName="audit", EventPattern='{"source": ["shop.orders"]}'
+    )
+    events.put_targets(Rule="audit-all", EventBusName="audit", Targets=[{"Id": "q", "Arn": queue}])
+    event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
+    (body,) = drain(client, url)
+    received = json.loads(body)
+    assert received["id"] == event_id
+    assert received["detail"] == {"amount": 5}
+
+
+def test_buses_forwarding_to_each_other_stop_after_a_few_hops(events: Any, client: Clients) -> None:
+    url, queue = make_queue(client)
+    a = events.create_event_bus(Name="a")["EventBusArn"]
+    b = events.create_event_bus(Name="b")["EventBusArn"]
+    for bus, to in (("a", b), ("b", a)):
+        events.put_rule(Name="loop", EventBusName=bus, EventPattern='{"source": ["shop.orders"]}')
+        events.put_targets(
+            Rule="loop",
+            EventBusName=bus,
+            Targets=[{"Id": "bus", "Arn": to, "RoleArn": ROLE}, {"Id": "q", "Arn": queue}],
+        )
+    events.put_events(Entries=[entry(EventBusName="a")])
+    assert len(drain(client, url)) == 5  # bus a, then four forwards
+
+
+# ---------------------------------------------------------------------------- failures
+
+
+def test_missing_target_goes_to_the_dead_letter_queue_without_retries(
+    hw: Headwater, events: Any, client: Clients
+) -> None:
+    dlq_url, dlq = make_queue(client, "dlq")
+    gone = f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone"
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders",
+        Targets=[{"Id": "q", "Arn": gone, "DeadLetterConfig": {"Arn": dlq}}],
+    )
+    event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
+    ((body, attributes),) = dead_letters(client, dlq_url)
+    assert body["id"] == event_id  # the event itself, not the target's input
+    assert attributes.pop("ERROR_MESSAGE")
+    assert attributes == {
+        "RULE_ARN": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/orders",
+        "TARGET_ARN": gone,
+        "ERROR_CODE": "NO_RESOURCE",
+        "RETRY_ATTEMPTS": "0",
+    }
+    assert metric(hw, "InvocationsSentToDlq", "orders") == 1.0
+    assert metric(hw, "FailedInvocations", "orders") == 0.0
+
+
+def test_missing_target_without_dead_letter_queue_counts_a_failed_invocation(
+    hw: Headwater, events: Any
+) -> None:
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone"}]
+    )
+    events.put_events(Entries=[entry()])
+    assert metric(hw, "FailedInvocations", "orders") == 1.0
+
+
+def test_refused_delivery_is_retried_then_dead_lettered(
+    hw: Headwater, events: Any, client: Clients, clock: ManualClock
+) -> None:
+    url, queue = small_queue(client)
+    dlq_url, dlq = make_queue(client, "dlq")
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders",
+        Targets=[
+            {
+                "Id": "q",
+                "Arn": queue,
+                "RetryPolicy": {"MaximumRetryAttempts": 2},
+                "DeadLetterConfig": {"Arn": dlq},
+            }
+        ],
+    )
+    event_id = events.put_events(Entries=[big_entry()])["Entries"][0]["EventId"]
+    assert dead_letters(client, dlq_url) == []
+    clock.advance(1)  # the first retry, one second on
+    assert dead_letters(client, dlq_url) == []
+    clock.advance(2)  # the second (and last), two seconds after it
+    ((body, attributes),) = dead_letters(client, dlq_url)
+    assert body["id"] == event_id
+    assert attributes["ERROR_CODE"] == "SDK_CLIENT_ERROR"
+    assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
+    assert attributes["RETRY_ATTEMPTS"] == "2"
+    assert drain(client, url) == []
+    assert metric(hw, "RetryInvocationAttempts", "orders") == 2.0
+    assert metric(hw, "InvocationsSentToDlq", "orders") == 1.0
+    clock.advance(600)
+    assert dead_letters(client, dlq_url) == []  # nothing more is tried
+
+
+def test_retry_delivers_once_the_target_takes_it(
+    hw: Headwater, events: Any, client: Clients, clock: ManualClock
+) -> None:
+    url, queue = small_queue(client)
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(Rule="orders", Targets=[{"Id": "q", "Arn": queue}])
+    event_id = events.put_events(Entries=[big_entry()])["Entries"][0]["EventId"]
+    clock.advance(1)
+    clock.advance(2)
+    client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"MaximumMessageSize": "262144"})
+    assert drain(client, url) == []
+    clock.advance(4)
+    (body,) = drain(client, url)
+    assert json.loads(body)["id"] == event_id
+    assert metric(hw, "Invocations", "orders") == 1.0
+
+
+def test_retries_stop_at_the_maximum_event_age(
+    events: Any, client: Clients, clock: ManualClock
+) -> None:
+    _, queue = small_queue(client)
+    dlq_url, dlq = make_queue(client, "dlq")
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders",
+        Targets=[
+            {
+                "Id": "q",
+                "Arn": queue,
+                "RetryPolicy": {"MaximumEventAgeInSeconds": 60, "MaximumRetryAttempts": 185},
+                "DeadLetterConfig": {"Arn": dlq},
+            }
+        ],
+    )
+    events.put_events(Entries=[big_entry()])
+    for _ in range(70):
+        clock.advance(1)
+    ((_, attributes),) = dead_letters(client, dlq_url)
+    assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeInSeconds"
+    # retries after 1, 2, 4, 8, 16 s (31 s in); the next, 32 s on, would be past 60 s
+    assert attributes["RETRY_ATTEMPTS"] == "5"
+
+
+def test_a_missing_dead_letter_queue_counts_a_failure_to_send_there(
+    hw: Headwater, events: Any
+) -> None:
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders",
+        Targets=[
+            {
+                "Id": "q",
+                "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone",
+                "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-dlq"},
+            }
+        ],
+    )
+    events.put_events(Entries=[entry()])
+    assert metric(hw, "InvocationsFailedToBeSentToDlq", "orders") == 1.0
+
+
+def test_pending_retry_survives_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    clock = ManualClock(START)
+    with Headwater(data_dir=data, clock=clock, functions="inline") as first:
+        sqs = first.sqs
+        url = sqs.create_queue(QueueName="small", Attributes={"MaximumMessageSize": "1024"})[
+            "QueueUrl"
+        ]
+        first.events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+        first.events.put_targets(
+            Rule="orders", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:small"}]
+        )
+        event_id = first.events.put_events(Entries=[big_entry()])["Entries"][0]["EventId"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"MaximumMessageSize": "262144"})
+    with Headwater(data_dir=data, clock=clock, functions="inline") as second:
+        second.service("events")
+        clock.advance(1)
+        (message,) = second.sqs.receive_message(QueueUrl=url)["Messages"]
+        assert json.loads(message["Body"])["id"] == event_id
