@@ -137,6 +137,14 @@ class Router:
             return rest_json.failure(refusal("json"), rid)
         if rest_json.claims_path("lambda", request.raw_path):
             return await self._handle_rest("lambda", request, rid)
+        if rest_json.claims_path("scheduler", request.raw_path) and (
+            # /schedules and /schedule-groups are the Scheduler's; /tags/{arn} is API
+            # Gateway's too, so there the request's signing scope says whose it is.
+            not request.raw_path.startswith("/tags/")
+            or credential_scope(headers.get("authorization"), request.query_string).service
+            == "scheduler"
+        ):
+            return await self._handle_rest("scheduler", request, rid)
         if rest_json.claims_path("apigatewayv2", request.raw_path):  # /v2/apis, /v2/tags
             return await self._handle_rest("apigatewayv2", request, rid)
         if rest_json.claims_path("apigateway", request.raw_path):  # /restapis, /tags

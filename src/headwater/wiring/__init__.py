@@ -59,6 +59,7 @@ SERVICES: dict[str, str] = {
     "apigateway": "headwater.services.apigateway:ApiGatewayService",
     "codedeploy": "headwater.services.codedeploy:CodeDeployService",
     "stepfunctions": "headwater.services.stepfunctions:StepFunctionsService",
+    "scheduler": "headwater.services.scheduler:SchedulerService",
 }
 
 
@@ -96,8 +97,9 @@ def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
     """Where stream mappings (and asynchronous invokes) deliver failure records.
 
     Also resumes SNS deliveries a previous run left in its outbox, and the scheduled
-    EventBridge rules and the Step Functions executions of a previous run (the engine
-    starts here).
+    EventBridge rules, EventBridge Scheduler schedules (and their pending target
+    deliveries) and the Step Functions executions of a previous run (the engine starts
+    here).
     """
     from headwater.services.destinations import send_to_s3, send_to_sns
 
@@ -108,6 +110,8 @@ def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
         env.service("sns")  # its deliverer picks up pending outbox rows
     if _has_component(env, "events"):
         env.service("events")  # its scheduler fires the rules that are due
+    if _has_component(env, "scheduler"):
+        env.service("scheduler")  # its ticker fires the schedules that are due
     if _has_component(env, "stepfunctions"):
         env.service("stepfunctions")  # its runner resumes the executions that were running
     return destinations

@@ -26,6 +26,7 @@ from headwater.core.errors import AwsError
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 _MONTHS = {name.upper(): n for n, name in enumerate(calendar.month_abbr) if name}
 _WEEKDAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
@@ -41,8 +42,9 @@ def invalid_schedule() -> AwsError:
 class Schedule:
     """A parsed schedule expression."""
 
-    def next_after(self, t: float, anchor: float) -> float | None:
-        """The first firing strictly after ``t`` (``None``: it never fires again)."""
+    def next_after(self, t: float, anchor: float, zone: dt.tzinfo = dt.UTC) -> float | None:
+        """The first firing strictly after ``t`` (``None``: it never fires again); a cron or
+        ``at`` expression reads its fields as wall-clock time in ``zone``."""
         raise NotImplementedError
 
 
@@ -50,7 +52,7 @@ class Schedule:
 class RateSchedule(Schedule):
     period: float
 
-    def next_after(self, t: float, anchor: float) -> float | None:
+    def next_after(self, t: float, anchor: float, zone: dt.tzinfo = dt.UTC) -> float | None:
         if t < anchor:
             return anchor + self.period
         periods = int((t - anchor) // self.period) + 1
@@ -68,21 +70,45 @@ class CronSchedule(Schedule):
     months: frozenset[int]
     years: frozenset[int]
 
-    def next_after(self, t: float, anchor: float) -> float | None:
-        start = dt.datetime.fromtimestamp(t, dt.UTC).replace(second=0, microsecond=0)
-        day = start.date()
+    def next_after(self, t: float, anchor: float, zone: dt.tzinfo = dt.UTC) -> float | None:
+        # A day before in the zone's wall-clock time: a firing late in the previous local
+        # day may still be after t.
+        day = dt.datetime.fromtimestamp(t, zone).date() - dt.timedelta(days=1)
         for _ in range(_SEARCH_DAYS):
             if day.year in self.years and day.month in self.months and self.day_matches(day):
                 for hour in self.hours:
                     for minute in self.minutes:
                         moment = dt.datetime(
-                            day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC
+                            day.year, day.month, day.day, hour, minute, tzinfo=zone
                         )
                         if moment.timestamp() > t:
                             return moment.timestamp()
             if day.year > max(self.years):
                 return None
             day += dt.timedelta(days=1)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeSchedule(Schedule):
+    """EventBridge Scheduler's ``at(yyyy-mm-ddThh:mm:ss)``: one firing, at that wall-clock
+    time in the schedule's zone."""
+
+    moment: dt.datetime
+
+    def next_after(self, t: float, anchor: float, zone: dt.tzinfo = dt.UTC) -> float | None:
+        when = self.moment.replace(tzinfo=zone).timestamp()
+        return when if when > t else None
+
+
+def parse_one_time(text: str) -> OneTimeSchedule | None:
+    """``at(2027-01-04T09:30:00)`` (no zone suffix, as the Scheduler takes it), or None."""
+    match = _AT.match(text)
+    if match is None:
+        return None
+    try:
+        return OneTimeSchedule(dt.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
         return None
 
 
