@@ -181,3 +181,103 @@ def test_sam_schedule_and_eventbridge_rule_events_run_the_function(
         '{"kind": "tick"}',
         '{"order": 7}',
     ]
+
+
+def scheduler_template(expression: str) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "jobs"}},
+            "Group": {
+                "Type": "AWS::Scheduler::ScheduleGroup",
+                "Properties": {"Name": "jobs", "Tags": [{"Key": "team", "Value": "a"}]},
+            },
+            "Tick": {
+                "Type": "AWS::Scheduler::Schedule",
+                "Properties": {
+                    "GroupName": {"Ref": "Group"},
+                    "ScheduleExpression": expression,
+                    "FlexibleTimeWindow": {"Mode": "OFF"},
+                    "Target": {
+                        "Arn": {"Fn::GetAtt": ["Queue", "Arn"]},
+                        "RoleArn": "arn:aws:iam::000000000000:role/scheduler",
+                        "Input": '{"job": "tick"}',
+                        "RetryPolicy": {"MaximumRetryAttempts": 3},
+                    },
+                },
+            },
+        },
+        "Outputs": {
+            "TickArn": {"Value": {"Fn::GetAtt": ["Tick", "Arn"]}},
+            "GroupArn": {"Value": {"Fn::GetAtt": ["Group", "Arn"]}},
+        },
+    }
+
+
+def test_scheduler_schedule_and_group_deploy_fire_update_and_delete(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    assert deploy(hw, "jobs", scheduler_template("rate(5 minutes)")) == "CREATE_COMPLETE"
+    name = physical_ids(hw, "jobs")["Tick"]
+    assert name.startswith("jobs-Tick-")
+    outputs = outputs_of(hw, "jobs")
+    assert outputs["TickArn"] == f"arn:aws:scheduler:us-east-1:000000000000:schedule/jobs/{name}"
+    assert outputs["GroupArn"] == "arn:aws:scheduler:us-east-1:000000000000:schedule-group/jobs"
+    scheduler = hw.client("scheduler")
+    got = scheduler.get_schedule(Name=name, GroupName="jobs")
+    assert got["Target"]["RetryPolicy"] == {
+        "MaximumEventAgeInSeconds": 86400,
+        "MaximumRetryAttempts": 3,
+    }
+    url = hw.sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+    clock.advance(300)
+    assert drain(hw, url) == [{"job": "tick"}]
+
+    assert deploy(hw, "jobs", scheduler_template("rate(1 hour)")) == "UPDATE_COMPLETE"
+    assert physical_ids(hw, "jobs")["Tick"] == name  # updated in place
+    assert scheduler.get_schedule(Name=name, GroupName="jobs")["ScheduleExpression"] == (
+        "rate(1 hour)"
+    )
+
+    hw.client("cloudformation").delete_stack(StackName="jobs")
+    assert scheduler.list_schedules()["Schedules"] == []
+    assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
+
+
+def test_sam_schedule_v2_event_runs_the_function(
+    hw: Headwater, clock: ManualClock, tmp_path: Path
+) -> None:
+    out = tmp_path / "invocations.jsonl"
+    sam = {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "InlineCode": RECORDER,
+                    "Handler": "index.handler",
+                    "Runtime": "python3.12",
+                    "Environment": {"Variables": {"OUT": str(out)}},
+                    "Events": {
+                        "Nightly": {
+                            "Type": "ScheduleV2",
+                            "Properties": {
+                                "ScheduleExpression": "cron(30 1 * * ? *)",
+                                "ScheduleExpressionTimezone": "Europe/Paris",
+                                "Input": '{"kind": "nightly"}',
+                                "RetryPolicy": {"MaximumRetryAttempts": 2},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    }
+    status = deploy(hw, "sam2", sam, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    assert status == "CREATE_COMPLETE"
+    ids = physical_ids(hw, "sam2")
+    assert {"FnNightly", "FnNightlyRole"} <= set(ids)
+    got = hw.client("scheduler").get_schedule(Name=ids["FnNightly"])
+    assert got["ScheduleExpressionTimezone"] == "Europe/Paris"
+    clock.advance(30 * 60)  # 01:30 in Paris in January is 00:30 UTC
+    assert hw.service("lambda").wait_for_event_invocations()
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [{"kind": "nightly"}]

@@ -49,6 +49,7 @@ from headwater.deploy.providers.observability import (
     SubscriptionFilterProvider,
 )
 from headwater.deploy.providers.s3 import BucketPolicyProvider, BucketProvider
+from headwater.deploy.providers.scheduler import ScheduleGroupProvider, ScheduleProvider
 from headwater.deploy.providers.secretsmanager import ResourcePolicyProvider, SecretProvider
 from headwater.deploy.providers.sns import (
     SubscriptionProvider,
@@ -106,6 +107,8 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         NestedStackProvider(),
         RuleProvider(),
         EventBusProvider(),
+        ScheduleProvider(),
+        ScheduleGroupProvider(),
         RoleProvider(),
         PolicyProvider(),
         HttpApiProvider(),
