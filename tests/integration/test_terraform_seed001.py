@@ -356,6 +356,20 @@ def check_more_applied(endpoint: str) -> None:
     assert (target["Id"], target["InputPath"]) == ("more-function", "$.detail")
     tick = events.describe_rule(Name="more-tick")
     assert (tick["ScheduleExpression"], tick["State"]) == ("rate(5 minutes)", "ENABLED")
+    scheduler = boto_client(endpoint, "scheduler", REGION)
+    nightly = scheduler.get_schedule(Name="more-nightly", GroupName="more-jobs")
+    assert (nightly["ScheduleExpression"], nightly["ScheduleExpressionTimezone"]) == (
+        "cron(30 1 * * ? *)",
+        "Europe/Paris",
+    )
+    assert nightly["Target"]["RetryPolicy"] == {
+        "MaximumEventAgeInSeconds": 3600,
+        "MaximumRetryAttempts": 3,
+    }
+    group_arn = scheduler.get_schedule_group(Name="more-jobs")["Arn"]
+    assert scheduler.list_tags_for_resource(ResourceArn=group_arn)["Tags"] == [
+        {"Key": "team", "Value": "orders"}
+    ]
 
 
 def check_more_updated(endpoint: str) -> None:
@@ -403,6 +417,13 @@ def check_more_updated(endpoint: str) -> None:
     assert events.describe_rule(Name="more-tick")["ScheduleExpression"] == "rate(10 minutes)"
     # PutRule's update kept the rule's targets
     assert len(events.list_targets_by_rule(Rule="more-tick")["Targets"]) == 1
+    nightly = boto_client(endpoint, "scheduler", REGION).get_schedule(
+        Name="more-nightly", GroupName="more-jobs"
+    )
+    assert (nightly["ScheduleExpression"], nightly["Description"]) == (
+        "cron(45 1 * * ? *)",
+        "the nightly job, later",
+    )
     login = boto_client(endpoint, "secretsmanager", REGION).describe_secret(
         SecretId="more/db-credentials"
     )
@@ -435,6 +456,9 @@ def check_more_destroyed(endpoint: str) -> None:
     assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
     sfn = boto_client(endpoint, "stepfunctions", REGION)
     assert sfn.list_state_machines()["stateMachines"] == []
+    scheduler = boto_client(endpoint, "scheduler", REGION)
+    assert scheduler.list_schedules()["Schedules"] == []
+    assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
     secrets = boto_client(endpoint, "secretsmanager", REGION)
     assert secrets.list_secrets()["SecretList"] == []
     # recovery_window_in_days = 7: scheduled for deletion, not gone

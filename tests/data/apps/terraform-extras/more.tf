@@ -1084,6 +1084,38 @@ resource "aws_cloudwatch_event_target" "more_tick" {
   }
 }
 
+# --- EventBridge Scheduler: a group and a schedule in a time zone to a queue -------------
+
+resource "aws_scheduler_schedule_group" "more" {
+  name = "more-jobs"
+  tags = {
+    team = "orders"
+  }
+}
+
+resource "aws_scheduler_schedule" "more_nightly" {
+  name                         = "more-nightly"
+  group_name                   = aws_scheduler_schedule_group.more.name
+  description                  = "the nightly job" # update: "the nightly job, later"
+  schedule_expression          = "cron(30 1 * * ? *)" # update: "cron(45 1 * * ? *)"
+  schedule_expression_timezone = "Europe/Paris"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_sqs_queue.more_encrypted.arn
+    role_arn = aws_iam_role.more_worker.arn
+    input    = jsonencode({ job = "nightly" })
+
+    retry_policy {
+      maximum_retry_attempts       = 3
+      maximum_event_age_in_seconds = 3600
+    }
+  }
+}
+
 # --- Data sources: what a configuration reads back -----------------------------------
 
 data "aws_caller_identity" "more" {}
