@@ -1,9 +1,11 @@
-"""Schedule expressions of scheduled rules: ``rate(N unit)`` and AWS's six-field ``cron(...)``.
+"""Schedule expressions of scheduled rules: ``rate(N unit)`` and AWS's six-field ``cron(...)``
+(and EventBridge Scheduler's ``at(...)``, ``parse_one_time``).
 
 ``parse_schedule(text)`` validates an expression (EventBridge's ``ValidationException``
 "Parameter ScheduleExpression is not valid." otherwise) into a :class:`Schedule` whose
-``next_after(t, anchor)`` is the first firing strictly after clock time ``t``. Times are UTC
-epoch seconds, as EventBridge evaluates schedules in UTC.
+``next_after(t, anchor, zone)`` is the first firing strictly after clock time ``t``. Times
+are UTC epoch seconds; rules evaluate cron fields in UTC, as EventBridge does, and the
+Scheduler's schedules in their ``ScheduleExpressionTimezone``.
 
 - ``rate(5 minutes)`` fires every 5 minutes counted from ``anchor`` (the rule's creation);
   the unit is singular for 1 and plural otherwise (``rate(1 minute)``, ``rate(2 hours)``).
