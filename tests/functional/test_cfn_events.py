@@ -87,6 +87,25 @@ def put(hw: Headwater, source: str, bus: str = "default") -> None:
     assert answer["FailedEntryCount"] == 0
 
 
+def sam_function(out: Path, events: dict[str, Any]) -> dict[str, Any]:
+    """A SAM template of one function recording its events to ``out``, with ``events``."""
+    return {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "InlineCode": RECORDER,
+                    "Handler": "index.handler",
+                    "Runtime": "python3.12",
+                    "Environment": {"Variables": {"OUT": str(out)}},
+                    "Events": events,
+                },
+            },
+        },
+    }
+
+
 def test_rules_and_a_bus_deploy_update_in_place_and_delete(hw: Headwater) -> None:
     template = rules_template({"source": ["app"]}, ["whole", "detail"], "ENABLED")
     assert deploy(hw, "rules", template) == "CREATE_COMPLETE"
@@ -127,42 +146,31 @@ def test_sam_schedule_and_eventbridge_rule_events_run_the_function(
     hw: Headwater, clock: ManualClock, tmp_path: Path
 ) -> None:
     out = tmp_path / "invocations.jsonl"
-    sam = {
-        "Transform": "AWS::Serverless-2016-10-31",
-        "Resources": {
-            "Fn": {
-                "Type": "AWS::Serverless::Function",
+    sam = sam_function(
+        out,
+        {
+            "Tick": {
+                "Type": "Schedule",
                 "Properties": {
-                    "InlineCode": RECORDER,
-                    "Handler": "index.handler",
-                    "Runtime": "python3.12",
-                    "Environment": {"Variables": {"OUT": str(out)}},
-                    "Events": {
-                        "Tick": {
-                            "Type": "Schedule",
-                            "Properties": {
-                                "Schedule": "rate(5 minutes)",
-                                "Input": '{"kind": "tick"}',
-                                "Description": "every five minutes",
-                            },
-                        },
-                        "Off": {
-                            "Type": "Schedule",
-                            "Properties": {"Schedule": "rate(1 minute)", "Enabled": False},
-                        },
-                        "Orders": {
-                            "Type": "EventBridgeRule",
-                            "Properties": {
-                                "Pattern": {"source": ["shop.orders"]},
-                                "InputPath": "$.detail",
-                                "Target": {"Id": "OrdersTarget"},
-                            },
-                        },
-                    },
+                    "Schedule": "rate(5 minutes)",
+                    "Input": '{"kind": "tick"}',
+                    "Description": "every five minutes",
+                },
+            },
+            "Off": {
+                "Type": "Schedule",
+                "Properties": {"Schedule": "rate(1 minute)", "Enabled": False},
+            },
+            "Orders": {
+                "Type": "EventBridgeRule",
+                "Properties": {
+                    "Pattern": {"source": ["shop.orders"]},
+                    "InputPath": "$.detail",
+                    "Target": {"Id": "OrdersTarget"},
                 },
             },
         },
-    }
+    )
     status = deploy(hw, "sam", sam, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
     assert status == "CREATE_COMPLETE"
     ids = physical_ids(hw, "sam")
@@ -247,31 +255,20 @@ def test_sam_schedule_v2_event_runs_the_function(
     hw: Headwater, clock: ManualClock, tmp_path: Path
 ) -> None:
     out = tmp_path / "invocations.jsonl"
-    sam = {
-        "Transform": "AWS::Serverless-2016-10-31",
-        "Resources": {
-            "Fn": {
-                "Type": "AWS::Serverless::Function",
+    sam = sam_function(
+        out,
+        {
+            "Nightly": {
+                "Type": "ScheduleV2",
                 "Properties": {
-                    "InlineCode": RECORDER,
-                    "Handler": "index.handler",
-                    "Runtime": "python3.12",
-                    "Environment": {"Variables": {"OUT": str(out)}},
-                    "Events": {
-                        "Nightly": {
-                            "Type": "ScheduleV2",
-                            "Properties": {
-                                "ScheduleExpression": "cron(30 1 * * ? *)",
-                                "ScheduleExpressionTimezone": "Europe/Paris",
-                                "Input": '{"kind": "nightly"}',
-                                "RetryPolicy": {"MaximumRetryAttempts": 2},
-                            },
-                        },
-                    },
+                    "ScheduleExpression": "cron(30 1 * * ? *)",
+                    "ScheduleExpressionTimezone": "Europe/Paris",
+                    "Input": '{"kind": "nightly"}',
+                    "RetryPolicy": {"MaximumRetryAttempts": 2},
                 },
             },
         },
-    }
+    )
     status = deploy(hw, "sam2", sam, Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
     assert status == "CREATE_COMPLETE"
     ids = physical_ids(hw, "sam2")

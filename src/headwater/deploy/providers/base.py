@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from botocore.exceptions import ClientError
 from botocore.model import Shape
 
 from headwater.client import ServiceClient
@@ -158,6 +159,12 @@ def coerce(value: Any, shape: Shape) -> Any:
     if type_name == "blob" and isinstance(value, str):
         return value.encode("utf-8")
     return value
+
+
+def resource_not_found(error: ClientError) -> bool:
+    """Whether a call failed because the resource is not there (a delete that finds it gone
+    has nothing left to do)."""
+    return bool(error.response["Error"]["Code"] == "ResourceNotFoundException")
 
 
 def tags_dict(tags: Any) -> dict[str, str]:

@@ -19,6 +19,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    resource_not_found,
     retag,
     tags_dict,
     to_params,
@@ -38,10 +39,6 @@ def _split_id(physical_id: str) -> tuple[str, str]:
     """(bus, name) of a rule's physical id."""
     bus, _, name = physical_id.rpartition("|")
     return bus or DEFAULT_BUS, name
-
-
-def _missing(error: ClientError) -> bool:
-    return bool(error.response["Error"]["Code"] == "ResourceNotFoundException")
 
 
 class RuleProvider(ResourceProvider):
@@ -116,7 +113,7 @@ class RuleProvider(ResourceProvider):
                 )
             events.delete_rule(Name=name, EventBusName=bus)
         except ClientError as error:
-            if not _missing(error):
+            if not resource_not_found(error):
                 raise
 
 

@@ -17,16 +17,13 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    resource_not_found,
     retag,
     tags_dict,
     to_params,
 )
 
 MAX_NAME = 64
-
-
-def _missing(error: ClientError) -> bool:
-    return bool(error.response["Error"]["Code"] == "ResourceNotFoundException")
 
 
 class ScheduleProvider(ResourceProvider):
@@ -59,7 +56,7 @@ class ScheduleProvider(ResourceProvider):
                 Name=str(request.physical_id), GroupName=group
             )
         except ClientError as error:
-            if not _missing(error):
+            if not resource_not_found(error):
                 raise
 
 
@@ -103,5 +100,5 @@ class ScheduleGroupProvider(ResourceProvider):
         try:
             request.client("scheduler").delete_schedule_group(Name=str(request.physical_id))
         except ClientError as error:
-            if not _missing(error):
+            if not resource_not_found(error):
                 raise

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from headwater.core.arn import Arn
 from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
 from headwater.services.base import RequestContext
@@ -135,33 +134,24 @@ def _target_call(
 ) -> TargetCall:
     """What sending ``body`` (the event as the target gets it) to ``arn`` calls; raises
     ValueError for a target headwater does not send to."""
-    parsed = Arn.try_parse(arn)
-    service = parsed.service if parsed is not None else ""
-    if service == "lambda":
-        return TargetCall(service, arn, {"Payload": body})
-    if service == "sqs":
-        params: dict[str, Any] = {"MessageBody": body}
-        if arn.endswith(".fifo"):
-            group = (target.get("SqsParameters") or {}).get("MessageGroupId")
-            if group is not None:
-                params["MessageGroupId"] = str(group)
-            # EventBridge deduplicates FIFO messages by the event's id.
-            params["MessageDeduplicationId"] = str(event["id"])
-        return TargetCall(service, arn, params)
-    if service == "sns":
-        return TargetCall(service, arn, {"Message": body})
-    if service == "kinesis":
-        return TargetCall(
-            service, arn, {"Data": body, "PartitionKey": _partition_key(target, event)}
-        )
-    if service == "states":
-        return TargetCall(service, arn, {"input": body})
-    if service == "events" and ":event-bus/" in arn:
+    if arn.startswith("arn:aws:events:") and ":event-bus/" in arn:
         if hops >= MAX_BUS_HOPS:
             raise ValueError(f"the event was forwarded by {hops} buses already")
         # The bus gets the event itself (not the target's input), as it was put.
-        return TargetCall(service, arn, {"event": event, "hops": hops + 1})
-    raise ValueError(f"headwater does not deliver events to {service or 'this'} target")
+        return TargetCall("events", arn, {"event": event, "hops": hops + 1})
+    call = TargetCall.send(
+        arn,
+        body,
+        group_id=(target.get("SqsParameters") or {}).get("MessageGroupId"),
+        # EventBridge deduplicates FIFO messages by the event's id.
+        deduplication_id=str(event["id"]),
+        partition_key=(
+            _partition_key(target, event) if arn.startswith("arn:aws:kinesis:") else None
+        ),
+    )
+    if call is None:
+        raise ValueError(f"headwater does not deliver events to {arn}")
+    return call
 
 
 def _partition_key(target: dict[str, Any], event: dict[str, Any]) -> str:

@@ -118,6 +118,38 @@ class TargetCall:
     arn: str
     params: dict[str, Any]
 
+    @classmethod
+    def send(
+        cls,
+        arn: str,
+        body: str,
+        *,
+        group_id: Any,
+        deduplication_id: str,
+        partition_key: Any,
+    ) -> TargetCall | None:
+        """Sending ``body`` to a function, queue, topic, stream or state machine ``arn``
+        (None for another service): a FIFO queue's message gets ``group_id`` (when set)
+        and ``deduplication_id``, a stream's record ``partition_key``."""
+        parsed = Arn.try_parse(arn)
+        service = parsed.service if parsed is not None else ""
+        if service == "lambda":
+            return cls(service, arn, {"Payload": body})
+        if service == "sqs":
+            params: dict[str, Any] = {"MessageBody": body}
+            if arn.endswith(".fifo"):
+                if group_id is not None:
+                    params["MessageGroupId"] = str(group_id)
+                params["MessageDeduplicationId"] = deduplication_id
+            return cls(service, arn, params)
+        if service == "sns":
+            return cls(service, arn, {"Message": body})
+        if service == "kinesis":
+            return cls(service, arn, {"Data": body, "PartitionKey": str(partition_key)})
+        if service == "states":
+            return cls(service, arn, {"input": body})
+        return None
+
 
 @dataclass(slots=True)
 class PendingDelivery:

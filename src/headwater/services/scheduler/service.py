@@ -501,25 +501,17 @@ def _target_call(
     """What a schedule's templated target is sent (a target of a service headwater does not
     send to fails its delivery as NO_RESOURCE)."""
     arn = str(target["Arn"])
+    call = TargetCall.send(
+        arn,
+        body,
+        group_id=(target.get("SqsParameters") or {}).get("MessageGroupId"),
+        deduplication_id=execution,
+        partition_key=(target.get("KinesisParameters") or {}).get("PartitionKey") or execution,
+    )
+    if call is not None:
+        return call
     parsed = Arn.try_parse(arn)
     service = parsed.service if parsed is not None else ""
-    if service == "lambda":
-        return TargetCall(service, arn, {"Payload": body})
-    if service == "sqs":
-        params: dict[str, Any] = {"MessageBody": body}
-        group = (target.get("SqsParameters") or {}).get("MessageGroupId")
-        if group is not None:
-            params["MessageGroupId"] = str(group)
-        if arn.endswith(".fifo"):
-            params["MessageDeduplicationId"] = execution
-        return TargetCall(service, arn, params)
-    if service == "sns":
-        return TargetCall(service, arn, {"Message": body})
-    if service == "kinesis":
-        key = (target.get("KinesisParameters") or {}).get("PartitionKey") or execution
-        return TargetCall(service, arn, {"Data": body, "PartitionKey": str(key)})
-    if service == "states":
-        return TargetCall(service, arn, {"input": body})
     if service == "events":
         parameters = target.get("EventBridgeParameters") or {}
         entry = {

@@ -6,67 +6,22 @@ metrics, and pending retries surviving a restart."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from headwater import Headwater, ManualClock
-from headwater.in_process import boto3_in_process
-from tests.functional.test_events import (
+from tests.functional.eventbridge.wire import (
     ACCOUNT,
-    ENDPOINT,
     REGION,
     START,
     Clients,
+    dead_letters,
     drain,
     entry,
     make_queue,
-    wire_client,
 )
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/events"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def hw_options() -> dict[str, Any]:
-    return {"functions": "inline", "endpoint_url": ENDPOINT}
-
-
-@pytest.fixture
-def client(hw: Headwater) -> Iterator[Clients]:
-    with boto3_in_process(hw):
-        yield wire_client
-
-
-@pytest.fixture
-def events(client: Clients) -> Any:
-    return client("events")
-
-
-def dead_letters(client: Clients, url: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
-    """Each dead-letter message's body (JSON) and String attributes, in order."""
-    sqs = client("sqs")
-    found = []
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-        ).get("Messages", [])
-        if not messages:
-            return found
-        for message in messages:
-            attributes = {
-                name: value["StringValue"]
-                for name, value in message.get("MessageAttributes", {}).items()
-            }
-            found.append((json.loads(message["Body"]), attributes))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def metric(hw: Headwater, name: str, rule: str) -> float:

@@ -7,51 +7,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from headwater import Headwater, ManualClock
-from headwater.in_process import boto3_in_process
-from tests.functional.recorders import make_recorder
-from tests.functional.test_events import (
+from tests.functional.eventbridge.wire import (
     ACCOUNT,
-    ENDPOINT,
     REGION,
     START,
     Clients,
+    dead_letters,
     drain,
     error_of,
     make_queue,
-    wire_client,
 )
-from tests.functional.test_events_delivery import dead_letters
+from tests.functional.recorders import make_recorder
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
 OFF = {"Mode": "OFF"}
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def hw_options() -> dict[str, Any]:
-    return {"functions": "inline", "endpoint_url": ENDPOINT}
-
-
-@pytest.fixture
-def client(hw: Headwater) -> Iterator[Clients]:
-    with boto3_in_process(hw):
-        yield wire_client
-
-
-@pytest.fixture
-def scheduler(client: Clients) -> Any:
-    return client("scheduler")
 
 
 def target(arn: str, **extra: Any) -> dict[str, Any]:

@@ -6,100 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
-from headwater.in_process import boto3_in_process
+from tests.functional.eventbridge.wire import (
+    ACCOUNT,
+    REGION,
+    START,
+    Clients,
+    drain,
+    entry,
+    error_of,
+    make_queue,
+)
 from tests.functional.recorders import make_recorder
 from tests.service_lookups import services_made_in_transactions
-
-ENDPOINT = "http://127.0.0.1:4599"  # never connected to: boto3_in_process answers
-ACCOUNT = "000000000000"
-REGION = "us-east-1"
-#: 2027-01-04 (a Monday) 00:00:00 UTC: schedules start on a known minute and weekday.
-START = dt.datetime(2027, 1, 4, tzinfo=dt.UTC).timestamp()
-
-Clients = Callable[[str], Any]
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def hw_options() -> dict[str, Any]:
-    return {"functions": "inline", "endpoint_url": ENDPOINT}
-
-
-def wire_client(service: str) -> Any:
-    """A boto3 client for ``ENDPOINT`` (inside ``boto3_in_process``: a headwater's wire)."""
-    return boto3.client(
-        service,
-        endpoint_url=ENDPOINT,
-        region_name=REGION,
-        aws_access_key_id="AKIDHEADWATERTEST",
-        aws_secret_access_key="secret",
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-@pytest.fixture
-def client(hw: Headwater) -> Iterator[Clients]:
-    """boto3 clients whose requests go through ``hw``'s wire layer."""
-    with boto3_in_process(hw):
-        yield wire_client
-
-
-@pytest.fixture
-def events(client: Clients) -> Any:
-    return client("events")
-
-
-def error_of(call: Callable[..., Any], **params: Any) -> dict[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    error: dict[str, str] = caught.value.response["Error"]
-    return error
-
-
-def make_queue(client: Clients, name: str = "inbox") -> tuple[str, str]:
-    sqs = client("sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return url, arn
-
-
-def drain(client: Clients, url: str) -> list[str]:
-    """Every message body in the queue, in order."""
-    sqs = client("sqs")
-    bodies: list[str] = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return bodies
-        for message in messages:
-            bodies.append(message["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def entry(source: str = "shop.orders", detail: Any = None, **extra: Any) -> dict[str, Any]:
-    return {
-        "Source": source,
-        "DetailType": "Order Placed",
-        "Detail": json.dumps({"amount": 5} if detail is None else detail),
-        **extra,
-    }
-
 
 # ---------------------------------------------------------------------------- rules
 
