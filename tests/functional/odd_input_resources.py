@@ -371,6 +371,27 @@ def _events(hw: Headwater) -> Names:
     }
 
 
+def _scheduler(hw: Headwater) -> Names:
+    scheduler = hw.client("scheduler")
+    hw.client("sqs").create_queue(QueueName="q")
+    group = scheduler.create_schedule_group(Name="g")["ScheduleGroupArn"]
+    scheduler.create_schedule(
+        Name="s",
+        GroupName="g",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": QUEUE_ARN, "RoleArn": "arn:aws:iam::000000000000:role/scheduler"},
+    )
+    return {
+        "Name": ["s", "g"],
+        "GroupName": ["g", "default"],
+        "ResourceArn": [group],
+        "Arn": [QUEUE_ARN],
+        "ScheduleExpression": ["rate(5 minutes)", "cron(0 12 * * ? *)", "at(2027-01-04T00:10:00)"],
+        "ScheduleExpressionTimezone": ["UTC", "Europe/Paris"],
+    }
+
+
 def _cloudformation(hw: Headwater) -> Names:
     cloudformation = hw.client("cloudformation")
     cloudformation.create_stack(StackName="st", TemplateBody=TEMPLATE)
@@ -485,6 +506,7 @@ _MAKERS = {
     "sts": _sts,
     "ssm": _ssm,
     "events": _events,
+    "scheduler": _scheduler,
     "cloudformation": _cloudformation,
     "codedeploy": _codedeploy,
     "secretsmanager": _secretsmanager,

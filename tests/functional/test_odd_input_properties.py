@@ -51,6 +51,7 @@ SERVICES = [
     "sts",
     "ssm",
     "events",
+    "scheduler",
     "cloudformation",
     "codedeploy",
     "secretsmanager",
