@@ -9,7 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from headwater import Headwater, ManualClock
+from headwater.core.errors import AwsError
 from tests.functional.eventbridge.wire import (
     ACCOUNT,
     REGION,
@@ -288,3 +291,30 @@ def test_pending_retry_survives_a_restart(tmp_path: Path) -> None:
         clock.advance(1)
         (message,) = second.sqs.receive_message(QueueUrl=url)["Messages"]
         assert json.loads(message["Body"])["id"] == event_id
+
+
+def test_a_retry_policy_out_of_range_is_refused(hw: Headwater) -> None:
+    # the service itself: botocore's client refuses 59 before sending it
+    service = hw.service("events")
+    ctx = hw.env.default_context()
+    service.call("PutRule", {"Name": "orders", "EventPattern": '{"source": ["s"]}'}, ctx)
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:inbox"
+    for policy, message in (
+        (
+            {"MaximumRetryAttempts": 186},
+            "1 validation error detected: Value '186' at "
+            "'targets.1.member.retryPolicy.maximumRetryAttempts' failed to satisfy constraint: "
+            "Member must have value less than or equal to 185",
+        ),
+        (
+            {"MaximumEventAgeInSeconds": 59},
+            "1 validation error detected: Value '59' at "
+            "'targets.1.member.retryPolicy.maximumEventAgeInSeconds' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 60",
+        ),
+    ):
+        targets = [{"Id": "q", "Arn": queue, "RetryPolicy": policy}]
+        with pytest.raises(AwsError) as refused:
+            service.call("PutTargets", {"Rule": "orders", "Targets": targets}, ctx)
+        assert (refused.value.code, refused.value.message) == ("ValidationException", message)
+    assert service.call("ListTargetsByRule", {"Rule": "orders"}, ctx)["Targets"] == []

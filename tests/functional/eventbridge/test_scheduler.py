@@ -24,6 +24,7 @@ from tests.functional.eventbridge.wire import (
     make_queue,
 )
 from tests.functional.recorders import make_recorder
+from tests.service_lookups import services_made_in_transactions
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
 OFF = {"Mode": "OFF"}
@@ -360,3 +361,34 @@ def test_schedules_fire_after_a_restart(tmp_path: Path) -> None:
         clock.advance(1)
         (message,) = second.sqs.receive_message(QueueUrl=url)["Messages"]
         assert message["Body"] == '"tick"'
+
+
+def test_firings_and_retries_make_their_services_before_the_transaction(
+    tmp_path: Path,
+) -> None:
+    """As EventBridge's deliveries (tests/service_lookups.py): a fresh headwater firing a
+    schedule, with a dead-letter queue, makes the services it sends to before it opens
+    the firing's transaction."""
+    data = tmp_path / "data"
+    clock = ManualClock(START)
+    with Headwater(data_dir=data, clock=clock, functions="inline") as first:
+        first.sqs.create_queue(QueueName="dlq")
+        first.client("scheduler").create_schedule(
+            Name="tick",
+            ScheduleExpression="rate(1 minute)",
+            FlexibleTimeWindow=OFF,
+            Target=target(
+                f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone",
+                DeadLetterConfig={"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"},
+            ),
+        )
+    with Headwater(data_dir=data, clock=clock, functions="inline") as hw:
+        hw.service("scheduler")
+        with services_made_in_transactions(hw) as made:
+            clock.advance(60)
+        assert hw.existing_service("sqs") is not None
+        (dead_letter,) = hw.sqs.receive_message(
+            QueueUrl=hw.sqs.get_queue_url(QueueName="dlq")["QueueUrl"]
+        )["Messages"]
+    assert made == []
+    assert dead_letter["Body"] == "{}"

@@ -79,6 +79,23 @@ def _check_target(index: int, target: dict[str, Any]) -> None:
         raise validation(
             f"Parameter(s) SqsParameters must be specified for target: {target['Id']}."
         )
+    retry = target.get("RetryPolicy") or {}
+    for member, low, high in (
+        ("MaximumRetryAttempts", 0, 185),
+        ("MaximumEventAgeInSeconds", 60, 86400),
+    ):
+        value = retry.get(member)
+        if value is not None and not low <= int(value) <= high:
+            bound = (
+                f"greater than or equal to {low}"
+                if int(value) < low
+                else (f"less than or equal to {high}")
+            )
+            raise _member_error(
+                value,
+                f"{where}.retryPolicy.{member[0].lower()}{member[1:]}",
+                f"Member must have value {bound}",
+            )
     given = [key for key in ("Input", "InputPath", "InputTransformer") if target.get(key)]
     if len(given) > 1:
         raise validation(
