@@ -318,3 +318,44 @@ def test_a_retry_policy_out_of_range_is_refused(hw: Headwater) -> None:
             service.call("PutTargets", {"Rule": "orders", "Targets": targets}, ctx)
         assert (refused.value.code, refused.value.message) == ("ValidationException", message)
     assert service.call("ListTargetsByRule", {"Rule": "orders"}, ctx)["Targets"] == []
+
+
+def test_missing_state_machine_is_dead_lettered_after_the_commit(
+    events: Any, client: Clients
+) -> None:
+    dlq_url, dlq = make_queue(client, "dlq")
+    gone = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:gone"
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(
+        Rule="orders",
+        Targets=[{"Id": "sm", "Arn": gone, "RoleArn": ROLE, "DeadLetterConfig": {"Arn": dlq}}],
+    )
+    event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
+    ((body, attributes),) = dead_letters(client, dlq_url)
+    assert body["id"] == event_id
+    assert (attributes["ERROR_CODE"], attributes["TARGET_ARN"]) == ("NO_RESOURCE", gone)
+
+
+def test_throttled_stream_is_retried(clock: ManualClock) -> None:
+    with Headwater.in_memory(clock=clock, kinesis_enforce_throughput=True) as hw:
+        kinesis = hw.kinesis
+        kinesis.create_stream(StreamName="orders", ShardCount=1)
+        stream = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/orders"
+        hw.events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+        hw.events.put_targets(Rule="orders", Targets=[{"Id": "k", "Arn": stream}])
+        # the shard's 1 MiB for this second, all but 70 bytes used up
+        for _ in range(2):
+            kinesis.put_record(StreamName="orders", Data=b"x" * 524_250, PartitionKey="k")
+        event_id = hw.events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
+        shard = kinesis.list_shards(StreamName="orders")["Shards"][0]["ShardId"]
+
+        def records() -> list[Any]:
+            iterator = kinesis.get_shard_iterator(
+                StreamName="orders", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            return list(kinesis.get_records(ShardIterator=iterator)["Records"])
+
+        assert len(records()) == 2
+        clock.advance(1)  # a new second's budget, and the retry's time
+        (*_, delivered) = records()
+        assert json.loads(delivered["Data"])["id"] == event_id
