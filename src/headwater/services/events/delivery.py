@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: How many times an event is forwarded from bus to bus at most (a rule on bus A sending
-#: to bus B whose rule sends back to A would loop forever otherwise).
-MAX_BUS_HOPS = 4
+#: How many times an event is forwarded from bus to bus at most: EventBridge's guide says
+#: it "can't route events received from a sender event bus to a third event bus".
+MAX_BUS_HOPS = 1
 
 
 def ensure_target_services(env: ServiceEnvironment, rules: Iterable[RuleRecord]) -> None:
@@ -136,7 +136,7 @@ def _target_call(
     ValueError for a target headwater does not send to."""
     if arn.startswith("arn:aws:events:") and ":event-bus/" in arn:
         if hops >= MAX_BUS_HOPS:
-            raise ValueError(f"the event was forwarded by {hops} buses already")
+            raise ValueError("an event another bus sent is not sent to a third bus")
         # The bus gets the event itself (not the target's input), as it was put.
         return TargetCall("events", arn, {"event": event, "hops": hops + 1})
     call = TargetCall.send(
