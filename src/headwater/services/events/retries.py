@@ -61,7 +61,8 @@ SERVICES_USED: dict[str, tuple[str, ...]] = {
     "logs": ("logs",),
     "kinesis": ("kinesis",),
     "states": ("stepfunctions",),
-    "events": ("events", "lambda", "sqs", "sns", "kinesis", "logs"),
+    # a bus's delivery makes the services of its own rules' targets before its transaction
+    "events": ("events",),
 }
 #: Target services whose send cannot join the caller's transaction.
 SENT_AFTER_COMMIT = frozenset({"states", "events"})
