@@ -49,6 +49,12 @@ def small_queue(client: Clients, name: str = "small") -> tuple[str, str]:
     return url, arn
 
 
+def orders_rule(events: Any, targets: list[dict[str, Any]]) -> None:
+    """The rule ``orders`` on the default bus, for ``entry()``'s events, with ``targets``."""
+    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
+    events.put_targets(Rule="orders", Targets=targets)
+
+
 def big_entry() -> dict[str, Any]:
     return entry(detail={"text": "x" * 2000})
 
@@ -64,10 +70,9 @@ def test_kinesis_target_gets_the_event_keyed_by_path_or_event_id(
     stream = kinesis.describe_stream_summary(StreamName="orders")["StreamDescriptionSummary"][
         "StreamARN"
     ]
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(
-        Rule="orders",
-        Targets=[
+    orders_rule(
+        events,
+        [
             {
                 "Id": "keyed",
                 "Arn": stream,
@@ -99,8 +104,7 @@ def test_state_machine_target_starts_an_execution_with_the_event(
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         roleArn=ROLE,
     )["stateMachineArn"]
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(Rule="orders", Targets=[{"Id": "sm", "Arn": machine, "RoleArn": ROLE}])
+    orders_rule(events, [{"Id": "sm", "Arn": machine, "RoleArn": ROLE}])
     event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
     (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
     described = sfn.describe_execution(executionArn=execution["executionArn"])
@@ -147,11 +151,7 @@ def test_missing_target_goes_to_the_dead_letter_queue_without_retries(
 ) -> None:
     dlq_url, dlq = make_queue(client, "dlq")
     gone = f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone"
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(
-        Rule="orders",
-        Targets=[{"Id": "q", "Arn": gone, "DeadLetterConfig": {"Arn": dlq}}],
-    )
+    orders_rule(events, [{"Id": "q", "Arn": gone, "DeadLetterConfig": {"Arn": dlq}}])
     event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
     ((body, attributes),) = dead_letters(client, dlq_url)
     assert body["id"] == event_id  # the event itself, not the target's input
@@ -169,10 +169,7 @@ def test_missing_target_goes_to_the_dead_letter_queue_without_retries(
 def test_missing_target_without_dead_letter_queue_counts_a_failed_invocation(
     hw: Headwater, events: Any
 ) -> None:
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(
-        Rule="orders", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone"}]
-    )
+    orders_rule(events, [{"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone"}])
     events.put_events(Entries=[entry()])
     assert metric(hw, "FailedInvocations", "orders") == 1.0
 
@@ -182,10 +179,9 @@ def test_refused_delivery_is_retried_then_dead_lettered(
 ) -> None:
     url, queue = small_queue(client)
     dlq_url, dlq = make_queue(client, "dlq")
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(
-        Rule="orders",
-        Targets=[
+    orders_rule(
+        events,
+        [
             {
                 "Id": "q",
                 "Arn": queue,
@@ -215,8 +211,7 @@ def test_retry_delivers_once_the_target_takes_it(
     hw: Headwater, events: Any, client: Clients, clock: ManualClock
 ) -> None:
     url, queue = small_queue(client)
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(Rule="orders", Targets=[{"Id": "q", "Arn": queue}])
+    orders_rule(events, [{"Id": "q", "Arn": queue}])
     event_id = events.put_events(Entries=[big_entry()])["Entries"][0]["EventId"]
     clock.advance(1)
     clock.advance(2)
@@ -233,10 +228,9 @@ def test_retries_stop_at_the_maximum_event_age(
 ) -> None:
     _, queue = small_queue(client)
     dlq_url, dlq = make_queue(client, "dlq")
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(
-        Rule="orders",
-        Targets=[
+    orders_rule(
+        events,
+        [
             {
                 "Id": "q",
                 "Arn": queue,
@@ -257,10 +251,9 @@ def test_retries_stop_at_the_maximum_event_age(
 def test_a_missing_dead_letter_queue_counts_a_failure_to_send_there(
     hw: Headwater, events: Any
 ) -> None:
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(
-        Rule="orders",
-        Targets=[
+    orders_rule(
+        events,
+        [
             {
                 "Id": "q",
                 "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:gone",
@@ -325,10 +318,8 @@ def test_missing_state_machine_is_dead_lettered_after_the_commit(
 ) -> None:
     dlq_url, dlq = make_queue(client, "dlq")
     gone = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:gone"
-    events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
-    events.put_targets(
-        Rule="orders",
-        Targets=[{"Id": "sm", "Arn": gone, "RoleArn": ROLE, "DeadLetterConfig": {"Arn": dlq}}],
+    orders_rule(
+        events, [{"Id": "sm", "Arn": gone, "RoleArn": ROLE, "DeadLetterConfig": {"Arn": dlq}}]
     )
     event_id = events.put_events(Entries=[entry()])["Entries"][0]["EventId"]
     ((body, attributes),) = dead_letters(client, dlq_url)
