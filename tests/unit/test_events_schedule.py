@@ -1,13 +1,15 @@
-"""EventBridge schedule expressions: which are valid, and when each next fires (UTC)."""
+"""EventBridge schedule expressions: which are valid, and when each next fires (UTC, or in
+the Scheduler's time zone), and the Scheduler's ``at(...)``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 
 from headwater.core.errors import AwsError
-from headwater.services.events.schedule import parse_schedule
+from headwater.services.events.schedule import parse_one_time, parse_schedule
 
 
 def at(*fields: int) -> float:
@@ -152,3 +154,25 @@ def test_the_scheduler_looks_at_most_four_times_a_real_second() -> None:
     assert schedule_check_interval(SystemClock()) == 1.0  # every clock second
     assert schedule_check_interval(ManualClock()) == 1.0  # on every move of the clock
     assert schedule_check_interval(ScaledClock(60)) == 15.0  # a quarter of a real second
+
+
+def test_cron_fields_read_in_a_time_zone_follow_its_daylight_saving() -> None:
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    nine = parse_schedule("cron(0 9 * * ? *)")
+    assert nine.next_after(at(2027, 1, 4), 0, new_york) == at(2027, 1, 4, 14)
+    assert nine.next_after(at(2027, 7, 1), 0, new_york) == at(2027, 7, 1, 13)
+    # 01:30 happens twice when the clocks go back (2027-11-07): it fires once
+    half_past_one = parse_schedule("cron(30 1 * * ? *)")
+    first = half_past_one.next_after(at(2027, 11, 7), 0, new_york)
+    assert first == at(2027, 11, 7, 5, 30)
+    assert half_past_one.next_after(first, 0, new_york) == at(2027, 11, 8, 6, 30)
+
+
+def test_at_fires_once_at_its_wall_clock_time() -> None:
+    once = parse_one_time("at(2027-01-04T09:30:00)")
+    assert once is not None
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    assert once.next_after(at(2027, 1, 1), 0, paris) == at(2027, 1, 4, 8, 30)
+    assert once.next_after(at(2027, 1, 4, 8, 30), 0, paris) is None
+    for text in ("at(2027-01-04T09:30:00Z)", "at(2027-01-04)", "at(2027-02-30T00:00:00)"):
+        assert parse_one_time(text) is None
