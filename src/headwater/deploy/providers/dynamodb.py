@@ -11,6 +11,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    resource_not_found,
     retag,
     tags_dict,
     to_params,
@@ -155,7 +156,7 @@ class TableProvider(ResourceProvider):
         try:
             request.client("dynamodb").delete_table(TableName=str(request.physical_id))
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            if not resource_not_found(error):
                 raise
 
 

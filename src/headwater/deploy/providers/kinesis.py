@@ -10,6 +10,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    resource_not_found,
     retag,
     tags_dict,
 )
@@ -90,5 +91,5 @@ class StreamProvider(ResourceProvider):
                 StreamName=str(request.physical_id), EnforceConsumerDeletion=True
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            if not resource_not_found(error):
                 raise

@@ -17,6 +17,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    resource_not_found,
     tags_dict,
     to_params,
 )
@@ -154,7 +155,7 @@ class FunctionProvider(ResourceProvider):
         try:
             request.client("lambda").delete_function(FunctionName=str(request.physical_id))
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            if not resource_not_found(error):
                 raise
 
 
@@ -214,5 +215,5 @@ class EventSourceMappingProvider(ResourceProvider):
         try:
             request.client("lambda").delete_event_source_mapping(UUID=str(request.physical_id))
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            if not resource_not_found(error):
                 raise

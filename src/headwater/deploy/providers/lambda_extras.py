@@ -11,6 +11,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    resource_not_found,
     to_params,
 )
 from headwater.deploy.providers.codedeploy import deploy_alias_version
@@ -19,7 +20,7 @@ from headwater.deploy.providers.codedeploy import deploy_alias_version
 def ignore_missing(error: ClientError) -> None:
     """Re-raise ``error`` unless it says the resource is already gone (a delete that ran
     twice, or after the resource went with its function)."""
-    if error.response["Error"]["Code"] != "ResourceNotFoundException":
+    if not resource_not_found(error):
         raise error
 
 

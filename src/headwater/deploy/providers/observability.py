@@ -12,6 +12,7 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    resource_not_found,
     retag,
     tags_dict,
     to_params,
@@ -105,7 +106,7 @@ class LogGroupProvider(ResourceProvider):
         try:
             request.client("logs").delete_log_group(logGroupName=str(request.physical_id))
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            if not resource_not_found(error):
                 raise
 
 
@@ -170,7 +171,7 @@ class _LogFilterProvider(ResourceProvider):
                 filterName=str(request.physical_id),
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            if not resource_not_found(error):
                 raise
 
 

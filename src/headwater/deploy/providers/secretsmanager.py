@@ -14,6 +14,7 @@ from headwater.deploy.providers.base import (
     ResourceProvider,
     ResourceRequest,
     random_suffix,
+    resource_not_found,
     retag,
     tags_dict,
 )
@@ -135,7 +136,7 @@ class SecretProvider(ResourceProvider):
                 SecretId=str(request.physical_id), ForceDeleteWithoutRecovery=True
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            if not resource_not_found(error):
                 raise
 
 
@@ -173,5 +174,5 @@ class ResourcePolicyProvider(ResourceProvider):
                 SecretId=str(request.properties.get("SecretId") or request.physical_id)
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            if not resource_not_found(error):
                 raise
