@@ -82,7 +82,14 @@ class Headwater:
         )
         self._services: dict[str, Service] = {}
         self._clients: dict[str, ServiceClient] = {}
+        #: Held while the engine and its destinations are built (see the lock order in
+        #: ``headwater.store.database``: it comes before the database's write lock).
         self._lock = threading.RLock()
+        #: Held while a service is made, and for nothing else; taken inside the
+        #: database's write lock. Services were once made holding ``_lock``: a
+        #: transaction that looked up a new service then waited for the engine's builder,
+        #: which waited for the transaction.
+        self._services_lock = threading.RLock()
         self._closed = False
         self._closing = False
         self._engine: EsmEngine | None = None
@@ -128,7 +135,9 @@ class Headwater:
         found = self._services.get(name)
         if found is not None:
             return found
-        with self._lock:
+        # Making a service writes its schema: the write lock first (a caller inside a
+        # transaction holds it already), then the services' own lock.
+        with self.database.schema_lock(), self._services_lock:
             self._check_open()
             found = self._services.get(name)
             if found is None:
@@ -279,7 +288,7 @@ class Headwater:
         # that a closing function flushes into) is closed in a later round.
         done: set[int] = set()
         while True:
-            with self._lock:
+            with self._services_lock:
                 pending = [s for s in reversed(self._services.values()) if id(s) not in done]
                 if not pending:
                     self._closed = True

@@ -17,10 +17,37 @@ both the simplest and the fastest choice; other processes on the same file take 
 SQLite's own write lock (``BEGIN IMMEDIATE``, with a busy timeout). WAL checkpoints run
 on a second, private connection on their own thread (``sqlite_checkpoint``), so no commit
 waits for one.
+
+Lock order. A thread takes headwater's locks in this order (never an earlier one while it
+holds a later one), in the application and every backend:
+
+1. ``Headwater._lock``: building the engine and its failure destinations (which make
+   services and run transactions), and ``close()``'s first step (alone).
+2. The database's write lock: ``schema_lock()``, ``transaction()`` and, on SQLite and
+   in memory, ``read()`` too (one reentrant lock per process: ``SqliteDatabase.lock``).
+3. ``Headwater._services_lock``: making a service (taken inside ``schema_lock()``).
+4. ``StoreRegistry._stores_lock``: making a store (taken inside ``schema_lock()``).
+
+Making a service or a store writes its schema (a transaction), so their locks come
+after the write lock: a thread that holds the write lock (inside any transaction) may
+make either, and a thread that makes one takes the write lock first, so it never holds
+the maker's lock while it waits for the database. (The services were once made under
+the application's lock, held while the engine is built: a delivery making its target's
+service inside its transaction waited for the engine's builder, which waited for the
+database.) Nothing holding the write lock takes ``Headwater._lock``: services never
+reach the engine. ``close()`` takes ``_lock``, then ``_services_lock`` for its
+snapshots of the services, and closes each service holding neither.
+
+PostgreSQL has no process-wide write lock (a transaction is a pooled connection with
+row and advisory locks), so its ``schema_lock()`` holds nothing. A thread making a
+service there holds ``_services_lock`` while its migrations wait for their advisory
+locks, which only a transaction running the same migrations holds (and a thread of this
+process that ran them registered the store or service, so nobody here makes it again).
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import tempfile
@@ -34,6 +61,8 @@ from typing import Any, Literal, Protocol, TypeVar
 from headwater.store.sqlite_checkpoint import WalCheckpointer
 from headwater.store.sqlite_space import SpaceReclaimer, enable_incremental_vacuum
 from headwater.store.watch import ChangeWatch, Watcher
+
+log = logging.getLogger(__name__)
 
 Durability = Literal["normal", "full"]
 StoreT = TypeVar("StoreT")
@@ -130,6 +159,11 @@ class Database(Protocol):
         every store, so all services of a process share one, and its caches)."""
         ...
 
+    def schema_lock(self) -> AbstractContextManager[object]:
+        """Held while a thread makes something that may write its schema (a store, a
+        service), before the maker's own lock: see the module docstring's lock order."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -143,11 +177,17 @@ class StoreRegistry:
     def store(self, factory: Callable[[Any], StoreT]) -> StoreT:
         found = self._stores.get(factory)
         if found is None:
-            with self._stores_lock:
+            # a store's factory migrates its schema: the write lock first (the lock order
+            # in the module docstring)
+            with self.schema_lock(), self._stores_lock:
                 found = self._stores.get(factory)
                 if found is None:
                     found = self._stores[factory] = factory(self)
         return found  # type: ignore[return-value]
+
+    def schema_lock(self) -> AbstractContextManager[object]:
+        """``Database.schema_lock``: the backend's process-wide write lock."""
+        raise NotImplementedError
 
 
 #: Real seconds between checks for other processes' commits (see ``ChangeWatch``).
@@ -191,6 +231,7 @@ class SqliteDatabase(StoreRegistry):
         self.conn.execute(DEFINITION_VERSION_TABLE)
         self.space = SpaceReclaimer(self.conn)
         self._transaction = _SqliteTransaction(self)
+        self._joined = JoinedMigrations(str(self.path))
         self._closed = False
         self._versions: dict[str, int] = {}
         self._versions_seen_at: object = None
@@ -236,9 +277,15 @@ class SqliteDatabase(StoreRegistry):
         # as much as a GetItem's SELECT.
         return self.lock
 
+    def schema_lock(self) -> AbstractContextManager[object]:
+        """The write lock (no transaction: each migration commits its own)."""
+        return self.lock
+
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
         """Bring ``component``'s schema up to ``len(migrations)``; each step runs once, ever."""
         with self.transaction():
+            if self._depth > 1:
+                self._joined.add(component, migrations)
             _migrate(self.conn, str(self.path), component, migrations)
 
     def checkpoint(self) -> None:
@@ -296,6 +343,7 @@ class _SqliteTransaction:
             except BaseException:
                 self._roll_back()
                 raise
+            db._joined.committed()
             db.space.after_commit()
         finally:
             db.lock.release()
@@ -305,6 +353,7 @@ class _SqliteTransaction:
         if db.conn.in_transaction:  # SQLite may have rolled back already
             db.conn.execute("ROLLBACK")
         db._versions_seen_at = None  # a bump may have been rolled back
+        db._joined.rolled_back(db.conn)
 
 
 class MemoryDatabase(StoreRegistry):
@@ -325,6 +374,7 @@ class MemoryDatabase(StoreRegistry):
         self.lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._depth = 0
+        self._joined = JoinedMigrations(":memory:")
         self._closed = False
         self._versions: dict[str, int] = {}
 
@@ -354,6 +404,8 @@ class MemoryDatabase(StoreRegistry):
                     yield
                 finally:
                     self._depth -= 1
+                    if not self._depth:
+                        self._joined.committed()  # migrations ran outside it, committed
                 return
             conn.execute("BEGIN")
             self._depth = 1
@@ -362,11 +414,16 @@ class MemoryDatabase(StoreRegistry):
             except BaseException:
                 self._depth = 0
                 conn.execute("ROLLBACK")
+                self._joined.rolled_back(conn)
                 raise
             self._depth = 0
             conn.execute("COMMIT")
+            self._joined.committed()
 
     def read(self) -> AbstractContextManager[object]:
+        return self.lock
+
+    def schema_lock(self) -> AbstractContextManager[object]:
         return self.lock
 
     def watch(self, watcher: Watcher) -> Callable[[], None]:
@@ -386,6 +443,8 @@ class MemoryDatabase(StoreRegistry):
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
         conn = self.conn
         with self.transaction():
+            if self._depth > 1:
+                self._joined.add(component, migrations)
             _migrate(conn, ":memory:", component, migrations)
 
     def close(self) -> None:
@@ -438,6 +497,46 @@ def _migrate(
             " ON CONFLICT(component) DO UPDATE SET version = excluded.version",
             (component, len(migrations)),
         )
+
+
+class JoinedMigrations:
+    """Migrations that ran inside a caller's transaction (a service or store first made
+    there, on SQLite's one connection), so that they run again, on their own, if it rolls
+    back: the rollback takes their schema away, while the service or store that ran them
+    stays made and would find its tables gone until a restart."""
+
+    __slots__ = ("_pending", "_where")
+
+    def __init__(self, where: str) -> None:
+        self._where = where
+        self._pending: list[tuple[str, Sequence[Migration]]] = []
+
+    def add(self, component: str, migrations: Sequence[Migration]) -> None:
+        """``component``'s migrations are running inside an outer transaction."""
+        self._pending.append((component, migrations))
+
+    def committed(self) -> None:
+        """The outer transaction committed: their schema with it."""
+        self._pending.clear()
+
+    def rolled_back(self, conn: sqlite3.Connection) -> None:
+        """The outer transaction rolled back (the caller holds the write lock): run them
+        again in a transaction of their own."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for component, migrations in pending:
+                _migrate(conn, self._where, component, migrations)
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            # what failed the transaction (a full disk) may fail this too: the caller's
+            # error goes on; the services made in it lack their tables until a restart
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            components = [component for component, _ in pending]
+            log.exception("could not restore the schema of %s after a rollback", components)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -23,7 +23,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -323,13 +323,31 @@ class PostgresDatabase(StoreRegistry):
             bound.conn, bound.depth = None, 0
             self.pool.putconn(raw)
 
+    def schema_lock(self) -> AbstractContextManager[object]:
+        """Nothing: no lock spans this process's transactions (see ``store.database``)."""
+        return nullcontext()
+
     def migrate(self, component: str, migrations: Sequence[Migration]) -> None:
-        """Run ``component``'s pending migrations once, whichever node gets there first."""
-        with self.transaction():
-            conn = self.conn
-            # Nodes starting together: one migrates, the others wait and find it done.
-            conn.execute("SELECT pg_advisory_xact_lock(?)", (zlib.crc32(component.encode()),))
-            _migrate(conn, self.url, component, migrations)  # type: ignore[arg-type]
+        """Run ``component``'s pending migrations once, whichever node gets there first.
+
+        Always in a transaction of their own, on another connection when this thread is in
+        one already (a service first made inside it): the schema commits at once, so the
+        threads the new service starts see its tables, and a rollback of the caller's
+        transaction does not take them from the service that stays made. (A migration
+        that alters a table the caller's transaction has read would wait for it forever;
+        a component's tables are read only by its store, made by that migration first.)
+        """
+        bound = self._bound
+        outer = bound.conn, bound.depth, bound.writing
+        bound.conn, bound.depth, bound.writing = None, 0, False
+        try:
+            with self.transaction():
+                conn = self.conn
+                # Nodes starting together: one migrates, the others wait and find it done.
+                conn.execute("SELECT pg_advisory_xact_lock(?)", (zlib.crc32(component.encode()),))
+                _migrate(conn, self.url, component, migrations)  # type: ignore[arg-type]
+        finally:
+            bound.conn, bound.depth, bound.writing = outer
 
     # ------------------------------------------------------------------ other nodes
 
