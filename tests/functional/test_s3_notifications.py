@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from tests.functional.recorders import make_recorder
-from tests.service_lookups import services_made_in_transactions
 
 BUCKET = "photos"
 
@@ -459,15 +458,14 @@ def test_overlapping_configurations_are_refused(
     )
 
 
-def test_destination_services_are_made_before_the_write_transaction(tmp_path: Path) -> None:
+def test_the_first_write_after_a_restart_makes_the_destination_services(tmp_path: Path) -> None:
     """The first object write after a restart delivers to a queue, a topic and a function,
-    and a configuration put checks them: their services are made before the transaction
-    opens, never inside it (where making one could deadlock with a thread holding the
-    application's lock)."""
+    and a configuration put checks them: their services are first made inside the write's
+    transaction (``test_service_creation_locks`` has why that is safe)."""
     data = tmp_path / "data"
     with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as first:
         function, _ = make_recorder(first, tmp_path, "thumbnailer")
-        _, queue_arn = make_queue(first, "inbox")
+        inbox, queue_arn = make_queue(first, "inbox")
         topic = first.sns.create_topic(Name="notices")["TopicArn"]
         first.s3.create_bucket(Bucket=BUCKET)
         configuration = {
@@ -483,30 +481,42 @@ def test_destination_services_are_made_before_the_write_transaction(tmp_path: Pa
         first.s3.put_bucket_notification_configuration(
             Bucket=BUCKET, NotificationConfiguration=configuration
         )
-    for write in ("configure", "put", "delete", "delete_many", "multipart"):
+    for write in ("configure", "put", "delete", "multipart", "delete_many"):
         with Headwater(data_dir=data, clock=ManualClock(), functions="inline") as hw:
             s3 = hw.s3
-            with services_made_in_transactions(hw) as made:
-                if write == "configure":  # checks the destinations in its transaction
-                    s3.put_bucket_notification_configuration(
-                        Bucket=BUCKET, NotificationConfiguration=configuration
-                    )
-                elif write == "put":
-                    s3.put_object(Bucket=BUCKET, Key="k", Body=b"x")
-                elif write == "delete":
-                    s3.delete_object(Bucket=BUCKET, Key="k")
-                elif write == "delete_many":
-                    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "k"}]})
-                else:
-                    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="m")["UploadId"]
-                    part = s3.upload_part(
-                        Bucket=BUCKET, Key="m", UploadId=upload, PartNumber=1, Body=b"x"
-                    )
-                    s3.complete_multipart_upload(
-                        Bucket=BUCKET,
-                        Key="m",
-                        UploadId=upload,
-                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
-                    )
-            assert made == [], write
-            assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns"))
+            if write == "configure":  # checks the destinations in its transaction
+                s3.put_bucket_notification_configuration(
+                    Bucket=BUCKET, NotificationConfiguration=configuration
+                )
+            elif write == "put":
+                s3.put_object(Bucket=BUCKET, Key="k", Body=b"x")
+            elif write == "delete":
+                s3.delete_object(Bucket=BUCKET, Key="k")
+            elif write == "delete_many":
+                s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "m"}]})
+            else:
+                upload = s3.create_multipart_upload(Bucket=BUCKET, Key="m")["UploadId"]
+                part = s3.upload_part(
+                    Bucket=BUCKET, Key="m", UploadId=upload, PartNumber=1, Body=b"x"
+                )
+                s3.complete_multipart_upload(
+                    Bucket=BUCKET,
+                    Key="m",
+                    UploadId=upload,
+                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+                )
+            if write == "put":
+                bodies = drain(hw, inbox)
+                keys = [
+                    body["Records"][0]["s3"]["object"]["key"]
+                    for body in bodies
+                    if "Records" in body
+                ]
+                assert keys == ["k"]
+            delivered_by = {
+                "put": "sqs",
+                "delete": "sns",
+                "delete_many": "sns",
+                "multipart": "lambda",
+            }
+            assert hw.existing_service(delivered_by.get(write, "sqs")), write

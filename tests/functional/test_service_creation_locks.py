@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from headwater import Headwater
-from tests.service_lookups import services_made_in_transactions
 
 #: Real seconds the threads get to finish (they take milliseconds when nothing deadlocks).
 DEADLINE = 10.0
@@ -149,17 +148,6 @@ def test_a_store_made_in_a_transaction_while_another_is_made(headwaters: Headwat
     )
     assert results["in_transaction"] is hw.database.store(LeaseStore)
     assert results["other"] is hw.database.store(open_mapping_store)
-
-
-def test_services_made_inside_transactions_are_seen(headwaters: Headwaters) -> None:
-    """The guard other tests use (a service made inside a transaction shares its fate: a
-    rollback takes its schema away) still sees one."""
-    hw = headwaters.make()
-    if hw.database.kind == "postgresql":
-        pytest.skip("the guard watches SQLite's and memory's write lock")
-    with services_made_in_transactions(hw) as made, hw.database.transaction():
-        hw.env.service("sqs")  # how services look each other up
-    assert made == ["sqs"]
 
 
 def test_a_service_made_in_a_transaction_that_rolls_back_keeps_its_tables(

@@ -23,7 +23,6 @@ from tests.functional.eventbridge.wire import (
     make_queue,
 )
 from tests.functional.recorders import make_recorder
-from tests.service_lookups import services_made_in_transactions
 
 # ---------------------------------------------------------------------------- rules
 
@@ -609,11 +608,10 @@ def test_fifo_queue_target_gets_group_and_deduplication(events: Any, client: Cli
     assert json.loads(message["Body"])["id"] == event_id
 
 
-def test_target_services_are_made_before_the_delivery_transaction(tmp_path: Path) -> None:
-    """A service is made holding the application's lock (and writes its schema): looking
-    one up first inside the delivery's transaction could deadlock with a thread building
-    the engine (it did, on the first scheduled firing after a restart). Delivery makes the
-    services its targets need before it opens the transaction."""
+def test_the_first_delivery_after_a_restart_makes_the_target_services(tmp_path: Path) -> None:
+    """The first delivery after a restart (a schedule's firing, PutEvents) makes its
+    targets' services inside its transaction (``test_service_creation_locks`` has why that
+    is safe: it deadlocked with a thread building the engine once)."""
     data = tmp_path / "data"
     clock = ManualClock(START)
     with Headwater(data_dir=data, clock=clock, functions="inline") as first:
@@ -636,18 +634,16 @@ def test_target_services_are_made_before_the_delivery_transaction(tmp_path: Path
         first.events.put_rule(Name="orders", EventPattern='{"source": ["shop.orders"]}')
         first.events.put_targets(Rule="orders", Targets=targets)
     for deliver in ("schedule", "put_events"):
-        assert services_made_in_a_transaction(data, clock, deliver) == []
-
-
-def services_made_in_a_transaction(data: Path, clock: ManualClock, deliver: str) -> list[str]:
-    """The services first looked up inside a database transaction while a fresh headwater
-    on ``data`` delivers (a schedule's firing, or PutEvents)."""
-    with Headwater(data_dir=data, clock=clock, functions="inline") as hw:
-        hw.service("events")
-        with services_made_in_transactions(hw) as made:
+        with Headwater(data_dir=data, clock=clock, functions="inline") as hw:
+            hw.service("events")
             if deliver == "schedule":
                 clock.advance(60)
             else:
                 hw.events.put_events(Entries=[entry()])
-        assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns", "kinesis"))
-    return made
+            assert all(hw.existing_service(name) for name in ("lambda", "sqs", "sns", "kinesis"))
+            inbox = hw.sqs.get_queue_url(QueueName="inbox")["QueueUrl"]
+            received = hw.sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)
+            assert len(received["Messages"]) == 1, deliver
+            hw.sqs.delete_message(
+                QueueUrl=inbox, ReceiptHandle=received["Messages"][0]["ReceiptHandle"]
+            )

@@ -31,7 +31,6 @@ from headwater.services.events.retries import (
     PendingDelivery,
     TargetCall,
     TargetDeliveries,
-    ensure_services,
 )
 from headwater.services.events.store import RuleRecord
 from headwater.services.events.target_input import select, target_input
@@ -45,24 +44,6 @@ log = logging.getLogger(__name__)
 #: How many times an event is forwarded from bus to bus at most: EventBridge's guide says
 #: it "can't route events received from a sender event bus to a third event bus".
 MAX_BUS_HOPS = 1
-
-
-def ensure_target_services(env: ServiceEnvironment, rules: Iterable[RuleRecord]) -> None:
-    """Create the services the targets of ``rules`` (and their dead-letter queues) need,
-    before a transaction is opened.
-
-    A service is created holding the application's lock, and its creation may write to the
-    database (its schema); looking one up for the first time while holding the database's
-    write lock (inside ``send_to_targets``' transaction) could wait for a thread that holds
-    the application's lock and waits for the database: a deadlock (the scheduler's first
-    firing after a restart, while the engine is being built, did exactly that).
-    """
-    arns: list[str] = []
-    for rule in rules:
-        for target in rule.targets:
-            arns.append(str(target["Arn"]))
-            arns.append(str((target.get("DeadLetterConfig") or {}).get("Arn") or ""))
-    ensure_services(env, arns)
 
 
 @dataclass(slots=True)
@@ -92,9 +73,9 @@ def send_to_targets(
     into: Sent,
     hops: int = 0,
 ) -> None:
-    """Send ``event`` to every target of ``rules`` inside the caller's transaction (whose
-    services ``ensure_target_services`` made beforehand), noting in ``into`` what to do
-    once it committed. ``hops``: how many buses forwarded the event here."""
+    """Send ``event`` to every target of ``rules`` inside the caller's transaction, noting
+    in ``into`` what to do once it committed. ``hops``: how many buses forwarded the event
+    here."""
     env = deliveries.env
     for rule in rules:
         sent = failed = 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 from typing import Any
 
 import orjson
@@ -21,7 +20,7 @@ from headwater.core.values import as_epoch_seconds
 from headwater.filtering import Matcher
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.events.buses import bus_name, validation
-from headwater.services.events.delivery import Sent, ensure_target_services, send_to_targets
+from headwater.services.events.delivery import Sent, send_to_targets
 from headwater.services.events.rules import RuleOperations, compile_rule_pattern
 from headwater.services.events.store import DueRule, RuleRecord
 
@@ -120,13 +119,11 @@ class PublishOperations(RuleOperations):
         now = self.env.clock.now()
         answers: list[Result] = []
         sent = Sent()
-        # Each bus's rules, read once per call and before the transaction, so the services
-        # of their targets can be made first (see ensure_target_services).
+        # each bus's rules, read once per call
         rules_of_bus = {
             bus: self.store.rules(ctx.account, ctx.region, bus)
             for bus in {bus_name(entry.get("EventBusName")) for entry in entries}
         }
-        ensure_target_services(self.env, itertools.chain(*rules_of_bus.values()))
         with self.env.database.transaction():
             for entry in entries:
                 failure = self._check_entry(entry, ctx)
@@ -194,7 +191,6 @@ class PublishOperations(RuleOperations):
         bus = arn.resource[len("event-bus/") :]
         self.bus(ctx, bus)
         rules = self.matching_rules(self.store.rules(ctx.account, ctx.region, bus), event)
-        ensure_target_services(self.env, rules)
         sent = Sent()
         with self.env.database.transaction():
             send_to_targets(self.deliveries, event, rules, sent, hops)
@@ -223,7 +219,6 @@ class PublishOperations(RuleOperations):
         fired = 0
         for due in self.store.due(now):
             sent = Sent()
-            ensure_target_services(self.env, [due.rule])
             with self.env.database.transaction():
                 following = self.next_firing(due.rule, now)
                 if not self.store.claim_firing(due, following):

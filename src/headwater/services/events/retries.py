@@ -53,17 +53,6 @@ MAX_BACKOFF = 300.0
 #: process that stops while sending leaves it to be tried again after this.
 CLAIM_SECONDS = 60.0
 
-#: ARN service -> botocore service names a delivery to it looks up.
-SERVICES_USED: dict[str, tuple[str, ...]] = {
-    "lambda": ("lambda",),
-    "sqs": ("sqs",),
-    "sns": ("sns", "sqs"),
-    "logs": ("logs",),
-    "kinesis": ("kinesis",),
-    "states": ("stepfunctions",),
-    # a bus's delivery makes the services of its own rules' targets before its transaction
-    "events": ("events",),
-}
 #: Target services whose send cannot join the caller's transaction.
 SENT_AFTER_COMMIT = frozenset({"states", "events"})
 #: Error codes that mean the target is not there: not retried (AWS sends such events to
@@ -256,20 +245,6 @@ class PendingDeliveryStore:
             self.db.conn.execute("DELETE FROM target_deliveries WHERE id = ?", (delivery_id,))
 
 
-def ensure_services(env: ServiceEnvironment, target_arns: list[str]) -> None:
-    """Make the services deliveries to ``target_arns`` (and their dead-letter queues) use,
-    before a transaction opens: a service is made holding the application's lock and may
-    write its schema, so making one inside a write transaction can deadlock (see
-    tests/service_lookups.py)."""
-    needed: set[str] = set()
-    for arn in target_arns:
-        parsed = Arn.try_parse(arn)
-        if parsed is not None:
-            needed.update(SERVICES_USED.get(parsed.service, ()))
-    for name in sorted(needed):
-        env.service(name)
-
-
 def _context(arn: str) -> RequestContext:
     parsed = Arn.parse(arn)
     return RequestContext(region=parsed.region, account=parsed.account)
@@ -371,8 +346,8 @@ class TargetDeliveries:
         self._count = count or (lambda delivery, metric: None)
 
     def deliver(self, delivery: PendingDelivery, later: list[AfterCommit]) -> bool:
-        """Make the first attempt of ``delivery`` inside the caller's transaction (whose
-        services ``ensure_services`` made), or store it to be made once it committed;
+        """Make the first attempt of ``delivery`` inside the caller's transaction, or store
+        it to be made once it committed;
         ``True`` unless it failed for good (dropped or dead-lettered) at once."""
         now = self.env.clock.now()
         call = delivery.target_call
@@ -404,7 +379,6 @@ class TargetDeliveries:
 
     def _attempt(self, delivery: PendingDelivery, due: float) -> None:
         call = delivery.target_call
-        ensure_services(self.env, [call.arn, delivery.dead_letter_arn or ""])
         later: list[AfterCommit] = []
         if delivery.attempts:
             self._count(delivery, "RetryInvocationAttempts")

@@ -71,7 +71,6 @@ class EventOperations(SubscriptionFilterOperations):
                 rejected.setdefault("tooNewLogEventStartIndex", index)
             else:
                 accepted.append((stamp, event["message"]))
-        self.make_destination_services(group)
         with self.log_store.db.transaction():
             appended = self.log_store.append_events(group, stream, accepted, now)
             started = self.deliver_to_subscriptions(group, stream, accepted, appended.first_seq)

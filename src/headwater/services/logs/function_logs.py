@@ -62,8 +62,6 @@ class FunctionLogs(FileLogStore):
         on_first_use: Callable[[FunctionLogs], None] | None = None,
         on_stored: Callable[[LogGroup, list[int | str]], None] | None = None,
         on_appended: AppendHook | None = None,
-        *,
-        before_append: Callable[[], None] | None = None,
     ) -> None:
         self.data_dir = env.data_dir
         self.env = env
@@ -76,9 +74,6 @@ class FunctionLogs(FileLogStore):
         #: Given each stream's stored events inside the flush's transaction (for the
         #: group's subscription filters); answers what to start once it has committed.
         self._on_appended = on_appended
-        #: Called before the flush's transaction opens (what ``on_appended`` will need
-        #: made outside it: ``make_destination_services``).
-        self._before_append = before_append
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         #: function key -> (current stream, bytes appended since the last trim)
@@ -131,8 +126,6 @@ class FunctionLogs(FileLogStore):
             if not pending:
                 return
             store = self._log_store()
-            if self._before_append is not None:
-                self._before_append()
             groups: dict[str, LogGroup] = {}
             grown: dict[str, int] = {}
             started: list[Callable[[], None]] = []
@@ -268,12 +261,7 @@ def function_logs_for(env: ServiceEnvironment) -> FunctionLogs:
             from_function=name,
         )
 
-    def before_append() -> None:
-        service().make_destination_services()
-
-    return FunctionLogs(
-        env, lambda: service().log_store, register, stored, appended, before_append=before_append
-    )
+    return FunctionLogs(env, lambda: service().log_store, register, stored, appended)
 
 
 def read_function_log(store: LogStore, account: str, region: str, name: str) -> str:

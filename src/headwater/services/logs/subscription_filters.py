@@ -142,20 +142,6 @@ class SubscriptionFilterOperations(MetricFilterOperations):
         """The compiled subscription filters of ``group``."""
         return self._subscriptions_by_group().get(group.key, [])
 
-    def make_destination_services(self, group: LogGroup | None = None) -> None:
-        """Create the services that deliveries from ``group`` (``None``: any group) use,
-        before the transaction that stores its events opens. A service is created holding
-        the application's lock, and creating one may write to the database: looked up
-        for the first time inside the transaction (holding the database's write lock), it
-        could wait forever for a thread that holds the application's lock and waits for
-        the database (EventBridge's delivery met exactly that)."""
-        if group is None:
-            subscriptions = [s for each in self._subscriptions_by_group().values() for s in each]
-        else:
-            subscriptions = self._subscriptions_of(group)
-        for service in {subscription.destination.service for subscription in subscriptions}:
-            self.env.service(service)
-
     def has_subscription_filters(self, group: LogGroup) -> bool:
         """Whether events stored in ``group`` are delivered anywhere."""
         return bool(self._subscriptions_of(group))

@@ -218,7 +218,6 @@ class MultipartOperations(ListingOperations):
         )
         event = ObjectEvent("ObjectCreated:CompleteMultipartUpload", upload.key, size, record.etag)
         try:
-            self.notifier.make_destination_services(lambda: self.store.get_bucket(upload.bucket))
             with self.store.db.transaction():
                 self._upload(params)
                 replaced = self.store.put_object(record)

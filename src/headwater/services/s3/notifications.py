@@ -242,28 +242,6 @@ class Notifier:
     def __init__(self, env: ServiceEnvironment) -> None:
         self.env = env
         self.sequencer = Sequencer()
-        self._services_made = False
-
-    def make_destination_services(self, bucket: Callable[[], BucketRecord | None]) -> None:
-        """Create the services deliveries use before the caller's transaction opens, if the
-        bucket (read by ``bucket``, only until they are made) sends events. A service is
-        created holding the application's lock, and creating one may write to the
-        database: looked up for the first time inside the transaction (holding the
-        database's write lock), it could wait forever for a thread that holds the
-        application's lock and waits for the database (EventBridge's delivery met exactly
-        that, on the first event after a restart)."""
-        if self._services_made:
-            return
-        record = bucket()
-        if record is not None and record.settings.get(SETTING):
-            self.make_services()
-
-    def make_services(self) -> None:
-        """Create the services destinations are checked and delivered with (before a
-        transaction opens: ``make_destination_services``)."""
-        for name in ("sqs", "sns", "lambda"):
-            self.env.service(name)
-        self._services_made = True
 
     def in_transaction(
         self, bucket: BucketRecord, events: Iterable[ObjectEvent]

@@ -330,7 +330,6 @@ class ObjectOperations(BucketOperations):
         )
         event = ObjectEvent(event_name, key, record.size, record.etag)
         try:
-            self.notifier.make_destination_services(lambda: self.store.get_bucket(bucket))
             with self.store.db.transaction():
                 bucket_record = self._bucket(bucket)
                 replaced = self.store.put_object(record)
@@ -420,7 +419,6 @@ class ObjectOperations(BucketOperations):
         key = str(params["Key"])
         invocations: list[Callable[[], None]] = []
         name = str(params["Bucket"])
-        self.notifier.make_destination_services(lambda: self.store.get_bucket(name))
         with self.store.db.transaction():
             bucket = self._bucket(name)
             blob = self.store.delete_object(bucket.name, key)
@@ -446,7 +444,6 @@ class ObjectOperations(BucketOperations):
         deleted: list[dict[str, Any]] = []
         blobs: list[str] = []
         removed: list[ObjectEvent] = []
-        self.notifier.make_destination_services(lambda: self.store.get_bucket(bucket))
         with self.store.db.transaction():
             bucket_record = self._bucket(bucket)
             for item in objects:

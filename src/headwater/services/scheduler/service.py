@@ -36,7 +36,6 @@ from headwater.services.events.retries import (
     PendingDelivery,
     TargetCall,
     TargetDeliveries,
-    ensure_services,
 )
 from headwater.services.events.schedule import Schedule, parse_one_time, parse_schedule
 from headwater.services.events.service import schedule_check_interval
@@ -451,10 +450,6 @@ class SchedulerService(Service):
         for due in self.store.due(now):
             s = due.schedule
             target = s.target
-            ensure_services(
-                self.env,
-                [str(target["Arn"]), str((target.get("DeadLetterConfig") or {}).get("Arn") or "")],
-            )
             later: list[Any] = []
             with self.env.database.transaction():
                 following = self.next_firing(s, now)
