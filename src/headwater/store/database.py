@@ -36,13 +36,15 @@ the application's lock, held while the engine is built: a delivery making its ta
 service inside its transaction waited for the engine's builder, which waited for the
 database.) Nothing holding the write lock takes ``Headwater._lock``: services never
 reach the engine. ``close()`` takes ``_lock``, then ``_services_lock`` for its
-snapshots of the services, and closes each service holding neither.
+snapshots of the services, and closes each service holding neither. On SQLite's one
+connection, a schema made inside a caller's transaction is part of it: if it rolls
+back, the migrations run again on their own (``JoinedMigrations``).
 
 PostgreSQL has no process-wide write lock (a transaction is a pooled connection with
 row and advisory locks), so its ``schema_lock()`` holds nothing. A thread making a
 service there holds ``_services_lock`` while its migrations wait for their advisory
-locks, which only a transaction running the same migrations holds (and a thread of this
-process that ran them registered the store or service, so nobody here makes it again).
+locks; migrations always run in transactions of their own (``PostgresDatabase.migrate``),
+which hold nothing else, so no thread waiting for ``_services_lock`` holds one of those.
 """
 
 from __future__ import annotations
