@@ -32,7 +32,7 @@ from botocore.validate import validate_parameters
 from botocore.waiter import NormalizedOperationMethod, Waiter
 
 from headwater.api import event_stream
-from headwater.api.shapes import input_checker
+from headwater.api.shapes import input_checker, refuse_integers_past_json
 from headwater.core.errors import AwsError, HeadwaterClosed
 from headwater.core.ids import request_id
 from headwater.models import (
@@ -151,13 +151,19 @@ class ServiceClient:
 
     def _make_api_call(self, operation_name: str, params: dict[str, Any]) -> dict[str, Any]:
         shape = _operation_shape(self._name, operation_name)
-        if self._validate and shape.checker is not None and not shape.checker(params):
-            validate_parameters(params, shape.model.input_shape)
-            # Valid, yet not as the service reads it: a value botocore also takes in
-            # another form, which it converts as it serializes.
-            _as_boto3_sends(params, shape.model.input_shape)
-        self._check_open()
         rid = request_id()
+        if shape.checker is not None and not shape.checker(params):
+            if self._validate:
+                validate_parameters(params, shape.model.input_shape)
+                # Valid, yet not as the service reads it: a value botocore also takes in
+                # another form, which it converts as it serializes.
+                _as_boto3_sends(params, shape.model.input_shape)
+            try:
+                # the server's body reader refuses these whatever the client checked
+                refuse_integers_past_json(self._name, operation_name, params)
+            except AwsError as error:
+                raise self._client_error(error, operation_name, rid) from None
+        self._check_open()
         try:
             result = self._service.call(operation_name, params, self._context)
         except AwsError as error:

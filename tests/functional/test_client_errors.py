@@ -108,3 +108,48 @@ def test_a_failed_condition_has_its_message_as_dynamodb_spells_it(hw: Headwater)
     )
     assert ours == theirs
     assert set(ours[1]) == {"Error", "Item"}
+
+
+def test_integers_past_64_bits_are_refused_as_a_json_body_reads_them(hw: Headwater) -> None:
+    """botocore's validator takes a Python int of any size; a JSON (or CBOR) body's reader
+    makes one past 64 bits a float, which an Integer or Long member refuses, so the
+    in-process client refuses it alike, whether it validates or not, and no service sees
+    it (one past 64 bits once failed a SQLite write with a 500)."""
+    url = hw.sqs.create_queue(QueueName="wide")["QueueUrl"]
+    unchecked = hw.client("sqs", validate=False)
+    apis = hw.client("apigatewayv2")
+    logs, wide = hw.client("logs"), 2**64
+    calls: list[tuple[str, Callable[[], Any]]] = [
+        ("DelaySeconds",
+         lambda: hw.sqs.send_message(QueueUrl=url, MessageBody="x", DelaySeconds=wide)),
+        ("Entries[1].DelaySeconds", lambda: unchecked.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "a", "MessageBody": "x"},
+            {"Id": "b", "MessageBody": "x", "DelaySeconds": 2**70}])),
+        ("startTime",
+         lambda: hw.client("logs", validate=False).filter_log_events(
+             logGroupName="absent", startTime=-(2**63) - 1)),
+        ("Timeout",
+         lambda: hw.lambda_.update_function_configuration(FunctionName="f", Timeout=wide)),
+        ("CorsConfiguration.MaxAge", lambda: apis.create_api(
+            Name="wide", ProtocolType="HTTP", CorsConfiguration={"MaxAge": wide})),
+        ("limit", lambda: logs.describe_log_groups(limit=wide)),
+        ("ShardCount", lambda: hw.kinesis.create_stream(StreamName="wide", ShardCount=wide)),
+        ("Limit", lambda: hw.events.list_rules(Limit=wide)),
+    ]  # fmt: skip
+    for path, call in calls:
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert caught.value.response["Error"] == {
+            "Code": "SerializationException",
+            "Message": f"Unexpected value type for {path}: float",
+        }, path
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "Messages" not in hw.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    # A query string carries any integer to the service, whose range check answers; the
+    # largest a body carries (2**64 - 1, an unsigned long) does too.
+    too_many = _error(lambda: hw.lambda_.list_functions(MaxItems=2**64))
+    assert too_many[1]["Error"]["Code"] == "ValidationException"
+    unsigned = _error(
+        lambda: hw.sqs.send_message(QueueUrl=url, MessageBody="x", DelaySeconds=2**64 - 1)
+    )
+    assert unsigned[1]["Error"]["Code"] == "InvalidParameterValue"

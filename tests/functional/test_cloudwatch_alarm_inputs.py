@@ -46,13 +46,13 @@ def test_put_metric_alarm_names_a_missing_required_setting(missing: str) -> None
             "a week (EvaluationPeriods * Period must be <= 604800) for alarms using period >= 3600",
         ),
         (
-            60 * 2**70,
+            60 * (2**64 // 60),
             1,
             "a week (EvaluationPeriods * Period must be <= 604800) for alarms using period >= 3600",
         ),
         (
             60,
-            2**70,
+            2**64 - 1,
             "a day (EvaluationPeriods * Period must be <= 86400) for alarms using period < 3600",
         ),
     ],
@@ -60,8 +60,9 @@ def test_put_metric_alarm_names_a_missing_required_setting(missing: str) -> None
 def test_put_metric_alarm_refuses_a_window_longer_than_cloudwatch_evaluates(
     period: int, evaluation_periods: int, longest: str
 ) -> None:
-    # botocore sends any integer: one beyond 64 bits reached the stored configuration's JSON
-    # and raised TypeError (found by the odd-input property test). CloudWatch caps the window.
+    # botocore sends any integer: one beyond a signed 64 bits reached the stored
+    # configuration's JSON and raised TypeError (found by the odd-input property test); a
+    # request body carries up to an unsigned one. CloudWatch caps the window.
     alarm = {
         "AlarmName": "alarm",
         "ComparisonOperator": "GreaterThanThreshold",

@@ -1470,6 +1470,43 @@ def param_validation_calls(c: Any, run: Recorder, service: str) -> None:
         run(f"invalid {method} {sorted(params)}", lambda m=method, p=params: getattr(c, m)(**p))
 
 
+#: Past the 64 bits a JSON body carries as an integer (read as a float there), and on
+#: either side of that edge.
+PAST_64_BITS = 2**64
+BELOW_64_BITS = -(2**63) - 1
+
+
+def integer_width_calls(c: Any, run: Recorder, service: str) -> None:
+    """Integers past 64 bits, which botocore's validator takes: a JSON or CBOR body's reader
+    refuses them as floats, a query string, header or XML hands them to the service (whose
+    range check answers); DynamoDB's reader floors the float into an integer."""
+    big, low = PAST_64_BITS, BELOW_64_BITS
+    cases: dict[str, list[tuple[str, dict[str, Any]]]] = {
+        "sqs": [("send_message", {"QueueUrl": "u", "MessageBody": "x", "DelaySeconds": big}),
+                ("receive_message", {"QueueUrl": "u", "MaxNumberOfMessages": low}),
+                ("send_message_batch", {"QueueUrl": "u", "Entries": [
+                    {"Id": "a", "MessageBody": "x"},
+                    {"Id": "b", "MessageBody": "x", "DelaySeconds": big}]}),
+                ("receive_message", {"QueueUrl": "u", "MaxNumberOfMessages": 2**63})],
+        "lambda": [("update_function_configuration", {"FunctionName": "f", "Timeout": big}),
+                   ("list_functions", {"MaxItems": big}),
+                   ("put_function_concurrency", {"FunctionName": "f",
+                                                 "ReservedConcurrentExecutions": low})],
+        "kinesis": [("create_stream", {"StreamName": "wide", "ShardCount": big}),
+                    ("create_stream", {"StreamName": "wide", "ShardCount": 2**63})],
+        "dynamodb": [("scan", {"TableName": "absent", "Limit": big})],
+        "logs": [("describe_log_groups", {"limit": big}),
+                 ("filter_log_events", {"logGroupName": "absent", "startTime": low})],
+        "events": [("list_rules", {"Limit": big})],
+        "ssm": [("describe_parameters", {"MaxResults": big})],
+        "s3": [("list_objects_v2", {"Bucket": "absent", "MaxKeys": big})],
+        "iam": [("list_users", {"MaxItems": big})],
+        "cloudwatch": [("describe_alarms", {"MaxRecords": big})],
+    }  # fmt: skip
+    for method, params in cases.get(service, []):
+        run(f"wide {method} {params}", lambda m=method, p=params: getattr(c, m)(**p))
+
+
 # ------------------------------------------------------------------ paging, and what is not served
 
 
@@ -2157,6 +2194,7 @@ def test_in_process_client_answers_as_boto3_over_the_wire(
     in_process = Recorder()
     SCENARIOS[service](ours.client(service), in_process, ours)
     param_validation_calls(ours.client(service), in_process, service)
+    integer_width_calls(ours.client(service), in_process, service)
     paging_calls(ours.client(service), in_process, service)
     text_calls(ours.client(service), in_process, service)
     naming_calls(ours.client(service), in_process, service)
@@ -2164,6 +2202,7 @@ def test_in_process_client_answers_as_boto3_over_the_wire(
     with boto3_in_process(theirs):
         SCENARIOS[service](_boto3_client(service), over_the_wire, theirs)
         param_validation_calls(_boto3_client(service), over_the_wire, service)
+        integer_width_calls(_boto3_client(service), over_the_wire, service)
         paging_calls(_boto3_client(service), over_the_wire, service)
         text_calls(_boto3_client(service), over_the_wire, service)
         naming_calls(_boto3_client(service), over_the_wire, service)

@@ -396,14 +396,15 @@ def test_provisioned_concurrency_beyond_64_bits_is_above_the_accounts_pool(
     hw: Headwater, fn: str
 ) -> None:
     # Found by the odd-input property test: the count reached the settings store's JSON
-    # (orjson: "Integer exceeds 64-bit range", a TypeError).
+    # (orjson: "Integer exceeds 64-bit range", a TypeError). A request body carries up to
+    # an unsigned 64-bit one (past that its reader refuses a float).
     lam = hw.lambda_
     lam.publish_version(FunctionName=fn)
     assert error_of(
         lam.put_provisioned_concurrency_config,
         FunctionName=fn,
         Qualifier="1",
-        ProvisionedConcurrentExecutions=2**64,
+        ProvisionedConcurrentExecutions=2**64 - 1,
     ) == {
         "Code": "InvalidParameterValueException",
         "Message": "Specified ConcurrentExecutions for function is greater than account's "

@@ -557,6 +557,60 @@ def validate_input(service_name: str, operation_name: str, params: dict[str, Any
         raise missing_parameters(service_name, missing)
 
 
+#: The integers a JSON request body carries as integers (orjson reads a signed or an
+#: unsigned 64-bit one); a number past them it reads as a float, which an Integer or Long
+#: member refuses in ``validate_input``.
+JSON_INTEGERS = range(-(2**63), 2**64)
+#: Protocols whose members reach the server as text (a query string, a header, XML),
+#: which it reads as an integer of any size: the service's own range checks answer.
+_TEXT_PROTOCOLS = ("query", "ec2", "rest-xml")
+
+
+def refuse_integers_past_json(service_name: str, operation_name: str, params: Any) -> None:
+    """Raise what the server answers for an Integer or Long member in a request body past
+    64 bits (``JSON_INTEGERS``): the body reader makes it a float, a SerializationException
+    ("Unexpected value type for Limit: float") that no service sees. In-process clients
+    call this, as botocore's validator takes a Python ``int`` of any size. DynamoDB's
+    reader floors such a float into an integer (``_read_as_dynamodb``), so its services
+    get the number; so are members a REST API sends in its path, query or headers."""
+    model = operation_model(service_name, operation_name)
+    shape = model.input_shape
+    protocol = model.metadata["protocol"]
+    if shape is None or protocol in _TEXT_PROTOCOLS or service_name == "dynamodb":
+        return
+    in_body = protocol != "rest-json"
+    for name, value in params.items():
+        member = shape.members.get(name)
+        if member is None or not (in_body or "location" not in member.serialization):
+            continue
+        path = _integer_past_json(value, member, name)
+        if path is not None:
+            raise serialization_error(f"Unexpected value type for {path}: float")
+
+
+def _integer_past_json(value: Any, shape: Shape, path: str) -> str | None:
+    """The path (botocore's, as ``validate_input`` names it) of the first Integer or Long
+    in ``value`` outside ``JSON_INTEGERS``, in the order the params give them."""
+    kind = shape.type_name
+    if kind in ("integer", "long"):
+        return path if type(value) is int and value not in JSON_INTEGERS else None
+    found: str | None = None
+    if kind == "structure" and isinstance(value, dict):
+        for key, item in value.items():
+            member = shape.members.get(key)
+            if member is not None and found is None:
+                found = _integer_past_json(item, member, f"{path}.{key}")
+    elif kind == "list" and isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if found is None:
+                found = _integer_past_json(item, shape.member, f"{path}[{index}]")
+    elif kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            if found is None:
+                found = _integer_past_json(item, shape.value, f"{path}.{key}")
+    return found
+
+
 #: Operations AWS reads with a strict deserialiser before it validates any member (a
 #: conformance suite's captures of SearchVectors, eu-west-2 and us-east-1, 2026-10-09):
 #: their required members in the deserialiser's order, with what it expects of each.
