@@ -86,7 +86,9 @@ def test_runtime_api_answers_as_documented(hw: Headwater, tmp_path: Path) -> Non
     rid = response["ResponseMetadata"]["RequestId"]
     answer = orjson.loads(response["Payload"].read())
     # A failure says how far the probe got and what it printed (a crash's traceback): one
-    # CI run saw the runtime exit with status 1 here, once, and kept neither.
+    # CI run saw the runtime exit with status 1 here, once (its first /next answered 404
+    # before its environment existed: test_runtime_api's
+    # test_a_runtime_may_call_the_api_before_its_environment_is_made).
     assert answer == {"ok": rid}, (
         answer,
         notes.read_text() if notes.exists() else "(no notes)",

@@ -424,15 +424,27 @@ def start_api_environment(
         ExtensionRegistry(spec, host, len(extension_commands)) if extension_commands else None
     )
 
+    #: Requests that came before the environment existed (API loop only), in order.
+    early: list[Exchange] = []
+
     def route(exchange: Exchange) -> None:
-        if holder:
+        if holder and not early:
             holder[0].handle(exchange)
-        elif registry is not None and registry.handles(exchange.request.path):
+        elif not holder and registry is not None and registry.handles(exchange.request.path):
             # An extension may register before the bootstrap's process (started after the
             # extensions, as on AWS) and its environment exist, on a slow machine.
             registry.handle(exchange)
         else:
-            exchange.respond_json(404, {"errorMessage": "Unknown path", "errorType": "InvalidPath"})
+            # The bootstrap's first request can come before this thread has made its
+            # environment (a loaded machine): it was answered 404, and the runtime exited
+            # (a custom runtime's init error became Runtime.ExitError). It waits instead.
+            early.append(exchange)
+
+    def route_early() -> None:
+        while early:
+            exchange = early.pop(0)
+            if exchange.open:
+                holder[0].handle(exchange)
 
     listener = host.listen(route)
     env["AWS_LAMBDA_RUNTIME_API"] = listener.address
@@ -467,4 +479,5 @@ def start_api_environment(
         registry.on_ready = lambda: host.call(environment._check_init_done)
     holder.append(environment)
     host.call(environment.attach)
+    host.call(route_early)
     return environment
