@@ -449,7 +449,6 @@ class SchedulerService(Service):
         fired = 0
         for due in self.store.due(now):
             s = due.schedule
-            target = s.target
             later: list[Any] = []
             with self.env.database.transaction():
                 following = self.next_firing(s, now)
