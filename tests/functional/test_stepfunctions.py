@@ -213,13 +213,87 @@ def test_create_describe_list_update_delete(sfn: Any) -> None:
             {
                 "QueryLanguage": "JSONata",
                 "StartAt": "A",
-                "States": {"A": {"Type": "Pass", "End": True}},
+                "States": {"A": {"Type": "Pass", "InputPath": "$.x", "End": True}},
             },
-            "only the JSONPath query language",
+            "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field"
+            " 'InputPath' is only supported for the 'JSONPath' QueryLanguage at /States/A'",
         ),
         (
-            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "End": True}}},
-            "no variables with Assign",
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": True}}},
+            "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for"
+            " the 'JSONata' QueryLanguage at /States/A",
+        ),
+        (
+            {
+                "QueryLanguage": "JSONata",
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}},
+            },
+            "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+        ),
+        (
+            {"QueryLanguage": "JSONPATH", "StartAt": "A", "States": {"A": {"Type": "Succeed"}}},
+            "Value should be one of the following: [JSONPath, JSONata] at /QueryLanguage",
+        ),
+        (
+            {
+                "QueryLanguage": "JSONata",
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Output": "{% phone %}", "End": True}},
+            },
+            "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not"
+            " supported. at /States/A/Output",
+        ),
+        (
+            {
+                "QueryLanguage": "JSONata",
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Output": "{% 1 + %}", "End": True}},
+            },
+            "INVALID_JSONATA_EXPRESSION: S0207: Unexpected end of expression at /States/A/Output",
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Assign": {"states": 1}, "End": True}},
+            },
+            "The variable name 'states' is reserved at /States/A/Assign/states",
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Assign": {"x.$": "$..y"}, "End": True}},
+            },
+            "The value for the field 'x.$' must be a valid JSONPath at /States/A/Assign'",
+        ),
+        (
+            {
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Result": 1, "ResultPath": "$total", "End": True}},
+            },
+            "Value is not a Reference Path: A variable cannot be written by a path",
+        ),
+        (
+            {
+                "StartAt": "P",
+                "States": {
+                    "P": {
+                        "Type": "Parallel",
+                        "Assign": {"total": 0},
+                        "Branches": [
+                            {
+                                "StartAt": "B",
+                                "States": {
+                                    "B": {"Type": "Pass", "Assign": {"total": 1}, "End": True}
+                                },
+                            }
+                        ],
+                        "End": True,
+                    }
+                },
+            },
+            "The variable 'total' is assigned in an outer scope and cannot be assigned in a"
+            " Parallel branch or Map iteration at /States/P/Branches[0]/States/B/Assign/total",
         ),
     ],
 )

@@ -9,6 +9,12 @@ bug reports ("Missing 'Next' target: X at /States/A/Next" for every kind of tran
 location and no reachability problems after it); the SCHEMA_VALIDATION_FAILED texts are
 written in AWS's style (guessed).
 
+Query languages: a state runs JSONPath or JSONata (its own ``QueryLanguage``, else its
+machine's); the fields of the other language are refused with AWS's texts ("The
+QueryLanguage is set to 'JSONata', but field 'InputPath' is only supported for the
+'JSONPath' QueryLanguage"), and so are JSONata expressions that do not parse. ``Assign``
+fields are checked here (names, and no branch assigning an outer level's variable).
+
 Task resources headwater cannot run (``.sync`` integrations, activities, services and
 aws-sdk actions it does not serve) are refused here too, naming the resource, and so are
 aws-sdk Parameters the action does not take, so a machine that would fail later is never
@@ -18,17 +24,40 @@ stored.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.errors import AwsError
 from headwater.services.stepfunctions.choice import OPERATORS
+from headwater.services.stepfunctions.jsonata_query import JSONATA, JSONPATH, template_problems
 from headwater.services.stepfunctions.path_checks import state_path_problems
 from headwater.services.stepfunctions.sdk_integration import SDK_PREFIX, sdk_parameter_problem
 from headwater.services.stepfunctions.tasks import WAIT_FOR_TASK_TOKEN, unsupported_resource
+from headwater.services.stepfunctions.variables import assign_problems, assigned_names
 
 STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
 #: State types that end the machine themselves (no Next/End).
 TERMINAL_TYPES = ("Succeed", "Fail")
+QUERY_LANGUAGES = (JSONPATH, JSONATA)
+_LANGUAGE_VALUES = "Value should be one of the following: [JSONPath, JSONata]"
+#: Fields only JSONPath states have (AWS refuses them in JSONata states, each named).
+_JSONPATH_ONLY = (
+    "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Result",
+    "ItemsPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "SecondsPath", "TimestampPath",
+    "MaxConcurrencyPath", "ErrorPath", "CausePath",
+)  # fmt: skip
+#: Fields only JSONata states have.
+_JSONATA_ONLY = ("Arguments", "Output", "Items")
+#: Fields of a JSONata state that take expressions.
+_JSONATA_FIELDS = (
+    "Arguments", "Output", "Assign", "Items", "ItemSelector", "Seconds", "Timestamp",
+    "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency", "Error", "Cause",
+)  # fmt: skip
+#: A Wait state's fields, one of which it must have.
+_WAIT_FIELDS = {
+    JSONPATH: ("Seconds", "Timestamp", "SecondsPath", "TimestampPath"),
+    JSONATA: ("Seconds", "Timestamp"),
+}
 
 
 def invalid_definition(problems: list[str]) -> AwsError:
@@ -70,7 +99,16 @@ def diagnostic(problem: str) -> dict[str, str]:
     return found
 
 
-def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> None:
+def _check_machine(
+    machine: dict[str, Any],
+    where: str,
+    problems: list[str],
+    inherited: str = JSONPATH,
+    outer: frozenset[str] = frozenset(),
+) -> None:
+    """Check a machine (the definition, a Parallel branch, a Map's ItemProcessor) whose
+    states run in ``inherited`` unless it says otherwise, below levels that assign the
+    variables ``outer``."""
     states = machine.get("States")
     start = machine.get("StartAt")
     missing = [name for name in ("StartAt", "States") if name not in machine]
@@ -80,11 +118,10 @@ def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> 
             f"SCHEMA_VALIDATION_FAILED: These fields are required: [{fields}] at /{where}"
         )
         return
-    if machine.get("QueryLanguage", "JSONPath") != "JSONPath":
-        problems.append(
-            "SCHEMA_VALIDATION_FAILED: headwater runs only the JSONPath query language"
-            f" (not JSONata) at /{where}QueryLanguage"
-        )
+    language = machine.get("QueryLanguage", inherited)
+    if language not in QUERY_LANGUAGES:
+        problems.append(f"SCHEMA_VALIDATION_FAILED: {_LANGUAGE_VALUES} at /{where}QueryLanguage")
+        language = inherited
     if not isinstance(states, dict) or not states:
         problems.append(f"SCHEMA_VALIDATION_FAILED: States must be a non-empty object at /{where}")
         return
@@ -92,8 +129,9 @@ def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> 
         problems.append(
             f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {start} at /{where}StartAt"
         )
+    level = _Level(states, language, outer, outer | _level_names(states, language))
     for name, state in states.items():
-        _check_state(name, state, states, f"{where}States/{name}", problems)
+        _check_state(name, state, level, f"{where}States/{name}", problems)
     if not any(_terminal(state) for state in states.values()):
         # AWS: no location, and no unreachable-state problems after it.
         problems.append("MISSING_END_STATE: Workflow has no terminal state")
@@ -105,6 +143,26 @@ def _check_machine(machine: dict[str, Any], where: str, problems: list[str]) -> 
                     f'MISSING_TRANSITION_TARGET: State "{name}" is not reachable.'
                     f" at /{where}States/{name}"
                 )
+
+
+@dataclass(frozen=True)
+class _Level:
+    """The states of one machine being checked, their query language, the variables the
+    levels around it assign (``outer``) and those with its own (``assigned``)."""
+
+    states: dict[str, Any]
+    language: str
+    outer: frozenset[str]
+    assigned: frozenset[str]
+
+
+def _level_names(states: dict[str, Any], language: str) -> frozenset[str]:
+    names: set[str] = set()
+    for state in states.values():
+        if isinstance(state, dict):
+            jsonpath = state.get("QueryLanguage", language) != JSONATA
+            names |= assigned_names({"": state}, jsonpath=jsonpath)
+    return frozenset(names)
 
 
 def _located_targets(state: dict[str, Any]) -> list[tuple[str, str]]:
@@ -147,9 +205,8 @@ def _reachable(start: str, states: dict[str, Any]) -> set[str]:
     return seen
 
 
-def _check_state(
-    name: str, state: Any, states: dict[str, Any], where: str, problems: list[str]
-) -> None:
+def _check_state(name: str, state: Any, level: _Level, where: str, problems: list[str]) -> None:
+    states = level.states
     if not isinstance(state, dict):
         problems.append(f"SCHEMA_VALIDATION_FAILED: A state must be an object at /{where}")
         return
@@ -159,12 +216,12 @@ def _check_state(
             f"SCHEMA_VALIDATION_FAILED: Value is not a valid state type: {kind!r} at /{where}/Type"
         )
         return
-    if state.get("QueryLanguage", "JSONPath") != "JSONPath" or "Assign" in state:
-        problems.append(
-            "SCHEMA_VALIDATION_FAILED: headwater runs only the JSONPath query language"
-            f" (not JSONata, no variables with Assign) at /{where}"
-        )
-    problems.extend(state_path_problems(state, where))
+    language = _state_language(state, level.language, where, problems)
+    problems.extend(_language_problems(state, language, where))
+    # A branch must not assign the outer levels' variables (its own level's are fine).
+    problems.extend(_assignment_problems(state, kind, language, where, level.outer))
+    if language == JSONPATH:
+        problems.extend(state_path_problems(state, where))
     if len(name) > 80:
         problems.append(f"SCHEMA_VALIDATION_FAILED: State name is too long at /{where}")
     if kind == "Choice":
@@ -178,7 +235,7 @@ def _check_state(
                     "SCHEMA_VALIDATION_FAILED: These fields are required: [Next]"
                     f" at /{where}/Choices[{index}]"
                 )
-            _check_rule(rule, f"{where}/Choices[{index}]", problems)
+            _check_rule(rule, f"{where}/Choices[{index}]", problems, language)
     elif kind not in TERMINAL_TYPES:
         has_next, has_end = "Next" in state, state.get("End") is True
         if has_next == has_end:
@@ -208,21 +265,24 @@ def _check_state(
             if refused:
                 problems.append(f"SCHEMA_VALIDATION_FAILED: {refused} at /{where}/Resource")
             elif resource.startswith(SDK_PREFIX):
+                field = "Arguments" if language == JSONATA else "Parameters"
                 unknown = sdk_parameter_problem(
-                    resource.removesuffix(WAIT_FOR_TASK_TOKEN), state.get("Parameters")
+                    resource.removesuffix(WAIT_FOR_TASK_TOKEN), state.get(field)
                 )
                 if unknown:
-                    problems.append(f"SCHEMA_VALIDATION_FAILED: {unknown} at /{where}/Parameters")
+                    problems.append(f"SCHEMA_VALIDATION_FAILED: {unknown} at /{where}/{field}")
     if kind == "Wait":
-        fields = [f for f in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if f in state]
-        if len(fields) != 1:
+        allowed = _WAIT_FIELDS[language]
+        if len([field for field in allowed if field in state]) != 1:
             problems.append(
                 "SCHEMA_VALIDATION_FAILED: Exactly one of these fields is required:"
-                f" [Seconds, Timestamp, SecondsPath, TimestampPath] at /{where}"
+                f" [{', '.join(allowed)}] at /{where}"
             )
     if kind == "Parallel":
         for index, branch in enumerate(state.get("Branches") or []):
-            _check_machine(branch, f"{where}/Branches[{index}]/", problems)
+            _check_machine(
+                branch, f"{where}/Branches[{index}]/", problems, level.language, level.assigned
+            )
         if not state.get("Branches"):
             problems.append(
                 f"SCHEMA_VALIDATION_FAILED: These fields are required: [Branches] at /{where}"
@@ -240,12 +300,28 @@ def _check_state(
                     "SCHEMA_VALIDATION_FAILED: headwater runs only inline Map states"
                     f" (no DISTRIBUTED mode, ItemReader or ResultWriter) at /{where}"
                 )
-            _check_machine(processor, f"{where}/ItemProcessor/", problems)
+            _check_machine(
+                processor, f"{where}/ItemProcessor/", problems, level.language, level.assigned
+            )
 
 
-def _check_rule(rule: Any, where: str, problems: list[str]) -> None:
+def _check_rule(rule: Any, where: str, problems: list[str], language: str = JSONPATH) -> None:
     if not isinstance(rule, dict):
         problems.append(f"SCHEMA_VALIDATION_FAILED: A choice rule must be an object at /{where}")
+        return
+    if language == JSONATA:
+        if "Condition" not in rule:
+            problems.append(
+                f"SCHEMA_VALIDATION_FAILED: These fields are required: [Condition] at /{where}"
+            )
+        for field in ("Variable", "And", "Or", "Not", *OPERATORS):
+            if field in rule:
+                problems.append(
+                    f"SCHEMA_VALIDATION_FAILED: {_only_in(JSONPATH, field)} at /{where}"
+                )
+        return
+    if "Condition" in rule:
+        problems.append(f"SCHEMA_VALIDATION_FAILED: {_only_in(JSONATA, 'Condition')} at /{where}")
         return
     for combinator in ("And", "Or"):
         if combinator in rule:
@@ -260,3 +336,86 @@ def _check_rule(rule: Any, where: str, problems: list[str]) -> None:
             "SCHEMA_VALIDATION_FAILED: A choice rule needs a Variable and a comparison"
             f" operator at /{where}"
         )
+
+
+def _only_in(language: str, field: str) -> str:
+    """AWS's text for a field of the other query language."""
+    other = JSONATA if language == JSONPATH else JSONPATH
+    return (
+        f"The QueryLanguage is set to '{other}', but field '{field}' is only supported for"
+        f" the '{language}' QueryLanguage"
+    )
+
+
+def _state_language(state: dict[str, Any], machine: str, where: str, problems: list[str]) -> str:
+    """The query language ``state`` runs in (its own, else its machine's), checked."""
+    language = state.get("QueryLanguage", machine)
+    if language not in QUERY_LANGUAGES:
+        problems.append(f"SCHEMA_VALIDATION_FAILED: {_LANGUAGE_VALUES} at /{where}/QueryLanguage")
+        return machine
+    if machine == JSONATA and language == JSONPATH:
+        problems.append(
+            "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to"
+            f" 'JSONata' for whole state machine at /{where}"
+        )
+    return str(language)
+
+
+def _language_problems(state: dict[str, Any], language: str, where: str) -> list[str]:
+    """The fields of ``state`` (and its catchers) its query language does not have, and
+    the JSONata expressions that do not parse."""
+    problems: list[str] = []
+    foreign = _JSONPATH_ONLY if language == JSONATA else _JSONATA_ONLY
+    other = JSONPATH if language == JSONATA else JSONATA
+    for field in foreign:
+        if field in state:
+            problems.append(f"SCHEMA_VALIDATION_FAILED: {_only_in(other, field)} at /{where}")
+    for index, catcher in enumerate(state.get("Catch") or []):
+        if not isinstance(catcher, dict):
+            continue
+        for field in ("ResultPath",) if language == JSONATA else ("Output",):
+            if field in catcher:
+                problems.append(
+                    f"SCHEMA_VALIDATION_FAILED: {_only_in(other, field)} at /{where}/Catch[{index}]"
+                )
+    if language == JSONATA:
+        for field in _JSONATA_FIELDS:
+            if field in state:
+                problems.extend(template_problems(state[field], f"{where}/{field}"))
+        for kind, holders in (("Choices", state.get("Choices")), ("Catch", state.get("Catch"))):
+            for index, holder in enumerate(holders or []):
+                for field in ("Condition", "Output", "Assign"):
+                    if isinstance(holder, dict) and field in holder:
+                        problems.extend(
+                            template_problems(holder[field], f"{where}/{kind}[{index}]/{field}")
+                        )
+    return problems
+
+
+def _assignment_problems(
+    state: dict[str, Any], kind: str, language: str, where: str, outer: frozenset[str]
+) -> list[str]:
+    """The problems of the Assign fields of ``state``, its Choice rules and catchers."""
+    jsonpath = language == JSONPATH
+    problems: list[str] = []
+    if "Assign" in state:
+        if kind in TERMINAL_TYPES:
+            problems.append(
+                f"SCHEMA_VALIDATION_FAILED: Field 'Assign' is not supported in a {kind} state"
+                f" at /{where}"
+            )  # guessed text
+        problems.extend(
+            assign_problems(state["Assign"], f"{where}/Assign", outer, jsonpath=jsonpath)
+        )
+    for kind_name in ("Choices", "Catch"):
+        for index, holder in enumerate(state.get(kind_name) or []):
+            if isinstance(holder, dict) and "Assign" in holder:
+                problems.extend(
+                    assign_problems(
+                        holder["Assign"],
+                        f"{where}/{kind_name}[{index}]/Assign",
+                        outer,
+                        jsonpath=jsonpath,
+                    )
+                )
+    return problems

@@ -10,8 +10,10 @@ from its start (its branches' progress is not stored), as it re-runs a Task that
 running when headwater stopped.
 
 Each state follows the States Language's processing order (``paths``): InputPath,
-Parameters, the work, ResultSelector, ResultPath, OutputPath; Retry and Catch apply to
-Task, Parallel and Map states.
+Parameters, the work, ResultSelector, Assign, ResultPath, OutputPath; a state whose query
+language is JSONata (``jsonata_query``) takes Arguments, the work, then Output and Assign.
+Retry and Catch apply to Task, Parallel and Map states. Variables (``variables``) are
+assigned when a state is left and shown in its ``...StateExited`` event.
 """
 
 from __future__ import annotations
@@ -39,13 +41,27 @@ from headwater.services.stepfunctions.failures import (
     error_matches,
 )
 from headwater.services.stepfunctions.intrinsics import evaluate_intrinsic
+from headwater.services.stepfunctions.jsonata_query import (
+    JSONATA,
+    JSONPATH,
+    QueryEvaluationFailed,
+    evaluate,
+    is_expression,
+    resolve,
+)
 from headwater.services.stepfunctions.nested import (
     NESTED_RESOURCES,
     SYNC_PATTERNS,
     child_name,
     child_view,
 )
-from headwater.services.stepfunctions.paths import put_result, resolve_template, select
+from headwater.services.stepfunctions.paths import (
+    VARIABLES_KEY,
+    public_context,
+    put_result,
+    resolve_template,
+    select,
+)
 from headwater.services.stepfunctions.store import ExecutionRecord
 from headwater.services.stepfunctions.tasks import (
     WAIT_FOR_TASK_TOKEN,
@@ -53,6 +69,12 @@ from headwater.services.stepfunctions.tasks import (
     run_task,
 )
 from headwater.services.stepfunctions.tokens import TaskTokens
+from headwater.services.stepfunctions.variables import (
+    VariableScope,
+    assigned_variables,
+    scope_of,
+    with_scope,
+)
 
 #: Real seconds between looks at the clock while a branch waits (a ManualClock moves only
 #: when a test advances it, so the waiting thread looks again shortly).
@@ -74,6 +96,23 @@ def iso(epoch: float) -> str:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def _note_languages(machine: dict[str, Any], inherited: str, found: dict[int, str]) -> None:
+    """Note in ``found`` the query language of each state of ``machine`` and its branches:
+    the state's own ``QueryLanguage``, else its machine's, else the enclosing machine's."""
+    language = machine.get("QueryLanguage", inherited)
+    for state in (machine.get("States") or {}).values():
+        if not isinstance(state, dict):
+            continue
+        found[id(state)] = state.get("QueryLanguage", language)
+        inner = [
+            *(state.get("Branches") or []),
+            state.get("ItemProcessor") or state.get("Iterator"),
+        ]
+        for branch in inner:
+            if isinstance(branch, dict):
+                _note_languages(branch, language, found)
 
 
 class ExecutionRun:
@@ -102,6 +141,9 @@ class ExecutionRun:
         #: The history's length when the top-level state now running was entered.
         self._anchor = len(record.history)
         self.definition: dict[str, Any] = json.loads(record.definition)
+        #: The query language of each state of the definition (by ``id``).
+        self._languages: dict[int, str] = {}
+        _note_languages(self.definition, JSONPATH, self._languages)
 
     # ---- history ----
 
@@ -119,6 +161,8 @@ class ExecutionRun:
             history.append(event)
 
     def context_object(self) -> dict[str, Any]:
+        """The context object of the top level, with the top level's variables (the
+        execution record's, so they are stored with it)."""
         record = self.record
         return {
             "Execution": {
@@ -129,6 +173,17 @@ class ExecutionRun:
                 "StartTime": iso(record.started),
             },
             "StateMachine": {"Id": record.machine_arn, "Name": record.machine_arn.split(":")[-1]},
+            VARIABLES_KEY: VariableScope(record.variables),
+        }
+
+    def _jsonata(self, state: dict[str, Any]) -> bool:
+        return self._languages.get(id(state)) == JSONATA
+
+    def _bindings(self, context: dict[str, Any], **states: Any) -> dict[str, Any]:
+        """A JSONata expression's ``$`` names: the variables in scope and ``$states``."""
+        return {
+            **scope_of(context).visible(),
+            "states": {"context": public_context(context), **states},
         }
 
     # ---- the top level ----
@@ -152,7 +207,7 @@ class ExecutionRun:
                 self._anchor = len(record.history)
                 data = json.loads(record.state_input or "{}")
                 if state["Type"] == "Wait" and self.park_waits:
-                    if not self._top_level_wait(name, state, data):
+                    if not self._top_level_wait(states, name, data):
                         return  # parked
                     continue
                 following, output = self.run_state(states, name, data, self.context_object())
@@ -172,30 +227,25 @@ class ExecutionRun:
         seconds = self.definition.get("TimeoutSeconds")
         return None if seconds is None else self.record.started + float(seconds)
 
-    def _top_level_wait(self, name: str, state: dict[str, Any], data: Any) -> bool:
+    def _top_level_wait(self, states: dict[str, Any], name: str, data: Any) -> bool:
         """Enter (and park on) or leave a top-level Wait; ``True`` when it is over."""
         record = self.record
+        state = states[name]
         context = self.context_object()
         if record.wake_at is None:
             self.emit(
                 "WaitStateEntered", "stateEnteredEventDetails", {"name": name, "input": dumps(data)}
             )
-            effective = select(state.get("InputPath", "$"), data, context, "InputPath")
-            wake = self._wake_time(state, effective)
+            wake = self._wake_time(state, data, context)
             if wake > self.clock.now():
                 deadline = self.deadline()
                 record.wake_at = wake if deadline is None else min(wake, deadline)
                 self.checkpoint(record)
                 return False
         record.wake_at = None
-        effective = select(state.get("InputPath", "$"), data, context, "InputPath")
-        output = select(state.get("OutputPath", "$"), effective, context, "OutputPath")
-        self.emit(
-            "WaitStateExited", "stateExitedEventDetails", {"name": name, "output": dumps(output)}
-        )
-        record.state = None if state.get("End") else state["Next"]
-        record.state_input = dumps(output)
-        if record.state is None:
+        following, output = self.run_state(states, name, data, context, waited=True)
+        record.state, record.state_input = following, dumps(output)
+        if following is None:
             self.finish("SUCCEEDED", output=dumps(output))
             return False
         return self.checkpoint(record)
@@ -233,38 +283,57 @@ class ExecutionRun:
         return data
 
     def run_state(
-        self, states: dict[str, Any], name: str, raw: Any, base_context: dict[str, Any]
+        self,
+        states: dict[str, Any],
+        name: str,
+        raw: Any,
+        base_context: dict[str, Any],
+        *,
+        waited: bool = False,
     ) -> tuple[str | None, Any]:
-        """Run state ``name`` on its raw input: (the next state or ``None``, its output)."""
+        """Run state ``name`` on its raw input: (the next state or ``None``, its output).
+        ``waited``: a top-level Wait whose time has come (entered before it parked)."""
         state = states[name]
         kind = state["Type"]
         context = {
             **base_context,
             "State": {"Name": name, "EnteredTime": iso(self.clock.now()), "RetryCount": 0},
         }
-        self.emit(
-            f"{kind}StateEntered", "stateEnteredEventDetails", {"name": name, "input": dumps(raw)}
-        )
-        if kind == "Fail":
-            raise StatesError(
-                self._fail_field(state, "Error", raw, context, "States.Fail"),
-                self._fail_field(state, "Cause", raw, context, ""),
+        if not waited:
+            self.emit(
+                f"{kind}StateEntered",
+                "stateEnteredEventDetails",
+                {"name": name, "input": dumps(raw)},
             )
         try:
-            output, following = self._process(state, raw, context)
+            if kind == "Fail":
+                raise StatesError(*self._fail_fields(state, raw, context))
+            output, following, assigned = self._process(state, raw, context, waited=waited)
         except StatesError as failed:
-            catcher = next(
+            if isinstance(failed, QueryEvaluationFailed):
+                self.emit(
+                    "EvaluationFailed",
+                    "evaluationFailedEventDetails",
+                    {
+                        "state": name,
+                        "error": failed.error,
+                        "cause": failed.cause,
+                        "location": failed.location,
+                    },
+                )
+            index = next(
                 (
-                    c
-                    for c in state.get("Catch") or []
+                    i
+                    for i, c in enumerate(state.get("Catch") or [])
                     if error_matches(c["ErrorEquals"], failed.error)
                 ),
                 None,
             )
-            if catcher is None or kind not in ("Task", "Parallel", "Map"):
+            if index is None or kind not in ("Task", "Parallel", "Map"):
                 raise
+            catcher = state["Catch"][index]
             problem = {"Error": failed.error, "Cause": failed.cause}
-            output = put_result(catcher.get("ResultPath", "$"), raw, problem)
+            output, assigned = self._caught(state, index, raw, problem, context)
             following = str(catcher["Next"])
         if len(dumps(output).encode()) > MAX_PAYLOAD_BYTES:
             # A terminal error: no Retry or Catch applies (AWS docs; its text as AWS words it).
@@ -273,10 +342,42 @@ class ExecutionRun:
                 f"The state/task '{name}' returned a result with a size exceeding the maximum"
                 " number of bytes service limit.",
             )
-        self.emit(
-            f"{kind}StateExited", "stateExitedEventDetails", {"name": name, "output": dumps(output)}
-        )
+        scope_of(context).assign(assigned)
+        details = {"name": name, "output": dumps(output)}
+        if assigned:
+            details.update(assigned_variables(assigned))
+        self.emit(f"{kind}StateExited", "stateExitedEventDetails", details)
         return following, output
+
+    def _caught(
+        self,
+        state: dict[str, Any],
+        index: int,
+        raw: Any,
+        problem: dict[str, str],
+        context: dict[str, Any],
+    ) -> tuple[Any, dict[str, Any]]:
+        """A Catcher's output and what it assigns: the error output placed at its
+        ResultPath, or its JSONata ``Output`` (``$states.errorOutput`` by default)."""
+        catcher: dict[str, Any] = state["Catch"][index]
+        if self._jsonata(state):
+            bindings = self._bindings(context, input=raw, errorOutput=problem)
+            where = f"Catch[{index}]/"
+            return self._output_and_assign(catcher, problem, bindings, where)
+        output = put_result(catcher.get("ResultPath", "$"), raw, problem)
+        return output, self._assign_jsonpath(catcher, problem, context)
+
+    def _fail_fields(self, state: dict[str, Any], raw: Any, context: Any) -> tuple[str, str]:
+        """A Fail state's Error and Cause."""
+        if self._jsonata(state):
+            bindings = self._bindings(context, input=raw)
+            error = resolve(state.get("Error", "States.Fail"), "Error", bindings)
+            cause = resolve(state.get("Cause", ""), "Cause", bindings)
+            return tuple(v if isinstance(v, str) else dumps(v) for v in (error, cause))  # type: ignore[return-value]
+        return (
+            self._fail_field(state, "Error", raw, context, "States.Fail"),
+            self._fail_field(state, "Cause", raw, context, ""),
+        )
 
     def _fail_field(
         self, state: dict[str, Any], field: str, raw: Any, context: Any, default: str
@@ -293,30 +394,58 @@ class ExecutionRun:
             value = evaluate_intrinsic(str(source), raw, context)
         return value if isinstance(value, str) else dumps(value)
 
+    def _assign_jsonpath(
+        self, holder: dict[str, Any], value: Any, context: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What a JSONPath state's (or rule's, or catcher's) ``Assign`` sets, ``$`` being
+        ``value``."""
+        if "Assign" not in holder:
+            return {}
+        assigned: dict[str, Any] = resolve_template(holder["Assign"], value, context)
+        return assigned
+
+    def _output_and_assign(
+        self, holder: dict[str, Any], default: Any, bindings: dict[str, Any], where: str = ""
+    ) -> tuple[Any, dict[str, Any]]:
+        """A JSONata state's (or rule's, or catcher's) output (``Output``, else
+        ``default``) and what its ``Assign`` sets; both see the variables as they were
+        when the state was entered."""
+        output = (
+            resolve(holder["Output"], f"{where}Output", bindings) if "Output" in holder else default
+        )
+        assigned = resolve(holder.get("Assign") or {}, f"{where}Assign", bindings)
+        return output, assigned
+
     def _process(
-        self, state: dict[str, Any], raw: Any, context: dict[str, Any]
-    ) -> tuple[Any, str | None]:
+        self, state: dict[str, Any], raw: Any, context: dict[str, Any], *, waited: bool
+    ) -> tuple[Any, str | None, dict[str, Any]]:
+        """(output, next state, variables assigned) of a state that is not a Fail."""
+        if self._jsonata(state):
+            return self._process_jsonata(state, raw, context, waited=waited)
         kind = state["Type"]
         following = None if state.get("End") else state.get("Next")
         effective = select(state.get("InputPath", "$"), raw, context, "InputPath")
         if kind == "Choice":
-            following = next(
-                (
-                    rule["Next"]
-                    for rule in state["Choices"]
-                    if rule_matches(rule, effective, context)
-                ),
-                state.get("Default"),
+            rule = next(
+                (rule for rule in state["Choices"] if rule_matches(rule, effective, context)),
+                None,
             )
+            # A rule's Assign when it matched, the state's own when Default is taken.
+            holder = state if rule is None else rule
+            following = state.get("Default") if rule is None else rule["Next"]
             if following is None:
                 raise StatesError(
                     "States.NoChoiceMatched", f"No Matches! (input: {dumps(effective)})"
                 )
-            return select(state.get("OutputPath", "$"), effective, context, "OutputPath"), following
+            assigned = self._assign_jsonpath(holder, effective, context)
+            output = select(state.get("OutputPath", "$"), effective, context, "OutputPath")
+            return output, following, assigned
         if kind in ("Wait", "Succeed"):
-            if kind == "Wait":
-                self._block_until(self._wake_time(state, effective))
-            return select(state.get("OutputPath", "$"), effective, context, "OutputPath"), following
+            if kind == "Wait" and not waited:
+                self._block_until(self._wake_time(state, raw, context))
+            assigned = self._assign_jsonpath(state, effective, context)
+            output = select(state.get("OutputPath", "$"), effective, context, "OutputPath")
+            return output, following, assigned
         limits = self._task_limits(state, effective, context) if kind == "Task" else {}
         if kind == "Task" and str(state["Resource"]).endswith(WAIT_FOR_TASK_TOKEN):
             context["Task"] = {"Token": self.tokens.issue()}
@@ -328,17 +457,65 @@ class ExecutionRun:
             result = self._with_retries(state, effective, context, limits)
             if "ResultSelector" in state:
                 result = resolve_template(state["ResultSelector"], result, context)
+        assigned = self._assign_jsonpath(state, result, context)
         placed = put_result(state.get("ResultPath", "$"), raw, result)
-        return select(state.get("OutputPath", "$"), placed, context, "OutputPath"), following
+        output = select(state.get("OutputPath", "$"), placed, context, "OutputPath")
+        return output, following, assigned
+
+    def _process_jsonata(
+        self, state: dict[str, Any], raw: Any, context: dict[str, Any], *, waited: bool
+    ) -> tuple[Any, str | None, dict[str, Any]]:
+        """A JSONata state: Arguments, the work, then Output and Assign (both with
+        ``$states.result``)."""
+        kind = state["Type"]
+        following = None if state.get("End") else state.get("Next")
+        bindings = self._bindings(context, input=raw)
+        if kind == "Choice":
+            for index, rule in enumerate(state["Choices"]):
+                where = f"Choices[{index}]/"
+                if self._condition(rule.get("Condition"), f"{where}Condition", bindings):
+                    output, assigned = self._output_and_assign(rule, raw, bindings, where)
+                    return output, str(rule["Next"]), assigned
+            if state.get("Default") is None:
+                raise StatesError("States.NoChoiceMatched", f"No Matches! (input: {dumps(raw)})")
+            output, assigned = self._output_and_assign(state, raw, bindings)
+            return output, str(state["Default"]), assigned
+        if kind in ("Wait", "Succeed", "Pass"):
+            if kind == "Wait" and not waited:
+                self._block_until(self._wake_time(state, raw, context))
+            output, assigned = self._output_and_assign(state, raw, bindings)
+            return output, following, assigned
+        limits = self._task_limits(state, raw, context) if kind == "Task" else {}
+        if kind == "Task" and str(state["Resource"]).endswith(WAIT_FOR_TASK_TOKEN):
+            context["Task"] = {"Token": self.tokens.issue()}
+            bindings = self._bindings(context, input=raw)
+        effective = raw
+        if "Arguments" in state:
+            effective = resolve(state["Arguments"], "Arguments", bindings)
+        result = self._with_retries(state, effective, context, limits)
+        bindings = self._bindings(context, input=raw, result=result)
+        output, assigned = self._output_and_assign(state, result, bindings)
+        return output, following, assigned
+
+    def _condition(self, condition: Any, where: str, bindings: dict[str, Any]) -> bool:
+        value = evaluate(condition, where, bindings) if is_expression(condition) else condition
+        if not isinstance(value, bool):
+            raise QueryEvaluationFailed(
+                f"The Condition at '{where}' must evaluate to a boolean, not {dumps(value)}",
+                where,
+            )  # guessed text
+        return value
 
     def _task_limits(
         self, state: dict[str, Any], effective: Any, context: dict[str, Any]
     ) -> dict[str, float]:
-        """A Task's TimeoutSeconds and HeartbeatSeconds, given or read from its input
-        (``TimeoutSecondsPath``, ``HeartbeatSecondsPath``)."""
+        """A Task's TimeoutSeconds and HeartbeatSeconds, given, read from its input
+        (``TimeoutSecondsPath``, ``HeartbeatSecondsPath``) or JSONata expressions."""
         limits: dict[str, float] = {}
         for field in ("TimeoutSeconds", "HeartbeatSeconds"):
             value = state.get(field)
+            if is_expression(value):
+                value = evaluate(str(value), field, self._bindings(context, input=effective))
             if f"{field}Path" in state:
                 value = select(state[f"{field}Path"], effective, context, f"{field}Path")
             if value is None:
@@ -384,11 +561,18 @@ class ExecutionRun:
             )
         if kind == "Parallel":
             branches = state["Branches"]
+            scope = scope_of(context)
             self.emit("ParallelStateStarted", "", {})
             try:
+                # Each branch has variables of its own; it reads the outer ones.
                 results = self._all(
                     [
-                        functools.partial(self.run_machine, b, copy.deepcopy(effective), context)
+                        functools.partial(
+                            self.run_machine,
+                            b,
+                            copy.deepcopy(effective),
+                            with_scope(context, scope.nested()),
+                        )
                         for b in branches
                     ],
                     len(branches),
@@ -401,35 +585,51 @@ class ExecutionRun:
         return self._map(state, effective, context)
 
     def _map(self, state: dict[str, Any], effective: Any, context: dict[str, Any]) -> Any:
-        items = select(state.get("ItemsPath", "$"), effective, context, "ItemsPath")
+        jsonata = self._jsonata(state)
+        bindings = self._bindings(context, input=effective) if jsonata else {}
+        if jsonata:
+            items = resolve(state.get("Items", effective), "Items", bindings)
+            where = "Items"
+        else:
+            items = select(state.get("ItemsPath", "$"), effective, context, "ItemsPath")
+            where = f"Invalid path '{state.get('ItemsPath', '$')}'"
         if not isinstance(items, list):
-            raise StatesError(
-                RUNTIME, f"Invalid path '{state.get('ItemsPath', '$')}': the value is not an array"
-            )
+            failed = f"{where}: the value is not an array"  # guessed text
+            raise QueryEvaluationFailed(failed, where) if jsonata else StatesError(RUNTIME, failed)
         processor = state.get("ItemProcessor") or state["Iterator"]
         selector = state.get("ItemSelector", state.get("Parameters"))
         self.emit("MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
 
         name = context["State"]["Name"]
+        scope = scope_of(context)
 
         def iteration(index: int, item: Any) -> Any:
             item_context = {**context, "Map": {"Item": {"Index": index, "Value": item}}}
             details = {"name": name, "index": index}
             self.emit("MapIterationStarted", "mapIterationStartedEventDetails", details)
             try:
-                item_input = (
-                    item
-                    if selector is None
-                    else resolve_template(selector, effective, item_context)
-                )
-                output = self.run_machine(processor, item_input, item_context)
+                if selector is None:
+                    item_input = item
+                elif jsonata:
+                    item_bindings = self._bindings(item_context, input=effective)
+                    item_input = resolve(selector, "ItemSelector", item_bindings)
+                else:
+                    item_input = resolve_template(selector, effective, item_context)
+                # Each iteration has variables of its own; it reads the outer ones.
+                inner = with_scope(item_context, scope.nested())
+                output = self.run_machine(processor, item_input, inner)
             except StatesError:
                 self.emit("MapIterationFailed", "mapIterationFailedEventDetails", details)
                 raise
             self.emit("MapIterationSucceeded", "mapIterationSucceededEventDetails", details)
             return output
 
-        limit = int(state.get("MaxConcurrency", 0)) or MAX_MAP_THREADS
+        concurrency = state.get("MaxConcurrency", 0)
+        if jsonata:
+            concurrency = resolve(concurrency, "MaxConcurrency", bindings)
+        if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 0:
+            raise StatesError(RUNTIME, f"Invalid MaxConcurrency value: {dumps(concurrency)}")
+        limit = concurrency or MAX_MAP_THREADS
         try:
             results = self._all(
                 [functools.partial(iteration, i, item) for i, item in enumerate(items)],
@@ -598,8 +798,26 @@ class ExecutionRun:
 
     # ---- time ----
 
-    def _wake_time(self, state: dict[str, Any], effective: Any) -> float:
-        context = self.context_object()
+    def _wake_time(self, state: dict[str, Any], raw: Any, context: dict[str, Any]) -> float:
+        """When a Wait state entered now with input ``raw`` is over."""
+        if self._jsonata(state):
+            bindings = self._bindings(context, input=raw)
+            if "Seconds" in state:
+                seconds = resolve(state["Seconds"], "Seconds", bindings)
+                if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+                    raise QueryEvaluationFailed(
+                        f"The Seconds value must be a non-negative integer: {dumps(seconds)}",
+                        "Seconds",
+                    )  # guessed text
+                return self.clock.now() + float(seconds)
+            text = resolve(state.get("Timestamp"), "Timestamp", bindings)
+            stamp = parse_timestamp(text)
+            if stamp is None:
+                raise QueryEvaluationFailed(
+                    f"The Timestamp value is not a valid timestamp: {dumps(text)}", "Timestamp"
+                )  # guessed text
+            return stamp.timestamp()
+        effective = select(state.get("InputPath", "$"), raw, context, "InputPath")
         if "Seconds" in state:
             return self.clock.now() + float(state["Seconds"])
         if "SecondsPath" in state:

@@ -23,7 +23,7 @@ from headwater.services.stepfunctions.paths import MISSING, parse_path, read_pat
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _NAME = re.compile(r"States\.[A-Za-z0-9]+")
-_PATH = re.compile(r"\$\$?(?:\.[^\s,()]+|\[[^\]]*\])*")
+_PATH = re.compile(r"\$(?:\$|[^\W\d]\w*)?(?:\.[^\s,()]+|\[[^\]]*\])*")
 
 
 class _Literal(str):

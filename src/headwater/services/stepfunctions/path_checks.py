@@ -7,7 +7,8 @@ CloudFormation error); a ``key.$``
 field of a template "The value for the field 'key.$' must be a valid JSONPath"; a
 reference path (ResultPath, a Choice rule's ``...Path`` operands, a Wait's
 SecondsPath/TimestampPath...) "Value is not a Reference Path: ..." with a reason (the
-reasons are guessed but the first, "Reference path didn't start with '$'"). Every problem
+reasons are guessed but the first, "Reference path didn't start with '$'"). A path may
+start from a workflow variable (``$name.x``) wherever it reads, never in a ResultPath. Every problem
 is ``SCHEMA_VALIDATION_FAILED: text at /location`` like the definition's other checks.
 
 Paths AWS accepts but headwater's interpreter cannot read (``..``, filters, slices) are
@@ -21,7 +22,7 @@ from typing import Any
 
 from headwater.services.stepfunctions.choice import COMPARISONS
 from headwater.services.stepfunctions.intrinsics import intrinsic_problem
-from headwater.services.stepfunctions.paths import parse_path
+from headwater.services.stepfunctions.paths import parse_path, split_variable
 
 #: Fields holding a JSONPath (``null`` allowed where AWS allows it).
 _JSON_PATH_FIELDS = ("InputPath", "OutputPath", "ItemsPath")
@@ -33,7 +34,7 @@ _REFERENCE_PATH_FIELDS = (
     "HeartbeatSecondsPath",
 )
 #: Template fields whose ``key.$`` members take a path or an intrinsic function.
-_TEMPLATE_FIELDS = ("Parameters", "ResultSelector", "ItemSelector")
+_TEMPLATE_FIELDS = ("Parameters", "ResultSelector", "ItemSelector", "Assign")
 #: JSONPath syntax AWS reads that headwater's paths do not.
 _UNSUPPORTED_SYNTAX = re.compile(r"\.\.|\[\?|\[-?\d*:|@|\[\s*\d+\s*,")
 
@@ -67,8 +68,12 @@ def state_path_problems(state: dict[str, Any], where: str) -> list[str]:
             _reference_path(
                 catcher["ResultPath"], f"{where}/Catch[{index}]/ResultPath", problems, context=False
             )
+        if isinstance(catcher, dict) and "Assign" in catcher:
+            _template(catcher["Assign"], f"{where}/Catch[{index}]/Assign", problems)
     for index, rule in enumerate(state.get("Choices") or []):
         _rule_paths(rule, f"{where}/Choices[{index}]", problems)
+        if isinstance(rule, dict) and "Assign" in rule:
+            _template(rule["Assign"], f"{where}/Choices[{index}]/Assign", problems)
     return problems
 
 
@@ -109,6 +114,8 @@ def _reference_path(path: Any, where: str, problems: list[str], *, context: bool
         reason = f"Invalid path '{path}'"
     elif path.startswith("$$") and not context:
         reason = "The context object cannot be written"
+    elif split_variable(path) and not context:
+        reason = "A variable cannot be written by a path: use Assign"
     elif None in parse_path(path)[1]:
         reason = "Reference paths cannot hold wildcards"
     if reason is not None:

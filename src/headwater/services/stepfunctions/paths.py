@@ -2,7 +2,8 @@
 
 A path is the JSONPath subset the States Language allows: ``$`` then ``.name``,
 ``['name']``, ``[index]`` and ``[*]`` (``.*``) steps; ``$$`` starts a path in the context
-object. A *reference path* (ResultPath, the ``*Path`` fields of Choice rules) must name one
+object, ``$name`` one in the workflow variable ``name`` (read only: never a ResultPath).
+A *reference path* (ResultPath, the ``*Path`` fields of Choice rules) must name one
 node; a path with ``[*]`` answers the list of its matches (as AWS's JsonPath does).
 
 The processing order is AWS's: InputPath -> Parameters -> (the state's work) ->
@@ -22,6 +23,12 @@ _STEP = re.compile(
     r"""\.(?P<name>[^.\[\]]+)|\['(?P<quoted>(?:[^'\\]|\\.)*)'\]|\[(?P<index>-?\d+)\]|\[\*\]"""
 )
 
+#: A workflow variable reference: ``$name`` (not ``$$`` nor ``$.x``) and the path below it.
+_VARIABLE = re.compile(r"\$([^\W\d]\w*)")
+#: Where the context dict passed through a state keeps the variables it can read: a key no
+#: path names (``$$`` shows the context without it).
+VARIABLES_KEY = "\x00variables"
+
 #: A step of a parsed path: a key, an index or ``None`` for ``*``.
 Step = str | int | None
 
@@ -33,8 +40,20 @@ class _Missing:
 MISSING = _Missing()
 
 
+def split_variable(path: str) -> tuple[str, str] | None:
+    """``(name, the path below it from "$")`` of a variable reference ``$name...``."""
+    match = _VARIABLE.match(path)
+    if match is None:
+        return None
+    return match.group(1), "$" + path[match.end() :]
+
+
 def parse_path(path: str) -> tuple[bool, list[Step]]:
-    """``(in_context_object, steps)`` of ``path``; ``ValueError`` if it is not a path."""
+    """``(in_context_object, steps)`` of ``path`` (for ``$name...`` the steps below the
+    variable); ``ValueError`` if it is not a path."""
+    variable = split_variable(path)
+    if variable is not None:
+        path = variable[1]
     if path.startswith("$$"):
         rest, context = path[2:], True
     elif path.startswith("$"):
@@ -86,11 +105,28 @@ def _walk(node: Any, steps: list[Step]) -> tuple[Any, bool]:
 
 
 def read_path(path: str, data: Any, context: Any) -> Any:
-    """The value at ``path`` in ``data`` (or the context object for ``$$``); ``MISSING``
-    when nothing is there."""
+    """The value at ``path`` in ``data`` (the context object for ``$$``, a variable for
+    ``$name``); ``MISSING`` when nothing is there."""
     in_context, steps = parse_path(path)
-    found, _ = _walk(context if in_context else data, steps)
+    variable = split_variable(path)
+    if variable is not None:
+        scope = context.get(VARIABLES_KEY) if isinstance(context, dict) else None
+        root = MISSING if scope is None else scope.lookup(variable[0])
+        if root is MISSING:
+            return MISSING
+    elif in_context:
+        root = public_context(context)
+    else:
+        root = data
+    found, _ = _walk(root, steps)
     return found
+
+
+def public_context(context: Any) -> Any:
+    """The context object as paths and expressions see it (without the variables)."""
+    if isinstance(context, dict) and VARIABLES_KEY in context:
+        return {key: value for key, value in context.items() if key != VARIABLES_KEY}
+    return context
 
 
 def select(path: str | None, data: Any, context: Any, field: str) -> Any:
@@ -115,7 +151,7 @@ def put_result(result_path: str | None, raw_input: Any, result: Any) -> Any:
     if result_path is None:
         return raw_input
     in_context, steps = parse_path(result_path)
-    if in_context or any(step is None for step in steps):
+    if in_context or split_variable(result_path) or any(step is None for step in steps):
         raise StatesError(
             "States.Runtime", f"Invalid path '{result_path}': ResultPath must be a reference path"
         )

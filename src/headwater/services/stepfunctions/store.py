@@ -95,6 +95,8 @@ class ExecutionRecord:
     #: A Wait state parks the execution until this clock time.
     wake_at: float | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: The top level's workflow variables (Assign), so a resumed execution has them.
+    variables: dict[str, Any] = field(default_factory=dict)
 
 
 def _machine(body: bytes | str) -> MachineRecord:
