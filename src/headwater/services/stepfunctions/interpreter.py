@@ -236,7 +236,8 @@ class ExecutionRun:
             self.emit(
                 "WaitStateEntered", "stateEnteredEventDetails", {"name": name, "input": dumps(data)}
             )
-            wake = self._wake_time(state, data, context)
+            entered = {"Name": name, "EnteredTime": iso(self.clock.now()), "RetryCount": 0}
+            wake = self._wake_time(state, data, {**context, "State": entered})
             if wake > self.clock.now():
                 deadline = self.deadline()
                 record.wake_at = wake if deadline is None else min(wake, deadline)
