@@ -14,14 +14,15 @@ from tests.functional.test_stepfunctions import (
     ROLE,
     function_arn,
     machine,
+    next_token,
     output_of,
     run,
     settle,
     sfn,
-    with_functions,
+    status_when_done,
 )
 
-__all__ = ["sfn", "with_functions"]  # fixtures shared with test_stepfunctions
+__all__ = ["sfn"]  # the fixture shared with test_stepfunctions
 
 
 def history_of(sfn: Any, described: dict[str, Any]) -> list[dict[str, Any]]:
@@ -415,6 +416,100 @@ def test_a_failing_expression_is_a_query_evaluation_error_that_catch_can_take(
         "The JSONata expression '$number('x') + 1' specified for the field 'Output' threw an"
         " error during evaluation"
     )
+
+
+def test_jsonata_parallel_arguments_a_nested_wait_and_a_condition_not_boolean(
+    hw: Headwater, sfn: Any, clock: ManualClock
+) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Arguments": {"k": "{% $states.input.k %}"},
+                "Branches": [
+                    {
+                        "StartAt": "Double",
+                        "States": {
+                            "Double": {
+                                "Type": "Pass",
+                                "Output": "{% $states.input.k * 2 %}",
+                                "End": True,
+                            }
+                        },
+                    },
+                    {
+                        "StartAt": "Nap",
+                        "States": {
+                            "Nap": {
+                                "Type": "Wait",
+                                "Seconds": "{% $states.input.k %}",
+                                "Output": "rested",
+                                "End": True,
+                            }
+                        },
+                    },
+                ],
+                "Output": {"r": "{% $states.result %}"},
+                "Next": "Route",
+            },
+            "Route": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $states.input.r[0] %}", "Next": "Done"}],
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    arn = machine(sfn, definition)
+    started = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"k": 3}))
+    described = status_when_done(hw, sfn, clock, started["executionArn"])
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED",
+        "States.QueryEvaluationError",
+        "The Condition at 'Choices[0]/Condition' must evaluate to a boolean, not 6",
+    )
+    exited = [
+        json.loads(e["stateExitedEventDetails"]["output"])
+        for e in history_of(sfn, described)
+        if e["type"] == "ParallelStateExited"
+    ]
+    assert exited == [{"r": [6, "rested"]}]
+
+
+def test_jsonata_task_token_and_timeout_expressions(
+    hw: Headwater, sfn: Any, clock: ManualClock
+) -> None:
+    queue = hw.client("sqs").create_queue(QueueName="approvals")["QueueUrl"]
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Arguments": {
+                    "QueueUrl": queue,
+                    "MessageBody": {"token": "{% $states.context.Task.Token %}"},
+                },
+                "TimeoutSeconds": "{% $states.input.timeout %}",
+                "Output": {"answer": "{% $states.result %}"},
+                "End": True,
+            }
+        },
+    }
+    arn = machine(sfn, definition)
+    answered = sfn.start_execution(stateMachineArn=arn, input='{"timeout": 100}')
+    sfn.send_task_success(taskToken=next_token(hw, queue), output='{"ok": true}')
+    settle(hw)
+    assert output_of(sfn.describe_execution(executionArn=answered["executionArn"])) == {
+        "answer": {"ok": True}
+    }
+    late = sfn.start_execution(stateMachineArn=arn, input='{"timeout": 5}')
+    next_token(hw, queue)
+    clock.advance(6)
+    settle(hw)
+    assert sfn.describe_execution(executionArn=late["executionArn"])["error"] == "States.Timeout"
 
 
 def test_variables_survive_a_restart(tmp_path: Path) -> None:
