@@ -14,6 +14,7 @@ from headwater.services.stepfunctions.intrinsics import evaluate_intrinsic, intr
 from headwater.services.stepfunctions.jsonata_query import (
     QUERY_EVALUATION_ERROR,
     QueryEvaluationFailed,
+    clock_functions,
     evaluate,
     expression_problem,
     is_expression,
@@ -62,6 +63,12 @@ def bindings(**variables: Any) -> dict[str, Any]:
 )
 def test_evaluate(text: str, expected: Any) -> None:
     assert evaluate(text, "Output", bindings(x=None, y={"a": [1, 2]})) == expected
+
+
+def test_now_and_millis_read_the_given_clock() -> None:
+    names = {**clock_functions(1700000000.25), **bindings()}
+    assert evaluate("{% $millis() %}", "Output", names) == 1700000000250
+    assert evaluate("{% $now() %}", "Output", names) == "2023-11-14T22:13:20.250Z"
 
 
 def test_uuid_and_random() -> None:

@@ -45,6 +45,7 @@ from headwater.services.stepfunctions.jsonata_query import (
     JSONATA,
     JSONPATH,
     QueryEvaluationFailed,
+    clock_functions,
     evaluate,
     is_expression,
     resolve,
@@ -182,6 +183,7 @@ class ExecutionRun:
     def _bindings(self, context: dict[str, Any], **states: Any) -> dict[str, Any]:
         """A JSONata expression's ``$`` names: the variables in scope and ``$states``."""
         return {
+            **clock_functions(self.clock.now()),
             **scope_of(context).visible(),
             "states": {"context": public_context(context), **states},
         }

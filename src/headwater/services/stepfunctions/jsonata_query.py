@@ -7,7 +7,7 @@ Expressions are evaluated by ``jsonata-python`` (a port of jsonata-js; AWS runs 
 Map's or Parallel's result, in Output and Assign) and ``errorOutput`` (in a Catcher's
 Output and Assign). Step Functions' own functions are added (``$partition``, ``$range``,
 ``$hash``, ``$random`` with an optional seed, ``$uuid``, ``$parse``) and ``$eval`` is taken
-away, as AWS documents.
+away, as AWS documents. ``$now()`` and ``$millis()`` read the headwater clock.
 
 An expression that fails, or answers nothing (JSONata's undefined), fails the state with
 ``States.QueryEvaluationError``; the cause opens with AWS's sentence naming the expression
@@ -28,7 +28,7 @@ import random
 import uuid
 from typing import Any
 
-from jsonata import Jsonata, jexception, utils
+from jsonata import Jsonata, functions, jexception, utils
 
 from headwater.services.stepfunctions.failures import StatesError
 
@@ -123,6 +123,18 @@ _FUNCTIONS = {
     "parse": _parse,
     "eval": _no_eval,
 }
+
+
+def clock_functions(now: float) -> dict[str, Any]:
+    """``$now`` and ``$millis`` reading ``now`` (epoch seconds: the headwater clock, so a
+    ManualClock or ``--time-scale`` moves them) rather than the real time, to bind with the
+    variables."""
+    millis = int(now * 1000)
+
+    def stamp(picture: Any = None, timezone: Any = None) -> Any:
+        return functions.Functions.datetime_from_millis(millis, picture, timezone)
+
+    return {"millis": Jsonata.JLambda(lambda: millis), "now": Jsonata.JLambda(stamp)}
 
 
 # ---- evaluation ----
