@@ -99,6 +99,11 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _text(value: Any) -> str:
+    """A Fail state's Error or Cause: a string as it is, anything else as its JSON."""
+    return value if isinstance(value, str) else dumps(value)
+
+
 def _note_languages(machine: dict[str, Any], inherited: str, found: dict[int, str]) -> None:
     """Note in ``found`` the query language of each state of ``machine`` and its branches:
     the state's own ``QueryLanguage``, else its machine's, else the enclosing machine's."""
@@ -376,7 +381,7 @@ class ExecutionRun:
             bindings = self._bindings(context, input=raw)
             error = resolve(state.get("Error", "States.Fail"), "Error", bindings)
             cause = resolve(state.get("Cause", ""), "Cause", bindings)
-            return tuple(v if isinstance(v, str) else dumps(v) for v in (error, cause))  # type: ignore[return-value]
+            return _text(error), _text(cause)
         return (
             self._fail_field(state, "Error", raw, context, "States.Fail"),
             self._fail_field(state, "Cause", raw, context, ""),
@@ -395,7 +400,7 @@ class ExecutionRun:
             value = select(str(source), raw, context, f"{field}Path")
         else:
             value = evaluate_intrinsic(str(source), raw, context)
-        return value if isinstance(value, str) else dumps(value)
+        return _text(value)
 
     def _assign_jsonpath(
         self, holder: dict[str, Any], value: Any, context: dict[str, Any]
