@@ -6,8 +6,11 @@ restart."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from headwater import Headwater, ManualClock
 from tests.functional.test_stepfunctions import (
@@ -209,147 +212,147 @@ def reject(event, context):
 """
 
 
-def test_a_jsonata_machine_with_choice_map_assign_lambda_and_catch(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[tuple[Headwater, ManualClock]]:
+    """A Headwater on a ManualClock with the functions ``price`` and ``reject``."""
     code = tmp_path / "code"
     code.mkdir()
     (code / "shop.py").write_text(HANDLERS)
     clock = ManualClock()
     hw = Headwater.in_memory(clock=clock, functions="inline")
+    for name in ("price", "reject"):
+        hw.lambda_.create_function_from_directory(name, code, f"shop.{name}", timeout=30)
     try:
-        for name in ("price", "reject"):
-            hw.lambda_.create_function_from_directory(name, code, f"shop.{name}", timeout=30)
-        sfn = hw.client("stepfunctions")
-        definition = {
-            "QueryLanguage": "JSONata",
-            "StartAt": "Lines",
-            "States": {
-                "Lines": {
-                    "Type": "Map",
-                    "Items": "{% $states.input.lines %}",
-                    "ItemSelector": {
-                        "qty": "{% $states.context.Map.Item.Value.qty %}",
-                        "unit": "{% $states.context.Map.Item.Value.unit %}",
-                    },
-                    "ItemProcessor": {
-                        "StartAt": "Price",
-                        "States": {
-                            # The function's own ARN: the result is its answer.
-                            "Price": {
-                                "Type": "Task",
-                                "Resource": function_arn("price"),
-                                "Output": "{% $states.result.total %}",
-                                "End": True,
-                            }
-                        },
-                    },
-                    "Assign": {
-                        "total": "{% $sum($states.result) %}",
-                        "id": "{% $states.input.id %}",
-                    },
-                    "Next": "Big?",
-                },
-                "Big?": {
-                    "Type": "Choice",
-                    "Choices": [
-                        {
-                            "Condition": "{% $total > 100 %}",
-                            "Assign": {"route": "review"},
-                            "Next": "Nap",
-                        }
-                    ],
-                    "Default": "Nap",
-                    "Assign": {"route": "direct"},
-                },
-                "Nap": {"Type": "Wait", "Seconds": "{% $total %}", "Next": "Check"},
-                "Check": {
-                    "Type": "Task",
-                    # The integration: the result is the whole Invoke response.
-                    "Resource": "arn:aws:states:::lambda:invoke",
-                    "Arguments": {"FunctionName": "reject", "Payload": {"id": "{% $id %}"}},
-                    "Catch": [
-                        {
-                            "ErrorEquals": ["OrderRejected"],
-                            "Assign": {
-                                "why": "{% $parse($states.errorOutput.Cause).errorMessage %}"
-                            },
-                            "Output": {"error": "{% $states.errorOutput.Error %}"},
-                            "Next": "Done",
-                        }
-                    ],
-                    "Next": "Done",
-                },
-                "Done": {
-                    "Type": "Pass",
-                    "Output": {
-                        "total": "{% $total %}",
-                        "route": "{% $route %}",
-                        "why": "{% $why %}",
-                        "error": "{% $states.input.error %}",
-                        "execution": "{% $states.context.Execution.Name %}",
-                    },
-                    "End": True,
-                },
-            },
-        }
-        arn = machine(sfn, definition)
-        lines = [{"qty": 2, "unit": 10}, {"qty": 1, "unit": 5}]
-        started = sfn.start_execution(
-            stateMachineArn=arn, name="order-7", input=json.dumps({"id": 7, "lines": lines})
-        )
-        settle(hw)
-        described = sfn.describe_execution(executionArn=started["executionArn"])
-        assert described["status"] == "RUNNING"  # parked on the Wait: $total seconds
-        clock.advance(25)
-        settle(hw)
-        described = sfn.describe_execution(executionArn=started["executionArn"])
-        assert output_of(described) == {
-            "total": 25,
-            "route": "direct",
-            "why": "order 7 rejected",
-            "error": "OrderRejected",
-            "execution": "order-7",
-        }
-        history = history_of(sfn, described)
-        assert ("Lines", {"total": "25", "id": "7"}) in assigned_in(history)
-        scheduled = next(e for e in history if e["type"] == "TaskScheduled")
-        assert json.loads(scheduled["taskScheduledEventDetails"]["parameters"]) == {
-            "FunctionName": "reject",
-            "Payload": {"id": 7},
-        }
+        yield hw, clock
     finally:
         hw.close()
 
 
-def test_lambda_invoke_result_is_the_whole_response_in_jsonata(tmp_path: Path) -> None:
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "shop.py").write_text(HANDLERS)
-    hw = Headwater.in_memory(clock=ManualClock(), functions="inline")
-    try:
-        hw.lambda_.create_function_from_directory("price", code, "shop.price", timeout=30)
-        sfn = hw.client("stepfunctions")
-        definition = {
-            "QueryLanguage": "JSONata",
-            "StartAt": "Invoke",
-            "States": {
-                "Invoke": {
-                    "Type": "Task",
-                    "Resource": "arn:aws:states:::lambda:invoke",
-                    "Arguments": {"FunctionName": "price", "Payload": "{% $states.input %}"},
-                    "Output": {
-                        "status": "{% $states.result.StatusCode %}",
-                        "total": "{% $states.result.Payload.total %}",
+def test_a_jsonata_machine_with_choice_map_assign_lambda_and_catch(
+    shop: tuple[Headwater, ManualClock],
+) -> None:
+    hw, clock = shop
+    sfn = hw.client("stepfunctions")
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Lines",
+        "States": {
+            "Lines": {
+                "Type": "Map",
+                "Items": "{% $states.input.lines %}",
+                "ItemSelector": {
+                    "qty": "{% $states.context.Map.Item.Value.qty %}",
+                    "unit": "{% $states.context.Map.Item.Value.unit %}",
+                },
+                "ItemProcessor": {
+                    "StartAt": "Price",
+                    "States": {
+                        # The function's own ARN: the result is its answer.
+                        "Price": {
+                            "Type": "Task",
+                            "Resource": function_arn("price"),
+                            "Output": "{% $states.result.total %}",
+                            "End": True,
+                        }
                     },
-                    "End": True,
-                }
+                },
+                "Assign": {
+                    "total": "{% $sum($states.result) %}",
+                    "id": "{% $states.input.id %}",
+                },
+                "Next": "Big?",
             },
-        }
-        described = run(hw, sfn, definition, {"qty": 3, "unit": 4})
-        assert output_of(described) == {"status": 200, "total": 12}
-    finally:
-        hw.close()
+            "Big?": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Condition": "{% $total > 100 %}",
+                        "Assign": {"route": "review"},
+                        "Next": "Nap",
+                    }
+                ],
+                "Default": "Nap",
+                "Assign": {"route": "direct"},
+            },
+            "Nap": {"Type": "Wait", "Seconds": "{% $total %}", "Next": "Check"},
+            "Check": {
+                "Type": "Task",
+                # The integration: the result is the whole Invoke response.
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "reject", "Payload": {"id": "{% $id %}"}},
+                "Catch": [
+                    {
+                        "ErrorEquals": ["OrderRejected"],
+                        "Assign": {"why": "{% $parse($states.errorOutput.Cause).errorMessage %}"},
+                        "Output": {"error": "{% $states.errorOutput.Error %}"},
+                        "Next": "Done",
+                    }
+                ],
+                "Next": "Done",
+            },
+            "Done": {
+                "Type": "Pass",
+                "Output": {
+                    "total": "{% $total %}",
+                    "route": "{% $route %}",
+                    "why": "{% $why %}",
+                    "error": "{% $states.input.error %}",
+                    "execution": "{% $states.context.Execution.Name %}",
+                },
+                "End": True,
+            },
+        },
+    }
+    arn = machine(sfn, definition)
+    lines = [{"qty": 2, "unit": 10}, {"qty": 1, "unit": 5}]
+    started = sfn.start_execution(
+        stateMachineArn=arn, name="order-7", input=json.dumps({"id": 7, "lines": lines})
+    )
+    settle(hw)
+    described = sfn.describe_execution(executionArn=started["executionArn"])
+    assert described["status"] == "RUNNING"  # parked on the Wait: $total seconds
+    clock.advance(25)
+    settle(hw)
+    described = sfn.describe_execution(executionArn=started["executionArn"])
+    assert output_of(described) == {
+        "total": 25,
+        "route": "direct",
+        "why": "order 7 rejected",
+        "error": "OrderRejected",
+        "execution": "order-7",
+    }
+    history = history_of(sfn, described)
+    assert ("Lines", {"total": "25", "id": "7"}) in assigned_in(history)
+    scheduled = next(e for e in history if e["type"] == "TaskScheduled")
+    assert json.loads(scheduled["taskScheduledEventDetails"]["parameters"]) == {
+        "FunctionName": "reject",
+        "Payload": {"id": 7},
+    }
+
+
+def test_lambda_invoke_result_is_the_whole_response_in_jsonata(
+    shop: tuple[Headwater, ManualClock],
+) -> None:
+    hw, _ = shop
+    sfn = hw.client("stepfunctions")
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Invoke",
+        "States": {
+            "Invoke": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "price", "Payload": "{% $states.input %}"},
+                "Output": {
+                    "status": "{% $states.result.StatusCode %}",
+                    "total": "{% $states.result.Payload.total %}",
+                },
+                "End": True,
+            }
+        },
+    }
+    described = run(hw, sfn, definition, {"qty": 3, "unit": 4})
+    assert output_of(described) == {"status": 200, "total": 12}
 
 
 def test_a_failing_expression_is_a_query_evaluation_error_that_catch_can_take(
