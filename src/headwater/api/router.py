@@ -363,7 +363,7 @@ def _refused(refusal: RefusalError, protocol: WireProtocol) -> Dispatch:
 
 #: Services some of whose calls may block; others' calls never do (``may_wait`` says
 #: which calls; the awsJson path calls the others' services directly).
-MAY_WAIT_SERVICES = frozenset({"sqs", "s3", "lambda", "cloudformation"})
+MAY_WAIT_SERVICES = frozenset({"sqs", "s3", "lambda", "cloudformation", "cognito-idp"})
 
 
 def may_wait(service_name: str, operation: str, params: dict[str, Any]) -> bool:

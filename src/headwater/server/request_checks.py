@@ -56,6 +56,7 @@ Family = Literal["json", "query", "xml"]
 #: reader opens from anywhere) and STS's web-identity and SAML sign-in.
 UNSIGNED_LINK_ACTIONS = frozenset({"ConfirmSubscription", "Unsubscribe"})
 UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+COGNITO_TARGET_PREFIX = "AWSCognitoIdentityProviderService"
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 #: Headers an allowed web page may read from a cross-origin answer (the SDKs' request ids,
@@ -574,10 +575,28 @@ def _unsigned_link(request: WireRequest) -> bool:
 
 
 def _unsigned_operation(request: WireRequest) -> bool:
-    """A query call AWS answers unsigned (STS sign-in with a web identity or SAML)."""
+    """A call AWS answers unsigned: STS sign-in with a web identity or SAML (query), or a
+    Cognito user's own call (SignUp, InitiateAuth, GetUser...: awsJson)."""
     if request.method == "GET" and _unsigned_link(request):
         return True
+    target = request.headers.get("x-amz-target")
+    if target is not None:
+        prefix, _, operation = target.partition(".")
+        return prefix == COGNITO_TARGET_PREFIX and operation in _cognito_unsigned_operations()
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/x-www-form-urlencoded"):
         return False
     return read_form(request).get("Action") in UNSIGNED_ACTIONS
+
+
+@functools.cache
+def _cognito_unsigned_operations() -> frozenset[str]:
+    """The Cognito user pool operations botocore sends unsigned (``smithy.api#noAuth``)."""
+    from headwater.models import service_model
+
+    model = service_model("cognito-idp")
+    return frozenset(
+        name
+        for name in model.operation_names
+        if model.operation_model(name).auth_type == "none"
+    )

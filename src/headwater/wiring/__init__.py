@@ -60,6 +60,7 @@ SERVICES: dict[str, str] = {
     "codedeploy": "headwater.services.codedeploy:CodeDeployService",
     "stepfunctions": "headwater.services.stepfunctions:StepFunctionsService",
     "scheduler": "headwater.services.scheduler:SchedulerService",
+    "cognito-idp": "headwater.services.cognitoidp:CognitoIdpService",
 }
 
 
