@@ -596,7 +596,5 @@ def _cognito_unsigned_operations() -> frozenset[str]:
 
     model = service_model("cognito-idp")
     return frozenset(
-        name
-        for name in model.operation_names
-        if model.operation_model(name).auth_type == "none"
+        name for name in model.operation_names if model.operation_model(name).auth_type == "none"
     )
