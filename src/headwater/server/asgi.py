@@ -29,6 +29,7 @@ from headwater.server.function_urls import FunctionUrls
 from headwater.server.prometheus import PATH as METRICS_PATH
 from headwater.server.prometheus import MetricsEndpoint
 from headwater.server.request_checks import Refusal, RequestPolicy, TemporaryKey, is_preflight
+from headwater.server.user_pool_keys import UserPoolKeys
 from headwater.wiring import SERVICES
 
 if TYPE_CHECKING:
@@ -65,8 +66,10 @@ class HeadwaterApp:
         policy: RequestPolicy | None = None,
         function_urls: FunctionUrls | None = None,
         execute_api: ExecuteApi | None = None,
+        user_pool_keys: UserPoolKeys | None = None,
     ) -> None:
         self.router = router
+        self.user_pool_keys = user_pool_keys
         self.function_urls = function_urls
         self.execute_api = execute_api
         self.policy = policy or RequestPolicy()
@@ -153,6 +156,11 @@ class HeadwaterApp:
                 return apis.answer(request, api, policy)
         if request.method == "OPTIONS" and is_preflight(request):
             return policy.preflight(request)
+        keys = self.user_pool_keys
+        if keys is not None:
+            document = keys.match(request)
+            if document is not None:  # public keys: any page or verifier may read them
+                return keys.answer(request, *document)
         if request.raw_path.startswith(ADMIN_PREFIX):  # headwater's own paths, never an AWS one
             if not policy.host_allowed(request):
                 # DNS rebinding would let a page read the dashboard (message bodies, logs).
@@ -323,6 +331,7 @@ def create_app(
             clock=hw.clock,
             executor=executor,
         ),
+        user_pool_keys=UserPoolKeys(lambda: hw.service("cognito-idp")),  # type: ignore[arg-type,return-value]
     )
 
 

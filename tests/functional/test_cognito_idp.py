@@ -1,0 +1,591 @@
+"""Cognito user pools: pools and app clients, sign-up and confirmation, sign-in with the
+password flows, refresh and sign-out, the NEW_PASSWORD_REQUIRED challenge, users, groups,
+AWS's errors, and the RS256 tokens (claims, expiry on the clock, the JWKS); through
+``hw.client`` and through boto3 over the wire (the ASGI app, no sockets)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from headwater import Headwater, ManualClock
+from headwater.services.cognitoidp import CognitoIdpService, TokenProblem
+from headwater.services.cognitoidp.service import secret_hash
+from headwater.services.cognitoidp.store import USER, UserPoolStore
+from tests.asgi_boto import in_process_aws
+
+PASSWORD = "Corr3ct-horse"
+FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+@pytest.fixture(params=["in-process", "wire"])
+def idp(request: pytest.FixtureRequest, hw: Headwater) -> Iterator[Any]:
+    """A cognito-idp client of ``hw``: ``hw.client``, or boto3 through the ASGI app."""
+    if request.param == "in-process":
+        yield hw.client("cognito-idp")
+        return
+    with in_process_aws(hw) as aws:
+        yield aws.client("cognito-idp")
+
+
+def service_of(hw: Headwater) -> CognitoIdpService:
+    found = hw.service("cognito-idp")
+    assert isinstance(found, CognitoIdpService)
+    return found
+
+
+def error_of(call: Any, **params: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
+
+
+def pool_and_client(idp: Any, **client: Any) -> tuple[str, str]:
+    pool_id = idp.create_user_pool(PoolName="users", AutoVerifiedAttributes=["email"])["UserPool"][
+        "Id"
+    ]
+    made = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="web", ExplicitAuthFlows=FLOWS, **client
+    )
+    return pool_id, made["UserPoolClient"]["ClientId"]
+
+
+def signed_up(hw: Headwater, idp: Any, pool_id: str, client_id: str, name: str = "ann") -> None:
+    idp.sign_up(
+        ClientId=client_id,
+        Username=name,
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
+    )
+    code = service_of(hw).confirmation_code(pool_id, name)
+    assert code is not None
+    idp.confirm_sign_up(ClientId=client_id, Username=name, ConfirmationCode=code)
+
+
+def sign_in(idp: Any, client_id: str, name: str = "ann", password: str = PASSWORD) -> Any:
+    answer = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": name, "PASSWORD": password},
+    )
+    return answer["AuthenticationResult"]
+
+
+def test_pools_and_clients(idp: Any) -> None:
+    made = idp.create_user_pool(
+        PoolName="users",
+        Policies={"PasswordPolicy": {"MinimumLength": 10, "RequireSymbols": False}},
+    )["UserPool"]
+    pool_id = made["Id"]
+    region, _, suffix = pool_id.partition("_")
+    assert region == "us-east-1" and len(suffix) == 9 and suffix.isalnum()
+    assert made["Arn"] == f"arn:aws:cognito-idp:us-east-1:000000000000:userpool/{pool_id}"
+    policy = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] == 10 and policy["RequireSymbols"] is False
+    assert policy["RequireUppercase"] is True
+    assert [p["Id"] for p in idp.list_user_pools(MaxResults=10)["UserPools"]] == [pool_id]
+    idp.update_user_pool(UserPoolId=pool_id, MfaConfiguration="OFF", UserPoolTags={"team": "a"})
+    assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["UserPoolTags"] == {"team": "a"}
+
+    plain = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="web")["UserPoolClient"]
+    assert len(plain["ClientId"]) == 26 and "ClientSecret" not in plain
+    secret = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="api", GenerateSecret=True, ExplicitAuthFlows=FLOWS
+    )["UserPoolClient"]
+    assert len(secret["ClientSecret"]) > 40
+    described = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=secret["ClientId"])
+    assert described["UserPoolClient"]["ExplicitAuthFlows"] == FLOWS
+    listed = idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=10)["UserPoolClients"]
+    assert sorted(c["ClientName"] for c in listed) == ["api", "web"]
+    updated = idp.update_user_pool_client(
+        UserPoolId=pool_id, ClientId=plain["ClientId"], ClientName="web2", AccessTokenValidity=2
+    )["UserPoolClient"]
+    assert (updated["ClientName"], updated["AccessTokenValidity"]) == ("web2", 2)
+    idp.delete_user_pool_client(UserPoolId=pool_id, ClientId=plain["ClientId"])
+    assert error_of(
+        idp.describe_user_pool_client, UserPoolId=pool_id, ClientId=plain["ClientId"]
+    ) == ("ResourceNotFoundException", f"User pool client {plain['ClientId']} does not exist.")
+    idp.delete_user_pool(UserPoolId=pool_id)
+    assert error_of(idp.describe_user_pool, UserPoolId=pool_id) == (
+        "ResourceNotFoundException",
+        f"User pool {pool_id} does not exist.",
+    )
+
+
+def test_sign_up_confirm_and_sign_in(hw: Headwater, idp: Any) -> None:
+    pool_id, client_id = pool_and_client(idp)
+    made = idp.sign_up(
+        ClientId=client_id,
+        Username="ann",
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "ann@example.com"}],
+    )
+    assert made["UserConfirmed"] is False
+    assert made["CodeDeliveryDetails"] == {
+        "Destination": "a***@e***",
+        "DeliveryMedium": "EMAIL",
+        "AttributeName": "email",
+    }
+    assert error_of(idp.sign_up, ClientId=client_id, Username="ann", Password=PASSWORD) == (
+        "UsernameExistsException",
+        "User already exists",
+    )
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": PASSWORD},
+    ) == ("UserNotConfirmedException", "User is not confirmed.")
+    assert error_of(
+        idp.confirm_sign_up, ClientId=client_id, Username="ann", ConfirmationCode="000000x"
+    ) == ("CodeMismatchException", "Invalid verification code provided, please try again.")
+    code = service_of(hw).confirmation_code(pool_id, "ann")
+    assert code is not None and len(code) == 6
+    idp.confirm_sign_up(ClientId=client_id, Username="ann", ConfirmationCode=code)
+    assert error_of(
+        idp.confirm_sign_up, ClientId=client_id, Username="ann", ConfirmationCode=code
+    ) == ("NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED")
+    got = idp.admin_get_user(UserPoolId=pool_id, Username="ann")
+    assert got["UserStatus"] == "CONFIRMED" and got["Enabled"] is True
+    attributes = {a["Name"]: a["Value"] for a in got["UserAttributes"]}
+    assert attributes["email_verified"] == "true" and attributes["sub"] == made["UserSub"]
+
+    tokens = sign_in(idp, client_id)
+    assert tokens["TokenType"] == "Bearer" and tokens["ExpiresIn"] == 3600
+    me = idp.get_user(AccessToken=tokens["AccessToken"])
+    assert me["Username"] == "ann"
+    assert {"Name": "email", "Value": "ann@example.com"} in me["UserAttributes"]
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": "Wrong-pass1"},
+    ) == ("NotAuthorizedException", "Incorrect username or password.")
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "nobody", "PASSWORD": PASSWORD},
+    ) == ("UserNotFoundException", "User does not exist.")
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_SRP_AUTH",
+        AuthParameters={"USERNAME": "ann", "SRP_A": "1"},
+    )[0] == ("InvalidParameterException")
+    idp.admin_disable_user(UserPoolId=pool_id, Username="ann")
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": PASSWORD},
+    ) == ("NotAuthorizedException", "User is disabled.")
+
+
+def test_password_policy_texts(idp: Any) -> None:
+    _, client_id = pool_and_client(idp)
+    cases = {
+        "Sh0rt!": "Password not long enough",
+        "NOLOWER1!": "Password must have lowercase characters",
+        "noupper1!": "Password must have uppercase characters",
+        "NoNumbers!": "Password must have numeric characters",
+        "NoSymbols1": "Password must have symbol characters",
+    }
+    for password, problem in cases.items():
+        assert error_of(idp.sign_up, ClientId=client_id, Username="bob", Password=password) == (
+            "InvalidPasswordException",
+            f"Password did not conform with policy: {problem}",
+        )
+
+
+def test_passwords_are_kept_hashed(hw: Headwater, idp: Any) -> None:
+    pool_id, client_id = pool_and_client(idp)
+    signed_up(hw, idp, pool_id, client_id)
+    store = hw.database.store(UserPoolStore)
+    user = store.get(("000000000000", "us-east-1", pool_id), USER, "ann")
+    assert user is not None
+    assert PASSWORD not in json.dumps(user)
+    assert set(user["password"]) == {"salt", "scrypt"}
+
+
+def test_flows_the_client_does_not_allow_and_user_existence_errors(idp: Any) -> None:
+    pool_id = idp.create_user_pool(PoolName="p")["UserPool"]["Id"]
+    bare = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="bare")["UserPoolClient"]
+    params = {"AuthParameters": {"USERNAME": "x", "PASSWORD": "y"}}
+    assert error_of(
+        idp.initiate_auth, ClientId=bare["ClientId"], AuthFlow="USER_PASSWORD_AUTH", **params
+    ) == ("InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client")
+    assert error_of(
+        idp.admin_initiate_auth,
+        UserPoolId=pool_id,
+        ClientId=bare["ClientId"],
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        **params,
+    ) == ("InvalidParameterException", "Auth flow not enabled for this client")
+    hidden = idp.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="hidden",
+        ExplicitAuthFlows=FLOWS,
+        PreventUserExistenceErrors="ENABLED",
+    )["UserPoolClient"]
+    assert error_of(
+        idp.initiate_auth, ClientId=hidden["ClientId"], AuthFlow="USER_PASSWORD_AUTH", **params
+    ) == ("NotAuthorizedException", "Incorrect username or password.")
+    assert error_of(
+        idp.initiate_auth, ClientId="nosuchclient", AuthFlow="USER_PASSWORD_AUTH", **params
+    ) == ("ResourceNotFoundException", "User pool client nosuchclient does not exist.")
+
+
+def test_a_client_with_a_secret_needs_the_secret_hash(hw: Headwater, idp: Any) -> None:
+    pool_id, client_id = pool_and_client(idp, GenerateSecret=True)
+    secret = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)[
+        "UserPoolClient"
+    ]["ClientSecret"]
+    assert error_of(idp.sign_up, ClientId=client_id, Username="ann", Password=PASSWORD) == (
+        "NotAuthorizedException",
+        f"Client {client_id} is configured with secret but SECRET_HASH was not received",
+    )
+    assert error_of(
+        idp.sign_up, ClientId=client_id, Username="ann", Password=PASSWORD, SecretHash="bad"
+    ) == ("NotAuthorizedException", f"Unable to verify secret hash for client {client_id}")
+    good = secret_hash("ann", client_id, secret)
+    idp.sign_up(ClientId=client_id, Username="ann", Password=PASSWORD, SecretHash=good)
+    idp.admin_confirm_sign_up(UserPoolId=pool_id, Username="ann")
+    answer = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": PASSWORD, "SECRET_HASH": good},
+    )["AuthenticationResult"]
+    renewed = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": answer["RefreshToken"], "SECRET_HASH": good},
+    )["AuthenticationResult"]
+    assert "IdToken" in renewed
+
+
+def test_admin_created_user_answers_new_password_required(
+    hw: Headwater, idp: Any, clock: ManualClock
+) -> None:
+    pool_id, client_id = pool_and_client(idp)
+    made = idp.admin_create_user(
+        UserPoolId=pool_id,
+        Username="carl",
+        TemporaryPassword="Temp-pass1",
+        UserAttributes=[{"Name": "email", "Value": "carl@example.com"}],
+        MessageAction="SUPPRESS",
+    )["User"]
+    assert made["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    assert error_of(
+        idp.admin_create_user, UserPoolId=pool_id, Username="carl", MessageAction="SUPPRESS"
+    ) == ("UsernameExistsException", "User account already exists")
+    challenge = idp.admin_initiate_auth(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "carl", "PASSWORD": "Temp-pass1"},
+    )
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    assert challenge["ChallengeParameters"]["USER_ID_FOR_SRP"] == "carl"
+    assert json.loads(challenge["ChallengeParameters"]["userAttributes"]) == {
+        "email": "carl@example.com"
+    }
+    assert error_of(
+        idp.respond_to_auth_challenge,
+        ClientId=client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": "carl", "NEW_PASSWORD": "short"},
+    ) == (
+        "InvalidPasswordException",
+        "Password did not conform with policy: Password not long enough",
+    )
+    answered = idp.respond_to_auth_challenge(
+        ClientId=client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=challenge["Session"],
+        ChallengeResponses={
+            "USERNAME": "carl",
+            "NEW_PASSWORD": "Brand-new-1",
+            "userAttributes.name": "Carl",
+        },
+    )
+    assert claims_of(answered["AuthenticationResult"]["IdToken"])["name"] == "Carl"
+    assert idp.admin_get_user(UserPoolId=pool_id, Username="carl")["UserStatus"] == "CONFIRMED"
+    sign_in(idp, client_id, "carl", "Brand-new-1")
+
+    # a temporary password lasts TemporaryPasswordValidityDays on the clock
+    idp.admin_create_user(
+        UserPoolId=pool_id, Username="dee", TemporaryPassword="Temp-pass1", MessageAction="SUPPRESS"
+    )
+    clock.advance(8 * 86400)
+    assert error_of(
+        idp.admin_initiate_auth,
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "dee", "PASSWORD": "Temp-pass1"},
+    ) == (
+        "NotAuthorizedException",
+        "Temporary password has expired and must be reset by an administrator.",
+    )
+    idp.admin_set_user_password(
+        UserPoolId=pool_id, Username="dee", Password="Perm-pass-1", Permanent=True
+    )
+    assert idp.admin_get_user(UserPoolId=pool_id, Username="dee")["UserStatus"] == "CONFIRMED"
+    sign_in(idp, client_id, "dee", "Perm-pass-1")
+
+
+def test_users_list_filter_update_and_delete(hw: Headwater, idp: Any) -> None:
+    pool_id, client_id = pool_and_client(idp)
+    for name in ("ann", "anna", "bob"):
+        signed_up(hw, idp, pool_id, client_id, name)
+    listed = idp.list_users(UserPoolId=pool_id)["Users"]
+    assert [u["Username"] for u in listed] == ["ann", "anna", "bob"]
+    found = idp.list_users(UserPoolId=pool_id, Filter='username ^= "ann"')["Users"]
+    assert [u["Username"] for u in found] == ["ann", "anna"]
+    found = idp.list_users(UserPoolId=pool_id, Filter='email = "bob@example.com"')["Users"]
+    assert [u["Username"] for u in found] == ["bob"]
+    only = idp.list_users(UserPoolId=pool_id, Filter='username = "bob"', AttributesToGet=["email"])
+    assert only["Users"][0]["Attributes"] == [{"Name": "email", "Value": "bob@example.com"}]
+    assert error_of(idp.list_users, UserPoolId=pool_id, Filter="username is bob") == (
+        "InvalidParameterException",
+        "Error while parsing filter.",
+    )
+    paged = idp.list_users(UserPoolId=pool_id, Limit=2)
+    rest = idp.list_users(UserPoolId=pool_id, Limit=2, PaginationToken=paged["PaginationToken"])
+    assert [u["Username"] for u in paged["Users"] + rest["Users"]] == ["ann", "anna", "bob"]
+
+    idp.admin_update_user_attributes(
+        UserPoolId=pool_id, Username="ann", UserAttributes=[{"Name": "name", "Value": "Ann"}]
+    )
+    tokens = sign_in(idp, client_id)
+    idp.update_user_attributes(
+        AccessToken=tokens["AccessToken"],
+        UserAttributes=[{"Name": "family_name", "Value": "Lee"}],
+    )
+    attributes = {
+        a["Name"]: a["Value"]
+        for a in idp.admin_get_user(UserPoolId=pool_id, Username="ann")["UserAttributes"]
+    }
+    assert (attributes["name"], attributes["family_name"]) == ("Ann", "Lee")
+    assert error_of(
+        idp.admin_update_user_attributes,
+        UserPoolId=pool_id,
+        Username="ann",
+        UserAttributes=[{"Name": "custom:nope", "Value": "x"}],
+    )[0] == ("InvalidParameterException")
+    idp.delete_user(AccessToken=tokens["AccessToken"])
+    idp.admin_delete_user(UserPoolId=pool_id, Username="bob")
+    assert error_of(idp.admin_get_user, UserPoolId=pool_id, Username="bob") == (
+        "UserNotFoundException",
+        "User does not exist.",
+    )
+    assert [u["Username"] for u in idp.list_users(UserPoolId=pool_id)["Users"]] == ["anna"]
+
+
+def test_email_as_username(hw: Headwater, idp: Any) -> None:
+    pool_id = idp.create_user_pool(PoolName="p", UsernameAttributes=["email"])["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="c", ExplicitAuthFlows=FLOWS
+    )["UserPoolClient"]["ClientId"]
+    assert error_of(idp.sign_up, ClientId=client_id, Username="ann", Password=PASSWORD) == (
+        "InvalidParameterException",
+        "Username should be an email.",
+    )
+    sub = idp.sign_up(ClientId=client_id, Username="ann@example.com", Password=PASSWORD)["UserSub"]
+    idp.admin_confirm_sign_up(UserPoolId=pool_id, Username="ann@example.com")
+    claims = claims_of(sign_in(idp, client_id, "ann@example.com")["IdToken"])
+    assert claims["cognito:username"] == sub and claims["email"] == "ann@example.com"
+
+
+def test_groups_become_the_cognito_groups_claim(hw: Headwater, idp: Any) -> None:
+    pool_id, client_id = pool_and_client(idp)
+    signed_up(hw, idp, pool_id, client_id)
+    idp.create_group(UserPoolId=pool_id, GroupName="readers", Precedence=5)
+    idp.create_group(UserPoolId=pool_id, GroupName="admins", Precedence=1, Description="all")
+    assert error_of(idp.create_group, UserPoolId=pool_id, GroupName="admins") == (
+        "GroupExistsException",
+        "A group with the name admins already exists.",
+    )
+    for group in ("readers", "admins"):
+        idp.admin_add_user_to_group(UserPoolId=pool_id, Username="ann", GroupName=group)
+    assert error_of(
+        idp.admin_add_user_to_group, UserPoolId=pool_id, Username="ann", GroupName="nope"
+    ) == ("ResourceNotFoundException", "Group not found.")
+    groups = idp.admin_list_groups_for_user(UserPoolId=pool_id, Username="ann")["Groups"]
+    assert [g["GroupName"] for g in groups] == ["admins", "readers"]
+    tokens = sign_in(idp, client_id)
+    assert claims_of(tokens["IdToken"])["cognito:groups"] == ["admins", "readers"]
+    assert claims_of(tokens["AccessToken"])["cognito:groups"] == ["admins", "readers"]
+    in_group = idp.list_users_in_group(UserPoolId=pool_id, GroupName="admins")["Users"]
+    assert [u["Username"] for u in in_group] == ["ann"]
+    idp.admin_remove_user_from_group(UserPoolId=pool_id, Username="ann", GroupName="readers")
+    idp.delete_group(UserPoolId=pool_id, GroupName="admins")
+    assert "cognito:groups" not in claims_of(sign_in(idp, client_id)["IdToken"])
+
+
+def test_token_claims_and_expiry_on_the_clock(hw: Headwater, idp: Any, clock: ManualClock) -> None:
+    pool_id, client_id = pool_and_client(idp)
+    signed_up(hw, idp, pool_id, client_id)
+    tokens = sign_in(idp, client_id)
+    now = int(clock.now())
+    issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    id_claims = claims_of(tokens["IdToken"])
+    access = claims_of(tokens["AccessToken"])
+    assert id_claims["iss"] == access["iss"] == issuer
+    assert id_claims["sub"] == access["sub"]
+    assert (id_claims["aud"], access["client_id"]) == (client_id, client_id)
+    assert (id_claims["token_use"], access["token_use"]) == ("id", "access")
+    assert id_claims["cognito:username"] == "ann" and access["username"] == "ann"
+    assert id_claims["email"] == "ann@example.com" and id_claims["email_verified"] is True
+    assert access["scope"] == "aws.cognito.signin.user.admin"
+    assert id_claims["iat"] == id_claims["auth_time"] == now
+    assert id_claims["exp"] == access["exp"] == now + 3600
+    assert id_claims["origin_jti"] == access["origin_jti"]
+    assert id_claims["jti"] != access["jti"] and id_claims["event_id"] == access["event_id"]
+
+    service = service_of(hw)
+    assert service.verify_jwt(tokens["IdToken"], token_use="id", client_ids=[client_id])["sub"]
+    with pytest.raises(TokenProblem):
+        service.verify_jwt(tokens["IdToken"], client_ids=["another"])
+    with pytest.raises(TokenProblem):
+        service.verify_jwt(tokens["AccessToken"], token_use="id")
+    tampered = tokens["IdToken"].rsplit(".", 1)[0] + "." + "A" * 40
+    with pytest.raises(TokenProblem):
+        service.verify_jwt(tampered)
+
+    clock.advance(3601)
+    with pytest.raises(TokenProblem):
+        service.verify_jwt(tokens["IdToken"])
+    assert error_of(idp.get_user, AccessToken=tokens["AccessToken"]) == (
+        "NotAuthorizedException",
+        "Access Token has expired",
+    )
+    renewed = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]},
+    )["AuthenticationResult"]
+    assert "RefreshToken" not in renewed
+    assert claims_of(renewed["IdToken"])["auth_time"] == now
+    assert idp.get_user(AccessToken=renewed["AccessToken"])["Username"] == "ann"
+    assert error_of(idp.get_user, AccessToken="not.a.token") == (
+        "NotAuthorizedException",
+        "Invalid Access Token",
+    )
+
+
+def test_sign_out_and_revoke(hw: Headwater, idp: Any) -> None:
+    pool_id, client_id = pool_and_client(idp)
+    signed_up(hw, idp, pool_id, client_id)
+    first = sign_in(idp, client_id)
+    second = sign_in(idp, client_id)
+    idp.revoke_token(Token=first["RefreshToken"], ClientId=client_id)
+    refresh = {"ClientId": client_id, "AuthFlow": "REFRESH_TOKEN_AUTH"}
+    assert error_of(
+        idp.initiate_auth, AuthParameters={"REFRESH_TOKEN": first["RefreshToken"]}, **refresh
+    ) == ("NotAuthorizedException", "Invalid Refresh Token")
+    assert error_of(idp.get_user, AccessToken=first["AccessToken"]) == (
+        "NotAuthorizedException",
+        "Access Token has been revoked",
+    )
+    assert idp.get_user(AccessToken=second["AccessToken"])["Username"] == "ann"
+    idp.global_sign_out(AccessToken=second["AccessToken"])
+    assert error_of(idp.get_user, AccessToken=second["AccessToken"])[1] == (
+        "Access Token has been revoked"
+    )
+    assert error_of(
+        idp.initiate_auth, AuthParameters={"REFRESH_TOKEN": second["RefreshToken"]}, **refresh
+    )[0] == ("NotAuthorizedException")
+    third = sign_in(idp, client_id)
+    idp.admin_user_global_sign_out(UserPoolId=pool_id, Username="ann")
+    assert error_of(idp.get_user, AccessToken=third["AccessToken"])[0] == ("NotAuthorizedException")
+
+
+def verify_with_jwks(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
+    """What a JWT library does with the pool's published keys."""
+    header_part, claims_part, signature_part = token.split(".")
+    header = json.loads(base64.urlsafe_b64decode(header_part + "=" * (-len(header_part) % 4)))
+    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+
+    def number(text: str) -> int:
+        return int.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), "big")
+
+    public = rsa.RSAPublicNumbers(number(key["e"]), number(key["n"])).public_key()
+    signature = base64.urlsafe_b64decode(signature_part + "=" * (-len(signature_part) % 4))
+    public.verify(
+        signature, f"{header_part}.{claims_part}".encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    return claims_of(token)
+
+
+def test_jwks_and_discovery_over_the_asgi_app(hw: Headwater) -> None:
+    with in_process_aws(hw) as aws:
+        idp = aws.client("cognito-idp")
+        pool_id, client_id = pool_and_client(idp)
+        signed_up(hw, idp, pool_id, client_id)
+        token = sign_in(idp, client_id)["IdToken"]
+        for prefix in ("/_headwater/cognito-idp", ""):
+            status, _, body = aws.transport.send(
+                "GET", f"http://127.0.0.1:4599{prefix}/{pool_id}/.well-known/jwks.json", {}, b""
+            )
+            assert status == 200
+            jwks = json.loads(body)
+            assert jwks["keys"][0]["alg"] == "RS256" and jwks["keys"][0]["kty"] == "RSA"
+            assert verify_with_jwks(token, jwks)["cognito:username"] == "ann"
+        status, _, body = aws.transport.send(
+            "GET",
+            f"http://127.0.0.1:4599/_headwater/cognito-idp/{pool_id}/.well-known/openid-configuration",
+            {},
+            b"",
+        )
+        discovery = json.loads(body)
+        assert discovery["issuer"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+        assert discovery["jwks_uri"] == (
+            f"http://127.0.0.1:4599/_headwater/cognito-idp/{pool_id}/.well-known/jwks.json"
+        )
+        status, _, _ = aws.transport.send(
+            "GET", "http://127.0.0.1:4599/us-east-1_nosuchpoo/.well-known/jwks.json", {}, b""
+        )
+        assert status == 404
+
+
+def test_a_token_verifies_with_the_jwks_of_a_real_server(tmp_path: Any) -> None:
+    """``headwater serve`` over sockets: boto3's unsigned sign-in calls, then the JWKS read
+    with urllib from the discovery document, as a JWT library finds it."""
+    import urllib.request
+
+    from tests.conformance.server_process import boto_client, headwater_server
+
+    with headwater_server(tmp_path) as server:
+        idp = boto_client(server.endpoint, "cognito-idp", "eu-west-1")
+        pool_id = idp.create_user_pool(PoolName="live")["UserPool"]["Id"]
+        assert pool_id.startswith("eu-west-1_")
+        client_id = idp.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="c", ExplicitAuthFlows=FLOWS
+        )["UserPoolClient"]["ClientId"]
+        idp.sign_up(ClientId=client_id, Username="ann", Password=PASSWORD)
+        idp.admin_confirm_sign_up(UserPoolId=pool_id, Username="ann")
+        token = sign_in(idp, client_id)["IdToken"]
+        base = f"{server.endpoint}/_headwater/cognito-idp/{pool_id}"
+        with urllib.request.urlopen(f"{base}/.well-known/openid-configuration") as answer:
+            discovery = json.loads(answer.read())
+        with urllib.request.urlopen(discovery["jwks_uri"]) as answer:
+            jwks = json.loads(answer.read())
+        claims = verify_with_jwks(token, jwks)
+        assert claims["iss"] == discovery["issuer"]
+        assert claims["iss"] == f"https://cognito-idp.eu-west-1.amazonaws.com/{pool_id}"
