@@ -589,3 +589,223 @@ def test_a_token_verifies_with_the_jwks_of_a_real_server(tmp_path: Any) -> None:
         claims = verify_with_jwks(token, jwks)
         assert claims["iss"] == discovery["issuer"]
         assert claims["iss"] == f"https://cognito-idp.eu-west-1.amazonaws.com/{pool_id}"
+
+
+TRIGGERS = '''
+import json
+import boto3
+
+
+def pre_sign_up(event, context):
+    if event["request"]["userAttributes"].get("email", "").endswith("@blocked.example"):
+        raise Exception("that domain may not sign up")
+    if event["request"]["userAttributes"].get("email", "").endswith("@trusted.example"):
+        event["response"]["autoConfirmUser"] = True
+        event["response"]["autoVerifyEmail"] = True
+    return event
+
+
+def record(event, context):
+    """Keep the event in a queue, for the test to read."""
+    queue = boto3.client("sqs").get_queue_url(QueueName="seen")["QueueUrl"]
+    boto3.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(event))
+    return event
+
+
+def pre_authentication(event, context):
+    if event["userName"] == "locked":
+        raise Exception("account locked")
+    return event
+
+
+def pre_token_v1(event, context):
+    event["response"]["claimsOverrideDetails"] = {
+        "claimsToAddOrOverride": {"tenant": "acme", "email": "hidden@example.com"},
+        "claimsToSuppress": ["family_name"],
+        "groupOverrideDetails": {"groupsToOverride": ["from-trigger"]},
+    }
+    return event
+
+
+def pre_token_v2(event, context):
+    event["response"]["claimsAndScopeOverrideDetails"] = {
+        "idTokenGeneration": {"claimsToAddOrOverride": {"tenant": "id-only"}},
+        "accessTokenGeneration": {
+            "claimsToAddOrOverride": {"tenant": "access-only"},
+            "scopesToAdd": ["orders/read"],
+        },
+    }
+    return event
+
+
+def returns_nothing(event, context):
+    return None
+'''
+
+
+@pytest.fixture
+def with_triggers(tmp_path: Any) -> Iterator[tuple[Headwater, dict[str, str]]]:
+    """Inline trigger functions whose boto3 calls reach this Headwater; their ARNs."""
+    from headwater.in_process import boto3_in_process
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "triggers.py").write_text(TRIGGERS)
+    app = Headwater.in_memory(
+        clock=ManualClock(), functions="inline", endpoint_url="http://127.0.0.1:4599"
+    )
+    names = ("pre_sign_up", "record", "pre_authentication", "pre_token_v1", "pre_token_v2")
+    arns = {}
+    for name in (*names, "returns_nothing"):
+        app.lambda_.create_function_from_directory(name, code, f"triggers.{name}", timeout=30)
+        arns[name] = app.client("lambda").get_function(FunctionName=name)["Configuration"][
+            "FunctionArn"
+        ]
+    app.client("sqs").create_queue(QueueName="seen")
+    try:
+        with boto3_in_process(app):
+            yield app, arns
+    finally:
+        app.close()
+
+
+def seen_events(hw: Headwater) -> list[dict[str, Any]]:
+    sqs = hw.client("sqs")
+    url = sqs.get_queue_url(QueueName="seen")["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def triggered_pool(hw: Headwater, lambda_config: dict[str, Any]) -> tuple[Any, str, str]:
+    idp = hw.client("cognito-idp")
+    pool_id = idp.create_user_pool(
+        PoolName="p", AutoVerifiedAttributes=["email"], LambdaConfig=lambda_config
+    )["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="c", ExplicitAuthFlows=FLOWS
+    )["UserPoolClient"]["ClientId"]
+    return idp, pool_id, client_id
+
+
+def test_pre_sign_up_confirms_or_refuses_and_post_confirmation_runs(
+    with_triggers: tuple[Headwater, dict[str, str]],
+) -> None:
+    hw, arns = with_triggers
+    idp, pool_id, client_id = triggered_pool(
+        hw, {"PreSignUp": arns["pre_sign_up"], "PostConfirmation": arns["record"]}
+    )
+    made = idp.sign_up(
+        ClientId=client_id,
+        Username="tim",
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "tim@trusted.example"}],
+        ClientMetadata={"source": "test"},
+    )
+    assert made["UserConfirmed"] is True and "CodeDeliveryDetails" not in made
+    user = idp.admin_get_user(UserPoolId=pool_id, Username="tim")
+    assert {"Name": "email_verified", "Value": "true"} in user["UserAttributes"]
+    (event,) = seen_events(hw)
+    assert event["triggerSource"] == "PostConfirmation_ConfirmSignUp"
+    assert (event["userPoolId"], event["userName"], event["version"]) == (pool_id, "tim", "1")
+    assert event["callerContext"]["clientId"] == client_id
+    assert event["request"]["userAttributes"]["cognito:user_status"] == "CONFIRMED"
+    assert event["request"]["clientMetadata"] == {"source": "test"}
+    assert error_of(
+        idp.sign_up,
+        ClientId=client_id,
+        Username="bad",
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "x@blocked.example"}],
+    ) == (
+        "UserLambdaValidationException",
+        "PreSignUp failed with error that domain may not sign up.",
+    )
+    assert error_of(idp.admin_get_user, UserPoolId=pool_id, Username="bad")[0] == (
+        "UserNotFoundException"
+    )
+    # without autoConfirmUser the user waits for its code as before
+    plain = idp.sign_up(
+        ClientId=client_id,
+        Username="pat",
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": "pat@example.com"}],
+    )
+    assert plain["UserConfirmed"] is False
+
+
+def test_authentication_triggers(with_triggers: tuple[Headwater, dict[str, str]]) -> None:
+    hw, arns = with_triggers
+    idp, pool_id, client_id = triggered_pool(
+        hw,
+        {"PreAuthentication": arns["pre_authentication"], "PostAuthentication": arns["record"]},
+    )
+    for name in ("locked", "ann"):
+        idp.admin_create_user(UserPoolId=pool_id, Username=name, MessageAction="SUPPRESS")
+        idp.admin_set_user_password(
+            UserPoolId=pool_id, Username=name, Password=PASSWORD, Permanent=True
+        )
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "locked", "PASSWORD": PASSWORD},
+    ) == ("UserLambdaValidationException", "PreAuthentication failed with error account locked.")
+    sign_in(idp, client_id)
+    (event,) = seen_events(hw)
+    assert event["triggerSource"] == "PostAuthentication_Authentication"
+    assert event["request"]["newDeviceUsed"] is False
+
+
+def test_pre_token_generation_changes_the_claims(
+    with_triggers: tuple[Headwater, dict[str, str]],
+) -> None:
+    hw, arns = with_triggers
+    idp, pool_id, client_id = triggered_pool(hw, {"PreTokenGeneration": arns["pre_token_v1"]})
+    idp.admin_create_user(
+        UserPoolId=pool_id,
+        Username="ann",
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "email", "Value": "ann@example.com"},
+            {"Name": "family_name", "Value": "Lee"},
+        ],
+    )
+    idp.admin_set_user_password(
+        UserPoolId=pool_id, Username="ann", Password=PASSWORD, Permanent=True
+    )
+    idp.create_group(UserPoolId=pool_id, GroupName="real")
+    idp.admin_add_user_to_group(UserPoolId=pool_id, Username="ann", GroupName="real")
+    tokens = sign_in(idp, client_id)
+    id_claims = claims_of(tokens["IdToken"])
+    assert (id_claims["tenant"], id_claims["email"]) == ("acme", "hidden@example.com")
+    assert "family_name" not in id_claims
+    assert id_claims["cognito:groups"] == ["from-trigger"]
+    access = claims_of(tokens["AccessToken"])
+    assert access["cognito:groups"] == ["from-trigger"] and "tenant" not in access
+    assert service_of(hw).verify_jwt(tokens["IdToken"])["tenant"] == "acme"
+
+    idp.update_user_pool(
+        UserPoolId=pool_id,
+        LambdaConfig={
+            "PreTokenGenerationConfig": {"LambdaVersion": "V2_0", "LambdaArn": arns["pre_token_v2"]}
+        },
+    )
+    tokens = sign_in(idp, client_id)
+    assert claims_of(tokens["IdToken"])["tenant"] == "id-only"
+    access = claims_of(tokens["AccessToken"])
+    assert access["tenant"] == "access-only"
+    assert access["scope"] == "aws.cognito.signin.user.admin orders/read"
+    assert access["cognito:groups"] == ["real"]
+
+    idp.update_user_pool(
+        UserPoolId=pool_id, LambdaConfig={"PreTokenGeneration": arns["returns_nothing"]}
+    )
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": PASSWORD},
+    ) == (
+        "UserLambdaValidationException",
+        "PreTokenGeneration failed with error Unrecognizable lambda output.",
+    )
