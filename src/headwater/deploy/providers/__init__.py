@@ -25,6 +25,11 @@ from headwater.deploy.providers.base import (
     ResourceRequest,
 )
 from headwater.deploy.providers.codedeploy import ApplicationProvider, DeploymentGroupProvider
+from headwater.deploy.providers.cognito import (
+    UserPoolClientProvider,
+    UserPoolGroupProvider,
+    UserPoolProvider,
+)
 from headwater.deploy.providers.dynamodb import TableProvider
 from headwater.deploy.providers.events import EventBusProvider, RuleProvider
 from headwater.deploy.providers.iam import ManagedPolicyProvider, PolicyProvider, RoleProvider
@@ -126,6 +131,9 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         ManagedPolicyProvider(),
         ApplicationProvider(),
         DeploymentGroupProvider(),
+        UserPoolProvider(),
+        UserPoolClientProvider(),
+        UserPoolGroupProvider(),
         *stored_providers(),
     ]
     found: dict[str, list[ResourceProvider]] = {}

@@ -274,8 +274,6 @@ class CognitoIdpService(Service):
         view["LastModifiedDate"] = as_datetime(pool["LastModifiedDate"])
         view["EstimatedNumberOfUsers"] = len(self._store.all(self._where(pool["Id"], ctx), USER))
         view.setdefault("LambdaConfig", {})
-        if "Tags" in view:
-            view["UserPoolTags"] = view.pop("Tags")
         return view
 
     @operation("DescribeUserPool")
@@ -314,7 +312,7 @@ class CognitoIdpService(Service):
             pool = self._pool(params["UserPoolId"], ctx)
             for key, value in params.items():
                 if key != "UserPoolId":
-                    pool[key] = value
+                    pool["Name" if key == "PoolName" else key] = value
             pool.setdefault("Policies", {})
             pool["Policies"]["PasswordPolicy"] = passwords.policy_of(pool)
             pool["LastModifiedDate"] = self.env.clock.now()
