@@ -492,6 +492,32 @@ def _apigateway(hw: Headwater) -> Names:
     }
 
 
+def _cognito_idp(hw: Headwater) -> Names:
+    idp = hw.client("cognito-idp")
+    pool = idp.create_user_pool(PoolName="p")["UserPool"]["Id"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool, Username="ann", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(
+        UserPoolId=pool, Username="ann", Password="Passw0rd!", Permanent=True
+    )
+    idp.create_group(UserPoolId=pool, GroupName="g")
+    tokens = idp.initiate_auth(
+        ClientId=client,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": "Passw0rd!"},
+    )["AuthenticationResult"]
+    return {
+        "UserPoolId": [pool],
+        "ClientId": [client],
+        "Username": ["ann"],
+        "GroupName": ["g"],
+        "AccessToken": [tokens["AccessToken"]],
+        "Token": [tokens["RefreshToken"]],
+    }
+
+
 _MAKERS = {
     "sqs": _sqs,
     "kinesis": _kinesis,
@@ -513,4 +539,5 @@ _MAKERS = {
     "stepfunctions": _stepfunctions,
     "apigatewayv2": _apigatewayv2,
     "apigateway": _apigateway,
+    "cognito-idp": _cognito_idp,
 }

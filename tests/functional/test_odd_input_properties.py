@@ -58,6 +58,7 @@ SERVICES = [
     "stepfunctions",
     "apigatewayv2",
     "apigateway",
+    "cognito-idp",
 ]
 
 _HUNT = int(os.environ.get("HEADWATER_ODD_INPUT_EXAMPLES", "0"))

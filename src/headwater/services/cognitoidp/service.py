@@ -42,6 +42,7 @@ from headwater.services.base import (
 from headwater.services.cognitoidp import passwords, tokens
 from headwater.services.cognitoidp.store import CLIENT, GROUP, POOL, SESSION, USER, UserPoolStore
 from headwater.services.cognitoidp.triggers import run_trigger, trigger_function
+from headwater.services.cognitoidp.validation import check_constraints
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,15 @@ class CognitoIdpService(Service):
         super().__init__(env)
         self._store = env.database.store(UserPoolStore)
         self._lock = threading.RLock()
+
+    def call(
+        self, operation_name: str, params: Params, ctx: RequestContext | None = None
+    ) -> Result:
+        """Refuse what breaks the model's constraints before any operation runs (nested
+        values too: a pool keeps its settings as given)."""
+        if operation_name in self._operations:
+            check_constraints(operation_name, params)
+        return super().call(operation_name, params, ctx)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
