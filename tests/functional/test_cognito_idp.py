@@ -95,8 +95,12 @@ def test_pools_and_clients(idp: Any) -> None:
     assert made["Arn"] == f"arn:aws:cognito-idp:us-east-1:000000000000:userpool/{pool_id}"
     policy = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Policies"]["PasswordPolicy"]
     assert policy["MinimumLength"] == 10 and policy["RequireSymbols"] is False
-    assert policy["RequireUppercase"] is True
-    assert [p["Id"] for p in idp.list_user_pools(MaxResults=10)["UserPools"]] == [pool_id]
+    # a policy given requires only what it says, as AWS reads members left out
+    assert policy["RequireUppercase"] is False and policy["TemporaryPasswordValidityDays"] == 7
+    default = idp.create_user_pool(PoolName="defaults")["UserPool"]["Policies"]["PasswordPolicy"]
+    assert default["MinimumLength"] == 8 and default["RequireUppercase"] is True
+    listed = idp.list_user_pools(MaxResults=10)["UserPools"]
+    assert sorted(p["Name"] for p in listed) == ["defaults", "users"]
     idp.update_user_pool(UserPoolId=pool_id, MfaConfiguration="OFF", UserPoolTags={"team": "a"})
     assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["UserPoolTags"] == {"team": "a"}
 

@@ -43,7 +43,7 @@ EXTRAS = APPS / "terraform-extras" / "extras.tf"
 #: policies and subscriptions, alarms, SSM parameters, Secrets Manager secrets, IAM users,
 #: groups, policies and attachments, a layer, stream and fan-out mappings, an S3 bucket's
 #: configurations and objects, EventBridge buses, rules and targets, a Step Functions state
-#: machine, data sources...), in
+#: machine, a Cognito user pool with its client and group, data sources...), in
 #: the same run; each line marked ``# update: <new value>`` takes its new value in the
 #: update step.
 MORE = APPS / "terraform-extras" / "more.tf"
@@ -279,6 +279,17 @@ def check_more_applied(endpoint: str) -> None:
         secrets.get_secret_value(SecretId=binary["ARN"], VersionStage="initial")["SecretBinary"]
         == b"binary key"
     )
+    idp = boto_client(endpoint, "cognito-idp", REGION)
+    (pool,) = idp.list_user_pools(MaxResults=10)["UserPools"]
+    described = idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    assert described["Name"] == "more-users" and described["UsernameAttributes"] == ["email"]
+    assert described["Policies"]["PasswordPolicy"]["MinimumLength"] == 10
+    assert [a["Name"] for a in described["SchemaAttributes"]] == ["custom:tenant"]
+    (client,) = idp.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"]
+    client = idp.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=client["ClientId"])
+    assert client["UserPoolClient"]["ClientSecret"]
+    (group,) = idp.list_groups(UserPoolId=pool["Id"])["Groups"]
+    assert (group["GroupName"], group["Precedence"]) == ("more-admins", 1)
     apis = boto_client(endpoint, "apigatewayv2", REGION)
     (api,) = [a for a in apis.get_apis()["Items"] if a["Name"] == "more-http"]
     assert api["CorsConfiguration"]["AllowOrigins"] == ["http://localhost:3000"]
@@ -428,6 +439,10 @@ def check_more_updated(endpoint: str) -> None:
         SecretId="more/db-credentials"
     )
     assert login["Description"] == "the database login, rotated by hand"
+    idp = boto_client(endpoint, "cognito-idp", REGION)
+    (pool,) = idp.list_user_pools(MaxResults=10)["UserPools"]
+    policy = idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["Policies"]
+    assert policy["PasswordPolicy"]["MinimumLength"] == 12
 
 
 def check_more_destroyed(endpoint: str) -> None:
@@ -461,6 +476,8 @@ def check_more_destroyed(endpoint: str) -> None:
     assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
     secrets = boto_client(endpoint, "secretsmanager", REGION)
     assert secrets.list_secrets()["SecretList"] == []
+    idp = boto_client(endpoint, "cognito-idp", REGION)
+    assert idp.list_user_pools(MaxResults=10)["UserPools"] == []
     # recovery_window_in_days = 7: scheduled for deletion, not gone
     planned = secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"]
     assert [(s["Name"].startswith("more-binary-"), "DeletedDate" in s) for s in planned] == [

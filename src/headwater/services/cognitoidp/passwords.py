@@ -27,8 +27,18 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 def policy_of(pool: dict[str, Any]) -> dict[str, Any]:
-    given = (pool.get("Policies") or {}).get("PasswordPolicy") or {}
-    return {**DEFAULT_POLICY, **given}
+    """The pool's policy: AWS's defaults for a pool made without one; a policy given
+    requires only what it says (the SDKs leave false members out)."""
+    given = (pool.get("Policies") or {}).get("PasswordPolicy")
+    if not given:
+        return dict(DEFAULT_POLICY)
+    lenient = {key: False for key in DEFAULT_POLICY if key.startswith("Require")}
+    return {
+        "MinimumLength": 8,
+        **lenient,
+        "TemporaryPasswordValidityDays": DEFAULT_POLICY["TemporaryPasswordValidityDays"],
+        **given,
+    }
 
 
 def check_password(password: str, policy: dict[str, Any]) -> None:

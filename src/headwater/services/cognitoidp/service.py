@@ -284,6 +284,9 @@ class CognitoIdpService(Service):
         view["LastModifiedDate"] = as_datetime(pool["LastModifiedDate"])
         view["EstimatedNumberOfUsers"] = len(self._store.all(self._where(pool["Id"], ctx), USER))
         view.setdefault("LambdaConfig", {})
+        schema = view.pop("Schema", None)
+        if schema:
+            view["SchemaAttributes"] = [_schema_attribute(entry) for entry in schema]
         return view
 
     @operation("DescribeUserPool")
@@ -338,6 +341,54 @@ class CognitoIdpService(Service):
                 "Deletion protection must be inactivated first."
             )
         self._store.delete_pool(self._where(pool["Id"], ctx))
+        return {}
+
+    @operation("GetUserPoolMfaConfig")
+    def get_user_pool_mfa_config(self, params: Params, ctx: RequestContext) -> Result:
+        pool = self._pool(params["UserPoolId"], ctx)
+        return _mfa_view(pool)
+
+    @operation("SetUserPoolMfaConfig")
+    def set_user_pool_mfa_config(self, params: Params, ctx: RequestContext) -> Result:
+        """Stored and answered; headwater asks for no second factor at sign-in."""
+        with self._writing():
+            pool = self._pool(params["UserPoolId"], ctx)
+            for key in MFA_SETTINGS:
+                if key in params:
+                    pool[key] = params[key]
+            if "MfaConfiguration" in params:
+                pool["MfaConfiguration"] = params["MfaConfiguration"]
+            self._store.put(self._where(pool["Id"], ctx), POOL, "", pool)
+        return _mfa_view(pool)
+
+    def _pool_of_arn(self, arn: Any, ctx: RequestContext) -> dict[str, Any]:
+        pool_id = str(arn).rsplit("/", 1)[-1]
+        pool = self._store.get(self._where(pool_id, ctx), POOL, "") if "_" in pool_id else None
+        if pool is None or pool["Arn"] != arn:
+            raise _pool_missing(pool_id)
+        return pool
+
+    @operation("ListTagsForResource")
+    def list_tags_for_resource(self, params: Params, ctx: RequestContext) -> Result:
+        return {"Tags": self._pool_of_arn(params["ResourceArn"], ctx).get("UserPoolTags") or {}}
+
+    @operation("TagResource")
+    def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
+        with self._writing():
+            pool = self._pool_of_arn(params["ResourceArn"], ctx)
+            pool["UserPoolTags"] = {**(pool.get("UserPoolTags") or {}), **params["Tags"]}
+            self._store.put(self._where(pool["Id"], ctx), POOL, "", pool)
+        return {}
+
+    @operation("UntagResource")
+    def untag_resource(self, params: Params, ctx: RequestContext) -> Result:
+        with self._writing():
+            pool = self._pool_of_arn(params["ResourceArn"], ctx)
+            tags = dict(pool.get("UserPoolTags") or {})
+            for key in params["TagKeys"]:
+                tags.pop(str(key), None)
+            pool["UserPoolTags"] = tags
+            self._store.put(self._where(pool["Id"], ctx), POOL, "", pool)
         return {}
 
     # -------------------------------------------------------------------- app clients
@@ -1580,6 +1631,31 @@ def _filter_matches(user: dict[str, Any], name: str, how: str, value: str) -> bo
     if actual is None:
         return False
     return bool(actual == value if how == "=" else str(actual).startswith(value))
+
+
+#: SetUserPoolMfaConfig's settings, kept in the pool as given.
+MFA_SETTINGS = (
+    "SmsMfaConfiguration",
+    "SoftwareTokenMfaConfiguration",
+    "EmailMfaConfiguration",
+    "WebAuthnConfiguration",
+)
+
+
+def _schema_attribute(entry: dict[str, Any]) -> dict[str, Any]:
+    """A Schema entry as DescribeUserPool lists it: custom attributes named ``custom:...``,
+    AWS's defaults for the flags left out."""
+    name = str(entry.get("Name", ""))
+    if name not in STANDARD_ATTRIBUTES:
+        name = f"custom:{name}"
+    defaults = {"DeveloperOnlyAttribute": False, "Mutable": True, "Required": False}
+    return {**defaults, **entry, "Name": name}
+
+
+def _mfa_view(pool: dict[str, Any]) -> dict[str, Any]:
+    view = {key: pool[key] for key in MFA_SETTINGS if key in pool}
+    view["MfaConfiguration"] = pool.get("MfaConfiguration", "OFF")
+    return view
 
 
 def _user_view(user: dict[str, Any], attributes_key: str, only: Any = None) -> dict[str, Any]:

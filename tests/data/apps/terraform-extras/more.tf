@@ -332,6 +332,53 @@ resource "aws_secretsmanager_secret_version" "more_binary" {
   version_stages = ["AWSCURRENT", "initial"]
 }
 
+# --- Cognito: a user pool, an app client with a secret, a group -------------------
+
+resource "aws_cognito_user_pool" "more" {
+  name                     = "more-users"
+  auto_verified_attributes = ["email"]
+  username_attributes      = ["email"]
+
+  password_policy {
+    minimum_length                   = 10 # update: 12
+    require_lowercase                = true
+    require_numbers                  = true
+    require_symbols                  = false
+    require_uppercase                = true
+    temporary_password_validity_days = 3
+  }
+
+  schema {
+    name                = "tenant"
+    attribute_data_type = "String"
+    mutable             = true
+    string_attribute_constraints {
+      min_length = 1
+      max_length = 64
+    }
+  }
+
+  tags = { team = "orders" }
+}
+
+resource "aws_cognito_user_pool_client" "more" {
+  name                = "more-web"
+  user_pool_id        = aws_cognito_user_pool.more.id
+  generate_secret     = true
+  explicit_auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  access_token_validity = 2
+  token_validity_units {
+    access_token = "hours"
+  }
+}
+
+resource "aws_cognito_user_group" "more" {
+  name         = "more-admins"
+  user_pool_id = aws_cognito_user_pool.more.id
+  description  = "operators"
+  precedence   = 1
+}
+
 # --- Step Functions: a state machine calling more-function -------------------------
 
 resource "aws_sfn_state_machine" "more" {
