@@ -813,3 +813,60 @@ def test_pre_token_generation_changes_the_claims(
         "UserLambdaValidationException",
         "PreTokenGeneration failed with error Unrecognizable lambda output.",
     )
+
+
+def test_srp_sign_in_with_a_real_srp_client(hw: Headwater, idp: Any) -> None:
+    """USER_SRP_AUTH as pycognito (the SRP client of AWS's SDKs, in Python) runs it:
+    InitiateAuth's PASSWORD_VERIFIER challenge, answered with the password's proof."""
+    from pycognito.aws_srp import AWSSRP
+
+    pool_id, client_id = pool_and_client(idp)
+    idp.update_user_pool_client(
+        UserPoolId=pool_id, ClientId=client_id, ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"]
+    )
+    signed_up(hw, idp, pool_id, client_id)
+    tokens = AWSSRP("ann", PASSWORD, pool_id, client_id, client=idp).authenticate_user()
+    result = tokens["AuthenticationResult"]
+    assert claims_of(result["IdToken"])["cognito:username"] == "ann"
+    assert idp.get_user(AccessToken=result["AccessToken"])["Username"] == "ann"
+
+    with pytest.raises(ClientError) as wrong:
+        AWSSRP("ann", "Wrong-pass-1", pool_id, client_id, client=idp).authenticate_user()
+    assert wrong.value.response["Error"]["Message"] == "Incorrect username or password."
+    # a challenge answers once
+    srp = AWSSRP("ann", PASSWORD, pool_id, client_id, client=idp)
+    challenge = idp.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_SRP_AUTH", AuthParameters=srp.get_auth_params()
+    )
+    assert challenge["ChallengeName"] == "PASSWORD_VERIFIER"
+    answer = srp.process_challenge(challenge["ChallengeParameters"], srp.get_auth_params())
+    respond = {"ClientId": client_id, "ChallengeName": "PASSWORD_VERIFIER"}
+    idp.respond_to_auth_challenge(ChallengeResponses=answer, **respond)
+    assert error_of(idp.respond_to_auth_challenge, ChallengeResponses=answer, **respond)[0] == (
+        "NotAuthorizedException"
+    )
+    # a client that allows only passwords refuses SRP
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=pool_and_client(idp)[1],
+        AuthFlow="USER_SRP_AUTH",
+        AuthParameters=srp.get_auth_params(),
+    )[0] == ("InvalidParameterException")
+
+
+def test_srp_sign_in_of_an_admin_created_user_needs_a_new_password(hw: Headwater, idp: Any) -> None:
+    from pycognito.aws_srp import AWSSRP
+    from pycognito.exceptions import ForceChangePasswordException
+
+    pool_id = idp.create_user_pool(PoolName="p")["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="spa")["UserPoolClient"][
+        "ClientId"
+    ]
+    idp.admin_create_user(
+        UserPoolId=pool_id,
+        Username="carl",
+        TemporaryPassword="Temp-pass1",
+        MessageAction="SUPPRESS",
+    )
+    with pytest.raises(ForceChangePasswordException):
+        AWSSRP("carl", "Temp-pass1", pool_id, client_id, client=idp).authenticate_user()

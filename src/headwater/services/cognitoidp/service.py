@@ -39,7 +39,7 @@ from headwater.services.base import (
     ServiceEnvironment,
     operation,
 )
-from headwater.services.cognitoidp import passwords, tokens
+from headwater.services.cognitoidp import passwords, srp, tokens
 from headwater.services.cognitoidp.store import CLIENT, GROUP, POOL, SESSION, USER, UserPoolStore
 from headwater.services.cognitoidp.triggers import run_trigger, trigger_function
 from headwater.services.cognitoidp.validation import check_constraints
@@ -720,7 +720,7 @@ class CognitoIdpService(Service):
             )
             or {}
         )
-        user["password"] = passwords.hash_password(password)
+        _keep_password(pool, user, password)
         delivery = None
         if answer.get("autoConfirmUser"):
             user["UserStatus"] = "CONFIRMED"
@@ -850,7 +850,7 @@ class CognitoIdpService(Service):
         if params.get("MessageAction") == "RESEND":
             with self._writing():
                 user = self._find_user(pool, params["Username"], ctx)
-                self._set_temporary(user, str(temporary), policy)
+                self._set_temporary(pool, user, str(temporary), policy)
                 self._save_user(pool, user, ctx)
             return {"User": _user_view(user, "Attributes")}
         with self._writing():
@@ -872,7 +872,7 @@ class CognitoIdpService(Service):
             response={"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
             ctx=ctx,
         )
-        self._set_temporary(user, str(temporary), policy)
+        self._set_temporary(pool, user, str(temporary), policy)
         log.info(
             "cognito-idp: temporary password for %s in %s: %s",
             user["Username"],
@@ -884,9 +884,11 @@ class CognitoIdpService(Service):
             self._save_user(pool, user, ctx)
         return {"User": _user_view(user, "Attributes")}
 
-    def _set_temporary(self, user: dict[str, Any], password: str, policy: dict[str, Any]) -> None:
+    def _set_temporary(
+        self, pool: dict[str, Any], user: dict[str, Any], password: str, policy: dict[str, Any]
+    ) -> None:
         user["UserStatus"] = "FORCE_CHANGE_PASSWORD"
-        user["password"] = passwords.hash_password(password)
+        _keep_password(pool, user, password)
         days = float(policy.get("TemporaryPasswordValidityDays") or 7)
         user["password_expires"] = self.env.clock.now() + days * DAY
 
@@ -942,11 +944,11 @@ class CognitoIdpService(Service):
         with self._writing():
             user = self._find_user(pool, params["Username"], ctx)
             if params.get("Permanent"):
-                user["password"] = passwords.hash_password(password)
+                _keep_password(pool, user, password)
                 user["password_expires"] = None
                 user["UserStatus"] = "CONFIRMED"
             else:
-                self._set_temporary(user, password, policy)
+                self._set_temporary(pool, user, password, policy)
             self._save_user(pool, user, ctx)
         return {}
 
@@ -1042,7 +1044,7 @@ class CognitoIdpService(Service):
         password = str(params["ProposedPassword"])
         passwords.check_password(password, passwords.policy_of(pool))
         with self._writing():
-            user["password"] = passwords.hash_password(password)
+            _keep_password(pool, user, password)
             self._save_user(pool, user, ctx)
         return {}
 
@@ -1110,18 +1112,23 @@ class CognitoIdpService(Service):
         auth = {str(k): str(v) for k, v in (params.get("AuthParameters") or {}).items()}
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
             return self._refresh(pool, client, auth, params, ctx)
-        if flow in ("USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH"):
+        if flow in ("CUSTOM_AUTH", "USER_AUTH"):
             raise _invalid(
-                f"headwater does not implement the {flow} flow: sign in with "
+                f"headwater does not implement the {flow} flow: sign in with USER_SRP_AUTH, "
                 "USER_PASSWORD_AUTH or ADMIN_USER_PASSWORD_AUTH"
             )
-        if flow not in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH"):
+        if flow not in ("USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "USER_SRP_AUTH"):
             raise _invalid(f"Unsupported auth flow {flow}")  # a guess at the text
         username = auth.get("USERNAME")
         password = auth.get("PASSWORD")
         if not username:
             raise _invalid("Missing required parameter USERNAME")
-        if password is None:
+        if flow == "USER_SRP_AUTH":
+            if not _allows(client, "USER_SRP_AUTH"):
+                raise _invalid("USER_SRP_AUTH is not enabled for the client.")  # a guess
+            if not auth.get("SRP_A"):
+                raise _invalid("Missing required parameter SRP_A")
+        elif password is None:
             raise _invalid("Missing required parameter PASSWORD")
         self._check_secret_hash(client, username, auth.get("SECRET_HASH"))
         try:
@@ -1148,8 +1155,21 @@ class CognitoIdpService(Service):
         )
         if not user["Enabled"]:
             raise _not_authorized("User is disabled.")
-        if not passwords.password_matches(password, user["password"]):
+        if flow == "USER_SRP_AUTH":
+            return self._srp_challenge(pool, client, user, auth["SRP_A"], ctx)
+        if not passwords.password_matches(str(password), user["password"]):
             raise _not_authorized()
+        return self._password_verified(pool, client, user, metadata, ctx)
+
+    def _password_verified(
+        self,
+        pool: dict[str, Any],
+        client: dict[str, Any],
+        user: dict[str, Any],
+        metadata: dict[str, Any],
+        ctx: RequestContext,
+    ) -> Result:
+        """What a sign-in whose password was right answers, by the user's status."""
         if user["UserStatus"] == "UNCONFIRMED":
             raise AwsError("UserNotConfirmedException", "User is not confirmed.")
         if user["UserStatus"] == "RESET_REQUIRED":
@@ -1308,9 +1328,86 @@ class CognitoIdpService(Service):
             pool, self._client(pool, params["ClientId"], ctx), params, ctx
         )
 
+    def _srp_challenge(
+        self,
+        pool: dict[str, Any],
+        client: dict[str, Any],
+        user: dict[str, Any],
+        a_hex: str,
+        ctx: RequestContext,
+    ) -> Result:
+        """USER_SRP_AUTH's first step: the PASSWORD_VERIFIER challenge (salt, B and a
+        secret block the answer must sign); its state is kept by the secret block."""
+        try:
+            a_public = int(a_hex, 16)
+        except ValueError:
+            a_public = 0
+        if a_public % srp.N == 0:
+            raise _invalid("SRP_A is not valid")  # a guess at the text
+        kept = user.get("srp") or srp.new_verifier(_pool_name(pool), user["Username"], "")
+        b, b_public = srp.server_values(kept)
+        block = base64.b64encode(secrets.token_bytes(64)).decode("ascii")
+        challenge = {
+            "username": user["Username"],
+            "client_id": client["ClientId"],
+            "expires": self.env.clock.now() + CHALLENGE_SECONDS,
+            "a": a_hex,
+            "b": f"{b:x}",
+            "b_public": f"{b_public:x}",
+        }
+        self._store.put(self._where(pool["Id"], ctx), CHALLENGE, _block_key(block), challenge)
+        return {
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "ChallengeParameters": {
+                "SALT": kept["salt"],
+                "SECRET_BLOCK": block,
+                "SRP_B": f"{b_public:x}",
+                "USERNAME": user["Username"],
+                "USER_ID_FOR_SRP": user["Username"],
+            },
+        }
+
+    def _answer_password_verifier(
+        self, pool: dict[str, Any], client: dict[str, Any], params: Params, ctx: RequestContext
+    ) -> Result:
+        answers = {str(k): str(v) for k, v in (params.get("ChallengeResponses") or {}).items()}
+        block = answers.get("PASSWORD_CLAIM_SECRET_BLOCK", "")
+        where = self._where(pool["Id"], ctx)
+        challenge = self._store.get(where, CHALLENGE, _block_key(block)) if block else None
+        if (
+            challenge is None
+            or "b" not in challenge
+            or challenge["client_id"] != client["ClientId"]
+            or self.env.clock.now() > challenge["expires"]
+        ):
+            raise _not_authorized("Invalid session for the user, session is expired.")
+        self._store.delete(where, CHALLENGE, _block_key(block))
+        self._check_secret_hash(client, answers.get("USERNAME", ""), answers.get("SECRET_HASH"))
+        user = self._find_user(pool, challenge["username"], ctx)
+        kept = user.get("srp")
+        if kept is None:
+            raise _not_authorized()
+        try:
+            key = srp.password_key(
+                int(challenge["a"], 16),
+                int(challenge["b_public"], 16),
+                int(challenge["b"], 16),
+                kept,
+            )
+            expected = srp.claim_signature(
+                key, _pool_name(pool), user["Username"], block, answers.get("TIMESTAMP", "")
+            )
+        except ValueError:
+            raise _not_authorized() from None
+        if not hmac.compare_digest(expected, answers.get("PASSWORD_CLAIM_SIGNATURE", "")):
+            raise _not_authorized()
+        return self._password_verified(pool, client, user, params.get("ClientMetadata") or {}, ctx)
+
     def _answer_challenge(
         self, pool: dict[str, Any], client: dict[str, Any], params: Params, ctx: RequestContext
     ) -> Result:
+        if params["ChallengeName"] == "PASSWORD_VERIFIER":
+            return self._answer_password_verifier(pool, client, params, ctx)
         if params["ChallengeName"] != "NEW_PASSWORD_REQUIRED":
             raise _invalid(f"headwater does not implement the {params['ChallengeName']} challenge")
         answers = {str(k): str(v) for k, v in (params.get("ChallengeResponses") or {}).items()}
@@ -1340,7 +1437,7 @@ class CognitoIdpService(Service):
             }
             self._checked_attributes(pool, changes, creating=False)
             user["Attributes"].update(changes)
-            user["password"] = passwords.hash_password(password)
+            _keep_password(pool, user, password)
             user["password_expires"] = None
             user["UserStatus"] = "CONFIRMED"
             self._save_user(pool, user, ctx)
@@ -1589,12 +1686,33 @@ _KEPT_CLAIMS = frozenset(
 
 
 def _allows(client: dict[str, Any], flow: str) -> bool:
+    """Whether the client's ExplicitAuthFlows allow ``flow`` (none given: SRP, custom
+    and refresh, as AWS makes a client without them)."""
     flows = set(client.get("ExplicitAuthFlows") or [])
+    if not flows:
+        flows = {"ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
     legacy = {
         "USER_PASSWORD_AUTH": "USER_PASSWORD_AUTH",
         "ADMIN_USER_PASSWORD_AUTH": "ADMIN_NO_SRP_AUTH",
+        "USER_SRP_AUTH": "ALLOW_USER_SRP_AUTH",
     }
     return f"ALLOW_{flow}" in flows or legacy[flow] in flows
+
+
+def _pool_name(pool: dict[str, Any]) -> str:
+    """The part of the pool id after its region: SRP hashes it with the password."""
+    return str(pool["Id"]).split("_", 1)[1]
+
+
+def _keep_password(pool: dict[str, Any], user: dict[str, Any], password: str) -> None:
+    """Keep what checks ``password`` later: its scrypt hash, and the SRP verifier."""
+    user["password"] = passwords.hash_password(password)
+    user["srp"] = srp.new_verifier(_pool_name(pool), user["Username"], password)
+
+
+def _block_key(block: str) -> str:
+    """The key a PASSWORD_VERIFIER challenge is kept under: its secret block's hash."""
+    return "srp-" + hashlib.sha256(block.encode()).hexdigest()
 
 
 def _refresh_token(origin: str) -> str:
