@@ -4,6 +4,7 @@ translator writes it, so it deploys through these."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,9 +19,13 @@ from headwater.deploy.providers.base import (
 SERVICE = "cognito-idp"
 
 
-def _ignore_missing(error: ClientError) -> None:
-    if error.response["Error"]["Code"] != "ResourceNotFoundException":
-        raise error
+def _delete_quietly(delete: Callable[[], object]) -> None:
+    """Run ``delete``; a resource already gone is no error (CloudFormation's deletes)."""
+    try:
+        delete()
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
 
 
 class UserPoolProvider(ResourceProvider):
@@ -62,10 +67,8 @@ class UserPoolProvider(ResourceProvider):
         )
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
-            request.client(SERVICE).delete_user_pool(UserPoolId=str(request.physical_id))
-        except ClientError as error:
-            _ignore_missing(error)
+        client = request.client(SERVICE)
+        _delete_quietly(lambda: client.delete_user_pool(UserPoolId=str(request.physical_id)))
 
 
 class UserPoolClientProvider(ResourceProvider):
@@ -93,13 +96,13 @@ class UserPoolClientProvider(ResourceProvider):
         return _client_result(made)
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
-            request.client(SERVICE).delete_user_pool_client(
+        client = request.client(SERVICE)
+        _delete_quietly(
+            lambda: client.delete_user_pool_client(
                 UserPoolId=str(request.properties.get("UserPoolId", "")),
                 ClientId=str(request.physical_id),
             )
-        except ClientError as error:
-            _ignore_missing(error)
+        )
 
 
 def _client_result(made: dict[str, Any]) -> ProviderResult:
@@ -128,10 +131,10 @@ class UserPoolGroupProvider(ResourceProvider):
         return ProviderResult(str(request.physical_id))
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
-            request.client(SERVICE).delete_group(
+        client = request.client(SERVICE)
+        _delete_quietly(
+            lambda: client.delete_group(
                 UserPoolId=str(request.properties.get("UserPoolId", "")),
                 GroupName=str(request.physical_id),
             )
-        except ClientError as error:
-            _ignore_missing(error)
+        )

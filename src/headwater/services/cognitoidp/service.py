@@ -642,15 +642,13 @@ class CognitoIdpService(Service):
             "cognito-idp: confirmation code for %s in %s: %s", user["Username"], pool["Id"], code
         )
         if trigger_function(pool, "CustomMessage") is not None:
-            run_trigger(
-                self.env.service("lambda"),
+            self._trigger(
                 pool,
                 "CustomMessage",
                 source,
-                username=user["Username"],
+                user,
                 client_id=None,
                 request={
-                    "userAttributes": _trigger_attributes(user),
                     "codeParameter": "{####}",
                     "linkParameter": "{##Click Here##}",
                     "usernameParameter": None,
@@ -699,12 +697,11 @@ class CognitoIdpService(Service):
         with self._writing():
             user = self._new_user(pool, username, attributes, ctx, taken="User already exists")
         answer = (
-            run_trigger(
-                self.env.service("lambda"),
+            self._trigger(
                 pool,
                 "PreSignUp",
                 "PreSignUp_SignUp",
-                username=user["Username"],
+                user,
                 client_id=client["ClientId"],
                 request={
                     "userAttributes": dict(attributes),
@@ -752,6 +749,32 @@ class CognitoIdpService(Service):
         if self._store.get(self._where(pool["Id"], ctx), USER, key, for_update=True) is not None:
             raise AwsError("UsernameExistsException", "User already exists")
 
+    def _trigger(
+        self,
+        pool: dict[str, Any],
+        trigger: str,
+        source: str,
+        user: dict[str, Any],
+        *,
+        client_id: str | None,
+        request: dict[str, Any],
+        response: dict[str, Any] | None = None,
+        ctx: RequestContext,
+    ) -> dict[str, Any] | None:
+        """Run the pool's ``trigger`` for ``user``: its attributes (with its status) are
+        the request's ``userAttributes`` unless ``request`` gives them."""
+        return run_trigger(
+            self.env.service("lambda"),
+            pool,
+            trigger,
+            source,
+            username=user["Username"],
+            client_id=client_id,
+            request={"userAttributes": _trigger_attributes(user), **request},
+            response=response or {},
+            ctx=ctx,
+        )
+
     def _post_confirmation(
         self,
         pool: dict[str, Any],
@@ -760,18 +783,13 @@ class CognitoIdpService(Service):
         params: Params,
         ctx: RequestContext,
     ) -> None:
-        run_trigger(
-            self.env.service("lambda"),
+        self._trigger(
             pool,
             "PostConfirmation",
             "PostConfirmation_ConfirmSignUp",
-            username=user["Username"],
+            user,
             client_id=client_id,
-            request={
-                "userAttributes": _trigger_attributes(user),
-                "clientMetadata": params.get("ClientMetadata") or {},
-            },
-            response={},
+            request={"clientMetadata": params.get("ClientMetadata") or {}},
             ctx=ctx,
         )
 
@@ -857,12 +875,11 @@ class CognitoIdpService(Service):
             user = self._new_user(
                 pool, str(params["Username"]), attributes, ctx, taken="User account already exists"
             )
-        run_trigger(
-            self.env.service("lambda"),
+        self._trigger(
             pool,
             "PreSignUp",
             "PreSignUp_AdminCreateUser",
-            username=user["Username"],
+            user,
             client_id=None,
             request={
                 "userAttributes": dict(attributes),
@@ -1138,19 +1155,16 @@ class CognitoIdpService(Service):
                 raise _not_authorized() from None
             raise
         metadata = params.get("ClientMetadata") or {}
-        run_trigger(
-            self.env.service("lambda"),
+        self._trigger(
             pool,
             "PreAuthentication",
             "PreAuthentication_Authentication",
-            username=user["Username"],
+            user,
             client_id=client["ClientId"],
             request={
-                "userAttributes": _trigger_attributes(user),
                 "validationData": metadata,
                 "userNotFound": False,
             },
-            response={},
             ctx=ctx,
         )
         if not user["Enabled"]:
@@ -1197,19 +1211,16 @@ class CognitoIdpService(Service):
         metadata: dict[str, Any],
         ctx: RequestContext,
     ) -> Result:
-        run_trigger(
-            self.env.service("lambda"),
+        self._trigger(
             pool,
             "PostAuthentication",
             "PostAuthentication_Authentication",
-            username=user["Username"],
+            user,
             client_id=client["ClientId"],
             request={
-                "userAttributes": _trigger_attributes(user),
                 "newDeviceUsed": False,
                 "clientMetadata": metadata,
             },
-            response={},
             ctx=ctx,
         )
         origin = str(uuid.uuid4())
@@ -1540,15 +1551,13 @@ class CognitoIdpService(Service):
         """Apply the trigger's answer: version 1 (``claimsOverrideDetails``) changes the
         ID token and both tokens' groups; version 2 (``claimsAndScopeOverrideDetails``)
         each token on its own. Claims the tokens need (sub, iss, token_use...) stay."""
-        answer = run_trigger(
-            self.env.service("lambda"),
+        answer = self._trigger(
             pool,
             "PreTokenGeneration",
             source,
-            username=user["Username"],
+            user,
             client_id=client["ClientId"],
             request={
-                "userAttributes": _trigger_attributes(user),
                 "groupConfiguration": {
                     "groupsToOverride": groups,
                     "iamRolesToOverride": [],
