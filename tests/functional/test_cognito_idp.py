@@ -870,3 +870,53 @@ def test_srp_sign_in_of_an_admin_created_user_needs_a_new_password(hw: Headwater
     )
     with pytest.raises(ForceChangePasswordException):
         AWSSRP("carl", "Temp-pass1", pool_id, client_id, client=idp).authenticate_user()
+
+
+def test_forgot_password_and_admin_reset(hw: Headwater, idp: Any) -> None:
+    pool_id, client_id = pool_and_client(idp)
+    signed_up(hw, idp, pool_id, client_id)
+    sent = idp.forgot_password(ClientId=client_id, Username="ann")["CodeDeliveryDetails"]
+    assert sent == {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    code = service_of(hw).confirmation_code(pool_id, "ann")
+    assert error_of(
+        idp.confirm_forgot_password,
+        ClientId=client_id,
+        Username="ann",
+        ConfirmationCode="999999x",
+        Password="Another-pass1",
+    )[0] == ("CodeMismatchException")
+    idp.confirm_forgot_password(
+        ClientId=client_id, Username="ann", ConfirmationCode=code, Password="Another-pass1"
+    )
+    sign_in(idp, client_id, password="Another-pass1")
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": PASSWORD},
+    )[1] == ("Incorrect username or password.")
+
+    idp.admin_reset_user_password(UserPoolId=pool_id, Username="ann")
+    assert idp.admin_get_user(UserPoolId=pool_id, Username="ann")["UserStatus"] == (
+        "RESET_REQUIRED"
+    )
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": "Another-pass1"},
+    ) == ("PasswordResetRequiredException", "Password reset required for the user")
+    idp.confirm_forgot_password(
+        ClientId=client_id,
+        Username="ann",
+        ConfirmationCode=service_of(hw).confirmation_code(pool_id, "ann"),
+        Password="Third-pass-1",
+    )
+    assert idp.admin_get_user(UserPoolId=pool_id, Username="ann")["UserStatus"] == "CONFIRMED"
+    # no verified email or phone: nowhere to send a code
+    idp.admin_create_user(UserPoolId=pool_id, Username="bob", MessageAction="SUPPRESS")
+    assert error_of(idp.forgot_password, ClientId=client_id, Username="bob") == (
+        "InvalidParameterException",
+        "Cannot reset password for the user as there is no registered/verified email or "
+        "phone_number",
+    )

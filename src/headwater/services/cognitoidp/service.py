@@ -626,15 +626,28 @@ class CognitoIdpService(Service):
         }
 
     def _send_code(
-        self, pool: dict[str, Any], user: dict[str, Any], source: str, ctx: RequestContext
+        self,
+        pool: dict[str, Any],
+        user: dict[str, Any],
+        source: str,
+        ctx: RequestContext,
+        *,
+        to_verified: bool = False,
     ) -> dict[str, str] | None:
         """Make the user a confirmation code and "deliver" it (log it; the CustomMessage
-        trigger sees it); answers CodeDeliveryDetails, or None when the pool verifies
-        nothing the user has."""
+        trigger sees it); answers CodeDeliveryDetails, or None when there is nowhere to
+        send it: an attribute the pool verifies, or (``to_verified``, a password reset)
+        one the user verified."""
         verified = list(pool.get("AutoVerifiedAttributes") or [])
         attributes = user["Attributes"]
         medium = next(
-            (a for a in ("email", "phone_number") if a in verified and a in attributes), None
+            (
+                a
+                for a in ("email", "phone_number")
+                if a in attributes
+                and (attributes.get(f"{a}_verified") == "true" if to_verified else a in verified)
+            ),
+            None,
         )
         code = f"{secrets.randbelow(10**6):06d}"
         user["code"] = {"value": code, "expires": self.env.clock.now() + CODE_SECONDS}
@@ -854,6 +867,60 @@ class CognitoIdpService(Service):
             delivery = self._send_code(pool, user, "CustomMessage_ResendCode", ctx)
             self._save_user(pool, user, ctx)
         return {"CodeDeliveryDetails": delivery or {}}
+
+    @operation("ForgotPassword")
+    def forgot_password(self, params: Params, ctx: RequestContext) -> Result:
+        pool, client = self._client_anywhere(params["ClientId"], ctx)
+        self._check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
+        with self._writing():
+            user = self._find_user(pool, params["Username"], ctx)
+            delivery = self._send_code(
+                pool, user, "CustomMessage_ForgotPassword", ctx, to_verified=True
+            )
+            if delivery is None:
+                raise _invalid(
+                    "Cannot reset password for the user as there is no registered/verified "
+                    "email or phone_number"
+                )
+            self._save_user(pool, user, ctx)
+        return {"CodeDeliveryDetails": delivery}
+
+    @operation("ConfirmForgotPassword")
+    def confirm_forgot_password(self, params: Params, ctx: RequestContext) -> Result:
+        pool, client = self._client_anywhere(params["ClientId"], ctx)
+        self._check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
+        password = str(params["Password"])
+        with self._writing():
+            user = self._find_user(pool, params["Username"], ctx)
+            self._confirm_with_code(pool, user, params["ConfirmationCode"])
+            passwords.check_password(password, passwords.policy_of(pool))
+            _keep_password(pool, user, password)
+            user["password_expires"] = None
+            if user["UserStatus"] in ("RESET_REQUIRED", "FORCE_CHANGE_PASSWORD"):
+                user["UserStatus"] = "CONFIRMED"
+            self._save_user(pool, user, ctx)
+        self._trigger(
+            pool,
+            "PostConfirmation",
+            "PostConfirmation_ConfirmForgotPassword",
+            user,
+            client_id=client["ClientId"],
+            request={"clientMetadata": params.get("ClientMetadata") or {}},
+            ctx=ctx,
+        )
+        return {}
+
+    @operation("AdminResetUserPassword")
+    def admin_reset_user_password(self, params: Params, ctx: RequestContext) -> Result:
+        """The password stops working: the user signs in again only after
+        ConfirmForgotPassword with the code sent now."""
+        pool = self._pool(params["UserPoolId"], ctx)
+        with self._writing():
+            user = self._find_user(pool, params["Username"], ctx)
+            self._send_code(pool, user, "CustomMessage_ForgotPassword", ctx, to_verified=True)
+            user["UserStatus"] = "RESET_REQUIRED"
+            self._save_user(pool, user, ctx)
+        return {}
 
     @operation("AdminCreateUser")
     def admin_create_user(self, params: Params, ctx: RequestContext) -> Result:
