@@ -920,3 +920,18 @@ def test_forgot_password_and_admin_reset(hw: Headwater, idp: Any) -> None:
         "Cannot reset password for the user as there is no registered/verified email or "
         "phone_number",
     )
+
+
+def test_only_a_users_own_calls_go_unsigned(hw: Headwater) -> None:
+    """boto3 signs the admin calls and sends a user's own calls unsigned (the model's
+    smithy.api#noAuth): the wire takes the latter unsigned, never the former."""
+    from botocore import UNSIGNED
+
+    with in_process_aws(hw) as aws:
+        pool_id, client_id = pool_and_client(aws.client("cognito-idp"))
+        unsigned = aws.client("cognito-idp", signature_version=UNSIGNED)
+        unsigned.sign_up(ClientId=client_id, Username="ann", Password=PASSWORD)
+        with pytest.raises(ClientError) as refused:
+            unsigned.admin_confirm_sign_up(UserPoolId=pool_id, Username="ann")
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
+        assert refused.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
