@@ -91,6 +91,7 @@ class Recorder:
 _MINTED = frozenset({
     "RoleId", "PolicyId", "UserId", "GroupId", "AccessKeyId", "SecretAccessKey",
     "SessionToken", "AssumedRoleId", "InstanceProfileId", "RandomPassword",
+    "ClientId", "ClientSecret", "AccessToken", "IdToken", "RefreshToken", "Session",
 })  # fmt: skip
 #: Paths in a Headwater's own data directory (a Lambda function's code location, the file
 #: names of a handler's stack trace), and CloudFormation's physical names, which end in a
@@ -98,7 +99,8 @@ _MINTED = frozenset({
 #: (``:secret:<name>-<6 characters>``).
 _LOCAL = re.compile(r"(?:file://)?/[^\s\"']*?headwater-mem-\w+|code-[0-9a-f]{16}|"
                     r"\b(?:st|cs|CFN)-[A-Za-z]+-[A-Za-z0-9]{12}\b|"
-                    r":secret:[\w/+=.@-]+-[A-Za-z0-9]{6}\b")  # fmt: skip
+                    r":secret:[\w/+=.@-]+-[A-Za-z0-9]{6}\b|"
+                    r"\b[a-z]{2}-[a-z]+-\d_[A-Za-z0-9]{9}\b")  # fmt: skip
 
 
 def _comparable(value: Any, key: str = "") -> Any:
@@ -727,6 +729,60 @@ def events_calls(c: Any, run: Recorder) -> None:
     run("delete again", lambda: c.delete_rule(Name="r"))
     run("delete default bus", lambda: c.delete_event_bus(Name="default"))
     run("delete bus", lambda: c.delete_event_bus(Name="shop"))
+
+
+def cognito_idp_calls(c: Any, run: Recorder) -> None:
+    pool = run("create pool", lambda: c.create_user_pool(
+        PoolName="users", AutoVerifiedAttributes=["email"],
+        Schema=[{"Name": "tenant", "AttributeDataType": "String"}],
+    ))  # fmt: skip
+    pool_id = pool["UserPool"]["Id"]
+    run("describe pool", lambda: c.describe_user_pool(UserPoolId=pool_id))
+    run("describe missing", lambda: c.describe_user_pool(UserPoolId="us-east-1_nosuchpoo"))
+    run("pools", lambda: c.list_user_pools(MaxResults=5))
+    client = run("create client", lambda: c.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="web",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    ))  # fmt: skip
+    client_id = client["UserPoolClient"]["ClientId"]
+    run("clients", lambda: c.list_user_pool_clients(UserPoolId=pool_id))
+    run("sign up", lambda: c.sign_up(
+        ClientId=client_id, Username="ann", Password="Passw0rd!",
+        UserAttributes=[{"Name": "email", "Value": "ann@example.com"}],
+    ))  # fmt: skip
+    run("sign up again", lambda: c.sign_up(ClientId=client_id, Username="ann", Password="x"))
+    run("weak password", lambda: c.sign_up(ClientId=client_id, Username="bo", Password="short1"))
+    run("unconfirmed", lambda: c.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": "Passw0rd!"},
+    ))  # fmt: skip
+    run("confirm", lambda: c.admin_confirm_sign_up(UserPoolId=pool_id, Username="ann"))
+    run("group", lambda: c.create_group(UserPoolId=pool_id, GroupName="admins", Precedence=1))
+    run("join", lambda: c.admin_add_user_to_group(
+        UserPoolId=pool_id, Username="ann", GroupName="admins"
+    ))  # fmt: skip
+    run("groups of user", lambda: c.admin_list_groups_for_user(UserPoolId=pool_id, Username="ann"))
+    signed = run("sign in", lambda: c.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": "Passw0rd!"},
+    ))  # fmt: skip
+    access = signed["AuthenticationResult"]["AccessToken"]
+    run("get user", lambda: c.get_user(AccessToken=access))
+    run("admin get user", lambda: c.admin_get_user(UserPoolId=pool_id, Username="ann"))
+    run("users", lambda: c.list_users(UserPoolId=pool_id, Filter='username = "ann"'))
+    run("bad filter", lambda: c.list_users(UserPoolId=pool_id, Filter="username"))
+    run("wrong password", lambda: c.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": "Wrong-pass1"},
+    ))  # fmt: skip
+    run("created user", lambda: c.admin_create_user(
+        UserPoolId=pool_id, Username="carl", TemporaryPassword="Temp-pass1",
+        MessageAction="SUPPRESS",
+    ))  # fmt: skip
+    run("sign out", lambda: c.global_sign_out(AccessToken=access))
+    run("revoked", lambda: c.get_user(AccessToken=access))
+    run("delete user", lambda: c.admin_delete_user(UserPoolId=pool_id, Username="carl"))
+    run("delete pool", lambda: c.delete_user_pool(UserPoolId=pool_id))
 
 
 def secretsmanager_calls(c: Any, run: Recorder) -> None:
@@ -2156,6 +2212,7 @@ SCENARIOS: dict[str, Scenario] = {
     "ssm": lambda c, run, hw: (ssm_calls(c, run), ssm_more_calls(c, run)),
     "events": lambda c, run, hw: events_calls(c, run),
     "secretsmanager": lambda c, run, hw: secretsmanager_calls(c, run),
+    "cognito-idp": lambda c, run, hw: cognito_idp_calls(c, run),
     "cloudformation": lambda c, run, hw: (
         cloudformation_calls(c, run),
         cloudformation_more_calls(c, run),
