@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -582,8 +583,16 @@ def test_a_token_verifies_with_the_jwks_of_a_real_server(tmp_path: Any) -> None:
         client_id = idp.create_user_pool_client(
             UserPoolId=pool_id, ClientName="c", ExplicitAuthFlows=FLOWS
         )["UserPoolClient"]["ClientId"]
-        idp.sign_up(ClientId=client_id, Username="ann", Password=PASSWORD)
-        idp.admin_confirm_sign_up(UserPoolId=pool_id, Username="ann")
+        idp.sign_up(
+            ClientId=client_id,
+            Username="ann",
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": "ann@example.com"}],
+        )
+        # the code the user would have been mailed is in the server's output
+        logged = re.search(f"confirmation code for ann in {pool_id}: (\\d{{6}})", server.output())
+        assert logged is not None, server.output()
+        idp.confirm_sign_up(ClientId=client_id, Username="ann", ConfirmationCode=logged[1])
         token = sign_in(idp, client_id)["IdToken"]
         base = f"{server.endpoint}/_headwater/cognito-idp/{pool_id}"
         with urllib.request.urlopen(f"{base}/.well-known/openid-configuration") as answer:

@@ -120,7 +120,7 @@ def serve(
     from headwater.server.serve import serve as run
 
     if log_level not in ("error", "critical"):
-        _print_mapping_log()
+        _print_server_logs()
     keys = _access_keys(access_keys, verify_signatures)
     options = HeadwaterOptions(
         cors_origins=cors_origins,
@@ -143,18 +143,20 @@ def serve(
     )
 
 
-def _print_mapping_log() -> None:
+def _print_server_logs() -> None:
     """headwater's mapping log (which messages a batch left to be retried, a visibility
-    timeout shorter than an invocation) goes to the server's output, line by line."""
+    timeout shorter than an invocation) and the messages it would have sent (Cognito's
+    confirmation codes: ``headwater.messages``) go to the server's output, line by line."""
     import logging
     import sys
 
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    mapping_log = logging.getLogger("headwater.mappings")
-    mapping_log.addHandler(handler)
-    mapping_log.setLevel(logging.INFO)
-    mapping_log.propagate = False
+    for name in ("headwater.mappings", "headwater.messages"):
+        shown = logging.getLogger(name)
+        shown.addHandler(handler)
+        shown.setLevel(logging.INFO)
+        shown.propagate = False
 
 
 def _access_keys(given: tuple[str, ...], verify: bool) -> dict[str, str]:

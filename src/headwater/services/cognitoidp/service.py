@@ -44,7 +44,9 @@ from headwater.services.cognitoidp.store import CLIENT, GROUP, POOL, SESSION, US
 from headwater.services.cognitoidp.triggers import run_trigger, trigger_function
 from headwater.services.cognitoidp.validation import check_constraints
 
-log = logging.getLogger(__name__)
+#: The messages a pool would have sent (codes, temporary passwords): ``headwater serve``
+#: prints this log, as it prints the mapping log.
+messages = logging.getLogger("headwater.messages")
 
 CHALLENGE = "challenge"
 SCOPE = "aws.cognito.signin.user.admin"
@@ -651,7 +653,7 @@ class CognitoIdpService(Service):
         )
         code = f"{secrets.randbelow(10**6):06d}"
         user["code"] = {"value": code, "expires": self.env.clock.now() + CODE_SECONDS}
-        log.info(
+        messages.info(
             "cognito-idp: confirmation code for %s in %s: %s", user["Username"], pool["Id"], code
         )
         if trigger_function(pool, "CustomMessage") is not None:
@@ -681,7 +683,7 @@ class CognitoIdpService(Service):
     def confirmation_code(self, pool_id: str, username: str) -> str | None:
         """The confirmation code last sent to ``username`` (SignUp, ResendConfirmationCode,
         ForgotPassword): no mail leaves headwater, so tests read it here (it is also
-        logged at INFO by ``headwater.services.cognitoidp.service``)."""
+        logged at INFO by ``headwater.messages``, which ``headwater serve`` prints)."""
         ctx = self.env.default_context()
         pool = self._pool(pool_id, ctx)
         code = self._find_user(pool, username, ctx).get("code")
@@ -957,7 +959,7 @@ class CognitoIdpService(Service):
             ctx=ctx,
         )
         self._set_temporary(pool, user, str(temporary), policy)
-        log.info(
+        messages.info(
             "cognito-idp: temporary password for %s in %s: %s",
             user["Username"],
             pool["Id"],
