@@ -465,6 +465,9 @@ def test_token_claims_and_expiry_on_the_clock(hw: Headwater, idp: Any, clock: Ma
 
     service = service_of(hw)
     assert service.verify_jwt(tokens["IdToken"], token_use="id", client_ids=[client_id])["sub"]
+    assert service.verify_jwt(tokens["AccessToken"], pool_ids=[pool_id])["username"] == "ann"
+    with pytest.raises(TokenProblem):
+        service.verify_jwt(tokens["AccessToken"], pool_ids=["us-east-1_another00"])
     with pytest.raises(TokenProblem):
         service.verify_jwt(tokens["IdToken"], client_ids=["another"])
     with pytest.raises(TokenProblem):

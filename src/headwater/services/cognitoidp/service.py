@@ -1691,6 +1691,7 @@ class CognitoIdpService(Service):
         *,
         token_use: str | None = None,
         client_ids: list[str] | None = None,
+        pool_ids: list[str] | None = None,
     ) -> dict[str, Any]:
         """The claims of a user pool's ID or access token, for API Gateway authorizers
         (COGNITO_USER_POOLS on REST APIs, JWT on HTTP APIs).
@@ -1698,12 +1699,16 @@ class CognitoIdpService(Service):
         Checks that ``token`` is an RS256 JWT whose ``iss`` is
         ``https://cognito-idp.<region>.amazonaws.com/<poolId>`` of a pool of this headwater,
         signed with that pool's key, and not expired (``exp`` on the headwater clock).
-        ``token_use`` (``"id"`` or ``"access"``) and ``client_ids`` (its ``aud``, or an
-        access token's ``client_id``) are checked when given. It does not check whether
+        ``token_use`` (``"id"`` or ``"access"``), ``client_ids`` (its ``aud``, or an
+        access token's ``client_id``: an HTTP API JWT authorizer's audience) and
+        ``pool_ids`` (the issuing pool: a REST authorizer's providerARNs name them) are
+        checked when given. It does not check whether
         the token was revoked (GlobalSignOut), as API Gateway does not either.
         Raises ``TokenProblem`` (a ``ValueError``) saying why a token is refused.
         """
         claims = self._verified(token)
+        if pool_ids is not None and str(claims["iss"]).rsplit("/", 1)[-1] not in pool_ids:
+            raise tokens.TokenProblem("issued by another pool")
         use = claims.get("token_use")
         if use not in ("id", "access") or (token_use is not None and use != token_use):
             raise tokens.TokenProblem(f"token_use is {use!r}")
