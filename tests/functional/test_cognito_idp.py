@@ -415,6 +415,28 @@ def test_email_as_username(hw: Headwater, idp: Any) -> None:
     idp.admin_confirm_sign_up(UserPoolId=pool_id, Username="ann@example.com")
     claims = claims_of(sign_in(idp, client_id, "ann@example.com")["IdToken"])
     assert claims["cognito:username"] == sub and claims["email"] == "ann@example.com"
+    assert error_of(
+        idp.sign_up, ClientId=client_id, Username="ann@example.com", Password=PASSWORD
+    ) == ("UsernameExistsException", "User already exists")
+
+
+def test_email_or_phone_as_username(idp: Any) -> None:
+    pool_id = idp.create_user_pool(PoolName="p", UsernameAttributes=["email", "phone_number"])[
+        "UserPool"
+    ]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="c")["UserPoolClient"][
+        "ClientId"
+    ]
+    # neither has a phone number: two users all the same
+    for email in ("ann@example.com", "bob@example.com"):
+        idp.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
+    idp.sign_up(ClientId=client_id, Username="+15550100", Password=PASSWORD)
+    users = idp.list_users(UserPoolId=pool_id)["Users"]
+    assert len(users) == 3
+    assert error_of(idp.sign_up, ClientId=client_id, Username="ann", Password=PASSWORD) == (
+        "InvalidParameterException",
+        "Username should be either an email or a phone number.",
+    )
 
 
 def test_groups_become_the_cognito_groups_claim(hw: Headwater, idp: Any) -> None:

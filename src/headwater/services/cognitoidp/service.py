@@ -608,7 +608,8 @@ class CognitoIdpService(Service):
             if self._key(pool, existing["Username"]) == self._key(pool, username) or (
                 username_attributes
                 and any(
-                    existing["Attributes"].get(a) == attributes.get(a) for a in username_attributes
+                    a in attributes and existing["Attributes"].get(a) == attributes[a]
+                    for a in username_attributes
                 )
             ):
                 raise AwsError("UsernameExistsException", taken)
