@@ -969,3 +969,22 @@ def test_only_a_users_own_calls_go_unsigned(hw: Headwater) -> None:
             unsigned.admin_confirm_sign_up(UserPoolId=pool_id, Username="ann")
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
         assert refused.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
+
+
+def test_ended_sessions_are_swept_on_the_clock(hw: Headwater, idp: Any, clock: ManualClock) -> None:
+    from headwater.services.cognitoidp.store import SESSION
+
+    pool_id, client_id = pool_and_client(idp, RefreshTokenValidity=1)
+    signed_up(hw, idp, pool_id, client_id)
+    tokens = sign_in(idp, client_id)
+    store = hw.database.store(UserPoolStore)
+    where = ("000000000000", "us-east-1", pool_id)
+    assert len(store.all(where, SESSION)) == 1
+    clock.advance(86400 + 3600)
+    assert store.all(where, SESSION) == []
+    assert error_of(
+        idp.initiate_auth,
+        ClientId=client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]},
+    ) == ("NotAuthorizedException", "Refresh Token has expired")

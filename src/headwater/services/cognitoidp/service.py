@@ -40,19 +40,29 @@ from headwater.services.base import (
     operation,
 )
 from headwater.services.cognitoidp import passwords, srp, tokens
-from headwater.services.cognitoidp.store import CLIENT, GROUP, POOL, SESSION, USER, UserPoolStore
+from headwater.services.cognitoidp.store import (
+    CHALLENGE,
+    CLIENT,
+    GROUP,
+    POOL,
+    SESSION,
+    USER,
+    UserPoolStore,
+)
 from headwater.services.cognitoidp.triggers import run_trigger, trigger_function
 from headwater.services.cognitoidp.validation import check_constraints
+from headwater.services.ticker import ClockTicker
 
 #: The messages a pool would have sent (codes, temporary passwords): ``headwater serve``
 #: prints this log, as it prints the mapping log.
 messages = logging.getLogger("headwater.messages")
 
-CHALLENGE = "challenge"
 SCOPE = "aws.cognito.signin.user.admin"
 DAY = 86400.0
 #: How long a challenge's Session may be answered (AWS's AuthSessionValidity default).
 CHALLENGE_SECONDS = 180.0
+#: Clock seconds between sweeps for ended sign-in sessions and challenges.
+SWEEP_INTERVAL = 3600.0
 #: How long a confirmation code holds (AWS: 24 hours).
 CODE_SECONDS = DAY
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -176,6 +186,13 @@ class CognitoIdpService(Service):
         super().__init__(env)
         self._store = env.database.store(UserPoolStore)
         self._lock = threading.RLock()
+        self._sweeper = ClockTicker(
+            env.clock, SWEEP_INTERVAL, self._store.purge_expired, name="cognito-idp-sweeper"
+        ).start()
+
+    def close(self) -> None:
+        self._sweeper.stop()
+        super().close()
 
     def call(
         self, operation_name: str, params: Params, ctx: RequestContext | None = None
@@ -1295,14 +1312,15 @@ class CognitoIdpService(Service):
         )
         origin = str(uuid.uuid4())
         now = self.env.clock.now()
-        refresh_token = _refresh_token(origin)
+        expires = now + _seconds(client, "RefreshToken", 30 * DAY)
+        refresh_token = _refresh_token(origin, expires)
         session = {
             "origin_jti": origin,
             "sub": user["Attributes"]["sub"],
             "username": user["Username"],
             "client_id": client["ClientId"],
             "auth_time": int(now),
-            "expires": now + _seconds(client, "RefreshToken", 30 * DAY),
+            "expires": expires,
             "refresh": hashlib.sha256(refresh_token.encode()).hexdigest(),
         }
         self._store.put(self._where(pool["Id"], ctx), SESSION, origin, session)
@@ -1315,10 +1333,10 @@ class CognitoIdpService(Service):
     def _session_of_refresh(
         self, pool: dict[str, Any], token: str, ctx: RequestContext
     ) -> dict[str, Any] | None:
-        origin = _refresh_origin(token)
-        if origin is None:
+        found = _refresh_origin(token)
+        if found is None:
             return None
-        session = self._store.get(self._where(pool["Id"], ctx), SESSION, origin)
+        session = self._store.get(self._where(pool["Id"], ctx), SESSION, found[0])
         if session is None:
             return None
         if not hmac.compare_digest(session["refresh"], hashlib.sha256(token.encode()).hexdigest()):
@@ -1336,11 +1354,13 @@ class CognitoIdpService(Service):
         token = auth.get("REFRESH_TOKEN")
         if not token:
             raise _invalid("Missing required parameter REFRESH_TOKEN")
+        found = _refresh_origin(token)
+        if found is not None and self.env.clock.now() > found[1]:
+            # its session may be swept already: the token says when it ended
+            raise _not_authorized("Refresh Token has expired")
         session = self._session_of_refresh(pool, token, ctx)
         if session is None or session["client_id"] != client["ClientId"]:
             raise _not_authorized("Invalid Refresh Token")
-        if self.env.clock.now() > session["expires"]:
-            raise _not_authorized("Refresh Token has expired")
         # A client with a secret hashes the user's username (or sub) with it here too.
         if client.get("ClientSecret"):
             given = auth.get("SECRET_HASH")
@@ -1799,19 +1819,23 @@ def _block_key(block: str) -> str:
     return "srp-" + hashlib.sha256(block.encode()).hexdigest()
 
 
-def _refresh_token(origin: str) -> str:
-    """An opaque refresh token (AWS's are JWE) carrying the sign-in's origin_jti."""
+def _refresh_token(origin: str, expires: float) -> str:
+    """An opaque refresh token (AWS's are JWE) carrying the sign-in's origin_jti and when
+    it ends (the session is checked too: its hash of the whole token)."""
     head = base64.urlsafe_b64encode(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}')
-    body = base64.urlsafe_b64encode(origin.encode()).rstrip(b"=").decode()
+    body = base64.urlsafe_b64encode(f"{origin}|{expires!r}".encode()).rstrip(b"=").decode()
     return f"{head.rstrip(b'=').decode()}.{body}.{secrets.token_urlsafe(96)}"
 
 
-def _refresh_origin(token: str) -> str | None:
+def _refresh_origin(token: str) -> tuple[str, float] | None:
+    """The origin_jti and end a refresh token carries (``None``: not one of ours)."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
     try:
-        return base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
+        text = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
+        origin, _, expires = text.partition("|")
+        return origin, float(expires)
     except (ValueError, UnicodeDecodeError):
         return None
 

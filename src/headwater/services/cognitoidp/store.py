@@ -2,8 +2,10 @@
 
 Every object of a pool is one row with a JSON body, found by its pool, its kind and its
 name: the pool itself (kind ``pool``, name ``""``), its app clients (by client id), users
-(by username), groups (by group name) and sign-in sessions (``session``, by the origin_jti
-every token of one sign-in carries: a row while its refresh token is good).
+(by username), groups (by group name), sign-in sessions (``session``, by the origin_jti
+every token of one sign-in carries: a row while its refresh token is good) and pending
+challenges (``challenge``). Sessions and challenges keep their end in the ``expires``
+column, so a sweep drops them without reading every body.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ _MIGRATIONS = [
         pool_id TEXT NOT NULL,
         kind TEXT NOT NULL,
         name TEXT NOT NULL,
+        expires REAL,
         body BLOB NOT NULL,
         PRIMARY KEY (account, region, pool_id, kind, name)
     )
@@ -33,6 +36,9 @@ CLIENT = "client"
 USER = "user"
 GROUP = "group"
 SESSION = "session"
+CHALLENGE = "challenge"
+#: Kinds that end on the clock (their body's ``expires``): swept by ``purge_expired``.
+EXPIRING = frozenset({SESSION, CHALLENGE})
 
 
 class UserPoolStore:
@@ -63,10 +69,17 @@ class UserPoolStore:
     def put(self, where: tuple[str, str, str], kind: str, name: str, body: dict[str, Any]) -> None:
         with self.db.transaction():
             self.db.conn.execute(
-                "INSERT INTO cognito_idp_objects(account, region, pool_id, kind, name, body) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, pool_id, kind, name) "
-                "DO UPDATE SET body = excluded.body",
-                (*where, kind, name, orjson.dumps(body)),
+                "INSERT INTO cognito_idp_objects"
+                "(account, region, pool_id, kind, name, expires, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, pool_id, kind, name) "
+                "DO UPDATE SET expires = excluded.expires, body = excluded.body",
+                (
+                    *where,
+                    kind,
+                    name,
+                    body.get("expires") if kind in EXPIRING else None,
+                    orjson.dumps(body),
+                ),
             )
 
     def delete(self, where: tuple[str, str, str], kind: str, name: str) -> bool:
@@ -77,6 +90,15 @@ class UserPoolStore:
                 (*where, kind, name),
             )
             return cursor.rowcount > 0
+
+    def purge_expired(self, now: float) -> int:
+        """Delete, in every pool, the sessions and challenges that ended by ``now``."""
+        with self.db.transaction():
+            cursor = self.db.conn.execute(
+                "DELETE FROM cognito_idp_objects WHERE expires IS NOT NULL AND expires <= ?",
+                (now,),
+            )
+            return cursor.rowcount
 
     def delete_pool(self, where: tuple[str, str, str]) -> None:
         """The pool and everything in it."""
