@@ -4,6 +4,8 @@ variables (``variables``, ``$name`` paths) on their own."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -181,3 +183,16 @@ def test_names_and_history_details() -> None:
         "assignedVariables": {"a": '{"b":1}'},
         "assignedVariablesDetails": {"truncated": False},
     }
+
+
+def test_importing_jsonata_keeps_the_process_recursion_limit() -> None:
+    # jsonata-python raises it to 10,000 on import; other parsers rely on Python's own limit
+    # to refuse deeply nested input, so a fresh interpreter must see it unchanged.
+    code = (
+        "import sys; before = sys.getrecursionlimit(); "
+        "import headwater.services.stepfunctions.jsonata_query; "
+        "print(before, sys.getrecursionlimit())"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = found.stdout.split()
+    assert before == after

@@ -25,12 +25,19 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import sys
 import uuid
 from typing import Any
 
-from jsonata import Jsonata, functions, jexception, utils
+# jsonata-python raises the whole process's recursion limit to 10,000 when imported (to
+# match JavaScript's); headwater's other parsers rely on Python's own limit to refuse
+# deeply nested input (a 1,000-level JSON policy), so the limit is put back.
+_RECURSION_LIMIT = sys.getrecursionlimit()
+from jsonata import Jsonata, functions, jexception, utils  # noqa: E402
 
-from headwater.services.stepfunctions.failures import StatesError
+from headwater.services.stepfunctions.failures import StatesError  # noqa: E402
+
+sys.setrecursionlimit(_RECURSION_LIMIT)
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 JSONATA = "JSONata"
