@@ -103,7 +103,8 @@ class BucketProvider(ResourceProvider):
 
 
 def _notifications(config: dict[str, Any]) -> dict[str, Any]:
-    """CloudFormation's notification properties as the API's (Queue/Topic/Function)."""
+    """CloudFormation's notification properties as the API's (Queue/Topic/Function, and
+    ``EventBridgeConfiguration.EventBridgeEnabled`` as an EventBridgeConfiguration)."""
     renamed: dict[str, Any] = {}
     for cfn_key, api_key, target in (
         ("QueueConfigurations", "QueueConfigurations", ("Queue", "QueueArn")),
@@ -119,6 +120,8 @@ def _notifications(config: dict[str, Any]) -> dict[str, Any]:
             entries.append(converted)
         if entries:
             renamed[api_key] = entries
+    if (config.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled") in (True, "true"):
+        renamed["EventBridgeConfiguration"] = {}
     return renamed
 
 

@@ -19,7 +19,7 @@ from headwater.core.ids import new_uuid
 from headwater.core.values import as_epoch_seconds
 from headwater.filtering import Matcher
 from headwater.services.base import Params, RequestContext, Result, operation
-from headwater.services.events.buses import bus_name, validation
+from headwater.services.events.buses import DEFAULT_BUS, bus_name, validation
 from headwater.services.events.delivery import Sent, send_to_targets
 from headwater.services.events.rules import RuleOperations, compile_rule_pattern
 from headwater.services.events.store import DueRule, RuleRecord
@@ -181,6 +181,40 @@ class PublishOperations(RuleOperations):
         ctx = RequestContext(region=arn.region, account=arn.account)
         answer = self.call("PutEvents", {"Entries": [entry]}, ctx)
         return not answer["FailedEntryCount"]
+
+    def default_bus_rules(self, account: str, region: str) -> list[RuleRecord]:
+        """The rules of the account's default bus in ``region``: what another service (S3)
+        reads before the transaction it then sends events in (``send_in_transaction``)."""
+        return self.store.rules(account, region, DEFAULT_BUS)
+
+    def send_in_transaction(
+        self,
+        rules: list[RuleRecord],
+        into: Sent,
+        *,
+        account: str,
+        region: str,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str],
+    ) -> None:
+        """Send an AWS service's event (source ``aws.*``, which PutEvents refuses to
+        callers) to the ``rules`` it matches (``default_bus_rules``), inside the caller's
+        transaction, so the event is stored with the write it reports; ``into`` holds what
+        to do once that transaction committed (``Sent.after_commit``)."""
+        event = {
+            "version": "0",
+            "id": new_uuid(),
+            "detail-type": detail_type,
+            "source": source,
+            "account": account,
+            "time": event_time(self.env.clock.now()),
+            "region": region,
+            "resources": resources,
+            "detail": detail,
+        }
+        send_to_targets(self.deliveries, event, self.matching_rules(rules, event), into)
 
     def forward_event(self, bus_arn: str, event: dict[str, Any], hops: int) -> None:
         """Deliver ``event`` (another bus's, kept whole: its id, time, source and detail)

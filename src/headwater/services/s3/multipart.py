@@ -218,11 +218,16 @@ class MultipartOperations(ListingOperations):
         )
         event = ObjectEvent("ObjectCreated:CompleteMultipartUpload", upload.key, size, record.etag)
         try:
+            bus_rules = self.notifier.make_destination_services(
+                lambda: self.store.get_bucket(upload.bucket)
+            )
             with self.store.db.transaction():
                 self._upload(params)
                 replaced = self.store.put_object(record)
                 part_blobs = self.store.delete_upload(upload.upload_id)
-                invocations = self.notifier.in_transaction(self._bucket(upload.bucket), [event])
+                invocations = self.notifier.in_transaction(
+                    self._bucket(upload.bucket), [event], bus_rules
+                )
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise

@@ -1,13 +1,15 @@
 """S3 event notifications: matching a bucket's notification configuration against an object
 write or removal, the event record S3 writes, and delivering it to queues, topics and
-functions.
+functions, and (``EventBridgeConfiguration``) every event to the default event bus.
 
 Every delivery is written inside the transaction that writes (or removes) the object's index
 row, as SNS delivers to queues inside its publishing transaction: the event is stored when
 the object is, or neither is. Queues get the message, topics publish it (their own
 deliveries follow SNS's outbox), and functions get an asynchronous (Event) invocation stored
 in the Lambda service's durable event queue, started once the object's transaction has
-committed, so Lambda's retries, dead-letter queue and destinations apply.
+committed, so Lambda's retries, dead-letter queue and destinations apply. EventBridge
+events are matched against the default bus's rules in the same transaction, and their
+targets' deliveries stored in it as PutEvents stores them.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
 from headwater.core.values import iso_millis
 from headwater.models import service_model
+from headwater.services.events.delivery import Sent
 from headwater.services.s3.errors import s3_error
 from headwater.services.sns.delivery import ClientSideFailure, send_to_queue
 
 if TYPE_CHECKING:
     from headwater.services.base import ServiceEnvironment
+    from headwater.services.events.store import RuleRecord
     from headwater.store.objects import BucketRecord
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,24 @@ DESTINATIONS = {
     "LambdaFunctionConfigurations": ("LambdaFunctionArn", "function"),
 }
 SNS_SUBJECT = "Amazon S3 Notification"
+#: The configuration member that sends every event to the default event bus.
+EVENTBRIDGE = "EventBridgeConfiguration"
+#: The event type's first part -> EventBridge's detail-type.
+DETAIL_TYPES = {"ObjectCreated": "Object Created", "ObjectRemoved": "Object Deleted"}
+#: The event -> the ``reason`` S3's EventBridge events give (the API that caused it).
+REASONS = {
+    "ObjectCreated:Put": "PutObject",
+    "ObjectCreated:Post": "PostObject",
+    "ObjectCreated:Copy": "CopyObject",
+    "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+    "ObjectRemoved:Delete": "DeleteObject",
+    "ObjectRemoved:DeleteMarkerCreated": "DeleteObject",
+}
+#: An object removal -> EventBridge's ``deletion-type``.
+DELETION_TYPES = {
+    "ObjectRemoved:Delete": "Permanently Deleted",
+    "ObjectRemoved:DeleteMarkerCreated": "Delete Marker Created",
+}
 #: S3 sends events from this source address when the request's is unknown (in process).
 LOCAL_ADDRESS = "127.0.0.1"
 
@@ -66,6 +88,9 @@ class ObjectEvent:
     key: str
     size: int | None = None
     etag: str | None = None
+    #: The version written or removed (or the delete marker's), in a bucket that has had
+    #: versioning; None in one that never had.
+    version_id: str | None = None
 
 
 def with_configuration_ids(configuration: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +225,8 @@ def event_record(
         obj["size"] = event.size
     if event.etag is not None:
         obj["eTag"] = event.etag.strip('"')
+    if event.version_id is not None:
+        obj["versionId"] = event.version_id
     obj["sequencer"] = sequencer
     return {
         "eventVersion": "2.1",
@@ -223,6 +250,40 @@ def event_record(
     }
 
 
+def eventbridge_detail(
+    event: ObjectEvent, bucket: BucketRecord, *, request_id: str, sequencer: str
+) -> dict[str, Any]:
+    """The ``detail`` of the EventBridge event S3 sends for ``event`` (its detail-type is
+    ``DETAIL_TYPES``'): keys not URL-encoded, ETags without quotes, the requester as the
+    bucket's account."""
+    obj: dict[str, Any] = {"key": event.key}
+    if event.size is not None:
+        obj["size"] = event.size
+    if event.etag is not None:
+        obj["etag"] = event.etag.strip('"')
+    if event.version_id is not None:
+        obj["version-id"] = event.version_id
+    obj["sequencer"] = sequencer
+    detail: dict[str, Any] = {
+        "version": "0",
+        "bucket": {"name": bucket.name},
+        "object": obj,
+        "request-id": request_id,
+        "requester": bucket.account,
+        "source-ip-address": LOCAL_ADDRESS,
+        "reason": REASONS.get(event.name, event.name.split(":", 1)[-1]),
+    }
+    if event.name in DELETION_TYPES:
+        detail["deletion-type"] = DELETION_TYPES[event.name]
+    return detail
+
+
+def sends_to_eventbridge(bucket: BucketRecord | None) -> bool:
+    """Whether the bucket's notification configuration sends its events to EventBridge."""
+    configuration = None if bucket is None else bucket.settings.get(SETTING)
+    return isinstance(configuration, dict) and configuration.get(EVENTBRIDGE) is not None
+
+
 def _host_id() -> str:
     return base64.b64encode(uuid.uuid4().bytes * 2).decode()
 
@@ -242,20 +303,67 @@ class Notifier:
     def __init__(self, env: ServiceEnvironment) -> None:
         self.env = env
         self.sequencer = Sequencer()
+        self._services_made = False
+
+    def make_destination_services(
+        self, bucket: Callable[[], BucketRecord | None]
+    ) -> list[RuleRecord] | None:
+        """Create the services deliveries use before the caller's transaction opens, if the
+        bucket (read by ``bucket``) sends events; returns the default event bus's rules
+        (their targets' services made too) when it sends them to EventBridge, to pass to
+        ``in_transaction``. A service is
+        created holding the application's lock, and creating one may write to the
+        database: looked up for the first time inside the transaction (holding the
+        database's write lock), it could wait forever for a thread that holds the
+        application's lock and waits for the database (EventBridge's delivery met exactly
+        that, on the first event after a restart)."""
+        record = bucket()
+        if record is None or not record.settings.get(SETTING):
+            return None
+        if not self._services_made:
+            self.make_services()
+        if not sends_to_eventbridge(record):
+            return None
+        events: Any = self.env.service("events")
+        rules: list[RuleRecord] = events.default_bus_rules(record.account, record.region)
+        return rules
+
+    def make_services(self, configuration: dict[str, Any] | None = None) -> None:
+        """Create the services destinations are checked and delivered with (before a
+        transaction opens: ``make_destination_services``), and EventBridge's when
+        ``configuration`` (being put) sends events there."""
+        for name in ("sqs", "sns", "lambda"):
+            self.env.service(name)
+        self._services_made = True
+        if configuration and configuration.get(EVENTBRIDGE) is not None:
+            self.env.service("events")
 
     def in_transaction(
-        self, bucket: BucketRecord, events: Iterable[ObjectEvent]
+        self,
+        bucket: BucketRecord,
+        events: Iterable[ObjectEvent],
+        bus_rules: list[RuleRecord] | None = None,
     ) -> list[Callable[[], None]]:
-        """Deliver ``events`` to the bucket's destinations inside the caller's transaction;
-        returns what starts the function invocations stored, to call once it committed."""
+        """Deliver ``events`` to the bucket's destinations inside the caller's transaction
+        (to EventBridge: to ``bus_rules``, from ``make_destination_services``); returns what
+        starts the function invocations stored, to call once it committed."""
         invocations: list[Callable[[], None]] = []
         if not bucket.settings.get(SETTING):
             return invocations
         now = self.env.clock.now()
         principal = principal_of(bucket.account)
         request_id = _request_id()
+        # A configuration sending to EventBridge put between the read before the
+        # transaction and this one has no rules read (their services may not be made):
+        # those events match nothing, as if they came just before it.
+        to_bus = sends_to_eventbridge(bucket) and bus_rules is not None
+        sent = Sent()
         for event in events:
             sequencer = self.sequencer.next(now)
+            if to_bus and event.name.split(":", 1)[0] in DETAIL_TYPES:
+                self._send_to_bus(
+                    bucket, event, bus_rules or [], sent, request_id=request_id, sequencer=sequencer
+                )
             for target in matching_targets(bucket, event.name, event.key):
                 record = event_record(
                     event,
@@ -273,7 +381,31 @@ class Notifier:
                         invocations.append(started)
                 else:
                     self._send(target, message.decode())
+        if to_bus:
+            invocations.append(lambda: sent.after_commit(self.env))
         return invocations
+
+    def _send_to_bus(
+        self,
+        bucket: BucketRecord,
+        event: ObjectEvent,
+        rules: list[RuleRecord],
+        into: Sent,
+        *,
+        request_id: str,
+        sequencer: str,
+    ) -> None:
+        events: Any = self.env.service("events")
+        events.send_in_transaction(
+            rules,
+            into,
+            account=bucket.account,
+            region=bucket.region,
+            source="aws.s3",
+            detail_type=DETAIL_TYPES[event.name.split(":", 1)[0]],
+            detail=eventbridge_detail(event, bucket, request_id=request_id, sequencer=sequencer),
+            resources=[f"arn:aws:s3:::{bucket.name}"],
+        )
 
     def _send(self, target: Target, message: str) -> None:
         # A destination removed since the configuration was put loses the event, as on

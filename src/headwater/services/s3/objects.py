@@ -330,10 +330,13 @@ class ObjectOperations(BucketOperations):
         )
         event = ObjectEvent(event_name, key, record.size, record.etag)
         try:
+            bus_rules = self.notifier.make_destination_services(
+                lambda: self.store.get_bucket(bucket)
+            )
             with self.store.db.transaction():
                 bucket_record = self._bucket(bucket)
                 replaced = self.store.put_object(record)
-                invocations = self.notifier.in_transaction(bucket_record, [event])
+                invocations = self.notifier.in_transaction(bucket_record, [event], bus_rules)
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise
@@ -419,12 +422,13 @@ class ObjectOperations(BucketOperations):
         key = str(params["Key"])
         invocations: list[Callable[[], None]] = []
         name = str(params["Bucket"])
+        bus_rules = self.notifier.make_destination_services(lambda: self.store.get_bucket(name))
         with self.store.db.transaction():
             bucket = self._bucket(name)
             blob = self.store.delete_object(bucket.name, key)
             if blob is not None:
                 removed = ObjectEvent(REMOVED, key)
-                invocations = self.notifier.in_transaction(bucket, [removed])
+                invocations = self.notifier.in_transaction(bucket, [removed], bus_rules)
         if blob is not None:
             self.store.blobs.delete(blob)
         self.notifier.after_commit(invocations)
@@ -444,6 +448,7 @@ class ObjectOperations(BucketOperations):
         deleted: list[dict[str, Any]] = []
         blobs: list[str] = []
         removed: list[ObjectEvent] = []
+        bus_rules = self.notifier.make_destination_services(lambda: self.store.get_bucket(bucket))
         with self.store.db.transaction():
             bucket_record = self._bucket(bucket)
             for item in objects:
@@ -453,7 +458,7 @@ class ObjectOperations(BucketOperations):
                     blobs.append(blob)
                     removed.append(ObjectEvent(REMOVED, key))
                 deleted.append({"Key": key})
-            invocations = self.notifier.in_transaction(bucket_record, removed)
+            invocations = self.notifier.in_transaction(bucket_record, removed, bus_rules)
         for blob in blobs:
             self.store.blobs.delete(blob)
         self.notifier.after_commit(invocations)
