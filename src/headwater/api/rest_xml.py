@@ -27,6 +27,7 @@ from botocore.model import Shape
 from headwater.api import rest_json
 from headwater.api.aws_chunked import ChunkFramingError, split_chunks, trailer_lines
 from headwater.api.errors import nested_value_error, server_fault
+from headwater.api.form_data import MalformedForm, is_form_data, parse_form_data
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.router import Dispatch
 from headwater.api.sigv4 import CredentialScope
@@ -546,6 +547,39 @@ def _not_implemented(method: str, raw_path: str, query: dict[str, str]) -> AwsEr
     )
 
 
+def _is_post_form(request: WireRequest) -> bool:
+    return request.method == "POST" and is_form_data(request.headers.get("content-type", ""))
+
+
+async def _post_object(
+    request: WireRequest, bucket: str, request_id: str, ctx: RequestContext, dispatch: Dispatch
+) -> WireResponse:
+    """S3's POST Object: the form's parts to the PostObject operation, its answer as S3
+    gives it (204 by default, 200, 201 with a PostResponse document, or a 303 redirect)."""
+    try:
+        form = parse_form_data(request.headers.get("content-type", ""), request.body)
+    except MalformedForm:
+        raise AwsError(
+            "MalformedPOSTRequest",
+            "The body of your POST request is not well-formed multipart/form-data.",
+            status=400,
+        ) from None
+    result = await dispatch("s3", "PostObject", {"Bucket": bucket, "Form": form}, ctx)
+    status = int(result["_status"])
+    headers = [
+        ("x-amz-request-id", request_id),
+        ("ETag", str(result["ETag"])),
+        ("Location", str(result.get("_redirect") or result["Location"])),
+    ]
+    body = b""
+    if status == 201:
+        document = ElementTree.Element("PostResponse")
+        for name in ("Location", "Bucket", "Key", "ETag"):
+            ElementTree.SubElement(document, name).text = str(result[name])
+        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(document)
+    return WireResponse(status, body, content_type="application/xml", headers=headers)
+
+
 class RestXmlProtocol:
     """S3 on the router's protocol hook (``api.router.WireProtocol``)."""
 
@@ -557,6 +591,8 @@ class RestXmlProtocol:
             return True
         if scope.service is not None:
             return scope.service == "s3"
+        if _is_post_form(request):  # a browser's upload: signed in its fields
+            return True
         return virtual_host_bucket(request.host) is not None
 
     async def handle(
@@ -573,6 +609,9 @@ class RestXmlProtocol:
                 _strip_aws_chunked(headers)
             bucket, key = address(request)
             query = dict(request.query_items())
+            if bucket is not None and key is None and _is_post_form(request):
+                operation = "PostObject"
+                return await _post_object(request, bucket, request_id, ctx, dispatch)
             found = operation_for(request.method, bucket, key, query, headers)
             if found is None or found not in service_model("s3").operation_names:
                 raise _not_implemented(request.method, request.raw_path, query)

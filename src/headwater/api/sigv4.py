@@ -360,6 +360,37 @@ def verify(sig: Signature, secret: str, request: WireRequest, now: float) -> Non
         verify_chunks(sig, secret, request.body, trailer=body_hash == STREAMING_SIGNED_TRAILER)
 
 
+def post_form_signature(credential: str, amz_date: str, signature: str) -> Signature:
+    """The signature of an S3 POST form (its ``x-amz-credential``, ``x-amz-date`` and
+    ``x-amz-signature`` fields); ``SignatureProblem("incomplete", ...)`` for a credential
+    that is not ``AKID/date/region/service/aws4_request``."""
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts[:4]):
+        raise SignatureProblem(
+            "incomplete",
+            f"Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+            f'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request". {credential!r}',
+        )
+    access_key, date, region, service, _ = parts
+    return Signature(access_key, date, region, service, (), signature, amz_date, presigned=True)
+
+
+def verify_post_policy(sig: Signature, secret: str, policy: str) -> None:
+    """Raise ``SignatureProblem("mismatch", ...)`` unless ``sig`` is ``secret``'s signature
+    of an S3 POST form's base64 ``policy`` (the string to sign is the policy itself)."""
+    expected = hmac.new(signing_key(sig, secret), policy.encode("utf-8"), hashlib.sha256)
+    if not hmac.compare_digest(expected.hexdigest(), sig.signature):
+        raise SignatureProblem("mismatch", MISMATCH)
+
+
+def verify_post_policy_v2(secret: str, policy: str, signature: str) -> None:
+    """Raise ``SignatureProblem("mismatch", ...)`` unless ``signature`` is ``secret``'s
+    signature version 2 of an S3 POST form's ``policy`` (base64 of its HMAC-SHA1)."""
+    digest = hmac.new(secret.encode("utf-8"), policy.encode("utf-8"), hashlib.sha1).digest()
+    if not hmac.compare_digest(base64.b64encode(digest).decode(), signature):
+        raise SignatureProblem("mismatch", MISMATCH)
+
+
 #: The message of a signature that is not the one the secret gives (kind ``mismatch``),
 #: as every service but S3 words it; S3 says ``S3_MISMATCH``.
 MISMATCH = (

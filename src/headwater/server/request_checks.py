@@ -22,7 +22,10 @@ service. Four kinds of caller are kept out:
   Version 4 shape (an ``AWS4-HMAC-SHA256`` Authorization header or a presigned query),
   which a browser cannot send cross-site without a preflight. The signature is checked for
   real only with ``--verify-signatures`` (and configured access keys); the region in it is
-  always checked, because it becomes part of ARNs and file names.
+  always checked, because it becomes part of ARNs and file names. An S3 POST upload (a
+  browser's ``multipart/form-data`` form) carries its signature in its fields instead:
+  S3 refuses a form without a policy and signature, and with ``--verify-signatures`` the
+  policy's signature is checked here. The form still needs an allowed ``Origin``.
 
 Refusals are AWS's errors for the same faults, in the error shape of the request's
 protocol (``Refusal.error(family)``): the router renders them as it renders any error.
@@ -43,6 +46,7 @@ import orjson
 
 from headwater.api import sigv4
 from headwater.api.aws_query import read_form
+from headwater.api.form_data import MalformedForm, fields_and_file, is_form_data, parse_form_data
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.rest_xml import virtual_host_bucket
 from headwater.core.errors import AwsError
@@ -360,8 +364,46 @@ class RequestPolicy:
         except sigv4.SignatureProblem as problem:
             if problem.kind == "missing" and _unsigned_operation(request):
                 return None
+            if problem.kind == "missing" and _s3_post_form(request):
+                return self._post_form_refused(request)
             return _signature_refusal(problem)
         return self._signature_refused(sig, request)
+
+    def _post_form_refused(self, request: WireRequest) -> Refusal | None:
+        """Why an S3 POST form (a browser upload, signed in its fields) is refused: when
+        signatures are verified, a form whose ``x-amz-signature`` is not the policy's
+        signature by its credential's secret. A form without a policy or signature goes
+        on to S3, which refuses it with its own texts (S3 checks the policy too)."""
+        if not self.verify_signatures:
+            return None
+        try:
+            fields, _ = fields_and_file(
+                parse_form_data(request.headers.get("content-type", ""), request.body)
+            )
+        except MalformedForm:
+            return None  # S3 answers MalformedPOSTRequest
+        if "policy" not in fields:
+            return None
+        if "x-amz-signature" not in fields:
+            return self._post_form_v2_refused(fields, request)
+        try:
+            sig = sigv4.post_form_signature(
+                fields.get("x-amz-credential", ""),
+                fields.get("x-amz-date", ""),
+                fields["x-amz-signature"],
+            )
+        except sigv4.SignatureProblem as problem:
+            return _signature_refusal(problem)
+        if not sigv4.valid_region(sig.region):
+            return _bad_region(sig.region)
+        secret = self._secret(sig.access_key, request, fields.get("x-amz-security-token"))
+        if isinstance(secret, Refusal):
+            return secret
+        try:
+            sigv4.verify_post_policy(sig, secret, fields["policy"])
+        except sigv4.SignatureProblem as problem:
+            return _signature_refusal(problem)
+        return None
 
     def _signature_refused(self, sig: sigv4.Signature, request: WireRequest) -> Refusal | None:
         """Why a parsed signature is refused: a region AWS has no such name for, or (when
@@ -429,17 +471,35 @@ class RequestPolicy:
             return _signature_refusal(problem)
         return None
 
-    def _secret(self, access_key: str, request: WireRequest) -> str | Refusal:
+    def _post_form_v2_refused(self, fields: dict[str, str], request: WireRequest) -> Refusal | None:
+        """Why a POST form signed with signature version 2 (``AWSAccessKeyId``,
+        ``signature``) is refused; a form without them goes on to S3."""
+        if "awsaccesskeyid" not in fields or "signature" not in fields:
+            return None
+        secret = self._secret(fields["awsaccesskeyid"], request, fields.get("x-amz-security-token"))
+        if isinstance(secret, Refusal):
+            return secret
+        try:
+            sigv4.verify_post_policy_v2(secret, fields["policy"], fields["signature"])
+        except sigv4.SignatureProblem as problem:
+            return _signature_refusal(problem)
+        return None
+
+    def _secret(
+        self, access_key: str, request: WireRequest, form_token: str | None = None
+    ) -> str | Refusal:
         """The secret that must have signed ``request``, or why it is refused: a long-term
-        key's, or temporary credentials' when the request carries their session token and
-        they have not expired."""
+        key's, or temporary credentials' when the request carries their session token (a
+        header, in the query, or ``form_token``: a POST form's field) and they have not
+        expired."""
         secret = self.secret_for(access_key)
         if secret is not None:
             return secret
         session = self.session_for(access_key)
         if session is None:
             return _unknown_key()
-        refusal = _session_refusal(session, _session_token(request))
+        token = form_token if form_token is not None else _session_token(request)
+        refusal = _session_refusal(session, token)
         return session.secret if refusal is None else refusal
 
     # ---- CORS ----
@@ -565,6 +625,11 @@ def _s3_read(request: WireRequest) -> bool:
     if "AWSAccessKeyId" in query:
         return True
     return "%2Fs3%2Faws4_request" in query.get("X-Amz-Credential", "").replace("/", "%2F")
+
+
+def _s3_post_form(request: WireRequest) -> bool:
+    """An S3 POST upload (a browser's form, its signature in the fields)."""
+    return request.method == "POST" and is_form_data(request.headers.get("content-type", ""))
 
 
 def _unsigned_link(request: WireRequest) -> bool:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from headwater.services.s3.multipart import MultipartOperations
+from headwater.services.s3.post_uploads import FormUploadOperations
 
 
-class S3Service(MultipartOperations):
-    """The S3 operations headwater serves, plus ``put_object_bytes`` for in-process writers
-    (on-failure destinations)."""
+class S3Service(FormUploadOperations):
+    """The S3 operations headwater serves (and PostObject, a browser form's upload, which
+    botocore's model lacks), plus ``put_object_bytes`` for in-process writers (on-failure
+    destinations)."""
 
     service_name: ClassVar[str] = "s3"
     unencodable_text_code = "InvalidArgument"
