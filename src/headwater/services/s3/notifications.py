@@ -220,14 +220,9 @@ def event_record(
     sequencer: str,
 ) -> dict[str, Any]:
     """One record of an S3 event message, as AWS writes it (event structure version 2.1)."""
-    obj: dict[str, Any] = {"key": quote_plus(event.key, safe="/")}
-    if event.size is not None:
-        obj["size"] = event.size
-    if event.etag is not None:
-        obj["eTag"] = event.etag.strip('"')
-    if event.version_id is not None:
-        obj["versionId"] = event.version_id
-    obj["sequencer"] = sequencer
+    obj = _described_object(
+        event, quote_plus(event.key, safe="/"), sequencer, ("size", "eTag", "versionId")
+    )
     return {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -250,20 +245,28 @@ def event_record(
     }
 
 
+def _described_object(
+    event: ObjectEvent, key: str, sequencer: str, names: tuple[str, str, str]
+) -> dict[str, Any]:
+    """The event's ``object``: its key, the size, ETag (unquoted) and version it has, under
+    ``names`` (the notification record and the EventBridge detail spell them apart), and
+    the sequencer."""
+    obj: dict[str, Any] = {"key": key}
+    values = (event.size, None if event.etag is None else event.etag.strip('"'), event.version_id)
+    for name, value in zip(names, values, strict=True):
+        if value is not None:
+            obj[name] = value
+    obj["sequencer"] = sequencer
+    return obj
+
+
 def eventbridge_detail(
     event: ObjectEvent, bucket: BucketRecord, *, request_id: str, sequencer: str
 ) -> dict[str, Any]:
     """The ``detail`` of the EventBridge event S3 sends for ``event`` (its detail-type is
     ``DETAIL_TYPES``'): keys not URL-encoded, ETags without quotes, the requester as the
     bucket's account."""
-    obj: dict[str, Any] = {"key": event.key}
-    if event.size is not None:
-        obj["size"] = event.size
-    if event.etag is not None:
-        obj["etag"] = event.etag.strip('"')
-    if event.version_id is not None:
-        obj["version-id"] = event.version_id
-    obj["sequencer"] = sequencer
+    obj = _described_object(event, event.key, sequencer, ("size", "etag", "version-id"))
     detail: dict[str, Any] = {
         "version": "0",
         "bucket": {"name": bucket.name},
