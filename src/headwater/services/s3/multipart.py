@@ -32,6 +32,7 @@ from headwater.services.s3.objects import (
     parse_copy_source,
     parse_tagging,
 )
+from headwater.services.s3.versions import write_version
 from headwater.store.objects import ObjectRecord, PartRecord, UploadRecord
 
 #: Every part but the last must be at least this big.
@@ -216,22 +217,27 @@ class MultipartOperations(ListingOperations):
             parts=len(chosen),
             part_sizes=tuple(p.size for p in chosen),
         )
-        event = ObjectEvent("ObjectCreated:CompleteMultipartUpload", upload.key, size, record.etag)
         try:
             bus_rules = self.notifier.make_destination_services(
                 lambda: self.store.get_bucket(upload.bucket)
             )
             with self.store.db.transaction():
                 self._upload(params)
-                replaced = self.store.put_object(record)
+                bucket = self._bucket(upload.bucket)
+                record, unused = write_version(self.store, bucket, record)
                 part_blobs = self.store.delete_upload(upload.upload_id)
-                invocations = self.notifier.in_transaction(
-                    self._bucket(upload.bucket), [event], bus_rules
+                event = ObjectEvent(
+                    "ObjectCreated:CompleteMultipartUpload",
+                    upload.key,
+                    size,
+                    record.etag,
+                    record.version_id,
                 )
+                invocations = self.notifier.in_transaction(bucket, [event], bus_rules)
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise
-        for blob in [*part_blobs, *([replaced] if replaced else [])]:
+        for blob in [*part_blobs, *unused]:
             self.store.blobs.delete(blob)
         self.notifier.after_commit(invocations)
         result: Result = {
@@ -244,6 +250,8 @@ class MultipartOperations(ListingOperations):
         if upload.checksum_algorithm and upload.checksum_algorithm in checksums:
             result[f"Checksum{upload.checksum_algorithm}"] = checksums[upload.checksum_algorithm]
             result["ChecksumType"] = "COMPOSITE"
+        if record.version_id is not None:
+            result["VersionId"] = record.version_id
         return result
 
     def _base_url(self, ctx: RequestContext) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
@@ -29,7 +28,17 @@ from headwater.services.s3.errors import (
     s3_error,
 )
 from headwater.services.s3.notifications import ObjectEvent
-from headwater.store.objects import ObjectRecord
+from headwater.services.s3.versions import (
+    add_delete_marker,
+    check_version_id,
+    marker_not_allowed,
+    no_such_key_behind,
+    no_such_version,
+    shown_version,
+    versioning_status,
+    write_version,
+)
+from headwater.store.objects import BucketRecord, ObjectRecord
 
 #: System headers stored with an object and returned by Get/Head (boto3 member names).
 STORED_HEADERS = (
@@ -41,8 +50,10 @@ STORED_HEADERS = (
     "WebsiteRedirectLocation",
     "StorageClass",
 )
-#: The event a removal without versioning is.
+#: The event a removal without versioning (or of a given version) is.
 REMOVED = "ObjectRemoved:Delete"
+#: The event a removal that leaves a delete marker is.
+MARKER_CREATED = "ObjectRemoved:DeleteMarkerCreated"
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 #: Bodies at least this big are hashed on another thread while they are written.
 PARALLEL_DIGEST_BYTES = 1024 * 1024
@@ -250,8 +261,8 @@ def _chosen_bytes(obj: ObjectRecord, params: Params, result: Result) -> tuple[in
     return chosen
 
 
-def describe(obj: ObjectRecord) -> Result:
-    """The headers Get and Head share."""
+def describe(obj: ObjectRecord, version_id: str | None = None) -> Result:
+    """The headers Get and Head share (``version_id``: the VersionId to answer)."""
     result: Result = {
         "AcceptRanges": "bytes",
         "LastModified": dt.datetime.fromtimestamp(int(obj.last_modified), dt.UTC),
@@ -268,6 +279,8 @@ def describe(obj: ObjectRecord) -> Result:
         del result["StorageClass"]  # S3 names every storage class but the standard one
     if obj.tags:
         result["TagCount"] = len(obj.tags)
+    if version_id is not None:
+        result["VersionId"] = version_id
     return result
 
 
@@ -328,20 +341,20 @@ class ObjectOperations(BucketOperations):
             tags=tags,
             checksums=digests.checksums,
         )
-        event = ObjectEvent(event_name, key, record.size, record.etag)
         try:
             bus_rules = self.notifier.make_destination_services(
                 lambda: self.store.get_bucket(bucket)
             )
             with self.store.db.transaction():
                 bucket_record = self._bucket(bucket)
-                replaced = self.store.put_object(record)
+                record, unused = write_version(self.store, bucket_record, record)
+                event = ObjectEvent(event_name, key, record.size, record.etag, record.version_id)
                 invocations = self.notifier.in_transaction(bucket_record, [event], bus_rules)
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise
-        if replaced is not None:
-            self.store.blobs.delete(replaced)
+        for blob in unused:
+            self.store.blobs.delete(blob)
         self.notifier.after_commit(invocations)
         return record
 
@@ -358,21 +371,43 @@ class ObjectOperations(BucketOperations):
         record = self._store_object(str(params["Bucket"]), str(params["Key"]), data, params)
         result: Result = {"ETag": record.etag, "ServerSideEncryption": "AES256"}
         result.update(_checksum_members(record.checksums, params))
+        if record.version_id is not None:
+            result["VersionId"] = record.version_id
         return result
 
     def _object(self, bucket: str, key: str) -> ObjectRecord:
-        self._bucket(bucket)
-        found = self.store.get_object(bucket, key)
+        return self._version(bucket, key, None)[1]
+
+    def _version(
+        self, bucket: str, key: str, version_id: Any, method: str = "GET"
+    ) -> tuple[BucketRecord, ObjectRecord]:
+        """The bucket and the object a request names (by ``version_id``, or the current
+        one), inside the caller's transaction; S3's NoSuchKey (with the delete marker's
+        headers when one is current), NoSuchVersion, or 405 for a delete marker named by
+        its id."""
+        bucket_record = self._bucket(bucket)
+        if version_id is None:
+            found = self.store.get_object(bucket, key)
+            if found is None:
+                marker = self.store.latest_marker(bucket, key)
+                raise no_such_key(key) if marker is None else no_such_key_behind(marker, key)
+            return bucket_record, found
+        check_version_id(str(version_id))
+        found = self.store.get_version(bucket, key, str(version_id))
         if found is None:
-            raise no_such_key(key)
-        return found
+            raise no_such_version(key, str(version_id))
+        if found.delete_marker:
+            raise marker_not_allowed(found, method)
+        return bucket_record, found
 
     @operation("GetObject")
     def get_object(self, params: Params, ctx: RequestContext) -> Result:
         with self.store.db.transaction():
-            obj = self._object(str(params["Bucket"]), str(params["Key"]))
+            bucket, obj = self._version(
+                str(params["Bucket"]), str(params["Key"]), params.get("VersionId")
+            )
         check_conditions(obj, params, self.env.clock.now())
-        result = describe(obj)
+        result = describe(obj, shown_version(bucket, obj))
         chosen = _chosen_bytes(obj, params, result)
         if chosen is None:
             body = self.store.blobs.read(obj.blob_id)
@@ -395,44 +430,63 @@ class ObjectOperations(BucketOperations):
 
     @operation("HeadObject")
     def head_object(self, params: Params, ctx: RequestContext) -> Result:
-        with self.store.db.transaction():
-            bucket = self.store.get_bucket(str(params["Bucket"]))
-            obj = (
-                None
-                if bucket is None
-                else self.store.get_object(str(params["Bucket"]), str(params["Key"]))
-            )
-        if obj is None:
-            raise s3_error("404", "Not Found", 404)
         try:
+            with self.store.db.transaction():
+                bucket, obj = self._version(
+                    str(params["Bucket"]), str(params["Key"]), params.get("VersionId"), "HEAD"
+                )
             check_conditions(obj, params, self.env.clock.now())
-        except AwsError as error:  # HEAD has no body: only the status speaks
-            raise s3_error(str(error.status), _STATUS_TEXT[error.status], error.status) from None
-        result = describe(obj)
+        except AwsError as error:  # HEAD has no body: only the status (and headers) speak
+            raise _head_error(error) from None
+        result = describe(obj, shown_version(bucket, obj))
         try:
             chosen = _chosen_bytes(obj, params, result)
         except AwsError as error:  # HEAD has no body: only the status speaks
-            raise s3_error(str(error.status), _STATUS_TEXT[error.status], error.status) from None
+            raise _head_error(error) from None
         if chosen is None and params.get("ChecksumMode") == "ENABLED":
             result.update(_checksum_members(obj.checksums, {}, full=True))
         return result
 
+    def _remove(
+        self, bucket: BucketRecord, key: str, version_id: Any
+    ) -> tuple[Result, ObjectEvent | None, list[str]]:
+        """Remove a key (a delete marker in a versioned bucket) or one of its versions,
+        inside the caller's transaction: what DeleteObject answers, the event (None when
+        nothing was there to remove) and the blobs to delete after the commit."""
+        if version_id is not None:
+            check_version_id(str(version_id))
+            removed = self.store.delete_version(bucket.name, key, str(version_id))
+            result: Result = {"VersionId": str(version_id)}
+            if removed is None:
+                return result, None, []
+            if removed.delete_marker:
+                result["DeleteMarker"] = True
+            blobs = [] if removed.delete_marker else [removed.blob_id]
+            return result, ObjectEvent(REMOVED, key, version_id=str(version_id)), blobs
+        if versioning_status(bucket) is None:
+            blob = self.store.delete_object(bucket.name, key)
+            if blob is None:
+                return {}, None, []
+            return {}, ObjectEvent(REMOVED, key), [blob]
+        marker, blobs = add_delete_marker(self.store, bucket, key, self.env.clock.now())
+        marker_id = marker.version_id or "null"
+        event = ObjectEvent(MARKER_CREATED, key, version_id=marker_id)
+        return {"DeleteMarker": True, "VersionId": marker_id}, event, blobs
+
     @operation("DeleteObject")
     def delete_object(self, params: Params, ctx: RequestContext) -> Result:
         key = str(params["Key"])
-        invocations: list[Callable[[], None]] = []
         name = str(params["Bucket"])
         bus_rules = self.notifier.make_destination_services(lambda: self.store.get_bucket(name))
         with self.store.db.transaction():
             bucket = self._bucket(name)
-            blob = self.store.delete_object(bucket.name, key)
-            if blob is not None:
-                removed = ObjectEvent(REMOVED, key)
-                invocations = self.notifier.in_transaction(bucket, [removed], bus_rules)
-        if blob is not None:
+            result, event, blobs = self._remove(bucket, key, params.get("VersionId"))
+            events = [] if event is None else [event]
+            invocations = self.notifier.in_transaction(bucket, events, bus_rules)
+        for blob in blobs:
             self.store.blobs.delete(blob)
         self.notifier.after_commit(invocations)
-        return {}
+        return result
 
     @operation("DeleteObjects")
     def delete_objects(self, params: Params, ctx: RequestContext) -> Result:
@@ -446,6 +500,7 @@ class ObjectOperations(BucketOperations):
                 "published schema",
             )
         deleted: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
         blobs: list[str] = []
         removed: list[ObjectEvent] = []
         bus_rules = self.notifier.make_destination_services(lambda: self.store.get_bucket(bucket))
@@ -453,25 +508,41 @@ class ObjectOperations(BucketOperations):
             bucket_record = self._bucket(bucket)
             for item in objects:
                 key = str(item["Key"])
-                blob = self.store.delete_object(bucket, key)
-                if blob is not None:
-                    blobs.append(blob)
-                    removed.append(ObjectEvent(REMOVED, key))
-                deleted.append({"Key": key})
+                try:
+                    answer, event, unused = self._remove(bucket_record, key, item.get("VersionId"))
+                except AwsError as error:
+                    errors.append({"Key": key, "Code": error.code, "Message": error.message})
+                    continue
+                blobs.extend(unused)
+                if event is not None:
+                    removed.append(event)
+                deleted.append(_deleted_entry(key, item.get("VersionId"), answer))
             invocations = self.notifier.in_transaction(bucket_record, removed, bus_rules)
         for blob in blobs:
             self.store.blobs.delete(blob)
         self.notifier.after_commit(invocations)
-        result: Result = {"Errors": []} if delete.get("Quiet") else {"Deleted": deleted}
+        result: Result = {"Errors": errors} if delete.get("Quiet") else {"Deleted": deleted}
+        if errors and not delete.get("Quiet"):
+            result["Errors"] = errors
         return result
 
     @operation("CopyObject")
     def copy_object(self, params: Params, ctx: RequestContext) -> Result:
         source_bucket, source_key = parse_copy_source(params["CopySource"])
+        source_version = copy_source_version(params["CopySource"])
         bucket, key = str(params["Bucket"]), str(params["Key"])
         check_key_length(key)
         with self.store.db.transaction():
-            source = self._object(source_bucket, source_key)
+            try:
+                source_record, source = self._version(source_bucket, source_key, source_version)
+            except AwsError as error:
+                if error.code != "MethodNotAllowed":
+                    raise
+                raise s3_error(
+                    "InvalidRequest",
+                    "The source of a copy request may not specifically refer to a delete "
+                    "marker by version id.",
+                ) from None
             self._bucket(bucket)
         check_conditions(source, params, self.env.clock.now(), prefix="CopySourceIf")
         replace = params.get("MetadataDirective") == "REPLACE"
@@ -506,7 +577,13 @@ class ObjectOperations(BucketOperations):
         record = self._store_object(bucket, key, data, new_params, event_name="ObjectCreated:Copy")
         modified = dt.datetime.fromtimestamp(int(record.last_modified), dt.UTC)
         copy_result: dict[str, Any] = {"ETag": record.etag, "LastModified": modified}
-        return {"CopyObjectResult": copy_result, "ServerSideEncryption": "AES256"}
+        result: Result = {"CopyObjectResult": copy_result, "ServerSideEncryption": "AES256"}
+        shown_source = shown_version(source_record, source)
+        if shown_source is not None:
+            result["CopySourceVersionId"] = shown_source
+        if record.version_id is not None:
+            result["VersionId"] = record.version_id
+        return result
 
     # ---- tagging ----
 
@@ -518,33 +595,69 @@ class ObjectOperations(BucketOperations):
         keys = [t["Key"] for t in tag_set]
         if len(keys) != len(set(keys)):
             raise invalid_argument("Cannot provide multiple Tags with the same key")
+        return self._set_tags(params, {t["Key"]: t["Value"] for t in tag_set})
+
+    def _set_tags(self, params: Params, tags: dict[str, str]) -> Result:
+        """Replace the tags of the object (or version) a tagging request names."""
+        bucket, key = str(params["Bucket"]), str(params["Key"])
         with self.store.db.transaction():
-            self._object(str(params["Bucket"]), str(params["Key"]))
-            self.store.set_object_tags(
-                str(params["Bucket"]), str(params["Key"]), {t["Key"]: t["Value"] for t in tag_set}
-            )
-        return {}
+            bucket_record, obj = self._version(bucket, key, params.get("VersionId"))
+            if obj.version_id is None:
+                self.store.set_object_tags(bucket, key, tags)
+            else:
+                self.store.set_version_tags(bucket, key, obj.version_id, tags)
+        shown = shown_version(bucket_record, obj)
+        return {} if shown is None else {"VersionId": shown}
 
     @operation("GetObjectTagging")
     def get_object_tagging(self, params: Params, ctx: RequestContext) -> Result:
         with self.store.db.transaction():
-            obj = self._object(str(params["Bucket"]), str(params["Key"]))
-        return {"TagSet": [{"Key": k, "Value": v} for k, v in obj.tags.items()]}
+            bucket, obj = self._version(
+                str(params["Bucket"]), str(params["Key"]), params.get("VersionId")
+            )
+        result: Result = {"TagSet": [{"Key": k, "Value": v} for k, v in obj.tags.items()]}
+        shown = shown_version(bucket, obj)
+        if shown is not None:
+            result["VersionId"] = shown
+        return result
 
     @operation("DeleteObjectTagging")
     def delete_object_tagging(self, params: Params, ctx: RequestContext) -> Result:
-        with self.store.db.transaction():
-            self._object(str(params["Bucket"]), str(params["Key"]))
-            self.store.set_object_tags(str(params["Bucket"]), str(params["Key"]), {})
-        return {}
+        return self._set_tags(params, {})
 
 
 _STATUS_TEXT = {
     304: "Not Modified",
     400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
     412: "Precondition Failed",
     416: "Requested Range Not Satisfiable",
 }
+
+
+def _head_error(error: AwsError) -> AwsError:
+    """A HEAD's error: its status (and headers: a delete marker's) without the code."""
+    return AwsError(
+        str(error.status),
+        _STATUS_TEXT.get(error.status, "Bad Request"),
+        status=error.status,
+        headers=error.headers,
+    )
+
+
+def _deleted_entry(key: str, version_id: Any, answer: Result) -> dict[str, Any]:
+    """A DeleteObjects ``Deleted`` entry: the version asked for, or the delete marker made."""
+    entry: dict[str, Any] = {"Key": key}
+    if version_id is not None:
+        entry["VersionId"] = str(version_id)
+        if answer.get("DeleteMarker"):
+            entry["DeleteMarker"] = True
+            entry["DeleteMarkerVersionId"] = str(version_id)
+    elif answer.get("DeleteMarker"):
+        entry["DeleteMarker"] = True
+        entry["DeleteMarkerVersionId"] = answer["VersionId"]
+    return entry
 
 
 def _header_value(value: Any) -> Any:
@@ -580,6 +693,15 @@ def _checksum_members(
         composite = any("-" in v for v in out.values())
         out["ChecksumType"] = "COMPOSITE" if composite else "FULL_OBJECT"
     return out
+
+
+def copy_source_version(source: Any) -> str | None:
+    """The version a CopySource names (``?versionId=`` or a dict's ``VersionId``)."""
+    if isinstance(source, dict):
+        found = source.get("VersionId")
+        return None if found is None else str(found)
+    _, separator, version = str(source).partition("?versionId=")
+    return unquote(version) if separator else None
 
 
 def parse_copy_source(source: Any) -> tuple[str, str]:

@@ -8,7 +8,7 @@ needs ``COLLATE "C"`` on ``key``). Every method runs inside the caller's transac
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -65,6 +65,36 @@ CREATE TABLE s3_parts (
 #: The sizes of a multipart object's parts, in order, so GetObject / HeadObject can answer
 #: one part (``partNumber``). Rows written before this step keep ``[]``: boundaries unknown.
 _PART_SIZES = "ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT NOT NULL DEFAULT '[]'"
+#: Object versions. ``s3_objects`` keeps each key's current version when it is an object
+#: (so listings read it alone, as before); ``s3_versions`` the older versions and every
+#: delete marker. ``version_id`` NULL in ``s3_objects`` is the ``null`` version (every
+#: row written before this step, and every write to a bucket never versioned); ``seq``
+#: orders a key's versions (later is greater), 0 for rows written before this step.
+_VERSIONS = """
+ALTER TABLE s3_objects ADD COLUMN version_id TEXT;
+ALTER TABLE s3_objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE s3_versions (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified REAL NOT NULL,
+    blob_id TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    checksums TEXT NOT NULL,
+    parts INTEGER NOT NULL,
+    part_sizes TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, version_id)
+)
+"""
+#: The version id of objects written without versioning (and while it is suspended).
+NULL_VERSION = "null"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +126,14 @@ class ObjectRecord:
     #: Those parts' sizes, in order (empty when put in one piece, or completed before
     #: headwater kept them).
     part_sizes: tuple[int, ...] = ()
+    #: The version's id; None for the ``null`` version of a bucket never versioned.
+    version_id: str | None = None
+    #: Orders a key's versions (later is greater).
+    seq: int = 0
+    #: A delete marker (only ever in the versions table), not an object.
+    delete_marker: bool = False
+    #: Whether it is its key's current version (answered by ``versions_of``).
+    latest: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +166,36 @@ def _dumps(value: Any) -> str:
 
 _OBJECT_COLUMNS = (
     "bucket, key, size, etag, last_modified, blob_id, content_type, headers, metadata, tags,"
-    " checksums, parts, part_sizes"
+    " checksums, parts, part_sizes, version_id, seq"
+)
+_VERSION_COLUMNS = (
+    "bucket, key, size, etag, last_modified, blob_id, content_type, headers, metadata, tags,"
+    " checksums, parts, part_sizes, version_id, seq, delete_marker"
 )
 _UPLOAD_COLUMNS = (
     "upload_id, bucket, key, initiated, content_type, headers, metadata, tags, checksum_algorithm"
 )
+
+
+def _row(obj: ObjectRecord) -> tuple[Any, ...]:
+    """An object's values in ``_OBJECT_COLUMNS`` order."""
+    return (
+        obj.bucket,
+        obj.key,
+        obj.size,
+        obj.etag,
+        obj.last_modified,
+        obj.blob_id,
+        obj.content_type,
+        _dumps(obj.headers),
+        _dumps(obj.metadata),
+        _dumps(obj.tags),
+        _dumps(obj.checksums),
+        obj.parts,
+        _dumps(obj.part_sizes),
+        obj.version_id,
+        obj.seq,
+    )
 
 
 def _object(row: Any) -> ObjectRecord:
@@ -150,7 +213,15 @@ def _object(row: Any) -> ObjectRecord:
         checksums=orjson.loads(row[10]),
         parts=row[11],
         part_sizes=tuple(orjson.loads(row[12])),
+        version_id=row[13],
+        seq=row[14],
+        delete_marker=bool(row[15]) if len(row) > 15 else False,
+        latest=len(row) <= 15,
     )
+
+
+def _same_version(version_id: str | None, wanted: str) -> bool:
+    return (version_id or NULL_VERSION) == wanted
 
 
 def _upload(row: Any) -> UploadRecord:
@@ -172,7 +243,7 @@ class ObjectStore:
 
     def __init__(self, db: Database, *, fsync: bool = False) -> None:
         self.db = db
-        db.migrate("s3", [_SCHEMA, _PART_SIZES])
+        db.migrate("s3", [_SCHEMA, _PART_SIZES, _VERSIONS])
         self.blobs = BlobStore(db.data_dir / "s3", fsync=fsync)
 
     # ---- buckets ----
@@ -207,10 +278,11 @@ class ObjectStore:
         found = conn.execute(
             "SELECT 1 FROM s3_objects WHERE bucket = ? LIMIT 1", (name,)
         ).fetchone()
-        if found is None:
-            found = conn.execute(
-                "SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1", (name,)
-            ).fetchone()
+        for table in ("s3_versions", "s3_uploads"):
+            if found is None:
+                found = conn.execute(
+                    f"SELECT 1 FROM {table} WHERE bucket = ? LIMIT 1", (name,)
+                ).fetchone()
         return found is not None
 
     # ---- objects ----
@@ -229,30 +301,154 @@ class ObjectStore:
         ).fetchone()
         self.db.conn.execute(
             f"INSERT INTO s3_objects ({_OBJECT_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size,"
             " etag = excluded.etag, last_modified = excluded.last_modified,"
             " blob_id = excluded.blob_id, content_type = excluded.content_type,"
             " headers = excluded.headers, metadata = excluded.metadata, tags = excluded.tags,"
             " checksums = excluded.checksums, parts = excluded.parts,"
-            " part_sizes = excluded.part_sizes",
-            (
-                obj.bucket,
-                obj.key,
-                obj.size,
-                obj.etag,
-                obj.last_modified,
-                obj.blob_id,
-                obj.content_type,
-                _dumps(obj.headers),
-                _dumps(obj.metadata),
-                _dumps(obj.tags),
-                _dumps(obj.checksums),
-                obj.parts,
-                _dumps(obj.part_sizes),
-            ),
+            " part_sizes = excluded.part_sizes, version_id = excluded.version_id,"
+            " seq = excluded.seq",
+            _row(obj),
         )
         return None if old is None or old[0] == obj.blob_id else str(old[0])
+
+    # ---- versions ----
+
+    def get_version(self, bucket: str, key: str, version_id: str) -> ObjectRecord | None:
+        """The version ``version_id`` of a key (``null``: the null version), current or
+        not, delete markers included."""
+        current = self.get_object(bucket, key)
+        if current is not None and _same_version(current.version_id, version_id):
+            return current
+        row = self.db.conn.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM s3_versions WHERE bucket = ? AND key = ?"
+            " AND version_id = ?",
+            (bucket, key, version_id),
+        ).fetchone()
+        if row is None:
+            return None
+        found = _object(row)
+        if current is None:
+            return replace(found, latest=self._newest_seq(bucket, key) == found.seq)
+        return found
+
+    def _newest_seq(self, bucket: str, key: str) -> int | None:
+        row = self.db.conn.execute(
+            "SELECT MAX(seq) FROM s3_versions WHERE bucket = ? AND key = ?", (bucket, key)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def latest_marker(self, bucket: str, key: str) -> ObjectRecord | None:
+        """The delete marker that is the key's current version, if one is (call when the
+        key has no current object)."""
+        row = self.db.conn.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM s3_versions WHERE bucket = ? AND key = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (bucket, key),
+        ).fetchone()
+        if row is None or not row[15]:
+            return None
+        return replace(_object(row), latest=True)
+
+    def next_seq(self, bucket: str, key: str) -> int:
+        """The ``seq`` of a key's next version."""
+        row = self.db.conn.execute(
+            "SELECT MAX(seq) FROM (SELECT seq FROM s3_objects WHERE bucket = ? AND key = ?"
+            " UNION ALL SELECT seq FROM s3_versions WHERE bucket = ? AND key = ?) AS seqs",
+            (bucket, key, bucket, key),
+        ).fetchone()
+        return 1 + (row[0] or 0)
+
+    def archive_current(self, bucket: str, key: str) -> None:
+        """Make the key's current object a noncurrent version (a newer one follows)."""
+        current = self.get_object(bucket, key)
+        if current is None:
+            return
+        self.insert_version(replace(current, version_id=current.version_id or NULL_VERSION))
+        self.db.conn.execute("DELETE FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, key))
+
+    def insert_version(self, obj: ObjectRecord) -> None:
+        """Store a noncurrent version or a delete marker."""
+        self.db.conn.execute(
+            f"INSERT INTO s3_versions ({_VERSION_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*_row(obj), int(obj.delete_marker)),
+        )
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> ObjectRecord | None:
+        """Remove one version (current or not; its blob is the caller's to delete) and make
+        the newest remaining one current if it is an object; the removed version."""
+        found = self.get_version(bucket, key, version_id)
+        if found is None:
+            return None
+        current = self.get_object(bucket, key)
+        if current is not None and _same_version(current.version_id, version_id):
+            self.delete_object(bucket, key)
+        else:
+            self.db.conn.execute(
+                "DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                (bucket, key, version_id),
+            )
+        self._promote_newest(bucket, key)
+        return found
+
+    def _promote_newest(self, bucket: str, key: str) -> None:
+        if self.get_object(bucket, key) is not None:
+            return
+        row = self.db.conn.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM s3_versions WHERE bucket = ? AND key = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (bucket, key),
+        ).fetchone()
+        if row is None or row[15]:
+            return  # nothing left, or a delete marker is current
+        newest = _object(row)
+        self.db.conn.execute(
+            "DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+            (bucket, key, newest.version_id),
+        )
+        self.put_object(newest)
+
+    def versions_of(self, bucket: str, key: str) -> list[ObjectRecord]:
+        """Every version of a key, newest first, ``latest`` set on the current one."""
+        found: list[ObjectRecord] = []
+        current = self.get_object(bucket, key)
+        if current is not None:
+            found.append(current)
+        rows = self.db.conn.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM s3_versions WHERE bucket = ? AND key = ?"
+            " ORDER BY seq DESC",
+            (bucket, key),
+        ).fetchall()
+        for number, row in enumerate(rows):
+            found.append(replace(_object(row), latest=current is None and number == 0))
+        return found
+
+    def version_keys_after(
+        self, bucket: str, prefix: str, after: str | None, limit: int
+    ) -> list[str]:
+        """Keys of ``bucket`` with any version, starting with ``prefix``, after ``after``."""
+        rows = self.db.conn.execute(
+            "SELECT key FROM s3_objects WHERE bucket = ? AND key > ? AND substr(key, 1, ?) = ?"
+            " UNION SELECT key FROM s3_versions WHERE bucket = ? AND key > ?"
+            " AND substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
+            (bucket, after or "", len(prefix), prefix) * 2 + (limit,),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def set_version_tags(
+        self, bucket: str, key: str, version_id: str, tags: dict[str, str]
+    ) -> None:
+        """Tag one version of a key (the current one if it is that version)."""
+        current = self.get_object(bucket, key)
+        if current is not None and _same_version(current.version_id, version_id):
+            self.set_object_tags(bucket, key, tags)
+            return
+        self.db.conn.execute(
+            "UPDATE s3_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+            (_dumps(tags), bucket, key, version_id),
+        )
 
     def set_object_tags(self, bucket: str, key: str, tags: dict[str, str]) -> None:
         self.db.conn.execute(
