@@ -1,4 +1,5 @@
-"""ListObjectsV2 and ListObjects: prefix, delimiter (common prefixes), paging, url encoding."""
+"""ListObjectsV2, ListObjects and ListObjectVersions: prefix, delimiter (common prefixes),
+paging, url encoding."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from headwater.services.s3.errors import (
     invalid_argument,
 )
 from headwater.services.s3.objects import ObjectOperations
-from headwater.store.objects import ObjectRecord
+from headwater.store.objects import NULL_VERSION, ObjectRecord
 
 MAX_KEYS = 1000
 #: Sorts after every character a key can hold: skips the rest of a common prefix.
@@ -32,6 +33,42 @@ class ListingPage:
     truncated: bool
     #: The last key or common prefix of the page (where the next page starts).
     last: str | None
+
+
+@dataclass(slots=True)
+class VersionPage:
+    """A page of ListObjectVersions: versions and delete markers, common prefixes, and
+    where the next page starts (the last entry's key, and version id if it is one)."""
+
+    versions: list[ObjectRecord]
+    prefixes: list[str]
+    truncated: bool
+    next_key: str | None
+    next_version: str | None
+
+    def add(self, versions: list[ObjectRecord], limit: int) -> bool:
+        """Add a key's versions while the page has room; False once it is full (and more
+        was left: truncated)."""
+        for version in versions:
+            if not self._room(limit):
+                return False
+            self.versions.append(version)
+            self.next_key, self.next_version = version.key, version.version_id or NULL_VERSION
+        return True
+
+    def add_prefix(self, prefix: str, limit: int) -> bool:
+        """Add a common prefix if the page has room (False: it is full, truncated)."""
+        if not self._room(limit):
+            return False
+        self.prefixes.append(prefix)
+        self.next_key, self.next_version = prefix, None
+        return True
+
+    def _room(self, limit: int) -> bool:
+        if len(self.versions) + len(self.prefixes) >= limit:
+            self.truncated = True
+            return False
+        return True
 
 
 def _encoder(encoding: Any) -> Any:
@@ -173,42 +210,103 @@ class ListingOperations(ObjectOperations):
             result["EncodingType"] = params["EncodingType"]
         return result
 
+    def _version_page(
+        self,
+        bucket: str,
+        prefix: str,
+        delimiter: str | None,
+        markers: tuple[str | None, str | None],
+        limit: int,
+    ) -> VersionPage:
+        """Versions (newest first within a key, keys in order) and common prefixes after
+        the (key, version id) ``markers``; ``limit`` counts both."""
+        page = VersionPage([], [], False, None, None)
+        key_marker, version_marker = markers
+        if limit == 0:
+            return page
+        if key_marker is not None and version_marker is not None:
+            versions = self.store.versions_of(bucket, key_marker)
+            ids = [v.version_id or NULL_VERSION for v in versions]
+            rest = versions[ids.index(version_marker) + 1 :] if version_marker in ids else []
+            if not page.add(rest, limit):
+                return page
+        cursor = key_marker
+        while True:
+            keys = self.store.version_keys_after(bucket, prefix, cursor, limit + 1)
+            for key in keys:
+                cut = key.find(delimiter, len(prefix)) if delimiter else -1
+                if delimiter and cut >= 0:
+                    common = key[: cut + len(delimiter)]
+                    cursor = common + _AFTER_ALL  # re-query past the whole common prefix
+                    if common == key_marker:  # the page before ended on this prefix
+                        break
+                    if not page.add_prefix(common, limit):
+                        return page
+                    break
+                if not page.add(self.store.versions_of(bucket, key), limit):
+                    return page
+                cursor = key
+            else:
+                if len(keys) <= limit:
+                    return page
+
     @operation("ListObjectVersions")
     def list_object_versions(self, params: Params, ctx: RequestContext) -> Result:
-        """Buckets keep one version per key (versioning is not served): each object is its
-        ``null`` version, the latest."""
         bucket = str(params["Bucket"])
         encode = _encoder(params.get("EncodingType"))
         prefix = str(params.get("Prefix") or "")
         delimiter = params.get("Delimiter") or None
         limit = _page_size(params, VERSIONS_MAX_KEYS)
         marker = params.get("KeyMarker") or None
+        version_marker = params.get("VersionIdMarker") or None
+        if version_marker is not None and marker is None:
+            raise invalid_argument(
+                "A version-id marker cannot be specified without a key marker.",
+                "version-id-marker",
+                str(version_marker),
+            )
         with self.store.db.transaction():
             bucket_record = self._bucket(bucket)
-            page = self._page(bucket, prefix, delimiter, marker, limit)
-        versions = []
-        for obj in page.contents:
+            page = self._version_page(bucket, prefix, delimiter, (marker, version_marker), limit)
+        versions: list[dict[str, Any]] = []
+        markers: list[dict[str, Any]] = []
+        for obj in page.versions:
+            version_id = obj.version_id or NULL_VERSION
+            if obj.delete_marker:
+                markers.append(
+                    {
+                        "Owner": owner(bucket_record.account),
+                        "Key": encode(obj.key),
+                        "VersionId": version_id,
+                        "IsLatest": obj.latest,
+                        "LastModified": dt.datetime.fromtimestamp(int(obj.last_modified), dt.UTC),
+                    }
+                )
+                continue
             entry = self._entry(obj, encode, bucket_record.account, True)
-            entry["VersionId"] = "null"
-            entry["IsLatest"] = True
+            entry["VersionId"] = version_id
+            entry["IsLatest"] = obj.latest
             versions.append(entry)
         result: Result = {
             "IsTruncated": page.truncated,
             "KeyMarker": encode(marker or ""),
-            "VersionIdMarker": params.get("VersionIdMarker") or "",
+            "VersionIdMarker": version_marker or "",
             "Name": bucket,
             "Prefix": encode(prefix),
             "MaxKeys": limit,
         }
         if versions:
             result["Versions"] = versions
+        if markers:
+            result["DeleteMarkers"] = markers
         if delimiter:
             result["Delimiter"] = encode(delimiter)
         if page.prefixes:
             result["CommonPrefixes"] = [{"Prefix": encode(p)} for p in page.prefixes]
-        if page.truncated and page.last is not None:
-            result["NextKeyMarker"] = encode(page.last)
-            result["NextVersionIdMarker"] = "null"
+        if page.truncated and page.next_key is not None:
+            result["NextKeyMarker"] = encode(page.next_key)
+            if page.next_version is not None:
+                result["NextVersionIdMarker"] = page.next_version
         if params.get("EncodingType"):
             result["EncodingType"] = params["EncodingType"]
         return result
