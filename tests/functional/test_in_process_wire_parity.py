@@ -87,11 +87,13 @@ class Recorder:
         return result
 
 
-#: Members whose values are minted at random (IAM's unique ids and keys, STS credentials).
+#: Members whose values are minted at random (IAM's unique ids and keys, STS credentials,
+#: S3's version ids).
 _MINTED = frozenset({
     "RoleId", "PolicyId", "UserId", "GroupId", "AccessKeyId", "SecretAccessKey",
     "SessionToken", "AssumedRoleId", "InstanceProfileId", "RandomPassword",
     "ClientId", "ClientSecret", "AccessToken", "IdToken", "RefreshToken", "Session",
+    "VersionId", "NextVersionIdMarker", "DeleteMarkerVersionId", "CopySourceVersionId",
 })  # fmt: skip
 #: Paths in a Headwater's own data directory (a Lambda function's code location, the file
 #: names of a handler's stack trace), and CloudFormation's physical names, which end in a

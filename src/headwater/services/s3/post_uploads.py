@@ -42,6 +42,8 @@ _HEADER_FIELDS = {
 }
 _META = "x-amz-meta-"
 _SUCCESS_STATUSES = frozenset({200, 201, 204})
+#: The operation a form's upload is (botocore's model has none for it).
+POST_OBJECT = "PostObject"
 
 
 def _missing_field(name: str) -> AwsError:
@@ -245,7 +247,7 @@ def _redirect(url: str, bucket: str, key: str, etag: str) -> str | None:
 class FormUploadOperations(MultipartOperations):
     """PostObject: a browser form's upload (not in botocore's model: served on the wire)."""
 
-    @operation("PostObject")
+    @operation(POST_OBJECT)
     def post_object(self, params: Params, ctx: RequestContext) -> Result:
         """Store the form's file (``params["Form"]``: its parts) in ``params["Bucket"]``;
         the result has ``_status`` and, for a redirect, ``_redirect``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from headwater.services.s3.post_uploads import FormUploadOperations
+from headwater.services.s3.post_uploads import POST_OBJECT, FormUploadOperations
 
 
 class S3Service(FormUploadOperations):
@@ -16,3 +16,9 @@ class S3Service(FormUploadOperations):
     unencodable_text_code = "InvalidArgument"
     unsupported_operation_code = "NotImplemented"
     unsupported_operation_status = 501
+
+    @classmethod
+    def operation_names(cls) -> list[str]:
+        """The operations of botocore's model served: PostObject (a browser form's
+        upload, answered on the wire only) is not among them."""
+        return [name for name in super().operation_names() if name != POST_OBJECT]
