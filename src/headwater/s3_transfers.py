@@ -80,7 +80,7 @@ _PARAMETER_HANDLERS: dict[str, tuple[Callable[..., None], ...]] = {
 
 
 @cache
-def _checksum_members(operation_name: str) -> tuple[str | None, str | None]:
+def checksum_members(operation_name: str) -> tuple[str | None, str | None]:
     """The operation's request checksum algorithm member (PutObject's ChecksumAlgorithm)
     and response checksum mode member (GetObject's ChecksumMode), from its model."""
     http_checksum = operation_model("s3", operation_name).http_checksum
@@ -94,7 +94,7 @@ def _default_checksums(operation_name: str, params: dict[str, Any]) -> None:
     """What boto3's default checksum settings (``when_supported``, both ways) send: a CRC32
     of the request where the operation takes a checksum and none was given, and a request
     for the stored checksums where the operation answers them (GetObject)."""
-    algorithm_member, mode_member = _checksum_members(operation_name)
+    algorithm_member, mode_member = checksum_members(operation_name)
     if algorithm_member is not None and not any(f"Checksum{n}" in params for n in ALGORITHMS):
         if algorithm_member not in params:
             params[algorithm_member] = DEFAULT_CHECKSUM_ALGORITHM

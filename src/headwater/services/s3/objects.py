@@ -370,7 +370,7 @@ class ObjectOperations(BucketOperations):
         data = body_bytes(params.get("Body"))
         record = self._store_object(str(params["Bucket"]), str(params["Key"]), data, params)
         result: Result = {"ETag": record.etag, "ServerSideEncryption": "AES256"}
-        result.update(_checksum_members(record.checksums, params))
+        result.update(answered_checksums(record.checksums, params))
         if record.version_id is not None:
             result["VersionId"] = record.version_id
         return result
@@ -412,7 +412,7 @@ class ObjectOperations(BucketOperations):
         if chosen is None:
             body = self.store.blobs.read(obj.blob_id)
             if params.get("ChecksumMode") == "ENABLED":
-                result.update(_checksum_members(obj.checksums, {}, full=True))
+                result.update(answered_checksums(obj.checksums, {}, full=True))
         else:
             body = self.store.blobs.read(obj.blob_id, *chosen)
         for name in (
@@ -444,7 +444,7 @@ class ObjectOperations(BucketOperations):
         except AwsError as error:  # HEAD has no body: only the status speaks
             raise _head_error(error) from None
         if chosen is None and params.get("ChecksumMode") == "ENABLED":
-            result.update(_checksum_members(obj.checksums, {}, full=True))
+            result.update(answered_checksums(obj.checksums, {}, full=True))
         return result
 
     def _remove(
@@ -680,7 +680,7 @@ def _header_value(value: Any) -> Any:
     return f"{utc:%a, %d %b} {utc.year:04d} {utc:%H:%M:%S} GMT"
 
 
-def _checksum_members(
+def answered_checksums(
     checksums: dict[str, str], params: Params, *, full: bool = False
 ) -> dict[str, str]:
     """The ``Checksum<ALG>`` members to answer: those asked for (Put) or all (Get/Head)."""

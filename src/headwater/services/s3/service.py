@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from headwater.services.s3.post_uploads import POST_OBJECT, FormUploadOperations
+from headwater.services.s3.object_attributes import ObjectAttributeOperations
+from headwater.services.s3.post_uploads import POST_OBJECT
 
 
-class S3Service(FormUploadOperations):
+class S3Service(ObjectAttributeOperations):
     """The S3 operations headwater serves (and PostObject, a browser form's upload, which
     botocore's model lacks), plus ``put_object_bytes`` for in-process writers (on-failure
     destinations)."""
