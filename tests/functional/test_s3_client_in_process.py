@@ -335,7 +335,7 @@ def test_an_unsupported_operation_is_s3s_not_implemented_both_ways(hw: Headwater
 
     def error(client: Any) -> tuple[str, str, int]:
         with pytest.raises(ClientError) as caught:
-            client.get_object_attributes(Bucket="files", Key="k", ObjectAttributes=["ETag"])
+            client.restore_object(Bucket="files", Key="k", RestoreRequest={"Days": 1})
         response = caught.value.response
         return (
             response["Error"]["Code"],
@@ -348,7 +348,7 @@ def test_an_unsupported_operation_is_s3s_not_implemented_both_ways(hw: Headwater
     assert error(s3) == theirs
     assert theirs == (
         "NotImplemented",
-        "Operation GetObjectAttributes is not supported by headwater's s3",
+        "Operation RestoreObject is not supported by headwater's s3",
         501,
     )
 
