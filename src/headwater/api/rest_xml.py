@@ -591,8 +591,9 @@ class RestXmlProtocol:
             return True
         if scope.service is not None:
             return scope.service == "s3"
-        if _is_post_form(request):  # a browser's upload: signed in its fields
-            return True
+        if _is_post_form(request):  # a browser's upload to a bucket: signed in its fields
+            bucket, key = address(request)
+            return bucket is not None and key is None
         return virtual_host_bucket(request.host) is not None
 
     async def handle(
