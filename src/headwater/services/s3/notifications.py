@@ -320,7 +320,11 @@ class Notifier:
         database's write lock), it could wait forever for a thread that holds the
         application's lock and waits for the database (EventBridge's delivery met exactly
         that, on the first event after a restart)."""
-        record = bucket()
+        # Read on every write (whether the bucket sends to EventBridge decides whether the
+        # bus's rules are read), under the database's read lock: writes run on several
+        # threads that share its connection.
+        with self.env.database.read():
+            record = bucket()
         if record is None or not record.settings.get(SETTING):
             return None
         if not self._services_made:
