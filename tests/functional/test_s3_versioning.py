@@ -280,3 +280,28 @@ def test_a_data_dir_from_before_versions_migrates(tmp_path: Path) -> None:
         new = s3.put_object(Bucket=BUCKET, Key="k", Body=b"new")["VersionId"]
         versions = s3.list_object_versions(Bucket=BUCKET)["Versions"]
         assert [v["VersionId"] for v in versions] == [new, "null"]
+
+
+def test_delete_objects_makes_markers_and_removes_versions(s3: Any) -> None:
+    first = s3.put_object(Bucket=BUCKET, Key="a", Body=b"1")["VersionId"]
+    s3.put_object(Bucket=BUCKET, Key="b", Body=b"2")
+    answer = s3.delete_objects(
+        Bucket=BUCKET,
+        Delete={
+            "Objects": [
+                {"Key": "a", "VersionId": first},
+                {"Key": "b"},
+                {"Key": "c", "VersionId": "bad"},
+            ]
+        },
+    )
+    deleted = {entry["Key"]: entry for entry in answer["Deleted"]}
+    assert deleted["a"] == {"Key": "a", "VersionId": first}
+    assert deleted["b"]["DeleteMarker"] is True
+    assert len(deleted["b"]["DeleteMarkerVersionId"]) == 32
+    assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("c", "InvalidArgument")]
+    listed = s3.list_object_versions(Bucket=BUCKET)
+    assert [v["Key"] for v in listed["Versions"]] == ["b"]
+    assert [m["VersionId"] for m in listed["DeleteMarkers"]] == [
+        deleted["b"]["DeleteMarkerVersionId"]
+    ]
