@@ -827,7 +827,8 @@ resource "aws_s3_bucket_cors_configuration" "more" {
 }
 
 resource "aws_s3_bucket_notification" "more" {
-  bucket = aws_s3_bucket.more.id
+  bucket      = aws_s3_bucket.more.id
+  eventbridge = true
 
   queue {
     queue_arn     = aws_sqs_queue.extra_dlq.arn
