@@ -240,3 +240,29 @@ def test_cloudformation_event_bridge_enabled(hw: Headwater) -> None:
     bucket = physical_ids(hw, "eb")["Bucket"]
     got = hw.s3.get_bucket_notification_configuration(Bucket=bucket)
     assert got["EventBridgeConfiguration"] == {}
+
+
+def test_tagging_sends_tags_added_and_deleted(hw: Headwater, inbox: str) -> None:
+    queue_url, queue_arn = make_queue(hw, "tags")
+    hw.s3.put_bucket_notification_configuration(
+        Bucket=BUCKET,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectTagging:*"]}],
+            **ON,
+        },
+    )
+    etag = hw.s3.put_object(Bucket=BUCKET, Key="k", Body=b"1")["ETag"].strip('"')
+    tags = {"TagSet": [{"Key": "a", "Value": "1"}]}
+    hw.s3.put_object_tagging(Bucket=BUCKET, Key="k", Tagging=tags)
+    hw.s3.delete_object_tagging(Bucket=BUCKET, Key="k")
+    created, added, deleted = drain(hw, inbox)
+    assert created["detail-type"] == "Object Created"
+    assert (added["detail-type"], deleted["detail-type"]) == (
+        "Object Tags Added",
+        "Object Tags Deleted",
+    )
+    assert added["detail"]["object"] == {"key": "k", "etag": etag}
+    assert "reason" not in added["detail"]
+    records = [body["Records"][0] for body in drain(hw, queue_url) if "Records" in body]
+    assert [r["eventName"] for r in records] == ["ObjectTagging:Put", "ObjectTagging:Delete"]
+    assert records[0]["s3"]["object"] == {"key": "k", "eTag": etag}

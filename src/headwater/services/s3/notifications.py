@@ -51,8 +51,13 @@ DESTINATIONS = {
 SNS_SUBJECT = "Amazon S3 Notification"
 #: The configuration member that sends every event to the default event bus.
 EVENTBRIDGE = "EventBridgeConfiguration"
-#: The event type's first part -> EventBridge's detail-type.
+#: The event type's first part -> EventBridge's detail-type (tagging's: ``TAGGING_TYPES``).
 DETAIL_TYPES = {"ObjectCreated": "Object Created", "ObjectRemoved": "Object Deleted"}
+#: Tagging events -> EventBridge's detail-type.
+TAGGING_TYPES = {
+    "ObjectTagging:Put": "Object Tags Added",
+    "ObjectTagging:Delete": "Object Tags Deleted",
+}
 #: The event -> the ``reason`` S3's EventBridge events give (the API that caused it).
 REASONS = {
     "ObjectCreated:Put": "PutObject",
@@ -245,18 +250,24 @@ def event_record(
     }
 
 
+def detail_type(event_name: str) -> str | None:
+    """The EventBridge detail-type of an S3 event (None: not sent to EventBridge)."""
+    return TAGGING_TYPES.get(event_name) or DETAIL_TYPES.get(event_name.split(":", 1)[0])
+
+
 def _described_object(
     event: ObjectEvent, key: str, sequencer: str, names: tuple[str, str, str]
 ) -> dict[str, Any]:
     """The event's ``object``: its key, the size, ETag (unquoted) and version it has, under
     ``names`` (the notification record and the EventBridge detail spell them apart), and
-    the sequencer."""
+    the sequencer (tagging events have none: they do not change the object)."""
     obj: dict[str, Any] = {"key": key}
     values = (event.size, None if event.etag is None else event.etag.strip('"'), event.version_id)
     for name, value in zip(names, values, strict=True):
         if value is not None:
             obj[name] = value
-    obj["sequencer"] = sequencer
+    if event.name not in TAGGING_TYPES:
+        obj["sequencer"] = sequencer
     return obj
 
 
@@ -274,8 +285,9 @@ def eventbridge_detail(
         "request-id": request_id,
         "requester": bucket.account,
         "source-ip-address": LOCAL_ADDRESS,
-        "reason": REASONS.get(event.name, event.name.split(":", 1)[-1]),
     }
+    if event.name in REASONS:
+        detail["reason"] = REASONS[event.name]
     if event.name in DELETION_TYPES:
         detail["deletion-type"] = DELETION_TYPES[event.name]
     return detail
@@ -367,7 +379,7 @@ class Notifier:
         sent = Sent()
         for event in events:
             sequencer = self.sequencer.next(now)
-            if to_bus and event.name.split(":", 1)[0] in DETAIL_TYPES:
+            if to_bus and detail_type(event.name) is not None:
                 self._send_to_bus(
                     bucket, event, bus_rules or [], sent, request_id=request_id, sequencer=sequencer
                 )
@@ -409,7 +421,7 @@ class Notifier:
             account=bucket.account,
             region=bucket.region,
             source="aws.s3",
-            detail_type=DETAIL_TYPES[event.name.split(":", 1)[0]],
+            detail_type=detail_type(event.name),
             detail=eventbridge_detail(event, bucket, request_id=request_id, sequencer=sequencer),
             resources=[f"arn:aws:s3:::{bucket.name}"],
         )

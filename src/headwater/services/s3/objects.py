@@ -595,17 +595,23 @@ class ObjectOperations(BucketOperations):
         keys = [t["Key"] for t in tag_set]
         if len(keys) != len(set(keys)):
             raise invalid_argument("Cannot provide multiple Tags with the same key")
-        return self._set_tags(params, {t["Key"]: t["Value"] for t in tag_set})
+        tags = {t["Key"]: t["Value"] for t in tag_set}
+        return self._set_tags(params, tags, "ObjectTagging:Put")
 
-    def _set_tags(self, params: Params, tags: dict[str, str]) -> Result:
-        """Replace the tags of the object (or version) a tagging request names."""
+    def _set_tags(self, params: Params, tags: dict[str, str], event_name: str) -> Result:
+        """Replace the tags of the object (or version) a tagging request names; the
+        bucket's ``event_name`` notifications go out with the change."""
         bucket, key = str(params["Bucket"]), str(params["Key"])
+        bus_rules = self.notifier.make_destination_services(lambda: self.store.get_bucket(bucket))
         with self.store.db.transaction():
             bucket_record, obj = self._version(bucket, key, params.get("VersionId"))
             if obj.version_id is None:
                 self.store.set_object_tags(bucket, key, tags)
             else:
                 self.store.set_version_tags(bucket, key, obj.version_id, tags)
+            event = ObjectEvent(event_name, key, etag=obj.etag, version_id=obj.version_id)
+            invocations = self.notifier.in_transaction(bucket_record, [event], bus_rules)
+        self.notifier.after_commit(invocations)
         shown = shown_version(bucket_record, obj)
         return {} if shown is None else {"VersionId": shown}
 
@@ -623,7 +629,7 @@ class ObjectOperations(BucketOperations):
 
     @operation("DeleteObjectTagging")
     def delete_object_tagging(self, params: Params, ctx: RequestContext) -> Result:
-        return self._set_tags(params, {})
+        return self._set_tags(params, {}, "ObjectTagging:Delete")
 
 
 _STATUS_TEXT = {
