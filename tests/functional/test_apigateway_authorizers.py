@@ -409,18 +409,23 @@ def test_http_api_authorizer_errors_and_jwt(aws: InProcessAws, served: AsgiTrans
         0
     ] == ("BadRequestException")
     apis.delete_authorizer(ApiId=api_id, AuthorizerId=made["AuthorizerId"])
-    # JWT authorizers are stored; their routes answer that headwater does not run them
+    # a JWT authorizer whose issuer's keys cannot be fetched (nothing listens on port 9):
+    # the token is refused with the challenge (tests/functional/test_apigateway_jwt_authorizers.py
+    # runs JWT authorizers in full)
     jwt_api = http_api_behind(
         apis,
         {
             "Name": "jwt",
             "AuthorizerType": "JWT",
             "IdentitySource": ["$request.header.Authorization"],
-            "JwtConfiguration": {"Issuer": "https://issuer.example", "Audience": ["a"]},
+            "JwtConfiguration": {"Issuer": "http://127.0.0.1:9/issuer", "Audience": ["a"]},
         },
     )
-    status, body = call(served, jwt_api, "/items/1", authorization="Bearer x")
-    assert status == 500 and "JWT" in body["message"]
+    status, headers, body = send_to_api(
+        served, jwt_api, "GET", "/items/1", headers={"authorization": "Bearer x.y.z"}
+    )
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    assert 'error="invalid_token"' in headers["www-authenticate"]
 
 
 # -- deploys --------------------------------------------------------------------------

@@ -327,6 +327,7 @@ def create_app(
             lambda: hw.service("apigatewayv2"),  # type: ignore[arg-type,return-value]
             lambda: hw.service("lambda"),
             rest_apis=lambda: hw.service("apigateway"),  # type: ignore[arg-type,return-value]
+            user_pools=lambda: hw.service("cognito-idp"),  # type: ignore[arg-type,return-value]
             account=hw.env.account,
             clock=hw.clock,
             executor=executor,

@@ -24,6 +24,7 @@ response, ``services.apigateway.mock_integrations``); no match is its 403
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
@@ -53,6 +54,14 @@ from headwater.server.lambda_proxy import (
     with_cors,
 )
 from headwater.server.request_checks import RequestPolicy, is_preflight
+from headwater.services.apigateway.jwt_authorizers import (
+    IssuerKeys,
+    JwtAuthorizer,
+    JwtGrant,
+    JwtRefusal,
+    authorizer_context,
+    check_token,
+)
 from headwater.services.apigateway.lambda_authorizers import (
     AuthorizerAnswer,
     AuthorizerCache,
@@ -72,6 +81,7 @@ if TYPE_CHECKING:
     from headwater.services.apigateway.service import RestExecutionTarget
     from headwater.services.apigatewayv2 import ApiGatewayV2Service
     from headwater.services.apigatewayv2.service import ExecutionTarget
+    from headwater.services.cognitoidp import CognitoIdpService
     from headwater.services.lambda_ import LambdaService
 
 #: The path form's prefix: ``/_headwater/execute-api/<api-id>/...``.
@@ -148,6 +158,7 @@ class ExecuteApi(LambdaProxyEndpoint):
         lambda_service: Callable[[], LambdaService],
         *,
         rest_apis: Callable[[], ApiGatewayService] | None = None,
+        user_pools: Callable[[], CognitoIdpService] | None = None,
         account: str,
         clock: Clock,
         executor: Executor | None = None,
@@ -155,7 +166,10 @@ class ExecuteApi(LambdaProxyEndpoint):
         super().__init__(lambda_service, account=account, clock=clock, executor=executor)
         self._apis = apis
         self._rest_apis = rest_apis
-        self._authorizer_answers = AuthorizerCache(clock)
+        self._user_pools = user_pools
+        self._authorizer_answers: AuthorizerCache[AuthorizerAnswer] = AuthorizerCache(clock)
+        self._token_grants: AuthorizerCache[JwtGrant] = AuthorizerCache(clock)
+        self._issuer_keys = IssuerKeys(clock)
 
     def match(self, request: WireRequest) -> ApiAddress | None:
         """The API address of ``request`` (cheap: its Host and path)."""
@@ -189,12 +203,9 @@ class ExecuteApi(LambdaProxyEndpoint):
         if found == "disabled":
             # DisableExecuteApiEndpoint: AWS answers the default endpoint with 403 Forbidden
             return _message(403, "Forbidden")
-        if found == "jwt":
-            return _message(
-                500,
-                "headwater does not validate JWT authorizers: use a Lambda (REQUEST) "
-                "authorizer, or no authorizer, for a local run",
-            )
+        if found == "authorizer":
+            # a route naming an authorizer the API lacks: a configuration error
+            return _message(500, "Internal Server Error")
         if found is None or isinstance(found, str):
             return _message(404, "Not Found")
         proxy = replace(
@@ -215,6 +226,12 @@ class ExecuteApi(LambdaProxyEndpoint):
         self, target: ExecutionTarget, request: ProxyRequest, origin: str | None
     ) -> WireResponse:
         assert target.authorizer is not None
+        if isinstance(target.authorizer, JwtAuthorizer):
+            granted = await self._authorize_token(target.authorizer, request)
+            if isinstance(granted, WireResponse):
+                return granted
+            claims = authorizer_context(granted, rest=False, payload_version=target.payload_version)
+            return await self._invoke(target, replace(request, authorizer=claims), origin)
         authorized = await self._authorize(
             target.authorizer,
             request,
@@ -238,11 +255,9 @@ class ExecuteApi(LambdaProxyEndpoint):
             # a stage the API does not have (AWS's answer is not documented: a guess)
             return _message(403, "Forbidden")
         if found == "authorizer":
-            return _message(
-                500,
-                "headwater does not run this method's authorizer (Cognito user pools): "
-                "use a Lambda (TOKEN or REQUEST) authorizer, or none, for a local run",
-            )
+            # a method naming an authorizer the API lacks, or an authorization type
+            # headwater does not run: API Gateway's configuration error
+            return _message(500, None)
         if isinstance(found, str):
             # REST APIs answer a path and method no resource has like this (AWS's text)
             return _message(403, "Missing Authentication Token")
@@ -286,9 +301,7 @@ class ExecuteApi(LambdaProxyEndpoint):
         )
 
         def refusal(kind: str) -> WireResponse:
-            status, body, error_type = refusals[kind]
-            headers = [] if error_type is None else [("x-amzn-ErrorType", error_type)]
-            return WireResponse(status, orjson.dumps(body), headers=headers)
+            return _refusal(refusals[kind])
 
         identity = identity_of(authorizer, request)
         if identity is None:
@@ -312,10 +325,50 @@ class ExecuteApi(LambdaProxyEndpoint):
             return refusal(verdict)
         return answer
 
+    async def _authorize_token(
+        self, authorizer: JwtAuthorizer, request: ProxyRequest
+    ) -> JwtGrant | WireResponse:
+        """The grant of a Cognito (REST) or JWT (HTTP) authorizer letting ``request`` in,
+        or the refusal to send. The token is checked in the thread pool: an issuer's keys
+        may be fetched over HTTP, from this very server too."""
+        rest = authorizer.kind == "COGNITO_USER_POOLS"
+        identity = identity_of(authorizer, request)
+        if identity is None:
+            return _refusal(
+                _REST_REFUSALS["unauthorized"] if rest else _HTTP_REFUSALS["unauthorized"]
+            )
+        grant = self._token_grants.get(authorizer, identity)
+        if grant is not None:
+            return grant
+        pools = None if self._user_pools is None else self._user_pools()
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(
+            self._executor,
+            lambda: check_token(
+                authorizer,
+                identity[0],
+                user_pools=pools,
+                keys=self._issuer_keys,
+                now=self._clock.now(),
+            ),
+        )
+        if isinstance(outcome, JwtRefusal):
+            return _token_refusal(authorizer, outcome)
+        self._token_grants.put(authorizer, identity, outcome)
+        return outcome
+
     async def _invoke_rest(
         self, target: RestExecutionTarget, request: ProxyRequest, wire: WireRequest
     ) -> WireResponse:
-        if target.authorizer is not None:
+        if isinstance(target.authorizer, JwtAuthorizer):
+            granted = await self._authorize_token(target.authorizer, request)
+            if isinstance(granted, WireResponse):
+                return granted
+            if target.mock is not None:
+                return _mock_response(target.mock, wire)
+            context = authorizer_context(granted, rest=True, payload_version="1.0")
+            request = replace(request, authorizer=context)
+        elif target.authorizer is not None:
             authorized = await self._authorize(
                 target.authorizer,
                 request,
@@ -354,6 +407,29 @@ class ExecuteApi(LambdaProxyEndpoint):
         headers = with_cors(response.headers, target.cors, origin)
         headers.append(("apigw-requestid", request.request_id))
         return WireResponse(response.status, response.body, response.content_type, headers)
+
+
+def _refusal(refusal: Refusal, headers: list[tuple[str, str]] | None = None) -> WireResponse:
+    """An authorizer's refusal (``headers``: more to send)."""
+    status, body, error_type = refusal
+    sent = [] if error_type is None else [("x-amzn-ErrorType", error_type)]
+    return WireResponse(status, orjson.dumps(body), headers=[*sent, *(headers or [])])
+
+
+def _token_refusal(authorizer: JwtAuthorizer, refusal: JwtRefusal) -> WireResponse:
+    """A REST API's 401 for a token its Cognito authorizer refuses; an HTTP API's 401
+    (or 403, scopes not met) with the ``www-authenticate`` challenge it sends."""
+    if authorizer.kind == "COGNITO_USER_POOLS":
+        return _refusal(_REST_REFUSALS["unauthorized"])
+    description = refusal.description.replace('"', "'")
+    if refusal.kind == "forbidden":
+        challenge = (
+            f'Bearer scope="{" ".join(authorizer.scopes)}" error="insufficient_scope" '
+            f'error_description="{description}"'
+        )
+        return _refusal(_HTTP_REFUSALS["implicitDeny"], [("www-authenticate", challenge)])
+    challenge = f'Bearer scope="" error="invalid_token" error_description="{description}"'
+    return _refusal(_HTTP_REFUSALS["unauthorized"], [("www-authenticate", challenge)])
 
 
 def _flat_context(answer: AuthorizerAnswer) -> dict[str, Any]:

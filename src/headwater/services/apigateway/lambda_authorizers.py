@@ -16,7 +16,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 import orjson
@@ -27,6 +27,7 @@ from headwater.services.iam.simulation import policy_decision
 if TYPE_CHECKING:
     from headwater.core.clock import Clock
     from headwater.runtime.invocation import InvocationResult
+    from headwater.services.apigateway.jwt_authorizers import JwtAuthorizer
 
 #: A REST API's identity source (``method.request.header.Authorization``) and an HTTP
 #: API's (``$request.header.Authorization``), by their prefixes -> what they read.
@@ -79,6 +80,12 @@ class LambdaAuthorizer:
     http_payload_version: str | None = None
     simple_responses: bool = False
 
+    @property
+    def cache_key(self) -> tuple[str, ...]:
+        """What a cached answer is kept under, with the identity (a changed function asks
+        anew)."""
+        return (self.api_id, self.authorizer_id, self.function)
+
 
 @dataclass(slots=True)
 class AuthorizerAnswer:
@@ -120,17 +127,19 @@ def _source_value(source: str, request: ProxyRequest) -> str | None:
     return None
 
 
-def identity_of(authorizer: LambdaAuthorizer, request: ProxyRequest) -> list[str] | None:
+def identity_of(
+    authorizer: LambdaAuthorizer | JwtAuthorizer, request: ProxyRequest
+) -> list[str] | None:
     """The identity source values of ``request`` (``None``: one is missing or empty, or a
-    TOKEN fails its validation expression: API Gateway's 401 without calling the
-    function)."""
+    TOKEN's or Cognito token's fails the validation expression: API Gateway's 401 without
+    calling the function or reading the token)."""
     values: list[str] = []
     for source in authorizer.sources:
         value = _source_value(source, request)
         if not value:
             return None
         values.append(value)
-    if authorizer.kind == "TOKEN" and authorizer.validation and values:
+    if authorizer.kind in ("TOKEN", "COGNITO_USER_POOLS") and authorizer.validation and values:
         try:
             if re.fullmatch(authorizer.validation, values[0]) is None:
                 return None
@@ -236,26 +245,28 @@ def decision(answer: AuthorizerAnswer, arn: str) -> str:
     return policy_decision(answer.policy, INVOKE_ACTION, arn)
 
 
-#: A cached answer's key: API, authorizer, its function (a changed authorizer asks anew),
-#: identity values.
-_CacheKey = tuple[str, str, str, tuple[str, ...]]
+#: A cached answer's key: the authorizer's ``cache_key`` and the identity values.
+_CacheKey = tuple[tuple[str, ...], tuple[str, ...]]
+_Answer = TypeVar("_Answer")
 
 
-class AuthorizerCache:
-    """Authorizer answers by (API, authorizer, function, identity) until their TTL passes
-    on the headwater clock (a TTL of 0: not kept). Memory only, per server: a restart
-    asks again."""
+class AuthorizerCache(Generic[_Answer]):
+    """Authorizer answers (a Lambda authorizer's, a Cognito authorizer's grant) by
+    authorizer and identity until their TTL passes on the headwater clock (a TTL of 0: not
+    kept). Memory only, per server: a restart asks again."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._answers: OrderedDict[_CacheKey, tuple[float, AuthorizerAnswer]] = OrderedDict()
+        self._answers: OrderedDict[_CacheKey, tuple[float, _Answer]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(authorizer: LambdaAuthorizer, identity: list[str]) -> _CacheKey:
-        return authorizer.api_id, authorizer.authorizer_id, authorizer.function, tuple(identity)
+    def _key(authorizer: LambdaAuthorizer | JwtAuthorizer, identity: list[str]) -> _CacheKey:
+        return authorizer.cache_key, tuple(identity)
 
-    def get(self, authorizer: LambdaAuthorizer, identity: list[str]) -> AuthorizerAnswer | None:
+    def get(
+        self, authorizer: LambdaAuthorizer | JwtAuthorizer, identity: list[str]
+    ) -> _Answer | None:
         """The cached answer for ``identity`` (``None``: none, or expired)."""
         if authorizer.ttl <= 0 or not identity:
             return None
@@ -266,7 +277,7 @@ class AuthorizerCache:
             return found[1]
 
     def put(
-        self, authorizer: LambdaAuthorizer, identity: list[str], answer: AuthorizerAnswer
+        self, authorizer: LambdaAuthorizer | JwtAuthorizer, identity: list[str], answer: _Answer
     ) -> None:
         """Keep ``answer`` for the authorizer's TTL."""
         if authorizer.ttl <= 0 or not identity:

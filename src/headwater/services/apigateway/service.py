@@ -23,6 +23,7 @@ import orjson
 from headwater.core.errors import AwsError
 from headwater.core.ids import request_id as new_request_id
 from headwater.core.proxy_payloads import ProxyRequest
+from headwater.services.apigateway.jwt_authorizers import JwtAuthorizer, pool_id_of_arn
 from headwater.services.apigateway.lambda_authorizers import (
     LambdaAuthorizer,
     authorizer_event,
@@ -152,8 +153,9 @@ class RestExecutionTarget:
     function: str
     #: The MOCK integration (``None``: a Lambda proxy).
     mock: dict[str, Any] | None = None
-    #: The method's Lambda authorizer (``CUSTOM`` authorization; ``None``: none).
-    authorizer: LambdaAuthorizer | None = None
+    #: The method's Lambda authorizer (``CUSTOM`` authorization) or Cognito user pools
+    #: authorizer (``COGNITO_USER_POOLS``); ``None``: none.
+    authorizer: LambdaAuthorizer | JwtAuthorizer | None = None
 
 
 def lambda_authorizer(api_id: str, record: dict[str, Any]) -> LambdaAuthorizer:
@@ -169,6 +171,27 @@ def lambda_authorizer(api_id: str, record: dict[str, Any]) -> LambdaAuthorizer:
     )
 
 
+def cognito_authorizer(
+    api_id: str, record: dict[str, Any], method: dict[str, Any]
+) -> JwtAuthorizer:
+    """A stored COGNITO_USER_POOLS authorizer as serving runs it for ``method`` (its
+    ``authorizationScopes``); the identity source defaults to the Authorization header,
+    as AWS's does."""
+    return JwtAuthorizer(
+        api_id=api_id,
+        authorizer_id=str(record["id"]),
+        kind="COGNITO_USER_POOLS",
+        sources=tuple(
+            identity_sources(record.get("identitySource"))
+            or ["method.request.header.Authorization"]
+        ),
+        ttl=int(record.get("authorizerResultTtlInSeconds", DEFAULT_AUTHORIZER_TTL)),
+        validation=record.get("identityValidationExpression"),
+        pool_ids=tuple(pool_id_of_arn(str(a)) for a in record.get("providerARNs") or []),
+        scopes=tuple(str(s) for s in method.get("authorizationScopes") or []),
+    )
+
+
 class ApiGatewayService(StoredApiService):
     service_name = "apigateway"
     store_class = RestApiStore
@@ -180,8 +203,9 @@ class ApiGatewayService(StoredApiService):
     ) -> RestExecutionTarget | str | None:
         """What a request to ``api_id`` for ``method`` ``path`` (``/<stage>/...``) invokes:
         a ``RestExecutionTarget``, or ``"stage"`` (no such stage), ``"resource"`` (no
-        resource and method match), ``"authorizer"`` (the method's authorization is one
-        headwater does not run: Cognito user pools), ``None`` (no such API)."""
+        resource and method match), ``"authorizer"`` (the method names an authorizer the
+        API does not have, or an authorization headwater does not run), ``None`` (no such
+        API)."""
         found = self._store.find(api_id)
         if found is None:
             return None
@@ -205,13 +229,18 @@ class ApiGatewayService(StoredApiService):
         kind = str(integration.get("type"))
         if kind not in INTEGRATION_TYPES:
             return "resource"
-        authorizer: LambdaAuthorizer | None = None
-        if method_record.get("authorizationType") == "CUSTOM":
+        authorizer: LambdaAuthorizer | JwtAuthorizer | None = None
+        authorization = method_record.get("authorizationType")
+        if authorization in ("CUSTOM", "COGNITO_USER_POOLS"):
             record = (document.get("Authorizers") or {}).get(method_record.get("authorizerId"))
-            if record is None or record.get("type") not in ("TOKEN", "REQUEST"):
+            wanted = ("TOKEN", "REQUEST") if authorization == "CUSTOM" else (authorization,)
+            if record is None or record.get("type") not in wanted:
                 return "authorizer"
-            authorizer = lambda_authorizer(api_id, record)
-        elif method_record.get("authorizationType") not in (None, "NONE", "AWS_IAM"):
+            if authorization == "CUSTOM":
+                authorizer = lambda_authorizer(api_id, record)
+            else:
+                authorizer = cognito_authorizer(api_id, record, method_record)
+        elif authorization not in (None, "NONE", "AWS_IAM"):
             return "authorizer"
         return RestExecutionTarget(
             api_id=api_id,

@@ -6,7 +6,8 @@ integrations, stages, deployments and tags, created one by one, by quick create
 matches and the function its integration invokes. An API serves its current routes on
 every stage that exists (no deployment snapshot: a change is live at once, as with
 ``AutoDeploy``). Lambda (REQUEST) authorizers run before their routes
-(``services.apigateway.lambda_authorizers``); JWT authorizers are stored, not run.
+(``services.apigateway.lambda_authorizers``) and JWT authorizers
+(``services.apigateway.jwt_authorizers``).
 WebSocket APIs, models, domain names and VPC links are not served (their operations
 answer headwater's unsupported-operation error).
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from headwater.core.errors import AwsError
 from headwater.core.localhost_urls import localhost_url
+from headwater.services.apigateway.jwt_authorizers import JwtAuthorizer
 from headwater.services.apigateway.lambda_authorizers import (
     LambdaAuthorizer,
     identity_sources,
@@ -230,8 +232,8 @@ class ExecutionTarget:
     cors: dict[str, Any] | None
     #: The path below the stage (the route ARN's).
     route_path: str = "/"
-    #: The route's Lambda authorizer (``None``: none).
-    authorizer: LambdaAuthorizer | None = None
+    #: The route's Lambda or JWT authorizer (``None``: none).
+    authorizer: LambdaAuthorizer | JwtAuthorizer | None = None
 
 
 def lambda_authorizer(api_id: str, record: dict[str, Any]) -> LambdaAuthorizer:
@@ -245,6 +247,21 @@ def lambda_authorizer(api_id: str, record: dict[str, Any]) -> LambdaAuthorizer:
         ttl=int(record.get("AuthorizerResultTtlInSeconds", 0)),
         http_payload_version=str(record.get("AuthorizerPayloadFormatVersion", "2.0")),
         simple_responses=record.get("EnableSimpleResponses") is True,
+    )
+
+
+def jwt_authorizer(api_id: str, record: dict[str, Any], route: dict[str, Any]) -> JwtAuthorizer:
+    """A stored JWT authorizer as serving runs it for ``route`` (its
+    ``AuthorizationScopes``)."""
+    configuration = record.get("JwtConfiguration") or {}
+    return JwtAuthorizer(
+        api_id=api_id,
+        authorizer_id=str(record["AuthorizerId"]),
+        kind="JWT",
+        sources=tuple(identity_sources(record.get("IdentitySource"))),
+        issuer=str(configuration.get("Issuer") or ""),
+        audience=tuple(str(a) for a in configuration.get("Audience") or []),
+        scopes=tuple(str(s) for s in route.get("AuthorizationScopes") or []),
     )
 
 
@@ -265,8 +282,8 @@ class ApiGatewayV2Service(StoredApiService):
         """What a request to ``api_id`` for ``method`` ``path`` (the path after the host,
         a named stage's segment first) invokes: an ``ExecutionTarget``, or ``"stage"`` (no
         such stage), ``"route"`` (no route matches), ``"disabled"`` (the API turned its
-        execute-api endpoint off), ``"jwt"`` (the route has a JWT authorizer, which
-        headwater does not run), ``None`` (no such API)."""
+        execute-api endpoint off), ``"authorizer"`` (the route names an authorizer the API
+        does not have), ``None`` (no such API)."""
         found = self._store.find(api_id)
         if found is None:
             return None
@@ -292,12 +309,17 @@ class ApiGatewayV2Service(StoredApiService):
         integration = document["Integrations"].get(target.removeprefix("integrations/"))
         if integration is None:
             return "route"
-        authorizer: LambdaAuthorizer | None = None
-        if route.get("AuthorizationType") in ("CUSTOM", "JWT"):
+        authorizer: LambdaAuthorizer | JwtAuthorizer | None = None
+        authorization = route.get("AuthorizationType")
+        if authorization in ("CUSTOM", "JWT"):
             record = (document.get("Authorizers") or {}).get(route.get("AuthorizerId"))
-            if record is None or record.get("AuthorizerType") != "REQUEST":
-                return "jwt"
-            authorizer = lambda_authorizer(api_id, record)
+            wanted = "REQUEST" if authorization == "CUSTOM" else "JWT"
+            if record is None or record.get("AuthorizerType") != wanted:
+                return "authorizer"
+            if wanted == "REQUEST":
+                authorizer = lambda_authorizer(api_id, record)
+            else:
+                authorizer = jwt_authorizer(api_id, record, route)
         return ExecutionTarget(
             api_id=api_id,
             region=region,

@@ -84,20 +84,74 @@ def unverified_claims(token: str) -> dict[str, Any]:
     return claims
 
 
-def verify_signature(token: str, signing_key: dict[str, str]) -> dict[str, Any]:
-    """The claims of ``token`` if ``signing_key`` signed it (RS256, its kid)."""
-    claims = unverified_claims(token)
+def _token_parts(token: str) -> tuple[dict[str, Any], str, str, str]:
+    """The header of ``token`` and its three parts (claims read by ``unverified_claims``)."""
+    unverified_claims(token)
     header_part, claims_part, signature_part = token.split(".")
     header = orjson.loads(_unb64(header_part))
-    if header.get("alg") != "RS256" or header.get("kid") != signing_key["kid"]:
-        raise TokenProblem("signed with another key")
+    return header, header_part, claims_part, signature_part
+
+
+#: The RSA signing algorithms a JWT may name -> their hash (API Gateway's JWT authorizers
+#: take RSA-based algorithms only).
+_RSA_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "RS256": hashes.SHA256,
+    "RS384": hashes.SHA384,
+    "RS512": hashes.SHA512,
+}
+
+
+def _check_rsa(
+    public_key: rsa.RSAPublicKey, alg: str, signing_input: str, signature_part: str
+) -> None:
     try:
-        _private_key(signing_key).public_key().verify(
+        public_key.verify(
             _unb64(signature_part),
-            f"{header_part}.{claims_part}".encode("ascii"),
+            signing_input.encode("ascii"),
             padding.PKCS1v15(),
-            hashes.SHA256(),
+            _RSA_HASHES[alg](),
         )
     except (InvalidSignature, ValueError) as error:
         raise TokenProblem("bad signature") from error
-    return claims
+
+
+def verify_signature(token: str, signing_key: dict[str, str]) -> dict[str, Any]:
+    """The claims of ``token`` if ``signing_key`` signed it (RS256, its kid)."""
+    header, header_part, claims_part, signature_part = _token_parts(token)
+    if header.get("alg") != "RS256" or header.get("kid") != signing_key["kid"]:
+        raise TokenProblem("signed with another key")
+    public_key = _private_key(signing_key).public_key()
+    _check_rsa(public_key, "RS256", f"{header_part}.{claims_part}", signature_part)
+    return unverified_claims(token)
+
+
+def _jwk_public_key(jwk: dict[str, Any]) -> rsa.RSAPublicKey:
+    try:
+        numbers = rsa.RSAPublicNumbers(
+            int.from_bytes(_unb64(str(jwk["e"])), "big"),
+            int.from_bytes(_unb64(str(jwk["n"])), "big"),
+        )
+        return numbers.public_key()
+    except (KeyError, ValueError, TypeError) as error:
+        raise TokenProblem("the signing key is no RSA key") from error
+
+
+def verify_with_jwks(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
+    """The claims of ``token`` if a key of the JSON Web Key Set ``jwks`` (an issuer's
+    ``jwks_uri`` document) signed it: its ``kid`` names an RSA key of the set and its
+    ``alg`` is RS256, RS384 or RS512. Claims (issuer, audience, times) are the caller's
+    to check."""
+    header, header_part, claims_part, signature_part = _token_parts(token)
+    alg = header.get("alg")
+    if alg not in _RSA_HASHES:
+        raise TokenProblem(f"signing method {alg} is invalid")
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    found = [
+        k
+        for k in (keys if isinstance(keys, list) else [])
+        if isinstance(k, dict) and k.get("kid") == header.get("kid") and k.get("kty") == "RSA"
+    ]
+    if not found:
+        raise TokenProblem("no key of the issuer has the token's kid")
+    _check_rsa(_jwk_public_key(found[0]), str(alg), f"{header_part}.{claims_part}", signature_part)
+    return unverified_claims(token)
