@@ -198,7 +198,10 @@ class RestMethodProvider(ResourceProvider):
         request.client(SERVICE).put_method(
             **self._address(request),
             authorizationType=str(request.properties.get("AuthorizationType", "NONE")),
-            **_members(request.properties, {"AuthorizerId": "authorizerId"}),
+            **_members(
+                request.properties,
+                {"AuthorizerId": "authorizerId", "AuthorizationScopes": "authorizationScopes"},
+            ),
         )
         self._integrate(request)
         return ProviderResult(f"{request.stack_name}-{request.logical_id}-{random_suffix(8)}")

@@ -353,8 +353,15 @@ class ApiGatewayService(StoredApiService):
             for requirement in security if isinstance(security, list) else ():
                 names = list(requirement) if isinstance(requirement, dict) else []
                 if names and names[0] in authorizer_ids:
-                    method["authorizationType"] = "CUSTOM"
-                    method["authorizerId"] = authorizer_ids[names[0]]
+                    authorizer_id = authorizer_ids[names[0]]
+                    kind = document["Authorizers"][authorizer_id]["type"]
+                    cognito = kind == "COGNITO_USER_POOLS"
+                    method["authorizationType"] = "COGNITO_USER_POOLS" if cognito else "CUSTOM"
+                    method["authorizerId"] = authorizer_id
+                    scopes = requirement[names[0]]
+                    if cognito and isinstance(scopes, list) and scopes:
+                        # a Cognito requirement's list is the method's OAuth scopes
+                        method["authorizationScopes"] = [str(s) for s in scopes]
                     break
             method_responses = method_responses_of(route.operation)
             if method_responses:
@@ -389,7 +396,8 @@ class ApiGatewayService(StoredApiService):
             extension = scheme["x-amazon-apigateway-authorizer"]
             kind = str(extension.get("type", "")).upper()
             source = extension.get("identitySource")
-            if source is None and kind == "TOKEN" and scheme.get("name"):
+            if source is None and kind in ("TOKEN", "COGNITO_USER_POOLS") and scheme.get("name"):
+                # the scheme's header (SAM writes Cognito authorizers so)
                 source = f"method.request.header.{scheme['name']}"
             params: dict[str, Any] = {
                 "name": name,
