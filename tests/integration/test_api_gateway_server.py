@@ -232,3 +232,98 @@ def test_a_rest_api_behind_a_lambda_authorizer(server: ServerProcess, endpoint: 
     assert (status, json.loads(body)) == (500, {"message": None})
     status, answered, _, _ = request_over_http(server, "OPTIONS", path, host)
     assert (status, answered["access-control-allow-origin"]) == (204, "*")
+
+
+def test_apis_behind_a_user_pool(server: ServerProcess, endpoint: str) -> None:
+    """A user signs in to a pool of the server, and its tokens open a REST API's Cognito
+    authorizer (Swagger ``cognito_user_pools``) and an HTTP API's JWT authorizer."""
+    idp = boto_client(server.endpoint, "cognito-idp", REGION)
+    pool = idp.create_user_pool(PoolName="wire")["UserPool"]
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName="web", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool["Id"], Username="ann", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(
+        UserPoolId=pool["Id"], Username="ann", Password="Corr3ct-horse", Permanent=True
+    )
+    tokens = idp.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann", "PASSWORD": "Corr3ct-horse"},
+    )["AuthenticationResult"]
+    web = boto_client(server.endpoint, "lambda", REGION).get_function(FunctionName="web")
+    function = web["Configuration"]["FunctionArn"]
+    invocations = (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function}/invocations"
+    )
+    swagger = {
+        "swagger": "2.0",
+        "info": {"title": "pool-guarded", "version": "1"},
+        "securityDefinitions": {
+            "pool": {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "x-amazon-apigateway-authtype": "cognito_user_pools",
+                "x-amazon-apigateway-authorizer": {
+                    "type": "cognito_user_pools",
+                    "providerARNs": [pool["Arn"]],
+                },
+            }
+        },
+        "paths": {
+            "/orders/{id}": {
+                "post": {
+                    "security": [{"pool": []}],
+                    "x-amazon-apigateway-integration": {
+                        "type": "aws_proxy",
+                        "httpMethod": "POST",
+                        "uri": invocations,
+                    },
+                }
+            }
+        },
+    }
+    rest = boto_client(server.endpoint, "apigateway", REGION)
+    rest_id = rest.import_rest_api(body=json.dumps(swagger).encode())["id"]
+    rest.create_deployment(restApiId=rest_id, stageName="Prod")
+    port = urlsplit(server.endpoint).port
+    host = {"Host": f"{rest_id}.execute-api.{REGION}.localhost:{port}"}
+    status, answered, _, body = request_over_http(server, "POST", "/Prod/orders/5", host)
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    assert answered["x-amzn-errortype"] == "UnauthorizedException"
+    signed = {**host, "Authorization": tokens["IdToken"]}
+    assert request_over_http(server, "POST", "/Prod/orders/5", signed)[0] == 201
+    apis = boto_client(server.endpoint, "apigatewayv2", REGION)
+    http_id = apis.create_api(Name="jwt", ProtocolType="HTTP")["ApiId"]
+    authorizer = apis.create_authorizer(
+        ApiId=http_id,
+        Name="pool",
+        AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={
+            "Issuer": f"https://cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
+            "Audience": [client_id],
+        },
+    )
+    integration = apis.create_integration(
+        ApiId=http_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=function,
+        PayloadFormatVersion="2.0",
+    )
+    apis.create_route(
+        ApiId=http_id,
+        RouteKey="POST /orders/{id}",
+        Target=f"integrations/{integration['IntegrationId']}",
+        AuthorizationType="JWT",
+        AuthorizerId=authorizer["AuthorizerId"],
+    )
+    apis.create_stage(ApiId=http_id, StageName="$default")
+    host = {"Host": f"{http_id}.execute-api.{REGION}.localhost:{port}"}
+    bearer = {**host, "Authorization": "Bearer " + tokens["AccessToken"]}
+    assert request_over_http(server, "POST", "/orders/6", bearer)[0] == 201
+    status, answered, _, _ = request_over_http(
+        server, "POST", "/orders/6", {**host, "Authorization": "Bearer x.y.z"}
+    )
+    assert status == 401 and answered["www-authenticate"].startswith('Bearer scope=""')
