@@ -44,12 +44,8 @@ SIGN_IN_SCOPE = "aws.cognito.signin.user.admin"
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def hw(tmp_path: Path, clock: ManualClock) -> Iterator[Headwater]:
+    """A headwater serving functions, on the shared ManualClock (tests/conftest.py)."""
     with serving_headwater(tmp_path, clock) as made:
         yield made
 
@@ -195,6 +191,20 @@ def test_rest_cognito_authorizer_scopes_want_access_tokens(
     assert call(served, api_id, "/dev/items", tokens["IdToken"])[0] == 401
     narrow = rest_api(aws, [pool_arn], scopes=["other/read"])
     assert call(served, narrow, "/dev/items", tokens["AccessToken"])[0] == 401
+
+
+def test_rest_test_invoke_of_a_cognito_authorizer(hw: Headwater, aws: InProcessAws) -> None:
+    _, pool_arn, client_id = user_pool(hw)
+    tokens = sign_in(hw, client_id)
+    rest = aws.client("apigateway")
+    api_id = rest_api(aws, [pool_arn])
+    (authorizer,) = rest.get_authorizers(restApiId=api_id)["items"]
+    address = {"restApiId": api_id, "authorizerId": authorizer["id"]}
+    tested = rest.test_invoke_authorizer(**address, headers={"Authorization": tokens["IdToken"]})
+    assert (tested["clientStatus"], tested["claims"]["cognito:username"]) == (200, "ann")
+    assert rest.test_invoke_authorizer(**address)["clientStatus"] == 401
+    tested = rest.test_invoke_authorizer(**address, headers={"Authorization": "nope"})
+    assert tested["clientStatus"] == 401
 
 
 def test_rest_cognito_answers_are_cached_and_validated(

@@ -23,7 +23,14 @@ import orjson
 from headwater.core.errors import AwsError
 from headwater.core.ids import request_id as new_request_id
 from headwater.core.proxy_payloads import ProxyRequest
-from headwater.services.apigateway.jwt_authorizers import JwtAuthorizer, pool_id_of_arn
+from headwater.services.apigateway.jwt_authorizers import (
+    IssuerKeys,
+    JwtAuthorizer,
+    JwtRefusal,
+    check_token,
+    pool_id_of_arn,
+    string_claims,
+)
 from headwater.services.apigateway.lambda_authorizers import (
     LambdaAuthorizer,
     authorizer_event,
@@ -695,16 +702,16 @@ class ApiGatewayService(StoredApiService):
 
     @operation("TestInvokeAuthorizer")
     def test_invoke_authorizer(self, params: Params, ctx: RequestContext) -> Result:
-        """Run a TOKEN or REQUEST authorizer on the request ``params`` describe, as the
-        method ``GET <pathWithQueryString>`` of stage ``test-invoke-stage`` (AWS's test
-        stage name): ``clientStatus`` 200 (allowed), 401, 403 (the policy denies) or 500,
-        with the answer's ``principalId`` and ``policy``."""
+        """Run an authorizer on the request ``params`` describe, as the method
+        ``GET <pathWithQueryString>`` of stage ``test-invoke-stage`` (AWS's test stage
+        name): ``clientStatus`` 200 (allowed), 401, 403 (the policy denies) or 500, with a
+        Lambda authorizer's ``principalId`` and ``policy``, a Cognito one's ``claims``."""
         api_id = str(params["restApiId"])
         record = self._authorizer(self._document(ctx, api_id), str(params["authorizerId"]))
-        if record.get("type") not in ("TOKEN", "REQUEST"):
-            raise _bad_request("headwater runs only TOKEN and REQUEST (Lambda) authorizers")
-        authorizer = lambda_authorizer(api_id, record)
         request = _test_request(params, api_id, ctx, self.env.clock.now())
+        if record.get("type") == "COGNITO_USER_POOLS":
+            return self._test_cognito_authorizer(cognito_authorizer(api_id, record, {}), request)
+        authorizer = lambda_authorizer(api_id, record)
         arn = execute_api_arn(
             ctx.region, ctx.account, api_id, stage=request.stage, method="GET", path=request.path
         )
@@ -735,6 +742,32 @@ class ApiGatewayService(StoredApiService):
         if outcome.principal_id is not None:
             answer["principalId"] = outcome.principal_id
         return answer
+
+    def _test_cognito_authorizer(self, authorizer: JwtAuthorizer, request: ProxyRequest) -> Result:
+        """TestInvokeAuthorizer of a Cognito authorizer: the ID token's claims (as strings),
+        or 401."""
+        identity = identity_of(authorizer, request)
+        if identity is None:
+            return {"clientStatus": 401, "log": "Unauthorized: an identity source is missing"}
+        outcome = check_token(
+            authorizer,
+            identity[0],
+            user_pools=self.env.service("cognito-idp"),  # type: ignore[arg-type]
+            keys=IssuerKeys(self.env.clock),
+            now=self.env.clock.now(),
+        )
+        if isinstance(outcome, JwtRefusal):
+            return {
+                "clientStatus": 401,
+                "latency": 0,
+                "log": f"Unauthorized: {outcome.description}",
+            }
+        return {
+            "clientStatus": 200,
+            "latency": 0,
+            "log": "Cognito user pools authorizer: the token is valid",
+            "claims": string_claims(outcome.claims, rest=True),
+        }
 
     @operation("DeleteAuthorizer")
     def delete_authorizer(self, params: Params, ctx: RequestContext) -> Result:
