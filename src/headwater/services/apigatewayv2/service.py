@@ -5,9 +5,9 @@ integrations, stages, deployments and tags, created one by one, by quick create
 ``server.execute_api`` serves them: ``execution_target`` finds the route a request
 matches and the function its integration invokes. An API serves its current routes on
 every stage that exists (no deployment snapshot: a change is live at once, as with
-``AutoDeploy``). Lambda (REQUEST) authorizers run before their routes
+``AutoDeploy``). Lambda (REQUEST) authorizers
 (``services.apigateway.lambda_authorizers``) and JWT authorizers
-(``services.apigateway.jwt_authorizers``).
+(``services.apigateway.jwt_authorizers``) run before their routes.
 WebSocket APIs, models, domain names and VPC links are not served (their operations
 answer headwater's unsupported-operation error).
 """
