@@ -327,7 +327,6 @@ class OidcIssuer:
 
     def __init__(self) -> None:
         self.key = new_signing_key()
-        keys = {"keys": [public_jwk(self.key)]}
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -335,7 +334,7 @@ class OidcIssuer:
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": issuer.url, "jwks_uri": issuer.url + "/keys"}
                 elif self.path == "/keys":
-                    body = keys
+                    body = {"keys": [public_jwk(issuer.key)]}
                 else:
                     self.send_error(404)
                     return
@@ -389,6 +388,8 @@ def test_http_jwt_authorizer_with_another_issuer(
     }
     for why, token in refused.items():
         assert call(served, api_id, "/items", token)[0] == 401, why
+    oidc.key = new_signing_key()  # the issuer rotates its key: fetched anew for its kid
+    assert call(served, api_id, "/items", oidc.token(now, scope="read"))[0] == 200
     assert call(served, api_id, "/items", oidc.token(now, scope="write"))[0] == 403
     # an issuer whose keys cannot be fetched (nothing listens): refused
     gone = http_api(aws, "http://127.0.0.1:9", ["api"])

@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from headwater.services.cognitoidp.tokens import TokenProblem, unverified_claims, verify_with_jwks
+from headwater.services.cognitoidp.tokens import (
+    NO_SUCH_KID,
+    TokenProblem,
+    unverified_claims,
+    verify_with_jwks,
+)
 
 if TYPE_CHECKING:
     from headwater.core.clock import Clock
@@ -130,11 +135,12 @@ class IssuerKeys:
         self._sets: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def of(self, issuer: str) -> dict[str, Any]:
-        """The issuer's key set; raises ``TokenProblem`` if it cannot be fetched."""
+    def of(self, issuer: str, *, fresh: bool = False) -> dict[str, Any]:
+        """The issuer's key set (``fresh``: fetched anew, not kept); raises
+        ``TokenProblem`` if it cannot be fetched."""
         with self._lock:
             found = self._sets.get(issuer)
-            if found is not None and found[0] > self._clock.now():
+            if not fresh and found is not None and found[0] > self._clock.now():
                 return found[1]
         discovery = _fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
         keys = _fetch_json(str(discovery.get("jwks_uri", "")))
@@ -183,7 +189,13 @@ def _other_issuer_claims(
 ) -> dict[str, Any]:
     if unverified_claims(token).get("iss") != authorizer.issuer:
         raise TokenProblem("the token does not have a valid issuer")
-    claims = verify_with_jwks(token, keys.of(authorizer.issuer))
+    try:
+        claims = verify_with_jwks(token, keys.of(authorizer.issuer))
+    except TokenProblem as problem:
+        if str(problem) != NO_SUCH_KID:
+            raise
+        # the issuer may have rotated its keys since they were fetched
+        claims = verify_with_jwks(token, keys.of(authorizer.issuer, fresh=True))
     _check_times(claims, now)
     _check_audience(claims, authorizer.audience)
     return claims

@@ -136,6 +136,10 @@ def _jwk_public_key(jwk: dict[str, Any]) -> rsa.RSAPublicKey:
         raise TokenProblem("the signing key is no RSA key") from error
 
 
+#: Why ``verify_with_jwks`` refuses a token whose ``kid`` the key set lacks.
+NO_SUCH_KID = "no key of the issuer has the token's kid"
+
+
 def verify_with_jwks(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
     """The claims of ``token`` if a key of the JSON Web Key Set ``jwks`` (an issuer's
     ``jwks_uri`` document) signed it: its ``kid`` names an RSA key of the set and its
@@ -152,6 +156,6 @@ def verify_with_jwks(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
         if isinstance(k, dict) and k.get("kid") == header.get("kid") and k.get("kty") == "RSA"
     ]
     if not found:
-        raise TokenProblem("no key of the issuer has the token's kid")
+        raise TokenProblem(NO_SUCH_KID)
     _check_rsa(_jwk_public_key(found[0]), str(alg), f"{header_part}.{claims_part}", signature_part)
     return unverified_claims(token)
