@@ -428,6 +428,29 @@ def _secretsmanager(hw: Headwater) -> Names:
     return {"SecretId": ["app/db", arn], "Name": ["app/db"], "SecretString": ['{"u": "b"}']}
 
 
+def _ses(hw: Headwater) -> Names:
+    ses = hw.client("ses")
+    ses.verify_email_identity(EmailAddress="me@example.com")
+    ses.verify_domain_identity(Domain="example.com")
+    ses.create_template(
+        Template={"TemplateName": "t", "SubjectPart": "Hi {{name}}", "TextPart": "{{name}}"}
+    )
+    ses.create_configuration_set(ConfigurationSet={"Name": "c"})
+    return {
+        "Source": ["me@example.com", "Me <me@example.com>"],
+        "FromEmailAddress": ["me@example.com"],
+        "EmailAddress": ["me@example.com"],
+        "Identity": ["me@example.com", "example.com"],
+        "EmailIdentity": ["me@example.com", "example.com"],
+        "Domain": ["example.com"],
+        "Template": ["t"],
+        "TemplateName": ["t"],
+        "TemplateData": ['{"name": "a"}'],
+        "DefaultTemplateData": ['{"name": "a"}'],
+        "ConfigurationSetName": ["c"],
+    }
+
+
 def _stepfunctions(hw: Headwater) -> Names:
     sfn = hw.client("stepfunctions")
     definition = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
@@ -536,6 +559,8 @@ _MAKERS = {
     "cloudformation": _cloudformation,
     "codedeploy": _codedeploy,
     "secretsmanager": _secretsmanager,
+    "ses": _ses,
+    "sesv2": _ses,
     "stepfunctions": _stepfunctions,
     "apigatewayv2": _apigatewayv2,
     "apigateway": _apigateway,

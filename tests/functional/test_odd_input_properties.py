@@ -55,6 +55,8 @@ SERVICES = [
     "cloudformation",
     "codedeploy",
     "secretsmanager",
+    "ses",
+    "sesv2",
     "stepfunctions",
     "apigatewayv2",
     "apigateway",

@@ -145,6 +145,8 @@ class Router:
             == "scheduler"
         ):
             return await self._handle_rest("scheduler", request, rid)
+        if request.raw_path.startswith("/v2/email/"):  # SES v2, beside API Gateway's /v2
+            return await self._handle_rest("sesv2", request, rid)
         if rest_json.claims_path("apigatewayv2", request.raw_path):  # /v2/apis, /v2/tags
             return await self._handle_rest("apigatewayv2", request, rid)
         if rest_json.claims_path("apigateway", request.raw_path):  # /restapis, /tags

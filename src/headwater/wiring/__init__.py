@@ -61,6 +61,9 @@ SERVICES: dict[str, str] = {
     "stepfunctions": "headwater.services.stepfunctions:StepFunctionsService",
     "scheduler": "headwater.services.scheduler:SchedulerService",
     "cognito-idp": "headwater.services.cognitoidp:CognitoIdpService",
+    "ses": "headwater.services.ses:SesService",
+    "sesv2": "headwater.services.ses:SesV2Service",
+    "kms": "headwater.services.kms:KmsService",
 }
 
 

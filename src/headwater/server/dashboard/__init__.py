@@ -73,6 +73,8 @@ class Dashboard:
         try:
             if request.method == "POST" and path == "api/redrive":
                 return self._redrive(request)
+            if path == "ses/messages" and request.method in ("GET", "DELETE"):
+                return self._ses_messages(request)
             if request.method not in ("GET", "HEAD"):
                 return _json(405, {"message": "method not allowed"})
             if path == "":
@@ -120,6 +122,18 @@ class Dashboard:
         except FileNotFoundError:
             return _json(404, {"message": "not found"})
         return WireResponse(200, data, STATIC_TYPES[suffix], [("Cache-Control", "max-age=3600")])
+
+    def _ses_messages(self, request: WireRequest) -> WireResponse:
+        """The messages SES accepted (``?region=`` narrows them), as JSON; DELETE forgets
+        them (from this server's pages and scripts only, as the redrive)."""
+        ses: Any = self.hw.service("ses")
+        if request.method == "DELETE":
+            refusal = refuse_cross_site(request)
+            if refusal is not None:
+                return refusal
+            return _json(200, {"deleted": ses.clear_sent_messages()})
+        region = dict(parse_qsl(request.query_string)).get("region")
+        return _json(200, {"messages": ses.sent_messages(region=region)})
 
     def _redrive(self, request: WireRequest) -> WireResponse:
         refusal = refuse_cross_site(request)
