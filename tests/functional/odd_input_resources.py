@@ -451,6 +451,27 @@ def _ses(hw: Headwater) -> Names:
     }
 
 
+def _kms(hw: Headwater) -> Names:
+    kms = hw.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    signer = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    mac = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/k", TargetKeyId=key)
+    blob = kms.encrypt(KeyId=key, Plaintext=b"p")["CiphertextBlob"]
+    return {
+        "KeyId": [key, "alias/k", "alias/aws/s3", signer["KeyId"], mac["KeyId"]],
+        "TargetKeyId": [key],
+        "DestinationKeyId": [key],
+        "SourceKeyId": [key],
+        "AliasName": ["alias/k", "alias/new"],
+        "CiphertextBlob": [blob],
+        "SigningAlgorithm": ["ECDSA_SHA_256"],
+        "MacAlgorithm": ["HMAC_SHA_256"],
+        "KeySpec": ["AES_256"],
+        "KeyPairSpec": ["ECC_NIST_P256"],
+    }
+
+
 def _stepfunctions(hw: Headwater) -> Names:
     sfn = hw.client("stepfunctions")
     definition = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}'
@@ -560,6 +581,7 @@ _MAKERS = {
     "codedeploy": _codedeploy,
     "secretsmanager": _secretsmanager,
     "ses": _ses,
+    "kms": _kms,
     "sesv2": _ses,
     "stepfunctions": _stepfunctions,
     "apigatewayv2": _apigatewayv2,

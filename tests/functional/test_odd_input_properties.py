@@ -57,6 +57,7 @@ SERVICES = [
     "secretsmanager",
     "ses",
     "sesv2",
+    "kms",
     "stepfunctions",
     "apigatewayv2",
     "apigateway",
