@@ -105,8 +105,13 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
         "EncryptionConfiguration/EncryptionType",
         "EncryptionConfiguration/KmsKey",
     ),
-    "AWS::KMS::Key": (),
+    # KeySpec and KeyUsage: the user guide's "Update requires: Replacement" (a key's
+    # material and usage never change), though the schema lists no create-only property.
+    "AWS::KMS::Key": ("KeySpec", "KeyUsage", "MultiRegion"),
     "AWS::KMS::Alias": ("AliasName",),
+    "AWS::SES::EmailIdentity": ("EmailIdentity",),
+    "AWS::SES::Template": ("Template/TemplateName",),
+    "AWS::SES::ConfigurationSet": ("Name",),
 }
 
 #: The property that names a resource: replacing a resource whose name is set (and kept)
@@ -131,6 +136,7 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::Scheduler::Schedule": "Name",
     "AWS::Scheduler::ScheduleGroup": "Name",
     "AWS::SecretsManager::Secret": "Name",
+    "AWS::SES::ConfigurationSet": "Name",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
     "AWS::ECR::Repository": "RepositoryName",
     "AWS::Lambda::Alias": "Name",

@@ -34,6 +34,8 @@ from headwater.deploy.providers.dynamodb import TableProvider
 from headwater.deploy.providers.events import EventBusProvider, RuleProvider
 from headwater.deploy.providers.iam import ManagedPolicyProvider, PolicyProvider, RoleProvider
 from headwater.deploy.providers.kinesis import StreamProvider
+from headwater.deploy.providers.kms import AliasProvider as KmsAliasProvider
+from headwater.deploy.providers.kms import KeyProvider
 from headwater.deploy.providers.lambda_ import EventSourceMappingProvider, FunctionProvider
 from headwater.deploy.providers.lambda_extras import (
     AliasProvider,
@@ -56,6 +58,11 @@ from headwater.deploy.providers.observability import (
 from headwater.deploy.providers.s3 import BucketPolicyProvider, BucketProvider
 from headwater.deploy.providers.scheduler import ScheduleGroupProvider, ScheduleProvider
 from headwater.deploy.providers.secretsmanager import ResourcePolicyProvider, SecretProvider
+from headwater.deploy.providers.ses import (
+    ConfigurationSetProvider,
+    EmailIdentityProvider,
+    TemplateProvider,
+)
 from headwater.deploy.providers.sns import (
     SubscriptionProvider,
     TopicPolicyProvider,
@@ -134,6 +141,11 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         UserPoolProvider(),
         UserPoolClientProvider(),
         UserPoolGroupProvider(),
+        KeyProvider(),
+        KmsAliasProvider(),
+        EmailIdentityProvider(),
+        TemplateProvider(),
+        ConfigurationSetProvider(),
         *stored_providers(),
     ]
     found: dict[str, list[ResourceProvider]] = {}

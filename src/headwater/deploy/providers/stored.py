@@ -3,9 +3,10 @@
 ``cdk bootstrap`` and SAM declare IAM roles and policies, a KMS key, an ECR repository and
 an S3 bucket that headwater has (or had, before its IAM and S3 services) no service for.
 These providers give each one the physical id and ``Fn::GetAtt`` attributes AWS would, so
-templates that reference them deploy; nothing outside the stack changes. IAM types and
-buckets go through their services (``providers/iam.py``, ``providers/s3.py``) when those
-are on; the stored ones here are the fallback for a Headwater without them.
+templates that reference them deploy; nothing outside the stack changes. IAM types,
+buckets and KMS keys and aliases go through their services (``providers/iam.py``,
+``providers/s3.py``, ``providers/kms.py``) when those are on; the stored ones here are the
+fallback for a Headwater without them.
 """
 
 from __future__ import annotations
