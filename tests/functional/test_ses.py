@@ -8,14 +8,17 @@ import json
 from collections.abc import Iterator
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from botocore.exceptions import ClientError
+from click.testing import CliRunner
 
 from headwater import Headwater, ManualClock
 from headwater.api.http import WireRequest
+from headwater.cli.main import main
 from headwater.server.dashboard import Dashboard
 from tests.asgi_boto import in_process_aws
 
@@ -309,3 +312,27 @@ def test_configuration_sets(clients: Any) -> None:
         "NotFoundException"
     )
     assert [c["Name"] for c in ses.list_configuration_sets()["ConfigurationSets"]] == ["two"]
+
+
+def test_cli_prints_the_kept_messages(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with Headwater(data_dir=data_dir, clock=ManualClock()) as hw:
+        ses = hw.client("ses")
+        ses.verify_email_identity(EmailAddress="me@example.com")
+        mid = ses.send_email(
+            Source="me@example.com",
+            Destination={"ToAddresses": ["a@x.com"], "BccAddresses": ["b@x.com"]},
+            Message={"Subject": {"Data": "CLI subject"}, "Body": {"Text": {"Data": "t"}}},
+        )["MessageId"]
+    runner = CliRunner()
+    listed = runner.invoke(main, ["ses", "messages", "--data-dir", str(data_dir)])
+    assert listed.exit_code == 0, listed.output
+    assert f"{mid}  me@example.com -> a@x.com, b@x.com  CLI subject" in listed.output
+    as_json = runner.invoke(main, ["ses", "messages", "--json", "--data-dir", str(data_dir)])
+    assert json.loads(as_json.output)[0]["Body"]["text_part"] == "t"
+    cleared = runner.invoke(main, ["ses", "messages", "--clear", "--data-dir", str(data_dir)])
+    assert "forgot 1 message(s)" in cleared.output
+    empty = runner.invoke(main, ["ses", "messages", "--data-dir", str(data_dir)])
+    assert empty.exit_code == 0 and empty.output == ""
+    missing = runner.invoke(main, ["ses", "messages", "--data-dir", str(tmp_path / "none")])
+    assert missing.exit_code == 1 and "no headwater data" in missing.output

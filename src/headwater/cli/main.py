@@ -75,6 +75,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("headwater.cli.deploy", "deploy"),
     ("headwater.cli.deploy", "stacks"),
     ("headwater.cli.deploy", "destroy"),
+    ("headwater.cli.ses", "ses_group"),
 ]
 
 _register()
