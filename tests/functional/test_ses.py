@@ -75,6 +75,16 @@ def test_identities_are_verified_at_once_and_shared_by_both_apis(clients: Any) -
         "NotFoundException",
         "Email identity a@example.com does not exist.",
     )
+    arn = "arn:aws:ses:us-east-1:000000000000:identity/example.org"
+    sesv2.tag_resource(
+        ResourceArn=arn, Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": ""}]
+    )
+    sesv2.untag_resource(ResourceArn=arn, TagKeys=["b"])
+    assert sesv2.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "a", "Value": "1"}]
+    assert sesv2.get_email_identity(EmailIdentity="example.org")["Tags"] == [
+        {"Key": "a", "Value": "1"}
+    ]
+    assert error_of(sesv2.list_tags_for_resource, ResourceArn=arn + "x")[0] == "NotFoundException"
     ses.delete_identity(Identity="example.org")
     assert ses.list_identities()["Identities"] == ["b@example.net"]
 

@@ -290,6 +290,16 @@ def check_more_applied(endpoint: str) -> None:
     assert client["UserPoolClient"]["ClientSecret"]
     (group,) = idp.list_groups(UserPoolId=pool["Id"])["Groups"]
     assert (group["GroupName"], group["Precedence"]) == ("more-admins", 1)
+    kms = boto_client(endpoint, "kms", REGION)
+    key_id = kms.describe_key(KeyId="alias/more-orders")["KeyMetadata"]["KeyId"]
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    sealed = kms.encrypt(KeyId="alias/more-orders", Plaintext=b"order")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"order"
+    ses = boto_client(endpoint, "ses", REGION)
+    assert sorted(ses.list_identities()["Identities"]) == [
+        "more.example.org",
+        "orders@example.com",
+    ]
     apis = boto_client(endpoint, "apigatewayv2", REGION)
     (api,) = [a for a in apis.get_apis()["Items"] if a["Name"] == "more-http"]
     assert api["CorsConfiguration"]["AllowOrigins"] == ["http://localhost:3000"]
@@ -443,6 +453,8 @@ def check_more_updated(endpoint: str) -> None:
     (pool,) = idp.list_user_pools(MaxResults=10)["UserPools"]
     policy = idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["Policies"]
     assert policy["PasswordPolicy"]["MinimumLength"] == 12
+    key = boto_client(endpoint, "kms", REGION).describe_key(KeyId="alias/more-orders")
+    assert key["KeyMetadata"]["Description"] == "the orders data key, rotated"
 
 
 def check_more_destroyed(endpoint: str) -> None:
@@ -478,6 +490,15 @@ def check_more_destroyed(endpoint: str) -> None:
     assert secrets.list_secrets()["SecretList"] == []
     idp = boto_client(endpoint, "cognito-idp", REGION)
     assert idp.list_user_pools(MaxResults=10)["UserPools"] == []
+    assert boto_client(endpoint, "ses", REGION).list_identities()["Identities"] == []
+    kms = boto_client(endpoint, "kms", REGION)
+    # the provider's read of the table's encryption made alias/aws/dynamodb, as on AWS
+    aliases = [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+    assert [a for a in aliases if not a.startswith("alias/aws/")] == []
+    # deletion_window_in_days = 7: scheduled for deletion, not gone
+    customer = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+    states = [m["KeyState"] for m in customer if m["KeyManager"] == "CUSTOMER"]
+    assert states == ["PendingDeletion"]
     # recovery_window_in_days = 7: scheduled for deletion, not gone
     planned = secrets.list_secrets(IncludePlannedDeletion=True)["SecretList"]
     assert [(s["Name"].startswith("more-binary-"), "DeletedDate" in s) for s in planned] == [

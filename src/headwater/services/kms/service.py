@@ -149,6 +149,7 @@ class KmsService(Service):
         super().__init__(env)
         self._store = env.database.store(KeyStore)
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._sweeper = ClockTicker(
             env.clock, SWEEP_INTERVAL, self.sweep, name="kms-sweeper"
         ).start()
@@ -195,14 +196,20 @@ class KmsService(Service):
                 and len(ident) > len(MANAGED_PREFIX)
             ):
                 return self._managed_key(ident, ctx)
-            key = self._live(self._store.get(account, region, found[0])) if found else None
+            lock = bool(getattr(self._local, "writing", False))
+            key = (
+                self._live(self._store.get(account, region, found[0], for_update=lock))
+                if found
+                else None
+            )
             if key is None:
                 raise AwsError(
                     "NotFoundException",
                     f"Alias '{alias_arn(region, account, ident)}' is not found.",
                 )
             return key
-        key = self._live(self._store.get(account, region, ident))
+        lock = bool(getattr(self._local, "writing", False))
+        key = self._live(self._store.get(account, region, ident, for_update=lock))
         if key is None:
             raise AwsError(
                 "NotFoundException", f"Key '{key_arn(region, account, ident)}' does not exist"
@@ -359,9 +366,14 @@ class KmsService(Service):
         return _listed("Keys", keys, params)
 
     def _change(self, params: Params, ctx: RequestContext, change: Any) -> Result:
-        """Apply ``change(key)`` to the key KeyId names, in one transaction."""
+        """Apply ``change(key)`` to the key KeyId names, in one transaction that locks the
+        key's row (other processes and PostgreSQL nodes wait), so no change is lost."""
         with self._lock, self.env.database.transaction():
-            key = self._resolve(params.get("KeyId"), ctx)
+            self._local.writing = True
+            try:
+                key = self._resolve(params.get("KeyId"), ctx)
+            finally:
+                self._local.writing = False
             result = change(key)
             self._save(key, ctx)
         return result if isinstance(result, dict) else {}

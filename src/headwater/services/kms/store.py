@@ -46,10 +46,15 @@ class KeyStore:
         self.db = database
         database.migrate("kms", _MIGRATIONS)
 
-    def get(self, account: str, region: str, key_id: str) -> dict[str, Any] | None:
+    def get(
+        self, account: str, region: str, key_id: str, *, for_update: bool = False
+    ) -> dict[str, Any] | None:
+        """The key ``key_id``; ``for_update`` (inside a transaction) locks its row until the
+        transaction ends."""
+        lock = self.db.dialect.for_update if for_update else ""
         with self.db.read():
             row = self.db.conn.execute(
-                "SELECT body FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?",
+                "SELECT body FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?" + lock,
                 (account, region, key_id),
             ).fetchone()
         return orjson.loads(row[0]) if row else None

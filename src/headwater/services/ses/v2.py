@@ -24,8 +24,11 @@ from headwater.services.ses.sending import (
     mime_message,
     template_data,
 )
+from headwater.services.ses.store import CONFIGURATION_SET, IDENTITY, TEMPLATE
 
 PAGE_SIZE = 100
+#: The resource part of an SES ARN (``arn:aws:ses:r:a:identity/x``) -> the stored kind.
+_ARN_KINDS = {"identity": IDENTITY, "template": TEMPLATE, "configuration-set": CONFIGURATION_SET}
 
 
 def _not_found(message: str) -> AwsError:
@@ -370,6 +373,44 @@ class SesV2Service(Service):
         record = self._configuration_set(params, ctx)
         self.account.delete_configuration_set(ctx, record["Name"])
         return {}
+
+    # -- tags ------------------------------------------------------------------------------
+
+    def _tagged(self, params: Params, ctx: RequestContext) -> tuple[str, str, dict[str, Any]]:
+        """(kind, name, stored record) of the resource ResourceArn names."""
+        arn = _text(params.get("ResourceArn"), "ResourceArn")
+        parts = arn.split(":", 5)
+        kind, _, name = parts[5].partition("/") if len(parts) == 6 else ("", "", "")
+        stored_kind = _ARN_KINDS.get(kind)
+        if parts[:3] != ["arn", "aws", "ses"] or stored_kind is None or not name:
+            raise _bad_request(f"Invalid ARN: {arn}")  # guessed text
+        if (parts[3], parts[4]) != (ctx.region, ctx.account):
+            raise _not_found(f"Resource {arn} does not exist.")  # guessed text
+        record = self.account.store.get(ctx.account, ctx.region, stored_kind, name)
+        if record is None:
+            raise _not_found(f"Resource {arn} does not exist.")  # guessed text
+        return stored_kind, name, record
+
+    @operation("TagResource")
+    def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
+        kind, name, record = self._tagged(params, ctx)
+        merged = {t["Key"]: t["Value"] for t in record.get("Tags", [])}
+        merged.update({t["Key"]: t["Value"] for t in _tags(params.get("Tags"))})
+        record["Tags"] = [{"Key": k, "Value": v} for k, v in merged.items()]
+        self.account.store.put(ctx.account, ctx.region, kind, name, record)
+        return {}
+
+    @operation("UntagResource")
+    def untag_resource(self, params: Params, ctx: RequestContext) -> Result:
+        kind, name, record = self._tagged(params, ctx)
+        removed = {str(k) for k in params.get("TagKeys") or []}
+        record["Tags"] = [t for t in record.get("Tags", []) if t["Key"] not in removed]
+        self.account.store.put(ctx.account, ctx.region, kind, name, record)
+        return {}
+
+    @operation("ListTagsForResource")
+    def list_tags_for_resource(self, params: Params, ctx: RequestContext) -> Result:
+        return {"Tags": self._tagged(params, ctx)[2].get("Tags", [])}
 
     # -- the account -----------------------------------------------------------------------
 

@@ -1164,6 +1164,31 @@ resource "aws_scheduler_schedule" "more_nightly" {
   }
 }
 
+# --- KMS: a key with rotation and its alias -------------------------------------------
+
+resource "aws_kms_key" "more" {
+  description             = "the orders data key" # update: "the orders data key, rotated"
+  deletion_window_in_days = 7
+  enable_key_rotation     = true
+  tags                    = { team = "orders" }
+}
+
+resource "aws_kms_alias" "more" {
+  name          = "alias/more-orders"
+  target_key_id = aws_kms_key.more.key_id
+}
+
+# --- SES: the addresses and domain the app sends from -------------------------------------
+
+resource "aws_ses_email_identity" "more" {
+  email = "orders@example.com"
+}
+
+resource "aws_sesv2_email_identity" "more" {
+  email_identity = "more.example.org"
+  tags           = { team = "orders" }
+}
+
 # --- Data sources: what a configuration reads back -----------------------------------
 
 data "aws_caller_identity" "more" {}
