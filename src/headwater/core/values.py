@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
+
 UTC = dt.UTC
 #: The values of a Java ``int`` and ``long``, the types behind AWS's integer and long
 #: members (botocore sends any Python integer; a store's 64-bit columns hold a long).
@@ -72,3 +74,12 @@ def as_millisecond_datetime(epoch_seconds: float) -> dt.datetime:
     boto3 parses over the wire."""
     exact = as_datetime(epoch_seconds)
     return exact.replace(microsecond=exact.microsecond // 1000 * 1000)
+
+
+def json_object(text: str) -> dict[str, Any] | None:
+    """``text`` read as a JSON object; ``None`` when it is not JSON or not an object."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None

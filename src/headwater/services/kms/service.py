@@ -24,7 +24,8 @@ from typing import Any
 import orjson
 
 from headwater.core.errors import AwsError
-from headwater.core.values import as_bytes, as_datetime
+from headwater.core.paging import offset_page
+from headwater.core.values import as_bytes, as_datetime, json_object
 from headwater.services.base import (
     Params,
     RequestContext,
@@ -121,21 +122,14 @@ def _tags(given: Any) -> dict[str, str]:
     return {str(t.get("TagKey")): str(t.get("TagValue", "")) for t in given or []}
 
 
-def _page(items: list[Any], params: Params) -> tuple[list[Any], str | None]:
-    marker = params.get("Marker")
-    start = int(marker) if isinstance(marker, str) and marker.isdigit() else 0
-    limit = params.get("Limit") or LIST_LIMIT
-    if not isinstance(limit, int) or not 1 <= limit <= 1000:
+def _listed(key: str, items: list[Any], params: Params) -> Result:
+    limit = params.get("Limit")
+    if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= 1000):
         raise _validation(
             f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
             "constraint: Member must have value less than or equal to 1000"
         )
-    end = start + limit
-    return items[start:end], (str(end) if end < len(items) else None)
-
-
-def _listed(key: str, items: list[Any], params: Params) -> Result:
-    page, marker = _page(items, params)
+    page, marker = offset_page(items, params.get("Marker"), limit, LIST_LIMIT)
     result: Result = {key: page, "Truncated": marker is not None}
     if marker is not None:
         result["NextMarker"] = marker
@@ -921,11 +915,7 @@ class KmsService(Service):
 
 
 def _check_policy(policy: Any) -> None:
-    try:
-        document = orjson.loads(str(policy))
-    except orjson.JSONDecodeError:
-        document = None
-    if not isinstance(document, dict):
+    if json_object(str(policy)) is None:
         raise AwsError(
             "MalformedPolicyDocumentException", "The key policy is not a valid JSON document."
         )  # guessed text

@@ -18,15 +18,20 @@ import email
 import email.policy
 import secrets
 import uuid
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
-import orjson
-
 from headwater.core.errors import AwsError
+from headwater.core.values import json_object
 from headwater.services.base import RequestContext, ServiceEnvironment
-from headwater.services.ses.rendering import MissingVariable, TemplateSyntaxError, render
+from headwater.services.ses.rendering import (
+    MissingVariable,
+    TemplateSyntaxError,
+    check_template,
+    render,
+)
 from headwater.services.ses.store import (
     CONFIGURATION_SET,
     IDENTITY,
@@ -63,17 +68,29 @@ def message_rejected(region: str, identities: list[str]) -> AwsError:
     )
 
 
-def template_data(text: Any, error: type[Exception] | None = None) -> dict[str, Any]:
+def template_data(text: Any) -> dict[str, Any]:
     """TemplateData as a JSON object; ``InvalidRenderingParameter`` when it is not one."""
-    try:
-        data = orjson.loads(str(text)) if text is not None else {}
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
+    data = {} if text is None else json_object(str(text))
+    if data is None:
         raise AwsError(
             "InvalidRenderingParameter", "Template data must be a valid JSON object."
         )  # guessed text
     return data
+
+
+def template_record(
+    name: str, parts: dict[str, Any], invalid: Callable[[str], AwsError]
+) -> dict[str, Any]:
+    """A stored template: ``parts`` holds its ``Subject``, ``Text`` and ``Html`` (any may be
+    missing); a part the renderer cannot read raises ``invalid(message)``."""
+    record = {"Name": name, **{key: parts.get(key) for key in ("Subject", "Text", "Html")}}
+    for key in ("Subject", "Text", "Html"):
+        if record[key] is not None:
+            try:
+                check_template(str(record[key]))
+            except TemplateSyntaxError as error:
+                raise invalid(f"Template {name} is not valid: {error}") from None
+    return record
 
 
 class EmailAccount:
@@ -320,36 +337,23 @@ def mime_message(
     html: str | None,
 ) -> bytes:
     """The MIME message SES would build for a simple send."""
+    message = EmailMessage()
     try:
-        return _mime(source, to=to, cc=cc, reply_to=reply_to, subject=subject, text=text, html=html)
+        message["From"] = source
+        if to:
+            message["To"] = ", ".join(to)
+        if cc:
+            message["Cc"] = ", ".join(cc)
+        if reply_to:
+            message["Reply-To"] = ", ".join(reply_to)
+        message["Subject"] = subject or ""
+        if text is not None:
+            message.set_content(text)
+            if html is not None:
+                message.add_alternative(html, subtype="html")
+        elif html is not None:
+            message.set_content(html, subtype="html")
+        return message.as_bytes()
     except (ValueError, TypeError, UnicodeError, IndexError):
         # A header python's email refuses (a line break in it): the bodies are kept anyway.
         return (text or html or "").encode("utf-8", "replace")
-
-
-def _mime(
-    source: str,
-    *,
-    to: list[str],
-    cc: list[str],
-    reply_to: list[str],
-    subject: str | None,
-    text: str | None,
-    html: str | None,
-) -> bytes:
-    message = EmailMessage()
-    message["From"] = source
-    if to:
-        message["To"] = ", ".join(to)
-    if cc:
-        message["Cc"] = ", ".join(cc)
-    if reply_to:
-        message["Reply-To"] = ", ".join(reply_to)
-    message["Subject"] = subject or ""
-    if text is not None:
-        message.set_content(text)
-        if html is not None:
-            message.add_alternative(html, subtype="html")
-    elif html is not None:
-        message.set_content(html, subtype="html")
-    return message.as_bytes()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.core.paging import offset_page
 from headwater.core.values import as_bytes, as_datetime
 from headwater.services.base import (
     Params,
@@ -18,13 +19,13 @@ from headwater.services.base import (
     ServiceEnvironment,
     operation,
 )
-from headwater.services.ses.rendering import TemplateSyntaxError, check_template
 from headwater.services.ses.sending import (
     MAX_24_HOUR_SEND,
     MAX_SEND_RATE,
     EmailAccount,
     mime_message,
     template_data,
+    template_record,
 )
 
 MAX_ITEMS = 1000
@@ -57,35 +58,18 @@ def _addresses(destination: Any) -> tuple[list[str], list[str], list[str]]:
 
 def _v1_template(params: Params) -> dict[str, Any]:
     given = params.get("Template") or {}
-    name = _text(given.get("TemplateName"), "TemplateName")
-    record = {
-        "Name": name,
+    parts = {
         "Subject": given.get("SubjectPart"),
         "Text": given.get("TextPart"),
         "Html": given.get("HtmlPart"),
     }
-    for key in ("Subject", "Text", "Html"):
-        if record[key] is not None:
-            try:
-                check_template(str(record[key]))
-            except TemplateSyntaxError as error:
-                raise AwsError(
-                    "InvalidTemplate", f"Template {name} is not valid: {error}"
-                ) from None
-    return record
+    name = _text(given.get("TemplateName"), "TemplateName")
+    return template_record(name, parts, lambda text: AwsError("InvalidTemplate", text))
 
 
-def _paged(
-    items: list[Any], params: Params, *, limit_key: str = "MaxItems"
-) -> tuple[list[Any], str | None]:
-    token = params.get("NextToken")
-    start = int(token) if isinstance(token, str) and token.isdigit() else 0
-    limit = params.get(limit_key) or MAX_ITEMS
-    if not isinstance(limit, int) or limit < 1:
-        limit = MAX_ITEMS
-    page = items[start : start + limit]
-    more = start + limit < len(items)
-    return page, str(start + limit) if more else None
+def _listed(key: str, items: list[Any], params: Params) -> Result:
+    page, token = offset_page(items, params.get("NextToken"), params.get("MaxItems"), MAX_ITEMS)
+    return {key: page, **({"NextToken": token} if token else {})}
 
 
 class SesService(Service):
@@ -139,8 +123,7 @@ class SesService(Service):
             for r in self.account.identities(ctx)
             if kind is None or (kind == "EmailAddress") == ("@" in r["Identity"])
         ]
-        page, token = _paged(names, params)
-        return {"Identities": page, **({"NextToken": token} if token else {})}
+        return _listed("Identities", names, params)
 
     @operation("ListVerifiedEmailAddresses")
     def list_verified_email_addresses(self, params: Params, ctx: RequestContext) -> Result:
@@ -191,15 +174,33 @@ class SesService(Service):
 
     @operation("SendEmail")
     def send_email(self, params: Params, ctx: RequestContext) -> Result:
-        source = _text(params.get("Source"), "Source")
-        to, cc, bcc = _addresses(params.get("Destination"))
         message = params.get("Message") or {}
-        subject = (message.get("Subject") or {}).get("Data")
         body = message.get("Body") or {}
-        text = (body.get("Text") or {}).get("Data")
-        html = (body.get("Html") or {}).get("Data")
+        content = (
+            (message.get("Subject") or {}).get("Data"),
+            (body.get("Text") or {}).get("Data"),
+            (body.get("Html") or {}).get("Data"),
+        )
+        destination = params.get("Destination")
+        return {"MessageId": self._send(ctx, params, destination, content, tags=params.get("Tags"))}
+
+    def _send(
+        self,
+        ctx: RequestContext,
+        params: Params,
+        destination: Any,
+        content: tuple[str | None, str | None, str | None],
+        *,
+        tags: Any,
+        template: tuple[str, dict[str, Any]] | None = None,
+    ) -> str:
+        """Check and keep one message of a simple or templated send: ``content`` is its
+        (subject, text, html), ``template`` the template's name and data it came from."""
+        source = _text(params.get("Source"), "Source")
+        to, cc, bcc = _addresses(destination)
         self.account.check_sender(ctx, source)
-        mid = self.account.keep(
+        subject, text, html = content
+        return self.account.keep(
             ctx,
             api="ses",
             source=source,
@@ -210,10 +211,11 @@ class SesService(Service):
             text=text,
             html=html,
             reply_to=[str(a) for a in params.get("ReplyToAddresses") or []],
-            tags=params.get("Tags"),
+            template=None if template is None else template[0],
+            data=None if template is None else template[1],
+            tags=tags,
             configuration_set=self._config_set(params),
         )
-        return {"MessageId": mid}
 
     @operation("SendRawEmail")
     def send_raw_email(self, params: Params, ctx: RequestContext) -> Result:
@@ -245,25 +247,10 @@ class SesService(Service):
         data: dict[str, Any],
         tags: Any,
     ) -> str:
-        source = _text(params.get("Source"), "Source")
-        to, cc, bcc = _addresses(destination)
-        self.account.check_sender(ctx, source)
-        subject, text, html = self.account.render(template, data)
-        return self.account.keep(
-            ctx,
-            api="ses",
-            source=source,
-            to=to,
-            cc=cc,
-            bcc=bcc,
-            subject=subject,
-            text=text,
-            html=html,
-            reply_to=[str(a) for a in params.get("ReplyToAddresses") or []],
-            template=template["Name"],
-            data=data,
-            tags=tags,
-            configuration_set=self._config_set(params),
+        _text(params.get("Source"), "Source")
+        content = self.account.render(template, data)
+        return self._send(
+            ctx, params, destination, content, tags=tags, template=(template["Name"], data)
         )
 
     @operation("SendTemplatedEmail")
@@ -344,8 +331,7 @@ class SesService(Service):
             {"Name": r["Name"], "CreatedTimestamp": as_datetime(r.get("Created") or 0.0)}
             for r in self.account.templates(ctx)
         ]
-        page, token = _paged(items, params)
-        return {"TemplatesMetadata": page, **({"NextToken": token} if token else {})}
+        return _listed("TemplatesMetadata", items, params)
 
     @operation("TestRenderTemplate")
     def test_render_template(self, params: Params, ctx: RequestContext) -> Result:
@@ -390,8 +376,7 @@ class SesService(Service):
     @operation("ListConfigurationSets")
     def list_configuration_sets(self, params: Params, ctx: RequestContext) -> Result:
         items = [{"Name": r["Name"]} for r in self.account.configuration_sets(ctx)]
-        page, token = _paged(items, params)
-        return {"ConfigurationSets": page, **({"NextToken": token} if token else {})}
+        return _listed("ConfigurationSets", items, params)
 
     # -- the account -----------------------------------------------------------------------
 

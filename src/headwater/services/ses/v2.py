@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.core.paging import offset_page
 from headwater.core.values import as_bytes, as_datetime
 from headwater.services.base import (
     Params,
@@ -15,7 +16,6 @@ from headwater.services.base import (
     ServiceEnvironment,
     operation,
 )
-from headwater.services.ses.rendering import TemplateSyntaxError, check_template
 from headwater.services.ses.sending import (
     MAX_24_HOUR_SEND,
     MAX_SEND_RATE,
@@ -23,6 +23,7 @@ from headwater.services.ses.sending import (
     identity_type,
     mime_message,
     template_data,
+    template_record,
 )
 from headwater.services.ses.store import CONFIGURATION_SET, IDENTITY, TEMPLATE
 
@@ -49,30 +50,13 @@ def _tags(given: Any) -> list[dict[str, str]]:
     return [{"Key": str(t.get("Key")), "Value": str(t.get("Value", ""))} for t in given or []]
 
 
-def _paged(items: list[Any], params: Params) -> tuple[list[Any], str | None]:
-    token = params.get("NextToken")
-    start = int(token) if isinstance(token, str) and token.isdigit() else 0
-    size = params.get("PageSize") or PAGE_SIZE
-    if not isinstance(size, int) or size < 1:
-        size = PAGE_SIZE
-    return items[start : start + size], (str(start + size) if start + size < len(items) else None)
+def _listed(key: str, items: list[Any], params: Params) -> Result:
+    page, token = offset_page(items, params.get("NextToken"), params.get("PageSize"), PAGE_SIZE)
+    return {key: page, **({"NextToken": token} if token else {})}
 
 
 def _content(given: Any, name: str) -> dict[str, Any]:
-    content = given if isinstance(given, dict) else {}
-    record = {
-        "Name": name,
-        "Subject": content.get("Subject"),
-        "Text": content.get("Text"),
-        "Html": content.get("Html"),
-    }
-    for key in ("Subject", "Text", "Html"):
-        if record[key] is not None:
-            try:
-                check_template(str(record[key]))
-            except TemplateSyntaxError as error:
-                raise _bad_request(f"Template {name} is not valid: {error}") from None
-    return record
+    return template_record(name, given if isinstance(given, dict) else {}, _bad_request)
 
 
 class SesV2Service(Service):
@@ -138,8 +122,7 @@ class SesV2Service(Service):
             }
             for r in self.account.identities(ctx)
         ]
-        page, token = _paged(items, params)
-        return {"EmailIdentities": page, **({"NextToken": token} if token else {})}
+        return _listed("EmailIdentities", items, params)
 
     @operation("DeleteEmailIdentity")
     def delete_email_identity(self, params: Params, ctx: RequestContext) -> Result:
@@ -316,8 +299,7 @@ class SesV2Service(Service):
             {"TemplateName": r["Name"], "CreatedTimestamp": as_datetime(r.get("Created") or 0.0)}
             for r in self.account.templates(ctx)
         ]
-        page, token = _paged(items, params)
-        return {"TemplatesMetadata": page, **({"NextToken": token} if token else {})}
+        return _listed("TemplatesMetadata", items, params)
 
     @operation("TestRenderEmailTemplate")
     def test_render_email_template(self, params: Params, ctx: RequestContext) -> Result:
@@ -365,8 +347,7 @@ class SesV2Service(Service):
     @operation("ListConfigurationSets")
     def list_configuration_sets(self, params: Params, ctx: RequestContext) -> Result:
         names = [r["Name"] for r in self.account.configuration_sets(ctx)]
-        page, token = _paged(names, params)
-        return {"ConfigurationSets": page, **({"NextToken": token} if token else {})}
+        return _listed("ConfigurationSets", names, params)
 
     @operation("DeleteConfigurationSet")
     def delete_configuration_set(self, params: Params, ctx: RequestContext) -> Result:
