@@ -78,6 +78,21 @@ def template_data(text: Any) -> dict[str, Any]:
     return data
 
 
+def recipients(
+    destination: Any, invalid: Callable[[str], AwsError]
+) -> tuple[list[str], list[str], list[str]]:
+    """A Destination's (To, Cc, Bcc) addresses; none at all raises ``invalid`` with AWS's
+    text for it."""
+    destination = destination if isinstance(destination, dict) else {}
+    lists = [
+        [str(a) for a in destination.get(key) or []]
+        for key in ("ToAddresses", "CcAddresses", "BccAddresses")
+    ]
+    if not any(lists):
+        raise invalid("Missing final '@domain'")
+    return lists[0], lists[1], lists[2]
+
+
 def template_record(
     name: str, parts: dict[str, Any], invalid: Callable[[str], AwsError]
 ) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from headwater.services.ses.sending import (
     MAX_SEND_RATE,
     EmailAccount,
     mime_message,
+    recipients,
     template_data,
     template_record,
 )
@@ -43,17 +44,6 @@ def _text(value: Any, member: str) -> str:
 
 def template_not_found(name: str) -> AwsError:
     return AwsError("TemplateDoesNotExist", f"Template {name} does not exist.")
-
-
-def _addresses(destination: Any) -> tuple[list[str], list[str], list[str]]:
-    destination = destination if isinstance(destination, dict) else {}
-    lists = [
-        [str(a) for a in destination.get(key) or []]
-        for key in ("ToAddresses", "CcAddresses", "BccAddresses")
-    ]
-    if not any(lists):
-        raise _invalid("Missing final '@domain'")  # AWS's text for no recipients
-    return lists[0], lists[1], lists[2]
 
 
 def _v1_template(params: Params) -> dict[str, Any]:
@@ -197,7 +187,7 @@ class SesService(Service):
         """Check and keep one message of a simple or templated send: ``content`` is its
         (subject, text, html), ``template`` the template's name and data it came from."""
         source = _text(params.get("Source"), "Source")
-        to, cc, bcc = _addresses(destination)
+        to, cc, bcc = recipients(destination, _invalid)
         self.account.check_sender(ctx, source)
         subject, text, html = content
         return self.account.keep(

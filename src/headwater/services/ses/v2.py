@@ -22,6 +22,7 @@ from headwater.services.ses.sending import (
     EmailAccount,
     identity_type,
     mime_message,
+    recipients,
     template_data,
     template_record,
 )
@@ -168,12 +169,8 @@ class SesV2Service(Service):
                 configuration_set=config,
             )
         source = _text(from_address, "FromEmailAddress")
-        destination = destination if isinstance(destination, dict) else {}
-        to = [str(a) for a in destination.get("ToAddresses") or []]
-        cc = [str(a) for a in destination.get("CcAddresses") or []]
-        bcc = [str(a) for a in destination.get("BccAddresses") or []]
-        if not (to or cc or bcc):
-            raise _bad_request("Missing final '@domain'")  # AWS's v1 text, guessed for v2
+        # AWS's v1 text for no recipient, guessed for v2
+        to, cc, bcc = recipients(destination, _bad_request)
         self.account.check_sender(ctx, source)
         template_name: str | None = None
         data: dict[str, Any] | None = None
