@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from headwater.services.dynamodb import DynamoDBService
     from headwater.services.kinesis import KinesisService
     from headwater.services.lambda_ import LambdaService
+    from headwater.services.ses import SesService
     from headwater.services.sns import SnsService
     from headwater.services.sqs import SqsService
     from headwater.wiring.adapters import LocalDestinations
@@ -121,6 +122,8 @@ class Headwater:
     def service(self, name: Literal["dynamodb"]) -> DynamoDBService: ...
     @overload
     def service(self, name: Literal["sns"]) -> SnsService: ...
+    @overload
+    def service(self, name: Literal["ses"]) -> SesService: ...
     @overload
     def service(self, name: str) -> Service: ...
 

@@ -102,7 +102,7 @@ def test_ses_resources_deploy(hw: Headwater) -> None:
         TemplateData='{"name": "Ana"}',
         ConfigurationSetName="cfg",
     )
-    sent = hw.service("ses").sent_messages()  # type: ignore[attr-defined]
+    sent = hw.service("ses").sent_messages()
     assert [m["Subject"] for m in sent] == ["Hi Ana"]
     template["Resources"]["Welcome"]["Properties"]["Template"]["SubjectPart"] = "Hey {{name}}"
     assert deploy(hw, "mail", template) == "UPDATE_COMPLETE"

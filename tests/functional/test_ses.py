@@ -41,7 +41,7 @@ def error_of(call: Any, **params: Any) -> tuple[str, str]:
 
 
 def sent(hw: Headwater) -> list[dict[str, Any]]:
-    return hw.service("ses").sent_messages()  # type: ignore[attr-defined,no-any-return]
+    return hw.service("ses").sent_messages()
 
 
 def test_identities_are_verified_at_once_and_shared_by_both_apis(clients: Any) -> None:

@@ -126,7 +126,7 @@ class Dashboard:
     def _ses_messages(self, request: WireRequest) -> WireResponse:
         """The messages SES accepted (``?region=`` narrows them), as JSON; DELETE forgets
         them (from this server's pages and scripts only, as the redrive)."""
-        ses: Any = self.hw.service("ses")
+        ses = self.hw.service("ses")
         if request.method == "DELETE":
             refusal = refuse_cross_site(request)
             if refusal is not None:
