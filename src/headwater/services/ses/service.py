@@ -10,7 +10,7 @@ from typing import Any
 
 from headwater.core.errors import AwsError
 from headwater.core.paging import offset_page
-from headwater.core.values import as_bytes, as_datetime
+from headwater.core.values import as_bytes, as_millisecond_datetime
 from headwater.services.base import (
     Params,
     RequestContext,
@@ -318,7 +318,10 @@ class SesService(Service):
     @operation("ListTemplates")
     def list_templates(self, params: Params, ctx: RequestContext) -> Result:
         items = [
-            {"Name": r["Name"], "CreatedTimestamp": as_datetime(r.get("Created") or 0.0)}
+            {
+                "Name": r["Name"],
+                "CreatedTimestamp": as_millisecond_datetime(r.get("Created") or 0.0),
+            }
             for r in self.account.templates(ctx)
         ]
         return _listed("TemplatesMetadata", items, params)
@@ -389,7 +392,7 @@ class SesService(Service):
             return {"SendDataPoints": []}
         now = self.env.clock.now()
         point = {
-            "Timestamp": as_datetime(now - now % 900),
+            "Timestamp": as_millisecond_datetime(now - now % 900),
             "DeliveryAttempts": sent,
             "Bounces": 0,
             "Complaints": 0,

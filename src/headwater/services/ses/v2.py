@@ -7,7 +7,7 @@ from typing import Any
 
 from headwater.core.errors import AwsError
 from headwater.core.paging import offset_page
-from headwater.core.values import as_bytes, as_datetime
+from headwater.core.values import as_bytes, as_millisecond_datetime
 from headwater.services.base import (
     Params,
     RequestContext,
@@ -293,7 +293,10 @@ class SesV2Service(Service):
     @operation("ListEmailTemplates")
     def list_email_templates(self, params: Params, ctx: RequestContext) -> Result:
         items = [
-            {"TemplateName": r["Name"], "CreatedTimestamp": as_datetime(r.get("Created") or 0.0)}
+            {
+                "TemplateName": r["Name"],
+                "CreatedTimestamp": as_millisecond_datetime(r.get("Created") or 0.0),
+            }
             for r in self.account.templates(ctx)
         ]
         return _listed("TemplatesMetadata", items, params)
