@@ -68,6 +68,8 @@ def test_bucket_and_key_from_host_or_path(
         ("GET", None, {}, {}, "ListObjects"),
         ("GET", None, {"list-type": "2"}, {}, "ListObjectsV2"),
         ("GET", None, {"tagging": ""}, {}, "GetBucketTagging"),
+        ("GET", None, {"analytics": ""}, {}, "ListBucketAnalyticsConfigurations"),
+        ("GET", None, {"metrics": "", "id": "m"}, {}, "GetBucketMetricsConfiguration"),
         ("PUT", None, {"versioning": ""}, {}, "PutBucketVersioning"),
         ("PUT", None, {}, {}, "CreateBucket"),
         ("POST", None, {"delete": ""}, {}, "DeleteObjects"),

@@ -67,6 +67,13 @@ BUCKET_SUBRESOURCES = {
     "metrics": "BucketMetricsConfiguration",
     "inventory": "BucketInventoryConfiguration",
 }
+#: Sub-resources holding several configurations by ``id``: a GET without one lists them.
+LISTED_CONFIGURATIONS = {
+    "analytics": "ListBucketAnalyticsConfigurations",
+    "metrics": "ListBucketMetricsConfigurations",
+    "inventory": "ListBucketInventoryConfigurations",
+    "intelligent-tiering": "ListBucketIntelligentTieringConfigurations",
+}
 #: Operations not named <verb><sub-resource suffix>, by that name.
 BUCKET_OPERATION_NAMES = {"DeleteBucketLifecycleConfiguration": "DeleteBucketLifecycle"}
 #: Root elements of responses whose model does not name them.
@@ -152,6 +159,8 @@ def operation_for(
             return None
         for name, suffix in BUCKET_SUBRESOURCES.items():
             if name in query:
+                if verb == "Get" and name in LISTED_CONFIGURATIONS and "id" not in query:
+                    return LISTED_CONFIGURATIONS[name]
                 return BUCKET_OPERATION_NAMES.get(verb + suffix, verb + suffix)
         return {"GET": "ListObjects", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}[method]
     if method == "GET":
@@ -525,25 +534,46 @@ def error_response(error: AwsError, request_id: str, *, head: bool) -> WireRespo
 # ---------------------------------------------------------------------------- the protocol
 
 
-def _not_implemented(method: str, raw_path: str, query: dict[str, str]) -> AwsError:
-    """S3's NotImplemented, naming the model's operation for the request when there is one."""
-    candidates = [
+def _model_routes(
+    method: str, bucket: str | None, key: str | None, query: dict[str, str]
+) -> list[rest_json.RestRoute]:
+    """The routes of botocore's model a request matches (path style, whatever its
+    addressing), most specific first: those whose query-string literals (``?retention``)
+    the request carries rank above the bare object and bucket operations."""
+    path = "/" if bucket is None else "/bucket" if key is None else "/bucket/key"
+    found = [
         route
         for table in rest_json.routes("s3").values()
         for route in table
         if route.method == method
-        and route.pattern.match(raw_path.split("?", 1)[0])
-        and all(query.get(key) == value for key, value in route.query_literals)
+        and route.pattern.match(path)
+        and all(query.get(name) == value for name, value in route.query_literals)
     ]
-    if not candidates:
+    return sorted(found, key=lambda route: route.specificity, reverse=True)
+
+
+def _outranked(operation: str, modelled: list[rest_json.RestRoute]) -> bool:
+    """Whether the model names a sub-resource for the request that ``operation`` lacks:
+    ``GET /key?retention`` is GetObjectRetention, not the GetObject the plain rules
+    would choose (which would answer with the object, or a 500 from its parameters)."""
+    if not modelled:
+        return False
+    own = [route for route in modelled if route.operation == operation]
+    return not own or len(own[0].query_literals) < len(modelled[0].query_literals)
+
+
+def _not_implemented(modelled: list[rest_json.RestRoute]) -> AwsError:
+    """S3's NotImplemented, naming the model's operation for the request when there is one."""
+    if not modelled:
         return AwsError(
             "NotImplemented",
             "A header you provided implies functionality that is not implemented",
             status=501,
         )
-    operation = max(candidates, key=lambda route: route.specificity).operation
     return AwsError(
-        "NotImplemented", f"Operation {operation} is not supported by headwater's s3", status=501
+        "NotImplemented",
+        f"Operation {modelled[0].operation} is not supported by headwater's s3",
+        status=501,
     )
 
 
@@ -614,8 +644,13 @@ class RestXmlProtocol:
                 operation = "PostObject"
                 return await _post_object(request, bucket, request_id, ctx, dispatch)
             found = operation_for(request.method, bucket, key, query, headers)
-            if found is None or found not in service_model("s3").operation_names:
-                raise _not_implemented(request.method, request.raw_path, query)
+            modelled = _model_routes(request.method, bucket, key, query)
+            if (
+                found is None
+                or found not in service_model("s3").operation_names
+                or _outranked(found, modelled)
+            ):
+                raise _not_implemented(modelled)
             operation = found
             params = parse_request(
                 operation, bucket=bucket, key=key, query=query, headers=headers, body=body
