@@ -208,10 +208,12 @@ def test_event_is_stored_with_the_object(tmp_path: Path, monkeypatch: pytest.Mon
         assert [e["detail"]["object"]["key"] for e in drain(second, url)] == ["k"]
 
 
-def test_the_first_write_after_a_restart_reaches_the_bus(tmp_path: Path) -> None:
-    """A fresh headwater's first object write makes the events service and its rule's
-    target service (inside the write's transaction: ``test_service_creation_locks`` has why
-    that is safe) and the event arrives."""
+def test_the_first_write_after_a_restart_reads_the_bus_rules_in_its_transaction(
+    tmp_path: Path,
+) -> None:
+    """After a restart no service is made: the first object write makes EventBridge's (and
+    the rule target's) inside its transaction, reads the default bus's rules there and
+    delivers (``test_service_creation_locks`` has why making a service there is safe)."""
     data = tmp_path / "data"
     with Headwater(data_dir=data, clock=ManualClock()) as first:
         url, arn = make_queue(first, "inbox")
@@ -219,6 +221,7 @@ def test_the_first_write_after_a_restart_reaches_the_bus(tmp_path: Path) -> None
         first.s3.create_bucket(Bucket=BUCKET)
         first.s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration=ON)
     with Headwater(data_dir=data, clock=ManualClock()) as hw:
+        assert hw.existing_service("events") is None
         hw.s3.put_object(Bucket=BUCKET, Key="k", Body=b"x")
         assert hw.existing_service("events") is not None
         assert [e["detail"]["object"]["key"] for e in drain(hw, url)] == ["k"]

@@ -184,7 +184,7 @@ class PublishOperations(RuleOperations):
 
     def default_bus_rules(self, account: str, region: str) -> list[RuleRecord]:
         """The rules of the account's default bus in ``region``: what another service (S3)
-        reads before the transaction it then sends events in (``send_in_transaction``)."""
+        reads in the transaction it then sends events in (``send_in_transaction``)."""
         return self.store.rules(account, region, DEFAULT_BUS)
 
     def send_in_transaction(

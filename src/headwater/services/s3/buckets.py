@@ -307,7 +307,6 @@ class BucketOperations(Service):
             value[TRANSITION_MINIMUM] = answer[TRANSITION_MINIMUM] = minimum
         if name == "BucketNotificationConfiguration":
             value = with_configuration_ids(value)
-            self.notifier.make_services(value)  # checked inside the transaction
         with self.store.db.transaction():
             bucket = self._bucket(str(params["Bucket"]))
             if name == "BucketNotificationConfiguration":

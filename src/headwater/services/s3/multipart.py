@@ -218,9 +218,6 @@ class MultipartOperations(ListingOperations):
             part_sizes=tuple(p.size for p in chosen),
         )
         try:
-            bus_rules = self.notifier.make_destination_services(
-                lambda: self.store.get_bucket(upload.bucket)
-            )
             with self.store.db.transaction():
                 self._upload(params)
                 bucket = self._bucket(upload.bucket)
@@ -233,7 +230,7 @@ class MultipartOperations(ListingOperations):
                     record.etag,
                     record.version_id,
                 )
-                invocations = self.notifier.in_transaction(bucket, [event], bus_rules)
+                invocations = self.notifier.in_transaction(bucket, [event])
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise

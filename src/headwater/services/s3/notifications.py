@@ -318,70 +318,32 @@ class Notifier:
     def __init__(self, env: ServiceEnvironment) -> None:
         self.env = env
         self.sequencer = Sequencer()
-        self._services_made = False
-
-    def make_destination_services(
-        self, bucket: Callable[[], BucketRecord | None]
-    ) -> list[RuleRecord] | None:
-        """Create the services deliveries use before the caller's transaction opens, if the
-        bucket (read by ``bucket``) sends events; returns the default event bus's rules
-        (their targets' services made too) when it sends them to EventBridge, to pass to
-        ``in_transaction``. A service is
-        created holding the application's lock, and creating one may write to the
-        database: looked up for the first time inside the transaction (holding the
-        database's write lock), it could wait forever for a thread that holds the
-        application's lock and waits for the database (EventBridge's delivery met exactly
-        that, on the first event after a restart)."""
-        # Read on every write (whether the bucket sends to EventBridge decides whether the
-        # bus's rules are read), under the database's read lock: writes run on several
-        # threads that share its connection.
-        with self.env.database.read():
-            record = bucket()
-        if record is None or not record.settings.get(SETTING):
-            return None
-        if not self._services_made:
-            self.make_services()
-        if not sends_to_eventbridge(record):
-            return None
-        events: Any = self.env.service("events")
-        rules: list[RuleRecord] = events.default_bus_rules(record.account, record.region)
-        return rules
-
-    def make_services(self, configuration: dict[str, Any] | None = None) -> None:
-        """Create the services destinations are checked and delivered with (before a
-        transaction opens: ``make_destination_services``), and EventBridge's when
-        ``configuration`` (being put) sends events there."""
-        for name in ("sqs", "sns", "lambda"):
-            self.env.service(name)
-        self._services_made = True
-        if configuration and configuration.get(EVENTBRIDGE) is not None:
-            self.env.service("events")
 
     def in_transaction(
-        self,
-        bucket: BucketRecord,
-        events: Iterable[ObjectEvent],
-        bus_rules: list[RuleRecord] | None = None,
+        self, bucket: BucketRecord, events: Iterable[ObjectEvent]
     ) -> list[Callable[[], None]]:
         """Deliver ``events`` to the bucket's destinations inside the caller's transaction
-        (to EventBridge: to ``bus_rules``, from ``make_destination_services``); returns what
-        starts the function invocations stored, to call once it committed."""
+        (to EventBridge: to the default bus's rules, read in it); returns what starts the
+        function invocations stored, to call once it committed. The services deliveries use
+        are made here if they were not yet: making one inside a transaction is safe (the
+        lock order in ``store.database``)."""
         invocations: list[Callable[[], None]] = []
         if not bucket.settings.get(SETTING):
             return invocations
         now = self.env.clock.now()
         principal = principal_of(bucket.account)
         request_id = _request_id()
-        # A configuration sending to EventBridge put between the read before the
-        # transaction and this one has no rules read (their services may not be made):
-        # those events match nothing, as if they came just before it.
-        to_bus = sends_to_eventbridge(bucket) and bus_rules is not None
+        to_bus = sends_to_eventbridge(bucket)
+        bus_rules: list[RuleRecord] = []
+        if to_bus:
+            events_service: Any = self.env.service("events")
+            bus_rules = events_service.default_bus_rules(bucket.account, bucket.region)
         sent = Sent()
         for event in events:
             sequencer = self.sequencer.next(now)
             if to_bus and detail_type(event.name) is not None:
                 self._send_to_bus(
-                    bucket, event, bus_rules or [], sent, request_id=request_id, sequencer=sequencer
+                    bucket, event, bus_rules, sent, request_id=request_id, sequencer=sequencer
                 )
             for target in matching_targets(bucket, event.name, event.key):
                 record = event_record(

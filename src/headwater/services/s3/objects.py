@@ -342,14 +342,11 @@ class ObjectOperations(BucketOperations):
             checksums=digests.checksums,
         )
         try:
-            bus_rules = self.notifier.make_destination_services(
-                lambda: self.store.get_bucket(bucket)
-            )
             with self.store.db.transaction():
                 bucket_record = self._bucket(bucket)
                 record, unused = write_version(self.store, bucket_record, record)
                 event = ObjectEvent(event_name, key, record.size, record.etag, record.version_id)
-                invocations = self.notifier.in_transaction(bucket_record, [event], bus_rules)
+                invocations = self.notifier.in_transaction(bucket_record, [event])
         except BaseException:
             self.store.blobs.delete(blob_id)
             raise
@@ -477,12 +474,11 @@ class ObjectOperations(BucketOperations):
     def delete_object(self, params: Params, ctx: RequestContext) -> Result:
         key = str(params["Key"])
         name = str(params["Bucket"])
-        bus_rules = self.notifier.make_destination_services(lambda: self.store.get_bucket(name))
         with self.store.db.transaction():
             bucket = self._bucket(name)
             result, event, blobs = self._remove(bucket, key, params.get("VersionId"))
             events = [] if event is None else [event]
-            invocations = self.notifier.in_transaction(bucket, events, bus_rules)
+            invocations = self.notifier.in_transaction(bucket, events)
         for blob in blobs:
             self.store.blobs.delete(blob)
         self.notifier.after_commit(invocations)
@@ -503,7 +499,6 @@ class ObjectOperations(BucketOperations):
         errors: list[dict[str, Any]] = []
         blobs: list[str] = []
         removed: list[ObjectEvent] = []
-        bus_rules = self.notifier.make_destination_services(lambda: self.store.get_bucket(bucket))
         with self.store.db.transaction():
             bucket_record = self._bucket(bucket)
             for item in objects:
@@ -517,7 +512,7 @@ class ObjectOperations(BucketOperations):
                 if event is not None:
                     removed.append(event)
                 deleted.append(_deleted_entry(key, item.get("VersionId"), answer))
-            invocations = self.notifier.in_transaction(bucket_record, removed, bus_rules)
+            invocations = self.notifier.in_transaction(bucket_record, removed)
         for blob in blobs:
             self.store.blobs.delete(blob)
         self.notifier.after_commit(invocations)
@@ -602,7 +597,6 @@ class ObjectOperations(BucketOperations):
         """Replace the tags of the object (or version) a tagging request names; the
         bucket's ``event_name`` notifications go out with the change."""
         bucket, key = str(params["Bucket"]), str(params["Key"])
-        bus_rules = self.notifier.make_destination_services(lambda: self.store.get_bucket(bucket))
         with self.store.db.transaction():
             bucket_record, obj = self._version(bucket, key, params.get("VersionId"))
             if obj.version_id is None:
@@ -610,7 +604,7 @@ class ObjectOperations(BucketOperations):
             else:
                 self.store.set_version_tags(bucket, key, obj.version_id, tags)
             event = ObjectEvent(event_name, key, etag=obj.etag, version_id=obj.version_id)
-            invocations = self.notifier.in_transaction(bucket_record, [event], bus_rules)
+            invocations = self.notifier.in_transaction(bucket_record, [event])
         self.notifier.after_commit(invocations)
         shown = shown_version(bucket_record, obj)
         return {} if shown is None else {"VersionId": shown}
