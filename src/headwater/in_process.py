@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from headwater.app import Headwater
     from headwater.server.asgi import HeadwaterApp
 
+#: Request headers: a mapping, or (name, value) pairs (a name sent more than once).
+HeaderFields = Mapping[str, str] | Sequence[tuple[str, str]]
 #: Requests handled at once by the app's executor (calls block in service code).
 CALL_THREADS = 8
 
@@ -59,9 +61,10 @@ class InProcessTransport:
         self.loop.close()
 
     def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
+        self, method: str, url: str, headers: HeaderFields, body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """One raw HTTP exchange: (status, headers, body)."""
+        """One raw HTTP exchange: (status, headers, body); ``headers`` as a mapping, or as
+        (name, value) pairs to send a name more than once."""
         future = asyncio.run_coroutine_threadsafe(
             self._exchange(method, url, headers, body), self.loop
         )
@@ -87,12 +90,11 @@ class InProcessTransport:
         return AWSResponse(request.url, status, dict(response_headers), _Body(payload))
 
     async def _exchange(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
+        self, method: str, url: str, headers: HeaderFields, body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         parts = urlsplit(url)
-        header_list = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
-        ]
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        header_list = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
         if not any(k == b"host" for k, _ in header_list):
             header_list.append((b"host", parts.netloc.encode("latin-1")))
         scope = {

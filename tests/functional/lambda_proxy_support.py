@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Clock, Headwater
+from headwater.in_process import HeaderFields
 from headwater.server.asgi import create_app
 from tests.asgi_boto import AsgiTransport
 from tests.conformance.server_process import zip_of
@@ -66,9 +67,10 @@ def send_to_host(
     method: str,
     path: str,
     body: bytes = b"",
-    headers: dict[str, str] | None = None,
+    headers: HeaderFields | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers (lower-cased names) and body of a request to ``http://<host>:4599``."""
+    """Status, headers (lower-cased names) and body of a request to ``http://<host>:4599``
+    (``headers`` as pairs to send a name more than once)."""
     status, answered, data = served.send(method, f"http://{host}:4599{path}", headers or {}, body)
     return status, {k.lower(): v for k, v in dict(answered).items()}, data
 
@@ -125,7 +127,7 @@ def send_to_api(
     method: str,
     path: str,
     body: bytes = b"",
-    headers: dict[str, str] | None = None,
+    headers: HeaderFields | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     """``send_to_host`` for API ``api_id``'s execute-api host (us-east-1)."""
     host = f"{api_id}.execute-api.us-east-1.localhost"

@@ -296,6 +296,25 @@ def test_proxy_event_of_a_stage(rest: Any, served: AsgiTransport) -> None:
     assert context["requestId"] == headers["x-amzn-requestid"]
 
 
+def test_repeated_headers_are_multi_value_headers(rest: Any, served: AsgiTransport) -> None:
+    # payload 1.0: ``multiValueHeaders`` has every value in order, ``headers`` the last
+    # (as ``queryStringParameters`` keeps a repeated parameter's last value)
+    api_id, _ = built_api(rest)
+    status, _, body = send_to_api(
+        served,
+        api_id,
+        "GET",
+        "/dev/items/7",
+        headers=[("x-many", "a"), ("X-Many", "b"), ("cookie", "c1=1"), ("cookie", "c2=2")],
+    )
+    assert status == 200
+    event = json.loads(body)
+    assert event["multiValueHeaders"]["x-many"] == ["a", "b"]
+    assert event["headers"]["x-many"] == "b"
+    assert event["multiValueHeaders"]["cookie"] == ["c1=1", "c2=2"]
+    assert event["multiValueHeaders"]["x-forwarded-proto"] == ["http"]
+
+
 def test_resource_choice_and_misses(rest: Any, served: AsgiTransport) -> None:
     api_id, _ = built_api(rest)
     event = json.loads(send_to_api(served, api_id, "PUT", "/dev/some/where")[2])

@@ -280,6 +280,20 @@ def test_a_response_header_with_a_line_break_becomes_a_500(server: Server) -> No
     assert transport.closed
 
 
+def test_a_repeated_header_keeps_its_last_value_and_every_value_apart(server: Server) -> None:
+    # the AWS protocols read one value; a function URL's or API's event carries them all
+    protocol = Http1Protocol(create_app(server.hw), server.state, keep_alive_s=75, loop=server.loop)
+    protocol.parser.feed_data(
+        b"GET /p HTTP/1.1\r\nHost: h\r\nX-Many: a\r\nCookie: c1=1\r\nx-many: b\r\n"
+        b"Cookie: c2=2\r\nX-Many: c\r\n\r\n"
+        b"GET /q HTTP/1.1\r\nHost: h\r\nX-One: 1\r\n\r\n"
+    )
+    first, second = (request for request, _ in protocol._pending)
+    assert first.headers["x-many"] == "c" and first.headers["cookie"] == "c2=2"
+    assert first.repeated_headers == {"x-many": ["a", "b", "c"], "cookie": ["c1=1", "c2=2"]}
+    assert second.repeated_headers is None
+
+
 def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(server: Server) -> None:
     server.keep_alive["s"] = 0.3
     with server.connect() as sock:

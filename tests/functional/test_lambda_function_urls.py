@@ -21,6 +21,7 @@ from botocore.credentials import Credentials
 
 from headwater import Headwater, ManualClock
 from headwater.api.http import WireRequest
+from headwater.in_process import HeaderFields
 from headwater.server.asgi import create_app
 from headwater.server.request_checks import RequestPolicy, other_user_refusal
 from tests.asgi_boto import CREDENTIALS, AsgiTransport, InProcessAws
@@ -234,7 +235,7 @@ class Served:
         self.transport = AsgiTransport(create_app(hw, policy=policy))
 
     def send(
-        self, method: str, url: str, headers: dict[str, str] | None = None, body: bytes = b""
+        self, method: str, url: str, headers: HeaderFields | None = None, body: bytes = b""
     ) -> tuple[int, dict[str, list[str]], bytes]:
         status, out, payload = self.transport.send(method, url, headers or {}, body)
         found: dict[str, list[str]] = {}
@@ -315,6 +316,31 @@ def test_get_with_query_and_cookies_becomes_a_2_0_event(
     assert (context["stage"], context["routeKey"]) == ("$default", "$default")
     assert context["timeEpoch"] == int(hw.clock.now() * 1000)
     assert "authorizer" not in context
+
+
+def test_repeated_headers_are_joined_with_commas_and_every_cookie_header_read(
+    lam: Any, served: Served
+) -> None:
+    # AWS: "Duplicate headers are combined with commas and included in the headers field";
+    # "All cookie headers in the request are combined ... and added to the cookies field"
+    url = url_of(lam, "echo")
+    status, _, body = served.send(
+        "GET",
+        url + "?a=1&a=2",
+        [
+            ("X-Multi", "1"),
+            ("x-multi", "2, 3"),
+            ("Cookie", "c1=v1"),
+            ("Cookie", "c2=v2; c3=v3"),
+        ],
+    )
+    assert status == 201
+    event = json.loads(body)
+    assert event["headers"]["x-multi"] == "1,2, 3"
+    assert event["cookies"] == ["c1=v1", "c2=v2", "c3=v3"]
+    assert "cookie" not in event["headers"]
+    assert event["queryStringParameters"] == {"a": "1,2"}
+    assert "multiValueHeaders" not in event
 
 
 def test_post_json_and_binary_bodies(lam: Any, served: Served) -> None:

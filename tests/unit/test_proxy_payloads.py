@@ -209,3 +209,22 @@ def test_payload_1_event_of_a_rest_stage() -> None:
     assert context["identity"]["sourceIp"] == "127.0.0.1"
     empty = rest_request_event(url_request(query_string="", path_parameters=None))
     assert empty["queryStringParameters"] is None and empty["pathParameters"] is None
+
+
+def test_repeated_headers_in_both_payload_formats() -> None:
+    request = url_request(
+        headers={"x-many": "b", "cookie": "c2=2", "content-type": "text/plain"},
+        repeated_headers={"x-many": ["a", "b"], "cookie": ["c1=1", "c2=2"]},
+        query_string="q=1&q=2",
+    )
+    v2 = request_event(request)
+    assert v2["headers"]["x-many"] == "a,b"
+    assert v2["cookies"] == ["c1=1", "c2=2"]
+    assert v2["queryStringParameters"] == {"q": "1,2"}
+    v1 = rest_request_event(request)
+    assert v1["headers"]["x-many"] == "b"
+    assert v1["multiValueHeaders"]["x-many"] == ["a", "b"]
+    assert v1["multiValueHeaders"]["cookie"] == ["c1=1", "c2=2"]
+    assert v1["multiValueHeaders"]["content-type"] == ["text/plain"]
+    assert v1["queryStringParameters"] == {"q": "2"}
+    assert v1["multiValueQueryStringParameters"] == {"q": ["1", "2"]}

@@ -8,13 +8,18 @@ from urllib.parse import parse_qsl
 
 @dataclass(slots=True)
 class WireRequest:
-    """One HTTP request as received: raw path, raw query string, lower-cased header names."""
+    """One HTTP request as received: raw path, raw query string, lower-cased header names.
+
+    ``headers`` keeps a repeated header's last value (what the AWS protocols read);
+    ``repeated_headers`` has every value, in order, of each name sent more than once (a
+    function URL's or API's event carries them all)."""
 
     method: str
     raw_path: str
     query_string: str
     headers: dict[str, str]
     body: bytes
+    repeated_headers: dict[str, list[str]] | None = None
 
     @property
     def host(self) -> str:

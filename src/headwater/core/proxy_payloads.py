@@ -50,7 +50,7 @@ class ProxyRequest:
     #: stage's first segment kept, as API Gateway's ``rawPath`` keeps it).
     path: str
     query_string: str
-    #: Lower-cased names.
+    #: Lower-cased names; a repeated header's last value (``repeated_headers``: all).
     headers: dict[str, str]
     body: bytes
     request_id: str
@@ -77,6 +77,13 @@ class ProxyRequest:
     #: ``requestContext.authorizer`` as a Lambda authorizer's answer makes it (``None``:
     #: no authorizer ran).
     authorizer: dict[str, Any] | None = None
+    #: Every value, in order, of each header sent more than once (``WireRequest``'s).
+    repeated_headers: dict[str, list[str]] | None = None
+
+    def header_values(self) -> dict[str, list[str]]:
+        """Every header's values, in the order sent (one for most)."""
+        repeated = self.repeated_headers or {}
+        return {name: list(repeated.get(name, [value])) for name, value in self.headers.items()}
 
 
 @dataclass(slots=True)
@@ -96,8 +103,12 @@ def _is_text(content_type: str) -> bool:
 
 def request_event(request: ProxyRequest) -> dict[str, Any]:
     """The payload format 2.0 event of ``request`` (AWS's field order)."""
-    headers = dict(request.headers)
-    cookie_header = headers.pop("cookie", None)
+    # repeated headers are joined with commas; every Cookie header's cookies go to
+    # ``cookies`` (AWS: "Format 2.0 doesn't have multiValueHeaders ... Duplicate headers
+    # are combined with commas"; "All cookie headers in the request are combined")
+    values = request.header_values()
+    cookie_headers = values.pop("cookie", [])
+    headers = {name: ",".join(found) for name, found in values.items()}
     headers.setdefault("x-forwarded-proto", "http")
     headers.setdefault("x-forwarded-for", request.source_ip)
     event: dict[str, Any] = {
@@ -106,8 +117,9 @@ def request_event(request: ProxyRequest) -> dict[str, Any]:
         "rawPath": request.path,
         "rawQueryString": request.query_string,
     }
-    if cookie_header:
-        event["cookies"] = [c.strip() for c in cookie_header.split(";") if c.strip()]
+    cookies = [c.strip() for line in cookie_headers for c in line.split(";") if c.strip()]
+    if cookies:
+        event["cookies"] = cookies
     event["headers"] = headers
     if request.query_string:
         # repeated names are joined with commas, as AWS joins them
@@ -170,11 +182,13 @@ def _multi_values(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 def rest_request_event(request: ProxyRequest) -> dict[str, Any]:
     """The payload format 1.0 event of ``request`` (the REST API Lambda proxy shape, which
     HTTP APIs send with ``PayloadFormatVersion`` 1.0): single- and multi-value headers and
-    query parameters (the single form keeps a repeated name's last value), ``null`` for
-    absent maps and bodies, as API Gateway writes them."""
-    headers = dict(request.headers)
-    headers.setdefault("x-forwarded-proto", "http")
-    headers.setdefault("x-forwarded-for", request.source_ip)
+    query parameters (the single form keeps a repeated name's last value, the multi form
+    every value in order), ``null`` for absent maps and bodies, as API Gateway writes
+    them."""
+    multi_headers = request.header_values()
+    for name, value in (("x-forwarded-proto", "http"), ("x-forwarded-for", request.source_ip)):
+        multi_headers.setdefault(name, [value])
+    headers = {name: found[-1] for name, found in multi_headers.items()}
     query = parse_qsl(request.query_string, keep_blank_values=True)
     multi_query = _multi_values(query)
     path = request.resource_path if request.resource_path is not None else request.path
@@ -222,7 +236,7 @@ def rest_request_event(request: ProxyRequest) -> dict[str, Any]:
         "path": path,
         "httpMethod": request.method,
         "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "multiValueHeaders": multi_headers,
         "queryStringParameters": {n: v[-1] for n, v in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
         "requestContext": context,

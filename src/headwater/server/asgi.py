@@ -114,7 +114,8 @@ class HeadwaterApp:
                 chunks.append(chunk)
             body = b"".join(chunks)
         raw_path = scope.get("raw_path")
-        headers = {}
+        headers: dict[str, str] = {}
+        repeated: dict[str, list[str]] | None = None
         names = KNOWN_HEADER_NAMES
         for raw_name, raw_value in scope["headers"]:
             name = names.get(raw_name)
@@ -122,13 +123,19 @@ class HeadwaterApp:
                 name = raw_name.decode("latin-1")
                 if len(names) < MAX_KNOWN_HEADER_NAMES:
                     names[raw_name] = name
-            headers[name] = raw_value.decode("latin-1")
+            value = raw_value.decode("latin-1")
+            if name in headers:  # a repeated header: every value kept apart too
+                if repeated is None:
+                    repeated = {}
+                repeated.setdefault(name, [headers[name]]).append(value)
+            headers[name] = value
         request = WireRequest(
             method=scope["method"],
             raw_path=raw_path.decode("latin-1") if raw_path else scope["path"],
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=body,
+            repeated_headers=repeated,
         )
         await _send(send, await self.respond(request, refusal))
 

@@ -100,6 +100,7 @@ class Http1Protocol(asyncio.Protocol):
         # the request being parsed
         self._url = b""
         self._headers: dict[str, str] = {}
+        self._repeated: dict[str, list[str]] | None = None
         self._body: list[bytes] = []
         self._size = 0
         # bytes read of the request head being parsed (from the first read holding part of
@@ -220,7 +221,12 @@ class Http1Protocol(asyncio.Protocol):
         if name == "expect" and value.lower() == "100-continue" and self.transport:
             # headers come before the body: the client waits for this to send it
             self.transport.write(_CONTINUE)
-        self._headers[name] = value
+        headers = self._headers
+        if name in headers:  # a repeated header: every value kept apart too
+            if self._repeated is None:
+                self._repeated = {}
+            self._repeated.setdefault(name, [headers[name]]).append(value)
+        headers[name] = value
 
     def on_body(self, body: bytes) -> None:
         self._head_bytes = _IN_BODY
@@ -244,8 +250,10 @@ class Http1Protocol(asyncio.Protocol):
             query.decode("latin-1"),
             self._headers,
             body[0] if len(body) == 1 else b"".join(body),
+            self._repeated,
         )
         self._url, self._headers, self._body, self._size = b"", {}, [], 0
+        self._repeated = None
         self._head_bytes = 0
         self._pending.append((request, self.parser.should_keep_alive()))
         if len(self._pending) > MAX_PIPELINED and not self._paused and self.transport:

@@ -96,6 +96,7 @@ class LambdaProxyEndpoint:
             path=path,
             query_string=request.query_string,
             headers=request.headers,
+            repeated_headers=request.repeated_headers,
             body=request.body,
             request_id=new_request_id(),
             time=self._clock.now(),

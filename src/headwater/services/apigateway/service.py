@@ -1113,9 +1113,12 @@ def _test_request(params: Params, api_id: str, ctx: RequestContext, now: float) 
     path, _, query = str(params.get("pathWithQueryString") or "/").partition("?")
     path = "/" + path.lstrip("/")
     headers = {str(k).lower(): str(v) for k, v in (params.get("headers") or {}).items()}
+    repeated: dict[str, list[str]] = {}
     for name, values in (params.get("multiValueHeaders") or {}).items():
         if values:
             headers.setdefault(str(name).lower(), str(values[-1]))
+            if len(values) > 1 and headers[str(name).lower()] == str(values[-1]):
+                repeated[str(name).lower()] = [str(value) for value in values]
     variables = {str(k): str(v) for k, v in (params.get("stageVariables") or {}).items()}
     return ProxyRequest(
         api_id=api_id,
@@ -1124,6 +1127,7 @@ def _test_request(params: Params, api_id: str, ctx: RequestContext, now: float) 
         path=path,
         query_string=query,
         headers=headers,
+        repeated_headers=repeated or None,
         body=str(params.get("body") or "").encode("utf-8", "replace"),
         request_id=new_request_id(),
         time=now,
