@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
 from headwater.deploy.local import load_local_template
@@ -191,6 +192,35 @@ def test_rest_cognito_authorizer_scopes_want_access_tokens(
     assert call(served, api_id, "/dev/items", tokens["IdToken"])[0] == 401
     narrow = rest_api(aws, [pool_arn], scopes=["other/read"])
     assert call(served, narrow, "/dev/items", tokens["AccessToken"])[0] == 401
+
+
+def test_rest_method_scopes_are_added_and_removed_a_scope_at_a_time(
+    hw: Headwater, aws: InProcessAws, served: AsgiTransport
+) -> None:
+    _, pool_arn, client_id = user_pool(hw)
+    tokens = sign_in(hw, client_id)
+    api_id = rest_api(aws, [pool_arn], scopes=["other/read"], authorizerResultTtlInSeconds=0)
+    assert call(served, api_id, "/dev/items", tokens["AccessToken"])[0] == 401
+    rest = aws.client("apigateway")
+    items = next(r for r in rest.get_resources(restApiId=api_id)["items"] if r["path"] == "/items")
+    address = {"restApiId": api_id, "resourceId": items["id"], "httpMethod": "GET"}
+    scopes = "/authorizationScopes"
+    updated = rest.update_method(
+        **address,
+        patchOperations=[
+            {"op": "add", "path": scopes, "value": SIGN_IN_SCOPE},
+            {"op": "add", "path": scopes, "value": "other/write"},
+            {"op": "remove", "path": scopes, "value": "other/read"},
+        ],
+    )
+    assert updated["authorizationScopes"] == [SIGN_IN_SCOPE, "other/write"]
+    rest.update_method(**address, patchOperations=[{"op": "remove", "path": scopes, "value": "x"}])
+    assert rest.get_method(**address)["authorizationScopes"] == [SIGN_IN_SCOPE, "other/write"]
+    with pytest.raises(ClientError) as caught:
+        rest.update_method(**address, patchOperations=[{"op": "replace", "path": scopes}])
+    assert caught.value.response["Error"]["Code"] == "BadRequestException"
+    rest.create_deployment(restApiId=api_id, stageName="dev")
+    assert call(served, api_id, "/dev/items", tokens["AccessToken"])[0] == 200
 
 
 def test_rest_test_invoke_of_a_cognito_authorizer(hw: Headwater, aws: InProcessAws) -> None:

@@ -172,6 +172,47 @@ def test_rest_api_resources_one_by_one(hw: Headwater) -> None:
     assert hw.client("apigateway").get_rest_apis()["items"] == []
 
 
+def test_a_method_update_patches_its_authorization_scopes(hw: Headwater) -> None:
+    pool = hw.client("cognito-idp").create_user_pool(PoolName="users")["UserPool"]
+
+    def template(scopes: list[str]) -> dict[str, Any]:
+        return {
+            "Resources": {
+                "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "scoped"}},
+                "Pool": {
+                    "Type": "AWS::ApiGateway::Authorizer",
+                    "Properties": {
+                        "RestApiId": {"Ref": "Api"},
+                        "Name": "pool",
+                        "Type": "COGNITO_USER_POOLS",
+                        "IdentitySource": "method.request.header.Authorization",
+                        "ProviderARNs": [pool["Arn"]],
+                    },
+                },
+                "Get": {
+                    "Type": "AWS::ApiGateway::Method",
+                    "Properties": {
+                        "RestApiId": {"Ref": "Api"},
+                        "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+                        "HttpMethod": "GET",
+                        "AuthorizationType": "COGNITO_USER_POOLS",
+                        "AuthorizerId": {"Ref": "Pool"},
+                        "AuthorizationScopes": scopes,
+                        "Integration": {"Type": "MOCK"},
+                    },
+                },
+            }
+        }
+
+    assert deploy(hw, "scoped", template(["a/read", "a/write"])) == "CREATE_COMPLETE"
+    assert deploy(hw, "scoped", template(["a/write", "b/read"])) == "UPDATE_COMPLETE"
+    api_id = physical_ids(hw, "scoped")["Api"]
+    rest = hw.client("apigateway")
+    root = rest.get_resources(restApiId=api_id)["items"][0]["id"]
+    method = rest.get_method(restApiId=api_id, resourceId=root, httpMethod="GET")
+    assert method["authorizationScopes"] == ["a/write", "b/read"]
+
+
 def preflight(hw: Headwater, api_id: str, path: str) -> tuple[int, dict[str, str]]:
     """Status and headers of a preflight from the API's own page (which the server's
     browser checks let in) for ``path``."""

@@ -219,6 +219,19 @@ class RestMethodProvider(ResourceProvider):
             )
             if request.properties.get(name) != request.previous_properties.get(name)
         ]
+        # scopes are patched one at a time: the old ones removed, the new ones added
+        scopes = [str(s) for s in request.properties.get("AuthorizationScopes") or []]
+        before = [str(s) for s in request.previous_properties.get("AuthorizationScopes") or []]
+        patches += [
+            {"op": "remove", "path": "/authorizationScopes", "value": scope}
+            for scope in before
+            if scope not in scopes
+        ]
+        patches += [
+            {"op": "add", "path": "/authorizationScopes", "value": scope}
+            for scope in scopes
+            if scope not in before
+        ]
         if patches:
             request.client(SERVICE).update_method(**self._address(request), patchOperations=patches)
         self._integrate(request)

@@ -88,6 +88,8 @@ PASSTHROUGH_BEHAVIORS = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
 _METHOD_PATCHES = frozenset(
     {"authorizationType", "authorizerId", "apiKeyRequired", "operationName"}
 )
+#: A method's OAuth scopes: patched a scope at a time (``add`` / ``remove``).
+SCOPES = "authorizationScopes"
 AUTHORIZER_TYPES = ("TOKEN", "REQUEST", "COGNITO_USER_POOLS")
 #: A Lambda authorizer's result TTL when none is given, and the most AWS allows.
 DEFAULT_AUTHORIZER_TTL = 300
@@ -555,19 +557,23 @@ class ApiGatewayService(StoredApiService):
     @operation("UpdateMethod")
     def update_method(self, params: Params, ctx: RequestContext) -> Result:
         """``replace`` of ``/authorizationType``, ``/authorizerId``, ``/apiKeyRequired``
-        and ``/operationName``; a CUSTOM method must name an authorizer of the API."""
+        and ``/operationName``; ``add`` and ``remove`` of one scope (the value) at
+        ``/authorizationScopes``; a CUSTOM method must name an authorizer of the API."""
 
         def change(document: ApiDocument) -> Result:
             method = self._method(document, params)
             changed = dict(method)
             for patch in params.get("patchOperations") or []:
                 name = str(patch.get("path", "")).lstrip("/")
-                if patch.get("op") != "replace" or name not in _METHOD_PATCHES:
-                    raise _bad_request(
-                        f"Invalid patch path '{patch.get('path')}' specified for op "
-                        f"'{patch.get('op')}'"
-                    )
+                op = patch.get("op")
                 value = patch.get("value")
+                if name == SCOPES and op in ("add", "remove") and value is not None:
+                    changed[SCOPES] = _patched_scopes(changed.get(SCOPES), op, str(value))
+                    continue
+                if op != "replace" or name not in _METHOD_PATCHES:
+                    raise _bad_request(
+                        f"Invalid patch path '{patch.get('path')}' specified for op '{op}'"
+                    )
                 changed[name] = str(value).lower() == "true" if name == "apiKeyRequired" else value
             _check_method_authorizer(document, changed)
             if changed.get("authorizationType") not in ("CUSTOM", "COGNITO_USER_POOLS"):
@@ -1137,6 +1143,16 @@ def _test_request(params: Params, api_id: str, ctx: RequestContext, now: float) 
         resource=path,
         resource_path=path,
     )
+
+
+def _patched_scopes(scopes: Any, op: str, scope: str) -> list[str]:
+    """A method's scopes after an ``add`` (a scope it has is not listed twice) or a
+    ``remove`` (of a scope it lacks: no change) of ``scope``. AWS documents neither case;
+    these are guesses."""
+    found = [str(s) for s in scopes or []]
+    if op == "add":
+        return found if scope in found else [*found, scope]
+    return [s for s in found if s != scope]
 
 
 def _check_method_authorizer(document: ApiDocument, params: Params) -> None:
