@@ -114,3 +114,27 @@ def test_a_sam_app_with_a_user_pool_and_a_cognito_trigger(hw: Headwater) -> None
 
     hw.client("cloudformation").delete_stack(StackName="auth")
     assert idp.list_user_pools(MaxResults=10)["UserPools"] == []
+
+
+def test_a_property_dropped_from_the_template_returns_to_its_default(hw: Headwater) -> None:
+    # the update sends the template's properties; UpdateUserPool resets the others
+    document = template()
+    assert deploy(hw, "dropped", document, Capabilities=CAPABILITIES) == "CREATE_COMPLETE"
+    pool_properties = document["Resources"]["Pool"]["Properties"]
+    del pool_properties["AutoVerifiedAttributes"], pool_properties["Policies"]
+    client_properties = document["Resources"]["Client"]["Properties"]
+    client_properties["ExplicitAuthFlows"] = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert deploy(hw, "dropped", document, Capabilities=CAPABILITIES) == "UPDATE_COMPLETE"
+    outputs = outputs_of(hw, "dropped")
+    idp = hw.client("cognito-idp")
+    pool = idp.describe_user_pool(UserPoolId=outputs["PoolId"])["UserPool"]
+    assert "AutoVerifiedAttributes" not in pool
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] == 8
+    assert pool["Name"] == "stack-users" and pool["UserPoolTags"] == {"team": "web"}
+    # the SAM trigger's LambdaConfig is part of the pool's properties: still there
+    assert pool["LambdaConfig"].get("PreSignUp")
+    client = idp.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=outputs["ClientId"])
+    assert client["UserPoolClient"]["ExplicitAuthFlows"] == [
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    ]

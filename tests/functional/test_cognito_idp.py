@@ -130,6 +130,49 @@ def test_pools_and_clients(idp: Any) -> None:
     )
 
 
+def test_updates_reset_the_settings_they_leave_out(idp: Any) -> None:
+    # AWS: "If you don't provide a value for an attribute, Amazon Cognito sets it to its
+    # default value" (UpdateUserPool, UpdateUserPoolClient)
+    pool_id = idp.create_user_pool(
+        PoolName="users",
+        AutoVerifiedAttributes=["email"],
+        Policies={"PasswordPolicy": {"MinimumLength": 12}},
+        MfaConfiguration="OFF",
+        DeletionProtection="ACTIVE",
+        EmailVerificationSubject="Your code",
+        UsernameAttributes=["email"],
+        UserPoolTags={"team": "a"},
+    )["UserPool"]["Id"]
+    idp.update_user_pool(UserPoolId=pool_id, EmailVerificationMessage="Code: {####}")
+    pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert pool["EmailVerificationMessage"] == "Code: {####}"
+    for reset in ("AutoVerifiedAttributes", "DeletionProtection", "EmailVerificationSubject"):
+        assert reset not in pool, reset
+    assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] == 8
+    assert (pool["MfaConfiguration"], pool["LambdaConfig"]) == ("OFF", {})
+    # what UpdateUserPool cannot set stays; the name and tags left out stay (guesses)
+    assert pool["UsernameAttributes"] == ["email"]
+    assert (pool["Name"], pool["UserPoolTags"]) == ("users", {"team": "a"})
+
+    made = idp.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="web",
+        GenerateSecret=True,
+        ExplicitAuthFlows=FLOWS,
+        AccessTokenValidity=2,
+        RefreshTokenValidity=5,
+        CallbackURLs=["https://example.com/cb"],
+    )["UserPoolClient"]
+    updated = idp.update_user_pool_client(
+        UserPoolId=pool_id, ClientId=made["ClientId"], LogoutURLs=["https://example.com/out"]
+    )["UserPoolClient"]
+    assert updated["LogoutURLs"] == ["https://example.com/out"]
+    for reset in ("ExplicitAuthFlows", "AccessTokenValidity", "CallbackURLs"):
+        assert reset not in updated, reset
+    assert updated["RefreshTokenValidity"] == 30
+    assert (updated["ClientName"], updated["ClientSecret"]) == ("web", made["ClientSecret"])
+
+
 def test_sign_up_confirm_and_sign_in(hw: Headwater, idp: Any) -> None:
     pool_id, client_id = pool_and_client(idp)
     made = idp.sign_up(

@@ -31,6 +31,7 @@ import orjson
 
 from headwater.core.errors import AwsError
 from headwater.core.values import as_datetime
+from headwater.models import service_model
 from headwater.services.base import (
     Params,
     RequestContext,
@@ -291,9 +292,7 @@ class CognitoIdpService(Service):
                 "signing_key": tokens.new_signing_key(),
             }
         )
-        pool.setdefault("Policies", {})
-        pool["Policies"]["PasswordPolicy"] = passwords.policy_of(pool)
-        pool.setdefault("MfaConfiguration", "OFF")
+        _pool_defaults(pool)
         self._store.put(self._where(pool_id, ctx), POOL, "", pool)
         return {"UserPool": self._pool_view(pool, ctx)}
 
@@ -340,13 +339,17 @@ class CognitoIdpService(Service):
 
     @operation("UpdateUserPool")
     def update_user_pool(self, params: Params, ctx: RequestContext) -> Result:
+        """The request's settings replace the pool's: one it leaves out returns to its
+        default, as AWS documents ("If you don't provide a value for an attribute, Amazon
+        Cognito sets it to its default value"); what UpdateUserPool cannot change (the
+        schema, username attributes) stays, and so do the name and the tags when left out
+        (guesses: AWS does not say)."""
         with self._writing():
-            pool = self._pool(params["UserPoolId"], ctx)
+            pool = _reset_settings(self._pool(params["UserPoolId"], ctx), "UpdateUserPool")
             for key, value in params.items():
                 if key != "UserPoolId":
                     pool["Name" if key == "PoolName" else key] = value
-            pool.setdefault("Policies", {})
-            pool["Policies"]["PasswordPolicy"] = passwords.policy_of(pool)
+            _pool_defaults(pool)
             pool["LastModifiedDate"] = self.env.clock.now()
             self._store.put(self._where(pool["Id"], ctx), POOL, "", pool)
         return {}
@@ -426,10 +429,7 @@ class CognitoIdpService(Service):
                 "LastModifiedDate": now,
             }
         )
-        client.setdefault("RefreshTokenValidity", 30)
-        client.setdefault("PreventUserExistenceErrors", "LEGACY")
-        client.setdefault("EnableTokenRevocation", True)
-        client.setdefault("AuthSessionValidity", 3)
+        _client_defaults(client)
         if params.get("GenerateSecret"):
             client["ClientSecret"] = _random_id(_CLIENT_ALPHABET, 51)
         self._store.put(self._where(pool["Id"], ctx), CLIENT, client["ClientId"], client)
@@ -453,10 +453,16 @@ class CognitoIdpService(Service):
 
     @operation("UpdateUserPoolClient")
     def update_user_pool_client(self, params: Params, ctx: RequestContext) -> Result:
+        """The request's settings replace the client's: one it leaves out returns to its
+        default, as for UpdateUserPool (AWS: "If you don't provide a value for an attribute,
+        Amazon Cognito sets it to its default value"); the secret stays, and the name when
+        left out (a guess)."""
         with self._writing():
             pool = self._pool(params["UserPoolId"], ctx)
             client = self._client(pool, params["ClientId"], ctx)
+            client = _reset_settings(client, "UpdateUserPoolClient")
             client.update(params)
+            _client_defaults(client)
             client["LastModifiedDate"] = self.env.clock.now()
             self._store.put(self._where(pool["Id"], ctx), CLIENT, client["ClientId"], client)
         return {"UserPoolClient": _client_view(client)}
@@ -1860,6 +1866,37 @@ def _filter_matches(user: dict[str, Any], name: str, how: str, value: str) -> bo
 
 
 #: SetUserPoolMfaConfig's settings, kept in the pool as given.
+#: Settings an update keeps when its request leaves them out (guesses: AWS resets the
+#: others to their defaults and says nothing of these).
+KEPT_WHEN_LEFT_OUT = frozenset({"PoolName", "UserPoolTags", "ClientName"})
+
+
+def _reset_settings(record: dict[str, Any], operation: str) -> dict[str, Any]:
+    """``record`` (a pool's or an app client's) without the settings ``operation`` (its
+    Update operation) sets, for the request's to replace: those it leaves out go back to
+    their defaults (``_pool_defaults``, ``_client_defaults``), as AWS resets them."""
+    shape = service_model("cognito-idp").operation_model(operation).input_shape
+    settable = set(shape.members) - KEPT_WHEN_LEFT_OUT - set(shape.required_members)
+    return {key: value for key, value in record.items() if key not in settable}
+
+
+def _pool_defaults(pool: dict[str, Any]) -> None:
+    """The settings a pool has when its request leaves them out: the password policy's
+    members AWS fills in, and MFA off."""
+    pool.setdefault("Policies", {})
+    pool["Policies"]["PasswordPolicy"] = passwords.policy_of(pool)
+    pool.setdefault("MfaConfiguration", "OFF")
+
+
+def _client_defaults(client: dict[str, Any]) -> None:
+    """The settings an app client has when its request leaves them out, as AWS answers
+    them."""
+    client.setdefault("RefreshTokenValidity", 30)
+    client.setdefault("PreventUserExistenceErrors", "LEGACY")
+    client.setdefault("EnableTokenRevocation", True)
+    client.setdefault("AuthSessionValidity", 3)
+
+
 MFA_SETTINGS = (
     "SmsMfaConfiguration",
     "SoftwareTokenMfaConfiguration",
