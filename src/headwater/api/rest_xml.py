@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import re
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
@@ -536,23 +537,46 @@ def error_response(error: AwsError, request_id: str, *, head: bool) -> WireRespo
 
 def _model_routes(
     method: str, bucket: str | None, key: str | None, query: dict[str, str]
-) -> list[rest_json.RestRoute]:
+) -> tuple[rest_json.RestRoute, ...]:
     """The routes of botocore's model a request matches (path style, whatever its
     addressing), most specific first: those whose query-string literals (``?retention``)
     the request carries rank above the bare object and bucket operations."""
-    path = "/" if bucket is None else "/bucket" if key is None else "/bucket/key"
+    level = "/" if bucket is None else "/bucket" if key is None else "/bucket/key"
+    names = _literal_names()
+    literals = tuple(sorted((name, value) for name, value in query.items() if name in names))
+    return _routes_for(method, level, literals)
+
+
+@cache
+def _literal_names() -> frozenset[str]:
+    """The query-string names any of S3's routes requires (``retention``, ``list-type``)."""
+    return frozenset(
+        name
+        for table in rest_json.routes("s3").values()
+        for route in table
+        for name, _ in route.query_literals
+    )
+
+
+@lru_cache(maxsize=512)
+def _routes_for(
+    method: str, level: str, literals: tuple[tuple[str, str], ...]
+) -> tuple[rest_json.RestRoute, ...]:
+    """``_model_routes`` for a request's method, level and the route literals it carries
+    (cached: a request costs a lookup, not a pass over every route)."""
+    carried = dict(literals)
     found = [
         route
         for table in rest_json.routes("s3").values()
         for route in table
         if route.method == method
-        and route.pattern.match(path)
-        and all(query.get(name) == value for name, value in route.query_literals)
+        and route.pattern.match(level)
+        and all(carried.get(name) == value for name, value in route.query_literals)
     ]
-    return sorted(found, key=lambda route: route.specificity, reverse=True)
+    return tuple(sorted(found, key=lambda route: route.specificity, reverse=True))
 
 
-def _outranked(operation: str, modelled: list[rest_json.RestRoute]) -> bool:
+def _outranked(operation: str, modelled: tuple[rest_json.RestRoute, ...]) -> bool:
     """Whether the model names a sub-resource for the request that ``operation`` lacks:
     ``GET /key?retention`` is GetObjectRetention, not the GetObject the plain rules
     would choose (which would answer with the object, or a 500 from its parameters)."""
@@ -562,7 +586,7 @@ def _outranked(operation: str, modelled: list[rest_json.RestRoute]) -> bool:
     return not own or len(own[0].query_literals) < len(modelled[0].query_literals)
 
 
-def _not_implemented(modelled: list[rest_json.RestRoute]) -> AwsError:
+def _not_implemented(modelled: tuple[rest_json.RestRoute, ...]) -> AwsError:
     """S3's NotImplemented, naming the model's operation for the request when there is one."""
     if not modelled:
         return AwsError(
