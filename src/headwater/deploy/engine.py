@@ -28,6 +28,7 @@ from headwater.deploy.intrinsics import UNKNOWN
 from headwater.deploy.parameters import SsmLookup
 from headwater.deploy.plan import Target, outputs_of, resolve_dynamic_references, resolver_for
 from headwater.deploy.providers import ClientFactory, ResourceProvider, ResourceRequest
+from headwater.deploy.providers.custom import is_custom, provider_type
 from headwater.deploy.records import EventRecord, ResourceRecord, StackRecord
 from headwater.deploy.replacement import kept_custom_name, requires_replacement
 from headwater.deploy.scheduler import run_in_order
@@ -298,7 +299,7 @@ class StackRun:
 
     def _converge(self, target: Target, logical_id: str, *, creating: bool) -> None:
         definition = target.resources[logical_id]
-        provider = self.providers[definition.type]
+        provider = self.providers[provider_type(definition.type)]
         with self._lock:
             old = self.state.get(logical_id)
             snapshot = dict(self.state)
@@ -432,6 +433,13 @@ class StackRun:
             self._save(replace(record, status="UPDATE_FAILED"), failure_reason(error))
             raise
         record.attributes = result.attributes
+        if result.physical_id != old.physical_id and is_custom(record.type):
+            # A custom resource's update may answer a new physical id: AWS then takes the
+            # update for a replacement and deletes the old resource in cleanup. (Other
+            # providers keep the id; one that reformats it must not lose its resource.)
+            record.physical_id = result.physical_id
+            with self._lock:
+                self._changes.append(_Change("replaced", record.logical_id, old=old, new=record))
         self._save(replace(record, status="UPDATE_COMPLETE"))
 
     def _finish(self, target: Target) -> str | None:
@@ -526,10 +534,12 @@ class StackRun:
                 self._save(replace(old, status="UPDATE_COMPLETE"), properties=old.properties)
                 continue
             current = self.state[change.logical_id]
-            provider = self.providers[old.type]
+            provider = self.providers[provider_type(old.type)]
             self._save(replace(current, status="UPDATE_IN_PROGRESS"), properties=old.properties)
             try:
-                provider.update(self._request(old, old.properties, previous=current))
+                provider.update(
+                    replace(self._request(old, old.properties, previous=current), rollback=True)
+                )
             except Exception as error:
                 self._save(replace(current, status="UPDATE_FAILED"), failure_reason(error))
                 ok = False
@@ -638,7 +648,7 @@ class StackRun:
                 self._forget(record.logical_id)
             return True
         self._emit(record, "DELETE_IN_PROGRESS", keep_record)
-        provider = self.providers.get(record.type)
+        provider = self.providers.get(provider_type(record.type))
         try:
             if provider is not None:
                 provider.delete(self._request(record, record.properties))

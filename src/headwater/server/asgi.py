@@ -22,6 +22,7 @@ from headwater.api.cbor_protocol import CborProtocol
 from headwater.api.http import WireRequest, WireResponse
 from headwater.api.rest_xml import RestXmlProtocol
 from headwater.api.router import Router
+from headwater.deploy.custom_responses import RESPONSE_PREFIX, CustomResponses, access_denied
 from headwater.server.dashboard import PREFIX as DASHBOARD_PREFIX
 from headwater.server.dashboard import Dashboard
 from headwater.server.execute_api import ExecuteApi
@@ -67,8 +68,10 @@ class HeadwaterApp:
         function_urls: FunctionUrls | None = None,
         execute_api: ExecuteApi | None = None,
         user_pool_keys: UserPoolKeys | None = None,
+        custom_responses: Callable[[], CustomResponses | None] | None = None,
     ) -> None:
         self.router = router
+        self.custom_responses = custom_responses
         self.user_pool_keys = user_pool_keys
         self.function_urls = function_urls
         self.execute_api = execute_api
@@ -174,6 +177,8 @@ class HeadwaterApp:
                 host = request.headers.get("host", "")[:100]
                 body = {"message": f"headwater does not answer requests for host '{host}'"}
                 return WireResponse(403, orjson.dumps(body))
+            if request.raw_path.startswith(RESPONSE_PREFIX):
+                return self.custom_resource_response(request)
             if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
                 return WireResponse(200, orjson.dumps({"status": "ok", **self._health()}))
             if self.dashboard is not None:  # every path under its PREFIX is the dashboard's
@@ -194,6 +199,19 @@ class HeadwaterApp:
             answer.headers.extend(cors)
             return answer
         return _with_headers(answer, cors)
+
+    def custom_resource_response(self, request: WireRequest) -> WireResponse:
+        """A custom resource function's PUT of its answer to a ResponseURL. Unsigned, as a
+        presigned S3 PUT is: the token admits it, once; a browser's request never."""
+        refused = self.policy.function_url_refusal(request)
+        if refused is not None:
+            return WireResponse(403, orjson.dumps({"message": refused}))
+        responses = self.custom_responses() if self.custom_responses is not None else None
+        if request.method != "PUT" or responses is None:
+            status, body = 403, access_denied()
+        else:
+            status, body = responses.answer_put(request.raw_path, request.body)
+        return WireResponse(status, body, content_type="application/xml")
 
     def refuse(
         self, request: WireRequest, refusal: Refusal
@@ -340,7 +358,16 @@ def create_app(
             executor=executor,
         ),
         user_pool_keys=UserPoolKeys(lambda: hw.service("cognito-idp")),  # type: ignore[arg-type,return-value]
+        custom_responses=lambda: _custom_responses(hw),
     )
+
+
+def _custom_responses(hw: Headwater) -> CustomResponses | None:
+    """The CloudFormation service's custom resource answers, if that service runs (no
+    answer is awaited before it does)."""
+    service = hw.existing_service("cloudformation")
+    found: CustomResponses | None = getattr(service, "custom_responses", None)
+    return found
 
 
 def policy_of(hw: Headwater, bound_host: str | None = None) -> RequestPolicy:

@@ -126,6 +126,7 @@ def serve(
     except BaseException:
         listener.close()
         raise
+    hw.env.serving = True
     presence = None
     if database_url is None:
         presence = Presence(hw.data_dir, endpoint)

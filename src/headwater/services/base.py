@@ -42,6 +42,9 @@ class ServiceEnvironment:
     region: str = DEFAULT_REGION
     #: URL of a running headwater server, given to function workers as AWS_ENDPOINT_URL.
     endpoint_url: str | None = None
+    #: True when ``headwater serve`` answers HTTP at ``endpoint_url`` (an embedded headwater
+    #: may be given an endpoint URL that only its in-process transport answers).
+    serving: bool = False
     #: Looks up another service by botocore name (``"sqs"``); set by ``Headwater``.
     lookup: Callable[[str], Service] | None = None
     options: HeadwaterOptions = field(default_factory=HeadwaterOptions)

@@ -52,6 +52,8 @@ class ResourceRequest:
     #: The resource's resolved ``UpdatePolicy`` on an update the template asked for (empty
     #: on creates and on the updates of a rollback).
     update_policy: dict[str, Any] = field(default_factory=dict)
+    #: True on the update that puts a resource back as it was during an update rollback.
+    rollback: bool = False
 
     def client(self, service_name: str, *, validate: bool = True) -> ServiceClient:
         return self.clients(service_name, validate=validate)

@@ -20,10 +20,16 @@ from headwater.client import LambdaClient, ServiceClient
 from headwater.core.errors import AwsError
 from headwater.core.ids import new_uuid
 from headwater.core.values import JAVA_INT
+from headwater.deploy.custom_responses import CustomResponses
 from headwater.deploy.engine import StackRun
 from headwater.deploy.errors import TemplateError, validation_error
 from headwater.deploy.plan import StackIdentity, Target, build_target
 from headwater.deploy.providers import ResourceProvider, default_providers
+from headwater.deploy.providers.custom import (
+    CUSTOM_RESOURCE_TYPE,
+    CustomResourceProvider,
+    provider_type,
+)
 from headwater.deploy.records import StackRecord
 from headwater.deploy.secret_references import SecretLookup
 from headwater.deploy.stack_store import StackStore
@@ -64,7 +70,12 @@ class CloudFormationService(Service):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.store = StackStore(self.env.database)
+        self.custom_responses = CustomResponses(
+            served_url=lambda: self.env.endpoint_url if self.env.serving else None,
+            closing=lambda: self.env.closing or self.env.closed,
+        )
         self.candidates: dict[str, list[ResourceProvider]] = default_providers()
+        self.candidates[CUSTOM_RESOURCE_TYPE] = [CustomResourceProvider(self.custom_responses)]
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=4, thread_name_prefix="cfn-stack"
         )
@@ -74,6 +85,7 @@ class CloudFormationService(Service):
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self.custom_responses.close()
 
     # -- shared helpers --------------------------------------------------------------------
 
@@ -114,7 +126,8 @@ class CloudFormationService(Service):
         return chosen
 
     def supports_type(self, type_name: str) -> bool:
-        return any(self.usable(provider) for provider in self.candidates.get(type_name, []))
+        candidates = self.candidates.get(provider_type(type_name), [])
+        return any(self.usable(provider) for provider in candidates)
 
     def clients_for(self, stack: StackRecord) -> Callable[..., ServiceClient]:
         context = RequestContext(

@@ -1,0 +1,249 @@
+"""AWS::CloudFormation::CustomResource and Custom::* types: CloudFormation's request reaches
+the ServiceToken's function (or topic), the answer it PUTs to the ResponseURL gives Ref and
+GetAtt, FAILED fails the resource, and a new physical id on update retires the old one."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headwater import Headwater
+from tests.functional.cfn_support import deploy, events_of, outputs_of, physical_ids, stack_of
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+#: A handler answering as cfnresponse does (a plain PUT of JSON to the ResponseURL), and
+#: keeping every request it gets in the file RECORD names.
+HANDLER = """
+import json, os, urllib.request
+
+def handler(event, context):
+    with open(os.environ["RECORD"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+    props = event["ResourceProperties"]
+    fail = props.get("Fail") == event["RequestType"]
+    physical = event.get("PhysicalResourceId") or "thing-" + props["Name"]
+    if event["RequestType"] == "Update" and props.get("Rename") == "yes":
+        physical = "thing-" + props["Name"]
+    body = {
+        "Status": "FAILED" if fail else "SUCCESS",
+        "Reason": "asked to fail" if fail else "",
+        "PhysicalResourceId": physical,
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"],
+        "Data": {"Greeting": "hello " + props["Name"], "Count": props.get("Count", "")},
+    }
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(event["ResponseURL"], data=data, method="PUT")
+    request.add_header("content-type", "")
+    request.add_header("content-length", str(len(data)))
+    urllib.request.urlopen(request).read()
+"""
+
+
+@pytest.fixture
+def hw(tmp_path: Path) -> Iterator[Headwater]:
+    app = Headwater.in_memory(functions="inline")
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def template(record: Path, **properties: Any) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Handler": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": RUNTIME,
+                    "Handler": "index.handler",
+                    "Role": ROLE,
+                    "Code": {"ZipFile": HANDLER},
+                    "Environment": {"Variables": {"RECORD": str(record)}},
+                },
+            },
+            "Thing": {
+                "Type": "Custom::Thing",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]},
+                    "ServiceTimeout": 20,
+                    **properties,
+                },
+            },
+        },
+        "Outputs": {
+            "Ref": {"Value": {"Ref": "Thing"}},
+            "Greeting": {"Value": {"Fn::GetAtt": ["Thing", "Greeting"]}},
+        },
+    }
+
+
+def requests_of(record: Path) -> list[dict[str, Any]]:
+    if not record.exists():
+        return []
+    return [json.loads(line) for line in record.read_text().splitlines()]
+
+
+def test_create_update_delete_send_cloudformations_requests(hw: Headwater, tmp_path: Path) -> None:
+    record = tmp_path / "requests"
+    first = template(record, Name="one", Count=5, Enabled=True, Nested={"List": [1, False]})
+    assert deploy(hw, "custom", first) == "CREATE_COMPLETE"
+    assert outputs_of(hw, "custom") == {"Ref": "thing-one", "Greeting": "hello one"}
+    assert physical_ids(hw, "custom")["Thing"] == "thing-one"
+    [create] = requests_of(record)
+    stack_id = stack_of(hw, "custom")["StackId"]
+    assert create["RequestType"] == "Create"
+    assert create["StackId"] == stack_id
+    assert create["ResourceType"] == "Custom::Thing"
+    assert create["LogicalResourceId"] == "Thing"
+    assert "PhysicalResourceId" not in create
+    function_arn = create["ServiceToken"]
+    assert function_arn.startswith("arn:aws:lambda:us-east-1:000000000000:function:")
+    # numbers and booleans arrive as strings, at any depth; ServiceToken included
+    assert create["ResourceProperties"] == {
+        "ServiceToken": function_arn,
+        "ServiceTimeout": "20",
+        "Name": "one",
+        "Count": "5",
+        "Enabled": "true",
+        "Nested": {"List": ["1", "false"]},
+    }
+
+    second = template(record, Name="two", Count=6)
+    assert deploy(hw, "custom", second) == "UPDATE_COMPLETE"
+    update = requests_of(record)[1]
+    assert update["RequestType"] == "Update"
+    assert update["PhysicalResourceId"] == "thing-one"
+    assert update["OldResourceProperties"]["Name"] == "one"
+    assert update["ResourceProperties"]["Name"] == "two"
+    # the same physical id: an update in place, GetAtt reads the new Data
+    assert outputs_of(hw, "custom") == {"Ref": "thing-one", "Greeting": "hello two"}
+
+    hw.client("cloudformation").delete_stack(StackName="custom")
+    delete = requests_of(record)[2]
+    assert delete["RequestType"] == "Delete"
+    assert delete["PhysicalResourceId"] == "thing-one"
+    assert delete["ResourceProperties"]["Name"] == "two"
+    assert len(requests_of(record)) == 3
+
+
+def test_a_new_physical_id_on_update_deletes_the_old_one_in_cleanup(
+    hw: Headwater, tmp_path: Path
+) -> None:
+    record = tmp_path / "requests"
+    assert deploy(hw, "custom", template(record, Name="one")) == "CREATE_COMPLETE"
+    assert deploy(hw, "custom", template(record, Name="two", Rename="yes")) == "UPDATE_COMPLETE"
+    kinds = [(r["RequestType"], r.get("PhysicalResourceId")) for r in requests_of(record)]
+    assert kinds == [("Create", None), ("Update", "thing-one"), ("Delete", "thing-one")]
+    assert outputs_of(hw, "custom")["Ref"] == "thing-two"
+    assert ("Thing", "DELETE_COMPLETE") in events_of(hw, "custom")
+
+
+def test_failed_fails_the_resource_with_its_reason_and_rolls_back(
+    hw: Headwater, tmp_path: Path
+) -> None:
+    record = tmp_path / "requests"
+    assert deploy(hw, "custom", template(record, Name="one", Fail="Create")) == "ROLLBACK_COMPLETE"
+    events = hw.client("cloudformation").describe_stack_events(StackName="custom")["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed[0]["LogicalResourceId"] == "Thing"
+    assert failed[0]["ResourceStatusReason"] == (
+        "Received response status [FAILED] from custom resource. Message returned: asked to fail"
+    )
+
+
+def test_a_failed_update_rolls_back_to_the_old_properties(hw: Headwater, tmp_path: Path) -> None:
+    record = tmp_path / "requests"
+    assert deploy(hw, "custom", template(record, Name="one")) == "CREATE_COMPLETE"
+    status = deploy(hw, "custom", template(record, Name="two", Fail="Update"))
+    assert status == "UPDATE_ROLLBACK_COMPLETE"
+    assert outputs_of(hw, "custom") == {"Ref": "thing-one", "Greeting": "hello one"}
+
+
+def test_the_service_token_cannot_change(hw: Headwater, tmp_path: Path) -> None:
+    record = tmp_path / "requests"
+    assert deploy(hw, "custom", template(record, Name="one")) == "CREATE_COMPLETE"
+    changed = template(record, Name="one")
+    changed["Resources"]["Thing"]["Properties"]["ServiceToken"] = (
+        "arn:aws:lambda:us-east-1:000000000000:function:other"
+    )
+    assert deploy(hw, "custom", changed) == "UPDATE_ROLLBACK_COMPLETE"
+    reasons = [
+        e.get("ResourceStatusReason")
+        for e in hw.client("cloudformation").describe_stack_events(StackName="custom")[
+            "StackEvents"
+        ]
+        if e["ResourceStatus"] == "UPDATE_FAILED"
+    ]
+    assert "Modifying service token is not allowed." in reasons
+
+
+def test_no_answer_fails_after_the_service_timeout(hw: Headwater, tmp_path: Path) -> None:
+    document = template(tmp_path / "requests", Name="one")
+    document["Resources"]["Handler"]["Properties"]["Code"] = {
+        "ZipFile": "def handler(event, context):\n    return None\n"
+    }
+    document["Resources"]["Thing"]["Properties"]["ServiceTimeout"] = 1
+    assert deploy(hw, "custom", document) == "ROLLBACK_COMPLETE"
+    events = hw.client("cloudformation").describe_stack_events(StackName="custom")["StackEvents"]
+    [failed] = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed["ResourceStatusReason"].startswith(
+        "CloudFormation did not receive a response from your Custom Resource."
+    )
+
+
+def test_a_response_url_takes_one_answer_and_unknown_tokens_are_refused(hw: Headwater) -> None:
+    responses = hw.service("cloudformation").custom_responses  # type: ignore[attr-defined]
+    token, url = responses.expect()
+    assert url.startswith("http://127.0.0.1:")
+    assert url.endswith("/_headwater/cloudformation/responses/" + token)
+
+    def put(target: str) -> int:
+        request = urllib.request.Request(target, data=b'{"Status": "SUCCESS"}', method="PUT")
+        try:
+            with urllib.request.urlopen(request) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    assert put(url[: -len(token)] + "x" * len(token)) == 403
+    assert put(url) == 200
+    assert put(url) == 403  # single use
+    assert responses.wait(token, 1) == b'{"Status": "SUCCESS"}'
+
+
+def test_an_sns_topic_gets_the_request_as_its_message(hw: Headwater, tmp_path: Path) -> None:
+    record = tmp_path / "requests"
+    document = template(record, Name="one")
+    document["Resources"]["Topic"] = {"Type": "AWS::SNS::Topic"}
+    document["Resources"]["Subscription"] = {
+        "Type": "AWS::SNS::Subscription",
+        "Properties": {
+            "TopicArn": {"Ref": "Topic"},
+            "Protocol": "lambda",
+            "Endpoint": {"Fn::GetAtt": ["Handler", "Arn"]},
+        },
+    }
+    # the handler reads the request out of the SNS record
+    code = HANDLER.replace(
+        "def handler(event, context):\n",
+        "def handler(event, context):\n"
+        "    event = json.loads(event['Records'][0]['Sns']['Message'])\n",
+    )
+    document["Resources"]["Handler"]["Properties"]["Code"] = {"ZipFile": code}
+    thing = document["Resources"]["Thing"]
+    thing["Properties"]["ServiceToken"] = {"Ref": "Topic"}
+    thing["DependsOn"] = "Subscription"
+    assert deploy(hw, "custom", document) == "CREATE_COMPLETE"
+    assert outputs_of(hw, "custom")["Greeting"] == "hello one"
+    [create] = requests_of(record)
+    assert create["ServiceToken"].startswith("arn:aws:sns:us-east-1:000000000000:")
