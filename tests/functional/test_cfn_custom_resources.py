@@ -5,6 +5,7 @@ GetAtt, FAILED fails the resource, and a new physical id on update retires the o
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -247,3 +248,64 @@ def test_an_sns_topic_gets_the_request_as_its_message(hw: Headwater, tmp_path: P
     assert outputs_of(hw, "custom")["Greeting"] == "hello one"
     [create] = requests_of(record)
     assert create["ServiceToken"].startswith("arn:aws:sns:us-east-1:000000000000:")
+
+
+#: A Node.js handler answering as CDK's do (S3 auto-delete, AwsCustomResource): https.request
+#: with the URL's hostname and path only, no protocol or port.
+NODE_HANDLER = """
+const https = require('https');
+const url = require('url');
+exports.handler = async (event) => {
+  const parsed = url.parse(event.ResponseURL);
+  const body = JSON.stringify({
+    Status: 'SUCCESS', Reason: '', PhysicalResourceId: 'node-thing', StackId: event.StackId,
+    RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId,
+    Data: {Greeting: 'hello ' + event.ResourceProperties.Name},
+  });
+  await new Promise((resolve, reject) => {
+    const request = https.request({hostname: parsed.hostname, path: parsed.path, method: 'PUT',
+      headers: {'content-type': '', 'content-length': Buffer.byteLength(body, 'utf8')}},
+      (response) => { response.resume(); response.on('end', resolve); });
+    request.on('error', reject);
+    request.write(body);
+    request.end();
+  });
+};
+"""
+
+
+def node_template(name: str) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Handler": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "nodejs20.x",
+                    "Handler": "index.handler",
+                    "Role": ROLE,
+                    "Code": {"ZipFile": NODE_HANDLER},
+                },
+            },
+            "Thing": {
+                "Type": "AWS::CloudFormation::CustomResource",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]},
+                    "ServiceTimeout": "30",
+                    "Name": name,
+                },
+            },
+        },
+        "Outputs": {
+            "Ref": {"Value": {"Ref": "Thing"}},
+            "Greeting": {"Value": {"Fn::GetAtt": ["Thing", "Greeting"]}},
+        },
+    }
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_a_node_handler_answering_with_https_request_as_cdks_do(hw: Headwater) -> None:
+    assert deploy(hw, "node", node_template("node")) == "CREATE_COMPLETE"
+    assert outputs_of(hw, "node") == {"Ref": "node-thing", "Greeting": "hello node"}
+    stack_id = stack_of(hw, "node")["StackId"]
+    hw.client("cloudformation").delete_stack(StackName="node")
+    assert stack_of(hw, stack_id)["StackStatus"] == "DELETE_COMPLETE"

@@ -376,13 +376,44 @@ async function invokeOnce(handler) {
   beforeExit = () => finish(null, null);
   try {
     const context = contextFor(headers, callbacks);
-    const result = handler(JSON.parse(body.toString('utf8')), context, callback);
+    const event = JSON.parse(body.toString('utf8'));
+    noteResponseUrl(event);
+    const result = handler(event, context, callback);
     if (result && typeof result.then === 'function') {
       result.then(callbacks.succeed, callbacks.fail).catch(callbacks.fail);
     }
   } catch (error) {
     callback(error);
   }
+}
+
+// CloudFormation custom resource requests: AWS's ResponseURL is an https presigned S3 URL,
+// and CDK's handlers (S3 auto-delete, AwsCustomResource, the provider framework) PUT to it
+// with https.request({hostname, path}), dropping protocol and port. headwater's response
+// URLs are http on its own port, so an https request to exactly such a URL (one this
+// function was handed) goes to it over http. No other request is touched.
+const RESPONSE_PREFIX = '/_headwater/cloudformation/responses/';
+const responseUrls = new Map();
+function noteResponseUrl(event) {
+  const url = event !== null && typeof event === 'object' ? event.ResponseURL : undefined;
+  if (typeof url !== 'string' || !url.startsWith('http://') || !url.includes(RESPONSE_PREFIX)) return;
+  const parsed = new URL(url);
+  if (responseUrls.size === 0) routeResponseUrls();
+  responseUrls.set(parsed.pathname + parsed.search, parsed);
+}
+function routeResponseUrls() {
+  const https = require('https');
+  const http = require('http');
+  const original = https.request;
+  https.request = function request(options, ...rest) {
+    const plain = options !== null && typeof options === 'object' && !(options instanceof URL);
+    const target = plain && typeof options.path === 'string' ? responseUrls.get(options.path) : undefined;
+    if (target !== undefined && (options.hostname || options.host) === target.hostname) {
+      const { agent, host, ...kept } = options;
+      return http.request({ ...kept, hostname: target.hostname, port: target.port, protocol: 'http:' }, ...rest);
+    }
+    return original.call(this, options, ...rest);
+  };
 }
 
 function fatal(error) {
