@@ -160,6 +160,33 @@ def test_failed_fails_the_resource_with_its_reason_and_rolls_back(
     assert failed[0]["ResourceStatusReason"] == (
         "Received response status [FAILED] from custom resource. Message returned: asked to fail"
     )
+    # the id its FAILED answer named gets a Delete in the rollback, as on AWS
+    kinds = [(r["RequestType"], r.get("PhysicalResourceId")) for r in requests_of(record)]
+    assert kinds == [("Create", None), ("Delete", "thing-one")]
+
+
+def test_a_custom_resource_an_update_fails_to_add_is_deleted_in_the_rollback(
+    hw: Headwater, tmp_path: Path
+) -> None:
+    record = tmp_path / "requests"
+    document = template(record, Name="one")
+    assert deploy(hw, "custom", document) == "CREATE_COMPLETE"
+    document["Resources"]["Other"] = {
+        "Type": "Custom::Other",
+        "Properties": {
+            "ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]},
+            "Name": "other",
+            "Fail": "Create",
+        },
+    }
+    assert deploy(hw, "custom", document) == "UPDATE_ROLLBACK_COMPLETE"
+    other = [
+        (r["RequestType"], r.get("PhysicalResourceId"))
+        for r in requests_of(record)
+        if r["LogicalResourceId"] == "Other"
+    ]
+    assert other == [("Create", None), ("Delete", "thing-other")]
+    assert "Other" not in physical_ids(hw, "custom")
 
 
 def test_a_failed_update_rolls_back_to_the_old_properties(hw: Headwater, tmp_path: Path) -> None:
@@ -309,3 +336,27 @@ def test_a_node_handler_answering_with_https_request_as_cdks_do(hw: Headwater) -
     stack_id = stack_of(hw, "node")["StackId"]
     hw.client("cloudformation").delete_stack(StackName="node")
     assert stack_of(hw, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_change_set_creates_and_then_updates_a_custom_resource(
+    hw: Headwater, tmp_path: Path
+) -> None:
+    record = tmp_path / "requests"
+    cfn = hw.client("cloudformation")
+    for kind, name in (("CREATE", "one"), ("UPDATE", "two")):
+        cfn.create_change_set(
+            StackName="custom",
+            ChangeSetName=f"set-{name}",
+            ChangeSetType=kind,
+            TemplateBody=json.dumps(template(record, Name=name)),
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        described = cfn.describe_change_set(StackName="custom", ChangeSetName=f"set-{name}")
+        actions = {
+            c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]["Action"]
+            for c in described["Changes"]
+        }
+        assert actions["Thing"] == ("Add" if kind == "CREATE" else "Modify")
+        cfn.execute_change_set(StackName="custom", ChangeSetName=f"set-{name}")
+        assert outputs_of(hw, "custom")["Greeting"] == f"hello {name}"
+    assert [r["RequestType"] for r in requests_of(record)] == ["Create", "Update"]

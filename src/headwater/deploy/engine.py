@@ -378,6 +378,10 @@ class StackRun:
         try:
             result = provider.create(self._request(record, record.properties))
         except Exception as error:
+            made = error.physical_id if isinstance(error, ResourceFailure) else None
+            if made and replacing is None:
+                # something was made after all: the rollback deletes it
+                failed = replace(failed, physical_id=made)
             self._save(failed, failure_reason(error))
             raise
         record.physical_id = result.physical_id
@@ -557,7 +561,8 @@ class StackRun:
             never_made = [
                 r
                 for r in self.state.values()
-                if r.physical_id is None and r.status.endswith("FAILED")
+                if r.status == "CREATE_FAILED"
+                or (r.physical_id is None and r.status.endswith("FAILED"))
             ]
         for failed in never_made:
             self._delete_one(failed)

@@ -37,11 +37,14 @@ class TemplateError(HeadwaterError):
 
 
 class ResourceFailure(Exception):
-    """A resource could not be changed; ``reason`` is its status reason."""
+    """A resource could not be changed; ``reason`` is its status reason. ``physical_id``:
+    what a failed create still made (a custom resource's function names one when it
+    answers FAILED, and gets a Delete for it in the rollback, as on AWS)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, physical_id: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.physical_id = physical_id
 
 
 class StackFailure(Exception):

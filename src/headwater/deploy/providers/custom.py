@@ -146,9 +146,11 @@ def _result(body: bytes, request: ResourceRequest) -> ProviderResult:
         raise ResourceFailure("Invalid response object: the response is not a JSON object")
     status = answer.get("Status")
     if status == "FAILED":
+        named = answer.get("PhysicalResourceId")
         raise ResourceFailure(
             "Received response status [FAILED] from custom resource. Message returned: "
-            f"{answer.get('Reason', '')}"
+            f"{answer.get('Reason', '')}",
+            physical_id=named if isinstance(named, str) and named else None,
         )
     if status != "SUCCESS":
         raise ResourceFailure(f"Invalid response object: Status [{status}] is not valid")
