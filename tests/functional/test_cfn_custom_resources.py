@@ -360,3 +360,44 @@ def test_a_change_set_creates_and_then_updates_a_custom_resource(
         cfn.execute_change_set(StackName="custom", ChangeSetName=f"set-{name}")
         assert outputs_of(hw, "custom")["Greeting"] == f"hello {name}"
     assert [r["RequestType"] for r in requests_of(record)] == ["Create", "Update"]
+
+
+#: Inline code using the modules CloudFormation packages with it (cfnresponse, cfn-response).
+CFNRESPONSE_PYTHON = """
+import cfnresponse
+
+def handler(event, context):
+    name = event["ResourceProperties"]["Name"]
+    cfnresponse.send(event, context, cfnresponse.SUCCESS, {"Greeting": "hello " + name},
+                     "py-" + name)
+"""
+CFN_RESPONSE_NODE = """
+const response = require('cfn-response');
+exports.handler = function (event, context) {
+  const name = event.ResourceProperties.Name;
+  response.send(event, context, response.SUCCESS, {Greeting: 'hello ' + name}, 'js-' + name);
+};
+"""
+
+
+@pytest.mark.parametrize(
+    ("runtime", "source", "prefix"),
+    [
+        (RUNTIME, CFNRESPONSE_PYTHON, "py"),
+        pytest.param(
+            "nodejs20.x",
+            CFN_RESPONSE_NODE,
+            "js",
+            marks=pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js"),
+        ),
+    ],
+)
+def test_inline_code_gets_the_cfn_response_module(
+    hw: Headwater, runtime: str, source: str, prefix: str
+) -> None:
+    document = node_template("mod")
+    handler = document["Resources"]["Handler"]["Properties"]
+    handler["Runtime"] = runtime
+    handler["Code"] = {"ZipFile": source}
+    assert deploy(hw, "modules", document) == "CREATE_COMPLETE"
+    assert outputs_of(hw, "modules") == {"Ref": f"{prefix}-mod", "Greeting": "hello mod"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -52,13 +53,30 @@ _CONFIGURATION_KEYS = (
 )
 
 
+RUNTIME_DIR = Path(__file__).parents[2] / "runtime"
+#: The modules CloudFormation packages with inline code that uses them: (archive name,
+#: headwater's implementation).
+_CFN_RESPONSE_NODE = (
+    "node_modules/cfn-response/index.js",
+    RUNTIME_DIR / "node" / "cfn-response.js",
+)
+_CFN_RESPONSE_PYTHON = ("cfnresponse.py", RUNTIME_DIR / "cfnresponse.py")
+
+
 def _inline_zip(source: str, runtime: str) -> bytes:
-    name = "index.js" if runtime.startswith("nodejs") else "index.py"
+    node = runtime.startswith("nodejs")
+    files = {"index.js" if node else "index.py": source}
+    # AWS adds cfn-response (Node.js) / cfnresponse (Python) to inline code that uses it
+    if node and "cfn-response" in source:
+        files[_CFN_RESPONSE_NODE[0]] = _CFN_RESPONSE_NODE[1].read_text()
+    elif runtime.startswith("python") and "cfnresponse" in source:
+        files[_CFN_RESPONSE_PYTHON[0]] = _CFN_RESPONSE_PYTHON[1].read_text()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo(name)
-        info.external_attr = 0o644 << 16
-        archive.writestr(info, source)
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, text)
     return buffer.getvalue()
 
 
