@@ -401,3 +401,15 @@ def test_inline_code_gets_the_cfn_response_module(
     handler["Code"] = {"ZipFile": source}
     assert deploy(hw, "modules", document) == "CREATE_COMPLETE"
     assert outputs_of(hw, "modules") == {"Ref": f"{prefix}-mod", "Greeting": "hello mod"}
+
+
+def test_a_secret_reference_reaches_the_function_as_written(hw: Headwater, tmp_path: Path) -> None:
+    # AWS resolves no secure dynamic reference in a custom resource's properties
+    hw.client("secretsmanager").create_secret(Name="pw", SecretString="hunter2")
+    record = tmp_path / "requests"
+    reference = "{{resolve:secretsmanager:pw}}"
+    assert deploy(hw, "custom", template(record, Name="one", Password=reference)) == (
+        "CREATE_COMPLETE"
+    )
+    [create] = requests_of(record)
+    assert create["ResourceProperties"]["Password"] == reference

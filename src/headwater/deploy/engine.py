@@ -139,17 +139,24 @@ class StackRun:
         *,
         update_policy: dict[str, Any] | None = None,
     ) -> ResourceRequest:
+        # AWS resolves no secure dynamic reference for a custom resource: its function gets
+        # the reference as written
+        resolve = not is_custom(record.type)
         return ResourceRequest(
             logical_id=record.logical_id,
             type=record.type,
-            properties=self._with_secrets(properties),
+            properties=self._with_secrets(properties) if resolve else properties,
             stack_name=self.stack.name,
             stack_id=self.stack.stack_id,
             region=self.stack.region,
             account=self.stack.account,
             clients=self.clients,
             physical_id=previous.physical_id if previous else record.physical_id,
-            previous_properties=self._with_secrets(previous.properties) if previous else {},
+            previous_properties=(
+                (self._with_secrets(previous.properties) if resolve else previous.properties)
+                if previous
+                else {}
+            ),
             previous_attributes=previous.attributes if previous else {},
             update_policy=update_policy or {},
         )
