@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -21,10 +23,36 @@ def tool(variable: str, command: str, what: str) -> str:
     found = os.environ.get(variable) or shutil.which(command)
     if found and os.access(found, os.X_OK):
         return found
-    message = f"{what} is not installed (.ci/run installs it; or set {variable})"
+    missing(f"{what} is not installed (.ci/run installs it; or set {variable})")
+
+
+def missing(message: str) -> NoReturn:
+    """Skip for a missing tool outside CI; fail in CI, so a broken install never passes."""
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def cdk_handler_code(handler: str, destination: Path, sdk_clients: Sequence[str]) -> Path:
+    """``destination`` holding a copy of CDK's handler code ``handler`` (a file or folder
+    under aws-cdk-lib's ``node_modules``, from ``tools/cdk``), beside the node tools'
+    ``node_modules`` (``tools/node``), which hold the ``@aws-sdk/<client>`` packages
+    ``sdk_clients`` the handler imports as AWS's nodejs runtime provides them."""
+    cdk = Path(os.environ.get("HEADWATER_CDK_TOOLS", "~/.cache/headwater/cdk-tools"))
+    node = Path(os.environ.get("HEADWATER_NODE_TOOLS", "~/.cache/headwater/node-tools"))
+    source = cdk.expanduser() / "node_modules" / handler
+    modules = node.expanduser() / "node_modules"
+    if shutil.which("node") is None or not source.exists():
+        missing("Node.js or aws-cdk-lib is not installed (.ci/run installs tools/cdk)")
+    if not all((modules / "@aws-sdk" / client).exists() for client in sdk_clients):
+        missing(f"@aws-sdk/{', '.join(sdk_clients)} not installed (.ci/run installs tools/node)")
+    if source.is_dir():
+        shutil.copytree(source, destination, dirs_exist_ok=True)
+    else:
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, destination / source.name)
+    (destination / "node_modules").symlink_to(modules)
+    return destination
 
 
 def function_log(server: ServerProcess, function: str, region: str = "us-west-2") -> str:

@@ -7,8 +7,6 @@ gives it the SDK from the node tools cache (``.ci/run`` installs ``tools/node``)
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,32 +15,19 @@ import pytest
 
 from tests.conformance.server_process import ServerProcess, boto_client, headwater_server
 from tests.functional.cfn_support import body
+from tests.integration.deploy_tools import cdk_handler_code
 
 pytestmark = pytest.mark.integration
 
 REGION = "us-east-1"
-CDK_TOOLS = Path(os.environ.get("HEADWATER_CDK_TOOLS", "~/.cache/headwater/cdk-tools"))
-NODE_TOOLS = Path(os.environ.get("HEADWATER_NODE_TOOLS", "~/.cache/headwater/node-tools"))
-HANDLER = (
-    "node_modules/aws-cdk-lib/custom-resource-handlers/dist/aws-s3/"
-    "auto-delete-objects-handler/index.js"
-)
+HANDLER = "aws-cdk-lib/custom-resource-handlers/dist/aws-s3/auto-delete-objects-handler/index.js"
 TAG = "aws-cdk:auto-delete-objects"
 
 
 @pytest.fixture(scope="module")
 def code(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """CDK's handler beside the SDK it imports."""
-    handler = CDK_TOOLS.expanduser() / HANDLER
-    modules = NODE_TOOLS.expanduser() / "node_modules"
-    if shutil.which("node") is None or not handler.exists():
-        pytest.skip("needs Node.js and aws-cdk-lib (.ci/run installs tools/cdk)")
-    if not (modules / "@aws-sdk" / "client-s3").exists():
-        pytest.skip("needs @aws-sdk/client-s3 (.ci/run installs tools/node)")
-    directory = tmp_path_factory.mktemp("auto-delete")
-    shutil.copy(handler, directory / "index.js")
-    (directory / "node_modules").symlink_to(modules)
-    return directory
+    return cdk_handler_code(HANDLER, tmp_path_factory.mktemp("auto-delete"), ["client-s3"])
 
 
 @pytest.fixture(scope="module")

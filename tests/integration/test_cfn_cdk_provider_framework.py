@@ -11,8 +11,6 @@ installs ``tools/node``)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,15 +21,14 @@ from botocore.exceptions import WaiterError
 
 from tests.conformance.server_process import ServerProcess, boto_client, headwater_server
 from tests.functional.cfn_support import body
+from tests.integration.deploy_tools import cdk_handler_code
 
 pytestmark = pytest.mark.integration
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::000000000000:role/provider-role"
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
-CDK_TOOLS = Path(os.environ.get("HEADWATER_CDK_TOOLS", "~/.cache/headwater/cdk-tools"))
-NODE_TOOLS = Path(os.environ.get("HEADWATER_NODE_TOOLS", "~/.cache/headwater/node-tools"))
-FRAMEWORK = "node_modules/aws-cdk-lib/custom-resources/lib/provider-framework/runtime"
+FRAMEWORK = "aws-cdk-lib/custom-resources/lib/provider-framework/runtime"
 
 #: The user's handlers: onEvent names the resource, isComplete says so on its third call.
 ON_EVENT = """
@@ -56,16 +53,8 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def framework(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """CDK's framework code beside the SDK clients it imports."""
-    source = CDK_TOOLS.expanduser() / FRAMEWORK
-    modules = NODE_TOOLS.expanduser() / "node_modules"
-    if shutil.which("node") is None or not source.exists():
-        pytest.skip("needs Node.js and aws-cdk-lib (.ci/run installs tools/cdk)")
-    if not all((modules / "@aws-sdk" / name).exists() for name in ("client-lambda", "client-sfn")):
-        pytest.skip("needs @aws-sdk/client-lambda and client-sfn (.ci/run installs tools/node)")
-    directory = tmp_path_factory.mktemp("framework") / "runtime"
-    shutil.copytree(source, directory)
-    (directory / "node_modules").symlink_to(modules)
-    return directory
+    destination = tmp_path_factory.mktemp("framework") / "runtime"
+    return cdk_handler_code(FRAMEWORK, destination, ["client-lambda", "client-sfn"])
 
 
 @pytest.fixture(scope="module")
