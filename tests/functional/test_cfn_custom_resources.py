@@ -4,6 +4,7 @@ GetAtt, FAILED fails the resource, and a new physical id on update retires the o
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sys
@@ -15,6 +16,9 @@ from typing import Any
 import pytest
 
 from headwater import Headwater
+from headwater.api.http import WireRequest
+from headwater.deploy.custom_responses import RESPONSE_PREFIX
+from headwater.server.asgi import create_app
 from tests.functional.cfn_support import deploy, events_of, outputs_of, physical_ids, stack_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -413,3 +417,27 @@ def test_a_secret_reference_reaches_the_function_as_written(hw: Headwater, tmp_p
     )
     [create] = requests_of(record)
     assert create["ResourceProperties"]["Password"] == reference
+
+
+def test_the_servers_response_path_takes_one_answer_and_refuses_pages(hw: Headwater) -> None:
+    app = create_app(hw)
+    responses = hw.service("cloudformation").custom_responses  # type: ignore[attr-defined]
+    token, _ = responses.expect()
+
+    def put(method: str = "PUT", **headers: str) -> int:
+        request = WireRequest(
+            method=method,
+            raw_path=RESPONSE_PREFIX + token,
+            query_string="",
+            headers={"host": "127.0.0.1:4599", **headers},
+            body=b'{"Status": "SUCCESS"}',
+        )
+        return asyncio.run(app.respond(request)).status
+
+    assert put(origin="https://evil.example") == 403
+    assert put(**{"sec-fetch-site": "cross-site"}) == 403
+    assert put(host="evil.example") == 403
+    assert put("GET") == 403
+    assert put() == 200
+    assert put() == 403  # spent
+    assert responses.wait(token, 1) == b'{"Status": "SUCCESS"}'
