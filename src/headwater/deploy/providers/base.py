@@ -9,9 +9,10 @@ and the attributes ``Fn::GetAtt`` can read.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -167,6 +168,17 @@ def resource_not_found(error: ClientError) -> bool:
     """Whether a call failed because the resource is not there (a delete that finds it gone
     has nothing left to do)."""
     return bool(error.response["Error"]["Code"] == "ResourceNotFoundException")
+
+
+@contextlib.contextmanager
+def missing_is_deleted() -> Iterator[None]:
+    """Around a delete: a ResourceNotFoundException means the resource is already gone (a
+    delete run twice, or one that went with its parent), so there is nothing left to do."""
+    try:
+        yield
+    except ClientError as error:
+        if not resource_not_found(error):
+            raise
 
 
 def tags_dict(tags: Any) -> dict[str, str]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.core.tag_lists import tag_list
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    resource_not_found,
+    missing_is_deleted,
     retag,
     tags_dict,
     to_params,
@@ -153,11 +151,8 @@ class TableProvider(ResourceProvider):
         return ProviderResult(name, self._attributes(request, name))
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("dynamodb").delete_table(TableName=str(request.physical_id))
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise
 
 
 def _index_updates(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.core.tag_lists import tag_list
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    resource_not_found,
+    missing_is_deleted,
     retag,
     tags_dict,
     to_params,
@@ -105,16 +103,13 @@ class RuleProvider(ResourceProvider):
     def delete(self, request: ResourceRequest) -> None:
         bus, name = _split_id(str(request.physical_id))
         events = request.client("events")
-        try:
+        with missing_is_deleted():
             targets = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
             if targets:
                 events.remove_targets(
                     Rule=name, EventBusName=bus, Ids=[target["Id"] for target in targets]
                 )
             events.delete_rule(Name=name, EventBusName=bus)
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise
 
 
 class EventBusProvider(ResourceProvider):

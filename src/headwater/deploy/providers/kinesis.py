@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    resource_not_found,
+    missing_is_deleted,
     retag,
     tags_dict,
 )
@@ -86,10 +84,7 @@ class StreamProvider(ResourceProvider):
         return ProviderResult(name, self._attributes(request, name))
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("kinesis").delete_stream(
                 StreamName=str(request.physical_id), EnforceConsumerDeletion=True
             )
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise

@@ -12,13 +12,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    resource_not_found,
+    missing_is_deleted,
     tags_dict,
     to_params,
 )
@@ -170,11 +168,8 @@ class FunctionProvider(ResourceProvider):
         lam.update_function_code(FunctionName=name, **code)
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("lambda").delete_function(FunctionName=str(request.physical_id))
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise
 
 
 #: What a removed mapping property goes back to.
@@ -230,8 +225,5 @@ class EventSourceMappingProvider(ResourceProvider):
         return None
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("lambda").delete_event_source_mapping(UUID=str(request.physical_id))
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise

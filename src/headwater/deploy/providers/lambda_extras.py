@@ -11,17 +11,10 @@ from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    resource_not_found,
+    missing_is_deleted,
     to_params,
 )
 from headwater.deploy.providers.codedeploy import deploy_alias_version
-
-
-def ignore_missing(error: ClientError) -> None:
-    """Re-raise ``error`` unless it says the resource is already gone (a delete that ran
-    twice, or after the resource went with its function)."""
-    if not resource_not_found(error):
-        raise error
 
 
 class PermissionProvider(ResourceProvider):
@@ -42,13 +35,11 @@ class PermissionProvider(ResourceProvider):
         return ProviderResult(str(request.physical_id), request.previous_attributes)
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("lambda").remove_permission(
                 FunctionName=str(request.properties["FunctionName"]),
                 StatementId=str(request.physical_id),
             )
-        except ClientError as error:
-            ignore_missing(error)
 
 
 class VersionProvider(ResourceProvider):
@@ -77,10 +68,8 @@ class VersionProvider(ResourceProvider):
 
     def delete(self, request: ResourceRequest) -> None:
         name, _, version = str(request.physical_id).rpartition(":")
-        try:
+        with missing_is_deleted():
             request.client("lambda").delete_function(FunctionName=name, Qualifier=version)
-        except ClientError as error:
-            ignore_missing(error)
 
 
 class AliasProvider(ResourceProvider):
@@ -114,10 +103,8 @@ class AliasProvider(ResourceProvider):
                 ProvisionedConcurrentExecutions=int(new["ProvisionedConcurrentExecutions"]),
             )
         else:
-            try:
+            with missing_is_deleted():
                 lam.delete_provisioned_concurrency_config(FunctionName=function, Qualifier=alias)
-            except ClientError as error:
-                ignore_missing(error)
 
     def update(self, request: ResourceRequest) -> ProviderResult:
         changes: dict[str, Any] = {
@@ -143,13 +130,11 @@ class AliasProvider(ResourceProvider):
         return ProviderResult(str(request.physical_id), request.previous_attributes)
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("lambda").delete_alias(
                 FunctionName=str(request.properties["FunctionName"]),
                 Name=str(request.properties["Name"]),
             )
-        except ClientError as error:
-            ignore_missing(error)
 
 
 class EventInvokeConfigProvider(ResourceProvider):
@@ -177,10 +162,8 @@ class EventInvokeConfigProvider(ResourceProvider):
         params = {"FunctionName": str(request.properties["FunctionName"])}
         if request.properties.get("Qualifier"):
             params["Qualifier"] = str(request.properties["Qualifier"])
-        try:
+        with missing_is_deleted():
             request.client("lambda").delete_function_event_invoke_config(**params)
-        except ClientError as error:
-            ignore_missing(error)
 
 
 class UrlProvider(ResourceProvider):
@@ -233,7 +216,5 @@ class UrlProvider(ResourceProvider):
         )
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("lambda").delete_function_url_config(**self._target(request))
-        except ClientError as error:
-            ignore_missing(error)

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    missing_is_deleted,
     random_suffix,
     to_params,
 )
 from headwater.deploy.providers.lambda_ import s3_archive
-from headwater.deploy.providers.lambda_extras import ignore_missing
 from headwater.runtime import code as function_code
 from headwater.services.lambda_.layers import MAX_LAYER_NAME
 
@@ -67,12 +65,10 @@ class LayerVersionProvider(ResourceProvider):
         name, _, version = str(request.physical_id).rpartition(":")
         if not version.isdigit():
             return  # never published
-        try:
+        with missing_is_deleted():
             request.client("lambda").delete_layer_version(
                 LayerName=name, VersionNumber=int(version)
             )
-        except ClientError as error:
-            ignore_missing(error)
 
 
 class LayerVersionPermissionProvider(ResourceProvider):
@@ -106,9 +102,7 @@ class LayerVersionPermissionProvider(ResourceProvider):
         name, _, version = arn.rpartition(":")
         if not statement_id or not version.isdigit():
             return
-        try:
+        with missing_is_deleted():
             request.client("lambda").remove_layer_version_permission(
                 LayerName=name, VersionNumber=int(version), StatementId=statement_id
             )
-        except ClientError as error:
-            ignore_missing(error)

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.core.tag_lists import tag_list
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    resource_not_found,
+    missing_is_deleted,
     retag,
     tags_dict,
     to_params,
@@ -103,11 +101,8 @@ class LogGroupProvider(ResourceProvider):
         return ProviderResult(name, self._attributes(request, name))
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("logs").delete_log_group(logGroupName=str(request.physical_id))
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise
 
 
 def _metric_transformation(item: dict[str, Any]) -> dict[str, Any]:
@@ -165,14 +160,11 @@ class _LogFilterProvider(ResourceProvider):
         raise NotImplementedError
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             getattr(request.client("logs"), self.delete_method)(
                 logGroupName=str(request.properties.get("LogGroupName", "")),
                 filterName=str(request.physical_id),
             )
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise
 
 
 class MetricFilterProvider(_LogFilterProvider):

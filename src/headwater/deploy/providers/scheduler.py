@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.core.tag_lists import tag_list
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
-    resource_not_found,
+    missing_is_deleted,
     retag,
     tags_dict,
     to_params,
@@ -51,13 +49,10 @@ class ScheduleProvider(ResourceProvider):
 
     def delete(self, request: ResourceRequest) -> None:
         group = str(request.properties.get("GroupName") or "default")
-        try:
+        with missing_is_deleted():
             request.client("scheduler").delete_schedule(
                 Name=str(request.physical_id), GroupName=group
             )
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise
 
 
 class ScheduleGroupProvider(ResourceProvider):
@@ -97,8 +92,5 @@ class ScheduleGroupProvider(ResourceProvider):
         return ProviderResult(name, self._attributes(request, name))
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("scheduler").delete_schedule_group(Name=str(request.physical_id))
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise

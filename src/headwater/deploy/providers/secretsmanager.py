@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from headwater.core.tag_lists import tag_list
 from headwater.deploy.providers.base import (
     ProviderResult,
     ResourceProvider,
     ResourceRequest,
+    missing_is_deleted,
     random_suffix,
-    resource_not_found,
     retag,
     tags_dict,
 )
@@ -131,13 +129,10 @@ class SecretProvider(ResourceProvider):
     def delete(self, request: ResourceRequest) -> None:
         # CloudFormation deletes a stack's secret at once, with no recovery window, so a
         # stack made again can take the same name.
-        try:
+        with missing_is_deleted():
             request.client("secretsmanager").delete_secret(
                 SecretId=str(request.physical_id), ForceDeleteWithoutRecovery=True
             )
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise
 
 
 def _policy_text(policy: Any) -> str:
@@ -169,10 +164,7 @@ class ResourcePolicyProvider(ResourceProvider):
         return ProviderResult(arn, {"Id": arn})
 
     def delete(self, request: ResourceRequest) -> None:
-        try:
+        with missing_is_deleted():
             request.client("secretsmanager").delete_resource_policy(
                 SecretId=str(request.properties.get("SecretId") or request.physical_id)
             )
-        except ClientError as error:
-            if not resource_not_found(error):
-                raise
