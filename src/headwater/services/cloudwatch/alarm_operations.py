@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from headwater.core.paging import OffsetTokens
 from headwater.core.values import as_datetime, as_epoch_seconds
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.cloudwatch import errors
@@ -526,19 +527,14 @@ def _metrics_period(config: Mapping[str, Any]) -> int:
     return 60
 
 
+_ALARM_TOKENS = OffsetTokens(
+    invalid=lambda _: errors.invalid_value("The service cannot find the NextToken specified."),
+    decode=int,
+)
+
+
 def _paged(
     items: Sequence[Any], params: Params, default: int = DEFAULT_PAGE
 ) -> tuple[list[Any], str | None]:
     limit = int(params.get("MaxRecords") or default)
-    token = params.get("NextToken")
-    offset = 0
-    if token:
-        try:
-            offset = int(token)
-        except ValueError:
-            offset = -1
-        if offset < 0:  # a negative one would page from the end
-            raise errors.invalid_value("The service cannot find the NextToken specified.")
-    page = list(items[offset : offset + limit])
-    more = offset + limit < len(items)
-    return page, str(offset + limit) if more else None
+    return _ALARM_TOKENS.page(items, params.get("NextToken"), limit)

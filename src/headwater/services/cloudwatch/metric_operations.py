@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from headwater.core.paging import OffsetTokens
 from headwater.core.values import as_datetime, as_epoch_seconds
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.cloudwatch import errors
@@ -361,11 +362,10 @@ class MetricOperations(Service):
             for metric, _ in found
             if _dimensions_match(metric.dimensions, filters)
         ]
-        offset = _decode_token(params.get("NextToken"))
-        page = metrics[offset : offset + LIST_METRICS_PAGE]
+        page, token = _TOKENS.page(metrics, params.get("NextToken"), LIST_METRICS_PAGE)
         result: Result = {"Metrics": page}
-        if offset + LIST_METRICS_PAGE < len(metrics):
-            result["NextToken"] = _encode_token(offset + LIST_METRICS_PAGE)
+        if token:
+            result["NextToken"] = token
         return result
 
 
@@ -503,18 +503,12 @@ def _dimensions_match(
     return True
 
 
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps({"o": offset})).decode()
-
-
-def _decode_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = int(orjson.loads(base64.urlsafe_b64decode(token.encode()))["o"])
-    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise errors.invalid_value("The service cannot find the NextToken specified.") from None
-    return max(0, offset)
+# Tokens are {"o": n} in URL-safe base64; a negative offset in one is read as the start.
+_TOKENS = OffsetTokens(
+    invalid=lambda _: errors.invalid_value("The service cannot find the NextToken specified."),
+    encode=lambda offset: base64.urlsafe_b64encode(orjson.dumps({"o": offset})).decode(),
+    decode=lambda token: max(0, int(orjson.loads(base64.urlsafe_b64decode(token.encode()))["o"])),
+)
 
 
 def _expression_grid(start: float, end: float, period: int, now: float) -> list[int]:
@@ -533,7 +527,7 @@ def _expression_grid(start: float, end: float, period: int, now: float) -> list[
 def _page(results: list[dict[str, Any]], params: Params) -> Result:
     """At most MaxDatapoints values over all results; NextToken continues after them."""
     limit = int(params.get("MaxDatapoints") or MAX_METRIC_DATA_DATAPOINTS)
-    skip = _decode_token(params.get("NextToken"))
+    skip = _TOKENS.position(params.get("NextToken"))
     budget = limit
     more = False
     for result in results:
@@ -547,5 +541,5 @@ def _page(results: list[dict[str, Any]], params: Params) -> Result:
         budget -= len(result["Values"])
     page: Result = {"MetricDataResults": results, "Messages": []}
     if more:
-        page["NextToken"] = _encode_token(_decode_token(params.get("NextToken")) + limit)
+        page["NextToken"] = _TOKENS.encode(_TOKENS.position(params.get("NextToken")) + limit)
     return page

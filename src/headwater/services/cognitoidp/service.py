@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 
 from headwater.core.errors import AwsError
+from headwater.core.paging import LENIENT_DIGITS
 from headwater.core.values import as_datetime
 from headwater.models import service_model
 from headwater.services.base import (
@@ -314,13 +315,7 @@ class CognitoIdpService(Service):
     @operation("ListUserPools")
     def list_user_pools(self, params: Params, ctx: RequestContext) -> Result:
         pools = self._store.pools(ctx.account, ctx.region)
-        start = (
-            int(params.get("NextToken") or 0)
-            if str(params.get("NextToken") or "0").isdigit()
-            else 0
-        )
-        limit = int(params["MaxResults"])
-        page = pools[start : start + limit]
+        page, token = LENIENT_DIGITS.page(pools, params.get("NextToken"), int(params["MaxResults"]))
         answer: Result = {
             "UserPools": [
                 {
@@ -333,8 +328,8 @@ class CognitoIdpService(Service):
                 for pool in page
             ]
         }
-        if start + limit < len(pools):
-            answer["NextToken"] = str(start + limit)
+        if token:
+            answer["NextToken"] = token
         return answer
 
     @operation("UpdateUserPool")
@@ -1019,17 +1014,13 @@ class CognitoIdpService(Service):
                 raise _invalid("Error while parsing filter.")
             name, how, value = found.groups()
             users = [u for u in users if _filter_matches(u, name, how, value)]
-        start = (
-            int(params["PaginationToken"])
-            if str(params.get("PaginationToken", "")).isdigit()
-            else 0
+        page, token = LENIENT_DIGITS.page(
+            users, params.get("PaginationToken"), int(params.get("Limit") or 60)
         )
-        limit = int(params.get("Limit") or 60)
-        page = users[start : start + limit]
         only = params.get("AttributesToGet")
         answer: Result = {"Users": [_user_view(u, "Attributes", only) for u in page]}
-        if start + limit < len(users):
-            answer["PaginationToken"] = str(start + limit)
+        if token:
+            answer["PaginationToken"] = token
         return answer
 
     @operation("AdminDeleteUser")

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.core.paging import OffsetTokens
 from headwater.core.tag_lists import tag_list
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service, operation
@@ -60,15 +61,12 @@ def check_limit(value: Any) -> int:
     return int(value)
 
 
+_TOKENS = OffsetTokens(invalid=lambda _: validation("The NextToken provided is invalid."))
+
+
 def page(items: list[Any], token: Any, limit: int) -> tuple[list[Any], str | None]:
     """One page of ``items`` from ``NextToken`` (an offset), and the next page's token."""
-    start = 0
-    if token:
-        if not str(token).isdigit():
-            raise validation("The NextToken provided is invalid.")
-        start = int(token)
-    end = start + limit
-    return items[start:end], str(end) if end < len(items) else None
+    return _TOKENS.page(items, token, limit)
 
 
 class BusOperations(Service):

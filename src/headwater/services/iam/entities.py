@@ -9,12 +9,12 @@ for Go, hence Terraform, decodes them itself).
 from __future__ import annotations
 
 import base64
-import binascii
 import secrets
 import string
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from headwater.core.paging import OffsetTokens
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service
 from headwater.services.iam import validation as check
@@ -56,25 +56,28 @@ def encoded(document: str) -> str:
     return quote(document, safe="")
 
 
+# IAM's markers are the offset in base64.
+_MARKERS = OffsetTokens(
+    invalid=lambda _: check.validation_error("Invalid Marker."),
+    encode=lambda offset: base64.b64encode(str(offset).encode()).decode(),
+    decode=lambda marker: int(base64.b64decode(marker.encode(), validate=True).decode()),
+)
+
+
 def page(items: list[Any], params: Params, key: str) -> Result:
     """``{key: items, IsTruncated, Marker?}`` for IAM's ``Marker``/``MaxItems`` paging."""
-    start = 0
-    marker = params.get("Marker")
-    if marker:
-        try:
-            start = int(base64.b64decode(marker.encode(), validate=True).decode())
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise check.validation_error("Invalid Marker.") from None
     limit = params.get("MaxItems") or 100
+    # The marker is read before the limit is checked: a bad one is the error a caller sees.
+    _MARKERS.position(params.get("Marker"))
     if not 1 <= limit <= 1000:
         raise check.validation_error(
             f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy "
             "constraint: Member must have value less than or equal to 1000"
         )
-    chunk = items[start : start + limit]
-    result: Result = {key: chunk, "IsTruncated": start + limit < len(items)}
-    if result["IsTruncated"]:
-        result["Marker"] = base64.b64encode(str(start + limit).encode()).decode()
+    chunk, marker = _MARKERS.page(items, params.get("Marker"), limit)
+    result: Result = {key: chunk, "IsTruncated": marker is not None}
+    if marker is not None:
+        result["Marker"] = marker
     return result
 
 

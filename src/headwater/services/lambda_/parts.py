@@ -8,10 +8,10 @@ settings) use of the function core, declared once for type checking.
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import TYPE_CHECKING
 
 from headwater.core.errors import validation_error
+from headwater.core.paging import OffsetTokens
 from headwater.services.base import Params, Result
 from headwater.services.lambda_ import validation as check
 
@@ -67,21 +67,25 @@ class LambdaParts:
         def _function_key(self, region: str, name: str) -> str: ...
 
 
+# Lambda's markers are the offset in URL-safe base64.
+_MARKERS = OffsetTokens(
+    invalid=lambda _: check.invalid_parameter("Invalid marker"),
+    encode=lambda offset: base64.urlsafe_b64encode(str(offset).encode()).decode(),
+    decode=lambda marker: int(base64.urlsafe_b64decode(marker.encode()).decode()),
+)
+
+
 def marker_page(items: list[Result], params: Params, key: str) -> Result:
     """Lambda's ``Marker``/``MaxItems`` paging (``NextMarker`` when there is more)."""
-    start = 0
-    marker = params.get("Marker")
-    if marker:
-        try:
-            start = int(base64.urlsafe_b64decode(marker.encode()).decode())
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise check.invalid_parameter("Invalid marker") from None
+    # The marker is read before the limit is checked: a bad one is the error a caller sees.
+    _MARKERS.position(params.get("Marker"))
     limit = params.get("MaxItems") or MAX_LIST_ITEMS
     if not isinstance(limit, int) or not 1 <= limit <= 10000:
         raise validation_error(
             limit, "maxItems", "Member must have value less than or equal to 10000"
         )
-    result: Result = {key: items[start : start + limit]}
-    if start + limit < len(items):
-        result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+    page, marker = _MARKERS.page(items, params.get("Marker"), limit)
+    result: Result = {key: page}
+    if marker is not None:
+        result["NextMarker"] = marker
     return result

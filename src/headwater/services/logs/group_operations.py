@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.core.paging import OffsetTokens
 from headwater.services.base import Params, RequestContext, Result, Service, operation
 from headwater.services.logs.store import LogGroup, LogStore, LogStream
 
@@ -326,17 +327,14 @@ def _check_name(name: str, *, stream: bool = False) -> None:
         )
 
 
+# Tokens handed out are "o/<offset>"; a bare offset is read too.
+_GROUP_TOKENS = OffsetTokens(
+    invalid=lambda _: invalid_parameter("The specified nextToken is invalid."),
+    encode=lambda offset: f"o/{offset}",
+    decode=lambda token: int(token.removeprefix("o/")),
+)
+
+
 def _page(items: list[Any], params: Params, maximum: int) -> tuple[list[Any], str | None]:
     limit = check_limit(params.get("limit"), maximum) or maximum
-    offset = 0
-    token = params.get("nextToken")
-    if token:
-        try:
-            offset = int(token.removeprefix("o/"))
-        except ValueError:
-            offset = -1
-        if offset < 0:  # a negative one would page from the end
-            raise invalid_parameter("The specified nextToken is invalid.")
-    page = items[offset : offset + limit]
-    more = offset + limit < len(items)
-    return page, f"o/{offset + limit}" if more else None
+    return _GROUP_TOKENS.page(items, params.get("nextToken"), limit)

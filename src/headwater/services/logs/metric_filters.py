@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.core.paging import OffsetTokens
 from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.cloudwatch.aggregate import Aggregate
 from headwater.services.cloudwatch.metric_store import MetricId, MetricStore, bucket_start
@@ -338,11 +339,10 @@ class MetricFilterOperations(GroupOperations):
             if namespace is not None and transformation["metricNamespace"] != namespace:
                 continue
             found.append(body)
-        start = page_offset(params.get("nextToken"))
-        page = found[start : start + limit]
+        page, token = FILTER_TOKENS.page(found, params.get("nextToken"), limit)
         result: Result = {"metricFilters": page}
-        if start + limit < len(found):
-            result["nextToken"] = str(start + limit)
+        if token:
+            result["nextToken"] = token
         return result
 
     @operation("DeleteMetricFilter")
@@ -386,10 +386,8 @@ class MetricFilterOperations(GroupOperations):
         return {"matches": found}
 
 
-def page_offset(token: Any) -> int:
-    """Where a describe call's ``nextToken`` (the offset it answered) continues."""
-    if token is None:
-        return 0
-    if not isinstance(token, str) or not token.isdigit():
-        raise invalid_parameter("The specified nextToken is invalid.")
-    return int(token)
+# A describe call's ``nextToken`` is the offset it answered; an empty one is refused.
+FILTER_TOKENS = OffsetTokens(
+    invalid=lambda _: invalid_parameter("The specified nextToken is invalid."),
+    blank_starts=False,
+)

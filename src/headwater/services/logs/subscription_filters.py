@@ -38,11 +38,11 @@ from headwater.services.base import Params, RequestContext, Result, operation
 from headwater.services.logs.filter_pattern import Matcher, PatternError, compile_pattern
 from headwater.services.logs.group_operations import check_limit, invalid_parameter
 from headwater.services.logs.metric_filters import (
+    FILTER_TOKENS,
     MAX_FILTER_NAME,
     MAX_FILTER_PATTERN,
     MetricFilterOperations,
     check_length,
-    page_offset,
 )
 from headwater.services.logs.store import SUBSCRIPTION_FILTERS_VERSION, LogGroup
 
@@ -356,10 +356,10 @@ class SubscriptionFilterOperations(MetricFilterOperations):
             for key, body in self.log_store.subscription_filters()
             if key == group.key and (not prefix or str(body["filterName"]).startswith(prefix))
         ]
-        start = page_offset(params.get("nextToken"))
-        result: Result = {"subscriptionFilters": found[start : start + limit]}
-        if start + limit < len(found):
-            result["nextToken"] = str(start + limit)
+        page, token = FILTER_TOKENS.page(found, params.get("nextToken"), limit)
+        result: Result = {"subscriptionFilters": page}
+        if token:
+            result["nextToken"] = token
         return result
 
     @operation("DeleteSubscriptionFilter")

@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from headwater.core.errors import AwsError
+from headwater.core.paging import OffsetTokens
 from headwater.core.tag_lists import tag_list, tag_pairs
 from headwater.core.values import as_bytes, as_datetime
 from headwater.services.base import (
@@ -127,21 +128,21 @@ def _same_value(version: SecretVersion, text: str | None, blob: str | None) -> b
     return version.secret_string == text and version.secret_binary == blob
 
 
-def _page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps({"offset": offset})).decode("ascii")
-
-
 def _token_offset(token: Any) -> int:
-    if token is None:
-        return 0
-    try:
-        offset = orjson.loads(base64.urlsafe_b64decode(str(token).encode("ascii")))["offset"]
-    except (ValueError, TypeError, KeyError):
-        offset = None
-    if not isinstance(offset, int) or offset < 0:
-        # A guess at AWS's words for a token it did not hand out.
-        raise AwsError("InvalidNextTokenException", "The NextToken value is invalid.")
+    offset = orjson.loads(base64.urlsafe_b64decode(str(token).encode("ascii")))["offset"]
+    if not isinstance(offset, int):
+        raise TypeError(offset)
     return offset
+
+
+# Tokens are {"offset": n} in URL-safe base64; an empty one is refused, not read as none.
+_TOKENS = OffsetTokens(
+    # A guess at AWS's words for a token it did not hand out.
+    invalid=lambda _: AwsError("InvalidNextTokenException", "The NextToken value is invalid."),
+    encode=lambda offset: base64.urlsafe_b64encode(orjson.dumps({"offset": offset})).decode(),
+    decode=_token_offset,
+    blank_starts=False,
+)
 
 
 def _max_results(params: Params) -> int:
@@ -634,11 +635,7 @@ class SecretsManagerService(Service):
     def _page(
         self, records: list[SecretRecord], params: Params
     ) -> tuple[list[SecretRecord], str | None]:
-        limit = _max_results(params)
-        offset = _token_offset(params.get("NextToken"))
-        page = records[offset : offset + limit]
-        more = offset + limit < len(records)
-        return page, _page_token(offset + limit) if more else None
+        return _TOKENS.page(records, params.get("NextToken"), _max_results(params))
 
     @operation("ListSecrets")
     def list_secrets(self, params: Params, ctx: RequestContext) -> Result:
@@ -669,10 +666,9 @@ class SecretsManagerService(Service):
         record = self._secret(params, ctx)
         deprecated = bool(params.get("IncludeDeprecated"))
         versions = [v for v in reversed(record.versions) if v.stages or deprecated]
-        limit = _max_results(params)
-        offset = _token_offset(params.get("NextToken"))
+        shown, token = _TOKENS.page(versions, params.get("NextToken"), _max_results(params))
         listed = []
-        for version in versions[offset : offset + limit]:
+        for version in shown:
             entry: Result = {
                 "VersionId": version.version_id,
                 "VersionStages": list(version.stages),
@@ -683,8 +679,8 @@ class SecretsManagerService(Service):
                 entry["LastAccessedDate"] = as_datetime(version.last_accessed)
             listed.append(entry)
         answer: Result = {"Versions": listed, "ARN": record.arn, "Name": record.name}
-        if offset + limit < len(versions):
-            answer["NextToken"] = _page_token(offset + limit)
+        if token:
+            answer["NextToken"] = token
         return answer
 
     @operation("UpdateSecretVersionStage")

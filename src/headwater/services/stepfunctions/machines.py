@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from headwater.core.errors import AwsError
+from headwater.core.paging import OffsetTokens
 from headwater.core.tag_lists import tag_list, tag_pairs
 from headwater.core.values import as_datetime
 from headwater.services.base import Params, RequestContext, Result, Service, operation
@@ -45,6 +46,9 @@ def machine_not_found(arn: str) -> AwsError:
     return AwsError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
 
 
+_TOKENS = OffsetTokens(invalid=lambda token: AwsError("InvalidToken", f"Invalid Token: '{token}'"))
+
+
 def page(items: list[Any], params: Params) -> tuple[list[Any], str | None]:
     """One page of ``items`` from ``nextToken`` (an offset) and ``maxResults``."""
     limit = int(params.get("maxResults") or DEFAULT_RESULTS)
@@ -54,15 +58,7 @@ def page(items: list[Any], params: Params) -> tuple[list[Any], str | None]:
             f"1 validation error detected: Value '{limit}' at 'maxResults' failed to satisfy"
             f" constraint: Member must have value less than or equal to {MAX_RESULTS}",
         )
-    limit = limit or DEFAULT_RESULTS
-    token = params.get("nextToken")
-    start = 0
-    if token:
-        if not str(token).isdigit():
-            raise AwsError("InvalidToken", f"Invalid Token: '{token}'")
-        start = int(token)
-    end = start + limit
-    return items[start:end], str(end) if end < len(items) else None
+    return _TOKENS.page(items, params.get("nextToken"), limit or DEFAULT_RESULTS)
 
 
 def definition_text(value: Any) -> str:
