@@ -11,20 +11,9 @@ from typing import Any
 import orjson
 
 from headwater.store.database import Database
+from headwater.store.documents import DocumentTable, document_table_sql
 
-
-def _migrations(table: str) -> list[str]:
-    return [
-        f"""
-        CREATE TABLE {table} (
-            account TEXT NOT NULL,
-            region TEXT NOT NULL,
-            api_id TEXT NOT NULL,
-            body BLOB NOT NULL,
-            PRIMARY KEY (account, region, api_id)
-        )
-        """,
-    ]
+_KEY = ("account", "region", "api_id")
 
 
 #: A stored API: ``Api`` (GetApi's members), ``Routes``/``Integrations``/``Deployments``
@@ -41,44 +30,28 @@ class ApiDocumentStore:
 
     def __init__(self, database: Database) -> None:
         self.db = database
-        database.migrate(self.component, _migrations(self.table))
+        database.migrate(self.component, [document_table_sql(self.table, _KEY)])
+        self._documents = DocumentTable(database, self.table, _KEY)
 
     def get(self, account: str, region: str, api_id: str) -> ApiDocument | None:
-        row = self.db.conn.execute(
-            f"SELECT body FROM {self.table} WHERE account = ? AND region = ? AND api_id = ?",
-            (account, region, api_id),
-        ).fetchone()
-        return dict(orjson.loads(row[0])) if row else None
+        return self._documents.get((account, region, api_id))
 
     def find(self, api_id: str) -> tuple[str, ApiDocument] | None:
         """The API ``api_id`` in whatever region, with its region (serving by host name)."""
-        row = self.db.conn.execute(
-            f"SELECT region, body FROM {self.table} WHERE api_id = ?", (api_id,)
-        ).fetchone()
+        with self.db.read():
+            row = self.db.conn.execute(
+                f"SELECT region, body FROM {self.table} WHERE api_id = ?", (api_id,)
+            ).fetchone()
         return (str(row[0]), dict(orjson.loads(row[1]))) if row else None
 
     def put(self, account: str, region: str, api_id: str, document: ApiDocument) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                f"INSERT INTO {self.table}(account, region, api_id, body) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (account, region, api_id) DO UPDATE SET body = excluded.body",
-                (account, region, api_id, orjson.dumps(document)),
-            )
+        self._documents.put((account, region, api_id), document)
 
     def delete(self, account: str, region: str, api_id: str) -> bool:
-        with self.db.transaction():
-            cursor = self.db.conn.execute(
-                f"DELETE FROM {self.table} WHERE account = ? AND region = ? AND api_id = ?",
-                (account, region, api_id),
-            )
-            return cursor.rowcount > 0
+        return self._documents.delete((account, region, api_id))
 
     def all(self, account: str, region: str) -> list[ApiDocument]:
-        rows = self.db.conn.execute(
-            f"SELECT body FROM {self.table} WHERE account = ? AND region = ? ORDER BY api_id",
-            (account, region),
-        ).fetchall()
-        return [dict(orjson.loads(row[0])) for row in rows]
+        return self._documents.all((account, region))
 
 
 class HttpApiStore(ApiDocumentStore):

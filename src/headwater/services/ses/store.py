@@ -13,18 +13,11 @@ from typing import Any
 import orjson
 
 from headwater.store.database import Database
+from headwater.store.documents import DocumentTable, document_table_sql
 
+_KEY = ("account", "region", "kind", "name")
 _MIGRATIONS = [
-    """
-    CREATE TABLE ses_resources (
-        account TEXT NOT NULL,
-        region TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        name TEXT NOT NULL,
-        body BLOB NOT NULL,
-        PRIMARY KEY (account, region, kind, name)
-    )
-    """,
+    document_table_sql("ses_resources", _KEY),
     """
     CREATE TABLE ses_messages (
         account TEXT NOT NULL,
@@ -50,52 +43,23 @@ class SesStore:
     def __init__(self, database: Database) -> None:
         self.db = database
         database.migrate("ses", _MIGRATIONS)
+        self._resources = DocumentTable(database, "ses_resources", _KEY)
 
     def get(self, account: str, region: str, kind: str, name: str) -> dict[str, Any] | None:
-        with self.db.read():
-            row = self.db.conn.execute(
-                "SELECT body FROM ses_resources "
-                "WHERE account = ? AND region = ? AND kind = ? AND name = ?",
-                (account, region, kind, name),
-            ).fetchone()
-        return orjson.loads(row[0]) if row else None
+        return self._resources.get((account, region, kind, name))
 
     def put(self, account: str, region: str, kind: str, name: str, body: dict[str, Any]) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                "INSERT INTO ses_resources(account, region, kind, name, body) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, region, kind, name) "
-                "DO UPDATE SET body = excluded.body",
-                (account, region, kind, name, orjson.dumps(body)),
-            )
+        self._resources.put((account, region, kind, name), body)
 
     def insert(self, account: str, region: str, kind: str, name: str, body: dict[str, Any]) -> bool:
         """Add a row; answers False (and changes nothing) when ``name`` is taken."""
-        with self.db.transaction():
-            cursor = self.db.conn.execute(
-                "INSERT INTO ses_resources(account, region, kind, name, body) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, region, kind, name) DO NOTHING",
-                (account, region, kind, name, orjson.dumps(body)),
-            )
-            return cursor.rowcount > 0
+        return self._resources.insert((account, region, kind, name), body)
 
     def delete(self, account: str, region: str, kind: str, name: str) -> bool:
-        with self.db.transaction():
-            cursor = self.db.conn.execute(
-                "DELETE FROM ses_resources "
-                "WHERE account = ? AND region = ? AND kind = ? AND name = ?",
-                (account, region, kind, name),
-            )
-            return cursor.rowcount > 0
+        return self._resources.delete((account, region, kind, name))
 
     def all(self, account: str, region: str, kind: str) -> list[dict[str, Any]]:
-        with self.db.read():
-            rows = self.db.conn.execute(
-                "SELECT body FROM ses_resources WHERE account = ? AND region = ? AND kind = ? "
-                "ORDER BY name",
-                (account, region, kind),
-            ).fetchall()
-        return [orjson.loads(row[0]) for row in rows]
+        return self._resources.all((account, region, kind))
 
     # -- sent messages -------------------------------------------------------------------
 

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-
-import orjson
+from typing import Any
 
 from headwater.store.database import Database
+from headwater.store.documents import DocumentTable, document_table_sql
 
-_MIGRATIONS = [
-    """
-    CREATE TABLE ssm_parameters (
-        account TEXT NOT NULL,
-        region TEXT NOT NULL,
-        name TEXT NOT NULL,
-        body BLOB NOT NULL,
-        PRIMARY KEY (account, region, name)
-    )
-    """,
-]
+_KEY = ("account", "region", "name")
+_MIGRATIONS = [document_table_sql("ssm_parameters", _KEY)]
 
 
 @dataclass(slots=True)
@@ -47,8 +38,7 @@ class ParameterRecord:
         return self.versions[-1]
 
 
-def _decode(body: bytes) -> ParameterRecord:
-    data = orjson.loads(body)
+def _decode(data: dict[str, Any]) -> ParameterRecord:
     return ParameterRecord(
         name=data["name"],
         versions=[ParameterVersion(**version) for version in data["versions"]],
@@ -60,38 +50,21 @@ class ParameterStore:
     def __init__(self, database: Database) -> None:
         self.db = database
         database.migrate("ssm", _MIGRATIONS)
+        self._documents = DocumentTable(database, "ssm_parameters", _KEY)
 
     def get(
         self, account: str, region: str, name: str, *, for_update: bool = False
     ) -> ParameterRecord | None:
         """The parameter ``name``; ``for_update`` (inside a transaction) locks its row until
         the transaction ends (PostgreSQL: SQLite's transaction holds the write lock)."""
-        lock = self.db.dialect.for_update if for_update else ""
-        row = self.db.conn.execute(
-            "SELECT body FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?" + lock,
-            (account, region, name),
-        ).fetchone()
-        return _decode(row[0]) if row else None
+        body = self._documents.get((account, region, name), for_update=for_update)
+        return None if body is None else _decode(body)
 
     def put(self, account: str, region: str, record: ParameterRecord) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                "INSERT INTO ssm_parameters(account, region, name, body) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (account, region, name) DO UPDATE SET body = excluded.body",
-                (account, region, record.name, orjson.dumps(asdict(record))),
-            )
+        self._documents.put((account, region, record.name), asdict(record))
 
     def delete(self, account: str, region: str, name: str) -> bool:
-        with self.db.transaction():
-            cursor = self.db.conn.execute(
-                "DELETE FROM ssm_parameters WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
-            )
-            return cursor.rowcount > 0
+        return self._documents.delete((account, region, name))
 
     def all(self, account: str, region: str) -> list[ParameterRecord]:
-        rows = self.db.conn.execute(
-            "SELECT body FROM ssm_parameters WHERE account = ? AND region = ? ORDER BY name",
-            (account, region),
-        ).fetchall()
-        return [_decode(row[0]) for row in rows]
+        return [_decode(body) for body in self._documents.all((account, region))]

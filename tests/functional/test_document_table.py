@@ -1,0 +1,146 @@
+"""The keyed JSON document table (store/documents.py) on every backend, and data directories
+written by the stores' own SQL before they moved onto it (SSM, CodeDeploy, SES, API Gateway):
+the same tables, read and written as before."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from headwater import Headwater, ManualClock
+from headwater.services.codedeploy.store import APPLICATION, CodeDeployStore
+from headwater.services.ses.store import TEMPLATE, SesStore
+from headwater.store.api_documents import RestApiStore
+from headwater.store.database import Database, open_database
+from headwater.store.documents import DocumentTable, document_table_sql
+
+KEY = ("account", "region", "kind", "name")
+HERE = ("000000000000", "us-east-1")
+
+
+def table(db: Database) -> DocumentTable:
+    db.migrate("document-table-test", [document_table_sql("test_documents", KEY)])
+    return DocumentTable(db, "test_documents", KEY)
+
+
+def test_documents_round_trip_by_key_and_prefix(db: Database) -> None:
+    docs = table(db)
+    docs.put((*HERE, "a", "2"), {"n": 2})
+    docs.put((*HERE, "a", "1"), {"n": 1})
+    docs.put((*HERE, "b", "1"), {"n": 3})
+    docs.put(("111111111111", "us-east-1", "a", "1"), {"n": 4})
+    assert docs.get((*HERE, "a", "1")) == {"n": 1}
+    assert docs.get((*HERE, "a", "3")) is None
+    assert docs.all((*HERE, "a")) == [{"n": 1}, {"n": 2}]
+    assert docs.all(HERE) == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert docs.keys((*HERE, "a")) == [("1",), ("2",)]
+    assert docs.keys(HERE) == [("a", "1"), ("a", "2"), ("b", "1")]
+    docs.put((*HERE, "a", "1"), {"n": 10})
+    assert docs.get((*HERE, "a", "1")) == {"n": 10}
+    assert docs.insert((*HERE, "a", "1"), {"n": 0}) is False
+    assert docs.get((*HERE, "a", "1")) == {"n": 10}
+    assert docs.insert((*HERE, "c", "1"), {"n": 5}) is True
+    assert docs.delete((*HERE, "c", "1")) is True
+    assert docs.delete((*HERE, "c", "1")) is False
+    with pytest.raises(ValueError, match="a key is"):
+        docs.get((*HERE, "a"))
+
+
+def test_update_changes_or_removes_under_the_row_lock(db: Database) -> None:
+    docs = table(db)
+    docs.put((*HERE, "a", "1"), {"n": 1})
+
+    def bump(body: dict[str, Any] | None) -> dict[str, Any] | None:
+        return {"n": (body or {"n": 0})["n"] + 1}
+
+    assert docs.update((*HERE, "a", "1"), bump) == {"n": 2}
+    assert docs.update((*HERE, "a", "new"), bump) == {"n": 1}
+    assert docs.update((*HERE, "a", "1"), lambda _: None) is None
+    assert docs.all((*HERE, "a")) == [{"n": 1}]
+
+    def fails(_: object) -> None:
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        docs.update((*HERE, "a", "new"), fails)
+    assert docs.get((*HERE, "a", "new")) == {"n": 1}
+
+
+# The tables exactly as the stores created them before the move (their first migration).
+OLD_TABLES = {
+    "ssm": """
+    CREATE TABLE ssm_parameters (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (account, region, name)
+    )""",
+    "codedeploy": """
+    CREATE TABLE codedeploy_documents (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (account, region, kind, name)
+    )""",
+    "apigateway": """
+    CREATE TABLE apigateway_rest_apis (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        api_id TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (account, region, api_id)
+    )""",
+}
+
+
+def test_a_data_dir_written_before_the_move_reads_and_writes(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    open_database(data).close()  # the data dir and its schema_version table
+    parameter = {
+        "name": "/old",
+        "versions": [{"version": 1, "value": "v", "type": "String", "modified": 1.0}],
+        "tags": {},
+    }
+    with sqlite3.connect(data / "headwater.sqlite3") as conn:
+        for component, create in OLD_TABLES.items():
+            conn.execute(create)
+            conn.execute(
+                "INSERT INTO schema_version(component, version) VALUES (?, 1)", (component,)
+            )
+        conn.execute(
+            "INSERT INTO ssm_parameters VALUES (?, ?, ?, ?)",
+            (*HERE, "/old", orjson.dumps(parameter)),
+        )
+        conn.execute(
+            "INSERT INTO codedeploy_documents VALUES (?, ?, ?, ?, ?)",
+            (*HERE, APPLICATION, "app", orjson.dumps({"applicationName": "app"})),
+        )
+        conn.execute(
+            "INSERT INTO apigateway_rest_apis VALUES (?, ?, ?, ?)",
+            (*HERE, "r1", orjson.dumps({"Api": {"id": "r1"}})),
+        )
+    with Headwater(data_dir=data, clock=ManualClock()) as hw:
+        ssm = hw.client("ssm")
+        assert ssm.get_parameter(Name="/old")["Parameter"]["Value"] == "v"
+        ssm.put_parameter(Name="/old", Value="w", Overwrite=True)
+        assert ssm.get_parameter(Name="/old")["Parameter"]["Version"] == 2
+        codedeploy = hw.client("codedeploy")
+        assert codedeploy.list_applications()["applications"] == ["app"]
+    database = open_database(data)
+    try:
+        assert CodeDeployStore(database).get(*HERE, APPLICATION, "app") == {
+            "applicationName": "app"
+        }
+        assert RestApiStore(database).find("r1") == ("us-east-1", {"Api": {"id": "r1"}})
+        ses = SesStore(database)
+        ses.put(*HERE, TEMPLATE, "t", {"TemplateName": "t"})
+        assert ses.all(*HERE, TEMPLATE) == [{"TemplateName": "t"}]
+    finally:
+        database.close()
