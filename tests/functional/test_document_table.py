@@ -13,6 +13,7 @@ import pytest
 
 from headwater import Headwater, ManualClock
 from headwater.services.codedeploy.store import APPLICATION, CodeDeployStore
+from headwater.services.secretsmanager.store import SecretStore
 from headwater.services.ses.store import TEMPLATE, SesStore
 from headwater.store.api_documents import RestApiStore
 from headwater.store.database import Database, open_database
@@ -70,6 +71,30 @@ def test_update_changes_or_removes_under_the_row_lock(db: Database) -> None:
     assert docs.get((*HERE, "a", "new")) == {"n": 1}
 
 
+def test_derived_columns_follow_every_write(db: Database) -> None:
+    db.migrate(
+        "document-table-test",
+        ["CREATE TABLE test_dated (account TEXT NOT NULL, region TEXT NOT NULL, "
+         "name TEXT NOT NULL, ends REAL, body BLOB NOT NULL, "
+         "PRIMARY KEY (account, region, name))"],
+    )  # fmt: skip
+    docs = DocumentTable(
+        db, "test_dated", ("account", "region", "name"), {"ends": lambda b: b.get("ends")}
+    )
+
+    def ends() -> list[tuple[str, float | None]]:
+        with db.read():
+            rows = db.conn.execute("SELECT name, ends FROM test_dated ORDER BY name").fetchall()
+        return [(str(name), end) for name, end in rows]
+
+    docs.put((*HERE, "a"), {"ends": 5.0})
+    docs.insert((*HERE, "b"), {})
+    assert ends() == [("a", 5.0), ("b", None)]
+    docs.put((*HERE, "a"), {})
+    docs.update((*HERE, "b"), lambda _: {"ends": 7.5})
+    assert ends() == [("a", None), ("b", 7.5)]
+
+
 # The tables exactly as the stores created them before the move (their first migration).
 OLD_TABLES = {
     "ssm": """
@@ -88,6 +113,15 @@ OLD_TABLES = {
         name TEXT NOT NULL,
         body BLOB NOT NULL,
         PRIMARY KEY (account, region, kind, name)
+    )""",
+    "secretsmanager": """
+    CREATE TABLE secretsmanager_secrets (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deletion_date REAL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (account, region, name)
     )""",
     "apigateway": """
     CREATE TABLE apigateway_rest_apis (
@@ -108,6 +142,21 @@ def test_a_data_dir_written_before_the_move_reads_and_writes(tmp_path: Path) -> 
         "versions": [{"version": 1, "value": "v", "type": "String", "modified": 1.0}],
         "tags": {},
     }
+    secret = {
+        "name": "old",
+        "arn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:old-AbCdEf",
+        "created": 1.0,
+        "last_changed": 1.0,
+        "versions": [
+            {
+                "version_id": "v1",
+                "created": 1.0,
+                "secret_string": "s",
+                "secret_binary": None,
+                "stages": ["AWSCURRENT"],
+            }
+        ],
+    }
     with sqlite3.connect(data / "headwater.sqlite3") as conn:
         for component, create in OLD_TABLES.items():
             conn.execute(create)
@@ -123,6 +172,10 @@ def test_a_data_dir_written_before_the_move_reads_and_writes(tmp_path: Path) -> 
             (*HERE, APPLICATION, "app", orjson.dumps({"applicationName": "app"})),
         )
         conn.execute(
+            "INSERT INTO secretsmanager_secrets VALUES (?, ?, ?, ?, ?)",
+            (*HERE, "old", None, orjson.dumps(secret)),
+        )
+        conn.execute(
             "INSERT INTO apigateway_rest_apis VALUES (?, ?, ?, ?)",
             (*HERE, "r1", orjson.dumps({"Api": {"id": "r1"}})),
         )
@@ -131,6 +184,17 @@ def test_a_data_dir_written_before_the_move_reads_and_writes(tmp_path: Path) -> 
         assert ssm.get_parameter(Name="/old")["Parameter"]["Value"] == "v"
         ssm.put_parameter(Name="/old", Value="w", Overwrite=True)
         assert ssm.get_parameter(Name="/old")["Parameter"]["Version"] == 2
+        sm = hw.client("secretsmanager")
+        assert sm.get_secret_value(SecretId="old")["SecretString"] == "s"
+        sm.delete_secret(SecretId="old", RecoveryWindowInDays=7)
+        with hw.database.read():  # the deletion date is in its column, for the sweep
+            row = hw.database.conn.execute(
+                "SELECT deletion_date FROM secretsmanager_secrets WHERE name = 'old'"
+            ).fetchone()
+        assert row[0] is not None
+        secrets = SecretStore(hw.database)
+        assert secrets.purge_deleted(row[0]) == 1
+        assert secrets.get(*HERE, "old") is None
         codedeploy = hw.client("codedeploy")
         assert codedeploy.list_applications()["applications"] == ["app"]
     database = open_database(data)

@@ -2,14 +2,15 @@
 region, then the kind's own key columns) and one JSON ``body``, read and written whole.
 
 Several services keep their resources so (SSM parameters, CodeDeploy, SES, API Gateway's
-APIs); each keeps its own table, schema component and migrations, and reads and writes the
-rows through a ``DocumentTable`` instead of its own copy of the same SQL. One SQL text serves
-memory, SQLite and PostgreSQL (``Database`` translates the dialect).
+APIs, Secrets Manager, KMS keys); each keeps its own table, schema component and
+migrations, and reads and writes the rows through a ``DocumentTable`` instead of its own copy
+of the same SQL. One SQL text serves memory, SQLite and PostgreSQL (``Database`` translates
+the dialect).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -31,18 +32,35 @@ def document_table_sql(table: str, key: Sequence[str]) -> str:
 
 class DocumentTable:
     """The rows of ``table``: ``key`` names its key columns in order (account and region
-    first, by convention); every method takes a key's values in that order. The table and
-    its migrations belong to the store that makes this object."""
+    first, by convention); every method takes a key's values in that order. ``columns``
+    are further columns a write fills from the body (what a sweep selects on, such as a
+    deletion date, without reading every body). The table and its migrations belong to the
+    store that makes this object."""
 
-    def __init__(self, database: Database, table: str, key: Sequence[str]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        table: str,
+        key: Sequence[str],
+        columns: Mapping[str, Callable[[Document], Any]] | None = None,
+    ) -> None:
         self.db = database
         self.table = table
         self.key = tuple(key)
+        self._columns = dict(columns or {})
         self._match = " AND ".join(f"{column} = ?" for column in self.key)
+        written = (*self.key, *self._columns, "body")
         self._upsert = (
-            f"INSERT INTO {table}({', '.join(self.key)}, body) "
-            f"VALUES ({', '.join('?' for _ in self.key)}, ?) ON CONFLICT ({', '.join(self.key)}) "
+            f"INSERT INTO {table}({', '.join(written)}) "
+            f"VALUES ({', '.join('?' for _ in written)}) ON CONFLICT ({', '.join(self.key)}) "
         )
+        self._replace = ", ".join(
+            f"{column} = excluded.{column}" for column in (*self._columns, "body")
+        )
+
+    def _row(self, key: Sequence[str], body: Document) -> tuple[Any, ...]:
+        derived = (value_of(body) for value_of in self._columns.values())
+        return (*self._check(key), *derived, orjson.dumps(body))
 
     def _check(self, key: Sequence[str]) -> tuple[str, ...]:
         if len(key) != len(self.key):
@@ -63,16 +81,13 @@ class DocumentTable:
         """Store ``body`` at ``key``, over what was there."""
         with self.db.transaction():
             self.db.conn.execute(
-                self._upsert + "DO UPDATE SET body = excluded.body",
-                (*self._check(key), orjson.dumps(body)),
+                f"{self._upsert}DO UPDATE SET {self._replace}", self._row(key, body)
             )
 
     def insert(self, key: Sequence[str], body: Document) -> bool:
         """Store ``body`` at ``key`` unless a document is there; answers whether it did."""
         with self.db.transaction():
-            cursor = self.db.conn.execute(
-                self._upsert + "DO NOTHING", (*self._check(key), orjson.dumps(body))
-            )
+            cursor = self.db.conn.execute(self._upsert + "DO NOTHING", self._row(key, body))
             return cursor.rowcount > 0
 
     def delete(self, key: Sequence[str]) -> bool:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from headwater.store.database import Database
+from headwater.store.documents import DocumentTable
 
 _MIGRATIONS = [
     """
@@ -45,36 +44,25 @@ class KeyStore:
     def __init__(self, database: Database) -> None:
         self.db = database
         database.migrate("kms", _MIGRATIONS)
+        self._keys = DocumentTable(
+            database,
+            "kms_keys",
+            ("account", "region", "key_id"),
+            {"deletion_date": lambda key: key.get("DeletionDate")},
+        )
 
     def get(
         self, account: str, region: str, key_id: str, *, for_update: bool = False
     ) -> dict[str, Any] | None:
         """The key ``key_id``; ``for_update`` (inside a transaction) locks its row until the
         transaction ends."""
-        lock = self.db.dialect.for_update if for_update else ""
-        with self.db.read():
-            row = self.db.conn.execute(
-                "SELECT body FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?" + lock,
-                (account, region, key_id),
-            ).fetchone()
-        return orjson.loads(row[0]) if row else None
+        return self._keys.get((account, region, key_id), for_update=for_update)
 
     def put(self, account: str, region: str, key: dict[str, Any]) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                "INSERT INTO kms_keys(account, region, key_id, deletion_date, body) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, region, key_id) DO UPDATE SET "
-                "deletion_date = excluded.deletion_date, body = excluded.body",
-                (account, region, key["KeyId"], key.get("DeletionDate"), orjson.dumps(key)),
-            )
+        self._keys.put((account, region, key["KeyId"]), key)
 
     def all(self, account: str, region: str) -> list[dict[str, Any]]:
-        with self.db.read():
-            rows = self.db.conn.execute(
-                "SELECT body FROM kms_keys WHERE account = ? AND region = ? ORDER BY key_id",
-                (account, region),
-            ).fetchall()
-        return [orjson.loads(row[0]) for row in rows]
+        return self._keys.all((account, region))
 
     def purge_deleted(self, now: float) -> int:
         """Delete, in every account and region, the keys whose waiting period ended by

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import orjson
-
 from headwater.store.database import Database
+from headwater.store.documents import DocumentTable
 
 _MIGRATIONS = [
     """
@@ -70,8 +69,7 @@ class SecretRecord:
         return next((v for v in self.versions if v.version_id == version_id), None)
 
 
-def _decode(body: bytes) -> SecretRecord:
-    data = orjson.loads(body)
+def _decode(data: dict[str, Any]) -> SecretRecord:
     data["versions"] = [SecretVersion(**version) for version in data["versions"]]
     return SecretRecord(**data)
 
@@ -80,52 +78,29 @@ class SecretStore:
     def __init__(self, database: Database) -> None:
         self.db = database
         database.migrate("secretsmanager", _MIGRATIONS)
+        self._documents = DocumentTable(
+            database,
+            "secretsmanager_secrets",
+            ("account", "region", "name"),
+            {"deletion_date": lambda body: body["deletion_date"]},
+        )
 
     def get(
         self, account: str, region: str, name: str, *, for_update: bool = False
     ) -> SecretRecord | None:
         """The secret ``name``; ``for_update`` (inside a transaction) locks its row until
         the transaction ends."""
-        lock = self.db.dialect.for_update if for_update else ""
-        with self.db.read():
-            row = self.db.conn.execute(
-                "SELECT body FROM secretsmanager_secrets "
-                "WHERE account = ? AND region = ? AND name = ?" + lock,
-                (account, region, name),
-            ).fetchone()
-        return _decode(row[0]) if row else None
+        body = self._documents.get((account, region, name), for_update=for_update)
+        return None if body is None else _decode(body)
 
     def put(self, account: str, region: str, record: SecretRecord) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                "INSERT INTO secretsmanager_secrets(account, region, name, deletion_date, body) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, region, name) DO UPDATE SET "
-                "deletion_date = excluded.deletion_date, body = excluded.body",
-                (
-                    account,
-                    region,
-                    record.name,
-                    record.deletion_date,
-                    orjson.dumps(asdict(record)),
-                ),
-            )
+        self._documents.put((account, region, record.name), asdict(record))
 
     def delete(self, account: str, region: str, name: str) -> bool:
-        with self.db.transaction():
-            cursor = self.db.conn.execute(
-                "DELETE FROM secretsmanager_secrets WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
-            )
-            return cursor.rowcount > 0
+        return self._documents.delete((account, region, name))
 
     def all(self, account: str, region: str) -> list[SecretRecord]:
-        with self.db.read():
-            rows = self.db.conn.execute(
-                "SELECT body FROM secretsmanager_secrets WHERE account = ? AND region = ? "
-                "ORDER BY name",
-                (account, region),
-            ).fetchall()
-        return [_decode(row[0]) for row in rows]
+        return [_decode(body) for body in self._documents.all((account, region))]
 
     def purge_deleted(self, now: float) -> int:
         """Delete, in every account and region, the secrets whose recovery window ended by
