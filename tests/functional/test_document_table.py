@@ -123,6 +123,24 @@ OLD_TABLES = {
         body BLOB NOT NULL,
         PRIMARY KEY (account, region, name)
     )""",
+    "events": """
+    CREATE TABLE events_buses (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (account, region, name)
+    );
+    CREATE TABLE events_rules (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        bus TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body BLOB NOT NULL,
+        next_fire REAL,
+        PRIMARY KEY (account, region, bus, name)
+    );
+    CREATE INDEX events_rules_due ON events_rules(next_fire)""",
     "apigateway": """
     CREATE TABLE apigateway_rest_apis (
         account TEXT NOT NULL,
@@ -159,7 +177,7 @@ def test_a_data_dir_written_before_the_move_reads_and_writes(tmp_path: Path) -> 
     }
     with sqlite3.connect(data / "headwater.sqlite3") as conn:
         for component, create in OLD_TABLES.items():
-            conn.execute(create)
+            conn.executescript(create) if ";" in create else conn.execute(create)
             conn.execute(
                 "INSERT INTO schema_version(component, version) VALUES (?, 1)", (component,)
             )
@@ -174,6 +192,11 @@ def test_a_data_dir_written_before_the_move_reads_and_writes(tmp_path: Path) -> 
         conn.execute(
             "INSERT INTO secretsmanager_secrets VALUES (?, ?, ?, ?, ?)",
             (*HERE, "old", None, orjson.dumps(secret)),
+        )
+        bus = {"name": "old", "arn": "arn:aws:events:us-east-1:000000000000:event-bus/old"}
+        conn.execute(
+            "INSERT INTO events_buses VALUES (?, ?, ?, ?)",
+            (*HERE, "old", orjson.dumps({**bus, "created": 1.0, "modified": 1.0, "tags": {}})),
         )
         conn.execute(
             "INSERT INTO apigateway_rest_apis VALUES (?, ?, ?, ?)",
@@ -195,6 +218,9 @@ def test_a_data_dir_written_before_the_move_reads_and_writes(tmp_path: Path) -> 
         secrets = SecretStore(hw.database)
         assert secrets.purge_deleted(row[0]) == 1
         assert secrets.get(*HERE, "old") is None
+        events = hw.client("events")
+        assert events.describe_event_bus(Name="old")["Arn"] == bus["arn"]
+        assert events.create_event_bus(Name="new")["EventBusArn"].endswith("event-bus/new")
         codedeploy = hw.client("codedeploy")
         assert codedeploy.list_applications()["applications"] == ["app"]
     database = open_database(data)

@@ -2,10 +2,10 @@
 region, then the kind's own key columns) and one JSON ``body``, read and written whole.
 
 Several services keep their resources so (SSM parameters, CodeDeploy, SES, API Gateway's
-APIs, Secrets Manager, KMS keys); each keeps its own table, schema component and
-migrations, and reads and writes the rows through a ``DocumentTable`` instead of its own copy
-of the same SQL. One SQL text serves memory, SQLite and PostgreSQL (``Database`` translates
-the dialect).
+APIs, Secrets Manager, KMS keys, EventBridge buses, Scheduler groups, Step Functions' state
+machines); each keeps its own table, schema component and migrations, and reads and writes
+the rows through a ``DocumentTable`` instead of its own copy of the same SQL. One SQL text
+serves memory, SQLite and PostgreSQL (``Database`` translates the dialect).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from headwater.store.database import Database
+from headwater.store.documents import DocumentTable
 
 _MIGRATIONS = [
     """
@@ -87,10 +88,6 @@ def _rule(body: bytes | str) -> RuleRecord:
     return RuleRecord(**orjson.loads(body))
 
 
-def _bus(body: bytes | str) -> BusRecord:
-    return BusRecord(**orjson.loads(body))
-
-
 class EventsStore:
     """Buses and rules; every method joins the caller's transaction (reads stand alone
     outside one, so the scheduler's look for due rules never takes the write lock)."""
@@ -98,32 +95,20 @@ class EventsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("events", _MIGRATIONS)
+        self._buses = DocumentTable(db, "events_buses", ("account", "region", "name"))
 
     # ---- buses ----
 
     def get_bus(self, account: str, region: str, name: str) -> BusRecord | None:
-        with self.db.read():
-            row = self.db.conn.execute(
-                "SELECT body FROM events_buses WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
-            ).fetchone()
-        return None if row is None else _bus(row[0])
+        body = self._buses.get((account, region, name))
+        return None if body is None else BusRecord(**body)
 
     def insert_bus(self, account: str, region: str, bus: BusRecord) -> bool:
         """Store a new bus; ``False`` if one of that name exists."""
-        with self.db.transaction():
-            if self.get_bus(account, region, bus.name) is not None:
-                return False
-            self.put_bus(account, region, bus)
-        return True
+        return self._buses.insert((account, region, bus.name), asdict(bus))
 
     def put_bus(self, account: str, region: str, bus: BusRecord) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                "INSERT INTO events_buses(account, region, name, body) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (account, region, name) DO UPDATE SET body = excluded.body",
-                (account, region, bus.name, orjson.dumps(asdict(bus))),
-            )
+        self._buses.put((account, region, bus.name), asdict(bus))
 
     def delete_bus(self, account: str, region: str, name: str) -> None:
         """Delete a bus and its rules."""
@@ -138,12 +123,7 @@ class EventsStore:
             )
 
     def buses(self, account: str, region: str) -> list[BusRecord]:
-        with self.db.read():
-            rows = self.db.conn.execute(
-                "SELECT body FROM events_buses WHERE account = ? AND region = ? ORDER BY name",
-                (account, region),
-            ).fetchall()
-        return [_bus(row[0]) for row in rows]
+        return [BusRecord(**body) for body in self._buses.all((account, region))]
 
     # ---- rules ----
 

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from headwater.store.database import Database
+from headwater.store.documents import DocumentTable
 
 _MIGRATIONS = [
     """
@@ -83,34 +84,22 @@ def _schedule(body: bytes | str) -> ScheduleRecord:
     return ScheduleRecord(**orjson.loads(body))
 
 
-def _group(body: bytes | str) -> GroupRecord:
-    return GroupRecord(**orjson.loads(body))
-
-
 class SchedulerStore:
     """Groups and schedules; every method joins the caller's transaction."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("scheduler", _MIGRATIONS)
+        self._groups = DocumentTable(db, "scheduler_groups", ("account", "region", "name"))
 
     # ---- groups ----
 
     def get_group(self, account: str, region: str, name: str) -> GroupRecord | None:
-        with self.db.read():
-            row = self.db.conn.execute(
-                "SELECT body FROM scheduler_groups WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
-            ).fetchone()
-        return None if row is None else _group(row[0])
+        body = self._groups.get((account, region, name))
+        return None if body is None else GroupRecord(**body)
 
     def put_group(self, account: str, region: str, group: GroupRecord) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                "INSERT INTO scheduler_groups(account, region, name, body) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (account, region, name) DO UPDATE SET body = excluded.body",
-                (account, region, group.name, orjson.dumps(asdict(group))),
-            )
+        self._groups.put((account, region, group.name), asdict(group))
 
     def delete_group(self, account: str, region: str, name: str) -> None:
         """Delete a group and its schedules."""
@@ -125,12 +114,7 @@ class SchedulerStore:
             )
 
     def groups(self, account: str, region: str) -> list[GroupRecord]:
-        with self.db.read():
-            rows = self.db.conn.execute(
-                "SELECT body FROM scheduler_groups WHERE account = ? AND region = ? ORDER BY name",
-                (account, region),
-            ).fetchall()
-        return [_group(row[0]) for row in rows]
+        return [GroupRecord(**body) for body in self._groups.all((account, region))]
 
     # ---- schedules ----
 

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from headwater.store.database import Database
+from headwater.store.documents import DocumentTable
 
 _MIGRATIONS = [
     """
@@ -99,10 +100,6 @@ class ExecutionRecord:
     variables: dict[str, Any] = field(default_factory=dict)
 
 
-def _machine(body: bytes | str) -> MachineRecord:
-    return MachineRecord(**orjson.loads(body))
-
-
 def _execution(body: bytes | str) -> ExecutionRecord:
     return ExecutionRecord(**orjson.loads(body))
 
@@ -113,42 +110,22 @@ class StepFunctionsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.migrate("stepfunctions", _MIGRATIONS)
+        self._machines = DocumentTable(db, "stepfunctions_machines", ("account", "region", "name"))
 
     # ---- state machines ----
 
     def get_machine(self, account: str, region: str, name: str) -> MachineRecord | None:
-        with self.db.read():
-            row = self.db.conn.execute(
-                "SELECT body FROM stepfunctions_machines"
-                " WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
-            ).fetchone()
-        return None if row is None else _machine(row[0])
+        body = self._machines.get((account, region, name))
+        return None if body is None else MachineRecord(**body)
 
     def put_machine(self, account: str, region: str, machine: MachineRecord) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                "INSERT INTO stepfunctions_machines(account, region, name, body)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (account, region, name)"
-                " DO UPDATE SET body = excluded.body",
-                (account, region, machine.name, orjson.dumps(asdict(machine))),
-            )
+        self._machines.put((account, region, machine.name), asdict(machine))
 
     def delete_machine(self, account: str, region: str, name: str) -> None:
-        with self.db.transaction():
-            self.db.conn.execute(
-                "DELETE FROM stepfunctions_machines WHERE account = ? AND region = ? AND name = ?",
-                (account, region, name),
-            )
+        self._machines.delete((account, region, name))
 
     def machines(self, account: str, region: str) -> list[MachineRecord]:
-        with self.db.read():
-            rows = self.db.conn.execute(
-                "SELECT body FROM stepfunctions_machines WHERE account = ? AND region = ?"
-                " ORDER BY name",
-                (account, region),
-            ).fetchall()
-        return [_machine(row[0]) for row in rows]
+        return [MachineRecord(**body) for body in self._machines.all((account, region))]
 
     # ---- task tokens (.waitForTaskToken) ----
 
