@@ -64,6 +64,7 @@ SERVICES: dict[str, str] = {
     "ses": "headwater.services.ses:SesService",
     "sesv2": "headwater.services.ses:SesV2Service",
     "kms": "headwater.services.kms:KmsService",
+    "firehose": "headwater.services.firehose:FirehoseService",
 }
 
 
@@ -102,8 +103,8 @@ def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
 
     Also resumes SNS deliveries a previous run left in its outbox, and the scheduled
     EventBridge rules, EventBridge Scheduler schedules (and their pending target
-    deliveries) and the Step Functions executions of a previous run (the engine starts
-    here).
+    deliveries), the records Firehose streams buffer and the Step Functions executions
+    of a previous run (the engine starts here).
     """
     from headwater.services.destinations import send_to_s3, send_to_sns
 
@@ -116,6 +117,8 @@ def build_destinations(env: ServiceEnvironment) -> LocalDestinations:
         env.service("events")  # its scheduler fires the rules that are due
     if _has_component(env, "scheduler"):
         env.service("scheduler")  # its ticker fires the schedules that are due
+    if _has_component(env, "firehose"):
+        env.service("firehose")  # its ticker flushes what the streams still buffer
     if _has_component(env, "stepfunctions"):
         env.service("stepfunctions")  # its runner resumes the executions that were running
     return destinations
