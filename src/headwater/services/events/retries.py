@@ -138,6 +138,8 @@ class TargetCall:
             return cls(service, arn, {"Data": body, "PartitionKey": str(partition_key)})
         if service == "states":
             return cls(service, arn, {"input": body})
+        if service == "firehose":
+            return cls(service, arn, {"Data": body})
         return None
 
 
@@ -291,6 +293,13 @@ def call_in_transaction(env: ServiceEnvironment, call: TargetCall) -> AfterCommi
                 _context(call.arn),
             )
             return None
+        if call.service == "firehose":
+            # The event as the target gets it, as one record (no newline added, as AWS).
+            firehose: Any = env.service("firehose")
+            flush: AfterCommit | None = firehose.accept_records(
+                call.arn, [str(call.params["Data"]).encode()]
+            )[1]
+            return flush
     except AwsError as error:
         raise DeliveryFailure.of(error) from None
     except RuntimeError as error:  # the Lambda service closed (headwater stopping)

@@ -8,7 +8,7 @@ filter's destination as one message, as CloudWatch Logs sends them: the JSON doc
 ``{"messageType": "DATA_MESSAGE", "owner", "logGroup", "logStream", "subscriptionFilters",
 "logEvents": [{"id", "timestamp", "message"}]}``, gzipped; a Lambda function gets it base64
 encoded in ``{"awslogs": {"data": ...}}`` as an asynchronous (Event) invocation, a Kinesis
-data stream gets it as one record. Deliveries are stored inside the transaction that stores
+data stream or a Firehose delivery stream gets it as one record. Deliveries are stored inside the transaction that stores
 the events (the invocation in Lambda's durable event queue, the record in the stream), so a
 process that dies between the two loses neither; function invocations start once it has
 committed. Filters are cached per process and re-read when any process changes one (the
@@ -202,6 +202,11 @@ class SubscriptionFilterOperations(MetricFilterOperations):
                 lambda_service: Any = self.env.service("lambda")
                 start: AfterCommit = lambda_service.accept_event(destination, delivery)
                 return start
+            if subscription.destination.service == "firehose":
+                # The gzipped document itself is the record, as CloudWatch Logs sends it.
+                firehose: Any = self.env.service("firehose")
+                flush: AfterCommit | None = firehose.accept_records(destination, [delivery])[1]
+                return flush
             # A partition key is at most 256 characters; a stream name up to 512.
             partition_key = stream[:256] if subscription.distribution == "ByLogStream" else None
             kinesis: Any = self.env.service("kinesis")
@@ -299,20 +304,18 @@ class SubscriptionFilterOperations(MetricFilterOperations):
                     "Cross-account lambda invocation passing is not allowed. You must use "
                     "DestinationPolicies to create cross account lambda triggers.",
                 )
-        elif service == "kinesis":
+        elif service in ("kinesis", "firehose"):
             if role is None:
                 raise invalid_parameter(
-                    "destinationArn for vendor kinesis cannot be used without roleArn"
+                    f"destinationArn for vendor {service} cannot be used without roleArn"
                 )
         else:
-            # headwater has no Firehose, and no cross-account Logs destinations
-            # (PutDestination): refused, never stored to deliver nothing.
-            kind = (
-                "Amazon Data Firehose" if service == "firehose" else "CloudWatch Logs destination"
-            )
+            # headwater has no cross-account Logs destinations (PutDestination): refused,
+            # never stored to deliver nothing.
             raise invalid_parameter(
-                f"headwater does not support {kind} subscription filter destinations "
-                f"({destination}); use a Lambda function or a Kinesis data stream."
+                "headwater does not support CloudWatch Logs destination subscription filter "
+                f"destinations ({destination}); use a Lambda function, a Kinesis data stream "
+                "or a Firehose delivery stream."
             )
         return arn
 
@@ -328,6 +331,21 @@ class SubscriptionFilterOperations(MetricFilterOperations):
                 raise invalid_parameter(
                     "Could not execute the lambda function. Make sure you have given "
                     "CloudWatch Logs permission to execute your function."
+                ) from None
+            return
+        if arn.service == "firehose":
+            firehose: Any = self.env.service("firehose")
+            try:
+                firehose.call(
+                    "DescribeDeliveryStream",
+                    {"DeliveryStreamName": arn.resource.split("/", 1)[-1]},
+                    RequestContext(region=arn.region, account=arn.account),
+                )
+            except AwsError:
+                # A guess, worded as AWS's Kinesis text is.
+                raise invalid_parameter(
+                    "Could not deliver test message to specified Firehose stream. Check if the "
+                    "given Firehose stream is in ACTIVE state."
                 ) from None
             return
         kinesis: Any = self.env.service("kinesis")
