@@ -428,6 +428,22 @@ def _secretsmanager(hw: Headwater) -> Names:
     return {"SecretId": ["app/db", arn], "Name": ["app/db"], "SecretString": ['{"u": "b"}']}
 
 
+def _firehose(hw: Headwater) -> Names:
+    hw.client("s3").create_bucket(Bucket="hose-sink")
+    hw.client("firehose").create_delivery_stream(
+        DeliveryStreamName="hose",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE_ARN,
+            "BucketARN": "arn:aws:s3:::hose-sink",
+        },
+    )
+    return {
+        "DeliveryStreamName": ["hose"],
+        "CurrentDeliveryStreamVersionId": ["1"],
+        "DestinationId": ["destinationId-000000000001"],
+    }
+
+
 def _ses(hw: Headwater) -> Names:
     ses = hw.client("ses")
     ses.verify_email_identity(EmailAddress="me@example.com")
@@ -580,6 +596,7 @@ _MAKERS = {
     "cloudformation": _cloudformation,
     "codedeploy": _codedeploy,
     "secretsmanager": _secretsmanager,
+    "firehose": _firehose,
     "ses": _ses,
     "kms": _kms,
     "sesv2": _ses,

@@ -55,6 +55,7 @@ SERVICES = [
     "cloudformation",
     "codedeploy",
     "secretsmanager",
+    "firehose",
     "ses",
     "sesv2",
     "kms",
