@@ -8,9 +8,10 @@ filter's destination as one message, as CloudWatch Logs sends them: the JSON doc
 ``{"messageType": "DATA_MESSAGE", "owner", "logGroup", "logStream", "subscriptionFilters",
 "logEvents": [{"id", "timestamp", "message"}]}``, gzipped; a Lambda function gets it base64
 encoded in ``{"awslogs": {"data": ...}}`` as an asynchronous (Event) invocation, a Kinesis
-data stream or a Firehose delivery stream gets it as one record. Deliveries are stored inside the transaction that stores
-the events (the invocation in Lambda's durable event queue, the record in the stream), so a
-process that dies between the two loses neither; function invocations start once it has
+data stream or a Firehose delivery stream gets it as one record. Deliveries are stored
+inside the transaction that stores the events (the invocation in Lambda's durable event
+queue, the record in the stream or the delivery stream's buffer), so a process that dies
+between the two loses neither; function invocations start once it has
 committed. Filters are cached per process and re-read when any process changes one (the
 store's definition version), so storing events in a group with no filter costs no query.
 
