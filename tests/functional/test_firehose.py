@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
+from tests.functional.cfn_support import deploy, outputs_of
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/firehose"
@@ -329,3 +330,57 @@ def test_eventbridge_target_puts_the_event_as_a_record(hw: Headwater, clock: Man
     first, end = decoded.raw_decode(body.decode())
     second, _ = decoded.raw_decode(body.decode()[end:])
     assert [first["detail"]["n"], second["detail"]["n"]] == [1, 2]
+
+
+def _template(interval: str) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Sink": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": BUCKET}},
+            "Hose": {
+                "Type": "AWS::KinesisFirehose::DeliveryStream",
+                "Properties": {
+                    "DeliveryStreamType": "DirectPut",
+                    "ExtendedS3DestinationConfiguration": {
+                        "BucketARN": {"Fn::GetAtt": ["Sink", "Arn"]},
+                        "RoleARN": ROLE,
+                        "Prefix": "cfn/",
+                        # Strings, as template parameters give them: coerced to numbers.
+                        "BufferingHints": {"IntervalInSeconds": interval, "SizeInMBs": "1"},
+                    },
+                    "Tags": [{"Key": "team", "Value": "data"}],
+                },
+            },
+        },
+        "Outputs": {
+            "Name": {"Value": {"Ref": "Hose"}},
+            "Arn": {"Value": {"Fn::GetAtt": ["Hose", "Arn"]}},
+        },
+    }
+
+
+def test_cloudformation_delivery_stream_create_update_delete(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    assert deploy(hw, "hose", _template("60")) == "CREATE_COMPLETE"
+    outputs = outputs_of(hw, "hose")
+    name = outputs["Name"]
+    assert name.startswith("hose-Hose-")
+    assert outputs["Arn"].endswith(f":deliverystream/{name}")
+    firehose = hw.client("firehose")
+    assert firehose.list_tags_for_delivery_stream(DeliveryStreamName=name)["Tags"] == [
+        {"Key": "team", "Value": "data"}
+    ]
+    assert deploy(hw, "hose", _template("120")) == "UPDATE_COMPLETE"
+    description = firehose.describe_delivery_stream(DeliveryStreamName=name)[
+        "DeliveryStreamDescription"
+    ]
+    assert description["VersionId"] == "2"
+    hints = description["Destinations"][0]["ExtendedS3DestinationDescription"]["BufferingHints"]
+    assert hints == {"IntervalInSeconds": 120, "SizeInMBs": 1}
+    firehose.put_record(DeliveryStreamName=name, Record={"Data": b"x"})
+    clock.advance(120)
+    [key] = objects(hw)
+    assert key.startswith("cfn/") and f"/{name}-2-" in key
+    hw.client("s3").delete_object(Bucket=BUCKET, Key=key)
+    hw.client("cloudformation").delete_stack(StackName="hose")
+    assert firehose.list_delivery_streams()["DeliveryStreamNames"] == []

@@ -84,6 +84,14 @@ CREATE_ONLY: dict[str, tuple[str, ...]] = {
     "AWS::Scheduler::ScheduleGroup": ("Name",),
     "AWS::SecretsManager::Secret": ("Name",),
     "AWS::SecretsManager::ResourcePolicy": ("SecretId",),
+    # The sources and the name, as the schema lists them (cfn-lint was not at hand to copy
+    # the whole list; the destinations headwater refuses are never updated anyway).
+    "AWS::KinesisFirehose::DeliveryStream": (
+        "DeliveryStreamName",
+        "DeliveryStreamType",
+        "KinesisStreamSourceConfiguration",
+        "MSKSourceConfiguration",
+    ),
     "AWS::Cognito::UserPool": ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration"),
     "AWS::Cognito::UserPoolClient": ("UserPoolId", "GenerateSecret"),
     "AWS::Cognito::UserPoolGroup": ("GroupName", "UserPoolId"),
@@ -136,6 +144,7 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::Scheduler::Schedule": "Name",
     "AWS::Scheduler::ScheduleGroup": "Name",
     "AWS::SecretsManager::Secret": "Name",
+    "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
     "AWS::SES::ConfigurationSet": "Name",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
     "AWS::ECR::Repository": "RepositoryName",

@@ -32,6 +32,7 @@ from headwater.deploy.providers.cognito import (
 )
 from headwater.deploy.providers.dynamodb import TableProvider
 from headwater.deploy.providers.events import EventBusProvider, RuleProvider
+from headwater.deploy.providers.firehose import DeliveryStreamProvider
 from headwater.deploy.providers.iam import ManagedPolicyProvider, PolicyProvider, RoleProvider
 from headwater.deploy.providers.kinesis import StreamProvider
 from headwater.deploy.providers.kms import AliasProvider as KmsAliasProvider
@@ -106,6 +107,7 @@ def default_providers() -> dict[str, list[ResourceProvider]]:
         ParameterProvider(),
         SecretProvider(),
         ResourcePolicyProvider(),
+        DeliveryStreamProvider(),
         StateMachineProvider(),
         TopicProvider(),
         SubscriptionProvider(),
