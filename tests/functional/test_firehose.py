@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater import Headwater, ManualClock
+from tests.asgi_boto import in_process_aws
 from tests.functional.cfn_support import deploy, outputs_of
 
 ACCOUNT = "000000000000"
@@ -384,3 +385,48 @@ def test_cloudformation_delivery_stream_create_update_delete(
     hw.client("s3").delete_object(Bucket=BUCKET, Key=key)
     hw.client("cloudformation").delete_stack(StackName="hose")
     assert firehose.list_delivery_streams()["DeliveryStreamNames"] == []
+
+
+def test_delimiter_processor_and_a_missing_bucket_keeps_records(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    make_stream(
+        hw,
+        BufferingHints={"IntervalInSeconds": 60},
+        ProcessingConfiguration={
+            "Enabled": True,
+            "Processors": [{"Type": "AppendDelimiterToRecord"}],
+        },
+    )
+    firehose = hw.client("firehose")
+    s3 = hw.client("s3")
+    firehose.put_record_batch(DeliveryStreamName="s", Records=[{"Data": b"a"}, {"Data": b"b"}])
+    s3.delete_bucket(Bucket=BUCKET)
+    clock.advance(60)  # the bucket is gone: the records stay buffered and are retried
+    s3.create_bucket(Bucket=BUCKET)
+    clock.advance(1)
+    assert list(objects(hw).values()) == [b"a\nb\n"]
+
+
+def test_over_the_wire(hw: Headwater, clock: ManualClock) -> None:
+    with in_process_aws(hw) as aws:
+        aws.client("s3").create_bucket(Bucket=BUCKET)
+        firehose = aws.client("firehose")
+        firehose.create_delivery_stream(
+            DeliveryStreamName="s",
+            S3DestinationConfiguration={
+                "RoleARN": ROLE,
+                "BucketARN": f"arn:aws:s3:::{BUCKET}",
+                "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 1},
+            },
+        )
+        described = firehose.describe_delivery_stream(DeliveryStreamName="s")
+        assert isinstance(described["DeliveryStreamDescription"]["CreateTimestamp"], dt.datetime)
+        answer = firehose.put_record_batch(
+            DeliveryStreamName="s", Records=[{"Data": b"\x00\xff"}, {"Data": "text"}]
+        )
+        assert answer["FailedPutCount"] == 0
+        clock.advance(60)
+        assert list(objects(hw).values()) == [b"\x00\xfftext"]
+        error = error_of(firehose.delete_delivery_stream, DeliveryStreamName="gone")
+        assert error["Code"] == "ResourceNotFoundException"

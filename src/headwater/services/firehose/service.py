@@ -43,7 +43,11 @@ from headwater.services.firehose.naming import (
     object_name,
 )
 from headwater.services.firehose.store import BufferedRecord, DeliveryStream, FirehoseStore
-from headwater.services.firehose.transformation import lambda_processor, transform
+from headwater.services.firehose.transformation import (
+    lambda_processor,
+    record_delimiter,
+    transform,
+)
 from headwater.services.ticker import ClockTicker
 
 log = logging.getLogger(__name__)
@@ -247,6 +251,9 @@ class FirehoseService(Service):
         else:
             outcome = transform(self.env, stream.arn, processor, batch, ctx)
             delivered, failed = outcome.delivered, outcome.failed
+        delimiter = record_delimiter(destination)
+        if delimiter:
+            delivered = [data + delimiter for data in delivered]
         oldest = batch[0].arrived
         written = 0
         try:

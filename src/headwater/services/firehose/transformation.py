@@ -66,6 +66,21 @@ class _Attempts:
     ended: float
 
 
+def record_delimiter(destination: dict[str, Any]) -> bytes:
+    """What an enabled AppendDelimiterToRecord processor puts after each delivered record
+    (its ``Delimiter``, a newline unless set); empty without one."""
+    config = destination.get("ProcessingConfiguration") or {}
+    if not config.get("Enabled"):
+        return b""
+    for processor in config.get("Processors") or []:
+        if processor.get("Type") == "AppendDelimiterToRecord":
+            for parameter in processor.get("Parameters") or []:
+                if parameter.get("ParameterName") == "Delimiter":
+                    return str(parameter.get("ParameterValue") or "").encode()
+            return b"\n"
+    return b""
+
+
 def _error_line(record: BufferedRecord, code: str, message: str, attempts: _Attempts) -> bytes:
     document = {
         "attemptsMade": attempts.made,
