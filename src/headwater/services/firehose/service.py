@@ -20,7 +20,8 @@ import gzip
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from headwater.core.arn import Arn
@@ -170,6 +171,14 @@ class FirehoseService(Service):
         if stream is None:
             raise not_found(str(name), ctx.account)
         return stream
+
+    @contextmanager
+    def _changing(self, params: Params, ctx: RequestContext) -> Iterator[DeliveryStream]:
+        """The named stream, stored again once the caller changed it, in one transaction."""
+        with self.env.database.transaction():
+            stream = self._stream(params, ctx)
+            yield stream
+            self._store.put(ctx.account, ctx.region, stream)
 
     # -- buffering and flushing ----------------------------------------------------------------
 
@@ -409,8 +418,7 @@ class FirehoseService(Service):
 
     @operation("UpdateDestination")
     def update_destination(self, params: Params, ctx: RequestContext) -> Result:
-        with self.env.database.transaction():
-            stream = self._stream(params, ctx)
+        with self._changing(params, ctx) as stream:
             given = str(params.get("CurrentDeliveryStreamVersionId") or "")
             if given != str(stream.version):
                 raise AwsError(
@@ -438,7 +446,6 @@ class FirehoseService(Service):
             stream.destination = _s3_destination(merged, True)
             stream.version += 1
             stream.updated = self.env.clock.now()
-            self._store.put(ctx.account, ctx.region, stream)
         return {}
 
     # -- records -------------------------------------------------------------------------------
@@ -495,27 +502,20 @@ class FirehoseService(Service):
 
     @operation("StartDeliveryStreamEncryption")
     def start_delivery_stream_encryption(self, params: Params, ctx: RequestContext) -> Result:
-        with self.env.database.transaction():
-            stream = self._stream(params, ctx)
+        with self._changing(params, ctx) as stream:
             given = params.get("DeliveryStreamEncryptionConfigurationInput") or {}
             stream.encryption = self._encryption(given)
-            self._store.put(ctx.account, ctx.region, stream)
         return {}
 
     @operation("StopDeliveryStreamEncryption")
     def stop_delivery_stream_encryption(self, params: Params, ctx: RequestContext) -> Result:
-        with self.env.database.transaction():
-            stream = self._stream(params, ctx)
-            encryption = dict(stream.encryption or {})
-            encryption["Status"] = "DISABLED"
-            stream.encryption = encryption
-            self._store.put(ctx.account, ctx.region, stream)
+        with self._changing(params, ctx) as stream:
+            stream.encryption = {**(stream.encryption or {}), "Status": "DISABLED"}
         return {}
 
     @operation("TagDeliveryStream")
     def tag_delivery_stream(self, params: Params, ctx: RequestContext) -> Result:
-        with self.env.database.transaction():
-            stream = self._stream(params, ctx)
+        with self._changing(params, ctx) as stream:
             merged = {t["Key"]: t["Value"] for t in stream.tags}
             merged.update(dict(tag_pairs(params.get("Tags"))))
             if len(merged) > 50:
@@ -524,16 +524,13 @@ class FirehoseService(Service):
                     "The number of tags on the delivery stream exceeds the limit of 50.",
                 )  # guessed text
             stream.tags = tag_list(merged)
-            self._store.put(ctx.account, ctx.region, stream)
         return {}
 
     @operation("UntagDeliveryStream")
     def untag_delivery_stream(self, params: Params, ctx: RequestContext) -> Result:
-        with self.env.database.transaction():
-            stream = self._stream(params, ctx)
+        with self._changing(params, ctx) as stream:
             removed = set(params.get("TagKeys") or [])
             stream.tags = [t for t in stream.tags if t["Key"] not in removed]
-            self._store.put(ctx.account, ctx.region, stream)
         return {}
 
     @operation("ListTagsForDeliveryStream")

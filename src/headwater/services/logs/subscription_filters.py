@@ -335,33 +335,27 @@ class SubscriptionFilterOperations(MetricFilterOperations):
                 ) from None
             return
         if arn.service == "firehose":
-            firehose: Any = self.env.service("firehose")
-            try:
-                firehose.call(
-                    "DescribeDeliveryStream",
-                    {"DeliveryStreamName": arn.resource.split("/", 1)[-1]},
-                    RequestContext(region=arn.region, account=arn.account),
-                )
-            except AwsError:
-                # A guess, worded as AWS's Kinesis text is.
-                raise invalid_parameter(
-                    "Could not deliver test message to specified Firehose stream. Check if the "
-                    "given Firehose stream is in ACTIVE state."
-                ) from None
-            return
-        kinesis: Any = self.env.service("kinesis")
+            check: tuple[str, str, dict[str, str]] = (
+                "DescribeDeliveryStream",
+                "Firehose",
+                {"DeliveryStreamName": arn.resource.split("/", 1)[-1]},
+            )
+        else:
+            check = ("DescribeStreamSummary", "Kinesis", {"StreamARN": destination})
+        operation_name, kind, params = check
+        service: Any = self.env.service(arn.service)
         try:
-            kinesis.call(
-                "DescribeStreamSummary",
-                {"StreamARN": destination},
-                RequestContext(region=arn.region, account=arn.account),
+            service.call(
+                operation_name, params, RequestContext(region=arn.region, account=arn.account)
             )
         except AwsError:
-            # The text AWS answers when its test record cannot be written (the Terraform
-            # provider retries on its start).
+            # The text AWS answers when its test record cannot be written to a Kinesis
+            # stream (the Terraform provider retries on its start); Firehose's is a guess
+            # worded the same.
+            lowered = "kinesis" if kind == "Kinesis" else kind
             raise invalid_parameter(
-                "Could not deliver test message to specified Kinesis stream. Check if the "
-                "given kinesis stream is in ACTIVE state."
+                f"Could not deliver test message to specified {kind} stream. Check if the "
+                f"given {lowered} stream is in ACTIVE state."
             ) from None
 
     @operation("DescribeSubscriptionFilters")
