@@ -430,3 +430,41 @@ def test_over_the_wire(hw: Headwater, clock: ManualClock) -> None:
         assert list(objects(hw).values()) == [b"\x00\xfftext"]
         error = error_of(firehose.delete_delivery_stream, DeliveryStreamName="gone")
         assert error["Code"] == "ResourceNotFoundException"
+
+
+def test_kinesis_stream_as_source_reads_from_creation_with_checkpoints(
+    hw: Headwater, clock: ManualClock
+) -> None:
+    kinesis = hw.client("kinesis")
+    kinesis.create_stream(StreamName="k", ShardCount=2)
+    kinesis_arn = kinesis.describe_stream_summary(StreamName="k")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    kinesis.put_record(StreamName="k", Data=b"before", PartitionKey="p")
+    clock.advance(1)
+    hw.client("s3").create_bucket(Bucket=BUCKET)
+    firehose = hw.client("firehose")
+    firehose.create_delivery_stream(
+        DeliveryStreamName="s",
+        DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": kinesis_arn, "RoleARN": ROLE},
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE,
+            "BucketARN": f"arn:aws:s3:::{BUCKET}",
+            "BufferingHints": {"IntervalInSeconds": 60},
+        },
+    )
+    source = firehose.describe_delivery_stream(DeliveryStreamName="s")["DeliveryStreamDescription"][
+        "Source"
+    ]["KinesisStreamSourceDescription"]
+    assert source["KinesisStreamARN"] == kinesis_arn
+    refused = error_of(firehose.put_record, DeliveryStreamName="s", Record={"Data": b"x"})
+    assert refused["Code"] == "InvalidArgumentException"
+    clock.advance(1)
+    kinesis.put_record(StreamName="k", Data=b"one,", PartitionKey="p")
+    clock.advance(1)  # read here
+    kinesis.put_record(StreamName="k", Data=b"two", PartitionKey="p")
+    clock.advance(60)
+    assert sorted(objects(hw).values()) == [b"one,two"]
+    clock.advance(120)  # read from the checkpoints: nothing again
+    assert len(objects(hw)) == 1

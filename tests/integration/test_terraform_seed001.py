@@ -43,9 +43,9 @@ EXTRAS = APPS / "terraform-extras" / "extras.tf"
 #: policies and subscriptions, alarms, SSM parameters, Secrets Manager secrets, IAM users,
 #: groups, policies and attachments, a layer, stream and fan-out mappings, an S3 bucket's
 #: configurations and objects, EventBridge buses, rules and targets, a Step Functions state
-#: machine, a Cognito user pool with its client and group, data sources...), in
-#: the same run; each line marked ``# update: <new value>`` takes its new value in the
-#: update step.
+#: machine, a Firehose delivery stream, a Cognito user pool with its client and group, data
+#: sources...), in the same run; each line marked ``# update: <new value>`` takes its new
+#: value in the update step.
 MORE = APPS / "terraform-extras" / "more.tf"
 #: Resources the update changes besides the marked ones: the seed's mapping (its batch size)
 #: and the alias that follows more-function's newly published version.
@@ -266,6 +266,13 @@ def check_more_applied(endpoint: str) -> None:
     )
     assert definition["States"]["Call"]["Resource"].endswith(":function:more-function")
 
+    firehose = boto_client(endpoint, "firehose", REGION)
+    hose = firehose.describe_delivery_stream(DeliveryStreamName="more-events")
+    (destination,) = hose["DeliveryStreamDescription"]["Destinations"]
+    s3_destination = destination["ExtendedS3DestinationDescription"]
+    assert (s3_destination["Prefix"], s3_destination["CompressionFormat"]) == ("events/", "GZIP")
+    assert s3_destination["BucketARN"] == "arn:aws:s3:::more-artifacts"
+
     secrets = boto_client(endpoint, "secretsmanager", REGION)
     login = secrets.get_secret_value(SecretId="more/db-credentials")
     assert json.loads(login["SecretString"]) == {"username": "app", "password": "first"}
@@ -445,6 +452,12 @@ def check_more_updated(endpoint: str) -> None:
         "cron(45 1 * * ? *)",
         "the nightly job, later",
     )
+    hose = boto_client(endpoint, "firehose", REGION).describe_delivery_stream(
+        DeliveryStreamName="more-events"
+    )["DeliveryStreamDescription"]
+    (destination,) = hose["Destinations"]
+    hints = destination["ExtendedS3DestinationDescription"]["BufferingHints"]
+    assert (hose["VersionId"], hints["IntervalInSeconds"]) == ("2", 120)
     login = boto_client(endpoint, "secretsmanager", REGION).describe_secret(
         SecretId="more/db-credentials"
     )
@@ -488,6 +501,8 @@ def check_more_destroyed(endpoint: str) -> None:
     assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
     secrets = boto_client(endpoint, "secretsmanager", REGION)
     assert secrets.list_secrets()["SecretList"] == []
+    firehose = boto_client(endpoint, "firehose", REGION)
+    assert firehose.list_delivery_streams()["DeliveryStreamNames"] == []
     idp = boto_client(endpoint, "cognito-idp", REGION)
     assert idp.list_user_pools(MaxResults=10)["UserPools"] == []
     assert boto_client(endpoint, "ses", REGION).list_identities()["Identities"] == []

@@ -9,7 +9,8 @@ concatenated as given, no newline added, as AWS), run first through the Lambda p
 when there is one. Delivery is at least once: an object written before its records are
 forgotten may be written again if the process dies between the two, as AWS may.
 
-Only S3 and ExtendedS3 destinations; the others, Kinesis and MSK sources, compression
+A KinesisStreamAsSource stream reads its Kinesis stream at each tick (``kinesis_source``).
+Only S3 and ExtendedS3 destinations; the others, MSK and database sources, compression
 other than GZIP, dynamic partitioning and format conversion are refused at create.
 Error texts follow AWS's where known; guesses say so.
 """
@@ -36,6 +37,7 @@ from headwater.services.base import (
     ServiceEnvironment,
     operation,
 )
+from headwater.services.firehose.kinesis_source import check_source, read_source
 from headwater.services.firehose.naming import (
     PROCESSING_FAILED,
     check_prefixes,
@@ -197,6 +199,11 @@ class FirehoseService(Service):
         stream = self._store.get(ctx.account, ctx.region, name)
         if stream is None:
             raise not_found(name, ctx.account)
+        if stream.kinesis_source is not None:
+            # AWS's text.
+            raise invalid_argument(
+                "This operation is not permitted on KinesisStreamAsSource delivery stream type."
+            )
         now = self.env.clock.now()
         ids = [uuid.uuid4().hex + uuid.uuid4().hex for _ in records]
         buffered = self._store.add_records(
@@ -217,6 +224,11 @@ class FirehoseService(Service):
         answers how many objects were written."""
         now = self.env.clock.now() if now is None else now
         written = 0
+        for account, region, sourced in self._store.sourced():
+            buffered = read_source(self.env, self._store, account, region, sourced)
+            limit = int(sourced.destination["BufferingHints"]["SizeInMBs"]) * MIB
+            if buffered >= limit:
+                written += self.flush(account, region, sourced.name)
         for account, region, name, oldest in self._store.oldest_by_stream():
             stream = self._store.get(account, region, name)
             if stream is None:
@@ -309,11 +321,20 @@ class FirehoseService(Service):
     def create_delivery_stream(self, params: Params, ctx: RequestContext) -> Result:
         name = str(params.get("DeliveryStreamName") or "")
         stream_type = params.get("DeliveryStreamType") or "DirectPut"
-        if stream_type != "DirectPut":
+        source = params.get("KinesisStreamSourceConfiguration")
+        if stream_type not in ("DirectPut", "KinesisStreamAsSource"):
             raise invalid_argument(
-                f"headwater does not support {stream_type} delivery streams; create a DirectPut "
-                "stream and put records to it (a Lambda function can forward a Kinesis stream)."
+                f"headwater does not support {stream_type} delivery streams; use DirectPut or "
+                "KinesisStreamAsSource."
             )
+        if (stream_type == "KinesisStreamAsSource") != (source is not None):
+            # A guess at AWS's words.
+            raise invalid_argument(
+                "KinesisStreamSourceConfiguration is required for, and only for, "
+                "KinesisStreamAsSource delivery streams."
+            )
+        if source is not None:
+            check_source(self.env, source)
         for member, kind in REFUSED_DESTINATIONS.items():
             if params.get(member) is not None:
                 raise invalid_argument(
@@ -340,6 +361,7 @@ class FirehoseService(Service):
             destination=destination,
             tags=tags,
             encryption=encryption,
+            kinesis_source=dict(source) if source is not None else None,
         )
         with self.env.database.transaction():
             if self._store.get(ctx.account, ctx.region, name) is not None:
@@ -377,7 +399,7 @@ class FirehoseService(Service):
             "DeliveryStreamType": stream.stream_type,
             "VersionId": str(stream.version),
             "CreateTimestamp": as_datetime(stream.created),
-            "Source": {"DirectPutSourceDescription": {"ThroughputHintInMBs": 5}},
+            "Source": self._source(stream),
             "Destinations": [
                 {
                     "DestinationId": DESTINATION_ID,
@@ -390,6 +412,17 @@ class FirehoseService(Service):
         if stream.version > 1:
             description["LastUpdateTimestamp"] = as_datetime(stream.updated)
         return {"DeliveryStreamDescription": description}
+
+    @staticmethod
+    def _source(stream: DeliveryStream) -> Result:
+        if stream.kinesis_source is None:
+            return {"DirectPutSourceDescription": {"ThroughputHintInMBs": 5}}
+        return {
+            "KinesisStreamSourceDescription": {
+                **stream.kinesis_source,
+                "DeliveryStartTimestamp": as_datetime(stream.created),
+            }
+        }
 
     @operation("ListDeliveryStreams")
     def list_delivery_streams(self, params: Params, ctx: RequestContext) -> Result:

@@ -20,6 +20,7 @@ _MIGRATIONS = [
         account TEXT NOT NULL,
         region TEXT NOT NULL,
         name TEXT NOT NULL,
+        source_arn TEXT,
         body BLOB NOT NULL,
         PRIMARY KEY (account, region, name)
     )
@@ -34,6 +35,17 @@ _MIGRATIONS = [
         arrived REAL NOT NULL,
         data BLOB NOT NULL,
         PRIMARY KEY (account, region, stream, seq)
+    )
+    """,
+    # Where a KinesisStreamAsSource stream has read each shard of its Kinesis stream to.
+    """
+    CREATE TABLE firehose_checkpoints (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        shard TEXT NOT NULL,
+        sequence_number TEXT NOT NULL,
+        PRIMARY KEY (account, region, stream, shard)
     )
     """,
 ]
@@ -52,6 +64,8 @@ class DeliveryStream:
     tags: list[dict[str, str]] = field(default_factory=list)
     #: DeliveryStreamEncryptionConfiguration as described (None: never configured).
     encryption: dict[str, Any] | None = None
+    #: KinesisStreamSourceConfiguration as given, for a KinesisStreamAsSource stream.
+    kinesis_source: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +92,26 @@ class FirehoseStore:
     def put(self, account: str, region: str, stream: DeliveryStream) -> None:
         with self.db.transaction():
             self.db.conn.execute(
-                "INSERT INTO firehose_streams(account, region, name, body) VALUES (?, ?, ?, ?) "
+                "INSERT INTO firehose_streams(account, region, name, source_arn, body) "
+                "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (account, region, name) DO UPDATE SET body = excluded.body",
-                (account, region, stream.name, orjson.dumps(asdict(stream))),
+                (
+                    account,
+                    region,
+                    stream.name,
+                    (stream.kinesis_source or {}).get("KinesisStreamARN"),
+                    orjson.dumps(asdict(stream)),
+                ),
             )
 
     def delete(self, account: str, region: str, name: str) -> None:
         """Delete the stream and whatever it still buffers."""
         with self.db.transaction():
-            for table, column in (("firehose_streams", "name"), ("firehose_records", "stream")):
+            for table, column in (
+                ("firehose_streams", "name"),
+                ("firehose_records", "stream"),
+                ("firehose_checkpoints", "stream"),
+            ):
                 self.db.conn.execute(
                     f"DELETE FROM {table} WHERE account = ? AND region = ? AND {column} = ?",
                     (account, region, name),
@@ -102,6 +127,35 @@ class FirehoseStore:
 
     def all(self, account: str, region: str) -> list[DeliveryStream]:
         return [s for n in self.names(account, region) if (s := self.get(account, region, n))]
+
+    def sourced(self) -> list[tuple[str, str, DeliveryStream]]:
+        """(account, region, stream) of every stream reading a Kinesis stream."""
+        with self.db.read():
+            rows = self.db.conn.execute(
+                "SELECT account, region, body FROM firehose_streams WHERE source_arn IS NOT NULL"
+            ).fetchall()
+        return [(str(r[0]), str(r[1]), DeliveryStream(**orjson.loads(r[2]))) for r in rows]
+
+    def checkpoints(self, account: str, region: str, stream: str) -> dict[str, str]:
+        """Shard id -> the last sequence number the stream buffered from it."""
+        with self.db.read():
+            rows = self.db.conn.execute(
+                "SELECT shard, sequence_number FROM firehose_checkpoints "
+                "WHERE account = ? AND region = ? AND stream = ?",
+                (account, region, stream),
+            ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def set_checkpoint(
+        self, account: str, region: str, stream: str, shard: str, sequence_number: str
+    ) -> None:
+        with self.db.transaction():
+            self.db.conn.execute(
+                "INSERT INTO firehose_checkpoints(account, region, stream, shard, "
+                "sequence_number) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, region, stream, "
+                "shard) DO UPDATE SET sequence_number = excluded.sequence_number",
+                (account, region, stream, shard, sequence_number),
+            )
 
     def add_records(
         self, account: str, region: str, stream: str, records: list[tuple[str, float, bytes]]

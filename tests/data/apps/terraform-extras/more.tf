@@ -727,6 +727,23 @@ resource "aws_s3_object" "more_source" {
   cache_control = "no-cache"
 }
 
+# --- Firehose: a delivery stream into the bucket --------------------------------------
+
+resource "aws_kinesis_firehose_delivery_stream" "more" {
+  name        = "more-events"
+  destination = "extended_s3"
+  extended_s3_configuration {
+    role_arn            = aws_iam_role.more.arn
+    bucket_arn          = aws_s3_bucket.more.arn
+    prefix              = "events/"
+    error_output_prefix = "failed/"
+    buffering_interval  = 60 # update: 120
+    buffering_size      = 1
+    compression_format  = "GZIP"
+  }
+  tags = { team = "orders" }
+}
+
 # --- S3: a bucket with its configurations -------------------------------------------
 
 resource "aws_s3_bucket" "more" {
