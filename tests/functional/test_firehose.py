@@ -468,3 +468,17 @@ def test_kinesis_stream_as_source_reads_from_creation_with_checkpoints(
     assert sorted(objects(hw).values()) == [b"one,two"]
     clock.advance(120)  # read from the checkpoints: nothing again
     assert len(objects(hw)) == 1
+
+
+def test_scheduler_target_puts_the_input_as_a_record(hw: Headwater, clock: ManualClock) -> None:
+    arn = make_stream(hw, BufferingHints={"IntervalInSeconds": 60})
+    hw.client("scheduler").create_schedule(
+        Name="tick",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": arn, "RoleArn": ROLE, "Input": '{"tick":true}'},
+    )
+    clock.advance(60)  # the first firing
+    clock.advance(60)  # its record's interval
+    bodies = list(objects(hw).values())
+    assert bodies and bodies[0].startswith(b'{"tick":true}')
