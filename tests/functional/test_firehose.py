@@ -482,3 +482,18 @@ def test_scheduler_target_puts_the_input_as_a_record(hw: Headwater, clock: Manua
     clock.advance(60)  # its record's interval
     bodies = list(objects(hw).values())
     assert bodies and bodies[0].startswith(b'{"tick":true}')
+
+
+def test_buffering_hints_out_of_range_are_refused(hw: Headwater) -> None:
+    firehose = hw.client("firehose")
+    error = error_of(
+        firehose.create_delivery_stream,
+        DeliveryStreamName="s",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE,
+            "BucketARN": "arn:aws:s3:::x",
+            "BufferingHints": {"SizeInMBs": 200},
+        },
+    )
+    assert error["Code"] == "ValidationException"
+    assert "less than or equal to 128" in error["Message"]

@@ -101,6 +101,21 @@ def _s3_destination(given: dict[str, Any], extended: bool) -> dict[str, Any]:
     bucket_arn = Arn.try_parse(str(given["BucketARN"]))
     if bucket_arn is None or bucket_arn.service != "s3" or not bucket_arn.resource:
         raise invalid_argument(f"BucketARN {given['BucketARN']} is not a valid S3 bucket ARN.")
+    hints = given.get("BufferingHints") or {}
+    for member, low, high in (("SizeInMBs", 1, 128), ("IntervalInSeconds", 0, 900)):
+        value = hints.get(member)
+        if isinstance(value, int) and not low <= value <= high:
+            bound = (
+                f"less than or equal to {high}"
+                if value > high
+                else f"greater than or equal to {low}"
+            )
+            raise AwsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{value}' at 'bufferingHints."
+                f"{member[0].lower() + member[1:]}' failed to satisfy constraint: Member must "
+                f"have value {bound}",
+            )
     compression = given.get("CompressionFormat") or "UNCOMPRESSED"
     if compression not in ("UNCOMPRESSED", "GZIP"):
         raise invalid_argument(
@@ -485,7 +500,10 @@ class FirehoseService(Service):
 
     @operation("PutRecord")
     def put_record(self, params: Params, ctx: RequestContext) -> Result:
-        data = as_bytes((params.get("Record") or {}).get("Data") or b"")
+        record = params.get("Record")
+        if not isinstance(record, dict):
+            raise _validation("record", "Member must not be null")
+        data = as_bytes(record.get("Data") or b"")
         _check_record(data, "record.data")
         with self.env.database.transaction():
             self._stream(params, ctx)
@@ -497,6 +515,8 @@ class FirehoseService(Service):
     @operation("PutRecordBatch")
     def put_record_batch(self, params: Params, ctx: RequestContext) -> Result:
         entries = params.get("Records") or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise _validation("records", "Member must not be null")
         if not 1 <= len(entries) <= MAX_BATCH_RECORDS:
             raise AwsError(
                 "ValidationException",
@@ -577,10 +597,16 @@ class FirehoseService(Service):
         return {"Tags": tags[:limit], "HasMoreTags": len(tags) > limit}
 
 
+def _validation(member: str, constraint: str) -> AwsError:
+    """AWS's validation error for a malformed member (botocore refuses these before sending;
+    a raw request may not)."""
+    return AwsError(
+        "ValidationException",
+        f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
+        f"{constraint}",
+    )
+
+
 def _check_record(data: bytes, member: str) -> None:
     if len(data) > MAX_RECORD_BYTES:
-        raise AwsError(
-            "ValidationException",
-            f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
-            "Member must have length less than or equal to 1024000",
-        )
+        raise _validation(member, "Member must have length less than or equal to 1024000")
