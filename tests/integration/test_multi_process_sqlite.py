@@ -243,3 +243,42 @@ def test_processes_overwriting_one_parameter_lose_no_version(tmp_path: Path) -> 
         )
     # AWS keeps a parameter's last 100 versions
     assert versions == list(range(2 + 2 * writes - 100, 2 + 2 * writes))
+
+
+TAG = """
+import os, sys, time
+from headwater import Headwater
+data, writes, name, go, arn = sys.argv[1:]
+with Headwater(data_dir=data) as hw:
+    ses = hw.client("sesv2")
+    ses.list_tags_for_resource(ResourceArn=arn)
+    open(go + "." + name, "w").close()
+    while not os.path.exists(go):  # both start tagging at once
+        time.sleep(0.005)
+    for i in range(int(writes)):
+        ses.tag_resource(ResourceArn=arn, Tags=[{"Key": f"{name}-{i}", "Value": "x"}])
+"""
+
+
+def test_processes_tagging_one_identity_lose_no_tag(tmp_path: Path) -> None:
+    """SES v2's TagResource reads the resource's tags and writes them back: two processes
+    tagging one identity at once keep every tag (read and written outside one
+    transaction, a tag added in between was lost)."""
+    data = tmp_path / "data"
+    with Headwater(data_dir=data) as hw:
+        hw.client("sesv2").create_email_identity(EmailIdentity="me@example.com")
+    arn = "arn:aws:ses:us-east-1:000000000000:identity/me@example.com"
+    writes = 60
+    go = tmp_path / "go"
+    taggers = [
+        subprocess.Popen([sys.executable, "-c", TAG, str(data), str(writes), name, str(go), arn])
+        for name in ("a", "b")
+    ]
+    assert wait_for(lambda: all(Path(f"{go}.{name}").exists() for name in "ab"), 60)
+    go.touch()
+    assert [tagger.wait(timeout=120) for tagger in taggers] == [0, 0]
+    with Headwater(data_dir=data) as hw:
+        tags = hw.client("sesv2").list_tags_for_resource(ResourceArn=arn)["Tags"]
+    assert sorted(t["Key"] for t in tags) == sorted(
+        f"{name}-{i}" for name in "ab" for i in range(writes)
+    )

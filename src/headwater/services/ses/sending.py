@@ -124,15 +124,17 @@ class EmailAccount:
         found = self.store.get(ctx.account, ctx.region, IDENTITY, identity)
         if found is not None:
             return found
-        record = {
+        record: dict[str, Any] = {
             "Identity": identity,
             "Created": self.env.clock.now(),
             "VerificationToken": base64.b64encode(secrets.token_bytes(32)).decode("ascii"),
             "DkimTokens": [secrets.token_hex(16) for _ in range(3)],
             "Tags": tags or [],
         }
-        self.store.put(ctx.account, ctx.region, IDENTITY, identity, record)
-        return record
+        if self.store.insert(ctx.account, ctx.region, IDENTITY, identity, record):
+            return record
+        # another caller made it first: theirs is the identity (its tokens, its tags)
+        return self.store.get(ctx.account, ctx.region, IDENTITY, identity) or record
 
     def identity(self, ctx: RequestContext, identity: str) -> dict[str, Any] | None:
         return self.store.get(ctx.account, ctx.region, IDENTITY, identity)

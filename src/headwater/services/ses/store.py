@@ -8,6 +8,7 @@ keyed by its MessageId and ordered by when it was sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -57,6 +58,18 @@ class SesStore:
 
     def delete(self, account: str, region: str, kind: str, name: str) -> bool:
         return self._resources.delete((account, region, kind, name))
+
+    def update(
+        self,
+        account: str,
+        region: str,
+        kind: str,
+        name: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    ) -> dict[str, Any] | None:
+        """Read, change and store one row in one transaction holding it (another process's
+        change in between would otherwise be lost)."""
+        return self._resources.update((account, region, kind, name), change)
 
     def all(self, account: str, region: str, kind: str) -> list[dict[str, Any]]:
         return self._resources.all((account, region, kind))

@@ -3,6 +3,7 @@ the account. State is shared with SES v1 (``sending.EmailAccount``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from headwater.core.errors import AwsError
@@ -372,21 +373,38 @@ class SesV2Service(Service):
             raise _not_found(f"Resource {arn} does not exist.")  # guessed text
         return stored_kind, name, record
 
+    def _retag(
+        self,
+        params: Params,
+        ctx: RequestContext,
+        change: Callable[[list[dict[str, str]]], list[dict[str, str]]],
+    ) -> None:
+        """Change the tags of the resource ResourceArn names, reading and writing them in
+        one transaction that holds its row (a change made in between is not lost)."""
+        kind, name, _ = self._tagged(params, ctx)
+
+        def retagged(record: dict[str, Any] | None) -> dict[str, Any]:
+            if record is None:  # deleted since _tagged read it
+                raise _not_found(f"Resource {params['ResourceArn']} does not exist.")
+            return {**record, "Tags": change(list(record.get("Tags", [])))}
+
+        self.account.store.update(ctx.account, ctx.region, kind, name, retagged)
+
     @operation("TagResource")
     def tag_resource(self, params: Params, ctx: RequestContext) -> Result:
-        kind, name, record = self._tagged(params, ctx)
-        merged = {t["Key"]: t["Value"] for t in record.get("Tags", [])}
-        merged.update({t["Key"]: t["Value"] for t in _tags(params.get("Tags"))})
-        record["Tags"] = [{"Key": k, "Value": v} for k, v in merged.items()]
-        self.account.store.put(ctx.account, ctx.region, kind, name, record)
+        added = {t["Key"]: t["Value"] for t in _tags(params.get("Tags"))}
+
+        def tag(tags: list[dict[str, str]]) -> list[dict[str, str]]:
+            merged = {t["Key"]: t["Value"] for t in tags} | added
+            return [{"Key": k, "Value": v} for k, v in merged.items()]
+
+        self._retag(params, ctx, tag)
         return {}
 
     @operation("UntagResource")
     def untag_resource(self, params: Params, ctx: RequestContext) -> Result:
-        kind, name, record = self._tagged(params, ctx)
         removed = {str(k) for k in params.get("TagKeys") or []}
-        record["Tags"] = [t for t in record.get("Tags", []) if t["Key"] not in removed]
-        self.account.store.put(ctx.account, ctx.region, kind, name, record)
+        self._retag(params, ctx, lambda tags: [t for t in tags if t["Key"] not in removed])
         return {}
 
     @operation("ListTagsForResource")
