@@ -70,12 +70,6 @@ def _body(text: str) -> str:
     return text[2:-2].strip()
 
 
-def language_of(state: dict[str, Any], machine_language: str) -> str:
-    """The query language ``state`` runs in: its own, else its machine's."""
-    language = state.get("QueryLanguage", machine_language)
-    return language if isinstance(language, str) else machine_language
-
-
 # ---- Step Functions' functions ----
 
 
